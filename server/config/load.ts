@@ -1,0 +1,313 @@
+/**
+ * Reads and validates the config file: a superset of the Claude Desktop / mcpo `mcpServers` JSON,
+ * so an mcpo config works unchanged. Every problem is collected and thrown at once as a
+ * `ConfigError`; no message ever contains an expanded `${…}` value.
+ */
+import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { errorCode, expandReferences, type ExpandContext } from './expand.js';
+import {
+  REMOTE_ONLY_KEYS,
+  SERVER_NAME_PATTERN,
+  SERVER_NAME_RULE,
+  SERVER_TYPES,
+  STDIO_ONLY_KEYS,
+  configFileSchema,
+  formatPath,
+  isServerType,
+  issuesToProblems,
+  serverEntrySchema,
+  type ServerEntry,
+} from './schema.js';
+import {
+  ConfigError,
+  type ConfigProblem,
+  type GatewayConfig,
+  type GatewaySettings,
+  type RemoteServerConfig,
+  type ServerConfig,
+  type ServerDisplay,
+  type StdioServerConfig,
+} from './types.js';
+
+export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
+  toolTimeoutMs: 60_000,
+  initTimeoutMs: 30_000,
+  maxConcurrent: 8,
+  maxQueue: 64,
+  pingIntervalMs: 30_000,
+  pingTimeoutMs: 10_000,
+  backoffInitialMs: 1_000,
+  backoffMaxMs: 60_000,
+  stopGraceMs: 5_000,
+  allowedHosts: [],
+};
+
+function defaultSettings(): GatewaySettings {
+  return { ...DEFAULT_GATEWAY_SETTINGS, allowedHosts: [...DEFAULT_GATEWAY_SETTINGS.allowedHosts] };
+}
+
+/** Reads `file` synchronously and validates it; throws `ConfigError` listing every problem. */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const source = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch (err) {
+    throw new ConfigError(source, [{ path: '$', message: `cannot read config file (${errorCode(err)})` }]);
+  }
+  return parseConfigText(text, source, env);
+}
+
+/**
+ * Validates config text as if read from `file`, whose directory anchors relative `${file:…}` paths
+ * and relative `cwd`s. Throws `ConfigError` listing every problem.
+ */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const source = path.resolve(file);
+  const document = parseJsonDocument(text);
+  if (!document.ok) throw new ConfigError(source, [document.problem]);
+
+  const problems: ConfigProblem[] = [...document.duplicates];
+  const top = configFileSchema.safeParse(document.value);
+  if (!top.success) problems.push(...issuesToProblems(top.error.issues));
+
+  const gateway = defaultSettings();
+  if (top.success && top.data.gateway) Object.assign(gateway, top.data.gateway);
+
+  const servers: ServerConfig[] = [];
+  const rawServers = isPlainObject(document.value) ? document.value.mcpServers : undefined;
+  if (isPlainObject(rawServers)) {
+    const ctx: ExpandContext = { env, baseDir: path.dirname(source) };
+    for (const [name, entry] of Object.entries(rawServers)) {
+      const server = buildServer(name, entry, gateway, ctx, problems);
+      if (server) servers.push(server);
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { source, gateway, servers };
+}
+
+export type QuickServerSpec = { name: string } & (
+  | { command: string; args: string[] }
+  | { url: string; transport: 'sse' | 'streamable-http' }
+);
+
+/** A one-server config for `mcp-gateway -- <command|url>`; the values come from argv, unexpanded. */
+export function quickModeConfig(spec: QuickServerSpec, overrides: Partial<GatewaySettings> = {}): GatewayConfig {
+  const gateway: GatewaySettings = { ...defaultSettings(), ...overrides };
+  const common = {
+    name: spec.name,
+    enabled: true,
+    timeoutMs: gateway.toolTimeoutMs,
+    initTimeoutMs: gateway.initTimeoutMs,
+    maxConcurrent: gateway.maxConcurrent,
+    maxQueue: gateway.maxQueue,
+    disabledTools: [],
+  };
+  const server: ServerConfig =
+    'command' in spec
+      ? {
+          ...common,
+          transport: 'stdio',
+          command: spec.command,
+          args: [...spec.args],
+          env: {},
+          display: { command: spec.command, args: [...spec.args], envNames: [] },
+        }
+      : {
+          ...common,
+          transport: spec.transport,
+          url: spec.url,
+          headers: {},
+          display: { url: spec.url, headerNames: [] },
+        };
+  return { source: null, gateway, servers: [server] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server entries
+
+function buildServer(
+  name: string,
+  raw: unknown,
+  gateway: GatewaySettings,
+  ctx: ExpandContext,
+  problems: ConfigProblem[],
+): ServerConfig | undefined {
+  const base = ['mcpServers', name];
+  const countBefore = problems.length;
+  const report = (segments: readonly PropertyKey[], message: string): void => {
+    problems.push({ path: formatPath([...base, ...segments]), message });
+  };
+
+  if (!SERVER_NAME_PATTERN.test(name)) report([], SERVER_NAME_RULE);
+  const parsed = serverEntrySchema.safeParse(raw);
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, base));
+  if (!isPlainObject(raw)) return undefined;
+
+  // Decide the kind from which keys are present (not whether their values are valid), so a
+  // wrongly typed `command` is reported once, as a type error, and not again as "missing".
+  const hasCommand = Object.hasOwn(raw, 'command');
+  const hasUrl = Object.hasOwn(raw, 'url');
+  const type = isServerType(raw.type) ? SERVER_TYPES[raw.type] : undefined;
+  let kind: 'stdio' | 'remote' | undefined;
+  if (hasCommand && hasUrl) {
+    report([], 'give either "command" (stdio server) or "url" (remote server), not both');
+  } else if (!hasCommand && !hasUrl) {
+    report([], 'expected "command" (stdio server) or "url" (remote server)');
+  } else {
+    kind = hasCommand ? 'stdio' : 'remote';
+    if (kind === 'stdio' && type !== undefined && type !== 'stdio') {
+      report(['type'], `type ${JSON.stringify(raw.type)} is for remote servers with "url", but this entry has "command"`);
+    } else if (kind === 'remote' && type === 'stdio') {
+      report(['type'], 'type "stdio" is for servers with "command", but this entry has "url"');
+    }
+    const misplaced = kind === 'stdio' ? REMOTE_ONLY_KEYS : STDIO_ONLY_KEYS;
+    const belongsTo = kind === 'stdio' ? 'remote servers ("url")' : 'stdio servers ("command")';
+    for (const key of misplaced) {
+      if (Object.hasOwn(raw, key)) report([key], `"${key}" only applies to ${belongsTo}`);
+    }
+  }
+
+  const expand = (value: unknown, segments: readonly PropertyKey[]): string | undefined => {
+    if (typeof value !== 'string') return undefined;
+    const expansion = expandReferences(value, ctx);
+    for (const message of expansion.problems) report(segments, message);
+    return expansion.problems.length === 0 ? expansion.value : undefined;
+  };
+  const expandList = (value: unknown, key: string): string[] =>
+    Array.isArray(value) ? value.map((item: unknown, i) => expand(item, [key, i]) ?? '') : [];
+  const expandRecord = (value: unknown, key: string): Record<string, string> =>
+    isPlainObject(value)
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expand(v, [key, k]) ?? '']))
+      : {};
+
+  // Stdio fields are expanded unless the entry is clearly remote, and vice versa, so that
+  // missing variables are reported even when the entry has another problem.
+  let stdio: Pick<StdioServerConfig, 'command' | 'args' | 'env' | 'cwd'> | undefined;
+  if (kind !== 'remote') {
+    const command = expand(raw.command, ['command']);
+    if (command === '' && raw.command !== '') report(['command'], 'expands to an empty string');
+    const cwd = expand(raw.cwd, ['cwd']);
+    stdio = {
+      command: command ?? '',
+      args: expandList(raw.args, 'args'),
+      env: expandRecord(raw.env, 'env'),
+      ...(cwd !== undefined && { cwd: path.resolve(ctx.baseDir, cwd) }),
+    };
+  }
+  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers'> | undefined;
+  if (kind !== 'stdio') {
+    const url = expand(raw.url, ['url']);
+    let transport: RemoteServerConfig['transport'] = type === 'sse' ? 'sse' : 'streamable-http';
+    if (url !== undefined && raw.url !== '') {
+      const parsedUrl = parseHttpUrl(url);
+      if (typeof parsedUrl === 'string') report(['url'], parsedUrl);
+      else if (type === undefined && /\/sse\/?$/.test(parsedUrl.pathname)) transport = 'sse';
+    }
+    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers') };
+  }
+
+  if (problems.length > countBefore || !parsed.success) return undefined;
+  const entry = parsed.data;
+  const common = {
+    name,
+    ...(entry.description !== undefined && { description: entry.description }),
+    enabled: entry.enabled ?? true,
+    timeoutMs: entry.timeoutMs ?? gateway.toolTimeoutMs,
+    initTimeoutMs: entry.initTimeoutMs ?? gateway.initTimeoutMs,
+    maxConcurrent: entry.maxConcurrent ?? gateway.maxConcurrent,
+    maxQueue: entry.maxQueue ?? gateway.maxQueue,
+    disabledTools: entry.disabledTools ?? [],
+    display: displayOf(entry),
+  };
+  if (kind === 'stdio' && stdio) return { ...common, transport: 'stdio', ...stdio };
+  if (kind === 'remote' && remote) return { ...common, ...remote };
+  return undefined;
+}
+
+/** What the operator wrote, with only the names of env vars and headers. */
+function displayOf(entry: ServerEntry): ServerDisplay {
+  if (entry.command !== undefined) {
+    return {
+      command: entry.command,
+      args: [...(entry.args ?? [])],
+      ...(entry.cwd !== undefined && { cwd: entry.cwd }),
+      envNames: Object.keys(entry.env ?? {}),
+    };
+  }
+  return { url: entry.url, headerNames: Object.keys(entry.headers ?? {}) };
+}
+
+/** The URL, or a problem message that does not quote it (it may hold an expanded secret). */
+function parseHttpUrl(value: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'expected an absolute http:// or https:// URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `expected an http: or https: URL, got ${url.protocol}`;
+  }
+  return url;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON text
+
+type JsonDocument =
+  | { ok: true; value: unknown; duplicates: ConfigProblem[] }
+  | { ok: false; problem: ConfigProblem };
+
+/**
+ * Strict JSON (no comments, no trailing commas) read with jsonc-parser, which gives the line and
+ * column of a syntax error without quoting the text (which may hold a secret), and lets us report
+ * duplicate keys, which `JSON.parse` silently resolves to the last one.
+ */
+function parseJsonDocument(rawText: string): JsonDocument {
+  const text = rawText.replace(/^\uFEFF/, '');
+  if (text.trim() === '') {
+    return { ok: false, problem: { path: '$', message: 'file is empty (expected a JSON object with "mcpServers")' } };
+  }
+  const strict = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
+  let syntax: ConfigProblem | undefined;
+  const duplicates: ConfigProblem[] = [];
+  const keysPerObject: Set<string>[] = [];
+  visit(
+    text,
+    {
+      onObjectBegin: () => void keysPerObject.push(new Set()),
+      onObjectEnd: () => void keysPerObject.pop(),
+      onObjectProperty: (property, _offset, _length, _line, _column, pathSupplier) => {
+        const keys = keysPerObject[keysPerObject.length - 1];
+        if (!keys) return;
+        if (keys.has(property)) {
+          duplicates.push({
+            path: formatPath([...pathSupplier(), property]),
+            message: `duplicate key ${JSON.stringify(property)} (JSON keeps only the last one)`,
+          });
+        }
+        keys.add(property);
+      },
+      onError: (error, _offset, _length, line, column) => {
+        syntax ??= { path: '$', message: `invalid JSON at line ${line + 1}, column ${column + 1}: ${describeSyntaxError(error)}` };
+      },
+    },
+    strict,
+  );
+  if (syntax) return { ok: false, problem: syntax };
+  return { ok: true, value: JSON.parse(text), duplicates };
+}
+
+/** `PropertyNameExpected` → `property name expected`. */
+function describeSyntaxError(error: ParseErrorCode): string {
+  return printParseErrorCode(error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}

@@ -1,0 +1,166 @@
+/**
+ * Zod schemas for the config file's shape, with messages written for operators
+ * (`expected positive integer, got -5`), and the conversion of zod issues to `ConfigProblem`s.
+ *
+ * The schemas check types only. Cross-field rules (command vs url, type vs kind), `${…}`
+ * expansion and URL checks live in load.ts, because they need the raw entry and the environment.
+ */
+import { z } from 'zod';
+import type { ConfigProblem } from './types.js';
+
+export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const SERVER_NAME_RULE = `server name must match ${SERVER_NAME_PATTERN.source} (letters, digits, "_" and "-", at most 64)`;
+
+/** The JSON type of a parsed value, as an operator would name it. */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `['mcpServers', 'bad name', 'args', 2]` → `$.mcpServers["bad name"].args[2]`. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  let out = '$';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else {
+      const key = String(segment);
+      out += IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return out;
+}
+
+type RawIssue = z.core.$ZodRawIssue;
+
+function expected(what: string) {
+  return (issue: RawIssue): string => `expected ${what}, got ${jsonType(issue.input)}`;
+}
+
+const string = () => z.string({ error: expected('string') });
+const nonEmptyString = () => string().min(1, { error: 'expected non-empty string' });
+const stringArray = () => z.array(string(), { error: expected('array of strings') });
+const stringRecord = () => z.record(z.string(), string(), { error: expected('object of strings') });
+const boolean = () => z.boolean({ error: expected('boolean') });
+
+/** An integer >= `min`; numbers are echoed in the message (they are never secret), other values by type. */
+function integer(min: 0 | 1) {
+  const what = min === 1 ? 'positive integer' : 'non-negative integer';
+  const error = (issue: RawIssue): string =>
+    `expected ${what}, got ${typeof issue.input === 'number' ? String(issue.input) : jsonType(issue.input)}`;
+  return z.int({ error }).min(min, { error });
+}
+
+/** A strict object whose unknown-key issues carry the list of allowed keys as their message. */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `expected one of: ${allowed}` : `expected object, got ${jsonType(issue.input)}`,
+  });
+}
+
+export const gatewaySchema = strictObject({
+  toolTimeoutMs: integer(1).optional(),
+  initTimeoutMs: integer(1).optional(),
+  maxConcurrent: integer(1).optional(),
+  maxQueue: integer(0).optional(),
+  pingIntervalMs: integer(0).optional(),
+  pingTimeoutMs: integer(1).optional(),
+  backoffInitialMs: integer(1).optional(),
+  backoffMaxMs: integer(1).optional(),
+  stopGraceMs: integer(1).optional(),
+  allowedHosts: stringArray().optional(),
+});
+
+/** Values accepted for a server's `type`, and the transport each one means. */
+export const SERVER_TYPES = {
+  stdio: 'stdio',
+  sse: 'sse',
+  'streamable-http': 'streamable-http',
+  streamableHttp: 'streamable-http',
+  http: 'streamable-http',
+} as const;
+
+export type ServerType = keyof typeof SERVER_TYPES;
+
+const serverTypeNames = Object.keys(SERVER_TYPES) as ServerType[];
+
+export function isServerType(value: unknown): value is ServerType {
+  return typeof value === 'string' && Object.hasOwn(SERVER_TYPES, value);
+}
+
+const serverType = z.enum(serverTypeNames as [ServerType, ...ServerType[]], {
+  error: (issue) =>
+    `expected one of ${serverTypeNames.map((t) => JSON.stringify(t)).join(', ')}, got ${
+      typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)
+    }`,
+});
+
+/** Keys that only make sense for one kind of server; load.ts rejects them on the other kind. */
+export const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'] as const;
+export const REMOTE_ONLY_KEYS = ['headers'] as const;
+
+export const serverEntrySchema = strictObject({
+  command: nonEmptyString().optional(),
+  args: stringArray().optional(),
+  env: stringRecord().optional(),
+  cwd: nonEmptyString().optional(),
+  url: nonEmptyString().optional(),
+  headers: stringRecord().optional(),
+  type: serverType.optional(),
+  enabled: boolean().optional(),
+  description: string().optional(),
+  timeoutMs: integer(1).optional(),
+  initTimeoutMs: integer(1).optional(),
+  maxConcurrent: integer(1).optional(),
+  maxQueue: integer(0).optional(),
+  disabledTools: stringArray().optional(),
+});
+
+export type ServerEntry = z.infer<typeof serverEntrySchema>;
+
+export const configFileSchema = z.strictObject(
+  {
+    gateway: gatewaySchema.optional(),
+    // Entries are checked one by one in load.ts, so that each problem gets the server's path.
+    mcpServers: z.record(z.string(), z.unknown(), {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'missing (expected an object of servers; use {} for none)'
+          : `expected object, got ${jsonType(issue.input)}`,
+    }),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? 'expected one of: gateway, mcpServers'
+        : `expected object, got ${jsonType(issue.input)}`,
+  },
+);
+
+/**
+ * One problem per issue, at `base` + the issue's path; an unknown-keys issue becomes one problem
+ * per key, at the key's own path. Only the first problem per path is kept, so a value that fails
+ * two checks (e.g. `-1.5`: not an integer, not positive) reads as one mistake.
+ */
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  const add = (path: string, message: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    problems.push({ path, message });
+  };
+  for (const issue of issues) {
+    const at = [...base, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) add(formatPath([...at, key]), `unknown key ${JSON.stringify(key)} (${issue.message})`);
+    } else {
+      add(formatPath(at), issue.message);
+    }
+  }
+  return problems;
+}

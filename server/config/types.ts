@@ -1,0 +1,109 @@
+/**
+ * The gateway's configuration after validation and `${…}` expansion.
+ *
+ * These are plain types on purpose: the config module produces them, the supervisor and the HTTP
+ * layer consume them, and nothing here depends on the MCP SDK.
+ */
+
+export type TransportKind = 'stdio' | 'sse' | 'streamable-http';
+
+/** Gateway-wide settings and the defaults every server inherits. Each field documents its default. */
+export interface GatewaySettings {
+  /** Default time a tool call may take, in ms. Default 60000. */
+  toolTimeoutMs: number;
+  /** Time allowed for connect + `initialize` + the first list calls, in ms. Default 30000. */
+  initTimeoutMs: number;
+  /** Default in-flight tool calls per server. Default 8. */
+  maxConcurrent: number;
+  /** Default queued tool calls per server beyond `maxConcurrent`. Default 64. */
+  maxQueue: number;
+  /** How often a ready server is pinged to detect a hang, in ms; 0 turns pings off. Default 30000. */
+  pingIntervalMs: number;
+  /** How long a ping may take before the server counts as hung, in ms. Default 10000. */
+  pingTimeoutMs: number;
+  /** First restart delay after a failure, in ms; doubles per consecutive failure. Default 1000. */
+  backoffInitialMs: number;
+  /** Cap of the restart delay, in ms. Default 60000. */
+  backoffMaxMs: number;
+  /** Time a stdio server gets between SIGTERM and SIGKILL when stopped, in ms. Default 5000. */
+  stopGraceMs: number;
+  /** Extra `Host` names accepted besides loopback names (e.g. a tailnet name). Default []. */
+  allowedHosts: string[];
+}
+
+/** What the operator wrote, before `${…}` expansion: safe to show, since secrets stay as `${…}`. */
+export interface ServerDisplay {
+  command?: string;
+  args?: string[];
+  cwd?: string;
+  url?: string;
+  /** Names only; values may be secret. */
+  envNames?: string[];
+  /** Names only; values may be secret. */
+  headerNames?: string[];
+}
+
+interface ServerCommon {
+  /** Matches ^[A-Za-z0-9_-]{1,64}$. */
+  name: string;
+  description?: string;
+  /** As written in the file (default true); a run-time override may win, see state/overrides. */
+  enabled: boolean;
+  /** Per-server tool timeout, in ms (defaults to gateway.toolTimeoutMs). */
+  timeoutMs: number;
+  /** Per-server initialize timeout, in ms (defaults to gateway.initTimeoutMs). */
+  initTimeoutMs: number;
+  maxConcurrent: number;
+  maxQueue: number;
+  /** Tools hidden everywhere. Default []. */
+  disabledTools: string[];
+  display: ServerDisplay;
+}
+
+export interface StdioServerConfig extends ServerCommon {
+  transport: 'stdio';
+  command: string;
+  args: string[];
+  /** Added on top of the safe default environment. Values are expanded and may be secret. */
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+export interface RemoteServerConfig extends ServerCommon {
+  transport: 'sse' | 'streamable-http';
+  url: string;
+  /** Values are expanded and may be secret. */
+  headers: Record<string, string>;
+}
+
+export type ServerConfig = StdioServerConfig | RemoteServerConfig;
+
+export interface GatewayConfig {
+  /** Absolute path of the config file, or null for quick mode and the demo. */
+  source: string | null;
+  gateway: GatewaySettings;
+  /** In the order the file lists them. */
+  servers: ServerConfig[];
+}
+
+export interface ConfigProblem {
+  /** JSONPath of the offending value, e.g. `$.mcpServers.remote.headers.Authorization`; `$` for the whole file. */
+  path: string;
+  /** What was expected or what is wrong, e.g. `expected string, got number`. Never contains a secret. */
+  message: string;
+}
+
+/** A config file that cannot be used. `main` prints `lines()` to stderr and exits with code 2. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(problems.map((p) => `${file}: ${p.path}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+
+  lines(): string[] {
+    return this.problems.map((p) => `${this.file}: ${p.path}: ${p.message}`);
+  }
+}

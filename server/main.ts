@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * The `mcp-gateway` command: reads the command line and environment, loads the configuration,
+ * starts the gateway, listens, reloads the config file when it changes, and stops every server
+ * on SIGINT/SIGTERM. Everything else lives in modules that never read the environment.
+ *
+ * Exit codes: 0 after a clean shutdown, 1 when the gateway cannot run (e.g. the port is taken),
+ * 2 for a usage or configuration mistake (nothing is started then).
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { CliUsageError, HELP_TEXT, parseCliArgs, type CliOptions } from './cli/args.js';
+import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.js';
+import { ConfigError, type GatewayConfig } from './config/types.js';
+import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
+import { startGateway } from './gateway.js';
+import { buildApp } from './http/app.js';
+import { isLoopbackHost } from './http/security.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { DEMO_SERVER_SCRIPT, VERSION } from './package-info.js';
+import { killAllProcessGroupsSync } from './upstream/stdio-transport.js';
+
+class StartupError extends Error {}
+
+function fail(lines: string[], code: number): never {
+  for (const line of lines) process.stderr.write(`${line}\n`);
+  process.exit(code);
+}
+
+function readApiKey(options: CliOptions): string | undefined {
+  if (options.apiKeyFile) {
+    let key: string;
+    try {
+      key = fs.readFileSync(options.apiKeyFile, 'utf8').trim();
+    } catch (error) {
+      throw new StartupError(`${options.apiKeyFile}: cannot read the API key file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!key) throw new StartupError(`${options.apiKeyFile}: the API key file is empty`);
+    return key;
+  }
+  return options.apiKey?.trim() || undefined;
+}
+
+function initialConfig(options: CliOptions): GatewayConfig {
+  if (options.configFile) return loadConfigFile(options.configFile);
+  if (options.quick) return quickModeConfig(options.quick);
+  if (!fs.existsSync(DEMO_SERVER_SCRIPT)) {
+    throw new StartupError(`the built-in demo server is missing (${DEMO_SERVER_SCRIPT}); run "npm run build" first`);
+  }
+  return quickModeConfig({ name: 'demo', command: process.execPath, args: [DEMO_SERVER_SCRIPT] });
+}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  let config: GatewayConfig;
+  let apiKey: string | undefined;
+  try {
+    options = parseCliArgs(process.argv.slice(2), process.env);
+    if (options.help) {
+      process.stdout.write(HELP_TEXT);
+      return;
+    }
+    if (options.version) {
+      process.stdout.write(`mcp-gateway ${VERSION}\n`);
+      return;
+    }
+    apiKey = readApiKey(options);
+    if (!isLoopbackHost(options.host) && !apiKey && !options.insecureNoAuth) {
+      throw new StartupError(
+        `refusing to listen on ${options.host} without an API key: anyone who can reach it could start programs through it. ` +
+          'Give --api-key-file FILE (or MCP_GATEWAY_API_KEY), or --insecure-no-auth if something in front of the gateway authenticates.',
+      );
+    }
+    config = initialConfig(options);
+  } catch (error) {
+    if (error instanceof CliUsageError) fail([`mcp-gateway: ${error.message}`, 'Run "mcp-gateway --help" for usage.'], 2);
+    if (error instanceof ConfigError) fail(['mcp-gateway: invalid configuration:', ...error.lines()], 2);
+    if (error instanceof StartupError) fail([`mcp-gateway: ${error.message}`], 2);
+    throw error;
+  }
+
+  const logger = createLogger(options.logLevel);
+  process.on('exit', killAllProcessGroupsSync);
+
+  const gateway = await startGateway({ config, stateDir: options.stateDir, logger });
+  const allowedHosts = [...options.allowedHosts, ...config.gateway.allowedHosts];
+  const app = buildApp({
+    supervisor: gateway.supervisor,
+    logger,
+    version: VERSION,
+    security: { apiKey, allowedHosts, restrictHosts: isLoopbackHost(options.host) },
+  });
+  apiKey = undefined;
+
+  const server = app.listen(options.port, options.host);
+  server.on('error', async (error: NodeJS.ErrnoException) => {
+    const reason = error.code === 'EADDRINUSE' ? `port ${options.port} is already in use (choose another with --port)` : error.message;
+    logger.fatal({ code: error.code }, `cannot listen on ${options.host}:${options.port}: ${reason}`);
+    process.stderr.write(`mcp-gateway: cannot listen on ${options.host}:${options.port}: ${reason}\n`);
+    await gateway.close();
+    process.exit(1);
+  });
+  server.on('listening', () => {
+    const { port } = server.address() as AddressInfo;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    logger.info(
+      { url: `http://${host}:${port}`, servers: config.servers.length, auth: Boolean(options.apiKeyFile || options.apiKey), source: config.source ?? (options.quick ? 'quick mode' : 'demo') },
+      `mcp-gateway ${VERSION} listening on http://${host}:${port}`,
+    );
+  });
+
+  let watcher: ConfigWatcher | undefined;
+  const reload = async (text?: string) => {
+    const file = options.configFile!;
+    try {
+      const next = text === undefined ? loadConfigFile(file) : parseConfigText(text, file, process.env);
+      await gateway.reload(next);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        logger.error({ problems: error.lines() }, 'the changed configuration is invalid; keeping the running one');
+      } else {
+        logger.error({ err: error }, 'reloading the configuration failed');
+      }
+    }
+  };
+  if (options.configFile) {
+    watcher = watchConfigFile(options.configFile, (text) => void reload(text), (error) => logger.warn({ err: error }, 'config watch failed'));
+    process.on('SIGHUP', () => void reload());
+  }
+
+  installShutdown(logger, async () => {
+    watcher?.close();
+    server.close();
+    server.closeAllConnections();
+    await gateway.close();
+  });
+}
+
+function installShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (reason: string, code: number) => {
+    if (stopping) {
+      // A second signal: do not wait for servers any longer.
+      killAllProcessGroupsSync();
+      process.exit(code || 1);
+    }
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    try {
+      await stop();
+    } finally {
+      logger.flush();
+      process.exit(code);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    void shutdown('uncaught exception', 1);
+  });
+  // A stray rejection (say, from a transport of an upstream that misbehaves) is logged; it must
+  // not take the gateway and every other server down with it.
+  process.on('unhandledRejection', (error) => {
+    logger.error({ err: error }, 'unhandled promise rejection');
+  });
+}
+
+main().catch((error) => {
+  process.stderr.write(`mcp-gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+  killAllProcessGroupsSync();
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+/**
+ * The gateway's SQLite database: `<state-dir>/gateway.db`, in WAL mode with a busy timeout.
+ * Schema changes are numbered migrations; `PRAGMA user_version` records how many have run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Append only: never edit a migration that has shipped, add a new one. Each runs once, in a
+ * transaction, and moves `user_version` to its position in this list.
+ */
+const MIGRATIONS: string[] = [
+  // 1: run-time enable/disable of servers. `file_enabled` is what the config file said when the
+  // override was made: once the file says something else, the file is newer and wins.
+  `CREATE TABLE server_overrides (
+     name TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     file_enabled INTEGER NOT NULL,
+     updated_at TEXT NOT NULL
+   ) STRICT`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function openDatabase(stateDir: string): Db {
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const db = new Database(path.join(stateDir, 'gateway.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `the database has schema version ${current}, newer than this gateway knows (${MIGRATIONS.length}); use a newer gateway or another --state-dir`,
+    );
+  }
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version - 1]!);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}

@@ -1,0 +1,500 @@
+/**
+ * One upstream MCP server: its connection, its state and its cached lists.
+ *
+ * States: `disabled` (switched off) · `starting` (spawn/connect + initialize + first lists) ·
+ * `ready` · `error` (just failed; `lastError` says why) · `backoff` (waiting `nextRetryAt` to start
+ * again) · `stopped` (gateway shutting down or server removed).
+ *
+ * Every start gets a new generation number; anything that arrives for an older generation (a late
+ * list, a close event of a process we already replaced) is ignored, so a reconnect can never be
+ * undone by the connection it replaced.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { GatewaySettings, ServerConfig } from '../config/types.js';
+import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
+import { VERSION } from '../package-info.js';
+import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
+import type { LastError, PromptInfo, ResourceInfo, ServerState, ServerStatus, ToolInfo } from './types.js';
+
+export type ConnectionSettings = Pick<
+  GatewaySettings,
+  'pingIntervalMs' | 'pingTimeoutMs' | 'backoffInitialMs' | 'backoffMaxMs' | 'stopGraceMs'
+>;
+
+export interface ConnectionEvents {
+  /** Any change of state or status. */
+  change: [ServerStatus];
+  /** The tool, resource or prompt list changed. */
+  lists: [name: string];
+}
+
+/** Name and version the gateway announces to upstream servers. */
+export const CLIENT_INFO = { name: 'mcp-gateway', version: VERSION };
+
+/** Paging through a list stops after this many pages, in case a server hands out cursors forever. */
+const MAX_LIST_PAGES = 100;
+
+type ListKind = 'tools' | 'resources' | 'prompts';
+
+export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
+  private state: ServerState;
+  private since = Date.now();
+  private generation = 0;
+  private client?: Client;
+  private transport?: Transport;
+  private stdio?: StdioProcessTransport;
+  private closing: Promise<void> = Promise.resolve();
+  private toolList: ToolInfo[] = [];
+  private resourceList: ResourceInfo[] = [];
+  private promptList: PromptInfo[] = [];
+  private restarts = 0;
+  private consecutiveFailures = 0;
+  private lastError?: LastError;
+  private nextRetryAt?: number;
+  private retryTimer?: NodeJS.Timeout;
+  private pingTimer?: NodeJS.Timeout;
+  private stableTimer?: NodeJS.Timeout;
+  private pinging = false;
+  private lastHealthCheck = 0;
+  private serverInfo?: ServerStatus['serverInfo'];
+  private protocolVersion?: string;
+  private instructions?: string;
+  private readonly refreshing = new Map<ListKind, { dirty: boolean }>();
+  private listTicket = 0;
+  private readonly storedTicket: Record<ListKind, number> = { tools: 0, resources: 0, prompts: 0 };
+
+  constructor(
+    private config: ServerConfig,
+    private settings: ConnectionSettings,
+    private enabled: boolean,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.state = enabled ? 'stopped' : 'disabled';
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get currentConfig(): ServerConfig {
+    return this.config;
+  }
+
+  /** Tools of the last successful listing, without `disabledTools`. Kept while reconnecting. */
+  tools(): ToolInfo[] {
+    return this.toolList;
+  }
+
+  resources(): ResourceInfo[] {
+    return this.resourceList;
+  }
+
+  prompts(): PromptInfo[] {
+    return this.promptList;
+  }
+
+  status(): ServerStatus {
+    const running = this.stdio && !this.stdio.exit ? this.stdio.pid : undefined;
+    return {
+      name: this.config.name,
+      description: this.config.description,
+      transport: this.config.transport,
+      enabled: this.enabled,
+      state: this.state,
+      since: this.since,
+      pid: running,
+      restarts: this.restarts,
+      consecutiveFailures: this.consecutiveFailures,
+      crashLooping: this.consecutiveFailures >= CRASH_LOOP_THRESHOLD,
+      nextRetryAt: this.state === 'backoff' ? this.nextRetryAt : undefined,
+      lastError: this.lastError,
+      stderrTail: this.stdio?.stderrTail() ?? [],
+      serverInfo: this.serverInfo,
+      protocolVersion: this.protocolVersion,
+      instructions: this.instructions,
+      counts: { tools: this.toolList.length, resources: this.resourceList.length, prompts: this.promptList.length },
+    };
+  }
+
+  /** Starts the server if it is enabled and not running yet. Never throws, never waits. */
+  start(): void {
+    if (!this.enabled) {
+      this.setState('disabled');
+      return;
+    }
+    if (this.state === 'starting' || this.state === 'ready' || this.state === 'backoff') return;
+    this.connect();
+  }
+
+  /** Ends the connection (and the process group of a stdio server) and settles in `final`. */
+  async stop(final: 'stopped' | 'disabled' = 'stopped'): Promise<void> {
+    this.generation++;
+    this.clearTimers();
+    const closed = this.teardown();
+    this.setState(final);
+    await closed;
+  }
+
+  /** Stops and starts again at once, forgetting earlier failures. */
+  async restart(): Promise<void> {
+    this.generation++;
+    this.clearTimers();
+    await this.teardown();
+    this.restarts++;
+    this.consecutiveFailures = 0;
+    this.connect();
+  }
+
+  async setEnabled(enabled: boolean): Promise<void> {
+    if (enabled === this.enabled) return;
+    this.enabled = enabled;
+    if (enabled) {
+      this.consecutiveFailures = 0;
+      this.connect();
+    } else {
+      this.toolList = [];
+      this.resourceList = [];
+      this.promptList = [];
+      await this.stop('disabled');
+      this.emit('lists', this.name);
+    }
+  }
+
+  /**
+   * Takes settings that do not need a new connection (timeouts, limits, disabledTools, ping).
+   * The supervisor restarts the connection instead when the transport settings changed.
+   */
+  update(config: ServerConfig, settings: ConnectionSettings): void {
+    const toolsChanged = config.disabledTools.join('\n') !== this.config.disabledTools.join('\n');
+    const pingChanged = settings.pingIntervalMs !== this.settings.pingIntervalMs;
+    this.config = config;
+    this.settings = settings;
+    if (pingChanged && this.state === 'ready' && this.client) this.startPing(this.generation, this.client);
+    if (toolsChanged && this.state === 'ready') this.refresh(this.generation, 'tools');
+    this.emit('change', this.status());
+  }
+
+  private setState(state: ServerState): void {
+    if (state === this.state) return;
+    this.log.info({ from: this.state, to: state }, `server ${this.name}: ${state}`);
+    this.state = state;
+    this.since = Date.now();
+    this.emit('change', this.status());
+  }
+
+  private connect(): void {
+    const generation = ++this.generation;
+    this.clearTimers();
+    this.setState('starting');
+    void this.establish(generation);
+  }
+
+  private async establish(generation: number): Promise<void> {
+    await this.closing; // the previous process must be gone before the next one starts
+    if (generation !== this.generation) return;
+
+    const transport = this.createTransport();
+    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    this.client = client;
+    this.transport = transport;
+    const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
+    transport.setProtocolVersion = (version: string) => {
+      this.protocolVersion = version;
+      setProtocolVersion?.(version);
+    };
+    // While starting, establish() reports the failure with its real cause (a close only rejects
+    // the pending initialize); once ready, a close is the failure.
+    client.onclose = () => {
+      if (this.state !== 'starting') this.fail(generation, 'connection closed');
+    };
+    client.onerror = (error) => this.onTransportError(generation, error);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => this.refresh(generation, 'resources'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, async () => this.refresh(generation, 'prompts'));
+
+    const timeoutMs = this.config.initTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to initialize within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          await client.connect(transport);
+          await this.loadLists(generation, client);
+        })(),
+        timeout,
+      ]);
+    } catch (error) {
+      this.fail(generation, `${describe(error)} (during initialize)`);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (generation !== this.generation) return;
+
+    const info = client.getServerVersion();
+    this.serverInfo = info ? { name: info.name, version: info.version, title: info.title } : undefined;
+    this.instructions = client.getInstructions();
+    this.nextRetryAt = undefined;
+    this.setState('ready');
+    this.emit('lists', this.name);
+    this.startPing(generation, client);
+    this.stableTimer = setTimeout(() => {
+      this.consecutiveFailures = 0;
+      this.emit('change', this.status());
+    }, STABLE_AFTER_MS).unref();
+  }
+
+  private createTransport(): Transport {
+    const config = this.config;
+    if (config.transport === 'stdio') {
+      this.stdio = new StdioProcessTransport({
+        command: config.command,
+        args: config.args,
+        env: safeEnvironment(config.env),
+        cwd: config.cwd,
+        stopGraceMs: this.settings.stopGraceMs,
+      });
+      return this.stdio;
+    }
+    this.stdio = undefined;
+    const requestInit: RequestInit = { headers: config.headers };
+    const url = new URL(config.url);
+    return config.transport === 'sse'
+      ? new SSEClientTransport(url, { requestInit })
+      : new StreamableHTTPClientTransport(url, { requestInit });
+  }
+
+  /**
+   * A failure of the current generation: record why, end the connection, and schedule the next
+   * start after an exponential backoff. Later reports for the same generation are ignored.
+   */
+  private fail(generation: number, reason: string): void {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.clearTimers();
+    const exit = this.stdio?.exit;
+    const message = exit ? `${exitText(exit.code, exit.signal)}; ${reason}` : reason;
+    this.lastError = {
+      message,
+      at: Date.now(),
+      exitCode: exit?.code,
+      signal: exit?.signal,
+      stderrTail: this.stdio?.stderrTail() ?? [],
+    };
+    this.consecutiveFailures++;
+    this.log.warn({ error: message, failures: this.consecutiveFailures }, `server ${this.name} failed`);
+    void this.teardown();
+    this.setState('error');
+
+    const delay = restartDelay(this.consecutiveFailures, {
+      initialMs: this.settings.backoffInitialMs,
+      maxMs: this.settings.backoffMaxMs,
+    });
+    this.nextRetryAt = Date.now() + delay;
+    this.setState('backoff');
+    const retryGeneration = this.generation;
+    this.retryTimer = setTimeout(() => {
+      if (retryGeneration !== this.generation) return;
+      this.restarts++;
+      this.connect();
+    }, delay);
+  }
+
+  private onTransportError(generation: number, error: Error): void {
+    if (generation !== this.generation) return;
+    this.log.debug({ error: error.message }, `server ${this.name}: transport error`);
+    // A remote server that went away shows up as transport errors long before any timeout:
+    // check at once (at most once a second) whether it still answers.
+    if (this.config.transport !== 'stdio' && this.state === 'ready' && this.client) {
+      const now = Date.now();
+      if (now - this.lastHealthCheck >= 1000) {
+        this.lastHealthCheck = now;
+        void this.ping(generation, this.client);
+      }
+    }
+  }
+
+  private startPing(generation: number, client: Client): void {
+    clearInterval(this.pingTimer);
+    if (this.settings.pingIntervalMs <= 0) return;
+    this.pingTimer = setInterval(() => void this.ping(generation, client), this.settings.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private async ping(generation: number, client: Client): Promise<void> {
+    if (this.pinging) return;
+    this.pinging = true;
+    try {
+      await client.ping({ timeout: this.settings.pingTimeoutMs });
+    } catch (error) {
+      this.fail(generation, `ping failed: ${describe(error)}`);
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  /** Re-lists one kind after a `list_changed` notification; coalesces bursts into one more listing. */
+  private refresh(generation: number, kind: ListKind): void {
+    const client = this.client;
+    if (generation !== this.generation || !client) return;
+    const running = this.refreshing.get(kind);
+    if (running) {
+      running.dirty = true;
+      return;
+    }
+    const flag = { dirty: false };
+    this.refreshing.set(kind, flag);
+    void (async () => {
+      try {
+        do {
+          flag.dirty = false;
+          if (await this.load(generation, client, kind)) {
+            this.emit('lists', this.name);
+            this.emit('change', this.status());
+          }
+        } while (flag.dirty && generation === this.generation);
+      } catch (error) {
+        this.log.warn({ error: describe(error) }, `server ${this.name}: listing ${kind} failed`);
+      } finally {
+        this.refreshing.delete(kind);
+      }
+    })();
+  }
+
+  /** The first listing after connecting. A server whose resources or prompts fail to list is still usable for its tools. */
+  private async loadLists(generation: number, client: Client): Promise<void> {
+    const tolerate = (kind: ListKind) => (error: unknown) => {
+      this.log.warn({ error: describe(error) }, `server ${this.name}: listing ${kind} failed`);
+      return false;
+    };
+    await Promise.all([
+      this.load(generation, client, 'tools'),
+      this.load(generation, client, 'resources').catch(tolerate('resources')),
+      this.load(generation, client, 'prompts').catch(tolerate('prompts')),
+    ]);
+  }
+
+  /**
+   * Lists one kind and stores the result unless a listing that started later has already been
+   * stored: the initial listing and `list_changed` refreshes may overlap, and the newer one wins.
+   * Returns whether the result was stored.
+   */
+  private async load(generation: number, client: Client, kind: ListKind): Promise<boolean> {
+    const ticket = ++this.listTicket;
+    const list = await this.fetchList(client, kind);
+    if (generation !== this.generation || ticket < this.storedTicket[kind]) return false;
+    this.storedTicket[kind] = ticket;
+    if (kind === 'tools') this.toolList = list as ToolInfo[];
+    else if (kind === 'resources') this.resourceList = list as ResourceInfo[];
+    else this.promptList = list as PromptInfo[];
+    return true;
+  }
+
+  private async fetchList(client: Client, kind: ListKind): Promise<ToolInfo[] | ResourceInfo[] | PromptInfo[]> {
+    const capabilities = client.getServerCapabilities() ?? {};
+    if (!capabilities[kind]) return [];
+    const items: unknown[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const params = cursor ? { cursor } : undefined;
+      const result =
+        kind === 'tools'
+          ? await client.listTools(params)
+          : kind === 'resources'
+            ? await client.listResources(params)
+            : await client.listPrompts(params);
+      const pageItems = kind === 'tools' ? (result as { tools: unknown[] }).tools
+        : kind === 'resources' ? (result as { resources: unknown[] }).resources
+        : (result as { prompts: unknown[] }).prompts;
+      items.push(...pageItems);
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    if (kind === 'tools') {
+      const hidden = new Set(this.config.disabledTools);
+      return (items as ToolInfo[]).filter((tool) => !hidden.has(tool.name)).map(toToolInfo);
+    }
+    if (kind === 'resources') return (items as ResourceInfo[]).map(toResourceInfo);
+    return (items as PromptInfo[]).map(toPromptInfo);
+  }
+
+  /** Closes client and transport of the current generation; resolves when the process is gone. */
+  private teardown(): Promise<void> {
+    const client = this.client;
+    const transport = this.transport;
+    this.client = undefined;
+    this.transport = undefined;
+    if (!client && !transport) return this.closing;
+    this.closing = (async () => {
+      try {
+        await client?.close();
+      } catch (error) {
+        this.log.debug({ error: describe(error) }, `server ${this.name}: close failed`);
+      }
+      try {
+        await transport?.close();
+      } catch {
+        // already closed by the client
+      }
+    })();
+    return this.closing;
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    clearTimeout(this.stableTimer);
+    this.retryTimer = this.pingTimer = this.stableTimer = undefined;
+  }
+}
+
+function toToolInfo(tool: ToolInfo): ToolInfo {
+  return {
+    name: tool.name,
+    title: tool.title ?? tool.annotations?.title,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    outputSchema: tool.outputSchema,
+    annotations: tool.annotations,
+  };
+}
+
+function toResourceInfo(resource: ResourceInfo): ResourceInfo {
+  const { uri, name, title, description, mimeType } = resource;
+  return { uri, name, title, description, mimeType };
+}
+
+function toPromptInfo(prompt: PromptInfo): PromptInfo {
+  const { name, title, description, arguments: args } = prompt;
+  return { name, title, description, arguments: args };
+}
+
+function exitText(code: number | null, signal: string | null): string {
+  return signal ? `process killed by ${signal}` : `process exited with code ${code}`;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    // HTTP transport errors carry the status in `code` (JSON-RPC errors use negative codes).
+    const code = (error as { code?: unknown }).code;
+    const status = typeof code === 'number' && code >= 100 && code < 600 && !error.message.includes(String(code)) ? `HTTP ${code}: ` : '';
+    if (status) return `${status}${error.message}`;
+    const cause = (error as { cause?: unknown }).cause;
+    const causeText = cause instanceof Error && cause.message && !error.message.includes(cause.message) ? ` (${cause.message})` : '';
+    return `${error.message}${causeText}`;
+  }
+  return String(error);
+}

@@ -1,0 +1,166 @@
+/**
+ * Runs one `UpstreamConnection` per configured server and applies config changes: servers are
+ * added, restarted (only when their transport settings changed), updated in place, or removed.
+ * A removed server is gone from lookups at once, before its process has finished stopping.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
+import { UpstreamConnection, type ConnectionSettings } from './connection.js';
+import type { ServerStatus, ToolInfo } from './types.js';
+
+/** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
+export interface EnabledStore {
+  effective(name: string, fileEnabled: boolean): { enabled: boolean; overridden: boolean };
+  set(name: string, enabled: boolean, fileEnabled: boolean): void;
+  forget(name: string): void;
+}
+
+export interface ApplyResult {
+  added: string[];
+  restarted: string[];
+  updated: string[];
+  removed: string[];
+}
+
+export interface SupervisorEvents {
+  change: [ServerStatus];
+  lists: [name: string];
+  removed: [name: string];
+}
+
+export interface ServerView extends ServerStatus {
+  /** `override` when a run-time enable/disable wins over the file. */
+  enabledSource: 'config' | 'override';
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private connections = new Map<string, UpstreamConnection>();
+  private overridden = new Set<string>();
+  private stopping = false;
+
+  constructor(
+    private readonly store: EnabledStore,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Makes the running servers match `config`. Resolves when removed and changed servers have stopped. */
+  async apply(config: GatewayConfig): Promise<ApplyResult> {
+    const settings = connectionSettings(config.gateway);
+    const result: ApplyResult = { added: [], restarted: [], updated: [], removed: [] };
+    const waits: Promise<void>[] = [];
+    const next = new Map<string, UpstreamConnection>();
+    const wanted = new Set(config.servers.map((server) => server.name));
+
+    for (const [name, connection] of this.connections) {
+      if (wanted.has(name)) continue;
+      result.removed.push(name);
+      this.store.forget(name);
+      this.overridden.delete(name);
+      connection.removeAllListeners();
+      waits.push(connection.stop());
+      this.emit('removed', name);
+    }
+
+    for (const server of config.servers) {
+      const { enabled, overridden } = this.store.effective(server.name, server.enabled);
+      this.setOverridden(server.name, overridden);
+      const existing = this.connections.get(server.name);
+      if (!existing) {
+        const connection = this.create(server, settings, enabled);
+        next.set(server.name, connection);
+        result.added.push(server.name);
+        continue;
+      }
+      next.set(server.name, existing);
+      const reconnect = connectionKey(existing.currentConfig) !== connectionKey(server);
+      existing.update(server, settings);
+      if (existing.status().enabled !== enabled) {
+        waits.push(existing.setEnabled(enabled));
+        result.updated.push(server.name);
+      } else if (reconnect && enabled) {
+        waits.push(existing.restart());
+        result.restarted.push(server.name);
+      } else if (reconnect || JSON.stringify(existing.currentConfig) !== JSON.stringify(server)) {
+        result.updated.push(server.name);
+      }
+    }
+
+    this.connections = next;
+    for (const name of result.added) this.connections.get(name)!.start();
+    const changed = result.added.length + result.restarted.length + result.updated.length + result.removed.length;
+    if (changed) this.log.info(result, 'configuration applied');
+    await Promise.all(waits);
+    return result;
+  }
+
+  get(name: string): UpstreamConnection | undefined {
+    return this.connections.get(name);
+  }
+
+  list(): ServerView[] {
+    return [...this.connections.values()].map((connection) => this.view(connection));
+  }
+
+  status(name: string): ServerView | undefined {
+    const connection = this.connections.get(name);
+    return connection && this.view(connection);
+  }
+
+  /** Every listed tool, server by server in config order. */
+  tools(): { server: string; tool: ToolInfo }[] {
+    const all: { server: string; tool: ToolInfo }[] = [];
+    for (const connection of this.connections.values()) {
+      for (const tool of connection.tools()) all.push({ server: connection.name, tool });
+    }
+    return all;
+  }
+
+  /** Switches a server on or off and remembers the decision across gateway restarts. */
+  async setEnabled(name: string, enabled: boolean): Promise<ServerView | undefined> {
+    const connection = this.connections.get(name);
+    if (!connection) return undefined;
+    const fileEnabled = connection.currentConfig.enabled;
+    this.store.set(name, enabled, fileEnabled);
+    this.setOverridden(name, enabled !== fileEnabled);
+    await connection.setEnabled(enabled);
+    return this.view(connection);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.connections.values()].map((connection) => connection.stop()));
+  }
+
+  private create(server: ServerConfig, settings: ConnectionSettings, enabled: boolean): UpstreamConnection {
+    const connection = new UpstreamConnection(server, settings, enabled, this.log.child({ server: server.name }));
+    connection.on('change', (status) => {
+      if (!this.stopping) this.emit('change', status);
+    });
+    connection.on('lists', (name) => this.emit('lists', name));
+    return connection;
+  }
+
+  private setOverridden(name: string, overridden: boolean): void {
+    if (overridden) this.overridden.add(name);
+    else this.overridden.delete(name);
+  }
+
+  private view(connection: UpstreamConnection): ServerView {
+    return { ...connection.status(), enabledSource: this.overridden.has(connection.name) ? 'override' : 'config' };
+  }
+}
+
+function connectionSettings(gateway: GatewaySettings): ConnectionSettings {
+  const { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs } = gateway;
+  return { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs };
+}
+
+/** The settings that need a new connection when they change; everything else applies in place. */
+function connectionKey(server: ServerConfig): string {
+  return server.transport === 'stdio'
+    ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null])
+    : JSON.stringify([server.transport, server.url, server.headers]);
+}

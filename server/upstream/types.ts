@@ -1,0 +1,77 @@
+/**
+ * What the rest of the gateway sees of an upstream MCP server: plain data, no SDK types, so that
+ * only this folder changes when the SDK does.
+ */
+import type { TransportKind } from '../config/types.js';
+
+export type ServerState = 'disabled' | 'starting' | 'ready' | 'error' | 'backoff' | 'stopped';
+
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+export interface ToolInfo {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: ToolAnnotations;
+}
+
+export interface ResourceInfo {
+  uri: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
+export interface PromptInfo {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
+export interface LastError {
+  message: string;
+  /** Epoch ms. */
+  at: number;
+  /** For a stdio server that exited. */
+  exitCode?: number | null;
+  signal?: string | null;
+  /** The process's last stderr lines when it failed. */
+  stderrTail: string[];
+}
+
+export interface ServerStatus {
+  name: string;
+  description?: string;
+  transport: TransportKind;
+  /** Effective: a run-time override wins over the file. */
+  enabled: boolean;
+  state: ServerState;
+  /** Epoch ms of the last state change. */
+  since: number;
+  /** Process id of a running stdio server. */
+  pid?: number;
+  /** Automatic and manual restarts since the gateway started. */
+  restarts: number;
+  /** Failures since the server was last ready for a while. */
+  consecutiveFailures: number;
+  /** Set when the server fails right after each start. */
+  crashLooping: boolean;
+  /** Epoch ms of the next automatic start, in `backoff`. */
+  nextRetryAt?: number;
+  lastError?: LastError;
+  stderrTail: string[];
+  serverInfo?: { name: string; version: string; title?: string };
+  protocolVersion?: string;
+  instructions?: string;
+  counts: { tools: number; resources: number; prompts: number };
+}

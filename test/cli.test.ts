@@ -1,0 +1,191 @@
+// The `mcp-gateway` command as a user runs it: the built dist/server/main.js in a child process.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, startCli, type RunningGateway } from './helpers/cli.js';
+import { fixture, tempDir } from './helpers/gateway.js';
+import { isAlive, readPid, waitUntil } from './helpers/process.js';
+
+const running: RunningGateway[] = [];
+afterEach(async () => {
+  for (const gateway of running.splice(0)) await gateway.stop('SIGKILL');
+});
+
+async function start(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunningGateway> {
+  const gateway = await startCli(args, env, cwd);
+  running.push(gateway);
+  return gateway;
+}
+
+async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, init);
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls the API until `test` holds for the server's JSON; the gateway's state is only visible over HTTP here. */
+async function waitForServerJson(gateway: RunningGateway, name: string, test: (server: any) => boolean, timeoutMs = 15_000) {
+  return waitUntil(async () => {
+    const { status, body } = await getJson(`${gateway.url}/api/servers/${name}`);
+    return status === 200 && test(body) ? body : undefined;
+  }, timeoutMs, `server ${name}`);
+}
+
+const FAST = { backoffInitialMs: 100, backoffMaxMs: 1000, stopGraceMs: 1000, pingIntervalMs: 0 };
+
+function writeConfig(dir: string, config: object, name = 'config.json'): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+describe('starting', () => {
+  it('with no arguments runs the built-in demo server, ready with its tools', async () => {
+    const cwd = tempDir();
+    const gateway = await start([], {}, cwd);
+    const demo = await waitForServerJson(gateway, 'demo', (s) => s.state === 'ready');
+    expect(demo.counts.tools).toBe(6);
+    const tools = await getJson(`${gateway.url}/api/tools?server=demo`);
+    const byName = Object.fromEntries(tools.body.tools.map((t: any) => [t.name, t]));
+    expect(Object.keys(byName).sort()).toEqual(['add', 'add_note', 'countdown', 'delete_note', 'echo', 'list_notes']);
+    expect(byName.delete_note.annotations.destructiveHint).toBe(true);
+    expect(byName.echo.annotations.readOnlyHint).toBe(true);
+    // State lives in ./.mcp-gateway by default.
+    expect(fs.existsSync(path.join(cwd, '.mcp-gateway', 'gateway.db'))).toBe(true);
+  });
+
+  it('quick mode runs the command after -- as one server named after it', async () => {
+    const gateway = await start(['--state-dir', tempDir(), '--', process.execPath, fixture('fixture-server.mjs')]);
+    const server = await waitForServerJson(gateway, 'fixture-server', (s) => s.state === 'ready');
+    expect(server.counts.tools).toBe(6);
+  });
+
+  it('--help and --version print and exit 0', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--config');
+    expect(help.stdout).toContain('--api-key-file');
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^mcp-gateway \d+\.\d+\.\d+/);
+  });
+
+  it('refuses a non-loopback bind without an API key (exit 2), and allows it with one', async () => {
+    const refused = await runCli(['--host', '0.0.0.0', '--state-dir', tempDir()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing to listen on 0.0.0.0 without an API key');
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+
+    const keyFile = path.join(tempDir(), 'key');
+    fs.writeFileSync(keyFile, 'the-key\n');
+    const config = writeConfig(tempDir(), { mcpServers: {} });
+    const gateway = await start(['--host', '0.0.0.0', '--api-key-file', keyFile, '-c', config, '--state-dir', tempDir()]);
+    const port = new URL(gateway.url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/api/servers`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${port}/api/servers`, { headers: { Authorization: 'Bearer the-key' } })).status).toBe(200);
+    // A key never reaches the log.
+    expect(JSON.stringify(gateway.logs)).not.toContain('the-key');
+  });
+
+  it('a missing or empty API key file is exit 2 with the file named', async () => {
+    const dir = tempDir();
+    const missing = await runCli(['--api-key-file', path.join(dir, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`${path.join(dir, 'nope')}: cannot read the API key file (ENOENT)`);
+    fs.writeFileSync(path.join(dir, 'empty'), '\n');
+    const empty = await runCli(['--api-key-file', path.join(dir, 'empty')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('the API key file is empty');
+  });
+});
+
+describe('configuration mistakes', () => {
+  const cases: [string, object | string, string[]][] = [
+    ['invalid JSON', '{ "mcpServers": { "a": { "command": "x", } } }', ['$: invalid JSON at line 1']],
+    ['unknown key', { mcpServers: { a: { command: 'x', colour: 'red' } } }, ['$.mcpServers.a.colour: unknown key "colour"']],
+    ['wrong type', { mcpServers: { a: { command: 'x', args: 'not-an-array' } } }, ['$.mcpServers.a.args: expected array']],
+    ['bad name', { mcpServers: { 'bad name!': { command: 'x' } } }, ['$.mcpServers["bad name!"]: server name must match']],
+    ['missing variable', { mcpServers: { a: { command: 'x', env: { T: '${NOT_SET_ANYWHERE_4711}' } } } }, ['$.mcpServers.a.env.T: environment variable NOT_SET_ANYWHERE_4711 is not set']],
+    ['missing secret file', { mcpServers: { a: { url: 'http://127.0.0.1:1/mcp', headers: { A: '${file:/nonexistent/secret}' } } } }, ['$.mcpServers.a.headers.A: cannot read secret file /nonexistent/secret (ENOENT)']],
+    ['several at once', { gateway: { toolTimeoutMs: -1 }, mcpServers: { a: {}, b: { command: 'x', enabled: 'yes' } } }, ['$.gateway.toolTimeoutMs', '$.mcpServers.a', '$.mcpServers.b.enabled']],
+  ];
+  for (const [title, content, expected] of cases) {
+    it(`${title}: exit 2, one line per problem naming the file and the JSON path, no stack trace`, async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'gateway.json');
+      fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+      const result = await runCli(['-c', file, '--state-dir', dir]);
+      expect(result.code).toBe(2);
+      for (const line of expected) expect(result.stderr).toContain(`${file}: ${line}`);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+      expect(fs.existsSync(path.join(dir, 'gateway.db'))).toBe(false); // nothing was started
+    });
+  }
+
+  it('a usage mistake is exit 2 with a hint', async () => {
+    const result = await runCli(['--port', 'eighty']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--port');
+    expect(result.stderr).toContain('--help');
+  });
+});
+
+describe('hot reload', () => {
+  it('adds, restarts only changed servers, and removes (routes 404 at once); an invalid edit keeps the running config', async () => {
+    const dir = tempDir();
+    const stable = { command: process.execPath, args: [fixture('fixture-server.mjs')] };
+    const file = writeConfig(dir, { gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '1' } } } });
+    const gateway = await start(['-c', file, '--state-dir', dir]);
+    const stableBefore = await waitForServerJson(gateway, 'stable', (s) => s.state === 'ready');
+    const changingBefore = await waitForServerJson(gateway, 'changing', (s) => s.state === 'ready');
+
+    // Add one, change one's env, keep one.
+    writeConfig(dir, { gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } }, added: stable } });
+    await gateway.waitForLog((line) => line.msg === 'configuration applied' && (line.added as string[])?.includes('added'));
+    const added = await waitForServerJson(gateway, 'added', (s) => s.state === 'ready');
+    expect(added.pid).toBeGreaterThan(0);
+    const changingAfter = await waitForServerJson(gateway, 'changing', (s) => s.state === 'ready' && s.pid !== changingBefore.pid);
+    expect(changingAfter.restarts).toBe(1);
+    const stableAfter = (await getJson(`${gateway.url}/api/servers/stable`)).body;
+    expect(stableAfter.pid).toBe(stableBefore.pid);
+    expect(stableAfter.restarts).toBe(0);
+
+    // An invalid edit is logged and changes nothing.
+    fs.writeFileSync(file, '{ "mcpServers": { "stable": { "command": 42 } } }');
+    const rejected = await gateway.waitForLog((line) => String(line.msg).includes('keeping the running one'));
+    expect(JSON.stringify(rejected.problems)).toContain('$.mcpServers.stable.command');
+    expect((await getJson(`${gateway.url}/api/servers`)).body.servers.map((s: any) => s.name)).toEqual(['stable', 'changing', 'added']);
+
+    // Remove one: its routes answer 404 as soon as the change is applied, and its process ends.
+    writeConfig(dir, { gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } } } });
+    await gateway.waitForLog((line) => line.msg === 'configuration applied' && (line.removed as string[])?.includes('added'));
+    expect((await getJson(`${gateway.url}/api/servers/added`)).status).toBe(404);
+    expect((await getJson(`${gateway.url}/api/tools?server=added`)).status).toBe(404);
+    await waitUntil(() => !isAlive(added.pid), 5000, 'the removed server to stop');
+  });
+});
+
+describe('shutdown', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`on ${signal} no child process survives, grandchildren included, and the exit code is 0`, async () => {
+      const dir = tempDir();
+      const server = (n: number, extra: Record<string, string> = {}) => ({
+        command: process.execPath,
+        args: [fixture('fixture-server.mjs')],
+        env: { FIXTURE_GRANDCHILD_PID_FILE: path.join(dir, `grandchild-${n}`), ...extra },
+      });
+      const file = writeConfig(dir, {
+        gateway: FAST,
+        mcpServers: { one: server(1), two: server(2), stubborn: server(3, { FIXTURE_IGNORE_SIGTERM: '1' }) },
+      });
+      const gateway = await start(['-c', file, '--state-dir', dir]);
+      const pids: number[] = [];
+      for (const name of ['one', 'two', 'stubborn']) pids.push((await waitForServerJson(gateway, name, (s) => s.state === 'ready')).pid);
+      for (const n of [1, 2, 3]) pids.push(readPid(path.join(dir, `grandchild-${n}`))!);
+      expect(pids.every(isAlive)).toBe(true);
+
+      expect(await gateway.stop(signal)).toBe(0);
+      await waitUntil(() => pids.every((pid) => !isAlive(pid)), 5000, 'every server process to be gone');
+    });
+  }
+});

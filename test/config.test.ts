@@ -1,0 +1,459 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GATEWAY_SETTINGS, loadConfigFile, parseConfigText, quickModeConfig } from '../server/config/load.js';
+import { ConfigError, type ConfigProblem, type RemoteServerConfig, type StdioServerConfig } from '../server/config/types.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-config-'));
+const FILE = path.join(dir, 'gateway.json');
+const SECRET_FILE = path.join(dir, 'remote-secret');
+const FILE_SECRET = 'file-secret-Zq81';
+fs.writeFileSync(SECRET_FILE, `  ${FILE_SECRET}\n\n`);
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Env = Record<string, string>;
+
+function parse(config: unknown, env: Env = {}) {
+  return parseConfigText(typeof config === 'string' ? config : JSON.stringify(config), FILE, env);
+}
+
+function configError(config: unknown, env: Env = {}): ConfigError {
+  try {
+    parse(config, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const problemsOf = (config: unknown, env: Env = {}): ConfigProblem[] => configError(config, env).problems;
+
+/** A config with the one server `x`. */
+const server = (entry: unknown) => ({ mcpServers: { x: entry } });
+
+const MCPO_EXAMPLE = {
+  gateway: { toolTimeoutMs: 45000 },
+  mcpServers: {
+    everything: {
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-everything'],
+      env: { TOKEN: '${TOKEN}' },
+      cwd: '/srv',
+    },
+    remote: {
+      type: 'streamable-http',
+      url: 'https://example.com/mcp',
+      headers: { Authorization: `Bearer \${file:${SECRET_FILE}}` },
+    },
+    legacy: { type: 'sse', url: 'http://127.0.0.1:9000/sse', enabled: false },
+  },
+};
+
+describe('valid config', () => {
+  it('reads an mcpo-style config, expanding ${VAR} and ${file:…}', () => {
+    const config = parse(MCPO_EXAMPLE, { TOKEN: 'env-token-value' });
+    expect(config.source).toBe(FILE);
+    expect(config.gateway).toEqual({ ...DEFAULT_GATEWAY_SETTINGS, toolTimeoutMs: 45000 });
+    expect(config.servers.map((s) => s.name)).toEqual(['everything', 'remote', 'legacy']);
+
+    const [everything, remote, legacy] = config.servers as [StdioServerConfig, RemoteServerConfig, RemoteServerConfig];
+    expect(everything).toMatchObject({
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-everything'],
+      env: { TOKEN: 'env-token-value' },
+      cwd: '/srv',
+      enabled: true,
+    });
+    expect(remote).toMatchObject({
+      transport: 'streamable-http',
+      url: 'https://example.com/mcp',
+      headers: { Authorization: `Bearer ${FILE_SECRET}` },
+      enabled: true,
+    });
+    expect(legacy).toMatchObject({ transport: 'sse', url: 'http://127.0.0.1:9000/sse', headers: {}, enabled: false });
+  });
+
+  it('keeps only unexpanded strings and names in display', () => {
+    const config = parse(MCPO_EXAMPLE, { TOKEN: 'env-token-value' });
+    const [everything, remote] = config.servers;
+    expect(everything?.display).toEqual({
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-everything'],
+      cwd: '/srv',
+      envNames: ['TOKEN'],
+    });
+    expect(remote?.display).toEqual({ url: 'https://example.com/mcp', headerNames: ['Authorization'] });
+
+    const withSecrets = parse(
+      server({ command: '${CMD}', args: ['--token=${TOKEN}'], cwd: '${DIR}' }),
+      { CMD: '/opt/bin/srv', TOKEN: 'env-token-value', DIR: '/var/lib/srv' },
+    );
+    expect(withSecrets.servers[0]?.display).toEqual({
+      command: '${CMD}',
+      args: ['--token=${TOKEN}'],
+      cwd: '${DIR}',
+      envNames: [],
+    });
+    expect(JSON.stringify(config.servers.map((s) => s.display))).not.toMatch(/env-token-value|file-secret/);
+  });
+
+  it('loadConfigFile reads from disk and records the absolute path', () => {
+    const file = path.join(dir, 'on-disk.json');
+    fs.writeFileSync(file, JSON.stringify(server({ command: 'srv' })));
+    const config = loadConfigFile(path.join(dir, 'sub', '..', 'on-disk.json'), {});
+    expect(config.source).toBe(file);
+    expect(config.servers).toHaveLength(1);
+  });
+
+  it('accepts an empty mcpServers object and a UTF-8 byte order mark', () => {
+    expect(parse('\uFEFF{"mcpServers": {}}').servers).toEqual([]);
+  });
+
+  it.each([
+    ['streamable-http', 'streamable-http'],
+    ['streamableHttp', 'streamable-http'],
+    ['http', 'streamable-http'],
+    ['sse', 'sse'],
+  ] as const)('type %s means transport %s', (type, transport) => {
+    const [s] = parse(server({ type, url: 'https://example.com/mcp' })).servers;
+    expect(s?.transport).toBe(transport);
+  });
+
+  it('type stdio is allowed with command', () => {
+    expect(parse(server({ type: 'stdio', command: 'srv' })).servers[0]?.transport).toBe('stdio');
+  });
+
+  it.each([
+    ['https://example.com/mcp', 'streamable-http'],
+    ['https://example.com/', 'streamable-http'],
+    ['https://example.com/ssefoo', 'streamable-http'],
+    ['http://127.0.0.1:9000/sse', 'sse'],
+    ['http://127.0.0.1:9000/v1/sse/', 'sse'],
+    ['http://127.0.0.1:9000/sse?session=1', 'sse'],
+  ] as const)('url %s without type is %s', (url, transport) => {
+    expect(parse(server({ url })).servers[0]?.transport).toBe(transport);
+  });
+
+  it('an explicit type beats inference from the url', () => {
+    expect(parse(server({ type: 'http', url: 'https://example.com/sse' })).servers[0]?.transport).toBe('streamable-http');
+  });
+});
+
+describe('defaults', () => {
+  it('documents the gateway defaults', () => {
+    expect(DEFAULT_GATEWAY_SETTINGS).toEqual({
+      toolTimeoutMs: 60000,
+      initTimeoutMs: 30000,
+      maxConcurrent: 8,
+      maxQueue: 64,
+      pingIntervalMs: 30000,
+      pingTimeoutMs: 10000,
+      backoffInitialMs: 1000,
+      backoffMaxMs: 60000,
+      stopGraceMs: 5000,
+      allowedHosts: [],
+    });
+  });
+
+  it('fills every gateway setting and server field from defaults', () => {
+    const config = parse(server({ command: 'srv' }));
+    expect(config.gateway).toEqual(DEFAULT_GATEWAY_SETTINGS);
+    expect(config.servers[0]).toEqual({
+      name: 'x',
+      transport: 'stdio',
+      command: 'srv',
+      args: [],
+      env: {},
+      enabled: true,
+      timeoutMs: 60000,
+      initTimeoutMs: 30000,
+      maxConcurrent: 8,
+      maxQueue: 64,
+      disabledTools: [],
+      display: { command: 'srv', args: [], envNames: [] },
+    });
+    config.gateway.allowedHosts.push('changed');
+    expect(DEFAULT_GATEWAY_SETTINGS.allowedHosts).toEqual([]);
+  });
+
+  it('servers inherit the gateway section and may override it', () => {
+    const config = parse({
+      gateway: { toolTimeoutMs: 1000, initTimeoutMs: 2000, maxConcurrent: 3, maxQueue: 0, pingIntervalMs: 0, allowedHosts: ['gw.example'] },
+      mcpServers: {
+        inherits: { command: 'a' },
+        overrides: {
+          url: 'https://example.com/mcp',
+          timeoutMs: 5,
+          initTimeoutMs: 6,
+          maxConcurrent: 7,
+          maxQueue: 9,
+          disabledTools: ['rm'],
+          description: 'remote one',
+        },
+      },
+    });
+    expect(config.gateway).toMatchObject({ pingIntervalMs: 0, maxQueue: 0, allowedHosts: ['gw.example'] });
+    expect(config.servers[0]).toMatchObject({ timeoutMs: 1000, initTimeoutMs: 2000, maxConcurrent: 3, maxQueue: 0 });
+    expect(config.servers[1]).toMatchObject({
+      timeoutMs: 5,
+      initTimeoutMs: 6,
+      maxConcurrent: 7,
+      maxQueue: 9,
+      disabledTools: ['rm'],
+      description: 'remote one',
+    });
+  });
+});
+
+describe('${…} expansion', () => {
+  const expandArg = (arg: string, env: Env = {}) =>
+    (parse(server({ command: 'srv', args: [arg] }), env).servers[0] as StdioServerConfig).args[0];
+
+  it.each([
+    ['$${HOME}', '${HOME}'],
+    ['a$${X}b${X}', 'a${X}b1'],
+    ['${X}-${Y}', '1-2'],
+    ['${EMPTY}', ''],
+    ['cost: $5 and $$ and $', 'cost: $5 and $$ and $'],
+  ])('%s → %s', (raw, expanded) => {
+    expect(expandArg(raw, { X: '1', Y: '2', EMPTY: '' })).toBe(expanded);
+  });
+
+  it('expands command, env, cwd, url and header values', () => {
+    const env = { BIN: 'srv', V: 'value', HOST: 'example.com' };
+    const config = parse(
+      {
+        mcpServers: {
+          s: { command: '/opt/${BIN}', env: { K: '${V}' }, cwd: '/srv/${BIN}' },
+          r: { url: 'https://${HOST}/mcp', headers: { 'X-Key': 'k-${V}' } },
+        },
+      },
+      env,
+    );
+    const [s, r] = config.servers as [StdioServerConfig, RemoteServerConfig];
+    expect(s).toMatchObject({ command: '/opt/srv', env: { K: 'value' }, cwd: '/srv/srv' });
+    expect(r).toMatchObject({ url: 'https://example.com/mcp', headers: { 'X-Key': 'k-value' } });
+  });
+
+  it('reads ${file:…} relative to the config file and trims it', () => {
+    expect(expandArg('--key=${file:remote-secret}')).toBe(`--key=${FILE_SECRET}`);
+  });
+
+  it('resolves a relative cwd against the config file', () => {
+    expect((parse(server({ command: 'srv', cwd: 'work' })).servers[0] as StdioServerConfig).cwd).toBe(path.join(dir, 'work'));
+  });
+
+  it('does not expand description or the gateway section', () => {
+    const config = parse({ gateway: { allowedHosts: ['${HOST}'] }, mcpServers: { x: { command: 'srv', description: 'uses ${TOKEN}' } } });
+    expect(config.gateway.allowedHosts).toEqual(['${HOST}']);
+    expect(config.servers[0]?.description).toBe('uses ${TOKEN}');
+  });
+});
+
+describe('problems', () => {
+  const LONG_NAME = 'a'.repeat(65);
+  const cases: Array<[string, unknown, Env, string, string]> = [
+    ['unknown top-level key', { mcpServers: {}, servers: {} }, {}, '$.servers', 'unknown key "servers" (expected one of: gateway, mcpServers)'],
+    ['unknown gateway key', { gateway: { timeout: 1 }, mcpServers: {} }, {}, '$.gateway.timeout', 'unknown key "timeout" (expected one of: toolTimeoutMs'],
+    ['unknown server key', server({ command: 'srv', foo: 1 }), {}, '$.mcpServers.x.foo', 'unknown key "foo" (expected one of: command, args, env, cwd, url'],
+    ['bad server name', { mcpServers: { 'bad name': { command: 'srv' } } }, {}, '$.mcpServers["bad name"]', 'server name must match ^[A-Za-z0-9_-]{1,64}$'],
+    ['server name too long', { mcpServers: { [LONG_NAME]: { command: 'srv' } } }, {}, `$.mcpServers.${LONG_NAME}`, 'at most 64'],
+    ['gateway not an object', { gateway: [], mcpServers: {} }, {}, '$.gateway', 'expected object, got array'],
+    ['gateway number not positive', { gateway: { toolTimeoutMs: 0 }, mcpServers: {} }, {}, '$.gateway.toolTimeoutMs', 'expected positive integer, got 0'],
+    ['gateway pingIntervalMs negative', { gateway: { pingIntervalMs: -1 }, mcpServers: {} }, {}, '$.gateway.pingIntervalMs', 'expected non-negative integer, got -1'],
+    ['gateway maxQueue fractional', { gateway: { maxQueue: 0.5 }, mcpServers: {} }, {}, '$.gateway.maxQueue', 'expected non-negative integer, got 0.5'],
+    ['gateway allowedHosts a string', { gateway: { allowedHosts: 'a' }, mcpServers: {} }, {}, '$.gateway.allowedHosts', 'expected array of strings, got string'],
+    ['gateway allowedHosts element', { gateway: { allowedHosts: ['a', 1] }, mcpServers: {} }, {}, '$.gateway.allowedHosts[1]', 'expected string, got number'],
+    ['mcpServers missing', { gateway: {} }, {}, '$.mcpServers', 'missing'],
+    ['mcpServers an array', { mcpServers: [] }, {}, '$.mcpServers', 'expected object, got array'],
+    ['top level an array', [], {}, '$', 'expected object, got array'],
+    ['top level null', null, {}, '$', 'expected object, got null'],
+    ['server not an object', server('npx srv'), {}, '$.mcpServers.x', 'expected object, got string'],
+    ['neither command nor url', server({ args: [] }), {}, '$.mcpServers.x', 'expected "command" (stdio server) or "url" (remote server)'],
+    ['both command and url', server({ command: 'srv', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x', 'not both'],
+    ['command a number', server({ command: 5 }), {}, '$.mcpServers.x.command', 'expected string, got number'],
+    ['command empty', server({ command: '' }), {}, '$.mcpServers.x.command', 'expected non-empty string'],
+    ['command expands to nothing', server({ command: '${CMD}' }), { CMD: '' }, '$.mcpServers.x.command', 'expands to an empty string'],
+    ['args an object', server({ command: 'srv', args: { a: 1 } }), {}, '$.mcpServers.x.args', 'expected array of strings, got object'],
+    ['args element', server({ command: 'srv', args: ['a', 2] }), {}, '$.mcpServers.x.args[1]', 'expected string, got number'],
+    ['env an array', server({ command: 'srv', env: ['A=1'] }), {}, '$.mcpServers.x.env', 'expected object of strings, got array'],
+    ['env value', server({ command: 'srv', env: { A: 1 } }), {}, '$.mcpServers.x.env.A', 'expected string, got number'],
+    ['cwd a boolean', server({ command: 'srv', cwd: true }), {}, '$.mcpServers.x.cwd', 'expected string, got boolean'],
+    ['header value', server({ url: 'https://example.com/mcp', headers: { 'X-Api-Key': true } }), {}, '$.mcpServers.x.headers["X-Api-Key"]', 'expected string, got boolean'],
+    ['url not http', server({ url: 'ftp://example.com/x' }), {}, '$.mcpServers.x.url', 'expected an http: or https: URL, got ftp:'],
+    ['url not a URL', server({ url: 'example.com/mcp' }), {}, '$.mcpServers.x.url', 'expected an absolute http:// or https:// URL'],
+    ['url a number', server({ url: 8080 }), {}, '$.mcpServers.x.url', 'expected string, got number'],
+    ['unknown type', server({ type: 'websocket', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'expected one of "stdio", "sse", "streamable-http", "streamableHttp", "http", got "websocket"'],
+    ['type sse with command', server({ type: 'sse', command: 'srv' }), {}, '$.mcpServers.x.type', 'type "sse" is for remote servers with "url"'],
+    ['type stdio with url', server({ type: 'stdio', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'type "stdio" is for servers with "command"'],
+    ['headers on a stdio server', server({ command: 'srv', headers: {} }), {}, '$.mcpServers.x.headers', '"headers" only applies to remote servers'],
+    ['env on a remote server', server({ url: 'https://example.com/mcp', env: {} }), {}, '$.mcpServers.x.env', '"env" only applies to stdio servers'],
+    ['enabled a string', server({ command: 'srv', enabled: 'yes' }), {}, '$.mcpServers.x.enabled', 'expected boolean, got string'],
+    ['timeoutMs negative', server({ command: 'srv', timeoutMs: -5 }), {}, '$.mcpServers.x.timeoutMs', 'expected positive integer, got -5'],
+    ['timeoutMs a string', server({ command: 'srv', timeoutMs: '100' }), {}, '$.mcpServers.x.timeoutMs', 'expected positive integer, got string'],
+    ['initTimeoutMs zero', server({ command: 'srv', initTimeoutMs: 0 }), {}, '$.mcpServers.x.initTimeoutMs', 'expected positive integer, got 0'],
+    ['maxConcurrent fractional', server({ command: 'srv', maxConcurrent: 1.5 }), {}, '$.mcpServers.x.maxConcurrent', 'expected positive integer, got 1.5'],
+    ['maxQueue negative', server({ command: 'srv', maxQueue: -1 }), {}, '$.mcpServers.x.maxQueue', 'expected non-negative integer, got -1'],
+    ['disabledTools a string', server({ command: 'srv', disabledTools: 'rm' }), {}, '$.mcpServers.x.disabledTools', 'expected array of strings, got string'],
+    ['description a number', server({ command: 'srv', description: 1 }), {}, '$.mcpServers.x.description', 'expected string, got number'],
+    ['missing env variable', server({ command: 'srv', env: { TOKEN: '${TOKEN}' } }), {}, '$.mcpServers.x.env.TOKEN', 'environment variable TOKEN is not set'],
+    ['missing variable in a header', server({ url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${API_TOKEN}' } }), {}, '$.mcpServers.x.headers.Authorization', 'environment variable API_TOKEN is not set'],
+    ['missing variable in the url', server({ url: '${REMOTE_URL}' }), {}, '$.mcpServers.x.url', 'environment variable REMOTE_URL is not set'],
+    ['missing secret file', server({ command: 'srv', args: ['${file:/nonexistent/mcp-gateway-secret}'] }), {}, '$.mcpServers.x.args[0]', 'cannot read secret file /nonexistent/mcp-gateway-secret (ENOENT)'],
+    ['secret file is a directory', server({ command: 'srv', cwd: `\${file:${dir}}` }), {}, '$.mcpServers.x.cwd', `cannot read secret file ${dir} (EISDIR)`],
+    ['invalid reference', server({ command: 'srv', args: ['a${bad-name}'] }), {}, '$.mcpServers.x.args[0]', 'invalid reference at character 2'],
+    ['empty file reference', server({ command: 'srv', args: ['${file:}'] }), {}, '$.mcpServers.x.args[0]', 'empty path in "${file:}"'],
+    ['unterminated reference', server({ command: '${CMD' }), { CMD: 'srv' }, '$.mcpServers.x.command', 'unterminated "${" at character 1'],
+    ['duplicate server', '{"mcpServers": {"a": {"command": "x"}, "a": {"command": "y"}}}', {}, '$.mcpServers.a', 'duplicate key "a"'],
+    ['duplicate env name', '{"mcpServers": {"a": {"command": "x", "env": {"K": "1", "K": "2"}}}}', {}, '$.mcpServers.a.env.K', 'duplicate key "K"'],
+  ];
+
+  it.each(cases)('%s', (_label, config, env, problemPath, message) => {
+    const problems = problemsOf(config, env);
+    expect(problems).toEqual([{ path: problemPath, message: expect.stringContaining(message) }]);
+  });
+
+  it('reports a missing config file as one problem with its absolute path', () => {
+    const missing = path.join(dir, 'nope', '..', 'missing.json');
+    let error: unknown;
+    try {
+      loadConfigFile(missing, {});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configErr = error as ConfigError;
+    expect(configErr.file).toBe(path.join(dir, 'missing.json'));
+    expect(configErr.problems).toEqual([{ path: '$', message: 'cannot read config file (ENOENT)' }]);
+  });
+
+  it('reports every mistake at once, and formats lines as file: path: message', () => {
+    const error = configError(
+      {
+        gateway: { maxConcurrent: 0, colour: 'blue' },
+        mcpServers: {
+          'bad name': { command: 'srv' },
+          a: { command: 'srv', args: 'x', timeoutMs: -1, env: { T: '${T}' } },
+          b: { type: 'sse', url: 'ftp://example.com' },
+          c: {},
+        },
+      },
+      {},
+    );
+    expect(error.problems.map((p) => p.path).sort()).toEqual(
+      [
+        '$.gateway.maxConcurrent',
+        '$.gateway.colour',
+        '$.mcpServers["bad name"]',
+        '$.mcpServers.a.args',
+        '$.mcpServers.a.timeoutMs',
+        '$.mcpServers.a.env.T',
+        '$.mcpServers.b.url',
+        '$.mcpServers.c',
+      ].sort(),
+    );
+    expect(error.lines()).toContain(`${FILE}: $.mcpServers.a.args: expected array of strings, got string`);
+    expect(error.message.split('\n')).toHaveLength(8);
+  });
+
+  it('never puts an expanded value in a message', () => {
+    const env = { SECRET_TOKEN: 'env-secret-Xy77', SECRET_URL: 'ftp://user:url-secret-Pw12@example.com/mcp' };
+    const error = configError(
+      {
+        mcpServers: {
+          s: { command: 'srv', env: { TOKEN: '${SECRET_TOKEN}', OTHER: '${UNSET}' }, args: ['--key=${SECRET_TOKEN}', 5] },
+          r: { url: '${SECRET_URL}', headers: { Authorization: `Bearer \${file:${SECRET_FILE}}` }, timeoutMs: 'soon' },
+          u: { url: 'https://x/${SECRET_TOKEN}/${file:remote-secret}', command: '${SECRET_TOKEN}' },
+        },
+      },
+      env,
+    );
+    expect(error.problems.length).toBeGreaterThanOrEqual(4);
+    const text = `${error.message}\n${JSON.stringify(error.problems)}`;
+    for (const secret of ['env-secret-Xy77', 'url-secret-Pw12', FILE_SECRET]) expect(text).not.toContain(secret);
+  });
+});
+
+describe('file-level problems', () => {
+  const single = (text: string): ConfigProblem => {
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    return problems[0] as ConfigProblem;
+  };
+
+  it.each(['', '  \n\t\n'])('an empty file (%j) says what is expected', (text) => {
+    expect(single(text)).toEqual({ path: '$', message: 'file is empty (expected a JSON object with "mcpServers")' });
+  });
+
+  it.each([
+    ['a trailing comma', '{\n  "mcpServers": {\n    "a": {"x": 1,}\n  }\n}', 'invalid JSON at line 3, column 18: '],
+    ['a bare word', '{\n  "mcpServers": {\n    "a": nope\n  }\n}', 'invalid JSON at line 3, column 10: invalid symbol'],
+    ['a missing value', '{\n  "mcpServers": {\n    "a": }\n}', 'invalid JSON at line 3, column 10: '],
+    ['a truncated file', '{"mcpServers": {', 'invalid JSON at line 1, column 17: '],
+    ['trailing text', '{"mcpServers": {}} x', 'invalid JSON at line 1, column 20: invalid symbol'],
+  ])('invalid JSON with %s gives line and column', (_label, text, prefix) => {
+    const problem = single(text);
+    expect(problem.path).toBe('$');
+    expect(problem.message.startsWith(prefix)).toBe(true);
+    expect(problem.message).toMatch(/^invalid JSON at line \d+, column \d+: \S/);
+    expect(problem.message).not.toMatch(/position|is not valid JSON/);
+  });
+
+  it('does not quote the file text in a JSON syntax error', () => {
+    // V8 quotes the text around an unexpected token: here the unquoted header value.
+    const problem = single('{"mcpServers": {"r": {"url": "https://x", "headers": {"Authorization": Bearer Kq3}}}}');
+    expect(problem.message).toMatch(/^invalid JSON at line 1, column \d+: /);
+    expect(problem.message).not.toMatch(/Bearer|Kq3/);
+  });
+});
+
+describe('quickModeConfig', () => {
+  it('builds a one-server stdio config with defaults', () => {
+    const config = quickModeConfig({ name: 'everything', command: 'npx', args: ['-y', 'pkg'] });
+    expect(config).toEqual({
+      source: null,
+      gateway: DEFAULT_GATEWAY_SETTINGS,
+      servers: [
+        {
+          name: 'everything',
+          transport: 'stdio',
+          command: 'npx',
+          args: ['-y', 'pkg'],
+          env: {},
+          enabled: true,
+          timeoutMs: 60000,
+          initTimeoutMs: 30000,
+          maxConcurrent: 8,
+          maxQueue: 64,
+          disabledTools: [],
+          display: { command: 'npx', args: ['-y', 'pkg'], envNames: [] },
+        },
+      ],
+    });
+  });
+
+  it('builds a remote server and applies overrides to gateway and server', () => {
+    const config = quickModeConfig(
+      { name: 'remote', url: 'https://example.com/sse', transport: 'sse' },
+      { toolTimeoutMs: 1234, maxQueue: 0, allowedHosts: ['box.tailnet'] },
+    );
+    expect(config.gateway).toMatchObject({ toolTimeoutMs: 1234, maxQueue: 0, allowedHosts: ['box.tailnet'], maxConcurrent: 8 });
+    expect(config.servers).toEqual([
+      expect.objectContaining({
+        name: 'remote',
+        transport: 'sse',
+        url: 'https://example.com/sse',
+        headers: {},
+        timeoutMs: 1234,
+        maxQueue: 0,
+        display: { url: 'https://example.com/sse', headerNames: [] },
+      }),
+    ]);
+  });
+});

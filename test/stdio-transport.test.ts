@@ -1,0 +1,55 @@
+// The gateway's stdio transport against real processes: message framing, progress ordering,
+// oversized lines, stderr tail, and start failures.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StdioProcessTransport, safeEnvironment } from '../server/upstream/stdio-transport.js';
+import { fixture } from './helpers/gateway.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const closable of open.splice(0)) await closable.close();
+});
+
+function transportFor(script: string, args: string[] = [], options: Partial<ConstructorParameters<typeof StdioProcessTransport>[0]> = {}) {
+  const transport = new StdioProcessTransport({ command: process.execPath, args: [script, ...args], env: safeEnvironment({}), ...options });
+  open.push(transport);
+  return transport;
+}
+
+describe('StdioProcessTransport', () => {
+  it('delivers a progress notification that shares a chunk with the result before the result', async () => {
+    const client = new Client({ name: 'test', version: '1' });
+    await client.connect(transportFor(fixture('same-chunk-progress.mjs')));
+    open.push(client);
+    const progress: unknown[] = [];
+    const result = await client.callTool({ name: 'tick' }, undefined, { onprogress: (p) => progress.push(p) });
+    expect(result.content).toEqual([{ type: 'text', text: 'ticked' }]);
+    expect(progress).toEqual([{ progress: 1, total: 1, message: 'done' }]);
+  });
+
+  it('drops a line longer than maxLineBytes, reports it, and keeps reading', async () => {
+    const script = `process.stdout.write('x'.repeat(5000) + '\\n' + JSON.stringify({ jsonrpc: '2.0', method: 'after' }) + '\\n'); setInterval(() => {}, 1000);`;
+    const transport = new StdioProcessTransport({ command: process.execPath, args: ['-e', script], env: safeEnvironment({}), maxLineBytes: 1000 });
+    open.push(transport);
+    const errors: string[] = [];
+    const received = new Promise((resolve) => (transport.onmessage = resolve));
+    transport.onerror = (error) => errors.push(error.message);
+    await transport.start();
+    expect(await received).toEqual({ jsonrpc: '2.0', method: 'after' });
+    expect(errors).toEqual([expect.stringContaining('dropped a message of more than')]);
+  });
+
+  it('passes only the safe environment plus the server env', async () => {
+    process.env.GATEWAY_TEST_SECRET = 'do-not-leak';
+    const env = safeEnvironment({ EXTRA: 'yes' });
+    delete process.env.GATEWAY_TEST_SECRET;
+    expect(env.EXTRA).toBe('yes');
+    expect(env.PATH).toBe(process.env.PATH);
+    expect(env).not.toHaveProperty('GATEWAY_TEST_SECRET');
+  });
+
+  it('fails to start a missing command with a clear message', async () => {
+    const transport = new StdioProcessTransport({ command: 'no-such-command-4711', args: [], env: safeEnvironment({}) });
+    await expect(transport.start()).rejects.toThrow('cannot start "no-such-command-4711": command not found');
+  });
+});
