@@ -1,0 +1,63 @@
+/**
+ * Start-up benchmark: how long from spawning `mcp-gateway` (no config, so the built-in demo
+ * server) until it listens, and until the demo server is `ready` with its tools listed.
+ * Run with `npm run bench`; `BENCH_RUNS` sets the number of runs (default 10).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+
+interface Run {
+  listeningMs: number;
+  readyMs: number;
+}
+
+function once(): Promise<Run> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-'));
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let listeningMs: number | undefined;
+    let readyMs: number | undefined;
+    let buffer = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      buffer += text;
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        const entry = JSON.parse(line) as { msg?: string; to?: string };
+        if (entry.msg?.includes('listening on')) listeningMs = elapsed();
+        if (entry.msg === 'server demo: ready' && readyMs === undefined) {
+          readyMs = elapsed();
+          child.kill('SIGTERM');
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      fs.rmSync(stateDir, { recursive: true, force: true });
+      if (readyMs === undefined) reject(new Error(`the gateway exited with code ${code} before the demo server was ready`));
+      else resolve({ listeningMs: listeningMs ?? readyMs, readyMs });
+    });
+  });
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+const fmt = (ms: number) => `${ms.toFixed(0).padStart(5)} ms`;
+
+const runs: Run[] = [];
+for (let i = 0; i < RUNS; i++) runs.push(await once());
+const listening = runs.map((run) => run.listeningMs);
+const ready = runs.map((run) => run.readyMs);
+console.log(`start-up of mcp-gateway with the demo server, ${RUNS} runs (node ${process.version}, ${os.cpus().length} cores)`);
+console.log(`                      median      p90      min      max`);
+console.log(`spawn → listening  ${fmt(percentile(listening, 50))} ${fmt(percentile(listening, 90))} ${fmt(Math.min(...listening))} ${fmt(Math.max(...listening))}`);
+console.log(`spawn → demo ready ${fmt(percentile(ready, 50))} ${fmt(percentile(ready, 90))} ${fmt(Math.min(...ready))} ${fmt(Math.max(...ready))}`);
