@@ -98,6 +98,39 @@ describe('starting', () => {
   });
 });
 
+describe('secrets', () => {
+  it('never logs expanded ${VAR} or ${file:} values, header values or the API key, even at trace level', async () => {
+    const dir = tempDir();
+    const secretFile = path.join(dir, 'remote-token');
+    fs.writeFileSync(secretFile, 'file-secret-7f3a\n');
+    const keyFile = path.join(dir, 'key');
+    fs.writeFileSync(keyFile, 'api-key-9c1e');
+    const file = writeConfig(dir, {
+      gateway: FAST,
+      mcpServers: {
+        local: { command: process.execPath, args: [fixture('fixture-server.mjs'), '${ARG_SECRET}'], env: { TOKEN: '${ENV_SECRET}' } },
+        remote: { url: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer ${file:remote-token}' } },
+      },
+    });
+    const gateway = await start(['-c', file, '--state-dir', dir, '--log-level', 'trace', '--api-key-file', keyFile], {
+      ENV_SECRET: 'env-secret-41d2',
+      ARG_SECRET: 'arg-secret-88b0',
+    });
+    const auth = { headers: { Authorization: 'Bearer api-key-9c1e' } };
+    await waitUntil(async () => (await getJson(`${gateway.url}/api/servers/local`, auth)).body.state === 'ready', 15_000, 'local ready');
+    await waitUntil(async () => (await getJson(`${gateway.url}/api/servers/remote`, auth)).body.lastError, 15_000, 'remote failed');
+    await fetch(`${gateway.url}/api/servers`, { headers: { Authorization: 'Bearer wrong-key-0000' } });
+    const detail = (await getJson(`${gateway.url}/api/servers/remote`, auth)).body;
+    expect(detail.config.headerNames).toEqual(['Authorization']);
+    expect(await gateway.stop()).toBe(0);
+    const everything = JSON.stringify(gateway.logs) + gateway.stderr() + JSON.stringify(detail);
+    for (const secret of ['file-secret-7f3a', 'api-key-9c1e', 'env-secret-41d2', 'arg-secret-88b0', 'wrong-key-0000']) {
+      expect(everything).not.toContain(secret);
+    }
+    expect(gateway.logs.length).toBeGreaterThan(10); // it did log, at trace level
+  });
+});
+
 describe('configuration mistakes', () => {
   const cases: [string, object | string, string[]][] = [
     ['invalid JSON', '{ "mcpServers": { "a": { "command": "x", } } }', ['$: invalid JSON at line 1']],

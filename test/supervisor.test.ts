@@ -76,6 +76,21 @@ describe('real servers over every transport', () => {
     });
   }
 
+  it('ends the streamable HTTP session when the server is disabled or the gateway stops', async () => {
+    const http = await httpServer('streamable-http');
+    const sessions = async () => ((await (await fetch(`http://127.0.0.1:${http.port}/sessions`)).json()) as { open: number }).open;
+    const { supervisor } = await gatewayWith({ remote: { type: 'streamable-http', url: http.url } });
+    await waitForServer(supervisor, 'remote', 'ready');
+    expect(await sessions()).toBe(1);
+    await supervisor.setEnabled('remote', false);
+    expect(await sessions()).toBe(0);
+    await supervisor.setEnabled('remote', true);
+    await waitForServer(supervisor, 'remote', 'ready');
+    expect(await sessions()).toBe(1);
+    await supervisor.stopAll();
+    expect(await sessions()).toBe(0);
+  });
+
   it('connects server-filesystem on a temp folder', async () => {
     const root = tempDir('mcp-fs-');
     const bin = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');

@@ -41,6 +41,9 @@ export interface ConnectionEvents {
 /** Name and version the gateway announces to upstream servers. */
 export const CLIENT_INFO = { name: 'mcp-gateway', version: VERSION };
 
+/** How long a deliberate stop waits for a streamable HTTP server to acknowledge the session's end. */
+const SESSION_END_TIMEOUT_MS = 1000;
+
 /** Paging through a list stops after this many pages, in case a server hands out cursors forever. */
 const MAX_LIST_PAGES = 100;
 
@@ -141,7 +144,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   async stop(final: 'stopped' | 'disabled' = 'stopped'): Promise<void> {
     this.generation++;
     this.clearTimers();
-    const closed = this.teardown();
+    const closed = this.teardown({ endSession: true });
     this.setState(final);
     await closed;
   }
@@ -150,7 +153,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   async restart(): Promise<void> {
     this.generation++;
     this.clearTimers();
-    await this.teardown();
+    await this.teardown({ endSession: true });
     this.restarts++;
     this.consecutiveFailures = 0;
     this.connect();
@@ -431,14 +434,26 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     return (items as PromptInfo[]).map(toPromptInfo);
   }
 
-  /** Closes client and transport of the current generation; resolves when the process is gone. */
-  private teardown(): Promise<void> {
+  /**
+   * Closes client and transport of the current generation; resolves when the process is gone.
+   * With `endSession`, a streamable HTTP session is ended politely first (`DELETE`), waiting at
+   * most `SESSION_END_TIMEOUT_MS`: a deliberate stop should not leave the session to expire.
+   */
+  private teardown({ endSession = false } = {}): Promise<void> {
     const client = this.client;
     const transport = this.transport;
     this.client = undefined;
     this.transport = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
+      if (endSession && transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          transport.terminateSession().catch(() => undefined),
+          new Promise((resolve) => (timer = setTimeout(resolve, SESSION_END_TIMEOUT_MS))),
+        ]);
+        clearTimeout(timer);
+      }
       try {
         await client?.close();
       } catch (error) {
