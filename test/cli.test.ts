@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startCli, type RunningGateway } from './helpers/cli.js';
 import { fixture, tempDir } from './helpers/gateway.js';
+import { startEverythingHttp } from './helpers/http-server.js';
 import { isAlive, readPid, waitUntil } from './helpers/process.js';
 
 const running: RunningGateway[] = [];
@@ -57,6 +58,21 @@ describe('starting', () => {
     const gateway = await start(['--state-dir', tempDir(), '--', process.execPath, fixture('fixture-server.mjs')]);
     const server = await waitForServerJson(gateway, 'fixture-server', (s) => s.state === 'ready');
     expect(server.counts.tools).toBe(6);
+  });
+
+  it('quick mode with a URL connects over streamable HTTP, or SSE with --transport sse', async () => {
+    const http = await startEverythingHttp('streamable-http');
+    const sse = await startEverythingHttp('sse');
+    try {
+      const viaHttp = await start(['--state-dir', tempDir(), '--', http.url]);
+      expect(await waitForServerJson(viaHttp, '127-0-0-1', (s) => s.state === 'ready')).toMatchObject({ transport: 'streamable-http' });
+      // An SSE endpoint whose path does not end in /sse is reached only because --transport says so.
+      const viaSse = await start(['--state-dir', tempDir(), '--name', 'legacy', '--transport', 'sse', '--', sse.url.replace(/\/sse$/, '/events')]);
+      expect(await waitForServerJson(viaSse, 'legacy', (s) => s.state === 'ready')).toMatchObject({ transport: 'sse' });
+    } finally {
+      await http.stop();
+      await sse.stop();
+    }
   });
 
   it('--help and --version print and exit 0', async () => {
