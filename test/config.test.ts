@@ -149,6 +149,8 @@ describe('defaults', () => {
   it('documents the gateway defaults', () => {
     expect(DEFAULT_GATEWAY_SETTINGS).toEqual({
       toolTimeoutMs: 60000,
+      maxTimeoutMs: 600000,
+      maxTotalTimeoutMs: 600000,
       initTimeoutMs: 30000,
       maxConcurrent: 8,
       maxQueue: 64,

@@ -33,6 +33,8 @@ import {
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   toolTimeoutMs: 60_000,
+  maxTimeoutMs: 600_000,
+  maxTotalTimeoutMs: 600_000,
   initTimeoutMs: 30_000,
   maxConcurrent: 8,
   maxQueue: 64,

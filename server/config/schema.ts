@@ -64,6 +64,8 @@ function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
 
 export const gatewaySchema = strictObject({
   toolTimeoutMs: integer(1).optional(),
+  maxTimeoutMs: integer(1).optional(),
+  maxTotalTimeoutMs: integer(1).optional(),
   initTimeoutMs: integer(1).optional(),
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),

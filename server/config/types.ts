@@ -11,6 +11,10 @@ export type TransportKind = 'stdio' | 'sse' | 'streamable-http';
 export interface GatewaySettings {
   /** Default time a tool call may take, in ms. Default 60000. */
   toolTimeoutMs: number;
+  /** Largest per-call timeout a caller may ask for with `X-Timeout-Ms`, in ms. Default 600000. */
+  maxTimeoutMs: number;
+  /** Absolute cap of a call, even while it reports progress, in ms. Default 600000. */
+  maxTotalTimeoutMs: number;
   /** Time allowed for connect + `initialize` + the first list calls, in ms. Default 30000. */
   initTimeoutMs: number;
   /** Default in-flight tool calls per server. Default 8. */

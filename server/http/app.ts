@@ -4,16 +4,21 @@
  */
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { ToolCaller } from '../calls/call-tool.js';
+import type { GatewaySettings } from '../config/types.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { healthRoutes } from './health.js';
 import { ProblemError, sendProblem } from './problems.js';
 import { requestLog } from './request-log.js';
 import { apiKeyAuth, hostCheck, type SecurityOptions } from './security.js';
 import { serverRoutes } from './servers-api.js';
+import { toolCallRoutes } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
 
 export interface AppDeps {
   supervisor: Supervisor;
+  /** The gateway settings in force (they change with a config reload). */
+  settings: () => GatewaySettings;
   logger: Logger;
   security: SecurityOptions;
   version: string;
@@ -36,6 +41,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(deps.supervisor, deps.version));
   app.use(serverRoutes(deps.supervisor));
   app.use(toolRoutes(deps.supervisor));
+  app.use(toolCallRoutes(new ToolCaller(deps.supervisor, deps.settings), deps.settings));
 
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));
   app.use(errorHandler);

@@ -16,6 +16,14 @@ export const PROBLEMS = {
   'host-not-allowed': { status: 403, title: 'Host not allowed' },
   'origin-not-allowed': { status: 403, title: 'Origin not allowed' },
   'server-disabled': { status: 409, title: 'The server is disabled' },
+  'invalid-arguments': { status: 422, title: 'The arguments do not match the tool\'s input schema' },
+  'tool-error': { status: 502, title: 'The tool reported an error' },
+  'upstream-error': { status: 502, title: 'The MCP server failed to answer' },
+  'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
+  overloaded: { status: 503, title: 'Too many calls to this MCP server' },
+  timeout: { status: 504, title: 'The tool call timed out' },
+  // Nobody reads this one: the caller has gone (nginx's "client closed request").
+  cancelled: { status: 499, title: 'The call was cancelled' },
   'not-ready': { status: 503, title: 'Not every enabled server is ready' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const;
@@ -47,6 +55,7 @@ export function sendProblem(
   extra: Record<string, unknown> = {},
 ): void {
   const { status, title } = PROBLEMS[type];
+  if (typeof extra.retryAfter === 'number') res.setHeader('Retry-After', String(extra.retryAfter));
   res
     .status(status)
     .type('application/problem+json')

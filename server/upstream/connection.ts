@@ -16,6 +16,8 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  ErrorCode,
+  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -24,7 +26,18 @@ import type { GatewaySettings, ServerConfig } from '../config/types.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
-import type { LastError, PromptInfo, ResourceInfo, ServerState, ServerStatus, ToolInfo } from './types.js';
+import {
+  UpstreamCallError,
+  type ContentItem,
+  type LastError,
+  type PromptInfo,
+  type ResourceInfo,
+  type ServerState,
+  type ServerStatus,
+  type ToolCallOptions,
+  type ToolCallResult,
+  type ToolInfo,
+} from './types.js';
 
 export type ConnectionSettings = Pick<
   GatewaySettings,
@@ -128,6 +141,33 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       instructions: this.instructions,
       counts: { tools: this.toolList.length, resources: this.resourceList.length, prompts: this.promptList.length },
     };
+  }
+
+  /**
+   * Calls a tool on the current session. Progress from the server resets `timeoutMs` (up to
+   * `maxTotalTimeoutMs`); a timeout or an aborted `signal` sends `notifications/cancelled`
+   * upstream. Fails with an `UpstreamCallError` whose `kind` says why.
+   */
+  async callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolCallResult> {
+    const client = this.client;
+    if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    try {
+      const result = await client.callTool({ name, arguments: args }, undefined, {
+        timeout: options.timeoutMs,
+        resetTimeoutOnProgress: true,
+        maxTotalTimeout: options.maxTotalTimeoutMs,
+        signal: options.signal,
+        // Always asked for: progress is what keeps a long call within its timeout.
+        onprogress: (progress) => options.onProgress?.(progress),
+      });
+      return {
+        content: (result.content ?? []) as ContentItem[],
+        structuredContent: result.structuredContent as Record<string, unknown> | undefined,
+        isError: result.isError === true,
+      };
+    } catch (error) {
+      throw classifyCallError(error, options.signal);
+    }
   }
 
   /** Starts the server if it is enabled and not running yet. Never throws, never waits. */
@@ -495,6 +535,24 @@ function toResourceInfo(resource: ResourceInfo): ResourceInfo {
 function toPromptInfo(prompt: PromptInfo): PromptInfo {
   const { name, title, description, arguments: args } = prompt;
   return { name, title, description, arguments: args };
+}
+
+function classifyCallError(error: unknown, signal: AbortSignal | undefined): UpstreamCallError {
+  if (signal?.aborted) return new UpstreamCallError('cancelled', 'the call was cancelled');
+  const message = describe(error);
+  if (error instanceof McpError) {
+    switch (error.code) {
+      case ErrorCode.RequestTimeout:
+        return new UpstreamCallError('timeout', message);
+      case ErrorCode.ConnectionClosed:
+        return new UpstreamCallError('disconnected', `the server went away during the call (${message})`);
+      case ErrorCode.InvalidParams:
+        return new UpstreamCallError('invalid-params', error.message.replace(/^MCP error -?\d+: /, ''));
+      case ErrorCode.MethodNotFound:
+        return new UpstreamCallError('method-not-found', error.message.replace(/^MCP error -?\d+: /, ''));
+    }
+  }
+  return new UpstreamCallError('protocol', message);
 }
 
 function exitText(code: number | null, signal: string | null): string {

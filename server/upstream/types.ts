@@ -75,3 +75,41 @@ export interface ServerStatus {
   instructions?: string;
   counts: { tools: number; resources: number; prompts: number };
 }
+
+/** One item of a tool result's `content` (text, image, audio, resource, resource_link …). */
+export type ContentItem = { type: string } & Record<string, unknown>;
+
+export interface ToolCallResult {
+  content: ContentItem[];
+  structuredContent?: Record<string, unknown>;
+  isError: boolean;
+}
+
+export interface CallProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+export interface ToolCallOptions {
+  /** Time without progress after which the call fails, in ms. */
+  timeoutMs: number;
+  /** Time after which the call fails even while progress arrives, in ms. */
+  maxTotalTimeoutMs: number;
+  /** Aborting it cancels the call upstream (`notifications/cancelled`). */
+  signal?: AbortSignal;
+  onProgress?: (progress: CallProgress) => void;
+}
+
+/** Why an upstream call did not produce a result. */
+export type CallFailureKind = 'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'method-not-found' | 'disconnected' | 'protocol';
+
+export class UpstreamCallError extends Error {
+  constructor(
+    readonly kind: CallFailureKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamCallError';
+  }
+}

@@ -45,6 +45,7 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
   const gateway = await startGateway({ config, stateDir, logger });
   const app = buildApp({
     supervisor: gateway.supervisor,
+    settings: () => gateway.config.gateway,
     logger,
     version: 'test',
     security: { apiKey: options.apiKey, allowedHosts: options.allowedHosts, restrictHosts: options.restrictHosts },

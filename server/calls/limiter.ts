@@ -1,0 +1,60 @@
+/**
+ * Per-server admission: at most `maxConcurrent` calls in flight and `maxQueue` waiting; beyond
+ * that a call is refused at once. Limits are read per call, so a config reload applies live.
+ */
+export class Overloaded extends Error {}
+
+interface Waiter {
+  resolve: (release: () => void) => void;
+  reject: (error: Error) => void;
+}
+
+export class ConcurrencyLimiter {
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves with a release function once the call may run; rejects with `Overloaded`, or if `signal` aborts while queued. */
+  acquire(maxConcurrent: number, maxQueue: number, signal?: AbortSignal): Promise<() => void> {
+    if (this.active < maxConcurrent) {
+      this.active++;
+      return Promise.resolve(this.releaser());
+    }
+    if (this.waiting.length >= maxQueue) {
+      return Promise.reject(new Overloaded(`${this.active} calls running and ${this.waiting.length} queued`));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      this.waiting.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = this.waiting.indexOf(waiter);
+          if (index >= 0) {
+            this.waiting.splice(index, 1);
+            reject(new Error('cancelled while queued'));
+          }
+        },
+        { once: true },
+      );
+    });
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next.resolve(this.releaser());
+      else this.active--;
+    };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What the mcpo-compatible surface returns for a tool result, as mcpo does (so Open WebUI sees
+ * the same): `structuredContent` when present; otherwise each content item unwrapped — text
+ * parsed as JSON when it parses, images and audio as data URLs, embedded resources as their text
+ * or blob — one item bare, several as an array, none as `[]`.
+ */
+import type { ContentItem, ToolCallResult } from '../upstream/types.js';
+
+export function unwrapResult(result: ToolCallResult): unknown {
+  if (result.structuredContent !== undefined) return result.structuredContent;
+  const items = result.content.map(unwrapItem);
+  if (items.length === 0) return [];
+  return items.length === 1 ? items[0] : items;
+}
+
+function unwrapItem(item: ContentItem): unknown {
+  switch (item.type) {
+    case 'text':
+      return parseJsonText(String(item.text ?? ''));
+    case 'image':
+    case 'audio':
+      return `data:${String(item.mimeType ?? 'application/octet-stream')};base64,${String(item.data ?? '')}`;
+    case 'resource': {
+      const resource = (item.resource ?? {}) as { text?: string; blob?: string; mimeType?: string };
+      if (typeof resource.text === 'string') return resource.text;
+      return `data:${resource.mimeType ?? 'application/octet-stream'};base64,${resource.blob ?? ''}`;
+    }
+    case 'resource_link': {
+      const { type: _type, ...link } = item;
+      return link;
+    }
+    default:
+      return item;
+  }
+}
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The readable text of an error result, for the problem's `detail`. */
+export function errorText(result: ToolCallResult): string {
+  const texts = result.content.filter((item) => item.type === 'text').map((item) => String(item.text ?? ''));
+  return texts.join('\n').trim() || 'the tool reported an error';
+}
