@@ -25,6 +25,20 @@ async function gateway(servers: Record<string, object>, settings: object = {}): 
   return started;
 }
 
+/** Serves `app` on a free loopback port until the test ends; resolves with its base URL. */
+async function listen(app: TestGateway['app']): Promise<string> {
+  const server = app.listen(0, '127.0.0.1');
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  await new Promise((resolve) => server.once('listening', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 function expectProblem(res: request.Response, status: number, type: string): void {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -168,18 +182,9 @@ describe('timeouts and cancellation', () => {
   it('a caller that disconnects cancels the call upstream', async () => {
     const log = path.join(tempDir(), 'cancel.log');
     const { app } = await gateway({ r: results({ RESULTS_CANCEL_LOG: log }) });
-    const server = app.listen(0, '127.0.0.1');
-    cleanups.push(
-      () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as AddressInfo;
+    const base = await listen(app);
     const controller = new AbortController();
-    const pending = fetch(`http://127.0.0.1:${port}/r/wait`, {
+    const pending = fetch(`${base}/r/wait`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ ms: 60_000 }),
@@ -199,16 +204,7 @@ describe('limits', () => {
       busy: { ...results({ RESULTS_CANCEL_LOG: log }), maxConcurrent: 1, maxQueue: 1 },
       other: results(),
     });
-    const server = app.listen(0, '127.0.0.1');
-    cleanups.push(
-      () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    await new Promise((resolve) => server.once('listening', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listen(app);
     const post = (url: string, body: object) =>
       fetch(`${base}${url}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 

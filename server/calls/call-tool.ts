@@ -38,18 +38,20 @@ export class ToolCaller {
   async call(request: CallRequest): Promise<CallOutcome> {
     const connection = this.supervisor.get(request.server);
     if (!connection) throw new ProblemError('server-not-found', `no server named "${request.server}"`);
-    const status = connection.status();
-    if (!status.enabled) {
-      throw new ProblemError('server-unavailable', `server "${request.server}" is disabled`, { state: status.state });
+    if (!connection.isEnabled) {
+      throw new ProblemError('server-unavailable', `server "${request.server}" is disabled`, { state: connection.currentState });
     }
     // The last known tool list stays while a server reconnects, so a call in that window gets a 503, not a 404.
-    const tool = connection.tools().find((candidate) => candidate.name === request.tool);
+    const tool = connection.tool(request.tool);
     if (!tool) throw new ProblemError('tool-not-found', `server "${request.server}" has no tool named "${request.tool}"`);
-    if (status.state !== 'ready') {
-      const retryAfter = status.state === 'backoff' && status.nextRetryAt ? Math.max(1, Math.ceil((status.nextRetryAt - Date.now()) / 1000) + 1)
-        : status.state === 'starting' || status.state === 'error' ? 2 : undefined;
-      throw new ProblemError('server-unavailable', `server "${request.server}" is ${status.state}${status.lastError ? `: ${status.lastError.message}` : ''}`, {
-        state: status.state,
+    const state = connection.currentState;
+    if (state !== 'ready') {
+      const retryAt = connection.retryAt;
+      const retryAfter = retryAt ? Math.max(1, Math.ceil((retryAt - Date.now()) / 1000) + 1)
+        : state === 'starting' || state === 'error' ? 2 : undefined;
+      const why = connection.lastErrorMessage;
+      throw new ProblemError('server-unavailable', `server "${request.server}" is ${state}${why ? `: ${why}` : ''}`, {
+        state,
         ...(retryAfter ? { retryAfter } : {}),
       });
     }

@@ -36,27 +36,23 @@ function disconnectSignal(res: Response): AbortSignal {
 
 export function toolCallRoutes(caller: ToolCaller, settings: () => GatewaySettings): Router {
   const router = Router();
-
-  router.post('/api/tools/:server/:tool', async (req, res) => {
-    const id = randomUUID();
-    const { result, durationMs } = await caller.call({
+  const call = (req: Request<{ server: string; tool: string }>, res: Response) =>
+    caller.call({
       server: req.params.server,
       tool: req.params.tool,
       args: req.body,
       timeoutMs: requestedTimeout(req, settings()),
       signal: disconnectSignal(res),
     });
+
+  router.post('/api/tools/:server/:tool', async (req, res) => {
+    const id = randomUUID();
+    const { result, durationMs } = await call(req, res);
     res.json({ id, ...result, durationMs });
   });
 
   router.post('/:server/:tool', async (req, res) => {
-    const { result } = await caller.call({
-      server: req.params.server,
-      tool: req.params.tool,
-      args: req.body,
-      timeoutMs: requestedTimeout(req, settings()),
-      signal: disconnectSignal(res),
-    });
+    const { result } = await call(req, res);
     if (result.isError) throw new ProblemError('tool-error', errorText(result));
     res.json(unwrapResult(result));
   });

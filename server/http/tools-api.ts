@@ -43,7 +43,7 @@ export function toolRoutes(supervisor: Supervisor): Router {
   router.get('/api/tools/:server/:tool', (req, res) => {
     const connection = supervisor.get(req.params.server);
     if (!connection) throw new ProblemError('server-not-found', `no server named "${req.params.server}"`);
-    const tool = connection.tools().find((candidate) => candidate.name === req.params.tool);
+    const tool = connection.tool(req.params.tool);
     if (!tool) {
       throw new ProblemError('tool-not-found', `server "${req.params.server}" has no tool named "${req.params.tool}"`);
     }

@@ -71,6 +71,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private stdio?: StdioProcessTransport;
   private closing: Promise<void> = Promise.resolve();
   private toolList: ToolInfo[] = [];
+  private toolsByName = new Map<string, ToolInfo>();
   private resourceList: ResourceInfo[] = [];
   private promptList: PromptInfo[] = [];
   private restarts = 0;
@@ -110,6 +111,29 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** Tools of the last successful listing, without `disabledTools`. Kept while reconnecting. */
   tools(): ToolInfo[] {
     return this.toolList;
+  }
+
+  /** One tool of the last listing, by name (a map lookup: this is on every call's path). */
+  tool(name: string): ToolInfo | undefined {
+    return this.toolsByName.get(name);
+  }
+
+  /** The current state, without building a whole status. */
+  get currentState(): ServerState {
+    return this.state;
+  }
+
+  get isEnabled(): boolean {
+    return this.enabled;
+  }
+
+  /** Epoch ms of the next automatic start while in `backoff`. */
+  get retryAt(): number | undefined {
+    return this.state === 'backoff' ? this.nextRetryAt : undefined;
+  }
+
+  get lastErrorMessage(): string | undefined {
+    return this.lastError?.message;
   }
 
   resources(): ResourceInfo[] {
@@ -206,7 +230,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       this.consecutiveFailures = 0;
       this.connect();
     } else {
-      this.toolList = [];
+      this.setTools([]);
       this.resourceList = [];
       this.promptList = [];
       await this.stop('disabled');
@@ -226,6 +250,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (pingChanged && this.state === 'ready' && this.client) this.startPing(this.generation, this.client);
     if (toolsChanged && this.state === 'ready') this.refresh(this.generation, 'tools');
     this.emit('change', this.status());
+  }
+
+  private setTools(tools: ToolInfo[]): void {
+    this.toolList = tools;
+    this.toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
   }
 
   private setState(state: ServerState): void {
@@ -440,7 +469,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const list = await this.fetchList(client, kind);
     if (generation !== this.generation || ticket < this.storedTicket[kind]) return false;
     this.storedTicket[kind] = ticket;
-    if (kind === 'tools') this.toolList = list as ToolInfo[];
+    if (kind === 'tools') this.setTools(list as ToolInfo[]);
     else if (kind === 'resources') this.resourceList = list as ResourceInfo[];
     else this.promptList = list as PromptInfo[];
     return true;
