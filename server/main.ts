@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   const allowedHosts = [...options.allowedHosts, ...config.gateway.allowedHosts];
   const app = buildApp({
     supervisor: gateway.supervisor,
+    activity: gateway.activity,
     settings: () => gateway.config.gateway,
     logger,
     version: VERSION,

@@ -160,6 +160,11 @@ describe('defaults', () => {
       backoffMaxMs: 60000,
       stopGraceMs: 5000,
       allowedHosts: [],
+      maxBodyBytes: 1048576,
+      maxResultBytes: 4194304,
+      heartbeatMs: 15000,
+      finishedCallTtlMs: 900000,
+      activity: { maxRows: 100000, maxAgeDays: 30 },
     });
   });
 
@@ -174,6 +179,7 @@ describe('defaults', () => {
       env: {},
       enabled: true,
       timeoutMs: 60000,
+      toolTimeouts: {},
       initTimeoutMs: 30000,
       maxConcurrent: 8,
       maxQueue: 64,
@@ -182,6 +188,12 @@ describe('defaults', () => {
     });
     config.gateway.allowedHosts.push('changed');
     expect(DEFAULT_GATEWAY_SETTINGS.allowedHosts).toEqual([]);
+  });
+
+  it('merges a partial gateway.activity section over its defaults', () => {
+    const config = parse({ gateway: { activity: { maxRows: 10 } }, mcpServers: {} });
+    expect(config.gateway.activity).toEqual({ maxRows: 10, maxAgeDays: 30 });
+    expect(DEFAULT_GATEWAY_SETTINGS.activity.maxRows).toBe(100000);
   });
 
   it('servers inherit the gateway section and may override it', () => {
@@ -197,9 +209,11 @@ describe('defaults', () => {
           maxQueue: 9,
           disabledTools: ['rm'],
           description: 'remote one',
+          toolTimeouts: { slow: 120000 },
         },
       },
     });
+    expect(config.servers[1]!.toolTimeouts).toEqual({ slow: 120000 });
     expect(config.gateway).toMatchObject({ pingIntervalMs: 0, maxQueue: 0, allowedHosts: ['gw.example'] });
     expect(config.servers[0]).toMatchObject({ timeoutMs: 1000, initTimeoutMs: 2000, maxConcurrent: 3, maxQueue: 0 });
     expect(config.servers[1]).toMatchObject({
@@ -299,6 +313,10 @@ describe('problems', () => {
     ['enabled a string', server({ command: 'srv', enabled: 'yes' }), {}, '$.mcpServers.x.enabled', 'expected boolean, got string'],
     ['timeoutMs negative', server({ command: 'srv', timeoutMs: -5 }), {}, '$.mcpServers.x.timeoutMs', 'expected positive integer, got -5'],
     ['timeoutMs a string', server({ command: 'srv', timeoutMs: '100' }), {}, '$.mcpServers.x.timeoutMs', 'expected positive integer, got string'],
+    ['toolTimeouts value zero', server({ command: 'srv', toolTimeouts: { slow: 0 } }), {}, '$.mcpServers.x.toolTimeouts.slow', 'expected positive integer, got 0'],
+    ['toolTimeouts not an object', server({ command: 'srv', toolTimeouts: [1] }), {}, '$.mcpServers.x.toolTimeouts', 'expected object of tool names to positive integers, got array'],
+    ['gateway activity unknown key', { gateway: { activity: { maxRow: 5 } }, mcpServers: {} }, {}, '$.gateway.activity.maxRow', 'unknown key "maxRow" (expected one of: maxRows, maxAgeDays)'],
+    ['gateway maxBodyBytes zero', { gateway: { maxBodyBytes: 0 } , mcpServers: {} }, {}, '$.gateway.maxBodyBytes', 'expected positive integer, got 0'],
     ['initTimeoutMs zero', server({ command: 'srv', initTimeoutMs: 0 }), {}, '$.mcpServers.x.initTimeoutMs', 'expected positive integer, got 0'],
     ['maxConcurrent fractional', server({ command: 'srv', maxConcurrent: 1.5 }), {}, '$.mcpServers.x.maxConcurrent', 'expected positive integer, got 1.5'],
     ['maxQueue negative', server({ command: 'srv', maxQueue: -1 }), {}, '$.mcpServers.x.maxQueue', 'expected non-negative integer, got -1'],
@@ -430,6 +448,7 @@ describe('quickModeConfig', () => {
           env: {},
           enabled: true,
           timeoutMs: 60000,
+          toolTimeouts: {},
           initTimeoutMs: 30000,
           maxConcurrent: 8,
           maxQueue: 64,

@@ -2,50 +2,14 @@
 // timeouts with cancellation seen by the server, disconnects, overload, and all three transports.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EVERYTHING_BIN, FAST, fixture, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { callKit, expectProblem, node, results } from './helpers/calls.js';
+import { EVERYTHING_BIN, fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { startEverythingHttp } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const node = process.execPath;
-
-async function gateway(servers: Record<string, object>, settings: object = {}): Promise<TestGateway> {
-  const started = await startTestGateway({ gateway: { ...FAST, ...settings }, mcpServers: servers });
-  cleanups.push(() => started.close());
-  for (const name of Object.keys(servers)) {
-    if ((servers[name] as { enabled?: boolean }).enabled !== false) await waitForServer(started.supervisor, name, 'ready');
-  }
-  return started;
-}
-
-/** Serves `app` on a free loopback port until the test ends; resolves with its base URL. */
-async function listen(app: TestGateway['app']): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  cleanups.push(
-    () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  await new Promise((resolve) => server.once('listening', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function expectProblem(res: request.Response, status: number, type: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type, status });
-}
-
-const results = (env: Record<string, string> = {}) => ({ command: node, args: [fixture('results-server.mjs')], env });
+const { gateway, listen, defer } = callKit();
 
 describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
   it('answers the unwrapped result of every content shape, as mcpo does', async () => {
@@ -231,7 +195,7 @@ describe('server-everything over every transport', () => {
       if (mode === 'stdio') spec = { command: node, args: [EVERYTHING_BIN, 'stdio'] };
       else {
         const http = await startEverythingHttp(mode);
-        cleanups.push(() => http.stop());
+        defer(() => http.stop());
         spec = { type: mode, url: http.url };
       }
       const { app } = await gateway({ everything: spec });

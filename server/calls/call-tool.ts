@@ -1,41 +1,103 @@
 /**
- * The one path every tool call takes, whichever surface it came from:
- * lookup → validate → admission (concurrency limit) → upstream call. Mapping the result for the
- * caller is the surface's job. Failures are `ProblemError`s from the one error catalog.
+ * The one path every tool call takes, whichever surface and mode it came in by:
+ * lookup → validate → admission (concurrency limit) → upstream call → result mapping → record.
+ * Failures are `ProblemError`s from the one error catalog; every call, failed or not, is
+ * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
  */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { GatewaySettings } from '../config/types.js';
 import { ProblemError } from '../http/problems.js';
 import type { Supervisor } from '../upstream/supervisor.js';
-import { UpstreamCallError, type CallProgress, type ToolCallResult } from '../upstream/types.js';
+import { UpstreamCallError, type ToolCallResult } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
-import { ConcurrencyLimiter, Overloaded } from './limiter.js';
+import { ConcurrencyLimiter } from './limiter.js';
+import { outcomeOf } from './outcome.js';
+import { CallRegistry } from './registry.js';
+import { errorText, unwrapResult } from './result-mapping.js';
+import { RunningCall, type CallEnd, type CallMode, type CallSuccess, type CallSurface } from './running-call.js';
 
 export interface CallRequest {
   server: string;
   tool: string;
   /** The parsed request body; `undefined` or `{}` for a tool without arguments. */
   args: unknown;
+  surface: CallSurface;
+  mode: CallMode;
+  /** Who calls: an API key id, or `anonymous`. */
+  caller: string;
+  /** The request's logger (it carries the request id). */
+  log: Logger;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
   timeoutMs?: number;
   /** Aborted when the caller goes away: the call is cancelled upstream. */
   signal?: AbortSignal;
-  onProgress?: (progress: CallProgress) => void;
+  /**
+   * Called once the call passed lookup, validation and the overload check, before it waits for a
+   * slot: from here on the caller may follow it through the `RunningCall`'s events.
+   */
+  onAccepted?: (call: RunningCall) => void;
 }
 
-export interface CallOutcome {
-  result: ToolCallResult;
-  durationMs: number;
+/** Where a finished call is written down. */
+export interface CallRecorder {
+  started(call: RunningCall, args: unknown, caller: string): void;
+  finished(call: RunningCall, end: CallEnd, log: Logger): void;
 }
 
 export class ToolCaller {
   private readonly limiters = new Map<string, ConcurrencyLimiter>();
+  readonly calls: CallRegistry;
 
   constructor(
     private readonly supervisor: Supervisor,
     private readonly settings: () => GatewaySettings,
-  ) {}
+    private readonly recorder?: CallRecorder,
+  ) {
+    this.calls = new CallRegistry(() => this.settings().finishedCallTtlMs);
+  }
 
-  async call(request: CallRequest): Promise<CallOutcome> {
+  /**
+   * Runs one call. Resolves with the result (an `isError` result too, on the management surface);
+   * rejects with a `ProblemError` (on the mcpo surface an `isError` result is a `tool-error`).
+   */
+  async call(request: CallRequest): Promise<CallSuccess> {
+    const call = new RunningCall(randomUUID(), request.server, request.tool, request.surface, request.mode, request.signal);
+    this.calls.add(call);
+    this.recorder?.started(call, request.args, request.caller);
+    const finish = (end: CallEnd) => {
+      call.finish(end);
+      this.recorder?.finished(call, end, request.log);
+    };
+    let success: CallSuccess | undefined;
+    try {
+      success = await this.run(call, request);
+    } catch (error) {
+      const problem = error instanceof ProblemError ? error : new ProblemError('upstream-error', describe(error));
+      finish({ outcome: outcomeOf(problem.type), status: problem.status, problem: problem.body() });
+      throw problem;
+    }
+    if (!success.result.isError) {
+      finish({ outcome: 'ok', status: 200, success });
+      return success;
+    }
+    if (request.surface === 'api') {
+      finish({ outcome: 'tool_error', status: 200, success });
+      return success;
+    }
+    // On the mcpo route an error result is a problem whose detail the model can read.
+    const problem = new ProblemError('tool-error', errorText(success.result));
+    finish({ outcome: 'tool_error', status: problem.status, success, problem: problem.body() });
+    throw problem;
+  }
+
+  /** In-flight and queued calls of a server (for metrics and the UI). */
+  load(server: string): { inFlight: number; queued: number } {
+    const limiter = this.limiters.get(server);
+    return { inFlight: limiter?.inFlight ?? 0, queued: limiter?.queued ?? 0 };
+  }
+
+  private async run(call: RunningCall, request: CallRequest): Promise<CallSuccess> {
     const connection = this.supervisor.get(request.server);
     if (!connection) throw new ProblemError('server-not-found', `no server named "${request.server}"`);
     if (!connection.isEnabled) {
@@ -71,49 +133,67 @@ export class ToolCaller {
     const settings = this.settings();
     let limiter = this.limiters.get(request.server);
     if (!limiter) this.limiters.set(request.server, (limiter = new ConcurrencyLimiter()));
+    if (limiter.isFull(config.maxConcurrent, config.maxQueue)) {
+      throw new ProblemError(
+        'overloaded',
+        `server "${request.server}" is at its limit (${limiter.inFlight} calls running and ${limiter.queued} queued); try again shortly`,
+        { retryAfter: 1 },
+      );
+    }
+    request.onAccepted?.(call);
     let release: () => void;
     try {
-      release = await limiter.acquire(config.maxConcurrent, config.maxQueue, request.signal);
-    } catch (error) {
-      if (error instanceof Overloaded) {
-        throw new ProblemError('overloaded', `server "${request.server}" is at its limit (${error.message}); try again shortly`, { retryAfter: 1 });
-      }
-      throw new ProblemError('cancelled', 'the caller went away while the call was queued');
+      release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call.signal);
+    } catch {
+      throw new ProblemError('cancelled', 'the call was cancelled while it waited for a slot');
     }
 
-    const started = performance.now();
+    const timeoutMs = request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
+    let result: ToolCallResult;
     try {
-      const timeoutMs = request.timeoutMs ?? config.timeoutMs;
-      const result = await connection.callTool(tool.name, args as Record<string, unknown>, {
+      result = await connection.callTool(tool.name, args as Record<string, unknown>, {
         timeoutMs,
         maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
-        signal: request.signal,
-        onProgress: request.onProgress,
+        signal: call.signal,
+        onProgress: (progress) => call.reportProgress(progress),
+        onLog: (message) => call.reportLog(message),
       });
-      return { result, durationMs: Math.round((performance.now() - started) * 10) / 10 };
     } catch (error) {
-      throw toProblem(error, request, request.timeoutMs ?? config.timeoutMs);
+      throw toProblem(error, request, timeoutMs);
     } finally {
       release();
     }
-  }
-
-  /** In-flight and queued calls of a server (for metrics and the UI). */
-  load(server: string): { inFlight: number; queued: number } {
-    const limiter = this.limiters.get(server);
-    return { inFlight: limiter?.inFlight ?? 0, queued: limiter?.queued ?? 0 };
+    return mapResult(call, result, settings.maxResultBytes, call.elapsedMs());
   }
 }
 
-function toProblem(error: unknown, request: CallRequest, timeoutMs: number): ProblemError {
-  if (!(error instanceof UpstreamCallError)) {
-    return new ProblemError('upstream-error', error instanceof Error ? error.message : String(error));
+/** Serializes the result once, enforces `maxResultBytes`, and builds the surface's answer. */
+function mapResult(call: RunningCall, result: ToolCallResult, maxBytes: number, durationMs: number): CallSuccess {
+  const json = JSON.stringify(result);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) {
+    throw new ProblemError('result-too-large', `the result of ${call.server}/${call.tool} is ${bytes} bytes, more than gateway.maxResultBytes (${maxBytes})`, {
+      size: bytes,
+      limit: maxBytes,
+    });
   }
+  const answer = call.surface === 'api'
+    ? `{"id":"${call.id}","durationMs":${durationMs},${json.slice(1)}`
+    : JSON.stringify(unwrapResult(result));
+  return { result, durationMs, json, bytes, answer };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function toProblem(error: unknown, request: CallRequest, timeoutMs: number): ProblemError {
+  if (!(error instanceof UpstreamCallError)) return new ProblemError('upstream-error', describe(error));
   switch (error.kind) {
     case 'timeout':
       return new ProblemError('timeout', `${request.server}/${request.tool} did not finish within ${timeoutMs} ms without progress; it was cancelled`);
     case 'cancelled':
-      return new ProblemError('cancelled', 'the caller went away; the call was cancelled upstream');
+      return new ProblemError('cancelled', 'the call was cancelled upstream (the caller went away or cancelled it)');
     case 'invalid-params':
       return new ProblemError('invalid-arguments', error.message, { errors: [{ field: '(arguments)', message: error.message }] });
     case 'method-not-found':

@@ -21,6 +21,11 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
+  /** True when `acquire` with these limits would be refused with `Overloaded`. */
+  isFull(maxConcurrent: number, maxQueue: number): boolean {
+    return this.active >= maxConcurrent && this.waiting.length >= maxQueue;
+  }
+
   /** Resolves with a release function once the call may run; rejects with `Overloaded`, or if `signal` aborts while queued. */
   acquire(maxConcurrent: number, maxQueue: number, signal?: AbortSignal): Promise<() => void> {
     if (this.active < maxConcurrent) {

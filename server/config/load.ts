@@ -44,10 +44,19 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   backoffMaxMs: 60_000,
   stopGraceMs: 5_000,
   allowedHosts: [],
+  maxBodyBytes: 1_048_576,
+  maxResultBytes: 4_194_304,
+  heartbeatMs: 15_000,
+  finishedCallTtlMs: 900_000,
+  activity: { maxRows: 100_000, maxAgeDays: 30 },
 };
 
 function defaultSettings(): GatewaySettings {
-  return { ...DEFAULT_GATEWAY_SETTINGS, allowedHosts: [...DEFAULT_GATEWAY_SETTINGS.allowedHosts] };
+  return {
+    ...DEFAULT_GATEWAY_SETTINGS,
+    allowedHosts: [...DEFAULT_GATEWAY_SETTINGS.allowedHosts],
+    activity: { ...DEFAULT_GATEWAY_SETTINGS.activity },
+  };
 }
 
 /** Reads `file` synchronously and validates it; throws `ConfigError` listing every problem. */
@@ -76,7 +85,11 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   if (!top.success) problems.push(...issuesToProblems(top.error.issues));
 
   const gateway = defaultSettings();
-  if (top.success && top.data.gateway) Object.assign(gateway, top.data.gateway);
+  if (top.success && top.data.gateway) {
+    const { activity, ...rest } = top.data.gateway;
+    Object.assign(gateway, rest);
+    Object.assign(gateway.activity, activity);
+  }
 
   const servers: ServerConfig[] = [];
   const rawServers = isPlainObject(document.value) ? document.value.mcpServers : undefined;
@@ -104,6 +117,7 @@ export function quickModeConfig(spec: QuickServerSpec, overrides: Partial<Gatewa
     name: spec.name,
     enabled: true,
     timeoutMs: gateway.toolTimeoutMs,
+    toolTimeouts: {},
     initTimeoutMs: gateway.initTimeoutMs,
     maxConcurrent: gateway.maxConcurrent,
     maxQueue: gateway.maxQueue,
@@ -220,6 +234,7 @@ function buildServer(
     ...(entry.description !== undefined && { description: entry.description }),
     enabled: entry.enabled ?? true,
     timeoutMs: entry.timeoutMs ?? gateway.toolTimeoutMs,
+    toolTimeouts: { ...entry.toolTimeouts },
     initTimeoutMs: entry.initTimeoutMs ?? gateway.initTimeoutMs,
     maxConcurrent: entry.maxConcurrent ?? gateway.maxConcurrent,
     maxQueue: entry.maxQueue ?? gateway.maxQueue,

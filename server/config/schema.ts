@@ -75,6 +75,14 @@ export const gatewaySchema = strictObject({
   backoffMaxMs: integer(1).optional(),
   stopGraceMs: integer(1).optional(),
   allowedHosts: stringArray().optional(),
+  maxBodyBytes: integer(1).optional(),
+  maxResultBytes: integer(1).optional(),
+  heartbeatMs: integer(1).optional(),
+  finishedCallTtlMs: integer(0).optional(),
+  activity: strictObject({
+    maxRows: integer(1).optional(),
+    maxAgeDays: integer(1).optional(),
+  }).optional(),
 });
 
 /** Values accepted for a server's `type`, and the transport each one means. */
@@ -116,6 +124,7 @@ export const serverEntrySchema = strictObject({
   enabled: boolean().optional(),
   description: string().optional(),
   timeoutMs: integer(1).optional(),
+  toolTimeouts: z.record(z.string(), integer(1), { error: expected('object of tool names to positive integers') }).optional(),
   initTimeoutMs: integer(1).optional(),
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),

@@ -33,6 +33,23 @@ export interface GatewaySettings {
   stopGraceMs: number;
   /** Extra `Host` names accepted besides loopback names (e.g. a tailnet name). Default []. */
   allowedHosts: string[];
+  /** Largest request body accepted, in bytes; a larger one gets 413. Default 1048576 (1 MiB). */
+  maxBodyBytes: number;
+  /** Largest tool result passed on, in bytes of JSON; a larger one gets 502 `result-too-large`. Default 4194304 (4 MiB). */
+  maxResultBytes: number;
+  /** Interval of the comment heartbeat on a Server-Sent Events stream, in ms. Default 15000. */
+  heartbeatMs: number;
+  /** How long a finished async call stays readable at `/api/calls/{id}`, in ms. Default 900000 (15 min). */
+  finishedCallTtlMs: number;
+  activity: ActivitySettings;
+}
+
+/** Retention of the activity log; rows beyond either limit are pruned in the background. */
+export interface ActivitySettings {
+  /** Most rows kept. Default 100000. */
+  maxRows: number;
+  /** Oldest row kept, in days. Default 30. */
+  maxAgeDays: number;
 }
 
 /** What the operator wrote, before `${…}` expansion: safe to show, since secrets stay as `${…}`. */
@@ -55,6 +72,8 @@ interface ServerCommon {
   enabled: boolean;
   /** Per-server tool timeout, in ms (defaults to gateway.toolTimeoutMs). */
   timeoutMs: number;
+  /** Per-tool timeouts in ms, by tool name; they win over `timeoutMs`. Default {}. */
+  toolTimeouts: Record<string, number>;
   /** Per-server initialize timeout, in ms (defaults to gateway.initTimeoutMs). */
   initTimeoutMs: number;
   maxConcurrent: number;

@@ -19,11 +19,15 @@ export const PROBLEMS = {
   'invalid-arguments': { status: 422, title: 'The arguments do not match the tool\'s input schema' },
   'tool-error': { status: 502, title: 'The tool reported an error' },
   'upstream-error': { status: 502, title: 'The MCP server failed to answer' },
+  'result-too-large': { status: 502, title: 'The tool\'s result is larger than the gateway passes on' },
   'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
   overloaded: { status: 503, title: 'Too many calls to this MCP server' },
   timeout: { status: 504, title: 'The tool call timed out' },
   // Nobody reads this one: the caller has gone (nginx's "client closed request").
   cancelled: { status: 499, title: 'The call was cancelled' },
+  'call-not-found': { status: 404, title: 'No such call' },
+  'call-finished': { status: 409, title: 'The call has already finished' },
+  'activity-not-found': { status: 404, title: 'No such activity entry' },
   'not-ready': { status: 503, title: 'Not every enabled server is ready' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const;
@@ -46,6 +50,23 @@ export class ProblemError extends Error {
     super(detail ?? PROBLEMS[type].title);
     this.name = 'ProblemError';
   }
+
+  get status(): number {
+    return PROBLEMS[this.type].status;
+  }
+
+  /** The problem document, as `sendProblem` sends it. */
+  body(): ProblemBody {
+    return problemBody(this.type, this.detail, this.extra);
+  }
+}
+
+/** An RFC 9457 problem document: `{ type, title, status, detail?, …extra }`. */
+export type ProblemBody = { type: ProblemType; title: string; status: number; detail?: string } & Record<string, unknown>;
+
+export function problemBody(type: ProblemType, detail?: string, extra: Record<string, unknown> = {}): ProblemBody {
+  const { status, title } = PROBLEMS[type];
+  return { type, title, status, ...(detail ? { detail } : {}), ...extra };
 }
 
 export function sendProblem(
@@ -54,10 +75,9 @@ export function sendProblem(
   detail?: string,
   extra: Record<string, unknown> = {},
 ): void {
-  const { status, title } = PROBLEMS[type];
   if (typeof extra.retryAfter === 'number') res.setHeader('Retry-After', String(extra.retryAfter));
   res
-    .status(status)
+    .status(PROBLEMS[type].status)
     .type('application/problem+json')
-    .send(JSON.stringify({ type, title, status, ...(detail ? { detail } : {}), ...extra }));
+    .send(JSON.stringify(problemBody(type, detail, extra)));
 }

@@ -3,7 +3,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { sendProblem } from './problems.js';
 
 export interface SecurityOptions {
@@ -60,6 +60,14 @@ export function hostCheck(options: SecurityOptions): RequestHandler {
   };
 }
 
+/** The caller id recorded for requests authenticated with the gateway's API key. */
+export const API_KEY_CALLER = 'api-key';
+
+/** Who is calling, for the activity log: the API key's id, or `anonymous` without auth. */
+export function callerOf(res: Response): string {
+  return typeof res.locals.caller === 'string' ? res.locals.caller : 'anonymous';
+}
+
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /** Paths that answer without a key: liveness probes must work before anyone has a key. */
@@ -82,6 +90,7 @@ export function apiKeyAuth(options: SecurityOptions): RequestHandler {
       sendProblem(res, 'invalid-credentials', 'the API key is not valid');
       return;
     }
+    res.locals.caller = API_KEY_CALLER;
     next();
   };
 }

@@ -2,16 +2,22 @@
  * Tool calls over HTTP, two surfaces on one code path (`ToolCaller`):
  * - `POST /{server}/{tool}`: mcpo-compatible, what Open WebUI calls; answers the unwrapped result,
  *   and an `isError` result as a 502 `tool-error` problem whose detail is the tool's text.
- * - `POST /api/tools/{server}/{tool}`: the full MCP result plus `durationMs`.
- * `X-Timeout-Ms` asks for another timeout (up to `gateway.maxTimeoutMs`); a caller that goes away
- * cancels the call upstream.
+ * - `POST /api/tools/{server}/{tool}`: the full MCP result plus `id` (the activity id) and `durationMs`.
+ *
+ * Each surface answers in one of three modes:
+ * - plain JSON (default); a caller that goes away cancels the call upstream;
+ * - `Accept: text/event-stream`: `progress` and `log` events, then one `result` or `error` event;
+ * - `Prefer: respond-async`: 202 with `Location: /api/calls/{id}` at once (see calls-api.ts).
+ * Lookup and validation failures come before any of that, as a plain problem with its status.
+ * `X-Timeout-Ms` asks for another timeout (up to `gateway.maxTimeoutMs`).
  */
-import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
+import type { CallRequest, ToolCaller } from '../calls/call-tool.js';
+import type { CallSurface, RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
-import type { ToolCaller } from '../calls/call-tool.js';
-import { errorText, unwrapResult } from '../calls/result-mapping.js';
+import { EventStream, callSnapshot, followCall } from './event-stream.js';
 import { ProblemError } from './problems.js';
+import { callerOf } from './security.js';
 
 function requestedTimeout(req: Request, settings: GatewaySettings): number | undefined {
   const header = req.get('x-timeout-ms');
@@ -34,28 +40,59 @@ function disconnectSignal(res: Response): AbortSignal {
   return controller.signal;
 }
 
+const wantsAsync = (req: Request) => /(^|[\s,;])respond-async([\s,;=]|$)/i.test(req.get('prefer') ?? '');
+const wantsStream = (req: Request) => (req.get('accept') ?? '').includes('text/event-stream');
+
 export function toolCallRoutes(caller: ToolCaller, settings: () => GatewaySettings): Router {
   const router = Router();
-  const call = (req: Request<{ server: string; tool: string }>, res: Response) =>
-    caller.call({
+
+  async function handle(req: Request<{ server: string; tool: string }>, res: Response, surface: CallSurface): Promise<void> {
+    const current = settings();
+    const base: CallRequest = {
       server: req.params.server,
       tool: req.params.tool,
       args: req.body,
-      timeoutMs: requestedTimeout(req, settings()),
-      signal: disconnectSignal(res),
-    });
+      surface,
+      mode: 'sync',
+      caller: callerOf(res),
+      log: req.log,
+      timeoutMs: requestedTimeout(req, current),
+    };
 
-  router.post('/api/tools/:server/:tool', async (req, res) => {
-    const id = randomUUID();
-    const { result, durationMs } = await call(req, res);
-    res.json({ id, ...result, durationMs });
-  });
+    if (wantsAsync(req)) {
+      let accepted = false;
+      const onAccepted = (call: RunningCall) => {
+        accepted = true;
+        res.status(202).location(`/api/calls/${call.id}`).set('Preference-Applied', 'respond-async').json(callSnapshot(call));
+      };
+      try {
+        await caller.call({ ...base, mode: 'async', onAccepted });
+      } catch (error) {
+        if (!accepted) throw error;
+      }
+      return;
+    }
 
-  router.post('/:server/:tool', async (req, res) => {
-    const { result } = await call(req, res);
-    if (result.isError) throw new ProblemError('tool-error', errorText(result));
-    res.json(unwrapResult(result));
-  });
+    if (wantsStream(req)) {
+      let stream: EventStream | undefined;
+      const onAccepted = (call: RunningCall) => {
+        stream = new EventStream(res, current.heartbeatMs);
+        followCall(call, stream);
+      };
+      try {
+        await caller.call({ ...base, mode: 'stream', signal: disconnectSignal(res), onAccepted });
+      } catch (error) {
+        // Once the stream is open, the failure went out as its `error` event.
+        if (!stream) throw error;
+      }
+      return;
+    }
 
+    const success = await caller.call({ ...base, signal: disconnectSignal(res) });
+    res.type('application/json').send(success.answer);
+  }
+
+  router.post('/api/tools/:server/:tool', (req, res) => handle(req, res, 'api'));
+  router.post('/:server/:tool', (req, res) => handle(req, res, 'mcpo'));
   return router;
 }

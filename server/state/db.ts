@@ -21,6 +21,31 @@ const MIGRATIONS: string[] = [
      file_enabled INTEGER NOT NULL,
      updated_at TEXT NOT NULL
    ) STRICT`,
+  // 2: the activity log, one row per tool call. Times are epoch ms; `ended_at` and the result
+  // columns stay null while the call runs (outcome 'running'). `arguments` is redacted JSON, cut
+  // to a size limit when `arguments_truncated` is 1. The indexes serve newest-first paging, alone
+  // and filtered by server or outcome.
+  `CREATE TABLE activity (
+     id TEXT PRIMARY KEY,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     server TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     caller TEXT NOT NULL,
+     surface TEXT NOT NULL,
+     mode TEXT NOT NULL,
+     arguments TEXT NOT NULL,
+     arguments_truncated INTEGER NOT NULL DEFAULT 0,
+     outcome TEXT NOT NULL,
+     status INTEGER,
+     duration_ms REAL,
+     result_bytes INTEGER,
+     preview TEXT,
+     error TEXT
+   ) STRICT;
+   CREATE INDEX activity_newest ON activity (started_at DESC, id DESC);
+   CREATE INDEX activity_server ON activity (server, started_at);
+   CREATE INDEX activity_outcome ON activity (outcome, started_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

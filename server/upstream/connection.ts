@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
+  LoggingMessageNotificationSchema,
   McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -35,6 +36,7 @@ import {
   type ServerState,
   type ServerStatus,
   type ToolCallOptions,
+  type LogMessage,
   type ToolCallResult,
   type ToolInfo,
 } from './types.js';
@@ -75,6 +77,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private resourceList: ResourceInfo[] = [];
   private promptList: PromptInfo[] = [];
   private restarts = 0;
+  /** Log listeners of the calls in flight (see `ToolCallOptions.onLog`). */
+  private readonly logListeners = new Set<(message: LogMessage) => void>();
   private consecutiveFailures = 0;
   private lastError?: LastError;
   private nextRetryAt?: number;
@@ -175,6 +179,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   async callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolCallResult> {
     const client = this.client;
     if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    const onLog = options.onLog;
+    if (onLog) this.logListeners.add(onLog);
     try {
       const result = await client.callTool({ name, arguments: args }, undefined, {
         timeout: options.timeoutMs,
@@ -191,6 +197,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       };
     } catch (error) {
       throw classifyCallError(error, options.signal);
+    } finally {
+      if (onLog) this.logListeners.delete(onLog);
     }
   }
 
@@ -294,6 +302,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => this.refresh(generation, 'resources'));
     client.setNotificationHandler(PromptListChangedNotificationSchema, async () => this.refresh(generation, 'prompts'));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+      if (generation !== this.generation || this.logListeners.size === 0) return;
+      const { level, logger, data } = notification.params;
+      for (const listener of this.logListeners) listener({ level, ...(logger !== undefined && { logger }), data });
+    });
 
     const timeoutMs = this.config.initTimeoutMs;
     let timer: NodeJS.Timeout | undefined;

@@ -99,6 +99,18 @@ export interface ToolCallOptions {
   /** Aborting it cancels the call upstream (`notifications/cancelled`). */
   signal?: AbortSignal;
   onProgress?: (progress: CallProgress) => void;
+  /**
+   * MCP logging messages (`notifications/message`) the server sends while the call runs. MCP does
+   * not tie a log message to a request, so every call in flight on the server receives it.
+   */
+  onLog?: (message: LogMessage) => void;
+}
+
+/** An MCP logging message (`notifications/message`). */
+export interface LogMessage {
+  level: string;
+  logger?: string;
+  data: unknown;
 }
 
 /** Why an upstream call did not produce a result. */

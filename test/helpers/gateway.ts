@@ -45,6 +45,7 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
   const gateway = await startGateway({ config, stateDir, logger });
   const app = buildApp({
     supervisor: gateway.supervisor,
+    activity: gateway.activity,
     settings: () => gateway.config.gateway,
     logger,
     version: 'test',

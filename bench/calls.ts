@@ -1,0 +1,382 @@
+/**
+ * Tool-call benchmark: throughput and latency of `echo` on the built-in demo MCP server, called
+ * (a) directly with the MCP SDK client over stdio — the floor — and (b) through the gateway as
+ * `POST /echo/echo`, at concurrency 1 and 16. The gateway keeps its default limits.
+ *
+ * Run with `npm run bench` (builds first) or `node dist/bench/calls.js` after a build.
+ * Env: BENCH_SECONDS (measured seconds per scenario, default 3), BENCH_WARMUP (warm-up calls per
+ * scenario, default 300), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own
+ * default), BENCH_JSON=1 or `--json` (also print one JSON summary line).
+ * Exits 1 if any call failed; a missed target is reported but does not fail the run.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 300);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
+const CONCURRENCIES = [1, 16] as const;
+const READY_TIMEOUT_MS = 30_000;
+const POLL_MS = 25;
+// The demo server's echo tool takes {message} and answers it as one text item; the gateway's
+// mcpo-style surface returns that text as a JSON string.
+const ARGS = { message: 'hello' };
+const GATEWAY_BODY = JSON.stringify(ARGS);
+const GATEWAY_EXPECTED = JSON.stringify(ARGS.message);
+
+/** One call: resolves when it succeeded, throws (or rejects) when it failed. */
+type Call = () => Promise<void>;
+
+interface Result {
+  scenario: 'direct' | 'gateway';
+  concurrency: number;
+  calls: number;
+  errors: number;
+  firstError?: string;
+  callsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway
+
+interface Gateway {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A free port on loopback, for log levels above info (they do not log the listening line). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts `node dist/server/main.js` with a config holding one stdio server `echo` (the demo
+ * server), reads the port from the listening log line (or picks one when that line is not
+ * logged at this level), and keeps draining stdout so the gateway never blocks on the pipe.
+ */
+async function startGateway(tempDir: string): Promise<Gateway> {
+  const configFile = path.join(tempDir, 'config.json');
+  const stateDir = path.join(tempDir, 'state');
+  fs.writeFileSync(configFile, JSON.stringify({ mcpServers: { echo: { command: process.execPath, args: [DEMO_SERVER_SCRIPT] } } }));
+  const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
+  const requestedPort = logsListening ? 0 : await freePort();
+  const args = [MAIN, '--config', configFile, '--port', String(requestedPort), '--state-dir', stateDir, '--log-level', LOG_LEVEL];
+  const child: ChildProcessByStdio<null, Readable, null> = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    process.removeListener('exit', killOnExit);
+  };
+
+  try {
+    let port = requestedPort;
+    if (logsListening) port = await portFromLog(child.stdout, exited);
+    else drain(child.stdout);
+    await waitUntilReady(port, 'echo', exited);
+    return { port, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Reads JSON log lines until the listening line, then just drains stdout. */
+function portFromLog(stdout: Readable, exited: Promise<number | null>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const onData = (text: string) => {
+      buffer += text;
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        let entry: { msg?: string; url?: string };
+        try {
+          entry = JSON.parse(line) as typeof entry;
+        } catch {
+          continue;
+        }
+        const match = entry.msg?.includes('listening on') ? /:(\d+)\/?$/.exec(entry.url ?? entry.msg) : null;
+        if (match) {
+          stdout.removeListener('data', onData);
+          drain(stdout);
+          resolve(Number(match[1]));
+          return;
+        }
+      }
+    };
+    stdout.setEncoding('utf8').on('data', onData);
+    void exited.then((code) => reject(new Error(`the gateway exited with code ${code} before it listened`)));
+  });
+}
+
+function drain(stream: Readable): void {
+  stream.on('data', () => {});
+}
+
+/** Polls `GET /api/servers/{name}` until its state is `ready`. */
+async function waitUntilReady(port: number, name: string, exited: Promise<number | null>): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`the gateway exited with code ${exitCode} before server ${name} was ready`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/servers/${name}`);
+      const body = (await res.json()) as { state?: string; lastError?: { message?: string } | null };
+      if (body.state === 'ready') return;
+      last = `state ${body.state}${body.lastError?.message ? ` (${body.lastError.message})` : ''}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await delay(POLL_MS);
+  }
+  throw new Error(`server ${name} was not ready after ${READY_TIMEOUT_MS} ms: ${last}`);
+}
+
+/** One `POST /echo/echo` over a keep-alive agent; fails unless 200 with the echoed text. */
+function gatewayCall(port: number, agent: http.Agent): Call {
+  const options: http.RequestOptions = {
+    host: '127.0.0.1',
+    port,
+    path: '/echo/echo',
+    method: 'POST',
+    agent,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(GATEWAY_BODY) },
+  };
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(options, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+          else if (body !== GATEWAY_EXPECTED) reject(new Error(`unexpected body: ${body.slice(0, 200)}`));
+          else resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(GATEWAY_BODY);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The direct client
+
+interface DirectClient {
+  call: Call;
+  close(): Promise<void>;
+}
+
+/** An MCP SDK client that spawns its own demo server over stdio. */
+async function directClient(): Promise<DirectClient> {
+  const client = new Client({ name: 'mcp-gateway-bench', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [DEMO_SERVER_SCRIPT], stderr: 'inherit' }));
+  const call = async () => {
+    const result = await client.callTool({ name: 'echo', arguments: ARGS });
+    const content = result.content as Array<{ type: string; text?: string }> | undefined;
+    if (result.isError || content?.[0]?.text !== ARGS.message) throw new Error(`unexpected result: ${JSON.stringify(result).slice(0, 200)}`);
+  };
+  return { call, close: () => client.close() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+/** The p-th percentile (nearest rank) of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Warm-up calls, then `concurrency` workers each making one call at a time until the duration is
+ * up. Every completed call's latency is recorded; calls/s = completed calls / elapsed time (until
+ * the last in-flight call finished).
+ */
+async function runScenario(scenario: Result['scenario'], concurrency: number, call: Call): Promise<Result> {
+  let errors = 0;
+  let firstError: string | undefined;
+  const attempt = async (): Promise<boolean> => {
+    try {
+      await call();
+      return true;
+    } catch (error) {
+      errors++;
+      firstError ??= error instanceof Error ? error.message : String(error);
+      return false;
+    }
+  };
+
+  let warmupLeft = WARMUP_CALLS;
+  const warmupWorker = async () => {
+    while (warmupLeft-- > 0) await attempt();
+  };
+  await Promise.all(Array.from({ length: concurrency }, warmupWorker));
+
+  const latencies: number[] = [];
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(Math.round(SECONDS * 1e9));
+  const worker = async () => {
+    while (process.hrtime.bigint() < deadline) {
+      const t0 = process.hrtime.bigint();
+      if (await attempt()) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedSec = Number(process.hrtime.bigint() - started) / 1e9;
+
+  latencies.sort((a, b) => a - b);
+  const result: Result = {
+    scenario,
+    concurrency,
+    calls: latencies.length,
+    errors,
+    callsPerSec: latencies.length / elapsedSec,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+  if (firstError !== undefined) result.firstError = firstError;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+interface Comparison {
+  concurrency: number;
+  callsPerSecPct: number;
+  p50Times: number;
+}
+
+interface Target {
+  name: string;
+  value: number;
+  pass: boolean;
+}
+
+function compare(results: Result[]): Comparison[] {
+  return CONCURRENCIES.map((concurrency) => {
+    const direct = results.find((r) => r.scenario === 'direct' && r.concurrency === concurrency)!;
+    const gateway = results.find((r) => r.scenario === 'gateway' && r.concurrency === concurrency)!;
+    return { concurrency, callsPerSecPct: (100 * gateway.callsPerSec) / direct.callsPerSec, p50Times: gateway.p50Ms / direct.p50Ms };
+  });
+}
+
+function targets(comparisons: Comparison[]): Target[] {
+  const at = (c: number) => comparisons.find((x) => x.concurrency === c)!;
+  return [
+    { name: 'concurrency 16: gateway calls/s >= 25% of direct', value: at(16).callsPerSecPct, pass: at(16).callsPerSecPct >= 25 },
+    { name: 'concurrency 1: gateway p50 <= 3x direct p50', value: at(1).p50Times, pass: at(1).p50Times <= 3 },
+  ];
+}
+
+function report(results: Result[]): void {
+  const comparisons = compare(results);
+  const checks = targets(comparisons);
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const cores = os.availableParallelism();
+  const label = { direct: 'direct (SDK stdio)', gateway: 'gateway (HTTP)' };
+  const num = (value: number, digits: number, width: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a').padStart(width);
+
+  console.log(`tool-call benchmark: echo on the demo MCP server, ${SECONDS} s per scenario after ${WARMUP_CALLS} warm-up calls`);
+  console.log(`node ${process.version}, ${cores} cores, ${cpu}`);
+  console.log(`gateway: default limits (maxConcurrent 8, maxQueue 64 per server), --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`);
+  console.log(`client: node:http keep-alive agent (direct: one MCP SDK Client, calls multiplexed)`);
+  console.log('');
+  console.log('scenario             conc     calls    calls/s    p50 ms    p99 ms  errors');
+  for (const r of results) {
+    console.log(
+      `${label[r.scenario].padEnd(19)} ${String(r.concurrency).padStart(5)} ${String(r.calls).padStart(9)} ${num(r.callsPerSec, 0, 10)} ${num(r.p50Ms, 3, 9)} ${num(r.p99Ms, 3, 9)} ${String(r.errors).padStart(7)}`,
+    );
+  }
+  console.log('');
+  for (const c of comparisons) {
+    console.log(`concurrency ${String(c.concurrency).padStart(2)}: gateway calls/s = ${c.callsPerSecPct.toFixed(1)}% of direct, gateway p50 = ${c.p50Times.toFixed(2)}x direct`);
+  }
+  console.log('targets:');
+  for (const t of checks) {
+    const shown = t.name.includes('p50') ? `${t.value.toFixed(2)}x` : `${t.value.toFixed(1)}%`;
+    console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.name} (got ${shown})`);
+  }
+  for (const r of results.filter((x) => x.errors > 0)) {
+    console.log(`ERRORS: ${label[r.scenario]} at concurrency ${r.concurrency}: ${r.errors} failed calls, first: ${r.firstError}`);
+  }
+  if (JSON_OUTPUT) {
+    const summary = {
+      bench: 'calls',
+      node: process.version,
+      cores,
+      cpu,
+      seconds: SECONDS,
+      warmupCalls: WARMUP_CALLS,
+      logLevel: LOG_LEVEL,
+      results,
+      comparisons,
+      targets: checks,
+      errors: results.reduce((sum, r) => sum + r.errors, 0),
+    };
+    console.log(JSON.stringify(summary));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  if (!fs.existsSync(DEMO_SERVER_SCRIPT)) throw new Error(`${DEMO_SERVER_SCRIPT} is missing; run "npm run build" first`);
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-calls-'));
+  let gateway: Gateway | undefined;
+  let direct: DirectClient | undefined;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
+  try {
+    gateway = await startGateway(tempDir);
+    direct = await directClient();
+    const viaGateway = gatewayCall(gateway.port, agent);
+    const results: Result[] = [];
+    for (const concurrency of CONCURRENCIES) {
+      results.push(await runScenario('direct', concurrency, direct.call));
+      results.push(await runScenario('gateway', concurrency, viaGateway));
+    }
+    report(results);
+    return results.some((r) => r.errors > 0) ? 1 : 0;
+  } finally {
+    agent.destroy();
+    await direct?.close().catch((error: unknown) => console.error(`bench/calls: closing the direct client: ${String(error)}`));
+    await gateway?.stop();
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`bench/calls: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

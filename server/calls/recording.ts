@@ -1,0 +1,65 @@
+/**
+ * Writes each call down once, when it starts and when it ends: its activity row, its metrics
+ * and one log line with the request id, outcome and duration (never argument values).
+ */
+import type { Logger } from 'pino';
+import type { ActivityLog } from '../activity/log.js';
+import type { CallRecorder } from './call-tool.js';
+import type { CallOutcome } from './outcome.js';
+import type { CallEnd, RunningCall } from './running-call.js';
+
+/** What the metrics need of a finished call. */
+export interface CallMetrics {
+  recordCall(server: string, tool: string, outcome: CallOutcome, durationMs: number): void;
+}
+
+/** The metrics label of a server or tool name that does not exist. */
+const UNKNOWN = '(unknown)';
+
+/** First characters of the result kept as the activity preview (the log cuts it to 2 KiB). */
+const PREVIEW_CHARS = 2048;
+
+export class CallRecording implements CallRecorder {
+  constructor(
+    private readonly activity: ActivityLog,
+    private readonly metrics: CallMetrics,
+  ) {}
+
+  started(call: RunningCall, args: unknown, caller: string): void {
+    this.activity.start({
+      id: call.id,
+      startedAt: call.startedAt,
+      server: call.server,
+      tool: call.tool,
+      caller,
+      surface: call.surface,
+      mode: call.mode,
+      arguments: args ?? {},
+    });
+  }
+
+  finished(call: RunningCall, end: CallEnd, log: Logger): void {
+    const endedAt = call.endedAt ?? Date.now();
+    const durationMs = end.success?.durationMs ?? call.elapsedMs();
+    this.activity.finish(call.id, {
+      endedAt,
+      outcome: end.outcome,
+      status: end.status,
+      durationMs,
+      ...(end.success && { resultBytes: end.success.bytes, preview: end.success.json.slice(0, PREVIEW_CHARS) }),
+      ...(end.problem && { error: end.problem.detail ?? end.problem.title }),
+    });
+    // Names that matched nothing would let any caller mint new series: they are counted as one.
+    const type = end.problem?.type;
+    this.metrics.recordCall(
+      type === 'server-not-found' ? UNKNOWN : call.server,
+      type === 'server-not-found' || type === 'tool-not-found' ? UNKNOWN : call.tool,
+      end.outcome,
+      durationMs,
+    );
+    log.info(
+      { callId: call.id, server: call.server, tool: call.tool, mode: call.mode, outcome: end.outcome, status: end.status, durationMs },
+      'tool call',
+    );
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * One tool call while it runs and, for async calls, for a while after: its state, its latest
+ * progress, the log messages it saw, and how it ended. Streams (`text/event-stream` callers and
+ * `GET /api/calls/{id}/events`) subscribe to its events; `DELETE /api/calls/{id}` cancels it.
+ */
+import { EventEmitter } from 'node:events';
+import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
+import type { ProblemBody } from '../http/problems.js';
+import type { CallOutcome } from './outcome.js';
+
+export type CallState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+
+/** Where the call came in: the mcpo-compatible route or the management API. */
+export type CallSurface = 'mcpo' | 'api';
+
+/** How the caller waits: for the answer, on an event stream, or not at all (`Prefer: respond-async`). */
+export type CallMode = 'sync' | 'stream' | 'async';
+
+/** A call that produced a result (`isError` results included). */
+export interface CallSuccess {
+  result: ToolCallResult;
+  durationMs: number;
+  /** The result as JSON, serialized once: for its size, the activity preview and the management answer. */
+  json: string;
+  /** UTF-8 bytes of `json`. */
+  bytes: number;
+  /**
+   * The answer's body as JSON text, as the call's surface answers it: the full result with `id`
+   * and `durationMs` on the management API, the unwrapped result on the mcpo route.
+   */
+  answer: string;
+}
+
+export interface CallEnd {
+  outcome: CallOutcome;
+  /** The HTTP status the call's answer has (for a stream or an async call: would have had). */
+  status: number;
+  success?: CallSuccess;
+  problem?: ProblemBody;
+}
+
+/** Log messages kept per call for late subscribers. */
+const KEPT_LOGS = 50;
+
+interface RunningCallEvents {
+  progress: [CallProgress];
+  log: [LogMessage];
+  end: [CallEnd];
+}
+
+export class RunningCall extends EventEmitter<RunningCallEvents> {
+  readonly startedAt = Date.now();
+  private readonly startedTick = performance.now();
+  endedAt: number | undefined;
+  progress: CallProgress | undefined;
+  readonly logs: LogMessage[] = [];
+  end: CallEnd | undefined;
+  private readonly controller = new AbortController();
+
+  constructor(
+    readonly id: string,
+    readonly server: string,
+    readonly tool: string,
+    readonly surface: CallSurface,
+    readonly mode: CallMode,
+    /** The caller's own signal (its connection closing); aborting it cancels the call. */
+    callerSignal?: AbortSignal,
+  ) {
+    super();
+    if (callerSignal) {
+      if (callerSignal.aborted) this.controller.abort();
+      else callerSignal.addEventListener('abort', () => this.controller.abort(), { once: true });
+    }
+  }
+
+  /** Aborts when the caller goes away or the call is cancelled. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get state(): CallState {
+    if (!this.end) return 'running';
+    switch (this.end.outcome) {
+      case 'ok':
+        return 'succeeded';
+      case 'cancelled':
+        return 'cancelled';
+      case 'timeout':
+        return 'timed_out';
+      default:
+        return 'failed';
+    }
+  }
+
+  /** Milliseconds since the call reached the gateway, to 0.1 ms. */
+  elapsedMs(): number {
+    return Math.round((performance.now() - this.startedTick) * 10) / 10;
+  }
+
+  get finished(): boolean {
+    return this.end !== undefined;
+  }
+
+  cancel(): void {
+    this.controller.abort();
+  }
+
+  reportProgress(progress: CallProgress): void {
+    this.progress = progress;
+    this.emit('progress', progress);
+  }
+
+  reportLog(message: LogMessage): void {
+    if (this.logs.length >= KEPT_LOGS) this.logs.shift();
+    this.logs.push(message);
+    this.emit('log', message);
+  }
+
+  finish(end: CallEnd): void {
+    if (this.end) return;
+    this.end = end;
+    this.endedAt = Date.now();
+    this.emit('end', end);
+  }
+}

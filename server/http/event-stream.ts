@@ -1,0 +1,115 @@
+/**
+ * Server-Sent Events for tool calls: a `text/event-stream` answer, a comment heartbeat so that
+ * proxies and clients keep an idle stream open, and `followCall`, which turns a `RunningCall`'s
+ * events into `progress`, `log` and one final `result` or `error` event.
+ */
+import type { Response } from 'express';
+import { problemBody } from './problems.js';
+import { errorText } from '../calls/result-mapping.js';
+import type { CallEnd, RunningCall } from '../calls/running-call.js';
+
+export class EventStream {
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly res: Response,
+    /** Interval of the `: heartbeat` comment, in ms (gateway.heartbeatMs, default 15000). */
+    heartbeatMs: number,
+  ) {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    // Tells nginx not to buffer the stream.
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), heartbeatMs);
+    this.heartbeat.unref();
+    res.on('close', () => this.stop());
+  }
+
+  /** True once the stream ended or the client went away. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onClose(listener: () => void): void {
+    this.res.on('close', listener);
+  }
+
+  /** `data` is JSON text; JSON has no raw line breaks, so it fits one `data:` line. */
+  send(event: string, data: string): void {
+    this.write(`event: ${event}\ndata: ${data}\n\n`);
+  }
+
+  end(): void {
+    this.stop();
+    this.res.end();
+  }
+
+  private write(chunk: string): void {
+    if (!this.closed) this.res.write(chunk);
+  }
+
+  private stop(): void {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+  }
+}
+
+/** The final event of a call: `result` with the surface's answer, or `error` with the problem. */
+export function finalEvent(end: CallEnd): { event: 'result' | 'error'; data: string } {
+  if (end.problem) return { event: 'error', data: JSON.stringify(end.problem) };
+  return { event: 'result', data: end.success!.answer };
+}
+
+/**
+ * Streams a call: its latest progress and kept log messages first (for a late subscriber), then
+ * live events, then the final event, and ends the stream. Returns at once.
+ */
+export function followCall(call: RunningCall, stream: EventStream): void {
+  const finish = (end: CallEnd) => {
+    const { event, data } = finalEvent(end);
+    stream.send(event, data);
+    stream.end();
+  };
+  if (call.progress) stream.send('progress', JSON.stringify(call.progress));
+  for (const message of call.logs) stream.send('log', JSON.stringify(message));
+  if (call.end) return finish(call.end);
+
+  const onProgress = (progress: unknown) => stream.send('progress', JSON.stringify(progress));
+  const onLog = (message: unknown) => stream.send('log', JSON.stringify(message));
+  const onEnd = (end: CallEnd) => {
+    unsubscribe();
+    finish(end);
+  };
+  const unsubscribe = () => {
+    call.off('progress', onProgress);
+    call.off('log', onLog);
+    call.off('end', onEnd);
+  };
+  call.on('progress', onProgress);
+  call.on('log', onLog);
+  call.on('end', onEnd);
+  stream.onClose(unsubscribe);
+}
+
+/** What `GET /api/calls/{id}` answers (and the 202 of an async call). */
+export function callSnapshot(call: RunningCall): Record<string, unknown> {
+  const end = call.end;
+  const snapshot: Record<string, unknown> = {
+    id: call.id,
+    server: call.server,
+    tool: call.tool,
+    surface: call.surface,
+    mode: call.mode,
+    state: call.state,
+    startedAt: new Date(call.startedAt).toISOString(),
+    endedAt: call.endedAt === undefined ? null : new Date(call.endedAt).toISOString(),
+    progress: call.progress ?? null,
+  };
+  if (end?.success && !end.problem) snapshot.result = JSON.parse(end.success.answer);
+  if (end?.problem) snapshot.error = end.problem;
+  else if (end?.outcome === 'tool_error' && end.success) snapshot.error = problemBody('tool-error', errorText(end.success.result));
+  return snapshot;
+}

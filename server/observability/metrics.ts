@@ -1,0 +1,198 @@
+/**
+ * Prometheus metrics of the gateway, in a registry of its own (not prom-client's global one), so
+ * that several gateways in one process — as in the tests — do not clash.
+ *
+ * Call metrics are pushed by the call path through `recordCall`; everything about servers (state,
+ * restarts, load) is read from the injected sources when Prometheus scrapes, so it always matches
+ * the current configuration and a removed server's series disappear with it.
+ *
+ * Metrics (label names in braces):
+ * - `mcp_gateway_tool_calls_total{server,tool,outcome}` counter: finished tool calls, by outcome
+ *   (see calls/outcome.ts).
+ * - `mcp_gateway_tool_call_duration_seconds{server,tool}` histogram: how long tool calls took,
+ *   whatever their outcome; buckets from 1 ms to 10 minutes.
+ * - `mcp_gateway_calls_in_flight{server}` gauge: calls running upstream now (read at scrape).
+ * - `mcp_gateway_calls_queued{server}` gauge: calls waiting for a concurrency slot now (read at scrape).
+ * - `mcp_gateway_server_state{server,state}` gauge: 1 for the server's current state, 0 for every
+ *   other state (read at scrape).
+ * - `mcp_gateway_server_restarts_total{server}` counter: automatic and manual restarts since the
+ *   gateway started (ServerStatus.restarts, read at scrape).
+ * - `mcp_gateway_info{version}` gauge: always 1; only when `version` is given.
+ * - With `collectDefault` (the default): prom-client's process and Node.js metrics, prefixed
+ *   `mcp_gateway_` (e.g. `mcp_gateway_process_cpu_seconds_total`).
+ */
+import { Router } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallOutcome } from '../calls/outcome.js';
+import type { ServerState } from '../upstream/types.js';
+
+export interface MetricsSources {
+  /** Statuses of the configured servers, read at scrape time. */
+  servers: () => Array<{ name: string; state: ServerState; restarts: number }>;
+  /** In-flight and queued calls of a server, read at scrape time. */
+  load: (server: string) => { inFlight: number; queued: number };
+}
+
+export interface GatewayMetricsOptions {
+  /** Also collect prom-client's process and Node.js metrics, prefixed `mcp_gateway_`. Default true. */
+  collectDefault?: boolean;
+  /** The gateway's version, exposed as `mcp_gateway_info{version}`. The metric is left out without it. */
+  version?: string;
+}
+
+/** Tool calls last from under a millisecond to minutes (long-running tools, with progress). */
+export const CALL_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/** A record so that adding a ServerState without listing it here fails to compile. */
+const STATE_SET: Record<ServerState, true> = {
+  disabled: true,
+  starting: true,
+  ready: true,
+  error: true,
+  backoff: true,
+  stopped: true,
+};
+const SERVER_STATES = Object.keys(STATE_SET) as ServerState[];
+
+/** The cached children of one server+tool: a duration series and one counter series per outcome seen. */
+interface ToolSeries {
+  duration: Histogram.Internal<'server' | 'tool'>;
+  calls: Partial<Record<CallOutcome, Counter.Internal>>;
+}
+
+export class GatewayMetrics {
+  readonly registry: Registry;
+
+  private readonly callsTotal: Counter<'server' | 'tool' | 'outcome'>;
+  private readonly callDuration: Histogram<'server' | 'tool'>;
+  /** server → tool → children; nested so that recordCall builds no key strings. */
+  private readonly series = new Map<string, Map<string, ToolSeries>>();
+
+  constructor(sources: MetricsSources, options: GatewayMetricsOptions = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+
+    this.callsTotal = new Counter({
+      name: 'mcp_gateway_tool_calls_total',
+      help: 'Finished tool calls, by server, tool and outcome.',
+      labelNames: ['server', 'tool', 'outcome'] as const,
+      registers: [registry],
+    });
+
+    this.callDuration = new Histogram({
+      name: 'mcp_gateway_tool_call_duration_seconds',
+      help: 'Duration of finished tool calls in seconds, whatever their outcome.',
+      labelNames: ['server', 'tool'] as const,
+      buckets: [...CALL_DURATION_BUCKETS],
+      registers: [registry],
+    });
+
+    new Gauge({
+      name: 'mcp_gateway_calls_in_flight',
+      help: 'Tool calls running upstream now, by server.',
+      labelNames: ['server'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const server of sources.servers()) this.set({ server: server.name }, sources.load(server.name).inFlight);
+      },
+    });
+
+    new Gauge({
+      name: 'mcp_gateway_calls_queued',
+      help: 'Tool calls waiting for a concurrency slot now, by server.',
+      labelNames: ['server'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const server of sources.servers()) this.set({ server: server.name }, sources.load(server.name).queued);
+      },
+    });
+
+    new Gauge({
+      name: 'mcp_gateway_server_state',
+      help: `1 for the state each server is in, 0 for the others (${SERVER_STATES.join(', ')}).`,
+      labelNames: ['server', 'state'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const server of sources.servers()) {
+          for (const state of SERVER_STATES) this.set({ server: server.name, state }, server.state === state ? 1 : 0);
+        }
+      },
+    });
+
+    // A Counter whose value is read from the supervisor at scrape time: prom-client counters have
+    // no set(), so reset and add the current value. This keeps `# TYPE … counter` in the output.
+    new Counter({
+      name: 'mcp_gateway_server_restarts_total',
+      help: 'Automatic and manual restarts of each server since the gateway started.',
+      labelNames: ['server'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const server of sources.servers()) {
+          const restarts = Number.isFinite(server.restarts) && server.restarts > 0 ? server.restarts : 0;
+          this.inc({ server: server.name }, restarts);
+        }
+      },
+    });
+
+    if (options.version !== undefined) {
+      const info = new Gauge({
+        name: 'mcp_gateway_info',
+        help: 'Always 1; the version label is the gateway version.',
+        labelNames: ['version'] as const,
+        registers: [registry],
+      });
+      info.set({ version: options.version }, 1);
+    }
+
+    if (options.collectDefault ?? true) collectDefaultMetrics({ register: registry, prefix: 'mcp_gateway_' });
+  }
+
+  /** One finished call: counter +1 and a latency observation. Cheap: children are cached per server, tool and outcome. */
+  recordCall(server: string, tool: string, outcome: CallOutcome, durationMs: number): void {
+    let tools = this.series.get(server);
+    if (tools === undefined) {
+      tools = new Map();
+      this.series.set(server, tools);
+    }
+    let series = tools.get(tool);
+    if (series === undefined) {
+      series = { duration: this.callDuration.labels(server, tool), calls: {} };
+      tools.set(tool, series);
+    }
+    let calls = series.calls[outcome];
+    if (calls === undefined) {
+      calls = this.callsTotal.labels(server, tool, outcome);
+      series.calls[outcome] = calls;
+    }
+    calls.inc();
+    // prom-client throws on NaN/Infinity; a metric must never fail a call, so such a duration is not observed.
+    if (Number.isFinite(durationMs)) series.duration.observe(durationMs > 0 ? durationMs / 1000 : 0);
+  }
+
+  /** Prometheus text exposition (format 0.0.4). */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** `GET /metrics` → 200 with the Prometheus text exposition. */
+export function metricsRoutes(metrics: GatewayMetrics): Router {
+  const router = Router();
+
+  router.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    // res.end rather than res.send: send would re-format the Content-Type (reordering its
+    // parameters) and compute an ETag over every scrape.
+    res.status(200);
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  });
+
+  return router;
+}
