@@ -28,6 +28,7 @@ const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 300);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
 const CONCURRENCIES = [1, 16] as const;
+const MAX_CONCURRENCY = Math.max(...CONCURRENCIES);
 const READY_TIMEOUT_MS = 30_000;
 const POLL_MS = 25;
 // The demo server's echo tool takes {message} and answers it as one text item; the gateway's
@@ -75,7 +76,9 @@ async function freePort(): Promise<number> {
 async function startGateway(tempDir: string): Promise<Gateway> {
   const configFile = path.join(tempDir, 'config.json');
   const stateDir = path.join(tempDir, 'state');
-  fs.writeFileSync(configFile, JSON.stringify({ mcpServers: { echo: { command: process.execPath, args: [DEMO_SERVER_SCRIPT] } } }));
+  // maxConcurrent 16: the gateway may run as many calls at once as the direct client does.
+  const server = { command: process.execPath, args: [DEMO_SERVER_SCRIPT], maxConcurrent: MAX_CONCURRENCY };
+  fs.writeFileSync(configFile, JSON.stringify({ mcpServers: { echo: server } }));
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [MAIN, '--config', configFile, '--port', String(requestedPort), '--state-dir', stateDir, '--log-level', LOG_LEVEL];
@@ -305,7 +308,7 @@ function report(results: Result[]): void {
 
   console.log(`tool-call benchmark: echo on the demo MCP server, ${SECONDS} s per scenario after ${WARMUP_CALLS} warm-up calls`);
   console.log(`node ${process.version}, ${cores} cores, ${cpu}`);
-  console.log(`gateway: default limits (maxConcurrent 8, maxQueue 64 per server), --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`);
+  console.log(`gateway: echo server with maxConcurrent ${MAX_CONCURRENCY} (default 8) so that 16 calls run at once as they do direct, --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`);
   console.log(`client: node:http keep-alive agent (direct: one MCP SDK Client, calls multiplexed)`);
   console.log('');
   console.log('scenario             conc     calls    calls/s    p50 ms    p99 ms  errors');

@@ -8,6 +8,7 @@
  * 2 for a usage or configuration mistake (nothing is started then).
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CliUsageError, HELP_TEXT, parseCliArgs, type CliOptions } from './cli/args.js';
 import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.js';
@@ -16,7 +17,7 @@ import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { startGateway } from './gateway.js';
 import { buildApp } from './http/app.js';
 import { isLoopbackHost } from './http/security.js';
-import { createLogger, type Logger } from './logging/logger.js';
+import { asyncStdout, createLogger, type Logger } from './logging/logger.js';
 import { DEMO_SERVER_SCRIPT, VERSION } from './package-info.js';
 import { killAllProcessGroupsSync } from './upstream/stdio-transport.js';
 
@@ -79,8 +80,12 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger(options.logLevel);
-  process.on('exit', killAllProcessGroupsSync);
+  const logDestination = asyncStdout();
+  const logger = createLogger(options.logLevel, logDestination);
+  process.on('exit', () => {
+    killAllProcessGroupsSync();
+    logDestination.flushOnExit();
+  });
 
   const gateway = await startGateway({ config, stateDir: options.stateDir, logger });
   const allowedHosts = [...options.allowedHosts, ...config.gateway.allowedHosts];
@@ -94,7 +99,7 @@ async function main(): Promise<void> {
   });
   apiKey = undefined;
 
-  const server = app.listen(options.port, options.host);
+  const server = http.createServer(app).listen(options.port, options.host);
   server.on('error', async (error: NodeJS.ErrnoException) => {
     const reason = error.code === 'EADDRINUSE' ? `port ${options.port} is already in use (choose another with --port)` : error.message;
     logger.fatal({ code: error.code }, `cannot listen on ${options.host}:${options.port}: ${reason}`);

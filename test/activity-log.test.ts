@@ -91,7 +91,7 @@ function countWrites(db: Db): () => { inserts: number; updates: number } {
 }
 
 describe('writing', () => {
-  it('writes a call that starts and ends within one turn as one complete row', async () => {
+  it('writes a call that starts and ends before the flush as one complete row', async () => {
     const { db, log } = setup();
     const writes = countWrites(db);
     log.start(call('c1', { arguments: { city: 'Paris', units: ['c'] }, surface: 'mcpo', mode: 'stream', caller: 'key:ci' }));
@@ -121,7 +121,7 @@ describe('writing', () => {
     expect(rawRow(db, 'c1')).toMatchObject({ started_at: T0, ended_at: T0 + 12, arguments: '{"city":"Paris","units":["c"]}', arguments_truncated: 0 });
   });
 
-  it('writes a running row, then updates it when the call ends in a later turn', async () => {
+  it('writes a running row, then updates it when the call ends after that write', async () => {
     const { db, log } = setup();
     const writes = countWrites(db);
     log.start(call('slow'));
@@ -142,7 +142,7 @@ describe('writing', () => {
     expect(log.get('nobody')).toBeUndefined();
   });
 
-  it('writes the calls queued within one turn together, and list() sees them without a flush', async () => {
+  it('writes the calls queued before a flush together, and list() sees them without a flush', async () => {
     const { db, log } = setup();
     for (let i = 0; i < 5; i++) log.start(call(`a${i}`, { startedAt: T0 + i }));
     expect(rowCount(db)).toBe(0);

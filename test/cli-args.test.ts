@@ -139,6 +139,7 @@ describe('usage errors', () => {
     [['--transport', 'websocket', '--', 'https://example.com/mcp'], {}, '--transport must be sse or streamable-http, got "websocket"'],
     [['--name', 'x'], {}, '--name only applies to a server after --'],
     [['--name', 'bad name', '--', 'srv'], {}, '--name must match ^[A-Za-z0-9_-]{1,64}$'],
+    [['--name', 'api', '--', 'srv'], {}, '--name: server name must not be one of "api", "ui", "static"'],
     [['--', 'https://example.com/mcp', 'extra'], {}, 'a server URL takes no arguments, got "extra"'],
     [['--', 'http://'], {}, 'the server URL after "--" is not a valid URL'],
   ])('%j %j', (argv, env, message) => {
@@ -176,6 +177,8 @@ describe('deriveServerName', () => {
     ['https://example.com/github/mcp', [], 'example-com-github'],
     ['http://localhost:3000/sse', [], 'localhost'],
     ['https://example.com', [], 'example-com'],
+    ['/opt/bin/api', [], 'api-server'],
+    ['npx', ['-y', 'ui'], 'ui-server'],
   ])('%s %j → %s', (command, args, name) => {
     expect(deriveServerName(command, args)).toBe(name);
   });

@@ -279,6 +279,7 @@ describe('problems', () => {
     ['unknown gateway key', { gateway: { timeout: 1 }, mcpServers: {} }, {}, '$.gateway.timeout', 'unknown key "timeout" (expected one of: toolTimeoutMs'],
     ['unknown server key', server({ command: 'srv', foo: 1 }), {}, '$.mcpServers.x.foo', 'unknown key "foo" (expected one of: command, args, env, cwd, url'],
     ['bad server name', { mcpServers: { 'bad name': { command: 'srv' } } }, {}, '$.mcpServers["bad name"]', 'server name must match ^[A-Za-z0-9_-]{1,64}$'],
+    ['reserved server name', { mcpServers: { api: { command: 'srv' } } }, {}, '$.mcpServers.api', 'server name must not be one of "api", "ui", "static" (the gateway\'s own routes)'],
     ['server name too long', { mcpServers: { [LONG_NAME]: { command: 'srv' } } }, {}, `$.mcpServers.${LONG_NAME}`, 'at most 64'],
     ['gateway not an object', { gateway: [], mcpServers: {} }, {}, '$.gateway', 'expected object, got array'],
     ['gateway number not positive', { gateway: { toolTimeoutMs: 0 }, mcpServers: {} }, {}, '$.gateway.toolTimeoutMs', 'expected positive integer, got 0'],

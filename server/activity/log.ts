@@ -3,8 +3,9 @@
  * (outcome `running`) and completed as it ends.
  *
  * Writing is on every call's path, so `start` and `finish` only queue: the queue is written in
- * one transaction per event-loop turn (setImmediate), or at once when it holds 512 entries. A
- * call that starts and ends within one turn costs a single INSERT of the complete row. A write
+ * one transaction `flushDelayMs` (default 100 ms) after the first queued change, or at once when
+ * it holds 512 entries; reads write the queue first. A call that starts and ends within that
+ * time costs a share of one transaction and a single INSERT of the complete row. A write
  * that fails (say SQLITE_BUSY) is logged and the entries stay queued for the next attempt, which
  * comes from an explicit `flush()` or from a retry timer (1 s, doubling to 30 s); no row is
  * dropped silently.
@@ -95,7 +96,7 @@ export interface ActivityCursor {
 
 /** `preview` and `error` are cut to this many UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 2048;
-/** Queue length at which `start`/`finish` write at once instead of at the end of the turn. */
+/** Queue length at which `start`/`finish` write at once instead of waiting for the flush timer. */
 export const FLUSH_AT = 512;
 /** Beyond this many queued entries (writes failing for a long time) new calls are dropped, with an error logged. */
 export const MAX_QUEUED = 100_000;
@@ -188,7 +189,7 @@ export class ActivityLog {
   private readonly queuedEnds = new Map<string, QueuedEnd>();
   private readonly writeQueue: () => void;
 
-  private flushImmediate: NodeJS.Immediate | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = RETRY_FIRST_MS;
   private failing = false;
@@ -202,6 +203,8 @@ export class ActivityLog {
     private readonly db: Db,
     private readonly settings: () => ActivitySettings,
     private readonly logger: Logger,
+    /** How long queued changes wait to be written together, in ms. Default 100. */
+    private readonly flushDelayMs = 100,
   ) {
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
@@ -306,7 +309,7 @@ export class ActivityLog {
       const row = this.queuedRows.get(id);
       if (row) {
         row.end = queuedEnd;
-        return; // the turn's flush is scheduled already
+        return; // the flush is scheduled already
       }
       this.queuedEnds.set(id, queuedEnd);
       this.queued();
@@ -320,9 +323,9 @@ export class ActivityLog {
    * logged, the entries stay queued and a retry is scheduled. Returns whether the queue is empty.
    */
   flush(): boolean {
-    if (this.flushImmediate) {
-      clearImmediate(this.flushImmediate);
-      this.flushImmediate = undefined;
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
     }
     if (this.dropped > 0) {
       this.logger.error({ dropped: this.dropped }, 'activity log queue full: rows were dropped');
@@ -440,17 +443,20 @@ export class ActivityLog {
     this.flush();
   }
 
-  /** After a queue change: write at once when the queue is long, else once at the end of this turn. */
+  /** After a queue change: write at once when the queue is long, else once `flushDelayMs` after the first change. */
   private queued(): void {
     if (this.failing) return; // the retry timer writes; a failing write per call would stall every call
     if (this.queuedRows.size + this.queuedEnds.size >= FLUSH_AT) {
       this.flush();
       return;
     }
-    this.flushImmediate ??= setImmediate(() => {
-      this.flushImmediate = undefined;
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
       this.flush();
-    });
+    }, this.flushDelayMs);
+    // A pending write never keeps the process alive; `close()` writes what is left.
+    this.flushTimer.unref();
   }
 
   private scheduleRetry(): void {

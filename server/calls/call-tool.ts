@@ -5,7 +5,6 @@
  * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { GatewaySettings } from '../config/types.js';
 import { ProblemError } from '../http/problems.js';
 import type { Supervisor } from '../upstream/supervisor.js';
@@ -26,12 +25,15 @@ export interface CallRequest {
   mode: CallMode;
   /** Who calls: an API key id, or `anonymous`. */
   caller: string;
-  /** The request's logger (it carries the request id). */
-  log: Logger;
+  /** The HTTP request's id, for the call's log line. */
+  requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
   timeoutMs?: number;
-  /** Aborted when the caller goes away: the call is cancelled upstream. */
-  signal?: AbortSignal;
+  /**
+   * Called with the call's `cancel` as soon as the call exists, so that the surface can cancel it
+   * when the caller goes away (the call is then cancelled upstream).
+   */
+  bindCancel?: (cancel: () => void) => void;
   /**
    * Called once the call passed lookup, validation and the overload check, before it waits for a
    * slot: from here on the caller may follow it through the `RunningCall`'s events.
@@ -42,7 +44,7 @@ export interface CallRequest {
 /** Where a finished call is written down. */
 export interface CallRecorder {
   started(call: RunningCall, args: unknown, caller: string): void;
-  finished(call: RunningCall, end: CallEnd, log: Logger): void;
+  finished(call: RunningCall, end: CallEnd): void;
 }
 
 export class ToolCaller {
@@ -62,12 +64,13 @@ export class ToolCaller {
    * rejects with a `ProblemError` (on the mcpo surface an `isError` result is a `tool-error`).
    */
   async call(request: CallRequest): Promise<CallSuccess> {
-    const call = new RunningCall(randomUUID(), request.server, request.tool, request.surface, request.mode, request.signal);
+    const call = new RunningCall(randomUUID(), request.requestId, request.server, request.tool, request.surface, request.mode);
+    request.bindCancel?.(call.cancel);
     this.calls.add(call);
     this.recorder?.started(call, request.args, request.caller);
     const finish = (end: CallEnd) => {
       call.finish(end);
-      this.recorder?.finished(call, end, request.log);
+      this.recorder?.finished(call, end);
     };
     let success: CallSuccess | undefined;
     try {

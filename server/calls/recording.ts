@@ -23,6 +23,7 @@ export class CallRecording implements CallRecorder {
   constructor(
     private readonly activity: ActivityLog,
     private readonly metrics: CallMetrics,
+    private readonly logger: Logger,
   ) {}
 
   started(call: RunningCall, args: unknown, caller: string): void {
@@ -38,7 +39,7 @@ export class CallRecording implements CallRecorder {
     });
   }
 
-  finished(call: RunningCall, end: CallEnd, log: Logger): void {
+  finished(call: RunningCall, end: CallEnd): void {
     const endedAt = call.endedAt ?? Date.now();
     const durationMs = end.success?.durationMs ?? call.elapsedMs();
     this.activity.finish(call.id, {
@@ -57,8 +58,8 @@ export class CallRecording implements CallRecorder {
       end.outcome,
       durationMs,
     );
-    log.info(
-      { callId: call.id, server: call.server, tool: call.tool, mode: call.mode, outcome: end.outcome, status: end.status, durationMs },
+    this.logger.info(
+      { reqId: call.requestId, callId: call.id, server: call.server, tool: call.tool, mode: call.mode, outcome: end.outcome, status: end.status, durationMs },
       'tool call',
     );
   }

@@ -34,7 +34,11 @@ function unwrapItem(item: ContentItem): unknown {
   }
 }
 
+/** Characters a JSON text can start with (after whitespace): plain prose skips a failing, costly parse. */
+const JSON_START = /^\s*[[{"\d\-tfn]/;
+
 function parseJsonText(text: string): unknown {
+  if (!JSON_START.test(text)) return text;
   try {
     return JSON.parse(text);
   } catch {

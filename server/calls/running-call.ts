@@ -59,18 +59,14 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
 
   constructor(
     readonly id: string,
+    /** The id of the HTTP request that made the call. */
+    readonly requestId: string,
     readonly server: string,
     readonly tool: string,
     readonly surface: CallSurface,
     readonly mode: CallMode,
-    /** The caller's own signal (its connection closing); aborting it cancels the call. */
-    callerSignal?: AbortSignal,
   ) {
     super();
-    if (callerSignal) {
-      if (callerSignal.aborted) this.controller.abort();
-      else callerSignal.addEventListener('abort', () => this.controller.abort(), { once: true });
-    }
   }
 
   /** Aborts when the caller goes away or the call is cancelled. */
@@ -101,9 +97,10 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     return this.end !== undefined;
   }
 
-  cancel(): void {
-    this.controller.abort();
-  }
+  /** Cancels the call (MCP cancellation upstream); nothing happens once it has ended. */
+  readonly cancel = (): void => {
+    if (!this.end) this.controller.abort();
+  };
 
   reportProgress(progress: CallProgress): void {
     this.progress = progress;

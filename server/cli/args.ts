@@ -5,6 +5,7 @@
  * environment (or a file): a key in argv would be visible to every user through `ps`.
  */
 import { parseArgs } from 'node:util';
+import { RESERVED_NAME_RULE, RESERVED_SERVER_NAMES } from '../config/schema.js';
 
 /** A mistake on the command line; `main` prints the message plus "see --help" and exits with 2. */
 export class CliUsageError extends Error {
@@ -216,6 +217,7 @@ function parseQuickServer(
       `--name must match ${SERVER_NAME_PATTERN.source} (letters, digits, "_" and "-", at most 64), got ${JSON.stringify(name)}`,
     );
   }
+  if (name !== undefined && RESERVED_SERVER_NAMES.has(name)) throw new CliUsageError(`--name: ${RESERVED_NAME_RULE}`);
   if (/^https?:\/\//i.test(first)) {
     let url: URL;
     try {
@@ -286,5 +288,6 @@ function sanitizeName(raw: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 64)
     .replace(/-+$/, '');
-  return name === '' ? 'server' : name;
+  if (name === '') return 'server';
+  return RESERVED_SERVER_NAMES.has(name) ? `${name}-server` : name;
 }

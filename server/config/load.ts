@@ -11,6 +11,8 @@ import {
   REMOTE_ONLY_KEYS,
   SERVER_NAME_PATTERN,
   SERVER_NAME_RULE,
+  RESERVED_NAME_RULE,
+  RESERVED_SERVER_NAMES,
   SERVER_TYPES,
   STDIO_ONLY_KEYS,
   configFileSchema,
@@ -160,6 +162,7 @@ function buildServer(
   };
 
   if (!SERVER_NAME_PATTERN.test(name)) report([], SERVER_NAME_RULE);
+  else if (RESERVED_SERVER_NAMES.has(name)) report([], RESERVED_NAME_RULE);
   const parsed = serverEntrySchema.safeParse(raw);
   if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, base));
   if (!isPlainObject(raw)) return undefined;

@@ -11,6 +11,10 @@ import type { ConfigProblem } from './types.js';
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const SERVER_NAME_RULE = `server name must match ${SERVER_NAME_PATTERN.source} (letters, digits, "_" and "-", at most 64)`;
 
+/** First path segments of the gateway's own routes (`/api/…`, `/ui/…`, `/static/…`): no server may take them. */
+export const RESERVED_SERVER_NAMES: ReadonlySet<string> = new Set(['api', 'ui', 'static']);
+export const RESERVED_NAME_RULE = `server name must not be one of ${[...RESERVED_SERVER_NAMES].map((n) => JSON.stringify(n)).join(', ')} (the gateway's own routes)`;
+
 /** The JSON type of a parsed value, as an operator would name it. */
 export function jsonType(value: unknown): string {
   if (value === null) return 'null';

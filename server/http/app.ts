@@ -2,7 +2,8 @@
  * `buildApp(deps)`: the Express application, ready for `listen` (main.ts) or for supertest. It
  * never listens itself and reads no environment.
  */
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
 import { ToolCaller } from '../calls/call-tool.js';
@@ -13,11 +14,12 @@ import type { Supervisor } from '../upstream/supervisor.js';
 import { activityRoutes } from './activity-api.js';
 import { callRoutes } from './calls-api.js';
 import { healthRoutes } from './health.js';
-import { ProblemError, sendProblem } from './problems.js';
+import { jsonBody } from './json-body.js';
+import { sendError, sendProblem } from './problems.js';
 import { requestLog } from './request-log.js';
 import { apiKeyAuth, hostCheck, type SecurityOptions } from './security.js';
 import { serverRoutes } from './servers-api.js';
-import { toolCallRoutes } from './tool-calls.js';
+import { toolCallFront } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
 
 export interface AppDeps {
@@ -31,67 +33,37 @@ export interface AppDeps {
   version: string;
 }
 
-export function buildApp(deps: AppDeps): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', 'simple');
+/** The gateway's request listener: hand it to `http.createServer`, or to supertest. */
+export type GatewayApp = (req: IncomingMessage, res: ServerResponse) => void;
 
-  app.use(requestLog(deps.logger));
-  app.use(hostCheck(deps.security));
-  app.use(apiKeyAuth(deps.security));
-  app.use(jsonBody(deps.settings));
+export function buildApp(deps: AppDeps): GatewayApp {
+  // Shared by the tool-call front and the Express app, in this order.
+  const middlewares = [requestLog(deps.logger), hostCheck(deps.security), apiKeyAuth(deps.security), jsonBody(() => deps.settings().maxBodyBytes)];
 
-  app.use(healthRoutes(deps.supervisor, deps.version));
-  app.use(serverRoutes(deps.supervisor));
-  app.use(toolRoutes(deps.supervisor));
   let caller: ToolCaller | undefined;
   const metrics = new GatewayMetrics(
     { servers: () => deps.supervisor.list(), load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 } },
     { version: deps.version },
   );
-  caller = new ToolCaller(deps.supervisor, deps.settings, new CallRecording(deps.activity, metrics));
+  caller = new ToolCaller(deps.supervisor, deps.settings, new CallRecording(deps.activity, metrics, deps.logger));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  for (const middleware of middlewares) app.use(middleware);
+  app.use(healthRoutes(deps.supervisor, deps.version));
+  app.use(serverRoutes(deps.supervisor));
+  app.use(toolRoutes(deps.supervisor));
   app.use(metricsRoutes(metrics));
   app.use(activityRoutes(deps.activity));
   app.use(callRoutes(caller, deps.settings));
-  app.use(toolCallRoutes(caller, deps.settings));
-
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));
-  app.use(errorHandler);
-  return app;
-}
+  app.use(((error, req, res, _next) => sendError(req, res, error)) as ErrorRequestHandler);
 
-/** JSON bodies up to `gateway.maxBodyBytes`, a limit that follows config reloads. */
-function jsonBody(settings: () => GatewaySettings): RequestHandler {
-  let limit = -1;
-  let parser: RequestHandler = express.json();
-  return (req, res, next) => {
-    const current = settings().maxBodyBytes;
-    if (current !== limit) {
-      limit = current;
-      parser = express.json({ limit });
-    }
-    parser(req, res, next);
+  const calls = toolCallFront({ caller, settings: deps.settings, middlewares });
+  return (req, res) => {
+    if (!calls(req, res)) app(req, res);
   };
 }
 
-const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  if (error instanceof ProblemError) {
-    sendProblem(res, error.type, error.detail, error.extra);
-    return;
-  }
-  const bodyError = error as { type?: string; limit?: number; length?: number };
-  if (bodyError.type === 'entity.parse.failed') {
-    sendProblem(res, 'invalid-json', 'the request body could not be parsed as JSON');
-    return;
-  }
-  if (bodyError.type === 'entity.too.large') {
-    sendProblem(res, 'payload-too-large', `the request body is larger than gateway.maxBodyBytes (${bodyError.limit} bytes)`, {
-      limit: bodyError.limit,
-      ...(bodyError.length !== undefined && { size: bodyError.length }),
-    });
-    return;
-  }
-  req.log.error({ err: error }, 'unhandled error');
-  sendProblem(res, 'internal-error', `something went wrong; see the gateway log for request ${req.id}`);
-};

@@ -3,7 +3,7 @@
  * proxies and clients keep an idle stream open, and `followCall`, which turns a `RunningCall`'s
  * events into `progress`, `log` and one final `result` or `error` event.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { problemBody } from './problems.js';
 import { errorText } from '../calls/result-mapping.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
@@ -13,11 +13,11 @@ export class EventStream {
   private closed = false;
 
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     /** Interval of the `: heartbeat` comment, in ms (gateway.heartbeatMs, default 15000). */
     heartbeatMs: number,
   ) {
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
     // Tells nginx not to buffer the stream.

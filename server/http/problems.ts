@@ -2,7 +2,7 @@
  * The one catalog of errors the HTTP API answers with, as RFC 9457 problem details
  * (`application/problem+json`). `type` is a stable slug that scripts may rely on.
  */
-import type { Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const PROBLEMS = {
   'not-found': { status: 404, title: 'Not found' },
@@ -69,15 +69,36 @@ export function problemBody(type: ProblemType, detail?: string, extra: Record<st
   return { type, title, status, ...(detail ? { detail } : {}), ...extra };
 }
 
+/** Answers with a problem document. Works on a plain `node:http` response as well as Express's. */
 export function sendProblem(
-  res: Response,
+  res: ServerResponse,
   type: ProblemType,
   detail?: string,
   extra: Record<string, unknown> = {},
 ): void {
   if (typeof extra.retryAfter === 'number') res.setHeader('Retry-After', String(extra.retryAfter));
-  res
-    .status(PROBLEMS[type].status)
-    .type('application/problem+json')
-    .send(JSON.stringify(problemBody(type, detail, extra)));
+  sendJson(res, PROBLEMS[type].status, JSON.stringify(problemBody(type, detail, extra)), 'application/problem+json');
+}
+
+/** Answers with JSON text on a plain `node:http` response. */
+export function sendJson(res: ServerResponse, status: number, json: string, type = 'application/json'): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
+}
+
+/** Answers a failed request: a `ProblemError` as its problem, anything else as a logged `internal-error`. */
+export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    req.log.error({ err: error }, 'error after the answer had started');
+    res.end();
+    return;
+  }
+  if (error instanceof ProblemError) {
+    sendProblem(res, error.type, error.detail, error.extra);
+    return;
+  }
+  req.log.error({ err: error }, 'unhandled error');
+  sendProblem(res, 'internal-error', `something went wrong; see the gateway log for request ${req.id}`);
 }

@@ -1,27 +1,56 @@
-/** A request id for every request (`X-Request-Id`, echoed back) and one log line per response. */
+/**
+ * A request id for every request (`X-Request-Id`, echoed back) and one log line per response,
+ * unless the request logged a line of its own (a tool call does: see `ownLogLine`).
+ *
+ * The middlewares in this folder take plain `node:http` requests and responses, so that the
+ * tool-call front (call-front.ts) and the Express app share them.
+ */
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
-declare module 'express-serve-static-core' {
-  interface Request {
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The request id (`X-Request-Id`). */
     id: string;
+    /** Logs with the request id. */
     log: Logger;
+    /** Who is calling: an API key id; unset for anonymous calls. */
+    caller?: string;
+    /** Set when the request wrote its own log line, so the generic one is left out. */
+    ownLogLine?: boolean;
   }
 }
 
+/** A plain `node:http` middleware; Express accepts it as is. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
 const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestLog(logger: Logger): RequestHandler {
+/** The path of a request URL, without the query. */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Says that this request writes its own log line (with its request id), so the generic one is left out. */
+export function ownLogLine(req: IncomingMessage): void {
+  req.ownLogLine = true;
+}
+
+export function requestLog(logger: Logger): Middleware {
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
-    req.id = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ reqId: req.id });
-    res.setHeader('X-Request-Id', req.id);
-    const started = process.hrtime.bigint();
+    const id = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    req.log = logger.child({ reqId: id });
+    res.setHeader('X-Request-Id', id);
+    const started = performance.now();
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      if (req.ownLogLine) return;
+      const ms = performance.now() - started;
+      req.log.info({ method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -3,8 +3,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { sendProblem } from './problems.js';
+import { pathOf, type Middleware } from './request-log.js';
 
 export interface SecurityOptions {
   /** The API key; when set, every route but `/healthz` needs `Authorization: Bearer <key>`. */
@@ -33,7 +34,7 @@ function hostname(hostHeader: string): string {
   return hostHeader.replace(/:\d*$/, '').toLowerCase();
 }
 
-export function hostCheck(options: SecurityOptions): RequestHandler {
+export function hostCheck(options: SecurityOptions): Middleware {
   const allowed = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
   const restrict = (options.restrictHosts ?? true) || allowed.size > 0;
   const accepts = (name: string) => !restrict || isLoopbackHost(name) || allowed.has(name);
@@ -64,8 +65,8 @@ export function hostCheck(options: SecurityOptions): RequestHandler {
 export const API_KEY_CALLER = 'api-key';
 
 /** Who is calling, for the activity log: the API key's id, or `anonymous` without auth. */
-export function callerOf(res: Response): string {
-  return typeof res.locals.caller === 'string' ? res.locals.caller : 'anonymous';
+export function callerOf(req: IncomingMessage): string {
+  return req.caller ?? 'anonymous';
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -73,12 +74,12 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 /** Paths that answer without a key: liveness probes must work before anyone has a key. */
 const PUBLIC_PATHS = new Set(['/healthz']);
 
-export function apiKeyAuth(options: SecurityOptions): RequestHandler {
+export function apiKeyAuth(options: SecurityOptions): Middleware {
   if (!options.apiKey) return (_req, _res, next) => next();
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
   const expected = digest(options.apiKey);
   return (req, res, next) => {
-    if (PUBLIC_PATHS.has(req.path)) return next();
+    if (PUBLIC_PATHS.has(pathOf(req))) return next();
     const header = req.headers.authorization;
     const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
     if (!match) {
@@ -90,7 +91,7 @@ export function apiKeyAuth(options: SecurityOptions): RequestHandler {
       sendProblem(res, 'invalid-credentials', 'the API key is not valid');
       return;
     }
-    res.locals.caller = API_KEY_CALLER;
+    req.caller = API_KEY_CALLER;
     next();
   };
 }

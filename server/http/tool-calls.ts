@@ -10,19 +10,58 @@
  * - `Prefer: respond-async`: 202 with `Location: /api/calls/{id}` at once (see calls-api.ts).
  * Lookup and validation failures come before any of that, as a plain problem with its status.
  * `X-Timeout-Ms` asks for another timeout (up to `gateway.maxTimeoutMs`).
+ *
+ * These routes are the gateway's hot path, so they are served in front of Express on plain
+ * `node:http` (Express's own per-request work costs more than the rest of a call; see the
+ * README's performance section), through the same middlewares as the Express app.
  */
-import { Router, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRequest, ToolCaller } from '../calls/call-tool.js';
 import type { CallSurface, RunningCall } from '../calls/running-call.js';
+import { RESERVED_SERVER_NAMES } from '../config/schema.js';
 import type { GatewaySettings } from '../config/types.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
-import { ProblemError } from './problems.js';
+import { ProblemError, sendError, sendJson } from './problems.js';
+import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import { callerOf } from './security.js';
 
-function requestedTimeout(req: Request, settings: GatewaySettings): number | undefined {
-  const header = req.get('x-timeout-ms');
+
+interface CallRoute {
+  surface: CallSurface;
+  server: string;
+  tool: string;
+}
+
+/** `/{server}/{tool}` or `/api/tools/{server}/{tool}` (a trailing slash allowed), else undefined. */
+export function matchCallRoute(path: string): CallRoute | undefined {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const segments = trimmed.split('/');
+  // ['', server, tool] or ['', 'api', 'tools', server, tool]. A reserved first segment (`POST
+  // /api/keys`, `POST /ui/login`) is a gateway route, not a tool call; no server may take the name.
+  if (segments.length === 3 && segments[1] && segments[2] && !RESERVED_SERVER_NAMES.has(segments[1])) {
+    return { surface: 'mcpo', server: segments[1], tool: segments[2] };
+  }
+  if (segments.length === 5 && segments[1] === 'api' && segments[2] === 'tools' && segments[3] && segments[4]) {
+    return { surface: 'api', server: segments[3], tool: segments[4] };
+  }
+  return undefined;
+}
+
+function decode(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProblemError('invalid-request', `the ${what} name in the path is not valid percent-encoding`, {
+      errors: [{ field: what, message: 'is not valid percent-encoding' }],
+    });
+  }
+}
+
+function requestedTimeout(req: IncomingMessage, settings: GatewaySettings): number | undefined {
+  const header = req.headers['x-timeout-ms'];
   if (header === undefined) return undefined;
-  const value = /^\d+$/.test(header.trim()) ? Number(header) : Number.NaN;
+  const text = Array.isArray(header) ? '' : header.trim();
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= 1 && value <= settings.maxTimeoutMs)) {
     throw new ProblemError('invalid-request', `X-Timeout-Ms must be an integer from 1 to ${settings.maxTimeoutMs}`, {
       errors: [{ field: 'X-Timeout-Ms', message: `must be an integer from 1 to ${settings.maxTimeoutMs}` }],
@@ -31,39 +70,53 @@ function requestedTimeout(req: Request, settings: GatewaySettings): number | und
   return value;
 }
 
-/** Aborts when the client disconnects before the answer was sent. */
-function disconnectSignal(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
+/** Cancels the call when the client disconnects before the answer was sent. */
+function cancelOnDisconnect(res: ServerResponse): (cancel: () => void) => void {
+  return (cancel) =>
+    res.on('close', () => {
+      if (!res.writableFinished) cancel();
+    });
 }
 
-const wantsAsync = (req: Request) => /(^|[\s,;])respond-async([\s,;=]|$)/i.test(req.get('prefer') ?? '');
-const wantsStream = (req: Request) => (req.get('accept') ?? '').includes('text/event-stream');
+const wantsAsync = (req: IncomingMessage) => /(^|[\s,;])respond-async([\s,;=]|$)/i.test(String(req.headers.prefer ?? ''));
+const wantsStream = (req: IncomingMessage) => String(req.headers.accept ?? '').includes('text/event-stream');
 
-export function toolCallRoutes(caller: ToolCaller, settings: () => GatewaySettings): Router {
-  const router = Router();
+export interface ToolCallFrontDeps {
+  caller: ToolCaller;
+  settings: () => GatewaySettings;
+  /** Run in order before a call: request id and log, host check, auth, JSON body. */
+  middlewares: Middleware[];
+}
 
-  async function handle(req: Request<{ server: string; tool: string }>, res: Response, surface: CallSurface): Promise<void> {
+/**
+ * A request listener for the tool-call routes. Returns false, having done nothing, for any other
+ * request (which then goes to the Express app).
+ */
+export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { caller, settings, middlewares } = deps;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, route: CallRoute): Promise<void> {
     const current = settings();
     const base: CallRequest = {
-      server: req.params.server,
-      tool: req.params.tool,
-      args: req.body,
-      surface,
+      server: decode(route.server, 'server'),
+      tool: decode(route.tool, 'tool'),
+      args: (req as IncomingMessage & { body?: unknown }).body,
+      surface: route.surface,
       mode: 'sync',
-      caller: callerOf(res),
-      log: req.log,
+      caller: callerOf(req),
+      requestId: req.id,
       timeoutMs: requestedTimeout(req, current),
     };
+    // From here on the call is recorded, with one log line of its own.
+    ownLogLine(req);
 
     if (wantsAsync(req)) {
       let accepted = false;
       const onAccepted = (call: RunningCall) => {
         accepted = true;
-        res.status(202).location(`/api/calls/${call.id}`).set('Preference-Applied', 'respond-async').json(callSnapshot(call));
+        res.setHeader('Location', `/api/calls/${call.id}`);
+        res.setHeader('Preference-Applied', 'respond-async');
+        sendJson(res, 202, JSON.stringify(callSnapshot(call)));
       };
       try {
         await caller.call({ ...base, mode: 'async', onAccepted });
@@ -80,7 +133,7 @@ export function toolCallRoutes(caller: ToolCaller, settings: () => GatewaySettin
         followCall(call, stream);
       };
       try {
-        await caller.call({ ...base, mode: 'stream', signal: disconnectSignal(res), onAccepted });
+        await caller.call({ ...base, mode: 'stream', bindCancel: cancelOnDisconnect(res), onAccepted });
       } catch (error) {
         // Once the stream is open, the failure went out as its `error` event.
         if (!stream) throw error;
@@ -88,11 +141,29 @@ export function toolCallRoutes(caller: ToolCaller, settings: () => GatewaySettin
       return;
     }
 
-    const success = await caller.call({ ...base, signal: disconnectSignal(res) });
-    res.type('application/json').send(success.answer);
+    const success = await caller.call({ ...base, bindCancel: cancelOnDisconnect(res) });
+    sendJson(res, 200, success.answer);
   }
 
-  router.post('/api/tools/:server/:tool', (req, res) => handle(req, res, 'api'));
-  router.post('/:server/:tool', (req, res) => handle(req, res, 'mcpo'));
-  return router;
+  return (req, res) => {
+    if (req.method !== 'POST') return false;
+    const route = matchCallRoute(pathOf(req));
+    if (!route) return false;
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined) return sendError(req, res, error);
+      const middleware = middlewares[index++];
+      if (!middleware) {
+        handle(req, res, route).catch((failure: unknown) => sendError(req, res, failure));
+        return;
+      }
+      try {
+        middleware(req, res, next);
+      } catch (failure) {
+        sendError(req, res, failure);
+      }
+    };
+    next();
+    return true;
+  };
 }

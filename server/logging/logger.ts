@@ -21,3 +21,20 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
+
+/**
+ * Stdout written asynchronously: a log line never holds up a tool call. Call `flushOnExit` from
+ * a `process.on('exit')` handler so that nothing buffered is lost.
+ */
+export function asyncStdout(): pino.DestinationStream & { flushOnExit(): void } {
+  const stream = pino.destination({ dest: 1, sync: false });
+  return Object.assign(stream, {
+    flushOnExit() {
+      try {
+        stream.flushSync();
+      } catch {
+        // stdout is gone or full at exit: nothing more can be done.
+      }
+    },
+  });
+}

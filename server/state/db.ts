@@ -23,8 +23,9 @@ const MIGRATIONS: string[] = [
    ) STRICT`,
   // 2: the activity log, one row per tool call. Times are epoch ms; `ended_at` and the result
   // columns stay null while the call runs (outcome 'running'). `arguments` is redacted JSON, cut
-  // to a size limit when `arguments_truncated` is 1. The indexes serve newest-first paging, alone
-  // and filtered by server or outcome.
+  // to a size limit when `arguments_truncated` is 1. One index, for newest-first paging: rows are
+  // written on every call, and each index more costs each write; filters walk the newest-first
+  // index (at most `maxRows` rows).
   `CREATE TABLE activity (
      id TEXT PRIMARY KEY,
      started_at INTEGER NOT NULL,
@@ -43,9 +44,7 @@ const MIGRATIONS: string[] = [
      preview TEXT,
      error TEXT
    ) STRICT;
-   CREATE INDEX activity_newest ON activity (started_at DESC, id DESC);
-   CREATE INDEX activity_server ON activity (server, started_at);
-   CREATE INDEX activity_outcome ON activity (outcome, started_at);`,
+   CREATE INDEX activity_newest ON activity (started_at DESC, id DESC);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

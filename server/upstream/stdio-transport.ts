@@ -148,18 +148,15 @@ export class StdioProcessTransport implements Transport {
     });
   }
 
+  /** Writes one message line; resolves at once, or once stdin drains when the pipe is full. */
   send(message: JSONRPCMessage): Promise<void> {
     const child = this.child;
     if (!child || this.exitInfo || !child.stdin.writable) {
       return Promise.reject(new Error('the server process is not running'));
     }
-    return new Promise((resolve, reject) => {
-      const ok = child.stdin.write(JSON.stringify(message) + '\n', (error) => {
-        if (error) reject(error);
-      });
-      if (ok) resolve();
-      else child.stdin.once('drain', resolve);
-    });
+    // Write errors (EPIPE once the server died) reach the stdin 'error' handler.
+    if (child.stdin.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    return new Promise((resolve) => child.stdin.once('drain', resolve));
   }
 
   /**

@@ -1,4 +1,5 @@
 /** A kit for tool-call tests: gateways and listeners that are closed after each test, and problem checks. */
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type request from 'supertest';
 import { afterEach, expect } from 'vitest';
@@ -40,7 +41,7 @@ export function callKit(): CallKit {
       return started;
     },
     async listen(app) {
-      const server = app.listen(0, '127.0.0.1');
+      const server = http.createServer(app).listen(0, '127.0.0.1');
       cleanups.push(
         () =>
           new Promise<void>((resolve) => {

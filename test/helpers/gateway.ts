@@ -2,10 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Express } from 'express';
 import { parseConfigText } from '../../server/config/load.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
-import { buildApp } from '../../server/http/app.js';
+import { buildApp, type GatewayApp } from '../../server/http/app.js';
 import { createLogger } from '../../server/logging/logger.js';
 import type { Supervisor } from '../../server/upstream/supervisor.js';
 import type { ServerState, ServerStatus } from '../../server/upstream/types.js';
@@ -24,7 +23,7 @@ export function tempDir(prefix = 'mcp-gateway-test-'): string {
 export interface TestGateway {
   gateway: Gateway;
   supervisor: Supervisor;
-  app: Express;
+  app: GatewayApp;
   stateDir: string;
   close(): Promise<void>;
 }
