@@ -1,7 +1,8 @@
 /**
  * Tool-call benchmark: throughput and latency of `echo` on the built-in demo MCP server, called
  * (a) directly with the MCP SDK client over stdio — the floor — and (b) through the gateway as
- * `POST /echo/echo`, at concurrency 1 and 16. The gateway keeps its default limits.
+ * `POST /echo/echo`, at concurrency 1 and 16. The echo server may run 16 calls at once
+ * (`maxConcurrent` 16, default 8), as the direct client does; everything else is default.
  *
  * Run with `npm run bench` (builds first) or `node dist/bench/calls.js` after a build.
  * Env: BENCH_SECONDS (measured seconds per scenario, default 3), BENCH_WARMUP (warm-up calls per
