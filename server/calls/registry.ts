@@ -7,7 +7,6 @@ import type { RunningCall } from './running-call.js';
 
 export class CallRegistry {
   private readonly calls = new Map<string, RunningCall>();
-  private readonly expiries = new Set<NodeJS.Timeout>();
 
   constructor(private readonly finishedTtlMs: () => number) {}
 
@@ -19,12 +18,8 @@ export class CallRegistry {
         this.calls.delete(call.id);
         return;
       }
-      const timer = setTimeout(() => {
-        this.expiries.delete(timer);
-        this.calls.delete(call.id);
-      }, ttl);
-      timer.unref();
-      this.expiries.add(timer);
+      // Unref'd: a finished call kept for reading never holds the process open.
+      setTimeout(() => this.calls.delete(call.id), ttl).unref();
     });
   }
 
@@ -35,12 +30,5 @@ export class CallRegistry {
   /** Calls still running, oldest first. */
   running(): RunningCall[] {
     return [...this.calls.values()].filter((call) => !call.finished);
-  }
-
-  /** Cancels every running call (gateway shutdown) and forgets finished ones. */
-  close(): void {
-    for (const timer of this.expiries) clearTimeout(timer);
-    this.expiries.clear();
-    for (const call of this.calls.values()) call.cancel();
   }
 }

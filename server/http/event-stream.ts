@@ -28,11 +28,6 @@ export class EventStream {
     res.on('close', () => this.stop());
   }
 
-  /** True once the stream ended or the client went away. */
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   onClose(listener: () => void): void {
     this.res.on('close', listener);
   }
