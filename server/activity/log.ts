@@ -13,6 +13,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { ActivityOutcome, CallOutcome } from '../calls/outcome.js';
+import type { CallMode, CallSurface } from '../calls/running-call.js';
 import type { ActivitySettings } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Db } from '../state/db.js';
@@ -26,8 +27,8 @@ export interface ActivityStart {
   server: string;
   tool: string;
   caller: string;
-  surface: 'mcpo' | 'api';
-  mode: 'sync' | 'stream' | 'async';
+  surface: CallSurface;
+  mode: CallMode;
   arguments: unknown;
 }
 
@@ -54,8 +55,8 @@ export interface ActivityEntry {
   server: string;
   tool: string;
   caller: string;
-  surface: 'mcpo' | 'api';
-  mode: 'sync' | 'stream' | 'async';
+  surface: CallSurface;
+  mode: CallMode;
   /** The redacted arguments: parsed JSON, or the cut JSON text when `argumentsTruncated`. */
   arguments: unknown;
   argumentsTruncated: boolean;

@@ -100,7 +100,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
     const base: CallRequest = {
       server: decode(route.server, 'server'),
       tool: decode(route.tool, 'tool'),
-      args: (req as IncomingMessage & { body?: unknown }).body,
+      args: req.body,
       surface: route.surface,
       mode: 'sync',
       caller: callerOf(req),
