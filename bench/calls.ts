@@ -3,6 +3,9 @@
  * (a) directly with the MCP SDK client over stdio — the floor — and (b) through the gateway as
  * `POST /echo/echo`, at concurrency 1 and 16. The echo server may run 16 calls at once
  * (`maxConcurrent` 16, default 8), as the direct client does; everything else is default.
+ * For reference it also measures (c) `bench/relay.ts`, the least any HTTP-to-stdio gateway can
+ * do (forward and answer, nothing else), so that the cost of the two extra process hops on
+ * this machine is visible apart from the cost of the gateway's own work.
  *
  * Run with `npm run bench` (builds first) or `node dist/bench/calls.js` after a build.
  * Env: BENCH_SECONDS (measured seconds per scenario, default 3), BENCH_WARMUP (warm-up calls per
@@ -23,7 +26,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
 
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MAIN = path.resolve(HERE, '..', 'server', 'main.js');
+const RELAY = path.join(HERE, 'relay.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 300);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
@@ -42,7 +47,7 @@ const GATEWAY_EXPECTED = JSON.stringify(ARGS.message);
 type Call = () => Promise<void>;
 
 interface Result {
-  scenario: 'direct' | 'gateway';
+  scenario: 'direct' | 'relay' | 'gateway';
   concurrency: number;
   calls: number;
   errors: number;
@@ -83,17 +88,7 @@ async function startGateway(tempDir: string): Promise<Gateway> {
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [MAIN, '--config', configFile, '--port', String(requestedPort), '--state-dir', stateDir, '--log-level', LOG_LEVEL];
-  const child: ChildProcessByStdio<null, Readable, null> = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    process.removeListener('exit', killOnExit);
-  };
-
+  const { child, exited, stop } = spawnNode(args);
   try {
     let port = requestedPort;
     if (logsListening) port = await portFromLog(child.stdout, exited);
@@ -137,6 +132,38 @@ function portFromLog(stdout: Readable, exited: Promise<number | null>): Promise<
 
 function drain(stream: Readable): void {
   stream.on('data', () => {});
+}
+
+/** `node <args>` with stdout piped, killed when the bench exits; `stop` ends it with SIGTERM. */
+function spawnNode(args: string[]) {
+  const child: ChildProcessByStdio<null, Readable, null> = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    process.removeListener('exit', killOnExit);
+  };
+  return { child, exited, stop };
+}
+
+/** Starts `dist/bench/relay.js` on a free port and waits for its `ready <port>` line. */
+async function startRelay(): Promise<Gateway> {
+  const { child, exited, stop } = spawnNode([RELAY, '0']);
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+      const match = /ready (\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    void exited.then((code) => reject(new Error(`the relay exited with code ${code} before it listened`)));
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { port, stop };
 }
 
 /** Polls `GET /api/servers/{name}` until its state is `ready`. */
@@ -273,8 +300,12 @@ async function runScenario(scenario: Result['scenario'], concurrency: number, ca
 
 interface Comparison {
   concurrency: number;
+  /** Gateway calls/s as a percentage of direct, and its p50 as a multiple of direct's. */
   callsPerSecPct: number;
   p50Times: number;
+  /** The same for the bare relay: the best any HTTP-to-stdio gateway can do here. */
+  relayCallsPerSecPct: number;
+  relayP50Times: number;
 }
 
 interface Target {
@@ -287,7 +318,14 @@ function compare(results: Result[]): Comparison[] {
   return CONCURRENCIES.map((concurrency) => {
     const direct = results.find((r) => r.scenario === 'direct' && r.concurrency === concurrency)!;
     const gateway = results.find((r) => r.scenario === 'gateway' && r.concurrency === concurrency)!;
-    return { concurrency, callsPerSecPct: (100 * gateway.callsPerSec) / direct.callsPerSec, p50Times: gateway.p50Ms / direct.p50Ms };
+    const relay = results.find((r) => r.scenario === 'relay' && r.concurrency === concurrency)!;
+    return {
+      concurrency,
+      callsPerSecPct: (100 * gateway.callsPerSec) / direct.callsPerSec,
+      p50Times: gateway.p50Ms / direct.p50Ms,
+      relayCallsPerSecPct: (100 * relay.callsPerSec) / direct.callsPerSec,
+      relayP50Times: relay.p50Ms / direct.p50Ms,
+    };
   });
 }
 
@@ -304,13 +342,14 @@ function report(results: Result[]): void {
   const checks = targets(comparisons);
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const cores = os.availableParallelism();
-  const label = { direct: 'direct (SDK stdio)', gateway: 'gateway (HTTP)' };
+  const label = { direct: 'direct (SDK stdio)', relay: 'bare relay (HTTP)', gateway: 'gateway (HTTP)' };
   const num = (value: number, digits: number, width: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a').padStart(width);
 
   console.log(`tool-call benchmark: echo on the demo MCP server, ${SECONDS} s per scenario after ${WARMUP_CALLS} warm-up calls`);
   console.log(`node ${process.version}, ${cores} cores, ${cpu}`);
   console.log(`gateway: echo server with maxConcurrent ${MAX_CONCURRENCY} (default 8) so that 16 calls run at once as they do direct, --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`);
   console.log(`client: node:http keep-alive agent (direct: one MCP SDK Client, calls multiplexed)`);
+  console.log('bare relay: bench/relay.ts, HTTP in, stdio JSON-RPC out, nothing else: the floor of any gateway here');
   console.log('');
   console.log('scenario             conc     calls    calls/s    p50 ms    p99 ms  errors');
   for (const r of results) {
@@ -321,6 +360,7 @@ function report(results: Result[]): void {
   console.log('');
   for (const c of comparisons) {
     console.log(`concurrency ${String(c.concurrency).padStart(2)}: gateway calls/s = ${c.callsPerSecPct.toFixed(1)}% of direct, gateway p50 = ${c.p50Times.toFixed(2)}x direct`);
+    console.log(`${''.padStart(16)}bare relay calls/s = ${c.relayCallsPerSecPct.toFixed(1)}% of direct, bare relay p50 = ${c.relayP50Times.toFixed(2)}x direct`);
   }
   console.log('targets:');
   for (const t of checks) {
@@ -355,14 +395,18 @@ async function main(): Promise<number> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-calls-'));
   let gateway: Gateway | undefined;
   let direct: DirectClient | undefined;
+  let relay: Gateway | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
   try {
     gateway = await startGateway(tempDir);
     direct = await directClient();
+    relay = await startRelay();
     const viaGateway = gatewayCall(gateway.port, agent);
+    const viaRelay = gatewayCall(relay.port, agent);
     const results: Result[] = [];
     for (const concurrency of CONCURRENCIES) {
       results.push(await runScenario('direct', concurrency, direct.call));
+      results.push(await runScenario('relay', concurrency, viaRelay));
       results.push(await runScenario('gateway', concurrency, viaGateway));
     }
     report(results);
@@ -370,6 +414,7 @@ async function main(): Promise<number> {
   } finally {
     agent.destroy();
     await direct?.close().catch((error: unknown) => console.error(`bench/calls: closing the direct client: ${String(error)}`));
+    await relay?.stop();
     await gateway?.stop();
     fs.rmSync(tempDir, { recursive: true, force: true });
   }

@@ -17,7 +17,7 @@ import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { startGateway } from './gateway.js';
 import { buildApp } from './http/app.js';
 import { isLoopbackHost } from './http/security.js';
-import { asyncStdout, createLogger, type Logger } from './logging/logger.js';
+import { BufferedStdout, createLogger, type Logger } from './logging/logger.js';
 import { DEMO_SERVER_SCRIPT, VERSION } from './package-info.js';
 import { killAllProcessGroupsSync } from './upstream/stdio-transport.js';
 
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logDestination = asyncStdout();
+  const logDestination = new BufferedStdout();
   const logger = createLogger(options.logLevel, logDestination);
   process.on('exit', () => {
     killAllProcessGroupsSync();

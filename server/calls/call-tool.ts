@@ -4,12 +4,12 @@
  * Failures are `ProblemError`s from the one error catalog; every call, failed or not, is
  * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
  */
-import { randomUUID } from 'node:crypto';
 import type { GatewaySettings } from '../config/types.js';
 import { ProblemError } from '../http/problems.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { UpstreamCallError, type ToolCallResult } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
+import { newCallId } from './call-id.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { outcomeOf } from './outcome.js';
 import { CallRegistry } from './registry.js';
@@ -64,7 +64,7 @@ export class ToolCaller {
    * rejects with a `ProblemError` (on the mcpo surface an `isError` result is a `tool-error`).
    */
   async call(request: CallRequest): Promise<CallSuccess> {
-    const call = new RunningCall(randomUUID(), request.requestId, request.server, request.tool, request.surface, request.mode);
+    const call = new RunningCall(newCallId(), request.requestId, request.server, request.tool, request.surface, request.mode);
     request.bindCancel?.(call.cancel);
     this.calls.add(call);
     this.recorder?.started(call, request.args, request.caller);

@@ -22,19 +22,36 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+/** How long a log line may wait in the buffer before it is written anyway. */
+export const LOG_FLUSH_MS = 100;
+/** Buffered bytes that are written at once, without waiting for the flush timer. */
+export const LOG_BUFFER_BYTES = 4096;
+
 /**
- * Stdout written asynchronously: a log line never holds up a tool call. Call `flushOnExit` from
- * a `process.on('exit')` handler so that nothing buffered is lost.
+ * Stdout written asynchronously and in batches: a log line never holds up a tool call, and under
+ * load many lines go out in one write (one wake-up of the reader) instead of one write each. A
+ * line is written at the latest `LOG_FLUSH_MS` after it was logged, or at once when
+ * `LOG_BUFFER_BYTES` are buffered. Call `flushOnExit` from a `process.on('exit')` handler so
+ * that nothing buffered is lost.
  */
-export function asyncStdout(): pino.DestinationStream & { flushOnExit(): void } {
-  const stream = pino.destination({ dest: 1, sync: false });
-  return Object.assign(stream, {
-    flushOnExit() {
-      try {
-        stream.flushSync();
-      } catch {
-        // stdout is gone or full at exit: nothing more can be done.
-      }
-    },
-  });
+export class BufferedStdout implements pino.DestinationStream {
+  private readonly stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly flushNow = () => {
+    this.flushTimer = undefined;
+    this.stream.flush();
+  };
+
+  write(line: string): void {
+    this.stream.write(line);
+    this.flushTimer ??= setTimeout(this.flushNow, LOG_FLUSH_MS).unref();
+  }
+
+  flushOnExit(): void {
+    try {
+      this.stream.flushSync();
+    } catch {
+      // stdout is gone or full at exit: nothing more can be done.
+    }
+  }
 }

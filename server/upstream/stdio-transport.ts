@@ -82,6 +82,11 @@ export class StdioProcessTransport implements Transport {
   private stderrPartial = '';
   private closing = false;
   private inbox: JSONRPCMessage[] = [];
+  /** Lines `send` queued for the next write, and the pending write's handle. */
+  private outbox = '';
+  private outboxFlush: NodeJS.Immediate | undefined;
+  /** The last write filled the pipe: sends wait for 'drain'. */
+  private stdinFull = false;
 
   constructor(private readonly options: StdioTransportOptions) {}
 
@@ -154,10 +159,29 @@ export class StdioProcessTransport implements Transport {
     if (!child || this.exitInfo || !child.stdin.writable) {
       return Promise.reject(new Error('the server process is not running'));
     }
-    // Write errors (EPIPE once the server died) reach the stdin 'error' handler.
-    if (child.stdin.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    // Messages sent in one turn of the event loop go out in one write: under load that is one
+    // wake-up of the server per turn instead of one per message.
+    this.outbox += `${JSON.stringify(message)}\n`;
+    this.outboxFlush ??= setImmediate(this.flushOutbox);
+    if (!this.stdinFull) return Promise.resolve();
     return new Promise((resolve) => child.stdin.once('drain', resolve));
   }
+
+  /** Writes what `send` queued in this turn; when the pipe is full, later sends wait for 'drain'. */
+  private readonly flushOutbox = () => {
+    if (this.outboxFlush) clearImmediate(this.outboxFlush);
+    this.outboxFlush = undefined;
+    if (this.outbox === '') return;
+    const child = this.child;
+    const text = this.outbox;
+    this.outbox = '';
+    if (!child || !child.stdin.writable) return;
+    // Write errors (EPIPE once the server died) reach the stdin 'error' handler.
+    if (!child.stdin.write(text)) {
+      this.stdinFull = true;
+      child.stdin.once('drain', () => (this.stdinFull = false));
+    }
+  };
 
   /**
    * Ends the process group: stdin is closed (the polite MCP shutdown) and SIGTERM is sent at
@@ -168,6 +192,7 @@ export class StdioProcessTransport implements Transport {
     if (!child || !this.exited) return;
     this.closing = true;
     if (!this.exitInfo && child.pid !== undefined) {
+      this.flushOutbox();
       child.stdin.end();
       killGroup(child.pid, 'SIGTERM');
       const grace = this.options.stopGraceMs ?? 5000;
