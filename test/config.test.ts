@@ -165,6 +165,9 @@ describe('defaults', () => {
       heartbeatMs: 15000,
       finishedCallTtlMs: 900000,
       activity: { maxRows: 100000, maxAgeDays: 30 },
+      cors: { origins: [] },
+      publicSpecs: false,
+      openapi: { maxRefDepth: 3 },
     });
   });
 
@@ -287,6 +290,11 @@ describe('problems', () => {
     ['gateway maxQueue fractional', { gateway: { maxQueue: 0.5 }, mcpServers: {} }, {}, '$.gateway.maxQueue', 'expected non-negative integer, got 0.5'],
     ['gateway allowedHosts a string', { gateway: { allowedHosts: 'a' }, mcpServers: {} }, {}, '$.gateway.allowedHosts', 'expected array of strings, got string'],
     ['gateway allowedHosts element', { gateway: { allowedHosts: ['a', 1] }, mcpServers: {} }, {}, '$.gateway.allowedHosts[1]', 'expected string, got number'],
+    ['cors origins a string', { gateway: { cors: { origins: 'https://a.example' } }, mcpServers: {} }, {}, '$.gateway.cors.origins', 'expected array of origins, got string'],
+    ['cors origin a wildcard', { gateway: { cors: { origins: ['*'] } }, mcpServers: {} }, {}, '$.gateway.cors.origins[0]', '"*" is not allowed), got "*"'],
+    ['cors origin with a path', { gateway: { cors: { origins: ['https://a.example/chat'] } }, mcpServers: {} }, {}, '$.gateway.cors.origins[0]', 'expected an origin like'],
+    ['publicSpecs not a boolean', { gateway: { publicSpecs: 'yes' }, mcpServers: {} }, {}, '$.gateway.publicSpecs', 'expected boolean, got string'],
+    ['openapi maxRefDepth zero', { gateway: { openapi: { maxRefDepth: 0 } }, mcpServers: {} }, {}, '$.gateway.openapi.maxRefDepth', 'expected positive integer, got 0'],
     ['mcpServers missing', { gateway: {} }, {}, '$.mcpServers', 'missing'],
     ['mcpServers an array', { mcpServers: [] }, {}, '$.mcpServers', 'expected object, got array'],
     ['top level an array', [], {}, '$', 'expected object, got array'],

@@ -51,6 +51,9 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   heartbeatMs: 15_000,
   finishedCallTtlMs: 900_000,
   activity: { maxRows: 100_000, maxAgeDays: 30 },
+  cors: { origins: [] },
+  publicSpecs: false,
+  openapi: { maxRefDepth: 3 },
 };
 
 function defaultSettings(): GatewaySettings {
@@ -58,6 +61,8 @@ function defaultSettings(): GatewaySettings {
     ...DEFAULT_GATEWAY_SETTINGS,
     allowedHosts: [...DEFAULT_GATEWAY_SETTINGS.allowedHosts],
     activity: { ...DEFAULT_GATEWAY_SETTINGS.activity },
+    cors: { origins: [...DEFAULT_GATEWAY_SETTINGS.cors.origins] },
+    openapi: { ...DEFAULT_GATEWAY_SETTINGS.openapi },
   };
 }
 
@@ -88,9 +93,11 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const gateway = defaultSettings();
   if (top.success && top.data.gateway) {
-    const { activity, ...rest } = top.data.gateway;
+    const { activity, cors, openapi, ...rest } = top.data.gateway;
     Object.assign(gateway, rest);
     Object.assign(gateway.activity, activity);
+    if (cors?.origins) gateway.cors.origins = cors.origins.map((value) => new URL(value).origin);
+    Object.assign(gateway.openapi, openapi);
   }
 
   const servers: ServerConfig[] = [];

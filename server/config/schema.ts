@@ -50,6 +50,25 @@ const stringRecord = () => z.record(z.string(), string(), { error: expected('obj
 const boolean = () => z.boolean({ error: expected('boolean') });
 
 /** An integer >= `min`; numbers are echoed in the message (they are never secret), other values by type. */
+/**
+ * A browser origin as sent in `Origin`: `scheme://host[:port]`, nothing more. `*` is refused: a
+ * gateway that starts processes must not be callable from every web page the user opens.
+ */
+function origin() {
+  return string().refine(
+    (value) => {
+      if (value === '*') return false;
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected an origin like "https://chat.example.com" (scheme, host and port only; "*" is not allowed), got ${JSON.stringify(issue.input)}` },
+  );
+}
+
 function integer(min: 0 | 1) {
   const what = min === 1 ? 'positive integer' : 'non-negative integer';
   const error = (issue: RawIssue): string =>
@@ -86,6 +105,13 @@ export const gatewaySchema = strictObject({
   activity: strictObject({
     maxRows: integer(1).optional(),
     maxAgeDays: integer(1).optional(),
+  }).optional(),
+  cors: strictObject({
+    origins: z.array(origin(), { error: expected('array of origins') }).optional(),
+  }).optional(),
+  publicSpecs: boolean().optional(),
+  openapi: strictObject({
+    maxRefDepth: integer(1).optional(),
   }).optional(),
 });
 

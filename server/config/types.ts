@@ -42,6 +42,21 @@ export interface GatewaySettings {
   /** How long a finished async call stays readable at `/api/calls/{id}`, in ms. Default 900000 (15 min). */
   finishedCallTtlMs: number;
   activity: ActivitySettings;
+  /** Browser origins allowed to call the gateway (CORS), e.g. an Open WebUI served elsewhere. Default []. */
+  cors: { origins: string[] };
+  /**
+   * Whether the OpenAPI documents and docs pages (`/openapi.json`, `/{server}/openapi.json`,
+   * `/docs`, `/{server}/docs`, `/api/openapi.json`, `/api/docs`) are readable without the API key.
+   * Default false.
+   */
+  publicSpecs: boolean;
+  openapi: OpenApiSettings;
+}
+
+/** How tool schemas are written into the OpenAPI documents. */
+export interface OpenApiSettings {
+  /** How often a recursive `$ref` is expanded inside itself before the schema is cut there. Default 3. */
+  maxRefDepth: number;
 }
 
 /** Retention of the activity log; rows beyond either limit are pruned in the background. */

@@ -13,8 +13,10 @@ import type { GatewaySettings } from '../config/types.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { activityRoutes } from './activity-api.js';
 import { callRoutes } from './calls-api.js';
+import { cors } from './cors.js';
 import { healthRoutes } from './health.js';
 import { jsonBody } from './json-body.js';
+import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
 import { requestLog } from './request-log.js';
 import { apiKeyAuth, hostCheck, type SecurityOptions } from './security.js';
@@ -37,8 +39,20 @@ export interface AppDeps {
 export type GatewayApp = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function buildApp(deps: AppDeps): GatewayApp {
-  // Shared by the tool-call front and the Express app, in this order.
-  const middlewares = [requestLog(deps.logger), hostCheck(deps.security), apiKeyAuth(deps.security), jsonBody(() => deps.settings().maxBodyBytes)];
+  const security: SecurityOptions = {
+    ...deps.security,
+    allowedOrigins: () => deps.settings().cors.origins,
+    isPublic: (path) => isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path)),
+  };
+  // Shared by the tool-call front and the Express app, in this order. CORS comes before the
+  // checks: a preflight carries no key, and is answered for allowed origins only.
+  const middlewares = [
+    requestLog(deps.logger),
+    cors(() => deps.settings().cors.origins),
+    hostCheck(security),
+    apiKeyAuth(security),
+    jsonBody(() => deps.settings().maxBodyBytes),
+  ];
 
   let caller: ToolCaller | undefined;
   const metrics = new GatewayMetrics(
@@ -53,6 +67,15 @@ export function buildApp(deps: AppDeps): GatewayApp {
   app.set('query parser', 'simple');
   for (const middleware of middlewares) app.use(middleware);
   app.use(healthRoutes(deps.supervisor, deps.version));
+  app.use(
+    openApiRoutes({
+      supervisor: deps.supervisor,
+      settings: deps.settings,
+      version: deps.version,
+      auth: Boolean(deps.security.apiKey),
+      managementDocument: () => ({}),
+    }),
+  );
   app.use(serverRoutes(deps.supervisor));
   app.use(toolRoutes(deps.supervisor));
   app.use(metricsRoutes(metrics));

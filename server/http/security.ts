@@ -18,6 +18,13 @@ export interface SecurityOptions {
   allowedHosts?: string[];
   /** Refuse non-loopback, non-allowed hosts. Default true (the gateway binds loopback by default). */
   restrictHosts?: boolean;
+  /** Browser origins accepted in `Origin` whatever their host (`gateway.cors.origins`). Default none. */
+  allowedOrigins?: () => readonly string[];
+  /**
+   * Whether a request may go without the key besides `/healthz` (the OpenAPI documents when
+   * `gateway.publicSpecs` is on, the vendored static files). Default: none may.
+   */
+  isPublic?: (path: string) => boolean;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -45,7 +52,7 @@ export function hostCheck(options: SecurityOptions): Middleware {
       return;
     }
     const origin = req.headers.origin;
-    if (origin !== undefined) {
+    if (origin !== undefined && !options.allowedOrigins?.().includes(origin)) {
       let originHost: string | undefined;
       try {
         originHost = new URL(origin).hostname.replace(/^\[|\]$/g, '');
@@ -79,7 +86,8 @@ export function apiKeyAuth(options: SecurityOptions): Middleware {
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
   const expected = digest(options.apiKey);
   return (req, res, next) => {
-    if (PUBLIC_PATHS.has(pathOf(req))) return next();
+    const path = pathOf(req);
+    if (PUBLIC_PATHS.has(path) || options.isPublic?.(path)) return next();
     const header = req.headers.authorization;
     const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
     if (!match) {
