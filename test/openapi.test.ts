@@ -59,7 +59,11 @@ function hardTools(variant: 'a' | 'b') {
       },
     },
   ];
-  if (variant === 'b') return tools;
+  if (variant === 'b') {
+    // Sloppy but real: enum values of another type, `items` on an object. Linters call both errors.
+    const sloppy = { level: { type: 'integer', enum: [1, 'two'] }, list: { type: 'object', items: { type: 'string' } } };
+    return [...tools, { name: 'sloppy', description: 'Values that can never match.', inputSchema: { type: 'object', properties: sloppy } }];
+  }
   return [
     ...tools,
     {

@@ -169,6 +169,29 @@ describe('toResponseSchema keeps every keyword', () => {
     expect(result.notes.join('\n')).toMatch(/not a JSON Schema \(a number\)/);
   });
 
+  it('drops enum values of another type and keywords that never apply to the type, and says so', () => {
+    const result = toResponseSchema({
+      type: 'object',
+      properties: {
+        level: { type: 'integer', enum: [1, 'two', 3, 2.5] },
+        either: { type: ['string', 'null'], enum: ['a', null, 4] },
+        nullable: { type: 'string', enum: ['a', 7], nullable: true },
+      },
+      items: { type: 'string' },
+    });
+    expect(result.schema).toEqual({
+      type: 'object',
+      properties: {
+        level: { type: 'integer', enum: [1, 3] },
+        either: { type: ['string', 'null'], enum: ['a', null] },
+        nullable: { type: ['string', 'null'], enum: ['a', null] },
+      },
+    });
+    expect(toResponseSchema({ type: 'array', properties: { a: {} }, items: { type: 'string' } }).schema).toEqual({ type: 'array', items: { type: 'string' } });
+    expect(result.notes.join('\n')).toMatch(/enum values/);
+    expect(result.notes.join('\n')).toMatch(/"items"/);
+  });
+
   it('drops an unknown keyword that carries references', () => {
     const result = toResponseSchema({ type: 'string', 'x-schema': { $ref: '#/$defs/A' }, $defs: { A: {} } });
     expect(result.schema).toEqual({ type: 'string' });

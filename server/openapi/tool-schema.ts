@@ -305,7 +305,36 @@ class Conversion {
   private convertKeywords(source: Schema, depth: number): Schema {
     const out = new SchemaBuilder();
     for (const key of Object.keys(source)) this.convertKeyword(key, own(source, key), source, out, depth);
-    return out.build();
+    return this.withoutInapplicable(out.build());
+  }
+
+  /**
+   * Drops what can never apply under the schema's own `type`, which changes no meaning but keeps
+   * linters (and the models reading the schema) from tripping on it: `enum` values of another
+   * type (no instance could match them), `items` on an object-only schema, `properties` on an
+   * array-only schema.
+   */
+  private withoutInapplicable(schema: Schema): Schema {
+    const declared = own(schema, 'type');
+    const types = typeof declared === 'string' ? [declared] : Array.isArray(declared) ? declared.filter((t) => typeof t === 'string') : [];
+    if (types.length === 0) return schema;
+    const values = own(schema, 'enum');
+    if (Array.isArray(values)) {
+      const fitting = values.filter((value) => types.some((type) => hasType(value, type)));
+      if (fitting.length < values.length) {
+        this.note(`Dropped enum values that are not of the schema's type (${types.join(', ')}): no value could match them.`);
+        setOwn(schema, 'enum', fitting);
+      }
+    }
+    const only = types.length === 1 ? types[0] : undefined;
+    const inapplicable = only === 'object' ? ['items', 'prefixItems'] : only === 'array' ? ['properties'] : [];
+    for (const key of inapplicable) {
+      if (Object.hasOwn(schema, key)) {
+        this.note(`Dropped "${key}" from a schema of type ${only}: it never applies there.`);
+        delete schema[key];
+      }
+    }
+    return schema;
   }
 
   private convertKeyword(key: string, value: unknown, source: Schema, out: SchemaBuilder, depth: number): void {
@@ -528,6 +557,28 @@ class Conversion {
  * `allOf: [...references, constraints]`, with the annotations kept beside the `allOf` so that a
  * reader of the top level (as Open WebUI is) still sees the description.
  */
+/** Whether a JSON value is of a JSON Schema `type`. */
+function hasType(value: unknown, type: string): boolean {
+  switch (type) {
+    case 'null':
+      return value === null;
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'string':
+      return typeof value === 'string';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return isPlainObject(value);
+    default:
+      return true;
+  }
+}
+
 function combineWithReferences(references: Schema[], siblings: Schema): Schema {
   if (references.length === 0) return siblings;
   const [annotations, constraints] = splitAnnotations(siblings);
