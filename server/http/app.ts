@@ -9,6 +9,7 @@ import type { ActivityLog } from '../activity/log.js';
 import { ToolCaller } from '../calls/call-tool.js';
 import { CallRecording } from '../calls/recording.js';
 import { GatewayMetrics, metricsRoutes } from '../observability/metrics.js';
+import { managementDocument } from '../openapi/management.js';
 import type { GatewaySettings } from '../config/types.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { activityRoutes } from './activity-api.js';
@@ -61,6 +62,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
   );
   caller = new ToolCaller(deps.supervisor, deps.settings, new CallRecording(deps.activity, metrics, deps.logger));
 
+  let management: Record<string, unknown> | undefined;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -73,7 +75,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       settings: deps.settings,
       version: deps.version,
       auth: Boolean(deps.security.apiKey),
-      managementDocument: () => ({}),
+      managementDocument: () => (management ??= managementDocument(deps.version)),
     }),
   );
   app.use(serverRoutes(deps.supervisor));

@@ -1,8 +1,8 @@
 /** `/api/servers`: list, inspect, enable/disable and restart upstream servers. */
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Supervisor, ServerView } from '../upstream/supervisor.js';
 import type { ServerDisplay } from '../config/types.js';
+import { PatchServerBody } from './api-schemas.js';
 import { ProblemError } from './problems.js';
 import { parseBody } from './validation.js';
 
@@ -41,8 +41,6 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
       : {}),
   };
 }
-
-const PatchServerBody = z.strictObject({ enabled: z.boolean() });
 
 export function serverRoutes(supervisor: Supervisor): Router {
   const router = Router();

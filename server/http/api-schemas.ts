@@ -1,0 +1,437 @@
+/**
+ * The management API's requests and answers as zod schemas: the routes validate their requests
+ * with them (`parseBody`), `server/openapi/management.ts` turns them into the management OpenAPI
+ * document, and the tests parse real answers with them. A schema with `.meta({ id })` becomes a
+ * named component (`#/components/schemas/<id>`).
+ *
+ * Answers whose shape is ours are `z.strictObject`s, so an answer with a renamed or extra field
+ * fails to parse; shapes that come from the MCP server (content items, annotations, progress) are
+ * open objects. Problems (every 4xx/5xx) are `ProblemSchema` from `../openapi/problem-schema.ts`.
+ *
+ * Only request schemas are used on the request path; everything here must stay cheap to import.
+ */
+import { z } from 'zod';
+import { decodeCursor } from '../activity/log.js';
+import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
+import type { CallMode, CallState, CallSurface } from '../calls/running-call.js';
+import type { TransportKind } from '../config/types.js';
+import { ProblemSchema } from '../openapi/problem-schema.js';
+import type { ServerState } from '../upstream/types.js';
+
+/** Page size of `GET /api/activity` when `limit` is not given. */
+export const DEFAULT_ACTIVITY_LIMIT = 50;
+/** Largest `limit` accepted by `GET /api/activity`. */
+export const MAX_ACTIVITY_LIMIT = 500;
+
+/** The values of a string union, in a fixed order; a `Record` so that a missing value fails to compile. */
+function values<T extends string>(record: Record<T, true>): [T, ...T[]] {
+  return Object.keys(record) as [T, ...T[]];
+}
+
+const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, ready: true, error: true, backoff: true, stopped: true });
+const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
+const CALL_STATES = values<CallState>({ running: true, succeeded: true, failed: true, cancelled: true, timed_out: true });
+const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true });
+const CALL_MODES = values<CallMode>({ sync: true, stream: true, async: true });
+
+/** `schema` or null. (`schema.nullable()` would make a named component itself nullable in the document.) */
+function orNull<T extends z.ZodType>(schema: T) {
+  return z.union([schema, z.null()]);
+}
+
+/** An ISO 8601 date-time in UTC, as `Date.toISOString()` writes it. */
+const timestamp = () => z.iso.datetime();
+/** A JSON object whose keys are not ours (JSON Schema, arguments, structured content). */
+const jsonObject = () => z.record(z.string(), z.unknown());
+/** A count or an id that is an integer. */
+const count = () => z.int().min(0);
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters
+
+export const ServerNameParams = z.strictObject({
+  name: z.string().meta({ description: 'The server\'s name, as in the config file.', example: 'demo' }),
+});
+
+export const ToolPathParams = z.strictObject({
+  server: z.string().meta({ description: 'The server\'s name, as in the config file.', example: 'demo' }),
+  tool: z.string().meta({ description: 'The tool\'s name, as the MCP server lists it (percent-encoded when needed).', example: 'echo' }),
+});
+
+export const CallIdParams = z.strictObject({
+  id: z.string().meta({ description: 'The call\'s id (a UUID), as the 202 answer, `GET /api/calls` and the activity log give it.' }),
+});
+
+export const ActivityIdParams = z.strictObject({
+  id: z.string().meta({ description: 'The call\'s id (a UUID): the `id` of a management answer or of `GET /api/calls`.' }),
+});
+
+export const DocumentServerParams = z.strictObject({
+  server: z.string().meta({ description: 'The server\'s name, as in the config file.', example: 'demo' }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Query strings. `query parser` is 'simple': each value is a string, or an array when repeated.
+
+/** Query of `GET /api/tools` (read leniently by the route: a repeated parameter is ignored, so is an unknown one). */
+export const ToolListQuery = z.object({
+  server: z.string().optional().meta({ description: 'Only the tools of this server; 404 when there is no such server.' }),
+  q: z
+    .string()
+    .optional()
+    .meta({ description: 'Words that must all appear, case-insensitively, in the tool\'s name, title or description.', example: 'add numbers' }),
+});
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** A time bound: epoch milliseconds, or an ISO 8601 date-time with `Z` or an offset. */
+const time = z.string().transform((value, ctx) => {
+  if (/^\d{1,16}$/.test(value)) return Number(value);
+  const ms = isoDateTime.safeParse(value).success ? Date.parse(value) : Number.NaN;
+  if (Number.isFinite(ms)) return ms;
+  ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date-time or epoch milliseconds' });
+  return z.NEVER;
+});
+
+const TIME_FORMATS = 'an ISO 8601 date-time with `Z` or an offset (`2025-01-31T12:00:00Z`) or epoch milliseconds (`1738324800000`)';
+
+const limit = z
+  .string()
+  .regex(/^\d+$/, `expected an integer from 1 to ${MAX_ACTIVITY_LIMIT}`)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(MAX_ACTIVITY_LIMIT))
+  .default(DEFAULT_ACTIVITY_LIMIT)
+  // What the document shows: the value as a client sends it, not the string the route parses.
+  .meta({
+    description: 'Most entries in the page.',
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ACTIVITY_LIMIT,
+    default: DEFAULT_ACTIVITY_LIMIT,
+  });
+
+/** Query of `GET /api/activity`; an unknown or repeated parameter is a 422 `invalid-request`. */
+export const ActivityListQuery = z.strictObject({
+  server: z.string().optional().meta({ description: 'Only calls to this server.' }),
+  tool: z.string().optional().meta({ description: 'Only calls of tools with this name.' }),
+  outcome: z
+    .enum(ACTIVITY_OUTCOMES as readonly [ActivityOutcome, ...ActivityOutcome[]])
+    .optional()
+    .meta({ description: 'Only calls that ended this way (`running` while they run, `interrupted` when the gateway stopped meanwhile).' }),
+  since: time.optional().meta({ description: `Only calls that started at or after this time: ${TIME_FORMATS}.` }),
+  until: time.optional().meta({ description: `Only calls that started before this time: ${TIME_FORMATS}.` }),
+  limit,
+  cursor: z
+    .string()
+    .refine((cursor) => decodeCursor(cursor) !== undefined, 'malformed cursor: pass nextCursor of a previous page')
+    .optional()
+    .meta({ description: 'Where the page starts: `nextCursor` of the previous page (with the same filters).' }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Request headers and bodies
+
+/** Headers of `POST /api/tools/{server}/{tool}`, read by the call route itself (hot path, no zod there). */
+export const ToolCallHeaders = z.object({
+  'X-Timeout-Ms': z
+    .int()
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        'Another timeout for this call, in ms: how long the call may go without progress. From 1 to `gateway.maxTimeoutMs` ' +
+        '(default 600000); anything else is a 422 `invalid-request`. Without it the tool\'s or the server\'s timeout applies.',
+      example: 120000,
+    }),
+  Prefer: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        '`respond-async`: answer 202 at once with the call\'s snapshot and `Location: /api/calls/{id}`, and run the call in the background.',
+      example: 'respond-async',
+    }),
+});
+
+/** `PATCH /api/servers/{name}`. */
+export const PatchServerBody = z
+  .strictObject({
+    enabled: z.boolean().meta({ description: 'Run the server (true) or stop it and hide its tools (false).' }),
+  })
+  .meta({
+    id: 'ServerPatch',
+    description: 'A run-time override of the server\'s `enabled`; it is kept across restarts until the config file changes its own `enabled`.',
+  });
+
+/** The body of a management tool call: the tool's arguments, checked against its input schema. */
+export const ToolArgumentsSchema = jsonObject().meta({
+  id: 'ToolArguments',
+  description:
+    'The tool\'s arguments, as a JSON object matching the tool\'s `inputSchema` (see `GET /api/tools/{server}/{tool}`). ' +
+    'An empty or missing body is `{}`.',
+  example: { message: 'hello' },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Health
+
+export const HealthSchema = z
+  .strictObject({
+    status: z.literal('ok'),
+    version: z.string().meta({ description: 'The gateway\'s version.' }),
+    uptimeMs: count().meta({ description: 'Time since the gateway started, in ms.' }),
+  })
+  .meta({ id: 'Health', description: 'The gateway is up.' });
+
+export const ReadySchema = z
+  .strictObject({
+    status: z.literal('ready'),
+    servers: count().meta({ description: 'How many servers are enabled (all of them ready).' }),
+  })
+  .meta({ id: 'Ready', description: 'Every enabled server is ready.' });
+
+export const NotReadyProblemSchema = ProblemSchema.extend({
+  type: z.literal('not-ready'),
+  servers: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        state: z.enum(SERVER_STATES),
+        lastError: orNull(z.string()).meta({ description: 'Why it failed last, if it did.' }),
+      }),
+    )
+    .meta({ description: 'The enabled servers that are not ready.' }),
+}).meta({ id: 'NotReadyProblem', description: 'A `not-ready` problem: the enabled servers that are not ready, and why.' });
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+const ServerInfoSchema = z
+  .strictObject({
+    name: z.string(),
+    version: z.string(),
+    title: z.string().optional(),
+  })
+  .meta({ id: 'ServerInfo', description: 'What the MCP server said of itself in `initialize` (`serverInfo`).' });
+
+const lastErrorFields = {
+  message: z.string(),
+  at: timestamp().meta({ description: 'When it failed.' }),
+  exitCode: orNull(z.int()).meta({ description: 'Exit code of a stdio server that exited.' }),
+  signal: orNull(z.string()).meta({ description: 'Signal that ended a stdio server.' }),
+};
+
+export const LastErrorSchema = z.strictObject(lastErrorFields).meta({ id: 'ServerError', description: 'Why the server failed last.' });
+
+export const LastErrorDetailSchema = z
+  .strictObject({
+    ...lastErrorFields,
+    stderrTail: z.array(z.string()).meta({ description: 'The process\'s last stderr lines when it failed.' }),
+  })
+  .meta({ id: 'ServerErrorDetail', description: 'Why the server failed last, with the stderr lines of that moment.' });
+
+export const ServerConfigDisplaySchema = z
+  .strictObject({
+    command: z.string().optional(),
+    args: z.array(z.string()).optional(),
+    cwd: z.string().optional(),
+    url: z.string().optional(),
+    envNames: z.array(z.string()).optional().meta({ description: 'Names of the environment variables set; never their values.' }),
+    headerNames: z.array(z.string()).optional().meta({ description: 'Names of the HTTP headers sent; never their values.' }),
+  })
+  .meta({
+    id: 'ServerConfig',
+    description: 'The server\'s launch settings as the operator wrote them (before `${…}` expansion), without secrets.',
+  });
+
+const serverFields = {
+  name: z.string(),
+  description: orNull(z.string()).meta({ description: 'The operator\'s description from the config file.' }),
+  transport: z.enum(TRANSPORTS),
+  enabled: z.boolean().meta({ description: 'Whether the server runs: the config file\'s value, or a run-time override.' }),
+  enabledSource: z.enum(['config', 'override']).meta({ description: 'Where `enabled` comes from.' }),
+  state: z.enum(SERVER_STATES),
+  since: timestamp().meta({ description: 'When `state` last changed.' }),
+  pid: orNull(z.int()).meta({ description: 'Process id of a running stdio server.' }),
+  restarts: count().meta({ description: 'Automatic and manual restarts since the gateway started.' }),
+  consecutiveFailures: count().meta({ description: 'Failures since the server was last ready for a while.' }),
+  crashLooping: z.boolean().meta({ description: 'Set when the server fails right after each start.' }),
+  nextRetryAt: orNull(timestamp()).meta({ description: 'When the next automatic start is due, in `backoff`.' }),
+  lastError: orNull(LastErrorSchema),
+  counts: z.strictObject({ tools: count(), resources: count(), prompts: count() }).meta({
+    description: 'What the server offers (tools without `disabledTools`).',
+  }),
+  serverInfo: orNull(ServerInfoSchema),
+  protocolVersion: orNull(z.string()).meta({ description: 'The MCP protocol version agreed in `initialize`.' }),
+};
+
+export const ServerStatusSchema = z.strictObject(serverFields).meta({ id: 'ServerStatus', description: 'An upstream MCP server and its state.' });
+
+export const ServerDetailSchema = z
+  .strictObject({
+    ...serverFields,
+    lastError: orNull(LastErrorDetailSchema),
+    instructions: orNull(z.string()).meta({ description: 'The server\'s `instructions` from `initialize`.' }),
+    stderrTail: z.array(z.string()).meta({ description: 'The last lines a stdio server wrote to stderr.' }),
+    config: orNull(ServerConfigDisplaySchema),
+  })
+  .meta({ id: 'ServerDetail', description: 'An upstream MCP server in detail: its state, its stderr and its config as written.' });
+
+export const ServerListSchema = z
+  .strictObject({ servers: z.array(ServerStatusSchema).meta({ description: 'In the order of the config file.' }) })
+  .meta({ id: 'ServerList', description: 'Every configured server.' });
+
+// ---------------------------------------------------------------------------------------------
+// Tools
+
+export const ToolAnnotationsSchema = z
+  .object({
+    title: z.string().optional(),
+    readOnlyHint: z.boolean().optional(),
+    destructiveHint: z.boolean().optional(),
+    idempotentHint: z.boolean().optional(),
+    openWorldHint: z.boolean().optional(),
+  })
+  .meta({ id: 'ToolAnnotations', description: 'The MCP tool annotations (hints) the server gives; `{}` when none.' });
+
+export const ToolSchema = z
+  .strictObject({
+    server: z.string(),
+    name: z.string(),
+    title: orNull(z.string()),
+    description: orNull(z.string()),
+    inputSchema: jsonObject().meta({ description: 'JSON Schema of the arguments, as the MCP server gives it.' }),
+    outputSchema: orNull(jsonObject()).meta({ description: 'JSON Schema of the structured content, when the tool declares one.' }),
+    annotations: ToolAnnotationsSchema,
+  })
+  .meta({ id: 'Tool', description: 'A tool of an upstream MCP server (tools in `disabledTools` are hidden).' });
+
+export const ToolListSchema = z
+  .strictObject({
+    tools: z.array(ToolSchema),
+    total: count().meta({ description: 'How many tools are in `tools`.' }),
+  })
+  .meta({ id: 'ToolList', description: 'The tools that match, server by server.' });
+
+// ---------------------------------------------------------------------------------------------
+// Tool calls
+
+export const ContentItemSchema = z
+  .object({ type: z.string().meta({ description: '`text`, `image`, `audio`, `resource`, `resource_link` …' }) })
+  .catchall(z.unknown())
+  .meta({ id: 'ContentItem', description: 'One item of an MCP tool result\'s `content`, as the MCP server sent it.' });
+
+export const ToolCallResultSchema = z
+  .strictObject({
+    id: z.uuid().meta({ description: 'The call\'s id: its entry in `/api/activity/{id}`.' }),
+    durationMs: z.number().min(0).meta({ description: 'How long the call took in the gateway, in ms.' }),
+    content: z.array(ContentItemSchema),
+    structuredContent: jsonObject().optional().meta({ description: 'The structured result, when the tool gives one.' }),
+    isError: z.boolean().meta({ description: 'Whether the tool reported an error (the answer is still a 200).' }),
+  })
+  .meta({ id: 'ToolCallResult', description: 'The MCP tool result, whole, with the call\'s id and duration.' });
+
+export const CallProgressSchema = z
+  .object({
+    progress: z.number(),
+    total: z.number().optional(),
+    message: z.string().optional(),
+  })
+  .meta({ id: 'CallProgress', description: 'The latest MCP progress notification of a call.' });
+
+export const LogMessageSchema = z
+  .strictObject({
+    level: z.string(),
+    logger: z.string().optional(),
+    data: z.unknown(),
+  })
+  .meta({ id: 'LogMessage', description: 'An MCP logging message (`notifications/message`) the server sent while the call ran.' });
+
+export const CallSnapshotSchema = z
+  .strictObject({
+    id: z.uuid().meta({ description: 'The call\'s id, also its activity entry\'s.' }),
+    server: z.string(),
+    tool: z.string(),
+    surface: z.enum(CALL_SURFACES).meta({ description: 'Where the call came in: `POST /{server}/{tool}` (`mcpo`) or the management API (`api`).' }),
+    mode: z.enum(CALL_MODES).meta({ description: 'How the caller waits: for the answer, on an event stream, or not at all.' }),
+    state: z.enum(CALL_STATES),
+    startedAt: timestamp(),
+    endedAt: orNull(timestamp()),
+    progress: orNull(CallProgressSchema),
+    result: z
+      .unknown()
+      .optional()
+      .meta({
+        description:
+          'When the call produced a result: the answer of its surface (a `ToolCallResult` for the management API, ' +
+          'the unwrapped result for `POST /{server}/{tool}`).',
+      }),
+    // When the call failed, or the tool reported an error: the problem. (No description here: it
+    // would make the document repeat the Problem schema instead of referring to it.)
+    error: ProblemSchema.optional(),
+  })
+  .meta({
+    id: 'CallSnapshot',
+    description:
+      'A call by id: its state, its latest progress and, once it has ended, its `result` or its `error` (the `Problem`; ' +
+      'both when the tool reported an error on the management API).',
+  });
+
+export const CallListSchema = z
+  .strictObject({ items: z.array(CallSnapshotSchema).meta({ description: 'Oldest first.' }) })
+  .meta({ id: 'CallList', description: 'The calls running now.' });
+
+/** What each event of a call's event stream carries as its `data` (JSON). */
+export const CALL_EVENT_DATA = {
+  progress: CallProgressSchema,
+  log: LogMessageSchema,
+  result: ToolCallResultSchema,
+  error: ProblemSchema,
+} as const;
+
+export const CallEventStreamSchema = z.string().meta({
+  id: 'CallEventStream',
+  description:
+    'Server-Sent Events, each with a JSON `data` line: `progress` (a `CallProgress`), `log` (a `LogMessage`), then ' +
+    'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `cancelled` …), ' +
+    'after which the stream ends. A late subscriber first gets the latest progress and the log messages kept so far. ' +
+    'A `: heartbeat` comment comes every `gateway.heartbeatMs` (default 15 s) while the call is quiet.',
+});
+
+// ---------------------------------------------------------------------------------------------
+// Activity
+
+export const ActivityEntrySchema = z
+  .strictObject({
+    id: z.uuid(),
+    startedAt: timestamp(),
+    endedAt: orNull(timestamp()).meta({ description: 'Null while the call runs and for interrupted calls.' }),
+    server: z.string(),
+    tool: z.string(),
+    caller: z.string().meta({ description: '`api-key` for a request with the API key, `anonymous` without auth.' }),
+    surface: z.enum(CALL_SURFACES),
+    mode: z.enum(CALL_MODES),
+    arguments: z.unknown().nonoptional().meta({
+      description: 'The arguments with secret-looking values replaced by "[redacted]"; the cut JSON text when `argumentsTruncated`.',
+    }),
+    argumentsTruncated: z.boolean().meta({ description: 'Whether the stored arguments were cut to 16 KiB.' }),
+    outcome: z.enum(ACTIVITY_OUTCOMES as readonly [ActivityOutcome, ...ActivityOutcome[]]),
+    status: orNull(z.int()).meta({ description: 'The HTTP status the call was answered with (or would have been, for a stream or an async call).' }),
+    durationMs: orNull(z.number().min(0)),
+    resultBytes: orNull(count()).meta({ description: 'Size of the result as JSON, in bytes.' }),
+    preview: orNull(z.string()).meta({ description: 'The start of the result (up to 2 KiB).' }),
+    error: orNull(z.string()).meta({ description: 'What went wrong (up to 2 KiB).' }),
+  })
+  .meta({ id: 'ActivityEntry', description: 'One tool call, on either surface, as the activity log recorded it.' });
+
+export const ActivityPageSchema = z
+  .strictObject({
+    items: z.array(ActivityEntrySchema).meta({ description: 'Newest first.' }),
+    nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
+  })
+  .meta({ id: 'ActivityPage', description: 'One page of the activity log.' });
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+export const OpenApiDocumentSchema = jsonObject().meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document.' });

@@ -1,0 +1,460 @@
+// The management API's OpenAPI document (server/openapi/management.ts): the committed
+// openapi/gateway.json matches the code, the document is valid and lints clean, it covers every
+// management route, and the real answers of a running gateway match both the zod schemas of
+// server/http/api-schemas.ts and the document's own schemas.
+// Needs `npm run build` first (npm test does it via pretest) for the demo server in dist/.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ActivityEntrySchema,
+  ActivityPageSchema,
+  CALL_EVENT_DATA,
+  CallListSchema,
+  CallSnapshotSchema,
+  HealthSchema,
+  NotReadyProblemSchema,
+  OpenApiDocumentSchema,
+  ReadySchema,
+  ServerDetailSchema,
+  ServerListSchema,
+  ToolCallResultSchema,
+  ToolListSchema,
+  ToolSchema,
+} from '../server/http/api-schemas.js';
+import { managementDocument } from '../server/openapi/management.js';
+import { ProblemSchema } from '../server/openapi/problem-schema.js';
+import { DEMO_SERVER_SCRIPT, PACKAGE_ROOT, VERSION } from '../server/package-info.js';
+import { node, results } from './helpers/calls.js';
+import { FAST, fixture, startTestGateway, waitForServer, type TestGateway } from './helpers/gateway.js';
+import { lintErrors, validateDocument } from './helpers/openapi.js';
+import { waitUntil } from './helpers/process.js';
+import { allEvents } from './helpers/sse.js';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+type MediaType = { schema?: unknown };
+type Operation = {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: string[];
+  security?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, { description: string; content?: Record<string, MediaType>; headers?: Record<string, unknown> }>;
+};
+type Doc = {
+  openapi: string;
+  info: { title: string; version: string; description: string };
+  servers: { url: string }[];
+  security: Record<string, string[]>[];
+  tags: { name: string }[];
+  paths: Record<string, Partial<Record<Method, Operation>>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+};
+
+const doc = managementDocument(VERSION) as unknown as Doc;
+
+function operations(document: Doc): [string, Operation][] {
+  return Object.entries(document.paths).flatMap(([route, item]) =>
+    Object.entries(item).map(([method, operation]) => [`${method.toUpperCase()} ${route}`, operation as Operation] as [string, Operation]),
+  );
+}
+
+describe('the management API document', () => {
+  it('is committed as openapi/gateway.json, up to date', () => {
+    const file = path.join(PACKAGE_ROOT, 'openapi', 'gateway.json');
+    const committed: unknown = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+    expect(committed, 'openapi/gateway.json is out of date: run "npm run openapi" and commit the result').toEqual(managementDocument(VERSION));
+  });
+
+  it('is the same on every call, and a fresh object each time', () => {
+    const first = managementDocument('1.2.3');
+    const second = managementDocument('1.2.3');
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+    expect(second).not.toBe(first);
+    expect((first.info as { version: string }).version).toBe('1.2.3');
+  });
+
+  it('is valid OpenAPI 3.1 (swagger-parser) and has no errors under Redocly\'s recommended rules', async () => {
+    await validateDocument(doc);
+    const errors = await lintErrors(doc);
+    expect(errors, `Redocly lint errors:\n${errors.join('\n')}`).toEqual([]);
+  });
+
+  it('describes every management route, and not the mcpo tool route', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info).toMatchObject({ title: 'mcp-gateway management API', version: VERSION });
+    expect(doc.servers).toEqual([{ url: '/' }]);
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(operations(doc).map(([name]) => name).sort()).toEqual(
+      [
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
+        'GET /api/servers',
+        'GET /api/servers/{name}',
+        'PATCH /api/servers/{name}',
+        'POST /api/servers/{name}/restart',
+        'GET /api/tools',
+        'GET /api/tools/{server}/{tool}',
+        'POST /api/tools/{server}/{tool}',
+        'GET /api/calls',
+        'GET /api/calls/{id}',
+        'GET /api/calls/{id}/events',
+        'DELETE /api/calls/{id}',
+        'GET /api/activity',
+        'GET /api/activity/{id}',
+        'GET /openapi.json',
+        'GET /{server}/openapi.json',
+        'GET /api/openapi.json',
+        'GET /docs',
+        'GET /{server}/docs',
+        'GET /api/docs',
+        'GET /api/openwebui/tools.py',
+      ].sort(),
+    );
+    expect(doc.paths['/{server}/{tool}']).toBeUndefined();
+  });
+
+  it('gives each operation an id, summary, description and known tag, and every 4xx/5xx as a problem', () => {
+    const tags = doc.tags.map((tag) => tag.name);
+    expect(tags.sort()).toEqual(['activity', 'calls', 'documents', 'health', 'servers', 'tools']);
+    const ids = new Set<string>();
+    for (const [name, operation] of operations(doc)) {
+      expect(operation.operationId, name).toMatch(/^[a-z][A-Za-z]+$/);
+      ids.add(operation.operationId);
+      expect(operation.summary, name).toBeTruthy();
+      expect(operation.description, name).toBeTruthy();
+      expect(operation.tags.length, name).toBe(1);
+      expect(tags, name).toContain(operation.tags[0]);
+      const statuses = Object.keys(operation.responses);
+      if (name === 'GET /healthz') {
+        expect(operation.security).toEqual([]);
+        expect(statuses).toEqual(['200', '403']);
+      } else {
+        expect(operation.security, name).toBeUndefined();
+        expect(statuses, name).toEqual(expect.arrayContaining(['401', '403', '500']));
+        expect(operation.responses['401']!.headers, name).toHaveProperty('WWW-Authenticate');
+      }
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) < 400) continue;
+        expect(Object.keys(response.content ?? {}), `${name} ${status}`).toEqual(['application/problem+json']);
+        expect(response.content!['application/problem+json']!.schema, `${name} ${status}`).toEqual({
+          $ref: status === '503' && name === 'GET /readyz' ? '#/components/schemas/NotReadyProblem' : '#/components/schemas/Problem',
+        });
+      }
+    }
+    expect(ids.size).toBe(operations(doc).length);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real answers
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+
+/** `#/components/schemas/X` → `#/$defs/X`, so that a response schema compiles on its own. */
+function localRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(localRefs);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === '$ref' && typeof item === 'string' ? item.replace('#/components/schemas/', '#/$defs/') : localRefs(item),
+    ]),
+  );
+}
+
+const validators = new Map<string, ValidateFunction>();
+
+/** The document's own schema of an answer, as a validator. */
+function documentValidator(key: string, schema: unknown): ValidateFunction {
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile({ ...(localRefs(schema) as object), $defs: localRefs(doc.components.schemas) as object });
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+/** Operations that gave a documented 2xx answer, as `GET /api/servers/{name}`. */
+const answered = new Set<string>();
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body?: unknown;
+  text?: string;
+}
+
+/**
+ * Checks a real answer of `operation` (`GET /api/servers/{name}`): its status and media type are
+ * documented, and a JSON body parses with `schema` (the zod schema) and validates against the
+ * document's schema for it. Returns the parsed body.
+ */
+function check<T extends z.ZodType>(operation: string, res: Answer, status: number, schema?: T): z.infer<T> {
+  const [method, route] = operation.split(' ') as [string, string];
+  expect(res.status, `${operation}: ${res.text ?? JSON.stringify(res.body)}`).toBe(status);
+  const documented = doc.paths[route]?.[method.toLowerCase() as Method]?.responses[String(status)];
+  expect(documented, `${operation} ${status} is not in the document`).toBeDefined();
+  const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim();
+  expect(Object.keys(documented!.content ?? {}), `${operation} ${status}`).toContain(mediaType);
+  if (status < 300) answered.add(operation);
+  if (!mediaType.endsWith('json')) return undefined as z.infer<T>;
+
+  expect(schema, `${operation}: a JSON answer needs a schema`).toBeDefined();
+  const parsed = schema!.safeParse(res.body);
+  expect(parsed.success, `${operation} ${status} does not match its zod schema:\n${parsed.error ? z.prettifyError(parsed.error) : ''}\n${JSON.stringify(res.body)}`).toBe(true);
+  const validate = documentValidator(`${operation} ${status} ${mediaType}`, documented!.content![mediaType]!.schema);
+  expect(validate(res.body), `${operation} ${status} does not match the document:\n${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`).toBe(true);
+  return parsed.data as z.infer<T>;
+}
+
+/** A fetch() answer as `check` takes it. */
+function fetched(res: Response, body?: unknown): Answer {
+  return { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? undefined }, body };
+}
+
+describe('the answers of a running gateway match the schemas', () => {
+  let started: TestGateway;
+  let server: http.Server;
+  let base: string;
+
+  beforeAll(async () => {
+    started = await startTestGateway({
+      gateway: { ...FAST, finishedCallTtlMs: 60_000 },
+      mcpServers: {
+        demo: { command: node, args: [DEMO_SERVER_SCRIPT], description: 'The built-in demo server' },
+        r: results(),
+        broken: { command: node, args: [fixture('crash-at-start.mjs')] },
+        off: { ...results(), enabled: false },
+      },
+    });
+    server = http.createServer(started.app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await waitForServer(started.supervisor, 'demo', 'ready');
+    await waitForServer(started.supervisor, 'r', 'ready');
+    await waitForServer(started.supervisor, 'broken', (status) => status.lastError !== undefined);
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await started?.close();
+  });
+
+  const api = () => request(base);
+
+  it('health: /healthz, /readyz (503 with a failing server, then 200)', async () => {
+    check('GET /healthz', await api().get('/healthz'), 200, HealthSchema);
+    const notReady = check('GET /readyz', await api().get('/readyz'), 503, NotReadyProblemSchema);
+    expect(notReady.servers.map((entry) => entry.name)).toEqual(['broken']);
+    check('GET /readyz', await api().get('/readyz'), 503, ProblemSchema);
+  });
+
+  it('servers: list, detail (with a last error and stderr), patch, restart, and their problems', async () => {
+    const list = check('GET /api/servers', await api().get('/api/servers'), 200, ServerListSchema);
+    expect(list.servers.map((entry) => entry.name)).toEqual(['demo', 'r', 'broken', 'off']);
+    expect(list.servers.find((entry) => entry.name === 'broken')!.lastError).not.toBeNull();
+    expect(list.servers.find((entry) => entry.name === 'off')!.pid).toBeNull();
+
+    const demo = check('GET /api/servers/{name}', await api().get('/api/servers/demo'), 200, ServerDetailSchema);
+    expect(demo.serverInfo?.title).toBe('MCP Gateway demo server');
+    expect(demo.instructions).toContain('demo server');
+    const broken = check('GET /api/servers/{name}', await api().get('/api/servers/broken'), 200, ServerDetailSchema);
+    expect(broken.lastError?.stderrTail.join('\n')).toContain('missing configuration');
+    check('GET /api/servers/{name}', await api().get('/api/servers/nope'), 404, ProblemSchema);
+
+    const disabled = check('PATCH /api/servers/{name}', await api().patch('/api/servers/broken').send({ enabled: false }), 200, ServerDetailSchema);
+    expect(disabled).toMatchObject({ enabled: false, enabledSource: 'override', state: 'disabled' });
+    check('GET /readyz', await api().get('/readyz'), 200, ReadySchema);
+    const invalid = check('PATCH /api/servers/{name}', await api().patch('/api/servers/off').send({ enabled: 'yes', colour: 'red' }), 422, ProblemSchema);
+    expect(invalid.errors?.map((error) => error.field).sort()).toEqual(['colour', 'enabled']);
+    check(
+      'PATCH /api/servers/{name}',
+      await api().patch('/api/servers/off').set('Content-Type', 'application/json').send('{"enabled": tru'),
+      400,
+      ProblemSchema,
+    );
+
+    check('POST /api/servers/{name}/restart', await api().post('/api/servers/off/restart'), 409, ProblemSchema);
+    const restarted = check('POST /api/servers/{name}/restart', await api().post('/api/servers/demo/restart'), 202, ServerDetailSchema);
+    expect(restarted.restarts).toBe(1);
+    await waitForServer(started.supervisor, 'demo', (status) => status.state === 'ready' && status.restarts === 1);
+  });
+
+  it('tools: list, search, detail', async () => {
+    const all = check('GET /api/tools', await api().get('/api/tools'), 200, ToolListSchema);
+    expect(all.tools.some((tool) => tool.server === 'demo' && Object.keys(tool.annotations).length > 0)).toBe(true);
+    const found = check('GET /api/tools', await api().get('/api/tools').query({ server: 'r', q: 'structured' }), 200, ToolListSchema);
+    expect(found.tools.map((tool) => tool.name)).toEqual(['structured']);
+    check('GET /api/tools', await api().get('/api/tools?server=nope'), 404, ProblemSchema);
+
+    const add = check('GET /api/tools/{server}/{tool}', await api().get('/api/tools/demo/add'), 200, ToolSchema);
+    expect(add.outputSchema).not.toBeNull();
+    expect(add.title).toBe('Add two numbers');
+    const plain = check('GET /api/tools/{server}/{tool}', await api().get('/api/tools/r/plain_text'), 200, ToolSchema);
+    expect(plain).toMatchObject({ title: null, outputSchema: null, annotations: {} });
+    check('GET /api/tools/{server}/{tool}', await api().get('/api/tools/r/nope'), 404, ProblemSchema);
+  });
+
+  it('tool calls: JSON results of every kind, an event stream, and the problems', async () => {
+    const call = (tool: string) => `/api/tools/${tool}`;
+    const sum = check('POST /api/tools/{server}/{tool}', await api().post(call('demo/add')).send({ a: 2, b: 3 }), 200, ToolCallResultSchema);
+    expect(sum.structuredContent).toEqual({ sum: 5 });
+    const failed = check('POST /api/tools/{server}/{tool}', await api().post(call('r/fail')).send({}), 200, ToolCallResultSchema);
+    expect(failed.isError).toBe(true);
+    for (const tool of ['image', 'resource', 'multi', 'none']) {
+      check('POST /api/tools/{server}/{tool}', await api().post(call(`r/${tool}`)).send({}), 200, ToolCallResultSchema);
+    }
+
+    const stream = await fetch(`${base}${call('r/chatty')}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify({ steps: 2, everyMs: 10 }),
+    });
+    check('POST /api/tools/{server}/{tool}', fetched(stream), 200);
+    const events = await allEvents(stream);
+    expect(events.map((event) => event.event)).toEqual(['log', 'progress', 'log', 'progress', 'result']);
+    for (const event of events) {
+      const schema = CALL_EVENT_DATA[event.event as keyof typeof CALL_EVENT_DATA];
+      expect(schema, `event ${event.event}`).toBeDefined();
+      schema.parse(JSON.parse(event.data!));
+    }
+
+    const invalid = check('POST /api/tools/{server}/{tool}', await api().post(call('r/order')).send({ size: 'huge' }), 422, ProblemSchema);
+    expect(invalid.type).toBe('invalid-arguments');
+    check('POST /api/tools/{server}/{tool}', await api().post(call('r/plain_text')).set('X-Timeout-Ms', 'soon').send({}), 422, ProblemSchema);
+    check('POST /api/tools/{server}/{tool}', await api().post(call('r/nope')).send({}), 404, ProblemSchema);
+    check('POST /api/tools/{server}/{tool}', await api().post(call('r/plain_text')).set('Content-Type', 'application/json').send('{'), 400, ProblemSchema);
+    const unavailable = check('POST /api/tools/{server}/{tool}', await api().post(call('off/plain_text')).send({}), 503, ProblemSchema);
+    expect(unavailable.type).toBe('server-unavailable');
+    const timeout = check('POST /api/tools/{server}/{tool}', await api().post(call('r/wait')).set('X-Timeout-Ms', '50').send({ ms: 60_000 }), 504, ProblemSchema);
+    expect(timeout.type).toBe('timeout');
+  });
+
+  it('calls: async call, list, snapshot, events, cancel, and their problems', async () => {
+    const accepted = await api().post('/api/tools/r/wait').set('Prefer', 'respond-async').send({ ms: 60_000 });
+    const running = check('POST /api/tools/{server}/{tool}', accepted, 202, CallSnapshotSchema);
+    expect(accepted.headers.location).toBe(`/api/calls/${running.id}`);
+    expect(running).toMatchObject({ state: 'running', mode: 'async', progress: null, endedAt: null });
+
+    const list = check('GET /api/calls', await api().get('/api/calls'), 200, CallListSchema);
+    expect(list.items.map((item) => item.id)).toContain(running.id);
+    check('GET /api/calls/{id}', await api().get(`/api/calls/${running.id}`), 200, CallSnapshotSchema);
+    const cancelled = check('DELETE /api/calls/{id}', await api().delete(`/api/calls/${running.id}`), 200, CallSnapshotSchema);
+    expect(cancelled).toMatchObject({ state: 'cancelled', error: { type: 'cancelled' } });
+    check('DELETE /api/calls/{id}', await api().delete(`/api/calls/${running.id}`), 409, ProblemSchema);
+
+    const chatty = check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post('/api/tools/r/chatty').set('Prefer', 'respond-async').send({ steps: 2, everyMs: 10 }),
+      202,
+      CallSnapshotSchema,
+    );
+    const done = await waitUntil(async () => {
+      const snapshot = check('GET /api/calls/{id}', await api().get(`/api/calls/${chatty.id}`), 200, CallSnapshotSchema);
+      return snapshot.state === 'running' ? undefined : snapshot;
+    }, 5000, 'the call to end');
+    expect(done).toMatchObject({ state: 'succeeded', progress: { progress: 2, total: 2 } });
+    expect(ToolCallResultSchema.parse(done.result).content).toEqual([{ type: 'text', text: 'done after 2 steps' }]);
+
+    const events = await fetch(`${base}/api/calls/${chatty.id}/events`);
+    check('GET /api/calls/{id}/events', fetched(events), 200);
+    const replay = await allEvents(events);
+    expect(replay.at(-1)!.event).toBe('result');
+    CALL_EVENT_DATA.result.parse(JSON.parse(replay.at(-1)!.data!));
+
+    check('GET /api/calls/{id}', await api().get('/api/calls/nope'), 404, ProblemSchema);
+    check('GET /api/calls/{id}/events', await api().get('/api/calls/nope/events'), 404, ProblemSchema);
+    check('DELETE /api/calls/{id}', await api().delete('/api/calls/nope'), 404, ProblemSchema);
+  });
+
+  it('activity: pages with filters and a cursor, one entry, and their problems', async () => {
+    await api().post('/api/tools/r/plain_text').send({ password: 'hunter2' }).expect(200);
+    await api().post('/r/fail').send({}).expect(502);
+    await api().post('/r/order').send({}).expect(422);
+    const all = check('GET /api/activity', await api().get('/api/activity'), 200, ActivityPageSchema);
+    // Newest first; calls that start within the same millisecond may come in either order.
+    const latest = all.items.slice(0, 3);
+    expect(latest.map((item) => item.outcome).sort()).toEqual(['invalid_arguments', 'ok', 'tool_error']);
+    expect(latest.find((item) => item.outcome === 'ok')).toMatchObject({
+      surface: 'api',
+      arguments: { password: '[redacted]' },
+      resultBytes: expect.any(Number),
+    });
+
+    const first = check('GET /api/activity', await api().get('/api/activity').query({ server: 'r', limit: 2 }), 200, ActivityPageSchema);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const next = check('GET /api/activity', await api().get('/api/activity').query({ server: 'r', limit: 2, cursor: first.nextCursor! }), 200, ActivityPageSchema);
+    expect(next.items[0]!.id).not.toBe(first.items[0]!.id);
+    check('GET /api/activity', await api().get('/api/activity').query({ outcome: 'ok', since: '2020-01-01T00:00:00Z', until: String(Date.now() + 1000) }), 200, ActivityPageSchema);
+    check('GET /api/activity', await api().get('/api/activity?limit=0'), 422, ProblemSchema);
+    check('GET /api/activity', await api().get('/api/activity?colour=red'), 422, ProblemSchema);
+
+    for (const item of latest) {
+      const entry = check('GET /api/activity/{id}', await api().get(`/api/activity/${item.id}`), 200, ActivityEntrySchema);
+      expect(entry).toEqual(item);
+    }
+    check('GET /api/activity/{id}', await api().get('/api/activity/nope'), 404, ProblemSchema);
+  });
+
+  it('metrics, documents and docs pages', async () => {
+    const metrics = await api().get('/metrics');
+    check('GET /metrics', metrics, 200);
+    expect(metrics.text).toContain('mcp_gateway_tool_calls_total');
+
+    for (const route of ['/openapi.json', '/{server}/openapi.json', '/api/openapi.json']) {
+      check(`GET ${route}`, await api().get(route.replace('{server}', 'r')), 200, OpenApiDocumentSchema);
+    }
+    check('GET /{server}/openapi.json', await api().get('/nope/openapi.json'), 404, ProblemSchema);
+    for (const route of ['/docs', '/{server}/docs', '/api/docs']) {
+      const page = await api().get(route.replace('{server}', 'r'));
+      check(`GET ${route}`, page, 200);
+      expect(page.text).toMatch(/^<!doctype html>/);
+    }
+    check('GET /{server}/docs', await api().get('/nope/docs'), 404, ProblemSchema);
+    check('GET /api/openwebui/tools.py', await api().get('/api/openwebui/tools.py?server=r'), 200);
+    check('GET /api/openwebui/tools.py', await api().get('/api/openwebui/tools.py?server=nope'), 404, ProblemSchema);
+    const management = await api().get('/api/openapi.json');
+    expect(management.body).toEqual(managementDocument('test'));
+  });
+
+  // Runs last: the tests above record each operation they got a 2xx answer from.
+  it('answered every operation of the document with a success', () => {
+    expect([...answered].sort()).toEqual(operations(doc).map(([name]) => name).sort());
+  });
+});
+
+describe('the answers of a gateway with an API key', () => {
+  let started: TestGateway;
+
+  beforeAll(async () => {
+    started = await startTestGateway({ gateway: FAST, mcpServers: {} }, { apiKey: 'spec-test-key' });
+  });
+
+  afterAll(async () => {
+    await started?.close();
+  });
+
+  it('401 with WWW-Authenticate without the key, 403 with a wrong one, /healthz open', async () => {
+    const missing = await request(started.app).get('/api/servers');
+    check('GET /api/servers', missing, 401, ProblemSchema);
+    expect(missing.headers['www-authenticate']).toMatch(/^Bearer /);
+    check('GET /api/servers', await request(started.app).get('/api/servers').set('Authorization', 'Bearer wrong'), 403, ProblemSchema);
+    check('POST /api/tools/{server}/{tool}', await request(started.app).post('/api/tools/a/b').send({}), 401, ProblemSchema);
+    check('GET /healthz', await request(started.app).get('/healthz'), 200, HealthSchema);
+    check('GET /healthz', await request(started.app).get('/healthz').set('Host', 'evil.example'), 403, ProblemSchema);
+    check('GET /api/servers', await request(started.app).get('/api/servers').set('Authorization', 'Bearer spec-test-key'), 200, ServerListSchema);
+  });
+});
