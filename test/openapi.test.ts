@@ -459,7 +459,7 @@ describe('docs pages', () => {
     const { app } = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] } });
     for (const [url, up] of [['/docs', './'], ['/fx/docs', '../'], ['/api/docs', '../']] as const) {
       const page = await request(app).get(url).expect(200).expect('content-type', /html/);
-      expect(page.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+      expect(page.headers['content-security-policy']).toMatch(/script-src 'self'; style-src 'self';/);
       expect(page.text).not.toMatch(/<script>|<script [^>]*>[^<]/);
       expect(page.text).toContain(`src="${up}static/swagger-ui/swagger-ui-bundle.js"`);
       expect(page.text).toContain('data-spec="openapi.json"');

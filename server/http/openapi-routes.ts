@@ -37,14 +37,11 @@ const SWAGGER_UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swag
 const SWAGGER_UI_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png'];
 const STATIC_DIR = path.join(PACKAGE_ROOT, 'static');
 
-/**
- * Docs pages: scripts only from the gateway itself and never inline. Styles may be inline:
- * Swagger UI sets style attributes as it renders (a relaxation for these pages only).
- */
+/** Docs pages: scripts and styles only from the gateway's own files, never inline. */
 const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self'",
