@@ -124,11 +124,7 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
     return found;
   };
   const connection = (req: Request) => connectionNamed(String(req.params.server));
-  const enabledServers = () =>
-    deps.supervisor.list().flatMap((view) => {
-      const found = deps.supervisor.get(view.name);
-      return found?.isEnabled ? [documentServer(found)] : [];
-    });
+  const enabledServers = () => deps.supervisor.all().filter((found) => found.isEnabled).map(documentServer);
 
   for (const file of SWAGGER_UI_FILES) {
     router.get(`/static/swagger-ui/${file}`, (_req, res) => res.sendFile(path.join(SWAGGER_UI_DIR, file), { maxAge: '1d' }));

@@ -100,6 +100,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.connections.get(name);
   }
 
+  /** Every connection, in config order. */
+  all(): UpstreamConnection[] {
+    return [...this.connections.values()];
+  }
+
   list(): ServerView[] {
     return [...this.connections.values()].map((connection) => this.view(connection));
   }
