@@ -5,8 +5,6 @@ import { ActivityListQuery } from './api-schemas.js';
 import { ProblemError } from './problems.js';
 import { parseBody } from './validation.js';
 
-export { DEFAULT_ACTIVITY_LIMIT, MAX_ACTIVITY_LIMIT } from './api-schemas.js';
-
 export function activityRoutes(activity: ActivityLog): Router {
   const router = Router();
 
