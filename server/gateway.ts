@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
+import { SessionStore } from './auth/sessions.js';
 import { openDatabase, type Db } from './state/db.js';
 import { OverrideStore } from './state/overrides.js';
 import { Supervisor, type ApplyResult } from './upstream/supervisor.js';
@@ -21,6 +22,8 @@ export interface Gateway {
   readonly db: Db;
   /** One row per tool call. */
   readonly activity: ActivityLog;
+  /** UI sign-ins. */
+  readonly sessions: SessionStore;
   /** The configuration in force. */
   readonly config: GatewayConfig;
   /** Applies a new configuration (hot reload). */
@@ -36,6 +39,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const interrupted = activity.markInterrupted();
   if (interrupted > 0) options.logger.warn({ interrupted }, `${interrupted} tool calls were still running when the gateway last stopped; marked interrupted`);
   activity.startBackground();
+  const sessions = new SessionStore(db, () => config.gateway.sessionTtlMs);
   const supervisor = new Supervisor(new OverrideStore(db), options.logger);
   // Servers start in the background: a slow or broken one never holds up the others or start-up.
   await supervisor.apply(config);
@@ -44,6 +48,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     supervisor,
     db,
     activity,
+    sessions,
     get config() {
       return config;
     },

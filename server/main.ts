@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   const app = buildApp({
     supervisor: gateway.supervisor,
     activity: gateway.activity,
+    sessions: gateway.sessions,
     settings: () => gateway.config.gateway,
     logger,
     version: VERSION,

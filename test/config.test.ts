@@ -167,6 +167,8 @@ describe('defaults', () => {
       activity: { maxRows: 100000, maxAgeDays: 30 },
       cors: { origins: [] },
       publicSpecs: false,
+      basePath: '',
+      sessionTtlMs: 604_800_000,
       openapi: { maxRefDepth: 3 },
     });
   });

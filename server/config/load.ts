@@ -53,6 +53,8 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   activity: { maxRows: 100_000, maxAgeDays: 30 },
   cors: { origins: [] },
   publicSpecs: false,
+  basePath: '',
+  sessionTtlMs: 7 * 24 * 3_600_000,
   openapi: { maxRefDepth: 3 },
 };
 

@@ -110,6 +110,10 @@ export const gatewaySchema = strictObject({
     origins: z.array(origin(), { error: expected('array of origins') }).optional(),
   }).optional(),
   publicSpecs: boolean().optional(),
+  basePath: string()
+    .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, { error: 'expected a path prefix such as "/mcp" (segments after "/", no trailing "/"), or ""' })
+    .optional(),
+  sessionTtlMs: integer(1).optional(),
   openapi: strictObject({
     maxRefDepth: integer(1).optional(),
   }).optional(),

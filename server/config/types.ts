@@ -50,6 +50,15 @@ export interface GatewaySettings {
    * Default false.
    */
   publicSpecs: boolean;
+  /**
+   * The path prefix the gateway is reached under behind a proxy (e.g. `/mcp` for
+   * `tailscale serve --set-path /mcp`), without a trailing slash. Requests may arrive with or
+   * without it; links, redirects and `Location` headers carry it. An `X-Forwarded-Prefix` header
+   * says the same per request and wins. Default "" (none).
+   */
+  basePath: string;
+  /** How long a UI sign-in lasts, in ms. Default 604800000 (7 days). */
+  sessionTtlMs: number;
   openapi: OpenApiSettings;
 }
 

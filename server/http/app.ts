@@ -2,25 +2,29 @@
  * `buildApp(deps)`: the Express application, ready for `listen` (main.ts) or for supertest. It
  * never listens itself and reads no environment.
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
+import type { SessionStore } from '../auth/sessions.js';
 import { ToolCaller } from '../calls/call-tool.js';
 import { CallRecording } from '../calls/recording.js';
 import { GatewayMetrics, metricsRoutes } from '../observability/metrics.js';
 import { managementDocument } from '../openapi/management.js';
 import type { GatewaySettings } from '../config/types.js';
 import type { Supervisor } from '../upstream/supervisor.js';
+import { uiRoutes, type CallEvents } from '../ui/routes.js';
 import { activityRoutes } from './activity-api.js';
+import { stripBasePath } from './base-path.js';
 import { callRoutes } from './calls-api.js';
 import { cors } from './cors.js';
 import { healthRoutes } from './health.js';
-import { jsonBody } from './json-body.js';
+import { formBody, jsonBody } from './json-body.js';
 import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
 import { requestLog } from './request-log.js';
-import { apiKeyAuth, hostCheck, type SecurityOptions } from './security.js';
+import { authenticate, csrfGuard, hostCheck, type SecurityOptions } from './security.js';
 import { serverRoutes } from './servers-api.js';
 import { toolCallFront } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
@@ -29,6 +33,8 @@ export interface AppDeps {
   supervisor: Supervisor;
   /** Where every tool call is written down. */
   activity: ActivityLog;
+  /** UI sign-ins (the orchestrator's session cookies). */
+  sessions: SessionStore;
   /** The gateway settings in force (they change with a config reload). */
   settings: () => GatewaySettings;
   logger: Logger;
@@ -44,6 +50,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ...deps.security,
     allowedOrigins: () => deps.settings().cors.origins,
     isPublic: (path) => isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path)),
+    sessions: deps.sessions,
   };
   // Shared by the tool-call front and the Express app, in this order. CORS comes before the
   // checks: a preflight carries no key, and is answered for allowed origins only.
@@ -51,8 +58,10 @@ export function buildApp(deps: AppDeps): GatewayApp {
     requestLog(deps.logger),
     cors(() => deps.settings().cors.origins),
     hostCheck(security),
-    apiKeyAuth(security),
+    authenticate(security),
     jsonBody(() => deps.settings().maxBodyBytes),
+    formBody(() => deps.settings().maxBodyBytes),
+    csrfGuard(),
   ];
 
   let caller: ToolCaller | undefined;
@@ -60,7 +69,16 @@ export function buildApp(deps: AppDeps): GatewayApp {
     { servers: () => deps.supervisor.list(), load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 } },
     { version: deps.version },
   );
-  caller = new ToolCaller(deps.supervisor, deps.settings, new CallRecording(deps.activity, metrics, deps.logger));
+  const callEvents: CallEvents = new EventEmitter();
+  const recording = new CallRecording(deps.activity, metrics, deps.logger);
+  caller = new ToolCaller(deps.supervisor, deps.settings, {
+    started: (call, args, who) => recording.started(call, args, who),
+    finished: (call, end) => {
+      recording.finished(call, end);
+      // The activity page's live tail; nobody listens unless a page has it open.
+      if (callEvents.listenerCount('finished') > 0) callEvents.emit('finished', call);
+    },
+  });
 
   let management: Record<string, unknown> | undefined;
   const app = express();
@@ -83,11 +101,23 @@ export function buildApp(deps: AppDeps): GatewayApp {
   app.use(metricsRoutes(metrics));
   app.use(activityRoutes(deps.activity));
   app.use(callRoutes(caller, deps.settings));
+  app.use(
+    uiRoutes({
+      supervisor: deps.supervisor,
+      caller,
+      activity: deps.activity,
+      sessions: deps.sessions,
+      settings: deps.settings,
+      apiKey: deps.security.apiKey,
+      callEvents,
+    }),
+  );
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));
   app.use(((error, req, res, _next) => sendError(req, res, error)) as ErrorRequestHandler);
 
   const calls = toolCallFront({ caller, settings: deps.settings, middlewares });
   return (req, res) => {
+    stripBasePath(req, deps.settings().basePath);
     if (!calls(req, res)) app(req, res);
   };
 }

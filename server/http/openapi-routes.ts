@@ -20,6 +20,7 @@ import { gatewayDocument, serverDocument, type DocumentOptions, type DocumentSer
 import { PACKAGE_ROOT } from '../package-info.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
+import { prefixOf } from './base-path.js';
 import { ProblemError } from './problems.js';
 
 export interface OpenApiRoutesDeps {
@@ -112,10 +113,10 @@ function documentServer(connection: UpstreamConnection): DocumentServer {
 
 export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
   const router = Router();
-  const options = (): DocumentOptions => ({
+  const options = (req: Request): DocumentOptions => ({
     version: deps.version,
     maxRefDepth: deps.settings().openapi.maxRefDepth,
-    basePath: '',
+    basePath: prefixOf(req),
     auth: deps.auth,
   });
   const connectionNamed = (name: string): UpstreamConnection => {
@@ -131,10 +132,14 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
   }
   router.use('/static', express.static(STATIC_DIR, { index: false, redirect: false, maxAge: '1h' }));
 
-  router.get('/openapi.json', (_req, res) => sendDocument(res, gatewayDocument(enabledServers(), options())));
+  router.get('/openapi.json', (req, res) => sendDocument(res, gatewayDocument(enabledServers(), options(req))));
   router.get('/docs', (_req, res) => sendDocsPage(res, 'mcp-gateway tools', './'));
 
-  router.get('/api/openapi.json', (_req, res) => sendDocument(res, deps.managementDocument()));
+  router.get('/api/openapi.json', (req, res) => {
+    const document = deps.managementDocument();
+    const prefix = prefixOf(req);
+    sendDocument(res, prefix ? { ...document, servers: [{ url: prefix }] } : document);
+  });
   router.get('/api/docs', (_req, res) => sendDocsPage(res, 'mcp-gateway management API', '../'));
 
   router.get('/api/openwebui/tools.py', (req, res) => {
@@ -146,7 +151,7 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
     );
     const source = renderOpenWebUiTool(entries, {
       // The URL this request came in by: the Host header has passed the host check.
-      gatewayUrl: `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`,
+      gatewayUrl: `${req.protocol}://${req.get('host') ?? '127.0.0.1'}${prefixOf(req)}`,
       title: name === undefined ? 'MCP Gateway' : `MCP Gateway: ${name}`,
       version: deps.version,
       description: `Tools of ${name === undefined ? 'every enabled server' : `the server "${name}"`} of mcp-gateway.`,
@@ -155,7 +160,7 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
     res.type('text/plain; charset=utf-8').send(source);
   });
 
-  router.get('/:server/openapi.json', (req, res) => sendDocument(res, serverDocument(documentServer(connection(req)), options())));
+  router.get('/:server/openapi.json', (req, res) => sendDocument(res, serverDocument(documentServer(connection(req)), options(req))));
   router.get('/:server/docs', (req, res) => sendDocsPage(res, `${connection(req).name} tools — mcp-gateway`, '../'));
 
   return router;

@@ -15,6 +15,7 @@ export const PROBLEMS = {
   'invalid-credentials': { status: 403, title: 'The credentials are not valid' },
   'host-not-allowed': { status: 403, title: 'Host not allowed' },
   'origin-not-allowed': { status: 403, title: 'Origin not allowed' },
+  'csrf-failed': { status: 403, title: 'The CSRF token is missing or not valid' },
   'server-disabled': { status: 409, title: 'The server is disabled' },
   'invalid-arguments': { status: 422, title: 'The arguments do not match the tool\'s input schema' },
   'tool-error': { status: 502, title: 'The tool reported an error' },

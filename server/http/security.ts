@@ -4,6 +4,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { sessionToken, type Session, type SessionStore } from '../auth/sessions.js';
+import { prefixOf } from './base-path.js';
 import { sendProblem } from './problems.js';
 import { pathOf, type Middleware } from './request-log.js';
 
@@ -25,6 +27,8 @@ export interface SecurityOptions {
    * `gateway.publicSpecs` is on, the vendored static files). Default: none may.
    */
   isPublic?: (path: string) => boolean;
+  /** UI sign-ins; without them only the key authenticates. */
+  sessions?: SessionStore;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -71,35 +75,120 @@ export function hostCheck(options: SecurityOptions): Middleware {
 /** The caller id recorded for requests authenticated with the gateway's API key. */
 export const API_KEY_CALLER = 'api-key';
 
+/** The caller id of UI sessions signed in with the API key. */
+export const UI_CALLER = 'ui';
+
+/** The caller id of requests nobody authenticated (no key configured). */
+export const ANONYMOUS = 'anonymous';
+
 /** Who is calling, for the activity log: the API key's id, or `anonymous` without auth. */
 export function callerOf(req: IncomingMessage): string {
-  return req.caller ?? 'anonymous';
+  return req.caller ?? ANONYMOUS;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
+/** Constant-time equality of two strings of any length. */
+export function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 /** Paths that answer without a key: liveness probes must work before anyone has a key. */
 const PUBLIC_PATHS = new Set(['/healthz']);
 
-export function apiKeyAuth(options: SecurityOptions): Middleware {
-  if (!options.apiKey) return (_req, _res, next) => next();
+/** The sign-in page, always reachable. */
+export const LOGIN_PATH = '/ui/login';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The UI session that authenticated the request, if one did. */
+    session?: Session;
+    /** A form post authenticated by a session whose `_csrf` field `csrfGuard` must still check. */
+    csrfPending?: boolean;
+  }
+}
+
+/** A browser navigating (not a script, not an htmx swap): it gets a redirect to sign in, not a 401. */
+function isPageNavigation(req: IncomingMessage): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && !req.headers['hx-request'] && (req.headers.accept ?? '').includes('text/html');
+}
+
+/** Where a page that needs a sign-in sends the browser: the sign-in page, coming back afterwards. */
+export function loginLocation(req: IncomingMessage): string {
+  const back = req.url && req.url !== '/' ? `?next=${encodeURIComponent(req.url)}` : '';
+  return `${prefixOf(req)}${LOGIN_PATH}${back}`;
+}
+
+/**
+ * Who is calling. `Authorization: Bearer <key>` (scripts, Open WebUI) or the UI's session
+ * cookie. A request the session authenticates that changes state must carry the session's
+ * CSRF token in `X-CSRF-Token`, or (a plain form post) in the `_csrf` field that `csrfGuard`
+ * checks once the form is read. Without a configured key every request is anonymous, but a
+ * session cookie (the UI makes one) still has to come with its CSRF token.
+ */
+export function authenticate(options: SecurityOptions): Middleware {
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
-  const expected = digest(options.apiKey);
+  const expected = options.apiKey ? digest(options.apiKey) : undefined;
   return (req, res, next) => {
-    const path = pathOf(req);
-    if (PUBLIC_PATHS.has(path) || options.isPublic?.(path)) return next();
     const header = req.headers.authorization;
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
-      sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
+    if (header !== undefined && expected) {
+      const match = header.match(/^Bearer\s+(\S+)\s*$/i);
+      if (!match) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
+        sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
+        return;
+      }
+      if (!timingSafeEqual(digest(match[1]!), expected)) {
+        sendProblem(res, 'invalid-credentials', 'the API key is not valid');
+        return;
+      }
+      req.caller = API_KEY_CALLER;
+      return next();
+    }
+    const session = options.sessions?.find(sessionToken(req));
+    if (session) {
+      req.session = session;
+      if (session.caller !== ANONYMOUS) req.caller = session.caller;
+      if (!SAFE_METHODS.has(req.method ?? 'GET')) {
+        const token = req.headers['x-csrf-token'];
+        if (typeof token === 'string') {
+          if (!sameSecret(token, session.csrf)) return sendProblem(res, 'csrf-failed', 'the X-CSRF-Token header does not match this session; reload the page');
+        } else if (FORM_TYPE.test(req.headers['content-type'] ?? '')) {
+          req.csrfPending = true;
+        } else {
+          return sendProblem(res, 'csrf-failed', 'a request signed in by the session cookie must send the X-CSRF-Token header');
+        }
+      }
+      return next();
+    }
+    const path = pathOf(req);
+    if (!expected || PUBLIC_PATHS.has(path) || path === LOGIN_PATH || options.isPublic?.(path)) return next();
+    if (isPageNavigation(req)) {
+      res.statusCode = 303;
+      res.setHeader('Location', loginLocation(req));
+      res.end();
       return;
     }
-    if (!timingSafeEqual(digest(match[1]!), expected)) {
-      sendProblem(res, 'invalid-credentials', 'the API key is not valid');
+    // An htmx request of a page whose session ended: send the whole page to the sign-in.
+    if (req.headers['hx-request']) res.setHeader('HX-Redirect', loginLocation(req));
+    res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
+    sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>", or sign in to the UI');
+  };
+}
+
+/** Checks the `_csrf` field of a session-authenticated form post, once `formBody` has read it. */
+export function csrfGuard(): Middleware {
+  return (req, res, next) => {
+    if (!req.csrfPending) return next();
+    const token = req.form?.get('_csrf');
+    if (!req.session || token == null || !sameSecret(token, req.session.csrf)) {
+      sendProblem(res, 'csrf-failed', 'the form\'s _csrf field does not match this session; reload the page');
       return;
     }
-    req.caller = API_KEY_CALLER;
+    req.csrfPending = false;
     next();
   };
 }

@@ -20,6 +20,7 @@ import type { CallRequest, ToolCaller } from '../calls/call-tool.js';
 import type { CallSurface, RunningCall } from '../calls/running-call.js';
 import { RESERVED_SERVER_NAMES } from '../config/schema.js';
 import type { GatewaySettings } from '../config/types.js';
+import { prefixOf } from './base-path.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
 import { ProblemError, sendError, sendJson } from './problems.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
@@ -114,7 +115,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
       let accepted = false;
       const onAccepted = (call: RunningCall) => {
         accepted = true;
-        res.setHeader('Location', `/api/calls/${call.id}`);
+        res.setHeader('Location', `${prefixOf(req)}/api/calls/${call.id}`);
         res.setHeader('Preference-Applied', 'respond-async');
         sendJson(res, 202, JSON.stringify(callSnapshot(call)));
       };

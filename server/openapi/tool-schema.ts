@@ -769,11 +769,11 @@ function fromEntries(entries: [string, unknown][]): Schema {
 }
 
 /** An own property only: `constructor` or `toString` of a plain object reads as undefined. */
-function own(object: Schema, key: string): unknown {
+export function own(object: Schema, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
-function isPlainObject(value: unknown): value is Schema {
+export function isPlainObject(value: unknown): value is Schema {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;

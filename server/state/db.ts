@@ -45,6 +45,15 @@ const MIGRATIONS: string[] = [
      error TEXT
    ) STRICT;
    CREATE INDEX activity_newest ON activity (started_at DESC, id DESC);`,
+  // 3: UI sign-ins. Only the SHA-256 of the session token is kept; `csrf` is the session's CSRF
+  // token (not a credential by itself). Times are epoch ms.
+  `CREATE TABLE ui_sessions (
+     token_hash TEXT PRIMARY KEY,
+     csrf TEXT NOT NULL,
+     caller TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -45,6 +45,7 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
   const app = buildApp({
     supervisor: gateway.supervisor,
     activity: gateway.activity,
+    sessions: gateway.sessions,
     settings: () => gateway.config.gateway,
     logger,
     version: 'test',

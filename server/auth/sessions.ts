@@ -1,0 +1,125 @@
+/**
+ * UI sign-ins: a person signs in once with the API key and then holds a session token in an
+ * HttpOnly, SameSite=Strict cookie (never in a URL or in local storage). The database keeps
+ * only the token's SHA-256 and the session's CSRF token, so that sign-ins survive a restart;
+ * a copy of each live session sits in memory, so a page view costs no query.
+ *
+ * Every state-changing request that a session authenticates must carry the session's CSRF
+ * token (`X-CSRF-Token` header, or a `_csrf` form field): see `csrf.ts`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { Db } from '../state/db.js';
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'mcpgw_session';
+
+export interface Session {
+  /** SHA-256 (hex) of the token: the session's id in the database, never shown. */
+  tokenHash: string;
+  csrf: string;
+  /** Who signed in, as the activity log names callers. */
+  caller: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+interface SessionRow {
+  token_hash: string;
+  csrf: string;
+  caller: string;
+  created_at: number;
+  expires_at: number;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const newSecret = () => randomBytes(32).toString('base64url');
+/** A token as `newSecret` makes them: anything else is not looked up. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export class SessionStore {
+  private readonly live = new Map<string, Session>();
+  private readonly insert;
+  private readonly remove;
+  private readonly select;
+  private readonly removeExpired;
+
+  constructor(
+    db: Db,
+    /** Lifetime of a new session, in ms, read at each sign-in (`gateway.sessionTtlMs`). */
+    private readonly ttlMs: () => number,
+  ) {
+    this.insert = db.prepare('INSERT INTO ui_sessions (token_hash, csrf, caller, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+    this.remove = db.prepare('DELETE FROM ui_sessions WHERE token_hash = ?');
+    this.select = db.prepare('SELECT * FROM ui_sessions WHERE token_hash = ?');
+    this.removeExpired = db.prepare('DELETE FROM ui_sessions WHERE expires_at <= ?');
+    this.removeExpired.run(Date.now());
+  }
+
+  /** Starts a session; returns the token, to be set as the cookie and then forgotten. */
+  create(caller: string, now = Date.now()): { token: string; session: Session } {
+    const token = newSecret();
+    const session: Session = { tokenHash: hashToken(token), csrf: newSecret(), caller, createdAt: now, expiresAt: now + this.ttlMs() };
+    this.insert.run(session.tokenHash, session.csrf, session.caller, session.createdAt, session.expiresAt);
+    this.live.set(session.tokenHash, session);
+    return { token, session };
+  }
+
+  /** The live session of a token, or undefined (unknown, malformed or expired). */
+  find(token: string | undefined, now = Date.now()): Session | undefined {
+    if (!token || !TOKEN_SHAPE.test(token)) return undefined;
+    const tokenHash = hashToken(token);
+    let session = this.live.get(tokenHash);
+    if (!session) {
+      const row = this.select.get(tokenHash) as SessionRow | undefined;
+      if (!row) return undefined;
+      session = { tokenHash, csrf: row.csrf, caller: row.caller, createdAt: row.created_at, expiresAt: row.expires_at };
+      this.live.set(tokenHash, session);
+    }
+    if (session.expiresAt <= now) {
+      this.end(session);
+      return undefined;
+    }
+    return session;
+  }
+
+  end(session: Session): void {
+    this.live.delete(session.tokenHash);
+    this.remove.run(session.tokenHash);
+  }
+
+  /** Forgets expired sessions (run now and then). */
+  prune(now = Date.now()): void {
+    for (const session of this.live.values()) if (session.expiresAt <= now) this.live.delete(session.tokenHash);
+    this.removeExpired.run(now);
+  }
+}
+
+/** The session token from the request's cookie, if any. */
+export function sessionToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.cookie;
+  if (!header || !header.includes(SESSION_COOKIE)) return undefined;
+  return parseCookies(header)[SESSION_COOKIE];
+}
+
+/** Whether the client reached us over HTTPS (directly or through a proxy that says so). */
+function isHttps(req: IncomingMessage): boolean {
+  return Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers['x-forwarded-proto'] === 'https';
+}
+
+/** The `Set-Cookie` value that stores `token` for `maxAgeMs`, scoped to the gateway's path. */
+export function sessionCookie(req: IncomingMessage, token: string, maxAgeMs: number, path: string): string {
+  return serializeCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: isHttps(req),
+    path: path || '/',
+    maxAge: Math.max(0, Math.floor(maxAgeMs / 1000)),
+  });
+}
+
+/** The `Set-Cookie` value that removes the session cookie. */
+export function clearedSessionCookie(req: IncomingMessage, path: string): string {
+  return sessionCookie(req, '', 0, path);
+}

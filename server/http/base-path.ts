@@ -1,0 +1,47 @@
+/**
+ * Running under a path prefix behind a proxy (`tailscale serve --set-path /mcp`, nginx
+ * `location /mcp/`): `gateway.basePath` names the prefix, or a proxy says it per request with
+ * `X-Forwarded-Prefix`. A proxy may strip the prefix or pass it on; both work: a request path that
+ * starts with the configured prefix has it removed before routing. Everything the gateway writes
+ * for a browser or a client to follow (page links through `<base href>`, redirects, `Location`,
+ * the generated Open WebUI tool's URL) carries `prefixOf(req)`.
+ */
+import type { IncomingMessage } from 'node:http';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The path prefix the client sees (e.g. `/mcp`), or ''. Set by `stripBasePath`. */
+    basePath?: string;
+  }
+}
+
+/** A prefix such as `/mcp` or `/a/b`: segments of URL path characters, no `//`, no trailing `/`. */
+const PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/;
+
+/** A usable prefix from an untrusted header value, or undefined (`/`, `/mcp/` → '' and `/mcp`). */
+export function cleanPrefix(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim().replace(/\/+$/, '');
+  if (!PREFIX.test(trimmed) || trimmed.split('/').some((segment) => segment === '.' || segment === '..')) return undefined;
+  return trimmed;
+}
+
+/**
+ * Removes the configured prefix from `req.url` (when the proxy passed it on) and records the
+ * prefix the client sees in `req.basePath`. Runs before any routing, on every request.
+ */
+export function stripBasePath(req: IncomingMessage, basePath: string): void {
+  const forwarded = req.headers['x-forwarded-prefix'];
+  req.basePath = forwarded === undefined ? basePath : (cleanPrefix(forwarded) ?? basePath);
+  if (!basePath) return;
+  const url = req.url ?? '/';
+  if (url.startsWith(basePath) && (url.length === basePath.length || url[basePath.length] === '/' || url[basePath.length] === '?')) {
+    const rest = url.slice(basePath.length);
+    req.url = rest.startsWith('/') ? rest : `/${rest}`;
+  }
+}
+
+/** The prefix the client sees, e.g. `/mcp`, or ''. */
+export function prefixOf(req: IncomingMessage): string {
+  return req.basePath ?? '';
+}

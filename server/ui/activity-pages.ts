@@ -1,0 +1,131 @@
+/**
+ * The activity pages: `/activity` (newest first, filters, "load more" by cursor, a live tail)
+ * and `/activity/{id}` (one call, with "open in test form"). They read the same `ActivityLog`
+ * as `GET /api/activity`.
+ */
+import type { Request, Router } from 'express';
+import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
+import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
+import { ProblemError } from '../http/problems.js';
+import { durationText, prettyJson, sizeText } from './display.js';
+import { isSwap, pageContext, sendView } from './render.js';
+import type { UiDeps } from './routes.js';
+
+const PAGE_SIZE = 50;
+
+/** The time filter's choices: how far back, in ms. */
+const WINDOWS: Record<string, { label: string; ms: number }> = {
+  '15m': { label: 'Last 15 minutes', ms: 15 * 60_000 },
+  '1h': { label: 'Last hour', ms: 3_600_000 },
+  '24h': { label: 'Last 24 hours', ms: 86_400_000 },
+  '7d': { label: 'Last 7 days', ms: 7 * 86_400_000 },
+};
+
+const first = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+interface Filters {
+  server: string;
+  tool: string;
+  outcome: string;
+  window: string;
+}
+
+function filtersOf(req: Request): Filters {
+  const outcome = first(req.query.outcome);
+  const window = first(req.query.window);
+  return {
+    server: first(req.query.server).slice(0, 200),
+    tool: first(req.query.tool).slice(0, 200),
+    outcome: (ACTIVITY_OUTCOMES as readonly string[]).includes(outcome) ? outcome : '',
+    window: Object.hasOwn(WINDOWS, window) ? window : '',
+  };
+}
+
+function queryOf(filters: Filters, extra: Partial<ActivityQuery> = {}, now = Date.now()): ActivityQuery {
+  return {
+    limit: PAGE_SIZE,
+    ...(filters.server && { server: filters.server }),
+    ...(filters.tool && { tool: filters.tool }),
+    ...(filters.outcome && { outcome: filters.outcome as ActivityOutcome }),
+    ...(filters.window && { since: now - WINDOWS[filters.window]!.ms }),
+    ...extra,
+  };
+}
+
+function filterQuery(filters: Filters, extra: Record<string, string> = {}): string {
+  const entries = Object.entries({ ...filters, ...extra }).filter(([, value]) => value !== '');
+  return new URLSearchParams(entries).toString();
+}
+
+/** One row of the list. */
+function rowModel(entry: ActivityEntry) {
+  return {
+    id: entry.id,
+    startedAt: entry.startedAt,
+    time: entry.startedAt.slice(11, 19),
+    date: entry.startedAt.slice(0, 10),
+    server: entry.server,
+    tool: entry.tool,
+    outcome: entry.outcome,
+    status: entry.status ?? '',
+    duration: durationText(entry.durationMs),
+    caller: entry.caller,
+  };
+}
+
+export function activityPages(router: Router, deps: UiDeps): void {
+  const { activity, supervisor } = deps;
+
+  router.get('/activity', (req, res) => {
+    const filters = filtersOf(req);
+    const cursor = first(req.query.cursor);
+    const since = Number(first(req.query.after));
+    let page;
+    try {
+      page = activity.list(queryOf(filters, { ...(cursor && { cursor }), ...(since > 0 && { since }) }));
+    } catch (error) {
+      if (error instanceof RangeError) throw new ProblemError('invalid-request', 'the cursor is not valid', { errors: [{ field: 'cursor', message: 'is not valid' }] });
+      throw error;
+    }
+    const model = {
+      filters,
+      servers: supervisor.list().map((view) => view.name),
+      outcomes: ACTIVITY_OUTCOMES,
+      windows: Object.entries(WINDOWS).map(([value, { label }]) => ({ value, label })),
+      rows: page.items.map(rowModel),
+      more: page.nextCursor ? filterQuery(filters, { cursor: page.nextCursor }) : '',
+      filterQuery: filterQuery(filters),
+    };
+    const context = pageContext(req, 'activity');
+    // "Load more" and the live tail fetch rows only.
+    if (isSwap(req, 'activity-more') || first(req.query.rows) === '1') return sendView(res, 'partials/activity-rows', model, context);
+    if (isSwap(req, 'activity-list')) return sendView(res, 'partials/activity-list', model, context);
+    sendView(res, 'pages/activity', model, context);
+  });
+
+  router.get('/activity/:id', (req, res) => {
+    const entry = activity.get(req.params.id!);
+    if (!entry) throw new ProblemError('activity-not-found', `no activity entry with id "${req.params.id}"`);
+    sendView(
+      res,
+      'pages/activity-entry',
+      {
+        entry: {
+          ...rowModel(entry),
+          endedAt: entry.endedAt ?? '—',
+          surface: entry.surface,
+          mode: entry.mode,
+          arguments: entry.argumentsTruncated ? String(entry.arguments) : prettyJson(entry.arguments),
+          argumentsTruncated: entry.argumentsTruncated,
+          resultSize: sizeText(entry.resultBytes),
+          preview: entry.preview ?? '',
+          error: entry.error ?? '',
+          testForm: supervisor.get(entry.server)?.tool(entry.tool)
+            ? `tools/${encodeURIComponent(entry.server)}/${encodeURIComponent(entry.tool)}?from=${encodeURIComponent(entry.id)}`
+            : '',
+        },
+      },
+      pageContext(req, 'activity'),
+    );
+  });
+}

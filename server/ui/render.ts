@@ -1,0 +1,103 @@
+/**
+ * Renders the orchestrator's pages with Eta templates from `views/`: `layout.eta`, `pages/`,
+ * and `partials/`, where one partial serves both the full page and the htmx swap of its part.
+ *
+ * Everything from an MCP server is untrusted: Eta escapes every `<%= %>` (& < > " '), templates
+ * never print such values raw (`<%~ %>` only takes other rendered templates), and attributes are
+ * always quoted. Pages go out under a strict Content-Security-Policy: scripts and styles from the
+ * gateway itself only, no inline script or style, no eval.
+ */
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Eta } from 'eta';
+import { PACKAGE_ROOT } from '../package-info.js';
+import { prefixOf } from '../http/base-path.js';
+
+export const VIEWS_DIR = path.join(PACKAGE_ROOT, 'views');
+
+const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: [false, 'nl'] });
+
+/** The UI's Content-Security-Policy. `data:` images: tools return images as data URLs. */
+export const UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "form-action 'self'",
+  "base-uri 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * htmx's settings, read from `<meta name="htmx-config">`: no eval (so no `hx-on`, no filters),
+ * no script tags from swapped HTML, requests to this origin only, no inline indicator style
+ * (the CSP would refuse it), and no page snapshots in local storage (history is re-requested).
+ */
+const HTMX_CONFIG = JSON.stringify({
+  allowEval: false,
+  allowScriptTags: false,
+  selfRequestsOnly: true,
+  includeIndicatorStyles: false,
+  historyCacheSize: 0,
+  refreshOnHistoryMiss: true,
+  scrollIntoViewOnBoost: false,
+});
+
+export type Section = 'servers' | 'tools' | 'activity' | 'sign-in';
+
+/** What every page's layout needs. */
+export interface PageContext {
+  /** `<base href>`: the gateway's root as the browser sees it, e.g. `/mcp/`. Every link is relative to it. */
+  base: string;
+  /** This page's own URL as the browser sees it (for in-page links, which `<base>` would send elsewhere). */
+  self: string;
+  csrf: string;
+  /** JSON for `hx-headers`: every htmx request carries the CSRF token. */
+  csrfHeaders: string;
+  htmxConfig: string;
+  section: Section;
+  /** Whether a sign-in (rather than no key at all) got the person here: then there is a sign-out. */
+  canSignOut: boolean;
+}
+
+export function pageContext(req: IncomingMessage, section: Section, csrf = req.session?.csrf ?? ''): PageContext {
+  return {
+    base: `${prefixOf(req)}/`,
+    self: `${prefixOf(req)}${req.url ?? '/'}`,
+    csrf,
+    csrfHeaders: JSON.stringify({ 'X-CSRF-Token': csrf }),
+    htmxConfig: HTMX_CONFIG,
+    section,
+    canSignOut: Boolean(req.session && req.session.caller !== 'anonymous'),
+  };
+}
+
+/** An htmx request that swaps a part of the page (not a history restore, which needs the whole page). */
+export function isSwap(req: IncomingMessage, target?: string): boolean {
+  if (!req.headers['hx-request'] || req.headers['hx-history-restore-request']) return false;
+  return target === undefined || req.headers['hx-target'] === target;
+}
+
+function send(res: ServerResponse, status: number, html: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(html));
+  res.setHeader('Content-Security-Policy', UI_CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'same-origin');
+  res.setHeader('Cache-Control', 'no-store');
+  // Swaps depend on these request headers: caches must not mix a page with its fragment.
+  res.setHeader('Vary', 'HX-Request, HX-Target');
+  res.end(html);
+}
+
+/** Renders `template` (e.g. `pages/servers`) with `data` and the page context as `it.page`. */
+export function renderView(template: string, data: Record<string, unknown>, page: PageContext): string {
+  return eta.render(template, { ...data, page });
+}
+
+export function sendView(res: ServerResponse, template: string, data: Record<string, unknown>, page: PageContext, status = 200): void {
+  send(res, status, renderView(template, data, page));
+}

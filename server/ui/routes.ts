@@ -1,0 +1,77 @@
+/**
+ * The orchestrator: server-rendered HTML pages for a person with a browser, apart from the JSON
+ * API but on the same services (a form post and a REST call run the same code).
+ *
+ * - `/` servers, `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`;
+ * - `/ui/...` the pages' actions and fragments, the sign-in, and `/ui/events` (live updates);
+ * - `/static/...` htmx (vendored from the `htmx.org` package), the stylesheet, the script, icons.
+ */
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { ActivityLog } from '../activity/log.js';
+import { sessionCookie, type SessionStore } from '../auth/sessions.js';
+import type { ToolCaller } from '../calls/call-tool.js';
+import type { RunningCall } from '../calls/running-call.js';
+import type { GatewaySettings } from '../config/types.js';
+import { prefixOf } from '../http/base-path.js';
+import { ProblemError } from '../http/problems.js';
+import { ANONYMOUS } from '../http/security.js';
+import type { Supervisor } from '../upstream/supervisor.js';
+import { activityPages } from './activity-pages.js';
+import { liveEvents } from './live-events.js';
+import { serverPages } from './servers-pages.js';
+import { pageContext, sendView } from './render.js';
+import { signInPages } from './sign-in.js';
+import { toolPages } from './tools-pages.js';
+
+/** Events of finished calls, for the activity page's live tail. */
+export interface CallEvents extends EventEmitter<{ finished: [RunningCall] }> {}
+
+export interface UiDeps {
+  supervisor: Supervisor;
+  caller: ToolCaller;
+  activity: ActivityLog;
+  sessions: SessionStore;
+  settings: () => GatewaySettings;
+  /** The gateway's API key, when one is configured: then the UI needs a sign-in. */
+  apiKey?: string;
+  callEvents: CallEvents;
+}
+
+const HTMX_FILE = path.join(path.dirname(createRequire(import.meta.url).resolve('htmx.org/package.json')), 'dist', 'htmx.min.js');
+
+/** Whether a request asks for a page of the UI (which then gets a session for its CSRF token). */
+const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$))/;
+
+export function uiRoutes(deps: UiDeps): Router {
+  const router = Router();
+
+  router.get('/static/htmx.min.js', (_req, res) => res.sendFile(HTMX_FILE, { maxAge: '1d' }));
+
+  // Without a key nobody signs in, but forms still need a CSRF token: a page view starts an
+  // anonymous session for it.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (!req.session && !deps.apiKey && req.method === 'GET' && PAGE_PATHS.test(req.path)) {
+      const { token, session } = deps.sessions.create(ANONYMOUS);
+      req.session = session;
+      res.append('Set-Cookie', sessionCookie(req, token, deps.settings().sessionTtlMs, `${prefixOf(req)}/`));
+    }
+    next();
+  });
+
+  signInPages(router, deps);
+  serverPages(router, deps);
+  toolPages(router, deps);
+  activityPages(router, deps);
+  liveEvents(router, deps);
+
+  // A page that fails (a server or tool that is not there) is a page too; swaps and scripts get the problem JSON.
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    const wantsPage = req.method === 'GET' && !req.headers['hx-request'] && (req.headers.accept ?? '').includes('text/html');
+    if (!(error instanceof ProblemError) || !wantsPage) return next(error);
+    sendView(res, 'pages/error', { title: error.body().title, detail: error.detail ?? '' }, pageContext(req, 'servers'), error.status);
+  });
+  return router;
+}

@@ -1,0 +1,91 @@
+/**
+ * The servers page (`/`): every server with its state, a switch to enable or disable it and a
+ * restart button. Each server is one partial (`partials/server`), served alone for htmx swaps
+ * and live updates (`GET /ui/servers/{name}`). The switch and the button run the very same
+ * supervisor calls as `PATCH /api/servers/{name}` and `POST /api/servers/{name}/restart`.
+ */
+import type { Request, Response, Router } from 'express';
+import type { ServerView } from '../upstream/supervisor.js';
+import { ProblemError } from '../http/problems.js';
+import { prefixOf } from '../http/base-path.js';
+import { ageText } from './display.js';
+import { isSwap, pageContext, sendView } from './render.js';
+import type { UiDeps } from './routes.js';
+
+/** What `partials/server` shows of a server. */
+export function serverModel(view: ServerView, now = Date.now()) {
+  return {
+    name: view.name,
+    description: view.description ?? '',
+    transport: view.transport,
+    enabled: view.enabled,
+    state: view.state,
+    stateLabel: view.crashLooping && view.state === 'backoff' ? 'backoff (crash loop)' : view.state,
+    since: ageText(now - view.since),
+    restarts: view.restarts,
+    tools: view.counts.tools,
+    nextRetry: view.nextRetryAt ? ageText(view.nextRetryAt - now) : '',
+    lastError: view.lastError?.message ?? '',
+    lastErrorAge: view.lastError ? ageText(now - view.lastError.at) : '',
+    stderrTail: view.stderrTail.join('\n'),
+    serverInfo: view.serverInfo ? `${view.serverInfo.title ?? view.serverInfo.name} ${view.serverInfo.version}` : '',
+  };
+}
+
+export function serverPages(router: Router, deps: UiDeps): void {
+  const { supervisor } = deps;
+  const view = (name: string): ServerView => {
+    const found = supervisor.status(name);
+    if (!found) throw new ProblemError('server-not-found', `no server named "${name}"`);
+    return found;
+  };
+  const listModel = () => {
+    const servers = supervisor.list();
+    return { servers: servers.map((server) => serverModel(server)), ready: servers.filter((server) => server.state === 'ready').length };
+  };
+
+  router.get('/', (req, res) => {
+    const page = pageContext(req, 'servers');
+    if (isSwap(req, 'servers')) return sendView(res, 'partials/server-list', listModel(), page);
+    sendView(res, 'pages/servers', listModel(), page);
+  });
+
+  router.get('/ui/servers/:name', (req, res) => {
+    sendView(res, 'partials/server', { server: serverModel(view(req.params.name!)) }, pageContext(req, 'servers'));
+  });
+
+  /** After a change: the server's partial for htmx, or back to the page for a plain form post. */
+  const answer = (req: Request, res: Response, name: string) => {
+    if (req.headers['hx-request']) {
+      sendView(res, 'partials/server', { server: serverModel(view(name)) }, pageContext(req, 'servers'));
+      return;
+    }
+    res.redirect(303, `${prefixOf(req)}/`);
+  };
+
+  router.post('/ui/servers/:name/enabled', async (req, res) => {
+    const name = req.params.name!;
+    view(name);
+    const wanted = req.form?.get('enabled');
+    if (wanted !== 'true' && wanted !== 'false') {
+      throw new ProblemError('invalid-request', 'enabled must be "true" or "false"', { errors: [{ field: 'enabled', message: 'must be "true" or "false"' }] });
+    }
+    await supervisor.setEnabled(name, wanted === 'true');
+    answer(req, res, name);
+  });
+
+  router.post('/ui/servers/:name/restart', async (req, res) => {
+    const name = req.params.name!;
+    const connection = supervisor.get(name);
+    if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
+    if (!connection.isEnabled) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
+    await connection.restart();
+    answer(req, res, name);
+  });
+
+  // Used by the live stream's fallback and by list changes (a server added or removed).
+  router.get('/ui/servers', (req, res) => {
+    sendView(res, 'partials/server-list', listModel(), pageContext(req, 'servers'));
+  });
+
+}

@@ -1,0 +1,260 @@
+/**
+ * The tools pages: `/tools` (grouped by server, searched as you type, paged) and
+ * `/tools/{server}/{tool}` (what the tool is, its schema as a tree, and a test form generated
+ * from the schema, with a raw JSON editor as the switch and the fallback).
+ *
+ * A test run goes through the same `ToolCaller` as `POST /api/tools/{server}/{tool}`: lookup,
+ * validation, limits, timeouts, the activity log. It runs as an async call, so a long call shows
+ * its progress: the call's partial (`partials/call`) re-renders itself until the call ends.
+ */
+import type { Request, Response, Router } from 'express';
+import type { CallEnd, RunningCall } from '../calls/running-call.js';
+import { prefixOf } from '../http/base-path.js';
+import { ProblemError, type ProblemBody } from '../http/problems.js';
+import { callerOf } from '../http/security.js';
+import { toRequestSchema } from '../openapi/tool-schema.js';
+import type { ToolInfo } from '../upstream/types.js';
+import { curlCommand, durationText, prettyJson, resultBlocks } from './display.js';
+import { isSwap, pageContext, sendView } from './render.js';
+import type { UiDeps } from './routes.js';
+import { schemaTree } from './schema-tree.js';
+import { buildForm, decodeForm, type FieldError } from './tool-form.js';
+import { searchTools } from './tool-search.js';
+
+/** Tools per page of `/tools`. */
+const PAGE_SIZE = 50;
+/** How long a test run may take before the answer shows it running (with live progress) instead of its result. */
+const SHOW_RUNNING_AFTER_MS = 1000;
+/** Characters of a description shown in the list. */
+const LIST_DESCRIPTION = 180;
+
+const first = (value: unknown): string => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '');
+
+/** The normalized input schema of a tool (refs inlined), computed once per tool list. */
+const formSchemas = new WeakMap<ToolInfo, Record<string, unknown>>();
+
+/** Where a tool's test form posts to (relative to `<base href>`). */
+const actionOf = (server: string, tool: ToolInfo) => `ui/tools/${encodeURIComponent(server)}/${encodeURIComponent(tool.name)}`;
+
+function annotationBadges(tool: ToolInfo): string[] {
+  const a = tool.annotations ?? {};
+  const badges: string[] = [];
+  if (a.readOnlyHint === true) badges.push('read-only');
+  if (a.destructiveHint === true) badges.push('destructive');
+  if (a.idempotentHint === true) badges.push('idempotent');
+  if (a.openWorldHint === true) badges.push('open-world');
+  return badges;
+}
+
+function listDescription(tool: ToolInfo): string {
+  const text = (tool.description ?? '').replace(/\s+/g, ' ').trim();
+  return text.length > LIST_DESCRIPTION ? `${text.slice(0, LIST_DESCRIPTION - 1)}…` : text;
+}
+
+/** The model of `partials/call`: a call running, or how it ended. */
+export function callModel(call: RunningCall, curl: string) {
+  const end: CallEnd | undefined = call.end;
+  const problem: ProblemBody | undefined = end?.problem;
+  const result = end?.success?.result;
+  return {
+    id: call.id,
+    server: call.server,
+    tool: call.tool,
+    running: !end,
+    progress: call.progress ?? null,
+    percent: call.progress?.total ? Math.min(100, Math.round((call.progress.progress / call.progress.total) * 100)) : null,
+    outcome: end?.outcome ?? 'running',
+    status: end?.status ?? null,
+    duration: durationText(end?.success?.durationMs ?? (end ? call.elapsedMs() : null)),
+    isError: result?.isError === true,
+    blocks: result ? resultBlocks(result) : [],
+    problem: problem ? { title: problem.title, detail: problem.detail ?? '', errors: Array.isArray(problem.errors) ? (problem.errors as FieldError[]) : [] } : null,
+    curl,
+  };
+}
+
+export function toolPages(router: Router, deps: UiDeps): void {
+  const { supervisor, caller } = deps;
+
+  const findTool = (serverName: string, toolName: string): ToolInfo => {
+    const connection = supervisor.get(serverName);
+    if (!connection) throw new ProblemError('server-not-found', `no server named "${serverName}"`);
+    const tool = connection.tool(toolName);
+    if (!tool) throw new ProblemError('tool-not-found', `server "${serverName}" has no tool named "${toolName}"`);
+    return tool;
+  };
+  const schemaOf = (tool: ToolInfo): Record<string, unknown> => {
+    let schema = formSchemas.get(tool);
+    if (!schema) {
+      schema = toRequestSchema(tool.inputSchema, { maxRefDepth: deps.settings().openapi.maxRefDepth }).schema as Record<string, unknown>;
+      formSchemas.set(tool, schema);
+    }
+    return schema;
+  };
+
+  router.get('/tools', (req, res) => {
+    const q = first(req.query.q).slice(0, 200);
+    const server = first(req.query.server);
+    const result = searchTools(supervisor.tools(), { q, server, page: Number(first(req.query.page)) || 1, pageSize: PAGE_SIZE });
+    const model = {
+      q,
+      server,
+      servers: supervisor.list().map((view) => view.name),
+      result: {
+        ...result,
+        groups: result.groups.map((group) => ({
+          server: group.server,
+          tools: group.tools.map((tool) => ({ name: tool.name, title: tool.title ?? '', description: listDescription(tool), badges: annotationBadges(tool) })),
+        })),
+      },
+      query: (page: number) => new URLSearchParams({ ...(q && { q }), ...(server && { server }), ...(page > 1 && { page: String(page) }) }).toString(),
+    };
+    const page = pageContext(req, 'tools');
+    if (isSwap(req, 'tool-results')) return sendView(res, 'partials/tool-list', model, page);
+    sendView(res, 'pages/tools', model, page);
+  });
+
+  router.get('/tools/:server/:tool', (req, res) => {
+    const tool = findTool(req.params.server!, req.params.tool!);
+    const schema = schemaOf(tool);
+    let values: unknown;
+    let fromNote = '';
+    const from = first(req.query.from);
+    if (from) {
+      const entry = deps.activity.get(from);
+      if (entry && entry.server === req.params.server && entry.tool === tool.name) {
+        if (entry.argumentsTruncated) fromNote = 'The arguments of that call were too long to keep; the form starts empty.';
+        else {
+          values = entry.arguments;
+          fromNote = 'Filled in from an earlier call. Values that looked secret were not kept and show as "[redacted]".';
+        }
+      }
+    }
+    const form = buildForm(schema, values);
+    const useJson = form.root.kind === 'json' || !form.fits;
+    sendView(
+      res,
+      'pages/tool',
+      {
+        server: req.params.server,
+        tool: { name: tool.name, title: tool.title ?? '', description: tool.description ?? '', badges: annotationBadges(tool) },
+        tree: schemaTree(schema),
+        editor: { mode: useJson ? 'json' : 'form', form: form.root, json: values === undefined ? '{}' : prettyJson(values), note: fromNote, action: actionOf(req.params.server!, tool) },
+        action: actionOf(req.params.server!, tool),
+      },
+      pageContext(req, 'tools'),
+    );
+  });
+
+  /** The arguments a test form sent: from its fields, or from its JSON editor. */
+  const argumentsOf = (req: Request, tool: ToolInfo): { args?: Record<string, unknown>; errors: FieldError[] } => {
+    const form = req.form ?? new URLSearchParams();
+    if (form.get('_mode') === 'json') {
+      const text = form.get('_json') ?? '';
+      try {
+        const value: unknown = text.trim() === '' ? {} : JSON.parse(text);
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) return { errors: [{ field: '(arguments)', message: 'must be a JSON object' }] };
+        return { args: value as Record<string, unknown>, errors: [] };
+      } catch (error) {
+        return { errors: [{ field: '(arguments)', message: `is not valid JSON: ${(error as Error).message}` }] };
+      }
+    }
+    const decoded = decodeForm(schemaOf(tool), form.entries());
+    return decoded.errors.length > 0 ? { errors: decoded.errors } : { args: decoded.args, errors: [] };
+  };
+
+  const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
+
+  router.post('/ui/tools/:server/:tool/call', async (req, res) => {
+    const tool = findTool(req.params.server!, req.params.tool!);
+    const page = pageContext(req, 'tools');
+    const { args, errors } = argumentsOf(req, tool);
+    if (!args) {
+      sendView(res, 'partials/call-problem', { title: 'The form is not complete', detail: '', errors }, page, 422);
+      return;
+    }
+    const curl = curlCommand(origin(req), prefixOf(req), req.params.server!, tool.name, args, Boolean(deps.apiKey));
+    let accepted: RunningCall | undefined;
+    const done = caller
+      .call({
+        server: req.params.server!,
+        tool: tool.name,
+        args,
+        surface: 'api',
+        mode: 'async',
+        caller: callerOf(req),
+        requestId: req.id,
+        onAccepted: (call) => {
+          accepted = call;
+        },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    let timer: NodeJS.Timeout | undefined;
+    const failure = await Promise.race([done, new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), SHOW_RUNNING_AFTER_MS)))]);
+    clearTimeout(timer);
+    if (!accepted) {
+      // Refused before it started (unknown tool, invalid arguments, overloaded …).
+      const problem: Record<string, unknown> = failure instanceof ProblemError ? failure.body() : { title: 'The call failed', detail: String(failure) };
+      const errors = Array.isArray(problem.errors) ? (problem.errors as FieldError[]) : [];
+      sendView(res, 'partials/call-problem', { title: problem.title, detail: problem.detail ?? '', errors }, page, failure instanceof ProblemError ? failure.status : 500);
+      return;
+    }
+    curls.set(accepted.id, curl);
+    accepted.once('end', () => setTimeout(() => curls.delete(accepted!.id), deps.settings().finishedCallTtlMs).unref());
+    sendView(res, 'partials/call', { call: callModel(accepted, curl) }, page);
+  });
+
+  /** The curl command of each test run the registry still knows, for its partial's re-renders. */
+  const curls = new Map<string, string>();
+
+  const runningCall = (req: Request): RunningCall => {
+    const call = caller.calls.get(String(req.params.id));
+    if (!call) throw new ProblemError('call-not-found', `no call with id "${req.params.id}" (finished calls are kept for gateway.finishedCallTtlMs)`);
+    return call;
+  };
+
+  router.get('/ui/calls/:id', (req, res) => {
+    const call = runningCall(req);
+    sendView(res, 'partials/call', { call: callModel(call, curls.get(call.id) ?? '') }, pageContext(req, 'tools'));
+  });
+
+  router.post('/ui/calls/:id/cancel', (req, res) => {
+    const call = runningCall(req);
+    call.cancel();
+    sendView(res, 'partials/call', { call: callModel(call, curls.get(call.id) ?? '') }, pageContext(req, 'tools'));
+  });
+
+  /** Switches the test form between its fields and the JSON editor, carrying the values over. */
+  router.post('/ui/tools/:server/:tool/editor', (req: Request, res: Response) => {
+    const server = String(req.params.server);
+    const tool = findTool(server, String(req.params.tool));
+    const schema = schemaOf(tool);
+    const to = req.form?.get('_to') === 'json' ? 'json' : 'form';
+    const page = pageContext(req, 'tools');
+    if (to === 'json') {
+      const decoded = decodeForm(schema, (req.form ?? new URLSearchParams()).entries());
+      sendView(res, 'partials/editor', { editor: { mode: 'json', form: buildForm(schema).root, json: prettyJson(decoded.args), note: '', action: actionOf(server, tool) } }, page);
+      return;
+    }
+    let values: unknown;
+    let note = '';
+    try {
+      const text = req.form?.get('_json') ?? '';
+      values = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      note = 'The JSON is not valid, so the form could not take it over; fix it or start the form empty.';
+    }
+    const form = buildForm(schema, values);
+    if (form.root.kind === 'json') note = 'This tool\'s arguments do not fit a form; use the JSON editor.';
+    else if (!form.fits && !note) note = 'Some values have no field in the form and were left out; switch back to JSON to keep them.';
+    sendView(
+      res,
+      'partials/editor',
+      { editor: { mode: form.root.kind === 'json' ? 'json' : 'form', form: form.root, json: prettyJson(values ?? {}), note, action: actionOf(server, tool) } },
+      page,
+    );
+  });
+}
