@@ -63,28 +63,45 @@
     return first ? Date.parse(first.getAttribute('data-started')) : 0;
   }
 
-  function tailActivity() {
+  function rowsFrom(html) {
+    var template = document.createElement('template');
+    template.innerHTML = html;
+    return template.content.querySelectorAll('.activity-row');
+  }
+
+  function fetchRows(url) {
+    return fetch(url, { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.text() : ''; })
+      .then(rowsFrom);
+  }
+
+  function rowWithId(list, id) {
+    return list.querySelector('.activity-row[data-id="' + CSS.escape(id) + '"]');
+  }
+
+  // New calls go on top; a call already shown (it was running when its row arrived) is replaced
+  // by its finished row.
+  function tailActivity(finishedId) {
     var list = document.querySelector('ol.activity');
     if (!list || !liveTail || !liveTail.checked) return;
     var query = list.getAttribute('data-filter-query') || '';
     var after = newestStart(list);
-    var url = 'activity?rows=1' + (query ? '&' + query : '') + (after ? '&after=' + after : '');
-    fetch(url, { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
-      .then(function (response) { return response.ok ? response.text() : ''; })
-      .then(function (html) {
-        if (!html) return;
-        var template = document.createElement('template');
-        template.innerHTML = html;
-        var rows = template.content.querySelectorAll('.activity-row');
-        for (var i = rows.length - 1; i >= 0; i--) {
-          var id = rows[i].getAttribute('data-id');
-          if (list.querySelector('.activity-row[data-id="' + CSS.escape(id) + '"]')) continue;
-          rows[i].classList.add('new');
-          list.insertBefore(rows[i], list.firstChild);
-        }
-        var empty = document.querySelector('#activity-list .empty');
-        if (empty && list.querySelector('.activity-row')) empty.remove();
-      });
+    fetchRows('activity?rows=1' + (query ? '&' + query : '') + (after ? '&after=' + after : '')).then(function (rows) {
+      for (var i = rows.length - 1; i >= 0; i--) {
+        var existing = rowWithId(list, rows[i].getAttribute('data-id'));
+        if (existing) { existing.replaceWith(rows[i]); continue; }
+        rows[i].classList.add('new');
+        list.insertBefore(rows[i], list.firstChild);
+      }
+      var empty = document.querySelector('#activity-list .empty');
+      if (empty && list.querySelector('.activity-row')) empty.remove();
+      var stale = typeof finishedId === 'string' && rowWithId(list, finishedId);
+      if (stale && stale.classList.contains('outcome-running')) {
+        fetchRows('activity?rows=1&id=' + encodeURIComponent(finishedId)).then(function (found) {
+          if (found[0]) stale.replaceWith(found[0]);
+        });
+      }
+    });
   }
 
   function startPolling() {
@@ -117,12 +134,12 @@
     });
     stream.addEventListener('server', function (event) { refreshServer(event.data); });
     stream.addEventListener('servers', refreshServers);
-    stream.addEventListener('activity', tailActivity);
+    stream.addEventListener('activity', function (event) { tailActivity(event.data); });
     window.addEventListener('pagehide', function () { stream.close(); });
   } else if (servers || liveTail) {
     startPolling();
   }
-  if (liveTail) liveTail.addEventListener('change', tailActivity);
+  if (liveTail) liveTail.addEventListener('change', function () { tailActivity(); });
 
   // Repeatable rows: a row is a clone of the array's <template>; names need no renumbering.
   document.addEventListener('click', function (event) {

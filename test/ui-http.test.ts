@@ -1,6 +1,7 @@
 // The orchestrator over HTTP (no browser): sign-in and sessions, CSRF, path prefixes, pages and
 // their htmx fragments, and test runs through the normal call path. A real gateway with real
 // MCP servers and a real SQLite file; browsers are in ui.test.ts.
+import http from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
@@ -41,9 +42,12 @@ describe('UI sign-in', () => {
     const page = await request(app).get('/tools?q=echo').set('Accept', 'text/html');
     expect(page.status).toBe(303);
     expect(page.headers.location).toBe('/ui/login?next=%2Ftools%3Fq%3Decho');
-    const swap = await request(app).get('/tools').set('HX-Request', 'true');
+    // An htmx request (a fragment or an action) sends the whole page back to the page it came from.
+    const swap = await request(app).post('/ui/servers/fx/enabled').set('Host', '127.0.0.1').set('HX-Request', 'true').set('HX-Current-URL', 'http://127.0.0.1/tools?q=x');
     expectProblem(swap, 401, 'unauthorized');
-    expect(swap.headers['hx-redirect']).toBe('/ui/login?next=%2Ftools');
+    expect(swap.headers['hx-redirect']).toBe('/ui/login?next=%2Ftools%3Fq%3Dx');
+    const foreign = await request(app).get('/ui/servers/fx').set('HX-Request', 'true').set('HX-Current-URL', 'http://evil.example/tools');
+    expect(foreign.headers['hx-redirect']).toBe('/ui/login');
     const signInPage = await request(app).get('/ui/login?next=/tools').set('Accept', 'text/html');
     expect(signInPage.status).toBe(200);
     expect(signInPage.text).toContain('name="key"');
@@ -75,7 +79,7 @@ describe('UI sign-in', () => {
 
   it('never sends the browser to another site after signing in', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+    for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/ui/servers/fx/enabled', '/api/servers']) {
       const res = await request(app).post('/ui/login').type('form').send({ key: KEY, next });
       expect(res.status).toBe(303);
       expect(res.headers.location, next).toBe('/');
@@ -112,6 +116,31 @@ describe('UI sign-in', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('closes the live stream of a session that signs out', async () => {
+    const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
+    const { cookie, csrf } = await signIn(app);
+    const base = await kit.listen(app);
+    const closed = new Promise<string>((resolve, reject) => {
+      http
+        .get(`${base}/ui/events`, { headers: { Cookie: cookie } }, (res) => {
+          expect(res.statusCode).toBe(200);
+          res.setEncoding('utf8');
+          let text = '';
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            // Signed out once the stream is surely open.
+            if (text.includes('retry:') && !text.includes('[out]')) {
+              text += '[out]';
+              void request(app).post('/ui/logout').set('Cookie', cookie).set('X-CSRF-Token', csrf).then((out) => expect(out.status).toBe(303));
+            }
+          });
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(await closed).toContain('[out]');
   });
 
   it('ends an expired session', async () => {

@@ -8,6 +8,7 @@
  * token (`X-CSRF-Token` header, or a `_csrf` form field): see `csrf.ts`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Db } from '../state/db.js';
@@ -38,7 +39,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
 /** A token as `newSecret` makes them: anything else is not looked up. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
-export class SessionStore {
+export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
   private readonly live = new Map<string, Session>();
   private readonly insert;
   private readonly remove;
@@ -50,6 +51,7 @@ export class SessionStore {
     /** Lifetime of a new session, in ms, read at each sign-in (`gateway.sessionTtlMs`). */
     private readonly ttlMs: () => number,
   ) {
+    super();
     this.insert = db.prepare('INSERT INTO ui_sessions (token_hash, csrf, caller, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
     this.remove = db.prepare('DELETE FROM ui_sessions WHERE token_hash = ?');
     this.select = db.prepare('SELECT * FROM ui_sessions WHERE token_hash = ?');
@@ -84,9 +86,11 @@ export class SessionStore {
     return session;
   }
 
+  /** Ends a session; its live streams close (they listen for `ended`). */
   end(session: Session): void {
     this.live.delete(session.tokenHash);
     this.remove.run(session.tokenHash);
+    this.emit('ended', session.tokenHash);
   }
 
   /** Forgets expired sessions (run now and then). */

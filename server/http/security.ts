@@ -118,8 +118,27 @@ function isPageNavigation(req: IncomingMessage): boolean {
 
 /** Where a page that needs a sign-in sends the browser: the sign-in page, coming back afterwards. */
 export function loginLocation(req: IncomingMessage): string {
-  const back = req.url && req.url !== '/' ? `?next=${encodeURIComponent(req.url)}` : '';
+  const page = req.headers['hx-request'] ? currentPage(req) : req.url;
+  const back = page && page !== '/' ? `?next=${encodeURIComponent(page)}` : '';
   return `${prefixOf(req)}${LOGIN_PATH}${back}`;
+}
+
+/**
+ * The page an htmx request came from (`HX-Current-URL`, on this host only), as a path without
+ * the prefix: after signing in the browser goes back to the page, not to the fragment it asked for.
+ */
+function currentPage(req: IncomingMessage): string | undefined {
+  const current = req.headers['hx-current-url'];
+  if (typeof current !== 'string') return undefined;
+  try {
+    const url = new URL(current);
+    if (url.host !== req.headers.host) return undefined;
+    const prefix = prefixOf(req);
+    const path = prefix && url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || '/' : url.pathname;
+    return `${path}${url.search}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -78,6 +78,13 @@ export function activityPages(router: Router, deps: UiDeps): void {
 
   router.get('/activity', (req, res) => {
     const filters = filtersOf(req);
+    // The live tail's refresh of one row (a call that was still running when its row arrived).
+    const id = first(req.query.id);
+    if (id) {
+      const entry = activity.get(id);
+      sendView(res, 'partials/activity-rows', { rows: entry ? [rowModel(entry)] : [], more: '' }, pageContext(req, 'activity'));
+      return;
+    }
     const cursor = first(req.query.cursor);
     const since = Number(first(req.query.after));
     let page;

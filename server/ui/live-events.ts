@@ -4,7 +4,8 @@
  * - `servers` when a server is added or removed (the list is re-read);
  * - `activity` (data: the call's id) when a call has finished.
  * The page's script fetches the partial that changed; if the stream is cut it polls instead
- * (static/ui.js). A comment heartbeat keeps proxies from closing an idle stream.
+ * (static/ui.js). A comment heartbeat keeps proxies from closing an idle stream. The stream
+ * closes when its session ends.
  */
 import type { Router } from 'express';
 import type { RunningCall } from '../calls/running-call.js';
@@ -33,6 +34,12 @@ export function liveEvents(router: Router, deps: UiDeps): void {
       stream.send('servers', 'changed');
     };
     const onFinished = (call: RunningCall) => stream.send('activity', call.id);
+    // Signing out (or the session ending otherwise) closes the stream at once.
+    const session = req.session;
+    const onSessionEnded = (tokenHash: string) => {
+      if (tokenHash === session?.tokenHash) stream.end();
+    };
+    deps.sessions.on('ended', onSessionEnded);
     supervisor.on('change', onChange);
     supervisor.on('lists', onLists);
     supervisor.on('removed', onRemoved);
@@ -42,6 +49,7 @@ export function liveEvents(router: Router, deps: UiDeps): void {
       supervisor.off('lists', onLists);
       supervisor.off('removed', onRemoved);
       callEvents.off('finished', onFinished);
+      deps.sessions.off('ended', onSessionEnded);
     });
     req.log.debug('live events stream opened');
   });

@@ -98,6 +98,10 @@ export function renderView(template: string, data: Record<string, unknown>, page
   return eta.render(template, { ...data, page });
 }
 
+/** Sends the rendered view; `Server-Timing: render` says how long the rendering took (the UI benchmark reads it). */
 export function sendView(res: ServerResponse, template: string, data: Record<string, unknown>, page: PageContext, status = 200): void {
-  send(res, status, renderView(template, data, page));
+  const started = performance.now();
+  const html = renderView(template, data, page);
+  res.setHeader('Server-Timing', `render;dur=${(performance.now() - started).toFixed(2)}`);
+  send(res, status, html);
 }

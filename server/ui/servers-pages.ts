@@ -50,14 +50,20 @@ export function serverPages(router: Router, deps: UiDeps): void {
     sendView(res, 'pages/servers', listModel(), page);
   });
 
+  /** One server's card, with the page's summary line out of band (its counts may have changed too). */
+  const cardModel = (name: string) => {
+    const servers = supervisor.list();
+    return { server: serverModel(view(name)), count: servers.length, ready: servers.filter((server) => server.state === 'ready').length };
+  };
+
   router.get('/ui/servers/:name', (req, res) => {
-    sendView(res, 'partials/server', { server: serverModel(view(req.params.name!)) }, pageContext(req, 'servers'));
+    sendView(res, 'partials/server-card', cardModel(req.params.name!), pageContext(req, 'servers'));
   });
 
   /** After a change: the server's partial for htmx, or back to the page for a plain form post. */
   const answer = (req: Request, res: Response, name: string) => {
     if (req.headers['hx-request']) {
-      sendView(res, 'partials/server', { server: serverModel(view(name)) }, pageContext(req, 'servers'));
+      sendView(res, 'partials/server-card', cardModel(name), pageContext(req, 'servers'));
       return;
     }
     res.redirect(303, `${prefixOf(req)}/`);

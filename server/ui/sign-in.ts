@@ -14,11 +14,12 @@ const MAX_FAILURES = 10;
 const FAILURE_WINDOW_MS = 10 * 60_000;
 
 /**
- * Where to go after signing in: a path of this gateway only (`/tools?q=x`), never another site
- * (`//evil.example`, `/\evil.example`, `https://…`).
+ * Where to go after signing in: a page of this gateway only (`/tools?q=x`), never another site
+ * (`//evil.example`, `/\evil.example`, `https://…`), nor a fragment, action or file (`/ui/…`,
+ * `/api/…`, `/static/…`).
  */
 export function safeNext(value: unknown): string {
-  if (typeof value !== 'string' || !/^\/(?![/\\])[^\s]*$/.test(value) || value.startsWith(LOGIN_PATH)) return '/';
+  if (typeof value !== 'string' || !/^\/(?![/\\])[^\s]*$/.test(value) || /^\/(ui|api|static)(\/|$)/.test(value)) return '/';
   return value;
 }
 
