@@ -36,11 +36,15 @@ interface SessionRow {
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 const newSecret = () => randomBytes(32).toString('base64url');
+/** Sessions kept in memory only (see `create`); the oldest goes first. */
+const MAX_EPHEMERAL = 1000;
 /** A token as `newSecret` makes them: anything else is not looked up. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
   private readonly live = new Map<string, Session>();
+  /** Hashes of the sessions kept in memory only, oldest first. */
+  private readonly ephemeral = new Set<string>();
   private readonly insert;
   private readonly remove;
   private readonly select;
@@ -59,11 +63,24 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
     this.removeExpired.run(Date.now());
   }
 
-  /** Starts a session; returns the token, to be set as the cookie and then forgotten. */
-  create(caller: string, now = Date.now()): { token: string; session: Session } {
+  /**
+   * Starts a session; returns the token, to be set as the cookie and then forgotten. A session of
+   * nobody in particular (`persist: false`: the CSRF carrier of a gateway without a key) lives in
+   * memory only, at most `MAX_EPHEMERAL` of them, so page views cannot grow the database.
+   */
+  create(caller: string, options: { persist?: boolean } = {}, now = Date.now()): { token: string; session: Session } {
     const token = newSecret();
     const session: Session = { tokenHash: hashToken(token), csrf: newSecret(), caller, createdAt: now, expiresAt: now + this.ttlMs() };
-    this.insert.run(session.tokenHash, session.csrf, session.caller, session.createdAt, session.expiresAt);
+    if (options.persist === false) {
+      this.ephemeral.add(session.tokenHash);
+      if (this.ephemeral.size > MAX_EPHEMERAL) {
+        const oldest = this.ephemeral.values().next().value!;
+        this.ephemeral.delete(oldest);
+        this.live.delete(oldest);
+      }
+    } else {
+      this.insert.run(session.tokenHash, session.csrf, session.caller, session.createdAt, session.expiresAt);
+    }
     this.live.set(session.tokenHash, session);
     return { token, session };
   }
@@ -89,13 +106,18 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
   /** Ends a session; its live streams close (they listen for `ended`). */
   end(session: Session): void {
     this.live.delete(session.tokenHash);
+    this.ephemeral.delete(session.tokenHash);
     this.remove.run(session.tokenHash);
     this.emit('ended', session.tokenHash);
   }
 
   /** Forgets expired sessions (run now and then). */
   prune(now = Date.now()): void {
-    for (const session of this.live.values()) if (session.expiresAt <= now) this.live.delete(session.tokenHash);
+    for (const session of this.live.values()) {
+      if (session.expiresAt > now) continue;
+      this.live.delete(session.tokenHash);
+      this.ephemeral.delete(session.tokenHash);
+    }
     this.removeExpired.run(now);
   }
 }

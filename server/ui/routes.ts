@@ -51,10 +51,10 @@ export function uiRoutes(deps: UiDeps): Router {
   router.get('/static/htmx.min.js', (_req, res) => res.sendFile(HTMX_FILE, { maxAge: '1d' }));
 
   // Without a key nobody signs in, but forms still need a CSRF token: a page view starts an
-  // anonymous session for it.
+  // anonymous session for it (in memory only; after a gateway restart the page is reloaded).
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.session && !deps.apiKey && req.method === 'GET' && PAGE_PATHS.test(req.path)) {
-      const { token, session } = deps.sessions.create(ANONYMOUS);
+      const { token, session } = deps.sessions.create(ANONYMOUS, { persist: false });
       req.session = session;
       res.append('Set-Cookie', sessionCookie(req, token, deps.settings().sessionTtlMs, `${prefixOf(req)}/`));
     }
