@@ -183,8 +183,9 @@ export function authenticate(options: SecurityOptions): Middleware {
       }
       return next();
     }
+    if (!expected) return next();
     const path = pathOf(req);
-    if (!expected || PUBLIC_PATHS.has(path) || path === LOGIN_PATH || options.isPublic?.(path)) return next();
+    if (PUBLIC_PATHS.has(path) || path === LOGIN_PATH || options.isPublic?.(path)) return next();
     if (isPageNavigation(req)) {
       res.statusCode = 303;
       res.setHeader('Location', loginLocation(req));
