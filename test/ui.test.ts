@@ -25,7 +25,16 @@ const kit = callKit();
 const fx = (tools: string) => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools } });
 const demo = () => ({ command: node, args: [DEMO_SERVER] });
 const everything = () => ({ command: node, args: [EVERYTHING_BIN] });
-const hostile = () => ({ command: node, args: [fixture('hostile-server.mjs')] });
+/** The payloads hostile-server.mjs puts in its metadata and results. */
+const XSS = {
+  script: '<script>alert(1)</script>',
+  img: '<img src=x onerror=alert(1)>',
+  attr: '" onmouseover="alert(1)',
+  hxGet: '<a hx-get="/api/servers" hx-trigger="load">x</a>',
+  hxPost: `<div hx-post="ui/servers/h/enabled" hx-trigger="load" hx-vals='{"enabled":"false"}'>`,
+  js: 'javascript:alert(1)',
+};
+const hostile = () => ({ command: node, args: [fixture('hostile-server.mjs')], env: { HOSTILE_PAYLOADS: JSON.stringify(XSS) } });
 
 /** schema-server.mjs serving `tools` (it answers every call with the arguments it received, as JSON). */
 function schemaServer(tools: object[]) {
@@ -72,15 +81,6 @@ const CONFIGURE_ARGS = {
   ],
 };
 
-/** The payloads of hostile-server.mjs. */
-const XSS = {
-  script: '<script>alert(1)</script>',
-  img: '<img src=x onerror=alert(1)>',
-  attr: '" onmouseover="alert(1)',
-  hxGet: '<a hx-get="/api/servers" hx-trigger="load">x</a>',
-  hxPost: `<div hx-post="ui/servers/h/enabled" hx-trigger="load" hx-vals='{"enabled":"false"}'>`,
-  js: 'javascript:alert(1)',
-};
 
 /** A browser session on `base`, closed after the test (before the gateway stops). */
 async function session(base: string, options: Parameters<typeof openSession>[2] = {}): Promise<UiSession> {

@@ -39,9 +39,10 @@ export function serverPages(router: Router, deps: UiDeps): void {
     if (!found) throw new ProblemError('server-not-found', `no server named "${name}"`);
     return found;
   };
+  const readyCount = (servers: ServerView[]) => servers.filter((server) => server.state === 'ready').length;
   const listModel = () => {
     const servers = supervisor.list();
-    return { servers: servers.map((server) => serverModel(server)), ready: servers.filter((server) => server.state === 'ready').length };
+    return { servers: servers.map((server) => serverModel(server)), ready: readyCount(servers) };
   };
 
   router.get('/', (req, res) => {
@@ -53,7 +54,7 @@ export function serverPages(router: Router, deps: UiDeps): void {
   /** One server's card, with the page's summary line out of band (its counts may have changed too). */
   const cardModel = (name: string) => {
     const servers = supervisor.list();
-    return { server: serverModel(view(name)), count: servers.length, ready: servers.filter((server) => server.state === 'ready').length };
+    return { server: serverModel(view(name)), count: servers.length, ready: readyCount(servers) };
   };
 
   router.get('/ui/servers/:name', (req, res) => {

@@ -163,6 +163,9 @@ export function toolPages(router: Router, deps: UiDeps): void {
     return decoded.errors.length > 0 ? { errors: decoded.errors } : { args: decoded.args, errors: [] };
   };
 
+  /** The curl command of each test run the registry still knows, for its partial's re-renders. */
+  const curls = new Map<string, string>();
+
   const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
 
   router.post('/ui/tools/:server/:tool/call', async (req, res) => {
@@ -206,9 +209,6 @@ export function toolPages(router: Router, deps: UiDeps): void {
     accepted.once('end', () => setTimeout(() => curls.delete(accepted!.id), deps.settings().finishedCallTtlMs).unref());
     sendView(res, 'partials/call', { call: callModel(accepted, curl) }, page);
   });
-
-  /** The curl command of each test run the registry still knows, for its partial's re-renders. */
-  const curls = new Map<string, string>();
 
   const runningCall = (req: Request): RunningCall => {
     const call = caller.calls.get(String(req.params.id));
