@@ -5,6 +5,9 @@
 import type { Logger } from 'pino';
 import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
+import { ApprovalNotifier } from './approvals/notify.js';
+import { PendingApprovals, toolDefinitionHash } from './approvals/pending.js';
+import { KeyStore } from './auth/keys.js';
 import { SessionStore } from './auth/sessions.js';
 import { openDatabase, type Db } from './state/db.js';
 import { OverrideStore } from './state/overrides.js';
@@ -22,8 +25,12 @@ export interface Gateway {
   readonly db: Db;
   /** One row per tool call. */
   readonly activity: ActivityLog;
-  /** UI sign-ins. */
+  /** UI sign-ins and paired devices' sessions. */
   readonly sessions: SessionStore;
+  /** API keys made through `/api/keys`. */
+  readonly keys: KeyStore;
+  /** Calls held for a person's decision. */
+  readonly approvals: PendingApprovals;
   /** The configuration in force. */
   readonly config: GatewayConfig;
   /** Applies a new configuration (hot reload). */
@@ -40,7 +47,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (interrupted > 0) options.logger.warn({ interrupted }, `${interrupted} tool calls were still running when the gateway last stopped; marked interrupted`);
   activity.startBackground();
   const sessions = new SessionStore(db, () => config.gateway.sessionTtlMs);
+  const keys = new KeyStore(db);
+  // A revoked key's UI sessions end with it.
+  keys.on('revoked', (key) => sessions.endSubject(`key:${key.id}`));
   const supervisor = new Supervisor(new OverrideStore(db), options.logger);
+  const approvals = new PendingApprovals(db, options.logger, (server, tool) => {
+    const info = supervisor.get(server)?.tool(tool);
+    return info && toolDefinitionHash(info);
+  });
+  const orphans = approvals.markInterrupted();
+  if (orphans > 0) options.logger.warn({ interrupted: orphans }, `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`);
+  const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger);
+  approvals.on('change', (approval) => {
+    if (approval.state !== 'pending' || config.approval.notify.length === 0) return;
+    notifier.approvalCreated({
+      id: approval.id,
+      server: approval.server,
+      tool: approval.tool,
+      caller: approval.callerLabel,
+      createdAt: new Date(approval.createdAt).toISOString(),
+      expiresAt: new Date(approval.expiresAt).toISOString(),
+      path: `/approvals/${approval.id}`,
+    });
+  });
   // Servers start in the background: a slow or broken one never holds up the others or start-up.
   await supervisor.apply(config);
   let closed = false;
@@ -49,6 +78,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     db,
     activity,
     sessions,
+    keys,
+    approvals,
     get config() {
       return config;
     },
@@ -59,7 +90,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       if (closed) return;
       closed = true;
+      approvals.close();
       await supervisor.stopAll();
+      await notifier.idle();
       activity.close();
       db.close();
     },

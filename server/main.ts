@@ -42,6 +42,12 @@ function readApiKey(options: CliOptions): string | undefined {
   return options.apiKey?.trim() || undefined;
 }
 
+/** `--approval-default` wins over the file's `approval.default` (at start and at every reload). */
+function withCliOverrides(config: GatewayConfig, options: CliOptions): GatewayConfig {
+  if (options.approvalDefault) config.approval.default = options.approvalDefault;
+  return config;
+}
+
 function initialConfig(options: CliOptions): GatewayConfig {
   if (options.configFile) return loadConfigFile(options.configFile);
   if (options.quick) return quickModeConfig(options.quick);
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
           'Give --api-key-file FILE (or MCP_GATEWAY_API_KEY), or --insecure-no-auth if something in front of the gateway authenticates.',
       );
     }
-    config = initialConfig(options);
+    config = withCliOverrides(initialConfig(options), options);
   } catch (error) {
     if (error instanceof CliUsageError) fail([`mcp-gateway: ${error.message}`, 'Run "mcp-gateway --help" for usage.'], 2);
     if (error instanceof ConfigError) fail(['mcp-gateway: invalid configuration:', ...error.lines()], 2);
@@ -93,6 +99,9 @@ async function main(): Promise<void> {
     supervisor: gateway.supervisor,
     activity: gateway.activity,
     sessions: gateway.sessions,
+    keys: gateway.keys,
+    approvals: gateway.approvals,
+    approval: () => gateway.config.approval,
     settings: () => gateway.config.gateway,
     logger,
     version: VERSION,
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
       { url: `http://${host}:${port}`, servers: config.servers.length, auth: Boolean(options.apiKeyFile || options.apiKey), source: config.source ?? (options.quick ? 'quick mode' : 'demo') },
       `mcp-gateway ${VERSION} listening on http://${host}:${port}`,
     );
+    logger.info({ approvalDefault: config.approval.default }, approvalDefaultText(config.approval.default));
   });
 
   let watcher: ConfigWatcher | undefined;
@@ -122,7 +132,7 @@ async function main(): Promise<void> {
     const file = options.configFile!;
     try {
       const next = text === undefined ? loadConfigFile(file) : parseConfigText(text, file, process.env);
-      await gateway.reload(next);
+      await gateway.reload(withCliOverrides(next, options));
     } catch (error) {
       if (error instanceof ConfigError) {
         logger.error({ problems: error.lines() }, 'the changed configuration is invalid; keeping the running one');
@@ -142,6 +152,18 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     await gateway.close();
   });
+}
+
+/** The start-up line that says which approval default is in force. */
+function approvalDefaultText(action: GatewayConfig['approval']['default']): string {
+  switch (action) {
+    case 'ask':
+      return 'approval default: ask (a call to a tool without a rule waits for a person, unless the tool is annotated readOnlyHint; --approval-default allow turns this off)';
+    case 'allow':
+      return 'approval default: allow (a call to a tool without a rule runs at once)';
+    default:
+      return 'approval default: deny (a call to a tool without a rule is refused)';
+  }
 }
 
 function installShutdown(logger: Logger, stop: () => Promise<void>): void {

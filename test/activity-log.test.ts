@@ -117,6 +117,7 @@ describe('writing', () => {
       resultBytes: 42,
       preview: 'hello',
       error: null,
+      approvalId: null,
     });
     expect(rawRow(db, 'c1')).toMatchObject({ started_at: T0, ended_at: T0 + 12, arguments: '{"city":"Paris","units":["c"]}', arguments_truncated: 0 });
   });

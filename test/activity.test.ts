@@ -18,7 +18,7 @@ const fixtureServer = () => ({ command: node, args: [fixture('fixture-server.mjs
 async function startResultsCli() {
   const stateDir = tempDir();
   const config = path.join(stateDir, 'config.json');
-  fs.writeFileSync(config, JSON.stringify({ gateway: { pingIntervalMs: 0 }, mcpServers: { r: results() } }));
+  fs.writeFileSync(config, JSON.stringify({ approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { r: results() } }));
   const cli = await startCli(['--config', config, '--state-dir', stateDir]);
   defer(async () => {
     if (cli.child.exitCode === null) await cli.stop();
@@ -144,7 +144,7 @@ describe('activity log', () => {
     expect(row.outcome).toBe('running');
     await cli.stop('SIGKILL');
 
-    const restarted = await startTestGateway({ gateway: { pingIntervalMs: 0 }, mcpServers: {} }, { stateDir });
+    const restarted = await startTestGateway({ approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: {} }, { stateDir });
     defer(() => restarted.close());
     const entry = (await request(restarted.app).get(`/api/activity/${id}`).expect(200)).body;
     expect(entry).toMatchObject({ id, tool: 'wait', outcome: 'interrupted', endedAt: null });

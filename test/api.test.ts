@@ -13,7 +13,7 @@ const node = process.execPath;
 const FIXTURE = { command: node, args: [fixture('fixture-server.mjs')] };
 
 async function gateway(servers: Record<string, object>, options: Parameters<typeof startTestGateway>[1] = {}): Promise<TestGateway> {
-  const started = await startTestGateway({ gateway: FAST, mcpServers: servers }, options);
+  const started = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: servers }, options);
   cleanups.push(() => started.close());
   return started;
 }
@@ -69,7 +69,7 @@ describe('servers', () => {
 
   it('disabling stops the server and persists across a gateway restart; enabling starts it again', async () => {
     const stateDir = tempDir();
-    const first = await startTestGateway({ gateway: FAST, mcpServers: { alpha: FIXTURE } }, { stateDir });
+    const first = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: { alpha: FIXTURE } }, { stateDir });
     const ready = await waitForServer(first.supervisor, 'alpha', 'ready');
 
     const res = await request(first.app).patch('/api/servers/alpha').send({ enabled: false }).expect(200);
@@ -78,7 +78,7 @@ describe('servers', () => {
     expect(first.supervisor.get('alpha')!.tools()).toEqual([]);
     await first.close();
 
-    const second = await startTestGateway({ gateway: FAST, mcpServers: { alpha: FIXTURE } }, { stateDir });
+    const second = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: { alpha: FIXTURE } }, { stateDir });
     cleanups.push(() => second.close());
     const again = await request(second.app).get('/api/servers/alpha').expect(200);
     expect(again.body).toMatchObject({ enabled: false, enabledSource: 'override', state: 'disabled' });
@@ -91,12 +91,12 @@ describe('servers', () => {
 
   it('a run-time override yields once the file changes its own enabled value', async () => {
     const stateDir = tempDir();
-    const first = await startTestGateway({ gateway: FAST, mcpServers: { alpha: FIXTURE } }, { stateDir });
+    const first = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: { alpha: FIXTURE } }, { stateDir });
     await request(first.app).patch('/api/servers/alpha').send({ enabled: false }).expect(200);
     // The operator edits the file: enabled false → the file now agrees, and a later `true` in the file wins.
     await first.gateway.reload({ ...first.gateway.config, servers: first.gateway.config.servers.map((s) => ({ ...s, enabled: false })) });
     await first.close();
-    const second = await startTestGateway({ gateway: FAST, mcpServers: { alpha: { ...FIXTURE, enabled: true } } }, { stateDir });
+    const second = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: { alpha: { ...FIXTURE, enabled: true } } }, { stateDir });
     cleanups.push(() => second.close());
     await waitForServer(second.supervisor, 'alpha', 'ready');
     expect(second.supervisor.status('alpha')!.enabledSource).toBe('config');

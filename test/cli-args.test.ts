@@ -40,6 +40,9 @@ describe('options', () => {
     [['--log-level', 'WARN'], { logLevel: 'warn' }],
     [['--insecure-no-auth'], { insecureNoAuth: true }],
     [['--allowed-host', 'a.example', '--allowed-host', 'b.example'], { allowedHosts: ['a.example', 'b.example'] }],
+    [['--approval-default', 'allow'], { approvalDefault: 'allow' }],
+    [['--approval-default=deny'], { approvalDefault: 'deny' }],
+    [['--approval-default', 'ASK'], { approvalDefault: 'ask' }],
     [['-h'], { help: true }],
     [['--version'], { version: true }],
   ])('%j', (argv, expected) => {
@@ -55,6 +58,7 @@ describe('options', () => {
       MCP_GATEWAY_API_KEY_FILE: '/run/key',
       MCP_GATEWAY_API_KEY: 'k-123',
       MCP_GATEWAY_LOG_LEVEL: 'trace',
+      MCP_GATEWAY_APPROVAL_DEFAULT: 'deny',
     };
     expect(parseCliArgs([], env)).toEqual({
       ...DEFAULTS,
@@ -65,21 +69,33 @@ describe('options', () => {
       apiKeyFile: '/run/key',
       apiKey: 'k-123',
       logLevel: 'trace',
+      approvalDefault: 'deny',
     });
   });
 
   it('lets flags win over the environment', () => {
-    const env = { MCP_GATEWAY_CONFIG: '/etc/gw.json', MCP_GATEWAY_PORT: '7000', MCP_GATEWAY_HOST: '::1', MCP_GATEWAY_LOG_LEVEL: 'trace' };
-    expect(parseCliArgs(['-c', 'mine.json', '-p', '1', '--host', 'localhost', '--log-level', 'error'], env)).toMatchObject({
+    const env = {
+      MCP_GATEWAY_CONFIG: '/etc/gw.json',
+      MCP_GATEWAY_PORT: '7000',
+      MCP_GATEWAY_HOST: '::1',
+      MCP_GATEWAY_LOG_LEVEL: 'trace',
+      MCP_GATEWAY_APPROVAL_DEFAULT: 'deny',
+    };
+    expect(
+      parseCliArgs(['-c', 'mine.json', '-p', '1', '--host', 'localhost', '--log-level', 'error', '--approval-default', 'allow'], env),
+    ).toMatchObject({
       configFile: 'mine.json',
       port: 1,
       host: 'localhost',
       logLevel: 'error',
+      approvalDefault: 'allow',
     });
   });
 
   it('treats empty environment variables as unset', () => {
-    expect(parseCliArgs([], { MCP_GATEWAY_PORT: '', MCP_GATEWAY_API_KEY: '', MCP_GATEWAY_CONFIG: '' })).toEqual(DEFAULTS);
+    expect(
+      parseCliArgs([], { MCP_GATEWAY_PORT: '', MCP_GATEWAY_API_KEY: '', MCP_GATEWAY_CONFIG: '', MCP_GATEWAY_APPROVAL_DEFAULT: '' }),
+    ).toEqual(DEFAULTS);
   });
 
   it('answers --help even when the environment holds a bad value', () => {
@@ -106,6 +122,13 @@ describe('quick mode', () => {
     [['--name', 'my_srv-1', '--', 'uvx', 'mcp-server-time'], { name: 'my_srv-1', command: 'uvx', args: ['mcp-server-time'] }],
   ])('%j', (argv, quick) => {
     expect(parseCliArgs(argv, {}).quick).toEqual(quick);
+  });
+
+  it('takes --approval-default with a server after --', () => {
+    expect(parseCliArgs(['--approval-default', 'allow', '--', 'my-server'], {})).toMatchObject({
+      approvalDefault: 'allow',
+      quick: { name: 'my-server', command: 'my-server', args: [] },
+    });
   });
 
   it('ignores MCP_GATEWAY_CONFIG when a server follows --', () => {
@@ -142,6 +165,11 @@ describe('usage errors', () => {
     [['--name', 'api', '--', 'srv'], {}, '--name: server name must not be one of "api", "ui", "static"'],
     [['--', 'https://example.com/mcp', 'extra'], {}, 'a server URL takes no arguments, got "extra"'],
     [['--', 'http://'], {}, 'the server URL after "--" is not a valid URL'],
+    [['--approval-default', 'maybe'], {}, '--approval-default must be one of allow, ask, deny, got "maybe"'],
+    [['--approval-default'], {}, '--approval-default needs a value'],
+    [['--approval-default='], {}, '--approval-default needs a non-empty value'],
+    [[], { MCP_GATEWAY_APPROVAL_DEFAULT: 'yes' }, 'MCP_GATEWAY_APPROVAL_DEFAULT must be one of allow, ask, deny, got "yes"'],
+    [['--approval-default', 'allowed'], { MCP_GATEWAY_APPROVAL_DEFAULT: 'allow' }, '--approval-default must be one of allow, ask, deny, got "allowed"'],
   ])('%j %j', (argv, env, message) => {
     const text = usageError(argv, env);
     expect(text).toContain(message);
@@ -188,9 +216,9 @@ describe('HELP_TEXT', () => {
   it('lists every option, its environment variable and the defaults', () => {
     for (const word of [
       '--config', '-c', '--port', '-p', '--host', '--state-dir', '--api-key-file', '--log-level', '--name', '--transport',
-      '--allowed-host', '--insecure-no-auth', '--help', '-h', '--version', '-v',
+      '--allowed-host', '--insecure-no-auth', '--approval-default', '--help', '-h', '--version', '-v',
       'MCP_GATEWAY_CONFIG', 'MCP_GATEWAY_PORT', 'MCP_GATEWAY_HOST', 'MCP_GATEWAY_STATE_DIR', 'MCP_GATEWAY_API_KEY_FILE',
-      'MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_LOG_LEVEL',
+      'MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_LOG_LEVEL', 'MCP_GATEWAY_APPROVAL_DEFAULT', 'allow|ask|deny',
       '8085', '127.0.0.1', './.mcp-gateway', 'default info', 'Examples:',
     ]) {
       expect(HELP_TEXT).toContain(word);

@@ -42,7 +42,7 @@ function writeConfig(dir: string, config: object, name = 'config.json'): string 
 describe('starting', () => {
   it('with no arguments runs the built-in demo server, ready with its tools', async () => {
     const cwd = tempDir();
-    const gateway = await start([], {}, cwd);
+    const gateway = await start(['--approval-default', 'allow'], {}, cwd);
     const demo = await waitForServerJson(gateway, 'demo', (s) => s.state === 'ready');
     expect(demo.counts.tools).toBe(6);
     const tools = await getJson(`${gateway.url}/api/tools?server=demo`);
@@ -55,7 +55,7 @@ describe('starting', () => {
   });
 
   it('quick mode runs the command after -- as one server named after it', async () => {
-    const gateway = await start(['--state-dir', tempDir(), '--', process.execPath, fixture('fixture-server.mjs')]);
+    const gateway = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--', process.execPath, fixture('fixture-server.mjs')]);
     const server = await waitForServerJson(gateway, 'fixture-server', (s) => s.state === 'ready');
     expect(server.counts.tools).toBe(6);
   });
@@ -64,10 +64,10 @@ describe('starting', () => {
     const http = await startEverythingHttp('streamable-http');
     const sse = await startEverythingHttp('sse');
     try {
-      const viaHttp = await start(['--state-dir', tempDir(), '--', http.url]);
+      const viaHttp = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--', http.url]);
       expect(await waitForServerJson(viaHttp, '127-0-0-1', (s) => s.state === 'ready')).toMatchObject({ transport: 'streamable-http' });
       // An SSE endpoint whose path does not end in /sse is reached only because --transport says so.
-      const viaSse = await start(['--state-dir', tempDir(), '--name', 'legacy', '--transport', 'sse', '--', sse.url.replace(/\/sse$/, '/events')]);
+      const viaSse = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--name', 'legacy', '--transport', 'sse', '--', sse.url.replace(/\/sse$/, '/events')]);
       expect(await waitForServerJson(viaSse, 'legacy', (s) => s.state === 'ready')).toMatchObject({ transport: 'sse' });
     } finally {
       await http.stop();
@@ -93,7 +93,7 @@ describe('starting', () => {
 
     const keyFile = path.join(tempDir(), 'key');
     fs.writeFileSync(keyFile, 'the-key\n');
-    const config = writeConfig(tempDir(), { mcpServers: {} });
+    const config = writeConfig(tempDir(), { approval: { default: 'allow' }, mcpServers: {} });
     const gateway = await start(['--host', '0.0.0.0', '--api-key-file', keyFile, '-c', config, '--state-dir', tempDir()]);
     const port = new URL(gateway.url).port;
     expect((await fetch(`http://127.0.0.1:${port}/api/servers`)).status).toBe(401);
@@ -122,6 +122,7 @@ describe('secrets', () => {
     const keyFile = path.join(dir, 'key');
     fs.writeFileSync(keyFile, 'api-key-9c1e');
     const file = writeConfig(dir, {
+      approval: { default: 'allow' },
       gateway: FAST,
       mcpServers: {
         local: { command: process.execPath, args: [fixture('fixture-server.mjs'), '${ARG_SECRET}'], env: { TOKEN: '${ENV_SECRET}' } },
@@ -183,13 +184,13 @@ describe('hot reload', () => {
   it('adds, restarts only changed servers, and removes (routes 404 at once); an invalid edit keeps the running config', async () => {
     const dir = tempDir();
     const stable = { command: process.execPath, args: [fixture('fixture-server.mjs')] };
-    const file = writeConfig(dir, { gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '1' } } } });
+    const file = writeConfig(dir, { approval: { default: 'allow' }, gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '1' } } } });
     const gateway = await start(['-c', file, '--state-dir', dir]);
     const stableBefore = await waitForServerJson(gateway, 'stable', (s) => s.state === 'ready');
     const changingBefore = await waitForServerJson(gateway, 'changing', (s) => s.state === 'ready');
 
     // Add one, change one's env, keep one.
-    writeConfig(dir, { gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } }, added: stable } });
+    writeConfig(dir, { approval: { default: 'allow' }, gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } }, added: stable } });
     await gateway.waitForLog((line) => line.msg === 'configuration applied' && (line.added as string[])?.includes('added'));
     const added = await waitForServerJson(gateway, 'added', (s) => s.state === 'ready');
     expect(added.pid).toBeGreaterThan(0);
@@ -206,7 +207,7 @@ describe('hot reload', () => {
     expect((await getJson(`${gateway.url}/api/servers`)).body.servers.map((s: any) => s.name)).toEqual(['stable', 'changing', 'added']);
 
     // Remove one: its routes answer 404 as soon as the change is applied, and its process ends.
-    writeConfig(dir, { gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } } } });
+    writeConfig(dir, { approval: { default: 'allow' }, gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } } } });
     await gateway.waitForLog((line) => line.msg === 'configuration applied' && (line.removed as string[])?.includes('added'));
     expect((await getJson(`${gateway.url}/api/servers/added`)).status).toBe(404);
     expect((await getJson(`${gateway.url}/api/tools?server=added`)).status).toBe(404);
@@ -224,6 +225,7 @@ describe('shutdown', () => {
         env: { FIXTURE_GRANDCHILD_PID_FILE: path.join(dir, `grandchild-${n}`), ...extra },
       });
       const file = writeConfig(dir, {
+        approval: { default: 'allow' },
         gateway: FAST,
         mcpServers: { one: server(1), two: server(2), stubborn: server(3, { FIXTURE_IGNORE_SIGTERM: '1' }) },
       });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_GATEWAY_SETTINGS, loadConfigFile, parseConfigText, quickModeConfig } from '../server/config/load.js';
+import { DEFAULT_APPROVAL_SETTINGS, DEFAULT_GATEWAY_SETTINGS, loadConfigFile, parseConfigText, quickModeConfig } from '../server/config/load.js';
 import { ConfigError, type ConfigProblem, type RemoteServerConfig, type StdioServerConfig } from '../server/config/types.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-config-'));
@@ -170,12 +170,15 @@ describe('defaults', () => {
       basePath: '',
       sessionTtlMs: 604_800_000,
       openapi: { maxRefDepth: 3 },
+      trustTailscaleHeaders: false,
     });
+    expect(DEFAULT_APPROVAL_SETTINGS).toEqual({ default: 'ask', timeoutMs: 120000, rules: [], notify: [] });
   });
 
   it('fills every gateway setting and server field from defaults', () => {
     const config = parse(server({ command: 'srv' }));
     expect(config.gateway).toEqual(DEFAULT_GATEWAY_SETTINGS);
+    expect(config.approval).toEqual(DEFAULT_APPROVAL_SETTINGS);
     expect(config.servers[0]).toEqual({
       name: 'x',
       transport: 'stdio',
@@ -189,10 +192,14 @@ describe('defaults', () => {
       maxConcurrent: 8,
       maxQueue: 64,
       disabledTools: [],
+      approval: { rules: [] },
       display: { command: 'srv', args: [], envNames: [] },
     });
     config.gateway.allowedHosts.push('changed');
     expect(DEFAULT_GATEWAY_SETTINGS.allowedHosts).toEqual([]);
+    config.approval.rules.push({ server: '*', tool: '*', action: 'deny', when: [], source: 'changed' });
+    config.approval.notify.push({ url: 'https://changed.example' });
+    expect(DEFAULT_APPROVAL_SETTINGS).toMatchObject({ rules: [], notify: [] });
   });
 
   it('merges a partial gateway.activity section over its defaults', () => {
@@ -280,7 +287,7 @@ describe('${…} expansion', () => {
 describe('problems', () => {
   const LONG_NAME = 'a'.repeat(65);
   const cases: Array<[string, unknown, Env, string, string]> = [
-    ['unknown top-level key', { mcpServers: {}, servers: {} }, {}, '$.servers', 'unknown key "servers" (expected one of: gateway, mcpServers)'],
+    ['unknown top-level key', { mcpServers: {}, servers: {} }, {}, '$.servers', 'unknown key "servers" (expected one of: gateway, approval, mcpServers)'],
     ['unknown gateway key', { gateway: { timeout: 1 }, mcpServers: {} }, {}, '$.gateway.timeout', 'unknown key "timeout" (expected one of: toolTimeoutMs'],
     ['unknown server key', server({ command: 'srv', foo: 1 }), {}, '$.mcpServers.x.foo', 'unknown key "foo" (expected one of: command, args, env, cwd, url'],
     ['bad server name', { mcpServers: { 'bad name': { command: 'srv' } } }, {}, '$.mcpServers["bad name"]', 'server name must match ^[A-Za-z0-9_-]{1,64}$'],
@@ -444,12 +451,201 @@ describe('file-level problems', () => {
   });
 });
 
+describe('approval', () => {
+  const HOOK_SECRET = 'hook-secret-Vb93';
+  const HOOK_FILE = path.join(dir, 'hook-secret');
+  fs.writeFileSync(HOOK_FILE, `${HOOK_SECRET}\n`);
+
+  const POLICY = {
+    default: 'deny',
+    timeoutMs: 30000,
+    rules: [
+      { server: 'fs*', tool: 'write_*', action: 'ask', when: [{ pointer: '/path', matches: '^/etc/' }] },
+      { action: 'allow', when: [{ pointer: '/mode', in: ['r', { deep: [1] }] }, { pointer: '', equals: null }] },
+      { tool: 'read_?', action: 'allow' },
+    ],
+    notify: [{ url: 'https://ntfy.sh/my-topic', secretFile: 'hook-secret' }, { url: 'http://127.0.0.1:9/hook' }],
+  };
+
+  it('resolves the top-level section, with globs defaulting to "*" and each rule\'s source', () => {
+    const config = parse({ approval: POLICY, mcpServers: {} });
+    expect(config.approval).toEqual({
+      default: 'deny',
+      timeoutMs: 30000,
+      rules: [
+        { server: 'fs*', tool: 'write_*', action: 'ask', when: [{ pointer: '/path', matches: /^\/etc\// }], source: '$.approval.rules[0]' },
+        {
+          server: '*',
+          tool: '*',
+          action: 'allow',
+          when: [{ pointer: '/mode', in: ['r', { deep: [1] }] }, { pointer: '', equals: null }],
+          source: '$.approval.rules[1]',
+        },
+        { server: '*', tool: 'read_?', action: 'allow', when: [], source: '$.approval.rules[2]' },
+      ],
+      notify: [{ url: 'https://ntfy.sh/my-topic', secret: HOOK_SECRET }, { url: 'http://127.0.0.1:9/hook' }],
+    });
+    expect(config.approval.rules[0]!.when[0]!.matches).toBeInstanceOf(RegExp);
+    expect(config.approval.rules[0]!.when[0]!.matches!.test('/etc/passwd')).toBe(true);
+    expect(Object.hasOwn(config.approval.rules[1]!.when[1]!, 'equals')).toBe(true);
+    expect(Object.hasOwn(config.approval.notify[1]!, 'secret')).toBe(false);
+  });
+
+  it('fills missing top-level fields from the defaults', () => {
+    expect(parse({ approval: { timeoutMs: 5 }, mcpServers: {} }).approval).toEqual({ ...DEFAULT_APPROVAL_SETTINGS, timeoutMs: 5 });
+    expect(parse({ approval: {}, mcpServers: {} }).approval).toEqual(DEFAULT_APPROVAL_SETTINGS);
+  });
+
+  it('resolves a server\'s own section: its rules name the server', () => {
+    const config = parse({
+      approval: { default: 'allow' },
+      mcpServers: {
+        'my-fs': { command: 'srv', approval: { default: 'ask', timeoutMs: 1000, rules: [{ tool: 'rm', action: 'deny' }, { action: 'ask' }] } },
+        plain: { command: 'srv', approval: {} },
+      },
+    });
+    expect(config.approval.default).toBe('allow');
+    expect(config.servers[0]!.approval).toEqual({
+      default: 'ask',
+      timeoutMs: 1000,
+      rules: [
+        { server: 'my-fs', tool: 'rm', action: 'deny', when: [], source: '$.mcpServers["my-fs"].approval.rules[0]' },
+        { server: 'my-fs', tool: '*', action: 'ask', when: [], source: '$.mcpServers["my-fs"].approval.rules[1]' },
+      ],
+    });
+    expect(config.servers[1]!.approval).toEqual({ rules: [] });
+  });
+
+  it('reads gateway.trustTailscaleHeaders', () => {
+    expect(parse({ gateway: { trustTailscaleHeaders: true }, mcpServers: {} }).gateway.trustTailscaleHeaders).toBe(true);
+  });
+
+  const top = (approval: unknown) => ({ approval, mcpServers: {} });
+  const rule = (r: object) => top({ rules: [r] });
+  const condition = (c: object) => rule({ action: 'ask', when: [c] });
+  const own = (approval: unknown) => server({ command: 'srv', approval });
+
+  const cases: Array<[string, unknown, string, string]> = [
+    ['approval not an object', top([]), '$.approval', 'expected object, got array'],
+    ['unknown approval key', top({ defaults: 'ask' }), '$.approval.defaults', 'unknown key "defaults" (expected one of: default, timeoutMs, rules, notify)'],
+    ['bad default', top({ default: 'yes' }), '$.approval.default', 'expected one of "allow", "ask", "deny", got "yes"'],
+    ['default not a string', top({ default: true }), '$.approval.default', 'expected one of "allow", "ask", "deny", got boolean'],
+    ['timeoutMs zero', top({ timeoutMs: 0 }), '$.approval.timeoutMs', 'expected positive integer, got 0'],
+    ['rules an object', top({ rules: {} }), '$.approval.rules', 'expected array of rules, got object'],
+    ['rule not an object', top({ rules: ['deny'] }), '$.approval.rules[0]', 'expected object, got string'],
+    ['bad action', rule({ action: 'maybe' }), '$.approval.rules[0].action', 'expected one of "allow", "ask", "deny", got "maybe"'],
+    ['missing action', rule({ tool: 'x' }), '$.approval.rules[0].action', 'expected one of "allow", "ask", "deny", got undefined'],
+    ['unknown rule key', rule({ action: 'ask', tools: 'x' }), '$.approval.rules[0].tools', 'unknown key "tools" (expected one of: server, tool, action, when)'],
+    ['tool empty', rule({ action: 'ask', tool: '' }), '$.approval.rules[0].tool', 'expected non-empty string'],
+    ['server a number', rule({ action: 'ask', server: 1 }), '$.approval.rules[0].server', 'expected string, got number'],
+    ['when an object', rule({ action: 'ask', when: { pointer: '/a', equals: 1 } }), '$.approval.rules[0].when', 'expected array of conditions, got object'],
+    ['unknown condition key', condition({ pointer: '/a', equals: 1, regex: 'x' }), '$.approval.rules[0].when[0].regex', 'unknown key "regex" (expected one of: pointer, equals, in, matches)'],
+    ['pointer missing', condition({ equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected string, got undefined'],
+    ['pointer without a slash', condition({ pointer: 'path', equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected a JSON pointer ("" for the whole arguments object, or starting with "/"), got "path"'],
+    ['pointer with a bad escape', condition({ pointer: '/a~2b', equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected a JSON pointer ("~" only in "~0" for "~" and "~1" for "/"), got "/a~2b"'],
+    ['none of equals/in/matches', condition({ pointer: '/a' }), '$.approval.rules[0].when[0]', 'expected one of "equals", "in", "matches"'],
+    ['equals and matches', condition({ pointer: '/a', equals: 'x', matches: 'x' }), '$.approval.rules[0].when[0]', 'expected exactly one of "equals", "in", "matches", got "equals" and "matches"'],
+    ['equals null and in', condition({ pointer: '/a', equals: null, in: [] }), '$.approval.rules[0].when[0]', 'expected exactly one of "equals", "in", "matches", got "equals" and "in"'],
+    ['in not an array', condition({ pointer: '/a', in: 'x' }), '$.approval.rules[0].when[0].in', 'expected array of JSON values, got string'],
+    ['matches not a string', condition({ pointer: '/a', matches: 5 }), '$.approval.rules[0].when[0].matches', 'expected string, got number'],
+    ['invalid regex', condition({ pointer: '/a', matches: '^(/etc' }), '$.approval.rules[0].when[0].matches', 'expected a JavaScript regular expression, got "^(/etc" (unterminated group)'],
+    ['notify not an array', top({ notify: 'https://ntfy.sh/x' }), '$.approval.notify', 'expected array of notify targets, got string'],
+    ['notify url missing', top({ notify: [{}] }), '$.approval.notify[0].url', 'expected string, got undefined'],
+    ['notify url not http', top({ notify: [{ url: 'ftp://example.com/x' }] }), '$.approval.notify[0].url', 'expected an http: or https: URL, got ftp:'],
+    ['notify url not a URL', top({ notify: [{ url: 'ntfy.sh/topic' }] }), '$.approval.notify[0].url', 'expected an absolute http:// or https:// URL'],
+    ['unknown notify key', top({ notify: [{ url: 'https://x.example', secret: 's' }] }), '$.approval.notify[0].secret', 'unknown key "secret" (expected one of: url, secretFile)'],
+    ['unreadable secretFile', top({ notify: [{ url: 'https://x.example', secretFile: '/nonexistent/hook' }] }), '$.approval.notify[0].secretFile', 'cannot read secret file /nonexistent/hook (ENOENT)'],
+    ['secretFile a directory', top({ notify: [{ url: 'https://x.example', secretFile: dir }] }), '$.approval.notify[0].secretFile', `cannot read secret file ${dir} (EISDIR)`],
+    ['server approval not an object', own('ask'), '$.mcpServers.x.approval', 'expected object, got string'],
+    ['notify in a server', own({ notify: [] }), '$.mcpServers.x.approval.notify', 'unknown key "notify" (expected one of: default, timeoutMs, rules)'],
+    ['server default bad', own({ default: 'never' }), '$.mcpServers.x.approval.default', 'expected one of "allow", "ask", "deny", got "never"'],
+    ['server timeoutMs negative', own({ timeoutMs: -1 }), '$.mcpServers.x.approval.timeoutMs', 'expected positive integer, got -1'],
+    ['server in a server rule', own({ rules: [{ server: 'x', action: 'ask' }] }), '$.mcpServers.x.approval.rules[0].server', 'a rule inside a server entry applies to that server only: remove "server", or move the rule to $.approval.rules'],
+    ['unknown server rule key', own({ rules: [{ action: 'ask', servers: 'x' }] }), '$.mcpServers.x.approval.rules[0].servers', 'unknown key "servers" (expected one of: tool, action, when)'],
+    ['server rule bad action', own({ rules: [{ action: 'block' }] }), '$.mcpServers.x.approval.rules[0].action', 'expected one of "allow", "ask", "deny", got "block"'],
+    ['server rule invalid regex', own({ rules: [{ action: 'ask', when: [{ pointer: '/p', matches: '[' }] }] }), '$.mcpServers.x.approval.rules[0].when[0].matches', 'expected a JavaScript regular expression, got "["'],
+    ['server rule two kinds', own({ rules: [{ action: 'ask', when: [{ pointer: '/p', in: [1], matches: 'x' }] }] }), '$.mcpServers.x.approval.rules[0].when[0]', 'got "in" and "matches"'],
+    ['trustTailscaleHeaders not a boolean', { gateway: { trustTailscaleHeaders: 'yes' }, mcpServers: {} }, '$.gateway.trustTailscaleHeaders', 'expected boolean, got string'],
+  ];
+
+  it.each(cases)('%s', (_label, config, problemPath, message) => {
+    const problems = problemsOf(config);
+    expect(problems).toEqual([{ path: problemPath, message: expect.stringContaining(message) }]);
+  });
+
+  it('gives the exact message for a bad action', () => {
+    expect(problemsOf(rule({ action: 'maybe' }))).toEqual([
+      { path: '$.approval.rules[0].action', message: 'expected one of "allow", "ask", "deny", got "maybe"' },
+    ]);
+  });
+
+  it('reports approval problems with every other problem at once', () => {
+    const error = configError({
+      approval: {
+        default: 'maybe',
+        rules: [{ action: 'ask', when: [{ pointer: 'x', matches: '(' }] }],
+        notify: [{ url: 'ftp://a' }],
+      },
+      gateway: { toolTimeoutMs: 0 },
+      mcpServers: { a: { command: 'srv', approval: { rules: [{ server: 'b', action: 'ask', when: [{ pointer: '/p' }] }] } } },
+    });
+    expect(error.problems.map((p) => p.path).sort()).toEqual(
+      [
+        '$.approval.default',
+        '$.approval.rules[0].when[0].pointer',
+        '$.approval.rules[0].when[0].matches',
+        '$.approval.notify[0].url',
+        '$.gateway.toolTimeoutMs',
+        '$.mcpServers.a.approval.rules[0].server',
+        '$.mcpServers.a.approval.rules[0].when[0]',
+      ].sort(),
+    );
+  });
+
+  it('never puts the content of a secret file or a notify URL in a message', () => {
+    const error = configError({
+      approval: {
+        default: 'maybe',
+        notify: [
+          { url: 'https://ntfy.sh/topic-Secret-Qp55', secretFile: HOOK_FILE },
+          { url: 'gopher://ntfy.sh/topic-Secret-Qp55', secretFile: HOOK_FILE },
+          { url: 'not a url topic-Secret-Qp55', secretFile: path.join(dir, 'missing-hook') },
+        ],
+      },
+      mcpServers: {},
+    });
+    expect(error.problems.map((p) => p.path)).toEqual([
+      '$.approval.default',
+      '$.approval.notify[1].url',
+      '$.approval.notify[2].url',
+      '$.approval.notify[2].secretFile',
+    ]);
+    const text = `${error.message}\n${JSON.stringify(error.problems)}`;
+    expect(text).not.toContain(HOOK_SECRET);
+    expect(text).not.toContain('Secret-Qp55');
+  });
+
+  it('reads a secret file relative to the config file, without its trailing line break', () => {
+    fs.writeFileSync(path.join(dir, 'crlf-secret'), 'crlf-Secret\r\n');
+    const config = parse(top({ notify: [{ url: 'https://x.example', secretFile: 'crlf-secret' }] }));
+    expect(config.approval.notify).toEqual([{ url: 'https://x.example', secret: 'crlf-Secret' }]);
+  });
+
+  it('refuses an empty secret file', () => {
+    fs.writeFileSync(path.join(dir, 'empty-secret'), '\n');
+    expect(problemsOf(top({ notify: [{ url: 'https://x.example', secretFile: 'empty-secret' }] }))).toEqual([
+      { path: '$.approval.notify[0].secretFile', message: `secret file ${path.join(dir, 'empty-secret')} is empty` },
+    ]);
+  });
+});
+
 describe('quickModeConfig', () => {
   it('builds a one-server stdio config with defaults', () => {
     const config = quickModeConfig({ name: 'everything', command: 'npx', args: ['-y', 'pkg'] });
     expect(config).toEqual({
       source: null,
       gateway: DEFAULT_GATEWAY_SETTINGS,
+      approval: DEFAULT_APPROVAL_SETTINGS,
       servers: [
         {
           name: 'everything',
@@ -464,6 +660,7 @@ describe('quickModeConfig', () => {
           maxConcurrent: 8,
           maxQueue: 64,
           disabledTools: [],
+          approval: { rules: [] },
           display: { command: 'npx', args: ['-y', 'pkg'], envNames: [] },
         },
       ],
@@ -487,5 +684,11 @@ describe('quickModeConfig', () => {
         display: { url: 'https://example.com/sse', headerNames: [] },
       }),
     ]);
+  });
+
+  it('applies approval overrides', () => {
+    const config = quickModeConfig({ name: 'demo', command: 'node', args: [] }, {}, { default: 'allow' });
+    expect(config.approval).toEqual({ ...DEFAULT_APPROVAL_SETTINGS, default: 'allow' });
+    expect(config.servers[0]!.approval).toEqual({ rules: [] });
   });
 });

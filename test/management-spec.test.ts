@@ -231,6 +231,7 @@ describe('the answers of a running gateway match the schemas', () => {
 
   beforeAll(async () => {
     started = await startTestGateway({
+      approval: { default: 'allow' },
       gateway: { ...FAST, finishedCallTtlMs: 60_000 },
       mcpServers: {
         demo: { command: node, args: [DEMO_SERVER_SCRIPT], description: 'The built-in demo server' },
@@ -440,7 +441,7 @@ describe('the answers of a gateway with an API key', () => {
   let started: TestGateway;
 
   beforeAll(async () => {
-    started = await startTestGateway({ gateway: FAST, mcpServers: {} }, { apiKey: 'spec-test-key' });
+    started = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: {} }, { apiKey: 'spec-test-key' });
   });
 
   afterAll(async () => {

@@ -150,6 +150,7 @@ describe('tool documents over real servers', () => {
     dir = tempDir();
     fs.mkdirSync(path.join(dir, 'files'));
     gw = await startTestGateway({
+      approval: { default: 'allow' },
       gateway: FAST,
       mcpServers: {
         everything: { command: node, args: [EVERYTHING_BIN] },

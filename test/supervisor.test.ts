@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function gatewayWith(servers: Record<string, object>, gateway: object = {}): Promise<TestGateway> {
-  const started = await startTestGateway({ gateway: { ...FAST, ...gateway }, mcpServers: servers });
+  const started = await startTestGateway({ approval: { default: 'allow' }, gateway: { ...FAST, ...gateway }, mcpServers: servers });
   cleanups.push(() => started.close());
   return started;
 }

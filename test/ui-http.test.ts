@@ -96,7 +96,7 @@ describe('UI sign-in', () => {
 
   it('keeps a session across a gateway restart (only its hash is stored) and ends it on sign-out', async () => {
     const stateDir = tempDir();
-    const first = await startTestGateway({ mcpServers: { fx: fx() } }, { apiKey: KEY, stateDir });
+    const first = await startTestGateway({ approval: { default: 'allow' }, mcpServers: { fx: fx() } }, { apiKey: KEY, stateDir });
     const { cookie, csrf } = await signIn(first.app);
     const token = cookie.split('=')[1]!;
     const rows = first.gateway.db.prepare('SELECT * FROM ui_sessions').all() as Record<string, unknown>[];
@@ -104,7 +104,7 @@ describe('UI sign-in', () => {
     expect(JSON.stringify(rows)).not.toContain(token);
     await first.close();
 
-    const second = await startTestGateway({ mcpServers: { fx: fx() } }, { apiKey: KEY, stateDir });
+    const second = await startTestGateway({ approval: { default: 'allow' }, mcpServers: { fx: fx() } }, { apiKey: KEY, stateDir });
     try {
       expect((await request(second.app).get('/').set('Cookie', cookie).set('Accept', 'text/html')).status).toBe(200);
       const out = await request(second.app).post('/ui/logout').set('Cookie', cookie).type('form').send({ _csrf: csrf });

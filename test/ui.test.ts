@@ -813,7 +813,7 @@ describe('orchestrator UI in a browser', () => {
     await page.getByLabel('API key').fill('not-the-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.error-box').waitFor();
-    expect(await page.locator('.error-box').textContent()).toBe('That key is not valid.');
+    expect(await page.locator('.error-box').textContent()).toBe('That key is not valid, or it is not an admin key.');
     expect(await ui.context.cookies()).toEqual([]);
 
     await page.getByLabel('API key').fill(apiKey);

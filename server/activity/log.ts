@@ -43,6 +43,8 @@ export interface ActivityEnd {
   resultBytes?: number;
   preview?: string;
   error?: string;
+  /** The approval the call waited for, if the policy asked for one. */
+  approvalId?: string;
 }
 
 /** A row as the API shows it. */
@@ -66,6 +68,8 @@ export interface ActivityEntry {
   resultBytes: number | null;
   preview: string | null;
   error: string | null;
+  /** The approval the call waited for (`/api/approvals/{id}`), or null. */
+  approvalId: string | null;
 }
 
 /** Filters of `list`, combined with AND. */
@@ -141,6 +145,7 @@ interface ActivityRow {
   result_bytes: number | null;
   preview: string | null;
   error: string | null;
+  approval_id: string | null;
 }
 
 /** A queued start, completed in place by a finish that arrives before it is written. */
@@ -165,6 +170,7 @@ interface QueuedEnd {
   resultBytes: number | null;
   preview: string | null;
   error: string | null;
+  approvalId: string | null;
 }
 
 type Statement = Database.Statement<unknown[]>;
@@ -209,13 +215,13 @@ export class ActivityLog {
   ) {
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
-         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO NOTHING`,
     );
     this.finishRow = db.prepare(
       `UPDATE activity SET ended_at = ?, outcome = ?, status = ?, duration_ms = ?, result_bytes = ?,
-         preview = ?, error = ?
+         preview = ?, error = ?, approval_id = ?
        WHERE id = ? AND outcome = 'running'`,
     );
     this.selectRow = db.prepare('SELECT * FROM activity WHERE id = ?');
@@ -249,10 +255,11 @@ export class ActivityLog {
           end ? end.resultBytes : null,
           end ? end.preview : null,
           end ? end.error : null,
+          end ? end.approvalId : null,
         );
       }
       for (const [id, end] of this.queuedEnds) {
-        this.finishRow.run(end.endedAt, end.outcome, end.status, end.durationMs, end.resultBytes, end.preview, end.error, id);
+        this.finishRow.run(end.endedAt, end.outcome, end.status, end.durationMs, end.resultBytes, end.preview, end.error, end.approvalId, id);
       }
     });
   }
@@ -306,6 +313,7 @@ export class ActivityLog {
         resultBytes: integerOr(end.resultBytes, null),
         preview: typeof end.preview === 'string' ? truncateUtf8(end.preview, MAX_TEXT_BYTES).text : null,
         error: typeof end.error === 'string' ? truncateUtf8(end.error, MAX_TEXT_BYTES).text : null,
+        approvalId: typeof end.approvalId === 'string' ? end.approvalId : null,
       };
       const row = this.queuedRows.get(id);
       if (row) {
@@ -543,5 +551,6 @@ function toEntry(row: ActivityRow): ActivityEntry {
     resultBytes: row.result_bytes,
     preview: row.preview,
     error: row.error,
+    approvalId: row.approval_id,
   };
 }

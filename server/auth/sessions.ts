@@ -1,17 +1,19 @@
 /**
- * UI sign-ins: a person signs in once with the API key and then holds a session token in an
+ * UI sign-ins and paired devices: a person signs in once with an admin key (or pairs a phone)
+ * and then holds a session token in an
  * HttpOnly, SameSite=Strict cookie (never in a URL or in local storage). The database keeps
  * only the token's SHA-256 and the session's CSRF token, so that sign-ins survive a restart;
  * a copy of each live session sits in memory, so a page view costs no query.
  *
  * Every state-changing request that a session authenticates must carry the session's CSRF
- * token (`X-CSRF-Token` header, or a `_csrf` form field): see `csrf.ts`.
+ * token (`X-CSRF-Token` header, or a `_csrf` form field): see `authenticate` and `csrfGuard` in http/security.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Db } from '../state/db.js';
+import { parseScopes, type Identity, type Scope } from './identity.js';
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'mcpgw_session';
@@ -20,8 +22,13 @@ export interface Session {
   /** SHA-256 (hex) of the token: the session's id in the database, never shown. */
   tokenHash: string;
   csrf: string;
-  /** Who signed in, as the activity log names callers. */
+  /** Who signed in, as the activity log names callers (`ui`, `ui:<key id>`, `device:<id>`, `anonymous`). */
   caller: string;
+  /** For people: `UI (start-up key)`, the device's label… */
+  label: string;
+  scopes: Scope[];
+  /** What the session belongs to, ended with it: `key:<id>` (the key it signed in with) or `device:<id>`. */
+  subject: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -30,8 +37,19 @@ interface SessionRow {
   token_hash: string;
   csrf: string;
   caller: string;
+  label: string;
+  scopes: string;
+  subject: string | null;
   created_at: number;
   expires_at: number;
+}
+
+/** Who a new session is for. */
+export type SessionOwner = Pick<Session, 'caller' | 'label' | 'scopes' | 'subject'>;
+
+/** The identity a session gives the requests it authenticates. */
+export function sessionIdentity(session: Session): Identity {
+  return { kind: session.subject?.startsWith('device:') ? 'device' : 'session', id: session.caller, label: session.label, scopes: session.scopes };
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -49,6 +67,7 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
   private readonly remove;
   private readonly select;
   private readonly removeExpired;
+  private readonly ofSubject;
 
   constructor(
     db: Db,
@@ -56,7 +75,10 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
     private readonly ttlMs: () => number,
   ) {
     super();
-    this.insert = db.prepare('INSERT INTO ui_sessions (token_hash, csrf, caller, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO ui_sessions (token_hash, csrf, caller, label, scopes, subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.ofSubject = db.prepare('SELECT token_hash FROM ui_sessions WHERE subject = ?');
     this.remove = db.prepare('DELETE FROM ui_sessions WHERE token_hash = ?');
     this.select = db.prepare('SELECT * FROM ui_sessions WHERE token_hash = ?');
     this.removeExpired = db.prepare('DELETE FROM ui_sessions WHERE expires_at <= ?');
@@ -68,9 +90,16 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
    * nobody in particular (`persist: false`: the CSRF carrier of a gateway without a key) lives in
    * memory only, at most `MAX_EPHEMERAL` of them, so page views cannot grow the database.
    */
-  create(caller: string, options: { persist?: boolean } = {}, now = Date.now()): { token: string; session: Session } {
+  create(owner: SessionOwner, options: { persist?: boolean; ttlMs?: number } = {}, now = Date.now()): { token: string; session: Session } {
     const token = newSecret();
-    const session: Session = { tokenHash: hashToken(token), csrf: newSecret(), caller, createdAt: now, expiresAt: now + this.ttlMs() };
+    const session: Session = {
+      tokenHash: hashToken(token),
+      csrf: newSecret(),
+      ...owner,
+      scopes: [...owner.scopes],
+      createdAt: now,
+      expiresAt: now + (options.ttlMs ?? this.ttlMs()),
+    };
     if (options.persist === false) {
       this.ephemeral.add(session.tokenHash);
       if (this.ephemeral.size > MAX_EPHEMERAL) {
@@ -79,7 +108,8 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
         this.live.delete(oldest);
       }
     } else {
-      this.insert.run(session.tokenHash, session.csrf, session.caller, session.createdAt, session.expiresAt);
+      const { tokenHash, csrf, caller, label, scopes, subject, createdAt, expiresAt } = session;
+      this.insert.run(tokenHash, csrf, caller, label, scopes.join(' '), subject, createdAt, expiresAt);
     }
     this.live.set(session.tokenHash, session);
     return { token, session };
@@ -93,7 +123,16 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
     if (!session) {
       const row = this.select.get(tokenHash) as SessionRow | undefined;
       if (!row) return undefined;
-      session = { tokenHash, csrf: row.csrf, caller: row.caller, createdAt: row.created_at, expiresAt: row.expires_at };
+      session = {
+        tokenHash,
+        csrf: row.csrf,
+        caller: row.caller,
+        label: row.label,
+        scopes: parseScopes(row.scopes),
+        subject: row.subject,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+      };
       this.live.set(tokenHash, session);
     }
     if (session.expiresAt <= now) {
@@ -109,6 +148,21 @@ export class SessionStore extends EventEmitter<{ ended: [tokenHash: string] }> {
     this.ephemeral.delete(session.tokenHash);
     this.remove.run(session.tokenHash);
     this.emit('ended', session.tokenHash);
+  }
+
+  /** Ends every session of a key or device (`key:<id>`, `device:<id>`), at once: their live streams close. */
+  endSubject(subject: string): number {
+    const hashes = new Set((this.ofSubject.all(subject) as { token_hash: string }[]).map((row) => row.token_hash));
+    for (const session of this.live.values()) if (session.subject === subject) hashes.add(session.tokenHash);
+    for (const tokenHash of hashes) {
+      const session = this.live.get(tokenHash);
+      if (session) this.end(session);
+      else {
+        this.remove.run(tokenHash);
+        this.emit('ended', tokenHash);
+      }
+    }
+    return hashes.size;
   }
 
   /** Forgets expired sessions (run now and then). */

@@ -1,13 +1,16 @@
 /**
  * The one path every tool call takes, whichever surface and mode it came in by:
- * lookup → validate → admission (concurrency limit) → upstream call → result mapping → record.
+ * lookup → validate → policy (allow, deny, or wait for a person's approval) → admission
+ * (concurrency limit) → upstream call → result mapping → record.
  * Failures are `ProblemError`s from the one error catalog; every call, failed or not, is
  * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
  */
-import type { GatewaySettings } from '../config/types.js';
+import { decide, timeoutFor } from '../approvals/policy.js';
+import type { PendingApprovals } from '../approvals/pending.js';
+import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError } from '../http/problems.js';
 import type { Supervisor } from '../upstream/supervisor.js';
-import { UpstreamCallError, type ToolCallResult } from '../upstream/types.js';
+import { UpstreamCallError, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
 import { newCallId } from './call-id.js';
 import { ConcurrencyLimiter } from './limiter.js';
@@ -23,8 +26,10 @@ export interface CallRequest {
   args: unknown;
   surface: CallSurface;
   mode: CallMode;
-  /** Who calls: an API key id, or `anonymous`. */
+  /** Who calls: the identity's caller id (`key:…`, `api-key`, `ui`, `anonymous`…). */
   caller: string;
+  /** The caller's label, for people deciding an approval. Default: the caller id. */
+  callerLabel?: string;
   /** The HTTP request's id, for the call's log line. */
   requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
@@ -35,8 +40,9 @@ export interface CallRequest {
    */
   bindCancel?: (cancel: () => void) => void;
   /**
-   * Called once the call passed lookup, validation and the overload check, before it waits for a
-   * slot: from here on the caller may follow it through the `RunningCall`'s events.
+   * Called once the call passed lookup, validation and the policy, before it waits for a person
+   * (an `ask` call) or for a slot (after the overload check): from here on the caller may follow
+   * it through the `RunningCall`'s events.
    */
   onAccepted?: (call: RunningCall) => void;
 }
@@ -47,6 +53,13 @@ export interface CallRecorder {
   finished(call: RunningCall, end: CallEnd): void;
 }
 
+/** The approval policy and the calls it holds; without it every call runs. */
+export interface CallApprovals {
+  /** The top-level `approval` section in force. */
+  policy: () => ApprovalSettings;
+  pending: PendingApprovals;
+}
+
 export class ToolCaller {
   private readonly limiters = new Map<string, ConcurrencyLimiter>();
   readonly calls: CallRegistry;
@@ -55,6 +68,7 @@ export class ToolCaller {
     private readonly supervisor: Supervisor,
     private readonly settings: () => GatewaySettings,
     private readonly recorder?: CallRecorder,
+    private readonly approvals?: CallApprovals,
   ) {
     this.calls = new CallRegistry(() => this.settings().finishedCallTtlMs);
   }
@@ -133,6 +147,14 @@ export class ToolCaller {
     }
 
     const config = connection.currentConfig;
+    let accepted = false;
+    const accept = () => {
+      if (accepted) return;
+      accepted = true;
+      request.onAccepted?.(call);
+    };
+    if (this.approvals) await this.checkPolicy(call, request, config, tool, args as Record<string, unknown>, accept);
+
     const settings = this.settings();
     let limiter = this.limiters.get(request.server);
     if (!limiter) this.limiters.set(request.server, (limiter = new ConcurrencyLimiter()));
@@ -143,7 +165,7 @@ export class ToolCaller {
         { retryAfter: 1 },
       );
     }
-    request.onAccepted?.(call);
+    accept();
     let release: () => void;
     try {
       release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call.signal);
@@ -167,6 +189,69 @@ export class ToolCaller {
       release();
     }
     return mapResult(call, result, settings.maxResultBytes, call.elapsedMs());
+  }
+
+  /**
+   * Applies the approval policy: returns when the call may run; throws `denied-by-policy` at once,
+   * or, for an `ask`, holds the call until a person approves (returns), denies, or nobody decides
+   * in time (throws).
+   */
+  private async checkPolicy(
+    call: RunningCall,
+    request: CallRequest,
+    config: ServerConfig,
+    tool: ToolInfo,
+    args: Record<string, unknown>,
+    accept: () => void,
+  ): Promise<void> {
+    const { policy, pending } = this.approvals!;
+    const approval = policy();
+    const decision = decide(approval, config, tool, args);
+    if (decision.action === 'allow') return;
+    const name = `${request.server}/${tool.name}`;
+    if (decision.action === 'deny') throw new ProblemError('denied-by-policy', `${name} is denied: ${decision.reason}`, { rule: decision.rule });
+    const timeoutMs = timeoutFor(approval, config);
+    const settled = await pending.wait(
+      {
+        callId: call.id,
+        server: request.server,
+        tool,
+        args,
+        caller: request.caller,
+        callerLabel: request.callerLabel ?? request.caller,
+        rule: decision.rule,
+        ruleReason: decision.reason,
+        timeoutMs,
+        signal: call.signal,
+      },
+      (created) => {
+        call.reportApproval(created);
+        accept();
+      },
+    );
+    call.reportApproval(settled);
+    const about = { approval: settled.id };
+    switch (settled.state) {
+      case 'approved':
+        return;
+      case 'denied': {
+        const reason = settled.reason ? `: ${settled.reason}` : ' (no reason given)';
+        throw new ProblemError('approval-denied', `${settled.decidedByLabel ?? 'someone'} denied ${name}${reason}`, {
+          ...about,
+          reason: settled.reason,
+          decidedBy: settled.decidedByLabel,
+          decidedAt: new Date(settled.decidedAt ?? Date.now()).toISOString(),
+        });
+      }
+      case 'expired':
+        throw new ProblemError('approval-timed-out', `nobody approved ${name} within ${timeoutMs} ms (approval.timeoutMs)`, about);
+      case 'cancelled':
+        throw new ProblemError('cancelled', 'the caller went away while the call waited for approval', about);
+      case 'void':
+        throw new ProblemError('approval-void', `the definition of ${name} changed while the call waited; call again to ask anew`, about);
+      default:
+        throw new ProblemError('approval-interrupted', 'the gateway stopped while the call waited for approval; it will not run', about);
+    }
   }
 }
 

@@ -12,7 +12,9 @@ export type CallOutcome =
   | 'cancelled'
   | 'upstream_error'
   | 'rejected'
-  | 'unavailable';
+  | 'unavailable'
+  | 'denied'
+  | 'approval_timeout';
 
 /** An activity row's outcome: a finished call's, `running` while it runs, `interrupted` if the gateway died meanwhile. */
 export type ActivityOutcome = CallOutcome | 'running' | 'interrupted';
@@ -26,6 +28,8 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'upstream_error',
   'rejected',
   'unavailable',
+  'denied',
+  'approval_timeout',
 ];
 
 export const ACTIVITY_OUTCOMES: readonly ActivityOutcome[] = [...CALL_OUTCOMES, 'running', 'interrupted'];
@@ -41,7 +45,14 @@ export function outcomeOf(problem: ProblemType): CallOutcome {
     case 'timeout':
       return 'timeout';
     case 'cancelled':
+    case 'approval-interrupted':
       return 'cancelled';
+    case 'denied-by-policy':
+    case 'approval-denied':
+      return 'denied';
+    case 'approval-timed-out':
+      return 'approval_timeout';
+    case 'approval-void':
     case 'overloaded':
     case 'payload-too-large':
       return 'rejected';

@@ -49,6 +49,7 @@ export class CallRecording implements CallRecorder {
       durationMs,
       ...(end.success && { resultBytes: end.success.bytes, preview: end.success.json.slice(0, PREVIEW_CHARS) }),
       ...(end.problem && { error: end.problem.detail ?? end.problem.title }),
+      ...(call.approval && { approvalId: call.approval.id }),
     });
     // Names that matched nothing would let any caller mint new series: they are counted as one.
     const type = end.problem?.type;

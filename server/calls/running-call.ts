@@ -6,9 +6,10 @@
 import { EventEmitter } from 'node:events';
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
 import type { ProblemBody } from '../http/problems.js';
+import type { Approval } from '../approvals/pending.js';
 import type { CallOutcome } from './outcome.js';
 
-export type CallState = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export type CallState = 'waiting_for_approval' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
 /** Where the call came in: the mcpo-compatible route or the management API. */
 export type CallSurface = 'mcpo' | 'api';
@@ -43,6 +44,8 @@ export interface CallEnd {
 const KEPT_LOGS = 50;
 
 interface RunningCallEvents {
+  /** The call waits for a person (`pending`), or the wait ended (`approved`, …). */
+  approval: [Approval];
   progress: [CallProgress];
   log: [LogMessage];
   end: [CallEnd];
@@ -55,6 +58,8 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
   progress: CallProgress | undefined;
   readonly logs: LogMessage[] = [];
   end: CallEnd | undefined;
+  /** The approval the call waited for, if the policy asked for one. */
+  approval: Approval | undefined;
   private readonly controller = new AbortController();
 
   constructor(
@@ -75,7 +80,7 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
   }
 
   get state(): CallState {
-    if (!this.end) return 'running';
+    if (!this.end) return this.approval?.state === 'pending' ? 'waiting_for_approval' : 'running';
     switch (this.end.outcome) {
       case 'ok':
         return 'succeeded';
@@ -101,6 +106,12 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
   readonly cancel = (): void => {
     if (!this.end) this.controller.abort();
   };
+
+  /** The call's approval was created or left `pending`. */
+  reportApproval(approval: Approval): void {
+    this.approval = approval;
+    this.emit('approval', approval);
+  }
 
   reportProgress(progress: CallProgress): void {
     this.progress = progress;

@@ -5,7 +5,8 @@
  * environment (or a file): a key in argv would be visible to every user through `ps`.
  */
 import { parseArgs } from 'node:util';
-import { RESERVED_NAME_RULE, RESERVED_SERVER_NAMES } from '../config/schema.js';
+import { APPROVAL_ACTIONS, RESERVED_NAME_RULE, RESERVED_SERVER_NAMES } from '../config/schema.js';
+import type { ApprovalAction } from '../config/types.js';
 
 /** A mistake on the command line; `main` prints the message plus "see --help" and exits with 2. */
 export class CliUsageError extends Error {
@@ -33,6 +34,8 @@ export interface CliOptions {
   allowedHosts: string[];
   /** Set when a server follows `--`. */
   quick?: QuickServer;
+  /** From --approval-default or MCP_GATEWAY_APPROVAL_DEFAULT; replaces the config's top-level `approval.default`. */
+  approvalDefault?: ApprovalAction;
 }
 
 export const DEFAULT_PORT = 8085;
@@ -51,6 +54,7 @@ const OPTIONS = {
   transport: { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
   'insecure-no-auth': { type: 'boolean' },
+  'approval-default': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -76,6 +80,10 @@ Options:
                            (default streamable-http, or sse if the URL path ends in /sse)
       --allowed-host NAME  also accept this Host header; repeatable (loopback names always work)
       --insecure-no-auth   allow a non-loopback --host without an API key
+      --approval-default ACTION
+                           ${APPROVAL_ACTIONS.join('|')}: the answer to a tool call no approval rule matches;
+                           replaces the config's top-level approval.default (default ask);
+                           env MCP_GATEWAY_APPROVAL_DEFAULT
   -h, --help               show this help
   -v, --version            show the version
 
@@ -124,6 +132,13 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions
     throw new CliUsageError(`${logLevelSource} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   }
 
+  const approvalSource = values['approval-default'] !== undefined ? '--approval-default' : 'MCP_GATEWAY_APPROVAL_DEFAULT';
+  const approvalRaw = values['approval-default'] ?? fromEnv('MCP_GATEWAY_APPROVAL_DEFAULT');
+  const approvalDefault = APPROVAL_ACTIONS.find((action) => action === approvalRaw?.toLowerCase());
+  if (approvalRaw !== undefined && approvalDefault === undefined) {
+    throw new CliUsageError(`${approvalSource} must be one of ${APPROVAL_ACTIONS.join(', ')}, got ${JSON.stringify(approvalRaw)}`);
+  }
+
   const transport = values.transport;
   if (transport !== undefined && transport !== 'sse' && transport !== 'streamable-http') {
     throw new CliUsageError(`--transport must be sse or streamable-http, got ${JSON.stringify(transport)}`);
@@ -156,6 +171,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions
   const apiKey = fromEnv('MCP_GATEWAY_API_KEY');
   if (apiKey !== undefined) options.apiKey = apiKey;
   if (quick) options.quick = quick;
+  if (approvalDefault !== undefined) options.approvalDefault = approvalDefault;
   return options;
 }
 

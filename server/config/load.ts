@@ -24,10 +24,16 @@ import {
 } from './schema.js';
 import {
   ConfigError,
+  type ApprovalAction,
+  type ApprovalRule,
+  type ApprovalSettings,
+  type ArgumentCondition,
   type ConfigProblem,
   type GatewayConfig,
   type GatewaySettings,
+  type NotifyTarget,
   type RemoteServerConfig,
+  type ServerApproval,
   type ServerConfig,
   type ServerDisplay,
   type StdioServerConfig,
@@ -56,7 +62,19 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   basePath: '',
   sessionTtlMs: 7 * 24 * 3_600_000,
   openapi: { maxRefDepth: 3 },
+  trustTailscaleHeaders: false,
 };
+
+export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = {
+  default: 'ask',
+  timeoutMs: 120_000,
+  rules: [],
+  notify: [],
+};
+
+function defaultApproval(): ApprovalSettings {
+  return { ...DEFAULT_APPROVAL_SETTINGS, rules: [], notify: [] };
+}
 
 function defaultSettings(): GatewaySettings {
   return {
@@ -102,10 +120,20 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     Object.assign(gateway.openapi, openapi);
   }
 
+  const baseDir = path.dirname(source);
+  const approval = defaultApproval();
+  const rawApproval = isPlainObject(document.value) ? document.value.approval : undefined;
+  if (isPlainObject(rawApproval)) {
+    const report = reporter(['approval'], problems);
+    Object.assign(approval, approvalLimits(rawApproval));
+    approval.rules = resolveRules(rawApproval.rules, undefined, report);
+    approval.notify = resolveNotify(rawApproval.notify, baseDir, report);
+  }
+
   const servers: ServerConfig[] = [];
   const rawServers = isPlainObject(document.value) ? document.value.mcpServers : undefined;
   if (isPlainObject(rawServers)) {
-    const ctx: ExpandContext = { env, baseDir: path.dirname(source) };
+    const ctx: ExpandContext = { env, baseDir };
     for (const [name, entry] of Object.entries(rawServers)) {
       const server = buildServer(name, entry, gateway, ctx, problems);
       if (server) servers.push(server);
@@ -113,7 +141,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   }
 
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { source, gateway, servers };
+  return { source, gateway, approval, servers };
 }
 
 export type QuickServerSpec = { name: string } & (
@@ -121,9 +149,18 @@ export type QuickServerSpec = { name: string } & (
   | { url: string; transport: 'sse' | 'streamable-http' }
 );
 
-/** A one-server config for `mcp-gateway -- <command|url>`; the values come from argv, unexpanded. */
-export function quickModeConfig(spec: QuickServerSpec, overrides: Partial<GatewaySettings> = {}): GatewayConfig {
+/**
+ * A one-server config for `mcp-gateway -- <command|url>` and the demo; the values come from argv,
+ * unexpanded. `approvalOverrides` replaces parts of the default approval settings (e.g. the
+ * `default` of `--approval-default`).
+ */
+export function quickModeConfig(
+  spec: QuickServerSpec,
+  overrides: Partial<GatewaySettings> = {},
+  approvalOverrides: Partial<ApprovalSettings> = {},
+): GatewayConfig {
   const gateway: GatewaySettings = { ...defaultSettings(), ...overrides };
+  const approval: ApprovalSettings = { ...defaultApproval(), ...approvalOverrides };
   const common = {
     name: spec.name,
     enabled: true,
@@ -133,6 +170,7 @@ export function quickModeConfig(spec: QuickServerSpec, overrides: Partial<Gatewa
     maxConcurrent: gateway.maxConcurrent,
     maxQueue: gateway.maxQueue,
     disabledTools: [],
+    approval: { rules: [] },
   };
   const server: ServerConfig =
     'command' in spec
@@ -151,7 +189,7 @@ export function quickModeConfig(spec: QuickServerSpec, overrides: Partial<Gatewa
           headers: {},
           display: { url: spec.url, headerNames: [] },
         };
-  return { source: null, gateway, servers: [server] };
+  return { source: null, gateway, approval, servers: [server] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,6 +277,13 @@ function buildServer(
     remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers') };
   }
 
+  const approval: ServerApproval = { rules: [] };
+  if (isPlainObject(raw.approval)) {
+    const report = reporter([...base, 'approval'], problems);
+    Object.assign(approval, approvalLimits(raw.approval));
+    approval.rules = resolveRules(raw.approval.rules, name, report);
+  }
+
   if (problems.length > countBefore || !parsed.success) return undefined;
   const entry = parsed.data;
   const common = {
@@ -251,12 +296,125 @@ function buildServer(
     maxConcurrent: entry.maxConcurrent ?? gateway.maxConcurrent,
     maxQueue: entry.maxQueue ?? gateway.maxQueue,
     disabledTools: entry.disabledTools ?? [],
+    approval,
     display: displayOf(entry),
   };
   if (kind === 'stdio' && stdio) return { ...common, transport: 'stdio', ...stdio };
   if (kind === 'remote' && remote) return { ...common, ...remote };
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Approval policy
+//
+// The zod schemas check the types; these functions check what the schemas cannot (exactly one
+// of equals/in/matches, pointer syntax, regular expressions, notify URLs, secret files) on the
+// raw value, so those problems are reported even when a type is wrong elsewhere, and build the
+// resolved values (used only when there is no problem at all).
+
+type Report = (segments: readonly PropertyKey[], message: string) => void;
+
+function reporter(base: readonly PropertyKey[], problems: ConfigProblem[]): Report {
+  return (segments, message) => void problems.push({ path: formatPath([...base, ...segments]), message });
+}
+
+/** The `default` and `timeoutMs` written, as far as they are present. */
+function approvalLimits(raw: Record<string, unknown>): { default?: ApprovalAction; timeoutMs?: number } {
+  return {
+    ...(typeof raw.default === 'string' && { default: raw.default as ApprovalAction }),
+    ...(typeof raw.timeoutMs === 'number' && { timeoutMs: raw.timeoutMs }),
+  };
+}
+
+/** `server` is the name of the server whose entry holds the rules, or undefined at the top level. */
+function resolveRules(raw: unknown, server: string | undefined, report: Report): ApprovalRule[] {
+  if (!Array.isArray(raw)) return [];
+  const base = server === undefined ? ['approval'] : ['mcpServers', server, 'approval'];
+  return raw.map((item: unknown, i): ApprovalRule => {
+    const rule = isPlainObject(item) ? item : {};
+    const when = Array.isArray(rule.when)
+      ? rule.when.map((condition: unknown, j) => resolveCondition(condition, ['rules', i, 'when', j], report))
+      : [];
+    return {
+      server: server ?? (typeof rule.server === 'string' ? rule.server : '*'),
+      tool: typeof rule.tool === 'string' ? rule.tool : '*',
+      action: rule.action as ApprovalAction,
+      when,
+      source: formatPath([...base, 'rules', i]),
+    };
+  });
+}
+
+const CONDITION_KINDS = ['equals', 'in', 'matches'] as const;
+const CONDITION_KINDS_TEXT = CONDITION_KINDS.map((k) => JSON.stringify(k)).join(', ');
+
+function resolveCondition(raw: unknown, at: readonly PropertyKey[], report: Report): ArgumentCondition {
+  if (!isPlainObject(raw)) return { pointer: '' };
+  const condition: ArgumentCondition = { pointer: typeof raw.pointer === 'string' ? raw.pointer : '' };
+  if (typeof raw.pointer === 'string') {
+    const problem = pointerProblem(raw.pointer);
+    if (problem) report([...at, 'pointer'], problem);
+  }
+  const given = CONDITION_KINDS.filter((kind) => Object.hasOwn(raw, kind));
+  if (given.length === 0) report(at, `expected one of ${CONDITION_KINDS_TEXT}`);
+  else if (given.length > 1) {
+    report(at, `expected exactly one of ${CONDITION_KINDS_TEXT}, got ${given.map((k) => JSON.stringify(k)).join(' and ')}`);
+  }
+  if (Object.hasOwn(raw, 'equals')) condition.equals = raw.equals;
+  if (Array.isArray(raw.in)) condition.in = raw.in;
+  if (typeof raw.matches === 'string') {
+    try {
+      condition.matches = new RegExp(raw.matches);
+    } catch (err) {
+      report([...at, 'matches'], `expected a JavaScript regular expression, got ${JSON.stringify(raw.matches)} (${regexReason(err)})`);
+    }
+  }
+  return condition;
+}
+
+/** A problem message for a pointer that is not RFC 6901 syntax, or undefined. */
+function pointerProblem(pointer: string): string | undefined {
+  if (pointer !== '' && !pointer.startsWith('/')) {
+    return `expected a JSON pointer ("" for the whole arguments object, or starting with "/"), got ${JSON.stringify(pointer)}`;
+  }
+  if (/~(?![01])/.test(pointer)) {
+    return `expected a JSON pointer ("~" only in "~0" for "~" and "~1" for "/"), got ${JSON.stringify(pointer)}`;
+  }
+  return undefined;
+}
+
+/** `Invalid regular expression: /(/: Unterminated group` → `unterminated group`. */
+function regexReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '');
+  return reason.charAt(0).toLowerCase() + reason.slice(1);
+}
+
+function resolveNotify(raw: unknown, baseDir: string, report: Report): NotifyTarget[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((item: unknown, i): NotifyTarget => {
+    if (!isPlainObject(item)) return { url: '' };
+    const target: NotifyTarget = { url: typeof item.url === 'string' ? item.url : '' };
+    if (typeof item.url === 'string' && item.url !== '') {
+      // The URL is not quoted: an ntfy topic in it works like a password.
+      const url = parseHttpUrl(item.url);
+      if (typeof url === 'string') report(['notify', i, 'url'], url);
+    }
+    if (typeof item.secretFile === 'string' && item.secretFile !== '') {
+      const file = path.resolve(baseDir, item.secretFile);
+      try {
+        const secret = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
+        if (secret === '') report(['notify', i, 'secretFile'], `secret file ${file} is empty`);
+        target.secret = secret;
+      } catch (err) {
+        report(['notify', i, 'secretFile'], `cannot read secret file ${file} (${errorCode(err)})`);
+      }
+    }
+    return target;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** What the operator wrote, with only the names of env vars and headers. */
 function displayOf(entry: ServerEntry): ServerDisplay {

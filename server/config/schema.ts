@@ -76,9 +76,12 @@ function integer(min: 0 | 1) {
   return z.int({ error }).min(min, { error });
 }
 
-/** A strict object whose unknown-key issues carry the list of allowed keys as their message. */
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
-  const allowed = Object.keys(shape).join(', ');
+/**
+ * A strict object whose unknown-key issues carry the list of allowed keys as their message
+ * (`listed`, when given, replaces the shape's keys in that list).
+ */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T, listed: readonly string[] = Object.keys(shape)) {
+  const allowed = listed.join(', ');
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === 'unrecognized_keys' ? `expected one of: ${allowed}` : `expected object, got ${jsonType(issue.input)}`,
@@ -117,6 +120,88 @@ export const gatewaySchema = strictObject({
   openapi: strictObject({
     maxRefDepth: integer(1).optional(),
   }).optional(),
+  trustTailscaleHeaders: boolean().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Approval policy
+
+export const APPROVAL_ACTIONS = ['allow', 'ask', 'deny'] as const;
+
+/** `expected one of "a", "b", got "c"`: strings are echoed (they are keywords), other values by type. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (issue) =>
+      `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${
+        typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)
+      }`,
+  });
+}
+
+const approvalAction = () => oneOf(APPROVAL_ACTIONS);
+
+/** Any JSON value (the file is JSON, so every parsed value is one). */
+const jsonValue = () => z.unknown();
+
+/**
+ * One condition on the call's arguments. Whether exactly one of `equals`, `in` and `matches` is
+ * given, the pointer's syntax and the regular expression are checked in load.ts.
+ */
+export const argumentConditionSchema = strictObject({
+  pointer: string(),
+  equals: jsonValue().optional(),
+  in: z.array(jsonValue(), { error: expected('array of JSON values') }).optional(),
+  matches: string().optional(),
+});
+
+const ruleFields = {
+  tool: nonEmptyString().optional(),
+  action: approvalAction(),
+  when: z.array(argumentConditionSchema, { error: expected('array of conditions') }).optional(),
+};
+
+export const approvalRuleSchema = strictObject({
+  server: nonEmptyString().optional(),
+  ...ruleFields,
+});
+
+/**
+ * A rule inside a server entry: it applies to that server only, so a `server` key is refused
+ * with a message that says where such a rule belongs (not as an unknown key, which would read
+ * as a typo).
+ */
+export const serverApprovalRuleSchema = strictObject(
+  {
+    server: z
+      .unknown()
+      .refine((value) => value === undefined, {
+        error: 'a rule inside a server entry applies to that server only: remove "server", or move the rule to $.approval.rules',
+      })
+      .optional(),
+    ...ruleFields,
+  },
+  ['tool', 'action', 'when'],
+);
+
+const approvalFields = {
+  default: approvalAction().optional(),
+  timeoutMs: integer(1).optional(),
+};
+
+export const notifyTargetSchema = strictObject({
+  url: nonEmptyString(),
+  secretFile: nonEmptyString().optional(),
+});
+
+export const approvalSchema = strictObject({
+  ...approvalFields,
+  rules: z.array(approvalRuleSchema, { error: expected('array of rules') }).optional(),
+  notify: z.array(notifyTargetSchema, { error: expected('array of notify targets') }).optional(),
+});
+
+export const serverApprovalSchema = strictObject({
+  ...approvalFields,
+  rules: z.array(serverApprovalRuleSchema, { error: expected('array of rules') }).optional(),
 });
 
 /** Values accepted for a server's `type`, and the transport each one means. */
@@ -136,12 +221,7 @@ export function isServerType(value: unknown): value is ServerType {
   return typeof value === 'string' && Object.hasOwn(SERVER_TYPES, value);
 }
 
-const serverType = z.enum(serverTypeNames as [ServerType, ...ServerType[]], {
-  error: (issue) =>
-    `expected one of ${serverTypeNames.map((t) => JSON.stringify(t)).join(', ')}, got ${
-      typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)
-    }`,
-});
+const serverType = oneOf(serverTypeNames as [ServerType, ...ServerType[]]);
 
 /** Keys that only make sense for one kind of server; load.ts rejects them on the other kind. */
 export const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'] as const;
@@ -163,6 +243,7 @@ export const serverEntrySchema = strictObject({
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),
   disabledTools: stringArray().optional(),
+  approval: serverApprovalSchema.optional(),
 });
 
 export type ServerEntry = z.infer<typeof serverEntrySchema>;
@@ -170,6 +251,7 @@ export type ServerEntry = z.infer<typeof serverEntrySchema>;
 export const configFileSchema = z.strictObject(
   {
     gateway: gatewaySchema.optional(),
+    approval: approvalSchema.optional(),
     // Entries are checked one by one in load.ts, so that each problem gets the server's path.
     mcpServers: z.record(z.string(), z.unknown(), {
       error: (issue) =>
@@ -181,7 +263,7 @@ export const configFileSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? 'expected one of: gateway, mcpServers'
+        ? 'expected one of: gateway, approval, mcpServers'
         : `expected object, got ${jsonType(issue.input)}`,
   },
 );

@@ -60,6 +60,12 @@ export interface GatewaySettings {
   /** How long a UI sign-in lasts, in ms. Default 604800000 (7 days). */
   sessionTtlMs: number;
   openapi: OpenApiSettings;
+  /**
+   * Whether the `Tailscale-User-Login` header that `tailscale serve` sets is believed: it is then
+   * shown as a label next to the identity that decided an approval. It never grants anything.
+   * Default false.
+   */
+  trustTailscaleHeaders: boolean;
 }
 
 /** How tool schemas are written into the OpenAPI documents. */
@@ -74,6 +80,70 @@ export interface ActivitySettings {
   maxRows: number;
   /** Oldest row kept, in days. Default 30. */
   maxAgeDays: number;
+}
+
+/** What the approval policy says about a tool call: run it, wait for a person, or refuse it. */
+export type ApprovalAction = 'allow' | 'ask' | 'deny';
+
+/**
+ * One condition on a call's arguments; exactly one of `equals`, `in` and `matches` is set. A
+ * pointer whose target is missing makes the condition false.
+ */
+export interface ArgumentCondition {
+  /** RFC 6901 JSON pointer into the arguments object; "" is the whole object. */
+  pointer: string;
+  /** The target deep-equals this JSON value. */
+  equals?: unknown;
+  /** The target deep-equals one of these JSON values. */
+  in?: unknown[];
+  /** The target is a string this expression finds a match in (not anchored; no flags). */
+  matches?: RegExp;
+}
+
+/** One rule of the approval policy. */
+export interface ApprovalRule {
+  /** Glob on the server's name (`*` any run, `?` one character, case-sensitive). Default "*"; a server's own rules hold its name. */
+  server: string;
+  /** Glob on the tool's name, as for `server`. Default "*". */
+  tool: string;
+  action: ApprovalAction;
+  /** Conditions on the arguments; all must hold. Default [] (always holds). */
+  when: ArgumentCondition[];
+  /** Where the rule was written, as a JSON path: `$.approval.rules[2]` or `$.mcpServers.fs.approval.rules[0]`. */
+  source: string;
+}
+
+/** Where an `ask` is announced. */
+export interface NotifyTarget {
+  /** An http: or https: URL. */
+  url: string;
+  /** The secretFile's content; undefined when no secretFile. Never logged. */
+  secret?: string;
+}
+
+/**
+ * The top-level `approval` section. Matching rules decide (deny beats ask beats allow); with no
+ * matching rule, the default does.
+ */
+export interface ApprovalSettings {
+  /** What a call no rule matches gets. Default "ask". */
+  default: ApprovalAction;
+  /** How long an `ask` call waits for a decision, in ms. Default 120000 (2 min). */
+  timeoutMs: number;
+  /** Default []. */
+  rules: ApprovalRule[];
+  /** Default []. */
+  notify: NotifyTarget[];
+}
+
+/** A server entry's own `approval` section; its `default` and `timeoutMs` win over the top-level ones. */
+export interface ServerApproval {
+  /** Default: the top-level `approval.default`. */
+  default?: ApprovalAction;
+  /** Default: the top-level `approval.timeoutMs`. */
+  timeoutMs?: number;
+  /** Rules for this server's tools; their `server` is the server's name. Default []. */
+  rules: ApprovalRule[];
 }
 
 /** What the operator wrote, before `${…}` expansion: safe to show, since secrets stay as `${…}`. */
@@ -104,6 +174,8 @@ interface ServerCommon {
   maxQueue: number;
   /** Tools hidden everywhere. Default []. */
   disabledTools: string[];
+  /** The entry's own approval policy. Default { rules: [] } (the top-level section decides). */
+  approval: ServerApproval;
   display: ServerDisplay;
 }
 
@@ -129,6 +201,7 @@ export interface GatewayConfig {
   /** Absolute path of the config file, or null for quick mode and the demo. */
   source: string | null;
   gateway: GatewaySettings;
+  approval: ApprovalSettings;
   /** In the order the file lists them. */
   servers: ServerConfig[];
 }

@@ -30,7 +30,7 @@ function values<T extends string>(record: Record<T, true>): [T, ...T[]] {
 
 const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, ready: true, error: true, backoff: true, stopped: true });
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
-const CALL_STATES = values<CallState>({ running: true, succeeded: true, failed: true, cancelled: true, timed_out: true });
+const CALL_STATES = values<CallState>({ waiting_for_approval: true, running: true, succeeded: true, failed: true, cancelled: true, timed_out: true });
 const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true });
 const CALL_MODES = values<CallMode>({ sync: true, stream: true, async: true });
 
@@ -358,6 +358,14 @@ export const CallSnapshotSchema = z
     startedAt: timestamp(),
     endedAt: orNull(timestamp()),
     progress: orNull(CallProgressSchema),
+    approval: z
+      .strictObject({
+        id: z.string(),
+        state: z.string().meta({ description: '`pending`, `approved`, `denied`, `expired`, `cancelled`, `void` or `interrupted`.' }),
+        url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
+      })
+      .optional()
+      .meta({ description: 'When the approval policy held the call for a person: its approval.' }),
     result: z
       .unknown()
       .optional()
@@ -421,6 +429,7 @@ export const ActivityEntrySchema = z
     resultBytes: orNull(count()).meta({ description: 'Size of the result as JSON, in bytes.' }),
     preview: orNull(z.string()).meta({ description: 'The start of the result (up to 2 KiB).' }),
     error: orNull(z.string()).meta({ description: 'What went wrong (up to 2 KiB).' }),
+    approvalId: orNull(z.string()).meta({ description: 'The approval the call waited for (`/api/approvals/{id}`: who decided, when, through what, why), or null.' }),
   })
   .meta({ id: 'ActivityEntry', description: 'One tool call, on either surface, as the activity log recorded it.' });
 
@@ -435,3 +444,101 @@ export const ActivityPageSchema = z
 // Documents
 
 export const OpenApiDocumentSchema = jsonObject().meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document.' });
+
+// ---------------------------------------------------------------------------------------------
+// Identities: API keys and paired devices
+
+/** A label a person gives a key or a device: 1–64 characters, no control characters. */
+export const LabelSchema = z
+  .string()
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(64, { error: 'must be at most 64 characters' })
+  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), { error: 'must not contain control characters' })
+  .meta({ description: 'A name for people, 1–64 characters.', example: 'Open WebUI' });
+
+export const ScopeSchema = z.enum(['tools:call', 'tools:read', 'approvals:decide', 'admin']).meta({
+  id: 'Scope',
+  description:
+    '`tools:call`: call tools; `tools:read`: read servers, tools, documents, activity and metrics; `approvals:decide`: approve or deny held calls; `admin`: everything, including keys, devices and servers.',
+});
+
+/** `POST /api/keys`. */
+export const CreateKeyBody = z
+  .strictObject({
+    label: LabelSchema,
+    scopes: z
+      .array(ScopeSchema)
+      .min(1, { error: 'must name at least one scope' })
+      .optional()
+      .meta({ description: 'Default `["tools:call", "tools:read"]` (what Open WebUI needs).' }),
+  })
+  .meta({ id: 'KeyCreate', description: 'A new API key.' });
+
+export const DEFAULT_KEY_SCOPES = ['tools:call', 'tools:read'] as const;
+
+const keyFields = {
+  id: z.string().meta({ example: '3f9a0c1b2d4e' }),
+  label: z.string(),
+  scopes: z.array(ScopeSchema),
+  caller: z.string().meta({ description: 'How the activity log and approvals name this key\'s calls: `key:<id>`.' }),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
+  revokedAt: z.iso.datetime().nullable(),
+};
+export const KeySchema = z.strictObject(keyFields).meta({ id: 'Key', description: 'An API key (never its token).' });
+export const CreatedKeySchema = z
+  .strictObject({
+    ...keyFields,
+    token: z.string().meta({ description: 'The key itself, shown this once: send it as `Authorization: Bearer <token>`.', example: 'mgw_…' }),
+  })
+  .meta({ id: 'CreatedKey', description: 'A key just made, with its token (shown once; only its hash is stored).' });
+export const KeyListSchema = z.strictObject({ items: z.array(KeySchema) }).meta({ id: 'KeyList', description: 'Every key, newest first, revoked ones included.' });
+export const KeyIdParams = z.strictObject({ id: z.string() });
+
+// ---------------------------------------------------------------------------------------------
+// Approvals
+
+export const APPROVAL_STATE_VALUES = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'void', 'interrupted'] as const;
+
+export const ApprovalListQuery = z.strictObject({
+  state: z.enum(APPROVAL_STATE_VALUES).optional().meta({ description: 'Only approvals in this state.' }),
+  limit: z.coerce.number().int().min(1).max(500).optional().meta({ description: 'Most approvals answered, newest first. Default 100.' }),
+});
+
+/** `POST /api/approvals/{id}/approve` and `/deny`; the body may be left out. */
+export const DecisionBody = z
+  .strictObject({
+    reason: z.string().trim().max(500, { error: 'must be at most 500 characters' }).optional().meta({ description: 'Why (shown to the caller of a denied call and in the audit).' }),
+    binding: z
+      .string()
+      .optional()
+      .meta({ description: 'The `binding` of the approval as the decider saw it: when given, the decision applies only if it is still that approval.' }),
+  })
+  .optional()
+  .meta({ id: 'Decision', description: 'A decision on a held call.' });
+
+export const ApprovalSchema = z
+  .strictObject({
+    id: z.string().meta({ example: 'apr_3n9xW0bq2mT1Kc8vLa0p' }),
+    callId: z.string().meta({ description: 'The held call (`/api/calls/{id}` while it lives, then `/api/activity/{id}`).' }),
+    server: z.string(),
+    tool: z.string(),
+    arguments: z.unknown().meta({ description: 'The arguments as sent, with secret-looking fields redacted like the activity log.' }),
+    caller: z.string(),
+    callerLabel: z.string(),
+    rule: z.string().meta({ description: 'What asked: a rule\'s JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`.' }),
+    ruleReason: z.string(),
+    binding: z.string().meta({ description: 'SHA-256 over server, tool, the canonical arguments and the tool\'s definition.' }),
+    state: z.enum(APPROVAL_STATE_VALUES),
+    createdAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    decidedAt: z.iso.datetime().nullable(),
+    decidedBy: z.string().nullable().meta({ description: 'The decider\'s caller id, or `gateway` (expiry, cancellation, restart).' }),
+    decidedByLabel: z.string().nullable(),
+    decidedVia: z.enum(['api', 'ui', 'gateway']).nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'Approval', description: 'A call the approval policy held for a person.' });
+
+export const ApprovalListSchema = z.strictObject({ items: z.array(ApprovalSchema), pending: z.int() }).meta({ id: 'ApprovalList' });

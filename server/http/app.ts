@@ -7,12 +7,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
+import { FailureLimiter } from '../auth/failures.js';
+import type { KeyStore } from '../auth/keys.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { ToolCaller } from '../calls/call-tool.js';
 import { CallRecording } from '../calls/recording.js';
 import { GatewayMetrics, metricsRoutes } from '../observability/metrics.js';
 import { managementDocument } from '../openapi/management.js';
-import type { GatewaySettings } from '../config/types.js';
+import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
+import type { PendingApprovals } from '../approvals/pending.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { uiRoutes, type CallEvents } from '../ui/routes.js';
 import { activityRoutes } from './activity-api.js';
@@ -21,10 +24,12 @@ import { callRoutes } from './calls-api.js';
 import { cors } from './cors.js';
 import { healthRoutes } from './health.js';
 import { formBody, jsonBody } from './json-body.js';
+import { keyRoutes } from './keys-api.js';
+import { approvalRoutes } from './approvals-api.js';
 import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
 import { requestLog } from './request-log.js';
-import { authenticate, csrfGuard, hostCheck, type SecurityOptions } from './security.js';
+import { authenticate, authorize, csrfGuard, hostCheck, type SecurityOptions } from './security.js';
 import { serverRoutes } from './servers-api.js';
 import { toolCallFront } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
@@ -35,6 +40,12 @@ export interface AppDeps {
   activity: ActivityLog;
   /** UI sign-ins (the orchestrator's session cookies). */
   sessions: SessionStore;
+  /** API keys made through `/api/keys`. */
+  keys: KeyStore;
+  /** Calls held for a person's decision. */
+  approvals: PendingApprovals;
+  /** The approval policy in force (the config file's top-level `approval`; it changes with a reload). */
+  approval: () => ApprovalSettings;
   /** The gateway settings in force (they change with a config reload). */
   settings: () => GatewaySettings;
   logger: Logger;
@@ -51,6 +62,9 @@ export function buildApp(deps: AppDeps): GatewayApp {
     allowedOrigins: () => deps.settings().cors.origins,
     isPublic: (path) => isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path)),
     sessions: deps.sessions,
+    keys: deps.keys,
+    failures: new FailureLimiter(),
+    trustTailscaleHeaders: () => Boolean((deps.settings() as { trustTailscaleHeaders?: boolean }).trustTailscaleHeaders),
   };
   // Shared by the tool-call front and the Express app, in this order. CORS comes before the
   // checks: a preflight carries no key, and is answered for allowed origins only.
@@ -59,6 +73,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     cors(() => deps.settings().cors.origins),
     hostCheck(security),
     authenticate(security),
+    authorize(security),
     jsonBody(() => deps.settings().maxBodyBytes),
     formBody(() => deps.settings().maxBodyBytes),
     csrfGuard(),
@@ -78,7 +93,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       // The activity page's live tail; nobody listens unless a page has it open.
       if (callEvents.listenerCount('finished') > 0) callEvents.emit('finished', call);
     },
-  });
+  }, { policy: deps.approval, pending: deps.approvals });
 
   let management: Record<string, unknown> | undefined;
   const app = express();
@@ -100,6 +115,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
   app.use(toolRoutes(deps.supervisor));
   app.use(metricsRoutes(metrics));
   app.use(activityRoutes(deps.activity));
+  app.use(keyRoutes(deps.keys));
+  app.use(approvalRoutes(deps.approvals));
   app.use(callRoutes(caller, deps.settings));
   app.use(
     uiRoutes({
@@ -109,6 +126,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
       sessions: deps.sessions,
       settings: deps.settings,
       apiKey: deps.security.apiKey,
+      keys: deps.keys,
+      failures: security.failures!,
       callEvents,
     }),
   );

@@ -12,6 +12,7 @@ import { Router } from 'express';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
+import { prefixOf } from './base-path.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
 import { ProblemError } from './problems.js';
 
@@ -29,16 +30,16 @@ export function callRoutes(caller: ToolCaller, settings: () => GatewaySettings):
   };
 
   router.get('/api/calls', (_req, res) => {
-    res.json({ items: caller.calls.running().map(callSnapshot) });
+    res.json({ items: caller.calls.running().map((call) => callSnapshot(call, prefixOf(_req))) });
   });
 
   router.get('/api/calls/:id', (req, res) => {
-    res.json(callSnapshot(find(req.params.id)));
+    res.json(callSnapshot(find(req.params.id), prefixOf(req)));
   });
 
   router.get('/api/calls/:id/events', (req, res) => {
     const call = find(req.params.id);
-    followCall(call, new EventStream(res, settings().heartbeatMs));
+    followCall(call, new EventStream(res, settings().heartbeatMs), prefixOf(req));
   });
 
   router.delete('/api/calls/:id', async (req, res) => {
@@ -48,7 +49,7 @@ export function callRoutes(caller: ToolCaller, settings: () => GatewaySettings):
     }
     call.cancel();
     if (!call.finished) await once(call, 'end', { signal: AbortSignal.timeout(CANCEL_WAIT_MS) }).catch(() => undefined);
-    res.json(callSnapshot(call));
+    res.json(callSnapshot(call, prefixOf(req)));
   });
 
   return router;

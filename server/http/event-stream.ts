@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { problemBody } from './problems.js';
 import { errorText } from '../calls/result-mapping.js';
+import type { Approval } from '../approvals/pending.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 
 export class EventStream {
@@ -58,20 +59,34 @@ export function finalEvent(end: CallEnd): { event: 'result' | 'error'; data: str
   return { event: 'result', data: end.success!.answer };
 }
 
+/** The `approval` event of a held call: `waiting` with where to decide, then how it was decided. */
+export function approvalEvent(approval: Approval, prefix: string): string {
+  return JSON.stringify({
+    status: approval.state === 'pending' ? 'waiting' : approval.state,
+    id: approval.id,
+    url: `${prefix}/api/approvals/${approval.id}`,
+    expiresAt: new Date(approval.expiresAt).toISOString(),
+    ...(approval.decidedByLabel && approval.state !== 'pending' ? { decidedBy: approval.decidedByLabel } : {}),
+  });
+}
+
 /**
- * Streams a call: its latest progress and kept log messages first (for a late subscriber), then
- * live events, then the final event, and ends the stream. Returns at once.
+ * Streams a call: its approval, latest progress and kept log messages first (for a late
+ * subscriber), then live events, then the final event, and ends the stream. Returns at once.
+ * `prefix` is the gateway's path prefix, for the approval's URL.
  */
-export function followCall(call: RunningCall, stream: EventStream): void {
+export function followCall(call: RunningCall, stream: EventStream, prefix = ''): void {
   const finish = (end: CallEnd) => {
     const { event, data } = finalEvent(end);
     stream.send(event, data);
     stream.end();
   };
+  if (call.approval) stream.send('approval', approvalEvent(call.approval, prefix));
   if (call.progress) stream.send('progress', JSON.stringify(call.progress));
   for (const message of call.logs) stream.send('log', JSON.stringify(message));
   if (call.end) return finish(call.end);
 
+  const onApproval = (approval: Approval) => stream.send('approval', approvalEvent(approval, prefix));
   const onProgress = (progress: unknown) => stream.send('progress', JSON.stringify(progress));
   const onLog = (message: unknown) => stream.send('log', JSON.stringify(message));
   const onEnd = (end: CallEnd) => {
@@ -79,10 +94,12 @@ export function followCall(call: RunningCall, stream: EventStream): void {
     finish(end);
   };
   const unsubscribe = () => {
+    call.off('approval', onApproval);
     call.off('progress', onProgress);
     call.off('log', onLog);
     call.off('end', onEnd);
   };
+  call.on('approval', onApproval);
   call.on('progress', onProgress);
   call.on('log', onLog);
   call.on('end', onEnd);
@@ -90,7 +107,7 @@ export function followCall(call: RunningCall, stream: EventStream): void {
 }
 
 /** What `GET /api/calls/{id}` answers (and the 202 of an async call). */
-export function callSnapshot(call: RunningCall): Record<string, unknown> {
+export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unknown> {
   const end = call.end;
   const snapshot: Record<string, unknown> = {
     id: call.id,
@@ -103,6 +120,7 @@ export function callSnapshot(call: RunningCall): Record<string, unknown> {
     endedAt: call.endedAt === undefined ? null : new Date(call.endedAt).toISOString(),
     progress: call.progress ?? null,
   };
+  if (call.approval) snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
   if (end?.success && !end.problem) snapshot.result = JSON.parse(end.success.answer);
   if (end?.problem) snapshot.error = end.problem;
   else if (end?.outcome === 'tool_error' && end.success) snapshot.error = problemBody('tool-error', errorText(end.success.result));

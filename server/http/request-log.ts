@@ -15,8 +15,6 @@ declare module 'node:http' {
     id: string;
     /** Logs with the request id. */
     log: Logger;
-    /** Who is calling: an API key id; unset for anonymous calls. */
-    caller?: string;
     /** Set when the request wrote its own log line, so the generic one is left out. */
     ownLogLine?: boolean;
   }

@@ -4,14 +4,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { sessionToken, type Session, type SessionStore } from '../auth/sessions.js';
+import type { FailureLimiter } from '../auth/failures.js';
+import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
+import { keyIdentity, type KeyStore } from '../auth/keys.js';
+import { requiredScope } from '../auth/scopes.js';
+import { sessionIdentity, sessionToken, type Session, type SessionStore } from '../auth/sessions.js';
 import { prefixOf } from './base-path.js';
 import { sendProblem } from './problems.js';
 import { pathOf, type Middleware } from './request-log.js';
 
 export interface SecurityOptions {
-  /** The API key; when set, every route but `/healthz` needs `Authorization: Bearer <key>`. */
+  /**
+   * The start-up key (an `admin` key); when set, every route but `/healthz` needs a key
+   * (`Authorization: Bearer <key>`), a UI session or a paired device. Without it every request
+   * is anonymous with every scope.
+   */
   apiKey?: string;
+  /** Keys made through `/api/keys`; without them only the start-up key authenticates. */
+  keys?: KeyStore;
+  /** Failed attempts per client address; without it nothing is limited. */
+  failures?: FailureLimiter;
+  /** Whether `Tailscale-User-Login` is read, as a label only (`gateway.trustTailscaleHeaders`). Default never. */
+  trustTailscaleHeaders?: () => boolean;
   /**
    * Host names accepted in `Host` and `Origin` besides loopback names. When the gateway listens
    * on loopback (or this list is not empty), any other `Host` is refused, which stops DNS
@@ -72,18 +86,9 @@ export function hostCheck(options: SecurityOptions): Middleware {
   };
 }
 
-/** The caller id recorded for requests authenticated with the gateway's API key. */
-export const API_KEY_CALLER = 'api-key';
-
-/** The caller id of UI sessions signed in with the API key. */
-export const UI_CALLER = 'ui';
-
-/** The caller id of requests nobody authenticated (no key configured). */
-export const ANONYMOUS = 'anonymous';
-
-/** Who is calling, for the activity log: the API key's id, or `anonymous` without auth. */
+/** Who is calling, for the activity log: the identity's caller id (`anonymous` without auth). */
 export function callerOf(req: IncomingMessage): string {
-  return req.caller ?? ANONYMOUS;
+  return req.identity?.id ?? ANONYMOUS;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -104,8 +109,12 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 declare module 'node:http' {
   interface IncomingMessage {
+    /** Who the request comes from, once `authenticate` has run (absent on a public path without credentials). */
+    identity?: Identity;
     /** The UI session that authenticated the request, if one did. */
     session?: Session;
+    /** The `Tailscale-User-Login` header, when the gateway is told to trust it: a label, never a credential. */
+    tailscaleUser?: string;
     /** A form post authenticated by a session whose `_csrf` field `csrfGuard` must still check. */
     csrfPending?: boolean;
   }
@@ -141,36 +150,63 @@ function currentPage(req: IncomingMessage): string | undefined {
   }
 }
 
+/** The client's address, for the failure limit. */
+export function clientAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
 /**
- * Who is calling. `Authorization: Bearer <key>` (scripts, Open WebUI) or the UI's session
- * cookie. A request the session authenticates that changes state must carry the session's
- * CSRF token in `X-CSRF-Token`, or (a plain form post) in the `_csrf` field that `csrfGuard`
- * checks once the form is read. Without a configured key every request is anonymous, but a
- * session cookie (the UI makes one) still has to come with its CSRF token.
+ * Who is calling. `Authorization: Bearer <key>` (scripts, Open WebUI: the start-up key or a key
+ * from `/api/keys`) or the UI's session cookie (a sign-in or a paired device). A request the
+ * session authenticates that changes state must carry the session's CSRF token in
+ * `X-CSRF-Token`, or (a plain form post) in the `_csrf` field that `csrfGuard` checks once the
+ * form is read. Without a start-up key every request is anonymous (with every scope), but a
+ * session cookie (the UI makes one) still has to come with its CSRF token, and a valid key still
+ * names its caller. Wrong keys count against the client's address (`FailureLimiter`).
  */
 export function authenticate(options: SecurityOptions): Middleware {
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
   const expected = options.apiKey ? digest(options.apiKey) : undefined;
+  const required = expected !== undefined;
   return (req, res, next) => {
+    if (options.trustTailscaleHeaders?.()) {
+      const login = req.headers['tailscale-user-login'];
+      if (typeof login === 'string' && login) req.tailscaleUser = login.replace(/[^\x20-\x7e]/g, '').slice(0, 128);
+    }
     const header = req.headers.authorization;
-    if (header !== undefined && expected) {
+    if (header !== undefined && (required || options.keys)) {
       const match = header.match(/^Bearer\s+(\S+)\s*$/i);
       if (!match) {
+        if (!required) return anonymous(req, next);
         res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
         sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
         return;
       }
-      if (!timingSafeEqual(digest(match[1]!), expected)) {
+      const address = clientAddress(req);
+      const wait = required ? (options.failures?.retryAfter(address) ?? 0) : 0;
+      if (wait > 0) return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address; try again later', { retryAfter: wait });
+      const token = match[1]!;
+      let identity: Identity | undefined;
+      if (expected && timingSafeEqual(digest(token), expected)) identity = STARTUP_KEY;
+      else {
+        const key = options.keys?.find(token);
+        if (key) identity = keyIdentity(key);
+      }
+      if (!identity) {
+        // Without a start-up key a stray header (a placeholder key in a client) changes nothing.
+        if (!required) return anonymous(req, next);
+        options.failures?.fail(address);
+        req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
         return;
       }
-      req.caller = API_KEY_CALLER;
+      req.identity = identity;
       return next();
     }
     const session = options.sessions?.find(sessionToken(req));
     if (session) {
       req.session = session;
-      if (session.caller !== ANONYMOUS) req.caller = session.caller;
+      req.identity = session.caller === ANONYMOUS ? ANONYMOUS_IDENTITY : sessionIdentity(session);
       if (!SAFE_METHODS.has(req.method ?? 'GET')) {
         const token = req.headers['x-csrf-token'];
         if (typeof token === 'string') {
@@ -183,9 +219,9 @@ export function authenticate(options: SecurityOptions): Middleware {
       }
       return next();
     }
-    if (!expected) return next();
+    if (!required) return anonymous(req, next);
     const path = pathOf(req);
-    if (PUBLIC_PATHS.has(path) || path === LOGIN_PATH || options.isPublic?.(path)) return next();
+    if (isPublicPath(path, options)) return next();
     if (isPageNavigation(req)) {
       res.statusCode = 303;
       res.setHeader('Location', loginLocation(req));
@@ -196,6 +232,41 @@ export function authenticate(options: SecurityOptions): Middleware {
     if (req.headers['hx-request']) res.setHeader('HX-Redirect', loginLocation(req));
     res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
     sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>", or sign in to the UI');
+  };
+}
+
+function anonymous(req: IncomingMessage, next: () => void): void {
+  req.identity = ANONYMOUS_IDENTITY;
+  next();
+}
+
+/** Paths that answer without credentials: probes, the sign-in, pairing a phone, static files, (optionally) the documents. */
+function isPublicPath(path: string, options: SecurityOptions): boolean {
+  return PUBLIC_PATHS.has(path) || path === LOGIN_PATH || PAIRING_PATHS.test(path) || Boolean(options.isPublic?.(path));
+}
+
+/** The phone's side of pairing: the page, the claim and the collection of its token. */
+const PAIRING_PATHS = /^\/(?:pair|ui\/pair\/(?:claim|collect))\/?$/;
+
+/**
+ * Refuses a request whose identity lacks the scope its route needs (see auth/scopes.ts) with a
+ * 403 problem naming the scope. Public paths pass.
+ */
+export function authorize(options: SecurityOptions): Middleware {
+  return (req, res, next) => {
+    const identity = req.identity;
+    // An admin (the anonymous caller of a gateway without a key too) passes at once: the hot path of a call.
+    if (identity?.scopes.includes('admin')) return next();
+    const path = pathOf(req);
+    if (isPublicPath(path, options)) return next();
+    if (!identity) return sendProblem(res, 'unauthorized', 'sign in or send a key');
+    const needed = requiredScope(req.method ?? 'GET', path);
+    const scopes = typeof needed === 'string' ? [needed] : needed;
+    if (scopes.some((scope) => hasScope(identity, scope))) return next();
+    const scope = scopes.join('" or "');
+    const who = identity.kind === 'device' ? `the paired device "${identity.label}"` : `"${identity.label}"`;
+    const has = identity.scopes.length > 0 ? identity.scopes.join(', ') : 'no scope';
+    sendProblem(res, 'forbidden', `${req.method} ${path} needs the scope "${scope}"; ${who} has ${has}`, { scope });
   };
 }
 

@@ -105,6 +105,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
       surface: route.surface,
       mode: 'sync',
       caller: callerOf(req),
+      callerLabel: req.identity?.label,
       requestId: req.id,
       timeoutMs: requestedTimeout(req, current),
     };
@@ -117,7 +118,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
         accepted = true;
         res.setHeader('Location', `${prefixOf(req)}/api/calls/${call.id}`);
         res.setHeader('Preference-Applied', 'respond-async');
-        sendJson(res, 202, JSON.stringify(callSnapshot(call)));
+        sendJson(res, 202, JSON.stringify(callSnapshot(call, prefixOf(req))));
       };
       try {
         await caller.call({ ...base, mode: 'async', onAccepted });
@@ -131,7 +132,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
       let stream: EventStream | undefined;
       const onAccepted = (call: RunningCall) => {
         stream = new EventStream(res, current.heartbeatMs);
-        followCall(call, stream);
+        followCall(call, stream, prefixOf(req));
       };
       try {
         await caller.call({ ...base, mode: 'stream', bindCancel: cancelOnDisconnect(res), onAccepted });

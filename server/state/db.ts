@@ -54,6 +54,53 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL
    ) STRICT`,
+  // 4: identities and approvals. API keys keep only the SHA-256 of their token (`token_hash`
+  // becomes `revoked:<id>` when revoked; the row stays, so that old activity rows keep a label).
+  // A session now carries its label, scopes and subject (the key it signed in with, or the paired
+  // device it belongs to): revoking either ends it. `approvals` holds each call that waited for a
+  // person; `arguments` is redacted like the activity log's. An activity row points at its approval.
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     label TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL,
+     last_used_at INTEGER,
+     revoked_at INTEGER
+   ) STRICT;
+   CREATE TABLE devices (
+     id TEXT PRIMARY KEY,
+     label TEXT NOT NULL,
+     paired_at INTEGER NOT NULL,
+     paired_by TEXT NOT NULL,
+     last_seen_at INTEGER,
+     revoked_at INTEGER
+   ) STRICT;
+   ALTER TABLE ui_sessions ADD COLUMN label TEXT NOT NULL DEFAULT 'start-up key';
+   ALTER TABLE ui_sessions ADD COLUMN scopes TEXT NOT NULL DEFAULT 'admin';
+   ALTER TABLE ui_sessions ADD COLUMN subject TEXT;
+   CREATE TABLE approvals (
+     id TEXT PRIMARY KEY,
+     call_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     server TEXT NOT NULL,
+     tool TEXT NOT NULL,
+     arguments TEXT NOT NULL,
+     caller TEXT NOT NULL,
+     caller_label TEXT NOT NULL,
+     rule TEXT NOT NULL,
+     rule_reason TEXT NOT NULL,
+     binding TEXT NOT NULL,
+     state TEXT NOT NULL,
+     decided_at INTEGER,
+     decided_by TEXT,
+     decided_by_label TEXT,
+     decided_via TEXT,
+     reason TEXT
+   ) STRICT;
+   CREATE INDEX approvals_newest ON approvals (created_at DESC);
+   ALTER TABLE activity ADD COLUMN approval_id TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

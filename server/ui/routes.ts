@@ -17,7 +17,9 @@ import type { RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
-import { ANONYMOUS } from '../http/security.js';
+import type { FailureLimiter } from '../auth/failures.js';
+import { ANONYMOUS } from '../auth/identity.js';
+import type { KeyStore } from '../auth/keys.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { activityPages } from './activity-pages.js';
 import { liveEvents } from './live-events.js';
@@ -35,8 +37,12 @@ export interface UiDeps {
   activity: ActivityLog;
   sessions: SessionStore;
   settings: () => GatewaySettings;
-  /** The gateway's API key, when one is configured: then the UI needs a sign-in. */
+  /** The gateway's start-up key, when one is configured: then the UI needs a sign-in. */
   apiKey?: string;
+  /** API keys: an admin key signs in too. */
+  keys: KeyStore;
+  /** Failed sign-ins and pairing claims, per address (shared with the API's key checks). */
+  failures: FailureLimiter;
   callEvents: CallEvents;
 }
 
@@ -54,7 +60,7 @@ export function uiRoutes(deps: UiDeps): Router {
   // anonymous session for it (in memory only; after a gateway restart the page is reloaded).
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.session && !deps.apiKey && req.method === 'GET' && PAGE_PATHS.test(req.path)) {
-      const { token, session } = deps.sessions.create(ANONYMOUS, { persist: false });
+      const { token, session } = deps.sessions.create({ caller: ANONYMOUS, label: ANONYMOUS, scopes: ['admin'], subject: null }, { persist: false });
       req.session = session;
       res.append('Set-Cookie', sessionCookie(req, token, deps.settings().sessionTtlMs, `${prefixOf(req)}/`));
     }

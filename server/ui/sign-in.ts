@@ -1,17 +1,16 @@
 /**
- * Signing in to the UI with the API key (asked once, then held in the session cookie) and
- * signing out. Failed attempts are limited per client address.
+ * Signing in to the UI with an admin key — the start-up key or an `admin` key from `/api/keys` —
+ * (asked once, then held in the session cookie) and signing out. Failed attempts are limited
+ * per client address, together with the API's key checks.
  */
 import type { Request, Router } from 'express';
 import { clearedSessionCookie, sessionCookie } from '../auth/sessions.js';
 import { prefixOf } from '../http/base-path.js';
-import { LOGIN_PATH, UI_CALLER, sameSecret } from '../http/security.js';
+import { UI_CALLER, hasScope } from '../auth/identity.js';
+import type { SessionOwner } from '../auth/sessions.js';
+import { LOGIN_PATH, clientAddress, sameSecret } from '../http/security.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
-
-/** Failed sign-ins allowed per client address within `FAILURE_WINDOW_MS`. */
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 10 * 60_000;
 
 /**
  * Where to go after signing in: a page of this gateway only (`/tools?q=x`), never another site
@@ -24,17 +23,13 @@ export function safeNext(value: unknown): string {
 }
 
 export function signInPages(router: Router, deps: UiDeps): void {
-  const failures = new Map<string, { count: number; until: number }>();
-  const address = (req: Request) => req.socket.remoteAddress ?? 'unknown';
-  const blocked = (req: Request, now = Date.now()) => {
-    const entry = failures.get(address(req));
-    if (entry && entry.until <= now) failures.delete(address(req));
-    return entry !== undefined && entry.until > now && entry.count >= MAX_FAILURES;
-  };
-  const fail = (req: Request, now = Date.now()) => {
-    const entry = failures.get(address(req));
-    if (entry && entry.until > now) entry.count++;
-    else failures.set(address(req), { count: 1, until: now + FAILURE_WINDOW_MS });
+  const { failures } = deps;
+  /** Who a key signs in as, or undefined for a key that cannot sign in. */
+  const ownerOf = (key: string): SessionOwner | undefined => {
+    if (deps.apiKey && sameSecret(key, deps.apiKey)) return { caller: UI_CALLER, label: 'UI (start-up key)', scopes: ['admin'], subject: null };
+    const made = deps.keys.find(key);
+    if (!made || !hasScope(made, 'admin')) return undefined;
+    return { caller: `ui:${made.id}`, label: `UI (${made.label})`, scopes: made.scopes, subject: `key:${made.id}` };
   };
 
   router.get(LOGIN_PATH, (req, res) => {
@@ -51,19 +46,22 @@ export function signInPages(router: Router, deps: UiDeps): void {
       res.redirect(303, `${prefixOf(req)}${next}`);
       return;
     }
-    if (blocked(req)) {
+    const address = clientAddress(req);
+    const wait = failures.retryAfter(address);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
       sendView(res, 'pages/sign-in', { next, error: 'Too many failed attempts from this address. Try again in a few minutes.' }, pageContext(req, 'sign-in'), 429);
       return;
     }
-    const key = req.form?.get('key') ?? '';
-    if (!key || !sameSecret(key, deps.apiKey)) {
-      fail(req);
-      req.log.warn({ address: address(req) }, 'failed UI sign-in');
-      sendView(res, 'pages/sign-in', { next, error: 'That key is not valid.' }, pageContext(req, 'sign-in'), 401);
+    const owner = ownerOf(req.form?.get('key')?.trim() ?? '');
+    if (!owner) {
+      failures.fail(address);
+      req.log.warn({ address }, 'failed UI sign-in');
+      sendView(res, 'pages/sign-in', { next, error: 'That key is not valid, or it is not an admin key.' }, pageContext(req, 'sign-in'), 401);
       return;
     }
-    failures.delete(address(req));
-    const { token } = deps.sessions.create(UI_CALLER);
+    failures.succeed(address);
+    const { token } = deps.sessions.create(owner);
     res.append('Set-Cookie', sessionCookie(req, token, deps.settings().sessionTtlMs, `${prefixOf(req)}/`));
     res.redirect(303, `${prefixOf(req)}${next}`);
   });

@@ -33,7 +33,9 @@ export function callKit(): CallKit {
   });
   return {
     async gateway(servers, settings = {}, options = {}) {
-      const started = await startTestGateway({ gateway: { ...FAST, ...settings }, mcpServers: servers }, options);
+      // Tests say which approval policy they assume: by default, every call runs.
+      const approval = options.approval ?? { default: 'allow' };
+      const started = await startTestGateway({ approval, gateway: { ...FAST, ...settings }, mcpServers: servers }, options);
       cleanups.push(() => started.close());
       for (const name of Object.keys(servers)) {
         if ((servers[name] as { enabled?: boolean }).enabled !== false) await waitForServer(started.supervisor, name, 'ready');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseConfigText } from '../../server/config/load.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
 import { buildApp, type GatewayApp } from '../../server/http/app.js';
-import { createLogger } from '../../server/logging/logger.js';
+import { createLogger, type Logger } from '../../server/logging/logger.js';
 import type { Supervisor } from '../../server/upstream/supervisor.js';
 import type { ServerState, ServerStatus } from '../../server/upstream/types.js';
 
@@ -34,18 +34,25 @@ export interface TestGatewayOptions {
   allowedHosts?: string[];
   restrictHosts?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The config file's top-level `approval` section, for kits that build the config (`callKit`). */
+  approval?: object;
+  /** Where the gateway logs (default: nowhere, unless TEST_LOG_LEVEL is set). */
+  logger?: Logger;
 }
 
 /** `fileConfig` is what a config file would hold; it goes through the real loader. */
 export async function startTestGateway(fileConfig: object, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const stateDir = options.stateDir ?? tempDir();
   const config = parseConfigText(JSON.stringify(fileConfig), path.join(stateDir, 'config.json'), options.env ?? process.env);
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const gateway = await startGateway({ config, stateDir, logger });
   const app = buildApp({
     supervisor: gateway.supervisor,
     activity: gateway.activity,
     sessions: gateway.sessions,
+    keys: gateway.keys,
+    approvals: gateway.approvals,
+    approval: () => gateway.config.approval,
     settings: () => gateway.config.gateway,
     logger,
     version: 'test',

@@ -1,0 +1,309 @@
+/**
+ * Calls held for a person's decision. An `ask` call creates an approval — server, tool, the
+ * arguments as sent (redacted in the database like the activity log), caller, the rule that
+ * asked, and a `binding`: a hash of exactly those arguments and that tool definition — then
+ * waits until it is approved, denied, expires (`approval.timeoutMs`) or the caller goes away.
+ *
+ * States: `pending` → `approved` (the call then runs) | `denied` | `expired` | `cancelled` (the
+ * caller went away) | `void` (the tool's definition changed before the decision) |
+ * `interrupted` (the gateway stopped while it waited; it never runs later). A state is left at
+ * most once: the first decision wins, every later one is refused naming the winner, so the tool
+ * runs at most once per approval.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { redactArguments } from '../activity/redact.js';
+import type { Db } from '../state/db.js';
+import type { ToolInfo } from '../upstream/types.js';
+
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'void' | 'interrupted';
+
+export const APPROVAL_STATES: readonly ApprovalState[] = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'void', 'interrupted'];
+
+/** Through what a decision came. */
+export type DecisionChannel = 'api' | 'ui';
+
+export interface Approval {
+  id: string;
+  /** The activity id of the call that waits. */
+  callId: string;
+  server: string;
+  tool: string;
+  /** The arguments, redacted like the activity log's (secret-looking fields hidden). */
+  arguments: unknown;
+  /** The caller's id (`key:…`, `api-key`, `ui`, `anonymous`…) and label. */
+  caller: string;
+  callerLabel: string;
+  /** The rule that asked (`$.approval.rules[1]`, `default`) and why, in words. */
+  rule: string;
+  ruleReason: string;
+  /** SHA-256 over server, tool, the canonical arguments and the tool definition. */
+  binding: string;
+  state: ApprovalState;
+  createdAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+  /** Who decided (a caller id) and their label; `gateway` for expiry, cancellation and restarts. */
+  decidedBy: string | null;
+  decidedByLabel: string | null;
+  decidedVia: DecisionChannel | 'gateway' | null;
+  /** The decider's reason (a denial's), or why the gateway ended it. */
+  reason: string | null;
+}
+
+/** Who decides. */
+export interface Decider {
+  id: string;
+  label: string;
+  via: DecisionChannel;
+}
+
+export type DecisionResult =
+  | { ok: true; approval: Approval }
+  | { ok: false; why: 'not-found' | 'already-decided' | 'binding-mismatch' | 'void'; approval?: Approval };
+
+interface ApprovalRow {
+  id: string;
+  call_id: string;
+  created_at: number;
+  expires_at: number;
+  server: string;
+  tool: string;
+  arguments: string;
+  caller: string;
+  caller_label: string;
+  rule: string;
+  rule_reason: string;
+  binding: string;
+  state: string;
+  decided_at: number | null;
+  decided_by: string | null;
+  decided_by_label: string | null;
+  decided_via: string | null;
+  reason: string | null;
+}
+
+/** JSON with object keys sorted, so that equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The hash of what a tool is: the parts a person's decision depends on. */
+export function toolDefinitionHash(tool: ToolInfo): string {
+  const { name, title, description, inputSchema, outputSchema, annotations } = tool;
+  return sha256(canonicalJson({ name, title, description, inputSchema, outputSchema, annotations }));
+}
+
+export function bindingOf(server: string, tool: string, args: unknown, toolHash: string): string {
+  return sha256(canonicalJson({ server, tool, arguments: args, toolHash }));
+}
+
+function toApproval(row: ApprovalRow): Approval {
+  let args: unknown = row.arguments;
+  try {
+    args = JSON.parse(row.arguments);
+  } catch {
+    // cut to a size limit: shown as the text it is
+  }
+  return {
+    id: row.id,
+    callId: row.call_id,
+    server: row.server,
+    tool: row.tool,
+    arguments: args,
+    caller: row.caller,
+    callerLabel: row.caller_label,
+    rule: row.rule,
+    ruleReason: row.rule_reason,
+    binding: row.binding,
+    state: row.state as ApprovalState,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    decidedAt: row.decided_at,
+    decidedBy: row.decided_by,
+    decidedByLabel: row.decided_by_label,
+    decidedVia: row.decided_via as Approval['decidedVia'],
+    reason: row.reason,
+  };
+}
+
+export interface ApprovalRequest {
+  callId: string;
+  server: string;
+  tool: ToolInfo;
+  /** The arguments as sent: what the call will run with once approved. */
+  args: Record<string, unknown>;
+  caller: string;
+  callerLabel: string;
+  rule: string;
+  ruleReason: string;
+  timeoutMs: number;
+  /** Aborts when the caller goes away: the approval is then `cancelled`. */
+  signal: AbortSignal;
+}
+
+interface Waiter {
+  toolHash: string;
+  settle: (approval: Approval) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** The gateway's own "decider", for the ends nobody chose. */
+const GATEWAY: Decider = { id: 'gateway', label: 'gateway', via: 'api' };
+
+export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly insert;
+  private readonly settleRow;
+  private readonly selectOne;
+  private readonly selectList;
+  private readonly selectState;
+  private readonly interruptAll;
+
+  constructor(
+    db: Db,
+    private readonly logger: Logger,
+    /** The current definition hash of a tool, or undefined when it is gone: a change voids pending approvals. */
+    private readonly currentToolHash: (server: string, tool: string) => string | undefined,
+  ) {
+    super();
+    this.insert = db.prepare(
+      `INSERT INTO approvals (id, call_id, created_at, expires_at, server, tool, arguments, caller, caller_label, rule, rule_reason, binding, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+    );
+    this.settleRow = db.prepare(
+      `UPDATE approvals SET state = ?, decided_at = ?, decided_by = ?, decided_by_label = ?, decided_via = ?, reason = ?
+       WHERE id = ? AND state = 'pending'`,
+    );
+    this.selectOne = db.prepare('SELECT * FROM approvals WHERE id = ?');
+    this.selectList = db.prepare('SELECT * FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?');
+    this.selectState = db.prepare('SELECT * FROM approvals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?');
+    this.interruptAll = db.prepare(
+      `UPDATE approvals SET state = 'interrupted', decided_at = ?, decided_by = 'gateway', decided_by_label = 'gateway',
+         decided_via = 'gateway', reason = 'the gateway stopped while the call waited' WHERE state = 'pending'`,
+    );
+  }
+
+  /**
+   * Marks the approvals still pending (the gateway stopped while their calls waited) as
+   * `interrupted`, and returns how many: those calls are gone and never run. Call once at start.
+   */
+  markInterrupted(now = Date.now()): number {
+    return this.interruptAll.run(now).changes;
+  }
+
+  /**
+   * Holds a call: creates its approval and resolves with it once it is no longer pending. Only an
+   * `approved` approval lets the call run; `onCreated` gets the new approval at once.
+   */
+  wait(request: ApprovalRequest, onCreated: (approval: Approval) => void): Promise<Approval> {
+    const now = Date.now();
+    const toolHash = toolDefinitionHash(request.tool);
+    const { text, truncated } = redactArguments(request.args);
+    const approval: Approval = {
+      id: `apr_${randomBytes(12).toString('base64url')}`,
+      callId: request.callId,
+      server: request.server,
+      tool: request.tool.name,
+      arguments: truncated ? text : (JSON.parse(text) as unknown),
+      caller: request.caller,
+      callerLabel: request.callerLabel,
+      rule: request.rule,
+      ruleReason: request.ruleReason,
+      binding: bindingOf(request.server, request.tool.name, request.args, toolHash),
+      state: 'pending',
+      createdAt: now,
+      expiresAt: now + request.timeoutMs,
+      decidedAt: null,
+      decidedBy: null,
+      decidedByLabel: null,
+      decidedVia: null,
+      reason: null,
+    };
+    if (request.signal.aborted) return Promise.resolve({ ...approval, state: 'cancelled' });
+    const a = approval;
+    this.insert.run(a.id, a.callId, a.createdAt, a.expiresAt, a.server, a.tool, text, a.caller, a.callerLabel, a.rule, a.ruleReason, a.binding);
+    return new Promise<Approval>((resolve) => {
+      const onAbort = () => this.settle(a.id, 'cancelled', GATEWAY, 'the caller went away');
+      const timer = setTimeout(() => this.settle(a.id, 'expired', GATEWAY, `nobody decided within ${request.timeoutMs} ms`), request.timeoutMs);
+      timer.unref();
+      this.waiters.set(a.id, {
+        toolHash,
+        timer,
+        settle: (settled) => {
+          request.signal.removeEventListener('abort', onAbort);
+          resolve(settled);
+        },
+      });
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      this.logger.info({ approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule }, 'tool call waits for approval');
+      this.emit('change', approval);
+      onCreated(approval);
+    });
+  }
+
+  /**
+   * Approves or denies. The first decision wins; `binding`, when given, must be the one the
+   * decider saw. Approving a call whose tool changed since voids it instead.
+   */
+  decide(id: string, approve: boolean, by: Decider, options: { reason?: string; binding?: string } = {}): DecisionResult {
+    const current = this.get(id);
+    if (!current) return { ok: false, why: 'not-found' };
+    if (current.state !== 'pending' || !this.waiters.has(id)) return { ok: false, why: 'already-decided', approval: current };
+    if (options.binding !== undefined && options.binding !== current.binding) return { ok: false, why: 'binding-mismatch', approval: current };
+    if (approve && this.currentToolHash(current.server, current.tool) !== this.waiters.get(id)!.toolHash) {
+      const voided = this.settle(id, 'void', GATEWAY, 'the tool\'s definition changed after the call asked');
+      return { ok: false, why: 'void', approval: voided };
+    }
+    const settled = this.settle(id, approve ? 'approved' : 'denied', by, options.reason?.trim() || null);
+    if (!settled) return { ok: false, why: 'already-decided', approval: this.get(id) };
+    return { ok: true, approval: settled };
+  }
+
+  get(id: string): Approval | undefined {
+    const row = this.selectOne.get(id) as ApprovalRow | undefined;
+    return row && toApproval(row);
+  }
+
+  /** Newest first; `state` filters. */
+  list(state: ApprovalState | undefined, limit: number): Approval[] {
+    const rows = (state ? this.selectState.all(state, limit) : this.selectList.all(limit)) as ApprovalRow[];
+    return rows.map(toApproval);
+  }
+
+  /** How many calls wait for a decision now. */
+  get pendingCount(): number {
+    return this.waiters.size;
+  }
+
+  /** Ends every wait (at shutdown): the approvals become `interrupted`, their calls fail. */
+  close(): void {
+    for (const id of [...this.waiters.keys()]) this.settle(id, 'interrupted', GATEWAY, 'the gateway stopped while the call waited');
+  }
+
+  private settle(id: string, state: Exclude<ApprovalState, 'pending'>, by: Decider, reason: string | null): Approval | undefined {
+    const waiter = this.waiters.get(id);
+    if (!waiter) return undefined;
+    this.waiters.delete(id);
+    clearTimeout(waiter.timer);
+    const now = Date.now();
+    const gateway = by === GATEWAY;
+    this.settleRow.run(state, now, by.id, by.label, gateway ? 'gateway' : by.via, reason, id);
+    const settled = this.get(id)!;
+    this.logger.info({ approvalId: id, state, by: by.id, via: settled.decidedVia }, `approval ${state}`);
+    waiter.settle(settled);
+    this.emit('change', settled);
+    return settled;
+  }
+}

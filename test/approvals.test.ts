@@ -1,0 +1,273 @@
+// Human approval of tool calls: the policy (deny → 403 at once, ask → the call waits), pending
+// calls in each answer mode, exactly one decision per approval under races, the binding to the
+// arguments and tool definition, restarts, and webhooks. A real gateway over real HTTP, real MCP
+// servers (the fixture server counts how often a tool really ran), a real SQLite file.
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
+import { callKit, expectProblem, node } from './helpers/calls.js';
+import { fixture, startTestGateway, tempDir, waitForServer, FAST } from './helpers/gateway.js';
+import { waitUntil } from './helpers/process.js';
+import { allEvents } from './helpers/sse.js';
+
+const KEY = 'approvals-test-start-up-key-01';
+const bearer = (token: string) => `Bearer ${token}`;
+type App = Parameters<typeof request>[0];
+
+/** The fixture server, writing one line per tool call it really runs into `callsFile`. */
+function counted(callsFile: string, tools = 'echo,add_tool,remove_tool') {
+  return { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools, FIXTURE_CALLS_FILE: callsFile } };
+}
+const runs = (callsFile: string, tool = 'echo') =>
+  fs.existsSync(callsFile) ? fs.readFileSync(callsFile, 'utf8').split('\n').filter((line) => line.startsWith(`${tool} `)).length : 0;
+
+const ASK_ECHO = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] };
+
+async function pending(app: App, count = 1, token = KEY): Promise<Record<string, unknown>[]> {
+  return waitUntil(async () => {
+    const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(token));
+    return res.body.items?.length >= count ? res.body.items : undefined;
+  }, 10_000, `${count} pending approvals`);
+}
+
+async function deciderKey(app: App): Promise<string> {
+  const res = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'Phone app', scopes: ['approvals:decide'] });
+  return res.body.token;
+}
+
+describe('the approval policy', () => {
+  const kit = callKit();
+
+  it('denies at once by rule, lets readOnlyHint tools through the ask default, and holds the rest', async () => {
+    const { app } = await kit.gateway(
+      { demo: { command: node, args: [DEMO_SERVER_SCRIPT] } },
+      {},
+      { apiKey: KEY, approval: { default: 'ask', timeoutMs: 60_000, rules: [{ tool: 'delete_*', action: 'deny' }, { tool: 'add', action: 'allow' }, { tool: 'add', action: 'ask', when: [{ pointer: '/a', equals: 13 }] }] } },
+    );
+    const denied = await request(app).post('/demo/delete_note').set('Authorization', bearer(KEY)).send({ id: '1' });
+    expectProblem(denied, 403, 'denied-by-policy');
+    expect(denied.body.rule).toBe('$.approval.rules[0]');
+    // echo is annotated readOnlyHint: the ask default lets it run.
+    expect((await request(app).post('/demo/echo').set('Authorization', bearer(KEY)).send({ message: 'hi' })).status).toBe(200);
+    // A rule that allows wins over the default; an ask rule whose condition holds wins over the allow.
+    expect((await request(app).post('/demo/add').set('Authorization', bearer(KEY)).send({ a: 1, b: 2 })).status).toBe(200);
+    const held = request(app).post('/demo/add').set('Authorization', bearer(KEY)).send({ a: 13, b: 2 }).then((res) => res);
+    const [approval] = await pending(app);
+    expect(approval).toMatchObject({ server: 'demo', tool: 'add', rule: '$.approval.rules[2]', arguments: { a: 13, b: 2 }, caller: 'api-key', callerLabel: 'start-up key' });
+    // add_note has no readOnlyHint: with no rule the default asks.
+    const note = request(app).post('/demo/add_note').set('Authorization', bearer(KEY)).send({ title: 't', text: 'x' }).then((res) => res);
+    const both = await pending(app, 2);
+    expect(both.find((item) => item.tool === 'add_note')).toMatchObject({ rule: 'default' });
+    for (const item of both) {
+      await request(app).post(`/api/approvals/${item.id}/deny`).set('Authorization', bearer(KEY)).send({ reason: 'not now' }).expect(200);
+    }
+    expectProblem(await held, 403, 'approval-denied');
+    expectProblem(await note, 403, 'approval-denied');
+    const activity = await request(app).get('/api/activity?outcome=denied').set('Authorization', bearer(KEY));
+    expect(activity.body.items).toHaveLength(3);
+  });
+});
+
+describe('a held call', () => {
+  const kit = callKit();
+
+  it('runs once after approve, answering the waiting caller, and the audit says who decided', async () => {
+    const calls = path.join(tempDir(), 'calls.log');
+    const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: ASK_ECHO });
+    const phone = await deciderKey(app);
+    const waiting = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'deploy' }).then((res) => res);
+    const [approval] = await pending(app, 1, phone);
+    expect(runs(calls)).toBe(0);
+    expect(approval).toMatchObject({ state: 'pending', arguments: { message: 'deploy' }, binding: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(Date.parse(String(approval!.expiresAt)) - Date.parse(String(approval!.createdAt))).toBe(120_000);
+
+    const approved = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(phone)).send({ binding: approval!.binding });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ state: 'approved', decidedByLabel: 'Phone app', decidedVia: 'api' });
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('deploy');
+    expect(runs(calls)).toBe(1);
+
+    const entry = await waitUntil(async () => {
+      const res = await request(app).get('/api/activity?tool=echo').set('Authorization', bearer(KEY));
+      return res.body.items.find((item: { outcome: string }) => item.outcome === 'ok');
+    });
+    expect(entry.approvalId).toBe(approval!.id);
+    // A second decision is refused, naming the winner.
+    const late = await request(app).post(`/api/approvals/${approval!.id}/deny`).set('Authorization', bearer(KEY));
+    expectProblem(late, 409, 'approval-decided');
+    expect(late.body).toMatchObject({ state: 'approved', decidedBy: 'Phone app' });
+  });
+
+  it('fails clearly after a deny (reason and who) or when nobody decides in time', async () => {
+    const calls = path.join(tempDir(), 'calls.log');
+    const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: { ...ASK_ECHO, timeoutMs: 1_000 } });
+    const denied = request(app).post('/api/tools/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'rm -rf' }).then((res) => res);
+    const [approval] = await pending(app);
+    await request(app).post(`/api/approvals/${approval!.id}/deny`).set('Authorization', bearer(KEY)).send({ reason: 'too risky' }).expect(200);
+    const res = await denied;
+    expectProblem(res, 403, 'approval-denied');
+    expect(res.body).toMatchObject({ approval: approval!.id, reason: 'too risky', decidedBy: 'start-up key' });
+    expect(res.body.detail).toBe('start-up key denied fx/echo: too risky');
+
+    const timedOut = await request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'late' });
+    expectProblem(timedOut, 504, 'approval-timed-out');
+    const expired = await request(app).get(`/api/approvals/${timedOut.body.approval}`).set('Authorization', bearer(KEY));
+    expect(expired.body).toMatchObject({ state: 'expired', decidedBy: 'gateway' });
+    expect(runs(calls)).toBe(0);
+  });
+
+  it('shows a streaming caller an approval event before the result, and an async caller waiting_for_approval', async () => {
+    const { app } = await kit.gateway({ fx: counted(path.join(tempDir(), 'calls.log')) }, {}, { apiKey: KEY, approval: ASK_ECHO });
+    const base = await kit.listen(app);
+    const stream = fetch(`${base}/fx/echo`, {
+      method: 'POST',
+      headers: { Authorization: bearer(KEY), Accept: 'text/event-stream', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ message: 'streamed' }),
+    });
+    const [first] = await pending(app);
+    await request(app).post(`/api/approvals/${first!.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
+    const events = await allEvents(await stream);
+    expect(events.map((event) => event.event)).toEqual(['approval', 'approval', 'result']);
+    expect(JSON.parse(events[0]!.data)).toMatchObject({ status: 'waiting', id: first!.id, url: `/api/approvals/${first!.id}` });
+    expect(JSON.parse(events[1]!.data)).toMatchObject({ status: 'approved', decidedBy: 'start-up key' });
+    expect(JSON.parse(events[2]!.data)).toBe('streamed');
+
+    const accepted = await request(app).post('/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'later' });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ state: 'waiting_for_approval', approval: { state: 'pending', url: expect.stringMatching(/^\/api\/approvals\/apr_/) } });
+    const approvalId = accepted.body.approval.id;
+    // The caller may read the approval that holds its own call.
+    const caller = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call'] })).body.token;
+    expect((await request(app).get(`/api/approvals/${approvalId}`).set('Authorization', bearer(caller))).status).toBe(404);
+    await request(app).post(`/api/approvals/${approvalId}/approve`).set('Authorization', bearer(KEY)).expect(200);
+    const done = await waitUntil(async () => {
+      const res = await request(app).get(accepted.headers.location).set('Authorization', bearer(KEY));
+      return res.body.state === 'succeeded' ? res.body : undefined;
+    });
+    expect(done).toMatchObject({ result: 'later', approval: { id: approvalId, state: 'approved' } });
+  });
+
+  it('gives exactly one winner among 50 parallel decisions per approval, and runs the tool at most once', async () => {
+    const calls = path.join(tempDir(), 'calls.log');
+    const { app } = await kit.gateway({ fx: counted(calls) }, { maxQueue: 64 }, { apiKey: KEY, approval: ASK_ECHO });
+    const base = await kit.listen(app);
+    const ROUNDS = 3;
+    const held = Array.from({ length: ROUNDS }, (_, i) =>
+      fetch(`${base}/fx/echo`, { method: 'POST', headers: { Authorization: bearer(KEY), 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `race ${i}` }) }),
+    );
+    const approvals = await pending(app, ROUNDS);
+    for (const approval of approvals) {
+      const decisions = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          fetch(`${base}/api/approvals/${approval.id}/${i % 2 === 0 ? 'approve' : 'deny'}`, { method: 'POST', headers: { Authorization: bearer(KEY) } }).then(
+            async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }),
+          ),
+        ),
+      );
+      const winners = decisions.filter((decision) => decision.status === 200);
+      expect(winners).toHaveLength(1);
+      const losers = decisions.filter((decision) => decision.status === 409);
+      expect(losers).toHaveLength(49);
+      for (const loser of losers) expect(loser.body).toMatchObject({ type: 'approval-decided', state: winners[0]!.body.state });
+    }
+    const answers = await Promise.all(held);
+    const approvedCount = answers.filter((res) => res.status === 200).length;
+    expect(answers.every((res) => res.status === 200 || res.status === 403)).toBe(true);
+    expect(runs(calls)).toBe(approvedCount);
+  });
+
+  it('binds the approval to the arguments and the tool definition', async () => {
+    const calls = path.join(tempDir(), 'calls.log');
+    const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const first = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'harmless' }).then((res) => res);
+    const [a] = await pending(app);
+    const second = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'harmful' }).then((res) => res);
+    const both = await pending(app, 2);
+    const b = both.find((item) => item.id !== a!.id)!;
+    expect(b.binding).not.toBe(a!.binding);
+    // Approving what one saw for the first call does not apply to the second (edited arguments).
+    const mismatch = await request(app).post(`/api/approvals/${b.id}/approve`).set('Authorization', bearer(KEY)).send({ binding: a!.binding });
+    expectProblem(mismatch, 409, 'approval-void');
+    expect((await request(app).get(`/api/approvals/${b.id}`).set('Authorization', bearer(KEY))).body.state).toBe('pending');
+
+    // The tool changes while both wait ("rug pull"): approving now voids the approval.
+    expect((await request(app).post('/fx/remove_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
+    expect((await request(app).post('/fx/add_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
+    await waitUntil(async () => (await request(app).get('/api/tools/fx/echo').set('Authorization', bearer(KEY))).body.description === 'Added at run time.');
+    expectProblem(await request(app).post(`/api/approvals/${a!.id}/approve`).set('Authorization', bearer(KEY)), 409, 'approval-void');
+    expectProblem(await first, 409, 'approval-void');
+    await request(app).post(`/api/approvals/${b.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
+    expectProblem(await second, 403, 'approval-denied');
+    expect(runs(calls)).toBe(0);
+  });
+});
+
+describe('approvals across a restart', () => {
+  it('never runs a call that waited when the gateway stopped', async () => {
+    const stateDir = tempDir();
+    const calls = path.join(stateDir, 'calls.log');
+    const config = { approval: ASK_ECHO, gateway: FAST, mcpServers: { fx: counted(calls) } };
+    const first = await startTestGateway(config, { stateDir, apiKey: KEY });
+    await waitForServer(first.supervisor, 'fx', 'ready');
+    const accepted = await request(first.app).post('/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'x' });
+    const id = accepted.body.approval.id;
+    // A second gateway on the same state (as after a crash of the first) finds the approval pending.
+    const second = await startTestGateway(config, { stateDir, apiKey: KEY });
+    try {
+      const seen = await request(second.app).get(`/api/approvals/${id}`).set('Authorization', bearer(KEY));
+      expect(seen.body).toMatchObject({ state: 'interrupted', decidedBy: 'gateway' });
+      expectProblem(await request(second.app).post(`/api/approvals/${id}/approve`).set('Authorization', bearer(KEY)), 409, 'approval-decided');
+      // The first gateway's own wait ends too, and the call fails instead of running.
+      expectProblem(await request(first.app).post(`/api/approvals/${id}/approve`).set('Authorization', bearer(KEY)), 409, 'approval-decided');
+      await first.close();
+      expect(runs(calls)).toBe(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+describe('approval webhooks', () => {
+  const kit = callKit();
+
+  it('posts a signed notice without argument values when an approval is created', async () => {
+    const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'hook.secret'), 'hook-secret-value\n');
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/topic`;
+    const { app } = await kit.gateway(
+      { fx: counted(path.join(dir, 'calls.log')) },
+      {},
+      { apiKey: KEY, approval: { ...ASK_ECHO, notify: [{ url, secretFile: path.join(dir, 'hook.secret') }] }, stateDir: dir },
+    );
+    const waiting = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'secret-argument-value' }).then((res) => res);
+    const [approval] = await pending(app);
+    const hook = await waitUntil(() => received[0]);
+    const body = JSON.parse(hook.body);
+    expect(body).toMatchObject({ event: 'approval.created', id: approval!.id, server: 'fx', tool: 'echo', caller: 'start-up key', path: `/approvals/${approval!.id}` });
+    expect(hook.body).not.toContain('secret-argument-value');
+    const timestamp = String(hook.headers['x-mcp-gateway-timestamp']);
+    const expected = createHmac('sha256', 'hook-secret-value').update(`${timestamp}.${hook.body}`).digest('hex');
+    expect(hook.headers['x-mcp-gateway-signature']).toBe(`sha256=${expected}`);
+    await request(app).post(`/api/approvals/${approval!.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
+    expectProblem(await waiting, 403, 'approval-denied');
+  });
+});
