@@ -7,6 +7,7 @@ import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
 import { ApprovalNotifier } from './approvals/notify.js';
 import { PendingApprovals, toolDefinitionHash } from './approvals/pending.js';
+import { DeviceStore } from './auth/devices.js';
 import { KeyStore } from './auth/keys.js';
 import { SessionStore } from './auth/sessions.js';
 import { openDatabase, type Db } from './state/db.js';
@@ -29,6 +30,8 @@ export interface Gateway {
   readonly sessions: SessionStore;
   /** API keys made through `/api/keys`. */
   readonly keys: KeyStore;
+  /** Paired devices (phones that decide approvals). */
+  readonly devices: DeviceStore;
   /** Calls held for a person's decision. */
   readonly approvals: PendingApprovals;
   /** The configuration in force. */
@@ -48,6 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   activity.startBackground();
   const sessions = new SessionStore(db, () => config.gateway.sessionTtlMs);
   const keys = new KeyStore(db);
+  const devices = new DeviceStore(db, sessions);
   // A revoked key's UI sessions end with it.
   keys.on('revoked', (key) => sessions.endSubject(`key:${key.id}`));
   const supervisor = new Supervisor(new OverrideStore(db), options.logger);
@@ -56,6 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return info && toolDefinitionHash(info);
   });
   const orphans = approvals.markInterrupted();
+  approvals.prune(config.gateway.activity.maxAgeDays * 86_400_000);
   if (orphans > 0) options.logger.warn({ interrupted: orphans }, `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`);
   const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger);
   approvals.on('change', (approval) => {
@@ -79,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     activity,
     sessions,
     keys,
+    devices,
     approvals,
     get config() {
       return config;

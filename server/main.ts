@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     activity: gateway.activity,
     sessions: gateway.sessions,
     keys: gateway.keys,
+    devices: gateway.devices,
     approvals: gateway.approvals,
     approval: () => gateway.config.approval,
     settings: () => gateway.config.gateway,

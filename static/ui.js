@@ -109,6 +109,7 @@
     pollTimer = setInterval(function () {
       refreshServers();
       tailActivity();
+      refreshApprovalsLive();
     }, POLL_MS);
   }
 
@@ -117,13 +118,13 @@
     pollTimer = null;
   }
 
-  if ((servers || liveTail) && window.EventSource) {
+  if ((servers || liveTail || hasApprovalsBadge()) && window.EventSource) {
     var stream = new EventSource('ui/events');
     var wasCut = false;
     stream.addEventListener('open', function () {
       stopPolling();
       // Whatever changed while the stream was cut.
-      if (wasCut) { refreshServers(); tailActivity(); }
+      if (wasCut) { refreshServers(); tailActivity(); refreshApprovalsLive(); }
       wasCut = false;
       document.documentElement.setAttribute('data-live', 'stream');
     });
@@ -135,8 +136,9 @@
     stream.addEventListener('server', function (event) { refreshServer(event.data); });
     stream.addEventListener('servers', refreshServers);
     stream.addEventListener('activity', function (event) { tailActivity(event.data); });
+    stream.addEventListener('approvals', function (event) { refreshApprovalsLive(event.data); });
     window.addEventListener('pagehide', function () { stream.close(); });
-  } else if (servers || liveTail) {
+  } else if (servers || liveTail || hasApprovalsBadge()) {
     startPolling();
   }
   if (liveTail) liveTail.addEventListener('change', function () { tailActivity(); });
@@ -183,4 +185,170 @@
       }
     }
   });
+  /* approvals */
+  // The nav's pending count (every page), the approvals page's list and one approval's page, kept
+  // live by the stream's `approvals` events (or the polling fallback). The list is merged, not
+  // replaced: a new call is added in its place, a call decided elsewhere leaves the pending list
+  // (it is then under "Recent decisions"), and a card being decided, showing a decision made
+  // here, or with a reason being typed is left alone. Countdowns ("1:42 left") are text only.
+  function hasApprovalsBadge() { return Boolean(document.getElementById('approvals-badge')); }
+
+  // Runs `run` (which returns a promise) one at a time; a call while it runs runs it once more after.
+  function serialized(run) {
+    var busy = false;
+    var again = false;
+    function go() {
+      if (busy) { again = true; return; }
+      busy = true;
+      Promise.resolve().then(run).catch(function () { /* the next event or poll tries again */ }).then(function () {
+        busy = false;
+        if (again) { again = false; go(); }
+      });
+    }
+    return go;
+  }
+
+  function fetchFragment(url, target) {
+    var headers = { 'HX-Request': 'true' };
+    if (target) headers['HX-Target'] = target;
+    return fetch(url, { headers: headers, credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return null;
+        var template = document.createElement('template');
+        template.innerHTML = html;
+        return template.content;
+      });
+  }
+
+  var refreshApprovalsBadge = serialized(function () {
+    if (!hasApprovalsBadge()) return;
+    return fetchFragment('ui/approvals/badge').then(function (fresh) {
+      var badge = document.getElementById('approvals-badge');
+      var next = fresh && fresh.getElementById('approvals-badge');
+      if (badge && next) badge.replaceWith(next);
+    });
+  });
+
+  function cardWithId(container, id) {
+    return container.querySelector(':scope > [data-approval="' + CSS.escape(id) + '"]');
+  }
+
+  var refreshApprovalList = serialized(function () {
+    var region = document.querySelector('[data-live-approvals]');
+    if (!region) return;
+    return fetchFragment('approvals', 'approvals-list').then(function (fresh) {
+      var cards = region.querySelector('[data-approval-cards]');
+      var freshCards = fresh && fresh.querySelector('[data-approval-cards]');
+      if (!cards || !freshCards) return;
+      var incoming = freshCards.querySelectorAll(':scope > [data-approval]');
+      var wanted = {};
+      for (var i = 0; i < incoming.length; i++) wanted[incoming[i].getAttribute('data-approval')] = true;
+      var shown = cards.querySelectorAll(':scope > [data-approval]');
+      for (var j = 0; j < shown.length; j++) {
+        var card = shown[j];
+        var busy = card.querySelector('.htmx-request') || card.contains(document.activeElement);
+        if (!wanted[card.getAttribute('data-approval')] && card.getAttribute('data-state') === 'pending' && !busy) card.remove();
+      }
+      var previous = null;
+      for (var k = 0; k < incoming.length; k++) {
+        var existing = cardWithId(cards, incoming[k].getAttribute('data-approval'));
+        if (existing) { previous = existing; continue; }
+        var added = incoming[k];
+        if (previous) previous.after(added);
+        else cards.insertBefore(added, cards.firstChild);
+        htmx.process(added);
+        previous = added;
+      }
+      var summary = region.querySelector('[data-approvals-summary]');
+      var freshSummary = fresh.querySelector('[data-approvals-summary]');
+      if (summary && freshSummary) summary.textContent = freshSummary.textContent;
+      var more = region.querySelector('[data-approvals-more]');
+      if (more) more.remove();
+      var freshMore = fresh.querySelector('[data-approvals-more]');
+      if (freshMore) cards.after(freshMore);
+      var recent = region.querySelector('[data-approvals-recent]');
+      var freshRecent = fresh.querySelector('[data-approvals-recent]');
+      if (recent && freshRecent) recent.replaceWith(freshRecent);
+      tickCountdowns();
+    });
+  });
+
+  // One approval's page: its card is fetched again once it is no longer what the page shows.
+  var refreshApprovalCard = serialized(function () {
+    var holder = document.querySelector('[data-live-approval]');
+    var card = holder && holder.querySelector('[data-approval]');
+    if (!card || card.getAttribute('data-state') !== 'pending' || card.querySelector('.htmx-request')) return;
+    var id = holder.getAttribute('data-live-approval');
+    return fetchFragment('approvals/' + encodeURIComponent(id), 'approval-' + id).then(function (fresh) {
+      var next = fresh && fresh.querySelector('[data-approval]');
+      var current = holder.querySelector('[data-approval]');
+      if (!next || !current || next.getAttribute('data-state') === current.getAttribute('data-state')) return;
+      if (current.querySelector('.htmx-request')) return;
+      current.replaceWith(next);
+      htmx.process(next);
+    });
+  });
+
+  function refreshApprovalsLive(id) {
+    refreshApprovalsBadge();
+    refreshApprovalList();
+    var holder = document.querySelector('[data-live-approval]');
+    if (holder && (id === undefined || holder.getAttribute('data-live-approval') === id)) refreshApprovalCard();
+  }
+
+  // "1:42 left", counted from the time left when the card was rendered (the phone's clock may be off).
+  function leftText(seconds) {
+    var h = Math.floor(seconds / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    var s = seconds % 60;
+    var mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+    return (h > 0 ? h + ':' : '') + mm + ':' + String(s).padStart(2, '0') + ' left';
+  }
+
+  function tickCountdowns() {
+    var now = Date.now();
+    var items = document.querySelectorAll('time.countdown[data-left]');
+    for (var i = 0; i < items.length; i++) {
+      var item = items[i];
+      if (item.approvalDeadline === undefined) item.approvalDeadline = now + (Number(item.getAttribute('data-left')) || 0);
+      var left = Math.max(0, Math.ceil((item.approvalDeadline - now) / 1000));
+      var text = left > 0 ? leftText(left) : 'time is up';
+      if (item.textContent !== text) item.textContent = text;
+    }
+  }
+
+  if (document.querySelector('[data-live-approvals], [data-live-approval]')) {
+    tickCountdowns();
+    setInterval(tickCountdowns, 1000);
+    document.addEventListener('htmx:afterSettle', tickCountdowns);
+  }
+
+  /* pairing */
+  // The pairing link carries its one-time secret after "#", which never reaches the server: the
+  // page reads it once, removes it from the address bar and history, and sends it with the claim.
+  var pairSecret = '';
+  function fillPairSecret() {
+    var field = document.querySelector('[data-pair-secret]');
+    if (!field) return;
+    if (!pairSecret && location.hash.length > 1) {
+      pairSecret = decodeURIComponent(location.hash.slice(1));
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    if (!pairSecret) return;
+    field.value = pairSecret;
+    var code = document.querySelector('[data-pair-code]');
+    if (code) code.hidden = true;
+  }
+  fillPairSecret();
+  document.addEventListener('htmx:afterSwap', fillPairSecret);
+
+  // Countdowns ("42 s left") of elements <time datetime=… data-countdown>.
+  setInterval(function () {
+    var items = document.querySelectorAll('[data-countdown]');
+    for (var i = 0; i < items.length; i++) {
+      var left = Math.max(0, Math.round((Date.parse(items[i].getAttribute('datetime')) - Date.now()) / 1000));
+      items[i].textContent = left >= 60 ? Math.floor(left / 60) + ':' + String(left % 60).padStart(2, '0') : left + ' s';
+    }
+  }, 1000);
 })();

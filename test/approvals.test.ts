@@ -135,9 +135,9 @@ describe('a held call', () => {
     await request(app).post(`/api/approvals/${first!.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
     const events = await allEvents(await stream);
     expect(events.map((event) => event.event)).toEqual(['approval', 'approval', 'result']);
-    expect(JSON.parse(events[0]!.data)).toMatchObject({ status: 'waiting', id: first!.id, url: `/api/approvals/${first!.id}` });
-    expect(JSON.parse(events[1]!.data)).toMatchObject({ status: 'approved', decidedBy: 'start-up key' });
-    expect(JSON.parse(events[2]!.data)).toBe('streamed');
+    expect(JSON.parse(String(events[0]!.data))).toMatchObject({ status: 'waiting', id: first!.id, url: `/api/approvals/${first!.id}` });
+    expect(JSON.parse(String(events[1]!.data))).toMatchObject({ status: 'approved', decidedBy: 'start-up key' });
+    expect(JSON.parse(String(events[2]!.data))).toBe('streamed');
 
     const accepted = await request(app).post('/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'later' });
     expect(accepted.status).toBe(202);
@@ -148,7 +148,7 @@ describe('a held call', () => {
     expect((await request(app).get(`/api/approvals/${approvalId}`).set('Authorization', bearer(caller))).status).toBe(404);
     await request(app).post(`/api/approvals/${approvalId}/approve`).set('Authorization', bearer(KEY)).expect(200);
     const done = await waitUntil(async () => {
-      const res = await request(app).get(accepted.headers.location).set('Authorization', bearer(KEY));
+      const res = await request(app).get(String(accepted.headers.location)).set('Authorization', bearer(KEY));
       return res.body.state === 'succeeded' ? res.body : undefined;
     });
     expect(done).toMatchObject({ result: 'later', approval: { id: approvalId, state: 'approved' } });

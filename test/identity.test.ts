@@ -100,6 +100,8 @@ describe('scopes', () => {
       { method: 'get', path: '/metrics', scope: 'tools:read', ok: 200 },
       { method: 'get', path: '/api/approvals', scope: 'approvals:decide', ok: 200 },
       { method: 'get', path: '/api/keys', scope: 'admin', ok: 200 },
+      { method: 'get', path: '/api/devices', scope: 'admin', ok: 200 },
+      { method: 'get', path: '/access', scope: 'admin', ok: 200 },
       { method: 'patch', path: '/api/servers/fx', body: { enabled: true }, scope: 'admin', ok: 200 },
     ];
     const holders: Record<string, string> = { 'tools:read': read, 'tools:call': call, 'approvals:decide': decide };
@@ -163,6 +165,9 @@ describe('failed authentication', () => {
     expectProblem(limited, 429, 'too-many-attempts');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect((await request(app).post('/ui/login').type('form').send({ key: KEY })).status).toBe(429);
+    // A probe that sends a header anyway still gets its answer.
+    expect((await request(app).get('/healthz').set('Authorization', bearer('wrong'))).status).toBe(200);
+    expect((await request(app).get('/healthz').set('Authorization', 'Basic eDp5')).status).toBe(200);
 
     const log = lines.join('');
     expect(log).toContain('a request with a key that is not valid');

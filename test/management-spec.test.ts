@@ -12,13 +12,22 @@ import addFormatsModule from 'ajv-formats';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { requiredScope } from '../server/auth/scopes.js';
 import {
   ActivityEntrySchema,
   ActivityPageSchema,
+  ApprovalEventSchema,
+  ApprovalListSchema,
+  ApprovalSchema,
   CALL_EVENT_DATA,
   CallListSchema,
   CallSnapshotSchema,
+  CreatedKeySchema,
+  DeviceListSchema,
+  DeviceSchema,
   HealthSchema,
+  KeyListSchema,
+  KeySchema,
   NotReadyProblemSchema,
   OpenApiDocumentSchema,
   ReadySchema,
@@ -31,7 +40,7 @@ import {
 import { managementDocument } from '../server/openapi/management.js';
 import { ProblemSchema } from '../server/openapi/problem-schema.js';
 import { DEMO_SERVER_SCRIPT, PACKAGE_ROOT, VERSION } from '../server/package-info.js';
-import { node, results } from './helpers/calls.js';
+import { callKit, node, results } from './helpers/calls.js';
 import { FAST, fixture, startTestGateway, waitForServer, type TestGateway } from './helpers/gateway.js';
 import { lintErrors, validateDocument } from './helpers/openapi.js';
 import { waitUntil } from './helpers/process.js';
@@ -109,8 +118,18 @@ describe('the management API document', () => {
         'GET /api/calls/{id}',
         'GET /api/calls/{id}/events',
         'DELETE /api/calls/{id}',
+        'GET /api/approvals',
+        'GET /api/approvals/{id}',
+        'POST /api/approvals/{id}/approve',
+        'POST /api/approvals/{id}/deny',
         'GET /api/activity',
         'GET /api/activity/{id}',
+        'GET /api/keys',
+        'POST /api/keys',
+        'GET /api/keys/{id}',
+        'DELETE /api/keys/{id}',
+        'GET /api/devices',
+        'DELETE /api/devices/{id}',
         'GET /openapi.json',
         'GET /{server}/openapi.json',
         'GET /api/openapi.json',
@@ -123,9 +142,9 @@ describe('the management API document', () => {
     expect(doc.paths['/{server}/{tool}']).toBeUndefined();
   });
 
-  it('gives each operation an id, summary, description and known tag, and every 4xx/5xx as a problem', () => {
+  it('gives each operation an id, summary, description, known tag and its scope, and every 4xx/5xx as a problem', () => {
     const tags = doc.tags.map((tag) => tag.name);
-    expect(tags.sort()).toEqual(['activity', 'calls', 'documents', 'health', 'servers', 'tools']);
+    expect(tags.sort()).toEqual(['activity', 'approvals', 'calls', 'devices', 'documents', 'health', 'keys', 'servers', 'tools']);
     const ids = new Set<string>();
     for (const [name, operation] of operations(doc)) {
       expect(operation.operationId, name).toMatch(/^[a-z][A-Za-z]+$/);
@@ -139,9 +158,15 @@ describe('the management API document', () => {
         expect(operation.security).toEqual([]);
         expect(statuses).toEqual(['200', '403']);
       } else {
-        expect(operation.security, name).toBeUndefined();
-        expect(statuses, name).toEqual(expect.arrayContaining(['401', '403', '500']));
+        // The scope of the one table (auth/scopes.ts), any one of several: one requirement each.
+        const [method, route] = name.split(' ') as [string, string];
+        const needed = requiredScope(method, route);
+        const scopes = typeof needed === 'string' ? [needed] : needed;
+        expect(operation.security, name).toEqual(scopes.map((scope) => ({ bearer: [scope] })));
+        expect(operation.responses['403']!.description, name).toContain(`\`forbidden\`: the credentials lack the scope ${scopes.map((scope) => `\`${scope}\``).join(' or ')}`);
+        expect(statuses, name).toEqual(expect.arrayContaining(['401', '403', '429', '500']));
         expect(operation.responses['401']!.headers, name).toHaveProperty('WWW-Authenticate');
+        expect(operation.responses['429']!.headers, name).toHaveProperty('Retry-After');
       }
       for (const [status, response] of Object.entries(operation.responses)) {
         if (Number(status) < 400) continue;
@@ -430,11 +455,6 @@ describe('the answers of a running gateway match the schemas', () => {
     const management = await api().get('/api/openapi.json');
     expect(management.body).toEqual(managementDocument('test'));
   });
-
-  // Runs last: the tests above record each operation they got a 2xx answer from.
-  it('answered every operation of the document with a success', () => {
-    expect([...answered].sort()).toEqual(operations(doc).map(([name]) => name).sort());
-  });
 });
 
 describe('the answers of a gateway with an API key', () => {
@@ -457,5 +477,186 @@ describe('the answers of a gateway with an API key', () => {
     check('GET /healthz', await request(started.app).get('/healthz'), 200, HealthSchema);
     check('GET /healthz', await request(started.app).get('/healthz').set('Host', 'evil.example'), 403, ProblemSchema);
     check('GET /api/servers', await request(started.app).get('/api/servers').set('Authorization', 'Bearer spec-test-key'), 200, ServerListSchema);
+  });
+
+  // Last in this gateway: the address is refused from then on, whatever key it sends.
+  it('429 with Retry-After after too many wrong keys from one address', async () => {
+    let res: request.Response | undefined;
+    for (let attempt = 0; attempt < 20 && res?.status !== 429; attempt++) {
+      res = await request(started.app).get('/api/servers').set('Authorization', `Bearer wrong-${attempt}`);
+    }
+    expect(check('GET /api/servers', res!, 429, ProblemSchema).type).toBe('too-many-attempts');
+    expect(Number(res!.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Keys, scopes and approvals, on a gateway with a start-up key
+
+const KEY = 'spec-test-start-up-key-0001';
+
+/** A request to `base` with `token` as its key. */
+function as(base: string, token = KEY) {
+  const authorized = (test: request.Test) => test.set('Authorization', `Bearer ${token}`);
+  return {
+    get: (url: string) => authorized(request(base).get(url)),
+    post: (url: string) => authorized(request(base).post(url)),
+    delete: (url: string) => authorized(request(base).delete(url)),
+  };
+}
+
+/** Makes a key with these scopes. */
+async function makeKey(base: string, label: string, scopes: string[]): Promise<z.infer<typeof CreatedKeySchema>> {
+  return check('POST /api/keys', await as(base).post('/api/keys').send({ label, scopes }), 201, CreatedKeySchema);
+}
+
+describe('the answers of keys, scopes and approvals', () => {
+  const kit = callKit();
+
+  it('keys and devices: make, list, show, revoke, and their problems; a 403 forbidden for a key without the scope', async () => {
+    const started = await kit.gateway({}, {}, { apiKey: KEY });
+    const base = await kit.listen(started.app);
+
+    const made = await as(base).post('/api/keys').send({ label: 'Spec reader', scopes: ['tools:read'] });
+    const reader = check('POST /api/keys', made, 201, CreatedKeySchema);
+    expect(reader).toMatchObject({ label: 'Spec reader', scopes: ['tools:read'], caller: `key:${reader.id}`, lastUsedAt: null, revokedAt: null });
+    expect(made.headers.location).toBe(`/api/keys/${reader.id}`);
+    expect(made.headers['cache-control']).toBe('no-store');
+    const webui = check('POST /api/keys', await as(base).post('/api/keys').send({ label: 'Open WebUI' }), 201, CreatedKeySchema);
+    expect(webui.scopes).toEqual(['tools:call', 'tools:read']);
+    const invalid = check('POST /api/keys', await as(base).post('/api/keys').send({ label: ' ', scopes: ['root'], colour: 'red' }), 422, ProblemSchema);
+    expect(invalid.errors?.map((error) => error.field).sort()).toEqual(['colour', 'label', 'scopes.0']);
+    check('POST /api/keys', await as(base).post('/api/keys').set('Content-Type', 'application/json').send('{"label":'), 400, ProblemSchema);
+
+    const list = check('GET /api/keys', await as(base).get('/api/keys'), 200, KeyListSchema);
+    expect(list.items.map((key) => key.id).sort()).toEqual([reader.id, webui.id].sort());
+    expect(list.items[0]).not.toHaveProperty('token');
+    check('GET /api/keys/{id}', await as(base).get(`/api/keys/${reader.id}`), 200, KeySchema);
+    check('GET /api/keys/{id}', await as(base).get('/api/keys/nope'), 404, ProblemSchema);
+
+    // The reader key reads, but neither calls nor manages keys.
+    check('GET /api/servers', await as(base, reader.token).get('/api/servers'), 200, ServerListSchema);
+    const noCall = check('POST /api/tools/{server}/{tool}', await as(base, reader.token).post('/api/tools/fx/echo').send({}), 403, ProblemSchema);
+    expect(noCall).toMatchObject({ type: 'forbidden', scope: 'tools:call' });
+    const noAdmin = check('GET /api/keys', await as(base, reader.token).get('/api/keys'), 403, ProblemSchema);
+    expect(noAdmin).toMatchObject({ type: 'forbidden', scope: 'admin' });
+
+    // Pairing needs a person at each end (the UI); the device is paired in the store here.
+    const { device } = started.gateway.devices.pair('Spec phone', 'api-key');
+    const devices = check('GET /api/devices', await as(base).get('/api/devices'), 200, DeviceListSchema);
+    expect(devices.items).toEqual([expect.objectContaining({ id: device.id, label: 'Spec phone', pairedBy: 'api-key', revokedAt: null })]);
+    const noDevices = check('GET /api/devices', await as(base, reader.token).get('/api/devices'), 403, ProblemSchema);
+    expect(noDevices).toMatchObject({ type: 'forbidden', scope: 'admin' });
+    const unpaired = check('DELETE /api/devices/{id}', await as(base).delete(`/api/devices/${device.id}`), 200, DeviceSchema);
+    expect(unpaired.revokedAt).toEqual(expect.any(String));
+    expect(check('DELETE /api/devices/{id}', await as(base).delete(`/api/devices/${device.id}`), 200, DeviceSchema)).toEqual(unpaired);
+    check('DELETE /api/devices/{id}', await as(base).delete('/api/devices/nope'), 404, ProblemSchema);
+
+    const revoked = check('DELETE /api/keys/{id}', await as(base).delete(`/api/keys/${reader.id}`), 200, KeySchema);
+    expect(revoked.revokedAt).toEqual(expect.any(String));
+    expect(check('DELETE /api/keys/{id}', await as(base).delete(`/api/keys/${reader.id}`), 200, KeySchema)).toEqual(revoked);
+    check('DELETE /api/keys/{id}', await as(base).delete('/api/keys/nope'), 404, ProblemSchema);
+    const refused = check('GET /api/servers', await as(base, reader.token).get('/api/servers'), 403, ProblemSchema);
+    expect(refused.type).toBe('invalid-credentials');
+  });
+
+  it('approvals: held calls in each mode, listed, shown, approved and denied, and their problems', async () => {
+    const { app } = await kit.gateway(
+      { fx: { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo' } } },
+      { finishedCallTtlMs: 60_000 },
+      {
+        apiKey: KEY,
+        approval: {
+          default: 'allow',
+          rules: [
+            { server: 'fx', tool: 'echo', action: 'deny', when: [{ pointer: '/message', equals: 'never' }] },
+            { server: 'fx', tool: 'echo', action: 'ask' },
+          ],
+        },
+      },
+    );
+    const base = await kit.listen(app);
+    const callerKey = await makeKey(base, 'Spec caller', ['tools:call']);
+    const caller = callerKey.token;
+    const reader = (await makeKey(base, 'Spec reader', ['tools:read'])).token;
+    const call = '/api/tools/fx/echo';
+
+    const denied = check('POST /api/tools/{server}/{tool}', await as(base).post(call).send({ message: 'never' }), 403, ProblemSchema);
+    expect(denied).toMatchObject({ type: 'denied-by-policy', rule: '$.approval.rules[0]' });
+
+    // Three held calls: plain (answered after the decision), streaming, async (answered at once).
+    const plain = as(base).post(call).send({ message: 'plain' }).then((res) => res);
+    const stream = await fetch(`${base}${call}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'stream' }),
+    });
+    check('POST /api/tools/{server}/{tool}', fetched(stream), 200);
+    const events = allEvents(stream);
+    const accepted = await as(base, caller).post(call).set('Prefer', 'respond-async').send({ message: 'async' });
+    const held = check('POST /api/tools/{server}/{tool}', accepted, 202, CallSnapshotSchema);
+    expect(held).toMatchObject({ state: 'waiting_for_approval', approval: { state: 'pending', url: `/api/approvals/${held.approval?.id}` } });
+    check('GET /api/calls/{id}', await as(base, caller).get(`/api/calls/${held.id}`), 200, CallSnapshotSchema);
+
+    await waitUntil(async () => ((await as(base).get('/api/approvals?state=pending')).body.pending === 3 ? true : undefined), 10_000, 'three pending approvals');
+    const pending = check('GET /api/approvals', await as(base).get('/api/approvals?state=pending'), 200, ApprovalListSchema);
+    const approvalOf = (message: string) => pending.items.find((item) => (item.arguments as { message?: string }).message === message)!;
+    expect(approvalOf('async')).toMatchObject({ id: held.approval!.id, callId: held.id, caller: callerKey.caller, callerLabel: 'Spec caller' });
+    check('GET /api/approvals', await as(base).get('/api/approvals?limit=1'), 200, ApprovalListSchema);
+    check('GET /api/approvals', await as(base).get('/api/approvals?state=maybe'), 422, ProblemSchema);
+
+    // One approval: for deciders, and for the caller whose call it holds (only that one).
+    check('GET /api/approvals/{id}', await as(base).get(`/api/approvals/${approvalOf('plain').id}`), 200, ApprovalSchema);
+    check('GET /api/approvals/{id}', await as(base, caller).get(held.approval!.url), 200, ApprovalSchema);
+    check('GET /api/approvals/{id}', await as(base, caller).get(`/api/approvals/${approvalOf('plain').id}`), 404, ProblemSchema);
+    check('GET /api/approvals/{id}', await as(base).get('/api/approvals/nope'), 404, ProblemSchema);
+    const unreadable = check('GET /api/approvals/{id}', await as(base, reader).get(held.approval!.url), 403, ProblemSchema);
+    expect(unreadable).toMatchObject({ type: 'forbidden', scope: 'approvals:decide or tools:call' });
+    const undecidable = check('POST /api/approvals/{id}/approve', await as(base, caller).post(`${held.approval!.url}/approve`), 403, ProblemSchema);
+    expect(undecidable).toMatchObject({ type: 'forbidden', scope: 'approvals:decide' });
+    check('GET /api/approvals', await as(base, reader).get('/api/approvals'), 403, ProblemSchema);
+
+    // Decisions, and the ones refused.
+    const streamed = approvalOf('stream');
+    const mismatch = check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ binding: 'stale' }), 409, ProblemSchema);
+    expect(mismatch.type).toBe('approval-void');
+    check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ reason: 42, colour: 'red' }), 422, ProblemSchema);
+    check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).set('Content-Type', 'application/json').send('{'), 400, ProblemSchema);
+    check('POST /api/approvals/{id}/approve', await as(base).post('/api/approvals/nope/approve'), 404, ProblemSchema);
+    const approved = check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ binding: streamed.binding }), 200, ApprovalSchema);
+    expect(approved).toMatchObject({ state: 'approved', decidedBy: 'api-key', decidedVia: 'api' });
+    const late = check('POST /api/approvals/{id}/deny', await as(base).post(`/api/approvals/${streamed.id}/deny`), 409, ProblemSchema);
+    expect(late).toMatchObject({ type: 'approval-decided', state: 'approved' });
+    check('POST /api/approvals/{id}/deny', await as(base).post('/api/approvals/nope/deny'), 404, ProblemSchema);
+
+    const refused = check('POST /api/approvals/{id}/deny', await as(base).post(`/api/approvals/${approvalOf('plain').id}/deny`).send({ reason: 'not today' }), 200, ApprovalSchema);
+    expect(refused).toMatchObject({ state: 'denied', reason: 'not today' });
+    const answer = check('POST /api/tools/{server}/{tool}', await plain, 403, ProblemSchema);
+    expect(answer).toMatchObject({ type: 'approval-denied', approval: refused.id, reason: 'not today', decidedBy: 'start-up key' });
+    check('POST /api/approvals/{id}/approve', await as(base).post(`${held.approval!.url}/approve`), 200, ApprovalSchema);
+
+    // The stream: the approval event, waiting and then approved, then the result.
+    const items = await events;
+    expect(items.map((event) => event.event)).toEqual(['approval', 'approval', 'result']);
+    const data = { ...CALL_EVENT_DATA, approval: ApprovalEventSchema };
+    for (const event of items) data[event.event as keyof typeof data].parse(JSON.parse(event.data!));
+    expect(items.slice(0, 2).map((event) => JSON.parse(event.data!).status)).toEqual(['waiting', 'approved']);
+
+    const done = await waitUntil(async () => {
+      const snapshot = CallSnapshotSchema.parse((await as(base, caller).get(`/api/calls/${held.id}`)).body);
+      return snapshot.endedAt === null ? undefined : snapshot;
+    }, 10_000, 'the async call to end');
+    expect(done).toMatchObject({ state: 'succeeded', approval: { state: 'approved' } });
+    check('GET /api/calls/{id}', await as(base, caller).get(`/api/calls/${held.id}`), 200, CallSnapshotSchema);
+
+    const log = check('GET /api/activity', await as(base).get('/api/activity?outcome=denied'), 200, ActivityPageSchema);
+    expect(log.items.map((entry) => entry.approvalId).sort()).toEqual([null, refused.id].sort());
+  });
+});
+
+// Runs last: the tests above record each operation they got a 2xx answer from.
+describe('the answers of running gateways, all together', () => {
+  it('answered every operation of the document with a success', () => {
+    expect([...answered].sort()).toEqual(operations(doc).map(([name]) => name).sort());
   });
 });

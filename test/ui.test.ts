@@ -738,6 +738,107 @@ describe('orchestrator UI in a browser', () => {
     }
   }, 60_000);
 
+  it('approvals: a held call appears live, the badge counts it on every page, Approve answers the waiting call; phone-sized', async () => {
+    const { app } = await kit.gateway({ fx: fx('echo') }, {}, { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const base = await kit.listen(app);
+    const ui = await session(base, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const { page } = ui;
+    const hold = (message: string) => {
+      const answer = fetch(`${base}/fx/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message }) });
+      answer.catch(() => undefined); // awaited below; a failed test closes the gateway first
+      return answer;
+    };
+    await visit(page, `${base}/approvals`);
+    await streamOpen(page);
+    await ui.markDocument();
+    const badge = page.locator('#approvals-badge');
+    expect(await badge.getAttribute('data-count')).toBe('0');
+    expect(await badge.isHidden()).toBe(true);
+    expect(await page.locator('[data-approvals-summary]').textContent()).toBe('No calls wait for a decision.');
+
+    // The call starts after the page is open: its card comes in over the stream.
+    const waiting = hold(XSS.img);
+    const card = page.locator('article.approval[data-state="pending"]');
+    await card.waitFor({ timeout: 5_000 });
+    await expect.poll(() => badge.getAttribute('data-count')).toBe('1');
+    expect(await badge.isVisible()).toBe(true);
+    expect(await badge.textContent()).toBe('1 pending');
+    expect(await page.locator('[data-approvals-summary]').textContent()).toBe('1 call waits for a decision.');
+    const id = (await card.getAttribute('data-approval'))!;
+    expect(await card.locator('.approval-what').textContent()).toBe('fx/echo');
+    expect(JSON.parse((await card.locator('pre.approval-args').textContent()) ?? '')).toEqual({ message: XSS.img });
+    expect(await card.locator('img').count()).toBe(0);
+    expect(await card.locator('dt:text-is("Caller") + dd').textContent()).toBe('anonymous');
+    // The countdown, counted in the page.
+    await expect.poll(() => card.locator('time.countdown').textContent()).toMatch(/^(2:00|1:5\d) left$/);
+    // One tap each: large buttons, nothing wider than the phone.
+    for (const name of ['Approve', 'Deny']) expect((await card.getByRole('button', { name }).boundingBox())!.height).toBeGreaterThanOrEqual(44);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await overflowX(page)).toBe(0);
+    await screenshot(page, 'approvals');
+
+    await card.getByRole('button', { name: 'Approve' }).tap();
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toBe(XSS.img);
+    const decided = page.locator(`article.approval[data-approval="${id}"]`);
+    await expect.poll(() => decided.getAttribute('data-state')).toBe('approved');
+    expect(await decided.locator('.card-head .badge').textContent()).toBe('approved');
+    expect(await decided.locator('.decided-by').textContent()).toBe('anonymous');
+    await expect.poll(() => badge.getAttribute('data-count')).toBe('0');
+    expect(await badge.isHidden()).toBe(true);
+    // … and it is under "Recent decisions".
+    const row = page.locator(`[data-approvals-recent] li.decision-row[data-approval="${id}"]`);
+    await row.waitFor({ timeout: 5_000 });
+    expect(await row.locator('.badge').textContent()).toBe('approved');
+    expect(await row.locator('.who').textContent()).toBe('by anonymous via the UI');
+    const decision = ui.requests.find((request) => request.method === 'POST' && request.path === `/ui/approvals/${id}/approve`);
+    expect(decision?.headers['x-csrf-token']).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(await ui.stillSameDocument()).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+    // Another page: its badge follows too, and a call decided elsewhere leaves the list.
+    await visit(page, `${base}/activity`);
+    await streamOpen(page);
+    const activityRow = page.locator('li.activity-row.outcome-ok', { hasText: 'fx/echo' });
+    expect(await activityRow.locator('.decision').textContent()).toBe('approved by anonymous');
+    const second = hold('second');
+    await expect.poll(() => page.locator('#approvals-badge').getAttribute('data-count'), { timeout: 5_000 }).toBe('1');
+    await page.getByRole('navigation').getByRole('link', { name: /Approvals/ }).click();
+    await page.waitForURL(`${base}/approvals`);
+    await scriptsReady(page);
+    await streamOpen(page);
+    const other = page.locator('article.approval[data-state="pending"]');
+    await other.waitFor();
+    const otherId = (await other.getAttribute('data-approval'))!;
+    // The approval's own page (the webhooks' deep link), open in another tab, follows as well.
+    const single = await ui.context.newPage();
+    await single.goto(`${base}/approvals/${otherId}`);
+    await scriptsReady(single);
+    await streamOpen(single);
+    expect(await single.locator('article.approval').getAttribute('data-state')).toBe('pending');
+    const denied = await fetch(`${base}/api/approvals/${otherId}/deny`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"reason":"not now"}' });
+    expect(denied.status).toBe(200);
+    expect((await second).status).toBe(403);
+    await expect.poll(() => page.locator('article.approval').count(), { timeout: 5_000 }).toBe(0);
+    await page.locator(`li.decision-row[data-approval="${otherId}"]`).waitFor({ timeout: 5_000 });
+    expect(await page.locator(`li.decision-row[data-approval="${otherId}"] .reason`).textContent()).toBe('not now');
+    await expect.poll(() => single.locator('article.approval').getAttribute('data-state'), { timeout: 5_000 }).toBe('denied');
+    expect(await single.locator('.decision-reason').textContent()).toBe('not now');
+    await single.close();
+    await expect.poll(() => page.locator('#approvals-badge').getAttribute('data-count')).toBe('0');
+    // The entry of the approved call names the decision and links to its approval.
+    await visit(page, `${base}/activity`);
+    await activityRow.locator('a').click();
+    await page.waitForURL(/\/activity\/[^/]+$/);
+    expect(await page.locator('.approval-decision dt:text-is("Decided by") + dd').textContent()).toBe('anonymous');
+    await page.locator('.approval-decision a').click();
+    await page.waitForURL(`${base}/approvals/${id}`);
+    expect(await page.locator(`article.approval[data-approval="${id}"]`).getAttribute('data-state')).toBe('approved');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expectClean(ui);
+  }, 45_000);
+
   it('under a path prefix (gateway.basePath "/mcp"): links, htmx actions and the stream stay under /mcp/', async () => {
     const { app } = await kit.gateway({ fx: fx('echo') }, { basePath: '/mcp' });
     const base = await kit.listen(app);

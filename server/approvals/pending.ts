@@ -170,6 +170,7 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
   private readonly selectList;
   private readonly selectState;
   private readonly interruptAll;
+  private readonly pruneOlder;
 
   constructor(
     db: Db,
@@ -189,10 +190,16 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
     this.selectOne = db.prepare('SELECT * FROM approvals WHERE id = ?');
     this.selectList = db.prepare('SELECT * FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?');
     this.selectState = db.prepare('SELECT * FROM approvals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?');
+    this.pruneOlder = db.prepare("DELETE FROM approvals WHERE created_at < ? AND state != 'pending'");
     this.interruptAll = db.prepare(
       `UPDATE approvals SET state = 'interrupted', decided_at = ?, decided_by = 'gateway', decided_by_label = 'gateway',
          decided_via = 'gateway', reason = 'the gateway stopped while the call waited' WHERE state = 'pending'`,
     );
+  }
+
+  /** Forgets decided approvals older than `maxAgeMs` (with the activity log's retention). */
+  prune(maxAgeMs: number, now = Date.now()): number {
+    return this.pruneOlder.run(now - maxAgeMs).changes;
   }
 
   /**

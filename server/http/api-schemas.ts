@@ -400,8 +400,9 @@ export const CALL_EVENT_DATA = {
 export const CallEventStreamSchema = z.string().meta({
   id: 'CallEventStream',
   description:
-    'Server-Sent Events, each with a JSON `data` line: `progress` (a `CallProgress`), `log` (a `LogMessage`), then ' +
-    'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `cancelled` …), ' +
+    'Server-Sent Events, each with a JSON `data` line: for a call the approval policy holds, first `approval` (an ' +
+    '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), then ' +
+    'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `approval-denied` …), ' +
     'after which the stream ends. A late subscriber first gets the latest progress and the log messages kept so far. ' +
     'A `: heartbeat` comment comes every `gateway.heartbeatMs` (default 15 s) while the call is quiet.',
 });
@@ -416,7 +417,9 @@ export const ActivityEntrySchema = z
     endedAt: orNull(timestamp()).meta({ description: 'Null while the call runs and for interrupted calls.' }),
     server: z.string(),
     tool: z.string(),
-    caller: z.string().meta({ description: '`api-key` for a request with the API key, `anonymous` without auth.' }),
+    caller: z.string().meta({
+      description: 'Who called: `api-key` (the start-up key), `key:<id>` (a key from `/api/keys`), `ui` or `ui:<key id>` (a UI sign-in), `device:<id>`, or `anonymous` (a gateway without a key).',
+    }),
     surface: z.enum(CALL_SURFACES),
     mode: z.enum(CALL_MODES),
     arguments: z.unknown().nonoptional().meta({
@@ -542,3 +545,44 @@ export const ApprovalSchema = z
   .meta({ id: 'Approval', description: 'A call the approval policy held for a person.' });
 
 export const ApprovalListSchema = z.strictObject({ items: z.array(ApprovalSchema), pending: z.int() }).meta({ id: 'ApprovalList' });
+
+export const ApprovalIdParams = z.strictObject({
+  id: z.string().meta({
+    description: 'The approval\'s id, as `GET /api/approvals`, a held call\'s snapshot (`approval.id`) or its `approval` event give it.',
+    example: 'apr_3n9xW0bq2mT1Kc8vLa0p',
+  }),
+});
+
+/** The `data` of a call's `approval` event (a held call's event stream). */
+export const ApprovalEventSchema = z
+  .strictObject({
+    status: z
+      .enum(['waiting', 'approved', 'denied', 'expired', 'cancelled', 'void', 'interrupted'])
+      .meta({ description: '`waiting` while the approval is pending, then the state it was decided with.' }),
+    id: z.string().meta({ description: 'The approval\'s id.' }),
+    url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
+    expiresAt: z.iso.datetime().meta({ description: 'When the call stops waiting, unless someone decides first.' }),
+    decidedBy: z.string().optional().meta({ description: 'Once decided: the label of who decided (`gateway` for expiry and the like).' }),
+  })
+  .meta({ id: 'ApprovalEvent', description: 'The `approval` event of a held call: where to decide, then how it was decided.' });
+
+// ---------------------------------------------------------------------------------------------
+// Paired devices
+
+export const DeviceSchema = z
+  .strictObject({
+    id: z.string(),
+    label: z.string().meta({ description: 'The name given when it was paired.', example: 'Pixel 8' }),
+    pairedAt: z.iso.datetime(),
+    pairedBy: z.string().meta({ description: 'The caller id of the admin who paired it (`api-key`, `ui`, `ui:<key id>` …).' }),
+    lastSeenAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
+    revokedAt: z.iso.datetime().nullable(),
+  })
+  .meta({
+    id: 'Device',
+    description: 'A paired device (a phone): it reads and decides approvals (scopes `approvals:decide` and `tools:read`). Never its token.',
+  });
+export const DeviceListSchema = z.strictObject({ items: z.array(DeviceSchema) }).meta({ id: 'DeviceList', description: 'Every paired device, newest first, revoked ones included.' });
+export const DeviceIdParams = z.strictObject({
+  id: z.string().meta({ description: 'The device\'s id, as `GET /api/devices` gives it.' }),
+});

@@ -8,6 +8,8 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
 import { FailureLimiter } from '../auth/failures.js';
+import type { DeviceStore } from '../auth/devices.js';
+import { Pairings } from '../auth/pairing.js';
 import type { KeyStore } from '../auth/keys.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { ToolCaller } from '../calls/call-tool.js';
@@ -26,6 +28,7 @@ import { healthRoutes } from './health.js';
 import { formBody, jsonBody } from './json-body.js';
 import { keyRoutes } from './keys-api.js';
 import { approvalRoutes } from './approvals-api.js';
+import { deviceRoutes } from './devices-api.js';
 import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
 import { requestLog } from './request-log.js';
@@ -42,6 +45,10 @@ export interface AppDeps {
   sessions: SessionStore;
   /** API keys made through `/api/keys`. */
   keys: KeyStore;
+  /** Paired devices. */
+  devices: DeviceStore;
+  /** The pairing under way (one at a time). Default: a new `Pairings` with its defaults (2 min, 5 tries). */
+  pairings?: Pairings;
   /** Calls held for a person's decision. */
   approvals: PendingApprovals;
   /** The approval policy in force (the config file's top-level `approval`; it changes with a reload). */
@@ -63,6 +70,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     isPublic: (path) => isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path)),
     sessions: deps.sessions,
     keys: deps.keys,
+    devices: deps.devices,
     failures: new FailureLimiter(),
     trustTailscaleHeaders: () => Boolean((deps.settings() as { trustTailscaleHeaders?: boolean }).trustTailscaleHeaders),
   };
@@ -117,6 +125,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
   app.use(activityRoutes(deps.activity));
   app.use(keyRoutes(deps.keys));
   app.use(approvalRoutes(deps.approvals));
+  app.use(deviceRoutes(deps.devices));
   app.use(callRoutes(caller, deps.settings));
   app.use(
     uiRoutes({
@@ -129,6 +138,9 @@ export function buildApp(deps: AppDeps): GatewayApp {
       keys: deps.keys,
       failures: security.failures!,
       callEvents,
+      approvals: deps.approvals,
+      devices: deps.devices,
+      pairings: deps.pairings ?? new Pairings(),
     }),
   );
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));

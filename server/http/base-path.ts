@@ -45,3 +45,13 @@ export function stripBasePath(req: IncomingMessage, basePath: string): void {
 export function prefixOf(req: IncomingMessage): string {
   return req.basePath ?? '';
 }
+
+/**
+ * The origin the client reached the gateway at (`https://host.tailnet.ts.net`), for links that
+ * leave the page (the pairing QR code, "copy as curl"): HTTPS when the socket is TLS or a proxy
+ * in front says so (`X-Forwarded-Proto: https`, as `tailscale serve` does).
+ */
+export function publicOrigin(req: IncomingMessage): string {
+  const https = Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers['x-forwarded-proto'] === 'https';
+  return `${https ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`;
+}

@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { deviceSubject, type DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
 import { keyIdentity, type KeyStore } from '../auth/keys.js';
@@ -22,6 +23,8 @@ export interface SecurityOptions {
   apiKey?: string;
   /** Keys made through `/api/keys`; without them only the start-up key authenticates. */
   keys?: KeyStore;
+  /** Paired devices: a request by one notes when it was last seen. */
+  devices?: DeviceStore;
   /** Failed attempts per client address; without it nothing is limited. */
   failures?: FailureLimiter;
   /** Whether `Tailscale-User-Login` is read, as a label only (`gateway.trustTailscaleHeaders`). Default never. */
@@ -176,15 +179,18 @@ export function authenticate(options: SecurityOptions): Middleware {
     const header = req.headers.authorization;
     if (header !== undefined && (required || options.keys)) {
       const match = header.match(/^Bearer\s+(\S+)\s*$/i);
+      // A path that needs no credentials ignores bad ones (a probe that always sends a header).
+      const open = () => isPublicPath(pathOf(req), options);
       if (!match) {
         if (!required) return anonymous(req, next);
+        if (open()) return next();
         res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
         sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
         return;
       }
       const address = clientAddress(req);
       const wait = required ? (options.failures?.retryAfter(address) ?? 0) : 0;
-      if (wait > 0) return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address; try again later', { retryAfter: wait });
+      if (wait > 0 && !open()) return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address; try again later', { retryAfter: wait });
       const token = match[1]!;
       let identity: Identity | undefined;
       if (expected && timingSafeEqual(digest(token), expected)) identity = STARTUP_KEY;
@@ -195,6 +201,7 @@ export function authenticate(options: SecurityOptions): Middleware {
       if (!identity) {
         // Without a start-up key a stray header (a placeholder key in a client) changes nothing.
         if (!required) return anonymous(req, next);
+        if (open()) return next();
         options.failures?.fail(address);
         req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
@@ -207,6 +214,7 @@ export function authenticate(options: SecurityOptions): Middleware {
     if (session) {
       req.session = session;
       req.identity = session.caller === ANONYMOUS ? ANONYMOUS_IDENTITY : sessionIdentity(session);
+      if (req.identity.kind === 'device' && session.subject) options.devices?.seen(session.subject.slice(deviceSubject('').length));
       if (!SAFE_METHODS.has(req.method ?? 'GET')) {
         const token = req.headers['x-csrf-token'];
         if (typeof token === 'string') {
@@ -263,10 +271,10 @@ export function authorize(options: SecurityOptions): Middleware {
     const needed = requiredScope(req.method ?? 'GET', path);
     const scopes = typeof needed === 'string' ? [needed] : needed;
     if (scopes.some((scope) => hasScope(identity, scope))) return next();
-    const scope = scopes.join('" or "');
     const who = identity.kind === 'device' ? `the paired device "${identity.label}"` : `"${identity.label}"`;
     const has = identity.scopes.length > 0 ? identity.scopes.join(', ') : 'no scope';
-    sendProblem(res, 'forbidden', `${req.method} ${path} needs the scope "${scope}"; ${who} has ${has}`, { scope });
+    const named = scopes.map((scope) => `"${scope}"`).join(' or ');
+    sendProblem(res, 'forbidden', `${req.method} ${path} needs the scope ${named}; ${who} has ${has}`, { scope: scopes.join(' or ') });
   };
 }
 

@@ -9,17 +9,31 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { requiredScope } from '../auth/scopes.js';
 import {
   ActivityEntrySchema,
   ActivityIdParams,
   ActivityListQuery,
   ActivityPageSchema,
+  ApprovalIdParams,
+  ApprovalListQuery,
+  ApprovalListSchema,
+  ApprovalSchema,
   CallEventStreamSchema,
   CallIdParams,
   CallListSchema,
   CallSnapshotSchema,
+  CreateKeyBody,
+  CreatedKeySchema,
+  DecisionBody,
+  DeviceIdParams,
+  DeviceListSchema,
+  DeviceSchema,
   DocumentServerParams,
   HealthSchema,
+  KeyIdParams,
+  KeyListSchema,
+  KeySchema,
   NotReadyProblemSchema,
   OpenApiDocumentSchema,
   PatchServerBody,
@@ -37,20 +51,36 @@ import {
 } from '../http/api-schemas.js';
 import { ProblemSchema } from './problem-schema.js';
 
-type Tag = 'health' | 'servers' | 'tools' | 'calls' | 'activity' | 'documents';
+type Tag = 'health' | 'servers' | 'tools' | 'calls' | 'approvals' | 'activity' | 'keys' | 'devices' | 'documents';
 
 const TAGS: { name: Tag; description: string }[] = [
   { name: 'health', description: 'Liveness and readiness probes, and Prometheus metrics.' },
   { name: 'servers', description: 'The upstream MCP servers: their state, enabling and disabling them, restarts.' },
   { name: 'tools', description: 'The tools of every server, and calling them with the full MCP result.' },
   { name: 'calls', description: 'Calls by id while they run (and async calls for a while after): state, progress, events, cancellation.' },
+  { name: 'approvals', description: 'Calls the approval policy held for a person: listing them, approving and denying them.' },
   { name: 'activity', description: 'The activity log: one entry per tool call on either surface, newest first.' },
+  { name: 'keys', description: 'API keys and their scopes: making, listing and revoking them.' },
+  { name: 'devices', description: 'Paired devices (phones that decide approvals): listing and revoking them.' },
   { name: 'documents', description: 'The OpenAPI documents of the tools and of this API, and their docs pages.' },
 ];
 
-const DESCRIPTION = `The management API of mcp-gateway: the upstream MCP servers and their state, their tools (searchable, and callable with the full MCP result), calls in flight, the activity log, health and metrics, and the OpenAPI documents.
+const DESCRIPTION = `The management API of mcp-gateway: the upstream MCP servers and their state, their tools (searchable, and callable with the full MCP result), calls in flight, the calls held for approval, the activity log, API keys and paired devices, health and metrics, and the OpenAPI documents.
 
-**Authentication.** When the gateway has an API key (\`MCP_GATEWAY_API_KEY\` or \`--api-key-file\`), every route but \`/healthz\` needs \`Authorization: Bearer <key>\`: without it the answer is a 401 \`unauthorized\`, with a wrong key a 403 \`invalid-credentials\`. Without a key the gateway checks none, and the 401 and 403 answers for the key do not occur. The OpenAPI documents and docs pages are readable without the key when \`gateway.publicSpecs\` is on.
+**Authentication.** When the gateway has a start-up key (\`MCP_GATEWAY_API_KEY\` or \`--api-key-file\`), every route but \`/healthz\` needs credentials: \`Authorization: Bearer <key>\` with the start-up key or a key made with \`POST /api/keys\` (the UI and paired devices use a session cookie instead). Without credentials the answer is a 401 \`unauthorized\`; with a key that is not valid (wrong or revoked) a 403 \`invalid-credentials\`. After 10 failed attempts from one address within 10 minutes (wrong keys, sign-ins and pairing codes alike), every request from it that sends a key is a 429 \`too-many-attempts\` until the 10 minutes are over (\`Retry-After\` says how long). Without a start-up key the gateway needs no credentials and every request may do everything (the 401, 403 \`invalid-credentials\` and 429 answers do not occur), but a valid key from \`POST /api/keys\` is still held to its scopes. The OpenAPI documents and docs pages are readable without credentials when \`gateway.publicSpecs\` is on. A state-changing request authenticated by the UI's session cookie must send its CSRF token (\`X-CSRF-Token\`), else it is a 403 \`csrf-failed\`.
+
+**Keys and scopes.** Every key has scopes, and every route needs one; credentials without it get a 403 \`forbidden\` whose \`scope\` names what was needed. \`admin\` holds every other scope.
+
+| scope | routes |
+|---|---|
+| \`tools:call\` | \`POST /api/tools/{server}/{tool}\` (and the mcpo-compatible \`POST /{server}/{tool}\`), \`/api/calls…\` |
+| \`tools:read\` | every other \`GET\`: \`/readyz\`, \`/metrics\`, servers, tools, activity, the documents and docs pages |
+| \`approvals:decide\` | \`/api/approvals…\`; \`GET /api/approvals/{id}\` also takes \`tools:call\`, and then answers only about the approval that holds the caller's own call |
+| \`admin\` | \`/api/keys…\`, \`/api/devices…\`, and every other change (\`PATCH /api/servers/{name}\`, restarts) |
+
+The start-up key is \`admin\`. A key made with \`POST /api/keys\` has the scopes it was given (by default \`tools:call\` and \`tools:read\`, what Open WebUI needs); a paired device has \`approvals:decide\` and \`tools:read\`; a UI sign-in (with an admin key) is \`admin\`. Each operation's \`security\` requirement names the scope it needs.
+
+**Approvals.** The approval policy (the config file's \`approval\`) may deny a tool call at once (403 \`denied-by-policy\`) or hold it for a person: the call then waits (state \`waiting_for_approval\`) until someone with \`approvals:decide\` approves it (it then runs, once), denies it (403 \`approval-denied\`), or \`approval.timeoutMs\` (default 2 min) passes (504 \`approval-timed-out\`). Each held call has an approval in \`/api/approvals\`; the first decision wins, and every activity entry names the approval its call waited for (\`approvalId\`).
 
 **Host and Origin.** Requests whose \`Host\` (or \`Origin\`) is not a loopback name, a name in \`gateway.allowedHosts\` or an origin in \`gateway.cors.origins\` are refused with a 403 \`host-not-allowed\` (\`origin-not-allowed\`), against DNS rebinding.
 
@@ -73,6 +103,9 @@ const WwwAuthenticate = z.object({
 const RetryAfter = z.object({
   'Retry-After': z.int().min(1).optional().meta({ description: 'Seconds after which a retry may succeed, when the gateway can tell.' }),
 });
+const TooManyRetryAfter = z.object({
+  'Retry-After': z.int().min(1).meta({ description: 'Seconds until the address may try again.' }),
+});
 const AsyncAccepted = z.object({
   Location: z.string().meta({ description: 'Where the call can be followed: `/api/calls/{id}`.', example: '/api/calls/0196f1c2-7a5e-7c3b-9d1e-2f4a6b8c0d1e' }),
   'Preference-Applied': z.literal('respond-async'),
@@ -82,16 +115,33 @@ type Responses = Record<string, ResponseConfig>;
 
 const HOST_REFUSED = '`host-not-allowed` / `origin-not-allowed`: the `Host` or `Origin` header is not accepted (DNS-rebinding protection)';
 
-/** 401 and 403 of a route behind the key; `publicSpecs` for the documents and docs pages. */
-function auth(publicSpecs = false): Responses {
+/** A scope as `requiredScope` gives it, in words: `` `admin` ``, or `` `approvals:decide` or `tools:call` ``. */
+function scopeText(scopes: readonly string[]): string {
+  return scopes.map((scope) => `\`${scope}\``).join(' or ');
+}
+
+/**
+ * 401, 403 and 429 of a route behind the key, for credentials without `scopes` (any one will do);
+ * `publicSpecs` for the documents and docs pages.
+ */
+function auth(scopes: readonly string[], publicSpecs = false): Responses {
   const unless = publicSpecs ? ', unless `gateway.publicSpecs` is on' : '';
   return {
     '401': problem(
-      `\`unauthorized\`: the gateway has an API key and the request did not send it as \`Authorization: Bearer <key>\`${unless}.`,
+      `\`unauthorized\`: the gateway has a start-up key and the request sent no credentials (\`Authorization: Bearer <key>\`)${unless}.`,
       ProblemSchema,
       WwwAuthenticate,
     ),
-    '403': problem(`\`invalid-credentials\`: the API key is wrong (only when the gateway has one${unless}); ${HOST_REFUSED}.`),
+    '403': problem(
+      '`invalid-credentials`: the key is wrong or revoked (only when the gateway has a start-up key); ' +
+        `\`forbidden\`: the credentials lack the scope ${scopeText(scopes)} (\`scope\` names it${unless}); ${HOST_REFUSED}.`,
+    ),
+    '429': problem(
+      '`too-many-attempts`: this address failed to authenticate 10 times within 10 minutes; until those 10 minutes are ' +
+        'over, a request from it that sends a key is refused unchecked. Only when the gateway has a start-up key.',
+      ProblemSchema,
+      TooManyRetryAfter,
+    ),
   };
 }
 
@@ -109,18 +159,51 @@ function json(description: string, schema: z.ZodType, headers?: z.ZodObject): Re
   return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } };
 }
 
-/** Responses in status order. */
+/** Two problem answers of one status as one: both descriptions, the first one's schema, both headers. */
+function merge(status: string, first: ResponseConfig, second: ResponseConfig): ResponseConfig {
+  const schemaOf = (response: ResponseConfig) => (response.content as Record<string, { schema?: unknown }> | undefined)?.['application/problem+json']?.schema;
+  if (!schemaOf(first) || schemaOf(first) !== schemaOf(second)) throw new Error(`two different answers for ${status}`);
+  const headers = [first.headers, second.headers].filter((value): value is z.ZodObject => value instanceof z.ZodObject);
+  const merged = headers.length === 0 ? undefined : headers.length === 1 ? headers[0] : headers[0]!.extend(headers[1]!.shape);
+  return { ...first, description: `${first.description} ${second.description}`, ...(merged ? { headers: merged } : {}) };
+}
+
+/** Responses in status order; the problems of one status in several parts are described together, in order. */
 function responses(...parts: Responses[]): Responses {
-  const all: Responses = Object.assign({}, ...parts);
+  const all: Responses = {};
+  for (const part of parts) {
+    for (const [status, response] of Object.entries(part)) all[status] = all[status] ? merge(status, all[status]!, response) : response;
+  }
   return Object.fromEntries(Object.keys(all).sort().map((status) => [status, all[status]!]));
 }
 
-/** The usual answers of a management route behind the key, besides its own. */
-function managed(own: Responses, publicSpecs = false): Responses {
-  return responses(auth(publicSpecs), INTERNAL, own);
+/** A management route behind the key: its own answers, plus the usual ones. */
+type ManagedRoute = Omit<RouteConfig, 'responses' | 'security'> & { responses: Responses; publicSpecs?: boolean };
+
+/**
+ * A route behind the key: the scope it needs comes from the one table (`requiredScope`), as its
+ * `security` requirement (any one of several scopes will do) and in its 403 answer.
+ */
+function managed({ publicSpecs = false, responses: own, ...route }: ManagedRoute): RouteConfig {
+  const needed = requiredScope(route.method.toUpperCase(), route.path);
+  const scopes = typeof needed === 'string' ? [needed] : [...needed];
+  return {
+    ...route,
+    security: scopes.map((scope) => ({ bearer: [scope] })),
+    responses: responses(own, auth(scopes, publicSpecs), INTERNAL),
+  };
 }
 
 const SERVER_NOT_FOUND = problem('`server-not-found`: no server has this name.');
+const KEY_NOT_FOUND = problem('`key-not-found`: no key made with `POST /api/keys` has this id.');
+
+const KeyPathParams = KeyIdParams.extend({
+  id: KeyIdParams.shape.id.meta({ description: 'The key\'s id, as `GET /api/keys` gives it (not its token).', example: '3f9a0c1b2d4e' }),
+});
+const KeyCreatedHeaders = z.object({
+  Location: z.string().meta({ description: 'The key: `/api/keys/{id}`.', example: '/api/keys/3f9a0c1b2d4e' }),
+  'Cache-Control': z.literal('no-store').meta({ description: 'The answer holds the token: no cache keeps it.' }),
+});
 
 // ---------------------------------------------------------------------------------------------
 // The tool call route
@@ -142,7 +225,7 @@ const SSE_EXAMPLE = [
 
 const eventStream = { 'text/event-stream': { schema: CallEventStreamSchema, example: SSE_EXAMPLE } };
 
-const callTool: RouteConfig = {
+const callTool = managed({
   method: 'post',
   path: '/api/tools/{server}/{tool}',
   operationId: 'callTool',
@@ -157,8 +240,15 @@ const callTool: RouteConfig = {
     '`error` event; closing the stream cancels the call;\n' +
     '- `Prefer: respond-async`: a 202 at once with the call\'s snapshot and `Location: /api/calls/{id}`; the call runs on, ' +
     'and stays readable there for `gateway.finishedCallTtlMs` (default 15 min) after it ends.\n\n' +
-    'Lookup, validation and overload failures are answered before any of that, as a problem with its status. Failures after ' +
-    'that point are the answer in plain mode, the `error` event in a stream, and the snapshot\'s `error` for an async call.',
+    'When the approval policy holds the call for a person, it waits first (state `waiting_for_approval`, an approval in ' +
+    '`/api/approvals`) until someone approves it, denies it, or `approval.timeoutMs` (default 2 min) passes: a plain call ' +
+    'answers only after that; a stream starts at once with an `approval` event (`waiting`, with the approval\'s `url` and ' +
+    '`expiresAt`) and gets another when it is decided; an async call is answered 202 at once, its snapshot in ' +
+    '`waiting_for_approval` with its `approval`.\n\n' +
+    'Lookup, validation and policy (`denied-by-policy`) failures are answered before any of that, as a problem with its ' +
+    'status; so is an overload, unless the call was held for approval first. Failures after that point (a denial or ' +
+    'timeout of the approval included) are the answer in plain mode, the `error` event in a stream, and the snapshot\'s ' +
+    '`error` for an async call.',
   tags: ['tools'],
   request: {
     params: ToolPathParams,
@@ -169,7 +259,7 @@ const callTool: RouteConfig = {
       content: { 'application/json': { schema: ToolArgumentsSchema } },
     },
   },
-  responses: managed({
+  responses: {
     ...BODY,
     '200': {
       description:
@@ -178,30 +268,43 @@ const callTool: RouteConfig = {
       content: { 'application/json': { schema: ToolCallResultSchema }, ...eventStream },
     },
     '202': json(
-      'With `Prefer: respond-async`: the call was accepted and runs in the background; its snapshot (`state: running`).',
+      'With `Prefer: respond-async`: the call was accepted and runs in the background; its snapshot (`state: running`, or ' +
+        '`waiting_for_approval` with its `approval` when the policy held it).',
       CallSnapshotSchema,
       AsyncAccepted,
     ),
+    '403': problem(
+      '`denied-by-policy`: the approval policy denies this call (`rule` names the rule, e.g. `$.approval.rules[0]`); ' +
+        '`approval-denied`: a person denied the held call (`approval`, their `reason`, `decidedBy`, `decidedAt`).',
+    ),
     '404': problem('`server-not-found` / `tool-not-found`: no such server, or it has no such tool (or hides it with `disabledTools`).'),
+    '409': problem(
+      '`approval-void`: the tool\'s definition changed while the call waited for approval (`approval`); it did not run. ' +
+        'Call again to ask anew.',
+    ),
     '422': problem(
       '`invalid-arguments`: the body is not a JSON object or does not match the tool\'s input schema (`errors` names each ' +
         'field); `invalid-request`: `X-Timeout-Ms` is not an integer from 1 to `gateway.maxTimeoutMs`, or a name in the path is ' +
         'not valid percent-encoding.',
     ),
-    '499': problem('`cancelled`: the call was cancelled meanwhile (`DELETE /api/calls/{id}`).'),
+    '499': problem('`cancelled`: the call was cancelled meanwhile (`DELETE /api/calls/{id}`), or its caller went away while it waited for approval.'),
     '502': problem(
       '`upstream-error`: the MCP server failed to answer (it crashed, or answered with an error); `result-too-large`: the ' +
         'result is larger than `gateway.maxResultBytes` (default 4 MiB).',
     ),
     '503': problem(
       '`server-unavailable`: the server is disabled, starting or failing (`state` says which); `overloaded`: the server has ' +
-        '`maxConcurrent` calls running and `maxQueue` waiting. `Retry-After` says when to try again, when the gateway can tell.',
+        '`maxConcurrent` calls running and `maxQueue` waiting. `Retry-After` says when to try again, when the gateway can tell. ' +
+        '`approval-interrupted`: the gateway stopped while the call waited for approval; it will not run.',
       ProblemSchema,
       RetryAfter,
     ),
-    '504': problem('`timeout`: the call went longer than its timeout without progress; it was cancelled upstream.'),
-  }),
-};
+    '504': problem(
+      '`timeout`: the call went longer than its timeout without progress; it was cancelled upstream. `approval-timed-out`: ' +
+        'nobody decided within `approval.timeoutMs` (`approval`); the call did not run.',
+    ),
+  },
+});
 
 // ---------------------------------------------------------------------------------------------
 // Every route
@@ -226,28 +329,28 @@ const routes: RouteConfig[] = [
       '403': problem(`${HOST_REFUSED}.`),
     }),
   },
-  {
+  managed({
     method: 'get',
     path: '/readyz',
     operationId: 'getReadiness',
     summary: 'Readiness probe',
     description: 'Answers 200 when every enabled server is ready (disabled servers do not count), else 503 listing the others.',
     tags: ['health'],
-    responses: managed({
+    responses: {
       '200': json('Every enabled server is ready.', ReadySchema),
       '503': problem('`not-ready`: some enabled servers are not ready; `servers` lists them with their state and last error.', NotReadyProblemSchema),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'get',
     path: '/api/servers',
     operationId: 'listServers',
     summary: 'List servers',
     description: 'Every configured server with its state, in the order of the config file.',
     tags: ['servers'],
-    responses: managed({ '200': json('The servers.', ServerListSchema) }),
-  },
-  {
+    responses: { '200': json('The servers.', ServerListSchema) },
+  }),
+  managed({
     method: 'get',
     path: '/api/servers/{name}',
     operationId: 'getServer',
@@ -255,9 +358,9 @@ const routes: RouteConfig[] = [
     description: 'One server in detail: its state, last error and stderr tail, instructions, and its config as written (no secrets).',
     tags: ['servers'],
     request: { params: ServerNameParams },
-    responses: managed({ '200': json('The server.', ServerDetailSchema), '404': SERVER_NOT_FOUND }),
-  },
-  {
+    responses: { '200': json('The server.', ServerDetailSchema), '404': SERVER_NOT_FOUND },
+  }),
+  managed({
     method: 'patch',
     path: '/api/servers/{name}',
     operationId: 'updateServer',
@@ -270,14 +373,14 @@ const routes: RouteConfig[] = [
       params: ServerNameParams,
       body: { description: 'The new `enabled`.', required: true, content: { 'application/json': { schema: PatchServerBody } } },
     },
-    responses: managed({
+    responses: {
       ...BODY,
       '200': json('The server, after the change.', ServerDetailSchema),
       '404': SERVER_NOT_FOUND,
       '422': problem('`invalid-request`: the body is not `{"enabled": <boolean>}`; `errors` names each field (an unknown one is "unknown field").'),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'post',
     path: '/api/servers/{name}/restart',
     operationId: 'restartServer',
@@ -285,13 +388,13 @@ const routes: RouteConfig[] = [
     description: 'Stops the server and starts it again at once, forgetting earlier failures. Answers once the new start has begun.',
     tags: ['servers'],
     request: { params: ServerNameParams },
-    responses: managed({
+    responses: {
       '202': json('The restart has begun; the server, now `starting`.', ServerDetailSchema),
       '404': SERVER_NOT_FOUND,
       '409': problem('`server-disabled`: the server is disabled; enable it with `PATCH {"enabled": true}`.'),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'get',
     path: '/api/tools',
     operationId: 'listTools',
@@ -299,12 +402,12 @@ const routes: RouteConfig[] = [
     description: 'The tools of every server (without `disabledTools`), optionally of one server and matching words.',
     tags: ['tools'],
     request: { query: ToolListQuery },
-    responses: managed({
+    responses: {
       '200': json('The matching tools.', ToolListSchema),
       '404': problem('`server-not-found`: `server` names no server.'),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'get',
     path: '/api/tools/{server}/{tool}',
     operationId: 'getTool',
@@ -312,22 +415,22 @@ const routes: RouteConfig[] = [
     description: 'One tool with its input and output schemas and annotations.',
     tags: ['tools'],
     request: { params: ToolPathParams },
-    responses: managed({
+    responses: {
       '200': json('The tool.', ToolSchema),
       '404': problem('`server-not-found` / `tool-not-found`: no such server, or it has no such tool (or hides it with `disabledTools`).'),
-    }),
-  },
+    },
+  }),
   callTool,
-  {
+  managed({
     method: 'get',
     path: '/api/calls',
     operationId: 'listCalls',
     summary: 'List running calls',
-    description: 'The calls running now, on either surface and in any mode, oldest first.',
+    description: 'The calls running now (or waiting for approval), on either surface and in any mode, oldest first.',
     tags: ['calls'],
-    responses: managed({ '200': json('The running calls.', CallListSchema) }),
-  },
-  {
+    responses: { '200': json('The running calls.', CallListSchema) },
+  }),
+  managed({
     method: 'get',
     path: '/api/calls/{id}',
     operationId: 'getCall',
@@ -337,12 +440,12 @@ const routes: RouteConfig[] = [
       'once it has ended, its result or problem. Older calls are in `/api/activity/{id}`.',
     tags: ['calls'],
     request: { params: CallIdParams },
-    responses: managed({
+    responses: {
       '200': json('The call.', CallSnapshotSchema),
       '404': problem('`call-not-found`: no running or recent async call has this id.'),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'get',
     path: '/api/calls/{id}/events',
     operationId: 'getCallEvents',
@@ -353,28 +456,90 @@ const routes: RouteConfig[] = [
       'Closing this stream does not cancel the call.',
     tags: ['calls'],
     request: { params: CallIdParams },
-    responses: managed({
+    responses: {
       '200': { description: 'The event stream.', content: eventStream },
       '404': problem('`call-not-found`: no running or recent async call has this id.'),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'delete',
     path: '/api/calls/{id}',
     operationId: 'cancelCall',
     summary: 'Cancel a call',
     description:
       'Cancels a running call (MCP cancellation upstream), whoever made it, and answers its snapshot once it has settled ' +
-      '(`cancelled`), or after 5 s with its state then. The caller of a plain call gets a 499 `cancelled`.',
+      '(`cancelled`), or after 5 s with its state then. The caller of a plain call gets a 499 `cancelled`. A call waiting for ' +
+      'approval never runs: its approval ends `cancelled`.',
     tags: ['calls'],
     request: { params: CallIdParams },
-    responses: managed({
+    responses: {
       '200': json('The call, after the cancellation.', CallSnapshotSchema),
       '404': problem('`call-not-found`: no running or recent async call has this id.'),
       '409': problem('`call-finished`: the call has already ended; `state` says how.'),
+    },
+  }),
+  managed({
+    method: 'get',
+    path: '/api/approvals',
+    operationId: 'listApprovals',
+    summary: 'List approvals',
+    description:
+      'The calls the approval policy held for a person, newest first: pending ones and decided ones (who decided, when, ' +
+      'through what, why), with the number pending now.',
+    tags: ['approvals'],
+    request: { query: ApprovalListQuery },
+    responses: {
+      '200': json('The approvals.', ApprovalListSchema),
+      '422': problem('`invalid-request`: `state` is not a state, `limit` is not an integer from 1 to 500, or a parameter is unknown (`errors` names each one).'),
+    },
+  }),
+  managed({
+    method: 'get',
+    path: '/api/approvals/{id}',
+    operationId: 'getApproval',
+    summary: 'Show an approval',
+    description:
+      'One approval: the held call (server, tool, redacted arguments, caller), the rule that asked, its `binding`, and how ' +
+      'it was decided. Besides deciders (`approvals:decide`), the caller whose call it holds may read it (`tools:call`), ' +
+      'e.g. at the `url` of its call\'s `approval`.',
+    tags: ['approvals'],
+    request: { params: ApprovalIdParams },
+    responses: {
+      '200': json('The approval.', ApprovalSchema),
+      '404': problem('`approval-not-found`: no approval has this id, or it holds another caller\'s call and the credentials cannot decide.'),
+    },
+  }),
+  ...(['approve', 'deny'] as const).map((action) =>
+    managed({
+      method: 'post',
+      path: `/api/approvals/{id}/${action}`,
+      operationId: action === 'approve' ? 'approveCall' : 'denyCall',
+      summary: action === 'approve' ? 'Approve a held call' : 'Deny a held call',
+      description:
+        (action === 'approve'
+          ? 'Approves a pending approval: the held call runs (once) and its caller gets its answer. '
+          : 'Denies a pending approval: the held call does not run, and its caller gets a 403 `approval-denied` with the `reason`. ') +
+        'The first decision wins; any later one is a 409 naming it. Send the `binding` you were shown so that the decision ' +
+        'applies only to that very call (same arguments, same tool definition). The body may be left out.',
+      tags: ['approvals'],
+      request: {
+        params: ApprovalIdParams,
+        body: { description: 'An optional reason, and the binding seen.', required: false, content: { 'application/json': { schema: DecisionBody } } },
+      },
+      responses: {
+        ...BODY,
+        '200': json(`The approval, now \`${action === 'approve' ? 'approved' : 'denied'}\`.`, ApprovalSchema),
+        '404': problem('`approval-not-found`: no approval has this id.'),
+        '409': problem(
+          '`approval-decided`: the approval was already decided or ended (`state`, and `decidedBy` and `decidedAt` of the ' +
+            'winner); `approval-void`: the `binding` sent is not the approval\'s, or the tool\'s definition changed since the ' +
+            'call asked (`state`).',
+        ),
+        '422': problem('`invalid-request`: the body is not `{"reason"?: <string of at most 500>, "binding"?: <string>}`; `errors` names each field.'),
+      },
     }),
-  },
-  {
+  ),
+  managed({
     method: 'get',
     path: '/api/activity',
     operationId: 'listActivity',
@@ -384,15 +549,15 @@ const routes: RouteConfig[] = [
       'next page. Entries older than `gateway.activity.maxAgeDays` or beyond `gateway.activity.maxRows` are pruned.',
     tags: ['activity'],
     request: { query: ActivityListQuery },
-    responses: managed({
+    responses: {
       '200': json('One page of entries.', ActivityPageSchema),
       '422': problem(
         '`invalid-request`: a parameter is malformed, repeated or unknown (`errors` names each one), e.g. a `limit` out of ' +
           'range or a `cursor` that is not a `nextCursor`.',
       ),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'get',
     path: '/api/activity/{id}',
     operationId: 'getActivityEntry',
@@ -400,12 +565,82 @@ const routes: RouteConfig[] = [
     description: 'One call from the activity log, by its id.',
     tags: ['activity'],
     request: { params: ActivityIdParams },
-    responses: managed({
+    responses: {
       '200': json('The entry.', ActivityEntrySchema),
       '404': problem('`activity-not-found`: no entry has this id (it may have been pruned).'),
-    }),
-  },
-  {
+    },
+  }),
+  managed({
+    method: 'get',
+    path: '/api/keys',
+    operationId: 'listKeys',
+    summary: 'List API keys',
+    description: 'Every key made with `POST /api/keys`, newest first, revoked ones included; never a token. (The start-up key is not listed.)',
+    tags: ['keys'],
+    responses: { '200': json('The keys.', KeyListSchema) },
+  }),
+  managed({
+    method: 'post',
+    path: '/api/keys',
+    operationId: 'createKey',
+    summary: 'Make an API key',
+    description:
+      'Makes a key with a label and scopes (default `tools:call` and `tools:read`, what Open WebUI needs) and answers it ' +
+      'with its `token`, shown this once: the gateway keeps only its hash.',
+    tags: ['keys'],
+    request: { body: { description: 'The key\'s label and scopes.', required: true, content: { 'application/json': { schema: CreateKeyBody } } } },
+    responses: {
+      ...BODY,
+      '201': json('The key, with its token.', CreatedKeySchema, KeyCreatedHeaders),
+      '422': problem('`invalid-request`: the label is empty, longer than 64 characters or has control characters, a scope is unknown, or a field is unknown; `errors` names each one.'),
+    },
+  }),
+  managed({
+    method: 'get',
+    path: '/api/keys/{id}',
+    operationId: 'getKey',
+    summary: 'Show an API key',
+    description: 'One key, revoked or not; never its token.',
+    tags: ['keys'],
+    request: { params: KeyPathParams },
+    responses: { '200': json('The key.', KeySchema), '404': KEY_NOT_FOUND },
+  }),
+  managed({
+    method: 'delete',
+    path: '/api/keys/{id}',
+    operationId: 'revokeKey',
+    summary: 'Revoke an API key',
+    description:
+      'Revokes the key at once: its token no longer authenticates (a 403 `invalid-credentials` on a gateway with a start-up ' +
+      'key), and the UI sessions signed in with it end. Revoking a revoked key changes nothing.',
+    tags: ['keys'],
+    request: { params: KeyPathParams },
+    responses: { '200': json('The key, revoked (`revokedAt`).', KeySchema), '404': KEY_NOT_FOUND },
+  }),
+  managed({
+    method: 'get',
+    path: '/api/devices',
+    operationId: 'listDevices',
+    summary: 'List paired devices',
+    description: 'Every device paired with the gateway (phones that read and decide approvals), newest first, revoked ones included. ' +
+      'Pairing itself happens in the UI (`/access`), with a person at each end.',
+    tags: ['devices'],
+    responses: { '200': json('The devices.', DeviceListSchema) },
+  }),
+  managed({
+    method: 'delete',
+    path: '/api/devices/{id}',
+    operationId: 'revokeDevice',
+    summary: 'Revoke a paired device',
+    description: 'Revokes the device at once: its next request fails and its live streams close. Revoking a revoked device changes nothing.',
+    tags: ['devices'],
+    request: { params: DeviceIdParams },
+    responses: {
+      '200': json('The device, revoked (`revokedAt`).', DeviceSchema),
+      '404': problem('`device-not-found`: no paired device has this id.'),
+    },
+  }),
+  managed({
     method: 'get',
     path: '/metrics',
     operationId: 'getMetrics',
@@ -414,14 +649,14 @@ const routes: RouteConfig[] = [
       'The gateway\'s metrics in the Prometheus text format: tool calls by outcome, call durations, calls in flight and ' +
       'queued, server states and restarts, plus process and Node.js metrics, all prefixed `mcp_gateway_`.',
     tags: ['health'],
-    responses: managed({
+    responses: {
       '200': {
         description: 'The metrics.',
         content: { 'text/plain': { schema: z.string().meta({ description: 'Prometheus text exposition format 0.0.4.' }) } },
       },
-    }),
-  },
-  {
+    },
+  }),
+  managed({
     method: 'get',
     path: '/openapi.json',
     operationId: 'getToolsDocument',
@@ -430,9 +665,10 @@ const routes: RouteConfig[] = [
       'The OpenAPI document of every tool of every enabled server, as `POST /{server}/{tool}` (one Open WebUI tool server ' +
       'for the whole gateway). It follows the live tool list and is never cached.',
     tags: ['documents'],
-    responses: managed({ '200': json('The document.', OpenApiDocumentSchema) }, true),
-  },
-  {
+    publicSpecs: true,
+    responses: { '200': json('The document.', OpenApiDocumentSchema) },
+  }),
+  managed({
     method: 'get',
     path: '/{server}/openapi.json',
     operationId: 'getServerToolsDocument',
@@ -440,27 +676,30 @@ const routes: RouteConfig[] = [
     description: 'The OpenAPI document of one server\'s tools, with paths relative to `/{server}` as mcpo serves them.',
     tags: ['documents'],
     request: { params: DocumentServerParams },
-    responses: managed({ '200': json('The document.', OpenApiDocumentSchema), '404': SERVER_NOT_FOUND }, true),
-  },
-  {
+    publicSpecs: true,
+    responses: { '200': json('The document.', OpenApiDocumentSchema), '404': SERVER_NOT_FOUND },
+  }),
+  managed({
     method: 'get',
     path: '/api/openapi.json',
     operationId: 'getManagementDocument',
     summary: 'This document',
     description: 'The OpenAPI document of the management API: this one.',
     tags: ['documents'],
-    responses: managed({ '200': json('The document.', OpenApiDocumentSchema) }, true),
-  },
-  {
+    publicSpecs: true,
+    responses: { '200': json('The document.', OpenApiDocumentSchema) },
+  }),
+  managed({
     method: 'get',
     path: '/docs',
     operationId: 'getToolsDocs',
     summary: 'Docs page of the gateway\'s tools',
     description: 'Swagger UI over `/openapi.json`, served by the gateway itself.',
     tags: ['documents'],
-    responses: managed({ '200': docsPage('The docs page.') }, true),
-  },
-  {
+    publicSpecs: true,
+    responses: { '200': docsPage('The docs page.') },
+  }),
+  managed({
     method: 'get',
     path: '/{server}/docs',
     operationId: 'getServerToolsDocs',
@@ -468,18 +707,20 @@ const routes: RouteConfig[] = [
     description: 'Swagger UI over `/{server}/openapi.json`, served by the gateway itself.',
     tags: ['documents'],
     request: { params: DocumentServerParams },
-    responses: managed({ '200': docsPage('The docs page.'), '404': SERVER_NOT_FOUND }, true),
-  },
-  {
+    publicSpecs: true,
+    responses: { '200': docsPage('The docs page.'), '404': SERVER_NOT_FOUND },
+  }),
+  managed({
     method: 'get',
     path: '/api/docs',
     operationId: 'getManagementDocs',
     summary: 'Docs page of this API',
     description: 'Swagger UI over `/api/openapi.json`, served by the gateway itself.',
     tags: ['documents'],
-    responses: managed({ '200': docsPage('The docs page.') }, true),
-  },
-  {
+    publicSpecs: true,
+    responses: { '200': docsPage('The docs page.') },
+  }),
+  managed({
     method: 'get',
     path: '/api/openwebui/tools.py',
     operationId: 'getOpenWebUiTool',
@@ -490,11 +731,11 @@ const routes: RouteConfig[] = [
       'The tools of one server, or of every enabled server without `server`.',
     tags: ['documents'],
     request: { query: z.object({ server: z.string().optional().meta({ description: 'A server name; every enabled server when absent.' }) }) },
-    responses: managed({
+    responses: {
       '200': { description: 'The Python source.', content: { 'text/plain': { schema: z.string() } } },
       '404': SERVER_NOT_FOUND,
-    }),
-  },
+    },
+  }),
 ];
 
 function generate(version: string): Record<string, unknown> {
@@ -502,7 +743,9 @@ function generate(version: string): Record<string, unknown> {
   registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'The gateway\'s API key. Checked only when the gateway has one; then every route but `/healthz` needs it.',
+    description:
+      'An API key: the start-up key, or one made with `POST /api/keys`. Checked only when the gateway has a start-up key; then ' +
+      'every route but `/healthz` needs one. The scopes in an operation\'s requirement are the key scopes it needs (`admin` holds them all).',
   });
   for (const route of routes) registry.registerPath(route);
   const document = new OpenApiGeneratorV31(registry.definitions, { sortComponents: 'alphabetically' }).generateDocument({

@@ -74,11 +74,12 @@ const UNWRAPPED_RESULT_SCHEMA = {
 
 /** Error answers of a tool call, by status. */
 const CALL_ERRORS: Record<string, string> = {
+  '403': 'The approval policy denies this call (`denied-by-policy`), or a person denied it (`approval-denied`, with their `reason`).',
   '404': 'No such server or tool (it may have gone since this document was made).',
   '422': "The arguments do not match the tool's input schema; `errors` names each field.",
   '502': 'The tool reported an error (`tool-error`, its text in `detail`), the MCP server failed, or the result was too large.',
   '503': 'The MCP server is disabled, not ready or overloaded; `Retry-After` says when to try again.',
-  '504': 'The call timed out; the MCP server was told to cancel it.',
+  '504': 'The call timed out (the MCP server was told to cancel it), or nobody approved it in time (`approval-timed-out`).',
 };
 const BODY_ERRORS: Record<string, string> = {
   '400': 'The request body is not valid JSON.',
@@ -86,7 +87,7 @@ const BODY_ERRORS: Record<string, string> = {
 };
 const AUTH_ERRORS: Record<string, string> = {
   '401': 'The API key is missing.',
-  '403': 'The API key is wrong.',
+  '403': 'The API key is wrong, or lacks the scope `tools:call`.',
 };
 
 function problemResponse(description: string) {
@@ -95,7 +96,10 @@ function problemResponse(description: string) {
 
 function operation(tool: ToolInfo, operationId: string, options: DocumentOptions, tags?: string[]) {
   const { request, response, notes } = convert(tool, options.maxRefDepth);
-  const errors = { ...(request ? BODY_ERRORS : {}), ...(options.auth ? AUTH_ERRORS : {}), ...CALL_ERRORS };
+  const errors: Record<string, string> = {};
+  for (const part of [request ? BODY_ERRORS : {}, options.auth ? AUTH_ERRORS : {}, CALL_ERRORS]) {
+    for (const [status, text] of Object.entries(part)) errors[status] = errors[status] ? `${errors[status]} ${text}` : text;
+  }
   return {
     operationId,
     summary: oneLine(tool.title ?? tool.annotations?.title ?? tool.name),

@@ -100,6 +100,7 @@ const MIGRATIONS: string[] = [
      reason TEXT
    ) STRICT;
    CREATE INDEX approvals_newest ON approvals (created_at DESC);
+   CREATE INDEX approvals_state ON approvals (state, created_at DESC);
    ALTER TABLE activity ADD COLUMN approval_id TEXT;`,
 ];
 

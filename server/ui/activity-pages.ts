@@ -7,6 +7,7 @@ import type { Request, Router } from 'express';
 import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import { ProblemError } from '../http/problems.js';
+import { activityDecision } from './approvals-pages.js';
 import { durationText, prettyJson, sizeText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
@@ -57,8 +58,8 @@ function filterQuery(filters: Filters, extra: Record<string, string> = {}): stri
   return new URLSearchParams(entries).toString();
 }
 
-/** One row of the list. */
-function rowModel(entry: ActivityEntry) {
+/** One row of the list (with the decision of its approval, when `approvals` is given and it waited for one). */
+function rowModel(entry: ActivityEntry, approvals?: UiDeps['approvals']) {
   return {
     id: entry.id,
     startedAt: entry.startedAt,
@@ -70,6 +71,7 @@ function rowModel(entry: ActivityEntry) {
     status: entry.status ?? '',
     duration: durationText(entry.durationMs),
     caller: entry.caller,
+    decision: approvals ? activityDecision(approvals, entry.approvalId) : null,
   };
 }
 
@@ -82,7 +84,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
     const id = first(req.query.id);
     if (id) {
       const entry = activity.get(id);
-      sendView(res, 'partials/activity-rows', { rows: entry ? [rowModel(entry)] : [], more: '' }, pageContext(req, 'activity'));
+      sendView(res, 'partials/activity-rows', { rows: entry ? [rowModel(entry, deps.approvals)] : [], more: '' }, pageContext(req, 'activity'));
       return;
     }
     const cursor = first(req.query.cursor);
@@ -99,7 +101,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
       servers: supervisor.list().map((view) => view.name),
       outcomes: ACTIVITY_OUTCOMES,
       windows: Object.entries(WINDOWS).map(([value, { label }]) => ({ value, label })),
-      rows: page.items.map(rowModel),
+      rows: page.items.map((item) => rowModel(item, deps.approvals)),
       more: page.nextCursor ? filterQuery(filters, { cursor: page.nextCursor }) : '',
       filterQuery: filterQuery(filters),
     };
@@ -118,7 +120,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
       'pages/activity-entry',
       {
         entry: {
-          ...rowModel(entry),
+          ...rowModel(entry, deps.approvals),
           endedAt: entry.endedAt ?? '—',
           surface: entry.surface,
           mode: entry.mode,

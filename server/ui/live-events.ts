@@ -2,12 +2,15 @@
  * `GET /ui/events`: Server-Sent Events that keep the pages live without a reload.
  * - `server` (data: the server's name) when a server's state or tool list changes;
  * - `servers` when a server is added or removed (the list is re-read);
- * - `activity` (data: the call's id) when a call has finished.
+ * - `activity` (data: the call's id) when a call has finished;
+ * - `approvals` (data: the approval's id) when a call starts to wait for a decision or stops waiting.
  * The page's script fetches the partial that changed; if the stream is cut it polls instead
  * (static/ui.js). A comment heartbeat keeps proxies from closing an idle stream. The stream
  * closes when its session ends.
  */
 import type { Router } from 'express';
+import type { Approval } from '../approvals/pending.js';
+import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
 import { EventStream } from '../http/event-stream.js';
 import type { ServerStatus } from '../upstream/types.js';
@@ -34,6 +37,15 @@ export function liveEvents(router: Router, deps: UiDeps): void {
       stream.send('servers', 'changed');
     };
     const onFinished = (call: RunningCall) => stream.send('activity', call.id);
+    /* approvals: every page keeps a stream (the nav's badge); each stream adds one listener per emitter. */
+    const onApproval = (approval: Approval) => stream.send('approvals', approval.id);
+    const emitters = [supervisor, callEvents, deps.approvals, deps.sessions];
+    const widen = (by: number) => {
+      for (const emitter of emitters) if (emitter.getMaxListeners() > 0) emitter.setMaxListeners(emitter.getMaxListeners() + by);
+    };
+    widen(1);
+    // Only to those who may decide (others get no badge either).
+    if (req.identity && hasScope(req.identity, 'approvals:decide')) deps.approvals.on('change', onApproval);
     // Signing out (or the session ending otherwise) closes the stream at once.
     const session = req.session;
     const onSessionEnded = (tokenHash: string) => {
@@ -50,6 +62,8 @@ export function liveEvents(router: Router, deps: UiDeps): void {
       supervisor.off('removed', onRemoved);
       callEvents.off('finished', onFinished);
       deps.sessions.off('ended', onSessionEnded);
+      deps.approvals.off('change', onApproval);
+      widen(-1);
     });
     req.log.debug('live events stream opened');
   });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Eta } from 'eta';
 import { PACKAGE_ROOT } from '../package-info.js';
+import { hasScope } from '../auth/identity.js';
 import { prefixOf } from '../http/base-path.js';
 
 export const VIEWS_DIR = path.join(PACKAGE_ROOT, 'views');
@@ -45,7 +46,14 @@ const HTMX_CONFIG = JSON.stringify({
   scrollIntoViewOnBoost: false,
 });
 
-export type Section = 'servers' | 'tools' | 'activity' | 'sign-in';
+export type Section = 'servers' | 'tools' | 'activity' | 'approvals' | 'sign-in' | 'access' | 'pair';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** How many calls wait for a decision now; set by `uiRoutes` for identities that may decide (approvals). */
+    pendingApprovals?: () => number;
+  }
+}
 
 /** What every page's layout needs. */
 export interface PageContext {
@@ -60,6 +68,10 @@ export interface PageContext {
   section: Section;
   /** Whether a sign-in (rather than no key at all) got the person here: then there is a sign-out. */
   canSignOut: boolean;
+  /** Whether the person may manage keys and devices (the Access page). */
+  isAdmin: boolean;
+  /** The pending approvals for the nav's badge, or null when this identity may not decide (approvals). */
+  pendingApprovals: number | null;
 }
 
 export function pageContext(req: IncomingMessage, section: Section, csrf = req.session?.csrf ?? ''): PageContext {
@@ -71,6 +83,8 @@ export function pageContext(req: IncomingMessage, section: Section, csrf = req.s
     htmxConfig: HTMX_CONFIG,
     section,
     canSignOut: Boolean(req.session && req.session.caller !== 'anonymous'),
+    isAdmin: Boolean(req.identity && hasScope(req.identity, 'admin')),
+    pendingApprovals: req.pendingApprovals ? req.pendingApprovals() : null,
   };
 }
 

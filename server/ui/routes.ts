@@ -2,7 +2,8 @@
  * The orchestrator: server-rendered HTML pages for a person with a browser, apart from the JSON
  * API but on the same services (a form post and a REST call run the same code).
  *
- * - `/` servers, `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`;
+ * - `/` servers, `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`,
+ *   `/approvals` and `/approvals/{id}` (calls waiting for a person's decision);
  * - `/ui/...` the pages' actions and fragments, the sign-in, and `/ui/events` (live updates);
  * - `/static/...` htmx (vendored from the `htmx.org` package), the stylesheet, the script, icons.
  */
@@ -17,11 +18,17 @@ import type { RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
+import type { PendingApprovals } from '../approvals/pending.js';
+import type { DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
-import { ANONYMOUS } from '../auth/identity.js';
+import type { Pairings } from '../auth/pairing.js';
+import { ANONYMOUS, hasScope } from '../auth/identity.js';
 import type { KeyStore } from '../auth/keys.js';
 import type { Supervisor } from '../upstream/supervisor.js';
+import { accessPages } from './access-pages.js';
 import { activityPages } from './activity-pages.js';
+import { pairingPages } from './pairing-pages.js';
+import { approvalPages } from './approvals-pages.js';
 import { liveEvents } from './live-events.js';
 import { serverPages } from './servers-pages.js';
 import { pageContext, sendView } from './render.js';
@@ -44,12 +51,17 @@ export interface UiDeps {
   /** Failed sign-ins and pairing claims, per address (shared with the API's key checks). */
   failures: FailureLimiter;
   callEvents: CallEvents;
+  /** Calls held for a person's decision. */
+  approvals: PendingApprovals;
+  /** Paired devices, and the pairing under way (one at a time). */
+  devices: DeviceStore;
+  pairings: Pairings;
 }
 
 const HTMX_FILE = path.join(path.dirname(createRequire(import.meta.url).resolve('htmx.org/package.json')), 'dist', 'htmx.min.js');
 
 /** Whether a request asks for a page of the UI (which then gets a session for its CSRF token). */
-const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$))/;
+const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$)|approvals(?:\/|$))/;
 
 export function uiRoutes(deps: UiDeps): Router {
   const router = Router();
@@ -67,11 +79,21 @@ export function uiRoutes(deps: UiDeps): Router {
     next();
   });
 
+  // approvals: every page's nav shows the pending count to those who may decide (read when the page renders).
+  const pendingCount = () => deps.approvals.pendingCount;
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.identity && hasScope(req.identity, 'approvals:decide')) req.pendingApprovals = pendingCount;
+    next();
+  });
+
   signInPages(router, deps);
   serverPages(router, deps);
   toolPages(router, deps);
   activityPages(router, deps);
+  approvalPages(router, deps);
   liveEvents(router, deps);
+  accessPages(router, deps);
+  pairingPages(router, deps);
 
   // A page that fails (a server or tool that is not there) is a page too; swaps and scripts get the problem JSON.
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {

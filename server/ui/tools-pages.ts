@@ -9,7 +9,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
-import { prefixOf } from '../http/base-path.js';
+import { prefixOf, publicOrigin } from '../http/base-path.js';
 import { ProblemError, type ProblemBody } from '../http/problems.js';
 import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
@@ -166,7 +166,6 @@ export function toolPages(router: Router, deps: UiDeps): void {
   /** The curl command of each test run the registry still knows, for its partial's re-renders. */
   const curls = new Map<string, string>();
 
-  const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
 
   router.post('/ui/tools/:server/:tool/call', async (req, res) => {
     const tool = findTool(req.params.server!, req.params.tool!);
@@ -176,7 +175,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
       sendView(res, 'partials/call-problem', { title: 'The form is not complete', detail: '', errors }, page, 422);
       return;
     }
-    const curl = curlCommand(origin(req), prefixOf(req), req.params.server!, tool.name, args, Boolean(deps.apiKey));
+    const curl = curlCommand(publicOrigin(req), prefixOf(req), req.params.server!, tool.name, args, Boolean(deps.apiKey));
     let accepted: RunningCall | undefined;
     const done = caller
       .call({

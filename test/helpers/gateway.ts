@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../../server/config/load.js';
+import type { Pairings } from '../../server/auth/pairing.js';
 import { startGateway, type Gateway } from '../../server/gateway.js';
 import { buildApp, type GatewayApp } from '../../server/http/app.js';
 import { createLogger, type Logger } from '../../server/logging/logger.js';
@@ -36,6 +37,8 @@ export interface TestGatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** The config file's top-level `approval` section, for kits that build the config (`callKit`). */
   approval?: object;
+  /** The pairing manager (to give it a clock the test controls). */
+  pairings?: Pairings;
   /** Where the gateway logs (default: nowhere, unless TEST_LOG_LEVEL is set). */
   logger?: Logger;
 }
@@ -51,8 +54,10 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
     activity: gateway.activity,
     sessions: gateway.sessions,
     keys: gateway.keys,
+    devices: gateway.devices,
     approvals: gateway.approvals,
     approval: () => gateway.config.approval,
+    pairings: options.pairings,
     settings: () => gateway.config.gateway,
     logger,
     version: 'test',

@@ -1,0 +1,186 @@
+/**
+ * The approvals pages: `/approvals` (the calls that wait for a decision, oldest first so that the
+ * one expiring soonest is on top, then the recent decisions) and `/approvals/{id}` (one approval,
+ * the deep link of webhooks). Each approval is one card (`partials/approval-card`); Approve and
+ * Deny post to `/ui/approvals/{id}/approve|deny` and get the card back, showing the decision or,
+ * when someone else was first, who won. `/ui/approvals/badge` is the nav's pending count.
+ *
+ * Decisions run the very same code as `POST /api/approvals/{id}/approve|deny` (`applyDecision`),
+ * recorded as made through the UI. The form carries the approval's `binding`: a decision applies
+ * only to the arguments and tool definition the person saw. Arguments, labels and reasons come
+ * from callers and MCP servers: the templates print them escaped.
+ */
+import type { Request, Response, Router } from 'express';
+import { APPROVAL_STATES, type Approval, type ApprovalState, type PendingApprovals } from '../approvals/pending.js';
+import { applyDecision, deciderOf } from '../http/approvals-api.js';
+import { prefixOf } from '../http/base-path.js';
+import { ProblemError } from '../http/problems.js';
+import { prettyJson } from './display.js';
+import { isSwap, pageContext, sendView } from './render.js';
+import type { UiDeps } from './routes.js';
+
+/** The most pending calls the page lists (the badge still counts them all). */
+const MAX_PENDING = 100;
+/** How many decisions "Recent decisions" shows. */
+const RECENT = 20;
+/** A reason longer than this is refused (as by the API). */
+const MAX_REASON = 500;
+
+const DECIDED_STATES = APPROVAL_STATES.filter((state) => state !== 'pending');
+
+const VIA: Record<string, string> = { ui: 'the UI', api: 'the API', gateway: 'the gateway' };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** `2024-05-01 14:05:10` (UTC, like the activity log). */
+const dateTime = (ms: number) => iso(ms).slice(0, 19).replace('T', ' ');
+const clock = (ms: number) => iso(ms).slice(11, 19);
+
+/** How a decision is shown: on a card, in "Recent decisions", in the activity log. */
+export function decisionModel(approval: Approval) {
+  if (approval.state === 'pending') return null;
+  const by = approval.decidedByLabel ?? '';
+  const byPerson = by !== '' && approval.decidedVia !== 'gateway';
+  return {
+    id: approval.id,
+    state: approval.state,
+    by,
+    /** "approved by Pixel 8"; "expired" when the gateway ended it. */
+    summary: byPerson ? `${approval.state} by ${by}` : approval.state,
+    at: approval.decidedAt === null ? '' : iso(approval.decidedAt),
+    atText: approval.decidedAt === null ? '—' : `${dateTime(approval.decidedAt)} UTC`,
+    via: approval.decidedVia ?? '',
+    viaText: VIA[approval.decidedVia ?? ''] ?? '—',
+    reason: approval.reason ?? '',
+  };
+}
+
+/** What `partials/approval-card` shows of an approval. */
+export function approvalModel(approval: Approval, now = Date.now()) {
+  // The arguments are parsed JSON, or (cut to the size limit) the beginning of their JSON text.
+  const truncated = typeof approval.arguments === 'string';
+  return {
+    id: approval.id,
+    server: approval.server,
+    tool: approval.tool,
+    arguments: truncated ? String(approval.arguments) : prettyJson(approval.arguments),
+    argumentsTruncated: truncated,
+    caller: approval.callerLabel,
+    callerId: approval.caller,
+    callId: approval.callId,
+    rule: approval.rule,
+    ruleReason: approval.ruleReason,
+    binding: approval.binding,
+    state: approval.state,
+    pending: approval.state === 'pending',
+    createdAt: iso(approval.createdAt),
+    createdText: `${clock(approval.createdAt)} UTC`,
+    expiresAt: iso(approval.expiresAt),
+    /** The static fallback of the countdown (static/ui.js counts down from `leftMs`). */
+    expiresText: `expires ${clock(approval.expiresAt)} UTC`,
+    leftMs: Math.max(0, approval.expiresAt - now),
+    decision: decisionModel(approval),
+  };
+}
+
+/** What a refused decision says: who won, or why it no longer applies. */
+function problemMessage(error: ProblemError, approval: Approval | undefined): string {
+  // Pending in the database but waited for by no call of this gateway (another process on the same state).
+  if (error.type === 'approval-decided' && approval?.state === 'pending') return 'No call of this gateway waits for this approval; it will not run.';
+  if (error.type === 'approval-decided' && approval) {
+    const decision = decisionModel(approval);
+    if (decision && decision.by && decision.via !== 'gateway') return `Already ${approval.state} by ${decision.by}.`;
+    return `Already ${approval.state}${approval.reason ? `: ${approval.reason}` : ''}.`;
+  }
+  if (error.type === 'approval-void' && approval?.state === 'pending') {
+    return 'This is not the call you saw: its arguments or tool differ. Check it again below.';
+  }
+  if (error.type === 'approval-void') return 'Not run: the tool\'s definition changed after the call asked.';
+  return error.detail ?? error.message;
+}
+
+/** The newest decisions (any state but pending), most recently decided first. */
+function recentDecisions(approvals: PendingApprovals, pendingRows: number): Approval[] {
+  // Newest first by creation: among the newest RECENT + (pending rows) every non-pending one counts.
+  const rows = approvals.list(undefined, RECENT + pendingRows).filter((approval) => approval.state !== 'pending');
+  return rows
+    .slice(0, RECENT)
+    .sort((a, b) => (b.decidedAt ?? b.createdAt) - (a.decidedAt ?? a.createdAt) || (a.id < b.id ? 1 : -1));
+}
+
+export function approvalPages(router: Router, deps: UiDeps): void {
+  const { approvals } = deps;
+
+  const listModel = () => {
+    const now = Date.now();
+    // Oldest first: the one that expires soonest is on top.
+    const pending = approvals.pendingCount > 0 ? approvals.list('pending', MAX_PENDING).reverse() : [];
+    return {
+      pending: pending.map((approval) => approvalModel(approval, now)),
+      more: pending.length >= MAX_PENDING ? approvals.pendingCount - pending.length : 0,
+      recent: recentDecisions(approvals, pending.length).map((approval) => ({ ...approvalModel(approval, now), decision: decisionModel(approval)! })),
+    };
+  };
+
+  const approvalOf = (id: string): Approval => {
+    const approval = approvals.get(id);
+    if (!approval) throw new ProblemError('approval-not-found', `no approval with id "${id}"`);
+    return approval;
+  };
+
+  /** One card (or, for an approval that is not there, a card saying so), with the nav's badge out of band. */
+  const sendCard = (req: Request, res: Response, id: string, approval: Approval | undefined, message = '') => {
+    const model = { id, approval: approval ? approvalModel(approval) : null, message, badge: approvals.pendingCount };
+    sendView(res, 'partials/approval-card', model, pageContext(req, 'approvals'));
+  };
+
+  router.get('/approvals', (req, res) => {
+    const page = pageContext(req, 'approvals');
+    if (isSwap(req, 'approvals-list')) return sendView(res, 'partials/approval-list', listModel(), page);
+    sendView(res, 'pages/approvals', listModel(), page);
+  });
+
+  router.get('/approvals/:id', (req, res) => {
+    const approval = approvalOf(req.params.id!);
+    // The live refresh of the card (static/ui.js) asks for the card alone.
+    if (isSwap(req, `approval-${approval.id}`)) return sendCard(req, res, approval.id, approval);
+    sendView(res, 'pages/approval', { id: approval.id, approval: approvalModel(approval), message: '', badge: null }, pageContext(req, 'approvals'));
+  });
+
+  router.get('/ui/approvals/badge', (req, res) => {
+    sendView(res, 'partials/approvals-badge', { count: approvals.pendingCount }, pageContext(req, 'approvals'));
+  });
+
+  for (const [action, approve] of [['approve', true], ['deny', false]] as const) {
+    router.post(`/ui/approvals/:id/${action}`, (req, res) => {
+      const id = req.params.id!;
+      const reason = (req.form?.get('reason') ?? '').trim();
+      const binding = req.form?.get('binding') || undefined;
+      const htmx = Boolean(req.headers['hx-request']);
+      let decided: Approval;
+      try {
+        if (reason.length > MAX_REASON) {
+          throw new ProblemError('invalid-request', `the reason must be at most ${MAX_REASON} characters`, { errors: [{ field: 'reason', message: `must be at most ${MAX_REASON} characters` }] });
+        }
+        decided = applyDecision(approvals, id, approve, deciderOf(req, 'ui'), { reason, binding });
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        const current = approvals.get(id);
+        // A plain form post: the approval's page says what it is now and who decided.
+        if (!htmx) return res.redirect(303, `${prefixOf(req)}/approvals${current ? `/${encodeURIComponent(id)}` : ''}`);
+        // 200, so that htmx swaps the card, which shows the message.
+        return sendCard(req, res, id, current, problemMessage(error, current));
+      }
+      req.log.info({ approvalId: id, state: decided.state }, 'decided in the UI');
+      if (!htmx) return res.redirect(303, `${prefixOf(req)}/approvals`);
+      sendCard(req, res, id, decided);
+    });
+  }
+}
+
+/** The decision of the approval an activity entry waited for, for the activity pages. */
+export function activityDecision(approvals: PendingApprovals, approvalId: string | null | undefined) {
+  if (!approvalId) return null;
+  const approval = approvals.get(approvalId);
+  if (!approval) return { id: approvalId, state: 'unknown' as ApprovalState | 'unknown', summary: 'approval not found', by: '', at: '', atText: '—', via: '', viaText: '—', reason: '' };
+  return decisionModel(approval) ?? { id: approvalId, state: 'pending' as const, summary: 'waiting for approval', by: '', at: '', atText: '—', via: '', viaText: '—', reason: '' };
+}
