@@ -84,7 +84,8 @@ async function startGateway(tempDir: string): Promise<Gateway> {
   const stateDir = path.join(tempDir, 'state');
   // maxConcurrent 16: the gateway may run as many calls at once as the direct client does.
   const server = { command: process.execPath, args: [DEMO_SERVER_SCRIPT], maxConcurrent: MAX_CONCURRENCY };
-  fs.writeFileSync(configFile, JSON.stringify({ mcpServers: { echo: server } }));
+  // Calls run without asking a person: the benchmark measures the gateway, not approvals.
+  fs.writeFileSync(configFile, JSON.stringify({ approval: { default: 'allow' }, mcpServers: { echo: server } }));
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [MAIN, '--config', configFile, '--port', String(requestedPort), '--state-dir', stateDir, '--log-level', LOG_LEVEL];

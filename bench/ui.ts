@@ -29,7 +29,8 @@ const configFile = path.join(stateDir, 'config.json');
 const mcpServers = Object.fromEntries(
   Array.from({ length: SERVERS }, (_, i) => [`s${i + 1}`, { command: process.execPath, args: [TOOL_SERVER], env: { TOOL_COUNT: String(TOOLS) } }]),
 );
-fs.writeFileSync(configFile, JSON.stringify({ mcpServers }));
+// Calls run without asking a person (the log is filled by calls to every kind of tool).
+fs.writeFileSync(configFile, JSON.stringify({ approval: { default: 'allow' }, mcpServers }));
 
 const child = spawn(process.execPath, [MAIN, '--config', configFile, '--port', '0', '--state-dir', stateDir, '--log-level', 'info'], {
   stdio: ['ignore', 'pipe', 'inherit'],

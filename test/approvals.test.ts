@@ -105,6 +105,17 @@ describe('a held call', () => {
     expect(late.body).toMatchObject({ state: 'approved', decidedBy: 'Phone app' });
   });
 
+  it('adds the trusted Tailscale login to the decider\'s label, and only when told to trust it', async () => {
+    for (const trust of [true, false]) {
+      const { app } = await kit.gateway({ fx: counted(path.join(tempDir(), 'calls.log')) }, { trustTailscaleHeaders: trust }, { apiKey: KEY, approval: ASK_ECHO });
+      const waiting = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'x' }).then((res) => res);
+      const [approval] = await pending(app);
+      const decided = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(KEY)).set('Tailscale-User-Login', 'alice@example.com');
+      expect(decided.body.decidedByLabel).toBe(trust ? 'start-up key (alice@example.com)' : 'start-up key');
+      expect((await waiting).status).toBe(200);
+    }
+  });
+
   it('fails clearly after a deny (reason and who) or when nobody decides in time', async () => {
     const calls = path.join(tempDir(), 'calls.log');
     const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: { ...ASK_ECHO, timeoutMs: 1_000 } });

@@ -54,6 +54,18 @@ describe('starting', () => {
     expect(fs.existsSync(path.join(cwd, '.mcp-gateway', 'gateway.db'))).toBe(true);
   });
 
+  it('says in the start-up log which approval default is in force, and --approval-default wins over the file', async () => {
+    const dir = tempDir();
+    const asks = await start(['--state-dir', dir]);
+    const line = await asks.waitForLog((entry) => typeof entry.approvalDefault === 'string');
+    expect(line).toMatchObject({ approvalDefault: 'ask' });
+    expect(String(line.msg)).toContain('approval default: ask');
+    await asks.stop('SIGTERM');
+    const config = writeConfig(dir, { approval: { default: 'deny' }, mcpServers: {} });
+    const allows = await start(['--state-dir', dir, '--config', config, '--approval-default', 'allow']);
+    expect(await allows.waitForLog((entry) => typeof entry.approvalDefault === 'string')).toMatchObject({ approvalDefault: 'allow' });
+  });
+
   it('quick mode runs the command after -- as one server named after it', async () => {
     const gateway = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--', process.execPath, fixture('fixture-server.mjs')]);
     const server = await waitForServerJson(gateway, 'fixture-server', (s) => s.state === 'ready');

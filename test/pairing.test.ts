@@ -123,6 +123,23 @@ describe('pairing a phone', () => {
     }
   });
 
+  it('makes a key on the Access page, shows it once, and revokes it there', async () => {
+    const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
+    const admin = await signInAdmin(app);
+    const made = await request(app).post('/ui/access/keys').set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).set('HX-Request', 'true').type('form').send('label=Open+WebUI&scope=tools%3Acall&scope=tools%3Aread');
+    expect(made.status).toBe(200);
+    const token = made.text.match(/mgw_[A-Za-z0-9_-]{43}/)![0];
+    expect((await request(app).post('/fx/echo').set('Authorization', `Bearer ${token}`).send({ message: 'hi' })).status).toBe(200);
+    const page = await request(app).get('/access').set('Cookie', admin.cookie).set('Accept', 'text/html');
+    expect(page.text).toContain('Open WebUI');
+    expect(page.text).not.toContain(token);
+    const [key] = (await request(app).get('/api/keys').set('Authorization', `Bearer ${KEY}`)).body.items;
+    const bad = await request(app).post('/ui/access/keys').set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).set('HX-Request', 'true').type('form').send('label=x');
+    expect(bad.text).toContain('Choose at least one scope');
+    await request(app).post(`/ui/access/keys/${key.id}/revoke`).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).set('HX-Request', 'true').expect(200);
+    expectProblem(await request(app).post('/fx/echo').set('Authorization', `Bearer ${token}`).send({ message: 'hi' }), 403, 'invalid-credentials');
+  });
+
   it('takes the short code typed by hand, in any case and spacing', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
     const admin = await signInAdmin(app);
