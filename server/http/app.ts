@@ -72,7 +72,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     keys: deps.keys,
     devices: deps.devices,
     failures: new FailureLimiter(),
-    trustTailscaleHeaders: () => Boolean((deps.settings() as { trustTailscaleHeaders?: boolean }).trustTailscaleHeaders),
+    trustTailscaleHeaders: () => deps.settings().trustTailscaleHeaders,
   };
   // Shared by the tool-call front and the Express app, in this order. CORS comes before the
   // checks: a preflight carries no key, and is answered for allowed origins only.
