@@ -86,6 +86,12 @@ describe('a held call', () => {
     expect(approval).toMatchObject({ state: 'pending', arguments: { message: 'deploy' }, binding: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(Date.parse(String(approval!.expiresAt)) - Date.parse(String(approval!.createdAt))).toBe(120_000);
 
+    // A key without approvals:decide cannot approve, even the caller's own call.
+    const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })).body.token;
+    const refused = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(agent));
+    expectProblem(refused, 403, 'forbidden');
+    expect(refused.body.scope).toBe('approvals:decide');
+    expect(runs(calls)).toBe(0);
     const approved = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(phone)).send({ binding: approval!.binding });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ state: 'approved', decidedByLabel: 'Phone app', decidedVia: 'api' });
