@@ -3,6 +3,7 @@
  * together. `main.ts` and the tests both start it through `startGateway`.
  */
 import type { Logger } from 'pino';
+import type { AppDeps } from './http/app.js';
 import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
 import { ApprovalNotifier } from './approvals/notify.js';
@@ -40,6 +41,20 @@ export interface Gateway {
   reload(config: GatewayConfig): Promise<ApplyResult>;
   /** Stops every server (no process survives), writes the last activity rows and closes the database. */
   close(): Promise<void>;
+}
+
+/** What `buildApp` needs of a running gateway (main.ts and the tests add logger, version and security). */
+export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'activity' | 'sessions' | 'keys' | 'devices' | 'approvals' | 'approval' | 'settings'> {
+  return {
+    supervisor: gateway.supervisor,
+    activity: gateway.activity,
+    sessions: gateway.sessions,
+    keys: gateway.keys,
+    devices: gateway.devices,
+    approvals: gateway.approvals,
+    approval: () => gateway.config.approval,
+    settings: () => gateway.config.gateway,
+  };
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {

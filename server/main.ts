@@ -14,7 +14,7 @@ import { CliUsageError, HELP_TEXT, parseCliArgs, type CliOptions } from './cli/a
 import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.js';
 import { ConfigError, type GatewayConfig } from './config/types.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
-import { startGateway } from './gateway.js';
+import { gatewayDeps, startGateway } from './gateway.js';
 import { buildApp } from './http/app.js';
 import { isLoopbackHost } from './http/security.js';
 import { BufferedStdout, createLogger, type Logger } from './logging/logger.js';
@@ -96,14 +96,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway({ config, stateDir: options.stateDir, logger });
   const allowedHosts = [...options.allowedHosts, ...config.gateway.allowedHosts];
   const app = buildApp({
-    supervisor: gateway.supervisor,
-    activity: gateway.activity,
-    sessions: gateway.sessions,
-    keys: gateway.keys,
-    devices: gateway.devices,
-    approvals: gateway.approvals,
-    approval: () => gateway.config.approval,
-    settings: () => gateway.config.gateway,
+    ...gatewayDeps(gateway),
     logger,
     version: VERSION,
     security: { apiKey, allowedHosts, restrictHosts: isLoopbackHost(options.host) },

@@ -3,10 +3,11 @@
  * once, when it is made; the database keeps only the SHA-256 of its token. A copy of every live
  * key sits in memory, so authenticating a call costs no query.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from '../state/db.js';
 import { parseScopes, type Identity, type Scope } from './identity.js';
+import { hashToken } from './sessions.js';
 
 /** What a key looks like: `mgw_` and 43 base64url characters (32 random bytes). */
 const TOKEN_SHAPE = /^mgw_[A-Za-z0-9_-]{43}$/;
@@ -31,8 +32,6 @@ interface KeyRow {
   last_used_at: number | null;
   revoked_at: number | null;
 }
-
-export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 const toKey = (row: KeyRow): ApiKey => ({
   id: row.id,

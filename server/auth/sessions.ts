@@ -52,7 +52,8 @@ export function sessionIdentity(session: Session): Identity {
   return { kind: session.subject?.startsWith('device:') ? 'device' : 'session', id: session.caller, label: session.label, scopes: session.scopes };
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** SHA-256 (hex) of a token: what sessions, keys and devices store instead of the token. */
+export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 const newSecret = () => randomBytes(32).toString('base64url');
 /** Sessions kept in memory only (see `create`); the oldest goes first. */
 const MAX_EPHEMERAL = 1000;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../../server/config/load.js';
 import type { Pairings } from '../../server/auth/pairing.js';
-import { startGateway, type Gateway } from '../../server/gateway.js';
+import { gatewayDeps, startGateway, type Gateway } from '../../server/gateway.js';
 import { buildApp, type GatewayApp } from '../../server/http/app.js';
 import { createLogger, type Logger } from '../../server/logging/logger.js';
 import type { Supervisor } from '../../server/upstream/supervisor.js';
@@ -50,15 +50,8 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const gateway = await startGateway({ config, stateDir, logger });
   const app = buildApp({
-    supervisor: gateway.supervisor,
-    activity: gateway.activity,
-    sessions: gateway.sessions,
-    keys: gateway.keys,
-    devices: gateway.devices,
-    approvals: gateway.approvals,
-    approval: () => gateway.config.approval,
+    ...gatewayDeps(gateway),
     pairings: options.pairings,
-    settings: () => gateway.config.gateway,
     logger,
     version: 'test',
     security: { apiKey: options.apiKey, allowedHosts: options.allowedHosts, restrictHosts: options.restrictHosts },
