@@ -1,7 +1,6 @@
 /** Starts a real gateway in-process (real servers, real SQLite file) for supertest. */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from './temp.js';
 import { parseConfigText } from '../../server/config/load.js';
 import type { Pairings } from '../../server/auth/pairing.js';
 import { gatewayDeps, startGateway, type Gateway } from '../../server/gateway.js';
@@ -17,9 +16,7 @@ export const EVERYTHING_BIN = path.resolve(import.meta.dirname, '..', '..', 'nod
 /** Gateway settings that keep tests quick: short backoff and grace, no background pings. */
 export const FAST = { backoffInitialMs: 100, backoffMaxMs: 1000, stopGraceMs: 2000, pingIntervalMs: 0 };
 
-export function tempDir(prefix = 'mcp-gateway-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir } from './temp.js';
 
 export interface TestGateway {
   gateway: Gateway;
