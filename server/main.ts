@@ -17,7 +17,7 @@ import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { gatewayDeps, startGateway } from './gateway.js';
 import { buildApp } from './http/app.js';
 import { isLoopbackHost } from './http/security.js';
-import { BufferedStdout, createLogger, type Logger } from './logging/logger.js';
+import { BufferedStdout, PrettyLines, createLogger, resolveLogFormat, type Logger } from './logging/logger.js';
 import { DEMO_SERVER_SCRIPT, VERSION } from './package-info.js';
 import { killAllProcessGroupsSync } from './upstream/stdio-transport.js';
 
@@ -87,7 +87,9 @@ async function main(): Promise<void> {
   }
 
   const logDestination = new BufferedStdout();
-  const logger = createLogger(options.logLevel, logDestination);
+  const pretty = resolveLogFormat(options.logFormat, process.stdout.isTTY === true) === 'pretty';
+  const colorize = pretty && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const logger = createLogger(options.logLevel, pretty ? new PrettyLines(logDestination, colorize) : logDestination);
   process.on('exit', () => {
     killAllProcessGroupsSync();
     logDestination.flushOnExit();
@@ -114,9 +116,10 @@ async function main(): Promise<void> {
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const ui = uiUrl(host, port, config.gateway.basePath);
     logger.info(
-      { url: `http://${host}:${port}`, servers: config.servers.length, auth: Boolean(options.apiKeyFile || options.apiKey), source: config.source ?? (options.quick ? 'quick mode' : 'demo') },
-      `mcp-gateway ${VERSION} listening on http://${host}:${port}`,
+      { url: `http://${host}:${port}`, ui, servers: config.servers.length, auth: Boolean(options.apiKeyFile || options.apiKey), source: config.source ?? (options.quick ? 'quick mode' : 'demo') },
+      `mcp-gateway ${VERSION} listening on http://${host}:${port}; open the UI at ${ui}`,
     );
     logger.info({ approvalDefault: config.approval.default }, approvalDefaultText(config.approval.default));
   });
@@ -146,6 +149,15 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     await gateway.close();
   });
+}
+
+/**
+ * Where a browser on this machine opens the UI: the listening address (`host` as in a URL), or
+ * loopback when the gateway listens on every address (`0.0.0.0`, `[::]`), plus `gateway.basePath`.
+ */
+function uiUrl(host: string, port: number, basePath: string): string {
+  const browserHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
+  return `http://${browserHost}:${port}${basePath}/`;
 }
 
 /** The start-up line that says which approval default is in force. */

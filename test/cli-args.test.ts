@@ -8,6 +8,7 @@ const DEFAULTS: CliOptions = {
   host: '127.0.0.1',
   stateDir: './.mcp-gateway',
   logLevel: 'info',
+  logFormat: 'auto',
   insecureNoAuth: false,
   allowedHosts: [],
 };
@@ -38,6 +39,8 @@ describe('options', () => {
     [['--api-key-file', '/run/secrets/key'], { apiKeyFile: '/run/secrets/key' }],
     [['--log-level', 'debug'], { logLevel: 'debug' }],
     [['--log-level', 'WARN'], { logLevel: 'warn' }],
+    [['--log-format', 'pretty'], { logFormat: 'pretty' }],
+    [['--log-format=JSON'], { logFormat: 'json' }],
     [['--insecure-no-auth'], { insecureNoAuth: true }],
     [['--allowed-host', 'a.example', '--allowed-host', 'b.example'], { allowedHosts: ['a.example', 'b.example'] }],
     [['--approval-default', 'allow'], { approvalDefault: 'allow' }],
@@ -58,6 +61,7 @@ describe('options', () => {
       MCP_GATEWAY_API_KEY_FILE: '/run/key',
       MCP_GATEWAY_API_KEY: 'k-123',
       MCP_GATEWAY_LOG_LEVEL: 'trace',
+      MCP_GATEWAY_LOG_FORMAT: 'json',
       MCP_GATEWAY_APPROVAL_DEFAULT: 'deny',
     };
     expect(parseCliArgs([], env)).toEqual({
@@ -69,6 +73,7 @@ describe('options', () => {
       apiKeyFile: '/run/key',
       apiKey: 'k-123',
       logLevel: 'trace',
+      logFormat: 'json',
       approvalDefault: 'deny',
     });
   });
@@ -79,15 +84,17 @@ describe('options', () => {
       MCP_GATEWAY_PORT: '7000',
       MCP_GATEWAY_HOST: '::1',
       MCP_GATEWAY_LOG_LEVEL: 'trace',
+      MCP_GATEWAY_LOG_FORMAT: 'json',
       MCP_GATEWAY_APPROVAL_DEFAULT: 'deny',
     };
     expect(
-      parseCliArgs(['-c', 'mine.json', '-p', '1', '--host', 'localhost', '--log-level', 'error', '--approval-default', 'allow'], env),
+      parseCliArgs(['-c', 'mine.json', '-p', '1', '--host', 'localhost', '--log-level', 'error', '--log-format', 'pretty', '--approval-default', 'allow'], env),
     ).toMatchObject({
       configFile: 'mine.json',
       port: 1,
       host: 'localhost',
       logLevel: 'error',
+      logFormat: 'pretty',
       approvalDefault: 'allow',
     });
   });
@@ -155,6 +162,8 @@ describe('usage errors', () => {
     [['--host='], {}, '--host needs a non-empty value'],
     [['--log-level', 'loud'], {}, '--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [[], { MCP_GATEWAY_LOG_LEVEL: 'verbose' }, 'MCP_GATEWAY_LOG_LEVEL must be one of'],
+    [['--log-format', 'colour'], {}, '--log-format must be one of auto, pretty, json, got "colour"'],
+    [[], { MCP_GATEWAY_LOG_FORMAT: 'text' }, 'MCP_GATEWAY_LOG_FORMAT must be one of auto, pretty, json, got "text"'],
     [['--config', 'gw.json', '--', 'npx', 'srv'], {}, 'give either --config FILE or a server after --, not both'],
     [['--'], {}, 'nothing after "--"'],
     [['--transport', 'sse'], {}, '--transport only applies to a server URL after --'],
@@ -215,10 +224,10 @@ describe('deriveServerName', () => {
 describe('HELP_TEXT', () => {
   it('lists every option, its environment variable and the defaults', () => {
     for (const word of [
-      '--config', '-c', '--port', '-p', '--host', '--state-dir', '--api-key-file', '--log-level', '--name', '--transport',
+      '--config', '-c', '--port', '-p', '--host', '--state-dir', '--api-key-file', '--log-level', '--log-format', '--name', '--transport',
       '--allowed-host', '--insecure-no-auth', '--approval-default', '--help', '-h', '--version', '-v',
       'MCP_GATEWAY_CONFIG', 'MCP_GATEWAY_PORT', 'MCP_GATEWAY_HOST', 'MCP_GATEWAY_STATE_DIR', 'MCP_GATEWAY_API_KEY_FILE',
-      'MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_LOG_LEVEL', 'MCP_GATEWAY_APPROVAL_DEFAULT', 'allow|ask|deny',
+      'MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_LOG_LEVEL', 'MCP_GATEWAY_LOG_FORMAT', 'auto|pretty|json', 'MCP_GATEWAY_APPROVAL_DEFAULT', 'allow|ask|deny',
       '8085', '127.0.0.1', './.mcp-gateway', 'default info', 'Examples:',
     ]) {
       expect(HELP_TEXT).toContain(word);

@@ -323,7 +323,7 @@ describe('problems', () => {
     ['url not http', server({ url: 'ftp://example.com/x' }), {}, '$.mcpServers.x.url', 'expected an http: or https: URL, got ftp:'],
     ['url not a URL', server({ url: 'example.com/mcp' }), {}, '$.mcpServers.x.url', 'expected an absolute http:// or https:// URL'],
     ['url a number', server({ url: 8080 }), {}, '$.mcpServers.x.url', 'expected string, got number'],
-    ['unknown type', server({ type: 'websocket', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'expected one of "stdio", "sse", "streamable-http", "streamableHttp", "http", got "websocket"'],
+    ['unknown type', server({ type: 'websocket', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'expected one of "stdio", "sse", "streamable-http", "streamableHttp", "http", "streamable_http", "streamablehttp", got "websocket"'],
     ['type sse with command', server({ type: 'sse', command: 'srv' }), {}, '$.mcpServers.x.type', 'type "sse" is for remote servers with "url"'],
     ['type stdio with url', server({ type: 'stdio', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'type "stdio" is for servers with "command"'],
     ['headers on a stdio server', server({ command: 'srv', headers: {} }), {}, '$.mcpServers.x.headers', '"headers" only applies to remote servers'],

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { APPROVAL_ACTIONS, RESERVED_NAME_RULE, RESERVED_SERVER_NAMES } from '../config/schema.js';
 import type { ApprovalAction } from '../config/types.js';
+import { LOG_FORMATS, type LogFormat } from '../logging/logger.js';
 
 /** A mistake on the command line; `main` prints the message plus "see --help" and exits with 2. */
 export class CliUsageError extends Error {
@@ -30,6 +31,8 @@ export interface CliOptions {
   /** From MCP_GATEWAY_API_KEY only. */
   apiKey?: string;
   logLevel: string;
+  /** From --log-format or MCP_GATEWAY_LOG_FORMAT. Default `auto` (pretty on a terminal, JSON when piped). */
+  logFormat: LogFormat;
   insecureNoAuth: boolean;
   allowedHosts: string[];
   /** Set when a server follows `--`. */
@@ -42,6 +45,7 @@ export const DEFAULT_PORT = 8085;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_STATE_DIR = './.mcp-gateway';
 export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_LOG_FORMAT: LogFormat = 'auto';
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -50,6 +54,7 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   'api-key-file': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   name: { type: 'string' },
   transport: { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
@@ -75,6 +80,8 @@ Options:
       --api-key-file FILE  file holding the API key; env MCP_GATEWAY_API_KEY_FILE
                            (or the key itself in env MCP_GATEWAY_API_KEY; there is no flag for it)
       --log-level LEVEL    ${LOG_LEVELS.join('|')} (default ${DEFAULT_LOG_LEVEL}); env MCP_GATEWAY_LOG_LEVEL
+      --log-format F       ${LOG_FORMATS.join('|')}: readable lines or JSON (default ${DEFAULT_LOG_FORMAT}: pretty on a
+                           terminal, JSON when piped); env MCP_GATEWAY_LOG_FORMAT
       --name NAME          quick mode: server name (default derived from the command or URL)
       --transport T        quick mode with a URL: sse|streamable-http
                            (default streamable-http, or sse if the URL path ends in /sse)
@@ -112,6 +119,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions
       host: DEFAULT_HOST,
       stateDir: DEFAULT_STATE_DIR,
       logLevel: DEFAULT_LOG_LEVEL,
+      logFormat: DEFAULT_LOG_FORMAT,
       insecureNoAuth: false,
       allowedHosts: [],
     };
@@ -130,6 +138,13 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions
   const logLevel = (values['log-level'] ?? fromEnv('MCP_GATEWAY_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL).toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new CliUsageError(`${logLevelSource} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+
+  const logFormatSource = values['log-format'] !== undefined ? '--log-format' : 'MCP_GATEWAY_LOG_FORMAT';
+  const logFormatRaw = values['log-format'] ?? fromEnv('MCP_GATEWAY_LOG_FORMAT') ?? DEFAULT_LOG_FORMAT;
+  const logFormat = LOG_FORMATS.find((format) => format === logFormatRaw.toLowerCase());
+  if (logFormat === undefined) {
+    throw new CliUsageError(`${logFormatSource} must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormatRaw)}`);
   }
 
   const approvalSource = values['approval-default'] !== undefined ? '--approval-default' : 'MCP_GATEWAY_APPROVAL_DEFAULT';
@@ -160,6 +175,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions
     host: values.host ?? fromEnv('MCP_GATEWAY_HOST') ?? DEFAULT_HOST,
     stateDir: values['state-dir'] ?? fromEnv('MCP_GATEWAY_STATE_DIR') ?? DEFAULT_STATE_DIR,
     logLevel,
+    logFormat,
     insecureNoAuth: values['insecure-no-auth'] ?? false,
     allowedHosts: values['allowed-host'] ?? [],
   };

@@ -283,13 +283,17 @@ function buildServer(
     Object.assign(approval, approvalLimits(raw.approval));
     approval.rules = resolveRules(raw.approval.rules, name, report);
   }
+  approval.rules.push(...alwaysAllowRules(raw, name));
+  if (typeof raw.enabled === 'boolean' && raw.disabled === raw.enabled) {
+    report(['disabled'], `"disabled": ${String(raw.disabled)} contradicts "enabled": ${String(raw.enabled)} (give only one of them)`);
+  }
 
   if (problems.length > countBefore || !parsed.success) return undefined;
   const entry = parsed.data;
   const common = {
     name,
     ...(entry.description !== undefined && { description: entry.description }),
-    enabled: entry.enabled ?? true,
+    enabled: entry.enabled ?? (entry.disabled === undefined ? true : !entry.disabled),
     timeoutMs: entry.timeoutMs ?? gateway.toolTimeoutMs,
     toolTimeouts: { ...entry.toolTimeouts },
     initTimeoutMs: entry.initTimeoutMs ?? gateway.initTimeoutMs,
@@ -342,6 +346,25 @@ function resolveRules(raw: unknown, server: string | undefined, report: Report):
       when,
       source: formatPath([...base, 'rules', i]),
     };
+  });
+}
+
+/**
+ * Cline's and Roo Code's `alwaysAllow` / `autoApprove` (tool names that run without asking) as
+ * allow rules of the server, each with its own JSON path as `source`. They are ordinary rules, so
+ * a matching `deny` or `ask` rule still wins over them.
+ */
+function alwaysAllowRules(raw: Record<string, unknown>, server: string): ApprovalRule[] {
+  return (['alwaysAllow', 'autoApprove'] as const).flatMap((key) => {
+    const names = raw[key];
+    if (!Array.isArray(names)) return [];
+    return names.map((tool: unknown, i): ApprovalRule => ({
+      server,
+      tool: typeof tool === 'string' ? tool : '',
+      action: 'allow',
+      when: [],
+      source: formatPath(['mcpServers', server, key, i]),
+    }));
   });
 }
 

@@ -204,13 +204,18 @@ export const serverApprovalSchema = strictObject({
   rules: z.array(serverApprovalRuleSchema, { error: expected('array of rules') }).optional(),
 });
 
-/** Values accepted for a server's `type`, and the transport each one means. */
+/**
+ * Values accepted for a server's `type`, and the transport each one means: ours, Claude Code's
+ * (`http`), Cline's (`streamableHttp`) and mcpo's (`streamable_http`, `streamablehttp`).
+ */
 export const SERVER_TYPES = {
   stdio: 'stdio',
   sse: 'sse',
   'streamable-http': 'streamable-http',
   streamableHttp: 'streamable-http',
   http: 'streamable-http',
+  streamable_http: 'streamable-http',
+  streamablehttp: 'streamable-http',
 } as const;
 
 export type ServerType = keyof typeof SERVER_TYPES;
@@ -236,6 +241,8 @@ export const serverEntrySchema = strictObject({
   headers: stringRecord().optional(),
   type: serverType.optional(),
   enabled: boolean().optional(),
+  // Cline's and Claude Code's way to switch a server off; load.ts reconciles it with `enabled`.
+  disabled: boolean().optional(),
   description: string().optional(),
   timeoutMs: integer(1).optional(),
   toolTimeouts: z.record(z.string(), integer(1), { error: expected('object of tool names to positive integers') }).optional(),
@@ -244,6 +251,9 @@ export const serverEntrySchema = strictObject({
   maxQueue: integer(0).optional(),
   disabledTools: stringArray().optional(),
   approval: serverApprovalSchema.optional(),
+  // Cline's and Roo Code's tool names that run without asking; load.ts makes them allow rules.
+  alwaysAllow: z.array(nonEmptyString(), { error: expected('array of tool names') }).optional(),
+  autoApprove: z.array(nonEmptyString(), { error: expected('array of tool names') }).optional(),
 });
 
 export type ServerEntry = z.infer<typeof serverEntrySchema>;

@@ -109,7 +109,10 @@ export interface ApprovalRule {
   action: ApprovalAction;
   /** Conditions on the arguments; all must hold. Default [] (always holds). */
   when: ArgumentCondition[];
-  /** Where the rule was written, as a JSON path: `$.approval.rules[2]` or `$.mcpServers.fs.approval.rules[0]`. */
+  /**
+   * Where the rule was written, as a JSON path: `$.approval.rules[2]`, `$.mcpServers.fs.approval.rules[0]`,
+   * or for a tool name in `alwaysAllow` / `autoApprove`, `$.mcpServers.fs.alwaysAllow[0]`.
+   */
   source: string;
 }
 
@@ -142,7 +145,10 @@ export interface ServerApproval {
   default?: ApprovalAction;
   /** Default: the top-level `approval.timeoutMs`. */
   timeoutMs?: number;
-  /** Rules for this server's tools; their `server` is the server's name. Default []. */
+  /**
+   * Rules for this server's tools; their `server` is the server's name. The entry's `alwaysAllow`
+   * and `autoApprove` tool names come last, as allow rules. Default [].
+   */
   rules: ApprovalRule[];
 }
 
@@ -162,7 +168,10 @@ interface ServerCommon {
   /** Matches ^[A-Za-z0-9_-]{1,64}$. */
   name: string;
   description?: string;
-  /** As written in the file (default true); a run-time override may win, see state/overrides. */
+  /**
+   * As written in the file: `enabled`, else not `disabled` (Cline, Claude Code); default true. A
+   * run-time override may win, see state/overrides.
+   */
   enabled: boolean;
   /** Per-server tool timeout, in ms (defaults to gateway.toolTimeoutMs). */
   timeoutMs: number;

@@ -1,6 +1,8 @@
 /**
  * A request id for every request (`X-Request-Id`, echoed back) and one log line per response,
- * unless the request logged a line of its own (a tool call does: see `ownLogLine`).
+ * unless the request logged a line of its own (a tool call does: see `ownLogLine`). Routine
+ * requests that a page or a probe repeats (static files, the nav's approvals badge, health
+ * probes) are logged at `debug`, so that `info` shows what people and agents do.
  *
  * The middlewares in this folder take plain `node:http` requests and responses, so that the
  * tool-call front (call-front.ts) and the Express app share them.
@@ -27,7 +29,10 @@ const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The path of a request URL, without the query. */
 export function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
+  return pathOfUrl(req.url ?? '/');
+}
+
+function pathOfUrl(url: string): string {
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
 }
@@ -35,6 +40,14 @@ export function pathOf(req: IncomingMessage): string {
 /** Says that this request writes its own log line (with its request id), so the generic one is left out. */
 export function ownLogLine(req: IncomingMessage): void {
   req.ownLogLine = true;
+}
+
+/** Paths requested over and over by pages and probes, not by a person's action. */
+const ROUTINE_PATHS: ReadonlySet<string> = new Set(['/ui/approvals/badge', '/healthz', '/readyz']);
+
+/** Whether a request is routine (logged at `debug`): a GET or HEAD of a static file, the badge poll or a health probe. */
+export function isRoutineRequest(method: string | undefined, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && (path.startsWith('/static/') || ROUTINE_PATHS.has(path));
 }
 
 export function requestLog(logger: Logger): Middleware {
@@ -45,10 +58,14 @@ export function requestLog(logger: Logger): Middleware {
     req.log = logger.child({ reqId: id });
     res.setHeader('X-Request-Id', id);
     const started = performance.now();
+    // As it arrived (less the base path): a mounted router rewrites req.url while it handles it.
+    const url = req.url ?? '/';
     res.on('finish', () => {
       if (req.ownLogLine) return;
       const ms = performance.now() - started;
-      req.log.info({ method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      const path = pathOfUrl(url);
+      const level = isRoutineRequest(req.method, path) ? 'debug' : 'info';
+      req.log[level]({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -1,10 +1,22 @@
 /**
- * JSON logs (pino) on stdout. Nothing secret is logged: requests are logged by method, path,
- * status and id only (never headers or bodies), and the config is never logged expanded.
+ * Logs (pino) on stdout: JSON lines, or readable lines for a person at a terminal (`pretty`).
+ * Nothing secret is logged: requests are logged by method, path, status and id only (never
+ * headers or bodies), and the config is never logged expanded. Redaction happens before a line
+ * is formatted, so it holds in both formats.
  */
 import pino, { type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
+
+/** `auto` is `pretty` when stdout is a terminal, else `json`. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The format in force: `auto` becomes `pretty` on a terminal and `json` when stdout is piped or a file. */
+export function resolveLogFormat(format: LogFormat, stdoutIsTTY: boolean): 'pretty' | 'json' {
+  return format === 'auto' ? (stdoutIsTTY ? 'pretty' : 'json') : format;
+}
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -54,4 +66,47 @@ export class BufferedStdout implements pino.DestinationStream {
       // stdout is gone or full at exit: nothing more can be done.
     }
   }
+}
+
+/**
+ * Writes each JSON line to `out` as one readable line: local time, level, message, and the other
+ * fields as compact JSON (`12:00:01.250 INFO: GET /api/servers 200 1.4 ms {"reqId":"…"}`); an
+ * error's stack follows on its own lines. Colours only when `colorize`.
+ */
+export class PrettyLines implements pino.DestinationStream {
+  private readonly prettify: (line: Record<string, unknown>) => string;
+
+  constructor(
+    private readonly out: pino.DestinationStream,
+    colorize: boolean,
+  ) {
+    this.prettify = prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
+  }
+
+  write(line: string): void {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      this.out.write(line);
+      return;
+    }
+    this.out.write(this.prettify(readableMessage(entry)));
+  }
+}
+
+/**
+ * The two lines a console sees most, a request and a tool call, with their main fields in the
+ * message: `GET /api/servers 200 1.4 ms`, `tool call demo/echo ok 200 2.1 ms`.
+ */
+function readableMessage(entry: Record<string, unknown>): Record<string, unknown> {
+  if (entry.msg === 'request' && typeof entry.method === 'string') {
+    const { method, path, status, ms, ...rest } = entry;
+    return { ...rest, msg: `${method} ${String(path)} ${String(status)} ${String(ms)} ms` };
+  }
+  if (entry.msg === 'tool call' && typeof entry.server === 'string') {
+    const { server, tool, outcome, status, durationMs, ...rest } = entry;
+    return { ...rest, msg: `tool call ${server}/${String(tool)} ${String(outcome)} ${String(status)} ${String(durationMs)} ms` };
+  }
+  return entry;
 }

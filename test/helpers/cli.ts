@@ -35,8 +35,19 @@ export interface RunningGateway {
 }
 
 /** Starts the gateway on a free port (`--port 0`) and resolves once it listens. */
-export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunningGateway> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', ...args], {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunningGateway> {
+  return startCommand(process.execPath, [MAIN, '--port', '0', ...args], env, cwd);
+}
+
+/** The start-up line in the pretty log format: `… listening on http://127.0.0.1:PORT; …`. */
+const LISTENING_LINE = /listening on (http:\/\/\S+?);/;
+
+/**
+ * Starts the gateway as `command args` (e.g. `sh -c '<a line from the README>'`) and resolves once
+ * it listens, in either log format. Lines that are not JSON are kept as `{raw: line}`.
+ */
+export async function startCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunningGateway> {
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,10 +99,12 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?
       check();
     });
 
-  const listening = await waitForLog((line) => typeof line.url === 'string' && String(line.msg).includes('listening'));
+  const listening = await waitForLog(
+    (line) => (typeof line.url === 'string' && String(line.msg).includes('listening')) || LISTENING_LINE.test(String(line.raw)),
+  );
   return {
     child,
-    url: String(listening.url),
+    url: typeof listening.url === 'string' ? listening.url : LISTENING_LINE.exec(String(listening.raw))![1]!,
     logs,
     stderr: () => stderr,
     waitForLog,
