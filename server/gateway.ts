@@ -12,12 +12,13 @@ import { DeviceStore } from './auth/devices.js';
 import { KeyStore } from './auth/keys.js';
 import { SessionStore } from './auth/sessions.js';
 import { openDatabase, type Db } from './state/db.js';
+import { loadGatewaySecret } from './state/secret.js';
 import { OverrideStore } from './state/overrides.js';
 import { Supervisor, type ApplyResult } from './upstream/supervisor.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
-  /** Folder of `gateway.db`; created when missing. */
+  /** Folder of `gateway.db` and `gateway.secret`; created when missing. */
   stateDir: string;
   logger: Logger;
 }
@@ -58,9 +59,16 @@ export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'act
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  // The secret first: a bad secret file stops the start before anything is open.
+  const secret = loadGatewaySecret(options.stateDir);
   const db = openDatabase(options.stateDir);
   let config = options.config;
-  const activity = new ActivityLog(db, () => config.gateway.activity, options.logger);
+  if (secret.created) options.logger.info({ file: secret.file }, 'made a new gateway secret');
+  if (secret.tightened !== undefined) {
+    options.logger.warn({ file: secret.file }, `the gateway secret was readable by others (mode ${secret.tightened.toString(8)}); narrowed it to 600`);
+  }
+  const redactKeys = () => config.gateway.redact.keys;
+  const activity = new ActivityLog(db, () => config.gateway.activity, options.logger, undefined, redactKeys);
   const interrupted = activity.markInterrupted();
   if (interrupted > 0) options.logger.warn({ interrupted }, `${interrupted} tool calls were still running when the gateway last stopped; marked interrupted`);
   activity.startBackground();
@@ -70,14 +78,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // A revoked key's UI sessions end with it.
   keys.on('revoked', (key) => sessions.endSubject(`key:${key.id}`));
   const supervisor = new Supervisor(new OverrideStore(db), options.logger);
-  const approvals = new PendingApprovals(db, options.logger, (server, tool) => {
-    const info = supervisor.get(server)?.tool(tool);
-    return info && toolDefinitionHash(info);
-  });
+  const approvals = new PendingApprovals(
+    db,
+    options.logger,
+    (server, tool) => {
+      const info = supervisor.get(server)?.tool(tool);
+      return info && toolDefinitionHash(info);
+    },
+    { bindingKey: secret.secret.key('approval-binding'), settings: () => config.approval, redactKeys },
+  );
   const orphans = approvals.markInterrupted();
   approvals.prune(config.gateway.activity.maxAgeDays * 86_400_000);
   if (orphans > 0) options.logger.warn({ interrupted: orphans }, `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`);
-  const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger);
+  const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger, { intervalMs: () => config.approval.notifyIntervalMs });
   approvals.on('change', (approval) => {
     if (approval.state !== 'pending' || config.approval.notify.length === 0) return;
     notifier.approvalCreated({
@@ -112,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (closed) return;
       closed = true;
       approvals.close();
+      notifier.close();
       await supervisor.stopAll();
       await notifier.idle();
       activity.close();

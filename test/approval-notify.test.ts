@@ -1,6 +1,6 @@
 // Approval webhooks over real HTTP: body, headers and signature, several targets, failing targets
-// (500, no answer, closed port) that are logged once and never delay the caller, and header
-// injection through a hostile tool name.
+// (500, no answer, closed port) that are logged once and never delay the caller, header
+// injection through a hostile tool name, and notices folded per target within the interval.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,8 @@ interface Receiver {
   received: Received[];
   /** Requests that arrived, answered or not. */
   arrived: number;
+  /** When each request of `received` arrived (epoch ms). */
+  arrivedAt: number[];
   close(): Promise<void>;
 }
 
@@ -33,9 +35,10 @@ afterEach(async () => {
 /** A webhook receiver on 127.0.0.1; `answer` is the status to send, or 'never' to leave the request hanging. */
 async function startReceiver(answer: number | 'never' = 204): Promise<Receiver> {
   const received: Received[] = [];
-  const receiver = { received, arrived: 0 } as Receiver;
+  const receiver = { received, arrived: 0, arrivedAt: [] as number[] } as Receiver;
   const server = http.createServer((req, res) => {
     receiver.arrived++;
+    receiver.arrivedAt.push(Date.now());
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -69,6 +72,7 @@ function setup(targets: NotifyTarget[], timeoutMs?: number) {
   const logText: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
   const notifier = new ApprovalNotifier(() => targets, logger, timeoutMs === undefined ? undefined : { timeoutMs });
+  cleanups.push(async () => notifier.close());
   const warnings = () => logText.map((line) => JSON.parse(line) as { level: number; msg: string; target?: string; status?: number; error?: string }).filter((line) => line.level === 40);
   return { notifier, logText, warnings };
 }
@@ -97,7 +101,7 @@ describe('ApprovalNotifier', () => {
     const [request] = receiver.received as [Received];
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/hooks/approvals');
-    expect(JSON.parse(request.body)).toEqual({ event: 'approval.created', ...notice });
+    expect(JSON.parse(request.body)).toEqual({ event: 'approval.created', ...notice, count: 1 });
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toBe('mcp-gateway');
     expect(request.headers['x-mcp-gateway-event']).toBe('approval.created');
@@ -210,5 +214,84 @@ describe('ApprovalNotifier', () => {
     expect(names.filter((name) => name === 'title')).toHaveLength(1);
     // The body carries the name unchanged, safely JSON-encoded.
     expect(JSON.parse(request.body).tool).toBe(tool);
+  });
+});
+
+describe('ApprovalNotifier folding', () => {
+  const numbered = (n: number): ApprovalNotice => ({ ...notice, id: `apr_${n}`, tool: `tool_${n}`, path: `/approvals/apr_${n}` });
+
+  /** A notifier whose targets and interval the test changes as it goes. */
+  function folding(targets: NotifyTarget[], intervalMs: number) {
+    const settings = { targets, intervalMs };
+    const logText: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
+    const notifier = new ApprovalNotifier(() => settings.targets, logger, { intervalMs: () => settings.intervalMs });
+    cleanups.push(async () => notifier.close());
+    const lines = () => logText.map((line) => JSON.parse(line) as { level: number; msg: string; target?: string; count?: number });
+    return { notifier, settings, logText, lines };
+  }
+
+  it('sends the first notice at once and folds the rest of the interval into one, with their count and the newest', async () => {
+    const receiver = await startReceiver();
+    const intervalMs = 300;
+    const { notifier } = folding([{ url: `${receiver.base}/phone` }], intervalMs);
+    const started = Date.now();
+    for (let n = 1; n <= 5; n++) notifier.approvalCreated(numbered(n));
+    await waitUntil(() => receiver.received.length >= 2, 10_000, 'the folded notice');
+    await notifier.idle();
+    expect(receiver.received).toHaveLength(2);
+    const [first, folded] = receiver.received.map((r) => ({ body: JSON.parse(r.body) as Record<string, unknown>, title: r.headers['title'] }));
+    expect(first!.body).toMatchObject({ id: 'apr_1', count: 1, path: '/approvals/apr_1' });
+    expect(first!.title).toBe('Approval needed: files/tool_1');
+    expect(folded!.body).toEqual({ event: 'approval.created', ...numbered(5), count: 4 });
+    expect(folded!.title).toBe('4 approvals needed, newest: files/tool_5');
+    // Not before the interval since the first notice was up.
+    expect(receiver.arrivedAt[1]!).toBeGreaterThanOrEqual(started + intervalMs - 1);
+  });
+
+  it('keeps an interval per target: a target added by a reload is told at once', async () => {
+    const first = await startReceiver();
+    const second = await startReceiver();
+    const { notifier, settings } = folding([{ url: `${first.base}/a` }], 60_000);
+    notifier.approvalCreated(numbered(1));
+    settings.targets = [{ url: `${first.base}/a` }, { url: `${second.base}/b` }];
+    notifier.approvalCreated(numbered(2));
+    await notifier.idle();
+    expect(first.received.map((r) => JSON.parse(r.body).id)).toEqual(['apr_1']);
+    expect(second.received.map((r) => JSON.parse(r.body).id)).toEqual(['apr_2']);
+  });
+
+  it('reads the interval at each approval: 0 sends every notice at once', async () => {
+    const receiver = await startReceiver();
+    const { notifier, settings } = folding([{ url: `${receiver.base}/phone` }], 60_000);
+    settings.intervalMs = 0;
+    for (let n = 1; n <= 3; n++) notifier.approvalCreated(numbered(n));
+    await notifier.idle();
+    expect(receiver.received.map((r) => JSON.parse(r.body))).toEqual([1, 2, 3].map((n) => ({ event: 'approval.created', ...numbered(n), count: 1 })));
+  });
+
+  it('drops a fold not yet sent at shutdown, and logs it without the URL\'s query', async () => {
+    const receiver = await startReceiver();
+    const { notifier, logText, lines } = folding([{ url: `${receiver.base}/phone?auth=query-token-6` }], 60_000);
+    for (let n = 1; n <= 3; n++) notifier.approvalCreated(numbered(n));
+    notifier.close();
+    notifier.approvalCreated(numbered(4)); // after close: nothing more goes out
+    await notifier.idle();
+    expect(receiver.received.map((r) => JSON.parse(r.body).id)).toEqual(['apr_1']);
+    const dropped = lines().filter((line) => line.msg.startsWith('dropped the approval notice'));
+    expect(dropped).toEqual([expect.objectContaining({ level: 30, target: `${receiver.base}/phone`, count: 2 })]);
+    expect(logText.join('')).not.toContain('query-token');
+  });
+
+  it('drops a fold whose target a reload removed, and logs it', async () => {
+    const receiver = await startReceiver();
+    const { notifier, settings, lines } = folding([{ url: `${receiver.base}/gone` }], 200);
+    notifier.approvalCreated(numbered(1));
+    notifier.approvalCreated(numbered(2));
+    settings.targets = [];
+    const line = await waitUntil(() => lines().find((l) => l.msg.includes('no longer an approval.notify target')), 10_000, 'the drop log line');
+    expect(line).toMatchObject({ target: `${receiver.base}/gone`, count: 1 });
+    await notifier.idle();
+    expect(receiver.received.map((r) => JSON.parse(r.body).id)).toEqual(['apr_1']);
   });
 });

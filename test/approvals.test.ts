@@ -1,14 +1,17 @@
 // Human approval of tool calls: the policy (deny → 403 at once, ask → the call waits), pending
 // calls in each answer mode, exactly one decision per approval under races, the binding to the
-// arguments and tool definition, restarts, and webhooks. A real gateway over real HTTP, real MCP
+// arguments and tool definition (keyed, so it gives no redacted value away), the caps on pending
+// calls, restarts, and webhooks (folded per target). A real gateway over real HTTP, real MCP
 // servers (the fixture server counts how often a tool really ran), a real SQLite file.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson, toolDefinitionHash } from '../server/approvals/pending.js';
+import { createLogger } from '../server/logging/logger.js';
 import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture, startTestGateway, tempDir, waitForServer, FAST } from './helpers/gateway.js';
@@ -27,6 +30,18 @@ const runs = (callsFile: string, tool = 'echo') =>
   fs.existsSync(callsFile) ? fs.readFileSync(callsFile, 'utf8').split('\n').filter((line) => line.startsWith(`${tool} `)).length : 0;
 
 const ASK_ECHO = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] };
+
+/** A server with one tool, `unlock`, that takes a door and its 4-digit PIN and answers with its arguments. */
+function lockServer(dir: string) {
+  const file = path.join(dir, 'lock-tools.json');
+  const unlock = {
+    name: 'unlock',
+    description: 'Opens a door with its PIN.',
+    inputSchema: { type: 'object', properties: { door: { type: 'string' }, pin: { type: 'string', pattern: '^[0-9]{4}$' } }, required: ['door', 'pin'] },
+  };
+  fs.writeFileSync(file, JSON.stringify([unlock]));
+  return { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: file } };
+}
 
 async function pending(app: App, count = 1, token = KEY): Promise<Record<string, unknown>[]> {
   return waitUntil(async () => {
@@ -226,6 +241,109 @@ describe('a held call', () => {
   });
 });
 
+describe('the approval binding', () => {
+  const kit = callKit();
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+  it('gives a redacted value away to no guess: all 10,000 PINs miss, and approving with it still works', async () => {
+    const dir = tempDir();
+    const { app, supervisor } = await kit.gateway({ lock: lockServer(dir) }, {}, { apiKey: KEY, approval: { default: 'ask' }, stateDir: dir });
+    const waiting = request(app).post('/lock/unlock').set('Authorization', bearer(KEY)).send({ door: 'front', pin: '4821' }).then((res) => res);
+    const [approval] = await pending(app);
+    expect(approval!.arguments).toEqual({ door: 'front', pin: '[redacted]' });
+    // Everything else that went into the binding is known to whoever reads the approval.
+    const toolHash = toolDefinitionHash(supervisor.get('lock')!.tool('unlock')!);
+    const found: string[] = [];
+    for (let n = 0; n < 10_000; n++) {
+      const pin = String(n).padStart(4, '0');
+      if (sha256(canonicalJson({ server: 'lock', tool: 'unlock', arguments: { door: 'front', pin }, toolHash })) === approval!.binding) found.push(pin);
+    }
+    expect(found).toEqual([]);
+    expect(fs.statSync(path.join(dir, 'gateway.secret')).mode & 0o777).toBe(0o600);
+
+    const approved = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(KEY)).send({ binding: approval!.binding });
+    expect(approved.status).toBe(200);
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ tool: 'unlock', arguments: { door: 'front', pin: '4821' } });
+  });
+
+  it('binds the same call alike on one gateway, also after a restart, and differently on another gateway', async () => {
+    const servers = { lock: lockServer(tempDir()) };
+    const args = { door: 'back', pin: '0007' };
+    /** Holds the call (async) on the gateway of `stateDir` `times` times; the bindings of its approvals. */
+    const bindingsOn = async (stateDir: string, times = 1): Promise<string[]> => {
+      const { app, close } = await kit.gateway(servers, {}, { apiKey: KEY, approval: { default: 'ask' }, stateDir });
+      const bindings: string[] = [];
+      for (let i = 0; i < times; i++) {
+        const accepted = await request(app).post('/lock/unlock').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send(args);
+        expect(accepted.status).toBe(202);
+        const approval = await request(app).get(accepted.body.approval.url).set('Authorization', bearer(KEY));
+        bindings.push(approval.body.binding);
+      }
+      await close();
+      return bindings;
+    };
+    const one = tempDir();
+    const [first, again] = await bindingsOn(one, 2);
+    expect(again).toBe(first);
+    expect(await bindingsOn(one)).toEqual([first]);
+    const [other] = await bindingsOn(tempDir());
+    expect(other).toMatch(/^[0-9a-f]{64}$/);
+    expect(other).not.toBe(first);
+  });
+});
+
+describe('caps on pending approvals', () => {
+  const kit = callKit();
+
+  it('refuses a caller over approval.maxPendingPerCaller, and anyone over approval.maxPending, at once with 429 and Retry-After', async () => {
+    const calls = path.join(tempDir(), 'calls.log');
+    const { app } = await kit.gateway(
+      { fx: counted(calls) },
+      {},
+      { apiKey: KEY, approval: { ...ASK_ECHO, timeoutMs: 60_000, maxPendingPerCaller: 2, maxPending: 3 } },
+    );
+    const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call'] })).body.token;
+    const call = (token: string, message: string) => request(app).post('/fx/echo').set('Authorization', bearer(token)).send({ message });
+    const held = [call(KEY, 'mine 1').then((res) => res), call(KEY, 'mine 2').then((res) => res)];
+    await pending(app, 2);
+
+    const over = await call(KEY, 'one too many');
+    expectProblem(over, 429, 'too-many-calls');
+    expect(over.body).toMatchObject({ limit: 2, retryAfter: expect.any(Number) });
+    expect(over.body.detail).toContain('approval.maxPendingPerCaller');
+    const retryAfter = Number(over.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // In every answer mode, at once: an async caller gets the 429 too, not a 202.
+    expectProblem(await call(KEY, 'async').set('Prefer', 'respond-async'), 429, 'too-many-calls');
+
+    // Another caller still gets a call held, up to the total cap.
+    held.push(call(agent, 'theirs').then((res) => res));
+    await pending(app, 3);
+    const full = await call(agent, 'theirs too');
+    expectProblem(full, 429, 'too-many-calls');
+    expect(full.body).toMatchObject({ limit: 3 });
+    expect(full.body.detail).toContain('approval.maxPending ');
+    expect(Number(full.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+
+    // The refused calls made no approval; a decision frees a slot.
+    const items = (await request(app).get('/api/approvals').set('Authorization', bearer(KEY))).body.items as Record<string, unknown>[];
+    expect(items.map((item) => item.state)).toEqual(['pending', 'pending', 'pending']);
+    const mine = items.find((item) => item.caller === 'api-key')!;
+    await request(app).post(`/api/approvals/${mine.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
+    held.push(call(KEY, 'mine 3').then((res) => res));
+    const now = await waitUntil(async () => {
+      const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
+      return res.body.items.some((item: { arguments: { message: string } }) => item.arguments.message === 'mine 3') ? res.body.items : undefined;
+    });
+    for (const item of now as { id: string }[]) await request(app).post(`/api/approvals/${item.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
+    for (const res of await Promise.all(held)) expectProblem(res, 403, 'approval-denied');
+    expect(runs(calls)).toBe(0);
+  });
+});
+
 describe('approvals across a restart', () => {
   it('never runs a call that waited when the gateway stopped', async () => {
     const stateDir = tempDir();
@@ -286,5 +404,44 @@ describe('approval webhooks', () => {
     expect(hook.headers['x-mcp-gateway-signature']).toBe(`sha256=${expected}`);
     await request(app).post(`/api/approvals/${approval!.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
     expectProblem(await waiting, 403, 'approval-denied');
+  });
+});
+
+describe('approval webhooks, folded', () => {
+  const kit = callKit();
+
+  it('sends one notice for a burst of held calls, and drops the fold at shutdown, logged', async () => {
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        received.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/phone`;
+    const logText: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void logText.push(line) });
+    const gateway = await kit.gateway(
+      { fx: counted(path.join(tempDir(), 'calls.log')) },
+      {},
+      { apiKey: KEY, approval: { ...ASK_ECHO, notifyIntervalMs: 60_000, notify: [{ url }] }, logger },
+    );
+    const held = Array.from({ length: 5 }, (_, i) =>
+      request(gateway.app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: `burst ${i}` }).then((res) => res),
+    );
+    const approvals = await pending(gateway.app, 5);
+    // Shutting down waits for every notice under way: whatever was sent has arrived after it.
+    await gateway.close();
+    for (const res of await Promise.all(held)) expectProblem(res, 503, 'approval-interrupted');
+    expect(received).toHaveLength(1);
+    const notice = JSON.parse(received[0]!);
+    expect(notice).toMatchObject({ event: 'approval.created', count: 1 });
+    expect(approvals.map((approval) => approval.id)).toContain(notice.id);
+    const dropped = logText.map((line) => JSON.parse(line)).filter((line) => String(line.msg).startsWith('dropped the approval notice'));
+    expect(dropped).toEqual([expect.objectContaining({ target: url, count: 4 })]);
   });
 });

@@ -171,8 +171,17 @@ describe('defaults', () => {
       sessionTtlMs: 604_800_000,
       openapi: { maxRefDepth: 3 },
       trustTailscaleHeaders: false,
+      redact: { keys: [] },
     });
-    expect(DEFAULT_APPROVAL_SETTINGS).toEqual({ default: 'ask', timeoutMs: 120000, rules: [], notify: [] });
+    expect(DEFAULT_APPROVAL_SETTINGS).toEqual({
+      default: 'ask',
+      timeoutMs: 120000,
+      rules: [],
+      notify: [],
+      maxPending: 200,
+      maxPendingPerCaller: 20,
+      notifyIntervalMs: 30000,
+    });
   });
 
   it('fills every gateway setting and server field from defaults', () => {
@@ -465,6 +474,9 @@ describe('approval', () => {
       { tool: 'read_?', action: 'allow' },
     ],
     notify: [{ url: 'https://ntfy.sh/my-topic', secretFile: 'hook-secret' }, { url: 'http://127.0.0.1:9/hook' }],
+    maxPending: 50,
+    maxPendingPerCaller: 5,
+    notifyIntervalMs: 0,
   };
 
   it('resolves the top-level section, with globs defaulting to "*" and each rule\'s source', () => {
@@ -484,6 +496,9 @@ describe('approval', () => {
         { server: '*', tool: 'read_?', action: 'allow', when: [], source: '$.approval.rules[2]' },
       ],
       notify: [{ url: 'https://ntfy.sh/my-topic', secret: HOOK_SECRET }, { url: 'http://127.0.0.1:9/hook' }],
+      maxPending: 50,
+      maxPendingPerCaller: 5,
+      notifyIntervalMs: 0,
     });
     expect(config.approval.rules[0]!.when[0]!.matches).toBeInstanceOf(RegExp);
     expect(config.approval.rules[0]!.when[0]!.matches!.test('/etc/passwd')).toBe(true);
@@ -520,6 +535,11 @@ describe('approval', () => {
     expect(parse({ gateway: { trustTailscaleHeaders: true }, mcpServers: {} }).gateway.trustTailscaleHeaders).toBe(true);
   });
 
+  it('reads gateway.redact.keys', () => {
+    expect(parse({ gateway: { redact: { keys: ['ssn', 'member_number'] } }, mcpServers: {} }).gateway.redact).toEqual({ keys: ['ssn', 'member_number'] });
+    expect(parse({ gateway: { redact: {} }, mcpServers: {} }).gateway.redact).toEqual({ keys: [] });
+  });
+
   const top = (approval: unknown) => ({ approval, mcpServers: {} });
   const rule = (r: object) => top({ rules: [r] });
   const condition = (c: object) => rule({ action: 'ask', when: [c] });
@@ -527,7 +547,11 @@ describe('approval', () => {
 
   const cases: Array<[string, unknown, string, string]> = [
     ['approval not an object', top([]), '$.approval', 'expected object, got array'],
-    ['unknown approval key', top({ defaults: 'ask' }), '$.approval.defaults', 'unknown key "defaults" (expected one of: default, timeoutMs, rules, notify)'],
+    ['unknown approval key', top({ defaults: 'ask' }), '$.approval.defaults', 'unknown key "defaults" (expected one of: default, timeoutMs, maxPending, maxPendingPerCaller, notifyIntervalMs, rules, notify)'],
+    ['maxPending zero', top({ maxPending: 0 }), '$.approval.maxPending', 'expected positive integer, got 0'],
+    ['maxPendingPerCaller a string', top({ maxPendingPerCaller: '20' }), '$.approval.maxPendingPerCaller', 'expected positive integer, got string'],
+    ['notifyIntervalMs negative', top({ notifyIntervalMs: -1 }), '$.approval.notifyIntervalMs', 'expected non-negative integer, got -1'],
+    ['caps in a server', own({ maxPending: 5 }), '$.mcpServers.x.approval.maxPending', 'unknown key "maxPending" (expected one of: default, timeoutMs, rules)'],
     ['bad default', top({ default: 'yes' }), '$.approval.default', 'expected one of "allow", "ask", "deny", got "yes"'],
     ['default not a string', top({ default: true }), '$.approval.default', 'expected one of "allow", "ask", "deny", got boolean'],
     ['timeoutMs zero', top({ timeoutMs: 0 }), '$.approval.timeoutMs', 'expected positive integer, got 0'],
@@ -566,6 +590,10 @@ describe('approval', () => {
     ['server rule invalid regex', own({ rules: [{ action: 'ask', when: [{ pointer: '/p', matches: '[' }] }] }), '$.mcpServers.x.approval.rules[0].when[0].matches', 'expected a JavaScript regular expression, got "["'],
     ['server rule two kinds', own({ rules: [{ action: 'ask', when: [{ pointer: '/p', in: [1], matches: 'x' }] }] }), '$.mcpServers.x.approval.rules[0].when[0]', 'got "in" and "matches"'],
     ['trustTailscaleHeaders not a boolean', { gateway: { trustTailscaleHeaders: 'yes' }, mcpServers: {} }, '$.gateway.trustTailscaleHeaders', 'expected boolean, got string'],
+    ['redact.keys a string', { gateway: { redact: { keys: 'ssn' } }, mcpServers: {} }, '$.gateway.redact.keys', 'expected array of argument names, got string'],
+    ['redact.keys entry a number', { gateway: { redact: { keys: ['ssn', 7] } }, mcpServers: {} }, '$.gateway.redact.keys[1]', 'expected string, got number'],
+    ['redact.keys entry only separators', { gateway: { redact: { keys: ['ssn', '_-'] } }, mcpServers: {} }, '$.gateway.redact.keys[1]', 'expected an argument name such as "ssn" or "member_number", got "_-"'],
+    ['redact unknown key', { gateway: { redact: { key: ['ssn'] } }, mcpServers: {} }, '$.gateway.redact.key', 'unknown key "key" (expected one of: keys)'],
   ];
 
   it.each(cases)('%s', (_label, config, problemPath, message) => {

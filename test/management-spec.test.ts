@@ -572,6 +572,7 @@ describe('the answers of keys, scopes and approvals', () => {
             { server: 'fx', tool: 'echo', action: 'deny', when: [{ pointer: '/message', equals: 'never' }] },
             { server: 'fx', tool: 'echo', action: 'ask' },
           ],
+          maxPendingPerCaller: 2,
         },
       },
     );
@@ -600,6 +601,10 @@ describe('the answers of keys, scopes and approvals', () => {
 
     await waitUntil(async () => ((await as(base).get('/api/approvals?state=pending')).body.pending === 3 ? true : undefined), 10_000, 'three pending approvals');
     const pending = check('GET /api/approvals', await as(base).get('/api/approvals?state=pending'), 200, ApprovalListSchema);
+    // A third held call of the start-up key is over approval.maxPendingPerCaller: refused at once.
+    const capped = await as(base).post(call).send({ message: 'one too many' });
+    expect(check('POST /api/tools/{server}/{tool}', capped, 429, ProblemSchema)).toMatchObject({ type: 'too-many-calls', limit: 2 });
+    expect(Number(capped.headers['retry-after'])).toBeGreaterThan(0);
     const approvalOf = (message: string) => pending.items.find((item) => (item.arguments as { message?: string }).message === message)!;
     expect(approvalOf('async')).toMatchObject({ id: held.approval!.id, callId: held.id, caller: callerKey.caller, callerLabel: 'Spec caller' });
     check('GET /api/approvals', await as(base).get('/api/approvals?limit=1'), 200, ApprovalListSchema);

@@ -212,6 +212,8 @@ export class ActivityLog {
     private readonly logger: Logger,
     /** How long queued changes wait to be written together, in ms. Default 100. */
     private readonly flushDelayMs = 100,
+    /** Argument names redacted on top of the built-in ones (`gateway.redact.keys`), read at each call. Default none. */
+    private readonly redactKeys: () => readonly string[] = () => [],
   ) {
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
@@ -280,7 +282,7 @@ export class ActivityLog {
         this.dropped++;
         return;
       }
-      const { text, truncated } = redactArguments(entry.arguments, MAX_ARGUMENT_BYTES);
+      const { text, truncated } = redactArguments(entry.arguments, MAX_ARGUMENT_BYTES, this.redactKeys());
       this.queuedRows.set(entry.id, {
         id: entry.id,
         startedAt: integerOr(entry.startedAt, Date.now()),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, redactArguments, truncateUtf8 } from './redact.js';
+import { isSecretKey, redactArguments, redactUrlCredentials, truncateUtf8 } from './redact.js';
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 /** No lone surrogate: those would come back from UTF-8 as U+FFFD. */
@@ -53,6 +53,99 @@ describe('isSecretKey', () => {
     ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
+  });
+
+  it('recognises the common secret names of issue 14, in every spelling', () => {
+    for (const key of [
+      'pwd',
+      'PWD',
+      'user_pwd',
+      'passcode',
+      'devicePasscode',
+      'pin',
+      'PIN',
+      'pinCode',
+      'card_pin',
+      'pin-number',
+      'otp',
+      'otpCode',
+      'totp',
+      'TOTP_CODE',
+      'hotp',
+      'mfa_code',
+      'mfaCode',
+      'MFA-CODE',
+      'mfacode',
+      'jwt',
+      'idJwt',
+      'bearer',
+      'Bearer',
+      'sessionid',
+      'SESSIONID',
+      'session_id',
+      'mnemonic',
+      'walletMnemonic',
+      'seed_phrase',
+      'seedPhrase',
+      'seedphrase',
+      'database_url',
+      'DATABASE_URL',
+      'databaseUrl',
+      'databaseurl',
+      'primary_database_url',
+      'db_url',
+      'connection_string',
+      'connectionString',
+      'ConnectionString',
+      'conn_string',
+      'dsn',
+      'sentry_dsn',
+      'SENTRY_DSN',
+    ]) {
+      expect(isSecretKey(key), key).toBe(true);
+    }
+  });
+
+  it('leaves names that only contain those words alone', () => {
+    for (const key of [
+      'pinned',
+      'pins',
+      'shipping',
+      'spinner',
+      'spin',
+      'opinion',
+      'pinyin',
+      'hotpot',
+      'cwd',
+      'seed',
+      'phrase',
+      'code',
+      'url',
+      'db',
+      'string',
+      'connection',
+      'database',
+      'connection_count',
+      'mnemonics',
+    ]) {
+      expect(isSecretKey(key), key).toBe(false);
+    }
+  });
+
+  it('adds the names of gateway.redact.keys, matched by words whatever the case and separators', () => {
+    const extra = ['ssn', 'member_number'];
+    for (const key of ['ssn', 'SSN', 'customer_ssn', 'customerSsn', 'ssn-last4', 'member_number', 'memberNumber', 'MEMBER-NUMBER', 'membernumber', 'primaryMemberNumber']) {
+      expect(isSecretKey(key, extra), key).toBe(true);
+    }
+    for (const key of ['lessn', 'ssns', 'member', 'number', 'number_member', 'membership_number']) {
+      expect(isSecretKey(key, extra), key).toBe(false);
+    }
+    // Without the list, or with another one, they are not secret: each list has its own rule.
+    expect(isSecretKey('customer_ssn')).toBe(false);
+    expect(isSecretKey('customer_ssn', ['iban'])).toBe(false);
+    // A name without ASCII words matches the whole key, spelled the same.
+    expect(isSecretKey('Geheimzahl_ö', ['geheimzahl-ö'])).toBe(true);
+    expect(isSecretKey('contraseña', ['contraseña'])).toBe(true);
   });
 
   it('leaves look-alikes alone', () => {
@@ -117,6 +210,38 @@ describe('redactArguments', () => {
         ['plain', { secret: '[redacted]' }],
       ],
     });
+  });
+
+  it('redacts the names of gateway.redact.keys', () => {
+    const extra = ['ssn'];
+    expect(JSON.parse(redactArguments({ name: 'Ann', customer: { ssn: '078-05-1120' } }, undefined, extra).text)).toEqual({ name: 'Ann', customer: { ssn: '[redacted]' } });
+    expect(JSON.parse(redactArguments({ customer: { ssn: '078-05-1120' } }).text)).toEqual({ customer: { ssn: '078-05-1120' } });
+  });
+
+  it('hides the credentials of URLs in any string value, keeping scheme, host and path', () => {
+    const args = {
+      target: 'postgres://admin:hunter2@db.internal:5432/orders',
+      command: 'psql "redis://:s3cret@cache:6379/0" and https://ghp_tok3n@github.com/org/repo.git',
+      links: ['https://example.com/a?page=2&access_token=tok-1#frag', 'https://s3.example/x?X-Amz-Credential=AKIA1&X-Amz-Signature=abc%3D&v=1'],
+      plain: 'https://example.com/@someone/post?q=pin',
+    };
+    const { text } = redactArguments(args);
+    expect(JSON.parse(text)).toEqual({
+      target: 'postgres://[redacted]@db.internal:5432/orders',
+      command: 'psql "redis://[redacted]@cache:6379/0" and https://[redacted]@github.com/org/repo.git',
+      links: ['https://example.com/a?page=2&access_token=[redacted]#frag', 'https://s3.example/x?X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]&v=1'],
+      plain: 'https://example.com/@someone/post?q=pin',
+    });
+    for (const secret of ['hunter2', 'admin', 's3cret', 'ghp_tok3n', 'tok-1', 'AKIA1', 'abc%3D']) expect(text).not.toContain(secret);
+    expect(redactArguments('mysql://u:p@h/db').text).toBe('"mysql://[redacted]@h/db"');
+  });
+
+  it('leaves text without URL credentials unchanged', () => {
+    for (const text of ['no url here', 'mail me at a@b.example', 'https://example.com/path?x=1#y', 'ftp://host/file', 'a://', '://x@y']) {
+      expect(redactUrlCredentials(text), text).toBe(text);
+    }
+    expect(redactUrlCredentials('https://h/x?token=1#access_token=2&state=3')).toBe('https://h/x?token=[redacted]#access_token=[redacted]&state=3');
+    expect(redactUrlCredentials('https://h/x?member_id=7', ['member_id'])).toBe('https://h/x?member_id=[redacted]');
   });
 
   it('serialises non-object arguments as they are', () => {

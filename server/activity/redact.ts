@@ -1,6 +1,7 @@
 /**
- * What the activity log keeps of a call's arguments: JSON with the values of secret-looking keys
- * replaced by "[redacted]", cut to a size limit. Pure and cheap: it runs on every tool call.
+ * What the activity log and approvals keep of a call's arguments: JSON with the values of
+ * secret-looking keys (and the credentials in URLs) replaced by "[redacted]", cut to a size limit.
+ * Pure and cheap: it runs on every tool call.
  */
 
 /** What a secret value is replaced with. */
@@ -14,26 +15,43 @@ export const MAX_ARGUMENT_BYTES = 16_384;
 
 /*
  * The rule of isSecretKey. A key is split into lower-case words at `-`, `_`, `.`, spaces, digits
- * and camelCase humps (`refreshToken` → refresh, token; `APIKey` → api, key). It is secret when
- *  1. one of its words is a secret word: password, passwd, pass, passphrase, secret(s),
- *     token, authorization, auth, cookie(s), credential(s), session, signature, private
- *     (so `access_token`, `x-auth`, `sessionId`, `privateKey` are secret; `author`, `passport`,
- *     `max_tokens` are not: `tokens`, a count or a list of text pieces, is not the word `token`);
- *  2. or its last word is `key`/`keys`: `key`, `apiKey`, `api_key`, `secret-key` are secret, while
+ * and camelCase humps (`refreshToken` → refresh, token; `APIKey` → api, key; `DATABASE_URL` →
+ * database, url); case never matters. It is secret when
+ *  1. one of its words is a secret word: password, passwd, pwd, pass, passphrase, passcode,
+ *     secret(s), token, jwt, bearer, authorization, auth, cookie(s), credential(s), session,
+ *     signature, private, pin, otp, totp, hotp, mnemonic, dsn
+ *     (so `access_token`, `x-auth`, `sessionId`, `privateKey`, `pinCode`, `totp_code` are secret;
+ *     `author`, `passport`, `pinned`, `shipping`, `max_tokens` are not: a word must be whole, and
+ *     `tokens`, a count or a list of text pieces, is not the word `token`);
+ *  2. or its words hold a secret phrase, in a row: mfa code, seed phrase, database url, db url,
+ *     connection string, conn string (`mfa_code`, `seedPhrase`, `PRIMARY_DATABASE_URL`), or the
+ *     words of a name from `gateway.redact.keys` (`ssn` → `ssn`, `SSN`, `customer_ssn`;
+ *     `member_number` → `memberNumber`, `member-number-2`; not `lessn`);
+ *  3. or its last word is `key`/`keys`: `key`, `apiKey`, `api_key`, `secret-key` are secret, while
  *     `keyword`, `monkey` and `keyName` are not (`key` is not a whole last word there);
- *  3. or, for keys written in one lower-case run without separators, the whole key ends with a
- *     long secret word or a known compound: `dbpassword`, `accesstoken`, `clientsecret`,
- *     `apikey`, `privatekey`, `secretkey`, `accesskey`.
- * Case and `-`/`_` do not matter for 3, since they are dropped before comparing.
+ *  4. or the key without `-`, `_`, `.` and spaces ends with a long secret word or a known compound,
+ *     for keys written in one run: `dbpassword`, `accesstoken`, `clientsecret`, `apikey`,
+ *     `privatekey`, `sessionid`, `seedphrase`, `databaseurl`, `connectionstring`, … (short words
+ *     such as `pin` are not used here: `spin` is no secret); or it is, so written, a name from
+ *     `gateway.redact.keys` so written (`membernumber`; this also covers names without ASCII words).
+ *
+ * Values are looked at too, whatever their key: in a string, a URL's user information
+ * (`postgres://user:pass@db/x`, `https://token@host/`) becomes "[redacted]" (scheme, host and path
+ * stay, so the call can still be told apart), and so do the values of its query and fragment
+ * parameters whose names are secret by the rule above (`?access_token=…`, `&X-Amz-Signature=…`).
  */
 const SECRET_WORDS = new Set([
   'password',
   'passwd',
+  'pwd',
   'pass',
   'passphrase',
+  'passcode',
   'secret',
   'secrets',
   'token',
+  'jwt',
+  'bearer',
   'authorization',
   'auth',
   'cookie',
@@ -43,12 +61,27 @@ const SECRET_WORDS = new Set([
   'session',
   'signature',
   'private',
+  'pin',
+  'otp',
+  'totp',
+  'hotp',
+  'mnemonic',
+  'dsn',
 ]);
+const SECRET_PHRASES: readonly (readonly string[])[] = [
+  ['mfa', 'code'],
+  ['seed', 'phrase'],
+  ['database', 'url'],
+  ['db', 'url'],
+  ['connection', 'string'],
+  ['conn', 'string'],
+];
 const KEY_WORDS = new Set(['key', 'keys']);
 const SECRET_SUFFIXES = [
   'password',
   'passwd',
   'passphrase',
+  'passcode',
   'secret',
   'token',
   'authorization',
@@ -57,40 +90,137 @@ const SECRET_SUFFIXES = [
   'credential',
   'credentials',
   'signature',
+  'mnemonic',
   'apikey',
   'privatekey',
   'secretkey',
   'accesskey',
+  'sessionid',
+  'seedphrase',
+  'mfacode',
+  'databaseurl',
+  'connectionstring',
 ];
-/** Cheap first test: a key matching none of these stems cannot be secret. */
-const CANDIDATE = /pass|secret|token|key|auth|cookie|credential|session|signature|private/i;
+/** Cheap first test for the built-in rule: a key matching none of these stems cannot be secret. */
+const CANDIDATE = /pass|pwd|secret|token|jwt|bearer|key|auth|cookie|credential|session|signature|private|pin|otp|mnemonic|dsn|mfa|seed|database|db|conn/i;
 /** The words of a key: upper-case runs before a hump, capitalised or lower-case words, digits. */
 const WORD = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+/g;
-const SEPARATORS = /[-_]/g;
+const SEPARATORS = /[-_.\s]/g;
 
-/** Keys repeat from call to call; remember the answers for a bounded number of them. */
-const verdicts = new Map<string, boolean>();
-const MAX_REMEMBERED = 1024;
-
-/** Whether a value under `key` should be kept out of the activity log; see the rule above. */
-export function isSecretKey(key: string): boolean {
-  const known = verdicts.get(key);
-  if (known !== undefined) return known;
-  const secret = judgeKey(key);
-  if (verdicts.size >= MAX_REMEMBERED) verdicts.clear();
-  verdicts.set(key, secret);
-  return secret;
+/** The lower-case words of a key or a configured name (rule above). */
+function wordsOf(name: string): string[] {
+  return (name.match(WORD) ?? []).map((word) => word.toLowerCase());
 }
 
-function judgeKey(key: string): boolean {
-  if (!CANDIDATE.test(key)) return false;
-  const words = key.match(WORD);
-  if (words) {
-    for (const word of words) if (SECRET_WORDS.has(word.toLowerCase())) return true;
-    if (words.length > 0 && KEY_WORDS.has(words[words.length - 1]!.toLowerCase())) return true;
+/** A key or name without separators, in lower case (rule 4). */
+function joinedOf(name: string): string {
+  return name.replace(SEPARATORS, '').toLowerCase();
+}
+
+/** Whether `words` holds `phrase` as consecutive words. */
+function holdsPhrase(words: readonly string[], phrase: readonly string[]): boolean {
+  for (let start = 0; start + phrase.length <= words.length; start++) {
+    let i = 0;
+    while (i < phrase.length && words[start + i] === phrase[i]) i++;
+    if (i === phrase.length) return true;
   }
-  const joined = key.replace(SEPARATORS, '').toLowerCase();
-  return SECRET_SUFFIXES.some((suffix) => joined.endsWith(suffix));
+  return false;
+}
+
+/** Keys repeat from call to call: each rule remembers its answers for a bounded number of them. */
+const MAX_REMEMBERED = 1024;
+
+/** The rule above, with the built-in words and, optionally, the names of `gateway.redact.keys`. */
+class SecretKeyRule {
+  private readonly phrases: readonly (readonly string[])[];
+  private readonly joinedNames: ReadonlySet<string>;
+  /** The stems prefilter holds for the built-in words only. */
+  private readonly candidate: RegExp | undefined;
+  private readonly verdicts = new Map<string, boolean>();
+
+  constructor(names: readonly string[]) {
+    const extra = names.map(wordsOf).filter((words) => words.length > 0);
+    this.phrases = [...SECRET_PHRASES, ...extra];
+    this.joinedNames = new Set(names.map(joinedOf).filter((joined) => joined !== ''));
+    this.candidate = names.length === 0 ? CANDIDATE : undefined;
+  }
+
+  isSecret(key: string): boolean {
+    const known = this.verdicts.get(key);
+    if (known !== undefined) return known;
+    const secret = this.judge(key);
+    if (this.verdicts.size >= MAX_REMEMBERED) this.verdicts.clear();
+    this.verdicts.set(key, secret);
+    return secret;
+  }
+
+  private judge(key: string): boolean {
+    if (this.candidate && !this.candidate.test(key)) return false;
+    const words = wordsOf(key);
+    for (const word of words) if (SECRET_WORDS.has(word)) return true;
+    if (words.length > 0 && KEY_WORDS.has(words[words.length - 1]!)) return true;
+    for (const phrase of this.phrases) if (holdsPhrase(words, phrase)) return true;
+    const joined = joinedOf(key);
+    return SECRET_SUFFIXES.some((suffix) => joined.endsWith(suffix)) || this.joinedNames.has(joined);
+  }
+}
+
+const BUILT_IN = new SecretKeyRule([]);
+/** One rule per `gateway.redact.keys` list in force: a config reload brings a new list, and the old rule goes with the old list. */
+const rules = new WeakMap<readonly string[], SecretKeyRule>();
+
+function ruleFor(extraKeys: readonly string[]): SecretKeyRule {
+  if (extraKeys.length === 0) return BUILT_IN;
+  let rule = rules.get(extraKeys);
+  if (!rule) rules.set(extraKeys, (rule = new SecretKeyRule(extraKeys)));
+  return rule;
+}
+
+/**
+ * Whether a value under `key` should be kept out of the activity log and approvals; see the rule
+ * above. `extraKeys` are the names of `gateway.redact.keys` (default none).
+ */
+export function isSecretKey(key: string, extraKeys: readonly string[] = []): boolean {
+  return ruleFor(extraKeys).isSecret(key);
+}
+
+/** A URL in text: scheme, `://`, then anything up to white space, a quote or an angle bracket. */
+const URL_IN_TEXT = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>`]*/g;
+/** A query or fragment parameter: its name and value. */
+const PARAMETER = /([^&;=?#]*)=([^&;#]*)/g;
+
+/**
+ * `text` with the credentials of every URL in it replaced by "[redacted]": the user information
+ * (user and password both: a token may stand where the user goes) and the values of query and
+ * fragment parameters whose names are secret. Scheme, host, port and path stay.
+ */
+export function redactUrlCredentials(text: string, extraKeys: readonly string[] = []): string {
+  return redactUrls(text, ruleFor(extraKeys));
+}
+
+function redactUrls(text: string, rule: SecretKeyRule): string {
+  if (!text.includes('://')) return text;
+  return text.replace(URL_IN_TEXT, (url) => {
+    const start = url.indexOf('://') + 3;
+    let end = start;
+    while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
+    const at = url.lastIndexOf('@', end - 1);
+    let out = at >= start ? `${url.slice(0, start)}${REDACTED}${url.slice(at)}` : url;
+    const query = out.search(/[?#]/);
+    if (query >= 0) {
+      out = out.slice(0, query) + out.slice(query).replace(PARAMETER, (pair, name: string) => (rule.isSecret(decodeName(name)) ? `${name}=${REDACTED}` : pair));
+    }
+    return out;
+  });
+}
+
+/** A parameter name as its sender meant it (`X%2DAmz%2DSignature`), or as it is when it does not decode. */
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
 }
 
 /**
@@ -111,14 +241,20 @@ const encoder = new TextEncoder();
 
 /**
  * The JSON text of `args` with every secret-looking key's value (at any depth, in arrays too)
- * replaced by "[redacted]", cut to `maxBytes` UTF-8 bytes (default 16 KiB) on a character
- * boundary; `truncated` tells whether it was cut. Values nested deeper than 64 levels become
- * "[too deep]". Never throws: what cannot be serialised becomes `null`.
+ * replaced by "[redacted]", and the credentials of URLs in string values too (see the rule
+ * above), cut to `maxBytes` UTF-8 bytes (default 16 KiB) on a character boundary; `truncated`
+ * tells whether it was cut. `extraKeys` are the names of `gateway.redact.keys` (default none).
+ * Values nested deeper than 64 levels become "[too deep]". Never throws: what cannot be
+ * serialised becomes `null`.
  */
-export function redactArguments(args: unknown, maxBytes = MAX_ARGUMENT_BYTES): { text: string; truncated: boolean } {
+export function redactArguments(
+  args: unknown,
+  maxBytes = MAX_ARGUMENT_BYTES,
+  extraKeys: readonly string[] = [],
+): { text: string; truncated: boolean } {
   let text: string | undefined;
   try {
-    text = JSON.stringify(redactValue(args, 0));
+    text = JSON.stringify(redactValue(args, 0, ruleFor(extraKeys)));
   } catch {
     // Not reachable for JSON.parse output; a BigInt or a throwing toJSON could get here.
     text = undefined;
@@ -126,12 +262,13 @@ export function redactArguments(args: unknown, maxBytes = MAX_ARGUMENT_BYTES): {
   return truncateUtf8(text ?? 'null', maxBytes);
 }
 
-function redactValue(value: unknown, depth: number): unknown {
+function redactValue(value: unknown, depth: number, rule: SecretKeyRule): unknown {
   if (depth > MAX_DEPTH) return TOO_DEEP;
+  if (typeof value === 'string') return redactUrls(value, rule);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = redactValue(value[i], depth + 1);
+    for (let i = 0; i < value.length; i++) copy[i] = redactValue(value[i], depth + 1, rule);
     return copy;
   }
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value; // e.g. a Date
@@ -139,7 +276,7 @@ function redactValue(value: unknown, depth: number): unknown {
   const copy = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value)) {
     const inner = (value as Record<string, unknown>)[key];
-    copy[key] = isSecretKey(key) ? REDACTED : redactValue(inner, depth + 1);
+    copy[key] = rule.isSecret(key) ? REDACTED : redactValue(inner, depth + 1, rule);
   }
   return copy;
 }

@@ -1,8 +1,18 @@
 /**
  * Calls held for a person's decision. An `ask` call creates an approval — server, tool, the
  * arguments as sent (redacted in the database like the activity log), caller, the rule that
- * asked, and a `binding`: a hash of exactly those arguments and that tool definition — then
+ * asked, and a `binding`: an HMAC of exactly those arguments and that tool definition — then
  * waits until it is approved, denied, expires (`approval.timeoutMs`) or the caller goes away.
+ *
+ * The binding is keyed with the gateway's secret (server/state/secret.ts), so that it stays the
+ * same for the same call on one gateway (a decider compares it) but cannot be used to guess a
+ * redacted value: an unkeyed hash of the arguments could be checked against every candidate
+ * value offline (a 4-digit PIN in 10,000 guesses).
+ *
+ * Caps (read at each call, so that a reload applies them): a caller with
+ * `approval.maxPendingPerCaller` calls waiting, or a gateway with `approval.maxPending`, gets 429
+ * `too-many-calls` at once, with `Retry-After` set to when the first of the calls counted against
+ * it expires at the latest; the refused call creates no approval and never runs.
  *
  * States: `pending` → `approved` (the call then runs) | `denied` | `expired` | `cancelled` (the
  * caller went away) | `void` (the tool's definition changed before the decision) |
@@ -10,10 +20,12 @@
  * most once: the first decision wins, every later one is refused naming the winner, so the tool
  * runs at most once per approval.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { redactArguments } from '../activity/redact.js';
+import { MAX_ARGUMENT_BYTES, redactArguments } from '../activity/redact.js';
+import type { ApprovalSettings } from '../config/types.js';
+import { ProblemError } from '../http/problems.js';
 import type { Db } from '../state/db.js';
 import type { ToolInfo } from '../upstream/types.js';
 
@@ -38,7 +50,7 @@ export interface Approval {
   /** The rule that asked (`$.approval.rules[1]`, `default`) and why, in words. */
   rule: string;
   ruleReason: string;
-  /** SHA-256 over server, tool, the canonical arguments and the tool definition. */
+  /** HMAC-SHA256, keyed with the gateway's secret, over server, tool, the canonical arguments and the tool definition. */
   binding: string;
   state: ApprovalState;
   createdAt: number;
@@ -105,8 +117,9 @@ export function toolDefinitionHash(tool: ToolInfo): string {
   return sha256(canonicalJson({ name, title, description, inputSchema, outputSchema, annotations }));
 }
 
-export function bindingOf(server: string, tool: string, args: unknown, toolHash: string): string {
-  return sha256(canonicalJson({ server, tool, arguments: args, toolHash }));
+/** Hex HMAC-SHA256, keyed with `key`, of server, tool, the canonical arguments and the tool's definition hash. */
+export function bindingOf(key: Buffer, server: string, tool: string, args: unknown, toolHash: string): string {
+  return createHmac('sha256', key).update(canonicalJson({ server, tool, arguments: args, toolHash }), 'utf8').digest('hex');
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -154,9 +167,20 @@ export interface ApprovalRequest {
 }
 
 interface Waiter {
+  caller: string;
+  expiresAt: number;
   toolHash: string;
   settle: (approval: Approval) => void;
   timer: NodeJS.Timeout;
+}
+
+export interface PendingApprovalsOptions {
+  /** The key of the `binding` HMAC: the gateway secret's `approval-binding` key. */
+  bindingKey: Buffer;
+  /** The `approval` settings in force (for the caps), read at each call. */
+  settings: () => Pick<ApprovalSettings, 'maxPending' | 'maxPendingPerCaller'>;
+  /** Argument names redacted on top of the built-in ones (`gateway.redact.keys`), read at each call. Default none. */
+  redactKeys?: () => readonly string[];
 }
 
 /** The gateway's own "decider", for the ends nobody chose. */
@@ -164,6 +188,8 @@ const GATEWAY: Decider = { id: 'gateway', label: 'gateway', via: 'api' };
 
 export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
   private readonly waiters = new Map<string, Waiter>();
+  /** Pending approvals per caller id (only callers with some). */
+  private readonly perCaller = new Map<string, number>();
   private readonly insert;
   private readonly settleRow;
   private readonly selectOne;
@@ -177,6 +203,7 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
     private readonly logger: Logger,
     /** The current definition hash of a tool, or undefined when it is gone: a change voids pending approvals. */
     private readonly currentToolHash: (server: string, tool: string) => string | undefined,
+    private readonly options: PendingApprovalsOptions,
   ) {
     super();
     this.insert = db.prepare(
@@ -212,12 +239,14 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
 
   /**
    * Holds a call: creates its approval and resolves with it once it is no longer pending. Only an
-   * `approved` approval lets the call run; `onCreated` gets the new approval at once.
+   * `approved` approval lets the call run; `onCreated` gets the new approval at once. Throws
+   * `too-many-calls` (429) at once, creating nothing, when a cap is reached.
    */
   wait(request: ApprovalRequest, onCreated: (approval: Approval) => void): Promise<Approval> {
     const now = Date.now();
+    this.checkCaps(request.caller, now);
     const toolHash = toolDefinitionHash(request.tool);
-    const { text, truncated } = redactArguments(request.args);
+    const { text, truncated } = redactArguments(request.args, MAX_ARGUMENT_BYTES, this.options.redactKeys?.() ?? []);
     const approval: Approval = {
       id: `apr_${randomBytes(12).toString('base64url')}`,
       callId: request.callId,
@@ -228,7 +257,7 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
       callerLabel: request.callerLabel,
       rule: request.rule,
       ruleReason: request.ruleReason,
-      binding: bindingOf(request.server, request.tool.name, request.args, toolHash),
+      binding: bindingOf(this.options.bindingKey, request.server, request.tool.name, request.args, toolHash),
       state: 'pending',
       createdAt: now,
       expiresAt: now + request.timeoutMs,
@@ -246,6 +275,8 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
       const timer = setTimeout(() => this.settle(a.id, 'expired', GATEWAY, `nobody decided within ${request.timeoutMs} ms`), request.timeoutMs);
       timer.unref();
       this.waiters.set(a.id, {
+        caller: a.caller,
+        expiresAt: a.expiresAt,
         toolHash,
         timer,
         settle: (settled) => {
@@ -253,6 +284,7 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
           resolve(settled);
         },
       });
+      this.perCaller.set(a.caller, (this.perCaller.get(a.caller) ?? 0) + 1);
       request.signal.addEventListener('abort', onAbort, { once: true });
       this.logger.info({ approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule }, 'tool call waits for approval');
       this.emit('change', approval);
@@ -294,6 +326,25 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
     return this.waiters.size;
   }
 
+  /** Refuses a call when its caller, or the gateway, has as many calls waiting as allowed. */
+  private checkCaps(caller: string, now: number): void {
+    const { maxPending, maxPendingPerCaller } = this.options.settings();
+    const mine = this.perCaller.get(caller) ?? 0;
+    const total = this.waiters.size;
+    if (mine < maxPendingPerCaller && total < maxPending) return;
+    const perCaller = mine >= maxPendingPerCaller;
+    // A slot frees when one of the counted approvals is decided, or at the latest when it expires.
+    let soonest = Infinity;
+    for (const waiter of this.waiters.values()) {
+      if (!perCaller || waiter.caller === caller) soonest = Math.min(soonest, waiter.expiresAt);
+    }
+    const retryAfter = Math.max(1, Math.ceil((soonest - now) / 1000));
+    const detail = perCaller
+      ? `this caller already has ${mine} calls waiting for approval (approval.maxPendingPerCaller is ${maxPendingPerCaller}); try again once one is decided`
+      : `${total} calls already wait for approval (approval.maxPending is ${maxPending}); try again once one is decided`;
+    throw new ProblemError('too-many-calls', detail, { limit: perCaller ? maxPendingPerCaller : maxPending, retryAfter });
+  }
+
   /** Ends every wait (at shutdown): the approvals become `interrupted`, their calls fail. */
   close(): void {
     for (const id of [...this.waiters.keys()]) this.settle(id, 'interrupted', GATEWAY, 'the gateway stopped while the call waited');
@@ -303,6 +354,9 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
     const waiter = this.waiters.get(id);
     if (!waiter) return undefined;
     this.waiters.delete(id);
+    const mine = (this.perCaller.get(waiter.caller) ?? 1) - 1;
+    if (mine > 0) this.perCaller.set(waiter.caller, mine);
+    else this.perCaller.delete(waiter.caller);
     clearTimeout(waiter.timer);
     const now = Date.now();
     const gateway = by === GATEWAY;

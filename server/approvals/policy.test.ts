@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_APPROVAL_SETTINGS } from '../config/load.js';
 import type { ApprovalAction, ApprovalRule, ApprovalSettings, ArgumentCondition, ServerApproval } from '../config/types.js';
 import { decide, timeoutFor, type PolicyTool } from './policy.js';
 
@@ -6,6 +7,7 @@ type RuleSpec = Partial<Omit<ApprovalRule, 'source'>> & { action: ApprovalAction
 
 function settings(rules: RuleSpec[] = [], extra: Partial<ApprovalSettings> = {}): ApprovalSettings {
   return {
+    ...DEFAULT_APPROVAL_SETTINGS,
     default: 'ask',
     timeoutMs: 120_000,
     notify: [],

@@ -63,6 +63,7 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   sessionTtlMs: 7 * 24 * 3_600_000,
   openapi: { maxRefDepth: 3 },
   trustTailscaleHeaders: false,
+  redact: { keys: [] },
 };
 
 export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = {
@@ -70,6 +71,9 @@ export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = {
   timeoutMs: 120_000,
   rules: [],
   notify: [],
+  maxPending: 200,
+  maxPendingPerCaller: 20,
+  notifyIntervalMs: 30_000,
 };
 
 function defaultApproval(): ApprovalSettings {
@@ -83,6 +87,7 @@ function defaultSettings(): GatewaySettings {
     activity: { ...DEFAULT_GATEWAY_SETTINGS.activity },
     cors: { origins: [...DEFAULT_GATEWAY_SETTINGS.cors.origins] },
     openapi: { ...DEFAULT_GATEWAY_SETTINGS.openapi },
+    redact: { keys: [...DEFAULT_GATEWAY_SETTINGS.redact.keys] },
   };
 }
 
@@ -113,11 +118,12 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const gateway = defaultSettings();
   if (top.success && top.data.gateway) {
-    const { activity, cors, openapi, ...rest } = top.data.gateway;
+    const { activity, cors, openapi, redact, ...rest } = top.data.gateway;
     Object.assign(gateway, rest);
     Object.assign(gateway.activity, activity);
     if (cors?.origins) gateway.cors.origins = cors.origins.map((value) => new URL(value).origin);
     Object.assign(gateway.openapi, openapi);
+    if (redact?.keys) gateway.redact.keys = redact.keys;
   }
 
   const baseDir = path.dirname(source);
@@ -125,7 +131,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const rawApproval = isPlainObject(document.value) ? document.value.approval : undefined;
   if (isPlainObject(rawApproval)) {
     const report = reporter(['approval'], problems);
-    Object.assign(approval, approvalLimits(rawApproval));
+    Object.assign(approval, approvalLimits(rawApproval), approvalCaps(rawApproval));
     approval.rules = resolveRules(rawApproval.rules, undefined, report);
     approval.notify = resolveNotify(rawApproval.notify, baseDir, report);
   }
@@ -328,6 +334,13 @@ function approvalLimits(raw: Record<string, unknown>): { default?: ApprovalActio
     ...(typeof raw.default === 'string' && { default: raw.default as ApprovalAction }),
     ...(typeof raw.timeoutMs === 'number' && { timeoutMs: raw.timeoutMs }),
   };
+}
+
+/** The top-level section's caps and notice interval written, as far as they are present. */
+function approvalCaps(raw: Record<string, unknown>): Partial<Pick<ApprovalSettings, 'maxPending' | 'maxPendingPerCaller' | 'notifyIntervalMs'>> {
+  const caps: Partial<Pick<ApprovalSettings, 'maxPending' | 'maxPendingPerCaller' | 'notifyIntervalMs'>> = {};
+  for (const key of ['maxPending', 'maxPendingPerCaller', 'notifyIntervalMs'] as const) if (typeof raw[key] === 'number') caps[key] = raw[key];
+  return caps;
 }
 
 /** `server` is the name of the server whose entry holds the rules, or undefined at the top level. */

@@ -121,6 +121,14 @@ export const gatewaySchema = strictObject({
     maxRefDepth: integer(1).optional(),
   }).optional(),
   trustTailscaleHeaders: boolean().optional(),
+  redact: strictObject({
+    keys: z
+      .array(
+        string().regex(/[^-_.\s]/, { error: (issue) => `expected an argument name such as "ssn" or "member_number", got ${JSON.stringify(issue.input)}` }),
+        { error: expected('array of argument names') },
+      )
+      .optional(),
+  }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -195,6 +203,9 @@ export const notifyTargetSchema = strictObject({
 
 export const approvalSchema = strictObject({
   ...approvalFields,
+  maxPending: integer(1).optional(),
+  maxPendingPerCaller: integer(1).optional(),
+  notifyIntervalMs: integer(0).optional(),
   rules: z.array(approvalRuleSchema, { error: expected('array of rules') }).optional(),
   notify: z.array(notifyTargetSchema, { error: expected('array of notify targets') }).optional(),
 });

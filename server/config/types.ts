@@ -66,6 +66,17 @@ export interface GatewaySettings {
    * Default false.
    */
   trustTailscaleHeaders: boolean;
+  redact: RedactSettings;
+}
+
+/** What is kept out of the activity log and approvals (see server/activity/redact.ts). */
+export interface RedactSettings {
+  /**
+   * Argument names whose values are stored and shown as "[redacted]", on top of the built-in ones
+   * (`password`, `token`, `pin`, `database_url`, …). Matched by words, whatever the case and
+   * separators: `member_number` also hides `memberNumber` and `primary-member-number`. Default [].
+   */
+  keys: string[];
 }
 
 /** How tool schemas are written into the OpenAPI documents. */
@@ -137,6 +148,16 @@ export interface ApprovalSettings {
   rules: ApprovalRule[];
   /** Default []. */
   notify: NotifyTarget[];
+  /** Most calls that may wait for approval at once, over all callers; more are refused (429). Default 200. */
+  maxPending: number;
+  /** Most calls one caller (an API key, a device, the UI…) may have waiting for approval at once. Default 20. */
+  maxPendingPerCaller: number;
+  /**
+   * Least time between two webhook notices to one `notify` target, in ms: approvals created
+   * meanwhile are folded into one notice, sent when the time is up, with their count. 0 sends
+   * every notice at once. Default 30000.
+   */
+  notifyIntervalMs: number;
 }
 
 /** A server entry's own `approval` section; its `default` and `timeoutMs` win over the top-level ones. */

@@ -25,6 +25,7 @@ export const PROBLEMS = {
   'result-too-large': { status: 502, title: 'The tool\'s result is larger than the gateway passes on' },
   'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
   overloaded: { status: 503, title: 'Too many calls to this MCP server' },
+  'too-many-calls': { status: 429, title: 'Too many calls from this caller' },
   timeout: { status: 504, title: 'The tool call timed out' },
   // Nobody reads this one: the caller has gone (nginx's "client closed request").
   cancelled: { status: 499, title: 'The call was cancelled' },

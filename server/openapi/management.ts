@@ -287,6 +287,13 @@ const callTool = managed({
         'field); `invalid-request`: `X-Timeout-Ms` is not an integer from 1 to `gateway.maxTimeoutMs`, or a name in the path is ' +
         'not valid percent-encoding.',
     ),
+    '429': problem(
+      '`too-many-calls`: the caller already has `approval.maxPendingPerCaller` (default 20) calls waiting for approval, or ' +
+        'the gateway `approval.maxPending` (default 200); `limit` names the cap. The call made no approval and did not run; ' +
+        '`Retry-After` says when a waiting call expires at the latest.',
+      ProblemSchema,
+      RetryAfter,
+    ),
     '499': problem('`cancelled`: the call was cancelled meanwhile (`DELETE /api/calls/{id}`), or its caller went away while it waited for approval.'),
     '502': problem(
       '`upstream-error`: the MCP server failed to answer (it crashed, or answered with an error); `result-too-large`: the ' +
