@@ -27,7 +27,7 @@ const LONG_NAME_A = `${'very_long_tool_name_'.repeat(4)}alpha_${'x'.repeat(30)}`
 const LONG_NAME_B = `${'very_long_tool_name_'.repeat(4)}alpha_${'y'.repeat(30)}`;
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Every keyword at once: carried into the documents exactly as written. */
+/** Every keyword at once: carried into the documents as written, but for the types stated for Open WebUI (see SHAPED). */
 const CHOOSE_PROPERTIES = {
   color: { type: 'string', enum: ['red', 'green', 'blue'], default: 'red', description: 'A colour.' },
   version: { const: 2 },
@@ -41,6 +41,19 @@ const CHOOSE_PROPERTIES = {
   notZero: { type: 'number', not: { const: 0 } },
   both: { allOf: [{ type: 'string' }, { minLength: 2 }] },
   rows: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }, minItems: 1, maxItems: 5, uniqueItems: true },
+  level: { enum: [1, 2, 3] },
+};
+
+/**
+ * How the documents write the CHOOSE_PROPERTIES that Open WebUI's converter would misread (it adds
+ * `type: "string"` to a node without type, anyOf or properties, and turns anyOf [T, null] into T).
+ */
+const SHAPED = {
+  version: { type: 'integer', const: 2 },
+  owner: { type: ['string', 'null'], format: 'email' },
+  both: { type: 'string', allOf: [{ type: 'string' }, { minLength: 2 }] },
+  level: { type: 'integer', enum: [1, 2, 3] },
+  notZero: { type: 'number', not: { type: 'integer', const: 0 } },
 };
 
 const node_ = (name: string) => ({ $ref: `#/$defs/${name}` });
@@ -111,7 +124,7 @@ function hardTools(variant: 'a' | 'b') {
       inputSchema: {
         type: 'object',
         properties: CHOOSE_PROPERTIES,
-        required: ['color'],
+        required: ['color', 'count'],
       },
     },
     {
@@ -209,10 +222,12 @@ describe('tool documents over real servers', () => {
   it('carries every keyword of the hard cases', async () => {
     const doc = await get('/hard_a/openapi.json');
     const choose = bodySchema(doc.paths['/choose']!.post)!;
-    expect(choose.required).toEqual(['color']);
-    expect(choose.properties).toEqual(CHOOSE_PROPERTIES);
+    expect(choose.properties).toEqual({ ...CHOOSE_PROPERTIES, ...SHAPED });
+    // `color` has a default: the gateway fills it in, so the model need not send it.
+    expect(choose.required).toEqual(['count']);
 
     const shape = bodySchema(doc.paths['/shape']!.post)!;
+    expect(shape.properties.shape.type).toBe('object');
     expect(shape.properties.shape.oneOf).toHaveLength(2);
     expect(shape.properties.shape.oneOf[0]).toMatchObject({ properties: { kind: { const: 'circle' }, r: { exclusiveMinimum: 0 } }, required: ['kind', 'r'] });
 
@@ -303,6 +318,10 @@ describe('tool documents over real servers', () => {
       const file = path.join(dir, 'tools.py');
       fs.writeFileSync(file, res.text);
       execFileSync('python3', ['-m', 'py_compile', file]);
+      // Open WebUI reads the header as written: no escapes in it (the server's name is quoted there).
+      const header = res.text.slice(0, res.text.indexOf('\nimport '));
+      expect(header, url).not.toContain('\\');
+      if (url.includes('?server=')) expect(header).toContain('description: Tools of the server "everything" of mcp-gateway.');
       expect(res.text, url).toMatch(/async def everything_echo\(self, message: str\b/);
       expect(res.text, url).toContain(`"http://127.0.0.1`);
       if (url.endsWith('tools.py')) expect(res.text).toMatch(/async def hard_a_shared\(self, item: Literal\["a", "b"\]/);
@@ -401,7 +420,9 @@ describe('Open WebUI end to end', () => {
       const args = sample({ type: 'object', ...fn.parameters }) as Record<string, unknown>;
       const { status, body } = await call(fn.name, args);
       expect(status, fn.name).toBe(200);
-      expect((body as { arguments: unknown }).arguments, fn.name).toEqual(args);
+      // The default of a required property the model left out is filled in.
+      const sent = fn.name === 'hard_choose' ? { color: 'red', ...args } : args;
+      expect((body as { arguments: unknown }).arguments, fn.name).toEqual(sent);
     }
   });
 });

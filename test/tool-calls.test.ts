@@ -11,6 +11,10 @@ import { waitUntil } from './helpers/process.js';
 
 const { gateway, listen, defer } = callKit();
 
+const FILESYSTEM_BIN = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+/** A 1x1 PNG. */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
 describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
   it('answers the unwrapped result of every content shape, as mcpo does', async () => {
     const { app } = await gateway({ r: results() });
@@ -57,6 +61,61 @@ describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
     const ok = await request(app).post('/r/order').send({ size: 'small', quantity: 2, address: { street: 'Main St', zip: '12345' } });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ size: 'small', quantity: 2, address: { street: 'Main St', zip: '12345' } });
+  });
+
+  it('answers an image as its bare data: URL, not the structuredContent beside it (server-filesystem read_media_file)', async () => {
+    const dir = fs.realpathSync(tempDir());
+    const file = path.join(dir, 'dot.png');
+    fs.writeFileSync(file, Buffer.from(PNG, 'base64'));
+    const { app } = await gateway({ files: { command: node, args: [FILESYSTEM_BIN, dir] } });
+    // Open WebUI shows the model an image only when the whole answer is one data:image/… string.
+    expect((await request(app).post('/files/read_media_file').send({ path: file }).expect(200)).body).toBe(`data:image/png;base64,${PNG}`);
+    // The management surface still answers the whole result, structuredContent included.
+    const full = await request(app).post('/api/tools/files/read_media_file').send({ path: file }).expect(200);
+    expect(full.body.content).toEqual([{ type: 'image', data: PNG, mimeType: 'image/png' }]);
+    expect(full.body.structuredContent).toEqual({ content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] });
+  });
+
+  it('fills in the default of a required property the caller left out, as Playwright\'s server expects, and lists it as optional', async () => {
+    const dir = tempDir();
+    const tools = path.join(dir, 'tools.json');
+    fs.writeFileSync(
+      tools,
+      JSON.stringify([
+        {
+          name: 'browser_take_screenshot',
+          description: 'As Playwright lists it: defaulted parameters are required.',
+          inputSchema: {
+            $schema: 'http://json-schema.org/draft-07/schema#',
+            type: 'object',
+            properties: {
+              type: { type: 'string', enum: ['png', 'jpeg'], default: 'png' },
+              scale: { type: 'string', enum: ['css', 'device'], default: 'css' },
+              filename: { type: 'string' },
+              clip: { type: 'object', properties: { x: { type: 'number' }, unit: { type: 'string', default: 'px' } }, required: ['x', 'unit'] },
+            },
+            required: ['type', 'scale'],
+            additionalProperties: false,
+          },
+        },
+      ]),
+    );
+    const { app } = await gateway({ pw: { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: tools } } });
+    // The fixture answers with the arguments it received.
+    const sent = async (args: object) => (await request(app).post('/pw/browser_take_screenshot').send(args).expect(200)).body.arguments;
+    expect(await sent({})).toEqual({ type: 'png', scale: 'css' });
+    expect(await sent({ type: 'jpeg', clip: { x: 3 } })).toEqual({ type: 'jpeg', clip: { x: 3, unit: 'px' }, scale: 'css' });
+    const management = await request(app).post('/api/tools/pw/browser_take_screenshot').send({ filename: 'a.png' }).expect(200);
+    expect(JSON.parse(management.body.content[0].text).arguments).toEqual({ filename: 'a.png', type: 'png', scale: 'css' });
+    // A required property without a default still is.
+    const missing = await request(app).post('/pw/browser_take_screenshot').send({ clip: {} });
+    expectProblem(missing, 422, 'invalid-arguments');
+    expect(missing.body.errors).toEqual([{ field: 'clip.x', message: 'is required' }]);
+
+    const operation = (await request(app).get('/pw/openapi.json').expect(200)).body.paths['/browser_take_screenshot'].post;
+    expect(operation.requestBody.required).toBe(false);
+    expect(operation.requestBody.content['application/json'].schema.required).toBeUndefined();
+    expect(operation.requestBody.content['application/json'].schema.properties.clip.required).toEqual(['x']);
   });
 
   it('404s unknown servers and tools, and tools hidden by disabledTools', async () => {

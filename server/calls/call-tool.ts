@@ -135,13 +135,14 @@ export class ToolCaller {
       });
     }
 
-    const args = request.args ?? {};
-    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    const body = request.args ?? {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new ProblemError('invalid-arguments', 'the body must be a JSON object of the tool\'s arguments', {
         errors: [{ field: '(arguments)', message: 'must be an object' }],
       });
     }
-    const errors = checkArguments(tool.inputSchema, args as Record<string, unknown>);
+    // `args` has the defaults of left-out required properties filled in.
+    const { errors, args } = checkArguments(tool.inputSchema, body as Record<string, unknown>);
     if (errors.length > 0) {
       throw new ProblemError('invalid-arguments', errors.map((error) => `${error.field}: ${error.message}`).join('; '), { errors });
     }

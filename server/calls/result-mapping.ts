@@ -1,13 +1,15 @@
 /**
  * What the mcpo-compatible surface returns for a tool result, as mcpo does (so Open WebUI sees
- * the same): `structuredContent` when present; otherwise each content item unwrapped — text
- * parsed as JSON when it parses, images and audio as data URLs, embedded resources as their text
- * or blob — one item bare, several as an array, none as `[]`.
+ * the same): `structuredContent` when present, unless `content` holds an image or audio item;
+ * otherwise each content item unwrapped — text parsed as JSON when it parses, images and audio
+ * as data URLs, embedded resources as their text or blob — one item bare, several as an array,
+ * none as `[]`. Open WebUI shows the model an image only when the whole answer is one bare
+ * `data:image/…` string; the same image as base64 inside structured JSON reaches it as text.
  */
 import type { ContentItem, ToolCallResult } from '../upstream/types.js';
 
 export function unwrapResult(result: ToolCallResult): unknown {
-  if (result.structuredContent !== undefined) return result.structuredContent;
+  if (result.structuredContent !== undefined && !result.content.some(isMedia)) return result.structuredContent;
   const items = result.content.map(unwrapItem);
   if (items.length === 0) return [];
   return items.length === 1 ? items[0] : items;
@@ -32,6 +34,10 @@ function unwrapItem(item: ContentItem): unknown {
     default:
       return item;
   }
+}
+
+function isMedia(item: ContentItem): boolean {
+  return item.type === 'image' || item.type === 'audio';
 }
 
 /** Characters a JSON text can start with (after whitespace): plain prose skips a failing, costly parse. */

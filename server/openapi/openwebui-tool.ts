@@ -8,9 +8,12 @@
  * pure printable ASCII plus newlines: untrusted text only ever appears inside a double-quoted
  * string literal or a docstring whose backslashes, quotes, control characters and non-ASCII
  * characters are all escaped (Python restores the original text at run time), identifiers are
- * rebuilt from `[a-z0-9_]`, and nothing untrusted reaches a comment unquoted. No line of
- * untrusted text can end a string, start a statement, or add a front matter line such as
- * `requirements:` (which Open WebUI would pip-install).
+ * rebuilt from `[a-z0-9_]` (other scripts transliterated where a small table can), and nothing
+ * untrusted reaches a comment unquoted. The header (front matter and the generated-by comment)
+ * is read by Open WebUI as written, so it is escape-free instead: one line per value, in ASCII,
+ * with no backslash and no `"""`. No line of untrusted text can end a string, start a
+ * statement, or add a front matter line such as `requirements:` (which Open WebUI would
+ * pip-install).
  *
  * Shaped by how Open WebUI reads a Tool (backend/open_webui/utils/plugin.py and tools.py):
  * - the front matter is parsed from the raw source and only if the very first line is `"""`,
@@ -20,6 +23,7 @@
  * - a method's description is its docstring up to the first line starting with `:param` or
  *   `:return`, and `:param name: text` lines describe parameters, one line each.
  */
+import { asciiSpelling, hasUnspelledLetters } from './ascii-name.js';
 
 /** One gateway tool to expose as a method. */
 export interface OpenWebUiToolEntry {
@@ -191,11 +195,9 @@ const RESERVED_PARAMETER_NAMES = new Set([
   'model_validate_json', 'model_validate_strings',
 ]);
 
-/** ASCII letters, digits and single `_` between words: `Café-Liste` → `Cafe_Liste`. */
+/** ASCII letters, digits and single `_` between words: `Café-Liste` → `Cafe_Liste`, `поиск` → `poisk`. */
 function identifierWords(text: string): string {
-  return wellFormed(text)
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+  return asciiSpelling(wellFormed(text))
     .replace(/[^A-Za-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
 }
@@ -218,10 +220,11 @@ function claimUnique(base: string, taken: Set<string>): string {
 /**
  * `{server}_{tool}` as a lowercase identifier. A long server name is cut first, so the tool's
  * part survives; one that is reserved gets `_tool` appended, one that starts with a digit `tool_`
- * prepended.
+ * prepended. A tool name with nothing to spell in ASCII (Chinese, Japanese, emoji…) is
+ * `tool_<n>`, n being the entry's place in the file (from 1); its docstring names the tool.
  */
-function methodBaseName(server: string, tool: string): string {
-  const toolPart = identifierWords(tool).toLowerCase();
+function methodBaseName(server: string, tool: string, position: number): string {
+  const toolPart = identifierWords(tool).toLowerCase() || `tool_${position}`;
   let serverPart = identifierWords(server).toLowerCase();
   const room = MAX_IDENTIFIER_LENGTH - toolPart.length - 1;
   if (serverPart.length > room) serverPart = truncateIdentifier(serverPart, Math.max(room, 16));
@@ -235,7 +238,7 @@ function methodBaseName(server: string, tool: string): string {
 /** One unique method name per entry, in entry order. */
 function methodIdentifiers(entries: OpenWebUiToolEntry[]): string[] {
   const taken = new Set<string>();
-  return entries.map((entry) => claimUnique(methodBaseName(entry.server, entry.tool.name), taken));
+  return entries.map((entry, index) => claimUnique(methodBaseName(entry.server, entry.tool.name, index + 1), taken));
 }
 
 function isUsableParameterName(key: string): boolean {
@@ -483,6 +486,19 @@ function uniqueServers(entries: OpenWebUiToolEntry[]): string[] {
   return [...new Set(entries.map((entry) => entry.server))];
 }
 
+/**
+ * Text for the file's header (front matter and comments), which Open WebUI reads as it is
+ * written, escapes and all: on one line, in ASCII (transliterated, `?` for what cannot be),
+ * without a backslash (`/` instead: Python would read one as an escape) and without `"""`
+ * (which would end the docstring: such runs of double quotes become single quotes).
+ */
+function headerText(text: string): string {
+  return asciiSpelling(wellFormed(singleLine(text)))
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/\\/g, '/')
+    .replace(/"{3,}/g, (run) => "'".repeat(run.length));
+}
+
 /** The module docstring Open WebUI reads its metadata from; every value on one line. */
 function renderFrontMatter(options: OpenWebUiToolOptions, servers: string[]): string {
   const description =
@@ -496,15 +512,15 @@ function renderFrontMatter(options: OpenWebUiToolOptions, servers: string[]): st
     ['version', options.version],
     ['description', description],
   ];
-  const lines = fields.map(([key, value]) => `${key}: ${escapeText(singleLine(value), false)}`);
+  const lines = fields.map(([key, value]) => `${key}: ${headerText(value)}`);
   return ['"""', ...lines, '"""'].join('\n');
 }
 
-/** Server names appear quoted, so nothing in them can end the comment line. */
+/** Server names appear in quotes, each on the one comment line. */
 function renderHeaderComment(options: OpenWebUiToolOptions, servers: string[]): string {
-  const serverList = servers.length > 0 ? servers.map(pythonString).join(', ') : '(none)';
+  const serverList = servers.length > 0 ? servers.map((server) => `"${headerText(server)}"`).join(', ') : '(none)';
   return [
-    `# Generated by mcp-gateway ${escapeText(singleLine(options.version), false)} for the MCP servers: ${serverList}.`,
+    `# Generated by mcp-gateway ${headerText(options.version)} for the MCP servers: ${serverList}.`,
     '# Each method calls POST {gateway_url}/{server}/{tool} on the gateway. Set the gateway URL and',
     '# API key in the Valves of this tool; regenerate the file rather than editing it.',
   ].join('\n');
@@ -604,12 +620,17 @@ function neutraliseFieldLines(text: string): string {
     .join('\n');
 }
 
+/**
+ * The title and description; when there are none, a sentence naming the tool. A name the method
+ * name cannot spell (see {@link methodBaseName}) is always told, so the model still sees it.
+ */
 function toolSummary(entry: OpenWebUiToolEntry): string {
   const title = singleLine(entry.tool.title ?? '');
   const description = (entry.tool.description ?? '').trim();
   const parts = [title, description].filter((part) => part !== '');
   if (title !== '' && singleLine(description) === title) parts.pop();
-  if (parts.length === 0) parts.push(`Calls the tool ${entry.tool.name} of the MCP server ${entry.server}.`);
+  const naming = `Calls the tool ${entry.tool.name} of the MCP server ${entry.server}.`;
+  if (parts.length === 0 || hasUnspelledLetters(entry.tool.name)) parts.push(naming);
   return neutraliseFieldLines(parts.join('\n\n'));
 }
 

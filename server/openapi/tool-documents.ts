@@ -67,10 +67,16 @@ function convert(tool: ToolInfo, maxRefDepth: number): ConvertedTool {
 /** What the mcpo surface answers when the tool declares no `outputSchema`. */
 const UNWRAPPED_RESULT_SCHEMA = {
   description:
-    "The tool's result, unwrapped: its structured content when it has one; otherwise each content item as a value " +
+    "The tool's result, unwrapped: its structured content when it has one (unless its content holds an image or audio); " +
+    'otherwise each content item as a value ' +
     '(text parsed as JSON when it parses, else the text; images and audio as data: URLs; embedded resources as their ' +
     'text or base64 data) — one item on its own, several as an array, none as [].',
 };
+
+/** The 200 answer's description when the tool declares an `outputSchema`. */
+const STRUCTURED_RESULT =
+  "The tool's structured result, as this schema describes it; but when the result's content holds an image or audio, " +
+  'the content unwrapped instead (one image alone as its data: URL), so that the model can see it.';
 
 /** Error answers of a tool call, by status. */
 const CALL_ERRORS: Record<string, string> = {
@@ -110,7 +116,7 @@ function operation(tool: ToolInfo, operationId: string, options: DocumentOptions
       ? { requestBody: { required: Array.isArray(request.required) && request.required.length > 0, content: { 'application/json': { schema: request } } } }
       : {}),
     responses: {
-      '200': { description: "The tool's result.", content: { 'application/json': { schema: response ?? UNWRAPPED_RESULT_SCHEMA } } },
+      '200': { description: response ? STRUCTURED_RESULT : "The tool's result.", content: { 'application/json': { schema: response ?? UNWRAPPED_RESULT_SCHEMA } } },
       ...Object.fromEntries(Object.keys(errors).sort().map((status) => [status, problemResponse(errors[status]!)])),
     },
     ...(notes.length > 0 ? { 'x-schema-notes': notes } : {}),

@@ -253,10 +253,10 @@ describe('$ref inlining', () => {
     expect(result.schema.properties).toEqual({
       list: { type: 'array', items: { type: 'string', format: 'email' } },
       copy: { type: 'string', format: 'email' },
-      slash: { const: 1 },
-      tilde: { const: 2 },
-      space: { const: 3 },
-      first: { const: 4 },
+      slash: { type: 'integer', const: 1 },
+      tilde: { type: 'integer', const: 2 },
+      space: { type: 'integer', const: 3 },
+      first: { type: 'integer', const: 4 },
     });
     expect(result.notes).toEqual([]);
   });
@@ -452,7 +452,7 @@ describe('untrusted input', () => {
     expect(Object.getPrototypeOf(properties)).toBe(Object.prototype);
     expect(properties.prototype).toEqual({ type: 'integer' });
     const text = JSON.stringify(result.schema);
-    expect(text).toContain('"__proto__":{"type":"object","properties":{"polluted":{"const":true}}}');
+    expect(text).toContain('"__proto__":{"type":"object","properties":{"polluted":{"type":"boolean","const":true}}}');
     expect(text).toContain('"__proto__":{"polluted":true}');
     expect(({} as Json).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -526,6 +526,119 @@ describe('toRequestSchema root', () => {
   });
 });
 
+/** What a request body makes of one property's schema. */
+function requestProperty(schema: unknown): unknown {
+  return dig(toRequestSchema({ type: 'object', properties: { p: schema } }).schema, 'properties', 'p');
+}
+
+describe("toRequestSchema shapes nodes for Open WebUI's converter", () => {
+  // Open WebUI adds `type: "string"` to a node without type, anyOf or properties, and collapses anyOf [T, null] to T.
+  const objectA = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] };
+  const rows: [string, unknown, unknown][] = [
+    [
+      'anyOf [T, null] → T with a type list',
+      { anyOf: [{ type: 'string', maxLength: 5 }, { type: 'null' }], description: 'd', default: null },
+      { type: ['string', 'null'], maxLength: 5, description: 'd', default: null },
+    ],
+    ['oneOf [null, T], either order', { oneOf: [{ type: 'null' }, { type: 'integer', minimum: 1 }] }, { type: ['integer', 'null'], minimum: 1 }],
+    ['an enum in T gets null too', { anyOf: [{ type: 'string', enum: ['a', 'b'] }, { type: 'null' }] }, { type: ['string', 'null'], enum: ['a', 'b', null] }],
+    ['a const in T becomes an enum with null', { anyOf: [{ const: 'x' }, { type: 'null' }] }, { type: ['string', 'null'], enum: ['x', null] }],
+    ['an object T', { anyOf: [objectA, { type: 'null' }] }, { ...objectA, type: ['object', 'null'] }],
+    [
+      "the node's annotations win over T's",
+      { anyOf: [{ type: 'integer', description: 'inner' }, { type: 'null' }], description: 'outer' },
+      { type: ['integer', 'null'], description: 'outer' },
+    ],
+    ['branches of bare types → one type list', { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] }, { type: ['string', 'integer', 'null'] }],
+    ['two branches of bare types, no null', { oneOf: [{ type: 'string' }, { type: 'array' }] }, { type: ['string', 'array'] }],
+    [
+      'a T with keywords that apply to null keeps its anyOf, with the type beside it',
+      { anyOf: [{ type: 'string', not: { enum: [''] } }, { type: 'null' }] },
+      { type: ['string', 'null'], anyOf: [{ type: 'string', not: { type: 'string', enum: [''] } }, { type: 'null' }] },
+    ],
+    [
+      'oneOf of objects gets type "object"',
+      { oneOf: [objectA, { type: 'object', properties: { b: { type: 'integer' } } }] },
+      { type: 'object', oneOf: [objectA, { type: 'object', properties: { b: { type: 'integer' } } }] },
+    ],
+    [
+      'overlapping oneOf types are kept as branches',
+      { oneOf: [{ type: 'number' }, { type: 'integer' }] },
+      { type: 'number', oneOf: [{ type: 'number' }, { type: 'integer' }] },
+    ],
+    ['allOf takes the type of its typed branches', { allOf: [{ type: 'string' }, { minLength: 2 }] }, { type: 'string', allOf: [{ type: 'string' }, { minLength: 2 }] }],
+    ['allOf of number and integer is integer', { allOf: [{ type: 'number' }, { type: 'integer' }] }, { type: 'integer', allOf: [{ type: 'number' }, { type: 'integer' }] }],
+    ['allOf of contradicting types stays untyped', { allOf: [{ type: 'string' }, { type: 'integer' }] }, { allOf: [{ type: 'string' }, { type: 'integer' }] }],
+    ['anyOf with an untyped branch stays untyped', { anyOf: [{ type: 'string' }, { minLength: 1 }] }, { anyOf: [{ type: 'string' }, { minLength: 1 }] }],
+    ['const integer', { const: 2 }, { type: 'integer', const: 2 }],
+    ['const number', { const: 1.5 }, { type: 'number', const: 1.5 }],
+    ['const object', { const: { a: 1 } }, { type: 'object', const: { a: 1 } }],
+    ['enum of several types', { enum: ['a', 1, null] }, { type: ['string', 'integer', 'null'], enum: ['a', 1, null] }],
+    ['enum of integers and numbers', { enum: [1, 2.5] }, { type: 'number', enum: [1, 2.5] }],
+    ['OpenAPI 3.0 nullable enum', { enum: ['a', 'b'], nullable: true }, { type: ['string', 'null'], enum: ['a', 'b', null] }],
+    ['array items too', { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'null' }] } }, { type: 'array', items: { type: ['string', 'null'] } }],
+    ['an untyped node without combinators stays as it is', { description: 'anything' }, { description: 'anything' }],
+  ];
+
+  it.each(rows)('%s', (_name, input, expected) => {
+    expect(requestProperty(input)).toEqual(expected);
+  });
+
+  it('shapes inlined references as well', () => {
+    const input = { type: 'object', properties: { p: { $ref: '#/$defs/Maybe' } }, $defs: { Maybe: { anyOf: [{ type: 'string' }, { type: 'null' }] } } };
+    expect(dig(toRequestSchema(input).schema, 'properties', 'p')).toEqual({ type: ['string', 'null'] });
+  });
+
+  it('leaves response schemas exactly as written', () => {
+    const input = { type: 'object', properties: { c: { const: 2 }, n: { anyOf: [{ type: 'string' }, { type: 'null' }] }, d: { type: 'string', default: 'x' } }, required: ['d'] };
+    expect(toResponseSchema(input).schema).toEqual(input);
+  });
+
+  it('accepts exactly the values the faithful conversion accepts', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ strict: false });
+    const values = [null, 'a', '', 'abcdef', 0, 1, 1.5, 2, -3, true, false, [], ['a'], {}, { a: 'x' }, { b: 1 }];
+    for (const [name, input] of rows) {
+      const before = ajv.compile(toResponseSchema(input).schema);
+      const after = ajv.compile(requestProperty(input) as object);
+      for (const value of values) expect(after(value), `${name}: ${JSON.stringify(value)}`).toBe(before(value));
+    }
+  });
+});
+
+describe('toRequestSchema lists properties with a default as optional (the gateway fills them in)', () => {
+  it('drops a required property that has a default from required', () => {
+    const input = {
+      type: 'object',
+      properties: { scale: { type: 'string', enum: ['css', 'device'], default: 'css' }, name: { type: 'string' } },
+      required: ['scale', 'name'],
+    };
+    expect(toRequestSchema(input).schema.required).toEqual(['name']);
+  });
+
+  it('drops required altogether when every required property has a default, at any depth and through references', () => {
+    const input = {
+      type: 'object',
+      properties: {
+        type: { type: 'string', default: 'png' },
+        options: { type: 'object', properties: { x: { type: 'integer', default: 1 } }, required: ['x'] },
+        scale: { $ref: '#/$defs/Scale' },
+      },
+      required: ['type', 'options', 'scale'],
+      $defs: { Scale: { type: 'string', default: 'css' } },
+    };
+    const schema = toRequestSchema(input).schema;
+    expect(schema.required).toEqual(['options']);
+    expect(dig(schema, 'properties', 'options')).toEqual({ type: 'object', properties: { x: { type: 'integer', default: 1 } } });
+    expect(takesNoArguments(schema)).toBe(false);
+  });
+
+  it('counts a null default as a default, and keeps required names without a property', () => {
+    const input = { type: 'object', properties: { a: { type: ['string', 'null'], default: null } }, required: ['a', 'ghost'] };
+    expect(toRequestSchema(input).schema.required).toEqual(['ghost']);
+  });
+});
+
 describe('takesNoArguments', () => {
   const rows: [Json, boolean][] = [
     [{ type: 'object' }, true],
@@ -557,6 +670,10 @@ describe('safeOperationId', () => {
     ['a . b', 'a_b'],
     ['créer_fichier', 'creer_fichier'],
     ['Ångström', 'Angstrom'],
+    ['поиск_файлов', 'poisk_faylov'],
+    ['Καλημέρα', 'Kalimera'],
+    ['Straße', 'Strasse'],
+    ['ﬁle', 'file'],
     ['読む', 'tool'],
     ['', 'tool'],
     ['  spaced out  ', 'spaced_out'],

@@ -19,10 +19,14 @@
  *  7. (request bodies only) the root is made an object schema;
  *  8. input is read through own properties only and never changed; keys such as `__proto__` are
  *     defined as ordinary keys; nesting deeper than 64 levels is cut; non-JSON values are dropped;
- *  9. the result is plain JSON, the same for the same input.
+ *  9. the result is plain JSON, the same for the same input;
+ * 10. (request bodies only) shaped for callers that read less than JSON Schema, as Open WebUI's
+ *     converter does (it adds `"type": "string"` to a node without `type`, `anyOf` or
+ *     `properties`, and turns `anyOf [T, null]` into T): see {@link forCallers}.
  * "Cut" means replaced by a schema allowing any value whose `description` says why.
  */
 import { createHash } from 'node:crypto';
+import { asciiSpelling } from './ascii-name.js';
 
 export interface ToolSchemaOptions {
   /** How many times one $ref may be expanded inside itself (recursion) before it is cut. Default 3. */
@@ -153,7 +157,7 @@ const ARGUMENT_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'not', 'if', 'patternPrope
  * meaning adds a note.
  */
 export function toRequestSchema(inputSchema: unknown, options: ToolSchemaOptions = {}): ConvertedSchema {
-  const conversion = new Conversion(inputSchema, options);
+  const conversion = new Conversion(inputSchema, options, true);
   if (!isSchemaValue(inputSchema)) {
     conversion.note(`The tool's input schema is not a JSON Schema (it is ${kindOf(inputSchema)}); the tool is offered without arguments.`);
     return conversion.result(fromEntries([['type', 'object'], ['properties', {}]]));
@@ -198,7 +202,7 @@ const MAX_OPERATION_ID = 64;
 /**
  * `name` made safe as an OpenAPI operationId: only [A-Za-z0-9_-], 1..64 chars, unique among
  * `taken` (which it adds to). A name that already fits is kept as it is. Otherwise non-ASCII
- * letters are transliterated when easy (diacritics stripped via NFKD), other characters replaced
+ * letters are transliterated when a small table can (`ascii-name.ts`), other characters replaced
  * with `_`, runs of `_` collapsed and `_` trimmed at both ends; empty → `tool`. When too long, it
  * is cut and suffixed with `_` + 8 hex chars of a sha256 of the original name, so different long
  * names stay different. On collision `_2`, `_3`, … is appended (still ≤ 64 chars).
@@ -213,9 +217,7 @@ export function safeOperationId(name: string, taken: Set<string>): string {
 const OPERATION_ID_CHARS = /^[A-Za-z0-9_-]+$/;
 
 function sanitizedName(name: string): string {
-  const cleaned = name
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
+  const cleaned = asciiSpelling(name)
     .replace(/[^A-Za-z0-9_-]+/g, '_')
     .replace(/_+/g, '_')
     .replace(/^_+|_+$/g, '');
@@ -253,6 +255,8 @@ class Conversion {
   constructor(
     private readonly root: unknown,
     options: ToolSchemaOptions,
+    /** Whether this is a request body: its nodes are then shaped by {@link forCallers}. */
+    private readonly forRequest = false,
   ) {
     this.maxRefDepth = limit(options.maxRefDepth, DEFAULT_MAX_REF_DEPTH, 0);
     this.maxNodes = limit(options.maxNodes, DEFAULT_MAX_NODES, 1);
@@ -297,8 +301,13 @@ class Conversion {
   private convertObject(source: Schema, depth: number): Schema {
     const siblings = this.convertKeywords(source, depth);
     const references = this.resolveReferences(source, depth);
-    const combined = combineWithReferences(references, siblings);
-    return own(source, 'nullable') === true ? allowNull(combined) : combined;
+    const combined = this.shaped(combineWithReferences(references, siblings));
+    return own(source, 'nullable') === true ? this.shaped(allowNull(combined)) : combined;
+  }
+
+  /** Step 10, on request bodies only. */
+  private shaped(schema: Schema): Schema {
+    return this.forRequest ? forCallers(schema) : schema;
   }
 
   /** Steps 1 and 2: every keyword but references and `nullable`, in the input's order. */
@@ -604,6 +613,156 @@ function allowNull(schema: Schema): Schema {
   if (Object.keys(schema).length === 0) return schema; // already allows null
   const [annotations, constraints] = splitAnnotations(schema);
   return assignOwn(annotations, fromEntries([['anyOf', [constraints, fromEntries([['type', 'null']])]]]));
+}
+
+/**
+ * Keywords that constrain only instances of one type (strings, numbers, arrays or objects), so
+ * that beside `type: [T, "null"]` they leave `null` alone just as they did inside `anyOf [T, null]`.
+ */
+const TYPE_SPECIFIC = new Set([
+  'minLength', 'maxLength', 'pattern', 'format', 'contentMediaType', 'contentEncoding', 'contentSchema',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
+  'items', 'prefixItems', 'contains', 'minContains', 'maxContains', 'minItems', 'maxItems', 'uniqueItems', 'unevaluatedItems',
+  'properties', 'patternProperties', 'additionalProperties', 'propertyNames', 'required', 'minProperties', 'maxProperties',
+  'dependentRequired', 'dependentSchemas', 'unevaluatedProperties',
+]);
+
+/**
+ * Step 10: one converted request node as callers that guess types read it, without changing what
+ * it accepts (its children are already shaped):
+ *  - `anyOf`/`oneOf` of `[T, {type: "null"}]`, with T a typed schema of type-specific keywords
+ *    only, becomes T with "null" added to its `type` (and to its `enum`; a `const` becomes an
+ *    `enum` of it and null), the node's annotations winning; `anyOf`/`oneOf` of bare
+ *    `{type: …}` branches becomes one type list;
+ *  - a node without `type` gets the type its `anyOf`/`oneOf` branches (all typed) share, the
+ *    type its typed `allOf` branches agree on, and the type of its `enum`/`const` values;
+ *  - a name in `required` whose property has a `default` is dropped from `required`: the gateway
+ *    fills the default in when the caller leaves it out (see `server/calls/arguments.ts`).
+ */
+function forCallers(schema: Schema): Schema {
+  return optionalDefaults(withExplicitType(withoutNullBranch(schema)));
+}
+
+function withoutNullBranch(schema: Schema): Schema {
+  if (Object.hasOwn(schema, 'type')) return schema;
+  const keys = Object.keys(schema);
+  const unions = keys.filter((key) => key === 'anyOf' || key === 'oneOf');
+  if (unions.length !== 1) return schema;
+  const union = unions[0]!;
+  const branches = own(schema, union);
+  if (!Array.isArray(branches) || !keys.every((key) => key === union || ANNOTATIONS.has(key))) return schema;
+  const merged = (branches.length === 2 ? nullableBranch(branches as Schema[]) : undefined) ?? typeListOf(branches as Schema[], union === 'oneOf');
+  if (!merged) return schema;
+  for (const key of keys) if (key !== union) setOwn(merged, key, own(schema, key));
+  return merged;
+}
+
+/** `[T, {type: "null"}]` (either order) as T allowing null, or undefined when T is not that simple. */
+function nullableBranch(branches: Schema[]): Schema | undefined {
+  const nullAt = branches.findIndex(isNullOnly);
+  if (nullAt < 0) return undefined;
+  const branch = branches[1 - nullAt]!;
+  const types = declaredTypes(branch);
+  if (!types || types.includes('null') || (Object.hasOwn(branch, 'enum') && Object.hasOwn(branch, 'const'))) return undefined;
+  const simple = Object.keys(branch).every((key) => key === 'type' || key === 'enum' || key === 'const' || TYPE_SPECIFIC.has(key) || ANNOTATIONS.has(key));
+  if (!simple) return undefined;
+  const merged: Schema = {};
+  for (const key of Object.keys(branch)) {
+    const value = own(branch, key);
+    if (key === 'type') setOwn(merged, 'type', [...types, 'null']);
+    else if (key === 'enum') setOwn(merged, 'enum', Array.isArray(value) ? [...value, null] : value);
+    else if (key === 'const') setOwn(merged, 'enum', [value, null]);
+    else setOwn(merged, key, value);
+  }
+  return merged;
+}
+
+/** Branches that are each only `{type: …}`, as one `{type: [...]}`; for `oneOf` only when no value fits two of them. */
+function typeListOf(branches: Schema[], exclusive: boolean): Schema | undefined {
+  const types: string[] = [];
+  for (const branch of branches) {
+    const branchTypes = declaredTypes(branch);
+    if (!branchTypes || Object.keys(branch).length !== 1) return undefined;
+    types.push(...branchTypes);
+  }
+  if (types.length === 0) return undefined;
+  const union = unionOfTypes(types);
+  if (exclusive && union.length !== types.length) return undefined;
+  return fromEntries([['type', typeValue(union)]]);
+}
+
+function isNullOnly(branch: unknown): boolean {
+  if (!isPlainObject(branch)) return false;
+  const types = declaredTypes(branch);
+  return types?.length === 1 && types[0] === 'null' && Object.keys(branch).every((key) => key === 'type' || ANNOTATIONS.has(key));
+}
+
+function withExplicitType(schema: Schema): Schema {
+  if (Object.hasOwn(schema, 'type')) return schema;
+  const candidates: string[][] = [];
+  for (const union of ['anyOf', 'oneOf']) {
+    const branches = own(schema, union);
+    if (!Array.isArray(branches)) continue;
+    const types = branches.map((branch) => (isPlainObject(branch) ? declaredTypes(branch) : undefined));
+    if (types.length > 0 && types.every((t) => t !== undefined)) candidates.push(unionOfTypes(types.flat()));
+  }
+  const allOf = own(schema, 'allOf');
+  if (Array.isArray(allOf)) {
+    for (const branch of allOf) {
+      const types = isPlainObject(branch) ? declaredTypes(branch) : undefined;
+      if (types) candidates.push(types);
+    }
+  }
+  const values = Object.hasOwn(schema, 'const') ? [own(schema, 'const')] : own(schema, 'enum');
+  if (Array.isArray(values) && values.length > 0) candidates.push(unionOfTypes(values.map(jsonType)));
+  if (candidates.length === 0) return schema;
+  const types = candidates.reduce(intersectTypes);
+  return types.length === 0 ? schema : assignOwn(fromEntries([['type', typeValue(types)]]), schema);
+}
+
+function optionalDefaults(schema: Schema): Schema {
+  const required = own(schema, 'required');
+  const properties = own(schema, 'properties');
+  if (!isStringList(required) || !isPlainObject(properties)) return schema;
+  const kept = required.filter((name) => {
+    const property = own(properties, name);
+    return !(isPlainObject(property) && own(property, 'default') !== undefined);
+  });
+  if (kept.length === required.length) return schema;
+  if (kept.length > 0) setOwn(schema, 'required', kept);
+  else delete schema.required;
+  return schema;
+}
+
+/** The names in a node's `type`, or undefined when it has none. */
+function declaredTypes(schema: Schema): string[] | undefined {
+  const type = own(schema, 'type');
+  if (typeof type === 'string') return [type];
+  return isStringList(type) && type.length > 0 ? [...type] : undefined;
+}
+
+/** The JSON Schema type of a JSON value (whole numbers are integers). */
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+/** Types without repeats, in first-seen order; "integer" goes where "number" is (it is a part of it). */
+function unionOfTypes(types: string[]): string[] {
+  const unique = [...new Set(types)];
+  return unique.includes('number') ? unique.filter((type) => type !== 'integer') : unique;
+}
+
+/** The types both lists allow ("integer" is allowed by "number"). */
+function intersectTypes(a: string[], b: string[]): string[] {
+  const fits = (type: string, list: string[]) => list.includes(type) || (type === 'integer' && list.includes('number'));
+  return unionOfTypes([...a, ...b].filter((type) => fits(type, a) && fits(type, b)));
+}
+
+function typeValue(types: string[]): string | string[] {
+  return types.length === 1 ? types[0]! : types;
 }
 
 /** Step 7: the root of a request body as an object schema (see {@link toRequestSchema}). */
