@@ -25,6 +25,7 @@ export const PROBLEMS = {
   'result-too-large': { status: 502, title: 'The tool\'s result is larger than the gateway passes on' },
   'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
   overloaded: { status: 503, title: 'Too many calls to this MCP server' },
+  'too-many-calls': { status: 429, title: 'Too many async calls of this caller at once' },
   timeout: { status: 504, title: 'The tool call timed out' },
   // Nobody reads this one: the caller has gone (nginx's "client closed request").
   cancelled: { status: 499, title: 'The call was cancelled' },
@@ -45,6 +46,14 @@ export const PROBLEMS = {
 } as const;
 
 export type ProblemType = keyof typeof PROBLEMS;
+
+/**
+ * The title of an `upstream-error` whose server answered the call with a JSON-RPC error and stays
+ * up, instead of the catalog's "failed to answer" (it crashed, hung or broke the protocol). One
+ * type for both: a script handles them alike (a 502 from that server); the title tells a person
+ * which happened. Given as `extra.title`, which `problemBody` lets win over the catalog's.
+ */
+export const UPSTREAM_ANSWERED_TITLE = 'The MCP server answered with an error';
 
 export interface FieldError {
   /** JSON pointer-like path of the field, e.g. `enabled`. */
@@ -73,7 +82,7 @@ export class ProblemError extends Error {
   }
 }
 
-/** An RFC 9457 problem document: `{ type, title, status, detail?, …extra }`. */
+/** An RFC 9457 problem document: `{ type, title, status, detail?, …extra }` (`extra.title` wins over the catalog's). */
 export type ProblemBody = { type: ProblemType; title: string; status: number; detail?: string } & Record<string, unknown>;
 
 export function problemBody(type: ProblemType, detail?: string, extra: Record<string, unknown> = {}): ProblemBody {
