@@ -164,6 +164,7 @@ describe('defaults', () => {
       maxResultBytes: 4194304,
       heartbeatMs: 15000,
       finishedCallTtlMs: 900000,
+      asyncCalls: { maxFinished: 1000, maxFinishedBytes: 268435456, maxPerCaller: 32 },
       activity: { maxRows: 100000, maxAgeDays: 30 },
       cors: { origins: [] },
       publicSpecs: false,
@@ -215,6 +216,15 @@ describe('defaults', () => {
     const config = parse({ gateway: { activity: { maxRows: 10 } }, mcpServers: {} });
     expect(config.gateway.activity).toEqual({ maxRows: 10, maxAgeDays: 30 });
     expect(DEFAULT_GATEWAY_SETTINGS.activity.maxRows).toBe(100000);
+  });
+
+  it('merges a partial gateway.asyncCalls section over its defaults, and names a bad value', () => {
+    const config = parse({ gateway: { asyncCalls: { maxPerCaller: 4 } }, mcpServers: {} });
+    expect(config.gateway.asyncCalls).toEqual({ maxFinished: 1000, maxFinishedBytes: 268435456, maxPerCaller: 4 });
+    expect(DEFAULT_GATEWAY_SETTINGS.asyncCalls.maxPerCaller).toBe(32);
+    expect(problemsOf({ gateway: { asyncCalls: { maxPerCaller: 0 } }, mcpServers: {} })).toEqual([
+      { path: '$.gateway.asyncCalls.maxPerCaller', message: 'expected positive integer, got 0' },
+    ]);
   });
 
   it('servers inherit the gateway section and may override it', () => {

@@ -659,6 +659,26 @@ describe('the answers of keys, scopes and approvals', () => {
   });
 });
 
+describe('the answers of a call that a server fails or a caller overdoes', () => {
+  const kit = callKit();
+
+  it('502 upstream-error from a JSON-RPC error answer; 429 too-many-calls with Retry-After past a caller\'s async calls', async () => {
+    const { app } = await kit.gateway(
+      { r: results(), u: { command: node, args: [fixture('unruly-server.mjs')] } },
+      { asyncCalls: { maxPerCaller: 1 } },
+    );
+    const failed = check('POST /api/tools/{server}/{tool}', await request(app).post('/api/tools/u/server_error').send({}), 502, ProblemSchema);
+    expect(failed).toMatchObject({ type: 'upstream-error', title: 'The MCP server answered with an error' });
+
+    const running = await request(app).post('/api/tools/r/wait').set('Prefer', 'respond-async').send({ ms: 60_000 });
+    check('POST /api/tools/{server}/{tool}', running, 202, CallSnapshotSchema);
+    const refused = await request(app).post('/api/tools/r/plain_text').set('Prefer', 'respond-async').send({});
+    expect(check('POST /api/tools/{server}/{tool}', refused, 429, ProblemSchema).type).toBe('too-many-calls');
+    expect(refused.headers['retry-after']).toBe('1');
+    await request(app).delete(running.headers.location!).expect(200);
+  });
+});
+
 // Runs last: the tests above record each operation they got a 2xx answer from.
 describe('the answers of running gateways, all together', () => {
   it('answered every operation of the document with a success', () => {

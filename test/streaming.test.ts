@@ -136,6 +136,36 @@ describe('async calls: Prefer: respond-async and /api/calls/{id}', () => {
     expect(replay.at(-1)!.event).toBe('result');
   });
 
+  it('fans one call out to 25 subscribers of /api/calls/{id}/events without a MaxListenersExceededWarning; each gets the result', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { app } = await gateway({ r: results() });
+      const base = await listen(app);
+      const accepted = await post(base, '/r/chatty', { steps: 4, everyMs: 400 }, ASYNC);
+      const location = accepted.headers.get('location')!;
+      // Each subscriber waits for its first event (the first progress or log), so all 25 follow the call live.
+      const subscribers = await Promise.all(
+        Array.from({ length: 25 }, async () => {
+          const items = readSse(await fetch(`${base}${location}/events`));
+          const first = await items.next();
+          return { first: first.value, items };
+        }),
+      );
+      for (const { first, items } of subscribers) {
+        const events = [first!];
+        for await (const item of items) if (item.event) events.push(item);
+        expect(events.at(-1)).toEqual({ event: 'result', data: '"done after 4 steps"' });
+      }
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('DELETE cancels the call upstream; the call reads cancelled; a second DELETE is 409', async () => {
     const log = cancelLog();
     const { app } = await gateway({ r: results({ RESULTS_CANCEL_LOG: log.file }) });

@@ -8,7 +8,7 @@
 import { decide, timeoutFor } from '../approvals/policy.js';
 import type { PendingApprovals } from '../approvals/pending.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../http/problems.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { UpstreamCallError, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
@@ -70,7 +70,7 @@ export class ToolCaller {
     private readonly recorder?: CallRecorder,
     private readonly approvals?: CallApprovals,
   ) {
-    this.calls = new CallRegistry(() => this.settings().finishedCallTtlMs);
+    this.calls = new CallRegistry(this.settings);
   }
 
   /**
@@ -78,13 +78,14 @@ export class ToolCaller {
    * rejects with a `ProblemError` (on the mcpo surface an `isError` result is a `tool-error`).
    */
   async call(request: CallRequest): Promise<CallSuccess> {
-    const call = new RunningCall(newCallId(), request.requestId, request.server, request.tool, request.surface, request.mode);
+    const call = new RunningCall(newCallId(), request.requestId, request.server, request.tool, request.surface, request.mode, request.caller);
     request.bindCancel?.(call.cancel);
     this.calls.add(call);
     this.recorder?.started(call, request.args, request.caller);
     const finish = (end: CallEnd) => {
       call.finish(end);
       this.recorder?.finished(call, end);
+      if (this.calls.finished(call)) call.keepOneCopy((result, durationMs) => answerOf(call, result, durationMs));
     };
     let success: CallSuccess | undefined;
     try {
@@ -120,16 +121,21 @@ export class ToolCaller {
     if (!connection.isEnabled) {
       throw new ProblemError('server-unavailable', `server "${request.server}" is disabled`, { state: connection.currentState });
     }
-    // The last known tool list stays while a server reconnects, so a call in that window gets a 503, not a 404.
+    // The last known tool list stays while a server reconnects, so a call in that window gets a 503, not a 404;
+    // so does any call to a server that has not listed its tools yet (the tool may well be one of them).
     const tool = connection.tool(request.tool);
-    if (!tool) throw new ProblemError('tool-not-found', `server "${request.server}" has no tool named "${request.tool}"`);
     const state = connection.currentState;
-    if (state !== 'ready') {
+    if (!tool && (state === 'ready' || connection.hasListed)) {
+      throw new ProblemError('tool-not-found', `server "${request.server}" has no tool named "${request.tool}"`);
+    }
+    call.toolKnown = tool !== undefined;
+    if (state !== 'ready' || !tool) {
       const retryAt = connection.retryAt;
       const retryAfter = retryAt ? Math.max(1, Math.ceil((retryAt - Date.now()) / 1000) + 1)
         : state === 'starting' || state === 'error' ? 2 : undefined;
       const why = connection.lastErrorMessage;
-      throw new ProblemError('server-unavailable', `server "${request.server}" is ${state}${why ? `: ${why}` : ''}`, {
+      const unlisted = tool ? '' : ` (it has not listed its tools yet, so "${request.tool}" may be one of them)`;
+      throw new ProblemError('server-unavailable', `server "${request.server}" is ${state}${why ? `: ${why}` : ''}${unlisted}`, {
         state,
         ...(retryAfter ? { retryAfter } : {}),
       });
@@ -147,11 +153,12 @@ export class ToolCaller {
       throw new ProblemError('invalid-arguments', errors.map((error) => `${error.field}: ${error.message}`).join('; '), { errors });
     }
 
+    if (call.mode === 'async') this.calls.admit(call);
+
     const config = connection.currentConfig;
-    let accepted = false;
     const accept = () => {
-      if (accepted) return;
-      accepted = true;
+      if (call.accepted) return;
+      call.accepted = true;
       request.onAccepted?.(call);
     };
     if (this.approvals) await this.checkPolicy(call, request, config, tool, args as Record<string, unknown>, accept);
@@ -266,10 +273,14 @@ function mapResult(call: RunningCall, result: ToolCallResult, maxBytes: number, 
       limit: maxBytes,
     });
   }
-  const answer = call.surface === 'api'
-    ? `{"id":"${call.id}","durationMs":${durationMs},${json.slice(1)}`
+  return { result, durationMs, json, bytes, answer: answerOf(call, result, durationMs, json) };
+}
+
+/** The answer's body as the call's surface answers it (see `CallSuccess.answer`); `json` is the result as JSON, if at hand. */
+function answerOf(call: RunningCall, result: ToolCallResult, durationMs: number, json?: string): string {
+  return call.surface === 'api'
+    ? `{"id":"${call.id}","durationMs":${durationMs},${(json ?? JSON.stringify(result)).slice(1)}`
     : JSON.stringify(unwrapResult(result));
-  return { result, durationMs, json, bytes, answer };
 }
 
 function describe(error: unknown): string {
@@ -285,8 +296,9 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
       return new ProblemError('cancelled', 'the call was cancelled upstream (the caller went away or cancelled it)');
     case 'invalid-params':
       return new ProblemError('invalid-arguments', error.message, { errors: [{ field: '(arguments)', message: error.message }] });
-    case 'method-not-found':
-      return new ProblemError('tool-not-found', error.message);
+    case 'server-error':
+      // The tool was listed, so even -32601 is the server's failure, not "no such tool".
+      return new ProblemError('upstream-error', error.message, { title: UPSTREAM_ANSWERED_TITLE });
     case 'not-ready':
       return new ProblemError('server-unavailable', error.message, { retryAfter: 2 });
     default:

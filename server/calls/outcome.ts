@@ -54,6 +54,7 @@ export function outcomeOf(problem: ProblemType): CallOutcome {
       return 'approval_timeout';
     case 'approval-void':
     case 'overloaded':
+    case 'too-many-calls':
     case 'payload-too-large':
       return 'rejected';
     case 'server-not-found':

@@ -51,11 +51,11 @@ export class CallRecording implements CallRecorder {
       ...(end.problem && { error: end.problem.detail ?? end.problem.title }),
       ...(call.approval && { approvalId: call.approval.id }),
     });
-    // Names that matched nothing would let any caller mint new series: they are counted as one.
-    const type = end.problem?.type;
+    // Names that matched nothing (or nothing yet: a server that has not listed its tools) would let
+    // any caller mint new series: they are counted as one.
     this.metrics.recordCall(
-      type === 'server-not-found' ? UNKNOWN : call.server,
-      type === 'server-not-found' || type === 'tool-not-found' ? UNKNOWN : call.tool,
+      end.problem?.type === 'server-not-found' ? UNKNOWN : call.server,
+      call.toolKnown ? call.tool : UNKNOWN,
       end.outcome,
       durationMs,
     );

@@ -1,7 +1,8 @@
 /**
- * One tool call while it runs and, for async calls, for a while after: its state, its latest
- * progress, the log messages it saw, and how it ended. Streams (`text/event-stream` callers and
- * `GET /api/calls/{id}/events`) subscribe to its events; `DELETE /api/calls/{id}` cancels it.
+ * One tool call while it runs and, for async calls, for a while after: who made it, its state,
+ * its latest progress, the log messages it saw, and how it ended. Streams (`text/event-stream`
+ * callers and `GET /api/calls/{id}/events`) follow it (`follow`: one entry in a set per stream,
+ * however many there are, instead of emitter listeners); `DELETE /api/calls/{id}` cancels it.
  */
 import { EventEmitter } from 'node:events';
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
@@ -43,6 +44,14 @@ export interface CallEnd {
 /** Log messages kept per call for late subscribers. */
 const KEPT_LOGS = 50;
 
+/** What follows a call's events (a stream): called in order, `end` last and once. */
+export interface CallFollower {
+  approval(approval: Approval): void;
+  progress(progress: CallProgress): void;
+  log(message: LogMessage): void;
+  end(end: CallEnd): void;
+}
+
 interface RunningCallEvents {
   /** The call waits for a person (`pending`), or the wait ended (`approved`, …). */
   approval: [Approval];
@@ -60,7 +69,16 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
   end: CallEnd | undefined;
   /** The approval the call waited for, if the policy asked for one. */
   approval: Approval | undefined;
+  /**
+   * Whether `tool` was found in its server's tool list: until then it is only the name the
+   * caller asked for (which the metrics must not take as a label).
+   */
+  toolKnown = false;
+  /** Whether the caller was told that the call runs (see `CallRequest.onAccepted`): only then is it followed by id. */
+  accepted = false;
   private readonly controller = new AbortController();
+  /** Made on the first `follow`: most calls have no follower. */
+  private followers: Set<CallFollower> | undefined;
 
   constructor(
     readonly id: string,
@@ -70,6 +88,8 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     readonly tool: string,
     readonly surface: CallSurface,
     readonly mode: CallMode,
+    /** Who made the call: the identity's caller id (`key:…`, `api-key`, `ui`, `anonymous`…); the call is theirs. */
+    readonly caller: string,
   ) {
     super();
   }
@@ -107,20 +127,34 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     if (!this.end) this.controller.abort();
   };
 
+  /**
+   * Passes the call's further events to `follower` until the call ends; returns the function that
+   * stops that. A call that has ended has no further events.
+   */
+  follow(follower: CallFollower): () => void {
+    if (this.end) return () => undefined;
+    const followers = (this.followers ??= new Set());
+    followers.add(follower);
+    return () => followers.delete(follower);
+  }
+
   /** The call's approval was created or left `pending`. */
   reportApproval(approval: Approval): void {
     this.approval = approval;
+    if (this.followers) for (const follower of this.followers) follower.approval(approval);
     this.emit('approval', approval);
   }
 
   reportProgress(progress: CallProgress): void {
     this.progress = progress;
+    if (this.followers) for (const follower of this.followers) follower.progress(progress);
     this.emit('progress', progress);
   }
 
   reportLog(message: LogMessage): void {
     if (this.logs.length >= KEPT_LOGS) this.logs.shift();
     this.logs.push(message);
+    if (this.followers) for (const follower of this.followers) follower.log(message);
     this.emit('log', message);
   }
 
@@ -128,6 +162,38 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     if (this.end) return;
     this.end = end;
     this.endedAt = Date.now();
+    const followers = this.followers;
+    this.followers = undefined;
+    if (followers) for (const follower of followers) follower.end(end);
     this.emit('end', end);
+  }
+
+  /**
+   * Keeps one copy of the result, for a finished call kept for reading: the result itself. Its
+   * serialized forms (`json`, `answer`) are dropped and rebuilt (`answerOf`) when read; a call
+   * that ended with a problem keeps the problem only (it carries the text a reader gets).
+   */
+  keepOneCopy(answerOf: (result: ToolCallResult, durationMs: number) => string): void {
+    const end = this.end;
+    if (!end?.success) return;
+    if (end.problem) {
+      this.end = { outcome: end.outcome, status: end.status, problem: end.problem };
+      return;
+    }
+    const { result, durationMs, bytes } = end.success;
+    this.end = {
+      ...end,
+      success: {
+        result,
+        durationMs,
+        bytes,
+        get json() {
+          return JSON.stringify(result);
+        },
+        get answer() {
+          return answerOf(result, durationMs);
+        },
+      },
+    };
   }
 }

@@ -56,6 +56,7 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   maxResultBytes: 4_194_304,
   heartbeatMs: 15_000,
   finishedCallTtlMs: 900_000,
+  asyncCalls: { maxFinished: 1000, maxFinishedBytes: 268_435_456, maxPerCaller: 32 },
   activity: { maxRows: 100_000, maxAgeDays: 30 },
   cors: { origins: [] },
   publicSpecs: false,
@@ -85,6 +86,7 @@ function defaultSettings(): GatewaySettings {
     ...DEFAULT_GATEWAY_SETTINGS,
     allowedHosts: [...DEFAULT_GATEWAY_SETTINGS.allowedHosts],
     activity: { ...DEFAULT_GATEWAY_SETTINGS.activity },
+    asyncCalls: { ...DEFAULT_GATEWAY_SETTINGS.asyncCalls },
     cors: { origins: [...DEFAULT_GATEWAY_SETTINGS.cors.origins] },
     openapi: { ...DEFAULT_GATEWAY_SETTINGS.openapi },
     redact: { keys: [...DEFAULT_GATEWAY_SETTINGS.redact.keys] },
@@ -118,9 +120,10 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const gateway = defaultSettings();
   if (top.success && top.data.gateway) {
-    const { activity, cors, openapi, redact, ...rest } = top.data.gateway;
+    const { activity, cors, openapi, redact, asyncCalls, ...rest } = top.data.gateway;
     Object.assign(gateway, rest);
     Object.assign(gateway.activity, activity);
+    Object.assign(gateway.asyncCalls, asyncCalls);
     if (cors?.origins) gateway.cors.origins = cors.origins.map((value) => new URL(value).origin);
     Object.assign(gateway.openapi, openapi);
     if (redact?.keys) gateway.redact.keys = redact.keys;

@@ -105,6 +105,11 @@ export const gatewaySchema = strictObject({
   maxResultBytes: integer(1).optional(),
   heartbeatMs: integer(1).optional(),
   finishedCallTtlMs: integer(0).optional(),
+  asyncCalls: strictObject({
+    maxFinished: integer(0).optional(),
+    maxFinishedBytes: integer(0).optional(),
+    maxPerCaller: integer(1).optional(),
+  }).optional(),
   activity: strictObject({
     maxRows: integer(1).optional(),
     maxAgeDays: integer(1).optional(),

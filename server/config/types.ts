@@ -41,6 +41,7 @@ export interface GatewaySettings {
   heartbeatMs: number;
   /** How long a finished async call stays readable at `/api/calls/{id}`, in ms. Default 900000 (15 min). */
   finishedCallTtlMs: number;
+  asyncCalls: AsyncCallSettings;
   activity: ActivitySettings;
   /** Browser origins allowed to call the gateway (CORS), e.g. an Open WebUI served elsewhere. Default []. */
   cors: { origins: string[] };
@@ -83,6 +84,27 @@ export interface RedactSettings {
 export interface OpenApiSettings {
   /** How often a recursive `$ref` is expanded inside itself before the schema is cut there. Default 3. */
   maxRefDepth: number;
+}
+
+/**
+ * Bounds of async calls (`Prefer: respond-async`), whose results the gateway keeps for reading:
+ * finished calls beyond a bound are forgotten oldest first (their activity entry stays). One
+ * caller's share: at most `maxPerCaller` async calls running or kept at once, and at most a
+ * quarter of `maxFinishedBytes` of kept results; past it the caller's own oldest finished calls go
+ * first, and a new async call while its whole share is still running is refused (429
+ * `too-many-calls`). So one key can neither fill the memory nor push out the other callers' results.
+ */
+export interface AsyncCallSettings {
+  /** Most finished async calls kept, of all callers; 0 keeps none. Default 1000. */
+  maxFinished: number;
+  /** Most bytes (results as JSON) of finished async calls kept, of all callers. Default 268435456 (256 MiB). */
+  maxFinishedBytes: number;
+  /**
+   * Most async calls one caller (one key, the start-up key, `anonymous` on a gateway without a key)
+   * has running or kept at once. Default 32: less than half of a server's default `maxConcurrent`
+   * + `maxQueue` (72), so one caller's async calls cannot fill a server's queue.
+   */
+  maxPerCaller: number;
 }
 
 /** Retention of the activity log; rows beyond either limit are pruned in the background. */

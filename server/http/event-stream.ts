@@ -73,7 +73,8 @@ export function approvalEvent(approval: Approval, prefix: string): string {
 /**
  * Streams a call: its approval, latest progress and kept log messages first (for a late
  * subscriber), then live events, then the final event, and ends the stream. Returns at once.
- * `prefix` is the gateway's path prefix, for the approval's URL.
+ * `prefix` is the gateway's path prefix, for the approval's URL. However many streams follow one
+ * call, the call holds them in one set (`RunningCall.follow`), not as emitter listeners.
  */
 export function followCall(call: RunningCall, stream: EventStream, prefix = ''): void {
   const finish = (end: CallEnd) => {
@@ -86,24 +87,13 @@ export function followCall(call: RunningCall, stream: EventStream, prefix = ''):
   for (const message of call.logs) stream.send('log', JSON.stringify(message));
   if (call.end) return finish(call.end);
 
-  const onApproval = (approval: Approval) => stream.send('approval', approvalEvent(approval, prefix));
-  const onProgress = (progress: unknown) => stream.send('progress', JSON.stringify(progress));
-  const onLog = (message: unknown) => stream.send('log', JSON.stringify(message));
-  const onEnd = (end: CallEnd) => {
-    unsubscribe();
-    finish(end);
-  };
-  const unsubscribe = () => {
-    call.off('approval', onApproval);
-    call.off('progress', onProgress);
-    call.off('log', onLog);
-    call.off('end', onEnd);
-  };
-  call.on('approval', onApproval);
-  call.on('progress', onProgress);
-  call.on('log', onLog);
-  call.on('end', onEnd);
-  stream.onClose(unsubscribe);
+  const unfollow = call.follow({
+    approval: (approval) => stream.send('approval', approvalEvent(approval, prefix)),
+    progress: (progress) => stream.send('progress', JSON.stringify(progress)),
+    log: (message) => stream.send('log', JSON.stringify(message)),
+    end: finish,
+  });
+  stream.onClose(unfollow);
 }
 
 /** What `GET /api/calls/{id}` answers (and the 202 of an async call). */

@@ -47,6 +47,14 @@ export const PROBLEMS = {
 
 export type ProblemType = keyof typeof PROBLEMS;
 
+/**
+ * The title of an `upstream-error` whose server answered the call with a JSON-RPC error and stays
+ * up, instead of the catalog's "failed to answer" (it crashed, hung or broke the protocol). One
+ * type for both: a script handles them alike (a 502 from that server); the title tells a person
+ * which happened. Given as `extra.title`, which `problemBody` lets win over the catalog's.
+ */
+export const UPSTREAM_ANSWERED_TITLE = 'The MCP server answered with an error';
+
 export interface FieldError {
   /** JSON pointer-like path of the field, e.g. `enabled`. */
   field: string;
@@ -74,7 +82,7 @@ export class ProblemError extends Error {
   }
 }
 
-/** An RFC 9457 problem document: `{ type, title, status, detail?, …extra }`. */
+/** An RFC 9457 problem document: `{ type, title, status, detail?, …extra }` (`extra.title` wins over the catalog's). */
 export type ProblemBody = { type: ProblemType; title: string; status: number; detail?: string } & Record<string, unknown>;
 
 export function problemBody(type: ProblemType, detail?: string, extra: Record<string, unknown> = {}): ProblemBody {

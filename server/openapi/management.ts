@@ -239,7 +239,10 @@ const callTool = managed({
     '- `Accept: text/event-stream`: a 200 event stream at once, with `progress` and `log` events and then one `result` or ' +
     '`error` event; closing the stream cancels the call;\n' +
     '- `Prefer: respond-async`: a 202 at once with the call\'s snapshot and `Location: /api/calls/{id}`; the call runs on, ' +
-    'and stays readable there for `gateway.finishedCallTtlMs` (default 15 min) after it ends.\n\n' +
+    'and stays readable there, by its caller only, for `gateway.finishedCallTtlMs` (default 15 min) after it ends, within ' +
+    '`gateway.asyncCalls`: past `maxFinished` calls or `maxFinishedBytes` of results the oldest-finished are forgotten first. ' +
+    'A caller has at most `maxPerCaller` (default 32) async calls running or kept: past that its own oldest finished call is ' +
+    'forgotten, and while all of them are still running a new one is a 429 `too-many-calls`.\n\n' +
     'When the approval policy holds the call for a person, it waits first (state `waiting_for_approval`, an approval in ' +
     '`/api/approvals`) until someone approves it, denies it, or `approval.timeoutMs` (default 2 min) passes: a plain call ' +
     'answers only after that; a stream starts at once with an `approval` event (`waiting`, with the approval\'s `url` and ' +
@@ -288,19 +291,23 @@ const callTool = managed({
         'not valid percent-encoding.',
     ),
     '429': problem(
-      '`too-many-calls`: the caller already has `approval.maxPendingPerCaller` (default 20) calls waiting for approval, or ' +
-        'the gateway `approval.maxPending` (default 200); `limit` names the cap. The call made no approval and did not run; ' +
-        '`Retry-After` says when a waiting call expires at the latest.',
+      '`too-many-calls`: the caller is over one of its shares. With `Prefer: respond-async`: it already has ' +
+        '`gateway.asyncCalls.maxPerCaller` (default 32) async calls running. For a call that waits for approval: the caller ' +
+        'already has `approval.maxPendingPerCaller` (default 20) calls waiting, or the gateway `approval.maxPending` (default 200); ' +
+        '`limit` names the cap, and the call made no approval and did not run. `Retry-After` says when to try again.',
       ProblemSchema,
       RetryAfter,
     ),
     '499': problem('`cancelled`: the call was cancelled meanwhile (`DELETE /api/calls/{id}`), or its caller went away while it waited for approval.'),
     '502': problem(
-      '`upstream-error`: the MCP server failed to answer (it crashed, or answered with an error); `result-too-large`: the ' +
-        'result is larger than `gateway.maxResultBytes` (default 4 MiB).',
+      '`upstream-error`: the MCP server failed to answer (it crashed, hung, or broke the protocol), or it answered the call ' +
+        'with a JSON-RPC error (titled "The MCP server answered with an error"; `detail` has its message and code, e.g. ' +
+        '-32601 when the tool asked the gateway for something it does not offer); `result-too-large`: the result is larger ' +
+        'than `gateway.maxResultBytes` (default 4 MiB).',
     ),
     '503': problem(
-      '`server-unavailable`: the server is disabled, starting or failing (`state` says which); `overloaded`: the server has ' +
+      '`server-unavailable`: the server is disabled, starting or failing (`state` says which); a tool name is only a 404 once ' +
+        'the server has listed its tools; `overloaded`: the server has ' +
         '`maxConcurrent` calls running and `maxQueue` waiting. `Retry-After` says when to try again, when the gateway can tell. ' +
         '`approval-interrupted`: the gateway stopped while the call waited for approval; it will not run.',
       ProblemSchema,
@@ -433,7 +440,10 @@ const routes: RouteConfig[] = [
     path: '/api/calls',
     operationId: 'listCalls',
     summary: 'List running calls',
-    description: 'The calls running now (or waiting for approval), on either surface and in any mode, oldest first.',
+    description:
+      'The caller\'s calls running now (or waiting for approval), on either surface and in any mode, oldest first; for an ' +
+      '`admin`, every caller\'s. A call belongs to the caller that made it: the same key (a UI session: the key it signed in ' +
+      'with).',
     tags: ['calls'],
     responses: { '200': json('The running calls.', CallListSchema) },
   }),
@@ -443,13 +453,14 @@ const routes: RouteConfig[] = [
     operationId: 'getCall',
     summary: 'Show a call',
     description:
-      'A running call, or an async call up to `gateway.finishedCallTtlMs` after it ended: its state, latest progress and, ' +
-      'once it has ended, its result or problem. Older calls are in `/api/activity/{id}`.',
+      'A running call, or an async call up to `gateway.finishedCallTtlMs` after it ended (within `gateway.asyncCalls`): its ' +
+      'state, latest progress and, once it has ended, its result or problem. Older calls are in `/api/activity/{id}`. Only ' +
+      'the caller that made the call, or an `admin`, finds it.',
     tags: ['calls'],
     request: { params: CallIdParams },
     responses: {
       '200': json('The call.', CallSnapshotSchema),
-      '404': problem('`call-not-found`: no running or recent async call has this id.'),
+      '404': problem('`call-not-found`: no running or recent async call of this caller has this id (another caller\'s call is not found either).'),
     },
   }),
   managed({
@@ -465,7 +476,7 @@ const routes: RouteConfig[] = [
     request: { params: CallIdParams },
     responses: {
       '200': { description: 'The event stream.', content: eventStream },
-      '404': problem('`call-not-found`: no running or recent async call has this id.'),
+      '404': problem('`call-not-found`: no running or recent async call of this caller has this id (another caller\'s call is not found either).'),
     },
   }),
   managed({
@@ -474,14 +485,14 @@ const routes: RouteConfig[] = [
     operationId: 'cancelCall',
     summary: 'Cancel a call',
     description:
-      'Cancels a running call (MCP cancellation upstream), whoever made it, and answers its snapshot once it has settled ' +
+      'Cancels a running call of the caller (an `admin`: of anyone; MCP cancellation upstream) and answers its snapshot once it has settled ' +
       '(`cancelled`), or after 5 s with its state then. The caller of a plain call gets a 499 `cancelled`. A call waiting for ' +
       'approval never runs: its approval ends `cancelled`.',
     tags: ['calls'],
     request: { params: CallIdParams },
     responses: {
       '200': json('The call, after the cancellation.', CallSnapshotSchema),
-      '404': problem('`call-not-found`: no running or recent async call has this id.'),
+      '404': problem('`call-not-found`: no running or recent async call of this caller has this id (another caller\'s call is not found either).'),
       '409': problem('`call-finished`: the call has already ended; `state` says how.'),
     },
   }),

@@ -10,6 +10,7 @@
 import type { Request, Response, Router } from 'express';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 import { prefixOf, publicOrigin } from '../http/base-path.js';
+import { viewerOf } from '../http/calls-api.js';
 import { ProblemError, type ProblemBody } from '../http/problems.js';
 import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
@@ -210,7 +211,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
   });
 
   const runningCall = (req: Request): RunningCall => {
-    const call = caller.calls.get(String(req.params.id));
+    const call = caller.calls.get(String(req.params.id), viewerOf(req));
     if (!call) throw new ProblemError('call-not-found', `no call with id "${req.params.id}" (finished calls are kept for gateway.finishedCallTtlMs)`);
     return call;
   };

@@ -81,6 +81,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private readonly logListeners = new Set<(message: LogMessage) => void>();
   private consecutiveFailures = 0;
   private lastError?: LastError;
+  /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
+  private failure?: { generation: number; reason: string };
+  /** Whether a tool list has been stored since the server was enabled (see `hasListed`). */
+  private listed = false;
   private nextRetryAt?: number;
   private retryTimer?: NodeJS.Timeout;
   private pingTimer?: NodeJS.Timeout;
@@ -120,6 +124,14 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** One tool of the last listing, by name (a map lookup: this is on every call's path). */
   tool(name: string): ToolInfo | undefined {
     return this.toolsByName.get(name);
+  }
+
+  /**
+   * Whether the server's tools have been listed since it was enabled. Until then a name missing
+   * from `tools()` may still be one of its tools.
+   */
+  get hasListed(): boolean {
+    return this.listed;
   }
 
   /** The current state, without building a whole status. */
@@ -179,6 +191,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   async callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolCallResult> {
     const client = this.client;
     if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    const generation = this.generation;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
     try {
@@ -196,7 +209,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
         isError: result.isError === true,
       };
     } catch (error) {
-      throw classifyCallError(error, options.signal);
+      throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
     } finally {
       if (onLog) this.logListeners.delete(onLog);
     }
@@ -261,6 +274,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private setTools(tools: ToolInfo[]): void {
+    this.listed = this.enabled;
     this.toolList = tools;
     this.toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
   }
@@ -372,6 +386,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.clearTimers();
     const exit = this.stdio?.exit;
     const message = exit ? `${exitText(exit.code, exit.signal)}; ${reason}` : reason;
+    this.failure = { generation, reason: message };
     this.lastError = {
       message,
       at: Date.now(),
@@ -579,7 +594,11 @@ function toPromptInfo(prompt: PromptInfo): PromptInfo {
   return { name, title, description, arguments: args };
 }
 
-function classifyCallError(error: unknown, signal: AbortSignal | undefined): UpstreamCallError {
+/**
+ * `why` is the reason the gateway ended the connection, when it did so during the call (a failed
+ * ping, a crash it noticed): the caller learns why its call was abandoned.
+ */
+function classifyCallError(error: unknown, signal: AbortSignal | undefined, why: string | undefined): UpstreamCallError {
   if (signal?.aborted) return new UpstreamCallError('cancelled', 'the call was cancelled');
   const message = describe(error);
   if (error instanceof McpError) {
@@ -587,14 +606,21 @@ function classifyCallError(error: unknown, signal: AbortSignal | undefined): Ups
       case ErrorCode.RequestTimeout:
         return new UpstreamCallError('timeout', message);
       case ErrorCode.ConnectionClosed:
-        return new UpstreamCallError('disconnected', `the server went away during the call (${message})`);
+        return new UpstreamCallError('disconnected', `the server went away during the call (${why ?? message})`);
       case ErrorCode.InvalidParams:
-        return new UpstreamCallError('invalid-params', error.message.replace(/^MCP error -?\d+: /, ''));
-      case ErrorCode.MethodNotFound:
-        return new UpstreamCallError('method-not-found', error.message.replace(/^MCP error -?\d+: /, ''));
+        return new UpstreamCallError('invalid-params', serverText(error));
+      default:
+        // A JSON-RPC error answer: -32601 from a tool the server lists (e.g. it asked the gateway
+        // for sampling, which the gateway does not offer), -32603 …
+        return new UpstreamCallError('server-error', `${serverText(error)} (JSON-RPC error ${error.code})`);
     }
   }
   return new UpstreamCallError('protocol', message);
+}
+
+/** An MCP error's message without the SDK's `MCP error <code>: ` prefixes (one per hop it passed). */
+function serverText(error: McpError): string {
+  return error.message.replace(/^(MCP error -?\d+: )+/, '');
 }
 
 function exitText(code: number | null, signal: string | null): string {

@@ -81,6 +81,7 @@ export class StdioProcessTransport implements Transport {
   private readonly stderr: string[] = [];
   private stderrPartial = '';
   private closing = false;
+  private closeReported = false;
   private inbox: JSONRPCMessage[] = [];
   /** Lines `send` queued for the next write, and the pending write's handle. */
   private outbox = '';
@@ -129,7 +130,7 @@ export class StdioProcessTransport implements Transport {
         resolve(this.exitInfo);
       });
     });
-    child.once('close', () => this.onclose?.());
+    child.once('close', () => this.reportClosed());
 
     child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     child.stderr.setEncoding('utf8');
@@ -186,11 +187,14 @@ export class StdioProcessTransport implements Transport {
   /**
    * Ends the process group: stdin is closed (the polite MCP shutdown) and SIGTERM is sent at
    * once; SIGKILL follows after `stopGraceMs`. Resolves once the process has exited.
+   * `onclose` fires at once, as the SDK's Transport contract asks of `close()`: the requests in
+   * flight fail now, not when a hung process finally dies.
    */
   async close(): Promise<void> {
     const child = this.child;
     if (!child || !this.exited) return;
     this.closing = true;
+    this.reportClosed();
     if (!this.exitInfo && child.pid !== undefined) {
       this.flushOutbox();
       child.stdin.end();
@@ -200,6 +204,13 @@ export class StdioProcessTransport implements Transport {
       await this.exited;
       clearTimeout(timer);
     }
+  }
+
+  /** Fires `onclose` once: on `close()`, or when the process's pipes close, whichever comes first. */
+  private reportClosed(): void {
+    if (this.closeReported) return;
+    this.closeReported = true;
+    this.onclose?.();
   }
 
   private onStdout(chunk: Buffer): void {

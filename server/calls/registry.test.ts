@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { CallRegistry } from './registry.js';
+import { RunningCall, type CallSuccess } from './running-call.js';
+
+const settings = { finishedCallTtlMs: 60_000, asyncCalls: { maxFinished: 10, maxFinishedBytes: 1_000_000, maxPerCaller: 10 } };
+const admin = { caller: 'api-key', seesAll: true };
+
+function finishedAsyncCall(registry: CallRegistry, id: string, text: string): RunningCall {
+  const call = new RunningCall(id, 'req', 's', 't', 'api', 'async', 'key:a');
+  registry.add(call);
+  registry.admit(call);
+  call.accepted = true;
+  const result = { content: [{ type: 'text', text }], isError: false };
+  const json = JSON.stringify(result);
+  const success: CallSuccess = { result, durationMs: 1, json, bytes: Buffer.byteLength(json), answer: `{"id":"${id}",${json.slice(1)}` };
+  call.finish({ outcome: 'ok', status: 200, success });
+  if (registry.finished(call)) call.keepOneCopy((kept) => `{"id":"${id}",${JSON.stringify(kept).slice(1)}`);
+  return call;
+}
+
+describe('a kept async call', () => {
+  it('holds its result once: the JSON and the answer are rebuilt when read, not stored', () => {
+    const registry = new CallRegistry(() => settings);
+    const call = finishedAsyncCall(registry, 'c1', 'x'.repeat(1000));
+    const success = registry.get('c1', admin)!.end!.success!;
+    for (const copy of ['json', 'answer'] as const) {
+      const property = Object.getOwnPropertyDescriptor(success, copy)!;
+      expect(property.get, copy).toBeTypeOf('function');
+      expect('value' in property, copy).toBe(false);
+    }
+    expect(JSON.parse(success.answer)).toEqual({ id: 'c1', content: [{ type: 'text', text: 'x'.repeat(1000) }], isError: false });
+    expect(success.json).toBe(JSON.stringify(success.result));
+    expect(call.end!.success).toBe(success);
+  });
+});
