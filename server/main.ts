@@ -8,18 +8,20 @@
  * 2 for a usage or configuration mistake (nothing is started then).
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CliUsageError, HELP_TEXT, parseCliArgs, type CliOptions } from './cli/args.js';
 import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.js';
 import { ConfigError, type GatewayConfig } from './config/types.js';
+import { changedSettings } from './config/changes.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { gatewayDeps, startGateway } from './gateway.js';
 import { buildApp } from './http/app.js';
+import { applyLimits, createListener } from './http/listener.js';
 import { isLoopbackHost } from './http/security.js';
 import { BufferedStdout, PrettyLines, createLogger, resolveLogFormat, type Logger } from './logging/logger.js';
 import { DEMO_SERVER_SCRIPT, VERSION } from './package-info.js';
 import { killAllProcessGroupsSync } from './upstream/stdio-transport.js';
+import type { ApplyResult } from './upstream/supervisor.js';
 
 class StartupError extends Error {}
 
@@ -39,7 +41,7 @@ function readApiKey(options: CliOptions): string | undefined {
     if (!key) throw new StartupError(`${options.apiKeyFile}: the API key file is empty`);
     return key;
   }
-  return options.apiKey?.trim() || undefined;
+  return options.apiKey?.trim();
 }
 
 /** `--approval-default` wins over the file's `approval.default` (at start and at every reload). */
@@ -96,16 +98,16 @@ async function main(): Promise<void> {
   });
 
   const gateway = await startGateway({ config, stateDir: options.stateDir, logger });
-  const allowedHosts = [...options.allowedHosts, ...config.gateway.allowedHosts];
   const app = buildApp({
     ...gatewayDeps(gateway),
     logger,
     version: VERSION,
-    security: { apiKey, allowedHosts, restrictHosts: isLoopbackHost(options.host) },
+    // `gateway.allowedHosts` is read per request (buildApp), so that a reload applies it.
+    security: { apiKey, allowedHosts: options.allowedHosts, restrictHosts: isLoopbackHost(options.host) },
   });
   apiKey = undefined;
 
-  const server = http.createServer(app).listen(options.port, options.host);
+  const server = createListener(app, config.gateway, logger).listen(options.port, options.host);
   server.on('error', async (error: NodeJS.ErrnoException) => {
     const reason = error.code === 'EADDRINUSE' ? `port ${options.port} is already in use (choose another with --port)` : error.message;
     logger.fatal({ code: error.code }, `cannot listen on ${options.host}:${options.port}: ${reason}`);
@@ -128,8 +130,11 @@ async function main(): Promise<void> {
   const reload = async (text?: string) => {
     const file = options.configFile!;
     try {
-      const next = text === undefined ? loadConfigFile(file) : parseConfigText(text, file, process.env);
-      await gateway.reload(withCliOverrides(next, options));
+      const next = withCliOverrides(text === undefined ? loadConfigFile(file) : parseConfigText(text, file, process.env), options);
+      const settings = changedSettings(gateway.config, next);
+      const servers = await gateway.reload(next);
+      applyLimits(server, next.gateway);
+      logReload(logger, servers, settings);
     } catch (error) {
       if (error instanceof ConfigError) {
         logger.error({ problems: error.lines() }, 'the changed configuration is invalid; keeping the running one');
@@ -139,7 +144,12 @@ async function main(): Promise<void> {
     }
   };
   if (options.configFile) {
-    watcher = watchConfigFile(options.configFile, (text) => void reload(text), (error) => logger.warn({ err: error }, 'config watch failed'));
+    const file = options.configFile;
+    watcher = watchConfigFile(file, {
+      changed: (text) => void reload(text),
+      removed: () => logger.warn({ file }, 'the config file was removed; keeping the running configuration until it is back'),
+      error: (error) => logger.warn({ err: error }, 'config watch failed'),
+    });
     process.on('SIGHUP', () => void reload());
   }
 
@@ -158,6 +168,17 @@ async function main(): Promise<void> {
 function uiUrl(host: string, port: number, basePath: string): string {
   const browserHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
   return `http://${browserHost}:${port}${basePath}/`;
+}
+
+/** One line per reload: which servers and settings changed, or that nothing did. */
+function logReload(logger: Logger, result: ApplyResult, settings: string[]): void {
+  const servers = Object.fromEntries(Object.entries(result).filter(([, names]) => (names as string[]).length > 0));
+  const parts = [
+    ...Object.entries(servers).map(([change, names]) => `${change} ${(names as string[]).join(', ')}`),
+    ...(settings.length > 0 ? [`settings ${settings.join(', ')}`] : []),
+  ];
+  if (parts.length === 0) logger.info({ servers, settings }, 'configuration reloaded: nothing changed');
+  else logger.info({ servers, settings }, `configuration reloaded: ${parts.join('; ')}`);
 }
 
 /** The start-up line that says which approval default is in force. */

@@ -99,10 +99,11 @@ describe('options', () => {
     });
   });
 
-  it('treats empty environment variables as unset', () => {
-    expect(
-      parseCliArgs([], { MCP_GATEWAY_PORT: '', MCP_GATEWAY_API_KEY: '', MCP_GATEWAY_CONFIG: '', MCP_GATEWAY_APPROVAL_DEFAULT: '' }),
-    ).toEqual(DEFAULTS);
+  it('treats empty environment variables as unset, except the key\'s: an empty key is a mistake', () => {
+    expect(parseCliArgs([], { MCP_GATEWAY_PORT: '', MCP_GATEWAY_CONFIG: '', MCP_GATEWAY_APPROVAL_DEFAULT: '' })).toEqual(DEFAULTS);
+    for (const name of ['MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_API_KEY_FILE']) {
+      for (const value of ['', ' \t\n']) expect(() => parseCliArgs([], { [name]: value })).toThrow(`${name} is set but empty`);
+    }
   });
 
   it('answers --help even when the environment holds a bad value', () => {

@@ -6,6 +6,7 @@ import { runCli, startCli, type RunningGateway } from './helpers/cli.js';
 import { fixture, tempDir } from './helpers/gateway.js';
 import { startEverythingHttp } from './helpers/http-server.js';
 import { isAlive, readPid, waitUntil } from './helpers/process.js';
+import { rawRequest } from './helpers/raw-http.js';
 
 const running: RunningGateway[] = [];
 afterEach(async () => {
@@ -126,6 +127,33 @@ describe('starting', () => {
   });
 });
 
+describe('an API key that is set but empty', () => {
+  it('is exit 2 naming the variable or file, never a gateway without a key', async () => {
+    // A config that would stop the start anyway, later: a build that ignored the empty key cannot hang here.
+    const dir = tempDir();
+    const broken = writeConfig(dir, { mcpServers: { x: { command: 42 } } });
+    for (const [env, name] of [
+      [{ MCP_GATEWAY_API_KEY: '' }, 'MCP_GATEWAY_API_KEY'],
+      [{ MCP_GATEWAY_API_KEY: ' \n' }, 'MCP_GATEWAY_API_KEY'],
+      [{ MCP_GATEWAY_API_KEY_FILE: '' }, 'MCP_GATEWAY_API_KEY_FILE'],
+    ] as const) {
+      const result = await runCli(['-c', broken, '--state-dir', dir], env);
+      expect(result.code, JSON.stringify(env)).toBe(2);
+      expect(result.stderr).toContain(`${name} is set but empty`);
+      expect(result.stderr).not.toContain('invalid configuration');
+    }
+    const flag = await runCli(['--api-key-file', '', '-c', broken, '--state-dir', dir]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--api-key-file needs a non-empty value');
+    fs.writeFileSync(path.join(dir, 'blank'), '  \n\t\n');
+    const blank = await runCli(['--api-key-file', path.join(dir, 'blank'), '-c', broken, '--state-dir', dir]);
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain('the API key file is empty');
+    // --help still works.
+    expect((await runCli(['--help'], { MCP_GATEWAY_API_KEY: '' })).code).toBe(0);
+  });
+});
+
 describe('secrets', () => {
   it('never logs expanded ${VAR} or ${file:} values, header values or the API key, even at trace level', async () => {
     const dir = tempDir();
@@ -224,6 +252,44 @@ describe('hot reload', () => {
     expect((await getJson(`${gateway.url}/api/servers/added`)).status).toBe(404);
     expect((await getJson(`${gateway.url}/api/tools?server=added`)).status).toBe(404);
     await waitUntil(() => !isAlive(added.pid), 5000, 'the removed server to stop');
+  });
+});
+
+describe('hot reload of the gateway settings', () => {
+  it('applies a changed gateway.allowedHosts at once, and logs what every reload changed, or that nothing did', async () => {
+    const dir = tempDir();
+    const config = (allowedHosts: string[], extra: object = {}) => ({ approval: { default: 'allow' }, gateway: { ...FAST, allowedHosts, ...extra }, mcpServers: {} });
+    const file = writeConfig(dir, config(['old.tailnet.ts.net']));
+    const gateway = await start(['-c', file, '--state-dir', dir]);
+    const asHost = async (host: string) => (await rawRequest(gateway.url, { target: '/api/servers', headers: { Host: host } })).status;
+    expect(await asHost('old.tailnet.ts.net')).toBe(200);
+    expect(await asHost('new.tailnet.ts.net')).toBe(403);
+
+    // The tailnet is renamed (the NixOS module rewrites the file and the gateway reloads it).
+    writeConfig(dir, config(['new.tailnet.ts.net'], { maxConnections: 100 }));
+    const applied = await gateway.waitForLog((line) => String(line.msg).startsWith('configuration reloaded'));
+    expect(applied.settings).toEqual(['gateway.allowedHosts', 'gateway.maxConnections']);
+    expect(applied.msg).toBe('configuration reloaded: settings gateway.allowedHosts, gateway.maxConnections');
+    expect(await asHost('new.tailnet.ts.net')).toBe(200);
+    expect(await asHost('old.tailnet.ts.net')).toBe(403);
+
+    // SIGHUP without a change says so.
+    const before = gateway.logs.length;
+    gateway.child.kill('SIGHUP');
+    const unchanged = await gateway.waitForLog((line) => gateway.logs.indexOf(line) >= before && String(line.msg).startsWith('configuration reloaded'));
+    expect(unchanged.msg).toBe('configuration reloaded: nothing changed');
+
+    // A removed file is logged, and the running configuration stays.
+    fs.rmSync(file);
+    const removed = await gateway.waitForLog((line) => String(line.msg).includes('config file was removed'));
+    expect(removed.file).toBe(file);
+    expect(await asHost('new.tailnet.ts.net')).toBe(200);
+    // When it is back, it is read again.
+    const beforeBack = gateway.logs.length;
+    writeConfig(dir, config(['new.tailnet.ts.net', 'third.example']));
+    const back = await gateway.waitForLog((line) => gateway.logs.indexOf(line) >= beforeBack && String(line.msg).startsWith('configuration reloaded'));
+    expect(back.settings).toEqual(['gateway.allowedHosts', 'gateway.maxConnections']);
+    expect(await asHost('third.example')).toBe(200);
   });
 });
 

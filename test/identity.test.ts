@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../server/logging/logger.js';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
+import { rawRequest } from './helpers/raw-http.js';
 
 const KEY = 'identity-test-start-up-key-0123';
 const fx = () => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo' } });
@@ -151,7 +152,7 @@ describe('UI sign-in with keys', () => {
 describe('failed authentication', () => {
   const kit = callKit();
 
-  it('is limited per client address, for keys and sign-ins together, and never logs a key', async () => {
+  it('refuses wrong keys from an address after 10 failures, but the right key always passes, and never logs a key', async () => {
     const lines: string[] = [];
     const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW, logger });
@@ -160,11 +161,15 @@ describe('failed authentication', () => {
       expectProblem(await request(app).get('/api/servers').set('Authorization', bearer(`wrong-${i}`)), 403, 'invalid-credentials');
     }
     expect((await request(app).post('/ui/login').type('form').send({ key: 'wrong-sign-in' })).status).toBe(401);
-    // Ten failures from this address: even the right key waits now.
-    const limited = await request(app).get('/api/servers').set('Authorization', bearer(KEY));
+    // Ten failures from this address: another wrong key waits now…
+    const limited = await request(app).get('/api/servers').set('Authorization', bearer('wrong-10'));
     expectProblem(limited, 429, 'too-many-attempts');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await request(app).post('/ui/login').type('form').send({ key: KEY })).status).toBe(429);
+    expect((await request(app).post('/ui/login').type('form').send({ key: 'wrong-sign-in-2' })).status).toBe(429);
+    // …but the start-up key, a key made through the API and the right sign-in still work.
+    expect((await request(app).get('/api/servers').set('Authorization', bearer(KEY))).status).toBe(200);
+    expect((await request(app).post('/fx/echo').set('Authorization', bearer(made.token)).send({ message: 'hi' })).status).toBe(200);
+    expect((await request(app).post('/ui/login').type('form').send({ key: KEY })).status).toBe(303);
     // A probe that sends a header anyway still gets its answer.
     expect((await request(app).get('/healthz').set('Authorization', bearer('wrong'))).status).toBe(200);
     expect((await request(app).get('/healthz').set('Authorization', 'Basic eDp5')).status).toBe(200);
@@ -172,6 +177,103 @@ describe('failed authentication', () => {
     const log = lines.join('');
     expect(log).toContain('a request with a key that is not valid');
     for (const secret of [KEY, made.token, 'wrong-3', 'wrong-sign-in']) expect(log).not.toContain(secret);
+  });
+
+  it('counts per address and per wrong key: a stale key is refused from everywhere, other addresses are not', async () => {
+    const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW });
+    const base = await kit.listen(app);
+    const get = (from: string, key: string) =>
+      rawRequest(base, { target: '/api/servers', headers: { Authorization: bearer(key) }, localAddress: from });
+    // One client of a shared proxy retries a stale key.
+    for (let i = 0; i < 10; i++) expect((await get('127.0.0.2', 'stale-key')).status).toBe(403);
+    expect((await get('127.0.0.2', 'stale-key')).status).toBe(429);
+    expect((await get('127.0.0.2', 'another-wrong-key')).status).toBe(429);
+    // The same stale key from another address is refused unchecked too; another wrong key there is just wrong.
+    expect((await get('127.0.0.3', 'stale-key')).status).toBe(429);
+    expect((await get('127.0.0.3', 'yet-another-key')).status).toBe(403);
+    // The right key passes from both.
+    expect((await get('127.0.0.2', KEY)).status).toBe(200);
+    expect((await get('127.0.0.3', KEY)).status).toBe(200);
+  });
+});
+
+describe('every spelling of a route has the route\'s scope', () => {
+  const kit = callKit();
+
+  it('refuses the admin, approval and call routes to a tools:read key and to a paired device, however the path is spelled', async () => {
+    const { app, gateway } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW });
+    const base = await kit.listen(app);
+    const reader = (await makeKey(app, 'reader', ['tools:read'])).token;
+    const made = await makeKey(app, 'made', ['tools:call']);
+    const device = gateway.devices.pair('Pixel 8', 'test');
+    const async = await request(app).post('/api/tools/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'x' });
+    expect(async.status).toBe(202);
+    const callId: string = async.body.id;
+
+    /** Each route with what it answers to the admin: it exists, and it has something to give away. */
+    const adminRoutes = ['/api/keys', `/api/keys/${made.id}`, '/api/devices', '/access', '/ui/access/devices'];
+    const callRoutes = ['/api/calls', `/api/calls/${callId}`, `/ui/calls/${callId}`];
+    const approvalRoutes = ['/api/approvals', '/approvals'];
+    for (const route of [...adminRoutes, ...callRoutes, ...approvalRoutes]) {
+      const res = await rawRequest(base, { target: route, headers: { Authorization: bearer(KEY) } });
+      expect(res.status, route).toBe(200);
+    }
+
+    const { host } = new URL(base);
+    /** The spellings of a path that a router or a proxy might take for it. */
+    const spellings = (route: string): string[] => {
+      const [, first, ...rest] = route.split('/');
+      const tail = rest.length > 0 ? `/${rest.join('/')}` : '';
+      return [
+        route.toUpperCase().replace(callId.toUpperCase(), callId).replace(made.id.toUpperCase(), made.id),
+        `/${first!.charAt(0).toUpperCase()}${first!.slice(1)}${tail}`,
+        `${route}/`,
+        `/${route}`,
+        `/${first}/${tail}`,
+        `/%${first!.charCodeAt(0).toString(16)}${first!.slice(1)}${tail}`,
+        `/%${first!.charCodeAt(0).toString(16).toUpperCase()}${first!.slice(1)}${tail}`,
+        `${route};x=1`,
+        `/${first};x${tail}`,
+        `/tools/..${route}`,
+        ...(rest.length > 0 ? [`/${first}\\${rest.join('/')}`] : []),
+        `/./${first}${tail}`,
+        `/static/..${route}`,
+        `${route}?x=1`,
+        `${route}#x`,
+        `http://${host}${route}`,
+        `HTTP://${host.toUpperCase()}${route.toUpperCase()}`,
+        `http://${host}/${route}`,
+      ];
+    };
+    const check = async (who: string, headers: Record<string, string>, routes: string[]) => {
+      for (const route of routes) {
+        for (const target of spellings(route)) {
+          const res = await rawRequest(base, { target, headers });
+          expect(res.status, `${who}: GET ${target} answered ${res.status}: ${res.body.slice(0, 200)}`).not.toBe(200);
+          expect([400, 403, 404], `${who}: GET ${target}`).toContain(res.status);
+        }
+      }
+    };
+    await check('tools:read key', { Authorization: bearer(reader) }, [...adminRoutes, ...callRoutes, ...approvalRoutes]);
+    await check('paired device', { Cookie: `mcpgw_session=${device.token}` }, [...adminRoutes, ...callRoutes]);
+    // The spellings the router does answer keep their scope for those who hold it.
+    expect((await rawRequest(base, { target: '/API/APPROVALS', headers: { Cookie: `mcpgw_session=${device.token}` } })).status).toBe(200);
+    expect((await rawRequest(base, { target: '/API/SERVERS', headers: { Authorization: bearer(reader) } })).status).toBe(200);
+  });
+
+  it('takes the authority of an absolute-form target as the Host, so the host check sees it', async () => {
+    const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW });
+    const base = await kit.listen(app);
+    const { port } = new URL(base);
+    const res = await rawRequest(base, { target: `http://evil.example:${port}/api/servers`, headers: { Authorization: bearer(KEY) } });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).type).toBe('host-not-allowed');
+    expect((await rawRequest(base, { target: `http://localhost:${port}/api/servers`, headers: { Authorization: bearer(KEY), Host: 'evil.example' } })).status).toBe(200);
+    for (const target of ['*', 'http://user@127.0.0.1/api/servers', 'ftp://127.0.0.1/api/servers']) {
+      const refused = await rawRequest(base, { method: 'OPTIONS', target, headers: { Authorization: bearer(KEY) } });
+      expect(refused.status, target).toBe(400);
+      expect(JSON.parse(refused.body).type).toBe('invalid-path');
+    }
   });
 });
 

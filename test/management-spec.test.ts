@@ -313,6 +313,13 @@ describe('the answers of a running gateway match the schemas', () => {
       ProblemSchema,
     );
 
+    const deep = check('PATCH /api/servers/{name}', await api().patch('/api/servers/off').set('Content-Type', 'application/json').send(`{"enabled":${'['.repeat(200)}${']'.repeat(200)}}`), 400, ProblemSchema);
+    expect(deep).toMatchObject({ type: 'json-too-deep', limit: 64 });
+    const form = check('PATCH /api/servers/{name}', await api().patch('/api/servers/off').type('form').send('{"enabled":true}'), 415, ProblemSchema);
+    expect(form.type).toBe('unsupported-media-type');
+    const path = check('GET /api/servers/{name}', await api().get('/api/servers/%E0%A4%A'), 400, ProblemSchema);
+    expect(path.type).toBe('invalid-path');
+
     check('POST /api/servers/{name}/restart', await api().post('/api/servers/off/restart'), 409, ProblemSchema);
     const restarted = check('POST /api/servers/{name}/restart', await api().post('/api/servers/demo/restart'), 202, ServerDetailSchema);
     expect(restarted.restarts).toBe(1);

@@ -129,17 +129,18 @@ describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
     const { app } = await gateway({ r: results() });
     expect((await request(app).post('/r/plain_text/').send({}).expect(200)).body).toBe('hello there');
     expect((await request(app).post('/r/plain%5Ftext').send({}).expect(200)).body).toBe('hello there');
-    expectProblem(await request(app).post('/r/%E0%A4%A').send({}), 422, 'invalid-request');
+    expectProblem(await request(app).post('/r/%E0%A4%A').send({}), 400, 'invalid-path');
     // Not a tool call: no such gateway route (and no activity row).
     expectProblem(await request(app).post('/api/nothing').send({}), 404, 'not-found');
     expect((await request(app).get('/api/activity').expect(200)).body.items.map((row: { tool: string }) => row.tool)).toEqual(['plain_text', 'plain_text']);
   });
 
-  it('reads only JSON bodies: malformed JSON is 400, another media type is not taken as arguments', async () => {
+  it('reads only JSON bodies: malformed JSON is 400, another media type is 415 with a hint', async () => {
     const { app } = await gateway({ r: results() });
     expectProblem(await request(app).post('/r/plain_text').set('Content-Type', 'application/json').send('{"a": '), 400, 'invalid-json');
     const text = await request(app).post('/r/order').set('Content-Type', 'text/plain').send('size=small');
-    expectProblem(text, 422, 'invalid-arguments');
+    expectProblem(text, 415, 'unsupported-media-type');
+    expect(text.body.detail).toContain('Content-Type: application/json');
     // An empty JSON body is `{}`.
     expect((await request(app).post('/r/plain_text').set('Content-Type', 'application/json').send('')).status).toBe(200);
   });

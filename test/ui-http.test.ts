@@ -86,12 +86,15 @@ describe('UI sign-in', () => {
     }
   });
 
-  it('limits failed sign-ins per client address', async () => {
+  it('limits failed sign-ins per client address, but the right key still signs in', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
     for (let i = 0; i < 10; i++) expect((await request(app).post('/ui/login').type('form').send({ key: `wrong-${i}` })).status).toBe(401);
-    const blocked = await request(app).post('/ui/login').type('form').send({ key: KEY });
+    const blocked = await request(app).post('/ui/login').type('form').send({ key: 'wrong-10' });
     expect(blocked.status).toBe(429);
     expect(blocked.headers['set-cookie']).toBeUndefined();
+    const right = await request(app).post('/ui/login').type('form').send({ key: KEY });
+    expect(right.status).toBe(303);
+    expect(sessionCookieOf(right).pair).toMatch(/^mcpgw_session=/);
   });
 
   it('keeps a session across a gateway restart (only its hash is stored) and ends it on sign-out', async () => {
@@ -197,6 +200,62 @@ describe('CSRF', () => {
     expect(supervisor.status('fx')!.enabled).toBe(false);
     // The page offers no sign-out: nobody signed in.
     expect(page.text).not.toContain('Sign out');
+  });
+});
+
+describe('cross-site requests', () => {
+  const kit = callKit();
+
+  it('refuses a state change from another origin (another localhost port included) on a gateway without a key', async () => {
+    const { app, supervisor } = await kit.gateway({ fx: fx() });
+    const base = await kit.listen(app);
+    const own = new URL(base).origin;
+    const other = `http://localhost:${Number(new URL(base).port) === 1 ? 2 : 1}`;
+    // A page on another port posts a form, cookie-less (no session): refused.
+    const form = await request(base).post('/ui/servers/fx/enabled').set('Origin', other).type('form').send({ enabled: 'false' });
+    expectProblem(form, 403, 'csrf-failed');
+    expectProblem(await request(base).post('/fx/echo').set('Origin', 'http://127.0.0.1:1').type('text/plain').send('{"message":"x"}'), 403, 'csrf-failed');
+    // The same port under another loopback name is another origin.
+    expectProblem(await request(base).patch('/api/servers/fx').set('Origin', own.replace('127.0.0.1', 'localhost')).send({ enabled: false }), 403, 'csrf-failed');
+    // Without Origin, Sec-Fetch-Site says it: another site, or the same site on another port.
+    for (const site of ['cross-site', 'same-site']) {
+      expectProblem(await request(base).post('/ui/servers/fx/enabled').set('Sec-Fetch-Site', site).type('form').send({ enabled: 'false' }), 403, 'csrf-failed');
+    }
+    expectProblem(await request(base).post('/ui/servers/fx/enabled').set('Origin', 'null').type('form').send({ enabled: 'false' }), 403, 'origin-not-allowed');
+    expect(supervisor.status('fx')!.enabled).toBe(true);
+    // Reading stays open to loopback pages (CORS decides what they may see).
+    expect((await request(base).get('/api/servers').set('Origin', other)).status).toBe(200);
+
+    // The gateway's own pages, and clients that are not browsers, keep working.
+    const page = await request(base).get('/').set('Accept', 'text/html');
+    const cookie = sessionCookieOf(page).pair;
+    const mine = await request(base).post('/ui/servers/fx/enabled').set('Origin', own).set('Sec-Fetch-Site', 'same-origin').set('Cookie', cookie).set('X-CSRF-Token', csrfOf(page.text)).set('HX-Request', 'true').type('form').send({ enabled: 'false' });
+    expect(mine.status).toBe(200);
+    expect(supervisor.status('fx')!.enabled).toBe(false);
+    expect((await request(base).patch('/api/servers/fx').send({ enabled: true })).status).toBe(200);
+    expect(supervisor.status('fx')!.enabled).toBe(true);
+  });
+
+  it('refuses it with a key and a valid session too, and knows its own origin behind a proxy and in gateway.cors.origins', async () => {
+    const chat = 'https://chat.example.com';
+    const { app, supervisor } = await kit.gateway({ fx: fx() }, { cors: { origins: [chat] } }, { apiKey: KEY, allowedHosts: ['gw.tailnet.ts.net'] });
+    const base = await kit.listen(app);
+    const { cookie, csrf } = await signIn(base);
+    const toggle = (origin: string, headers: Record<string, string> = {}) =>
+      request(base).post('/ui/servers/fx/enabled').set(headers).set('Origin', origin).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ enabled: 'false' });
+    expectProblem(await toggle('http://localhost:1'), 403, 'csrf-failed');
+    expect(supervisor.status('fx')!.enabled).toBe(true);
+    // A configured browser origin (Open WebUI in the browser) may call with its key.
+    const call = await request(base).post('/fx/echo').set('Origin', chat).set('Authorization', `Bearer ${KEY}`).send({ message: 'hi' });
+    expect(call.status).toBe(200);
+    // `tailscale serve`: Host is the tailnet name, X-Forwarded-Proto says https.
+    const tailnet = { Host: 'gw.tailnet.ts.net', 'X-Forwarded-Host': 'gw.tailnet.ts.net', 'X-Forwarded-Proto': 'https' };
+    expectProblem(await toggle('http://gw.tailnet.ts.net', tailnet), 403, 'csrf-failed');
+    expect((await toggle('https://gw.tailnet.ts.net', tailnet)).status).toBe(200);
+    expect(supervisor.status('fx')!.enabled).toBe(false);
+    // A proxy that passes its own upstream Host and says the public one in X-Forwarded-Host.
+    const proxied = { 'X-Forwarded-Host': 'gw.tailnet.ts.net', 'X-Forwarded-Proto': 'https' };
+    expect((await toggle('https://gw.tailnet.ts.net', proxied)).status).toBe(200);
   });
 });
 

@@ -1,46 +1,67 @@
 /**
- * Failed authentication attempts per client address (a wrong key, a wrong sign-in, a wrong
- * pairing code): after `max` failures within `windowMs` the address is refused until the window
- * ends. Shared by every way in, so that one cannot be used to guess what another would refuse.
+ * Failed authentication attempts (a wrong key, a wrong sign-in, a wrong pairing code), counted
+ * per client address and per presented credential: after `max` failures within `windowMs`, a
+ * credential that does not verify is refused (429) until the window ends — whether it comes from
+ * that address or is that same wrong credential from anywhere. Shared by every way in, so that
+ * one cannot be used to guess what another would refuse.
  *
- * The address is the TCP peer's. Behind a reverse proxy on the same machine (`tailscale serve`)
- * every client shares the proxy's address: they are then limited together.
+ * A credential that verifies is never refused: callers check it first and ask the limiter only
+ * about one that failed. So eleven bad keys from 127.0.0.1 do not lock out the right key, nor the
+ * other users of a reverse proxy on the same machine (`tailscale serve`), who all share its address.
+ * Credentials are kept only as SHA-256 digests.
  */
+import { createHash } from 'node:crypto';
+
+/** The most entries kept; beyond it, expired ones are dropped (and if that is not enough, all). */
+const MAX_ENTRIES = 10_000;
+
 export class FailureLimiter {
   private readonly failures = new Map<string, { count: number; until: number }>();
 
   constructor(
-    /** Failures allowed per address within the window. Default 10. */
+    /** Failures allowed per address, and per credential, within the window. Default 10. */
     private readonly max = 10,
     /** The window, in ms, from the first failure. Default 600000 (10 min). */
     private readonly windowMs = 10 * 60_000,
   ) {}
 
-  /** Seconds until `address` may try again, or 0 when it may now. */
-  retryAfter(address: string, now = Date.now()): number {
-    const entry = this.failures.get(address);
+  /**
+   * Seconds until a credential that failed to verify (`credential`, from `address`) may be tried
+   * again, or 0 when it may now.
+   */
+  retryAfter(address: string, credential: string, now = Date.now()): number {
+    return Math.max(this.wait(addressKey(address), now), this.wait(credentialKey(credential), now));
+  }
+
+  /** Counts a failure of `credential` from `address`. */
+  fail(address: string, credential: string, now = Date.now()): void {
+    this.count(addressKey(address), now);
+    this.count(credentialKey(credential), now);
+    // A flood from many addresses must not grow the map without end.
+    if (this.failures.size > MAX_ENTRIES) this.prune(now);
+  }
+
+  private wait(key: string, now: number): number {
+    const entry = this.failures.get(key);
     if (!entry) return 0;
     if (entry.until <= now) {
-      this.failures.delete(address);
+      this.failures.delete(key);
       return 0;
     }
     return entry.count >= this.max ? Math.ceil((entry.until - now) / 1000) : 0;
   }
 
-  fail(address: string, now = Date.now()): void {
-    const entry = this.failures.get(address);
+  private count(key: string, now: number): void {
+    const entry = this.failures.get(key);
     if (entry && entry.until > now) entry.count++;
-    else this.failures.set(address, { count: 1, until: now + this.windowMs });
-    // A flood from many addresses must not grow the map without end.
-    if (this.failures.size > 10_000) this.prune(now);
-  }
-
-  succeed(address: string): void {
-    this.failures.delete(address);
+    else this.failures.set(key, { count: 1, until: now + this.windowMs });
   }
 
   private prune(now: number): void {
-    for (const [address, entry] of this.failures) if (entry.until <= now) this.failures.delete(address);
-    if (this.failures.size > 10_000) this.failures.clear();
+    for (const [key, entry] of this.failures) if (entry.until <= now) this.failures.delete(key);
+    if (this.failures.size > MAX_ENTRIES) this.failures.clear();
   }
 }
+
+const addressKey = (address: string) => `address ${address}`;
+const credentialKey = (credential: string) => `credential ${createHash('sha256').update(credential, 'utf8').digest('base64url')}`;

@@ -1,29 +1,60 @@
 /**
- * Which scope each route family needs. One table, checked by `authorize` after authentication,
- * so that a new route cannot forget it: whatever it does not list needs `tools:read` to read and
- * `admin` to change.
+ * Which scope each route family needs. One table, checked by `authorize` after authentication.
+ * It fails closed: `tools:read` may GET only the routes listed in `READ_ROUTES`; whatever is not
+ * listed (a new route, an odd spelling of an old one) needs `admin`.
  *
  * | routes                                                         | scope              |
  * |----------------------------------------------------------------|--------------------|
  * | `POST /{server}/{tool}`, `POST /api/tools/{s}/{t}`, `/api/calls…`, the UI's test runs | `tools:call` |
  * | `/api/approvals…`, `/approvals…`, `/ui/approvals…`             | `approvals:decide` |
- * | `/api/keys…`, `/api/devices…`, `/access`, `/ui/pairing…`, changes to servers | `admin` |
- * | any other `GET`/`HEAD` (documents, tools, servers, activity, metrics, pages) | `tools:read` |
- * | any other method                                               | `admin`            |
+ * | `GET`/`HEAD` of the documents, tools, servers, activity, metrics and their pages (`READ_ROUTES`) | `tools:read` |
+ * | anything else: `/api/keys…`, `/api/devices…`, `/access`, `/ui/pairing…`, changes to servers | `admin` |
  *
  * `GET /api/approvals/{id}` takes `approvals:decide` or `tools:call`: the route answers a caller
  * only about the approval that holds its own call.
+ *
+ * The path is the one the router matches (request-target.ts made it origin-form, base-path.ts
+ * took the prefix off), and it is matched as the router matches it: literal segments without
+ * regard to case (Express's default), one trailing slash allowed. So every spelling of a route
+ * has the scope of the route, and a spelling no route answers needs `admin`.
  */
 import type { Scope } from './identity.js';
 import { RESERVED_SERVER_NAMES } from '../config/schema.js';
 
-const CALL_ROUTES = [/^\/api\/calls(\/|$)/, /^\/ui\/calls\//, /^\/ui\/tools\/[^/]+\/[^/]+\/call\/?$/];
-const APPROVAL_ROUTES = /^\/(?:api\/approvals|approvals|ui\/approvals)(\/|$)/;
-const ADMIN_ROUTES = /^\/(?:api\/keys|api\/devices|access|ui\/access|ui\/pairing)(\/|$)/;
+const CALL_ROUTES = /^\/(?:api\/calls(?:\/|$)|ui\/calls\/|ui\/tools\/[^/]+\/[^/]+\/call\/?$)/i;
+const APPROVAL_ROUTES = /^\/(?:api\/approvals|approvals|ui\/approvals)(?:\/|$)/i;
+/** The OpenAPI documents and docs pages, `/{server}/openapi.json` included (it wins over `/approvals/{id}`). */
+const DOCUMENT_ROUTES = /^\/(?:[^/]+\/)?(?:openapi\.json|docs)\/?$/i;
+/** Everything `tools:read` may GET, one route at a time. */
+const READ_ROUTES = new RegExp(
+  `^/(?:${[
+    'tools',
+    'tools/[^/]+/[^/]+',
+    'activity',
+    'activity/[^/]+',
+    'ui/servers',
+    'ui/servers/[^/]+',
+    'ui/events',
+    'static/[^/]+(?:/[^/]+)*',
+    'api/openwebui/tools\\.py',
+    'api/servers',
+    'api/servers/[^/]+',
+    'api/tools',
+    'api/tools/[^/]+/[^/]+',
+    'api/activity',
+    'api/activity/[^/]+',
+    'metrics',
+    'healthz',
+    'readyz',
+    'ui/login',
+    'pair',
+  ].join('|')})/?$`,
+  'i',
+);
 /** Read-only helpers of the UI that happen to be POSTs (the form/JSON switch of a tool's test form). */
-const READ_POSTS = /^\/ui\/tools\/[^/]+\/[^/]+\/editor\/?$/;
+const READ_POSTS = /^\/ui\/tools\/[^/]+\/[^/]+\/editor\/?$/i;
 
-/** `/{server}/{tool}` (the mcpo route) or `/api/tools/{server}/{tool}`. */
+/** `/{server}/{tool}` (the mcpo route) or `/api/tools/{server}/{tool}`, as the tool-call front sees them. */
 function isToolCall(method: string, path: string): boolean {
   if (method !== 'POST') return false;
   const segments = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
@@ -32,14 +63,16 @@ function isToolCall(method: string, path: string): boolean {
 }
 
 /** `GET /api/approvals/{id}`: a caller may read the approval that holds its own call. */
-const ONE_APPROVAL = /^\/api\/approvals\/[^/]+\/?$/;
+const ONE_APPROVAL = /^\/api\/approvals\/[^/]+\/?$/i;
 
 /** The scope a request needs, or a list of scopes any one of which will do. */
 export function requiredScope(method: string, path: string): Scope | readonly Scope[] {
-  if (isToolCall(method, path) || CALL_ROUTES.some((route) => route.test(path))) return 'tools:call';
-  if (method === 'GET' && ONE_APPROVAL.test(path)) return ['approvals:decide', 'tools:call'];
+  if (isToolCall(method, path)) return 'tools:call';
+  const read = method === 'GET' || method === 'HEAD';
+  if (read && (path === '/' || DOCUMENT_ROUTES.test(path))) return 'tools:read';
+  if (CALL_ROUTES.test(path)) return 'tools:call';
+  if (read && ONE_APPROVAL.test(path)) return ['approvals:decide', 'tools:call'];
   if (APPROVAL_ROUTES.test(path)) return 'approvals:decide';
-  if (ADMIN_ROUTES.test(path)) return 'admin';
-  if (method === 'GET' || method === 'HEAD' || READ_POSTS.test(path)) return 'tools:read';
+  if (read ? READ_ROUTES.test(path) : method === 'POST' && READ_POSTS.test(path)) return 'tools:read';
   return 'admin';
 }

@@ -182,9 +182,15 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions
   // A server after "--" replaces a config file named only in the environment.
   const configFile = quick ? undefined : (values.config ?? fromEnv('MCP_GATEWAY_CONFIG'));
   if (configFile !== undefined) options.configFile = configFile;
-  const apiKeyFile = values['api-key-file'] ?? fromEnv('MCP_GATEWAY_API_KEY_FILE');
+  // A key variable that is set but empty (a failed `$(cat …)`, an empty secret) is a mistake, not "no key".
+  for (const name of ['MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_API_KEY_FILE']) {
+    if (env[name] !== undefined && env[name].trim() === '') {
+      throw new CliUsageError(`${name} is set but empty; give the key (or unset ${name} to run without one)`);
+    }
+  }
+  const apiKeyFile = values['api-key-file'] ?? env.MCP_GATEWAY_API_KEY_FILE;
   if (apiKeyFile !== undefined) options.apiKeyFile = apiKeyFile;
-  const apiKey = fromEnv('MCP_GATEWAY_API_KEY');
+  const apiKey = env.MCP_GATEWAY_API_KEY;
   if (apiKey !== undefined) options.apiKey = apiKey;
   if (quick) options.quick = quick;
   if (approvalDefault !== undefined) options.approvalDefault = approvalDefault;

@@ -35,6 +35,14 @@ export interface GatewaySettings {
   allowedHosts: string[];
   /** Largest request body accepted, in bytes; a larger one gets 413. Default 1048576 (1 MiB). */
   maxBodyBytes: number;
+  /** Deepest nesting of arrays and objects in a JSON request body; a deeper one gets 400 `json-too-deep`. Default 64. */
+  maxJsonDepth: number;
+  /** Most open client connections; more are closed as they arrive. Default 1024. */
+  maxConnections: number;
+  /** Time a client has to send a request's headers (a new or idle kept-alive connection included), in ms; then it is closed. Default 10000. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included, in ms; then it gets 408 and is closed. Not the time of the answer. Default 30000. */
+  requestTimeoutMs: number;
   /** Largest tool result passed on, in bytes of JSON; a larger one gets 502 `result-too-large`. Default 4194304 (4 MiB). */
   maxResultBytes: number;
   /** Interval of the comment heartbeat on a Server-Sent Events stream, in ms. Default 15000. */

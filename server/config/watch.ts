@@ -1,7 +1,8 @@
 /**
- * Calls `onChange` with the new text whenever the config file's content changes. The folder is
- * watched rather than the file, so editors that save by rename and symlink swaps (NixOS
- * `/etc`) are seen too. Bursts of events are coalesced.
+ * Tells `changed` the new text whenever the config file's content changes, and `removed` when the
+ * file is gone (deleted or moved away) — once, until it is back. The folder is watched rather than
+ * the file, so editors that save by rename and symlink swaps (NixOS `/etc`) are seen too. Bursts
+ * of events are coalesced: a file missing only for a moment (mid-save) is not reported.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,10 +11,18 @@ export interface ConfigWatcher {
   close(): void;
 }
 
+export interface ConfigWatchHandlers {
+  /** The file's new text, after a change and the quiet time. */
+  changed(text: string): void;
+  /** The file is gone after the quiet time; the running configuration stays. */
+  removed(): void;
+  /** The watch itself failed (e.g. the folder went away). */
+  error(error: Error): void;
+}
+
 export function watchConfigFile(
   file: string,
-  onChange: (text: string) => void,
-  onError: (error: Error) => void,
+  handlers: ConfigWatchHandlers,
   /** Quiet time before a change is read, in ms. Default 150. */
   debounceMs = 150,
 ): ConfigWatcher {
@@ -23,9 +32,10 @@ export function watchConfigFile(
 
   const check = () => {
     const text = readOrUndefined(absolute);
-    if (text === undefined || text === last) return; // deleted mid-save, or touched without a change
+    if (text === last) return; // touched without a change, or still gone
     last = text;
-    onChange(text);
+    if (text === undefined) handlers.removed();
+    else handlers.changed(text);
   };
 
   const watcher = fs.watch(path.dirname(absolute), (_event, name) => {
@@ -33,7 +43,7 @@ export function watchConfigFile(
     clearTimeout(timer);
     timer = setTimeout(check, debounceMs);
   });
-  watcher.on('error', onError);
+  watcher.on('error', (error) => handlers.error(error));
 
   return {
     close() {

@@ -31,10 +31,11 @@ import { approvalRoutes } from './approvals-api.js';
 import { deviceRoutes } from './devices-api.js';
 import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
-import { requestLog } from './request-log.js';
+import { pathOf, requestLog } from './request-log.js';
+import { normalizeTarget } from './request-target.js';
 import { authenticate, authorize, csrfGuard, hostCheck, type SecurityOptions } from './security.js';
 import { serverRoutes } from './servers-api.js';
-import { toolCallFront } from './tool-calls.js';
+import { matchCallRoute, toolCallFront } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
 
 export interface AppDeps {
@@ -63,10 +64,17 @@ export interface AppDeps {
 /** The gateway's request listener: hand it to `http.createServer`, or to supertest. */
 export type GatewayApp = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** The API and tool calls take JSON bodies only (a form post there is a mistake, e.g. `curl -d`); the UI takes forms. */
+function takesJsonOnly(req: IncomingMessage): boolean {
+  const path = pathOf(req);
+  return /^\/api\//i.test(path) || (req.method === 'POST' && matchCallRoute(path) !== undefined);
+}
+
 export function buildApp(deps: AppDeps): GatewayApp {
   const security: SecurityOptions = {
     ...deps.security,
     allowedOrigins: () => deps.settings().cors.origins,
+    configuredHosts: () => deps.settings().allowedHosts,
     isPublic: (path) => isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path)),
     sessions: deps.sessions,
     keys: deps.keys,
@@ -76,13 +84,14 @@ export function buildApp(deps: AppDeps): GatewayApp {
   };
   // Shared by the tool-call front and the Express app, in this order. CORS comes before the
   // checks: a preflight carries no key, and is answered for allowed origins only.
+  const log = requestLog(deps.logger);
   const middlewares = [
-    requestLog(deps.logger),
+    log,
     cors(() => deps.settings().cors.origins),
     hostCheck(security),
     authenticate(security),
     authorize(security),
-    jsonBody(() => deps.settings().maxBodyBytes),
+    jsonBody({ limit: () => deps.settings().maxBodyBytes, maxDepth: () => deps.settings().maxJsonDepth, jsonOnly: takesJsonOnly }),
     formBody(() => deps.settings().maxBodyBytes),
     csrfGuard(),
   ];
@@ -148,6 +157,9 @@ export function buildApp(deps: AppDeps): GatewayApp {
 
   const calls = toolCallFront({ caller, settings: deps.settings, middlewares });
   return (req, res) => {
+    // One form of the target for everything after this (auth/scopes.ts decides on it).
+    const refused = normalizeTarget(req);
+    if (refused !== undefined) return log(req, res, () => sendProblem(res, 'invalid-path', refused));
     stripBasePath(req, deps.settings().basePath);
     if (!calls(req, res)) app(req, res);
   };

@@ -6,8 +6,12 @@
  */
 import type { Middleware } from './request-log.js';
 
-/** Request headers a browser may send: the key, JSON bodies, streaming and async calls, timeouts. */
-export const CORS_ALLOWED_HEADERS = 'authorization, content-type, accept, prefer, x-timeout-ms, last-event-id';
+/**
+ * Request headers a browser may send: the key, JSON bodies, streaming and async calls, timeouts,
+ * and `X-Session-Id`, which Open WebUI's browser sends with every call to a user's tool server
+ * (its chat id; read nowhere here).
+ */
+export const CORS_ALLOWED_HEADERS = 'authorization, content-type, accept, prefer, x-timeout-ms, last-event-id, x-session-id';
 /** Response headers a page may read besides the safelisted ones. */
 export const CORS_EXPOSED_HEADERS = 'Location, Retry-After, X-Request-Id, Preference-Applied, WWW-Authenticate';
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';

@@ -9,6 +9,9 @@ export const PROBLEMS = {
   'server-not-found': { status: 404, title: 'No such server' },
   'tool-not-found': { status: 404, title: 'No such tool' },
   'invalid-json': { status: 400, title: 'The request body is not valid JSON' },
+  'json-too-deep': { status: 400, title: 'The request body is nested too deeply' },
+  'invalid-path': { status: 400, title: 'The request path is not valid' },
+  'unsupported-media-type': { status: 415, title: 'The request body is not JSON' },
   'invalid-request': { status: 422, title: 'The request does not have the expected shape' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   unauthorized: { status: 401, title: 'Authentication required' },
@@ -118,6 +121,11 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
   }
   if (error instanceof ProblemError) {
     sendProblem(res, error.type, error.detail, error.extra);
+    return;
+  }
+  // Express's router cannot decode a path parameter (`/api/calls/%E0%A4%A`): the client's mistake.
+  if (error instanceof URIError && (error as URIError & { status?: number }).status === 400) {
+    sendProblem(res, 'invalid-path', 'the path is not valid percent-encoding');
     return;
   }
   req.log.error({ err: error }, 'unhandled error');

@@ -25,16 +25,18 @@ export interface SecurityOptions {
   keys?: KeyStore;
   /** Paired devices: a request by one notes when it was last seen. */
   devices?: DeviceStore;
-  /** Failed attempts per client address; without it nothing is limited. */
+  /** Failed attempts per client address and per wrong key; without it nothing is limited. */
   failures?: FailureLimiter;
   /** Whether `Tailscale-User-Login` is read, as a label only (`gateway.trustTailscaleHeaders`). Default never. */
   trustTailscaleHeaders?: () => boolean;
   /**
-   * Host names accepted in `Host` and `Origin` besides loopback names. When the gateway listens
-   * on loopback (or this list is not empty), any other `Host` is refused, which stops DNS
-   * rebinding. Default [].
+   * Host names accepted in `Host` and `Origin` besides loopback names (`--allowed-host`). When the
+   * gateway listens on loopback (or this list or `configuredHosts` is not empty), any other `Host`
+   * is refused, which stops DNS rebinding. Default [].
    */
   allowedHosts?: string[];
+  /** More such names from the config file (`gateway.allowedHosts`), read per request so that a reload applies them. Default none. */
+  configuredHosts?: () => readonly string[];
   /** Refuse non-loopback, non-allowed hosts. Default true (the gateway binds loopback by default). */
   restrictHosts?: boolean;
   /** Browser origins accepted in `Origin` whatever their host (`gateway.cors.origins`). Default none. */
@@ -62,31 +64,98 @@ function hostname(hostHeader: string): string {
   return hostHeader.replace(/:\d*$/, '').toLowerCase();
 }
 
+/**
+ * Refuses a `Host` or `Origin` the gateway does not answer to (DNS rebinding), and a request that
+ * changes something coming from a page of another origin (see `foreignWrite`).
+ */
 export function hostCheck(options: SecurityOptions): Middleware {
-  const allowed = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
-  const restrict = (options.restrictHosts ?? true) || allowed.size > 0;
-  const accepts = (name: string) => !restrict || isLoopbackHost(name) || allowed.has(name);
+  const fixed = (options.allowedHosts ?? []).map((host) => host.toLowerCase());
+  // The config file's names, as a set rebuilt only when a reload hands over another list.
+  let configured: readonly string[] | undefined;
+  let allowed = new Set(fixed);
+  const allowedNow = () => {
+    const current = options.configuredHosts?.() ?? [];
+    if (current !== configured) {
+      configured = current;
+      allowed = new Set([...fixed, ...current.map((host) => host.toLowerCase())]);
+    }
+    return allowed;
+  };
+  const restrictAlways = options.restrictHosts ?? true;
+  const accepts = (name: string, names: Set<string>) => !(restrictAlways || names.size > 0) || isLoopbackHost(name) || names.has(name);
   return (req, res, next) => {
+    const names = allowedNow();
     const host = req.headers.host;
-    if (!host || !accepts(hostname(host))) {
+    if (!host || !accepts(hostname(host), names)) {
       sendProblem(res, 'host-not-allowed', `requests for host "${host ?? ''}" are not accepted; add it with --allowed-host or gateway.allowedHosts`);
       return;
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !options.allowedOrigins?.().includes(origin)) {
+    const origins = options.allowedOrigins?.() ?? [];
+    if (origin !== undefined && !origins.includes(origin)) {
       let originHost: string | undefined;
       try {
         originHost = new URL(origin).hostname.replace(/^\[|\]$/g, '');
       } catch {
         originHost = undefined;
       }
-      if (!originHost || !accepts(originHost)) {
+      if (!originHost || !accepts(originHost, names)) {
         sendProblem(res, 'origin-not-allowed', `requests from origin "${origin}" are not accepted`);
         return;
       }
     }
+    if (!SAFE_METHODS.has(req.method ?? 'GET')) {
+      const foreign = foreignWrite(req, origins);
+      if (foreign) return sendProblem(res, 'csrf-failed', foreign);
+    }
     next();
   };
+}
+
+const firstValue = (header: string | string[] | undefined) => (typeof header === 'string' ? header.split(',')[0]!.trim() : undefined);
+
+/** Whether `header` (a `Host` value such as `localhost:8085`) names the host and port of `url`. */
+function sameHost(header: string | undefined, url: URL): boolean {
+  if (!header) return false;
+  try {
+    return new URL(`${url.protocol}//${header}`).host === url.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `origin` is the gateway's own: the scheme, host and port the client reached, as `Host`
+ * (or a proxy's `X-Forwarded-Host`) says, with the scheme of `X-Forwarded-Proto` (or TLS) when
+ * known. Without either, http and https of that host and port both count: they are the same socket.
+ */
+function isOwnOrigin(req: IncomingMessage, origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false; // `Origin: null` (a sandboxed page, a file, a redirect across origins)
+  }
+  if (!sameHost(req.headers.host, url) && !sameHost(firstValue(req.headers['x-forwarded-host']), url)) return false;
+  const scheme = firstValue(req.headers['x-forwarded-proto']) ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : undefined);
+  return scheme === undefined || `${scheme.toLowerCase()}:` === url.protocol;
+}
+
+/**
+ * Why a request that changes state must be refused as cross-site (CSRF), or undefined. It must
+ * come from the gateway's own origin or one of `gateway.cors.origins`, whether the gateway has a
+ * key or not: another site — another port on localhost included — cannot post forms to it.
+ * Requests without `Origin` and `Sec-Fetch-Site` (curl, scripts, servers) are not browsers' and pass.
+ */
+function foreignWrite(req: IncomingMessage, corsOrigins: readonly string[]): string | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    if (corsOrigins.includes(origin) || isOwnOrigin(req, origin)) return undefined;
+    return `a ${req.method} from a page at "${origin}" is refused: only the gateway's own pages (and gateway.cors.origins) may change anything`;
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `a ${req.method} from another site is refused (Sec-Fetch-Site: ${site})`;
+  return undefined;
 }
 
 /** Who is calling, for the activity log: the identity's caller id (`anonymous` without auth). */
@@ -165,7 +234,8 @@ export function clientAddress(req: IncomingMessage): string {
  * `X-CSRF-Token`, or (a plain form post) in the `_csrf` field that `csrfGuard` checks once the
  * form is read. Without a start-up key every request is anonymous (with every scope), but a
  * session cookie (the UI makes one) still has to come with its CSRF token, and a valid key still
- * names its caller. Wrong keys count against the client's address (`FailureLimiter`).
+ * names its caller. Wrong keys count against the client's address and the key (`FailureLimiter`);
+ * a key that verifies is never held back by them.
  */
 export function authenticate(options: SecurityOptions): Middleware {
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
@@ -188,9 +258,6 @@ export function authenticate(options: SecurityOptions): Middleware {
         sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
         return;
       }
-      const address = clientAddress(req);
-      const wait = required ? (options.failures?.retryAfter(address) ?? 0) : 0;
-      if (wait > 0 && !open()) return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address; try again later', { retryAfter: wait });
       const token = match[1]!;
       let identity: Identity | undefined;
       if (expected && timingSafeEqual(digest(token), expected)) identity = STARTUP_KEY;
@@ -202,7 +269,11 @@ export function authenticate(options: SecurityOptions): Middleware {
         // Without a start-up key a stray header (a placeholder key in a client) changes nothing.
         if (!required) return anonymous(req, next);
         if (open()) return next();
-        options.failures?.fail(address);
+        // Only a key that does not verify waits for the failure limit: the right one always passes.
+        const address = clientAddress(req);
+        const wait = options.failures?.retryAfter(address, token) ?? 0;
+        if (wait > 0) return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', { retryAfter: wait });
+        options.failures?.fail(address, token);
         req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
         return;

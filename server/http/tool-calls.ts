@@ -52,9 +52,7 @@ function decode(segment: string, what: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new ProblemError('invalid-request', `the ${what} name in the path is not valid percent-encoding`, {
-      errors: [{ field: what, message: 'is not valid percent-encoding' }],
-    });
+    throw new ProblemError('invalid-path', `the ${what} name in the path is not valid percent-encoding`);
   }
 }
 

@@ -67,16 +67,18 @@ const TAGS: { name: Tag; description: string }[] = [
 
 const DESCRIPTION = `The management API of mcp-gateway: the upstream MCP servers and their state, their tools (searchable, and callable with the full MCP result), calls in flight, the calls held for approval, the activity log, API keys and paired devices, health and metrics, and the OpenAPI documents.
 
-**Authentication.** When the gateway has a start-up key (\`MCP_GATEWAY_API_KEY\` or \`--api-key-file\`), every route but \`/healthz\` needs credentials: \`Authorization: Bearer <key>\` with the start-up key or a key made with \`POST /api/keys\` (the UI and paired devices use a session cookie instead). Without credentials the answer is a 401 \`unauthorized\`; with a key that is not valid (wrong or revoked) a 403 \`invalid-credentials\`. After 10 failed attempts from one address within 10 minutes (wrong keys, sign-ins and pairing codes alike), every request from it that sends a key is a 429 \`too-many-attempts\` until the 10 minutes are over (\`Retry-After\` says how long). Without a start-up key the gateway needs no credentials and every request may do everything (the 401, 403 \`invalid-credentials\` and 429 answers do not occur), but a valid key from \`POST /api/keys\` is still held to its scopes. The OpenAPI documents and docs pages are readable without credentials when \`gateway.publicSpecs\` is on. A state-changing request authenticated by the UI's session cookie must send its CSRF token (\`X-CSRF-Token\`), else it is a 403 \`csrf-failed\`.
+**Authentication.** When the gateway has a start-up key (\`MCP_GATEWAY_API_KEY\` or \`--api-key-file\`), every route but \`/healthz\` needs credentials: \`Authorization: Bearer <key>\` with the start-up key or a key made with \`POST /api/keys\` (the UI and paired devices use a session cookie instead). Without credentials the answer is a 401 \`unauthorized\`; with a key that is not valid (wrong or revoked) a 403 \`invalid-credentials\`. After 10 failed attempts from one address, or with one wrong key, within 10 minutes (wrong keys, sign-ins and pairing codes alike), a key from that address (or that key from anywhere) that is not valid is a 429 \`too-many-attempts\` until the 10 minutes are over (\`Retry-After\` says how long); a valid key always passes. Without a start-up key the gateway needs no credentials and every request may do everything (the 401, 403 \`invalid-credentials\` and 429 answers do not occur), but a valid key from \`POST /api/keys\` is still held to its scopes. The OpenAPI documents and docs pages are readable without credentials when \`gateway.publicSpecs\` is on. A state-changing request from a browser page must come from the gateway's own origin (the scheme, host and port of \`Host\`, or a proxy's \`X-Forwarded-Host\`/\`X-Forwarded-Proto\`) or from one of \`gateway.cors.origins\`, with or without a key: another \`Origin\`, or \`Sec-Fetch-Site: cross-site\`/\`same-site\`, is a 403 \`csrf-failed\` (clients that send neither, such as scripts, are not affected). One authenticated by the UI's session cookie must also send its CSRF token (\`X-CSRF-Token\`), else it is a 403 \`csrf-failed\`.
+
+**Request paths and bodies.** A path with malformed percent-encoding is a 400 \`invalid-path\`. Routes that take a body take JSON only (\`Content-Type: application/json\`): another media type is a 415 \`unsupported-media-type\`; arrays and objects nested deeper than \`gateway.maxJsonDepth\` (default 64) are a 400 \`json-too-deep\`.
 
 **Keys and scopes.** Every key has scopes, and every route needs one; credentials without it get a 403 \`forbidden\` whose \`scope\` names what was needed. \`admin\` holds every other scope.
 
 | scope | routes |
 |---|---|
 | \`tools:call\` | \`POST /api/tools/{server}/{tool}\` (and the mcpo-compatible \`POST /{server}/{tool}\`), \`/api/calls…\` |
-| \`tools:read\` | every other \`GET\`: \`/readyz\`, \`/metrics\`, servers, tools, activity, the documents and docs pages |
+| \`tools:read\` | the \`GET\`s of \`/readyz\`, \`/metrics\`, servers, tools, activity, the documents and docs pages |
 | \`approvals:decide\` | \`/api/approvals…\`; \`GET /api/approvals/{id}\` also takes \`tools:call\`, and then answers only about the approval that holds the caller's own call |
-| \`admin\` | \`/api/keys…\`, \`/api/devices…\`, and every other change (\`PATCH /api/servers/{name}\`, restarts) |
+| \`admin\` | \`/api/keys…\`, \`/api/devices…\`, every other change (\`PATCH /api/servers/{name}\`, restarts), and any route or spelling not listed here |
 
 The start-up key is \`admin\`. A key made with \`POST /api/keys\` has the scopes it was given (by default \`tools:call\` and \`tools:read\`, what Open WebUI needs); a paired device has \`approvals:decide\` and \`tools:read\`; a UI sign-in (with an admin key) is \`admin\`. Each operation's \`security\` requirement names the scope it needs.
 
@@ -114,6 +116,9 @@ const AsyncAccepted = z.object({
 type Responses = Record<string, ResponseConfig>;
 
 const HOST_REFUSED = '`host-not-allowed` / `origin-not-allowed`: the `Host` or `Origin` header is not accepted (DNS-rebinding protection)';
+const CROSS_SITE =
+  '`csrf-failed`: a browser page of another origin sent it (`Origin` is not the gateway\'s own nor in `gateway.cors.origins`, ' +
+  'or `Sec-Fetch-Site` is `cross-site`/`same-site`), or it came with the UI\'s session cookie and without its CSRF token';
 
 /** A scope as `requiredScope` gives it, in words: `` `admin` ``, or `` `approvals:decide` or `tools:call` ``. */
 function scopeText(scopes: readonly string[]): string {
@@ -124,8 +129,9 @@ function scopeText(scopes: readonly string[]): string {
  * 401, 403 and 429 of a route behind the key, for credentials without `scopes` (any one will do);
  * `publicSpecs` for the documents and docs pages.
  */
-function auth(scopes: readonly string[], publicSpecs = false): Responses {
+function auth(scopes: readonly string[], publicSpecs = false, changes = false): Responses {
   const unless = publicSpecs ? ', unless `gateway.publicSpecs` is on' : '';
+  const csrf = changes ? `; ${CROSS_SITE}` : '';
   return {
     '401': problem(
       `\`unauthorized\`: the gateway has a start-up key and the request sent no credentials (\`Authorization: Bearer <key>\`)${unless}.`,
@@ -134,11 +140,12 @@ function auth(scopes: readonly string[], publicSpecs = false): Responses {
     ),
     '403': problem(
       '`invalid-credentials`: the key is wrong or revoked (only when the gateway has a start-up key); ' +
-        `\`forbidden\`: the credentials lack the scope ${scopeText(scopes)} (\`scope\` names it${unless}); ${HOST_REFUSED}.`,
+        `\`forbidden\`: the credentials lack the scope ${scopeText(scopes)} (\`scope\` names it${unless}); ${HOST_REFUSED}${csrf}.`,
     ),
     '429': problem(
-      '`too-many-attempts`: this address failed to authenticate 10 times within 10 minutes; until those 10 minutes are ' +
-        'over, a request from it that sends a key is refused unchecked. Only when the gateway has a start-up key.',
+      '`too-many-attempts`: this address, or this key, failed to authenticate 10 times within 10 minutes; until those 10 ' +
+        'minutes are over, a key from it (or this key) that is not valid gets this instead of a 403. A valid key always ' +
+        'passes. Only when the gateway has a start-up key.',
       ProblemSchema,
       TooManyRetryAfter,
     ),
@@ -151,8 +158,17 @@ const INTERNAL: Responses = {
 
 /** Answers of the JSON body reader, for the routes that take a body. */
 const BODY: Responses = {
-  '400': problem('`invalid-json`: the request body is not valid JSON.'),
+  '400': problem(
+    '`invalid-json`: the request body is not valid JSON; `json-too-deep`: it nests arrays and objects deeper than ' +
+      '`gateway.maxJsonDepth` (default 64; `limit`).',
+  ),
   '413': problem('`payload-too-large`: the request body is larger than `gateway.maxBodyBytes` (default 1 MiB); `limit` and `size` say by how much.'),
+  '415': problem('`unsupported-media-type`: the body is not sent as JSON (`Content-Type: application/json`).'),
+};
+
+/** The answer to a path parameter that is not valid percent-encoding. */
+const PATH: Responses = {
+  '400': problem('`invalid-path`: the path is not valid percent-encoding (e.g. `%E0%A4%A`).'),
 };
 
 function json(description: string, schema: z.ZodType, headers?: z.ZodObject): ResponseConfig {
@@ -190,7 +206,7 @@ function managed({ publicSpecs = false, responses: own, ...route }: ManagedRoute
   return {
     ...route,
     security: scopes.map((scope) => ({ bearer: [scope] })),
-    responses: responses(own, auth(scopes, publicSpecs), INTERNAL),
+    responses: responses(own, route.path.includes('{') ? PATH : {}, auth(scopes, publicSpecs, route.method !== 'get'), INTERNAL),
   };
 }
 
@@ -287,8 +303,7 @@ const callTool = managed({
     ),
     '422': problem(
       '`invalid-arguments`: the body is not a JSON object or does not match the tool\'s input schema (`errors` names each ' +
-        'field); `invalid-request`: `X-Timeout-Ms` is not an integer from 1 to `gateway.maxTimeoutMs`, or a name in the path is ' +
-        'not valid percent-encoding.',
+        'field); `invalid-request`: `X-Timeout-Ms` is not an integer from 1 to `gateway.maxTimeoutMs`.',
     ),
     '429': problem(
       '`too-many-calls`: the caller is over one of its shares. With `Prefer: respond-async`: it already has ' +

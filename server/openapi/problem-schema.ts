@@ -19,7 +19,7 @@ export const ProblemSchema = z
       .describe('For invalid-arguments and invalid-request: each failing field and why.'),
     retryAfter: z.int().optional().describe('Seconds after which a retry may succeed (also in Retry-After).'),
     state: z.string().optional().describe("For server-unavailable: the server's state."),
-    limit: z.int().optional().describe('For payload-too-large: the largest accepted body, in bytes.'),
+    limit: z.int().optional().describe('For payload-too-large: the largest accepted body, in bytes; for json-too-deep: the deepest nesting accepted.'),
     size: z.int().optional().describe('For payload-too-large and result-too-large: the size seen, in bytes.'),
   })
   .catchall(z.unknown())

@@ -42,14 +42,18 @@ export function pairingPages(router: Router, deps: UiDeps): void {
   router.post('/ui/pair/claim', (req, res) => {
     const address = clientAddress(req);
     const values = { label: req.form?.get('label') ?? '', code: req.form?.get('code') ?? '' };
-    const wait = failures.retryAfter(address);
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(wait));
-      return form(req, res, 'Too many wrong codes from this address. Try again in a few minutes.', 429, values);
-    }
-    const result = pairings.claim({ secret: req.form?.get('secret') || undefined, code: values.code || undefined, label: values.label });
+    const secret = req.form?.get('secret') || undefined;
+    // The right code always claims (a wrong one also costs one of the pairing's own tries); only
+    // a wrong one waits for the failure limit (auth/failures.ts).
+    const result = pairings.claim({ secret, code: values.code || undefined, label: values.label });
     if (!result.ok) {
-      if (result.reason === 'wrong') failures.fail(address);
+      const presented = secret ?? values.code;
+      const wait = result.reason === 'wrong' ? failures.retryAfter(address, presented) : 0;
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        return form(req, res, 'Too many wrong codes from this address. Try again in a few minutes.', 429, values);
+      }
+      if (result.reason === 'wrong') failures.fail(address, presented);
       const tries = result.reason === 'wrong' && result.triesLeft ? ` ${result.triesLeft} ${result.triesLeft === 1 ? 'try' : 'tries'} left.` : '';
       req.log.warn({ address, reason: result.reason }, 'pairing claim refused');
       return form(req, res, CLAIM_ERRORS[result.reason] + tries, result.reason === 'invalid-label' ? 422 : 403, values);

@@ -1,7 +1,7 @@
 /**
  * Signing in to the UI with an admin key — the start-up key or an `admin` key from `/api/keys` —
  * (asked once, then held in the session cookie) and signing out. Failed attempts are limited
- * per client address, together with the API's key checks.
+ * per client address and per key, together with the API's key checks.
  */
 import type { Request, Router } from 'express';
 import { clearedSessionCookie, sessionCookie } from '../auth/sessions.js';
@@ -46,21 +46,22 @@ export function signInPages(router: Router, deps: UiDeps): void {
       res.redirect(303, `${prefixOf(req)}${next}`);
       return;
     }
-    const address = clientAddress(req);
-    const wait = failures.retryAfter(address);
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(wait));
-      sendView(res, 'pages/sign-in', { next, error: 'Too many failed attempts from this address. Try again in a few minutes.' }, pageContext(req, 'sign-in'), 429);
-      return;
-    }
-    const owner = ownerOf(req.form?.get('key')?.trim() ?? '');
+    const key = req.form?.get('key')?.trim() ?? '';
+    const owner = ownerOf(key);
+    // The right key always signs in; only a wrong one waits for the failure limit (auth/failures.ts).
     if (!owner) {
-      failures.fail(address);
+      const address = clientAddress(req);
+      const wait = failures.retryAfter(address, key);
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        sendView(res, 'pages/sign-in', { next, error: 'Too many failed attempts from this address. Try again in a few minutes.' }, pageContext(req, 'sign-in'), 429);
+        return;
+      }
+      failures.fail(address, key);
       req.log.warn({ address }, 'failed UI sign-in');
       sendView(res, 'pages/sign-in', { next, error: 'That key is not valid, or it is not an admin key.' }, pageContext(req, 'sign-in'), 401);
       return;
     }
-    failures.succeed(address);
     const { token } = deps.sessions.create(owner);
     res.append('Set-Cookie', sessionCookie(req, token, deps.settings().sessionTtlMs, `${prefixOf(req)}/`));
     res.redirect(303, `${prefixOf(req)}${next}`);
