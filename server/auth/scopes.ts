@@ -12,7 +12,8 @@
  * | any other method                                               | `admin`            |
  *
  * `GET /api/approvals/{id}` takes `approvals:decide` or `tools:call`: the route answers a caller
- * only about the approval that holds its own call.
+ * only about the approval that holds its own call. `POST /ui/logout` takes any scope: everyone
+ * signed in may sign out.
  */
 import type { Scope } from './identity.js';
 import { RESERVED_SERVER_NAMES } from '../config/schema.js';
@@ -34,10 +35,14 @@ function isToolCall(method: string, path: string): boolean {
 /** `GET /api/approvals/{id}`: a caller may read the approval that holds its own call. */
 const ONE_APPROVAL = /^\/api\/approvals\/[^/]+\/?$/;
 
+/** Signing out of the UI: whoever is signed in may end their own session (a paired phone too). */
+const SIGN_OUT = /^\/ui\/logout\/?$/;
+
 /** The scope a request needs, or a list of scopes any one of which will do. */
 export function requiredScope(method: string, path: string): Scope | readonly Scope[] {
   if (isToolCall(method, path) || CALL_ROUTES.some((route) => route.test(path))) return 'tools:call';
   if (method === 'GET' && ONE_APPROVAL.test(path)) return ['approvals:decide', 'tools:call'];
+  if (method === 'POST' && SIGN_OUT.test(path)) return ['tools:read', 'tools:call', 'approvals:decide'];
   if (APPROVAL_ROUTES.test(path)) return 'approvals:decide';
   if (ADMIN_ROUTES.test(path)) return 'admin';
   if (method === 'GET' || method === 'HEAD' || READ_POSTS.test(path)) return 'tools:read';
