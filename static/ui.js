@@ -96,11 +96,28 @@
       var empty = document.querySelector('#activity-list .empty');
       if (empty && list.querySelector('.activity-row')) empty.remove();
       var stale = typeof finishedId === 'string' && rowWithId(list, finishedId);
-      if (stale && stale.classList.contains('outcome-running')) {
-        fetchRows('activity?rows=1&id=' + encodeURIComponent(finishedId)).then(function (found) {
-          if (found[0]) stale.replaceWith(found[0]);
-        });
-      }
+      if (stale && (stale.classList.contains('outcome-running') || stale.classList.contains('outcome-waiting'))) refreshRow(list, finishedId);
+    });
+  }
+
+  function parseVersions(text) {
+    try { return JSON.parse(text || '{}') || {}; } catch (e) { return {}; }
+  }
+
+  // A call that starts or stops waiting for approval: the live tail shows it (a new row, or its
+  // row's state) without waiting for the call to end.
+  function refreshWaitingRows() {
+    var list = document.querySelector('ol.activity');
+    if (!list || !liveTail || !liveTail.checked) return;
+    tailActivity();
+    var open = list.querySelectorAll('.activity-row.outcome-running, .activity-row.outcome-waiting');
+    for (var i = 0; i < open.length; i++) refreshRow(list, open[i].getAttribute('data-id'));
+  }
+
+  function refreshRow(list, id) {
+    fetchRows('activity?rows=1&id=' + encodeURIComponent(id)).then(function (found) {
+      var shown = rowWithId(list, id);
+      if (found[0] && shown) shown.replaceWith(found[0]);
     });
   }
 
@@ -133,15 +150,49 @@
       document.documentElement.setAttribute('data-live', 'polling');
       startPolling();
     });
+    // The first event of every connect: what changed since the page was rendered (or since the
+    // last connect) is fetched anew, so that nothing that happened before the stream started is missed.
+    var versions = parseVersions(document.body.getAttribute('data-live-versions'));
+    stream.addEventListener('versions', function (event) {
+      var now = parseVersions(event.data);
+      if (now.servers !== versions.servers) refreshServers();
+      if (now.approvals !== versions.approvals) { refreshApprovalsLive(); refreshWaitingRows(); }
+      versions = now;
+    });
     stream.addEventListener('server', function (event) { refreshServer(event.data); });
     stream.addEventListener('servers', refreshServers);
     stream.addEventListener('activity', function (event) { tailActivity(event.data); });
-    stream.addEventListener('approvals', function (event) { refreshApprovalsLive(event.data); });
+    stream.addEventListener('approvals', function (event) { refreshApprovalsLive(event.data); refreshWaitingRows(); });
     window.addEventListener('pagehide', function () { stream.close(); });
   } else if (servers || liveTail || hasApprovalsBadge()) {
     startPolling();
   }
   if (liveTail) liveTail.addEventListener('change', function () { tailActivity(); });
+
+  // Disclosures a person opened (a server's output) stay open when a live update replaces their
+  // card: each has a stable key in `data-disclosure`.
+  var openDisclosures = {};
+  document.addEventListener('toggle', function (event) {
+    var details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.hasAttribute('data-disclosure')) return;
+    var key = details.getAttribute('data-disclosure');
+    if (details.open) openDisclosures[key] = true;
+    else delete openDisclosures[key];
+  }, true);
+  document.addEventListener('htmx:afterSwap', function () {
+    var all = document.querySelectorAll('details[data-disclosure]:not([open])');
+    for (var i = 0; i < all.length; i++) {
+      if (openDisclosures[all[i].getAttribute('data-disclosure')]) all[i].open = true;
+    }
+  });
+
+  // Addresses to copy (the Connect page) are shown as the browser reaches the gateway: its
+  // origin and the path prefix of `<base href>`.
+  var urls = document.querySelectorAll('[data-url]');
+  for (var u = 0; u < urls.length; u++) {
+    var href = new URL(urls[u].getAttribute('data-url'), document.baseURI).href;
+    urls[u].textContent = urls[u].getAttribute('data-url') === '' ? href.replace(/\/$/, '') : href;
+  }
 
   // Repeatable rows: a row is a clone of the array's <template>; names need no renumbering.
   document.addEventListener('click', function (event) {
@@ -260,6 +311,7 @@
         htmx.process(added);
         previous = added;
       }
+      keepNewestDecided(cards);
       var summary = region.querySelector('[data-approvals-summary]');
       var freshSummary = fresh.querySelector('[data-approvals-summary]');
       if (summary && freshSummary) summary.textContent = freshSummary.textContent;
@@ -273,6 +325,17 @@
       tickCountdowns();
     });
   });
+
+  // Cards decided on this page stay to show their outcome, but only the newest few: older ones
+  // are under "Recent decisions", and a phone that decides all day must not pile them up.
+  var DECIDED_CARDS = 3;
+  function keepNewestDecided(cards) {
+    var decided = Array.prototype.filter.call(cards.querySelectorAll(':scope > [data-approval]'), function (card) {
+      return card.getAttribute('data-state') !== 'pending' && !card.querySelector('.htmx-request');
+    });
+    decided.sort(function (a, b) { return (Date.parse(b.getAttribute('data-decided')) || 0) - (Date.parse(a.getAttribute('data-decided')) || 0); });
+    for (var i = DECIDED_CARDS; i < decided.length; i++) decided[i].remove();
+  }
 
   // One approval's page: its card is fetched again once it is no longer what the page shows.
   var refreshApprovalCard = serialized(function () {

@@ -76,7 +76,7 @@ describe('the approvals pages', () => {
     expect(page.text).toContain('<dt>Caller</dt><dd>start-up key</dd>');
     expect(page.text).toContain('<p class="rule">Why: rule $.approval.rules[0] says ask</p>');
     expect(page.text).toContain(`<time class="countdown" datetime="${approval!.expiresAt}"`);
-    expect(page.text).toContain(`expires ${approval!.expiresAt!.slice(11, 19)} UTC`);
+    expect(page.text).toContain(`expires ${approval!.expiresAt!.slice(0, 10)} ${approval!.expiresAt!.slice(11, 19)} UTC`);
     expect(page.text).toContain('1 call waits for a decision.');
     // The badge on this page, on every other page, and alone.
     expect(page.text).toContain('data-count="1">1<span class="visually-hidden"> pending</span></span>');

@@ -49,6 +49,8 @@ describe('a paired phone', () => {
     const link = await desktop.page.getByRole('link', { name: 'Pairing link' }).getAttribute('href');
     expect(link).toMatch(new RegExp(`^${base}/pair#[A-Za-z0-9_-]{43}$`));
     await expect.poll(() => desktop.page.locator('.qr svg').count()).toBe(1);
+    // The desktop was opened as 127.0.0.1: the page warns that a phone cannot follow that link.
+    expect(await desktop.page.locator('.pairing-codes [role=alert]').textContent()).toContain('This link points at 127.0.0.1');
     await screenshot(desktop.page, 'access-pairing-1280');
 
     // The phone opens the link (the secret after # never reaches the server) and names itself.
@@ -67,6 +69,9 @@ describe('a paired phone', () => {
     // The desktop shows the same code; the admin confirms; the phone lands on the approvals.
     await expect.poll(() => desktop.page.getByLabel('Confirmation code').textContent().catch(() => null)).toBe(phoneCode);
     expect(await desktop.page.locator('#pairing-status').textContent()).toContain('Pixel 8');
+    // Claimed, the QR code and the short code can no longer be used: they are gone.
+    expect(await desktop.page.locator('.qr svg').count()).toBe(0);
+    expect(await desktop.page.getByLabel('Short code').count()).toBe(0);
     await desktop.page.getByRole('button', { name: 'Codes match: pair' }).click();
     await phone.page.waitForURL(`${base}/approvals`);
     await scriptsReady(phone.page);
@@ -102,9 +107,26 @@ describe('a paired phone', () => {
     await desktop.page.goto(`${base}/activity/${entry.id}`);
     expect(await desktop.page.locator('main').textContent()).toContain('Pixel 8');
 
-    // The desktop lists the device.
     await desktop.page.goto(`${base}/access`);
     expect(await desktop.page.locator('#devices').textContent()).toContain('Pixel 8');
+
+    // The phone sees what it may use: no Run button, no server switches, no Access page.
+    await phone.page.goto(`${base}/tools/fx/echo`);
+    await scriptsReady(phone.page);
+    expect(await phone.page.getByRole('button', { name: 'Run' }).count()).toBe(0);
+    expect(await phone.page.getByRole('navigation').getByRole('link', { name: 'Access' }).count()).toBe(0);
+    await phone.page.goto(`${base}/`);
+    await scriptsReady(phone.page);
+    expect(await phone.page.locator('article.server[data-server="fx"]').count()).toBe(1);
+    expect(await phone.page.getByRole('switch').count()).toBe(0);
+    expect(await overflowX(phone.page)).toBeLessThanOrEqual(0);
+    await screenshot(phone.page, 'servers-phone-390');
+    // It signs out, which unpairs it: back to the pairing page, and listed as revoked.
+    await phone.page.getByRole('button', { name: 'Sign out' }).tap();
+    await phone.page.waitForURL(`${base}/pair`);
+    expect(await phone.context.cookies()).toEqual([]);
+    await desktop.page.goto(`${base}/access`);
+    expect(await desktop.page.locator('#devices .access-item.revoked').textContent()).toContain('Pixel 8');
     expectClean(desktop);
     expectClean(phone);
   }, 60_000);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, tempDir, waitForServer } from './helpers/gateway.js';
+import { waitUntil } from './helpers/process.js';
 import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOpen, type UiSession } from './helpers/ui.js';
 
 const DEMO_SERVER = path.resolve(import.meta.dirname, '..', 'dist', 'server', 'upstream', 'demo-server.js');
@@ -566,7 +567,7 @@ describe('orchestrator UI in a browser', () => {
     await streamOpen(page);
     const card = page.locator('article.server[data-server="h"]');
     expect(await card.locator('.badge').getAttribute('data-state')).toBe('ready');
-    await card.locator('details.problem-details summary').click();
+    await card.locator('details[data-disclosure] summary').click();
     await expectAllShown([`${XSS.img} ${XSS.attr}`, XSS.script, XSS.hxGet, XSS.hxPost, XSS.js]);
     expect(await injected()).toEqual([]);
 
@@ -838,6 +839,147 @@ describe('orchestrator UI in a browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expectClean(ui);
   }, 45_000);
+
+  it('the live stream catches up on connect: what changed between the page and the stream shows without a reload', async () => {
+    const { app } = await kit.gateway({ fx: fx('echo'), other: fx('echo') }, {}, { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const base = await kit.listen(app);
+    const ui = await session(base);
+    const { page } = ui;
+    const api = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { 'Content-Type': 'application/json' } });
+    const pendingIds = async () => ((await (await api('/api/approvals?state=pending')).json()) as { items: { id: string }[] }).items.map((item) => item.id);
+    // The page's stream is held back until the test lets it through.
+    let release = () => {};
+    let gate = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/ui/events', async (route) => {
+      await gate;
+      await route.continue();
+    });
+
+    // Approvals: a call is held after the page was rendered, before its stream started.
+    await visit(page, `${base}/approvals`);
+    await ui.markDocument();
+    expect(await page.locator('[data-approvals-summary]').textContent()).toBe('No calls wait for a decision.');
+    const waiting = api('/fx/echo', { method: 'POST', body: JSON.stringify({ message: 'between render and stream' }) });
+    waiting.catch(() => undefined);
+    const [id] = await waitUntil(async () => ((await pendingIds()).length === 1 ? pendingIds() : undefined));
+    release();
+    await streamOpen(page);
+    const card = page.locator(`article.approval[data-approval="${id}"][data-state="pending"]`);
+    await card.waitFor({ timeout: 5_000 });
+    await expect.poll(() => page.locator('#approvals-badge').getAttribute('data-count')).toBe('1');
+    expect(await page.locator('[data-approvals-summary]').textContent()).toBe('1 call waits for a decision.');
+    expect(await ui.stillSameDocument()).toBe(true);
+    expect((await api(`/api/approvals/${id}/approve`, { method: 'POST' })).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+
+    // Servers: a server disabled in the same gap.
+    gate = new Promise<void>((resolve) => (release = resolve));
+    await visit(page, `${base}/`);
+    const other = page.locator('article.server[data-server="other"] .badge[data-state]');
+    expect(await other.getAttribute('data-state')).toBe('ready');
+    expect((await api('/api/servers/other', { method: 'PATCH', body: '{"enabled":false}' })).status).toBe(200);
+    release();
+    await streamOpen(page);
+    await expect.poll(() => other.getAttribute('data-state'), { timeout: 5_000 }).toBe('disabled');
+
+    // The activity's live tail shows a call that waits for approval as it starts waiting, then its outcome.
+    await page.unroute('**/ui/events');
+    await visit(page, `${base}/activity`);
+    await streamOpen(page);
+    await page.locator('#live-tail').check();
+    const second = api('/fx/echo', { method: 'POST', body: JSON.stringify({ message: 'second' }) });
+    second.catch(() => undefined);
+    const row = page.locator('li.activity-row', { hasText: 'fx/echo' }).first();
+    await expect.poll(() => row.getAttribute('class'), { timeout: 5_000 }).toContain('outcome-waiting');
+    expect(await row.locator('.badge').textContent()).toBe('waiting for approval');
+    const [secondId] = await pendingIds();
+    expect(await row.locator('a').getAttribute('href')).toBe(`approvals/${secondId}`);
+    expect((await api(`/api/approvals/${secondId}/approve`, { method: 'POST' })).status).toBe(200);
+    expect((await second).status).toBe(200);
+    await expect.poll(() => row.getAttribute('class'), { timeout: 5_000 }).toContain('outcome-ok');
+    expectClean(ui);
+  }, 45_000);
+
+  it('approvals: cards decided on the page show their outcome, but only the newest three stay; "Recent decisions" lists them all', async () => {
+    const { app } = await kit.gateway({ fx: fx('echo') }, {}, { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const base = await kit.listen(app);
+    const ui = await session(base);
+    const { page } = ui;
+    await visit(page, `${base}/approvals`);
+    await streamOpen(page);
+    const answers = Array.from({ length: 5 }, (_, i) => {
+      const answer = fetch(`${base}/fx/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `call ${i}` }) });
+      answer.catch(() => undefined);
+      return answer;
+    });
+    const pendingCards = page.locator('[data-approval-cards] > article.approval[data-state="pending"]');
+    await expect.poll(() => pendingCards.count(), { timeout: 10_000 }).toBe(5);
+    for (let left = 5; left > 0; left--) {
+      const card = pendingCards.first();
+      const id = (await card.getAttribute('data-approval'))!;
+      await card.getByRole('button', { name: 'Approve' }).click();
+      await expect.poll(() => page.locator(`article.approval[data-approval="${id}"]`).getAttribute('data-state').catch(() => 'gone')).not.toBe('pending');
+    }
+    for (const answer of answers) expect((await answer).status).toBe(200);
+    await expect.poll(() => page.locator('[data-approvals-recent] li.decision-row').count(), { timeout: 5_000 }).toBe(5);
+    await expect.poll(() => page.locator('[data-approval-cards] > article.approval').count(), { timeout: 5_000 }).toBe(3);
+    expect(await page.locator('[data-approval-cards] > article.approval[data-state="approved"]').count()).toBe(3);
+    expectClean(ui);
+  }, 45_000);
+
+  it('servers: a disclosure opened on a card stays open when a live update replaces the card', async () => {
+    const chatty = fx('echo');
+    const { app } = await kit.gateway({ chatty: { ...chatty, env: { ...chatty.env, FIXTURE_STDERR_LINES: '2' } } });
+    const base = await kit.listen(app);
+    const ui = await session(base);
+    const { page } = ui;
+    await visit(page, `${base}/`);
+    await streamOpen(page);
+    const card = page.locator('article.server[data-server="chatty"]');
+    const details = card.locator('details[data-disclosure]');
+    await details.locator('summary').click();
+    expect(await details.getAttribute('open')).not.toBeNull();
+    expect(await card.locator('.output-details pre.stderr').textContent()).toContain('stderr line 2');
+    // A restart through the API: the card is replaced twice (starting, ready) over the stream.
+    expect((await fetch(`${base}/api/servers/chatty/restart`, { method: 'POST' })).status).toBe(202);
+    await expect.poll(() => card.locator('dt:text-is("Restarts") + dd').textContent(), { timeout: 15_000 }).toBe('1');
+    await expect.poll(() => card.locator('.badge[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('ready');
+    expect(await card.locator('details[data-disclosure]').getAttribute('open')).not.toBeNull();
+    // Closed by hand, it stays closed across the next update.
+    await card.locator('details[data-disclosure] summary').click();
+    expect((await fetch(`${base}/api/servers/chatty/restart`, { method: 'POST' })).status).toBe(202);
+    await expect.poll(() => card.locator('dt:text-is("Restarts") + dd').textContent(), { timeout: 15_000 }).toBe('2');
+    await expect.poll(() => card.locator('.badge[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('ready');
+    expect(await card.locator('details[data-disclosure]').getAttribute('open')).toBeNull();
+    expectClean(ui);
+  }, 45_000);
+
+  it('connect: the Open WebUI URLs as the browser sees them under a path prefix, copied with one tap; phone-sized', async () => {
+    const { app } = await kit.gateway({ fx: fx('echo') }, { basePath: '/mcp' });
+    const base = await kit.listen(app);
+    const ui = await session(base, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    const { page } = ui;
+    await visit(page, `${base}/mcp/`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Connect' }).click();
+    await page.waitForURL(`${base}/mcp/connect`);
+    await scriptsReady(page);
+    const urls = await page.locator('[data-url]').allTextContents();
+    expect(urls).toEqual([`${base}/mcp`, `${base}/mcp/openapi.json`, `${base}/mcp/fx`, `${base}/mcp/fx/openapi.json`, `${base}/mcp/api/openapi.json`]);
+    const first = page.locator('.copy-url').first();
+    await first.getByRole('button', { name: 'Copy the gateway URL' }).tap();
+    await expect.poll(() => first.locator('button').textContent()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${base}/mcp`);
+    // The documents, the docs pages and tools.py, all under the prefix.
+    for (const url of urls.filter((url) => url.endsWith('openapi.json'))) expect((await fetch(url)).status, url).toBe(200);
+    const links = await page.locator('.connect a').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
+    expect(links).toEqual(expect.arrayContaining([`${base}/mcp/docs`, `${base}/mcp/fx/docs`, `${base}/mcp/api/docs`, `${base}/mcp/api/openwebui/tools.py`, `${base}/mcp/api/openwebui/tools.py?server=fx`]));
+    const python = await page.evaluate((href) => fetch(href).then((response) => response.text()), `${base}/mcp/api/openwebui/tools.py?server=fx`);
+    expect(python).toContain(`${base}/mcp`);
+    expect(await overflowX(page)).toBe(0);
+    await screenshot(page, 'connect-390');
+    expectClean(ui);
+  }, 30_000);
 
   it('under a path prefix (gateway.basePath "/mcp"): links, htmx actions and the stream stay under /mcp/', async () => {
     const { app } = await kit.gateway({ fx: fx('echo') }, { basePath: '/mcp' });

@@ -11,7 +11,8 @@
  * | anything else: `/api/keys…`, `/api/devices…`, `/access`, `/ui/pairing…`, changes to servers | `admin` |
  *
  * `GET /api/approvals/{id}` takes `approvals:decide` or `tools:call`: the route answers a caller
- * only about the approval that holds its own call.
+ * only about the approval that holds its own call. `POST /ui/logout` takes any scope: everyone
+ * signed in may sign out.
  *
  * The path is the one the router matches (request-target.ts made it origin-form, base-path.ts
  * took the prefix off), and it is matched as the router matches it: literal segments without
@@ -32,6 +33,7 @@ const READ_ROUTES = new RegExp(
     'tools/[^/]+/[^/]+',
     'activity',
     'activity/[^/]+',
+    'connect',
     'ui/servers',
     'ui/servers/[^/]+',
     'ui/events',
@@ -65,6 +67,9 @@ function isToolCall(method: string, path: string): boolean {
 /** `GET /api/approvals/{id}`: a caller may read the approval that holds its own call. */
 const ONE_APPROVAL = /^\/api\/approvals\/[^/]+\/?$/i;
 
+/** Signing out of the UI: whoever is signed in may end their own session (a paired phone too). */
+const SIGN_OUT = /^\/ui\/logout\/?$/i;
+
 /** The scope a request needs, or a list of scopes any one of which will do. */
 export function requiredScope(method: string, path: string): Scope | readonly Scope[] {
   if (isToolCall(method, path)) return 'tools:call';
@@ -72,6 +77,7 @@ export function requiredScope(method: string, path: string): Scope | readonly Sc
   if (read && (path === '/' || DOCUMENT_ROUTES.test(path))) return 'tools:read';
   if (CALL_ROUTES.test(path)) return 'tools:call';
   if (read && ONE_APPROVAL.test(path)) return ['approvals:decide', 'tools:call'];
+  if (method === 'POST' && SIGN_OUT.test(path)) return ['tools:read', 'tools:call', 'approvals:decide'];
   if (APPROVAL_ROUTES.test(path)) return 'approvals:decide';
   if (read ? READ_ROUTES.test(path) : method === 'POST' && READ_POSTS.test(path)) return 'tools:read';
   return 'admin';

@@ -148,6 +148,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       failures: security.failures!,
       callEvents,
       approvals: deps.approvals,
+      approval: deps.approval,
       devices: deps.devices,
       pairings: deps.pairings ?? new Pairings(),
     }),

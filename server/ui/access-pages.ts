@@ -4,7 +4,10 @@
  * and last seen; revocable), and pairing a phone — the admin's side of it:
  *
  * 1. `POST /ui/pairing` starts a pairing (one at a time, 2 minutes): a QR code of
- *    `…/pair#<secret>` (the secret after `#` never reaches a server or a log) and a short code.
+ *    `…/pair#<secret>` (the secret after `#` never reaches a server or a log) and a short code,
+ *    with a warning when the link's host is a loopback address (the admin opened the page as
+ *    `127.0.0.1`: a phone cannot follow that link). Once a phone claims the pairing, the code and
+ *    QR code go (the status swaps them out): they can no longer be used.
  * 2. The status (`GET /ui/pairing/{id}`, polled) shows the phone's name and a confirmation code
  *    once the phone claims the pairing; the admin compares it with the phone's and confirms
  *    (`POST /ui/pairing/{id}/confirm`) or cancels. Only then does the phone get its token
@@ -38,6 +41,12 @@ export function pairingModel(view: PairingView | undefined, now = Date.now()) {
       live: view.state === 'open' || view.state === 'claimed' || view.state === 'confirmed',
     },
   };
+}
+
+/** The host of `url` when it is a loopback address (a phone cannot reach it), else ''. */
+export function loopbackHost(url: string): string {
+  const host = new URL(url).hostname;
+  return /^(?:localhost|.+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]|0\.0\.0\.0)$/i.test(host) ? host : '';
 }
 
 export function accessPages(router: Router, deps: UiDeps): void {
@@ -105,7 +114,8 @@ export function accessPages(router: Router, deps: UiDeps): void {
     const link = `${publicOrigin(req)}${prefixOf(req)}/pair#${secret}`;
     req.log.info({ pairingId: view.id, by: req.identity?.id }, 'pairing started');
     res.setHeader('Cache-Control', 'no-store');
-    sendView(res, 'partials/pairing', { ...pairingModel(view), link, qr: qrSvg(link, 'QR code that opens the pairing page') }, pageContext(req, 'access'));
+    const model = { ...pairingModel(view), link, qr: qrSvg(link, 'QR code that opens the pairing page'), loopback: loopbackHost(link) };
+    sendView(res, 'partials/pairing', model, pageContext(req, 'access'));
   });
 
   const status = (req: Request, res: Response, message = '') => {

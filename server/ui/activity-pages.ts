@@ -6,10 +6,12 @@
 import type { Request, Router } from 'express';
 import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
+import type { CallRegistry, CallViewer } from '../calls/registry.js';
 import { ProblemError } from '../http/problems.js';
 import { activityDecision } from './approvals-pages.js';
-import { durationText, prettyJson, sizeText } from './display.js';
-import { isSwap, pageContext, sendView } from './render.js';
+import { callerLabels, type CallerLabel } from './caller-labels.js';
+import { durationText, prettyJson, sizeText, timeText } from './display.js';
+import { canRun, isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
 const PAGE_SIZE = 50;
@@ -58,25 +60,42 @@ function filterQuery(filters: Filters, extra: Record<string, string> = {}): stri
   return new URLSearchParams(entries).toString();
 }
 
-/** One row of the list (with the decision of its approval, when `approvals` is given and it waited for one). */
-function rowModel(entry: ActivityEntry, approvals?: UiDeps['approvals']) {
+/** What a row needs besides its entry: decisions of approvals, callers' labels, the calls still running. */
+interface RowContext {
+  approvals: UiDeps['approvals'];
+  label: (caller: string) => CallerLabel;
+  calls: CallRegistry;
+}
+
+/** Whoever reads the activity log sees every call in it. */
+const ACTIVITY_READER: CallViewer = { caller: '', seesAll: true };
+
+/** One row of the list: a call still waiting for a person shows "waiting for approval" and its approval. */
+function rowModel(entry: ActivityEntry, context: RowContext) {
+  // Only whether the call waits, and for which approval: what the activity log itself shows once
+  // the call ends, to anyone who may read the log.
+  const live = entry.outcome === 'running' ? context.calls.get(entry.id, ACTIVITY_READER) : undefined;
+  const waiting = live?.state === 'waiting_for_approval' ? live.approval! : undefined;
   return {
     id: entry.id,
     startedAt: entry.startedAt,
-    time: entry.startedAt.slice(11, 19),
-    date: entry.startedAt.slice(0, 10),
+    time: timeText(entry.startedAt),
     server: entry.server,
     tool: entry.tool,
-    outcome: entry.outcome,
+    outcome: waiting ? 'waiting' : entry.outcome,
+    outcomeText: waiting ? 'waiting for approval' : entry.outcome,
+    /** The approval a running call waits for (its card's link). */
+    waitingFor: waiting ? waiting.id : '',
     status: entry.status ?? '',
     duration: durationText(entry.durationMs),
-    caller: entry.caller,
-    decision: approvals ? activityDecision(approvals, entry.approvalId) : null,
+    caller: context.label(entry.caller),
+    decision: waiting ? null : activityDecision(context.approvals, entry.approvalId),
   };
 }
 
 export function activityPages(router: Router, deps: UiDeps): void {
   const { activity, supervisor } = deps;
+  const rowContext = (): RowContext => ({ approvals: deps.approvals, label: callerLabels(deps), calls: deps.caller.calls });
 
   router.get('/activity', (req, res) => {
     const filters = filtersOf(req);
@@ -84,7 +103,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
     const id = first(req.query.id);
     if (id) {
       const entry = activity.get(id);
-      sendView(res, 'partials/activity-rows', { rows: entry ? [rowModel(entry, deps.approvals)] : [], more: '' }, pageContext(req, 'activity'));
+      sendView(res, 'partials/activity-rows', { rows: entry ? [rowModel(entry, rowContext())] : [], more: '' }, pageContext(req, 'activity'));
       return;
     }
     const cursor = first(req.query.cursor);
@@ -96,12 +115,13 @@ export function activityPages(router: Router, deps: UiDeps): void {
       if (error instanceof RangeError) throw new ProblemError('invalid-request', 'the cursor is not valid', { errors: [{ field: 'cursor', message: 'is not valid' }] });
       throw error;
     }
+    const rows = rowContext();
     const model = {
       filters,
       servers: supervisor.list().map((view) => view.name),
       outcomes: ACTIVITY_OUTCOMES,
       windows: Object.entries(WINDOWS).map(([value, { label }]) => ({ value, label })),
-      rows: page.items.map((item) => rowModel(item, deps.approvals)),
+      rows: page.items.map((item) => rowModel(item, rows)),
       more: page.nextCursor ? filterQuery(filters, { cursor: page.nextCursor }) : '',
       filterQuery: filterQuery(filters),
     };
@@ -120,8 +140,9 @@ export function activityPages(router: Router, deps: UiDeps): void {
       'pages/activity-entry',
       {
         entry: {
-          ...rowModel(entry, deps.approvals),
-          endedAt: entry.endedAt ?? '—',
+          ...rowModel(entry, rowContext()),
+          endedAt: entry.endedAt ?? '',
+          endedText: entry.endedAt ? timeText(entry.endedAt) : '—',
           surface: entry.surface,
           mode: entry.mode,
           arguments: entry.argumentsTruncated ? String(entry.arguments) : prettyJson(entry.arguments),
@@ -129,7 +150,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
           resultSize: sizeText(entry.resultBytes),
           preview: entry.preview ?? '',
           error: entry.error ?? '',
-          testForm: supervisor.get(entry.server)?.tool(entry.tool)
+          testForm: canRun(req) && supervisor.get(entry.server)?.tool(entry.tool)
             ? `tools/${encodeURIComponent(entry.server)}/${encodeURIComponent(entry.tool)}?from=${encodeURIComponent(entry.id)}`
             : '',
         },

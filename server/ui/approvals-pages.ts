@@ -15,14 +15,16 @@ import { APPROVAL_STATES, type Approval, type ApprovalState, type PendingApprova
 import { applyDecision, deciderOf } from '../http/approvals-api.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
-import { prettyJson } from './display.js';
+import { prettyJson, timeText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
 /** The most pending calls the page lists (the badge still counts them all). */
 const MAX_PENDING = 100;
-/** How many decisions "Recent decisions" shows. */
+/** How many decisions "Recent decisions" shows at most … */
 const RECENT = 20;
+/** … and how old they may be, in ms: 24 hours (older ones are in the activity log and `/api/approvals`). */
+const RECENT_MS = 24 * 3_600_000;
 /** A reason longer than this is refused (as by the API). */
 const MAX_REASON = 500;
 
@@ -31,9 +33,6 @@ const DECIDED_STATES = APPROVAL_STATES.filter((state) => state !== 'pending');
 const VIA: Record<string, string> = { ui: 'the UI', api: 'the API', gateway: 'the gateway' };
 
 const iso = (ms: number) => new Date(ms).toISOString();
-/** `2024-05-01 14:05:10` (UTC, like the activity log). */
-const dateTime = (ms: number) => iso(ms).slice(0, 19).replace('T', ' ');
-const clock = (ms: number) => iso(ms).slice(11, 19);
 
 /** How a decision is shown: on a card, in "Recent decisions", in the activity log. */
 export function decisionModel(approval: Approval) {
@@ -47,7 +46,7 @@ export function decisionModel(approval: Approval) {
     /** "approved by Pixel 8"; "expired" when the gateway ended it. */
     summary: byPerson ? `${approval.state} by ${by}` : approval.state,
     at: approval.decidedAt === null ? '' : iso(approval.decidedAt),
-    atText: approval.decidedAt === null ? '—' : `${dateTime(approval.decidedAt)} UTC`,
+    atText: approval.decidedAt === null ? '—' : timeText(approval.decidedAt),
     via: approval.decidedVia ?? '',
     viaText: VIA[approval.decidedVia ?? ''] ?? '—',
     reason: approval.reason ?? '',
@@ -73,10 +72,10 @@ export function approvalModel(approval: Approval, now = Date.now()) {
     state: approval.state,
     pending: approval.state === 'pending',
     createdAt: iso(approval.createdAt),
-    createdText: `${clock(approval.createdAt)} UTC`,
+    createdText: timeText(approval.createdAt),
     expiresAt: iso(approval.expiresAt),
     /** The static fallback of the countdown (static/ui.js counts down from `leftMs`). */
-    expiresText: `expires ${clock(approval.expiresAt)} UTC`,
+    expiresText: `expires ${timeText(approval.expiresAt)}`,
     leftMs: Math.max(0, approval.expiresAt - now),
     decision: decisionModel(approval),
   };
@@ -98,10 +97,10 @@ function problemMessage(error: ProblemError, approval: Approval | undefined): st
   return error.detail ?? error.message;
 }
 
-/** The newest decisions (any state but pending), most recently decided first. */
-function recentDecisions(approvals: PendingApprovals, pendingRows: number): Approval[] {
+/** The newest decisions of the last `RECENT_MS` (any state but pending), most recently decided first, at most `RECENT`. */
+function recentDecisions(approvals: PendingApprovals, pendingRows: number, now: number): Approval[] {
   // Newest first by creation: among the newest RECENT + (pending rows) every non-pending one counts.
-  const rows = approvals.list(undefined, RECENT + pendingRows).filter((approval) => approval.state !== 'pending');
+  const rows = approvals.list(undefined, RECENT + pendingRows).filter((approval) => approval.state !== 'pending' && (approval.decidedAt ?? approval.createdAt) >= now - RECENT_MS);
   return rows
     .slice(0, RECENT)
     .sort((a, b) => (b.decidedAt ?? b.createdAt) - (a.decidedAt ?? a.createdAt) || (a.id < b.id ? 1 : -1));
@@ -117,7 +116,7 @@ export function approvalPages(router: Router, deps: UiDeps): void {
     return {
       pending: pending.map((approval) => approvalModel(approval, now)),
       more: pending.length >= MAX_PENDING ? approvals.pendingCount - pending.length : 0,
-      recent: recentDecisions(approvals, pending.length).map((approval) => ({ ...approvalModel(approval, now), decision: decisionModel(approval)! })),
+      recent: recentDecisions(approvals, pending.length, now).map((approval) => ({ ...approvalModel(approval, now), decision: decisionModel(approval)! })),
     };
   };
 

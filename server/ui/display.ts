@@ -1,5 +1,5 @@
 /**
- * How the UI shows things: ages and durations in words, a tool result as display blocks, and a
+ * How the UI shows things: times, ages and durations in words, a tool result as display blocks, and a
  * call as a curl command. Pure functions; the templates escape whatever they return.
  */
 import type { ContentItem, ToolCallResult } from '../upstream/types.js';
@@ -14,6 +14,15 @@ export function ageText(ms: number): string {
   if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
   const d = Math.floor(h / 24);
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/**
+ * A point in time as every page shows it: `2024-05-01 14:05:10 UTC` (from epoch ms or ISO text).
+ * Templates put it in `<time datetime="…">` with the ISO text.
+ */
+export function timeText(at: number | string): string {
+  const iso = typeof at === 'number' ? new Date(at).toISOString() : at;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
 
 /** "0.4 ms", "120 ms", "2.5 s". */

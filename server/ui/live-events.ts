@@ -3,20 +3,50 @@
  * - `server` (data: the server's name) when a server's state or tool list changes;
  * - `servers` when a server is added or removed (the list is re-read);
  * - `activity` (data: the call's id) when a call has finished;
- * - `approvals` (data: the approval's id) when a call starts to wait for a decision or stops waiting.
+ * - `approvals` (data: the approval's id) when a call starts to wait for a decision or stops waiting;
+ * - `versions` first, on every connect: how many changes of servers and approvals the gateway has
+ *   seen (`LiveVersions`). A page carries the versions it was rendered at (`data-live-versions`):
+ *   when they differ, something changed between the render and the stream's start, and the page
+ *   catches up by fetching its parts anew.
  * The page's script fetches the partial that changed; if the stream is cut it polls instead
  * (static/ui.js). A comment heartbeat keeps proxies from closing an idle stream. The stream
  * closes when its session ends.
  */
+import type { EventEmitter } from 'node:events';
 import type { Router } from 'express';
-import type { Approval } from '../approvals/pending.js';
+import type { Approval, PendingApprovals } from '../approvals/pending.js';
 import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
 import { EventStream } from '../http/event-stream.js';
+import type { Supervisor } from '../upstream/supervisor.js';
 import type { ServerStatus } from '../upstream/types.js';
 import type { UiDeps } from './routes.js';
 
-export function liveEvents(router: Router, deps: UiDeps): void {
+/** Adds `by` to an emitter's listener limit, unless it has none (0). */
+function widen(emitter: EventEmitter, by: number): void {
+  if (emitter.getMaxListeners() > 0) emitter.setMaxListeners(emitter.getMaxListeners() + by);
+}
+
+/** Counts the changes of what the pages show live, from the gateway's start: one listener per emitter for the app's life. */
+export class LiveVersions {
+  private servers = 0;
+  private approvals = 0;
+
+  constructor(supervisor: Supervisor, approvals: PendingApprovals) {
+    const serverChanged = () => this.servers++;
+    for (const event of ['change', 'lists', 'removed'] as const) supervisor.on(event, serverChanged);
+    approvals.on('change', () => this.approvals++);
+    widen(supervisor, 3);
+    widen(approvals, 1);
+  }
+
+  /** `{"servers":12,"approvals":3}`: what a page was rendered at, and what a stream starts with. */
+  text(): string {
+    return JSON.stringify({ servers: this.servers, approvals: this.approvals });
+  }
+}
+
+export function liveEvents(router: Router, deps: UiDeps, versions: LiveVersions): void {
   router.get('/ui/events', (req, res) => {
     const { supervisor, callEvents } = deps;
     const stream = new EventStream(res, deps.settings().heartbeatMs);
@@ -40,10 +70,7 @@ export function liveEvents(router: Router, deps: UiDeps): void {
     /* approvals: every page keeps a stream (the nav's badge); each stream adds one listener per emitter. */
     const onApproval = (approval: Approval) => stream.send('approvals', approval.id);
     const emitters = [supervisor, callEvents, deps.approvals, deps.sessions];
-    const widen = (by: number) => {
-      for (const emitter of emitters) if (emitter.getMaxListeners() > 0) emitter.setMaxListeners(emitter.getMaxListeners() + by);
-    };
-    widen(1);
+    for (const emitter of emitters) widen(emitter, 1);
     // Only to those who may decide (others get no badge either).
     if (req.identity && hasScope(req.identity, 'approvals:decide')) deps.approvals.on('change', onApproval);
     // Signing out (or the session ending otherwise) closes the stream at once.
@@ -56,6 +83,8 @@ export function liveEvents(router: Router, deps: UiDeps): void {
     supervisor.on('lists', onLists);
     supervisor.on('removed', onRemoved);
     callEvents.on('finished', onFinished);
+    // After the listeners: a change from here on comes as an event, one before shows in the versions.
+    stream.send('versions', versions.text());
     stream.onClose(() => {
       supervisor.off('change', onChange);
       supervisor.off('lists', onLists);
@@ -63,7 +92,7 @@ export function liveEvents(router: Router, deps: UiDeps): void {
       callEvents.off('finished', onFinished);
       deps.sessions.off('ended', onSessionEnded);
       deps.approvals.off('change', onApproval);
-      widen(-1);
+      for (const emitter of emitters) widen(emitter, -1);
     });
     req.log.debug('live events stream opened');
   });

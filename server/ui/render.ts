@@ -2,10 +2,13 @@
  * Renders the orchestrator's pages with Eta templates from `views/`: `layout.eta`, `pages/`,
  * and `partials/`, where one partial serves both the full page and the htmx swap of its part.
  *
- * Everything from an MCP server is untrusted: Eta escapes every `<%= %>` (& < > " '), templates
- * never print such values raw (`<%~ %>` only takes other rendered templates), and attributes are
- * always quoted. Pages go out under a strict Content-Security-Policy: scripts and styles from the
- * gateway itself only, no inline script or style, no eval.
+ * Everything from an MCP server is untrusted: every `<%= %>` goes through `escapeHtml`
+ * (visible-text.ts: characters that hide or reorder text written out as escapes, then & < > " '),
+ * templates never print such values raw (`<%~ %>` only takes other rendered templates), and
+ * attributes are always quoted. Two marks for `<%= %>`: `lines(x)` keeps the line breaks of text
+ * of several lines, `asIs(x)` leaves a form field's value as it is (HTML-escaped only). Pages go
+ * out under a strict Content-Security-Policy: scripts and styles from the gateway itself only, no
+ * inline script or style, no eval.
  */
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,10 +16,23 @@ import { Eta } from 'eta';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { hasScope } from '../auth/identity.js';
 import { prefixOf } from '../http/base-path.js';
+import { asIs, escapeHtml, lines } from './visible-text.js';
 
 export const VIEWS_DIR = path.join(PACKAGE_ROOT, 'views');
 
-const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: [false, 'nl'] });
+/** Eta, with the marks templates use (`functionHeader` makes them plain names in every template). */
+class Views extends Eta {
+  readonly marks = { lines, asIs };
+}
+
+const eta = new Views({
+  views: VIEWS_DIR,
+  cache: true,
+  autoEscape: true,
+  escapeFunction: escapeHtml,
+  functionHeader: 'const { lines, asIs } = this.marks;',
+  autoTrim: [false, 'nl'],
+});
 
 /** The UI's Content-Security-Policy. `data:` images: tools return images as data URLs. */
 export const UI_CSP = [
@@ -46,12 +62,14 @@ const HTMX_CONFIG = JSON.stringify({
   scrollIntoViewOnBoost: false,
 });
 
-export type Section = 'servers' | 'tools' | 'activity' | 'approvals' | 'sign-in' | 'access' | 'pair';
+export type Section = 'servers' | 'tools' | 'activity' | 'approvals' | 'connect' | 'sign-in' | 'access' | 'pair';
 
 declare module 'node:http' {
   interface IncomingMessage {
     /** How many calls wait for a decision now; set by `uiRoutes` for identities that may decide (approvals). */
     pendingApprovals?: () => number;
+    /** The versions of what pages show live (`LiveVersions.text()`); set by `uiRoutes`. */
+    liveVersions?: () => string;
   }
 }
 
@@ -68,10 +86,19 @@ export interface PageContext {
   section: Section;
   /** Whether a sign-in (rather than no key at all) got the person here: then there is a sign-out. */
   canSignOut: boolean;
-  /** Whether the person may manage keys and devices (the Access page). */
+  /** Whether the person may manage keys, devices and servers (the Access page, the servers' switches). */
   isAdmin: boolean;
+  /** Whether the person may run tools (`tools:call`): else no page shows a Run button. */
+  canRun: boolean;
+  /** The versions of what the page shows live, which the live stream compares (live-events.ts). */
+  liveVersions: string;
   /** The pending approvals for the nav's badge, or null when this identity may not decide (approvals). */
   pendingApprovals: number | null;
+}
+
+/** Whether the request's identity may run tools (`tools:call`). */
+export function canRun(req: IncomingMessage): boolean {
+  return Boolean(req.identity && hasScope(req.identity, 'tools:call'));
 }
 
 export function pageContext(req: IncomingMessage, section: Section, csrf = req.session?.csrf ?? ''): PageContext {
@@ -84,6 +111,8 @@ export function pageContext(req: IncomingMessage, section: Section, csrf = req.s
     section,
     canSignOut: Boolean(req.session && req.session.caller !== 'anonymous'),
     isAdmin: Boolean(req.identity && hasScope(req.identity, 'admin')),
+    canRun: canRun(req),
+    liveVersions: req.liveVersions ? req.liveVersions() : '',
     pendingApprovals: req.pendingApprovals ? req.pendingApprovals() : null,
   };
 }

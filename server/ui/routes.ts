@@ -3,7 +3,8 @@
  * API but on the same services (a form post and a REST call run the same code).
  *
  * - `/` servers, `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`,
- *   `/approvals` and `/approvals/{id}` (calls waiting for a person's decision);
+ *   `/approvals` and `/approvals/{id}` (calls waiting for a person's decision), `/connect` (the
+ *   URLs to give Open WebUI and other clients);
  * - `/ui/...` the pages' actions and fragments, the sign-in, and `/ui/events` (live updates);
  * - `/static/...` htmx (vendored from the `htmx.org` package), the stylesheet, the script, icons.
  */
@@ -15,7 +16,7 @@ import type { ActivityLog } from '../activity/log.js';
 import { sessionCookie, type SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
-import type { GatewaySettings } from '../config/types.js';
+import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
 import type { PendingApprovals } from '../approvals/pending.js';
@@ -29,7 +30,8 @@ import { accessPages } from './access-pages.js';
 import { activityPages } from './activity-pages.js';
 import { pairingPages } from './pairing-pages.js';
 import { approvalPages } from './approvals-pages.js';
-import { liveEvents } from './live-events.js';
+import { connectPages } from './connect-pages.js';
+import { LiveVersions, liveEvents } from './live-events.js';
 import { serverPages } from './servers-pages.js';
 import { pageContext, sendView } from './render.js';
 import { signInPages } from './sign-in.js';
@@ -53,6 +55,8 @@ export interface UiDeps {
   callEvents: CallEvents;
   /** Calls held for a person's decision. */
   approvals: PendingApprovals;
+  /** The approval policy in force (it changes with a config reload): the tools' "asks for approval" marks. */
+  approval: () => ApprovalSettings;
   /** Paired devices, and the pairing under way (one at a time). */
   devices: DeviceStore;
   pairings: Pairings;
@@ -61,7 +65,7 @@ export interface UiDeps {
 const HTMX_FILE = path.join(path.dirname(createRequire(import.meta.url).resolve('htmx.org/package.json')), 'dist', 'htmx.min.js');
 
 /** Whether a request asks for a page of the UI (which then gets a session for its CSRF token). */
-const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$)|approvals(?:\/|$))/;
+const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$)|approvals(?:\/|$)|connect$)/;
 
 export function uiRoutes(deps: UiDeps): Router {
   const router = Router();
@@ -81,8 +85,12 @@ export function uiRoutes(deps: UiDeps): Router {
 
   // approvals: every page's nav shows the pending count to those who may decide (read when the page renders).
   const pendingCount = () => deps.approvals.pendingCount;
+  // Every page carries the versions of what it shows live, for the stream to catch up on (live-events.ts).
+  const versions = new LiveVersions(deps.supervisor, deps.approvals);
+  const liveVersions = () => versions.text();
   router.use((req: Request, _res: Response, next: NextFunction) => {
     if (req.identity && hasScope(req.identity, 'approvals:decide')) req.pendingApprovals = pendingCount;
+    req.liveVersions = liveVersions;
     next();
   });
 
@@ -91,7 +99,8 @@ export function uiRoutes(deps: UiDeps): Router {
   toolPages(router, deps);
   activityPages(router, deps);
   approvalPages(router, deps);
-  liveEvents(router, deps);
+  connectPages(router, deps);
+  liveEvents(router, deps, versions);
   accessPages(router, deps);
   pairingPages(router, deps);
 

@@ -1,9 +1,11 @@
 /**
  * Signing in to the UI with an admin key — the start-up key or an `admin` key from `/api/keys` —
- * (asked once, then held in the session cookie) and signing out. Failed attempts are limited
- * per client address and per key, together with the API's key checks.
+ * (asked once, then held in the session cookie) and signing out (a paired phone that signs out
+ * is unpaired). Failed attempts are limited per client address and per key, together with the
+ * API's key checks.
  */
 import type { Request, Router } from 'express';
+import { deviceSubject } from '../auth/devices.js';
 import { clearedSessionCookie, sessionCookie } from '../auth/sessions.js';
 import { prefixOf } from '../http/base-path.js';
 import { UI_CALLER, hasScope } from '../auth/identity.js';
@@ -67,9 +69,14 @@ export function signInPages(router: Router, deps: UiDeps): void {
     res.redirect(303, `${prefixOf(req)}${next}`);
   });
 
+  // A paired phone that signs out is unpaired: its session was its pairing (it pairs anew to come back).
   router.post('/ui/logout', (req, res) => {
-    if (req.session) deps.sessions.end(req.session);
+    const device = req.session?.subject?.startsWith(deviceSubject('')) ? req.session.subject.slice(deviceSubject('').length) : undefined;
+    if (device !== undefined) {
+      deps.devices.revoke(device);
+      req.log.info({ deviceId: device }, 'device signed out (unpaired)');
+    } else if (req.session) deps.sessions.end(req.session);
     res.append('Set-Cookie', clearedSessionCookie(req, `${prefixOf(req)}/`));
-    res.redirect(303, `${prefixOf(req)}${deps.apiKey ? LOGIN_PATH : '/'}`);
+    res.redirect(303, `${prefixOf(req)}${device !== undefined ? '/pair' : deps.apiKey ? LOGIN_PATH : '/'}`);
   });
 }

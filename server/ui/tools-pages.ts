@@ -21,6 +21,7 @@ import type { UiDeps } from './routes.js';
 import { schemaTree } from './schema-tree.js';
 import { buildForm, decodeForm, type FieldError } from './tool-form.js';
 import { searchTools } from './tool-search.js';
+import { policyMark } from './policy-marks.js';
 
 /** Tools per page of `/tools`. */
 const PAGE_SIZE = 50;
@@ -62,6 +63,8 @@ export function callModel(call: RunningCall, curl: string) {
     server: call.server,
     tool: call.tool,
     running: !end,
+    /** The approval the call waits for, while it waits. */
+    waitingFor: call.state === 'waiting_for_approval' ? call.approval!.id : '',
     progress: call.progress ?? null,
     percent: call.progress?.total ? Math.min(100, Math.round((call.progress.progress / call.progress.total) * 100)) : null,
     outcome: end?.outcome ?? 'running',
@@ -84,6 +87,11 @@ export function toolPages(router: Router, deps: UiDeps): void {
     if (!tool) throw new ProblemError('tool-not-found', `server "${serverName}" has no tool named "${toolName}"`);
     return tool;
   };
+  /** What the approval policy in force does with this tool's calls (read at use: a reload changes it). */
+  const markOf = (serverName: string, tool: ToolInfo) => {
+    const connection = supervisor.get(serverName);
+    return connection ? policyMark(deps.approval(), connection.currentConfig, tool) : null;
+  };
   const schemaOf = (tool: ToolInfo): Record<string, unknown> => {
     let schema = formSchemas.get(tool);
     if (!schema) {
@@ -105,7 +113,13 @@ export function toolPages(router: Router, deps: UiDeps): void {
         ...result,
         groups: result.groups.map((group) => ({
           server: group.server,
-          tools: group.tools.map((tool) => ({ name: tool.name, title: tool.title ?? '', description: listDescription(tool), badges: annotationBadges(tool) })),
+          tools: group.tools.map((tool) => ({
+            name: tool.name,
+            title: tool.title ?? '',
+            description: listDescription(tool),
+            badges: annotationBadges(tool),
+            policy: markOf(group.server, tool),
+          })),
         })),
       },
       query: (page: number) => new URLSearchParams({ ...(q && { q }), ...(server && { server }), ...(page > 1 && { page: String(page) }) }).toString(),
@@ -138,7 +152,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
       'pages/tool',
       {
         server: req.params.server,
-        tool: { name: tool.name, title: tool.title ?? '', description: tool.description ?? '', badges: annotationBadges(tool) },
+        tool: { name: tool.name, title: tool.title ?? '', description: tool.description ?? '', badges: annotationBadges(tool), policy: markOf(req.params.server!, tool) },
         tree: schemaTree(schema),
         editor: { mode: useJson ? 'json' : 'form', form: form.root, json: values === undefined ? '{}' : prettyJson(values), note: fromNote, action: actionOf(req.params.server!, tool) },
         action: actionOf(req.params.server!, tool),
@@ -186,6 +200,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
         surface: 'api',
         mode: 'async',
         caller: callerOf(req),
+        callerLabel: req.identity?.label,
         requestId: req.id,
         onAccepted: (call) => {
           accepted = call;
