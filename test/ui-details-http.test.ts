@@ -258,6 +258,9 @@ describe('details of the pages', () => {
     expect(servers.text).not.toContain('>Restart</button>');
     expect(servers.text).not.toContain('href="access"');
     expect(servers.text).toContain('>Sign out</button>');
+    // Every link of its nav opens, Connect included.
+    expect(servers.text).toContain('href="connect"');
+    expect((await phone('/connect')).status).toBe(200);
     const tool = await phone('/tools/fx/echo');
     expect(tool.text).not.toContain('id="tool-form"');
     expect(tool.text).not.toContain('>Run</button>');
