@@ -11,8 +11,9 @@ import { PendingApprovals, toolDefinitionHash } from './approvals/pending.js';
 import { DeviceStore } from './auth/devices.js';
 import { KeyStore } from './auth/keys.js';
 import { SessionStore } from './auth/sessions.js';
-import { openDatabase, type Db } from './state/db.js';
+import { StateDatabaseError, isSqliteError, openDatabase, stateDatabaseErrorText, type Db } from './state/db.js';
 import { OverrideStore } from './state/overrides.js';
+import { ProcessGroupRecords } from './state/process-groups.js';
 import { Supervisor, type ApplyResult } from './upstream/supervisor.js';
 
 export interface GatewayOptions {
@@ -57,8 +58,22 @@ export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'act
   };
 }
 
+/**
+ * Opens the state database and starts everything on it. A state database that cannot be used
+ * (not a database, damaged, no permission…) is a `StateDatabaseError` naming the file and what to do.
+ */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const db = openDatabase(options.stateDir);
+  try {
+    return await startOn(db, options);
+  } catch (error) {
+    db.close();
+    if (isSqliteError(error)) throw new StateDatabaseError(stateDatabaseErrorText(error, db.name), { cause: error });
+    throw error;
+  }
+}
+
+async function startOn(db: Db, options: GatewayOptions): Promise<Gateway> {
   let config = options.config;
   const activity = new ActivityLog(db, () => config.gateway.activity, options.logger);
   const interrupted = activity.markInterrupted();
@@ -69,7 +84,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const devices = new DeviceStore(db, sessions);
   // A revoked key's UI sessions end with it.
   keys.on('revoked', (key) => sessions.endSubject(`key:${key.id}`));
-  const supervisor = new Supervisor(new OverrideStore(db), options.logger);
+  // What a gateway killed with SIGKILL left running goes before any server starts again.
+  const processGroups = new ProcessGroupRecords(db, options.logger);
+  processGroups.endLeftovers();
+  const supervisor = new Supervisor(new OverrideStore(db), options.logger, (server) => processGroups.listener(server));
   const approvals = new PendingApprovals(db, options.logger, (server, tool) => {
     const info = supervisor.get(server)?.tool(tool);
     return info && toolDefinitionHash(info);

@@ -162,6 +162,7 @@ describe('defaults', () => {
       allowedHosts: [],
       maxBodyBytes: 1048576,
       maxResultBytes: 4194304,
+      maxMessageBytes: 67108864,
       heartbeatMs: 15000,
       finishedCallTtlMs: 900000,
       activity: { maxRows: 100000, maxAgeDays: 30 },

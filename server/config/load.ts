@@ -54,6 +54,7 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   allowedHosts: [],
   maxBodyBytes: 1_048_576,
   maxResultBytes: 4_194_304,
+  maxMessageBytes: 67_108_864,
   heartbeatMs: 15_000,
   finishedCallTtlMs: 900_000,
   activity: { maxRows: 100_000, maxAgeDays: 30 },

@@ -103,6 +103,7 @@ export const gatewaySchema = strictObject({
   allowedHosts: stringArray().optional(),
   maxBodyBytes: integer(1).optional(),
   maxResultBytes: integer(1).optional(),
+  maxMessageBytes: integer(1).optional(),
   heartbeatMs: integer(1).optional(),
   finishedCallTtlMs: integer(0).optional(),
   activity: strictObject({

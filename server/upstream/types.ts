@@ -114,7 +114,9 @@ export interface LogMessage {
 }
 
 /** Why an upstream call did not produce a result. */
-export type CallFailureKind = 'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'method-not-found' | 'disconnected' | 'protocol';
+export type CallFailureKind = 'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'method-not-found' | 'disconnected' | 'protocol'
+  /** The answer was larger than `gateway.maxMessageBytes` and was dropped. */
+  | 'too-large';
 
 export class UpstreamCallError extends Error {
   constructor(
