@@ -11,9 +11,10 @@ import { PendingApprovals, toolDefinitionHash } from './approvals/pending.js';
 import { DeviceStore } from './auth/devices.js';
 import { KeyStore } from './auth/keys.js';
 import { SessionStore } from './auth/sessions.js';
-import { openDatabase, type Db } from './state/db.js';
-import { loadGatewaySecret } from './state/secret.js';
+import { StateDatabaseError, isSqliteError, openDatabase, stateDatabaseErrorText, type Db } from './state/db.js';
+import { loadGatewaySecret, type LoadedSecret } from './state/secret.js';
 import { OverrideStore } from './state/overrides.js';
+import { ProcessGroupRecords } from './state/process-groups.js';
 import { Supervisor, type ApplyResult } from './upstream/supervisor.js';
 
 export interface GatewayOptions {
@@ -58,17 +59,31 @@ export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'act
   };
 }
 
+/**
+ * Opens the state database and starts everything on it. A state database that cannot be used
+ * (not a database, damaged, no permission…) is a `StateDatabaseError` naming the file and what to do.
+ */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // The secret first: a bad secret file stops the start before anything is open.
   const secret = loadGatewaySecret(options.stateDir);
   const db = openDatabase(options.stateDir);
+  try {
+    return await startOn(db, secret, options);
+  } catch (error) {
+    db.close();
+    if (isSqliteError(error)) throw new StateDatabaseError(stateDatabaseErrorText(error, db.name), { cause: error });
+    throw error;
+  }
+}
+
+async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): Promise<Gateway> {
   let config = options.config;
   if (secret.created) options.logger.info({ file: secret.file }, 'made a new gateway secret');
   if (secret.tightened !== undefined) {
     options.logger.warn({ file: secret.file }, `the gateway secret was readable by others (mode ${secret.tightened.toString(8)}); narrowed it to 600`);
   }
   const redactKeys = () => config.gateway.redact.keys;
-  const activity = new ActivityLog(db, () => config.gateway.activity, options.logger, undefined, redactKeys);
+  const activity = new ActivityLog(db, () => config.gateway.activity, options.logger, undefined, undefined, redactKeys);
   const interrupted = activity.markInterrupted();
   if (interrupted > 0) options.logger.warn({ interrupted }, `${interrupted} tool calls were still running when the gateway last stopped; marked interrupted`);
   activity.startBackground();
@@ -77,7 +92,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const devices = new DeviceStore(db, sessions);
   // A revoked key's UI sessions end with it.
   keys.on('revoked', (key) => sessions.endSubject(`key:${key.id}`));
-  const supervisor = new Supervisor(new OverrideStore(db), options.logger);
+  // What a gateway killed with SIGKILL left running goes before any server starts again.
+  const processGroups = new ProcessGroupRecords(db, options.logger);
+  processGroups.endLeftovers();
+  const supervisor = new Supervisor(new OverrideStore(db), options.logger, (server) => processGroups.listener(server));
   const approvals = new PendingApprovals(
     db,
     options.logger,

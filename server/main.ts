@@ -4,8 +4,9 @@
  * starts the gateway, listens, reloads the config file when it changes, and stops every server
  * on SIGINT/SIGTERM. Everything else lives in modules that never read the environment.
  *
- * Exit codes: 0 after a clean shutdown, 1 when the gateway cannot run (e.g. the port is taken),
- * 2 for a usage or configuration mistake (nothing is started then).
+ * Exit codes: 0 after a clean shutdown, 1 when the gateway cannot run (e.g. the port is taken, or
+ * the state database cannot be used: one line naming the file and what to do), 2 for a usage or
+ * configuration mistake (nothing is started then).
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import { applyLimits, createListener } from './http/listener.js';
 import { isLoopbackHost } from './http/security.js';
 import { BufferedStdout, PrettyLines, createLogger, resolveLogFormat, type Logger } from './logging/logger.js';
 import { DEMO_SERVER_SCRIPT, VERSION } from './package-info.js';
+import { isSqliteError, stateDatabaseErrorText } from './state/db.js';
 import { killAllProcessGroupsSync } from './upstream/stdio-transport.js';
 import type { ApplyResult } from './upstream/supervisor.js';
 
@@ -213,7 +215,8 @@ function installShutdown(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception');
+    if (isSqliteError(error)) logger.fatal({ code: error.code }, stateDatabaseErrorText(error));
+    else logger.fatal({ err: error }, 'uncaught exception');
     void shutdown('uncaught exception', 1);
   });
   // A stray rejection (say, from a transport of an upstream that misbehaves) is logged; it must

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ActivityLog, decodeCursor, type ActivityEnd, type ActivityStart } from '../server/activity/log.js';
+import { ActivityLog, decodeCursor, type ActivityEnd, type ActivityQueueLimits, type ActivityStart } from '../server/activity/log.js';
 import type { ActivitySettings } from '../server/config/types.js';
 import { activityRoutes } from '../server/http/activity-api.js';
 import { ProblemError, sendProblem } from '../server/http/problems.js';
@@ -26,7 +26,7 @@ interface Setup {
   log: ActivityLog;
   settings: ActivitySettings;
   /** Parsed JSON log lines written by the ActivityLog's logger. */
-  logLines: { level: number; msg: string }[];
+  logLines: { level: number; msg: string; dropped?: number }[];
 }
 
 function tempDir(): string {
@@ -35,11 +35,15 @@ function tempDir(): string {
   return dir;
 }
 
-function setup(dir = tempDir(), settings: ActivitySettings = { maxRows: 100_000, maxAgeDays: 30 }): Setup {
+function setup(
+  dir = tempDir(),
+  settings: ActivitySettings = { maxRows: 100_000, maxAgeDays: 30 },
+  { flushDelayMs, limits }: { flushDelayMs?: number; limits?: ActivityQueueLimits } = {},
+): Setup {
   const db = openDatabase(dir);
   const logLines: Setup['logLines'] = [];
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(JSON.parse(line)) });
-  const log = new ActivityLog(db, () => settings, logger);
+  const log = new ActivityLog(db, () => settings, logger, flushDelayMs, limits);
   cleanups.push(() => {
     log.close();
     db.close();
@@ -341,7 +345,7 @@ describe('failed writes', () => {
     log.start(call('kept-2'));
     expect(log.flush()).toBe(false);
     expect(rowCount(db)).toBe(0);
-    expect(logLines.some((line) => line.level === 50 && /could not write the activity log/.test(line.msg))).toBe(true);
+    expect(logLines.some((line) => line.level === 50 && /the activity log cannot be written/.test(line.msg))).toBe(true);
     log.finish('kept-1', ended()); // joins the queued start
     expect(log.flush()).toBe(false);
 
@@ -360,6 +364,97 @@ describe('failed writes', () => {
     await waitUntil(() => !log.flush(), 5000, 'a failed write');
     other.exec('COMMIT');
     await waitUntil(() => rowCount(db) === 1, 5000, 'the retry');
+  });
+});
+
+describe('durable starts (group commit)', () => {
+  it('committed() resolves once the start row is written, long before the flush timer', async () => {
+    const { db, log } = setup(undefined, undefined, { flushDelayMs: 60_000 });
+    for (let i = 0; i < 5; i++) log.start(call(`g${i}`));
+    const waits = [0, 1, 2, 3, 4].map((i) => log.committed(`g${i}`));
+    expect(rowCount(db)).toBe(0); // written in the next turn, all together
+    await Promise.all(waits);
+    expect(rowCount(db)).toBe(5);
+    expect(log.get('g0')).toMatchObject({ outcome: 'running' });
+    await log.committed('g0'); // written already: at once
+    await log.committed('never-started');
+  });
+
+  it('does not hold calls back while writes fail', async () => {
+    const { db, log } = setup(undefined, undefined, { flushDelayMs: 60_000 });
+    fillUp(db);
+    log.start(call('big-1', { arguments: { text: 'x'.repeat(8000) } }));
+    await log.committed('big-1'); // the write failed: the call goes on
+    expect(log.health()).toMatchObject({ state: 'failing', queued: 1 });
+    log.start(call('big-2', { arguments: { text: 'x'.repeat(8000) } }));
+    await log.committed('big-2'); // failing already: no write is tried for it
+    expect(log.health()).toMatchObject({ writeFailures: 1, queued: 2 });
+  });
+});
+
+/** The database may not grow any more: SQLite answers SQLITE_FULL, as on a full disk. */
+function fillUp(db: Db, extraPages = 0): void {
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages + extraPages}`);
+}
+
+describe('a full disk', () => {
+  const big = (id: string) => call(id, { arguments: { text: `${id} ${'x'.repeat(2000)}` } });
+  const errors = (lines: Setup['logLines']) => lines.filter((line) => line.level >= 50);
+
+  it('keeps the queue bounded, dropping the newest with a count, and logs each change of state once, not each retry', () => {
+    const { db, log, logLines } = setup(undefined, undefined, { limits: { maxQueued: 100 } });
+    fillUp(db);
+    for (let i = 0; i < 150; i++) log.start(big(`d${String(i).padStart(3, '0')}`));
+    for (let i = 0; i < 5; i++) expect(log.flush()).toBe(false); // retries fail the same way
+    expect(log.health()).toMatchObject({ state: 'failing', queued: 100, dropped: 50, error: expect.stringContaining('gateway.db') });
+    expect(log.health().error).toContain('full');
+    // Two lines: the queue is full, and writes fail (naming the file and what to do).
+    const messages = errors(logLines).map((line) => line.msg);
+    expect(messages).toHaveLength(2);
+    expect(messages).toEqual(expect.arrayContaining([
+      expect.stringMatching(/activity log cannot be written: cannot write .*gateway\.db: the disk .* is full; free some space/),
+      expect.stringContaining('queue is full'),
+    ]));
+    // A queued start still takes its finish.
+    log.finish('d000', ended());
+
+    db.pragma('max_page_count = 1000000');
+    expect(log.flush()).toBe(true);
+    expect(rowCount(db)).toBe(100);
+    expect(log.get('d000')).toMatchObject({ outcome: 'ok' });
+    expect(log.get('d099')).toBeDefined();
+    expect(log.get('d100')).toBeUndefined(); // the newest were dropped
+    expect(logLines.at(-1)).toMatchObject({ level: 40, dropped: 50, msg: expect.stringContaining('written again') });
+    expect(log.health()).toMatchObject({ state: 'ok', queued: 0, dropped: 50 });
+  });
+
+  it('writes what fits at shutdown and counts the rest as lost', () => {
+    const { db, log, logLines } = setup();
+    fillUp(db);
+    for (let i = 0; i < 600; i++) log.start(big(`s${String(i).padStart(3, '0')}`)); // two chunks
+    expect(log.flush()).toBe(false);
+    expect(rowCount(db)).toBe(0);
+    fillUp(db, 40); // room for some of them
+    log.close();
+    const written = rowCount(db);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(600);
+    expect(logLines.at(-1)).toMatchObject({ level: 50, dropped: 600 - written, msg: expect.stringContaining('could not be written at shutdown') });
+    expect(log.health()).toMatchObject({ queued: 0, dropped: 600 - written });
+  });
+
+  it('writes a long backlog in transactions of at most 512 entries', () => {
+    const { db, log } = setup();
+    fillUp(db);
+    for (let i = 0; i < 1500; i++) log.start(call(`c${i}`));
+    expect(log.flush()).toBe(false);
+    fillUp(db, 20); // 512 such rows take 13 pages: room for one chunk, not for all
+    expect(log.flush()).toBe(false);
+    const written = rowCount(db);
+    expect(written % 512).toBe(0);
+    expect(written).toBeGreaterThan(0);
+    expect(log.health().queued).toBe(1500 - written);
   });
 });
 

@@ -166,6 +166,7 @@ describe('defaults', () => {
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
       maxResultBytes: 4194304,
+      maxMessageBytes: 67108864,
       heartbeatMs: 15000,
       finishedCallTtlMs: 900000,
       asyncCalls: { maxFinished: 1000, maxFinishedBytes: 268435456, maxPerCaller: 32 },

@@ -1,8 +1,11 @@
 // Limits that must each be a clear problem and never a crash: request body size, result size
-// (a 10 MiB stdio message must not kill the transport), and per-tool timeouts.
+// (a 10 MiB stdio message must not kill the transport), message size (a stdio line over the
+// transport's limit is answered at once), and per-tool timeouts.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit, expectProblem, results } from './helpers/calls.js';
+import { createLogger } from '../server/logging/logger.js';
+import { callKit, expectProblem, node, results } from './helpers/calls.js';
+import { fixture } from './helpers/gateway.js';
 
 const { gateway } = callKit();
 
@@ -46,6 +49,43 @@ describe('result limit: gateway.maxResultBytes', () => {
     const { app } = await gateway({ r: results() }, { maxResultBytes: 12 * 1024 * 1024 });
     const res = await request(app).post('/r/huge').send({ bytes: 10 * 1024 * 1024 }).expect(200);
     expect(res.body).toHaveLength(10 * 1024 * 1024);
+  });
+});
+
+describe('message limit: gateway.maxMessageBytes', () => {
+  const logged = () => {
+    const lines: { level: number; msg: string; bytes?: number; limit?: number }[] = [];
+    return { lines, logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }) };
+  };
+
+  it('an answer over the limit with its id at the end (TypeScript SDK) is 502 result-too-large at once, logged at warn; the server stays', async () => {
+    const { lines, logger } = logged();
+    const { app, supervisor } = await gateway({ r: results() }, { maxMessageBytes: 65_536 }, { logger });
+    const pid = supervisor.status('r')!.pid;
+    // Without an answer the call would wait for its 20 s timeout and be a 504.
+    const res = await request(app).post('/api/tools/r/huge').set('X-Timeout-Ms', '20000').send({ bytes: 200_000 });
+    expectProblem(res, 502, 'result-too-large');
+    expect(res.body.detail).toContain('gateway.maxMessageBytes');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, server: 'r', limit: 65_536, msg: expect.stringContaining('dropped a message of more than') }));
+    expect((await request(app).post('/r/plain_text').send({}).expect(200)).body).toBe('hello there');
+    expect(supervisor.status('r')).toMatchObject({ state: 'ready', pid, restarts: 0 });
+  });
+
+  it('an answer over the limit with its id first (pydantic) is answered before the line even ends', async () => {
+    const { app } = await gateway({ p: { command: node, args: [fixture('id-first-server.mjs')] } }, { maxMessageBytes: 65_536 });
+    // The server holds back the end of this line until its next request.
+    const res = await request(app).post('/p/huge').set('X-Timeout-Ms', '20000').send({ bytes: 200_000 });
+    expectProblem(res, 502, 'result-too-large');
+    expect((await request(app).post('/p/echo').send({ message: 'still here' }).expect(200)).body).toBe('still here');
+  });
+
+  it('follows a config reload of the limit', async () => {
+    const { app, gateway: running } = await gateway({ r: results() }, { maxMessageBytes: 65_536 });
+    expectProblem(await request(app).post('/r/huge').send({ bytes: 100_000 }), 502, 'result-too-large');
+    const config = structuredClone(running.config);
+    config.gateway.maxMessageBytes = 1_000_000;
+    await running.reload(config);
+    expect((await request(app).post('/r/huge').send({ bytes: 100_000 }).expect(200)).body).toHaveLength(100_000);
   });
 });
 

@@ -286,6 +286,18 @@ describe('the answers of a running gateway match the schemas', () => {
     const notReady = check('GET /readyz', await api().get('/readyz'), 503, NotReadyProblemSchema);
     expect(notReady.servers.map((entry) => entry.name)).toEqual(['broken']);
     check('GET /readyz', await api().get('/readyz'), 503, ProblemSchema);
+
+    // While the activity log cannot be written (the database may not grow: SQLITE_FULL), both answers say so.
+    const { db, activity } = started.gateway;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+    try {
+      for (let i = 0; i < 10 && activity.health().state === 'ok'; i++) await api().post('/r/plain_text').send({ pad: 'x'.repeat(8000) });
+      const failing = check('GET /readyz', await api().get('/readyz'), 503, NotReadyProblemSchema);
+      expect(failing.activityLog).toMatchObject({ state: 'failing' });
+    } finally {
+      db.pragma('max_page_count = 1000000000');
+      activity.flush();
+    }
   });
 
   it('servers: list, detail (with a last error and stderr), patch, restart, and their problems', async () => {

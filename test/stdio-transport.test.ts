@@ -2,6 +2,7 @@
 // oversized lines, stderr tail, and start failures.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MESSAGE_TOO_LARGE } from '../server/upstream/oversized-message.js';
 import { StdioProcessTransport, safeEnvironment } from '../server/upstream/stdio-transport.js';
 import { fixture } from './helpers/gateway.js';
 
@@ -37,6 +38,31 @@ describe('StdioProcessTransport', () => {
     await transport.start();
     expect(await received).toEqual({ jsonrpc: '2.0', method: 'after' });
     expect(errors).toEqual([expect.stringContaining('dropped a message of more than')]);
+  });
+
+  it('answers the request a dropped response was for, with its id from the start or the end, never for a dropped request', async () => {
+    const big = "'x'.repeat(5000)";
+    const script = [
+      `process.stdout.write('{"result":{"text":"' + ${big} + '","id":99},"jsonrpc":"2.0","id":7}\\n');`,
+      `process.stdout.write('{"jsonrpc":"2.0","id":"a-1","error":{"code":1,"message":"' + ${big} + '"}}\\n');`,
+      `process.stdout.write('{"method":"sampling/createMessage","params":{"text":"' + ${big} + '"},"jsonrpc":"2.0","id":8}\\n');`,
+      `process.stdout.write(JSON.stringify({ jsonrpc: '2.0', method: 'after' }) + '\\n'); setInterval(() => {}, 1000);`,
+    ].join('\n');
+    const transport = transportFor('-e', [script], { maxLineBytes: 1000 });
+    const messages: any[] = [];
+    const after = new Promise<void>((resolve) => {
+      transport.onmessage = (message) => {
+        messages.push(message);
+        if ((message as { method?: string }).method === 'after') resolve();
+      };
+    });
+    await transport.start();
+    await after;
+    expect(messages.map((message) => [message.id, message.error?.code, message.method])).toEqual([
+      [7, MESSAGE_TOO_LARGE, undefined],
+      ['a-1', MESSAGE_TOO_LARGE, undefined],
+      [undefined, undefined, 'after'],
+    ]);
   });
 
   it('passes only the safe environment plus the server env', async () => {

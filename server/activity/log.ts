@@ -2,13 +2,27 @@
  * The activity log: one row per tool call in the `activity` table, written as the call starts
  * (outcome `running`) and completed as it ends.
  *
- * Writing is on every call's path, so `start` and `finish` only queue: the queue is written in
- * one transaction `flushDelayMs` (default 100 ms) after the first queued change, or at once when
- * it holds 512 entries; reads write the queue first. A call that starts and ends within that
- * time costs a share of one transaction and a single INSERT of the complete row. A write
- * that fails (say SQLITE_BUSY) is logged and the entries stay queued for the next attempt, which
- * comes from an explicit `flush()` or from a retry timer (1 s, doubling to 30 s); no row is
- * dropped silently.
+ * Writing is on every call's path, so `start` and `finish` only queue: the queue is written
+ * `flushDelayMs` (default 100 ms) after the first queued change, or at once when it holds 512
+ * entries; reads write the queue first. A call that is refused before it reaches its server
+ * (validation, policy, overload) and ends within that time costs a share of one transaction and a
+ * single INSERT of the complete row.
+ *
+ * A call that goes upstream waits for `committed` first: its start row must be on disk before the
+ * tool runs, so that after a crash every call that reached a server has a row (its outcome, or
+ * `interrupted`). That is a group commit: the calls that reach that point in one turn of the
+ * event loop share one transaction, written in the next turn. The database's durability
+ * (state/db.ts: WAL, synchronous NORMAL) survives the gateway being killed, not a power cut.
+ *
+ * The queue is written in transactions of at most 512 entries. A write that fails (the disk is
+ * full, SQLITE_BUSY…) keeps the entries queued for a retry timer (1 s, doubling to 30 s); calls
+ * then go upstream without waiting (the gateway keeps working without its log), and reads show
+ * what is written. The queue is bounded (10,000 entries or 32 MiB): beyond that, new changes are
+ * dropped — the newest, so that the log keeps its oldest unwritten rows and has one gap, and a
+ * queued start always takes its finish. `close()` writes what fits, row by row once the disk is
+ * full, and counts the rest as dropped. Each change of state (failing, dropping, written again)
+ * is one log line naming the file and what to do, not one per retry; `health()` tells /readyz
+ * and the metrics.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
@@ -16,7 +30,7 @@ import type { ActivityOutcome, CallOutcome } from '../calls/outcome.js';
 import type { CallMode, CallSurface } from '../calls/running-call.js';
 import type { ActivitySettings } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
-import type { Db } from '../state/db.js';
+import { isSqliteError, stateDatabaseErrorText, type Db } from '../state/db.js';
 import { MAX_ARGUMENT_BYTES, redactArguments, truncateUtf8 } from './redact.js';
 
 /** A call as it starts. `arguments` is redacted and cut to 16 KiB before it is stored. */
@@ -45,6 +59,30 @@ export interface ActivityEnd {
   error?: string;
   /** The approval the call waited for, if the policy asked for one. */
   approvalId?: string;
+}
+
+/** Bounds of the queue of unwritten changes (for tests; the defaults are the constants above). */
+export interface ActivityQueueLimits {
+  /** Default MAX_QUEUED. */
+  maxQueued?: number;
+  /** Default MAX_QUEUED_BYTES. */
+  maxQueuedBytes?: number;
+}
+
+/** Whether the log is being written, for /readyz and the metrics. */
+export interface ActivityHealth {
+  /** `failing`: writes fail and changes wait in the queue (or are dropped once it is full). */
+  state: 'ok' | 'failing';
+  /** Why writes fail: one line naming the file and what to do. */
+  error?: string;
+  /** Epoch ms of the first failure. */
+  since?: number;
+  /** Changes waiting to be written. */
+  queued: number;
+  /** Changes dropped since the gateway started (queue full, or unwritten at shutdown). */
+  dropped: number;
+  /** Failed write transactions since the gateway started. */
+  writeFailures: number;
 }
 
 /** A row as the API shows it. */
@@ -103,8 +141,14 @@ export interface ActivityCursor {
 export const MAX_TEXT_BYTES = 2048;
 /** Queue length at which `start`/`finish` write at once instead of waiting for the flush timer. */
 export const FLUSH_AT = 512;
-/** Beyond this many queued entries (writes failing for a long time) new calls are dropped, with an error logged. */
-export const MAX_QUEUED = 100_000;
+/** Most entries written in one transaction. */
+export const WRITE_CHUNK = 512;
+/** Beyond this many queued entries (writes failing for a long time) new changes are dropped, counted and logged. */
+export const MAX_QUEUED = 10_000;
+/** Beyond about this many bytes of queued text, new changes are dropped as well. */
+export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** What an entry costs besides its text, roughly, in bytes. */
+const ENTRY_OVERHEAD_BYTES = 300;
 /** Rows deleted per statement by `prune`. */
 export const PRUNE_CHUNK = 2000;
 
@@ -160,6 +204,8 @@ interface QueuedRow {
   arguments: string;
   argumentsTruncated: number;
   end?: QueuedEnd;
+  /** Roughly, the memory it holds (see `MAX_QUEUED_BYTES`). */
+  bytes: number;
 }
 
 interface QueuedEnd {
@@ -174,6 +220,14 @@ interface QueuedEnd {
 }
 
 type Statement = Database.Statement<unknown[]>;
+
+/** A promise and its resolver: the calls waiting for one group commit. */
+interface CommitWaiters {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Records tool calls in the `activity` table and reads them back. `settings` is read at each
@@ -194,13 +248,28 @@ export class ActivityLog {
   private readonly queuedRows = new Map<string, QueuedRow>();
   /** Finishes of calls whose start was written already (or never queued: then a no-op). */
   private readonly queuedEnds = new Map<string, QueuedEnd>();
-  private readonly writeQueue: () => void;
+  /** Roughly, the bytes the queue holds. */
+  private queuedBytes = 0;
+  private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
+  private readonly writeChunk: (rows: QueuedRow[], ends: [string, QueuedEnd][]) => void;
 
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = RETRY_FIRST_MS;
-  private failing = false;
-  private dropped = 0;
+  /** Calls waiting for their start row to be written, and the turn that writes it. */
+  private commitWaiters: CommitWaiters | undefined;
+  private commitSoon: NodeJS.Immediate | undefined;
+  /** Set while writes fail: why (one line), and since when. */
+  private failure: { error: string; since: number } | undefined;
+  /** Whether changes are being dropped now (the queue is full); logged once per episode. */
+  private dropping = false;
+  private droppedTotal = 0;
+  /** Dropped since the last log line that said how many. */
+  private droppedUnreported = 0;
+  private writeFailures = 0;
+  /** The code of the last failed write (`SQLITE_FULL`…), or "". */
+  private lastErrorCode = '';
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruneSoon: NodeJS.Immediate | undefined;
   private pruning = false;
@@ -212,9 +281,12 @@ export class ActivityLog {
     private readonly logger: Logger,
     /** How long queued changes wait to be written together, in ms. Default 100. */
     private readonly flushDelayMs = 100,
+    limits: ActivityQueueLimits = {},
     /** Argument names redacted on top of the built-in ones (`gateway.redact.keys`), read at each call. Default none. */
     private readonly redactKeys: () => readonly string[] = () => [],
   ) {
+    this.maxQueued = limits.maxQueued ?? MAX_QUEUED;
+    this.maxQueuedBytes = limits.maxQueuedBytes ?? MAX_QUEUED_BYTES;
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
          arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id)
@@ -237,8 +309,8 @@ export class ActivityLog {
     this.pruneUpTo = db.prepare(
       'DELETE FROM activity WHERE rowid IN (SELECT rowid FROM activity WHERE (started_at, id) <= (?, ?) LIMIT ?)',
     );
-    this.writeQueue = db.transaction(() => {
-      for (const row of this.queuedRows.values()) {
+    this.writeChunk = db.transaction((rows: QueuedRow[], ends: [string, QueuedEnd][]) => {
+      for (const row of rows) {
         const end = row.end;
         this.insertRow.run(
           row.id,
@@ -260,7 +332,7 @@ export class ActivityLog {
           end ? end.approvalId : null,
         );
       }
-      for (const [id, end] of this.queuedEnds) {
+      for (const [id, end] of ends) {
         this.finishRow.run(end.endedAt, end.outcome, end.status, end.durationMs, end.resultBytes, end.preview, end.error, end.approvalId, id);
       }
     });
@@ -278,11 +350,9 @@ export class ActivityLog {
   /** Queues the row of a call that starts (outcome `running`). Never throws. */
   start(entry: ActivityStart): void {
     try {
-      if (this.queuedRows.size + this.queuedEnds.size >= MAX_QUEUED) {
-        this.dropped++;
-        return;
-      }
       const { text, truncated } = redactArguments(entry.arguments, MAX_ARGUMENT_BYTES, this.redactKeys());
+      const bytes = ENTRY_OVERHEAD_BYTES + text.length;
+      if (this.isFull(bytes)) return;
       this.queuedRows.set(entry.id, {
         id: entry.id,
         startedAt: integerOr(entry.startedAt, Date.now()),
@@ -294,7 +364,9 @@ export class ActivityLog {
         mode: String(entry.mode),
         arguments: text,
         argumentsTruncated: truncated ? 1 : 0,
+        bytes,
       });
+      this.queuedBytes += bytes;
       this.queued();
     } catch (error) {
       this.logger.error({ err: error, activityId: entry?.id }, 'could not queue an activity row');
@@ -317,12 +389,18 @@ export class ActivityLog {
         error: typeof end.error === 'string' ? truncateUtf8(end.error, MAX_TEXT_BYTES).text : null,
         approvalId: typeof end.approvalId === 'string' ? end.approvalId : null,
       };
+      const bytes = endBytes(queuedEnd);
       const row = this.queuedRows.get(id);
       if (row) {
+        // Taken even when the queue is full: a queued start always gets its end.
         row.end = queuedEnd;
+        row.bytes += bytes;
+        this.queuedBytes += bytes;
         return; // the flush is scheduled already
       }
+      if (this.isFull(ENTRY_OVERHEAD_BYTES + bytes)) return;
       this.queuedEnds.set(id, queuedEnd);
+      this.queuedBytes += ENTRY_OVERHEAD_BYTES + bytes;
       this.queued();
     } catch (error) {
       this.logger.error({ err: error, activityId: id }, 'could not queue the end of an activity row');
@@ -330,46 +408,66 @@ export class ActivityLog {
   }
 
   /**
-   * Writes everything queued, in one transaction, now. Never throws: on failure the error is
-   * logged, the entries stay queued and a retry is scheduled. Returns whether the queue is empty.
+   * Resolves once the start row of call `id` is written (with the other calls that got here in
+   * this turn of the event loop, in one transaction), or at once when it is written already or
+   * writes are failing (the call must not wait for a database that does not answer). Never rejects.
+   */
+  committed(id: string): Promise<void> {
+    if (!this.queuedRows.has(id) || this.failure || this.closed) return RESOLVED;
+    if (!this.commitWaiters) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.commitWaiters = { promise, resolve };
+      this.commitSoon = setImmediate(() => {
+        this.commitSoon = undefined;
+        this.flush();
+      });
+    }
+    return this.commitWaiters.promise;
+  }
+
+  /**
+   * Writes everything queued now, in transactions of at most `WRITE_CHUNK` entries. Never
+   * throws: on failure the error is logged (once, when writes start failing), the entries not
+   * written stay queued and a retry is scheduled. Returns whether the queue is empty.
    */
   flush(): boolean {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    if (this.dropped > 0) {
-      this.logger.error({ dropped: this.dropped }, 'activity log queue full: rows were dropped');
-      this.dropped = 0;
-    }
-    if (this.queuedRows.size === 0 && this.queuedEnds.size === 0) return true;
     try {
-      this.writeQueue();
-    } catch (error) {
-      this.logger.error(
-        { err: error, queued: this.queuedRows.size + this.queuedEnds.size },
-        'could not write the activity log; will retry',
-      );
-      this.scheduleRetry();
-      return false;
+      if (this.queuedRows.size === 0 && this.queuedEnds.size === 0) return true;
+      const error = this.writeQueue();
+      if (error !== undefined) {
+        this.failed(error);
+        return false;
+      }
+      this.written();
+      return true;
+    } finally {
+      this.releaseCommitWaiters();
     }
-    this.queuedRows.clear();
-    this.queuedEnds.clear();
-    this.failing = false;
-    this.retryDelayMs = RETRY_FIRST_MS;
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-    }
-    return true;
+  }
+
+  /** Whether writes succeed, how much waits and how much was dropped (for /readyz and the metrics). */
+  health(): ActivityHealth {
+    return {
+      state: this.failure ? 'failing' : 'ok',
+      ...(this.failure && { error: this.failure.error, since: this.failure.since }),
+      queued: this.queuedRows.size + this.queuedEnds.size,
+      dropped: this.droppedTotal,
+      writeFailures: this.writeFailures,
+    };
   }
 
   /**
    * A page of rows, newest first by (start time, id), matching every given filter. Writes
-   * the queue first. Throws a RangeError for a cursor `decodeCursor` does not accept.
+   * the queue first (unless writes are failing). Throws a RangeError for a cursor
+   * `decodeCursor` does not accept.
    */
   list(query: ActivityQuery): ActivityPage {
-    this.flush();
+    if (!this.failure) this.flush();
     const conditions: string[] = [];
     const params: (string | number)[] = [];
     let shape = '';
@@ -405,9 +503,9 @@ export class ActivityLog {
     };
   }
 
-  /** One row by id, or undefined. Writes the queue first. */
+  /** One row by id, or undefined. Writes the queue first (unless writes are failing). */
   get(id: string): ActivityEntry | undefined {
-    this.flush();
+    if (!this.failure) this.flush();
     const row = this.selectRow.get(id) as ActivityRow | undefined;
     return row ? toEntry(row) : undefined;
   }
@@ -418,7 +516,7 @@ export class ActivityLog {
    * transaction (the background prune yields to the event loop between them).
    */
   prune(now = Date.now()): number {
-    this.flush();
+    if (!this.failure) this.flush();
     let deleted = 0;
     for (;;) {
       const count = this.pruneStep(now);
@@ -442,7 +540,11 @@ export class ActivityLog {
     this.pruneTimer.unref();
   }
 
-  /** Stops the background timers and writes the queue. Calls still queued later are written as usual. */
+  /**
+   * Stops the background timers and writes the queue: all of it, or once the disk is full what
+   * still fits, row by row; what cannot be written is counted as dropped and logged. Calls
+   * queued later are written as usual.
+   */
   close(): void {
     this.closed = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
@@ -451,12 +553,20 @@ export class ActivityLog {
     this.pruneTimer = undefined;
     this.pruneSoon = undefined;
     this.retryTimer = undefined;
-    this.flush();
+    if (this.flush()) return;
+    if (this.lastErrorCode === 'SQLITE_FULL') this.writeWhatFits();
+    const lost = this.queuedRows.size + this.queuedEnds.size;
+    if (lost === 0) return;
+    this.droppedTotal += lost;
+    this.queuedRows.clear();
+    this.queuedEnds.clear();
+    this.queuedBytes = 0;
+    this.logger.error({ dropped: lost }, `${lost} activity log changes could not be written at shutdown and are lost: ${this.failure?.error ?? 'the write failed'}`);
   }
 
   /** After a queue change: write at once when the queue is long, else once `flushDelayMs` after the first change. */
   private queued(): void {
-    if (this.failing) return; // the retry timer writes; a failing write per call would stall every call
+    if (this.failure) return; // the retry timer writes; a failing write per call would stall every call
     if (this.queuedRows.size + this.queuedEnds.size >= FLUSH_AT) {
       this.flush();
       return;
@@ -470,8 +580,117 @@ export class ActivityLog {
     this.flushTimer.unref();
   }
 
+  /** Whether a change of `bytes` must be dropped because the queue is full; counts and logs it. */
+  private isFull(bytes: number): boolean {
+    const entries = this.queuedRows.size + this.queuedEnds.size;
+    if (entries < this.maxQueued && this.queuedBytes + bytes <= this.maxQueuedBytes) return false;
+    this.droppedTotal++;
+    this.droppedUnreported++;
+    if (!this.dropping) {
+      this.dropping = true;
+      this.logger.error(
+        { queued: entries, queuedBytes: this.queuedBytes },
+        `the activity log's queue is full (${entries} changes wait to be written): new calls are not recorded until writes succeed again`,
+      );
+    }
+    return true;
+  }
+
+  /** Writes the queue in chunks, oldest first; returns the error of the first chunk that failed. */
+  private writeQueue(): unknown {
+    while (this.queuedRows.size > 0 || this.queuedEnds.size > 0) {
+      const rows = firstOf(this.queuedRows.values(), WRITE_CHUNK);
+      const ends = rows.length < WRITE_CHUNK ? firstOf(this.queuedEnds.entries(), WRITE_CHUNK - rows.length) : [];
+      try {
+        this.writeChunk(rows, ends);
+      } catch (error) {
+        this.writeFailures++;
+        this.lastErrorCode = String((error as { code?: unknown } | undefined)?.code ?? '');
+        return error ?? new Error('the write failed');
+      }
+      this.forget(rows, ends);
+    }
+    return undefined;
+  }
+
+  /** At shutdown on a full disk: each change in its own transaction, so that those that fit are kept. */
+  private writeWhatFits(): void {
+    for (const row of [...this.queuedRows.values()]) {
+      try {
+        this.writeChunk([row], []);
+        this.forget([row], []);
+      } catch {
+        this.writeFailures++;
+      }
+    }
+    for (const entry of [...this.queuedEnds.entries()]) {
+      try {
+        this.writeChunk([], [entry]);
+        this.forget([], [entry]);
+      } catch {
+        this.writeFailures++;
+      }
+    }
+  }
+
+  private forget(rows: QueuedRow[], ends: [string, QueuedEnd][]): void {
+    for (const row of rows) {
+      this.queuedRows.delete(row.id);
+      this.queuedBytes -= row.bytes;
+    }
+    for (const [id, end] of ends) {
+      this.queuedEnds.delete(id);
+      this.queuedBytes -= ENTRY_OVERHEAD_BYTES + endBytes(end);
+    }
+  }
+
+  /** A write failed: log it if that is news, and retry later. */
+  private failed(error: unknown): void {
+    if (!this.failure) {
+      const text = stateDatabaseErrorText(error, this.db.name);
+      this.failure = { error: text, since: Date.now() };
+      this.logger.error(
+        { code: this.lastErrorCode || undefined, queued: this.queuedRows.size + this.queuedEnds.size },
+        `the activity log cannot be written: ${text}. Calls go on; their rows wait in memory (at most ${this.maxQueued}) and are written once this is fixed`,
+      );
+    }
+    this.scheduleRetry();
+  }
+
+  /** The whole queue was written: if writes had failed, say that they work again, and what was lost. */
+  private written(): void {
+    if (this.failure || this.droppedUnreported > 0) {
+      const dropped = this.droppedUnreported;
+      const failingMs = this.failure ? Date.now() - this.failure.since : 0;
+      this.logger.warn(
+        { dropped, failingMs },
+        dropped > 0
+          ? `the activity log is written again; ${dropped} changes were dropped meanwhile because the queue was full`
+          : 'the activity log is written again; nothing was lost',
+      );
+    }
+    this.failure = undefined;
+    this.dropping = false;
+    this.droppedUnreported = 0;
+    this.lastErrorCode = '';
+    this.retryDelayMs = RETRY_FIRST_MS;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+  }
+
+  private releaseCommitWaiters(): void {
+    const waiters = this.commitWaiters;
+    this.commitWaiters = undefined;
+    if (this.commitSoon) {
+      clearImmediate(this.commitSoon);
+      this.commitSoon = undefined;
+    }
+    waiters?.resolve();
+  }
+
   private scheduleRetry(): void {
-    this.failing = true;
     if (this.retryTimer || this.closed) return;
     const delay = this.retryDelayMs;
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
@@ -511,11 +730,27 @@ export class ActivityLog {
       }
       if (deleted > 0) this.logger.debug({ deleted }, 'pruned the activity log');
     } catch (error) {
-      this.logger.error({ err: error }, 'could not prune the activity log');
+      if (isSqliteError(error)) this.logger.error({ code: error.code }, `could not prune the activity log: ${stateDatabaseErrorText(error, this.db.name)}`);
+      else this.logger.error({ err: error }, 'could not prune the activity log');
     } finally {
       this.pruning = false;
     }
   }
+}
+
+/** The first `count` items of `items`. */
+function firstOf<T>(items: IterableIterator<T>, count: number): T[] {
+  const taken: T[] = [];
+  for (const item of items) {
+    if (taken.length >= count) break;
+    taken.push(item);
+  }
+  return taken;
+}
+
+/** The text an end holds, in UTF-16 units (close enough to bytes for a memory bound). */
+function endBytes(end: QueuedEnd): number {
+  return (end.preview?.length ?? 0) + (end.error?.length ?? 0);
 }
 
 /** Largest epoch ms a Date can hold. */

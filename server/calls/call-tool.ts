@@ -50,6 +50,8 @@ export interface CallRequest {
 /** Where a finished call is written down. */
 export interface CallRecorder {
   started(call: RunningCall, args: unknown, caller: string): void;
+  /** Resolves once the start is durably recorded: the call goes upstream only then. Never rejects. */
+  committed?(call: RunningCall): Promise<void>;
   finished(call: RunningCall, end: CallEnd): void;
 }
 
@@ -184,6 +186,7 @@ export class ToolCaller {
     const timeoutMs = request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
     let result: ToolCallResult;
     try {
+      await this.recorder?.committed?.(call);
       result = await connection.callTool(tool.name, args as Record<string, unknown>, {
         timeoutMs,
         maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
@@ -301,6 +304,8 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
       return new ProblemError('upstream-error', error.message, { title: UPSTREAM_ANSWERED_TITLE });
     case 'not-ready':
       return new ProblemError('server-unavailable', error.message, { retryAfter: 2 });
+    case 'too-large':
+      return new ProblemError('result-too-large', `the answer of ${request.server}/${request.tool} was dropped: ${error.message}`);
     default:
       return new ProblemError('upstream-error', error.message);
   }

@@ -39,6 +39,11 @@ export class CallRecording implements CallRecorder {
     });
   }
 
+  /** Resolves once the call's activity row is written (see `ActivityLog.committed`). */
+  committed(call: RunningCall): Promise<void> {
+    return this.activity.committed(call.id);
+  }
+
   finished(call: RunningCall, end: CallEnd): void {
     const endedAt = call.endedAt ?? Date.now();
     const durationMs = end.success?.durationMs ?? call.elapsedMs();

@@ -58,6 +58,7 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   maxResultBytes: 4_194_304,
+  maxMessageBytes: 67_108_864,
   heartbeatMs: 15_000,
   finishedCallTtlMs: 900_000,
   asyncCalls: { maxFinished: 1000, maxFinishedBytes: 268_435_456, maxPerCaller: 32 },

@@ -107,6 +107,7 @@ export const gatewaySchema = strictObject({
   headersTimeoutMs: integer(1).optional(),
   requestTimeoutMs: integer(1).optional(),
   maxResultBytes: integer(1).optional(),
+  maxMessageBytes: integer(1).optional(),
   heartbeatMs: integer(1).optional(),
   finishedCallTtlMs: integer(0).optional(),
   asyncCalls: strictObject({

@@ -45,6 +45,11 @@ export interface GatewaySettings {
   requestTimeoutMs: number;
   /** Largest tool result passed on, in bytes of JSON; a larger one gets 502 `result-too-large`. Default 4194304 (4 MiB). */
   maxResultBytes: number;
+  /**
+   * Largest message a stdio server may send (one line of JSON-RPC), in bytes; a larger one is
+   * dropped unread and the call it answers gets 502 `result-too-large` at once. Default 67108864 (64 MiB).
+   */
+  maxMessageBytes: number;
   /** Interval of the comment heartbeat on a Server-Sent Events stream, in ms. Default 15000. */
   heartbeatMs: number;
   /** How long a finished async call stays readable at `/api/calls/{id}`, in ms. Default 900000 (15 min). */

@@ -183,10 +183,21 @@ export const HealthSchema = z
   })
   .meta({ id: 'Health', description: 'The gateway is up.' });
 
+const ActivityLogFailureSchema = z
+  .strictObject({
+    state: z.literal('failing'),
+    error: orNull(z.string()).meta({ description: 'Why: one line naming the database file and what to do.' }),
+    since: timestamp().meta({ description: 'When writes started failing.' }),
+    queued: count().meta({ description: 'Changes waiting in memory to be written.' }),
+    dropped: count().meta({ description: 'Changes dropped since the gateway started (the queue was full).' }),
+  })
+  .meta({ description: 'Present only while the activity log cannot be written; tool calls still work.' });
+
 export const ReadySchema = z
   .strictObject({
-    status: z.literal('ready'),
+    status: z.enum(['ready', 'degraded']).meta({ description: '`degraded`: the activity log cannot be written (see `activityLog`).' }),
     servers: count().meta({ description: 'How many servers are enabled (all of them ready).' }),
+    activityLog: ActivityLogFailureSchema.optional(),
   })
   .meta({ id: 'Ready', description: 'Every enabled server is ready.' });
 
@@ -201,6 +212,7 @@ export const NotReadyProblemSchema = ProblemSchema.extend({
       }),
     )
     .meta({ description: 'The enabled servers that are not ready.' }),
+  activityLog: ActivityLogFailureSchema.optional(),
 }).meta({ id: 'NotReadyProblem', description: 'A `not-ready` problem: the enabled servers that are not ready, and why.' });
 
 // ---------------------------------------------------------------------------------------------

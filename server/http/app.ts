@@ -98,13 +98,18 @@ export function buildApp(deps: AppDeps): GatewayApp {
 
   let caller: ToolCaller | undefined;
   const metrics = new GatewayMetrics(
-    { servers: () => deps.supervisor.list(), load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 } },
+    {
+      servers: () => deps.supervisor.list(),
+      load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 },
+      activity: () => deps.activity.health(),
+    },
     { version: deps.version },
   );
   const callEvents: CallEvents = new EventEmitter();
   const recording = new CallRecording(deps.activity, metrics, deps.logger);
   caller = new ToolCaller(deps.supervisor, deps.settings, {
     started: (call, args, who) => recording.started(call, args, who),
+    committed: (call) => recording.committed(call),
     finished: (call, end) => {
       recording.finished(call, end);
       // The activity page's live tail; nobody listens unless a page has it open.
@@ -118,7 +123,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
   for (const middleware of middlewares) app.use(middleware);
-  app.use(healthRoutes(deps.supervisor, deps.version));
+  app.use(healthRoutes(deps.supervisor, deps.version, () => deps.activity.health()));
   app.use(
     openApiRoutes({
       supervisor: deps.supervisor,

@@ -3,6 +3,7 @@
  * (`application/problem+json`). `type` is a stable slug that scripts may rely on.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSqliteError, stateDatabaseErrorText } from '../state/db.js';
 
 export const PROBLEMS = {
   'not-found': { status: 404, title: 'Not found' },
@@ -128,6 +129,11 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     sendProblem(res, 'invalid-path', 'the path is not valid percent-encoding');
     return;
   }
-  req.log.error({ err: error }, 'unhandled error');
+  if (isSqliteError(error)) {
+    // The state database failed (damaged, locked, full…): one line saying which file and what to do, no stack.
+    req.log.error({ code: error.code }, stateDatabaseErrorText(error));
+  } else {
+    req.log.error({ err: error }, 'unhandled error');
+  }
   sendProblem(res, 'internal-error', `something went wrong; see the gateway log for request ${req.id}`);
 }

@@ -17,6 +17,11 @@
  *   other state (read at scrape).
  * - `mcp_gateway_server_restarts_total{server}` counter: automatic and manual restarts since the
  *   gateway started (ServerStatus.restarts, read at scrape).
+ * - `mcp_gateway_activity_queue_depth` gauge: activity log changes waiting to be written (read at
+ *   scrape); it grows while writes fail.
+ * - `mcp_gateway_activity_write_failures_total` counter: failed activity log writes (transactions).
+ * - `mcp_gateway_activity_dropped_total` counter: activity log changes dropped because the queue
+ *   was full while writes failed, or unwritten at shutdown.
  * - `mcp_gateway_info{version}` gauge: always 1; only when `version` is given.
  * - With `collectDefault` (the default): prom-client's process and Node.js metrics, prefixed
  *   `mcp_gateway_` (e.g. `mcp_gateway_process_cpu_seconds_total`).
@@ -31,6 +36,8 @@ export interface MetricsSources {
   servers: () => Array<{ name: string; state: ServerState; restarts: number }>;
   /** In-flight and queued calls of a server, read at scrape time. */
   load: (server: string) => { inFlight: number; queued: number };
+  /** The activity log's writing, read at scrape time. Without it, its metrics are left out. */
+  activity?: () => { queued: number; writeFailures: number; dropped: number };
 }
 
 export interface GatewayMetricsOptions {
@@ -137,6 +144,37 @@ export class GatewayMetrics {
         }
       },
     });
+
+    const activity = sources.activity;
+    if (activity) {
+      new Gauge({
+        name: 'mcp_gateway_activity_queue_depth',
+        help: 'Activity log changes waiting to be written (it grows while writes fail).',
+        registers: [registry],
+        collect() {
+          this.set(activity().queued);
+        },
+      });
+      // Counters kept by the activity log, read at scrape time (as the restarts above).
+      new Counter({
+        name: 'mcp_gateway_activity_write_failures_total',
+        help: 'Failed writes (transactions) of the activity log.',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(activity().writeFailures);
+        },
+      });
+      new Counter({
+        name: 'mcp_gateway_activity_dropped_total',
+        help: 'Activity log changes dropped: the queue was full while writes failed, or they were unwritten at shutdown.',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(activity().dropped);
+        },
+      });
+    }
 
     if (options.version !== undefined) {
       const info = new Gauge({

@@ -318,7 +318,8 @@ const callTool = managed({
       '`upstream-error`: the MCP server failed to answer (it crashed, hung, or broke the protocol), or it answered the call ' +
         'with a JSON-RPC error (titled "The MCP server answered with an error"; `detail` has its message and code, e.g. ' +
         '-32601 when the tool asked the gateway for something it does not offer); `result-too-large`: the result is larger ' +
-        'than `gateway.maxResultBytes` (default 4 MiB).',
+        'than `gateway.maxResultBytes` (default 4 MiB), or a stdio server\'s answer larger than `gateway.maxMessageBytes` ' +
+        '(default 64 MiB).',
     ),
     '503': problem(
       '`server-unavailable`: the server is disabled, starting or failing (`state` says which); a tool name is only a 404 once ' +
@@ -363,10 +364,12 @@ const routes: RouteConfig[] = [
     path: '/readyz',
     operationId: 'getReadiness',
     summary: 'Readiness probe',
-    description: 'Answers 200 when every enabled server is ready (disabled servers do not count), else 503 listing the others.',
+    description:
+      'Answers 200 when every enabled server is ready (disabled servers do not count), else 503 listing the others. ' +
+      'While the activity log cannot be written (a full disk, a damaged database) the 200 says `degraded` and both answers carry `activityLog`.',
     tags: ['health'],
     responses: {
-      '200': json('Every enabled server is ready.', ReadySchema),
+      '200': json('Every enabled server is ready (`degraded`: but the activity log cannot be written).', ReadySchema),
       '503': problem('`not-ready`: some enabled servers are not ready; `servers` lists them with their state and last error.', NotReadyProblemSchema),
     },
   }),

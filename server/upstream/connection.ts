@@ -24,8 +24,10 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewaySettings, ServerConfig } from '../config/types.js';
+import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
+import { MESSAGE_TOO_LARGE, OversizedMessageError } from './oversized-message.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
@@ -43,7 +45,7 @@ import {
 
 export type ConnectionSettings = Pick<
   GatewaySettings,
-  'pingIntervalMs' | 'pingTimeoutMs' | 'backoffInitialMs' | 'backoffMaxMs' | 'stopGraceMs'
+  'pingIntervalMs' | 'pingTimeoutMs' | 'backoffInitialMs' | 'backoffMaxMs' | 'stopGraceMs' | 'maxMessageBytes'
 >;
 
 export interface ConnectionEvents {
@@ -103,6 +105,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     private settings: ConnectionSettings,
     private enabled: boolean,
     private readonly log: Logger,
+    /** Where the process groups of a stdio server are remembered. Default: nowhere. */
+    private readonly processGroups?: ProcessGroupListener,
   ) {
     super();
     this.state = enabled ? 'stopped' : 'disabled';
@@ -365,6 +369,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
         env: safeEnvironment(config.env),
         cwd: config.cwd,
         stopGraceMs: this.settings.stopGraceMs,
+        maxLineBytes: () => this.settings.maxMessageBytes,
+        processGroups: this.processGroups,
       });
       return this.stdio;
     }
@@ -415,6 +421,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   private onTransportError(generation: number, error: Error): void {
     if (generation !== this.generation) return;
+    if (error instanceof OversizedMessageError) {
+      this.log.warn({ bytes: error.bytes, limit: error.limit }, `server ${this.name}: ${error.message} (gateway.maxMessageBytes)`);
+      return;
+    }
     this.log.debug({ error: error.message }, `server ${this.name}: transport error`);
     // A remote server that went away shows up as transport errors long before any timeout:
     // check at once (at most once a second) whether it still answers.
@@ -609,6 +619,8 @@ function classifyCallError(error: unknown, signal: AbortSignal | undefined, why:
         return new UpstreamCallError('disconnected', `the server went away during the call (${why ?? message})`);
       case ErrorCode.InvalidParams:
         return new UpstreamCallError('invalid-params', serverText(error));
+      case MESSAGE_TOO_LARGE:
+        return new UpstreamCallError('too-large', serverText(error));
       default:
         // A JSON-RPC error answer: -32601 from a tool the server lists (e.g. it asked the gateway
         // for sampling, which the gateway does not offer), -32603 …

@@ -6,10 +6,16 @@
  * process group on close (SIGTERM, then SIGKILL after a grace period). We use our own instead of
  * the SDK's StdioClientTransport because that one kills only the direct child (so `npx`/`uvx`
  * grandchildren outlive it) and gives up on a message larger than 10 MiB.
+ *
+ * A line over `maxLineBytes` is dropped, and the request it answers gets an error response at
+ * once (oversized-message.ts) instead of waiting for its timeout. A spawn that fails — a missing
+ * command, or no file descriptor left (EMFILE) — rejects `start()`; it never throws past it.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { ProcessGroupListener } from '../state/process-groups.js';
+import { DroppedLine, OversizedMessageError } from './oversized-message.js';
 
 /**
  * Environment variables passed through from the gateway to every stdio server; a server's own
@@ -39,8 +45,14 @@ export interface StdioTransportOptions {
   stopGraceMs?: number;
   /** Lines of stderr kept. Default 100. */
   stderrLines?: number;
-  /** A line longer than this is dropped and reported through `onerror`, in bytes. Default 64 MiB. */
-  maxLineBytes?: number;
+  /**
+   * A line longer than this is dropped and reported through `onerror` (an `OversizedMessageError`),
+   * and the request it answers gets an error response at once, in bytes; a function is read at each
+   * chunk (so a config reload applies it). Default 64 MiB.
+   */
+  maxLineBytes?: number | (() => number);
+  /** Told when the server's process group starts and ends (to end leftovers after a crash). Default: nobody. */
+  processGroups?: ProcessGroupListener;
 }
 
 export interface ExitInfo {
@@ -67,6 +79,14 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 
 const MAX_STDERR_LINE_CHARS = 2000;
 
+/** What a spawn error code means, for `lastError`. */
+const SPAWN_ERROR_HINTS: Record<string, string> = {
+  EMFILE: ' (the gateway has too many open files; it retries with backoff)',
+  ENFILE: ' (the system has too many open files; the gateway retries with backoff)',
+  EACCES: ' (permission denied)',
+  EAGAIN: ' (too many processes)',
+};
+
 export class StdioProcessTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -77,7 +97,8 @@ export class StdioProcessTransport implements Transport {
   private exitInfo?: ExitInfo;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private dropping = false;
+  /** The line being dropped because it is over `maxLineBytes`. */
+  private dropping: DroppedLine | undefined;
   private readonly stderr: string[] = [];
   private stderrPartial = '';
   private closing = false;
@@ -108,16 +129,44 @@ export class StdioProcessTransport implements Transport {
   start(): Promise<void> {
     if (this.child) throw new Error('StdioProcessTransport already started');
     const { command, args, env, cwd } = this.options;
-    const child = spawn(command, args, {
-      env,
-      cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Own process group: closing ends the server and everything it started, and a Ctrl-C in
-      // the gateway's terminal reaches the gateway only, which then stops servers in order.
-      detached: true,
-      windowsHide: true,
-    });
+    const failure = (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'ENOENT' ? 'command not found' : error.code ? `${error.code}${SPAWN_ERROR_HINTS[error.code] ?? ''}` : error.message;
+      return new Error(`cannot start "${command}": ${reason}`);
+    };
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(command, args, {
+        env,
+        cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Own process group: closing ends the server and everything it started, and a Ctrl-C in
+        // the gateway's terminal reaches the gateway only, which then stops servers in order.
+        detached: true,
+        windowsHide: true,
+      });
+    } catch (error) {
+      // Most spawn failures arrive as an 'error' event; a few (e.g. a NUL byte in an argument) throw.
+      return Promise.reject(failure(error as NodeJS.ErrnoException));
+    }
     this.child = child;
+    // Listened to first: an 'error' nobody listens to would end the gateway.
+    const started = new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => {
+        if (child.pid !== undefined) {
+          liveGroups.add(child.pid);
+          this.options.processGroups?.started(child.pid);
+        }
+        resolve();
+      });
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        const reported = failure(error);
+        reject(reported);
+        this.onerror?.(reported);
+      });
+    });
+    // Out of file descriptors (EMFILE, ENFILE), Node reports the failure without creating the
+    // pipes: there is no process and nothing to read.
+    if (!child.stdin || !child.stdout || !child.stderr) return started;
 
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -126,6 +175,7 @@ export class StdioProcessTransport implements Transport {
         if (child.pid !== undefined) {
           killGroup(child.pid, 'SIGKILL');
           liveGroups.delete(child.pid);
+          this.options.processGroups?.ended(child.pid);
         }
         resolve(this.exitInfo);
       });
@@ -139,25 +189,13 @@ export class StdioProcessTransport implements Transport {
       // EPIPE after the child died: the exit handler reports the real cause.
       if (!this.closing && !this.exitInfo) this.onerror?.(error);
     });
-
-    return new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => {
-        if (child.pid !== undefined) liveGroups.add(child.pid);
-        resolve();
-      });
-      child.once('error', (error: NodeJS.ErrnoException) => {
-        const reason = error.code === 'ENOENT' ? 'command not found' : error.code ?? error.message;
-        const failure = new Error(`cannot start "${command}": ${reason}`);
-        reject(failure);
-        this.onerror?.(failure);
-      });
-    });
+    return started;
   }
 
   /** Writes one message line; resolves at once, or once stdin drains when the pipe is full. */
   send(message: JSONRPCMessage): Promise<void> {
     const child = this.child;
-    if (!child || this.exitInfo || !child.stdin.writable) {
+    if (!child || this.exitInfo || !child.stdin?.writable) {
       return Promise.reject(new Error('the server process is not running'));
     }
     // Messages sent in one turn of the event loop go out in one write: under load that is one
@@ -176,7 +214,7 @@ export class StdioProcessTransport implements Transport {
     const child = this.child;
     const text = this.outbox;
     this.outbox = '';
-    if (!child || !child.stdin.writable) return;
+    if (!child || !child.stdin?.writable) return;
     // Write errors (EPIPE once the server died) reach the stdin 'error' handler.
     if (!child.stdin.write(text)) {
       this.stdinFull = true;
@@ -219,9 +257,11 @@ export class StdioProcessTransport implements Transport {
     while (newline !== -1) {
       const piece = chunk.subarray(start, newline);
       if (this.dropping) {
-        this.dropping = false;
+        this.dropping.append(piece);
+        this.endDropping();
       } else if (this.pendingBytes + piece.length > this.maxLineBytes) {
-        this.reportOversized(this.pendingBytes + piece.length);
+        this.startDropping(piece);
+        this.endDropping();
       } else {
         const line = this.pending.length ? Buffer.concat([...this.pending, piece]) : piece;
         this.handleLine(line);
@@ -231,27 +271,46 @@ export class StdioProcessTransport implements Transport {
       start = newline + 1;
       newline = chunk.indexOf(10, start);
     }
-    this.deliver();
-    if (start < chunk.length && !this.dropping) {
+    if (start < chunk.length) {
       const rest = chunk.subarray(start);
-      if (this.pendingBytes + rest.length > this.maxLineBytes) {
-        this.reportOversized(this.pendingBytes + rest.length);
+      if (this.dropping) {
+        this.dropping.append(rest);
+      } else if (this.pendingBytes + rest.length > this.maxLineBytes) {
+        this.startDropping(rest);
         this.pending = [];
         this.pendingBytes = 0;
-        this.dropping = true;
       } else {
         this.pending.push(rest);
         this.pendingBytes += rest.length;
       }
     }
+    this.deliver();
   }
 
   private get maxLineBytes(): number {
-    return this.options.maxLineBytes ?? 64 * 1024 * 1024;
+    const limit = this.options.maxLineBytes;
+    return (typeof limit === 'function' ? limit() : limit) ?? 64 * 1024 * 1024;
   }
 
-  private reportOversized(bytes: number): void {
-    this.onerror?.(new Error(`dropped a message of more than ${bytes} bytes from stdout (limit ${this.maxLineBytes})`));
+  /**
+   * The line that `piece` ends or continues is over the limit: it is dropped, reported, and the
+   * request it answers is answered with an error as soon as its id shows (see oversized-message.ts).
+   */
+  private startDropping(piece: Buffer): void {
+    const limit = this.maxLineBytes;
+    this.dropping = new DroppedLine([...this.pending, piece], limit);
+    this.onerror?.(new OversizedMessageError(this.pendingBytes + piece.length, limit));
+    this.answerDropped(false);
+  }
+
+  private endDropping(): void {
+    this.answerDropped(true);
+    this.dropping = undefined;
+  }
+
+  private answerDropped(ended: boolean): void {
+    const answer = this.dropping?.answer(ended);
+    if (answer) this.inbox.push(answer);
   }
 
   private handleLine(line: Buffer): void {

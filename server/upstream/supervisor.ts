@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
+import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import type { ServerStatus, ToolInfo } from './types.js';
 
@@ -42,6 +43,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(
     private readonly store: EnabledStore,
     private readonly log: Logger,
+    /** Where the process groups of stdio servers are remembered (per server). Default: nowhere. */
+    private readonly processGroups?: (server: string) => ProcessGroupListener,
   ) {
     super();
   }
@@ -140,7 +143,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private create(server: ServerConfig, settings: ConnectionSettings, enabled: boolean): UpstreamConnection {
-    const connection = new UpstreamConnection(server, settings, enabled, this.log.child({ server: server.name }));
+    const connection = new UpstreamConnection(server, settings, enabled, this.log.child({ server: server.name }), this.processGroups?.(server.name));
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
     });
@@ -159,8 +162,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 }
 
 function connectionSettings(gateway: GatewaySettings): ConnectionSettings {
-  const { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs } = gateway;
-  return { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs };
+  const { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes } = gateway;
+  return { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes };
 }
 
 /** The settings that need a new connection when they change; everything else applies in place. */

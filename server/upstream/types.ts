@@ -117,9 +117,10 @@ export interface LogMessage {
  * Why an upstream call did not produce a result. `server-error`: the server answered the call with
  * a JSON-RPC error (other than invalid params) and stays up; `disconnected`: the connection ended
  * during the call (the server went away, or the gateway gave up on it, e.g. after a failed ping);
- * `protocol`: anything else that kept the answer from arriving or being read.
+ * `too-large`: the answer was larger than `gateway.maxMessageBytes` and was dropped; `protocol`:
+ * anything else that kept the answer from arriving or being read.
  */
-export type CallFailureKind = 'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'protocol';
+export type CallFailureKind = 'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
 
 export class UpstreamCallError extends Error {
   constructor(

@@ -12,9 +12,13 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the command to completion (for usage and config errors, --help, --version). */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs the command to completion (for usage and config errors, --help, --version). `launcher` is
+ * a command that runs node for it (e.g. `setpriv … --`). Default: none.
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, launcher: string[] = []): Promise<RunResult> {
+  const [command, ...before] = [...launcher, process.execPath];
+  const child = spawn(command!, [...before, MAIN, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
