@@ -64,11 +64,11 @@ export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'act
  * (not a database, damaged, no permission…) is a `StateDatabaseError` naming the file and what to do.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  // The secret first: a bad secret file stops the start before anything is open.
-  const secret = loadGatewaySecret(options.stateDir);
+  // The database first: it makes the state folder, or says clearly why it cannot. A bad secret
+  // file then stops the start before anything runs.
   const db = openDatabase(options.stateDir);
   try {
-    return await startOn(db, secret, options);
+    return await startOn(db, loadGatewaySecret(options.stateDir), options);
   } catch (error) {
     db.close();
     if (isSqliteError(error)) throw new StateDatabaseError(stateDatabaseErrorText(error, db.name), { cause: error });
