@@ -364,6 +364,22 @@ describe('test runs from the UI', () => {
     expect(ok.text).toContain('raw json');
   });
 
+  it('refuses JSON from the raw editor nested deeper than gateway.maxJsonDepth before anything runs', async () => {
+    const { app, gateway } = await kit.gateway({ fx: fx() });
+    const page = await request(app).get('/tools/fx/echo').set('Accept', 'text/html');
+    const cookie = sessionCookieOf(page).pair;
+    const csrf = csrfOf(page.text);
+    const deep = `{"message": "x", "deep": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const run = await request(app).post('/ui/tools/fx/echo/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ _mode: 'json', _json: deep });
+    expect(run.status).toBe(422);
+    expect(run.text).toContain('deeper than gateway.maxJsonDepth (64 levels)');
+    expect(gateway.activity.list({ limit: 5 }).items).toEqual([]);
+    // Switching the editor to the form does not try to lay it out either.
+    const editor = await request(app).post('/ui/tools/fx/echo/editor').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ _to: 'form', _json: deep });
+    expect(editor.status).toBe(200);
+    expect(editor.text).toContain('nests deeper than gateway.maxJsonDepth');
+  });
+
   it('shows a long call running, with progress, until it ends', async () => {
     const { app } = await kit.gateway({ fx: fx() });
     const page = await request(app).get('/tools/fx/slow').set('Accept', 'text/html');

@@ -68,13 +68,21 @@ export function jsonBody(options: JsonBodyOptions): Middleware {
       return new ProblemError('invalid-json', 'the request body could not be parsed as JSON');
     }
     const maxDepth = options.maxDepth();
-    // Nesting deeper than the limit takes two characters a level: a short body cannot have it.
-    if (text.length > 2 * maxDepth && nestedDeeper(req.body, maxDepth)) {
+    if (tooDeep(text, req.body, maxDepth)) {
       req.body = undefined;
       return new ProblemError('json-too-deep', `the request body nests arrays and objects deeper than gateway.maxJsonDepth (${maxDepth} levels)`, { limit: maxDepth });
     }
     return undefined;
   });
+}
+
+/**
+ * Whether `value`, parsed from `text`, nests arrays and objects more than `limit` levels deep:
+ * `gateway.maxJsonDepth` for every JSON the gateway takes (bodies, the UI's JSON editor).
+ * Nesting deeper than the limit takes two characters a level, so a short text is never walked.
+ */
+export function tooDeep(text: string, value: unknown, limit: number): boolean {
+  return text.length > 2 * limit && nestedDeeper(value, limit);
 }
 
 /** Whether `value` nests arrays and objects more than `limit` levels deep (`{}` is one level). Iterative: any depth. */

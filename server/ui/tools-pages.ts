@@ -11,6 +11,7 @@ import type { Request, Response, Router } from 'express';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 import { prefixOf, publicOrigin } from '../http/base-path.js';
 import { viewerOf } from '../http/calls-api.js';
+import { tooDeep } from '../http/json-body.js';
 import { ProblemError, type ProblemBody } from '../http/problems.js';
 import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
@@ -169,6 +170,8 @@ export function toolPages(router: Router, deps: UiDeps): void {
       try {
         const value: unknown = text.trim() === '' ? {} : JSON.parse(text);
         if (typeof value !== 'object' || value === null || Array.isArray(value)) return { errors: [{ field: '(arguments)', message: 'must be a JSON object' }] };
+        const maxDepth = deps.settings().maxJsonDepth;
+        if (tooDeep(text, value, maxDepth)) return { errors: [{ field: '(arguments)', message: `nests arrays and objects deeper than gateway.maxJsonDepth (${maxDepth} levels)` }] };
         return { args: value as Record<string, unknown>, errors: [] };
       } catch (error) {
         return { errors: [{ field: '(arguments)', message: `is not valid JSON: ${(error as Error).message}` }] };
@@ -259,6 +262,10 @@ export function toolPages(router: Router, deps: UiDeps): void {
     try {
       const text = req.form?.get('_json') ?? '';
       values = text.trim() === '' ? undefined : JSON.parse(text);
+      if (tooDeep(text, values, deps.settings().maxJsonDepth)) {
+        values = undefined;
+        note = 'The JSON nests deeper than gateway.maxJsonDepth, so the form could not take it over.';
+      }
     } catch {
       note = 'The JSON is not valid, so the form could not take it over; fix it or start the form empty.';
     }
