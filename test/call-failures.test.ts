@@ -1,11 +1,14 @@
 // How a call fails when its server misbehaves, against real servers: a listed tool whose server
 // answers a JSON-RPC error (even -32601) is the server's failure, not "no such tool"; a tool of a
 // server that has not listed its tools yet is "not available", not "no such tool"; and a server
-// that ping marks hung fails its calls in flight at once, with the same status in every mode.
+// that ping marks hung fails its calls in flight at once, with the same status in every mode. A
+// result that breaks the tool's own outputSchema is the server's failure too.
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
-import { fixture, waitForServer } from './helpers/gateway.js';
+import { fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { isAlive, waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 
@@ -49,6 +52,23 @@ describe('a JSON-RPC error answer from a listed tool', () => {
     expectProblem(res, 502, 'upstream-error');
     expect(res.body).toMatchObject({ title: 'The MCP server answered with an error', detail: 'the database is locked (JSON-RPC error -32603)' });
     expectProblem(await request(app).post('/u/not_listed').send({}), 404, 'tool-not-found');
+  });
+});
+
+describe('a result that does not fit the tool\'s own outputSchema', () => {
+  it('is the server\'s failure (502 upstream-error), not the caller\'s arguments (422)', async () => {
+    const tools = path.join(tempDir(), 'tools.json');
+    // The fixture answers with its arguments as structuredContent, which this outputSchema does not allow.
+    const outputSchema = { type: 'object', properties: { total: { type: 'number' } }, required: ['total'] };
+    fs.writeFileSync(tools, JSON.stringify([{ name: 'report', inputSchema: { type: 'object' }, outputSchema }]));
+    const { app } = await gateway({ s: { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: tools } } });
+    for (const url of ['/s/report', '/api/tools/s/report']) {
+      const res = await request(app).post(url).send({});
+      expectProblem(res, 502, 'upstream-error');
+      expect(res.body.detail).toMatch(/^the server's result does not match the tool's own outputSchema \(Structured content does not match/);
+    }
+    const rows = (await request(app).get('/api/activity?server=s').expect(200)).body.items as Record<string, unknown>[];
+    for (const row of rows) expect(row).toMatchObject({ tool: 'report', outcome: 'upstream_error', status: 502 });
   });
 });
 

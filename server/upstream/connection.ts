@@ -604,6 +604,9 @@ function toPromptInfo(prompt: PromptInfo): PromptInfo {
   return { name, title, description, arguments: args };
 }
 
+/** The SDK client's own messages for a result that does not fit the tool's outputSchema. */
+const OUTPUT_SCHEMA_MISMATCH = /Structured content does not match the tool's output schema|Failed to validate structured content/;
+
 /**
  * `why` is the reason the gateway ended the connection, when it did so during the call (a failed
  * ping, a crash it noticed): the caller learns why its call was abandoned.
@@ -618,6 +621,11 @@ function classifyCallError(error: unknown, signal: AbortSignal | undefined, why:
       case ErrorCode.ConnectionClosed:
         return new UpstreamCallError('disconnected', `the server went away during the call (${why ?? message})`);
       case ErrorCode.InvalidParams:
+        // The SDK client checks a result against the tool's outputSchema itself and reports a
+        // mismatch as "invalid params": that is the server's fault, not the caller's arguments'.
+        if (OUTPUT_SCHEMA_MISMATCH.test(error.message)) {
+          return new UpstreamCallError('protocol', `the server's result does not match the tool's own outputSchema (${serverText(error)})`);
+        }
         return new UpstreamCallError('invalid-params', serverText(error));
       case MESSAGE_TOO_LARGE:
         return new UpstreamCallError('too-large', serverText(error));
