@@ -367,28 +367,58 @@ describe('failed writes', () => {
   });
 });
 
-describe('durable starts (group commit)', () => {
-  it('committed() resolves once the start row is written, long before the flush timer', async () => {
-    const { db, log } = setup(undefined, undefined, { flushDelayMs: 60_000 });
-    for (let i = 0; i < 5; i++) log.start(call(`g${i}`));
-    const waits = [0, 1, 2, 3, 4].map((i) => log.committed(`g${i}`));
-    expect(rowCount(db)).toBe(0); // written in the next turn, all together
+describe('durable starts (the start journal)', () => {
+  /** A gateway killed now: its connection goes, nothing queued is written, nothing is cleaned up. */
+  const kill = ({ db }: Setup) => db.close();
+
+  it('committed() resolves once the starts of this turn are journaled in one write; a gateway killed then still has their rows at the next start', async () => {
+    const dir = tempDir();
+    const first = setup(dir, undefined, { flushDelayMs: 60_000 });
+    const journal = path.join(dir, 'activity.journal');
+    for (let i = 0; i < 5; i++) first.log.start(call(`g${i}`));
+    const waits = [0, 1, 2, 3, 4].map((i) => first.log.committed(`g${i}`));
+    expect(fs.existsSync(journal)).toBe(false); // written in the next turn, all together
     await Promise.all(waits);
-    expect(rowCount(db)).toBe(5);
-    expect(log.get('g0')).toMatchObject({ outcome: 'running' });
-    await log.committed('g0'); // written already: at once
-    await log.committed('never-started');
+    expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(fs.statSync(journal).mode & 0o777).toBe(0o600);
+    expect(rowCount(first.db)).toBe(0); // the database gets them with its batch, later
+    first.log.start(call('late')); // queued, never committed: it never went upstream
+    kill(first);
+
+    const second = setup(dir);
+    expect(second.log.markInterrupted()).toBe(5);
+    expect(rowCount(second.db)).toBe(5);
+    expect(second.log.get('g0')).toMatchObject({ outcome: 'interrupted', server: 'alpha', arguments: { text: 'g0' } });
+    expect(fs.statSync(journal).size).toBe(0); // the database has them now
   });
 
-  it('does not hold calls back while writes fail', async () => {
-    const { db, log } = setup(undefined, undefined, { flushDelayMs: 60_000 });
-    fillUp(db);
-    log.start(call('big-1', { arguments: { text: 'x'.repeat(8000) } }));
-    await log.committed('big-1'); // the write failed: the call goes on
-    expect(log.health()).toMatchObject({ state: 'failing', queued: 1 });
-    log.start(call('big-2', { arguments: { text: 'x'.repeat(8000) } }));
-    await log.committed('big-2'); // failing already: no write is tried for it
-    expect(log.health()).toMatchObject({ writeFailures: 1, queued: 2 });
+  it('is emptied once the database holds every queued start, and committed() is at once for a start written already', async () => {
+    const { dir, db, log } = setup(undefined, undefined, { flushDelayMs: 60_000 });
+    const journal = path.join(dir, 'activity.journal');
+    log.start(call('a'));
+    await log.committed('a');
+    expect(fs.statSync(journal).size).toBeGreaterThan(0);
+    expect(log.flush()).toBe(true);
+    expect(rowCount(db)).toBe(1);
+    expect(fs.statSync(journal).size).toBe(0);
+    await log.committed('a'); // in the database already: at once, nothing journaled
+    await log.committed('never-started');
+    expect(fs.statSync(journal).size).toBe(0);
+  });
+
+  it('does not hold calls back when the journal cannot be written, and says so once', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'activity.journal')); // a folder where the file should be: EISDIR
+    const { log, logLines } = setup(dir, undefined, { flushDelayMs: 60_000 });
+    log.start(call('x1'));
+    await log.committed('x1');
+    log.start(call('x2'));
+    await log.committed('x2');
+    const errors = logLines.filter((line) => line.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/cannot write the activity log's start journal .*activity\.journal \(EISDIR\): calls go on/);
+    expect(log.flush()).toBe(true); // the database is unharmed
+    expect(log.get('x2')).toMatchObject({ outcome: 'running' });
   });
 });
 

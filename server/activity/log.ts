@@ -8,11 +8,13 @@
  * (validation, policy, overload) and ends within that time costs a share of one transaction and a
  * single INSERT of the complete row.
  *
- * A call that goes upstream waits for `committed` first: its start row must be on disk before the
+ * A call that goes upstream waits for `committed` first: its start row must be written before the
  * tool runs, so that after a crash every call that reached a server has a row (its outcome, or
- * `interrupted`). That is a group commit: the calls that reach that point in one turn of the
- * event loop share one transaction, written in the next turn. The database's durability
- * (state/db.ts: WAL, synchronous NORMAL) survives the gateway being killed, not a power cut.
+ * `interrupted`). The calls that reach that point in one turn of the event loop have their starts
+ * appended to the start journal (start-journal.ts) in one write, in the next turn; the database
+ * gets them with its next batch, and `markInterrupted` at the next start takes what it lacks
+ * from the journal. Like the database (state/db.ts: WAL, synchronous NORMAL), that survives the
+ * gateway being killed, not a power cut.
  *
  * The queue is written in transactions of at most 512 entries. A write that fails (the disk is
  * full, SQLITE_BUSY…) keeps the entries queued for a retry timer (1 s, doubling to 30 s); calls
@@ -24,6 +26,7 @@
  * is one log line naming the file and what to do, not one per retry; `health()` tells /readyz
  * and the metrics.
  */
+import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { ActivityOutcome, CallOutcome } from '../calls/outcome.js';
@@ -32,6 +35,7 @@ import type { ActivitySettings } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import { isSqliteError, stateDatabaseErrorText, type Db } from '../state/db.js';
 import { MAX_ARGUMENT_BYTES, redactArguments, truncateUtf8 } from './redact.js';
+import { StartJournal, type JournalRecord } from './start-journal.js';
 
 /** A call as it starts. `arguments` is redacted and cut to 16 KiB before it is stored. */
 export interface ActivityStart {
@@ -193,16 +197,7 @@ interface ActivityRow {
 }
 
 /** A queued start, completed in place by a finish that arrives before it is written. */
-interface QueuedRow {
-  id: string;
-  startedAt: number;
-  server: string;
-  tool: string;
-  caller: string;
-  surface: string;
-  mode: string;
-  arguments: string;
-  argumentsTruncated: number;
+interface QueuedRow extends JournalRecord {
   end?: QueuedEnd;
   /** Roughly, the memory it holds (see `MAX_QUEUED_BYTES`). */
   bytes: number;
@@ -260,6 +255,12 @@ export class ActivityLog {
   /** Calls waiting for their start row to be written, and the turn that writes it. */
   private commitWaiters: CommitWaiters | undefined;
   private commitSoon: NodeJS.Immediate | undefined;
+  /** Where those starts are written; none for a database in memory (the database is written instead). */
+  private readonly journal: StartJournal | undefined;
+  /** The ids of the calls waiting for the next journal write. */
+  private toJournal: string[] = [];
+  /** Set while the journal cannot be written: why (one line). Calls then go on without it. */
+  private journalFailure: string | undefined;
   /** Set while writes fail: why (one line), and since when. */
   private failure: { error: string; since: number } | undefined;
   /** Whether changes are being dropped now (the queue is full); logged once per episode. */
@@ -287,6 +288,7 @@ export class ActivityLog {
   ) {
     this.maxQueued = limits.maxQueued ?? MAX_QUEUED;
     this.maxQueuedBytes = limits.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+    this.journal = db.memory ? undefined : new StartJournal(path.join(path.dirname(db.name), 'activity.journal'));
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
          arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id)
@@ -340,11 +342,16 @@ export class ActivityLog {
 
   /**
    * Marks the rows still `running` (the gateway stopped during those calls) as `interrupted`,
-   * and returns how many. `ended_at` stays null: when they really ended is not known. Call
-   * once at startup, before the first `start`.
+   * and returns how many; the start journal's rows that the database lacks (the gateway was
+   * killed before it wrote them) are added first, and so are among them. `ended_at` stays null:
+   * when they really ended is not known. Call once at startup, before the first `start`.
    */
   markInterrupted(): number {
-    return this.interruptRunning.run().changes;
+    const records = this.journal?.read() ?? [];
+    if (records.length > 0) this.writeChunk(records.map((record) => ({ ...record, bytes: 0 })), []);
+    const count = this.interruptRunning.run().changes;
+    this.journal?.clear();
+    return count;
   }
 
   /** Queues the row of a call that starts (outcome `running`). Never throws. */
@@ -408,19 +415,24 @@ export class ActivityLog {
   }
 
   /**
-   * Resolves once the start row of call `id` is written (with the other calls that got here in
-   * this turn of the event loop, in one transaction), or at once when it is written already or
-   * writes are failing (the call must not wait for a database that does not answer). Never rejects.
+   * Resolves once the start row of call `id` is written: to the start journal, with the other
+   * calls that got here in this turn of the event loop, in one write in the next turn (to the
+   * database instead when there is no journal). At once when it is written already, when it was
+   * never queued, or when the journal cannot be written (the call must not wait for a disk that
+   * does not take it). Never rejects.
    */
   committed(id: string): Promise<void> {
-    if (!this.queuedRows.has(id) || this.failure || this.closed) return RESOLVED;
+    if (!this.queuedRows.has(id) || this.closed) return RESOLVED;
+    if (!this.journal && this.failure) return RESOLVED;
+    this.toJournal.push(id);
     if (!this.commitWaiters) {
       let resolve!: () => void;
       const promise = new Promise<void>((done) => (resolve = done));
       this.commitWaiters = { promise, resolve };
       this.commitSoon = setImmediate(() => {
         this.commitSoon = undefined;
-        this.flush();
+        if (this.journal) this.writeJournal(this.journal);
+        else this.flush();
       });
     }
     return this.commitWaiters.promise;
@@ -444,6 +456,7 @@ export class ActivityLog {
         return false;
       }
       this.written();
+      this.clearJournal();
       return true;
     } finally {
       this.releaseCommitWaiters();
@@ -553,7 +566,9 @@ export class ActivityLog {
     this.pruneTimer = undefined;
     this.pruneSoon = undefined;
     this.retryTimer = undefined;
-    if (this.flush()) return;
+    const written = this.flush();
+    this.journal?.close();
+    if (written) return;
     if (this.lastErrorCode === 'SQLITE_FULL') this.writeWhatFits();
     const lost = this.queuedRows.size + this.queuedEnds.size;
     if (lost === 0) return;
@@ -680,9 +695,49 @@ export class ActivityLog {
     }
   }
 
+  /**
+   * Appends the starts of the calls waiting in `toJournal` (those the database does not have yet)
+   * in one write, then lets the calls go. A failure is logged once, and the calls go all the same.
+   */
+  private writeJournal(journal: StartJournal): void {
+    const records: JournalRecord[] = [];
+    for (const id of this.toJournal) {
+      const row = this.queuedRows.get(id);
+      if (row) records.push(journalRecord(row));
+    }
+    try {
+      if (records.length > 0) journal.append(records);
+      if (this.journalFailure) {
+        this.logger.warn({ file: journal.file }, 'the activity log\'s start journal is written again');
+        this.journalFailure = undefined;
+      }
+    } catch (error) {
+      if (!this.journalFailure) {
+        this.journalFailure = (error as NodeJS.ErrnoException).code ?? String(error);
+        this.logger.error(
+          { file: journal.file, code: this.journalFailure },
+          `cannot write the activity log's start journal ${journal.file} (${this.journalFailure}): calls go on, but a crash now may leave calls that ran without a row; free some space or fix the folder's permissions`,
+        );
+      }
+    }
+    this.releaseCommitWaiters();
+  }
+
+  /** The database holds every queued start now: the journal is not needed for them any more. */
+  private clearJournal(): void {
+    if (!this.journal) return;
+    try {
+      this.journal.clear();
+    } catch (error) {
+      // Harmless: its rows are in the database, and reading them back at the next start changes nothing.
+      this.logger.debug({ err: error }, 'could not empty the activity log\'s start journal');
+    }
+  }
+
   private releaseCommitWaiters(): void {
     const waiters = this.commitWaiters;
     this.commitWaiters = undefined;
+    this.toJournal = [];
     if (this.commitSoon) {
       clearImmediate(this.commitSoon);
       this.commitSoon = undefined;
@@ -736,6 +791,12 @@ export class ActivityLog {
       this.pruning = false;
     }
   }
+}
+
+/** The journal's copy of a queued start. */
+function journalRecord(row: QueuedRow): JournalRecord {
+  const { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated } = row;
+  return { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated };
 }
 
 /** The first `count` items of `items`. */
