@@ -406,6 +406,48 @@ describe('durable starts (the start journal)', () => {
     expect(fs.statSync(journal).size).toBe(0);
   });
 
+  it('journals the waiting starts when a write to the database fails in the same turn (a reader forces a flush while another program holds the lock)', async () => {
+    const dir = tempDir();
+    const first = setup(dir, undefined, { flushDelayMs: 60_000 });
+    first.db.pragma('busy_timeout = 10');
+    const other = new Database(path.join(dir, 'gateway.db'));
+    other.exec('BEGIN IMMEDIATE'); // a backup tool or the sqlite3 shell holds the write lock
+    try {
+      first.log.start(call('ran'));
+      const waiting = first.log.committed('ran');
+      first.log.list({ limit: 10 }); // the UI's live tail reads: the queue's write fails (SQLITE_BUSY)
+      expect(first.log.health().state).toBe('failing');
+      await waiting; // the call goes upstream now: its start must be somewhere
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    kill(first);
+    const second = setup(dir);
+    expect(second.log.markInterrupted()).toBe(1);
+    expect(second.log.get('ran')).toMatchObject({ outcome: 'interrupted' });
+  });
+
+  it('rewrites a long journal with only the starts still queued when a write fails part-way', async () => {
+    const dir = tempDir();
+    const first = setup(dir, undefined, { flushDelayMs: 60_000, limits: { writeChunk: 2, journalCompactBytes: 1 } });
+    // A real failure of the second transaction: SQLite refuses the third row.
+    first.db.exec("CREATE TRIGGER refuse_c2 BEFORE INSERT ON activity WHEN NEW.id = 'c2' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    for (const id of ['c0', 'c1', 'c2', 'c3']) first.log.start(call(id));
+    await Promise.all(['c0', 'c1', 'c2', 'c3'].map((id) => first.log.committed(id)));
+    const journal = path.join(dir, 'activity.journal');
+    const ids = () => fs.readFileSync(journal, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line).id);
+    expect(ids()).toEqual(['c0', 'c1', 'c2', 'c3']);
+    expect(first.log.flush()).toBe(false); // c0 and c1 written, then the chunk with c2 fails
+    expect(rowCount(first.db)).toBe(2);
+    expect(ids()).toEqual(['c2', 'c3']);
+    first.db.exec('DROP TRIGGER refuse_c2');
+    kill(first);
+    const second = setup(dir);
+    expect(second.log.markInterrupted()).toBe(4);
+    expect(rowCount(second.db)).toBe(4);
+  });
+
   it('does not hold calls back when the journal cannot be written, and says so once', async () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'activity.journal')); // a folder where the file should be: EISDIR
@@ -417,6 +459,8 @@ describe('durable starts (the start journal)', () => {
     const errors = logLines.filter((line) => line.level >= 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.msg).toMatch(/cannot write the activity log's start journal .*activity\.journal \(EISDIR\): calls go on/);
+    // /readyz and the metrics see it as the log failing.
+    expect(log.health()).toMatchObject({ state: 'failing', error: expect.stringContaining('start journal') });
     expect(log.flush()).toBe(true); // the database is unharmed
     expect(log.get('x2')).toMatchObject({ outcome: 'running' });
   });

@@ -71,6 +71,10 @@ export interface ActivityQueueLimits {
   maxQueued?: number;
   /** Default MAX_QUEUED_BYTES. */
   maxQueuedBytes?: number;
+  /** Most entries per transaction. Default WRITE_CHUNK. */
+  writeChunk?: number;
+  /** Size of the start journal beyond which a write that fails part-way rewrites it. Default JOURNAL_COMPACT_BYTES. */
+  journalCompactBytes?: number;
 }
 
 /** Whether the log is being written, for /readyz and the metrics. */
@@ -153,6 +157,8 @@ export const MAX_QUEUED = 10_000;
 export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 /** What an entry costs besides its text, roughly, in bytes. */
 const ENTRY_OVERHEAD_BYTES = 300;
+/** Size of the start journal beyond which a write that fails part-way rewrites it (see `compactJournal`). */
+export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024;
 /** Rows deleted per statement by `prune`. */
 export const PRUNE_CHUNK = 2000;
 
@@ -199,6 +205,8 @@ interface ActivityRow {
 /** A queued start, completed in place by a finish that arrives before it is written. */
 interface QueuedRow extends JournalRecord {
   end?: QueuedEnd;
+  /** Whether its start is in the start journal (its call went upstream before the database had it). */
+  journaled?: boolean;
   /** Roughly, the memory it holds (see `MAX_QUEUED_BYTES`). */
   bytes: number;
 }
@@ -260,7 +268,7 @@ export class ActivityLog {
   /** The ids of the calls waiting for the next journal write. */
   private toJournal: string[] = [];
   /** Set while the journal cannot be written: why (one line). Calls then go on without it. */
-  private journalFailure: string | undefined;
+  private journalFailure: { error: string; since: number } | undefined;
   /** Set while writes fail: why (one line), and since when. */
   private failure: { error: string; since: number } | undefined;
   /** Whether changes are being dropped now (the queue is full); logged once per episode. */
@@ -282,7 +290,7 @@ export class ActivityLog {
     private readonly logger: Logger,
     /** How long queued changes wait to be written together, in ms. Default 100. */
     private readonly flushDelayMs = 100,
-    limits: ActivityQueueLimits = {},
+    private readonly limits: ActivityQueueLimits = {},
     /** Argument names redacted on top of the built-in ones (`gateway.redact.keys`), read at each call. Default none. */
     private readonly redactKeys: () => readonly string[] = () => [],
   ) {
@@ -439,7 +447,7 @@ export class ActivityLog {
   }
 
   /**
-   * Writes everything queued now, in transactions of at most `WRITE_CHUNK` entries. Never
+   * Writes everything queued now, in transactions of at most `writeChunk` entries. Never
    * throws: on failure the error is logged (once, when writes start failing), the entries not
    * written stay queued and a retry is scheduled. Returns whether the queue is empty.
    */
@@ -448,26 +456,33 @@ export class ActivityLog {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
+    let written = true;
     try {
       if (this.queuedRows.size === 0 && this.queuedEnds.size === 0) return true;
       const error = this.writeQueue();
       if (error !== undefined) {
+        written = false;
         this.failed(error);
+        this.compactJournal();
         return false;
       }
       this.written();
       this.clearJournal();
       return true;
     } finally {
-      this.releaseCommitWaiters();
+      // Calls waiting for their starts: the database has them now, or else the journal must first.
+      if (written || !this.journal) this.releaseCommitWaiters();
+      else if (this.commitWaiters) this.writeJournal(this.journal);
     }
   }
 
   /** Whether writes succeed, how much waits and how much was dropped (for /readyz and the metrics). */
   health(): ActivityHealth {
+    // Writes to the database fail, or (what matters as much after a crash) to the start journal.
+    const failure = this.failure ?? this.journalFailure;
     return {
-      state: this.failure ? 'failing' : 'ok',
-      ...(this.failure && { error: this.failure.error, since: this.failure.since }),
+      state: failure ? 'failing' : 'ok',
+      ...(failure && { error: failure.error, since: failure.since }),
       queued: this.queuedRows.size + this.queuedEnds.size,
       dropped: this.droppedTotal,
       writeFailures: this.writeFailures,
@@ -614,8 +629,9 @@ export class ActivityLog {
   /** Writes the queue in chunks, oldest first; returns the error of the first chunk that failed. */
   private writeQueue(): unknown {
     while (this.queuedRows.size > 0 || this.queuedEnds.size > 0) {
-      const rows = firstOf(this.queuedRows.values(), WRITE_CHUNK);
-      const ends = rows.length < WRITE_CHUNK ? firstOf(this.queuedEnds.entries(), WRITE_CHUNK - rows.length) : [];
+      const chunk = this.limits.writeChunk ?? WRITE_CHUNK;
+      const rows = firstOf(this.queuedRows.values(), chunk);
+      const ends = rows.length < chunk ? firstOf(this.queuedEnds.entries(), chunk - rows.length) : [];
       try {
         this.writeChunk(rows, ends);
       } catch (error) {
@@ -701,26 +717,48 @@ export class ActivityLog {
    */
   private writeJournal(journal: StartJournal): void {
     const records: JournalRecord[] = [];
+    const rows: QueuedRow[] = [];
     for (const id of this.toJournal) {
       const row = this.queuedRows.get(id);
-      if (row) records.push(journalRecord(row));
+      if (!row || row.journaled) continue;
+      records.push(journalRecord(row));
+      rows.push(row);
     }
     try {
       if (records.length > 0) journal.append(records);
+      for (const row of rows) row.journaled = true;
       if (this.journalFailure) {
         this.logger.warn({ file: journal.file }, 'the activity log\'s start journal is written again');
         this.journalFailure = undefined;
       }
     } catch (error) {
       if (!this.journalFailure) {
-        this.journalFailure = (error as NodeJS.ErrnoException).code ?? String(error);
-        this.logger.error(
-          { file: journal.file, code: this.journalFailure },
-          `cannot write the activity log's start journal ${journal.file} (${this.journalFailure}): calls go on, but a crash now may leave calls that ran without a row; free some space or fix the folder's permissions`,
-        );
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        const text = `cannot write the activity log's start journal ${journal.file} (${code}): calls go on, but a crash now may leave calls that ran without a row; free some space or fix the folder's permissions`;
+        this.journalFailure = { error: text, since: Date.now() };
+        this.logger.error({ file: journal.file, code }, text);
       }
     }
     this.releaseCommitWaiters();
+  }
+
+  /**
+   * After a write that failed part-way: the rows written since the journal was last emptied are in
+   * the database now, so once the journal holds more than `JOURNAL_COMPACT_BYTES` it is written
+   * anew with only the journaled starts still queued. The journal thus stays within about the
+   * queue's own bound, however long writes keep failing part-way.
+   */
+  private compactJournal(): void {
+    const journal = this.journal;
+    if (!journal || journal.bytes <= (this.limits.journalCompactBytes ?? JOURNAL_COMPACT_BYTES)) return;
+    const records: JournalRecord[] = [];
+    for (const row of this.queuedRows.values()) if (row.journaled) records.push(journalRecord(row));
+    try {
+      journal.clear();
+      if (records.length > 0) journal.append(records);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'could not compact the activity log\'s start journal');
+    }
   }
 
   /** The database holds every queued start now: the journal is not needed for them any more. */

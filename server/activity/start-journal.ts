@@ -69,8 +69,19 @@ export class StartJournal {
     const bytes = Buffer.from(text, 'utf8');
     this.fd ??= fs.openSync(this.file, 'a', 0o600);
     let written = 0;
-    while (written < bytes.length) written += fs.writeSync(this.fd, bytes, written);
+    try {
+      while (written < bytes.length) written += fs.writeSync(this.fd, bytes, written);
+    } catch (error) {
+      // A part of a line (the disk filled up meanwhile) would spoil the next line appended to it.
+      if (written > 0) fs.ftruncateSync(this.fd, this.size);
+      throw error;
+    }
     this.size += bytes.length;
+  }
+
+  /** Bytes in the file since it was last emptied. */
+  get bytes(): number {
+    return this.size;
   }
 
   /** Empties the file: the database holds every record in it now. */
