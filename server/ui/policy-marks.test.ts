@@ -11,7 +11,8 @@ function policy(action: ApprovalAction, rules: Omit<ApprovalRule, 'source'>[]): 
     notify: [],
     maxPending: 200,
     maxPendingPerCaller: 20,
-  } as ApprovalSettings;
+    notifyIntervalMs: 30_000,
+  };
 }
 
 const tmpOnly = { pointer: '/path', matches: /^\/tmp\// };
