@@ -611,6 +611,13 @@ const MAX_DEFAULT_REF_HOPS = 8;
 /** Checks defaults against converted (2020-12, reference-free) property schemas, formats included as the gateway checks them. */
 const defaultChecker = new Ajv2020({ strict: false, validateFormats: true });
 (addFormatsModule as unknown as (ajv: Ajv2020) => void)(defaultChecker);
+/**
+ * Compiled checks of defaults by the JSON of their schema without its annotations: compiling
+ * costs about a millisecond, and many properties share a schema (`{"type": "string", "enum": …}`).
+ */
+const defaultChecks = new Map<string, (value: unknown) => boolean>();
+/** Most compiled checks kept; past it they are all dropped and compiled again as needed. */
+const MAX_DEFAULT_CHECKS = 1000;
 
 /** Whether the subschemas under `keyword` of `node` are places where defaults are filled in (see above). */
 export function defaultsReach(keyword: string, node: Schema): boolean {
@@ -678,14 +685,25 @@ function defaultOf(schema: unknown, references: SchemaReferences): unknown {
  * fitting: the gateway then cannot check arguments at all, and the server decides.
  */
 function defaultFits(root: unknown, property: Schema, value: unknown): boolean {
-  const schema = new Conversion(root, {}, true).convertFillPlace(property);
-  try {
-    const validate = defaultChecker.compile(schema);
-    defaultChecker.removeSchema(schema); // compiled once: not kept in ajv's cache
-    return validate(value);
-  } catch {
-    return true;
+  const [, constraints] = splitAnnotations(new Conversion(root, {}, true).convertFillPlace(property));
+  const keys = Object.keys(constraints);
+  const types = declaredTypes(constraints);
+  if (keys.length === 0) return true;
+  if (keys.length === 1 && types) return types.some((type) => hasType(value, type)); // most defaults: no compiling
+  const key = JSON.stringify(constraints);
+  let check = defaultChecks.get(key);
+  if (!check) {
+    try {
+      const validate = defaultChecker.compile(constraints);
+      defaultChecker.removeSchema(constraints); // kept here, not in ajv's cache
+      check = (candidate) => validate(candidate) as boolean;
+    } catch {
+      check = () => true;
+    }
+    if (defaultChecks.size >= MAX_DEFAULT_CHECKS) defaultChecks.clear();
+    defaultChecks.set(key, check);
   }
+  return check(value);
 }
 
 /**
