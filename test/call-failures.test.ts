@@ -53,6 +53,13 @@ describe('a JSON-RPC error answer from a listed tool', () => {
     expect(res.body).toMatchObject({ title: 'The MCP server answered with an error', detail: 'the database is locked (JSON-RPC error -32603)' });
     expectProblem(await request(app).post('/u/not_listed').send({}), 404, 'tool-not-found');
   });
+
+  it("-32099 of the server's own is upstream-error too, not the gateway's result-too-large (which uses that code)", async () => {
+    const { app } = await gateway({ u: unruly() });
+    const res = await request(app).post('/u/own_limit').send({});
+    expectProblem(res, 502, 'upstream-error');
+    expect(res.body).toMatchObject({ title: 'The MCP server answered with an error', detail: 'over the quota of this account (JSON-RPC error -32099)' });
+  });
 });
 
 describe('a result that does not fit the tool\'s own outputSchema', () => {

@@ -2,10 +2,13 @@
 // finds what the crash left: leftover server processes are ended, and every tool call that
 // reached its server has an activity row.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../server/state/db.js';
+import { ProcessGroupRecords } from '../server/state/process-groups.js';
 import { bootId, pidNamespace, processInfo } from '../server/upstream/process-table.js';
 import { startCli, type RunningGateway } from './helpers/cli.js';
 import { FAST, fixture, tempDir } from './helpers/gateway.js';
@@ -67,11 +70,13 @@ describe('leftover processes', () => {
     const sleeps = () => fs.readFileSync(sleepPids, 'utf8').trim().split('\n').map(Number);
 
     const first = await start(['-c', config, '--state-dir', dir]);
-    await serverJson(first, 'leaky', (server) => server.state === 'ready');
+    const { pid: leader } = await serverJson(first, 'leaky', (server) => server.state === 'ready');
     const [sleep] = sleeps();
     strays.push(sleep!);
     await crash(first);
     expect(isAlive(sleep!)).toBe(true); // the crash left it
+    // The server itself ends at the end of its stdin: the sleep is known as ours by the token it inherited.
+    await waitUntil(() => !isAlive(leader), 5000, 'the server to exit');
 
     const second = await start(['-c', config, '--state-dir', dir]);
     await second.waitForLog((line) => line.server === 'leaky' && String(line.msg).includes('leftover'));
@@ -102,6 +107,46 @@ describe('leftover processes', () => {
     expect(gateway.logs).toContainEqual(expect.objectContaining({ server: 'reused', msg: expect.stringContaining('left alone') }));
     await waitUntil(() => !isAlive(same.pid!), 5000, 'the still recorded group to be ended');
     expect(isAlive(other.pid!)).toBe(true);
+  });
+});
+
+/**
+ * A classic daemon: `sh` (a session and group leader, as servers are) starts a `sleep` in the
+ * background and exits, leaving the sleep alone in a group whose id is the gone leader's pid.
+ */
+async function daemon(env: Record<string, string> = {}): Promise<{ pgid: number; pid: number }> {
+  const sh = spawn('sh', ['-c', 'sleep 300 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: process.env.PATH, ...env } });
+  let out = '';
+  sh.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await once(sh, 'exit');
+  const pid = Number(out.trim());
+  strays.push(pid);
+  const info = await waitUntil(() => processInfo(pid), 5000, 'the sleep to start');
+  expect(info.pgid).toBe(sh.pid);
+  return { pgid: sh.pid!, pid };
+}
+
+describe('leftover processes whose leader is gone', () => {
+  it("ends only the members that carry the server's token: a pid reused by a daemon's group is left alone", async () => {
+    const dir = tempDir();
+    const token = 'a'.repeat(32);
+    const stranger = await daemon();
+    const leftover = await daemon({ MCP_GATEWAY_GROUP: token });
+    const db = openDatabase(dir);
+    try {
+      const record = db.prepare('INSERT INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, token, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      // Recorded as if a server of ours had led each group before the daemon's sleep started.
+      for (const [group, server] of [[stranger, 'gone'], [leftover, 'leaky']] as const) {
+        record.run(group.pgid, server, processInfo(group.pid)!.startTime - 100, bootId(), pidNamespace(), token, Date.now());
+      }
+      const records = new ProcessGroupRecords(db, pino({ level: 'silent' }));
+      expect(records.endLeftovers()).toBe(1);
+      await waitUntil(() => !isAlive(leftover.pid), 5000, 'the leftover carrying the token to be ended');
+      expect(isAlive(stranger.pid)).toBe(true);
+      expect(db.prepare('SELECT COUNT(*) AS n FROM process_groups').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -128,6 +128,60 @@ describe('untrusted text with hidden characters', () => {
   });
 });
 
+/** What a browser reads from a quoted attribute value. */
+function attributeText(html: string): string {
+  return html.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+describe('form fields of properties whose names hold hidden characters', () => {
+  const kit = callKit();
+
+  it('keep their names as they are, so that the values typed into them reach the call', async () => {
+    const names = { tab: 'a\tb', rlo: 'x\u202Ey', object: 'zw\u200B', inner: 'in\u0001ner', list: 'list\u2066', flag: 'on\u0007' };
+    const tool = {
+      name: 'hidden',
+      inputSchema: {
+        type: 'object',
+        properties: {
+          [names.tab]: { type: 'string' },
+          [names.rlo]: { type: 'string' },
+          [names.object]: { type: 'object', properties: { [names.inner]: { type: 'string' } } },
+          [names.list]: { type: 'array', items: { type: 'string' } },
+          [names.flag]: { type: 'boolean' },
+        },
+      },
+    };
+    const { app, gateway } = await kit.gateway({ sx: schemaServer([tool]) }, {}, { apiKey: KEY });
+    const { cookie, csrf } = await signIn(app);
+    const page = await request(app).get('/tools/sx/hidden').set('Cookie', cookie).set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    // The labels show the hidden characters; the names the form sends back are the real ones.
+    expect(page.text).toContain('x\\u202Ey');
+    const named = (tag: string) => [...page.text.matchAll(new RegExp(`<${tag}[^>]*name="([^"]*)"`, 'g'))].map((match) => attributeText(match[1]!));
+    const text = named('input type="text"');
+    const rowStarts = named('input type="hidden"').filter((name) => name.startsWith('a/'));
+    const checkboxes = named('input type="checkbox"');
+    expect(text).toHaveLength(4); // two strings, the inner string, and the array's item (in its row template)
+    expect(rowStarts).toHaveLength(2); // the array's row marker in the template, and the checkbox's "false"
+    // As a browser sends the form: each field typed into, one row added to the array, the box ticked.
+    const [tab, rlo, inner, item] = text as [string, string, string, string];
+    const body = new URLSearchParams([
+      ['_mode', 'form'],
+      [tab, 'one'],
+      [rlo, 'two'],
+      [inner, 'three'],
+      [rowStarts[0]!, ''],
+      [item, 'four'],
+      [checkboxes[0]!, 'true'],
+    ]);
+    const run = await request(app).post('/ui/tools/sx/hidden/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send(body.toString());
+    expect(run.status).toBe(200);
+    const sent = { [names.tab]: 'one', [names.rlo]: 'two', [names.object]: { [names.inner]: 'three' }, [names.list]: ['four'], [names.flag]: true };
+    const entry = await waitUntil(() => gateway.activity.list({ limit: 5 }).items.find((item) => item.tool === 'hidden' && item.outcome === 'ok'));
+    expect(entry.arguments).toEqual(sent);
+  });
+});
+
 describe('a call waiting for approval, and tools that will ask', () => {
   const kit = callKit();
 

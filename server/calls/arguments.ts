@@ -5,13 +5,15 @@
  *
  * A property that is `required` but has a `default` (zod's `.default()` lists it so, as
  * Playwright's MCP server does) is not an error when left out: its default is filled in and
- * sent on, so the server gets what its schema asks for. The tool documents list such a
- * property as optional (`server/openapi/tool-schema.ts`).
+ * sent on, so the server gets what its schema asks for. Where and which defaults are filled in
+ * is decided by `defaultsReach` and `requiredDefaults` of `server/openapi/tool-schema.ts`, which
+ * list the same properties as optional in the tool documents: both accept the same arguments.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../http/problems.js';
+import { SchemaReferences, defaultsReach, isPlainObject, own, requiredDefaults } from '../openapi/tool-schema.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 
@@ -21,18 +23,12 @@ function makeValidator<T extends Ajv | Ajv2020>(ajv: T): T {
 }
 
 // `strict: false`: schemas come from third parties and may use keywords ajv does not know.
-// `verbose`: an error carries the schema it failed in, where a missing property's default is.
-const options = { allErrors: true, strict: false, validateFormats: true, verbose: true } as const;
+const options = { allErrors: true, strict: false, validateFormats: true } as const;
 const draft07 = makeValidator(new Ajv(options));
 const draft2020 = makeValidator(new Ajv2020(options));
 
 /** `undefined` when a schema cannot be compiled: the server then validates on its own. */
 const compiled = new WeakMap<object, ValidateFunction | undefined>();
-
-/** Most rounds of filling defaults (each round can reveal required properties inside a filled default). */
-const MAX_FILL_ROUNDS = 8;
-/** Most `$ref` hops followed to find a property's default. */
-const MAX_REF_HOPS = 8;
 
 function validatorFor(schema: Record<string, unknown>): ValidateFunction | undefined {
   if (compiled.has(schema)) return compiled.get(schema);
@@ -62,81 +58,55 @@ export interface CheckedArguments {
 export function checkArguments(schema: Record<string, unknown>, args: Record<string, unknown>): CheckedArguments {
   const validate = validatorFor(schema);
   if (!validate || validate(args)) return { errors: [], args };
-  let filled = args;
-  for (let round = 0; round < MAX_FILL_ROUNDS; round++) {
-    const defaults = missingDefaults(validate.errors ?? [], schema);
-    if (defaults.length === 0) break;
-    if (filled === args) filled = structuredClone(args);
-    for (const { path, value } of defaults) setAt(filled, path, structuredClone(value));
-    if (validate(filled)) return { errors: [], args: filled };
-  }
+  const filled = structuredClone(args);
+  if (fillDefaults(schema, schema, filled) && validate(filled)) return { errors: [], args: filled };
   return { errors: (validate.errors ?? []).map(fieldError), args };
 }
 
-interface MissingDefault {
-  path: string[];
-  value: unknown;
+/**
+ * Fills the defaults of missing required properties into `value` (in place), at the places
+ * `schema` (part of `root`) reaches, then inside the values there; true when it filled any.
+ */
+function fillDefaults(root: Record<string, unknown>, schema: unknown, value: unknown): boolean {
+  const nodes = applying(root, schema);
+  let filled = false;
+  if (isPlainObject(value)) {
+    for (const node of nodes) {
+      for (const [name, fallback] of requiredDefaults(root, node)) {
+        if (Object.hasOwn(value, name)) continue;
+        Object.defineProperty(value, name, { value: structuredClone(fallback), enumerable: true, writable: true, configurable: true });
+        filled = true;
+      }
+    }
+  }
+  for (const node of nodes) {
+    const properties = own(node, 'properties');
+    if (isPlainObject(value) && isPlainObject(properties) && defaultsReach('properties', node)) {
+      for (const name of Object.keys(properties)) {
+        if (Object.hasOwn(value, name) && fillDefaults(root, own(properties, name), value[name])) filled = true;
+      }
+    }
+    if (Array.isArray(value) && Object.hasOwn(node, 'items') && defaultsReach('items', node)) {
+      for (const item of value) if (fillDefaults(root, own(node, 'items'), item)) filled = true;
+    }
+  }
+  return filled;
 }
 
-/** The `required` errors whose missing property has a default: where to put which value. */
-function missingDefaults(errors: ErrorObject[], root: Record<string, unknown>): MissingDefault[] {
-  const found: MissingDefault[] = [];
-  for (const error of errors) {
-    const missing = (error.params as { missingProperty?: unknown }).missingProperty;
-    if (error.keyword !== 'required' || typeof missing !== 'string' || !isRecord(error.parentSchema)) continue;
-    const properties = error.parentSchema.properties;
-    if (!isRecord(properties) || !Object.hasOwn(properties, missing)) continue;
-    const value = defaultOf(properties[missing], root);
-    if (value !== undefined) found.push({ path: [...pathSegments(error.instancePath), missing], value });
+/** The schema nodes that apply to one value: `schema`, and those its `allOf` and `$ref` lead to (each once). */
+function applying(root: Record<string, unknown>, schema: unknown): Record<string, unknown>[] {
+  const nodes: Record<string, unknown>[] = [];
+  const pending = [schema];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (!isPlainObject(node) || nodes.includes(node)) continue;
+    nodes.push(node);
+    const allOf = own(node, 'allOf');
+    if (Array.isArray(allOf) && defaultsReach('allOf', node)) pending.push(...allOf);
+    const ref = own(node, '$ref');
+    if (typeof ref === 'string' && defaultsReach('$ref', node)) pending.push(SchemaReferences.of(root).resolve(ref)?.value);
   }
-  return found;
-}
-
-/** A property schema's own `default`, or that of the schema its local `$ref` (`#/…`) points to. */
-function defaultOf(schema: unknown, root: Record<string, unknown>): unknown {
-  let current = schema;
-  for (let hop = 0; hop <= MAX_REF_HOPS && isRecord(current); hop++) {
-    if (Object.hasOwn(current, 'default')) return current.default;
-    const ref = current.$ref;
-    if (typeof ref !== 'string' || !ref.startsWith('#')) return undefined;
-    current = pointerTarget(root, ref.slice(1));
-  }
-  return undefined;
-}
-
-/** RFC 6901 pointer (percent-decoded) into `root`; undefined when it leads nowhere. */
-function pointerTarget(root: unknown, pointer: string): unknown {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pointer);
-  } catch {
-    return undefined;
-  }
-  if (decoded === '') return root;
-  if (!decoded.startsWith('/')) return undefined;
-  let value = root;
-  for (const token of pathSegments(decoded)) {
-    if (Array.isArray(value) && /^\d+$/.test(token)) value = value[Number(token)];
-    else if (isRecord(value) && Object.hasOwn(value, token)) value = value[token];
-    else return undefined;
-  }
-  return value;
-}
-
-/** Sets `value` at `path` inside `target` when every step on the way is an object and the place is empty. */
-function setAt(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let place: unknown = target;
-  for (const segment of path.slice(0, -1)) {
-    place = Array.isArray(place) ? place[Number(segment)] : isRecord(place) && Object.hasOwn(place, segment) ? place[segment] : undefined;
-  }
-  const key = path[path.length - 1]!;
-  if (isRecord(place) && !Object.hasOwn(place, key)) {
-    Object.defineProperty(place, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return nodes;
 }
 
 /** `/a/b~1c` → `['a', 'b/c']`. */

@@ -26,6 +26,8 @@
  * "Cut" means replaced by a schema allowing any value whose `description` says why.
  */
 import { createHash } from 'node:crypto';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { asciiSpelling } from './ascii-name.js';
 
 export interface ToolSchemaOptions {
@@ -250,7 +252,7 @@ class Conversion {
   private readonly expanding = new Map<object, number>();
   /** Schemas made here to stand for an unknown shape (the request root treats them as free-form). */
   private readonly placeholders = new WeakSet<Schema>();
-  private anchors: Map<string, unknown> | undefined;
+  private readonly references: SchemaReferences;
 
   constructor(
     private readonly root: unknown,
@@ -260,6 +262,7 @@ class Conversion {
   ) {
     this.maxRefDepth = limit(options.maxRefDepth, DEFAULT_MAX_REF_DEPTH, 0);
     this.maxNodes = limit(options.maxNodes, DEFAULT_MAX_NODES, 1);
+    this.references = SchemaReferences.of(root);
   }
 
   note(text: string): void {
@@ -275,11 +278,19 @@ class Conversion {
   }
 
   convertRoot(): Schema {
-    return this.convert(this.root, 0);
+    return this.convert(this.root, 0, this.forRequest);
   }
 
-  /** Steps 5, 6 and 8: budget, booleans, depth and non-schemas, then the keywords of one node. */
-  private convert(value: unknown, depth: number): Schema {
+  /** A subschema of the root converted on its own, as a place the gateway fills defaults at (see {@link requiredDefaults}). */
+  convertFillPlace(value: unknown): Schema {
+    return this.convert(value, 0, true);
+  }
+
+  /**
+   * Steps 5, 6 and 8: budget, booleans, depth and non-schemas, then the keywords of one node.
+   * `fill`: the node is a place where the gateway fills in defaults (see {@link defaultsReach}).
+   */
+  private convert(value: unknown, depth: number, fill = false): Schema {
     if (depth > MAX_NESTING) {
       this.note(`The schema nests more than ${MAX_NESTING} levels deep; deeper levels allow any value.`);
       return this.placeholder(`Any value: the schema nests more than ${MAX_NESTING} levels deep here and is cut.`);
@@ -295,12 +306,13 @@ class Conversion {
       this.note(`A subschema that is not a JSON Schema (${kindOf(value)}) was replaced with one that allows any value.`);
       return {};
     }
-    return this.convertObject(value, depth);
+    return this.convertObject(value, depth, fill);
   }
 
-  private convertObject(source: Schema, depth: number): Schema {
-    const siblings = this.convertKeywords(source, depth);
-    const references = this.resolveReferences(source, depth);
+  private convertObject(source: Schema, depth: number, fill: boolean): Schema {
+    const converted = this.convertKeywords(source, depth, fill);
+    const siblings = this.forRequest && fill ? withoutFilledRequired(converted, source, this.root) : converted;
+    const references = this.resolveReferences(source, depth, fill);
     const combined = this.shaped(combineWithReferences(references, siblings));
     return own(source, 'nullable') === true ? this.shaped(allowNull(combined)) : combined;
   }
@@ -311,9 +323,9 @@ class Conversion {
   }
 
   /** Steps 1 and 2: every keyword but references and `nullable`, in the input's order. */
-  private convertKeywords(source: Schema, depth: number): Schema {
+  private convertKeywords(source: Schema, depth: number, fill: boolean): Schema {
     const out = new SchemaBuilder();
-    for (const key of Object.keys(source)) this.convertKeyword(key, own(source, key), source, out, depth);
+    for (const key of Object.keys(source)) this.convertKeyword(key, own(source, key), source, out, depth, fill && defaultsReach(key, source));
     return this.withoutInapplicable(out.build());
   }
 
@@ -346,7 +358,8 @@ class Conversion {
     return schema;
   }
 
-  private convertKeyword(key: string, value: unknown, source: Schema, out: SchemaBuilder, depth: number): void {
+  /** `fill`: the keyword's subschemas are places where the gateway fills in defaults. */
+  private convertKeyword(key: string, value: unknown, source: Schema, out: SchemaBuilder, depth: number, fill: boolean): void {
     if (!isJsonScalarOrContainer(value)) {
       this.note(`Dropped ${quote(key)}: its value is not JSON.`);
       return;
@@ -359,7 +372,7 @@ class Conversion {
       case 'type':
         return this.convertType(value, out);
       case 'items':
-        return this.convertItems(value, out, depth);
+        return this.convertItems(value, out, depth, fill);
       case 'additionalItems':
         return this.convertAdditionalItems(value, source, out, depth);
       case 'dependencies':
@@ -373,27 +386,27 @@ class Conversion {
     }
     if (key.startsWith('$')) return; // $schema, $id, $anchor, $comment, $defs, $vocabulary…; dynamic refs come later
     const kind = KEYWORD_KINDS.get(key);
-    if (kind) this.convertKnown(key, kind, value, out, depth);
+    if (kind) this.convertKnown(key, kind, value, out, depth, fill);
     else this.convertUnknown(key, value, out);
   }
 
-  private convertKnown(key: string, kind: KeywordKind, value: unknown, out: SchemaBuilder, depth: number): void {
-    const converted = this.readKind(kind, value, depth);
+  private convertKnown(key: string, kind: KeywordKind, value: unknown, out: SchemaBuilder, depth: number, fill = false): void {
+    const converted = this.readKind(kind, value, depth, fill);
     if (converted === undefined) this.note(`Dropped ${quote(key)}: its value is not ${KIND_EXPECTS[kind]}.`);
     else out.put(key, converted);
   }
 
   /** The output value of a known keyword, or undefined when its value has the wrong shape. */
-  private readKind(kind: KeywordKind, value: unknown, depth: number): unknown {
+  private readKind(kind: KeywordKind, value: unknown, depth: number, fill = false): unknown {
     switch (kind) {
       case 'schema':
-        return this.convert(value, depth + 1);
+        return this.convert(value, depth + 1, fill);
       case 'schemaOrBoolean':
-        return typeof value === 'boolean' ? value : this.convert(value, depth + 1);
+        return typeof value === 'boolean' ? value : this.convert(value, depth + 1, fill);
       case 'schemaList':
-        return Array.isArray(value) ? value.map((item) => this.convert(item, depth + 1)) : undefined;
+        return Array.isArray(value) ? value.map((item) => this.convert(item, depth + 1, fill)) : undefined;
       case 'schemaMap':
-        return isPlainObject(value) ? this.convertSchemaMap(value, depth) : undefined;
+        return isPlainObject(value) ? this.convertSchemaMap(value, depth, fill) : undefined;
       case 'number':
         return isFiniteNumber(value) ? value : undefined;
       case 'count':
@@ -413,11 +426,11 @@ class Conversion {
     }
   }
 
-  private convertSchemaMap(map: Schema, depth: number): Schema {
+  private convertSchemaMap(map: Schema, depth: number, fill: boolean): Schema {
     const out: Schema = {};
     for (const key of Object.keys(map)) {
       const value = own(map, key);
-      if (isJsonScalarOrContainer(value)) setOwn(out, key, this.convert(value, depth + 1));
+      if (isJsonScalarOrContainer(value)) setOwn(out, key, this.convert(value, depth + 1, fill));
     }
     return out;
   }
@@ -436,9 +449,9 @@ class Conversion {
   }
 
   /** Draft-07 `items: [a, b]` is 2020-12 `prefixItems`; a single schema stays `items`. */
-  private convertItems(value: unknown, out: SchemaBuilder, depth: number): void {
+  private convertItems(value: unknown, out: SchemaBuilder, depth: number, fill: boolean): void {
     if (Array.isArray(value)) out.put('prefixItems', this.readKind('schemaList', value, depth));
-    else out.put('items', this.readKind('schemaOrBoolean', value, depth));
+    else out.put('items', this.readKind('schemaOrBoolean', value, depth, fill));
   }
 
   /** Draft-07 `additionalItems` is 2020-12 `items`; it means nothing unless `items` is an array. */
@@ -481,10 +494,10 @@ class Conversion {
   }
 
   /** Step 3: the inlined targets of `$ref` and the permissive stand-ins of dynamic references. */
-  private resolveReferences(source: Schema, depth: number): Schema[] {
+  private resolveReferences(source: Schema, depth: number, fill: boolean): Schema[] {
     const parts: Schema[] = [];
     const ref = own(source, '$ref');
-    if (ref !== undefined) parts.push(typeof ref === 'string' ? this.inline(ref, depth) : this.unresolvable(JSON.stringify(copyJson(ref) ?? null)));
+    if (ref !== undefined) parts.push(typeof ref === 'string' ? this.inline(ref, depth, fill && defaultsReach('$ref', source)) : this.unresolvable(JSON.stringify(copyJson(ref) ?? null)));
     for (const keyword of DYNAMIC_REFERENCES) {
       const dynamic = own(source, keyword);
       if (dynamic !== undefined) parts.push(this.unresolvable(typeof dynamic === 'string' ? dynamic : keyword));
@@ -493,16 +506,16 @@ class Conversion {
   }
 
   /** Steps 3 and 4: a reference inlined, unless it is unresolvable or already nested too often. */
-  private inline(ref: string, depth: number): Schema {
-    const target = this.resolve(ref);
+  private inline(ref: string, depth: number, fill: boolean): Schema {
+    const target = this.references.resolve(ref);
     if (!target) return this.unresolvable(ref);
     const key = typeof target.value === 'object' && target.value !== null ? target.value : undefined;
-    if (!key) return this.convert(target.value, depth + 1); // a boolean target cannot recurse
+    if (!key) return this.convert(target.value, depth + 1, fill); // a boolean target cannot recurse
     const times = this.expanding.get(key) ?? 0;
     if (times >= this.maxRefDepth) return this.recursionCut(ref, target.value);
     this.expanding.set(key, times + 1);
     try {
-      return this.convert(target.value, depth + 1);
+      return this.convert(target.value, depth + 1, fill);
     } finally {
       if (times === 0) this.expanding.delete(key);
       else this.expanding.set(key, times);
@@ -527,13 +540,31 @@ class Conversion {
     this.placeholders.add(schema);
     return schema;
   }
+}
 
-  /**
-   * The target of a reference within this schema: `#` and `""` (the root), JSON pointers
-   * (`#/$defs/X`, `#/definitions/X`, `#/properties/a/items`, with `~0`/`~1` and percent-encoding),
-   * anchors (`#name`), and any of those behind the root's own `$id`. Others are unresolvable.
-   */
-  private resolve(ref: string): { value: unknown } | undefined {
+/**
+ * The targets of the `$ref`s of one schema document, within that document: `#` and `""` (the
+ * root), JSON pointers (`#/$defs/X`, `#/definitions/X`, `#/properties/a/items`, with `~0`/`~1` and
+ * percent-encoding), anchors (`#name`: `$anchor`, `$dynamicAnchor`, draft-07 `$id: "#name"`), and
+ * any of those behind the root's own `$id`. Others are unresolvable. The one resolver of the tool
+ * documents and of the gateway's own check of arguments (`server/calls/arguments.ts`), so that both
+ * read a reference alike.
+ */
+export class SchemaReferences {
+  private static readonly known = new WeakMap<object, SchemaReferences>();
+  private anchors: Map<string, unknown> | undefined;
+
+  /** The resolver of `root` (one per root object: its anchors are collected once). */
+  static of(root: unknown): SchemaReferences {
+    if (typeof root !== 'object' || root === null) return new SchemaReferences(root);
+    let references = SchemaReferences.known.get(root);
+    if (!references) SchemaReferences.known.set(root, (references = new SchemaReferences(root)));
+    return references;
+  }
+
+  private constructor(private readonly root: unknown) {}
+
+  resolve(ref: string): { value: unknown } | undefined {
     const fragment = this.localFragment(ref);
     if (fragment === undefined) return undefined;
     let decoded: string;
@@ -558,6 +589,121 @@ class Conversion {
     if (typeof rootId === 'string' && rootId.split('#')[0] === base) return fragment;
     return undefined;
   }
+}
+
+/*
+ * Defaults of required properties. A property that is `required` but has a `default` (zod's
+ * `.default()` lists it so, as Playwright's MCP server does) is filled in by the gateway when a
+ * caller leaves it out (`server/calls/arguments.ts`), and the request schema lists it as optional.
+ * Both decide with the two functions below, so that the schema accepts exactly what the gateway
+ * does:
+ *  - where: only at the nodes that apply to the arguments whatever they hold — the root, and what
+ *    `properties`, `items` (one schema for every item), `allOf` and `$ref` lead to from there
+ *    ({@link defaultsReach}); never under `anyOf`, `oneOf`, `not`, `if`/`then`/`else`,
+ *    `contains`, `dependentSchemas`… where a filled value could change which branch holds;
+ *  - what: the property's own `default`, or that of the schema its `$ref`s lead to, and only when
+ *    that default is valid for the property ({@link requiredDefaults}).
+ */
+
+/** Most `$ref` hops followed to find a property's default. */
+const MAX_DEFAULT_REF_HOPS = 8;
+
+/** Checks defaults against converted (2020-12, reference-free) property schemas, formats included as the gateway checks them. */
+const defaultChecker = new Ajv2020({ strict: false, validateFormats: true });
+(addFormatsModule as unknown as (ajv: Ajv2020) => void)(defaultChecker);
+/**
+ * Compiled checks of defaults by the JSON of their schema without its annotations: compiling
+ * costs about a millisecond, and many properties share a schema (`{"type": "string", "enum": …}`).
+ */
+const defaultChecks = new Map<string, (value: unknown) => boolean>();
+/** Most compiled checks kept; past it they are all dropped and compiled again as needed. */
+const MAX_DEFAULT_CHECKS = 1000;
+
+/** Whether the subschemas under `keyword` of `node` are places where defaults are filled in (see above). */
+export function defaultsReach(keyword: string, node: Schema): boolean {
+  switch (keyword) {
+    case 'properties':
+    case 'allOf':
+    case '$ref':
+      return true;
+    case 'items':
+      return !Array.isArray(own(node, 'items')) && !Object.hasOwn(node, 'prefixItems');
+    default:
+      return false;
+  }
+}
+
+/** A property's default, once computed for its root: `null` when it has none that fits. */
+const propertyDefaults = new WeakMap<object, WeakMap<object, { value: unknown } | null>>();
+
+/**
+ * The names in `node`'s `required` whose property has a default valid for it, with that default:
+ * what the gateway fills in at `node` when a caller leaves them out. `root` is the document
+ * `node` is part of (its references are resolved there).
+ */
+export function requiredDefaults(root: unknown, node: Schema): Map<string, unknown> {
+  const found = new Map<string, unknown>();
+  const required = own(node, 'required');
+  const properties = own(node, 'properties');
+  if (!isStringList(required) || !isPlainObject(properties)) return found;
+  for (const name of required) {
+    const property = own(properties, name);
+    if (found.has(name) || !isPlainObject(property)) continue;
+    const fill = propertyDefault(root, property);
+    if (fill) found.set(name, fill.value);
+  }
+  return found;
+}
+
+function propertyDefault(root: unknown, property: Schema): { value: unknown } | null {
+  const key = typeof root === 'object' && root !== null ? root : property;
+  let known = propertyDefaults.get(key);
+  if (!known) propertyDefaults.set(key, (known = new WeakMap()));
+  if (known.has(property)) return known.get(property)!;
+  known.set(property, null); // a default that needs itself to fit does not
+  const value = copyJson(defaultOf(property, SchemaReferences.of(root)));
+  const fill = value !== undefined && defaultFits(root, property, value) ? { value } : null;
+  known.set(property, fill);
+  return fill;
+}
+
+/** A schema's own `default`, or that of the schema its `$ref` leads to. */
+function defaultOf(schema: unknown, references: SchemaReferences): unknown {
+  let current = schema;
+  for (let hop = 0; hop <= MAX_DEFAULT_REF_HOPS && isPlainObject(current); hop++) {
+    if (Object.hasOwn(current, 'default')) return current.default;
+    const ref = own(current, '$ref');
+    if (typeof ref !== 'string') return undefined;
+    current = references.resolve(ref)?.value;
+  }
+  return undefined;
+}
+
+/**
+ * Whether `value` is valid for `property` as the request schema has it (references inlined,
+ * its own required defaults optional). A property whose schema cannot be compiled counts as
+ * fitting: the gateway then cannot check arguments at all, and the server decides.
+ */
+function defaultFits(root: unknown, property: Schema, value: unknown): boolean {
+  const [, constraints] = splitAnnotations(new Conversion(root, {}, true).convertFillPlace(property));
+  const keys = Object.keys(constraints);
+  const types = declaredTypes(constraints);
+  if (keys.length === 0) return true;
+  if (keys.length === 1 && types) return types.some((type) => hasType(value, type)); // most defaults: no compiling
+  const key = JSON.stringify(constraints);
+  let check = defaultChecks.get(key);
+  if (!check) {
+    try {
+      const validate = defaultChecker.compile(constraints);
+      defaultChecker.removeSchema(constraints); // kept here, not in ajv's cache
+      check = (candidate) => validate(candidate) as boolean;
+    } catch {
+      check = () => true;
+    }
+    if (defaultChecks.size >= MAX_DEFAULT_CHECKS) defaultChecks.clear();
+    defaultChecks.set(key, check);
+  }
+  return check(value);
 }
 
 /**
@@ -635,12 +781,12 @@ const TYPE_SPECIFIC = new Set([
  *    `enum` of it and null), the node's annotations winning; `anyOf`/`oneOf` of bare
  *    `{type: …}` branches becomes one type list;
  *  - a node without `type` gets the type its `anyOf`/`oneOf` branches (all typed) share, the
- *    type its typed `allOf` branches agree on, and the type of its `enum`/`const` values;
- *  - a name in `required` whose property has a `default` is dropped from `required`: the gateway
- *    fills the default in when the caller leaves it out (see `server/calls/arguments.ts`).
+ *    type its typed `allOf` branches agree on, and the type of its `enum`/`const` values.
+ * Besides, a name in `required` whose default the gateway fills in is dropped from `required`
+ * ({@link withoutFilledRequired}, applied to a node's own keywords before its references join them).
  */
 function forCallers(schema: Schema): Schema {
-  return optionalDefaults(withExplicitType(withoutNullBranch(schema)));
+  return withExplicitType(withoutNullBranch(schema));
 }
 
 function withoutNullBranch(schema: Schema): Schema {
@@ -720,14 +866,12 @@ function withExplicitType(schema: Schema): Schema {
   return types.length === 0 ? schema : assignOwn(fromEntries([['type', typeValue(types)]]), schema);
 }
 
-function optionalDefaults(schema: Schema): Schema {
+/** Step 10: a converted node without the names in its `required` that the gateway fills in (see {@link requiredDefaults}). */
+function withoutFilledRequired(schema: Schema, source: Schema, root: unknown): Schema {
   const required = own(schema, 'required');
-  const properties = own(schema, 'properties');
-  if (!isStringList(required) || !isPlainObject(properties)) return schema;
-  const kept = required.filter((name) => {
-    const property = own(properties, name);
-    return !(isPlainObject(property) && own(property, 'default') !== undefined);
-  });
+  if (!isStringList(required)) return schema;
+  const filled = requiredDefaults(root, source);
+  const kept = required.filter((name) => !filled.has(name));
   if (kept.length === required.length) return schema;
   if (kept.length > 0) setOwn(schema, 'required', kept);
   else delete schema.required;

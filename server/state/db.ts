@@ -123,6 +123,10 @@ const MIGRATIONS: string[] = [
      pid_namespace TEXT NOT NULL,
      recorded_at INTEGER NOT NULL
    ) STRICT`,
+  // 6: the random token each stdio server's processes carry in their environment
+  // (MCP_GATEWAY_GROUP): a member of a group whose leader is gone is ended only when it carries
+  // it. NULL in rows of an older gateway: such a group is then ended only while its leader lives.
+  `ALTER TABLE process_groups ADD COLUMN token TEXT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

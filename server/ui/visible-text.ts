@@ -13,8 +13,9 @@
  *
  * `escapeHtml` is the templates' escape function (render.ts): every `<%= %>` goes through it, so
  * no page, attribute or title shows such a character raw. Text of several lines (`lines()`)
- * keeps its line breaks and tabs; the values of form fields (`asIs()`) are only HTML-escaped, so
- * that what a form sends back is what it was given.
+ * keeps its line breaks and tabs; the names and values of form fields (`asIs()`) are only
+ * HTML-escaped, so that what a form sends back is what it was given (a property name with a tab
+ * in it still names its property).
  */
 
 /** The characters made visible. */
@@ -65,7 +66,7 @@ export function lines(value: unknown): Marked {
   return new Marked(String(value ?? ''), 'lines');
 }
 
-/** For templates: `value="<%= asIs(value) %>"` — a form field's value, sent back as it came (HTML-escaped only). */
+/** For templates: `value="<%= asIs(value) %>"` — a form field's name or value, sent back as it came (HTML-escaped only). */
 export function asIs(value: unknown): Marked {
   return new Marked(String(value ?? ''), 'as-is');
 }

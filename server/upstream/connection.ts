@@ -27,7 +27,7 @@ import type { GatewaySettings, ServerConfig } from '../config/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
-import { MESSAGE_TOO_LARGE, OversizedMessageError } from './oversized-message.js';
+import { OversizedMessageError, isOversizedAnswer } from './oversized-message.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
@@ -615,6 +615,8 @@ function classifyCallError(error: unknown, signal: AbortSignal | undefined, why:
   if (signal?.aborted) return new UpstreamCallError('cancelled', 'the call was cancelled');
   const message = describe(error);
   if (error instanceof McpError) {
+    // The transport's answer to a message over the limit; a server's own -32099 is an error answer like any other.
+    if (isOversizedAnswer(error.code, error.data)) return new UpstreamCallError('too-large', serverText(error));
     switch (error.code) {
       case ErrorCode.RequestTimeout:
         return new UpstreamCallError('timeout', message);
@@ -627,8 +629,6 @@ function classifyCallError(error: unknown, signal: AbortSignal | undefined, why:
           return new UpstreamCallError('protocol', `the server's result does not match the tool's own outputSchema (${serverText(error)})`);
         }
         return new UpstreamCallError('invalid-params', serverText(error));
-      case MESSAGE_TOO_LARGE:
-        return new UpstreamCallError('too-large', serverText(error));
       default:
         // A JSON-RPC error answer: -32601 from a tool the server lists (e.g. it asked the gateway
         // for sampling, which the gateway does not offer), -32603 …

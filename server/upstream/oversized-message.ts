@@ -8,11 +8,23 @@
  * Python's pydantic `{"jsonrpc":"2.0","id":7,"result":…}` (at the start). Only a line whose start
  * shows a response (`result` or `error` among the first members) counts: a huge request or
  * notification from the server carries an id of the server's own, not one of ours.
+ *
+ * The answer's code, -32099, is in the range servers may use for errors of their own: what tells
+ * the gateway's answer apart is its `data` object, which only this module makes
+ * ({@link isOversizedAnswer}); no server can send that very object.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 /** The JSON-RPC error code of the answer made for a dropped response (implementation-defined range). */
 export const MESSAGE_TOO_LARGE = -32099;
+
+/** The `data` objects of the answers made here. */
+const answersMadeHere = new WeakSet<object>();
+
+/** Whether a JSON-RPC error (its `code` and `data`) is the answer made here for a dropped message, not a server's own error. */
+export function isOversizedAnswer(code: number, data: unknown): boolean {
+  return code === MESSAGE_TOO_LARGE && typeof data === 'object' && data !== null && answersMadeHere.has(data);
+}
 
 /** Bytes kept of the start and of the end of a dropped line. */
 const KEPT_BYTES = 4096;
@@ -69,13 +81,15 @@ export class DroppedLine {
     if (idText === undefined) return undefined;
     const id = JSON.parse(idText) as string | number;
     this.answered = true;
+    const data = { limit: this.limit };
+    answersMadeHere.add(data);
     return {
       jsonrpc: '2.0',
       id,
       error: {
         code: MESSAGE_TOO_LARGE,
         message: `the answer is larger than ${this.limit} bytes, the most the gateway reads in one message (gateway.maxMessageBytes)`,
-        data: { limit: this.limit },
+        data,
       },
     };
   }

@@ -44,6 +44,20 @@ export function processesByGroup(): Map<number, ProcessInfo[]> {
   return groups;
 }
 
+/**
+ * Whether the environment `pid` started with holds `name=value` (`/proc/<pid>/environ`); false
+ * when it does not, when the process is gone, or when it is not ours to read (another user's).
+ */
+export function environmentHas(pid: number, name: string, value: string): boolean {
+  let environ: string;
+  try {
+    environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return false;
+  }
+  return environ.split('\0').includes(`${name}=${value}`);
+}
+
 let bootIdCache: string | undefined;
 
 /** The id of the current boot (a reboot changes it), or undefined without /proc. */

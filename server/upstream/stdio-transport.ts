@@ -7,11 +7,16 @@
  * the SDK's StdioClientTransport because that one kills only the direct child (so `npx`/`uvx`
  * grandchildren outlive it) and gives up on a message larger than 10 MiB.
  *
+ * Each start puts a fresh random token in the child's environment (`MCP_GATEWAY_GROUP`), which
+ * its children inherit: after a crash of the gateway it tells the server's leftover processes
+ * apart from strangers (state/process-groups.ts).
+ *
  * A line over `maxLineBytes` is dropped, and the request it answers gets an error response at
  * once (oversized-message.ts) instead of waiting for its timeout. A spawn that fails — a missing
  * command, or no file descriptor left (EMFILE) — rejects `start()`; it never throws past it.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
@@ -25,6 +30,9 @@ export const INHERITED_ENV_VARS = [
   'HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR',
 ] as const;
 
+/** The environment variable that carries a server's group token (see the top of this file). */
+export const GROUP_TOKEN_VARIABLE = 'MCP_GATEWAY_GROUP';
+
 export function safeEnvironment(extra: Record<string, string>, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV_VARS) {
@@ -37,7 +45,7 @@ export function safeEnvironment(extra: Record<string, string>, from: NodeJS.Proc
 export interface StdioTransportOptions {
   command: string;
   args: string[];
-  /** The complete environment of the child (see `safeEnvironment`). */
+  /** The environment of the child (see `safeEnvironment`); `MCP_GATEWAY_GROUP` is added to it. */
   env: Record<string, string>;
   /** Working directory. Default: the gateway's. */
   cwd?: string;
@@ -128,7 +136,9 @@ export class StdioProcessTransport implements Transport {
 
   start(): Promise<void> {
     if (this.child) throw new Error('StdioProcessTransport already started');
-    const { command, args, env, cwd } = this.options;
+    const { command, args, cwd } = this.options;
+    const token = randomBytes(16).toString('hex');
+    const env = { ...this.options.env, [GROUP_TOKEN_VARIABLE]: token };
     const failure = (error: NodeJS.ErrnoException) => {
       const reason = error.code === 'ENOENT' ? 'command not found' : error.code ? `${error.code}${SPAWN_ERROR_HINTS[error.code] ?? ''}` : error.message;
       return new Error(`cannot start "${command}": ${reason}`);
@@ -154,7 +164,7 @@ export class StdioProcessTransport implements Transport {
       child.once('spawn', () => {
         if (child.pid !== undefined) {
           liveGroups.add(child.pid);
-          this.options.processGroups?.started(child.pid);
+          this.options.processGroups?.started(child.pid, token);
         }
         resolve();
       });
