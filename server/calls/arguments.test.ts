@@ -65,6 +65,17 @@ describe('checkArguments', () => {
     expect(errors).toEqual([]);
     expect(args).toEqual({ note: null, options: { mode: 'fast' } });
   });
+
+  it('checks every tool whose schema has the same $id as another (two servers from one generator), each by its own schema', () => {
+    const $id = 'https://example.com/schemas/search.json';
+    const first = { $id, type: 'object', properties: { q: { type: 'string' } }, required: ['q'] };
+    const second = { $id, type: 'object', properties: { limit: { type: 'integer' } }, required: ['limit'] };
+    expect(checkArguments(first, { q: 'x' }).errors).toEqual([]);
+    expect(checkArguments(second, { limit: 'ten' }).errors).toEqual([{ field: 'limit', message: 'must be integer' }]);
+    expect(checkArguments(second, {}).errors).toEqual([{ field: 'limit', message: 'is required' }]);
+    // A refreshed list brings new objects with the same $id: still checked.
+    expect(checkArguments({ ...first }, {}).errors).toEqual([{ field: 'q', message: 'is required' }]);
+  });
 });
 
 describe('the tool document and checkArguments accept the same arguments, defaults included', () => {

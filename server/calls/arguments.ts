@@ -23,7 +23,9 @@ function makeValidator<T extends Ajv | Ajv2020>(ajv: T): T {
 }
 
 // `strict: false`: schemas come from third parties and may use keywords ajv does not know.
-const options = { allErrors: true, strict: false, validateFormats: true } as const;
+// `addUsedSchema: false`: a compiled schema is not registered by its `$id`, so two tools whose
+// schemas share an `$id` are both checked (the second would not compile otherwise).
+const options = { allErrors: true, strict: false, validateFormats: true, addUsedSchema: false } as const;
 const draft07 = makeValidator(new Ajv(options));
 const draft2020 = makeValidator(new Ajv2020(options));
 
@@ -40,6 +42,9 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | undef
   } catch {
     validate = undefined;
   }
+  // The validator keeps what it needs; ajv's own cache would keep every schema of every tool
+  // list a server ever sent (a refreshed list brings new objects).
+  ajv.removeSchema(rest);
   compiled.set(schema, validate);
   return validate;
 }
