@@ -12,6 +12,7 @@ import { requiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type Session, type SessionStore } from '../auth/sessions.js';
 import { prefixOf } from './base-path.js';
 import { isToolCall } from './call-route.js';
+import { FORM_TYPE } from './json-body.js';
 import { sendProblem } from './problems.js';
 import { pathOf, type Middleware } from './request-log.js';
 
@@ -179,7 +180,6 @@ const PUBLIC_PATHS = new Set(['/healthz']);
 export const LOGIN_PATH = '/ui/login';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 declare module 'node:http' {
   interface IncomingMessage {

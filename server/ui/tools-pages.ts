@@ -224,7 +224,9 @@ export function toolPages(router: Router, deps: UiDeps): void {
       return;
     }
     curls.set(accepted.id, curl);
-    accepted.once('end', () => setTimeout(() => curls.delete(accepted!.id), deps.settings().finishedCallTtlMs).unref());
+    const id = accepted.id;
+    // At once when the call has already ended (an emitter's `end` would never come then).
+    void accepted.ended().then(() => setTimeout(() => curls.delete(id), deps.settings().finishedCallTtlMs).unref());
     sendView(res, 'partials/call', { call: callModel(accepted, curl) }, page);
   });
 
