@@ -32,6 +32,28 @@ function fail(lines: string[], code: number): never {
   process.exit(code);
 }
 
+/**
+ * The shortest start-up key accepted. A key that verifies always passes the failure limit
+ * (auth/failures.ts), so it is the key's length that keeps guessing it out of reach.
+ */
+const MIN_STARTUP_KEY_LENGTH = 16;
+
+/** How to make a good key, for the messages below. */
+const MAKE_A_KEY = 'make one with: node -e "process.stdout.write(require(\'node:crypto\').randomBytes(32).toString(\'base64url\'))"';
+
+/** Refuses a start-up key that is too short to resist guessing, or that `Authorization: Bearer <key>` cannot carry. Never says the key. */
+function checkStartupKey(key: string, source: string): string {
+  if (/\s/.test(key)) {
+    throw new StartupError(`${source}: the API key contains whitespace, which "Authorization: Bearer <key>" cannot carry; ${MAKE_A_KEY}`);
+  }
+  const length = [...key].length;
+  if (length < MIN_STARTUP_KEY_LENGTH) {
+    const has = `${length} character${length === 1 ? '' : 's'}`;
+    throw new StartupError(`${source}: the API key has ${has}, too few to resist guessing; use at least ${MIN_STARTUP_KEY_LENGTH}: ${MAKE_A_KEY}`);
+  }
+  return key;
+}
+
 function readApiKey(options: CliOptions): string | undefined {
   if (options.apiKeyFile) {
     let key: string;
@@ -41,9 +63,10 @@ function readApiKey(options: CliOptions): string | undefined {
       throw new StartupError(`${options.apiKeyFile}: cannot read the API key file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     if (!key) throw new StartupError(`${options.apiKeyFile}: the API key file is empty`);
-    return key;
+    return checkStartupKey(key, options.apiKeyFile);
   }
-  return options.apiKey?.trim();
+  const key = options.apiKey?.trim();
+  return key === undefined ? undefined : checkStartupKey(key, 'MCP_GATEWAY_API_KEY');
 }
 
 /** `--approval-default` wins over the file's `approval.default` (at start and at every reload). */

@@ -83,10 +83,10 @@
   // by its finished row.
   function tailActivity(finishedId) {
     var list = document.querySelector('ol.activity');
-    if (!list || !liveTail || !liveTail.checked) return;
+    if (!list || !liveTail || !liveTail.checked) return Promise.resolve();
     var query = list.getAttribute('data-filter-query') || '';
     var after = newestStart(list);
-    fetchRows('activity?rows=1' + (query ? '&' + query : '') + (after ? '&after=' + after : '')).then(function (rows) {
+    return fetchRows('activity?rows=1' + (query ? '&' + query : '') + (after ? '&after=' + after : '')).then(function (rows) {
       for (var i = rows.length - 1; i >= 0; i--) {
         var existing = rowWithId(list, rows[i].getAttribute('data-id'));
         if (existing) { existing.replaceWith(rows[i]); continue; }
@@ -96,7 +96,7 @@
       var empty = document.querySelector('#activity-list .empty');
       if (empty && list.querySelector('.activity-row')) empty.remove();
       var stale = typeof finishedId === 'string' && rowWithId(list, finishedId);
-      if (stale && (stale.classList.contains('outcome-running') || stale.classList.contains('outcome-waiting'))) refreshRow(list, finishedId);
+      if (stale && (stale.classList.contains('outcome-running') || stale.classList.contains('outcome-waiting'))) return refreshRows(list, [finishedId]);
     });
   }
 
@@ -105,19 +105,26 @@
   }
 
   // A call that starts or stops waiting for approval: the live tail shows it (a new row, or its
-  // row's state) without waiting for the call to end.
-  function refreshWaitingRows() {
+  // row's state) without waiting for the call to end. Two requests whatever the page shows — the
+  // tail, and the rows still waiting all at once — and one pass at a time for a burst of events.
+  var refreshWaitingRows = serialized(function () {
     var list = document.querySelector('ol.activity');
     if (!list || !liveTail || !liveTail.checked) return;
-    tailActivity();
-    var open = list.querySelectorAll('.activity-row.outcome-running, .activity-row.outcome-waiting');
-    for (var i = 0; i < open.length; i++) refreshRow(list, open[i].getAttribute('data-id'));
-  }
+    var waiting = list.querySelectorAll('.activity-row.outcome-waiting');
+    var ids = [];
+    for (var i = 0; i < waiting.length; i++) ids.push(waiting[i].getAttribute('data-id'));
+    return Promise.all([tailActivity(), refreshRows(list, ids)]);
+  });
 
-  function refreshRow(list, id) {
-    fetchRows('activity?rows=1&id=' + encodeURIComponent(id)).then(function (found) {
-      var shown = rowWithId(list, id);
-      if (found[0] && shown) shown.replaceWith(found[0]);
+  // Replaces the rows of `ids` that the page shows by their state now, in one request.
+  function refreshRows(list, ids) {
+    if (ids.length === 0) return Promise.resolve();
+    var query = ids.map(function (id) { return 'id=' + encodeURIComponent(id); }).join('&');
+    return fetchRows('activity?rows=1&' + query).then(function (found) {
+      for (var i = 0; i < found.length; i++) {
+        var shown = rowWithId(list, found[i].getAttribute('data-id'));
+        if (shown) shown.replaceWith(found[i]);
+      }
     });
   }
 

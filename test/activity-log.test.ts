@@ -8,6 +8,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActivityLog, decodeCursor, type ActivityEnd, type ActivityQueueLimits, type ActivityStart } from '../server/activity/log.js';
+import { ANONYMOUS_IDENTITY } from '../server/auth/identity.js';
 import type { ActivitySettings } from '../server/config/types.js';
 import { activityRoutes } from '../server/http/activity-api.js';
 import { ProblemError, sendProblem } from '../server/http/problems.js';
@@ -535,6 +536,11 @@ describe('a full disk', () => {
 describe('/api/activity', () => {
   function app(log: ActivityLog): express.Express {
     const server = express();
+    // Who reads: the anonymous admin, as `authenticate` makes every request on a gateway without a key.
+    server.use((req, _res, next) => {
+      req.identity = ANONYMOUS_IDENTITY;
+      next();
+    });
     server.use(activityRoutes(log));
     const onError: ErrorRequestHandler = (error, _req, res, next) => {
       if (error instanceof ProblemError) sendProblem(res, error.type, error.detail, error.extra);

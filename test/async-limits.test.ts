@@ -113,4 +113,16 @@ describe('async calls: bounds and shares (gateway.asyncCalls)', () => {
     await asAlice(request(app).post('/r/plain_text')).send({}).expect(202);
     await request(app).delete(running[1]!).set('Authorization', bearer(alice)).expect(200);
   });
+
+  it('holds with maxPerCaller 1: the call that forgets the caller\'s only kept call still counts', async () => {
+    const { app } = await gateway({ r: results() }, { asyncCalls: { maxPerCaller: 1 } }, { apiKey: KEY });
+    const alice = await makeKey(app, 'alice');
+    const asAlice = (req: request.Test) => req.set('Authorization', bearer(alice)).set('Prefer', 'respond-async');
+    const done = await finishedCall(app, alice, 'plain_text', {});
+    const running = (await asAlice(request(app).post('/r/wait')).send({ ms: 60_000 }).expect(202)).headers.location!;
+    expect(await readable(app, alice, [done])).toEqual([false]);
+    for (let i = 0; i < 3; i++) expectProblem(await asAlice(request(app).post('/r/wait')).send({ ms: 60_000 }), 429, 'too-many-calls');
+    expect((await request(app).get('/api/calls').set('Authorization', bearer(alice)).expect(200)).body.items).toHaveLength(1);
+    await request(app).delete(running).set('Authorization', bearer(alice)).expect(200);
+  });
 });

@@ -105,14 +105,14 @@ describe('starting', () => {
     expect(refused.stderr).not.toMatch(/\n\s+at /);
 
     const keyFile = path.join(tempDir(), 'key');
-    fs.writeFileSync(keyFile, 'the-key\n');
+    fs.writeFileSync(keyFile, 'the-key-0f3b9e27c1\n');
     const config = writeConfig(tempDir(), { approval: { default: 'allow' }, mcpServers: {} });
     const gateway = await start(['--host', '0.0.0.0', '--api-key-file', keyFile, '-c', config, '--state-dir', tempDir()]);
     const port = new URL(gateway.url).port;
     expect((await fetch(`http://127.0.0.1:${port}/api/servers`)).status).toBe(401);
-    expect((await fetch(`http://127.0.0.1:${port}/api/servers`, { headers: { Authorization: 'Bearer the-key' } })).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/api/servers`, { headers: { Authorization: 'Bearer the-key-0f3b9e27c1' } })).status).toBe(200);
     // A key never reaches the log.
-    expect(JSON.stringify(gateway.logs)).not.toContain('the-key');
+    expect(JSON.stringify(gateway.logs)).not.toContain('the-key-0f3b9e27c1');
   });
 
   it('a missing or empty API key file is exit 2 with the file named', async () => {
@@ -154,13 +154,46 @@ describe('an API key that is set but empty', () => {
   });
 });
 
+describe('a weak start-up key', () => {
+  it('is exit 2 when shorter than 16 characters or holding whitespace, from the variable or the file, without saying the key', async () => {
+    const dir = tempDir();
+    // A config that stops the start later: a key that is accepted gets as far as it.
+    const broken = writeConfig(dir, { mcpServers: { x: { command: 42 } } });
+    const file = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const refused: [NodeJS.ProcessEnv, string[], string, string][] = [
+      [{ MCP_GATEWAY_API_KEY: 'a' }, [], 'MCP_GATEWAY_API_KEY: the API key has 1 character, too few', 'a'],
+      [{ MCP_GATEWAY_API_KEY: 'fifteen-chars-x' }, [], 'MCP_GATEWAY_API_KEY: the API key has 15 characters, too few', 'fifteen-chars-x'],
+      [{ MCP_GATEWAY_API_KEY: 'correct horse battery staple' }, [], 'MCP_GATEWAY_API_KEY: the API key contains whitespace', 'horse'],
+      [{}, ['--api-key-file', file('short', 'short-key-42\n')], `${path.join(dir, 'short')}: the API key has 12 characters, too few`, 'short-key-42'],
+      [{}, ['--api-key-file', file('spaced', 'correct\thorse battery staple\n')], `${path.join(dir, 'spaced')}: the API key contains whitespace`, 'horse'],
+    ];
+    for (const [env, args, message, secret] of refused) {
+      const result = await runCli([...args, '-c', broken, '--state-dir', dir], env);
+      expect(result.code, message).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain('randomBytes(32)');
+      expect(result.stderr).not.toContain('invalid configuration');
+      if (secret.length > 1) expect(result.stderr).not.toContain(secret);
+    }
+    // 16 characters, and a file's surrounding whitespace (its final newline), are fine.
+    for (const [env, args] of [[{ MCP_GATEWAY_API_KEY: 'sixteen-chars-xy' }, []], [{}, ['--api-key-file', file('good', '  sixteen-chars-xy\n')]]] as const) {
+      const accepted = await runCli([...args, '-c', broken, '--state-dir', dir], env);
+      expect(accepted.code).toBe(2);
+      expect(accepted.stderr).toContain('invalid configuration');
+    }
+  });
+});
+
 describe('secrets', () => {
   it('never logs expanded ${VAR} or ${file:} values, header values or the API key, even at trace level', async () => {
     const dir = tempDir();
     const secretFile = path.join(dir, 'remote-token');
     fs.writeFileSync(secretFile, 'file-secret-7f3a\n');
     const keyFile = path.join(dir, 'key');
-    fs.writeFileSync(keyFile, 'api-key-9c1e');
+    fs.writeFileSync(keyFile, 'api-key-9c1e-4d20f6a1');
     const file = writeConfig(dir, {
       approval: { default: 'allow' },
       gateway: FAST,
@@ -173,7 +206,7 @@ describe('secrets', () => {
       ENV_SECRET: 'env-secret-41d2',
       ARG_SECRET: 'arg-secret-88b0',
     });
-    const auth = { headers: { Authorization: 'Bearer api-key-9c1e' } };
+    const auth = { headers: { Authorization: 'Bearer api-key-9c1e-4d20f6a1' } };
     await waitUntil(async () => (await getJson(`${gateway.url}/api/servers/local`, auth)).body.state === 'ready', 15_000, 'local ready');
     await waitUntil(async () => (await getJson(`${gateway.url}/api/servers/remote`, auth)).body.lastError, 15_000, 'remote failed');
     await fetch(`${gateway.url}/api/servers`, { headers: { Authorization: 'Bearer wrong-key-0000' } });
@@ -181,7 +214,7 @@ describe('secrets', () => {
     expect(detail.config.headerNames).toEqual(['Authorization']);
     expect(await gateway.stop()).toBe(0);
     const everything = JSON.stringify(gateway.logs) + gateway.stderr() + JSON.stringify(detail);
-    for (const secret of ['file-secret-7f3a', 'api-key-9c1e', 'env-secret-41d2', 'arg-secret-88b0', 'wrong-key-0000']) {
+    for (const secret of ['file-secret-7f3a', 'api-key-9c1e-4d20f6a1', 'env-secret-41d2', 'arg-secret-88b0', 'wrong-key-0000']) {
       expect(everything).not.toContain(secret);
     }
     expect(gateway.logs.length).toBeGreaterThan(10); // it did log, at trace level

@@ -53,7 +53,7 @@ describe('the log format', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'remote-token'), 'file-secret-5b2e\n');
     const keyFile = path.join(dir, 'key');
-    fs.writeFileSync(keyFile, 'api-key-e71d');
+    fs.writeFileSync(keyFile, 'api-key-e71d-0b5c7a90');
     const config = path.join(dir, 'config.json');
     fs.writeFileSync(
       config,
@@ -69,7 +69,7 @@ describe('the log format', () => {
     const gateway = await start(['--config', config, '--api-key-file', keyFile, '--log-format', 'pretty', '--log-level', 'trace'], {
       ENV_SECRET: 'env-secret-c09a',
     });
-    const auth = { headers: { Authorization: 'Bearer api-key-e71d' } };
+    const auth = { headers: { Authorization: 'Bearer api-key-e71d-0b5c7a90' } };
     await waitUntil(async () => (await (await fetch(`${gateway.url}/api/servers/local`, auth)).json()).state === 'ready', 15_000, 'local ready');
     expect((await fetch(`${gateway.url}/api/servers`, { headers: { Authorization: 'Bearer wrong-key-3f60' } })).status).toBe(403);
     await fetch(`${gateway.url}/api/servers`, auth);
@@ -85,7 +85,7 @@ describe('the log format', () => {
     expect(gateway.logs.filter((line) => !('raw' in line))).toEqual([]); // not one JSON line
     expect(text).not.toContain('\u001b[');
     expect(lines().length).toBeGreaterThan(10); // it did log, at trace level
-    for (const secret of ['file-secret-5b2e', 'api-key-e71d', 'env-secret-c09a', 'wrong-key-3f60']) {
+    for (const secret of ['file-secret-5b2e', 'api-key-e71d-0b5c7a90', 'env-secret-c09a', 'wrong-key-3f60']) {
       expect(text + gateway.stderr()).not.toContain(secret);
     }
   });

@@ -275,6 +275,27 @@ describe('every spelling of a route has the route\'s scope', () => {
       expect(JSON.parse(refused.body).type).toBe('invalid-path');
     }
   });
+
+  it('logs and answers a refused target with user information without it', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW, logger });
+    const base = await kit.listen(app);
+    const { port } = new URL(base);
+    for (const target of [
+      `http://admin:hunter2@127.0.0.1:${port}/api/servers`,
+      `HTTP://admin:hunter2@127.0.0.1:${port}/api/servers?x=1`,
+      `https://admin:hunter2@evil.example/api/servers`,
+    ]) {
+      const refused = await rawRequest(base, { target, headers: { Authorization: bearer(KEY) } });
+      expect(refused.status, target).toBe(400);
+      expect(JSON.parse(refused.body).type).toBe('invalid-path');
+      expect(refused.body).not.toMatch(/hunter2|admin/);
+    }
+    const requests = lines.map((line) => JSON.parse(line) as { msg: string; status?: number; path?: string }).filter((line) => line.msg === 'request');
+    expect(requests.filter((line) => line.status === 400)).toHaveLength(3);
+    expect(lines.join('\n')).not.toMatch(/hunter2|admin/);
+  });
 });
 
 describe('Tailscale-User-Login', () => {

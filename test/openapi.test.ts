@@ -472,6 +472,30 @@ describe('CORS and the visibility of the documents', () => {
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.securitySchemes).toMatchObject({ bearer: { type: 'http', scheme: 'bearer' } });
   });
+
+  // `POST /{server}/docs` is the mcpo route of a tool named `docs`, not the docs page.
+  it('with gateway.publicSpecs on, a tool named like a document still needs the key', async () => {
+    const file = path.join(tempDir(), 'tools.json');
+    const names = ['docs', 'openapi.json'];
+    fs.writeFileSync(file, JSON.stringify(names.map((name) => ({ name, inputSchema: { type: 'object', properties: {} } }))));
+    const { app } = await kit.gateway({ fx: { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: file } } }, { publicSpecs: true }, { apiKey: 'k' });
+    for (const name of names) {
+      for (const url of [`/fx/${name}`, `/fx/${name}/`, `/api/tools/fx/${name}`]) {
+        expectProblem(await request(app).post(url).send({}), 401, 'unauthorized');
+        expectProblem(await request(app).post(url).set('Authorization', 'Bearer wrong').send({}), 403, 'invalid-credentials');
+      }
+      const run = await request(app).post(`/fx/${name}`).set('Authorization', 'Bearer k').send({}).expect(200);
+      expect(run.body).toEqual({ tool: name, arguments: {} });
+    }
+    // Only reading is public: the documents, and the static files.
+    await request(app).get('/fx/docs').expect(200);
+    await request(app).head('/fx/openapi.json').expect(200);
+    await request(app).get('/static/docs.js').expect(200);
+    expectProblem(await request(app).post('/static/docs.js').send({}), 401, 'unauthorized');
+    expectProblem(await request(app).put('/docs').send({}), 401, 'unauthorized');
+    const activity = (await request(app).get('/api/activity').set('Authorization', 'Bearer k').expect(200)).body.items as { caller: string }[];
+    expect(activity.map((entry) => entry.caller)).toEqual(['api-key', 'api-key']);
+  });
 });
 
 describe('docs pages', () => {

@@ -28,18 +28,18 @@ const ARGS = {
   mfa_code: '902113',
   DATABASE_URL: 'postgres://app:pg-pass-77@db.internal/orders',
   backup: 'postgres://backup:bk-pass-88@db.internal/orders',
-  webhook: 'https://hooks.example/in?sig=1&access_token=hook-tok-99',
+  webhook: 'https://hooks.example/in?v=1&sig=sig-val-42&access_token=hook-tok-99',
   memberNumber: 'M-31337',
   pinned: true,
 };
-const SECRETS = ['4821', '902113', 'pg-pass-77', 'bk-pass-88', 'hook-tok-99', 'M-31337'];
+const SECRETS = ['4821', '902113', 'pg-pass-77', 'bk-pass-88', 'sig-val-42', 'hook-tok-99', 'M-31337'];
 const REDACTED = {
   name: 'Ann',
   pin: '[redacted]',
   mfa_code: '[redacted]',
   DATABASE_URL: '[redacted]',
   backup: 'postgres://[redacted]@db.internal/orders',
-  webhook: 'https://hooks.example/in?sig=1&access_token=[redacted]',
+  webhook: 'https://hooks.example/in?v=1&sig=[redacted]&access_token=[redacted]',
   memberNumber: '[redacted]',
   pinned: true,
 };

@@ -2,6 +2,7 @@
 // `/api/calls/{id}`), against the results fixture server: event order, heartbeats, errors,
 // cancellation seen by the server, and how long finished calls stay readable.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -176,6 +177,37 @@ describe('async calls: Prefer: respond-async and /api/calls/{id}', () => {
     await waitUntil(() => log.has('cancelled'), 5000, 'the server to see the cancellation');
     expect((await request(app).get(accepted.headers.location!).expect(200)).body.state).toBe('cancelled');
     expectProblem(await request(app).delete(accepted.headers.location!), 409, 'call-finished');
+  });
+
+  // Pipelined on one connection, the DELETEs are all read before the call can end: each waits for it.
+  it('answers 12 DELETEs of one call that arrive at once, all cancelled, without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const log = cancelLog();
+      const { app } = await gateway({ r: results({ RESULTS_CANCEL_LOG: log.file }) });
+      const base = await listen(app);
+      const accepted = await post(base, '/r/wait', { ms: 60_000 }, ASYNC);
+      const location = accepted.headers.get('location')!;
+      await waitUntil(() => log.has('started'), 5000, 'the call to start');
+      const { host, port } = new URL(base);
+      const head = (last: boolean) => `DELETE ${location} HTTP/1.1\r\nHost: ${host}\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(Array.from({ length: 12 }, (_, i) => head(i === 11)).join('')));
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('close', () => resolve(text)).on('error', reject);
+      });
+      const statuses = [...raw.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+      expect(statuses).toEqual(Array.from({ length: 12 }, () => 200));
+      expect(raw.match(/"state":"cancelled"/g)).toHaveLength(12);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('reports timed_out and failed calls with their problem', async () => {

@@ -230,13 +230,19 @@ describe('a call waiting for approval, and tools that will ask', () => {
     expect(entry.text).toContain('<span class="badge outcome-waiting">waiting for approval</span>');
     expect(entry.text).toContain(`<a href="approvals/${held!.id}">Open its approval</a> to approve or deny it.`);
 
-    // Someone who may read but not decide: no link to a page they cannot open.
-    const reader = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'reader', scopes: ['tools:read'] })).body.token;
-    const readerList = await request(app).get('/activity').set('Authorization', bearer(reader)).set('Accept', 'text/html');
-    expect(readerList.text).toContain(`<a href="activity/${callId}">`);
-    expect(readerList.text).not.toContain(`approvals/${held!.id}`);
-    const readerEntry = await request(app).get(`/activity/${callId}`).set('Authorization', bearer(reader)).set('Accept', 'text/html');
-    expect(readerEntry.text).toContain('Someone who may decide approvals must approve it.');
+    // Someone who may call and read but not decide sees their own held call, with no link to a page they cannot open.
+    const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })).body.token;
+    const agentCall = await request(app).post('/api/tools/fx/echo').set('Authorization', bearer(agent)).set('Prefer', 'respond-async').send({ message: 'mine' });
+    expect(agentCall.status).toBe(202);
+    const [agentHeld] = (await pending(app, 2)).filter((approval) => approval.id !== held!.id);
+    const agentList = await request(app).get('/activity').set('Authorization', bearer(agent)).set('Accept', 'text/html');
+    expect(agentList.text).toContain(`<a href="activity/${agentCall.body.id}">`);
+    expect(agentList.text).not.toContain(`approvals/${agentHeld!.id}`);
+    // (The UI's own call is not the agent's to see.)
+    expect(agentList.text).not.toContain(callId);
+    const agentEntry = await request(app).get(`/activity/${agentCall.body.id}`).set('Authorization', bearer(agent)).set('Accept', 'text/html');
+    expect(agentEntry.text).toContain('Someone who may decide approvals must approve it.');
+    expect((await request(app).post(`/api/approvals/${agentHeld!.id}/deny`).set('Authorization', bearer(KEY))).status).toBe(200);
 
     // Once approved it runs, and the row is an ordinary row again.
     expect((await request(app).post(`/api/approvals/${held!.id}/approve`).set('Authorization', bearer(KEY))).status).toBe(200);
@@ -244,6 +250,36 @@ describe('a call waiting for approval, and tools that will ask', () => {
     const after = await ui(`/activity?rows=1&id=${callId}`);
     expect(after.text).toContain('class="activity-row outcome-ok"');
     expect(after.text).toContain('approved by start-up key');
+  });
+});
+
+describe('the live tail\'s row refresh', () => {
+  const kit = callKit();
+
+  // What static/ui.js asks for on every approvals event: one request for every row that waits.
+  it('answers many ids in one request: each row as it is now, in the order asked, unknown ids and repeats left out', async () => {
+    const approval = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] };
+    const { app } = await kit.gateway({ fx: fx('echo,slow') }, {}, { apiKey: KEY, approval });
+    const asKey = { Authorization: bearer(KEY) };
+    const held = async (message: string) => (await request(app).post('/api/tools/fx/echo').set(asKey).set('Prefer', 'respond-async').send({ message }).expect(202)).body.id as string;
+    const first = await held('one');
+    const second = await held('two');
+    const done = (await request(app).post('/api/tools/fx/slow').set(asKey).send({ steps: 0, delayMs: 0 }).expect(200)).body.id as string;
+    const approvals = await pending(app, 2);
+
+    const refresh = (ids: string[]) => request(app).get(`/activity?rows=1&${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`).set(asKey).set('HX-Request', 'true');
+    const rows = (html: string) => [...html.matchAll(/<li class="activity-row outcome-([a-z_]+)" data-id="([^"]+)"/g)].map((match) => `${match[2]} ${match[1]}`);
+    const both = await refresh([second, 'no-such-call', first, done, second]);
+    expect(both.status).toBe(200);
+    expect(both.text).not.toContain('<html');
+    expect(rows(both.text)).toEqual([`${second} waiting`, `${first} waiting`, `${done} ok`]);
+
+    // One approved and run, one denied: the same request shows both ended.
+    const approvalOf = (id: string) => approvals.find((item) => item.callId === id)!.id!;
+    await request(app).post(`/api/approvals/${approvalOf(first)}/approve`).set(asKey).expect(200);
+    await request(app).post(`/api/approvals/${approvalOf(second)}/deny`).set(asKey).expect(200);
+    await waitUntil(async () => (await request(app).get(`/api/activity/${first}`).set(asKey)).body.outcome === 'ok', 5000, 'the approved call to end');
+    expect(rows((await refresh([first, second])).text)).toEqual([`${first} ok`, `${second} denied`]);
   });
 });
 

@@ -120,6 +120,8 @@ export interface ActivityEntry {
 
 /** Filters of `list`, combined with AND. */
 export interface ActivityQuery {
+  /** Only this caller's rows (a reader who may not see everyone's: see activity-api.ts). Default: every caller's. */
+  caller?: string;
   server?: string;
   tool?: string;
   outcome?: ActivityOutcome;
@@ -504,6 +506,7 @@ export class ActivityLog {
       conditions.push(condition);
       params.push(...values);
     };
+    if (query.caller !== undefined) add('u', 'caller = ?', query.caller);
     if (query.server !== undefined) add('s', 'server = ?', query.server);
     if (query.tool !== undefined) add('t', 'tool = ?', query.tool);
     if (query.outcome !== undefined) add('o', 'outcome = ?', query.outcome);
@@ -531,11 +534,32 @@ export class ActivityLog {
     };
   }
 
-  /** One row by id, or undefined. Writes the queue first (unless writes are failing). */
-  get(id: string): ActivityEntry | undefined {
+  /**
+   * One row by id, or undefined; with `caller`, only a row of that caller (another's is as if it
+   * did not exist). Writes the queue first (unless writes are failing).
+   */
+  get(id: string, caller?: string): ActivityEntry | undefined {
     if (!this.failure) this.flush();
+    return this.readRow(id, caller);
+  }
+
+  /**
+   * The rows of these ids that exist (with `caller`, that are that caller's), in the order
+   * given, after one write of the queue: the live tail's refresh of many rows in one request.
+   */
+  getMany(ids: readonly string[], caller?: string): ActivityEntry[] {
+    if (!this.failure) this.flush();
+    const entries: ActivityEntry[] = [];
+    for (const id of ids) {
+      const entry = this.readRow(id, caller);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  private readRow(id: string, caller: string | undefined): ActivityEntry | undefined {
     const row = this.selectRow.get(id) as ActivityRow | undefined;
-    return row ? toEntry(row) : undefined;
+    return row && (caller === undefined || row.caller === caller) ? toEntry(row) : undefined;
   }
 
   /**

@@ -106,6 +106,64 @@ describe('isSecretKey', () => {
     }
   });
 
+  it('recognises the names the security review of issue 14 found missing, in every spelling', () => {
+    for (const key of [
+      'passwords',
+      'userPasswords',
+      'creds',
+      'awsCreds',
+      'cred',
+      'privkey',
+      'PRIVKEY',
+      'ssh_privkey',
+      'recovery_code',
+      'recoveryCode',
+      'recovery_codes',
+      'recoverycodes',
+      'backup_codes',
+      'backupCodes',
+      'backup_code',
+      '2fa_code',
+      '2FA-CODE',
+      '2faCode',
+      '2fa',
+      'user_2fa',
+      'twoFactorCode',
+      'two_factor_code',
+      'one_time_code',
+      'oneTimeCode',
+      'verification_code',
+      'verificationCode',
+      'mfa',
+      'MFA',
+      'user_mfa',
+      'conn_str',
+      'connstr',
+      'connStr',
+      'ConnectionStrings',
+      'connection_strings',
+      'mongo_uri',
+      'MONGO_URL',
+      'mongodbUri',
+      'database_uri',
+      'jdbcUrl',
+      'JDBC_URL',
+      'jdbcurl',
+      'access_key_id',
+      'AWS_ACCESS_KEY_ID',
+      'accessKeyId',
+      'GITHUB_PAT',
+      'gitlabPat',
+      'pat',
+      'sessid',
+      'PHPSESSID',
+      'sig',
+      'requestSig',
+    ]) {
+      expect(isSecretKey(key), key).toBe(true);
+    }
+  });
+
   it('leaves names that only contain those words alone', () => {
     for (const key of [
       'pinned',
@@ -127,6 +185,37 @@ describe('isSecretKey', () => {
       'database',
       'connection_count',
       'mnemonics',
+      'credit',
+      'credits',
+      'incredible',
+      'code',
+      'zip_code',
+      'country_code',
+      'status_code',
+      'recovery',
+      'backup',
+      'verification_status',
+      'one_time',
+      'two_factor_enabled',
+      'mfa_enabled',
+      'mfaRequired',
+      'twoFaEnabled',
+      'str',
+      'mongo_db_name',
+      'jdbc_driver',
+      'access_level',
+      'access_count',
+      'pattern',
+      'path',
+      'patch',
+      'pat_expires',
+      'spat',
+      'signal',
+      'sigma',
+      'design',
+      'config',
+      'passage',
+      'compass',
     ]) {
       expect(isSecretKey(key), key).toBe(false);
     }
@@ -237,11 +326,22 @@ describe('redactArguments', () => {
   });
 
   it('leaves text without URL credentials unchanged', () => {
-    for (const text of ['no url here', 'mail me at a@b.example', 'https://example.com/path?x=1#y', 'ftp://host/file', 'a://', '://x@y']) {
+    for (const text of ['no url here', 'mail me at a@b.example', 'https://example.com/path?x=1#y', 'https://example.com/a?b=c@d', 'ftp://host/file', 'a://', '://x@y']) {
       expect(redactUrlCredentials(text), text).toBe(text);
     }
     expect(redactUrlCredentials('https://h/x?token=1#access_token=2&state=3')).toBe('https://h/x?token=[redacted]#access_token=[redacted]&state=3');
     expect(redactUrlCredentials('https://h/x?member_id=7', ['member_id'])).toBe('https://h/x?member_id=[redacted]');
+  });
+
+  it('hides a password with an unencoded # or ?, and a sig= parameter', () => {
+    for (const [text, shown] of [
+      ['postgres://u:pa#ss@h/db', 'postgres://[redacted]@h/db'],
+      ['postgres://u:pa?ss@h/db', 'postgres://[redacted]@h/db'],
+      ['redis://:a#b?c@cache:6379', 'redis://[redacted]@cache:6379'],
+      ['https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=abc%2Bdef%3D', 'https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=[redacted]'],
+    ]) {
+      expect(redactUrlCredentials(text!), text).toBe(shown);
+    }
   });
 
   it('serialises non-object arguments as they are', () => {

@@ -17,31 +17,39 @@ export const MAX_ARGUMENT_BYTES = 16_384;
  * The rule of isSecretKey. A key is split into lower-case words at `-`, `_`, `.`, spaces, digits
  * and camelCase humps (`refreshToken` → refresh, token; `APIKey` → api, key; `DATABASE_URL` →
  * database, url); case never matters. It is secret when
- *  1. one of its words is a secret word: password, passwd, pwd, pass, passphrase, passcode,
- *     secret(s), token, jwt, bearer, authorization, auth, cookie(s), credential(s), session,
- *     signature, private, pin, otp, totp, hotp, mnemonic, dsn
+ *  1. one of its words is a secret word: password(s), passwd, pwd, pass, passphrase, passcode,
+ *     secret(s), token, jwt, bearer, authorization, auth, cookie(s), credential(s), cred(s),
+ *     session, sessid, signature, private, pin, otp, totp, hotp, mnemonic, dsn
  *     (so `access_token`, `x-auth`, `sessionId`, `privateKey`, `pinCode`, `totp_code` are secret;
- *     `author`, `passport`, `pinned`, `shipping`, `max_tokens` are not: a word must be whole, and
- *     `tokens`, a count or a list of text pieces, is not the word `token`);
- *  2. or its words hold a secret phrase, in a row: mfa code, seed phrase, database url, db url,
- *     connection string, conn string (`mfa_code`, `seedPhrase`, `PRIMARY_DATABASE_URL`), or the
- *     words of a name from `gateway.redact.keys` (`ssn` → `ssn`, `SSN`, `customer_ssn`;
- *     `member_number` → `memberNumber`, `member-number-2`; not `lessn`);
- *  3. or its last word is `key`/`keys`: `key`, `apiKey`, `api_key`, `secret-key` are secret, while
- *     `keyword`, `monkey` and `keyName` are not (`key` is not a whole last word there);
+ *     `author`, `passport`, `pinned`, `shipping`, `credit`, `max_tokens` are not: a word must be
+ *     whole, and `tokens`, a count or a list of text pieces, is not the word `token`);
+ *  2. or its words hold a secret phrase, in a row: mfa code, 2 fa code, two factor code, one time
+ *     code, recovery code(s), backup code(s), verification code, seed phrase, database url/uri,
+ *     db url/uri, mongo(db) url/uri, jdbc url, connection string(s), conn string(s), conn str,
+ *     access key (`mfa_code`, `2fa_code`, `twoFactorCode`, `recoveryCode`, `seedPhrase`,
+ *     `PRIMARY_DATABASE_URL`, `ConnectionStrings`, `AWS_ACCESS_KEY_ID`), or the words of a name
+ *     from `gateway.redact.keys` (`ssn` → `ssn`, `SSN`, `customer_ssn`; `member_number` →
+ *     `memberNumber`, `member-number-2`; not `lessn`);
+ *  3. or it ends in a word that is secret only last: `key`/`keys`, `mfa`, `2fa`, `pat` (a personal
+ *     access token), `sig`: `key`, `apiKey`, `api_key`, `secret-key`, `GITHUB_PAT`, `user_2fa` are
+ *     secret, while `keyword`, `monkey`, `keyName`, `mfa_enabled` and `pat_expires` are not;
  *  4. or the key without `-`, `_`, `.` and spaces ends with a long secret word or a known compound,
  *     for keys written in one run: `dbpassword`, `accesstoken`, `clientsecret`, `apikey`,
- *     `privatekey`, `sessionid`, `seedphrase`, `databaseurl`, `connectionstring`, … (short words
- *     such as `pin` are not used here: `spin` is no secret); or it is, so written, a name from
- *     `gateway.redact.keys` so written (`membernumber`; this also covers names without ASCII words).
+ *     `privatekey`, `privkey`, `sessionid`, `phpsessid`, `seedphrase`, `databaseurl`, `connstr`,
+ *     `connectionstring`, `mongouri`, `jdbcurl`, `recoverycode`, … (short words such as `pin` are
+ *     not used here: `spin` is no secret); or it is, so written, a name from `gateway.redact.keys`
+ *     so written (`membernumber`; this also covers names without ASCII words).
  *
  * Values are looked at too, whatever their key: in a string, a URL's user information
  * (`postgres://user:pass@db/x`, `https://token@host/`) becomes "[redacted]" (scheme, host and path
  * stay, so the call can still be told apart), and so do the values of its query and fragment
- * parameters whose names are secret by the rule above (`?access_token=…`, `&X-Amz-Signature=…`).
+ * parameters whose names are secret by the rule above (`?access_token=…`, `&X-Amz-Signature=…`,
+ * `&sig=…`). The user information runs to the last `@` before the first `/`: a `?` or `#` before
+ * it is taken for part of a password that was not percent-encoded (`postgres://u:pa#ss@h/db`).
  */
 const SECRET_WORDS = new Set([
   'password',
+  'passwords',
   'passwd',
   'pwd',
   'pass',
@@ -58,7 +66,10 @@ const SECRET_WORDS = new Set([
   'cookies',
   'credential',
   'credentials',
+  'cred',
+  'creds',
   'session',
+  'sessid',
   'signature',
   'private',
   'pin',
@@ -70,15 +81,36 @@ const SECRET_WORDS = new Set([
 ]);
 const SECRET_PHRASES: readonly (readonly string[])[] = [
   ['mfa', 'code'],
+  ['2', 'fa', 'code'],
+  ['two', 'factor', 'code'],
+  ['one', 'time', 'code'],
+  ['recovery', 'code'],
+  ['recovery', 'codes'],
+  ['backup', 'code'],
+  ['backup', 'codes'],
+  ['verification', 'code'],
   ['seed', 'phrase'],
   ['database', 'url'],
+  ['database', 'uri'],
   ['db', 'url'],
+  ['db', 'uri'],
+  ['mongo', 'url'],
+  ['mongo', 'uri'],
+  ['mongodb', 'url'],
+  ['mongodb', 'uri'],
+  ['jdbc', 'url'],
   ['connection', 'string'],
+  ['connection', 'strings'],
   ['conn', 'string'],
+  ['conn', 'strings'],
+  ['conn', 'str'],
+  ['access', 'key'],
 ];
-const KEY_WORDS = new Set(['key', 'keys']);
+/** Words secret only as the last word(s) of a key: `GITHUB_PAT`, not `pat_expires`; `mfa`, not `mfa_enabled`. */
+const LAST_WORDS: readonly (readonly string[])[] = [['key'], ['keys'], ['mfa'], ['2', 'fa'], ['pat'], ['sig']];
 const SECRET_SUFFIXES = [
   'password',
+  'passwords',
   'passwd',
   'passphrase',
   'passcode',
@@ -93,16 +125,36 @@ const SECRET_SUFFIXES = [
   'mnemonic',
   'apikey',
   'privatekey',
+  'privkey',
   'secretkey',
   'accesskey',
+  'accesskeyid',
   'sessionid',
+  'sessid',
   'seedphrase',
   'mfacode',
+  '2facode',
+  'twofactorcode',
+  'onetimecode',
+  'recoverycode',
+  'recoverycodes',
+  'backupcodes',
+  'verificationcode',
   'databaseurl',
+  'databaseuri',
+  'mongouri',
+  'mongourl',
+  'mongodburi',
+  'mongodburl',
+  'jdbcurl',
   'connectionstring',
+  'connectionstrings',
+  'connstring',
+  'connstrings',
+  'connstr',
 ];
 /** Cheap first test for the built-in rule: a key matching none of these stems cannot be secret. */
-const CANDIDATE = /pass|pwd|secret|token|jwt|bearer|key|auth|cookie|credential|session|signature|private|pin|otp|mnemonic|dsn|mfa|seed|database|db|conn/i;
+const CANDIDATE = /pass|pwd|secret|token|jwt|bearer|key|auth|cookie|cred|sess|sig|private|pin|otp|mnemonic|dsn|mfa|2fa|code|seed|database|db|mongo|conn|pat/i;
 /** The words of a key: upper-case runs before a hump, capitalised or lower-case words, digits. */
 const WORD = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+/g;
 const SEPARATORS = /[-_.\s]/g;
@@ -125,6 +177,13 @@ function holdsPhrase(words: readonly string[], phrase: readonly string[]): boole
     if (i === phrase.length) return true;
   }
   return false;
+}
+
+/** Whether `words` ends with the words of `phrase`. */
+function endsWith(words: readonly string[], phrase: readonly string[]): boolean {
+  if (words.length < phrase.length) return false;
+  const start = words.length - phrase.length;
+  return phrase.every((word, i) => words[start + i] === word);
 }
 
 /** Keys repeat from call to call: each rule remembers its answers for a bounded number of them. */
@@ -158,7 +217,7 @@ class SecretKeyRule {
     if (this.candidate && !this.candidate.test(key)) return false;
     const words = wordsOf(key);
     for (const word of words) if (SECRET_WORDS.has(word)) return true;
-    if (words.length > 0 && KEY_WORDS.has(words[words.length - 1]!)) return true;
+    for (const last of LAST_WORDS) if (endsWith(words, last)) return true;
     for (const phrase of this.phrases) if (holdsPhrase(words, phrase)) return true;
     const joined = joinedOf(key);
     return SECRET_SUFFIXES.some((suffix) => joined.endsWith(suffix)) || this.joinedNames.has(joined);
@@ -202,8 +261,9 @@ function redactUrls(text: string, rule: SecretKeyRule): string {
   if (!text.includes('://')) return text;
   return text.replace(URL_IN_TEXT, (url) => {
     const start = url.indexOf('://') + 3;
+    // To the first `/` only: a `?` or `#` before an `@` is taken for part of a password (see the rule above).
     let end = start;
-    while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
+    while (end < url.length && url[end] !== '/') end++;
     const at = url.lastIndexOf('@', end - 1);
     let out = at >= start ? `${url.slice(0, start)}${REDACTED}${url.slice(at)}` : url;
     const query = out.search(/[?#]/);

@@ -1,13 +1,16 @@
 /**
  * Calls held for a person's decision. An `ask` call creates an approval — server, tool, the
  * arguments as sent (redacted in the database like the activity log), caller, the rule that
- * asked, and a `binding`: an HMAC of exactly those arguments and that tool definition — then
- * waits until it is approved, denied, expires (`approval.timeoutMs`) or the caller goes away.
+ * asked, and a `binding`: an HMAC of this approval's id, exactly those arguments and that tool
+ * definition — then waits until it is approved, denied, expires (`approval.timeoutMs`) or the
+ * caller goes away.
  *
- * The binding is keyed with the gateway's secret (server/state/secret.ts), so that it stays the
- * same for the same call on one gateway (a decider compares it) but cannot be used to guess a
- * redacted value: an unkeyed hash of the arguments could be checked against every candidate
- * value offline (a 4-digit PIN in 10,000 guesses).
+ * The binding is keyed with the gateway's secret (server/state/secret.ts), so that it cannot be
+ * used to guess a redacted value: an unkeyed hash of the arguments could be checked against every
+ * candidate value offline (a 4-digit PIN in 10,000 guesses). It covers the approval's id, so that
+ * it is stable for one approval (a decider sends back the one it saw) but differs between two
+ * approvals of the same call: otherwise a key that may both call and decide could hold calls
+ * with guessed values and compare their bindings with a victim's approval.
  *
  * Caps (read at each call, so that a reload applies them): a caller with
  * `approval.maxPendingPerCaller` calls waiting, or a gateway with `approval.maxPending`, gets 429
@@ -117,9 +120,9 @@ export function toolDefinitionHash(tool: ToolInfo): string {
   return sha256(canonicalJson({ name, title, description, inputSchema, outputSchema, annotations }));
 }
 
-/** Hex HMAC-SHA256, keyed with `key`, of server, tool, the canonical arguments and the tool's definition hash. */
-export function bindingOf(key: Buffer, server: string, tool: string, args: unknown, toolHash: string): string {
-  return createHmac('sha256', key).update(canonicalJson({ server, tool, arguments: args, toolHash }), 'utf8').digest('hex');
+/** Hex HMAC-SHA256, keyed with `key`, of the approval's id, server, tool, the canonical arguments and the tool's definition hash. */
+export function bindingOf(key: Buffer, id: string, server: string, tool: string, args: unknown, toolHash: string): string {
+  return createHmac('sha256', key).update(canonicalJson({ id, server, tool, arguments: args, toolHash }), 'utf8').digest('hex');
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -247,8 +250,9 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
     this.checkCaps(request.caller, now);
     const toolHash = toolDefinitionHash(request.tool);
     const { text, truncated } = redactArguments(request.args, MAX_ARGUMENT_BYTES, this.options.redactKeys?.() ?? []);
+    const id = `apr_${randomBytes(12).toString('base64url')}`;
     const approval: Approval = {
-      id: `apr_${randomBytes(12).toString('base64url')}`,
+      id,
       callId: request.callId,
       server: request.server,
       tool: request.tool.name,
@@ -257,7 +261,7 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
       callerLabel: request.callerLabel,
       rule: request.rule,
       ruleReason: request.ruleReason,
-      binding: bindingOf(this.options.bindingKey, request.server, request.tool.name, request.args, toolHash),
+      binding: bindingOf(this.options.bindingKey, id, request.server, request.tool.name, request.args, toolHash),
       state: 'pending',
       createdAt: now,
       expiresAt: now + request.timeoutMs,

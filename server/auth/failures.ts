@@ -8,6 +8,10 @@
  * A credential that verifies is never refused: callers check it first and ask the limiter only
  * about one that failed. So eleven bad keys from 127.0.0.1 do not lock out the right key, nor the
  * other users of a reverse proxy on the same machine (`tailscale serve`), who all share its address.
+ * The trade-off: the limit slows guessing (a locked address gets 429 for every wrong key), but a
+ * right guess still passes, so a key must be too long to guess in the first place. Keys the
+ * gateway makes are (`mgw_` + 43 characters); the start-up key is refused at start when it is
+ * shorter than 16 characters or holds whitespace (main.ts).
  * Credentials are kept only as SHA-256 digests.
  */
 import { createHash } from 'node:crypto';

@@ -20,7 +20,7 @@
  * has the scope of the route, and a spelling no route answers needs `admin`.
  */
 import type { Scope } from './identity.js';
-import { RESERVED_SERVER_NAMES } from '../config/schema.js';
+import { isToolCall } from '../http/call-route.js';
 
 const CALL_ROUTES = /^\/(?:api\/calls(?:\/|$)|ui\/calls\/|ui\/tools\/[^/]+\/[^/]+\/call\/?$)/i;
 const APPROVAL_ROUTES = /^\/(?:api\/approvals|approvals|ui\/approvals)(?:\/|$)/i;
@@ -55,14 +55,6 @@ const READ_ROUTES = new RegExp(
 );
 /** Read-only helpers of the UI that happen to be POSTs (the form/JSON switch of a tool's test form). */
 const READ_POSTS = /^\/ui\/tools\/[^/]+\/[^/]+\/editor\/?$/i;
-
-/** `/{server}/{tool}` (the mcpo route) or `/api/tools/{server}/{tool}`, as the tool-call front sees them. */
-function isToolCall(method: string, path: string): boolean {
-  if (method !== 'POST') return false;
-  const segments = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
-  if (segments.length === 3) return Boolean(segments[1] && segments[2]) && !RESERVED_SERVER_NAMES.has(segments[1]!);
-  return segments.length === 5 && segments[1] === 'api' && segments[2] === 'tools' && Boolean(segments[3] && segments[4]);
-}
 
 /** `GET /api/approvals/{id}`: a caller may read the approval that holds its own call. */
 const ONE_APPROVAL = /^\/api\/approvals\/[^/]+\/?$/i;

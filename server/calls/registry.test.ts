@@ -33,3 +33,32 @@ describe('a kept async call', () => {
     expect(call.end!.success).toBe(success);
   });
 });
+
+describe('a caller\'s share of async calls', () => {
+  it('holds with maxPerCaller 1: the new call forgets the caller\'s kept one, and a second is refused while it runs', () => {
+    const registry = new CallRegistry(() => ({ ...settings, asyncCalls: { ...settings.asyncCalls, maxPerCaller: 1 } }));
+    finishedAsyncCall(registry, 'c1', 'first');
+    const start = (id: string) => {
+      const call = new RunningCall(id, 'req', 's', 't', 'api', 'async', 'key:a');
+      registry.add(call);
+      registry.admit(call);
+      call.accepted = true;
+      return call;
+    };
+    // c1 is kept: the next call makes room by forgetting it, and runs.
+    const second = start('c2');
+    expect(registry.get('c1', admin)).toBeUndefined();
+    // While c2 runs, the caller's share is full, again and again.
+    for (let i = 0; i < 3; i++) expect(() => start(`c3-${i}`)).toThrow(expect.objectContaining({ type: 'too-many-calls' }));
+    // Another caller has a share of its own.
+    const other = new RunningCall('b1', 'req', 's', 't', 'api', 'async', 'key:b');
+    registry.add(other);
+    expect(() => registry.admit(other)).not.toThrow();
+    // Once c2 has ended (and is kept), one call may run again, and only one.
+    second.finish({ outcome: 'cancelled', status: 499 });
+    registry.finished(second);
+    start('c4');
+    expect(registry.get('c2', admin)).toBeUndefined();
+    expect(() => start('c5')).toThrow(expect.objectContaining({ type: 'too-many-calls' }));
+  });
+});

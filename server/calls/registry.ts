@@ -73,12 +73,13 @@ export class CallRegistry {
         { retryAfter: RETRY_AFTER_S },
       );
     }
-    for (const kept of share.kept.values()) {
-      if (share.running + share.kept.size < limit) break;
-      this.forget(kept);
-    }
+    // Counted first: then forgetting the caller's last kept call cannot drop the share it counts in.
     share.running++;
     this.admitted.add(call);
+    for (const kept of share.kept.values()) {
+      if (share.running + share.kept.size <= limit) break;
+      this.forget(kept);
+    }
   }
 
   /**

@@ -2,9 +2,9 @@
  * One tool call while it runs and, for async calls, for a while after: who made it, its state,
  * its latest progress, the log messages it saw, and how it ended. Streams (`text/event-stream`
  * callers and `GET /api/calls/{id}/events`) follow it (`follow`: one entry in a set per stream,
- * however many there are, instead of emitter listeners); `DELETE /api/calls/{id}` cancels it.
+ * however many there are, instead of emitter listeners); `DELETE /api/calls/{id}` cancels it and
+ * waits for its end (`ended`: one promise, however many wait).
  */
-import { EventEmitter } from 'node:events';
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
 import type { ProblemBody } from '../http/problems.js';
 import type { Approval } from '../approvals/pending.js';
@@ -52,15 +52,7 @@ export interface CallFollower {
   end(end: CallEnd): void;
 }
 
-interface RunningCallEvents {
-  /** The call waits for a person (`pending`), or the wait ended (`approved`, …). */
-  approval: [Approval];
-  progress: [CallProgress];
-  log: [LogMessage];
-  end: [CallEnd];
-}
-
-export class RunningCall extends EventEmitter<RunningCallEvents> {
+export class RunningCall {
   readonly startedAt = Date.now();
   private readonly startedTick = performance.now();
   endedAt: number | undefined;
@@ -79,6 +71,8 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
   private readonly controller = new AbortController();
   /** Made on the first `follow`: most calls have no follower. */
   private followers: Set<CallFollower> | undefined;
+  /** Made on the first `ended()` before the end: most calls are not waited for that way. */
+  private endWaiters: { promise: Promise<CallEnd>; resolve: (end: CallEnd) => void } | undefined;
 
   constructor(
     readonly id: string,
@@ -90,9 +84,7 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     readonly mode: CallMode,
     /** Who made the call: the identity's caller id (`key:…`, `api-key`, `ui`, `anonymous`…); the call is theirs. */
     readonly caller: string,
-  ) {
-    super();
-  }
+  ) {}
 
   /** Aborts when the caller goes away or the call is cancelled. */
   get signal(): AbortSignal {
@@ -138,24 +130,32 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     return () => followers.delete(follower);
   }
 
+  /** Resolves with how the call ended, at once if it has: the same promise for every caller. */
+  ended(): Promise<CallEnd> {
+    if (this.end) return Promise.resolve(this.end);
+    if (!this.endWaiters) {
+      let resolve!: (end: CallEnd) => void;
+      const promise = new Promise<CallEnd>((done) => (resolve = done));
+      this.endWaiters = { promise, resolve };
+    }
+    return this.endWaiters.promise;
+  }
+
   /** The call's approval was created or left `pending`. */
   reportApproval(approval: Approval): void {
     this.approval = approval;
     if (this.followers) for (const follower of this.followers) follower.approval(approval);
-    this.emit('approval', approval);
   }
 
   reportProgress(progress: CallProgress): void {
     this.progress = progress;
     if (this.followers) for (const follower of this.followers) follower.progress(progress);
-    this.emit('progress', progress);
   }
 
   reportLog(message: LogMessage): void {
     if (this.logs.length >= KEPT_LOGS) this.logs.shift();
     this.logs.push(message);
     if (this.followers) for (const follower of this.followers) follower.log(message);
-    this.emit('log', message);
   }
 
   finish(end: CallEnd): void {
@@ -165,7 +165,8 @@ export class RunningCall extends EventEmitter<RunningCallEvents> {
     const followers = this.followers;
     this.followers = undefined;
     if (followers) for (const follower of followers) follower.end(end);
-    this.emit('end', end);
+    this.endWaiters?.resolve(end);
+    this.endWaiters = undefined;
   }
 
   /**

@@ -544,7 +544,7 @@ export const ApprovalSchema = z
     callerLabel: z.string(),
     rule: z.string().meta({ description: 'What asked: a rule\'s JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`.' }),
     ruleReason: z.string(),
-    binding: z.string().meta({ description: 'HMAC-SHA256, keyed with the gateway\'s own secret, over server, tool, the canonical arguments and the tool\'s definition: the same for the same call on one gateway, and no help in guessing a redacted value.' }),
+    binding: z.string().meta({ description: 'HMAC-SHA256, keyed with the gateway\'s own secret, over the approval\'s id, server, tool, the canonical arguments and the tool\'s definition: stable for this approval, different for every other one (even of the same call), and no help in guessing a redacted value.' }),
     state: z.enum(APPROVAL_STATE_VALUES),
     createdAt: z.iso.datetime(),
     expiresAt: z.iso.datetime(),

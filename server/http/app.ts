@@ -29,13 +29,14 @@ import { formBody, jsonBody } from './json-body.js';
 import { keyRoutes } from './keys-api.js';
 import { approvalRoutes } from './approvals-api.js';
 import { deviceRoutes } from './devices-api.js';
+import { isToolCall } from './call-route.js';
 import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
 import { pathOf, requestLog } from './request-log.js';
 import { normalizeTarget } from './request-target.js';
 import { authenticate, authorize, csrfGuard, hostCheck, type SecurityOptions } from './security.js';
 import { serverRoutes } from './servers-api.js';
-import { matchCallRoute, toolCallFront } from './tool-calls.js';
+import { toolCallFront } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
 
 export interface AppDeps {
@@ -67,7 +68,7 @@ export type GatewayApp = (req: IncomingMessage, res: ServerResponse) => void;
 /** The API and tool calls take JSON bodies only (a form post there is a mistake, e.g. `curl -d`); the UI takes forms. */
 function takesJsonOnly(req: IncomingMessage): boolean {
   const path = pathOf(req);
-  return /^\/api\//i.test(path) || (req.method === 'POST' && matchCallRoute(path) !== undefined);
+  return /^\/api\//i.test(path) || isToolCall(req.method, path);
 }
 
 export function buildApp(deps: AppDeps): GatewayApp {
@@ -75,7 +76,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ...deps.security,
     allowedOrigins: () => deps.settings().cors.origins,
     configuredHosts: () => deps.settings().allowedHosts,
-    isPublic: (path) => isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path)),
+    // Files and documents are public to read only: `POST /{server}/docs` is a call of a tool named `docs`.
+    isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && (isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path))),
     sessions: deps.sessions,
     keys: deps.keys,
     devices: deps.devices,

@@ -10,8 +10,8 @@
  * - `GET /api/calls/{id}/events`: the call's Server-Sent Events (see event-stream.ts).
  * - `DELETE /api/calls/{id}`: cancels a running call (MCP cancellation upstream); 409 when it has ended.
  */
-import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Router } from 'express';
 import { hasScope } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
@@ -30,6 +30,16 @@ export function viewerOf(req: IncomingMessage): CallViewer {
 
 /** How long DELETE waits for a cancelled call to settle before answering with its current state. */
 const CANCEL_WAIT_MS = 5_000;
+
+/** Waits until `call` has ended, or `CANCEL_WAIT_MS` has passed. */
+async function settled(call: RunningCall): Promise<void> {
+  const waited = new AbortController();
+  try {
+    await Promise.race([call.ended(), delay(CANCEL_WAIT_MS, undefined, { signal: waited.signal, ref: false })]);
+  } finally {
+    waited.abort();
+  }
+}
 
 export function callRoutes(caller: ToolCaller, settings: () => GatewaySettings): Router {
   const router = Router();
@@ -60,7 +70,7 @@ export function callRoutes(caller: ToolCaller, settings: () => GatewaySettings):
       throw new ProblemError('call-finished', `call "${call.id}" has already ended (${call.state})`, { state: call.state });
     }
     call.cancel();
-    if (!call.finished) await once(call, 'end', { signal: AbortSignal.timeout(CANCEL_WAIT_MS) }).catch(() => undefined);
+    if (!call.finished) await settled(call);
     res.json(callSnapshot(call, prefixOf(req)));
   });
 

@@ -39,7 +39,7 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /** A form post, as browsers send forms (and htmx its requests). */
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
+export const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 export interface JsonBodyOptions {
   /** The largest body, in bytes; read per request. */

@@ -11,6 +11,8 @@ import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import { requiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type Session, type SessionStore } from '../auth/sessions.js';
 import { prefixOf } from './base-path.js';
+import { isToolCall } from './call-route.js';
+import { FORM_TYPE } from './json-body.js';
 import { sendProblem } from './problems.js';
 import { pathOf, type Middleware } from './request-log.js';
 
@@ -43,9 +45,10 @@ export interface SecurityOptions {
   allowedOrigins?: () => readonly string[];
   /**
    * Whether a request may go without the key besides `/healthz` (the OpenAPI documents when
-   * `gateway.publicSpecs` is on, the vendored static files). Default: none may.
+   * `gateway.publicSpecs` is on, the vendored static files: to GET or HEAD). A tool call is never
+   * public, whatever this says. Default: none may.
    */
-  isPublic?: (path: string) => boolean;
+  isPublic?: (method: string, path: string) => boolean;
   /** UI sign-ins; without them only the key authenticates. */
   sessions?: SessionStore;
 }
@@ -177,7 +180,6 @@ const PUBLIC_PATHS = new Set(['/healthz']);
 export const LOGIN_PATH = '/ui/login';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -250,7 +252,7 @@ export function authenticate(options: SecurityOptions): Middleware {
     if (header !== undefined && (required || options.keys)) {
       const match = header.match(/^Bearer\s+(\S+)\s*$/i);
       // A path that needs no credentials ignores bad ones (a probe that always sends a header).
-      const open = () => isPublicPath(pathOf(req), options);
+      const open = () => isPublicPath(req.method, pathOf(req), options);
       if (!match) {
         if (!required) return anonymous(req, next);
         if (open()) return next();
@@ -299,8 +301,7 @@ export function authenticate(options: SecurityOptions): Middleware {
       return next();
     }
     if (!required) return anonymous(req, next);
-    const path = pathOf(req);
-    if (isPublicPath(path, options)) return next();
+    if (isPublicPath(req.method, pathOf(req), options)) return next();
     if (isPageNavigation(req)) {
       res.statusCode = 303;
       res.setHeader('Location', loginLocation(req));
@@ -319,9 +320,13 @@ function anonymous(req: IncomingMessage, next: () => void): void {
   next();
 }
 
-/** Paths that answer without credentials: probes, the sign-in, pairing a phone, static files, (optionally) the documents. */
-function isPublicPath(path: string, options: SecurityOptions): boolean {
-  return PUBLIC_PATHS.has(path) || path === LOGIN_PATH || PAIRING_PATHS.test(path) || Boolean(options.isPublic?.(path));
+/**
+ * Requests that answer without credentials: probes, the sign-in, pairing a phone, static files,
+ * (optionally) the documents. Never a tool call: `POST /{server}/docs` is a tool named `docs`.
+ */
+function isPublicPath(method: string | undefined, path: string, options: SecurityOptions): boolean {
+  if (isToolCall(method, path)) return false;
+  return PUBLIC_PATHS.has(path) || path === LOGIN_PATH || PAIRING_PATHS.test(path) || Boolean(options.isPublic?.(method ?? 'GET', path));
 }
 
 /** The phone's side of pairing: the page, the claim and the collection of its token. */
@@ -337,7 +342,7 @@ export function authorize(options: SecurityOptions): Middleware {
     // An admin (the anonymous caller of a gateway without a key too) passes at once: the hot path of a call.
     if (identity?.scopes.includes('admin')) return next();
     const path = pathOf(req);
-    if (isPublicPath(path, options)) return next();
+    if (isPublicPath(req.method, path, options)) return next();
     if (!identity) return sendProblem(res, 'unauthorized', 'sign in or send a key');
     const needed = requiredScope(req.method ?? 'GET', path);
     const scopes = typeof needed === 'string' ? [needed] : needed;

@@ -18,35 +18,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRequest, ToolCaller } from '../calls/call-tool.js';
 import type { CallSurface, RunningCall } from '../calls/running-call.js';
-import { RESERVED_SERVER_NAMES } from '../config/schema.js';
 import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
+import { matchCallRoute, type CallRoute } from './call-route.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
 import { ProblemError, sendError, sendJson } from './problems.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import { callerOf } from './security.js';
 
-
-interface CallRoute {
-  surface: CallSurface;
-  server: string;
-  tool: string;
-}
-
-/** `/{server}/{tool}` or `/api/tools/{server}/{tool}` (a trailing slash allowed), else undefined. */
-export function matchCallRoute(path: string): CallRoute | undefined {
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const segments = trimmed.split('/');
-  // ['', server, tool] or ['', 'api', 'tools', server, tool]. A reserved first segment (`POST
-  // /api/keys`, `POST /ui/login`) is a gateway route, not a tool call; no server may take the name.
-  if (segments.length === 3 && segments[1] && segments[2] && !RESERVED_SERVER_NAMES.has(segments[1])) {
-    return { surface: 'mcpo', server: segments[1], tool: segments[2] };
-  }
-  if (segments.length === 5 && segments[1] === 'api' && segments[2] === 'tools' && segments[3] && segments[4]) {
-    return { surface: 'api', server: segments[3], tool: segments[4] };
-  }
-  return undefined;
-}
 
 function decode(segment: string, what: string): string {
   try {

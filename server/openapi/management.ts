@@ -76,7 +76,7 @@ const DESCRIPTION = `The management API of mcp-gateway: the upstream MCP servers
 | scope | routes |
 |---|---|
 | \`tools:call\` | \`POST /api/tools/{server}/{tool}\` (and the mcpo-compatible \`POST /{server}/{tool}\`), \`/api/calls…\` |
-| \`tools:read\` | the \`GET\`s of \`/readyz\`, \`/metrics\`, servers, tools, activity, the documents and docs pages |
+| \`tools:read\` | the \`GET\`s of \`/readyz\`, \`/metrics\`, servers, tools, activity (its own calls only, unless it also has \`approvals:decide\`), the documents and docs pages |
 | \`approvals:decide\` | \`/api/approvals…\`; \`GET /api/approvals/{id}\` also takes \`tools:call\`, and then answers only about the approval that holds the caller's own call |
 | \`admin\` | \`/api/keys…\`, \`/api/devices…\`, every other change (\`PATCH /api/servers/{name}\`, restarts), and any route or spelling not listed here |
 
@@ -582,7 +582,9 @@ const routes: RouteConfig[] = [
     summary: 'List the activity log',
     description:
       'Tool calls, newest first, one page at a time; the filters combine with AND. Pass `nextCursor` as `cursor` for the ' +
-      'next page. Entries older than `gateway.activity.maxAgeDays` or beyond `gateway.activity.maxRows` are pruned.',
+      'next page. Entries older than `gateway.activity.maxAgeDays` or beyond `gateway.activity.maxRows` are pruned. ' +
+      'An `admin` and an identity with `approvals:decide` (a paired device, a decider key) see every caller\'s calls; anyone ' +
+      'else sees the calls of its own caller id only.',
     tags: ['activity'],
     request: { query: ActivityListQuery },
     responses: {
@@ -598,12 +600,14 @@ const routes: RouteConfig[] = [
     path: '/api/activity/{id}',
     operationId: 'getActivityEntry',
     summary: 'Show an activity entry',
-    description: 'One call from the activity log, by its id.',
+    description:
+      'One call from the activity log, by its id: a call of the caller\'s own, or any call for an `admin` or an identity with ' +
+      '`approvals:decide`.',
     tags: ['activity'],
     request: { params: ActivityIdParams },
     responses: {
       '200': json('The entry.', ActivityEntrySchema),
-      '404': problem('`activity-not-found`: no entry has this id (it may have been pruned).'),
+      '404': problem('`activity-not-found`: no entry of this caller has this id (it may have been pruned; another caller\'s entry is not found either).'),
     },
   }),
   managed({

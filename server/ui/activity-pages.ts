@@ -1,12 +1,15 @@
 /**
  * The activity pages: `/activity` (newest first, filters, "load more" by cursor, a live tail)
  * and `/activity/{id}` (one call, with "open in test form"). They read the same `ActivityLog`
- * as `GET /api/activity`.
+ * as `GET /api/activity`, and show the same rows: every caller's to an admin or a decider, else
+ * the reader's own (`activityReaderOf`). The live tail refreshes rows with
+ * `/activity?rows=1&id=a&id=b…` (at most `MAX_REFRESHED_ROWS` ids).
  */
 import type { Request, Router } from 'express';
 import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import type { CallRegistry, CallViewer } from '../calls/registry.js';
+import { activityReaderOf, callerFilter } from '../http/activity-api.js';
 import { ProblemError } from '../http/problems.js';
 import { activityDecision } from './approvals-pages.js';
 import { callerLabels, type CallerLabel } from './caller-labels.js';
@@ -15,6 +18,8 @@ import { canRun, isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
 const PAGE_SIZE = 50;
+/** Most rows one refresh of the live tail asks for (`?id=a&id=b…`); more ids are ignored. */
+const MAX_REFRESHED_ROWS = 200;
 
 /** The time filter's choices: how far back, in ms. */
 const WINDOWS: Record<string, { label: string; ms: number }> = {
@@ -25,6 +30,14 @@ const WINDOWS: Record<string, { label: string; ms: number }> = {
 };
 
 const first = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** The ids of `?id=a&id=b…`: each once, at most `MAX_REFRESHED_ROWS`. */
+function idsOf(value: unknown): string[] {
+  const all = Array.isArray(value) ? value : [value];
+  const ids = new Set<string>();
+  for (const id of all) if (typeof id === 'string' && id !== '' && ids.size < MAX_REFRESHED_ROWS) ids.add(id);
+  return [...ids];
+}
 
 interface Filters {
   server: string;
@@ -60,21 +73,20 @@ function filterQuery(filters: Filters, extra: Record<string, string> = {}): stri
   return new URLSearchParams(entries).toString();
 }
 
-/** What a row needs besides its entry: decisions of approvals, callers' labels, the calls still running. */
+/** What a row needs besides its entry: decisions of approvals, callers' labels, the calls still running, who reads. */
 interface RowContext {
   approvals: UiDeps['approvals'];
   label: (caller: string) => CallerLabel;
   calls: CallRegistry;
+  /** Who reads the page: they see the live state of the calls whose rows they may read. */
+  reader: CallViewer;
 }
-
-/** Whoever reads the activity log sees every call in it. */
-const ACTIVITY_READER: CallViewer = { caller: '', seesAll: true };
 
 /** One row of the list: a call still waiting for a person shows "waiting for approval" and its approval. */
 function rowModel(entry: ActivityEntry, context: RowContext) {
   // Only whether the call waits, and for which approval: what the activity log itself shows once
-  // the call ends, to anyone who may read the log.
-  const live = entry.outcome === 'running' ? context.calls.get(entry.id, ACTIVITY_READER) : undefined;
+  // the call ends, to whoever may read its row.
+  const live = entry.outcome === 'running' ? context.calls.get(entry.id, context.reader) : undefined;
   const waiting = live?.state === 'waiting_for_approval' ? live.approval! : undefined;
   return {
     id: entry.id,
@@ -95,27 +107,30 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
 
 export function activityPages(router: Router, deps: UiDeps): void {
   const { activity, supervisor } = deps;
-  const rowContext = (): RowContext => ({ approvals: deps.approvals, label: callerLabels(deps), calls: deps.caller.calls });
+  const rowContext = (reader: CallViewer): RowContext => ({ approvals: deps.approvals, label: callerLabels(deps), calls: deps.caller.calls, reader });
 
   router.get('/activity', (req, res) => {
     const filters = filtersOf(req);
-    // The live tail's refresh of one row (a call that was still running when its row arrived).
-    const id = first(req.query.id);
-    if (id) {
-      const entry = activity.get(id);
-      sendView(res, 'partials/activity-rows', { rows: entry ? [rowModel(entry, rowContext())] : [], more: '' }, pageContext(req, 'activity'));
+    const reader = activityReaderOf(req);
+    const caller = callerFilter(reader);
+    // The live tail's refresh of rows it shows (calls that were running or waiting), all in one request.
+    const ids = idsOf(req.query.id);
+    if (ids.length > 0) {
+      const context = rowContext(reader);
+      const rows = activity.getMany(ids, caller).map((entry) => rowModel(entry, context));
+      sendView(res, 'partials/activity-rows', { rows, more: '' }, pageContext(req, 'activity'));
       return;
     }
     const cursor = first(req.query.cursor);
     const since = Number(first(req.query.after));
     let page;
     try {
-      page = activity.list(queryOf(filters, { ...(cursor && { cursor }), ...(since > 0 && { since }) }));
+      page = activity.list(queryOf(filters, { ...(caller !== undefined && { caller }), ...(cursor && { cursor }), ...(since > 0 && { since }) }));
     } catch (error) {
       if (error instanceof RangeError) throw new ProblemError('invalid-request', 'the cursor is not valid', { errors: [{ field: 'cursor', message: 'is not valid' }] });
       throw error;
     }
-    const rows = rowContext();
+    const rows = rowContext(reader);
     const model = {
       filters,
       servers: supervisor.list().map((view) => view.name),
@@ -133,14 +148,15 @@ export function activityPages(router: Router, deps: UiDeps): void {
   });
 
   router.get('/activity/:id', (req, res) => {
-    const entry = activity.get(req.params.id!);
+    const reader = activityReaderOf(req);
+    const entry = activity.get(req.params.id!, callerFilter(reader));
     if (!entry) throw new ProblemError('activity-not-found', `no activity entry with id "${req.params.id}"`);
     sendView(
       res,
       'pages/activity-entry',
       {
         entry: {
-          ...rowModel(entry, rowContext()),
+          ...rowModel(entry, rowContext(reader)),
           endedAt: entry.endedAt ?? '',
           endedText: entry.endedAt ? timeText(entry.endedAt) : '—',
           surface: entry.surface,

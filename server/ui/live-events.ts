@@ -2,7 +2,8 @@
  * `GET /ui/events`: Server-Sent Events that keep the pages live without a reload.
  * - `server` (data: the server's name) when a server's state or tool list changes;
  * - `servers` when a server is added or removed (the list is re-read);
- * - `activity` (data: the call's id) when a call has finished;
+ * - `activity` (data: the call's id) when a call has finished, to those who may read its row (see
+ *   http/activity-api.ts: another caller's call id must not reach a browser);
  * - `approvals` (data: the approval's id) when a call starts to wait for a decision or stops waiting;
  * - `versions` first, on every connect: how many changes of servers and approvals the gateway has
  *   seen (`LiveVersions`). A page carries the versions it was rendered at (`data-live-versions`):
@@ -17,6 +18,7 @@ import type { Router } from 'express';
 import type { Approval, PendingApprovals } from '../approvals/pending.js';
 import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
+import { activityReaderOf } from '../http/activity-api.js';
 import { EventStream } from '../http/event-stream.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import type { ServerStatus } from '../upstream/types.js';
@@ -66,7 +68,10 @@ export function liveEvents(router: Router, deps: UiDeps, versions: LiveVersions)
       known.delete(name);
       stream.send('servers', 'changed');
     };
-    const onFinished = (call: RunningCall) => stream.send('activity', call.id);
+    const reader = activityReaderOf(req);
+    const onFinished = (call: RunningCall) => {
+      if (reader.seesAll || call.caller === reader.caller) stream.send('activity', call.id);
+    };
     /* approvals: every page keeps a stream (the nav's badge); each stream adds one listener per emitter. */
     const onApproval = (approval: Approval) => stream.send('approvals', approval.id);
     const emitters = [supervisor, callEvents, deps.approvals, deps.sessions];

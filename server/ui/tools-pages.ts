@@ -10,6 +10,7 @@
 import type { Request, Response, Router } from 'express';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 import { prefixOf, publicOrigin } from '../http/base-path.js';
+import { activityReaderOf, callerFilter } from '../http/activity-api.js';
 import { viewerOf } from '../http/calls-api.js';
 import { tooDeep } from '../http/json-body.js';
 import { ProblemError, type ProblemBody } from '../http/problems.js';
@@ -137,7 +138,8 @@ export function toolPages(router: Router, deps: UiDeps): void {
     let fromNote = '';
     const from = first(req.query.from);
     if (from) {
-      const entry = deps.activity.get(from);
+      // Only a call whose row the reader may read (see activity-api.ts): another caller's arguments stay theirs.
+      const entry = deps.activity.get(from, callerFilter(activityReaderOf(req)));
       if (entry && entry.server === req.params.server && entry.tool === tool.name) {
         if (entry.argumentsTruncated) fromNote = 'The arguments of that call were too long to keep; the form starts empty.';
         else {
@@ -224,7 +226,9 @@ export function toolPages(router: Router, deps: UiDeps): void {
       return;
     }
     curls.set(accepted.id, curl);
-    accepted.once('end', () => setTimeout(() => curls.delete(accepted!.id), deps.settings().finishedCallTtlMs).unref());
+    const id = accepted.id;
+    // At once when the call has already ended (an emitter's `end` would never come then).
+    void accepted.ended().then(() => setTimeout(() => curls.delete(id), deps.settings().finishedCallTtlMs).unref());
     sendView(res, 'partials/call', { call: callModel(accepted, curl) }, page);
   });
 
