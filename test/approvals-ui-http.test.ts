@@ -7,35 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { pendingApprovals, signIn, type App } from './helpers/ui-session.js';
 
 const KEY = 'approvals-ui-test-key-0123456789';
 const bearer = (token: string) => `Bearer ${token}`;
-type App = Parameters<typeof request>[0];
 
 const fx = () => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo' } });
 const ASK_ECHO = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] };
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_ESCAPED = '&lt;img src=x onerror=alert(1)&gt;';
-
-/** Signs in with the start-up key: the session cookie and the CSRF token of its pages. */
-async function signIn(app: App): Promise<{ cookie: string; csrf: string }> {
-  const login = await request(app).post('/ui/login').type('form').send({ key: KEY, next: '/approvals' });
-  expect(login.status).toBe(303);
-  const header = ([] as string[]).concat(login.headers['set-cookie'] ?? []).find((line) => line.startsWith('mcpgw_session='));
-  const cookie = header!.split(';')[0]!;
-  const page = await request(app).get('/approvals').set('Cookie', cookie).set('Accept', 'text/html');
-  expect(page.status).toBe(200);
-  const csrf = page.text.match(/X-CSRF-Token&quot;:&quot;([^&]+)&quot;/)![1]!;
-  return { cookie, csrf };
-}
-
-/** Waits until `count` approvals are pending; returns them (newest first, as the API lists them). */
-async function pending(app: App, count = 1): Promise<Record<string, string>[]> {
-  return waitUntil(async () => {
-    const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-    return res.body.items?.length >= count ? res.body.items : undefined;
-  }, 10_000, `${count} pending approvals`);
-}
 
 /** Holds a call to fx/echo; resolves with its answer once it is decided. */
 function held(app: App, message: string): Promise<request.Response> {
@@ -47,7 +27,7 @@ describe('the approvals pages', () => {
 
   it('list a pending call with its arguments as text; Approve answers the waiting call; a second decision names the winner', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ASK_ECHO });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY, '/approvals');
     const ui = (path: string) => request(app).get(path).set('Cookie', cookie).set('Accept', 'text/html');
     const decide = (id: string, action: 'approve' | 'deny', form: Record<string, string>) =>
       request(app).post(`/ui/approvals/${id}/${action}`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send(form);
@@ -58,7 +38,7 @@ describe('the approvals pages', () => {
     expect(empty.text).toMatch(/<span id="approvals-badge" class="badge approvals-count" data-count="0" hidden><\/span>/);
 
     const waiting = held(app, HOSTILE);
-    const [approval] = await pending(app);
+    const [approval] = await pendingApprovals(app, KEY);
     const page = await ui('/approvals');
     expect(page.status).toBe(200);
     const csp = String(page.headers['content-security-policy']);
@@ -143,9 +123,9 @@ describe('the approvals pages', () => {
 
   it('applies a decision only to what was shown, takes plain form posts, and needs approvals:decide and the CSRF token', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ASK_ECHO });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY, '/approvals');
     const waiting = held(app, 'rm -rf /');
-    const [approval] = await pending(app);
+    const [approval] = await pendingApprovals(app, KEY);
     const path = `/ui/approvals/${approval!.id}`;
 
     // Without the token, the session cookie alone decides nothing.

@@ -12,6 +12,7 @@ import { createLogger } from '../server/logging/logger.js';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { csrfOf } from './helpers/ui-session.js';
 
 const KEY = 'pairing-test-start-up-key-0123';
 const fx = () => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo' } });
@@ -21,10 +22,6 @@ type App = Parameters<typeof request>[0];
 function cookieOf(res: request.Response): string | undefined {
   const line = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((value) => value.startsWith('mcpgw_session='));
   return line?.split(';')[0];
-}
-
-function csrfOf(html: string): string {
-  return html.match(/X-CSRF-Token&quot;:&quot;([^&]+)&quot;/)![1]!;
 }
 
 /** A browser session: the cookie and the CSRF token of its pages. */

@@ -10,10 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { csrfOf, pendingApprovals, signIn, type App } from './helpers/ui-session.js';
 
 const KEY = 'ui-details-test-key-0123456789';
 const bearer = (token: string) => `Bearer ${token}`;
-type App = Parameters<typeof request>[0];
 
 const fx = (tools = 'echo', env: Record<string, string> = {}) => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools, ...env } });
 
@@ -36,28 +36,6 @@ const SNEAKY_SHOWN = `evil_\\u202Egnp.exe\\u2066\\u2069\\u200B${CONTROLS_SHOWN}`
 /** A character a page must never carry raw (line feed, tab and CR stay allowed: they are markup's own whitespace). */
 const RAW_HIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF]/;
 
-/** Signs in with the start-up key: the session cookie and the CSRF token of its pages. */
-async function signIn(app: App): Promise<{ cookie: string; csrf: string }> {
-  const login = await request(app).post('/ui/login').type('form').send({ key: KEY, next: '/' });
-  expect(login.status).toBe(303);
-  const header = ([] as string[]).concat(login.headers['set-cookie'] ?? []).find((line) => line.startsWith('mcpgw_session='));
-  const cookie = header!.split(';')[0]!;
-  const page = await request(app).get('/').set('Cookie', cookie).set('Accept', 'text/html');
-  return { cookie, csrf: csrfOf(page.text) };
-}
-
-function csrfOf(html: string): string {
-  return html.match(/X-CSRF-Token&quot;:&quot;([^&]+)&quot;/)![1]!;
-}
-
-/** Waits until `count` approvals are pending; returns them (newest first). */
-async function pending(app: App, count = 1): Promise<Record<string, string>[]> {
-  return waitUntil(async () => {
-    const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-    return res.body.items?.length >= count ? res.body.items : undefined;
-  }, 10_000, `${count} pending approvals`);
-}
-
 describe('untrusted text with hidden characters', () => {
   const kit = callKit();
 
@@ -69,7 +47,7 @@ describe('untrusted text with hidden characters', () => {
     const made = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'Open\u202EIUbeW', scopes: ['tools:call', 'tools:read'] });
     expect(made.status).toBe(201);
     const held = request(app).post(`/sx/${encodeURIComponent(SNEAKY)}`).set('Authorization', bearer(made.body.token)).send({ text: `a\u202Eb\u200B${CONTROLS}` }).then((res) => res);
-    const [approval] = await pending(app);
+    const [approval] = await pendingApprovals(app, KEY);
 
     const pages: Record<string, string> = {};
     const look = async (p: string) => {
@@ -152,7 +130,7 @@ describe('form fields of properties whose names hold hidden characters', () => {
       },
     };
     const { app, gateway } = await kit.gateway({ sx: schemaServer([tool]) }, {}, { apiKey: KEY });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY);
     const page = await request(app).get('/tools/sx/hidden').set('Cookie', cookie).set('Accept', 'text/html');
     expect(page.status).toBe(200);
     // The labels show the hidden characters; the names the form sends back are the real ones.
@@ -195,7 +173,7 @@ describe('a call waiting for approval, and tools that will ask', () => {
       ],
     };
     const { app } = await kit.gateway({ fx: fx('echo,slow,crash,hang') }, {}, { apiKey: KEY, approval });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY);
     const ui = (p: string) => request(app).get(p).set('Cookie', cookie).set('Accept', 'text/html');
 
     // Before any call: the tools list and the tool pages say what the policy will do.
@@ -213,7 +191,7 @@ describe('a call waiting for approval, and tools that will ask', () => {
     // A test run of echo waits: after a second the answer says so, with a link to the approval.
     const run = await request(app).post('/ui/tools/fx/echo/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ _mode: 'form', 'a/message': 'held' });
     expect(run.status).toBe(200);
-    const [held] = await pending(app);
+    const [held] = await pendingApprovals(app, KEY);
     expect(held!.callerLabel).toBe('UI (start-up key)');
     expect(run.text).toContain('<span class="badge outcome-waiting">waiting for approval</span> fx/echo');
     expect(run.text).toContain(`<a href="approvals/${held!.id}" target="_blank" rel="noopener">Open its approval</a>`);
@@ -234,7 +212,7 @@ describe('a call waiting for approval, and tools that will ask', () => {
     const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })).body.token;
     const agentCall = await request(app).post('/api/tools/fx/echo').set('Authorization', bearer(agent)).set('Prefer', 'respond-async').send({ message: 'mine' });
     expect(agentCall.status).toBe(202);
-    const [agentHeld] = (await pending(app, 2)).filter((approval) => approval.id !== held!.id);
+    const [agentHeld] = (await pendingApprovals(app, KEY, 2)).filter((approval) => approval.id !== held!.id);
     const agentList = await request(app).get('/activity').set('Authorization', bearer(agent)).set('Accept', 'text/html');
     expect(agentList.text).toContain(`<a href="activity/${agentCall.body.id}">`);
     expect(agentList.text).not.toContain(`approvals/${agentHeld!.id}`);
@@ -265,7 +243,7 @@ describe('the live tail\'s row refresh', () => {
     const first = await held('one');
     const second = await held('two');
     const done = (await request(app).post('/api/tools/fx/slow').set(asKey).send({ steps: 0, delayMs: 0 }).expect(200)).body.id as string;
-    const approvals = await pending(app, 2);
+    const approvals = await pendingApprovals(app, KEY, 2);
 
     const refresh = (ids: string[]) => request(app).get(`/activity?rows=1&${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`).set(asKey).set('HX-Request', 'true');
     const rows = (html: string) => [...html.matchAll(/<li class="activity-row outcome-([a-z_]+)" data-id="([^"]+)"/g)].map((match) => `${match[2]} ${match[1]}`);
@@ -369,7 +347,7 @@ describe('details of the pages', () => {
 
   it('warns when the pairing link points at a loopback address, and not otherwise', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, allowedHosts: ['gateway.example'] });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY);
     const start = (host: string) => request(app).post('/ui/pairing').set('Host', host).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true');
     const loopback = await start('127.0.0.1:8085');
     expect(loopback.status).toBe(200);
@@ -387,7 +365,7 @@ describe('details of the pages', () => {
     const { app, gateway } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
     const decideOne = async (message: string) => {
       const answer = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message }).then((res) => res);
-      const [held] = await pending(app);
+      const [held] = await pendingApprovals(app, KEY);
       expect((await request(app).post(`/api/approvals/${held!.id}/deny`).set('Authorization', bearer(KEY)).send({ reason: message })).status).toBe(200);
       expect((await answer).status).toBe(403);
       return held!.id!;

@@ -6,33 +6,10 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture, startTestGateway, tempDir } from './helpers/gateway.js';
+import { csrfOf, sessionCookieOf, signIn } from './helpers/ui-session.js';
 
 const KEY = 'ui-test-key-0123456789';
 const fx = (tools = 'echo,slow') => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools } });
-
-/** The cookie pair (`name=value`) of a response's Set-Cookie, and the cookie's attributes. */
-function sessionCookieOf(res: request.Response): { pair: string; attributes: string } {
-  const header = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((line) => line.startsWith('mcpgw_session='));
-  expect(header, 'a session cookie is set').toBeDefined();
-  const [pair, ...attributes] = header!.split(';');
-  return { pair: pair!, attributes: attributes.join(';') };
-}
-
-/** The CSRF token a page carries (in `hx-headers` on <body>). */
-function csrfOf(html: string): string {
-  const match = html.match(/X-CSRF-Token&quot;:&quot;([^&]+)&quot;/);
-  expect(match, 'the page carries a CSRF token').not.toBeNull();
-  return match![1]!;
-}
-
-async function signIn(app: Parameters<typeof request>[0]): Promise<{ cookie: string; csrf: string }> {
-  const login = await request(app).post('/ui/login').type('form').send({ key: KEY, next: '/tools' });
-  expect(login.status).toBe(303);
-  const cookie = sessionCookieOf(login).pair;
-  const page = await request(app).get('/').set('Cookie', cookie).set('Accept', 'text/html');
-  expect(page.status).toBe(200);
-  return { cookie, csrf: csrfOf(page.text) };
-}
 
 describe('UI sign-in', () => {
   const kit = callKit();
@@ -100,7 +77,7 @@ describe('UI sign-in', () => {
   it('keeps a session across a gateway restart (only its hash is stored) and ends it on sign-out', async () => {
     const stateDir = tempDir();
     const first = await startTestGateway({ approval: { default: 'allow' }, mcpServers: { fx: fx() } }, { apiKey: KEY, stateDir });
-    const { cookie, csrf } = await signIn(first.app);
+    const { cookie, csrf } = await signIn(first.app, KEY);
     const token = cookie.split('=')[1]!;
     const rows = first.gateway.db.prepare('SELECT * FROM ui_sessions').all() as Record<string, unknown>[];
     expect(rows).toHaveLength(1);
@@ -123,7 +100,7 @@ describe('UI sign-in', () => {
 
   it('closes the live stream of a session that signs out', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY);
     const base = await kit.listen(app);
     const closed = new Promise<string>((resolve, reject) => {
       http
@@ -159,7 +136,7 @@ describe('CSRF', () => {
 
   it('refuses a state change by session without the token, and accepts the header or the form field', async () => {
     const { app, supervisor } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY);
 
     const bare = await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).type('form').send({ enabled: 'false' });
     expectProblem(bare, 403, 'csrf-failed');
@@ -240,7 +217,7 @@ describe('cross-site requests', () => {
     const chat = 'https://chat.example.com';
     const { app, supervisor } = await kit.gateway({ fx: fx() }, { cors: { origins: [chat] } }, { apiKey: KEY, allowedHosts: ['gw.tailnet.ts.net'] });
     const base = await kit.listen(app);
-    const { cookie, csrf } = await signIn(base);
+    const { cookie, csrf } = await signIn(base, KEY);
     const toggle = (origin: string, headers: Record<string, string> = {}) =>
       request(base).post('/ui/servers/fx/enabled').set(headers).set('Origin', origin).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ enabled: 'false' });
     expectProblem(await toggle('http://localhost:1'), 403, 'csrf-failed');
@@ -325,7 +302,7 @@ describe('test runs from the UI', () => {
 
   it('decodes the generated form, runs the call through the normal path and logs it as the UI caller', async () => {
     const { app, gateway } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    const { cookie, csrf } = await signIn(app);
+    const { cookie, csrf } = await signIn(app, KEY);
     const run = await request(app)
       .post('/ui/tools/fx/echo/call')
       .set('Cookie', cookie)
