@@ -62,7 +62,7 @@ in
       comment = "Approve tool calls and manage MCP servers";
       exec = pwa.exec { inherit (cfg.pwa) browser; inherit url; };
       icon = "${pwa.icon}";
-      categories = [ "Development" "Network" ];
+      inherit (pwa) categories;
       settings.StartupWMClass = pwa.windowClass;
     };
   };

@@ -9,6 +9,7 @@
   config,
   lib,
   pkgs,
+  utils,
   ...
 }:
 
@@ -62,7 +63,9 @@ let
   # The config file, exactly as the gateway reads it.
   generatedConfig =
     {
-      gateway = withoutNulls cfg.settings;
+      gateway = withoutNulls cfg.settings // {
+        allowedHosts = lib.unique (tailnetHost ++ cfg.settings.allowedHosts);
+      };
       mcpServers = lib.mapAttrs (_: withoutNulls) cfg.servers;
     }
     // optionalAttrs (cfg.approval != { }) { inherit (cfg) approval; };
@@ -83,10 +86,12 @@ let
     exec = pwa.exec { browser = cfg.pwa.browser; url = appUrl; };
     icon = pwa.icon;
     startupWMClass = pwa.windowClass;
-    categories = [ "Development" "Network" ];
+    inherit (pwa) categories;
   };
 
   tailscale = lib.getExe cfg.tailscaleServe.package;
+  # The tailnet name the gateway is published under, when it is.
+  tailnetHost = lib.optional (cfg.tailscaleServe.enable && cfg.pwa.tailnetDomain != null) (tailnetName config.networking.hostName);
 in
 {
   options.services.ai.mcpGateway = {
@@ -130,8 +135,10 @@ in
     stateDir = mkOption {
       type = types.str;
       default = "mcp-gateway";
+      example = "ai/mcp-gateway";
       description = ''
-        Name of the state directory under /var/lib (systemd's StateDirectory): the database
+        Name of the state directory under /var/lib (systemd's StateDirectory, so a relative name,
+        not a path: `mcp-gateway`, or `ai/mcp-gateway` for a subdirectory): the database
         (activity log, keys, devices, approvals) and HOME, with the npm and uv caches of stdio
         servers started with `npx` or `uvx`.
       '';
@@ -160,9 +167,13 @@ in
         options = {
           allowedHosts = mkOption {
             type = types.listOf types.str;
-            default = lib.optional (cfg.tailscaleServe.enable && cfg.pwa.tailnetDomain != null) (tailnetName config.networking.hostName);
-            defaultText = literalExpression ''[ "<hostName>.<pwa.tailnetDomain>" ] with tailscaleServe, else [ ]'';
-            description = "`Host` names accepted besides loopback names (the tailnet name with `tailscale serve`).";
+            default = [ ];
+            example = [ "gateway.lan" ];
+            description = ''
+              `Host` names accepted besides loopback names. With `tailscaleServe` and
+              `pwa.tailnetDomain`, the tailnet name (`<hostName>.<tailnetDomain>`) is always
+              accepted too: these names are added to it.
+            '';
           };
           basePath = optionalField types.str "Path prefix the gateway is reached under (e.g. `/mcp`).";
           toolTimeoutMs = optionalField types.ints.positive "Default tool call timeout, in ms (gateway default 60000).";
@@ -203,14 +214,14 @@ in
 
     path = mkOption {
       type = types.listOf types.package;
-      default = [ pkgs.nodejs_20 ];
-      defaultText = literalExpression "[ pkgs.nodejs_20 ]";
-      example = literalExpression "[ pkgs.nodejs_20 pkgs.uv pkgs.python3 ]";
+      default = [ pkgs.nodejs ];
+      defaultText = literalExpression "[ pkgs.nodejs ]";
+      example = literalExpression "[ pkgs.nodejs pkgs.uv pkgs.python3 ]";
       description = "Programs on the service's PATH for stdio servers (`npx` comes with Node.js; add `uv` for `uvx`).";
     };
 
     tailscaleServe = {
-      enable = mkEnableOption "publishing the gateway over HTTPS on the tailnet with `tailscale serve` (needs services.tailscale)";
+      enable = mkEnableOption "publishing the gateway over HTTPS on the tailnet with `tailscale serve` (needs services.tailscale.enable)";
       port = mkOption {
         type = types.port;
         default = 8448;
@@ -218,9 +229,9 @@ in
       };
       package = mkOption {
         type = types.package;
-        default = pkgs.tailscale;
-        defaultText = literalExpression "pkgs.tailscale";
-        description = "The tailscale command.";
+        default = config.services.tailscale.package;
+        defaultText = literalExpression "config.services.tailscale.package";
+        description = "The tailscale command (by default the one tailscaled runs).";
       };
     };
 
@@ -268,6 +279,18 @@ in
           message = ''services.ai.mcpGateway.role = "client" needs services.ai.mcpGateway.serverHost, the tailnet host name of the machine that runs the gateway (e.g. "homeserver").'';
         }
         {
+          assertion = cfg.role == "server" && cfg.tailscaleServe.enable -> config.services.tailscale.enable;
+          message = ''services.ai.mcpGateway.tailscaleServe.enable needs tailscaled on this machine: set services.tailscale.enable = true (and log it in once with `tailscale up`), or turn tailscaleServe off.'';
+        }
+        {
+          assertion = cfg.role == "server" && cfg.pwa.enable -> cfg.tailscaleServe.enable;
+          message = ''services.ai.mcpGateway.pwa.enable opens the gateway at https://<host>.<tailnetDomain>:${toString cfg.tailscaleServe.port}/, which only tailscale serve publishes: set services.ai.mcpGateway.tailscaleServe.enable = true (with services.tailscale.enable), or turn pwa off.'';
+        }
+        {
+          assertion = !lib.hasPrefix "/" cfg.stateDir && cfg.stateDir != "" && !lib.elem ".." (lib.splitString "/" cfg.stateDir);
+          message = ''services.ai.mcpGateway.stateDir = "${cfg.stateDir}" must be a name relative to /var/lib (systemd's StateDirectory), e.g. "mcp-gateway", not a path and without "..".'';
+        }
+        {
           assertion = cfg.role == "server" && !isLoopback cfg.host -> cfg.apiKeyFile != null;
           message = ''services.ai.mcpGateway.host = "${cfg.host}" is not a loopback address, so anyone who can reach it could start programs through the gateway: set services.ai.mcpGateway.apiKeyFile (e.g. an agenix secret), or keep host = "127.0.0.1" and use tailscaleServe.'';
         }
@@ -299,17 +322,21 @@ in
           XDG_CACHE_HOME = "${stateDirectory}/.cache";
         };
         serviceConfig = {
-          ExecStart = lib.concatStringsSep " " (
-            [
+          ExecStart =
+            utils.escapeSystemdExecArgs [
               (lib.getExe cfg.package)
-              "--config ${configPath}"
-              "--host ${cfg.host}"
-              "--port ${toString cfg.port}"
-              "--state-dir ${stateDirectory}"
+              "--config"
+              configPath
+              "--host"
+              cfg.host
+              "--port"
+              cfg.port
+              "--state-dir"
+              stateDirectory
             ]
-            # %d: the service's credentials directory, where LoadCredential put the key.
-            ++ optional (cfg.apiKeyFile != null) "--api-key-file %d/api-key"
-          );
+            # %d: the service's credentials directory, where LoadCredential put the key. Written
+            # unescaped on purpose: it is systemd's specifier, and the rest of it is fixed.
+            + lib.optionalString (cfg.apiKeyFile != null) " --api-key-file %d/api-key";
           ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
           Restart = "on-failure";
           RestartSec = 2;
@@ -337,6 +364,13 @@ in
           ProtectClock = true;
           ProtectHostname = true;
           ProtectProc = "invisible";
+          # Only the processes' own /proc entries: the gateway reads /proc/self (metrics) and
+          # /proc/<pid> of its children; it does not read /proc/stat or /proc/meminfo (so Node's
+          # os.cpus() and os.totalmem() would see nothing; it calls neither).
+          ProcSubset = "pid";
+          # A user namespace of its own, but not for a port below 1024: binding one needs
+          # CAP_NET_BIND_SERVICE in the host's user namespace, which a private one cannot give.
+          PrivateUsers = cfg.port >= 1024;
           RestrictNamespaces = true;
           RestrictRealtime = true;
           RestrictSUIDSGID = true;
@@ -368,8 +402,19 @@ in
           Type = "oneshot";
           RemainAfterExit = true;
           # Fails while tailscaled is not logged in yet; retried until it is.
-          ExecStart = "${tailscale} serve --bg --https=${toString cfg.tailscaleServe.port} http://127.0.0.1:${toString cfg.port}";
-          ExecStop = "${tailscale} serve --https=${toString cfg.tailscaleServe.port} off";
+          ExecStart = utils.escapeSystemdExecArgs [
+            tailscale
+            "serve"
+            "--bg"
+            "--https=${toString cfg.tailscaleServe.port}"
+            "http://127.0.0.1:${toString cfg.port}"
+          ];
+          ExecStop = utils.escapeSystemdExecArgs [
+            tailscale
+            "serve"
+            "--https=${toString cfg.tailscaleServe.port}"
+            "off"
+          ];
           Restart = "on-failure";
           RestartSec = 5;
         };

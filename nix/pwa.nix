@@ -7,6 +7,10 @@ rec {
   # The window class the browser is told to use, and the entry's StartupWMClass.
   windowClass = "mcp-gateway";
 
+  # The entry's categories: one main category (freedesktop's menu spec), for a tool that
+  # developers' AI agents call through.
+  categories = [ "Development" ];
+
   # The app's icon, shipped in the repository (the UI's own).
   icon = ../static/icons/icon-512.png;
 

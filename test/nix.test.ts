@@ -1,14 +1,17 @@
-// The Nix side: every .nix file parses (nix-instantiate from Debian's nix-bin, which .ci/run
-// installs), the README's NixOS section is exactly the files the module evaluation
-// (nix/tests/eval.nix: `nix flake check`, or `npm run check:nix` with nixpkgs' lib) reads and
-// expects, and the config file that evaluation expects the module to write is one the gateway
-// accepts.
+// The Nix side, as far as it can be checked without nixpkgs: every .nix file parses
+// (nix-instantiate from Debian's nix-bin, which .ci/run installs), the README's NixOS section is
+// exactly the files the evaluation (nix/tests/eval.nix: `nix flake check`, `npm run check:nix`,
+// test/interop/nix.interop.ts) reads and expects, the config file that evaluation expects the
+// module to write is one the gateway accepts, and the lockfile entries and the fetcher that
+// nix/npm-lock-sources.nix turns them into work on the real registry.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.js';
 import { ConfigError } from '../server/config/types.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -53,9 +56,9 @@ describe('the Nix files', () => {
     // The evaluation reads those very files, and the ExecStart it expects is the README's.
     const evaluation = read('nix/tests/eval.nix');
     for (const file of ['./example-server.nix', './example-laptop.nix', './example-server.json']) expect(evaluation).toContain(file);
-    const execStart = '--config /etc/mcp-gateway/config.json --host 127.0.0.1 --port 8085 --state-dir /var/lib/mcp-gateway --api-key-file %d/api-key';
-    expect(evaluation).toContain(execStart);
-    expect(read('README.md').replace(/\s+/g, ' ')).toContain(execStart);
+    const args = '"--config" "/etc/mcp-gateway/config.json" "--host" "127.0.0.1" "--port" "8085" "--state-dir" "/var/lib/mcp-gateway"';
+    expect(evaluation).toContain(`${args} ]} --api-key-file %d/api-key`);
+    expect(read('README.md').replace(/\s+/g, ' ')).toContain(`${args} --api-key-file %d/api-key`);
   });
 
   it('produce a config file the gateway accepts, with the secret left for run time', () => {
@@ -73,5 +76,49 @@ describe('the Nix files', () => {
     }
     expect(problem).toBeInstanceOf(ConfigError);
     expect((problem as ConfigError).lines().join('\n')).toContain('GITHUB_TOKEN');
+  });
+});
+
+interface LockEntry {
+  version?: string;
+  integrity?: string;
+  resolved?: string;
+  name?: string;
+  link?: boolean;
+  inBundle?: boolean;
+}
+
+describe('the npm dependencies, as the Nix package fetches them', () => {
+  const lock = JSON.parse(read('package-lock.json')) as { lockfileVersion: number; packages: Record<string, LockEntry> };
+
+  it('are lockfile entries with the version and integrity nix/npm-lock-sources.nix needs', () => {
+    expect(lock.lockfileVersion).toBeGreaterThanOrEqual(2);
+    const entries = Object.entries(lock.packages).filter(([key]) => key !== '');
+    expect(entries.length).toBeGreaterThan(300);
+    const lacking = entries.filter(
+      ([, entry]) => !entry.link && !entry.inBundle && !entry.resolved && !(entry.version && /^sha(1|256|512)-/.test(entry.integrity ?? '')),
+    );
+    expect(lacking.map(([key]) => key)).toEqual([]);
+    // The package name npm-lock-sources.nix derives from each path (or an alias's own `name`).
+    for (const [key, entry] of entries) {
+      const name = entry.name ?? key.split('node_modules/').at(-1)!;
+      expect(name, key).toMatch(/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i);
+    }
+  });
+
+  it('come from nix/npm-pack.sh byte for byte as the lockfile records them', () => {
+    const key = 'node_modules/@asteasolutions/zod-to-openapi';
+    const entry = lock.packages[key]!;
+    const out = path.join(tempDir(), 'package.tgz');
+    // As the fixed-output derivation runs it: `source` in a shell, with spec and out set.
+    const run = spawnSync('bash', ['-c', `source ${JSON.stringify(path.join(ROOT, 'nix/npm-pack.sh'))}`], {
+      encoding: 'utf8',
+      env: { ...process.env, spec: `@asteasolutions/zod-to-openapi@${entry.version}`, out },
+      timeout: 120_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const [algorithm, expected] = entry.integrity!.split(/-(.*)/s);
+    expect(createHash(algorithm!).update(fs.readFileSync(out)).digest('base64')).toBe(expected);
   });
 });

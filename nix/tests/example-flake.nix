@@ -3,6 +3,7 @@
   inputs.agenix.url = "github:ryantm/agenix";
   inputs.home-manager.url = "github:nix-community/home-manager";
   inputs.mcp-gateway.url = "github:OWNER/mcp-gateway"; # this repository
+  inputs.mcp-gateway.inputs.nixpkgs.follows = "nixpkgs";
 
   outputs = { nixpkgs, agenix, home-manager, mcp-gateway, ... }: {
     nixosConfigurations.homeserver = nixpkgs.lib.nixosSystem {
@@ -16,7 +17,7 @@
     homeConfigurations.me = home-manager.lib.homeManagerConfiguration {
       pkgs = nixpkgs.legacyPackages.x86_64-linux;
       modules = [
-        mcp-gateway.homeManagerModules.default
+        mcp-gateway.homeModules.default
         ./laptop.nix # the second file below
       ];
     };

@@ -1,0 +1,15 @@
+# Fetches one npm package tarball the way npm itself would: `npm pack <name>@<version>` asks the
+# registry npm is configured with (its built-in default unless npm_config_registry says otherwise),
+# so no registry address is written into this repository. The tarball is npm's own download, byte
+# for byte; Nix checks it against the lockfile's integrity (the derivation's outputHash).
+#
+# Environment: spec (name@version), out (where the tarball goes); node and npm on PATH.
+set -eu
+work="$(mktemp -d)"
+export HOME="$work" npm_config_cache="$work/cache"
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+cd "$work"
+# --silent: only the tarball's file name goes to stdout.
+file="$(npm pack --ignore-scripts --silent "$spec" | tail -n 1)"
+mv -- "$work/$file" "$out"
+rm -rf -- "$work"
