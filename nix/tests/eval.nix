@@ -113,6 +113,12 @@ let
   };
 
   client = enabled { role = "client"; };
+  # The README's client machine: the app window for a gateway elsewhere.
+  clientExample = enabled {
+    role = "client";
+    serverHost = "homeserver";
+    pwa = { enable = true; tailnetDomain = "tail1234.ts.net"; };
+  };
   pwaWithoutDomain = enabled { pwa.enable = true; };
   pwaWithoutServe = enabled { pwa = { enable = true; tailnetDomain = "tail1234.ts.net"; }; };
   serveWithoutTailscale = enabled { tailscaleServe.enable = true; };
@@ -192,9 +198,10 @@ let
     desktopCategories = laptop.xdg.desktopEntries.mcp-gateway.categories;
     pwaCategories = (import ../pwa.nix { inherit lib; }).categories;
     startupWMClass = laptop.xdg.desktopEntries.mcp-gateway.settings.StartupWMClass;
-    warnings = { server = server.warnings; laptop = laptop.warnings or [ ]; };
+    warnings = { server = server.warnings; client = clientExample.warnings; laptop = laptop.warnings or [ ]; };
+    clientUnits = lib.attrNames clientExample.systemd.services;
     assertions = lib.mapAttrs (_: failedAssertions) {
-      inherit server client pwaWithoutDomain pwaWithoutServe serveWithoutTailscale publicWithoutKey
+      inherit server client clientExample pwaWithoutDomain pwaWithoutServe serveWithoutTailscale publicWithoutKey
         absoluteStateDir upwardStateDir laptop laptopWithoutDomain;
     };
     devShellNode = if devShell == null then null else lib.elem pkgs.nodejs.outPath (map (p: p.outPath) devShell.packages or devShell.nativeBuildInputs or [ ]);
@@ -249,8 +256,10 @@ in
     ++ expect "desktop entry main categories" (mainCategoriesOf results.desktopCategories) [ "Development" ]
     ++ expect "main categories of both desktop entries (nix/pwa.nix)" (mainCategoriesOf results.pwaCategories) [ "Development" ]
     ++ expect "StartupWMClass" results.startupWMClass "mcp-gateway"
-    ++ expect "warnings" results.warnings { server = [ ]; laptop = [ ]; }
+    ++ expect "warnings" results.warnings { server = [ ]; client = [ ]; laptop = [ ]; }
     ++ expect "server assertions" results.assertions.server [ ]
+    ++ expect "client assertions" results.assertions.clientExample [ ]
+    ++ expect "services on a client" results.clientUnits [ ]
     ++ expect "laptop assertions" results.assertions.laptop [ ]
     ++ mentions "client without serverHost" results.assertions.client "services.ai.mcpGateway.serverHost"
     ++ mentions "PWA without tailnetDomain" results.assertions.pwaWithoutDomain "services.ai.mcpGateway.pwa.tailnetDomain"
