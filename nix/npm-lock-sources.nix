@@ -70,7 +70,7 @@ let
       name = storeName name entry.version;
       spec = "${name}@${entry.version}";
       nativeBuildInputs = [ nodejs ];
-      buildCommand = "source ${./npm-pack.sh}";
+      buildCommand = ". ${./npm-pack.sh}";
       outputHash = integrityOf path entry;
       outputHashMode = "flat";
       # A fixed-output derivation may reach the network; proxies and a registry mirror pass through.

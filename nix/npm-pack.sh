@@ -3,13 +3,12 @@
 # so no registry address is written into this repository. The tarball is npm's own download, byte
 # for byte; Nix checks it against the lockfile's integrity (the derivation's outputHash).
 #
-# Environment: spec (name@version), out (where the tarball goes); node and npm on PATH.
-set -eu
-work="$(mktemp -d)"
+# Read (`.`) by the build's shell, whose options it leaves alone. Environment: spec
+# (name@version), out (where the tarball goes); node and npm on PATH.
+work="$(mktemp -d)" || exit 1
 export HOME="$work" npm_config_cache="$work/cache"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-cd "$work"
 # --silent: only the tarball's file name goes to stdout.
-file="$(npm pack --ignore-scripts --silent "$spec" | tail -n 1)"
-mv -- "$work/$file" "$out"
+(cd "$work" && npm pack --ignore-scripts --silent "$spec" > "$work/packed") || exit 1
+mv -- "$work/$(tail -n 1 "$work/packed")" "$out" || exit 1
 rm -rf -- "$work"

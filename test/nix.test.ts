@@ -110,8 +110,8 @@ describe('the npm dependencies, as the Nix package fetches them', () => {
     const key = 'node_modules/@asteasolutions/zod-to-openapi';
     const entry = lock.packages[key]!;
     const out = path.join(tempDir(), 'package.tgz');
-    // As the fixed-output derivation runs it: `source` in a shell, with spec and out set.
-    const run = spawnSync('bash', ['-c', `source ${JSON.stringify(path.join(ROOT, 'nix/npm-pack.sh'))}`], {
+    // As the fixed-output derivation runs it: read by the build's shell, with spec and out set.
+    const run = spawnSync('sh', ['-c', `. ${JSON.stringify(path.join(ROOT, 'nix/npm-pack.sh'))}`], {
       encoding: 'utf8',
       env: { ...process.env, spec: `@asteasolutions/zod-to-openapi@${entry.version}`, out },
       timeout: 120_000,

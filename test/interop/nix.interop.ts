@@ -58,6 +58,53 @@ describe('the Nix files, with nixpkgs and home-manager', () => {
     expect(run.status).toBe(0);
   });
 
+  it("build a lockfile entry's tarball with Nix, from npm's registry, checked against its integrity", () => {
+    // nix/npm-lock-sources.nix's fixed-output derivation for one entry, built for real by Nix with
+    // the machine's own node and npm in place of nixpkgs' (stdenvNoCC here runs the build command
+    // with /bin/sh); then the same with a wrong integrity, which Nix must refuse.
+    const entryKey = 'node_modules/@asteasolutions/zod-to-openapi';
+    const build = (integrity: string | null) => {
+      const expression = `
+        let
+          lib = import ${nixpkgs}/lib;
+          lock = lib.importJSON ${ROOT}/package-lock.json;
+          entry = lock.packages."${entryKey}";
+          hostStdenv.mkDerivation = attrs: derivation {
+            inherit (attrs) name spec outputHash outputHashMode impureEnvVars;
+            system = builtins.currentSystem;
+            builder = "/bin/sh";
+            args = [ "-c" ("PATH=${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin; " + attrs.buildCommand) ];
+          };
+          sources = import ${ROOT}/nix/npm-lock-sources.nix {
+            inherit lib;
+            fetchurl = throw "not this way";
+            stdenvNoCC = hostStdenv;
+            nodejs = "host";
+            cacert = "/etc/ssl";
+            packageLock.packages."${entryKey}" = entry // lib.optionalAttrs ${integrity === null ? 'false' : 'true'} { integrity = "${integrity ?? ''}"; };
+          };
+        in sources.packageSourceOverrides."${entryKey}"`;
+      // A tarball already in the store would not be fetched again: take it out first.
+      const drv = spawnSync('nix-instantiate', ['-E', expression], { encoding: 'utf8' });
+      const output = spawnSync('nix-store', ['--query', '--outputs', drv.stdout.trim()], { encoding: 'utf8' }).stdout.trim();
+      spawnSync('nix-store', ['--delete', output], { encoding: 'utf8' });
+      expect(spawnSync('nix-store', ['--check-validity', output]).status).not.toBe(0);
+      return spawnSync(
+        'nix-build',
+        ['--no-out-link', '--option', 'build-hook', '', '--option', 'build-users-group', '', '--option', 'sandbox', 'false', '--option', 'substituters', '', '-E', expression],
+        { encoding: 'utf8', timeout: 180_000 },
+      );
+    };
+    const good = build(null);
+    expect(good.stderr).not.toContain('error:');
+    expect(good.status).toBe(0);
+    expect(good.stdout.trim()).toMatch(/^\/nix\/store\/[a-z0-9]{32}-asteasolutions-zod-to-openapi-[\d.]+\.tgz$/);
+
+    const wrong = build(`sha512-${Buffer.alloc(64, 1).toString('base64')}`);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('hash mismatch');
+  });
+
   it("use an importNpmLock that fails on this lockfile as npm writes it, as nixpkgs' does", () => {
     // What nix/package.nix did before: importNpmLock on the lockfile alone. The faithful copy must
     // refuse it, or the evaluation above proves nothing.
