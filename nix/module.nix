@@ -366,7 +366,9 @@ in
           ProtectProc = "invisible";
           # Only the processes' own /proc entries: the gateway reads /proc/self (metrics) and
           # /proc/<pid> of its children; it does not read /proc/stat or /proc/meminfo (so Node's
-          # os.cpus() and os.totalmem() would see nothing; it calls neither).
+          # os.cpus() and os.totalmem() would see nothing; it calls neither). Without
+          # /proc/sys/kernel/random/boot_id its own record of the servers' process groups, which
+          # ends leftovers after a crash, stays off: KillMode=control-group (above) does that here.
           ProcSubset = "pid";
           # A user namespace of its own, but not for a port below 1024: binding one needs
           # CAP_NET_BIND_SERVICE in the host's user namespace, which a private one cannot give.
