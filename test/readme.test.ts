@@ -35,9 +35,13 @@ function shBlockAfter(marker: string): [string, string][] {
     });
 }
 
-/** Runs a README line in the repository, as a user in a clone would (`exec`, so that stopping it stops the gateway). */
+/**
+ * Runs a README line in the repository, as a user in a clone would (`exec`, so that stopping it
+ * stops the gateway). It gets a temporary folder of its own: on Node 22 and later, npm and npx
+ * keep a compile cache there (`node-compile-cache`), which goes with the test's folders.
+ */
 async function run(line: string, env: NodeJS.ProcessEnv): Promise<RunningGateway> {
-  const gateway = await startCommand('sh', ['-c', `exec ${line}`], { MCP_GATEWAY_PORT: '0', MCP_GATEWAY_STATE_DIR: tempDir(), ...env }, ROOT);
+  const gateway = await startCommand('sh', ['-c', `exec ${line}`], { MCP_GATEWAY_PORT: '0', MCP_GATEWAY_STATE_DIR: tempDir(), TMPDIR: tempDir(), ...env }, ROOT);
   cleanups.push(() => gateway.stop('SIGKILL'));
   return gateway;
 }
