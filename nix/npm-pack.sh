@@ -6,7 +6,8 @@
 # Read (`.`) by the build's shell, whose options it leaves alone. Environment: spec
 # (name@version), out (where the tarball goes); node and npm on PATH.
 work="$(mktemp -d)" || exit 1
-export HOME="$work" npm_config_cache="$work/cache"
+# Everything npm writes (its cache, Node's compile cache under TMPDIR) stays in $work.
+export HOME="$work" TMPDIR="$work" npm_config_cache="$work/cache"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 # --silent: only the tarball's file name goes to stdout.
 (cd "$work" && npm pack --ignore-scripts --silent "$spec" > "$work/packed") || exit 1

@@ -113,7 +113,8 @@ describe('the npm dependencies, as the Nix package fetches them', () => {
     // As the fixed-output derivation runs it: read by the build's shell, with spec and out set.
     const run = spawnSync('sh', ['-c', `. ${JSON.stringify(path.join(ROOT, 'nix/npm-pack.sh'))}`], {
       encoding: 'utf8',
-      env: { ...process.env, spec: `@asteasolutions/zod-to-openapi@${entry.version}`, out },
+      // Its own TMPDIR: on Node 22 and later npm leaves a compile cache there.
+      env: { ...process.env, TMPDIR: tempDir(), spec: `@asteasolutions/zod-to-openapi@${entry.version}`, out },
       timeout: 120_000,
     });
     expect(run.stderr).toBe('');
