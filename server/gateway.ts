@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import type { AppDeps } from './http/app.js';
 import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
+import { toolDefinitionHash } from './approvals/binding.js';
+import { ApprovalBook } from './approvals/book.js';
 import { ApprovalNotifier } from './approvals/notify.js';
-import { PendingApprovals, toolDefinitionHash } from './approvals/pending.js';
 import { DeviceStore } from './auth/devices.js';
 import { KeyStore } from './auth/keys.js';
 import { SessionStore } from './auth/sessions.js';
@@ -36,7 +37,7 @@ export interface Gateway {
   /** Paired devices (phones that decide approvals). */
   readonly devices: DeviceStore;
   /** Calls held for a person's decision. */
-  readonly approvals: PendingApprovals;
+  readonly approvals: ApprovalBook;
   /** The configuration in force. */
   readonly config: GatewayConfig;
   /** Applies a new configuration (hot reload). */
@@ -96,7 +97,7 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   const processGroups = new ProcessGroupRecords(db, options.logger);
   processGroups.endLeftovers();
   const supervisor = new Supervisor(new OverrideStore(db), options.logger, (server) => processGroups.listener(server));
-  const approvals = new PendingApprovals(
+  const approvals = new ApprovalBook(
     db,
     options.logger,
     (server, tool) => {

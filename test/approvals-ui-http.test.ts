@@ -180,4 +180,29 @@ describe('the approvals pages', () => {
     expect(missingPage.status).toBe(404);
     expect(missingPage.text).toContain('No such approval');
   });
+
+  it('says in words why a decision did not apply: a reason too long, a tool whose definition changed', async () => {
+    const fxTools = { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo,add_tool,remove_tool' } };
+    const { app } = await kit.gateway({ fx: fxTools }, {}, { apiKey: KEY, approval: ASK_ECHO });
+    const { cookie, csrf } = await signIn(app, KEY, '/approvals');
+    const waiting = held(app, 'hello');
+    const [approval] = await pendingApprovals(app, KEY);
+    const decide = (form: object) =>
+      request(app).post(`/ui/approvals/${approval!.id}/approve`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ binding: approval!.binding, ...form });
+
+    const long = await decide({ reason: 'x'.repeat(501) });
+    expect(long.status).toBe(200);
+    expect(long.text).toContain('the reason must be at most 500 characters');
+    expect(long.text).toContain('data-state="pending"');
+
+    // The tool changes while the call waits: approving voids it.
+    expect((await request(app).post('/fx/remove_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
+    expect((await request(app).post('/fx/add_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
+    await waitUntil(async () => (await request(app).get('/api/tools/fx/echo').set('Authorization', bearer(KEY))).body.description === 'Added at run time.');
+    const voided = await decide({});
+    expect(voided.status).toBe(200);
+    expect(voided.text).toContain('Not run: the tool&#39;s definition changed after the call asked.');
+    expect(voided.text).toContain('data-state="void"');
+    expectProblem(await waiting, 409, 'approval-void');
+  });
 });

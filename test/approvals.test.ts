@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, toolDefinitionHash } from '../server/approvals/pending.js';
+import { canonicalJson, toolDefinitionHash } from '../server/approvals/binding.js';
 import { createLogger } from '../server/logging/logger.js';
 import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
 import { callKit, expectProblem, node } from './helpers/calls.js';

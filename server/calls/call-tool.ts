@@ -6,7 +6,7 @@
  * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
  */
 import { decide, timeoutFor } from '../approvals/policy.js';
-import type { PendingApprovals } from '../approvals/pending.js';
+import type { ApprovalBook } from '../approvals/book.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../http/problems.js';
 import type { Supervisor } from '../upstream/supervisor.js';
@@ -59,7 +59,7 @@ export interface CallRecorder {
 export interface CallApprovals {
   /** The top-level `approval` section in force. */
   policy: () => ApprovalSettings;
-  pending: PendingApprovals;
+  pending: ApprovalBook;
 }
 
 export class ToolCaller {

@@ -7,7 +7,7 @@
  */
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
 import type { ProblemBody } from '../http/problems.js';
-import type { Approval } from '../approvals/pending.js';
+import type { Approval } from '../approvals/book.js';
 import type { CallOutcome } from './outcome.js';
 
 export type CallState = 'waiting_for_approval' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';

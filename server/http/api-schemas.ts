@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { decodeCursor } from '../activity/log.js';
+import { MAX_DECISION_REASON } from '../approvals/decisions.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import type { CallMode, CallState, CallSurface } from '../calls/running-call.js';
 import type { TransportKind } from '../config/types.js';
@@ -524,7 +525,7 @@ export const ApprovalListQuery = z.strictObject({
 /** `POST /api/approvals/{id}/approve` and `/deny`; the body may be left out. */
 export const DecisionBody = z
   .strictObject({
-    reason: z.string().trim().max(500, { error: 'must be at most 500 characters' }).optional().meta({ description: 'Why (shown to the caller of a denied call and in the audit).' }),
+    reason: z.string().trim().max(MAX_DECISION_REASON, { error: `must be at most ${MAX_DECISION_REASON} characters` }).optional().meta({ description: 'Why (shown to the caller of a denied call and in the audit).' }),
     binding: z
       .string()
       .optional()

@@ -17,7 +17,7 @@ import { CallRecording } from '../calls/recording.js';
 import { GatewayMetrics, metricsRoutes } from '../observability/metrics.js';
 import { managementDocument } from '../openapi/management.js';
 import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
-import type { PendingApprovals } from '../approvals/pending.js';
+import type { ApprovalBook } from '../approvals/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { uiRoutes, type CallEvents } from '../ui/routes.js';
 import { activityRoutes } from './activity-api.js';
@@ -52,7 +52,7 @@ export interface AppDeps {
   /** The pairing under way (one at a time). Default: a new `Pairings` with its defaults (2 min, 5 tries). */
   pairings?: Pairings;
   /** Calls held for a person's decision. */
-  approvals: PendingApprovals;
+  approvals: ApprovalBook;
   /** The approval policy in force (the config file's top-level `approval`; it changes with a reload). */
   approval: () => ApprovalSettings;
   /** The gateway settings in force (they change with a config reload). */

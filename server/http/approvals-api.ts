@@ -5,11 +5,12 @@
  * - `POST /api/approvals/{id}/approve`, `POST /api/approvals/{id}/deny` (`{ reason?, binding? }`):
  *   the first decision wins (200); any later one is a 409 `approval-decided` naming the winner.
  *   Approving a call whose tool changed since it asked answers 409 `approval-void`.
+ * Who may read and decide, and the decision, are approvals/decisions.ts; this module says a
+ * refused decision as a problem (`decisionProblem`).
  */
-import type { IncomingMessage } from 'node:http';
 import { Router } from 'express';
-import type { Approval, Decider, DecisionChannel, PendingApprovals } from '../approvals/pending.js';
-import { hasScope } from '../auth/identity.js';
+import type { Approval, ApprovalBook } from '../approvals/book.js';
+import { applyDecision, deciderOf, mayDecide, mayRead, type DecisionRefusal } from '../approvals/decisions.js';
 import { ApprovalListQuery, DecisionBody } from './api-schemas.js';
 import { ProblemError } from './problems.js';
 import { parseBody } from './validation.js';
@@ -25,41 +26,30 @@ export function approvalJson(approval: Approval) {
   };
 }
 
-/** Who decides, as the audit names them: the identity's label, with the Tailscale login when trusted. */
-export function deciderOf(req: IncomingMessage, via: DecisionChannel): Decider {
-  const identity = req.identity!;
-  const label = req.tailscaleUser ? `${identity.label} (${req.tailscaleUser})` : identity.label;
-  return { id: identity.id, label, via };
-}
-
-/** Applies a decision, or throws the problem that says why it did not apply. */
-export function applyDecision(
-  approvals: PendingApprovals,
-  id: string,
-  approve: boolean,
-  by: Decider,
-  options: { reason?: string; binding?: string },
-): Approval {
-  const result = approvals.decide(id, approve, by, options);
-  if (result.ok) return result.approval;
-  const approval = result.approval;
-  switch (result.why) {
+/** The problem that says why a decision did not apply. */
+function decisionProblem(id: string, refusal: DecisionRefusal): ProblemError {
+  switch (refusal.why) {
     case 'not-found':
-      throw new ProblemError('approval-not-found', `no approval with id "${id}"`);
+      return new ProblemError('approval-not-found', `no approval with id "${id}"`);
+    case 'reason-too-long':
+      return new ProblemError('invalid-request', `the reason must be at most ${refusal.limit} characters`, { errors: [{ field: 'reason', message: `must be at most ${refusal.limit} characters` }] });
     case 'binding-mismatch':
-      throw new ProblemError('approval-void', 'the approval is not the one you saw (its binding differs); reload it', { state: approval!.state });
+      return new ProblemError('approval-void', 'the approval is not the one you saw (its binding differs); reload it', { state: refusal.approval.state });
     case 'void':
-      throw new ProblemError('approval-void', 'the tool\'s definition changed after the call asked; the call will not run', { state: 'void' });
-    default:
-      throw new ProblemError(
+      return new ProblemError('approval-void', 'the tool\'s definition changed after the call asked; the call will not run', { state: 'void' });
+    case 'already-decided':
+    case 'not-waiting': {
+      const { approval } = refusal;
+      return new ProblemError(
         'approval-decided',
-        `the approval was already ${approval!.state}${approval!.decidedByLabel ? ` by ${approval!.decidedByLabel}` : ''}`,
-        { state: approval!.state, decidedBy: approval!.decidedByLabel, decidedAt: iso(approval!.decidedAt) },
+        `the approval was already ${approval.state}${approval.decidedByLabel ? ` by ${approval.decidedByLabel}` : ''}`,
+        { state: approval.state, decidedBy: approval.decidedByLabel, decidedAt: iso(approval.decidedAt) },
       );
+    }
   }
 }
 
-export function approvalRoutes(approvals: PendingApprovals): Router {
+export function approvalRoutes(approvals: ApprovalBook): Router {
   const router = Router();
 
   router.get('/api/approvals', (req, res) => {
@@ -69,19 +59,19 @@ export function approvalRoutes(approvals: PendingApprovals): Router {
 
   router.get('/api/approvals/:id', (req, res) => {
     const approval = approvals.get(req.params.id);
-    const mayRead = approval && (hasScope(req.identity!, 'approvals:decide') || approval.caller === req.identity!.id);
-    if (!approval || !mayRead) throw new ProblemError('approval-not-found', `no approval with id "${req.params.id}"`);
+    if (!approval || !mayRead(req.identity!, approval)) throw new ProblemError('approval-not-found', `no approval with id "${req.params.id}"`);
     res.json(approvalJson(approval));
   });
 
   for (const [action, approve] of [['approve', true], ['deny', false]] as const) {
     router.post(`/api/approvals/:id/${action}`, (req, res) => {
-      if (!hasScope(req.identity!, 'approvals:decide')) {
+      if (!mayDecide(req.identity!)) {
         throw new ProblemError('forbidden', `deciding needs the scope "approvals:decide"; "${req.identity!.label}" has ${req.identity!.scopes.join(', ')}`, { scope: 'approvals:decide' });
       }
       const body = parseBody(DecisionBody, req.body) ?? {};
-      const approval = applyDecision(approvals, req.params.id, approve, deciderOf(req, 'api'), body);
-      res.json(approvalJson(approval));
+      const decided = applyDecision(approvals, req.params.id, approve, deciderOf(req.identity!, 'api', req.tailscaleUser), body);
+      if (!decided.ok) throw decisionProblem(req.params.id, decided);
+      res.json(approvalJson(decided.approval));
     });
   }
 

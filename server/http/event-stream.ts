@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { problemBody } from './problems.js';
 import { errorText } from '../calls/result-mapping.js';
-import type { Approval } from '../approvals/pending.js';
+import type { Approval } from '../approvals/book.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 
 export class EventStream {

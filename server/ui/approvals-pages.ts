@@ -5,14 +5,15 @@
  * Deny post to `/ui/approvals/{id}/approve|deny` and get the card back, showing the decision or,
  * when someone else was first, who won. `/ui/approvals/badge` is the nav's pending count.
  *
- * Decisions run the very same code as `POST /api/approvals/{id}/approve|deny` (`applyDecision`),
- * recorded as made through the UI. The form carries the approval's `binding`: a decision applies
+ * Decisions run the very same code as `POST /api/approvals/{id}/approve|deny` (`applyDecision`,
+ * approvals/decisions.ts), recorded as made through the UI; a refused one is said in words on the
+ * card (`refusalMessage`). The form carries the approval's `binding`: a decision applies
  * only to the arguments and tool definition the person saw. Arguments, labels and reasons come
  * from callers and MCP servers: the templates print them escaped.
  */
 import type { Request, Response, Router } from 'express';
-import { APPROVAL_STATES, type Approval, type ApprovalState, type PendingApprovals } from '../approvals/pending.js';
-import { applyDecision, deciderOf } from '../http/approvals-api.js';
+import { APPROVAL_STATES, type Approval, type ApprovalBook, type ApprovalState } from '../approvals/book.js';
+import { applyDecision, deciderOf, type DecisionRefusal } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
 import { prettyJson, timeText } from './display.js';
@@ -25,8 +26,6 @@ const MAX_PENDING = 100;
 const RECENT = 20;
 /** … and how old they may be, in ms: 24 hours (older ones are in the activity log and `/api/approvals`). */
 const RECENT_MS = 24 * 3_600_000;
-/** A reason longer than this is refused (as by the API). */
-const MAX_REASON = 500;
 
 const DECIDED_STATES = APPROVAL_STATES.filter((state) => state !== 'pending');
 
@@ -82,23 +81,30 @@ export function approvalModel(approval: Approval, now = Date.now()) {
 }
 
 /** What a refused decision says: who won, or why it no longer applies. */
-function problemMessage(error: ProblemError, approval: Approval | undefined): string {
-  // Pending in the database but waited for by no call of this gateway (another process on the same state).
-  if (error.type === 'approval-decided' && approval?.state === 'pending') return 'No call of this gateway waits for this approval; it will not run.';
-  if (error.type === 'approval-decided' && approval) {
-    const decision = decisionModel(approval);
-    if (decision && decision.by && decision.via !== 'gateway') return `Already ${approval.state} by ${decision.by}.`;
-    return `Already ${approval.state}${approval.reason ? `: ${approval.reason}` : ''}.`;
+function refusalMessage(id: string, refusal: DecisionRefusal): string {
+  switch (refusal.why) {
+    case 'not-found':
+      return `no approval with id "${id}"`;
+    case 'reason-too-long':
+      return `the reason must be at most ${refusal.limit} characters`;
+    case 'not-waiting':
+      // Pending in the database but waited for by no call of this gateway (another process on the same state).
+      return 'No call of this gateway waits for this approval; it will not run.';
+    case 'already-decided': {
+      const { approval } = refusal;
+      const decision = decisionModel(approval);
+      if (decision && decision.by && decision.via !== 'gateway') return `Already ${approval.state} by ${decision.by}.`;
+      return `Already ${approval.state}${approval.reason ? `: ${approval.reason}` : ''}.`;
+    }
+    case 'binding-mismatch':
+      return 'This is not the call you saw: its arguments or tool differ. Check it again below.';
+    case 'void':
+      return 'Not run: the tool\'s definition changed after the call asked.';
   }
-  if (error.type === 'approval-void' && approval?.state === 'pending') {
-    return 'This is not the call you saw: its arguments or tool differ. Check it again below.';
-  }
-  if (error.type === 'approval-void') return 'Not run: the tool\'s definition changed after the call asked.';
-  return error.detail ?? error.message;
 }
 
 /** The newest decisions of the last `RECENT_MS` (any state but pending), most recently decided first, at most `RECENT`. */
-function recentDecisions(approvals: PendingApprovals, pendingRows: number, now: number): Approval[] {
+function recentDecisions(approvals: ApprovalBook, pendingRows: number, now: number): Approval[] {
   // Newest first by creation: among the newest RECENT + (pending rows) every non-pending one counts.
   const rows = approvals.list(undefined, RECENT + pendingRows).filter((approval) => approval.state !== 'pending' && (approval.decidedAt ?? approval.createdAt) >= now - RECENT_MS);
   return rows
@@ -155,29 +161,23 @@ export function approvalPages(router: Router, deps: UiDeps): void {
       const reason = (req.form?.get('reason') ?? '').trim();
       const binding = req.form?.get('binding') || undefined;
       const htmx = Boolean(req.headers['hx-request']);
-      let decided: Approval;
-      try {
-        if (reason.length > MAX_REASON) {
-          throw new ProblemError('invalid-request', `the reason must be at most ${MAX_REASON} characters`, { errors: [{ field: 'reason', message: `must be at most ${MAX_REASON} characters` }] });
-        }
-        decided = applyDecision(approvals, id, approve, deciderOf(req, 'ui'), { reason, binding });
-      } catch (error) {
-        if (!(error instanceof ProblemError)) throw error;
+      const decided = applyDecision(approvals, id, approve, deciderOf(req.identity!, 'ui', req.tailscaleUser), { reason, binding });
+      if (!decided.ok) {
         const current = approvals.get(id);
         // A plain form post: the approval's page says what it is now and who decided.
         if (!htmx) return res.redirect(303, `${prefixOf(req)}/approvals${current ? `/${encodeURIComponent(id)}` : ''}`);
         // 200, so that htmx swaps the card, which shows the message.
-        return sendCard(req, res, id, current, problemMessage(error, current));
+        return sendCard(req, res, id, current, refusalMessage(id, decided));
       }
-      req.log.info({ approvalId: id, state: decided.state }, 'decided in the UI');
+      req.log.info({ approvalId: id, state: decided.approval.state }, 'decided in the UI');
       if (!htmx) return res.redirect(303, `${prefixOf(req)}/approvals`);
-      sendCard(req, res, id, decided);
+      sendCard(req, res, id, decided.approval);
     });
   }
 }
 
 /** The decision of the approval an activity entry waited for, for the activity pages. */
-export function activityDecision(approvals: PendingApprovals, approvalId: string | null | undefined) {
+export function activityDecision(approvals: ApprovalBook, approvalId: string | null | undefined) {
   if (!approvalId) return null;
   const approval = approvals.get(approvalId);
   if (!approval) return { id: approvalId, state: 'unknown' as ApprovalState | 'unknown', summary: 'approval not found', by: '', at: '', atText: '—', via: '', viaText: '—', reason: '' };

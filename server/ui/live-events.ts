@@ -15,7 +15,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Router } from 'express';
-import type { Approval, PendingApprovals } from '../approvals/pending.js';
+import type { Approval, ApprovalBook } from '../approvals/book.js';
 import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
 import { activityReaderOf } from '../http/activity-api.js';
@@ -34,7 +34,7 @@ export class LiveVersions {
   private servers = 0;
   private approvals = 0;
 
-  constructor(supervisor: Supervisor, approvals: PendingApprovals) {
+  constructor(supervisor: Supervisor, approvals: ApprovalBook) {
     const serverChanged = () => this.servers++;
     for (const event of ['change', 'lists', 'removed'] as const) supervisor.on(event, serverChanged);
     approvals.on('change', () => this.approvals++);

@@ -19,7 +19,7 @@ import type { RunningCall } from '../calls/running-call.js';
 import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
-import type { PendingApprovals } from '../approvals/pending.js';
+import type { ApprovalBook } from '../approvals/book.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import type { Pairings } from '../auth/pairing.js';
@@ -54,7 +54,7 @@ export interface UiDeps {
   failures: FailureLimiter;
   callEvents: CallEvents;
   /** Calls held for a person's decision. */
-  approvals: PendingApprovals;
+  approvals: ApprovalBook;
   /** The approval policy in force (it changes with a config reload): the tools' "asks for approval" marks. */
   approval: () => ApprovalSettings;
   /** Paired devices, and the pairing under way (one at a time). */

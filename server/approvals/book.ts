@@ -1,9 +1,11 @@
 /**
- * Calls held for a person's decision. An `ask` call creates an approval — server, tool, the
- * arguments as sent (redacted in the database like the activity log), caller, the rule that
- * asked, and a `binding`: an HMAC of this approval's id, exactly those arguments and that tool
- * definition — then waits until it is approved, denied, expires (`approval.timeoutMs`) or the
- * caller goes away.
+ * The approval book: every approval, both the calls held now for a person's decision and the
+ * decided ones (kept in the database until the activity log's retention prunes them). An `ask`
+ * call creates an approval — server, tool, the arguments as sent (redacted in the database like
+ * the activity log), caller, the rule that asked, and a `binding` (binding.ts): an HMAC of this
+ * approval's id, exactly those arguments and that tool definition — then waits until it is
+ * approved, denied, expires (`approval.timeoutMs`) or the caller goes away. Who may decide, and
+ * what a refused decision means, is decisions.ts.
  *
  * The binding is keyed with the gateway's secret (server/state/secret.ts), so that it cannot be
  * used to guess a redacted value: an unkeyed hash of the arguments could be checked against every
@@ -23,7 +25,7 @@
  * most once: the first decision wins, every later one is refused naming the winner, so the tool
  * runs at most once per approval.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { MAX_ARGUMENT_BYTES, redactArguments } from '../activity/redact.js';
@@ -31,6 +33,7 @@ import type { ApprovalSettings } from '../config/types.js';
 import { ProblemError } from '../http/problems.js';
 import type { Db } from '../state/db.js';
 import type { ToolInfo } from '../upstream/types.js';
+import { bindingOf, toolDefinitionHash } from './binding.js';
 
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'void' | 'interrupted';
 
@@ -74,9 +77,17 @@ export interface Decider {
   via: DecisionChannel;
 }
 
-export type DecisionResult =
-  | { ok: true; approval: Approval }
-  | { ok: false; why: 'not-found' | 'already-decided' | 'binding-mismatch' | 'void'; approval?: Approval };
+/**
+ * Why the book did not apply a decision: no such approval; it was decided already (`approval`
+ * names the winner); it is pending but no call of this gateway waits for it (another process
+ * on the same state created it); the decider saw another binding; or approving found the
+ * tool's definition changed, which voided it (`approval` is then the voided one).
+ */
+export type BookRefusal =
+  | { why: 'not-found' }
+  | { why: 'already-decided' | 'not-waiting' | 'binding-mismatch' | 'void'; approval: Approval };
+
+export type DecisionResult = { ok: true; approval: Approval } | ({ ok: false } & BookRefusal);
 
 interface ApprovalRow {
   id: string;
@@ -97,32 +108,6 @@ interface ApprovalRow {
   decided_by_label: string | null;
   decided_via: string | null;
   reason: string | null;
-}
-
-/** JSON with object keys sorted, so that equal values hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-/** The hash of what a tool is: the parts a person's decision depends on. */
-export function toolDefinitionHash(tool: ToolInfo): string {
-  const { name, title, description, inputSchema, outputSchema, annotations } = tool;
-  return sha256(canonicalJson({ name, title, description, inputSchema, outputSchema, annotations }));
-}
-
-/** Hex HMAC-SHA256, keyed with `key`, of the approval's id, server, tool, the canonical arguments and the tool's definition hash. */
-export function bindingOf(key: Buffer, id: string, server: string, tool: string, args: unknown, toolHash: string): string {
-  return createHmac('sha256', key).update(canonicalJson({ id, server, tool, arguments: args, toolHash }), 'utf8').digest('hex');
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -177,7 +162,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export interface PendingApprovalsOptions {
+export interface ApprovalBookOptions {
   /** The key of the `binding` HMAC: the gateway secret's `approval-binding` key. */
   bindingKey: Buffer;
   /** The `approval` settings in force (for the caps), read at each call. */
@@ -189,7 +174,7 @@ export interface PendingApprovalsOptions {
 /** The gateway's own "decider", for the ends nobody chose. */
 const GATEWAY: Decider = { id: 'gateway', label: 'gateway', via: 'api' };
 
-export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
+export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
   private readonly waiters = new Map<string, Waiter>();
   /** Pending approvals per caller id (only callers with some). */
   private readonly perCaller = new Map<string, number>();
@@ -206,7 +191,7 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
     private readonly logger: Logger,
     /** The current definition hash of a tool, or undefined when it is gone: a change voids pending approvals. */
     private readonly currentToolHash: (server: string, tool: string) => string | undefined,
-    private readonly options: PendingApprovalsOptions,
+    private readonly options: ApprovalBookOptions,
   ) {
     super();
     this.insert = db.prepare(
@@ -303,15 +288,15 @@ export class PendingApprovals extends EventEmitter<{ change: [Approval] }> {
   decide(id: string, approve: boolean, by: Decider, options: { reason?: string; binding?: string } = {}): DecisionResult {
     const current = this.get(id);
     if (!current) return { ok: false, why: 'not-found' };
-    if (current.state !== 'pending' || !this.waiters.has(id)) return { ok: false, why: 'already-decided', approval: current };
+    if (current.state !== 'pending') return { ok: false, why: 'already-decided', approval: current };
+    if (!this.waiters.has(id)) return { ok: false, why: 'not-waiting', approval: current };
     if (options.binding !== undefined && options.binding !== current.binding) return { ok: false, why: 'binding-mismatch', approval: current };
     if (approve && this.currentToolHash(current.server, current.tool) !== this.waiters.get(id)!.toolHash) {
       const voided = this.settle(id, 'void', GATEWAY, 'the tool\'s definition changed after the call asked');
-      return { ok: false, why: 'void', approval: voided };
+      return { ok: false, why: 'void', approval: voided! };
     }
     const settled = this.settle(id, approve ? 'approved' : 'denied', by, options.reason?.trim() || null);
-    if (!settled) return { ok: false, why: 'already-decided', approval: this.get(id) };
-    return { ok: true, approval: settled };
+    return { ok: true, approval: settled! };
   }
 
   get(id: string): Approval | undefined {
