@@ -216,6 +216,26 @@ describe('lists', () => {
   });
 });
 
+describe('restart', () => {
+  it('restarts a server with a new process and counts it; leaves a disabled one alone and says why, as for an unknown name', async () => {
+    const { supervisor } = await gatewayWith({
+      fx: { command: node, args: [fixture('fixture-server.mjs')] },
+      off: { command: node, args: [fixture('fixture-server.mjs')], enabled: false },
+    });
+    const before = await waitForServer(supervisor, 'fx', 'ready');
+    const restarted = await supervisor.restart('fx');
+    expect(restarted.ok).toBe(true);
+    expect(restarted.ok && restarted.server).toMatchObject({ name: 'fx', restarts: before.restarts + 1, enabledSource: 'config' });
+    await waitUntil(() => !isAlive(before.pid!), 5000, 'the old process to be gone');
+    const again = await waitForServer(supervisor, 'fx', 'ready');
+    expect(again.pid).not.toBe(before.pid);
+
+    expect(await supervisor.restart('off')).toEqual({ ok: false, why: 'disabled' });
+    expect(supervisor.status('off')).toMatchObject({ state: 'disabled', restarts: 0 });
+    expect(await supervisor.restart('nope')).toEqual({ ok: false, why: 'not-found' });
+  });
+});
+
 describe('stopping', () => {
   it('ends the child and its whole process group, escalating to SIGKILL after the grace period', async () => {
     const dir = tempDir();

@@ -5,7 +5,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
-import { fixture, startTestGateway, tempDir } from './helpers/gateway.js';
+import { fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
 import { csrfOf, sessionCookieOf, signIn } from './helpers/ui-session.js';
 
 const KEY = 'ui-test-key-0123456789';
@@ -285,6 +285,26 @@ describe('pages and fragments', () => {
     expect(one.text).toContain('href="tools/b/echo"');
     const none = await request(app).get('/tools?q=zzz-nothing').set('HX-Request', 'true').set('HX-Target', 'tool-results');
     expect(none.text).toContain('No tools match');
+  });
+
+  it('restarts a server from its card, and says why not for a disabled server or one that is not there', async () => {
+    const { app, supervisor } = await kit.gateway({ fx: fx(), off: { ...fx(), enabled: false } });
+    const page = await request(app).get('/').set('Accept', 'text/html');
+    const cookie = sessionCookieOf(page).pair;
+    const csrf = csrfOf(page.text);
+    const restart = (name: string) => request(app).post(`/ui/servers/${name}/restart`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({});
+    const before = await waitForServer(supervisor, 'fx', 'ready');
+    const card = await restart('fx');
+    expect(card.status).toBe(200);
+    expect(card.text).toContain('id="server-fx-name"');
+    expect(supervisor.status('fx')!.restarts).toBe(before.restarts + 1);
+    const off = await restart('off');
+    expectProblem(off, 409, 'server-disabled');
+    expect(off.body.detail).toBe('server "off" is disabled; enable it first');
+    expect(supervisor.status('off')!.restarts).toBe(0);
+    const nope = await restart('nope');
+    expectProblem(nope, 404, 'server-not-found');
+    expect(nope.body.detail).toBe('no server named "nope"');
   });
 
   it('answers an unknown tool page with an HTML error page, and swaps with problem JSON', async () => {

@@ -69,11 +69,9 @@ export function serverRoutes(supervisor: Supervisor): Router {
   });
 
   router.post('/api/servers/:name/restart', async (req, res) => {
-    const connection = find(req.params.name);
-    if (!connection.status().enabled) {
-      throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
-    }
-    await connection.restart();
+    const restarted = await supervisor.restart(req.params.name);
+    if (!restarted.ok && restarted.why === 'not-found') throw new ProblemError('server-not-found', `no server named "${req.params.name}"`);
+    if (!restarted.ok) throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
     res.status(202).json(detail(req.params.name));
   });
 

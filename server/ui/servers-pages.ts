@@ -2,7 +2,8 @@
  * The servers page (`/`): every server with its state, a switch to enable or disable it and a
  * restart button. Each server is one partial (`partials/server`), served alone for htmx swaps
  * and live updates (`GET /ui/servers/{name}`). The switch and the button run the very same
- * supervisor calls as `PATCH /api/servers/{name}` and `POST /api/servers/{name}/restart`.
+ * supervisor calls as `PATCH /api/servers/{name}` and `POST /api/servers/{name}/restart`
+ * (`Supervisor.setEnabled`, `Supervisor.restart`).
  */
 import type { Request, Response, Router } from 'express';
 import type { ServerView } from '../upstream/supervisor.js';
@@ -83,10 +84,9 @@ export function serverPages(router: Router, deps: UiDeps): void {
 
   router.post('/ui/servers/:name/restart', async (req, res) => {
     const name = req.params.name!;
-    const connection = supervisor.get(name);
-    if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
-    if (!connection.isEnabled) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
-    await connection.restart();
+    const restarted = await supervisor.restart(name);
+    if (!restarted.ok && restarted.why === 'not-found') throw new ProblemError('server-not-found', `no server named "${name}"`);
+    if (!restarted.ok) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
     answer(req, res, name);
   });
 

@@ -1,6 +1,7 @@
 /**
  * Runs one `UpstreamConnection` per configured server and applies config changes: servers are
  * added, restarted (only when their transport settings changed), updated in place, or removed.
+ * The surfaces switch a server on or off (`setEnabled`) and restart it (`restart`) through here.
  * A removed server is gone from lookups at once, before its process has finished stopping.
  */
 import { EventEmitter } from 'node:events';
@@ -29,6 +30,9 @@ export interface SupervisorEvents {
   lists: [name: string];
   removed: [name: string];
 }
+
+/** What a restart did: the server's view once its new connection is under way, or why it did not restart. */
+export type RestartResult = { ok: true; server: ServerView } | { ok: false; why: 'not-found' | 'disabled' };
 
 export interface ServerView extends ServerStatus {
   /** `override` when a run-time enable/disable wins over the file. */
@@ -135,6 +139,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.setOverridden(name, enabled !== fileEnabled);
     await connection.setEnabled(enabled);
     return this.view(connection);
+  }
+
+  /**
+   * Ends a server's connection (and its process) and connects anew, counting a restart. A server
+   * that is not there, or is disabled, is left alone and the result says which.
+   */
+  async restart(name: string): Promise<RestartResult> {
+    const connection = this.connections.get(name);
+    if (!connection) return { ok: false, why: 'not-found' };
+    if (!connection.isEnabled) return { ok: false, why: 'disabled' };
+    await connection.restart();
+    return { ok: true, server: this.view(connection) };
   }
 
   async stopAll(): Promise<void> {
