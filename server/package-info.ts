@@ -20,4 +20,4 @@ export const PACKAGE_ROOT = findRoot();
 export const VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
 /** The built-in demo MCP server, compiled by `npm run build`. */
-export const DEMO_SERVER_SCRIPT = path.join(PACKAGE_ROOT, 'dist', 'server', 'upstream', 'demo-server.js');
+export const DEMO_SERVER_SCRIPT = path.join(PACKAGE_ROOT, 'dist', 'server', 'demo', 'demo-server.js');

@@ -1,5 +1,5 @@
 // Proves the demo server and the test fixtures behave as advertised, using the SDK client directly.
-// Needs `npm run build` first (npm test does it via pretest) for dist/server/upstream/demo-server.js.
+// Needs `npm run build` first (npm test does it via pretest) for dist/server/demo/demo-server.js.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { ToolListChangedNotificationSchema, type Progress } from '@modelcontextp
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const demoServer = fileURLToPath(new URL('../dist/server/upstream/demo-server.js', import.meta.url));
+const demoServer = fileURLToPath(new URL('../dist/server/demo/demo-server.js', import.meta.url));
 
 const clients: Client[] = [];
 const children: ChildProcess[] = [];

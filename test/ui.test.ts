@@ -12,7 +12,7 @@ import { EVERYTHING_BIN, fixture, tempDir, waitForServer } from './helpers/gatew
 import { waitUntil } from './helpers/process.js';
 import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOpen, type UiSession } from './helpers/ui.js';
 
-const DEMO_SERVER = path.resolve(import.meta.dirname, '..', 'dist', 'server', 'upstream', 'demo-server.js');
+const DEMO_SERVER = path.resolve(import.meta.dirname, '..', 'dist', 'server', 'demo', 'demo-server.js');
 
 let browser: Browser;
 beforeAll(async () => {

@@ -7,13 +7,7 @@
  * the generated Open WebUI tool's URL) carries `prefixOf(req)`.
  */
 import type { IncomingMessage } from 'node:http';
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** The path prefix the client sees (e.g. `/mcp`), or ''. Set by `stripBasePath`. */
-    basePath?: string;
-  }
-}
+import './request-context.js';
 
 /** A prefix such as `/mcp` or `/a/b`: segments of URL path characters, no `//`, no trailing `/`. */
 const PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/;

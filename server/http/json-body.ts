@@ -14,15 +14,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ProblemError } from './problems.js';
 import type { Middleware } from './request-log.js';
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** The parsed JSON body; undefined when the request had none or was not JSON. */
-    body?: unknown;
-    /** The fields of a form post, in document order; undefined for other requests. */
-    form?: URLSearchParams;
-  }
-}
+import './request-context.js';
 
 /** `application/json`, or any `+json` type such as `application/merge-patch+json`. */
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;

@@ -10,17 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** The request id (`X-Request-Id`). */
-    id: string;
-    /** Logs with the request id. */
-    log: Logger;
-    /** Set when the request wrote its own log line, so the generic one is left out. */
-    ownLogLine?: boolean;
-  }
-}
+import './request-context.js';
 
 /** A plain `node:http` middleware; Express accepts it as is. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;

@@ -9,12 +9,13 @@ import type { FailureLimiter } from '../auth/failures.js';
 import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
 import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import { requiredScope } from '../auth/scopes.js';
-import { sessionIdentity, sessionToken, type Session, type SessionStore } from '../auth/sessions.js';
+import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
 import { prefixOf } from './base-path.js';
 import { isToolCall } from './call-route.js';
 import { FORM_TYPE } from './json-body.js';
 import { sendProblem } from './problems.js';
 import { pathOf, type Middleware } from './request-log.js';
+import './request-context.js';
 
 export interface SecurityOptions {
   /**
@@ -180,19 +181,6 @@ const PUBLIC_PATHS = new Set(['/healthz']);
 export const LOGIN_PATH = '/ui/login';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** Who the request comes from, once `authenticate` has run (absent on a public path without credentials). */
-    identity?: Identity;
-    /** The UI session that authenticated the request, if one did. */
-    session?: Session;
-    /** The `Tailscale-User-Login` header, when the gateway is told to trust it: a label, never a credential. */
-    tailscaleUser?: string;
-    /** A form post authenticated by a session whose `_csrf` field `csrfGuard` must still check. */
-    csrfPending?: boolean;
-  }
-}
 
 /** A browser navigating (not a script, not an htmx swap): it gets a redirect to sign in, not a 401. */
 function isPageNavigation(req: IncomingMessage): boolean {

@@ -17,6 +17,7 @@ import { PACKAGE_ROOT } from '../package-info.js';
 import { hasScope } from '../auth/identity.js';
 import { prefixOf } from '../http/base-path.js';
 import { asIs, escapeHtml, lines } from './visible-text.js';
+import '../http/request-context.js';
 
 export const VIEWS_DIR = path.join(PACKAGE_ROOT, 'views');
 
@@ -63,15 +64,6 @@ const HTMX_CONFIG = JSON.stringify({
 });
 
 export type Section = 'servers' | 'tools' | 'activity' | 'approvals' | 'connect' | 'sign-in' | 'access' | 'pair';
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** How many calls wait for a decision now; set by `uiRoutes` for identities that may decide (approvals). */
-    pendingApprovals?: () => number;
-    /** The versions of what pages show live (`LiveVersions.text()`); set by `uiRoutes`. */
-    liveVersions?: () => string;
-  }
-}
 
 /** What every page's layout needs. */
 export interface PageContext {

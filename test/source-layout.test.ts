@@ -1,0 +1,36 @@
+// Where things are declared in the source, as README's "Development" section and the modules'
+// own comments say: the fields the gateway keeps on a request are declared in one module, and
+// the MCP SDK is imported by the upstream connections (its client) and the demo server only.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../server/package-info.js';
+
+/** Every TypeScript file under server/ that is not a test, as a path relative to the package, with its text. */
+function serverSources(): { file: string; text: string }[] {
+  const root = path.join(PACKAGE_ROOT, 'server');
+  return (fs.readdirSync(root, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+    .map((file) => ({ file: path.posix.join('server', file.split(path.sep).join('/')), text: fs.readFileSync(path.join(root, file), 'utf8') }))
+    .sort((a, b) => a.file.localeCompare(b.file));
+}
+
+describe('the source layout', () => {
+  it("declares the request's fields in one module, server/http/request-context.ts", () => {
+    const declaring = serverSources()
+      .filter(({ text }) => /declare module ['"](?:node:)?http['"]/.test(text))
+      .map(({ file }) => file);
+    expect(declaring).toEqual(['server/http/request-context.ts']);
+  });
+
+  it("imports the MCP SDK's client in server/upstream/ only, and its server side in server/demo/ only", () => {
+    const importers = (side: RegExp) =>
+      serverSources()
+        .filter(({ text }) => side.test(text))
+        .map(({ file }) => file.split('/').slice(0, 2).join('/'));
+    const sdk = /from '@modelcontextprotocol\/sdk\//;
+    expect(new Set(importers(sdk))).toEqual(new Set(['server/upstream', 'server/demo']));
+    expect(new Set(importers(/from '@modelcontextprotocol\/sdk\/server\//))).toEqual(new Set(['server/demo']));
+    expect(importers(/from '@modelcontextprotocol\/sdk\/client\//).every((folder) => folder === 'server/upstream')).toBe(true);
+  });
+});
