@@ -3,12 +3,12 @@
  * lookup → validate → policy (allow, deny, or wait for a person's approval) → admission
  * (concurrency limit) → upstream call → result mapping → record.
  * Failures are `ProblemError`s from the one error catalog; every call, failed or not, is
- * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
+ * recorded once (activity log, metrics, one log line) through the `CallHooks` (calls/recording.ts).
  */
 import { decide, timeoutFor } from '../approvals/policy.js';
 import type { PendingApprovals } from '../approvals/pending.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
-import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../http/problems.js';
+import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { UpstreamCallError, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
@@ -47,8 +47,8 @@ export interface CallRequest {
   onAccepted?: (call: RunningCall) => void;
 }
 
-/** Where a finished call is written down. */
-export interface CallRecorder {
+/** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). */
+export interface CallHooks {
   started(call: RunningCall, args: unknown, caller: string): void;
   /** Resolves once the start is durably recorded: the call goes upstream only then. Never rejects. */
   committed?(call: RunningCall): Promise<void>;
@@ -69,7 +69,7 @@ export class ToolCaller {
   constructor(
     private readonly supervisor: Supervisor,
     private readonly settings: () => GatewaySettings,
-    private readonly recorder?: CallRecorder,
+    private readonly hooks?: CallHooks,
     private readonly approvals?: CallApprovals,
   ) {
     this.calls = new CallRegistry(this.settings);
@@ -83,10 +83,10 @@ export class ToolCaller {
     const call = new RunningCall(newCallId(), request.requestId, request.server, request.tool, request.surface, request.mode, request.caller);
     request.bindCancel?.(call.cancel);
     this.calls.add(call);
-    this.recorder?.started(call, request.args, request.caller);
+    this.hooks?.started(call, request.args, request.caller);
     const finish = (end: CallEnd) => {
       call.finish(end);
-      this.recorder?.finished(call, end);
+      this.hooks?.finished(call, end);
       if (this.calls.finished(call)) call.keepOneCopy((result, durationMs) => answerOf(call, result, durationMs));
     };
     let success: CallSuccess | undefined;
@@ -186,7 +186,7 @@ export class ToolCaller {
     const timeoutMs = request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
     let result: ToolCallResult;
     try {
-      await this.recorder?.committed?.(call);
+      await this.hooks?.committed?.(call);
       result = await connection.callTool(tool.name, args as Record<string, unknown>, {
         timeoutMs,
         maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
-import type { CallRecorder } from './call-tool.js';
+import type { CallHooks } from './call-tool.js';
 import type { CallOutcome } from './outcome.js';
 import type { CallEnd, RunningCall } from './running-call.js';
 
@@ -19,7 +19,8 @@ const UNKNOWN = '(unknown)';
 /** First characters of the result kept as the activity preview (the log cuts it to 2 KiB). */
 const PREVIEW_CHARS = 2048;
 
-export class CallRecording implements CallRecorder {
+/** Records calls: each call's activity row, its metrics and its log line. */
+export class CallRecorder implements CallHooks {
   constructor(
     private readonly activity: ActivityLog,
     private readonly metrics: CallMetrics,

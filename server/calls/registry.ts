@@ -14,7 +14,7 @@
  * A call belongs to its caller (the identity's caller id): only that caller, or an `admin`, finds
  * it here; to anyone else it does not exist.
  */
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import type { GatewaySettings } from '../config/types.js';
 import type { RunningCall } from './running-call.js';
 

@@ -6,7 +6,7 @@
  * waits for its end (`ended`: one promise, however many wait).
  */
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
-import type { ProblemBody } from '../http/problems.js';
+import type { ProblemBody } from '../errors.js';
 import type { Approval } from '../approvals/pending.js';
 import type { CallOutcome } from './outcome.js';
 

@@ -11,7 +11,7 @@ import { Router } from 'express';
 import type { Approval, Decider, DecisionChannel, PendingApprovals } from '../approvals/pending.js';
 import { hasScope } from '../auth/identity.js';
 import { ApprovalListQuery, DecisionBody } from './api-schemas.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import { parseBody } from './validation.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -4,7 +4,7 @@
  * events into `progress`, `log` and one final `result` or `error` event.
  */
 import type { ServerResponse } from 'node:http';
-import { problemBody } from './problems.js';
+import { problemBody } from '../errors.js';
 import { errorText } from '../calls/result-mapping.js';
 import type { Approval } from '../approvals/pending.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';

@@ -22,7 +22,8 @@ import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
 import { matchCallRoute, type CallRoute } from './call-route.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
-import { ProblemError, sendError, sendJson } from './problems.js';
+import { ProblemError } from '../errors.js';
+import { sendError, sendJson } from './problems.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import { callerOf } from './security.js';
 

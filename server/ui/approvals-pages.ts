@@ -14,7 +14,7 @@ import type { Request, Response, Router } from 'express';
 import { APPROVAL_STATES, type Approval, type ApprovalState, type PendingApprovals } from '../approvals/pending.js';
 import { applyDecision, deciderOf } from '../http/approvals-api.js';
 import { prefixOf } from '../http/base-path.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import { prettyJson, timeText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';

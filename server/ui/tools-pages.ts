@@ -13,7 +13,7 @@ import { prefixOf, publicOrigin } from '../http/base-path.js';
 import { activityReaderOf, callerFilter } from '../http/activity-api.js';
 import { viewerOf } from '../http/calls-api.js';
 import { tooDeep } from '../http/json-body.js';
-import { ProblemError, type ProblemBody } from '../http/problems.js';
+import { ProblemError, type ProblemBody } from '../errors.js';
 import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
 import type { ToolInfo } from '../upstream/types.js';
@@ -92,7 +92,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
   /** What the approval policy in force does with this tool's calls (read at use: a reload changes it). */
   const markOf = (serverName: string, tool: ToolInfo) => {
     const connection = supervisor.get(serverName);
-    return connection ? policyMark(deps.approval(), connection.currentConfig, tool) : null;
+    return connection ? policyMark(deps.approvalPolicy(), connection.currentConfig, tool) : null;
   };
   const schemaOf = (tool: ToolInfo): Record<string, unknown> => {
     let schema = formSchemas.get(tool);
