@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { AppServices } from './http/app.js';
+import { answeredProblem } from './http/call-answer.js';
 import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
 import { ApprovalNotifier } from './approvals/notify.js';
@@ -155,7 +156,8 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
     },
     { version: options.version },
   );
-  const recorder = new CallRecorder(activity, metrics, options.logger);
+  // What each call is recorded with (status, error) is how its surface answers it.
+  const recorder = new CallRecorder(activity, metrics, options.logger, answeredProblem);
   caller = new ToolCaller(supervisor, settings, {
     started: (call, args, who) => recorder.started(call, args, who),
     committed: (call) => recorder.committed(call),

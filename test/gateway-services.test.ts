@@ -2,7 +2,9 @@
 // the pairings and the event bus; `buildApp` only receives them. Two apps built on one gateway
 // therefore share its calls and metrics, and the bus carries what happened (calls finished,
 // servers changed, revocations) to whoever follows it, with the revocations' sessions ended by
-// the wiring in startGateway.
+// the wiring in startGateway. The caller itself speaks no HTTP: `start` gives a RunningCall whose
+// `accepted` and `done` promises settle with how it went (a result or a domain error), and each
+// surface decides the status and body of that.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { RunningCall } from '../server/calls/running-call.js';
@@ -59,5 +61,37 @@ describe('the gateway owns the call pipeline', () => {
     expect(revoked).toEqual([`key:${key.id}`, `device:${device.id}`]);
     expect(ended).toContain(keySession.tokenHash);
     expect(sessions.find(token)).toBeUndefined();
+  });
+});
+
+describe('caller.start', () => {
+  const base = { args: {}, surface: 'mcpo' as const, mode: 'sync' as const, caller: 'test', requestId: 'r1' };
+
+  it('returns the call at once; accepted and done settle with its result or its error, and no HTTP status', async () => {
+    const started = await gateway({ r: results() });
+    const { caller } = started.gateway;
+
+    const ok = caller.start({ ...base, server: 'r', tool: 'plain_text' });
+    expect(ok.finished).toBe(false);
+    expect(await ok.accepted).toBe(true);
+    const end = await ok.done;
+    expect(Object.keys(end).sort()).toEqual(['outcome', 'result']);
+    expect(end).toMatchObject({ outcome: 'ok', result: { result: { content: [{ type: 'text', text: 'hello there' }] }, bytes: expect.any(Number) } });
+    expect(JSON.parse(end.result!.json)).toEqual(end.result!.result);
+
+    // An isError result is a result on every surface: the mcpo route makes it a 502 problem itself.
+    const failed = await caller.start({ ...base, server: 'r', tool: 'fail' }).done;
+    expect(failed.outcome).toBe('tool_error');
+    expect(failed.result!.result.isError).toBe(true);
+    expect(failed.error).toBeUndefined();
+    expect((await request(started.app).post('/r/fail').send({})).status).toBe(502);
+
+    // Refused before it is accepted: accepted is false, done holds the domain error.
+    const refused = caller.start({ ...base, server: 'r', tool: 'nope' });
+    expect(await refused.accepted).toBe(false);
+    const missing = await refused.done;
+    expect(missing.outcome).toBe('unavailable');
+    expect(missing.error).toMatchObject({ type: 'tool-not-found' });
+    expect(Object.keys(missing).sort()).toEqual(['error', 'outcome']);
   });
 });

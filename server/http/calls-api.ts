@@ -35,7 +35,7 @@ const CANCEL_WAIT_MS = 5_000;
 async function settled(call: RunningCall): Promise<void> {
   const waited = new AbortController();
   try {
-    await Promise.race([call.ended(), delay(CANCEL_WAIT_MS, undefined, { signal: waited.signal, ref: false })]);
+    await Promise.race([call.done, delay(CANCEL_WAIT_MS, undefined, { signal: waited.signal, ref: false })]);
   } finally {
     waited.abort();
   }
