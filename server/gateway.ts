@@ -1,17 +1,25 @@
 /**
- * The gateway without its HTTP listener: state database, supervisor and configuration, wired
- * together. `main.ts` and the tests both start it through `startGateway`.
+ * The gateway without its HTTP listener: state database, supervisor, configuration and the call
+ * pipeline (`ToolCaller`, its recorder, the metrics), wired together; the one place that wires the
+ * event bus (events.ts). `main.ts` and the tests both start it through `startGateway`; `buildApp`
+ * only receives what it builds (`gatewayServices`).
  */
 import type { Logger } from 'pino';
-import type { AppDeps } from './http/app.js';
+import type { AppServices } from './http/app.js';
+import { answeredProblem } from './http/call-answer.js';
 import { ActivityLog } from './activity/log.js';
 import type { GatewayConfig } from './config/types.js';
 import { toolDefinitionHash } from './approvals/binding.js';
 import { ApprovalBook } from './approvals/book.js';
 import { ApprovalNotifier } from './approvals/notify.js';
-import { DeviceStore } from './auth/devices.js';
+import { DeviceStore, deviceSubject } from './auth/devices.js';
 import { KeyStore } from './auth/keys.js';
+import { Pairings } from './auth/pairing.js';
 import { SessionStore } from './auth/sessions.js';
+import { ToolCaller } from './calls/call-tool.js';
+import { CallRecorder } from './calls/recording.js';
+import { GatewayEvents } from './events.js';
+import { GatewayMetrics } from './observability/metrics.js';
 import { StateDatabaseError, isSqliteError, openDatabase, stateDatabaseErrorText, type Db } from './state/db.js';
 import { loadGatewaySecret, type LoadedSecret } from './state/secret.js';
 import { OverrideStore } from './state/overrides.js';
@@ -23,6 +31,10 @@ export interface GatewayOptions {
   /** Folder of `gateway.db` and `gateway.secret`; created when missing. */
   stateDir: string;
   logger: Logger;
+  /** The gateway's version, for the metrics' `mcp_gateway_info`. Default: that metric is left out. */
+  version?: string;
+  /** The pairing manager (a test gives it a clock). Default: a new `Pairings` with its defaults (2 min, 5 tries). */
+  pairings?: Pairings;
 }
 
 export interface Gateway {
@@ -38,6 +50,14 @@ export interface Gateway {
   readonly devices: DeviceStore;
   /** Calls held for a person's decision. */
   readonly approvals: ApprovalBook;
+  /** The pairing of a phone under way (one at a time). */
+  readonly pairings: Pairings;
+  /** Runs every tool call, whichever surface it came in by. */
+  readonly caller: ToolCaller;
+  /** The Prometheus metrics (`GET /metrics`). */
+  readonly metrics: GatewayMetrics;
+  /** What happened: calls finished, servers changed, approvals, revocations, sessions ended. */
+  readonly events: GatewayEvents;
   /** The configuration in force. */
   readonly config: GatewayConfig;
   /** Applies a new configuration (hot reload). */
@@ -46,8 +66,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** What `buildApp` needs of a running gateway (main.ts and the tests add logger, version and security). */
-export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'activity' | 'sessions' | 'keys' | 'devices' | 'approvals' | 'approval' | 'settings'> {
+/** What `buildApp` receives of a running gateway (main.ts and the tests add logger, version and security). */
+export function gatewayServices(
+  gateway: Gateway,
+): Pick<AppServices, 'supervisor' | 'activity' | 'sessions' | 'keys' | 'devices' | 'approvals' | 'approvalPolicy' | 'settings' | 'pairings' | 'caller' | 'metrics' | 'events'> {
   return {
     supervisor: gateway.supervisor,
     activity: gateway.activity,
@@ -55,8 +77,12 @@ export function gatewayDeps(gateway: Gateway): Pick<AppDeps, 'supervisor' | 'act
     keys: gateway.keys,
     devices: gateway.devices,
     approvals: gateway.approvals,
-    approval: () => gateway.config.approval,
+    approvalPolicy: () => gateway.config.approval,
     settings: () => gateway.config.gateway,
+    pairings: gateway.pairings,
+    caller: gateway.caller,
+    metrics: gateway.metrics,
+    events: gateway.events,
   };
 }
 
@@ -91,8 +117,6 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   const sessions = new SessionStore(db, () => config.gateway.sessionTtlMs);
   const keys = new KeyStore(db);
   const devices = new DeviceStore(db, sessions);
-  // A revoked key's UI sessions end with it.
-  keys.on('revoked', (key) => sessions.endSubject(`key:${key.id}`));
   // What a gateway killed with SIGKILL left running goes before any server starts again.
   const processGroups = new ProcessGroupRecords(db, options.logger);
   processGroups.endLeftovers();
@@ -109,8 +133,10 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   const orphans = approvals.markInterrupted();
   approvals.prune(config.gateway.activity.maxAgeDays * 86_400_000);
   if (orphans > 0) options.logger.warn({ interrupted: orphans }, `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`);
+  const settings = () => config.gateway;
+  const events = wireEvents({ supervisor, approvals, keys, devices, sessions });
   const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger, { intervalMs: () => config.approval.notifyIntervalMs });
-  approvals.on('change', (approval) => {
+  events.on('approval.changed', (approval) => {
     if (approval.state !== 'pending' || config.approval.notify.length === 0) return;
     notifier.approvalCreated({
       id: approval.id,
@@ -122,6 +148,27 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
       path: `/approvals/${approval.id}`,
     });
   });
+  let caller: ToolCaller | undefined;
+  const metrics = new GatewayMetrics(
+    {
+      servers: () => supervisor.list(),
+      load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 },
+      activity: () => activity.health(),
+    },
+    { version: options.version },
+  );
+  // What each call is recorded with (status, error) is how its surface answers it.
+  const recorder = new CallRecorder(activity, metrics, options.logger, answeredProblem);
+  caller = new ToolCaller(supervisor, settings, {
+    started: (call, args, who) => recorder.started(call, args, who),
+    committed: (call) => recorder.committed(call),
+    finished: (call, end) => {
+      recorder.finished(call, end);
+      // The activity page's live tail; nobody listens unless a page has it open.
+      if (events.has('call.finished')) events.emit('call.finished', call);
+    },
+  }, { policy: () => config.approval, pending: approvals });
+  const pairings = options.pairings ?? new Pairings();
   // Servers start in the background: a slow or broken one never holds up the others or start-up.
   await supervisor.apply(config);
   let closed = false;
@@ -133,6 +180,10 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
     keys,
     devices,
     approvals,
+    pairings,
+    caller,
+    metrics,
+    events,
     get config() {
       return config;
     },
@@ -151,4 +202,25 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
       db.close();
     },
   };
+}
+
+/**
+ * The bus and what follows from its events, in one place: the domain objects' own events are
+ * forwarded to it, and a revoked key or device ends its sessions (next request refused, live
+ * streams closed).
+ */
+function wireEvents(from: { supervisor: Supervisor; approvals: ApprovalBook; keys: KeyStore; devices: DeviceStore; sessions: SessionStore }): GatewayEvents {
+  const events = new GatewayEvents();
+  const { supervisor, approvals, keys, devices, sessions } = from;
+  supervisor.on('change', (status) => events.emit('server.changed', { kind: 'state', status }));
+  supervisor.on('lists', (name) => events.emit('server.changed', { kind: 'lists', name }));
+  supervisor.on('removed', (name) => events.emit('server.changed', { kind: 'removed', name }));
+  approvals.on('change', (approval) => events.emit('approval.changed', approval));
+  keys.on('revoked', (key) => events.emit('key.revoked', key));
+  devices.on('revoked', (device) => events.emit('device.revoked', device));
+  sessions.on('ended', (tokenHash) => events.emit('session.ended', tokenHash));
+
+  events.on('key.revoked', (key) => sessions.endSubject(`key:${key.id}`));
+  events.on('device.revoked', (device) => sessions.endSubject(deviceSubject(device.id)));
+  return events;
 }

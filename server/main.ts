@@ -15,7 +15,7 @@ import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.
 import { ConfigError, type GatewayConfig } from './config/types.js';
 import { changedSettings } from './config/changes.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
-import { gatewayDeps, startGateway } from './gateway.js';
+import { gatewayServices, startGateway } from './gateway.js';
 import { buildApp } from './http/app.js';
 import { applyLimits, createListener } from './http/listener.js';
 import { isLoopbackHost } from './http/security.js';
@@ -122,9 +122,9 @@ async function main(): Promise<void> {
     logDestination.flushOnExit();
   });
 
-  const gateway = await startGateway({ config, stateDir: options.stateDir, logger });
+  const gateway = await startGateway({ config, stateDir: options.stateDir, logger, version: VERSION });
   const app = buildApp({
-    ...gatewayDeps(gateway),
+    ...gatewayServices(gateway),
     logger,
     version: VERSION,
     // `gateway.allowedHosts` is read per request (buildApp), so that a reload applies it.

@@ -11,7 +11,8 @@ import { ActivityLog, decodeCursor, type ActivityEnd, type ActivityQueueLimits, 
 import { ANONYMOUS_IDENTITY } from '../server/auth/identity.js';
 import type { ActivitySettings } from '../server/config/types.js';
 import { activityRoutes } from '../server/http/activity-api.js';
-import { ProblemError, sendProblem } from '../server/http/problems.js';
+import { ProblemError } from '../server/errors.js';
+import { sendProblem } from '../server/http/problems.js';
 import { createLogger } from '../server/logging/logger.js';
 import { openDatabase, type Db } from '../server/state/db.js';
 import { waitUntil } from './helpers/process.js';

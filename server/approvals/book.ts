@@ -30,7 +30,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { MAX_ARGUMENT_BYTES, redactArguments } from '../activity/redact.js';
 import type { ApprovalSettings } from '../config/types.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import type { Db } from '../state/db.js';
 import type { ToolInfo } from '../upstream/types.js';
 import { bindingOf, toolDefinitionHash } from './binding.js';

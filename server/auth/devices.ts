@@ -5,6 +5,7 @@
  * session at once: its next request fails and its live streams close.
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Db } from '../state/db.js';
 import { DEVICE_SCOPES } from './identity.js';
 import type { SessionStore } from './sessions.js';
@@ -45,7 +46,7 @@ const toDevice = (row: DeviceRow): Device => ({
 /** The session subject of a device. */
 export const deviceSubject = (id: string) => `device:${id}`;
 
-export class DeviceStore {
+export class DeviceStore extends EventEmitter<{ revoked: [Device] }> {
   private readonly lastSeen = new Map<string, number>();
   private readonly insert;
   private readonly revokeRow;
@@ -57,6 +58,7 @@ export class DeviceStore {
     db: Db,
     private readonly sessions: SessionStore,
   ) {
+    super();
     this.insert = db.prepare('INSERT INTO devices (id, label, paired_at, paired_by, last_seen_at) VALUES (?, ?, ?, ?, ?)');
     this.revokeRow = db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
     this.touch = db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
@@ -82,11 +84,12 @@ export class DeviceStore {
     return row && toDevice(row);
   }
 
-  /** Revokes a device: its session ends at once (next request refused, live streams closed). */
+  /** Revokes a device; `revoked` follows (startGateway ends its session at once: next request refused, live streams closed). */
   revoke(id: string, now = Date.now()): Device | undefined {
     if (this.revokeRow.run(now, id).changes === 0) return undefined;
-    this.sessions.endSubject(deviceSubject(id));
-    return this.get(id);
+    const device = this.get(id)!;
+    this.emit('revoked', device);
+    return device;
   }
 
   /** Notes that a device made a request (written at most once a minute). */

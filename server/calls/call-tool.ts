@@ -1,14 +1,16 @@
 /**
  * The one path every tool call takes, whichever surface and mode it came in by:
  * lookup → validate → policy (allow, deny, or wait for a person's approval) → admission
- * (concurrency limit) → upstream call → result mapping → record.
- * Failures are `ProblemError`s from the one error catalog; every call, failed or not, is
- * recorded once (activity log, metrics, one log line) through the `CallRecorder`.
+ * (concurrency limit) → upstream call → result (serialized once, size-checked) → record.
+ * A call ends with its result (an `isError` result too) or with a `ProblemError` from the one
+ * error catalog (server/errors.ts); each surface decides how to answer that (http/call-answer.ts).
+ * Every call, failed or not, is recorded once (activity log, metrics, one log line) through the
+ * `CallHooks` (calls/recording.ts).
  */
 import { decide, timeoutFor } from '../approvals/policy.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
-import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../http/problems.js';
+import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { UpstreamCallError, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
@@ -16,8 +18,7 @@ import { newCallId } from './call-id.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { outcomeOf } from './outcome.js';
 import { CallRegistry } from './registry.js';
-import { errorText, unwrapResult } from './result-mapping.js';
-import { RunningCall, type CallEnd, type CallMode, type CallSuccess, type CallSurface } from './running-call.js';
+import { RunningCall, type CallEnd, type CallMode, type CallResult, type CallSurface } from './running-call.js';
 
 export interface CallRequest {
   server: string;
@@ -30,25 +31,14 @@ export interface CallRequest {
   caller: string;
   /** The caller's label, for people deciding an approval. Default: the caller id. */
   callerLabel?: string;
-  /** The HTTP request's id, for the call's log line. */
+  /** The request's id, for the call's log line. */
   requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
   timeoutMs?: number;
-  /**
-   * Called with the call's `cancel` as soon as the call exists, so that the surface can cancel it
-   * when the caller goes away (the call is then cancelled upstream).
-   */
-  bindCancel?: (cancel: () => void) => void;
-  /**
-   * Called once the call passed lookup, validation and the policy, before it waits for a person
-   * (an `ask` call) or for a slot (after the overload check): from here on the caller may follow
-   * it through the `RunningCall`'s events.
-   */
-  onAccepted?: (call: RunningCall) => void;
 }
 
-/** Where a finished call is written down. */
-export interface CallRecorder {
+/** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). None of them throws. */
+export interface CallHooks {
   started(call: RunningCall, args: unknown, caller: string): void;
   /** Resolves once the start is durably recorded: the call goes upstream only then. Never rejects. */
   committed?(call: RunningCall): Promise<void>;
@@ -69,46 +59,35 @@ export class ToolCaller {
   constructor(
     private readonly supervisor: Supervisor,
     private readonly settings: () => GatewaySettings,
-    private readonly recorder?: CallRecorder,
+    private readonly hooks?: CallHooks,
     private readonly approvals?: CallApprovals,
   ) {
     this.calls = new CallRegistry(this.settings);
   }
 
   /**
-   * Runs one call. Resolves with the result (an `isError` result too, on the management surface);
-   * rejects with a `ProblemError` (on the mcpo surface an `isError` result is a `tool-error`).
+   * Starts one call and returns it at once: the surface cancels it when its caller goes away, waits
+   * for it to be `accepted` (an async or streamed answer starts then) and `done` (its result, or
+   * the error it failed with). However it ends, it is recorded.
    */
-  async call(request: CallRequest): Promise<CallSuccess> {
+  start(request: CallRequest): RunningCall {
     const call = new RunningCall(newCallId(), request.requestId, request.server, request.tool, request.surface, request.mode, request.caller);
-    request.bindCancel?.(call.cancel);
     this.calls.add(call);
-    this.recorder?.started(call, request.args, request.caller);
-    const finish = (end: CallEnd) => {
-      call.finish(end);
-      this.recorder?.finished(call, end);
-      if (this.calls.finished(call)) call.keepOneCopy((result, durationMs) => answerOf(call, result, durationMs));
-    };
-    let success: CallSuccess | undefined;
-    try {
-      success = await this.run(call, request);
-    } catch (error) {
-      const problem = error instanceof ProblemError ? error : new ProblemError('upstream-error', describe(error));
-      finish({ outcome: outcomeOf(problem.type), status: problem.status, problem: problem.body() });
-      throw problem;
-    }
-    if (!success.result.isError) {
-      finish({ outcome: 'ok', status: 200, success });
-      return success;
-    }
-    if (request.surface === 'api') {
-      finish({ outcome: 'tool_error', status: 200, success });
-      return success;
-    }
-    // On the mcpo route an error result is a problem whose detail the model can read.
-    const problem = new ProblemError('tool-error', errorText(success.result));
-    finish({ outcome: 'tool_error', status: problem.status, success, problem: problem.body() });
-    throw problem;
+    this.hooks?.started(call, request.args, request.caller);
+    this.run(call, request).then(
+      (result) => this.finish(call, { outcome: result.result.isError ? 'tool_error' : 'ok', result }),
+      (error: unknown) => {
+        const problem = error instanceof ProblemError ? error : new ProblemError('upstream-error', describe(error));
+        this.finish(call, { outcome: outcomeOf(problem.type), error: problem });
+      },
+    );
+    return call;
+  }
+
+  private finish(call: RunningCall, end: CallEnd): void {
+    call.finish(end);
+    this.hooks?.finished(call, end);
+    if (this.calls.finished(call)) call.keepOneCopy();
   }
 
   /** In-flight and queued calls of a server (for metrics and the UI). */
@@ -117,7 +96,7 @@ export class ToolCaller {
     return { inFlight: limiter?.inFlight ?? 0, queued: limiter?.queued ?? 0 };
   }
 
-  private async run(call: RunningCall, request: CallRequest): Promise<CallSuccess> {
+  private async run(call: RunningCall, request: CallRequest): Promise<CallResult> {
     const connection = this.supervisor.get(request.server);
     if (!connection) throw new ProblemError('server-not-found', `no server named "${request.server}"`);
     if (!connection.isEnabled) {
@@ -158,12 +137,7 @@ export class ToolCaller {
     if (call.mode === 'async') this.calls.admit(call);
 
     const config = connection.currentConfig;
-    const accept = () => {
-      if (call.accepted) return;
-      call.accepted = true;
-      request.onAccepted?.(call);
-    };
-    if (this.approvals) await this.checkPolicy(call, request, config, tool, args as Record<string, unknown>, accept);
+    if (this.approvals) await this.checkPolicy(call, request, config, tool, args as Record<string, unknown>);
 
     const settings = this.settings();
     let limiter = this.limiters.get(request.server);
@@ -175,7 +149,7 @@ export class ToolCaller {
         { retryAfter: 1 },
       );
     }
-    accept();
+    call.accept();
     let release: () => void;
     try {
       release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call.signal);
@@ -186,7 +160,7 @@ export class ToolCaller {
     const timeoutMs = request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
     let result: ToolCallResult;
     try {
-      await this.recorder?.committed?.(call);
+      await this.hooks?.committed?.(call);
       result = await connection.callTool(tool.name, args as Record<string, unknown>, {
         timeoutMs,
         maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
@@ -213,7 +187,6 @@ export class ToolCaller {
     config: ServerConfig,
     tool: ToolInfo,
     args: Record<string, unknown>,
-    accept: () => void,
   ): Promise<void> {
     const { policy, pending } = this.approvals!;
     const approval = policy();
@@ -237,7 +210,7 @@ export class ToolCaller {
       },
       (created) => {
         call.reportApproval(created);
-        accept();
+        call.accept();
       },
     );
     call.reportApproval(settled);
@@ -266,8 +239,8 @@ export class ToolCaller {
   }
 }
 
-/** Serializes the result once, enforces `maxResultBytes`, and builds the surface's answer. */
-function mapResult(call: RunningCall, result: ToolCallResult, maxBytes: number, durationMs: number): CallSuccess {
+/** Serializes the result once and enforces `maxResultBytes`. */
+function mapResult(call: RunningCall, result: ToolCallResult, maxBytes: number, durationMs: number): CallResult {
   const json = JSON.stringify(result);
   const bytes = Buffer.byteLength(json);
   if (bytes > maxBytes) {
@@ -276,14 +249,7 @@ function mapResult(call: RunningCall, result: ToolCallResult, maxBytes: number, 
       limit: maxBytes,
     });
   }
-  return { result, durationMs, json, bytes, answer: answerOf(call, result, durationMs, json) };
-}
-
-/** The answer's body as the call's surface answers it (see `CallSuccess.answer`); `json` is the result as JSON, if at hand. */
-function answerOf(call: RunningCall, result: ToolCallResult, durationMs: number, json?: string): string {
-  return call.surface === 'api'
-    ? `{"id":"${call.id}","durationMs":${durationMs},${(json ?? JSON.stringify(result)).slice(1)}`
-    : JSON.stringify(unwrapResult(result));
+  return { result, durationMs, json, bytes };
 }
 
 function describe(error: unknown): string {

@@ -2,7 +2,7 @@
  * How a tool call ended, as the activity log, the metrics and the call log name it. Every
  * problem type a call can end with maps to exactly one outcome.
  */
-import type { ProblemType } from '../http/problems.js';
+import type { ProblemType } from '../errors.js';
 
 export type CallOutcome =
   | 'ok'

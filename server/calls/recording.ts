@@ -1,10 +1,13 @@
 /**
  * Writes each call down once, when it starts and when it ends: its activity row, its metrics
- * and one log line with the request id, outcome and duration (never argument values).
+ * and one log line with the request id, outcome and duration (never argument values). The status
+ * and error it records are those of the call's answer on its surface, which the surface decides
+ * (`AnsweredProblem`, given by startGateway: http/call-answer.ts).
  */
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
-import type { CallRecorder } from './call-tool.js';
+import type { ProblemBody } from '../errors.js';
+import type { CallHooks } from './call-tool.js';
 import type { CallOutcome } from './outcome.js';
 import type { CallEnd, RunningCall } from './running-call.js';
 
@@ -13,17 +16,22 @@ export interface CallMetrics {
   recordCall(server: string, tool: string, outcome: CallOutcome, durationMs: number): void;
 }
 
+/** The problem a call's answer is on its surface, or none (the answer is the result: a 200). */
+export type AnsweredProblem = (call: RunningCall, end: CallEnd) => ProblemBody | undefined;
+
 /** The metrics label of a server or tool name that does not exist. */
 const UNKNOWN = '(unknown)';
 
 /** First characters of the result kept as the activity preview (the log cuts it to 2 KiB). */
 const PREVIEW_CHARS = 2048;
 
-export class CallRecording implements CallRecorder {
+/** Records calls: each call's activity row, its metrics and its log line. */
+export class CallRecorder implements CallHooks {
   constructor(
     private readonly activity: ActivityLog,
     private readonly metrics: CallMetrics,
     private readonly logger: Logger,
+    private readonly answeredProblem: AnsweredProblem,
   ) {}
 
   started(call: RunningCall, args: unknown, caller: string): void {
@@ -46,26 +54,28 @@ export class CallRecording implements CallRecorder {
 
   finished(call: RunningCall, end: CallEnd): void {
     const endedAt = call.endedAt ?? Date.now();
-    const durationMs = end.success?.durationMs ?? call.elapsedMs();
+    const durationMs = end.result?.durationMs ?? call.elapsedMs();
+    const problem = this.answeredProblem(call, end);
+    const status = problem?.status ?? 200;
     this.activity.finish(call.id, {
       endedAt,
       outcome: end.outcome,
-      status: end.status,
+      status,
       durationMs,
-      ...(end.success && { resultBytes: end.success.bytes, preview: end.success.json.slice(0, PREVIEW_CHARS) }),
-      ...(end.problem && { error: end.problem.detail ?? end.problem.title }),
+      ...(end.result && { resultBytes: end.result.bytes, preview: end.result.json.slice(0, PREVIEW_CHARS) }),
+      ...(problem && { error: problem.detail ?? problem.title }),
       ...(call.approval && { approvalId: call.approval.id }),
     });
     // Names that matched nothing (or nothing yet: a server that has not listed its tools) would let
     // any caller mint new series: they are counted as one.
     this.metrics.recordCall(
-      end.problem?.type === 'server-not-found' ? UNKNOWN : call.server,
+      end.error?.type === 'server-not-found' ? UNKNOWN : call.server,
       call.toolKnown ? call.tool : UNKNOWN,
       end.outcome,
       durationMs,
     );
     this.logger.info(
-      { reqId: call.requestId, callId: call.id, server: call.server, tool: call.tool, mode: call.mode, outcome: end.outcome, status: end.status, durationMs },
+      { reqId: call.requestId, callId: call.id, server: call.server, tool: call.tool, mode: call.mode, outcome: end.outcome, status, durationMs },
       'tool call',
     );
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallRegistry } from './registry.js';
-import { RunningCall, type CallSuccess } from './running-call.js';
+import { ProblemError } from '../errors.js';
+import { RunningCall, type CallResult } from './running-call.js';
 
 const settings = { finishedCallTtlMs: 60_000, asyncCalls: { maxFinished: 10, maxFinishedBytes: 1_000_000, maxPerCaller: 10 } };
 const admin = { caller: 'api-key', seesAll: true };
@@ -9,28 +10,28 @@ function finishedAsyncCall(registry: CallRegistry, id: string, text: string): Ru
   const call = new RunningCall(id, 'req', 's', 't', 'api', 'async', 'key:a');
   registry.add(call);
   registry.admit(call);
-  call.accepted = true;
+  call.accept();
   const result = { content: [{ type: 'text', text }], isError: false };
   const json = JSON.stringify(result);
-  const success: CallSuccess = { result, durationMs: 1, json, bytes: Buffer.byteLength(json), answer: `{"id":"${id}",${json.slice(1)}` };
-  call.finish({ outcome: 'ok', status: 200, success });
-  if (registry.finished(call)) call.keepOneCopy((kept) => `{"id":"${id}",${JSON.stringify(kept).slice(1)}`);
+  const produced: CallResult = { result, durationMs: 1, json, bytes: Buffer.byteLength(json) };
+  call.finish({ outcome: 'ok', result: produced });
+  if (registry.finished(call)) call.keepOneCopy();
   return call;
 }
 
 describe('a kept async call', () => {
-  it('holds its result once: the JSON and the answer are rebuilt when read, not stored', () => {
+  it('holds its result once: the JSON is rebuilt when read, not stored', () => {
     const registry = new CallRegistry(() => settings);
     const call = finishedAsyncCall(registry, 'c1', 'x'.repeat(1000));
-    const success = registry.get('c1', admin)!.end!.success!;
-    for (const copy of ['json', 'answer'] as const) {
+    const success = registry.get('c1', admin)!.end!.result!;
+    for (const copy of ['json'] as const) {
       const property = Object.getOwnPropertyDescriptor(success, copy)!;
       expect(property.get, copy).toBeTypeOf('function');
       expect('value' in property, copy).toBe(false);
     }
-    expect(JSON.parse(success.answer)).toEqual({ id: 'c1', content: [{ type: 'text', text: 'x'.repeat(1000) }], isError: false });
+    expect(JSON.parse(success.json)).toEqual({ content: [{ type: 'text', text: 'x'.repeat(1000) }], isError: false });
     expect(success.json).toBe(JSON.stringify(success.result));
-    expect(call.end!.success).toBe(success);
+    expect(call.end!.result).toBe(success);
   });
 });
 
@@ -42,7 +43,7 @@ describe('a caller\'s share of async calls', () => {
       const call = new RunningCall(id, 'req', 's', 't', 'api', 'async', 'key:a');
       registry.add(call);
       registry.admit(call);
-      call.accepted = true;
+      call.accept();
       return call;
     };
     // c1 is kept: the next call makes room by forgetting it, and runs.
@@ -55,7 +56,7 @@ describe('a caller\'s share of async calls', () => {
     registry.add(other);
     expect(() => registry.admit(other)).not.toThrow();
     // Once c2 has ended (and is kept), one call may run again, and only one.
-    second.finish({ outcome: 'cancelled', status: 499 });
+    second.finish({ outcome: 'cancelled', error: new ProblemError('cancelled') });
     registry.finished(second);
     start('c4');
     expect(registry.get('c2', admin)).toBeUndefined();

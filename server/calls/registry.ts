@@ -14,7 +14,7 @@
  * A call belongs to its caller (the identity's caller id): only that caller, or an `admin`, finds
  * it here; to anyone else it does not exist.
  */
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import type { GatewaySettings } from '../config/types.js';
 import type { RunningCall } from './running-call.js';
 
@@ -92,13 +92,14 @@ export class CallRegistry {
       this.shareOf(call.caller).running--;
     }
     const { finishedCallTtlMs: ttl, asyncCalls } = this.settings();
-    if (call.mode !== 'async' || !call.accepted || ttl <= 0 || asyncCalls.maxFinished <= 0) {
+    if (call.mode !== 'async' || !call.isAccepted || ttl <= 0 || asyncCalls.maxFinished <= 0) {
       this.calls.delete(call.id);
       this.dropShareIfIdle(call.caller);
       return false;
     }
     const end = call.end!;
-    const bytes = end.problem ? Buffer.byteLength(JSON.stringify(end.problem)) : (end.success?.bytes ?? 0);
+    // What the kept call holds: its result, or its error's problem document.
+    const bytes = end.result ? end.result.bytes : end.error ? Buffer.byteLength(JSON.stringify(end.error.body())) : 0;
     // Unref'd: a finished call kept for reading never holds the process open.
     const kept: Kept = { call, bytes, timer: setTimeout(() => this.forget(kept), ttl).unref() };
     const share = this.shareOf(call.caller);

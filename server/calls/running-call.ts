@@ -1,12 +1,13 @@
 /**
  * One tool call while it runs and, for async calls, for a while after: who made it, its state,
- * its latest progress, the log messages it saw, and how it ended. Streams (`text/event-stream`
- * callers and `GET /api/calls/{id}/events`) follow it (`follow`: one entry in a set per stream,
- * however many there are, instead of emitter listeners); `DELETE /api/calls/{id}` cancels it and
- * waits for its end (`ended`: one promise, however many wait).
+ * its latest progress, the log messages it saw, and how it ended (`CallEnd`: an outcome, and the
+ * result or the error; each surface decides how to answer it, see http/call-answer.ts). Streams
+ * (`text/event-stream` callers and `GET /api/calls/{id}/events`) follow it (`follow`: one entry
+ * in a set per stream, however many there are, instead of emitter listeners); a surface waits
+ * for it to be `accepted` and `done` (one promise each, made only when someone waits).
  */
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
-import type { ProblemBody } from '../http/problems.js';
+import type { ProblemError } from '../errors.js';
 import type { Approval } from '../approvals/book.js';
 import type { CallOutcome } from './outcome.js';
 
@@ -18,27 +19,22 @@ export type CallSurface = 'mcpo' | 'api';
 /** How the caller waits: for the answer, on an event stream, or not at all (`Prefer: respond-async`). */
 export type CallMode = 'sync' | 'stream' | 'async';
 
-/** A call that produced a result (`isError` results included). */
-export interface CallSuccess {
+/** The result a call produced (`isError` results included). */
+export interface CallResult {
   result: ToolCallResult;
   durationMs: number;
   /** The result as JSON, serialized once: for its size, the activity preview and the management answer. */
   json: string;
   /** UTF-8 bytes of `json`. */
   bytes: number;
-  /**
-   * The answer's body as JSON text, as the call's surface answers it: the full result with `id`
-   * and `durationMs` on the management API, the unwrapped result on the mcpo route.
-   */
-  answer: string;
 }
 
+/** How a call ended: with a result (outcome `ok`, or `tool_error` for an `isError` result), or with an error. */
 export interface CallEnd {
   outcome: CallOutcome;
-  /** The HTTP status the call's answer has (for a stream or an async call: would have had). */
-  status: number;
-  success?: CallSuccess;
-  problem?: ProblemBody;
+  result?: CallResult;
+  /** Why the call produced no result (lookup, validation, policy, admission, upstream). */
+  error?: ProblemError;
 }
 
 /** Log messages kept per call for late subscribers. */
@@ -66,13 +62,18 @@ export class RunningCall {
    * caller asked for (which the metrics must not take as a label).
    */
   toolKnown = false;
-  /** Whether the caller was told that the call runs (see `CallRequest.onAccepted`): only then is it followed by id. */
-  accepted = false;
+  /**
+   * Whether the call passed lookup, validation and the policy, and now waits for a person or a
+   * slot, or runs (see `accepted`): only then is its caller told about it, and may follow it by id.
+   */
+  isAccepted = false;
   private readonly controller = new AbortController();
   /** Made on the first `follow`: most calls have no follower. */
   private followers: Set<CallFollower> | undefined;
-  /** Made on the first `ended()` before the end: most calls are not waited for that way. */
-  private endWaiters: { promise: Promise<CallEnd>; resolve: (end: CallEnd) => void } | undefined;
+  /** Made on the first `done` before the end. */
+  private endWaiter: Deferred<CallEnd> | undefined;
+  /** Made on the first `accepted` before the acceptance or the end: only an async or streamed call's surface waits for it. */
+  private acceptWaiter: Deferred<boolean> | undefined;
 
   constructor(
     readonly id: string,
@@ -130,15 +131,29 @@ export class RunningCall {
     return () => followers.delete(follower);
   }
 
-  /** Resolves with how the call ended, at once if it has: the same promise for every caller. */
-  ended(): Promise<CallEnd> {
+  /** Resolves with how the call ended (at once if it has); never rejects. */
+  get done(): Promise<CallEnd> {
     if (this.end) return Promise.resolve(this.end);
-    if (!this.endWaiters) {
-      let resolve!: (end: CallEnd) => void;
-      const promise = new Promise<CallEnd>((done) => (resolve = done));
-      this.endWaiters = { promise, resolve };
-    }
-    return this.endWaiters.promise;
+    return (this.endWaiter ??= deferred<CallEnd>()).promise;
+  }
+
+  /**
+   * Resolves with true once the call is accepted (it passed lookup, validation and the policy; it
+   * now waits for a person or a slot, or runs), or with false when it ended before that (refused:
+   * `end.error` says why). Never rejects.
+   */
+  get accepted(): Promise<boolean> {
+    if (this.isAccepted) return Promise.resolve(true);
+    if (this.end) return Promise.resolve(false);
+    return (this.acceptWaiter ??= deferred<boolean>()).promise;
+  }
+
+  /** The call is accepted (see `accepted`); once. */
+  accept(): void {
+    if (this.isAccepted || this.end) return;
+    this.isAccepted = true;
+    this.acceptWaiter?.resolve(true);
+    this.acceptWaiter = undefined;
   }
 
   /** The call's approval was created or left `pending`. */
@@ -165,36 +180,41 @@ export class RunningCall {
     const followers = this.followers;
     this.followers = undefined;
     if (followers) for (const follower of followers) follower.end(end);
-    this.endWaiters?.resolve(end);
-    this.endWaiters = undefined;
+    this.acceptWaiter?.resolve(false);
+    this.acceptWaiter = undefined;
+    this.endWaiter?.resolve(end);
+    this.endWaiter = undefined;
   }
 
   /**
    * Keeps one copy of the result, for a finished call kept for reading: the result itself. Its
-   * serialized forms (`json`, `answer`) are dropped and rebuilt (`answerOf`) when read; a call
-   * that ended with a problem keeps the problem only (it carries the text a reader gets).
+   * serialized form (`json`) is dropped and rebuilt when read.
    */
-  keepOneCopy(answerOf: (result: ToolCallResult, durationMs: number) => string): void {
+  keepOneCopy(): void {
     const end = this.end;
-    if (!end?.success) return;
-    if (end.problem) {
-      this.end = { outcome: end.outcome, status: end.status, problem: end.problem };
-      return;
-    }
-    const { result, durationMs, bytes } = end.success;
+    if (!end?.result) return;
+    const { result, durationMs, bytes } = end.result;
     this.end = {
-      ...end,
-      success: {
+      outcome: end.outcome,
+      result: {
         result,
         durationMs,
         bytes,
         get json() {
           return JSON.stringify(result);
         },
-        get answer() {
-          return answerOf(result, durationMs);
-        },
       },
     };
   }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => (resolve = done));
+  return { promise, resolve };
 }

@@ -14,7 +14,7 @@ import type { ActivityLog } from '../activity/log.js';
 import { hasScope } from '../auth/identity.js';
 import type { CallViewer } from '../calls/registry.js';
 import { ActivityListQuery } from './api-schemas.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import { callerOf } from './security.js';
 import { parseBody } from './validation.js';
 

@@ -1,25 +1,25 @@
 /**
- * `buildApp(deps)`: the Express application, ready for `listen` (main.ts) or for supertest. It
- * never listens itself and reads no environment.
+ * `buildApp(services)`: the Express application, ready for `listen` (main.ts) or for supertest. It
+ * never listens itself, reads no environment and builds no domain objects: it receives the
+ * running gateway's (`gatewayServices` in gateway.ts) and serves them.
  */
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
 import { FailureLimiter } from '../auth/failures.js';
 import type { DeviceStore } from '../auth/devices.js';
-import { Pairings } from '../auth/pairing.js';
+import type { Pairings } from '../auth/pairing.js';
 import type { KeyStore } from '../auth/keys.js';
 import type { SessionStore } from '../auth/sessions.js';
-import { ToolCaller } from '../calls/call-tool.js';
-import { CallRecording } from '../calls/recording.js';
-import { GatewayMetrics, metricsRoutes } from '../observability/metrics.js';
+import type { ToolCaller } from '../calls/call-tool.js';
+import type { GatewayEvents } from '../events.js';
+import { metricsRoutes, type GatewayMetrics } from '../observability/metrics.js';
 import { managementDocument } from '../openapi/management.js';
 import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
-import { uiRoutes, type CallEvents } from '../ui/routes.js';
+import { uiRoutes } from '../ui/routes.js';
 import { activityRoutes } from './activity-api.js';
 import { stripBasePath } from './base-path.js';
 import { callRoutes } from './calls-api.js';
@@ -39,7 +39,7 @@ import { serverRoutes } from './servers-api.js';
 import { toolCallFront } from './tool-calls.js';
 import { toolRoutes } from './tools-api.js';
 
-export interface AppDeps {
+export interface AppServices {
   supervisor: Supervisor;
   /** Where every tool call is written down. */
   activity: ActivityLog;
@@ -49,12 +49,18 @@ export interface AppDeps {
   keys: KeyStore;
   /** Paired devices. */
   devices: DeviceStore;
-  /** The pairing under way (one at a time). Default: a new `Pairings` with its defaults (2 min, 5 tries). */
-  pairings?: Pairings;
+  /** The pairing under way (one at a time). */
+  pairings: Pairings;
   /** Calls held for a person's decision. */
   approvals: ApprovalBook;
   /** The approval policy in force (the config file's top-level `approval`; it changes with a reload). */
-  approval: () => ApprovalSettings;
+  approvalPolicy: () => ApprovalSettings;
+  /** Runs every tool call (the mcpo routes, the management API, the UI's try-it). */
+  caller: ToolCaller;
+  /** The Prometheus metrics (`GET /metrics`). */
+  metrics: GatewayMetrics;
+  /** What happened: the pages' live streams follow it. */
+  events: GatewayEvents;
   /** The gateway settings in force (they change with a config reload). */
   settings: () => GatewaySettings;
   logger: Logger;
@@ -71,7 +77,7 @@ function takesJsonOnly(req: IncomingMessage): boolean {
   return /^\/api\//i.test(path) || isToolCall(req.method, path);
 }
 
-export function buildApp(deps: AppDeps): GatewayApp {
+export function buildApp(deps: AppServices): GatewayApp {
   const security: SecurityOptions = {
     ...deps.security,
     allowedOrigins: () => deps.settings().cors.origins,
@@ -98,27 +104,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     csrfGuard(),
   ];
 
-  let caller: ToolCaller | undefined;
-  const metrics = new GatewayMetrics(
-    {
-      servers: () => deps.supervisor.list(),
-      load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 },
-      activity: () => deps.activity.health(),
-    },
-    { version: deps.version },
-  );
-  const callEvents: CallEvents = new EventEmitter();
-  const recording = new CallRecording(deps.activity, metrics, deps.logger);
-  caller = new ToolCaller(deps.supervisor, deps.settings, {
-    started: (call, args, who) => recording.started(call, args, who),
-    committed: (call) => recording.committed(call),
-    finished: (call, end) => {
-      recording.finished(call, end);
-      // The activity page's live tail; nobody listens unless a page has it open.
-      if (callEvents.listenerCount('finished') > 0) callEvents.emit('finished', call);
-    },
-  }, { policy: deps.approval, pending: deps.approvals });
-
+  const { caller, metrics } = deps;
   let management: Record<string, unknown> | undefined;
   const app = express();
   app.disable('x-powered-by');
@@ -153,11 +139,11 @@ export function buildApp(deps: AppDeps): GatewayApp {
       apiKey: deps.security.apiKey,
       keys: deps.keys,
       failures: security.failures!,
-      callEvents,
+      events: deps.events,
       approvals: deps.approvals,
-      approval: deps.approval,
+      approvalPolicy: deps.approvalPolicy,
       devices: deps.devices,
-      pairings: deps.pairings ?? new Pairings(),
+      pairings: deps.pairings,
     }),
   );
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));

@@ -12,7 +12,7 @@ import { Router } from 'express';
 import type { Approval, ApprovalBook } from '../approvals/book.js';
 import { applyDecision, deciderOf, mayDecide, mayRead, type DecisionRefusal } from '../approvals/decisions.js';
 import { ApprovalListQuery, DecisionBody } from './api-schemas.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import { parseBody } from './validation.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -20,7 +20,7 @@ import type { RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import { callerOf } from './security.js';
 
 /** Whose calls a request may see: its own (by caller id), or every caller's for an `admin`. */
@@ -35,7 +35,7 @@ const CANCEL_WAIT_MS = 5_000;
 async function settled(call: RunningCall): Promise<void> {
   const waited = new AbortController();
   try {
-    await Promise.race([call.ended(), delay(CANCEL_WAIT_MS, undefined, { signal: waited.signal, ref: false })]);
+    await Promise.race([call.done, delay(CANCEL_WAIT_MS, undefined, { signal: waited.signal, ref: false })]);
   } finally {
     waited.abort();
   }

@@ -6,7 +6,7 @@
  */
 import { Router } from 'express';
 import type { Device, DeviceStore } from '../auth/devices.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

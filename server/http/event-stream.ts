@@ -4,8 +4,7 @@
  * events into `progress`, `log` and one final `result` or `error` event.
  */
 import type { ServerResponse } from 'node:http';
-import { problemBody } from './problems.js';
-import { errorText } from '../calls/result-mapping.js';
+import { answeredProblem, resultAnswer, toolErrorProblem } from './call-answer.js';
 import type { Approval } from '../approvals/book.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 
@@ -53,10 +52,11 @@ export class EventStream {
   }
 }
 
-/** The final event of a call: `result` with the surface's answer, or `error` with the problem. */
-export function finalEvent(end: CallEnd): { event: 'result' | 'error'; data: string } {
-  if (end.problem) return { event: 'error', data: JSON.stringify(end.problem) };
-  return { event: 'result', data: end.success!.answer };
+/** The final event of a call: `result` with the surface's answer, or `error` with the problem (call-answer.ts). */
+export function finalEvent(call: RunningCall, end: CallEnd): { event: 'result' | 'error'; data: string } {
+  const problem = answeredProblem(call, end);
+  if (problem) return { event: 'error', data: JSON.stringify(problem) };
+  return { event: 'result', data: resultAnswer(call, end.result!) };
 }
 
 /** The `approval` event of a held call: `waiting` with where to decide, then how it was decided. */
@@ -78,7 +78,7 @@ export function approvalEvent(approval: Approval, prefix: string): string {
  */
 export function followCall(call: RunningCall, stream: EventStream, prefix = ''): void {
   const finish = (end: CallEnd) => {
-    const { event, data } = finalEvent(end);
+    const { event, data } = finalEvent(call, end);
     stream.send(event, data);
     stream.end();
   };
@@ -111,8 +111,10 @@ export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unk
     progress: call.progress ?? null,
   };
   if (call.approval) snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
-  if (end?.success && !end.problem) snapshot.result = JSON.parse(end.success.answer);
-  if (end?.problem) snapshot.error = end.problem;
-  else if (end?.outcome === 'tool_error' && end.success) snapshot.error = problemBody('tool-error', errorText(end.success.result));
+  if (!end) return snapshot;
+  const problem = answeredProblem(call, end);
+  if (end.result && !problem) snapshot.result = JSON.parse(resultAnswer(call, end.result));
+  if (problem) snapshot.error = problem;
+  else if (end.outcome === 'tool_error' && end.result) snapshot.error = toolErrorProblem(end.result);
   return snapshot;
 }

@@ -12,7 +12,7 @@
  * body-parser's general machinery (charsets, inflation, verify hooks) that tool calls never use.
  */
 import type { IncomingMessage } from 'node:http';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import type { Middleware } from './request-log.js';
 import './request-context.js';
 

@@ -9,7 +9,7 @@ import { Router } from 'express';
 import type { ApiKey, KeyStore } from '../auth/keys.js';
 import { prefixOf } from './base-path.js';
 import { CreateKeyBody, DEFAULT_KEY_SCOPES } from './api-schemas.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import { parseBody } from './validation.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

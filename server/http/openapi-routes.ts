@@ -21,7 +21,7 @@ import { PACKAGE_ROOT } from '../package-info.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { prefixOf } from './base-path.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 
 export interface OpenApiRoutesDeps {
   supervisor: Supervisor;

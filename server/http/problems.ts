@@ -1,98 +1,10 @@
 /**
- * The one catalog of errors the HTTP API answers with, as RFC 9457 problem details
- * (`application/problem+json`). `type` is a stable slug that scripts may rely on.
+ * Writes problem details (server/errors.ts, the one catalog) as HTTP responses
+ * (`application/problem+json`), and JSON answers on a plain `node:http` response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROBLEMS, ProblemError, problemBody, type ProblemType } from '../errors.js';
 import { isSqliteError, stateDatabaseErrorText } from '../state/db.js';
-
-export const PROBLEMS = {
-  'not-found': { status: 404, title: 'Not found' },
-  'server-not-found': { status: 404, title: 'No such server' },
-  'tool-not-found': { status: 404, title: 'No such tool' },
-  'invalid-json': { status: 400, title: 'The request body is not valid JSON' },
-  'json-too-deep': { status: 400, title: 'The request body is nested too deeply' },
-  'invalid-path': { status: 400, title: 'The request path is not valid' },
-  'unsupported-media-type': { status: 415, title: 'The request body is not JSON' },
-  'invalid-request': { status: 422, title: 'The request does not have the expected shape' },
-  'payload-too-large': { status: 413, title: 'The request body is too large' },
-  unauthorized: { status: 401, title: 'Authentication required' },
-  'invalid-credentials': { status: 403, title: 'The credentials are not valid' },
-  forbidden: { status: 403, title: 'The credentials do not allow this' },
-  'too-many-attempts': { status: 429, title: 'Too many failed attempts' },
-  'host-not-allowed': { status: 403, title: 'Host not allowed' },
-  'origin-not-allowed': { status: 403, title: 'Origin not allowed' },
-  'csrf-failed': { status: 403, title: 'The CSRF token is missing or not valid' },
-  'server-disabled': { status: 409, title: 'The server is disabled' },
-  'invalid-arguments': { status: 422, title: 'The arguments do not match the tool\'s input schema' },
-  'tool-error': { status: 502, title: 'The tool reported an error' },
-  'upstream-error': { status: 502, title: 'The MCP server failed to answer' },
-  'result-too-large': { status: 502, title: 'The tool\'s result is larger than the gateway passes on' },
-  'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
-  overloaded: { status: 503, title: 'Too many calls to this MCP server' },
-  'too-many-calls': { status: 429, title: 'Too many calls from this caller' },
-  timeout: { status: 504, title: 'The tool call timed out' },
-  // Nobody reads this one: the caller has gone (nginx's "client closed request").
-  cancelled: { status: 499, title: 'The call was cancelled' },
-  'call-not-found': { status: 404, title: 'No such call' },
-  'call-finished': { status: 409, title: 'The call has already finished' },
-  'activity-not-found': { status: 404, title: 'No such activity entry' },
-  'not-ready': { status: 503, title: 'Not every enabled server is ready' },
-  'denied-by-policy': { status: 403, title: 'The approval policy denies this call' },
-  'approval-denied': { status: 403, title: 'A person denied this call' },
-  'approval-timed-out': { status: 504, title: 'Nobody approved the call in time' },
-  'approval-void': { status: 409, title: 'The approval no longer applies' },
-  'approval-interrupted': { status: 503, title: 'The gateway stopped while the call waited for approval' },
-  'approval-not-found': { status: 404, title: 'No such approval' },
-  'approval-decided': { status: 409, title: 'The approval has already been decided' },
-  'key-not-found': { status: 404, title: 'No such API key' },
-  'device-not-found': { status: 404, title: 'No such device' },
-  'internal-error': { status: 500, title: 'Internal error' },
-} as const;
-
-export type ProblemType = keyof typeof PROBLEMS;
-
-/**
- * The title of an `upstream-error` whose server answered the call with a JSON-RPC error and stays
- * up, instead of the catalog's "failed to answer" (it crashed, hung or broke the protocol). One
- * type for both: a script handles them alike (a 502 from that server); the title tells a person
- * which happened. Given as `extra.title`, which `problemBody` lets win over the catalog's.
- */
-export const UPSTREAM_ANSWERED_TITLE = 'The MCP server answered with an error';
-
-export interface FieldError {
-  /** JSON pointer-like path of the field, e.g. `enabled`. */
-  field: string;
-  message: string;
-}
-
-/** Thrown from a route; the error handler turns it into a problem response. */
-export class ProblemError extends Error {
-  constructor(
-    readonly type: ProblemType,
-    readonly detail?: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(detail ?? PROBLEMS[type].title);
-    this.name = 'ProblemError';
-  }
-
-  get status(): number {
-    return PROBLEMS[this.type].status;
-  }
-
-  /** The problem document, as `sendProblem` sends it. */
-  body(): ProblemBody {
-    return problemBody(this.type, this.detail, this.extra);
-  }
-}
-
-/** An RFC 9457 problem document: `{ type, title, status, detail?, …extra }` (`extra.title` wins over the catalog's). */
-export type ProblemBody = { type: ProblemType; title: string; status: number; detail?: string } & Record<string, unknown>;
-
-export function problemBody(type: ProblemType, detail?: string, extra: Record<string, unknown> = {}): ProblemBody {
-  const { status, title } = PROBLEMS[type];
-  return { type, title, status, ...(detail ? { detail } : {}), ...extra };
-}
 
 /** Answers with a problem document. Works on a plain `node:http` response as well as Express's. */
 export function sendProblem(

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Supervisor, ServerView } from '../upstream/supervisor.js';
 import type { ServerDisplay } from '../config/types.js';
 import { PatchServerBody } from './api-schemas.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 import { parseBody } from './validation.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());

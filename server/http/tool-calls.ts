@@ -17,12 +17,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRequest, ToolCaller } from '../calls/call-tool.js';
-import type { CallSurface, RunningCall } from '../calls/running-call.js';
+import type { RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
 import { matchCallRoute, type CallRoute } from './call-route.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
-import { ProblemError, sendError, sendJson } from './problems.js';
+import { ProblemError } from '../errors.js';
+import { sendCallAnswer } from './call-answer.js';
+import { sendError, sendJson } from './problems.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import { callerOf } from './security.js';
 
@@ -49,11 +51,10 @@ function requestedTimeout(req: IncomingMessage, settings: GatewaySettings): numb
 }
 
 /** Cancels the call when the client disconnects before the answer was sent. */
-function cancelOnDisconnect(res: ServerResponse): (cancel: () => void) => void {
-  return (cancel) =>
-    res.on('close', () => {
-      if (!res.writableFinished) cancel();
-    });
+function cancelOnDisconnect(res: ServerResponse, call: RunningCall): void {
+  res.on('close', () => {
+    if (!res.writableFinished) call.cancel();
+  });
 }
 
 const wantsAsync = (req: IncomingMessage) => /(^|[\s,;])respond-async([\s,;=]|$)/i.test(String(req.headers.prefer ?? ''));
@@ -90,38 +91,27 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
     ownLogLine(req);
 
     if (wantsAsync(req)) {
-      let accepted = false;
-      const onAccepted = (call: RunningCall) => {
-        accepted = true;
-        res.setHeader('Location', `${prefixOf(req)}/api/calls/${call.id}`);
-        res.setHeader('Preference-Applied', 'respond-async');
-        sendJson(res, 202, JSON.stringify(callSnapshot(call, prefixOf(req))));
-      };
-      try {
-        await caller.call({ ...base, mode: 'async', onAccepted });
-      } catch (error) {
-        if (!accepted) throw error;
-      }
+      const call = caller.start({ ...base, mode: 'async' });
+      // Refused before it was accepted (lookup, validation, policy, admission): a plain problem.
+      if (!(await call.accepted)) return sendCallAnswer(req, res, call, call.end!);
+      res.setHeader('Location', `${prefixOf(req)}/api/calls/${call.id}`);
+      res.setHeader('Preference-Applied', 'respond-async');
+      sendJson(res, 202, JSON.stringify(callSnapshot(call, prefixOf(req))));
       return;
     }
 
     if (wantsStream(req)) {
-      let stream: EventStream | undefined;
-      const onAccepted = (call: RunningCall) => {
-        stream = new EventStream(res, current.heartbeatMs);
-        followCall(call, stream, prefixOf(req));
-      };
-      try {
-        await caller.call({ ...base, mode: 'stream', bindCancel: cancelOnDisconnect(res), onAccepted });
-      } catch (error) {
-        // Once the stream is open, the failure went out as its `error` event.
-        if (!stream) throw error;
-      }
+      const call = caller.start({ ...base, mode: 'stream' });
+      cancelOnDisconnect(res, call);
+      if (!(await call.accepted)) return sendCallAnswer(req, res, call, call.end!);
+      // From here on, the call's end (a failure too) goes out as the stream's last event.
+      followCall(call, new EventStream(res, current.heartbeatMs), prefixOf(req));
       return;
     }
 
-    const success = await caller.call({ ...base, bindCancel: cancelOnDisconnect(res) });
-    sendJson(res, 200, success.answer);
+    const call = caller.start(base);
+    cancelOnDisconnect(res, call);
+    sendCallAnswer(req, res, call, await call.done);
   }
 
   return (req, res) => {

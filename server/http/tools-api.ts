@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { Supervisor } from '../upstream/supervisor.js';
 import type { ToolInfo } from '../upstream/types.js';
-import { ProblemError } from './problems.js';
+import { ProblemError } from '../errors.js';
 
 function toolJson(server: string, tool: ToolInfo) {
   return {

@@ -1,6 +1,6 @@
 /** Request bodies are checked with zod; a mismatch is a 422 problem naming each field. */
 import type { z } from 'zod';
-import { ProblemError, type FieldError } from './problems.js';
+import { ProblemError, type FieldError } from '../errors.js';
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body ?? undefined);

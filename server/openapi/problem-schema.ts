@@ -3,7 +3,7 @@
  * zod schema for the management API spec and as plain JSON Schema for the tool documents.
  */
 import { z } from 'zod';
-import { PROBLEMS, type ProblemType } from '../http/problems.js';
+import { PROBLEMS, type ProblemType } from '../errors.js';
 
 const problemTypes = Object.keys(PROBLEMS) as [ProblemType, ...ProblemType[]];
 

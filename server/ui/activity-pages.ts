@@ -10,7 +10,7 @@ import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import type { CallRegistry, CallViewer } from '../calls/registry.js';
 import { activityReaderOf, callerFilter } from '../http/activity-api.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import { activityDecision } from './approvals-pages.js';
 import { callerLabels, type CallerLabel } from './caller-labels.js';
 import { durationText, prettyJson, sizeText, timeText } from './display.js';

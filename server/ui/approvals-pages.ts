@@ -15,7 +15,7 @@ import type { Request, Response, Router } from 'express';
 import { APPROVAL_STATES, type Approval, type ApprovalBook, type ApprovalState } from '../approvals/book.js';
 import { applyDecision, deciderOf, type DecisionRefusal } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import { prettyJson, timeText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';

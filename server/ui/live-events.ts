@@ -15,13 +15,12 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Router } from 'express';
-import type { Approval, ApprovalBook } from '../approvals/book.js';
+import type { Approval } from '../approvals/book.js';
 import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
+import type { GatewayEvents, ServerChange } from '../events.js';
 import { activityReaderOf } from '../http/activity-api.js';
 import { EventStream } from '../http/event-stream.js';
-import type { Supervisor } from '../upstream/supervisor.js';
-import type { ServerStatus } from '../upstream/types.js';
 import type { UiDeps } from './routes.js';
 
 /** Adds `by` to an emitter's listener limit, unless it has none (0). */
@@ -29,17 +28,15 @@ function widen(emitter: EventEmitter, by: number): void {
   if (emitter.getMaxListeners() > 0) emitter.setMaxListeners(emitter.getMaxListeners() + by);
 }
 
-/** Counts the changes of what the pages show live, from the gateway's start: one listener per emitter for the app's life. */
+/** Counts the changes of what the pages show live, from the gateway's start: one listener per event for the app's life. */
 export class LiveVersions {
   private servers = 0;
   private approvals = 0;
 
-  constructor(supervisor: Supervisor, approvals: ApprovalBook) {
-    const serverChanged = () => this.servers++;
-    for (const event of ['change', 'lists', 'removed'] as const) supervisor.on(event, serverChanged);
-    approvals.on('change', () => this.approvals++);
-    widen(supervisor, 3);
-    widen(approvals, 1);
+  constructor(events: GatewayEvents) {
+    events.on('server.changed', () => this.servers++);
+    events.on('approval.changed', () => this.approvals++);
+    widen(events, 1);
   }
 
   /** `{"servers":12,"approvals":3}`: what a page was rendered at, and what a stream starts with. */
@@ -50,54 +47,54 @@ export class LiveVersions {
 
 export function liveEvents(router: Router, deps: UiDeps, versions: LiveVersions): void {
   router.get('/ui/events', (req, res) => {
-    const { supervisor, callEvents } = deps;
+    const { supervisor, events } = deps;
     const stream = new EventStream(res, deps.settings().heartbeatMs);
     // Tells EventSource how long to wait before reconnecting after a cut.
     res.write('retry: 2000\n\n');
     const known = new Set(supervisor.list().map((server) => server.name));
-    const onChange = (status: ServerStatus) => {
-      if (known.has(status.name)) {
-        stream.send('server', status.name);
-        return;
+    const onServer = (change: ServerChange) => {
+      switch (change.kind) {
+        case 'state':
+          if (known.has(change.status.name)) {
+            stream.send('server', change.status.name);
+            return;
+          }
+          known.add(change.status.name);
+          stream.send('servers', 'changed');
+          return;
+        case 'lists':
+          stream.send('server', change.name);
+          return;
+        case 'removed':
+          known.delete(change.name);
+          stream.send('servers', 'changed');
       }
-      known.add(status.name);
-      stream.send('servers', 'changed');
-    };
-    const onLists = (name: string) => stream.send('server', name);
-    const onRemoved = (name: string) => {
-      known.delete(name);
-      stream.send('servers', 'changed');
     };
     const reader = activityReaderOf(req);
     const onFinished = (call: RunningCall) => {
       if (reader.seesAll || call.caller === reader.caller) stream.send('activity', call.id);
     };
-    /* approvals: every page keeps a stream (the nav's badge); each stream adds one listener per emitter. */
+    /* approvals: every page keeps a stream (the nav's badge); each stream adds one listener per event. */
     const onApproval = (approval: Approval) => stream.send('approvals', approval.id);
-    const emitters = [supervisor, callEvents, deps.approvals, deps.sessions];
-    for (const emitter of emitters) widen(emitter, 1);
+    widen(events, 1);
     // Only to those who may decide (others get no badge either).
-    if (req.identity && hasScope(req.identity, 'approvals:decide')) deps.approvals.on('change', onApproval);
+    if (req.identity && hasScope(req.identity, 'approvals:decide')) events.on('approval.changed', onApproval);
     // Signing out (or the session ending otherwise) closes the stream at once.
     const session = req.session;
     const onSessionEnded = (tokenHash: string) => {
       if (tokenHash === session?.tokenHash) stream.end();
     };
-    deps.sessions.on('ended', onSessionEnded);
-    supervisor.on('change', onChange);
-    supervisor.on('lists', onLists);
-    supervisor.on('removed', onRemoved);
-    callEvents.on('finished', onFinished);
+    events.on('session.ended', onSessionEnded);
+    events.on('server.changed', onServer);
+    events.on('call.finished', onFinished);
     // After the listeners: a change from here on comes as an event, one before shows in the versions.
     stream.send('versions', versions.text());
     stream.onClose(() => {
-      supervisor.off('change', onChange);
-      supervisor.off('lists', onLists);
-      supervisor.off('removed', onRemoved);
-      callEvents.off('finished', onFinished);
-      deps.sessions.off('ended', onSessionEnded);
-      deps.approvals.off('change', onApproval);
-      for (const emitter of emitters) widen(emitter, -1);
+      events.off('server.changed', onServer);
+      events.off('call.finished', onFinished);
+      events.off('session.ended', onSessionEnded);
+      events.off('approval.changed', onApproval);
+      widen(events, -1);
     });
     req.log.debug('live events stream opened');
   });

@@ -8,17 +8,16 @@
  * - `/ui/...` the pages' actions and fragments, the sign-in, and `/ui/events` (live updates);
  * - `/static/...` htmx (vendored from the `htmx.org` package), the stylesheet, the script, icons.
  */
-import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { ActivityLog } from '../activity/log.js';
 import { sessionCookie, type SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
-import type { RunningCall } from '../calls/running-call.js';
 import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
+import type { GatewayEvents } from '../events.js';
 import { prefixOf } from '../http/base-path.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
@@ -37,9 +36,6 @@ import { pageContext, sendView } from './render.js';
 import { signInPages } from './sign-in.js';
 import { toolPages } from './tools-pages.js';
 
-/** Events of finished calls, for the activity page's live tail. */
-export interface CallEvents extends EventEmitter<{ finished: [RunningCall] }> {}
-
 export interface UiDeps {
   supervisor: Supervisor;
   caller: ToolCaller;
@@ -52,11 +48,12 @@ export interface UiDeps {
   keys: KeyStore;
   /** Failed sign-ins and pairing claims, per address (shared with the API's key checks). */
   failures: FailureLimiter;
-  callEvents: CallEvents;
+  /** What happened (calls finished, servers, approvals, sessions): the pages' live streams follow it. */
+  events: GatewayEvents;
   /** Calls held for a person's decision. */
   approvals: ApprovalBook;
   /** The approval policy in force (it changes with a config reload): the tools' "asks for approval" marks. */
-  approval: () => ApprovalSettings;
+  approvalPolicy: () => ApprovalSettings;
   /** Paired devices, and the pairing under way (one at a time). */
   devices: DeviceStore;
   pairings: Pairings;
@@ -86,7 +83,7 @@ export function uiRoutes(deps: UiDeps): Router {
   // approvals: every page's nav shows the pending count to those who may decide (read when the page renders).
   const pendingCount = () => deps.approvals.pendingCount;
   // Every page carries the versions of what it shows live, for the stream to catch up on (live-events.ts).
-  const versions = new LiveVersions(deps.supervisor, deps.approvals);
+  const versions = new LiveVersions(deps.events);
   const liveVersions = () => versions.text();
   router.use((req: Request, _res: Response, next: NextFunction) => {
     if (req.identity && hasScope(req.identity, 'approvals:decide')) req.pendingApprovals = pendingCount;

@@ -7,7 +7,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import type { ServerView } from '../upstream/supervisor.js';
-import { ProblemError } from '../http/problems.js';
+import { ProblemError } from '../errors.js';
 import { prefixOf } from '../http/base-path.js';
 import { ageText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';

@@ -11,9 +11,10 @@ import type { Request, Response, Router } from 'express';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 import { prefixOf, publicOrigin } from '../http/base-path.js';
 import { activityReaderOf, callerFilter } from '../http/activity-api.js';
+import { answeredProblem } from '../http/call-answer.js';
 import { viewerOf } from '../http/calls-api.js';
 import { tooDeep } from '../http/json-body.js';
-import { ProblemError, type ProblemBody } from '../http/problems.js';
+import { ProblemError, type ProblemBody } from '../errors.js';
 import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
 import type { ToolInfo } from '../upstream/types.js';
@@ -58,8 +59,8 @@ function listDescription(tool: ToolInfo): string {
 /** The model of `partials/call`: a call running, or how it ended. */
 export function callModel(call: RunningCall, curl: string) {
   const end: CallEnd | undefined = call.end;
-  const problem: ProblemBody | undefined = end?.problem;
-  const result = end?.success?.result;
+  const problem: ProblemBody | undefined = end && answeredProblem(call, end);
+  const result = end?.result?.result;
   return {
     id: call.id,
     server: call.server,
@@ -70,8 +71,8 @@ export function callModel(call: RunningCall, curl: string) {
     progress: call.progress ?? null,
     percent: call.progress?.total ? Math.min(100, Math.round((call.progress.progress / call.progress.total) * 100)) : null,
     outcome: end?.outcome ?? 'running',
-    status: end?.status ?? null,
-    duration: durationText(end?.success?.durationMs ?? (end ? call.elapsedMs() : null)),
+    status: end ? (problem?.status ?? 200) : null,
+    duration: durationText(end?.result?.durationMs ?? (end ? call.elapsedMs() : null)),
     isError: result?.isError === true,
     blocks: result ? resultBlocks(result) : [],
     problem: problem ? { title: problem.title, detail: problem.detail ?? '', errors: Array.isArray(problem.errors) ? (problem.errors as FieldError[]) : [] } : null,
@@ -92,7 +93,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
   /** What the approval policy in force does with this tool's calls (read at use: a reload changes it). */
   const markOf = (serverName: string, tool: ToolInfo) => {
     const connection = supervisor.get(serverName);
-    return connection ? policyMark(deps.approval(), connection.currentConfig, tool) : null;
+    return connection ? policyMark(deps.approvalPolicy(), connection.currentConfig, tool) : null;
   };
   const schemaOf = (tool: ToolInfo): Record<string, unknown> => {
     let schema = formSchemas.get(tool);
@@ -196,40 +197,32 @@ export function toolPages(router: Router, deps: UiDeps): void {
       return;
     }
     const curl = curlCommand(publicOrigin(req), prefixOf(req), req.params.server!, tool.name, args, Boolean(deps.apiKey));
-    let accepted: RunningCall | undefined;
-    const done = caller
-      .call({
-        server: req.params.server!,
-        tool: tool.name,
-        args,
-        surface: 'api',
-        mode: 'async',
-        caller: callerOf(req),
-        callerLabel: req.identity?.label,
-        requestId: req.id,
-        onAccepted: (call) => {
-          accepted = call;
-        },
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    let timer: NodeJS.Timeout | undefined;
-    const failure = await Promise.race([done, new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), SHOW_RUNNING_AFTER_MS)))]);
-    clearTimeout(timer);
-    if (!accepted) {
+    const call = caller.start({
+      server: req.params.server!,
+      tool: tool.name,
+      args,
+      surface: 'api',
+      mode: 'async',
+      caller: callerOf(req),
+      callerLabel: req.identity?.label,
+      requestId: req.id,
+    });
+    if (!(await call.accepted)) {
       // Refused before it started (unknown tool, invalid arguments, overloaded …).
-      const problem: Record<string, unknown> = failure instanceof ProblemError ? failure.body() : { title: 'The call failed', detail: String(failure) };
+      const problem = call.end!.error!.body();
       const errors = Array.isArray(problem.errors) ? (problem.errors as FieldError[]) : [];
-      sendView(res, 'partials/call-problem', { title: problem.title, detail: problem.detail ?? '', errors }, page, failure instanceof ProblemError ? failure.status : 500);
+      sendView(res, 'partials/call-problem', { title: problem.title, detail: problem.detail ?? '', errors }, page, problem.status);
       return;
     }
-    curls.set(accepted.id, curl);
-    const id = accepted.id;
+    // A quick call shows its result at once; a longer one shows running, and its partial polls.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([call.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, SHOW_RUNNING_AFTER_MS)))]);
+    clearTimeout(timer);
+    curls.set(call.id, curl);
+    const id = call.id;
     // At once when the call has already ended (an emitter's `end` would never come then).
-    void accepted.ended().then(() => setTimeout(() => curls.delete(id), deps.settings().finishedCallTtlMs).unref());
-    sendView(res, 'partials/call', { call: callModel(accepted, curl) }, page);
+    void call.done.then(() => setTimeout(() => curls.delete(id), deps.settings().finishedCallTtlMs).unref());
+    sendView(res, 'partials/call', { call: callModel(call, curl) }, page);
   });
 
   const runningCall = (req: Request): RunningCall => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { tempDir } from './temp.js';
 import { parseConfigText } from '../../server/config/load.js';
 import type { Pairings } from '../../server/auth/pairing.js';
-import { gatewayDeps, startGateway, type Gateway } from '../../server/gateway.js';
+import { gatewayServices, startGateway, type Gateway } from '../../server/gateway.js';
 import { buildApp, type GatewayApp } from '../../server/http/app.js';
 import { createLogger, type Logger } from '../../server/logging/logger.js';
 import type { Supervisor } from '../../server/upstream/supervisor.js';
@@ -45,10 +45,9 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
   const stateDir = options.stateDir ?? tempDir();
   const config = parseConfigText(JSON.stringify(fileConfig), path.join(stateDir, 'config.json'), options.env ?? process.env);
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const gateway = await startGateway({ config, stateDir, logger });
+  const gateway = await startGateway({ config, stateDir, logger, version: 'test', pairings: options.pairings });
   const app = buildApp({
-    ...gatewayDeps(gateway),
-    pairings: options.pairings,
+    ...gatewayServices(gateway),
     logger,
     version: 'test',
     security: { apiKey: options.apiKey, allowedHosts: options.allowedHosts, restrictHosts: options.restrictHosts },
