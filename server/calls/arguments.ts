@@ -13,7 +13,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../http/problems.js';
-import { SchemaReferences, defaultsReach, isPlainObject, own, requiredDefaults } from '../openapi/tool-schema.js';
+import { defaultsReach, requiredDefaults } from '../openapi/tool-schema.js';
+import { isPlainObject, own } from '../schema/json.js';
+import { SchemaReferences } from '../schema/refs.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 
