@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { asciiSpelling } from './ascii-name.js';
+import { NodeBudget } from '../schema/budget.js';
 import { assignOwn, copyJson, countOf, finiteOf, fromEntries, isFiniteNumber, isPlainObject, isStringList, own, setOwn, type JsonObject } from '../schema/json.js';
 import { isMarkedNullable } from '../schema/nullable.js';
 import { quoteText } from '../schema/quote.js';
@@ -251,8 +252,7 @@ function unusedId(base: string, taken: Set<string>): string {
 /** One conversion of one tool's schema: its root, its budget, its notes and its chain of references. */
 class Conversion {
   private readonly maxRefDepth: number;
-  private readonly maxNodes: number;
-  private nodes = 0;
+  private readonly nodes: NodeBudget;
   private readonly notes = new Notes();
   /** How often each reference target is being expanded in the current chain. */
   private readonly expanding = new Map<object, number>();
@@ -267,7 +267,7 @@ class Conversion {
     private readonly forRequest = false,
   ) {
     this.maxRefDepth = limit(options.maxRefDepth, DEFAULT_MAX_REF_DEPTH, 0);
-    this.maxNodes = limit(options.maxNodes, DEFAULT_MAX_NODES, 1);
+    this.nodes = new NodeBudget(limit(options.maxNodes, DEFAULT_MAX_NODES, 1));
     this.references = SchemaReferences.of(root);
   }
 
@@ -301,11 +301,10 @@ class Conversion {
       this.note(`The schema nests more than ${MAX_NESTING} levels deep; deeper levels allow any value.`);
       return this.placeholder(`Any value: the schema nests more than ${MAX_NESTING} levels deep here and is cut.`);
     }
-    if (this.nodes >= this.maxNodes) {
-      this.note(`The schema has more than ${this.maxNodes} nodes once references are inlined; the rest allows any value.`);
-      return this.placeholder(`Any value: the tool's schema is too large (more than ${this.maxNodes} nodes) and is cut here.`);
+    if (!this.nodes.take()) {
+      this.note(`The schema has more than ${this.nodes.max} nodes once references are inlined; the rest allows any value.`);
+      return this.placeholder(`Any value: the tool's schema is too large (more than ${this.nodes.max} nodes) and is cut here.`);
     }
-    this.nodes++;
     if (value === true) return {};
     if (value === false) return fromEntries([['not', {}]]);
     if (!isPlainObject(value)) {

@@ -3,6 +3,7 @@
  * item, with its type, whether it is required, its description and its constraints. The schema
  * is untrusted: every value is checked before use, and the tree is cut at a depth and a size.
  */
+import { NodeBudget } from '../schema/budget.js';
 import { isPlainObject, valueText, type JsonObject } from '../schema/json.js';
 import { requiredNames } from '../schema/required.js';
 import { typeNames } from '../schema/types.js';
@@ -47,9 +48,8 @@ function typeOf(schema: JsonObject): string {
 }
 
 export function schemaTree(schema: unknown): SchemaNode {
-  let budget = MAX_NODES;
+  const budget = new NodeBudget(MAX_NODES);
   const build = (name: string, node: unknown, required: boolean, depth: number): SchemaNode => {
-    budget--;
     const s = isPlainObject(node) ? node : {};
     const constraints: string[] = [];
     if (Array.isArray(s.enum)) constraints.push(`one of: ${s.enum.slice(0, 20).map(short).join(', ')}${s.enum.length > 20 ? ` … (${s.enum.length})` : ''}`);
@@ -60,16 +60,16 @@ export function schemaTree(schema: unknown): SchemaNode {
       const required = requiredNames(s);
       if (isPlainObject(s.properties)) {
         for (const [key, value] of Object.entries(s.properties)) {
-          if (budget <= 0) break;
+          if (!budget.take()) break;
           children.push(build(key, value, required.has(key), depth + 1));
         }
       }
-      if (isPlainObject(s.items) && budget > 0) children.push(build('[item]', s.items, false, depth + 1));
+      if (isPlainObject(s.items) && budget.take()) children.push(build('[item]', s.items, false, depth + 1));
       for (const key of ['oneOf', 'anyOf', 'allOf'] as const) {
         const branches = s[key];
         if (!Array.isArray(branches)) continue;
         branches.forEach((branch, index) => {
-          if (budget > 0) children.push(build(`(${key === 'allOf' ? 'part' : 'shape'} ${index + 1})`, branch, false, depth + 1));
+          if (budget.take()) children.push(build(`(${key === 'allOf' ? 'part' : 'shape'} ${index + 1})`, branch, false, depth + 1));
         });
       }
     } else if (isPlainObject(s.properties) || isPlainObject(s.items)) {
@@ -84,5 +84,6 @@ export function schemaTree(schema: unknown): SchemaNode {
       children,
     };
   };
+  budget.take(); // the root
   return build('', schema, true, 0);
 }

@@ -2,6 +2,7 @@
  * Schema → nodes: one walk of a tool's input schema, reading every keyword through its checks,
  * within {@link FORM_LIMITS}. What cannot be rendered as a field becomes a JSON node with a reason.
  */
+import { NodeBudget } from '../../schema/budget.js';
 import { countOf, finiteOf, isJsonPrimitive, isPlainObject, jsonText, own, setOwn, type JsonObject } from '../../schema/json.js';
 import { isMarkedNullable, isNullSchema } from '../../schema/nullable.js';
 import { clipText, quoteText } from '../../schema/quote.js';
@@ -79,7 +80,7 @@ const MAX_UNWRAP = 8;
 
 /** One walk of one schema into nodes, with its field budget. */
 export class Compiler {
-  private fields = 0;
+  private readonly fields = new NodeBudget(FORM_LIMITS.maxFields);
 
   root(schema: unknown): Node {
     const place: Place = { name: FORM_PREFIX, guessName: '', depth: 0, schemaRequired: true, isItem: false, isRoot: true };
@@ -92,8 +93,7 @@ export class Compiler {
   }
 
   private node(schema: unknown, place: Place): Node {
-    this.fields++;
-    if (this.fields > FORM_LIMITS.maxFields) {
+    if (!this.fields.take()) {
       return this.json({ schema: isPlainObject(schema) ? schema : {}, nullable: false }, place, `the form has more than ${FORM_LIMITS.maxFields} fields`);
     }
     const shape = unwrap(schema);
