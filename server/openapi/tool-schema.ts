@@ -28,13 +28,13 @@
 import { createHash } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { asciiSpelling } from './ascii-name.js';
 import { NodeBudget } from '../schema/budget.js';
 import { assignOwn, copyJson, countOf, finiteOf, fromEntries, isFiniteNumber, isPlainObject, isStringList, own, setOwn, type JsonObject } from '../schema/json.js';
 import { isMarkedNullable } from '../schema/nullable.js';
 import { quoteText } from '../schema/quote.js';
 import { SchemaReferences } from '../schema/refs.js';
 import { declaredTypes, hasType, intersectTypes, jsonType, typeNames, typeValue, unionOfTypes } from '../schema/types.js';
+import { asciiSpelling } from './ascii-name.js';
 
 export interface ToolSchemaOptions {
   /** How many times one $ref may be expanded inside itself (recursion) before it is cut. Default 3. */
@@ -667,7 +667,6 @@ function defaultFits(root: unknown, property: Schema, value: unknown): boolean {
  * `allOf: [...references, constraints]`, with the annotations kept beside the `allOf` so that a
  * reader of the top level (as Open WebUI is) still sees the description.
  */
-
 function combineWithReferences(references: Schema[], siblings: Schema): Schema {
   if (references.length === 0) return siblings;
   const [annotations, constraints] = splitAnnotations(siblings);

@@ -8,6 +8,9 @@
  * Every start gets a new generation number; anything that arrives for an older generation (a late
  * list, a close event of a process we already replaced) is ignored, so a reconnect can never be
  * undone by the connection it replaced.
+ *
+ * Its lists are fetched and stored by `lists.ts`; a failed call is sorted into a failure kind by
+ * `call-errors.ts`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
