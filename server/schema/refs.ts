@@ -4,6 +4,7 @@
  * (`server/calls/arguments.ts`), so that both read a reference alike.
  */
 import { isPlainObject, own } from './json.js';
+import { pointerTokens } from './pointer.js';
 
 /**
  * The targets of the `$ref`s of one schema document, within that document: `#` and `""` (the
@@ -55,8 +56,7 @@ export class SchemaReferences {
 /** RFC 6901: `/a~1b/0` → the own property "a/b" of the root, then item 0. */
 function followPointer(root: unknown, pointer: string): { value: unknown } | undefined {
   let value = root;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const token of pointerTokens(pointer)) {
     if (Array.isArray(value) && /^(0|[1-9]\d*)$/.test(token) && Number(token) < value.length) value = value[Number(token)];
     else if (isPlainObject(value) && Object.hasOwn(value, token)) value = value[token];
     else return undefined;

@@ -14,6 +14,7 @@
  *    empty string row `""`; an empty number, select or JSON row is an error unless nullable).
  */
 import { isPlainObject, setOwn } from '../../schema/json.js';
+import { pointerToken } from '../../schema/pointer.js';
 import { Compiler } from './compile.js';
 import type { FieldError } from './fields.js';
 import { FORM_PREFIX, ITEM, ROW_MARKER, unescapeSegment } from './names.js';
@@ -144,7 +145,7 @@ function finish(node: Node, state: State | undefined, pointer: string, presence:
       const object: Record<string, unknown> = {};
       let filled = false;
       for (const { key, node: child } of node.props) {
-        const result = finish(child, state?.props?.get(key), `${pointer}/${escapePointer(key)}`, 'property', errors);
+        const result = finish(child, state?.props?.get(key), `${pointer}/${pointerToken(key)}`, 'property', errors);
         if (result === undefined) continue;
         setOwn(object, key, result.value);
         filled ||= result.filled;
@@ -212,9 +213,4 @@ function finishLeaf(node: LeafNode, raw: string | undefined, pointer: string, er
       }
     }
   }
-}
-
-/** RFC 6901 escaping for error paths. */
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
