@@ -13,7 +13,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../errors.js';
-import { SchemaReferences, defaultsReach, isPlainObject, own, requiredDefaults } from '../openapi/tool-schema.js';
+import { defaultsReach, requiredDefaults } from '../openapi/tool-schema.js';
+import { isPlainObject, own } from '../schema/json.js';
+import { pointerTokens } from '../schema/pointer.js';
+import { SchemaReferences } from '../schema/refs.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 
@@ -114,13 +117,8 @@ function applying(root: Record<string, unknown>, schema: unknown): Record<string
   return nodes;
 }
 
-/** `/a/b~1c` → `['a', 'b/c']`. */
-function pathSegments(pointer: string): string[] {
-  return pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 function fieldError(error: ErrorObject): FieldError {
-  const segments = pathSegments(error.instancePath);
+  const segments = pointerTokens(error.instancePath);
   const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
   if (error.keyword === 'required' && params.missingProperty) {
     return { field: [...segments, params.missingProperty].join('.'), message: 'is required' };

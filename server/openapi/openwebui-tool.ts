@@ -23,6 +23,10 @@
  * - a method's description is its docstring up to the first line starting with `:param` or
  *   `:return`, and `:param name: text` lines describe parameters, one line each.
  */
+import { isPlainObject, valueText, type JsonObject } from '../schema/json.js';
+import { isMarkedNullable } from '../schema/nullable.js';
+import { requiredNames } from '../schema/required.js';
+import { typeNames } from '../schema/types.js';
 import { asciiSpelling, hasUnspelledLetters } from './ascii-name.js';
 
 /** One gateway tool to expose as a method. */
@@ -275,14 +279,10 @@ function parameterIdentifiers(keys: string[]): Map<string, string> {
 // JSON Schema → Python type hints and parameter descriptions.
 // ---------------------------------------------------------------------------------------------
 
-type Schema = Record<string, unknown>;
+type Schema = JsonObject;
 
 /** Nested schemas deeper than this become `Any`. */
 const MAX_SCHEMA_DEPTH = 6;
-
-function isRecord(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 interface PythonType {
   annotation: string;
@@ -312,8 +312,18 @@ function enumType(values: unknown[]): PythonType | undefined {
   return { annotation: `Literal[${literals.join(', ')}]`, nullable: members.length < values.length };
 }
 
-function isNullSchema(schema: unknown): boolean {
-  return isRecord(schema) && (schema.type === 'null' || (Array.isArray(schema.enum) && schema.enum.every((v) => v === null)));
+/**
+ * A variant that stands for null here: `type: "null"`, or an `enum` of nulls only. Not the
+ * toolkit's `isNullSchema` (server/schema/nullable.ts), which also reads `type: ["null"]` and
+ * `const: null` but not an empty `enum`: kept as it is so that generated files do not change.
+ */
+function isNullVariant(schema: unknown): boolean {
+  return isPlainObject(schema) && (schema.type === 'null' || (Array.isArray(schema.enum) && schema.enum.every((v) => v === null)));
+}
+
+/** The variants of a schema's `anyOf`, else of its `oneOf`; undefined when it has neither list. */
+function unionVariants(schema: Schema): unknown[] | undefined {
+  return Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
 }
 
 function withNullable(type: PythonType, nullable: boolean): PythonType {
@@ -328,7 +338,7 @@ function optionalAnnotation(type: PythonType): string {
 function namedType(name: string, schema: Schema, depth: number): PythonType {
   if (name === 'array') {
     const items = schema.items;
-    if (!isRecord(items)) return { annotation: 'list', nullable: false };
+    if (!isPlainObject(items)) return { annotation: 'list', nullable: false };
     return { annotation: `List[${optionalAnnotation(pythonType(items, depth + 1))}]`, nullable: false };
   }
   const scalar = SCALAR_TYPES[name];
@@ -336,8 +346,8 @@ function namedType(name: string, schema: Schema, depth: number): PythonType {
 }
 
 /** `type: "x"` or `type: ["x", "null"]`; several non-null types are `Any`. */
-function typeKeywordType(type: unknown, schema: Schema, depth: number): PythonType {
-  const names = (Array.isArray(type) ? type : [type]).filter((name): name is string => typeof name === 'string');
+function typeKeywordType(schema: Schema, depth: number): PythonType {
+  const names = typeNames(schema);
   const nonNull = [...new Set(names.filter((name) => name !== 'null'))];
   const nullable = nonNull.length < names.length;
   if (nonNull.length !== 1) return ANY;
@@ -346,25 +356,25 @@ function typeKeywordType(type: unknown, schema: Schema, depth: number): PythonTy
 
 /** `anyOf`/`oneOf`: one schema plus an optional null is that schema's type, anything else `Any`. */
 function unionType(variants: unknown[], depth: number): PythonType {
-  const nonNull = variants.filter((variant) => !isNullSchema(variant));
+  const nonNull = variants.filter((variant) => !isNullVariant(variant));
   if (nonNull.length !== 1) return ANY;
   return withNullable(pythonType(nonNull[0], depth + 1), nonNull.length < variants.length);
 }
 
 /** The Python type hint of a JSON schema, and whether it admits null. */
 function pythonType(schema: unknown, depth = 0): PythonType {
-  if (!isRecord(schema) || depth > MAX_SCHEMA_DEPTH) return ANY;
-  const nullable = schema.nullable === true;
+  if (!isPlainObject(schema) || depth > MAX_SCHEMA_DEPTH) return ANY;
+  const nullable = isMarkedNullable(schema);
   if (Array.isArray(schema.enum)) {
     const literal = enumType(schema.enum);
     if (literal) return withNullable(literal, nullable);
   }
   if (isLiteralValue(schema.const)) return withNullable(enumType([schema.const]) ?? ANY, nullable);
-  if (schema.type !== undefined) return withNullable(typeKeywordType(schema.type, schema, depth), nullable);
-  const variants = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
+  if (schema.type !== undefined) return withNullable(typeKeywordType(schema, depth), nullable);
+  const variants = unionVariants(schema);
   if (variants) return withNullable(unionType(variants, depth), nullable);
-  if (isRecord(schema.properties)) return withNullable({ annotation: 'dict', nullable: false }, nullable);
-  if (isRecord(schema.items)) return withNullable(namedType('array', schema, depth), nullable);
+  if (isPlainObject(schema.properties)) return withNullable({ annotation: 'dict', nullable: false }, nullable);
+  if (isPlainObject(schema.items)) return withNullable(namedType('array', schema, depth), nullable);
   return withNullable(ANY, nullable);
 }
 
@@ -375,31 +385,18 @@ function clip(text: string, length = MAX_HINT_LENGTH): string {
   return text.length <= length ? text : `${text.slice(0, length - 3)}...`;
 }
 
-function jsonText(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function requiredKeys(schema: Schema): Set<string> {
-  const required = Array.isArray(schema.required) ? schema.required : [];
-  return new Set(required.filter((key): key is string => typeof key === 'string'));
-}
-
 /** A compact, TypeScript-like outline of a schema: `{name: string, tags?: string[]}`. */
 function schemaOutline(schema: unknown, depth = 0): string {
-  if (!isRecord(schema) || depth > 3) return 'any';
-  if (Array.isArray(schema.enum)) return schema.enum.map(jsonText).join('|');
-  const variants = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
+  if (!isPlainObject(schema) || depth > 3) return 'any';
+  if (Array.isArray(schema.enum)) return schema.enum.map(valueText).join('|');
+  const variants = unionVariants(schema);
   if (variants && schema.type === undefined) return variants.map((v) => schemaOutline(v, depth + 1)).join('|');
-  const types = (Array.isArray(schema.type) ? schema.type : [schema.type]).filter((t) => typeof t === 'string');
+  const types = typeNames(schema);
   if (types.length > 1) return types.map((type) => schemaOutline({ ...schema, type }, depth)).join('|');
-  const type = types[0] ?? (isRecord(schema.properties) ? 'object' : isRecord(schema.items) ? 'array' : undefined);
+  const type = types[0] ?? (isPlainObject(schema.properties) ? 'object' : isPlainObject(schema.items) ? 'array' : undefined);
   if (type === 'array') return `${schemaOutline(schema.items, depth + 1)}[]`;
-  if (type === 'object' && isRecord(schema.properties)) {
-    const required = requiredKeys(schema);
+  if (type === 'object' && isPlainObject(schema.properties)) {
+    const required = requiredNames(schema);
     const fields = Object.entries(schema.properties).map(
       ([key, value]) => `${key}${required.has(key) ? '' : '?'}: ${schemaOutline(value, depth + 1)}`,
     );
@@ -410,24 +407,24 @@ function schemaOutline(schema: unknown, depth = 0): string {
 
 /** The schema itself, or the one non-null variant of an `anyOf`/`oneOf`. */
 function nonNullSchema(schema: Schema): Schema {
-  const variants = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : [];
-  const nonNull = variants.filter((variant) => !isNullSchema(variant));
-  return nonNull.length === 1 && isRecord(nonNull[0]) ? nonNull[0] : schema;
+  const variants = unionVariants(schema) ?? [];
+  const nonNull = variants.filter((variant) => !isNullVariant(variant));
+  return nonNull.length === 1 && isPlainObject(nonNull[0]) ? nonNull[0] : schema;
 }
 
 /** Whether the hint `dict` / `List[dict]` hides properties the model needs to know about. */
 function hasHiddenStructure(schema: Schema): boolean {
   const base = nonNullSchema(schema);
-  if (isRecord(base.properties)) return true;
-  return isRecord(base.items) && (isRecord(base.items.properties) || isRecord(base.items.items));
+  if (isPlainObject(base.properties)) return true;
+  return isPlainObject(base.items) && (isPlainObject(base.items.properties) || isPlainObject(base.items.items));
 }
 
 /** Hints the Python type hint alone does not carry: enum values, format, default and structure. */
 function parameterHints(schema: Schema): string[] {
   const hints: string[] = [];
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) hints.push(`Allowed values: ${clip(schema.enum.map(jsonText).join(', '))}.`);
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) hints.push(`Allowed values: ${clip(schema.enum.map(valueText).join(', '))}.`);
   if (typeof schema.format === 'string') hints.push(`Format: ${clip(schema.format, 60)}.`);
-  if (schema.default !== undefined) hints.push(`Default: ${clip(jsonText(schema.default))}.`);
+  if (schema.default !== undefined) hints.push(`Default: ${clip(valueText(schema.default))}.`);
   if (hasHiddenStructure(schema)) hints.push(`Structure: ${clip(schemaOutline(schema))}.`);
   return hints;
 }
@@ -437,7 +434,7 @@ function parameterHints(schema: Schema): string[] {
  * hints; the JSON key when there is neither.
  */
 function parameterDescription(key: string, schema: unknown): string {
-  const own = isRecord(schema) ? schema : {};
+  const own = isPlainObject(schema) ? schema : {};
   const text = singleLine(typeof own.description === 'string' ? own.description : typeof own.title === 'string' ? own.title : '');
   const hints = parameterHints(own);
   if (text === '' && hints.length === 0) return singleLine(key) || '(no description)';
@@ -458,9 +455,9 @@ interface Parameter {
  * `properties` (required keys missing from `properties` last among the required, as `Any`).
  */
 function toolParameters(inputSchema: unknown): Parameter[] {
-  const schema = isRecord(inputSchema) ? inputSchema : {};
-  const properties = isRecord(schema.properties) ? schema.properties : {};
-  const required = requiredKeys(schema);
+  const schema = isPlainObject(inputSchema) ? inputSchema : {};
+  const properties = isPlainObject(schema.properties) ? schema.properties : {};
+  const required = requiredNames(schema);
   const keys = Object.keys(properties);
   const requiredOrder = [...keys.filter((key) => required.has(key)), ...[...required].filter((key) => !(key in properties))];
   const optionalOrder = keys.filter((key) => !required.has(key));

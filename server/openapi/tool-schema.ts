@@ -28,6 +28,12 @@
 import { createHash } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { NodeBudget } from '../schema/budget.js';
+import { assignOwn, copyJson, countOf, finiteOf, fromEntries, isFiniteNumber, isPlainObject, isStringList, own, setOwn, type JsonObject } from '../schema/json.js';
+import { isMarkedNullable } from '../schema/nullable.js';
+import { quoteText } from '../schema/quote.js';
+import { SchemaReferences } from '../schema/refs.js';
+import { declaredTypes, hasType, intersectTypes, jsonType, typeNames, typeValue, unionOfTypes } from '../schema/types.js';
 import { asciiSpelling } from './ascii-name.js';
 
 export interface ToolSchemaOptions {
@@ -43,18 +49,19 @@ export interface ConvertedSchema {
   notes: string[];
 }
 
-type Schema = Record<string, unknown>;
+type Schema = JsonObject;
 
 const DEFAULT_MAX_REF_DEPTH = 3;
 const DEFAULT_MAX_NODES = 5000;
 /** Deepest schema nesting kept (the root is level 0; an inlined `$ref` counts as a level). */
 const MAX_NESTING = 64;
-/** Deepest nesting kept inside a plain JSON value (`default`, `enum`, unknown keywords…). */
-const MAX_VALUE_NESTING = 64;
 /** Most notes reported for one schema; the rest are counted in a last note. */
 const MAX_NOTES = 20;
 /** Longest name or reference quoted in a note or description. */
 const MAX_QUOTED = 120;
+
+/** A name or reference from the schema, cut to {@link MAX_QUOTED} characters, in double quotes. */
+const quote = (text: string): string => quoteText(text, MAX_QUOTED);
 
 /*
  * Keywords and how their values are read. Those with a dedicated step (type, $ref, nullable,
@@ -245,8 +252,7 @@ function unusedId(base: string, taken: Set<string>): string {
 /** One conversion of one tool's schema: its root, its budget, its notes and its chain of references. */
 class Conversion {
   private readonly maxRefDepth: number;
-  private readonly maxNodes: number;
-  private nodes = 0;
+  private readonly nodes: NodeBudget;
   private readonly notes = new Notes();
   /** How often each reference target is being expanded in the current chain. */
   private readonly expanding = new Map<object, number>();
@@ -261,7 +267,7 @@ class Conversion {
     private readonly forRequest = false,
   ) {
     this.maxRefDepth = limit(options.maxRefDepth, DEFAULT_MAX_REF_DEPTH, 0);
-    this.maxNodes = limit(options.maxNodes, DEFAULT_MAX_NODES, 1);
+    this.nodes = new NodeBudget(limit(options.maxNodes, DEFAULT_MAX_NODES, 1));
     this.references = SchemaReferences.of(root);
   }
 
@@ -295,11 +301,10 @@ class Conversion {
       this.note(`The schema nests more than ${MAX_NESTING} levels deep; deeper levels allow any value.`);
       return this.placeholder(`Any value: the schema nests more than ${MAX_NESTING} levels deep here and is cut.`);
     }
-    if (this.nodes >= this.maxNodes) {
-      this.note(`The schema has more than ${this.maxNodes} nodes once references are inlined; the rest allows any value.`);
-      return this.placeholder(`Any value: the tool's schema is too large (more than ${this.maxNodes} nodes) and is cut here.`);
+    if (!this.nodes.take()) {
+      this.note(`The schema has more than ${this.nodes.max} nodes once references are inlined; the rest allows any value.`);
+      return this.placeholder(`Any value: the tool's schema is too large (more than ${this.nodes.max} nodes) and is cut here.`);
     }
-    this.nodes++;
     if (value === true) return {};
     if (value === false) return fromEntries([['not', {}]]);
     if (!isPlainObject(value)) {
@@ -314,7 +319,7 @@ class Conversion {
     const siblings = this.forRequest && fill ? withoutFilledRequired(converted, source, this.root) : converted;
     const references = this.resolveReferences(source, depth, fill);
     const combined = this.shaped(combineWithReferences(references, siblings));
-    return own(source, 'nullable') === true ? this.shaped(allowNull(combined)) : combined;
+    return isMarkedNullable(source) ? this.shaped(allowNull(combined)) : combined;
   }
 
   /** Step 10, on request bodies only. */
@@ -336,8 +341,7 @@ class Conversion {
    * array-only schema.
    */
   private withoutInapplicable(schema: Schema): Schema {
-    const declared = own(schema, 'type');
-    const types = typeof declared === 'string' ? [declared] : Array.isArray(declared) ? declared.filter((t) => typeof t === 'string') : [];
+    const types = typeNames(schema);
     if (types.length === 0) return schema;
     const values = own(schema, 'enum');
     if (Array.isArray(values)) {
@@ -408,9 +412,9 @@ class Conversion {
       case 'schemaMap':
         return isPlainObject(value) ? this.convertSchemaMap(value, depth, fill) : undefined;
       case 'number':
-        return isFiniteNumber(value) ? value : undefined;
+        return finiteOf(value);
       case 'count':
-        return Number.isInteger(value) && (value as number) >= 0 ? value : undefined;
+        return countOf(value);
       case 'string':
         return typeof value === 'string' ? value : undefined;
       case 'boolean':
@@ -542,55 +546,6 @@ class Conversion {
   }
 }
 
-/**
- * The targets of the `$ref`s of one schema document, within that document: `#` and `""` (the
- * root), JSON pointers (`#/$defs/X`, `#/definitions/X`, `#/properties/a/items`, with `~0`/`~1` and
- * percent-encoding), anchors (`#name`: `$anchor`, `$dynamicAnchor`, draft-07 `$id: "#name"`), and
- * any of those behind the root's own `$id`. Others are unresolvable. The one resolver of the tool
- * documents and of the gateway's own check of arguments (`server/calls/arguments.ts`), so that both
- * read a reference alike.
- */
-export class SchemaReferences {
-  private static readonly known = new WeakMap<object, SchemaReferences>();
-  private anchors: Map<string, unknown> | undefined;
-
-  /** The resolver of `root` (one per root object: its anchors are collected once). */
-  static of(root: unknown): SchemaReferences {
-    if (typeof root !== 'object' || root === null) return new SchemaReferences(root);
-    let references = SchemaReferences.known.get(root);
-    if (!references) SchemaReferences.known.set(root, (references = new SchemaReferences(root)));
-    return references;
-  }
-
-  private constructor(private readonly root: unknown) {}
-
-  resolve(ref: string): { value: unknown } | undefined {
-    const fragment = this.localFragment(ref);
-    if (fragment === undefined) return undefined;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(fragment);
-    } catch {
-      return undefined;
-    }
-    if (decoded === '') return { value: this.root };
-    if (decoded.startsWith('/')) return followPointer(this.root, decoded);
-    const anchors = (this.anchors ??= collectAnchors(this.root));
-    return anchors.has(decoded) ? { value: anchors.get(decoded) } : undefined;
-  }
-
-  /** The fragment of a reference to this very document, or undefined for any other document. */
-  private localFragment(ref: string): string | undefined {
-    const hash = ref.indexOf('#');
-    const base = hash < 0 ? ref : ref.slice(0, hash);
-    const fragment = hash < 0 ? '' : ref.slice(hash + 1);
-    if (base === '') return fragment;
-    const rootId = isPlainObject(this.root) ? own(this.root, '$id') : undefined;
-    if (typeof rootId === 'string' && rootId.split('#')[0] === base) return fragment;
-    return undefined;
-  }
-}
-
 /*
  * Defaults of required properties. A property that is `required` but has a `default` (zod's
  * `.default()` lists it so, as Playwright's MCP server does) is filled in by the gateway when a
@@ -712,28 +667,6 @@ function defaultFits(root: unknown, property: Schema, value: unknown): boolean {
  * `allOf: [...references, constraints]`, with the annotations kept beside the `allOf` so that a
  * reader of the top level (as Open WebUI is) still sees the description.
  */
-/** Whether a JSON value is of a JSON Schema `type`. */
-function hasType(value: unknown, type: string): boolean {
-  switch (type) {
-    case 'null':
-      return value === null;
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'integer':
-      return Number.isInteger(value);
-    case 'number':
-      return typeof value === 'number';
-    case 'string':
-      return typeof value === 'string';
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return isPlainObject(value);
-    default:
-      return true;
-  }
-}
-
 function combineWithReferences(references: Schema[], siblings: Schema): Schema {
   if (references.length === 0) return siblings;
   const [annotations, constraints] = splitAnnotations(siblings);
@@ -878,37 +811,6 @@ function withoutFilledRequired(schema: Schema, source: Schema, root: unknown): S
   return schema;
 }
 
-/** The names in a node's `type`, or undefined when it has none. */
-function declaredTypes(schema: Schema): string[] | undefined {
-  const type = own(schema, 'type');
-  if (typeof type === 'string') return [type];
-  return isStringList(type) && type.length > 0 ? [...type] : undefined;
-}
-
-/** The JSON Schema type of a JSON value (whole numbers are integers). */
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value === 'object' ? 'object' : typeof value;
-}
-
-/** Types without repeats, in first-seen order; "integer" goes where "number" is (it is a part of it). */
-function unionOfTypes(types: string[]): string[] {
-  const unique = [...new Set(types)];
-  return unique.includes('number') ? unique.filter((type) => type !== 'integer') : unique;
-}
-
-/** The types both lists allow ("integer" is allowed by "number"). */
-function intersectTypes(a: string[], b: string[]): string[] {
-  const fits = (type: string, list: string[]) => list.includes(type) || (type === 'integer' && list.includes('number'));
-  return unionOfTypes([...a, ...b].filter((type) => fits(type, a) && fits(type, b)));
-}
-
-function typeValue(types: string[]): string | string[] {
-  return types.length === 1 ? types[0]! : types;
-}
-
 /** Step 7: the root of a request body as an object schema (see {@link toRequestSchema}). */
 function asRequestRoot(schema: Schema, conversion: Conversion): Schema {
   if (conversion.isPlaceholder(schema)) {
@@ -982,104 +884,11 @@ class Notes {
   }
 }
 
-/** RFC 6901: `/a~1b/0` → the own property "a/b" of the root, then item 0. */
-function followPointer(root: unknown, pointer: string): { value: unknown } | undefined {
-  let value = root;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(value) && /^(0|[1-9]\d*)$/.test(token) && Number(token) < value.length) value = value[Number(token)];
-    else if (isPlainObject(value) && Object.hasOwn(value, token)) value = value[token];
-    else return undefined;
-  }
-  return { value };
-}
-
-/** Every `$anchor`, `$dynamicAnchor` and draft-07 `$id: "#name"` in the document; the first of a name wins. */
-function collectAnchors(root: unknown): Map<string, unknown> {
-  const anchors = new Map<string, unknown>();
-  const seen = new Set<object>();
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
-    seen.add(value);
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) pending.push(value[i]);
-      continue;
-    }
-    if (!isPlainObject(value)) continue;
-    for (const name of [own(value, '$anchor'), own(value, '$dynamicAnchor')]) {
-      if (typeof name === 'string' && !anchors.has(name)) anchors.set(name, value);
-    }
-    const id = own(value, '$id');
-    if (typeof id === 'string' && id.startsWith('#') && !anchors.has(id.slice(1))) anchors.set(id.slice(1), value);
-    const keys = Object.keys(value);
-    for (let i = keys.length - 1; i >= 0; i--) pending.push(own(value, keys[i]!));
-  }
-  return anchors;
-}
-
-/**
- * A copy of a plain JSON value (objects get own keys, even `__proto__`), or undefined when it
- * holds anything else (functions, undefined, NaN, Infinity, class instances) or nests deeper
- * than {@link MAX_VALUE_NESTING} levels.
- */
-function copyJson(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (depth >= MAX_VALUE_NESTING) return undefined;
-  if (Array.isArray(value)) {
-    const copy: unknown[] = [];
-    for (let i = 0; i < value.length; i++) {
-      const item = copyJson(value[i], depth + 1);
-      if (item === undefined) return undefined;
-      copy.push(item);
-    }
-    return copy;
-  }
-  if (!isPlainObject(value)) return undefined;
-  const copy: Schema = {};
-  for (const key of Object.keys(value)) {
-    const item = copyJson(own(value, key), depth + 1);
-    if (item === undefined) return undefined;
-    setOwn(copy, key, item);
-  }
-  return copy;
-}
-
 /** Whether a copied JSON value has a `$ref`-like key anywhere (it is at most 64 levels deep). */
 function holdsReference(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(holdsReference);
   if (!isPlainObject(value)) return false;
   return Object.keys(value).some((key) => REFERENCE_KEYS.has(key) || holdsReference(own(value, key)));
-}
-
-/** Defines `key` as an ordinary own property: `__proto__` stays a key and no prototype is touched. */
-function setOwn(target: Schema, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** `target` with every own key of `source` set on it (existing keys keep their place). */
-function assignOwn(target: Schema, source: Schema): Schema {
-  for (const key of Object.keys(source)) setOwn(target, key, own(source, key));
-  return target;
-}
-
-function fromEntries(entries: [string, unknown][]): Schema {
-  const schema: Schema = {};
-  for (const [key, value] of entries) setOwn(schema, key, value);
-  return schema;
-}
-
-/** An own property only: `constructor` or `toString` of a plain object reads as undefined. */
-export function own(object: Schema, key: string): unknown {
-  return Object.hasOwn(object, key) ? object[key] : undefined;
-}
-
-export function isPlainObject(value: unknown): value is Schema {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 /** A JSON Schema is an object or a boolean. */
@@ -1093,14 +902,6 @@ function isJsonScalarOrContainer(value: unknown): boolean {
   return value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'object';
 }
 
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-function isStringList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
-
 function exclusiveOf(key: 'minimum' | 'maximum'): 'exclusiveMinimum' | 'exclusiveMaximum' {
   return key === 'minimum' ? 'exclusiveMinimum' : 'exclusiveMaximum';
 }
@@ -1111,11 +912,6 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object that is not plain JSON';
   return `a ${typeof value}`;
-}
-
-/** A name or reference from the schema, cut to {@link MAX_QUOTED} characters, in double quotes. */
-function quote(text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
 }
 
 function limit(value: number | undefined, fallback: number, min: number): number {

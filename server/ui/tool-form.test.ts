@@ -13,7 +13,7 @@ import {
   type SelectField,
   type TextField,
   type ToolForm,
-} from './tool-form.js';
+} from './tool-form/index.js';
 
 type Json = Record<string, unknown>;
 

@@ -22,7 +22,7 @@ import { curlCommand, durationText, prettyJson, resultBlocks } from './display.j
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 import { schemaTree } from './schema-tree.js';
-import { buildForm, decodeForm, type FieldError } from './tool-form.js';
+import { buildForm, decodeForm, type FieldError } from './tool-form/index.js';
 import { searchTools } from './tool-search.js';
 import { policyMark } from './policy-marks.js';
 

@@ -8,6 +8,9 @@
  * Every start gets a new generation number; anything that arrives for an older generation (a late
  * list, a close event of a process we already replaced) is ignored, so a reconnect can never be
  * undone by the connection it replaced.
+ *
+ * Its lists are fetched and stored by `lists.ts`; a failed call is sorted into a failure kind by
+ * `call-errors.ts`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -16,9 +19,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
   LoggingMessageNotificationSchema,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -27,7 +28,9 @@ import type { GatewaySettings, ServerConfig } from '../config/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
-import { OversizedMessageError, isOversizedAnswer } from './oversized-message.js';
+import { classifyCallError, describeError } from './call-errors.js';
+import { ServerLists, fetchList, type ListKind } from './lists.js';
+import { OversizedMessageError } from './oversized-message.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
@@ -61,11 +64,6 @@ export const CLIENT_INFO = { name: 'mcp-gateway', version: VERSION };
 /** How long a deliberate stop waits for a streamable HTTP server to acknowledge the session's end. */
 const SESSION_END_TIMEOUT_MS = 1000;
 
-/** Paging through a list stops after this many pages, in case a server hands out cursors forever. */
-const MAX_LIST_PAGES = 100;
-
-type ListKind = 'tools' | 'resources' | 'prompts';
-
 export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private state: ServerState;
   private since = Date.now();
@@ -74,10 +72,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private transport?: Transport;
   private stdio?: StdioProcessTransport;
   private closing: Promise<void> = Promise.resolve();
-  private toolList: ToolInfo[] = [];
-  private toolsByName = new Map<string, ToolInfo>();
-  private resourceList: ResourceInfo[] = [];
-  private promptList: PromptInfo[] = [];
+  private readonly lists = new ServerLists();
   private restarts = 0;
   /** Log listeners of the calls in flight (see `ToolCallOptions.onLog`). */
   private readonly logListeners = new Set<(message: LogMessage) => void>();
@@ -97,8 +92,6 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private protocolVersion?: string;
   private instructions?: string;
   private readonly refreshing = new Map<ListKind, { dirty: boolean }>();
-  private listTicket = 0;
-  private readonly storedTicket: Record<ListKind, number> = { tools: 0, resources: 0, prompts: 0 };
 
   constructor(
     private config: ServerConfig,
@@ -122,12 +115,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Tools of the last successful listing, without `disabledTools`. Kept while reconnecting. */
   tools(): ToolInfo[] {
-    return this.toolList;
+    return this.lists.tools;
   }
 
   /** One tool of the last listing, by name (a map lookup: this is on every call's path). */
   tool(name: string): ToolInfo | undefined {
-    return this.toolsByName.get(name);
+    return this.lists.tool(name);
   }
 
   /**
@@ -157,11 +150,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   resources(): ResourceInfo[] {
-    return this.resourceList;
+    return this.lists.resources;
   }
 
   prompts(): PromptInfo[] {
-    return this.promptList;
+    return this.lists.prompts;
   }
 
   status(): ServerStatus {
@@ -183,7 +176,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       serverInfo: this.serverInfo,
       protocolVersion: this.protocolVersion,
       instructions: this.instructions,
-      counts: { tools: this.toolList.length, resources: this.resourceList.length, prompts: this.promptList.length },
+      counts: { tools: this.lists.tools.length, resources: this.lists.resources.length, prompts: this.lists.prompts.length },
     };
   }
 
@@ -255,9 +248,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       this.consecutiveFailures = 0;
       this.connect();
     } else {
-      this.setTools([]);
-      this.resourceList = [];
-      this.promptList = [];
+      this.lists.clear();
+      this.listed = false;
       await this.stop('disabled');
       this.emit('lists', this.name);
     }
@@ -275,12 +267,6 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (pingChanged && this.state === 'ready' && this.client) this.startPing(this.generation, this.client);
     if (toolsChanged && this.state === 'ready') this.refresh(this.generation, 'tools');
     this.emit('change', this.status());
-  }
-
-  private setTools(tools: ToolInfo[]): void {
-    this.listed = this.enabled;
-    this.toolList = tools;
-    this.toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
   }
 
   private setState(state: ServerState): void {
@@ -340,7 +326,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
         timeout,
       ]);
     } catch (error) {
-      this.fail(generation, `${describe(error)} (during initialize)`);
+      this.fail(generation, `${describeError(error)} (during initialize)`);
       return;
     } finally {
       clearTimeout(timer);
@@ -450,7 +436,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     try {
       await client.ping({ timeout: this.settings.pingTimeoutMs });
     } catch (error) {
-      this.fail(generation, `ping failed: ${describe(error)}`);
+      this.fail(generation, `ping failed: ${describeError(error)}`);
     } finally {
       this.pinging = false;
     }
@@ -477,7 +463,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
           }
         } while (flag.dirty && generation === this.generation);
       } catch (error) {
-        this.log.warn({ error: describe(error) }, `server ${this.name}: listing ${kind} failed`);
+        this.log.warn({ error: describeError(error) }, `server ${this.name}: listing ${kind} failed`);
       } finally {
         this.refreshing.delete(kind);
       }
@@ -487,7 +473,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** The first listing after connecting. A server whose resources or prompts fail to list is still usable for its tools. */
   private async loadLists(generation: number, client: Client): Promise<void> {
     const tolerate = (kind: ListKind) => (error: unknown) => {
-      this.log.warn({ error: describe(error) }, `server ${this.name}: listing ${kind} failed`);
+      this.log.warn({ error: describeError(error) }, `server ${this.name}: listing ${kind} failed`);
       return false;
     };
     await Promise.all([
@@ -503,43 +489,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * Returns whether the result was stored.
    */
   private async load(generation: number, client: Client, kind: ListKind): Promise<boolean> {
-    const ticket = ++this.listTicket;
-    const list = await this.fetchList(client, kind);
-    if (generation !== this.generation || ticket < this.storedTicket[kind]) return false;
-    this.storedTicket[kind] = ticket;
-    if (kind === 'tools') this.setTools(list as ToolInfo[]);
-    else if (kind === 'resources') this.resourceList = list as ResourceInfo[];
-    else this.promptList = list as PromptInfo[];
+    const ticket = this.lists.begin();
+    const list = await fetchList(client, kind, () => this.config.disabledTools);
+    if (generation !== this.generation || !this.lists.store(kind, ticket, list)) return false;
+    if (kind === 'tools') this.listed = this.enabled;
     return true;
   }
 
-  private async fetchList(client: Client, kind: ListKind): Promise<ToolInfo[] | ResourceInfo[] | PromptInfo[]> {
-    const capabilities = client.getServerCapabilities() ?? {};
-    if (!capabilities[kind]) return [];
-    const items: unknown[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const params = cursor ? { cursor } : undefined;
-      const result =
-        kind === 'tools'
-          ? await client.listTools(params)
-          : kind === 'resources'
-            ? await client.listResources(params)
-            : await client.listPrompts(params);
-      const pageItems = kind === 'tools' ? (result as { tools: unknown[] }).tools
-        : kind === 'resources' ? (result as { resources: unknown[] }).resources
-        : (result as { prompts: unknown[] }).prompts;
-      items.push(...pageItems);
-      cursor = result.nextCursor;
-      if (!cursor) break;
-    }
-    if (kind === 'tools') {
-      const hidden = new Set(this.config.disabledTools);
-      return (items as ToolInfo[]).filter((tool) => !hidden.has(tool.name)).map(toToolInfo);
-    }
-    if (kind === 'resources') return (items as ResourceInfo[]).map(toResourceInfo);
-    return (items as PromptInfo[]).map(toPromptInfo);
-  }
 
   /**
    * Closes client and transport of the current generation; resolves when the process is gone.
@@ -564,7 +520,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       try {
         await client?.close();
       } catch (error) {
-        this.log.debug({ error: describe(error) }, `server ${this.name}: close failed`);
+        this.log.debug({ error: describeError(error) }, `server ${this.name}: close failed`);
       }
       try {
         await transport?.close();
@@ -583,79 +539,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 }
 
-function toToolInfo(tool: ToolInfo): ToolInfo {
-  return {
-    name: tool.name,
-    title: tool.title ?? tool.annotations?.title,
-    description: tool.description,
-    inputSchema: tool.inputSchema,
-    outputSchema: tool.outputSchema,
-    annotations: tool.annotations,
-  };
-}
 
-function toResourceInfo(resource: ResourceInfo): ResourceInfo {
-  const { uri, name, title, description, mimeType } = resource;
-  return { uri, name, title, description, mimeType };
-}
-
-function toPromptInfo(prompt: PromptInfo): PromptInfo {
-  const { name, title, description, arguments: args } = prompt;
-  return { name, title, description, arguments: args };
-}
-
-/** The SDK client's own messages for a result that does not fit the tool's outputSchema. */
-const OUTPUT_SCHEMA_MISMATCH = /Structured content does not match the tool's output schema|Failed to validate structured content/;
-
-/**
- * `why` is the reason the gateway ended the connection, when it did so during the call (a failed
- * ping, a crash it noticed): the caller learns why its call was abandoned.
- */
-function classifyCallError(error: unknown, signal: AbortSignal | undefined, why: string | undefined): UpstreamCallError {
-  if (signal?.aborted) return new UpstreamCallError('cancelled', 'the call was cancelled');
-  const message = describe(error);
-  if (error instanceof McpError) {
-    // The transport's answer to a message over the limit; a server's own -32099 is an error answer like any other.
-    if (isOversizedAnswer(error.code, error.data)) return new UpstreamCallError('too-large', serverText(error));
-    switch (error.code) {
-      case ErrorCode.RequestTimeout:
-        return new UpstreamCallError('timeout', message);
-      case ErrorCode.ConnectionClosed:
-        return new UpstreamCallError('disconnected', `the server went away during the call (${why ?? message})`);
-      case ErrorCode.InvalidParams:
-        // The SDK client checks a result against the tool's outputSchema itself and reports a
-        // mismatch as "invalid params": that is the server's fault, not the caller's arguments'.
-        if (OUTPUT_SCHEMA_MISMATCH.test(error.message)) {
-          return new UpstreamCallError('protocol', `the server's result does not match the tool's own outputSchema (${serverText(error)})`);
-        }
-        return new UpstreamCallError('invalid-params', serverText(error));
-      default:
-        // A JSON-RPC error answer: -32601 from a tool the server lists (e.g. it asked the gateway
-        // for sampling, which the gateway does not offer), -32603 …
-        return new UpstreamCallError('server-error', `${serverText(error)} (JSON-RPC error ${error.code})`);
-    }
-  }
-  return new UpstreamCallError('protocol', message);
-}
-
-/** An MCP error's message without the SDK's `MCP error <code>: ` prefixes (one per hop it passed). */
-function serverText(error: McpError): string {
-  return error.message.replace(/^(MCP error -?\d+: )+/, '');
-}
 
 function exitText(code: number | null, signal: string | null): string {
   return signal ? `process killed by ${signal}` : `process exited with code ${code}`;
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    // HTTP transport errors carry the status in `code` (JSON-RPC errors use negative codes).
-    const code = (error as { code?: unknown }).code;
-    const status = typeof code === 'number' && code >= 100 && code < 600 && !error.message.includes(String(code)) ? `HTTP ${code}: ` : '';
-    if (status) return `${status}${error.message}`;
-    const cause = (error as { cause?: unknown }).cause;
-    const causeText = cause instanceof Error && cause.message && !error.message.includes(cause.message) ? ` (${cause.message})` : '';
-    return `${error.message}${causeText}`;
-  }
-  return String(error);
-}

@@ -1,0 +1,34 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { classifyCallError, describeError } from './call-errors.js';
+
+describe('classifyCallError', () => {
+  it('sorts the SDK errors into failure kinds, without the SDK prefixes', () => {
+    const kind = (error: unknown, why?: string) => {
+      const failure = classifyCallError(error, undefined, why);
+      return [failure.kind, failure.message];
+    };
+    expect(kind(new McpError(ErrorCode.RequestTimeout, 'Request timed out'))).toEqual(['timeout', 'MCP error -32001: Request timed out']);
+    expect(kind(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'), 'ping failed')).toEqual(['disconnected', 'the server went away during the call (ping failed)']);
+    expect(kind(new McpError(ErrorCode.InvalidParams, 'MCP error -32602: bad "x"'))).toEqual(['invalid-params', 'bad "x"']);
+    expect(kind(new McpError(ErrorCode.InvalidParams, "Structured content does not match the tool's output schema: x"))[0]).toBe('protocol');
+    expect(kind(new McpError(ErrorCode.MethodNotFound, 'no sampling'))).toEqual(['server-error', 'no sampling (JSON-RPC error -32601)']);
+    expect(kind(new Error('socket hang up'))).toEqual(['protocol', 'socket hang up']);
+  });
+
+  it('is "cancelled" whatever the error once the signal is aborted', () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(classifyCallError(new McpError(ErrorCode.RequestTimeout, 'x'), controller.signal, undefined).kind).toBe('cancelled');
+  });
+});
+
+describe('describeError', () => {
+  it('tells an HTTP status and a cause the message does not already hold', () => {
+    expect(describeError(Object.assign(new Error('Not Found'), { code: 404 }))).toBe('HTTP 404: Not Found');
+    expect(describeError(Object.assign(new Error('Error POSTing (404)'), { code: 404 }))).toBe('Error POSTing (404)');
+    expect(describeError(new Error('fetch failed', { cause: new Error('ECONNREFUSED') }))).toBe('fetch failed (ECONNREFUSED)');
+    expect(describeError(new Error('x (boom)', { cause: new Error('boom') }))).toBe('x (boom)');
+    expect(describeError('plain')).toBe('plain');
+  });
+});
