@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRequest, ToolCaller } from '../calls/call-tool.js';
-import type { CallSurface, RunningCall } from '../calls/running-call.js';
+import type { RunningCall } from '../calls/running-call.js';
 import type { GatewaySettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
 import { matchCallRoute, type CallRoute } from './call-route.js';

@@ -11,7 +11,7 @@
  * from callers and MCP servers: the templates print them escaped.
  */
 import type { Request, Response, Router } from 'express';
-import { APPROVAL_STATES, type Approval, type ApprovalState, type PendingApprovals } from '../approvals/pending.js';
+import { type Approval, type ApprovalState, type PendingApprovals } from '../approvals/pending.js';
 import { applyDecision, deciderOf } from '../http/approvals-api.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../http/problems.js';
@@ -27,8 +27,6 @@ const RECENT = 20;
 const RECENT_MS = 24 * 3_600_000;
 /** A reason longer than this is refused (as by the API). */
 const MAX_REASON = 500;
-
-const DECIDED_STATES = APPROVAL_STATES.filter((state) => state !== 'pending');
 
 const VIA: Record<string, string> = { ui: 'the UI', api: 'the API', gateway: 'the gateway' };
 
