@@ -98,18 +98,18 @@ export function buildApp(deps: AppDeps): GatewayApp {
     csrfGuard(),
   ];
 
-  let caller: ToolCaller | undefined;
   const metrics = new GatewayMetrics(
     {
       servers: () => deps.supervisor.list(),
-      load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 },
+      // Read when Prometheus scrapes, so after `caller` below exists.
+      load: (server) => caller.load(server),
       activity: () => deps.activity.health(),
     },
     { version: deps.version },
   );
   const callEvents: CallEvents = new EventEmitter();
   const recording = new CallRecording(deps.activity, metrics, deps.logger);
-  caller = new ToolCaller(deps.supervisor, deps.settings, {
+  const caller: ToolCaller = new ToolCaller(deps.supervisor, deps.settings, {
     started: (call, args, who) => recording.started(call, args, who),
     committed: (call) => recording.committed(call),
     finished: (call, end) => {

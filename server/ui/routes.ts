@@ -38,7 +38,7 @@ import { signInPages } from './sign-in.js';
 import { toolPages } from './tools-pages.js';
 
 /** Events of finished calls, for the activity page's live tail. */
-export interface CallEvents extends EventEmitter<{ finished: [RunningCall] }> {}
+export type CallEvents = EventEmitter<{ finished: [RunningCall] }>;
 
 export interface UiDeps {
   supervisor: Supervisor;
