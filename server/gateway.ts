@@ -148,18 +148,18 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
       path: `/approvals/${approval.id}`,
     });
   });
-  let caller: ToolCaller | undefined;
   const metrics = new GatewayMetrics(
     {
       servers: () => supervisor.list(),
-      load: (server) => caller?.load(server) ?? { inFlight: 0, queued: 0 },
+      // Read when Prometheus scrapes, so after `caller` below exists.
+      load: (server) => caller.load(server),
       activity: () => activity.health(),
     },
     { version: options.version },
   );
   // What each call is recorded with (status, error) is how its surface answers it.
   const recorder = new CallRecorder(activity, metrics, options.logger, answeredProblem);
-  caller = new ToolCaller(supervisor, settings, {
+  const caller: ToolCaller = new ToolCaller(supervisor, settings, {
     started: (call, args, who) => recorder.started(call, args, who),
     committed: (call) => recorder.committed(call),
     finished: (call, end) => {

@@ -133,12 +133,18 @@ async function main(): Promise<void> {
   apiKey = undefined;
 
   const server = createListener(app, config.gateway, logger).listen(options.port, options.host);
-  server.on('error', async (error: NodeJS.ErrnoException) => {
+  server.on('error', (error: NodeJS.ErrnoException) => {
     const reason = error.code === 'EADDRINUSE' ? `port ${options.port} is already in use (choose another with --port)` : error.message;
     logger.fatal({ code: error.code }, `cannot listen on ${options.host}:${options.port}: ${reason}`);
     process.stderr.write(`mcp-gateway: cannot listen on ${options.host}:${options.port}: ${reason}\n`);
-    await gateway.close();
-    process.exit(1);
+    // Exit 1 whether or not closing succeeds: a gateway that cannot listen must not stay up.
+    void gateway.close().then(
+      () => process.exit(1),
+      (closeError: unknown) => {
+        logger.error({ err: closeError }, 'could not close the gateway');
+        process.exit(1);
+      },
+    );
   });
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;

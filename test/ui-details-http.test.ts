@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
-import { csrfOf, pendingApprovals, signIn, type App } from './helpers/ui-session.js';
+import { csrfOf, pendingApprovals, signIn } from './helpers/ui-session.js';
 
 const KEY = 'ui-details-test-key-0123456789';
 const bearer = (token: string) => `Bearer ${token}`;

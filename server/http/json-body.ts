@@ -125,7 +125,7 @@ function textBody(
   other: (req: IncomingMessage) => ProblemError | undefined,
   take: (req: IncomingMessage, text: string) => ProblemError | undefined,
 ): Middleware {
-  return (req, res, next) => {
+  return (req, _res, next) => {
     if (done(req) || !hasBody(req)) return next();
     if (!accepts.test(req.headers['content-type'] ?? '')) {
       const refused = other(req);

@@ -10,18 +10,6 @@ function dig(schema: unknown, ...path: (string | number)[]): unknown {
   return value;
 }
 
-/** Every key used anywhere in a value. */
-function keysOf(value: unknown, keys = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) for (const item of value) keysOf(item, keys);
-  else if (typeof value === 'object' && value !== null) {
-    for (const [key, inner] of Object.entries(value)) {
-      keys.add(key);
-      keysOf(inner, keys);
-    }
-  }
-  return keys;
-}
-
 /** The JSON text of a result holds no reference machinery at all. */
 function expectNoReferences(result: ConvertedSchema): void {
   const text = JSON.stringify(result.schema);

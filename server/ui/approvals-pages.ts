@@ -12,7 +12,7 @@
  * from callers and MCP servers: the templates print them escaped.
  */
 import type { Request, Response, Router } from 'express';
-import { APPROVAL_STATES, type Approval, type ApprovalBook, type ApprovalState } from '../approvals/book.js';
+import { type Approval, type ApprovalBook, type ApprovalState } from '../approvals/book.js';
 import { applyDecision, deciderOf, type DecisionRefusal } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../errors.js';
@@ -26,8 +26,6 @@ const MAX_PENDING = 100;
 const RECENT = 20;
 /** … and how old they may be, in ms: 24 hours (older ones are in the activity log and `/api/approvals`). */
 const RECENT_MS = 24 * 3_600_000;
-
-const DECIDED_STATES = APPROVAL_STATES.filter((state) => state !== 'pending');
 
 const VIA: Record<string, string> = { ui: 'the UI', api: 'the API', gateway: 'the gateway' };
 

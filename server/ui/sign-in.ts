@@ -4,7 +4,7 @@
  * is unpaired). Failed attempts are limited per client address and per key, together with the
  * API's key checks.
  */
-import type { Request, Router } from 'express';
+import type { Router } from 'express';
 import { deviceSubject } from '../auth/devices.js';
 import { clearedSessionCookie, sessionCookie } from '../auth/sessions.js';
 import { prefixOf } from '../http/base-path.js';

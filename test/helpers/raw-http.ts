@@ -35,7 +35,7 @@ export function rawRequest(base: string, request: RawRequest): Promise<RawRespon
       try {
         resolve(parseResponse(Buffer.concat(chunks)));
       } catch (error) {
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
     socket.write(`${head.join('\r\n')}\r\n\r\n${request.body ?? ''}`);

@@ -97,7 +97,7 @@ function compare(document: Schema, openWebUi: Schema, at: string, differences: D
 describe("Open WebUI's backend converter over the tool documents", () => {
   const kit = callKit();
   let specs: Record<string, Spec[]> = {};
-  let documents: Record<string, Schema> = {};
+  const documents: Record<string, Schema> = {};
 
   beforeAll(async () => {
     const dir = tempDir();
