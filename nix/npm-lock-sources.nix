@@ -12,10 +12,13 @@
 #     <registry>/<name>/-/<name without scope>-<version>.tgz, fetched with fetchurl (for a mirror).
 # Both are checked against the lockfile's integrity. Entries that have a `resolved` (a git or file
 # dependency, or a lockfile written with URLs), links and bundled packages are left to importNpmLock.
+# Optional packages for another platform (their `os`, `cpu` or `libc` exclude the host: the native
+# builds of esbuild, rolldown and the like for every other system) get no source: `npm ci` skips
+# them without fetching, and the build does not download them.
 {
   lib,
-  fetchurl,
   stdenvNoCC,
+  fetchurl,
   nodejs,
   cacert,
   # The parsed package-lock.json (lockfileVersion 2 or 3: the `packages` map).
@@ -33,9 +36,47 @@ let
   # real package in `name`.
   packageName = path: entry: entry.name or (lib.last (lib.splitString "node_modules/" path));
 
+  # The host as npm names it (process.platform, process.arch, and the libc on Linux).
+  host = stdenvNoCC.hostPlatform;
+  npmOs = host.parsed.kernel.name;
+  npmCpu =
+    {
+      x86_64 = "x64";
+      aarch64 = "arm64";
+      i686 = "ia32";
+      armv6l = "arm";
+      armv7l = "arm";
+      powerpc64le = "ppc64";
+      s390x = "s390x";
+      riscv64 = "riscv64";
+      loongarch64 = "loong64";
+    }
+    .${host.parsed.cpu.name} or host.parsed.cpu.name;
+  npmLibc = if host.isMusl then "musl" else "glibc";
+  # npm's rule for `os`/`cpu`/`libc` lists: a "!name" entry excludes, plain entries allow only themselves.
+  allows =
+    list: value:
+    !(lib.elem "!${value}" list)
+    && (
+      let
+        allowed = lib.filter (name: !(lib.hasPrefix "!" name)) list;
+      in
+      allowed == [ ] || lib.elem value allowed
+    );
+  forHost =
+    entry:
+    allows (entry.os or [ ]) npmOs
+    && allows (entry.cpu or [ ]) npmCpu
+    && (!host.isLinux || allows (entry.libc or [ ]) npmLibc);
+  optional = entry: entry.optional or false || entry.devOptional or false;
+
   needsSource =
     path: entry:
-    path != "" && !(entry.link or false) && !(entry.inBundle or false) && !(entry ? resolved);
+    path != ""
+    && !(entry.link or false)
+    && !(entry.inBundle or false)
+    && !(entry ? resolved)
+    && (forHost entry || !optional entry);
 
   integrityOf =
     path: entry:

@@ -41,6 +41,12 @@ let
       path: entry: path != "" && !(lib.hasPrefix "file:${builtins.storeDir}/" (entry.resolved or ""))
     ) lockAsBuilt.packages
   );
+  lockSources = package.lockSources.packageSourceOverrides;
+  # Entries left without a source: only optional packages built for another platform.
+  skipped = lib.filterAttrs (path: _: !(lockSources ? ${path})) lockEntries;
+  skippedWrongly = lib.attrNames (
+    lib.filterAttrs (_: entry: !(entry.optional or entry.devOptional or false) || !(entry ? os || entry ? cpu || entry ? libc)) skipped
+  );
   # With a registry mirror: importNpmLock's own fetchurl, from the registry's tarball URL.
   fromMirror = (pkgs.callPackage ../package.nix { npmRegistry = "https://npm.mirror.invalid/"; })
     .lockSources.packageSourceOverrides;
@@ -177,8 +183,14 @@ let
       nodejs = package.nodejs.name;
       platforms = package.meta.platforms;
       lockEntries = lib.length (lib.attrNames lockEntries);
-      sourcesGiven = lib.length (lib.attrNames package.lockSources.packageSourceOverrides);
-      inherit unresolved;
+      sourcesGiven = lib.length (lib.attrNames lockSources);
+      skipped = lib.length (lib.attrNames skipped);
+      inherit unresolved skippedWrongly;
+      hostBinding = lockSources ? "node_modules/@rolldown/binding-linux-x64-gnu";
+      foreignBindings = lib.filter (path: lockSources ? ${path}) [
+        "node_modules/@rolldown/binding-darwin-arm64"
+        "node_modules/@rolldown/binding-linux-x64-musl"
+      ];
       mirrorUrl = fromMirror.${scopedEntry}.url;
       hookOnNode22 = onNode22.npmConfigHook.drvPath == hookFor pkgs.nodejs_22;
       hookDiffersByNode = hookFor pkgs.nodejs_22 != hookFor pkgs.nodejs;
@@ -227,8 +239,13 @@ in
   problems =
     # The package: instantiated, every lockfile entry resolved to a store path, default Node.js.
     expect "package instantiates" (lib.hasSuffix ".drv" results.package.drvPath) true
-    ++ expect "lockfile entries without a source" results.package.unresolved [ ]
-    ++ expect "sources given for the entries npm wrote without `resolved`" results.package.sourcesGiven results.package.lockEntries
+    ++ expect "lockfile entries without a source" results.package.unresolved (lib.attrNames skipped)
+    ++ expect "entries skipped that are not optional packages for another platform" results.package.skippedWrongly [ ]
+    ++ expect "sources for every other entry npm wrote without `resolved`" results.package.sourcesGiven (results.package.lockEntries - results.package.skipped)
+    ++ lib.optionals (pkgs.stdenv.hostPlatform.system == "x86_64-linux") (
+      expect "the host's native binding is fetched" results.package.hostBinding true
+      ++ expect "other platforms' native bindings are not fetched" results.package.foreignBindings [ ]
+    )
     ++ expect "the package's Node.js" package.nodejs.outPath pkgs.nodejs.outPath
     ++ expect "the config hook built for the package's Node.js" results.package.hookOnNode22 true
     ++ expect "the config hook depends on Node.js" results.package.hookDiffersByNode true
