@@ -15,7 +15,6 @@ import type { SessionStore } from '../auth/sessions.js';
 import { ToolCaller } from '../calls/call-tool.js';
 import { CallRecording } from '../calls/recording.js';
 import { GatewayMetrics, metricsRoutes } from '../observability/metrics.js';
-import { managementDocument } from '../openapi/management.js';
 import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
 import type { PendingApprovals } from '../approvals/pending.js';
 import type { Supervisor } from '../upstream/supervisor.js';
@@ -119,7 +118,6 @@ export function buildApp(deps: AppDeps): GatewayApp {
     },
   }, { policy: deps.approval, pending: deps.approvals });
 
-  let management: Record<string, unknown> | undefined;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -132,7 +130,6 @@ export function buildApp(deps: AppDeps): GatewayApp {
       settings: deps.settings,
       version: deps.version,
       auth: Boolean(deps.security.apiKey),
-      managementDocument: () => (management ??= managementDocument(deps.version)),
     }),
   );
   app.use(serverRoutes(deps.supervisor));

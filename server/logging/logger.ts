@@ -5,7 +5,6 @@
  * is formatted, so it holds in both formats.
  */
 import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -71,17 +70,20 @@ export class BufferedStdout implements pino.DestinationStream {
 /**
  * Writes each JSON line to `out` as one readable line: local time, level, message, and the other
  * fields as compact JSON (`12:00:01.250 INFO: GET /api/servers 200 1.4 ms {"reqId":"…"}`); an
- * error's stack follows on its own lines. Colours only when `colorize`.
+ * error's stack follows on its own lines. Colours only when `colorize`. Made by `create`, which
+ * loads `pino-pretty` (only a console that shows readable lines needs it, so start-up with JSON
+ * logs never loads it).
  */
 export class PrettyLines implements pino.DestinationStream {
-  private readonly prettify: (line: Record<string, unknown>) => string;
-
-  constructor(
-    private readonly out: pino.DestinationStream,
-    colorize: boolean,
-  ) {
-    this.prettify = prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
+  static async create(out: pino.DestinationStream, colorize: boolean): Promise<PrettyLines> {
+    const { prettyFactory } = await import('pino-pretty');
+    return new PrettyLines(out, prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
   }
+
+  private constructor(
+    private readonly out: pino.DestinationStream,
+    private readonly prettify: (line: Record<string, unknown>) => string,
+  ) {}
 
   write(line: string): void {
     let entry: Record<string, unknown>;
