@@ -154,6 +154,8 @@ async function main(): Promise<void> {
       `mcp-gateway ${VERSION} listening on http://${host}:${port}; open the UI at ${ui}`,
     );
     logger.info({ approvalDefault: config.approval.default }, approvalDefaultText(config.approval.default));
+    // Whoever waits for the gateway (a person, a script, a service manager's log) sees it listen at once.
+    logDestination.flush();
   });
 
   let watcher: ConfigWatcher | undefined;

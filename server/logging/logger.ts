@@ -42,8 +42,9 @@ export const LOG_BUFFER_BYTES = 4096;
  * Stdout written asynchronously and in batches: a log line never holds up a tool call, and under
  * load many lines go out in one write (one wake-up of the reader) instead of one write each. A
  * line is written at the latest `LOG_FLUSH_MS` after it was logged, or at once when
- * `LOG_BUFFER_BYTES` are buffered. Call `flushOnExit` from a `process.on('exit')` handler so
- * that nothing buffered is lost.
+ * `LOG_BUFFER_BYTES` are buffered, or when `flush` is called (main.ts does once it listens, so
+ * that the start-up lines are seen at once). Call `flushOnExit` from a `process.on('exit')`
+ * handler so that nothing buffered is lost.
  */
 export class BufferedStdout implements pino.DestinationStream {
   private readonly stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
@@ -56,6 +57,12 @@ export class BufferedStdout implements pino.DestinationStream {
   write(line: string): void {
     this.stream.write(line);
     this.flushTimer ??= setTimeout(this.flushNow, LOG_FLUSH_MS).unref();
+  }
+
+  /** Writes what is buffered now (asynchronously), without waiting for the flush timer. */
+  flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushNow();
   }
 
   flushOnExit(): void {
