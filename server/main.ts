@@ -7,6 +7,11 @@
  * Exit codes: 0 after a clean shutdown, 1 when the gateway cannot run (e.g. the port is taken, or
  * the state database cannot be used: one line naming the file and what to do), 2 for a usage or
  * configuration mistake (nothing is started then).
+ *
+ * Start-up order is for speed (`npm run bench`): the command line and config are read with
+ * little code loaded, so `--help`, `--version` and a config mistake answer at once; the gateway
+ * (and with it the MCP client) is loaded next and starts the servers, whose processes then boot
+ * while the HTTP app is loaded and built.
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +20,6 @@ import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.
 import { ConfigError, type GatewayConfig } from './config/types.js';
 import { changedSettings } from './config/changes.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
-import { gatewayServices, startGateway } from './gateway.js';
-import { buildApp } from './http/app.js';
 import { applyLimits, createListener } from './http/listener.js';
 import { isLoopbackHost } from './http/security.js';
 import { BufferedStdout, PrettyLines, createLogger, resolveLogFormat, type Logger } from './logging/logger.js';
@@ -116,13 +119,15 @@ async function main(): Promise<void> {
   const logDestination = new BufferedStdout();
   const pretty = resolveLogFormat(options.logFormat, process.stdout.isTTY === true) === 'pretty';
   const colorize = pretty && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const logger = createLogger(options.logLevel, pretty ? new PrettyLines(logDestination, colorize) : logDestination);
+  const logger = createLogger(options.logLevel, pretty ? await PrettyLines.create(logDestination, colorize) : logDestination);
   process.on('exit', () => {
     killAllProcessGroupsSync();
     logDestination.flushOnExit();
   });
 
+  const { gatewayServices, startGateway } = await import('./gateway.js');
   const gateway = await startGateway({ config, stateDir: options.stateDir, logger, version: VERSION });
+  const { buildApp } = await import('./http/app.js');
   const app = buildApp({
     ...gatewayServices(gateway),
     logger,
@@ -155,6 +160,8 @@ async function main(): Promise<void> {
       `mcp-gateway ${VERSION} listening on http://${host}:${port}; open the UI at ${ui}`,
     );
     logger.info({ approvalDefault: config.approval.default }, approvalDefaultText(config.approval.default));
+    // Whoever waits for the gateway (a person, a script, a service manager's log) sees it listen at once.
+    logDestination.flush();
   });
 
   let watcher: ConfigWatcher | undefined;

@@ -15,7 +15,6 @@ import type { SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewayEvents } from '../events.js';
 import { metricsRoutes, type GatewayMetrics } from '../observability/metrics.js';
-import { managementDocument } from '../openapi/management.js';
 import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
@@ -105,7 +104,6 @@ export function buildApp(deps: AppServices): GatewayApp {
   ];
 
   const { caller, metrics } = deps;
-  let management: Record<string, unknown> | undefined;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -118,7 +116,6 @@ export function buildApp(deps: AppServices): GatewayApp {
       settings: deps.settings,
       version: deps.version,
       auth: Boolean(deps.security.apiKey),
-      managementDocument: () => (management ??= managementDocument(deps.version)),
     }),
   );
   app.use(serverRoutes(deps.supervisor));

@@ -29,8 +29,6 @@ export interface OpenApiRoutesDeps {
   version: string;
   /** Whether the gateway has an API key. */
   auth: boolean;
-  /** The management API document (`/api/openapi.json`). */
-  managementDocument: () => Record<string, unknown>;
 }
 
 const SWAGGER_UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -113,6 +111,10 @@ function documentServer(connection: UpstreamConnection): DocumentServer {
 
 export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
   const router = Router();
+  // The management document is made on the first request for it, not at start-up: its generator
+  // (zod-to-openapi) is loaded then, once, and the document (it depends on the version only) kept.
+  let management: Promise<Record<string, unknown>> | undefined;
+  const managementDocument = () => (management ??= import('../openapi/management.js').then((module) => module.managementDocument(deps.version)));
   const options = (req: Request): DocumentOptions => ({
     version: deps.version,
     maxRefDepth: deps.settings().openapi.maxRefDepth,
@@ -135,8 +137,8 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
   router.get('/openapi.json', (req, res) => sendDocument(res, gatewayDocument(enabledServers(), options(req))));
   router.get('/docs', (_req, res) => sendDocsPage(res, 'mcp-gateway tools', './'));
 
-  router.get('/api/openapi.json', (req, res) => {
-    const document = deps.managementDocument();
+  router.get('/api/openapi.json', async (req, res) => {
+    const document = await managementDocument();
     const prefix = prefixOf(req);
     sendDocument(res, prefix ? { ...document, servers: [{ url: prefix }] } : document);
   });

@@ -5,7 +5,6 @@
  * is formatted, so it holds in both formats.
  */
 import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -43,8 +42,9 @@ export const LOG_BUFFER_BYTES = 4096;
  * Stdout written asynchronously and in batches: a log line never holds up a tool call, and under
  * load many lines go out in one write (one wake-up of the reader) instead of one write each. A
  * line is written at the latest `LOG_FLUSH_MS` after it was logged, or at once when
- * `LOG_BUFFER_BYTES` are buffered. Call `flushOnExit` from a `process.on('exit')` handler so
- * that nothing buffered is lost.
+ * `LOG_BUFFER_BYTES` are buffered, or when `flush` is called (main.ts does once it listens, so
+ * that the start-up lines are seen at once). Call `flushOnExit` from a `process.on('exit')`
+ * handler so that nothing buffered is lost.
  */
 export class BufferedStdout implements pino.DestinationStream {
   private readonly stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
@@ -59,6 +59,12 @@ export class BufferedStdout implements pino.DestinationStream {
     this.flushTimer ??= setTimeout(this.flushNow, LOG_FLUSH_MS).unref();
   }
 
+  /** Writes what is buffered now (asynchronously), without waiting for the flush timer. */
+  flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushNow();
+  }
+
   flushOnExit(): void {
     try {
       this.stream.flushSync();
@@ -71,17 +77,20 @@ export class BufferedStdout implements pino.DestinationStream {
 /**
  * Writes each JSON line to `out` as one readable line: local time, level, message, and the other
  * fields as compact JSON (`12:00:01.250 INFO: GET /api/servers 200 1.4 ms {"reqId":"…"}`); an
- * error's stack follows on its own lines. Colours only when `colorize`.
+ * error's stack follows on its own lines. Colours only when `colorize`. Made by `create`, which
+ * loads `pino-pretty` (only a console that shows readable lines needs it, so start-up with JSON
+ * logs never loads it).
  */
 export class PrettyLines implements pino.DestinationStream {
-  private readonly prettify: (line: Record<string, unknown>) => string;
-
-  constructor(
-    private readonly out: pino.DestinationStream,
-    colorize: boolean,
-  ) {
-    this.prettify = prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
+  static async create(out: pino.DestinationStream, colorize: boolean): Promise<PrettyLines> {
+    const { prettyFactory } = await import('pino-pretty');
+    return new PrettyLines(out, prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
   }
+
+  private constructor(
+    private readonly out: pino.DestinationStream,
+    private readonly prettify: (line: Record<string, unknown>) => string,
+  ) {}
 
   write(line: string): void {
     let entry: Record<string, unknown>;

@@ -109,12 +109,12 @@ export function accessPages(router: Router, deps: UiDeps): void {
     res.redirect(303, `${prefixOf(req)}/access`);
   });
 
-  router.post('/ui/pairing', (req, res) => {
+  router.post('/ui/pairing', async (req, res) => {
     const { view, secret } = pairings.start(req.identity!.id);
     const link = `${publicOrigin(req)}${prefixOf(req)}/pair#${secret}`;
     req.log.info({ pairingId: view.id, by: req.identity?.id }, 'pairing started');
     res.setHeader('Cache-Control', 'no-store');
-    const model = { ...pairingModel(view), link, qr: qrSvg(link, 'QR code that opens the pairing page'), loopback: loopbackHost(link) };
+    const model = { ...pairingModel(view), link, qr: await qrSvg(link, 'QR code that opens the pairing page'), loopback: loopbackHost(link) };
     sendView(res, 'partials/pairing', model, pageContext(req, 'access'));
   });
 

@@ -15,8 +15,8 @@ function modulesOf(svg: string, size: number, margin: number): boolean[] {
 }
 
 describe('qrSvg', () => {
-  it('is an inline SVG that CSS can size, without inline style', () => {
-    const svg = qrSvg(LINK);
+  it('is an inline SVG that CSS can size, without inline style', async () => {
+    const svg = await qrSvg(LINK);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" ')).toBe(true);
     expect(svg.endsWith('</svg>')).toBe(true);
     expect(svg).toMatch(/ viewBox="0 0 (\d+) \1"/);
@@ -27,15 +27,15 @@ describe('qrSvg', () => {
     expect(svg.slice(0, svg.indexOf('>'))).not.toMatch(/ (width|height)=/);
   });
 
-  it('draws exactly the modules of the code, inside a 2-module margin', () => {
+  it('draws exactly the modules of the code, inside a 2-module margin', async () => {
     const { size, data } = QRCode.create(LINK, { errorCorrectionLevel: 'M' }).modules;
-    const svg = qrSvg(LINK);
+    const svg = await qrSvg(LINK);
     expect(svg).toContain(`viewBox="0 0 ${size + 4} ${size + 4}"`);
     expect(modulesOf(svg, size, 2)).toEqual(Array.from(data, (bit) => bit === 1));
   });
 
-  it('escapes the label', () => {
-    const svg = qrSvg('x', 'a "b" <c> & d');
+  it('escapes the label', async () => {
+    const svg = await qrSvg('x', 'a "b" <c> & d');
     expect(svg).toContain('aria-label="a &quot;b&quot; &lt;c&gt; &amp; d"');
   });
 });

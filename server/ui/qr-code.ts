@@ -1,9 +1,9 @@
 /**
- * QR codes as inline SVG, made synchronously so that templates can call it. The SVG carries no
- * `style` attribute and no `<style>` element (the UI's CSP forbids inline style), only
- * presentation attributes; it has a `viewBox` and no width or height, so CSS sizes it.
+ * QR codes as inline SVG, for a page's model. The SVG carries no `style` attribute and no
+ * `<style>` element (the UI's CSP forbids inline style), only presentation attributes; it has a
+ * `viewBox` and no width or height, so CSS sizes it. The `qrcode` package is loaded on the first
+ * code, not at start-up (only pairing shows one).
  */
-import QRCode from 'qrcode';
 
 /** Modules of quiet zone around the code (the spec asks for 4; 2 scans well on a plain page). */
 const MARGIN = 2;
@@ -16,7 +16,8 @@ const escapeAttribute = (text: string) =>
  * `label` is its `aria-label`; default `QR code` (the text itself may be a secret link).
  * Throws when the text is too long for a QR code.
  */
-export function qrSvg(text: string, label = 'QR code'): string {
+export async function qrSvg(text: string, label = 'QR code'): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
   const { size, data } = QRCode.create(text, { errorCorrectionLevel: 'M' }).modules;
   const total = size + 2 * MARGIN;
   // One rectangle per run of dark modules in a row.
