@@ -57,7 +57,8 @@ buildNpmPackage {
 
   nativeBuildInputs = [ python3 ];
 
-  # `npm run build` (tsc) needs the dev dependencies; they are pruned from the output afterwards.
+  # `npm run build` (tsc, then esbuild bundling the command and the demo server) needs the dev
+  # dependencies; they are pruned from the output afterwards.
   npmBuildScript = "build";
   # Playwright must not try to download a browser during `npm ci`.
   env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = "1";
