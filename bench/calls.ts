@@ -231,7 +231,8 @@ async function directClient(): Promise<DirectClient> {
   const call = async () => {
     const result = await client.callTool({ name: 'echo', arguments: ARGS });
     const content = result.content as Array<{ type: string; text?: string }> | undefined;
-    if (result.isError || content?.[0]?.text !== ARGS.message) throw new Error(`unexpected result: ${JSON.stringify(result).slice(0, 200)}`);
+    if (result.isError || content?.[0]?.text !== ARGS.message)
+      throw new Error(`unexpected result: ${JSON.stringify(result).slice(0, 200)}`);
   };
   return { call, close: () => client.close() };
 }
@@ -348,7 +349,9 @@ function report(results: Result[]): void {
 
   console.log(`tool-call benchmark: echo on the demo MCP server, ${SECONDS} s per scenario after ${WARMUP_CALLS} warm-up calls`);
   console.log(`node ${process.version}, ${cores} cores, ${cpu}`);
-  console.log(`gateway: echo server with maxConcurrent ${MAX_CONCURRENCY} (default 8) so that 16 calls run at once as they do direct, --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`);
+  console.log(
+    `gateway: echo server with maxConcurrent ${MAX_CONCURRENCY} (default 8) so that 16 calls run at once as they do direct, --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`,
+  );
   console.log(`client: node:http keep-alive agent (direct: one MCP SDK Client, calls multiplexed)`);
   console.log('bare relay: bench/relay.ts, HTTP in, stdio JSON-RPC out, nothing else: the floor of any gateway here');
   console.log('');
@@ -360,8 +363,12 @@ function report(results: Result[]): void {
   }
   console.log('');
   for (const c of comparisons) {
-    console.log(`concurrency ${String(c.concurrency).padStart(2)}: gateway calls/s = ${c.callsPerSecPct.toFixed(1)}% of direct, gateway p50 = ${c.p50Times.toFixed(2)}x direct`);
-    console.log(`${''.padStart(16)}bare relay calls/s = ${c.relayCallsPerSecPct.toFixed(1)}% of direct, bare relay p50 = ${c.relayP50Times.toFixed(2)}x direct`);
+    console.log(
+      `concurrency ${String(c.concurrency).padStart(2)}: gateway calls/s = ${c.callsPerSecPct.toFixed(1)}% of direct, gateway p50 = ${c.p50Times.toFixed(2)}x direct`,
+    );
+    console.log(
+      `${''.padStart(16)}bare relay calls/s = ${c.relayCallsPerSecPct.toFixed(1)}% of direct, bare relay p50 = ${c.relayP50Times.toFixed(2)}x direct`,
+    );
   }
   console.log('targets:');
   for (const t of checks) {

@@ -46,21 +46,33 @@ const tools = Array.from({ length: COUNT }, (_, i) => {
 const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  const message = JSON.parse(line) as { id?: number; method: string; params?: { name?: string; arguments?: unknown; protocolVersion?: string } };
+  const message = JSON.parse(line) as {
+    id?: number;
+    method: string;
+    params?: { name?: string; arguments?: unknown; protocolVersion?: string };
+  };
   if (message.id === undefined) return;
   switch (message.method) {
     case 'initialize':
       send({
         jsonrpc: '2.0',
         id: message.id,
-        result: { protocolVersion: message.params?.protocolVersion ?? '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'many-tools', version: '1.0.0' } },
+        result: {
+          protocolVersion: message.params?.protocolVersion ?? '2025-06-18',
+          capabilities: { tools: {} },
+          serverInfo: { name: 'many-tools', version: '1.0.0' },
+        },
       });
       break;
     case 'tools/list':
       send({ jsonrpc: '2.0', id: message.id, result: { tools } });
       break;
     case 'tools/call':
-      send({ jsonrpc: '2.0', id: message.id, result: { content: [{ type: 'text', text: JSON.stringify(message.params?.arguments ?? {}) }] } });
+      send({
+        jsonrpc: '2.0',
+        id: message.id,
+        result: { content: [{ type: 'text', text: JSON.stringify(message.params?.arguments ?? {}) }] },
+      });
       break;
     case 'ping':
       send({ jsonrpc: '2.0', id: message.id, result: {} });

@@ -83,9 +83,15 @@ const listening = runs.map((run) => run.listeningMs);
 const ready = runs.map((run) => run.readyMs);
 console.log(`start-up of mcp-gateway with the demo server, ${RUNS} runs (node ${process.version}, ${os.cpus().length} cores)`);
 console.log(`                      median      p90      min      max`);
-console.log(`spawn → listening  ${fmt(percentile(listening, 50))} ${fmt(percentile(listening, 90))} ${fmt(Math.min(...listening))} ${fmt(Math.max(...listening))}`);
-console.log(`spawn → demo ready ${fmt(percentile(ready, 50))} ${fmt(percentile(ready, 90))} ${fmt(Math.min(...ready))} ${fmt(Math.max(...ready))}`);
+console.log(
+  `spawn → listening  ${fmt(percentile(listening, 50))} ${fmt(percentile(listening, 90))} ${fmt(Math.min(...listening))} ${fmt(Math.max(...listening))}`,
+);
+console.log(
+  `spawn → demo ready ${fmt(percentile(ready, 50))} ${fmt(percentile(ready, 90))} ${fmt(Math.min(...ready))} ${fmt(Math.max(...ready))}`,
+);
 const cpu = runs.flatMap((run) => (run.listeningCpuMs === undefined ? [] : [run.listeningCpuMs]));
 if (cpu.length === runs.length) {
-  console.log(`CPU to listening   ${fmt(percentile(cpu, 50))} ${fmt(percentile(cpu, 90))} ${fmt(Math.min(...cpu))} ${fmt(Math.max(...cpu))}`);
+  console.log(
+    `CPU to listening   ${fmt(percentile(cpu, 50))} ${fmt(percentile(cpu, 90))} ${fmt(Math.min(...cpu))} ${fmt(Math.max(...cpu))}`,
+  );
 }

@@ -27,7 +27,10 @@ const TOOLS_PAGE_TARGET_BYTES = 200 * 1024;
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-ui-bench-'));
 const configFile = path.join(stateDir, 'config.json');
 const mcpServers = Object.fromEntries(
-  Array.from({ length: SERVERS }, (_, i) => [`s${i + 1}`, { command: process.execPath, args: [TOOL_SERVER], env: { TOOL_COUNT: String(TOOLS) } }]),
+  Array.from({ length: SERVERS }, (_, i) => [
+    `s${i + 1}`,
+    { command: process.execPath, args: [TOOL_SERVER], env: { TOOL_COUNT: String(TOOLS) } },
+  ]),
 );
 // Calls run without asking a person (the log is filled by calls to every kind of tool).
 fs.writeFileSync(configFile, JSON.stringify({ approval: { default: 'allow' }, mcpServers }));
@@ -65,7 +68,11 @@ const readyMs = Date.now() - started;
 
 for (let i = 0; i < CALLS; i++) {
   const server = `s${(i % SERVERS) + 1}`;
-  await fetch(`${base}/${server}/tool_search_issues_0`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `call ${i}` }) });
+  await fetch(`${base}/${server}/tool_search_issues_0`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `call ${i}` }),
+  });
 }
 const activity = (await (await fetch(`${base}/api/activity?limit=1`)).json()) as { items: { id: string }[] };
 
@@ -102,7 +109,9 @@ const pages: { label: string; path: string; headers?: Record<string, string>; to
 ];
 
 console.log(`UI pages with ${SERVERS} servers × ${TOOLS} tools (${SERVERS * TOOLS} tools), ${CALLS} calls in the activity log`);
-console.log(`node ${process.version}, ${os.cpus().length} cores; all servers ready ${(readyMs / 1000).toFixed(1)} s after listening; ${SAMPLES} requests per page after 5 warm-up`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} cores; all servers ready ${(readyMs / 1000).toFixed(1)} s after listening; ${SAMPLES} requests per page after 5 warm-up`,
+);
 console.log('page                   bytes   render p50   render p95   request p50   request p95');
 let worstRender = 0;
 let largestTools = 0;
@@ -123,8 +132,12 @@ for (const page of pages) {
   );
 }
 console.log('targets:');
-console.log(`  ${worstRender < RENDER_TARGET_MS ? 'PASS' : 'MISS'}  every page served in under ${RENDER_TARGET_MS} ms, whole request (worst p95 ${worstRender.toFixed(2)} ms)`);
-console.log(`  ${largestTools < TOOLS_PAGE_TARGET_BYTES ? 'PASS' : 'MISS'}  tools page under 200 KB (largest ${(largestTools / 1024).toFixed(1)} KB)`);
+console.log(
+  `  ${worstRender < RENDER_TARGET_MS ? 'PASS' : 'MISS'}  every page served in under ${RENDER_TARGET_MS} ms, whole request (worst p95 ${worstRender.toFixed(2)} ms)`,
+);
+console.log(
+  `  ${largestTools < TOOLS_PAGE_TARGET_BYTES ? 'PASS' : 'MISS'}  tools page under 200 KB (largest ${(largestTools / 1024).toFixed(1)} KB)`,
+);
 
 stop();
 await new Promise((resolve) => child.once('exit', resolve));

@@ -20,10 +20,7 @@ import type { RunningCall } from './calls/running-call.js';
 import type { ServerStatus } from './upstream/types.js';
 
 /** What changed about a server. */
-export type ServerChange =
-  | { kind: 'state'; status: ServerStatus }
-  | { kind: 'lists'; name: string }
-  | { kind: 'removed'; name: string };
+export type ServerChange = { kind: 'state'; status: ServerStatus } | { kind: 'lists'; name: string } | { kind: 'removed'; name: string };
 
 export interface GatewayEventMap {
   'call.finished': [call: RunningCall];

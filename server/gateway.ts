@@ -69,7 +69,21 @@ export interface Gateway {
 /** What `buildApp` receives of a running gateway (main.ts and the tests add logger, version and security). */
 export function gatewayServices(
   gateway: Gateway,
-): Pick<AppServices, 'supervisor' | 'activity' | 'sessions' | 'keys' | 'devices' | 'approvals' | 'approvalPolicy' | 'settings' | 'pairings' | 'caller' | 'metrics' | 'events'> {
+): Pick<
+  AppServices,
+  | 'supervisor'
+  | 'activity'
+  | 'sessions'
+  | 'keys'
+  | 'devices'
+  | 'approvals'
+  | 'approvalPolicy'
+  | 'settings'
+  | 'pairings'
+  | 'caller'
+  | 'metrics'
+  | 'events'
+> {
   return {
     supervisor: gateway.supervisor,
     activity: gateway.activity,
@@ -107,12 +121,16 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   let config = options.config;
   if (secret.created) options.logger.info({ file: secret.file }, 'made a new gateway secret');
   if (secret.tightened !== undefined) {
-    options.logger.warn({ file: secret.file }, `the gateway secret was readable by others (mode ${secret.tightened.toString(8)}); narrowed it to 600`);
+    options.logger.warn(
+      { file: secret.file },
+      `the gateway secret was readable by others (mode ${secret.tightened.toString(8)}); narrowed it to 600`,
+    );
   }
   const redactKeys = () => config.gateway.redact.keys;
   const activity = new ActivityLog(db, () => config.gateway.activity, options.logger, undefined, undefined, redactKeys);
   const interrupted = activity.markInterrupted();
-  if (interrupted > 0) options.logger.warn({ interrupted }, `${interrupted} tool calls were still running when the gateway last stopped; marked interrupted`);
+  if (interrupted > 0)
+    options.logger.warn({ interrupted }, `${interrupted} tool calls were still running when the gateway last stopped; marked interrupted`);
   activity.startBackground();
   const sessions = new SessionStore(db, () => config.gateway.sessionTtlMs);
   const keys = new KeyStore(db);
@@ -132,10 +150,16 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   );
   const orphans = approvals.markInterrupted();
   approvals.prune(config.gateway.activity.maxAgeDays * 86_400_000);
-  if (orphans > 0) options.logger.warn({ interrupted: orphans }, `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`);
+  if (orphans > 0)
+    options.logger.warn(
+      { interrupted: orphans },
+      `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`,
+    );
   const settings = () => config.gateway;
   const events = wireEvents({ supervisor, approvals, keys, devices, sessions });
-  const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger, { intervalMs: () => config.approval.notifyIntervalMs });
+  const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger, {
+    intervalMs: () => config.approval.notifyIntervalMs,
+  });
   events.on('approval.changed', (approval) => {
     if (approval.state !== 'pending' || config.approval.notify.length === 0) return;
     notifier.approvalCreated({
@@ -159,15 +183,20 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   );
   // What each call is recorded with (status, error) is how its surface answers it.
   const recorder = new CallRecorder(activity, metrics, options.logger, answeredProblem);
-  const caller: ToolCaller = new ToolCaller(supervisor, settings, {
-    started: (call, args, who) => recorder.started(call, args, who),
-    committed: (call) => recorder.committed(call),
-    finished: (call, end) => {
-      recorder.finished(call, end);
-      // The activity page's live tail; nobody listens unless a page has it open.
-      if (events.has('call.finished')) events.emit('call.finished', call);
+  const caller: ToolCaller = new ToolCaller(
+    supervisor,
+    settings,
+    {
+      started: (call, args, who) => recorder.started(call, args, who),
+      committed: (call) => recorder.committed(call),
+      finished: (call, end) => {
+        recorder.finished(call, end);
+        // The activity page's live tail; nobody listens unless a page has it open.
+        if (events.has('call.finished')) events.emit('call.finished', call);
+      },
     },
-  }, { policy: () => config.approval, pending: approvals });
+    { policy: () => config.approval, pending: approvals },
+  );
   const pairings = options.pairings ?? new Pairings();
   // Servers start in the background: a slow or broken one never holds up the others or start-up.
   await supervisor.apply(config);
@@ -209,7 +238,13 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
  * forwarded to it, and a revoked key or device ends its sessions (next request refused, live
  * streams closed).
  */
-function wireEvents(from: { supervisor: Supervisor; approvals: ApprovalBook; keys: KeyStore; devices: DeviceStore; sessions: SessionStore }): GatewayEvents {
+function wireEvents(from: {
+  supervisor: Supervisor;
+  approvals: ApprovalBook;
+  keys: KeyStore;
+  devices: DeviceStore;
+  sessions: SessionStore;
+}): GatewayEvents {
   const events = new GatewayEvents();
   const { supervisor, approvals, keys, devices, sessions } = from;
   supervisor.on('change', (status) => events.emit('server.changed', { kind: 'state', status }));

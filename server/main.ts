@@ -42,7 +42,7 @@ function fail(lines: string[], code: number): never {
 const MIN_STARTUP_KEY_LENGTH = 16;
 
 /** How to make a good key, for the messages below. */
-const MAKE_A_KEY = 'make one with: node -e "process.stdout.write(require(\'node:crypto\').randomBytes(32).toString(\'base64url\'))"';
+const MAKE_A_KEY = "make one with: node -e \"process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url'))\"";
 
 /** Refuses a start-up key that is too short to resist guessing, or that `Authorization: Bearer <key>` cannot carry. Never says the key. */
 function checkStartupKey(key: string, source: string): string {
@@ -52,7 +52,9 @@ function checkStartupKey(key: string, source: string): string {
   const length = [...key].length;
   if (length < MIN_STARTUP_KEY_LENGTH) {
     const has = `${length} character${length === 1 ? '' : 's'}`;
-    throw new StartupError(`${source}: the API key has ${has}, too few to resist guessing; use at least ${MIN_STARTUP_KEY_LENGTH}: ${MAKE_A_KEY}`);
+    throw new StartupError(
+      `${source}: the API key has ${has}, too few to resist guessing; use at least ${MIN_STARTUP_KEY_LENGTH}: ${MAKE_A_KEY}`,
+    );
   }
   return key;
 }
@@ -156,7 +158,13 @@ async function main(): Promise<void> {
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const ui = uiUrl(host, port, config.gateway.basePath);
     logger.info(
-      { url: `http://${host}:${port}`, ui, servers: config.servers.length, auth: Boolean(options.apiKeyFile || options.apiKey), source: config.source ?? (options.quick ? 'quick mode' : 'demo') },
+      {
+        url: `http://${host}:${port}`,
+        ui,
+        servers: config.servers.length,
+        auth: Boolean(options.apiKeyFile || options.apiKey),
+        source: config.source ?? (options.quick ? 'quick mode' : 'demo'),
+      },
       `mcp-gateway ${VERSION} listening on http://${host}:${port}; open the UI at ${ui}`,
     );
     logger.info({ approvalDefault: config.approval.default }, approvalDefaultText(config.approval.default));

@@ -13,7 +13,9 @@
     box.textContent = text;
     box.hidden = false;
     clearTimeout(toast.timer);
-    toast.timer = setTimeout(function () { box.hidden = true; }, 8000);
+    toast.timer = setTimeout(function () {
+      box.hidden = true;
+    }, 8000);
   }
 
   // Errors: an HTML answer (a form's field errors, an error partial) is shown where it was asked
@@ -31,7 +33,9 @@
     try {
       var problem = JSON.parse(xhr.responseText);
       message = problem.title + (problem.detail ? ': ' + problem.detail : '');
-    } catch (e) { /* not JSON */ }
+    } catch (e) {
+      /* not JSON */
+    }
     toast(message);
   });
   document.addEventListener('htmx:sendError', function () {
@@ -71,7 +75,9 @@
 
   function fetchRows(url) {
     return fetch(url, { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
-      .then(function (response) { return response.ok ? response.text() : ''; })
+      .then(function (response) {
+        return response.ok ? response.text() : '';
+      })
       .then(rowsFrom);
   }
 
@@ -89,19 +95,27 @@
     return fetchRows('activity?rows=1' + (query ? '&' + query : '') + (after ? '&after=' + after : '')).then(function (rows) {
       for (var i = rows.length - 1; i >= 0; i--) {
         var existing = rowWithId(list, rows[i].getAttribute('data-id'));
-        if (existing) { existing.replaceWith(rows[i]); continue; }
+        if (existing) {
+          replaceRow(existing, rows[i]);
+          continue;
+        }
         rows[i].classList.add('new');
         list.insertBefore(rows[i], list.firstChild);
       }
       var empty = document.querySelector('#activity-list .empty');
       if (empty && list.querySelector('.activity-row')) empty.remove();
       var stale = typeof finishedId === 'string' && rowWithId(list, finishedId);
-      if (stale && (stale.classList.contains('outcome-running') || stale.classList.contains('outcome-waiting'))) return refreshRows(list, [finishedId]);
+      if (stale && (stale.classList.contains('outcome-running') || stale.classList.contains('outcome-waiting')))
+        return refreshRows(list, [finishedId]);
     });
   }
 
   function parseVersions(text) {
-    try { return JSON.parse(text || '{}') || {}; } catch (e) { return {}; }
+    try {
+      return JSON.parse(text || '{}') || {};
+    } catch (e) {
+      return {};
+    }
   }
 
   // A call that starts or stops waiting for approval: the live tail shows it (a new row, or its
@@ -117,13 +131,23 @@
   });
 
   // Replaces the rows of `ids` that the page shows by their state now, in one request.
+  // A row shown anew keeps its highlight as a newer copy of it (its call finished) takes its place.
+  function replaceRow(shown, row) {
+    if (shown.classList.contains('new')) row.classList.add('new');
+    shown.replaceWith(row);
+  }
+
   function refreshRows(list, ids) {
     if (ids.length === 0) return Promise.resolve();
-    var query = ids.map(function (id) { return 'id=' + encodeURIComponent(id); }).join('&');
+    var query = ids
+      .map(function (id) {
+        return 'id=' + encodeURIComponent(id);
+      })
+      .join('&');
     return fetchRows('activity?rows=1&' + query).then(function (found) {
       for (var i = 0; i < found.length; i++) {
         var shown = rowWithId(list, found[i].getAttribute('data-id'));
-        if (shown) shown.replaceWith(found[i]);
+        if (shown) replaceRow(shown, found[i]);
       }
     });
   }
@@ -148,7 +172,11 @@
     stream.addEventListener('open', function () {
       stopPolling();
       // Whatever changed while the stream was cut.
-      if (wasCut) { refreshServers(); tailActivity(); refreshApprovalsLive(); }
+      if (wasCut) {
+        refreshServers();
+        tailActivity();
+        refreshApprovalsLive();
+      }
       wasCut = false;
       document.documentElement.setAttribute('data-live', 'stream');
     });
@@ -163,29 +191,48 @@
     stream.addEventListener('versions', function (event) {
       var now = parseVersions(event.data);
       if (now.servers !== versions.servers) refreshServers();
-      if (now.approvals !== versions.approvals) { refreshApprovalsLive(); refreshWaitingRows(); }
+      if (now.approvals !== versions.approvals) {
+        refreshApprovalsLive();
+        refreshWaitingRows();
+      }
       versions = now;
     });
-    stream.addEventListener('server', function (event) { refreshServer(event.data); });
+    stream.addEventListener('server', function (event) {
+      refreshServer(event.data);
+    });
     stream.addEventListener('servers', refreshServers);
-    stream.addEventListener('activity', function (event) { tailActivity(event.data); });
-    stream.addEventListener('approvals', function (event) { refreshApprovalsLive(event.data); refreshWaitingRows(); });
-    window.addEventListener('pagehide', function () { stream.close(); });
+    stream.addEventListener('activity', function (event) {
+      tailActivity(event.data);
+    });
+    stream.addEventListener('approvals', function (event) {
+      refreshApprovalsLive(event.data);
+      refreshWaitingRows();
+    });
+    window.addEventListener('pagehide', function () {
+      stream.close();
+    });
   } else if (servers || liveTail || hasApprovalsBadge()) {
     startPolling();
   }
-  if (liveTail) liveTail.addEventListener('change', function () { tailActivity(); });
+  if (liveTail)
+    liveTail.addEventListener('change', function () {
+      tailActivity();
+    });
 
   // Disclosures a person opened (a server's output) stay open when a live update replaces their
   // card: each has a stable key in `data-disclosure`.
   var openDisclosures = {};
-  document.addEventListener('toggle', function (event) {
-    var details = event.target;
-    if (!(details instanceof HTMLDetailsElement) || !details.hasAttribute('data-disclosure')) return;
-    var key = details.getAttribute('data-disclosure');
-    if (details.open) openDisclosures[key] = true;
-    else delete openDisclosures[key];
-  }, true);
+  document.addEventListener(
+    'toggle',
+    function (event) {
+      var details = event.target;
+      if (!(details instanceof HTMLDetailsElement) || !details.hasAttribute('data-disclosure')) return;
+      var key = details.getAttribute('data-disclosure');
+      if (details.open) openDisclosures[key] = true;
+      else delete openDisclosures[key];
+    },
+    true,
+  );
   document.addEventListener('htmx:afterSwap', function () {
     var all = document.querySelectorAll('details[data-disclosure]:not([open])');
     for (var i = 0; i < all.length; i++) {
@@ -222,7 +269,10 @@
       var row = remove.closest('.row');
       var next = row && (row.nextElementSibling || row.previousElementSibling);
       if (row) row.remove();
-      if (next) { var focusable = next.querySelector('button'); if (focusable) focusable.focus(); }
+      if (next) {
+        var focusable = next.querySelector('button');
+        if (focusable) focusable.focus();
+      }
       return;
     }
     var copy = target.closest('[data-copy]');
@@ -230,16 +280,28 @@
       var source = copy.parentElement && copy.parentElement.querySelector('[data-copy-source]');
       if (!source) return;
       var text = source.textContent;
-      var done = function () { copy.textContent = 'Copied'; setTimeout(function () { copy.textContent = 'Copy'; }, 2000); };
+      var done = function () {
+        copy.textContent = 'Copied';
+        setTimeout(function () {
+          copy.textContent = 'Copy';
+        }, 2000);
+      };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, function () { toast('Copying was refused; select the text instead.'); });
+        navigator.clipboard.writeText(text).then(done, function () {
+          toast('Copying was refused; select the text instead.');
+        });
       } else {
         var range = document.createRange();
         range.selectNodeContents(source);
         var selection = window.getSelection();
         selection.removeAllRanges();
         selection.addRange(range);
-        try { document.execCommand('copy'); done(); } catch (e) { toast('Select the text and copy it.'); }
+        try {
+          document.execCommand('copy');
+          done();
+        } catch (e) {
+          toast('Select the text and copy it.');
+        }
       }
     }
   });
@@ -249,19 +311,32 @@
   // replaced: a new call is added in its place, a call decided elsewhere leaves the pending list
   // (it is then under "Recent decisions"), and a card being decided, showing a decision made
   // here, or with a reason being typed is left alone. Countdowns ("1:42 left") are text only.
-  function hasApprovalsBadge() { return Boolean(document.getElementById('approvals-badge')); }
+  function hasApprovalsBadge() {
+    return Boolean(document.getElementById('approvals-badge'));
+  }
 
   // Runs `run` (which returns a promise) one at a time; a call while it runs runs it once more after.
   function serialized(run) {
     var busy = false;
     var again = false;
     function go() {
-      if (busy) { again = true; return; }
+      if (busy) {
+        again = true;
+        return;
+      }
       busy = true;
-      Promise.resolve().then(run).catch(function () { /* the next event or poll tries again */ }).then(function () {
-        busy = false;
-        if (again) { again = false; go(); }
-      });
+      Promise.resolve()
+        .then(run)
+        .catch(function () {
+          /* the next event or poll tries again */
+        })
+        .then(function () {
+          busy = false;
+          if (again) {
+            again = false;
+            go();
+          }
+        });
     }
     return go;
   }
@@ -270,7 +345,9 @@
     var headers = { 'HX-Request': 'true' };
     if (target) headers['HX-Target'] = target;
     return fetch(url, { headers: headers, credentials: 'same-origin' })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) {
+        return response.ok ? response.text() : null;
+      })
       .then(function (html) {
         if (html === null) return null;
         var template = document.createElement('template');
@@ -311,7 +388,10 @@
       var previous = null;
       for (var k = 0; k < incoming.length; k++) {
         var existing = cardWithId(cards, incoming[k].getAttribute('data-approval'));
-        if (existing) { previous = existing; continue; }
+        if (existing) {
+          previous = existing;
+          continue;
+        }
         var added = incoming[k];
         if (previous) previous.after(added);
         else cards.insertBefore(added, cards.firstChild);
@@ -340,7 +420,9 @@
     var decided = Array.prototype.filter.call(cards.querySelectorAll(':scope > [data-approval]'), function (card) {
       return card.getAttribute('data-state') !== 'pending' && !card.querySelector('.htmx-request');
     });
-    decided.sort(function (a, b) { return (Date.parse(b.getAttribute('data-decided')) || 0) - (Date.parse(a.getAttribute('data-decided')) || 0); });
+    decided.sort(function (a, b) {
+      return (Date.parse(b.getAttribute('data-decided')) || 0) - (Date.parse(a.getAttribute('data-decided')) || 0);
+    });
     for (var i = DECIDED_CARDS; i < decided.length; i++) decided[i].remove();
   }
 

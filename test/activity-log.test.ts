@@ -125,7 +125,12 @@ describe('writing', () => {
       error: null,
       approvalId: null,
     });
-    expect(rawRow(db, 'c1')).toMatchObject({ started_at: T0, ended_at: T0 + 12, arguments: '{"city":"Paris","units":["c"]}', arguments_truncated: 0 });
+    expect(rawRow(db, 'c1')).toMatchObject({
+      started_at: T0,
+      ended_at: T0 + 12,
+      arguments: '{"city":"Paris","units":["c"]}',
+      arguments_truncated: 0,
+    });
   });
 
   it('writes a running row, then updates it when the call ends after that write', async () => {
@@ -179,7 +184,12 @@ describe('writing', () => {
     const raw = rawRow(db, 'r1')!.arguments as string;
     expect(raw).not.toContain('sk-live-123');
     expect(raw).not.toContain('hunter2');
-    expect(JSON.parse(raw)).toEqual({ query: 'x', apiKey: '[redacted]', nested: [{ password: '[redacted]', name: 'n' }], keyword: 'stays' });
+    expect(JSON.parse(raw)).toEqual({
+      query: 'x',
+      apiKey: '[redacted]',
+      nested: [{ password: '[redacted]', name: 'n' }],
+      keyword: 'stays',
+    });
     expect(log.get('r1')!.arguments).toEqual(JSON.parse(raw));
   });
 
@@ -238,7 +248,8 @@ describe('reading', () => {
     log.start(call('3', { server: 'beta', tool: 'echo', startedAt: T0 + 2000 }));
     log.finish('3', ended({ outcome: 'ok' }));
     log.start(call('4', { server: 'beta', tool: 'add', startedAt: T0 + 3000 }));
-    const ids = (query: Omit<Parameters<ActivityLog['list']>[0], 'limit'>) => log.list({ limit: 50, ...query }).items.map((item) => item.id);
+    const ids = (query: Omit<Parameters<ActivityLog['list']>[0], 'limit'>) =>
+      log.list({ limit: 50, ...query }).items.map((item) => item.id);
 
     expect(ids({})).toEqual(['4', '3', '2', '1']);
     expect(ids({ server: 'alpha' })).toEqual(['2', '1']);
@@ -438,7 +449,13 @@ describe('durable starts (the start journal)', () => {
     for (const id of ['c0', 'c1', 'c2', 'c3']) first.log.start(call(id));
     await Promise.all(['c0', 'c1', 'c2', 'c3'].map((id) => first.log.committed(id)));
     const journal = path.join(dir, 'activity.journal');
-    const ids = () => fs.readFileSync(journal, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line).id);
+    const ids = () =>
+      fs
+        .readFileSync(journal, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).id);
     expect(ids()).toEqual(['c0', 'c1', 'c2', 'c3']);
     expect(first.log.flush()).toBe(false); // c0 and c1 written, then the chunk with c2 fails
     expect(rowCount(first.db)).toBe(2);
@@ -488,10 +505,12 @@ describe('a full disk', () => {
     // Two lines: the queue is full, and writes fail (naming the file and what to do).
     const messages = errors(logLines).map((line) => line.msg);
     expect(messages).toHaveLength(2);
-    expect(messages).toEqual(expect.arrayContaining([
-      expect.stringMatching(/activity log cannot be written: cannot write .*gateway\.db: the disk .* is full; free some space/),
-      expect.stringContaining('queue is full'),
-    ]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/activity log cannot be written: cannot write .*gateway\.db: the disk .* is full; free some space/),
+        expect.stringContaining('queue is full'),
+      ]),
+    );
     // A queued start still takes its finish.
     log.finish('d000', ended());
 
@@ -516,7 +535,11 @@ describe('a full disk', () => {
     const written = rowCount(db);
     expect(written).toBeGreaterThan(0);
     expect(written).toBeLessThan(600);
-    expect(logLines.at(-1)).toMatchObject({ level: 50, dropped: 600 - written, msg: expect.stringContaining('could not be written at shutdown') });
+    expect(logLines.at(-1)).toMatchObject({
+      level: 50,
+      dropped: 600 - written,
+      msg: expect.stringContaining('could not be written at shutdown'),
+    });
     expect(log.health()).toMatchObject({ queued: 0, dropped: 600 - written });
   });
 
@@ -569,7 +592,11 @@ describe('/api/activity', () => {
 
     const first = await request(api).get('/api/activity?limit=2').expect(200);
     expect(first.body.items.map((item: { id: string }) => item.id)).toEqual(['h4', 'h3']);
-    expect(first.body.items[0]).toMatchObject({ startedAt: new Date(T0 + 4000).toISOString(), outcome: 'timeout', arguments: { text: 'h4' } });
+    expect(first.body.items[0]).toMatchObject({
+      startedAt: new Date(T0 + 4000).toISOString(),
+      outcome: 'timeout',
+      arguments: { text: 'h4' },
+    });
     const second = await request(api).get('/api/activity').query({ limit: 2, cursor: first.body.nextCursor }).expect(200);
     expect(second.body.items.map((item: { id: string }) => item.id)).toEqual(['h2', 'h1']);
     const last = await request(api).get('/api/activity').query({ limit: 2, cursor: second.body.nextCursor }).expect(200);

@@ -18,7 +18,10 @@ const fixtureServer = () => ({ command: node, args: [fixture('fixture-server.mjs
 async function startResultsCli() {
   const stateDir = tempDir();
   const config = path.join(stateDir, 'config.json');
-  fs.writeFileSync(config, JSON.stringify({ approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { r: results() } }));
+  fs.writeFileSync(
+    config,
+    JSON.stringify({ approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { r: results() } }),
+  );
   const cli = await startCli(['--config', config, '--state-dir', stateDir]);
   defer(async () => {
     if (cli.child.exitCode === null) await cli.stop();
@@ -28,7 +31,11 @@ async function startResultsCli() {
 
 describe('activity log', () => {
   it('records every call on both surfaces with its outcome and status; the management id is the activity id', async () => {
-    const { app } = await gateway({ r: { ...results(), maxConcurrent: 1, maxQueue: 0 }, f: fixtureServer(), off: { ...results(), enabled: false } });
+    const { app } = await gateway({
+      r: { ...results(), maxConcurrent: 1, maxQueue: 0 },
+      f: fixtureServer(),
+      off: { ...results(), enabled: false },
+    });
     const base = await listen(app);
     const ok = await request(app).post('/api/tools/r/plain_text').send({}).expect(200);
     await request(app).post('/r/fail').send({}).expect(502);
@@ -92,7 +99,10 @@ describe('activity log', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: request.Response = await request(app).get('/api/activity').query({ limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
+      const page: request.Response = await request(app)
+        .get('/api/activity')
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .expect(200);
       seen.push(...page.body.items.map((row: { id: string }) => row.id));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -124,11 +134,15 @@ describe('activity log', () => {
 
   it('marks calls that were running when the gateway was killed as interrupted at the next start', async () => {
     const { cli, stateDir } = await startResultsCli();
-    const status = await waitUntil(async () => {
-      const res = await fetch(`${cli.url}/api/servers/r`);
-      const body = (await res.json()) as { state: string; pid?: number };
-      return body.state === 'ready' ? body : undefined;
-    }, 15_000, 'the server to be ready');
+    const status = await waitUntil(
+      async () => {
+        const res = await fetch(`${cli.url}/api/servers/r`);
+        const body = (await res.json()) as { state: string; pid?: number };
+        return body.state === 'ready' ? body : undefined;
+      },
+      15_000,
+      'the server to be ready',
+    );
     // A SIGKILLed gateway cannot stop its servers; this test does.
     defer(() => {
       if (status.pid && isAlive(status.pid)) process.kill(-status.pid, 'SIGKILL');
@@ -144,7 +158,10 @@ describe('activity log', () => {
     expect(row.outcome).toBe('running');
     await cli.stop('SIGKILL');
 
-    const restarted = await startTestGateway({ approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: {} }, { stateDir });
+    const restarted = await startTestGateway(
+      { approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: {} },
+      { stateDir },
+    );
     defer(() => restarted.close());
     const entry = (await request(restarted.app).get(`/api/activity/${id}`).expect(200)).body;
     expect(entry).toMatchObject({ id, tool: 'wait', outcome: 'interrupted', endedAt: null });
@@ -192,10 +209,14 @@ describe('metrics: GET /metrics', () => {
     await request(app).post('/no-such-server/x').send({}).expect(404);
 
     const running = fetch(`${base}/r/wait`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"ms":400}' });
-    const during = await waitUntil(async () => {
-      const text = (await request(app).get('/metrics').expect(200)).text;
-      return sample(text, 'mcp_gateway_calls_in_flight', { server: 'r' }) === 1 ? text : undefined;
-    }, 5000, 'the in-flight gauge');
+    const during = await waitUntil(
+      async () => {
+        const text = (await request(app).get('/metrics').expect(200)).text;
+        return sample(text, 'mcp_gateway_calls_in_flight', { server: 'r' }) === 1 ? text : undefined;
+      },
+      5000,
+      'the in-flight gauge',
+    );
     expect(sample(during, 'mcp_gateway_calls_queued', { server: 'r' })).toBe(0);
     await running;
 

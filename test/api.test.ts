@@ -96,7 +96,10 @@ describe('servers', () => {
     // The operator edits the file: enabled false → the file now agrees, and a later `true` in the file wins.
     await first.gateway.reload({ ...first.gateway.config, servers: first.gateway.config.servers.map((s) => ({ ...s, enabled: false })) });
     await first.close();
-    const second = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: { alpha: { ...FIXTURE, enabled: true } } }, { stateDir });
+    const second = await startTestGateway(
+      { approval: { default: 'allow' }, gateway: FAST, mcpServers: { alpha: { ...FIXTURE, enabled: true } } },
+      { stateDir },
+    );
     cleanups.push(() => second.close());
     await waitForServer(second.supervisor, 'alpha', 'ready');
     expect(second.supervisor.status('alpha')!.enabledSource).toBe('config');

@@ -10,7 +10,11 @@ import { openDatabase, type Db } from '../server/state/db.js';
 import type { ToolInfo } from '../server/upstream/types.js';
 import { tempDir } from './helpers/temp.js';
 
-const ECHO: ToolInfo = { name: 'echo', description: 'Echoes.', inputSchema: { type: 'object', properties: { message: { type: 'string' } } } };
+const ECHO: ToolInfo = {
+  name: 'echo',
+  description: 'Echoes.',
+  inputSchema: { type: 'object', properties: { message: { type: 'string' } } },
+};
 const PERSON = deciderOf({ id: 'key:1', label: 'Phone' }, 'api');
 
 const cleanups: (() => void)[] = [];
@@ -21,10 +25,15 @@ afterEach(() => {
 /** A book on a fresh state folder (or `stateDir`), whose tool `fx/echo` has the definition `tool()` says. */
 function bookOn(stateDir = tempDir(), tool: () => ToolInfo = () => ECHO): { book: ApprovalBook; db: Db; stateDir: string } {
   const db = openDatabase(stateDir);
-  const book = new ApprovalBook(db, createLogger('silent'), (server, name) => (server === 'fx' && name === 'echo' ? toolDefinitionHash(tool()) : undefined), {
-    bindingKey: Buffer.alloc(32, 7),
-    settings: () => ({ maxPending: 100, maxPendingPerCaller: 100 }),
-  });
+  const book = new ApprovalBook(
+    db,
+    createLogger('silent'),
+    (server, name) => (server === 'fx' && name === 'echo' ? toolDefinitionHash(tool()) : undefined),
+    {
+      bindingKey: Buffer.alloc(32, 7),
+      settings: () => ({ maxPending: 100, maxPendingPerCaller: 100 }),
+    },
+  );
   cleanups.push(() => {
     book.close();
     db.close();
@@ -36,7 +45,18 @@ function bookOn(stateDir = tempDir(), tool: () => ToolInfo = () => ECHO): { book
 function hold(book: ApprovalBook, message = 'hi'): { approval: Approval; settled: Promise<Approval> } {
   let created: Approval | undefined;
   const settled = book.wait(
-    { callId: `call-${message}`, server: 'fx', tool: ECHO, args: { message }, caller: 'key:2', callerLabel: 'Agent', rule: 'default', ruleReason: 'asks', timeoutMs: 60_000, signal: new AbortController().signal },
+    {
+      callId: `call-${message}`,
+      server: 'fx',
+      tool: ECHO,
+      args: { message },
+      caller: 'key:2',
+      callerLabel: 'Agent',
+      rule: 'default',
+      ruleReason: 'asks',
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+    },
     (approval) => (created = approval),
   );
   return { approval: created!, settled };
@@ -45,7 +65,11 @@ function hold(book: ApprovalBook, message = 'hi'): { approval: Approval; settled
 describe('who may decide and read', () => {
   it('names a decider by their label, with the trusted Tailscale login, and the channel', () => {
     expect(deciderOf({ id: 'ui', label: 'UI (start-up key)' }, 'ui')).toEqual({ id: 'ui', label: 'UI (start-up key)', via: 'ui' });
-    expect(deciderOf({ id: 'device:9', label: 'Pixel 8' }, 'api', 'ana@example.com')).toEqual({ id: 'device:9', label: 'Pixel 8 (ana@example.com)', via: 'api' });
+    expect(deciderOf({ id: 'device:9', label: 'Pixel 8' }, 'api', 'ana@example.com')).toEqual({
+      id: 'device:9',
+      label: 'Pixel 8 (ana@example.com)',
+      via: 'api',
+    });
   });
 
   it('lets approvals:decide (and admin) decide and read all; a caller reads only the approval of its own call', async () => {
@@ -79,7 +103,10 @@ describe('applyDecision', () => {
     expect(applyDecision(book, 'apr_nope', false, PERSON, { reason: long })).toEqual({ ok: false, why: 'reason-too-long', limit: 500 });
     expect(applyDecision(book, approval.id, false, PERSON, { reason: long })).toEqual({ ok: false, why: 'reason-too-long', limit: 500 });
     // Exactly the limit, once trimmed, is taken.
-    const mismatch = applyDecision(book, approval.id, true, PERSON, { reason: ` ${'x'.repeat(MAX_DECISION_REASON)} `, binding: 'b'.repeat(64) });
+    const mismatch = applyDecision(book, approval.id, true, PERSON, {
+      reason: ` ${'x'.repeat(MAX_DECISION_REASON)} `,
+      binding: 'b'.repeat(64),
+    });
     expect(mismatch).toMatchObject({ ok: false, why: 'binding-mismatch', approval: { id: approval.id, state: 'pending' } });
     expect(book.get(approval.id)!.state).toBe('pending');
   });
@@ -89,7 +116,11 @@ describe('applyDecision', () => {
     const { book } = bookOn(undefined, () => tool);
     const { approval, settled } = hold(book);
     tool = { ...ECHO, description: 'Now does something else.' };
-    expect(applyDecision(book, approval.id, true, PERSON)).toMatchObject({ ok: false, why: 'void', approval: { state: 'void', decidedVia: 'gateway' } });
+    expect(applyDecision(book, approval.id, true, PERSON)).toMatchObject({
+      ok: false,
+      why: 'void',
+      approval: { state: 'void', decidedVia: 'gateway' },
+    });
     expect((await settled).state).toBe('void');
   });
 
@@ -98,7 +129,11 @@ describe('applyDecision', () => {
     const { approval } = hold(first.book);
     // Another book on the same state (another gateway process) sees the row, but holds no call.
     const second = bookOn(first.stateDir);
-    expect(applyDecision(second.book, approval.id, true, PERSON)).toMatchObject({ ok: false, why: 'not-waiting', approval: { id: approval.id, state: 'pending' } });
+    expect(applyDecision(second.book, approval.id, true, PERSON)).toMatchObject({
+      ok: false,
+      why: 'not-waiting',
+      approval: { id: approval.id, state: 'pending' },
+    });
     expect(first.book.get(approval.id)!.state).toBe('pending');
   });
 });

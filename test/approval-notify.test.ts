@@ -42,7 +42,13 @@ async function startReceiver(answer: number | 'never' = 204): Promise<Receiver> 
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       if (answer !== 'never') res.writeHead(answer).end(answer === 204 ? undefined : 'nope');
     });
   });
@@ -73,7 +79,10 @@ function setup(targets: NotifyTarget[], timeoutMs?: number) {
   const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
   const notifier = new ApprovalNotifier(() => targets, logger, timeoutMs === undefined ? undefined : { timeoutMs });
   cleanups.push(async () => notifier.close());
-  const warnings = () => logText.map((line) => JSON.parse(line) as { level: number; msg: string; target?: string; status?: number; error?: string }).filter((line) => line.level === 40);
+  const warnings = () =>
+    logText
+      .map((line) => JSON.parse(line) as { level: number; msg: string; target?: string; status?: number; error?: string })
+      .filter((line) => line.level === 40);
   return { notifier, logText, warnings };
 }
 
@@ -187,7 +196,10 @@ describe('ApprovalNotifier', () => {
       throw new Error('config gone');
     }, logger);
     expect(() => broken.approvalCreated(notice)).not.toThrow();
-    const invalid = new ApprovalNotifier(() => [{ url: 'not a url ?token=query-token-4' }, { url: 'file:///etc/passwd?token=query-token-5' }], logger);
+    const invalid = new ApprovalNotifier(
+      () => [{ url: 'not a url ?token=query-token-4' }, { url: 'file:///etc/passwd?token=query-token-5' }],
+      logger,
+    );
     expect(() => invalid.approvalCreated(notice)).not.toThrow();
     await Promise.all([broken.idle(), invalid.idle()]);
     expect(logText.map((line) => JSON.parse(line).level)).toEqual([40, 40, 40]);
@@ -240,7 +252,10 @@ describe('ApprovalNotifier folding', () => {
     await waitUntil(() => receiver.received.length >= 2, 10_000, 'the folded notice');
     await notifier.idle();
     expect(receiver.received).toHaveLength(2);
-    const [first, folded] = receiver.received.map((r) => ({ body: JSON.parse(r.body) as Record<string, unknown>, title: r.headers['title'] }));
+    const [first, folded] = receiver.received.map((r) => ({
+      body: JSON.parse(r.body) as Record<string, unknown>,
+      title: r.headers['title'],
+    }));
     expect(first!.body).toMatchObject({ id: 'apr_1', count: 1, path: '/approvals/apr_1' });
     expect(first!.title).toBe('Approval needed: files/tool_1');
     expect(folded!.body).toEqual({ event: 'approval.created', ...numbered(5), count: 4 });
@@ -267,10 +282,12 @@ describe('ApprovalNotifier folding', () => {
     settings.intervalMs = 0;
     for (let n = 1; n <= 3; n++) notifier.approvalCreated(numbered(n));
     await notifier.idle();
-    expect(receiver.received.map((r) => JSON.parse(r.body))).toEqual([1, 2, 3].map((n) => ({ event: 'approval.created', ...numbered(n), count: 1 })));
+    expect(receiver.received.map((r) => JSON.parse(r.body))).toEqual(
+      [1, 2, 3].map((n) => ({ event: 'approval.created', ...numbered(n), count: 1 })),
+    );
   });
 
-  it('drops a fold not yet sent at shutdown, and logs it without the URL\'s query', async () => {
+  it("drops a fold not yet sent at shutdown, and logs it without the URL's query", async () => {
     const receiver = await startReceiver();
     const { notifier, logText, lines } = folding([{ url: `${receiver.base}/phone?auth=query-token-6` }], 60_000);
     for (let n = 1; n <= 3; n++) notifier.approvalCreated(numbered(n));
@@ -289,7 +306,11 @@ describe('ApprovalNotifier folding', () => {
     notifier.approvalCreated(numbered(1));
     notifier.approvalCreated(numbered(2));
     settings.targets = [];
-    const line = await waitUntil(() => lines().find((l) => l.msg.includes('no longer an approval.notify target')), 10_000, 'the drop log line');
+    const line = await waitUntil(
+      () => lines().find((l) => l.msg.includes('no longer an approval.notify target')),
+      10_000,
+      'the drop log line',
+    );
     expect(line).toMatchObject({ target: `${receiver.base}/gone`, count: 1 });
     await notifier.idle();
     expect(receiver.received.map((r) => JSON.parse(r.body).id)).toEqual(['apr_1']);

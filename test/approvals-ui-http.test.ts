@@ -19,7 +19,11 @@ const HOSTILE_ESCAPED = '&lt;img src=x onerror=alert(1)&gt;';
 
 /** Holds a call to fx/echo; resolves with its answer once it is decided. */
 function held(app: App, message: string): Promise<request.Response> {
-  return request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message }).then((res) => res);
+  return request(app)
+    .post('/fx/echo')
+    .set('Authorization', bearer(KEY))
+    .send({ message })
+    .then((res) => res);
 }
 
 describe('the approvals pages', () => {
@@ -30,7 +34,13 @@ describe('the approvals pages', () => {
     const { cookie, csrf } = await signIn(app, KEY, '/approvals');
     const ui = (path: string) => request(app).get(path).set('Cookie', cookie).set('Accept', 'text/html');
     const decide = (id: string, action: 'approve' | 'deny', form: Record<string, string>) =>
-      request(app).post(`/ui/approvals/${id}/${action}`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send(form);
+      request(app)
+        .post(`/ui/approvals/${id}/${action}`)
+        .set('Cookie', cookie)
+        .set('X-CSRF-Token', csrf)
+        .set('HX-Request', 'true')
+        .type('form')
+        .send(form);
 
     // Nothing waits: the badge is there, empty and hidden.
     const empty = await ui('/approvals');
@@ -60,9 +70,12 @@ describe('the approvals pages', () => {
     expect(page.text).toContain('1 call waits for a decision.');
     // The badge on this page, on every other page, and alone.
     expect(page.text).toContain('data-count="1">1<span class="visually-hidden"> pending</span></span>');
-    for (const path of ['/', '/tools', '/activity']) expect((await ui(path)).text, path).toContain('data-count="1">1<span class="visually-hidden"> pending</span>');
+    for (const path of ['/', '/tools', '/activity'])
+      expect((await ui(path)).text, path).toContain('data-count="1">1<span class="visually-hidden"> pending</span>');
     const badge = await request(app).get('/ui/approvals/badge').set('Cookie', cookie).set('HX-Request', 'true');
-    expect(badge.text.trim()).toBe('<span id="approvals-badge" class="badge approvals-count" data-count="1">1<span class="visually-hidden"> pending</span></span>');
+    expect(badge.text.trim()).toBe(
+      '<span id="approvals-badge" class="badge approvals-count" data-count="1">1<span class="visually-hidden"> pending</span></span>',
+    );
     // The list's fragment, for the live refresh, is exactly the part of the page it stands for.
     const swap = await request(app).get('/approvals').set('Cookie', cookie).set('HX-Request', 'true').set('HX-Target', 'approvals-list');
     expect(swap.text).not.toContain('<!doctype html>');
@@ -84,7 +97,9 @@ describe('the approvals pages', () => {
     expect(approved.text).toContain('looks &lt;b&gt;fine&lt;/b&gt;');
     expect(approved.text).not.toContain('name="binding"');
     // The badge comes along out of band, now empty.
-    expect(approved.text).toContain('<span id="approvals-badge" class="badge approvals-count" data-count="0" hx-swap-oob="true" hidden></span>');
+    expect(approved.text).toContain(
+      '<span id="approvals-badge" class="badge approvals-count" data-count="0" hx-swap-oob="true" hidden></span>',
+    );
     const answer = await waiting;
     expect(answer.status).toBe(200);
     expect(answer.body).toBe(HOSTILE);
@@ -104,7 +119,11 @@ describe('the approvals pages', () => {
     // The decision under "Recent decisions", and nothing pending.
     const after = await ui('/approvals');
     expect(after.text).toContain('No calls wait for a decision.');
-    expect(after.text).toMatch(new RegExp(`<li class="decision-row decision-approved" data-approval="${approval!.id}">[\\s\\S]*?by UI \\(start-up key\\) via the UI[\\s\\S]*?looks &lt;b&gt;fine&lt;/b&gt;`));
+    expect(after.text).toMatch(
+      new RegExp(
+        `<li class="decision-row decision-approved" data-approval="${approval!.id}">[\\s\\S]*?by UI \\(start-up key\\) via the UI[\\s\\S]*?looks &lt;b&gt;fine&lt;/b&gt;`,
+      ),
+    );
 
     // The activity log shows the decision: a line in the list, every field on the entry's page.
     const entry = await waitUntil(async () => {
@@ -129,10 +148,23 @@ describe('the approvals pages', () => {
     const path = `/ui/approvals/${approval!.id}`;
 
     // Without the token, the session cookie alone decides nothing.
-    expectProblem(await request(app).post(`${path}/approve`).set('Cookie', cookie).type('form').send({ binding: approval!.binding }), 403, 'csrf-failed');
+    expectProblem(
+      await request(app).post(`${path}/approve`).set('Cookie', cookie).type('form').send({ binding: approval!.binding }),
+      403,
+      'csrf-failed',
+    );
     // A key that may read but not decide: refused before the route, and no badge on its pages.
-    const reader = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'reader', scopes: ['tools:read'] })).body.token;
-    const forbidden = await request(app).post(`${path}/approve`).set('Authorization', bearer(reader)).type('form').send({ binding: approval!.binding });
+    const reader = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'reader', scopes: ['tools:read'] })
+    ).body.token;
+    const forbidden = await request(app)
+      .post(`${path}/approve`)
+      .set('Authorization', bearer(reader))
+      .type('form')
+      .send({ binding: approval!.binding });
     expectProblem(forbidden, 403, 'forbidden');
     expect(forbidden.body.scope).toBe('approvals:decide');
     expectProblem(await request(app).get('/approvals').set('Authorization', bearer(reader)), 403, 'forbidden');
@@ -141,27 +173,46 @@ describe('the approvals pages', () => {
     expect(readerPage.status).toBe(200);
     expect(readerPage.text).not.toContain('approvals-badge');
     // A key that decides (a phone app) sees the page and the badge.
-    const decider = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'Pixel 8', scopes: ['approvals:decide'] })).body.token;
+    const decider = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'Pixel 8', scopes: ['approvals:decide'] })
+    ).body.token;
     const deciderPage = await request(app).get('/approvals').set('Authorization', bearer(decider)).set('Accept', 'text/html');
     expect(deciderPage.status).toBe(200);
     expect(deciderPage.text).toContain('data-count="1">1');
 
     // A binding that is not this approval's (other arguments, another tool definition): refused, still pending.
-    const stale = await request(app).post(`${path}/approve`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ binding: 'f'.repeat(64) });
+    const stale = await request(app)
+      .post(`${path}/approve`)
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ binding: 'f'.repeat(64) });
     expect(stale.status).toBe(200);
     expect(stale.text).toContain('This is not the call you saw');
     expect(stale.text).toContain('data-state="pending"');
     expect(stale.text).toContain(`name="binding" value="${approval!.binding}"`);
 
     // A plain form post (no htmx): back to the list.
-    const denied = await request(app).post(`${path}/deny`).set('Cookie', cookie).type('form').send({ _csrf: csrf, binding: approval!.binding, reason: 'not on prod' });
+    const denied = await request(app)
+      .post(`${path}/deny`)
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrf, binding: approval!.binding, reason: 'not on prod' });
     expect(denied.status).toBe(303);
     expect(denied.headers.location).toBe('/approvals');
     const answer = await waiting;
     expectProblem(answer, 403, 'approval-denied');
     expect(answer.body).toMatchObject({ reason: 'not on prod', decidedBy: 'UI (start-up key)' });
     // Decided already: the approval's page, which says by whom.
-    const again = await request(app).post(`${path}/approve`).set('Cookie', cookie).type('form').send({ _csrf: csrf, binding: approval!.binding });
+    const again = await request(app)
+      .post(`${path}/approve`)
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrf, binding: approval!.binding });
     expect(again.status).toBe(303);
     expect(again.headers.location).toBe(`/approvals/${approval!.id}`);
     const shown = await request(app).get(again.headers.location!).set('Cookie', cookie).set('Accept', 'text/html');
@@ -169,7 +220,13 @@ describe('the approvals pages', () => {
     expect(shown.text).toContain('<dd class="decision-reason">not on prod</dd>');
 
     // An approval that is not there: a card saying so for htmx, the list for a plain post, a 404 page.
-    const missing = await request(app).post('/ui/approvals/apr_nope/approve').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({});
+    const missing = await request(app)
+      .post('/ui/approvals/apr_nope/approve')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({});
     expect(missing.status).toBe(200);
     expect(missing.text).toContain('data-state="missing"');
     expect(missing.text).toContain('no approval with id &quot;apr_nope&quot;');
@@ -188,7 +245,13 @@ describe('the approvals pages', () => {
     const waiting = held(app, 'hello');
     const [approval] = await pendingApprovals(app, KEY);
     const decide = (form: object) =>
-      request(app).post(`/ui/approvals/${approval!.id}/approve`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ binding: approval!.binding, ...form });
+      request(app)
+        .post(`/ui/approvals/${approval!.id}/approve`)
+        .set('Cookie', cookie)
+        .set('X-CSRF-Token', csrf)
+        .set('HX-Request', 'true')
+        .type('form')
+        .send({ binding: approval!.binding, ...form });
 
     const long = await decide({ reason: 'x'.repeat(501) });
     expect(long.status).toBe(200);
@@ -198,7 +261,10 @@ describe('the approvals pages', () => {
     // The tool changes while the call waits: approving voids it.
     expect((await request(app).post('/fx/remove_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
     expect((await request(app).post('/fx/add_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
-    await waitUntil(async () => (await request(app).get('/api/tools/fx/echo').set('Authorization', bearer(KEY))).body.description === 'Added at run time.');
+    await waitUntil(
+      async () =>
+        (await request(app).get('/api/tools/fx/echo').set('Authorization', bearer(KEY))).body.description === 'Added at run time.',
+    );
     const voided = await decide({});
     expect(voided.status).toBe(200);
     expect(voided.text).toContain('Not run: the tool&#39;s definition changed after the call asked.');

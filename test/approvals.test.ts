@@ -27,7 +27,12 @@ function counted(callsFile: string, tools = 'echo,add_tool,remove_tool') {
   return { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools, FIXTURE_CALLS_FILE: callsFile } };
 }
 const runs = (callsFile: string, tool = 'echo') =>
-  fs.existsSync(callsFile) ? fs.readFileSync(callsFile, 'utf8').split('\n').filter((line) => line.startsWith(`${tool} `)).length : 0;
+  fs.existsSync(callsFile)
+    ? fs
+        .readFileSync(callsFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith(`${tool} `)).length
+    : 0;
 
 const ASK_ECHO = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] };
 
@@ -37,21 +42,32 @@ function lockServer(dir: string) {
   const unlock = {
     name: 'unlock',
     description: 'Opens a door with its PIN.',
-    inputSchema: { type: 'object', properties: { door: { type: 'string' }, pin: { type: 'string', pattern: '^[0-9]{4}$' } }, required: ['door', 'pin'] },
+    inputSchema: {
+      type: 'object',
+      properties: { door: { type: 'string' }, pin: { type: 'string', pattern: '^[0-9]{4}$' } },
+      required: ['door', 'pin'],
+    },
   };
   fs.writeFileSync(file, JSON.stringify([unlock]));
   return { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: file } };
 }
 
 async function pending(app: App, count = 1, token = KEY): Promise<Record<string, unknown>[]> {
-  return waitUntil(async () => {
-    const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(token));
-    return res.body.items?.length >= count ? res.body.items : undefined;
-  }, 10_000, `${count} pending approvals`);
+  return waitUntil(
+    async () => {
+      const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(token));
+      return res.body.items?.length >= count ? res.body.items : undefined;
+    },
+    10_000,
+    `${count} pending approvals`,
+  );
 }
 
 async function deciderKey(app: App): Promise<string> {
-  const res = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'Phone app', scopes: ['approvals:decide'] });
+  const res = await request(app)
+    .post('/api/keys')
+    .set('Authorization', bearer(KEY))
+    .send({ label: 'Phone app', scopes: ['approvals:decide'] });
   return res.body.token;
 }
 
@@ -62,7 +78,18 @@ describe('the approval policy', () => {
     const { app } = await kit.gateway(
       { demo: { command: node, args: [DEMO_SERVER_SCRIPT] } },
       {},
-      { apiKey: KEY, approval: { default: 'ask', timeoutMs: 60_000, rules: [{ tool: 'delete_*', action: 'deny' }, { tool: 'add', action: 'allow' }, { tool: 'add', action: 'ask', when: [{ pointer: '/a', equals: 13 }] }] } },
+      {
+        apiKey: KEY,
+        approval: {
+          default: 'ask',
+          timeoutMs: 60_000,
+          rules: [
+            { tool: 'delete_*', action: 'deny' },
+            { tool: 'add', action: 'allow' },
+            { tool: 'add', action: 'ask', when: [{ pointer: '/a', equals: 13 }] },
+          ],
+        },
+      },
     );
     const denied = await request(app).post('/demo/delete_note').set('Authorization', bearer(KEY)).send({ id: '1' });
     expectProblem(denied, 403, 'denied-by-policy');
@@ -71,11 +98,26 @@ describe('the approval policy', () => {
     expect((await request(app).post('/demo/echo').set('Authorization', bearer(KEY)).send({ message: 'hi' })).status).toBe(200);
     // A rule that allows wins over the default; an ask rule whose condition holds wins over the allow.
     expect((await request(app).post('/demo/add').set('Authorization', bearer(KEY)).send({ a: 1, b: 2 })).status).toBe(200);
-    const held = request(app).post('/demo/add').set('Authorization', bearer(KEY)).send({ a: 13, b: 2 }).then((res) => res);
+    const held = request(app)
+      .post('/demo/add')
+      .set('Authorization', bearer(KEY))
+      .send({ a: 13, b: 2 })
+      .then((res) => res);
     const [approval] = await pending(app);
-    expect(approval).toMatchObject({ server: 'demo', tool: 'add', rule: '$.approval.rules[2]', arguments: { a: 13, b: 2 }, caller: 'api-key', callerLabel: 'start-up key' });
+    expect(approval).toMatchObject({
+      server: 'demo',
+      tool: 'add',
+      rule: '$.approval.rules[2]',
+      arguments: { a: 13, b: 2 },
+      caller: 'api-key',
+      callerLabel: 'start-up key',
+    });
     // add_note has no readOnlyHint: with no rule the default asks.
-    const note = request(app).post('/demo/add_note').set('Authorization', bearer(KEY)).send({ title: 't', text: 'x' }).then((res) => res);
+    const note = request(app)
+      .post('/demo/add_note')
+      .set('Authorization', bearer(KEY))
+      .send({ title: 't', text: 'x' })
+      .then((res) => res);
     const both = await pending(app, 2);
     expect(both.find((item) => item.tool === 'add_note')).toMatchObject({ rule: 'default' });
     for (const item of both) {
@@ -95,19 +137,35 @@ describe('a held call', () => {
     const calls = path.join(tempDir(), 'calls.log');
     const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: ASK_ECHO });
     const phone = await deciderKey(app);
-    const waiting = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'deploy' }).then((res) => res);
+    const waiting = request(app)
+      .post('/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .send({ message: 'deploy' })
+      .then((res) => res);
     const [approval] = await pending(app, 1, phone);
     expect(runs(calls)).toBe(0);
-    expect(approval).toMatchObject({ state: 'pending', arguments: { message: 'deploy' }, binding: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(approval).toMatchObject({
+      state: 'pending',
+      arguments: { message: 'deploy' },
+      binding: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(Date.parse(String(approval!.expiresAt)) - Date.parse(String(approval!.createdAt))).toBe(120_000);
 
     // A key without approvals:decide cannot approve, even the caller's own call.
-    const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })).body.token;
+    const agent = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })
+    ).body.token;
     const refused = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(agent));
     expectProblem(refused, 403, 'forbidden');
     expect(refused.body.scope).toBe('approvals:decide');
     expect(runs(calls)).toBe(0);
-    const approved = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(phone)).send({ binding: approval!.binding });
+    const approved = await request(app)
+      .post(`/api/approvals/${approval!.id}/approve`)
+      .set('Authorization', bearer(phone))
+      .send({ binding: approval!.binding });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ state: 'approved', decidedByLabel: 'Phone app', decidedVia: 'api' });
     const answer = await waiting;
@@ -126,12 +184,23 @@ describe('a held call', () => {
     expect(late.body).toMatchObject({ state: 'approved', decidedBy: 'Phone app' });
   });
 
-  it('adds the trusted Tailscale login to the decider\'s label, and only when told to trust it', async () => {
+  it("adds the trusted Tailscale login to the decider's label, and only when told to trust it", async () => {
     for (const trust of [true, false]) {
-      const { app } = await kit.gateway({ fx: counted(path.join(tempDir(), 'calls.log')) }, { trustTailscaleHeaders: trust }, { apiKey: KEY, approval: ASK_ECHO });
-      const waiting = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'x' }).then((res) => res);
+      const { app } = await kit.gateway(
+        { fx: counted(path.join(tempDir(), 'calls.log')) },
+        { trustTailscaleHeaders: trust },
+        { apiKey: KEY, approval: ASK_ECHO },
+      );
+      const waiting = request(app)
+        .post('/fx/echo')
+        .set('Authorization', bearer(KEY))
+        .send({ message: 'x' })
+        .then((res) => res);
       const [approval] = await pending(app);
-      const decided = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(KEY)).set('Tailscale-User-Login', 'alice@example.com');
+      const decided = await request(app)
+        .post(`/api/approvals/${approval!.id}/approve`)
+        .set('Authorization', bearer(KEY))
+        .set('Tailscale-User-Login', 'alice@example.com');
       expect(decided.body.decidedByLabel).toBe(trust ? 'start-up key (alice@example.com)' : 'start-up key');
       expect((await waiting).status).toBe(200);
     }
@@ -140,9 +209,17 @@ describe('a held call', () => {
   it('fails clearly after a deny (reason and who) or when nobody decides in time', async () => {
     const calls = path.join(tempDir(), 'calls.log');
     const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: { ...ASK_ECHO, timeoutMs: 1_000 } });
-    const denied = request(app).post('/api/tools/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'rm -rf' }).then((res) => res);
+    const denied = request(app)
+      .post('/api/tools/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .send({ message: 'rm -rf' })
+      .then((res) => res);
     const [approval] = await pending(app);
-    await request(app).post(`/api/approvals/${approval!.id}/deny`).set('Authorization', bearer(KEY)).send({ reason: 'too risky' }).expect(200);
+    await request(app)
+      .post(`/api/approvals/${approval!.id}/deny`)
+      .set('Authorization', bearer(KEY))
+      .send({ reason: 'too risky' })
+      .expect(200);
     const res = await denied;
     expectProblem(res, 403, 'approval-denied');
     expect(res.body).toMatchObject({ approval: approval!.id, reason: 'too risky', decidedBy: 'start-up key' });
@@ -171,12 +248,24 @@ describe('a held call', () => {
     expect(JSON.parse(String(events[1]!.data))).toMatchObject({ status: 'approved', decidedBy: 'start-up key' });
     expect(JSON.parse(String(events[2]!.data))).toBe('streamed');
 
-    const accepted = await request(app).post('/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'later' });
+    const accepted = await request(app)
+      .post('/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .set('Prefer', 'respond-async')
+      .send({ message: 'later' });
     expect(accepted.status).toBe(202);
-    expect(accepted.body).toMatchObject({ state: 'waiting_for_approval', approval: { state: 'pending', url: expect.stringMatching(/^\/api\/approvals\/apr_/) } });
+    expect(accepted.body).toMatchObject({
+      state: 'waiting_for_approval',
+      approval: { state: 'pending', url: expect.stringMatching(/^\/api\/approvals\/apr_/) },
+    });
     const approvalId = accepted.body.approval.id;
     // The caller may read the approval that holds its own call.
-    const caller = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call'] })).body.token;
+    const caller = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'agent', scopes: ['tools:call'] })
+    ).body.token;
     expect((await request(app).get(`/api/approvals/${approvalId}`).set('Authorization', bearer(caller))).status).toBe(404);
     await request(app).post(`/api/approvals/${approvalId}/approve`).set('Authorization', bearer(KEY)).expect(200);
     const done = await waitUntil(async () => {
@@ -192,15 +281,20 @@ describe('a held call', () => {
     const base = await kit.listen(app);
     const ROUNDS = 3;
     const held = Array.from({ length: ROUNDS }, (_, i) =>
-      fetch(`${base}/fx/echo`, { method: 'POST', headers: { Authorization: bearer(KEY), 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `race ${i}` }) }),
+      fetch(`${base}/fx/echo`, {
+        method: 'POST',
+        headers: { Authorization: bearer(KEY), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ message: `race ${i}` }),
+      }),
     );
     const approvals = await pending(app, ROUNDS);
     for (const approval of approvals) {
       const decisions = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          fetch(`${base}/api/approvals/${approval.id}/${i % 2 === 0 ? 'approve' : 'deny'}`, { method: 'POST', headers: { Authorization: bearer(KEY) } }).then(
-            async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }),
-          ),
+          fetch(`${base}/api/approvals/${approval.id}/${i % 2 === 0 ? 'approve' : 'deny'}`, {
+            method: 'POST',
+            headers: { Authorization: bearer(KEY) },
+          }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> })),
         ),
       );
       const winners = decisions.filter((decision) => decision.status === 200);
@@ -217,22 +311,40 @@ describe('a held call', () => {
 
   it('binds the approval to the arguments and the tool definition', async () => {
     const calls = path.join(tempDir(), 'calls.log');
-    const { app } = await kit.gateway({ fx: counted(calls) }, {}, { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
-    const first = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'harmless' }).then((res) => res);
+    const { app } = await kit.gateway(
+      { fx: counted(calls) },
+      {},
+      { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } },
+    );
+    const first = request(app)
+      .post('/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .send({ message: 'harmless' })
+      .then((res) => res);
     const [a] = await pending(app);
-    const second = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'harmful' }).then((res) => res);
+    const second = request(app)
+      .post('/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .send({ message: 'harmful' })
+      .then((res) => res);
     const both = await pending(app, 2);
     const b = both.find((item) => item.id !== a!.id)!;
     expect(b.binding).not.toBe(a!.binding);
     // Approving what one saw for the first call does not apply to the second (edited arguments).
-    const mismatch = await request(app).post(`/api/approvals/${b.id}/approve`).set('Authorization', bearer(KEY)).send({ binding: a!.binding });
+    const mismatch = await request(app)
+      .post(`/api/approvals/${b.id}/approve`)
+      .set('Authorization', bearer(KEY))
+      .send({ binding: a!.binding });
     expectProblem(mismatch, 409, 'approval-void');
     expect((await request(app).get(`/api/approvals/${b.id}`).set('Authorization', bearer(KEY))).body.state).toBe('pending');
 
     // The tool changes while both wait ("rug pull"): approving now voids the approval.
     expect((await request(app).post('/fx/remove_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
     expect((await request(app).post('/fx/add_tool').set('Authorization', bearer(KEY)).send({ name: 'echo' })).status).toBe(200);
-    await waitUntil(async () => (await request(app).get('/api/tools/fx/echo').set('Authorization', bearer(KEY))).body.description === 'Added at run time.');
+    await waitUntil(
+      async () =>
+        (await request(app).get('/api/tools/fx/echo').set('Authorization', bearer(KEY))).body.description === 'Added at run time.',
+    );
     expectProblem(await request(app).post(`/api/approvals/${a!.id}/approve`).set('Authorization', bearer(KEY)), 409, 'approval-void');
     expectProblem(await first, 409, 'approval-void');
     await request(app).post(`/api/approvals/${b.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
@@ -247,8 +359,16 @@ describe('the approval binding', () => {
 
   it('gives a redacted value away to no guess: all 10,000 PINs miss, and approving with it still works', async () => {
     const dir = tempDir();
-    const { app, supervisor } = await kit.gateway({ lock: lockServer(dir) }, {}, { apiKey: KEY, approval: { default: 'ask' }, stateDir: dir });
-    const waiting = request(app).post('/lock/unlock').set('Authorization', bearer(KEY)).send({ door: 'front', pin: '4821' }).then((res) => res);
+    const { app, supervisor } = await kit.gateway(
+      { lock: lockServer(dir) },
+      {},
+      { apiKey: KEY, approval: { default: 'ask' }, stateDir: dir },
+    );
+    const waiting = request(app)
+      .post('/lock/unlock')
+      .set('Authorization', bearer(KEY))
+      .send({ door: 'front', pin: '4821' })
+      .then((res) => res);
     const [approval] = await pending(app);
     expect(approval!.arguments).toEqual({ door: 'front', pin: '[redacted]' });
     // Everything else that went into the binding is known to whoever reads the approval.
@@ -256,12 +376,16 @@ describe('the approval binding', () => {
     const found: string[] = [];
     for (let n = 0; n < 10_000; n++) {
       const pin = String(n).padStart(4, '0');
-      if (sha256(canonicalJson({ server: 'lock', tool: 'unlock', arguments: { door: 'front', pin }, toolHash })) === approval!.binding) found.push(pin);
+      if (sha256(canonicalJson({ server: 'lock', tool: 'unlock', arguments: { door: 'front', pin }, toolHash })) === approval!.binding)
+        found.push(pin);
     }
     expect(found).toEqual([]);
     expect(fs.statSync(path.join(dir, 'gateway.secret')).mode & 0o777).toBe(0o600);
 
-    const approved = await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(KEY)).send({ binding: approval!.binding });
+    const approved = await request(app)
+      .post(`/api/approvals/${approval!.id}/approve`)
+      .set('Authorization', bearer(KEY))
+      .send({ binding: approval!.binding });
     expect(approved.status).toBe(200);
     const answer = await waiting;
     expect(answer.status).toBe(200);
@@ -277,7 +401,11 @@ describe('the approval binding', () => {
     const first = await kit.gateway(servers, {}, { apiKey: KEY, approval: { default: 'ask' }, stateDir: dir });
     const approvals: { id: string; binding: string }[] = [];
     for (let i = 0; i < 2; i++) {
-      const accepted = await request(first.app).post('/lock/unlock').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send(args);
+      const accepted = await request(first.app)
+        .post('/lock/unlock')
+        .set('Authorization', bearer(KEY))
+        .set('Prefer', 'respond-async')
+        .send(args);
       expect(accepted.status).toBe(202);
       approvals.push((await request(first.app).get(accepted.body.approval.url).set('Authorization', bearer(KEY))).body);
     }
@@ -287,12 +415,19 @@ describe('the approval binding', () => {
     expect(two.binding).not.toBe(one.binding);
     expect((await request(first.app).get(`/api/approvals/${one.id}`).set('Authorization', bearer(KEY))).body.binding).toBe(one.binding);
     // The one seen for the first does not decide the second.
-    expectProblem(await request(first.app).post(`/api/approvals/${two.id}/approve`).set('Authorization', bearer(KEY)).send({ binding: one.binding }), 409, 'approval-void');
+    expectProblem(
+      await request(first.app).post(`/api/approvals/${two.id}/approve`).set('Authorization', bearer(KEY)).send({ binding: one.binding }),
+      409,
+      'approval-void',
+    );
     await first.close();
 
     const again = await kit.gateway(servers, {}, { apiKey: KEY, approval: { default: 'ask' }, stateDir: dir });
     for (const approval of approvals) {
-      expect((await request(again.app).get(`/api/approvals/${approval.id}`).set('Authorization', bearer(KEY))).body).toMatchObject({ binding: approval.binding, state: 'interrupted' });
+      expect((await request(again.app).get(`/api/approvals/${approval.id}`).set('Authorization', bearer(KEY))).body).toMatchObject({
+        binding: approval.binding,
+        state: 'interrupted',
+      });
     }
   });
 });
@@ -307,7 +442,12 @@ describe('caps on pending approvals', () => {
       {},
       { apiKey: KEY, approval: { ...ASK_ECHO, timeoutMs: 60_000, maxPendingPerCaller: 2, maxPending: 3 } },
     );
-    const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call'] })).body.token;
+    const agent = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'agent', scopes: ['tools:call'] })
+    ).body.token;
     const call = (token: string, message: string) => request(app).post('/fx/echo').set('Authorization', bearer(token)).send({ message });
     const held = [call(KEY, 'mine 1').then((res) => res), call(KEY, 'mine 2').then((res) => res)];
     await pending(app, 2);
@@ -339,9 +479,12 @@ describe('caps on pending approvals', () => {
     held.push(call(KEY, 'mine 3').then((res) => res));
     const now = await waitUntil(async () => {
       const res = await request(app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-      return res.body.items.some((item: { arguments: { message: string } }) => item.arguments.message === 'mine 3') ? res.body.items : undefined;
+      return res.body.items.some((item: { arguments: { message: string } }) => item.arguments.message === 'mine 3')
+        ? res.body.items
+        : undefined;
     });
-    for (const item of now as { id: string }[]) await request(app).post(`/api/approvals/${item.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
+    for (const item of now as { id: string }[])
+      await request(app).post(`/api/approvals/${item.id}/deny`).set('Authorization', bearer(KEY)).expect(200);
     for (const res of await Promise.all(held)) expectProblem(res, 403, 'approval-denied');
     expect(runs(calls)).toBe(0);
   });
@@ -354,16 +497,28 @@ describe('approvals across a restart', () => {
     const config = { approval: ASK_ECHO, gateway: FAST, mcpServers: { fx: counted(calls) } };
     const first = await startTestGateway(config, { stateDir, apiKey: KEY });
     await waitForServer(first.supervisor, 'fx', 'ready');
-    const accepted = await request(first.app).post('/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'x' });
+    const accepted = await request(first.app)
+      .post('/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .set('Prefer', 'respond-async')
+      .send({ message: 'x' });
     const id = accepted.body.approval.id;
     // A second gateway on the same state (as after a crash of the first) finds the approval pending.
     const second = await startTestGateway(config, { stateDir, apiKey: KEY });
     try {
       const seen = await request(second.app).get(`/api/approvals/${id}`).set('Authorization', bearer(KEY));
       expect(seen.body).toMatchObject({ state: 'interrupted', decidedBy: 'gateway' });
-      expectProblem(await request(second.app).post(`/api/approvals/${id}/approve`).set('Authorization', bearer(KEY)), 409, 'approval-decided');
+      expectProblem(
+        await request(second.app).post(`/api/approvals/${id}/approve`).set('Authorization', bearer(KEY)),
+        409,
+        'approval-decided',
+      );
       // The first gateway's own wait ends too, and the call fails instead of running.
-      expectProblem(await request(first.app).post(`/api/approvals/${id}/approve`).set('Authorization', bearer(KEY)), 409, 'approval-decided');
+      expectProblem(
+        await request(first.app).post(`/api/approvals/${id}/approve`).set('Authorization', bearer(KEY)),
+        409,
+        'approval-decided',
+      );
       await first.close();
       expect(runs(calls)).toBe(0);
     } finally {
@@ -396,11 +551,22 @@ describe('approval webhooks', () => {
       {},
       { apiKey: KEY, approval: { ...ASK_ECHO, notify: [{ url, secretFile: path.join(dir, 'hook.secret') }] }, stateDir: dir },
     );
-    const waiting = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'secret-argument-value' }).then((res) => res);
+    const waiting = request(app)
+      .post('/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .send({ message: 'secret-argument-value' })
+      .then((res) => res);
     const [approval] = await pending(app);
     const hook = await waitUntil(() => received[0]);
     const body = JSON.parse(hook.body);
-    expect(body).toMatchObject({ event: 'approval.created', id: approval!.id, server: 'fx', tool: 'echo', caller: 'start-up key', path: `/approvals/${approval!.id}` });
+    expect(body).toMatchObject({
+      event: 'approval.created',
+      id: approval!.id,
+      server: 'fx',
+      tool: 'echo',
+      caller: 'start-up key',
+      path: `/approvals/${approval!.id}`,
+    });
     expect(hook.body).not.toContain('secret-argument-value');
     const timestamp = String(hook.headers['x-mcp-gateway-timestamp']);
     const expected = createHmac('sha256', 'hook-secret-value').update(`${timestamp}.${hook.body}`).digest('hex');
@@ -434,7 +600,11 @@ describe('approval webhooks, folded', () => {
       { apiKey: KEY, approval: { ...ASK_ECHO, notifyIntervalMs: 60_000, notify: [{ url }] }, logger },
     );
     const held = Array.from({ length: 5 }, (_, i) =>
-      request(gateway.app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: `burst ${i}` }).then((res) => res),
+      request(gateway.app)
+        .post('/fx/echo')
+        .set('Authorization', bearer(KEY))
+        .send({ message: `burst ${i}` })
+        .then((res) => res),
     );
     const approvals = await pending(gateway.app, 5);
     // Shutting down waits for every notice under way: whatever was sent has arrived after it.

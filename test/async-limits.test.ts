@@ -14,7 +14,10 @@ const bearer = (token: string) => `Bearer ${token}`;
 type App = Parameters<typeof request>[0];
 
 async function makeKey(app: App, label: string): Promise<string> {
-  const res = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label, scopes: ['tools:call'] });
+  const res = await request(app)
+    .post('/api/keys')
+    .set('Authorization', bearer(KEY))
+    .send({ label, scopes: ['tools:call'] });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.token as string;
 }
@@ -24,10 +27,14 @@ async function finishedCall(app: App, token: string, tool: string, args: object)
   const accepted = await request(app).post(`/r/${tool}`).set('Authorization', bearer(token)).set('Prefer', 'respond-async').send(args);
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
   const location = accepted.headers.location!;
-  await waitUntil(async () => {
-    const res = await request(app).get(location).set('Authorization', bearer(token)).expect(200);
-    return res.body.state !== 'running';
-  }, 10_000, `${tool} to end`);
+  await waitUntil(
+    async () => {
+      const res = await request(app).get(location).set('Authorization', bearer(token)).expect(200);
+      return res.body.state !== 'running';
+    },
+    10_000,
+    `${tool} to end`,
+  );
   return location;
 }
 
@@ -51,7 +58,7 @@ describe('async calls: bounds and shares (gateway.asyncCalls)', () => {
     expect((await request(app).get(`/api/activity/${id}`).set('Authorization', bearer(KEY)).expect(200)).body.outcome).toBe('ok');
   });
 
-  it('counts the bytes of kept results: ~1 MB results past a caller\'s quarter of maxFinishedBytes push out its own oldest, not another caller\'s', async () => {
+  it("counts the bytes of kept results: ~1 MB results past a caller's quarter of maxFinishedBytes push out its own oldest, not another caller's", async () => {
     // A caller's share is 2.5 MB: two ~1 MB results fit, a third does not.
     const { app } = await gateway({ r: results() }, { asyncCalls: { maxFinishedBytes: 10 * MB, maxPerCaller: 10 } }, { apiKey: KEY });
     const alice = await makeKey(app, 'alice');
@@ -114,7 +121,7 @@ describe('async calls: bounds and shares (gateway.asyncCalls)', () => {
     await request(app).delete(running[1]!).set('Authorization', bearer(alice)).expect(200);
   });
 
-  it('holds with maxPerCaller 1: the call that forgets the caller\'s only kept call still counts', async () => {
+  it("holds with maxPerCaller 1: the call that forgets the caller's only kept call still counts", async () => {
     const { app } = await gateway({ r: results() }, { asyncCalls: { maxPerCaller: 1 } }, { apiKey: KEY });
     const alice = await makeKey(app, 'alice');
     const asAlice = (req: request.Test) => req.set('Authorization', bearer(alice)).set('Prefer', 'respond-async');

@@ -46,11 +46,14 @@ describe('a JSON-RPC error answer from a listed tool', () => {
     expect((await request(app).get('/api/servers/u').expect(200)).body.state).toBe('ready');
   });
 
-  it('any other JSON-RPC error is titled the same, with the server\'s message and code; a tool missing from the list is still 404', async () => {
+  it("any other JSON-RPC error is titled the same, with the server's message and code; a tool missing from the list is still 404", async () => {
     const { app } = await gateway({ u: unruly() });
     const res = await request(app).post('/u/server_error').send({});
     expectProblem(res, 502, 'upstream-error');
-    expect(res.body).toMatchObject({ title: 'The MCP server answered with an error', detail: 'the database is locked (JSON-RPC error -32603)' });
+    expect(res.body).toMatchObject({
+      title: 'The MCP server answered with an error',
+      detail: 'the database is locked (JSON-RPC error -32603)',
+    });
     expectProblem(await request(app).post('/u/not_listed').send({}), 404, 'tool-not-found');
   });
 
@@ -58,12 +61,15 @@ describe('a JSON-RPC error answer from a listed tool', () => {
     const { app } = await gateway({ u: unruly() });
     const res = await request(app).post('/u/own_limit').send({});
     expectProblem(res, 502, 'upstream-error');
-    expect(res.body).toMatchObject({ title: 'The MCP server answered with an error', detail: 'over the quota of this account (JSON-RPC error -32099)' });
+    expect(res.body).toMatchObject({
+      title: 'The MCP server answered with an error',
+      detail: 'over the quota of this account (JSON-RPC error -32099)',
+    });
   });
 });
 
-describe('a result that does not fit the tool\'s own outputSchema', () => {
-  it('is the server\'s failure (502 upstream-error), not the caller\'s arguments (422)', async () => {
+describe("a result that does not fit the tool's own outputSchema", () => {
+  it("is the server's failure (502 upstream-error), not the caller's arguments (422)", async () => {
     const tools = path.join(tempDir(), 'tools.json');
     // The fixture answers with its arguments as structuredContent, which this outputSchema does not allow.
     const outputSchema = { type: 'object', properties: { total: { type: 'number' } }, required: ['total'] };
@@ -72,7 +78,9 @@ describe('a result that does not fit the tool\'s own outputSchema', () => {
     for (const url of ['/s/report', '/api/tools/s/report']) {
       const res = await request(app).post(url).send({});
       expectProblem(res, 502, 'upstream-error');
-      expect(res.body.detail).toMatch(/^the server's result does not match the tool's own outputSchema \(Structured content does not match/);
+      expect(res.body.detail).toMatch(
+        /^the server's result does not match the tool's own outputSchema \(Structured content does not match/,
+      );
     }
     const rows = (await request(app).get('/api/activity?server=s').expect(200)).body.items as Record<string, unknown>[];
     for (const row of rows) expect(row).toMatchObject({ tool: 'report', outcome: 'upstream_error', status: 502 });
@@ -81,13 +89,11 @@ describe('a result that does not fit the tool\'s own outputSchema', () => {
 
 describe('a server that has not listed its tools yet', () => {
   it('a tool of a starting server is 503 server-unavailable with Retry-After, not 404; once ready, an unknown tool is 404', async () => {
-    const { app, supervisor } = await gateway(
-      {
-        // Never answers initialize: it stays `starting` for initTimeoutMs.
-        mute: { command: node, args: [fixture('hang-initialize.mjs')], initTimeoutMs: 60_000, enabled: false },
-        u: unruly(),
-      },
-    );
+    const { app, supervisor } = await gateway({
+      // Never answers initialize: it stays `starting` for initTimeoutMs.
+      mute: { command: node, args: [fixture('hang-initialize.mjs')], initTimeoutMs: 60_000, enabled: false },
+      u: unruly(),
+    });
     await supervisor.setEnabled('mute', true);
     await waitForServer(supervisor, 'mute', 'starting');
     const res = await request(app).post('/mute/anything').send({});
@@ -133,7 +139,11 @@ describe('a server that ping marks hung', () => {
     const base = await listen(app);
     // The server freezes once all three calls have reached it.
     const post = (headers: Record<string, string>) =>
-      fetch(`${base}/u/freeze`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Timeout-Ms': '600000', ...headers }, body: '{"calls":3}' });
+      fetch(`${base}/u/freeze`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Timeout-Ms': '600000', ...headers },
+        body: '{"calls":3}',
+      });
 
     const accepted = await post({ Prefer: 'respond-async' });
     expect(accepted.status).toBe(202);
@@ -149,10 +159,14 @@ describe('a server that ping marks hung', () => {
     expect(events.map((event) => event.event)).toEqual(['error']);
     expect(JSON.parse(events[0]!.data!)).toEqual(plainProblem);
 
-    const settled = await waitUntil(async () => {
-      const res = await request(app).get(accepted.headers.get('location')!).expect(200);
-      return res.body.state === 'running' ? undefined : res.body;
-    }, 10_000, 'the async call to end');
+    const settled = await waitUntil(
+      async () => {
+        const res = await request(app).get(accepted.headers.get('location')!).expect(200);
+        return res.body.state === 'running' ? undefined : res.body;
+      },
+      10_000,
+      'the async call to end',
+    );
     expect(settled).toMatchObject({ state: 'failed', error: plainProblem });
 
     const rows = (await request(app).get('/api/activity?server=u').expect(200)).body.items as Record<string, unknown>[];

@@ -18,7 +18,10 @@ const KEY = 'calls-ownership-start-up-key-01';
 const bearer = (token: string) => `Bearer ${token}`;
 
 async function makeKey(app: Parameters<typeof request>[0], label: string): Promise<string> {
-  const res = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label, scopes: ['tools:call', 'tools:read'] });
+  const res = await request(app)
+    .post('/api/keys')
+    .set('Authorization', bearer(KEY))
+    .send({ label, scopes: ['tools:call', 'tools:read'] });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.token as string;
 }
@@ -26,7 +29,13 @@ async function makeKey(app: Parameters<typeof request>[0], label: string): Promi
 describe('calls belong to their caller', () => {
   it('another key gets 404 for every call route of a call it did not make; the owner and an admin get the call', async () => {
     const log = path.join(tempDir(), 'cancel.log');
-    const started = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter((line) => line.startsWith('started')).length : 0);
+    const started = () =>
+      fs.existsSync(log)
+        ? fs
+            .readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith('started')).length
+        : 0;
     const { app } = await gateway({ r: results({ RESULTS_CANCEL_LOG: log }) }, {}, { apiKey: KEY });
     const base = await listen(app);
     const alice = await makeKey(app, 'alice');
@@ -36,7 +45,11 @@ describe('calls belong to their caller', () => {
     // Alice: an async call and a plain one, both running.
     const accepted = await request(app).post('/r/wait').set(as(alice)).set('Prefer', 'respond-async').send({ ms: 60_000 }).expect(202);
     const asyncId = accepted.body.id as string;
-    const plain = fetch(`${base}/r/wait`, { method: 'POST', headers: { ...as(alice), 'Content-Type': 'application/json' }, body: '{"ms":60000}' });
+    const plain = fetch(`${base}/r/wait`, {
+      method: 'POST',
+      headers: { ...as(alice), 'Content-Type': 'application/json' },
+      body: '{"ms":60000}',
+    });
     await waitUntil(() => started() === 2, 5000, 'both calls to start');
     const aliceList = (await request(app).get('/api/calls').set(as(alice)).expect(200)).body.items as { id: string; mode: string }[];
     expect(aliceList.map((call) => call.mode).sort()).toEqual(['async', 'sync']);
@@ -74,18 +87,29 @@ describe('calls belong to their caller', () => {
     const { app } = await gateway({ r: results() }, {}, { apiKey: KEY });
     const alice = await makeKey(app, 'alice');
     const bob = await makeKey(app, 'bob');
-    const accepted = await request(app).post('/api/tools/r/plain_text').set('Authorization', bearer(alice)).set('Prefer', 'respond-async').send({}).expect(202);
+    const accepted = await request(app)
+      .post('/api/tools/r/plain_text')
+      .set('Authorization', bearer(alice))
+      .set('Prefer', 'respond-async')
+      .send({})
+      .expect(202);
     const location = accepted.headers.location!;
-    const done = await waitUntil(async () => {
-      const res = await request(app).get(location).set('Authorization', bearer(alice)).expect(200);
-      return res.body.state === 'succeeded' ? res.body : undefined;
-    }, 5000, 'the call to end');
+    const done = await waitUntil(
+      async () => {
+        const res = await request(app).get(location).set('Authorization', bearer(alice)).expect(200);
+        return res.body.state === 'succeeded' ? res.body : undefined;
+      },
+      5000,
+      'the call to end',
+    );
     expect(done.result.content).toEqual([{ type: 'text', text: 'hello there' }]);
     const denied = await request(app).get(location).set('Authorization', bearer(bob));
     expectProblem(denied, 404, 'call-not-found');
     expect(JSON.stringify(denied.body)).not.toContain('hello there');
     expectProblem(await request(app).get(`${location}/events`).set('Authorization', bearer(bob)), 404, 'call-not-found');
-    expect((await request(app).get(location).set('Authorization', bearer(KEY)).expect(200)).body.result.content).toEqual(done.result.content);
+    expect((await request(app).get(location).set('Authorization', bearer(KEY)).expect(200)).body.result.content).toEqual(
+      done.result.content,
+    );
   });
 });
 
@@ -98,24 +122,35 @@ async function makeDefaultKey(app: Parameters<typeof request>[0], label: string)
 }
 
 describe('activity rows belong to their caller too', () => {
-  it('a key reads its own rows only (another\'s is 404), paging stays right; a device, a decider and an admin read every row', async () => {
+  it("a key reads its own rows only (another's is 404), paging stays right; a device, a decider and an admin read every row", async () => {
     const { app, gateway: gw } = await gateway({ r: results() }, {}, { apiKey: KEY });
     const alice = await makeDefaultKey(app, 'alice');
     const bob = await makeDefaultKey(app, 'bob');
-    const decider = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'decider', scopes: ['approvals:decide', 'tools:read'] })).body.token as string;
+    const decider = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'decider', scopes: ['approvals:decide', 'tools:read'] })
+    ).body.token as string;
     const device = gw.devices.pair('Pixel 8', 'test');
     const as = (token: string) => ({ Authorization: bearer(token) });
     const asDevice = { Cookie: `mcpgw_session=${device.token}` };
-    const call = async (token: string) => (await request(app).post('/api/tools/r/plain_text').set(as(token)).send({}).expect(200)).body.id as string;
+    const call = async (token: string) =>
+      (await request(app).post('/api/tools/r/plain_text').set(as(token)).send({}).expect(200)).body.id as string;
 
     // Interleaved: alice, bob, alice, bob, alice; and a call of alice's still running.
     const aliceIds: string[] = [];
     const bobIds: string[] = [];
     for (let i = 0; i < 5; i++) (i % 2 === 0 ? aliceIds : bobIds).push(await call(i % 2 === 0 ? alice.token : bob.token));
-    const running = (await request(app).post('/r/wait').set(as(alice.token)).set('Prefer', 'respond-async').send({ ms: 60_000 }).expect(202)).body.id as string;
+    const running = (
+      await request(app).post('/r/wait').set(as(alice.token)).set('Prefer', 'respond-async').send({ ms: 60_000 }).expect(202)
+    ).body.id as string;
     const everyId = [...aliceIds, ...bobIds, running];
 
-    const listed = async (headers: Record<string, string>, query = '') => ((await request(app).get(`/api/activity${query}`).set(headers).expect(200)).body.items as { id: string; caller: string }[]).map((item) => item.id);
+    const listed = async (headers: Record<string, string>, query = '') =>
+      ((await request(app).get(`/api/activity${query}`).set(headers).expect(200)).body.items as { id: string; caller: string }[]).map(
+        (item) => item.id,
+      );
     // Bob: his two rows, nothing of Alice's — running or not.
     expect(await listed(as(bob.token))).toEqual([...bobIds].reverse());
     expect(await listed(as(bob.token), '?outcome=running')).toEqual([]);
@@ -130,7 +165,12 @@ describe('activity rows belong to their caller too', () => {
     const pages: string[][] = [];
     let cursor: string | null = '';
     while (cursor !== null) {
-      const page: { items: { id: string }[]; nextCursor: string | null } = (await request(app).get(`/api/activity?limit=1${cursor ? `&cursor=${cursor}` : ''}`).set(as(bob.token)).expect(200)).body;
+      const page: { items: { id: string }[]; nextCursor: string | null } = (
+        await request(app)
+          .get(`/api/activity?limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+          .set(as(bob.token))
+          .expect(200)
+      ).body;
       pages.push(page.items.map((item) => item.id));
       cursor = page.nextCursor;
     }
@@ -191,7 +231,8 @@ describe('activity rows belong to their caller too', () => {
     };
     const bobs = await open({ Authorization: bearer(bob.token) });
     const devices = await open({ Cookie: `mcpgw_session=${device.token}` });
-    const call = async (token: string) => (await request(app).post('/api/tools/r/plain_text').set('Authorization', bearer(token)).send({}).expect(200)).body.id as string;
+    const call = async (token: string) =>
+      (await request(app).post('/api/tools/r/plain_text').set('Authorization', bearer(token)).send({}).expect(200)).body.id as string;
     const aliceId = await call(alice.token);
     const bobId = await call(bob.token);
     // Events come in order: Bob's own call is the first he hears of.

@@ -88,7 +88,23 @@ describe('options', () => {
       MCP_GATEWAY_APPROVAL_DEFAULT: 'deny',
     };
     expect(
-      parseCliArgs(['-c', 'mine.json', '-p', '1', '--host', 'localhost', '--log-level', 'error', '--log-format', 'pretty', '--approval-default', 'allow'], env),
+      parseCliArgs(
+        [
+          '-c',
+          'mine.json',
+          '-p',
+          '1',
+          '--host',
+          'localhost',
+          '--log-level',
+          'error',
+          '--log-format',
+          'pretty',
+          '--approval-default',
+          'allow',
+        ],
+        env,
+      ),
     ).toMatchObject({
       configFile: 'mine.json',
       port: 1,
@@ -99,7 +115,7 @@ describe('options', () => {
     });
   });
 
-  it('treats empty environment variables as unset, except the key\'s: an empty key is a mistake', () => {
+  it("treats empty environment variables as unset, except the key's: an empty key is a mistake", () => {
     expect(parseCliArgs([], { MCP_GATEWAY_PORT: '', MCP_GATEWAY_CONFIG: '', MCP_GATEWAY_APPROVAL_DEFAULT: '' })).toEqual(DEFAULTS);
     for (const name of ['MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_API_KEY_FILE']) {
       for (const value of ['', ' \t\n']) expect(() => parseCliArgs([], { [name]: value })).toThrow(`${name} is set but empty`);
@@ -125,8 +141,14 @@ describe('quick mode', () => {
   it.each<[string[], CliOptions['quick']]>([
     [['--', 'https://mcp.example.com/mcp'], { name: 'mcp-example-com', url: 'https://mcp.example.com/mcp', transport: 'streamable-http' }],
     [['--', 'http://127.0.0.1:9000/sse'], { name: '127-0-0-1', url: 'http://127.0.0.1:9000/sse', transport: 'sse' }],
-    [['--transport', 'sse', '--', 'https://example.com/events'], { name: 'example-com-events', url: 'https://example.com/events', transport: 'sse' }],
-    [['--transport', 'streamable-http', '--', 'https://example.com/sse'], { name: 'example-com', url: 'https://example.com/sse', transport: 'streamable-http' }],
+    [
+      ['--transport', 'sse', '--', 'https://example.com/events'],
+      { name: 'example-com-events', url: 'https://example.com/events', transport: 'sse' },
+    ],
+    [
+      ['--transport', 'streamable-http', '--', 'https://example.com/sse'],
+      { name: 'example-com', url: 'https://example.com/sse', transport: 'streamable-http' },
+    ],
     [['--name', 'my_srv-1', '--', 'uvx', 'mcp-server-time'], { name: 'my_srv-1', command: 'uvx', args: ['mcp-server-time'] }],
   ])('%j', (argv, quick) => {
     expect(parseCliArgs(argv, {}).quick).toEqual(quick);
@@ -179,7 +201,11 @@ describe('usage errors', () => {
     [['--approval-default'], {}, '--approval-default needs a value'],
     [['--approval-default='], {}, '--approval-default needs a non-empty value'],
     [[], { MCP_GATEWAY_APPROVAL_DEFAULT: 'yes' }, 'MCP_GATEWAY_APPROVAL_DEFAULT must be one of allow, ask, deny, got "yes"'],
-    [['--approval-default', 'allowed'], { MCP_GATEWAY_APPROVAL_DEFAULT: 'allow' }, '--approval-default must be one of allow, ask, deny, got "allowed"'],
+    [
+      ['--approval-default', 'allowed'],
+      { MCP_GATEWAY_APPROVAL_DEFAULT: 'allow' },
+      '--approval-default must be one of allow, ask, deny, got "allowed"',
+    ],
   ])('%j %j', (argv, env, message) => {
     const text = usageError(argv, env);
     expect(text).toContain(message);
@@ -225,11 +251,40 @@ describe('deriveServerName', () => {
 describe('HELP_TEXT', () => {
   it('lists every option, its environment variable and the defaults', () => {
     for (const word of [
-      '--config', '-c', '--port', '-p', '--host', '--state-dir', '--api-key-file', '--log-level', '--log-format', '--name', '--transport',
-      '--allowed-host', '--insecure-no-auth', '--approval-default', '--help', '-h', '--version', '-v',
-      'MCP_GATEWAY_CONFIG', 'MCP_GATEWAY_PORT', 'MCP_GATEWAY_HOST', 'MCP_GATEWAY_STATE_DIR', 'MCP_GATEWAY_API_KEY_FILE',
-      'MCP_GATEWAY_API_KEY', 'MCP_GATEWAY_LOG_LEVEL', 'MCP_GATEWAY_LOG_FORMAT', 'auto|pretty|json', 'MCP_GATEWAY_APPROVAL_DEFAULT', 'allow|ask|deny',
-      '8085', '127.0.0.1', './.mcp-gateway', 'default info', 'Examples:',
+      '--config',
+      '-c',
+      '--port',
+      '-p',
+      '--host',
+      '--state-dir',
+      '--api-key-file',
+      '--log-level',
+      '--log-format',
+      '--name',
+      '--transport',
+      '--allowed-host',
+      '--insecure-no-auth',
+      '--approval-default',
+      '--help',
+      '-h',
+      '--version',
+      '-v',
+      'MCP_GATEWAY_CONFIG',
+      'MCP_GATEWAY_PORT',
+      'MCP_GATEWAY_HOST',
+      'MCP_GATEWAY_STATE_DIR',
+      'MCP_GATEWAY_API_KEY_FILE',
+      'MCP_GATEWAY_API_KEY',
+      'MCP_GATEWAY_LOG_LEVEL',
+      'MCP_GATEWAY_LOG_FORMAT',
+      'auto|pretty|json',
+      'MCP_GATEWAY_APPROVAL_DEFAULT',
+      'allow|ask|deny',
+      '8085',
+      '127.0.0.1',
+      './.mcp-gateway',
+      'default info',
+      'Examples:',
     ]) {
       expect(HELP_TEXT).toContain(word);
     }

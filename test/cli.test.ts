@@ -26,10 +26,14 @@ async function getJson(url: string, init?: RequestInit): Promise<{ status: numbe
 
 /** Polls the API until `test` holds for the server's JSON; the gateway's state is only visible over HTTP here. */
 async function waitForServerJson(gateway: RunningGateway, name: string, test: (server: any) => boolean, timeoutMs = 15_000) {
-  return waitUntil(async () => {
-    const { status, body } = await getJson(`${gateway.url}/api/servers/${name}`);
-    return status === 200 && test(body) ? body : undefined;
-  }, timeoutMs, `server ${name}`);
+  return waitUntil(
+    async () => {
+      const { status, body } = await getJson(`${gateway.url}/api/servers/${name}`);
+      return status === 200 && test(body) ? body : undefined;
+    },
+    timeoutMs,
+    `server ${name}`,
+  );
 }
 
 const FAST = { backoffInitialMs: 100, backoffMaxMs: 1000, stopGraceMs: 1000, pingIntervalMs: 0 };
@@ -68,7 +72,15 @@ describe('starting', () => {
   });
 
   it('quick mode runs the command after -- as one server named after it', async () => {
-    const gateway = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--', process.execPath, fixture('fixture-server.mjs')]);
+    const gateway = await start([
+      '--approval-default',
+      'allow',
+      '--state-dir',
+      tempDir(),
+      '--',
+      process.execPath,
+      fixture('fixture-server.mjs'),
+    ]);
     const server = await waitForServerJson(gateway, 'fixture-server', (s) => s.state === 'ready');
     expect(server.counts.tools).toBe(6);
   });
@@ -80,7 +92,18 @@ describe('starting', () => {
       const viaHttp = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--', http.url]);
       expect(await waitForServerJson(viaHttp, '127-0-0-1', (s) => s.state === 'ready')).toMatchObject({ transport: 'streamable-http' });
       // An SSE endpoint whose path does not end in /sse is reached only because --transport says so.
-      const viaSse = await start(['--approval-default', 'allow', '--state-dir', tempDir(), '--name', 'legacy', '--transport', 'sse', '--', sse.url.replace(/\/sse$/, '/events')]);
+      const viaSse = await start([
+        '--approval-default',
+        'allow',
+        '--state-dir',
+        tempDir(),
+        '--name',
+        'legacy',
+        '--transport',
+        'sse',
+        '--',
+        sse.url.replace(/\/sse$/, '/events'),
+      ]);
       expect(await waitForServerJson(viaSse, 'legacy', (s) => s.state === 'ready')).toMatchObject({ transport: 'sse' });
     } finally {
       await http.stop();
@@ -110,7 +133,9 @@ describe('starting', () => {
     const gateway = await start(['--host', '0.0.0.0', '--api-key-file', keyFile, '-c', config, '--state-dir', tempDir()]);
     const port = new URL(gateway.url).port;
     expect((await fetch(`http://127.0.0.1:${port}/api/servers`)).status).toBe(401);
-    expect((await fetch(`http://127.0.0.1:${port}/api/servers`, { headers: { Authorization: 'Bearer the-key-0f3b9e27c1' } })).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/api/servers`, { headers: { Authorization: 'Bearer the-key-0f3b9e27c1' } })).status).toBe(
+      200,
+    );
     // A key never reaches the log.
     expect(JSON.stringify(gateway.logs)).not.toContain('the-key-0f3b9e27c1');
   });
@@ -167,8 +192,18 @@ describe('a weak start-up key', () => {
       [{ MCP_GATEWAY_API_KEY: 'a' }, [], 'MCP_GATEWAY_API_KEY: the API key has 1 character, too few', 'a'],
       [{ MCP_GATEWAY_API_KEY: 'fifteen-chars-x' }, [], 'MCP_GATEWAY_API_KEY: the API key has 15 characters, too few', 'fifteen-chars-x'],
       [{ MCP_GATEWAY_API_KEY: 'correct horse battery staple' }, [], 'MCP_GATEWAY_API_KEY: the API key contains whitespace', 'horse'],
-      [{}, ['--api-key-file', file('short', 'short-key-42\n')], `${path.join(dir, 'short')}: the API key has 12 characters, too few`, 'short-key-42'],
-      [{}, ['--api-key-file', file('spaced', 'correct\thorse battery staple\n')], `${path.join(dir, 'spaced')}: the API key contains whitespace`, 'horse'],
+      [
+        {},
+        ['--api-key-file', file('short', 'short-key-42\n')],
+        `${path.join(dir, 'short')}: the API key has 12 characters, too few`,
+        'short-key-42',
+      ],
+      [
+        {},
+        ['--api-key-file', file('spaced', 'correct\thorse battery staple\n')],
+        `${path.join(dir, 'spaced')}: the API key contains whitespace`,
+        'horse',
+      ],
     ];
     for (const [env, args, message, secret] of refused) {
       const result = await runCli([...args, '-c', broken, '--state-dir', dir], env);
@@ -179,7 +214,10 @@ describe('a weak start-up key', () => {
       if (secret.length > 1) expect(result.stderr).not.toContain(secret);
     }
     // 16 characters, and a file's surrounding whitespace (its final newline), are fine.
-    for (const [env, args] of [[{ MCP_GATEWAY_API_KEY: 'sixteen-chars-xy' }, []], [{}, ['--api-key-file', file('good', '  sixteen-chars-xy\n')]]] as const) {
+    for (const [env, args] of [
+      [{ MCP_GATEWAY_API_KEY: 'sixteen-chars-xy' }, []],
+      [{}, ['--api-key-file', file('good', '  sixteen-chars-xy\n')]],
+    ] as const) {
       const accepted = await runCli([...args, '-c', broken, '--state-dir', dir], env);
       expect(accepted.code).toBe(2);
       expect(accepted.stderr).toContain('invalid configuration');
@@ -227,9 +265,21 @@ describe('configuration mistakes', () => {
     ['unknown key', { mcpServers: { a: { command: 'x', colour: 'red' } } }, ['$.mcpServers.a.colour: unknown key "colour"']],
     ['wrong type', { mcpServers: { a: { command: 'x', args: 'not-an-array' } } }, ['$.mcpServers.a.args: expected array']],
     ['bad name', { mcpServers: { 'bad name!': { command: 'x' } } }, ['$.mcpServers["bad name!"]: server name must match']],
-    ['missing variable', { mcpServers: { a: { command: 'x', env: { T: '${NOT_SET_ANYWHERE_4711}' } } } }, ['$.mcpServers.a.env.T: environment variable NOT_SET_ANYWHERE_4711 is not set']],
-    ['missing secret file', { mcpServers: { a: { url: 'http://127.0.0.1:1/mcp', headers: { A: '${file:/nonexistent/secret}' } } } }, ['$.mcpServers.a.headers.A: cannot read secret file /nonexistent/secret (ENOENT)']],
-    ['several at once', { gateway: { toolTimeoutMs: -1 }, mcpServers: { a: {}, b: { command: 'x', enabled: 'yes' } } }, ['$.gateway.toolTimeoutMs', '$.mcpServers.a', '$.mcpServers.b.enabled']],
+    [
+      'missing variable',
+      { mcpServers: { a: { command: 'x', env: { T: '${NOT_SET_ANYWHERE_4711}' } } } },
+      ['$.mcpServers.a.env.T: environment variable NOT_SET_ANYWHERE_4711 is not set'],
+    ],
+    [
+      'missing secret file',
+      { mcpServers: { a: { url: 'http://127.0.0.1:1/mcp', headers: { A: '${file:/nonexistent/secret}' } } } },
+      ['$.mcpServers.a.headers.A: cannot read secret file /nonexistent/secret (ENOENT)'],
+    ],
+    [
+      'several at once',
+      { gateway: { toolTimeoutMs: -1 }, mcpServers: { a: {}, b: { command: 'x', enabled: 'yes' } } },
+      ['$.gateway.toolTimeoutMs', '$.mcpServers.a', '$.mcpServers.b.enabled'],
+    ],
   ];
   for (const [title, content, expected] of cases) {
     it(`${title}: exit 2, one line per problem naming the file and the JSON path, no stack trace`, async () => {
@@ -257,13 +307,21 @@ describe('hot reload', () => {
   it('adds, restarts only changed servers, and removes (routes 404 at once); an invalid edit keeps the running config', async () => {
     const dir = tempDir();
     const stable = { command: process.execPath, args: [fixture('fixture-server.mjs')] };
-    const file = writeConfig(dir, { approval: { default: 'allow' }, gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '1' } } } });
+    const file = writeConfig(dir, {
+      approval: { default: 'allow' },
+      gateway: FAST,
+      mcpServers: { stable, changing: { ...stable, env: { V: '1' } } },
+    });
     const gateway = await start(['-c', file, '--state-dir', dir]);
     const stableBefore = await waitForServerJson(gateway, 'stable', (s) => s.state === 'ready');
     const changingBefore = await waitForServerJson(gateway, 'changing', (s) => s.state === 'ready');
 
     // Add one, change one's env, keep one.
-    writeConfig(dir, { approval: { default: 'allow' }, gateway: FAST, mcpServers: { stable, changing: { ...stable, env: { V: '2' } }, added: stable } });
+    writeConfig(dir, {
+      approval: { default: 'allow' },
+      gateway: FAST,
+      mcpServers: { stable, changing: { ...stable, env: { V: '2' } }, added: stable },
+    });
     await gateway.waitForLog((line) => line.msg === 'configuration applied' && (line.added as string[])?.includes('added'));
     const added = await waitForServerJson(gateway, 'added', (s) => s.state === 'ready');
     expect(added.pid).toBeGreaterThan(0);
@@ -291,7 +349,11 @@ describe('hot reload', () => {
 describe('hot reload of the gateway settings', () => {
   it('applies a changed gateway.allowedHosts at once, and logs what every reload changed, or that nothing did', async () => {
     const dir = tempDir();
-    const config = (allowedHosts: string[], extra: object = {}) => ({ approval: { default: 'allow' }, gateway: { ...FAST, allowedHosts, ...extra }, mcpServers: {} });
+    const config = (allowedHosts: string[], extra: object = {}) => ({
+      approval: { default: 'allow' },
+      gateway: { ...FAST, allowedHosts, ...extra },
+      mcpServers: {},
+    });
     const file = writeConfig(dir, config(['old.tailnet.ts.net']));
     const gateway = await start(['-c', file, '--state-dir', dir]);
     const asHost = async (host: string) => (await rawRequest(gateway.url, { target: '/api/servers', headers: { Host: host } })).status;
@@ -309,7 +371,9 @@ describe('hot reload of the gateway settings', () => {
     // SIGHUP without a change says so.
     const before = gateway.logs.length;
     gateway.child.kill('SIGHUP');
-    const unchanged = await gateway.waitForLog((line) => gateway.logs.indexOf(line) >= before && String(line.msg).startsWith('configuration reloaded'));
+    const unchanged = await gateway.waitForLog(
+      (line) => gateway.logs.indexOf(line) >= before && String(line.msg).startsWith('configuration reloaded'),
+    );
     expect(unchanged.msg).toBe('configuration reloaded: nothing changed');
 
     // A removed file is logged, and the running configuration stays.
@@ -320,7 +384,9 @@ describe('hot reload of the gateway settings', () => {
     // When it is back, it is read again.
     const beforeBack = gateway.logs.length;
     writeConfig(dir, config(['new.tailnet.ts.net', 'third.example']));
-    const back = await gateway.waitForLog((line) => gateway.logs.indexOf(line) >= beforeBack && String(line.msg).startsWith('configuration reloaded'));
+    const back = await gateway.waitForLog(
+      (line) => gateway.logs.indexOf(line) >= beforeBack && String(line.msg).startsWith('configuration reloaded'),
+    );
     expect(back.settings).toEqual(['gateway.allowedHosts', 'gateway.maxConnections']);
     expect(await asHost('third.example')).toBe(200);
   });

@@ -101,7 +101,12 @@ describe('a Cline-style config on a real gateway', () => {
   it('runs alwaysAllow tools at once, but a matching ask or deny rule still wins over them', async () => {
     const calls = path.join(tempDir(), 'calls.log');
     const runs = (tool: string) =>
-      fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter((line) => line.startsWith(`${tool} `)).length : 0;
+      fs.existsSync(calls)
+        ? fs
+            .readFileSync(calls, 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith(`${tool} `)).length
+        : 0;
     const { app } = await kit.gateway(
       {
         fx: {
@@ -129,12 +134,22 @@ describe('a Cline-style config on a real gateway', () => {
     expect(removed.body.rule).toBe('$.mcpServers.fx.approval.rules[0]');
 
     // Listed, but an explicit ask rule matches: the call waits. add_tool is not listed: the default asks.
-    const slow = request(app).post('/fx/slow').send({ steps: 0, delayMs: 0 }).then((res) => res);
-    const added = request(app).post('/fx/add_tool').send({ name: 'extra' }).then((res) => res);
-    const held = await waitUntil(async () => {
-      const res = await request(app).get('/api/approvals?state=pending');
-      return res.body.items?.length === 2 ? (res.body.items as { id: string; tool: string; rule: string }[]) : undefined;
-    }, 10_000, 'two pending approvals');
+    const slow = request(app)
+      .post('/fx/slow')
+      .send({ steps: 0, delayMs: 0 })
+      .then((res) => res);
+    const added = request(app)
+      .post('/fx/add_tool')
+      .send({ name: 'extra' })
+      .then((res) => res);
+    const held = await waitUntil(
+      async () => {
+        const res = await request(app).get('/api/approvals?state=pending');
+        return res.body.items?.length === 2 ? (res.body.items as { id: string; tool: string; rule: string }[]) : undefined;
+      },
+      10_000,
+      'two pending approvals',
+    );
     expect(Object.fromEntries(held.map((item) => [item.tool, item.rule]))).toEqual({ slow: '$.approval.rules[0]', add_tool: 'default' });
     for (const item of held) await request(app).post(`/api/approvals/${item.id}/deny`).send({}).expect(200);
     expectProblem(await slow, 403, 'approval-denied');

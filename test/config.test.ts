@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_APPROVAL_SETTINGS, DEFAULT_GATEWAY_SETTINGS, loadConfigFile, parseConfigText, quickModeConfig } from '../server/config/load.js';
+import {
+  DEFAULT_APPROVAL_SETTINGS,
+  DEFAULT_GATEWAY_SETTINGS,
+  loadConfigFile,
+  parseConfigText,
+  quickModeConfig,
+} from '../server/config/load.js';
 import { ConfigError, type ConfigProblem, type RemoteServerConfig, type StdioServerConfig } from '../server/config/types.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-config-'));
@@ -90,10 +96,11 @@ describe('valid config', () => {
     });
     expect(remote?.display).toEqual({ url: 'https://example.com/mcp', headerNames: ['Authorization'] });
 
-    const withSecrets = parse(
-      server({ command: '${CMD}', args: ['--token=${TOKEN}'], cwd: '${DIR}' }),
-      { CMD: '/opt/bin/srv', TOKEN: 'env-token-value', DIR: '/var/lib/srv' },
-    );
+    const withSecrets = parse(server({ command: '${CMD}', args: ['--token=${TOKEN}'], cwd: '${DIR}' }), {
+      CMD: '/opt/bin/srv',
+      TOKEN: 'env-token-value',
+      DIR: '/var/lib/srv',
+    });
     expect(withSecrets.servers[0]?.display).toEqual({
       command: '${CMD}',
       args: ['--token=${TOKEN}'],
@@ -311,23 +318,113 @@ describe('${…} expansion', () => {
 describe('problems', () => {
   const LONG_NAME = 'a'.repeat(65);
   const cases: Array<[string, unknown, Env, string, string]> = [
-    ['unknown top-level key', { mcpServers: {}, servers: {} }, {}, '$.servers', 'unknown key "servers" (expected one of: gateway, approval, mcpServers)'],
-    ['unknown gateway key', { gateway: { timeout: 1 }, mcpServers: {} }, {}, '$.gateway.timeout', 'unknown key "timeout" (expected one of: toolTimeoutMs'],
-    ['unknown server key', server({ command: 'srv', foo: 1 }), {}, '$.mcpServers.x.foo', 'unknown key "foo" (expected one of: command, args, env, cwd, url'],
-    ['bad server name', { mcpServers: { 'bad name': { command: 'srv' } } }, {}, '$.mcpServers["bad name"]', 'server name must match ^[A-Za-z0-9_-]{1,64}$'],
-    ['reserved server name', { mcpServers: { api: { command: 'srv' } } }, {}, '$.mcpServers.api', 'server name must not be one of "api", "ui", "static" (the gateway\'s own routes)'],
+    [
+      'unknown top-level key',
+      { mcpServers: {}, servers: {} },
+      {},
+      '$.servers',
+      'unknown key "servers" (expected one of: gateway, approval, mcpServers)',
+    ],
+    [
+      'unknown gateway key',
+      { gateway: { timeout: 1 }, mcpServers: {} },
+      {},
+      '$.gateway.timeout',
+      'unknown key "timeout" (expected one of: toolTimeoutMs',
+    ],
+    [
+      'unknown server key',
+      server({ command: 'srv', foo: 1 }),
+      {},
+      '$.mcpServers.x.foo',
+      'unknown key "foo" (expected one of: command, args, env, cwd, url',
+    ],
+    [
+      'bad server name',
+      { mcpServers: { 'bad name': { command: 'srv' } } },
+      {},
+      '$.mcpServers["bad name"]',
+      'server name must match ^[A-Za-z0-9_-]{1,64}$',
+    ],
+    [
+      'reserved server name',
+      { mcpServers: { api: { command: 'srv' } } },
+      {},
+      '$.mcpServers.api',
+      'server name must not be one of "api", "ui", "static" (the gateway\'s own routes)',
+    ],
     ['server name too long', { mcpServers: { [LONG_NAME]: { command: 'srv' } } }, {}, `$.mcpServers.${LONG_NAME}`, 'at most 64'],
     ['gateway not an object', { gateway: [], mcpServers: {} }, {}, '$.gateway', 'expected object, got array'],
-    ['gateway number not positive', { gateway: { toolTimeoutMs: 0 }, mcpServers: {} }, {}, '$.gateway.toolTimeoutMs', 'expected positive integer, got 0'],
-    ['gateway pingIntervalMs negative', { gateway: { pingIntervalMs: -1 }, mcpServers: {} }, {}, '$.gateway.pingIntervalMs', 'expected non-negative integer, got -1'],
-    ['gateway maxQueue fractional', { gateway: { maxQueue: 0.5 }, mcpServers: {} }, {}, '$.gateway.maxQueue', 'expected non-negative integer, got 0.5'],
-    ['gateway allowedHosts a string', { gateway: { allowedHosts: 'a' }, mcpServers: {} }, {}, '$.gateway.allowedHosts', 'expected array of strings, got string'],
-    ['gateway allowedHosts element', { gateway: { allowedHosts: ['a', 1] }, mcpServers: {} }, {}, '$.gateway.allowedHosts[1]', 'expected string, got number'],
-    ['cors origins a string', { gateway: { cors: { origins: 'https://a.example' } }, mcpServers: {} }, {}, '$.gateway.cors.origins', 'expected array of origins, got string'],
-    ['cors origin a wildcard', { gateway: { cors: { origins: ['*'] } }, mcpServers: {} }, {}, '$.gateway.cors.origins[0]', '"*" is not allowed), got "*"'],
-    ['cors origin with a path', { gateway: { cors: { origins: ['https://a.example/chat'] } }, mcpServers: {} }, {}, '$.gateway.cors.origins[0]', 'expected an origin like'],
-    ['publicSpecs not a boolean', { gateway: { publicSpecs: 'yes' }, mcpServers: {} }, {}, '$.gateway.publicSpecs', 'expected boolean, got string'],
-    ['openapi maxRefDepth zero', { gateway: { openapi: { maxRefDepth: 0 } }, mcpServers: {} }, {}, '$.gateway.openapi.maxRefDepth', 'expected positive integer, got 0'],
+    [
+      'gateway number not positive',
+      { gateway: { toolTimeoutMs: 0 }, mcpServers: {} },
+      {},
+      '$.gateway.toolTimeoutMs',
+      'expected positive integer, got 0',
+    ],
+    [
+      'gateway pingIntervalMs negative',
+      { gateway: { pingIntervalMs: -1 }, mcpServers: {} },
+      {},
+      '$.gateway.pingIntervalMs',
+      'expected non-negative integer, got -1',
+    ],
+    [
+      'gateway maxQueue fractional',
+      { gateway: { maxQueue: 0.5 }, mcpServers: {} },
+      {},
+      '$.gateway.maxQueue',
+      'expected non-negative integer, got 0.5',
+    ],
+    [
+      'gateway allowedHosts a string',
+      { gateway: { allowedHosts: 'a' }, mcpServers: {} },
+      {},
+      '$.gateway.allowedHosts',
+      'expected array of strings, got string',
+    ],
+    [
+      'gateway allowedHosts element',
+      { gateway: { allowedHosts: ['a', 1] }, mcpServers: {} },
+      {},
+      '$.gateway.allowedHosts[1]',
+      'expected string, got number',
+    ],
+    [
+      'cors origins a string',
+      { gateway: { cors: { origins: 'https://a.example' } }, mcpServers: {} },
+      {},
+      '$.gateway.cors.origins',
+      'expected array of origins, got string',
+    ],
+    [
+      'cors origin a wildcard',
+      { gateway: { cors: { origins: ['*'] } }, mcpServers: {} },
+      {},
+      '$.gateway.cors.origins[0]',
+      '"*" is not allowed), got "*"',
+    ],
+    [
+      'cors origin with a path',
+      { gateway: { cors: { origins: ['https://a.example/chat'] } }, mcpServers: {} },
+      {},
+      '$.gateway.cors.origins[0]',
+      'expected an origin like',
+    ],
+    [
+      'publicSpecs not a boolean',
+      { gateway: { publicSpecs: 'yes' }, mcpServers: {} },
+      {},
+      '$.gateway.publicSpecs',
+      'expected boolean, got string',
+    ],
+    [
+      'openapi maxRefDepth zero',
+      { gateway: { openapi: { maxRefDepth: 0 } }, mcpServers: {} },
+      {},
+      '$.gateway.openapi.maxRefDepth',
+      'expected positive integer, got 0',
+    ],
     ['mcpServers missing', { gateway: {} }, {}, '$.mcpServers', 'missing'],
     ['mcpServers an array', { mcpServers: [] }, {}, '$.mcpServers', 'expected object, got array'],
     ['top level an array', [], {}, '$', 'expected object, got array'],
@@ -343,37 +440,163 @@ describe('problems', () => {
     ['env an array', server({ command: 'srv', env: ['A=1'] }), {}, '$.mcpServers.x.env', 'expected object of strings, got array'],
     ['env value', server({ command: 'srv', env: { A: 1 } }), {}, '$.mcpServers.x.env.A', 'expected string, got number'],
     ['cwd a boolean', server({ command: 'srv', cwd: true }), {}, '$.mcpServers.x.cwd', 'expected string, got boolean'],
-    ['header value', server({ url: 'https://example.com/mcp', headers: { 'X-Api-Key': true } }), {}, '$.mcpServers.x.headers["X-Api-Key"]', 'expected string, got boolean'],
+    [
+      'header value',
+      server({ url: 'https://example.com/mcp', headers: { 'X-Api-Key': true } }),
+      {},
+      '$.mcpServers.x.headers["X-Api-Key"]',
+      'expected string, got boolean',
+    ],
     ['url not http', server({ url: 'ftp://example.com/x' }), {}, '$.mcpServers.x.url', 'expected an http: or https: URL, got ftp:'],
     ['url not a URL', server({ url: 'example.com/mcp' }), {}, '$.mcpServers.x.url', 'expected an absolute http:// or https:// URL'],
     ['url a number', server({ url: 8080 }), {}, '$.mcpServers.x.url', 'expected string, got number'],
-    ['unknown type', server({ type: 'websocket', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'expected one of "stdio", "sse", "streamable-http", "streamableHttp", "http", "streamable_http", "streamablehttp", got "websocket"'],
-    ['type sse with command', server({ type: 'sse', command: 'srv' }), {}, '$.mcpServers.x.type', 'type "sse" is for remote servers with "url"'],
-    ['type stdio with url', server({ type: 'stdio', url: 'https://example.com/mcp' }), {}, '$.mcpServers.x.type', 'type "stdio" is for servers with "command"'],
-    ['headers on a stdio server', server({ command: 'srv', headers: {} }), {}, '$.mcpServers.x.headers', '"headers" only applies to remote servers'],
-    ['env on a remote server', server({ url: 'https://example.com/mcp', env: {} }), {}, '$.mcpServers.x.env', '"env" only applies to stdio servers'],
+    [
+      'unknown type',
+      server({ type: 'websocket', url: 'https://example.com/mcp' }),
+      {},
+      '$.mcpServers.x.type',
+      'expected one of "stdio", "sse", "streamable-http", "streamableHttp", "http", "streamable_http", "streamablehttp", got "websocket"',
+    ],
+    [
+      'type sse with command',
+      server({ type: 'sse', command: 'srv' }),
+      {},
+      '$.mcpServers.x.type',
+      'type "sse" is for remote servers with "url"',
+    ],
+    [
+      'type stdio with url',
+      server({ type: 'stdio', url: 'https://example.com/mcp' }),
+      {},
+      '$.mcpServers.x.type',
+      'type "stdio" is for servers with "command"',
+    ],
+    [
+      'headers on a stdio server',
+      server({ command: 'srv', headers: {} }),
+      {},
+      '$.mcpServers.x.headers',
+      '"headers" only applies to remote servers',
+    ],
+    [
+      'env on a remote server',
+      server({ url: 'https://example.com/mcp', env: {} }),
+      {},
+      '$.mcpServers.x.env',
+      '"env" only applies to stdio servers',
+    ],
     ['enabled a string', server({ command: 'srv', enabled: 'yes' }), {}, '$.mcpServers.x.enabled', 'expected boolean, got string'],
     ['timeoutMs negative', server({ command: 'srv', timeoutMs: -5 }), {}, '$.mcpServers.x.timeoutMs', 'expected positive integer, got -5'],
-    ['timeoutMs a string', server({ command: 'srv', timeoutMs: '100' }), {}, '$.mcpServers.x.timeoutMs', 'expected positive integer, got string'],
-    ['toolTimeouts value zero', server({ command: 'srv', toolTimeouts: { slow: 0 } }), {}, '$.mcpServers.x.toolTimeouts.slow', 'expected positive integer, got 0'],
-    ['toolTimeouts not an object', server({ command: 'srv', toolTimeouts: [1] }), {}, '$.mcpServers.x.toolTimeouts', 'expected object of tool names to positive integers, got array'],
-    ['gateway activity unknown key', { gateway: { activity: { maxRow: 5 } }, mcpServers: {} }, {}, '$.gateway.activity.maxRow', 'unknown key "maxRow" (expected one of: maxRows, maxAgeDays)'],
-    ['gateway maxBodyBytes zero', { gateway: { maxBodyBytes: 0 } , mcpServers: {} }, {}, '$.gateway.maxBodyBytes', 'expected positive integer, got 0'],
-    ['initTimeoutMs zero', server({ command: 'srv', initTimeoutMs: 0 }), {}, '$.mcpServers.x.initTimeoutMs', 'expected positive integer, got 0'],
-    ['maxConcurrent fractional', server({ command: 'srv', maxConcurrent: 1.5 }), {}, '$.mcpServers.x.maxConcurrent', 'expected positive integer, got 1.5'],
+    [
+      'timeoutMs a string',
+      server({ command: 'srv', timeoutMs: '100' }),
+      {},
+      '$.mcpServers.x.timeoutMs',
+      'expected positive integer, got string',
+    ],
+    [
+      'toolTimeouts value zero',
+      server({ command: 'srv', toolTimeouts: { slow: 0 } }),
+      {},
+      '$.mcpServers.x.toolTimeouts.slow',
+      'expected positive integer, got 0',
+    ],
+    [
+      'toolTimeouts not an object',
+      server({ command: 'srv', toolTimeouts: [1] }),
+      {},
+      '$.mcpServers.x.toolTimeouts',
+      'expected object of tool names to positive integers, got array',
+    ],
+    [
+      'gateway activity unknown key',
+      { gateway: { activity: { maxRow: 5 } }, mcpServers: {} },
+      {},
+      '$.gateway.activity.maxRow',
+      'unknown key "maxRow" (expected one of: maxRows, maxAgeDays)',
+    ],
+    [
+      'gateway maxBodyBytes zero',
+      { gateway: { maxBodyBytes: 0 }, mcpServers: {} },
+      {},
+      '$.gateway.maxBodyBytes',
+      'expected positive integer, got 0',
+    ],
+    [
+      'initTimeoutMs zero',
+      server({ command: 'srv', initTimeoutMs: 0 }),
+      {},
+      '$.mcpServers.x.initTimeoutMs',
+      'expected positive integer, got 0',
+    ],
+    [
+      'maxConcurrent fractional',
+      server({ command: 'srv', maxConcurrent: 1.5 }),
+      {},
+      '$.mcpServers.x.maxConcurrent',
+      'expected positive integer, got 1.5',
+    ],
     ['maxQueue negative', server({ command: 'srv', maxQueue: -1 }), {}, '$.mcpServers.x.maxQueue', 'expected non-negative integer, got -1'],
-    ['disabledTools a string', server({ command: 'srv', disabledTools: 'rm' }), {}, '$.mcpServers.x.disabledTools', 'expected array of strings, got string'],
+    [
+      'disabledTools a string',
+      server({ command: 'srv', disabledTools: 'rm' }),
+      {},
+      '$.mcpServers.x.disabledTools',
+      'expected array of strings, got string',
+    ],
     ['description a number', server({ command: 'srv', description: 1 }), {}, '$.mcpServers.x.description', 'expected string, got number'],
-    ['missing env variable', server({ command: 'srv', env: { TOKEN: '${TOKEN}' } }), {}, '$.mcpServers.x.env.TOKEN', 'environment variable TOKEN is not set'],
-    ['missing variable in a header', server({ url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${API_TOKEN}' } }), {}, '$.mcpServers.x.headers.Authorization', 'environment variable API_TOKEN is not set'],
-    ['missing variable in the url', server({ url: '${REMOTE_URL}' }), {}, '$.mcpServers.x.url', 'environment variable REMOTE_URL is not set'],
-    ['missing secret file', server({ command: 'srv', args: ['${file:/nonexistent/mcp-gateway-secret}'] }), {}, '$.mcpServers.x.args[0]', 'cannot read secret file /nonexistent/mcp-gateway-secret (ENOENT)'],
-    ['secret file is a directory', server({ command: 'srv', cwd: `\${file:${dir}}` }), {}, '$.mcpServers.x.cwd', `cannot read secret file ${dir} (EISDIR)`],
-    ['invalid reference', server({ command: 'srv', args: ['a${bad-name}'] }), {}, '$.mcpServers.x.args[0]', 'invalid reference at character 2'],
+    [
+      'missing env variable',
+      server({ command: 'srv', env: { TOKEN: '${TOKEN}' } }),
+      {},
+      '$.mcpServers.x.env.TOKEN',
+      'environment variable TOKEN is not set',
+    ],
+    [
+      'missing variable in a header',
+      server({ url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${API_TOKEN}' } }),
+      {},
+      '$.mcpServers.x.headers.Authorization',
+      'environment variable API_TOKEN is not set',
+    ],
+    [
+      'missing variable in the url',
+      server({ url: '${REMOTE_URL}' }),
+      {},
+      '$.mcpServers.x.url',
+      'environment variable REMOTE_URL is not set',
+    ],
+    [
+      'missing secret file',
+      server({ command: 'srv', args: ['${file:/nonexistent/mcp-gateway-secret}'] }),
+      {},
+      '$.mcpServers.x.args[0]',
+      'cannot read secret file /nonexistent/mcp-gateway-secret (ENOENT)',
+    ],
+    [
+      'secret file is a directory',
+      server({ command: 'srv', cwd: `\${file:${dir}}` }),
+      {},
+      '$.mcpServers.x.cwd',
+      `cannot read secret file ${dir} (EISDIR)`,
+    ],
+    [
+      'invalid reference',
+      server({ command: 'srv', args: ['a${bad-name}'] }),
+      {},
+      '$.mcpServers.x.args[0]',
+      'invalid reference at character 2',
+    ],
     ['empty file reference', server({ command: 'srv', args: ['${file:}'] }), {}, '$.mcpServers.x.args[0]', 'empty path in "${file:}"'],
     ['unterminated reference', server({ command: '${CMD' }), { CMD: 'srv' }, '$.mcpServers.x.command', 'unterminated "${" at character 1'],
     ['duplicate server', '{"mcpServers": {"a": {"command": "x"}, "a": {"command": "y"}}}', {}, '$.mcpServers.a', 'duplicate key "a"'],
-    ['duplicate env name', '{"mcpServers": {"a": {"command": "x", "env": {"K": "1", "K": "2"}}}}', {}, '$.mcpServers.a.env.K', 'duplicate key "K"'],
+    [
+      'duplicate env name',
+      '{"mcpServers": {"a": {"command": "x", "env": {"K": "1", "K": "2"}}}}',
+      {},
+      '$.mcpServers.a.env.K',
+      'duplicate key "K"',
+    ],
   ];
 
   it.each(cases)('%s', (_label, config, env, problemPath, message) => {
@@ -485,7 +708,13 @@ describe('approval', () => {
     timeoutMs: 30000,
     rules: [
       { server: 'fs*', tool: 'write_*', action: 'ask', when: [{ pointer: '/path', matches: '^/etc/' }] },
-      { action: 'allow', when: [{ pointer: '/mode', in: ['r', { deep: [1] }] }, { pointer: '', equals: null }] },
+      {
+        action: 'allow',
+        when: [
+          { pointer: '/mode', in: ['r', { deep: [1] }] },
+          { pointer: '', equals: null },
+        ],
+      },
       { tool: 'read_?', action: 'allow' },
     ],
     notify: [{ url: 'https://ntfy.sh/my-topic', secretFile: 'hook-secret' }, { url: 'http://127.0.0.1:9/hook' }],
@@ -505,7 +734,10 @@ describe('approval', () => {
           server: '*',
           tool: '*',
           action: 'allow',
-          when: [{ pointer: '/mode', in: ['r', { deep: [1] }] }, { pointer: '', equals: null }],
+          when: [
+            { pointer: '/mode', in: ['r', { deep: [1] }] },
+            { pointer: '', equals: null },
+          ],
           source: '$.approval.rules[1]',
         },
         { server: '*', tool: 'read_?', action: 'allow', when: [], source: '$.approval.rules[2]' },
@@ -526,11 +758,14 @@ describe('approval', () => {
     expect(parse({ approval: {}, mcpServers: {} }).approval).toEqual(DEFAULT_APPROVAL_SETTINGS);
   });
 
-  it('resolves a server\'s own section: its rules name the server', () => {
+  it("resolves a server's own section: its rules name the server", () => {
     const config = parse({
       approval: { default: 'allow' },
       mcpServers: {
-        'my-fs': { command: 'srv', approval: { default: 'ask', timeoutMs: 1000, rules: [{ tool: 'rm', action: 'deny' }, { action: 'ask' }] } },
+        'my-fs': {
+          command: 'srv',
+          approval: { default: 'ask', timeoutMs: 1000, rules: [{ tool: 'rm', action: 'deny' }, { action: 'ask' }] },
+        },
         plain: { command: 'srv', approval: {} },
       },
     });
@@ -551,7 +786,9 @@ describe('approval', () => {
   });
 
   it('reads gateway.redact.keys', () => {
-    expect(parse({ gateway: { redact: { keys: ['ssn', 'member_number'] } }, mcpServers: {} }).gateway.redact).toEqual({ keys: ['ssn', 'member_number'] });
+    expect(parse({ gateway: { redact: { keys: ['ssn', 'member_number'] } }, mcpServers: {} }).gateway.redact).toEqual({
+      keys: ['ssn', 'member_number'],
+    });
     expect(parse({ gateway: { redact: {} }, mcpServers: {} }).gateway.redact).toEqual({ keys: [] });
   });
 
@@ -562,11 +799,26 @@ describe('approval', () => {
 
   const cases: Array<[string, unknown, string, string]> = [
     ['approval not an object', top([]), '$.approval', 'expected object, got array'],
-    ['unknown approval key', top({ defaults: 'ask' }), '$.approval.defaults', 'unknown key "defaults" (expected one of: default, timeoutMs, maxPending, maxPendingPerCaller, notifyIntervalMs, rules, notify)'],
+    [
+      'unknown approval key',
+      top({ defaults: 'ask' }),
+      '$.approval.defaults',
+      'unknown key "defaults" (expected one of: default, timeoutMs, maxPending, maxPendingPerCaller, notifyIntervalMs, rules, notify)',
+    ],
     ['maxPending zero', top({ maxPending: 0 }), '$.approval.maxPending', 'expected positive integer, got 0'],
-    ['maxPendingPerCaller a string', top({ maxPendingPerCaller: '20' }), '$.approval.maxPendingPerCaller', 'expected positive integer, got string'],
+    [
+      'maxPendingPerCaller a string',
+      top({ maxPendingPerCaller: '20' }),
+      '$.approval.maxPendingPerCaller',
+      'expected positive integer, got string',
+    ],
     ['notifyIntervalMs negative', top({ notifyIntervalMs: -1 }), '$.approval.notifyIntervalMs', 'expected non-negative integer, got -1'],
-    ['caps in a server', own({ maxPending: 5 }), '$.mcpServers.x.approval.maxPending', 'unknown key "maxPending" (expected one of: default, timeoutMs, rules)'],
+    [
+      'caps in a server',
+      own({ maxPending: 5 }),
+      '$.mcpServers.x.approval.maxPending',
+      'unknown key "maxPending" (expected one of: default, timeoutMs, rules)',
+    ],
     ['bad default', top({ default: 'yes' }), '$.approval.default', 'expected one of "allow", "ask", "deny", got "yes"'],
     ['default not a string', top({ default: true }), '$.approval.default', 'expected one of "allow", "ask", "deny", got boolean'],
     ['timeoutMs zero', top({ timeoutMs: 0 }), '$.approval.timeoutMs', 'expected positive integer, got 0'],
@@ -574,41 +826,176 @@ describe('approval', () => {
     ['rule not an object', top({ rules: ['deny'] }), '$.approval.rules[0]', 'expected object, got string'],
     ['bad action', rule({ action: 'maybe' }), '$.approval.rules[0].action', 'expected one of "allow", "ask", "deny", got "maybe"'],
     ['missing action', rule({ tool: 'x' }), '$.approval.rules[0].action', 'expected one of "allow", "ask", "deny", got undefined'],
-    ['unknown rule key', rule({ action: 'ask', tools: 'x' }), '$.approval.rules[0].tools', 'unknown key "tools" (expected one of: server, tool, action, when)'],
+    [
+      'unknown rule key',
+      rule({ action: 'ask', tools: 'x' }),
+      '$.approval.rules[0].tools',
+      'unknown key "tools" (expected one of: server, tool, action, when)',
+    ],
     ['tool empty', rule({ action: 'ask', tool: '' }), '$.approval.rules[0].tool', 'expected non-empty string'],
     ['server a number', rule({ action: 'ask', server: 1 }), '$.approval.rules[0].server', 'expected string, got number'],
-    ['when an object', rule({ action: 'ask', when: { pointer: '/a', equals: 1 } }), '$.approval.rules[0].when', 'expected array of conditions, got object'],
-    ['unknown condition key', condition({ pointer: '/a', equals: 1, regex: 'x' }), '$.approval.rules[0].when[0].regex', 'unknown key "regex" (expected one of: pointer, equals, in, matches)'],
+    [
+      'when an object',
+      rule({ action: 'ask', when: { pointer: '/a', equals: 1 } }),
+      '$.approval.rules[0].when',
+      'expected array of conditions, got object',
+    ],
+    [
+      'unknown condition key',
+      condition({ pointer: '/a', equals: 1, regex: 'x' }),
+      '$.approval.rules[0].when[0].regex',
+      'unknown key "regex" (expected one of: pointer, equals, in, matches)',
+    ],
     ['pointer missing', condition({ equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected string, got undefined'],
-    ['pointer without a slash', condition({ pointer: 'path', equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected a JSON pointer ("" for the whole arguments object, or starting with "/"), got "path"'],
-    ['pointer with a bad escape', condition({ pointer: '/a~2b', equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected a JSON pointer ("~" only in "~0" for "~" and "~1" for "/"), got "/a~2b"'],
+    [
+      'pointer without a slash',
+      condition({ pointer: 'path', equals: 1 }),
+      '$.approval.rules[0].when[0].pointer',
+      'expected a JSON pointer ("" for the whole arguments object, or starting with "/"), got "path"',
+    ],
+    [
+      'pointer with a bad escape',
+      condition({ pointer: '/a~2b', equals: 1 }),
+      '$.approval.rules[0].when[0].pointer',
+      'expected a JSON pointer ("~" only in "~0" for "~" and "~1" for "/"), got "/a~2b"',
+    ],
     ['none of equals/in/matches', condition({ pointer: '/a' }), '$.approval.rules[0].when[0]', 'expected one of "equals", "in", "matches"'],
-    ['equals and matches', condition({ pointer: '/a', equals: 'x', matches: 'x' }), '$.approval.rules[0].when[0]', 'expected exactly one of "equals", "in", "matches", got "equals" and "matches"'],
-    ['equals null and in', condition({ pointer: '/a', equals: null, in: [] }), '$.approval.rules[0].when[0]', 'expected exactly one of "equals", "in", "matches", got "equals" and "in"'],
-    ['in not an array', condition({ pointer: '/a', in: 'x' }), '$.approval.rules[0].when[0].in', 'expected array of JSON values, got string'],
-    ['matches not a string', condition({ pointer: '/a', matches: 5 }), '$.approval.rules[0].when[0].matches', 'expected string, got number'],
-    ['invalid regex', condition({ pointer: '/a', matches: '^(/etc' }), '$.approval.rules[0].when[0].matches', 'expected a JavaScript regular expression, got "^(/etc" (unterminated group)'],
+    [
+      'equals and matches',
+      condition({ pointer: '/a', equals: 'x', matches: 'x' }),
+      '$.approval.rules[0].when[0]',
+      'expected exactly one of "equals", "in", "matches", got "equals" and "matches"',
+    ],
+    [
+      'equals null and in',
+      condition({ pointer: '/a', equals: null, in: [] }),
+      '$.approval.rules[0].when[0]',
+      'expected exactly one of "equals", "in", "matches", got "equals" and "in"',
+    ],
+    [
+      'in not an array',
+      condition({ pointer: '/a', in: 'x' }),
+      '$.approval.rules[0].when[0].in',
+      'expected array of JSON values, got string',
+    ],
+    [
+      'matches not a string',
+      condition({ pointer: '/a', matches: 5 }),
+      '$.approval.rules[0].when[0].matches',
+      'expected string, got number',
+    ],
+    [
+      'invalid regex',
+      condition({ pointer: '/a', matches: '^(/etc' }),
+      '$.approval.rules[0].when[0].matches',
+      'expected a JavaScript regular expression, got "^(/etc" (unterminated group)',
+    ],
     ['notify not an array', top({ notify: 'https://ntfy.sh/x' }), '$.approval.notify', 'expected array of notify targets, got string'],
     ['notify url missing', top({ notify: [{}] }), '$.approval.notify[0].url', 'expected string, got undefined'],
-    ['notify url not http', top({ notify: [{ url: 'ftp://example.com/x' }] }), '$.approval.notify[0].url', 'expected an http: or https: URL, got ftp:'],
-    ['notify url not a URL', top({ notify: [{ url: 'ntfy.sh/topic' }] }), '$.approval.notify[0].url', 'expected an absolute http:// or https:// URL'],
-    ['unknown notify key', top({ notify: [{ url: 'https://x.example', secret: 's' }] }), '$.approval.notify[0].secret', 'unknown key "secret" (expected one of: url, secretFile)'],
-    ['unreadable secretFile', top({ notify: [{ url: 'https://x.example', secretFile: '/nonexistent/hook' }] }), '$.approval.notify[0].secretFile', 'cannot read secret file /nonexistent/hook (ENOENT)'],
-    ['secretFile a directory', top({ notify: [{ url: 'https://x.example', secretFile: dir }] }), '$.approval.notify[0].secretFile', `cannot read secret file ${dir} (EISDIR)`],
+    [
+      'notify url not http',
+      top({ notify: [{ url: 'ftp://example.com/x' }] }),
+      '$.approval.notify[0].url',
+      'expected an http: or https: URL, got ftp:',
+    ],
+    [
+      'notify url not a URL',
+      top({ notify: [{ url: 'ntfy.sh/topic' }] }),
+      '$.approval.notify[0].url',
+      'expected an absolute http:// or https:// URL',
+    ],
+    [
+      'unknown notify key',
+      top({ notify: [{ url: 'https://x.example', secret: 's' }] }),
+      '$.approval.notify[0].secret',
+      'unknown key "secret" (expected one of: url, secretFile)',
+    ],
+    [
+      'unreadable secretFile',
+      top({ notify: [{ url: 'https://x.example', secretFile: '/nonexistent/hook' }] }),
+      '$.approval.notify[0].secretFile',
+      'cannot read secret file /nonexistent/hook (ENOENT)',
+    ],
+    [
+      'secretFile a directory',
+      top({ notify: [{ url: 'https://x.example', secretFile: dir }] }),
+      '$.approval.notify[0].secretFile',
+      `cannot read secret file ${dir} (EISDIR)`,
+    ],
     ['server approval not an object', own('ask'), '$.mcpServers.x.approval', 'expected object, got string'],
-    ['notify in a server', own({ notify: [] }), '$.mcpServers.x.approval.notify', 'unknown key "notify" (expected one of: default, timeoutMs, rules)'],
-    ['server default bad', own({ default: 'never' }), '$.mcpServers.x.approval.default', 'expected one of "allow", "ask", "deny", got "never"'],
+    [
+      'notify in a server',
+      own({ notify: [] }),
+      '$.mcpServers.x.approval.notify',
+      'unknown key "notify" (expected one of: default, timeoutMs, rules)',
+    ],
+    [
+      'server default bad',
+      own({ default: 'never' }),
+      '$.mcpServers.x.approval.default',
+      'expected one of "allow", "ask", "deny", got "never"',
+    ],
     ['server timeoutMs negative', own({ timeoutMs: -1 }), '$.mcpServers.x.approval.timeoutMs', 'expected positive integer, got -1'],
-    ['server in a server rule', own({ rules: [{ server: 'x', action: 'ask' }] }), '$.mcpServers.x.approval.rules[0].server', 'a rule inside a server entry applies to that server only: remove "server", or move the rule to $.approval.rules'],
-    ['unknown server rule key', own({ rules: [{ action: 'ask', servers: 'x' }] }), '$.mcpServers.x.approval.rules[0].servers', 'unknown key "servers" (expected one of: tool, action, when)'],
-    ['server rule bad action', own({ rules: [{ action: 'block' }] }), '$.mcpServers.x.approval.rules[0].action', 'expected one of "allow", "ask", "deny", got "block"'],
-    ['server rule invalid regex', own({ rules: [{ action: 'ask', when: [{ pointer: '/p', matches: '[' }] }] }), '$.mcpServers.x.approval.rules[0].when[0].matches', 'expected a JavaScript regular expression, got "["'],
-    ['server rule two kinds', own({ rules: [{ action: 'ask', when: [{ pointer: '/p', in: [1], matches: 'x' }] }] }), '$.mcpServers.x.approval.rules[0].when[0]', 'got "in" and "matches"'],
-    ['trustTailscaleHeaders not a boolean', { gateway: { trustTailscaleHeaders: 'yes' }, mcpServers: {} }, '$.gateway.trustTailscaleHeaders', 'expected boolean, got string'],
-    ['redact.keys a string', { gateway: { redact: { keys: 'ssn' } }, mcpServers: {} }, '$.gateway.redact.keys', 'expected array of argument names, got string'],
-    ['redact.keys entry a number', { gateway: { redact: { keys: ['ssn', 7] } }, mcpServers: {} }, '$.gateway.redact.keys[1]', 'expected string, got number'],
-    ['redact.keys entry only separators', { gateway: { redact: { keys: ['ssn', '_-'] } }, mcpServers: {} }, '$.gateway.redact.keys[1]', 'expected an argument name such as "ssn" or "member_number", got "_-"'],
-    ['redact unknown key', { gateway: { redact: { key: ['ssn'] } }, mcpServers: {} }, '$.gateway.redact.key', 'unknown key "key" (expected one of: keys)'],
+    [
+      'server in a server rule',
+      own({ rules: [{ server: 'x', action: 'ask' }] }),
+      '$.mcpServers.x.approval.rules[0].server',
+      'a rule inside a server entry applies to that server only: remove "server", or move the rule to $.approval.rules',
+    ],
+    [
+      'unknown server rule key',
+      own({ rules: [{ action: 'ask', servers: 'x' }] }),
+      '$.mcpServers.x.approval.rules[0].servers',
+      'unknown key "servers" (expected one of: tool, action, when)',
+    ],
+    [
+      'server rule bad action',
+      own({ rules: [{ action: 'block' }] }),
+      '$.mcpServers.x.approval.rules[0].action',
+      'expected one of "allow", "ask", "deny", got "block"',
+    ],
+    [
+      'server rule invalid regex',
+      own({ rules: [{ action: 'ask', when: [{ pointer: '/p', matches: '[' }] }] }),
+      '$.mcpServers.x.approval.rules[0].when[0].matches',
+      'expected a JavaScript regular expression, got "["',
+    ],
+    [
+      'server rule two kinds',
+      own({ rules: [{ action: 'ask', when: [{ pointer: '/p', in: [1], matches: 'x' }] }] }),
+      '$.mcpServers.x.approval.rules[0].when[0]',
+      'got "in" and "matches"',
+    ],
+    [
+      'trustTailscaleHeaders not a boolean',
+      { gateway: { trustTailscaleHeaders: 'yes' }, mcpServers: {} },
+      '$.gateway.trustTailscaleHeaders',
+      'expected boolean, got string',
+    ],
+    [
+      'redact.keys a string',
+      { gateway: { redact: { keys: 'ssn' } }, mcpServers: {} },
+      '$.gateway.redact.keys',
+      'expected array of argument names, got string',
+    ],
+    [
+      'redact.keys entry a number',
+      { gateway: { redact: { keys: ['ssn', 7] } }, mcpServers: {} },
+      '$.gateway.redact.keys[1]',
+      'expected string, got number',
+    ],
+    [
+      'redact.keys entry only separators',
+      { gateway: { redact: { keys: ['ssn', '_-'] } }, mcpServers: {} },
+      '$.gateway.redact.keys[1]',
+      'expected an argument name such as "ssn" or "member_number", got "_-"',
+    ],
+    [
+      'redact unknown key',
+      { gateway: { redact: { key: ['ssn'] } }, mcpServers: {} },
+      '$.gateway.redact.key',
+      'unknown key "key" (expected one of: keys)',
+    ],
   ];
 
   it.each(cases)('%s', (_label, config, problemPath, message) => {

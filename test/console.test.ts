@@ -34,7 +34,7 @@ describe('the log format', () => {
     expect(resolveLogFormat('pretty', false)).toBe('pretty');
   });
 
-  it('piped, every line is JSON, and the start-up line names the UI\'s address with the base path', async () => {
+  it("piped, every line is JSON, and the start-up line names the UI's address with the base path", async () => {
     const config = writeConfig({ gateway: { basePath: '/mcp' }, mcpServers: {} });
     const gateway = await start(['--config', config]);
     const listening = await gateway.waitForLog((line) => typeof line.ui === 'string');
@@ -70,7 +70,11 @@ describe('the log format', () => {
       ENV_SECRET: 'env-secret-c09a',
     });
     const auth = { headers: { Authorization: 'Bearer api-key-e71d-0b5c7a90' } };
-    await waitUntil(async () => (await (await fetch(`${gateway.url}/api/servers/local`, auth)).json()).state === 'ready', 15_000, 'local ready');
+    await waitUntil(
+      async () => (await (await fetch(`${gateway.url}/api/servers/local`, auth)).json()).state === 'ready',
+      15_000,
+      'local ready',
+    );
     expect((await fetch(`${gateway.url}/api/servers`, { headers: { Authorization: 'Bearer wrong-key-3f60' } })).status).toBe(403);
     await fetch(`${gateway.url}/api/servers`, auth);
     const lines = () => gateway.logs.map((line) => String(line.raw));
@@ -79,7 +83,12 @@ describe('the log format', () => {
 
     const text = lines().join('\n');
     const time = String.raw`^\[\d\d:\d\d:\d\d\.\d{3}\]`;
-    expect(text).toMatch(new RegExp(`${time} INFO: mcp-gateway \\S+ listening on http://127\\.0\\.0\\.1:\\d+; open the UI at http://127\\.0\\.0\\.1:\\d+/ `, 'm'));
+    expect(text).toMatch(
+      new RegExp(
+        `${time} INFO: mcp-gateway \\S+ listening on http://127\\.0\\.0\\.1:\\d+; open the UI at http://127\\.0\\.0\\.1:\\d+/ `,
+        'm',
+      ),
+    );
     expect(text).toMatch(new RegExp(`${time} INFO: GET /api/servers 200 [\\d.]+ ms \\{"reqId":"[^"]+"\\}$`, 'm'));
     expect(text).toMatch(new RegExp(`${time} WARN: a request with a key that is not valid `, 'm'));
     expect(gateway.logs.filter((line) => !('raw' in line))).toEqual([]); // not one JSON line

@@ -47,11 +47,15 @@ function writeConfig(dir: string, config: object): string {
 }
 
 async function serverJson(gateway: RunningGateway, name: string, test: (server: any) => boolean): Promise<any> {
-  return waitUntil(async () => {
-    const res = await fetch(`${gateway.url}/api/servers/${name}`);
-    const body = await res.json();
-    return res.status === 200 && test(body) ? body : undefined;
-  }, 15_000, `server ${name}`);
+  return waitUntil(
+    async () => {
+      const res = await fetch(`${gateway.url}/api/servers/${name}`);
+      const body = await res.json();
+      return res.status === 200 && test(body) ? body : undefined;
+    },
+    15_000,
+    `server ${name}`,
+  );
 }
 
 describe('leftover processes', () => {
@@ -97,7 +101,9 @@ describe('leftover processes', () => {
     const same = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
     strays.push(other.pid!, same.pid!);
     const db = openDatabase(dir);
-    const record = db.prepare('INSERT INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, recorded_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const record = db.prepare(
+      'INSERT INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     await waitUntil(() => processInfo(other.pid!) && processInfo(same.pid!), 5000, 'the sleeps to start');
     record.run(other.pid, 'reused', processInfo(other.pid!)!.startTime - 1, bootId(), pidNamespace(), Date.now());
     record.run(same.pid, 'stale', processInfo(same.pid!)!.startTime, bootId(), pidNamespace(), Date.now());
@@ -115,7 +121,11 @@ describe('leftover processes', () => {
  * background and exits, leaving the sleep alone in a group whose id is the gone leader's pid.
  */
 async function daemon(env: Record<string, string> = {}): Promise<{ pgid: number; pid: number }> {
-  const sh = spawn('sh', ['-c', 'sleep 300 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: process.env.PATH, ...env } });
+  const sh = spawn('sh', ['-c', 'sleep 300 & echo $!'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { PATH: process.env.PATH, ...env },
+  });
   let out = '';
   sh.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   await once(sh, 'exit');
@@ -134,9 +144,14 @@ describe('leftover processes whose leader is gone', () => {
     const leftover = await daemon({ MCP_GATEWAY_GROUP: token });
     const db = openDatabase(dir);
     try {
-      const record = db.prepare('INSERT INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, token, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const record = db.prepare(
+        'INSERT INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, token, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
       // Recorded as if a server of ours had led each group before the daemon's sleep started.
-      for (const [group, server] of [[stranger, 'gone'], [leftover, 'leaky']] as const) {
+      for (const [group, server] of [
+        [stranger, 'gone'],
+        [leftover, 'leaky'],
+      ] as const) {
         record.run(group.pgid, server, processInfo(group.pid)!.startTime - 100, bootId(), pidNamespace(), token, Date.now());
       }
       const records = new ProcessGroupRecords(db, pino({ level: 'silent' }));
@@ -175,7 +190,11 @@ describe('activity rows', () => {
     const worker = async () => {
       while (!stopped) {
         try {
-          await fetch(`${first.url}/counted/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `m-${next++}` }) });
+          await fetch(`${first.url}/counted/echo`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ message: `m-${next++}` }),
+          });
         } catch {
           return; // the gateway is gone
         }
@@ -189,7 +208,9 @@ describe('activity rows', () => {
 
     const second = await start(['-c', config, '--state-dir', dir]);
     await waitUntil(() => !isAlive(pid), 5000, 'the first server process to be gone');
-    const ran = executed().filter((line) => line.startsWith('echo ')).map((line) => JSON.parse(line.slice(5)).message as string);
+    const ran = executed()
+      .filter((line) => line.startsWith('echo '))
+      .map((line) => JSON.parse(line.slice(5)).message as string);
     const rows = new Map<string, string>();
     let cursor: string | null = null;
     do {
@@ -200,6 +221,8 @@ describe('activity rows', () => {
     } while (cursor);
     const missing = ran.filter((message) => !rows.has(message));
     expect(missing, `${missing.length} of ${ran.length} executed calls have no activity row`).toEqual([]);
-    expect(new Set(ran.map((message) => rows.get(message)))).toSatisfy((outcomes: Set<string>) => [...outcomes].every((outcome) => outcome === 'ok' || outcome === 'interrupted'));
+    expect(new Set(ran.map((message) => rows.get(message)))).toSatisfy((outcomes: Set<string>) =>
+      [...outcomes].every((outcome) => outcome === 'ok' || outcome === 'interrupted'),
+    );
   });
 });

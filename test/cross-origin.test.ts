@@ -62,7 +62,9 @@ describe('a user-level Open WebUI tool server, called from the browser', () => {
     expect(await allowed.evaluate(openWebUiCall, [`${gateway}/fx/echo`, 'browser-key-0123'] as const)).toBe(200);
     // The document fetch of the connection (getToolServerData) works too.
     const spec = await allowed.evaluate(
-      async ([url, key]) => (await fetch(url, { headers: { Accept: 'application/json', 'Content-Type': 'application/json', authorization: `Bearer ${key}` } })).status,
+      async ([url, key]) =>
+        (await fetch(url, { headers: { Accept: 'application/json', 'Content-Type': 'application/json', authorization: `Bearer ${key}` } }))
+          .status,
       [`${gateway}/openapi.json`, 'browser-key-0123'] as const,
     );
     expect(spec).toBe(200);

@@ -32,7 +32,9 @@ describe('docs pages in a browser', () => {
   const kit = callKit();
 
   it("render a server's tools and call one with Try it out, with no CSP violation", async () => {
-    const { app } = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo,slow' } } });
+    const { app } = await kit.gateway({
+      fx: { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo,slow' } },
+    });
     const base = await kit.listen(app);
     const { page, problems } = await open(`${base}/fx/docs`);
 

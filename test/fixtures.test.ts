@@ -148,9 +148,7 @@ describe.each(['sse', 'streamable-http'] as const)('everything-http (%s)', (mode
     const client = await connect(httpTransport(mode, port));
     const names = (await client.listTools()).tools.map((tool) => tool.name);
     expect(names).toEqual(expect.arrayContaining(['echo', 'get-sum', 'trigger-long-running-operation']));
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hi there' } }))).toContain(
-      'hi there',
-    );
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hi there' } }))).toContain('hi there');
   });
 
   it('honours REQUIRE_HEADER', async () => {
@@ -176,9 +174,7 @@ describe('fixture-server', () => {
     const client = await connectStdio(fixture('fixture-server.mjs'), { FIXTURE_TOOLS: 'echo,add_tool,remove_tool' });
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['add_tool', 'echo', 'remove_tool']);
 
-    const changed = new Promise<void>((resolve) =>
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
-    );
+    const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
     await client.callTool({ name: 'add_tool', arguments: { name: 'shiny' } });
     await changed;
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('shiny');

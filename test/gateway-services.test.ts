@@ -51,7 +51,11 @@ describe('the gateway owns the call pipeline', () => {
     events.on('session.ended', (tokenHash) => ended.push(tokenHash));
 
     await supervisor.setEnabled('r', false);
-    await waitUntil(() => changes.some((change) => change.kind === 'state' && change.status.state === 'disabled'), 5000, 'the server.changed event');
+    await waitUntil(
+      () => changes.some((change) => change.kind === 'state' && change.status.state === 'disabled'),
+      5000,
+      'the server.changed event',
+    );
 
     const { key } = keys.create('k', ['admin']);
     const keySession = sessions.create({ caller: `key:${key.id}`, label: 'k', scopes: ['admin'], subject: `key:${key.id}` }).session;
@@ -76,7 +80,10 @@ describe('caller.start', () => {
     expect(await ok.accepted).toBe(true);
     const end = await ok.done;
     expect(Object.keys(end).sort()).toEqual(['outcome', 'result']);
-    expect(end).toMatchObject({ outcome: 'ok', result: { result: { content: [{ type: 'text', text: 'hello there' }] }, bytes: expect.any(Number) } });
+    expect(end).toMatchObject({
+      outcome: 'ok',
+      result: { result: { content: [{ type: 'text', text: 'hello there' }] }, bytes: expect.any(Number) },
+    });
     expect(JSON.parse(end.result!.json)).toEqual(end.result!.result);
 
     // An isError result is a result on every surface: the mcpo route makes it a 502 problem itself.

@@ -19,14 +19,20 @@ const bearer = (token: string) => `Bearer ${token}`;
 type App = Parameters<typeof request>[0];
 
 async function makeKey(app: App, label: string, scopes?: string[], as = KEY): Promise<{ id: string; token: string }> {
-  const res = await request(app).post('/api/keys').set('Authorization', bearer(as)).send({ label, ...(scopes ? { scopes } : {}) });
+  const res = await request(app)
+    .post('/api/keys')
+    .set('Authorization', bearer(as))
+    .send({ label, ...(scopes ? { scopes } : {}) });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
 
 /** Every file of the state directory, as one string (the database and its WAL). */
 function stateText(stateDir: string): string {
-  return fs.readdirSync(stateDir).map((name) => fs.readFileSync(path.join(stateDir, name)).toString('latin1')).join('\n');
+  return fs
+    .readdirSync(stateDir)
+    .map((name) => fs.readFileSync(path.join(stateDir, name)).toString('latin1'))
+    .join('\n');
 }
 
 describe('API keys', () => {
@@ -38,7 +44,12 @@ describe('API keys', () => {
     expect(created.status).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
     expect(created.headers.location).toBe(`/api/keys/${created.body.id}`);
-    expect(created.body).toMatchObject({ label: 'Open WebUI', scopes: ['tools:call', 'tools:read'], caller: `key:${created.body.id}`, revokedAt: null });
+    expect(created.body).toMatchObject({
+      label: 'Open WebUI',
+      scopes: ['tools:call', 'tools:read'],
+      caller: `key:${created.body.id}`,
+      revokedAt: null,
+    });
     const token: string = created.body.token;
     expect(token).toMatch(/^mgw_[A-Za-z0-9_-]{43}$/);
 
@@ -55,13 +66,20 @@ describe('API keys', () => {
     const revoked = await request(app).delete(`/api/keys/${created.body.id}`).set('Authorization', bearer(KEY));
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).not.toBeNull();
-    expectProblem(await request(app).post('/fx/echo').set('Authorization', bearer(token)).send({ message: 'hi' }), 403, 'invalid-credentials');
+    expectProblem(
+      await request(app).post('/fx/echo').set('Authorization', bearer(token)).send({ message: 'hi' }),
+      403,
+      'invalid-credentials',
+    );
     expectProblem(await request(app).delete('/api/keys/nope').set('Authorization', bearer(KEY)), 404, 'key-not-found');
   });
 
   it('refuses a key with a bad label or unknown scope, naming the field', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW });
-    const bad = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: ' ', scopes: ['tools:call', 'root'] });
+    const bad = await request(app)
+      .post('/api/keys')
+      .set('Authorization', bearer(KEY))
+      .send({ label: ' ', scopes: ['tools:call', 'root'] });
     expectProblem(bad, 422, 'invalid-request');
     expect(bad.body.errors.map((error: { field: string }) => error.field).sort()).toEqual(['label', 'scopes.1']);
   });
@@ -158,7 +176,13 @@ describe('failed authentication', () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: ALLOW, logger });
     const made = await makeKey(app, 'script', ['tools:call']);
     for (let i = 0; i < 9; i++) {
-      expectProblem(await request(app).get('/api/servers').set('Authorization', bearer(`wrong-${i}`)), 403, 'invalid-credentials');
+      expectProblem(
+        await request(app)
+          .get('/api/servers')
+          .set('Authorization', bearer(`wrong-${i}`)),
+        403,
+        'invalid-credentials',
+      );
     }
     expect((await request(app).post('/ui/login').type('form').send({ key: 'wrong-sign-in' })).status).toBe(401);
     // Ten failures from this address: another wrong key waits now…
@@ -197,7 +221,7 @@ describe('failed authentication', () => {
   });
 });
 
-describe('every spelling of a route has the route\'s scope', () => {
+describe("every spelling of a route has the route's scope", () => {
   const kit = callKit();
 
   it('refuses the admin, approval and call routes to a tools:read key and to a paired device, however the path is spelled', async () => {
@@ -206,7 +230,11 @@ describe('every spelling of a route has the route\'s scope', () => {
     const reader = (await makeKey(app, 'reader', ['tools:read'])).token;
     const made = await makeKey(app, 'made', ['tools:call']);
     const device = gateway.devices.pair('Pixel 8', 'test');
-    const async = await request(app).post('/api/tools/fx/echo').set('Authorization', bearer(KEY)).set('Prefer', 'respond-async').send({ message: 'x' });
+    const async = await request(app)
+      .post('/api/tools/fx/echo')
+      .set('Authorization', bearer(KEY))
+      .set('Prefer', 'respond-async')
+      .send({ message: 'x' });
     expect(async.status).toBe(202);
     const callId: string = async.body.id;
 
@@ -268,7 +296,14 @@ describe('every spelling of a route has the route\'s scope', () => {
     const res = await rawRequest(base, { target: `http://evil.example:${port}/api/servers`, headers: { Authorization: bearer(KEY) } });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).type).toBe('host-not-allowed');
-    expect((await rawRequest(base, { target: `http://localhost:${port}/api/servers`, headers: { Authorization: bearer(KEY), Host: 'evil.example' } })).status).toBe(200);
+    expect(
+      (
+        await rawRequest(base, {
+          target: `http://localhost:${port}/api/servers`,
+          headers: { Authorization: bearer(KEY), Host: 'evil.example' },
+        })
+      ).status,
+    ).toBe(200);
     for (const target of ['*', 'http://user@127.0.0.1/api/servers', 'ftp://127.0.0.1/api/servers']) {
       const refused = await rawRequest(base, { method: 'OPTIONS', target, headers: { Authorization: bearer(KEY) } });
       expect(refused.status, target).toBe(400);
@@ -292,7 +327,9 @@ describe('every spelling of a route has the route\'s scope', () => {
       expect(JSON.parse(refused.body).type).toBe('invalid-path');
       expect(refused.body).not.toMatch(/hunter2|admin/);
     }
-    const requests = lines.map((line) => JSON.parse(line) as { msg: string; status?: number; path?: string }).filter((line) => line.msg === 'request');
+    const requests = lines
+      .map((line) => JSON.parse(line) as { msg: string; status?: number; path?: string })
+      .filter((line) => line.msg === 'request');
     expect(requests.filter((line) => line.status === 400)).toHaveLength(3);
     expect(lines.join('\n')).not.toMatch(/hunter2|admin/);
   });

@@ -20,13 +20,21 @@ describe('request body limit: gateway.maxBodyBytes', () => {
       expect(res.body.detail).toContain('gateway.maxBodyBytes');
     }
     // Just under the limit is read (and then judged on its arguments).
-    const under = await request(app).post('/r/plain_text').send({ pad: 'x'.repeat(1024 * 1024 - 100) });
+    const under = await request(app)
+      .post('/r/plain_text')
+      .send({ pad: 'x'.repeat(1024 * 1024 - 100) });
     expect(under.status).toBe(200);
   });
 
   it('follows a configured limit', async () => {
     const { app } = await gateway({ r: results() }, { maxBodyBytes: 100 });
-    expectProblem(await request(app).post('/r/plain_text').send({ pad: 'x'.repeat(200) }), 413, 'payload-too-large');
+    expectProblem(
+      await request(app)
+        .post('/r/plain_text')
+        .send({ pad: 'x'.repeat(200) }),
+      413,
+      'payload-too-large',
+    );
     expect((await request(app).post('/r/plain_text').send({})).status).toBe(200);
   });
 });
@@ -36,7 +44,9 @@ describe('result limit: gateway.maxResultBytes', () => {
     const { app, supervisor } = await gateway({ r: results() });
     const pid = supervisor.status('r')!.pid;
     for (const url of ['/r/huge', '/api/tools/r/huge']) {
-      const res = await request(app).post(url).send({ bytes: 10 * 1024 * 1024 });
+      const res = await request(app)
+        .post(url)
+        .send({ bytes: 10 * 1024 * 1024 });
       expectProblem(res, 502, 'result-too-large');
       expect(res.body.size).toBeGreaterThan(10 * 1024 * 1024);
       expect(res.body.limit).toBe(4 * 1024 * 1024);
@@ -47,7 +57,10 @@ describe('result limit: gateway.maxResultBytes', () => {
 
   it('passes a result under the limit whole, and follows a raised limit', async () => {
     const { app } = await gateway({ r: results() }, { maxResultBytes: 12 * 1024 * 1024 });
-    const res = await request(app).post('/r/huge').send({ bytes: 10 * 1024 * 1024 }).expect(200);
+    const res = await request(app)
+      .post('/r/huge')
+      .send({ bytes: 10 * 1024 * 1024 })
+      .expect(200);
     expect(res.body).toHaveLength(10 * 1024 * 1024);
   });
 });
@@ -66,7 +79,9 @@ describe('message limit: gateway.maxMessageBytes', () => {
     const res = await request(app).post('/api/tools/r/huge').set('X-Timeout-Ms', '20000').send({ bytes: 200_000 });
     expectProblem(res, 502, 'result-too-large');
     expect(res.body.detail).toContain('gateway.maxMessageBytes');
-    expect(lines).toContainEqual(expect.objectContaining({ level: 40, server: 'r', limit: 65_536, msg: expect.stringContaining('dropped a message of more than') }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 40, server: 'r', limit: 65_536, msg: expect.stringContaining('dropped a message of more than') }),
+    );
     expect((await request(app).post('/r/plain_text').send({}).expect(200)).body).toBe('hello there');
     expect(supervisor.status('r')).toMatchObject({ state: 'ready', pid, restarts: 0 });
   });

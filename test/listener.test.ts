@@ -44,7 +44,11 @@ async function connect(port: number): Promise<{ socket: net.Socket; received: ()
   return { socket, received: () => Buffer.concat(chunks), closed: () => closed, openedAt: Date.now() };
 }
 
-const fx = (calls: string) => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo,slow', FIXTURE_CALLS_FILE: calls } });
+const fx = (calls: string) => ({
+  command: node,
+  args: [fixture('fixture-server.mjs')],
+  env: { FIXTURE_TOOLS: 'echo,slow', FIXTURE_CALLS_FILE: calls },
+});
 const LARGE = 60_000;
 
 describe('the listener', () => {
@@ -93,7 +97,9 @@ describe('the listener', () => {
     const { app } = await kit.gateway({ fx: fx(calls) });
     const { port } = await listen(app, { maxConnections: 10, headersTimeoutMs: 300, requestTimeoutMs: 400 });
     const slow = await connect(port);
-    slow.socket.write('POST /fx/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"message":');
+    slow.socket.write(
+      'POST /fx/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"message":',
+    );
     await waitUntil(() => slow.closed(), 5000, 'the slow request to be closed');
     expect(slow.received().toString('latin1')).toMatch(/^HTTP\/1\.1 408/);
     expect(fs.existsSync(calls)).toBe(false);

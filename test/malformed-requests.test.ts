@@ -43,7 +43,12 @@ describe('malformed percent-encoding in the path', () => {
       ['POST', '/api/tools/fx/%'],
     ];
     for (const [method, target] of paths) {
-      const res = await rawRequest(base, { method, target, headers: { 'Content-Type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+      const res = await rawRequest(base, {
+        method,
+        target,
+        headers: { 'Content-Type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}',
+      });
       expect(res.status, `${method} ${target}: ${res.body}`).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.parse(res.body)).toMatchObject({ type: 'invalid-path', status: 400 });
@@ -71,7 +76,7 @@ describe('a body that is not JSON on a JSON route', () => {
     // No Content-Type at all.
     const bare = await rawRequest(base, { method: 'POST', target: '/fx/echo', body: '{"message":"hi"}' });
     expect(bare.status).toBe(415);
-    expect(JSON.parse(bare.body).detail).toContain('(the request\'s Content-Type: none)');
+    expect(JSON.parse(bare.body).detail).toContain("(the request's Content-Type: none)");
     expect(fx.calls()).toEqual([]);
     expect(supervisor.status('fx')!.enabled).toBe(true);
 
@@ -80,7 +85,11 @@ describe('a body that is not JSON on a JSON route', () => {
     const page = await request(base).get('/').set('Accept', 'text/html');
     const cookie = String(page.headers['set-cookie']).split(';')[0]!;
     const csrf = page.text.match(/X-CSRF-Token&quot;:&quot;([^&]+)&quot;/)![1]!;
-    const form = await request(base).post('/ui/servers/fx/enabled').set('Cookie', cookie).type('form').send({ enabled: 'false', _csrf: csrf });
+    const form = await request(base)
+      .post('/ui/servers/fx/enabled')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ enabled: 'false', _csrf: csrf });
     expect(form.status).toBe(303);
     expect(supervisor.status('fx')!.enabled).toBe(false);
   });
@@ -93,17 +102,34 @@ describe('JSON nested too deeply', () => {
     const fx = recorded();
     const { app } = await kit.gateway({ fx: fx.server });
     for (const route of ['/fx/echo', '/api/tools/fx/echo']) {
-      const res = await request(app).post(route).set('Content-Type', 'application/json').send(`{"message":"x","deep":${nested(5000)}}`);
+      const res = await request(app)
+        .post(route)
+        .set('Content-Type', 'application/json')
+        .send(`{"message":"x","deep":${nested(5000)}}`);
       expectProblem(res, 400, 'json-too-deep');
       expect(res.body).toMatchObject({ limit: 64 });
     }
     // Deep objects count as much as deep arrays; the API's bodies too.
     const objects = `${'{"a":'.repeat(100)}1${'}'.repeat(100)}`;
-    expectProblem(await request(app).post('/fx/echo').set('Content-Type', 'application/json').send(`{"message":"x","deep":${objects}}`), 400, 'json-too-deep');
-    expectProblem(await request(app).post('/api/keys').set('Content-Type', 'application/json').send(`{"label":${nested(100)}}`), 400, 'json-too-deep');
+    expectProblem(
+      await request(app).post('/fx/echo').set('Content-Type', 'application/json').send(`{"message":"x","deep":${objects}}`),
+      400,
+      'json-too-deep',
+    );
+    expectProblem(
+      await request(app)
+        .post('/api/keys')
+        .set('Content-Type', 'application/json')
+        .send(`{"label":${nested(100)}}`),
+      400,
+      'json-too-deep',
+    );
     expect(fx.calls()).toEqual([]);
     // Up to the limit is fine (64 levels: the body object and 63 inside it).
-    const ok = await request(app).post('/api/tools/fx/echo').set('Content-Type', 'application/json').send(`{"message":"x","deep":${nested(63)}}`);
+    const ok = await request(app)
+      .post('/api/tools/fx/echo')
+      .set('Content-Type', 'application/json')
+      .send(`{"message":"x","deep":${nested(63)}}`);
     expect(ok.status).toBe(200);
     expect(fx.calls()).toHaveLength(1);
   });
@@ -111,7 +137,19 @@ describe('JSON nested too deeply', () => {
   it('follows gateway.maxJsonDepth', async () => {
     const { app } = await kit.gateway({ fx: recorded().server }, { maxJsonDepth: 3 });
     // The body object is the first level.
-    expectProblem(await request(app).post('/fx/echo').send({ message: 'x', deep: [[[1]]] }), 400, 'json-too-deep');
-    expect((await request(app).post('/fx/echo').send({ message: 'x', deep: [[1]] })).status).toBe(200);
+    expectProblem(
+      await request(app)
+        .post('/fx/echo')
+        .send({ message: 'x', deep: [[[1]]] }),
+      400,
+      'json-too-deep',
+    );
+    expect(
+      (
+        await request(app)
+          .post('/fx/echo')
+          .send({ message: 'x', deep: [[1]] })
+      ).status,
+    ).toBe(200);
   });
 });

@@ -79,7 +79,9 @@ describe('the management API document', () => {
   it('is committed as openapi/gateway.json, up to date', () => {
     const file = path.join(PACKAGE_ROOT, 'openapi', 'gateway.json');
     const committed: unknown = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
-    expect(committed, 'openapi/gateway.json is out of date: run "npm run openapi" and commit the result').toEqual(managementDocument(VERSION));
+    expect(committed, 'openapi/gateway.json is out of date: run "npm run openapi" and commit the result').toEqual(
+      managementDocument(VERSION),
+    );
   });
 
   it('is the same on every call, and a fresh object each time', () => {
@@ -90,7 +92,7 @@ describe('the management API document', () => {
     expect((first.info as { version: string }).version).toBe('1.2.3');
   });
 
-  it('is valid OpenAPI 3.1 (swagger-parser) and has no errors under Redocly\'s recommended rules', async () => {
+  it("is valid OpenAPI 3.1 (swagger-parser) and has no errors under Redocly's recommended rules", async () => {
     await validateDocument(doc);
     const errors = await lintErrors(doc);
     expect(errors, `Redocly lint errors:\n${errors.join('\n')}`).toEqual([]);
@@ -102,7 +104,11 @@ describe('the management API document', () => {
     expect(doc.servers).toEqual([{ url: '/' }]);
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(operations(doc).map(([name]) => name).sort()).toEqual(
+    expect(
+      operations(doc)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(
       [
         'GET /healthz',
         'GET /readyz',
@@ -163,7 +169,9 @@ describe('the management API document', () => {
         const needed = requiredScope(method, route);
         const scopes = typeof needed === 'string' ? [needed] : needed;
         expect(operation.security, name).toEqual(scopes.map((scope) => ({ bearer: [scope] })));
-        expect(operation.responses['403']!.description, name).toContain(`\`forbidden\`: the credentials lack the scope ${scopes.map((scope) => `\`${scope}\``).join(' or ')}`);
+        expect(operation.responses['403']!.description, name).toContain(
+          `\`forbidden\`: the credentials lack the scope ${scopes.map((scope) => `\`${scope}\``).join(' or ')}`,
+        );
         expect(statuses, name).toEqual(expect.arrayContaining(['401', '403', '429', '500']));
         expect(operation.responses['401']!.headers, name).toHaveProperty('WWW-Authenticate');
         expect(operation.responses['429']!.headers, name).toHaveProperty('Retry-After');
@@ -238,9 +246,15 @@ function check<T extends z.ZodType>(operation: string, res: Answer, status: numb
 
   expect(schema, `${operation}: a JSON answer needs a schema`).toBeDefined();
   const parsed = schema!.safeParse(res.body);
-  expect(parsed.success, `${operation} ${status} does not match its zod schema:\n${parsed.error ? z.prettifyError(parsed.error) : ''}\n${JSON.stringify(res.body)}`).toBe(true);
+  expect(
+    parsed.success,
+    `${operation} ${status} does not match its zod schema:\n${parsed.error ? z.prettifyError(parsed.error) : ''}\n${JSON.stringify(res.body)}`,
+  ).toBe(true);
   const validate = documentValidator(`${operation} ${status} ${mediaType}`, documented!.content![mediaType]!.schema);
-  expect(validate(res.body), `${operation} ${status} does not match the document:\n${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`).toBe(true);
+  expect(
+    validate(res.body),
+    `${operation} ${status} does not match the document:\n${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`,
+  ).toBe(true);
   return parsed.data as z.infer<T>;
 }
 
@@ -291,7 +305,9 @@ describe('the answers of a running gateway match the schemas', () => {
     const { db, activity } = started.gateway;
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
     try {
-      await api().post('/r/plain_text').send({ pad: 'x'.repeat(8000) });
+      await api()
+        .post('/r/plain_text')
+        .send({ pad: 'x'.repeat(8000) });
       activity.flush(); // the batch's write, as its timer would start it
       const failing = check('GET /readyz', await api().get('/readyz'), 503, NotReadyProblemSchema);
       expect(failing.activityLog).toMatchObject({ state: 'failing' });
@@ -314,10 +330,20 @@ describe('the answers of a running gateway match the schemas', () => {
     expect(broken.lastError?.stderrTail.join('\n')).toContain('missing configuration');
     check('GET /api/servers/{name}', await api().get('/api/servers/nope'), 404, ProblemSchema);
 
-    const disabled = check('PATCH /api/servers/{name}', await api().patch('/api/servers/broken').send({ enabled: false }), 200, ServerDetailSchema);
+    const disabled = check(
+      'PATCH /api/servers/{name}',
+      await api().patch('/api/servers/broken').send({ enabled: false }),
+      200,
+      ServerDetailSchema,
+    );
     expect(disabled).toMatchObject({ enabled: false, enabledSource: 'override', state: 'disabled' });
     check('GET /readyz', await api().get('/readyz'), 200, ReadySchema);
-    const invalid = check('PATCH /api/servers/{name}', await api().patch('/api/servers/off').send({ enabled: 'yes', colour: 'red' }), 422, ProblemSchema);
+    const invalid = check(
+      'PATCH /api/servers/{name}',
+      await api().patch('/api/servers/off').send({ enabled: 'yes', colour: 'red' }),
+      422,
+      ProblemSchema,
+    );
     expect(invalid.errors?.map((error) => error.field).sort()).toEqual(['colour', 'enabled']);
     check(
       'PATCH /api/servers/{name}',
@@ -326,9 +352,22 @@ describe('the answers of a running gateway match the schemas', () => {
       ProblemSchema,
     );
 
-    const deep = check('PATCH /api/servers/{name}', await api().patch('/api/servers/off').set('Content-Type', 'application/json').send(`{"enabled":${'['.repeat(200)}${']'.repeat(200)}}`), 400, ProblemSchema);
+    const deep = check(
+      'PATCH /api/servers/{name}',
+      await api()
+        .patch('/api/servers/off')
+        .set('Content-Type', 'application/json')
+        .send(`{"enabled":${'['.repeat(200)}${']'.repeat(200)}}`),
+      400,
+      ProblemSchema,
+    );
     expect(deep).toMatchObject({ type: 'json-too-deep', limit: 64 });
-    const form = check('PATCH /api/servers/{name}', await api().patch('/api/servers/off').type('form').send('{"enabled":true}'), 415, ProblemSchema);
+    const form = check(
+      'PATCH /api/servers/{name}',
+      await api().patch('/api/servers/off').type('form').send('{"enabled":true}'),
+      415,
+      ProblemSchema,
+    );
     expect(form.type).toBe('unsupported-media-type');
     const path = check('GET /api/servers/{name}', await api().get('/api/servers/%E0%A4%A'), 400, ProblemSchema);
     expect(path.type).toBe('invalid-path');
@@ -356,12 +395,24 @@ describe('the answers of a running gateway match the schemas', () => {
 
   it('tool calls: JSON results of every kind, an event stream, and the problems', async () => {
     const call = (tool: string) => `/api/tools/${tool}`;
-    const sum = check('POST /api/tools/{server}/{tool}', await api().post(call('demo/add')).send({ a: 2, b: 3 }), 200, ToolCallResultSchema);
+    const sum = check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post(call('demo/add')).send({ a: 2, b: 3 }),
+      200,
+      ToolCallResultSchema,
+    );
     expect(sum.structuredContent).toEqual({ sum: 5 });
     const failed = check('POST /api/tools/{server}/{tool}', await api().post(call('r/fail')).send({}), 200, ToolCallResultSchema);
     expect(failed.isError).toBe(true);
     for (const tool of ['image', 'resource', 'multi', 'none']) {
-      check('POST /api/tools/{server}/{tool}', await api().post(call(`r/${tool}`)).send({}), 200, ToolCallResultSchema);
+      check(
+        'POST /api/tools/{server}/{tool}',
+        await api()
+          .post(call(`r/${tool}`))
+          .send({}),
+        200,
+        ToolCallResultSchema,
+      );
     }
 
     const stream = await fetch(`${base}${call('r/chatty')}`, {
@@ -380,12 +431,27 @@ describe('the answers of a running gateway match the schemas', () => {
 
     const invalid = check('POST /api/tools/{server}/{tool}', await api().post(call('r/order')).send({ size: 'huge' }), 422, ProblemSchema);
     expect(invalid.type).toBe('invalid-arguments');
-    check('POST /api/tools/{server}/{tool}', await api().post(call('r/plain_text')).set('X-Timeout-Ms', 'soon').send({}), 422, ProblemSchema);
+    check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post(call('r/plain_text')).set('X-Timeout-Ms', 'soon').send({}),
+      422,
+      ProblemSchema,
+    );
     check('POST /api/tools/{server}/{tool}', await api().post(call('r/nope')).send({}), 404, ProblemSchema);
-    check('POST /api/tools/{server}/{tool}', await api().post(call('r/plain_text')).set('Content-Type', 'application/json').send('{'), 400, ProblemSchema);
+    check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post(call('r/plain_text')).set('Content-Type', 'application/json').send('{'),
+      400,
+      ProblemSchema,
+    );
     const unavailable = check('POST /api/tools/{server}/{tool}', await api().post(call('off/plain_text')).send({}), 503, ProblemSchema);
     expect(unavailable.type).toBe('server-unavailable');
-    const timeout = check('POST /api/tools/{server}/{tool}', await api().post(call('r/wait')).set('X-Timeout-Ms', '50').send({ ms: 60_000 }), 504, ProblemSchema);
+    const timeout = check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post(call('r/wait')).set('X-Timeout-Ms', '50').send({ ms: 60_000 }),
+      504,
+      ProblemSchema,
+    );
     expect(timeout.type).toBe('timeout');
   });
 
@@ -408,10 +474,14 @@ describe('the answers of a running gateway match the schemas', () => {
       202,
       CallSnapshotSchema,
     );
-    const done = await waitUntil(async () => {
-      const snapshot = check('GET /api/calls/{id}', await api().get(`/api/calls/${chatty.id}`), 200, CallSnapshotSchema);
-      return snapshot.state === 'running' ? undefined : snapshot;
-    }, 5000, 'the call to end');
+    const done = await waitUntil(
+      async () => {
+        const snapshot = check('GET /api/calls/{id}', await api().get(`/api/calls/${chatty.id}`), 200, CallSnapshotSchema);
+        return snapshot.state === 'running' ? undefined : snapshot;
+      },
+      5000,
+      'the call to end',
+    );
     expect(done).toMatchObject({ state: 'succeeded', progress: { progress: 2, total: 2 } });
     expect(ToolCallResultSchema.parse(done.result).content).toEqual([{ type: 'text', text: 'done after 2 steps' }]);
 
@@ -442,9 +512,21 @@ describe('the answers of a running gateway match the schemas', () => {
 
     const first = check('GET /api/activity', await api().get('/api/activity').query({ server: 'r', limit: 2 }), 200, ActivityPageSchema);
     expect(first.nextCursor).toEqual(expect.any(String));
-    const next = check('GET /api/activity', await api().get('/api/activity').query({ server: 'r', limit: 2, cursor: first.nextCursor! }), 200, ActivityPageSchema);
+    const next = check(
+      'GET /api/activity',
+      await api().get('/api/activity').query({ server: 'r', limit: 2, cursor: first.nextCursor! }),
+      200,
+      ActivityPageSchema,
+    );
     expect(next.items[0]!.id).not.toBe(first.items[0]!.id);
-    check('GET /api/activity', await api().get('/api/activity').query({ outcome: 'ok', since: '2020-01-01T00:00:00Z', until: String(Date.now() + 1000) }), 200, ActivityPageSchema);
+    check(
+      'GET /api/activity',
+      await api()
+        .get('/api/activity')
+        .query({ outcome: 'ok', since: '2020-01-01T00:00:00Z', until: String(Date.now() + 1000) }),
+      200,
+      ActivityPageSchema,
+    );
     check('GET /api/activity', await api().get('/api/activity?limit=0'), 422, ProblemSchema);
     check('GET /api/activity', await api().get('/api/activity?colour=red'), 422, ProblemSchema);
 
@@ -496,7 +578,12 @@ describe('the answers of a gateway with an API key', () => {
     check('POST /api/tools/{server}/{tool}', await request(started.app).post('/api/tools/a/b').send({}), 401, ProblemSchema);
     check('GET /healthz', await request(started.app).get('/healthz'), 200, HealthSchema);
     check('GET /healthz', await request(started.app).get('/healthz').set('Host', 'evil.example'), 403, ProblemSchema);
-    check('GET /api/servers', await request(started.app).get('/api/servers').set('Authorization', 'Bearer spec-test-key'), 200, ServerListSchema);
+    check(
+      'GET /api/servers',
+      await request(started.app).get('/api/servers').set('Authorization', 'Bearer spec-test-key'),
+      200,
+      ServerListSchema,
+    );
   });
 
   // Last in this gateway: the address is refused from then on, whatever key it sends.
@@ -537,14 +624,29 @@ describe('the answers of keys, scopes and approvals', () => {
     const started = await kit.gateway({}, {}, { apiKey: KEY });
     const base = await kit.listen(started.app);
 
-    const made = await as(base).post('/api/keys').send({ label: 'Spec reader', scopes: ['tools:read'] });
+    const made = await as(base)
+      .post('/api/keys')
+      .send({ label: 'Spec reader', scopes: ['tools:read'] });
     const reader = check('POST /api/keys', made, 201, CreatedKeySchema);
-    expect(reader).toMatchObject({ label: 'Spec reader', scopes: ['tools:read'], caller: `key:${reader.id}`, lastUsedAt: null, revokedAt: null });
+    expect(reader).toMatchObject({
+      label: 'Spec reader',
+      scopes: ['tools:read'],
+      caller: `key:${reader.id}`,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     expect(made.headers.location).toBe(`/api/keys/${reader.id}`);
     expect(made.headers['cache-control']).toBe('no-store');
     const webui = check('POST /api/keys', await as(base).post('/api/keys').send({ label: 'Open WebUI' }), 201, CreatedKeySchema);
     expect(webui.scopes).toEqual(['tools:call', 'tools:read']);
-    const invalid = check('POST /api/keys', await as(base).post('/api/keys').send({ label: ' ', scopes: ['root'], colour: 'red' }), 422, ProblemSchema);
+    const invalid = check(
+      'POST /api/keys',
+      await as(base)
+        .post('/api/keys')
+        .send({ label: ' ', scopes: ['root'], colour: 'red' }),
+      422,
+      ProblemSchema,
+    );
     expect(invalid.errors?.map((error) => error.field).sort()).toEqual(['colour', 'label', 'scopes.0']);
     check('POST /api/keys', await as(base).post('/api/keys').set('Content-Type', 'application/json').send('{"label":'), 400, ProblemSchema);
 
@@ -556,7 +658,12 @@ describe('the answers of keys, scopes and approvals', () => {
 
     // The reader key reads, but neither calls nor manages keys.
     check('GET /api/servers', await as(base, reader.token).get('/api/servers'), 200, ServerListSchema);
-    const noCall = check('POST /api/tools/{server}/{tool}', await as(base, reader.token).post('/api/tools/fx/echo').send({}), 403, ProblemSchema);
+    const noCall = check(
+      'POST /api/tools/{server}/{tool}',
+      await as(base, reader.token).post('/api/tools/fx/echo').send({}),
+      403,
+      ProblemSchema,
+    );
     expect(noCall).toMatchObject({ type: 'forbidden', scope: 'tools:call' });
     const noAdmin = check('GET /api/keys', await as(base, reader.token).get('/api/keys'), 403, ProblemSchema);
     expect(noAdmin).toMatchObject({ type: 'forbidden', scope: 'admin' });
@@ -606,7 +713,10 @@ describe('the answers of keys, scopes and approvals', () => {
     expect(denied).toMatchObject({ type: 'denied-by-policy', rule: '$.approval.rules[0]' });
 
     // Three held calls: plain (answered after the decision), streaming, async (answered at once).
-    const plain = as(base).post(call).send({ message: 'plain' }).then((res) => res);
+    const plain = as(base)
+      .post(call)
+      .send({ message: 'plain' })
+      .then((res) => res);
     const stream = await fetch(`${base}${call}`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
@@ -616,17 +726,29 @@ describe('the answers of keys, scopes and approvals', () => {
     const events = allEvents(stream);
     const accepted = await as(base, caller).post(call).set('Prefer', 'respond-async').send({ message: 'async' });
     const held = check('POST /api/tools/{server}/{tool}', accepted, 202, CallSnapshotSchema);
-    expect(held).toMatchObject({ state: 'waiting_for_approval', approval: { state: 'pending', url: `/api/approvals/${held.approval?.id}` } });
+    expect(held).toMatchObject({
+      state: 'waiting_for_approval',
+      approval: { state: 'pending', url: `/api/approvals/${held.approval?.id}` },
+    });
     check('GET /api/calls/{id}', await as(base, caller).get(`/api/calls/${held.id}`), 200, CallSnapshotSchema);
 
-    await waitUntil(async () => ((await as(base).get('/api/approvals?state=pending')).body.pending === 3 ? true : undefined), 10_000, 'three pending approvals');
+    await waitUntil(
+      async () => ((await as(base).get('/api/approvals?state=pending')).body.pending === 3 ? true : undefined),
+      10_000,
+      'three pending approvals',
+    );
     const pending = check('GET /api/approvals', await as(base).get('/api/approvals?state=pending'), 200, ApprovalListSchema);
     // A third held call of the start-up key is over approval.maxPendingPerCaller: refused at once.
     const capped = await as(base).post(call).send({ message: 'one too many' });
     expect(check('POST /api/tools/{server}/{tool}', capped, 429, ProblemSchema)).toMatchObject({ type: 'too-many-calls', limit: 2 });
     expect(Number(capped.headers['retry-after'])).toBeGreaterThan(0);
     const approvalOf = (message: string) => pending.items.find((item) => (item.arguments as { message?: string }).message === message)!;
-    expect(approvalOf('async')).toMatchObject({ id: held.approval!.id, callId: held.id, caller: callerKey.caller, callerLabel: 'Spec caller' });
+    expect(approvalOf('async')).toMatchObject({
+      id: held.approval!.id,
+      callId: held.id,
+      caller: callerKey.caller,
+      callerLabel: 'Spec caller',
+    });
     check('GET /api/approvals', await as(base).get('/api/approvals?limit=1'), 200, ApprovalListSchema);
     check('GET /api/approvals', await as(base).get('/api/approvals?state=maybe'), 422, ProblemSchema);
 
@@ -637,24 +759,56 @@ describe('the answers of keys, scopes and approvals', () => {
     check('GET /api/approvals/{id}', await as(base).get('/api/approvals/nope'), 404, ProblemSchema);
     const unreadable = check('GET /api/approvals/{id}', await as(base, reader).get(held.approval!.url), 403, ProblemSchema);
     expect(unreadable).toMatchObject({ type: 'forbidden', scope: 'approvals:decide or tools:call' });
-    const undecidable = check('POST /api/approvals/{id}/approve', await as(base, caller).post(`${held.approval!.url}/approve`), 403, ProblemSchema);
+    const undecidable = check(
+      'POST /api/approvals/{id}/approve',
+      await as(base, caller).post(`${held.approval!.url}/approve`),
+      403,
+      ProblemSchema,
+    );
     expect(undecidable).toMatchObject({ type: 'forbidden', scope: 'approvals:decide' });
     check('GET /api/approvals', await as(base, reader).get('/api/approvals'), 403, ProblemSchema);
 
     // Decisions, and the ones refused.
     const streamed = approvalOf('stream');
-    const mismatch = check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ binding: 'stale' }), 409, ProblemSchema);
+    const mismatch = check(
+      'POST /api/approvals/{id}/approve',
+      await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ binding: 'stale' }),
+      409,
+      ProblemSchema,
+    );
     expect(mismatch.type).toBe('approval-void');
-    check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ reason: 42, colour: 'red' }), 422, ProblemSchema);
-    check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).set('Content-Type', 'application/json').send('{'), 400, ProblemSchema);
+    check(
+      'POST /api/approvals/{id}/approve',
+      await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ reason: 42, colour: 'red' }),
+      422,
+      ProblemSchema,
+    );
+    check(
+      'POST /api/approvals/{id}/approve',
+      await as(base).post(`/api/approvals/${streamed.id}/approve`).set('Content-Type', 'application/json').send('{'),
+      400,
+      ProblemSchema,
+    );
     check('POST /api/approvals/{id}/approve', await as(base).post('/api/approvals/nope/approve'), 404, ProblemSchema);
-    const approved = check('POST /api/approvals/{id}/approve', await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ binding: streamed.binding }), 200, ApprovalSchema);
+    const approved = check(
+      'POST /api/approvals/{id}/approve',
+      await as(base).post(`/api/approvals/${streamed.id}/approve`).send({ binding: streamed.binding }),
+      200,
+      ApprovalSchema,
+    );
     expect(approved).toMatchObject({ state: 'approved', decidedBy: 'api-key', decidedVia: 'api' });
     const late = check('POST /api/approvals/{id}/deny', await as(base).post(`/api/approvals/${streamed.id}/deny`), 409, ProblemSchema);
     expect(late).toMatchObject({ type: 'approval-decided', state: 'approved' });
     check('POST /api/approvals/{id}/deny', await as(base).post('/api/approvals/nope/deny'), 404, ProblemSchema);
 
-    const refused = check('POST /api/approvals/{id}/deny', await as(base).post(`/api/approvals/${approvalOf('plain').id}/deny`).send({ reason: 'not today' }), 200, ApprovalSchema);
+    const refused = check(
+      'POST /api/approvals/{id}/deny',
+      await as(base)
+        .post(`/api/approvals/${approvalOf('plain').id}/deny`)
+        .send({ reason: 'not today' }),
+      200,
+      ApprovalSchema,
+    );
     expect(refused).toMatchObject({ state: 'denied', reason: 'not today' });
     const answer = check('POST /api/tools/{server}/{tool}', await plain, 403, ProblemSchema);
     expect(answer).toMatchObject({ type: 'approval-denied', approval: refused.id, reason: 'not today', decidedBy: 'start-up key' });
@@ -667,10 +821,14 @@ describe('the answers of keys, scopes and approvals', () => {
     for (const event of items) data[event.event as keyof typeof data].parse(JSON.parse(event.data!));
     expect(items.slice(0, 2).map((event) => JSON.parse(event.data!).status)).toEqual(['waiting', 'approved']);
 
-    const done = await waitUntil(async () => {
-      const snapshot = CallSnapshotSchema.parse((await as(base, caller).get(`/api/calls/${held.id}`)).body);
-      return snapshot.endedAt === null ? undefined : snapshot;
-    }, 10_000, 'the async call to end');
+    const done = await waitUntil(
+      async () => {
+        const snapshot = CallSnapshotSchema.parse((await as(base, caller).get(`/api/calls/${held.id}`)).body);
+        return snapshot.endedAt === null ? undefined : snapshot;
+      },
+      10_000,
+      'the async call to end',
+    );
     expect(done).toMatchObject({ state: 'succeeded', approval: { state: 'approved' } });
     check('GET /api/calls/{id}', await as(base, caller).get(`/api/calls/${held.id}`), 200, CallSnapshotSchema);
 
@@ -682,12 +840,17 @@ describe('the answers of keys, scopes and approvals', () => {
 describe('the answers of a call that a server fails or a caller overdoes', () => {
   const kit = callKit();
 
-  it('502 upstream-error from a JSON-RPC error answer; 429 too-many-calls with Retry-After past a caller\'s async calls', async () => {
+  it("502 upstream-error from a JSON-RPC error answer; 429 too-many-calls with Retry-After past a caller's async calls", async () => {
     const { app } = await kit.gateway(
       { r: results(), u: { command: node, args: [fixture('unruly-server.mjs')] } },
       { asyncCalls: { maxPerCaller: 1 } },
     );
-    const failed = check('POST /api/tools/{server}/{tool}', await request(app).post('/api/tools/u/server_error').send({}), 502, ProblemSchema);
+    const failed = check(
+      'POST /api/tools/{server}/{tool}',
+      await request(app).post('/api/tools/u/server_error').send({}),
+      502,
+      ProblemSchema,
+    );
     expect(failed).toMatchObject({ type: 'upstream-error', title: 'The MCP server answered with an error' });
 
     const running = await request(app).post('/api/tools/r/wait').set('Prefer', 'respond-async').send({ ms: 60_000 });
@@ -702,6 +865,10 @@ describe('the answers of a call that a server fails or a caller overdoes', () =>
 // Runs last: the tests above record each operation they got a 2xx answer from.
 describe('the answers of running gateways, all together', () => {
   it('answered every operation of the document with a success', () => {
-    expect([...answered].sort()).toEqual(operations(doc).map(([name]) => name).sort());
+    expect([...answered].sort()).toEqual(
+      operations(doc)
+        .map(([name]) => name)
+        .sort(),
+    );
   });
 });

@@ -96,7 +96,8 @@ describe('the npm dependencies, as the Nix package fetches them', () => {
     const entries = Object.entries(lock.packages).filter(([key]) => key !== '');
     expect(entries.length).toBeGreaterThan(300);
     const lacking = entries.filter(
-      ([, entry]) => !entry.link && !entry.inBundle && !entry.resolved && !(entry.version && /^sha(1|256|512)-/.test(entry.integrity ?? '')),
+      ([, entry]) =>
+        !entry.link && !entry.inBundle && !entry.resolved && !(entry.version && /^sha(1|256|512)-/.test(entry.integrity ?? '')),
     );
     expect(lacking.map(([key]) => key)).toEqual([]);
     // The package name npm-lock-sources.nix derives from each path (or an alias's own `name`).

@@ -11,7 +11,12 @@ import { callKit, expectProblem, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, FAST, fixture, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
 import { lintErrors, refsIn, validateDocument } from './helpers/openapi.js';
 
-type Doc = { info: Record<string, unknown>; servers: { url: string }[]; paths: Record<string, { post: Operation }>; components: { schemas: Record<string, unknown> } };
+type Doc = {
+  info: Record<string, unknown>;
+  servers: { url: string }[];
+  paths: Record<string, { post: Operation }>;
+  components: { schemas: Record<string, unknown> };
+};
 type Operation = {
   operationId: string;
   summary: string;
@@ -40,7 +45,13 @@ const CHOOSE_PROPERTIES = {
   count: { type: 'integer', minimum: 1, maximum: 10, multipleOf: 1 },
   notZero: { type: 'number', not: { const: 0 } },
   both: { allOf: [{ type: 'string' }, { minLength: 2 }] },
-  rows: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }, minItems: 1, maxItems: 5, uniqueItems: true },
+  rows: {
+    type: 'array',
+    items: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+    minItems: 1,
+    maxItems: 5,
+    uniqueItems: true,
+  },
   level: { enum: [1, 2, 3] },
 };
 
@@ -88,7 +99,11 @@ function hardTools(variant: 'a' | 'b') {
         properties: { root: node_('Node') },
         required: ['root'],
         $defs: {
-          Node: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: node_('Node') } }, required: ['name'] },
+          Node: {
+            type: 'object',
+            properties: { name: { type: 'string' }, children: { type: 'array', items: node_('Node') } },
+            required: ['name'],
+          },
         },
       },
     },
@@ -110,8 +125,16 @@ function hardTools(variant: 'a' | 'b') {
         properties: {
           shape: {
             oneOf: [
-              { type: 'object', properties: { kind: { const: 'circle' }, r: { type: 'number', exclusiveMinimum: 0 } }, required: ['kind', 'r'] },
-              { type: 'object', properties: { kind: { const: 'square' }, side: { type: 'number', minimum: 0, maximum: 100 } }, required: ['kind', 'side'] },
+              {
+                type: 'object',
+                properties: { kind: { const: 'circle' }, r: { type: 'number', exclusiveMinimum: 0 } },
+                required: ['kind', 'r'],
+              },
+              {
+                type: 'object',
+                properties: { kind: { const: 'square' }, side: { type: 'number', minimum: 0, maximum: 100 } },
+                required: ['kind', 'side'],
+              },
             ],
           },
         },
@@ -138,7 +161,11 @@ function hardTools(variant: 'a' | 'b') {
       name: 'with_output',
       description: 'Declares its output.',
       inputSchema: { type: 'object', properties: { x: { type: 'integer' } }, required: ['x'] },
-      outputSchema: { type: 'object', properties: { tool: { type: 'string' }, arguments: { type: 'object' } }, required: ['tool', 'arguments'] },
+      outputSchema: {
+        type: 'object',
+        properties: { tool: { type: 'string' }, arguments: { type: 'object' } },
+        required: ['tool', 'arguments'],
+      },
     },
     { name: 'créer_fichier', description: 'A non-ASCII name.', inputSchema: { type: 'object', properties: { nom: { type: 'string' } } } },
     { name: LONG_NAME_A, description: 'A long name.', inputSchema: { type: 'object' } },
@@ -229,7 +256,10 @@ describe('tool documents over real servers', () => {
     const shape = bodySchema(doc.paths['/shape']!.post)!;
     expect(shape.properties.shape.type).toBe('object');
     expect(shape.properties.shape.oneOf).toHaveLength(2);
-    expect(shape.properties.shape.oneOf[0]).toMatchObject({ properties: { kind: { const: 'circle' }, r: { exclusiveMinimum: 0 } }, required: ['kind', 'r'] });
+    expect(shape.properties.shape.oneOf[0]).toMatchObject({
+      properties: { kind: { const: 'circle' }, r: { exclusiveMinimum: 0 } },
+      required: ['kind', 'r'],
+    });
 
     expect(Object.keys(bodySchema(doc.paths['/wide']!.post)!.properties)).toHaveLength(200);
   });
@@ -288,7 +318,9 @@ describe('tool documents over real servers', () => {
     const plain = doc.paths['/choose']!.post.responses['200']!.content['application/json']!.schema;
     expect(plain.description).toMatch(/unwrapped/);
     for (const status of ['404', '413', '422', '502', '503', '504']) {
-      expect(doc.paths['/choose']!.post.responses[status]!.content['application/problem+json']!.schema, status).toEqual({ $ref: '#/components/schemas/Problem' });
+      expect(doc.paths['/choose']!.post.responses[status]!.content['application/problem+json']!.schema, status).toEqual({
+        $ref: '#/components/schemas/Problem',
+      });
     }
     expect(doc.components.schemas.Problem).toMatchObject({ type: 'object', required: expect.arrayContaining(['type', 'title', 'status']) });
   });
@@ -314,7 +346,10 @@ describe('tool documents over real servers', () => {
 
   it('writes Open WebUI tool code that compiles and calls this gateway', async () => {
     for (const url of ['/api/openwebui/tools.py?server=everything', '/api/openwebui/tools.py']) {
-      const res = await request(gw.app).get(url).expect(200).expect('content-type', /text\/plain/);
+      const res = await request(gw.app)
+        .get(url)
+        .expect(200)
+        .expect('content-type', /text\/plain/);
       const file = path.join(dir, 'tools.py');
       fs.writeFileSync(file, res.text);
       execFileSync('python3', ['-m', 'py_compile', file]);
@@ -333,7 +368,10 @@ describe('documents follow the live tool list', () => {
   const kit = callKit();
 
   it('adds and removes tools on list_changed, and drops a disabled server', async () => {
-    const { app, supervisor } = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] }, other: { command: node, args: [fixture('fixture-server.mjs')] } });
+    const { app, supervisor } = await kit.gateway({
+      fx: { command: node, args: [fixture('fixture-server.mjs')] },
+      other: { command: node, args: [fixture('fixture-server.mjs')] },
+    });
     const paths = async (url: string) => Object.keys(((await request(app).get(url).expect(200)).body as Doc).paths);
     expect(await paths('/fx/openapi.json')).not.toContain('/fresh');
     await request(app).post('/fx/add_tool').send({ name: 'fresh' }).expect(200);
@@ -393,7 +431,11 @@ describe('Open WebUI end to end', () => {
 
   it('fetches /openapi.json with the key, turns operations into functions, and calls tools with arguments built from them', async () => {
     const dir = tempDir();
-    const { app } = await kit.gateway({ everything: { command: node, args: [EVERYTHING_BIN] }, hard: schemaServer(dir, 'a') }, {}, { apiKey: 'owui-key' });
+    const { app } = await kit.gateway(
+      { everything: { command: node, args: [EVERYTHING_BIN] }, hard: schemaServer(dir, 'a') },
+      {},
+      { apiKey: 'owui-key' },
+    );
     const base = await kit.listen(app);
     const auth = { Authorization: 'Bearer owui-key' };
 
@@ -405,12 +447,18 @@ describe('Open WebUI end to end', () => {
       parameters: openWebUiParameters(bodySchema(item.post)),
       route,
     }));
-    expect(functions.map((f) => f.name)).toEqual(expect.arrayContaining(['everything_echo', 'everything_get-sum', 'hard_choose', 'hard_tree']));
+    expect(functions.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['everything_echo', 'everything_get-sum', 'hard_choose', 'hard_tree']),
+    );
 
     const call = async (name: string, args: Record<string, unknown>) => {
       const fn = functions.find((f) => f.name === name)!;
       for (const key of fn.parameters.required) expect(args, `${name} needs ${key}`).toHaveProperty(key);
-      const res = await fetch(`${base}${fn.route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+      const res = await fetch(`${base}${fn.route}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(args),
+      });
       return { status: res.status, body: (await res.json()) as unknown };
     };
     expect(await call('everything_echo', { message: 'from the model' })).toEqual({ status: 200, body: 'Echo: from the model' });
@@ -432,7 +480,11 @@ describe('CORS and the visibility of the documents', () => {
   const chat = 'https://chat.example.com';
 
   it('answers preflights for configured origins only, and marks their answers', async () => {
-    const { app } = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] } }, { cors: { origins: [chat] } }, { apiKey: 'k' });
+    const { app } = await kit.gateway(
+      { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
+      { cors: { origins: [chat] } },
+      { apiKey: 'k' },
+    );
     const preflight = await request(app)
       .options('/fx/echo')
       .set('Origin', chat)
@@ -444,7 +496,12 @@ describe('CORS and the visibility of the documents', () => {
     expect(preflight.headers['access-control-allow-headers']).toMatch(/authorization/);
     expect(preflight.headers['access-control-allow-headers']).toMatch(/content-type/);
 
-    const call = await request(app).post('/fx/echo').set('Origin', chat).set('Authorization', 'Bearer k').send({ message: 'hi' }).expect(200);
+    const call = await request(app)
+      .post('/fx/echo')
+      .set('Origin', chat)
+      .set('Authorization', 'Bearer k')
+      .send({ message: 'hi' })
+      .expect(200);
     expect(call.headers['access-control-allow-origin']).toBe(chat);
     expect(call.body).toBe('hi');
     const spec = await request(app).get('/openapi.json').set('Origin', chat).set('Authorization', 'Bearer k').expect(200);
@@ -453,7 +510,11 @@ describe('CORS and the visibility of the documents', () => {
     const other = await request(app).options('/fx/echo').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     expectProblem(other, 403, 'origin-not-allowed');
-    const otherCall = await request(app).post('/fx/echo').set('Origin', 'https://evil.example').set('Authorization', 'Bearer k').send({ message: 'hi' });
+    const otherCall = await request(app)
+      .post('/fx/echo')
+      .set('Origin', 'https://evil.example')
+      .set('Authorization', 'Bearer k')
+      .send({ message: 'hi' });
     expectProblem(otherCall, 403, 'origin-not-allowed');
   });
 
@@ -462,13 +523,20 @@ describe('CORS and the visibility of the documents', () => {
     for (const url of ['/openapi.json', '/fx/openapi.json', '/api/openapi.json', '/docs', '/fx/docs']) {
       expectProblem(await request(closed.app).get(url), 401, 'unauthorized');
     }
-    const open = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] } }, { publicSpecs: true }, { apiKey: 'k' });
+    const open = await kit.gateway(
+      { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
+      { publicSpecs: true },
+      { apiKey: 'k' },
+    );
     for (const url of ['/openapi.json', '/fx/openapi.json', '/api/openapi.json', '/docs', '/fx/docs', '/api/docs']) {
       await request(open.app).get(url).expect(200);
     }
     expectProblem(await request(open.app).post('/fx/echo').send({ message: 'hi' }), 401, 'unauthorized');
     expectProblem(await request(open.app).get('/api/servers'), 401, 'unauthorized');
-    const doc = (await request(open.app).get('/fx/openapi.json').expect(200)).body as Doc & { security: unknown; components: { securitySchemes?: unknown } };
+    const doc = (await request(open.app).get('/fx/openapi.json').expect(200)).body as Doc & {
+      security: unknown;
+      components: { securitySchemes?: unknown };
+    };
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.securitySchemes).toMatchObject({ bearer: { type: 'http', scheme: 'bearer' } });
   });
@@ -478,7 +546,11 @@ describe('CORS and the visibility of the documents', () => {
     const file = path.join(tempDir(), 'tools.json');
     const names = ['docs', 'openapi.json'];
     fs.writeFileSync(file, JSON.stringify(names.map((name) => ({ name, inputSchema: { type: 'object', properties: {} } }))));
-    const { app } = await kit.gateway({ fx: { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: file } } }, { publicSpecs: true }, { apiKey: 'k' });
+    const { app } = await kit.gateway(
+      { fx: { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: file } } },
+      { publicSpecs: true },
+      { apiKey: 'k' },
+    );
     for (const name of names) {
       for (const url of [`/fx/${name}`, `/fx/${name}/`, `/api/tools/fx/${name}`]) {
         expectProblem(await request(app).post(url).send({}), 401, 'unauthorized');
@@ -493,7 +565,9 @@ describe('CORS and the visibility of the documents', () => {
     await request(app).get('/static/docs.js').expect(200);
     expectProblem(await request(app).post('/static/docs.js').send({}), 401, 'unauthorized');
     expectProblem(await request(app).put('/docs').send({}), 401, 'unauthorized');
-    const activity = (await request(app).get('/api/activity').set('Authorization', 'Bearer k').expect(200)).body.items as { caller: string }[];
+    const activity = (await request(app).get('/api/activity').set('Authorization', 'Bearer k').expect(200)).body.items as {
+      caller: string;
+    }[];
     expect(activity.map((entry) => entry.caller)).toEqual(['api-key', 'api-key']);
   });
 });
@@ -503,7 +577,11 @@ describe('docs pages', () => {
 
   it('serve Swagger UI from the gateway under a strict CSP, with no inline script', async () => {
     const { app } = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] } });
-    for (const [url, up] of [['/docs', './'], ['/fx/docs', '../'], ['/api/docs', '../']] as const) {
+    for (const [url, up] of [
+      ['/docs', './'],
+      ['/fx/docs', '../'],
+      ['/api/docs', '../'],
+    ] as const) {
       const page = await request(app).get(url).expect(200).expect('content-type', /html/);
       expect(page.headers['content-security-policy']).toMatch(/script-src 'self'; style-src 'self';/);
       expect(page.text).not.toMatch(/<script>|<script [^>]*>[^<]/);

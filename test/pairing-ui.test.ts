@@ -26,7 +26,8 @@ async function session(base: string, options: Parameters<typeof openSession>[2] 
 
 function expectClean(ui: UiSession): void {
   expect(ui.problems).toEqual([]);
-  for (const document of ui.documents) expect({ url: document.url, problems: cspProblems(document.csp) }).toEqual({ url: document.url, problems: [] });
+  for (const document of ui.documents)
+    expect({ url: document.url, problems: cspProblems(document.csp) }).toEqual({ url: document.url, problems: [] });
 }
 
 describe('a paired phone', () => {
@@ -67,7 +68,14 @@ describe('a paired phone', () => {
     await screenshot(phone.page, 'pair-390');
 
     // The desktop shows the same code; the admin confirms; the phone lands on the approvals.
-    await expect.poll(() => desktop.page.getByLabel('Confirmation code').textContent().catch(() => null)).toBe(phoneCode);
+    await expect
+      .poll(() =>
+        desktop.page
+          .getByLabel('Confirmation code')
+          .textContent()
+          .catch(() => null),
+      )
+      .toBe(phoneCode);
     expect(await desktop.page.locator('#pairing-status').textContent()).toContain('Pixel 8');
     // Claimed, the QR code and the short code can no longer be used: they are gone.
     expect(await desktop.page.locator('.qr svg').count()).toBe(0);
@@ -100,9 +108,13 @@ describe('a paired phone', () => {
     expect(await answer.json()).toBe('deploy to production');
 
     // The audit shows the device's label, in the API and on the call's page.
-    const activity = (await (await fetch(`${base}/api/activity?tool=echo`, { headers: { Authorization: `Bearer ${KEY}` } })).json()) as { items: { id: string; approvalId: string }[] };
+    const activity = (await (await fetch(`${base}/api/activity?tool=echo`, { headers: { Authorization: `Bearer ${KEY}` } })).json()) as {
+      items: { id: string; approvalId: string }[];
+    };
     const entry = activity.items[0]!;
-    const approval = (await (await fetch(`${base}/api/approvals/${entry.approvalId}`, { headers: { Authorization: `Bearer ${KEY}` } })).json()) as Record<string, unknown>;
+    const approval = (await (
+      await fetch(`${base}/api/approvals/${entry.approvalId}`, { headers: { Authorization: `Bearer ${KEY}` } })
+    ).json()) as Record<string, unknown>;
     expect(approval).toMatchObject({ state: 'approved', decidedByLabel: 'Pixel 8', decidedVia: 'ui' });
     await desktop.page.goto(`${base}/activity/${entry.id}`);
     expect(await desktop.page.locator('main').textContent()).toContain('Pixel 8');

@@ -92,17 +92,38 @@ describe('pairing a phone', () => {
     const call = await request(app).post('/fx/echo').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ message: 'x' });
     expectProblem(call, 403, 'forbidden');
     expect(call.body.detail).toContain('the paired device "Pixel 8"');
-    expectProblem(await request(app).post('/api/tools/fx/echo').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ message: 'x' }), 403, 'forbidden');
+    expectProblem(
+      await request(app).post('/api/tools/fx/echo').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ message: 'x' }),
+      403,
+      'forbidden',
+    );
     expectProblem(await request(app).get('/api/keys').set('Cookie', deviceCookie), 403, 'forbidden');
-    expectProblem(await request(app).post('/api/keys').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ label: 'x' }), 403, 'forbidden');
+    expectProblem(
+      await request(app).post('/api/keys').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ label: 'x' }),
+      403,
+      'forbidden',
+    );
     expectProblem(await request(app).get('/api/devices').set('Cookie', deviceCookie), 403, 'forbidden');
-    expectProblem(await request(app).patch('/api/servers/fx').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ enabled: false }), 403, 'forbidden');
+    expectProblem(
+      await request(app).patch('/api/servers/fx').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf).send({ enabled: false }),
+      403,
+      'forbidden',
+    );
     expectProblem(await request(app).post('/ui/pairing').set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf), 403, 'forbidden');
 
     // The device decides a held call; the audit names it.
-    const held = request(app).post('/fx/echo').set('Authorization', `Bearer ${KEY}`).send({ message: 'ship it' }).then((res) => res);
-    const approval = await waitUntil(async () => (await request(app).get('/api/approvals?state=pending').set('Cookie', deviceCookie)).body.items[0]);
-    const decided = await request(app).post(`/api/approvals/${approval.id}/approve`).set('Cookie', deviceCookie).set('X-CSRF-Token', phone.csrf);
+    const held = request(app)
+      .post('/fx/echo')
+      .set('Authorization', `Bearer ${KEY}`)
+      .send({ message: 'ship it' })
+      .then((res) => res);
+    const approval = await waitUntil(
+      async () => (await request(app).get('/api/approvals?state=pending').set('Cookie', deviceCookie)).body.items[0],
+    );
+    const decided = await request(app)
+      .post(`/api/approvals/${approval.id}/approve`)
+      .set('Cookie', deviceCookie)
+      .set('X-CSRF-Token', phone.csrf);
     expect(decided.body).toMatchObject({ state: 'approved', decidedBy: expect.stringMatching(/^device:/), decidedByLabel: 'Pixel 8' });
     expect((await held).body).toBe('ship it');
 
@@ -113,7 +134,10 @@ describe('pairing a phone', () => {
 
     // No secret, claim token or device token in plain text in the log or the database.
     const token = deviceCookie.split('=')[1]!;
-    const state = fs.readdirSync(stateDir).map((name) => fs.readFileSync(path.join(stateDir, name)).toString('latin1')).join('\n');
+    const state = fs
+      .readdirSync(stateDir)
+      .map((name) => fs.readFileSync(path.join(stateDir, name)).toString('latin1'))
+      .join('\n');
     for (const value of [secret, claimToken, token]) {
       expect(lines.join('')).not.toContain(value);
       expect(state).not.toContain(value);
@@ -123,7 +147,13 @@ describe('pairing a phone', () => {
   it('makes a key on the Access page, shows it once, and revokes it there', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
     const admin = await signInAdmin(app);
-    const made = await request(app).post('/ui/access/keys').set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).set('HX-Request', 'true').type('form').send('label=Open+WebUI&scope=tools%3Acall&scope=tools%3Aread');
+    const made = await request(app)
+      .post('/ui/access/keys')
+      .set('Cookie', admin.cookie)
+      .set('X-CSRF-Token', admin.csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send('label=Open+WebUI&scope=tools%3Acall&scope=tools%3Aread');
     expect(made.status).toBe(200);
     const token = made.text.match(/mgw_[A-Za-z0-9_-]{43}/)![0];
     expect((await request(app).post('/fx/echo').set('Authorization', `Bearer ${token}`).send({ message: 'hi' })).status).toBe(200);
@@ -131,10 +161,25 @@ describe('pairing a phone', () => {
     expect(page.text).toContain('Open WebUI');
     expect(page.text).not.toContain(token);
     const [key] = (await request(app).get('/api/keys').set('Authorization', `Bearer ${KEY}`)).body.items;
-    const bad = await request(app).post('/ui/access/keys').set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).set('HX-Request', 'true').type('form').send('label=x');
+    const bad = await request(app)
+      .post('/ui/access/keys')
+      .set('Cookie', admin.cookie)
+      .set('X-CSRF-Token', admin.csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send('label=x');
     expect(bad.text).toContain('Choose at least one scope');
-    await request(app).post(`/ui/access/keys/${key.id}/revoke`).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).set('HX-Request', 'true').expect(200);
-    expectProblem(await request(app).post('/fx/echo').set('Authorization', `Bearer ${token}`).send({ message: 'hi' }), 403, 'invalid-credentials');
+    await request(app)
+      .post(`/ui/access/keys/${key.id}/revoke`)
+      .set('Cookie', admin.cookie)
+      .set('X-CSRF-Token', admin.csrf)
+      .set('HX-Request', 'true')
+      .expect(200);
+    expectProblem(
+      await request(app).post('/fx/echo').set('Authorization', `Bearer ${token}`).send({ message: 'hi' }),
+      403,
+      'invalid-credentials',
+    );
   });
 
   it('takes the short code typed by hand, in any case and spacing', async () => {

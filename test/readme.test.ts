@@ -41,7 +41,12 @@ function shBlockAfter(marker: string): [string, string][] {
  * keep a compile cache there (`node-compile-cache`), which goes with the test's folders.
  */
 async function run(line: string, env: NodeJS.ProcessEnv): Promise<RunningGateway> {
-  const gateway = await startCommand('sh', ['-c', `exec ${line}`], { MCP_GATEWAY_PORT: '0', MCP_GATEWAY_STATE_DIR: tempDir(), TMPDIR: tempDir(), ...env }, ROOT);
+  const gateway = await startCommand(
+    'sh',
+    ['-c', `exec ${line}`],
+    { MCP_GATEWAY_PORT: '0', MCP_GATEWAY_STATE_DIR: tempDir(), TMPDIR: tempDir(), ...env },
+    ROOT,
+  );
   cleanups.push(() => gateway.stop('SIGKILL'));
   return gateway;
 }
@@ -70,10 +75,16 @@ describe('quick mode', () => {
         const line = swaps.reduce((text, [from, to]) => text.replace(from, to), command);
         expect(line).not.toMatch(/example\.com|:9000/);
         const gateway = await run(line, { MCP_GATEWAY_APPROVAL_DEFAULT: 'allow' });
-        const servers = await waitUntil(async () => {
-          const body = (await (await fetch(`${gateway.url}/api/servers`)).json()) as { servers: { name: string; state: string; transport: string }[] };
-          return body.servers.length === 1 && body.servers[0]!.state === 'ready' ? body.servers : undefined;
-        }, 20_000, `the server of "${command}" ready`);
+        const servers = await waitUntil(
+          async () => {
+            const body = (await (await fetch(`${gateway.url}/api/servers`)).json()) as {
+              servers: { name: string; state: string; transport: string }[];
+            };
+            return body.servers.length === 1 && body.servers[0]!.state === 'ready' ? body.servers : undefined;
+          },
+          20_000,
+          `the server of "${command}" ready`,
+        );
         const transport = Object.entries(transports).find(([word]) => comment.startsWith(word))?.[1];
         expect(servers[0]!.transport, comment).toBe(transport);
         const named = /named "([^"]+)"/.exec(comment);
@@ -89,13 +100,14 @@ describe('quick mode', () => {
   });
 
   it('never tells anyone to run "npx mcp-gateway", whose npm package is a stranger\'s', () => {
-    const nixDocs = fs.readdirSync(path.join(ROOT, 'nix'), { recursive: true, encoding: 'utf8' })
+    const nixDocs = fs
+      .readdirSync(path.join(ROOT, 'nix'), { recursive: true, encoding: 'utf8' })
       .filter((file) => /\.(nix|md|json)$/.test(file))
       .map((file) => fs.readFileSync(path.join(ROOT, 'nix', file), 'utf8'));
     for (const text of [HELP_TEXT, ...nixDocs]) expect(text).not.toContain('npx mcp-gateway');
     // The README names it once: to warn against it.
     expect(README.match(/npx mcp-gateway/g)).toHaveLength(1);
-    expect(README.replace(/\s+/g, ' ')).toContain('Not `npx mcp-gateway`: the package of that name on npm is someone else\'s');
+    expect(README.replace(/\s+/g, ' ')).toContain("Not `npx mcp-gateway`: the package of that name on npm is someone else's");
   });
 });
 
@@ -127,7 +139,8 @@ describe('the activity log section', () => {
   });
 
   it('names every form of caller id and the approvalId field', () => {
-    for (const id of [API_KEY_CALLER, 'key:<id>', UI_CALLER, 'ui:<key id>', 'device:<id>', ANONYMOUS]) expect(section).toContain(`\`${id}\``);
+    for (const id of [API_KEY_CALLER, 'key:<id>', UI_CALLER, 'ui:<key id>', 'device:<id>', ANONYMOUS])
+      expect(section).toContain(`\`${id}\``);
     expect(section).toContain('`approvalId`');
   });
 });

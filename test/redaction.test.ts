@@ -15,10 +15,13 @@ import { waitUntil } from './helpers/process.js';
 function storeServer(dir: string) {
   const file = path.join(dir, 'store-tools.json');
   const schema = { type: 'object', additionalProperties: true };
-  fs.writeFileSync(file, JSON.stringify([
-    { name: 'store', description: 'Stores a record.', inputSchema: schema },
-    { name: 'store_held', description: 'Stores a record, once approved.', inputSchema: schema },
-  ]));
+  fs.writeFileSync(
+    file,
+    JSON.stringify([
+      { name: 'store', description: 'Stores a record.', inputSchema: schema },
+      { name: 'store_held', description: 'Stores a record, once approved.', inputSchema: schema },
+    ]),
+  );
   return { command: node, args: [fixture('schema-server.mjs')], env: { FIXTURE_TOOLS_FILE: file } };
 }
 
@@ -64,7 +67,10 @@ describe('redaction', () => {
     expect(shownArguments).toContain('[redacted]');
     for (const secret of SECRETS) expect(shownArguments).not.toContain(secret);
 
-    const held = request(app).post('/vault/store_held').send(ARGS).then((res) => res);
+    const held = request(app)
+      .post('/vault/store_held')
+      .send(ARGS)
+      .then((res) => res);
     const pending = await waitUntil(async () => (await request(app).get('/api/approvals?state=pending')).body.items[0]);
     expect(pending.arguments).toEqual(REDACTED);
     const approvalPage = await request(app).get(`/approvals/${pending.id}`).set('Accept', 'text/html');
@@ -87,10 +93,17 @@ describe('redaction', () => {
       });
     };
     expect(await stored('M-1')).toEqual({ memberNumber: '[redacted]' });
-    const reloaded = parseConfigText(JSON.stringify({ approval: { default: 'allow' }, gateway: FAST, mcpServers: servers }), path.join(dir, 'config.json'));
+    const reloaded = parseConfigText(
+      JSON.stringify({ approval: { default: 'allow' }, gateway: FAST, mcpServers: servers }),
+      path.join(dir, 'config.json'),
+    );
     await gateway.reload(reloaded);
     expect((await request(app).post('/vault/store').send({ memberNumber: 'M-2' })).status).toBe(200);
-    const second = await waitUntil(async () => (await request(app).get('/api/activity?tool=store')).body.items.find((item: { arguments: { memberNumber: string } }) => item.arguments.memberNumber !== '[redacted]'));
+    const second = await waitUntil(async () =>
+      (await request(app).get('/api/activity?tool=store')).body.items.find(
+        (item: { arguments: { memberNumber: string } }) => item.arguments.memberNumber !== '[redacted]',
+      ),
+    );
     expect(second.arguments).toEqual({ memberNumber: 'M-2' });
   });
 });

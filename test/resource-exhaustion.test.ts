@@ -43,7 +43,10 @@ function keptAliveClient(base: string) {
 
 /** The soft `RLIMIT_NOFILE` of a process. */
 function softNofile(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((row) => row.startsWith('Max open files'))!;
+  const line = fs
+    .readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((row) => row.startsWith('Max open files'))!;
   return Number(line.split(/\s+/)[3]);
 }
 
@@ -51,11 +54,14 @@ describe('out of file descriptors', () => {
   it('a spawn that fails with EMFILE is a server failure with backoff, the gateway keeps answering, and it recovers', async () => {
     const dir = tempDir();
     const config = path.join(dir, 'config.json');
-    fs.writeFileSync(config, JSON.stringify({
-      approval: { default: 'allow' },
-      gateway: FAST,
-      mcpServers: { busy: { command: process.execPath, args: [fixture('fixture-server.mjs')] } },
-    }));
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        approval: { default: 'allow' },
+        gateway: FAST,
+        mcpServers: { busy: { command: process.execPath, args: [fixture('fixture-server.mjs')] } },
+      }),
+    );
     const gateway = await startCli(['-c', config, '--state-dir', dir]);
     running.push(gateway);
     const pid = gateway.child.pid!;
@@ -66,17 +72,24 @@ describe('out of file descriptors', () => {
     const limit = softNofile(pid);
     execFileSync('prlimit', ['--pid', String(pid), '--nofile=3:']);
     expect((await api('POST', '/api/servers/busy/restart')).status).toBe(202);
-    const failed = await waitUntil(async () => {
-      const { body } = await api('GET', '/api/servers/busy');
-      return body.lastError && (body.state === 'backoff' || body.state === 'error') ? body : undefined;
-    }, 15_000, 'the failed start');
+    const failed = await waitUntil(
+      async () => {
+        const { body } = await api('GET', '/api/servers/busy');
+        return body.lastError && (body.state === 'backoff' || body.state === 'error') ? body : undefined;
+      },
+      15_000,
+      'the failed start',
+    );
     expect(failed.lastError.message).toContain('EMFILE');
     expect(failed.consecutiveFailures).toBeGreaterThanOrEqual(1);
 
     // Still alive and answering, and still failing the same way while nothing is free.
     expect(gateway.child.exitCode).toBeNull();
     expect((await api('GET', '/healthz')).status).toBe(200);
-    expect((await api('GET', '/readyz')).body).toMatchObject({ status: 503, servers: [{ name: 'busy', lastError: expect.stringContaining('EMFILE') }] });
+    expect((await api('GET', '/readyz')).body).toMatchObject({
+      status: 503,
+      servers: [{ name: 'busy', lastError: expect.stringContaining('EMFILE') }],
+    });
 
     execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:`]);
     await waitUntil(async () => (await api('GET', '/api/servers/busy')).body.state === 'ready', 15_000, 'the server to recover');
@@ -90,7 +103,11 @@ describe('a full disk', () => {
     const lines: { level: number; msg: string }[] = [];
     const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) });
     const started = await startTestGateway(
-      { approval: { default: 'allow' }, gateway: FAST, mcpServers: { echo: { command: process.execPath, args: [fixture('fixture-server.mjs')] } } },
+      {
+        approval: { default: 'allow' },
+        gateway: FAST,
+        mcpServers: { echo: { command: process.execPath, args: [fixture('fixture-server.mjs')] } },
+      },
       { logger },
     );
     gateways.push(started);
@@ -101,11 +118,21 @@ describe('a full disk', () => {
 
     const big = 'x'.repeat(3000); // a page per row: the first calls fill what room is left
     for (let i = 0; i < 20; i++) {
-      expect((await request(app).post('/echo/echo').send({ message: `${i} ${big}` })).status).toBe(200);
+      expect(
+        (
+          await request(app)
+            .post('/echo/echo')
+            .send({ message: `${i} ${big}` })
+        ).status,
+      ).toBe(200);
     }
     await waitUntil(() => gateway.activity.health().state === 'failing', 5000, 'the activity log to fail');
     const ready = await request(app).get('/readyz').expect(200);
-    expect(ready.body).toMatchObject({ status: 'degraded', servers: 1, activityLog: { state: 'failing', queued: expect.any(Number), dropped: 0 } });
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      servers: 1,
+      activityLog: { state: 'failing', queued: expect.any(Number), dropped: 0 },
+    });
     expect(ReadySchema.safeParse(ready.body).success).toBe(true);
     expect(ready.body.activityLog.error).toMatch(/gateway\.db: the disk .* is full; free some space/);
     const metrics = (await request(app).get('/metrics').expect(200)).text;

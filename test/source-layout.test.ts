@@ -11,7 +11,10 @@ function serverSources(): { file: string; text: string }[] {
   const root = path.join(PACKAGE_ROOT, 'server');
   return (fs.readdirSync(root, { recursive: true }) as string[])
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-    .map((file) => ({ file: path.posix.join('server', file.split(path.sep).join('/')), text: fs.readFileSync(path.join(root, file), 'utf8') }))
+    .map((file) => ({
+      file: path.posix.join('server', file.split(path.sep).join('/')),
+      text: fs.readFileSync(path.join(root, file), 'utf8'),
+    }))
     .sort((a, b) => a.file.localeCompare(b.file));
 }
 

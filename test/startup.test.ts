@@ -24,7 +24,9 @@ export async function load(url, context, next) {
 }`;
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
   // stdin is empty, so the demo server ends at once.
-  const child = execFile(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args], { env: { ...process.env, LOADED_LIST: list } });
+  const child = execFile(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args], {
+    env: { ...process.env, LOADED_LIST: list },
+  });
   child.stdin?.end();
   const [code] = (await once(child, 'exit')) as [number | null];
   expect(code).toBe(0);
@@ -44,7 +46,9 @@ describe('start-up', () => {
   });
 
   it('building the HTTP app loads no management-document generator, QR code or pretty-log library (they load on first use)', async () => {
-    const script = [built('http/app.js'), built('logging/logger.js')].map((file) => `await import(${JSON.stringify(pathToFileURL(file).href)});`).join('\n');
+    const script = [built('http/app.js'), built('logging/logger.js')]
+      .map((file) => `await import(${JSON.stringify(pathToFileURL(file).href)});`)
+      .join('\n');
     const loaded = await filesLoadedBy(['--input-type=module', '-e', script]);
     // The check sees the modules of the app: express and our own modules are in the list.
     expect(loaded).toContain(path.join('dist', 'server', 'http', 'openapi-routes.js'));

@@ -37,13 +37,18 @@ describe('at start', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'gateway.db'), 'these are not the pages you are looking for\n'.repeat(200));
     const result = await runCli(['--state-dir', dir, '--port', '0']);
-    expectOneLine(result, new RegExp(`^mcp-gateway: ${path.join(dir, 'gateway.db')} is not a SQLite database .*: restore it from a backup, or move it aside`));
+    expectOneLine(
+      result,
+      new RegExp(`^mcp-gateway: ${path.join(dir, 'gateway.db')} is not a SQLite database .*: restore it from a backup, or move it aside`),
+    );
   });
 
   it('a database whose pages are damaged (its header intact): exit 1, one line naming the file and what to do', async () => {
     const dir = tempDir();
     const db = openDatabase(dir);
-    const insert = db.prepare("INSERT INTO activity (id, started_at, server, tool, caller, surface, mode, arguments, outcome) VALUES (?, 0, 's', 't', 'c', 'api', 'sync', ?, 'ok')");
+    const insert = db.prepare(
+      "INSERT INTO activity (id, started_at, server, tool, caller, surface, mode, arguments, outcome) VALUES (?, 0, 's', 't', 'c', 'api', 'sync', ?, 'ok')",
+    );
     for (let i = 0; i < 50; i++) insert.run(`row-${i}`, 'x'.repeat(3000));
     db.close();
     const file = path.join(dir, 'gateway.db');
@@ -69,7 +74,10 @@ describe('at start', () => {
     db.close();
     fs.chmodSync(file, 0o000);
     const result = await runWithoutOverride(['--state-dir', dir, '--port', '0']);
-    expectOneLine(result, new RegExp(`^mcp-gateway: cannot open ${file}: permission denied for .*; change the permissions, or choose another --state-dir`));
+    expectOneLine(
+      result,
+      new RegExp(`^mcp-gateway: cannot open ${file}: permission denied for .*; change the permissions, or choose another --state-dir`),
+    );
   });
 
   it('a state folder that cannot be made: exit 1, one line saying so', async () => {
@@ -101,7 +109,10 @@ describe('at run time', () => {
     expect(res.body.type).toBe('internal-error');
     const errors = lines.filter((entry) => entry.level === 50 && entry.reqId === res.headers['x-request-id']);
     expect(errors).toEqual([
-      expect.objectContaining({ code: 'SQLITE_BUSY', msg: `${file} is locked by another program (database is locked); is another gateway using the same --state-dir?` }),
+      expect.objectContaining({
+        code: 'SQLITE_BUSY',
+        msg: `${file} is locked by another program (database is locked); is another gateway using the same --state-dir?`,
+      }),
     ]);
     expect(errors[0]).not.toHaveProperty('err'); // no stack trace
     expect((await request(started.app).get('/healthz')).status).toBe(200);

@@ -30,7 +30,12 @@ describe('StdioProcessTransport', () => {
 
   it('drops a line longer than maxLineBytes, reports it, and keeps reading', async () => {
     const script = `process.stdout.write('x'.repeat(5000) + '\\n' + JSON.stringify({ jsonrpc: '2.0', method: 'after' }) + '\\n'); setInterval(() => {}, 1000);`;
-    const transport = new StdioProcessTransport({ command: process.execPath, args: ['-e', script], env: safeEnvironment({}), maxLineBytes: 1000 });
+    const transport = new StdioProcessTransport({
+      command: process.execPath,
+      args: ['-e', script],
+      env: safeEnvironment({}),
+      maxLineBytes: 1000,
+    });
     open.push(transport);
     const errors: string[] = [];
     const received = new Promise((resolve) => (transport.onmessage = resolve));

@@ -108,17 +108,25 @@ describe('async calls: Prefer: respond-async and /api/calls/{id}', () => {
     expect(accepted.body).toMatchObject({ state: 'running', server: 'r', tool: 'wait', mode: 'async', progress: null });
 
     const location = accepted.headers.location!;
-    const running = await waitUntil(async () => {
-      const res = await request(app).get(location).expect(200);
-      return res.body.progress ? res.body : undefined;
-    }, 5000, 'progress');
+    const running = await waitUntil(
+      async () => {
+        const res = await request(app).get(location).expect(200);
+        return res.body.progress ? res.body : undefined;
+      },
+      5000,
+      'progress',
+    );
     expect(running.state).toBe('running');
     expect(running.progress.progress).toBeGreaterThanOrEqual(1);
 
-    const done = await waitUntil(async () => {
-      const res = await request(app).get(location).expect(200);
-      return res.body.state === 'running' ? undefined : res.body;
-    }, 5000, 'the call to end');
+    const done = await waitUntil(
+      async () => {
+        const res = await request(app).get(location).expect(200);
+        return res.body.state === 'running' ? undefined : res.body;
+      },
+      5000,
+      'the call to end',
+    );
     expect(done).toMatchObject({ state: 'succeeded', result: 'waited 600 ms', endedAt: expect.any(String) });
   });
 
@@ -194,7 +202,9 @@ describe('async calls: Prefer: respond-async and /api/calls/{id}', () => {
       const { host, port } = new URL(base);
       const head = (last: boolean) => `DELETE ${location} HTTP/1.1\r\nHost: ${host}\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
       const raw = await new Promise<string>((resolve, reject) => {
-        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(Array.from({ length: 12 }, (_, i) => head(i === 11)).join('')));
+        const socket = net.connect(Number(port), '127.0.0.1', () =>
+          socket.write(Array.from({ length: 12 }, (_, i) => head(i === 11)).join('')),
+        );
         let text = '';
         socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
         socket.on('close', () => resolve(text)).on('error', reject);
@@ -212,13 +222,21 @@ describe('async calls: Prefer: respond-async and /api/calls/{id}', () => {
 
   it('reports timed_out and failed calls with their problem', async () => {
     const { app } = await gateway({ r: results() });
-    const slow = await request(app).post('/r/wait').set({ ...ASYNC, 'X-Timeout-Ms': '150' }).send({ ms: 60_000 }).expect(202);
+    const slow = await request(app)
+      .post('/r/wait')
+      .set({ ...ASYNC, 'X-Timeout-Ms': '150' })
+      .send({ ms: 60_000 })
+      .expect(202);
     const failing = await request(app).post('/r/fail').set(ASYNC).send({}).expect(202);
     const settle = (location: string) =>
-      waitUntil(async () => {
-        const res = await request(app).get(location).expect(200);
-        return res.body.state === 'running' ? undefined : res.body;
-      }, 5000, 'the call to end');
+      waitUntil(
+        async () => {
+          const res = await request(app).get(location).expect(200);
+          return res.body.state === 'running' ? undefined : res.body;
+        },
+        5000,
+        'the call to end',
+      );
     expect(await settle(slow.headers.location!)).toMatchObject({ state: 'timed_out', error: { type: 'timeout', status: 504 } });
     expect(await settle(failing.headers.location!)).toMatchObject({
       state: 'failed',
@@ -234,10 +252,14 @@ describe('async calls: Prefer: respond-async and /api/calls/{id}', () => {
   it('keeps a finished async call readable for finishedCallTtlMs, then answers 404', async () => {
     const { app } = await gateway({ r: results() }, { finishedCallTtlMs: 300 });
     const accepted = await request(app).post('/r/plain_text').set(ASYNC).send({}).expect(202);
-    const done = await waitUntil(async () => {
-      const res = await request(app).get(accepted.headers.location!);
-      return res.status === 200 && res.body.state === 'succeeded' ? res.body : undefined;
-    }, 5000, 'the call to end');
+    const done = await waitUntil(
+      async () => {
+        const res = await request(app).get(accepted.headers.location!);
+        return res.status === 200 && res.body.state === 'succeeded' ? res.body : undefined;
+      },
+      5000,
+      'the call to end',
+    );
     expect(done.result).toBe('hello there');
     await waitUntil(async () => (await request(app).get(accepted.headers.location!)).status === 404, 5000, 'the call to expire');
     expectProblem(await request(app).get(accepted.headers.location!), 404, 'call-not-found');

@@ -3,7 +3,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVERYTHING_BIN, FAST, fixture, recordStates, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
+import {
+  EVERYTHING_BIN,
+  FAST,
+  fixture,
+  recordStates,
+  startTestGateway,
+  tempDir,
+  waitForServer,
+  type TestGateway,
+} from './helpers/gateway.js';
 import { startEverythingHttp, type HttpServer } from './helpers/http-server.js';
 import { isAlive, readPid, waitUntil } from './helpers/process.js';
 
@@ -40,7 +49,10 @@ describe('real servers over every transport', () => {
     expect(status.counts.tools).toBeGreaterThan(5);
     expect(status.counts.resources).toBeGreaterThan(0);
     expect(status.counts.prompts).toBeGreaterThan(0);
-    const names = supervisor.get('everything')!.tools().map((tool) => tool.name);
+    const names = supervisor
+      .get('everything')!
+      .tools()
+      .map((tool) => tool.name);
     expect(names).toEqual(expect.arrayContaining(['echo', 'get-sum']));
   });
 
@@ -53,7 +65,12 @@ describe('real servers over every transport', () => {
       });
       const good = await waitForServer(supervisor, 'good', 'ready');
       expect(good.transport).toBe(mode);
-      expect(supervisor.get('good')!.tools().map((tool) => tool.name)).toContain('echo');
+      expect(
+        supervisor
+          .get('good')!
+          .tools()
+          .map((tool) => tool.name),
+      ).toContain('echo');
       const bad = await waitForServer(supervisor, 'bad', (status) => status.lastError !== undefined);
       expect(bad.lastError!.message).toMatch(/401|nauthorized/);
       expect(supervisor.status('bad')!.state).not.toBe('ready');
@@ -61,10 +78,7 @@ describe('real servers over every transport', () => {
 
     it(`reconnects a ${mode} server that went away once it is back`, async () => {
       const first = await httpServer(mode);
-      const { supervisor } = await gatewayWith(
-        { remote: { type: mode, url: first.url } },
-        { pingIntervalMs: 100, pingTimeoutMs: 500 },
-      );
+      const { supervisor } = await gatewayWith({ remote: { type: mode, url: first.url } }, { pingIntervalMs: 100, pingTimeoutMs: 500 });
       await waitForServer(supervisor, 'remote', 'ready');
       await first.stop();
       const failed = await waitForServer(supervisor, 'remote', 'backoff');
@@ -96,9 +110,12 @@ describe('real servers over every transport', () => {
     const bin = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
     const { supervisor } = await gatewayWith({ files: { command: node, args: [bin, root] } });
     await waitForServer(supervisor, 'files', 'ready');
-    expect(supervisor.get('files')!.tools().map((tool) => tool.name)).toEqual(
-      expect.arrayContaining(['read_text_file', 'write_file', 'list_directory']),
-    );
+    expect(
+      supervisor
+        .get('files')!
+        .tools()
+        .map((tool) => tool.name),
+    ).toEqual(expect.arrayContaining(['read_text_file', 'write_file', 'list_directory']));
   });
 });
 
@@ -160,7 +177,12 @@ describe('failures', () => {
   it('ignores garbage on stdout and still gets ready', async () => {
     const { supervisor } = await gatewayWith({ noisy: { command: node, args: [fixture('garbage-stdout.mjs')] } });
     await waitForServer(supervisor, 'noisy', 'ready');
-    expect(supervisor.get('noisy')!.tools().map((tool) => tool.name)).toEqual(['echo']);
+    expect(
+      supervisor
+        .get('noisy')!
+        .tools()
+        .map((tool) => tool.name),
+    ).toEqual(['echo']);
   });
 
   it('a server that only prints garbage ends in error after initTimeoutMs', async () => {
@@ -208,7 +230,10 @@ describe('lists', () => {
     });
     await waitForServer(supervisor, 'growing', 'ready');
     await waitForServer(supervisor, 'growing', (s) => s.counts.tools === 5);
-    const names = supervisor.get('growing')!.tools().map((tool) => tool.name);
+    const names = supervisor
+      .get('growing')!
+      .tools()
+      .map((tool) => tool.name);
     expect(names).toContain('late_tool');
     expect(names).not.toContain('hang');
     expect(names).not.toContain('crash');
@@ -246,7 +271,11 @@ describe('stopping', () => {
           args: [fixture('fixture-server.mjs')],
           env: { FIXTURE_IGNORE_SIGTERM: '1', FIXTURE_GRANDCHILD_PID_FILE: path.join(dir, 'grandchild') },
         },
-        polite: { command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_GRANDCHILD_PID_FILE: path.join(dir, 'grandchild2') } },
+        polite: {
+          command: node,
+          args: [fixture('fixture-server.mjs')],
+          env: { FIXTURE_GRANDCHILD_PID_FILE: path.join(dir, 'grandchild2') },
+        },
       },
       { stopGraceMs: 300 },
     );

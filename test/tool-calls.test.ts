@@ -58,7 +58,9 @@ describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
     expectProblem(await request(app).post('/r/order').send({ size: 'small', quantity: 1 }), 422, 'invalid-arguments');
     expectProblem(await request(app).post('/r/order').send([1, 2]), 422, 'invalid-arguments');
 
-    const ok = await request(app).post('/r/order').send({ size: 'small', quantity: 2, address: { street: 'Main St', zip: '12345' } });
+    const ok = await request(app)
+      .post('/r/order')
+      .send({ size: 'small', quantity: 2, address: { street: 'Main St', zip: '12345' } });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ size: 'small', quantity: 2, address: { street: 'Main St', zip: '12345' } });
   });
@@ -76,7 +78,7 @@ describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
     expect(full.body.structuredContent).toEqual({ content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] });
   });
 
-  it('fills in the default of a required property the caller left out, as Playwright\'s server expects, and lists it as optional', async () => {
+  it("fills in the default of a required property the caller left out, as Playwright's server expects, and lists it as optional", async () => {
     const dir = tempDir();
     const tools = path.join(dir, 'tools.json');
     fs.writeFileSync(
@@ -92,7 +94,11 @@ describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
               type: { type: 'string', enum: ['png', 'jpeg'], default: 'png' },
               scale: { type: 'string', enum: ['css', 'device'], default: 'css' },
               filename: { type: 'string' },
-              clip: { type: 'object', properties: { x: { type: 'number' }, unit: { type: 'string', default: 'px' } }, required: ['x', 'unit'] },
+              clip: {
+                type: 'object',
+                properties: { x: { type: 'number' }, unit: { type: 'string', default: 'px' } },
+                required: ['x', 'unit'],
+              },
             },
             required: ['type', 'scale'],
             additionalProperties: false,
@@ -125,14 +131,17 @@ describe('the mcpo-compatible surface: POST /{server}/{tool}', () => {
     expectProblem(await request(app).post('/r/fail').send({}), 404, 'tool-not-found');
   });
 
-  it('takes a trailing slash and percent-encoded names; leaves /api/… POSTs to the gateway\'s own routes', async () => {
+  it("takes a trailing slash and percent-encoded names; leaves /api/… POSTs to the gateway's own routes", async () => {
     const { app } = await gateway({ r: results() });
     expect((await request(app).post('/r/plain_text/').send({}).expect(200)).body).toBe('hello there');
     expect((await request(app).post('/r/plain%5Ftext').send({}).expect(200)).body).toBe('hello there');
     expectProblem(await request(app).post('/r/%E0%A4%A').send({}), 400, 'invalid-path');
     // Not a tool call: no such gateway route (and no activity row).
     expectProblem(await request(app).post('/api/nothing').send({}), 404, 'not-found');
-    expect((await request(app).get('/api/activity').expect(200)).body.items.map((row: { tool: string }) => row.tool)).toEqual(['plain_text', 'plain_text']);
+    expect((await request(app).get('/api/activity').expect(200)).body.items.map((row: { tool: string }) => row.tool)).toEqual([
+      'plain_text',
+      'plain_text',
+    ]);
   });
 
   it('reads only JSON bodies: malformed JSON is 400, another media type is 415 with a hint', async () => {
@@ -198,7 +207,11 @@ describe('timeouts and cancellation', () => {
     const { app } = await gateway({ r: results({ RESULTS_CANCEL_LOG: log }) });
     const res = await request(app).post('/r/wait').set('X-Timeout-Ms', '300').send({ ms: 60_000 });
     expectProblem(res, 504, 'timeout');
-    await waitUntil(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('cancelled'), 5000, 'the server to see the cancellation');
+    await waitUntil(
+      () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('cancelled'),
+      5000,
+      'the server to see the cancellation',
+    );
   });
 
   it('progress resets the timeout', async () => {
@@ -254,10 +267,14 @@ describe('limits', () => {
     const running = post('/busy/wait', { ms: 1500 });
     await waitUntil(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('started'), 5000, 'the first call to run');
     const queued = post('/busy/wait', { ms: 10 });
-    const refused = await waitUntil(async () => {
-      const res = await post('/busy/plain_text', {});
-      return res.status === 503 ? res : undefined;
-    }, 5000, 'a refusal');
+    const refused = await waitUntil(
+      async () => {
+        const res = await post('/busy/plain_text', {});
+        return res.status === 503 ? res : undefined;
+      },
+      5000,
+      'a refusal',
+    );
     expect(refused.headers.get('retry-after')).toBe('1');
     expect((await refused.json()).type).toBe('overloaded');
     const other = await post('/other/plain_text', {});

@@ -14,10 +14,15 @@ import { tempDir } from './helpers/temp.js';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 describe('pretest', () => {
-  it('runs the build, the type check and ESLint, in that order', () => {
+  it('runs the build, the type check, ESLint and the format check, in that order', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     const steps = pkg.scripts.pretest!.split('&&').map((step) => step.trim());
-    expect(steps.slice(0, 3)).toEqual(['npm run build --silent', 'npm run typecheck --silent', 'npm run lint --silent']);
+    expect(steps).toEqual([
+      'npm run build --silent',
+      'npm run typecheck --silent',
+      'npm run lint --silent',
+      'npm run format:check --silent',
+    ]);
     expect(pkg.scripts.lint).toBe('eslint .');
     expect(pkg.scripts['format:check']).toBe('prettier --check .');
   });

@@ -15,7 +15,11 @@ import { csrfOf, pendingApprovals, signIn } from './helpers/ui-session.js';
 const KEY = 'ui-details-test-key-0123456789';
 const bearer = (token: string) => `Bearer ${token}`;
 
-const fx = (tools = 'echo', env: Record<string, string> = {}) => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools, ...env } });
+const fx = (tools = 'echo', env: Record<string, string> = {}) => ({
+  command: node,
+  args: [fixture('fixture-server.mjs')],
+  env: { FIXTURE_TOOLS: tools, ...env },
+});
 
 /** schema-server.mjs serving `tools` (it answers every call with the arguments it received). */
 function schemaServer(tools: object[]) {
@@ -40,13 +44,29 @@ describe('untrusted text with hidden characters', () => {
   const kit = callKit();
 
   it('shows bidi controls, zero-width and control characters as visible escapes in names, arguments, labels, titles and attributes', async () => {
-    const tool = { name: SNEAKY, title: `Title \u202Eeltit`, description: `Line one\nline \u2066two\u2069\u200B`, inputSchema: { type: 'object', properties: { text: { type: 'string', description: 'x\u202Ey' } } } };
-    const { app } = await kit.gateway({ sx: schemaServer([tool]) }, {}, { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'sx', tool: '*', action: 'ask' }] } });
+    const tool = {
+      name: SNEAKY,
+      title: `Title \u202Eeltit`,
+      description: `Line one\nline \u2066two\u2069\u200B`,
+      inputSchema: { type: 'object', properties: { text: { type: 'string', description: 'x\u202Ey' } } },
+    };
+    const { app } = await kit.gateway(
+      { sx: schemaServer([tool]) },
+      {},
+      { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'sx', tool: '*', action: 'ask' }] } },
+    );
     const ui = (p: string) => request(app).get(p).set('Authorization', bearer(KEY)).set('Accept', 'text/html');
     // A key whose label hides a right-to-left override (labels refuse only C0 controls and DEL).
-    const made = await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'Open\u202EIUbeW', scopes: ['tools:call', 'tools:read'] });
+    const made = await request(app)
+      .post('/api/keys')
+      .set('Authorization', bearer(KEY))
+      .send({ label: 'Open\u202EIUbeW', scopes: ['tools:call', 'tools:read'] });
     expect(made.status).toBe(201);
-    const held = request(app).post(`/sx/${encodeURIComponent(SNEAKY)}`).set('Authorization', bearer(made.body.token)).send({ text: `a\u202Eb\u200B${CONTROLS}` }).then((res) => res);
+    const held = request(app)
+      .post(`/sx/${encodeURIComponent(SNEAKY)}`)
+      .set('Authorization', bearer(made.body.token))
+      .send({ text: `a\u202Eb\u200B${CONTROLS}` })
+      .then((res) => res);
     const [approval] = await pendingApprovals(app, KEY);
 
     const pages: Record<string, string> = {};
@@ -66,13 +86,23 @@ describe('untrusted text with hidden characters', () => {
       expect(html).toContain('<dd>Open\\u202EIUbeW</dd>');
     }
     // Pretty JSON keeps its meaning: the card's arguments parse back to what was sent.
-    const args = card.match(/aria-label="Arguments">([\s\S]*?)<\/pre>/)![1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    const args = card
+      .match(/aria-label="Arguments">([\s\S]*?)<\/pre>/)![1]!
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&');
     expect(JSON.parse(args)).toEqual({ text: `a\u202Eb\u200B${CONTROLS}` });
     expect(args).toContain('a\\u202Eb\\u200B');
 
     expect((await request(app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', bearer(KEY))).status).toBe(200);
     expect((await held).status).toBe(200);
-    const entry = await waitUntil(async () => (await request(app).get('/api/activity').set('Authorization', bearer(KEY))).body.items.find((item: { outcome: string }) => item.outcome === 'ok'));
+    const entry = await waitUntil(async () =>
+      (await request(app).get('/api/activity').set('Authorization', bearer(KEY))).body.items.find(
+        (item: { outcome: string }) => item.outcome === 'ok',
+      ),
+    );
     const activity = await look('/activity');
     expect(activity).toContain(`sx/${SNEAKY_SHOWN}`);
     expect(activity).toContain('Open\\u202EIUbeW');
@@ -97,7 +127,10 @@ describe('untrusted text with hidden characters', () => {
     // "Open in test form": the JSON editor shows the escapes, and its JSON means exactly what the call sent.
     const refill = await ui(`/tools/sx/${encodeURIComponent(SNEAKY)}?from=${entry.id}`);
     expect(RAW_HIDDEN.test(refill.text)).toBe(false);
-    const json = refill.text.match(/<textarea class="code" name="_json"[^>]*>([\s\S]*?)<\/textarea>/)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const json = refill.text
+      .match(/<textarea class="code" name="_json"[^>]*>([\s\S]*?)<\/textarea>/)![1]!
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     expect(json).toContain('"a\\u202Eb\\u200B\\u0000');
     expect(JSON.parse(json)).toEqual({ text: `a\u202Eb\u200B${CONTROLS}` });
     // A form field's value is left as it is, so that the form sends back what it was given.
@@ -108,7 +141,12 @@ describe('untrusted text with hidden characters', () => {
 
 /** What a browser reads from a quoted attribute value. */
 function attributeText(html: string): string {
-  return html.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  return html
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 describe('form fields of properties whose names hold hidden characters', () => {
@@ -135,7 +173,8 @@ describe('form fields of properties whose names hold hidden characters', () => {
     expect(page.status).toBe(200);
     // The labels show the hidden characters; the names the form sends back are the real ones.
     expect(page.text).toContain('x\\u202Ey');
-    const named = (tag: string) => [...page.text.matchAll(new RegExp(`<${tag}[^>]*name="([^"]*)"`, 'g'))].map((match) => attributeText(match[1]!));
+    const named = (tag: string) =>
+      [...page.text.matchAll(new RegExp(`<${tag}[^>]*name="([^"]*)"`, 'g'))].map((match) => attributeText(match[1]!));
     const text = named('input type="text"');
     const rowStarts = named('input type="hidden"').filter((name) => name.startsWith('a/'));
     const checkboxes = named('input type="checkbox"');
@@ -152,10 +191,24 @@ describe('form fields of properties whose names hold hidden characters', () => {
       [item, 'four'],
       [checkboxes[0]!, 'true'],
     ]);
-    const run = await request(app).post('/ui/tools/sx/hidden/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send(body.toString());
+    const run = await request(app)
+      .post('/ui/tools/sx/hidden/call')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send(body.toString());
     expect(run.status).toBe(200);
-    const sent = { [names.tab]: 'one', [names.rlo]: 'two', [names.object]: { [names.inner]: 'three' }, [names.list]: ['four'], [names.flag]: true };
-    const entry = await waitUntil(() => gateway.activity.list({ limit: 5 }).items.find((item) => item.tool === 'hidden' && item.outcome === 'ok'));
+    const sent = {
+      [names.tab]: 'one',
+      [names.rlo]: 'two',
+      [names.object]: { [names.inner]: 'three' },
+      [names.list]: ['four'],
+      [names.flag]: true,
+    };
+    const entry = await waitUntil(() =>
+      gateway.activity.list({ limit: 5 }).items.find((item) => item.tool === 'hidden' && item.outcome === 'ok'),
+    );
     expect(entry.arguments).toEqual(sent);
   });
 });
@@ -180,7 +233,9 @@ describe('a call waiting for approval, and tools that will ask', () => {
     const tools = await ui('/tools');
     const row = (name: string) => tools.text.match(new RegExp(`href="tools/fx/${name}">${name}</a>[\\s\\S]*?</li>`))![0];
     expect(row('echo')).toContain('<span class="badge policy-asks" title="rule $.approval.rules[0] says ask">asks for approval</span>');
-    expect(row('slow')).toContain('<span class="badge policy-may-ask" title="rule $.approval.rules[1] asks when its conditions on the arguments hold">may ask for approval</span>');
+    expect(row('slow')).toContain(
+      '<span class="badge policy-may-ask" title="rule $.approval.rules[1] asks when its conditions on the arguments hold">may ask for approval</span>',
+    );
     expect(row('crash')).toContain('>refused by policy</span>');
     expect(row('hang')).not.toContain('policy-');
     const echoPage = await ui('/tools/fx/echo');
@@ -189,7 +244,13 @@ describe('a call waiting for approval, and tools that will ask', () => {
     expect((await ui('/tools/fx/slow')).text).toContain('may ask for approval');
 
     // A test run of echo waits: after a second the answer says so, with a link to the approval.
-    const run = await request(app).post('/ui/tools/fx/echo/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ _mode: 'form', 'a/message': 'held' });
+    const run = await request(app)
+      .post('/ui/tools/fx/echo/call')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _mode: 'form', 'a/message': 'held' });
     expect(run.status).toBe(200);
     const [held] = await pendingApprovals(app, KEY);
     expect(held!.callerLabel).toBe('UI (start-up key)');
@@ -197,7 +258,9 @@ describe('a call waiting for approval, and tools that will ask', () => {
     expect(run.text).toContain(`<a href="approvals/${held!.id}" target="_blank" rel="noopener">Open its approval</a>`);
     expect(run.text).not.toContain('<progress');
     const callId = run.text.match(/data-call="([^"]+)"/)![1]!;
-    expect((await request(app).get(`/ui/calls/${callId}`).set('Cookie', cookie).set('HX-Request', 'true')).text).toContain('waiting for approval');
+    expect((await request(app).get(`/ui/calls/${callId}`).set('Cookie', cookie).set('HX-Request', 'true')).text).toContain(
+      'waiting for approval',
+    );
 
     // The activity list: the row says so and leads to the approval; its entry says so too.
     const list = await ui('/activity');
@@ -209,8 +272,17 @@ describe('a call waiting for approval, and tools that will ask', () => {
     expect(entry.text).toContain(`<a href="approvals/${held!.id}">Open its approval</a> to approve or deny it.`);
 
     // Someone who may call and read but not decide sees their own held call, with no link to a page they cannot open.
-    const agent = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })).body.token;
-    const agentCall = await request(app).post('/api/tools/fx/echo').set('Authorization', bearer(agent)).set('Prefer', 'respond-async').send({ message: 'mine' });
+    const agent = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'agent', scopes: ['tools:call', 'tools:read'] })
+    ).body.token;
+    const agentCall = await request(app)
+      .post('/api/tools/fx/echo')
+      .set('Authorization', bearer(agent))
+      .set('Prefer', 'respond-async')
+      .send({ message: 'mine' });
     expect(agentCall.status).toBe(202);
     const [agentHeld] = (await pendingApprovals(app, KEY, 2)).filter((approval) => approval.id !== held!.id);
     const agentList = await request(app).get('/activity').set('Authorization', bearer(agent)).set('Accept', 'text/html');
@@ -218,20 +290,25 @@ describe('a call waiting for approval, and tools that will ask', () => {
     expect(agentList.text).not.toContain(`approvals/${agentHeld!.id}`);
     // (The UI's own call is not the agent's to see.)
     expect(agentList.text).not.toContain(callId);
-    const agentEntry = await request(app).get(`/activity/${agentCall.body.id}`).set('Authorization', bearer(agent)).set('Accept', 'text/html');
+    const agentEntry = await request(app)
+      .get(`/activity/${agentCall.body.id}`)
+      .set('Authorization', bearer(agent))
+      .set('Accept', 'text/html');
     expect(agentEntry.text).toContain('Someone who may decide approvals must approve it.');
     expect((await request(app).post(`/api/approvals/${agentHeld!.id}/deny`).set('Authorization', bearer(KEY))).status).toBe(200);
 
     // Once approved it runs, and the row is an ordinary row again.
     expect((await request(app).post(`/api/approvals/${held!.id}/approve`).set('Authorization', bearer(KEY))).status).toBe(200);
-    await waitUntil(async () => (await request(app).get(`/ui/calls/${callId}`).set('Cookie', cookie).set('HX-Request', 'true')).text.includes('data-outcome="ok"'));
+    await waitUntil(async () =>
+      (await request(app).get(`/ui/calls/${callId}`).set('Cookie', cookie).set('HX-Request', 'true')).text.includes('data-outcome="ok"'),
+    );
     const after = await ui(`/activity?rows=1&id=${callId}`);
     expect(after.text).toContain('class="activity-row outcome-ok"');
     expect(after.text).toContain('approved by start-up key');
   });
 });
 
-describe('the live tail\'s row refresh', () => {
+describe("the live tail's row refresh", () => {
   const kit = callKit();
 
   // What static/ui.js asks for on every approvals event: one request for every row that waits.
@@ -239,14 +316,21 @@ describe('the live tail\'s row refresh', () => {
     const approval = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] };
     const { app } = await kit.gateway({ fx: fx('echo,slow') }, {}, { apiKey: KEY, approval });
     const asKey = { Authorization: bearer(KEY) };
-    const held = async (message: string) => (await request(app).post('/api/tools/fx/echo').set(asKey).set('Prefer', 'respond-async').send({ message }).expect(202)).body.id as string;
+    const held = async (message: string) =>
+      (await request(app).post('/api/tools/fx/echo').set(asKey).set('Prefer', 'respond-async').send({ message }).expect(202)).body
+        .id as string;
     const first = await held('one');
     const second = await held('two');
     const done = (await request(app).post('/api/tools/fx/slow').set(asKey).send({ steps: 0, delayMs: 0 }).expect(200)).body.id as string;
     const approvals = await pendingApprovals(app, KEY, 2);
 
-    const refresh = (ids: string[]) => request(app).get(`/activity?rows=1&${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`).set(asKey).set('HX-Request', 'true');
-    const rows = (html: string) => [...html.matchAll(/<li class="activity-row outcome-([a-z_]+)" data-id="([^"]+)"/g)].map((match) => `${match[2]} ${match[1]}`);
+    const refresh = (ids: string[]) =>
+      request(app)
+        .get(`/activity?rows=1&${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`)
+        .set(asKey)
+        .set('HX-Request', 'true');
+    const rows = (html: string) =>
+      [...html.matchAll(/<li class="activity-row outcome-([a-z_]+)" data-id="([^"]+)"/g)].map((match) => `${match[2]} ${match[1]}`);
     const both = await refresh([second, 'no-such-call', first, done, second]);
     expect(both.status).toBe(200);
     expect(both.text).not.toContain('<html');
@@ -254,9 +338,19 @@ describe('the live tail\'s row refresh', () => {
 
     // One approved and run, one denied: the same request shows both ended.
     const approvalOf = (id: string) => approvals.find((item) => item.callId === id)!.id!;
-    await request(app).post(`/api/approvals/${approvalOf(first)}/approve`).set(asKey).expect(200);
-    await request(app).post(`/api/approvals/${approvalOf(second)}/deny`).set(asKey).expect(200);
-    await waitUntil(async () => (await request(app).get(`/api/activity/${first}`).set(asKey)).body.outcome === 'ok', 5000, 'the approved call to end');
+    await request(app)
+      .post(`/api/approvals/${approvalOf(first)}/approve`)
+      .set(asKey)
+      .expect(200);
+    await request(app)
+      .post(`/api/approvals/${approvalOf(second)}/deny`)
+      .set(asKey)
+      .expect(200);
+    await waitUntil(
+      async () => (await request(app).get(`/api/activity/${first}`).set(asKey)).body.outcome === 'ok',
+      5000,
+      'the approved call to end',
+    );
     expect(rows((await refresh([first, second])).text)).toEqual([`${first} ok`, `${second} denied`]);
   });
 });
@@ -264,20 +358,29 @@ describe('the live tail\'s row refresh', () => {
 describe('details of the pages', () => {
   const kit = callKit();
 
-  it('the activity shows callers by their key\'s label, column headings and one time format', async () => {
+  it("the activity shows callers by their key's label, column headings and one time format", async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    const made = (await request(app).post('/api/keys').set('Authorization', bearer(KEY)).send({ label: 'Open WebUI', scopes: ['tools:call', 'tools:read'] })).body;
+    const made = (
+      await request(app)
+        .post('/api/keys')
+        .set('Authorization', bearer(KEY))
+        .send({ label: 'Open WebUI', scopes: ['tools:call', 'tools:read'] })
+    ).body;
     expect((await request(app).post('/fx/echo').set('Authorization', bearer(made.token)).send({ message: 'hi' })).status).toBe(200);
     expect((await request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'hi' })).status).toBe(200);
     const items = await waitUntil(async () => {
       const res = await request(app).get('/api/activity').set('Authorization', bearer(KEY));
-      return res.body.items.length === 2 && res.body.items.every((item: { outcome: string }) => item.outcome === 'ok') ? res.body.items : undefined;
+      return res.body.items.length === 2 && res.body.items.every((item: { outcome: string }) => item.outcome === 'ok')
+        ? res.body.items
+        : undefined;
     });
     const [mine, theirs] = items as { id: string; startedAt: string; endedAt: string; caller: string }[];
     expect(theirs!.caller).toBe(`key:${made.id}`);
 
     const list = await request(app).get('/activity').set('Authorization', bearer(KEY)).set('Accept', 'text/html');
-    expect(list.text).toContain('<div class="activity-head" aria-hidden="true"><span class="when">Started</span><span class="what">Server/tool</span><span class="outcome">Outcome</span><span class="duration">Duration</span><span class="caller">Caller</span></div>');
+    expect(list.text).toContain(
+      '<div class="activity-head" aria-hidden="true"><span class="when">Started</span><span class="what">Server/tool</span><span class="outcome">Outcome</span><span class="duration">Duration</span><span class="caller">Caller</span></div>',
+    );
     expect(list.text).toContain(`<span class="caller" title="key:${made.id}">Open WebUI</span>`);
     expect(list.text).toContain('<span class="caller" title="api-key">start-up key</span>');
     const shown = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
@@ -293,7 +396,7 @@ describe('details of the pages', () => {
     }
   });
 
-  it('shows a server\'s stderr as its output, and only a real error as an error', async () => {
+  it("shows a server's stderr as its output, and only a real error as an error", async () => {
     const { app, supervisor } = await kit.gateway({
       chatty: fx('echo', { FIXTURE_STDERR_LINES: '3' }),
       broken: { command: node, args: [fixture('crash-at-start.mjs')], enabled: false },
@@ -302,7 +405,8 @@ describe('details of the pages', () => {
     await supervisor.setEnabled('broken', true);
     await waitForServer(supervisor, 'broken', () => Boolean(supervisor.status('broken')?.lastError));
     const page = await request(app).get('/').set('Accept', 'text/html');
-    const card = (name: string) => page.text.match(new RegExp(`<article class="card server[^"]*" data-server="${name}"[\\s\\S]*?</article>`))![0];
+    const card = (name: string) =>
+      page.text.match(new RegExp(`<article class="card server[^"]*" data-server="${name}"[\\s\\S]*?</article>`))![0];
     expect(card('chatty')).toContain('<details class="output-details" data-disclosure="server-output:chatty">');
     expect(card('chatty')).toContain('<summary>Server output (stderr)</summary>');
     expect(card('chatty')).toContain('stderr line 3');
@@ -314,7 +418,11 @@ describe('details of the pages', () => {
   it('a paired phone sees no Run button, no server switches and no admin page, and can sign out (which unpairs it)', async () => {
     const { app, gateway } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
     expect((await request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message: 'hi' })).status).toBe(200);
-    const entry = await waitUntil(async () => (await request(app).get('/api/activity').set('Authorization', bearer(KEY))).body.items.find((item: { outcome: string }) => item.outcome === 'ok'));
+    const entry = await waitUntil(async () =>
+      (await request(app).get('/api/activity').set('Authorization', bearer(KEY))).body.items.find(
+        (item: { outcome: string }) => item.outcome === 'ok',
+      ),
+    );
     const { device, token } = gateway.devices.pair('Pixel 8', 'api-key');
     const cookie = `mcpgw_session=${token}`;
     const phone = (p: string) => request(app).get(p).set('Cookie', cookie).set('Accept', 'text/html');
@@ -338,7 +446,11 @@ describe('details of the pages', () => {
     const admin = await request(app).get('/tools/fx/echo').set('Authorization', bearer(KEY)).set('Accept', 'text/html');
     expect(admin.text).toContain('>Run</button>');
 
-    const out = await request(app).post('/ui/logout').set('Cookie', cookie).type('form').send({ _csrf: csrfOf(servers.text) });
+    const out = await request(app)
+      .post('/ui/logout')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrfOf(servers.text) });
     expect(out.status).toBe(303);
     expect(out.headers.location).toBe('/pair');
     expect(gateway.devices.get(device.id)?.revokedAt).not.toBeNull();
@@ -348,7 +460,8 @@ describe('details of the pages', () => {
   it('warns when the pairing link points at a loopback address, and not otherwise', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, allowedHosts: ['gateway.example'] });
     const { cookie, csrf } = await signIn(app, KEY);
-    const start = (host: string) => request(app).post('/ui/pairing').set('Host', host).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true');
+    const start = (host: string) =>
+      request(app).post('/ui/pairing').set('Host', host).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true');
     const loopback = await start('127.0.0.1:8085');
     expect(loopback.status).toBe(200);
     expect(loopback.text).toContain('This link points at <strong>127.0.0.1</strong>');
@@ -362,18 +475,30 @@ describe('details of the pages', () => {
   });
 
   it('"Recent decisions" shows the last 24 hours only', async () => {
-    const { app, gateway } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const { app, gateway } = await kit.gateway(
+      { fx: fx() },
+      {},
+      { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } },
+    );
     const decideOne = async (message: string) => {
-      const answer = request(app).post('/fx/echo').set('Authorization', bearer(KEY)).send({ message }).then((res) => res);
+      const answer = request(app)
+        .post('/fx/echo')
+        .set('Authorization', bearer(KEY))
+        .send({ message })
+        .then((res) => res);
       const [held] = await pendingApprovals(app, KEY);
-      expect((await request(app).post(`/api/approvals/${held!.id}/deny`).set('Authorization', bearer(KEY)).send({ reason: message })).status).toBe(200);
+      expect(
+        (await request(app).post(`/api/approvals/${held!.id}/deny`).set('Authorization', bearer(KEY)).send({ reason: message })).status,
+      ).toBe(200);
       expect((await answer).status).toBe(403);
       return held!.id!;
     };
     const old = await decideOne('two days ago');
     const recent = await decideOne('just now');
     const twoDays = 2 * 86_400_000;
-    gateway.db.prepare('UPDATE approvals SET created_at = created_at - ?, expires_at = expires_at - ?, decided_at = decided_at - ? WHERE id = ?').run(twoDays, twoDays, twoDays, old);
+    gateway.db
+      .prepare('UPDATE approvals SET created_at = created_at - ?, expires_at = expires_at - ?, decided_at = decided_at - ? WHERE id = ?')
+      .run(twoDays, twoDays, twoDays, old);
     const page = await request(app).get('/approvals').set('Authorization', bearer(KEY)).set('Accept', 'text/html');
     expect(page.text).toContain(`<li class="decision-row decision-denied" data-approval="${recent}">`);
     expect(page.text).not.toContain(old);
@@ -383,11 +508,20 @@ describe('details of the pages', () => {
   });
 
   it('the Connect page lists the OpenAPI URLs, the docs and tools.py, under the path prefix', async () => {
-    const { app } = await kit.gateway({ fx: fx(), off: { ...fx(), enabled: false } }, { basePath: '/mcp' }, { apiKey: KEY, allowedHosts: ['gw.test'] });
-    const page = await request(app).get('/mcp/connect').set('Host', 'gw.test:8085').set('Authorization', bearer(KEY)).set('Accept', 'text/html');
+    const { app } = await kit.gateway(
+      { fx: fx(), off: { ...fx(), enabled: false } },
+      { basePath: '/mcp' },
+      { apiKey: KEY, allowedHosts: ['gw.test'] },
+    );
+    const page = await request(app)
+      .get('/mcp/connect')
+      .set('Host', 'gw.test:8085')
+      .set('Authorization', bearer(KEY))
+      .set('Accept', 'text/html');
     expect(page.status).toBe(200);
     expect(page.text).toContain('<a href="connect" aria-current="page">Connect</a>');
-    const copy = (pathText: string, href: string) => `<code data-copy-source data-url="${pathText}">${href}</code><button type="button" class="button secondary small" data-copy`;
+    const copy = (pathText: string, href: string) =>
+      `<code data-copy-source data-url="${pathText}">${href}</code><button type="button" class="button secondary small" data-copy`;
     expect(page.text).toContain(copy('', 'http://gw.test:8085/mcp'));
     expect(page.text).toContain(copy('openapi.json', 'http://gw.test:8085/mcp/openapi.json'));
     expect(page.text).toContain(copy('fx', 'http://gw.test:8085/mcp/fx'));
@@ -396,9 +530,18 @@ describe('details of the pages', () => {
     expect(page.text).toContain('<a href="api/openwebui/tools.py" download="tools.py">');
     expect(page.text).toContain('<a href="api/openwebui/tools.py?server=fx" download="tools-fx.py">tools.py</a>');
     expect(page.text).toContain('disabled: no tools offered');
-    for (const link of ['docs', 'fx/docs', 'api/docs', 'api/openwebui/tools.py', 'api/openwebui/tools.py?server=fx']) expect(page.text).toContain(`href="${link}"`);
+    for (const link of ['docs', 'fx/docs', 'api/docs', 'api/openwebui/tools.py', 'api/openwebui/tools.py?server=fx'])
+      expect(page.text).toContain(`href="${link}"`);
     // Each of them answers, under the prefix.
-    for (const link of ['docs', 'fx/docs', 'api/docs', 'openapi.json', 'fx/openapi.json', 'api/openapi.json', 'api/openwebui/tools.py?server=fx']) {
+    for (const link of [
+      'docs',
+      'fx/docs',
+      'api/docs',
+      'openapi.json',
+      'fx/openapi.json',
+      'api/openapi.json',
+      'api/openwebui/tools.py?server=fx',
+    ]) {
       expect((await request(app).get(`/mcp/${link}`).set('Authorization', bearer(KEY))).status, link).toBe(200);
     }
   });

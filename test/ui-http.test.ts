@@ -20,7 +20,11 @@ describe('UI sign-in', () => {
     expect(page.status).toBe(303);
     expect(page.headers.location).toBe('/ui/login?next=%2Ftools%3Fq%3Decho');
     // An htmx request (a fragment or an action) sends the whole page back to the page it came from.
-    const swap = await request(app).post('/ui/servers/fx/enabled').set('Host', '127.0.0.1').set('HX-Request', 'true').set('HX-Current-URL', 'http://127.0.0.1/tools?q=x');
+    const swap = await request(app)
+      .post('/ui/servers/fx/enabled')
+      .set('Host', '127.0.0.1')
+      .set('HX-Request', 'true')
+      .set('HX-Current-URL', 'http://127.0.0.1/tools?q=x');
     expectProblem(swap, 401, 'unauthorized');
     expect(swap.headers['hx-redirect']).toBe('/ui/login?next=%2Ftools%3Fq%3Dx');
     const foreign = await request(app).get('/ui/servers/fx').set('HX-Request', 'true').set('HX-Current-URL', 'http://evil.example/tools');
@@ -56,7 +60,14 @@ describe('UI sign-in', () => {
 
   it('never sends the browser to another site after signing in', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/ui/servers/fx/enabled', '/api/servers']) {
+    for (const next of [
+      '//evil.example/x',
+      '/\\evil.example',
+      'https://evil.example/',
+      'javascript:alert(1)',
+      '/ui/servers/fx/enabled',
+      '/api/servers',
+    ]) {
       const res = await request(app).post('/ui/login').type('form').send({ key: KEY, next });
       expect(res.status).toBe(303);
       expect(res.headers.location, next).toBe('/');
@@ -65,7 +76,15 @@ describe('UI sign-in', () => {
 
   it('limits failed sign-ins per client address, but the right key still signs in', async () => {
     const { app } = await kit.gateway({ fx: fx() }, {}, { apiKey: KEY });
-    for (let i = 0; i < 10; i++) expect((await request(app).post('/ui/login').type('form').send({ key: `wrong-${i}` })).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect(
+        (
+          await request(app)
+            .post('/ui/login')
+            .type('form')
+            .send({ key: `wrong-${i}` })
+        ).status,
+      ).toBe(401);
     const blocked = await request(app).post('/ui/login').type('form').send({ key: 'wrong-10' });
     expect(blocked.status).toBe(429);
     expect(blocked.headers['set-cookie']).toBeUndefined();
@@ -113,7 +132,11 @@ describe('UI sign-in', () => {
             // Signed out once the stream is surely open.
             if (text.includes('retry:') && !text.includes('[out]')) {
               text += '[out]';
-              void request(app).post('/ui/logout').set('Cookie', cookie).set('X-CSRF-Token', csrf).then((out) => expect(out.status).toBe(303));
+              void request(app)
+                .post('/ui/logout')
+                .set('Cookie', cookie)
+                .set('X-CSRF-Token', csrf)
+                .then((out) => expect(out.status).toBe(303));
             }
           });
           res.on('end', () => resolve(text));
@@ -140,7 +163,12 @@ describe('CSRF', () => {
 
     const bare = await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).type('form').send({ enabled: 'false' });
     expectProblem(bare, 403, 'csrf-failed');
-    const wrong = await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).set('X-CSRF-Token', 'x'.repeat(43)).type('form').send({ enabled: 'false' });
+    const wrong = await request(app)
+      .post('/ui/servers/fx/enabled')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', 'x'.repeat(43))
+      .type('form')
+      .send({ enabled: 'false' });
     expectProblem(wrong, 403, 'csrf-failed');
     const json = await request(app).patch('/api/servers/fx').set('Cookie', cookie).send({ enabled: false });
     expectProblem(json, 403, 'csrf-failed');
@@ -157,7 +185,11 @@ describe('CSRF', () => {
     expect(byHeader.text).toContain('data-state="disabled"');
     expect(supervisor.status('fx')!.enabled).toBe(false);
 
-    const byField = await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).type('form').send({ enabled: 'true', _csrf: csrf });
+    const byField = await request(app)
+      .post('/ui/servers/fx/enabled')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ enabled: 'true', _csrf: csrf });
     expect(byField.status).toBe(303);
     expect(supervisor.status('fx')!.enabled).toBe(true);
   });
@@ -170,9 +202,19 @@ describe('CSRF', () => {
     expect(gateway.db.prepare('SELECT count(*) AS n FROM ui_sessions').get()).toEqual({ n: 0 });
     const cookie = sessionCookieOf(page).pair;
     const csrf = csrfOf(page.text);
-    expectProblem(await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).type('form').send({ enabled: 'false' }), 403, 'csrf-failed');
+    expectProblem(
+      await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).type('form').send({ enabled: 'false' }),
+      403,
+      'csrf-failed',
+    );
     expect(supervisor.status('fx')!.enabled).toBe(true);
-    const ok = await request(app).post('/ui/servers/fx/enabled').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ enabled: 'false' });
+    const ok = await request(app)
+      .post('/ui/servers/fx/enabled')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ enabled: 'false' });
     expect(ok.status).toBe(200);
     expect(supervisor.status('fx')!.enabled).toBe(false);
     // The page offers no sign-out: nobody signed in.
@@ -191,14 +233,30 @@ describe('cross-site requests', () => {
     // A page on another port posts a form, cookie-less (no session): refused.
     const form = await request(base).post('/ui/servers/fx/enabled').set('Origin', other).type('form').send({ enabled: 'false' });
     expectProblem(form, 403, 'csrf-failed');
-    expectProblem(await request(base).post('/fx/echo').set('Origin', 'http://127.0.0.1:1').type('text/plain').send('{"message":"x"}'), 403, 'csrf-failed');
+    expectProblem(
+      await request(base).post('/fx/echo').set('Origin', 'http://127.0.0.1:1').type('text/plain').send('{"message":"x"}'),
+      403,
+      'csrf-failed',
+    );
     // The same port under another loopback name is another origin.
-    expectProblem(await request(base).patch('/api/servers/fx').set('Origin', own.replace('127.0.0.1', 'localhost')).send({ enabled: false }), 403, 'csrf-failed');
+    expectProblem(
+      await request(base).patch('/api/servers/fx').set('Origin', own.replace('127.0.0.1', 'localhost')).send({ enabled: false }),
+      403,
+      'csrf-failed',
+    );
     // Without Origin, Sec-Fetch-Site says it: another site, or the same site on another port.
     for (const site of ['cross-site', 'same-site']) {
-      expectProblem(await request(base).post('/ui/servers/fx/enabled').set('Sec-Fetch-Site', site).type('form').send({ enabled: 'false' }), 403, 'csrf-failed');
+      expectProblem(
+        await request(base).post('/ui/servers/fx/enabled').set('Sec-Fetch-Site', site).type('form').send({ enabled: 'false' }),
+        403,
+        'csrf-failed',
+      );
     }
-    expectProblem(await request(base).post('/ui/servers/fx/enabled').set('Origin', 'null').type('form').send({ enabled: 'false' }), 403, 'origin-not-allowed');
+    expectProblem(
+      await request(base).post('/ui/servers/fx/enabled').set('Origin', 'null').type('form').send({ enabled: 'false' }),
+      403,
+      'origin-not-allowed',
+    );
     expect(supervisor.status('fx')!.enabled).toBe(true);
     // Reading stays open to loopback pages (CORS decides what they may see).
     expect((await request(base).get('/api/servers').set('Origin', other)).status).toBe(200);
@@ -206,7 +264,15 @@ describe('cross-site requests', () => {
     // The gateway's own pages, and clients that are not browsers, keep working.
     const page = await request(base).get('/').set('Accept', 'text/html');
     const cookie = sessionCookieOf(page).pair;
-    const mine = await request(base).post('/ui/servers/fx/enabled').set('Origin', own).set('Sec-Fetch-Site', 'same-origin').set('Cookie', cookie).set('X-CSRF-Token', csrfOf(page.text)).set('HX-Request', 'true').type('form').send({ enabled: 'false' });
+    const mine = await request(base)
+      .post('/ui/servers/fx/enabled')
+      .set('Origin', own)
+      .set('Sec-Fetch-Site', 'same-origin')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrfOf(page.text))
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ enabled: 'false' });
     expect(mine.status).toBe(200);
     expect(supervisor.status('fx')!.enabled).toBe(false);
     expect((await request(base).patch('/api/servers/fx').send({ enabled: true })).status).toBe(200);
@@ -215,11 +281,23 @@ describe('cross-site requests', () => {
 
   it('refuses it with a key and a valid session too, and knows its own origin behind a proxy and in gateway.cors.origins', async () => {
     const chat = 'https://chat.example.com';
-    const { app, supervisor } = await kit.gateway({ fx: fx() }, { cors: { origins: [chat] } }, { apiKey: KEY, allowedHosts: ['gw.tailnet.ts.net'] });
+    const { app, supervisor } = await kit.gateway(
+      { fx: fx() },
+      { cors: { origins: [chat] } },
+      { apiKey: KEY, allowedHosts: ['gw.tailnet.ts.net'] },
+    );
     const base = await kit.listen(app);
     const { cookie, csrf } = await signIn(base, KEY);
     const toggle = (origin: string, headers: Record<string, string> = {}) =>
-      request(base).post('/ui/servers/fx/enabled').set(headers).set('Origin', origin).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ enabled: 'false' });
+      request(base)
+        .post('/ui/servers/fx/enabled')
+        .set(headers)
+        .set('Origin', origin)
+        .set('Cookie', cookie)
+        .set('X-CSRF-Token', csrf)
+        .set('HX-Request', 'true')
+        .type('form')
+        .send({ enabled: 'false' });
     expectProblem(await toggle('http://localhost:1'), 403, 'csrf-failed');
     expect(supervisor.status('fx')!.enabled).toBe(true);
     // A configured browser origin (Open WebUI in the browser) may call with its key.
@@ -259,7 +337,11 @@ describe('pages and fragments', () => {
     // The fragment is exactly the part of the page it replaces.
     expect(page.text).toContain(swap.text.trim());
     // A history restore gets the whole page.
-    const restore = await request(app).get('/tools?q=echo').set('HX-Request', 'true').set('HX-History-Restore-Request', 'true').set('HX-Target', 'tool-results');
+    const restore = await request(app)
+      .get('/tools?q=echo')
+      .set('HX-Request', 'true')
+      .set('HX-History-Restore-Request', 'true')
+      .set('HX-Target', 'tool-results');
     expect(restore.text).toContain('<!doctype html>');
   });
 
@@ -292,7 +374,14 @@ describe('pages and fragments', () => {
     const page = await request(app).get('/').set('Accept', 'text/html');
     const cookie = sessionCookieOf(page).pair;
     const csrf = csrfOf(page.text);
-    const restart = (name: string) => request(app).post(`/ui/servers/${name}/restart`).set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({});
+    const restart = (name: string) =>
+      request(app)
+        .post(`/ui/servers/${name}/restart`)
+        .set('Cookie', cookie)
+        .set('X-CSRF-Token', csrf)
+        .set('HX-Request', 'true')
+        .type('form')
+        .send({});
     const before = await waitForServer(supervisor, 'fx', 'ready');
     const card = await restart('fx');
     expect(card.status).toBe(200);
@@ -338,7 +427,13 @@ describe('test runs from the UI', () => {
     expect(run.text).toContain('$MCP_GATEWAY_KEY');
     expect(run.text).not.toContain(KEY);
     const page = gateway.activity.list({ limit: 5 });
-    expect(page.items[0]).toMatchObject({ server: 'fx', tool: 'echo', caller: 'ui', outcome: 'ok', arguments: { message: 'from the form' } });
+    expect(page.items[0]).toMatchObject({
+      server: 'fx',
+      tool: 'echo',
+      caller: 'ui',
+      outcome: 'ok',
+      arguments: { message: 'from the form' },
+    });
   });
 
   it('shows validation errors naming the field, and runs JSON from the raw editor', async () => {
@@ -347,7 +442,13 @@ describe('test runs from the UI', () => {
     const cookie = sessionCookieOf(page).pair;
     const csrf = csrfOf(page.text);
     const post = (body: object) =>
-      request(app).post('/ui/tools/fx/echo/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send(body);
+      request(app)
+        .post('/ui/tools/fx/echo/call')
+        .set('Cookie', cookie)
+        .set('X-CSRF-Token', csrf)
+        .set('HX-Request', 'true')
+        .type('form')
+        .send(body);
 
     const invalid = await post({ _mode: 'json', _json: '{"message": 5}' });
     expect(invalid.status).toBe(422);
@@ -367,12 +468,24 @@ describe('test runs from the UI', () => {
     const cookie = sessionCookieOf(page).pair;
     const csrf = csrfOf(page.text);
     const deep = `{"message": "x", "deep": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
-    const run = await request(app).post('/ui/tools/fx/echo/call').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ _mode: 'json', _json: deep });
+    const run = await request(app)
+      .post('/ui/tools/fx/echo/call')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _mode: 'json', _json: deep });
     expect(run.status).toBe(422);
     expect(run.text).toContain('deeper than gateway.maxJsonDepth (64 levels)');
     expect(gateway.activity.list({ limit: 5 }).items).toEqual([]);
     // Switching the editor to the form does not try to lay it out either.
-    const editor = await request(app).post('/ui/tools/fx/echo/editor').set('Cookie', cookie).set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ _to: 'form', _json: deep });
+    const editor = await request(app)
+      .post('/ui/tools/fx/echo/editor')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ _to: 'form', _json: deep });
     expect(editor.status).toBe(200);
     expect(editor.text).toContain('nests deeper than gateway.maxJsonDepth');
   });
@@ -392,8 +505,12 @@ describe('test runs from the UI', () => {
     expect(run.status).toBe(200);
     expect(run.text).toContain('hx-trigger="every 500ms"');
     const id = run.text.match(/data-call="([^"]+)"/)![1]!;
-    await expect.poll(async () => (await request(app).get(`/ui/calls/${id}`).set('Cookie', cookie)).text, { timeout: 10_000 }).toMatch(/<progress max="100" value="\d+"/);
-    await expect.poll(async () => (await request(app).get(`/ui/calls/${id}`).set('Cookie', cookie)).text, { timeout: 15_000 }).toContain('data-outcome="ok"');
+    await expect
+      .poll(async () => (await request(app).get(`/ui/calls/${id}`).set('Cookie', cookie)).text, { timeout: 10_000 })
+      .toMatch(/<progress max="100" value="\d+"/);
+    await expect
+      .poll(async () => (await request(app).get(`/ui/calls/${id}`).set('Cookie', cookie)).text, { timeout: 15_000 })
+      .toContain('data-outcome="ok"');
   });
 
   it('switches the editor from the form to JSON and back, keeping the values', async () => {
@@ -401,10 +518,20 @@ describe('test runs from the UI', () => {
     const page = await request(app).get('/tools/fx/echo').set('Accept', 'text/html');
     const cookie = sessionCookieOf(page).pair;
     const csrf = csrfOf(page.text);
-    const toJson = await request(app).post('/ui/tools/fx/echo/editor').set('Cookie', cookie).set('X-CSRF-Token', csrf).type('form').send({ _to: 'json', 'a/message': 'keep me' });
+    const toJson = await request(app)
+      .post('/ui/tools/fx/echo/editor')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ _to: 'json', 'a/message': 'keep me' });
     expect(toJson.text).toContain('name="_json"');
     expect(toJson.text).toContain('&quot;message&quot;: &quot;keep me&quot;');
-    const toForm = await request(app).post('/ui/tools/fx/echo/editor').set('Cookie', cookie).set('X-CSRF-Token', csrf).type('form').send({ _to: 'form', _json: '{"message":"back"}' });
+    const toForm = await request(app)
+      .post('/ui/tools/fx/echo/editor')
+      .set('Cookie', cookie)
+      .set('X-CSRF-Token', csrf)
+      .type('form')
+      .send({ _to: 'form', _json: '{"message":"back"}' });
     expect(toForm.text).toMatch(/name="a\/message"[^>]*>back<\/textarea>|name="a\/message" value="back"/);
   });
 });
@@ -427,7 +554,11 @@ describe('under a path prefix', () => {
     expect(page.text).toContain('<base href="/mcp/">');
     const doc = await request(app).get('/mcp/fx/openapi.json').set('Authorization', `Bearer ${KEY}`);
     expect(doc.body.servers[0].url).toBe('/mcp/fx');
-    const async = await request(app).post('/mcp/fx/echo').set('Authorization', `Bearer ${KEY}`).set('Prefer', 'respond-async').send({ message: 'x' });
+    const async = await request(app)
+      .post('/mcp/fx/echo')
+      .set('Authorization', `Bearer ${KEY}`)
+      .set('Prefer', 'respond-async')
+      .send({ message: 'x' });
     expect(async.status).toBe(202);
     expect(async.headers.location).toMatch(/^\/mcp\/api\/calls\//);
   });

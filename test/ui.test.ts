@@ -82,7 +82,6 @@ const CONFIGURE_ARGS = {
   ],
 };
 
-
 /** A browser session on `base`, closed after the test (before the gateway stops). */
 async function session(base: string, options: Parameters<typeof openSession>[2] = {}): Promise<UiSession> {
   const ui = await openSession(browser, new URL(base).origin, options);
@@ -96,13 +95,13 @@ async function visit(page: Page, url: string): Promise<void> {
   await scriptsReady(page);
 }
 
-
 /** No script error, no console error, no dialog, no request off the gateway, and every page under the strict CSP. */
 function expectClean(ui: UiSession, ignore: RegExp[] = []): void {
   expect(ui.problems.filter((problem) => !ignore.some((known) => known.test(problem)))).toEqual([]);
   expect(ui.dialogs).toEqual([]);
   expect(ui.documents.length).toBeGreaterThan(0);
-  for (const document of ui.documents) expect({ url: document.url, problems: cspProblems(document.csp) }).toEqual({ url: document.url, problems: [] });
+  for (const document of ui.documents)
+    expect({ url: document.url, problems: cspProblems(document.csp) }).toEqual({ url: document.url, problems: [] });
 }
 
 /** Calls a tool through the management API; resolves with the activity id. */
@@ -168,7 +167,6 @@ async function expectConfigureForm(page: Page): Promise<void> {
 }
 
 describe('orchestrator UI in a browser', () => {
-
   it('servers: the switch disables and re-enables a server live, and a REST change appears over the event stream', async () => {
     const { app, supervisor } = await kit.gateway({ fx: fx('echo'), other: fx('echo') });
     const base = await kit.listen(app);
@@ -206,7 +204,11 @@ describe('orchestrator UI in a browser', () => {
     // A change made elsewhere (the REST API) shows up without a reload, through the event stream:
     // the card alone is fetched again (the polling fallback would re-fetch the whole list instead).
     const before = ui.requests.length;
-    const patched = await fetch(`${base}/api/servers/fx`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: '{"enabled":false}' });
+    const patched = await fetch(`${base}/api/servers/fx`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"enabled":false}',
+    });
     expect(patched.status).toBe(200);
     await expect.poll(() => badge.getAttribute('data-state'), { timeout: 2_500 }).toBe('disabled');
     expect(await page.evaluate(() => document.documentElement.getAttribute('data-live'))).toBe('stream');
@@ -299,7 +301,18 @@ describe('orchestrator UI in a browser', () => {
     await schema.locator(':scope > summary').click();
     for (const closed of await schema.locator('details:not([open]) > summary').all()) await closed.click();
     const tree = await schema.innerText();
-    for (const text of ['target', 'host', 'port', 'steps', '[item]', 'label', 'weight', 'one of: "fast", "safe", "thorough"', 'maximum: 65535']) expect(tree).toContain(text);
+    for (const text of [
+      'target',
+      'host',
+      'port',
+      'steps',
+      '[item]',
+      'label',
+      'weight',
+      'one of: "fast", "safe", "thorough"',
+      'maximum: 65535',
+    ])
+      expect(tree).toContain(text);
 
     // The generated form: an enum is a select, a boolean a checkbox, the array starts empty.
     expect(await page.locator('select[name="a/mode"] option').allTextContents()).toEqual(['fast', 'safe', 'thorough']);
@@ -396,7 +409,10 @@ describe('orchestrator UI in a browser', () => {
     // Run as it is: the same arguments again.
     await page.getByRole('button', { name: 'Run' }).click();
     const call = await finishedCall(page);
-    expect(JSON.parse((await call.locator('pre.result.json').textContent()) ?? '')).toEqual({ tool: 'configure', arguments: CONFIGURE_ARGS });
+    expect(JSON.parse((await call.locator('pre.result.json').textContent()) ?? '')).toEqual({
+      tool: 'configure',
+      arguments: CONFIGURE_ARGS,
+    });
 
     // The live tail: with it on, a new call appears at the top without a reload.
     await visit(page, `${base}/activity`);
@@ -430,7 +446,11 @@ describe('orchestrator UI in a browser', () => {
     await streamOpen(page);
     await page.locator('#live-tail').check();
 
-    const slow = fetch(`${base}/api/tools/fx/slow`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"steps":4,"delayMs":300}' });
+    const slow = fetch(`${base}/api/tools/fx/slow`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"steps":4,"delayMs":300}',
+    });
     const slowRow = page.locator('li.activity-row', { hasText: 'fx/slow' });
     // A quick call ends while the slow one runs: both rows come in, the slow one "running".
     await expect.poll(async () => (await (await fetch(`${base}/api/activity?outcome=running`)).json()).items?.length ?? 0).toBe(1);
@@ -443,7 +463,10 @@ describe('orchestrator UI in a browser', () => {
   }, 30_000);
 
   it('pagers: the tools list pages by 50, the activity list loads more by cursor', async () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ name: `tool_${String(i + 1).padStart(2, '0')}`, inputSchema: { type: 'object', properties: {} } }));
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      name: `tool_${String(i + 1).padStart(2, '0')}`,
+      inputSchema: { type: 'object', properties: {} },
+    }));
     const { app } = await kit.gateway({ many: schemaServer(many) });
     const base = await kit.listen(app);
     for (let i = 0; i < 55; i++) await callApi(base, 'many', many[i]!.name, {});
@@ -503,7 +526,11 @@ describe('orchestrator UI in a browser', () => {
           const bar = running.locator('progress[value]');
           if ((await bar.count()) === 0) return 0;
           const value = await bar.getAttribute('value');
-          const text = (await running.locator('.progress-text').textContent().catch(() => '')) ?? '';
+          const text =
+            (await running
+              .locator('.progress-text')
+              .textContent()
+              .catch(() => '')) ?? '';
           if (!seen.some((s) => s.value === value)) seen.push({ value, text });
           return seen.length;
         },
@@ -548,10 +575,13 @@ describe('orchestrator UI in a browser', () => {
         for (const element of document.querySelectorAll('*')) {
           for (const attribute of element.attributes) {
             if (/^on/i.test(attribute.name)) found.push(`${element.tagName} ${attribute.name}`);
-            if (/^(href|src|action|formaction|hx-get|hx-post)$/i.test(attribute.name) && /^\s*javascript:/i.test(attribute.value)) found.push(`${element.tagName} ${attribute.name}=${attribute.value}`);
+            if (/^(href|src|action|formaction|hx-get|hx-post)$/i.test(attribute.name) && /^\s*javascript:/i.test(attribute.value))
+              found.push(`${element.tagName} ${attribute.name}=${attribute.value}`);
           }
         }
-        for (const element of document.querySelectorAll('[hx-trigger*="load"], [hx-vals], img[src="x"], iframe, main style, svg script, [hx-get="/api/servers"]')) {
+        for (const element of document.querySelectorAll(
+          '[hx-trigger*="load"], [hx-vals], img[src="x"], iframe, main style, svg script, [hx-get="/api/servers"]',
+        )) {
           found.push(element.outerHTML.slice(0, 80));
         }
         return found;
@@ -669,7 +699,8 @@ describe('orchestrator UI in a browser', () => {
     const paths = ui.requests.map((request) => `${request.method} ${request.path}`);
     expect(paths.filter((p) => /\/api\/servers|\/enabled/.test(p))).toEqual([]);
     // Only pages, htmx fragments of the UI, static files and the stream.
-    const expected = /^(GET \/(\?.*)?|GET \/tools(\?.*|\/[^?]+(\?from=.*)?)?|GET \/activity(\/[^/?]+|\?.*)?|GET \/static\/[\w./-]+|GET \/ui\/events|GET \/ui\/servers\/(h|fx)|GET \/ui\/calls\/[^/]+|POST \/ui\/tools\/h\/[^/]+\/call)$/;
+    const expected =
+      /^(GET \/(\?.*)?|GET \/tools(\?.*|\/[^?]+(\?from=.*)?)?|GET \/activity(\/[^/?]+|\?.*)?|GET \/static\/[\w./-]+|GET \/ui\/events|GET \/ui\/servers\/(h|fx)|GET \/ui\/calls\/[^/]+|POST \/ui\/tools\/h\/[^/]+\/call)$/;
     expect(paths.filter((p) => !expected.test(p))).toEqual([]);
     // The one refused run (its answer is a 422 page fragment) is the only failed request.
     expectClean(ui, [/status of 422 \(Unprocessable Entity\)/]);
@@ -679,7 +710,17 @@ describe('orchestrator UI in a browser', () => {
     const { app } = await kit.gateway({ demo: demo() });
     const base = await kit.listen(app);
     const id = await callApi(base, 'demo', 'add', { a: 1, b: 2 });
-    const pages = ['/', '/tools', '/tools?q=add', '/tools/demo/add', `/tools/demo/add?from=${id}`, '/activity', `/activity/${id}`, '/tools/demo/nope', '/activity/nope'];
+    const pages = [
+      '/',
+      '/tools',
+      '/tools?q=add',
+      '/tools/demo/add',
+      `/tools/demo/add?from=${id}`,
+      '/activity',
+      `/activity/${id}`,
+      '/tools/demo/nope',
+      '/activity/nope',
+    ];
     const ui = await session(base);
     for (const pagePath of pages) {
       const response = await ui.page.goto(`${base}${pagePath}`);
@@ -694,7 +735,10 @@ describe('orchestrator UI in a browser', () => {
     const fragment = await fetch(`${base}/tools?q=add`, { headers: { 'HX-Request': 'true', 'HX-Target': 'tool-results' } });
     expect(cspProblems(fragment.headers.get('content-security-policy') ?? undefined)).toEqual([]);
     // The error pages are pages (404), not JSON, for a browser.
-    expect(ui.documents.filter((d) => d.status === 404).map((d) => new URL(d.url).pathname)).toEqual(['/tools/demo/nope', '/activity/nope']);
+    expect(ui.documents.filter((d) => d.status === 404).map((d) => new URL(d.url).pathname)).toEqual([
+      '/tools/demo/nope',
+      '/activity/nope',
+    ]);
     expect(ui.problems.filter((p) => !/404/.test(p))).toEqual([]);
     expect(ui.dialogs).toEqual([]);
   }, 30_000);
@@ -708,7 +752,12 @@ describe('orchestrator UI in a browser', () => {
       [390, 844],
       [1280, 800],
     ] as const) {
-      const ui = await session(base, { viewport: { width, height }, deviceScaleFactor: width === 390 ? 2 : 1, isMobile: width === 390, hasTouch: width === 390 });
+      const ui = await session(base, {
+        viewport: { width, height },
+        deviceScaleFactor: width === 390 ? 2 : 1,
+        isMobile: width === 390,
+        hasTouch: width === 390,
+      });
       const { page } = ui;
       const overflow: Record<string, number> = {};
       const shoot = async (name: string) => {
@@ -735,17 +784,28 @@ describe('orchestrator UI in a browser', () => {
       await ui.close();
     }
     for (const name of ['servers', 'tools', 'tool', 'activity']) {
-      for (const width of [390, 1280]) expect(fs.statSync(path.resolve(import.meta.dirname, '..', 'test-artifacts', 'ui', `${name}-${width}.png`)).size).toBeGreaterThan(1000);
+      for (const width of [390, 1280])
+        expect(fs.statSync(path.resolve(import.meta.dirname, '..', 'test-artifacts', 'ui', `${name}-${width}.png`)).size).toBeGreaterThan(
+          1000,
+        );
     }
   }, 60_000);
 
   it('approvals: a held call appears live, the badge counts it on every page, Approve answers the waiting call; phone-sized', async () => {
-    const { app } = await kit.gateway({ fx: fx('echo') }, {}, { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const { app } = await kit.gateway(
+      { fx: fx('echo') },
+      {},
+      { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } },
+    );
     const base = await kit.listen(app);
     const ui = await session(base, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const { page } = ui;
     const hold = (message: string) => {
-      const answer = fetch(`${base}/fx/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message }) });
+      const answer = fetch(`${base}/fx/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ message }),
+      });
       answer.catch(() => undefined); // awaited below; a failed test closes the gateway first
       return answer;
     };
@@ -773,7 +833,8 @@ describe('orchestrator UI in a browser', () => {
     // The countdown, counted in the page.
     await expect.poll(() => card.locator('time.countdown').textContent()).toMatch(/^(2:00|1:5\d) left$/);
     // One tap each: large buttons, nothing wider than the phone.
-    for (const name of ['Approve', 'Deny']) expect((await card.getByRole('button', { name }).boundingBox())!.height).toBeGreaterThanOrEqual(44);
+    for (const name of ['Approve', 'Deny'])
+      expect((await card.getByRole('button', { name }).boundingBox())!.height).toBeGreaterThanOrEqual(44);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await overflowX(page)).toBe(0);
     await screenshot(page, 'approvals');
@@ -805,7 +866,10 @@ describe('orchestrator UI in a browser', () => {
     expect(await activityRow.locator('.decision').textContent()).toBe('approved by anonymous');
     const second = hold('second');
     await expect.poll(() => page.locator('#approvals-badge').getAttribute('data-count'), { timeout: 5_000 }).toBe('1');
-    await page.getByRole('navigation').getByRole('link', { name: /Approvals/ }).click();
+    await page
+      .getByRole('navigation')
+      .getByRole('link', { name: /Approvals/ })
+      .click();
     await page.waitForURL(`${base}/approvals`);
     await scriptsReady(page);
     await streamOpen(page);
@@ -818,7 +882,11 @@ describe('orchestrator UI in a browser', () => {
     await scriptsReady(single);
     await streamOpen(single);
     expect(await single.locator('article.approval').getAttribute('data-state')).toBe('pending');
-    const denied = await fetch(`${base}/api/approvals/${otherId}/deny`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"reason":"not now"}' });
+    const denied = await fetch(`${base}/api/approvals/${otherId}/deny`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"reason":"not now"}',
+    });
     expect(denied.status).toBe(200);
     expect((await second).status).toBe(403);
     await expect.poll(() => page.locator('article.approval').count(), { timeout: 5_000 }).toBe(0);
@@ -841,12 +909,18 @@ describe('orchestrator UI in a browser', () => {
   }, 45_000);
 
   it('the live stream catches up on connect: what changed between the page and the stream shows without a reload', async () => {
-    const { app } = await kit.gateway({ fx: fx('echo'), other: fx('echo') }, {}, { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const { app } = await kit.gateway(
+      { fx: fx('echo'), other: fx('echo') },
+      {},
+      { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } },
+    );
     const base = await kit.listen(app);
     const ui = await session(base);
     const { page } = ui;
-    const api = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { 'Content-Type': 'application/json' } });
-    const pendingIds = async () => ((await (await api('/api/approvals?state=pending')).json()) as { items: { id: string }[] }).items.map((item) => item.id);
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${base}${path}`, { ...init, headers: { 'Content-Type': 'application/json' } });
+    const pendingIds = async () =>
+      ((await (await api('/api/approvals?state=pending')).json()) as { items: { id: string }[] }).items.map((item) => item.id);
     // The page's stream is held back until the test lets it through.
     let release = () => {};
     let gate = new Promise<void>((resolve) => (release = resolve));
@@ -901,14 +975,22 @@ describe('orchestrator UI in a browser', () => {
   }, 45_000);
 
   it('approvals: cards decided on the page show their outcome, but only the newest three stay; "Recent decisions" lists them all', async () => {
-    const { app } = await kit.gateway({ fx: fx('echo') }, {}, { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } });
+    const { app } = await kit.gateway(
+      { fx: fx('echo') },
+      {},
+      { approval: { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'ask' }] } },
+    );
     const base = await kit.listen(app);
     const ui = await session(base);
     const { page } = ui;
     await visit(page, `${base}/approvals`);
     await streamOpen(page);
     const answers = Array.from({ length: 5 }, (_, i) => {
-      const answer = fetch(`${base}/fx/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `call ${i}` }) });
+      const answer = fetch(`${base}/fx/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ message: `call ${i}` }),
+      });
       answer.catch(() => undefined);
       return answer;
     });
@@ -918,7 +1000,14 @@ describe('orchestrator UI in a browser', () => {
       const card = pendingCards.first();
       const id = (await card.getAttribute('data-approval'))!;
       await card.getByRole('button', { name: 'Approve' }).click();
-      await expect.poll(() => page.locator(`article.approval[data-approval="${id}"]`).getAttribute('data-state').catch(() => 'gone')).not.toBe('pending');
+      await expect
+        .poll(() =>
+          page
+            .locator(`article.approval[data-approval="${id}"]`)
+            .getAttribute('data-state')
+            .catch(() => 'gone'),
+        )
+        .not.toBe('pending');
     }
     for (const answer of answers) expect((await answer).status).toBe(200);
     await expect.poll(() => page.locator('[data-approvals-recent] li.decision-row').count(), { timeout: 5_000 }).toBe(5);
@@ -965,7 +1054,13 @@ describe('orchestrator UI in a browser', () => {
     await page.waitForURL(`${base}/mcp/connect`);
     await scriptsReady(page);
     const urls = await page.locator('[data-url]').allTextContents();
-    expect(urls).toEqual([`${base}/mcp`, `${base}/mcp/openapi.json`, `${base}/mcp/fx`, `${base}/mcp/fx/openapi.json`, `${base}/mcp/api/openapi.json`]);
+    expect(urls).toEqual([
+      `${base}/mcp`,
+      `${base}/mcp/openapi.json`,
+      `${base}/mcp/fx`,
+      `${base}/mcp/fx/openapi.json`,
+      `${base}/mcp/api/openapi.json`,
+    ]);
     const first = page.locator('.copy-url').first();
     await first.getByRole('button', { name: 'Copy the gateway URL' }).tap();
     await expect.poll(() => first.locator('button').textContent()).toBe('Copied');
@@ -973,8 +1068,19 @@ describe('orchestrator UI in a browser', () => {
     // The documents, the docs pages and tools.py, all under the prefix.
     for (const url of urls.filter((url) => url.endsWith('openapi.json'))) expect((await fetch(url)).status, url).toBe(200);
     const links = await page.locator('.connect a').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
-    expect(links).toEqual(expect.arrayContaining([`${base}/mcp/docs`, `${base}/mcp/fx/docs`, `${base}/mcp/api/docs`, `${base}/mcp/api/openwebui/tools.py`, `${base}/mcp/api/openwebui/tools.py?server=fx`]));
-    const python = await page.evaluate((href) => fetch(href).then((response) => response.text()), `${base}/mcp/api/openwebui/tools.py?server=fx`);
+    expect(links).toEqual(
+      expect.arrayContaining([
+        `${base}/mcp/docs`,
+        `${base}/mcp/fx/docs`,
+        `${base}/mcp/api/docs`,
+        `${base}/mcp/api/openwebui/tools.py`,
+        `${base}/mcp/api/openwebui/tools.py?server=fx`,
+      ]),
+    );
+    const python = await page.evaluate(
+      (href) => fetch(href).then((response) => response.text()),
+      `${base}/mcp/api/openwebui/tools.py?server=fx`,
+    );
     expect(python).toContain(`${base}/mcp`);
     expect(await overflowX(page)).toBe(0);
     await screenshot(page, 'connect-390');
@@ -1088,7 +1194,11 @@ describe('orchestrator UI in a browser', () => {
 
     // Without the token the same request is refused (the cookie alone is not enough).
     const forged = await page.evaluate(async () => {
-      const response = await fetch('ui/servers/fx/enabled', { method: 'POST', headers: { 'HX-Request': 'true', 'Content-Type': 'application/json' }, body: '{"enabled":"false"}' });
+      const response = await fetch('ui/servers/fx/enabled', {
+        method: 'POST',
+        headers: { 'HX-Request': 'true', 'Content-Type': 'application/json' },
+        body: '{"enabled":"false"}',
+      });
       return response.status;
     });
     expect(forged).toBe(403);
@@ -1102,7 +1212,8 @@ describe('orchestrator UI in a browser', () => {
     await page.waitForURL(`${base}/ui/login?next=%2Factivity`);
     expect(ui.problems.filter((p) => !/\b40[13]\b/.test(p))).toEqual([]);
     expect(ui.dialogs).toEqual([]);
-    for (const document of ui.documents) expect({ url: document.url, problems: cspProblems(document.csp) }).toEqual({ url: document.url, problems: [] });
+    for (const document of ui.documents)
+      expect({ url: document.url, problems: cspProblems(document.csp) }).toEqual({ url: document.url, problems: [] });
   }, 45_000);
 
   it('sign-in under a path prefix: the redirects, the form and the cookie stay under /mcp/', async () => {

@@ -312,12 +312,8 @@ export class ActivityLog {
     );
     this.selectRow = db.prepare('SELECT * FROM activity WHERE id = ?');
     this.interruptRunning = db.prepare("UPDATE activity SET outcome = 'interrupted' WHERE outcome = 'running'");
-    this.pruneOlder = db.prepare(
-      'DELETE FROM activity WHERE rowid IN (SELECT rowid FROM activity WHERE started_at < ? LIMIT ?)',
-    );
-    this.nthNewest = db.prepare(
-      'SELECT started_at, id FROM activity ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?',
-    );
+    this.pruneOlder = db.prepare('DELETE FROM activity WHERE rowid IN (SELECT rowid FROM activity WHERE started_at < ? LIMIT ?)');
+    this.nthNewest = db.prepare('SELECT started_at, id FROM activity ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?');
     this.pruneUpTo = db.prepare(
       'DELETE FROM activity WHERE rowid IN (SELECT rowid FROM activity WHERE (started_at, id) <= (?, ?) LIMIT ?)',
     );
@@ -345,7 +341,17 @@ export class ActivityLog {
         );
       }
       for (const [id, end] of ends) {
-        this.finishRow.run(end.endedAt, end.outcome, end.status, end.durationMs, end.resultBytes, end.preview, end.error, end.approvalId, id);
+        this.finishRow.run(
+          end.endedAt,
+          end.outcome,
+          end.status,
+          end.durationMs,
+          end.resultBytes,
+          end.preview,
+          end.error,
+          end.approvalId,
+          id,
+        );
       }
     });
   }
@@ -358,7 +364,11 @@ export class ActivityLog {
    */
   markInterrupted(): number {
     const records = this.journal?.read() ?? [];
-    if (records.length > 0) this.writeChunk(records.map((record) => ({ ...record, bytes: 0 })), []);
+    if (records.length > 0)
+      this.writeChunk(
+        records.map((record) => ({ ...record, bytes: 0 })),
+        [],
+      );
     const count = this.interruptRunning.run().changes;
     this.journal?.clear();
     return count;
@@ -615,7 +625,10 @@ export class ActivityLog {
     this.queuedRows.clear();
     this.queuedEnds.clear();
     this.queuedBytes = 0;
-    this.logger.error({ dropped: lost }, `${lost} activity log changes could not be written at shutdown and are lost: ${this.failure?.error ?? 'the write failed'}`);
+    this.logger.error(
+      { dropped: lost },
+      `${lost} activity log changes could not be written at shutdown and are lost: ${this.failure?.error ?? 'the write failed'}`,
+    );
   }
 
   /** After a queue change: write at once when the queue is long, else once `flushDelayMs` after the first change. */
@@ -752,7 +765,7 @@ export class ActivityLog {
       if (records.length > 0) journal.append(records);
       for (const row of rows) row.journaled = true;
       if (this.journalFailure) {
-        this.logger.warn({ file: journal.file }, 'the activity log\'s start journal is written again');
+        this.logger.warn({ file: journal.file }, "the activity log's start journal is written again");
         this.journalFailure = undefined;
       }
     } catch (error) {
@@ -781,7 +794,7 @@ export class ActivityLog {
       journal.clear();
       if (records.length > 0) journal.append(records);
     } catch (error) {
-      this.logger.debug({ err: error }, 'could not compact the activity log\'s start journal');
+      this.logger.debug({ err: error }, "could not compact the activity log's start journal");
     }
   }
 
@@ -792,7 +805,7 @@ export class ActivityLog {
       this.journal.clear();
     } catch (error) {
       // Harmless: its rows are in the database, and reading them back at the next start changes nothing.
-      this.logger.debug({ err: error }, 'could not empty the activity log\'s start journal');
+      this.logger.debug({ err: error }, "could not empty the activity log's start journal");
     }
   }
 
@@ -847,7 +860,8 @@ export class ActivityLog {
       }
       if (deleted > 0) this.logger.debug({ deleted }, 'pruned the activity log');
     } catch (error) {
-      if (isSqliteError(error)) this.logger.error({ code: error.code }, `could not prune the activity log: ${stateDatabaseErrorText(error, this.db.name)}`);
+      if (isSqliteError(error))
+        this.logger.error({ code: error.code }, `could not prune the activity log: ${stateDatabaseErrorText(error, this.db.name)}`);
       else this.logger.error({ err: error }, 'could not prune the activity log');
     } finally {
       this.pruning = false;

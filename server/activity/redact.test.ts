@@ -223,7 +223,18 @@ describe('isSecretKey', () => {
 
   it('adds the names of gateway.redact.keys, matched by words whatever the case and separators', () => {
     const extra = ['ssn', 'member_number'];
-    for (const key of ['ssn', 'SSN', 'customer_ssn', 'customerSsn', 'ssn-last4', 'member_number', 'memberNumber', 'MEMBER-NUMBER', 'membernumber', 'primaryMemberNumber']) {
+    for (const key of [
+      'ssn',
+      'SSN',
+      'customer_ssn',
+      'customerSsn',
+      'ssn-last4',
+      'member_number',
+      'memberNumber',
+      'MEMBER-NUMBER',
+      'membernumber',
+      'primaryMemberNumber',
+    ]) {
       expect(isSecretKey(key, extra), key).toBe(true);
     }
     for (const key of ['lessn', 'ssns', 'member', 'number', 'number_member', 'membership_number']) {
@@ -286,24 +297,19 @@ describe('redactArguments', () => {
 
   it('redacts inside arrays of objects and replaces whole secret subtrees', () => {
     const args = {
-      accounts: [
-        { user: 'a', token: 't1' },
-        { user: 'b', credentials: { username: 'b', password: 'p' } },
-        ['plain', { secret: 's' }],
-      ],
+      accounts: [{ user: 'a', token: 't1' }, { user: 'b', credentials: { username: 'b', password: 'p' } }, ['plain', { secret: 's' }]],
     };
     expect(JSON.parse(redactArguments(args).text)).toEqual({
-      accounts: [
-        { user: 'a', token: '[redacted]' },
-        { user: 'b', credentials: '[redacted]' },
-        ['plain', { secret: '[redacted]' }],
-      ],
+      accounts: [{ user: 'a', token: '[redacted]' }, { user: 'b', credentials: '[redacted]' }, ['plain', { secret: '[redacted]' }]],
     });
   });
 
   it('redacts the names of gateway.redact.keys', () => {
     const extra = ['ssn'];
-    expect(JSON.parse(redactArguments({ name: 'Ann', customer: { ssn: '078-05-1120' } }, undefined, extra).text)).toEqual({ name: 'Ann', customer: { ssn: '[redacted]' } });
+    expect(JSON.parse(redactArguments({ name: 'Ann', customer: { ssn: '078-05-1120' } }, undefined, extra).text)).toEqual({
+      name: 'Ann',
+      customer: { ssn: '[redacted]' },
+    });
     expect(JSON.parse(redactArguments({ customer: { ssn: '078-05-1120' } }).text)).toEqual({ customer: { ssn: '078-05-1120' } });
   });
 
@@ -311,14 +317,20 @@ describe('redactArguments', () => {
     const args = {
       target: 'postgres://admin:hunter2@db.internal:5432/orders',
       command: 'psql "redis://:s3cret@cache:6379/0" and https://ghp_tok3n@github.com/org/repo.git',
-      links: ['https://example.com/a?page=2&access_token=tok-1#frag', 'https://s3.example/x?X-Amz-Credential=AKIA1&X-Amz-Signature=abc%3D&v=1'],
+      links: [
+        'https://example.com/a?page=2&access_token=tok-1#frag',
+        'https://s3.example/x?X-Amz-Credential=AKIA1&X-Amz-Signature=abc%3D&v=1',
+      ],
       plain: 'https://example.com/@someone/post?q=pin',
     };
     const { text } = redactArguments(args);
     expect(JSON.parse(text)).toEqual({
       target: 'postgres://[redacted]@db.internal:5432/orders',
       command: 'psql "redis://[redacted]@cache:6379/0" and https://[redacted]@github.com/org/repo.git',
-      links: ['https://example.com/a?page=2&access_token=[redacted]#frag', 'https://s3.example/x?X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]&v=1'],
+      links: [
+        'https://example.com/a?page=2&access_token=[redacted]#frag',
+        'https://s3.example/x?X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]&v=1',
+      ],
       plain: 'https://example.com/@someone/post?q=pin',
     });
     for (const secret of ['hunter2', 'admin', 's3cret', 'ghp_tok3n', 'tok-1', 'AKIA1', 'abc%3D']) expect(text).not.toContain(secret);
@@ -326,10 +338,20 @@ describe('redactArguments', () => {
   });
 
   it('leaves text without URL credentials unchanged', () => {
-    for (const text of ['no url here', 'mail me at a@b.example', 'https://example.com/path?x=1#y', 'https://example.com/a?b=c@d', 'ftp://host/file', 'a://', '://x@y']) {
+    for (const text of [
+      'no url here',
+      'mail me at a@b.example',
+      'https://example.com/path?x=1#y',
+      'https://example.com/a?b=c@d',
+      'ftp://host/file',
+      'a://',
+      '://x@y',
+    ]) {
       expect(redactUrlCredentials(text), text).toBe(text);
     }
-    expect(redactUrlCredentials('https://h/x?token=1#access_token=2&state=3')).toBe('https://h/x?token=[redacted]#access_token=[redacted]&state=3');
+    expect(redactUrlCredentials('https://h/x?token=1#access_token=2&state=3')).toBe(
+      'https://h/x?token=[redacted]#access_token=[redacted]&state=3',
+    );
     expect(redactUrlCredentials('https://h/x?member_id=7', ['member_id'])).toBe('https://h/x?member_id=[redacted]');
   });
 
@@ -338,7 +360,10 @@ describe('redactArguments', () => {
       ['postgres://u:pa#ss@h/db', 'postgres://[redacted]@h/db'],
       ['postgres://u:pa?ss@h/db', 'postgres://[redacted]@h/db'],
       ['redis://:a#b?c@cache:6379', 'redis://[redacted]@cache:6379'],
-      ['https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=abc%2Bdef%3D', 'https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=[redacted]'],
+      [
+        'https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=abc%2Bdef%3D',
+        'https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=[redacted]',
+      ],
     ]) {
       expect(redactUrlCredentials(text!), text).toBe(shown);
     }

@@ -154,7 +154,8 @@ const SECRET_SUFFIXES = [
   'connstr',
 ];
 /** Cheap first test for the built-in rule: a key matching none of these stems cannot be secret. */
-const CANDIDATE = /pass|pwd|secret|token|jwt|bearer|key|auth|cookie|cred|sess|sig|private|pin|otp|mnemonic|dsn|mfa|2fa|code|seed|database|db|mongo|conn|pat/i;
+const CANDIDATE =
+  /pass|pwd|secret|token|jwt|bearer|key|auth|cookie|cred|sess|sig|private|pin|otp|mnemonic|dsn|mfa|2fa|code|seed|database|db|mongo|conn|pat/i;
 /** The words of a key: upper-case runs before a hump, capitalised or lower-case words, digits. */
 const WORD = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+/g;
 const SEPARATORS = /[-_.\s]/g;
@@ -268,7 +269,9 @@ function redactUrls(text: string, rule: SecretKeyRule): string {
     let out = at >= start ? `${url.slice(0, start)}${REDACTED}${url.slice(at)}` : url;
     const query = out.search(/[?#]/);
     if (query >= 0) {
-      out = out.slice(0, query) + out.slice(query).replace(PARAMETER, (pair, name: string) => (rule.isSecret(decodeName(name)) ? `${name}=${REDACTED}` : pair));
+      out =
+        out.slice(0, query) +
+        out.slice(query).replace(PARAMETER, (pair, name: string) => (rule.isSecret(decodeName(name)) ? `${name}=${REDACTED}` : pair));
     }
     return out;
   });

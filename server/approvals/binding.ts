@@ -31,5 +31,7 @@ export function toolDefinitionHash(tool: ToolInfo): string {
 
 /** Hex HMAC-SHA256, keyed with `key`, of the approval's id, server, tool, the canonical arguments and the tool's definition hash. */
 export function bindingOf(key: Buffer, id: string, server: string, tool: string, args: unknown, toolHash: string): string {
-  return createHmac('sha256', key).update(canonicalJson({ id, server, tool, arguments: args, toolHash }), 'utf8').digest('hex');
+  return createHmac('sha256', key)
+    .update(canonicalJson({ id, server, tool, arguments: args, toolHash }), 'utf8')
+    .digest('hex');
 }

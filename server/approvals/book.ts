@@ -84,8 +84,7 @@ export interface Decider {
  * tool's definition changed, which voided it (`approval` is then the voided one).
  */
 export type BookRefusal =
-  | { why: 'not-found' }
-  | { why: 'already-decided' | 'not-waiting' | 'binding-mismatch' | 'void'; approval: Approval };
+  { why: 'not-found' } | { why: 'already-decided' | 'not-waiting' | 'binding-mismatch' | 'void'; approval: Approval };
 
 export type DecisionResult = { ok: true; approval: Approval } | ({ ok: false } & BookRefusal);
 
@@ -258,10 +257,26 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
     };
     if (request.signal.aborted) return Promise.resolve({ ...approval, state: 'cancelled' });
     const a = approval;
-    this.insert.run(a.id, a.callId, a.createdAt, a.expiresAt, a.server, a.tool, text, a.caller, a.callerLabel, a.rule, a.ruleReason, a.binding);
+    this.insert.run(
+      a.id,
+      a.callId,
+      a.createdAt,
+      a.expiresAt,
+      a.server,
+      a.tool,
+      text,
+      a.caller,
+      a.callerLabel,
+      a.rule,
+      a.ruleReason,
+      a.binding,
+    );
     return new Promise<Approval>((resolve) => {
       const onAbort = () => this.settle(a.id, 'cancelled', GATEWAY, 'the caller went away');
-      const timer = setTimeout(() => this.settle(a.id, 'expired', GATEWAY, `nobody decided within ${request.timeoutMs} ms`), request.timeoutMs);
+      const timer = setTimeout(
+        () => this.settle(a.id, 'expired', GATEWAY, `nobody decided within ${request.timeoutMs} ms`),
+        request.timeoutMs,
+      );
       timer.unref();
       this.waiters.set(a.id, {
         caller: a.caller,
@@ -275,7 +290,10 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
       });
       this.perCaller.set(a.caller, (this.perCaller.get(a.caller) ?? 0) + 1);
       request.signal.addEventListener('abort', onAbort, { once: true });
-      this.logger.info({ approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule }, 'tool call waits for approval');
+      this.logger.info(
+        { approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule },
+        'tool call waits for approval',
+      );
       this.emit('change', approval);
       onCreated(approval);
     });
@@ -290,9 +308,10 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
     if (!current) return { ok: false, why: 'not-found' };
     if (current.state !== 'pending') return { ok: false, why: 'already-decided', approval: current };
     if (!this.waiters.has(id)) return { ok: false, why: 'not-waiting', approval: current };
-    if (options.binding !== undefined && options.binding !== current.binding) return { ok: false, why: 'binding-mismatch', approval: current };
+    if (options.binding !== undefined && options.binding !== current.binding)
+      return { ok: false, why: 'binding-mismatch', approval: current };
     if (approve && this.currentToolHash(current.server, current.tool) !== this.waiters.get(id)!.toolHash) {
-      const voided = this.settle(id, 'void', GATEWAY, 'the tool\'s definition changed after the call asked');
+      const voided = this.settle(id, 'void', GATEWAY, "the tool's definition changed after the call asked");
       return { ok: false, why: 'void', approval: voided! };
     }
     const settled = this.settle(id, approve ? 'approved' : 'denied', by, options.reason?.trim() || null);

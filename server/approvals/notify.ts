@@ -68,7 +68,10 @@ const MAX_HEADER_LENGTH = 200;
 
 /** A header value that cannot inject headers: printable ASCII only, at most 200 characters. */
 export function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]+/g, '?').trim().slice(0, MAX_HEADER_LENGTH);
+  return text
+    .replace(/[^\x20-\x7e]+/g, '?')
+    .trim()
+    .slice(0, MAX_HEADER_LENGTH);
 }
 
 /** Hex HMAC-SHA256 of `${timestamp}.${body}`, as sent in X-MCP-Gateway-Signature after "sha256=". */
@@ -171,7 +174,10 @@ export class ApprovalNotifier {
     const target = this.targets().find((candidate) => candidate.url === url);
     if (!target) {
       const where = targetName(url);
-      this.logger.info({ target: where, count: fold.count }, `dropped the approval notice to ${where}: it is no longer an approval.notify target`);
+      this.logger.info(
+        { target: where, count: fold.count },
+        `dropped the approval notice to ${where}: it is no longer an approval.notify target`,
+      );
       this.states.delete(url);
       return;
     }

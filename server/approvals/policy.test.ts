@@ -107,8 +107,10 @@ describe('globs', () => {
 });
 
 describe('conditions', () => {
-  const when = (...conditions: ArgumentCondition[]) => (args: Record<string, unknown>) =>
-    decideTop([{ action: 'deny', when: conditions }], 't', 'fs', args).action === 'deny';
+  const when =
+    (...conditions: ArgumentCondition[]) =>
+    (args: Record<string, unknown>) =>
+      decideTop([{ action: 'deny', when: conditions }], 't', 'fs', args).action === 'deny';
 
   it('equals compares JSON values deeply, objects regardless of key order', () => {
     expect(when({ pointer: '/path', equals: '/etc' })({ path: '/etc' })).toBe(true);
@@ -194,7 +196,11 @@ describe('conditions', () => {
       '/proto/__proto__',
       '/a/constructor',
     ]) {
-      for (const condition of [{ pointer, equals: null }, { pointer, in: [null, undefined] }, { pointer, matches: /.*/ }]) {
+      for (const condition of [
+        { pointer, equals: null },
+        { pointer, in: [null, undefined] },
+        { pointer, matches: /.*/ },
+      ]) {
         expect(when(condition)(args), `${pointer} ${JSON.stringify(condition)}`).toBe(false);
       }
     }
@@ -237,7 +243,9 @@ describe('defaults and annotations', () => {
       rule: 'default (readOnlyHint)',
       reason: 'no rule matched; the tool is annotated readOnlyHint, so the "ask" default allows it',
     });
-    expect(decide(settings([], { default: 'deny' }), serverOf('fs', [], { default: 'ask' }), tool('read', { readOnlyHint: true }), {})).toMatchObject({
+    expect(
+      decide(settings([], { default: 'deny' }), serverOf('fs', [], { default: 'ask' }), tool('read', { readOnlyHint: true }), {}),
+    ).toMatchObject({
       action: 'allow',
       rule: 'default (readOnlyHint)',
     });

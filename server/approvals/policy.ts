@@ -36,12 +36,7 @@ export const READ_ONLY_DEFAULT_RULE = 'default (readOnlyHint)';
 
 const RANK: Record<ApprovalAction, number> = { allow: 0, ask: 1, deny: 2 };
 
-export function decide(
-  approval: ApprovalSettings,
-  server: PolicyServer,
-  tool: PolicyTool,
-  args: Record<string, unknown>,
-): PolicyDecision {
+export function decide(approval: ApprovalSettings, server: PolicyServer, tool: PolicyTool, args: Record<string, unknown>): PolicyDecision {
   let winner: ApprovalRule | undefined;
   const consider = (rule: ApprovalRule, checkServer: boolean): boolean => {
     if (winner && RANK[rule.action] <= RANK[winner.action]) return false;
@@ -69,7 +64,9 @@ export function decide(
   return {
     action: fallback,
     rule: DEFAULT_RULE,
-    reason: fromServer ? `no rule matched; the default of server ${server.name} is ${fallback}` : `no rule matched; the default is ${fallback}`,
+    reason: fromServer
+      ? `no rule matched; the default of server ${server.name} is ${fallback}`
+      : `no rule matched; the default is ${fallback}`,
   };
 }
 
@@ -129,7 +126,13 @@ const pointers = new Map<string, string[]>();
 function pointerTokens(pointer: string): string[] {
   let tokens = pointers.get(pointer);
   if (!tokens) {
-    tokens = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    tokens =
+      pointer === ''
+        ? []
+        : pointer
+            .slice(1)
+            .split('/')
+            .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
     pointers.set(pointer, tokens);
   }
   return tokens;
@@ -167,7 +170,5 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(b)) return false;
   const aKeys = Object.keys(a);
   if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every(
-    (key) => Object.hasOwn(b, key) && jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
-  );
+  return aKeys.every((key) => Object.hasOwn(b, key) && jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }

@@ -41,10 +41,20 @@ export const UI_CALLER = 'ui';
 export const ANONYMOUS = 'anonymous';
 
 /** The start-up key (`--api-key-file`): an admin key. */
-export const STARTUP_KEY: Identity = Object.freeze({ kind: 'startup-key', id: API_KEY_CALLER, label: 'start-up key', scopes: ['admin'] as Scope[] });
+export const STARTUP_KEY: Identity = Object.freeze({
+  kind: 'startup-key',
+  id: API_KEY_CALLER,
+  label: 'start-up key',
+  scopes: ['admin'] as Scope[],
+});
 
 /** Anyone, on a gateway without a key: it trusts whoever reaches it (loopback by default). */
-export const ANONYMOUS_IDENTITY: Identity = Object.freeze({ kind: 'anonymous', id: ANONYMOUS, label: 'anonymous', scopes: ['admin'] as Scope[] });
+export const ANONYMOUS_IDENTITY: Identity = Object.freeze({
+  kind: 'anonymous',
+  id: ANONYMOUS,
+  label: 'anonymous',
+  scopes: ['admin'] as Scope[],
+});
 
 /** `"tools:call tools:read"` → scopes; unknown words are dropped. */
 export function parseScopes(text: string): Scope[] {

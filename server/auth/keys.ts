@@ -71,7 +71,14 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
   /** Makes a key; the token is returned this once and never stored. */
   create(label: string, scopes: Scope[], now = Date.now()): { key: ApiKey; token: string } {
     const token = `mgw_${randomBytes(32).toString('base64url')}`;
-    const key: ApiKey = { id: randomBytes(6).toString('hex'), label, scopes: [...new Set(scopes)], createdAt: now, lastUsedAt: null, revokedAt: null };
+    const key: ApiKey = {
+      id: randomBytes(6).toString('hex'),
+      label,
+      scopes: [...new Set(scopes)],
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
     const tokenHash = hashToken(token);
     this.insert.run(key.id, key.label, key.scopes.join(' '), tokenHash, now);
     this.live.set(tokenHash, key);

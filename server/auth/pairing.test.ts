@@ -19,7 +19,8 @@ function setup(options: { ttlMs?: number; maxWrongTries?: number } = {}) {
 }
 
 /** The code as someone might type it: lower case, odd spacing, no dash. */
-const sloppy = (code: string) => ` ${code.slice(0, 2).toLowerCase()} ${code.slice(2, 4)}${code.slice(5, 7).toLowerCase()} -${code.slice(7)} `;
+const sloppy = (code: string) =>
+  ` ${code.slice(0, 2).toLowerCase()} ${code.slice(2, 4)}${code.slice(5, 7).toLowerCase()} -${code.slice(7)} `;
 
 /** A code that is certainly not `code`: its first letter changed. */
 function otherCode(code: string): string {
@@ -162,7 +163,8 @@ describe('Pairings', () => {
     expect(pairings.claim({ code: view.code, label: 'second' })).toEqual({ ok: false, reason: 'already-claimed' });
     expect(pairings.claim({ secret, label: 'second' })).toEqual({ ok: false, reason: 'already-claimed' });
     // Wrong guesses at a claimed pairing are refused but do not count (they could void it).
-    for (let i = 0; i < 6; i++) expect(pairings.claim({ code: otherCode(normaliseCode(view.code)), label: 'x' })).toEqual({ ok: false, reason: 'wrong' });
+    for (let i = 0; i < 6; i++)
+      expect(pairings.claim({ code: otherCode(normaliseCode(view.code)), label: 'x' })).toEqual({ ok: false, reason: 'wrong' });
     expect(pairings.current()).toMatchObject({ state: 'claimed', label: 'first', confirmation: first.confirmation, wrongTries: 0 });
     expect(pairings.confirm(view.id).ok).toBe(true);
     expect(pairings.collect(first.claimToken)).toEqual({ state: 'confirmed', label: 'first', pairingId: view.id });
@@ -234,7 +236,19 @@ describe('Pairings', () => {
   it('refuses invalid labels, without costing a try', () => {
     const { pairings } = setup();
     const { view } = pairings.start('admin');
-    const bad = ['', '   ', 'x'.repeat(65), 'tab\there', 'new\nline', 'nul\u0000', 'del\u007f', 'c1\u0085', 'rtl\u202Eenohp', 'lone \uD800', 'line\u2028sep'];
+    const bad = [
+      '',
+      '   ',
+      'x'.repeat(65),
+      'tab\there',
+      'new\nline',
+      'nul\u0000',
+      'del\u007f',
+      'c1\u0085',
+      'rtl\u202Eenohp',
+      'lone \uD800',
+      'line\u2028sep',
+    ];
     for (const label of bad) expect(pairings.claim({ code: view.code, label })).toEqual({ ok: false, reason: 'invalid-label' });
     expect(pairings.claim({ code: view.code, label: 42 as unknown as string })).toEqual({ ok: false, reason: 'invalid-label' });
     expect(pairings.current()).toMatchObject({ state: 'open', wrongTries: 0 });

@@ -49,7 +49,12 @@ export type SessionOwner = Pick<Session, 'caller' | 'label' | 'scopes' | 'subjec
 
 /** The identity a session gives the requests it authenticates. */
 export function sessionIdentity(session: Session): Identity {
-  return { kind: session.subject?.startsWith('device:') ? 'device' : 'session', id: session.caller, label: session.label, scopes: session.scopes };
+  return {
+    kind: session.subject?.startsWith('device:') ? 'device' : 'session',
+    id: session.caller,
+    label: session.label,
+    scopes: session.scopes,
+  };
 }
 
 /** SHA-256 (hex) of a token: what sessions, keys and devices store instead of the token. */

@@ -86,14 +86,28 @@ describe('the tool document and checkArguments accept the same arguments, defaul
   const cases: Case[] = [
     [
       'a default inside a oneOf branch is not filled in (it would make two branches hold)',
-      { type: 'object', oneOf: [{ properties: { mode }, required: ['mode'] }, { properties: { path: { type: 'string' } }, required: ['path'] }] },
+      {
+        type: 'object',
+        oneOf: [
+          { properties: { mode }, required: ['mode'] },
+          { properties: { path: { type: 'string' } }, required: ['path'] },
+        ],
+      },
       [{ path: '/tmp' }, {}, { mode: 'slow' }, { mode: 'slow', path: '/tmp' }],
     ],
-    ['nor inside an anyOf branch', { type: 'object', anyOf: [{ properties: { mode }, required: ['mode'] }, { required: ['path'] }] }, [{}, { path: 1 }, { mode: 'x' }]],
+    [
+      'nor inside an anyOf branch',
+      { type: 'object', anyOf: [{ properties: { mode }, required: ['mode'] }, { required: ['path'] }] },
+      [{}, { path: 1 }, { mode: 'x' }],
+    ],
     ['nor under not', { type: 'object', not: { properties: { a: { default: 'x' } }, required: ['a'] } }, [{}, { a: 'x' }]],
     [
       'nor under if',
-      { type: 'object', if: { properties: { kind: { const: 'file', default: 'file' } }, required: ['kind'] }, then: { required: ['extra'] } },
+      {
+        type: 'object',
+        if: { properties: { kind: { const: 'file', default: 'file' } }, required: ['kind'] },
+        then: { required: ['extra'] },
+      },
       [{}, { kind: 'file' }, { kind: 'file', extra: 1 }, { kind: 'dir' }],
     ],
     [
@@ -113,12 +127,24 @@ describe('the tool document and checkArguments accept the same arguments, defaul
     ],
     [
       "through a draft-07 $id: '#name'",
-      { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { mode: { $ref: '#modeName' } }, required: ['mode'], definitions: { m: { $id: '#modeName', ...mode } } },
+      {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        type: 'object',
+        properties: { mode: { $ref: '#modeName' } },
+        required: ['mode'],
+        definitions: { m: { $id: '#modeName', ...mode } },
+      },
       [{}, { mode: 'slow' }, { mode: 1 }],
     ],
     [
       "through the root's own $id",
-      { $id: 'https://example.com/schemas/equivalence.json', type: 'object', properties: { mode: { $ref: 'https://example.com/schemas/equivalence.json#/$defs/Mode' } }, required: ['mode'], $defs: { Mode: mode } },
+      {
+        $id: 'https://example.com/schemas/equivalence.json',
+        type: 'object',
+        properties: { mode: { $ref: 'https://example.com/schemas/equivalence.json#/$defs/Mode' } },
+        required: ['mode'],
+        $defs: { Mode: mode },
+      },
       [{}, { mode: 'slow' }, { mode: 1 }],
     ],
     [
@@ -128,10 +154,20 @@ describe('the tool document and checkArguments accept the same arguments, defaul
     ],
     [
       'on a node with a $ref of its own',
-      { type: 'object', $ref: '#/$defs/Base', properties: { b: { type: 'string', default: 'x' } }, required: ['b'], $defs: { Base: { type: 'object', properties: { c: { type: 'integer' } } } } },
+      {
+        type: 'object',
+        $ref: '#/$defs/Base',
+        properties: { b: { type: 'string', default: 'x' } },
+        required: ['b'],
+        $defs: { Base: { type: 'object', properties: { c: { type: 'integer' } } } },
+      },
       [{}, { c: 1 }, { c: 'no' }],
     ],
-    ['not a default that does not fit its own schema', { type: 'object', properties: { n: { type: 'integer', default: 'ten' } }, required: ['n'] }, [{}, { n: 5 }, { n: 'ten' }]],
+    [
+      'not a default that does not fit its own schema',
+      { type: 'object', properties: { n: { type: 'integer', default: 'ten' } }, required: ['n'] },
+      [{}, { n: 5 }, { n: 'ten' }],
+    ],
     [
       'a default object whose own required properties have defaults, through allOf, items and $ref',
       {
@@ -148,7 +184,11 @@ describe('the tool document and checkArguments accept the same arguments, defaul
     ],
     [
       'draft-07 tuple items are not a place for defaults',
-      { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { t: { type: 'array', items: [{ type: 'object', properties: { a: { default: 1 } }, required: ['a'] }] } } },
+      {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        type: 'object',
+        properties: { t: { type: 'array', items: [{ type: 'object', properties: { a: { default: 1 } }, required: ['a'] }] } },
+      },
       [{ t: [{}] }, { t: [{ a: 1 }] }],
     ],
   ];
@@ -156,7 +196,10 @@ describe('the tool document and checkArguments accept the same arguments, defaul
   it.each(cases)('%s', (_name, schema, values) => {
     const documented = ajv.compile(toRequestSchema(schema).schema);
     for (const value of values) {
-      expect(documented(value), `${JSON.stringify(value)}: the document accepts it (${JSON.stringify(documented.errors)}), the gateway agrees`).toBe(checkArguments(schema, value).errors.length === 0);
+      expect(
+        documented(value),
+        `${JSON.stringify(value)}: the document accepts it (${JSON.stringify(documented.errors)}), the gateway agrees`,
+      ).toBe(checkArguments(schema, value).errors.length === 0);
     }
   });
 

@@ -126,6 +126,7 @@ function fieldError(error: ErrorObject): FieldError {
   if (error.keyword === 'additionalProperties' && params.additionalProperty) {
     return { field: [...segments, params.additionalProperty].join('.'), message: 'is not an allowed field' };
   }
-  const allowed = error.keyword === 'enum' && params.allowedValues ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
+  const allowed =
+    error.keyword === 'enum' && params.allowedValues ? `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : '';
   return { field: segments.join('.') || '(arguments)', message: `${error.message ?? 'is invalid'}${allowed}` };
 }

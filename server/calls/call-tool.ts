@@ -71,7 +71,15 @@ export class ToolCaller {
    * the error it failed with). However it ends, it is recorded.
    */
   start(request: CallRequest): RunningCall {
-    const call = new RunningCall(newCallId(), request.requestId, request.server, request.tool, request.surface, request.mode, request.caller);
+    const call = new RunningCall(
+      newCallId(),
+      request.requestId,
+      request.server,
+      request.tool,
+      request.surface,
+      request.mode,
+      request.caller,
+    );
     this.calls.add(call);
     this.hooks?.started(call, request.args, request.caller);
     this.run(call, request).then(
@@ -112,8 +120,11 @@ export class ToolCaller {
     call.toolKnown = tool !== undefined;
     if (state !== 'ready' || !tool) {
       const retryAt = connection.retryAt;
-      const retryAfter = retryAt ? Math.max(1, Math.ceil((retryAt - Date.now()) / 1000) + 1)
-        : state === 'starting' || state === 'error' ? 2 : undefined;
+      const retryAfter = retryAt
+        ? Math.max(1, Math.ceil((retryAt - Date.now()) / 1000) + 1)
+        : state === 'starting' || state === 'error'
+          ? 2
+          : undefined;
       const why = connection.lastErrorMessage;
       const unlisted = tool ? '' : ` (it has not listed its tools yet, so "${request.tool}" may be one of them)`;
       throw new ProblemError('server-unavailable', `server "${request.server}" is ${state}${why ? `: ${why}` : ''}${unlisted}`, {
@@ -124,7 +135,7 @@ export class ToolCaller {
 
     const body = request.args ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ProblemError('invalid-arguments', 'the body must be a JSON object of the tool\'s arguments', {
+      throw new ProblemError('invalid-arguments', "the body must be a JSON object of the tool's arguments", {
         errors: [{ field: '(arguments)', message: 'must be an object' }],
       });
     }
@@ -157,7 +168,8 @@ export class ToolCaller {
       throw new ProblemError('cancelled', 'the call was cancelled while it waited for a slot');
     }
 
-    const timeoutMs = request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
+    const timeoutMs =
+      request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
     let result: ToolCallResult;
     try {
       await this.hooks?.committed?.(call);
@@ -193,7 +205,8 @@ export class ToolCaller {
     const decision = decide(approval, config, tool, args);
     if (decision.action === 'allow') return;
     const name = `${request.server}/${tool.name}`;
-    if (decision.action === 'deny') throw new ProblemError('denied-by-policy', `${name} is denied: ${decision.reason}`, { rule: decision.rule });
+    if (decision.action === 'deny')
+      throw new ProblemError('denied-by-policy', `${name} is denied: ${decision.reason}`, { rule: decision.rule });
     const timeoutMs = timeoutFor(approval, config);
     const settled = await pending.wait(
       {
@@ -244,10 +257,14 @@ function mapResult(call: RunningCall, result: ToolCallResult, maxBytes: number, 
   const json = JSON.stringify(result);
   const bytes = Buffer.byteLength(json);
   if (bytes > maxBytes) {
-    throw new ProblemError('result-too-large', `the result of ${call.server}/${call.tool} is ${bytes} bytes, more than gateway.maxResultBytes (${maxBytes})`, {
-      size: bytes,
-      limit: maxBytes,
-    });
+    throw new ProblemError(
+      'result-too-large',
+      `the result of ${call.server}/${call.tool} is ${bytes} bytes, more than gateway.maxResultBytes (${maxBytes})`,
+      {
+        size: bytes,
+        limit: maxBytes,
+      },
+    );
   }
   return { result, durationMs, json, bytes };
 }
@@ -260,7 +277,10 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
   if (!(error instanceof UpstreamCallError)) return new ProblemError('upstream-error', describe(error));
   switch (error.kind) {
     case 'timeout':
-      return new ProblemError('timeout', `${request.server}/${request.tool} did not finish within ${timeoutMs} ms without progress; it was cancelled`);
+      return new ProblemError(
+        'timeout',
+        `${request.server}/${request.tool} did not finish within ${timeoutMs} ms without progress; it was cancelled`,
+      );
     case 'cancelled':
       return new ProblemError('cancelled', 'the call was cancelled upstream (the caller went away or cancelled it)');
     case 'invalid-params':

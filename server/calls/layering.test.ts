@@ -11,13 +11,20 @@ const SERVER = path.dirname(CALLS);
 /** Every module specifier a TypeScript file imports or re-exports (static and dynamic). */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const patterns = [/\b(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(match[1]!);
   return found;
 }
 
 function filesUnder(folder: string): string[] {
-  return fs.readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts')).map((name) => path.join(folder, name));
+  return fs
+    .readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => path.join(folder, name));
 }
 
 describe('server/calls', () => {
@@ -29,7 +36,8 @@ describe('server/calls', () => {
       for (const specifier of specifiers(fs.readFileSync(file, 'utf8'))) {
         const target = specifier.startsWith('.') ? path.resolve(path.dirname(file), specifier) : specifier;
         const inHttp = path.isAbsolute(target) && path.relative(path.join(SERVER, 'http'), target).split(path.sep)[0] !== '..';
-        if (inHttp || /^(node:)?https?$/.test(target) || target === 'express') offending.push(`${path.relative(SERVER, file)} imports ${specifier}`);
+        if (inHttp || /^(node:)?https?$/.test(target) || target === 'express')
+          offending.push(`${path.relative(SERVER, file)} imports ${specifier}`);
       }
     }
     expect(offending).toEqual([]);

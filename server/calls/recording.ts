@@ -75,7 +75,16 @@ export class CallRecorder implements CallHooks {
       durationMs,
     );
     this.logger.info(
-      { reqId: call.requestId, callId: call.id, server: call.server, tool: call.tool, mode: call.mode, outcome: end.outcome, status, durationMs },
+      {
+        reqId: call.requestId,
+        callId: call.id,
+        server: call.server,
+        tool: call.tool,
+        mode: call.mode,
+        outcome: end.outcome,
+        status,
+        durationMs,
+      },
       'tool call',
     );
   }

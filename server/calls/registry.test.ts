@@ -35,8 +35,8 @@ describe('a kept async call', () => {
   });
 });
 
-describe('a caller\'s share of async calls', () => {
-  it('holds with maxPerCaller 1: the new call forgets the caller\'s kept one, and a second is refused while it runs', () => {
+describe("a caller's share of async calls", () => {
+  it("holds with maxPerCaller 1: the new call forgets the caller's kept one, and a second is refused while it runs", () => {
     const registry = new CallRegistry(() => ({ ...settings, asyncCalls: { ...settings.asyncCalls, maxPerCaller: 1 } }));
     finishedAsyncCall(registry, 'c1', 'first');
     const start = (id: string) => {

@@ -17,8 +17,7 @@ export class CliUsageError extends Error {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export type QuickServer =
-  | { name: string; command: string; args: string[] }
-  | { name: string; url: string; transport: 'sse' | 'streamable-http' };
+  { name: string; command: string; args: string[] } | { name: string; url: string; transport: 'sse' | 'streamable-http' };
 
 export interface CliOptions {
   help: boolean;
@@ -241,11 +240,7 @@ function parsePort(raw: string, label: string): number {
   return port;
 }
 
-function parseQuickServer(
-  serverArgs: string[],
-  name: string | undefined,
-  transport: 'sse' | 'streamable-http' | undefined,
-): QuickServer {
+function parseQuickServer(serverArgs: string[], name: string | undefined, transport: 'sse' | 'streamable-http' | undefined): QuickServer {
   const [first, ...rest] = serverArgs;
   if (first === undefined || first === '') {
     throw new CliUsageError('nothing after "--": give a server command (e.g. -- npx -y <package>) or URL');
@@ -275,9 +270,7 @@ function parseQuickServer(
 }
 
 /** Commands that run a package or script named by one of their arguments. */
-const RUNNERS = new Set([
-  'npx', 'bunx', 'pnpx', 'uvx', 'uv', 'pipx', 'node', 'python', 'python3', 'deno', 'bun', 'docker', 'pnpm', 'yarn',
-]);
+const RUNNERS = new Set(['npx', 'bunx', 'pnpx', 'uvx', 'uv', 'pipx', 'node', 'python', 'python3', 'deno', 'bun', 'docker', 'pnpm', 'yarn']);
 const RUNNER_SUBCOMMANDS = new Set(['run', 'dlx', 'exec', 'x', 'tool', '--']);
 
 /**
@@ -312,7 +305,12 @@ function rawServerName(commandOrUrl: string, args: string[]): string {
 }
 
 function basename(file: string): string {
-  return file.split(/[\\/]/).filter((part) => part !== '').at(-1) ?? '';
+  return (
+    file
+      .split(/[\\/]/)
+      .filter((part) => part !== '')
+      .at(-1) ?? ''
+  );
 }
 
 function stripExtension(file: string): string {

@@ -159,8 +159,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 }
 
 export type QuickServerSpec = { name: string } & (
-  | { command: string; args: string[] }
-  | { url: string; transport: 'sse' | 'streamable-http' }
+  { command: string; args: string[] } | { url: string; transport: 'sse' | 'streamable-http' }
 );
 
 /**
@@ -261,9 +260,7 @@ function buildServer(
   const expandList = (value: unknown, key: string): string[] =>
     Array.isArray(value) ? value.map((item: unknown, i) => expand(item, [key, i]) ?? '') : [];
   const expandRecord = (value: unknown, key: string): Record<string, string> =>
-    isPlainObject(value)
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expand(v, [key, k]) ?? '']))
-      : {};
+    isPlainObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expand(v, [key, k]) ?? ''])) : {};
 
   // Stdio fields are expanded unless the entry is clearly remote, and vice versa, so that
   // missing variables are reported even when the entry has another problem.
@@ -345,9 +342,12 @@ function approvalLimits(raw: Record<string, unknown>): { default?: ApprovalActio
 }
 
 /** The top-level section's caps and notice interval written, as far as they are present. */
-function approvalCaps(raw: Record<string, unknown>): Partial<Pick<ApprovalSettings, 'maxPending' | 'maxPendingPerCaller' | 'notifyIntervalMs'>> {
+function approvalCaps(
+  raw: Record<string, unknown>,
+): Partial<Pick<ApprovalSettings, 'maxPending' | 'maxPendingPerCaller' | 'notifyIntervalMs'>> {
   const caps: Partial<Pick<ApprovalSettings, 'maxPending' | 'maxPendingPerCaller' | 'notifyIntervalMs'>> = {};
-  for (const key of ['maxPending', 'maxPendingPerCaller', 'notifyIntervalMs'] as const) if (typeof raw[key] === 'number') caps[key] = raw[key];
+  for (const key of ['maxPending', 'maxPendingPerCaller', 'notifyIntervalMs'] as const)
+    if (typeof raw[key] === 'number') caps[key] = raw[key];
   return caps;
 }
 
@@ -494,9 +494,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // JSON text
 
-type JsonDocument =
-  | { ok: true; value: unknown; duplicates: ConfigProblem[] }
-  | { ok: false; problem: ConfigProblem };
+type JsonDocument = { ok: true; value: unknown; duplicates: ConfigProblem[] } | { ok: false; problem: ConfigProblem };
 
 /**
  * Strict JSON (no comments, no trailing commas) read with jsonc-parser, which gives the line and
@@ -540,5 +538,7 @@ function parseJsonDocument(rawText: string): JsonDocument {
 
 /** `PropertyNameExpected` → `property name expected`. */
 function describeSyntaxError(error: ParseErrorCode): string {
-  return printParseErrorCode(error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return printParseErrorCode(error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }

@@ -65,7 +65,10 @@ function origin() {
         return false;
       }
     },
-    { error: (issue) => `expected an origin like "https://chat.example.com" (scheme, host and port only; "*" is not allowed), got ${JSON.stringify(issue.input)}` },
+    {
+      error: (issue) =>
+        `expected an origin like "https://chat.example.com" (scheme, host and port only; "*" is not allowed), got ${JSON.stringify(issue.input)}`,
+    },
   );
 }
 
@@ -124,7 +127,9 @@ export const gatewaySchema = strictObject({
   }).optional(),
   publicSpecs: boolean().optional(),
   basePath: string()
-    .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, { error: 'expected a path prefix such as "/mcp" (segments after "/", no trailing "/"), or ""' })
+    .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, {
+      error: 'expected a path prefix such as "/mcp" (segments after "/", no trailing "/"), or ""',
+    })
     .optional(),
   sessionTtlMs: integer(1).optional(),
   openapi: strictObject({
@@ -134,7 +139,9 @@ export const gatewaySchema = strictObject({
   redact: strictObject({
     keys: z
       .array(
-        string().regex(/[^-_.\s]/, { error: (issue) => `expected an argument name such as "ssn" or "member_number", got ${JSON.stringify(issue.input)}` }),
+        string().regex(/[^-_.\s]/, {
+          error: (issue) => `expected an argument name such as "ssn" or "member_number", got ${JSON.stringify(issue.input)}`,
+        }),
         { error: expected('array of argument names') },
       )
       .optional(),

@@ -138,9 +138,7 @@ server.registerPrompt(
       {
         role: 'user',
         content: text(
-          notes.size === 0
-            ? 'There are no notes yet. Say so briefly.'
-            : `Summarize these notes in a few bullet points:\n\n${notesJson()}`,
+          notes.size === 0 ? 'There are no notes yet. Say so briefly.' : `Summarize these notes in a few bullet points:\n\n${notesJson()}`,
         ),
       },
     ],

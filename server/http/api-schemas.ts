@@ -31,7 +31,14 @@ function values<T extends string>(record: Record<T, true>): [T, ...T[]] {
 
 const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, ready: true, error: true, backoff: true, stopped: true });
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
-const CALL_STATES = values<CallState>({ waiting_for_approval: true, running: true, succeeded: true, failed: true, cancelled: true, timed_out: true });
+const CALL_STATES = values<CallState>({
+  waiting_for_approval: true,
+  running: true,
+  succeeded: true,
+  failed: true,
+  cancelled: true,
+  timed_out: true,
+});
 const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true });
 const CALL_MODES = values<CallMode>({ sync: true, stream: true, async: true });
 
@@ -51,24 +58,24 @@ const count = () => z.int().min(0);
 // Path parameters
 
 export const ServerNameParams = z.strictObject({
-  name: z.string().meta({ description: 'The server\'s name, as in the config file.', example: 'demo' }),
+  name: z.string().meta({ description: "The server's name, as in the config file.", example: 'demo' }),
 });
 
 export const ToolPathParams = z.strictObject({
-  server: z.string().meta({ description: 'The server\'s name, as in the config file.', example: 'demo' }),
-  tool: z.string().meta({ description: 'The tool\'s name, as the MCP server lists it (percent-encoded when needed).', example: 'echo' }),
+  server: z.string().meta({ description: "The server's name, as in the config file.", example: 'demo' }),
+  tool: z.string().meta({ description: "The tool's name, as the MCP server lists it (percent-encoded when needed).", example: 'echo' }),
 });
 
 export const CallIdParams = z.strictObject({
-  id: z.string().meta({ description: 'The call\'s id (a UUID), as the 202 answer, `GET /api/calls` and the activity log give it.' }),
+  id: z.string().meta({ description: "The call's id (a UUID), as the 202 answer, `GET /api/calls` and the activity log give it." }),
 });
 
 export const ActivityIdParams = z.strictObject({
-  id: z.string().meta({ description: 'The call\'s id (a UUID): the `id` of a management answer or of `GET /api/calls`.' }),
+  id: z.string().meta({ description: "The call's id (a UUID): the `id` of a management answer or of `GET /api/calls`." }),
 });
 
 export const DocumentServerParams = z.strictObject({
-  server: z.string().meta({ description: 'The server\'s name, as in the config file.', example: 'demo' }),
+  server: z.string().meta({ description: "The server's name, as in the config file.", example: 'demo' }),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -77,10 +84,10 @@ export const DocumentServerParams = z.strictObject({
 /** Query of `GET /api/tools` (read leniently by the route: a repeated parameter is ignored, so is an unknown one). */
 export const ToolListQuery = z.object({
   server: z.string().optional().meta({ description: 'Only the tools of this server; 404 when there is no such server.' }),
-  q: z
-    .string()
-    .optional()
-    .meta({ description: 'Words that must all appear, case-insensitively, in the tool\'s name, title or description.', example: 'add numbers' }),
+  q: z.string().optional().meta({
+    description: "Words that must all appear, case-insensitively, in the tool's name, title or description.",
+    example: 'add numbers',
+  }),
 });
 
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -141,17 +148,14 @@ export const ToolCallHeaders = z.object({
     .meta({
       description:
         'Another timeout for this call, in ms: how long the call may go without progress. From 1 to `gateway.maxTimeoutMs` ' +
-        '(default 600000); anything else is a 422 `invalid-request`. Without it the tool\'s or the server\'s timeout applies.',
+        "(default 600000); anything else is a 422 `invalid-request`. Without it the tool's or the server's timeout applies.",
       example: 120000,
     }),
-  Prefer: z
-    .string()
-    .optional()
-    .meta({
-      description:
-        '`respond-async`: answer 202 at once with the call\'s snapshot and `Location: /api/calls/{id}`, and run the call in the background.',
-      example: 'respond-async',
-    }),
+  Prefer: z.string().optional().meta({
+    description:
+      "`respond-async`: answer 202 at once with the call's snapshot and `Location: /api/calls/{id}`, and run the call in the background.",
+    example: 'respond-async',
+  }),
 });
 
 /** `PATCH /api/servers/{name}`. */
@@ -161,14 +165,15 @@ export const PatchServerBody = z
   })
   .meta({
     id: 'ServerPatch',
-    description: 'A run-time override of the server\'s `enabled`; it is kept across restarts until the config file changes its own `enabled`.',
+    description:
+      "A run-time override of the server's `enabled`; it is kept across restarts until the config file changes its own `enabled`.",
   });
 
 /** The body of a management tool call: the tool's arguments, checked against its input schema. */
 export const ToolArgumentsSchema = jsonObject().meta({
   id: 'ToolArguments',
   description:
-    'The tool\'s arguments, as a JSON object matching the tool\'s `inputSchema` (see `GET /api/tools/{server}/{tool}`). ' +
+    "The tool's arguments, as a JSON object matching the tool's `inputSchema` (see `GET /api/tools/{server}/{tool}`). " +
     'An empty or missing body is `{}`.',
   example: { message: 'hello' },
 });
@@ -179,7 +184,7 @@ export const ToolArgumentsSchema = jsonObject().meta({
 export const HealthSchema = z
   .strictObject({
     status: z.literal('ok'),
-    version: z.string().meta({ description: 'The gateway\'s version.' }),
+    version: z.string().meta({ description: "The gateway's version." }),
     uptimeMs: count().meta({ description: 'Time since the gateway started, in ms.' }),
   })
   .meta({ id: 'Health', description: 'The gateway is up.' });
@@ -239,7 +244,7 @@ export const LastErrorSchema = z.strictObject(lastErrorFields).meta({ id: 'Serve
 export const LastErrorDetailSchema = z
   .strictObject({
     ...lastErrorFields,
-    stderrTail: z.array(z.string()).meta({ description: 'The process\'s last stderr lines when it failed.' }),
+    stderrTail: z.array(z.string()).meta({ description: "The process's last stderr lines when it failed." }),
   })
   .meta({ id: 'ServerErrorDetail', description: 'Why the server failed last, with the stderr lines of that moment.' });
 
@@ -254,14 +259,14 @@ export const ServerConfigDisplaySchema = z
   })
   .meta({
     id: 'ServerConfig',
-    description: 'The server\'s launch settings as the operator wrote them (before `${…}` expansion), without secrets.',
+    description: "The server's launch settings as the operator wrote them (before `${…}` expansion), without secrets.",
   });
 
 const serverFields = {
   name: z.string(),
-  description: orNull(z.string()).meta({ description: 'The operator\'s description from the config file.' }),
+  description: orNull(z.string()).meta({ description: "The operator's description from the config file." }),
   transport: z.enum(TRANSPORTS),
-  enabled: z.boolean().meta({ description: 'Whether the server runs: the config file\'s value, or a run-time override.' }),
+  enabled: z.boolean().meta({ description: "Whether the server runs: the config file's value, or a run-time override." }),
   enabledSource: z.enum(['config', 'override']).meta({ description: 'Where `enabled` comes from.' }),
   state: z.enum(SERVER_STATES),
   since: timestamp().meta({ description: 'When `state` last changed.' }),
@@ -278,13 +283,15 @@ const serverFields = {
   protocolVersion: orNull(z.string()).meta({ description: 'The MCP protocol version agreed in `initialize`.' }),
 };
 
-export const ServerStatusSchema = z.strictObject(serverFields).meta({ id: 'ServerStatus', description: 'An upstream MCP server and its state.' });
+export const ServerStatusSchema = z
+  .strictObject(serverFields)
+  .meta({ id: 'ServerStatus', description: 'An upstream MCP server and its state.' });
 
 export const ServerDetailSchema = z
   .strictObject({
     ...serverFields,
     lastError: orNull(LastErrorDetailSchema),
-    instructions: orNull(z.string()).meta({ description: 'The server\'s `instructions` from `initialize`.' }),
+    instructions: orNull(z.string()).meta({ description: "The server's `instructions` from `initialize`." }),
     stderrTail: z.array(z.string()).meta({ description: 'The last lines a stdio server wrote to stderr.' }),
     config: orNull(ServerConfigDisplaySchema),
   })
@@ -332,17 +339,17 @@ export const ToolListSchema = z
 export const ContentItemSchema = z
   .object({ type: z.string().meta({ description: '`text`, `image`, `audio`, `resource`, `resource_link` …' }) })
   .catchall(z.unknown())
-  .meta({ id: 'ContentItem', description: 'One item of an MCP tool result\'s `content`, as the MCP server sent it.' });
+  .meta({ id: 'ContentItem', description: "One item of an MCP tool result's `content`, as the MCP server sent it." });
 
 export const ToolCallResultSchema = z
   .strictObject({
-    id: z.uuid().meta({ description: 'The call\'s id: its entry in `/api/activity/{id}`.' }),
+    id: z.uuid().meta({ description: "The call's id: its entry in `/api/activity/{id}`." }),
     durationMs: z.number().min(0).meta({ description: 'How long the call took in the gateway, in ms.' }),
     content: z.array(ContentItemSchema),
     structuredContent: jsonObject().optional().meta({ description: 'The structured result, when the tool gives one.' }),
     isError: z.boolean().meta({ description: 'Whether the tool reported an error (the answer is still a 200).' }),
   })
-  .meta({ id: 'ToolCallResult', description: 'The MCP tool result, whole, with the call\'s id and duration.' });
+  .meta({ id: 'ToolCallResult', description: "The MCP tool result, whole, with the call's id and duration." });
 
 export const CallProgressSchema = z
   .object({
@@ -362,10 +369,12 @@ export const LogMessageSchema = z
 
 export const CallSnapshotSchema = z
   .strictObject({
-    id: z.uuid().meta({ description: 'The call\'s id, also its activity entry\'s.' }),
+    id: z.uuid().meta({ description: "The call's id, also its activity entry's." }),
     server: z.string(),
     tool: z.string(),
-    surface: z.enum(CALL_SURFACES).meta({ description: 'Where the call came in: `POST /{server}/{tool}` (`mcpo`) or the management API (`api`).' }),
+    surface: z
+      .enum(CALL_SURFACES)
+      .meta({ description: 'Where the call came in: `POST /{server}/{tool}` (`mcpo`) or the management API (`api`).' }),
     mode: z.enum(CALL_MODES).meta({ description: 'How the caller waits: for the answer, on an event stream, or not at all.' }),
     state: z.enum(CALL_STATES),
     startedAt: timestamp(),
@@ -431,7 +440,8 @@ export const ActivityEntrySchema = z
     server: z.string(),
     tool: z.string(),
     caller: z.string().meta({
-      description: 'Who called: `api-key` (the start-up key), `key:<id>` (a key from `/api/keys`), `ui` or `ui:<key id>` (a UI sign-in), `device:<id>`, or `anonymous` (a gateway without a key).',
+      description:
+        'Who called: `api-key` (the start-up key), `key:<id>` (a key from `/api/keys`), `ui` or `ui:<key id>` (a UI sign-in), `device:<id>`, or `anonymous` (a gateway without a key).',
     }),
     surface: z.enum(CALL_SURFACES),
     mode: z.enum(CALL_MODES),
@@ -440,12 +450,16 @@ export const ActivityEntrySchema = z
     }),
     argumentsTruncated: z.boolean().meta({ description: 'Whether the stored arguments were cut to 16 KiB.' }),
     outcome: z.enum(ACTIVITY_OUTCOMES as readonly [ActivityOutcome, ...ActivityOutcome[]]),
-    status: orNull(z.int()).meta({ description: 'The HTTP status the call was answered with (or would have been, for a stream or an async call).' }),
+    status: orNull(z.int()).meta({
+      description: 'The HTTP status the call was answered with (or would have been, for a stream or an async call).',
+    }),
     durationMs: orNull(z.number().min(0)),
     resultBytes: orNull(count()).meta({ description: 'Size of the result as JSON, in bytes.' }),
     preview: orNull(z.string()).meta({ description: 'The start of the result (up to 2 KiB).' }),
     error: orNull(z.string()).meta({ description: 'What went wrong (up to 2 KiB).' }),
-    approvalId: orNull(z.string()).meta({ description: 'The approval the call waited for (`/api/approvals/{id}`: who decided, when, through what, why), or null.' }),
+    approvalId: orNull(z.string()).meta({
+      description: 'The approval the call waited for (`/api/approvals/{id}`: who decided, when, through what, why), or null.',
+    }),
   })
   .meta({ id: 'ActivityEntry', description: 'One tool call, on either surface, as the activity log recorded it.' });
 
@@ -497,7 +511,7 @@ const keyFields = {
   id: z.string().meta({ example: '3f9a0c1b2d4e' }),
   label: z.string(),
   scopes: z.array(ScopeSchema),
-  caller: z.string().meta({ description: 'How the activity log and approvals name this key\'s calls: `key:<id>`.' }),
+  caller: z.string().meta({ description: "How the activity log and approvals name this key's calls: `key:<id>`." }),
   createdAt: z.iso.datetime(),
   lastUsedAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
   revokedAt: z.iso.datetime().nullable(),
@@ -506,10 +520,14 @@ export const KeySchema = z.strictObject(keyFields).meta({ id: 'Key', description
 export const CreatedKeySchema = z
   .strictObject({
     ...keyFields,
-    token: z.string().meta({ description: 'The key itself, shown this once: send it as `Authorization: Bearer <token>`.', example: 'mgw_…' }),
+    token: z
+      .string()
+      .meta({ description: 'The key itself, shown this once: send it as `Authorization: Bearer <token>`.', example: 'mgw_…' }),
   })
   .meta({ id: 'CreatedKey', description: 'A key just made, with its token (shown once; only its hash is stored).' });
-export const KeyListSchema = z.strictObject({ items: z.array(KeySchema) }).meta({ id: 'KeyList', description: 'Every key, newest first, revoked ones included.' });
+export const KeyListSchema = z
+  .strictObject({ items: z.array(KeySchema) })
+  .meta({ id: 'KeyList', description: 'Every key, newest first, revoked ones included.' });
 export const KeyIdParams = z.strictObject({ id: z.string() });
 
 // ---------------------------------------------------------------------------------------------
@@ -525,11 +543,16 @@ export const ApprovalListQuery = z.strictObject({
 /** `POST /api/approvals/{id}/approve` and `/deny`; the body may be left out. */
 export const DecisionBody = z
   .strictObject({
-    reason: z.string().trim().max(MAX_DECISION_REASON, { error: `must be at most ${MAX_DECISION_REASON} characters` }).optional().meta({ description: 'Why (shown to the caller of a denied call and in the audit).' }),
-    binding: z
+    reason: z
       .string()
+      .trim()
+      .max(MAX_DECISION_REASON, { error: `must be at most ${MAX_DECISION_REASON} characters` })
       .optional()
-      .meta({ description: 'The `binding` of the approval as the decider saw it: when given, the decision applies only if it is still that approval.' }),
+      .meta({ description: 'Why (shown to the caller of a denied call and in the audit).' }),
+    binding: z.string().optional().meta({
+      description:
+        'The `binding` of the approval as the decider saw it: when given, the decision applies only if it is still that approval.',
+    }),
   })
   .optional()
   .meta({ id: 'Decision', description: 'A decision on a held call.' });
@@ -543,14 +566,19 @@ export const ApprovalSchema = z
     arguments: z.unknown().meta({ description: 'The arguments as sent, with secret-looking fields redacted like the activity log.' }),
     caller: z.string(),
     callerLabel: z.string(),
-    rule: z.string().meta({ description: 'What asked: a rule\'s JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`.' }),
+    rule: z
+      .string()
+      .meta({ description: "What asked: a rule's JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`." }),
     ruleReason: z.string(),
-    binding: z.string().meta({ description: 'HMAC-SHA256, keyed with the gateway\'s own secret, over the approval\'s id, server, tool, the canonical arguments and the tool\'s definition: stable for this approval, different for every other one (even of the same call), and no help in guessing a redacted value.' }),
+    binding: z.string().meta({
+      description:
+        "HMAC-SHA256, keyed with the gateway's own secret, over the approval's id, server, tool, the canonical arguments and the tool's definition: stable for this approval, different for every other one (even of the same call), and no help in guessing a redacted value.",
+    }),
     state: z.enum(APPROVAL_STATE_VALUES),
     createdAt: z.iso.datetime(),
     expiresAt: z.iso.datetime(),
     decidedAt: z.iso.datetime().nullable(),
-    decidedBy: z.string().nullable().meta({ description: 'The decider\'s caller id, or `gateway` (expiry, cancellation, restart).' }),
+    decidedBy: z.string().nullable().meta({ description: "The decider's caller id, or `gateway` (expiry, cancellation, restart)." }),
     decidedByLabel: z.string().nullable(),
     decidedVia: z.enum(['api', 'ui', 'gateway']).nullable(),
     reason: z.string().nullable(),
@@ -561,7 +589,7 @@ export const ApprovalListSchema = z.strictObject({ items: z.array(ApprovalSchema
 
 export const ApprovalIdParams = z.strictObject({
   id: z.string().meta({
-    description: 'The approval\'s id, as `GET /api/approvals`, a held call\'s snapshot (`approval.id`) or its `approval` event give it.',
+    description: "The approval's id, as `GET /api/approvals`, a held call's snapshot (`approval.id`) or its `approval` event give it.",
     example: 'apr_3n9xW0bq2mT1Kc8vLa0p',
   }),
 });
@@ -572,7 +600,7 @@ export const ApprovalEventSchema = z
     status: z
       .enum(['waiting', 'approved', 'denied', 'expired', 'cancelled', 'void', 'interrupted'])
       .meta({ description: '`waiting` while the approval is pending, then the state it was decided with.' }),
-    id: z.string().meta({ description: 'The approval\'s id.' }),
+    id: z.string().meta({ description: "The approval's id." }),
     url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
     expiresAt: z.iso.datetime().meta({ description: 'When the call stops waiting, unless someone decides first.' }),
     decidedBy: z.string().optional().meta({ description: 'Once decided: the label of who decided (`gateway` for expiry and the like).' }),
@@ -595,7 +623,9 @@ export const DeviceSchema = z
     id: 'Device',
     description: 'A paired device (a phone): it reads and decides approvals (scopes `approvals:decide` and `tools:read`). Never its token.',
   });
-export const DeviceListSchema = z.strictObject({ items: z.array(DeviceSchema) }).meta({ id: 'DeviceList', description: 'Every paired device, newest first, revoked ones included.' });
+export const DeviceListSchema = z
+  .strictObject({ items: z.array(DeviceSchema) })
+  .meta({ id: 'DeviceList', description: 'Every paired device, newest first, revoked ones included.' });
 export const DeviceIdParams = z.strictObject({
-  id: z.string().meta({ description: 'The device\'s id, as `GET /api/devices` gives it.' }),
+  id: z.string().meta({ description: "The device's id, as `GET /api/devices` gives it." }),
 });

@@ -82,7 +82,8 @@ export function buildApp(deps: AppServices): GatewayApp {
     allowedOrigins: () => deps.settings().cors.origins,
     configuredHosts: () => deps.settings().allowedHosts,
     // Files and documents are public to read only: `POST /{server}/docs` is a call of a tool named `docs`.
-    isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && (isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path))),
+    isPublic: (method, path) =>
+      (method === 'GET' || method === 'HEAD') && (isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path))),
     sessions: deps.sessions,
     keys: deps.keys,
     devices: deps.devices,
@@ -155,4 +156,3 @@ export function buildApp(deps: AppServices): GatewayApp {
     if (!calls(req, res)) app(req, res);
   };
 }
-

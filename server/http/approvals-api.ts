@@ -32,11 +32,17 @@ function decisionProblem(id: string, refusal: DecisionRefusal): ProblemError {
     case 'not-found':
       return new ProblemError('approval-not-found', `no approval with id "${id}"`);
     case 'reason-too-long':
-      return new ProblemError('invalid-request', `the reason must be at most ${refusal.limit} characters`, { errors: [{ field: 'reason', message: `must be at most ${refusal.limit} characters` }] });
+      return new ProblemError('invalid-request', `the reason must be at most ${refusal.limit} characters`, {
+        errors: [{ field: 'reason', message: `must be at most ${refusal.limit} characters` }],
+      });
     case 'binding-mismatch':
-      return new ProblemError('approval-void', 'the approval is not the one you saw (its binding differs); reload it', { state: refusal.approval.state });
+      return new ProblemError('approval-void', 'the approval is not the one you saw (its binding differs); reload it', {
+        state: refusal.approval.state,
+      });
     case 'void':
-      return new ProblemError('approval-void', 'the tool\'s definition changed after the call asked; the call will not run', { state: 'void' });
+      return new ProblemError('approval-void', "the tool's definition changed after the call asked; the call will not run", {
+        state: 'void',
+      });
     case 'already-decided':
     case 'not-waiting': {
       const { approval } = refusal;
@@ -59,14 +65,22 @@ export function approvalRoutes(approvals: ApprovalBook): Router {
 
   router.get('/api/approvals/:id', (req, res) => {
     const approval = approvals.get(req.params.id);
-    if (!approval || !mayRead(req.identity!, approval)) throw new ProblemError('approval-not-found', `no approval with id "${req.params.id}"`);
+    if (!approval || !mayRead(req.identity!, approval))
+      throw new ProblemError('approval-not-found', `no approval with id "${req.params.id}"`);
     res.json(approvalJson(approval));
   });
 
-  for (const [action, approve] of [['approve', true], ['deny', false]] as const) {
+  for (const [action, approve] of [
+    ['approve', true],
+    ['deny', false],
+  ] as const) {
     router.post(`/api/approvals/:id/${action}`, (req, res) => {
       if (!mayDecide(req.identity!)) {
-        throw new ProblemError('forbidden', `deciding needs the scope "approvals:decide"; "${req.identity!.label}" has ${req.identity!.scopes.join(', ')}`, { scope: 'approvals:decide' });
+        throw new ProblemError(
+          'forbidden',
+          `deciding needs the scope "approvals:decide"; "${req.identity!.label}" has ${req.identity!.scopes.join(', ')}`,
+          { scope: 'approvals:decide' },
+        );
       }
       const body = parseBody(DecisionBody, req.body) ?? {};
       const decided = applyDecision(approvals, req.params.id, approve, deciderOf(req.identity!, 'api', req.tailscaleUser), body);

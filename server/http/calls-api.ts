@@ -46,7 +46,10 @@ export function callRoutes(caller: ToolCaller, settings: () => GatewaySettings):
   const find = (req: IncomingMessage, id: string): RunningCall => {
     const call = caller.calls.get(id, viewerOf(req));
     if (!call) {
-      throw new ProblemError('call-not-found', `no running or recent async call with id "${id}"; finished calls are in /api/activity/${id}`);
+      throw new ProblemError(
+        'call-not-found',
+        `no running or recent async call with id "${id}"; finished calls are in /api/activity/${id}`,
+      );
     }
     return call;
   };

@@ -110,7 +110,8 @@ export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unk
     endedAt: call.endedAt === undefined ? null : new Date(call.endedAt).toISOString(),
     progress: call.progress ?? null,
   };
-  if (call.approval) snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
+  if (call.approval)
+    snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
   if (!end) return snapshot;
   const problem = answeredProblem(call, end);
   if (end.result && !problem) snapshot.result = JSON.parse(resultAnswer(call, end.result));

@@ -21,9 +21,18 @@ export function healthRoutes(supervisor: Supervisor, version: string, activity?:
     const enabled = supervisor.list().filter((server) => server.enabled);
     const notReady = enabled.filter((server) => server.state !== 'ready');
     const log = activity?.();
-    const activityLog = log?.state === 'failing'
-      ? { activityLog: { state: log.state, error: log.error ?? null, since: new Date(log.since ?? Date.now()).toISOString(), queued: log.queued, dropped: log.dropped } }
-      : {};
+    const activityLog =
+      log?.state === 'failing'
+        ? {
+            activityLog: {
+              state: log.state,
+              error: log.error ?? null,
+              since: new Date(log.since ?? Date.now()).toISOString(),
+              queued: log.queued,
+              dropped: log.dropped,
+            },
+          }
+        : {};
     if (notReady.length === 0) {
       res.json({ status: log?.state === 'failing' ? 'degraded' : 'ready', servers: enabled.length, ...activityLog });
       return;

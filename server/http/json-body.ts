@@ -27,7 +27,9 @@ function tooLarge(limit: number, size?: number): ProblemError {
 }
 
 function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  return (
+    req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  );
 }
 
 /** A form post, as browsers send forms (and htmx its requests). */
@@ -47,25 +49,38 @@ export function jsonBody(options: JsonBodyOptions): Middleware {
     if (!options.jsonOnly(req)) return undefined;
     const type = req.headers['content-type'];
     const got = type === undefined ? 'none' : `"${type.slice(0, 100)}"`;
-    return new ProblemError('unsupported-media-type', `the body must be JSON, sent with the header "Content-Type: application/json" (the request's Content-Type: ${got})`);
+    return new ProblemError(
+      'unsupported-media-type',
+      `the body must be JSON, sent with the header "Content-Type: application/json" (the request's Content-Type: ${got})`,
+    );
   };
-  return textBody(JSON_TYPE, (req) => req.body !== undefined, options.limit, notJson, (req, text) => {
-    if (text.trim() === '') {
-      req.body = {};
+  return textBody(
+    JSON_TYPE,
+    (req) => req.body !== undefined,
+    options.limit,
+    notJson,
+    (req, text) => {
+      if (text.trim() === '') {
+        req.body = {};
+        return undefined;
+      }
+      try {
+        req.body = JSON.parse(text);
+      } catch {
+        return new ProblemError('invalid-json', 'the request body could not be parsed as JSON');
+      }
+      const maxDepth = options.maxDepth();
+      if (tooDeep(text, req.body, maxDepth)) {
+        req.body = undefined;
+        return new ProblemError(
+          'json-too-deep',
+          `the request body nests arrays and objects deeper than gateway.maxJsonDepth (${maxDepth} levels)`,
+          { limit: maxDepth },
+        );
+      }
       return undefined;
-    }
-    try {
-      req.body = JSON.parse(text);
-    } catch {
-      return new ProblemError('invalid-json', 'the request body could not be parsed as JSON');
-    }
-    const maxDepth = options.maxDepth();
-    if (tooDeep(text, req.body, maxDepth)) {
-      req.body = undefined;
-      return new ProblemError('json-too-deep', `the request body nests arrays and objects deeper than gateway.maxJsonDepth (${maxDepth} levels)`, { limit: maxDepth });
-    }
-    return undefined;
-  });
+    },
+  );
 }
 
 /**
@@ -108,10 +123,16 @@ function nestedDeeper(value: unknown, limit: number): boolean {
 
 /** Reads a form post into `req.form`. `limit()` is read per request, in bytes. */
 export function formBody(limit: () => number): Middleware {
-  return textBody(FORM_TYPE, (req) => req.form !== undefined, limit, () => undefined, (req, text) => {
-    req.form = new URLSearchParams(text);
-    return undefined;
-  });
+  return textBody(
+    FORM_TYPE,
+    (req) => req.form !== undefined,
+    limit,
+    () => undefined,
+    (req, text) => {
+      req.form = new URLSearchParams(text);
+      return undefined;
+    },
+  );
 }
 
 /**

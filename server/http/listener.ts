@@ -34,7 +34,10 @@ export function createListener(app: http.RequestListener, limits: ListenerLimits
     dropped++;
     const now = Date.now();
     if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    logger.warn({ dropped, maxConnections: server.maxConnections }, `refused connections beyond gateway.maxConnections (${server.maxConnections})`);
+    logger.warn(
+      { dropped, maxConnections: server.maxConnections },
+      `refused connections beyond gateway.maxConnections (${server.maxConnections})`,
+    );
     lastDropLog = now;
     dropped = 0;
   });

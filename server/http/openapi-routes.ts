@@ -114,7 +114,8 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
   // The management document is made on the first request for it, not at start-up: its generator
   // (zod-to-openapi) is loaded then, once, and the document (it depends on the version only) kept.
   let management: Promise<Record<string, unknown>> | undefined;
-  const managementDocument = () => (management ??= import('../openapi/management.js').then((module) => module.managementDocument(deps.version)));
+  const managementDocument = () =>
+    (management ??= import('../openapi/management.js').then((module) => module.managementDocument(deps.version)));
   const options = (req: Request): DocumentOptions => ({
     version: deps.version,
     maxRefDepth: deps.settings().openapi.maxRefDepth,
@@ -127,7 +128,11 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
     return found;
   };
   const connection = (req: Request) => connectionNamed(String(req.params.server));
-  const enabledServers = () => deps.supervisor.all().filter((found) => found.isEnabled).map(documentServer);
+  const enabledServers = () =>
+    deps.supervisor
+      .all()
+      .filter((found) => found.isEnabled)
+      .map(documentServer);
 
   for (const file of SWAGGER_UI_FILES) {
     router.get(`/static/swagger-ui/${file}`, (_req, res) => res.sendFile(path.join(SWAGGER_UI_DIR, file), { maxAge: '1d' }));
@@ -149,7 +154,10 @@ export function openApiRoutes(deps: OpenApiRoutesDeps): Router {
     const servers = name === undefined ? enabledServers() : [documentServer(connectionNamed(name))];
     const { maxRefDepth } = deps.settings().openapi;
     const entries = servers.flatMap((server) =>
-      server.tools.map((tool) => ({ server: server.name, tool: { ...tool, inputSchema: toRequestSchema(tool.inputSchema, { maxRefDepth }).schema } })),
+      server.tools.map((tool) => ({
+        server: server.name,
+        tool: { ...tool, inputSchema: toRequestSchema(tool.inputSchema, { maxRefDepth }).schema },
+      })),
     );
     const source = renderOpenWebUiTool(entries, {
       // The URL this request came in by: the Host header has passed the host check.

@@ -7,12 +7,7 @@ import { PROBLEMS, ProblemError, problemBody, type ProblemType } from '../errors
 import { isSqliteError, stateDatabaseErrorText } from '../state/db.js';
 
 /** Answers with a problem document. Works on a plain `node:http` response as well as Express's. */
-export function sendProblem(
-  res: ServerResponse,
-  type: ProblemType,
-  detail?: string,
-  extra: Record<string, unknown> = {},
-): void {
+export function sendProblem(res: ServerResponse, type: ProblemType, detail?: string, extra: Record<string, unknown> = {}): void {
   if (typeof extra.retryAfter === 'number') res.setHeader('Retry-After', String(extra.retryAfter));
   sendJson(res, PROBLEMS[type].status, JSON.stringify(problemBody(type, detail, extra)), 'application/problem+json');
 }

@@ -22,7 +22,10 @@ describe('unwrapResult (the mcpo surface)', () => {
 
   it('answers audio, and media beside text, from content as well', () => {
     expect(unwrapResult(result([audio], { content: [audio] }))).toBe('data:audio/wav;base64,UklGRg==');
-    expect(unwrapResult(result([{ type: 'text', text: 'a chart' }, image], { chart: PNG }))).toEqual(['a chart', `data:image/png;base64,${PNG}`]);
+    expect(unwrapResult(result([{ type: 'text', text: 'a chart' }, image], { chart: PNG }))).toEqual([
+      'a chart',
+      `data:image/png;base64,${PNG}`,
+    ]);
   });
 
   it('unwraps content without structuredContent as before', () => {

@@ -91,7 +91,11 @@ export function hostCheck(options: SecurityOptions): Middleware {
     const names = allowedNow();
     const host = req.headers.host;
     if (!host || !accepts(hostname(host), names)) {
-      sendProblem(res, 'host-not-allowed', `requests for host "${host ?? ''}" are not accepted; add it with --allowed-host or gateway.allowedHosts`);
+      sendProblem(
+        res,
+        'host-not-allowed',
+        `requests for host "${host ?? ''}" are not accepted; add it with --allowed-host or gateway.allowedHosts`,
+      );
       return;
     }
     const origin = req.headers.origin;
@@ -262,7 +266,10 @@ export function authenticate(options: SecurityOptions): Middleware {
         // Only a key that does not verify waits for the failure limit: the right one always passes.
         const address = clientAddress(req);
         const wait = options.failures?.retryAfter(address, token) ?? 0;
-        if (wait > 0) return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', { retryAfter: wait });
+        if (wait > 0)
+          return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', {
+            retryAfter: wait,
+          });
         options.failures?.fail(address, token);
         req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
@@ -279,7 +286,8 @@ export function authenticate(options: SecurityOptions): Middleware {
       if (!SAFE_METHODS.has(req.method ?? 'GET')) {
         const token = req.headers['x-csrf-token'];
         if (typeof token === 'string') {
-          if (!sameSecret(token, session.csrf)) return sendProblem(res, 'csrf-failed', 'the X-CSRF-Token header does not match this session; reload the page');
+          if (!sameSecret(token, session.csrf))
+            return sendProblem(res, 'csrf-failed', 'the X-CSRF-Token header does not match this session; reload the page');
         } else if (FORM_TYPE.test(req.headers['content-type'] ?? '')) {
           req.csrfPending = true;
         } else {
@@ -348,7 +356,7 @@ export function csrfGuard(): Middleware {
     if (!req.csrfPending) return next();
     const token = req.form?.get('_csrf');
     if (!req.session || token == null || !sameSecret(token, req.session.csrf)) {
-      sendProblem(res, 'csrf-failed', 'the form\'s _csrf field does not match this session; reload the page');
+      sendProblem(res, 'csrf-failed', "the form's _csrf field does not match this session; reload the page");
       return;
     }
     req.csrfPending = false;

@@ -36,9 +36,7 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
     counts: view.counts,
     serverInfo: view.serverInfo ?? null,
     protocolVersion: view.protocolVersion ?? null,
-    ...(detail
-      ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null }
-      : {}),
+    ...(detail ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null } : {}),
   };
 }
 
@@ -71,7 +69,8 @@ export function serverRoutes(supervisor: Supervisor): Router {
   router.post('/api/servers/:name/restart', async (req, res) => {
     const restarted = await supervisor.restart(req.params.name);
     if (!restarted.ok && restarted.why === 'not-found') throw new ProblemError('server-not-found', `no server named "${req.params.name}"`);
-    if (!restarted.ok) throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
+    if (!restarted.ok)
+      throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
     res.status(202).json(detail(req.params.name));
   });
 

@@ -28,7 +28,6 @@ import { sendError, sendJson } from './problems.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import { callerOf } from './security.js';
 
-
 function decode(segment: string, what: string): string {
   try {
     return decodeURIComponent(segment);

@@ -84,7 +84,10 @@ export class BufferedStdout implements pino.DestinationStream {
 export class PrettyLines implements pino.DestinationStream {
   static async create(out: pino.DestinationStream, colorize: boolean): Promise<PrettyLines> {
     const { prettyFactory } = await import('pino-pretty');
-    return new PrettyLines(out, prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+    return new PrettyLines(
+      out,
+      prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }),
+    );
   }
 
   private constructor(

@@ -31,9 +31,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string> =
   const wanted = Object.entries(labels);
   const found = samples.filter(
     (sample) =>
-      sample.name === name &&
-      Object.keys(sample.labels).length === wanted.length &&
-      wanted.every(([key, v]) => sample.labels[key] === v),
+      sample.name === name && Object.keys(sample.labels).length === wanted.length && wanted.every(([key, v]) => sample.labels[key] === v),
   );
   if (found.length > 1) throw new Error(`several samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
@@ -89,7 +87,27 @@ describe('GatewayMetrics', () => {
       seriesOf(samples, `${duration}_bucket`)
         .filter((s) => s.labels.server === 'alpha')
         .map((s) => s.labels.le),
-    ).toEqual(['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '120', '300', '600', '+Inf']);
+    ).toEqual([
+      '0.001',
+      '0.0025',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '10',
+      '30',
+      '60',
+      '120',
+      '300',
+      '600',
+      '+Inf',
+    ]);
 
     // Later calls reuse the cached children and keep counting.
     metrics.recordCall('alpha', 'echo', 'ok', 5);
@@ -164,9 +182,20 @@ describe('GatewayMetrics', () => {
 
     servers.splice(1, 1);
     const samples = await scrape(metrics);
-    for (const name of ['mcp_gateway_calls_in_flight', 'mcp_gateway_calls_queued', 'mcp_gateway_server_state', 'mcp_gateway_server_restarts_total']) {
-      expect(seriesOf(samples, name).some((s) => s.labels.server === 'beta'), name).toBe(false);
-      expect(seriesOf(samples, name).some((s) => s.labels.server === 'alpha'), name).toBe(true);
+    for (const name of [
+      'mcp_gateway_calls_in_flight',
+      'mcp_gateway_calls_queued',
+      'mcp_gateway_server_state',
+      'mcp_gateway_server_restarts_total',
+    ]) {
+      expect(
+        seriesOf(samples, name).some((s) => s.labels.server === 'beta'),
+        name,
+      ).toBe(false);
+      expect(
+        seriesOf(samples, name).some((s) => s.labels.server === 'alpha'),
+        name,
+      ).toBe(true);
     }
   });
 

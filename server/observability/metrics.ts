@@ -48,7 +48,9 @@ export interface GatewayMetricsOptions {
 }
 
 /** Tool calls last from under a millisecond to minutes (long-running tools, with progress). */
-export const CALL_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+export const CALL_DURATION_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
 
 /** A record so that adding a ServerState without listing it here fails to compile. */
 const STATE_SET: Record<ServerState, true> = {

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { assignOwn, copyJson, countOf, finiteOf, fromEntries, isJsonPrimitive, isPlainObject, isStringList, jsonText, own, setOwn, valueText } from './json.js';
+import {
+  assignOwn,
+  copyJson,
+  countOf,
+  finiteOf,
+  fromEntries,
+  isJsonPrimitive,
+  isPlainObject,
+  isStringList,
+  jsonText,
+  own,
+  setOwn,
+  valueText,
+} from './json.js';
 
 describe('JSON values from untrusted input', () => {
   it('takes objects made by JSON, {} and Object.create(null) as plain, nothing else', () => {
@@ -22,9 +35,25 @@ describe('JSON values from untrusted input', () => {
     expect(Object.keys(object)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(object)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const built = fromEntries([['__proto__', 1], ['a', 2]]);
+    const built = fromEntries([
+      ['__proto__', 1],
+      ['a', 2],
+    ]);
     expect(Object.keys(built)).toEqual(['__proto__', 'a']);
-    expect(Object.keys(assignOwn(fromEntries([['a', 0], ['b', 0]]), fromEntries([['__proto__', 3], ['a', 1]])))).toEqual(['a', 'b', '__proto__']);
+    expect(
+      Object.keys(
+        assignOwn(
+          fromEntries([
+            ['a', 0],
+            ['b', 0],
+          ]),
+          fromEntries([
+            ['__proto__', 3],
+            ['a', 1],
+          ]),
+        ),
+      ),
+    ).toEqual(['a', 'b', '__proto__']);
   });
 
   it('copies plain JSON and refuses anything else, or nesting deeper than 64 levels', () => {

@@ -6,7 +6,16 @@ describe('nullable forms', () => {
     for (const branch of [{ type: 'null' }, { type: ['null'] }, { const: null }, { enum: [null] }, { type: 'null', title: 'None' }]) {
       expect(isNullSchema(branch)).toBe(true);
     }
-    for (const branch of [{}, { type: ['string', 'null'] }, { enum: [] }, { enum: [null, 'a'] }, { const: 0 }, null, 'null', [{ type: 'null' }]]) {
+    for (const branch of [
+      {},
+      { type: ['string', 'null'] },
+      { enum: [] },
+      { enum: [null, 'a'] },
+      { const: 0 },
+      null,
+      'null',
+      [{ type: 'null' }],
+    ]) {
       expect(isNullSchema(branch)).toBe(false);
     }
     expect(isMarkedNullable({ nullable: true })).toBe(true);

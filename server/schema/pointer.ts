@@ -2,7 +2,12 @@
 
 /** The reference tokens of a pointer, unescaped (`~1` → `/`, `~0` → `~`); `''` (the whole document) has none. */
 export function pointerTokens(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** A property name as a pointer token (`~` → `~0`, `/` → `~1`). */

@@ -24,7 +24,16 @@ describe('SchemaReferences', () => {
   });
 
   it('finds nothing outside the document, behind prototypes or past the end of a list', () => {
-    for (const ref of ['other.json#/$defs/x', '#/$defs/missing', '#/$defs/list/2', '#/$defs/list/01', '#/constructor', '#/$defs/toString', '#nowhere', '#%E0%A4%A']) {
+    for (const ref of [
+      'other.json#/$defs/x',
+      '#/$defs/missing',
+      '#/$defs/list/2',
+      '#/$defs/list/01',
+      '#/constructor',
+      '#/$defs/toString',
+      '#nowhere',
+      '#%E0%A4%A',
+    ]) {
       expect(refs.resolve(ref)).toBeUndefined();
     }
   });

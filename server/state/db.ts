@@ -149,7 +149,10 @@ export function openDatabase(stateDir: string): Db {
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new StateDatabaseError(`cannot create the state folder ${stateDir} (${code}): choose a folder the gateway's user may write with --state-dir`, { cause: error });
+    throw new StateDatabaseError(
+      `cannot create the state folder ${stateDir} (${code}): choose a folder the gateway's user may write with --state-dir`,
+      { cause: error },
+    );
   }
   let db: Db | undefined;
   try {
@@ -179,10 +182,11 @@ export function isSqliteError(error: unknown): error is Error & { code: string }
  * (default: the last one opened) and what to do.
  */
 export function stateDatabaseErrorText(error: unknown, file = lastOpenedFile ?? 'gateway.db'): string {
-  const code = isSqliteError(error) ? error.code : (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const code = isSqliteError(error) ? error.code : ((error as NodeJS.ErrnoException | undefined)?.code ?? '');
   const message = error instanceof Error ? error.message : String(error);
   const aside = `move it aside (with any ${path.basename(file)}-wal and -shm next to it) to start with an empty state (no activity log, API keys, sign-ins or overrides)`;
-  if (code === 'SQLITE_NOTADB') return `${file} is not a SQLite database (damaged, or another kind of file): restore it from a backup, or ${aside}`;
+  if (code === 'SQLITE_NOTADB')
+    return `${file} is not a SQLite database (damaged, or another kind of file): restore it from a backup, or ${aside}`;
   if (code.startsWith('SQLITE_CORRUPT')) return `${file} is damaged (${message}): restore it from a backup, or ${aside}`;
   if (code.startsWith('SQLITE_CANTOPEN')) return cannotOpenText(file);
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
@@ -200,7 +204,8 @@ export function stateDatabaseErrorText(error: unknown, file = lastOpenedFile ?? 
 function cannotOpenText(file: string): string {
   const other = 'or choose another --state-dir';
   try {
-    if (fs.statSync(file).isDirectory()) return `${file} is a folder, but the state database must be a file: remove or rename the folder, ${other}`;
+    if (fs.statSync(file).isDirectory())
+      return `${file} is a folder, but the state database must be a file: remove or rename the folder, ${other}`;
   } catch {
     // missing: then the folder must let us create it
   }

@@ -90,7 +90,10 @@ export class ProcessGroupRecords {
           `ended ${ours.length} leftover process${ours.length === 1 ? '' : 'es'} of server ${row.server} (process group ${row.pgid}) from before the gateway last stopped`,
         );
       } catch (error) {
-        this.logger.warn({ server: row.server, pgid: row.pgid, err: error }, `could not end the leftover process group ${row.pgid} of server ${row.server}`);
+        this.logger.warn(
+          { server: row.server, pgid: row.pgid, err: error },
+          `could not end the leftover process group ${row.pgid} of server ${row.server}`,
+        );
       }
     }
     this.db.prepare('DELETE FROM process_groups').run();
@@ -104,7 +107,9 @@ export class ProcessGroupRecords {
     if (!leader || boot === undefined || namespace === undefined) return; // exited already, or no /proc
     try {
       this.db
-        .prepare('INSERT OR REPLACE INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, token, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR REPLACE INTO process_groups (pgid, server, start_time, boot_id, pid_namespace, token, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(pgid, server, leader.startTime, boot, namespace, token, Date.now());
     } catch (error) {
       this.logger.warn({ err: error, server, pgid }, 'could not record the process group of a server');

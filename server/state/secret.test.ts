@@ -40,7 +40,9 @@ describe('loadGatewaySecret', () => {
     expect(new GatewaySecret(Buffer.alloc(32, 1)).key('approval-binding').equals(key)).toBe(false);
     // Known answer (RFC 5869 HKDF-SHA256, empty salt): extract, then one expand block.
     const prk = createHmac('sha256', Buffer.alloc(32)).update(Buffer.alloc(32, 7)).digest();
-    const okm = createHmac('sha256', prk).update(Buffer.concat([Buffer.from('mcp-gateway approval-binding'), Buffer.from([1])])).digest();
+    const okm = createHmac('sha256', prk)
+      .update(Buffer.concat([Buffer.from('mcp-gateway approval-binding'), Buffer.from([1])]))
+      .digest();
     expect(new GatewaySecret(Buffer.alloc(32, 7)).key('approval-binding').equals(okm)).toBe(true);
   });
 
@@ -67,7 +69,9 @@ describe('loadGatewaySecret', () => {
     const dir = tempDir();
     const file = path.join(dir, SECRET_FILE);
     fs.writeFileSync(file, 'correct horse battery staple\n', { mode: 0o600 });
-    expect(() => loadGatewaySecret(dir)).toThrow(`${file} does not hold a gateway secret (expected 64 hex digits); restore it from a backup, or delete it to make a new one`);
+    expect(() => loadGatewaySecret(dir)).toThrow(
+      `${file} does not hold a gateway secret (expected 64 hex digits); restore it from a backup, or delete it to make a new one`,
+    );
     try {
       loadGatewaySecret(dir);
     } catch (error) {

@@ -46,7 +46,9 @@ export function pairingModel(view: PairingView | undefined, now = Date.now()) {
 /** The host of `url` when it is a loopback address (a phone cannot reach it), else ''. */
 export function loopbackHost(url: string): string {
   const host = new URL(url).hostname;
-  return /^(?:localhost|.+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]|0\.0\.0\.0)$/i.test(host) ? host : '';
+  return /^(?:localhost|.+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]|0\.0\.0\.0)$/i.test(host)
+    ? host
+    : '';
 }
 
 export function accessPages(router: Router, deps: UiDeps): void {
@@ -114,7 +116,12 @@ export function accessPages(router: Router, deps: UiDeps): void {
     const link = `${publicOrigin(req)}${prefixOf(req)}/pair#${secret}`;
     req.log.info({ pairingId: view.id, by: req.identity?.id }, 'pairing started');
     res.setHeader('Cache-Control', 'no-store');
-    const model = { ...pairingModel(view), link, qr: await qrSvg(link, 'QR code that opens the pairing page'), loopback: loopbackHost(link) };
+    const model = {
+      ...pairingModel(view),
+      link,
+      qr: await qrSvg(link, 'QR code that opens the pairing page'),
+      loopback: loopbackHost(link),
+    };
     sendView(res, 'partials/pairing', model, pageContext(req, 'access'));
   });
 

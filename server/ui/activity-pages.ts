@@ -107,7 +107,12 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
 
 export function activityPages(router: Router, deps: UiDeps): void {
   const { activity, supervisor } = deps;
-  const rowContext = (reader: CallViewer): RowContext => ({ approvals: deps.approvals, label: callerLabels(deps), calls: deps.caller.calls, reader });
+  const rowContext = (reader: CallViewer): RowContext => ({
+    approvals: deps.approvals,
+    label: callerLabels(deps),
+    calls: deps.caller.calls,
+    reader,
+  });
 
   router.get('/activity', (req, res) => {
     const filters = filtersOf(req);
@@ -125,9 +130,12 @@ export function activityPages(router: Router, deps: UiDeps): void {
     const since = Number(first(req.query.after));
     let page;
     try {
-      page = activity.list(queryOf(filters, { ...(caller !== undefined && { caller }), ...(cursor && { cursor }), ...(since > 0 && { since }) }));
+      page = activity.list(
+        queryOf(filters, { ...(caller !== undefined && { caller }), ...(cursor && { cursor }), ...(since > 0 && { since }) }),
+      );
     } catch (error) {
-      if (error instanceof RangeError) throw new ProblemError('invalid-request', 'the cursor is not valid', { errors: [{ field: 'cursor', message: 'is not valid' }] });
+      if (error instanceof RangeError)
+        throw new ProblemError('invalid-request', 'the cursor is not valid', { errors: [{ field: 'cursor', message: 'is not valid' }] });
       throw error;
     }
     const rows = rowContext(reader);
@@ -166,9 +174,10 @@ export function activityPages(router: Router, deps: UiDeps): void {
           resultSize: sizeText(entry.resultBytes),
           preview: entry.preview ?? '',
           error: entry.error ?? '',
-          testForm: canRun(req) && supervisor.get(entry.server)?.tool(entry.tool)
-            ? `tools/${encodeURIComponent(entry.server)}/${encodeURIComponent(entry.tool)}?from=${encodeURIComponent(entry.id)}`
-            : '',
+          testForm:
+            canRun(req) && supervisor.get(entry.server)?.tool(entry.tool)
+              ? `tools/${encodeURIComponent(entry.server)}/${encodeURIComponent(entry.tool)}?from=${encodeURIComponent(entry.id)}`
+              : '',
         },
       },
       pageContext(req, 'activity'),

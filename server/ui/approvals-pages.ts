@@ -97,17 +97,17 @@ function refusalMessage(id: string, refusal: DecisionRefusal): string {
     case 'binding-mismatch':
       return 'This is not the call you saw: its arguments or tool differ. Check it again below.';
     case 'void':
-      return 'Not run: the tool\'s definition changed after the call asked.';
+      return "Not run: the tool's definition changed after the call asked.";
   }
 }
 
 /** The newest decisions of the last `RECENT_MS` (any state but pending), most recently decided first, at most `RECENT`. */
 function recentDecisions(approvals: ApprovalBook, pendingRows: number, now: number): Approval[] {
   // Newest first by creation: among the newest RECENT + (pending rows) every non-pending one counts.
-  const rows = approvals.list(undefined, RECENT + pendingRows).filter((approval) => approval.state !== 'pending' && (approval.decidedAt ?? approval.createdAt) >= now - RECENT_MS);
-  return rows
-    .slice(0, RECENT)
-    .sort((a, b) => (b.decidedAt ?? b.createdAt) - (a.decidedAt ?? a.createdAt) || (a.id < b.id ? 1 : -1));
+  const rows = approvals
+    .list(undefined, RECENT + pendingRows)
+    .filter((approval) => approval.state !== 'pending' && (approval.decidedAt ?? approval.createdAt) >= now - RECENT_MS);
+  return rows.slice(0, RECENT).sort((a, b) => (b.decidedAt ?? b.createdAt) - (a.decidedAt ?? a.createdAt) || (a.id < b.id ? 1 : -1));
 }
 
 export function approvalPages(router: Router, deps: UiDeps): void {
@@ -120,7 +120,10 @@ export function approvalPages(router: Router, deps: UiDeps): void {
     return {
       pending: pending.map((approval) => approvalModel(approval, now)),
       more: pending.length >= MAX_PENDING ? approvals.pendingCount - pending.length : 0,
-      recent: recentDecisions(approvals, pending.length, now).map((approval) => ({ ...approvalModel(approval, now), decision: decisionModel(approval)! })),
+      recent: recentDecisions(approvals, pending.length, now).map((approval) => ({
+        ...approvalModel(approval, now),
+        decision: decisionModel(approval)!,
+      })),
     };
   };
 
@@ -146,14 +149,22 @@ export function approvalPages(router: Router, deps: UiDeps): void {
     const approval = approvalOf(req.params.id!);
     // The live refresh of the card (static/ui.js) asks for the card alone.
     if (isSwap(req, `approval-${approval.id}`)) return sendCard(req, res, approval.id, approval);
-    sendView(res, 'pages/approval', { id: approval.id, approval: approvalModel(approval), message: '', badge: null }, pageContext(req, 'approvals'));
+    sendView(
+      res,
+      'pages/approval',
+      { id: approval.id, approval: approvalModel(approval), message: '', badge: null },
+      pageContext(req, 'approvals'),
+    );
   });
 
   router.get('/ui/approvals/badge', (req, res) => {
     sendView(res, 'partials/approvals-badge', { count: approvals.pendingCount }, pageContext(req, 'approvals'));
   });
 
-  for (const [action, approve] of [['approve', true], ['deny', false]] as const) {
+  for (const [action, approve] of [
+    ['approve', true],
+    ['deny', false],
+  ] as const) {
     router.post(`/ui/approvals/:id/${action}`, (req, res) => {
       const id = req.params.id!;
       const reason = (req.form?.get('reason') ?? '').trim();
@@ -178,6 +189,29 @@ export function approvalPages(router: Router, deps: UiDeps): void {
 export function activityDecision(approvals: ApprovalBook, approvalId: string | null | undefined) {
   if (!approvalId) return null;
   const approval = approvals.get(approvalId);
-  if (!approval) return { id: approvalId, state: 'unknown' as ApprovalState | 'unknown', summary: 'approval not found', by: '', at: '', atText: '—', via: '', viaText: '—', reason: '' };
-  return decisionModel(approval) ?? { id: approvalId, state: 'pending' as const, summary: 'waiting for approval', by: '', at: '', atText: '—', via: '', viaText: '—', reason: '' };
+  if (!approval)
+    return {
+      id: approvalId,
+      state: 'unknown' as ApprovalState | 'unknown',
+      summary: 'approval not found',
+      by: '',
+      at: '',
+      atText: '—',
+      via: '',
+      viaText: '—',
+      reason: '',
+    };
+  return (
+    decisionModel(approval) ?? {
+      id: approvalId,
+      state: 'pending' as const,
+      summary: 'waiting for approval',
+      by: '',
+      at: '',
+      atText: '—',
+      via: '',
+      viaText: '—',
+      reason: '',
+    }
+  );
 }

@@ -85,7 +85,8 @@ function itemBlock(item: ContentItem): ResultBlock {
     case 'text':
       return textBlock(typeof item.text === 'string' ? item.text : '');
     case 'image':
-      if (IMAGE_TYPE.test(mimeType) && BASE64.test(data)) return { kind: 'image', src: `data:${mimeType};base64,${data}`, alt: `image (${mimeType})` };
+      if (IMAGE_TYPE.test(mimeType) && BASE64.test(data))
+        return { kind: 'image', src: `data:${mimeType};base64,${data}`, alt: `image (${mimeType})` };
       return { kind: 'other', text: `image of type ${mimeType || 'unknown'} (${data.length} base64 characters), not shown` };
     case 'audio':
       if (AUDIO_TYPE.test(mimeType) && BASE64.test(data)) return { kind: 'audio', src: `data:${mimeType};base64,${data}` };

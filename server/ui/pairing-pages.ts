@@ -54,7 +54,8 @@ export function pairingPages(router: Router, deps: UiDeps): void {
         return form(req, res, 'Too many wrong codes from this address. Try again in a few minutes.', 429, values);
       }
       if (result.reason === 'wrong') failures.fail(address, presented);
-      const tries = result.reason === 'wrong' && result.triesLeft ? ` ${result.triesLeft} ${result.triesLeft === 1 ? 'try' : 'tries'} left.` : '';
+      const tries =
+        result.reason === 'wrong' && result.triesLeft ? ` ${result.triesLeft} ${result.triesLeft === 1 ? 'try' : 'tries'} left.` : '';
       req.log.warn({ address, reason: result.reason }, 'pairing claim refused');
       return form(req, res, CLAIM_ERRORS[result.reason] + tries, result.reason === 'invalid-label' ? 422 : 403, values);
     }
@@ -70,7 +71,10 @@ export function pairingPages(router: Router, deps: UiDeps): void {
       return;
     }
     if (result.state === 'gone') {
-      const why = result.reason === 'cancelled' ? 'The pairing was cancelled on the gateway.' : 'The pairing is over (it expired or was replaced). Start a new one on the gateway.';
+      const why =
+        result.reason === 'cancelled'
+          ? 'The pairing was cancelled on the gateway.'
+          : 'The pairing is over (it expired or was replaced). Start a new one on the gateway.';
       return form(req, res, why, 410);
     }
     const started = pairings.current();

@@ -8,8 +8,7 @@
 /** Modules of quiet zone around the code (the spec asks for 4; 2 scans well on a plain page). */
 const MARGIN = 2;
 
-const escapeAttribute = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * The QR code of `text` (error correction level M) as an `<svg>` element with `role="img"`.

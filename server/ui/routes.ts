@@ -73,7 +73,10 @@ export function uiRoutes(deps: UiDeps): Router {
   // anonymous session for it (in memory only; after a gateway restart the page is reloaded).
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.session && !deps.apiKey && req.method === 'GET' && PAGE_PATHS.test(req.path)) {
-      const { token, session } = deps.sessions.create({ caller: ANONYMOUS, label: ANONYMOUS, scopes: ['admin'], subject: null }, { persist: false });
+      const { token, session } = deps.sessions.create(
+        { caller: ANONYMOUS, label: ANONYMOUS, scopes: ['admin'], subject: null },
+        { persist: false },
+      );
       req.session = session;
       res.append('Set-Cookie', sessionCookie(req, token, deps.settings().sessionTtlMs, `${prefixOf(req)}/`));
     }

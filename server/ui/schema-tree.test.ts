@@ -7,7 +7,8 @@ function count(node: SchemaNode): number {
 
 describe('schemaTree', () => {
   it('shows properties, items and branches with their types, required marks and constraints', () => {
-    const tree = schemaTree(JSON.parse(`{
+    const tree = schemaTree(
+      JSON.parse(`{
       "type": "object", "required": ["name", 3], "additionalProperties": false,
       "properties": {
         "name": { "type": "string", "minLength": 1, "description": "Who" },
@@ -15,7 +16,8 @@ describe('schemaTree', () => {
         "mode": { "oneOf": [{ "const": 1 }, { "type": "string" }] },
         "__proto__": { "type": 5, "default": {"x": 1} }
       }
-    }`));
+    }`),
+    );
     expect(tree).toMatchObject({ name: '', type: 'object', required: true, constraints: ['no other properties'] });
     expect(tree.children.map((child) => [child.name, child.type, child.required])).toEqual([
       ['name', 'string', true],
@@ -24,7 +26,12 @@ describe('schemaTree', () => {
       ['__proto__', 'any', false],
     ]);
     expect(tree.children[0]).toMatchObject({ description: 'Who', constraints: ['minLength: 1'] });
-    expect(tree.children[1]!.children[0]).toMatchObject({ name: '[item]', type: 'enum', description: 'Tag', constraints: ['one of: "a", "b"'] });
+    expect(tree.children[1]!.children[0]).toMatchObject({
+      name: '[item]',
+      type: 'enum',
+      description: 'Tag',
+      constraints: ['one of: "a", "b"'],
+    });
     expect(tree.children[2]!.children.map((child) => child.name)).toEqual(['(shape 1)', '(shape 2)']);
     expect(tree.children[3]!.constraints).toEqual(['default: {"x":1}']);
   });

@@ -24,8 +24,23 @@ const MAX_DEPTH = 8;
 const MAX_NODES = 500;
 /** Constraint keywords shown as `keyword: value`. */
 const SHOWN = [
-  'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength',
-  'pattern', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'const', 'default', 'contentMediaType',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'const',
+  'default',
+  'contentMediaType',
 ] as const;
 
 function short(value: unknown): string {
@@ -52,7 +67,8 @@ export function schemaTree(schema: unknown): SchemaNode {
   const build = (name: string, node: unknown, required: boolean, depth: number): SchemaNode => {
     const s = isPlainObject(node) ? node : {};
     const constraints: string[] = [];
-    if (Array.isArray(s.enum)) constraints.push(`one of: ${s.enum.slice(0, 20).map(short).join(', ')}${s.enum.length > 20 ? ` … (${s.enum.length})` : ''}`);
+    if (Array.isArray(s.enum))
+      constraints.push(`one of: ${s.enum.slice(0, 20).map(short).join(', ')}${s.enum.length > 20 ? ` … (${s.enum.length})` : ''}`);
     for (const key of SHOWN) if (s[key] !== undefined) constraints.push(`${key}: ${short(s[key])}`);
     if (s.additionalProperties === false) constraints.push('no other properties');
     const children: SchemaNode[] = [];

@@ -76,7 +76,9 @@ export function serverPages(router: Router, deps: UiDeps): void {
     view(name);
     const wanted = req.form?.get('enabled');
     if (wanted !== 'true' && wanted !== 'false') {
-      throw new ProblemError('invalid-request', 'enabled must be "true" or "false"', { errors: [{ field: 'enabled', message: 'must be "true" or "false"' }] });
+      throw new ProblemError('invalid-request', 'enabled must be "true" or "false"', {
+        errors: [{ field: 'enabled', message: 'must be "true" or "false"' }],
+      });
     }
     await supervisor.setEnabled(name, wanted === 'true');
     answer(req, res, name);
@@ -94,5 +96,4 @@ export function serverPages(router: Router, deps: UiDeps): void {
   router.get('/ui/servers', (req, res) => {
     sendView(res, 'partials/server-list', listModel(), pageContext(req, 'servers'));
   });
-
 }

@@ -28,7 +28,8 @@ export function signInPages(router: Router, deps: UiDeps): void {
   const { failures } = deps;
   /** Who a key signs in as, or undefined for a key that cannot sign in. */
   const ownerOf = (key: string): SessionOwner | undefined => {
-    if (deps.apiKey && sameSecret(key, deps.apiKey)) return { caller: UI_CALLER, label: 'UI (start-up key)', scopes: ['admin'], subject: null };
+    if (deps.apiKey && sameSecret(key, deps.apiKey))
+      return { caller: UI_CALLER, label: 'UI (start-up key)', scopes: ['admin'], subject: null };
     const made = deps.keys.find(key);
     if (!made || !hasScope(made, 'admin')) return undefined;
     return { caller: `ui:${made.id}`, label: `UI (${made.label})`, scopes: made.scopes, subject: `key:${made.id}` };
@@ -56,12 +57,24 @@ export function signInPages(router: Router, deps: UiDeps): void {
       const wait = failures.retryAfter(address, key);
       if (wait > 0) {
         res.setHeader('Retry-After', String(wait));
-        sendView(res, 'pages/sign-in', { next, error: 'Too many failed attempts from this address. Try again in a few minutes.' }, pageContext(req, 'sign-in'), 429);
+        sendView(
+          res,
+          'pages/sign-in',
+          { next, error: 'Too many failed attempts from this address. Try again in a few minutes.' },
+          pageContext(req, 'sign-in'),
+          429,
+        );
         return;
       }
       failures.fail(address, key);
       req.log.warn({ address }, 'failed UI sign-in');
-      sendView(res, 'pages/sign-in', { next, error: 'That key is not valid, or it is not an admin key.' }, pageContext(req, 'sign-in'), 401);
+      sendView(
+        res,
+        'pages/sign-in',
+        { next, error: 'That key is not valid, or it is not an admin key.' },
+        pageContext(req, 'sign-in'),
+        401,
+      );
       return;
     }
     const { token } = deps.sessions.create(owner);

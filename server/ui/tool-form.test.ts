@@ -152,7 +152,18 @@ describe('text fields', () => {
 
   it('carries lengths, pattern, label, description and hints', () => {
     const name = text('name');
-    expect(name).toMatchObject({ kind: 'text', name: 'a/name', key: 'name', label: 'Full name', description: 'Who you are', required: true, minLength: 2, maxLength: 10, pattern: '^a', value: '' });
+    expect(name).toMatchObject({
+      kind: 'text',
+      name: 'a/name',
+      key: 'name',
+      label: 'Full name',
+      description: 'Who you are',
+      required: true,
+      minLength: 2,
+      maxLength: 10,
+      pattern: '^a',
+      value: '',
+    });
     expect(name.hints).toEqual(['2 to 10 characters', 'pattern: ^a']);
     expect(text('code_exact').hints).toEqual(['exactly 3 characters']);
     expect(text('email').label).toBe('email');
@@ -286,7 +297,12 @@ describe('select fields', () => {
       mixed: { enum: ['a', 1, 2.5, true, false, null, { x: [1] }, 'a'] },
       color: { type: 'string', enum: ['red', 'green'] },
       fixed: { const: 42 },
-      size: { anyOf: [{ const: 's', title: 'Small' }, { const: 'l', title: 'Large' }] },
+      size: {
+        anyOf: [
+          { const: 's', title: 'Small' },
+          { const: 'l', title: 'Large' },
+        ],
+      },
       level: { oneOf: [{ enum: [1] }, { enum: [2] }, { type: 'null' }] },
     },
     ['color'],
@@ -334,8 +350,16 @@ describe('select fields', () => {
   });
 
   it('omit the argument for the empty choice and reject values that are not offered', () => {
-    expect(decodeForm(schema, [['a/mixed', ''], ['a/color', '"red"']]).args).toEqual({ color: 'red' });
-    const { errors } = decodeForm(schema, [['a/color', '"blue"'], ['a/mixed', 'not json']]);
+    expect(
+      decodeForm(schema, [
+        ['a/mixed', ''],
+        ['a/color', '"red"'],
+      ]).args,
+    ).toEqual({ color: 'red' });
+    const { errors } = decodeForm(schema, [
+      ['a/color', '"blue"'],
+      ['a/mixed', 'not json'],
+    ]);
     expect(errors.map((error) => error.field)).toEqual(['/mixed', '/color']);
   });
 
@@ -362,7 +386,15 @@ describe('required and nullable', () => {
     expect(fieldOf(root, 'must')).toMatchObject({ kind: 'text', required: true, nullable: false });
     expect(fieldOf(root, 'may')).toMatchObject({ kind: 'text', required: false });
     expect(fieldOf(root, 'maybe')).toMatchObject({ kind: 'text', required: false, nullable: true });
-    expect(fieldOf(root, 'maybeNumber')).toMatchObject({ kind: 'number', integer: true, min: 1, required: false, nullable: true, label: 'Maybe a number', description: 'outer' });
+    expect(fieldOf(root, 'maybeNumber')).toMatchObject({
+      kind: 'number',
+      integer: true,
+      min: 1,
+      required: false,
+      nullable: true,
+      label: 'Maybe a number',
+      description: 'outer',
+    });
     expect(fieldOf(root, 'nullableFlag')).toMatchObject({ kind: 'number', nullable: true });
     expect(fieldOf(root, 'optionalMaybe')).toMatchObject({ kind: 'number', nullable: true, required: false });
   });
@@ -388,7 +420,11 @@ describe('required and nullable', () => {
   });
 
   it('works on what toRequestSchema makes of OpenAPI 3.0 nullable', () => {
-    const converted = toRequestSchema({ type: 'object', properties: { n: { type: 'string', nullable: true }, r: { $ref: '#/$defs/R' } }, $defs: { R: { type: 'integer' } } }).schema;
+    const converted = toRequestSchema({
+      type: 'object',
+      properties: { n: { type: 'string', nullable: true }, r: { $ref: '#/$defs/R' } },
+      $defs: { R: { type: 'integer' } },
+    }).schema;
     const root = rootOf(buildForm(converted));
     expect(fieldOf(root, 'n')).toMatchObject({ kind: 'text', nullable: true });
     expect(fieldOf(root, 'r')).toMatchObject({ kind: 'number', integer: true });
@@ -431,7 +467,12 @@ describe('nested objects', () => {
       ['a/filter/limit', '5'],
     ]);
     expect(args).toEqual({ filter: { name: '', exact: false, limit: 5 }, config: { tags: [] } });
-    expect(decodeForm(schema, [['a/filter/exact', 'false'], ['a/filter/exact', 'true']]).args).toEqual({ filter: { name: '', exact: true }, config: { tags: [] } });
+    expect(
+      decodeForm(schema, [
+        ['a/filter/exact', 'false'],
+        ['a/filter/exact', 'true'],
+      ]).args,
+    ).toEqual({ filter: { name: '', exact: true }, config: { tags: [] } });
   });
 
   it('round-trip nested values', () => {
@@ -449,7 +490,15 @@ describe('arrays', () => {
     flags: { type: 'array', items: { type: 'boolean' } },
     people: {
       type: 'array',
-      items: objectSchema({ name: { type: 'string' }, age: { type: 'integer' }, admin: { type: 'boolean' }, emails: { type: 'array', items: { type: 'string', format: 'email' } } }, ['name']),
+      items: objectSchema(
+        {
+          name: { type: 'string' },
+          age: { type: 'integer' },
+          admin: { type: 'boolean' },
+          emails: { type: 'array', items: { type: 'string', format: 'email' } },
+        },
+        ['name'],
+      ),
     },
     matrix: { type: 'array', items: { type: 'array', items: { type: 'number' } } },
   });
@@ -468,7 +517,12 @@ describe('arrays', () => {
     expect(people.rows).toEqual([]);
     expect(people.template.kind).toBe('object');
     const template = people.template as ObjectField;
-    expect(template.fields.map((field) => field.name)).toEqual(['a/people/~i/name', 'a/people/~i/age', 'a/people/~i/admin', 'a/people/~i/emails']);
+    expect(template.fields.map((field) => field.name)).toEqual([
+      'a/people/~i/name',
+      'a/people/~i/age',
+      'a/people/~i/admin',
+      'a/people/~i/emails',
+    ]);
     expect((template.fields[3] as ArrayField).rowStart).toBe('a/people/~i/emails/~r');
     const matrix = fieldOf(root, 'matrix') as ArrayField;
     expect(matrix.template).toMatchObject({ kind: 'array', name: 'a/matrix/~i', rowStart: 'a/matrix/~i/~r' });
@@ -521,7 +575,11 @@ describe('arrays', () => {
     ]);
     expect(errors).toEqual([]);
     expect(args).toEqual({
-      people: [{ name: 'Ann', age: 30, admin: true, emails: ['ann@example.com', 'ann@work.example'] }, { name: 'Bob', admin: false }, { name: '' }],
+      people: [
+        { name: 'Ann', age: 30, admin: true, emails: ['ann@example.com', 'ann@work.example'] },
+        { name: 'Bob', admin: false },
+        { name: '' },
+      ],
     });
   });
 
@@ -547,11 +605,22 @@ describe('arrays', () => {
   });
 
   it('ignore item entries before any row marker', () => {
-    expect(decodeForm(schema, [['a/tags/~i', 'orphan'], ['a/tags/~r', ''], ['a/tags/~i', 'kept']]).args).toEqual({ tags: ['kept'] });
+    expect(
+      decodeForm(schema, [
+        ['a/tags/~i', 'orphan'],
+        ['a/tags/~r', ''],
+        ['a/tags/~i', 'kept'],
+      ]).args,
+    ).toEqual({ tags: ['kept'] });
   });
 
   it('report an empty number row, with its index in the path', () => {
-    const { errors } = decodeForm(schema, [['a/counts/~r', ''], ['a/counts/~i', '1'], ['a/counts/~r', ''], ['a/counts/~i', '']]);
+    const { errors } = decodeForm(schema, [
+      ['a/counts/~r', ''],
+      ['a/counts/~i', '1'],
+      ['a/counts/~r', ''],
+      ['a/counts/~i', ''],
+    ]);
     expect(errors).toEqual([{ field: '/counts/1', name: 'a/counts/~i', message: 'Each item needs a value.' }]);
   });
 
@@ -569,7 +638,11 @@ describe('arrays', () => {
     // Rows get every boolean (false when unchecked), and an empty optional array is omitted.
     expect(args).toEqual({
       ...values,
-      people: [{ name: 'Ann', age: 3, admin: false, emails: ['x@y.z'] }, { name: '', admin: false }, { name: 'Cy', admin: false }],
+      people: [
+        { name: 'Ann', age: 3, admin: false, emails: ['x@y.z'] },
+        { name: '', admin: false },
+        { name: 'Cy', admin: false },
+      ],
     });
   });
 
@@ -590,7 +663,12 @@ describe('JSON fields', () => {
   it('render what the form cannot, with a reason and pretty JSON', () => {
     const root = rootOf(buildForm(schema, { items: [{ meta: { a: [1, 2] } }], any: 5 }));
     const meta = ((fieldOf(root, 'items') as ArrayField).rows[0] as ObjectField).fields[0] as JsonField;
-    expect(meta).toMatchObject({ kind: 'json', name: 'a/items/~i/meta', reason: 'object with free-form properties', value: '{\n  "a": [\n    1,\n    2\n  ]\n}' });
+    expect(meta).toMatchObject({
+      kind: 'json',
+      name: 'a/items/~i/meta',
+      reason: 'object with free-form properties',
+      value: '{\n  "a": [\n    1,\n    2\n  ]\n}',
+    });
     expect(fieldOf(root, 'any')).toMatchObject({ kind: 'json', value: '5', reason: 'any JSON value (the schema gives no type)' });
     expect((((fieldOf(root, 'items') as ArrayField).template as ObjectField).fields[0] as JsonField).value).toBe('');
   });
@@ -619,14 +697,32 @@ describe('JSON fields', () => {
 });
 
 describe('property names round-trip', () => {
-  const keys = ['a/b', 'til~de', '~1', '~r', '~i', 'dot.ted', 'br[0]', 'ünï 😀', '', '__proto__', 'constructor', 'quo"te\'s', 'line\nbreak', 'x-y'];
+  const keys = [
+    'a/b',
+    'til~de',
+    '~1',
+    '~r',
+    '~i',
+    'dot.ted',
+    'br[0]',
+    'ünï 😀',
+    '',
+    '__proto__',
+    'constructor',
+    'quo"te\'s',
+    'line\nbreak',
+    'x-y',
+  ];
 
   it('through names the decoder reads back, including __proto__ as an own key', () => {
     const properties: Json = {};
     for (const key of keys) Object.defineProperty(properties, key, { value: { type: 'string' }, enumerable: true });
     const nestedProperties: Json = {};
     Object.defineProperty(nestedProperties, '__proto__', { value: objectSchema({ polluted: { type: 'string' } }), enumerable: true });
-    Object.defineProperty(properties, 'list', { value: { type: 'array', items: { type: 'object', properties: nestedProperties } }, enumerable: true });
+    Object.defineProperty(properties, 'list', {
+      value: { type: 'array', items: { type: 'object', properties: nestedProperties } },
+      enumerable: true,
+    });
     const schema = objectSchema(properties);
     const values: Json = {};
     keys.forEach((key, i) => Object.defineProperty(values, key, { value: `v${i}`, enumerable: true, writable: true }));
@@ -657,14 +753,21 @@ describe('property names round-trip', () => {
 
   it('from JSON-parsed schemas too', () => {
     const schema = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"integer"},"constructor":{"type":"boolean"}}}') as Json;
-    const { args } = decodeForm(schema, [['a/__proto__', '1'], ['a/constructor', 'true']]);
+    const { args } = decodeForm(schema, [
+      ['a/__proto__', '1'],
+      ['a/constructor', 'true'],
+    ]);
     expect(JSON.stringify(args)).toBe('{"__proto__":1,"constructor":true}');
     expect(Object.getPrototypeOf(args)).toBe(Object.prototype);
   });
 });
 
 describe('decoding stays inside the schema', () => {
-  const schema = objectSchema({ name: { type: 'string' }, list: { type: 'array', items: { type: 'string' } }, obj: objectSchema({ x: { type: 'string' } }) });
+  const schema = objectSchema({
+    name: { type: 'string' },
+    list: { type: 'array', items: { type: 'string' } },
+    obj: objectSchema({ x: { type: 'string' } }),
+  });
 
   it('ignores names outside the prefix, unknown properties, bad escapes and misplaced markers', () => {
     const { args, errors } = decodeForm(schema, [
@@ -762,7 +865,11 @@ describe('prefill and fits', () => {
 
 describe('fallbacks', () => {
   const cases: [string, unknown, string][] = [
-    ['anyOf of object shapes', { anyOf: [objectSchema({ a: { type: 'string' } }), objectSchema({ b: { type: 'string' } })] }, 'anyOf of several object shapes'],
+    [
+      'anyOf of object shapes',
+      { anyOf: [objectSchema({ a: { type: 'string' } }), objectSchema({ b: { type: 'string' } })] },
+      'anyOf of several object shapes',
+    ],
     ['oneOf of schemas', { oneOf: [{ type: 'string' }, { type: 'integer' }] }, 'oneOf of several schemas'],
     ['allOf', { allOf: [{ type: 'string' }, { maxLength: 3 }] }, 'allOf (several schemas combined)'],
     ['not', { not: { type: 'string' } }, 'not (a schema that excludes values)'],
@@ -775,7 +882,11 @@ describe('fallbacks', () => {
     ['true schema', true, 'any JSON value'],
     ['tuple', { type: 'array', prefixItems: [{ type: 'string' }] }, 'tuple (prefixItems)'],
     ['array of anything', { type: 'array' }, 'array of items of any type'],
-    ['array of anyOf', { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }] } }, 'array items: anyOf of several schemas'],
+    [
+      'array of anyOf',
+      { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }] } },
+      'array items: anyOf of several schemas',
+    ],
     ['empty enum', { enum: [] }, 'no value is allowed (empty enum)'],
   ];
 
@@ -803,13 +914,19 @@ describe('fallbacks', () => {
   });
 
   it('keeps a closed object without properties as an empty object field', () => {
-    expect(fieldOf(rootOf(buildForm(objectSchema({ p: { type: 'object', properties: {}, additionalProperties: false } }))), 'p')).toMatchObject({ kind: 'object', fields: [] });
+    expect(
+      fieldOf(rootOf(buildForm(objectSchema({ p: { type: 'object', properties: {}, additionalProperties: false } }))), 'p'),
+    ).toMatchObject({ kind: 'object', fields: [] });
   });
 });
 
 describe('the root', () => {
   it('is an object field with no fields for a tool without arguments', () => {
-    for (const schema of [{ type: 'object' }, { type: 'object', properties: {} }, { type: 'object', properties: {}, additionalProperties: false }]) {
+    for (const schema of [
+      { type: 'object' },
+      { type: 'object', properties: {} },
+      { type: 'object', properties: {}, additionalProperties: false },
+    ]) {
       const form = buildForm(schema);
       expect(form.root).toMatchObject({ kind: 'object', name: 'a', label: 'Arguments', fields: [] });
       expect(decodeForm(schema, [['a/x', '1']]).args).toEqual({});
@@ -819,13 +936,23 @@ describe('the root', () => {
   it('is a JSON field for anything else, decoded as the arguments object', () => {
     const freeForm = { type: 'object', additionalProperties: true };
     const form = buildForm(freeForm, { any: ['thing'] });
-    expect(form.root).toMatchObject({ kind: 'json', name: 'a', reason: 'object with free-form properties', value: '{\n  "any": [\n    "thing"\n  ]\n}' });
+    expect(form.root).toMatchObject({
+      kind: 'json',
+      name: 'a',
+      reason: 'object with free-form properties',
+      value: '{\n  "any": [\n    "thing"\n  ]\n}',
+    });
     expect(form.fits).toBe(true);
     expect(decodeForm(freeForm, submit(form)).args).toEqual({ any: ['thing'] });
     expect(decodeForm(freeForm, [['a', '']])).toEqual({ args: {}, errors: [] });
-    expect(decodeForm(freeForm, [['a', '[1]']]).errors).toEqual([{ field: '', name: 'a', message: 'The arguments must be a JSON object.' }]);
+    expect(decodeForm(freeForm, [['a', '[1]']]).errors).toEqual([
+      { field: '', name: 'a', message: 'The arguments must be a JSON object.' },
+    ]);
     expect(decodeForm(freeForm, [['a', '{']]).errors[0]).toMatchObject({ field: '' });
-    expect(buildForm({ anyOf: [objectSchema({ a: { type: 'string' } }), objectSchema({ b: { type: 'string' } })] }).root).toMatchObject({ kind: 'json', reason: 'anyOf of several object shapes' });
+    expect(buildForm({ anyOf: [objectSchema({ a: { type: 'string' } }), objectSchema({ b: { type: 'string' } })] }).root).toMatchObject({
+      kind: 'json',
+      reason: 'anyOf of several object shapes',
+    });
     expect(buildForm({ type: 'string' }).root).toMatchObject({ kind: 'json', reason: 'the arguments are of type string, not an object' });
   });
 
@@ -848,7 +975,9 @@ describe('limits', () => {
     expect((field as JsonField).reason).toBe('too deeply nested (more than 6 levels)');
     expect(field.name).toBe('a/n/n/n/n/n/n');
     // Still decodes, as JSON.
-    expect(decodeForm(nested(7), [['a/n/n/n/n/n/n', '{"n":"deep"}']]).args).toEqual({ n: { n: { n: { n: { n: { n: { n: 'deep' } } } } } } });
+    expect(decodeForm(nested(7), [['a/n/n/n/n/n/n', '{"n":"deep"}']]).args).toEqual({
+      n: { n: { n: { n: { n: { n: { n: 'deep' } } } } } },
+    });
     // Six levels of objects with a string at the bottom fit.
     expect(allFields(buildForm(nested(6)).root).every((f) => f.kind !== 'json')).toBe(true);
   });
@@ -869,8 +998,17 @@ describe('limits', () => {
     const root = rootOf(buildForm(schema));
     expect(root.fields).toHaveLength(450);
     expect(root.fields.filter((field) => field.kind === 'number')).toHaveLength(FORM_LIMITS.maxFields);
-    expect(root.fields[FORM_LIMITS.maxFields]).toMatchObject({ kind: 'json', key: `p${FORM_LIMITS.maxFields}`, reason: `the form has more than ${FORM_LIMITS.maxFields} fields` });
-    expect(decodeForm(schema, [['a/p0', '1'], ['a/p449', '2']]).args).toEqual({ p0: 1, p449: 2 });
+    expect(root.fields[FORM_LIMITS.maxFields]).toMatchObject({
+      kind: 'json',
+      key: `p${FORM_LIMITS.maxFields}`,
+      reason: `the form has more than ${FORM_LIMITS.maxFields} fields`,
+    });
+    expect(
+      decodeForm(schema, [
+        ['a/p0', '1'],
+        ['a/p449', '2'],
+      ]).args,
+    ).toEqual({ p0: 1, p449: 2 });
   });
 
   it('caps rows prefilled from huge values and says they do not fit', () => {
@@ -907,7 +1045,19 @@ describe('malformed schemas never throw', () => {
     false,
     { type: 'object', properties: 5 },
     { type: 'object', properties: { a: { type: 'string' } }, required: 'a' },
-    { type: 'object', properties: { a: null, b: 'x', c: [], d: false, e: { type: 7 }, f: { enum: 'x' }, g: { anyOf: 'x' }, h: { type: 'array', items: [1] } } },
+    {
+      type: 'object',
+      properties: {
+        a: null,
+        b: 'x',
+        c: [],
+        d: false,
+        e: { type: 7 },
+        f: { enum: 'x' },
+        g: { anyOf: 'x' },
+        h: { type: 'array', items: [1] },
+      },
+    },
     { type: 'object', properties: { a: { type: 'string', minLength: -1, maxLength: 'x', pattern: 5, format: {} } } },
     { type: 'object', properties: { n: { type: 'number', minimum: 'x', maximum: Number.NaN, multipleOf: -2 } } },
     { type: 'object', properties: { o: { type: 'object', properties: [] } } },
@@ -950,7 +1100,13 @@ describe('malformed schemas never throw', () => {
   });
 
   it('never change the schema', () => {
-    const schema = objectSchema({ a: { anyOf: [{ type: 'string' }, { type: 'null' }], default: 'x' }, b: { type: 'array', items: objectSchema({ c: { type: 'integer' } }) } }, ['a']);
+    const schema = objectSchema(
+      {
+        a: { anyOf: [{ type: 'string' }, { type: 'null' }], default: 'x' },
+        b: { type: 'array', items: objectSchema({ c: { type: 'integer' } }) },
+      },
+      ['a'],
+    );
     const copy = structuredClone(schema);
     const values = { a: 'y', b: [{ c: 1 }] };
     const valuesCopy = structuredClone(values);

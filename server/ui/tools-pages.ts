@@ -33,7 +33,8 @@ const SHOW_RUNNING_AFTER_MS = 1000;
 /** Characters of a description shown in the list. */
 const LIST_DESCRIPTION = 180;
 
-const first = (value: unknown): string => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '');
+const first = (value: unknown): string =>
+  typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '';
 
 /** The normalized input schema of a tool (refs inlined), computed once per tool list. */
 const formSchemas = new WeakMap<ToolInfo, Record<string, unknown>>();
@@ -75,7 +76,13 @@ export function callModel(call: RunningCall, curl: string) {
     duration: durationText(end?.result?.durationMs ?? (end ? call.elapsedMs() : null)),
     isError: result?.isError === true,
     blocks: result ? resultBlocks(result) : [],
-    problem: problem ? { title: problem.title, detail: problem.detail ?? '', errors: Array.isArray(problem.errors) ? (problem.errors as FieldError[]) : [] } : null,
+    problem: problem
+      ? {
+          title: problem.title,
+          detail: problem.detail ?? '',
+          errors: Array.isArray(problem.errors) ? (problem.errors as FieldError[]) : [],
+        }
+      : null,
     curl,
   };
 }
@@ -125,7 +132,8 @@ export function toolPages(router: Router, deps: UiDeps): void {
           })),
         })),
       },
-      query: (page: number) => new URLSearchParams({ ...(q && { q }), ...(server && { server }), ...(page > 1 && { page: String(page) }) }).toString(),
+      query: (page: number) =>
+        new URLSearchParams({ ...(q && { q }), ...(server && { server }), ...(page > 1 && { page: String(page) }) }).toString(),
     };
     const page = pageContext(req, 'tools');
     if (isSwap(req, 'tool-results')) return sendView(res, 'partials/tool-list', model, page);
@@ -156,9 +164,21 @@ export function toolPages(router: Router, deps: UiDeps): void {
       'pages/tool',
       {
         server: req.params.server,
-        tool: { name: tool.name, title: tool.title ?? '', description: tool.description ?? '', badges: annotationBadges(tool), policy: markOf(req.params.server!, tool) },
+        tool: {
+          name: tool.name,
+          title: tool.title ?? '',
+          description: tool.description ?? '',
+          badges: annotationBadges(tool),
+          policy: markOf(req.params.server!, tool),
+        },
         tree: schemaTree(schema),
-        editor: { mode: useJson ? 'json' : 'form', form: form.root, json: values === undefined ? '{}' : prettyJson(values), note: fromNote, action: actionOf(req.params.server!, tool) },
+        editor: {
+          mode: useJson ? 'json' : 'form',
+          form: form.root,
+          json: values === undefined ? '{}' : prettyJson(values),
+          note: fromNote,
+          action: actionOf(req.params.server!, tool),
+        },
         action: actionOf(req.params.server!, tool),
       },
       pageContext(req, 'tools'),
@@ -172,9 +192,13 @@ export function toolPages(router: Router, deps: UiDeps): void {
       const text = form.get('_json') ?? '';
       try {
         const value: unknown = text.trim() === '' ? {} : JSON.parse(text);
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) return { errors: [{ field: '(arguments)', message: 'must be a JSON object' }] };
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          return { errors: [{ field: '(arguments)', message: 'must be a JSON object' }] };
         const maxDepth = deps.settings().maxJsonDepth;
-        if (tooDeep(text, value, maxDepth)) return { errors: [{ field: '(arguments)', message: `nests arrays and objects deeper than gateway.maxJsonDepth (${maxDepth} levels)` }] };
+        if (tooDeep(text, value, maxDepth))
+          return {
+            errors: [{ field: '(arguments)', message: `nests arrays and objects deeper than gateway.maxJsonDepth (${maxDepth} levels)` }],
+          };
         return { args: value as Record<string, unknown>, errors: [] };
       } catch (error) {
         return { errors: [{ field: '(arguments)', message: `is not valid JSON: ${(error as Error).message}` }] };
@@ -186,7 +210,6 @@ export function toolPages(router: Router, deps: UiDeps): void {
 
   /** The curl command of each test run the registry still knows, for its partial's re-renders. */
   const curls = new Map<string, string>();
-
 
   router.post('/ui/tools/:server/:tool/call', async (req, res) => {
     const tool = findTool(req.params.server!, req.params.tool!);
@@ -227,7 +250,11 @@ export function toolPages(router: Router, deps: UiDeps): void {
 
   const runningCall = (req: Request): RunningCall => {
     const call = caller.calls.get(String(req.params.id), viewerOf(req));
-    if (!call) throw new ProblemError('call-not-found', `no call with id "${req.params.id}" (finished calls are kept for gateway.finishedCallTtlMs)`);
+    if (!call)
+      throw new ProblemError(
+        'call-not-found',
+        `no call with id "${req.params.id}" (finished calls are kept for gateway.finishedCallTtlMs)`,
+      );
     return call;
   };
 
@@ -251,7 +278,14 @@ export function toolPages(router: Router, deps: UiDeps): void {
     const page = pageContext(req, 'tools');
     if (to === 'json') {
       const decoded = decodeForm(schema, (req.form ?? new URLSearchParams()).entries());
-      sendView(res, 'partials/editor', { editor: { mode: 'json', form: buildForm(schema).root, json: prettyJson(decoded.args), note: '', action: actionOf(server, tool) } }, page);
+      sendView(
+        res,
+        'partials/editor',
+        {
+          editor: { mode: 'json', form: buildForm(schema).root, json: prettyJson(decoded.args), note: '', action: actionOf(server, tool) },
+        },
+        page,
+      );
       return;
     }
     let values: unknown;
@@ -267,12 +301,20 @@ export function toolPages(router: Router, deps: UiDeps): void {
       note = 'The JSON is not valid, so the form could not take it over; fix it or start the form empty.';
     }
     const form = buildForm(schema, values);
-    if (form.root.kind === 'json') note = 'This tool\'s arguments do not fit a form; use the JSON editor.';
+    if (form.root.kind === 'json') note = "This tool's arguments do not fit a form; use the JSON editor.";
     else if (!form.fits && !note) note = 'Some values have no field in the form and were left out; switch back to JSON to keep them.';
     sendView(
       res,
       'partials/editor',
-      { editor: { mode: form.root.kind === 'json' ? 'json' : 'form', form: form.root, json: prettyJson(values ?? {}), note, action: actionOf(server, tool) } },
+      {
+        editor: {
+          mode: form.root.kind === 'json' ? 'json' : 'form',
+          form: form.root,
+          json: prettyJson(values ?? {}),
+          note,
+          action: actionOf(server, tool),
+        },
+      },
       page,
     );
   });

@@ -9,9 +9,14 @@ describe('classifyCallError', () => {
       return [failure.kind, failure.message];
     };
     expect(kind(new McpError(ErrorCode.RequestTimeout, 'Request timed out'))).toEqual(['timeout', 'MCP error -32001: Request timed out']);
-    expect(kind(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'), 'ping failed')).toEqual(['disconnected', 'the server went away during the call (ping failed)']);
+    expect(kind(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'), 'ping failed')).toEqual([
+      'disconnected',
+      'the server went away during the call (ping failed)',
+    ]);
     expect(kind(new McpError(ErrorCode.InvalidParams, 'MCP error -32602: bad "x"'))).toEqual(['invalid-params', 'bad "x"']);
-    expect(kind(new McpError(ErrorCode.InvalidParams, "Structured content does not match the tool's output schema: x"))[0]).toBe('protocol');
+    expect(kind(new McpError(ErrorCode.InvalidParams, "Structured content does not match the tool's output schema: x"))[0]).toBe(
+      'protocol',
+    );
     expect(kind(new McpError(ErrorCode.MethodNotFound, 'no sampling'))).toEqual(['server-error', 'no sampling (JSON-RPC error -32601)']);
     expect(kind(new Error('socket hang up'))).toEqual(['protocol', 'socket hang up']);
   });

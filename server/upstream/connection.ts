@@ -496,7 +496,6 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     return true;
   }
 
-
   /**
    * Closes client and transport of the current generation; resolves when the process is gone.
    * With `endSession`, a streamable HTTP session is ended politely first (`DELETE`), waiting at
@@ -539,9 +538,6 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 }
 
-
-
 function exitText(code: number | null, signal: string | null): string {
   return signal ? `process killed by ${signal}` : `process exited with code ${code}`;
 }
-

@@ -63,7 +63,11 @@ export class ServerLists {
  * config reload during the listing applies), each item with only the fields the gateway uses.
  * A server that does not announce the capability has an empty list.
  */
-export async function fetchList(client: Client, kind: ListKind, hiddenTools: () => readonly string[]): Promise<ToolInfo[] | ResourceInfo[] | PromptInfo[]> {
+export async function fetchList(
+  client: Client,
+  kind: ListKind,
+  hiddenTools: () => readonly string[],
+): Promise<ToolInfo[] | ResourceInfo[] | PromptInfo[]> {
   const capabilities = client.getServerCapabilities() ?? {};
   if (!capabilities[kind]) return [];
   const items: unknown[] = [];
@@ -76,9 +80,12 @@ export async function fetchList(client: Client, kind: ListKind, hiddenTools: () 
         : kind === 'resources'
           ? await client.listResources(params)
           : await client.listPrompts(params);
-    const pageItems = kind === 'tools' ? (result as { tools: unknown[] }).tools
-      : kind === 'resources' ? (result as { resources: unknown[] }).resources
-      : (result as { prompts: unknown[] }).prompts;
+    const pageItems =
+      kind === 'tools'
+        ? (result as { tools: unknown[] }).tools
+        : kind === 'resources'
+          ? (result as { resources: unknown[] }).resources
+          : (result as { prompts: unknown[] }).prompts;
     items.push(...pageItems);
     cursor = result.nextCursor;
     if (!cursor) break;

@@ -58,7 +58,10 @@ export class DroppedLine {
   private answered = false;
 
   /** `pieces` is the line so far (more than `limit` bytes together). */
-  constructor(pieces: Buffer[], readonly limit: number) {
+  constructor(
+    pieces: Buffer[],
+    readonly limit: number,
+  ) {
     this.head = Buffer.concat(firstBytes(pieces, KEPT_BYTES)).toString('utf8');
     this.tail = Buffer.alloc(0);
     for (const piece of pieces) this.append(piece);

@@ -26,9 +26,7 @@ import { DroppedLine, OversizedMessageError } from './oversized-message.js';
  * Environment variables passed through from the gateway to every stdio server; a server's own
  * `env` is added on top. Everything else (and in particular the gateway's own secrets) stays out.
  */
-export const INHERITED_ENV_VARS = [
-  'HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR',
-] as const;
+export const INHERITED_ENV_VARS = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
 
 /** The environment variable that carries a server's group token (see the top of this file). */
 export const GROUP_TOKEN_VARIABLE = 'MCP_GATEWAY_GROUP';
@@ -140,7 +138,8 @@ export class StdioProcessTransport implements Transport {
     const token = randomBytes(16).toString('hex');
     const env = { ...this.options.env, [GROUP_TOKEN_VARIABLE]: token };
     const failure = (error: NodeJS.ErrnoException) => {
-      const reason = error.code === 'ENOENT' ? 'command not found' : error.code ? `${error.code}${SPAWN_ERROR_HINTS[error.code] ?? ''}` : error.message;
+      const reason =
+        error.code === 'ENOENT' ? 'command not found' : error.code ? `${error.code}${SPAWN_ERROR_HINTS[error.code] ?? ''}` : error.message;
       return new Error(`cannot start "${command}": ${reason}`);
     };
     let child: ChildProcessWithoutNullStreams;

@@ -159,7 +159,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private create(server: ServerConfig, settings: ConnectionSettings, enabled: boolean): UpstreamConnection {
-    const connection = new UpstreamConnection(server, settings, enabled, this.log.child({ server: server.name }), this.processGroups?.(server.name));
+    const connection = new UpstreamConnection(
+      server,
+      settings,
+      enabled,
+      this.log.child({ server: server.name }),
+      this.processGroups?.(server.name),
+    );
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
     });

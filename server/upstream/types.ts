@@ -120,7 +120,8 @@ export interface LogMessage {
  * `too-large`: the answer was larger than `gateway.maxMessageBytes` and was dropped; `protocol`:
  * anything else that kept the answer from arriving or being read.
  */
-export type CallFailureKind = 'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
+export type CallFailureKind =
+  'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
 
 export class UpstreamCallError extends Error {
   constructor(

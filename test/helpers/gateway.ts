@@ -11,7 +11,16 @@ import type { ServerState, ServerStatus } from '../../server/upstream/types.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 export const fixture = (name: string) => path.join(FIXTURES, name);
-export const EVERYTHING_BIN = path.resolve(import.meta.dirname, '..', '..', 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+export const EVERYTHING_BIN = path.resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  'node_modules',
+  '@modelcontextprotocol',
+  'server-everything',
+  'dist',
+  'index.js',
+);
 
 /** Gateway settings that keep tests quick: short backoff and grace, no background pings. */
 export const FAST = { backoffInitialMs: 100, backoffMaxMs: 1000, stopGraceMs: 2000, pingIntervalMs: 0 };
@@ -76,7 +85,9 @@ export function waitForServer(
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`server ${name} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(supervisor.status(name))}`));
+      reject(
+        new Error(`server ${name} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(supervisor.status(name))}`),
+      );
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);

@@ -11,11 +11,7 @@ export interface HttpServer {
   stop(): Promise<void>;
 }
 
-export async function startEverythingHttp(
-  mode: 'sse' | 'streamable-http',
-  env: NodeJS.ProcessEnv = {},
-  port = 0,
-): Promise<HttpServer> {
+export async function startEverythingHttp(mode: 'sse' | 'streamable-http', env: NodeJS.ProcessEnv = {}, port = 0): Promise<HttpServer> {
   const child = spawn(process.execPath, [fixture('everything-http.mjs'), mode], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

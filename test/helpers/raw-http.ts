@@ -25,7 +25,10 @@ export function rawRequest(base: string, request: RawRequest): Promise<RawRespon
   const url = new URL(base);
   const headers: Record<string, string> = { Host: url.host, Connection: 'close', ...request.headers };
   if (request.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(request.body));
-  const head = [`${request.method ?? 'GET'} ${request.target} HTTP/1.1`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+  const head = [
+    `${request.method ?? 'GET'} ${request.target} HTTP/1.1`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port), localAddress: request.localAddress });
     const chunks: Buffer[] = [];

@@ -32,8 +32,12 @@ export async function signIn(app: App, key: string, page = '/'): Promise<{ cooki
 
 /** Waits until `count` approvals are pending (read with `key`); returns them, newest first. */
 export async function pendingApprovals(app: App, key: string, count = 1): Promise<Record<string, string>[]> {
-  return waitUntil(async () => {
-    const res = await request(app).get('/api/approvals?state=pending').set('Authorization', `Bearer ${key}`);
-    return res.body.items?.length >= count ? res.body.items : undefined;
-  }, 10_000, `${count} pending approvals`);
+  return waitUntil(
+    async () => {
+      const res = await request(app).get('/api/approvals?state=pending').set('Authorization', `Bearer ${key}`);
+      return res.body.items?.length >= count ? res.body.items : undefined;
+    },
+    10_000,
+    `${count} pending approvals`,
+  );
 }

@@ -91,7 +91,23 @@ describe('the Nix files, with nixpkgs and home-manager', () => {
       expect(spawnSync('nix-store', ['--check-validity', output]).status).not.toBe(0);
       return spawnSync(
         'nix-build',
-        ['--no-out-link', '--option', 'build-hook', '', '--option', 'build-users-group', '', '--option', 'sandbox', 'false', '--option', 'substituters', '', '-E', expression],
+        [
+          '--no-out-link',
+          '--option',
+          'build-hook',
+          '',
+          '--option',
+          'build-users-group',
+          '',
+          '--option',
+          'sandbox',
+          'false',
+          '--option',
+          'substituters',
+          '',
+          '-E',
+          expression,
+        ],
         { encoding: 'utf8', timeout: 180_000 },
       );
     };

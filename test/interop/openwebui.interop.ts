@@ -66,7 +66,10 @@ function convert(dir: string, documents: Record<string, unknown>): Record<string
   fs.writeFileSync(source, openWebUiSource());
   fs.writeFileSync(input, JSON.stringify(documents));
   const script = path.resolve(import.meta.dirname, 'openwebui_convert.py');
-  return JSON.parse(execFileSync('python3', [script, source, input], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as Record<string, Spec[]>;
+  return JSON.parse(execFileSync('python3', [script, source, input], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as Record<
+    string,
+    Spec[]
+  >;
 }
 
 interface Difference {
@@ -82,7 +85,8 @@ interface Difference {
  */
 function compare(document: Schema, openWebUi: Schema, at: string, differences: Difference[], guessed: Difference[]): void {
   if ('type' in document) {
-    if (JSON.stringify(openWebUi.type) !== JSON.stringify(document.type)) differences.push({ at, document: document.type, openWebUi: openWebUi.type });
+    if (JSON.stringify(openWebUi.type) !== JSON.stringify(document.type))
+      differences.push({ at, document: document.type, openWebUi: openWebUi.type });
   } else if ('type' in openWebUi) {
     guessed.push({ at, document: Object.keys(document), openWebUi: openWebUi.type });
   }
@@ -91,7 +95,8 @@ function compare(document: Schema, openWebUi: Schema, at: string, differences: D
       compare(value, openWebUi.properties[key] ?? {}, `${at}.${key}`, differences, guessed);
     }
   }
-  if (document.items && typeof document.items === 'object' && openWebUi.items) compare(document.items, openWebUi.items, `${at}[]`, differences, guessed);
+  if (document.items && typeof document.items === 'object' && openWebUi.items)
+    compare(document.items, openWebUi.items, `${at}[]`, differences, guessed);
 }
 
 describe("Open WebUI's backend converter over the tool documents", () => {
@@ -120,7 +125,9 @@ describe("Open WebUI's backend converter over the tool documents", () => {
   it('turns every operation into a tool', () => {
     for (const [url, document] of Object.entries(documents)) {
       expect(specs[url]!.map((spec) => spec.name).sort(), url).toEqual(
-        Object.values(document.paths as Record<string, { post: { operationId: string } }>).map((item) => item.post.operationId).sort(),
+        Object.values(document.paths as Record<string, { post: { operationId: string } }>)
+          .map((item) => item.post.operationId)
+          .sort(),
       );
     }
   });
@@ -139,7 +146,9 @@ describe("Open WebUI's backend converter over the tool documents", () => {
       expect(differences, url).toEqual([]);
       // Open WebUI calls a schema without type a string (or the type of its one non-null anyOf branch): fine
       // for one that allows any value, which no type could describe to it; wrong for any other.
-      const misread = guessed.filter((node) => (node.document as string[]).some((key) => ['oneOf', 'anyOf', 'allOf', 'const', 'enum'].includes(key)));
+      const misread = guessed.filter((node) =>
+        (node.document as string[]).some((key) => ['oneOf', 'anyOf', 'allOf', 'const', 'enum'].includes(key)),
+      );
       expect(misread, url).toEqual([]);
     }
   });

@@ -25,7 +25,9 @@ export default function setup(project: TestProject): () => void {
     if (left.length > 0) {
       // Vitest only logs an error thrown here; the exit code must say it too.
       process.exitCode = 1;
-      throw new Error(`the tests left ${left.length} entries in their temporary folder: ${left.slice(0, 20).join(', ')}${left.length > 20 ? ', …' : ''}`);
+      throw new Error(
+        `the tests left ${left.length} entries in their temporary folder: ${left.slice(0, 20).join(', ')}${left.length > 20 ? ', …' : ''}`,
+      );
     }
   };
 }

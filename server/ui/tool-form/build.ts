@@ -63,7 +63,13 @@ class Builder {
           text = value;
           if (value.includes('\r')) misfit(); // browsers submit line breaks as CRLF, decoded as LF
         } else unexpected();
-        const field: TextField = { ...base, kind: 'text', value: text, multiline: node.multiline || text.includes('\n'), inputType: node.inputType };
+        const field: TextField = {
+          ...base,
+          kind: 'text',
+          value: text,
+          multiline: node.multiline || text.includes('\n'),
+          inputType: node.inputType,
+        };
         // Date and time inputs show (and submit) nothing for text they cannot parse.
         if (field.inputType === 'date' && text !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(text)) field.inputType = 'text';
         if (field.inputType === 'time' && text !== '' && !/^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(text)) field.inputType = 'text';
@@ -98,7 +104,9 @@ class Builder {
         const object = isPlainObject(value) ? value : undefined;
         if (object === undefined) unexpected();
         else if (!quiet) for (const key of Object.keys(object)) if (!node.byKey.has(key)) misfit();
-        const fields = node.props.map(({ key, node: child }) => this.field(child, object === undefined ? undefined : own(object, key), quiet));
+        const fields = node.props.map(({ key, node: child }) =>
+          this.field(child, object === undefined ? undefined : own(object, key), quiet),
+        );
         return { ...base, kind: 'object', fields };
       }
       case 'array': {
@@ -112,7 +120,13 @@ class Builder {
             rows.push(this.field(node.itemNode, item, quiet));
           }
         } else unexpected();
-        const field: ArrayField = { ...base, kind: 'array', rowStart: node.rowStart, rows, template: this.field(node.itemNode, undefined, true) };
+        const field: ArrayField = {
+          ...base,
+          kind: 'array',
+          rowStart: node.rowStart,
+          rows,
+          template: this.field(node.itemNode, undefined, true),
+        };
         if (node.minItems !== undefined) field.minItems = node.minItems;
         if (node.maxItems !== undefined) field.maxItems = node.maxItems;
         return field;
@@ -122,14 +136,29 @@ class Builder {
 }
 
 function baseOf(node: Node): Omit<FieldBase, 'kind'> {
-  const base: Omit<FieldBase, 'kind'> = { name: node.name, label: node.label, required: node.required, nullable: node.nullable, hints: [...node.hints] };
+  const base: Omit<FieldBase, 'kind'> = {
+    name: node.name,
+    label: node.label,
+    required: node.required,
+    nullable: node.nullable,
+    hints: [...node.hints],
+  };
   if (node.key !== undefined) base.key = node.key;
   if (node.description !== undefined) base.description = node.description;
   return base;
 }
 
 function jsonField(name: string, label: string, reason: string, value: unknown): JsonField {
-  return { kind: 'json', name, label, required: true, nullable: false, hints: [], value: value === undefined ? '' : prettyJson(value, () => {}), reason };
+  return {
+    kind: 'json',
+    name,
+    label,
+    required: true,
+    nullable: false,
+    hints: [],
+    value: value === undefined ? '' : prettyJson(value, () => {}),
+    reason,
+  };
 }
 
 /** Pretty JSON (2-space indent); '' and `misfit()` when the value cannot be written as JSON. */

@@ -77,7 +77,6 @@ const MAX_HINT_VALUE = 60;
 /** Most nullable/single-branch `anyOf` wrappers unwrapped in one schema. */
 const MAX_UNWRAP = 8;
 
-
 /** One walk of one schema into nodes, with its field budget. */
 export class Compiler {
   private readonly fields = new NodeBudget(FORM_LIMITS.maxFields);
@@ -85,16 +84,30 @@ export class Compiler {
   root(schema: unknown): Node {
     const place: Place = { name: FORM_PREFIX, guessName: '', depth: 0, schemaRequired: true, isItem: false, isRoot: true };
     const shape = unwrap(schema);
-    if (shape.reason === undefined && shape.choices === undefined && (shape.type === 'object' || (shape.type === undefined && Object.hasOwn(shape.schema, 'properties')))) {
+    if (
+      shape.reason === undefined &&
+      shape.choices === undefined &&
+      (shape.type === 'object' || (shape.type === undefined && Object.hasOwn(shape.schema, 'properties')))
+    ) {
       return this.object(shape, place);
     }
-    const reason = shape.reason ?? (shape.choices !== undefined ? 'the arguments are not an object' : shape.type === undefined ? 'the schema does not describe an object' : `the arguments are of type ${shape.type}, not an object`);
+    const reason =
+      shape.reason ??
+      (shape.choices !== undefined
+        ? 'the arguments are not an object'
+        : shape.type === undefined
+          ? 'the schema does not describe an object'
+          : `the arguments are of type ${shape.type}, not an object`);
     return this.json(shape, place, reason);
   }
 
   private node(schema: unknown, place: Place): Node {
     if (!this.fields.take()) {
-      return this.json({ schema: isPlainObject(schema) ? schema : {}, nullable: false }, place, `the form has more than ${FORM_LIMITS.maxFields} fields`);
+      return this.json(
+        { schema: isPlainObject(schema) ? schema : {}, nullable: false },
+        place,
+        `the form has more than ${FORM_LIMITS.maxFields} fields`,
+      );
     }
     const shape = unwrap(schema);
     if (shape.reason !== undefined) return this.json(shape, place, shape.reason);
@@ -223,7 +236,8 @@ export class Compiler {
       const text = jsonText(choice.value);
       if (text === undefined || texts.has(text)) continue;
       texts.add(text);
-      const label = choice.title !== undefined && choice.title.trim() !== '' ? choice.title : typeof choice.value === 'string' ? choice.value : text;
+      const label =
+        choice.title !== undefined && choice.title.trim() !== '' ? choice.title : typeof choice.value === 'string' ? choice.value : text;
       options.push({ value: text, label });
     }
     if (options.length === 0) return this.json(shape, place, 'no value is allowed (empty enum)');
@@ -243,7 +257,9 @@ export class Compiler {
     });
     if (keys.length === 0) {
       // The root of a tool without arguments usually says just `{type: "object"}`; elsewhere that is any object.
-      const closed = place.isRoot ? !extra && !(Array.isArray(own(s, 'required')) && (own(s, 'required') as unknown[]).length > 0) : !extra && own(s, 'additionalProperties') === false;
+      const closed = place.isRoot
+        ? !extra && !(Array.isArray(own(s, 'required')) && (own(s, 'required') as unknown[]).length > 0)
+        : !extra && own(s, 'additionalProperties') === false;
       if (!closed) return this.json(shape, place, 'object with free-form properties');
     }
     const node: ObjectNode = { kind: 'object', ...this.base(shape, place), props: [], byKey: new Map() };
@@ -331,7 +347,9 @@ function unwrap(input: unknown): Shape {
     }
     const choices = constantChoices(branches);
     if (choices !== undefined) return { schema, nullable, choices };
-    const shapes = others.every((branch) => isPlainObject(branch) && (own(branch, 'type') === 'object' || Object.hasOwn(branch, 'properties')))
+    const shapes = others.every(
+      (branch) => isPlainObject(branch) && (own(branch, 'type') === 'object' || Object.hasOwn(branch, 'properties')),
+    )
       ? 'several object shapes'
       : 'several schemas';
     return { schema, nullable, reason: `${keyword} of ${shapes}` };
@@ -372,7 +390,8 @@ function constantChoices(branches: unknown[]): Choice[] | undefined {
     if (!isPlainObject(branch)) return undefined;
     let value: unknown;
     if (Object.hasOwn(branch, 'const')) value = own(branch, 'const');
-    else if (Array.isArray(own(branch, 'enum')) && (own(branch, 'enum') as unknown[]).length === 1) value = (own(branch, 'enum') as unknown[])[0];
+    else if (Array.isArray(own(branch, 'enum')) && (own(branch, 'enum') as unknown[]).length === 1)
+      value = (own(branch, 'enum') as unknown[])[0];
     else if (isNullSchema(branch)) value = null;
     else return undefined;
     if (!isJsonPrimitive(value)) return undefined;

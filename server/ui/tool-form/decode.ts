@@ -178,7 +178,8 @@ function finishLeaf(node: LeafNode, raw: string | undefined, pointer: string, er
   };
   const text = raw ?? '';
   const empty = (): Decoded => {
-    if (node.kind === 'text' && (node.isItem || node.schemaRequired)) return { value: node.nullable && !node.isItem ? null : '', filled: false };
+    if (node.kind === 'text' && (node.isItem || node.schemaRequired))
+      return { value: node.nullable && !node.isItem ? null : '', filled: false };
     if (node.kind === 'boolean') return node.isItem ? { value: false, filled: false } : undefined;
     if (node.schemaRequired && node.nullable) return { value: null, filled: false };
     if (node.isItem) return fail('Each item needs a value.');
