@@ -69,6 +69,7 @@ describe('the Nix files, with nixpkgs and home-manager', () => {
           lib = import ${nixpkgs}/lib;
           lock = lib.importJSON ${ROOT}/package-lock.json;
           entry = lock.packages."${entryKey}";
+          hostStdenv.hostPlatform = lib.systems.elaborate builtins.currentSystem;
           hostStdenv.mkDerivation = attrs: derivation {
             inherit (attrs) name spec outputHash outputHashMode impureEnvVars;
             system = builtins.currentSystem;
