@@ -189,29 +189,11 @@ export function approvalPages(router: Router, deps: UiDeps): void {
 export function activityDecision(approvals: ApprovalBook, approvalId: string | null | undefined) {
   if (!approvalId) return null;
   const approval = approvals.get(approvalId);
-  if (!approval)
-    return {
-      id: approvalId,
-      state: 'unknown' as ApprovalState | 'unknown',
-      summary: 'approval not found',
-      by: '',
-      at: '',
-      atText: '—',
-      via: '',
-      viaText: '—',
-      reason: '',
-    };
-  return (
-    decisionModel(approval) ?? {
-      id: approvalId,
-      state: 'pending' as const,
-      summary: 'waiting for approval',
-      by: '',
-      at: '',
-      atText: '—',
-      via: '',
-      viaText: '—',
-      reason: '',
-    }
-  );
+  if (!approval) return undecided(approvalId, 'unknown', 'approval not found');
+  return decisionModel(approval) ?? undecided(approvalId, 'pending', 'waiting for approval');
+}
+
+/** The decision part of a call that has none (yet, or whose approval is gone). */
+function undecided(id: string, state: ApprovalState | 'unknown', summary: string) {
+  return { id, state, summary, by: '', at: '', atText: '—', via: '', viaText: '—', reason: '' };
 }
