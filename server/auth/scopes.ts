@@ -6,6 +6,7 @@
  * | routes                                                         | scope              |
  * |----------------------------------------------------------------|--------------------|
  * | `POST /{server}/{tool}`, `POST /api/tools/{s}/{t}`, `/api/calls…`, the UI's test runs | `tools:call` |
+ * | `/mcp`, `/mcp/{name}` (listing needs `tools:read`, a call `tools:call`)  | `tools:read` or `tools:call` |
  * | `/api/approvals…`, `/approvals…`, `/ui/approvals…`             | `approvals:decide` |
  * | `GET`/`HEAD` of the documents, tools, servers, activity, metrics and their pages (`READ_ROUTES`) | `tools:read` |
  * | anything else: `/api/keys…`, `/api/devices…`, `/access`, `/ui/pairing…`, changes to servers | `admin` |
@@ -21,6 +22,7 @@
  */
 import type { Scope } from './identity.js';
 import { isToolCall } from '../http/call-route.js';
+import { matchMcpRoute } from '../http/mcp-route.js';
 
 const CALL_ROUTES = /^\/(?:api\/calls(?:\/|$)|ui\/calls\/|ui\/tools\/[^/]+\/[^/]+\/call\/?$)/i;
 const APPROVAL_ROUTES = /^\/(?:api\/approvals|approvals|ui\/approvals)(?:\/|$)/i;
@@ -65,6 +67,8 @@ const SIGN_OUT = /^\/ui\/logout\/?$/i;
 /** The scope a request needs, or a list of scopes any one of which will do. */
 export function requiredScope(method: string, path: string): Scope | readonly Scope[] {
   if (isToolCall(method, path)) return 'tools:call';
+  // The MCP endpoint: listing takes `tools:read`, calling `tools:call` (checked per message, mcp/mcp-server.ts).
+  if (matchMcpRoute(path)) return ['tools:read', 'tools:call'];
   const read = method === 'GET' || method === 'HEAD';
   if (read && (path === '/' || DOCUMENT_ROUTES.test(path))) return 'tools:read';
   if (CALL_ROUTES.test(path)) return 'tools:call';

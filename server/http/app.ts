@@ -15,7 +15,7 @@ import type { SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewayEvents } from '../events.js';
 import { metricsRoutes, type GatewayMetrics } from '../observability/metrics.js';
-import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
+import type { ApprovalSettings, GatewaySettings, ToolGroup } from '../config/types.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { uiRoutes } from '../ui/routes.js';
@@ -29,6 +29,7 @@ import { keyRoutes } from './keys-api.js';
 import { approvalRoutes } from './approvals-api.js';
 import { deviceRoutes } from './devices-api.js';
 import { isToolCall } from './call-route.js';
+import { matchMcpRoute, mcpFront } from './mcp-route.js';
 import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
 import { sendError, sendProblem } from './problems.js';
 import { pathOf, requestLog } from './request-log.js';
@@ -62,18 +63,23 @@ export interface AppServices {
   events: GatewayEvents;
   /** The gateway settings in force (they change with a config reload). */
   settings: () => GatewaySettings;
+  /** The tool groups in force (`/mcp/{group}`; they change with a config reload). */
+  groups: () => ToolGroup[];
   logger: Logger;
   security: SecurityOptions;
   version: string;
 }
 
-/** The gateway's request listener: hand it to `http.createServer`, or to supertest. */
-export type GatewayApp = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * The gateway's request listener: hand it to `http.createServer`, or to supertest. `close` ends
+ * what outlives a request (the MCP endpoint's sessions) when the gateway stops.
+ */
+export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) & { close(): Promise<void> };
 
 /** The API and tool calls take JSON bodies only (a form post there is a mistake, e.g. `curl -d`); the UI takes forms. */
 function takesJsonOnly(req: IncomingMessage): boolean {
   const path = pathOf(req);
-  return /^\/api\//i.test(path) || isToolCall(req.method, path);
+  return /^\/api\//i.test(path) || isToolCall(req.method, path) || matchMcpRoute(path) !== undefined;
 }
 
 export function buildApp(deps: AppServices): GatewayApp {
@@ -148,11 +154,22 @@ export function buildApp(deps: AppServices): GatewayApp {
   app.use(((error, req, res, _next) => sendError(req, res, error)) as ErrorRequestHandler);
 
   const calls = toolCallFront({ caller, settings: deps.settings, middlewares });
-  return (req, res) => {
+  const mcp = mcpFront({
+    caller,
+    supervisor: deps.supervisor,
+    groups: deps.groups,
+    settings: deps.settings,
+    events: deps.events,
+    logger: deps.logger,
+    version: deps.version,
+    middlewares,
+  });
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     // One form of the target for everything after this (auth/scopes.ts decides on it).
     const refused = normalizeTarget(req);
     if (refused !== undefined) return log(req, res, () => sendProblem(res, 'invalid-path', refused));
     stripBasePath(req, deps.settings().basePath);
-    if (!calls(req, res)) app(req, res);
+    if (!calls(req, res) && !mcp.listener(req, res)) app(req, res);
   };
+  return Object.assign(listener, { close: () => mcp.close() });
 }

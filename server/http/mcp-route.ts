@@ -1,0 +1,82 @@
+/**
+ * The HTTP side of the gateway's MCP endpoint: `/mcp` and `/mcp/{name}` (any method: the
+ * streamable HTTP transport uses POST, GET and DELETE), served in front of Express like the tool
+ * calls, through the same middlewares (request id and log, CORS, Host check, authentication,
+ * scope, JSON body, CSRF). The endpoint itself (server/mcp/, where the SDK's serving side lives)
+ * is loaded on the first request: start-up does not pay for it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { McpEndpoint, McpEndpointDeps } from '../mcp/endpoint.js';
+import { ANONYMOUS_IDENTITY } from '../auth/identity.js';
+import { ProblemError } from '../errors.js';
+import { prefixOf, publicOrigin } from './base-path.js';
+import { sendError } from './problems.js';
+import { pathOf, type Middleware } from './request-log.js';
+
+const MCP_PATH = /^\/mcp(?:\/([^/]+))?\/?$/i;
+
+/** `/mcp` → `{}`; `/mcp/{name}` → `{ name }` (still percent-encoded); else undefined. */
+export function matchMcpRoute(path: string): { name?: string } | undefined {
+  const match = MCP_PATH.exec(path);
+  if (!match) return undefined;
+  return match[1] === undefined ? {} : { name: match[1] };
+}
+
+export interface McpFrontDeps extends McpEndpointDeps {
+  middlewares: Middleware[];
+}
+
+/** A request listener for `/mcp…`; returns false, having done nothing, for any other path. */
+export function mcpFront(deps: McpFrontDeps): { listener: (req: IncomingMessage, res: ServerResponse) => boolean; close(): Promise<void> } {
+  const { middlewares, ...endpointDeps } = deps;
+  let endpoint: Promise<McpEndpoint> | undefined;
+  const load = () => (endpoint ??= import('../mcp/endpoint.js').then(({ McpEndpoint }) => new McpEndpoint(endpointDeps)));
+
+  async function handle(req: IncomingMessage, res: ServerResponse, route: { name?: string }): Promise<void> {
+    let name: string | undefined;
+    try {
+      name = route.name === undefined ? undefined : decodeURIComponent(route.name);
+    } catch {
+      throw new ProblemError('invalid-path', 'the server or group name in the path is not valid percent-encoding');
+    }
+    const served = await load();
+    await served.handle(req, res, name, req.body, {
+      identity: req.identity ?? ANONYMOUS_IDENTITY,
+      requestId: req.id,
+      baseUrl: `${publicOrigin(req)}${prefixOf(req)}`,
+    });
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const route = matchMcpRoute(pathOf(req));
+    if (!route) return false;
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined) return sendError(req, res, error);
+      const middleware = middlewares[index++];
+      if (!middleware) {
+        handle(req, res, route).catch((failure: unknown) => {
+          if (res.headersSent) {
+            req.log.warn({ err: failure }, 'MCP request failed after its answer began');
+            res.destroy();
+          } else sendError(req, res, failure);
+        });
+        return;
+      }
+      try {
+        middleware(req, res, next);
+      } catch (failure) {
+        sendError(req, res, failure);
+      }
+    };
+    next();
+    return true;
+  };
+
+  return {
+    listener,
+    close: async () => {
+      if (endpoint) await (await endpoint).close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// The gateway as an MCP server (`/mcp`, `/mcp/{server}`, `/mcp/{group}`), driven by real MCP
+// clients over real HTTP: the SDK's 2.x client in both protocol eras (2025-11-25 with a session,
+// 2026-07-28 stateless) and the 1.x client, against real stdio servers behind the gateway.
+import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { describe, expect, it } from 'vitest';
+import { callKit, node, results } from './helpers/calls.js';
+import { FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
+
+const kit = callKit();
+
+type Era = 'legacy' | 'modern';
+
+async function connectV2(url: string, era: Era, headers: Record<string, string> = {}): Promise<ClientV2> {
+  const client = new ClientV2(
+    { name: 'test-client', version: '9.9.9' },
+    era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+  await client.connect(new HttpV2(new URL(url), { requestInit: { headers } }));
+  kit.defer(() => client.close());
+  return client;
+}
+
+const fixtureServer = { command: node, args: [fixture('fixture-server.mjs')] };
+
+async function twoServers() {
+  const started = await kit.gateway({ fx: fixtureServer, res: results() });
+  return { ...started, base: await kit.listen(started.app) };
+}
+
+describe('/mcp: every server in one MCP server', () => {
+  for (const era of ['legacy', 'modern'] as const) {
+    it(`lists every enabled server's tools as {server}__{tool} and calls them (${era} era)`, async () => {
+      const { base } = await twoServers();
+      const client = await connectV2(`${base}/mcp`, era);
+      expect(client.getProtocolEra()).toBe(era);
+      const { tools } = await client.listTools();
+      const names = tools.map((tool) => tool.name);
+      expect(names).toContain('fx__echo');
+      expect(names).toContain('res__structured');
+      const structured = tools.find((tool) => tool.name === 'res__structured')!;
+      expect(structured.outputSchema).toMatchObject({ type: 'object', properties: { total: { type: 'number' } } });
+      expect(structured._meta).toMatchObject({ 'mcp-gateway/origin': { server: 'res', tool: 'structured' } });
+      expect(structured.title).toBe('res/structured');
+
+      const echoed = await client.callTool({ name: 'fx__echo', arguments: { message: `hello ${era}` } });
+      expect(echoed.content).toEqual([{ type: 'text', text: `hello ${era}` }]);
+      const result = await client.callTool({ name: 'res__structured', arguments: {} });
+      expect(result.structuredContent).toEqual({ total: 2, items: ['a', 'b'] });
+    });
+  }
+
+  it('passes an isError result through, and reports invalid arguments as a tool error the model can read', async () => {
+    const { base } = await twoServers();
+    const client = await connectV2(`${base}/mcp`, 'legacy');
+    const failed = await client.callTool({ name: 'res__fail', arguments: {} });
+    expect(failed).toMatchObject({ isError: true, content: [{ type: 'text', text: 'the frobnicator is out of order' }] });
+    const invalid = await client.callTool({ name: 'fx__echo', arguments: { message: 42 } });
+    expect(invalid.isError).toBe(true);
+    expect((invalid.content as { text: string }[])[0]!.text).toMatch(/^invalid arguments: .*message/);
+    await expect(client.callTool({ name: 'fx__nope', arguments: {} })).rejects.toThrow(/Unknown tool: fx__nope/);
+  });
+
+  it('records MCP calls in the activity log with surface "mcp"', async () => {
+    const { base, gateway } = await twoServers();
+    const client = await connectV2(`${base}/mcp`, 'modern');
+    await client.callTool({ name: 'fx__echo', arguments: { message: 'logged' } });
+    const entries = gateway.activity.list({ limit: 5 }).items;
+    expect(entries[0]).toMatchObject({ server: 'fx', tool: 'echo', surface: 'mcp', outcome: 'ok' });
+  });
+
+  it('serves the 1.x SDK client (2025-era session) too', async () => {
+    const { base } = await twoServers();
+    const client = new ClientV1({ name: 'v1-client', version: '1.0.0' });
+    await client.connect(new HttpV1(new URL(`${base}/mcp`)));
+    kit.defer(() => client.close());
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toContain('fx__echo');
+    const result = await client.callTool({ name: 'fx__echo', arguments: { message: 'v1' } });
+    expect(result.content).toEqual([{ type: 'text', text: 'v1' }]);
+  });
+});
+
+describe('/mcp/{server}: one server as a transparent proxy', () => {
+  it('lists the tools under their own names and calls them', async () => {
+    const { base } = await twoServers();
+    for (const era of ['legacy', 'modern'] as const) {
+      const client = await connectV2(`${base}/mcp/fx`, era);
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toContain('echo');
+      expect(tools.map((tool) => tool.name)).not.toContain('structured');
+      const echoed = await client.callTool({ name: 'echo', arguments: { message: 'direct' } });
+      expect(echoed.content).toEqual([{ type: 'text', text: 'direct' }]);
+    }
+  });
+
+  it('answers 404 for a name that is no server and no group', async () => {
+    const { base } = await twoServers();
+    const res = await fetch(`${base}/mcp/nobody`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('/mcp/{group}: tools across servers', () => {
+  it('serves the tools its patterns pick, named as on /mcp', async () => {
+    const started = await startTestGateway({
+      approval: { default: 'allow' },
+      gateway: FAST,
+      mcpServers: { fx: fixtureServer, res: results() },
+      groups: { picked: { tools: ['fx/echo', 'res/*'], description: 'echo and every results tool' } },
+    });
+    kit.defer(() => started.close());
+    await waitForServer(started.supervisor, 'fx', 'ready');
+    await waitForServer(started.supervisor, 'res', 'ready');
+    const base = await kit.listen(started.app);
+    const client = await connectV2(`${base}/mcp/picked`, 'modern');
+    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(names).toContain('fx__echo');
+    expect(names).toContain('res__plain_text');
+    expect(names).not.toContain('fx__slow');
+    const result = await client.callTool({ name: 'res__plain_text', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'hello there' }]);
+  });
+});
