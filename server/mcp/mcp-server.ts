@@ -9,6 +9,7 @@
  * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
  */
 import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
+import type { Approval } from '../approvals/book.js';
 import type { Identity } from '../auth/identity.js';
 import { hasScope } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
@@ -88,14 +89,15 @@ export function buildMcpServer(context: ServedContext): Server {
       const params = { progressToken: token, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) };
       ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
     };
+    const waiting = (approval: Approval): void => {
+      if (approval.state !== 'pending') return;
+      const url = context.approvalUrl(approval.id);
+      const message = `waiting for approval: ${url}`;
+      notifyProgress(0, undefined, message);
+      ctx.mcpReq.log('info', { message, approval: approval.id, url }, LOGGER).catch(() => undefined);
+    };
     const unfollow = call.follow({
-      approval(approval) {
-        if (approval.state !== 'pending') return;
-        const url = context.approvalUrl(approval.id);
-        const message = `waiting for approval: ${url}`;
-        notifyProgress(0, undefined, message);
-        ctx.mcpReq.log('info', { message, approval: approval.id, url }, LOGGER).catch(() => undefined);
-      },
+      approval: waiting,
       progress(progress) {
         notifyProgress(progress.progress, progress.total, progress.message);
       },
@@ -105,6 +107,8 @@ export function buildMcpServer(context: ServedContext): Server {
       },
       end() {},
     });
+    // The policy may have held the call before `start` returned.
+    if (call.approval) waiting(call.approval);
     try {
       return toMcpResult(await call.done) as never;
     } finally {
