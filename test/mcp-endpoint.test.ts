@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/s
 import { describe, expect, it } from 'vitest';
 import { callKit, node, results } from './helpers/calls.js';
 import { FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
+import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
 
@@ -126,5 +127,63 @@ describe('/mcp/{group}: tools across servers', () => {
     expect(names).not.toContain('fx__slow');
     const result = await client.callTool({ name: 'res__plain_text', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'hello there' }]);
+  });
+});
+
+describe('/mcp sessions (2025-era clients)', () => {
+  async function initialize(base: string): Promise<string> {
+    const res = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    return res.headers.get('mcp-session-id')!;
+  }
+  const list = (base: string, session: string) =>
+    fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': session,
+        'mcp-protocol-version': '2025-06-18',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+    });
+
+  it('are bounded: past gateway.mcp.maxSessions the session idle the longest ends; DELETE ends one at once', async () => {
+    const started = await kit.gateway({ fx: fixtureServer }, { mcp: { maxSessions: 3 } });
+    const base = await kit.listen(started.app);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await initialize(base));
+    expect(new Set(ids).size).toBe(5);
+    const statuses = [];
+    for (const id of ids) statuses.push((await list(base, id)).status);
+    expect(statuses).toEqual([404, 404, 200, 200, 200]);
+
+    const ended = await fetch(`${base}/mcp`, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': ids[4]!, 'mcp-protocol-version': '2025-06-18' },
+    });
+    expect(ended.status).toBe(200);
+    expect((await list(base, ids[4]!)).status).toBe(404);
+  });
+
+  it('end when idle for gateway.mcp.sessionIdleMs', async () => {
+    const started = await kit.gateway({ fx: fixtureServer }, { mcp: { sessionIdleMs: 1000 } });
+    const base = await kit.listen(started.app);
+    const id = await initialize(base);
+    expect((await list(base, id)).status).toBe(200);
+    const sessions = async () => Number(/^mcp_gateway_mcp_sessions (\d+)$/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+    expect(await sessions()).toBe(1);
+    await waitUntil(async () => (await sessions()) === 0, 10_000, 'the idle session to end');
+    expect((await list(base, id)).status).toBe(404);
   });
 });

@@ -160,6 +160,7 @@ export function buildApp(deps: AppServices): GatewayApp {
     groups: deps.groups,
     settings: deps.settings,
     events: deps.events,
+    metrics,
     logger: deps.logger,
     version: deps.version,
     middlewares,

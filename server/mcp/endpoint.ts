@@ -27,6 +27,7 @@ import type { Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewaySettings, ToolGroup } from '../config/types.js';
 import type { GatewayEvents } from '../events.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { ProblemError } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { buildCatalog, groupUses, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
@@ -39,6 +40,7 @@ export interface McpEndpointDeps {
   groups: () => ToolGroup[];
   settings: () => GatewaySettings;
   events: GatewayEvents;
+  metrics: GatewayMetrics;
   logger: Logger;
   version: string;
 }
@@ -103,6 +105,7 @@ export class McpEndpoint {
       this.changed(change.kind === 'state' ? change.status.name : change.name);
     });
     deps.events.on('config.reloaded', () => this.changed(undefined));
+    deps.metrics.observeMcpSessions(() => this.sessions.size);
     deps.events.on('key.revoked', (key) => {
       for (const session of [...this.sessions.matching(() => true)])
         if (session.owner === `key:${key.id}`) void this.sessions.end(session.id);
