@@ -130,6 +130,34 @@ describe('/mcp and approvals', () => {
     });
   }
 
+  it('sends a client that opens URLs (URL-mode elicitation) to the approval card, and says when it is decided', async () => {
+    const started = await kit.gateway({ res: results() }, {}, { apiKey: KEY, approval: { default: 'ask', timeoutMs: 60_000 } });
+    const base = await kit.listen(started.app);
+    const client = new ClientV2({ name: 'url-client', version: '1' }, { capabilities: { elicitation: { url: {} } } });
+    const elicitations: { mode?: string; url?: string; elicitationId?: string }[] = [];
+    const completed: string[] = [];
+    client.setRequestHandler('elicitation/create', async (request) => {
+      elicitations.push(request.params as never);
+      return { action: 'accept' };
+    });
+    client.setNotificationHandler('notifications/elicitation/complete', (notification) => {
+      completed.push(notification.params.elicitationId);
+    });
+    await client.connect(new HttpV2(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: bearer(KEY) } } }));
+    kit.defer(() => client.close());
+    const call = client.callTool({ name: 'res__plain_text', arguments: {} });
+    const approval = await waitUntil(async () => {
+      const res = await request(started.app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
+      return res.body.items?.[0] as { id: string } | undefined;
+    });
+    await waitUntil(() => elicitations.length > 0, 10_000, 'the URL elicitation');
+    expect(elicitations[0]).toMatchObject({ mode: 'url', elicitationId: approval.id, url: `${base}/approvals/${approval.id}` });
+    await request(started.app).post(`/api/approvals/${approval.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
+    expect((await call).content).toEqual([{ type: 'text', text: 'hello there' }]);
+    await waitUntil(() => completed.length > 0, 10_000, 'notifications/elicitation/complete');
+    expect(completed).toEqual([approval.id]);
+  });
+
   it('says "approval timed out" when nobody decides in time', async () => {
     const started = await kit.gateway({ res: results() }, {}, { approval: { default: 'ask', timeoutMs: 200 } });
     const base = await kit.listen(started.app);

@@ -89,12 +89,34 @@ export function buildMcpServer(context: ServedContext): Server {
       const params = { progressToken: token, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) };
       ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
     };
+    // A client that can open URLs (URL-mode elicitation, 2025 era) is sent to the approval card;
+    // when the approval is decided it is told the elicitation is complete.
+    const elicitsUrls = server.getClientCapabilities()?.elicitation?.url !== undefined;
+    let elicited: string | undefined;
     const waiting = (approval: Approval): void => {
-      if (approval.state !== 'pending') return;
+      if (approval.state !== 'pending') {
+        if (elicited === approval.id)
+          server
+            .createElicitationCompletionNotifier(approval.id)()
+            .catch(() => undefined);
+        elicited = undefined;
+        return;
+      }
       const url = context.approvalUrl(approval.id);
       const message = `waiting for approval: ${url}`;
       notifyProgress(0, undefined, message);
       ctx.mcpReq.log('info', { message, approval: approval.id, url }, LOGGER).catch(() => undefined);
+      if (elicitsUrls && elicited === undefined) {
+        elicited = approval.id;
+        ctx.mcpReq
+          .elicitInput({
+            mode: 'url',
+            message: `A person must approve ${entry.server}/${entry.tool} before it runs. Open the approval to decide.`,
+            url,
+            elicitationId: approval.id,
+          })
+          .catch(() => undefined);
+      }
     };
     const unfollow = call.follow({
       approval: waiting,
