@@ -219,4 +219,20 @@ describe('/mcp live tool lists', () => {
     await waitUntil(() => changes > before, 10_000, 'tools/list_changed after enabling');
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('fx__echo');
   });
+
+  it('tells 2026-07-28 clients on their subscriptions/listen stream when a server is disabled', async () => {
+    const started = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] }, res: results() });
+    const base = await kit.listen(started.app);
+    const client = await connect(`${base}/mcp`, 'modern');
+    let changes = 0;
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      changes++;
+    });
+    const subscription = await client.listen({ toolsListChanged: true });
+    expect(subscription.honoredFilter).toEqual({ toolsListChanged: true });
+    kit.defer(() => subscription.close());
+    await started.supervisor.setEnabled('fx', false);
+    await waitUntil(() => changes > 0, 10_000, 'tools/list_changed on the listen stream');
+    expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain('fx__echo');
+  });
 });
