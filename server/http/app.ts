@@ -148,6 +148,7 @@ export function buildApp(deps: AppServices): GatewayApp {
       approvalPolicy: deps.approvalPolicy,
       devices: deps.devices,
       pairings: deps.pairings,
+      groups: deps.groups,
     }),
   );
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));
