@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ActivityLog, decodeCursor, type ActivityEnd, type ActivityQueueLimits, type ActivityStart } from '../server/activity/log.js';
 import { ANONYMOUS_IDENTITY } from '../server/auth/identity.js';
 import type { ActivitySettings } from '../server/config/types.js';
-import { activityRoutes } from '../server/http/activity-api.js';
+import { ACTIVITY_ROUTES } from '../server/http/api/activity.js';
+import { RouteTable } from '../server/http/route.js';
 import { ProblemError } from '../server/errors.js';
 import { sendProblem } from '../server/http/problems.js';
 import { createLogger } from '../server/logging/logger.js';
@@ -565,7 +566,7 @@ describe('/api/activity', () => {
       req.identity = ANONYMOUS_IDENTITY;
       next();
     });
-    server.use(activityRoutes(log));
+    new RouteTable().mount(server, ACTIVITY_ROUTES, { activity: log });
     const onError: ErrorRequestHandler = (error, _req, res, next) => {
       if (error instanceof ProblemError) sendProblem(res, error.type, error.detail, error.extra);
       else next(error);

@@ -37,3 +37,25 @@ describe('the source layout', () => {
     expect(importers(/from '@modelcontextprotocol\/sdk\/client\//).every((folder) => folder === 'server/upstream')).toBe(true);
   });
 });
+
+describe('every route is declared', () => {
+  it('registers routes on Express only through server/http/route.ts (defineRoute, pages.get/post), so each has its declared scope', () => {
+    // A route registration with a literal path (`x.get('/…'`) or a path constant (`x.post(LOGIN_PATH`), not through `pages`.
+    const registration = /\b(?!pages\b)\w+\s*\.\s*(?:get|post|put|patch|delete|all|head|options|route)\(\s*(?:['"`]\/|[A-Z_]+_PATH\b)/;
+    const offenders = serverSources()
+      .filter(({ text }) => registration.test(text))
+      .map(({ file }) => file);
+    expect(offenders).toEqual([]);
+    // Only route.ts registers by method (`router[method](…)`); only the static files are mounted under a path (and declared).
+    expect(
+      serverSources()
+        .filter(({ text }) => /\w\[(?:route\.)?method\]\(/.test(text))
+        .map(({ file }) => file),
+    ).toEqual(['server/http/route.ts']);
+    expect(
+      serverSources()
+        .filter(({ text }) => /\.use\(\s*['"`]\//.test(text))
+        .map(({ file }) => file),
+    ).toEqual(['server/http/api/documents.ts']);
+  });
+});

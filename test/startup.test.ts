@@ -51,7 +51,7 @@ describe('start-up', () => {
       .join('\n');
     const loaded = await filesLoadedBy(['--input-type=module', '-e', script]);
     // The check sees the modules of the app: express and our own modules are in the list.
-    expect(loaded).toContain(path.join('dist', 'server', 'http', 'openapi-routes.js'));
+    expect(loaded).toContain(path.join('dist', 'server', 'http', 'api', 'documents.js'));
     expect(loaded.some((file) => file.includes(`${path.sep}express${path.sep}`))).toBe(true);
     const lazy = loaded.filter((file) =>
       [

@@ -1,80 +1,94 @@
 /**
- * Which scope each route family needs. One table, checked by `authorize` after authentication.
- * It fails closed: `tools:read` may GET only the routes listed in `READ_ROUTES`; whatever is not
- * listed (a new route, an odd spelling of an old one) needs `admin`.
+ * Which scope a request needs, derived from the declared routes (http/route.ts): each route is
+ * declared with its scope next to its handler, and `compileScopes` turns the app's list of them
+ * (`RouteTable.routes`, in the order the app matches them) into the lookup `authorize` runs after
+ * authentication. It fails closed: a method and path that no declared route answers (a new route
+ * spelled wrong, an unknown method on a known path) needs `admin`.
  *
  * | routes                                                         | scope              |
  * |----------------------------------------------------------------|--------------------|
  * | `POST /{server}/{tool}`, `POST /api/tools/{s}/{t}`, `/api/calls…`, the UI's test runs | `tools:call` |
- * | `/mcp`, `/mcp/{name}` (listing needs `tools:read`, a call `tools:call`)  | `tools:read` or `tools:call` |
  * | `/api/approvals…`, `/approvals…`, `/ui/approvals…`             | `approvals:decide` |
- * | `GET`/`HEAD` of the documents, tools, servers, activity, metrics and their pages (`READ_ROUTES`) | `tools:read` |
+ * | `GET`s of the documents, tools, servers, activity, metrics and their pages | `tools:read` |
  * | anything else: `/api/keys…`, `/api/devices…`, `/access`, `/ui/pairing…`, changes to servers | `admin` |
  *
  * `GET /api/approvals/{id}` takes `approvals:decide` or `tools:call`: the route answers a caller
  * only about the approval that holds its own call. `POST /ui/logout` takes any scope: everyone
- * signed in may sign out.
+ * signed in may sign out. Those are declared so, with their routes.
  *
  * The path is the one the router matches (request-target.ts made it origin-form, base-path.ts
  * took the prefix off), and it is matched as the router matches it: literal segments without
- * regard to case (Express's default), one trailing slash allowed. So every spelling of a route
- * has the scope of the route, and a spelling no route answers needs `admin`.
+ * regard to case (Express's default), one trailing slash allowed, `HEAD` as `GET`. The first
+ * declared route that matches decides, as in the router: `/{server}/openapi.json` (mounted
+ * before the pages) wins over `/approvals/{id}`. A `POST` that the tool-call front takes
+ * (call-route.ts: `/{server}/{tool}` with a server name that is not reserved) is a call before
+ * anything else, as the front sees it before Express. So every spelling of a route has the
+ * scope of the route, and a spelling no route answers needs `admin`.
  */
 import type { Scope } from './identity.js';
 import { isToolCall } from '../http/call-route.js';
-import { matchMcpRoute } from '../http/mcp-route.js';
-
-const CALL_ROUTES = /^\/(?:api\/calls(?:\/|$)|ui\/calls\/|ui\/tools\/[^/]+\/[^/]+\/call\/?$)/i;
-const APPROVAL_ROUTES = /^\/(?:api\/approvals|approvals|ui\/approvals)(?:\/|$)/i;
-/** The OpenAPI documents and docs pages, `/{server}/openapi.json` included (it wins over `/approvals/{id}`). */
-const DOCUMENT_ROUTES = /^\/(?:[^/]+\/)?(?:openapi\.json|docs)\/?$/i;
-/** Everything `tools:read` may GET, one route at a time. */
-const READ_ROUTES = new RegExp(
-  `^/(?:${[
-    'tools',
-    'tools/[^/]+/[^/]+',
-    'activity',
-    'activity/[^/]+',
-    'connect',
-    'ui/servers',
-    'ui/servers/[^/]+',
-    'ui/events',
-    'static/[^/]+(?:/[^/]+)*',
-    'api/openwebui/tools\\.py',
-    'api/servers',
-    'api/servers/[^/]+',
-    'api/tools',
-    'api/tools/[^/]+/[^/]+',
-    'api/activity',
-    'api/activity/[^/]+',
-    'metrics',
-    'healthz',
-    'readyz',
-    'ui/login',
-    'pair',
-  ].join('|')})/?$`,
-  'i',
-);
-/** Read-only helpers of the UI that happen to be POSTs (the form/JSON switch of a tool's test form). */
-const READ_POSTS = /^\/ui\/tools\/[^/]+\/[^/]+\/editor\/?$/i;
-
-/** `GET /api/approvals/{id}`: a caller may read the approval that holds its own call. */
-const ONE_APPROVAL = /^\/api\/approvals\/[^/]+\/?$/i;
-
-/** Signing out of the UI: whoever is signed in may end their own session (a paired phone too). */
-const SIGN_OUT = /^\/ui\/logout\/?$/i;
+import type { RouteScope, ScopedRoute } from '../http/route.js';
 
 /** The scope a request needs, or a list of scopes any one of which will do. */
-export function requiredScope(method: string, path: string): Scope | readonly Scope[] {
-  if (isToolCall(method, path)) return 'tools:call';
-  // The MCP endpoint: listing takes `tools:read`, calling `tools:call` (checked per message, mcp/mcp-server.ts).
-  if (matchMcpRoute(path)) return ['tools:read', 'tools:call'];
-  const read = method === 'GET' || method === 'HEAD';
-  if (read && (path === '/' || DOCUMENT_ROUTES.test(path))) return 'tools:read';
-  if (CALL_ROUTES.test(path)) return 'tools:call';
-  if (read && ONE_APPROVAL.test(path)) return ['approvals:decide', 'tools:call'];
-  if (method === 'POST' && SIGN_OUT.test(path)) return ['tools:read', 'tools:call', 'approvals:decide'];
-  if (APPROVAL_ROUTES.test(path)) return 'approvals:decide';
-  if (read ? READ_ROUTES.test(path) : method === 'POST' && READ_POSTS.test(path)) return 'tools:read';
-  return 'admin';
+export type RequiredScope = (method: string, path: string) => Scope | readonly Scope[];
+
+interface Matcher {
+  pattern: RegExp;
+  scope: RouteScope;
+}
+
+/** A declared path as a regular expression over the router's path. */
+function patternOf(path: string): RegExp {
+  const segments = path
+    .split('/')
+    .slice(1)
+    .map((segment) => {
+      if (/^\{[^}]+\+\}$/.test(segment)) return '[^/]+(?:/[^/]+)*';
+      if (/^\{[^}]+\}$/.test(segment)) return '[^/]+';
+      if (segment.includes('{')) throw new Error(`${path}: a parameter must be a whole segment`);
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+  return path === '/' ? /^\/$/ : new RegExp(`^/${segments.join('/')}/?$`, 'i');
+}
+
+/** The first segment of a path as a lookup key: lower-cased, or undefined for a parameter. */
+function firstSegment(path: string): string | undefined {
+  const first = path.split('/')[1] ?? '';
+  return first.startsWith('{') ? undefined : first.toLowerCase();
+}
+
+/**
+ * The lookup for `routes` (in the order the app matches them). Per method, the routes are
+ * grouped by their first segment (a route whose first segment is a parameter is in every
+ * group, in its place), so a request is matched against a handful of patterns only.
+ */
+export function compileScopes(routes: readonly ScopedRoute[]): RequiredScope {
+  const callScopes = new Set(routes.filter((route) => route.callFront).map((route) => JSON.stringify(route.scope)));
+  if (callScopes.size > 1) throw new Error('the tool-call front serves routes of different scopes');
+  const callScope = routes.find((route) => route.callFront)?.scope ?? 'admin';
+
+  const byMethod = new Map<string, { groups: Map<string, Matcher[]>; anyFirst: Matcher[] }>();
+  const served = routes.filter((route) => !route.callFront);
+  for (const method of new Set(served.map((route) => route.method))) {
+    const own = served.filter((route) => route.method === method);
+    const keys = new Set(own.map((route) => firstSegment(route.path)).filter((key) => key !== undefined));
+    const matcher = (route: ScopedRoute): Matcher => ({ pattern: patternOf(route.path), scope: route.scope });
+    const groups = new Map<string, Matcher[]>();
+    for (const key of keys) {
+      groups.set(key, own.filter((route) => [key, undefined].includes(firstSegment(route.path))).map(matcher));
+    }
+    byMethod.set(method.toUpperCase(), { groups, anyFirst: own.filter((route) => firstSegment(route.path) === undefined).map(matcher) });
+  }
+
+  return (method, path) => {
+    if (isToolCall(method, path)) return callScope;
+    const table = byMethod.get(method === 'HEAD' ? 'GET' : method);
+    if (!table) return 'admin';
+    const end = path.indexOf('/', 1);
+    const first = (end === -1 ? path.slice(1) : path.slice(1, end)).toLowerCase();
+    for (const { pattern, scope } of table.groups.get(first) ?? table.anyFirst) {
+      if (pattern.test(path)) return scope;
+    }
+    return 'admin';
+  };
 }

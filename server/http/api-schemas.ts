@@ -1,6 +1,7 @@
 /**
- * The management API's requests and answers as zod schemas: the routes validate their requests
- * with them (`parseBody`), `server/openapi/management.ts` turns them into the management OpenAPI
+ * The management API's requests and answers as zod schemas: the route declarations
+ * (`./api/*.ts`) name them, their handlers validate requests with them (`input.query()`,
+ * `input.body()`), `server/openapi/management.ts` turns them into the management OpenAPI
  * document, and the tests parse real answers with them. A schema with `.meta({ id })` becomes a
  * named component (`#/components/schemas/<id>`).
  *

@@ -11,33 +11,29 @@ import { FailureLimiter } from '../auth/failures.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { Pairings } from '../auth/pairing.js';
 import type { KeyStore } from '../auth/keys.js';
+import { compileScopes, type RequiredScope } from '../auth/scopes.js';
 import type { SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewayEvents } from '../events.js';
-import { metricsRoutes, type GatewayMetrics } from '../observability/metrics.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ApprovalSettings, GatewaySettings, ToolGroup } from '../config/types.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { uiRoutes } from '../ui/routes.js';
-import { activityRoutes } from './activity-api.js';
+import { API_ROUTES } from './api/index.js';
+import { MCPO_CALL_ROUTE } from './api/tools.js';
+import { DOCUMENT_ROUTES, isSpecPath, isStaticPath, staticFiles } from './api/documents.js';
 import { stripBasePath } from './base-path.js';
-import { callRoutes } from './calls-api.js';
 import { cors } from './cors.js';
-import { healthRoutes } from './health.js';
 import { formBody, jsonBody } from './json-body.js';
-import { keyRoutes } from './keys-api.js';
-import { approvalRoutes } from './approvals-api.js';
-import { deviceRoutes } from './devices-api.js';
 import { isToolCall } from './call-route.js';
-import { matchMcpRoute, mcpFront } from './mcp-route.js';
-import { isSpecPath, isStaticPath, openApiRoutes } from './openapi-routes.js';
+import { MCP_ROUTES, matchMcpRoute, mcpFront } from './mcp-route.js';
 import { sendError, sendProblem } from './problems.js';
 import { pathOf, requestLog } from './request-log.js';
 import { normalizeTarget } from './request-target.js';
+import { RouteTable, type ScopedRoute } from './route.js';
 import { authenticate, authorize, csrfGuard, hostCheck, type SecurityOptions } from './security.js';
-import { serverRoutes } from './servers-api.js';
 import { toolCallFront } from './tool-calls.js';
-import { toolRoutes } from './tools-api.js';
 
 export interface AppServices {
   supervisor: Supervisor;
@@ -70,11 +66,21 @@ export interface AppServices {
   version: string;
 }
 
-/**
- * The gateway's request listener: hand it to `http.createServer`, or to supertest. `close` ends
- * what outlives a request (the MCP endpoint's sessions) when the gateway stops.
- */
-export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) & { close(): Promise<void> };
+/** What route handlers (http/api/*.ts) get: the services, and what the app adds. */
+export interface RouteServices extends AppServices {
+  /** When the app was built (`/healthz`'s `uptimeMs`). */
+  startedAt: number;
+}
+
+/** The gateway's request listener: hand it to `http.createServer`, or to supertest. */
+export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** Every route the app answers, as declared, in the order it matches them (auth/scopes.ts derives the scopes from them). */
+  routes: readonly ScopedRoute[];
+  /** The scope a request needs (`compileScopes` over `routes`). */
+  requiredScope: RequiredScope;
+  /** Ends what outlives a request (the MCP endpoint's sessions) when the gateway stops. */
+  close(): Promise<void>;
+};
 
 /** The API and tool calls take JSON bodies only (a form post there is a mistake, e.g. `curl -d`); the UI takes forms. */
 function takesJsonOnly(req: IncomingMessage): boolean {
@@ -110,47 +116,44 @@ export function buildApp(deps: AppServices): GatewayApp {
     csrfGuard(),
   ];
 
-  const { caller, metrics } = deps;
+  const { caller } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   for (const middleware of middlewares) app.use(middleware);
-  app.use(healthRoutes(deps.supervisor, deps.version, () => deps.activity.health()));
+  // Every route, declared with its scope (http/route.ts), in the order it is matched: the
+  // tool-call front's first, then the API, the files and documents, the pages.
+  const table = new RouteTable();
+  table.declare(MCPO_CALL_ROUTE);
+  for (const route of MCP_ROUTES) table.declare(route);
+  const services: RouteServices = { ...deps, startedAt: Date.now() };
+  table.mount(app, API_ROUTES, services);
+  staticFiles(table, app);
+  table.mount(app, DOCUMENT_ROUTES, services);
   app.use(
-    openApiRoutes({
-      supervisor: deps.supervisor,
-      settings: deps.settings,
-      version: deps.version,
-      auth: Boolean(deps.security.apiKey),
-    }),
+    uiRoutes(
+      {
+        supervisor: deps.supervisor,
+        caller,
+        activity: deps.activity,
+        sessions: deps.sessions,
+        settings: deps.settings,
+        apiKey: deps.security.apiKey,
+        keys: deps.keys,
+        failures: security.failures!,
+        events: deps.events,
+        approvals: deps.approvals,
+        approvalPolicy: deps.approvalPolicy,
+        devices: deps.devices,
+        pairings: deps.pairings,
+        groups: deps.groups,
+      },
+      table,
+    ),
   );
-  app.use(serverRoutes(deps.supervisor));
-  app.use(toolRoutes(deps.supervisor));
-  app.use(metricsRoutes(metrics));
-  app.use(activityRoutes(deps.activity));
-  app.use(keyRoutes(deps.keys));
-  app.use(approvalRoutes(deps.approvals));
-  app.use(deviceRoutes(deps.devices));
-  app.use(callRoutes(caller, deps.settings));
-  app.use(
-    uiRoutes({
-      supervisor: deps.supervisor,
-      caller,
-      activity: deps.activity,
-      sessions: deps.sessions,
-      settings: deps.settings,
-      apiKey: deps.security.apiKey,
-      keys: deps.keys,
-      failures: security.failures!,
-      events: deps.events,
-      approvals: deps.approvals,
-      approvalPolicy: deps.approvalPolicy,
-      devices: deps.devices,
-      pairings: deps.pairings,
-      groups: deps.groups,
-    }),
-  );
+  // `authorize` reads it from here at each request.
+  const requiredScope = (security.requiredScope = compileScopes(table.routes));
   app.use((req, res) => sendProblem(res, 'not-found', `no route for ${req.method} ${req.path}`));
   app.use(((error, req, res, _next) => sendError(req, res, error)) as ErrorRequestHandler);
 
@@ -161,7 +164,7 @@ export function buildApp(deps: AppServices): GatewayApp {
     groups: deps.groups,
     settings: deps.settings,
     events: deps.events,
-    metrics,
+    metrics: deps.metrics,
     logger: deps.logger,
     version: deps.version,
     middlewares,
@@ -173,5 +176,5 @@ export function buildApp(deps: AppServices): GatewayApp {
     stripBasePath(req, deps.settings().basePath);
     if (!calls(req, res) && !mcp.listener(req, res)) app(req, res);
   };
-  return Object.assign(listener, { close: () => mcp.close() });
+  return Object.assign(listener, { routes: table.routes, requiredScope, close: () => mcp.close() });
 }

@@ -12,8 +12,18 @@ import { ProblemError } from '../errors.js';
 import { prefixOf, publicOrigin } from './base-path.js';
 import { sendError } from './problems.js';
 import { pathOf, type Middleware } from './request-log.js';
+import type { ScopedRoute } from './route.js';
 
 const MCP_PATH = /^\/mcp(?:\/([^/]+))?\/?$/i;
+
+/** Listing takes `tools:read`, a call `tools:call` (checked per message, mcp/mcp-server.ts): either lets a client in. */
+const MCP_SCOPE = ['tools:read', 'tools:call'] as const;
+
+/** The routes of the MCP endpoint, for the route table (auth/scopes.ts): served here, in front of Express. */
+export const MCP_ROUTES: readonly ScopedRoute[] = (['get', 'post', 'delete'] as const).flatMap((method) => [
+  { method, path: '/mcp', scope: MCP_SCOPE },
+  { method, path: '/mcp/{name}', scope: MCP_SCOPE },
+]);
 
 /** `/mcp` → `{}`; `/mcp/{name}` → `{ name }` (still percent-encoded); else undefined. */
 export function matchMcpRoute(path: string): { name?: string } | undefined {

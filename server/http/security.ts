@@ -8,7 +8,7 @@ import { deviceSubject, type DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
 import { keyIdentity, type KeyStore } from '../auth/keys.js';
-import { requiredScope } from '../auth/scopes.js';
+import type { RequiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
 import { prefixOf } from './base-path.js';
 import { isToolCall } from './call-route.js';
@@ -52,6 +52,11 @@ export interface SecurityOptions {
   isPublic?: (method: string, path: string) => boolean;
   /** UI sign-ins; without them only the key authenticates. */
   sessions?: SessionStore;
+  /**
+   * The scope each request needs (auth/scopes.ts `compileScopes` over the app's declared routes;
+   * `buildApp` sets it once they are). Read per request. Default: every request needs `admin`.
+   */
+  requiredScope?: RequiredScope;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -329,7 +334,7 @@ function isPublicPath(method: string | undefined, path: string, options: Securit
 const PAIRING_PATHS = /^\/(?:pair|ui\/pair\/(?:claim|collect))\/?$/;
 
 /**
- * Refuses a request whose identity lacks the scope its route needs (see auth/scopes.ts) with a
+ * Refuses a request whose identity lacks the scope its route needs (`options.requiredScope`) with a
  * 403 problem naming the scope. Public paths pass.
  */
 export function authorize(options: SecurityOptions): Middleware {
@@ -340,7 +345,7 @@ export function authorize(options: SecurityOptions): Middleware {
     const path = pathOf(req);
     if (isPublicPath(req.method, path, options)) return next();
     if (!identity) return sendProblem(res, 'unauthorized', 'sign in or send a key');
-    const needed = requiredScope(req.method ?? 'GET', path);
+    const needed = options.requiredScope?.(req.method ?? 'GET', path) ?? 'admin';
     const scopes = typeof needed === 'string' ? [needed] : needed;
     if (scopes.some((scope) => hasScope(identity, scope))) return next();
     const who = identity.kind === 'device' ? `the paired device "${identity.label}"` : `"${identity.label}"`;

@@ -2,7 +2,9 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { ServerState } from '../upstream/types.js';
-import { GatewayMetrics, metricsRoutes, type MetricsSources } from './metrics.js';
+import { METRICS_ROUTES } from '../http/api/metrics.js';
+import { RouteTable } from '../http/route.js';
+import { GatewayMetrics, type MetricsSources } from './metrics.js';
 
 interface Sample {
   name: string;
@@ -232,12 +234,12 @@ describe('GatewayMetrics', () => {
   });
 });
 
-describe('metricsRoutes', () => {
+describe('METRICS_ROUTES', () => {
   it('serves GET /metrics as Prometheus text 0.0.4', async () => {
     const metrics = new GatewayMetrics(fakeSources().sources, { collectDefault: false });
     metrics.recordCall('alpha', 'echo', 'ok', 3);
     const app = express();
-    app.use(metricsRoutes(metrics));
+    new RouteTable().mount(app, METRICS_ROUTES, { metrics });
 
     const response = await request(app).get('/metrics');
     expect(response.status).toBe(200);

@@ -28,7 +28,6 @@
  * - With `collectDefault` (the default): prom-client's process and Node.js metrics, prefixed
  *   `mcp_gateway_` (e.g. `mcp_gateway_process_cpu_seconds_total`).
  */
-import { Router } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallOutcome } from '../calls/outcome.js';
 import type { ServerState } from '../upstream/types.js';
@@ -237,22 +236,4 @@ export class GatewayMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
-}
-
-/** `GET /metrics` → 200 with the Prometheus text exposition. */
-export function metricsRoutes(metrics: GatewayMetrics): Router {
-  const router = Router();
-
-  router.get('/metrics', async (_req, res) => {
-    const { contentType, body } = await metrics.render();
-    // res.end rather than res.send: send would re-format the Content-Type (reordering its
-    // parameters) and compute an ETag over every scrape.
-    res.status(200);
-    res.setHeader('Content-Type', contentType);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body);
-  });
-
-  return router;
 }

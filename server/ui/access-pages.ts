@@ -13,7 +13,8 @@
  *    (`POST /ui/pairing/{id}/confirm`) or cancels. Only then does the phone get its token
  *    (pairing-pages.ts).
  */
-import type { Request, Response, Router } from 'express';
+import type { Request, Response } from 'express';
+import type { PageRouter } from '../http/route.js';
 import type { PairingView } from '../auth/pairing.js';
 import { SCOPES, type Scope } from '../auth/identity.js';
 import { LabelSchema } from '../http/api-schemas.js';
@@ -51,7 +52,7 @@ export function loopbackHost(url: string): string {
     : '';
 }
 
-export function accessPages(router: Router, deps: UiDeps): void {
+export function accessPages(pages: PageRouter, deps: UiDeps): void {
   const { keys, devices, pairings } = deps;
 
   const keysModel = (created?: { label: string; token: string }, error = '') => ({
@@ -81,9 +82,9 @@ export function accessPages(router: Router, deps: UiDeps): void {
     sendView(res, 'pages/access', { ...keys, ...devicesModel(), ...pairingModel(undefined) }, pageContext(req, 'access'));
   };
 
-  router.get('/access', (req, res) => sendPage(req, res));
+  pages.get('/access', 'admin', (req, res) => sendPage(req, res));
 
-  router.post('/ui/access/keys', (req, res) => {
+  pages.post('/ui/access/keys', 'admin', (req, res) => {
     const label = LabelSchema.safeParse(req.form?.get('label') ?? '');
     const scopes = (req.form?.getAll('scope') ?? []).filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope));
     let model;
@@ -99,19 +100,19 @@ export function accessPages(router: Router, deps: UiDeps): void {
     sendPage(req, res, model);
   });
 
-  router.post('/ui/access/keys/:id/revoke', (req, res) => {
+  pages.post('/ui/access/keys/{id}/revoke', 'admin', (req, res) => {
     if (keys.revoke(req.params.id!)) req.log.info({ keyId: req.params.id, by: req.identity?.id }, 'API key revoked');
     if (isSwap(req)) return sendView(res, 'partials/access-keys', keysModel(), pageContext(req, 'access'));
     res.redirect(303, `${prefixOf(req)}/access`);
   });
 
-  router.post('/ui/access/devices/:id/revoke', (req, res) => {
+  pages.post('/ui/access/devices/{id}/revoke', 'admin', (req, res) => {
     if (devices.revoke(req.params.id!)) req.log.info({ deviceId: req.params.id, by: req.identity?.id }, 'device revoked');
     if (isSwap(req)) return sendView(res, 'partials/access-devices', devicesModel(), pageContext(req, 'access'));
     res.redirect(303, `${prefixOf(req)}/access`);
   });
 
-  router.post('/ui/pairing', async (req, res) => {
+  pages.post('/ui/pairing', 'admin', async (req, res) => {
     const { view, secret } = pairings.start(req.identity!.id);
     const link = `${publicOrigin(req)}${prefixOf(req)}/pair#${secret}`;
     req.log.info({ pairingId: view.id, by: req.identity?.id }, 'pairing started');
@@ -131,21 +132,21 @@ export function accessPages(router: Router, deps: UiDeps): void {
     sendView(res, 'partials/pairing-status', { ...model, message }, pageContext(req, 'access'));
   };
 
-  router.get('/ui/pairing/:id', (req, res) => status(req, res));
+  pages.get('/ui/pairing/{id}', 'admin', (req, res) => status(req, res));
 
-  router.post('/ui/pairing/:id/confirm', (req, res) => {
+  pages.post('/ui/pairing/{id}/confirm', 'admin', (req, res) => {
     const result = pairings.confirm(req.params.id!);
     if (result.ok) req.log.info({ pairingId: req.params.id, by: req.identity?.id }, 'pairing confirmed');
     status(req, res, result.ok ? '' : `Could not confirm: ${result.reason.replace('-', ' ')}.`);
   });
 
-  router.post('/ui/pairing/:id/cancel', (req, res) => {
+  pages.post('/ui/pairing/{id}/cancel', 'admin', (req, res) => {
     pairings.cancel(req.params.id!);
     status(req, res);
   });
 
   // The device list changes when a phone collects its token: pages poll the list while pairing.
-  router.get('/ui/access/devices', (req, res) => {
+  pages.get('/ui/access/devices', 'admin', (req, res) => {
     sendView(res, 'partials/access-devices', devicesModel(), pageContext(req, 'access'));
   });
 }

@@ -5,11 +5,12 @@
  * the reader's own (`activityReaderOf`). The live tail refreshes rows with
  * `/activity?rows=1&id=a&id=b…` (at most `MAX_REFRESHED_ROWS` ids).
  */
-import type { Request, Router } from 'express';
+import type { Request } from 'express';
+import type { PageRouter } from '../http/route.js';
 import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import type { CallRegistry, CallViewer } from '../calls/registry.js';
-import { activityReaderOf, callerFilter } from '../http/activity-api.js';
+import { activityReaderOf, callerFilter } from '../http/api/activity.js';
 import { ProblemError } from '../errors.js';
 import { activityDecision } from './approvals-pages.js';
 import { callerLabels, type CallerLabel } from './caller-labels.js';
@@ -105,7 +106,7 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
   };
 }
 
-export function activityPages(router: Router, deps: UiDeps): void {
+export function activityPages(pages: PageRouter, deps: UiDeps): void {
   const { activity, supervisor } = deps;
   const rowContext = (reader: CallViewer): RowContext => ({
     approvals: deps.approvals,
@@ -114,7 +115,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
     reader,
   });
 
-  router.get('/activity', (req, res) => {
+  pages.get('/activity', 'tools:read', (req, res) => {
     const filters = filtersOf(req);
     const reader = activityReaderOf(req);
     const caller = callerFilter(reader);
@@ -155,7 +156,7 @@ export function activityPages(router: Router, deps: UiDeps): void {
     sendView(res, 'pages/activity', model, context);
   });
 
-  router.get('/activity/:id', (req, res) => {
+  pages.get('/activity/{id}', 'tools:read', (req, res) => {
     const reader = activityReaderOf(req);
     const entry = activity.get(req.params.id!, callerFilter(reader));
     if (!entry) throw new ProblemError('activity-not-found', `no activity entry with id "${req.params.id}"`);

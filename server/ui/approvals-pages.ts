@@ -11,7 +11,8 @@
  * only to the arguments and tool definition the person saw. Arguments, labels and reasons come
  * from callers and MCP servers: the templates print them escaped.
  */
-import type { Request, Response, Router } from 'express';
+import type { Request, Response } from 'express';
+import type { PageRouter } from '../http/route.js';
 import { type Approval, type ApprovalBook, type ApprovalState } from '../approvals/book.js';
 import { applyDecision, deciderOf, type DecisionRefusal } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
@@ -110,7 +111,7 @@ function recentDecisions(approvals: ApprovalBook, pendingRows: number, now: numb
   return rows.slice(0, RECENT).sort((a, b) => (b.decidedAt ?? b.createdAt) - (a.decidedAt ?? a.createdAt) || (a.id < b.id ? 1 : -1));
 }
 
-export function approvalPages(router: Router, deps: UiDeps): void {
+export function approvalPages(pages: PageRouter, deps: UiDeps): void {
   const { approvals } = deps;
 
   const listModel = () => {
@@ -139,13 +140,13 @@ export function approvalPages(router: Router, deps: UiDeps): void {
     sendView(res, 'partials/approval-card', model, pageContext(req, 'approvals'));
   };
 
-  router.get('/approvals', (req, res) => {
+  pages.get('/approvals', 'approvals:decide', (req, res) => {
     const page = pageContext(req, 'approvals');
     if (isSwap(req, 'approvals-list')) return sendView(res, 'partials/approval-list', listModel(), page);
     sendView(res, 'pages/approvals', listModel(), page);
   });
 
-  router.get('/approvals/:id', (req, res) => {
+  pages.get('/approvals/{id}', 'approvals:decide', (req, res) => {
     const approval = approvalOf(req.params.id!);
     // The live refresh of the card (static/ui.js) asks for the card alone.
     if (isSwap(req, `approval-${approval.id}`)) return sendCard(req, res, approval.id, approval);
@@ -157,7 +158,7 @@ export function approvalPages(router: Router, deps: UiDeps): void {
     );
   });
 
-  router.get('/ui/approvals/badge', (req, res) => {
+  pages.get('/ui/approvals/badge', 'approvals:decide', (req, res) => {
     sendView(res, 'partials/approvals-badge', { count: approvals.pendingCount }, pageContext(req, 'approvals'));
   });
 
@@ -165,7 +166,7 @@ export function approvalPages(router: Router, deps: UiDeps): void {
     ['approve', true],
     ['deny', false],
   ] as const) {
-    router.post(`/ui/approvals/:id/${action}`, (req, res) => {
+    pages.post(`/ui/approvals/{id}/${action}`, 'approvals:decide', (req, res) => {
       const id = req.params.id!;
       const reason = (req.form?.get('reason') ?? '').trim();
       const binding = req.form?.get('binding') || undefined;

@@ -9,7 +9,7 @@
  * absolute: the server writes them with the origin the request came in by, and the page's script
  * rewrites them with the origin the browser really sees (behind a proxy the two can differ).
  */
-import type { Router } from 'express';
+import type { PageRouter } from '../http/route.js';
 import { prefixOf, publicOrigin } from '../http/base-path.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
@@ -20,8 +20,8 @@ export interface ShownUrl {
   href: string;
 }
 
-export function connectPages(router: Router, deps: UiDeps): void {
-  router.get('/connect', (req, res) => {
+export function connectPages(pages: PageRouter, deps: UiDeps): void {
+  pages.get('/connect', 'tools:read', (req, res) => {
     const root = `${publicOrigin(req)}${prefixOf(req)}`;
     const url = (path: string): ShownUrl => ({ path, href: path === '' ? root : `${root}/${path}` });
     const servers = deps.supervisor.list().map((server) => {

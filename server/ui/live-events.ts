@@ -3,7 +3,7 @@
  * - `server` (data: the server's name) when a server's state or tool list changes;
  * - `servers` when a server is added or removed (the list is re-read);
  * - `activity` (data: the call's id) when a call has finished, to those who may read its row (see
- *   http/activity-api.ts: another caller's call id must not reach a browser);
+ *   http/api/activity.ts: another caller's call id must not reach a browser);
  * - `approvals` (data: the approval's id) when a call starts to wait for a decision or stops waiting;
  * - `versions` first, on every connect: how many changes of servers and approvals the gateway has
  *   seen (`LiveVersions`). A page carries the versions it was rendered at (`data-live-versions`):
@@ -14,12 +14,12 @@
  * closes when its session ends.
  */
 import type { EventEmitter } from 'node:events';
-import type { Router } from 'express';
+import type { PageRouter } from '../http/route.js';
 import type { Approval } from '../approvals/book.js';
 import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { GatewayEvents, ServerChange } from '../events.js';
-import { activityReaderOf } from '../http/activity-api.js';
+import { activityReaderOf } from '../http/api/activity.js';
 import { EventStream } from '../http/event-stream.js';
 import type { UiDeps } from './routes.js';
 
@@ -45,8 +45,8 @@ export class LiveVersions {
   }
 }
 
-export function liveEvents(router: Router, deps: UiDeps, versions: LiveVersions): void {
-  router.get('/ui/events', (req, res) => {
+export function liveEvents(pages: PageRouter, deps: UiDeps, versions: LiveVersions): void {
+  pages.get('/ui/events', 'tools:read', (req, res) => {
     const { supervisor, events } = deps;
     const stream = new EventStream(res, deps.settings().heartbeatMs);
     // Tells EventSource how long to wait before reconnecting after a cut.

@@ -10,7 +10,8 @@
  *   have, the device is recorded and its token set as the session cookie (HttpOnly,
  *   SameSite=Strict), and the page goes to the approvals. Without confirmation, no token.
  */
-import type { Request, Response, Router } from 'express';
+import type { Request, Response } from 'express';
+import type { PageRouter } from '../http/route.js';
 import type { ClaimResult } from '../auth/pairing.js';
 import { DEVICE_TTL_MS } from '../auth/devices.js';
 import { sessionCookie } from '../auth/sessions.js';
@@ -29,17 +30,18 @@ const CLAIM_ERRORS: Record<Exclude<ClaimResult, { ok: true }>['reason'], string>
   'invalid-label': 'Give this device a name (1 to 64 characters).',
 };
 
-export function pairingPages(router: Router, deps: UiDeps): void {
+export function pairingPages(pages: PageRouter, deps: UiDeps): void {
   const { pairings, devices, failures } = deps;
 
   const form = (req: Request, res: Response, error = '', status = 200, values = { label: '', code: '' }) =>
     sendView(res, 'partials/pair-form', { error, ...values }, pageContext(req, 'pair'), status);
 
-  router.get('/pair', (req, res) => {
+  pages.get('/pair', 'tools:read', (req, res) => {
     sendView(res, 'pages/pair', { error: '', label: '', code: '' }, pageContext(req, 'pair'));
   });
 
-  router.post('/ui/pair/claim', (req, res) => {
+  // Public (security.ts answers it without credentials); `admin` for a key held to its scopes, as before.
+  pages.post('/ui/pair/claim', 'admin', (req, res) => {
     const address = clientAddress(req);
     const values = { label: req.form?.get('label') ?? '', code: req.form?.get('code') ?? '' };
     const secret = req.form?.get('secret') || undefined;
@@ -64,7 +66,8 @@ export function pairingPages(router: Router, deps: UiDeps): void {
     sendView(res, 'partials/pair-waiting', { confirmation: result.confirmation, claim: result.claimToken }, pageContext(req, 'pair'));
   });
 
-  router.post('/ui/pair/collect', (req, res) => {
+  // Public (security.ts answers it without credentials); `admin` for a key held to its scopes, as before.
+  pages.post('/ui/pair/collect', 'admin', (req, res) => {
     const result = pairings.collect(req.form?.get('claim') ?? '');
     if (result.state === 'waiting') {
       res.status(204).end();

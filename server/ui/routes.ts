@@ -17,6 +17,7 @@ import type { ToolCaller } from '../calls/call-tool.js';
 import type { ApprovalSettings, GatewaySettings, ToolGroup } from '../config/types.js';
 import type { GatewayEvents } from '../events.js';
 import { prefixOf } from '../http/base-path.js';
+import type { RouteTable } from '../http/route.js';
 import { ProblemError } from '../errors.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { DeviceStore } from '../auth/devices.js';
@@ -66,10 +67,12 @@ const HTMX_FILE = path.join(path.dirname(createRequire(import.meta.url).resolve(
 /** Whether a request asks for a page of the UI (which then gets a session for its CSRF token). */
 const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$)|approvals(?:\/|$)|connect$)/;
 
-export function uiRoutes(deps: UiDeps): Router {
+/** The pages on a router of their own; each page is declared with its scope in `table` (http/route.ts). */
+export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
   const router = Router();
+  const pages = table.pages(router);
 
-  router.get('/static/htmx.min.js', (_req, res) => res.sendFile(HTMX_FILE, { maxAge: '1d' }));
+  pages.get('/static/htmx.min.js', 'tools:read', (_req, res) => res.sendFile(HTMX_FILE, { maxAge: '1d' }));
 
   // Without a key nobody signs in, but forms still need a CSRF token: a page view starts an
   // anonymous session for it (in memory only; after a gateway restart the page is reloaded).
@@ -96,15 +99,15 @@ export function uiRoutes(deps: UiDeps): Router {
     next();
   });
 
-  signInPages(router, deps);
-  serverPages(router, deps);
-  toolPages(router, deps);
-  activityPages(router, deps);
-  approvalPages(router, deps);
-  connectPages(router, deps);
-  liveEvents(router, deps, versions);
-  accessPages(router, deps);
-  pairingPages(router, deps);
+  signInPages(pages, deps);
+  serverPages(pages, deps);
+  toolPages(pages, deps);
+  activityPages(pages, deps);
+  approvalPages(pages, deps);
+  connectPages(pages, deps);
+  liveEvents(pages, deps, versions);
+  accessPages(pages, deps);
+  pairingPages(pages, deps);
 
   // A page that fails (a server or tool that is not there) is a page too; swaps and scripts get the problem JSON.
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {

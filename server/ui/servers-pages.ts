@@ -5,7 +5,8 @@
  * supervisor calls as `PATCH /api/servers/{name}` and `POST /api/servers/{name}/restart`
  * (`Supervisor.setEnabled`, `Supervisor.restart`).
  */
-import type { Request, Response, Router } from 'express';
+import type { Request, Response } from 'express';
+import type { PageRouter } from '../http/route.js';
 import type { ServerView } from '../upstream/supervisor.js';
 import { ProblemError } from '../errors.js';
 import { prefixOf } from '../http/base-path.js';
@@ -33,7 +34,7 @@ export function serverModel(view: ServerView, now = Date.now()) {
   };
 }
 
-export function serverPages(router: Router, deps: UiDeps): void {
+export function serverPages(pages: PageRouter, deps: UiDeps): void {
   const { supervisor } = deps;
   const view = (name: string): ServerView => {
     const found = supervisor.status(name);
@@ -46,7 +47,7 @@ export function serverPages(router: Router, deps: UiDeps): void {
     return { servers: servers.map((server) => serverModel(server)), ready: readyCount(servers) };
   };
 
-  router.get('/', (req, res) => {
+  pages.get('/', 'tools:read', (req, res) => {
     const page = pageContext(req, 'servers');
     if (isSwap(req, 'servers')) return sendView(res, 'partials/server-list', listModel(), page);
     sendView(res, 'pages/servers', listModel(), page);
@@ -58,7 +59,7 @@ export function serverPages(router: Router, deps: UiDeps): void {
     return { server: serverModel(view(name)), count: servers.length, ready: readyCount(servers) };
   };
 
-  router.get('/ui/servers/:name', (req, res) => {
+  pages.get('/ui/servers/{name}', 'tools:read', (req, res) => {
     sendView(res, 'partials/server-card', cardModel(req.params.name!), pageContext(req, 'servers'));
   });
 
@@ -71,7 +72,7 @@ export function serverPages(router: Router, deps: UiDeps): void {
     res.redirect(303, `${prefixOf(req)}/`);
   };
 
-  router.post('/ui/servers/:name/enabled', async (req, res) => {
+  pages.post('/ui/servers/{name}/enabled', 'admin', async (req, res) => {
     const name = req.params.name!;
     view(name);
     const wanted = req.form?.get('enabled');
@@ -84,7 +85,7 @@ export function serverPages(router: Router, deps: UiDeps): void {
     answer(req, res, name);
   });
 
-  router.post('/ui/servers/:name/restart', async (req, res) => {
+  pages.post('/ui/servers/{name}/restart', 'admin', async (req, res) => {
     const name = req.params.name!;
     const restarted = await supervisor.restart(name);
     if (!restarted.ok && restarted.why === 'not-found') throw new ProblemError('server-not-found', `no server named "${name}"`);
@@ -93,7 +94,7 @@ export function serverPages(router: Router, deps: UiDeps): void {
   });
 
   // Used by the live stream's fallback and by list changes (a server added or removed).
-  router.get('/ui/servers', (req, res) => {
+  pages.get('/ui/servers', 'tools:read', (req, res) => {
     sendView(res, 'partials/server-list', listModel(), pageContext(req, 'servers'));
   });
 }

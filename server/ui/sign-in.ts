@@ -4,7 +4,7 @@
  * is unpaired). Failed attempts are limited per client address and per key, together with the
  * API's key checks.
  */
-import type { Router } from 'express';
+import type { PageRouter } from '../http/route.js';
 import { deviceSubject } from '../auth/devices.js';
 import { clearedSessionCookie, sessionCookie } from '../auth/sessions.js';
 import { prefixOf } from '../http/base-path.js';
@@ -24,7 +24,7 @@ export function safeNext(value: unknown): string {
   return value;
 }
 
-export function signInPages(router: Router, deps: UiDeps): void {
+export function signInPages(pages: PageRouter, deps: UiDeps): void {
   const { failures } = deps;
   /** Who a key signs in as, or undefined for a key that cannot sign in. */
   const ownerOf = (key: string): SessionOwner | undefined => {
@@ -35,7 +35,7 @@ export function signInPages(router: Router, deps: UiDeps): void {
     return { caller: `ui:${made.id}`, label: `UI (${made.label})`, scopes: made.scopes, subject: `key:${made.id}` };
   };
 
-  router.get(LOGIN_PATH, (req, res) => {
+  pages.get(LOGIN_PATH, 'tools:read', (req, res) => {
     if (!deps.apiKey || (req.session && req.session.caller !== 'anonymous')) {
       res.redirect(303, `${prefixOf(req)}${safeNext(req.query.next)}`);
       return;
@@ -43,7 +43,8 @@ export function signInPages(router: Router, deps: UiDeps): void {
     sendView(res, 'pages/sign-in', { next: safeNext(req.query.next), error: '' }, pageContext(req, 'sign-in'));
   });
 
-  router.post(LOGIN_PATH, (req, res) => {
+  // Public (security.ts answers it without credentials); `admin` for a key held to its scopes, as before.
+  pages.post(LOGIN_PATH, 'admin', (req, res) => {
     const next = safeNext(req.form?.get('next'));
     if (!deps.apiKey) {
       res.redirect(303, `${prefixOf(req)}${next}`);
@@ -83,7 +84,7 @@ export function signInPages(router: Router, deps: UiDeps): void {
   });
 
   // A paired phone that signs out is unpaired: its session was its pairing (it pairs anew to come back).
-  router.post('/ui/logout', (req, res) => {
+  pages.post('/ui/logout', ['tools:read', 'tools:call', 'approvals:decide'], (req, res) => {
     const device = req.session?.subject?.startsWith(deviceSubject('')) ? req.session.subject.slice(deviceSubject('').length) : undefined;
     if (device !== undefined) {
       deps.devices.revoke(device);

@@ -7,12 +7,13 @@
  * validation, limits, timeouts, the activity log. It runs as an async call, so a long call shows
  * its progress: the call's partial (`partials/call`) re-renders itself until the call ends.
  */
-import type { Request, Response, Router } from 'express';
+import type { Request, Response } from 'express';
+import type { PageRouter } from '../http/route.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 import { prefixOf, publicOrigin } from '../http/base-path.js';
-import { activityReaderOf, callerFilter } from '../http/activity-api.js';
+import { activityReaderOf, callerFilter } from '../http/api/activity.js';
 import { answeredProblem } from '../http/call-answer.js';
-import { viewerOf } from '../http/calls-api.js';
+import { viewerOf } from '../http/api/calls.js';
 import { tooDeep } from '../http/json-body.js';
 import { ProblemError, type ProblemBody } from '../errors.js';
 import { callerOf } from '../http/security.js';
@@ -87,7 +88,7 @@ export function callModel(call: RunningCall, curl: string) {
   };
 }
 
-export function toolPages(router: Router, deps: UiDeps): void {
+export function toolPages(pages: PageRouter, deps: UiDeps): void {
   const { supervisor, caller } = deps;
 
   const findTool = (serverName: string, toolName: string): ToolInfo => {
@@ -111,7 +112,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
     return schema;
   };
 
-  router.get('/tools', (req, res) => {
+  pages.get('/tools', 'tools:read', (req, res) => {
     const q = first(req.query.q).slice(0, 200);
     const server = first(req.query.server);
     const result = searchTools(supervisor.tools(), { q, server, page: Number(first(req.query.page)) || 1, pageSize: PAGE_SIZE });
@@ -140,7 +141,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
     sendView(res, 'pages/tools', model, page);
   });
 
-  router.get('/tools/:server/:tool', (req, res) => {
+  pages.get('/tools/{server}/{tool}', 'tools:read', (req, res) => {
     const tool = findTool(req.params.server!, req.params.tool!);
     const schema = schemaOf(tool);
     let values: unknown;
@@ -211,7 +212,7 @@ export function toolPages(router: Router, deps: UiDeps): void {
   /** The curl command of each test run the registry still knows, for its partial's re-renders. */
   const curls = new Map<string, string>();
 
-  router.post('/ui/tools/:server/:tool/call', async (req, res) => {
+  pages.post('/ui/tools/{server}/{tool}/call', 'tools:call', async (req, res) => {
     const tool = findTool(req.params.server!, req.params.tool!);
     const page = pageContext(req, 'tools');
     const { args, errors } = argumentsOf(req, tool);
@@ -258,19 +259,19 @@ export function toolPages(router: Router, deps: UiDeps): void {
     return call;
   };
 
-  router.get('/ui/calls/:id', (req, res) => {
+  pages.get('/ui/calls/{id}', 'tools:call', (req, res) => {
     const call = runningCall(req);
     sendView(res, 'partials/call', { call: callModel(call, curls.get(call.id) ?? '') }, pageContext(req, 'tools'));
   });
 
-  router.post('/ui/calls/:id/cancel', (req, res) => {
+  pages.post('/ui/calls/{id}/cancel', 'tools:call', (req, res) => {
     const call = runningCall(req);
     call.cancel();
     sendView(res, 'partials/call', { call: callModel(call, curls.get(call.id) ?? '') }, pageContext(req, 'tools'));
   });
 
   /** Switches the test form between its fields and the JSON editor, carrying the values over. */
-  router.post('/ui/tools/:server/:tool/editor', (req: Request, res: Response) => {
+  pages.post('/ui/tools/{server}/{tool}/editor', 'tools:read', (req: Request, res: Response) => {
     const server = String(req.params.server);
     const tool = findTool(server, String(req.params.tool));
     const schema = schemaOf(tool);

@@ -1,0 +1,136 @@
+/** `/api/servers`: list, inspect, enable/disable and restart upstream servers. */
+import type { Supervisor, ServerView } from '../../upstream/supervisor.js';
+import type { ServerDisplay } from '../../config/types.js';
+import { ProblemError } from '../../errors.js';
+import { BODY, SERVER_NOT_FOUND, json, problem } from '../../openapi/responses.js';
+import { PatchServerBody, ServerDetailSchema, ServerListSchema, ServerNameParams } from '../api-schemas.js';
+import type { RouteServices } from '../app.js';
+import { defineRoute } from '../route.js';
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The JSON shape of a server; `detail` adds the stderr tail, instructions and the config as written. */
+export function serverJson(view: ServerView, detail: boolean, display?: ServerDisplay) {
+  const lastError = view.lastError
+    ? {
+        message: view.lastError.message,
+        at: iso(view.lastError.at),
+        exitCode: view.lastError.exitCode ?? null,
+        signal: view.lastError.signal ?? null,
+        ...(detail ? { stderrTail: view.lastError.stderrTail } : {}),
+      }
+    : null;
+  return {
+    name: view.name,
+    description: view.description ?? null,
+    transport: view.transport,
+    enabled: view.enabled,
+    enabledSource: view.enabledSource,
+    state: view.state,
+    since: iso(view.since),
+    pid: view.pid ?? null,
+    restarts: view.restarts,
+    consecutiveFailures: view.consecutiveFailures,
+    crashLooping: view.crashLooping,
+    nextRetryAt: iso(view.nextRetryAt),
+    lastError,
+    counts: view.counts,
+    serverInfo: view.serverInfo ?? null,
+    protocolVersion: view.protocolVersion ?? null,
+    ...(detail ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null } : {}),
+  };
+}
+
+type Services = Pick<RouteServices, 'supervisor'>;
+
+function find(supervisor: Supervisor, name: string) {
+  const connection = supervisor.get(name);
+  if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
+  return connection;
+}
+
+const detail = (supervisor: Supervisor, name: string) =>
+  serverJson(supervisor.status(name)!, true, find(supervisor, name).currentConfig.display);
+
+export const SERVER_ROUTES = [
+  defineRoute({
+    method: 'get',
+    path: '/api/servers',
+    scope: 'tools:read',
+    operationId: 'listServers',
+    summary: 'List servers',
+    description: 'Every configured server with its state, in the order of the config file.',
+    tag: 'servers',
+    responses: { '200': json('The servers.', ServerListSchema) },
+    handler: (_req, res, _input, { supervisor }: Services) => {
+      res.json({ servers: supervisor.list().map((view) => serverJson(view, false)) });
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/api/servers/{name}',
+    scope: 'tools:read',
+    operationId: 'getServer',
+    summary: 'Show a server',
+    description: 'One server in detail: its state, last error and stderr tail, instructions, and its config as written (no secrets).',
+    tag: 'servers',
+    request: { params: ServerNameParams },
+    responses: { '200': json('The server.', ServerDetailSchema), '404': SERVER_NOT_FOUND },
+    handler: (req, res, _input, { supervisor }: Services) => {
+      find(supervisor, req.params.name);
+      res.json(detail(supervisor, req.params.name));
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/api/servers/{name}',
+    scope: 'admin',
+    operationId: 'updateServer',
+    summary: 'Enable or disable a server',
+    description:
+      'Starts (`enabled: true`) or stops (`enabled: false`) the server and answers its new state. The choice is a run-time ' +
+      'override, kept in the state directory across gateway restarts until the config file changes its own `enabled`.',
+    tag: 'servers',
+    request: {
+      params: ServerNameParams,
+      body: { description: 'The new `enabled`.', required: true, schema: PatchServerBody },
+    },
+    responses: {
+      ...BODY,
+      '200': json('The server, after the change.', ServerDetailSchema),
+      '404': SERVER_NOT_FOUND,
+      '422': problem(
+        '`invalid-request`: the body is not `{"enabled": <boolean>}`; `errors` names each field (an unknown one is "unknown field").',
+      ),
+    },
+    handler: async (req, res, input, { supervisor }: Services) => {
+      find(supervisor, req.params.name);
+      const body = input.body();
+      await supervisor.setEnabled(req.params.name, body.enabled);
+      res.json(detail(supervisor, req.params.name));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/servers/{name}/restart',
+    scope: 'admin',
+    operationId: 'restartServer',
+    summary: 'Restart a server',
+    description: 'Stops the server and starts it again at once, forgetting earlier failures. Answers once the new start has begun.',
+    tag: 'servers',
+    request: { params: ServerNameParams },
+    responses: {
+      '202': json('The restart has begun; the server, now `starting`.', ServerDetailSchema),
+      '404': SERVER_NOT_FOUND,
+      '409': problem('`server-disabled`: the server is disabled; enable it with `PATCH {"enabled": true}`.'),
+    },
+    handler: async (req, res, _input, { supervisor }: Services) => {
+      const restarted = await supervisor.restart(req.params.name);
+      if (!restarted.ok && restarted.why === 'not-found')
+        throw new ProblemError('server-not-found', `no server named "${req.params.name}"`);
+      if (!restarted.ok)
+        throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
+      res.status(202).json(detail(supervisor, req.params.name));
+    },
+  }),
+];
