@@ -158,6 +158,35 @@ describe('/mcp and approvals', () => {
     expect(completed).toEqual([approval.id]);
   });
 
+  it('answers a 2026-07-28 client that opens URLs with input_required (the approval card), and its retry with the result', async () => {
+    const started = await kit.gateway({ res: results() }, {}, { apiKey: KEY, approval: { default: 'ask', timeoutMs: 60_000 } });
+    const base = await kit.listen(started.app);
+    const client = new ClientV2(
+      { name: 'modern-url-client', version: '1' },
+      { capabilities: { elicitation: { url: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const opened: string[] = [];
+    client.setRequestHandler('elicitation/create', async (request) => {
+      opened.push((request.params as { url: string }).url);
+      return { action: 'accept' };
+    });
+    await client.connect(new HttpV2(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: bearer(KEY) } } }));
+    kit.defer(() => client.close());
+    expect(client.getProtocolEra()).toBe('modern');
+    const call = client.callTool({ name: 'res__plain_text', arguments: {} });
+    const approval = await waitUntil(async () => {
+      const res = await request(started.app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
+      return res.body.items?.[0] as { id: string } | undefined;
+    });
+    await waitUntil(() => opened.length > 0, 10_000, 'the URL elicitation of the input_required result');
+    expect(opened).toEqual([`${base}/approvals/${approval.id}`]);
+    await request(started.app).post(`/api/approvals/${approval.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
+    expect((await call).content).toEqual([{ type: 'text', text: 'hello there' }]);
+    // One call, run once: the retry picked up the call that waited, it did not start another.
+    const entries = started.gateway.activity.list({ limit: 5 }).items.filter((item) => item.tool === 'plain_text');
+    expect(entries).toHaveLength(1);
+  });
+
   it('says "approval timed out" when nobody decides in time', async () => {
     const started = await kit.gateway({ res: results() }, {}, { approval: { default: 'ask', timeoutMs: 200 } });
     const base = await kit.listen(started.app);

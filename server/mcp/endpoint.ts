@@ -18,9 +18,9 @@
  * or a reload changes the groups), its clients are told, debounced: `notifications/tools/list_changed`
  * on the 2025-era sessions, and the tools-changed event on 2026-07-28 listen streams.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createMcpHandler, isLegacyRequest, type Server } from '@modelcontextprotocol/server';
+import { createMcpHandler, createRequestStateCodec, isLegacyRequest, type Server } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.js';
@@ -31,7 +31,8 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { ProblemError } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { buildCatalog, groupUses, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
-import { buildMcpServer, type ServedContext } from './mcp-server.js';
+import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
+import { ParkedCalls } from './parked-calls.js';
 import { McpSessions } from './sessions.js';
 
 export interface McpEndpointDeps {
@@ -83,6 +84,13 @@ export class McpEndpoint {
   private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler }>();
   private readonly servers = new Map<string, Server>();
   private readonly source: ToolSource;
+  private readonly parked: ParkedCalls;
+  /** Seals and checks the `requestState` of parked calls; its key lives as long as the process (as do the calls). */
+  private readonly states = createRequestStateCodec<ParkedState>({
+    key: randomBytes(32),
+    ttlSeconds: 24 * 3600,
+    bind: (ctx) => ctx.http?.authInfo?.clientId ?? '',
+  });
   private pending: Set<string> | 'all' | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private closed = false;
@@ -106,6 +114,7 @@ export class McpEndpoint {
     });
     deps.events.on('config.reloaded', () => this.changed(undefined));
     deps.metrics.observeMcpSessions(() => this.sessions.size);
+    this.parked = new ParkedCalls(() => deps.settings().finishedCallTtlMs);
     deps.events.on('key.revoked', (key) => {
       for (const session of [...this.sessions.matching(() => true)])
         if (session.owner === `key:${key.id}`) void this.sessions.end(session.id);
@@ -278,6 +287,9 @@ export class McpEndpoint {
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,
       requestIdOf: (request) => request?.headers.get(REQUEST_ID_HEADER) ?? info.requestId,
+      parked: this.parked,
+      mintState: (state, ctx) => this.states.mint(state, ctx),
+      verifyState: (state, ctx) => this.states.verify(state, ctx),
     };
   }
 

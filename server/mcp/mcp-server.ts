@@ -8,13 +8,50 @@
  * waits for a person, progress notifications (when the client sent a `progressToken`) and a log
  * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
  */
-import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  inputRequired,
+  type InputRequiredResult,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { Approval } from '../approvals/book.js';
 import type { Identity } from '../auth/identity.js';
 import { hasScope } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
-import { toMcpResult } from './call-result.js';
+import type { RunningCall } from '../calls/running-call.js';
+import { toMcpResult, type McpToolResult } from './call-result.js';
+import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
+
+/** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
+export interface ParkedState {
+  call: string;
+}
+
+function approvalMessage(server: string, tool: string): string {
+  return `A person must approve ${server}/${tool} before it runs. Open the approval to decide.`;
+}
+
+/** Whether a 2026-07-28 request's envelope declares URL-mode elicitation. */
+function hasUrlElicitation(envelope: Record<string, unknown> | undefined): boolean {
+  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as { elicitation?: { url?: unknown } } | undefined;
+  return capabilities?.elicitation?.url !== undefined;
+}
+
+/** The answer to a retry whose parked call is no longer kept. */
+function gone(callId: string): McpToolResult {
+  return {
+    content: [
+      {
+        type: 'text',
+        text: `the call ${callId} is no longer kept (it was not sent again in time, or the gateway restarted); call the tool again`,
+      },
+    ],
+    isError: true,
+  };
+}
 
 /** Everything a served MCP server needs, for one session or one request. */
 export interface ServedContext {
@@ -30,6 +67,12 @@ export interface ServedContext {
   approvalUrl: (approvalId: string) => string;
   /** The id of the HTTP request a message came in (for the call's log line). */
   requestIdOf: (req: Request | undefined) => string;
+  /** Calls 2026-07-28 clients were sent to the approval card for, until they come back. */
+  parked: ParkedCalls;
+  /** Seals a `requestState` for a parked call (HMAC, bound to the caller). */
+  mintState: (state: ParkedState, ctx: ServerContext) => Promise<string>;
+  /** Checks a `requestState` a client sent back (the SDK calls it before the handler). */
+  verifyState: (state: string, ctx: ServerContext) => Promise<ParkedState>;
 }
 
 const LOGGER = 'mcp-gateway';
@@ -55,6 +98,7 @@ export function buildMcpServer(context: ServedContext): Server {
     {
       capabilities: { tools: { listChanged: true }, logging: {} },
       ...(context.instructions ? { instructions: context.instructions } : {}),
+      requestState: { verify: context.verifyState },
     },
   );
   const aggregate = target.kind !== 'server';
@@ -70,17 +114,28 @@ export function buildMcpServer(context: ServedContext): Server {
     const name = request.params.name;
     const entry = context.catalog().byName.get(name);
     if (!entry) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const client = clientOf(server, ctx.mcpReq.envelope as Record<string, unknown> | undefined);
-    const call = caller.start({
-      server: entry.server,
-      tool: entry.tool,
-      args: request.params.arguments ?? {},
-      surface: 'mcp',
-      mode: 'stream',
-      caller: identity.id,
-      callerLabel: client ? `${identity.label} (${client})` : identity.label,
-      requestId: context.requestIdOf(ctx.http?.req),
-    });
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+
+    // A 2026-07-28 client back for a call it was sent to the approval card for (`requestState`, verified).
+    const resumed = ctx.mcpReq.requestState<ParkedState>();
+    let call: RunningCall;
+    if (resumed && typeof resumed === 'object') {
+      const parked = context.parked.take(resumed.call, identity.id);
+      if (!parked) return gone(resumed.call) as never;
+      call = parked;
+    } else {
+      const client = clientOf(server, envelope);
+      call = caller.start({
+        server: entry.server,
+        tool: entry.tool,
+        args: request.params.arguments ?? {},
+        surface: 'mcp',
+        mode: 'stream',
+        caller: identity.id,
+        callerLabel: client ? `${identity.label} (${client})` : identity.label,
+        requestId: context.requestIdOf(ctx.http?.req),
+      });
+    }
     const cancel = () => call.cancel();
     ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });
     const token = request.params._meta?.progressToken;
@@ -89,10 +144,32 @@ export function buildMcpServer(context: ServedContext): Server {
       const params = { progressToken: token, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) };
       ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
     };
-    // A client that can open URLs (URL-mode elicitation, 2025 era) is sent to the approval card;
-    // when the approval is decided it is told the elicitation is complete.
-    const elicitsUrls = server.getClientCapabilities()?.elicitation?.url !== undefined;
+    // A client that can open URLs (URL-mode elicitation) is sent to the approval card: a 2025-era
+    // one by an `elicitation/create` while the call waits (and told when it is decided), a
+    // 2026-07-28 one by an `input_required` result; it sends the call again to wait for its end.
+    const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
+    const legacyUrls = !modern && server.getClientCapabilities()?.elicitation?.url !== undefined;
+    const modernUrls = modern && !resumed && hasUrlElicitation(envelope);
     let elicited: string | undefined;
+    let park: ((approval: Approval) => void) | undefined;
+    const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {
+      park = (approval) => {
+        const url = context.approvalUrl(approval.id);
+        context.parked.put(call, identity.id);
+        ctx.mcpReq.signal.removeEventListener('abort', cancel);
+        context
+          .mintState({ call: call.id }, ctx)
+          .then((requestState) =>
+            resolve(
+              inputRequired({
+                inputRequests: { approval: inputRequired.elicitUrl({ message: approvalMessage(entry.server, entry.tool), url }) },
+                requestState,
+              }),
+            ),
+          )
+          .catch(() => resolve({ content: [{ type: 'text', text: `waiting for approval: ${url}` }], isError: true }));
+      };
+    });
     const waiting = (approval: Approval): void => {
       if (approval.state !== 'pending') {
         if (elicited === approval.id)
@@ -104,17 +181,17 @@ export function buildMcpServer(context: ServedContext): Server {
       }
       const url = context.approvalUrl(approval.id);
       const message = `waiting for approval: ${url}`;
+      if (modernUrls && park) {
+        park(approval);
+        park = undefined;
+        return;
+      }
       notifyProgress(0, undefined, message);
       ctx.mcpReq.log('info', { message, approval: approval.id, url }, LOGGER).catch(() => undefined);
-      if (elicitsUrls && elicited === undefined) {
+      if (legacyUrls && elicited === undefined) {
         elicited = approval.id;
         ctx.mcpReq
-          .elicitInput({
-            mode: 'url',
-            message: `A person must approve ${entry.server}/${entry.tool} before it runs. Open the approval to decide.`,
-            url,
-            elicitationId: approval.id,
-          })
+          .elicitInput({ mode: 'url', message: approvalMessage(entry.server, entry.tool), url, elicitationId: approval.id })
           .catch(() => undefined);
       }
     };
@@ -130,9 +207,9 @@ export function buildMcpServer(context: ServedContext): Server {
       end() {},
     });
     // The policy may have held the call before `start` returned.
-    if (call.approval) waiting(call.approval);
+    if (call.approval && !call.end) waiting(call.approval);
     try {
-      return toMcpResult(await call.done) as never;
+      return (await Promise.race([call.done.then(toMcpResult), parkedAnswer])) as never;
     } finally {
       unfollow();
       ctx.mcpReq.signal.removeEventListener('abort', cancel);
