@@ -11,7 +11,7 @@ import { ANONYMOUS_IDENTITY } from '../auth/identity.js';
 import { ProblemError } from '../errors.js';
 import { prefixOf, publicOrigin } from './base-path.js';
 import { sendError } from './problems.js';
-import { pathOf, type Middleware } from './request-log.js';
+import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import type { ScopedRoute } from './route.js';
 
 const MCP_PATH = /^\/mcp(?:\/([^/]+))?\/?$/i;
@@ -49,6 +49,8 @@ export function mcpFront(deps: McpFrontDeps): { listener: (req: IncomingMessage,
     } catch {
       throw new ProblemError('invalid-path', 'the server or group name in the path is not valid percent-encoding');
     }
+    // A tool call writes its own log line (calls/recording.ts), as on the REST routes.
+    if ((req.body as { method?: unknown } | undefined)?.method === 'tools/call') ownLogLine(req);
     const served = await load();
     await served.handle(req, res, name, req.body, {
       identity: req.identity ?? ANONYMOUS_IDENTITY,

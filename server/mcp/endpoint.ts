@@ -68,6 +68,18 @@ interface ModernContext extends McpRequestInfo {
   target: EndpointTarget;
 }
 
+/**
+ * Whether a POST without a session starts a 2025-era session (`initialize`). The plain cases are
+ * told at once — an `initialize`, or a request that names the 2026-07-28 revision in its envelope —
+ * and the SDK's own classification decides the rest.
+ */
+async function isLegacy(req: IncomingMessage, body: unknown): Promise<boolean> {
+  const message = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } } | undefined;
+  if (message?.method === 'initialize') return true;
+  if (typeof message?.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === 'string') return false;
+  return isLegacyRequest(await toWebRequest(req, body));
+}
+
 function endpointKey(target: EndpointTarget): string {
   return target.kind === 'all' ? '' : target.kind === 'server' ? target.server : target.group.name;
 }
@@ -196,9 +208,7 @@ export class McpEndpoint {
       return;
     }
 
-    if (req.method === 'POST' && (await isLegacyRequest(await toWebRequest(req, body)))) {
-      return this.openSession(req, res, body, target, endpoint, info);
-    }
+    if (req.method === 'POST' && (await isLegacy(req, body))) return this.openSession(req, res, body, target, endpoint, info);
     // The SDK hands `req.auth` to the factory (as `authInfo`): it carries who asked, on which endpoint.
     const context: ModernContext = { ...info, endpoint, target };
     (req as IncomingMessage & { auth?: unknown }).auth = {
