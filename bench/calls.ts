@@ -15,7 +15,9 @@
  * Run with `npm run bench` (builds first) or `node dist/bench/calls.js` after a build.
  * Env: BENCH_SECONDS (measured seconds per scenario, default 3), BENCH_WARMUP (warm-up calls per
  * scenario, default 300), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own
- * default), BENCH_JSON=1 or `--json` (also print one JSON summary line).
+ * default), BENCH_JSON=1 or `--json` (also print one JSON summary line), BENCH_CPU_PROF=<dir> (run the
+ * gateway and the relay with `node --cpu-prof`, each writing its profile there when it stops;
+ * default: no profiles).
  * Exits 1 if any call failed; a missed target is reported but does not fail the run.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -38,6 +40,8 @@ const RELAY = path.join(HERE, 'relay.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 300);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
 const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
 const CONCURRENCIES = [1, 16] as const;
 const MAX_CONCURRENCY = Math.max(...CONCURRENCIES);
@@ -98,7 +102,18 @@ async function startGateway(tempDir: string): Promise<Gateway> {
   fs.writeFileSync(configFile, JSON.stringify({ approval: { default: 'allow' }, mcpServers: { echo: server } }));
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
-  const args = [MAIN, '--config', configFile, '--port', String(requestedPort), '--state-dir', stateDir, '--log-level', LOG_LEVEL];
+  const args = [
+    ...PROFILE_ARGS,
+    MAIN,
+    '--config',
+    configFile,
+    '--port',
+    String(requestedPort),
+    '--state-dir',
+    stateDir,
+    '--log-level',
+    LOG_LEVEL,
+  ];
   const { child, exited, stop } = spawnNode(args);
   try {
     let port = requestedPort;
@@ -161,7 +176,7 @@ function spawnNode(args: string[]) {
 
 /** Starts `dist/bench/relay.js` on a free port and waits for its `ready <port>` line. */
 async function startRelay(): Promise<Gateway> {
-  const { child, exited, stop } = spawnNode([RELAY, '0']);
+  const { child, exited, stop } = spawnNode([...PROFILE_ARGS, RELAY, '0']);
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
