@@ -6,11 +6,18 @@
  * For reference it also measures (c) `bench/relay.ts`, the least any HTTP-to-stdio gateway can
  * do (forward and answer, nothing else), so that the cost of the two extra process hops on
  * this machine is visible apart from the cost of the gateway's own work.
+ * It also measures the CPU time the gateway process and the relay process use per call (from
+ * /proc/PID/stat over each measured window: the process the bench spawned, not the echo server
+ * it runs) and compares the gateway with the relay against issue 16's targets: CPU per call at
+ * most 2x the relay's, calls/s at concurrency 16 at least 0.6x the relay's, p50 at concurrency 1
+ * at most 1.3x the relay's.
  *
  * Run with `npm run bench` (builds first) or `node dist/bench/calls.js` after a build.
  * Env: BENCH_SECONDS (measured seconds per scenario, default 3), BENCH_WARMUP (warm-up calls per
  * scenario, default 300), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own
- * default), BENCH_JSON=1 or `--json` (also print one JSON summary line).
+ * default), BENCH_JSON=1 or `--json` (also print one JSON summary line), BENCH_CPU_PROF=<dir> (run the
+ * gateway and the relay with `node --cpu-prof`, each writing its profile there when it stops;
+ * default: no profiles).
  * Exits 1 if any call failed; a missed target is reported but does not fail the run.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -25,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
+import { cpuMsOf } from './process-cpu.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.resolve(HERE, '..', 'server', 'main.js');
@@ -32,6 +40,8 @@ const RELAY = path.join(HERE, 'relay.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 300);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
 const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
 const CONCURRENCIES = [1, 16] as const;
 const MAX_CONCURRENCY = Math.max(...CONCURRENCIES);
@@ -55,6 +65,8 @@ interface Result {
   callsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time the serving process (gateway or relay) used per completed call in the measured window, in µs; absent for direct. */
+  cpuUsPerCall?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +74,8 @@ interface Result {
 
 interface Gateway {
   port: number;
+  /** The pid of the process that serves the calls (whose CPU time is measured). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -88,14 +102,25 @@ async function startGateway(tempDir: string): Promise<Gateway> {
   fs.writeFileSync(configFile, JSON.stringify({ approval: { default: 'allow' }, mcpServers: { echo: server } }));
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
-  const args = [MAIN, '--config', configFile, '--port', String(requestedPort), '--state-dir', stateDir, '--log-level', LOG_LEVEL];
+  const args = [
+    ...PROFILE_ARGS,
+    MAIN,
+    '--config',
+    configFile,
+    '--port',
+    String(requestedPort),
+    '--state-dir',
+    stateDir,
+    '--log-level',
+    LOG_LEVEL,
+  ];
   const { child, exited, stop } = spawnNode(args);
   try {
     let port = requestedPort;
     if (logsListening) port = await portFromLog(child.stdout, exited);
     else drain(child.stdout);
     await waitUntilReady(port, 'echo', exited);
-    return { port, stop };
+    return { port, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -151,7 +176,7 @@ function spawnNode(args: string[]) {
 
 /** Starts `dist/bench/relay.js` on a free port and waits for its `ready <port>` line. */
 async function startRelay(): Promise<Gateway> {
-  const { child, exited, stop } = spawnNode([RELAY, '0']);
+  const { child, exited, stop } = spawnNode([...PROFILE_ARGS, RELAY, '0']);
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -164,7 +189,7 @@ async function startRelay(): Promise<Gateway> {
     await stop();
     throw error;
   });
-  return { port, stop };
+  return { port, pid: child.pid, stop };
 }
 
 /** Polls `GET /api/servers/{name}` until its state is `ready`. */
@@ -251,7 +276,7 @@ function percentile(sorted: number[], p: number): number {
  * up. Every completed call's latency is recorded; calls/s = completed calls / elapsed time (until
  * the last in-flight call finished).
  */
-async function runScenario(scenario: Result['scenario'], concurrency: number, call: Call): Promise<Result> {
+async function runScenario(scenario: Result['scenario'], concurrency: number, call: Call, pid?: number): Promise<Result> {
   let errors = 0;
   let firstError: string | undefined;
   const attempt = async (): Promise<boolean> => {
@@ -272,6 +297,7 @@ async function runScenario(scenario: Result['scenario'], concurrency: number, ca
   await Promise.all(Array.from({ length: concurrency }, warmupWorker));
 
   const latencies: number[] = [];
+  const cpuBefore = cpuMsOf(pid);
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(SECONDS * 1e9));
   const worker = async () => {
@@ -282,6 +308,7 @@ async function runScenario(scenario: Result['scenario'], concurrency: number, ca
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedSec = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = cpuMsOf(pid);
 
   latencies.sort((a, b) => a - b);
   const result: Result = {
@@ -293,6 +320,9 @@ async function runScenario(scenario: Result['scenario'], concurrency: number, ca
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
   };
+  if (cpuBefore !== undefined && cpuAfter !== undefined && latencies.length > 0) {
+    result.cpuUsPerCall = ((cpuAfter - cpuBefore) * 1000) / latencies.length;
+  }
   if (firstError !== undefined) result.firstError = firstError;
   return result;
 }
@@ -308,12 +338,16 @@ interface Comparison {
   /** The same for the bare relay: the best any HTTP-to-stdio gateway can do here. */
   relayCallsPerSecPct: number;
   relayP50Times: number;
+  /** The gateway against the bare relay: calls/s, p50 and CPU per call (n/a without /proc), each gateway / relay. */
+  vsRelay: { callsPerSec: number; p50: number; cpuPerCall: number };
 }
 
 interface Target {
   name: string;
   value: number;
   pass: boolean;
+  /** How the value is shown: a percentage, or a multiple. */
+  unit: '%' | 'x';
 }
 
 function compare(results: Result[]): Comparison[] {
@@ -327,6 +361,11 @@ function compare(results: Result[]): Comparison[] {
       p50Times: gateway.p50Ms / direct.p50Ms,
       relayCallsPerSecPct: (100 * relay.callsPerSec) / direct.callsPerSec,
       relayP50Times: relay.p50Ms / direct.p50Ms,
+      vsRelay: {
+        callsPerSec: gateway.callsPerSec / relay.callsPerSec,
+        p50: gateway.p50Ms / relay.p50Ms,
+        cpuPerCall: (gateway.cpuUsPerCall ?? Number.NaN) / (relay.cpuUsPerCall ?? Number.NaN),
+      },
     };
   });
 }
@@ -334,8 +373,27 @@ function compare(results: Result[]): Comparison[] {
 function targets(comparisons: Comparison[]): Target[] {
   const at = (c: number) => comparisons.find((x) => x.concurrency === c)!;
   return [
-    { name: 'concurrency 16: gateway calls/s >= 25% of direct', value: at(16).callsPerSecPct, pass: at(16).callsPerSecPct >= 25 },
-    { name: 'concurrency 1: gateway p50 <= 3x direct p50', value: at(1).p50Times, pass: at(1).p50Times <= 3 },
+    {
+      name: 'concurrency 16: gateway calls/s >= 25% of direct',
+      value: at(16).callsPerSecPct,
+      pass: at(16).callsPerSecPct >= 25,
+      unit: '%',
+    },
+    { name: 'concurrency 1: gateway p50 <= 3x direct p50', value: at(1).p50Times, pass: at(1).p50Times <= 3, unit: 'x' },
+    // Issue 16: against the bare relay, the floor of any gateway on this machine.
+    {
+      name: 'concurrency 16: gateway CPU per call <= 2x the relay',
+      value: at(16).vsRelay.cpuPerCall,
+      pass: at(16).vsRelay.cpuPerCall <= 2,
+      unit: 'x',
+    },
+    {
+      name: 'concurrency 16: gateway calls/s >= 0.6x the relay',
+      value: at(16).vsRelay.callsPerSec,
+      pass: at(16).vsRelay.callsPerSec >= 0.6,
+      unit: 'x',
+    },
+    { name: 'concurrency 1: gateway p50 <= 1.3x the relay', value: at(1).vsRelay.p50, pass: at(1).vsRelay.p50 <= 1.3, unit: 'x' },
   ];
 }
 
@@ -355,10 +413,11 @@ function report(results: Result[]): void {
   console.log(`client: node:http keep-alive agent (direct: one MCP SDK Client, calls multiplexed)`);
   console.log('bare relay: bench/relay.ts, HTTP in, stdio JSON-RPC out, nothing else: the floor of any gateway here');
   console.log('');
-  console.log('scenario             conc     calls    calls/s    p50 ms    p99 ms  errors');
+  console.log('scenario             conc     calls    calls/s    p50 ms    p99 ms  errors  CPU µs/call');
   for (const r of results) {
+    const cpuUs = r.cpuUsPerCall === undefined ? '' : num(r.cpuUsPerCall, 0, 13);
     console.log(
-      `${label[r.scenario].padEnd(19)} ${String(r.concurrency).padStart(5)} ${String(r.calls).padStart(9)} ${num(r.callsPerSec, 0, 10)} ${num(r.p50Ms, 3, 9)} ${num(r.p99Ms, 3, 9)} ${String(r.errors).padStart(7)}`,
+      `${label[r.scenario].padEnd(19)} ${String(r.concurrency).padStart(5)} ${String(r.calls).padStart(9)} ${num(r.callsPerSec, 0, 10)} ${num(r.p50Ms, 3, 9)} ${num(r.p99Ms, 3, 9)} ${String(r.errors).padStart(7)}${cpuUs}`,
     );
   }
   console.log('');
@@ -369,10 +428,13 @@ function report(results: Result[]): void {
     console.log(
       `${''.padStart(16)}bare relay calls/s = ${c.relayCallsPerSecPct.toFixed(1)}% of direct, bare relay p50 = ${c.relayP50Times.toFixed(2)}x direct`,
     );
+    console.log(
+      `${''.padStart(16)}gateway / bare relay: calls/s ${num(c.vsRelay.callsPerSec, 2, 0)}x, p50 ${num(c.vsRelay.p50, 2, 0)}x, CPU per call ${num(c.vsRelay.cpuPerCall, 2, 0)}x`,
+    );
   }
   console.log('targets:');
   for (const t of checks) {
-    const shown = t.name.includes('p50') ? `${t.value.toFixed(2)}x` : `${t.value.toFixed(1)}%`;
+    const shown = t.unit === 'x' ? `${num(t.value, 2, 0)}x` : `${num(t.value, 1, 0)}%`;
     console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.name} (got ${shown})`);
   }
   for (const r of results.filter((x) => x.errors > 0)) {
@@ -414,8 +476,8 @@ async function main(): Promise<number> {
     const results: Result[] = [];
     for (const concurrency of CONCURRENCIES) {
       results.push(await runScenario('direct', concurrency, direct.call));
-      results.push(await runScenario('relay', concurrency, viaRelay));
-      results.push(await runScenario('gateway', concurrency, viaGateway));
+      results.push(await runScenario('relay', concurrency, viaRelay, relay.pid));
+      results.push(await runScenario('gateway', concurrency, viaGateway, gateway.pid));
     }
     report(results);
     return results.some((r) => r.errors > 0) ? 1 : 0;

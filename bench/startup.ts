@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMsOf } from './process-cpu.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -22,20 +23,6 @@ interface Run {
   /** CPU time (user + system) of the gateway process when it logged that it listens; undefined where /proc is not there. */
   listeningCpuMs: number | undefined;
 }
-
-/** CPU time (user + system) a process has used so far, from /proc/PID/stat (Linux), in ms; undefined elsewhere. */
-function cpuMsOf(pid: number | undefined): number | undefined {
-  try {
-    // Fields after the command name (which is in parentheses): state is the first, utime the 12th, stime the 13th.
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The kernel's clock ticks per second, in which /proc gives CPU times (USER_HZ: 100 on Linux). */
-const CLOCK_TICKS = 100;
 
 function once(): Promise<Run> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-'));

@@ -5,6 +5,7 @@
 // the wiring in startGateway. The caller itself speaks no HTTP: `start` gives a RunningCall whose
 // `accepted` and `done` promises settle with how it went (a result or a domain error), and each
 // surface decides the status and body of that.
+import http, { type ServerResponse } from 'node:http';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { RunningCall } from '../server/calls/running-call.js';
@@ -37,6 +38,25 @@ describe('the gateway owns the call pipeline', () => {
     const metrics = (await request(other).get('/metrics').expect(200)).text;
     expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{server="r",tool="wait",outcome="cancelled"\} 1/);
     expect(metrics).toContain('mcp_gateway_info{version="test"} 1');
+  });
+
+  it('answers a call before it records it, and records it before the next request is read', async () => {
+    const started = await gateway({ r: results() });
+    const server = http.createServer(started.app);
+    const answers: ServerResponse[] = [];
+    server.prependListener('request', (_req, res: ServerResponse) => answers.push(res));
+    // Whether the call's answer was written when the call was recorded (the bus follows the record).
+    const answeredWhenRecorded: boolean[] = [];
+    started.gateway.events.on('call.finished', () => answeredWhenRecorded.push(answers.at(-1)!.writableEnded));
+
+    const answer = await request(server).post('/api/tools/r/plain_text').send({}).expect(200);
+    expect(answeredWhenRecorded).toEqual([true]);
+    // Right after the answer, the next request sees the call recorded: its row is finished and counted.
+    const row = (await request(server).get(`/api/activity/${answer.body.id}`).expect(200)).body;
+    expect(row).toMatchObject({ outcome: 'ok', status: 200 });
+    expect((await request(server).get('/metrics').expect(200)).text).toMatch(
+      /mcp_gateway_tool_calls_total\{server="r",tool="plain_text",outcome="ok"\} 1/,
+    );
   });
 
   it('carries server changes and revocations on the bus, and a revoked key or device ends its sessions', async () => {

@@ -92,10 +92,18 @@ export class ToolCaller {
     return call;
   }
 
+  /**
+   * Ends the call, then records it: the surface's answer (waiting on `done`, or following the
+   * call) goes out first, and the record follows in the same turn of the event loop, before any
+   * other request is read, so no reader sees an answered call unrecorded, and the answer does not
+   * wait for the activity row, the metrics and the log line.
+   */
   private finish(call: RunningCall, end: CallEnd): void {
     call.finish(end);
-    this.hooks?.finished(call, end);
-    if (this.calls.finished(call)) call.keepOneCopy();
+    queueMicrotask(() => {
+      this.hooks?.finished(call, end);
+      if (this.calls.finished(call)) call.keepOneCopy();
+    });
   }
 
   /** In-flight and queued calls of a server (for metrics and the UI). */

@@ -25,11 +25,16 @@ export const ProblemSchema = z
   .catchall(z.unknown())
   .meta({ id: 'Problem', description: 'An error, as RFC 9457 problem details.' });
 
-/** `ProblemSchema` as JSON Schema 2020-12, for `components.schemas.Problem` of the tool documents. */
-export const PROBLEM_JSON_SCHEMA: Record<string, unknown> = (() => {
+/**
+ * `ProblemSchema` as JSON Schema 2020-12, for `components.schemas.Problem` of the tool documents.
+ * Made on first use (the first tool document), not at start-up.
+ */
+let problemJson: Record<string, unknown> | undefined;
+export function problemJsonSchema(): Record<string, unknown> {
+  if (problemJson) return problemJson;
   // zod puts a schema with an id under $defs and refers to it; the tool documents want it inline.
   const json = z.toJSONSchema(ProblemSchema, { target: 'draft-2020-12' }) as { $ref?: string; $defs?: Record<string, Record<string, unknown>> };
   const { id: _id, ...schema } = json.$ref && json.$defs ? json.$defs[json.$ref.split('/').pop()!]! : (json as Record<string, unknown>);
   delete schema.$schema;
-  return schema;
-})();
+  return (problemJson = schema);
+}

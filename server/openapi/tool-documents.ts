@@ -11,7 +11,7 @@
  * so a document costs little to rebuild and always follows the live tool list.
  */
 import type { ToolInfo } from '../upstream/types.js';
-import { PROBLEM_JSON_SCHEMA } from './problem-schema.js';
+import { problemJsonSchema } from './problem-schema.js';
 import { safeOperationId, takesNoArguments, toRequestSchema, toResponseSchema } from './tool-schema.js';
 
 /** What a document needs to know of one server. */
@@ -134,7 +134,7 @@ function oneLine(text: string): string {
 
 function components(options: DocumentOptions) {
   return {
-    schemas: { Problem: PROBLEM_JSON_SCHEMA },
+    schemas: { Problem: problemJsonSchema() },
     ...(options.auth ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: "The gateway's API key." } } } : {}),
   };
 }

@@ -234,10 +234,11 @@ function migrate(db: Db, file: string): void {
       `${file} has schema version ${current}, newer than this gateway knows (${MIGRATIONS.length}); use a newer gateway or another --state-dir`,
     );
   }
-  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1]!);
-      db.pragma(`user_version = ${version}`);
-    })();
-  }
+  if (current === MIGRATIONS.length) return;
+  // One transaction for every step: a new database is written once (each commit writes its pages
+  // again), and a failed upgrade leaves the database as it was.
+  db.transaction(() => {
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) db.exec(MIGRATIONS[version - 1]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
 }
