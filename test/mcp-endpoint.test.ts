@@ -4,6 +4,7 @@
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, node, results } from './helpers/calls.js';
 import { FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
@@ -64,11 +65,18 @@ describe('/mcp: every server in one MCP server', () => {
   });
 
   it('records MCP calls in the activity log with surface "mcp"', async () => {
-    const { base, gateway } = await twoServers();
+    const started = await twoServers();
+    const { base, gateway } = started;
     const client = await connectV2(`${base}/mcp`, 'modern');
     await client.callTool({ name: 'fx__echo', arguments: { message: 'logged' } });
     const entries = gateway.activity.list({ limit: 5 }).items;
-    expect(entries[0]).toMatchObject({ server: 'fx', tool: 'echo', surface: 'mcp', outcome: 'ok' });
+    expect(entries[0]).toMatchObject({ server: 'fx', tool: 'echo', surface: 'mcp', outcome: 'ok', client: 'test-client 9.9.9' });
+    // REST calls name no client.
+    await request(started.app).post('/fx/echo').send({ message: 'rest' }).expect(200);
+    expect(gateway.activity.list({ limit: 1 }).items[0]).toMatchObject({ surface: 'mcpo', client: null });
+    // The activity page shows it.
+    const page = await request(started.app).get(`/activity/${entries[0]!.id}`).set('Accept', 'text/html');
+    expect(page.text).toContain('<dt>Client</dt><dd>test-client 9.9.9</dd>');
   });
 
   it('serves the 1.x SDK client (2025-era session) too', async () => {

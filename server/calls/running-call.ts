@@ -85,6 +85,8 @@ export class RunningCall {
     readonly mode: CallMode,
     /** Who made the call: the identity's caller id (`key:…`, `api-key`, `ui`, `anonymous`…); the call is theirs. */
     readonly caller: string,
+    /** The MCP client that made it, as it names itself (`Claude Code 2.1.0`): on `/mcp` only. */
+    readonly client?: string,
   ) {}
 
   /** Aborts when the caller goes away or the call is cancelled. */

@@ -133,6 +133,7 @@ export function buildMcpServer(context: ServedContext): Server {
         mode: 'stream',
         caller: identity.id,
         callerLabel: client ? `${identity.label} (${client})` : identity.label,
+        ...(client === undefined ? {} : { client }),
         requestId: context.requestIdOf(ctx.http?.req),
       });
     }
