@@ -75,8 +75,10 @@ interface ModernContext extends McpRequestInfo {
  */
 async function isLegacy(req: IncomingMessage, body: unknown): Promise<boolean> {
   const message = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } } | undefined;
-  if (message?.method === 'initialize') return true;
+  // A 2026-07-28 request names its revision in its envelope (an `initialize` too: that revision
+  // answers it as a removed method, 404 with -32601).
   if (typeof message?.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === 'string') return false;
+  if (message?.method === 'initialize') return true;
   return isLegacyRequest(await toWebRequest(req, body));
 }
 
