@@ -195,3 +195,30 @@ describe('/mcp sessions (2025-era clients)', () => {
     expect((await list(base, id)).status).toBe(404);
   });
 });
+
+describe('/mcp for 2026-07-28 clients', () => {
+  // The conformance suite's server-stateless checks sep-2575-http-server-method-not-found-404-*: a
+  // request in the 2026-07-28 envelope for a method that revision removed is not a session start.
+  it('answers a removed method (initialize, ping, logging/setLevel) with 404 and JSON-RPC -32601', async () => {
+    const { base } = await twoServers();
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'conformance-client', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    for (const method of ['initialize', 'ping', 'logging/setLevel']) {
+      const res = await fetch(`${base}/mcp/fx`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': method,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 500, method, params: { _meta: envelope } }),
+      });
+      expect(res.status, method).toBe(404);
+      expect(await res.json(), method).toMatchObject({ id: 500, error: { code: -32601 } });
+    }
+  });
+});
