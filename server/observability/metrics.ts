@@ -89,14 +89,14 @@ export class GatewayMetrics {
   constructor(sources: MetricsSources, options: GatewayMetricsOptions = {}) {
     const registry = new Registry();
     this.registry = registry;
-    const metrics = this;
+    const mcpSessions = () => this.mcpSessions();
 
     new Gauge({
       name: 'mcp_gateway_mcp_sessions',
       help: 'Sessions of 2025-era clients open on the MCP endpoint (/mcp) now.',
       registers: [registry],
       collect() {
-        this.set(metrics.mcpSessions());
+        this.set(mcpSessions());
       },
     });
 
