@@ -62,6 +62,10 @@ describe('/mcp: every server in one MCP server', () => {
     expect(invalid.isError).toBe(true);
     expect((invalid.content as { text: string }[])[0]!.text).toMatch(/^invalid arguments: .*message/);
     await expect(client.callTool({ name: 'fx__nope', arguments: {} })).rejects.toThrow(/Unknown tool: fx__nope/);
+    // A server that goes away during the call: the seed's words.
+    const crashed = await client.callTool({ name: 'fx__crash', arguments: {} });
+    expect(crashed.isError).toBe(true);
+    expect((crashed.content as { text: string }[])[0]!.text).toMatch(/^server disconnected: the server went away during the call/);
   });
 
   it('records MCP calls in the activity log with surface "mcp"', async () => {
@@ -165,6 +169,26 @@ describe('/mcp sessions (2025-era clients)', () => {
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
     });
+
+  it('open for every 2025-era revision common clients speak (2025-03-26, 2025-06-18, 2025-11-25)', async () => {
+    const started = await kit.gateway({ fx: fixtureServer });
+    const base = await kit.listen(started.app);
+    for (const version of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+      const res = await fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+        }),
+      });
+      expect(res.status, version).toBe(200);
+      expect(res.headers.get('mcp-session-id'), version).toBeTruthy();
+      expect(await res.text(), version).toContain(`"protocolVersion":"${version}"`);
+    }
+  });
 
   it('are bounded: past gateway.mcp.maxSessions the session idle the longest ends; DELETE ends one at once', async () => {
     const started = await kit.gateway({ fx: fixtureServer }, { mcp: { maxSessions: 3 } });

@@ -14,6 +14,9 @@ export interface McpToolResult {
   [key: string]: unknown;
 }
 
+/** How upstream/call-errors.ts begins the detail of a call whose server went away. */
+const DISCONNECTED = 'the server went away during the call';
+
 /** The words a model reads for a failed call, led by the seed's names for the cases people see. */
 export function failureText(error: ProblemError): string {
   const detail = error.detail ?? error.message;
@@ -33,6 +36,9 @@ export function failureText(error: ProblemError): string {
       return `the gateway stopped while the call waited for approval; it did not run`;
     case 'server-unavailable':
       return `server disconnected: ${detail}`;
+    case 'upstream-error':
+      // upstream/call-errors.ts words a connection that ended during the call so.
+      return detail.startsWith(DISCONNECTED) ? `server disconnected: ${detail}` : `the server failed: ${detail}`;
     case 'timeout':
       return `timed out: ${detail}`;
     case 'cancelled':
