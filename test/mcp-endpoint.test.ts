@@ -4,8 +4,10 @@
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../server/config/load.js';
 import { callKit, node, results } from './helpers/calls.js';
 import { FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
@@ -139,6 +141,38 @@ describe('/mcp/{group}: tools across servers', () => {
     expect(names).not.toContain('fx__slow');
     const result = await client.callTool({ name: 'res__plain_text', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'hello there' }]);
+  });
+
+  it("follows a hot reload that changes only the group: its clients hear list_changed, and a group's removal ends its URL", async () => {
+    const file = (groups: object) => ({
+      approval: { default: 'allow' },
+      gateway: FAST,
+      mcpServers: { fx: fixtureServer, res: results() },
+      groups,
+    });
+    const started = await startTestGateway(file({ picked: { tools: ['res/*'] } }));
+    kit.defer(() => started.close());
+    await waitForServer(started.supervisor, 'res', 'ready');
+    await waitForServer(started.supervisor, 'fx', 'ready');
+    const base = await kit.listen(started.app);
+    const client = await connectV2(`${base}/mcp/picked`, 'legacy');
+    let changes = 0;
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      changes++;
+    });
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('res__plain_text');
+    const reload = (groups: object) =>
+      started.gateway.reload(parseConfigText(JSON.stringify(file(groups)), path.join(started.stateDir, 'config.json')));
+    await reload({ picked: { tools: ['fx/echo'] } });
+    await waitUntil(() => changes > 0, 10_000, 'tools/list_changed after the reload');
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['fx__echo']);
+    await reload({});
+    const gone = await fetch(`${base}/mcp/picked`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(gone.status).toBe(404);
   });
 });
 

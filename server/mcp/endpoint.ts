@@ -142,11 +142,18 @@ export class McpEndpoint {
 
   /** The endpoint's tools now: built once per change of its servers. */
   private catalog(target: EndpointTarget): Catalog {
-    const key = endpointKey(target);
+    // A session outlives reloads: its group is looked up anew (a changed or removed group's tools go with it).
+    let current: EndpointTarget | undefined = target;
+    if (target.kind === 'group') {
+      const group = this.source.group(target.group.name);
+      current = group ? { kind: 'group', group } : undefined;
+    }
+    if (!current) return { tools: [], byName: new Map() };
+    const key = endpointKey(current);
+    const group = current.kind === 'group' ? current.group : undefined;
     const cached = this.catalogs.get(key);
-    const group = target.kind === 'group' ? target.group : undefined;
     if (cached && cached.group === group) return cached.catalog;
-    const catalog = buildCatalog(target, this.source);
+    const catalog = buildCatalog(current, this.source);
     this.catalogs.set(key, { catalog, ...(group ? { group } : {}) });
     return catalog;
   }
