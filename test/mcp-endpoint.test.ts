@@ -177,7 +177,8 @@ describe('/mcp/{group}: tools across servers', () => {
 });
 
 describe('/mcp sessions (2025-era clients)', () => {
-  async function initialize(base: string): Promise<string> {
+  /** A raw `initialize`: the session id, and the answer's text. */
+  async function open(base: string, version = '2025-06-18'): Promise<{ id: string; text: string }> {
     const res = await fetch(`${base}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -185,13 +186,13 @@ describe('/mcp sessions (2025-era clients)', () => {
         jsonrpc: '2.0',
         id: 1,
         method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+        params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
       }),
     });
-    expect(res.status).toBe(200);
-    await res.text();
-    return res.headers.get('mcp-session-id')!;
+    expect(res.status, version).toBe(200);
+    return { id: res.headers.get('mcp-session-id')!, text: await res.text() };
   }
+  const initialize = async (base: string) => (await open(base)).id;
   const list = (base: string, session: string) =>
     fetch(`${base}/mcp`, {
       method: 'POST',
@@ -208,19 +209,9 @@ describe('/mcp sessions (2025-era clients)', () => {
     const started = await kit.gateway({ fx: fixtureServer });
     const base = await kit.listen(started.app);
     for (const version of ['2025-03-26', '2025-06-18', '2025-11-25']) {
-      const res = await fetch(`${base}/mcp`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-        }),
-      });
-      expect(res.status, version).toBe(200);
-      expect(res.headers.get('mcp-session-id'), version).toBeTruthy();
-      expect(await res.text(), version).toContain(`"protocolVersion":"${version}"`);
+      const { id, text } = await open(base, version);
+      expect(id, version).toBeTruthy();
+      expect(text, version).toContain(`"protocolVersion":"${version}"`);
     }
   });
 
