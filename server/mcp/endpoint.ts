@@ -31,9 +31,10 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { ProblemError } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { buildCatalog, groupUses, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
+import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
-import { McpSessions } from './sessions.js';
+import { McpSessions, type SessionRecord } from './sessions.js';
 
 export interface McpEndpointDeps {
   caller: ToolCaller;
@@ -62,6 +63,11 @@ const REQUEST_ID_HEADER = 'x-mcp-gateway-request-id';
 
 /** The time list changes are gathered before clients are told. */
 const LIST_CHANGED_DEBOUNCE_MS = 100;
+
+/** A 2025-era session: its SDK transport and server, and what the fast path of its tool calls needs. */
+interface LegacySession extends SessionRecord, FastSession {
+  transport: NodeStreamableHTTPServerTransport;
+}
 
 interface ModernContext extends McpRequestInfo {
   endpoint: string;
@@ -93,7 +99,7 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
 }
 
 export class McpEndpoint {
-  private readonly sessions: McpSessions;
+  private readonly sessions: McpSessions<LegacySession>;
   private readonly catalogs = new Map<string, { catalog: Catalog; group?: ToolGroup }>();
   private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler }>();
   private readonly servers = new Map<string, Server>();
@@ -110,7 +116,7 @@ export class McpEndpoint {
   private closed = false;
 
   constructor(private readonly deps: McpEndpointDeps) {
-    this.sessions = new McpSessions({
+    this.sessions = new McpSessions<LegacySession>({
       maxSessions: () => deps.settings().mcp.maxSessions,
       idleMs: () => deps.settings().mcp.sessionIdleMs,
     });
@@ -205,8 +211,11 @@ export class McpEndpoint {
       if (!session) return jsonRpcError(res, 404, -32001, 'Session not found');
       const leave = this.sessions.enter(session);
       res.on('close', leave);
-      const transport = (session as unknown as { transport: NodeStreamableHTTPServerTransport }).transport;
-      await transport.handleRequest(req, res, body);
+      // The hot message, a plain `tools/call`, is served by our own code (fast-call.ts); the rest by the SDK.
+      const call = fastToolCall(req, body, session);
+      if (call) return serveFastCall(session, call, res, info.requestId);
+      if (cancelFastCall(req, res, body, session)) return;
+      await session.transport.handleRequest(req, res, body);
       return;
     }
 
@@ -234,20 +243,25 @@ export class McpEndpoint {
     if (!this.sessions.makeRoom()) {
       return jsonRpcError(res, 503, -32000, 'too many MCP sessions are busy; try again shortly (gateway.mcp.maxSessions)');
     }
-    const server = buildMcpServer(this.served(target, info));
-    const transport = new NodeStreamableHTTPServerTransport({
+    const served = this.served(target, info);
+    const server = buildMcpServer(served);
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         this.servers.set(id, server);
-        const record = {
+        const record: LegacySession = {
           id,
           owner: info.identity.id,
           endpoint,
           busy: 0,
           lastSeen: Date.now(),
           transport,
+          server,
+          served,
+          calls: new Map(),
           close: async () => {
             this.servers.delete(id);
+            cancelFastCalls(record);
             await transport.close();
           },
         };
@@ -259,6 +273,8 @@ export class McpEndpoint {
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id === undefined) return;
+      const session = this.sessions.get(id);
+      if (session) cancelFastCalls(session);
       this.servers.delete(id);
       this.sessions.forget(id);
     };
