@@ -17,6 +17,8 @@ const ACCEPT = 'application/json, text/event-stream';
 
 interface Session {
   post(message: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Ends the session (DELETE). */
+  end(): Promise<Response>;
 }
 
 /** Opens a 2025-era session on `/mcp/res` with raw HTTP (initialize, notifications/initialized). */
@@ -46,7 +48,7 @@ async function session(base: string, capabilities: object = {}): Promise<Session
   kit.defer(async () => {
     await fetch(url, { method: 'DELETE', headers });
   });
-  return { post: (message, extra = {}) => send(message, { ...headers, ...extra }) };
+  return { post: (message, extra = {}) => send(message, { ...headers, ...extra }), end: () => fetch(url, { method: 'DELETE', headers }) };
 }
 
 /** The JSON-RPC messages of an answer, whichever way it came (JSON or an event stream). */
@@ -128,6 +130,17 @@ describe('/mcp fast path (a tools/call in a 2025-era session)', () => {
       started.gateway.activity.list({ limit: 1 }).items.find((item) => item.tool === 'wait' && item.outcome),
     );
     expect(entry.outcome).toBe('cancelled');
+
+    // Ending the session cancels its calls too.
+    const orphan = client.post(call(8, 'wait', { ms: 60_000 }));
+    await waitUntil(() => fs.readFileSync(cancelLog, 'utf8').split('started').length === 3, 10_000, 'the second call to start');
+    expect((await client.end()).status).toBe(200);
+    await waitUntil(
+      () => fs.readFileSync(cancelLog, 'utf8').split('cancelled').length === 3,
+      10_000,
+      'the server to see the second cancellation',
+    );
+    expect(await messagesOf(await orphan)).toEqual([]);
   });
 
   it('refuses what the SDK refuses (an unsupported Mcp-Protocol-Version, an Accept without SSE), and leaves a batch to the SDK', async () => {
@@ -152,5 +165,12 @@ describe('/mcp fast path (a tools/call in a 2025-era session)', () => {
     expect(batch.status).toBe(200);
     expect(batch.headers.get('content-type')).toBe('text/event-stream');
     expect(await messagesOf(batch)).toEqual([{ jsonrpc: '2.0', id: 3, result: { content: [{ type: 'text', text: 'hello there' }] } }]);
+
+    // A client that opens URLs (URL-mode elicitation) stays on the SDK's path, at the level it set.
+    const opener = await session(base, { elicitation: { url: {} } });
+    await messagesOf(await opener.post({ jsonrpc: '2.0', id: 1, method: 'logging/setLevel', params: { level: 'warning' } }));
+    const viaSdk = await opener.post(call(2, 'chatty', { steps: 2, everyMs: 1 }));
+    expect(viaSdk.headers.get('content-type')).toBe('text/event-stream');
+    expect(await messagesOf(viaSdk)).toMatchObject([{ id: 2, result: { content: [{ text: 'done after 2 steps' }] } }]);
   });
 });
