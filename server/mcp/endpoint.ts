@@ -101,6 +101,8 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
 export class McpEndpoint {
   private readonly sessions: McpSessions<LegacySession>;
   private readonly catalogs = new Map<string, { catalog: Catalog; group?: ToolGroup }>();
+  /** The instructions of the servers behind `/mcp/{server}`, as of their last change (`undefined`: none). */
+  private readonly instructions = new Map<string, string | undefined>();
   private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler }>();
   private readonly servers = new Map<string, Server>();
   private readonly source: ToolSource;
@@ -160,6 +162,7 @@ export class McpEndpoint {
   /** A server's tools may have changed (`undefined`: anything may have, e.g. the groups). */
   private changed(server: string | undefined): void {
     this.catalogs.clear();
+    this.instructions.clear();
     if (server === undefined || this.pending === 'all') this.pending = 'all';
     else {
       this.pending ??= new Set();
@@ -304,8 +307,16 @@ export class McpEndpoint {
     return modern;
   }
 
+  /** A server's instructions, looked up once per change of the server (its status is not cheap to build). */
+  private instructionsOf(server: string): string | undefined {
+    if (this.instructions.has(server)) return this.instructions.get(server);
+    const instructions = this.deps.supervisor.get(server)?.status().instructions;
+    this.instructions.set(server, instructions);
+    return instructions;
+  }
+
   private served(target: EndpointTarget, info: McpRequestInfo): ServedContext {
-    const instructions = target.kind === 'server' ? this.deps.supervisor.get(target.server)?.status().instructions : undefined;
+    const instructions = target.kind === 'server' ? this.instructionsOf(target.server) : undefined;
     return {
       target,
       identity: info.identity,
