@@ -120,7 +120,7 @@ export function cancelFastCall(req: IncomingMessage, res: ServerResponse, body: 
 }
 
 /** One POST's answer: JSON in one write, or an event stream once something must go out first. */
-class Answer {
+export class FastAnswer {
   private streaming = false;
 
   constructor(
@@ -179,7 +179,7 @@ class Answer {
 /** Serves a `tools/call` the fast path took (`fastToolCall`). */
 export async function serveFastCall(session: FastSession, message: FastToolCall, res: ServerResponse, requestId: string): Promise<void> {
   const { served } = session;
-  const answer = new Answer(res, session.id);
+  const answer = new FastAnswer(res, session.id);
   const entry = toolToCall(served.identity, served.catalog(), message.name);
   if ('code' in entry) {
     answer.finish({ jsonrpc: '2.0', id: message.id, error: { code: entry.code, message: entry.message } });
