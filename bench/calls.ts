@@ -242,7 +242,12 @@ function gatewayCall(port: number, agent: http.Agent): Call {
 }
 
 /** One JSON-RPC POST to the gateway's `/mcp/echo` (the echo server's MCP endpoint); resolves with the answer's text. */
-function mcpPost(port: number, agent: http.Agent, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; session?: string }> {
+function mcpPost(
+  port: number,
+  agent: http.Agent,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; session?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -296,7 +301,12 @@ async function mcpCall(port: number, agent: http.Agent, era: 'legacy' | 'modern'
     };
     const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
     return async () => {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'echo', arguments: ARGS, _meta: meta } });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: id++,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: ARGS, _meta: meta },
+      });
       check(await mcpPost(port, agent, body, headers));
     };
   }
@@ -486,14 +496,12 @@ function targets(comparisons: Comparison[]): Target[] {
     },
     { name: 'concurrency 1: gateway p50 <= 1.3x the relay', value: at(1).vsRelay.p50, pass: at(1).vsRelay.p50 <= 1.3, unit: 'x' },
     // Issue 17: the MCP endpoint against the REST route, in a session as Open WebUI and agents use it.
-    ...CONCURRENCIES.map(
-      (c): Target => ({
-        name: `concurrency ${c}: /mcp calls/s (2025 session) >= 0.8x the REST route`,
-        value: at(c).mcpVsRest.session.callsPerSec,
-        pass: at(c).mcpVsRest.session.callsPerSec >= 0.8,
-        unit: 'x',
-      }),
-    ),
+    ...CONCURRENCIES.map((c): Target => ({
+      name: `concurrency ${c}: /mcp calls/s (2025 session) >= 0.8x the REST route`,
+      value: at(c).mcpVsRest.session.callsPerSec,
+      pass: at(c).mcpVsRest.session.callsPerSec >= 0.8,
+      unit: 'x',
+    })),
   ];
 }
 
