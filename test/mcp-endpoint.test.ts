@@ -4,12 +4,13 @@
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../server/config/load.js';
 import { callKit, node, results } from './helpers/calls.js';
-import { FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
+import { FAST, fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
@@ -107,6 +108,18 @@ describe('/mcp/{server}: one server as a transparent proxy', () => {
       expect(tools.map((tool) => tool.name)).not.toContain('structured');
       const echoed = await client.callTool({ name: 'echo', arguments: { message: 'direct' } });
       expect(echoed.content).toEqual([{ type: 'text', text: 'direct' }]);
+    }
+  });
+
+  it("passes the server's instructions on (both eras)", async () => {
+    const tools = path.join(tempDir(), 'tools.json');
+    fs.writeFileSync(tools, JSON.stringify([{ name: 'noop', inputSchema: { type: 'object' } }]));
+    const env = { FIXTURE_TOOLS_FILE: tools, FIXTURE_INSTRUCTIONS: 'Use noop with care.' };
+    const started = await kit.gateway({ s: { command: node, args: [fixture('schema-server.mjs')], env } });
+    const base = await kit.listen(started.app);
+    for (const era of ['legacy', 'modern'] as const) {
+      const client = await connectV2(`${base}/mcp/s`, era);
+      expect(client.getInstructions()).toBe('Use noop with care.');
     }
   });
 

@@ -31,9 +31,10 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { ProblemError } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { buildCatalog, groupUses, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
+import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
-import { McpSessions } from './sessions.js';
+import { McpSessions, type SessionRecord } from './sessions.js';
 
 export interface McpEndpointDeps {
   caller: ToolCaller;
@@ -62,6 +63,11 @@ const REQUEST_ID_HEADER = 'x-mcp-gateway-request-id';
 
 /** The time list changes are gathered before clients are told. */
 const LIST_CHANGED_DEBOUNCE_MS = 100;
+
+/** A 2025-era session: its SDK transport and server, and what the fast path of its tool calls needs. */
+interface LegacySession extends SessionRecord, FastSession {
+  transport: NodeStreamableHTTPServerTransport;
+}
 
 interface ModernContext extends McpRequestInfo {
   endpoint: string;
@@ -93,8 +99,10 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
 }
 
 export class McpEndpoint {
-  private readonly sessions: McpSessions;
+  private readonly sessions: McpSessions<LegacySession>;
   private readonly catalogs = new Map<string, { catalog: Catalog; group?: ToolGroup }>();
+  /** The instructions of the servers behind `/mcp/{server}`, as of their last change (`undefined`: none). */
+  private readonly instructions = new Map<string, string | undefined>();
   private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler }>();
   private readonly servers = new Map<string, Server>();
   private readonly source: ToolSource;
@@ -110,7 +118,7 @@ export class McpEndpoint {
   private closed = false;
 
   constructor(private readonly deps: McpEndpointDeps) {
-    this.sessions = new McpSessions({
+    this.sessions = new McpSessions<LegacySession>({
       maxSessions: () => deps.settings().mcp.maxSessions,
       idleMs: () => deps.settings().mcp.sessionIdleMs,
     });
@@ -161,6 +169,7 @@ export class McpEndpoint {
   /** A server's tools may have changed (`undefined`: anything may have, e.g. the groups). */
   private changed(server: string | undefined): void {
     this.catalogs.clear();
+    this.instructions.clear();
     if (server === undefined || this.pending === 'all') this.pending = 'all';
     else {
       this.pending ??= new Set();
@@ -212,8 +221,11 @@ export class McpEndpoint {
       if (!session) return jsonRpcError(res, 404, -32001, 'Session not found');
       const leave = this.sessions.enter(session);
       res.on('close', leave);
-      const transport = (session as unknown as { transport: NodeStreamableHTTPServerTransport }).transport;
-      await transport.handleRequest(req, res, body);
+      // The hot message, a plain `tools/call`, is served by our own code (fast-call.ts); the rest by the SDK.
+      const call = fastToolCall(req, body, session);
+      if (call) return serveFastCall(session, call, res, info.requestId);
+      if (cancelFastCall(req, res, body, session)) return;
+      await session.transport.handleRequest(req, res, body);
       return;
     }
 
@@ -241,20 +253,25 @@ export class McpEndpoint {
     if (!this.sessions.makeRoom()) {
       return jsonRpcError(res, 503, -32000, 'too many MCP sessions are busy; try again shortly (gateway.mcp.maxSessions)');
     }
-    const server = buildMcpServer(this.served(target, info));
-    const transport = new NodeStreamableHTTPServerTransport({
+    const served = this.served(target, info);
+    const server = buildMcpServer(served);
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         this.servers.set(id, server);
-        const record = {
+        const record: LegacySession = {
           id,
           owner: info.identity.id,
           endpoint,
           busy: 0,
           lastSeen: Date.now(),
           transport,
+          server,
+          served,
+          calls: new Map(),
           close: async () => {
             this.servers.delete(id);
+            cancelFastCalls(record);
             await transport.close();
           },
         };
@@ -266,6 +283,8 @@ export class McpEndpoint {
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id === undefined) return;
+      const session = this.sessions.get(id);
+      if (session) cancelFastCalls(session);
       this.servers.delete(id);
       this.sessions.forget(id);
     };
@@ -295,8 +314,16 @@ export class McpEndpoint {
     return modern;
   }
 
+  /** A server's instructions, looked up once per change of the server (its status is not cheap to build). */
+  private instructionsOf(server: string): string | undefined {
+    if (this.instructions.has(server)) return this.instructions.get(server);
+    const instructions = this.deps.supervisor.get(server)?.status().instructions;
+    this.instructions.set(server, instructions);
+    return instructions;
+  }
+
   private served(target: EndpointTarget, info: McpRequestInfo): ServedContext {
-    const instructions = target.kind === 'server' ? this.deps.supervisor.get(target.server)?.status().instructions : undefined;
+    const instructions = target.kind === 'server' ? this.instructionsOf(target.server) : undefined;
     return {
       target,
       identity: info.identity,

@@ -10,28 +10,34 @@
  */
 import {
   ProtocolError,
-  ProtocolErrorCode,
   Server,
   inputRequired,
   type InputRequiredResult,
+  type LoggingLevel,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { Approval } from '../approvals/book.js';
 import type { Identity } from '../auth/identity.js';
-import { hasScope } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
+import {
+  approvalMessage,
+  clientName,
+  followToolCall,
+  isLogLevel,
+  logPasses,
+  progressParams,
+  startToolCall,
+  tellWaiting,
+  toolToCall,
+  type LogLevel,
+} from './tool-call.js';
 
 /** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
 export interface ParkedState {
   call: string;
-}
-
-function approvalMessage(server: string, tool: string): string {
-  return `A person must approve ${server}/${tool} before it runs. Open the approval to decide.`;
 }
 
 /** Whether a 2026-07-28 request's envelope declares URL-mode elicitation. */
@@ -73,22 +79,14 @@ export interface ServedContext {
   mintState: (state: ParkedState, ctx: ServerContext) => Promise<string>;
   /** Checks a `requestState` a client sent back (the SDK calls it before the handler). */
   verifyState: (state: string, ctx: ServerContext) => Promise<ParkedState>;
+  /** The level a 2025-era client set for log messages (`logging/setLevel`); none set: every message goes. */
+  logLevel?: LogLevel;
 }
-
-const LOGGER = 'mcp-gateway';
 
 function serverName(target: EndpointTarget): string {
   if (target.kind === 'server') return target.server;
   if (target.kind === 'group') return target.group.name;
   return 'mcp-gateway';
-}
-
-/** The client's name and version, as it told them (initialize, or the request's envelope). */
-function clientOf(server: Server, envelope: Record<string, unknown> | undefined): string | undefined {
-  const info = (server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as
-    { name?: unknown; version?: unknown } | undefined;
-  if (!info || typeof info.name !== 'string') return undefined;
-  return typeof info.version === 'string' ? `${info.name} ${info.version}` : info.name;
 }
 
 export function buildMcpServer(context: ServedContext): Server {
@@ -107,14 +105,17 @@ export function buildMcpServer(context: ServedContext): Server {
     tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate)) as never,
   }));
 
+  // The client's level for log messages (`logging/setLevel`), kept where the fast path reads it too.
+  server.setRequestHandler('logging/setLevel', async (request) => {
+    if (isLogLevel(request.params.level)) context.logLevel = request.params.level;
+    return {};
+  });
+
   server.setRequestHandler('tools/call', async (request, ctx) => {
-    if (!hasScope(identity, 'tools:call')) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, 'forbidden: the credentials lack the scope tools:call');
-    }
-    const name = request.params.name;
-    const entry = context.catalog().byName.get(name);
-    if (!entry) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    const entry = toolToCall(identity, context.catalog(), request.params.name);
+    if ('code' in entry) throw new ProtocolError(entry.code, entry.message);
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
 
     // A 2026-07-28 client back for a call it was sent to the approval card for (`requestState`, verified).
     const resumed = ctx.mcpReq.requestState<ParkedState>();
@@ -124,38 +125,22 @@ export function buildMcpServer(context: ServedContext): Server {
       if (!parked) return gone(resumed.call) as never;
       call = parked;
     } else {
-      const client = clientOf(server, envelope);
-      call = caller.start({
-        server: entry.server,
-        tool: entry.tool,
-        args: request.params.arguments ?? {},
-        surface: 'mcp',
-        mode: 'stream',
-        caller: identity.id,
-        callerLabel: client ? `${identity.label} (${client})` : identity.label,
-        ...(client === undefined ? {} : { client }),
-        requestId: context.requestIdOf(ctx.http?.req),
-      });
+      // The client's name and version, as it told them (initialize, or the request's envelope).
+      const client = clientName((server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as never);
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req));
     }
     const cancel = () => call.cancel();
     ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });
     const token = request.params._meta?.progressToken;
-    const notifyProgress = (progress: number, total: number | undefined, message: string | undefined): void => {
-      if (token === undefined) return;
-      const params = { progressToken: token, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) };
-      ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
-    };
     // A client that can open URLs (URL-mode elicitation) is sent to the approval card: a 2025-era
     // one by an `elicitation/create` while the call waits (and told when it is decided), a
     // 2026-07-28 one by an `input_required` result; it sends the call again to wait for its end.
-    const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
     const legacyUrls = !modern && server.getClientCapabilities()?.elicitation?.url !== undefined;
     const modernUrls = modern && !resumed && hasUrlElicitation(envelope);
     let elicited: string | undefined;
-    let park: ((approval: Approval) => void) | undefined;
+    let park: ((url: string) => void) | undefined;
     const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {
-      park = (approval) => {
-        const url = context.approvalUrl(approval.id);
+      park = (url) => {
         context.parked.put(call, identity.id);
         ctx.mcpReq.signal.removeEventListener('abort', cancel);
         context
@@ -171,44 +156,47 @@ export function buildMcpServer(context: ServedContext): Server {
           .catch(() => resolve({ content: [{ type: 'text', text: `waiting for approval: ${url}` }], isError: true }));
       };
     });
-    const waiting = (approval: Approval): void => {
-      if (approval.state !== 'pending') {
-        if (elicited === approval.id)
-          server
-            .createElicitationCompletionNotifier(approval.id)()
-            .catch(() => undefined);
-        elicited = undefined;
-        return;
-      }
-      const url = context.approvalUrl(approval.id);
-      const message = `waiting for approval: ${url}`;
-      if (modernUrls && park) {
-        park(approval);
-        park = undefined;
-        return;
-      }
-      notifyProgress(0, undefined, message);
-      ctx.mcpReq.log('info', { message, approval: approval.id, url }, LOGGER).catch(() => undefined);
-      if (legacyUrls && elicited === undefined) {
-        elicited = approval.id;
+    const unfollow = followToolCall(call, context.approvalUrl, {
+      progress(progress, total, message) {
+        if (token === undefined) return;
         ctx.mcpReq
-          .elicitInput({ mode: 'url', message: approvalMessage(entry.server, entry.tool), url, elicitationId: approval.id })
+          .notify({ method: 'notifications/progress', params: progressParams(token, progress, total, message) as never })
           .catch(() => undefined);
-      }
-    };
-    const unfollow = call.follow({
-      approval: waiting,
-      progress(progress) {
-        notifyProgress(progress.progress, progress.total, progress.message);
       },
-      log(message) {
-        const level = message.level as Parameters<typeof ctx.mcpReq.log>[0];
-        ctx.mcpReq.log(level, message.data, message.logger).catch(() => undefined);
+      log(level, data, logger) {
+        // A 2026-07-28 request carries its level in its envelope: the SDK applies it.
+        if (modern) ctx.mcpReq.log(level as LoggingLevel, data, logger).catch(() => undefined);
+        else if (logPasses(level, context.logLevel))
+          ctx.mcpReq
+            .notify({
+              method: 'notifications/message',
+              params: { level: level as LoggingLevel, data, ...(logger === undefined ? {} : { logger }) },
+            })
+            .catch(() => undefined);
       },
-      end() {},
+      approval(approval, url) {
+        if (approval.state !== 'pending') {
+          if (elicited === approval.id)
+            server
+              .createElicitationCompletionNotifier(approval.id)()
+              .catch(() => undefined);
+          elicited = undefined;
+          return;
+        }
+        if (modernUrls && park) {
+          park(url);
+          park = undefined;
+          return;
+        }
+        tellWaiting(this, approval, url);
+        if (legacyUrls && elicited === undefined) {
+          elicited = approval.id;
+          ctx.mcpReq
+            .elicitInput({ mode: 'url', message: approvalMessage(entry.server, entry.tool), url, elicitationId: approval.id })
+            .catch(() => undefined);
+        }
+      },
     });
-    // The policy may have held the call before `start` returned.
-    if (call.approval && !call.end) waiting(call.approval);
     try {
       return (await Promise.race([call.done.then(toMcpResult), parkedAnswer])) as never;
     } finally {

@@ -31,8 +31,8 @@ export interface SessionLimits {
   idleMs: () => number;
 }
 
-export class McpSessions {
-  private readonly sessions = new Map<string, SessionRecord>();
+export class McpSessions<Session extends SessionRecord = SessionRecord> {
+  private readonly sessions = new Map<string, Session>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -45,7 +45,7 @@ export class McpSessions {
   }
 
   /** The session `id` of `owner` on `endpoint`, or undefined. */
-  find(id: string, owner: string, endpoint: string): SessionRecord | undefined {
+  find(id: string, owner: string, endpoint: string): Session | undefined {
     const session = this.sessions.get(id);
     return session && session.owner === owner && session.endpoint === endpoint ? session : undefined;
   }
@@ -56,7 +56,7 @@ export class McpSessions {
    */
   makeRoom(): boolean {
     if (this.sessions.size < this.limits.maxSessions()) return true;
-    let oldest: SessionRecord | undefined;
+    let oldest: Session | undefined;
     for (const session of this.sessions.values()) {
       if (session.busy === 0 && (!oldest || session.lastSeen < oldest.lastSeen)) oldest = session;
     }
@@ -65,7 +65,7 @@ export class McpSessions {
     return true;
   }
 
-  add(session: SessionRecord): void {
+  add(session: Session): void {
     this.sessions.set(session.id, session);
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(1000, Math.min(60_000, this.limits.idleMs() / 4))).unref();
   }
@@ -81,6 +81,11 @@ export class McpSessions {
       session.busy--;
       session.lastSeen = this.now();
     };
+  }
+
+  /** The session `id`, whoever owns it. */
+  get(id: string): Session | undefined {
+    return this.sessions.get(id);
   }
 
   /** Forgets a session that ended on its own (the client's DELETE, its transport closed). */
@@ -107,7 +112,7 @@ export class McpSessions {
   }
 
   /** Every session of the endpoints `affects` picks. */
-  *matching(affects: (endpoint: string) => boolean): Iterable<SessionRecord> {
+  *matching(affects: (endpoint: string) => boolean): Iterable<Session> {
     for (const session of this.sessions.values()) if (affects(session.endpoint)) yield session;
   }
 
