@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, node, results } from './helpers/calls.js';
 import { fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { csrfOf } from './helpers/ui-session.js';
 
 const kit = callKit();
 const KEY = 'mcp-test-key-0123456789abcdef';
@@ -65,6 +66,28 @@ describe('/mcp authentication and scopes', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     expect(refused.status).toBe(403);
+  });
+
+  it("refuses a paired device's token (devices decide approvals, they do not call tools)", async () => {
+    const started = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+    const base = await kit.listen(started.app);
+    const { token } = started.gateway.devices.pair('Pixel 8', 'api-key');
+    const cookie = `mcpgw_session=${token}`;
+    // The phone's own page gives it its CSRF token: so it is the device check that refuses, not the CSRF one.
+    const csrf = csrfOf((await request(started.app).get('/approvals').set('Cookie', cookie).set('Accept', 'text/html')).text);
+    const res = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', cookie, 'x-csrf-token': csrf },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'phone', version: '1' } },
+      }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await res.json()).toMatchObject({ type: 'forbidden' });
   });
 
   it('does not let another key use a session it did not open', async () => {
