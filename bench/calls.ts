@@ -10,12 +10,14 @@
  * /proc/PID/stat over each measured window: the process the bench spawned, not the echo server
  * it runs) and compares the gateway with the relay against issue 16's targets: CPU per call at
  * most 2x the relay's, calls/s at concurrency 16 at least 0.6x the relay's, p50 at concurrency 1
- * at most 1.3x the relay's.
+ * at most 1.3x the relay's. The three are measured in turns of half a second (after each has been
+ * warmed up) so that a change in the load of a shared machine hits them alike.
  *
  * Run with `npm run bench` (builds first) or `node dist/bench/calls.js` after a build.
  * Env: BENCH_SECONDS (measured seconds per scenario, default 3), BENCH_WARMUP (warm-up calls per
- * scenario, default 300), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own
- * default), BENCH_JSON=1 or `--json` (also print one JSON summary line), BENCH_CPU_PROF=<dir> (run the
+ * scenario, default 2000: after only 300, V8 had not yet optimized the gateway's code when its
+ * concurrency-1 scenario was measured, which then took about 1.6x the CPU per call of the warm
+ * gateway), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own default), BENCH_JSON=1 or `--json` (also print one JSON summary line), BENCH_CPU_PROF=<dir> (run the
  * gateway and the relay with `node --cpu-prof`, each writing its profile there when it stops;
  * default: no profiles).
  * Exits 1 if any call failed; a missed target is reported but does not fail the run.
@@ -38,7 +40,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.resolve(HERE, '..', 'server', 'main.js');
 const RELAY = path.join(HERE, 'relay.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 300);
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 2000);
+/** The scenarios are measured in turns of about this many seconds each (see `runInTurns`). */
+const WINDOW_SECONDS = 0.5;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
@@ -361,60 +365,93 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/**
- * Warm-up calls, then `concurrency` workers each making one call at a time until the duration is
- * up. Every completed call's latency is recorded; calls/s = completed calls / elapsed time (until
- * the last in-flight call finished).
- */
-async function runScenario(scenario: Result['scenario'], concurrency: number, call: Call, pid?: number): Promise<Result> {
-  let errors = 0;
-  let firstError: string | undefined;
-  const attempt = async (): Promise<boolean> => {
-    try {
-      await call();
-      return true;
-    } catch (error) {
-      errors++;
-      firstError ??= error instanceof Error ? error.message : String(error);
-      return false;
-    }
-  };
+/** One scenario at one concurrency: its call, the process whose CPU is measured, and what its windows measured so far. */
+interface Scenario {
+  scenario: Result['scenario'];
+  call: Call;
+  pid?: number;
+  errors: number;
+  firstError?: string;
+  latencies: number[];
+  seconds: number;
+  /** CPU ms of `pid` over the windows; undefined without /proc. */
+  cpuMs: number | undefined;
+}
 
-  let warmupLeft = WARMUP_CALLS;
-  const warmupWorker = async () => {
-    while (warmupLeft-- > 0) await attempt();
-  };
-  await Promise.all(Array.from({ length: concurrency }, warmupWorker));
+function scenario(name: Result['scenario'], call: Call, pid?: number): Scenario {
+  return { scenario: name, call, pid, errors: 0, latencies: [], seconds: 0, cpuMs: pid === undefined ? undefined : 0 };
+}
 
-  const latencies: number[] = [];
-  const cpuBefore = cpuMsOf(pid);
-  const started = process.hrtime.bigint();
-  const deadline = started + BigInt(Math.round(SECONDS * 1e9));
-  const worker = async () => {
-    while (process.hrtime.bigint() < deadline) {
-      const t0 = process.hrtime.bigint();
-      if (await attempt()) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsedSec = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpuAfter = cpuMsOf(pid);
-
-  latencies.sort((a, b) => a - b);
-  const result: Result = {
-    scenario,
-    concurrency,
-    calls: latencies.length,
-    errors,
-    callsPerSec: latencies.length / elapsedSec,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-  };
-  if (cpuBefore !== undefined && cpuAfter !== undefined && latencies.length > 0) {
-    result.cpuUsPerCall = ((cpuAfter - cpuBefore) * 1000) / latencies.length;
+/** Makes one call; counts a failure (and keeps the first one's message). */
+async function attempt(s: Scenario): Promise<boolean> {
+  try {
+    await s.call();
+    return true;
+  } catch (error) {
+    s.errors++;
+    s.firstError ??= error instanceof Error ? error.message : String(error);
+    return false;
   }
-  if (firstError !== undefined) result.firstError = firstError;
-  return result;
+}
+
+async function warmUp(s: Scenario, concurrency: number): Promise<void> {
+  let left = WARMUP_CALLS;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await attempt(s);
+    }),
+  );
+}
+
+/**
+ * One measured window: `concurrency` workers each making one call at a time until `seconds` are
+ * up. Every completed call's latency is recorded, and the window's time (until the last in-flight
+ * call finished) and the CPU time of the scenario's process.
+ */
+async function measureWindow(s: Scenario, concurrency: number, seconds: number): Promise<void> {
+  const cpuBefore = cpuMsOf(s.pid);
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(Math.round(seconds * 1e9));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (process.hrtime.bigint() < deadline) {
+        const t0 = process.hrtime.bigint();
+        if (await attempt(s)) s.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  s.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = cpuMsOf(s.pid);
+  s.cpuMs = s.cpuMs === undefined || cpuBefore === undefined || cpuAfter === undefined ? undefined : s.cpuMs + cpuAfter - cpuBefore;
+}
+
+/**
+ * Warms every scenario up, then measures them in turns of `WINDOW_SECONDS` (the order rotating
+ * each round) until each has had `SECONDS`: on a shared machine the load changes from second to
+ * second, and the ratios between the scenarios must not depend on which ran when.
+ */
+async function runInTurns(scenarios: Scenario[], concurrency: number): Promise<Result[]> {
+  for (const s of scenarios) await warmUp(s, concurrency);
+  const rounds = Math.max(1, Math.round(SECONDS / WINDOW_SECONDS));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < scenarios.length; i++)
+      await measureWindow(scenarios[(i + round) % scenarios.length]!, concurrency, SECONDS / rounds);
+  }
+  return scenarios.map((s) => {
+    const latencies = s.latencies.sort((a, b) => a - b);
+    const result: Result = {
+      scenario: s.scenario,
+      concurrency,
+      calls: latencies.length,
+      errors: s.errors,
+      callsPerSec: latencies.length / s.seconds,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
+    if (s.cpuMs !== undefined && latencies.length > 0) result.cpuUsPerCall = (s.cpuMs * 1000) / latencies.length;
+    if (s.firstError !== undefined) result.firstError = s.firstError;
+    return result;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,7 +556,9 @@ function report(results: Result[]): void {
   };
   const num = (value: number, digits: number, width: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a').padStart(width);
 
-  console.log(`tool-call benchmark: echo on the demo MCP server, ${SECONDS} s per scenario after ${WARMUP_CALLS} warm-up calls`);
+  console.log(
+    `tool-call benchmark: echo on the demo MCP server, ${SECONDS} s per scenario in turns of ${WINDOW_SECONDS} s, after ${WARMUP_CALLS} warm-up calls`,
+  );
   console.log(`node ${process.version}, ${cores} cores, ${cpu}`);
   console.log(
     `gateway: echo server with maxConcurrent ${MAX_CONCURRENCY} (default 8) so that 16 calls run at once as they do direct, --log-level ${LOG_LEVEL}${LOG_LEVEL === 'info' ? ' (one log line per request, drained)' : ''}`,
@@ -596,11 +635,14 @@ async function main(): Promise<number> {
     const viaMcpStateless = await mcpCall(gateway.port, agent, 'modern');
     const results: Result[] = [];
     for (const concurrency of CONCURRENCIES) {
-      results.push(await runScenario('direct', concurrency, direct.call));
-      results.push(await runScenario('relay', concurrency, viaRelay, relay.pid));
-      results.push(await runScenario('gateway', concurrency, viaGateway, gateway.pid));
-      results.push(await runScenario('mcp', concurrency, viaMcp, gateway.pid));
-      results.push(await runScenario('mcp-stateless', concurrency, viaMcpStateless, gateway.pid));
+      const scenarios = [
+        scenario('direct', direct.call),
+        scenario('relay', viaRelay, relay.pid),
+        scenario('gateway', viaGateway, gateway.pid),
+        scenario('mcp', viaMcp, gateway.pid),
+        scenario('mcp-stateless', viaMcpStateless, gateway.pid),
+      ];
+      results.push(...(await runInTurns(scenarios, concurrency)));
     }
     report(results);
     return results.some((r) => r.errors > 0) ? 1 : 0;

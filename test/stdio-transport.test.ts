@@ -79,6 +79,23 @@ describe('StdioProcessTransport', () => {
     expect(env).not.toHaveProperty('GATEWAY_TEST_SECRET');
   });
 
+  it('writes the messages sent together in one write, before the next turn of the event loop', async () => {
+    const transport = transportFor('-e', ['process.stdin.resume(); setInterval(() => {}, 1000);']);
+    await transport.start();
+    const stdin = (transport as unknown as { child: { stdin: { write(text: string): boolean } } }).child.stdin;
+    const writes: string[] = [];
+    const write = stdin.write.bind(stdin);
+    stdin.write = (text: string) => {
+      writes.push(text);
+      return write(text);
+    };
+    const nextTurn = new Promise<number>((resolve) => setImmediate(() => resolve(writes.length)));
+    await Promise.all([transport.send({ jsonrpc: '2.0', method: 'one' }), transport.send({ jsonrpc: '2.0', method: 'two' })]);
+    // A lone call (concurrency 1) must not wait a turn of the event loop for its write.
+    expect(await nextTurn).toBe(1);
+    expect(writes).toEqual(['{"jsonrpc":"2.0","method":"one"}\n{"jsonrpc":"2.0","method":"two"}\n']);
+  });
+
   it('fails to start a missing command with a clear message', async () => {
     const transport = new StdioProcessTransport({ command: 'no-such-command-4711', args: [], env: safeEnvironment({}) });
     await expect(transport.start()).rejects.toThrow('cannot start "no-such-command-4711": command not found');

@@ -1,7 +1,8 @@
-// The log line's `time` field: formatted once per second, it must stay what pino's own isoTime writes.
+// The log line's `time` field: formatted once per second, it must stay what pino's own isoTime writes;
+// and the batching of log lines before they reach stdout.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isoTime } from './logger.js';
+import { BufferedStdout, LOG_BUFFER_BYTES, isoTime } from './logger.js';
 
 describe('isoTime', () => {
   afterEach(() => {
@@ -26,5 +27,32 @@ describe('isoTime', () => {
       now.mockReturnValue(instant);
       expect(isoTime()).toBe(pino.stdTimeFunctions.isoTime());
     }
+  });
+});
+
+describe('BufferedStdout', () => {
+  it('hands the lines to the stream in batches of LOG_BUFFER_BYTES, in order, and the rest on flush and at exit', () => {
+    const calls: string[] = [];
+    const stream = {
+      write: (text: string) => calls.push(`write:${text}`) > 0,
+      flush: () => calls.push('flush'),
+      flushSync: () => calls.push('flushSync'),
+    };
+    const out = new BufferedStdout(stream);
+    const line = (i: number) => `${JSON.stringify({ i, msg: 'tool call', pad: 'x'.repeat(200) })}\n`;
+    const lines = Array.from({ length: 100 }, (_, i) => line(i));
+    for (const text of lines) out.write(text);
+    // about 22 KiB: one batch of at least LOG_BUFFER_BYTES went out, the rest waits
+    expect(calls).toHaveLength(1);
+    const first = calls[0]!.slice('write:'.length);
+    expect(Buffer.byteLength(first)).toBeGreaterThanOrEqual(LOG_BUFFER_BYTES);
+    expect(Buffer.byteLength(first)).toBeLessThan(LOG_BUFFER_BYTES + Buffer.byteLength(lines[0]!));
+    out.flush();
+    expect(calls.slice(1, 3).map((call) => call.slice(0, 6))).toEqual(['write:', 'flush']);
+    out.write(line(100));
+    out.flushOnExit();
+    expect(calls.slice(3)).toEqual([`write:${line(100)}`, 'flushSync']);
+    const written = calls.filter((call) => call.startsWith('write:')).map((call) => call.slice('write:'.length));
+    expect(written.join('')).toBe([...lines, line(100)].join(''));
   });
 });

@@ -29,6 +29,7 @@ import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
 import { classifyCallError, describeError } from './call-errors.js';
+import { CALL_RESULT_SCHEMA } from './call-result.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
@@ -192,7 +193,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
     try {
-      const result = await client.callTool({ name, arguments: args }, undefined, {
+      const result = await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
         timeout: options.timeoutMs,
         resetTimeoutOnProgress: true,
         maxTotalTimeout: options.maxTotalTimeoutMs,

@@ -110,9 +110,8 @@ export class StdioProcessTransport implements Transport {
   private closing = false;
   private closeReported = false;
   private inbox: JSONRPCMessage[] = [];
-  /** Lines `send` queued for the next write, and the pending write's handle. */
+  /** Lines `send` queued for the next write (a microtask after the first of them). */
   private outbox = '';
-  private outboxFlush: NodeJS.Immediate | undefined;
   /** The last write filled the pipe: sends wait for 'drain'. */
   private stdinFull = false;
 
@@ -207,18 +206,18 @@ export class StdioProcessTransport implements Transport {
     if (!child || this.exitInfo || !child.stdin?.writable) {
       return Promise.reject(new Error('the server process is not running'));
     }
-    // Messages sent in one turn of the event loop go out in one write: under load that is one
-    // wake-up of the server per turn instead of one per message.
+    // Messages sent before the next microtask go out in one write: the calls whose starts one
+    // journal write committed (activity/log.ts) resume together, so under load that is one
+    // wake-up of the server per turn of the event loop instead of one per message, and a lone
+    // message goes out in the turn it was sent in (not one turn later, as with setImmediate).
+    if (this.outbox === '') queueMicrotask(this.flushOutbox);
     this.outbox += `${JSON.stringify(message)}\n`;
-    this.outboxFlush ??= setImmediate(this.flushOutbox);
     if (!this.stdinFull) return Promise.resolve();
     return new Promise((resolve) => child.stdin.once('drain', resolve));
   }
 
-  /** Writes what `send` queued in this turn; when the pipe is full, later sends wait for 'drain'. */
+  /** Writes what `send` queued; when the pipe is full, later sends wait for 'drain'. */
   private readonly flushOutbox = () => {
-    if (this.outboxFlush) clearImmediate(this.outboxFlush);
-    this.outboxFlush = undefined;
     if (this.outbox === '') return;
     const child = this.child;
     const text = this.outbox;
