@@ -10,7 +10,7 @@ import type { McpEndpoint, McpEndpointDeps } from '../mcp/endpoint.js';
 import { ANONYMOUS_IDENTITY } from '../auth/identity.js';
 import { ProblemError } from '../errors.js';
 import { prefixOf, publicOrigin } from './base-path.js';
-import { sendError } from './problems.js';
+import { runMiddlewares } from './middleware-chain.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import type { ScopedRoute } from './route.js';
 
@@ -62,26 +62,7 @@ export function mcpFront(deps: McpFrontDeps): { listener: (req: IncomingMessage,
   const listener = (req: IncomingMessage, res: ServerResponse): boolean => {
     const route = matchMcpRoute(pathOf(req));
     if (!route) return false;
-    let index = 0;
-    const next = (error?: unknown): void => {
-      if (error !== undefined) return sendError(req, res, error);
-      const middleware = middlewares[index++];
-      if (!middleware) {
-        handle(req, res, route).catch((failure: unknown) => {
-          if (res.headersSent) {
-            req.log.warn({ err: failure }, 'MCP request failed after its answer began');
-            res.destroy();
-          } else sendError(req, res, failure);
-        });
-        return;
-      }
-      try {
-        middleware(req, res, next);
-      } catch (failure) {
-        sendError(req, res, failure);
-      }
-    };
-    next();
+    runMiddlewares(req, res, middlewares, () => handle(req, res, route));
     return true;
   };
 
