@@ -61,7 +61,7 @@ const GATEWAY_EXPECTED = JSON.stringify(ARGS.message);
 type Call = () => Promise<void>;
 
 interface Result {
-  scenario: 'direct' | 'relay' | 'gateway';
+  scenario: 'direct' | 'relay' | 'gateway' | 'mcp' | 'mcp-stateless';
   concurrency: number;
   calls: number;
   errors: number;
@@ -245,6 +245,96 @@ function gatewayCall(port: number, agent: http.Agent): Call {
     });
 }
 
+/** One JSON-RPC POST to the gateway's `/mcp/echo` (the echo server's MCP endpoint); resolves with the answer's text. */
+function mcpPost(
+  port: number,
+  agent: http.Agent,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; session?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp/echo',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const session = res.headers['mcp-session-id'];
+          resolve({ status: res.statusCode ?? 0, text, ...(typeof session === 'string' ? { session } : {}) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const MCP_EXPECTED = JSON.stringify({ type: 'text', text: ARGS.message });
+
+/**
+ * `tools/call` of `echo` on `/mcp/echo` as an MCP client sends it: in one 2025-era session (the
+ * `initialize` handshake first; every worker's calls share the session, as an agent's do), or
+ * statelessly in the 2026-07-28 revision (no session; the request carries its envelope).
+ */
+async function mcpCall(port: number, agent: http.Agent, era: 'legacy' | 'modern'): Promise<Call> {
+  let id = 1;
+  const check = (answer: { status: number; text: string }) => {
+    if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+    if (!answer.text.includes(MCP_EXPECTED) || answer.text.includes('"isError":true'))
+      throw new Error(`unexpected answer: ${answer.text.slice(0, 200)}`);
+  };
+  if (era === 'modern') {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'mcp-gateway-bench', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+    return async () => {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: id++,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: ARGS, _meta: meta },
+      });
+      check(await mcpPost(port, agent, body, headers));
+    };
+  }
+  const version = '2025-11-25';
+  const init = await mcpPost(
+    port,
+    agent,
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: id++,
+      method: 'initialize',
+      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1.0.0' } },
+    }),
+    {},
+  );
+  if (init.status !== 200 || !init.session) throw new Error(`MCP initialize failed: HTTP ${init.status}: ${init.text.slice(0, 200)}`);
+  const headers = { 'mcp-session-id': init.session, 'mcp-protocol-version': version };
+  await mcpPost(port, agent, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers);
+  return async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'echo', arguments: ARGS } });
+    check(await mcpPost(port, agent, body, headers));
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The direct client
 
@@ -377,6 +467,8 @@ interface Comparison {
   relayP50Times: number;
   /** The gateway against the bare relay: calls/s, p50 and CPU per call (n/a without /proc), each gateway / relay. */
   vsRelay: { callsPerSec: number; p50: number; cpuPerCall: number };
+  /** The MCP endpoint against the REST route, in one 2025-era session and stateless (2026-07-28): calls/s, p50, CPU per call, each MCP / REST. */
+  mcpVsRest: Record<'session' | 'stateless', { callsPerSec: number; p50: number; cpuPerCall: number }>;
 }
 
 interface Target {
@@ -392,7 +484,16 @@ function compare(results: Result[]): Comparison[] {
     const direct = results.find((r) => r.scenario === 'direct' && r.concurrency === concurrency)!;
     const gateway = results.find((r) => r.scenario === 'gateway' && r.concurrency === concurrency)!;
     const relay = results.find((r) => r.scenario === 'relay' && r.concurrency === concurrency)!;
+    const vsRest = (scenario: 'mcp' | 'mcp-stateless') => {
+      const mcp = results.find((r) => r.scenario === scenario && r.concurrency === concurrency)!;
+      return {
+        callsPerSec: mcp.callsPerSec / gateway.callsPerSec,
+        p50: mcp.p50Ms / gateway.p50Ms,
+        cpuPerCall: (mcp.cpuUsPerCall ?? Number.NaN) / (gateway.cpuUsPerCall ?? Number.NaN),
+      };
+    };
     return {
+      mcpVsRest: { session: vsRest('mcp'), stateless: vsRest('mcp-stateless') },
       concurrency,
       callsPerSecPct: (100 * gateway.callsPerSec) / direct.callsPerSec,
       p50Times: gateway.p50Ms / direct.p50Ms,
@@ -431,6 +532,13 @@ function targets(comparisons: Comparison[]): Target[] {
       unit: 'x',
     },
     { name: 'concurrency 1: gateway p50 <= 1.3x the relay', value: at(1).vsRelay.p50, pass: at(1).vsRelay.p50 <= 1.3, unit: 'x' },
+    // Issue 17: the MCP endpoint against the REST route, in a session as Open WebUI and agents use it.
+    ...CONCURRENCIES.map((c): Target => ({
+      name: `concurrency ${c}: /mcp calls/s (2025 session) >= 0.8x the REST route`,
+      value: at(c).mcpVsRest.session.callsPerSec,
+      pass: at(c).mcpVsRest.session.callsPerSec >= 0.8,
+      unit: 'x',
+    })),
   ];
 }
 
@@ -439,7 +547,13 @@ function report(results: Result[]): void {
   const checks = targets(comparisons);
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const cores = os.availableParallelism();
-  const label = { direct: 'direct (SDK stdio)', relay: 'bare relay (HTTP)', gateway: 'gateway (HTTP)' };
+  const label = {
+    direct: 'direct (SDK stdio)',
+    relay: 'bare relay (HTTP)',
+    gateway: 'gateway (HTTP)',
+    mcp: 'gateway /mcp (2025)',
+    'mcp-stateless': 'gateway /mcp (2026)',
+  };
   const num = (value: number, digits: number, width: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a').padStart(width);
 
   console.log(
@@ -470,6 +584,11 @@ function report(results: Result[]): void {
     console.log(
       `${''.padStart(16)}gateway / bare relay: calls/s ${num(c.vsRelay.callsPerSec, 2, 0)}x, p50 ${num(c.vsRelay.p50, 2, 0)}x, CPU per call ${num(c.vsRelay.cpuPerCall, 2, 0)}x`,
     );
+    for (const [era, vs] of Object.entries(c.mcpVsRest)) {
+      console.log(
+        `${''.padStart(16)}/mcp ${era === 'session' ? '(2025 session)' : '(2026 stateless)'} / REST: calls/s ${num(vs.callsPerSec, 2, 0)}x, p50 ${num(vs.p50, 2, 0)}x, CPU per call ${num(vs.cpuPerCall, 2, 0)}x`,
+      );
+    }
   }
   console.log('targets:');
   for (const t of checks) {
@@ -512,12 +631,16 @@ async function main(): Promise<number> {
     relay = await startRelay();
     const viaGateway = gatewayCall(gateway.port, agent);
     const viaRelay = gatewayCall(relay.port, agent);
+    const viaMcp = await mcpCall(gateway.port, agent, 'legacy');
+    const viaMcpStateless = await mcpCall(gateway.port, agent, 'modern');
     const results: Result[] = [];
     for (const concurrency of CONCURRENCIES) {
       const scenarios = [
         scenario('direct', direct.call),
         scenario('relay', viaRelay, relay.pid),
         scenario('gateway', viaGateway, gateway.pid),
+        scenario('mcp', viaMcp, gateway.pid),
+        scenario('mcp-stateless', viaMcpStateless, gateway.pid),
       ];
       results.push(...(await runInTurns(scenarios, concurrency)));
     }

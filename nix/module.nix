@@ -68,7 +68,8 @@ let
       };
       mcpServers = lib.mapAttrs (_: withoutNulls) cfg.servers;
     }
-    // optionalAttrs (cfg.approval != { }) { inherit (cfg) approval; };
+    // optionalAttrs (cfg.approval != { }) { inherit (cfg) approval; }
+    // optionalAttrs (cfg.groups != { }) { groups = lib.mapAttrs (_: withoutNulls) cfg.groups; };
   configFile = jsonFormat.generate "mcp-gateway.json" generatedConfig;
   configPath = "/etc/mcp-gateway/config.json";
   stateDirectory = "/var/lib/${cfg.stateDir}";
@@ -185,6 +186,27 @@ in
       description = "The config file's `gateway` section (free-form JSON; the well-known fields are typed).";
     };
 
+    groups = mkOption {
+      type = types.attrsOf (
+        types.submodule {
+          options = {
+            tools = mkOption {
+              type = types.nonEmptyListOf types.str;
+              example = [ "fs/*" "memory/read_graph" ];
+              description = "`server/tool` patterns; `*` matches any run of characters in either part.";
+            };
+            description = optionalField types.str "Shown to MCP clients and on the Connect page.";
+          };
+        }
+      );
+      default = { };
+      example = literalExpression ''{ coding = { tools = [ "fs/*" "git/*" "memory/read_graph" ]; description = "files, git and the graph"; }; }'';
+      description = ''
+        Tool groups, rendered into the config file's `groups`: each a virtual MCP server made of
+        tools of several servers, at `/mcp/<name>`. A group may not share a server's name.
+      '';
+    };
+
     approval = mkOption {
       type = jsonFormat.type;
       default = { };
@@ -289,6 +311,10 @@ in
         {
           assertion = !lib.hasPrefix "/" cfg.stateDir && cfg.stateDir != "" && !lib.elem ".." (lib.splitString "/" cfg.stateDir);
           message = ''services.ai.mcpGateway.stateDir = "${cfg.stateDir}" must be a name relative to /var/lib (systemd's StateDirectory), e.g. "mcp-gateway", not a path and without "..".'';
+        }
+        {
+          assertion = lib.intersectLists (lib.attrNames cfg.groups) (lib.attrNames cfg.servers) == [ ];
+          message = ''services.ai.mcpGateway.groups and services.ai.mcpGateway.servers share the name(s) ${lib.concatStringsSep ", " (lib.intersectLists (lib.attrNames cfg.groups) (lib.attrNames cfg.servers))}: both would be /mcp/<name>, so rename the group.'';
         }
         {
           assertion = cfg.role == "server" && !isLoopback cfg.host -> cfg.apiKeyFile != null;

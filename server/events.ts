@@ -10,7 +10,8 @@
  *   it was removed by a reload (`removed`);
  * - `approval.changed`: a held call started to wait for a decision, or stopped waiting;
  * - `key.revoked`, `device.revoked`: an API key or a paired device was revoked;
- * - `session.ended`: a UI or device session ended (signed out, expired, revoked).
+ * - `session.ended`: a UI or device session ended (signed out, expired, revoked);
+ * - `config.reloaded`: a new config is in force (its servers applied), e.g. tool groups changed.
  */
 import { EventEmitter } from 'node:events';
 import type { Approval } from './approvals/book.js';
@@ -29,6 +30,7 @@ export interface GatewayEventMap {
   'key.revoked': [key: ApiKey];
   'device.revoked': [device: Device];
   'session.ended': [tokenHash: string];
+  'config.reloaded': [];
 }
 
 export class GatewayEvents extends EventEmitter<GatewayEventMap> {

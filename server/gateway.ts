@@ -83,6 +83,7 @@ export function gatewayServices(
   | 'caller'
   | 'metrics'
   | 'events'
+  | 'groups'
 > {
   return {
     supervisor: gateway.supervisor,
@@ -97,6 +98,7 @@ export function gatewayServices(
     caller: gateway.caller,
     metrics: gateway.metrics,
     events: gateway.events,
+    groups: () => gateway.config.groups,
   };
 }
 
@@ -218,7 +220,9 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
     },
     async reload(next) {
       config = next;
-      return supervisor.apply(next);
+      const applied = await supervisor.apply(next);
+      events.emit('config.reloaded');
+      return applied;
     },
     async close() {
       if (closed) return;

@@ -203,6 +203,7 @@ async function main(): Promise<void> {
     watcher?.close();
     server.close();
     server.closeAllConnections();
+    await app.close();
     await gateway.close();
   });
 }

@@ -242,11 +242,18 @@
 
   // Addresses to copy (the Connect page) are shown as the browser reaches the gateway: its
   // origin and the path prefix of `<base href>`.
-  var urls = document.querySelectorAll('[data-url]');
-  for (var u = 0; u < urls.length; u++) {
-    var href = new URL(urls[u].getAttribute('data-url'), document.baseURI).href;
-    urls[u].textContent = urls[u].getAttribute('data-url') === '' ? href.replace(/\/$/, '') : href;
+  function showUrls(root) {
+    var urls = root.querySelectorAll('[data-url]');
+    for (var u = 0; u < urls.length; u++) {
+      var href = new URL(urls[u].getAttribute('data-url'), document.baseURI).href;
+      urls[u].textContent = urls[u].getAttribute('data-url') === '' ? href.replace(/\/$/, '') : href;
+    }
   }
+  showUrls(document);
+  // A server card swapped in (a toggle, a live update) carries its MCP URL too.
+  document.addEventListener('htmx:load', function (event) {
+    if (event.target instanceof Element) showUrls(event.target);
+  });
 
   // Repeatable rows: a row is a clone of the array's <template>; names need no renumbering.
   document.addEventListener('click', function (event) {

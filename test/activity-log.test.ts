@@ -125,6 +125,7 @@ describe('writing', () => {
       preview: 'hello',
       error: null,
       approvalId: null,
+      client: null,
     });
     expect(rawRow(db, 'c1')).toMatchObject({
       started_at: T0,

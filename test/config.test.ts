@@ -177,6 +177,7 @@ describe('defaults', () => {
       heartbeatMs: 15000,
       finishedCallTtlMs: 900000,
       asyncCalls: { maxFinished: 1000, maxFinishedBytes: 268435456, maxPerCaller: 32 },
+      mcp: { maxSessions: 1000, sessionIdleMs: 600000 },
       activity: { maxRows: 100000, maxAgeDays: 30 },
       cors: { origins: [] },
       publicSpecs: false,
@@ -323,7 +324,7 @@ describe('problems', () => {
       { mcpServers: {}, servers: {} },
       {},
       '$.servers',
-      'unknown key "servers" (expected one of: gateway, approval, mcpServers)',
+      'unknown key "servers" (expected one of: gateway, approval, mcpServers, groups)',
     ],
     [
       'unknown gateway key',
@@ -351,7 +352,7 @@ describe('problems', () => {
       { mcpServers: { api: { command: 'srv' } } },
       {},
       '$.mcpServers.api',
-      'server name must not be one of "api", "ui", "static" (the gateway\'s own routes)',
+      'server name must not be one of "api", "ui", "static", "mcp" (the gateway\'s own routes)',
     ],
     ['server name too long', { mcpServers: { [LONG_NAME]: { command: 'srv' } } }, {}, `$.mcpServers.${LONG_NAME}`, 'at most 64'],
     ['gateway not an object', { gateway: [], mcpServers: {} }, {}, '$.gateway', 'expected object, got array'],
@@ -1094,6 +1095,7 @@ describe('quickModeConfig', () => {
           display: { command: 'npx', args: ['-y', 'pkg'], envNames: [] },
         },
       ],
+      groups: [],
     });
   });
 
@@ -1120,5 +1122,47 @@ describe('quickModeConfig', () => {
     const config = quickModeConfig({ name: 'demo', command: 'node', args: [] }, {}, { default: 'allow' });
     expect(config.approval).toEqual({ ...DEFAULT_APPROVAL_SETTINGS, default: 'allow' });
     expect(config.servers[0]!.approval).toEqual({ rules: [] });
+  });
+});
+
+describe('tool groups', () => {
+  const servers = { fs: { command: 'fs-server' }, git: { url: 'http://127.0.0.1:9/mcp' } };
+
+  it('are read in file order with their patterns and description', () => {
+    const config = parse({
+      mcpServers: servers,
+      groups: { coding: { tools: ['fs/*', 'git/status', '*/read_*'], description: 'for coding' } },
+    });
+    expect(config.groups).toEqual([{ name: 'coding', tools: ['fs/*', 'git/status', '*/read_*'], description: 'for coding' }]);
+    expect(parse({ mcpServers: servers }).groups).toEqual([]);
+  });
+
+  it("name what is wrong: a server's name, a bad pattern, an unknown server, an empty list, unknown keys", () => {
+    expect(
+      problemsOf({
+        mcpServers: servers,
+        groups: {
+          fs: { tools: ['git/*'] },
+          bad: { tools: ['no-slash', 'nosuch/tool', 'fs/'] },
+          empty: { tools: [] },
+          odd: { tools: ['fs/*'], color: 'red' },
+          mcp: { tools: ['fs/*'] },
+        },
+      }),
+    ).toEqual([
+      { path: '$.groups.fs', message: 'group name "fs" is also a server\'s name (both would be /mcp/fs): rename one' },
+      { path: '$.groups.bad.tools[0]', message: 'expected "server/tool" (e.g. "fs/*" or "memory/read_graph"), got "no-slash"' },
+      { path: '$.groups.bad.tools[1]', message: 'no server named "nosuch" in mcpServers' },
+      { path: '$.groups.bad.tools[2]', message: 'expected "server/tool" (e.g. "fs/*" or "memory/read_graph"), got "fs/"' },
+      { path: '$.groups.empty.tools', message: 'expected at least one "server/tool" pattern' },
+      { path: '$.groups.odd.color', message: 'unknown key "color" (expected one of: tools, description)' },
+      { path: '$.groups.mcp', message: expect.stringContaining('group name must not be one of') },
+    ]);
+  });
+
+  it('reserve the name "mcp" for servers too (it is the MCP endpoint\'s path)', () => {
+    expect(problemsOf({ mcpServers: { mcp: { command: 'x' } } })).toEqual([
+      { path: '$.mcpServers.mcp', message: expect.stringContaining('"mcp"') },
+    ]);
   });
 });

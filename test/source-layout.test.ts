@@ -36,6 +36,16 @@ describe('the source layout', () => {
     expect(new Set(importers(/from '@modelcontextprotocol\/sdk\/server\//))).toEqual(new Set(['server/demo']));
     expect(importers(/from '@modelcontextprotocol\/sdk\/client\//).every((folder) => folder === 'server/upstream')).toBe(true);
   });
+
+  it("imports the 2.x SDK's serving side (the gateway's own MCP endpoint) in server/mcp/ only, and its client nowhere", () => {
+    const importers = (side: RegExp) =>
+      serverSources()
+        .filter(({ file }) => !file.endsWith('.test.ts'))
+        .filter(({ text }) => side.test(text))
+        .map(({ file }) => file.split('/').slice(0, 2).join('/'));
+    expect(new Set(importers(/from '@modelcontextprotocol\/(?:server|node)['/]/))).toEqual(new Set(['server/mcp']));
+    expect(importers(/from '@modelcontextprotocol\/client['/]/)).toEqual([]);
+  });
 });
 
 describe('every route is declared', () => {

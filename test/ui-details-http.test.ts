@@ -527,6 +527,21 @@ describe('details of the pages', () => {
     expect(page.text).toContain(copy('fx', 'http://gw.test:8085/mcp/fx'));
     expect(page.text).toContain(copy('fx/openapi.json', 'http://gw.test:8085/mcp/fx/openapi.json'));
     expect(page.text).toContain(copy('api/openapi.json', 'http://gw.test:8085/mcp/api/openapi.json'));
+    // The MCP endpoint: the whole gateway and each server, and snippets for MCP clients with the key's place.
+    expect(page.text).toContain(copy('mcp', 'http://gw.test:8085/mcp/mcp'));
+    expect(page.text).toContain(copy('mcp/fx', 'http://gw.test:8085/mcp/mcp/fx'));
+    expect(page.text).toContain(
+      'claude mcp add --transport http mcp-gateway <span data-url="mcp">http://gw.test:8085/mcp/mcp</span> --header &quot;Authorization: Bearer &lt;your key&gt;&quot;',
+    );
+    expect(page.text).toContain('"url": "<span data-url="mcp">http://gw.test:8085/mcp/mcp</span>"');
+    expect(page.text).toContain("-H 'Mcp-Method: tools/list'");
+    // Each server's card on the servers page has its MCP URL to copy too.
+    const servers = await request(app)
+      .get('/mcp/')
+      .set('Host', 'gw.test:8085')
+      .set('Authorization', bearer(KEY))
+      .set('Accept', 'text/html');
+    expect(servers.text).toContain(copy('mcp/fx', 'http://gw.test:8085/mcp/mcp/fx'));
     expect(page.text).toContain('<a href="api/openwebui/tools.py" download="tools.py">');
     expect(page.text).toContain('<a href="api/openwebui/tools.py?server=fx" download="tools-fx.py">tools.py</a>');
     expect(page.text).toContain('disabled: no tools offered');

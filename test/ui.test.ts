@@ -1059,6 +1059,13 @@ describe('orchestrator UI in a browser', () => {
       `${base}/mcp/openapi.json`,
       `${base}/mcp/fx`,
       `${base}/mcp/fx/openapi.json`,
+      `${base}/mcp/mcp/fx`,
+      `${base}/mcp/mcp`,
+      // The snippets for MCP clients carry the MCP URL as the browser sees it.
+      `${base}/mcp/mcp`,
+      `${base}/mcp/mcp`,
+      `${base}/mcp/mcp`,
+      `${base}/mcp/mcp`,
       `${base}/mcp/api/openapi.json`,
     ]);
     const first = page.locator('.copy-url').first();
@@ -1082,6 +1089,11 @@ describe('orchestrator UI in a browser', () => {
       `${base}/mcp/api/openwebui/tools.py?server=fx`,
     );
     expect(python).toContain(`${base}/mcp`);
+    // The Claude Code command is copied as the browser sees the gateway.
+    const snippet = page.locator('.copy-snippet').first();
+    await snippet.getByRole('button', { name: 'Copy the Claude Code command' }).tap();
+    await expect.poll(() => snippet.locator('button').textContent()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`claude mcp add --transport http mcp-gateway ${base}/mcp/mcp`);
     expect(await overflowX(page)).toBe(0);
     await screenshot(page, 'connect-390');
     expectClean(ui);

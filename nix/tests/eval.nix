@@ -135,6 +135,8 @@ let
   oddStateDir = enabled { stateDir = "gw%h$USER"; };
   lowPort = enabled { port = 80; };
   moreHosts = withServer { services.ai.mcpGateway.settings.allowedHosts = [ "gateway.lan" ]; };
+  withGroups = withServer { services.ai.mcpGateway.groups.reading = { tools = [ "memory/read_*" ]; description = "read only"; }; };
+  groupNamedLikeServer = withServer { services.ai.mcpGateway.groups.memory.tools = [ "memory/*" ]; };
   ownTailscale = withServer { services.tailscale.package = pkgs.coreutils; };
 
   # ---- The home-manager module ----------------------------------------------------------------
@@ -205,6 +207,7 @@ let
     oddExecStart = oddStateDir.systemd.services.mcp-gateway.serviceConfig.ExecStart;
     lowPortPrivateUsers = lowPort.systemd.services.mcp-gateway.serviceConfig.PrivateUsers or null;
     moreHosts = moreHosts.services.ai.mcpGateway.generatedConfig.gateway.allowedHosts;
+    groups = withGroups.services.ai.mcpGateway.generatedConfig.groups;
     ownTailscale = ownTailscale.systemd.services.mcp-gateway-tailscale-serve.serviceConfig.ExecStart;
     desktopExec = laptop.xdg.desktopEntries.mcp-gateway.exec;
     desktopCategories = laptop.xdg.desktopEntries.mcp-gateway.categories;
@@ -214,7 +217,7 @@ let
     clientUnits = lib.attrNames clientExample.systemd.services;
     assertions = lib.mapAttrs (_: failedAssertions) {
       inherit server client clientExample pwaWithoutDomain pwaWithoutServe serveWithoutTailscale publicWithoutKey
-        absoluteStateDir upwardStateDir laptop laptopWithoutDomain;
+        absoluteStateDir upwardStateDir laptop laptopWithoutDomain groupNamedLikeServer;
     };
     devShellNode = if devShell == null then null else lib.elem pkgs.nodejs.outPath (map (p: p.outPath) devShell.packages or devShell.nativeBuildInputs or [ ]);
   };
@@ -283,6 +286,8 @@ in
     ++ mentions "PWA on the server without tailscale serve" results.assertions.pwaWithoutServe "services.ai.mcpGateway.tailscaleServe.enable = true"
     ++ mentions "tailscale serve without tailscaled" results.assertions.serveWithoutTailscale "services.tailscale.enable = true"
     ++ mentions "non-loopback host without a key" results.assertions.publicWithoutKey "services.ai.mcpGateway.apiKeyFile"
+    ++ expect "tool groups in the config file" results.groups { reading = { tools = [ "memory/read_*" ]; description = "read only"; }; }
+    ++ mentions "a group named like a server" results.assertions.groupNamedLikeServer "share the name(s) memory"
     ++ mentions "absolute stateDir" results.assertions.absoluteStateDir "relative to /var/lib"
     ++ mentions "stateDir with .." results.assertions.upwardStateDir "relative to /var/lib"
     ++ mentions "laptop PWA without tailnetDomain" results.assertions.laptopWithoutDomain "services.ai.mcpGateway.pwa.tailnetDomain"

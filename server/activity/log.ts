@@ -48,6 +48,8 @@ export interface ActivityStart {
   surface: CallSurface;
   mode: CallMode;
   arguments: unknown;
+  /** The MCP client's name and version (`/mcp` calls). Default none. */
+  client?: string;
 }
 
 /** How a call ended. `preview` and `error` are cut to 2 KiB. */
@@ -116,6 +118,8 @@ export interface ActivityEntry {
   error: string | null;
   /** The approval the call waited for (`/api/approvals/{id}`), or null. */
   approvalId: string | null;
+  /** The MCP client that made the call, as it names itself (name and version), for `/mcp` calls; else null. */
+  client: string | null;
 }
 
 /** Filters of `list`, combined with AND. */
@@ -159,6 +163,8 @@ export const MAX_QUEUED = 10_000;
 export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 /** What an entry costs besides its text, roughly, in bytes. */
 const ENTRY_OVERHEAD_BYTES = 300;
+/** Longest MCP client name kept (a client names itself: it is untrusted, and must not fill the log). */
+const MAX_CLIENT_CHARS = 200;
 /** Size of the start journal beyond which a write that fails part-way rewrites it (see `compactJournal`). */
 export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024;
 /** Rows deleted per statement by `prune`. */
@@ -202,6 +208,7 @@ interface ActivityRow {
   preview: string | null;
   error: string | null;
   approval_id: string | null;
+  client: string | null;
 }
 
 /** A queued start, completed in place by a finish that arrives before it is written. */
@@ -301,8 +308,8 @@ export class ActivityLog {
     this.journal = db.memory ? undefined : new StartJournal(path.join(path.dirname(db.name), 'activity.journal'));
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
-         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id, client)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO NOTHING`,
     );
     this.finishRow = db.prepare(
@@ -338,6 +345,7 @@ export class ActivityLog {
           end ? end.preview : null,
           end ? end.error : null,
           end ? end.approvalId : null,
+          row.client ?? null,
         );
       }
       for (const [id, end] of ends) {
@@ -391,6 +399,7 @@ export class ActivityLog {
         mode: String(entry.mode),
         arguments: text,
         argumentsTruncated: truncated ? 1 : 0,
+        ...(entry.client === undefined ? {} : { client: String(entry.client).slice(0, MAX_CLIENT_CHARS) }),
         bytes,
       });
       this.queuedBytes += bytes;
@@ -871,8 +880,19 @@ export class ActivityLog {
 
 /** The journal's copy of a queued start. */
 function journalRecord(row: QueuedRow): JournalRecord {
-  const { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated } = row;
-  return { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated };
+  const { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated, client } = row;
+  return {
+    id,
+    startedAt,
+    server,
+    tool,
+    caller,
+    surface,
+    mode,
+    arguments: args,
+    argumentsTruncated,
+    ...(client === undefined ? {} : { client }),
+  };
 }
 
 /** The first `count` items of `items`. */
@@ -926,5 +946,6 @@ function toEntry(row: ActivityRow): ActivityEntry {
     preview: row.preview,
     error: row.error,
     approvalId: row.approval_id,
+    client: row.client,
   };
 }

@@ -27,6 +27,8 @@ export interface JournalRecord {
   /** Redacted JSON, as stored in the table. */
   arguments: string;
   argumentsTruncated: number;
+  /** The MCP client (`/mcp` calls only). */
+  client?: string;
 }
 
 export class StartJournal {

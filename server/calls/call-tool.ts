@@ -31,6 +31,8 @@ export interface CallRequest {
   caller: string;
   /** The caller's label, for people deciding an approval. Default: the caller id. */
   callerLabel?: string;
+  /** The MCP client's name and version, as it gave them (`/mcp` only). Default none. */
+  client?: string;
   /** The request's id, for the call's log line. */
   requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
@@ -79,6 +81,7 @@ export class ToolCaller {
       request.surface,
       request.mode,
       request.caller,
+      request.client,
     );
     this.calls.add(call);
     this.hooks?.started(call, request.args, request.caller);

@@ -53,6 +53,7 @@ export class CallRecorder implements CallHooks {
       surface: call.surface,
       mode: call.mode,
       arguments: args ?? {},
+      ...(call.client === undefined ? {} : { client: call.client }),
     });
   }
 

@@ -13,8 +13,8 @@ import type { CallOutcome } from './outcome.js';
 
 export type CallState = 'waiting_for_approval' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
-/** Where the call came in: the mcpo-compatible route or the management API. */
-export type CallSurface = 'mcpo' | 'api';
+/** Where the call came in: the mcpo-compatible route, the management API, or the gateway's MCP endpoint. */
+export type CallSurface = 'mcpo' | 'api' | 'mcp';
 
 /** How the caller waits: for the answer, on an event stream, or not at all (`Prefer: respond-async`). */
 export type CallMode = 'sync' | 'stream' | 'async';
@@ -85,6 +85,8 @@ export class RunningCall {
     readonly mode: CallMode,
     /** Who made the call: the identity's caller id (`key:…`, `api-key`, `ui`, `anonymous`…); the call is theirs. */
     readonly caller: string,
+    /** The MCP client that made it, as it names itself (`Claude Code 2.1.0`): on `/mcp` only. */
+    readonly client?: string,
   ) {}
 
   /** Aborts when the caller goes away or the call is cancelled. */

@@ -9,6 +9,7 @@ export function changedSettings(before: GatewayConfig, after: GatewayConfig): st
   const changed: string[] = [];
   compare('gateway', before.gateway, after.gateway, changed);
   compare('approval', before.approval, after.approval, changed);
+  if (serialized(before.groups) !== serialized(after.groups)) changed.push('groups');
   return changed;
 }
 

@@ -16,6 +16,7 @@ import {
   SERVER_TYPES,
   STDIO_ONLY_KEYS,
   configFileSchema,
+  groupEntrySchema,
   formatPath,
   isServerType,
   issuesToProblems,
@@ -37,6 +38,7 @@ import {
   type ServerConfig,
   type ServerDisplay,
   type StdioServerConfig,
+  type ToolGroup,
 } from './types.js';
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
@@ -62,6 +64,7 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   heartbeatMs: 15_000,
   finishedCallTtlMs: 900_000,
   asyncCalls: { maxFinished: 1000, maxFinishedBytes: 268_435_456, maxPerCaller: 32 },
+  mcp: { maxSessions: 1000, sessionIdleMs: 600_000 },
   activity: { maxRows: 100_000, maxAgeDays: 30 },
   cors: { origins: [] },
   publicSpecs: false,
@@ -92,6 +95,7 @@ function defaultSettings(): GatewaySettings {
     allowedHosts: [...DEFAULT_GATEWAY_SETTINGS.allowedHosts],
     activity: { ...DEFAULT_GATEWAY_SETTINGS.activity },
     asyncCalls: { ...DEFAULT_GATEWAY_SETTINGS.asyncCalls },
+    mcp: { ...DEFAULT_GATEWAY_SETTINGS.mcp },
     cors: { origins: [...DEFAULT_GATEWAY_SETTINGS.cors.origins] },
     openapi: { ...DEFAULT_GATEWAY_SETTINGS.openapi },
     redact: { keys: [...DEFAULT_GATEWAY_SETTINGS.redact.keys] },
@@ -125,8 +129,9 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const gateway = defaultSettings();
   if (top.success && top.data.gateway) {
-    const { activity, cors, openapi, redact, asyncCalls, ...rest } = top.data.gateway;
+    const { activity, cors, openapi, redact, asyncCalls, mcp, ...rest } = top.data.gateway;
     Object.assign(gateway, rest);
+    Object.assign(gateway.mcp, mcp);
     Object.assign(gateway.activity, activity);
     Object.assign(gateway.asyncCalls, asyncCalls);
     if (cors?.origins) gateway.cors.origins = cors.origins.map((value) => new URL(value).origin);
@@ -154,8 +159,11 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     }
   }
 
+  const rawGroups = isPlainObject(document.value) ? document.value.groups : undefined;
+  const groups = isPlainObject(rawGroups) ? buildGroups(rawGroups, servers, problems) : [];
+
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { source, gateway, approval, servers };
+  return { source, gateway, approval, servers, groups };
 }
 
 export type QuickServerSpec = { name: string } & (
@@ -202,7 +210,49 @@ export function quickModeConfig(
           headers: {},
           display: { url: spec.url, headerNames: [] },
         };
-  return { source: null, gateway, approval, servers: [server] };
+  return { source: null, gateway, approval, servers: [server], groups: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tool groups
+
+/**
+ * The `groups` section: names as for servers but not a server's name (both are `/mcp/{name}`),
+ * and every pattern `server/tool` whose server part names a server of the file (or has a `*`),
+ * so that a typo is an error rather than a group that quietly lacks tools.
+ */
+function buildGroups(raw: Record<string, unknown>, servers: readonly ServerConfig[], problems: ConfigProblem[]): ToolGroup[] {
+  const serverNames = new Set(servers.map((server) => server.name));
+  const groups: ToolGroup[] = [];
+  for (const [name, entry] of Object.entries(raw)) {
+    const base = ['groups', name];
+    const report = (segments: readonly PropertyKey[], message: string): void => {
+      problems.push({ path: formatPath([...base, ...segments]), message });
+    };
+    if (!SERVER_NAME_PATTERN.test(name)) report([], SERVER_NAME_RULE.replace('server name', 'group name'));
+    else if (RESERVED_SERVER_NAMES.has(name)) report([], RESERVED_NAME_RULE.replace('server name', 'group name'));
+    else if (serverNames.has(name)) report([], `group name "${name}" is also a server's name (both would be /mcp/${name}): rename one`);
+    const parsed = groupEntrySchema.safeParse(entry);
+    if (!parsed.success) {
+      problems.push(...issuesToProblems(parsed.error.issues, base));
+      continue;
+    }
+    parsed.data.tools.forEach((pattern, index) => {
+      const slash = pattern.indexOf('/');
+      const server = pattern.slice(0, slash);
+      if (slash <= 0 || slash === pattern.length - 1) {
+        report(['tools', index], `expected "server/tool" (e.g. "fs/*" or "memory/read_graph"), got ${JSON.stringify(pattern)}`);
+      } else if (!server.includes('*') && !serverNames.has(server)) {
+        report(['tools', index], `no server named "${server}" in mcpServers`);
+      }
+    });
+    groups.push({
+      name,
+      tools: parsed.data.tools,
+      ...(parsed.data.description === undefined ? {} : { description: parsed.data.description }),
+    });
+  }
+  return groups;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import type { ConfigProblem } from './types.js';
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const SERVER_NAME_RULE = `server name must match ${SERVER_NAME_PATTERN.source} (letters, digits, "_" and "-", at most 64)`;
 
-/** First path segments of the gateway's own routes (`/api/…`, `/ui/…`, `/static/…`): no server may take them. */
-export const RESERVED_SERVER_NAMES: ReadonlySet<string> = new Set(['api', 'ui', 'static']);
+/** First path segments of the gateway's own routes (`/api/…`, `/ui/…`, `/static/…`, `/mcp/…`): no server may take them. */
+export const RESERVED_SERVER_NAMES: ReadonlySet<string> = new Set(['api', 'ui', 'static', 'mcp']);
 export const RESERVED_NAME_RULE = `server name must not be one of ${[...RESERVED_SERVER_NAMES].map((n) => JSON.stringify(n)).join(', ')} (the gateway's own routes)`;
 
 /** The JSON type of a parsed value, as an operator would name it. */
@@ -113,6 +113,10 @@ export const gatewaySchema = strictObject({
   maxMessageBytes: integer(1).optional(),
   heartbeatMs: integer(1).optional(),
   finishedCallTtlMs: integer(0).optional(),
+  mcp: strictObject({
+    maxSessions: integer(1).optional(),
+    sessionIdleMs: integer(1).optional(),
+  }).optional(),
   asyncCalls: strictObject({
     maxFinished: integer(0).optional(),
     maxFinishedBytes: integer(0).optional(),
@@ -286,6 +290,14 @@ export const serverEntrySchema = strictObject({
 
 export type ServerEntry = z.infer<typeof serverEntrySchema>;
 
+/** A tool group: a virtual server made of tools of several servers (`/mcp/{group}`). */
+export const groupEntrySchema = strictObject({
+  tools: z
+    .array(nonEmptyString(), { error: expected('array of "server/tool" patterns') })
+    .min(1, { error: 'expected at least one "server/tool" pattern' }),
+  description: string().optional(),
+});
+
 export const configFileSchema = z.strictObject(
   {
     gateway: gatewaySchema.optional(),
@@ -297,11 +309,13 @@ export const configFileSchema = z.strictObject(
           ? 'missing (expected an object of servers; use {} for none)'
           : `expected object, got ${jsonType(issue.input)}`,
     }),
+    // Entries are checked one by one in load.ts too: a group's rules need the server names.
+    groups: z.record(z.string(), z.unknown(), { error: expected('object of groups') }).optional(),
   },
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? 'expected one of: gateway, approval, mcpServers'
+        ? 'expected one of: gateway, approval, mcpServers, groups'
         : `expected object, got ${jsonType(issue.input)}`,
   },
 );

@@ -55,6 +55,7 @@ export interface GatewaySettings {
   /** How long a finished async call stays readable at `/api/calls/{id}`, in ms. Default 900000 (15 min). */
   finishedCallTtlMs: number;
   asyncCalls: AsyncCallSettings;
+  mcp: McpSettings;
   activity: ActivitySettings;
   /** Browser origins allowed to call the gateway (CORS), e.g. an Open WebUI served elsewhere. Default []. */
   cors: { origins: string[] };
@@ -107,6 +108,14 @@ export interface OpenApiSettings {
  * first, and a new async call while its whole share is still running is refused (429
  * `too-many-calls`). So one key can neither fill the memory nor push out the other callers' results.
  */
+/** The gateway's own MCP endpoint (`/mcp`): the sessions of 2025-era clients. */
+export interface McpSettings {
+  /** Most sessions open at once; past it the one idle the longest ends. Default 1000. */
+  maxSessions: number;
+  /** Idle time after which a session ends, in ms. Default 600000 (10 min). */
+  sessionIdleMs: number;
+}
+
 export interface AsyncCallSettings {
   /** Most finished async calls kept, of all callers; 0 keeps none. Default 1000. */
   maxFinished: number;
@@ -269,6 +278,18 @@ export interface GatewayConfig {
   approval: ApprovalSettings;
   /** In the order the file lists them. */
   servers: ServerConfig[];
+  /** Tool groups (`/mcp/{group}`), in the order the file lists them. Default none. */
+  groups: ToolGroup[];
+}
+
+/**
+ * A tool group: tools of several servers served as one MCP server at `/mcp/{name}`. Each pattern
+ * is `server/tool`, where `*` in either part matches any run of characters (e.g. `fs/*`, or `*` then `/read_*`).
+ */
+export interface ToolGroup {
+  name: string;
+  description?: string;
+  tools: string[];
 }
 
 export interface ConfigProblem {

@@ -40,7 +40,7 @@ const CALL_STATES = values<CallState>({
   cancelled: true,
   timed_out: true,
 });
-const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true });
+const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true, mcp: true });
 const CALL_MODES = values<CallMode>({ sync: true, stream: true, async: true });
 
 /** `schema` or null. (`schema.nullable()` would make a named component itself nullable in the document.) */
@@ -461,8 +461,13 @@ export const ActivityEntrySchema = z
     approvalId: orNull(z.string()).meta({
       description: 'The approval the call waited for (`/api/approvals/{id}`: who decided, when, through what, why), or null.',
     }),
+    client: orNull(z.string()).meta({
+      description:
+        'The MCP client that made the call, as it names itself (name and version), for calls on `/mcp` (surface `mcp`); else null.',
+      example: 'Claude Code 2.1.0',
+    }),
   })
-  .meta({ id: 'ActivityEntry', description: 'One tool call, on either surface, as the activity log recorded it.' });
+  .meta({ id: 'ActivityEntry', description: 'One tool call, on any surface, as the activity log recorded it.' });
 
 export const ActivityPageSchema = z
   .strictObject({

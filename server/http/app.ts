@@ -16,7 +16,7 @@ import type { SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewayEvents } from '../events.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
+import type { ApprovalSettings, GatewaySettings, ToolGroup } from '../config/types.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { uiRoutes } from '../ui/routes.js';
@@ -27,6 +27,7 @@ import { stripBasePath } from './base-path.js';
 import { cors } from './cors.js';
 import { formBody, jsonBody } from './json-body.js';
 import { isToolCall } from './call-route.js';
+import { MCP_ROUTES, matchMcpRoute, mcpFront } from './mcp-route.js';
 import { sendError, sendProblem } from './problems.js';
 import { pathOf, requestLog } from './request-log.js';
 import { normalizeTarget } from './request-target.js';
@@ -58,6 +59,8 @@ export interface AppServices {
   events: GatewayEvents;
   /** The gateway settings in force (they change with a config reload). */
   settings: () => GatewaySettings;
+  /** The tool groups in force (`/mcp/{group}`; they change with a config reload). */
+  groups: () => ToolGroup[];
   logger: Logger;
   security: SecurityOptions;
   version: string;
@@ -75,12 +78,14 @@ export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) &
   routes: readonly ScopedRoute[];
   /** The scope a request needs (`compileScopes` over `routes`). */
   requiredScope: RequiredScope;
+  /** Ends what outlives a request (the MCP endpoint's sessions) when the gateway stops. */
+  close(): Promise<void>;
 };
 
 /** The API and tool calls take JSON bodies only (a form post there is a mistake, e.g. `curl -d`); the UI takes forms. */
 function takesJsonOnly(req: IncomingMessage): boolean {
   const path = pathOf(req);
-  return /^\/api\//i.test(path) || isToolCall(req.method, path);
+  return /^\/api\//i.test(path) || isToolCall(req.method, path) || matchMcpRoute(path) !== undefined;
 }
 
 export function buildApp(deps: AppServices): GatewayApp {
@@ -121,6 +126,7 @@ export function buildApp(deps: AppServices): GatewayApp {
   // tool-call front's first, then the API, the files and documents, the pages.
   const table = new RouteTable();
   table.declare(MCPO_CALL_ROUTE);
+  for (const route of MCP_ROUTES) table.declare(route);
   const services: RouteServices = { ...deps, startedAt: Date.now() };
   table.mount(app, API_ROUTES, services);
   staticFiles(table, app);
@@ -141,6 +147,7 @@ export function buildApp(deps: AppServices): GatewayApp {
         approvalPolicy: deps.approvalPolicy,
         devices: deps.devices,
         pairings: deps.pairings,
+        groups: deps.groups,
       },
       table,
     ),
@@ -151,12 +158,23 @@ export function buildApp(deps: AppServices): GatewayApp {
   app.use(((error, req, res, _next) => sendError(req, res, error)) as ErrorRequestHandler);
 
   const calls = toolCallFront({ caller, settings: deps.settings, middlewares });
+  const mcp = mcpFront({
+    caller,
+    supervisor: deps.supervisor,
+    groups: deps.groups,
+    settings: deps.settings,
+    events: deps.events,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    version: deps.version,
+    middlewares,
+  });
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     // One form of the target for everything after this (auth/scopes.ts decides on it).
     const refused = normalizeTarget(req);
     if (refused !== undefined) return log(req, res, () => sendProblem(res, 'invalid-path', refused));
     stripBasePath(req, deps.settings().basePath);
-    if (!calls(req, res)) app(req, res);
+    if (!calls(req, res) && !mcp.listener(req, res)) app(req, res);
   };
-  return Object.assign(listener, { routes: table.routes, requiredScope });
+  return Object.assign(listener, { routes: table.routes, requiredScope, close: () => mcp.close() });
 }

@@ -24,7 +24,8 @@ import { matchCallRoute, type CallRoute } from './call-route.js';
 import { EventStream, callSnapshot, followCall } from './event-stream.js';
 import { ProblemError } from '../errors.js';
 import { sendCallAnswer } from './call-answer.js';
-import { sendError, sendJson } from './problems.js';
+import { sendJson } from './problems.js';
+import { runMiddlewares } from './middleware-chain.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
 import { callerOf } from './security.js';
 
@@ -117,21 +118,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
     if (req.method !== 'POST') return false;
     const route = matchCallRoute(pathOf(req));
     if (!route) return false;
-    let index = 0;
-    const next = (error?: unknown): void => {
-      if (error !== undefined) return sendError(req, res, error);
-      const middleware = middlewares[index++];
-      if (!middleware) {
-        handle(req, res, route).catch((failure: unknown) => sendError(req, res, failure));
-        return;
-      }
-      try {
-        middleware(req, res, next);
-      } catch (failure) {
-        sendError(req, res, failure);
-      }
-    };
-    next();
+    runMiddlewares(req, res, middlewares, () => handle(req, res, route));
     return true;
   };
 }

@@ -22,6 +22,8 @@
  * - `mcp_gateway_activity_write_failures_total` counter: failed activity log writes (transactions).
  * - `mcp_gateway_activity_dropped_total` counter: activity log changes dropped because the queue
  *   was full while writes failed, or unwritten at shutdown.
+ * - `mcp_gateway_mcp_sessions` gauge: sessions of 2025-era clients open on the MCP endpoint now
+ *   (read at scrape; 0 until the endpoint has served a request).
  * - `mcp_gateway_info{version}` gauge: always 1; only when `version` is given.
  * - With `collectDefault` (the default): prom-client's process and Node.js metrics, prefixed
  *   `mcp_gateway_` (e.g. `mcp_gateway_process_cpu_seconds_total`).
@@ -76,9 +78,27 @@ export class GatewayMetrics {
   /** server → tool → children; nested so that recordCall builds no key strings. */
   private readonly series = new Map<string, Map<string, ToolSeries>>();
 
+  /** Sessions open on the MCP endpoint (see `observeMcpSessions`). */
+  private mcpSessions: () => number = () => 0;
+
+  /** The MCP endpoint, once loaded, says how many sessions it holds. */
+  observeMcpSessions(count: () => number): void {
+    this.mcpSessions = count;
+  }
+
   constructor(sources: MetricsSources, options: GatewayMetricsOptions = {}) {
     const registry = new Registry();
     this.registry = registry;
+    const mcpSessions = () => this.mcpSessions();
+
+    new Gauge({
+      name: 'mcp_gateway_mcp_sessions',
+      help: 'Sessions of 2025-era clients open on the MCP endpoint (/mcp) now.',
+      registers: [registry],
+      collect() {
+        this.set(mcpSessions());
+      },
+    });
 
     this.callsTotal = new Counter({
       name: 'mcp_gateway_tool_calls_total',

@@ -127,6 +127,9 @@ const MIGRATIONS: string[] = [
   // (MCP_GATEWAY_GROUP): a member of a group whose leader is gone is ended only when it carries
   // it. NULL in rows of an older gateway: such a group is then ended only while its leader lives.
   `ALTER TABLE process_groups ADD COLUMN token TEXT`,
+  // 7: the MCP client that made a call on /mcp, as it names itself (name and version); NULL for
+  // the REST surfaces and rows of an older gateway.
+  `ALTER TABLE activity ADD COLUMN client TEXT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -170,6 +170,7 @@ export function activityPages(pages: PageRouter, deps: UiDeps): void {
           endedText: entry.endedAt ? timeText(entry.endedAt) : '—',
           surface: entry.surface,
           mode: entry.mode,
+          client: entry.client ?? '',
           arguments: entry.argumentsTruncated ? String(entry.arguments) : prettyJson(entry.arguments),
           argumentsTruncated: entry.argumentsTruncated,
           resultSize: sizeText(entry.resultBytes),

@@ -1,7 +1,9 @@
 /**
  * `/connect`: how to use the gateway from elsewhere — the OpenAPI URLs Open WebUI takes (the
  * whole gateway as one tool server, or one per MCP server), the docs pages, the Open WebUI Tool
- * (`tools.py`) to download, and the management API's document. Every URL has a copy button.
+ * (`tools.py`) to download, the gateway's MCP endpoint (`/mcp`, one per server and group) with
+ * ready snippets for MCP clients, and the management API's document. Every URL and snippet has a
+ * copy button.
  *
  * URLs are written relative to the page's `<base href>` (so they carry the path prefix) and shown
  * absolute: the server writes them with the origin the request came in by, and the page's script
@@ -32,14 +34,22 @@ export function connectPages(pages: PageRouter, deps: UiDeps): void {
         document: url(`${name}/openapi.json`),
         docs: `${name}/docs`,
         toolsPy: `api/openwebui/tools.py?server=${name}`,
+        mcp: url(`mcp/${name}`),
       };
     });
+    const groups = deps.groups().map((group) => ({
+      name: group.name,
+      description: group.description,
+      patterns: group.tools,
+      mcp: url(`mcp/${encodeURIComponent(group.name)}`),
+    }));
     sendView(
       res,
       'pages/connect',
       {
         gateway: { url: url(''), document: url('openapi.json'), docs: 'docs', toolsPy: 'api/openwebui/tools.py' },
         servers,
+        mcp: { url: url('mcp'), groups },
         management: { document: url('api/openapi.json'), docs: 'api/docs' },
         withKey: Boolean(deps.apiKey),
       },

@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Eta } from 'eta';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { hasScope } from '../auth/identity.js';
-import { prefixOf } from '../http/base-path.js';
+import { prefixOf, publicOrigin } from '../http/base-path.js';
 import { asIs, escapeHtml, lines } from './visible-text.js';
 import '../http/request-context.js';
 
@@ -71,6 +71,8 @@ export interface PageContext {
   base: string;
   /** This page's own URL as the browser sees it (for in-page links, which `<base>` would send elsewhere). */
   self: string;
+  /** The origin the request came in by (`http://127.0.0.1:8085`): absolute URLs to copy start with it and `base`. */
+  origin: string;
   csrf: string;
   /** JSON for `hx-headers`: every htmx request carries the CSRF token. */
   csrfHeaders: string;
@@ -97,6 +99,7 @@ export function pageContext(req: IncomingMessage, section: Section, csrf = req.s
   return {
     base: `${prefixOf(req)}/`,
     self: `${prefixOf(req)}${req.url ?? '/'}`,
+    origin: publicOrigin(req),
     csrf,
     csrfHeaders: JSON.stringify({ 'X-CSRF-Token': csrf }),
     htmxConfig: HTMX_CONFIG,

@@ -14,7 +14,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { ActivityLog } from '../activity/log.js';
 import { sessionCookie, type SessionStore } from '../auth/sessions.js';
 import type { ToolCaller } from '../calls/call-tool.js';
-import type { ApprovalSettings, GatewaySettings } from '../config/types.js';
+import type { ApprovalSettings, GatewaySettings, ToolGroup } from '../config/types.js';
 import type { GatewayEvents } from '../events.js';
 import { prefixOf } from '../http/base-path.js';
 import type { RouteTable } from '../http/route.js';
@@ -58,6 +58,8 @@ export interface UiDeps {
   /** Paired devices, and the pairing under way (one at a time). */
   devices: DeviceStore;
   pairings: Pairings;
+  /** The tool groups in force (their `/mcp/{group}` URLs on the Connect page). */
+  groups: () => ToolGroup[];
 }
 
 const HTMX_FILE = path.join(path.dirname(createRequire(import.meta.url).resolve('htmx.org/package.json')), 'dist', 'htmx.min.js');

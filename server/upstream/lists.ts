@@ -106,6 +106,7 @@ function toToolInfo(tool: ToolInfo): ToolInfo {
     inputSchema: tool.inputSchema,
     outputSchema: tool.outputSchema,
     annotations: tool.annotations,
+    definition: tool as unknown as Record<string, unknown>,
   };
 }
 

@@ -21,6 +21,11 @@ export interface ToolInfo {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: ToolAnnotations;
+  /**
+   * The tool exactly as the server listed it (`icons`, `_meta`, `execution` and fields of later
+   * protocol revisions included), for surfaces that pass definitions through (`/mcp`).
+   */
+  definition?: Readonly<Record<string, unknown>>;
 }
 
 export interface ResourceInfo {

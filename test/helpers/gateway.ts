@@ -61,7 +61,16 @@ export async function startTestGateway(fileConfig: object, options: TestGatewayO
     version: 'test',
     security: { apiKey: options.apiKey, allowedHosts: options.allowedHosts, restrictHosts: options.restrictHosts },
   });
-  return { gateway, supervisor: gateway.supervisor, app, stateDir, close: () => gateway.close() };
+  return {
+    gateway,
+    supervisor: gateway.supervisor,
+    app,
+    stateDir,
+    close: async () => {
+      await app.close();
+      await gateway.close();
+    },
+  };
 }
 
 /**

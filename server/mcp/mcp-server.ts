@@ -1,0 +1,209 @@
+/**
+ * One MCP server as a client of the gateway sees it: the SDK's low-level `Server` (it routes
+ * methods and speaks either protocol era), with the gateway's tools behind `tools/list` and
+ * `tools/call`. A 2025-era session gets one for its lifetime; a 2026-07-28 request gets a fresh
+ * one (endpoint.ts). A `tools/call` is an ordinary call of the gateway (`ToolCaller.start`, surface
+ * `mcp`): validation, policy, approval, limits, timeouts, activity and metrics as for REST.
+ * While it runs, the call's progress and the server's log messages reach the client; while it
+ * waits for a person, progress notifications (when the client sent a `progressToken`) and a log
+ * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
+ */
+import {
+  ProtocolError,
+  Server,
+  inputRequired,
+  type InputRequiredResult,
+  type LoggingLevel,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { Identity } from '../auth/identity.js';
+import type { ToolCaller } from '../calls/call-tool.js';
+import type { RunningCall } from '../calls/running-call.js';
+import { toMcpResult, type McpToolResult } from './call-result.js';
+import type { ParkedCalls } from './parked-calls.js';
+import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
+import {
+  approvalMessage,
+  clientName,
+  followToolCall,
+  isLogLevel,
+  logPasses,
+  progressParams,
+  startToolCall,
+  tellWaiting,
+  toolToCall,
+  type LogLevel,
+} from './tool-call.js';
+
+/** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
+export interface ParkedState {
+  call: string;
+}
+
+/** Whether a 2026-07-28 request's envelope declares URL-mode elicitation. */
+function hasUrlElicitation(envelope: Record<string, unknown> | undefined): boolean {
+  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as { elicitation?: { url?: unknown } } | undefined;
+  return capabilities?.elicitation?.url !== undefined;
+}
+
+/** The answer to a retry whose parked call is no longer kept. */
+function gone(callId: string): McpToolResult {
+  return {
+    content: [
+      {
+        type: 'text',
+        text: `the call ${callId} is no longer kept (it was not sent again in time, or the gateway restarted); call the tool again`,
+      },
+    ],
+    isError: true,
+  };
+}
+
+/** Everything a served MCP server needs, for one session or one request. */
+export interface ServedContext {
+  target: EndpointTarget;
+  identity: Identity;
+  caller: ToolCaller;
+  version: string;
+  /** The endpoint's tools now (cached until a server changes). */
+  catalog: () => Catalog;
+  /** The instructions of the one server behind `/mcp/{server}`, when it has some. */
+  instructions?: string;
+  /** The URL of an approval's card on the orchestrator. */
+  approvalUrl: (approvalId: string) => string;
+  /** The id of the HTTP request a message came in (for the call's log line). */
+  requestIdOf: (req: Request | undefined) => string;
+  /** Calls 2026-07-28 clients were sent to the approval card for, until they come back. */
+  parked: ParkedCalls;
+  /** Seals a `requestState` for a parked call (HMAC, bound to the caller). */
+  mintState: (state: ParkedState, ctx: ServerContext) => Promise<string>;
+  /** Checks a `requestState` a client sent back (the SDK calls it before the handler). */
+  verifyState: (state: string, ctx: ServerContext) => Promise<ParkedState>;
+  /** The level a 2025-era client set for log messages (`logging/setLevel`); none set: every message goes. */
+  logLevel?: LogLevel;
+}
+
+function serverName(target: EndpointTarget): string {
+  if (target.kind === 'server') return target.server;
+  if (target.kind === 'group') return target.group.name;
+  return 'mcp-gateway';
+}
+
+export function buildMcpServer(context: ServedContext): Server {
+  const { target, identity, caller } = context;
+  const server = new Server(
+    { name: serverName(target), version: context.version },
+    {
+      capabilities: { tools: { listChanged: true }, logging: {} },
+      ...(context.instructions ? { instructions: context.instructions } : {}),
+      requestState: { verify: context.verifyState },
+    },
+  );
+  const aggregate = target.kind !== 'server';
+
+  server.setRequestHandler('tools/list', async () => ({
+    tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate)) as never,
+  }));
+
+  // The client's level for log messages (`logging/setLevel`), kept where the fast path reads it too.
+  server.setRequestHandler('logging/setLevel', async (request) => {
+    if (isLogLevel(request.params.level)) context.logLevel = request.params.level;
+    return {};
+  });
+
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const entry = toolToCall(identity, context.catalog(), request.params.name);
+    if ('code' in entry) throw new ProtocolError(entry.code, entry.message);
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
+
+    // A 2026-07-28 client back for a call it was sent to the approval card for (`requestState`, verified).
+    const resumed = ctx.mcpReq.requestState<ParkedState>();
+    let call: RunningCall;
+    if (resumed && typeof resumed === 'object') {
+      const parked = context.parked.take(resumed.call, identity.id);
+      if (!parked) return gone(resumed.call) as never;
+      call = parked;
+    } else {
+      // The client's name and version, as it told them (initialize, or the request's envelope).
+      const client = clientName((server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as never);
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req));
+    }
+    const cancel = () => call.cancel();
+    ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });
+    const token = request.params._meta?.progressToken;
+    // A client that can open URLs (URL-mode elicitation) is sent to the approval card: a 2025-era
+    // one by an `elicitation/create` while the call waits (and told when it is decided), a
+    // 2026-07-28 one by an `input_required` result; it sends the call again to wait for its end.
+    const legacyUrls = !modern && server.getClientCapabilities()?.elicitation?.url !== undefined;
+    const modernUrls = modern && !resumed && hasUrlElicitation(envelope);
+    let elicited: string | undefined;
+    let park: ((url: string) => void) | undefined;
+    const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {
+      park = (url) => {
+        context.parked.put(call, identity.id);
+        ctx.mcpReq.signal.removeEventListener('abort', cancel);
+        context
+          .mintState({ call: call.id }, ctx)
+          .then((requestState) =>
+            resolve(
+              inputRequired({
+                inputRequests: { approval: inputRequired.elicitUrl({ message: approvalMessage(entry.server, entry.tool), url }) },
+                requestState,
+              }),
+            ),
+          )
+          .catch(() => resolve({ content: [{ type: 'text', text: `waiting for approval: ${url}` }], isError: true }));
+      };
+    });
+    const unfollow = followToolCall(call, context.approvalUrl, {
+      progress(progress, total, message) {
+        if (token === undefined) return;
+        ctx.mcpReq
+          .notify({ method: 'notifications/progress', params: progressParams(token, progress, total, message) as never })
+          .catch(() => undefined);
+      },
+      log(level, data, logger) {
+        // A 2026-07-28 request carries its level in its envelope: the SDK applies it.
+        if (modern) ctx.mcpReq.log(level as LoggingLevel, data, logger).catch(() => undefined);
+        else if (logPasses(level, context.logLevel))
+          ctx.mcpReq
+            .notify({
+              method: 'notifications/message',
+              params: { level: level as LoggingLevel, data, ...(logger === undefined ? {} : { logger }) },
+            })
+            .catch(() => undefined);
+      },
+      approval(approval, url) {
+        if (approval.state !== 'pending') {
+          if (elicited === approval.id)
+            server
+              .createElicitationCompletionNotifier(approval.id)()
+              .catch(() => undefined);
+          elicited = undefined;
+          return;
+        }
+        if (modernUrls && park) {
+          park(url);
+          park = undefined;
+          return;
+        }
+        tellWaiting(this, approval, url);
+        if (legacyUrls && elicited === undefined) {
+          elicited = approval.id;
+          ctx.mcpReq
+            .elicitInput({ mode: 'url', message: approvalMessage(entry.server, entry.tool), url, elicitationId: approval.id })
+            .catch(() => undefined);
+        }
+      },
+    });
+    try {
+      return (await Promise.race([call.done.then(toMcpResult), parkedAnswer])) as never;
+    } finally {
+      unfollow();
+      ctx.mcpReq.signal.removeEventListener('abort', cancel);
+    }
+  });
+
+  return server;
+}
