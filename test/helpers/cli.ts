@@ -51,10 +51,13 @@ const LISTENING_LINE = /listening on (http:\/\/\S+?);/;
  * it listens, in either log format. Lines that are not JSON are kept as `{raw: line}`.
  */
 export async function startCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunningGateway> {
+  // A process group of its own: `stop` ends the whole tree (`npm start` runs the gateway as a
+  // grandchild, which must not outlive the test, nor write into its folders after it).
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
@@ -115,6 +118,12 @@ export async function startCommand(command: string, args: string[], env: NodeJS.
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code] = (await exited) as [number | null];
+      // What is left of the group (a grandchild that outlived its parent) goes too.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
       return code;
     },
   };
