@@ -14,6 +14,7 @@ import { parseConfigText } from '../server/config/load.js';
 import { callKit, node, results } from './helpers/calls.js';
 import { FAST, fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { pendingApprovals } from './helpers/ui-session.js';
 
 const kit = callKit();
 const KEY = 'mcp-clients-test-key-0123456789';
@@ -68,13 +69,6 @@ async function connect(line: Line, url: string, token?: string): Promise<AnyClie
 }
 
 const fx = { command: node, args: [fixture('fixture-server.mjs')] };
-
-async function pendingApproval(app: Parameters<typeof request>[0]): Promise<{ id: string }> {
-  return waitUntil(async () => {
-    const res = await request(app).get('/api/approvals?state=pending').set('Authorization', `Bearer ${KEY}`);
-    return res.body.items?.[0] as { id: string } | undefined;
-  });
-}
 
 for (const line of ['v1', 'v2'] as const) {
   describe(`the SDK's ${line === 'v1' ? '1.x' : '2.x'} client`, () => {
@@ -151,11 +145,11 @@ for (const line of ['v1', 'v2'] as const) {
       const base = await kit.listen(started.app);
       const client = await connect(line, `${base}/mcp`, KEY);
       const approved = client.call('res__plain_text', {});
-      const first = await pendingApproval(started.app);
+      const first = (await pendingApprovals(started.app, KEY))[0]!;
       await request(started.app).post(`/api/approvals/${first.id}/approve`).set('Authorization', `Bearer ${KEY}`).expect(200);
       expect((await approved).content).toEqual([{ type: 'text', text: 'hello there' }]);
       const denied = client.call('res__plain_text', {});
-      const second = await pendingApproval(started.app);
+      const second = (await pendingApprovals(started.app, KEY))[0]!;
       await request(started.app)
         .post(`/api/approvals/${second.id}/deny`)
         .set('Authorization', `Bearer ${KEY}`)

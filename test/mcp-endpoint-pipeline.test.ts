@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, node, results } from './helpers/calls.js';
 import { fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
-import { csrfOf } from './helpers/ui-session.js';
+import { csrfOf, pendingApprovals } from './helpers/ui-session.js';
 
 const kit = callKit();
 const KEY = 'mcp-test-key-0123456789abcdef';
@@ -127,20 +127,14 @@ describe('/mcp and approvals', () => {
         { name: 'res__plain_text', arguments: {} },
         { onprogress: (update) => progress.push(String(update.message)) },
       );
-      const first = await waitUntil(async () => {
-        const res = await request(started.app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-        return res.body.items?.[0] as { id: string } | undefined;
-      });
+      const first = (await pendingApprovals(started.app, KEY))[0]!;
       await waitUntil(() => progress.length > 0, 10_000, 'a progress notification');
       expect(progress[0]).toMatch(new RegExp(`^waiting for approval: http://127\\.0\\.0\\.1:\\d+/approvals/${first.id}$`));
       await request(started.app).post(`/api/approvals/${first.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
       expect((await approved).content).toEqual([{ type: 'text', text: 'hello there' }]);
 
       const denied = client.callTool({ name: 'res__plain_text', arguments: {} });
-      const second = await waitUntil(async () => {
-        const res = await request(started.app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-        return res.body.items?.[0] as { id: string } | undefined;
-      });
+      const second = (await pendingApprovals(started.app, KEY))[0]!;
       await request(started.app)
         .post(`/api/approvals/${second.id}/deny`)
         .set('Authorization', bearer(KEY))
@@ -169,10 +163,7 @@ describe('/mcp and approvals', () => {
     await client.connect(new HttpV2(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: bearer(KEY) } } }));
     kit.defer(() => client.close());
     const call = client.callTool({ name: 'res__plain_text', arguments: {} });
-    const approval = await waitUntil(async () => {
-      const res = await request(started.app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-      return res.body.items?.[0] as { id: string } | undefined;
-    });
+    const approval = (await pendingApprovals(started.app, KEY))[0]!;
     await waitUntil(() => elicitations.length > 0, 10_000, 'the URL elicitation');
     expect(elicitations[0]).toMatchObject({ mode: 'url', elicitationId: approval.id, url: `${base}/approvals/${approval.id}` });
     await request(started.app).post(`/api/approvals/${approval.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
@@ -197,10 +188,7 @@ describe('/mcp and approvals', () => {
     kit.defer(() => client.close());
     expect(client.getProtocolEra()).toBe('modern');
     const call = client.callTool({ name: 'res__plain_text', arguments: {} });
-    const approval = await waitUntil(async () => {
-      const res = await request(started.app).get('/api/approvals?state=pending').set('Authorization', bearer(KEY));
-      return res.body.items?.[0] as { id: string } | undefined;
-    });
+    const approval = (await pendingApprovals(started.app, KEY))[0]!;
     await waitUntil(() => opened.length > 0, 10_000, 'the URL elicitation of the input_required result');
     expect(opened).toEqual([`${base}/approvals/${approval.id}`]);
     await request(started.app).post(`/api/approvals/${approval.id}/approve`).set('Authorization', bearer(KEY)).expect(200);

@@ -6,6 +6,7 @@
  */
 import type { ProblemError } from '../errors.js';
 import type { CallEnd } from '../calls/running-call.js';
+import { SERVER_WENT_AWAY } from '../upstream/types.js';
 
 export interface McpToolResult {
   content: { type: string; [key: string]: unknown }[];
@@ -13,9 +14,6 @@ export interface McpToolResult {
   isError?: boolean;
   [key: string]: unknown;
 }
-
-/** How upstream/call-errors.ts begins the detail of a call whose server went away. */
-const DISCONNECTED = 'the server went away during the call';
 
 /** The words a model reads for a failed call, led by the seed's names for the cases people see. */
 export function failureText(error: ProblemError): string {
@@ -37,8 +35,7 @@ export function failureText(error: ProblemError): string {
     case 'server-unavailable':
       return `server disconnected: ${detail}`;
     case 'upstream-error':
-      // upstream/call-errors.ts words a connection that ended during the call so.
-      return detail.startsWith(DISCONNECTED) ? `server disconnected: ${detail}` : `the server failed: ${detail}`;
+      return detail.startsWith(SERVER_WENT_AWAY) ? `server disconnected: ${detail}` : `the server failed: ${detail}`;
     case 'timeout':
       return `timed out: ${detail}`;
     case 'cancelled':

@@ -4,7 +4,7 @@
  */
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { isOversizedAnswer } from './oversized-message.js';
-import { UpstreamCallError } from './types.js';
+import { SERVER_WENT_AWAY, UpstreamCallError } from './types.js';
 
 /** The SDK client's own messages for a result that does not fit the tool's outputSchema. */
 const OUTPUT_SCHEMA_MISMATCH = /Structured content does not match the tool's output schema|Failed to validate structured content/;
@@ -23,7 +23,7 @@ export function classifyCallError(error: unknown, signal: AbortSignal | undefine
       case ErrorCode.RequestTimeout:
         return new UpstreamCallError('timeout', message);
       case ErrorCode.ConnectionClosed:
-        return new UpstreamCallError('disconnected', `the server went away during the call (${why ?? message})`);
+        return new UpstreamCallError('disconnected', `${SERVER_WENT_AWAY} (${why ?? message})`);
       case ErrorCode.InvalidParams:
         // The SDK client checks a result against the tool's outputSchema itself and reports a
         // mismatch as "invalid params": that is the server's fault, not the caller's arguments'.

@@ -128,6 +128,9 @@ export interface LogMessage {
 export type CallFailureKind =
   'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
 
+/** How the message of a `disconnected` failure begins (the MCP surface names it "server disconnected"). */
+export const SERVER_WENT_AWAY = 'the server went away during the call';
+
 export class UpstreamCallError extends Error {
   constructor(
     readonly kind: CallFailureKind,
