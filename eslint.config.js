@@ -26,7 +26,22 @@ export default tseslint.config(
       // tsc's noUnusedLocals and noUnusedParameters report these (with `_` for a deliberate unused
       // parameter); once is enough.
       '@typescript-eslint/no-unused-vars': 'off',
+      // kill(0) reaches the caller's own process group (in CI: the whole run) and kill(-1) every
+      // process: a pid read from an empty pipe is Number('') = 0. Signals go through
+      // server/upstream/process-table.ts, which refuses pids 0 and 1.
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'kill',
+          message: 'Use signalProcess/signalGroup (server/upstream/process-table.ts): they never signal pid 0 or 1.',
+        },
+      ],
     },
+  },
+  {
+    files: ['server/upstream/process-table.ts'],
+    rules: { 'no-restricted-properties': 'off' },
   },
   {
     // Tests assert on parsed JSON bodies as they come; `any` is fine there.

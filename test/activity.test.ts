@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node, results } from './helpers/calls.js';
 import { startCli } from './helpers/cli.js';
 import { fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
-import { isAlive, waitUntil } from './helpers/process.js';
+import { signalGroup, signalProcess } from '../server/upstream/process-table.js';
+import { waitUntil } from './helpers/process.js';
 
 const { gateway, listen, defer } = callKit();
 
@@ -145,7 +146,7 @@ describe('activity log', () => {
     );
     // A SIGKILLed gateway cannot stop its servers; this test does.
     defer(() => {
-      if (status.pid && isAlive(status.pid)) process.kill(-status.pid, 'SIGKILL');
+      if (status.pid) signalGroup(status.pid, 'SIGKILL');
     });
     const accepted = await fetch(`${cli.url}/r/wait`, {
       method: 'POST',
@@ -220,7 +221,7 @@ describe('metrics: GET /metrics', () => {
     expect(sample(during, 'mcp_gateway_calls_queued', { server: 'r' })).toBe(0);
     await running;
 
-    process.kill(supervisor.status('f')!.pid!, 'SIGKILL');
+    expect(signalProcess(supervisor.status('f')!.pid!, 'SIGKILL')).toBe(true);
     await waitForServer(supervisor, 'f', (status) => status.state === 'ready' && status.restarts === 1);
 
     const res = await request(app).get('/metrics').expect(200);

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture, tempDir, waitForServer } from './helpers/gateway.js';
+import { signalProcess } from '../server/upstream/process-table.js';
 import { isAlive, waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 
@@ -134,7 +135,7 @@ describe('a server that ping marks hung', () => {
     const pid = supervisor.status('u')!.pid!;
     // The test ends the frozen process itself (SIGKILL), so that nothing waits for the grace.
     defer(() => {
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      signalProcess(pid, 'SIGKILL');
     });
     const base = await listen(app);
     // The server freezes once all three calls have reached it.

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../server/state/db.js';
 import { ProcessGroupRecords } from '../server/state/process-groups.js';
-import { bootId, pidNamespace, processInfo } from '../server/upstream/process-table.js';
+import { bootId, pidNamespace, processInfo, signalProcess } from '../server/upstream/process-table.js';
 import { startCli, type RunningGateway } from './helpers/cli.js';
 import { FAST, fixture, tempDir } from './helpers/gateway.js';
 import { isAlive, waitUntil } from './helpers/process.js';
@@ -19,13 +19,7 @@ const running: RunningGateway[] = [];
 const strays: number[] = [];
 afterEach(async () => {
   for (const gateway of running.splice(0)) await gateway.stop('SIGTERM');
-  for (const pid of strays.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  for (const pid of strays.splice(0)) signalProcess(pid, 'SIGKILL'); // false if gone already
 });
 
 async function start(args: string[]): Promise<RunningGateway> {
@@ -121,15 +115,18 @@ describe('leftover processes', () => {
  * background and exits, leaving the sleep alone in a group whose id is the gone leader's pid.
  */
 async function daemon(env: Record<string, string> = {}): Promise<{ pgid: number; pid: number }> {
-  const sh = spawn('sh', ['-c', 'sleep 300 & echo $!'], {
+  const sh = spawn('sh', ['-c', 'sleep 300 >/dev/null & echo $!'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { PATH: process.env.PATH, ...env },
   });
   let out = '';
   sh.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await once(sh, 'exit');
+  // 'close', not 'exit': at 'exit' the pipe may still hold the pid, and Number('') is 0 (the sleep
+  // keeps no copy of the pipe, or it would never close).
+  await once(sh, 'close');
   const pid = Number(out.trim());
+  expect(pid, `the pid sh printed: ${JSON.stringify(out)}`).toBeGreaterThan(1);
   strays.push(pid);
   const info = await waitUntil(() => processInfo(pid), 5000, 'the sleep to start');
   expect(info.pgid).toBe(sh.pid);

@@ -15,7 +15,7 @@ const ENGINES = (JSON.parse(read('package.json')) as { engines: { node: string }
 /** The Quick start's first paragraph: the sentence on Node.js versions. */
 const QUICK_START_NODE = read('README.md').split('## Quick start\n\n')[1]!.split('\n\n')[0]!.replace(/\s+/g, ' ');
 /** The majors `.ci/run` runs the suite on besides the machine's Node. */
-const CI_MAJORS = (/for major in ([\d ]+); do\s+bash scripts\/test-node\.sh "\$major"/.exec(read('.ci/run'))?.[1] ?? '')
+const CI_MAJORS = (/for major in ([\d ]+); do\s+(?:setsid --wait )?bash scripts\/test-node\.sh "\$major"/.exec(read('.ci/run'))?.[1] ?? '')
   .split(' ')
   .filter(Boolean);
 const RUNNING_MAJOR = String(semver.major(process.version));

@@ -13,6 +13,7 @@ import {
   waitForServer,
   type TestGateway,
 } from './helpers/gateway.js';
+import { signalProcess } from '../server/upstream/process-table.js';
 import { startEverythingHttp, type HttpServer } from './helpers/http-server.js';
 import { isAlive, readPid, waitUntil } from './helpers/process.js';
 
@@ -138,7 +139,7 @@ describe('failures', () => {
     const { supervisor } = await gatewayWith({ fragile: { command: node, args: [fixture('fixture-server.mjs')] } });
     const ready = await waitForServer(supervisor, 'fragile', 'ready');
     const states = recordStates(supervisor, 'fragile');
-    process.kill(ready.pid!, 'SIGKILL');
+    expect(signalProcess(ready.pid!, 'SIGKILL')).toBe(true);
     const failed = await waitForServer(supervisor, 'fragile', 'backoff');
     expect(failed.lastError!.signal).toBe('SIGKILL');
     expect(failed.nextRetryAt).toBeGreaterThan(failed.lastError!.at);
@@ -209,7 +210,7 @@ describe('failures', () => {
       { pingIntervalMs: 100, pingTimeoutMs: 300, stopGraceMs: 300 },
     );
     const ready = await waitForServer(supervisor, 'frozen', 'ready');
-    process.kill(ready.pid!, 'SIGSTOP'); // alive but answering nothing
+    expect(signalProcess(ready.pid!, 'SIGSTOP')).toBe(true); // alive but answering nothing
     const failed = await waitForServer(supervisor, 'frozen', (s) => s.lastError !== undefined);
     expect(failed.lastError!.message).toMatch(/ping failed/);
     const again = await waitForServer(supervisor, 'frozen', (s) => s.state === 'ready' && s.pid !== ready.pid);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { signalProcess } from '../server/upstream/process-table.js';
 import { callKit, expectProblem, node, results } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { startEverythingHttp } from './helpers/http-server.js';
@@ -181,7 +182,7 @@ describe('availability', () => {
     expectProblem(disabled, 503, 'server-unavailable');
     expect(disabled.headers['retry-after']).toBeUndefined();
 
-    process.kill(supervisor.status('f')!.pid!, 'SIGKILL');
+    expect(signalProcess(supervisor.status('f')!.pid!, 'SIGKILL')).toBe(true);
     await waitForServer(supervisor, 'f', 'backoff');
     const down = await request(app).post('/f/echo').send({ message: 'hi' });
     expectProblem(down, 503, 'server-unavailable');

@@ -21,7 +21,17 @@
  * Linux only (/proc): elsewhere nothing is recorded and nothing ended.
  */
 import type { Logger } from 'pino';
-import { bootId, environmentHas, pidNamespace, processInfo, processesByGroup, type ProcessInfo } from '../upstream/process-table.js';
+import {
+  bootId,
+  environmentHas,
+  isSignallablePid,
+  pidNamespace,
+  processInfo,
+  processesByGroup,
+  signalGroup,
+  signalProcess,
+  type ProcessInfo,
+} from '../upstream/process-table.js';
 import { GROUP_TOKEN_VARIABLE } from '../upstream/stdio-transport.js';
 import type { Db } from './db.js';
 
@@ -71,7 +81,8 @@ export class ProcessGroupRecords {
     let ended = 0;
     for (const row of rows) {
       const members = groups.get(row.pgid) ?? [];
-      if (members.length === 0 || row.boot_id !== boot || row.pid_namespace !== namespace) continue;
+      // A pgid of 0 or 1 (a damaged row) names no server's group: kill(-1) would reach every process.
+      if (!isSignallablePid(row.pgid) || members.length === 0 || row.boot_id !== boot || row.pid_namespace !== namespace) continue;
       const { ours, others } = sortMembers(row, members);
       if (others.length > 0) {
         this.logger.info(
@@ -80,21 +91,17 @@ export class ProcessGroupRecords {
         );
       }
       if (ours.length === 0) continue;
-      try {
-        // The whole group while its leader (ours) lives; otherwise only the members that carry the token.
-        if (others.length === 0 && ours.some((member) => member.pid === row.pgid)) process.kill(-row.pgid, 'SIGKILL');
-        else for (const member of ours) killProcess(member.pid);
-        ended++;
-        this.logger.warn(
-          { server: row.server, pgid: row.pgid, pids: ours.map((member) => member.pid) },
-          `ended ${ours.length} leftover process${ours.length === 1 ? '' : 'es'} of server ${row.server} (process group ${row.pgid}) from before the gateway last stopped`,
-        );
-      } catch (error) {
-        this.logger.warn(
-          { server: row.server, pgid: row.pgid, err: error },
-          `could not end the leftover process group ${row.pgid} of server ${row.server}`,
-        );
-      }
+      // The whole group while its leader (ours) lives; otherwise only the members that carry the token.
+      const wholeGroup = others.length === 0 && ours.some((member) => member.pid === row.pgid);
+      const signalled = wholeGroup
+        ? signalGroup(row.pgid, 'SIGKILL')
+        : ours.map((member) => signalProcess(member.pid, 'SIGKILL')).some(Boolean);
+      if (!signalled) continue; // ended meanwhile (or not ours to signal after all)
+      ended++;
+      this.logger.warn(
+        { server: row.server, pgid: row.pgid, pids: ours.map((member) => member.pid) },
+        `ended ${ours.length} leftover process${ours.length === 1 ? '' : 'es'} of server ${row.server} (process group ${row.pgid}) from before the gateway last stopped`,
+      );
     }
     this.db.prepare('DELETE FROM process_groups').run();
     return ended;
@@ -136,12 +143,4 @@ function sortMembers(row: GroupRow, members: ProcessInfo[]): { ours: ProcessInfo
     (carries ? sorted.ours : sorted.others).push(member);
   }
   return sorted;
-}
-
-function killProcess(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // ESRCH: it ended meanwhile.
-  }
 }

@@ -94,3 +94,32 @@ function parseStat(stat: string): ProcessInfo | undefined {
   if (![pid, pgid, sid, startTime].every(Number.isSafeInteger)) return undefined;
   return { pid, pgid, sid, startTime };
 }
+
+/**
+ * Whether `pid` can name one process or process group to signal: an integer above 1. `kill(0)`
+ * would reach the caller's own process group and `kill(-1)` every process it may signal, so a
+ * pid of 0 or 1 — an empty read (`Number('') === 0`), a bad row — must never get that far.
+ */
+export function isSignallablePid(pid: number): boolean {
+  return Number.isSafeInteger(pid) && pid > 1;
+}
+
+/** Sends `signal` to process `pid`; false when it is gone or `pid` is no signallable pid (see `isSignallablePid`). */
+export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
+  if (!isSignallablePid(pid)) return false;
+  try {
+    return process.kill(pid, signal);
+  } catch {
+    return false; // ESRCH: gone; EPERM: not ours
+  }
+}
+
+/** Sends `signal` to every process of group `pgid`; false when the group is gone or `pgid` is no signallable pid. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  if (!isSignallablePid(pgid)) return false;
+  try {
+    return process.kill(-pgid, signal);
+  } catch {
+    return false;
+  }
+}

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
+import { signalGroup } from './process-table.js';
 import { DroppedLine, OversizedMessageError } from './oversized-message.js';
 
 /**
@@ -76,11 +77,7 @@ export function killAllProcessGroupsSync(): void {
 }
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
+  signalGroup(pgid, signal); // false once the group is gone
 }
 
 const MAX_STDERR_LINE_CHARS = 2000;

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { once } from 'node:events';
+import { signalGroup } from '../../server/upstream/process-table.js';
 
 export const MAIN = path.resolve(import.meta.dirname, '..', '..', 'dist', 'server', 'main.js');
 
@@ -119,11 +120,7 @@ export async function startCommand(command: string, args: string[], env: NodeJS.
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code] = (await exited) as [number | null];
       // What is left of the group (a grandchild that outlived its parent) goes too.
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // the group is gone already
-      }
+      signalGroup(child.pid!, 'SIGKILL'); // false once the group is gone
       return code;
     },
   };

@@ -1,13 +1,10 @@
 /** Process checks and a waiter for conditions that have no event to listen to. */
 import fs from 'node:fs';
+import { signalProcess } from '../../server/upstream/process-table.js';
 
 /** True while `pid` is a live process (a zombie waiting to be reaped counts as gone). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!signalProcess(pid, 0)) return false;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);

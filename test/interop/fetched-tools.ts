@@ -8,6 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll } from 'vitest';
+import { signalGroup } from '../../server/upstream/process-table.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitUntil } from '../helpers/process.js';
 
@@ -51,7 +52,7 @@ afterAll(async () => {
   for (const child of started.splice(0)) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(-child.pid!, 'SIGTERM');
+    signalGroup(child.pid!, 'SIGTERM');
     await exited;
   }
 });
