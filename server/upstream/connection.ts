@@ -22,6 +22,7 @@ import {
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewaySettings, ServerConfig } from '../config/types.js';
@@ -30,15 +31,24 @@ import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.j
 import { VERSION } from '../package-info.js';
 import { classifyCallError, describeError } from './call-errors.js';
 import { CALL_RESULT_SCHEMA } from './call-result.js';
+import { clientCapabilities } from './capabilities.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { OversizedMessageError } from './oversized-message.js';
+import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
+  type CompletionRef,
+  type CompletionResult,
   type ContentItem,
   type LastError,
   type PromptInfo,
+  type PromptResult,
+  type RequestOptions,
   type ResourceInfo,
+  type ResourceReadResult,
+  type ResourceTemplateInfo,
+  type ServerFeatures,
   type ServerState,
   type ServerStatus,
   type ToolCallOptions,
@@ -55,9 +65,11 @@ export type ConnectionSettings = Pick<
 export interface ConnectionEvents {
   /** Any change of state or status. */
   change: [ServerStatus];
-  /** The tool, resource or prompt list changed. */
+  /** The tool, resource, resource template or prompt list changed. */
   lists: [name: string];
 }
+
+const NO_FEATURES: ServerFeatures = { resources: false, resourceSubscribe: false, prompts: false, completions: false, logging: false };
 
 /** Name and version the gateway announces to upstream servers. */
 export const CLIENT_INFO = { name: 'mcp-gateway', version: VERSION };
@@ -93,6 +105,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private protocolVersion?: string;
   private instructions?: string;
   private readonly refreshing = new Map<ListKind, { dirty: boolean }>();
+  private readonly watches = new ResourceWatches({
+    subscribe: (uri) => this.subscription('resources/subscribe', uri),
+    unsubscribe: (uri) => this.subscription('resources/unsubscribe', uri),
+  });
 
   constructor(
     private config: ServerConfig,
@@ -154,8 +170,93 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     return this.lists.resources;
   }
 
+  resourceTemplates(): ResourceTemplateInfo[] {
+    return this.lists.resourceTemplates;
+  }
+
   prompts(): PromptInfo[] {
     return this.lists.prompts;
+  }
+
+  /** What the server declared it offers beyond tools; nothing while it is not connected. */
+  features(): ServerFeatures {
+    const capabilities = this.state === 'ready' ? this.client?.getServerCapabilities() : undefined;
+    if (!capabilities) return NO_FEATURES;
+    return {
+      resources: Boolean(capabilities.resources),
+      resourceSubscribe: capabilities.resources?.subscribe === true,
+      prompts: Boolean(capabilities.prompts),
+      completions: Boolean(capabilities.completions),
+      logging: Boolean(capabilities.logging),
+    };
+  }
+
+  /** Reads a resource (`resources/read`). Fails with an `UpstreamCallError` whose `kind` says why. */
+  async readResource(uri: string, options: RequestOptions): Promise<ResourceReadResult> {
+    return this.request(options, (client, requestOptions) => client.readResource({ uri }, requestOptions)) as Promise<ResourceReadResult>;
+  }
+
+  /** Gets a prompt's messages for `args` (`prompts/get`). */
+  async getPrompt(name: string, args: Record<string, string>, options: RequestOptions): Promise<PromptResult> {
+    return this.request(options, (client, requestOptions) =>
+      client.getPrompt({ name, arguments: args }, requestOptions),
+    ) as Promise<PromptResult>;
+  }
+
+  /**
+   * Suggestions for one argument of a prompt or one variable of a resource template
+   * (`completion/complete`); `context` holds the values of the arguments already filled in.
+   */
+  async complete(
+    ref: CompletionRef,
+    argument: { name: string; value: string },
+    context: Record<string, string> | undefined,
+    options: RequestOptions,
+  ): Promise<CompletionResult> {
+    const result = await this.request(options, (client, requestOptions) =>
+      client.complete({ ref, argument, ...(context && { context: { arguments: context } }) }, requestOptions),
+    );
+    return result.completion;
+  }
+
+  /**
+   * Watches a resource for changes (`resources/subscribe`, shared by every watcher of the URI and
+   * renewed after a reconnect): `listener` hears `notifications/resources/updated`. Resolves once
+   * the server accepted, with the function that ends the watch; fails with an `UpstreamCallError`
+   * (`not-ready`, or the server's refusal).
+   */
+  async watchResource(uri: string, listener: ResourceUpdated): Promise<() => void> {
+    if (!this.features().resourceSubscribe) {
+      throw new UpstreamCallError(
+        'not-ready',
+        `server ${this.name} ${this.state === 'ready' ? 'offers no resource subscriptions' : `is ${this.state}`}`,
+      );
+    }
+    return this.watches.watch(uri, listener);
+  }
+
+  /** A request of the current session other than a tool call; failures sorted as for tool calls. */
+  private async request<T>(
+    options: RequestOptions,
+    send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal }) => Promise<T>,
+  ): Promise<T> {
+    const client = this.client;
+    if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    const generation = this.generation;
+    try {
+      return await send(client, { timeout: options.timeoutMs, signal: options.signal });
+    } catch (error) {
+      throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
+    }
+  }
+
+  private async subscription(method: 'resources/subscribe' | 'resources/unsubscribe', uri: string): Promise<void> {
+    const options = { timeoutMs: this.config.initTimeoutMs };
+    await this.request(options, (client, requestOptions) =>
+      method === 'resources/subscribe'
+        ? client.subscribeResource({ uri }, requestOptions)
+        : client.unsubscribeResource({ uri }, requestOptions),
+    );
   }
 
   status(): ServerStatus {
@@ -290,7 +391,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (generation !== this.generation) return;
 
     const transport = this.createTransport();
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const client = new Client(CLIENT_INFO, { capabilities: clientCapabilities(this.config) });
     this.client = client;
     this.transport = transport;
     const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
@@ -305,7 +406,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     };
     client.onerror = (error) => this.onTransportError(generation, error);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => this.refresh(generation, 'resources'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
+      this.refresh(generation, 'resources');
+      this.refresh(generation, 'resourceTemplates');
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
+      if (generation === this.generation) this.watches.updated(notification.params.uri);
+    });
     client.setNotificationHandler(PromptListChangedNotificationSchema, async () => this.refresh(generation, 'prompts'));
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
       if (generation !== this.generation || this.logListeners.size === 0) return;
@@ -340,6 +447,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.nextRetryAt = undefined;
     this.setState('ready');
     this.emit('lists', this.name);
+    this.renewWatches(generation);
     this.startPing(generation, client);
     this.stableTimer = setTimeout(() => {
       this.consecutiveFailures = 0;
@@ -471,6 +579,22 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     })();
   }
 
+  /**
+   * Subscribes again to every watched resource on a new session; watchers hear an update, since
+   * the resource may have changed while the server was away.
+   */
+  private renewWatches(generation: number): void {
+    for (const uri of this.watches.uris()) {
+      this.subscription('resources/subscribe', uri).then(
+        () => {
+          if (generation === this.generation) this.watches.updated(uri);
+        },
+        (error: unknown) =>
+          this.log.warn({ uri, error: describeError(error) }, `server ${this.name}: subscribing again to a resource failed`),
+      );
+    }
+  }
+
   /** The first listing after connecting. A server whose resources or prompts fail to list is still usable for its tools. */
   private async loadLists(generation: number, client: Client): Promise<void> {
     const tolerate = (kind: ListKind) => (error: unknown) => {
@@ -480,6 +604,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     await Promise.all([
       this.load(generation, client, 'tools'),
       this.load(generation, client, 'resources').catch(tolerate('resources')),
+      this.load(generation, client, 'resourceTemplates').catch(tolerate('resourceTemplates')),
       this.load(generation, client, 'prompts').catch(tolerate('prompts')),
     ]);
   }

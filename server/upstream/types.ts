@@ -34,13 +34,87 @@ export interface ResourceInfo {
   title?: string;
   description?: string;
   mimeType?: string;
+  /** Size of the raw content in bytes, when the server tells. */
+  size?: number;
+  /** The resource exactly as the server listed it (`annotations`, `icons`, `_meta`, …), for surfaces that pass it through. */
+  definition?: Readonly<Record<string, unknown>>;
+}
+
+export interface ResourceTemplateInfo {
+  /** An RFC 6570 URI template, e.g. `file:///{path}`. */
+  uriTemplate: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  /** The template exactly as the server listed it. */
+  definition?: Readonly<Record<string, unknown>>;
 }
 
 export interface PromptInfo {
   name: string;
   title?: string;
   description?: string;
-  arguments?: { name: string; description?: string; required?: boolean }[];
+  arguments?: { name: string; title?: string; description?: string; required?: boolean }[];
+  /** The prompt exactly as the server listed it. */
+  definition?: Readonly<Record<string, unknown>>;
+}
+
+/** What a server declared it offers beyond tools (from `initialize` or `server/discover`). */
+export interface ServerFeatures {
+  resources: boolean;
+  /** `resources/subscribe` and `notifications/resources/updated`. */
+  resourceSubscribe: boolean;
+  prompts: boolean;
+  /** `completion/complete` for prompt arguments and resource template variables. */
+  completions: boolean;
+  /** `logging/setLevel`. */
+  logging: boolean;
+}
+
+/** One item of a `resources/read` result: text, or a base64 `blob`. */
+export interface ResourceContents {
+  uri: string;
+  mimeType?: string;
+  text?: string;
+  /** Base64. */
+  blob?: string;
+  _meta?: Record<string, unknown>;
+}
+
+export interface ResourceReadResult {
+  contents: ResourceContents[];
+  _meta?: Record<string, unknown>;
+}
+
+export interface PromptMessage {
+  role: 'user' | 'assistant';
+  /** A text, image, audio, resource_link or embedded resource content item. */
+  content: ContentItem;
+}
+
+export interface PromptResult {
+  description?: string;
+  messages: PromptMessage[];
+  _meta?: Record<string, unknown>;
+}
+
+/** What `completion/complete` completes: a prompt's argument, or a variable of a resource template. */
+export type CompletionRef = { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
+
+export interface CompletionResult {
+  /** At most 100 suggestions. */
+  values: string[];
+  total?: number;
+  hasMore?: boolean;
+}
+
+/** Options of a request other than a tool call (reads, prompts, completions). */
+export interface RequestOptions {
+  /** Time after which the request fails, in ms. */
+  timeoutMs: number;
+  /** Aborting it cancels the request upstream. */
+  signal?: AbortSignal;
 }
 
 export interface LastError {

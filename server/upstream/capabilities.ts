@@ -1,0 +1,13 @@
+/**
+ * What the gateway declares to an upstream server as a client (`initialize` capabilities): only
+ * what it can honour for that server now, because servers hide tools from clients that lack a
+ * capability (server-everything lists 13 instead of 19 tools to a client without elicitation and
+ * sampling). Today: nothing; each client feature (elicitation, sampling, roots, tasks) adds itself
+ * here when the gateway can answer it.
+ */
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../config/types.js';
+
+export function clientCapabilities(_config: ServerConfig): ClientCapabilities {
+  return {};
+}
