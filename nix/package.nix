@@ -29,6 +29,7 @@ let
       (root + "/package-lock.json")
       (root + "/tsconfig.json")
       (root + "/tsconfig.build.json")
+      (root + "/scripts/bundle.mjs")
       (root + "/server")
       (root + "/bench")
       (root + "/views")
@@ -57,7 +58,7 @@ buildNpmPackage {
 
   nativeBuildInputs = [ python3 ];
 
-  # `npm run build` (tsc, then esbuild bundling the command and the demo server) needs the dev
+  # `npm run build` (tsc, then scripts/bundle.mjs: esbuild bundling the command and the demo server) needs the dev
   # dependencies; they are pruned from the output afterwards.
   npmBuildScript = "build";
   # Playwright must not try to download a browser during `npm ci`.

@@ -1,21 +1,29 @@
-// What start-up loads (issue 16: ready with the demo server in < 600 ms). Needs `npm run build`
+// What start-up loads (issue 16: ready with the demo server in < 600 ms, listening in < 300 ms). Needs `npm run build`
 // first (npm test does it via pretest): it reads the built files in dist/.
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAIN, startCommand, type RunningGateway } from './helpers/cli.js';
+import { waitUntil } from './helpers/process.js';
 import { tempDir } from './helpers/temp.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const built = (file: string) => path.join(root, 'dist', 'server', file);
 
+const running: RunningGateway[] = [];
+afterEach(async () => {
+  for (const gateway of running.splice(0)) await gateway.stop();
+});
+
 /**
- * The files (ES modules, and CommonJS ones that ES modules import) that `node ...args` loads, as
- * paths from the package root; seen by a module loader hook in the child process.
+ * A module loader hook for a child process: `args` go before its script, and `files()` lists the
+ * files (ES modules, and CommonJS ones that ES modules import) it has loaded so far, as paths from
+ * the package root.
  */
-async function filesLoadedBy(args: string[]): Promise<string[]> {
+function loadRecorder(): { args: string[]; env: NodeJS.ProcessEnv; files: () => string[] } {
   const list = path.join(tempDir(), 'loaded.txt');
   const hook = `import fs from 'node:fs';
 export async function load(url, context, next) {
@@ -23,25 +31,36 @@ export async function load(url, context, next) {
   return next(url, context);
 }`;
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  return {
+    args: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
+    env: { LOADED_LIST: list },
+    files: () =>
+      fs
+        .readFileSync(list, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((url) => path.relative(root, fileURLToPath(url))),
+  };
+}
+
+/** The files that `node ...args` loads, run to its end (see `loadRecorder`). */
+async function filesLoadedBy(args: string[]): Promise<string[]> {
+  const recorder = loadRecorder();
   // stdin is empty, so the demo server ends at once.
-  const child = execFile(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args], {
-    env: { ...process.env, LOADED_LIST: list },
-  });
+  const child = execFile(process.execPath, [...recorder.args, ...args], { env: { ...process.env, ...recorder.env } });
   child.stdin?.end();
   const [code] = (await once(child, 'exit')) as [number | null];
   expect(code).toBe(0);
-  return fs
-    .readFileSync(list, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((url) => path.relative(root, fileURLToPath(url)));
+  return recorder.files();
 }
 
 describe('start-up', () => {
-  it('the mcp-gateway command and the demo server are each one bundled file: nothing of ours or of a package is loaded beside them but better-sqlite3', async () => {
+  it('the mcp-gateway command is one bundle (main.js and its chunks), the demo server one file: nothing of ours or of a package is loaded beside them but better-sqlite3', async () => {
     const command = await filesLoadedBy([built('main.js'), '--version']);
     expect(command[0]).toBe(path.join('dist', 'server', 'main.js'));
-    expect(command.slice(1).filter((file) => !file.startsWith(path.join('node_modules', 'better-sqlite3') + path.sep))).toEqual([]);
+    const chunk = (file: string) => path.dirname(file) === path.join('dist', 'server', 'chunks') && file.endsWith('.js');
+    const sqlite = (file: string) => file.startsWith(path.join('node_modules', 'better-sqlite3') + path.sep);
+    expect(command.slice(1).filter((file) => !chunk(file) && !sqlite(file))).toEqual([]);
     expect(await filesLoadedBy([built('demo/demo-server.js')])).toEqual([path.join('dist', 'server', 'demo', 'demo-server.js')]);
   });
 
@@ -62,5 +81,29 @@ describe('start-up', () => {
       ].some((part) => file.includes(part)),
     );
     expect(lazy).toEqual([]);
+  });
+
+  it('the command listens without loading the MCP endpoint (the 2.x SDK), and loads it on the first /mcp request', async () => {
+    const recorder = loadRecorder();
+    const gateway = await startCommand(process.execPath, [...recorder.args, MAIN, '--port', '0', '--state-dir', tempDir()], recorder.env);
+    running.push(gateway);
+    const endpoint = (file: string) =>
+      /^endpoint-.+\.js$/.test(path.basename(file)) && path.dirname(file) === path.join('dist', 'server', 'chunks');
+    expect(recorder.files()).toContain(path.join('dist', 'server', 'main.js'));
+    expect(recorder.files().filter(endpoint)).toEqual([]);
+
+    const res = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
+      }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    await waitUntil(() => recorder.files().some(endpoint));
   });
 });

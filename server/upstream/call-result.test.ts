@@ -1,6 +1,7 @@
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { CALL_RESULT_SCHEMA } from './call-result.js';
+import { CALL_RESULT_SCHEMA, checkOutputSchema, type OutputValidator } from './call-result.js';
+import { classifyCallError } from './call-errors.js';
 
 /** Results as a server may send them (JSON), good and bad. */
 const RESULTS: unknown[] = [
@@ -57,5 +58,43 @@ describe('CALL_RESULT_SCHEMA', () => {
         expect(ours.error!.message, JSON.stringify(data)).toBe(sdk.error.message);
       }
     }
+  });
+});
+
+describe('checkOutputSchema (the SDK client’s check, for calls that go past it)', () => {
+  const needsTotal: OutputValidator = (input) =>
+    typeof (input as { total?: unknown }).total === 'number' ? { valid: true } : { valid: false, errorMessage: 'total must be a number' };
+  const sorted = (check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      return classifyCallError(error, undefined, undefined);
+    }
+    return undefined;
+  };
+
+  it('passes a fitting result, an error result without content, and any result of a tool without outputSchema', () => {
+    expect(() => checkOutputSchema('t', { content: [], structuredContent: { total: 1 } }, needsTotal)).not.toThrow();
+    expect(() => checkOutputSchema('t', { content: [], isError: true }, needsTotal)).not.toThrow();
+    expect(() => checkOutputSchema('t', { content: [] }, undefined)).not.toThrow();
+  });
+
+  it('fails a missing or unfitting structuredContent, or a validator that throws, as the server’s fault', () => {
+    expect(sorted(() => checkOutputSchema('t', { content: [] }, needsTotal))).toMatchObject({
+      kind: 'server-error',
+      message: 'Tool t has an output schema but did not return structured content (JSON-RPC error -32600)',
+    });
+    expect(sorted(() => checkOutputSchema('t', { content: [], structuredContent: { total: 'x' } }, needsTotal))).toMatchObject({
+      kind: 'protocol',
+      message:
+        "the server's result does not match the tool's own outputSchema (Structured content does not match the tool's output schema: total must be a number)",
+    });
+    const broken: OutputValidator = () => {
+      throw new Error('no such $ref');
+    };
+    expect(sorted(() => checkOutputSchema('t', { content: [], structuredContent: {} }, broken))).toMatchObject({
+      kind: 'protocol',
+      message: "the server's result does not match the tool's own outputSchema (Failed to validate structured content: no such $ref)",
+    });
   });
 });

@@ -5,9 +5,9 @@
  * with the same error as before. Zod's parse of the whole result cost about a tenth of a call's
  * CPU in the gateway (see the README's performance section).
  */
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 
-type CallToolResult = ReturnType<typeof CallToolResultSchema.parse>;
+export type CallToolResult = ReturnType<typeof CallToolResultSchema.parse>;
 type ParseResult = ReturnType<typeof CallToolResultSchema.safeParse>;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -50,3 +50,31 @@ export const CALL_RESULT_SCHEMA = {
     return result ? ({ success: true, data: result } as ParseResult) : CallToolResultSchema.safeParse(data);
   },
 } as unknown as typeof CallToolResultSchema;
+
+/** A compiled outputSchema check, as the SDK client keeps one per listed tool. */
+export type OutputValidator = (input: unknown) => { valid: boolean; errorMessage?: string };
+
+/**
+ * The SDK client's check of a result against the tool's `outputSchema` (as `Client.callTool`
+ * does it, with its errors, which `classifyCallError` knows): a tool with an outputSchema must
+ * return `structuredContent` unless the result is an error, and that content must fit.
+ */
+export function checkOutputSchema(name: string, result: CallToolResult, validator: OutputValidator | undefined): void {
+  if (!validator) return;
+  if (!result.structuredContent && !result.isError) {
+    throw new McpError(ErrorCode.InvalidRequest, `Tool ${name} has an output schema but did not return structured content`);
+  }
+  if (!result.structuredContent) return;
+  let validation: ReturnType<OutputValidator>;
+  try {
+    validation = validator(result.structuredContent);
+  } catch (error) {
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Failed to validate structured content: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (!validation.valid) {
+    throw new McpError(ErrorCode.InvalidParams, `Structured content does not match the tool's output schema: ${validation.errorMessage}`);
+  }
+}

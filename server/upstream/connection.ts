@@ -30,8 +30,9 @@ import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
 import { classifyCallError, describeError } from './call-errors.js';
-import { CALL_RESULT_SCHEMA } from './call-result.js';
+import { CALL_RESULT_SCHEMA, checkOutputSchema, type CallToolResult, type OutputValidator } from './call-result.js';
 import { clientCapabilities } from './capabilities.js';
+import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
@@ -84,6 +85,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private client?: Client;
   private transport?: Transport;
   private stdio?: StdioProcessTransport;
+  /** The tool calls of a stdio connection, sent past the SDK client (direct-calls.ts). */
+  private direct?: DirectCalls;
   private closing: Promise<void> = Promise.resolve();
   private readonly lists = new ServerLists();
   private restarts = 0;
@@ -291,17 +294,27 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const client = this.client;
     if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
     const generation = this.generation;
+    const direct = this.direct;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
     try {
-      const result = await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
-        timeout: options.timeoutMs,
-        resetTimeoutOnProgress: true,
-        maxTotalTimeout: options.maxTotalTimeoutMs,
-        signal: options.signal,
-        // Always asked for: progress is what keeps a long call within its timeout.
-        onprogress: (progress) => options.onProgress?.(progress),
-      });
+      let result: CallToolResult;
+      const metadata = toolMetadata(client);
+      // A tool that must run as a task stays with the SDK, which refuses it with its own error.
+      if (direct && !metadata.isToolTaskRequired(name)) {
+        result = await direct.call(name, args, options);
+        checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
+      } else {
+        // The result of CALL_RESULT_SCHEMA (the SDK's types add its old `toolResult` shape too).
+        result = (await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
+          timeout: options.timeoutMs,
+          resetTimeoutOnProgress: true,
+          maxTotalTimeout: options.maxTotalTimeoutMs,
+          signal: options.signal,
+          // Always asked for: progress is what keeps a long call within its timeout.
+          onprogress: (progress) => options.onProgress?.(progress),
+        })) as CallToolResult;
+      }
       return {
         content: (result.content ?? []) as ContentItem[],
         structuredContent: result.structuredContent as Record<string, unknown> | undefined,
@@ -392,8 +405,16 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
     const transport = this.createTransport();
     const client = new Client(CLIENT_INFO, { capabilities: clientCapabilities(this.config) });
+    const direct =
+      transport instanceof StdioProcessTransport
+        ? new DirectCalls(
+            (message) => transport.send(message),
+            (error) => this.onTransportError(generation, error),
+          )
+        : undefined;
     this.client = client;
     this.transport = transport;
+    this.direct = direct;
     const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
     transport.setProtocolVersion = (version: string) => {
       this.protocolVersion = version;
@@ -403,6 +424,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     // the pending initialize); once ready, a close is the failure.
     client.onclose = () => {
       if (this.state !== 'starting') this.fail(generation, 'connection closed');
+      direct?.close();
     };
     client.onerror = (error) => this.onTransportError(generation, error);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
@@ -429,6 +451,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       await Promise.race([
         (async () => {
           await client.connect(transport);
+          if (direct) routeDirectCalls(transport, direct);
           await this.loadLists(generation, client);
         })(),
         timeout,
@@ -632,6 +655,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const transport = this.transport;
     this.client = undefined;
     this.transport = undefined;
+    this.direct = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
       if (endSession && transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
@@ -662,6 +686,29 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     clearTimeout(this.stableTimer);
     this.retryTimer = this.pingTimer = this.stableTimer = undefined;
   }
+}
+
+/**
+ * Puts `direct` in front of the SDK client on the transport: answers and progress of its calls
+ * never reach the SDK (which would check each message with zod first). After `client.connect`,
+ * which installs the SDK's own handler.
+ */
+function routeDirectCalls(transport: Transport, direct: DirectCalls): void {
+  const sdk = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (!direct.take(message)) sdk?.(message, extra);
+  };
+}
+
+/**
+ * What the SDK client learned from `tools/list` for `callTool` (private in its types): the tools
+ * that must run as tasks, and the compiled check of each tool's outputSchema.
+ */
+function toolMetadata(client: Client): {
+  isToolTaskRequired(name: string): boolean;
+  getToolOutputValidator(name: string): OutputValidator | undefined;
+} {
+  return client as unknown as ReturnType<typeof toolMetadata>;
 }
 
 function exitText(code: number | null, signal: string | null): string {
