@@ -95,7 +95,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** The last log messages, for the server's page (`gateway.serverLogLines`). */
   private readonly serverLog = new ServerLog();
   /** The log level chosen in the UI, until the gateway restarts. */
-  private levelOverride?: LogLevel;
+  private chosenLevel?: LogLevel;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -330,7 +330,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** The log level in force: the UI's choice while it lasts, else the config's `logLevel`. */
   get logLevel(): LogLevel | undefined {
-    return this.levelOverride ?? this.config.logLevel;
+    return this.chosenLevel ?? this.config.logLevel;
+  }
+
+  /** The log level chosen in the UI, if any. */
+  get levelOverride(): LogLevel | undefined {
+    return this.chosenLevel;
   }
 
   /**
@@ -338,7 +343,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * It is sent at once when the server is ready and declared `logging`, and after each reconnect.
    */
   setLogLevel(level: LogLevel | undefined): void {
-    this.levelOverride = level;
+    this.chosenLevel = level;
     this.applyLogLevel(this.generation);
   }
 
