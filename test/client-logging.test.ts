@@ -48,7 +48,7 @@ describe('server log level', () => {
     const applied = await gateway.gateway.reload(
       parseConfigText(JSON.stringify(fileConfig('debug')), path.join(gateway.stateDir, 'c.json')),
     );
-    expect(applied.restarted).toEqual([]);
+    expect(applied).toMatchObject({ restarted: [], updated: ['fx'] });
     await waitForLevel(gateway, 'debug');
     expect(gateway.supervisor.status('fx')!.pid).toBe(ready.pid);
   });

@@ -52,7 +52,7 @@ describe('roots', () => {
       path.join(gateway.stateDir, 'config.json'),
     );
     const applied = await gateway.gateway.reload(config);
-    expect(applied.restarted).toEqual([]);
+    expect(applied).toMatchObject({ restarted: [], updated: ['fs'] });
     await waitUntil(
       async () => {
         const text = await allowed(gateway);

@@ -85,7 +85,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         continue;
       }
       next.set(server.name, existing);
-      const reconnect = connectionKey(existing.currentConfig) !== connectionKey(server);
+      const before = existing.currentConfig;
+      const reconnect = connectionKey(before) !== connectionKey(server);
       existing.update(server, settings);
       if (existing.status().enabled !== enabled) {
         waits.push(existing.setEnabled(enabled));
@@ -93,7 +94,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       } else if (reconnect && enabled) {
         waits.push(existing.restart());
         result.restarted.push(server.name);
-      } else if (reconnect || JSON.stringify(existing.currentConfig) !== JSON.stringify(server)) {
+      } else if (reconnect || JSON.stringify(before) !== JSON.stringify(server)) {
         result.updated.push(server.name);
       }
     }
