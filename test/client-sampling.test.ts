@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../server/config/load.js';
 import { createLogger } from '../server/logging/logger.js';
 import { EVERYTHING_BIN, FAST, fixture, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
 import { pendingApprovals, signIn } from './helpers/ui-session.js';
@@ -156,5 +157,23 @@ describe('sampling', () => {
     expect(JSON.stringify(res.body)).toContain('sampling is not configured on this gateway (see README: sampling)');
     expect(JSON.stringify(res.body)).toContain('client sampling capability: none');
     expect(model.received).toHaveLength(0);
+  });
+
+  it('a reload that takes sampling away from a server reconnects it without the capability', async () => {
+    const model = await fakeModel();
+    const withSampling = {
+      gateway: FAST,
+      approval: { default: 'allow' },
+      sampling: { url: model.url, model: 'llama3', servers: ['e'] },
+      mcpServers: { e: everything },
+    };
+    const gateway = await gatewayWith(withSampling);
+    await waitForServer(gateway.supervisor, 'e', 'ready');
+    expect(gateway.supervisor.get('e')!.tool('trigger-sampling-request')).toBeDefined();
+    const { sampling: _gone, ...without } = withSampling;
+    const applied = await gateway.gateway.reload(parseConfigText(JSON.stringify(without), path.join(gateway.stateDir, 'c.json')));
+    expect(applied.restarted).toEqual(['e']);
+    await waitForServer(gateway.supervisor, 'e', (status) => status.state === 'ready' && status.restarts === 1);
+    expect(gateway.supervisor.get('e')!.tool('trigger-sampling-request')).toBeUndefined();
   });
 });
