@@ -375,7 +375,7 @@ function buildServer(
     disabledTools: entry.disabledTools ?? [],
     approval,
     display: displayOf(entry),
-    roots: resolveRoots(entry.roots ?? [], ctx.baseDir, report),
+    roots: resolveRoots(entry.roots ?? [], report),
     ...(entry.logLevel !== undefined && { logLevel: entry.logLevel }),
     sampling: false,
   };
@@ -532,7 +532,7 @@ function resolveNotify(raw: unknown, baseDir: string, report: Report): NotifyTar
  * path is made one (a relative path is refused: a root is the server's view, not the gateway's
  * working folder).
  */
-function resolveRoots(raw: NonNullable<ServerEntry['roots']>, _baseDir: string, report: Report): Root[] {
+function resolveRoots(raw: NonNullable<ServerEntry['roots']>, report: Report): Root[] {
   const roots: Root[] = [];
   raw.forEach((item, i) => {
     const written = typeof item === 'string' ? item : item.uri;
