@@ -57,8 +57,22 @@ let
       timeoutMs = optionalField types.ints.positive "Tool call timeout, in ms (default `settings.toolTimeoutMs`).";
       disabledTools = optionalField (types.listOf types.str) "Tools hidden everywhere.";
       approval = optionalField jsonFormat.type "The server's own approval policy (`default`, `timeoutMs`, `rules`).";
+      roots = optionalField (types.listOf (types.either types.str (types.submodule {
+        options = {
+          uri = mkOption { type = types.str; description = "A `file://` URI."; };
+          name = optionalField types.str "A name for the root.";
+        };
+      }))) "Folders offered to the server as MCP roots: `file://` URIs, absolute paths or `{ uri; name; }` (default none).";
+      logLevel = optionalField (types.enum [ "debug" "info" "notice" "warning" "error" "critical" "alert" "emergency" ])
+        "MCP log level asked for with `logging/setLevel` (default: not asked).";
     };
   };
+
+  # Where systemd's LoadCredential puts the sampling key for the service.
+  samplingKeyPath = "/run/credentials/mcp-gateway.service/sampling-key";
+  samplingSection = withoutNulls (cfg.sampling // {
+    apiKeyFile = if cfg.sampling.apiKeyFile != null then samplingKeyPath else null;
+  });
 
   # The config file, exactly as the gateway reads it.
   generatedConfig =
@@ -66,8 +80,11 @@ let
       gateway = withoutNulls cfg.settings // {
         allowedHosts = lib.unique (tailnetHost ++ cfg.settings.allowedHosts);
       };
-      mcpServers = lib.mapAttrs (_: withoutNulls) cfg.servers;
+      mcpServers = lib.mapAttrs (_: server: withoutNulls (server // optionalAttrs (server.roots != null) {
+        roots = map (root: if builtins.isString root then root else withoutNulls root) server.roots;
+      })) cfg.servers;
     }
+    // optionalAttrs (cfg.sampling != null) { sampling = samplingSection; }
     // optionalAttrs (cfg.approval != { }) { inherit (cfg) approval; }
     // optionalAttrs (cfg.groups != { }) { groups = lib.mapAttrs (_: withoutNulls) cfg.groups; };
   configFile = jsonFormat.generate "mcp-gateway.json" generatedConfig;
@@ -180,6 +197,7 @@ in
           toolTimeoutMs = optionalField types.ints.positive "Default tool call timeout, in ms (gateway default 60000).";
           trustTailscaleHeaders = optionalField types.bool "Show `Tailscale-User-Login` next to the identity that decided an approval (a label only).";
           publicSpecs = optionalField types.bool "Serve the OpenAPI documents without a key.";
+          serverLogLines = optionalField types.ints.unsigned "Log messages kept per server (gateway default 200).";
         };
       };
       default = { };
@@ -204,6 +222,42 @@ in
       description = ''
         Tool groups, rendered into the config file's `groups`: each a virtual MCP server made of
         tools of several servers, at `/mcp/<name>`. A group may not share a server's name.
+      '';
+    };
+
+    sampling = mkOption {
+      type = types.nullOr (types.submodule {
+        options = {
+          url = mkOption {
+            type = types.str;
+            example = "http://127.0.0.1:11434/v1";
+            description = "Base URL of an OpenAI-compatible API (`/chat/completions` is added).";
+          };
+          model = mkOption { type = types.str; example = "llama3.2"; description = "The model asked for."; };
+          apiKeyFile = mkOption {
+            type = types.nullOr (types.strMatching "/.*");
+            default = null;
+            example = "/run/agenix/llm-key";
+            description = ''
+              File holding the endpoint's API key (sent as Bearer), e.g. an agenix secret: systemd
+              hands it to the service with LoadCredential. A string, not a Nix path, so that the
+              key never lands in the Nix store.
+            '';
+          };
+          maxTokens = optionalField types.ints.positive "Cap of a reply's tokens (gateway default 1024).";
+          servers = mkOption {
+            type = types.either (types.enum [ "*" ]) (types.listOf types.str);
+            default = [ ];
+            description = ''Servers that may sample (names from `servers`), or `"*"` for all. Default none.'';
+          };
+          timeoutMs = optionalField types.ints.positive "Time the endpoint has to answer, in ms (gateway default 120000).";
+        };
+      });
+      default = null;
+      description = ''
+        The config file's `sampling` section: answers the servers' sampling requests from an
+        OpenAI-compatible endpoint, each through the approval policy (tool `sampling/createMessage`).
+        Default: none (sampling refused).
       '';
     };
 
@@ -313,6 +367,10 @@ in
           message = ''services.ai.mcpGateway.stateDir = "${cfg.stateDir}" must be a name relative to /var/lib (systemd's StateDirectory), e.g. "mcp-gateway", not a path and without "..".'';
         }
         {
+          assertion = cfg.sampling == null || cfg.sampling.servers == "*" || lib.subtractLists (lib.attrNames cfg.servers) cfg.sampling.servers == [ ];
+          message = "services.ai.mcpGateway.sampling.servers names server(s) not in services.ai.mcpGateway.servers: ${lib.concatStringsSep ", " (if cfg.sampling == null || cfg.sampling.servers == "*" then [ ] else lib.subtractLists (lib.attrNames cfg.servers) cfg.sampling.servers)}.";
+        }
+        {
           assertion = lib.intersectLists (lib.attrNames cfg.groups) (lib.attrNames cfg.servers) == [ ];
           message = ''services.ai.mcpGateway.groups and services.ai.mcpGateway.servers share the name(s) ${lib.concatStringsSep ", " (lib.intersectLists (lib.attrNames cfg.groups) (lib.attrNames cfg.servers))}: both would be /mcp/<name>, so rename the group.'';
         }
@@ -371,7 +429,9 @@ in
           StateDirectoryMode = "0700";
           WorkingDirectory = stateDirectory;
           UMask = "0077";
-          LoadCredential = optional (cfg.apiKeyFile != null) "api-key:${cfg.apiKeyFile}";
+          LoadCredential =
+            optional (cfg.apiKeyFile != null) "api-key:${cfg.apiKeyFile}"
+            ++ optional (cfg.sampling != null && cfg.sampling.apiKeyFile != null) "sampling-key:${cfg.sampling.apiKeyFile}";
           EnvironmentFile = optional (cfg.environmentFile != null) cfg.environmentFile;
           # The gateway stops its stdio servers' process groups itself; anything left in the
           # cgroup is killed with the service.

@@ -24,6 +24,7 @@ import { StateDatabaseError, isSqliteError, openDatabase, stateDatabaseErrorText
 import { loadGatewaySecret, type LoadedSecret } from './state/secret.js';
 import { OverrideStore } from './state/overrides.js';
 import { ProcessGroupRecords } from './state/process-groups.js';
+import { SAMPLING_TOOL, createSampler } from './sampling/sampler.js';
 import { Supervisor, type ApplyResult } from './upstream/supervisor.js';
 
 export interface GatewayOptions {
@@ -145,11 +146,12 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
     db,
     options.logger,
     (server, tool) => {
-      const info = supervisor.get(server)?.tool(tool);
+      const info = tool === SAMPLING_TOOL.name ? SAMPLING_TOOL : supervisor.get(server)?.tool(tool);
       return info && toolDefinitionHash(info);
     },
     { bindingKey: secret.secret.key('approval-binding'), settings: () => config.approval, redactKeys },
   );
+  supervisor.sampler = createSampler({ config: () => config, approvals, logger: options.logger });
   const orphans = approvals.markInterrupted();
   approvals.prune(config.gateway.activity.maxAgeDays * 86_400_000);
   if (orphans > 0)

@@ -186,6 +186,7 @@ describe('defaults', () => {
       openapi: { maxRefDepth: 3 },
       trustTailscaleHeaders: false,
       redact: { keys: [] },
+      serverLogLines: 200,
     });
     expect(DEFAULT_APPROVAL_SETTINGS).toEqual({
       default: 'ask',
@@ -217,6 +218,8 @@ describe('defaults', () => {
       disabledTools: [],
       approval: { rules: [] },
       display: { command: 'srv', args: [], envNames: [] },
+      roots: [],
+      sampling: false,
     });
     config.gateway.allowedHosts.push('changed');
     expect(DEFAULT_GATEWAY_SETTINGS.allowedHosts).toEqual([]);
@@ -324,7 +327,7 @@ describe('problems', () => {
       { mcpServers: {}, servers: {} },
       {},
       '$.servers',
-      'unknown key "servers" (expected one of: gateway, approval, mcpServers, groups)',
+      'unknown key "servers" (expected one of: gateway, approval, sampling, mcpServers, groups)',
     ],
     [
       'unknown gateway key',
@@ -1093,6 +1096,8 @@ describe('quickModeConfig', () => {
           disabledTools: [],
           approval: { rules: [] },
           display: { command: 'npx', args: ['-y', 'pkg'], envNames: [] },
+          roots: [],
+          sampling: false,
         },
       ],
       groups: [],

@@ -31,6 +31,7 @@ import {
   OpenApiDocumentSchema,
   ReadySchema,
   ServerDetailSchema,
+  ServerLogSchema,
   ServerListSchema,
   ToolCallResultSchema,
   ToolListSchema,
@@ -361,6 +362,9 @@ describe('the answers of a running gateway match the schemas', () => {
     const restarted = check('POST /api/servers/{name}/restart', await api().post('/api/servers/demo/restart'), 202, ServerDetailSchema);
     expect(restarted.restarts).toBe(1);
     await waitForServer(started.supervisor, 'demo', (status) => status.state === 'ready' && status.restarts === 1);
+    const logs = check('GET /api/servers/{name}/logs', await api().get('/api/servers/demo/logs'), 200, ServerLogSchema);
+    expect(logs).toMatchObject({ level: null, capacity: 200 });
+    check('GET /api/servers/{name}/logs', await api().get('/api/servers/nope/logs'), 404, ProblemSchema);
   });
 
   it('tools: list, search, detail', async () => {

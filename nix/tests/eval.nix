@@ -137,6 +137,13 @@ let
   moreHosts = withServer { services.ai.mcpGateway.settings.allowedHosts = [ "gateway.lan" ]; };
   withGroups = withServer { services.ai.mcpGateway.groups.reading = { tools = [ "memory/read_*" ]; description = "read only"; }; };
   groupNamedLikeServer = withServer { services.ai.mcpGateway.groups.memory.tools = [ "memory/*" ]; };
+  withClientFeatures = withServer {
+    services.ai.mcpGateway.servers.memory = { roots = [ "/srv/notes" { uri = "file:///srv/photos"; name = "photos"; } ]; logLevel = "warning"; };
+    services.ai.mcpGateway.sampling = { url = "http://127.0.0.1:11434/v1"; model = "llama3.2"; apiKeyFile = "/run/agenix/llm-key"; servers = [ "memory" ]; };
+  };
+  samplingForUnknownServer = withServer {
+    services.ai.mcpGateway.sampling = { url = "http://127.0.0.1:11434/v1"; model = "m"; servers = [ "ghost" ]; };
+  };
   ownTailscale = withServer { services.tailscale.package = pkgs.coreutils; };
 
   # ---- The home-manager module ----------------------------------------------------------------
@@ -208,6 +215,11 @@ let
     lowPortPrivateUsers = lowPort.systemd.services.mcp-gateway.serviceConfig.PrivateUsers or null;
     moreHosts = moreHosts.services.ai.mcpGateway.generatedConfig.gateway.allowedHosts;
     groups = withGroups.services.ai.mcpGateway.generatedConfig.groups;
+    clientFeatures = {
+      inherit (withClientFeatures.services.ai.mcpGateway.generatedConfig) sampling;
+      inherit (withClientFeatures.services.ai.mcpGateway.generatedConfig.mcpServers.memory) roots logLevel;
+      LoadCredential = withClientFeatures.systemd.services.mcp-gateway.serviceConfig.LoadCredential;
+    };
     ownTailscale = ownTailscale.systemd.services.mcp-gateway-tailscale-serve.serviceConfig.ExecStart;
     desktopExec = laptop.xdg.desktopEntries.mcp-gateway.exec;
     desktopCategories = laptop.xdg.desktopEntries.mcp-gateway.categories;
@@ -217,7 +229,7 @@ let
     clientUnits = lib.attrNames clientExample.systemd.services;
     assertions = lib.mapAttrs (_: failedAssertions) {
       inherit server client clientExample pwaWithoutDomain pwaWithoutServe serveWithoutTailscale publicWithoutKey
-        absoluteStateDir upwardStateDir laptop laptopWithoutDomain groupNamedLikeServer;
+        absoluteStateDir upwardStateDir laptop laptopWithoutDomain groupNamedLikeServer samplingForUnknownServer;
     };
     devShellNode = if devShell == null then null else lib.elem pkgs.nodejs.outPath (map (p: p.outPath) devShell.packages or devShell.nativeBuildInputs or [ ]);
   };
@@ -288,6 +300,13 @@ in
     ++ mentions "non-loopback host without a key" results.assertions.publicWithoutKey "services.ai.mcpGateway.apiKeyFile"
     ++ expect "tool groups in the config file" results.groups { reading = { tools = [ "memory/read_*" ]; description = "read only"; }; }
     ++ mentions "a group named like a server" results.assertions.groupNamedLikeServer "share the name(s) memory"
+    ++ expect "roots, logLevel and sampling in the config file, the sampling key by LoadCredential" results.clientFeatures {
+      sampling = { url = "http://127.0.0.1:11434/v1"; model = "llama3.2"; apiKeyFile = "/run/credentials/mcp-gateway.service/sampling-key"; servers = [ "memory" ]; };
+      roots = [ "/srv/notes" { uri = "file:///srv/photos"; name = "photos"; } ];
+      logLevel = "warning";
+      LoadCredential = [ "api-key:/run/agenix/mcp-gateway-key" "sampling-key:/run/agenix/llm-key" ];
+    }
+    ++ mentions "sampling for a server that is not there" results.assertions.samplingForUnknownServer "not in services.ai.mcpGateway.servers: ghost"
     ++ mentions "absolute stateDir" results.assertions.absoluteStateDir "relative to /var/lib"
     ++ mentions "stateDir with .." results.assertions.upwardStateDir "relative to /var/lib"
     ++ mentions "laptop PWA without tailnetDomain" results.assertions.laptopWithoutDomain "services.ai.mcpGateway.pwa.tailnetDomain"

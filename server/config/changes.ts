@@ -1,6 +1,6 @@
 /**
  * What a reload changed in the settings: the names of the settings whose values differ, as
- * `gateway.allowedHosts`, `gateway.activity.maxRows` or `approval.rules`. Never their values:
+ * `gateway.allowedHosts`, `gateway.activity.maxRows`, `approval.rules` or `sampling.model`. Never their values:
  * some are secret (a notify target's secret).
  */
 import type { GatewayConfig } from './types.js';
@@ -9,6 +9,7 @@ export function changedSettings(before: GatewayConfig, after: GatewayConfig): st
   const changed: string[] = [];
   compare('gateway', before.gateway, after.gateway, changed);
   compare('approval', before.approval, after.approval, changed);
+  compare('sampling', before.sampling, after.sampling, changed);
   if (serialized(before.groups) !== serialized(after.groups)) changed.push('groups');
   return changed;
 }

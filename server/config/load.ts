@@ -6,6 +6,7 @@
 import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { errorCode, expandReferences, type ExpandContext } from './expand.js';
 import {
   REMOTE_ONLY_KEYS,
@@ -20,6 +21,7 @@ import {
   formatPath,
   isServerType,
   issuesToProblems,
+  samplingSchema,
   serverEntrySchema,
   type ServerEntry,
 } from './schema.js';
@@ -33,6 +35,8 @@ import {
   type GatewayConfig,
   type GatewaySettings,
   type NotifyTarget,
+  type Root,
+  type SamplingSettings,
   type RemoteServerConfig,
   type ServerApproval,
   type ServerConfig,
@@ -73,7 +77,11 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   openapi: { maxRefDepth: 3 },
   trustTailscaleHeaders: false,
   redact: { keys: [] },
+  serverLogLines: 200,
 };
+
+export const DEFAULT_SAMPLING_MAX_TOKENS = 1024;
+export const DEFAULT_SAMPLING_TIMEOUT_MS = 120_000;
 
 export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = {
   default: 'ask',
@@ -151,11 +159,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const servers: ServerConfig[] = [];
   const rawServers = isPlainObject(document.value) ? document.value.mcpServers : undefined;
+  const rawSampling = isPlainObject(document.value) ? document.value.sampling : undefined;
+  const sampling = rawSampling !== undefined ? resolveSampling(rawSampling, rawServers, baseDir, problems) : undefined;
   if (isPlainObject(rawServers)) {
     const ctx: ExpandContext = { env, baseDir };
     for (const [name, entry] of Object.entries(rawServers)) {
       const server = buildServer(name, entry, gateway, ctx, problems);
-      if (server) servers.push(server);
+      if (server) servers.push({ ...server, sampling: samplingAllowed(sampling, name) });
     }
   }
 
@@ -163,7 +173,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const groups = isPlainObject(rawGroups) ? buildGroups(rawGroups, servers, problems) : [];
 
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { source, gateway, approval, servers, groups };
+  return { source, gateway, approval, servers, groups, ...(sampling && { sampling }) };
 }
 
 export type QuickServerSpec = { name: string } & (
@@ -192,6 +202,8 @@ export function quickModeConfig(
     maxQueue: gateway.maxQueue,
     disabledTools: [],
     approval: { rules: [] },
+    roots: [],
+    sampling: false,
   };
   const server: ServerConfig =
     'command' in spec
@@ -363,7 +375,11 @@ function buildServer(
     disabledTools: entry.disabledTools ?? [],
     approval,
     display: displayOf(entry),
+    roots: resolveRoots(entry.roots ?? [], report),
+    ...(entry.logLevel !== undefined && { logLevel: entry.logLevel }),
+    sampling: false,
   };
+  if (problems.length > countBefore) return undefined;
   if (kind === 'stdio' && stdio) return { ...common, transport: 'stdio', ...stdio };
   if (kind === 'remote' && remote) return { ...common, ...remote };
   return undefined;
@@ -506,6 +522,81 @@ function resolveNotify(raw: unknown, baseDir: string, report: Report): NotifyTar
     }
     return target;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roots and sampling
+
+/**
+ * A server's roots as `file://` URIs: a URI is kept as written (it must be `file:`), an absolute
+ * path is made one (a relative path is refused: a root is the server's view, not the gateway's
+ * working folder).
+ */
+function resolveRoots(raw: NonNullable<ServerEntry['roots']>, report: Report): Root[] {
+  const roots: Root[] = [];
+  raw.forEach((item, i) => {
+    const written = typeof item === 'string' ? item : item.uri;
+    const at = typeof item === 'string' ? ['roots', i] : ['roots', i, 'uri'];
+    let uri: string | undefined;
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(written)) {
+      if (written.startsWith('file://')) uri = written;
+      else report(at, `expected a file:// URI or an absolute path, got ${JSON.stringify(written)}`);
+    } else if (path.isAbsolute(written)) {
+      uri = pathToFileURL(written).href;
+    } else {
+      report(at, `expected a file:// URI or an absolute path, got the relative path ${JSON.stringify(written)}`);
+    }
+    if (uri === undefined) return;
+    const name = typeof item === 'string' ? undefined : item.name;
+    roots.push({ uri, ...(name !== undefined && { name }) });
+  });
+  return roots;
+}
+
+/**
+ * The `sampling` section, once the schema accepted it: the URL must be http(s), the key file
+ * readable (its content is read again at each request, so a rotated key applies at once), and
+ * every listed server one of the file's.
+ */
+function resolveSampling(raw: unknown, rawServers: unknown, baseDir: string, problems: ConfigProblem[]): SamplingSettings | undefined {
+  const parsed = samplingSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...issuesToProblems(parsed.error.issues, ['sampling']));
+    return undefined;
+  }
+  const report = reporter(['sampling'], problems);
+  const countBefore = problems.length;
+  const { url, model, apiKeyFile, maxTokens, servers, timeoutMs } = parsed.data;
+  const parsedUrl = parseHttpUrl(url);
+  if (typeof parsedUrl === 'string') report(['url'], parsedUrl);
+  let keyFile: string | undefined;
+  if (apiKeyFile !== undefined) {
+    keyFile = path.resolve(baseDir, apiKeyFile);
+    try {
+      readFileSync(keyFile, 'utf8');
+    } catch (err) {
+      report(['apiKeyFile'], `cannot read key file ${keyFile} (${errorCode(err)})`);
+    }
+  }
+  if (Array.isArray(servers) && isPlainObject(rawServers)) {
+    servers.forEach((name, i) => {
+      if (!Object.hasOwn(rawServers, name)) report(['servers', i], `no server named ${JSON.stringify(name)} in mcpServers`);
+    });
+  }
+  if (problems.length > countBefore) return undefined;
+  return {
+    url: url.replace(/\/+$/, ''),
+    model,
+    ...(keyFile !== undefined && { apiKeyFile: keyFile }),
+    maxTokens: maxTokens ?? DEFAULT_SAMPLING_MAX_TOKENS,
+    servers: servers ?? [],
+    timeoutMs: timeoutMs ?? DEFAULT_SAMPLING_TIMEOUT_MS,
+  };
+}
+
+function samplingAllowed(sampling: SamplingSettings | undefined, server: string): boolean {
+  if (!sampling) return false;
+  return sampling.servers === '*' || sampling.servers.includes(server);
 }
 
 // ---------------------------------------------------------------------------------------------

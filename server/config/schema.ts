@@ -6,7 +6,7 @@
  * expansion and URL checks live in load.ts, because they need the raw entry and the environment.
  */
 import { z } from 'zod';
-import type { ConfigProblem } from './types.js';
+import { LOG_LEVELS, type ConfigProblem } from './types.js';
 
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const SERVER_NAME_RULE = `server name must match ${SERVER_NAME_PATTERN.source} (letters, digits, "_" and "-", at most 64)`;
@@ -150,6 +150,7 @@ export const gatewaySchema = strictObject({
       )
       .optional(),
   }).optional(),
+  serverLogLines: integer(0).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -264,6 +265,15 @@ const serverType = oneOf(serverTypeNames as [ServerType, ...ServerType[]]);
 export const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'] as const;
 export const REMOTE_ONLY_KEYS = ['headers'] as const;
 
+/**
+ * One root: a `file://` URI or an absolute path (load.ts checks which and makes the URI), or
+ * `{uri, name}`.
+ */
+const rootEntry = () =>
+  z.union([string(), strictObject({ uri: nonEmptyString(), name: string().optional() })], {
+    error: (issue) => `expected a file:// URI, an absolute path or {"uri", "name"}, got ${jsonType(issue.input)}`,
+  });
+
 export const serverEntrySchema = strictObject({
   command: nonEmptyString().optional(),
   args: stringArray().optional(),
@@ -282,6 +292,8 @@ export const serverEntrySchema = strictObject({
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),
   disabledTools: stringArray().optional(),
+  roots: z.array(rootEntry(), { error: expected('array of roots') }).optional(),
+  logLevel: oneOf(LOG_LEVELS).optional(),
   approval: serverApprovalSchema.optional(),
   // Cline's and Roo Code's tool names that run without asking; load.ts makes them allow rules.
   alwaysAllow: z.array(nonEmptyString(), { error: expected('array of tool names') }).optional(),
@@ -298,9 +310,26 @@ export const groupEntrySchema = strictObject({
   description: string().optional(),
 });
 
+/** The top-level `sampling` section; the URL and the key file are checked in load.ts. */
+export const samplingSchema = strictObject({
+  url: nonEmptyString(),
+  model: nonEmptyString(),
+  apiKeyFile: nonEmptyString().optional(),
+  maxTokens: integer(1).optional(),
+  servers: z
+    .union([z.literal('*'), z.array(nonEmptyString())], {
+      error: (issue) =>
+        `expected "*" or an array of server names, got ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)}`,
+    })
+    .optional(),
+  timeoutMs: integer(1).optional(),
+});
+
 export const configFileSchema = z.strictObject(
   {
     gateway: gatewaySchema.optional(),
+    // Checked in load.ts, which needs the server names.
+    sampling: z.unknown().optional(),
     approval: approvalSchema.optional(),
     // Entries are checked one by one in load.ts, so that each problem gets the server's path.
     mcpServers: z.record(z.string(), z.unknown(), {
@@ -315,7 +344,7 @@ export const configFileSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? 'expected one of: gateway, approval, mcpServers, groups'
+        ? 'expected one of: gateway, approval, sampling, mcpServers, groups'
         : `expected object, got ${jsonType(issue.input)}`,
   },
 );

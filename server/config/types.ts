@@ -82,6 +82,8 @@ export interface GatewaySettings {
    */
   trustTailscaleHeaders: boolean;
   redact: RedactSettings;
+  /** Most log messages (`notifications/message`) kept per server for its page and `/api/servers/{name}/logs`; 0 keeps none. Default 200. */
+  serverLogLines: number;
 }
 
 /** What is kept out of the activity log and approvals (see server/activity/redact.ts). */
@@ -251,6 +253,45 @@ interface ServerCommon {
   /** The entry's own approval policy. Default { rules: [] } (the top-level section decides). */
   approval: ServerApproval;
   display: ServerDisplay;
+  /**
+   * The folders the gateway offers the server as MCP roots (`roots/list`), as `file://` URIs
+   * (a path in the file is made one). Default [] (no roots capability declared).
+   */
+  roots: Root[];
+  /** The MCP log level asked for with `logging/setLevel` after connecting. Default: none (not asked). */
+  logLevel?: LogLevel;
+  /** Whether the server may use the top-level `sampling` section (it is listed in `sampling.servers`). Default false. */
+  sampling: boolean;
+}
+
+/** One MCP root: a `file://` URI and an optional name. */
+export interface Root {
+  uri: string;
+  name?: string;
+}
+
+/** The MCP log levels, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The top-level `sampling` section: an OpenAI-compatible endpoint that answers the
+ * `sampling/createMessage` requests of the servers it lists. Each request goes through the
+ * approval policy as the pseudo-tool `sampling/createMessage` of its server.
+ */
+export interface SamplingSettings {
+  /** Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is added. Required. */
+  url: string;
+  /** The model asked for. Required. */
+  model: string;
+  /** File holding the API key, sent as `Authorization: Bearer`; read at each request. Default: none (no header). */
+  apiKeyFile?: string;
+  /** Cap of the tokens a reply may have; a server asking for more gets this many. Default 1024. */
+  maxTokens: number;
+  /** Names of the servers that may sample, or "*" for all. Default [] (none). */
+  servers: string[] | '*';
+  /** Time the endpoint has to answer, in ms. Default 120000. */
+  timeoutMs: number;
 }
 
 export interface StdioServerConfig extends ServerCommon {
@@ -280,6 +321,8 @@ export interface GatewayConfig {
   servers: ServerConfig[];
   /** Tool groups (`/mcp/{group}`), in the order the file lists them. Default none. */
   groups: ToolGroup[];
+  /** The `sampling` section. Default: none (sampling refused). */
+  sampling?: SamplingSettings;
 }
 
 /**

@@ -368,6 +368,31 @@ export const LogMessageSchema = z
   })
   .meta({ id: 'LogMessage', description: 'An MCP logging message (`notifications/message`) the server sent while the call ran.' });
 
+export const ServerLogSchema = z
+  .strictObject({
+    level: z
+      .string()
+      .nullable()
+      .meta({ description: 'The log level asked for with `logging/setLevel`, or null when none is (the server decides).' }),
+    capacity: count().meta({ description: 'Most messages kept (`gateway.serverLogLines`).' }),
+    entries: z.array(
+      z
+        .strictObject({
+          at: z.string().meta({ description: 'When the gateway received it (ISO 8601).' }),
+          level: z.string(),
+          logger: z.string().optional(),
+          text: z.string().meta({ description: "The message's data: a string as sent, anything else as JSON; at most 4096 characters." }),
+          truncated: z.literal(true).optional().meta({ description: 'Set when `text` was cut.' }),
+        })
+        .meta({ id: 'ServerLogEntry', description: 'One log message (`notifications/message`) of the server.' }),
+    ),
+  })
+  .meta({
+    id: 'ServerLog',
+    description:
+      "The server's last log messages, oldest first, whether or not a call was running. The text comes from the server: untrusted.",
+  });
+
 export const CallSnapshotSchema = z
   .strictObject({
     id: z.uuid().meta({ description: "The call's id, also its activity entry's." }),

@@ -3,11 +3,14 @@
  * restart button. Each server is one partial (`partials/server`), served alone for htmx swaps
  * and live updates (`GET /ui/servers/{name}`). The switch and the button run the very same
  * supervisor calls as `PATCH /api/servers/{name}` and `POST /api/servers/{name}/restart`
- * (`Supervisor.setEnabled`, `Supervisor.restart`).
+ * (`Supervisor.setEnabled`, `Supervisor.restart`). A card's "Server log" opens the server's last
+ * log messages (`partials/server-log`, `GET /ui/servers/{name}/log`, newest first) with a select
+ * that sets its log level until the gateway restarts (`POST /ui/servers/{name}/log-level`).
  */
 import type { Request, Response } from 'express';
 import type { PageRouter } from '../http/route.js';
 import type { ServerView } from '../upstream/supervisor.js';
+import { LOG_LEVELS, type LogLevel } from '../config/types.js';
 import { ProblemError } from '../errors.js';
 import { prefixOf } from '../http/base-path.js';
 import { ageText } from './display.js';
@@ -91,6 +94,53 @@ export function serverPages(pages: PageRouter, deps: UiDeps): void {
     if (!restarted.ok && restarted.why === 'not-found') throw new ProblemError('server-not-found', `no server named "${name}"`);
     if (!restarted.ok) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
     answer(req, res, name);
+  });
+
+  const connectionOf = (name: string) => {
+    const connection = supervisor.get(name);
+    if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
+    return connection;
+  };
+
+  /** The server's log partial: its last log messages (untrusted, escaped by the view) and its log level. */
+  const logModel = (name: string) => {
+    const connection = connectionOf(name);
+    return {
+      log: {
+        name,
+        logging: connection.features().logging,
+        configLevel: connection.currentConfig.logLevel ?? '',
+        override: connection.levelOverride ?? '',
+        levels: LOG_LEVELS,
+        entries: connection
+          .logMessages()
+          .reverse()
+          .map((entry) => ({
+            ...entry,
+            at: new Date(entry.at).toISOString(),
+            time: new Date(entry.at).toISOString().slice(11, 19),
+            levelClass: (LOG_LEVELS as readonly string[]).includes(entry.level) ? entry.level : 'other',
+          })),
+      },
+    };
+  };
+
+  pages.get('/ui/servers/{name}/log', 'tools:read', (req, res) => {
+    sendView(res, 'partials/server-log', logModel(req.params.name!), pageContext(req, 'servers'));
+  });
+
+  /** Sets the server's log level until the gateway restarts; "" goes back to the config's `logLevel`. */
+  pages.post('/ui/servers/{name}/log-level', 'admin', (req, res) => {
+    const name = req.params.name!;
+    const connection = connectionOf(name);
+    const wanted = req.form?.get('level') ?? '';
+    if (wanted !== '' && !(LOG_LEVELS as readonly string[]).includes(wanted)) {
+      const message = `must be "" or one of ${LOG_LEVELS.join(', ')}`;
+      throw new ProblemError('invalid-request', `level ${message}`, { errors: [{ field: 'level', message }] });
+    }
+    connection.setLogLevel(wanted === '' ? undefined : (wanted as LogLevel));
+    if (req.headers['hx-request']) return sendView(res, 'partials/server-log', logModel(name), pageContext(req, 'servers'));
+    res.redirect(303, `${prefixOf(req)}/`);
   });
 
   // Used by the live stream's fallback and by list changes (a server added or removed).

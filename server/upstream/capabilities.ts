@@ -2,12 +2,17 @@
  * What the gateway declares to an upstream server as a client (`initialize` capabilities): only
  * what it can honour for that server now, because servers hide tools from clients that lack a
  * capability (server-everything lists 13 instead of 19 tools to a client without elicitation and
- * sampling). Today: nothing; each client feature (elicitation, sampling, roots, tasks) adds itself
- * here when the gateway can answer it.
+ * sampling). Each client feature (elicitation, sampling, roots, tasks) adds itself here when the
+ * gateway can answer it. A change of what is declared reconnects the server (supervisor.ts).
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 
-export function clientCapabilities(_config: ServerConfig): ClientCapabilities {
-  return {};
+export function clientCapabilities(config: ServerConfig): ClientCapabilities {
+  return {
+    // roots/list answers the configured roots; a reload that changes them sends roots/list_changed.
+    ...(config.roots.length > 0 && { roots: { listChanged: true } }),
+    // sampling/createMessage goes through the approval policy to the `sampling` section's endpoint.
+    ...(config.sampling && { sampling: {} }),
+  };
 }

@@ -25,17 +25,19 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { GatewaySettings, ServerConfig } from '../config/types.js';
+import type { GatewaySettings, LogLevel, ServerConfig } from '../config/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
 import { classifyCallError, describeError } from './call-errors.js';
 import { CALL_RESULT_SCHEMA, checkOutputSchema, type CallToolResult, type OutputValidator } from './call-result.js';
 import { clientCapabilities } from './capabilities.js';
+import { answerClientRequests } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
+import { ServerLog, type ServerLogEntry } from './server-log.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
@@ -54,13 +56,14 @@ import {
   type ServerStatus,
   type ToolCallOptions,
   type LogMessage,
+  type Sampler,
   type ToolCallResult,
   type ToolInfo,
 } from './types.js';
 
 export type ConnectionSettings = Pick<
   GatewaySettings,
-  'pingIntervalMs' | 'pingTimeoutMs' | 'backoffInitialMs' | 'backoffMaxMs' | 'stopGraceMs' | 'maxMessageBytes'
+  'pingIntervalMs' | 'pingTimeoutMs' | 'backoffInitialMs' | 'backoffMaxMs' | 'stopGraceMs' | 'maxMessageBytes' | 'serverLogLines'
 >;
 
 export interface ConnectionEvents {
@@ -92,6 +95,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private restarts = 0;
   /** Log listeners of the calls in flight (see `ToolCallOptions.onLog`). */
   private readonly logListeners = new Set<(message: LogMessage) => void>();
+  /** The last log messages, for the server's page (`gateway.serverLogLines`). */
+  private readonly serverLog = new ServerLog();
+  /** The log level chosen in the UI, until the gateway restarts. */
+  private chosenLevel?: LogLevel;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -120,6 +127,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     private readonly log: Logger,
     /** Where the process groups of a stdio server are remembered. Default: nowhere. */
     private readonly processGroups?: ProcessGroupListener,
+    /** Who answers the server's sampling requests. Default: nobody (refused). */
+    private readonly sampler: () => Sampler | undefined = () => undefined,
   ) {
     super();
     this.state = enabled ? 'stopped' : 'disabled';
@@ -327,6 +336,40 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
+  /** The server's last log messages (`notifications/message`), oldest first. */
+  logMessages(): ServerLogEntry[] {
+    return this.serverLog.entries();
+  }
+
+  /** The log level in force: the UI's choice while it lasts, else the config's `logLevel`. */
+  get logLevel(): LogLevel | undefined {
+    return this.chosenLevel ?? this.config.logLevel;
+  }
+
+  /** The log level chosen in the UI, if any. */
+  get levelOverride(): LogLevel | undefined {
+    return this.chosenLevel;
+  }
+
+  /**
+   * Sets the server's log level until the gateway restarts (`undefined`: back to the config's).
+   * It is sent at once when the server is ready and declared `logging`, and after each reconnect.
+   */
+  setLogLevel(level: LogLevel | undefined): void {
+    this.chosenLevel = level;
+    this.applyLogLevel(this.generation);
+  }
+
+  /** Asks the server for the log level in force (`logging/setLevel`), when it has one and declared `logging`. */
+  private applyLogLevel(generation: number): void {
+    const level = this.logLevel;
+    const client = this.client;
+    if (!level || !client || generation !== this.generation || this.state !== 'ready' || !this.features().logging) return;
+    client.setLoggingLevel(level, { timeout: this.settings.pingTimeoutMs }).catch((error: unknown) => {
+      this.log.warn({ error: describeError(error), level }, `server ${this.name}: logging/setLevel failed`);
+    });
+  }
+
   /** Starts the server if it is enabled and not running yet. Never throws, never waits. */
   start(): void {
     if (!this.enabled) {
@@ -377,10 +420,21 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   update(config: ServerConfig, settings: ConnectionSettings): void {
     const toolsChanged = config.disabledTools.join('\n') !== this.config.disabledTools.join('\n');
     const pingChanged = settings.pingIntervalMs !== this.settings.pingIntervalMs;
+    const rootsChanged = JSON.stringify(config.roots) !== JSON.stringify(this.config.roots);
+    const levelChanged = config.logLevel !== this.config.logLevel;
     this.config = config;
     this.settings = settings;
     if (pingChanged && this.state === 'ready' && this.client) this.startPing(this.generation, this.client);
     if (toolsChanged && this.state === 'ready') this.refresh(this.generation, 'tools');
+    // Declared roots stay declared (a change of what is declared reconnects, see supervisor.ts).
+    if (rootsChanged && this.state === 'ready' && this.client && clientCapabilities(config).roots) {
+      this.client
+        .sendRootsListChanged()
+        .catch((error: unknown) =>
+          this.log.warn({ error: describeError(error) }, `server ${this.name}: sending roots/list_changed failed`),
+        );
+    }
+    if (levelChanged) this.applyLogLevel(this.generation);
     this.emit('change', this.status());
   }
 
@@ -427,6 +481,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       direct?.close();
     };
     client.onerror = (error) => this.onTransportError(generation, error);
+    answerClientRequests(client, () => this.config, this.sampler);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
       this.refresh(generation, 'resources');
@@ -437,9 +492,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     });
     client.setNotificationHandler(PromptListChangedNotificationSchema, async () => this.refresh(generation, 'prompts'));
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-      if (generation !== this.generation || this.logListeners.size === 0) return;
+      if (generation !== this.generation) return;
       const { level, logger, data } = notification.params;
-      for (const listener of this.logListeners) listener({ level, ...(logger !== undefined && { logger }), data });
+      const message = { level, ...(logger !== undefined && { logger }), data };
+      this.serverLog.add(message, this.settings.serverLogLines);
+      for (const listener of this.logListeners) listener(message);
     });
 
     const timeoutMs = this.config.initTimeoutMs;
@@ -471,6 +528,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.setState('ready');
     this.emit('lists', this.name);
     this.renewWatches(generation);
+    this.applyLogLevel(generation);
     this.startPing(generation, client);
     this.stableTimer = setTimeout(() => {
       this.consecutiveFailures = 0;

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
-import type { ServerStatus, ToolInfo } from './types.js';
+import { clientCapabilities } from './capabilities.js';
+import type { Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
 export interface EnabledStore {
@@ -43,6 +44,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private connections = new Map<string, UpstreamConnection>();
   private overridden = new Set<string>();
   private stopping = false;
+  /** Who answers the servers' sampling requests (server/sampling/); set once the gateway has one. Default: nobody. */
+  sampler?: Sampler;
 
   constructor(
     private readonly store: EnabledStore,
@@ -82,7 +85,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         continue;
       }
       next.set(server.name, existing);
-      const reconnect = connectionKey(existing.currentConfig) !== connectionKey(server);
+      const before = existing.currentConfig;
+      const reconnect = connectionKey(before) !== connectionKey(server);
       existing.update(server, settings);
       if (existing.status().enabled !== enabled) {
         waits.push(existing.setEnabled(enabled));
@@ -90,7 +94,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       } else if (reconnect && enabled) {
         waits.push(existing.restart());
         result.restarted.push(server.name);
-      } else if (reconnect || JSON.stringify(existing.currentConfig) !== JSON.stringify(server)) {
+      } else if (reconnect || JSON.stringify(before) !== JSON.stringify(server)) {
         result.updated.push(server.name);
       }
     }
@@ -165,6 +169,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       enabled,
       this.log.child({ server: server.name }),
       this.processGroups?.(server.name),
+      () => this.sampler,
     );
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
@@ -184,13 +189,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 }
 
 function connectionSettings(gateway: GatewaySettings): ConnectionSettings {
-  const { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes } = gateway;
-  return { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes };
+  const { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes, serverLogLines } = gateway;
+  return { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes, serverLogLines };
 }
 
-/** The settings that need a new connection when they change; everything else applies in place. */
+/**
+ * The settings that need a new connection when they change; everything else applies in place.
+ * What the gateway declares to the server (capabilities.ts) is among them: it is only sent in
+ * `initialize`. Roots that change while roots stay declared do not reconnect (roots/list_changed).
+ */
 function connectionKey(server: ServerConfig): string {
+  const capabilities = clientCapabilities(server);
   return server.transport === 'stdio'
-    ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null])
-    : JSON.stringify([server.transport, server.url, server.headers]);
+    ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, capabilities])
+    : JSON.stringify([server.transport, server.url, server.headers, capabilities]);
 }

@@ -214,3 +214,35 @@ export class UpstreamCallError extends Error {
     this.name = 'UpstreamCallError';
   }
 }
+
+/**
+ * A server's `sampling/createMessage` request, as plain data (the params as the server sent them):
+ * `messages` (role + a content item or an array of them), `systemPrompt`, `maxTokens`,
+ * `temperature`, `stopSequences`, `modelPreferences`…
+ */
+export interface SamplingRequest {
+  messages: { role: 'user' | 'assistant'; content: ContentItem | ContentItem[] }[];
+  systemPrompt?: string;
+  maxTokens: number;
+  temperature?: number;
+  stopSequences?: string[];
+  [key: string]: unknown;
+}
+
+/** What answers a sampling request: the model's reply. */
+export interface SamplingResult {
+  role: 'assistant';
+  content: { type: 'text'; text: string };
+  model: string;
+  /** `endTurn`, `maxTokens`, `stopSequence`, or what the endpoint said. */
+  stopReason?: string;
+}
+
+/**
+ * Answers the sampling requests of a server (server/sampling/). It throws an Error whose message
+ * the server receives as the JSON-RPC error's message.
+ */
+export type Sampler = (server: string, request: SamplingRequest, signal: AbortSignal) => Promise<SamplingResult>;
+
+/** Why a server's sampling request is refused when the gateway has no sampling for it. */
+export const SAMPLING_NOT_CONFIGURED = 'sampling is not configured on this gateway (see README: sampling)';

@@ -3,7 +3,7 @@ import type { Supervisor, ServerView } from '../../upstream/supervisor.js';
 import type { ServerDisplay } from '../../config/types.js';
 import { ProblemError } from '../../errors.js';
 import { BODY, SERVER_NOT_FOUND, json, problem } from '../../openapi/responses.js';
-import { PatchServerBody, ServerDetailSchema, ServerListSchema, ServerNameParams } from '../api-schemas.js';
+import { PatchServerBody, ServerDetailSchema, ServerListSchema, ServerLogSchema, ServerNameParams } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { defineRoute } from '../route.js';
 
@@ -131,6 +131,27 @@ export const SERVER_ROUTES = [
       if (!restarted.ok)
         throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
       res.status(202).json(detail(supervisor, req.params.name));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/api/servers/{name}/logs',
+    scope: 'tools:read',
+    operationId: 'getServerLogs',
+    summary: "Read a server's log messages",
+    description:
+      'The last log messages (`notifications/message`) the server sent, oldest first, at most `gateway.serverLogLines`; ' +
+      'kept in memory since the gateway started. A server sends them at the level set by its `logLevel` (or chosen on its page).',
+    tag: 'servers',
+    request: { params: ServerNameParams },
+    responses: { '200': json("The server's log.", ServerLogSchema), '404': SERVER_NOT_FOUND },
+    handler: (req, res, _input, { supervisor, settings }: Services & Pick<RouteServices, 'settings'>) => {
+      const connection = find(supervisor, req.params.name);
+      res.json({
+        level: connection.logLevel ?? null,
+        capacity: settings().serverLogLines,
+        entries: connection.logMessages().map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
+      });
     },
   }),
 ];

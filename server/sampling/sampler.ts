@@ -1,0 +1,75 @@
+/**
+ * Answers the servers' sampling requests (`sampling/createMessage`, issue 18 item 6): only for a
+ * server listed in the top-level `sampling` section, and only as the approval policy says. A
+ * request is the pseudo-tool `sampling/createMessage` of its server to the policy (so a rule
+ * `{server: "x", tool: "sampling/createMessage", action: "ask"}` holds it for a person; without a
+ * rule the default decides, `ask` unless configured otherwise), with the request's params as its
+ * arguments: an approval card shows the prompt before anything is sent. An approved or allowed
+ * request goes to the endpoint (chat-completions.ts). Everything reads the configuration in force
+ * at the request, so a reload applies at once.
+ */
+import type { Logger } from 'pino';
+import type { ApprovalBook } from '../approvals/book.js';
+import { decide, timeoutFor } from '../approvals/policy.js';
+import { newCallId } from '../calls/call-id.js';
+import type { GatewayConfig } from '../config/types.js';
+import { SAMPLING_NOT_CONFIGURED, type Sampler, type ToolInfo } from '../upstream/types.js';
+import { chatCompletion } from './chat-completions.js';
+
+/** What the approval policy and the approval cards see of a sampling request. */
+export const SAMPLING_TOOL: ToolInfo = {
+  name: 'sampling/createMessage',
+  description: "The server asks the gateway's model for a reply (MCP sampling).",
+  inputSchema: { type: 'object' },
+};
+
+export interface SamplerDeps {
+  /** The configuration in force. */
+  config: () => GatewayConfig;
+  approvals: ApprovalBook;
+  logger: Logger;
+}
+
+export function createSampler({ config: current, approvals, logger }: SamplerDeps): Sampler {
+  return async (server, request, signal) => {
+    const config = current();
+    const settings = config.sampling;
+    const serverConfig = config.servers.find((entry) => entry.name === server);
+    if (!settings || !serverConfig?.sampling) throw new Error(SAMPLING_NOT_CONFIGURED);
+    const args = request as unknown as Record<string, unknown>;
+    const decision = decide(config.approval, serverConfig, SAMPLING_TOOL, args);
+    if (decision.action === 'deny') throw new Error(`the gateway refuses sampling for server ${server}: ${decision.reason}`);
+    if (decision.action === 'ask') {
+      const timeoutMs = timeoutFor(config.approval, serverConfig);
+      const settled = await approvals.wait(
+        {
+          callId: newCallId(),
+          server,
+          tool: SAMPLING_TOOL,
+          args,
+          caller: `server:${server}`,
+          callerLabel: `server ${server} (sampling)`,
+          rule: decision.rule,
+          ruleReason: decision.reason,
+          timeoutMs,
+          signal,
+        },
+        () => undefined,
+      );
+      if (settled.state !== 'approved') {
+        const by = settled.decidedByLabel ?? 'someone';
+        const why =
+          settled.state === 'denied'
+            ? `${by} denied it${settled.reason ? `: ${settled.reason}` : ''}`
+            : settled.state === 'expired'
+              ? `nobody approved it within ${timeoutMs} ms (approval.timeoutMs)`
+              : `it ended ${settled.state} before a decision`;
+        throw new Error(`the gateway did not send the sampling request: ${why}`);
+      }
+    }
+    const started = Date.now();
+    const result = await chatCompletion(request, settings, signal);
+    logger.info({ server, model: result.model, ms: Date.now() - started }, `server ${server}: sampling request answered`);
+    return result;
+  };
+}
