@@ -3,11 +3,13 @@
 // prompt names clash, behind `/mcp` (namespaced), `/mcp/{server}` (transparent) and a group.
 // Lists, reads (a listed resource, a template-expanded one, what a tool's resource_link names),
 // prompts, completions, subscriptions and list_changed. Real servers, real HTTP.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
-import { EVERYTHING_BIN, FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
+import { EVERYTHING_BIN, FAST, fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
@@ -163,6 +165,36 @@ describe('/mcp resources', () => {
     await client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
     await waitUntil(() => updated.length > 0, 20_000, 'notifications/resources/updated on the listen stream');
     expect(updated[0]).toBe(uri);
+  });
+});
+
+describe('/mcp resource subscriptions end with their client', () => {
+  const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : []);
+
+  it('unsubscribes upstream when a 2025-era session ends, and shares one upstream subscription between 2026-07-28 streams', async () => {
+    const log = path.join(tempDir(), 'subscriptions.log');
+    const started = await kit.gateway({ a: { ...notes('a'), env: { RESOURCES_NAME: 'a', RESOURCES_SUBSCRIBE_LOG: log } } });
+    const base = await kit.listen(started.app);
+
+    const session = new ClientV2({ name: 'resources-client', version: '1.0.0' });
+    const transport = new HttpV2(new URL(`${base}/mcp`));
+    await session.connect(transport);
+    kit.defer(() => session.close());
+    await session.subscribeResource({ uri: 'mcpgw://a/note://shared' });
+    expect(lines(log)).toEqual(['subscribe note://shared']);
+    await transport.terminateSession();
+    await waitUntil(() => lines(log).length === 2, 10_000, 'the upstream unsubscribe after the session ended');
+    expect(lines(log)[1]).toBe('unsubscribe note://shared');
+
+    const one = await connect(`${base}/mcp/a`, 'modern');
+    const two = await connect(`${base}/mcp/a`, 'modern');
+    const first = await one.listen({ resourceSubscriptions: ['note://items/1'] });
+    const second = await two.listen({ resourceSubscriptions: ['note://items/1'] });
+    await waitUntil(() => lines(log).length === 3, 10_000, 'the upstream subscribe of the listen streams');
+    await first.close();
+    await second.close();
+    await waitUntil(() => lines(log).length === 4, 10_000, 'the upstream unsubscribe after the last stream closed');
+    expect(lines(log).slice(2)).toEqual(['subscribe note://items/1', 'unsubscribe note://items/1']);
   });
 });
 
