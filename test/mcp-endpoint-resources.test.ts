@@ -99,7 +99,7 @@ describe('/mcp resources', () => {
     expect(client.getServerCapabilities()?.resources).toEqual({ listChanged: true });
     expect(client.getServerCapabilities()?.completions).toBeUndefined();
     const { resources } = await client.listResources();
-    expect(resources.map((resource) => resource.uri)).toEqual(['note://shared']);
+    expect(resources.map((resource) => resource.uri)).toEqual(['note://shared', 'ui://notes/app.html']);
     expect(textOf(await client.readResource({ uri: 'note://shared' }))).toBe('shared note of a');
     expect((await client.listResourceTemplates()).resourceTemplates.map((template) => template.uriTemplate)).toEqual(['note://items/{id}']);
     expect(textOf(await client.readResource({ uri: 'note://items/7' }))).toBe('item 7 of a');
@@ -133,6 +133,22 @@ describe('/mcp resources', () => {
       expect((await direct.callTool({ name: 'link', arguments: {} })).content).toMatchObject([{ uri: 'note://shared' }]);
     });
   }
+
+  it("keeps an MCP App's ui:// scheme on /mcp: the tool names its namespaced app, which reads", async () => {
+    const { base } = await gateway();
+    for (const era of ['legacy', 'modern'] as const) {
+      const client = await connect(`${base}/mcp`, era);
+      const tool = (await client.listTools()).tools.find((candidate) => candidate.name === 'b__app')!;
+      expect(tool._meta).toMatchObject({ ui: { resourceUri: 'ui://b/notes/app.html' } });
+      const app = await client.readResource({ uri: (tool._meta as { ui: { resourceUri: string } }).ui.resourceUri });
+      expect(app.contents).toEqual([{ uri: 'ui://b/notes/app.html', mimeType: 'text/html;profile=mcp-app', text: '<p>app of b</p>' }]);
+      expect((await client.listResources()).resources.map((resource) => resource.uri)).toContain('ui://a/notes/app.html');
+    }
+    const direct = await connect(`${base}/mcp/b`, 'legacy');
+    const tool = (await direct.listTools()).tools.find((candidate) => candidate.name === 'app')!;
+    expect(tool._meta).toEqual({ ui: { resourceUri: 'ui://notes/app.html' } });
+    expect(textOf(await direct.readResource({ uri: 'ui://notes/app.html' }))).toBe('<p>app of b</p>');
+  });
 
   it('tells a 2025-era session of updates to a resource it subscribed to, by the URI it subscribed with', async () => {
     const { base } = await gateway();
@@ -264,7 +280,9 @@ describe('/mcp prompts and completions', () => {
     expect(client.getServerCapabilities()?.completions).toBeUndefined();
     expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([
       'mcpgw://a/note://shared',
+      'ui://a/notes/app.html',
       'mcpgw://b/note://shared',
+      'ui://b/notes/app.html',
     ]);
     expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).toEqual(['a__simple-prompt', 'b__simple-prompt']);
     expect(await errorOf(client.readResource({ uri: 'mcpgw://e/demo://resource/dynamic/text/1' }))).toMatchObject(

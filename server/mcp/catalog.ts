@@ -14,6 +14,7 @@
 import type { ToolGroup } from '../config/types.js';
 import type { ToolInfo } from '../upstream/types.js';
 import { aggregateNames, originMeta, type ToolRef } from './names.js';
+import { namespacedToolMeta } from './resource-uris.js';
 
 /** Which endpoint: all servers, one server, or a group. */
 export type EndpointTarget = { kind: 'all' } | { kind: 'server'; server: string } | { kind: 'group'; group: ToolGroup };
@@ -118,6 +119,7 @@ export function toolDefinition(entry: CatalogEntry, aggregate: boolean): Record<
     ...listed,
     name: entry.name,
     title: typeof listed.title === 'string' ? listed.title : `${entry.server}/${entry.tool}`,
-    _meta: originMeta(listed, { server: entry.server, tool: entry.tool }),
+    // An MCP App's `ui://` resource is listed namespaced here: the tool names it so.
+    _meta: namespacedToolMeta(originMeta(listed, { server: entry.server, tool: entry.tool }), entry.server),
   };
 }

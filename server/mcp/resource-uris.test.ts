@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namespacedContent, namespacedUri, originalUri } from './resource-uris.js';
+import { namespacedContent, namespacedToolMeta, namespacedUri, originalUri } from './resource-uris.js';
 
 describe('namespaced resource URIs', () => {
   it('round-trip whatever the original holds', () => {
@@ -12,6 +12,21 @@ describe('namespaced resource URIs', () => {
     const template = namespacedUri('e', 'demo://resource/dynamic/text/{resourceId}');
     expect(template).toBe('mcpgw://e/demo://resource/dynamic/text/{resourceId}');
     expect(originalUri(template.replace('{resourceId}', '7'))).toEqual({ server: 'e', uri: 'demo://resource/dynamic/text/7' });
+  });
+
+  it("keep MCP Apps' ui:// scheme, with the server as the first part", () => {
+    expect(namespacedUri('w', 'ui://weather/app.html')).toBe('ui://w/weather/app.html');
+    expect(originalUri('ui://w/weather/app.html')).toEqual({ server: 'w', uri: 'ui://weather/app.html' });
+    expect(originalUri(namespacedUri('w', 'ui://'))).toEqual({ server: 'w', uri: 'ui://' });
+    expect(originalUri('ui://w')).toBeUndefined();
+    const meta = { ui: { resourceUri: 'ui://weather/app.html', visibility: ['model'] }, 'ui/resourceUri': 'ui://weather/app.html', x: 1 };
+    expect(namespacedToolMeta(meta, 'w')).toEqual({
+      ui: { resourceUri: 'ui://w/weather/app.html', visibility: ['model'] },
+      'ui/resourceUri': 'ui://w/weather/app.html',
+      x: 1,
+    });
+    const plain = { x: 1 };
+    expect(namespacedToolMeta(plain, 'w')).toBe(plain);
   });
 
   it('are not read into URIs of other schemes or without a server', () => {
