@@ -9,7 +9,8 @@
  *
  * Definitions pass through as the server listed them (`inputSchema`, `outputSchema`,
  * `annotations`, `title`, `icons`, `_meta` …); on the aggregate endpoints the name changes and
- * `_meta` says which server and tool it stands for (`ORIGIN_META_KEY`).
+ * `_meta` says which server and tool it stands for (`ORIGIN_META_KEY`), and an MCP App's
+ * `_meta.ui.resourceUri` is namespaced as that endpoint lists the resource (resource-uris.ts).
  */
 import type { ToolGroup } from '../config/types.js';
 import type { ToolInfo } from '../upstream/types.js';

@@ -14,9 +14,11 @@
  * `handle` (http/mcp-route.ts). A paired device's token is refused here: devices decide approvals,
  * they do not call tools.
  *
- * When an endpoint's tools change (a server lists anew, is enabled, disabled, goes down, is removed,
- * or a reload changes the groups), its clients are told, debounced: `notifications/tools/list_changed`
- * on the 2025-era sessions, and the tools-changed event on 2026-07-28 listen streams.
+ * When an endpoint's servers change (a server lists anew, is enabled, disabled, goes down, is
+ * removed, or a reload changes the groups), its clients are told, debounced: the tools, resources
+ * and prompts `list_changed` notifications on the 2025-era sessions (those two where the session
+ * declared them), and the same events on 2026-07-28 listen streams. The resources a listen stream
+ * names are watched upstream while it is open (`ListenWatches`, resources.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -7,6 +7,8 @@
  * While it runs, the call's progress and the server's log messages reach the client; while it
  * waits for a person, progress notifications (when the client sent a `progressToken`) and a log
  * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
+ * Resources (resources.ts), prompts and completions (prompts.ts) are served, and declared, when a
+ * server behind the endpoint offers them (upstream-requests.ts).
  */
 import {
   ProtocolError,
