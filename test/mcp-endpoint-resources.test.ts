@@ -1,11 +1,13 @@
 // Resources, prompts and completions on the gateway's MCP endpoint, with the SDK's 2.x client in
-// both protocol eras: server-everything (stdio) and two instances of a small server whose URIs and
+// both protocol eras (and its 1.x client): server-everything (stdio) and two instances of a small server whose URIs and
 // prompt names clash, behind `/mcp` (namespaced), `/mcp/{server}` (transparent) and a group.
 // Lists, reads (a listed resource, a template-expanded one, what a tool's resource_link names),
 // prompts, completions, subscriptions and list_changed. Real servers, real HTTP.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
@@ -92,6 +94,24 @@ describe('/mcp resources', () => {
       expect(await errorOf(client.readResource({ uri: 'mcpgw://a/note://nowhere' }))).toMatchObject(notFound('mcpgw://a/note://nowhere'));
     });
   }
+
+  it("takes the SDK's 1.x client's lists, reads, prompts and completions too", async () => {
+    const { base } = await gateway();
+    const client = new ClientV1({ name: 'v1-client', version: '1.0.0' });
+    await client.connect(new HttpV1(new URL(`${base}/mcp`)));
+    kit.defer(() => client.close());
+    expect((await client.listResources()).resources.map((resource) => resource.uri)).toContain('mcpgw://a/note://shared');
+    expect((await client.readResource({ uri: 'mcpgw://b/note://shared' })).contents[0]).toMatchObject({ text: 'shared note of b' });
+    expect((await client.listResourceTemplates()).resourceTemplates.map((template) => template.uriTemplate)).toContain(
+      'mcpgw://a/note://items/{id}',
+    );
+    expect((await client.getPrompt({ name: 'a__simple-prompt' })).messages[0]!.content).toEqual({ type: 'text', text: 'hello from a' });
+    const completed = await client.complete({
+      ref: { type: 'ref/prompt', name: 'e__completable-prompt' },
+      argument: { name: 'department', value: '' },
+    });
+    expect(completed.completion.values.length).toBeGreaterThan(0);
+  });
 
   it('passes URIs through unchanged on /mcp/{server}, and declares only what that server offers', async () => {
     const { base } = await gateway();
