@@ -7,6 +7,7 @@
 import type { ProblemError } from '../errors.js';
 import type { CallEnd } from '../calls/running-call.js';
 import { SERVER_WENT_AWAY } from '../upstream/types.js';
+import { namespacedContent } from './resource-uris.js';
 
 export interface McpToolResult {
   content: { type: string; [key: string]: unknown }[];
@@ -52,11 +53,15 @@ export function failureText(error: ProblemError): string {
   }
 }
 
-export function toMcpResult(end: CallEnd): McpToolResult {
+/**
+ * A call's end as the client gets it. On an aggregate endpoint `server` is the tool's server: the
+ * resources its result names get namespaced URIs (resource-uris.ts), so the client can read them.
+ */
+export function toMcpResult(end: CallEnd, server?: string): McpToolResult {
   if (end.result) {
     const { result } = end.result;
     return {
-      content: result.content,
+      content: server === undefined ? result.content : namespacedContent(result.content, server),
       ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent }),
       ...(result.isError ? { isError: true } : {}),
     };

@@ -9,11 +9,13 @@
  *
  * Definitions pass through as the server listed them (`inputSchema`, `outputSchema`,
  * `annotations`, `title`, `icons`, `_meta` …); on the aggregate endpoints the name changes and
- * `_meta` says which server and tool it stands for (`ORIGIN_META_KEY`).
+ * `_meta` says which server and tool it stands for (`ORIGIN_META_KEY`), and an MCP App's
+ * `_meta.ui.resourceUri` is namespaced as that endpoint lists the resource (resource-uris.ts).
  */
 import type { ToolGroup } from '../config/types.js';
 import type { ToolInfo } from '../upstream/types.js';
-import { ORIGIN_META_KEY, aggregateNames, type ToolRef } from './names.js';
+import { aggregateNames, originMeta, type ToolRef } from './names.js';
+import { namespacedToolMeta } from './resource-uris.js';
 
 /** Which endpoint: all servers, one server, or a group. */
 export type EndpointTarget = { kind: 'all' } | { kind: 'server'; server: string } | { kind: 'group'; group: ToolGroup };
@@ -71,6 +73,12 @@ export function groupUses(group: ToolGroup, server: string): boolean {
   return group.tools.some((pattern) => globMatcher(pattern.slice(0, pattern.indexOf('/')))(server));
 }
 
+/** Whether an endpoint serves a server's resources and prompts: its own, every one on `/mcp`, those a group's patterns name. */
+export function servesServer(target: EndpointTarget, server: string): boolean {
+  if (target.kind === 'all') return true;
+  return target.kind === 'server' ? target.server === server : groupUses(target.group, server);
+}
+
 export function buildCatalog(target: EndpointTarget, source: ToolSource): Catalog {
   const served = source.servedTools();
   let picked: { server: string; info: ToolInfo }[];
@@ -108,11 +116,11 @@ export function toolDefinition(entry: CatalogEntry, aggregate: boolean): Record<
         ...(info.annotations === undefined ? {} : { annotations: info.annotations }),
       };
   if (!aggregate) return listed;
-  const meta = listed._meta && typeof listed._meta === 'object' ? (listed._meta as Record<string, unknown>) : {};
   return {
     ...listed,
     name: entry.name,
     title: typeof listed.title === 'string' ? listed.title : `${entry.server}/${entry.tool}`,
-    _meta: { ...meta, [ORIGIN_META_KEY]: { server: entry.server, tool: entry.tool } },
+    // An MCP App's `ui://` resource is listed namespaced here: the tool names it so.
+    _meta: namespacedToolMeta(originMeta(listed, { server: entry.server, tool: entry.tool }), entry.server),
   };
 }

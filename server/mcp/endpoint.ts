@@ -14,9 +14,11 @@
  * `handle` (http/mcp-route.ts). A paired device's token is refused here: devices decide approvals,
  * they do not call tools.
  *
- * When an endpoint's tools change (a server lists anew, is enabled, disabled, goes down, is removed,
- * or a reload changes the groups), its clients are told, debounced: `notifications/tools/list_changed`
- * on the 2025-era sessions, and the tools-changed event on 2026-07-28 listen streams.
+ * When an endpoint's servers change (a server lists anew, is enabled, disabled, goes down, is
+ * removed, or a reload changes the groups), its clients are told, debounced: the tools, resources
+ * and prompts `list_changed` notifications on the 2025-era sessions (those two where the session
+ * declared them), and the same events on 2026-07-28 listen streams. The resources a listen stream
+ * names are watched upstream while it is open (`ListenWatches`, resources.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,11 +31,13 @@ import type { GatewaySettings, ToolGroup } from '../config/types.js';
 import type { GatewayEvents } from '../events.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { ProblemError } from '../errors.js';
+import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
-import { buildCatalog, groupUses, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
+import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
 import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
+import { ListenWatches } from './resources.js';
 import { McpSessions, type SessionRecord } from './sessions.js';
 
 export interface McpEndpointDeps {
@@ -103,7 +107,7 @@ export class McpEndpoint {
   private readonly catalogs = new Map<string, { catalog: Catalog; group?: ToolGroup }>();
   /** The instructions of the servers behind `/mcp/{server}`, as of their last change (`undefined`: none). */
   private readonly instructions = new Map<string, string | undefined>();
-  private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler }>();
+  private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler; watches: ListenWatches }>();
   private readonly servers = new Map<string, Server>();
   private readonly source: ToolSource;
   private readonly parked: ParkedCalls;
@@ -192,12 +196,20 @@ export class McpEndpoint {
       return group !== undefined && [...pending].some((server) => groupUses(group, server));
     };
     for (const session of this.sessions.matching(affects)) {
-      this.servers
-        .get(session.id)
-        ?.sendToolListChanged()
-        .catch(() => undefined);
+      const server = this.servers.get(session.id);
+      if (!server) continue;
+      server.sendToolListChanged().catch(() => undefined);
+      // Told only to sessions whose server declared them (the SDK refuses the others).
+      const capabilities = server.getCapabilities();
+      if (capabilities.resources) server.sendResourceListChanged().catch(() => undefined);
+      if (capabilities.prompts) server.sendPromptListChanged().catch(() => undefined);
     }
-    for (const [endpoint, modern] of this.modern) if (affects(endpoint)) modern.handler.notify.toolsChanged();
+    for (const [endpoint, modern] of this.modern) {
+      if (!affects(endpoint)) continue;
+      modern.handler.notify.toolsChanged();
+      modern.handler.notify.resourcesChanged();
+      modern.handler.notify.promptsChanged();
+    }
   }
 
   /**
@@ -238,7 +250,11 @@ export class McpEndpoint {
       scopes: [...info.identity.scopes],
       extra: { gateway: context },
     };
-    await this.modernHandler(endpoint).node(req, res, body);
+    const modern = this.modernHandler(endpoint);
+    // The resources a `subscriptions/listen` stream watches are watched upstream while it is open.
+    const unwatch = modern.watches.watch(body, () => this.connections(target), target.kind !== 'server');
+    res.on('close', unwatch);
+    await modern.node(req, res, body);
   }
 
   /** A 2025-era `initialize`: a new session with its own transport and server. */
@@ -295,7 +311,7 @@ export class McpEndpoint {
   }
 
   /** The 2026-07-28 handler of an endpoint: a fresh server per request, built for its caller. */
-  private modernHandler(endpoint: string): { handler: McpHttpHandler; node: NodeHandler } {
+  private modernHandler(endpoint: string): { handler: McpHttpHandler; node: NodeHandler; watches: ListenWatches } {
     let modern = this.modern.get(endpoint);
     if (!modern) {
       const handler = createMcpHandler(
@@ -308,7 +324,7 @@ export class McpEndpoint {
           onerror: (error) => this.deps.logger.warn({ err: error, endpoint }, 'MCP request failed'),
         },
       );
-      modern = { handler, node: toNodeHandler(handler) };
+      modern = { handler, node: toNodeHandler(handler), watches: new ListenWatches((uri) => handler.notify.resourceUpdated(uri)) };
       this.modern.set(endpoint, modern);
     }
     return modern;
@@ -322,6 +338,15 @@ export class McpEndpoint {
     return instructions;
   }
 
+  /** The enabled servers behind an endpoint now, in config order (a group is looked up anew). */
+  private connections(target: EndpointTarget): UpstreamConnection[] {
+    const group = target.kind === 'group' ? this.source.group(target.group.name) : undefined;
+    if (target.kind === 'group' && !group) return [];
+    return this.deps.supervisor
+      .all()
+      .filter((connection) => connection.isEnabled && servesServer(group ? { kind: 'group', group } : target, connection.name));
+  }
+
   private served(target: EndpointTarget, info: McpRequestInfo): ServedContext {
     const instructions = target.kind === 'server' ? this.instructionsOf(target.server) : undefined;
     return {
@@ -330,6 +355,9 @@ export class McpEndpoint {
       caller: this.deps.caller,
       version: this.deps.version,
       catalog: () => this.catalog(target),
+      connections: () => this.connections(target),
+      requestTimeoutMs: () => this.deps.settings().toolTimeoutMs,
+      logger: this.deps.logger,
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,
       requestIdOf: (request) => request?.headers.get(REQUEST_ID_HEADER) ?? info.requestId,

@@ -210,7 +210,12 @@ export async function serveFastCall(session: FastSession, message: FastToolCall,
   try {
     const end = await call.done;
     if (cancelled) answer.abandon();
-    else answer.finish({ jsonrpc: '2.0', id: message.id, result: toMcpResult(end) });
+    else
+      answer.finish({
+        jsonrpc: '2.0',
+        id: message.id,
+        result: toMcpResult(end, served.target.kind === 'server' ? undefined : entry.server),
+      });
   } finally {
     clearTimeout(keepAlive);
     unfollow();

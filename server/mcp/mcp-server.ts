@@ -7,6 +7,8 @@
  * While it runs, the call's progress and the server's log messages reach the client; while it
  * waits for a person, progress notifications (when the client sent a `progressToken`) and a log
  * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
+ * Resources (resources.ts), prompts and completions (prompts.ts) are served, and declared, when a
+ * server behind the endpoint offers them (upstream-requests.ts).
  */
 import {
   ProtocolError,
@@ -16,12 +18,16 @@ import {
   type LoggingLevel,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
+import type { UpstreamConnection } from '../upstream/connection.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
+import { servePrompts } from './prompts.js';
+import { serveResources } from './resources.js';
 import {
   approvalMessage,
   clientName,
@@ -34,6 +40,7 @@ import {
   toolToCall,
   type LogLevel,
 } from './tool-call.js';
+import { featureCapabilities } from './upstream-requests.js';
 
 /** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
 export interface ParkedState {
@@ -67,6 +74,11 @@ export interface ServedContext {
   version: string;
   /** The endpoint's tools now (cached until a server changes). */
   catalog: () => Catalog;
+  /** The enabled servers behind the endpoint now, in config order (their resources and prompts). */
+  connections: () => UpstreamConnection[];
+  /** How long a resource read, prompt get or completion may take upstream, in ms (read at use: `gateway.toolTimeoutMs`). */
+  requestTimeoutMs: () => number;
+  logger: Logger;
   /** The instructions of the one server behind `/mcp/{server}`, when it has some. */
   instructions?: string;
   /** The URL of an approval's card on the orchestrator. */
@@ -91,15 +103,19 @@ function serverName(target: EndpointTarget): string {
 
 export function buildMcpServer(context: ServedContext): Server {
   const { target, identity, caller } = context;
+  // Resources, prompts and completions are declared when a server behind the endpoint offers them.
+  const features = featureCapabilities(context.connections());
   const server = new Server(
     { name: serverName(target), version: context.version },
     {
-      capabilities: { tools: { listChanged: true }, logging: {} },
+      capabilities: { tools: { listChanged: true }, logging: {}, ...features },
       ...(context.instructions ? { instructions: context.instructions } : {}),
       requestState: { verify: context.verifyState },
     },
   );
   const aggregate = target.kind !== 'server';
+  serveResources(server, context, features);
+  servePrompts(server, context, features);
 
   server.setRequestHandler('tools/list', async () => ({
     tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate)) as never,
@@ -198,7 +214,7 @@ export function buildMcpServer(context: ServedContext): Server {
       },
     });
     try {
-      return (await Promise.race([call.done.then(toMcpResult), parkedAnswer])) as never;
+      return (await Promise.race([call.done.then((end) => toMcpResult(end, aggregate ? entry.server : undefined)), parkedAnswer])) as never;
     } finally {
       unfollow();
       ctx.mcpReq.signal.removeEventListener('abort', cancel);

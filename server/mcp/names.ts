@@ -20,6 +20,12 @@ export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Where each tool says which server and tool it stands for. */
 export const ORIGIN_META_KEY = 'mcp-gateway/origin';
 
+/** An item's `_meta` as listed, with the origin of a renamed item (tool, prompt, resource) added under `ORIGIN_META_KEY`. */
+export function originMeta(listed: Record<string, unknown>, origin: Record<string, string>): Record<string, unknown> {
+  const meta = listed._meta && typeof listed._meta === 'object' ? (listed._meta as Record<string, unknown>) : {};
+  return { ...meta, [ORIGIN_META_KEY]: origin };
+}
+
 export interface ToolRef {
   server: string;
   tool: string;

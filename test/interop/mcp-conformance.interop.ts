@@ -2,9 +2,9 @@
 // against the conformance repository's own everything-server: every scenario run DIRECTLY against
 // that server, then THROUGH the gateway's `/mcp/{server}` (the server behind it as a
 // streamable-http upstream), in both protocol eras (the suite's default wires, and
-// `--spec-version 2026-07-28`). Every lifecycle, ping, tools, logging, progress and DNS-rebinding
-// check that passes directly must pass through the gateway; the table (scenario | direct | through
-// the gateway | note) is printed, for README's "Conformance".
+// `--spec-version 2026-07-28`). Every lifecycle, ping, tools, resources, prompts, completion,
+// logging, progress and DNS-rebinding check that passes directly must pass through the gateway;
+// the table (scenario | direct | through the gateway | note) is printed, for README's "Conformance".
 //
 // Needs npm (the registry, or npm's cache) and:
 //   CONFORMANCE_DIR   a clone (or bare git directory) of github.com/modelcontextprotocol/conformance;
@@ -34,9 +34,12 @@ type Status = 'SUCCESS' | 'FAILURE' | 'WARNING' | 'SKIPPED' | 'INFO';
 type Checks = Map<string, Status>;
 type Run = Map<string, Checks>;
 
-/** What issue 17 covers, and what waits for issue 18 (resources, prompts, completions, client requests). */
-const ISSUE_18 =
-  /^(completion-|resources-|prompts-|sep-2164-|tools-call-sampling$|tools-call-elicitation$|elicitation-|input-required-result-)/;
+/**
+ * What waits for the rest of issue 18 (requests from the server to the client: sampling,
+ * elicitation, input_required). Resources, prompts and completions are served on `/mcp` and held
+ * to the same rule as tools.
+ */
+const ISSUE_18 = /^(tools-call-sampling$|tools-call-elicitation$|elicitation-|input-required-result-)/;
 const EXTENSION = /^tasks-/;
 /**
  * Checks that pass directly but not through the gateway, and why; everything else of issue 17
@@ -53,13 +56,7 @@ const KNOWN: Record<string, Record<string, string>> = {
     'sep-2575-http-server-no-independent-requests-on-stream': TOOL_2026,
     'sep-2575-server-no-log-without-loglevel': TOOL_2026,
     'sep-2575-server-sends-tools-list-changed-on-subscription': TOOL_2026,
-    'sep-2575-server-sends-prompts-list-changed-on-subscription': 'prompts: issue 18',
-  },
-  caching: {
-    'sep-2549-prompts-list-caching-hints': 'prompts: issue 18',
-    'sep-2549-resources-list-caching-hints': 'resources: issue 18',
-    'sep-2549-resources-templates-list-caching-hints': 'resources: issue 18',
-    'sep-2549-resources-read-caching-hints': 'resources: issue 18',
+    'sep-2575-server-sends-prompts-list-changed-on-subscription': TOOL_2026,
   },
   // SEP-1699 (SHOULD): `/mcp` keeps no event store, so its SSE streams have no priming event, no
   // `retry` and cannot be resumed; and test_reconnection's result never reaches the gateway, whose
@@ -169,7 +166,7 @@ describe('the MCP conformance suite (server mode) through /mcp/{server}', () => 
   });
 
   function scope(scenario: string): string {
-    if (ISSUE_18.test(scenario)) return 'waits for issue 18';
+    if (ISSUE_18.test(scenario)) return 'waits for the rest of issue 18';
     if (EXTENSION.test(scenario)) return 'extension (tasks), not implemented by the server';
     return '';
   }
@@ -189,7 +186,7 @@ describe('the MCP conformance suite (server mode) through /mcp/{server}', () => 
     expect(runs['2026-07-28']!.direct.has('tools-call-with-progress')).toBe(true);
   });
 
-  it('passes through the gateway every check of issue 17 that passes directly', () => {
+  it('passes through the gateway every check of issues 17 and 18 (resources, prompts, completions) that passes directly', () => {
     const lostChecks: string[] = [];
     for (const [era, { direct, gateway: through }] of Object.entries(runs)) {
       for (const [scenario, checks] of direct) {

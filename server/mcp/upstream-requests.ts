@@ -1,0 +1,67 @@
+/**
+ * What resources, prompts and completions on `/mcp` share (resources.ts, prompts.ts): the
+ * servers behind the endpoint, the capabilities the endpoint declares for them, the scope check,
+ * and how an upstream failure is answered.
+ *
+ * - Capabilities: `resources` (with `listChanged`, and `subscribe` when a server behind offers
+ *   subscriptions), `prompts` (with `listChanged`) and `completions` are declared only when at
+ *   least one server behind the endpoint declared them (as of the moment a session opens, or of
+ *   each 2026-07-28 request).
+ * - Scope: listing, reading, getting a prompt and completing need `tools:read` (what lets a key see
+ *   the tools); these are not tool calls — no policy, no approval, no activity entry, a debug log line.
+ * - Failures: the server's own JSON-RPC error passes through with its code and message; a server
+ *   that is not up, a timeout or a lost connection is an internal error (-32603) naming the server.
+ */
+import { ProtocolError } from '@modelcontextprotocol/server';
+import { hasScope, type Identity } from '../auth/identity.js';
+import type { UpstreamConnection } from '../upstream/connection.js';
+import { UpstreamCallError, type RequestOptions } from '../upstream/types.js';
+
+/** JSON-RPC error codes. */
+export const INVALID_REQUEST = -32600;
+export const INVALID_PARAMS = -32602;
+export const INTERNAL_ERROR = -32603;
+/** MCP: the resource a `resources/read` names does not exist. */
+export const RESOURCE_NOT_FOUND = -32002;
+
+/** How `call-errors.ts` closes the message of a server's JSON-RPC error answer. */
+const SERVER_ERROR_CODE = /^(.*) \(JSON-RPC error (-?\d+)\)$/s;
+
+/** The capabilities an endpoint declares for what its servers offer beyond tools. */
+export interface FeatureCapabilities {
+  resources?: { subscribe?: boolean; listChanged: boolean };
+  prompts?: { listChanged: boolean };
+  completions?: Record<string, never>;
+}
+
+export function featureCapabilities(connections: readonly UpstreamConnection[]): FeatureCapabilities {
+  const offered = connections.map((connection) => connection.features());
+  const capabilities: FeatureCapabilities = {};
+  if (offered.some((features) => features.resources)) {
+    capabilities.resources = { listChanged: true, ...(offered.some((features) => features.resourceSubscribe) ? { subscribe: true } : {}) };
+  }
+  if (offered.some((features) => features.prompts)) capabilities.prompts = { listChanged: true };
+  if (offered.some((features) => features.completions)) capabilities.completions = {};
+  return capabilities;
+}
+
+/** Refuses a caller without `tools:read`. */
+export function requireRead(identity: Identity): void {
+  if (!hasScope(identity, 'tools:read')) throw new ProtocolError(INVALID_REQUEST, 'forbidden: the credentials lack the scope tools:read');
+}
+
+/** The options of an upstream request: the gateway's tool timeout, cancelled with the client's request. */
+export function requestOptions(timeoutMs: number, signal: AbortSignal | undefined): RequestOptions {
+  return { timeoutMs, ...(signal ? { signal } : {}) };
+}
+
+/** An upstream failure as the JSON-RPC error the client gets. */
+export function upstreamError(error: unknown, server: string): ProtocolError {
+  if (!(error instanceof UpstreamCallError)) return new ProtocolError(INTERNAL_ERROR, `server ${server}: ${String(error)}`);
+  if (error.kind === 'server-error') {
+    const match = SERVER_ERROR_CODE.exec(error.message);
+    if (match) return new ProtocolError(Number(match[2]), match[1]!);
+  }
+  if (error.kind === 'invalid-params') return new ProtocolError(INVALID_PARAMS, error.message);
+  return new ProtocolError(INTERNAL_ERROR, `server ${server}: ${error.message}`);
+}
