@@ -48,7 +48,9 @@ describe('resources pages', () => {
     expect(page.text).toContain('<span class="badge">text/plain&quot; onerror=&quot;alert(1)</span>');
     // The template's form, its variable named by the template.
     expect(page.text).toContain('name="template" value="hostile://items/{id}"');
-    expect(page.text).toContain('name="var.id"');
+    expect(page.text).toContain(
+      'name="var.id" autocomplete="off" required list="suggest-0-0" hx-get="ui/servers/h/resource-template/complete?template=hostile%3A%2F%2Fitems%2F%7Bid%7D&amp;argument=id&amp;list=suggest-0-0"',
+    );
     expect(page.text).toContain('&quot; onmouseover=&quot;alert(1)');
   });
 
@@ -173,7 +175,7 @@ describe('prompts page', () => {
     expect(got.text).toContain('&lt;div hx-post=');
   });
 
-  it('the completion partial is a datalist of the suggestions, with the other arguments as context', async () => {
+  it('the completion partial is a datalist of the suggestions, with the other arguments as context; template variables too', async () => {
     const { get } = await start();
     const complete = (query: string) => get(`/ui/servers/h/prompts/probe/complete?${query}`).set('HX-Request', 'true');
     const all = await complete(`argument=style&list=suggest-0-1&a.style=&a.topic=${encodeURIComponent('cats & dogs')}`);
@@ -185,6 +187,16 @@ describe('prompts page', () => {
     expect(narrowed.text.trim()).toBe('<datalist id="suggest-0-1"><option value="about x"></option></datalist>');
     const bad = await complete(`argument=style&list=${encodeURIComponent('"><script>')}`);
     expect(bad.status).toBe(422);
+    // A template's variable completes the same way (`ref/resource`).
+    const variable = await get(
+      `/ui/servers/h/resource-template/complete?template=${encodeURIComponent('hostile://items/{id}')}&argument=id&list=suggest-0-0&var.id=1`,
+    ).set('HX-Request', 'true');
+    expect(variable.text.trim()).toBe('<datalist id="suggest-0-0"><option value="1"></option><option value="12"></option></datalist>');
+    const unknown = await get(`/ui/servers/h/resource-template/complete?template=nope&argument=id&list=suggest-0-0`).set(
+      'HX-Request',
+      'true',
+    );
+    expect(unknown.status).toBe(404);
   });
 });
 
@@ -212,5 +224,13 @@ describe('live lists', () => {
     expect(made.status).toBe(201);
     const res = await request(app).get('/servers/h/prompts').set('Authorization', `Bearer ${made.body.token}`).set('Accept', 'text/html');
     expect(res.status).toBe(403);
+    const reader = await request(app)
+      .post('/api/keys')
+      .set('Authorization', `Bearer ${KEY}`)
+      .send({ label: 'reader', scopes: ['tools:read'] });
+    for (const path of ['/servers/h/prompts', '/servers/h/resources', `/servers/h/resource?uri=${encodeURIComponent('hostile://text')}`]) {
+      const read = await request(app).get(path).set('Authorization', `Bearer ${reader.body.token}`).set('Accept', 'text/html');
+      expect(read.status, path).toBe(200);
+    }
   });
 });

@@ -107,7 +107,9 @@ describe('resources and prompts pages in a browser', () => {
     // A template filled in.
     await visit(page, `${base}/servers/e/resources`);
     const template = page.locator('form.resource-template', { hasText: '/text/{resourceId}' });
-    await template.getByLabel('resourceId').fill('7');
+    const resourceId = template.getByLabel('resourceId');
+    await resourceId.pressSequentially('7');
+    await suggested(page, (await resourceId.getAttribute('list'))!, ['7']);
     await template.getByRole('button', { name: 'Read' }).click();
     await page.waitForURL(/template=/);
     expect(await page.locator('.resource-uri code').first().textContent()).toBe('demo://resource/dynamic/text/7');

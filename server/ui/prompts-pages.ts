@@ -17,12 +17,10 @@ import type { ContentItem, PromptInfo, PromptMessage } from '../upstream/types.j
 import { cutText, resultBlocks } from './display.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
-import { connectionOf, failureOf, listsFingerprint } from './server-lists.js';
+import { connectionOf, failureOf, listsFingerprint, sendSuggestions } from './server-lists.js';
 
 /** Characters of one argument's value the forms take. */
 const MAX_VALUE = 10_000;
-/** The id of an input's `<datalist>`: `suggest-{prompt index}-{argument index}`. */
-const LIST_ID = /^suggest-\d{1,4}-\d{1,4}$/;
 
 const first = (value: unknown): string =>
   typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '';
@@ -133,32 +131,9 @@ export function promptPages(pages: PageRouter, deps: UiDeps): void {
   pages.get('/ui/servers/{name}/prompts/{prompt}/complete', 'tools:read', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const prompt = findPrompt(connection, req.params.prompt);
-    const page = pageContext(req, 'servers');
-    const list = first(req.query.list);
-    const argument = first(req.query.argument);
-    if (!LIST_ID.test(list) || !(prompt.arguments ?? []).some((candidate) => candidate.name === argument))
-      throw new ProblemError('invalid-request', "argument must name one of the prompt's arguments, and list a suggestion list", {
-        errors: [{ field: LIST_ID.test(list) ? 'argument' : 'list', message: 'is not valid' }],
-      });
-    const args = argumentValues(prompt, (field) => first(req.query[field]));
-    const value = args[argument] ?? '';
-    delete args[argument];
-    let values: string[] = [];
-    if (connection.features().completions) {
-      try {
-        const result = await connection.complete(
-          { type: 'ref/prompt', name: prompt.name },
-          { name: argument, value },
-          Object.keys(args).length ? args : undefined,
-          {
-            timeoutMs: connection.currentConfig.timeoutMs,
-          },
-        );
-        values = (Array.isArray(result.values) ? result.values : []).filter((v): v is string => typeof v === 'string').slice(0, 100);
-      } catch (failure) {
-        req.log.debug({ err: failureOf(failure).text }, 'completion failed');
-      }
-    }
-    sendView(res, 'partials/suggestions', { list, values }, page);
+    const names = (prompt.arguments ?? []).map((argument) => argument.name);
+    await sendSuggestions(req, res, connection, { type: 'ref/prompt', name: prompt.name }, names, (name) =>
+      first(req.query[`a.${name}`]).slice(0, MAX_VALUE),
+    );
   });
 }

@@ -6,6 +6,8 @@
  * - `/servers/{name}/resource?uri=…` (or `?template=…&var.{name}=…`): one resource read anew
  *   (`resources/read`): text as text, JSON pretty-printed, raster images as `<img>` from the raw
  *   route, SVG as an image only, other bytes as a download link;
+ * - `/ui/servers/{name}/resource-template/complete?template=…&argument=…&list=…&var.{name}=…`:
+ *   suggestions for one variable (`completion/complete`), as on the prompts page (server-lists.ts);
  * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, with its MIME
  *   type under `Content-Security-Policy: sandbox` and `nosniff` (HTML or SVG from a server never runs
  *   in the gateway's origin), as an attachment unless it is a raster image or plain text.
@@ -21,7 +23,7 @@ import type { ResourceContents, ResourceReadResult } from '../upstream/types.js'
 import { cutText, prettyJson, sizeText } from './display.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
-import { connectionOf, failureOf, failureProblem, listsFingerprint } from './server-lists.js';
+import { connectionOf, failureOf, failureProblem, listsFingerprint, sendSuggestions } from './server-lists.js';
 
 /** Raster images shown inline (as on the tools pages); SVG is shown too, but only through `<img>`. */
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
@@ -103,6 +105,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const connection = connectionOf(deps, req.params.name);
     const name = connection.name;
     const previewOf = (uri: string) => `servers/${encodeURIComponent(name)}/resource?${new URLSearchParams({ uri })}`;
+    const completes = connection.features().completions;
     sendView(
       res,
       'pages/resources',
@@ -120,13 +123,20 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
           description: resource.description ?? '',
           href: previewOf(resource.uri),
         })),
-        templates: connection.resourceTemplates().map((template) => ({
+        templates: connection.resourceTemplates().map((template, i) => ({
           name: template.name,
           title: template.title ?? '',
           uriTemplate: template.uriTemplate,
           mimeType: template.mimeType ?? '',
           description: template.description ?? '',
-          variables: templateVariables(template.uriTemplate),
+          variables: templateVariables(template.uriTemplate).map((variable, j) => ({
+            name: variable,
+            id: `template-${i}-var-${j}`,
+            list: `suggest-${i}-${j}`,
+            complete: completes
+              ? `ui/servers/${encodeURIComponent(name)}/resource-template/complete?${new URLSearchParams({ template: template.uriTemplate, argument: variable, list: `suggest-${i}-${j}` })}`
+              : '',
+          })),
         })),
       },
       pageContext(req, 'servers'),
@@ -183,6 +193,21 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
       model.error = text;
       sendView(res, 'pages/resource', model, page, status);
     }
+  });
+
+  /** Suggestions for one variable of a template (`completion/complete` with `ref/resource`), the others as context. */
+  pages.get('/ui/servers/{name}/resource-template/complete', 'tools:read', async (req, res) => {
+    const connection = connectionOf(deps, req.params.name);
+    const template = connection.resourceTemplates().find((candidate) => candidate.uriTemplate === first(req.query.template));
+    if (!template) throw new ProblemError('not-found', `server "${connection.name}" has no resource template ${first(req.query.template)}`);
+    await sendSuggestions(
+      req,
+      res,
+      connection,
+      { type: 'ref/resource', uri: template.uriTemplate },
+      templateVariables(template.uriTemplate),
+      (name) => first(req.query[`var.${name}`]).slice(0, MAX_VALUE),
+    );
   });
 
   pages.get('/ui/servers/{name}/resource/raw', 'tools:read', async (req, res: Response) => {

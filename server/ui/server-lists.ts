@@ -8,10 +8,11 @@
  * results are never replaced under the person's hands.
  */
 import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
 import type { PageRouter } from '../http/route.js';
 import { ProblemError } from '../errors.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
-import { UpstreamCallError } from '../upstream/types.js';
+import { UpstreamCallError, type CompletionRef } from '../upstream/types.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
@@ -56,6 +57,48 @@ export function failureOf(error: unknown): { status: number; text: string } {
 export function failureProblem(error: unknown): ProblemError {
   const { status, text } = failureOf(error);
   return new ProblemError(status === 503 ? 'server-unavailable' : 'upstream-error', text);
+}
+
+/** The id of an input's `<datalist>` (`suggest-…`), as a suggestion request names it. */
+const LIST_ID = /^suggest-\d{1,4}-\d{1,4}$/;
+
+/**
+ * Answers a suggestion request with `partials/suggestions`: a `<datalist id="{list}">` of what
+ * `completion/complete` suggests for `argument` (`values` holds every field's value; the others
+ * go as context). Empty when the server does not complete or the completion fails: typing is
+ * never held up. `names` are the arguments (or template variables) the form has.
+ */
+export async function sendSuggestions(
+  req: Request,
+  res: Response,
+  connection: UpstreamConnection,
+  ref: CompletionRef,
+  names: string[],
+  values: (name: string) => string,
+): Promise<void> {
+  const list = typeof req.query.list === 'string' ? req.query.list : '';
+  const argument = typeof req.query.argument === 'string' ? req.query.argument : '';
+  if (!LIST_ID.test(list) || !names.includes(argument))
+    throw new ProblemError('invalid-request', "argument must name one of the form's fields, and list its suggestion list", {
+      errors: [{ field: LIST_ID.test(list) ? 'argument' : 'list', message: 'is not valid' }],
+    });
+  const context: Record<string, string> = {};
+  for (const name of names) if (name !== argument && values(name) !== '') context[name] = values(name);
+  let suggestions: string[] = [];
+  if (connection.features().completions) {
+    try {
+      const result = await connection.complete(
+        ref,
+        { name: argument, value: values(argument) },
+        Object.keys(context).length > 0 ? context : undefined,
+        { timeoutMs: connection.currentConfig.timeoutMs },
+      );
+      suggestions = (Array.isArray(result.values) ? result.values : []).filter((v): v is string => typeof v === 'string').slice(0, 100);
+    } catch (failure) {
+      req.log.debug({ reason: failureOf(failure).text }, 'completion failed');
+    }
+  }
+  sendView(res, 'partials/suggestions', { list, values: suggestions }, pageContext(req, 'servers'));
 }
 
 /** The model of `partials/lists-status`. */
