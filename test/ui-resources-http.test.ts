@@ -37,7 +37,7 @@ describe('resources pages', () => {
   it('lists resources and templates with every hostile value escaped; the server card links to them', async () => {
     const { get } = await start();
     const card = await get('/');
-    expect(card.text).toContain('<a href="servers/h/resources">9</a>');
+    expect(card.text).toContain('<a href="servers/h/resources">10</a>');
     expect(card.text).toContain('<a href="servers/h/prompts">1</a>');
     const page = await get('/servers/h/resources');
     expect(page.status).toBe(200);
@@ -72,6 +72,12 @@ describe('resources pages', () => {
     expect(bin.text).not.toContain('<pre class="result');
     const hostileUri = await get(`/servers/h/resource?uri=${encodeURIComponent(XSS.js)}`);
     expectNoRawPayload(hostileUri.text);
+    // Characters that hide or reorder text show as escapes, in names and in a resource's text.
+    const list = await get('/servers/h/resources');
+    expect(list.text).toContain('>evil_\\u202Egnp.exe</a>');
+    const bidi = await get(`/servers/h/resource?uri=${encodeURIComponent('hostile://bidi')}`);
+    expect(bidi.text).toContain('>a\\u202Eb\\u200Bc</pre>');
+    for (const html of [list.text, bidi.text]) expect(html).not.toMatch(/[\u202E\u200B]/);
 
     const item = await get(
       `/servers/h/resource?template=${encodeURIComponent('hostile://items/{id}')}&var.id=${encodeURIComponent('a b/<c>')}`,
@@ -132,6 +138,22 @@ describe('resources pages', () => {
     const big = await raw('hostile://big');
     expect(big.status).toBe(502);
     expect(big.body.type).toBe('result-too-large');
+  });
+
+  it('pages a long list by 100', async () => {
+    const { app } = await kit.gateway({ h: hostile({ MANY_RESOURCES: '245' }) }, {}, { apiKey: KEY });
+    const get = (path: string) => request(app).get(path).set('Authorization', `Bearer ${KEY}`).set('Accept', 'text/html');
+    const count = (html: string) => html.match(/<li class="card resource">/g)?.length ?? 0;
+    const first = await get('/servers/h/resources');
+    expect(first.text).toContain('Listed (254)');
+    expect(count(first.text)).toBe(100);
+    expect(first.text).toContain('<span>Page 1 of 3</span>');
+    expect(first.text).toContain('<a class="button secondary" href="servers/h/resources?page=2">Next</a>');
+    const last = await get('/servers/h/resources?page=3');
+    expect(count(last.text)).toBe(54);
+    expect(last.text).toContain('many-244');
+    expect(last.text).toContain('href="servers/h/resources?page=2">Previous</a>');
+    expect(count((await get('/servers/h/resources?page=99')).text)).toBe(54);
   });
 });
 

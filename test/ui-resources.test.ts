@@ -147,7 +147,7 @@ describe('resources and prompts pages in a browser', () => {
     await page.locator('#lists-status .note').waitFor();
     expect(await page.locator('#lists-status .note').textContent()).toContain('it is disabled now');
     // The list itself stays as it was.
-    expect(await page.locator('li.resource').count()).toBe(8);
+    expect(await page.locator('li.resource').count()).toBe(9);
     expectClean(ui);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
  * A server's resources in the orchestrator:
  * - `/servers/{name}/resources`: what the server lists (name or title, URI, MIME type, size,
- *   description), each with a link to its preview, and its resource templates, each with a form
+ *   description; 100 a page), each with a link to its preview, and its resource templates, each with a form
  *   for its variables (RFC 6570, expanded by the `url-template` package);
  * - `/servers/{name}/resource?uri=…` (or `?template=…&var.{name}=…`): one resource read anew
  *   (`resources/read`): text as text, JSON pretty-printed, raster images as `<img>` from the raw
@@ -38,6 +38,8 @@ const MIME = /^[a-z0-9][\w!#$&^.+-]*\/[a-z0-9][\w!#$&^.+-]*$/;
 /** Characters of a template variable's value, and variables per template, the form takes. */
 const MAX_VALUE = 2000;
 const MAX_VARIABLES = 20;
+/** Resources per page of the list (a server may list thousands). */
+const PAGE_SIZE = 100;
 
 const first = (value: unknown): string =>
   typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '';
@@ -106,6 +108,9 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const name = connection.name;
     const previewOf = (uri: string) => `servers/${encodeURIComponent(name)}/resource?${new URLSearchParams({ uri })}`;
     const completes = connection.features().completions;
+    const all = connection.resources();
+    const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
+    const page = Math.min(pages, Math.max(1, Math.floor(Number(first(req.query.page)) || 1)));
     sendView(
       res,
       'pages/resources',
@@ -114,7 +119,9 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
         state: connection.currentState,
         fingerprint: listsFingerprint(connection, 'resources'),
         offers: connection.features().resources,
-        resources: connection.resources().map((resource) => ({
+        total: all.length,
+        pager: { page, pages, href: (n: number) => `servers/${encodeURIComponent(name)}/resources${n > 1 ? `?page=${n}` : ''}` },
+        resources: all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map((resource) => ({
           name: resource.name,
           title: resource.title ?? '',
           uri: resource.uri,
