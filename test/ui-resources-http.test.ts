@@ -49,7 +49,7 @@ describe('resources pages', () => {
     // The template's form, its variable named by the template.
     expect(page.text).toContain('name="template" value="hostile://items/{id}"');
     expect(page.text).toContain(
-      'name="var.id" autocomplete="off" required list="suggest-0-0" hx-get="ui/servers/h/resource-template/complete?template=hostile%3A%2F%2Fitems%2F%7Bid%7D&amp;argument=id&amp;list=suggest-0-0"',
+      'name="var.id" autocomplete="off" required list="suggest-0-0" hx-post="ui/servers/h/resource-template/complete?template=hostile%3A%2F%2Fitems%2F%7Bid%7D&amp;argument=id&amp;list=suggest-0-0"',
     );
     expect(page.text).toContain('&quot; onmouseover=&quot;alert(1)');
   });
@@ -167,7 +167,7 @@ describe('prompts page', () => {
     expect(page.text).toMatch(/<label for="prompt-0-arg-0">topic <span class="req">\(required\)<\/span><\/label>/);
     expect(page.text).toContain('name="a.topic" autocomplete="off" required');
     expect(page.text).toContain(
-      'list="suggest-0-1" hx-get="ui/servers/h/prompts/probe/complete?argument=style&amp;list=suggest-0-1" hx-trigger="input changed delay:250ms',
+      'list="suggest-0-1" hx-post="ui/servers/h/prompts/probe/complete?argument=style&amp;list=suggest-0-1" hx-trigger="input changed delay:250ms',
     );
     expect(page.text).toContain('<datalist id="suggest-0-1"></datalist>');
   });
@@ -198,26 +198,26 @@ describe('prompts page', () => {
   });
 
   it('the completion partial is a datalist of the suggestions, with the other arguments as context; template variables too', async () => {
-    const { get } = await start();
-    const complete = (query: string) => get(`/ui/servers/h/prompts/probe/complete?${query}`).set('HX-Request', 'true');
-    const all = await complete(`argument=style&list=suggest-0-1&a.style=&a.topic=${encodeURIComponent('cats & dogs')}`);
+    const { app } = await start();
+    const post = (path: string, form: Record<string, string>) =>
+      request(app).post(path).set('Authorization', `Bearer ${KEY}`).set('HX-Request', 'true').type('form').send(form);
+    const complete = (query: string, form: Record<string, string>) => post(`/ui/servers/h/prompts/probe/complete?${query}`, form);
+    const all = await complete('argument=style&list=suggest-0-1', { 'a.style': '', 'a.topic': 'cats & dogs' });
     expect(all.status).toBe(200);
     expect(all.text.trim()).toBe(
       '<datalist id="suggest-0-1"><option value="&lt;script&gt;alert(1)&lt;/script&gt;"></option><option value="plain"></option><option value="about cats &amp; dogs"></option></datalist>',
     );
-    const narrowed = await complete('argument=style&list=suggest-0-1&a.style=ab&a.topic=x');
+    const narrowed = await complete('argument=style&list=suggest-0-1', { 'a.style': 'ab', 'a.topic': 'x' });
     expect(narrowed.text.trim()).toBe('<datalist id="suggest-0-1"><option value="about x"></option></datalist>');
-    const bad = await complete(`argument=style&list=${encodeURIComponent('"><script>')}`);
+    const bad = await complete(`argument=style&list=${encodeURIComponent('"><script>')}`, {});
     expect(bad.status).toBe(422);
     // A template's variable completes the same way (`ref/resource`).
-    const variable = await get(
-      `/ui/servers/h/resource-template/complete?template=${encodeURIComponent('hostile://items/{id}')}&argument=id&list=suggest-0-0&var.id=1`,
-    ).set('HX-Request', 'true');
-    expect(variable.text.trim()).toBe('<datalist id="suggest-0-0"><option value="1"></option><option value="12"></option></datalist>');
-    const unknown = await get(`/ui/servers/h/resource-template/complete?template=nope&argument=id&list=suggest-0-0`).set(
-      'HX-Request',
-      'true',
+    const variable = await post(
+      `/ui/servers/h/resource-template/complete?template=${encodeURIComponent('hostile://items/{id}')}&argument=id&list=suggest-0-0`,
+      { 'var.id': '1' },
     );
+    expect(variable.text.trim()).toBe('<datalist id="suggest-0-0"><option value="1"></option><option value="12"></option></datalist>');
+    const unknown = await post(`/ui/servers/h/resource-template/complete?template=nope&argument=id&list=suggest-0-0`, {});
     expect(unknown.status).toBe(404);
   });
 });

@@ -76,6 +76,14 @@ describe('resources and prompts pages in a browser', () => {
     await name.pressSequentially('B');
     await suggested(page, nameList, ['Bob']);
     await name.fill('Bob');
+    // What was typed went in the requests' bodies, never in a URL.
+    const asked = ui.requests.filter((r) => r.path.includes('/complete?'));
+    expect(asked.length).toBeGreaterThan(3);
+    for (const r of asked)
+      expect({ method: r.method, path: r.path }).toEqual({
+        method: 'POST',
+        path: expect.not.stringMatching(/Engineering|a\.department|=E\b|=B\b/),
+      });
     await prompt.getByRole('button', { name: 'Get' }).click();
     await expect
       .poll(() => prompt.locator('.prompt-messages').textContent())

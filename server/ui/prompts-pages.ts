@@ -4,8 +4,9 @@
  * - `POST /ui/servers/{name}/prompts/{prompt}`: "Get" runs `prompts/get` and answers
  *   `partials/prompt-result` (each message's role and content: text, JSON, images, embedded
  *   resources and resource links as links to their preview), or the form's errors (422);
- * - `GET /ui/servers/{name}/prompts/{prompt}/complete?argument=…&list=…&a.{arg}=…`: suggestions for
- *   one argument from `completion/complete` (the other arguments' values as context), as a
+ * - `POST /ui/servers/{name}/prompts/{prompt}/complete?argument=…&list=…` (the form's `a.{arg}`
+ *   fields as the body, so what is typed never goes into a URL): suggestions for one argument
+ *   from `completion/complete` (the other arguments' values as context), as a
  *   `<datalist>` (`partials/suggestions`) that replaces the input's own. Only when the server
  *   declares `completions`; a failed completion is an empty list (typing is never held up).
  * Argument fields are named `a.{argument}`. Everything from the server is escaped by the templates.
@@ -21,9 +22,6 @@ import { connectionOf, failureOf, listsFingerprint, sendSuggestions } from './se
 
 /** Characters of one argument's value the forms take. */
 const MAX_VALUE = 10_000;
-
-const first = (value: unknown): string =>
-  typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '';
 
 /** The `a.{argument}` values of a form or query, for the prompt's declared arguments only. */
 function argumentValues(prompt: PromptInfo, get: (field: string) => string): Record<string, string> {
@@ -128,12 +126,12 @@ export function promptPages(pages: PageRouter, deps: UiDeps): void {
     }
   });
 
-  pages.get('/ui/servers/{name}/prompts/{prompt}/complete', 'tools:read', async (req, res) => {
+  pages.post('/ui/servers/{name}/prompts/{prompt}/complete', 'tools:read', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const prompt = findPrompt(connection, req.params.prompt);
     const names = (prompt.arguments ?? []).map((argument) => argument.name);
     await sendSuggestions(req, res, connection, { type: 'ref/prompt', name: prompt.name }, names, (name) =>
-      first(req.query[`a.${name}`]).slice(0, MAX_VALUE),
+      (req.form?.get(`a.${name}`) ?? '').slice(0, MAX_VALUE),
     );
   });
 }

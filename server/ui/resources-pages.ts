@@ -6,7 +6,8 @@
  * - `/servers/{name}/resource?uri=…` (or `?template=…&var.{name}=…`): one resource read anew
  *   (`resources/read`): text as text, JSON pretty-printed, raster images as `<img>` from the raw
  *   route, SVG as an image only, other bytes as a download link;
- * - `/ui/servers/{name}/resource-template/complete?template=…&argument=…&list=…&var.{name}=…`:
+ * - `POST /ui/servers/{name}/resource-template/complete?template=…&argument=…&list=…` (the
+ *   `var.{name}` fields as the body):
  *   suggestions for one variable (`completion/complete`), as on the prompts page (server-lists.ts);
  * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, with its MIME
  *   type under `Content-Security-Policy: sandbox` and `nosniff` (HTML or SVG from a server never runs
@@ -203,7 +204,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
   });
 
   /** Suggestions for one variable of a template (`completion/complete` with `ref/resource`), the others as context. */
-  pages.get('/ui/servers/{name}/resource-template/complete', 'tools:read', async (req, res) => {
+  pages.post('/ui/servers/{name}/resource-template/complete', 'tools:read', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const template = connection.resourceTemplates().find((candidate) => candidate.uriTemplate === first(req.query.template));
     if (!template) throw new ProblemError('not-found', `server "${connection.name}" has no resource template ${first(req.query.template)}`);
@@ -213,7 +214,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
       connection,
       { type: 'ref/resource', uri: template.uriTemplate },
       templateVariables(template.uriTemplate),
-      (name) => first(req.query[`var.${name}`]).slice(0, MAX_VALUE),
+      (name) => (req.form?.get(`var.${name}`) ?? '').slice(0, MAX_VALUE),
     );
   });
 

@@ -64,7 +64,8 @@ const LIST_ID = /^suggest-\d{1,4}-\d{1,4}$/;
 
 /**
  * Answers a suggestion request with `partials/suggestions`: a `<datalist id="{list}">` of what
- * `completion/complete` suggests for `argument` (`values` holds every field's value; the others
+ * `completion/complete` suggests for `argument` (`list` and `argument` from the query; `values`
+ * reads every field's value from the posted form; the others
  * go as context). Empty when the server does not complete or the completion fails: typing is
  * never held up. `names` are the arguments (or template variables) the form has.
  */
