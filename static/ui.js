@@ -62,6 +62,25 @@
     refreshServers();
   }
 
+  // A server's resources or prompts page: when its server changes, the page asks whether what it
+  // shows is still what the server lists (server-lists.ts); forms and results stay as they are.
+  var listsStatus = document.getElementById('lists-status');
+
+  function refreshListsStatus(name) {
+    var status = document.getElementById('lists-status');
+    if (!status) return;
+    var server = status.getAttribute('data-live-lists');
+    if (typeof name === 'string' && name !== server) return;
+    var url =
+      'ui/servers/' +
+      encodeURIComponent(server) +
+      '/lists-status?page=' +
+      encodeURIComponent(status.getAttribute('data-lists-page')) +
+      '&since=' +
+      encodeURIComponent(status.getAttribute('data-lists-since'));
+    htmx.ajax('GET', url, { target: status, swap: 'outerHTML' });
+  }
+
   function newestStart(list) {
     var first = list.querySelector('.activity-row');
     return first ? Date.parse(first.getAttribute('data-started')) : 0;
@@ -156,6 +175,7 @@
     if (pollTimer) return;
     pollTimer = setInterval(function () {
       refreshServers();
+      refreshListsStatus();
       tailActivity();
       refreshApprovalsLive();
     }, POLL_MS);
@@ -166,7 +186,7 @@
     pollTimer = null;
   }
 
-  if ((servers || liveTail || hasApprovalsBadge()) && window.EventSource) {
+  if ((servers || listsStatus || liveTail || hasApprovalsBadge()) && window.EventSource) {
     var stream = new EventSource('ui/events');
     var wasCut = false;
     stream.addEventListener('open', function () {
@@ -174,6 +194,7 @@
       // Whatever changed while the stream was cut.
       if (wasCut) {
         refreshServers();
+        refreshListsStatus();
         tailActivity();
         refreshApprovalsLive();
       }
@@ -190,7 +211,10 @@
     var versions = parseVersions(document.body.getAttribute('data-live-versions'));
     stream.addEventListener('versions', function (event) {
       var now = parseVersions(event.data);
-      if (now.servers !== versions.servers) refreshServers();
+      if (now.servers !== versions.servers) {
+        refreshServers();
+        refreshListsStatus();
+      }
       if (now.approvals !== versions.approvals) {
         refreshApprovalsLive();
         refreshWaitingRows();
@@ -199,8 +223,12 @@
     });
     stream.addEventListener('server', function (event) {
       refreshServer(event.data);
+      refreshListsStatus(event.data);
     });
-    stream.addEventListener('servers', refreshServers);
+    stream.addEventListener('servers', function () {
+      refreshServers();
+      refreshListsStatus();
+    });
     stream.addEventListener('activity', function (event) {
       tailActivity(event.data);
     });
@@ -211,7 +239,7 @@
     window.addEventListener('pagehide', function () {
       stream.close();
     });
-  } else if (servers || liveTail || hasApprovalsBadge()) {
+  } else if (servers || listsStatus || liveTail || hasApprovalsBadge()) {
     startPolling();
   }
   if (liveTail)

@@ -10,6 +10,7 @@ import { launchBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { XSS } from './helpers/hostile.js';
 import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOpen, type UiSession } from './helpers/ui.js';
 
 const DEMO_SERVER = path.resolve(import.meta.dirname, '..', 'dist', 'server', 'demo', 'demo-server.js');
@@ -26,15 +27,6 @@ const kit = callKit();
 const fx = (tools: string) => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: tools } });
 const demo = () => ({ command: node, args: [DEMO_SERVER] });
 const everything = () => ({ command: node, args: [EVERYTHING_BIN] });
-/** The payloads hostile-server.mjs puts in its metadata and results. */
-const XSS = {
-  script: '<script>alert(1)</script>',
-  img: '<img src=x onerror=alert(1)>',
-  attr: '" onmouseover="alert(1)',
-  hxGet: '<a hx-get="/api/servers" hx-trigger="load">x</a>',
-  hxPost: `<div hx-post="ui/servers/h/enabled" hx-trigger="load" hx-vals='{"enabled":"false"}'>`,
-  js: 'javascript:alert(1)',
-};
 const hostile = () => ({ command: node, args: [fixture('hostile-server.mjs')], env: { HOSTILE_PAYLOADS: JSON.stringify(XSS) } });
 
 /** schema-server.mjs serving `tools` (it answers every call with the arguments it received, as JSON). */

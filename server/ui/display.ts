@@ -58,12 +58,13 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Text longer than this is cut for display (the raw result stays in the API and activity log). */
 const MAX_TEXT = 200_000;
 
-function cut(text: string): string {
+/** `text`, cut to what a page shows. */
+export function cutText(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}\n… (${text.length - MAX_TEXT} more characters)` : text;
 }
 
 export function prettyJson(value: unknown): string {
-  return cut(JSON.stringify(value, null, 2) ?? 'null');
+  return cutText(JSON.stringify(value, null, 2) ?? 'null');
 }
 
 function textBlock(text: string): ResultBlock {
@@ -75,7 +76,7 @@ function textBlock(text: string): ResultBlock {
       // not JSON after all
     }
   }
-  return { kind: 'text', text: cut(text) };
+  return { kind: 'text', text: cutText(text) };
 }
 
 function itemBlock(item: ContentItem): ResultBlock {

@@ -2,7 +2,8 @@
  * The orchestrator: server-rendered HTML pages for a person with a browser, apart from the JSON
  * API but on the same services (a form post and a REST call run the same code).
  *
- * - `/` servers, `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`,
+ * - `/` servers, `/servers/{name}/resources`, `/servers/{name}/resource?uri=…` and
+ *   `/servers/{name}/prompts` (a server's resources and prompts), `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`,
  *   `/approvals` and `/approvals/{id}` (calls waiting for a person's decision), `/connect` (the
  *   URLs to give Open WebUI and other clients);
  * - `/ui/...` the pages' actions and fragments, the sign-in, and `/ui/events` (live updates);
@@ -34,6 +35,9 @@ import { connectPages } from './connect-pages.js';
 import { LiveVersions, liveEvents } from './live-events.js';
 import { serverPages } from './servers-pages.js';
 import { pageContext, sendView } from './render.js';
+import { promptPages } from './prompts-pages.js';
+import { resourcePages } from './resources-pages.js';
+import { listsStatusPages } from './server-lists.js';
 import { signInPages } from './sign-in.js';
 import { toolPages } from './tools-pages.js';
 
@@ -65,7 +69,7 @@ export interface UiDeps {
 const HTMX_FILE = path.join(path.dirname(createRequire(import.meta.url).resolve('htmx.org/package.json')), 'dist', 'htmx.min.js');
 
 /** Whether a request asks for a page of the UI (which then gets a session for its CSRF token). */
-const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|activity(?:\/|$)|approvals(?:\/|$)|connect$)/;
+const PAGE_PATHS = /^\/(?:$|tools(?:\/|$)|servers\/|activity(?:\/|$)|approvals(?:\/|$)|connect$)/;
 
 /** The pages on a router of their own; each page is declared with its scope in `table` (http/route.ts). */
 export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
@@ -102,6 +106,9 @@ export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
   signInPages(pages, deps);
   serverPages(pages, deps);
   toolPages(pages, deps);
+  resourcePages(pages, deps);
+  promptPages(pages, deps);
+  listsStatusPages(pages, deps);
   activityPages(pages, deps);
   approvalPages(pages, deps);
   connectPages(pages, deps);

@@ -18,7 +18,7 @@ import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
 /** What `partials/server` shows of a server. */
-export function serverModel(view: ServerView, now = Date.now()) {
+export function serverModel(view: ServerView, now = Date.now(), resourceTemplates = 0) {
   return {
     name: view.name,
     description: view.description ?? '',
@@ -29,6 +29,9 @@ export function serverModel(view: ServerView, now = Date.now()) {
     since: ageText(now - view.since),
     restarts: view.restarts,
     tools: view.counts.tools,
+    /** Resources and templates, and prompts: the card links to their pages when there are some. */
+    resources: view.counts.resources + resourceTemplates,
+    prompts: view.counts.prompts,
     nextRetry: view.nextRetryAt ? ageText(view.nextRetryAt - now) : '',
     lastError: view.lastError?.message ?? '',
     lastErrorAge: view.lastError ? ageText(now - view.lastError.at) : '',
@@ -44,10 +47,11 @@ export function serverPages(pages: PageRouter, deps: UiDeps): void {
     if (!found) throw new ProblemError('server-not-found', `no server named "${name}"`);
     return found;
   };
+  const modelOf = (server: ServerView) => serverModel(server, Date.now(), supervisor.get(server.name)?.resourceTemplates().length ?? 0);
   const readyCount = (servers: ServerView[]) => servers.filter((server) => server.state === 'ready').length;
   const listModel = () => {
     const servers = supervisor.list();
-    return { servers: servers.map((server) => serverModel(server)), ready: readyCount(servers) };
+    return { servers: servers.map(modelOf), ready: readyCount(servers) };
   };
 
   pages.get('/', 'tools:read', (req, res) => {
@@ -59,7 +63,7 @@ export function serverPages(pages: PageRouter, deps: UiDeps): void {
   /** One server's card, with the page's summary line out of band (its counts may have changed too). */
   const cardModel = (name: string) => {
     const servers = supervisor.list();
-    return { server: serverModel(view(name)), count: servers.length, ready: readyCount(servers) };
+    return { server: modelOf(view(name)), count: servers.length, ready: readyCount(servers) };
   };
 
   pages.get('/ui/servers/{name}', 'tools:read', (req, res) => {

@@ -1,0 +1,248 @@
+/**
+ * A server's resources in the orchestrator:
+ * - `/servers/{name}/resources`: what the server lists (name or title, URI, MIME type, size,
+ *   description; 100 a page), each with a link to its preview, and its resource templates, each with a form
+ *   for its variables (RFC 6570, expanded by the `url-template` package);
+ * - `/servers/{name}/resource?uri=…` (or `?template=…&var.{name}=…`): one resource read anew
+ *   (`resources/read`): text as text, JSON pretty-printed, raster images as `<img>` from the raw
+ *   route, SVG as an image only, other bytes as a download link;
+ * - `POST /ui/servers/{name}/resource-template/complete?template=…&argument=…&list=…` (the
+ *   `var.{name}` fields as the body):
+ *   suggestions for one variable (`completion/complete`), as on the prompts page (server-lists.ts);
+ * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, with its MIME
+ *   type under `Content-Security-Policy: sandbox` and `nosniff` (HTML or SVG from a server never runs
+ *   in the gateway's origin), as an attachment unless it is a raster image or plain text.
+ * Everything the server sent is untrusted: the templates escape it, and a read larger than
+ * `gateway.maxResultBytes` is refused as a tool result would be.
+ */
+import type { Response } from 'express';
+import { parseTemplate } from 'url-template';
+import { ProblemError } from '../errors.js';
+import type { PageRouter } from '../http/route.js';
+import type { UpstreamConnection } from '../upstream/connection.js';
+import type { ResourceContents, ResourceReadResult } from '../upstream/types.js';
+import { cutText, prettyJson, sizeText } from './display.js';
+import { pageContext, sendView } from './render.js';
+import type { UiDeps } from './routes.js';
+import { connectionOf, failureOf, failureProblem, listsFingerprint, sendSuggestions } from './server-lists.js';
+
+/** Raster images shown inline (as on the tools pages); SVG is shown too, but only through `<img>`. */
+const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
+const SVG = 'image/svg+xml';
+/** Types served inline by the raw route (everything else is an attachment, sandboxed either way). */
+const INLINE_TEXT = /^(text\/plain|text\/markdown|text\/csv|application\/json)$/;
+/** Types whose bytes are shown as text in the preview. */
+const TEXT_TYPE = /^(text\/[\w.+-]+|application\/([\w.-]+\+)?(json|xml|yaml|x-yaml|javascript|toml))$/;
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
+/** A MIME type the raw route passes on as it is (`type/subtype`, no parameters): else `application/octet-stream`. */
+const MIME = /^[a-z0-9][\w!#$&^.+-]*\/[a-z0-9][\w!#$&^.+-]*$/;
+/** Characters of a template variable's value, and variables per template, the form takes. */
+const MAX_VALUE = 2000;
+const MAX_VARIABLES = 20;
+/** Resources per page of the list (a server may list thousands). */
+const PAGE_SIZE = 100;
+
+const first = (value: unknown): string =>
+  typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '';
+
+const mimeOf = (item: ResourceContents): string => (typeof item.mimeType === 'string' ? item.mimeType.toLowerCase().trim() : '');
+
+/** The variables of an RFC 6570 template, in order, each once (`{a,b}`, `{+path}`, `{?q*}`, `{x:3}`). */
+export function templateVariables(template: string): string[] {
+  const names: string[] = [];
+  for (const [, expression] of template.matchAll(/\{([^}]*)\}/g)) {
+    for (const spec of expression!.replace(/^[+#./;?&]/, '').split(',')) {
+      const name = spec.replace(/(\*|:\d+)$/, '').trim();
+      if (name && !names.includes(name)) names.push(name);
+    }
+  }
+  return names.slice(0, MAX_VARIABLES);
+}
+
+/** The bytes of one item of a read: its text in UTF-8, or its base64 blob decoded. */
+function bytesOf(item: ResourceContents): Buffer {
+  if (typeof item.text === 'string') return Buffer.from(item.text, 'utf8');
+  return typeof item.blob === 'string' ? Buffer.from(item.blob, 'base64') : Buffer.alloc(0);
+}
+
+/** A file name for a download: the URI's last segment, with only safe characters. */
+function fileNameOf(uri: string): string {
+  const last =
+    uri
+      .split(/[/\\?#]/)
+      .filter(Boolean)
+      .pop() ?? '';
+  const safe = last
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^\.+/, '')
+    .slice(0, 100);
+  return safe || 'resource';
+}
+
+/** The model of one item of a read, as `partials/resource-item` shows it. */
+function itemModel(item: ResourceContents, index: number, rawHref: string) {
+  const mimeType = mimeOf(item);
+  const bytes = bytesOf(item);
+  const base = { index, uri: String(item.uri ?? ''), mimeType: mimeType || 'unknown type', size: sizeText(bytes.length) };
+  const href = `${rawHref}&index=${index}`;
+  const isText = typeof item.text === 'string' || TEXT_TYPE.test(mimeType);
+  if (INLINE_IMAGE.test(mimeType) || mimeType === SVG) return { ...base, kind: 'image' as const, href };
+  if (isText) {
+    const text = bytes.toString('utf8');
+    if (JSON_TYPE.test(mimeType) || /^\s*[[{]/.test(text)) {
+      try {
+        return { ...base, kind: 'json' as const, text: prettyJson(JSON.parse(text)), href };
+      } catch {
+        // not JSON after all
+      }
+    }
+    return { ...base, kind: 'text' as const, text: cutText(text), href };
+  }
+  return { ...base, kind: 'download' as const, href };
+}
+
+export function resourcePages(pages: PageRouter, deps: UiDeps): void {
+  const timeoutOf = (connection: UpstreamConnection) => connection.currentConfig.timeoutMs;
+
+  pages.get('/servers/{name}/resources', 'tools:read', (req, res) => {
+    const connection = connectionOf(deps, req.params.name);
+    const name = connection.name;
+    const previewOf = (uri: string) => `servers/${encodeURIComponent(name)}/resource?${new URLSearchParams({ uri })}`;
+    const completes = connection.features().completions;
+    const all = connection.resources();
+    const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
+    const page = Math.min(pages, Math.max(1, Math.floor(Number(first(req.query.page)) || 1)));
+    sendView(
+      res,
+      'pages/resources',
+      {
+        server: name,
+        state: connection.currentState,
+        fingerprint: listsFingerprint(connection, 'resources'),
+        offers: connection.features().resources,
+        total: all.length,
+        pager: { page, pages, href: (n: number) => `servers/${encodeURIComponent(name)}/resources${n > 1 ? `?page=${n}` : ''}` },
+        resources: all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map((resource) => ({
+          name: resource.name,
+          title: resource.title ?? '',
+          uri: resource.uri,
+          mimeType: resource.mimeType ?? '',
+          size: typeof resource.size === 'number' ? sizeText(resource.size) : '',
+          description: resource.description ?? '',
+          href: previewOf(resource.uri),
+        })),
+        templates: connection.resourceTemplates().map((template, i) => ({
+          name: template.name,
+          title: template.title ?? '',
+          uriTemplate: template.uriTemplate,
+          mimeType: template.mimeType ?? '',
+          description: template.description ?? '',
+          variables: templateVariables(template.uriTemplate).map((variable, j) => ({
+            name: variable,
+            id: `template-${i}-var-${j}`,
+            list: `suggest-${i}-${j}`,
+            complete: completes
+              ? `ui/servers/${encodeURIComponent(name)}/resource-template/complete?${new URLSearchParams({ template: template.uriTemplate, argument: variable, list: `suggest-${i}-${j}` })}`
+              : '',
+          })),
+        })),
+      },
+      pageContext(req, 'servers'),
+    );
+  });
+
+  /** The URI a preview or raw request names: `uri`, or `template` expanded with the `var.*` values. */
+  const uriOf = (query: Record<string, unknown>): { uri: string; error?: string } => {
+    const uri = first(query.uri);
+    if (uri) return { uri };
+    const template = first(query.template);
+    if (!template) return { uri: '', error: 'Give the resource to read: uri, or template with its variables.' };
+    const values: Record<string, string> = {};
+    for (const variable of templateVariables(template)) {
+      const value = first(query[`var.${variable}`]).slice(0, MAX_VALUE);
+      if (value === '') return { uri: '', error: `Fill in the variable "${variable}".` };
+      values[variable] = value;
+    }
+    try {
+      return { uri: parseTemplate(template).expand(values) };
+    } catch (error) {
+      return { uri: '', error: `The template cannot be expanded: ${(error as Error).message}` };
+    }
+  };
+
+  /** Reads `uri`; a read larger than `gateway.maxResultBytes` is refused. */
+  const read = async (connection: UpstreamConnection, uri: string): Promise<ResourceReadResult> => {
+    const result = await connection.readResource(uri, { timeoutMs: timeoutOf(connection) });
+    const contents = Array.isArray(result.contents) ? result.contents : [];
+    const size = contents.reduce((sum, item) => sum + (item.text?.length ?? 0) + (item.blob?.length ?? 0), 0);
+    const limit = deps.settings().maxResultBytes;
+    if (size > limit) throw new ProblemError('result-too-large', `the resource is larger than gateway.maxResultBytes (${limit} bytes)`);
+    return { ...result, contents };
+  };
+
+  pages.get('/servers/{name}/resource', 'tools:read', async (req, res) => {
+    const connection = connectionOf(deps, req.params.name);
+    const name = connection.name;
+    const page = pageContext(req, 'servers');
+    const { uri, error } = uriOf(req.query);
+    const model = { server: name, uri, items: [] as ReturnType<typeof itemModel>[], error: error ?? '' };
+    if (error) return sendView(res, 'pages/resource', model, page, 422);
+    try {
+      const result = await read(connection, uri);
+      const rawHref = `ui/servers/${encodeURIComponent(name)}/resource/raw?${new URLSearchParams({ uri })}`;
+      model.items = result.contents.map((item, index) => itemModel(item, index, rawHref));
+      sendView(res, 'pages/resource', model, page);
+    } catch (failure) {
+      if (failure instanceof ProblemError) {
+        model.error = failure.detail ?? failure.message;
+        return sendView(res, 'pages/resource', model, page, failure.status);
+      }
+      const { status, text } = failureOf(failure);
+      model.error = text;
+      sendView(res, 'pages/resource', model, page, status);
+    }
+  });
+
+  /** Suggestions for one variable of a template (`completion/complete` with `ref/resource`), the others as context. */
+  pages.post('/ui/servers/{name}/resource-template/complete', 'tools:read', async (req, res) => {
+    const connection = connectionOf(deps, req.params.name);
+    const template = connection.resourceTemplates().find((candidate) => candidate.uriTemplate === first(req.query.template));
+    if (!template) throw new ProblemError('not-found', `server "${connection.name}" has no resource template ${first(req.query.template)}`);
+    await sendSuggestions(
+      req,
+      res,
+      connection,
+      { type: 'ref/resource', uri: template.uriTemplate },
+      templateVariables(template.uriTemplate),
+      (name) => (req.form?.get(`var.${name}`) ?? '').slice(0, MAX_VALUE),
+    );
+  });
+
+  pages.get('/ui/servers/{name}/resource/raw', 'tools:read', async (req, res: Response) => {
+    const connection = connectionOf(deps, req.params.name);
+    const { uri, error } = uriOf(req.query);
+    if (error) throw new ProblemError('invalid-request', error, { errors: [{ field: 'uri', message: 'is required' }] });
+    let result: ResourceReadResult;
+    try {
+      result = await read(connection, uri);
+    } catch (failure) {
+      throw failure instanceof ProblemError ? failure : failureProblem(failure);
+    }
+    const index = Number(first(req.query.index) || '0');
+    const item = Number.isInteger(index) ? result.contents[index] : undefined;
+    if (!item) throw new ProblemError('not-found', `the read of ${uri} has no item ${first(req.query.index) || '0'}`);
+    const mimeType = mimeOf(item);
+    const type = MIME.test(mimeType) ? mimeType : typeof item.text === 'string' ? 'text/plain' : 'application/octet-stream';
+    const inline = INLINE_IMAGE.test(type) || INLINE_TEXT.test(type);
+    const bytes = bytesOf(item);
+    if (!inline) res.attachment(fileNameOf(String(item.uri ?? uri)));
+    res.setHeader('Content-Type', typeof item.text === 'string' || type.startsWith('text/') ? `${type}; charset=utf-8` : type);
+    res.setHeader('Content-Length', bytes.length);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // A document of its own, in an opaque origin, that may run nothing and load nothing.
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.end(bytes);
+  });
+}
