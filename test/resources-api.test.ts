@@ -212,3 +212,26 @@ describe('prompts and completions', () => {
     );
   });
 });
+
+describe('resource links in tool results', () => {
+  it('carry a gatewayUrl under the base path on both REST surfaces, and it reads the resource', async () => {
+    const { app } = await kit.gateway({ r: resources() }, { basePath: '/gw' });
+    const mcpo = await request(app).post('/gw/r/link').send({}).expect(200);
+    expect(mcpo.body).toEqual([
+      'see the picture',
+      {
+        uri: 'mem://pictures/pixel.png',
+        name: 'pixel',
+        mimeType: 'image/png',
+        gatewayUrl: '/gw/api/servers/r/resource?uri=mem%3A%2F%2Fpictures%2Fpixel.png&raw=1',
+      },
+    ]);
+    const full = await request(app).post('/gw/api/tools/r/link').send({}).expect(200);
+    expect(full.body.content[1]).toMatchObject({ type: 'resource_link', gatewayUrl: mcpo.body[1].gatewayUrl });
+    // Streamed and async answers say the same.
+    const streamed = await request(app).post('/gw/api/tools/r/link').set('Accept', 'text/event-stream').send({}).buffer(true);
+    expect(streamed.text).toContain(JSON.stringify(mcpo.body[1].gatewayUrl).slice(1, -1));
+    const image = await request(app).get(mcpo.body[1].gatewayUrl).expect(200);
+    expect(image.headers['content-type']).toBe('image/png');
+  });
+});

@@ -346,7 +346,12 @@ export const ToolListSchema = z
 export const ContentItemSchema = z
   .object({ type: z.string().meta({ description: '`text`, `image`, `audio`, `resource`, `resource_link` …' }) })
   .catchall(z.unknown())
-  .meta({ id: 'ContentItem', description: "One item of an MCP tool result's `content`, as the MCP server sent it." });
+  .meta({
+    id: 'ContentItem',
+    description:
+      "One item of an MCP tool result's `content`, as the MCP server sent it; a `resource_link` also gets `gatewayUrl`, the " +
+      "gateway's path that reads the resource (`/api/servers/{server}/resource?uri=…&raw=1`, under the base path).",
+  });
 
 export const ToolCallResultSchema = z
   .strictObject({
