@@ -215,6 +215,7 @@ describe('defaults', () => {
       maxConcurrent: 8,
       maxQueue: 64,
       disabledTools: [],
+      exposeAsTools: { resources: false, prompts: false },
       approval: { rules: [] },
       display: { command: 'srv', args: [], envNames: [] },
     });
@@ -546,6 +547,20 @@ describe('problems', () => {
       'expected array of strings, got string',
     ],
     ['description a number', server({ command: 'srv', description: 1 }), {}, '$.mcpServers.x.description', 'expected string, got number'],
+    [
+      'exposeAsTools with a string',
+      server({ command: 'srv', exposeAsTools: { resources: 'yes' } }),
+      {},
+      '$.mcpServers.x.exposeAsTools.resources',
+      'expected boolean, got string',
+    ],
+    [
+      'exposeAsTools with an unknown key',
+      server({ command: 'srv', exposeAsTools: { tools: true } }),
+      {},
+      '$.mcpServers.x.exposeAsTools.tools',
+      'unknown key "tools" (expected one of: resources, prompts)',
+    ],
     [
       'missing env variable',
       server({ command: 'srv', env: { TOKEN: '${TOKEN}' } }),
@@ -1091,6 +1106,7 @@ describe('quickModeConfig', () => {
           maxConcurrent: 8,
           maxQueue: 64,
           disabledTools: [],
+          exposeAsTools: { resources: false, prompts: false },
           approval: { rules: [] },
           display: { command: 'npx', args: ['-y', 'pkg'], envNames: [] },
         },

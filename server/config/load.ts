@@ -191,6 +191,7 @@ export function quickModeConfig(
     maxConcurrent: gateway.maxConcurrent,
     maxQueue: gateway.maxQueue,
     disabledTools: [],
+    exposeAsTools: { resources: false, prompts: false },
     approval: { rules: [] },
   };
   const server: ServerConfig =
@@ -361,6 +362,7 @@ function buildServer(
     maxConcurrent: entry.maxConcurrent ?? gateway.maxConcurrent,
     maxQueue: entry.maxQueue ?? gateway.maxQueue,
     disabledTools: entry.disabledTools ?? [],
+    exposeAsTools: { resources: entry.exposeAsTools?.resources ?? false, prompts: entry.exposeAsTools?.prompts ?? false },
     approval,
     display: displayOf(entry),
   };
