@@ -7,7 +7,7 @@ import { callKit, expectProblem, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
 import { startEverythingHttp } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
-import { readSse } from './helpers/sse.js';
+import { allEvents, readSse } from './helpers/sse.js';
 
 const kit = callKit();
 const everything = { command: node, args: [EVERYTHING_BIN, 'stdio'] };
@@ -134,6 +134,20 @@ describe('resource subscriptions', () => {
     await request(started.app).post('/e/toggle-subscriber-updates').send({}).expect(200);
   });
 
+  it('ends the stream with an error event when the server is disabled', async () => {
+    const started = await kit.gateway({ e: everything });
+    const base = await kit.listen(started.app);
+    const connection = started.supervisor.get('e')!;
+    const uri = connection.resources()[0]!.uri;
+    const response = await fetch(`${base}/api/servers/e/resource/events?uri=${encodeURIComponent(uri)}`);
+    expect(response.status).toBe(200);
+    const events = allEvents(response);
+    await request(started.app).patch('/api/servers/e').send({ enabled: false }).expect(200);
+    const last = (await events).at(-1)!;
+    expect(last.event).toBe('error');
+    expect(JSON.parse(last.data!)).toMatchObject({ type: 'server-unavailable', detail: 'server "e" was disabled' });
+  });
+
   it('answers 409 feature-not-offered for a server without subscriptions', async () => {
     const { app } = await kit.gateway({ r: resources() });
     const answer = await request(app).get('/api/servers/r/resource/events').query({ uri: 'mem://big' });
@@ -233,5 +247,37 @@ describe('resource links in tool results', () => {
     expect(streamed.text).toContain(JSON.stringify(mcpo.body[1].gatewayUrl).slice(1, -1));
     const image = await request(app).get(mcpo.body[1].gatewayUrl).expect(200);
     expect(image.headers['content-type']).toBe('image/png');
+  });
+});
+
+describe('scopes', () => {
+  it('tools:read reads resources and prompts and completes; a key with tools:call only may not', async () => {
+    const admin = 'admin-key-for-scopes-test';
+    const { app } = await kit.gateway({ e: everything }, {}, { apiKey: admin });
+    const key = async (scopes: string[]) =>
+      (
+        await request(app)
+          .post('/api/keys')
+          .set('Authorization', `Bearer ${admin}`)
+          .send({ label: scopes.join(' '), scopes })
+          .expect(201)
+      ).body.token as string;
+    const reader = await key(['tools:read']);
+    const caller = await key(['tools:call']);
+    const reads = [
+      () => request(app).get('/api/servers/e/resources'),
+      () => request(app).get('/api/servers/e/resource').query({ uri: 'demo://resource/dynamic/text/1' }),
+      () => request(app).post('/api/servers/e/prompts/simple-prompt').send({}),
+      () =>
+        request(app)
+          .post('/api/servers/e/complete')
+          .send({ ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: '' } }),
+    ];
+    for (const read of reads) {
+      await read().set('Authorization', `Bearer ${reader}`).expect(200);
+      const refused = await read().set('Authorization', `Bearer ${caller}`);
+      expectProblem(refused, 403, 'forbidden');
+      expect(refused.body.scope).toBe('tools:read');
+    }
   });
 });

@@ -752,8 +752,9 @@ export const ResourceEventStreamSchema = z.string().meta({
   id: 'ResourceEventStream',
   description:
     'Server-Sent Events: `updated` (`{"uri": …}`) each time the server says the resource changed (read it anew), and ' +
-    '`: heartbeat` comments every `gateway.heartbeatMs` (default 15 s). The stream ends when the client closes it; when ' +
-    'the server goes away it ends with an `error` event (the `Problem`).',
+    '`: heartbeat` comments every `gateway.heartbeatMs` (default 15 s). The stream ends when the client closes it; a ' +
+    'server that reconnects keeps the watch; when the server is disabled or removed, the stream ends with an `error` ' +
+    'event (the `Problem`, `server-unavailable`).',
 });
 
 export const PromptArgumentSchema = z

@@ -10,10 +10,10 @@
  * raster image or plain text (an SVG or HTML resource is a download too).
  */
 import type { Request, Response } from 'express';
-import { ProblemError } from '../../errors.js';
+import { ProblemError, problemBody } from '../../errors.js';
 import { RetryAfter, SERVER_NOT_FOUND, json, problem } from '../../openapi/responses.js';
 import { ProblemSchema } from '../../openapi/problem-schema.js';
-import type { ResourceContents, ResourceInfo, ResourceTemplateInfo } from '../../upstream/types.js';
+import type { ResourceContents, ResourceInfo, ResourceTemplateInfo, ServerStatus } from '../../upstream/types.js';
 import {
   ResourceEventStreamSchema,
   ResourceEventsQuery,
@@ -246,9 +246,28 @@ export const RESOURCE_ROUTES = [
       );
       if (res.destroyed || res.writableEnded) return end();
       const stream = new EventStream(res, settings().heartbeatMs);
-      stream.onClose(end);
       send = (updated) => stream.send('updated', JSON.stringify({ uri: updated }));
       for (const updated of early) send(updated);
+      // A server that reconnects keeps its watches; one that is disabled or removed ends the stream.
+      const gone = (detail: string) => {
+        stop();
+        stream.send('error', JSON.stringify(problemBody('server-unavailable', detail)));
+        stream.end();
+      };
+      const onChange = (status: ServerStatus) => {
+        if (status.state === 'disabled') gone(`server "${connection.name}" was disabled`);
+      };
+      const onRemoved = (name: string) => {
+        if (name === connection.name) gone(`server "${connection.name}" was removed`);
+      };
+      connection.on('change', onChange);
+      supervisor.on('removed', onRemoved);
+      const stop = () => {
+        end();
+        connection.off('change', onChange);
+        supervisor.off('removed', onRemoved);
+      };
+      stream.onClose(stop);
     },
   }),
 ];
