@@ -3,6 +3,7 @@
 // resources try to run script.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { launchBrowser } from './helpers/browser.js';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
 import { startEverythingHttp } from './helpers/http-server.js';
@@ -279,5 +280,25 @@ describe('scopes', () => {
       expectProblem(refused, 403, 'forbidden');
       expect(refused.body.scope).toBe('tools:read');
     }
+  });
+});
+
+describe('raw reads in a browser', () => {
+  it('shows an image, and downloads an HTML resource without running it', async () => {
+    const started = await kit.gateway({ r: resources() });
+    const base = await kit.listen(started.app);
+    const browser = await launchBrowser();
+    kit.defer(() => browser.close());
+    const page = await browser.newPage({ acceptDownloads: true });
+    const url = (uri: string) => `${base}/api/servers/r/resource?uri=${encodeURIComponent(uri)}&raw=1`;
+
+    await page.goto(url('mem://pictures/pixel.png'));
+    expect(await page.evaluate(() => document.images[0]?.naturalWidth)).toBe(1);
+
+    const download = page.waitForEvent('download');
+    await page.goto(url('mem://page.html')).catch(() => undefined); // "Download is starting"
+    expect((await download).suggestedFilename()).toBe('page.html');
+    await (await download).delete();
+    expect(await page.title()).not.toBe('pwned');
   });
 });

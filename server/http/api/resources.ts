@@ -99,12 +99,14 @@ function sendRaw(res: Response, item: ResourceContents): void {
   const isText = typeof item.text === 'string';
   const body = isText ? Buffer.from(item.text!, 'utf8') : Buffer.from(item.blob ?? '', 'base64');
   let type = safeMimeType(item.mimeType, isText ? 'text/plain' : 'application/octet-stream');
-  if (isText && !/;\s*charset=/i.test(type)) type += '; charset=utf-8';
+  // Text is sent as UTF-8, whatever charset the server named.
+  if (isText) type = `${type.split(';')[0]!.trim()}; charset=utf-8`;
   res.status(200);
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', body.length);
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'");
+  // An opaque origin without scripts: whatever the bytes are, nothing runs as the gateway.
+  res.setHeader('Content-Security-Policy', 'sandbox');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Disposition', `${INLINE.test(type) ? 'inline' : 'attachment'}; filename="${fileName(item.uri)}"`);
   res.end(body);
