@@ -56,6 +56,20 @@ let
       description = optionalField types.str "Shown in the API and the UI.";
       timeoutMs = optionalField types.ints.positive "Tool call timeout, in ms (default `settings.toolTimeoutMs`).";
       disabledTools = optionalField (types.listOf types.str) "Tools hidden everywhere.";
+      exposeAsTools = optionalField (types.submodule {
+        options = {
+          resources = mkOption {
+            type = types.bool;
+            default = false;
+            description = "Offer `read_resource` (`{uri}`) in the server's OpenAPI tool documents.";
+          };
+          prompts = mkOption {
+            type = types.bool;
+            default = false;
+            description = "Offer `get_prompt` (`{name, arguments}`) in the server's OpenAPI tool documents.";
+          };
+        };
+      }) "The server's resources and prompts as tools, for OpenAPI callers that can only call tools (Open WebUI).";
       approval = optionalField jsonFormat.type "The server's own approval policy (`default`, `timeoutMs`, `rules`).";
       roots = optionalField (types.listOf (types.either types.str (types.submodule {
         options = {

@@ -16,6 +16,12 @@ import {
   ActivityEntrySchema,
   ActivityPageSchema,
   ApprovalEventSchema,
+  CompletionSchema,
+  PromptListSchema,
+  PromptResultSchema,
+  ResourcePageSchema,
+  ResourceReadSchema,
+  ResourceTemplatePageSchema,
   ApprovalListSchema,
   ApprovalSchema,
   CALL_EVENT_DATA,
@@ -42,7 +48,7 @@ import { managementDocument } from '../server/openapi/management.js';
 import { ProblemSchema } from '../server/openapi/problem-schema.js';
 import { DEMO_SERVER_SCRIPT, PACKAGE_ROOT, VERSION } from '../server/package-info.js';
 import { callKit, node, results } from './helpers/calls.js';
-import { FAST, fixture, startTestGateway, waitForServer, type TestGateway } from './helpers/gateway.js';
+import { EVERYTHING_BIN, FAST, fixture, startTestGateway, waitForServer, type TestGateway } from './helpers/gateway.js';
 import { lintErrors, validateDocument } from './helpers/openapi.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
@@ -136,7 +142,19 @@ describe('the management API document', () => {
   it('gives each operation an id, summary, description, known tag and its scope, and every 4xx/5xx as a problem', async () => {
     const { app } = await kit.gateway({}, {}, { apiKey: KEY });
     const tags = doc.tags.map((tag) => tag.name);
-    expect(tags.sort()).toEqual(['activity', 'approvals', 'calls', 'devices', 'documents', 'health', 'keys', 'servers', 'tools']);
+    expect(tags.sort()).toEqual([
+      'activity',
+      'approvals',
+      'calls',
+      'devices',
+      'documents',
+      'health',
+      'keys',
+      'prompts',
+      'resources',
+      'servers',
+      'tools',
+    ]);
     const ids = new Set<string>();
     for (const [name, operation] of operations(doc)) {
       expect(operation.operationId, name).toMatch(/^[a-z][A-Za-z]+$/);
@@ -848,6 +866,64 @@ describe('the answers of a call that a server fails or a caller overdoes', () =>
     expect(check('POST /api/tools/{server}/{tool}', refused, 429, ProblemSchema).type).toBe('too-many-calls');
     expect(refused.headers['retry-after']).toBe('1');
     await request(app).delete(running.headers.location!).expect(200);
+  });
+});
+
+describe('the answers of the resource, prompt and completion routes', () => {
+  const kit = callKit();
+
+  it('resources: pages, templates, a read, a watch, and their problems', async () => {
+    const started = await kit.gateway({ e: { command: node, args: [EVERYTHING_BIN, 'stdio'] }, r: results() });
+    const base = await kit.listen(started.app);
+    const page = check(
+      'GET /api/servers/{server}/resources',
+      await request(base).get('/api/servers/e/resources?limit=2'),
+      200,
+      ResourcePageSchema,
+    );
+    expect(page.nextCursor).not.toBeNull();
+    check('GET /api/servers/{server}/resources', await request(base).get('/api/servers/e/resources?limit=0'), 422, ProblemSchema);
+    check('GET /api/servers/{server}/resources', await request(base).get('/api/servers/nope/resources'), 404, ProblemSchema);
+    check(
+      'GET /api/servers/{server}/resource-templates',
+      await request(base).get('/api/servers/e/resource-templates'),
+      200,
+      ResourceTemplatePageSchema,
+    );
+    const uri = page.items[0]!.uri;
+    check('GET /api/servers/{server}/resource', await request(base).get('/api/servers/e/resource').query({ uri }), 200, ResourceReadSchema);
+    check(
+      'GET /api/servers/{server}/resource',
+      await request(base).get('/api/servers/e/resource').query({ uri: 'demo://none' }),
+      404,
+      ProblemSchema,
+    );
+
+    const aborter = new AbortController();
+    const watch = await fetch(`${base}/api/servers/e/resource/events?uri=${encodeURIComponent(uri)}`, { signal: aborter.signal });
+    check('GET /api/servers/{server}/resource/events', fetched(watch), 200);
+    aborter.abort();
+    const refused = await request(base).get('/api/servers/r/resource/events').query({ uri: 'x://y' });
+    check('GET /api/servers/{server}/resource/events', refused, 409, ProblemSchema);
+  });
+
+  it('prompts and completions, and their problems', async () => {
+    const { app } = await kit.gateway({ e: { command: node, args: [EVERYTHING_BIN, 'stdio'] } });
+    check('GET /api/servers/{server}/prompts', await request(app).get('/api/servers/e/prompts'), 200, PromptListSchema);
+    const path = '/api/servers/e/prompts/args-prompt';
+    check(
+      'POST /api/servers/{server}/prompts/{name}',
+      await request(app)
+        .post(path)
+        .send({ arguments: { city: 'Oslo' } }),
+      200,
+      PromptResultSchema,
+    );
+    check('POST /api/servers/{server}/prompts/{name}', await request(app).post(path).send({}), 422, ProblemSchema);
+    check('POST /api/servers/{server}/prompts/{name}', await request(app).post('/api/servers/e/prompts/nope').send({}), 404, ProblemSchema);
+    const body = { ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: '' } };
+    check('POST /api/servers/{server}/complete', await request(app).post('/api/servers/e/complete').send(body), 200, CompletionSchema);
+    check('POST /api/servers/{server}/complete', await request(app).post('/api/servers/e/complete').send({}), 422, ProblemSchema);
   });
 });
 

@@ -14,6 +14,7 @@ import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { UpstreamCallError, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
+import { callFeatureTool, featureTool } from './feature-tools.js';
 import { newCallId } from './call-id.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { outcomeOf } from './outcome.js';
@@ -123,7 +124,9 @@ export class ToolCaller {
     }
     // The last known tool list stays while a server reconnects, so a call in that window gets a 503, not a 404;
     // so does any call to a server that has not listed its tools yet (the tool may well be one of them).
-    const tool = connection.tool(request.tool);
+    // A server's own tool, else a feature tool its config offers (`exposeAsTools`: feature-tools.ts).
+    const ownTool = connection.tool(request.tool);
+    const tool = ownTool ?? featureTool(connection, request.tool);
     const state = connection.currentState;
     if (!tool && (state === 'ready' || connection.hasListed)) {
       throw new ProblemError('tool-not-found', `server "${request.server}" has no tool named "${request.tool}"`);
@@ -184,13 +187,15 @@ export class ToolCaller {
     let result: ToolCallResult;
     try {
       await this.hooks?.committed?.(call);
-      result = await connection.callTool(tool.name, args as Record<string, unknown>, {
-        timeoutMs,
-        maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
-        signal: call.signal,
-        onProgress: (progress) => call.reportProgress(progress),
-        onLog: (message) => call.reportLog(message),
-      });
+      result = ownTool
+        ? await connection.callTool(tool.name, args as Record<string, unknown>, {
+            timeoutMs,
+            maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
+            signal: call.signal,
+            onProgress: (progress) => call.reportProgress(progress),
+            onLog: (message) => call.reportLog(message),
+          })
+        : await callFeatureTool(connection, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
     } catch (error) {
       throw toProblem(error, request, timeoutMs);
     } finally {

@@ -294,6 +294,7 @@ export const serverEntrySchema = strictObject({
   disabledTools: stringArray().optional(),
   roots: z.array(rootEntry(), { error: expected('array of roots') }).optional(),
   logLevel: oneOf(LOG_LEVELS).optional(),
+  exposeAsTools: strictObject({ resources: boolean().optional(), prompts: boolean().optional() }).optional(),
   approval: serverApprovalSchema.optional(),
   // Cline's and Roo Code's tool names that run without asking; load.ts makes them allow rules.
   alwaysAllow: z.array(nonEmptyString(), { error: expected('array of tool names') }).optional(),

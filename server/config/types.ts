@@ -219,6 +219,14 @@ export interface ServerApproval {
   rules: ApprovalRule[];
 }
 
+/** A server entry's `exposeAsTools`. */
+export interface ExposeAsTools {
+  /** `read_resource` (`{uri}`): reads one of the server's resources. Default false. */
+  resources: boolean;
+  /** `get_prompt` (`{name, arguments}`): fills one of the server's prompts in. Default false. */
+  prompts: boolean;
+}
+
 /** What the operator wrote, before `${…}` expansion: safe to show, since secrets stay as `${…}`. */
 export interface ServerDisplay {
   command?: string;
@@ -250,6 +258,11 @@ interface ServerCommon {
   maxQueue: number;
   /** Tools hidden everywhere. Default []. */
   disabledTools: string[];
+  /**
+   * The server's resources and prompts offered as tools on the OpenAPI surfaces (`read_resource`,
+   * `get_prompt`), for callers that can only call tools (Open WebUI). Default both false.
+   */
+  exposeAsTools: ExposeAsTools;
   /** The entry's own approval policy. Default { rules: [] } (the top-level section decides). */
   approval: ServerApproval;
   display: ServerDisplay;

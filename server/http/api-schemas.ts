@@ -104,20 +104,30 @@ const time = z.string().transform((value, ctx) => {
 
 const TIME_FORMATS = 'an ISO 8601 date-time with `Z` or an offset (`2025-01-31T12:00:00Z`) or epoch milliseconds (`1738324800000`)';
 
-const limit = z
-  .string()
-  .regex(/^\d+$/, `expected an integer from 1 to ${MAX_ACTIVITY_LIMIT}`)
-  .transform(Number)
-  .pipe(z.number().int().min(1).max(MAX_ACTIVITY_LIMIT))
-  .default(DEFAULT_ACTIVITY_LIMIT)
-  // What the document shows: the value as a client sends it, not the string the route parses.
-  .meta({
-    description: 'Most entries in the page.',
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_ACTIVITY_LIMIT,
-    default: DEFAULT_ACTIVITY_LIMIT,
-  });
+/** A page size parameter: an integer from 1 to `max`, `fallback` when not given. */
+function pageLimit(max: number, fallback: number, description: string) {
+  return (
+    z
+      .string()
+      .regex(/^\d+$/, `expected an integer from 1 to ${max}`)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(max))
+      .default(fallback)
+      // What the document shows: the value as a client sends it, not the string the route parses.
+      .meta({ description, type: 'integer', minimum: 1, maximum: max, default: fallback })
+  );
+}
+
+/** A page cursor parameter, refused (422) unless `decode` takes it. */
+function pageCursor(decode: (cursor: string) => unknown, description: string) {
+  return z
+    .string()
+    .refine((cursor) => decode(cursor) !== undefined, 'malformed cursor: pass nextCursor of a previous page')
+    .optional()
+    .meta({ description });
+}
+
+const limit = pageLimit(MAX_ACTIVITY_LIMIT, DEFAULT_ACTIVITY_LIMIT, 'Most entries in the page.');
 
 /** Query of `GET /api/activity`; an unknown or repeated parameter is a 422 `invalid-request`. */
 export const ActivityListQuery = z.strictObject({
@@ -130,11 +140,7 @@ export const ActivityListQuery = z.strictObject({
   since: time.optional().meta({ description: `Only calls that started at or after this time: ${TIME_FORMATS}.` }),
   until: time.optional().meta({ description: `Only calls that started before this time: ${TIME_FORMATS}.` }),
   limit,
-  cursor: z
-    .string()
-    .refine((cursor) => decodeCursor(cursor) !== undefined, 'malformed cursor: pass nextCursor of a previous page')
-    .optional()
-    .meta({ description: 'Where the page starts: `nextCursor` of the previous page (with the same filters).' }),
+  cursor: pageCursor(decodeCursor, 'Where the page starts: `nextCursor` of the previous page (with the same filters).'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +346,12 @@ export const ToolListSchema = z
 export const ContentItemSchema = z
   .object({ type: z.string().meta({ description: '`text`, `image`, `audio`, `resource`, `resource_link` …' }) })
   .catchall(z.unknown())
-  .meta({ id: 'ContentItem', description: "One item of an MCP tool result's `content`, as the MCP server sent it." });
+  .meta({
+    id: 'ContentItem',
+    description:
+      "One item of an MCP tool result's `content`, as the MCP server sent it; a `resource_link` also gets `gatewayUrl`, the " +
+      "gateway's path that reads the resource (`/api/servers/{server}/resource?uri=…&raw=1`, under the base path).",
+  });
 
 export const ToolCallResultSchema = z
   .strictObject({
@@ -521,7 +532,7 @@ export const LabelSchema = z
 export const ScopeSchema = z.enum(['tools:call', 'tools:read', 'approvals:decide', 'admin']).meta({
   id: 'Scope',
   description:
-    '`tools:call`: call tools; `tools:read`: read servers, tools, documents, activity and metrics; `approvals:decide`: approve or deny held calls; `admin`: everything, including keys, devices and servers.',
+    '`tools:call`: call tools; `tools:read`: read servers, tools, resources, prompts, documents, activity and metrics; `approvals:decide`: approve or deny held calls; `admin`: everything, including keys, devices and servers.',
 });
 
 /** `POST /api/keys`. */
@@ -660,3 +671,174 @@ export const DeviceListSchema = z
 export const DeviceIdParams = z.strictObject({
   id: z.string().meta({ description: "The device's id, as `GET /api/devices` gives it." }),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Resources, prompts and completions (`/api/servers/{server}/…`)
+
+/** Page size of the resource and template lists when `limit` is not given. */
+export const DEFAULT_RESOURCE_LIMIT = 100;
+/** Largest `limit` of the resource and template lists. */
+export const MAX_RESOURCE_LIMIT = 1000;
+
+export const ServerPathParams = z.strictObject({
+  server: z.string().meta({ description: "The server's name, as in the config file.", example: 'demo' }),
+});
+
+export const PromptPathParams = z.strictObject({
+  server: z.string().meta({ description: "The server's name, as in the config file.", example: 'demo' }),
+  name: z.string().meta({ description: "The prompt's name, as the server lists it.", example: 'args-prompt' }),
+});
+
+/** A list cursor: base64url of the index the page starts at (the server's lists are kept in memory, in its order). */
+export function decodeListCursor(cursor: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]{1,16}$/.test(cursor)) return undefined;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+export function encodeListCursor(index: number): string {
+  return Buffer.from(String(index), 'utf8').toString('base64url');
+}
+
+/** Query of `GET …/resources` and `…/resource-templates`; an unknown or repeated parameter is a 422. */
+export const ResourceListQuery = z.strictObject({
+  limit: pageLimit(MAX_RESOURCE_LIMIT, DEFAULT_RESOURCE_LIMIT, 'Most items in the page.'),
+  cursor: pageCursor(decodeListCursor, 'Where the page starts: `nextCursor` of the previous page.'),
+});
+
+/** Query of `GET …/resource` and `…/resource/events`. */
+export const ResourceQuery = z.strictObject({
+  uri: z.string().min(1).meta({
+    description: "The resource's URI, as the server lists it or as its template makes it.",
+    example: 'demo://resource/static/document/architecture.md',
+  }),
+  raw: z.enum(['0', '1', 'true', 'false']).optional().meta({
+    description: "`1`: answer the first content item's bytes with its MIME type instead of JSON (as an `Accept` without JSON does).",
+  }),
+});
+
+/** Query of `GET …/resource/events`. */
+export const ResourceEventsQuery = z.strictObject({ uri: ResourceQuery.shape.uri });
+
+const mimeType = orNull(z.string()).meta({ description: 'The MIME type, when the server tells.' });
+
+export const ResourceSchema = z
+  .strictObject({
+    uri: z.string(),
+    name: z.string(),
+    title: orNull(z.string()),
+    description: orNull(z.string()),
+    mimeType,
+    size: orNull(count()).meta({ description: 'Size of the raw content in bytes, when the server tells.' }),
+  })
+  .meta({ id: 'Resource', description: 'A resource the server lists.' });
+
+export const ResourcePageSchema = z
+  .strictObject({
+    items: z.array(ResourceSchema).meta({ description: 'In the order the server lists them.' }),
+    nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
+  })
+  .meta({ id: 'ResourcePage', description: "One page of a server's resources." });
+
+export const ResourceTemplateSchema = z
+  .strictObject({
+    uriTemplate: z.string().meta({ description: 'An RFC 6570 URI template, e.g. `file:///{path}`.' }),
+    name: z.string(),
+    title: orNull(z.string()),
+    description: orNull(z.string()),
+    mimeType,
+  })
+  .meta({
+    id: 'ResourceTemplate',
+    description: 'A resource template the server lists: read a resource made from it with `…/resource?uri=`.',
+  });
+
+export const ResourceTemplatePageSchema = z
+  .strictObject({
+    items: z.array(ResourceTemplateSchema),
+    nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
+  })
+  .meta({ id: 'ResourceTemplatePage', description: "One page of a server's resource templates." });
+
+export const ResourceContentsSchema = z
+  .object({
+    uri: z.string(),
+    mimeType: z.string().optional(),
+    text: z.string().optional().meta({ description: 'A text resource.' }),
+    blob: z.string().optional().meta({ description: 'A binary resource, base64.' }),
+  })
+  .meta({ id: 'ResourceContents', description: 'One item of a resource, as the server sent it: `text` or `blob`.' });
+
+export const ResourceReadSchema = z
+  .object({ contents: z.array(ResourceContentsSchema) })
+  .meta({ id: 'ResourceRead', description: 'The result of `resources/read`, as the server sent it.' });
+
+export const ResourceEventStreamSchema = z.string().meta({
+  id: 'ResourceEventStream',
+  description:
+    'Server-Sent Events: `updated` (`{"uri": …}`) each time the server says the resource changed (read it anew), and ' +
+    '`: heartbeat` comments every `gateway.heartbeatMs` (default 15 s). The stream ends when the client closes it; a ' +
+    'server that reconnects keeps the watch; when the server is disabled or removed, the stream ends with an `error` ' +
+    'event (the `Problem`, `server-unavailable`).',
+});
+
+export const PromptArgumentSchema = z
+  .object({
+    name: z.string(),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    required: z.boolean().optional(),
+  })
+  .meta({ id: 'PromptArgument', description: 'An argument of a prompt, as the server declares it.' });
+
+export const PromptSchema = z
+  .strictObject({
+    name: z.string(),
+    title: orNull(z.string()),
+    description: orNull(z.string()),
+    arguments: z.array(PromptArgumentSchema).meta({ description: '`[]` when it takes none.' }),
+  })
+  .meta({ id: 'Prompt', description: 'A prompt the server lists.' });
+
+export const PromptListSchema = z
+  .strictObject({ items: z.array(PromptSchema).meta({ description: 'In the order the server lists them.' }) })
+  .meta({ id: 'PromptList', description: "The server's prompts." });
+
+export const GetPromptBody = z
+  .strictObject({
+    arguments: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: "The prompt's arguments, all strings; every `required` one must be given. Default `{}`." }),
+  })
+  .meta({ id: 'GetPromptRequest', description: 'What to fill the prompt with.' });
+
+export const PromptResultSchema = z
+  .object({
+    description: z.string().optional(),
+    messages: z.array(z.object({ role: z.enum(['user', 'assistant']), content: jsonObject() })),
+  })
+  .meta({ id: 'PromptResult', description: 'The result of `prompts/get`, as the server sent it: messages with MCP content items.' });
+
+export const CompleteBody = z
+  .strictObject({
+    ref: z
+      .discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('ref/prompt'), name: z.string().min(1) }),
+        z.strictObject({ type: z.literal('ref/resource'), uri: z.string().min(1) }),
+      ])
+      .meta({ description: 'What is completed: a prompt (`name`) or a resource template (`uri`: its `uriTemplate`).' }),
+    argument: z
+      .strictObject({ name: z.string().min(1), value: z.string() })
+      .meta({ description: 'The argument (or template variable) and what has been typed so far.' }),
+    context: z.record(z.string(), z.string()).optional().meta({ description: 'The values of the other arguments already chosen.' }),
+  })
+  .meta({ id: 'CompleteRequest', description: 'An argument to complete (`completion/complete`).' });
+
+export const CompletionSchema = z
+  .strictObject({
+    values: z.array(z.string()).meta({ description: 'At most 100 suggestions; `[]` when the server offers no completions.' }),
+    total: orNull(count()).meta({ description: 'How many suggestions there are in all, when the server tells.' }),
+    hasMore: z.boolean().meta({ description: 'Whether there are more than `values`.' }),
+  })
+  .meta({ id: 'Completion', description: 'Suggestions for the argument.' });

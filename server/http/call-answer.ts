@@ -14,7 +14,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { problemBody, type ProblemBody } from '../errors.js';
 import type { CallEnd, CallResult, RunningCall } from '../calls/running-call.js';
 import { sendError, sendJson, sendProblem } from './problems.js';
-import { errorText, unwrapResult } from './result-mapping.js';
+import { prefixOf } from './base-path.js';
+import { errorText, unwrapResult, withResourceUrls } from './result-mapping.js';
 
 /** Whether the call's answer is its `isError` result as a `tool-error` problem (on the mcpo route). */
 function answersToolError(call: RunningCall, end: CallEnd): end is CallEnd & { result: CallResult } {
@@ -32,7 +33,7 @@ export function answeredProblem(call: RunningCall, end: CallEnd): ProblemBody | 
 export function sendCallAnswer(req: IncomingMessage, res: ServerResponse, call: RunningCall, end: CallEnd): void {
   if (end.error) return sendError(req, res, end.error);
   if (answersToolError(call, end)) return sendProblem(res, 'tool-error', errorText(end.result.result));
-  sendJson(res, 200, resultAnswer(call, end.result!));
+  sendJson(res, 200, resultAnswer(call, end.result!, prefixOf(req)));
 }
 
 /** An `isError` result as a `tool-error` problem, its detail the tool's text. */
@@ -40,9 +41,14 @@ export function toolErrorProblem(result: CallResult): ProblemBody {
   return problemBody('tool-error', errorText(result.result));
 }
 
-/** The answer's body as JSON text, as the call's surface answers a result (see the top of this file). */
-export function resultAnswer(call: RunningCall, result: CallResult): string {
-  return call.surface === 'api'
-    ? `{"id":"${call.id}","durationMs":${result.durationMs},${result.json.slice(1)}`
-    : JSON.stringify(unwrapResult(result.result));
+/**
+ * The answer's body as JSON text, as the call's surface answers a result (see the top of this
+ * file); `prefix` is the gateway's path prefix, for the `gatewayUrl` of `resource_link`s.
+ */
+export function resultAnswer(call: RunningCall, result: CallResult, prefix = ''): string {
+  const links = { server: call.server, prefix };
+  if (call.surface !== 'api') return JSON.stringify(unwrapResult(result.result, links));
+  const linked = withResourceUrls(result.result, links);
+  const json = linked === result.result ? result.json : JSON.stringify(linked);
+  return `{"id":"${call.id}","durationMs":${result.durationMs},${json.slice(1)}`;
 }

@@ -53,10 +53,10 @@ export class EventStream {
 }
 
 /** The final event of a call: `result` with the surface's answer, or `error` with the problem (call-answer.ts). */
-export function finalEvent(call: RunningCall, end: CallEnd): { event: 'result' | 'error'; data: string } {
+export function finalEvent(call: RunningCall, end: CallEnd, prefix = ''): { event: 'result' | 'error'; data: string } {
   const problem = answeredProblem(call, end);
   if (problem) return { event: 'error', data: JSON.stringify(problem) };
-  return { event: 'result', data: resultAnswer(call, end.result!) };
+  return { event: 'result', data: resultAnswer(call, end.result!, prefix) };
 }
 
 /** The `approval` event of a held call: `waiting` with where to decide, then how it was decided. */
@@ -78,7 +78,7 @@ export function approvalEvent(approval: Approval, prefix: string): string {
  */
 export function followCall(call: RunningCall, stream: EventStream, prefix = ''): void {
   const finish = (end: CallEnd) => {
-    const { event, data } = finalEvent(call, end);
+    const { event, data } = finalEvent(call, end, prefix);
     stream.send(event, data);
     stream.end();
   };
@@ -114,7 +114,7 @@ export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unk
     snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
   if (!end) return snapshot;
   const problem = answeredProblem(call, end);
-  if (end.result && !problem) snapshot.result = JSON.parse(resultAnswer(call, end.result));
+  if (end.result && !problem) snapshot.result = JSON.parse(resultAnswer(call, end.result, prefix));
   if (problem) snapshot.error = problem;
   else if (end.outcome === 'tool_error' && end.result) snapshot.error = toolErrorProblem(end.result);
   return snapshot;

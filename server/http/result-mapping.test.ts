@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ToolCallResult } from '../upstream/types.js';
-import { unwrapResult } from './result-mapping.js';
+import { unwrapResult, withResourceUrls } from './result-mapping.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const image = { type: 'image', data: PNG, mimeType: 'image/png' };
@@ -32,5 +32,21 @@ describe('unwrapResult (the mcpo surface)', () => {
     expect(unwrapResult(result([image]))).toBe(`data:image/png;base64,${PNG}`);
     expect(unwrapResult(result([{ type: 'text', text: '{"a":1}' }]))).toEqual({ a: 1 });
     expect(unwrapResult(result([]))).toEqual([]);
+  });
+});
+
+describe('resource links on the REST surfaces', () => {
+  const link = { type: 'resource_link', uri: 'file:///srv/a b.png', name: 'a b', mimeType: 'image/png' };
+  const base = { server: 'my server', prefix: '/gw' };
+  const url = '/gw/api/servers/my%20server/resource?uri=file%3A%2F%2F%2Fsrv%2Fa%20b.png&raw=1';
+
+  it('gives a resource_link a gatewayUrl that reads it under the base path, keeping its uri (mcpo surface)', () => {
+    expect(unwrapResult(result([link]), base)).toEqual({ uri: link.uri, name: 'a b', mimeType: 'image/png', gatewayUrl: url });
+  });
+
+  it('adds the gatewayUrl to the full result, and leaves a result without links as it was (management surface)', () => {
+    const plain = result([{ type: 'text', text: 'x' }]);
+    expect(withResourceUrls(plain, base)).toBe(plain);
+    expect(withResourceUrls(result([{ type: 'text', text: 'x' }, link]), base).content[1]).toEqual({ ...link, gatewayUrl: url });
   });
 });

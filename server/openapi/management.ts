@@ -22,6 +22,8 @@ const TAGS: { name: ManagementTag; description: string }[] = [
   { name: 'health', description: 'Liveness and readiness probes, and Prometheus metrics.' },
   { name: 'servers', description: 'The upstream MCP servers: their state, enabling and disabling them, restarts.' },
   { name: 'tools', description: 'The tools of every server, and calling them with the full MCP result.' },
+  { name: 'resources', description: "A server's resources and resource templates: listing, reading (JSON or the raw bytes) and watching them." },
+  { name: 'prompts', description: "A server's prompts: listing them and filling them in; argument suggestions (completions) for prompts and resource templates." },
   { name: 'calls', description: 'Calls by id while they run (and async calls for a while after): state, progress, events, cancellation.' },
   { name: 'approvals', description: 'Calls the approval policy held for a person: listing them, approving and denying them.' },
   { name: 'activity', description: 'The activity log: one entry per tool call on either surface, newest first.' },

@@ -70,7 +70,8 @@ const UNWRAPPED_RESULT_SCHEMA = {
     "The tool's result, unwrapped: its structured content when it has one (unless its content holds an image or audio); " +
     'otherwise each content item as a value ' +
     '(text parsed as JSON when it parses, else the text; images and audio as data: URLs; embedded resources as their ' +
-    'text or base64 data) — one item on its own, several as an array, none as [].',
+    "text or base64 data; resource links as objects with the resource's uri and a gatewayUrl that reads it) — one item " +
+    'on its own, several as an array, none as [].',
 };
 
 /** The 200 answer's description when the tool declares an `outputSchema`. */

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { featureTools } from '../../calls/feature-tools.js';
 import { ProblemError } from '../../errors.js';
 import { renderOpenWebUiTool } from '../../openapi/openwebui-tool.js';
 import { docsPage as docsPageAnswer, json, SERVER_NOT_FOUND } from '../../openapi/responses.js';
@@ -23,6 +24,7 @@ import { gatewayDocument, serverDocument, type DocumentOptions, type DocumentSer
 import { PACKAGE_ROOT } from '../../package-info.js';
 import type { UpstreamConnection } from '../../upstream/connection.js';
 import type { Supervisor } from '../../upstream/supervisor.js';
+import type { ToolInfo } from '../../upstream/types.js';
 import { DocumentServerParams, OpenApiDocumentSchema } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { prefixOf } from '../base-path.js';
@@ -94,6 +96,12 @@ function sendDocument(res: Response, document: Record<string, unknown>): void {
   res.json(document);
 }
 
+/** The server's tools, and the feature tools its `exposeAsTools` offers (calls/feature-tools.ts) after them. */
+function withFeatureTools(connection: UpstreamConnection): ToolInfo[] {
+  const extra = featureTools(connection);
+  return extra.length === 0 ? connection.tools() : [...connection.tools(), ...extra];
+}
+
 function documentServer(connection: UpstreamConnection): DocumentServer {
   const status = connection.status();
   return {
@@ -102,7 +110,7 @@ function documentServer(connection: UpstreamConnection): DocumentServer {
     ...(status.serverInfo ? { serverInfo: status.serverInfo } : {}),
     ...(status.instructions ? { instructions: status.instructions } : {}),
     // A disabled server offers no tools; one that is reconnecting keeps its last list (calls get 503 meanwhile).
-    tools: connection.isEnabled ? connection.tools() : [],
+    tools: connection.isEnabled ? withFeatureTools(connection) : [],
   };
 }
 

@@ -11,6 +11,8 @@ import { DOCUMENT_ROUTES } from './documents.js';
 import { HEALTH_ROUTES } from './health.js';
 import { KEY_ROUTES } from './keys.js';
 import { METRICS_ROUTES } from './metrics.js';
+import { PROMPT_ROUTES } from './prompts.js';
+import { RESOURCE_ROUTES } from './resources.js';
 import { SERVER_ROUTES } from './servers.js';
 import { TOOL_ROUTES } from './tools.js';
 
@@ -18,6 +20,8 @@ export const API_ROUTES = [
   ...HEALTH_ROUTES,
   ...SERVER_ROUTES,
   ...TOOL_ROUTES,
+  ...RESOURCE_ROUTES,
+  ...PROMPT_ROUTES,
   ...CALL_ROUTES,
   ...APPROVAL_ROUTES,
   ...ACTIVITY_ROUTES,
