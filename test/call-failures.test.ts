@@ -35,7 +35,8 @@ describe('a JSON-RPC error answer from a listed tool', () => {
       const res = await request(app).post(url).send({});
       expectProblem(res, 502, 'upstream-error');
       expect(res.body.title).toBe('The MCP server answered with an error');
-      expect(res.body.detail).toBe('Method not found (JSON-RPC error -32601)');
+      // The gateway refuses sampling (none configured) with -32601 and says why; this server passes that on.
+      expect(res.body.detail).toBe('sampling is not configured on this gateway (see README: sampling) (JSON-RPC error -32601)');
     }
     const rows = (await request(app).get('/api/activity?server=u').expect(200)).body.items as Record<string, unknown>[];
     expect(rows).toHaveLength(2);

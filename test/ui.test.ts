@@ -589,7 +589,7 @@ describe('orchestrator UI in a browser', () => {
     await streamOpen(page);
     const card = page.locator('article.server[data-server="h"]');
     expect(await card.locator('.badge').getAttribute('data-state')).toBe('ready');
-    await card.locator('details[data-disclosure] summary').click();
+    await card.locator('details[data-disclosure^="server-output:"] summary').click();
     await expectAllShown([`${XSS.img} ${XSS.attr}`, XSS.script, XSS.hxGet, XSS.hxPost, XSS.js]);
     expect(await injected()).toEqual([]);
 
@@ -1017,7 +1017,7 @@ describe('orchestrator UI in a browser', () => {
     await visit(page, `${base}/`);
     await streamOpen(page);
     const card = page.locator('article.server[data-server="chatty"]');
-    const details = card.locator('details[data-disclosure]');
+    const details = card.locator('details[data-disclosure^="server-output:"]');
     await details.locator('summary').click();
     expect(await details.getAttribute('open')).not.toBeNull();
     expect(await card.locator('.output-details pre.stderr').textContent()).toContain('stderr line 2');
@@ -1025,13 +1025,13 @@ describe('orchestrator UI in a browser', () => {
     expect((await fetch(`${base}/api/servers/chatty/restart`, { method: 'POST' })).status).toBe(202);
     await expect.poll(() => card.locator('dt:text-is("Restarts") + dd').textContent(), { timeout: 15_000 }).toBe('1');
     await expect.poll(() => card.locator('.badge[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('ready');
-    expect(await card.locator('details[data-disclosure]').getAttribute('open')).not.toBeNull();
+    expect(await card.locator('details[data-disclosure^="server-output:"]').getAttribute('open')).not.toBeNull();
     // Closed by hand, it stays closed across the next update.
-    await card.locator('details[data-disclosure] summary').click();
+    await card.locator('details[data-disclosure^="server-output:"] summary').click();
     expect((await fetch(`${base}/api/servers/chatty/restart`, { method: 'POST' })).status).toBe(202);
     await expect.poll(() => card.locator('dt:text-is("Restarts") + dd').textContent(), { timeout: 15_000 }).toBe('2');
     await expect.poll(() => card.locator('.badge[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('ready');
-    expect(await card.locator('details[data-disclosure]').getAttribute('open')).toBeNull();
+    expect(await card.locator('details[data-disclosure^="server-output:"]').getAttribute('open')).toBeNull();
     expectClean(ui);
   }, 45_000);
 

@@ -130,7 +130,9 @@ export class BufferedStdout implements pino.DestinationStream {
 
 export class PrettyLines implements pino.DestinationStream {
   static async create(out: pino.DestinationStream, colorize: boolean): Promise<PrettyLines> {
-    const { prettyFactory } = await import('pino-pretty');
+    // pino-pretty is CommonJS: bundled into a chunk of its own (scripts/bundle.mjs), it has only a
+    // default export, so its functions are read from that.
+    const { prettyFactory } = (await import('pino-pretty')).default;
     return new PrettyLines(
       out,
       prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }),

@@ -23,7 +23,7 @@ export function answerClientRequests(
   if (declared.sampling) {
     client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
       const sample = sampler();
-      if (!sample || !config().sampling) throw rpcError(ErrorCode.InvalidRequest, SAMPLING_NOT_CONFIGURED);
+      if (!sample || !config().sampling) throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
       try {
         const result = await sample(declared.name, request.params as SamplingRequest, extra.signal);
         return { ...result };
@@ -33,7 +33,7 @@ export function answerClientRequests(
     });
   } else {
     client.fallbackRequestHandler = async (request) => {
-      if (request.method === 'sampling/createMessage') throw rpcError(ErrorCode.InvalidRequest, SAMPLING_NOT_CONFIGURED);
+      if (request.method === 'sampling/createMessage') throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
       throw rpcError(ErrorCode.MethodNotFound, 'Method not found');
     };
   }
