@@ -45,6 +45,7 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   toolTimeoutMs: 60_000,
   maxTimeoutMs: 600_000,
   maxTotalTimeoutMs: 600_000,
+  questionTimeoutMs: 600_000,
   initTimeoutMs: 30_000,
   maxConcurrent: 8,
   maxQueue: 64,

@@ -95,6 +95,7 @@ export const gatewaySchema = strictObject({
   toolTimeoutMs: integer(1).optional(),
   maxTimeoutMs: integer(1).optional(),
   maxTotalTimeoutMs: integer(1).optional(),
+  questionTimeoutMs: integer(1).optional(),
   initTimeoutMs: integer(1).optional(),
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),

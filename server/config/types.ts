@@ -15,6 +15,11 @@ export interface GatewaySettings {
   maxTimeoutMs: number;
   /** Absolute cap of a call, even while it reports progress, in ms. Default 600000. */
   maxTotalTimeoutMs: number;
+  /**
+   * How long a server's question to a person (elicitation, a question card) stays open before the
+   * gateway answers it `cancel`, in ms. Default 600000 (10 min). Read when a question is asked.
+   */
+  questionTimeoutMs: number;
   /** Time allowed for connect + `initialize` + the first list calls, in ms. Default 30000. */
   initTimeoutMs: number;
   /** Default in-flight tool calls per server. Default 8. */

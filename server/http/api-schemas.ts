@@ -34,6 +34,7 @@ const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, read
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
 const CALL_STATES = values<CallState>({
   waiting_for_approval: true,
+  waiting_for_input: true,
   running: true,
   succeeded: true,
   failed: true,
@@ -389,6 +390,17 @@ export const CallSnapshotSchema = z
       })
       .optional()
       .meta({ description: 'When the approval policy held the call for a person: its approval.' }),
+    question: z
+      .strictObject({
+        id: z.string(),
+        state: z.string().meta({
+          description:
+            '`pending` (the call is `waiting_for_input`), then how it ended: `accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.',
+        }),
+        url: z.string().meta({ description: 'The question in the API: `/api/questions/{id}`.' }),
+      })
+      .optional()
+      .meta({ description: 'When the server asked a person during the call (elicitation): its latest question.' }),
     result: z
       .unknown()
       .optional()
@@ -424,7 +436,8 @@ export const CallEventStreamSchema = z.string().meta({
   id: 'CallEventStream',
   description:
     'Server-Sent Events, each with a JSON `data` line: for a call the approval policy holds, first `approval` (an ' +
-    '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), then ' +
+    '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), ' +
+    '`question` when the server asks a person (`{status: "waiting"|<how it ended>, id, url, message, expiresAt, answeredBy?}`), then ' +
     'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `approval-denied` …), ' +
     'after which the stream ends. A late subscriber first gets the latest progress and the log messages kept so far. ' +
     'A `: heartbeat` comment comes every `gateway.heartbeatMs` (default 15 s) while the call is quiet.',

@@ -120,6 +120,7 @@ export function followToolCall(call: RunningCall, approvalUrl: (id: string) => s
   };
   const unfollow = call.follow({
     approval,
+    question() {},
     progress(progress) {
       notices.progress(progress.progress, progress.total, progress.message);
     },

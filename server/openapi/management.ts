@@ -24,6 +24,7 @@ const TAGS: { name: ManagementTag; description: string }[] = [
   { name: 'tools', description: 'The tools of every server, and calling them with the full MCP result.' },
   { name: 'calls', description: 'Calls by id while they run (and async calls for a while after): state, progress, events, cancellation.' },
   { name: 'approvals', description: 'Calls the approval policy held for a person: listing them, approving and denying them.' },
+  { name: 'questions', description: 'What servers ask a person during calls (elicitation): listing the questions and answering them.' },
   { name: 'activity', description: 'The activity log: one entry per tool call on either surface, newest first.' },
   { name: 'keys', description: 'API keys and their scopes: making, listing and revoking them.' },
   { name: 'devices', description: 'Paired devices (phones that decide approvals): listing and revoking them.' },

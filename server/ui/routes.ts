@@ -20,6 +20,7 @@ import { prefixOf } from '../http/base-path.js';
 import type { RouteTable } from '../http/route.js';
 import { ProblemError } from '../errors.js';
 import type { ApprovalBook } from '../approvals/book.js';
+import type { QuestionBook } from '../questions/book.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import type { Pairings } from '../auth/pairing.js';
@@ -53,6 +54,8 @@ export interface UiDeps {
   events: GatewayEvents;
   /** Calls held for a person's decision. */
   approvals: ApprovalBook;
+  /** What servers ask a person during calls: question cards on the approvals pages. */
+  questions: QuestionBook;
   /** The approval policy in force (it changes with a config reload): the tools' "asks for approval" marks. */
   approvalPolicy: () => ApprovalSettings;
   /** Paired devices, and the pairing under way (one at a time). */

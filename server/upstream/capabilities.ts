@@ -2,12 +2,15 @@
  * What the gateway declares to an upstream server as a client (`initialize` capabilities): only
  * what it can honour for that server now, because servers hide tools from clients that lack a
  * capability (server-everything lists 13 instead of 19 tools to a client without elicitation and
- * sampling). Today: nothing; each client feature (elicitation, sampling, roots, tasks) adds itself
- * here when the gateway can answer it.
+ * sampling). Each client feature (elicitation, sampling, roots, tasks) adds itself here when the
+ * gateway can answer it.
+ *
+ * Elicitation (form and URL mode) is always declared: the gateway can always answer it, by passing
+ * it to the `/mcp` client that made the call or by asking a person (server/questions/).
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 
 export function clientCapabilities(_config: ServerConfig): ClientCapabilities {
-  return {};
+  return { elicitation: { form: {}, url: {} } };
 }

@@ -19,6 +19,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  ElicitRequestSchema,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -35,12 +36,16 @@ import { clientCapabilities } from './capabilities.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
+import { elicitationRequest } from './elicitation.js';
+import { nextRequestId, pauseTimeout, resumeTimeout } from './request-timeout.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
   type CompletionRef,
   type CompletionResult,
   type ContentItem,
+  type ElicitationAnswer,
+  type Elicitor,
   type LastError,
   type PromptInfo,
   type PromptResult,
@@ -89,6 +94,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private restarts = 0;
   /** Log listeners of the calls in flight (see `ToolCallOptions.onLog`). */
   private readonly logListeners = new Set<(message: LogMessage) => void>();
+  /** The calls in flight that answer elicitations (`ToolCallOptions.onElicit`), with their request's message id. */
+  private readonly elicitors = new Map<Elicitor, number>();
+  /**
+   * Who answers an elicitation that belongs to no one call (see `elicit`). Default: nobody, and
+   * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
+   */
+  fallbackElicitor?: Elicitor;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -293,6 +305,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const generation = this.generation;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
+    const onElicit = options.onElicit;
+    if (onElicit) this.elicitors.set(onElicit, nextRequestId(client));
     try {
       const result = await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
         timeout: options.timeoutMs,
@@ -311,6 +325,28 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
     } finally {
       if (onLog) this.logListeners.delete(onLog);
+      if (onElicit) this.elicitors.delete(onElicit);
+    }
+  }
+
+  /**
+   * Answers an `elicitation/create`. MCP ties it to a tool call only by the stream it came on
+   * (streamable HTTP), which the SDK 1.x client does not tell its handler; so a request goes to
+   * the server's one call in flight that takes elicitations, whose timeout stops while it is
+   * answered (a person's time is not the server's silence), and with none or several such calls
+   * to the fallback (a question about the server, for no call).
+   */
+  private async elicit(client: Client, params: Record<string, unknown>, signal: AbortSignal): Promise<ElicitationAnswer> {
+    const request = elicitationRequest(params);
+    const [only] = this.elicitors.size === 1 ? this.elicitors : [];
+    const elicitor = only?.[0] ?? this.fallbackElicitor;
+    if (!elicitor) return { action: 'cancel' };
+    const paused = only !== undefined && pauseTimeout(client, only[1]);
+    try {
+      const answer = await elicitor(request, signal);
+      return answer.action === 'accept' && request.mode === 'form' ? answer : { action: answer.action };
+    } finally {
+      if (paused) resumeTimeout(client, only[1]);
     }
   }
 
@@ -405,6 +441,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (this.state !== 'starting') this.fail(generation, 'connection closed');
     };
     client.onerror = (error) => this.onTransportError(generation, error);
+    client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+      this.elicit(client, request.params, extra.signal).then((answer) => ({ ...answer })),
+    );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
       this.refresh(generation, 'resources');

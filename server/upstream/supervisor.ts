@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
-import type { ServerStatus, ToolInfo } from './types.js';
+import type { ElicitationAnswer, ElicitationRequest, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
 export interface EnabledStore {
@@ -43,6 +43,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private connections = new Map<string, UpstreamConnection>();
   private overridden = new Set<string>();
   private stopping = false;
+  /**
+   * Who answers a server's question (elicitation) that belongs to no one call in flight (see
+   * `UpstreamConnection.elicit`): startGateway makes it a question card. Default: nobody (`cancel`).
+   */
+  elicitation?: (server: string, request: ElicitationRequest, signal: AbortSignal) => Promise<ElicitationAnswer>;
 
   constructor(
     private readonly store: EnabledStore,
@@ -170,6 +175,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (!this.stopping) this.emit('change', status);
     });
     connection.on('lists', (name) => this.emit('lists', name));
+    connection.fallbackElicitor = (request, signal) =>
+      this.elicitation ? this.elicitation(server.name, request, signal) : Promise.resolve({ action: 'cancel' });
     return connection;
   }
 

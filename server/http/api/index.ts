@@ -11,6 +11,7 @@ import { DOCUMENT_ROUTES } from './documents.js';
 import { HEALTH_ROUTES } from './health.js';
 import { KEY_ROUTES } from './keys.js';
 import { METRICS_ROUTES } from './metrics.js';
+import { QUESTION_ROUTES } from './questions.js';
 import { SERVER_ROUTES } from './servers.js';
 import { TOOL_ROUTES } from './tools.js';
 
@@ -20,6 +21,7 @@ export const API_ROUTES = [
   ...TOOL_ROUTES,
   ...CALL_ROUTES,
   ...APPROVAL_ROUTES,
+  ...QUESTION_ROUTES,
   ...ACTIVITY_ROUTES,
   ...KEY_ROUTES,
   ...DEVICE_ROUTES,
