@@ -92,7 +92,7 @@ export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
   });
 
   // approvals: every page's nav shows the pending count to those who may decide (read when the page renders).
-  const pendingCount = () => deps.approvals.pendingCount;
+  const pendingCount = () => deps.approvals.pendingCount + deps.questions.pendingCount;
   // Every page carries the versions of what it shows live, for the stream to catch up on (live-events.ts).
   const versions = new LiveVersions(deps.events);
   const liveVersions = () => versions.text();
