@@ -14,7 +14,14 @@ import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import type { QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
-import { UpstreamCallError, type ElicitationRequest, type Elicitor, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
+import {
+  UpstreamCallError,
+  type ElicitationAnswer,
+  type ElicitationRequest,
+  type Elicitor,
+  type ToolCallResult,
+  type ToolInfo,
+} from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
 import { newCallId } from './call-id.js';
 import { ConcurrencyLimiter } from './limiter.js';
@@ -41,9 +48,10 @@ export interface CallRequest {
   timeoutMs?: number;
   /**
    * Who answers the server's questions (elicitation) during this call: an `/mcp` client that
-   * declared elicitation. Default: a person, through the question book.
+   * declared elicitation. A question it cannot take (it returns undefined), or with none, goes to
+   * a person, through the question book.
    */
-  elicit?: Elicitor;
+  elicit?: SurfaceElicitor;
 }
 
 /** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). None of them throws. */
@@ -60,6 +68,16 @@ export interface CallApprovals {
   policy: () => ApprovalSettings;
   pending: ApprovalBook;
 }
+
+/**
+ * A surface's own answerer of a server's questions: a promise of the answer, or undefined when it
+ * cannot take this one (the question then goes to a person). `timeoutMs` is `gateway.questionTimeoutMs`.
+ */
+export type SurfaceElicitor = (
+  request: ElicitationRequest,
+  signal: AbortSignal,
+  timeoutMs: number,
+) => Promise<ElicitationAnswer> | undefined;
 
 /** The open questions servers ask a person; without it a server's question is answered `cancel`. */
 export interface CallQuestions {
@@ -205,7 +223,7 @@ export class ToolCaller {
         signal: call.signal,
         onProgress: (progress) => call.reportProgress(progress),
         onLog: (message) => call.reportLog(message),
-        onElicit: request.elicit ?? (this.questions && ((elicitation, signal) => this.ask(call, request, elicitation, signal))),
+        onElicit: this.elicitorOf(call, request),
       });
     } catch (error) {
       throw toProblem(error, request, timeoutMs);
@@ -213,6 +231,14 @@ export class ToolCaller {
       release();
     }
     return mapResult(call, result, settings.maxResultBytes, call.elapsedMs());
+  }
+
+  /** Who answers the questions the server asks during `call`: the surface's client, else a person. */
+  private elicitorOf(call: RunningCall, request: CallRequest): Elicitor | undefined {
+    const questions = this.questions;
+    if (!questions) return undefined;
+    return (elicitation, signal) =>
+      request.elicit?.(elicitation, signal, questions.timeoutMs()) ?? this.ask(call, request, elicitation, signal);
   }
 
   /** Asks a person the server's question about `call`; the call is `waiting_for_input` meanwhile. */

@@ -20,6 +20,7 @@ import type { Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
+import { clientElicitor } from './elicitation.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
 import {
@@ -127,7 +128,10 @@ export function buildMcpServer(context: ServedContext): Server {
     } else {
       // The client's name and version, as it told them (initialize, or the request's envelope).
       const client = clientName((server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as never);
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req));
+      // A 2025-era client that declared elicitation answers the servers' questions itself (elicitation.ts).
+      const elicitation = modern ? undefined : server.getClientCapabilities()?.elicitation;
+      const elicit = elicitation && clientElicitor(elicitation, (params, options) => ctx.mcpReq.elicitInput(params as never, options));
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit);
     }
     const cancel = () => call.cancel();
     ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });
