@@ -7,7 +7,8 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
-import { EVERYTHING_BIN } from './helpers/gateway.js';
+import { createLogger } from '../server/logging/logger.js';
+import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { csrfOf } from './helpers/ui-session.js';
 
@@ -181,5 +182,77 @@ describe('questions from servers, over REST', () => {
         .send({ label: 'caller', scopes: ['tools:call'] })
     ).body.token;
     expectProblem(await request(app).get('/api/questions').set('Authorization', `Bearer ${caller}`), 403, 'forbidden');
+  });
+});
+
+describe('questions from servers: URL mode, untrusted text, secrets', () => {
+  const kit = callKit();
+  const asker = { q: { command: process.execPath, args: [fixture('elicit-server.mjs')] } };
+
+  /** Runs `tool` of the fixture as an async call; resolves with its id. */
+  const start = async (app: App, tool: string, args: object) =>
+    (await request(app).post(`/api/tools/q/${tool}`).set(auth).set('Prefer', 'respond-async').send(args).expect(202)).body.id as string;
+  const answerOf = async (app: App, id: string) => JSON.parse(await resultText(app, id));
+
+  it('shows a URL question as a link with a warning; Done answers accept; a URL that is not http(s) is declined at once', async () => {
+    const { app, gateway } = await kit.gateway(asker, {}, { apiKey: KEY });
+    const { token } = gateway.devices.pair('Pixel 8', 'test');
+    const id = await start(app, 'ask_url', { url: 'https://login.example.com/device?code=1', message: 'Sign in to <b>Example</b>' });
+    const questionId = await questionOf(app, id);
+    const question = (await request(app).get(`/api/questions/${questionId}`).set(auth).expect(200)).body;
+    expect(question).toMatchObject({ mode: 'url', url: 'https://login.example.com/device?code=1', elicitationId: 'fixture-1' });
+    const page = (await request(app).get('/approvals').set('Cookie', `mcpgw_session=${token}`).set('Accept', 'text/html').expect(200)).text;
+    expect(page).toContain('href="https://login.example.com/device?code=1"');
+    expect(page).toContain('It is not part of the gateway');
+    expect(page).toContain('Sign in to &lt;b&gt;Example&lt;/b&gt;');
+    expect(page).not.toContain('<b>Example</b>');
+    await request(app).post(`/api/questions/${questionId}`).set(auth).send({ action: 'accept' }).expect(200);
+    expect(await answerOf(app, id)).toEqual({ action: 'accept' });
+
+    const refused = await start(app, 'ask_url', { url: 'javascript:alert(1)' });
+    expect(await answerOf(app, refused)).toEqual({ action: 'decline' });
+    const [declined] = (await request(app).get('/api/questions?state=declined').set(auth).expect(200)).body.items;
+    expect(declined).toMatchObject({ callId: refused, answeredBy: 'gateway', reason: expect.stringContaining('not an http or https URL') });
+    expect(gateway.questions.pendingCount).toBe(0);
+  });
+
+  it("escapes the server's message and field titles on the card, and never keeps or logs the values answered", async () => {
+    const lines: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+    const { app, gateway } = await kit.gateway(asker, {}, { apiKey: KEY, logger });
+    const { token } = gateway.devices.pair('Pixel 8', 'test');
+    const schema = {
+      type: 'object',
+      properties: {
+        user: { type: 'string', title: '<img src=x onerror=alert(1)>' },
+        // MCP allows no `format: password`: a secret is known by its name.
+        password: { type: 'string', title: 'Password' },
+      },
+      required: ['user', 'password'],
+    };
+    const id = await start(app, 'ask_form', { message: '<script>alert(1)</script>Unlock the door?', schema });
+    const questionId = await questionOf(app, id);
+    const page = (await request(app).get('/approvals').set('Cookie', `mcpgw_session=${token}`).set('Accept', 'text/html').expect(200)).text;
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;Unlock the door?');
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).not.toContain('<img src=x');
+    expect(page).toMatch(/<input type="password" name="[^"]*password"/);
+
+    const answered = await request(app)
+      .post(`/api/questions/${questionId}`)
+      .set(auth)
+      .send({ action: 'accept', content: { user: 'ada', password: '4711' } })
+      .expect(200);
+    expect(answered.body.fields).toEqual(['user', 'password']);
+    expect(await answerOf(app, id)).toEqual({ action: 'accept', content: { user: 'ada', password: '4711' } });
+    const listed = JSON.stringify((await request(app).get('/api/questions').set(auth).expect(200)).body);
+    expect(listed).not.toContain('4711');
+    expect(lines.join('\n')).toContain('question accepted');
+    expect(
+      lines
+        .join('\n')
+        .split('\n')
+        .filter((line) => line.includes('question') && line.includes('4711')),
+    ).toEqual([]);
   });
 });
