@@ -105,6 +105,19 @@ describe('questions from servers, over REST', () => {
     expect(late.body.state).toBe('accepted');
     const after = await request(app).get(`/api/calls/${id}`).set(auth).expect(200);
     expect(after.body.question).toMatchObject({ id: questionId, state: 'accepted' });
+    // The activity log records who answered and how, and which fields: never the values.
+    const entry = await waitUntil(
+      async () => {
+        const body = (await request(app).get(`/api/activity/${id}`).set(auth)).body;
+        return body.questions ? body : undefined;
+      },
+      10_000,
+      'the activity entry with its question',
+    );
+    expect(entry.questions).toEqual([
+      { id: questionId, state: 'accepted', answeredBy: 'start-up key', answeredVia: 'api', fields: ['name', 'integer', 'check'] },
+    ]);
+    expect(JSON.stringify(entry.questions)).not.toContain('Ada');
   });
 
   it("passes a decline upstream, and shows the question on the call's event stream", async () => {

@@ -62,6 +62,8 @@ export class RunningCall {
   approval: Approval | undefined;
   /** The last question the server asked a person during the call (server/questions/), if any. */
   question: Question | undefined;
+  /** The questions of the call that have ended (for its activity row); made on the first. */
+  endedQuestions: Question[] | undefined;
   /**
    * Whether `tool` was found in its server's tool list: until then it is only the name the
    * caller asked for (which the metrics must not take as a label).
@@ -175,6 +177,7 @@ export class RunningCall {
   /** A question of the call was created or ended. */
   reportQuestion(question: Question): void {
     this.question = question;
+    if (question.state !== 'pending') (this.endedQuestions ??= []).push(question);
     if (this.followers) for (const follower of this.followers) follower.question(question);
   }
 

@@ -479,6 +479,19 @@ export const ActivityEntrySchema = z
         'The MCP client that made the call, as it names itself (name and version), for calls on `/mcp` (surface `mcp`); else null.',
       example: 'Claude Code 2.1.0',
     }),
+    questions: orNull(
+      z.array(
+        z.strictObject({
+          id: z.string().meta({ description: 'The question (`/api/questions/{id}` while the gateway keeps it).' }),
+          state: z.string().meta({ description: '`accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.' }),
+          answeredBy: orNull(z.string()).meta({ description: 'The label of who answered; `gateway` when it ended the question.' }),
+          answeredVia: orNull(z.string()).meta({ description: '`ui`, `api` or `gateway`.' }),
+          fields: orNull(z.array(z.string())).meta({ description: 'The names of the fields an `accept` answered; never their values.' }),
+        }),
+      ),
+    ).meta({
+      description: 'The questions the server asked a person during the call (elicitation) and how each ended, or null when it asked none.',
+    }),
   })
   .meta({ id: 'ActivityEntry', description: 'One tool call, on any surface, as the activity log recorded it.' });
 
