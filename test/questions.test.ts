@@ -182,6 +182,32 @@ describe('questions from servers, over REST', () => {
     expect(await resultText(app, id)).toContain('- Name: From the phone');
   });
 
+  it('makes a question about the server when several calls are in flight (MCP does not say which one asked)', async () => {
+    const { app } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const long = await request(app)
+      .post('/api/tools/e/trigger-long-running-operation')
+      .set(auth)
+      .set('Prefer', 'respond-async')
+      .send({ duration: 60, steps: 60 })
+      .expect(202);
+    await waitUntil(
+      async () => (await request(app).get(`/api/calls/${long.body.id}`).set(auth)).body.progress !== null,
+      15_000,
+      'the long call to run',
+    );
+    const id = await startAsking(app);
+    const question = await waitUntil(
+      async () => (await request(app).get('/api/questions?state=pending').set(auth)).body.items[0],
+      15_000,
+      'the question',
+    );
+    expect(question).toMatchObject({ server: 'e', callId: null, tool: null, caller: null });
+    expect((await request(app).get(`/api/calls/${id}`).set(auth)).body.state).toBe('running');
+    await request(app).post(`/api/questions/${question.id}`).set(auth).send({ action: 'decline' }).expect(200);
+    expect(await resultText(app, id)).toContain('User declined');
+    await request(app).delete(`/api/calls/${long.body.id}`).set(auth).expect(200);
+  });
+
   it('refuses unknown questions, bad actions, and callers without approvals:decide', async () => {
     const { app } = await kit.gateway(everything, {}, { apiKey: KEY });
     expectProblem(await request(app).post('/api/questions/q_nothing').set(auth).send({ action: 'decline' }), 404, 'question-not-found');
