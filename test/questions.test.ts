@@ -208,6 +208,18 @@ describe('questions from servers, over REST', () => {
     await request(app).delete(`/api/calls/${long.body.id}`).set(auth).expect(200);
   });
 
+  it('declares elicitation to servers unless a server says elicitation: false (server-everything then hides its asking tools)', async () => {
+    const { gateway } = await kit.gateway({ on: everything.e, off: { ...everything.e, elicitation: false } }, {}, { apiKey: KEY });
+    const names = (server: string) =>
+      gateway.supervisor
+        .get(server)!
+        .tools()
+        .map((tool) => tool.name);
+    expect(names('on')).toContain('trigger-elicitation-request');
+    expect(names('off')).not.toContain('trigger-elicitation-request');
+    expect(names('off')).toContain('echo');
+  });
+
   it('refuses unknown questions, bad actions, and callers without approvals:decide', async () => {
     const { app } = await kit.gateway(everything, {}, { apiKey: KEY });
     expectProblem(await request(app).post('/api/questions/q_nothing').set(auth).send({ action: 'decline' }), 404, 'question-not-found');

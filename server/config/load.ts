@@ -362,6 +362,7 @@ function buildServer(
     maxConcurrent: entry.maxConcurrent ?? gateway.maxConcurrent,
     maxQueue: entry.maxQueue ?? gateway.maxQueue,
     disabledTools: entry.disabledTools ?? [],
+    ...(entry.elicitation !== undefined && { elicitation: entry.elicitation }),
     approval,
     display: displayOf(entry),
   };

@@ -283,6 +283,7 @@ export const serverEntrySchema = strictObject({
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),
   disabledTools: stringArray().optional(),
+  elicitation: boolean().optional(),
   approval: serverApprovalSchema.optional(),
   // Cline's and Roo Code's tool names that run without asking; load.ts makes them allow rules.
   alwaysAllow: z.array(nonEmptyString(), { error: expected('array of tool names') }).optional(),

@@ -253,6 +253,12 @@ interface ServerCommon {
   maxQueue: number;
   /** Tools hidden everywhere. Default []. */
   disabledTools: string[];
+  /**
+   * Whether the gateway declares elicitation to the server and answers its questions (passed to the
+   * `/mcp` client, or a question card); `false` declares none (the server may then hide tools that
+   * ask). Default true (absent). A change reconnects the server: capabilities are declared at initialize.
+   */
+  elicitation?: boolean;
   /** The entry's own approval policy. Default { rules: [] } (the top-level section decides). */
   approval: ServerApproval;
   display: ServerDisplay;

@@ -5,12 +5,13 @@
  * sampling). Each client feature (elicitation, sampling, roots, tasks) adds itself here when the
  * gateway can answer it.
  *
- * Elicitation (form and URL mode) is always declared: the gateway can always answer it, by passing
- * it to the `/mcp` client that made the call or by asking a person (server/questions/).
+ * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
+ * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking
+ * a person (server/questions/).
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 
-export function clientCapabilities(_config: ServerConfig): ClientCapabilities {
-  return { elicitation: { form: {}, url: {} } };
+export function clientCapabilities(config: ServerConfig): ClientCapabilities {
+  return config.elicitation === false ? {} : { elicitation: { form: {}, url: {} } };
 }

@@ -427,7 +427,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (generation !== this.generation) return;
 
     const transport = this.createTransport();
-    const client = new Client(CLIENT_INFO, { capabilities: clientCapabilities(this.config) });
+    const capabilities = clientCapabilities(this.config);
+    const client = new Client(CLIENT_INFO, { capabilities });
     this.client = client;
     this.transport = transport;
     const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
@@ -441,9 +442,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (this.state !== 'starting') this.fail(generation, 'connection closed');
     };
     client.onerror = (error) => this.onTransportError(generation, error);
-    client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
-      this.elicit(client, request.params, extra.signal).then((answer) => ({ ...answer })),
-    );
+    // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
+    if (capabilities.elicitation)
+      client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+        this.elicit(client, request.params, extra.signal).then((answer) => ({ ...answer })),
+      );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
       this.refresh(generation, 'resources');

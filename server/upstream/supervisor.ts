@@ -195,9 +195,13 @@ function connectionSettings(gateway: GatewaySettings): ConnectionSettings {
   return { pingIntervalMs, pingTimeoutMs, backoffInitialMs, backoffMaxMs, stopGraceMs, maxMessageBytes };
 }
 
-/** The settings that need a new connection when they change; everything else applies in place. */
+/**
+ * The settings that need a new connection when they change (the transport's, and what the gateway
+ * declares at initialize); everything else applies in place.
+ */
 function connectionKey(server: ServerConfig): string {
+  const declared = server.elicitation !== false;
   return server.transport === 'stdio'
-    ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null])
-    : JSON.stringify([server.transport, server.url, server.headers]);
+    ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, declared])
+    : JSON.stringify([server.transport, server.url, server.headers, declared]);
 }
