@@ -56,6 +56,7 @@ let
       description = optionalField types.str "Shown in the API and the UI.";
       timeoutMs = optionalField types.ints.positive "Tool call timeout, in ms (default `settings.toolTimeoutMs`).";
       disabledTools = optionalField (types.listOf types.str) "Tools hidden everywhere.";
+      elicitation = optionalField types.bool "Declare elicitation to the server and answer its questions (default true).";
       approval = optionalField jsonFormat.type "The server's own approval policy (`default`, `timeoutMs`, `rules`).";
     };
   };
@@ -178,6 +179,7 @@ in
           };
           basePath = optionalField types.str "Path prefix the gateway is reached under (e.g. `/mcp`).";
           toolTimeoutMs = optionalField types.ints.positive "Default tool call timeout, in ms (gateway default 60000).";
+          questionTimeoutMs = optionalField types.ints.positive "How long a server's question to a person stays open, in ms (gateway default 600000).";
           trustTailscaleHeaders = optionalField types.bool "Show `Tailscale-User-Login` next to the identity that decided an approval (a label only).";
           publicSpecs = optionalField types.bool "Serve the OpenAPI documents without a key.";
         };
