@@ -50,6 +50,8 @@ The start-up key is \`admin\`. A key made with \`POST /api/keys\` has the scopes
 
 **Approvals.** The approval policy (the config file's \`approval\`) may deny a tool call at once (403 \`denied-by-policy\`) or hold it for a person: the call then waits (state \`waiting_for_approval\`) until someone with \`approvals:decide\` approves it (it then runs, once), denies it (403 \`approval-denied\`), or \`approval.timeoutMs\` (default 2 min) passes (504 \`approval-timed-out\`). Each held call has an approval in \`/api/approvals\`; the first decision wins, and every activity entry names the approval its call waited for (\`approvalId\`).
 
+**Questions.** An MCP server may ask its user something during a call (elicitation: a form, or a URL to open). Unless the call came over \`/mcp\` from a client that declared elicitation (it then gets the question itself), a person answers it: the call waits (state \`waiting_for_input\`, its \`question\` in the snapshot, a \`question\` event on its stream) until someone with \`approvals:decide\` answers it in \`/api/questions\` (\`accept\` with the form's \`content\`, \`decline\`, \`cancel\`) or \`gateway.questionTimeoutMs\` (default 10 min) passes (the server hears \`cancel\`).
+
 **Host and Origin.** Requests whose \`Host\` (or \`Origin\`) is not a loopback name, a name in \`gateway.allowedHosts\` or an origin in \`gateway.cors.origins\` are refused with a 403 \`host-not-allowed\` (\`origin-not-allowed\`), against DNS rebinding.
 
 **Errors** are RFC 9457 problem details (\`application/problem+json\`, the \`Problem\` schema) whose \`type\` is a stable slug. An unknown route is a 404 \`not-found\`.
