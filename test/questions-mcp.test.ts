@@ -41,6 +41,29 @@ describe('questions from servers on /mcp', () => {
     expect(gateway.questions.list()).toEqual([]);
   });
 
+  it('asks a 2026-07-28 client that declared elicitation with input_required, and passes its answer upstream', async () => {
+    const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = new Client(
+      { name: 'modern-asking-client', version: '1' },
+      { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const asked: { message?: string }[] = [];
+    client.setRequestHandler('elicitation/create', async (req) => {
+      asked.push(req.params as never);
+      return { action: 'accept', content: { name: 'Modern Grace' } };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    expect(client.getProtocolEra()).toBe('modern');
+    const result = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    expect(asked).toEqual([expect.objectContaining({ message: 'Please provide inputs for the following fields:' })]);
+    expect(textOf(result)).toContain('- Name: Modern Grace');
+    expect(gateway.questions.list()).toEqual([]);
+    // One call, run once: the retry picked up the call that waited.
+    expect(gateway.activity.list({ limit: 5 }).items.filter((item) => item.tool === 'trigger-elicitation-request')).toHaveLength(1);
+  });
+
   it('makes a question card for a client without elicitation; a person answers it', async () => {
     const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
     const base = await kit.listen(app);

@@ -4,9 +4,8 @@
  * the client as the server sent it, on the call's stream (`ctx.mcpReq.elicitInput`), and the
  * client's answer goes back upstream. A client that declared only form mode (or a bare
  * `elicitation: {}`, form by the pre-mode rule) does not get URL questions, nor the other way
- * round: those become question cards for a person (server/questions/), as they do for every
- * 2026-07-28 client (which would need an `input_required` round trip for them) and every client
- * without elicitation.
+ * round: those become question cards for a person (server/questions/), as they do for every client
+ * without elicitation. A 2026-07-28 client is asked by `input_required` instead (modern-questions.ts).
  */
 import type { SurfaceElicitor } from '../calls/call-tool.js';
 import type { ElicitationAnswer } from '../upstream/types.js';
