@@ -70,6 +70,7 @@ let
           };
         };
       }) "The server's resources and prompts as tools, for OpenAPI callers that can only call tools (Open WebUI).";
+      elicitation = optionalField types.bool "Declare elicitation to the server and answer its questions (default true).";
       approval = optionalField jsonFormat.type "The server's own approval policy (`default`, `timeoutMs`, `rules`).";
       roots = optionalField (types.listOf (types.either types.str (types.submodule {
         options = {
@@ -209,6 +210,7 @@ in
           };
           basePath = optionalField types.str "Path prefix the gateway is reached under (e.g. `/mcp`).";
           toolTimeoutMs = optionalField types.ints.positive "Default tool call timeout, in ms (gateway default 60000).";
+          questionTimeoutMs = optionalField types.ints.positive "How long a server's question to a person stays open, in ms (gateway default 600000).";
           trustTailscaleHeaders = optionalField types.bool "Show `Tailscale-User-Login` next to the identity that decided an approval (a label only).";
           publicSpecs = optionalField types.bool "Serve the OpenAPI documents without a key.";
           serverLogLines = optionalField types.ints.unsigned "Log messages kept per server (gateway default 200).";

@@ -47,6 +47,8 @@ export const PROBLEMS = {
   'approval-interrupted': { status: 503, title: 'The gateway stopped while the call waited for approval' },
   'approval-not-found': { status: 404, title: 'No such approval' },
   'approval-decided': { status: 409, title: 'The approval has already been decided' },
+  'question-not-found': { status: 404, title: 'No such question' },
+  'question-answered': { status: 409, title: 'The question has already been answered or has ended' },
   'key-not-found': { status: 404, title: 'No such API key' },
   'device-not-found': { status: 404, title: 'No such device' },
   'internal-error': { status: 500, title: 'Internal error' },

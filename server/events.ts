@@ -9,6 +9,7 @@
  * - `server.changed`: a server's state changed (`state`), it listed its tools anew (`lists`), or
  *   it was removed by a reload (`removed`);
  * - `approval.changed`: a held call started to wait for a decision, or stopped waiting;
+ * - `question.changed`: a server asked a person a question (elicitation), or it was answered or ended;
  * - `key.revoked`, `device.revoked`: an API key or a paired device was revoked;
  * - `session.ended`: a UI or device session ended (signed out, expired, revoked);
  * - `config.reloaded`: a new config is in force (its servers applied), e.g. tool groups changed.
@@ -18,6 +19,7 @@ import type { Approval } from './approvals/book.js';
 import type { Device } from './auth/devices.js';
 import type { ApiKey } from './auth/keys.js';
 import type { RunningCall } from './calls/running-call.js';
+import type { Question } from './questions/book.js';
 import type { ServerStatus } from './upstream/types.js';
 
 /** What changed about a server. */
@@ -27,6 +29,7 @@ export interface GatewayEventMap {
   'call.finished': [call: RunningCall];
   'server.changed': [change: ServerChange];
   'approval.changed': [approval: Approval];
+  'question.changed': [question: Question];
   'key.revoked': [key: ApiKey];
   'device.revoked': [device: Device];
   'session.ended': [tokenHash: string];

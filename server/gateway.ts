@@ -17,6 +17,7 @@ import { KeyStore } from './auth/keys.js';
 import { Pairings } from './auth/pairing.js';
 import { SessionStore } from './auth/sessions.js';
 import { ToolCaller } from './calls/call-tool.js';
+import { QuestionBook } from './questions/book.js';
 import { CallRecorder } from './calls/recording.js';
 import { GatewayEvents } from './events.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -51,6 +52,8 @@ export interface Gateway {
   readonly devices: DeviceStore;
   /** Calls held for a person's decision. */
   readonly approvals: ApprovalBook;
+  /** What servers ask a person during calls (elicitation). */
+  readonly questions: QuestionBook;
   /** The pairing of a phone under way (one at a time). */
   readonly pairings: Pairings;
   /** Runs every tool call, whichever surface it came in by. */
@@ -79,6 +82,7 @@ export function gatewayServices(
   | 'devices'
   | 'approvals'
   | 'approvalPolicy'
+  | 'questions'
   | 'settings'
   | 'pairings'
   | 'caller'
@@ -94,6 +98,7 @@ export function gatewayServices(
     devices: gateway.devices,
     approvals: gateway.approvals,
     approvalPolicy: () => gateway.config.approval,
+    questions: gateway.questions,
     settings: () => gateway.config.gateway,
     pairings: gateway.pairings,
     caller: gateway.caller,
@@ -160,7 +165,11 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
       `${orphans} calls were waiting for approval when the gateway last stopped; they will not run`,
     );
   const settings = () => config.gateway;
-  const events = wireEvents({ supervisor, approvals, keys, devices, sessions });
+  const questions = new QuestionBook(options.logger);
+  // A question about no one call (several in flight, or none) is a card about the server.
+  supervisor.elicitation = (server, elicitation, signal) =>
+    questions.ask({ server, elicitation, timeoutMs: config.gateway.questionTimeoutMs, signal });
+  const events = wireEvents({ supervisor, approvals, questions, keys, devices, sessions });
   const notifier = new ApprovalNotifier(() => config.approval.notify, options.logger, {
     intervalMs: () => config.approval.notifyIntervalMs,
   });
@@ -200,6 +209,7 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
       },
     },
     { policy: () => config.approval, pending: approvals },
+    { book: questions, timeoutMs: () => config.gateway.questionTimeoutMs },
   );
   const pairings = options.pairings ?? new Pairings();
   // Servers start in the background: a slow or broken one never holds up the others or start-up.
@@ -213,6 +223,7 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
     keys,
     devices,
     approvals,
+    questions,
     pairings,
     caller,
     metrics,
@@ -230,6 +241,7 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
       if (closed) return;
       closed = true;
       approvals.close();
+      questions.close();
       notifier.close();
       await supervisor.stopAll();
       await notifier.idle();
@@ -247,16 +259,18 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
 function wireEvents(from: {
   supervisor: Supervisor;
   approvals: ApprovalBook;
+  questions: QuestionBook;
   keys: KeyStore;
   devices: DeviceStore;
   sessions: SessionStore;
 }): GatewayEvents {
   const events = new GatewayEvents();
-  const { supervisor, approvals, keys, devices, sessions } = from;
+  const { supervisor, approvals, questions, keys, devices, sessions } = from;
   supervisor.on('change', (status) => events.emit('server.changed', { kind: 'state', status }));
   supervisor.on('lists', (name) => events.emit('server.changed', { kind: 'lists', name }));
   supervisor.on('removed', (name) => events.emit('server.changed', { kind: 'removed', name }));
   approvals.on('change', (approval) => events.emit('approval.changed', approval));
+  questions.on('change', (question) => events.emit('question.changed', question));
   keys.on('revoked', (key) => events.emit('key.revoked', key));
   devices.on('revoked', (device) => events.emit('device.revoked', device));
   sessions.on('ended', (tokenHash) => events.emit('session.ended', tokenHash));

@@ -126,6 +126,7 @@ describe('writing', () => {
       error: null,
       approvalId: null,
       client: null,
+      questions: null,
     });
     expect(rawRow(db, 'c1')).toMatchObject({
       started_at: T0,

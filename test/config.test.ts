@@ -158,6 +158,7 @@ describe('defaults', () => {
       toolTimeoutMs: 60000,
       maxTimeoutMs: 600000,
       maxTotalTimeoutMs: 600000,
+      questionTimeoutMs: 600000,
       initTimeoutMs: 30000,
       maxConcurrent: 8,
       maxQueue: 64,

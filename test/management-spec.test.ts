@@ -44,6 +44,7 @@ import {
   ToolSchema,
 } from '../server/http/api-schemas.js';
 import { MANAGEMENT_ROUTES } from '../server/http/api/index.js';
+import { QuestionListSchema, QuestionSchema } from '../server/http/question-schemas.js';
 import { managementDocument } from '../server/openapi/management.js';
 import { ProblemSchema } from '../server/openapi/problem-schema.js';
 import { DEMO_SERVER_SCRIPT, PACKAGE_ROOT, VERSION } from '../server/package-info.js';
@@ -151,6 +152,7 @@ describe('the management API document', () => {
       'health',
       'keys',
       'prompts',
+      'questions',
       'resources',
       'servers',
       'tools',
@@ -841,6 +843,55 @@ describe('the answers of keys, scopes and approvals', () => {
 
     const log = check('GET /api/activity', await as(base).get('/api/activity?outcome=denied'), 200, ActivityPageSchema);
     expect(log.items.map((entry) => entry.approvalId).sort()).toEqual([null, refused.id].sort());
+  });
+});
+
+describe('the answers of questions from servers', () => {
+  const kit = callKit();
+
+  it('questions: listed, shown, answered, and their problems', async () => {
+    const { app } = await kit.gateway({ e: { command: node, args: [EVERYTHING_BIN, 'stdio'] } }, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const caller = (await makeKey(base, 'Spec caller', ['tools:call'])).token;
+    const held = check(
+      'POST /api/tools/{server}/{tool}',
+      await as(base, caller).post('/api/tools/e/trigger-elicitation-request').set('Prefer', 'respond-async').send({}),
+      202,
+      CallSnapshotSchema,
+    );
+    const asked = await waitUntil(
+      async () => {
+        const snapshot = (await as(base, caller).get(`/api/calls/${held.id}`)).body;
+        return snapshot.state === 'waiting_for_input' ? snapshot : undefined;
+      },
+      15_000,
+      'the call to wait for input',
+    );
+    check('GET /api/calls/{id}', await as(base, caller).get(`/api/calls/${held.id}`), 200, CallSnapshotSchema);
+    const list = check('GET /api/questions', await as(base).get('/api/questions'), 200, QuestionListSchema);
+    expect(list.pending).toBe(1);
+    check('GET /api/questions', await as(base).get('/api/questions?state=nope'), 422, ProblemSchema);
+    check('GET /api/questions/{id}', await as(base, caller).get(asked.question.url), 200, QuestionSchema);
+    check('GET /api/questions/{id}', await as(base).get('/api/questions/nope'), 404, ProblemSchema);
+    const path = `/api/questions/${asked.question.id}`;
+    check(
+      'POST /api/questions/{id}',
+      await as(base)
+        .post(path)
+        .send({ action: 'accept', content: { integer: 0 } }),
+      422,
+      ProblemSchema,
+    );
+    check('POST /api/questions/{id}', await as(base).post('/api/questions/nope').send({ action: 'cancel' }), 404, ProblemSchema);
+    check(
+      'POST /api/questions/{id}',
+      await as(base)
+        .post(path)
+        .send({ action: 'accept', content: { name: 'Spec' } }),
+      200,
+      QuestionSchema,
+    );
+    check('POST /api/questions/{id}', await as(base).post(path).send({ action: 'cancel' }), 409, ProblemSchema);
   });
 });
 

@@ -65,6 +65,19 @@ export interface ActivityEnd {
   error?: string;
   /** The approval the call waited for, if the policy asked for one. */
   approvalId?: string;
+  /** The questions the server asked a person during the call, and how each ended (never the values). */
+  questions?: ActivityQuestion[];
+}
+
+/** A question a server asked during a call, as the activity log keeps it: who answered, how, which fields. */
+export interface ActivityQuestion {
+  id: string;
+  state: string;
+  /** The label of who answered (`gateway` for expiry and the like), or null. */
+  answeredBy: string | null;
+  answeredVia: string | null;
+  /** The names of the fields an `accept` answered; never their values. */
+  fields: string[] | null;
 }
 
 /** Bounds of the queue of unwritten changes (for tests; the defaults are the constants above). */
@@ -120,6 +133,8 @@ export interface ActivityEntry {
   approvalId: string | null;
   /** The MCP client that made the call, as it names itself (name and version), for `/mcp` calls; else null. */
   client: string | null;
+  /** The questions the server asked a person during the call (elicitation), or null when it asked none. */
+  questions: ActivityQuestion[] | null;
 }
 
 /** Filters of `list`, combined with AND. */
@@ -209,6 +224,7 @@ interface ActivityRow {
   error: string | null;
   approval_id: string | null;
   client: string | null;
+  questions: string | null;
 }
 
 /** A queued start, completed in place by a finish that arrives before it is written. */
@@ -229,6 +245,8 @@ interface QueuedEnd {
   preview: string | null;
   error: string | null;
   approvalId: string | null;
+  /** JSON of `ActivityEnd.questions`. */
+  questions: string | null;
 }
 
 type Statement = Database.Statement<unknown[]>;
@@ -308,13 +326,13 @@ export class ActivityLog {
     this.journal = db.memory ? undefined : new StartJournal(path.join(path.dirname(db.name), 'activity.journal'));
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
-         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id, client)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id, client, questions)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO NOTHING`,
     );
     this.finishRow = db.prepare(
       `UPDATE activity SET ended_at = ?, outcome = ?, status = ?, duration_ms = ?, result_bytes = ?,
-         preview = ?, error = ?, approval_id = ?
+         preview = ?, error = ?, approval_id = ?, questions = ?
        WHERE id = ? AND outcome = 'running'`,
     );
     this.selectRow = db.prepare('SELECT * FROM activity WHERE id = ?');
@@ -346,6 +364,7 @@ export class ActivityLog {
           end ? end.error : null,
           end ? end.approvalId : null,
           row.client ?? null,
+          end ? end.questions : null,
         );
       }
       for (const [id, end] of ends) {
@@ -358,6 +377,7 @@ export class ActivityLog {
           end.preview,
           end.error,
           end.approvalId,
+          end.questions,
           id,
         );
       }
@@ -424,6 +444,7 @@ export class ActivityLog {
         preview: typeof end.preview === 'string' ? truncateUtf8(end.preview, MAX_TEXT_BYTES).text : null,
         error: typeof end.error === 'string' ? truncateUtf8(end.error, MAX_TEXT_BYTES).text : null,
         approvalId: typeof end.approvalId === 'string' ? end.approvalId : null,
+        questions: Array.isArray(end.questions) && end.questions.length > 0 ? JSON.stringify(end.questions) : null,
       };
       const bytes = endBytes(queuedEnd);
       const row = this.queuedRows.get(id);
@@ -907,7 +928,7 @@ function firstOf<T>(items: IterableIterator<T>, count: number): T[] {
 
 /** The text an end holds, in UTF-16 units (close enough to bytes for a memory bound). */
 function endBytes(end: QueuedEnd): number {
-  return (end.preview?.length ?? 0) + (end.error?.length ?? 0);
+  return (end.preview?.length ?? 0) + (end.error?.length ?? 0) + (end.questions?.length ?? 0);
 }
 
 /** Largest epoch ms a Date can hold. */
@@ -947,5 +968,6 @@ function toEntry(row: ActivityRow): ActivityEntry {
     error: row.error,
     approvalId: row.approval_id,
     client: row.client,
+    questions: row.questions === null || row.questions === undefined ? null : (JSON.parse(row.questions) as ActivityQuestion[]),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The one path every tool call takes, whichever surface and mode it came in by:
  * lookup → validate → policy (allow, deny, or wait for a person's approval) → admission
- * (concurrency limit) → upstream call → result (serialized once, size-checked) → record.
+ * (concurrency limit) → upstream call (questions the server asks go to the surface's client, or to a
+ * person: server/questions/) → result (serialized once, size-checked) → record.
  * A call ends with its result (an `isError` result too) or with a `ProblemError` from the one
  * error catalog (server/errors.ts); each surface decides how to answer that (http/call-answer.ts).
  * Every call, failed or not, is recorded once (activity log, metrics, one log line) through the
@@ -11,8 +12,16 @@ import { decide, timeoutFor } from '../approvals/policy.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
+import type { QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
-import { UpstreamCallError, type ToolCallResult, type ToolInfo } from '../upstream/types.js';
+import {
+  UpstreamCallError,
+  type ElicitationAnswer,
+  type ElicitationRequest,
+  type Elicitor,
+  type ToolCallResult,
+  type ToolInfo,
+} from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
 import { callFeatureTool, featureTool } from './feature-tools.js';
 import { newCallId } from './call-id.js';
@@ -38,6 +47,12 @@ export interface CallRequest {
   requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * Who answers the server's questions (elicitation) during this call: an `/mcp` client that
+   * declared elicitation. A question it cannot take (it returns undefined), or with none, goes to
+   * a person, through the question book.
+   */
+  elicit?: SurfaceElicitor;
 }
 
 /** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). None of them throws. */
@@ -55,6 +70,23 @@ export interface CallApprovals {
   pending: ApprovalBook;
 }
 
+/**
+ * A surface's own answerer of a server's questions: a promise of the answer, or undefined when it
+ * cannot take this one (the question then goes to a person). `timeoutMs` is `gateway.questionTimeoutMs`.
+ */
+export type SurfaceElicitor = (
+  request: ElicitationRequest,
+  signal: AbortSignal,
+  timeoutMs: number,
+) => Promise<ElicitationAnswer> | undefined;
+
+/** The open questions servers ask a person; without it a server's question is answered `cancel`. */
+export interface CallQuestions {
+  book: QuestionBook;
+  /** `gateway.questionTimeoutMs` in force. */
+  timeoutMs: () => number;
+}
+
 export class ToolCaller {
   private readonly limiters = new Map<string, ConcurrencyLimiter>();
   readonly calls: CallRegistry;
@@ -64,6 +96,7 @@ export class ToolCaller {
     private readonly settings: () => GatewaySettings,
     private readonly hooks?: CallHooks,
     private readonly approvals?: CallApprovals,
+    private readonly questions?: CallQuestions,
   ) {
     this.calls = new CallRegistry(this.settings);
   }
@@ -194,6 +227,7 @@ export class ToolCaller {
             signal: call.signal,
             onProgress: (progress) => call.reportProgress(progress),
             onLog: (message) => call.reportLog(message),
+            onElicit: this.elicitorOf(call, request),
           })
         : await callFeatureTool(connection, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
     } catch (error) {
@@ -202,6 +236,36 @@ export class ToolCaller {
       release();
     }
     return mapResult(call, result, settings.maxResultBytes, call.elapsedMs());
+  }
+
+  /** Who answers the questions the server asks during `call`: the surface's client, else a person. */
+  private elicitorOf(call: RunningCall, request: CallRequest): Elicitor | undefined {
+    const questions = this.questions;
+    if (!questions) return undefined;
+    return (elicitation, signal) =>
+      request.elicit?.(elicitation, signal, questions.timeoutMs()) ?? this.ask(call, request, elicitation, signal);
+  }
+
+  /** Asks a person the server's question about `call`; the call is `waiting_for_input` meanwhile. */
+  private async ask(call: RunningCall, request: CallRequest, elicitation: ElicitationRequest, signal: AbortSignal) {
+    const { book, timeoutMs } = this.questions!;
+    let id: string | undefined;
+    const answer = await book.ask(
+      {
+        server: request.server,
+        elicitation,
+        call: { id: call.id, tool: call.tool, caller: request.caller, callerLabel: request.callerLabel ?? request.caller },
+        timeoutMs: timeoutMs(),
+        signal: AbortSignal.any([signal, call.signal]),
+      },
+      (created) => {
+        id = created.id;
+        call.reportQuestion(created);
+      },
+    );
+    const ended = id === undefined ? undefined : book.get(id);
+    if (ended) call.reportQuestion(ended);
+    return answer;
   }
 
   /**

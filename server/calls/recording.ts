@@ -75,6 +75,16 @@ export class CallRecorder implements CallHooks {
       ...(end.result && { resultBytes: end.result.bytes, preview: end.result.json.slice(0, PREVIEW_CHARS) }),
       ...(problem && { error: problem.detail ?? problem.title }),
       ...(call.approval && { approvalId: call.approval.id }),
+      // Who answered the server's questions and how; never the values.
+      ...(call.endedQuestions && {
+        questions: call.endedQuestions.map((question) => ({
+          id: question.id,
+          state: question.state,
+          answeredBy: question.answeredByLabel,
+          answeredVia: question.answeredVia,
+          fields: question.fields,
+        })),
+      }),
     });
     // Names that matched nothing (or nothing yet: a server that has not listed its tools) would let
     // any caller mint new series: they are counted as one.

@@ -9,9 +9,10 @@
 import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
 import type { ProblemError } from '../errors.js';
 import type { Approval } from '../approvals/book.js';
+import type { Question } from '../questions/book.js';
 import type { CallOutcome } from './outcome.js';
 
-export type CallState = 'waiting_for_approval' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export type CallState = 'waiting_for_approval' | 'waiting_for_input' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
 /** Where the call came in: the mcpo-compatible route, the management API, or the gateway's MCP endpoint. */
 export type CallSurface = 'mcpo' | 'api' | 'mcp';
@@ -43,6 +44,8 @@ const KEPT_LOGS = 50;
 /** What follows a call's events (a stream): called in order, `end` last and once. */
 export interface CallFollower {
   approval(approval: Approval): void;
+  /** A question the server asked a person during the call was created or ended. */
+  question(question: Question): void;
   progress(progress: CallProgress): void;
   log(message: LogMessage): void;
   end(end: CallEnd): void;
@@ -57,6 +60,10 @@ export class RunningCall {
   end: CallEnd | undefined;
   /** The approval the call waited for, if the policy asked for one. */
   approval: Approval | undefined;
+  /** The last question the server asked a person during the call (server/questions/), if any. */
+  question: Question | undefined;
+  /** The questions of the call that have ended (for its activity row); made on the first. */
+  endedQuestions: Question[] | undefined;
   /**
    * Whether `tool` was found in its server's tool list: until then it is only the name the
    * caller asked for (which the metrics must not take as a label).
@@ -95,7 +102,10 @@ export class RunningCall {
   }
 
   get state(): CallState {
-    if (!this.end) return this.approval?.state === 'pending' ? 'waiting_for_approval' : 'running';
+    if (!this.end) {
+      if (this.approval?.state === 'pending') return 'waiting_for_approval';
+      return this.question?.state === 'pending' ? 'waiting_for_input' : 'running';
+    }
     switch (this.end.outcome) {
       case 'ok':
         return 'succeeded';
@@ -162,6 +172,13 @@ export class RunningCall {
   reportApproval(approval: Approval): void {
     this.approval = approval;
     if (this.followers) for (const follower of this.followers) follower.approval(approval);
+  }
+
+  /** A question of the call was created or ended. */
+  reportQuestion(question: Question): void {
+    this.question = question;
+    if (question.state !== 'pending') (this.endedQuestions ??= []).push(question);
+    if (this.followers) for (const follower of this.followers) follower.question(question);
   }
 
   reportProgress(progress: CallProgress): void {

@@ -95,6 +95,7 @@ export const gatewaySchema = strictObject({
   toolTimeoutMs: integer(1).optional(),
   maxTimeoutMs: integer(1).optional(),
   maxTotalTimeoutMs: integer(1).optional(),
+  questionTimeoutMs: integer(1).optional(),
   initTimeoutMs: integer(1).optional(),
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),
@@ -295,6 +296,7 @@ export const serverEntrySchema = strictObject({
   roots: z.array(rootEntry(), { error: expected('array of roots') }).optional(),
   logLevel: oneOf(LOG_LEVELS).optional(),
   exposeAsTools: strictObject({ resources: boolean().optional(), prompts: boolean().optional() }).optional(),
+  elicitation: boolean().optional(),
   approval: serverApprovalSchema.optional(),
   // Cline's and Roo Code's tool names that run without asking; load.ts makes them allow rules.
   alwaysAllow: z.array(nonEmptyString(), { error: expected('array of tool names') }).optional(),

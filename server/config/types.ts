@@ -15,6 +15,11 @@ export interface GatewaySettings {
   maxTimeoutMs: number;
   /** Absolute cap of a call, even while it reports progress, in ms. Default 600000. */
   maxTotalTimeoutMs: number;
+  /**
+   * How long a server's question to a person (elicitation, a question card) stays open before the
+   * gateway answers it `cancel`, in ms. Default 600000 (10 min). Read when a question is asked.
+   */
+  questionTimeoutMs: number;
   /** Time allowed for connect + `initialize` + the first list calls, in ms. Default 30000. */
   initTimeoutMs: number;
   /** Default in-flight tool calls per server. Default 8. */
@@ -263,6 +268,12 @@ interface ServerCommon {
    * `get_prompt`), for callers that can only call tools (Open WebUI). Default both false.
    */
   exposeAsTools: ExposeAsTools;
+  /**
+   * Whether the gateway declares elicitation to the server and answers its questions (passed to the
+   * `/mcp` client, or a question card); `false` declares none (the server may then hide tools that
+   * ask). Default true (absent). A change reconnects the server: capabilities are declared at initialize.
+   */
+  elicitation?: boolean;
   /** The entry's own approval policy. Default { rules: [] } (the top-level section decides). */
   approval: ServerApproval;
   display: ServerDisplay;

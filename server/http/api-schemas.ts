@@ -34,6 +34,7 @@ const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, read
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
 const CALL_STATES = values<CallState>({
   waiting_for_approval: true,
+  waiting_for_input: true,
   running: true,
   succeeded: true,
   failed: true,
@@ -425,6 +426,17 @@ export const CallSnapshotSchema = z
       })
       .optional()
       .meta({ description: 'When the approval policy held the call for a person: its approval.' }),
+    question: z
+      .strictObject({
+        id: z.string(),
+        state: z.string().meta({
+          description:
+            '`pending` (the call is `waiting_for_input`), then how it ended: `accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.',
+        }),
+        url: z.string().meta({ description: 'The question in the API: `/api/questions/{id}`.' }),
+      })
+      .optional()
+      .meta({ description: 'When the server asked a person during the call (elicitation): its latest question.' }),
     result: z
       .unknown()
       .optional()
@@ -460,7 +472,8 @@ export const CallEventStreamSchema = z.string().meta({
   id: 'CallEventStream',
   description:
     'Server-Sent Events, each with a JSON `data` line: for a call the approval policy holds, first `approval` (an ' +
-    '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), then ' +
+    '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), ' +
+    '`question` when the server asks a person (`{status: "waiting"|<how it ended>, id, url, message, expiresAt, answeredBy?}`), then ' +
     'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `approval-denied` …), ' +
     'after which the stream ends. A late subscriber first gets the latest progress and the log messages kept so far. ' +
     'A `: heartbeat` comment comes every `gateway.heartbeatMs` (default 15 s) while the call is quiet.',
@@ -501,6 +514,19 @@ export const ActivityEntrySchema = z
       description:
         'The MCP client that made the call, as it names itself (name and version), for calls on `/mcp` (surface `mcp`); else null.',
       example: 'Claude Code 2.1.0',
+    }),
+    questions: orNull(
+      z.array(
+        z.strictObject({
+          id: z.string().meta({ description: 'The question (`/api/questions/{id}` while the gateway keeps it).' }),
+          state: z.string().meta({ description: '`accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.' }),
+          answeredBy: orNull(z.string()).meta({ description: 'The label of who answered; `gateway` when it ended the question.' }),
+          answeredVia: orNull(z.string()).meta({ description: '`ui`, `api` or `gateway`.' }),
+          fields: orNull(z.array(z.string())).meta({ description: 'The names of the fields an `accept` answered; never their values.' }),
+        }),
+      ),
+    ).meta({
+      description: 'The questions the server asked a person during the call (elicitation) and how each ended, or null when it asked none.',
     }),
   })
   .meta({ id: 'ActivityEntry', description: 'One tool call, on any surface, as the activity log recorded it.' });

@@ -18,6 +18,7 @@ import type { GatewayEvents } from '../events.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ApprovalSettings, GatewaySettings, ToolGroup } from '../config/types.js';
 import type { ApprovalBook } from '../approvals/book.js';
+import type { QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { uiRoutes } from '../ui/routes.js';
 import { API_ROUTES } from './api/index.js';
@@ -51,6 +52,8 @@ export interface AppServices {
   approvals: ApprovalBook;
   /** The approval policy in force (the config file's top-level `approval`; it changes with a reload). */
   approvalPolicy: () => ApprovalSettings;
+  /** What servers ask a person during calls (elicitation): question cards next to the approvals. */
+  questions: QuestionBook;
   /** Runs every tool call (the mcpo routes, the management API, the UI's try-it). */
   caller: ToolCaller;
   /** The Prometheus metrics (`GET /metrics`). */
@@ -144,6 +147,7 @@ export function buildApp(deps: AppServices): GatewayApp {
         failures: security.failures!,
         events: deps.events,
         approvals: deps.approvals,
+        questions: deps.questions,
         approvalPolicy: deps.approvalPolicy,
         devices: deps.devices,
         pairings: deps.pairings,

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { answeredProblem, resultAnswer, toolErrorProblem } from './call-answer.js';
 import type { Approval } from '../approvals/book.js';
+import type { Question } from '../questions/book.js';
 import type { CallEnd, RunningCall } from '../calls/running-call.js';
 
 export class EventStream {
@@ -71,6 +72,21 @@ export function approvalEvent(approval: Approval, prefix: string): string {
 }
 
 /**
+ * The `question` event of a call whose server asks a person (elicitation): `waiting` with the
+ * question's URL, then how it ended (`accepted`, `declined`, `cancelled`, `expired`…).
+ */
+export function questionEvent(question: Question, prefix: string): string {
+  return JSON.stringify({
+    status: question.state === 'pending' ? 'waiting' : question.state,
+    id: question.id,
+    url: `${prefix}/api/questions/${question.id}`,
+    message: question.message,
+    expiresAt: new Date(question.expiresAt).toISOString(),
+    ...(question.answeredByLabel && question.state !== 'pending' ? { answeredBy: question.answeredByLabel } : {}),
+  });
+}
+
+/**
  * Streams a call: its approval, latest progress and kept log messages first (for a late
  * subscriber), then live events, then the final event, and ends the stream. Returns at once.
  * `prefix` is the gateway's path prefix, for the approval's URL. However many streams follow one
@@ -83,12 +99,14 @@ export function followCall(call: RunningCall, stream: EventStream, prefix = ''):
     stream.end();
   };
   if (call.approval) stream.send('approval', approvalEvent(call.approval, prefix));
+  if (call.question) stream.send('question', questionEvent(call.question, prefix));
   if (call.progress) stream.send('progress', JSON.stringify(call.progress));
   for (const message of call.logs) stream.send('log', JSON.stringify(message));
   if (call.end) return finish(call.end);
 
   const unfollow = call.follow({
     approval: (approval) => stream.send('approval', approvalEvent(approval, prefix)),
+    question: (question) => stream.send('question', questionEvent(question, prefix)),
     progress: (progress) => stream.send('progress', JSON.stringify(progress)),
     log: (message) => stream.send('log', JSON.stringify(message)),
     end: finish,
@@ -112,6 +130,8 @@ export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unk
   };
   if (call.approval)
     snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
+  if (call.question)
+    snapshot.question = { id: call.question.id, state: call.question.state, url: `${prefix}/api/questions/${call.question.id}` };
   if (!end) return snapshot;
   const problem = answeredProblem(call, end);
   if (end.result && !problem) snapshot.result = JSON.parse(resultAnswer(call, end.result, prefix));

@@ -42,7 +42,18 @@ export interface ScopedRoute {
 
 /** The tags of the management document (their descriptions are in server/openapi/management.ts). */
 export type ManagementTag =
-  'health' | 'servers' | 'tools' | 'resources' | 'prompts' | 'calls' | 'approvals' | 'activity' | 'keys' | 'devices' | 'documents';
+  | 'health'
+  | 'servers'
+  | 'tools'
+  | 'resources'
+  | 'prompts'
+  | 'calls'
+  | 'approvals'
+  | 'questions'
+  | 'activity'
+  | 'keys'
+  | 'devices'
+  | 'documents';
 
 /** The names in `{...}` of a path, as the type of its parameters. */
 export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`

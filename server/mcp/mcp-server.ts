@@ -24,6 +24,8 @@ import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
+import { clientElicitor } from './elicitation.js';
+import { applyResponses, modernElicitor, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
 import { servePrompts } from './prompts.js';
@@ -49,8 +51,14 @@ export interface ParkedState {
 
 /** Whether a 2026-07-28 request's envelope declares URL-mode elicitation. */
 function hasUrlElicitation(envelope: Record<string, unknown> | undefined): boolean {
-  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as { elicitation?: { url?: unknown } } | undefined;
-  return capabilities?.elicitation?.url !== undefined;
+  return elicitationOf(envelope)?.url !== undefined;
+}
+
+/** The elicitation capability a 2026-07-28 request's envelope declares, if any. */
+function elicitationOf(envelope: Record<string, unknown> | undefined): { form?: unknown; url?: unknown } | undefined {
+  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as
+    { elicitation?: { form?: unknown; url?: unknown } } | undefined;
+  return capabilities?.elicitation;
 }
 
 /** The answer to a retry whose parked call is no longer kept. */
@@ -143,7 +151,14 @@ export function buildMcpServer(context: ServedContext): Server {
     } else {
       // The client's name and version, as it told them (initialize, or the request's envelope).
       const client = clientName((server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as never);
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req));
+      // A client that declared elicitation answers the servers' questions itself: a 2025-era one by
+      // requests on the call's stream (elicitation.ts), a 2026-07-28 one by input_required (modern-questions.ts).
+      const declared = modern ? elicitationOf(envelope) : server.getClientCapabilities()?.elicitation;
+      const asked = modern && declared ? modernElicitor(declared) : undefined;
+      const elicit =
+        asked?.elicit ?? (declared && clientElicitor(declared, (params, options) => ctx.mcpReq.elicitInput(params as never, options)));
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit);
+      if (asked) rememberQuestions(call, asked.state);
     }
     const cancel = () => call.cancel();
     ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });
@@ -154,24 +169,30 @@ export function buildMcpServer(context: ServedContext): Server {
     const legacyUrls = !modern && server.getClientCapabilities()?.elicitation?.url !== undefined;
     const modernUrls = modern && !resumed && hasUrlElicitation(envelope);
     let elicited: string | undefined;
-    let park: ((url: string) => void) | undefined;
+    let park: ((inputRequests: Parameters<typeof inputRequired>[0]['inputRequests'], waiting: string) => void) | undefined;
     const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {
-      park = (url) => {
+      park = (inputRequests, waiting) => {
         context.parked.put(call, identity.id);
         ctx.mcpReq.signal.removeEventListener('abort', cancel);
         context
           .mintState({ call: call.id }, ctx)
-          .then((requestState) =>
-            resolve(
-              inputRequired({
-                inputRequests: { approval: inputRequired.elicitUrl({ message: approvalMessage(entry.server, entry.tool), url }) },
-                requestState,
-              }),
-            ),
-          )
-          .catch(() => resolve({ content: [{ type: 'text', text: `waiting for approval: ${url}` }], isError: true }));
+          .then((requestState) => resolve(inputRequired({ inputRequests, requestState })))
+          .catch(() => resolve({ content: [{ type: 'text', text: waiting }], isError: true }));
       };
     });
+    // A 2026-07-28 client's answer to a server's question comes in its retry; a question asked
+    // while it waits is sent to it as input_required (modern-questions.ts).
+    const questions = questionsOf(call);
+    if (questions) {
+      if (resumed) applyResponses(questions, ctx.mcpReq.inputResponses);
+      questions.ask = () => {
+        const inputRequests = park && nextInputRequest(questions);
+        if (!inputRequests) return;
+        park!(inputRequests, 'waiting for an answer to the server');
+        park = undefined;
+      };
+      questions.ask();
+    }
     const unfollow = followToolCall(call, context.approvalUrl, {
       progress(progress, total, message) {
         if (token === undefined) return;
@@ -200,7 +221,10 @@ export function buildMcpServer(context: ServedContext): Server {
           return;
         }
         if (modernUrls && park) {
-          park(url);
+          park(
+            { approval: inputRequired.elicitUrl({ message: approvalMessage(entry.server, entry.tool), url }) },
+            `waiting for approval: ${url}`,
+          );
           park = undefined;
           return;
         }
@@ -218,6 +242,7 @@ export function buildMcpServer(context: ServedContext): Server {
     } finally {
       unfollow();
       ctx.mcpReq.signal.removeEventListener('abort', cancel);
+      if (questions) questions.ask = undefined;
     }
   });
 

@@ -8,7 +8,7 @@
  */
 import type { Approval } from '../approvals/book.js';
 import { hasScope, type Identity } from '../auth/identity.js';
-import type { ToolCaller } from '../calls/call-tool.js';
+import type { SurfaceElicitor, ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
 
@@ -60,6 +60,8 @@ export function startToolCall(
   args: Record<string, unknown> | undefined,
   client: string | undefined,
   requestId: string,
+  /** The client's answerer of the servers' questions, when it declared elicitation (elicitation.ts). Default: a person answers. */
+  elicit?: SurfaceElicitor,
 ): RunningCall {
   return caller.start({
     server: entry.server,
@@ -71,6 +73,7 @@ export function startToolCall(
     callerLabel: client ? `${identity.label} (${client})` : identity.label,
     ...(client === undefined ? {} : { client }),
     requestId,
+    ...(elicit && { elicit }),
   });
 }
 
@@ -120,6 +123,7 @@ export function followToolCall(call: RunningCall, approvalUrl: (id: string) => s
   };
   const unfollow = call.follow({
     approval,
+    question() {},
     progress(progress) {
       notices.progress(progress.progress, progress.total, progress.message);
     },

@@ -26,6 +26,7 @@ const TAGS: { name: ManagementTag; description: string }[] = [
   { name: 'prompts', description: "A server's prompts: listing them and filling them in; argument suggestions (completions) for prompts and resource templates." },
   { name: 'calls', description: 'Calls by id while they run (and async calls for a while after): state, progress, events, cancellation.' },
   { name: 'approvals', description: 'Calls the approval policy held for a person: listing them, approving and denying them.' },
+  { name: 'questions', description: 'What servers ask a person during calls (elicitation): listing the questions and answering them.' },
   { name: 'activity', description: 'The activity log: one entry per tool call on either surface, newest first.' },
   { name: 'keys', description: 'API keys and their scopes: making, listing and revoking them.' },
   { name: 'devices', description: 'Paired devices (phones that decide approvals): listing and revoking them.' },
@@ -50,6 +51,8 @@ const DESCRIPTION = `The management API of mcp-gateway: the upstream MCP servers
 The start-up key is \`admin\`. A key made with \`POST /api/keys\` has the scopes it was given (by default \`tools:call\` and \`tools:read\`, what Open WebUI needs); a paired device has \`approvals:decide\` and \`tools:read\`; a UI sign-in (with an admin key) is \`admin\`. Each operation's \`security\` requirement names the scope it needs.
 
 **Approvals.** The approval policy (the config file's \`approval\`) may deny a tool call at once (403 \`denied-by-policy\`) or hold it for a person: the call then waits (state \`waiting_for_approval\`) until someone with \`approvals:decide\` approves it (it then runs, once), denies it (403 \`approval-denied\`), or \`approval.timeoutMs\` (default 2 min) passes (504 \`approval-timed-out\`). Each held call has an approval in \`/api/approvals\`; the first decision wins, and every activity entry names the approval its call waited for (\`approvalId\`).
+
+**Questions.** An MCP server may ask its user something during a call (elicitation: a form, or a URL to open). Unless the call came over \`/mcp\` from a client that declared elicitation (it then gets the question itself), a person answers it: the call waits (state \`waiting_for_input\`, its \`question\` in the snapshot, a \`question\` event on its stream) until someone with \`approvals:decide\` answers it in \`/api/questions\` (\`accept\` with the form's \`content\`, \`decline\`, \`cancel\`) or \`gateway.questionTimeoutMs\` (default 10 min) passes (the server hears \`cancel\`).
 
 **Host and Origin.** Requests whose \`Host\` (or \`Origin\`) is not a loopback name, a name in \`gateway.allowedHosts\` or an origin in \`gateway.cors.origins\` are refused with a 403 \`host-not-allowed\` (\`origin-not-allowed\`), against DNS rebinding.
 

@@ -130,6 +130,10 @@ const MIGRATIONS: string[] = [
   // 7: the MCP client that made a call on /mcp, as it names itself (name and version); NULL for
   // the REST surfaces and rows of an older gateway.
   `ALTER TABLE activity ADD COLUMN client TEXT`,
+  // 8: the questions the server asked a person during the call (elicitation) and how each ended:
+  // JSON `[{id, state, answeredBy, answeredVia, fields}]` (field names only, never values); NULL
+  // when it asked none.
+  `ALTER TABLE activity ADD COLUMN questions TEXT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,6 +10,9 @@
  * card (`refusalMessage`). The form carries the approval's `binding`: a decision applies
  * only to the arguments and tool definition the person saw. Arguments, labels and reasons come
  * from callers and MCP servers: the templates print them escaped.
+ *
+ * The servers' open questions (question-cards.ts) are cards in the same list, after the held
+ * calls, and the badge counts both.
  */
 import type { Request, Response } from 'express';
 import type { PageRouter } from '../http/route.js';
@@ -18,6 +21,7 @@ import { applyDecision, deciderOf, type DecisionRefusal } from '../approvals/dec
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../errors.js';
 import { prettyJson, timeText } from './display.js';
+import { openQuestions, questionCards } from './question-cards.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
@@ -112,7 +116,10 @@ function recentDecisions(approvals: ApprovalBook, pendingRows: number, now: numb
 }
 
 export function approvalPages(pages: PageRouter, deps: UiDeps): void {
-  const { approvals } = deps;
+  const { approvals, questions } = deps;
+  /** The nav's badge: held calls and open questions. */
+  const badge = () => approvals.pendingCount + questions.pendingCount;
+  questionCards(pages, deps, badge);
 
   const listModel = () => {
     const now = Date.now();
@@ -121,6 +128,7 @@ export function approvalPages(pages: PageRouter, deps: UiDeps): void {
     return {
       pending: pending.map((approval) => approvalModel(approval, now)),
       more: pending.length >= MAX_PENDING ? approvals.pendingCount - pending.length : 0,
+      questions: openQuestions(questions, now),
       recent: recentDecisions(approvals, pending.length, now).map((approval) => ({
         ...approvalModel(approval, now),
         decision: decisionModel(approval)!,
@@ -136,7 +144,7 @@ export function approvalPages(pages: PageRouter, deps: UiDeps): void {
 
   /** One card (or, for an approval that is not there, a card saying so), with the nav's badge out of band. */
   const sendCard = (req: Request, res: Response, id: string, approval: Approval | undefined, message = '') => {
-    const model = { id, approval: approval ? approvalModel(approval) : null, message, badge: approvals.pendingCount };
+    const model = { id, approval: approval ? approvalModel(approval) : null, message, badge: badge() };
     sendView(res, 'partials/approval-card', model, pageContext(req, 'approvals'));
   };
 
@@ -159,7 +167,7 @@ export function approvalPages(pages: PageRouter, deps: UiDeps): void {
   });
 
   pages.get('/ui/approvals/badge', 'approvals:decide', (req, res) => {
-    sendView(res, 'partials/approvals-badge', { count: approvals.pendingCount }, pageContext(req, 'approvals'));
+    sendView(res, 'partials/approvals-badge', { count: badge() }, pageContext(req, 'approvals'));
   });
 
   for (const [action, approve] of [

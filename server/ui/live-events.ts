@@ -4,7 +4,8 @@
  * - `servers` when a server is added or removed (the list is re-read);
  * - `activity` (data: the call's id) when a call has finished, to those who may read its row (see
  *   http/api/activity.ts: another caller's call id must not reach a browser);
- * - `approvals` (data: the approval's id) when a call starts to wait for a decision or stops waiting;
+ * - `approvals` (data: the approval's or question's id) when a call starts to wait for a decision or
+ *   stops waiting, or a server's question to a person (a card on the same page) opens or ends;
  * - `versions` first, on every connect: how many changes of servers and approvals the gateway has
  *   seen (`LiveVersions`). A page carries the versions it was rendered at (`data-live-versions`):
  *   when they differ, something changed between the render and the stream's start, and the page
@@ -16,6 +17,7 @@
 import type { EventEmitter } from 'node:events';
 import type { PageRouter } from '../http/route.js';
 import type { Approval } from '../approvals/book.js';
+import type { Question } from '../questions/book.js';
 import { hasScope } from '../auth/identity.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { GatewayEvents, ServerChange } from '../events.js';
@@ -36,7 +38,8 @@ export class LiveVersions {
   constructor(events: GatewayEvents) {
     events.on('server.changed', () => this.servers++);
     events.on('approval.changed', () => this.approvals++);
-    widen(events, 1);
+    events.on('question.changed', () => this.approvals++);
+    widen(events, 2);
   }
 
   /** `{"servers":12,"approvals":3}`: what a page was rendered at, and what a stream starts with. */
@@ -75,10 +78,13 @@ export function liveEvents(pages: PageRouter, deps: UiDeps, versions: LiveVersio
       if (reader.seesAll || call.caller === reader.caller) stream.send('activity', call.id);
     };
     /* approvals: every page keeps a stream (the nav's badge); each stream adds one listener per event. */
-    const onApproval = (approval: Approval) => stream.send('approvals', approval.id);
-    widen(events, 1);
+    const onApproval = (approval: Approval | Question) => stream.send('approvals', approval.id);
+    widen(events, 2);
     // Only to those who may decide (others get no badge either).
-    if (req.identity && hasScope(req.identity, 'approvals:decide')) events.on('approval.changed', onApproval);
+    if (req.identity && hasScope(req.identity, 'approvals:decide')) {
+      events.on('approval.changed', onApproval);
+      events.on('question.changed', onApproval);
+    }
     // Signing out (or the session ending otherwise) closes the stream at once.
     const session = req.session;
     const onSessionEnded = (tokenHash: string) => {
@@ -94,7 +100,8 @@ export function liveEvents(pages: PageRouter, deps: UiDeps, versions: LiveVersio
       events.off('call.finished', onFinished);
       events.off('session.ended', onSessionEnded);
       events.off('approval.changed', onApproval);
-      widen(events, -1);
+      events.off('question.changed', onApproval);
+      widen(events, -2);
     });
     req.log.debug('live events stream opened');
   });

@@ -21,6 +21,7 @@ import { prefixOf } from '../http/base-path.js';
 import type { RouteTable } from '../http/route.js';
 import { ProblemError } from '../errors.js';
 import type { ApprovalBook } from '../approvals/book.js';
+import type { QuestionBook } from '../questions/book.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import type { Pairings } from '../auth/pairing.js';
@@ -57,6 +58,8 @@ export interface UiDeps {
   events: GatewayEvents;
   /** Calls held for a person's decision. */
   approvals: ApprovalBook;
+  /** What servers ask a person during calls: question cards on the approvals pages. */
+  questions: QuestionBook;
   /** The approval policy in force (it changes with a config reload): the tools' "asks for approval" marks. */
   approvalPolicy: () => ApprovalSettings;
   /** Paired devices, and the pairing under way (one at a time). */
@@ -93,7 +96,7 @@ export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
   });
 
   // approvals: every page's nav shows the pending count to those who may decide (read when the page renders).
-  const pendingCount = () => deps.approvals.pendingCount;
+  const pendingCount = () => deps.approvals.pendingCount + deps.questions.pendingCount;
   // Every page carries the versions of what it shows live, for the stream to catch up on (live-events.ts).
   const versions = new LiveVersions(deps.events);
   const liveVersions = () => versions.text();

@@ -4,6 +4,10 @@
  * capability (server-everything lists 13 instead of 19 tools to a client without elicitation and
  * sampling). Each client feature (elicitation, sampling, roots, tasks) adds itself here when the
  * gateway can answer it. A change of what is declared reconnects the server (supervisor.ts).
+ *
+ * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
+ * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking
+ * a person (server/questions/).
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
@@ -14,5 +18,7 @@ export function clientCapabilities(config: ServerConfig): ClientCapabilities {
     ...(config.roots.length > 0 && { roots: { listChanged: true } }),
     // sampling/createMessage goes through the approval policy to the `sampling` section's endpoint.
     ...(config.sampling && { sampling: {} }),
+    // elicitation/create goes to the /mcp client that made the call, or to a person (server/questions/).
+    ...(config.elicitation !== false && { elicitation: { form: {}, url: {} } }),
   };
 }

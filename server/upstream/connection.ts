@@ -19,6 +19,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  ElicitRequestSchema,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -38,12 +39,16 @@ import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
 import { ServerLog, type ServerLogEntry } from './server-log.js';
+import { elicitationRequest } from './elicitation.js';
+import { directCallHold, nextRequestId, sdkRequestHold, type TimeoutHold } from './request-timeout.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import {
   UpstreamCallError,
   type CompletionRef,
   type CompletionResult,
   type ContentItem,
+  type ElicitationAnswer,
+  type Elicitor,
   type LastError,
   type PromptInfo,
   type PromptResult,
@@ -99,6 +104,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private readonly serverLog = new ServerLog();
   /** The log level chosen in the UI, until the gateway restarts. */
   private chosenLevel?: LogLevel;
+  /** The calls in flight that answer elicitations (`ToolCallOptions.onElicit`), with the hold of their request's timeout. */
+  private readonly elicitors = new Map<Elicitor, TimeoutHold>();
+  /**
+   * Who answers an elicitation that belongs to no one call (see `elicit`). Default: nobody, and
+   * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
+   */
+  fallbackElicitor?: Elicitor;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -306,14 +318,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const direct = this.direct;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
+    const onElicit = options.onElicit;
     try {
       let result: CallToolResult;
       const metadata = toolMetadata(client);
       // A tool that must run as a task stays with the SDK, which refuses it with its own error.
       if (direct && !metadata.isToolTaskRequired(name)) {
+        if (onElicit) this.elicitors.set(onElicit, directCallHold(direct, direct.nextCallId()));
         result = await direct.call(name, args, options);
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else {
+        if (onElicit) this.elicitors.set(onElicit, sdkRequestHold(client, nextRequestId(client)));
         // The result of CALL_RESULT_SCHEMA (the SDK's types add its old `toolResult` shape too).
         result = (await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
           timeout: options.timeoutMs,
@@ -333,6 +348,28 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
     } finally {
       if (onLog) this.logListeners.delete(onLog);
+      if (onElicit) this.elicitors.delete(onElicit);
+    }
+  }
+
+  /**
+   * Answers an `elicitation/create`. MCP ties it to a tool call only by the stream it came on
+   * (streamable HTTP), which the SDK 1.x client does not tell its handler; so a request goes to
+   * the server's one call in flight that takes elicitations, whose timeout stops while it is
+   * answered (a person's time is not the server's silence), and with none or several such calls
+   * to the fallback (a question about the server, for no call).
+   */
+  private async elicit(params: Record<string, unknown>, signal: AbortSignal): Promise<ElicitationAnswer> {
+    const request = elicitationRequest(params);
+    const [only] = this.elicitors.size === 1 ? this.elicitors : [];
+    const elicitor = only?.[0] ?? this.fallbackElicitor;
+    if (!elicitor) return { action: 'cancel' };
+    const paused = only !== undefined && only[1].pause();
+    try {
+      const answer = await elicitor(request, signal);
+      return answer.action === 'accept' && request.mode === 'form' ? answer : { action: answer.action };
+    } finally {
+      if (paused) only[1].resume();
     }
   }
 
@@ -458,7 +495,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (generation !== this.generation) return;
 
     const transport = this.createTransport();
-    const client = new Client(CLIENT_INFO, { capabilities: clientCapabilities(this.config) });
+    const capabilities = clientCapabilities(this.config);
+    const client = new Client(CLIENT_INFO, { capabilities });
     const direct =
       transport instanceof StdioProcessTransport
         ? new DirectCalls(
@@ -482,6 +520,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     };
     client.onerror = (error) => this.onTransportError(generation, error);
     answerClientRequests(client, () => this.config, this.sampler);
+    // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
+    if (capabilities.elicitation)
+      client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+        this.elicit(request.params, extra.signal).then((answer) => ({ ...answer })),
+      );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
       this.refresh(generation, 'resources');

@@ -39,6 +39,10 @@ interface PendingCall {
   resolve: (result: CallToolResult) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
+  /** Fails the call as timed out (the timer's callback). */
+  onTimeout: () => void;
+  /** The timer is stopped while a person answers the server's question (`pauseTimeout`). */
+  paused: boolean;
   startedAt: number;
   options: DirectCallOptions;
   onAbort?: () => void;
@@ -76,15 +80,17 @@ export class DirectCalls {
       }
       options.signal?.throwIfAborted();
       const id = `${ID_PREFIX}${++this.nextId}`;
+      const onTimeout = () =>
+        this.cancel(call, McpError.fromError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeoutMs }));
       const call: PendingCall = {
         id,
         resolve,
         reject,
         startedAt: Date.now(),
         options,
-        timer: setTimeout(() => {
-          this.cancel(call, McpError.fromError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeoutMs }));
-        }, options.timeoutMs),
+        onTimeout,
+        paused: false,
+        timer: setTimeout(onTimeout, options.timeoutMs),
       };
       this.pending.set(id, call);
       const signal = options.signal;
@@ -124,6 +130,32 @@ export class DirectCalls {
       return true;
     }
     return false;
+  }
+
+  /** The id the next `call` will get, so that a caller can refer to the call before `call` returns. */
+  nextCallId(): string {
+    return `${ID_PREFIX}${this.nextId + 1}`;
+  }
+
+  /**
+   * Stops the timeout of call `id` while a person answers the server's question (progress does not
+   * restart it meanwhile); false when the call has ended.
+   */
+  pauseTimeout(id: string): boolean {
+    const call = this.pending.get(id);
+    if (!call) return false;
+    clearTimeout(call.timer);
+    call.paused = true;
+    return true;
+  }
+
+  /** Starts the timeout of call `id` again from the full time, or fails the call past its maximum total time. */
+  resumeTimeout(id: string): void {
+    const call = this.pending.get(id);
+    if (!call?.paused) return;
+    call.paused = false;
+    if (this.pastMaxTotal(call)) return;
+    call.timer = setTimeout(call.onTimeout, call.options.timeoutMs);
   }
 
   /** The connection ended: every call in flight fails now, and later calls at once. */
@@ -169,21 +201,22 @@ export class DirectCalls {
       this.report(new Error(`ignored a malformed progress notification: ${JSON.stringify(params).slice(0, 200)}`));
       return;
     }
-    const totalElapsed = Date.now() - call.startedAt;
-    const { maxTotalTimeoutMs } = call.options;
-    if (maxTotalTimeoutMs && totalElapsed >= maxTotalTimeoutMs) {
-      this.cancel(
-        call,
-        McpError.fromError(ErrorCode.RequestTimeout, 'Maximum total timeout exceeded', {
-          maxTotalTimeout: maxTotalTimeoutMs,
-          totalElapsed,
-        }),
-      );
-      return;
-    }
-    call.timer.refresh();
+    if (this.pastMaxTotal(call)) return;
+    if (!call.paused) call.timer.refresh();
     const { progressToken: _token, ...rest } = params;
     call.options.onProgress?.(rest as unknown as CallProgress);
+  }
+
+  /** Fails the call as timed out when its maximum total time has passed; whether it did. */
+  private pastMaxTotal(call: PendingCall): boolean {
+    const totalElapsed = Date.now() - call.startedAt;
+    const { maxTotalTimeoutMs } = call.options;
+    if (!maxTotalTimeoutMs || totalElapsed < maxTotalTimeoutMs) return false;
+    this.cancel(
+      call,
+      McpError.fromError(ErrorCode.RequestTimeout, 'Maximum total timeout exceeded', { maxTotalTimeout: maxTotalTimeoutMs, totalElapsed }),
+    );
+    return true;
   }
 
   /** Gives up on a call: tells the server (`notifications/cancelled`) and fails it with `reason`. */

@@ -10,7 +10,7 @@ import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/typ
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
-import type { Sampler, ServerStatus, ToolInfo } from './types.js';
+import type { ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
 export interface EnabledStore {
@@ -46,6 +46,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private stopping = false;
   /** Who answers the servers' sampling requests (server/sampling/); set once the gateway has one. Default: nobody. */
   sampler?: Sampler;
+  /**
+   * Who answers a server's question (elicitation) that belongs to no one call in flight (see
+   * `UpstreamConnection.elicit`): startGateway makes it a question card. Default: nobody (`cancel`).
+   */
+  elicitation?: (server: string, request: ElicitationRequest, signal: AbortSignal) => Promise<ElicitationAnswer>;
 
   constructor(
     private readonly store: EnabledStore,
@@ -175,6 +180,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (!this.stopping) this.emit('change', status);
     });
     connection.on('lists', (name) => this.emit('lists', name));
+    connection.fallbackElicitor = (request, signal) =>
+      this.elicitation ? this.elicitation(server.name, request, signal) : Promise.resolve({ action: 'cancel' });
     return connection;
   }
 

@@ -183,7 +183,31 @@ export interface ToolCallOptions {
    * not tie a log message to a request, so every call in flight on the server receives it.
    */
   onLog?: (message: LogMessage) => void;
+  /**
+   * Answers an `elicitation/create` the server sends while the call runs (see
+   * `UpstreamConnection`: which call a request belongs to). Default: the connection's fallback.
+   */
+  onElicit?: Elicitor;
 }
+
+/**
+ * An `elicitation/create` request of a server: a form (`message` and a flat `requestedSchema`
+ * of primitive fields) or a URL the user should open (`url`, `elicitationId`). `params` is the
+ * request exactly as sent, for surfaces that pass it on (`/mcp`).
+ */
+export type ElicitationRequest = (
+  | { mode: 'form'; message: string; requestedSchema: Record<string, unknown> }
+  | { mode: 'url'; message: string; url: string; elicitationId: string }
+) & { params: Readonly<Record<string, unknown>> };
+
+/** The answer to an elicitation: `content` only with `accept` of a form. */
+export interface ElicitationAnswer {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
+}
+
+/** Who answers an elicitation; `signal` aborts when the server cancels it or goes away. */
+export type Elicitor = (request: ElicitationRequest, signal: AbortSignal) => Promise<ElicitationAnswer>;
 
 /** An MCP logging message (`notifications/message`). */
 export interface LogMessage {

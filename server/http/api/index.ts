@@ -13,6 +13,7 @@ import { KEY_ROUTES } from './keys.js';
 import { METRICS_ROUTES } from './metrics.js';
 import { PROMPT_ROUTES } from './prompts.js';
 import { RESOURCE_ROUTES } from './resources.js';
+import { QUESTION_ROUTES } from './questions.js';
 import { SERVER_ROUTES } from './servers.js';
 import { TOOL_ROUTES } from './tools.js';
 
@@ -24,6 +25,7 @@ export const API_ROUTES = [
   ...PROMPT_ROUTES,
   ...CALL_ROUTES,
   ...APPROVAL_ROUTES,
+  ...QUESTION_ROUTES,
   ...ACTIVITY_ROUTES,
   ...KEY_ROUTES,
   ...DEVICE_ROUTES,

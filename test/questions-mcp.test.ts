@@ -1,0 +1,81 @@
+// Questions from servers on `/mcp`: an MCP client (the 2.x SDK's) that declared elicitation gets
+// server-everything's `elicitation/create` itself, during its `tools/call`, and its answer reaches
+// the server (which repeats it in its result); no question card is made. A client that declared
+// no elicitation gets the answer of a person instead: a question card, answered through the API.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { callKit } from './helpers/calls.js';
+import { EVERYTHING_BIN } from './helpers/gateway.js';
+import { waitUntil } from './helpers/process.js';
+
+const kit = callKit();
+const KEY = 'questions-mcp-test-key-0123456789';
+const auth = { authorization: `Bearer ${KEY}` };
+const everything = { e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'] } };
+
+async function connect(base: string, capabilities: object): Promise<Client> {
+  const client = new Client({ name: 'asking-client', version: '1' }, { capabilities });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth } }));
+  kit.defer(() => client.close());
+  return client;
+}
+
+const textOf = (result: unknown) => (result as { content: { text: string }[] }).content.map((item) => item.text).join('\n');
+
+describe('questions from servers on /mcp', () => {
+  it('passes the question to a client that declared elicitation, and its answer upstream', async () => {
+    const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await connect(base, { elicitation: { form: {} } });
+    const asked: { message?: string; requestedSchema?: { required?: string[] } }[] = [];
+    client.setRequestHandler('elicitation/create', async (req) => {
+      asked.push(req.params as never);
+      return { action: 'accept', content: { name: 'Grace from the client', check: true } };
+    });
+    const result = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ message: 'Please provide inputs for the following fields:', requestedSchema: { required: ['name'] } });
+    expect(textOf(result)).toContain('- Name: Grace from the client');
+    // The client answered: no card was made.
+    expect(gateway.questions.list()).toEqual([]);
+  });
+
+  it('asks a 2026-07-28 client that declared elicitation with input_required, and passes its answer upstream', async () => {
+    const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = new Client(
+      { name: 'modern-asking-client', version: '1' },
+      { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const asked: { message?: string }[] = [];
+    client.setRequestHandler('elicitation/create', async (req) => {
+      asked.push(req.params as never);
+      return { action: 'accept', content: { name: 'Modern Grace' } };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    expect(client.getProtocolEra()).toBe('modern');
+    const result = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    expect(asked).toEqual([expect.objectContaining({ message: 'Please provide inputs for the following fields:' })]);
+    expect(textOf(result)).toContain('- Name: Modern Grace');
+    expect(gateway.questions.list()).toEqual([]);
+    // One call, run once: the retry picked up the call that waited.
+    expect(gateway.activity.list({ limit: 5 }).items.filter((item) => item.tool === 'trigger-elicitation-request')).toHaveLength(1);
+  });
+
+  it('makes a question card for a client without elicitation; a person answers it', async () => {
+    const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await connect(base, {});
+    const call = client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
+    expect(question).toMatchObject({ server: 'e', tool: 'trigger-elicitation-request', caller: 'api-key' });
+    await request(app)
+      .post(`/api/questions/${question.id}`)
+      .set(auth)
+      .send({ action: 'accept', content: { name: 'Answered by a person' } })
+      .expect(200);
+    expect(textOf(await call)).toContain('- Name: Answered by a person');
+  });
+});
