@@ -27,6 +27,7 @@ import { OverrideStore } from './state/overrides.js';
 import { ProcessGroupRecords } from './state/process-groups.js';
 import { SAMPLING_TOOL, createSampler } from './sampling/sampler.js';
 import { Supervisor, type ApplyResult } from './upstream/supervisor.js';
+import { featureTool } from './calls/feature-tools.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -151,7 +152,9 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
     db,
     options.logger,
     (server, tool) => {
-      const info = tool === SAMPLING_TOOL.name ? SAMPLING_TOOL : supervisor.get(server)?.tool(tool);
+      const connection = supervisor.get(server);
+      // A server's own tool, or the feature tool (read_resource, get_prompt) its exposeAsTools adds.
+      const info = tool === SAMPLING_TOOL.name ? SAMPLING_TOOL : connection && (connection.tool(tool) ?? featureTool(connection, tool));
       return info && toolDefinitionHash(info);
     },
     { bindingKey: secret.secret.key('approval-binding'), settings: () => config.approval, redactKeys },

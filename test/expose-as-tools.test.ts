@@ -5,6 +5,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
+import { pendingApprovals } from './helpers/ui-session.js';
 
 const kit = callKit();
 const both = { resources: true, prompts: true };
@@ -76,6 +77,27 @@ describe('exposeAsTools', () => {
     const activity = await request(app).get('/api/activity?server=e&tool=read_resource').expect(200);
     expect(activity.body.items).toHaveLength(1);
     expect(activity.body.items[0]).toMatchObject({ server: 'e', tool: 'read_resource', outcome: 'ok' });
+  });
+
+  it('waits for a person under an ask rule, and runs once approved (the approval is not voided as a changed tool)', async () => {
+    const KEY = 'k3y-for-feature-tools';
+    const auth = { Authorization: `Bearer ${KEY}` };
+    const { app } = await kit.gateway(
+      { e: everything(both) },
+      {},
+      { apiKey: KEY, approval: { default: 'allow', rules: [{ server: 'e', tool: 'get_prompt', action: 'ask' }] } },
+    );
+    const answer = request(app)
+      .post('/e/get_prompt')
+      .set(auth)
+      .send({ name: 'args-prompt', arguments: { city: 'Porto' } })
+      .then((res) => res);
+    const [approval] = await pendingApprovals(app, KEY);
+    expect(approval).toMatchObject({ server: 'e', tool: 'get_prompt' });
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(auth).send({ binding: approval!.binding }).expect(200);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body.messages)).toContain('Porto');
   });
 
   it('is subject to the approval policy, and yields to a tool of the server with the same name', async () => {

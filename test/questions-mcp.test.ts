@@ -6,7 +6,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit } from './helpers/calls.js';
-import { EVERYTHING_BIN } from './helpers/gateway.js';
+import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
@@ -77,5 +77,29 @@ describe('questions from servers on /mcp', () => {
       .send({ action: 'accept', content: { name: 'Answered by a person' } })
       .expect(200);
     expect(textOf(await call)).toContain('- Name: Answered by a person');
+  });
+  it('never passes a URL that is not http(s) to a client that opens URLs: the gateway declines it', async () => {
+    const { app, gateway } = await kit.gateway(
+      { u: { command: process.execPath, args: [fixture('elicit-server.mjs')] } },
+      {},
+      { apiKey: KEY },
+    );
+    const base = await kit.listen(app);
+    const client = new Client({ name: 'url-client', version: '1' }, { capabilities: { elicitation: { url: {} } } });
+    const asked: unknown[] = [];
+    client.setRequestHandler('elicitation/create', async (req) => {
+      asked.push(req.params);
+      return { action: 'accept' };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/u`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    const result = await client.callTool({ name: 'ask_url', arguments: { url: 'javascript:alert(document.cookie)' } });
+    expect(asked).toEqual([]);
+    expect(JSON.parse(textOf(result))).toEqual({ action: 'decline' });
+    expect(gateway.questions.list()).toEqual([expect.objectContaining({ mode: 'url', state: 'declined' })]);
+    // An https URL does reach it.
+    const fine = await client.callTool({ name: 'ask_url', arguments: { url: 'https://example.test/sign-in' } });
+    expect(asked).toEqual([expect.objectContaining({ mode: 'url', url: 'https://example.test/sign-in' })]);
+    expect(JSON.parse(textOf(fine))).toEqual({ action: 'accept' });
   });
 });

@@ -12,7 +12,7 @@ import { decide, timeoutFor } from '../approvals/policy.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
-import type { QuestionBook } from '../questions/book.js';
+import { isWebUrl, type QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import {
   UpstreamCallError,
@@ -242,8 +242,15 @@ export class ToolCaller {
   private elicitorOf(call: RunningCall, request: CallRequest): Elicitor | undefined {
     const questions = this.questions;
     if (!questions) return undefined;
-    return (elicitation, signal) =>
-      request.elicit?.(elicitation, signal, questions.timeoutMs()) ?? this.ask(call, request, elicitation, signal);
+    return (elicitation, signal) => {
+      // A URL that is not http(s) never reaches a client: the book declines it, and records why.
+      const surface = elicitation.mode === 'url' && !isWebUrl(elicitation.url) ? undefined : request.elicit;
+      // The surface's wait ends with the call too, not only when the server withdraws the question.
+      return (
+        surface?.(elicitation, AbortSignal.any([signal, call.signal]), questions.timeoutMs()) ??
+        this.ask(call, request, elicitation, signal)
+      );
+    };
   }
 
   /** Asks a person the server's question about `call`; the call is `waiting_for_input` meanwhile. */
