@@ -94,6 +94,17 @@ describe('server log messages', () => {
       10_000,
       'the last message in the log',
     );
+    // Server logs may carry other callers' arguments: a key that may only read is refused.
+    const reader = (
+      await request(gateway.app)
+        .post('/api/keys')
+        .set('Authorization', auth)
+        .send({ label: 'reader', scopes: ['tools:read'] })
+    ).body.token as string;
+    const refused = await request(gateway.app).get('/api/servers/fx/logs').set('Authorization', `Bearer ${reader}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.scope).toBe('approvals:decide');
+    expect((await request(gateway.app).get('/ui/servers/fx/log').set('Authorization', `Bearer ${reader}`)).status).toBe(403);
     expect(logs.capacity).toBe(3);
     expect(logs.level).toBeNull();
     expect(logs.entries.map((entry: { text: string }) => entry.text.slice(0, 20))).toEqual([

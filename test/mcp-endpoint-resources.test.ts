@@ -312,24 +312,31 @@ describe('/mcp prompts and completions', () => {
 });
 
 describe('/mcp resources and prompts: scopes and live lists', () => {
-  it('needs tools:read to list and read', async () => {
+  it('needs tools:read to list, and tools:call to read contents or get a prompt (the data a server hands out)', async () => {
     const { app, base } = await gateway({}, { apiKey: KEY });
-    const created = await request(app)
-      .post('/api/keys')
-      .set('Authorization', `Bearer ${KEY}`)
-      .send({ label: 'caller only', scopes: ['tools:call'] });
-    expect(created.status).toBe(201);
-    const caller = await connect(`${base}/mcp`, 'legacy', created.body.token as string);
-    for (const refused of [
-      () => caller.listResources(),
-      () => caller.readResource({ uri: 'mcpgw://a/note://shared' }),
-      () => caller.listPrompts(),
-      () => caller.getPrompt({ name: 'a__simple-prompt' }),
-    ]) {
+    const keyWith = async (scopes: string[]) => {
+      const created = await request(app)
+        .post('/api/keys')
+        .set('Authorization', `Bearer ${KEY}`)
+        .send({ label: scopes.join(' '), scopes });
+      expect(created.status).toBe(201);
+      return created.body.token as string;
+    };
+    const caller = await connect(`${base}/mcp`, 'legacy', await keyWith(['tools:call']));
+    for (const refused of [() => caller.listResources(), () => caller.listPrompts()]) {
       expect(await errorOf(refused())).toMatchObject({ code: -32600, message: expect.stringContaining('tools:read') });
     }
-    const reader = await connect(`${base}/mcp`, 'legacy', KEY);
+    const reader = await connect(`${base}/mcp`, 'legacy', await keyWith(['tools:read']));
     expect((await reader.listResources()).resources.length).toBeGreaterThan(0);
+    expect((await reader.listPrompts()).prompts.length).toBeGreaterThan(0);
+    for (const refused of [
+      () => reader.readResource({ uri: 'mcpgw://a/note://shared' }),
+      () => reader.getPrompt({ name: 'a__simple-prompt' }),
+    ]) {
+      expect(await errorOf(refused())).toMatchObject({ code: -32600, message: expect.stringContaining('tools:call') });
+    }
+    const both = await connect(`${base}/mcp`, 'legacy', await keyWith(['tools:read', 'tools:call']));
+    expect((await both.readResource({ uri: 'mcpgw://a/note://shared' })).contents[0]).toMatchObject({ text: 'shared note of a' });
   });
 
   for (const era of ['legacy', 'modern'] as const) {

@@ -252,7 +252,7 @@ describe('resource links in tool results', () => {
 });
 
 describe('scopes', () => {
-  it('tools:read reads resources and prompts and completes; a key with tools:call only may not', async () => {
+  it('tools:read lists; reading contents, getting a prompt and completing need tools:call (the data a server hands out)', async () => {
     const admin = 'admin-key-for-scopes-test';
     const { app } = await kit.gateway({ e: everything }, {}, { apiKey: admin });
     const key = async (scopes: string[]) =>
@@ -265,8 +265,8 @@ describe('scopes', () => {
       ).body.token as string;
     const reader = await key(['tools:read']);
     const caller = await key(['tools:call']);
+    const lists = [() => request(app).get('/api/servers/e/resources'), () => request(app).get('/api/servers/e/prompts')];
     const reads = [
-      () => request(app).get('/api/servers/e/resources'),
       () => request(app).get('/api/servers/e/resource').query({ uri: 'demo://resource/dynamic/text/1' }),
       () => request(app).post('/api/servers/e/prompts/simple-prompt').send({}),
       () =>
@@ -274,11 +274,16 @@ describe('scopes', () => {
           .post('/api/servers/e/complete')
           .send({ ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: '' } }),
     ];
-    for (const read of reads) {
-      await read().set('Authorization', `Bearer ${reader}`).expect(200);
-      const refused = await read().set('Authorization', `Bearer ${caller}`);
-      expectProblem(refused, 403, 'forbidden');
-      expect(refused.body.scope).toBe('tools:read');
+    for (const [allowed, refusedKey, scope, routes] of [
+      [reader, caller, 'tools:read', lists],
+      [caller, reader, 'tools:call', reads],
+    ] as const) {
+      for (const route of routes) {
+        await route().set('Authorization', `Bearer ${allowed}`).expect(200);
+        const refused = await route().set('Authorization', `Bearer ${refusedKey}`);
+        expectProblem(refused, 403, 'forbidden');
+        expect(refused.body.scope).toBe(scope);
+      }
     }
   });
 });

@@ -237,7 +237,7 @@ describe('live lists', () => {
     expect(changed).toContain('<a href="servers/h/resources">Reload the list</a>');
   });
 
-  it('needs the read scope, like the tools pages', async () => {
+  it('needs the read scope to list, like the tools pages, and tools:call to read contents', async () => {
     const { app } = await start();
     const made = await request(app)
       .post('/api/keys')
@@ -250,9 +250,19 @@ describe('live lists', () => {
       .post('/api/keys')
       .set('Authorization', `Bearer ${KEY}`)
       .send({ label: 'reader', scopes: ['tools:read'] });
-    for (const path of ['/servers/h/prompts', '/servers/h/resources', `/servers/h/resource?uri=${encodeURIComponent('hostile://text')}`]) {
+    for (const path of ['/servers/h/prompts', '/servers/h/resources']) {
       const read = await request(app).get(path).set('Authorization', `Bearer ${reader.body.token}`).set('Accept', 'text/html');
       expect(read.status, path).toBe(200);
     }
+    // A resource's contents are data the server hands out, as a tool call's result is: tools:call.
+    const preview = `/servers/h/resource?uri=${encodeURIComponent('hostile://text')}`;
+    expect((await request(app).get(preview).set('Authorization', `Bearer ${reader.body.token}`).set('Accept', 'text/html')).status).toBe(
+      403,
+    );
+    const both = await request(app)
+      .post('/api/keys')
+      .set('Authorization', `Bearer ${KEY}`)
+      .send({ label: 'both', scopes: ['tools:read', 'tools:call'] });
+    expect((await request(app).get(preview).set('Authorization', `Bearer ${both.body.token}`).set('Accept', 'text/html')).status).toBe(200);
   });
 });

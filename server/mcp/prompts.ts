@@ -16,7 +16,7 @@ import type { ServedContext } from './mcp-server.js';
 import { aggregateNames, originMeta } from './names.js';
 import { namespacedContentItem } from './resource-uris.js';
 import { resolveUri } from './resources.js';
-import { INVALID_PARAMS, requestOptions, requireRead, upstreamError, type FeatureCapabilities } from './upstream-requests.js';
+import { INVALID_PARAMS, requestOptions, requireCall, requireRead, upstreamError, type FeatureCapabilities } from './upstream-requests.js';
 
 interface PromptEntry {
   /** The name on this endpoint. */
@@ -81,7 +81,7 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
     });
 
     server.setRequestHandler('prompts/get', async (request, ctx) => {
-      requireRead(identity);
+      requireCall(identity);
       const { connection, prompt } = promptNamed(context, aggregate, request.params.name);
       context.logger.debug({ server: connection.name, prompt: prompt.name, caller: identity.id }, 'MCP prompt get');
       try {
@@ -99,7 +99,7 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
 
   if (capabilities.completions) {
     server.setRequestHandler('completion/complete', async (request, ctx) => {
-      requireRead(identity);
+      requireCall(identity);
       const { ref, argument } = request.params;
       let connection: UpstreamConnection;
       let upstreamRef: CompletionRef;

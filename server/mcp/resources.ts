@@ -19,6 +19,7 @@ import {
   INVALID_PARAMS,
   RESOURCE_NOT_FOUND,
   requestOptions,
+  requireCall,
   requireRead,
   upstreamError,
   type FeatureCapabilities,
@@ -106,7 +107,7 @@ export function serveResources(server: Server, context: ServedContext, capabilit
   });
 
   server.setRequestHandler('resources/read', async (request, ctx) => {
-    requireRead(identity);
+    requireCall(identity);
     const resolved = resolveUri(context.connections(), aggregate, request.params.uri);
     if (!resolved) throw notFound(request.params.uri);
     const { connection, uri } = resolved;

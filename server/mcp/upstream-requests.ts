@@ -47,7 +47,19 @@ export function featureCapabilities(connections: readonly UpstreamConnection[]):
 
 /** Refuses a caller without `tools:read`. */
 export function requireRead(identity: Identity): void {
-  if (!hasScope(identity, 'tools:read')) throw new ProtocolError(INVALID_REQUEST, 'forbidden: the credentials lack the scope tools:read');
+  requireScope(identity, 'tools:read');
+}
+
+/**
+ * What reading a resource's contents, getting a prompt or completing an argument needs: the data a
+ * server hands out, as a tool call does (lists need only `tools:read`).
+ */
+export function requireCall(identity: Identity): void {
+  requireScope(identity, 'tools:call');
+}
+
+function requireScope(identity: Identity, scope: 'tools:read' | 'tools:call'): void {
+  if (!hasScope(identity, scope)) throw new ProtocolError(INVALID_REQUEST, `forbidden: the credentials lack the scope ${scope}`);
 }
 
 /** The options of an upstream request: the gateway's tool timeout, cancelled with the client's request. */

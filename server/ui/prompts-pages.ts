@@ -90,7 +90,7 @@ export function promptPages(pages: PageRouter, deps: UiDeps): void {
     );
   });
 
-  pages.post('/ui/servers/{name}/prompts/{prompt}', 'tools:read', async (req, res) => {
+  pages.post('/ui/servers/{name}/prompts/{prompt}', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const prompt = findPrompt(connection, req.params.prompt);
     const page = pageContext(req, 'servers');
@@ -126,7 +126,7 @@ export function promptPages(pages: PageRouter, deps: UiDeps): void {
     }
   });
 
-  pages.post('/ui/servers/{name}/prompts/{prompt}/complete', 'tools:read', async (req, res) => {
+  pages.post('/ui/servers/{name}/prompts/{prompt}/complete', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const prompt = findPrompt(connection, req.params.prompt);
     const names = (prompt.arguments ?? []).map((argument) => argument.name);

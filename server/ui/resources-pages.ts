@@ -180,7 +180,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     return { ...result, contents };
   };
 
-  pages.get('/servers/{name}/resource', 'tools:read', async (req, res) => {
+  pages.get('/servers/{name}/resource', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const name = connection.name;
     const page = pageContext(req, 'servers');
@@ -204,7 +204,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
   });
 
   /** Suggestions for one variable of a template (`completion/complete` with `ref/resource`), the others as context. */
-  pages.post('/ui/servers/{name}/resource-template/complete', 'tools:read', async (req, res) => {
+  pages.post('/ui/servers/{name}/resource-template/complete', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const template = connection.resourceTemplates().find((candidate) => candidate.uriTemplate === first(req.query.template));
     if (!template) throw new ProblemError('not-found', `server "${connection.name}" has no resource template ${first(req.query.template)}`);
@@ -218,7 +218,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     );
   });
 
-  pages.get('/ui/servers/{name}/resource/raw', 'tools:read', async (req, res: Response) => {
+  pages.get('/ui/servers/{name}/resource/raw', 'tools:call', async (req, res: Response) => {
     const connection = connectionOf(deps, req.params.name);
     const { uri, error } = uriOf(req.query);
     if (error) throw new ProblemError('invalid-request', error, { errors: [{ field: 'uri', message: 'is required' }] });

@@ -129,7 +129,7 @@ export function serverPages(pages: PageRouter, deps: UiDeps): void {
     };
   };
 
-  pages.get('/ui/servers/{name}/log', 'tools:read', (req, res) => {
+  pages.get('/ui/servers/{name}/log', 'approvals:decide', (req, res) => {
     sendView(res, 'partials/server-log', logModel(req.params.name!), pageContext(req, 'servers'));
   });
 

@@ -54,7 +54,7 @@ export const PROMPT_ROUTES = [
   defineRoute({
     method: 'post',
     path: '/api/servers/{server}/prompts/{name}',
-    scope: 'tools:read',
+    scope: 'tools:call',
     operationId: 'getPrompt',
     summary: 'Get a prompt',
     description:
@@ -106,7 +106,7 @@ export const PROMPT_ROUTES = [
   defineRoute({
     method: 'post',
     path: '/api/servers/{server}/complete',
-    scope: 'tools:read',
+    scope: 'tools:call',
     operationId: 'completeArgument',
     summary: 'Suggest values for an argument',
     description:

@@ -170,7 +170,7 @@ export const RESOURCE_ROUTES = [
   defineRoute({
     method: 'get',
     path: '/api/servers/{server}/resource',
-    scope: 'tools:read',
+    scope: 'tools:call',
     operationId: 'readResource',
     summary: 'Read a resource',
     description:

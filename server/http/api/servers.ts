@@ -136,7 +136,7 @@ export const SERVER_ROUTES = [
   defineRoute({
     method: 'get',
     path: '/api/servers/{name}/logs',
-    scope: 'tools:read',
+    scope: 'approvals:decide',
     operationId: 'getServerLogs',
     summary: "Read a server's log messages",
     description:
