@@ -109,6 +109,22 @@ describe('chatCompletion', () => {
     const refused = await chatCompletion(ask, { ...SETTINGS, url: failing, apiKeyFile }, signal).catch((error: Error) => error);
     expect((refused as Error).message).toBe('the sampling endpoint answered 401: {"error":"bad key seen"}');
 
+    // An endpoint that echoes the key in its error: the quote (which goes back to the server) leaves it out.
+    const echoing = await endpoint((req, res) => {
+      res.writeHead(403, { 'content-type': 'text/plain' });
+      res.end(`forbidden for ${req.headers.authorization}`);
+    });
+    const echoed = await chatCompletion(ask, { ...SETTINGS, url: echoing, apiKeyFile }, signal).catch((error: Error) => error);
+    expect((echoed as Error).message).toBe('the sampling endpoint answered 403: forbidden for Bearer [redacted]');
+
+    // An answer larger than any chat completion fails the request instead of filling memory.
+    const flooding = await endpoint((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.alloc(5 * 1024 * 1024, 'x'));
+    });
+    const flooded = await chatCompletion(ask, { ...SETTINGS, url: flooding, apiKeyFile }, signal).catch((error: Error) => error);
+    expect((flooded as Error).message).toBe('the sampling endpoint answered with more than 4194304 bytes');
+
     const closed = await endpoint(() => undefined);
     const closedPort = new URL(closed).port;
     await cleanups.pop()!();
@@ -121,7 +137,7 @@ describe('chatCompletion', () => {
     const late = await chatCompletion(ask, { ...SETTINGS, url: silent, apiKeyFile, timeoutMs: 200 }, signal).catch((error: Error) => error);
     expect((late as Error).message).toBe('the sampling endpoint did not answer within 200 ms (sampling.timeoutMs)');
 
-    for (const error of [refused, unreachable, late])
+    for (const error of [refused, echoed, unreachable, late])
       expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain('sk-never-shown');
   });
 });

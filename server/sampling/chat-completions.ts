@@ -24,6 +24,8 @@ interface ChatMessage {
 
 /** Longest part of an endpoint's error answer quoted in the error, in characters. */
 const MAX_QUOTED_CHARS = 300;
+/** Most bytes of the endpoint's answer read: a chat completion is small; a larger answer fails the request. */
+const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 export function toChatRequest(request: SamplingRequest, settings: SamplingSettings): Record<string, unknown> {
   const messages: ChatMessage[] = [];
@@ -68,8 +70,8 @@ const STOP_REASONS: Record<string, string> = { stop: 'endTurn', length: 'maxToke
 /** Sends the request; throws an Error saying what went wrong (never the key). */
 export async function chatCompletion(request: SamplingRequest, settings: SamplingSettings, signal: AbortSignal): Promise<SamplingResult> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  let key = '';
   if (settings.apiKeyFile !== undefined) {
-    let key: string;
     try {
       key = (await readFile(settings.apiKeyFile, 'utf8')).trim();
     } catch (error) {
@@ -95,9 +97,11 @@ export async function chatCompletion(request: SamplingRequest, settings: Samplin
     if (signal.aborted) throw new Error('the sampling request was cancelled', { cause: error });
     throw new Error(`the sampling endpoint cannot be reached (${describeFetchError(error)})`, { cause: error });
   }
-  const text = await response.text();
+  const text = await boundedText(response);
   if (!response.ok) {
-    throw new Error(`the sampling endpoint answered ${response.status}: ${text.slice(0, MAX_QUOTED_CHARS)}`);
+    // The quote goes back to the (untrusted) server: an endpoint that echoes the key must not leak it.
+    const quoted = text.slice(0, MAX_QUOTED_CHARS);
+    throw new Error(`the sampling endpoint answered ${response.status}: ${key === '' ? quoted : quoted.split(key).join('[redacted]')}`);
   }
   let reply: ChatReply;
   try {
@@ -121,4 +125,17 @@ function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause && typeof cause.code === 'string') return cause.code;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The answer's text, at most `MAX_REPLY_BYTES` of it: a larger answer fails the request. */
+async function boundedText(response: Response): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of response.body ?? []) {
+    bytes += chunk.byteLength;
+    // Leaving the loop cancels the rest of the body.
+    if (bytes > MAX_REPLY_BYTES) throw new Error(`the sampling endpoint answered with more than ${MAX_REPLY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

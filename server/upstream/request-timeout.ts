@@ -21,18 +21,52 @@ export interface TimeoutHold {
 
 /** The hold of a call the SDK client sent, as request `messageId`. */
 export function sdkRequestHold(client: Client, messageId: number): TimeoutHold {
-  return { pause: () => pauseTimeout(client, messageId), resume: () => resumeTimeout(client, messageId) };
+  return counted(
+    () => pauseTimeout(client, messageId),
+    () => resumeTimeout(client, messageId),
+  );
 }
 
 /** The hold of a call sent past the SDK client (direct-calls.ts), as call `id`. */
 export function directCallHold(direct: DirectCalls, id: string): TimeoutHold {
-  return { pause: () => direct.pauseTimeout(id), resume: () => direct.resumeTimeout(id) };
+  return counted(
+    () => direct.pauseTimeout(id),
+    () => direct.resumeTimeout(id),
+  );
+}
+
+/**
+ * A hold that several questions of one call may take at once: the timer stops with the first
+ * and starts again only when the last one is answered.
+ */
+function counted(pause: () => boolean, resume: () => void): TimeoutHold {
+  let holders = 0;
+  return {
+    pause: () => {
+      if (holders > 0) {
+        holders++;
+        return true;
+      }
+      if (!pause()) return false;
+      holders = 1;
+      return true;
+    },
+    resume: () => {
+      if (holders === 0 || --holders > 0) return;
+      resume();
+    },
+  };
 }
 
 interface TimeoutInfo {
   timeoutId: NodeJS.Timeout | undefined;
   onTimeout: () => void;
+  /** Whether progress restarts the timer (the SDK's progress handler reads it). */
+  resetTimeoutOnProgress: boolean;
 }
+
+/** The `resetTimeoutOnProgress` of each paused request, given back on resume. */
+const pausedResets = new WeakMap<TimeoutInfo, boolean>();
 
 interface ProtocolInternals {
   _requestMessageId: number;
@@ -52,6 +86,9 @@ export function pauseTimeout(client: Client, messageId: number): boolean {
   const info = internals(client)._timeoutInfo?.get(messageId);
   if (!info) return false;
   clearTimeout(info.timeoutId);
+  // Progress while a person answers must not start the timer again behind the hold's back.
+  pausedResets.set(info, info.resetTimeoutOnProgress);
+  info.resetTimeoutOnProgress = false;
   return true;
 }
 
@@ -59,6 +96,8 @@ export function pauseTimeout(client: Client, messageId: number): boolean {
 export function resumeTimeout(client: Client, messageId: number): void {
   const info = internals(client)._timeoutInfo?.get(messageId);
   if (!info) return;
+  info.resetTimeoutOnProgress = pausedResets.get(info) ?? info.resetTimeoutOnProgress;
+  pausedResets.delete(info);
   try {
     internals(client)._resetTimeout(messageId);
   } catch {

@@ -40,4 +40,22 @@ describe('resource watches', () => {
     expect(watches.size).toBe(0);
     expect(sent).toEqual(['subscribe a://1']);
   });
+  it('makes a watcher that comes while the first subscription is on its way wait for it, and share its refusal', async () => {
+    let refuse!: (error: Error) => void;
+    const sent: string[] = [];
+    const watches = new ResourceWatches({
+      subscribe: (uri) => {
+        sent.push(`subscribe ${uri}`);
+        return new Promise<void>((_, reject) => (refuse = reject));
+      },
+      unsubscribe: async () => undefined,
+    });
+    const first = watches.watch('a://1', () => undefined);
+    const second = watches.watch('a://1', () => undefined);
+    refuse(new Error('no such resource'));
+    await expect(first).rejects.toThrow('no such resource');
+    await expect(second).rejects.toThrow('no such resource');
+    expect(sent).toEqual(['subscribe a://1']);
+    expect(watches.size).toBe(0);
+  });
 });

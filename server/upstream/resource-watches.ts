@@ -15,30 +15,37 @@ export interface WatchRequests {
 
 export class ResourceWatches {
   private readonly watchers = new Map<string, Set<ResourceUpdated>>();
+  /** The upstream subscription of each watched URI, while it is being made and once it is made. */
+  private readonly subscribed = new Map<string, Promise<void>>();
 
   constructor(private readonly requests: WatchRequests) {}
 
   /**
    * Adds a watcher of `uri`; resolves once the server has accepted the subscription (the first
-   * watcher's request), rejects if it refused (and the watcher is then not kept). The returned
-   * function ends this watcher; ending it twice does nothing.
+   * watcher's request, which later watchers wait for too), rejects if it refused (and then no
+   * watcher of that request is kept). The returned function ends this watcher; ending it twice
+   * does nothing.
    */
   async watch(uri: string, listener: ResourceUpdated): Promise<() => void> {
     let set = this.watchers.get(uri);
-    const first = !set;
     if (!set) {
       set = new Set();
       this.watchers.set(uri, set);
     }
     set.add(listener);
-    if (first) {
-      try {
-        await this.requests.subscribe(uri);
-      } catch (error) {
-        set.delete(listener);
-        if (set.size === 0) this.watchers.delete(uri);
-        throw error;
+    let subscription = this.subscribed.get(uri);
+    if (!subscription) {
+      subscription = this.requests.subscribe(uri);
+      this.subscribed.set(uri, subscription);
+    }
+    try {
+      await subscription;
+    } catch (error) {
+      if (this.subscribed.get(uri) === subscription) {
+        this.subscribed.delete(uri);
+        this.watchers.delete(uri);
       }
+      throw error;
     }
     let ended = false;
     return () => {
@@ -49,6 +56,7 @@ export class ResourceWatches {
       current.delete(listener);
       if (current.size > 0) return;
       this.watchers.delete(uri);
+      this.subscribed.delete(uri);
       this.requests.unsubscribe(uri).catch(() => undefined); // the server may be gone already
     };
   }

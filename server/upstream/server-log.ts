@@ -30,7 +30,8 @@ export class ServerLog {
       this.start = 0;
       return;
     }
-    if (this.ring.length > capacity) {
+    // A smaller capacity, or a larger one once the ring has wrapped: lay the entries out oldest first again.
+    if (this.ring.length > capacity || (this.start !== 0 && this.ring.length !== capacity)) {
       this.ring = this.entries().slice(-capacity);
       this.start = 0;
     }
