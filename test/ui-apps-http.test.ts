@@ -113,6 +113,25 @@ describe('MCP Apps over HTTP', () => {
     expect(read.body.contents[0].mimeType).toBe('text/html;profile=mcp-app');
   });
 
+  it("holds an app's call for approval as the policy says, and answers the app with the denial", async () => {
+    const approval = { default: 'allow', rules: [{ server: 'apps', tool: 'add', action: 'ask' }] };
+    const { app } = await kit.gateway({ apps: appServer() }, {}, { approval });
+    const held = request(app)
+      .post('/ui/apps/apps/call')
+      .send({ name: 'add', arguments: { a: 1, b: 1 } })
+      .then((res) => res);
+    let pending: { id: string; tool: string }[] = [];
+    await waitUntil(async () => {
+      pending = (await request(app).get('/api/approvals?state=pending').expect(200)).body.items;
+      return pending.length === 1;
+    });
+    expect(pending[0]!.tool).toBe('add');
+    await request(app).post(`/api/approvals/${pending[0]!.id}/deny`).send({ reason: 'not from the app' }).expect(200);
+    const answer = await held;
+    expect(answer.status).toBe(403);
+    expect(answer.body.type).toMatch(/approval-denied$/);
+  });
+
   it('leaves a tool only its app may call out of the OpenAPI documents and /mcp tools/list', async () => {
     const { app } = await kit.gateway({ apps: appServer() });
     for (const path of ['/openapi.json', '/apps/openapi.json']) {
