@@ -2,7 +2,9 @@
 // app (test/fixtures/app-server.mjs) opened from its tool page renders in a sandboxed iframe, cannot
 // reach the gateway's page or cookies, calls its app-only tool through the gateway (the activity log
 // says surface `app`), has a javascript: link refused and an https link put to the person first, and
-// shows the input and result of a run of the test form.
+// shows the input and result of a run of the test form. And the MCP Apps example built on
+// @modelcontextprotocol/ext-apps (`@modelcontextprotocol/server-basic-vanillajs`, a devDependency) works with our host.
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,5 +64,33 @@ describe('MCP Apps in a browser', () => {
     expect(cspProblems(toolPage!.csp)).toEqual([]);
     expect(frames.map((document) => new URL(document.url).pathname)).toEqual(['/ui/apps/apps/show/frame']);
     expect(frames[0]!.csp).toMatch(/^sandbox allow-scripts allow-forms; default-src 'none'/);
+  });
+
+  it('hosts the MCP Apps example app built on @modelcontextprotocol/ext-apps (server-basic-vanillajs)', async () => {
+    const example = path.resolve(
+      import.meta.dirname,
+      '..',
+      'node_modules',
+      '@modelcontextprotocol',
+      'server-basic-vanillajs',
+      'dist',
+      'index.js',
+    );
+    const { app } = await kit.gateway({ basic: { command: node, args: [example, '--stdio'] } });
+    const base = await kit.listen(app);
+    const ui = await openSession(browser, base);
+    kit.defer(() => ui.close());
+    const { page } = ui;
+    await page.goto(`${base}/tools/basic/get-time`);
+    await scriptsReady(page);
+    await page.getByRole('button', { name: 'Run' }).click();
+    const app_ = page.frameLocator('iframe.app-frame');
+    // The app renders the result of the run it was sent (an ISO time), then asks for a new one itself.
+    await expect.poll(() => app_.locator('#server-time').textContent()).toMatch(/\d{4}-\d\d-\d\dT/);
+    await app_.locator('#get-time-btn').click();
+    await expect
+      .poll(async () => ((await request(app).get('/api/activity').expect(200)).body.items as { surface: string }[]).map((i) => i.surface))
+      .toContain('app');
+    expect(ui.problems).toEqual([]);
   });
 });
