@@ -109,6 +109,10 @@ describe('MCP Apps over HTTP', () => {
       .send({ name: 'add', arguments: { a: 'two', b: 3 } });
     expect(invalid.status).toBe(422);
     await request(app).post('/ui/apps/apps/call').send({ arguments: {} }).expect(422);
+    // A tool for the model only is not there for apps (and never reaches the server).
+    const modelOnly = await request(app).post('/ui/apps/apps/call').send({ name: 'model-only' }).expect(404);
+    expect(modelOnly.body.detail).toContain('for apps');
+    await request(app).post('/apps/model-only').send({}).expect(200);
     const read = await request(app).post('/ui/apps/apps/read').send({ uri: 'ui://demo/app.html' }).expect(200);
     expect(read.body.contents[0].mimeType).toBe('text/html;profile=mcp-app');
   });

@@ -4,7 +4,8 @@
  * - `resourceUri` (`ui://…`): the HTML resource (`text/html;profile=mcp-app`) that renders the tool's
  *   input and result; the orchestrator serves it sandboxed (server/ui/apps-pages.ts);
  * - `visibility` (`["model", "app"]` by default): a tool with `["app"]` only is there for its app's
- *   calls: it is left out of the OpenAPI documents and the `/mcp` listings, and stays callable.
+ *   calls: it is left out of the OpenAPI documents and the `/mcp` listings, and stays callable; one
+ *   with `["model"]` only is not for apps: an app's call of it is refused.
  * Everything here comes from the server and is untrusted: anything malformed reads as "no app".
  */
 import type { ToolInfo } from '../upstream/types.js';
@@ -14,9 +15,11 @@ export interface ToolUi {
   resourceUri?: string;
   /** Whether only apps may see the tool (`visibility: ["app"]`). Default false. */
   appOnly: boolean;
+  /** Whether apps may call the tool (`visibility` without `"app"` says no). Default true. */
+  forApps: boolean;
 }
 
-const NO_UI: ToolUi = { appOnly: false };
+const NO_UI: ToolUi = { appOnly: false, forApps: true };
 const cache = new WeakMap<ToolInfo, ToolUi>();
 
 /** The tool's `_meta.ui` (computed once per listed tool). */
@@ -31,6 +34,7 @@ export function toolUi(tool: ToolInfo): ToolUi {
     ui = {
       ...(typeof resourceUri === 'string' && resourceUri.startsWith('ui://') ? { resourceUri } : {}),
       appOnly: Array.isArray(visibility) && visibility.length > 0 && !visibility.includes('model'),
+      forApps: !(Array.isArray(visibility) && visibility.length > 0 && !visibility.includes('app')),
     };
   }
   cache.set(tool, ui);

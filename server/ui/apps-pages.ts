@@ -8,7 +8,8 @@
  *   storage, nor call its API as the person signed in), its inline scripts allowed but nothing loaded or
  *   fetched except from the `https:` origins the resource's `_meta.ui.csp` declares
  *   (`resourceDomains`, `connectDomains`), `nosniff`, framed by the gateway's own pages only;
- * - `POST /ui/apps/{server}/call` (`{name, arguments}`): a tool call the app makes, through the same
+ * - `POST /ui/apps/{server}/call` (`{name, arguments}`): a tool call the app makes (not of a tool whose
+ *   `_meta.ui.visibility` leaves apps out), through the same
  *   `ToolCaller` as every other surface (policy, approvals, limits, the activity log) with surface
  *   `app`; the answer is the tool's result as the server sent it, or a problem;
  * - `POST /ui/apps/{server}/read` (`{uri}`): a resource the app reads from its server.
@@ -116,6 +117,13 @@ export function appPages(pages: PageRouter, deps: UiDeps): void {
     const connection = connectionOf(deps, String(req.params.server));
     const name = textField(req.body, 'name');
     const args: unknown = (req.body as Record<string, unknown>).arguments ?? {};
+    // A tool for the model only (`_meta.ui.visibility: ["model"]`) is not there for apps.
+    const tool = connection.tool(name);
+    if (tool && !toolUi(tool).forApps)
+      throw new ProblemError(
+        'tool-not-found',
+        `server "${connection.name}" has no tool named "${name}" for apps (its visibility is ["model"])`,
+      );
     const call = deps.caller.start({
       server: connection.name,
       tool: name,
