@@ -41,8 +41,13 @@ describe('MCP Apps over HTTP', () => {
     expect(policy.get('frame-ancestors')).toEqual(["'self'"]);
     expect(res.text).toContain('<h1>Demo app</h1>');
     // A tool without an app has no document; neither has a tool that is not there.
-    await request(app).get('/ui/apps/apps/add/frame').expect(404);
-    await request(app).get('/ui/apps/apps/nothing/frame').expect(404);
+    // Why is said in the frame (as sandboxed text: a gateway page may not be framed).
+    for (const path of ['/ui/apps/apps/add/frame', '/ui/apps/apps/nothing/frame', '/ui/apps/nobody/show/frame']) {
+      const missing = await request(app).get(path).set('Accept', 'text/html').expect(404);
+      expect(missing.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(missing.headers['content-security-policy']).toBe("sandbox; default-src 'none'; frame-ancestors 'self'");
+      expect(missing.text).toMatch(/^The app cannot be shown: /);
+    }
   });
 
   it("takes only the https origins the resource's _meta.ui.csp declares", async () => {

@@ -31,6 +31,8 @@ import { readWithin } from './resources-pages.js';
 const HTML_TYPE = /^text\/html\s*(;|$)/i;
 /** An origin an app may declare in `_meta.ui.csp`: `https:` or `wss:`, a host name (`*.` allowed in front), a port. */
 const DECLARED_ORIGIN = /^(https|wss):\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i;
+/** The policy of the text that says why an app cannot be shown, in its frame. */
+const ERROR_CSP = "sandbox; default-src 'none'; frame-ancestors 'self'";
 /** Origins per list of `_meta.ui.csp` taken (the rest are left out). */
 const MAX_ORIGINS = 20;
 
@@ -88,10 +90,11 @@ const textField = (body: unknown, field: string): string => {
 };
 
 export function appPages(pages: PageRouter, deps: UiDeps): void {
-  pages.get('/ui/apps/{server}/{tool}/frame', 'tools:read', async (req, res: Response) => {
-    const connection = connectionOf(deps, req.params.server);
-    const tool = connection.tool(req.params.tool);
-    if (!tool) throw new ProblemError('tool-not-found', `server "${connection.name}" has no tool named "${req.params.tool}"`);
+  /** The app's document, or why there is none. */
+  const appDocument = async (serverName: string, toolName: string): Promise<{ html: Buffer; csp: string }> => {
+    const connection = connectionOf(deps, serverName);
+    const tool = connection.tool(toolName);
+    if (!tool) throw new ProblemError('tool-not-found', `server "${connection.name}" has no tool named "${toolName}"`);
     const uri = toolUi(tool).resourceUri;
     if (!uri) throw new ProblemError('not-found', `the tool "${tool.name}" has no app (_meta.ui.resourceUri)`);
     let item: ResourceContents | undefined;
@@ -103,14 +106,28 @@ export function appPages(pages: PageRouter, deps: UiDeps): void {
     }
     if (!item) throw new ProblemError('not-found', `the read of ${uri} has no HTML (text/html;profile=mcp-app)`);
     const listed = connection.resources().find((resource) => resource.uri === uri)?.definition;
-    const html = Buffer.from(item.text!, 'utf8');
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Content-Length', html.length);
-    res.setHeader('Content-Security-Policy', appFrameCsp(declaredCsp(item, listed)));
+    return { html: Buffer.from(item.text!, 'utf8'), csp: appFrameCsp(declaredCsp(item, listed)) };
+  };
+
+  pages.get('/ui/apps/{server}/{tool}/frame', 'tools:read', async (req, res: Response) => {
+    let answer: { status: number; type: string; body: Buffer; csp: string };
+    try {
+      const { html, csp } = await appDocument(req.params.server, req.params.tool);
+      answer = { status: 200, type: 'text/html', body: html, csp };
+    } catch (failure) {
+      // Shown in the app's frame (a gateway page may not be framed): the reason as plain text, sandboxed too.
+      const problem = failure instanceof ProblemError ? failure.body() : failureProblem(failure).body();
+      const text = `The app cannot be shown: ${problem.title}${problem.detail ? `: ${problem.detail}` : ''}`;
+      answer = { status: problem.status, type: 'text/plain', body: Buffer.from(text, 'utf8'), csp: ERROR_CSP };
+    }
+    res.statusCode = answer.status;
+    res.setHeader('Content-Type', `${answer.type}; charset=utf-8`);
+    res.setHeader('Content-Length', answer.body.length);
+    res.setHeader('Content-Security-Policy', answer.csp);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    res.end(html);
+    res.end(answer.body);
   });
 
   pages.post('/ui/apps/{server}/call', 'tools:call', async (req: Request, res: Response) => {
