@@ -52,12 +52,18 @@ describe('MCP Apps in a browser', () => {
     expect(await app_.locator('#link-script').textContent()).toBe('error: only http and https links are opened');
     expect(ui.dialogs).toEqual(['confirm: The app asks to open this link:\n\nhttps://example.com/docs\n\nOpen it?']);
 
+    // A message from any window but the app's frame is ignored (here the page's own, before the run below).
+    await page.evaluate(() =>
+      window.postMessage({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 1 } } }, '*'),
+    );
+
     // A run of the test form: the app is sent its input and result.
     await page.locator('#tool-form').getByLabel(/text/).fill('hello <b>app</b>');
     await page.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => app_.locator('#result').textContent()).toBe('shown: hello <b>app</b>');
     expect(await app_.locator('#input').textContent()).toBe(JSON.stringify({ text: 'hello <b>app</b>' }));
 
+    expect(ui.requests.filter((r) => r.path === '/ui/apps/apps/call')).toHaveLength(1);
     expect(ui.problems).toEqual([]);
     // The gateway's pages keep the strict policy; the app's document has its own, sandboxed one.
     const [toolPage, ...frames] = ui.documents;
