@@ -14,8 +14,8 @@ import type { CallOutcome } from './outcome.js';
 
 export type CallState = 'waiting_for_approval' | 'waiting_for_input' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
-/** Where the call came in: the mcpo-compatible route, the management API, or the gateway's MCP endpoint. */
-export type CallSurface = 'mcpo' | 'api' | 'mcp';
+/** Where the call came in: the mcpo-compatible route, the management API, the gateway's MCP endpoint, or an MCP App in the orchestrator (ui/apps-pages.ts). */
+export type CallSurface = 'mcpo' | 'api' | 'mcp' | 'app';
 
 /** How the caller waits: for the answer, on an event stream, or not at all (`Prefer: respond-async`). */
 export type CallMode = 'sync' | 'stream' | 'async';

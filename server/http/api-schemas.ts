@@ -41,7 +41,7 @@ const CALL_STATES = values<CallState>({
   cancelled: true,
   timed_out: true,
 });
-const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true, mcp: true });
+const CALL_SURFACES = values<CallSurface>({ mcpo: true, api: true, mcp: true, app: true });
 const CALL_MODES = values<CallMode>({ sync: true, stream: true, async: true });
 
 /** `schema` or null. (`schema.nullable()` would make a named component itself nullable in the document.) */

@@ -30,6 +30,7 @@ import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewaySettings, ToolGroup } from '../config/types.js';
 import type { GatewayEvents } from '../events.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { modelVisible } from '../apps/tool-ui.js';
 import { ProblemError } from '../errors.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
@@ -131,7 +132,8 @@ export class McpEndpoint {
         deps.supervisor
           .all()
           .filter((connection) => connection.isEnabled)
-          .map((connection) => ({ server: connection.name, tools: connection.tools() })),
+          // Tools only an app may call (`_meta.ui.visibility: ["app"]`) are not listed to a model.
+          .map((connection) => ({ server: connection.name, tools: modelVisible(connection.tools()) })),
       hasServer: (name) => deps.supervisor.get(name) !== undefined,
       group: (name) => deps.groups().find((group) => group.name === name),
     };

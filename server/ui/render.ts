@@ -35,9 +35,13 @@ const eta = new Views({
   autoTrim: [false, 'nl'],
 });
 
-/** The UI's Content-Security-Policy. `data:` images: tools return images as data URLs. */
+/**
+ * The UI's Content-Security-Policy. `data:` images: tools return images as data URLs. Frames: the
+ * gateway's own only (an MCP App's sandboxed document, apps-pages.ts).
+ */
 export const UI_CSP = [
   "default-src 'none'",
+  "frame-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",

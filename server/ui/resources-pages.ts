@@ -101,9 +101,16 @@ function itemModel(item: ResourceContents, index: number, rawHref: string) {
   return { ...base, kind: 'download' as const, href };
 }
 
-export function resourcePages(pages: PageRouter, deps: UiDeps): void {
-  const timeoutOf = (connection: UpstreamConnection) => connection.currentConfig.timeoutMs;
+/** Reads `uri` within the server's timeout; a read larger than `limit` (`gateway.maxResultBytes`) is refused. */
+export async function readWithin(connection: UpstreamConnection, uri: string, limit: number): Promise<ResourceReadResult> {
+  const result = await connection.readResource(uri, { timeoutMs: connection.currentConfig.timeoutMs });
+  const contents = Array.isArray(result.contents) ? result.contents : [];
+  const size = contents.reduce((sum, item) => sum + (item.text?.length ?? 0) + (item.blob?.length ?? 0), 0);
+  if (size > limit) throw new ProblemError('result-too-large', `the resource is larger than gateway.maxResultBytes (${limit} bytes)`);
+  return { ...result, contents };
+}
 
+export function resourcePages(pages: PageRouter, deps: UiDeps): void {
   pages.get('/servers/{name}/resources', 'tools:read', (req, res) => {
     const connection = connectionOf(deps, req.params.name);
     const name = connection.name;
@@ -170,15 +177,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     }
   };
 
-  /** Reads `uri`; a read larger than `gateway.maxResultBytes` is refused. */
-  const read = async (connection: UpstreamConnection, uri: string): Promise<ResourceReadResult> => {
-    const result = await connection.readResource(uri, { timeoutMs: timeoutOf(connection) });
-    const contents = Array.isArray(result.contents) ? result.contents : [];
-    const size = contents.reduce((sum, item) => sum + (item.text?.length ?? 0) + (item.blob?.length ?? 0), 0);
-    const limit = deps.settings().maxResultBytes;
-    if (size > limit) throw new ProblemError('result-too-large', `the resource is larger than gateway.maxResultBytes (${limit} bytes)`);
-    return { ...result, contents };
-  };
+  const read = (connection: UpstreamConnection, uri: string) => readWithin(connection, uri, deps.settings().maxResultBytes);
 
   pages.get('/servers/{name}/resource', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);

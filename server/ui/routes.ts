@@ -6,7 +6,8 @@
  *   `/servers/{name}/prompts` (a server's resources and prompts), `/tools` and `/tools/{server}/{tool}` tools, `/activity` and `/activity/{id}`,
  *   `/approvals` and `/approvals/{id}` (calls waiting for a person's decision), `/connect` (the
  *   URLs to give Open WebUI and other clients);
- * - `/ui/...` the pages' actions and fragments, the sign-in, and `/ui/events` (live updates);
+ * - `/ui/...` the pages' actions and fragments, the sign-in, `/ui/events` (live updates), and
+ *   `/ui/apps/...` the sandboxed documents of MCP Apps and their calls (apps-pages.ts);
  * - `/static/...` htmx (vendored from the `htmx.org` package), the stylesheet, the script, icons.
  */
 import { createRequire } from 'node:module';
@@ -30,6 +31,7 @@ import type { KeyStore } from '../auth/keys.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { accessPages } from './access-pages.js';
 import { activityPages } from './activity-pages.js';
+import { appPages } from './apps-pages.js';
 import { pairingPages } from './pairing-pages.js';
 import { approvalPages } from './approvals-pages.js';
 import { connectPages } from './connect-pages.js';
@@ -111,6 +113,7 @@ export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
   toolPages(pages, deps);
   resourcePages(pages, deps);
   promptPages(pages, deps);
+  appPages(pages, deps);
   listsStatusPages(pages, deps);
   activityPages(pages, deps);
   approvalPages(pages, deps);

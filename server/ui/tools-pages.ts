@@ -19,6 +19,7 @@ import { ProblemError, type ProblemBody } from '../errors.js';
 import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
 import type { ToolInfo } from '../upstream/types.js';
+import { toolUi } from '../apps/tool-ui.js';
 import { curlCommand, durationText, prettyJson, resultBlocks } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
@@ -40,6 +41,13 @@ const first = (value: unknown): string =>
 /** The normalized input schema of a tool (refs inlined), computed once per tool list. */
 const formSchemas = new WeakMap<ToolInfo, Record<string, unknown>>();
 
+/** The routes of a tool's MCP App (apps-pages.ts), when it has one. */
+function appOf(server: string, tool: ToolInfo) {
+  if (!toolUi(tool).resourceUri) return null;
+  const base = `ui/apps/${encodeURIComponent(server)}`;
+  return { frame: `${base}/${encodeURIComponent(tool.name)}/frame`, call: `${base}/call`, read: `${base}/read` };
+}
+
 /** Where a tool's test form posts to (relative to `<base href>`). */
 const actionOf = (server: string, tool: ToolInfo) => `ui/tools/${encodeURIComponent(server)}/${encodeURIComponent(tool.name)}`;
 
@@ -59,7 +67,7 @@ function listDescription(tool: ToolInfo): string {
 }
 
 /** The model of `partials/call`: a call running, or how it ended. */
-export function callModel(call: RunningCall, curl: string) {
+export function callModel(call: RunningCall, curl: string, appInput?: unknown) {
   const end: CallEnd | undefined = call.end;
   const problem: ProblemBody | undefined = end && answeredProblem(call, end);
   const result = end?.result?.result;
@@ -85,6 +93,8 @@ export function callModel(call: RunningCall, curl: string) {
         }
       : null,
     curl,
+    /** For the tool's MCP App (static/app-host.js): the run's arguments and its result, as JSON. */
+    app: appInput !== undefined && end?.result ? { input: JSON.stringify(appInput), result: end.result.json } : null,
   };
 }
 
@@ -172,6 +182,7 @@ export function toolPages(pages: PageRouter, deps: UiDeps): void {
           badges: annotationBadges(tool),
           policy: markOf(req.params.server!, tool),
         },
+        app: appOf(req.params.server!, tool),
         tree: schemaTree(schema),
         editor: {
           mode: useJson ? 'json' : 'form',
@@ -209,8 +220,12 @@ export function toolPages(pages: PageRouter, deps: UiDeps): void {
     return decoded.errors.length > 0 ? { errors: decoded.errors } : { args: decoded.args, errors: [] };
   };
 
-  /** The curl command of each test run the registry still knows, for its partial's re-renders. */
-  const curls = new Map<string, string>();
+  /** The curl command of each test run the registry still knows, and its arguments when the tool has an app, for its partial's re-renders. */
+  const runs = new Map<string, { curl: string; appInput?: unknown }>();
+  const runModel = (call: RunningCall) => {
+    const run = runs.get(call.id);
+    return callModel(call, run?.curl ?? '', run?.appInput);
+  };
 
   pages.post('/ui/tools/{server}/{tool}/call', 'tools:call', async (req, res) => {
     const tool = findTool(req.params.server!, req.params.tool!);
@@ -242,11 +257,11 @@ export function toolPages(pages: PageRouter, deps: UiDeps): void {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([call.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, SHOW_RUNNING_AFTER_MS)))]);
     clearTimeout(timer);
-    curls.set(call.id, curl);
+    runs.set(call.id, { curl, ...(toolUi(tool).resourceUri ? { appInput: args } : {}) });
     const id = call.id;
     // At once when the call has already ended (an emitter's `end` would never come then).
-    void call.done.then(() => setTimeout(() => curls.delete(id), deps.settings().finishedCallTtlMs).unref());
-    sendView(res, 'partials/call', { call: callModel(call, curl) }, page);
+    void call.done.then(() => setTimeout(() => runs.delete(id), deps.settings().finishedCallTtlMs).unref());
+    sendView(res, 'partials/call', { call: runModel(call) }, page);
   });
 
   const runningCall = (req: Request): RunningCall => {
@@ -261,13 +276,13 @@ export function toolPages(pages: PageRouter, deps: UiDeps): void {
 
   pages.get('/ui/calls/{id}', 'tools:call', (req, res) => {
     const call = runningCall(req);
-    sendView(res, 'partials/call', { call: callModel(call, curls.get(call.id) ?? '') }, pageContext(req, 'tools'));
+    sendView(res, 'partials/call', { call: runModel(call) }, pageContext(req, 'tools'));
   });
 
   pages.post('/ui/calls/{id}/cancel', 'tools:call', (req, res) => {
     const call = runningCall(req);
     call.cancel();
-    sendView(res, 'partials/call', { call: callModel(call, curls.get(call.id) ?? '') }, pageContext(req, 'tools'));
+    sendView(res, 'partials/call', { call: runModel(call) }, pageContext(req, 'tools'));
   });
 
   /** Switches the test form between its fields and the JSON editor, carrying the values over. */

@@ -8,9 +8,17 @@
  * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
  * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking
  * a person (server/questions/).
+ *
+ * MCP Apps (`io.modelcontextprotocol/ui`, SEP-1865) are declared always: the orchestrator renders a
+ * tool's `ui://` app (server/ui/apps-pages.ts) and `/mcp` passes `_meta.ui` and the resources on to
+ * clients that render them. Servers built on `@modelcontextprotocol/ext-apps` offer their apps only then.
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
+
+/** The MCP Apps extension's id, and the MIME type of an app's HTML. */
+export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
+export const APP_MIME_TYPE = 'text/html;profile=mcp-app';
 
 export function clientCapabilities(config: ServerConfig): ClientCapabilities {
   return {
@@ -20,5 +28,6 @@ export function clientCapabilities(config: ServerConfig): ClientCapabilities {
     ...(config.sampling && { sampling: {} }),
     // elicitation/create goes to the /mcp client that made the call, or to a person (server/questions/).
     ...(config.elicitation !== false && { elicitation: { form: {}, url: {} } }),
+    extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME_TYPE] } },
   };
 }

@@ -21,6 +21,7 @@ import { renderOpenWebUiTool } from '../../openapi/openwebui-tool.js';
 import { docsPage as docsPageAnswer, json, SERVER_NOT_FOUND } from '../../openapi/responses.js';
 import { toRequestSchema } from '../../openapi/tool-schema.js';
 import { gatewayDocument, serverDocument, type DocumentOptions, type DocumentServer } from '../../openapi/tool-documents.js';
+import { modelVisible } from '../../apps/tool-ui.js';
 import { PACKAGE_ROOT } from '../../package-info.js';
 import type { UpstreamConnection } from '../../upstream/connection.js';
 import type { Supervisor } from '../../upstream/supervisor.js';
@@ -99,7 +100,9 @@ function sendDocument(res: Response, document: Record<string, unknown>): void {
 /** The server's tools, and the feature tools its `exposeAsTools` offers (calls/feature-tools.ts) after them. */
 function withFeatureTools(connection: UpstreamConnection): ToolInfo[] {
   const extra = featureTools(connection);
-  return extra.length === 0 ? connection.tools() : [...connection.tools(), ...extra];
+  // Tools only an app may call (`_meta.ui.visibility: ["app"]`) are not for Open WebUI's model.
+  const tools = modelVisible(connection.tools());
+  return extra.length === 0 ? tools : [...tools, ...extra];
 }
 
 function documentServer(connection: UpstreamConnection): DocumentServer {
