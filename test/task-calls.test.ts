@@ -6,16 +6,47 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit } from './helpers/calls.js';
-import { EVERYTHING_BIN } from './helpers/gateway.js';
+import { callKit, expectProblem } from './helpers/calls.js';
+import { EVERYTHING_BIN, type TestGateway } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 
 const { gateway, listen, defer } = callKit();
-const everything = () => gateway({ e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'] } });
+const everything = (settings: object = {}) => gateway({ e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'] } }, settings);
+/** What server-everything's research loop logs to stderr once its task was cancelled under it. */
+const CANCELLED_ON_SERVER = 'from terminal status "cancelled"';
 const TOOL = '/e/simulate-research-query';
 /** The stages server-everything reports as the task's status messages, one a second. */
 const STAGES = ['Gathering sources...', 'Analyzing content...', 'Synthesizing findings...', 'Generating report...'];
+type App = Parameters<typeof request>[0];
+type CallSnapshot = Record<string, any>;
+
+/** Starts the research tool as an async call; resolves with its `/api/calls/{id}`. */
+async function startAsync(app: App, args: object): Promise<string> {
+  return (await request(app).post(TOOL).set('Prefer', 'respond-async').send(args).expect(202)).headers.location!;
+}
+
+/** Waits until the async call at `location` is as `wanted` says; resolves with its snapshot. */
+function callWhen(app: App, location: string, wanted: (call: CallSnapshot) => boolean, what: string): Promise<CallSnapshot> {
+  return waitUntil(
+    async () => {
+      const call = (await request(app).get(location).expect(200)).body as CallSnapshot;
+      return wanted(call) ? call : undefined;
+    },
+    20_000,
+    what,
+  );
+}
+
+/** Waits until server-everything's research loop logs that its task was cancelled under it. */
+function cancelledOnServer(supervisor: TestGateway['supervisor']): Promise<unknown> {
+  const seen = () =>
+    supervisor
+      .get('e')!
+      .status()
+      .stderrTail.some((line) => line.includes(CANCELLED_ON_SERVER));
+  return waitUntil(seen, 10_000, 'the server to see the task cancelled');
+}
 
 describe('a tool that requires task execution', () => {
   it('answers a plain REST call with the task result', async () => {
@@ -42,47 +73,43 @@ describe('a tool that requires task execution', () => {
 
   it("maps onto an async call: the status message is the call's progress, then the result", async () => {
     const { app } = await everything();
-    const accepted = await request(app).post(TOOL).set('Prefer', 'respond-async').send({ topic: 'tides' }).expect(202);
-    const location = accepted.headers.location!;
-    const running = await waitUntil(
-      async () => {
-        const res = await request(app).get(location).expect(200);
-        return res.body.progress ? res.body : undefined;
-      },
-      10_000,
-      'progress',
-    );
+    const location = await startAsync(app, { topic: 'tides' });
+    const running = await callWhen(app, location, (call) => Boolean(call.progress), 'progress');
     expect(running.state).toBe('running');
     expect(STAGES).toContain(running.progress.message);
-    const done = await waitUntil(
-      async () => {
-        const res = await request(app).get(location).expect(200);
-        return res.body.state === 'running' ? undefined : res.body;
-      },
-      20_000,
-      'the task to end',
-    );
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
     expect(done.state).toBe('succeeded');
     expect(JSON.stringify(done.result)).toContain('Research Report: tides');
   });
 
   it('DELETE of the async call sends tasks/cancel: the task ends cancelled on the server', async () => {
     const { app, supervisor } = await everything();
-    const accepted = await request(app).post(TOOL).set('Prefer', 'respond-async').send({ topic: 'tides' }).expect(202);
-    const location = accepted.headers.location!;
-    await waitUntil(async () => (await request(app).get(location).expect(200)).body.progress, 10_000, 'the task to start');
+    const location = await startAsync(app, { topic: 'tides' });
+    await callWhen(app, location, (call) => Boolean(call.progress), 'the task to start');
     const cancelled = await request(app).delete(location).expect(200);
     expect(cancelled.body).toMatchObject({ state: 'cancelled', error: { type: 'cancelled' } });
-    // server-everything's research loop logs to stderr that it cannot move its task on from "cancelled".
-    await waitUntil(
-      () =>
-        supervisor
-          .get('e')!
-          .status()
-          .stderrTail.some((line) => line.includes('from terminal status "cancelled"')),
-      10_000,
-      'the server to see the task cancelled',
-    );
+    await cancelledOnServer(supervisor);
+  });
+
+  it('a task that outlives gateway.maxTotalTimeoutMs is a 504 timeout, and is cancelled on the server', async () => {
+    const { app, supervisor } = await everything({ toolTimeoutMs: 1000, maxTotalTimeoutMs: 1500 });
+    const res = await request(app).post(TOOL).send({ topic: 'tides' });
+    expectProblem(res, 504, 'timeout');
+    await cancelledOnServer(supervisor);
+  });
+
+  it("asks the task's question (input_required) as the call's question; the answer reaches the task", async () => {
+    const { app } = await everything();
+    const location = await startAsync(app, { topic: 'python', ambiguous: true });
+    const asking = await callWhen(app, location, (call) => call.state === 'waiting_for_input', 'the task to ask');
+    const questionId = asking.question.id as string;
+    await request(app)
+      .post(`/api/questions/${questionId}`)
+      .send({ action: 'accept', content: { interpretation: 'snake' } })
+      .expect(200);
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
+    expect(done.state).toBe('succeeded');
+    expect(JSON.stringify(done.result)).toContain('Research Report: python (snake)');
   });
 
   it('on /mcp a client calls it without a task and gets the result (the gateway runs the task)', async () => {

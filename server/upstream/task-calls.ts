@@ -80,6 +80,8 @@ export class TaskCalls {
     let lastMessage: string | undefined;
     let wake: (() => void) | undefined;
     const seen = (next: Task) => {
+      // A `tasks/get` answer read after a newer notification (or the other way round) is old news.
+      if (Date.parse(next.lastUpdatedAt) < Date.parse(task.lastUpdatedAt)) return;
       task = next;
       if (next.statusMessage !== undefined && next.statusMessage !== lastMessage) {
         lastMessage = next.statusMessage;
