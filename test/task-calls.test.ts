@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
-import { EVERYTHING_BIN, type TestGateway } from './helpers/gateway.js';
+import { EVERYTHING_BIN, fixture, type TestGateway } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 
@@ -124,5 +124,36 @@ describe('a tool that requires task execution', () => {
     expect(tool.execution?.taskSupport).toBeUndefined();
     const result = await client.callTool({ name: 'simulate-research-query', arguments: { topic: 'tides' } });
     expect(JSON.stringify(result.content)).toContain('Research Report: tides');
+  });
+});
+
+describe('tasks of a server that sends no status notifications (test/fixtures/task-server.mjs)', () => {
+  const taskServer = () => gateway({ t: { command: process.execPath, args: [fixture('task-server.mjs')] } });
+
+  it('follows the task by tasks/get at its pollInterval: each status message is progress', async () => {
+    const { app } = await taskServer();
+    const base = await listen(app);
+    const res = await fetch(`${base}/t/quiet`, { method: 'POST', headers: { Accept: 'text/event-stream' } });
+    const events = await allEvents(res);
+    const progress = events.filter((event) => event.event === 'progress').map((event) => JSON.parse(event.data!));
+    expect(progress).toEqual([
+      { progress: 1, message: 'step 1' },
+      { progress: 2, message: 'step 2' },
+    ]);
+    expect(events.at(-1)).toMatchObject({ event: 'result', data: '"quiet done"' });
+  });
+
+  it('a failed task is a 502 upstream-error with its status message', async () => {
+    const { app } = await taskServer();
+    const res = await request(app).post('/t/fail').send({});
+    expectProblem(res, 502, 'upstream-error');
+    expect(res.body.detail).toContain('no luck');
+  });
+
+  it('a task the server cancels ends the call cancelled', async () => {
+    const { app } = await taskServer();
+    const location = (await request(app).post('/t/give-up').set('Prefer', 'respond-async').send({}).expect(202)).headers.location!;
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
+    expect(done).toMatchObject({ state: 'cancelled', error: { type: 'cancelled' } });
   });
 });
