@@ -10,6 +10,7 @@ import { callKit, expectProblem } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, type TestGateway } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
+import { signalProcess } from '../server/upstream/process-table.js';
 
 const { gateway, listen, defer } = callKit();
 const everything = (settings: object = {}) => gateway({ e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'] } }, settings);
@@ -110,6 +111,16 @@ describe('a tool that requires task execution', () => {
     const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
     expect(done.state).toBe('succeeded');
     expect(JSON.stringify(done.result)).toContain('Research Report: python (snake)');
+  });
+
+  it('a server that dies during the task ends the call at once as gone away, not at its next poll', async () => {
+    const { app, supervisor } = await everything();
+    const location = await startAsync(app, { topic: 'tides' });
+    await callWhen(app, location, (call) => Boolean(call.progress), 'the task to start');
+    signalProcess(supervisor.get('e')!.status().pid!, 'SIGKILL');
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the call to end');
+    expect(done).toMatchObject({ state: 'failed', error: { type: 'upstream-error' } });
+    expect(done.error.detail).toContain('the server went away during the call');
   });
 
   it('on /mcp a client calls it without a task and gets the result (the gateway runs the task)', async () => {

@@ -519,7 +519,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.client = client;
     this.transport = transport;
     this.direct = direct;
-    this.tasks = new TaskCalls(client);
+    const tasks = new TaskCalls(client);
+    this.tasks = tasks;
     const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
     transport.setProtocolVersion = (version: string) => {
       this.protocolVersion = version;
@@ -530,6 +531,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     client.onclose = () => {
       if (this.state !== 'starting') this.fail(generation, 'connection closed');
       direct?.close();
+      tasks.close();
     };
     client.onerror = (error) => this.onTransportError(generation, error);
     answerClientRequests(client, () => this.config, this.sampler);

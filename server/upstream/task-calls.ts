@@ -13,13 +13,14 @@
  * - time: a task may run long, so the call's `timeoutMs` bounds each request (a server that stops
  *   answering `tasks/get` fails the call) and `maxTotalTimeoutMs` bounds the whole task (it is also
  *   the task's requested `ttl`);
- * - the call's `signal` aborting, or `maxTotalTimeoutMs` passing, sends `tasks/cancel`.
+ * - the call's `signal` aborting, or `maxTotalTimeoutMs` passing, sends `tasks/cancel`;
+ * - the connection closing ends the call at once as `disconnected` (the task is lost with the session).
  *
  * The gateway declares no client `tasks` capability: that one says the gateway runs tasks that
  * servers ask of it (task-augmented elicitation/sampling), which it does not.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateTaskResultSchema, TaskStatusNotificationSchema, type Task } from '@modelcontextprotocol/sdk/types.js';
+import { CreateTaskResultSchema, ErrorCode, McpError, TaskStatusNotificationSchema, type Task } from '@modelcontextprotocol/sdk/types.js';
 import { CALL_RESULT_SCHEMA, type CallToolResult } from './call-result.js';
 import { UpstreamCallError, type ToolCallOptions } from './types.js';
 
@@ -33,6 +34,8 @@ type StatusListener = (task: Task) => void;
 /** The task calls of one connection, and the status notifications that reach them. */
 export class TaskCalls {
   private readonly listeners = new Map<string, StatusListener>();
+  /** Aborted when the connection closes: a task call between two polls learns it at once. */
+  private readonly gone = new AbortController();
 
   /** Routes the client's `notifications/tasks/status` to the calls that follow those tasks. */
   constructor(client: Client) {
@@ -41,11 +44,17 @@ export class TaskCalls {
     });
   }
 
+  /** The connection closed: every task call ends as its requests in flight do (`disconnected`). */
+  close(): void {
+    this.gone.abort();
+  }
+
   /** Calls `name` as a task and returns the tool's result; failures as `UpstreamCallError` or the SDK's errors. */
   async call(client: Client, name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<CallToolResult> {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.gone.signal.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
     const deadline = setTimeout(() => {
       timedOut = true;
@@ -63,12 +72,14 @@ export class TaskCalls {
       if (task.status === 'cancelled') throw new UpstreamCallError('cancelled', statusText('the server cancelled the task', task));
       return await this.result(client, task, stop.signal, options);
     } catch (error) {
+      if (this.gone.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
       if (stop.signal.aborted && taskId !== undefined) await cancelTask(client, taskId, options.timeoutMs);
       if (timedOut) throw new UpstreamCallError('timeout', `the task did not end within ${options.maxTotalTimeoutMs} ms`);
       throw error;
     } finally {
       clearTimeout(deadline);
       options.signal?.removeEventListener('abort', onAbort);
+      this.gone.signal.removeEventListener('abort', onAbort);
       if (taskId !== undefined) this.listeners.delete(taskId);
     }
   }
