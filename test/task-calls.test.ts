@@ -11,6 +11,7 @@ import { EVERYTHING_BIN, fixture, type TestGateway } from './helpers/gateway.js'
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 import { signalProcess } from '../server/upstream/process-table.js';
+import { startEverythingHttp } from './helpers/http-server.js';
 
 const { gateway, listen, defer } = callKit();
 const everything = (settings: object = {}) => gateway({ e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'] } }, settings);
@@ -39,6 +40,16 @@ function callWhen(app: App, location: string, wanted: (call: CallSnapshot) => bo
   );
 }
 
+/** Calls `path` streamed (`Accept: text/event-stream`) on the gateway at `base`; resolves with its events. */
+async function streamed(base: string, path: string, args: object = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    body: JSON.stringify(args),
+  });
+  return allEvents(res);
+}
+
 /** Waits until server-everything's research loop logs that its task was cancelled under it. */
 function cancelledOnServer(supervisor: TestGateway['supervisor']): Promise<unknown> {
   const seen = () =>
@@ -59,12 +70,7 @@ describe('a tool that requires task execution', () => {
   it("streams the task's status messages as progress, then the result", async () => {
     const { app } = await everything();
     const base = await listen(app);
-    const res = await fetch(`${base}${TOOL}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify({ topic: 'tides' }),
-    });
-    const events = await allEvents(res);
+    const events = await streamed(base, TOOL, { topic: 'tides' });
     const progress = events.filter((event) => event.event === 'progress').map((event) => JSON.parse(event.data!));
     expect(progress.map((item) => item.message)).toEqual(STAGES);
     expect(progress.map((item) => item.progress)).toEqual([1, 2, 3, 4]);
@@ -123,6 +129,16 @@ describe('a tool that requires task execution', () => {
     expect(done.error.detail).toContain('the server went away during the call');
   });
 
+  it('runs the task over streamable HTTP too, with its status messages as progress', async () => {
+    const upstream = await startEverythingHttp('streamable-http');
+    defer(() => upstream.stop());
+    const { app } = await gateway({ h: { type: 'streamable-http', url: upstream.url } });
+    const base = await listen(app);
+    const events = await streamed(base, '/h/simulate-research-query', { topic: 'tides' });
+    expect(events.filter((event) => event.event === 'progress').map((event) => JSON.parse(event.data!).message)).toEqual(STAGES);
+    expect(events.at(-1)!.data).toContain('Research Report: tides');
+  });
+
   it('on /mcp a client calls it without a task and gets the result (the gateway runs the task)', async () => {
     const { app } = await everything();
     const base = await listen(app);
@@ -144,8 +160,7 @@ describe('tasks of a server that sends no status notifications (test/fixtures/ta
   it('follows the task by tasks/get at its pollInterval: each status message is progress', async () => {
     const { app } = await taskServer();
     const base = await listen(app);
-    const res = await fetch(`${base}/t/quiet`, { method: 'POST', headers: { Accept: 'text/event-stream' } });
-    const events = await allEvents(res);
+    const events = await streamed(base, '/t/quiet');
     const progress = events.filter((event) => event.event === 'progress').map((event) => JSON.parse(event.data!));
     expect(progress).toEqual([
       { progress: 1, message: 'step 1' },

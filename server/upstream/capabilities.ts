@@ -8,6 +8,10 @@
  * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
  * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking
  * a person (server/questions/).
+ *
+ * Tasks are not declared: the client `tasks` capability says the gateway runs the task-augmented
+ * requests a server sends it (elicitation or sampling as tasks), which it does not. Calling a
+ * server's tools as tasks needs only the server's `tasks.requests.tools.call` (task-calls.ts).
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
