@@ -102,6 +102,7 @@ describe('a tool that requires task execution', () => {
     const { app, supervisor } = await everything({ toolTimeoutMs: 1000, maxTotalTimeoutMs: 1500 });
     const res = await request(app).post(TOOL).send({ topic: 'tides' });
     expectProblem(res, 504, 'timeout');
+    expect(res.body.detail).toBe('e/simulate-research-query: the task did not end within 1500 ms; the task was cancelled');
     await cancelledOnServer(supervisor);
   });
 

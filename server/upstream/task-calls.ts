@@ -22,7 +22,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateTaskResultSchema, ErrorCode, McpError, TaskStatusNotificationSchema, type Task } from '@modelcontextprotocol/sdk/types.js';
 import { CALL_RESULT_SCHEMA, type CallToolResult } from './call-result.js';
-import { UpstreamCallError, type ToolCallOptions } from './types.js';
+import { TASK_TIMED_OUT, UpstreamCallError, type ToolCallOptions } from './types.js';
 
 /** How often `tasks/get` is asked when the server suggests no `pollInterval`, in ms. */
 export const DEFAULT_POLL_MS = 1000;
@@ -74,7 +74,7 @@ export class TaskCalls {
     } catch (error) {
       if (this.gone.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
       if (stop.signal.aborted && taskId !== undefined) await cancelTask(client, taskId, options.timeoutMs);
-      if (timedOut) throw new UpstreamCallError('timeout', `the task did not end within ${options.maxTotalTimeoutMs} ms`);
+      if (timedOut) throw new UpstreamCallError('timeout', `${TASK_TIMED_OUT} ${options.maxTotalTimeoutMs} ms`);
       throw error;
     } finally {
       clearTimeout(deadline);
