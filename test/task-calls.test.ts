@@ -156,7 +156,7 @@ describe('a tool that requires task execution', () => {
 });
 
 describe('tasks of a server that sends no status notifications (test/fixtures/task-server.mjs)', () => {
-  const taskServer = () => gateway({ t: { command: process.execPath, args: [fixture('task-server.mjs')] } });
+  const taskServer = () => gateway({ t: { command: process.execPath, args: [fixture('task-server.mjs')], maxConcurrent: 16 } });
 
   it('follows the task by tasks/get at its pollInterval: each status message is progress', async () => {
     const { app } = await taskServer();
@@ -168,6 +168,17 @@ describe('tasks of a server that sends no status notifications (test/fixtures/ta
       { progress: 2, message: 'step 2' },
     ]);
     expect(events.at(-1)).toMatchObject({ event: 'result', data: '"quiet done"' });
+  });
+
+  it('runs 12 task calls at once on one server without a MaxListenersExceededWarning', async () => {
+    const { app } = await taskServer();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    defer(() => void process.off('warning', onWarning));
+    const answers = await Promise.all(Array.from({ length: 12 }, () => request(app).post('/t/quiet').send({})));
+    expect(answers.map((res) => res.body)).toEqual(Array(12).fill('quiet done'));
+    expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
   });
 
   it('a failed task is a 502 upstream-error with its status message', async () => {

@@ -34,8 +34,9 @@ type StatusListener = (task: Task) => void;
 /** The task calls of one connection, and the status notifications that reach them. */
 export class TaskCalls {
   private readonly listeners = new Map<string, StatusListener>();
-  /** Aborted when the connection closes: a task call between two polls learns it at once. */
-  private readonly gone = new AbortController();
+  /** The stops of the task calls in flight: the connection closing aborts each (one listener per call, none shared). */
+  private readonly running = new Set<AbortController>();
+  private closed = false;
 
   /** Routes the client's `notifications/tasks/status` to the calls that follow those tasks. */
   constructor(client: Client) {
@@ -46,7 +47,8 @@ export class TaskCalls {
 
   /** The connection closed: every task call ends as its requests in flight do (`disconnected`). */
   close(): void {
-    this.gone.abort();
+    this.closed = true;
+    for (const stop of this.running) stop.abort();
   }
 
   /** Calls `name` as a task and returns the tool's result; failures as `UpstreamCallError` or the SDK's errors. */
@@ -54,7 +56,8 @@ export class TaskCalls {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    this.gone.signal.addEventListener('abort', onAbort, { once: true });
+    this.running.add(stop);
+    if (this.closed) stop.abort();
     let timedOut = false;
     const deadline = setTimeout(() => {
       timedOut = true;
@@ -72,14 +75,14 @@ export class TaskCalls {
       if (task.status === 'cancelled') throw new UpstreamCallError('cancelled', statusText('the server cancelled the task', task));
       return await this.result(client, task, stop.signal, options);
     } catch (error) {
-      if (this.gone.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
+      if (this.closed) throw new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
       if (stop.signal.aborted && taskId !== undefined) await cancelTask(client, taskId, options.timeoutMs);
       if (timedOut) throw new UpstreamCallError('timeout', `${TASK_TIMED_OUT} ${options.maxTotalTimeoutMs} ms`);
       throw error;
     } finally {
       clearTimeout(deadline);
       options.signal?.removeEventListener('abort', onAbort);
-      this.gone.signal.removeEventListener('abort', onAbort);
+      this.running.delete(stop);
       if (taskId !== undefined) this.listeners.delete(taskId);
     }
   }
