@@ -15,6 +15,7 @@ import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import { isWebUrl, type QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import {
+  TASK_TIMED_OUT,
   UpstreamCallError,
   type ElicitationAnswer,
   type ElicitationRequest,
@@ -364,6 +365,10 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
   if (!(error instanceof UpstreamCallError)) return new ProblemError('upstream-error', describe(error));
   switch (error.kind) {
     case 'timeout':
+      // A task's whole time ran out (gateway.maxTotalTimeoutMs), not its time without progress.
+      if (error.message.startsWith(TASK_TIMED_OUT)) {
+        return new ProblemError('timeout', `${request.server}/${request.tool}: ${error.message}; the task was cancelled`);
+      }
       return new ProblemError(
         'timeout',
         `${request.server}/${request.tool} did not finish within ${timeoutMs} ms without progress; it was cancelled`,

@@ -11,6 +11,9 @@
  * `annotations`, `title`, `icons`, `_meta` …); on the aggregate endpoints the name changes and
  * `_meta` says which server and tool it stands for (`ORIGIN_META_KEY`), and an MCP App's
  * `_meta.ui.resourceUri` is namespaced as that endpoint lists the resource (resource-uris.ts).
+ * One exception: `execution.taskSupport` is left out, because the gateway runs a task-only tool's
+ * task itself (server/upstream/task-calls.ts) and does not serve tasks on /mcp yet, and a client
+ * must not call a tool listed with `taskSupport: "required"` without a task.
  */
 import type { ToolGroup } from '../config/types.js';
 import type { ToolInfo } from '../upstream/types.js';
@@ -115,6 +118,7 @@ export function toolDefinition(entry: CatalogEntry, aggregate: boolean): Record<
         ...(info.outputSchema === undefined ? {} : { outputSchema: info.outputSchema }),
         ...(info.annotations === undefined ? {} : { annotations: info.annotations }),
       };
+  servedPlainly(listed);
   if (!aggregate) return listed;
   return {
     ...listed,
@@ -123,4 +127,13 @@ export function toolDefinition(entry: CatalogEntry, aggregate: boolean): Record<
     // An MCP App's `ui://` resource is listed namespaced here: the tool names it so.
     _meta: namespacedToolMeta(originMeta(listed, { server: entry.server, tool: entry.tool }), entry.server),
   };
+}
+
+/** Leaves out a listed `execution.taskSupport` (see the top of this file); other `execution` fields stay. */
+function servedPlainly(listed: Record<string, unknown>): void {
+  const execution = listed.execution;
+  if (typeof execution !== 'object' || execution === null || !('taskSupport' in execution)) return;
+  const { taskSupport: _dropped, ...rest } = execution as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) listed.execution = rest;
+  else delete listed.execution;
 }

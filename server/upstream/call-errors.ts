@@ -15,6 +15,8 @@ const OUTPUT_SCHEMA_MISMATCH = /Structured content does not match the tool's out
  */
 export function classifyCallError(error: unknown, signal: AbortSignal | undefined, why: string | undefined): UpstreamCallError {
   if (signal?.aborted) return new UpstreamCallError('cancelled', 'the call was cancelled');
+  // Already sorted (a task call's own timeout or end: task-calls.ts).
+  if (error instanceof UpstreamCallError) return error;
   const message = describeError(error);
   if (error instanceof McpError) {
     // The transport's answer to a message over the limit; a server's own -32099 is an error answer like any other.

@@ -12,6 +12,10 @@
  * MCP Apps (`io.modelcontextprotocol/ui`, SEP-1865) are declared always: the orchestrator renders a
  * tool's `ui://` app (server/ui/apps-pages.ts) and `/mcp` passes `_meta.ui` and the resources on to
  * clients that render them. Servers built on `@modelcontextprotocol/ext-apps` offer their apps only then.
+ *
+ * Tasks are not declared: the client `tasks` capability says the gateway runs the task-augmented
+ * requests a server sends it (elicitation or sampling as tasks), which it does not. Calling a
+ * server's tools as tasks needs only the server's `tasks.requests.tools.call` (task-calls.ts).
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';

@@ -42,6 +42,7 @@ import { ServerLog, type ServerLogEntry } from './server-log.js';
 import { elicitationRequest } from './elicitation.js';
 import { directCallHold, nextRequestId, sdkRequestHold, type TimeoutHold } from './request-timeout.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
+import { TaskCalls } from './task-calls.js';
 import {
   UpstreamCallError,
   type CompletionRef,
@@ -80,6 +81,9 @@ export interface ConnectionEvents {
 
 const NO_FEATURES: ServerFeatures = { resources: false, resourceSubscribe: false, prompts: false, completions: false, logging: false };
 
+/** The timeout hold of a call that has no one request to hold (a task). */
+const NO_HOLD: TimeoutHold = { pause: () => false, resume: () => {} };
+
 /** Name and version the gateway announces to upstream servers. */
 export const CLIENT_INFO = { name: 'mcp-gateway', version: VERSION };
 
@@ -95,6 +99,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private stdio?: StdioProcessTransport;
   /** The tool calls of a stdio connection, sent past the SDK client (direct-calls.ts). */
   private direct?: DirectCalls;
+  /** The tool calls that run as tasks (task-calls.ts). */
+  private tasks?: TaskCalls;
   private closing: Promise<void> = Promise.resolve();
   private readonly lists = new ServerLists();
   private restarts = 0;
@@ -309,11 +315,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /**
    * Calls a tool on the current session. Progress from the server resets `timeoutMs` (up to
    * `maxTotalTimeoutMs`); a timeout or an aborted `signal` sends `notifications/cancelled`
-   * upstream. Fails with an `UpstreamCallError` whose `kind` says why.
+   * upstream. A tool that requires task execution runs as a task (task-calls.ts: its own timeouts
+   * and `tasks/cancel`). Fails with an `UpstreamCallError` whose `kind` says why.
    */
   async callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolCallResult> {
     const client = this.client;
-    if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    const tasks = this.tasks;
+    if (this.state !== 'ready' || !client || !tasks) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
     const generation = this.generation;
     const direct = this.direct;
     const onLog = options.onLog;
@@ -322,8 +330,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     try {
       let result: CallToolResult;
       const metadata = toolMetadata(client);
-      // A tool that must run as a task stays with the SDK, which refuses it with its own error.
-      if (direct && !metadata.isToolTaskRequired(name)) {
+      if (metadata.isToolTaskRequired(name)) {
+        // No hold: a task has no one request whose timeout a person's answer could overrun.
+        if (onElicit) this.elicitors.set(onElicit, NO_HOLD);
+        result = await tasks.call(client, name, args, options);
+        checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
+      } else if (direct) {
         if (onElicit) this.elicitors.set(onElicit, directCallHold(direct, direct.nextCallId()));
         result = await direct.call(name, args, options);
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
@@ -507,6 +519,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.client = client;
     this.transport = transport;
     this.direct = direct;
+    const tasks = new TaskCalls(client);
+    this.tasks = tasks;
     const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
     transport.setProtocolVersion = (version: string) => {
       this.protocolVersion = version;
@@ -517,6 +531,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     client.onclose = () => {
       if (this.state !== 'starting') this.fail(generation, 'connection closed');
       direct?.close();
+      tasks.close();
     };
     client.onerror = (error) => this.onTransportError(generation, error);
     answerClientRequests(client, () => this.config, this.sampler);
@@ -757,6 +772,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.client = undefined;
     this.transport = undefined;
     this.direct = undefined;
+    this.tasks = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
       if (endSession && transport instanceof StreamableHTTPClientTransport && transport.sessionId) {

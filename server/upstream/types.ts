@@ -229,6 +229,9 @@ export type CallFailureKind =
 /** How the message of a `disconnected` failure begins (the MCP surface names it "server disconnected"). */
 export const SERVER_WENT_AWAY = 'the server went away during the call';
 
+/** How the message of a `timeout` failure of a task call begins (its whole time ran out, not its time without progress). */
+export const TASK_TIMED_OUT = 'the task did not end within';
+
 export class UpstreamCallError extends Error {
   constructor(
     readonly kind: CallFailureKind,
