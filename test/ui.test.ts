@@ -174,7 +174,11 @@ describe('orchestrator UI in a browser', () => {
     expect(await badge.getAttribute('data-state')).toBe('ready');
     expect(await toggle.getAttribute('aria-checked')).toBe('true');
 
+    // The switch's own answer is awaited: under load the live stream can show "disabled" first, and
+    // a late answer to this click must not be taken for the answer to the next one.
+    const disabled = page.waitForResponse((response) => response.url().endsWith('/ui/servers/fx/enabled'));
     await toggle.click();
+    expect(await (await disabled).text()).toContain('data-state="disabled"');
     await expect.poll(() => badge.getAttribute('data-state')).toBe('disabled');
     expect(await toggle.getAttribute('aria-checked')).toBe('false');
     expect(supervisor.status('fx')?.enabled).toBe(false);
