@@ -38,7 +38,10 @@ function shBlockAfter(marker: string): [string, string][] {
 /**
  * Runs a README line in the repository, as a user in a clone would (`exec`, so that stopping it
  * stops the gateway). It gets a temporary folder of its own: on Node 22 and later, npm and npx
- * keep a compile cache there (`node-compile-cache`), which goes with the test's folders.
+ * keep a compile cache there (`node-compile-cache`), which goes with the test's folders. It is
+ * stopped as a user stops it (SIGTERM): the gateway then ends its servers and waits for them. A
+ * SIGKILL would leave its stdio server (`npx …`, in a process group of its own) to exit later and
+ * write its compile cache into a folder the test is removing (ENOTEMPTY, seen on Node 22).
  */
 async function run(line: string, env: NodeJS.ProcessEnv): Promise<RunningGateway> {
   const gateway = await startCommand(
@@ -47,7 +50,7 @@ async function run(line: string, env: NodeJS.ProcessEnv): Promise<RunningGateway
     { MCP_GATEWAY_PORT: '0', MCP_GATEWAY_STATE_DIR: tempDir(), TMPDIR: tempDir(), ...env },
     ROOT,
   );
-  cleanups.push(() => gateway.stop('SIGKILL'));
+  cleanups.push(() => gateway.stop('SIGTERM'));
   return gateway;
 }
 
