@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
-import { EVERYTHING_BIN, fixture, type TestGateway } from './helpers/gateway.js';
+import { EVERYTHING_BIN, fixture, type TestGateway, waitForStderr } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 import { signalProcess } from '../server/upstream/process-table.js';
@@ -51,14 +51,8 @@ async function streamed(base: string, path: string, args: object = {}) {
 }
 
 /** Waits until server-everything's research loop logs that its task was cancelled under it. */
-function cancelledOnServer(supervisor: TestGateway['supervisor']): Promise<unknown> {
-  const seen = () =>
-    supervisor
-      .get('e')!
-      .status()
-      .stderrTail.some((line) => line.includes(CANCELLED_ON_SERVER));
-  return waitUntil(seen, 10_000, 'the server to see the task cancelled');
-}
+const cancelledOnServer = (supervisor: TestGateway['supervisor']) =>
+  waitForStderr(supervisor, 'e', CANCELLED_ON_SERVER, 'the server to see the task cancelled');
 
 describe('a tool that requires task execution', () => {
   it('answers a plain REST call with the task result', async () => {
@@ -148,7 +142,7 @@ describe('a tool that requires task execution', () => {
     defer(() => client.close());
     const { tools } = await client.listTools();
     const tool = tools.find((item) => item.name === 'simulate-research-query')!;
-    // The gateway does not pass tasks through on /mcp yet: the tool is served as one to call plainly.
+    // A client that does not take part in tasks is served the tool as one to call plainly.
     expect(tool.execution?.taskSupport).toBeUndefined();
     const result = await client.callTool({ name: 'simulate-research-query', arguments: { topic: 'tides' } });
     expect(JSON.stringify(result.content)).toContain('Research Report: tides');
