@@ -15,7 +15,7 @@ import {
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, makeCallerKey } from './helpers/calls.js';
-import { EVERYTHING_BIN, type TestGateway, waitForStderr } from './helpers/gateway.js';
+import { EVERYTHING_BIN, fixture, type TestGateway, waitForStderr } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 
 const { gateway, listen, defer } = callKit();
@@ -125,6 +125,20 @@ describe('tasks on /mcp', () => {
     await cancelledOnServer(supervisor);
     expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe('cancelled');
     await expect(client.experimental.tasks.cancelTask(task.taskId)).rejects.toThrow(/already ended/);
+  });
+
+  it("an optional-task tool called as a task runs as a task on the server: its status messages are the task's", async () => {
+    const { app } = await gateway({ t: { command: process.execPath, args: [fixture('task-server.mjs')] } }, {}, { apiKey: KEY });
+    const base = await listen(app);
+    const client = await tasksClient(`${base}/mcp/t`, KEY);
+    const { tools } = await client.listTools();
+    expect(tools.find((tool) => tool.name === 'maybe')!.execution?.taskSupport).toBe('optional');
+    const task = await startTask(client, 'maybe', {});
+    const working = await waitForTask(client, task.taskId, (item) => item.statusMessage !== undefined, 'a status message');
+    expect(['step 1', 'step 2']).toContain(working.statusMessage);
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(result.content).toEqual([{ type: 'text', text: 'maybe done' }]);
+    expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe('completed');
   });
 
   it('a tool the server does not run as a task is refused as a task (-32601), and called plainly as before', async () => {

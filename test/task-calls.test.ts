@@ -83,6 +83,23 @@ describe('a tool that requires task execution', () => {
     expect(JSON.stringify(done.result)).toContain('Research Report: tides');
   });
 
+  it("shows the task's status in /api/calls/{id}, the activity list and entry, and the call's partial while it runs", async () => {
+    const { app } = await everything();
+    const location = await startAsync(app, { topic: 'tides' });
+    const id = location.split('/').at(-1)!;
+    const running = await callWhen(app, location, (call) => call.task?.statusMessage !== undefined, 'a task status message');
+    expect(running.task.status).toBe('working');
+    expect(STAGES).toContain(running.task.statusMessage);
+    const html = async (path: string) => (await request(app).get(path).set('Accept', 'text/html').expect(200)).text;
+    const shown = new RegExp(`working — (${STAGES.map((stage) => stage.replaceAll('.', '\\.')).join('|')})`);
+    expect(await html('/activity')).toMatch(new RegExp(`task ${shown.source}`));
+    expect(await html(`/activity/${id}`)).toMatch(shown);
+    expect(await html(`/ui/calls/${id}`)).toMatch(new RegExp(`Task: ${shown.source}`));
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
+    expect(done.task).toMatchObject({ status: 'completed' });
+    expect(await html(`/activity/${id}`)).not.toContain('working —');
+  });
+
   it('DELETE of the async call sends tasks/cancel: the task ends cancelled on the server', async () => {
     const { app, supervisor } = await everything();
     const location = await startAsync(app, { topic: 'tides' });
@@ -162,6 +179,23 @@ describe('tasks of a server that sends no status notifications (test/fixtures/ta
       { progress: 2, message: 'step 2' },
     ]);
     expect(events.at(-1)).toMatchObject({ event: 'result', data: '"quiet done"' });
+  });
+
+  it('an optional-task tool: a plain call stays plain, an async call runs it as a task on the server', async () => {
+    const { app } = await taskServer();
+    const base = await listen(app);
+    // Plain (streamed): the server runs its task inside and answers only the result, so no status reaches the call.
+    const events = await streamed(base, '/t/maybe');
+    expect(events.filter((event) => event.event === 'progress')).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ event: 'result', data: '"maybe done"' });
+    // Async: a task the gateway follows: its status messages are the call's progress, its status the call's task.
+    const location = (await request(app).post('/t/maybe').set('Prefer', 'respond-async').send({}).expect(202)).headers.location!;
+    const running = await callWhen(app, location, (call) => call.task?.statusMessage !== undefined, 'the task status');
+    expect(running.task.status).toBe('working');
+    expect(['step 1', 'step 2']).toContain(running.task.statusMessage);
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
+    expect(done).toMatchObject({ state: 'succeeded', result: 'maybe done', task: { status: 'completed' } });
+    expect(done.progress.message).toBe('step 2');
   });
 
   it('runs 12 task calls at once on one server without a MaxListenersExceededWarning', async () => {
