@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, makeCallerKey } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, type TestGateway, waitForStderr } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { pendingApprovals } from './helpers/ui-session.js';
 
 const { gateway, listen, defer } = callKit();
 
@@ -139,6 +140,33 @@ describe('tasks on /mcp', () => {
     const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
     expect(result.content).toEqual([{ type: 'text', text: 'maybe done' }]);
     expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe('completed');
+  });
+
+  it('a task waits for approval as a call does: working, its message says so, it runs once approved', async () => {
+    const { app } = await gateway(
+      { t: { command: process.execPath, args: [fixture('task-server.mjs')] } },
+      {},
+      { apiKey: KEY, approval: { default: 'ask', timeoutMs: 60_000 } },
+    );
+    const base = await listen(app);
+    const client = await tasksClient(`${base}/mcp/t`, KEY);
+    const task = await startTask(client, 'quiet', {});
+    expect(task).toMatchObject({ status: 'working', statusMessage: 'waiting for a person to approve the call' });
+    const approval = (await pendingApprovals(app, KEY))[0]!;
+    await request(app).post(`/api/approvals/${approval.id}/approve`).set('Authorization', bearer(KEY)).expect(200);
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(result.content).toEqual([{ type: 'text', text: 'quiet done' }]);
+  });
+
+  it('a task the gateway refuses before it starts (invalid arguments) is a JSON-RPC error, not a task', async () => {
+    const { app } = await everything();
+    const base = await listen(app);
+    const client = await tasksClient(`${base}/mcp/e`, KEY);
+    await expect(startTask(client, 'simulate-research-query', { topic: 7 })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('invalid arguments: topic'),
+    });
+    expect((await client.experimental.tasks.listTasks()).tasks).toEqual([]);
   });
 
   it('a tool the server does not run as a task is refused as a task (-32601), and called plainly as before', async () => {

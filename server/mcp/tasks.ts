@@ -116,7 +116,10 @@ export function asksForTask(params: unknown): boolean {
  */
 export async function createTask(server: Server, context: ServedContext, entry: CatalogEntry, args: unknown, requestId: string) {
   if (!['required', 'optional'].includes(taskSupportOf(entry)))
-    throw new ProtocolError(METHOD_NOT_FOUND, `the tool ${entry.name} does not run as a task (its execution.taskSupport is not set)`);
+    throw new ProtocolError(
+      METHOD_NOT_FOUND,
+      `the tool ${entry.name} does not run as a task (its server lists no execution.taskSupport "required" or "optional")`,
+    );
   const call = startToolCall(
     context.caller,
     context.identity,
@@ -142,7 +145,10 @@ function tellChanges(server: Server, call: RunningCall, ttlMs: () => number): vo
     const task = taskOf(call, ttlMs());
     if (task.status === last.status && task.statusMessage === last.statusMessage) return;
     last = task;
-    server.transport?.send({ jsonrpc: '2.0', method: 'notifications/tasks/status', params: { ...task } }).catch(() => undefined);
+    // Not tied to a request: it goes on the session's GET stream, if the client opened one (else nowhere).
+    Promise.resolve()
+      .then(() => server.transport?.send({ jsonrpc: '2.0', method: 'notifications/tasks/status', params: { ...task } }))
+      .catch(() => undefined);
   };
   call.follow({ approval: check, question: check, progress: check, log() {}, end: check });
 }
