@@ -121,6 +121,7 @@ describe('a tool that requires task execution', () => {
     const { app } = await everything();
     const location = await startAsync(app, { topic: 'python', ambiguous: true });
     const asking = await callWhen(app, location, (call) => call.state === 'waiting_for_input', 'the task to ask');
+    expect(asking.task).toMatchObject({ status: 'input_required' });
     const questionId = asking.question.id as string;
     await request(app)
       .post(`/api/questions/${questionId}`)
@@ -129,6 +130,8 @@ describe('a tool that requires task execution', () => {
     const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
     expect(done.state).toBe('succeeded');
     expect(JSON.stringify(done.result)).toContain('Research Report: python (snake)');
+    // Its status as it ended (the server tells it after the answer), not the input_required it was in.
+    expect(done.task).toMatchObject({ status: 'completed' });
   });
 
   it('a server that dies during the task ends the call at once as gone away, not at its next poll', async () => {
