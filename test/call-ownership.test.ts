@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit, expectProblem, results } from './helpers/calls.js';
+import { callKit, makeCallerKey, expectProblem, results } from './helpers/calls.js';
 import { tempDir } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents, readSse, type SseItem } from './helpers/sse.js';
@@ -17,14 +17,7 @@ const { gateway, listen } = callKit();
 const KEY = 'calls-ownership-start-up-key-01';
 const bearer = (token: string) => `Bearer ${token}`;
 
-async function makeKey(app: Parameters<typeof request>[0], label: string): Promise<string> {
-  const res = await request(app)
-    .post('/api/keys')
-    .set('Authorization', bearer(KEY))
-    .send({ label, scopes: ['tools:call', 'tools:read'] });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.token as string;
-}
+const makeKey = (app: Parameters<typeof makeCallerKey>[0], label: string) => makeCallerKey(app, KEY, label);
 
 describe('calls belong to their caller', () => {
   it('another key gets 404 for every call route of a call it did not make; the owner and an admin get the call', async () => {

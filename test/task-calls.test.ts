@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
-import { EVERYTHING_BIN, fixture, type TestGateway } from './helpers/gateway.js';
+import { EVERYTHING_BIN, fixture, type TestGateway, waitForStderr } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { allEvents } from './helpers/sse.js';
 import { signalProcess } from '../server/upstream/process-table.js';
@@ -51,14 +51,8 @@ async function streamed(base: string, path: string, args: object = {}) {
 }
 
 /** Waits until server-everything's research loop logs that its task was cancelled under it. */
-function cancelledOnServer(supervisor: TestGateway['supervisor']): Promise<unknown> {
-  const seen = () =>
-    supervisor
-      .get('e')!
-      .status()
-      .stderrTail.some((line) => line.includes(CANCELLED_ON_SERVER));
-  return waitUntil(seen, 10_000, 'the server to see the task cancelled');
-}
+const cancelledOnServer = (supervisor: TestGateway['supervisor']) =>
+  waitForStderr(supervisor, 'e', CANCELLED_ON_SERVER, 'the server to see the task cancelled');
 
 describe('a tool that requires task execution', () => {
   it('answers a plain REST call with the task result', async () => {
@@ -89,6 +83,23 @@ describe('a tool that requires task execution', () => {
     expect(JSON.stringify(done.result)).toContain('Research Report: tides');
   });
 
+  it("shows the task's status in /api/calls/{id}, the activity list and entry, and the call's partial while it runs", async () => {
+    const { app } = await everything();
+    const location = await startAsync(app, { topic: 'tides' });
+    const id = location.split('/').at(-1)!;
+    const running = await callWhen(app, location, (call) => call.task?.statusMessage !== undefined, 'a task status message');
+    expect(running.task.status).toBe('working');
+    expect(STAGES).toContain(running.task.statusMessage);
+    const html = async (path: string) => (await request(app).get(path).set('Accept', 'text/html').expect(200)).text;
+    const shown = new RegExp(`working — (${STAGES.map((stage) => stage.replaceAll('.', '\\.')).join('|')})`);
+    expect(await html('/activity')).toMatch(new RegExp(`task ${shown.source}`));
+    expect(await html(`/activity/${id}`)).toMatch(shown);
+    expect(await html(`/ui/calls/${id}`)).toMatch(new RegExp(`Task: ${shown.source}`));
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
+    expect(done.task).toMatchObject({ status: 'completed' });
+    expect(await html(`/activity/${id}`)).not.toContain('working —');
+  });
+
   it('DELETE of the async call sends tasks/cancel: the task ends cancelled on the server', async () => {
     const { app, supervisor } = await everything();
     const location = await startAsync(app, { topic: 'tides' });
@@ -110,6 +121,7 @@ describe('a tool that requires task execution', () => {
     const { app } = await everything();
     const location = await startAsync(app, { topic: 'python', ambiguous: true });
     const asking = await callWhen(app, location, (call) => call.state === 'waiting_for_input', 'the task to ask');
+    expect(asking.task).toMatchObject({ status: 'input_required' });
     const questionId = asking.question.id as string;
     await request(app)
       .post(`/api/questions/${questionId}`)
@@ -118,6 +130,8 @@ describe('a tool that requires task execution', () => {
     const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
     expect(done.state).toBe('succeeded');
     expect(JSON.stringify(done.result)).toContain('Research Report: python (snake)');
+    // Its status as it ended (the server tells it after the answer), not the input_required it was in.
+    expect(done.task).toMatchObject({ status: 'completed' });
   });
 
   it('a server that dies during the task ends the call at once as gone away, not at its next poll', async () => {
@@ -148,7 +162,7 @@ describe('a tool that requires task execution', () => {
     defer(() => client.close());
     const { tools } = await client.listTools();
     const tool = tools.find((item) => item.name === 'simulate-research-query')!;
-    // The gateway does not pass tasks through on /mcp yet: the tool is served as one to call plainly.
+    // A client that does not take part in tasks is served the tool as one to call plainly.
     expect(tool.execution?.taskSupport).toBeUndefined();
     const result = await client.callTool({ name: 'simulate-research-query', arguments: { topic: 'tides' } });
     expect(JSON.stringify(result.content)).toContain('Research Report: tides');
@@ -168,6 +182,23 @@ describe('tasks of a server that sends no status notifications (test/fixtures/ta
       { progress: 2, message: 'step 2' },
     ]);
     expect(events.at(-1)).toMatchObject({ event: 'result', data: '"quiet done"' });
+  });
+
+  it('an optional-task tool: a plain call stays plain, an async call runs it as a task on the server', async () => {
+    const { app } = await taskServer();
+    const base = await listen(app);
+    // Plain (streamed): the server runs its task inside and answers only the result, so no status reaches the call.
+    const events = await streamed(base, '/t/maybe');
+    expect(events.filter((event) => event.event === 'progress')).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ event: 'result', data: '"maybe done"' });
+    // Async: a task the gateway follows: its status messages are the call's progress, its status the call's task.
+    const location = (await request(app).post('/t/maybe').set('Prefer', 'respond-async').send({}).expect(202)).headers.location!;
+    const running = await callWhen(app, location, (call) => call.task?.statusMessage !== undefined, 'the task status');
+    expect(running.task.status).toBe('working');
+    expect(['step 1', 'step 2']).toContain(running.task.statusMessage);
+    const done = await callWhen(app, location, (call) => Boolean(call.endedAt), 'the task to end');
+    expect(done).toMatchObject({ state: 'succeeded', result: 'maybe done', task: { status: 'completed' } });
+    expect(done.progress.message).toBe('step 2');
   });
 
   it('runs 12 task calls at once on one server without a MaxListenersExceededWarning', async () => {

@@ -229,6 +229,9 @@ export class ToolCaller {
             onProgress: (progress) => call.reportProgress(progress),
             onLog: (message) => call.reportLog(message),
             onElicit: this.elicitorOf(call, request),
+            // A caller that does not wait has an optional-task tool run as a task, as its server intends for long jobs.
+            preferTask: call.mode === 'async',
+            onTaskStatus: (task) => call.reportTask(task),
           })
         : await callFeatureTool(connection, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
     } catch (error) {

@@ -131,6 +131,11 @@ export class CallRegistry {
     return [...this.calls.values()].filter((call) => !call.finished && (viewer.seesAll || call.caller === viewer.caller));
   }
 
+  /** Every call `viewer` may see: running, and finished ones kept for reading; oldest first. */
+  all(viewer: CallViewer): RunningCall[] {
+    return [...this.calls.values()].filter((call) => viewer.seesAll || call.caller === viewer.caller);
+  }
+
   private forget(kept: Kept): void {
     const { call } = kept;
     if (this.kept.get(call.id) !== kept) return;

@@ -6,7 +6,7 @@
  * in a set per stream, however many there are, instead of emitter listeners); a surface waits
  * for it to be `accepted` and `done` (one promise each, made only when someone waits).
  */
-import type { CallProgress, LogMessage, ToolCallResult } from '../upstream/types.js';
+import type { CallProgress, LogMessage, ToolCallResult, UpstreamTaskStatus } from '../upstream/types.js';
 import type { ProblemError } from '../errors.js';
 import type { Approval } from '../approvals/book.js';
 import type { Question } from '../questions/book.js';
@@ -62,6 +62,11 @@ export class RunningCall {
   approval: Approval | undefined;
   /** The last question the server asked a person during the call (server/questions/), if any. */
   question: Question | undefined;
+  /**
+   * The status of the task the call runs as upstream (a tool the server runs as a task:
+   * upstream/task-calls.ts), as the server last told it; undefined for other calls.
+   */
+  task: UpstreamTaskStatus | undefined;
   /** The questions of the call that have ended (for its activity row); made on the first. */
   endedQuestions: Question[] | undefined;
   /**
@@ -179,6 +184,11 @@ export class RunningCall {
     this.question = question;
     if (question.state !== 'pending') (this.endedQuestions ??= []).push(question);
     if (this.followers) for (const follower of this.followers) follower.question(question);
+  }
+
+  /** The upstream task's status or message changed. */
+  reportTask(task: UpstreamTaskStatus): void {
+    this.task = task;
   }
 
   reportProgress(progress: CallProgress): void {

@@ -437,6 +437,19 @@ export const CallSnapshotSchema = z
       })
       .optional()
       .meta({ description: 'When the server asked a person during the call (elicitation): its latest question.' }),
+    task: z
+      .strictObject({
+        status: z.string().meta({
+          description: "The task's status as the server last told it: `working`, `input_required`, `completed`, `failed` or `cancelled`.",
+        }),
+        statusMessage: z.string().optional().meta({ description: "The server's words on the status (untrusted text)." }),
+      })
+      .optional()
+      .meta({
+        description:
+          'When the call runs as an MCP task on its server (a tool with `execution.taskSupport` `required`, or `optional` in an ' +
+          "async call): the task's status, kept once the call has ended. Absent for other calls.",
+      }),
     result: z
       .unknown()
       .optional()

@@ -132,6 +132,7 @@ export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unk
     snapshot.approval = { id: call.approval.id, state: call.approval.state, url: `${prefix}/api/approvals/${call.approval.id}` };
   if (call.question)
     snapshot.question = { id: call.question.id, state: call.question.state, url: `${prefix}/api/questions/${call.question.id}` };
+  if (call.task) snapshot.task = { ...call.task };
   if (!end) return snapshot;
   const problem = answeredProblem(call, end);
   if (end.result && !problem) snapshot.result = JSON.parse(resultAnswer(call, end.result, prefix));

@@ -11,8 +11,9 @@
  * `annotations`, `title`, `icons`, `_meta` …); on the aggregate endpoints the name changes and
  * `_meta` says which server and tool it stands for (`ORIGIN_META_KEY`), and an MCP App's
  * `_meta.ui.resourceUri` is namespaced as that endpoint lists the resource (resource-uris.ts).
- * One exception: `execution.taskSupport` is left out, because the gateway runs a task-only tool's
- * task itself (server/upstream/task-calls.ts) and does not serve tasks on /mcp yet, and a client
+ * One exception: `execution.taskSupport` is listed only to a 2025-era client that declared the
+ * `tasks` capability (the gateway serves it tasks: tasks.ts). To any other client it is left out:
+ * the gateway runs a task-only tool's task itself (server/upstream/task-calls.ts), and a client
  * must not call a tool listed with `taskSupport: "required"` without a task.
  */
 import type { ToolGroup } from '../config/types.js';
@@ -105,8 +106,11 @@ export function buildCatalog(target: EndpointTarget, source: ToolSource): Catalo
   return { tools, byName: new Map(tools.map((entry) => [entry.name, entry])) };
 }
 
-/** The MCP definition of a catalog entry: the server's own, renamed on aggregate endpoints, with its origin in `_meta`. */
-export function toolDefinition(entry: CatalogEntry, aggregate: boolean): Record<string, unknown> {
+/**
+ * The MCP definition of a catalog entry: the server's own, renamed on aggregate endpoints, with its
+ * origin in `_meta`; with `execution.taskSupport` only for a client served tasks (`tasks`).
+ */
+export function toolDefinition(entry: CatalogEntry, aggregate: boolean, tasks = false): Record<string, unknown> {
   const { info } = entry;
   const listed: Record<string, unknown> = info.definition
     ? { ...info.definition }
@@ -118,7 +122,7 @@ export function toolDefinition(entry: CatalogEntry, aggregate: boolean): Record<
         ...(info.outputSchema === undefined ? {} : { outputSchema: info.outputSchema }),
         ...(info.annotations === undefined ? {} : { annotations: info.annotations }),
       };
-  servedPlainly(listed);
+  if (!tasks) servedPlainly(listed);
   if (!aggregate) return listed;
   return {
     ...listed,

@@ -272,6 +272,7 @@ export class McpEndpoint {
       return jsonRpcError(res, 503, -32000, 'too many MCP sessions are busy; try again shortly (gateway.mcp.maxSessions)');
     }
     const served = this.served(target, info);
+    served.servesTasks = true;
     const server = buildMcpServer(served);
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -359,6 +360,7 @@ export class McpEndpoint {
       catalog: () => this.catalog(target),
       connections: () => this.connections(target),
       requestTimeoutMs: () => this.deps.settings().toolTimeoutMs,
+      finishedCallTtlMs: () => this.deps.settings().finishedCallTtlMs,
       logger: this.deps.logger,
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,

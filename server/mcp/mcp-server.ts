@@ -8,7 +8,8 @@
  * waits for a person, progress notifications (when the client sent a `progressToken`) and a log
  * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
  * Resources (resources.ts), prompts and completions (prompts.ts) are served, and declared, when a
- * server behind the endpoint offers them (upstream-requests.ts).
+ * server behind the endpoint offers them (upstream-requests.ts). A 2025-era session is served tasks
+ * too (tasks.ts): a `tools/call` with `params.task` answers a task at once.
  */
 import {
   ProtocolError,
@@ -29,6 +30,7 @@ import { applyResponses, modernElicitor, nextInputRequest, questionsOf, remember
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
 import { servePrompts } from './prompts.js';
+import { TASKS_CAPABILITY, asksForTask, createTask, serveTasks } from './tasks.js';
 import { serveResources } from './resources.js';
 import {
   approvalMessage,
@@ -101,6 +103,24 @@ export interface ServedContext {
   verifyState: (state: string, ctx: ServerContext) => Promise<ParkedState>;
   /** The level a 2025-era client set for log messages (`logging/setLevel`); none set: every message goes. */
   logLevel?: LogLevel;
+  /** Whether tasks are served (a 2025-era session: tasks.ts). Default: no. */
+  servesTasks?: boolean;
+  /** How long a finished task is kept, in ms (read at use: `gateway.finishedCallTtlMs`). */
+  finishedCallTtlMs: () => number;
+}
+
+/**
+ * The SDK's server, but a `tools/call` that asks for a task answers the task (`CreateTaskResult`),
+ * which the SDK's check of `tools/call` results (a `CallToolResult`) would refuse.
+ */
+class GatewayServer extends Server {
+  servesTasks = false;
+
+  protected override _wrapHandler(method: string, handler: Parameters<Server['_wrapHandler']>[1]): ReturnType<Server['_wrapHandler']> {
+    const wrapped = super._wrapHandler(method, handler);
+    if (method !== 'tools/call') return wrapped;
+    return (request, ctx) => (this.servesTasks && asksForTask(request.params) ? handler(request, ctx) : wrapped(request, ctx));
+  }
 }
 
 function serverName(target: EndpointTarget): string {
@@ -113,21 +133,26 @@ export function buildMcpServer(context: ServedContext): Server {
   const { target, identity, caller } = context;
   // Resources, prompts and completions are declared when a server behind the endpoint offers them.
   const features = featureCapabilities(context.connections());
-  const server = new Server(
+  const servesTasks = context.servesTasks === true;
+  const server = new GatewayServer(
     { name: serverName(target), version: context.version },
     {
-      capabilities: { tools: { listChanged: true }, logging: {}, ...features },
+      capabilities: { tools: { listChanged: true }, logging: {}, ...features, ...(servesTasks ? { tasks: TASKS_CAPABILITY } : {}) },
       ...(context.instructions ? { instructions: context.instructions } : {}),
       requestState: { verify: context.verifyState },
     },
   );
+  server.servesTasks = servesTasks;
   const aggregate = target.kind !== 'server';
   serveResources(server, context, features);
   servePrompts(server, context, features);
+  if (servesTasks) serveTasks(server, context);
 
-  server.setRequestHandler('tools/list', async () => ({
-    tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate)) as never,
-  }));
+  server.setRequestHandler('tools/list', async () => {
+    // A client that takes part in tasks sees which tools run as tasks; to others they are plain tools.
+    const tasks = servesTasks && server.getClientCapabilities()?.tasks !== undefined;
+    return { tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate, tasks)) as never };
+  });
 
   // The client's level for log messages (`logging/setLevel`), kept where the fast path reads it too.
   server.setRequestHandler('logging/setLevel', async (request) => {
@@ -138,6 +163,8 @@ export function buildMcpServer(context: ServedContext): Server {
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const entry = toolToCall(identity, context.catalog(), request.params.name);
     if ('code' in entry) throw new ProtocolError(entry.code, entry.message);
+    if (servesTasks && asksForTask(request.params))
+      return (await createTask(server, context, entry, request.params.arguments, context.requestIdOf(ctx.http?.req))) as never;
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
     const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
 

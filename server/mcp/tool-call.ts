@@ -52,7 +52,7 @@ export function clientName(info: { name?: unknown; version?: unknown } | undefin
   return typeof info.version === 'string' ? `${info.name} ${info.version}` : info.name;
 }
 
-/** Starts a `tools/call` as an ordinary call of the gateway (surface `mcp`). */
+/** Starts a `tools/call` as an ordinary call of the gateway (surface `mcp`): streamed, or async for a task (tasks.ts). */
 export function startToolCall(
   caller: ToolCaller,
   identity: Identity,
@@ -62,13 +62,14 @@ export function startToolCall(
   requestId: string,
   /** The client's answerer of the servers' questions, when it declared elicitation (elicitation.ts). Default: a person answers. */
   elicit?: SurfaceElicitor,
+  mode: 'stream' | 'async' = 'stream',
 ): RunningCall {
   return caller.start({
     server: entry.server,
     tool: entry.tool,
     args: args ?? {},
     surface: 'mcp',
-    mode: 'stream',
+    mode,
     caller: identity.id,
     callerLabel: client ? `${identity.label} (${client})` : identity.label,
     ...(client === undefined ? {} : { client }),

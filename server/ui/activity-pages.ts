@@ -14,7 +14,7 @@ import { activityReaderOf, callerFilter } from '../http/api/activity.js';
 import { ProblemError } from '../errors.js';
 import { activityDecision } from './approvals-pages.js';
 import { callerLabels, type CallerLabel } from './caller-labels.js';
-import { durationText, prettyJson, sizeText, timeText } from './display.js';
+import { durationText, prettyJson, sizeText, taskText, timeText } from './display.js';
 import { canRun, isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
@@ -100,6 +100,8 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
     /** The approval a running call waits for (its card's link). */
     waitingFor: waiting ? waiting.id : '',
     status: entry.status ?? '',
+    /** While the call runs as a task upstream: the task's status (and message). */
+    task: live && !live.finished ? taskText(live.task) : '',
     duration: durationText(entry.durationMs),
     caller: context.label(entry.caller),
     decision: waiting ? null : activityDecision(context.approvals, entry.approvalId),

@@ -2,7 +2,7 @@
  * How the UI shows things: times, ages and durations in words, a tool result as display blocks, and a
  * call as a curl command. Pure functions; the templates escape whatever they return.
  */
-import type { ContentItem, ToolCallResult } from '../upstream/types.js';
+import type { ContentItem, ToolCallResult, UpstreamTaskStatus } from '../upstream/types.js';
 
 /** "12 s", "5 min", "3 h 20 min", "2 d 4 h". */
 export function ageText(ms: number): string {
@@ -23,6 +23,12 @@ export function ageText(ms: number): string {
 export function timeText(at: number | string): string {
   const iso = typeof at === 'number' ? new Date(at).toISOString() : at;
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** The status of the task a call runs as upstream: "working — Gathering sources...", "input_required"; '' for none. */
+export function taskText(task: UpstreamTaskStatus | undefined): string {
+  if (!task) return '';
+  return task.statusMessage ? `${task.status} — ${task.statusMessage}` : task.status;
 }
 
 /** "0.4 ms", "120 ms", "2.5 s". */

@@ -20,7 +20,7 @@ import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
 import type { ToolInfo } from '../upstream/types.js';
 import { toolUi } from '../apps/tool-ui.js';
-import { curlCommand, durationText, prettyJson, resultBlocks } from './display.js';
+import { curlCommand, durationText, prettyJson, resultBlocks, taskText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 import { schemaTree } from './schema-tree.js';
@@ -79,6 +79,8 @@ export function callModel(call: RunningCall, curl: string, appInput?: unknown) {
     /** The approval the call waits for, while it waits. */
     waitingFor: call.state === 'waiting_for_approval' ? call.approval!.id : '',
     progress: call.progress ?? null,
+    /** While the call runs as a task upstream: the task's status (and message). */
+    task: end ? '' : taskText(call.task),
     percent: call.progress?.total ? Math.min(100, Math.round((call.progress.progress / call.progress.total) * 100)) : null,
     outcome: end?.outcome ?? 'running',
     status: end ? (problem?.status ?? 200) : null,

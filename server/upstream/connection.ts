@@ -330,7 +330,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     try {
       let result: CallToolResult;
       const metadata = toolMetadata(client);
-      if (metadata.isToolTaskRequired(name)) {
+      // A tool that requires a task runs as one; an optional one when the caller does not wait (`preferTask`).
+      if (metadata.isToolTaskRequired(name) || (options.preferTask === true && metadata.isToolTask(name))) {
         // No hold: a task has no one request whose timeout a person's answer could overrun.
         if (onElicit) this.elicitors.set(onElicit, NO_HOLD);
         result = await tasks.call(client, name, args, options);
@@ -819,10 +820,12 @@ function routeDirectCalls(transport: Transport, direct: DirectCalls): void {
 
 /**
  * What the SDK client learned from `tools/list` for `callTool` (private in its types): the tools
- * that must run as tasks, and the compiled check of each tool's outputSchema.
+ * that must or may run as tasks, and the compiled check of each tool's outputSchema.
  */
 function toolMetadata(client: Client): {
   isToolTaskRequired(name: string): boolean;
+  /** Whether the tool may run as a task (`required` or `optional`) on a server that takes task tool calls. */
+  isToolTask(name: string): boolean;
   getToolOutputValidator(name: string): OutputValidator | undefined;
 } {
   return client as unknown as ReturnType<typeof toolMetadata>;

@@ -1,11 +1,13 @@
 /**
  * Tool calls that run as tasks (MCP 2025-11-25 tasks utility): a tool whose `execution.taskSupport`
- * is `required` is called with `params.task`, the server answers at once with a task, and the
- * gateway follows it to its end so that the caller sees an ordinary tool call:
+ * is `required` (or `optional`, for a caller that does not wait: `preferTask`) is called with
+ * `params.task`, the server answers at once with a task, and the gateway follows it to its end so
+ * that the caller sees an ordinary tool call:
  *
  * - status: `notifications/tasks/status` when the server sends them, and `tasks/get` every
  *   `pollInterval` (the server's, else `DEFAULT_POLL_MS`; never below `MIN_POLL_MS`) when it does
- *   not; each new status message is the call's progress (`onProgress`);
+ *   not; each new status message is the call's progress (`onProgress`), and each new status or
+ *   message goes to `onTaskStatus`;
  * - `input_required`: `tasks/result`, which delivers the server's queued requests (elicitation)
  *   and blocks until the task ends;
  * - the end: `completed` or `failed` → `tasks/result` (the tool's result); `cancelled` → a
@@ -96,7 +98,12 @@ export class TaskCalls {
     const seen = (next: Task) => {
       // A `tasks/get` answer read after a newer notification (or the other way round) is old news.
       if (Date.parse(next.lastUpdatedAt) < Date.parse(task.lastUpdatedAt)) return;
+      const changed = next.status !== task.status || next.statusMessage !== task.statusMessage;
       task = next;
+      if (changed || next === first)
+        options.onTaskStatus?.(
+          next.statusMessage === undefined ? { status: next.status } : { status: next.status, statusMessage: next.statusMessage },
+        );
       if (next.statusMessage !== undefined && next.statusMessage !== lastMessage) {
         lastMessage = next.statusMessage;
         options.onProgress?.({ progress: ++steps, message: next.statusMessage });

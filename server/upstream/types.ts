@@ -188,6 +188,20 @@ export interface ToolCallOptions {
    * `UpstreamConnection`: which call a request belongs to). Default: the connection's fallback.
    */
   onElicit?: Elicitor;
+  /**
+   * Call a tool the server lists with `execution.taskSupport: "optional"` as a task, as one that
+   * requires it is (a caller that does not wait: an async call, an `/mcp` client's task). Default: plainly.
+   */
+  preferTask?: boolean;
+  /** The upstream task's status, each time it or its message changes (calls that run as tasks only). */
+  onTaskStatus?: (task: UpstreamTaskStatus) => void;
+}
+
+/** A task's status as its server tells it (MCP tasks utility), for the call that runs as the task. */
+export interface UpstreamTaskStatus {
+  /** `working`, `input_required`, `completed`, `failed` or `cancelled`. */
+  status: string;
+  statusMessage?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** A kit for tool-call tests: gateways and listeners that are closed after each test, and problem checks. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type request from 'supertest';
+import request from 'supertest';
 import { afterEach, expect } from 'vitest';
 import { FAST, fixture, startTestGateway, waitForServer, type TestGateway, type TestGatewayOptions } from './gateway.js';
 
@@ -14,6 +14,16 @@ export function expectProblem(res: request.Response, status: number, type: strin
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ type, status });
+}
+
+/** Makes a key (as `adminKey`) through `POST /api/keys` with `tools:call` and `tools:read`; resolves with its token. */
+export async function makeCallerKey(app: Parameters<typeof request>[0], adminKey: string, label: string): Promise<string> {
+  const res = await request(app)
+    .post('/api/keys')
+    .set('Authorization', `Bearer ${adminKey}`)
+    .send({ label, scopes: ['tools:call', 'tools:read'] });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.token as string;
 }
 
 export interface CallKit {

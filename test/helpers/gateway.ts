@@ -1,6 +1,7 @@
 /** Starts a real gateway in-process (real servers, real SQLite file) for supertest. */
 import path from 'node:path';
 import { tempDir } from './temp.js';
+import { waitUntil } from './process.js';
 import { parseConfigText } from '../../server/config/load.js';
 import type { Pairings } from '../../server/auth/pairing.js';
 import { gatewayServices, startGateway, type Gateway } from '../../server/gateway.js';
@@ -104,6 +105,16 @@ export function waitForServer(
     };
     supervisor.on('change', onChange);
   });
+}
+
+/** Waits until a line of a server's stderr (its status's `stderrTail`) contains `text`. */
+export function waitForStderr(supervisor: Supervisor, name: string, text: string, what: string, timeoutMs = 10_000): Promise<unknown> {
+  const seen = () =>
+    supervisor
+      .get(name)!
+      .status()
+      .stderrTail.some((line) => line.includes(text));
+  return waitUntil(seen, timeoutMs, what);
 }
 
 /** Records every state a server goes through, from now on. */
