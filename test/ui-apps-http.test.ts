@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { VERSION } from '../server/package-info.js';
 
 const kit = callKit();
 const appServer = (env: Record<string, string> = {}) => ({ command: node, args: [fixture('app-server.mjs')], env });
@@ -23,6 +24,15 @@ function directives(csp: string): Map<string, string[]> {
       .map((words) => [words[0]!, words.slice(1)] as const),
   );
 }
+
+/** An attribute's value as the browser reads it. */
+const unescape = (text: string) =>
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 describe('MCP Apps over HTTP', () => {
   it('serves the app in an opaque origin: sandbox without allow-same-origin, no network by default, nosniff', async () => {
@@ -64,7 +74,8 @@ describe('MCP Apps over HTTP', () => {
   });
 
   it('the tool page offers the app without inline script, and a run carries its input and result escaped', async () => {
-    const { app } = await kit.gateway({ apps: appServer() });
+    const hostile = '"><script>alert(1)</script>';
+    const { app } = await kit.gateway({ apps: appServer({ APP_TOOL_DESCRIPTION: hostile }) });
     const page = await request(app).get('/tools/apps/show').expect(200);
     expect(page.text).toContain('data-app-frame="ui/apps/apps/show/frame"');
     expect(page.text).toContain('<script src="static/app-host.js" defer></script>');
@@ -73,8 +84,14 @@ describe('MCP Apps over HTTP', () => {
     expect(page.headers['content-security-policy']).toContain("frame-src 'self'");
     // A tool without an app has no app section.
     expect((await request(app).get('/tools/apps/add').expect(200)).text).not.toContain('data-app-frame');
+    // The app's host context: the tool as its server listed it (escaped) and the gateway's version.
+    expect(JSON.parse(unescape(/data-app-tool="([^"]*)"/.exec(page.text)![1]!))).toMatchObject({
+      name: 'show',
+      description: hostile,
+      _meta: { ui: { resourceUri: 'ui://demo/app.html' } },
+    });
+    expect(page.text).toContain(`data-app-version="${VERSION}"`);
 
-    const hostile = '"><script>alert(1)</script>';
     const run = await request(app)
       .post('/ui/tools/apps/show/call')
       .type('form')
@@ -83,13 +100,6 @@ describe('MCP Apps over HTTP', () => {
     expect(run.text).not.toContain('<script>');
     const input = /data-app-input="([^"]*)"/.exec(run.text)?.[1];
     const result = /data-app-result="([^"]*)"/.exec(run.text)?.[1];
-    const unescape = (text: string) =>
-      text
-        .replace(/&quot;/g, '"')
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>')
-        .replace(/&#39;/g, "'")
-        .replace(/&amp;/g, '&');
     expect(JSON.parse(unescape(input!))).toEqual({ text: hostile });
     expect(JSON.parse(unescape(result!)).content[0].text).toBe(`shown: ${hostile}`);
   });
