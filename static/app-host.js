@@ -15,6 +15,8 @@
 //   app" panel next to the frame, for the person: messages listed, the context replaced by each
 //   update (as the spec says: the latest one counts); other kinds of blocks are refused (-32602);
 // - notifications/message (the app's log): listed in the same panel with its level;
+// - ui/download-file: embedded resources (text or base64 blob) saved as files, resource links read
+//   from the app's server first; all after the person confirms the list of files;
 // - ui/request-display-mode: inline or fullscreen (the section covers the window; "Exit full screen"
 //   or Escape goes back); any other mode answers the current one;
 // - ui/notifications/size-changed: the frame's height, bounded to MIN_HEIGHT..MAX_HEIGHT; the width
@@ -25,8 +27,8 @@
 // ui/notifications/host-context-changed with the fields that changed (theme, display mode, container
 // dimensions); ui/resource-teardown before the view closes (answer awaited up to TEARDOWN_WAIT_MS)
 // and when the page goes away. tool-input-partial is never sent: the person fills a form, no model
-// streams arguments. Anything else the app asks (sampling/createMessage, ui/download-file,
-// resources/list…) is answered "method not found".
+// streams arguments. Anything else the app asks (sampling/createMessage, resources/list…) is
+// answered "method not found".
 // No inline script anywhere: the page's Content-Security-Policy allows only files.
 (function () {
   'use strict';
@@ -41,6 +43,9 @@
   var MAX_TEXT = 10000;
   /** How long the view is given to answer ui/resource-teardown before its frame is removed. */
   var TEARDOWN_WAIT_MS = 2000;
+  /** Files one ui/download-file may ask for; characters of a downloaded file's name. */
+  var MAX_DOWNLOADS = 20;
+  var MAX_FILE_NAME = 100;
   var DISPLAY_MODES = ['inline', 'fullscreen'];
   var host = section.querySelector('[data-app-host]');
   var openButton = section.querySelector('[data-app-open]');
@@ -198,6 +203,94 @@
     answer.ok({});
   }
 
+  // A file name for a download: the last part of the resource's URI (or its name), plain characters only.
+  function fileNameOf(item) {
+    var raw =
+      String(item.name || item.uri || '')
+        .split(/[/\\?#]/)
+        .filter(Boolean)
+        .pop() || '';
+    var name = raw
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, MAX_FILE_NAME);
+    return name || 'download';
+  }
+
+  // The bytes of an embedded resource (text, or base64 `blob`) as a Blob, or null when it has neither.
+  function blobOf(resource) {
+    var type = typeof resource.mimeType === 'string' ? resource.mimeType : 'application/octet-stream';
+    if (typeof resource.text === 'string') return new Blob([resource.text], { type: type });
+    if (typeof resource.blob !== 'string') return null;
+    var bytes;
+    try {
+      bytes = atob(resource.blob);
+    } catch (e) {
+      return null;
+    }
+    var array = new Uint8Array(bytes.length);
+    for (var i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
+    return new Blob([array], { type: type });
+  }
+
+  function save(name, blob) {
+    var link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    link.rel = 'noopener';
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () {
+      URL.revokeObjectURL(link.href);
+    }, 60000);
+  }
+
+  // ui/download-file: embedded resources are saved as they are; a resource link is read from the app's
+  // server first (as its resources/read). All after the person confirms the list of files.
+  function downloadFile(answer, params) {
+    var contents = params.contents;
+    if (!Array.isArray(contents) || contents.length === 0 || contents.length > MAX_DOWNLOADS)
+      return answer.fail(-32602, 'contents must be an array of 1 to ' + MAX_DOWNLOADS + ' resources');
+    var files = [];
+    for (var i = 0; i < contents.length; i++) {
+      var block = contents[i] || {};
+      if (block.type === 'resource' && block.resource && typeof block.resource.uri === 'string') {
+        var blob = blobOf(block.resource);
+        if (!blob) return answer.fail(-32602, 'contents[' + i + '] has neither text nor blob');
+        files.push({ name: fileNameOf(block.resource), blob: blob });
+      } else if (block.type === 'resource_link' && typeof block.uri === 'string') {
+        files.push({ name: fileNameOf(block), uri: block.uri });
+      } else return answer.fail(-32602, 'contents[' + i + '] is neither an embedded resource nor a resource link');
+    }
+    var list = files
+      .map(function (file) {
+        return file.name + (file.blob ? ' (' + file.blob.size + ' bytes)' : ' (from the server)');
+      })
+      .join('\n');
+    if (!window.confirm('The app asks to download:\n\n' + visible(list) + '\n\nDownload?')) return answer.ok({ isError: true });
+    var reads = files.map(function (file) {
+      if (file.blob) return Promise.resolve(file);
+      return gateway(section.getAttribute('data-app-read'), { uri: file.uri }).then(function (result) {
+        var item = result && Array.isArray(result.contents) ? result.contents[0] : null;
+        var blob = item && blobOf(item);
+        if (!blob) throw new Error('the server sent nothing to save for ' + file.uri);
+        return { name: file.name, blob: blob };
+      });
+    });
+    Promise.all(reads).then(
+      function (ready) {
+        ready.forEach(function (file) {
+          save(file.name, file.blob);
+        });
+        answer.ok({});
+      },
+      function (error) {
+        answer.fail(-32000, String(error && error.message ? error.message : error));
+      },
+    );
+  }
+
   // The text of content blocks, or why they are not shown: this host declares text blocks only.
   function textOf(content, field) {
     if (!Array.isArray(content)) return { error: field + ' must be an array of content blocks' };
@@ -301,6 +394,7 @@
           hostInfo: { name: 'mcp-gateway', version: section.getAttribute('data-app-version') || '' },
           hostCapabilities: {
             openLinks: {},
+            downloadFile: {},
             serverTools: {},
             serverResources: {},
             logging: {},
@@ -336,6 +430,8 @@
         return message(answer, params);
       case 'ui/update-model-context':
         return updateModelContext(answer, params);
+      case 'ui/download-file':
+        return downloadFile(answer, params);
       case 'ui/request-display-mode':
         setDisplayMode(params.mode);
         return answer.ok({ mode: displayMode });

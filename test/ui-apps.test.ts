@@ -93,7 +93,8 @@ describe('MCP Apps in a browser', () => {
     await page.getByRole('button', { name: 'Open app' }).click();
     const app_ = page.frameLocator('iframe.app-frame');
     const text = (selector: string) => app_.locator(selector).textContent();
-    await expect.poll(() => text('#add')).toBe('5');
+    // Its own start (a call, two links) is over.
+    await expect.poll(() => text('#link-https')).toBe('declined');
     return { ui, page, app_, text, frame: page.locator('iframe.app-frame'), notes: page.locator('[data-app-note-list] li') };
   }
 
@@ -110,6 +111,7 @@ describe('MCP Apps in a browser', () => {
     expect(container.width).toBeLessThanOrEqual(390);
     expect(JSON.parse((await text('#caps'))!)).toEqual({
       openLinks: {},
+      downloadFile: {},
       serverTools: {},
       serverResources: {},
       logging: {},
@@ -140,6 +142,30 @@ describe('MCP Apps in a browser', () => {
     await app_.locator('#log').click();
     await expect.poll(() => notes.first().locator('.badge').textContent()).toBe('log warning');
     expect(await notes.first().locator('pre').textContent()).toBe('demo: {"note":"log <entry>"}');
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('downloads the files an app offers (embedded, or read from its server) only after the person confirms', async () => {
+    const { ui, page, app_, text } = await openApp();
+    // Declined (the session dismisses every dialog): nothing is saved, the app is told.
+    await app_.locator('#download').click();
+    await expect.poll(() => text('#answer')).toBe('{"isError":true}');
+    expect(ui.dialogs.at(-1)).toBe('confirm: The app asks to download:\n\nreport.csv (7 bytes)\n\nDownload?');
+    // Confirmed: the embedded file as it was sent; the link read from the app's server.
+    await page.evaluate(() => {
+      window.confirm = () => true;
+    });
+    const contentOf = async (button: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), app_.locator(button).click()]);
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await download.createReadStream())!) chunks.push(chunk as Buffer);
+      return { name: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+    };
+    expect(await contentOf('#download')).toEqual({ name: 'report.csv', text: 'a,b\n1,2' });
+    await expect.poll(() => text('#answer')).toBe('{}');
+    const linked = await contentOf('#download-link');
+    expect(linked.name).toBe('app.html');
+    expect(linked.text).toContain('<h1>Demo app</h1>');
     expect(ui.problems).toEqual([]);
   });
 
