@@ -48,6 +48,8 @@ describe('MCP Apps over HTTP', () => {
     expect(policy.get('default-src')).toEqual(["'none'"]);
     expect(policy.get('script-src')).toEqual(["'unsafe-inline'"]);
     expect(policy.get('connect-src')).toEqual(["'none'"]);
+    expect(policy.get('frame-src')).toEqual(["'none'"]);
+    expect(policy.get('base-uri')).toEqual(["'none'"]);
     expect(policy.get('frame-ancestors')).toEqual(["'self'"]);
     expect(res.text).toContain('<h1>Demo app</h1>');
     // A tool without an app has no document; neither has a tool that is not there.
@@ -64,12 +66,16 @@ describe('MCP Apps over HTTP', () => {
     const declared = {
       connectDomains: ['https://api.example.com', "'self'", 'http://plain.example.com', 'https://x.example.com; script-src *'],
       resourceDomains: ['https://*.cdn.example.com', "'unsafe-eval'", 'data:', '*'],
+      frameDomains: ['https://www.youtube.com', 'wss://frames.example.com', 'javascript:'],
+      baseUriDomains: ['https://cdn.example.com', "'self'"],
     };
     const { app } = await kit.gateway({ apps: appServer({ APP_CSP: JSON.stringify(declared) }) });
     const policy = directives((await request(app).get(FRAME).expect(200)).headers['content-security-policy'] as string);
     expect(policy.get('connect-src')).toEqual(['https://api.example.com']);
     expect(policy.get('script-src')).toEqual(["'unsafe-inline'", 'https://*.cdn.example.com']);
     expect(policy.get('img-src')).toEqual(['data:', 'https://*.cdn.example.com']);
+    expect(policy.get('frame-src')).toEqual(['https://www.youtube.com']);
+    expect(policy.get('base-uri')).toEqual(['https://cdn.example.com']);
     expect(policy.get('sandbox')).toEqual(['allow-scripts', 'allow-forms']);
   });
 
