@@ -5,7 +5,8 @@
 // everything in them is untrusted: it is shown as text (textContent), never as HTML.
 // What the app may ask (the capabilities ui/initialize declares, no more):
 // - ui/initialize: the host's info (mcp-gateway and its version), capabilities and context (toolInfo,
-//   theme from the page's color scheme, display modes inline and fullscreen, container dimensions,
+//   theme from the page's color scheme and its colours as style variables, display modes inline and
+//   fullscreen, container dimensions,
 //   locale, time zone, platform web, device capabilities); ping;
 // - tools/call and resources/read on the tool's server: sent to the gateway's UI routes
 //   (apps-pages.ts), where the call takes the normal pipeline (policy, approvals, activity, surface app);
@@ -24,8 +25,8 @@
 // - ui/notifications/request-teardown: the view is closed, as with "Close app".
 // What the host sends: ui/notifications/tool-input, then tool-result (or tool-cancelled with the
 // reason when the run ended without a result) after each run of the test form;
-// ui/notifications/host-context-changed with the fields that changed (theme, display mode, container
-// dimensions); ui/resource-teardown before the view closes (answer awaited up to TEARDOWN_WAIT_MS)
+// ui/notifications/host-context-changed with the fields that changed (theme and styles, display mode,
+// container dimensions); ui/resource-teardown before the view closes (answer awaited up to TEARDOWN_WAIT_MS)
 // and when the page goes away. tool-input-partial is never sent: the person fills a form, no model
 // streams arguments. Anything else the app asks (sampling/createMessage, resources/list…) is
 // answered "method not found".
@@ -113,13 +114,47 @@
     }
   }
 
+  // The page's colours and fonts as the spec's style variables (they change with the theme).
+  var STYLE_VARIABLES = {
+    '--color-background-primary': '--surface',
+    '--color-background-secondary': '--bg',
+    '--color-background-danger': '--bad-bg',
+    '--color-background-success': '--ok-bg',
+    '--color-background-warning': '--warn-bg',
+    '--color-text-primary': '--text',
+    '--color-text-secondary': '--muted',
+    '--color-text-info': '--accent',
+    '--color-text-danger': '--bad',
+    '--color-text-success': '--ok',
+    '--color-text-warning': '--warn',
+    '--color-border-primary': '--line',
+    '--color-ring-primary': '--focus',
+    '--border-radius-md': '--radius',
+  };
+
+  function styles() {
+    var page = getComputedStyle(document.documentElement);
+    var variables = {};
+    Object.keys(STYLE_VARIABLES).forEach(function (name) {
+      var value = page.getPropertyValue(STYLE_VARIABLES[name]).trim();
+      if (value) variables[name] = value;
+    });
+    variables['--font-sans'] = getComputedStyle(document.body).fontFamily;
+    return { variables: variables };
+  }
+
   // The host context fields that change while the app runs.
   function changingContext() {
     var dimensions =
       displayMode === 'fullscreen'
         ? { width: host.clientWidth, height: host.clientHeight }
         : { width: host.clientWidth, maxHeight: MAX_HEIGHT };
-    return { theme: darkScheme.matches ? 'dark' : 'light', displayMode: displayMode, containerDimensions: dimensions };
+    return {
+      theme: darkScheme.matches ? 'dark' : 'light',
+      styles: styles(),
+      displayMode: displayMode,
+      containerDimensions: dimensions,
+    };
   }
 
   function hostContext() {

@@ -102,6 +102,8 @@ describe('MCP Apps in a browser', () => {
     const { ui, text } = await openApp();
     expect(await text('#host')).toBe(`mcp-gateway ${VERSION}`);
     expect(await text('#theme')).toBe('dark');
+    // The page's colours as style variables (static/ui.css, dark).
+    expect(await text('#text-colour')).toBe('#e6edf1');
     expect(await text('#modes')).toBe('inline of inline,fullscreen');
     expect(await text('#tool-name')).toBe('show');
     expect(await text('#locale')).toBe('de-DE Europe/Berlin web');
@@ -181,7 +183,8 @@ describe('MCP Apps in a browser', () => {
 
     // The page's theme changes: host-context-changed says so.
     await page.emulateMedia({ colorScheme: 'light' });
-    await expect.poll(() => text('#changes')).toContain('{"theme":"light"}');
+    await expect.poll(() => text('#changes')).toContain('{"theme":"light","styles":{"variables":{');
+    expect(await text('#changes')).toContain('"--color-text-primary":"#14212b"');
     // Full screen: the frame fills the window; pip is not offered (the answer keeps the mode); back inline.
     await app_.locator('#fullscreen').click();
     await expect.poll(() => text('#mode')).toBe('fullscreen');
