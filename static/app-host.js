@@ -19,7 +19,8 @@
 // - ui/download-file: embedded resources (text or base64 blob) saved as files, resource links read
 //   from the app's server first; all after the person confirms the list of files;
 // - ui/request-display-mode: inline or fullscreen (the section covers the window; "Exit full screen"
-//   or Escape goes back); any other mode answers the current one;
+//   or Escape goes back), if the app declared it (appCapabilities.availableDisplayModes) or declared
+//   none; any other mode answers the current one;
 // - ui/notifications/size-changed: the frame's height, bounded to MIN_HEIGHT..MAX_HEIGHT; the width
 //   is always the container's (stated as containerDimensions.width), so the frame fits a 390 px screen;
 // - ui/notifications/request-teardown: the view is closed, as with "Close app".
@@ -61,6 +62,7 @@
   var ready = false;
   var closing = false;
   var displayMode = 'inline';
+  var appModes = null; // the display modes the app declared in ui/initialize (appCapabilities.availableDisplayModes), if it did
   var pending = null; // the last run's { input, result } or { input, cancelled }, sent once the app is initialized
   var sentContext = {}; // the changing host context fields as last sent (JSON text), for host-context-changed
   var nextId = 1;
@@ -328,6 +330,8 @@
 
   // The text of content blocks, or why they are not shown: this host declares text blocks only.
   function textOf(content, field) {
+    // One block alone is taken too (the spec's own example of ui/message sends one).
+    if (content && typeof content === 'object' && !Array.isArray(content)) content = [content];
     if (!Array.isArray(content)) return { error: field + ' must be an array of content blocks' };
     var parts = [];
     for (var i = 0; i < content.length; i++) {
@@ -411,6 +415,26 @@
     contextChanged();
   }
 
+  // ui/initialize: the host's info, capabilities (exactly what this page does) and context.
+  function initialize(answer, params) {
+    var declared = params.appCapabilities && params.appCapabilities.availableDisplayModes;
+    appModes = Array.isArray(declared) ? declared : null;
+    return answer.ok({
+      protocolVersion: PROTOCOL_VERSION,
+      hostInfo: { name: 'mcp-gateway', version: section.getAttribute('data-app-version') || '' },
+      hostCapabilities: {
+        openLinks: {},
+        downloadFile: {},
+        serverTools: {},
+        serverResources: {},
+        logging: {},
+        message: { text: {} },
+        updateModelContext: { text: {}, structuredContent: {} },
+      },
+      hostContext: hostContext(),
+    });
+  }
+
   function handle(message_, source) {
     var params = message_.params && typeof message_.params === 'object' ? message_.params : {};
     var isRequest = message_.id !== undefined && message_.id !== null;
@@ -424,20 +448,7 @@
     };
     switch (message_.method) {
       case 'ui/initialize':
-        return answer.ok({
-          protocolVersion: PROTOCOL_VERSION,
-          hostInfo: { name: 'mcp-gateway', version: section.getAttribute('data-app-version') || '' },
-          hostCapabilities: {
-            openLinks: {},
-            downloadFile: {},
-            serverTools: {},
-            serverResources: {},
-            logging: {},
-            message: { text: {} },
-            updateModelContext: { text: {}, structuredContent: {} },
-          },
-          hostContext: hostContext(),
-        });
+        return initialize(answer, params);
       case 'ui/notifications/initialized':
         ready = true;
         sendRun();
@@ -448,7 +459,7 @@
           frame.style.height = Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, Math.ceil(params.height))) + 'px';
         return;
       case 'ui/notifications/request-teardown':
-        return close();
+        return close('the app asked to close');
       case 'notifications/message':
         return log(params);
       case 'ping':
@@ -468,7 +479,8 @@
       case 'ui/download-file':
         return downloadFile(answer, params);
       case 'ui/request-display-mode':
-        setDisplayMode(params.mode);
+        // Never a mode the app did not declare (when it declared some); the answer is the mode now.
+        if (!appModes || appModes.indexOf(params.mode) >= 0) setDisplayMode(params.mode);
         return answer.ok({ mode: displayMode });
       default:
         answer.fail(-32601, 'the gateway does not offer ' + String(message_.method).slice(0, 100) + ' to apps');
@@ -502,7 +514,7 @@
   }
 
   // Closes the view: ui/resource-teardown first (the app may save its state), then the frame goes.
-  function close() {
+  function close(reason) {
     if (!frame || closing) return;
     closing = true;
     var finish = function () {
@@ -514,12 +526,14 @@
       openButton.hidden = false;
       closeButton.hidden = true;
     };
-    if (ready) ask('ui/resource-teardown', {}, TEARDOWN_WAIT_MS, finish);
+    if (ready) ask('ui/resource-teardown', { reason: reason }, TEARDOWN_WAIT_MS, finish);
     else finish();
   }
 
   openButton.addEventListener('click', open);
-  closeButton.addEventListener('click', close);
+  closeButton.addEventListener('click', function () {
+    close('the person closed the app');
+  });
   inlineButton.addEventListener('click', function () {
     setDisplayMode('inline');
   });
@@ -530,7 +544,13 @@
   if (window.ResizeObserver) new ResizeObserver(contextChanged).observe(host);
   // The page goes away (a link followed, the tab closed): the app is told, without waiting for it.
   window.addEventListener('pagehide', function () {
-    if (frame && ready) post(frame.contentWindow, { jsonrpc: '2.0', id: 'host-' + nextId++, method: 'ui/resource-teardown', params: {} });
+    if (frame && ready)
+      post(frame.contentWindow, {
+        jsonrpc: '2.0',
+        id: 'host-' + nextId++,
+        method: 'ui/resource-teardown',
+        params: { reason: 'the page was left' },
+      });
   });
 
   // After a run of the test form: the app shows its input and result (opened if it was not).

@@ -52,6 +52,11 @@ describe('MCP Apps over HTTP', () => {
     expect(policy.get('base-uri')).toEqual(["'none'"]);
     expect(policy.get('frame-ancestors')).toEqual(["'self'"]);
     expect(res.text).toContain('<h1>Demo app</h1>');
+    // The HTML sent base64 in `blob` is served the same.
+    const { app: blobApp } = await kit.gateway({ apps: appServer({ APP_HTML_BLOB: '1' }) });
+    const fromBlob = await request(blobApp).get(FRAME).expect(200);
+    expect(fromBlob.text).toBe(res.text);
+    expect(fromBlob.headers['content-security-policy']).toBe(csp);
     // A tool without an app has no document; neither has a tool that is not there.
     // Why is said in the frame (as sandboxed text: a gateway page may not be framed).
     for (const path of ['/ui/apps/apps/add/frame', '/ui/apps/apps/nothing/frame', '/ui/apps/nobody/show/frame']) {

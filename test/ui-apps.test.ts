@@ -77,8 +77,8 @@ describe('MCP Apps in a browser', () => {
   });
 
   /** The fixture app opened from its tool page on a phone-sized screen (dark, German, Berlin time), once it initialized. */
-  async function openApp() {
-    const { app } = await kit.gateway({ apps: { command: node, args: [fixture('app-server.mjs')] } });
+  async function openApp(env: Record<string, string> = {}) {
+    const { app } = await kit.gateway({ apps: { command: node, args: [fixture('app-server.mjs')], env } });
     const base = await kit.listen(app);
     const ui = await openSession(browser, base, {
       viewport: { width: 390, height: 844 },
@@ -99,7 +99,8 @@ describe('MCP Apps in a browser', () => {
   }
 
   it("answers ui/initialize with the gateway's name and version, exactly the capabilities it has, and the page's context", async () => {
-    const { ui, text } = await openApp();
+    // An app that declares only the inline display mode (and its HTML sent base64, as `blob`).
+    const { ui, text, app_ } = await openApp({ APP_CAPABILITIES: '{"availableDisplayModes":["inline"]}', APP_HTML_BLOB: '1' });
     expect(await text('#host')).toBe(`mcp-gateway ${VERSION}`);
     expect(await text('#theme')).toBe('dark');
     // The page's colours as style variables (static/ui.css, dark).
@@ -120,6 +121,10 @@ describe('MCP Apps in a browser', () => {
       message: { text: {} },
       updateModelContext: { text: {}, structuredContent: {} },
     });
+    // It is never switched to a mode it did not declare: the answer is the mode it stays in.
+    await app_.locator('#fullscreen').click();
+    await expect.poll(() => text('#mode')).toBe('inline');
+    expect(await text('#answer')).toBe('{"mode":"inline"}');
     expect(ui.problems).toEqual([]);
   });
 
@@ -132,10 +137,14 @@ describe('MCP Apps in a browser', () => {
     expect(await notes.first().locator('.badge').textContent()).toBe('message');
     expect(await notes.first().locator('pre').textContent()).toBe('Hello <b>host</b> \\u202Egnp.exe');
     expect(await page.locator('.app-notes b').count()).toBe(0);
+    // One block alone (as in the spec's example) is taken too.
+    await app_.locator('#send-one').click();
+    await expect.poll(() => notes.count()).toBe(2);
+    expect(await notes.first().locator('pre').textContent()).toBe('one block');
     // A block of a kind the host did not declare is refused with a clear error, and nothing is shown.
     await app_.locator('#send-image').click();
     await expect.poll(() => text('#answer')).toBe('error: the gateway shows text content only; content[0] is of type "image"');
-    expect(await notes.count()).toBe(1);
+    expect(await notes.count()).toBe(2);
     // ui/update-model-context: the latest context, its text and its structured content.
     await app_.locator('#set-context').click();
     await expect.poll(() => page.locator('[data-app-context-text]').textContent()).toBe('Selected: <i>row 3</i>\n\n{\n  "row": 3\n}');
@@ -208,13 +217,13 @@ describe('MCP Apps in a browser', () => {
     // The app asks to be closed: it is sent ui/resource-teardown (it logs, then answers), then its frame goes.
     await app_.locator('#close').click();
     await expect.poll(() => frame.count()).toBe(0);
-    expect(await notes.first().locator('pre').textContent()).toBe('torn down');
+    expect(await notes.first().locator('pre').textContent()).toBe('torn down: the app asked to close');
     // Opened again and closed by the person: the same.
     await page.getByRole('button', { name: 'Open app' }).click();
     await expect.poll(() => text('#add')).toBe('5');
     await page.getByRole('button', { name: 'Close app' }).click();
     await expect.poll(() => frame.count()).toBe(0);
-    expect(await page.locator('[data-app-note-list] pre', { hasText: /^torn down$/ }).count()).toBe(2);
+    expect(await notes.first().locator('pre').textContent()).toBe('torn down: the person closed the app');
     expect(ui.problems).toEqual([]);
   });
 

@@ -109,13 +109,18 @@ export function appPages(pages: PageRouter, deps: UiDeps): void {
     let item: ResourceContents | undefined;
     try {
       const result = await readWithin(connection, uri, deps.settings().maxResultBytes);
-      item = result.contents.find((candidate) => typeof candidate.text === 'string' && HTML_TYPE.test(String(candidate.mimeType ?? '')));
+      // The HTML as text, or base64 in `blob` (the spec allows both).
+      item = result.contents.find(
+        (candidate) =>
+          (typeof candidate.text === 'string' || typeof candidate.blob === 'string') && HTML_TYPE.test(String(candidate.mimeType ?? '')),
+      );
     } catch (failure) {
       throw failure instanceof ProblemError ? failure : failureProblem(failure);
     }
     if (!item) throw new ProblemError('not-found', `the read of ${uri} has no HTML (text/html;profile=mcp-app)`);
     const listed = connection.resources().find((resource) => resource.uri === uri)?.definition;
-    return { html: Buffer.from(item.text!, 'utf8'), csp: appFrameCsp(declaredCsp(item, listed)) };
+    const html = typeof item.text === 'string' ? Buffer.from(item.text, 'utf8') : Buffer.from(item.blob!, 'base64');
+    return { html, csp: appFrameCsp(declaredCsp(item, listed)) };
   };
 
   pages.get('/ui/apps/{server}/{tool}/frame', 'tools:read', async (req, res: Response) => {
