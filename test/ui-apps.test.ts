@@ -239,9 +239,11 @@ describe('MCP Apps in a browser', () => {
     );
     const { app } = await kit.gateway({ basic: { command: node, args: [example, '--stdio'] } });
     const base = await kit.listen(app);
-    const ui = await openSession(browser, base);
+    const ui = await openSession(browser, base, { colorScheme: 'dark' });
     kit.defer(() => ui.close());
     const { page } = ui;
+    const logged: string[] = [];
+    page.on('console', (message) => logged.push(message.text()));
     await page.goto(`${base}/tools/basic/get-time`);
     await scriptsReady(page);
     await page.getByRole('button', { name: 'Run' }).click();
@@ -259,6 +261,18 @@ describe('MCP Apps in a browser', () => {
     await app_.locator('#send-log-btn').click();
     await expect.poll(() => notes.first().locator('pre').textContent()).toBe('This is log text.');
     expect(await notes.first().locator('.badge').textContent()).toBe('log info');
+    // It takes the page's theme and colours from the host context, and follows a change of theme.
+    const theme = () => app_.locator('html').getAttribute('data-theme');
+    const textColour = () => app_.locator('html').evaluate((html) => html.style.getPropertyValue('--color-text-primary'));
+    expect(await theme()).toBe('dark');
+    expect(await textColour()).toBe('#e6edf1');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(theme).toBe('light');
+    expect(await textColour()).toBe('#14212b');
+    // "Close app": the app is asked to tear down (its handler runs) before its frame goes.
+    await page.getByRole('button', { name: 'Close app' }).click();
+    await expect.poll(() => page.locator('iframe.app-frame').count()).toBe(0);
+    expect(logged).toContain('App is being torn down');
     expect(ui.problems).toEqual([]);
   });
 });
