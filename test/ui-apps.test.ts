@@ -224,6 +224,11 @@ describe('MCP Apps in a browser', () => {
     await page.getByRole('button', { name: 'Close app' }).click();
     await expect.poll(() => frame.count()).toBe(0);
     expect(await notes.first().locator('pre').textContent()).toBe('torn down: the person closed the app');
+    // Leaving the page (its pagehide) tells the app too, without waiting for it.
+    await page.getByRole('button', { name: 'Open app' }).click();
+    await expect.poll(() => text('#add')).toBe('5');
+    await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide')));
+    await expect.poll(() => notes.first().locator('pre').textContent()).toBe('torn down: the page was left');
     expect(ui.problems).toEqual([]);
   });
 
