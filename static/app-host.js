@@ -255,9 +255,12 @@
   }
 
   // The bytes of an embedded resource (text, or base64 `blob`) as a Blob, or null when it has neither.
+  // Always of type application/octet-stream, whatever the app says: a blob: URL has this page's origin,
+  // and an HTML one opened rather than saved would run as the gateway.
+  var FILE_TYPE = { type: 'application/octet-stream' };
+
   function blobOf(resource) {
-    var type = typeof resource.mimeType === 'string' ? resource.mimeType : 'application/octet-stream';
-    if (typeof resource.text === 'string') return new Blob([resource.text], { type: type });
+    if (typeof resource.text === 'string') return new Blob([resource.text], FILE_TYPE);
     if (typeof resource.blob !== 'string') return null;
     var bytes;
     try {
@@ -267,7 +270,7 @@
     }
     var array = new Uint8Array(bytes.length);
     for (var i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
-    return new Blob([array], { type: type });
+    return new Blob([array], FILE_TYPE);
   }
 
   function save(name, blob) {

@@ -165,6 +165,14 @@ describe('MCP Apps in a browser', () => {
     // Confirmed: the embedded file as it was sent; the link read from the app's server.
     await page.evaluate(() => {
       window.confirm = () => true;
+      // The types of the blobs saved: never what the app says (an HTML blob: URL would have the gateway's origin).
+      const create = URL.createObjectURL.bind(URL);
+      const types: string[] = [];
+      (window as unknown as { savedTypes: string[] }).savedTypes = types;
+      URL.createObjectURL = (blob: Blob) => {
+        types.push(blob.type);
+        return create(blob);
+      };
     });
     const contentOf = async (button: string) => {
       const [download] = await Promise.all([page.waitForEvent('download'), app_.locator(button).click()]);
@@ -177,6 +185,10 @@ describe('MCP Apps in a browser', () => {
     const linked = await contentOf('#download-link');
     expect(linked.name).toBe('app.html');
     expect(linked.text).toContain('<h1>Demo app</h1>');
+    expect(await page.evaluate(() => (window as unknown as { savedTypes: string[] }).savedTypes)).toEqual([
+      'application/octet-stream',
+      'application/octet-stream',
+    ]);
     expect(ui.problems).toEqual([]);
   });
 
