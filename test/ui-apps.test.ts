@@ -218,6 +218,13 @@ describe('MCP Apps in a browser', () => {
     await page.getByRole('button', { name: 'Exit full screen' }).click();
     await expect.poll(() => text('#changes')).toContain('"displayMode":"inline"');
     await expect.poll(async () => (await frame.boundingBox())!.height).toBe(4000);
+    // Escape on the page goes back too.
+    await app_.locator('#fullscreen').click();
+    await expect.poll(async () => (await frame.boundingBox())!.height).toBeLessThan(844);
+    await page.getByRole('button', { name: 'Exit full screen' }).focus();
+    await page.keyboard.press('Escape');
+    await expect.poll(async () => (await frame.boundingBox())!.height).toBe(4000);
+    expect(await page.getByRole('button', { name: 'Exit full screen' }).isHidden()).toBe(true);
 
     // A run that ends without a result: the app is sent its input, then tool-cancelled with the reason.
     await page.locator('#tool-form').getByLabel(/text/).fill('wait');
