@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { VERSION } from '../server/package-info.js';
 
 const kit = callKit();
 const appServer = (env: Record<string, string> = {}) => ({ command: node, args: [fixture('app-server.mjs')], env });
@@ -24,6 +25,15 @@ function directives(csp: string): Map<string, string[]> {
   );
 }
 
+/** An attribute's value as the browser reads it. */
+const unescape = (text: string) =>
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+
 describe('MCP Apps over HTTP', () => {
   it('serves the app in an opaque origin: sandbox without allow-same-origin, no network by default, nosniff', async () => {
     const { app } = await kit.gateway({ apps: appServer() });
@@ -38,8 +48,15 @@ describe('MCP Apps over HTTP', () => {
     expect(policy.get('default-src')).toEqual(["'none'"]);
     expect(policy.get('script-src')).toEqual(["'unsafe-inline'"]);
     expect(policy.get('connect-src')).toEqual(["'none'"]);
+    expect(policy.get('frame-src')).toEqual(["'none'"]);
+    expect(policy.get('base-uri')).toEqual(["'none'"]);
     expect(policy.get('frame-ancestors')).toEqual(["'self'"]);
     expect(res.text).toContain('<h1>Demo app</h1>');
+    // The HTML sent base64 in `blob` is served the same.
+    const { app: blobApp } = await kit.gateway({ apps: appServer({ APP_HTML_BLOB: '1' }) });
+    const fromBlob = await request(blobApp).get(FRAME).expect(200);
+    expect(fromBlob.text).toBe(res.text);
+    expect(fromBlob.headers['content-security-policy']).toBe(csp);
     // A tool without an app has no document; neither has a tool that is not there.
     // Why is said in the frame (as sandboxed text: a gateway page may not be framed).
     for (const path of ['/ui/apps/apps/add/frame', '/ui/apps/apps/nothing/frame', '/ui/apps/nobody/show/frame']) {
@@ -54,17 +71,22 @@ describe('MCP Apps over HTTP', () => {
     const declared = {
       connectDomains: ['https://api.example.com', "'self'", 'http://plain.example.com', 'https://x.example.com; script-src *'],
       resourceDomains: ['https://*.cdn.example.com', "'unsafe-eval'", 'data:', '*'],
+      frameDomains: ['https://www.youtube.com', 'wss://frames.example.com', 'javascript:'],
+      baseUriDomains: ['https://cdn.example.com', "'self'"],
     };
     const { app } = await kit.gateway({ apps: appServer({ APP_CSP: JSON.stringify(declared) }) });
     const policy = directives((await request(app).get(FRAME).expect(200)).headers['content-security-policy'] as string);
     expect(policy.get('connect-src')).toEqual(['https://api.example.com']);
     expect(policy.get('script-src')).toEqual(["'unsafe-inline'", 'https://*.cdn.example.com']);
     expect(policy.get('img-src')).toEqual(['data:', 'https://*.cdn.example.com']);
+    expect(policy.get('frame-src')).toEqual(['https://www.youtube.com']);
+    expect(policy.get('base-uri')).toEqual(['https://cdn.example.com']);
     expect(policy.get('sandbox')).toEqual(['allow-scripts', 'allow-forms']);
   });
 
   it('the tool page offers the app without inline script, and a run carries its input and result escaped', async () => {
-    const { app } = await kit.gateway({ apps: appServer() });
+    const hostile = '"><script>alert(1)</script>';
+    const { app } = await kit.gateway({ apps: appServer({ APP_TOOL_DESCRIPTION: hostile }) });
     const page = await request(app).get('/tools/apps/show').expect(200);
     expect(page.text).toContain('data-app-frame="ui/apps/apps/show/frame"');
     expect(page.text).toContain('<script src="static/app-host.js" defer></script>');
@@ -73,8 +95,14 @@ describe('MCP Apps over HTTP', () => {
     expect(page.headers['content-security-policy']).toContain("frame-src 'self'");
     // A tool without an app has no app section.
     expect((await request(app).get('/tools/apps/add').expect(200)).text).not.toContain('data-app-frame');
+    // The app's host context: the tool as its server listed it (escaped) and the gateway's version.
+    expect(JSON.parse(unescape(/data-app-tool="([^"]*)"/.exec(page.text)![1]!))).toMatchObject({
+      name: 'show',
+      description: hostile,
+      _meta: { ui: { resourceUri: 'ui://demo/app.html' } },
+    });
+    expect(page.text).toContain(`data-app-version="${VERSION}"`);
 
-    const hostile = '"><script>alert(1)</script>';
     const run = await request(app)
       .post('/ui/tools/apps/show/call')
       .type('form')
@@ -83,13 +111,6 @@ describe('MCP Apps over HTTP', () => {
     expect(run.text).not.toContain('<script>');
     const input = /data-app-input="([^"]*)"/.exec(run.text)?.[1];
     const result = /data-app-result="([^"]*)"/.exec(run.text)?.[1];
-    const unescape = (text: string) =>
-      text
-        .replace(/&quot;/g, '"')
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>')
-        .replace(/&#39;/g, "'")
-        .replace(/&amp;/g, '&');
     expect(JSON.parse(unescape(input!))).toEqual({ text: hostile });
     expect(JSON.parse(unescape(result!)).content[0].text).toBe(`shown: ${hostile}`);
   });

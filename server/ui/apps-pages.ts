@@ -7,7 +7,8 @@
  *   allow-scripts allow-forms` (never `allow-same-origin`: it cannot read the gateway's cookies, DOM or
  *   storage, nor call its API as the person signed in), its inline scripts allowed but nothing loaded or
  *   fetched except from the `https:` origins the resource's `_meta.ui.csp` declares
- *   (`resourceDomains`, `connectDomains`), `nosniff`, framed by the gateway's own pages only;
+ *   (`resourceDomains`, `connectDomains`, `frameDomains`, `baseUriDomains`), `nosniff`, framed by the
+ *   gateway's own pages only;
  * - `POST /ui/apps/{server}/call` (`{name, arguments}`): a tool call the app makes (not of a tool whose
  *   `_meta.ui.visibility` leaves apps out), through the same
  *   `ToolCaller` as every other surface (policy, approvals, limits, the activity log) with surface
@@ -59,11 +60,18 @@ function declaredCsp(item: ResourceContents, listed?: Readonly<Record<string, un
  * The app document's Content-Security-Policy: an opaque origin (`sandbox` without
  * `allow-same-origin`), its own inline scripts and styles, and nothing from the network but what it
  * declared: `resourceDomains` for scripts, styles, images, fonts and media, `connectDomains` for fetch
- * and WebSockets. Default: no network at all.
+ * and WebSockets, `frameDomains` for frames in it (sandboxed as it is), `baseUriDomains` for its
+ * `<base href>` (those two `https:` only). Default: no network, no frames, no `<base>`.
  */
 export function appFrameCsp(csp: Record<string, unknown>): string {
   const resources = originsOf(csp, 'resourceDomains').join(' ');
   const connect = originsOf(csp, 'connectDomains').join(' ');
+  const https = (key: string) =>
+    originsOf(csp, key)
+      .filter((origin) => origin.startsWith('https:'))
+      .join(' ');
+  const frames = https('frameDomains');
+  const bases = https('baseUriDomains');
   const from = (...sources: string[]) => sources.filter(Boolean).join(' ');
   return [
     'sandbox allow-scripts allow-forms',
@@ -74,8 +82,9 @@ export function appFrameCsp(csp: Record<string, unknown>): string {
     `font-src ${from('data:', resources)}`,
     `media-src ${from('data:', resources)}`,
     `connect-src ${connect || "'none'"}`,
+    `frame-src ${frames || "'none'"}`,
     "form-action 'none'",
-    "base-uri 'none'",
+    `base-uri ${bases || "'none'"}`,
     "frame-ancestors 'self'",
   ].join('; ');
 }
@@ -100,13 +109,18 @@ export function appPages(pages: PageRouter, deps: UiDeps): void {
     let item: ResourceContents | undefined;
     try {
       const result = await readWithin(connection, uri, deps.settings().maxResultBytes);
-      item = result.contents.find((candidate) => typeof candidate.text === 'string' && HTML_TYPE.test(String(candidate.mimeType ?? '')));
+      // The HTML as text, or base64 in `blob` (the spec allows both).
+      item = result.contents.find(
+        (candidate) =>
+          (typeof candidate.text === 'string' || typeof candidate.blob === 'string') && HTML_TYPE.test(String(candidate.mimeType ?? '')),
+      );
     } catch (failure) {
       throw failure instanceof ProblemError ? failure : failureProblem(failure);
     }
     if (!item) throw new ProblemError('not-found', `the read of ${uri} has no HTML (text/html;profile=mcp-app)`);
     const listed = connection.resources().find((resource) => resource.uri === uri)?.definition;
-    return { html: Buffer.from(item.text!, 'utf8'), csp: appFrameCsp(declaredCsp(item, listed)) };
+    const html = typeof item.text === 'string' ? Buffer.from(item.text, 'utf8') : Buffer.from(item.blob!, 'base64');
+    return { html, csp: appFrameCsp(declaredCsp(item, listed)) };
   };
 
   pages.get('/ui/apps/{server}/{tool}/frame', 'tools:read', async (req, res: Response) => {

@@ -20,6 +20,7 @@ import { callerOf } from '../http/security.js';
 import { toRequestSchema } from '../openapi/tool-schema.js';
 import type { ToolInfo } from '../upstream/types.js';
 import { toolUi } from '../apps/tool-ui.js';
+import { VERSION } from '../package-info.js';
 import { curlCommand, durationText, prettyJson, resultBlocks, taskText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
@@ -45,7 +46,14 @@ const formSchemas = new WeakMap<ToolInfo, Record<string, unknown>>();
 function appOf(server: string, tool: ToolInfo) {
   if (!toolUi(tool).resourceUri) return null;
   const base = `ui/apps/${encodeURIComponent(server)}`;
-  return { frame: `${base}/${encodeURIComponent(tool.name)}/frame`, call: `${base}/call`, read: `${base}/read` };
+  return {
+    frame: `${base}/${encodeURIComponent(tool.name)}/frame`,
+    call: `${base}/call`,
+    read: `${base}/read`,
+    /** The tool as its server listed it: the `toolInfo` of the app's host context. */
+    tool: JSON.stringify(tool.definition ?? { name: tool.name, inputSchema: tool.inputSchema }),
+    version: VERSION,
+  };
 }
 
 /** Where a tool's test form posts to (relative to `<base href>`). */
@@ -95,8 +103,16 @@ export function callModel(call: RunningCall, curl: string, appInput?: unknown) {
         }
       : null,
     curl,
-    /** For the tool's MCP App (static/app-host.js): the run's arguments and its result, as JSON. */
-    app: appInput !== undefined && end?.result ? { input: JSON.stringify(appInput), result: end.result.json } : null,
+    /**
+     * For the tool's MCP App (static/app-host.js): the run's arguments and its result as JSON, or why the
+     * run ended without one (sent to the app as `ui/notifications/tool-cancelled`).
+     */
+    app:
+      appInput === undefined || !end
+        ? null
+        : end.result
+          ? { input: JSON.stringify(appInput), result: end.result.json, cancelled: '' }
+          : { input: JSON.stringify(appInput), result: '', cancelled: problem?.title ?? end.outcome },
   };
 }
 
