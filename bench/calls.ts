@@ -19,7 +19,9 @@
  * concurrency-1 scenario was measured, which then took about 1.6x the CPU per call of the warm
  * gateway), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own default), BENCH_JSON=1 or `--json` (also print one JSON summary line), BENCH_CPU_PROF=<dir> (run the
  * gateway and the relay with `node --cpu-prof`, each writing its profile there when it stops;
- * default: no profiles).
+ * default: no profiles), BENCH_COMPARE=<another build's dist/server/main.js> (also run that build's
+ * gateway, in the same turns, and compare this build with it: builds are compared side by side,
+ * since the load of a shared machine moves more between runs than most changes save; default: none).
  * Exits 1 if any call failed; a missed target is reported but does not fail the run.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -46,6 +48,7 @@ const WINDOW_SECONDS = 0.5;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
+const COMPARE_MAIN = process.env.BENCH_COMPARE ? path.resolve(process.env.BENCH_COMPARE) : undefined;
 const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
 const CONCURRENCIES = [1, 16] as const;
 const MAX_CONCURRENCY = Math.max(...CONCURRENCIES);
@@ -61,7 +64,7 @@ const GATEWAY_EXPECTED = JSON.stringify(ARGS.message);
 type Call = () => Promise<void>;
 
 interface Result {
-  scenario: 'direct' | 'relay' | 'gateway' | 'mcp' | 'mcp-stateless';
+  scenario: 'direct' | 'relay' | 'gateway' | 'compared' | 'mcp' | 'mcp-stateless';
   concurrency: number;
   calls: number;
   errors: number;
@@ -97,7 +100,8 @@ async function freePort(): Promise<number> {
  * server), reads the port from the listening log line (or picks one when that line is not
  * logged at this level), and keeps draining stdout so the gateway never blocks on the pipe.
  */
-async function startGateway(tempDir: string): Promise<Gateway> {
+async function startGateway(tempDir: string, main = MAIN): Promise<Gateway> {
+  fs.mkdirSync(tempDir, { recursive: true });
   const configFile = path.join(tempDir, 'config.json');
   const stateDir = path.join(tempDir, 'state');
   // maxConcurrent 16: the gateway may run as many calls at once as the direct client does.
@@ -108,7 +112,7 @@ async function startGateway(tempDir: string): Promise<Gateway> {
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [
     ...PROFILE_ARGS,
-    MAIN,
+    main,
     '--config',
     configFile,
     '--port',
@@ -551,6 +555,7 @@ function report(results: Result[]): void {
     direct: 'direct (SDK stdio)',
     relay: 'bare relay (HTTP)',
     gateway: 'gateway (HTTP)',
+    compared: 'compared build',
     mcp: 'gateway /mcp (2025)',
     'mcp-stateless': 'gateway /mcp (2026)',
   };
@@ -590,6 +595,14 @@ function report(results: Result[]): void {
       );
     }
   }
+  for (const c of CONCURRENCIES) {
+    const ours = results.find((r) => r.scenario === 'gateway' && r.concurrency === c);
+    const theirs = results.find((r) => r.scenario === 'compared' && r.concurrency === c);
+    if (!ours || !theirs) continue;
+    console.log(
+      `concurrency ${String(c).padStart(2)}: this build / compared build: calls/s ${num(ours.callsPerSec / theirs.callsPerSec, 2, 0)}x, p50 ${num(ours.p50Ms / theirs.p50Ms, 2, 0)}x, CPU per call ${num((ours.cpuUsPerCall ?? Number.NaN) / (theirs.cpuUsPerCall ?? Number.NaN), 2, 0)}x`,
+    );
+  }
   console.log('targets:');
   for (const t of checks) {
     const shown = t.unit === 'x' ? `${num(t.value, 2, 0)}x` : `${num(t.value, 1, 0)}%`;
@@ -624,11 +637,13 @@ async function main(): Promise<number> {
   let gateway: Gateway | undefined;
   let direct: DirectClient | undefined;
   let relay: Gateway | undefined;
+  let compared: Gateway | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
   try {
     gateway = await startGateway(tempDir);
     direct = await directClient();
     relay = await startRelay();
+    if (COMPARE_MAIN) compared = await startGateway(path.join(tempDir, 'compared'), COMPARE_MAIN);
     const viaGateway = gatewayCall(gateway.port, agent);
     const viaRelay = gatewayCall(relay.port, agent);
     const viaMcp = await mcpCall(gateway.port, agent, 'legacy');
@@ -639,6 +654,7 @@ async function main(): Promise<number> {
         scenario('direct', direct.call),
         scenario('relay', viaRelay, relay.pid),
         scenario('gateway', viaGateway, gateway.pid),
+        ...(compared ? [scenario('compared', gatewayCall(compared.port, agent), compared.pid)] : []),
         scenario('mcp', viaMcp, gateway.pid),
         scenario('mcp-stateless', viaMcpStateless, gateway.pid),
       ];
@@ -650,6 +666,7 @@ async function main(): Promise<number> {
     agent.destroy();
     await direct?.close().catch((error: unknown) => console.error(`bench/calls: closing the direct client: ${String(error)}`));
     await relay?.stop();
+    await compared?.stop();
     await gateway?.stop();
     fs.rmSync(tempDir, { recursive: true, force: true });
   }
