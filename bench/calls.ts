@@ -45,6 +45,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 2000);
 /** The scenarios are measured in turns of about this many seconds each (see `runInTurns`). */
 const WINDOW_SECONDS = 0.5;
+/**
+ * After each window the bench waits this long before it reads the CPU time, so that what the
+ * gateway does after its calls (the activity rows written in a batch up to 100 ms later, the log
+ * lines written within 100 ms) is counted in its own window and not done while the next scenario
+ * is measured.
+ */
+const SETTLE_MS = 150;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
@@ -410,7 +417,8 @@ async function warmUp(s: Scenario, concurrency: number): Promise<void> {
 /**
  * One measured window: `concurrency` workers each making one call at a time until `seconds` are
  * up. Every completed call's latency is recorded, and the window's time (until the last in-flight
- * call finished) and the CPU time of the scenario's process.
+ * call finished) and the CPU time of the scenario's process, with what it did in the `SETTLE_MS`
+ * after.
  */
 async function measureWindow(s: Scenario, concurrency: number, seconds: number): Promise<void> {
   const cpuBefore = cpuMsOf(s.pid);
@@ -425,6 +433,7 @@ async function measureWindow(s: Scenario, concurrency: number, seconds: number):
     }),
   );
   s.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+  if (s.pid !== undefined) await delay(SETTLE_MS);
   const cpuAfter = cpuMsOf(s.pid);
   s.cpuMs = s.cpuMs === undefined || cpuBefore === undefined || cpuAfter === undefined ? undefined : s.cpuMs + cpuAfter - cpuBefore;
 }
