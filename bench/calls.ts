@@ -19,7 +19,9 @@
  * concurrency-1 scenario was measured, which then took about 1.6x the CPU per call of the warm
  * gateway), BENCH_LOG_LEVEL (gateway --log-level, default info, the gateway's own default), BENCH_JSON=1 or `--json` (also print one JSON summary line), BENCH_CPU_PROF=<dir> (run the
  * gateway and the relay with `node --cpu-prof`, each writing its profile there when it stops;
- * default: no profiles).
+ * default: no profiles), BENCH_COMPARE=<another build's dist/server/main.js> (also run that build's
+ * gateway, in the same turns, and compare this build with it: builds are compared side by side,
+ * since the load of a shared machine moves more between runs than most changes save; default: none).
  * Exits 1 if any call failed; a missed target is reported but does not fail the run.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -43,9 +45,17 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP ?? 2000);
 /** The scenarios are measured in turns of about this many seconds each (see `runInTurns`). */
 const WINDOW_SECONDS = 0.5;
+/**
+ * After each window the bench waits this long before it reads the CPU time, so that what the
+ * gateway does after its calls (the activity rows written in a batch up to 100 ms later, the log
+ * lines written within 100 ms) is counted in its own window and not done while the next scenario
+ * is measured.
+ */
+const SETTLE_MS = 150;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
+const COMPARE_MAIN = process.env.BENCH_COMPARE ? path.resolve(process.env.BENCH_COMPARE) : undefined;
 const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
 const CONCURRENCIES = [1, 16] as const;
 const MAX_CONCURRENCY = Math.max(...CONCURRENCIES);
@@ -61,7 +71,7 @@ const GATEWAY_EXPECTED = JSON.stringify(ARGS.message);
 type Call = () => Promise<void>;
 
 interface Result {
-  scenario: 'direct' | 'relay' | 'gateway' | 'mcp' | 'mcp-stateless';
+  scenario: 'direct' | 'relay' | 'gateway' | 'compared' | 'mcp' | 'mcp-stateless';
   concurrency: number;
   calls: number;
   errors: number;
@@ -97,7 +107,8 @@ async function freePort(): Promise<number> {
  * server), reads the port from the listening log line (or picks one when that line is not
  * logged at this level), and keeps draining stdout so the gateway never blocks on the pipe.
  */
-async function startGateway(tempDir: string): Promise<Gateway> {
+async function startGateway(tempDir: string, main = MAIN): Promise<Gateway> {
+  fs.mkdirSync(tempDir, { recursive: true });
   const configFile = path.join(tempDir, 'config.json');
   const stateDir = path.join(tempDir, 'state');
   // maxConcurrent 16: the gateway may run as many calls at once as the direct client does.
@@ -108,7 +119,7 @@ async function startGateway(tempDir: string): Promise<Gateway> {
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [
     ...PROFILE_ARGS,
-    MAIN,
+    main,
     '--config',
     configFile,
     '--port',
@@ -406,7 +417,8 @@ async function warmUp(s: Scenario, concurrency: number): Promise<void> {
 /**
  * One measured window: `concurrency` workers each making one call at a time until `seconds` are
  * up. Every completed call's latency is recorded, and the window's time (until the last in-flight
- * call finished) and the CPU time of the scenario's process.
+ * call finished) and the CPU time of the scenario's process, with what it did in the `SETTLE_MS`
+ * after.
  */
 async function measureWindow(s: Scenario, concurrency: number, seconds: number): Promise<void> {
   const cpuBefore = cpuMsOf(s.pid);
@@ -421,6 +433,7 @@ async function measureWindow(s: Scenario, concurrency: number, seconds: number):
     }),
   );
   s.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+  if (s.pid !== undefined) await delay(SETTLE_MS);
   const cpuAfter = cpuMsOf(s.pid);
   s.cpuMs = s.cpuMs === undefined || cpuBefore === undefined || cpuAfter === undefined ? undefined : s.cpuMs + cpuAfter - cpuBefore;
 }
@@ -551,6 +564,7 @@ function report(results: Result[]): void {
     direct: 'direct (SDK stdio)',
     relay: 'bare relay (HTTP)',
     gateway: 'gateway (HTTP)',
+    compared: 'compared build',
     mcp: 'gateway /mcp (2025)',
     'mcp-stateless': 'gateway /mcp (2026)',
   };
@@ -590,6 +604,14 @@ function report(results: Result[]): void {
       );
     }
   }
+  for (const c of CONCURRENCIES) {
+    const ours = results.find((r) => r.scenario === 'gateway' && r.concurrency === c);
+    const theirs = results.find((r) => r.scenario === 'compared' && r.concurrency === c);
+    if (!ours || !theirs) continue;
+    console.log(
+      `concurrency ${String(c).padStart(2)}: this build / compared build: calls/s ${num(ours.callsPerSec / theirs.callsPerSec, 2, 0)}x, p50 ${num(ours.p50Ms / theirs.p50Ms, 2, 0)}x, CPU per call ${num((ours.cpuUsPerCall ?? Number.NaN) / (theirs.cpuUsPerCall ?? Number.NaN), 2, 0)}x`,
+    );
+  }
   console.log('targets:');
   for (const t of checks) {
     const shown = t.unit === 'x' ? `${num(t.value, 2, 0)}x` : `${num(t.value, 1, 0)}%`;
@@ -624,11 +646,13 @@ async function main(): Promise<number> {
   let gateway: Gateway | undefined;
   let direct: DirectClient | undefined;
   let relay: Gateway | undefined;
+  let compared: Gateway | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
   try {
     gateway = await startGateway(tempDir);
     direct = await directClient();
     relay = await startRelay();
+    if (COMPARE_MAIN) compared = await startGateway(path.join(tempDir, 'compared'), COMPARE_MAIN);
     const viaGateway = gatewayCall(gateway.port, agent);
     const viaRelay = gatewayCall(relay.port, agent);
     const viaMcp = await mcpCall(gateway.port, agent, 'legacy');
@@ -639,6 +663,7 @@ async function main(): Promise<number> {
         scenario('direct', direct.call),
         scenario('relay', viaRelay, relay.pid),
         scenario('gateway', viaGateway, gateway.pid),
+        ...(compared ? [scenario('compared', gatewayCall(compared.port, agent), compared.pid)] : []),
         scenario('mcp', viaMcp, gateway.pid),
         scenario('mcp-stateless', viaMcpStateless, gateway.pid),
       ];
@@ -650,6 +675,7 @@ async function main(): Promise<number> {
     agent.destroy();
     await direct?.close().catch((error: unknown) => console.error(`bench/calls: closing the direct client: ${String(error)}`));
     await relay?.stop();
+    await compared?.stop();
     await gateway?.stop();
     fs.rmSync(tempDir, { recursive: true, force: true });
   }

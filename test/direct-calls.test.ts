@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SERVER_WENT_AWAY, UpstreamCallError, type CallProgress, type ToolCallResult } from '../server/upstream/types.js';
 import { FAST, fixture, startTestGateway, waitForServer } from './helpers/gateway.js';
 import type { UpstreamConnection } from '../server/upstream/connection.js';
+import { waitUntil } from './helpers/process.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -111,6 +112,37 @@ describe('tool calls to a stdio server, past the SDK client', () => {
     expect((await failure(d.callTool('hang', {}, { ...OPTIONS, signal: AbortSignal.abort() }))).kind).toBe('cancelled');
     const cancels = JSON.parse(text(await d.callTool('cancels', {}, OPTIONS))) as { requestId: unknown; reason: string }[];
     expect(cancels).toEqual([{ requestId: expect.stringMatching(/^g:\d+$/), reason: 'Error: the client went away' }]);
+  });
+
+  it('cancelled through their cancellation, tell the server as an aborted signal does, without reading the signal', async () => {
+    const { connection: d } = await connection();
+    const listeners = new Set<() => void>();
+    let signalReads = 0;
+    const cancellation = {
+      isCancelled: false,
+      onCancel: (listener: () => void) => (listeners.add(listener), () => listeners.delete(listener)),
+    };
+    const options = {
+      ...OPTIONS,
+      cancellation,
+      get signal() {
+        signalReads++;
+        return cancellation.isCancelled ? AbortSignal.abort() : undefined;
+      },
+    };
+    expect(text(await d.callTool('late', {}, options))).toBe('done');
+    expect(listeners.size).toBe(0);
+    const running = failure(d.callTool('hang', {}, options));
+    await waitUntil(() => listeners.size === 1, 5000, 'the call to listen');
+    cancellation.isCancelled = true;
+    for (const listener of listeners) listener();
+    expect((await running).kind).toBe('cancelled');
+    expect(listeners.size).toBe(0);
+    expect(signalReads).toBe(1); // only to say why the call failed (upstream/call-errors.ts)
+    // Cancelled before it is made: nothing is sent.
+    expect((await failure(d.callTool('hang', {}, options))).kind).toBe('cancelled');
+    const cancels = JSON.parse(text(await d.callTool('cancels', {}, OPTIONS))) as { requestId: unknown; reason: string }[];
+    expect(cancels).toEqual([{ requestId: expect.stringMatching(/^g:\d+$/), reason: 'AbortError: This operation was aborted' }]);
   });
 
   it('all fail at once with disconnected, and the reason, when the server dies with 16 in flight; the next session calls again', async () => {

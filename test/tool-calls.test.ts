@@ -283,6 +283,38 @@ describe('limits', () => {
     expect((await running).status).toBe(200);
     expect((await queued).status).toBe(200);
   });
+
+  it('a queued call whose caller goes away leaves the queue: it reads cancelled, and its place is free for the next', async () => {
+    const log = path.join(tempDir(), 'cancel.log');
+    const { app } = await gateway({ busy: { ...results({ RESULTS_CANCEL_LOG: log }), maxConcurrent: 1, maxQueue: 1 } });
+    const base = await listen(app);
+    const post = (body: object, headers: Record<string, string> = {}) =>
+      fetch(`${base}/busy/wait`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const running = post({ ms: 60_000 }, { Prefer: 'respond-async' });
+    await waitUntil(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('started'), 5000, 'the first call to run');
+    const queued = await post({ ms: 10 }, { Prefer: 'respond-async' });
+    expect(queued.status).toBe(202);
+    const location = queued.headers.get('location')!;
+    expect((await request(app).delete(location).expect(200)).body).toMatchObject({ state: 'cancelled' });
+    const read = await request(app).get(location).expect(200);
+    expect(read.body.error).toMatchObject({ type: 'cancelled', detail: 'the call was cancelled while it waited for a slot' });
+    // Its place in the queue is free: another call queues instead of being refused.
+    const next = await post({ ms: 10 }, { Prefer: 'respond-async' });
+    expect(next.status).toBe(202);
+    await request(app)
+      .delete((await running).headers.get('location')!)
+      .expect(200);
+    await waitUntil(() => fs.readFileSync(log, 'utf8').includes('cancelled'), 5000, 'the server to see the running call cancelled');
+    await waitUntil(
+      async () => (await request(app).get(next.headers.get('location')!)).body.state === 'succeeded',
+      5000,
+      'the next call to run',
+    );
+  });
 });
 
 describe('server-everything over every transport', () => {

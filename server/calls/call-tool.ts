@@ -211,7 +211,7 @@ export class ToolCaller {
     call.accept();
     let release: () => void;
     try {
-      release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call.signal);
+      release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call);
     } catch {
       throw new ProblemError('cancelled', 'the call was cancelled while it waited for a slot');
     }
@@ -225,7 +225,11 @@ export class ToolCaller {
         ? await connection.callTool(tool.name, args as Record<string, unknown>, {
             timeoutMs,
             maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
-            signal: call.signal,
+            // Made only if read: the direct path of a stdio call listens on `cancellation`.
+            get signal() {
+              return call.signal;
+            },
+            cancellation: call,
             onProgress: (progress) => call.reportProgress(progress),
             onLog: (message) => call.reportLog(message),
             onElicit: this.elicitorOf(call, request),

@@ -2,6 +2,8 @@
  * Per-server admission: at most `maxConcurrent` calls in flight and `maxQueue` waiting; beyond
  * that a call is refused at once. Limits are read per call, so a config reload applies live.
  */
+import type { Cancellation } from '../upstream/types.js';
+
 export class Overloaded extends Error {}
 
 interface Waiter {
@@ -26,8 +28,8 @@ export class ConcurrencyLimiter {
     return this.active >= maxConcurrent && this.waiting.length >= maxQueue;
   }
 
-  /** Resolves with a release function once the call may run; rejects with `Overloaded`, or if `signal` aborts while queued. */
-  acquire(maxConcurrent: number, maxQueue: number, signal?: AbortSignal): Promise<() => void> {
+  /** Resolves with a release function once the call may run; rejects with `Overloaded`, or if the call is cancelled while queued. */
+  acquire(maxConcurrent: number, maxQueue: number, cancellation?: Cancellation): Promise<() => void> {
     if (this.active < maxConcurrent) {
       this.active++;
       return Promise.resolve(this.releaser());
@@ -38,17 +40,13 @@ export class ConcurrencyLimiter {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       this.waiting.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const index = this.waiting.indexOf(waiter);
-          if (index >= 0) {
-            this.waiting.splice(index, 1);
-            reject(new Error('cancelled while queued'));
-          }
-        },
-        { once: true },
-      );
+      cancellation?.onCancel(() => {
+        const index = this.waiting.indexOf(waiter);
+        if (index >= 0) {
+          this.waiting.splice(index, 1);
+          reject(new Error('cancelled while queued'));
+        }
+      });
     });
   }
 

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { ServerState } from '../upstream/types.js';
 import { METRICS_ROUTES } from '../http/api/metrics.js';
 import { RouteTable } from '../http/route.js';
-import { GatewayMetrics, type MetricsSources } from './metrics.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { CallOutcome } from '../calls/outcome.js';
+import { CALL_DURATION_BUCKETS, GatewayMetrics, type MetricsSources } from './metrics.js';
 
 interface Sample {
   name: string;
@@ -116,6 +118,55 @@ describe('GatewayMetrics', () => {
     const again = await scrape(metrics);
     expect(value(again, calls, { server: 'alpha', tool: 'echo', outcome: 'ok' })).toBe(3);
     expect(value(again, `${duration}_count`, { server: 'alpha', tool: 'echo' })).toBe(4);
+  });
+
+  it("writes the calls' counter and duration histogram as prom-client's own Counter and Histogram do", async () => {
+    const metrics = new GatewayMetrics(fakeSources().sources, { collectDefault: false });
+    const registry = new Registry();
+    const counter = new Counter({
+      name: 'mcp_gateway_tool_calls_total',
+      help: 'Finished tool calls, by server, tool and outcome.',
+      labelNames: ['server', 'tool', 'outcome'],
+      registers: [registry],
+    });
+    const histogram = new Histogram({
+      name: 'mcp_gateway_tool_call_duration_seconds',
+      help: 'Duration of finished tool calls in seconds, whatever their outcome.',
+      labelNames: ['server', 'tool'],
+      buckets: [...CALL_DURATION_BUCKETS],
+      registers: [registry],
+    });
+    const calls: [string, string, CallOutcome, number][] = [
+      ['alpha', 'echo', 'ok', 0.3],
+      ['beta', 'say "hi"\n', 'tool_error', 2.5],
+      ['alpha', 'echo', 'timeout', 60_000],
+      ['alpha', 'echo', 'ok', 1000 * 601],
+      ['alpha', 'echo', 'ok', 1],
+      ['beta', 'say "hi"\n', 'ok', 0],
+      ['gamma', 'nan', 'ok', Number.NaN],
+      ['alpha', 'other', 'cancelled', -3],
+      ...Array.from({ length: 50 }, (_, i): [string, string, CallOutcome, number] => ['alpha', 'echo', 'ok', 0.1 + i * 7.3]),
+    ];
+    const sections = (text: string) =>
+      text
+        .split('\n\n')
+        .filter((section) => /tool_call/.test(section))
+        .map((section) => section.trimEnd());
+    const compare = async () => {
+      const ours = sections((await metrics.render()).body);
+      const theirs = sections(await registry.metrics());
+      expect(ours).toHaveLength(2);
+      expect(ours[1]).toBe(theirs[1]); // the histogram, line for line
+      expect(ours[0]!.split('\n').sort()).toEqual(theirs[0]!.split('\n').sort()); // the counter, in another order
+    };
+    for (const [index, [server, tool, outcome, ms]] of calls.entries()) {
+      metrics.recordCall(server, tool, outcome, ms);
+      counter.inc({ server, tool, outcome });
+      if (Number.isFinite(ms)) histogram.observe({ server, tool }, ms > 0 ? ms / 1000 : 0);
+      if (index === 3) await compare(); // a scrape between calls
+    }
+    await compare();
+    await compare();
   });
 
   it('puts a 1.5 ms call in the 0.0025 bucket', async () => {

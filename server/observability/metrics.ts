@@ -64,19 +64,73 @@ const STATE_SET: Record<ServerState, true> = {
 };
 const SERVER_STATES = Object.keys(STATE_SET) as ServerState[];
 
-/** The cached children of one server+tool: a duration series and one counter series per outcome seen. */
+/**
+ * The calls of one server+tool, in plain numbers: a call adds to them, and a scrape hands them to
+ * Prometheus. prom-client's own children hash their labels and check their values on every
+ * observation (about 2 µs of a call's CPU for the two metrics), which a call need not pay.
+ */
 interface ToolSeries {
-  duration: Histogram.Internal<'server' | 'tool'>;
-  calls: Partial<Record<CallOutcome, Counter.Internal>>;
+  labels: { server: string; tool: string };
+  /** Calls per outcome since the last scrape, added to the counter then. */
+  unscraped: Partial<Record<CallOutcome, number>>;
+  /** Observed durations per bucket of `CALL_DURATION_BUCKETS` (not cumulative); the last one for those above every bound. */
+  buckets: number[];
+  count: number;
+  /** Seconds, added in the order observed (as prom-client adds them). */
+  sum: number;
+}
+
+/** The index in `CALL_DURATION_BUCKETS` of the first bound at or above `seconds` (its length above them all). */
+function bucketOf(seconds: number): number {
+  let index = 0;
+  while (index < CALL_DURATION_BUCKETS.length && seconds > CALL_DURATION_BUCKETS[index]!) index++;
+  return index;
+}
+
+/**
+ * `mcp_gateway_tool_call_duration_seconds` as a metric of the registry that reads `series` when
+ * scraped, and writes what prom-client's `Histogram` would (a test compares the two).
+ */
+function durationHistogram(name: string, help: string, series: () => Iterable<ToolSeries>) {
+  const bounds = CALL_DURATION_BUCKETS;
+  const read = () => {
+    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+    for (const { labels, buckets, count, sum } of series()) {
+      if (count === 0) continue; // never observed (or reset): prom-client has no such series
+      let cumulative = 0;
+      for (let i = 0; i < bounds.length; i++) {
+        cumulative += buckets[i]!;
+        values.push({ labels: { le: bounds[i]!, ...labels }, value: cumulative, metricName: `${name}_bucket` });
+      }
+      values.push({ labels: { le: '+Inf', ...labels }, value: count, metricName: `${name}_bucket` });
+      values.push({ labels, value: sum, metricName: `${name}_sum` });
+      values.push({ labels, value: count, metricName: `${name}_count` });
+    }
+    return values;
+  };
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type: 'histogram', values: read(), aggregator: 'sum' }),
+    reset: () => {
+      for (const one of series()) {
+        one.buckets.fill(0);
+        one.count = 0;
+        one.sum = 0;
+      }
+    },
+  };
 }
 
 export class GatewayMetrics {
   readonly registry: Registry;
 
-  private readonly callsTotal: Counter<'server' | 'tool' | 'outcome'>;
-  private readonly callDuration: Histogram<'server' | 'tool'>;
-  /** server → tool → children; nested so that recordCall builds no key strings. */
+  /** server → tool → its calls; nested so that recordCall builds no key strings. */
   private readonly series = new Map<string, Map<string, ToolSeries>>();
+  /** The same, in the order they were first called. */
+  private readonly allSeries: ToolSeries[] = [];
 
   /** Sessions open on the MCP endpoint (see `observeMcpSessions`). */
   private mcpSessions: () => number = () => 0;
@@ -100,20 +154,28 @@ export class GatewayMetrics {
       },
     });
 
-    this.callsTotal = new Counter({
+    const allSeries = this.allSeries;
+    new Counter({
       name: 'mcp_gateway_tool_calls_total',
       help: 'Finished tool calls, by server, tool and outcome.',
       labelNames: ['server', 'tool', 'outcome'] as const,
       registers: [registry],
+      collect() {
+        for (const series of allSeries) {
+          for (const [outcome, count] of Object.entries(series.unscraped)) this.inc({ ...series.labels, outcome }, count);
+          series.unscraped = {};
+        }
+      },
     });
 
-    this.callDuration = new Histogram({
-      name: 'mcp_gateway_tool_call_duration_seconds',
-      help: 'Duration of finished tool calls in seconds, whatever their outcome.',
-      labelNames: ['server', 'tool'] as const,
-      buckets: [...CALL_DURATION_BUCKETS],
-      registers: [registry],
-    });
+    // Registered as prom-client's own metrics are (`registerMetric` reads `name`, `get` and `reset`).
+    registry.registerMetric(
+      durationHistogram(
+        'mcp_gateway_tool_call_duration_seconds',
+        'Duration of finished tool calls in seconds, whatever their outcome.',
+        () => allSeries,
+      ) as unknown as Histogram,
+    );
 
     new Gauge({
       name: 'mcp_gateway_calls_in_flight',
@@ -210,7 +272,7 @@ export class GatewayMetrics {
     if (options.collectDefault ?? true) collectDefaultMetrics({ register: registry, prefix: 'mcp_gateway_' });
   }
 
-  /** One finished call: counter +1 and a latency observation. Cheap: children are cached per server, tool and outcome. */
+  /** One finished call: counter +1 and a latency observation, in plain numbers until the next scrape (see `ToolSeries`). */
   recordCall(server: string, tool: string, outcome: CallOutcome, durationMs: number): void {
     let tools = this.series.get(server);
     if (tools === undefined) {
@@ -219,17 +281,24 @@ export class GatewayMetrics {
     }
     let series = tools.get(tool);
     if (series === undefined) {
-      series = { duration: this.callDuration.labels(server, tool), calls: {} };
+      series = {
+        labels: { server, tool },
+        unscraped: {},
+        buckets: new Array<number>(CALL_DURATION_BUCKETS.length).fill(0),
+        count: 0,
+        sum: 0,
+      };
       tools.set(tool, series);
+      this.allSeries.push(series);
     }
-    let calls = series.calls[outcome];
-    if (calls === undefined) {
-      calls = this.callsTotal.labels(server, tool, outcome);
-      series.calls[outcome] = calls;
-    }
-    calls.inc();
-    // prom-client throws on NaN/Infinity; a metric must never fail a call, so such a duration is not observed.
-    if (Number.isFinite(durationMs)) series.duration.observe(durationMs > 0 ? durationMs / 1000 : 0);
+    series.unscraped[outcome] = (series.unscraped[outcome] ?? 0) + 1;
+    // A duration that is not a number is not observed (prom-client would throw on it; a metric must never fail a call).
+    if (!Number.isFinite(durationMs)) return;
+    const seconds = durationMs > 0 ? durationMs / 1000 : 0;
+    const bucket = bucketOf(seconds);
+    if (bucket < CALL_DURATION_BUCKETS.length) series.buckets[bucket]!++;
+    series.count++;
+    series.sum += seconds;
   }
 
   /** Prometheus text exposition (format 0.0.4). */

@@ -19,7 +19,7 @@
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { CALL_RESULT_SCHEMA, type CallToolResult } from './call-result.js';
-import type { CallProgress } from './types.js';
+import type { CallProgress, Cancellation } from './types.js';
 
 /** The prefix of our ids and progress tokens; the SDK's ids are numbers. */
 const ID_PREFIX = 'g:';
@@ -31,6 +31,8 @@ export interface DirectCallOptions {
   maxTotalTimeoutMs: number;
   /** Aborting it cancels the call upstream. */
   signal?: AbortSignal;
+  /** Cancels the call upstream too; when given, `signal` is not read (it may be a getter that makes it). Default none. */
+  cancellation?: Cancellation;
   onProgress?: (progress: CallProgress) => void;
 }
 
@@ -46,7 +48,12 @@ interface PendingCall {
   startedAt: number;
   options: DirectCallOptions;
   onAbort?: () => void;
+  /** Removes the listener on `options.cancellation`. */
+  stopListening?: () => void;
 }
+
+/** The reason a cancellation without a signal gives: what an AbortSignal's `abort()` gives. */
+const abortReason = () => new DOMException('This operation was aborted', 'AbortError');
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
@@ -78,7 +85,10 @@ export class DirectCalls {
         reject(McpError.fromError(ErrorCode.ConnectionClosed, 'Connection closed'));
         return;
       }
-      options.signal?.throwIfAborted();
+      const { cancellation } = options;
+      if (cancellation) {
+        if (cancellation.isCancelled) throw abortReason();
+      } else options.signal?.throwIfAborted();
       const id = `${ID_PREFIX}${++this.nextId}`;
       const onTimeout = () =>
         this.cancel(call, McpError.fromError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: options.timeoutMs }));
@@ -93,8 +103,9 @@ export class DirectCalls {
         timer: setTimeout(onTimeout, options.timeoutMs),
       };
       this.pending.set(id, call);
-      const signal = options.signal;
-      if (signal) {
+      const signal = cancellation ? undefined : options.signal;
+      if (cancellation) call.stopListening = cancellation.onCancel(() => this.cancel(call, abortReason()));
+      else if (signal) {
         call.onAbort = () => this.cancel(call, signal.reason);
         signal.addEventListener('abort', call.onAbort, { once: true });
       }
@@ -233,7 +244,8 @@ export class DirectCalls {
     if (this.pending.get(call.id) !== call) return false;
     this.pending.delete(call.id);
     clearTimeout(call.timer);
-    if (call.onAbort) call.options.signal?.removeEventListener('abort', call.onAbort);
+    if (call.stopListening) call.stopListening();
+    else if (call.onAbort) call.options.signal?.removeEventListener('abort', call.onAbort);
     return true;
   }
 }

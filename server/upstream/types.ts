@@ -170,6 +170,13 @@ export interface CallProgress {
   message?: string;
 }
 
+/** A call's cancellation, as an AbortSignal's `aborted` and abort listener (calls/running-call.ts has one). */
+export interface Cancellation {
+  readonly isCancelled: boolean;
+  /** Calls `listener` once on cancellation (never when cancelled already); returns the function that removes it. */
+  onCancel(listener: () => void): () => void;
+}
+
 export interface ToolCallOptions {
   /** Time without progress after which the call fails, in ms. */
   timeoutMs: number;
@@ -177,6 +184,12 @@ export interface ToolCallOptions {
   maxTotalTimeoutMs: number;
   /** Aborting it cancels the call upstream (`notifications/cancelled`). */
   signal?: AbortSignal;
+  /**
+   * The same cancellation without an AbortSignal (Node 20 makes one slowly): a stdio call's direct
+   * path (direct-calls.ts) listens here instead of on `signal`, which may then be a getter that
+   * makes the signal only when another path reads it. Default none.
+   */
+  cancellation?: Cancellation;
   onProgress?: (progress: CallProgress) => void;
   /**
    * MCP logging messages (`notifications/message`) the server sends while the call runs. MCP does
