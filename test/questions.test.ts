@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
 import { createLogger } from '../server/logging/logger.js';
 import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
+import { startEverythingHttp } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { csrfOf } from './helpers/ui-session.js';
 
@@ -26,6 +27,23 @@ async function startAsking(app: App): Promise<string> {
     .send({})
     .expect(202);
   return accepted.body.id as string;
+}
+
+/** Starts a long call (a minute of progress) as an async call; resolves with its id once it runs. */
+async function startLongCall(app: App): Promise<string> {
+  const long = await request(app)
+    .post('/api/tools/e/trigger-long-running-operation')
+    .set(auth)
+    .set('Prefer', 'respond-async')
+    .send({ duration: 60, steps: 60 })
+    .expect(202);
+  const id = long.body.id as string;
+  await waitUntil(
+    async () => (await request(app).get(`/api/calls/${id}`).set(auth)).body.progress !== null,
+    15_000,
+    'the long call to run',
+  );
+  return id;
 }
 
 /** Waits until call `id` waits for input; resolves with its question's id. */
@@ -184,17 +202,7 @@ describe('questions from servers, over REST', () => {
 
   it('makes a question about the server when several calls are in flight (MCP does not say which one asked)', async () => {
     const { app } = await kit.gateway(everything, {}, { apiKey: KEY });
-    const long = await request(app)
-      .post('/api/tools/e/trigger-long-running-operation')
-      .set(auth)
-      .set('Prefer', 'respond-async')
-      .send({ duration: 60, steps: 60 })
-      .expect(202);
-    await waitUntil(
-      async () => (await request(app).get(`/api/calls/${long.body.id}`).set(auth)).body.progress !== null,
-      15_000,
-      'the long call to run',
-    );
+    const longId = await startLongCall(app);
     const id = await startAsking(app);
     const question = await waitUntil(
       async () => (await request(app).get('/api/questions?state=pending').set(auth)).body.items[0],
@@ -205,7 +213,23 @@ describe('questions from servers, over REST', () => {
     expect((await request(app).get(`/api/calls/${id}`).set(auth)).body.state).toBe('running');
     await request(app).post(`/api/questions/${question.id}`).set(auth).send({ action: 'decline' }).expect(200);
     expect(await resultText(app, id)).toContain('User declined');
-    await request(app).delete(`/api/calls/${long.body.id}`).set(auth).expect(200);
+    await request(app).delete(`/api/calls/${longId}`).set(auth).expect(200);
+  });
+
+  it('attaches the question to exactly the call that asked when other calls are in flight (streamable HTTP: the stream it came on)', async () => {
+    const upstream = await startEverythingHttp('streamable-http');
+    kit.defer(() => upstream.stop());
+    const { app } = await kit.gateway({ e: { type: 'streamable-http', url: upstream.url } }, {}, { apiKey: KEY });
+    const longId = await startLongCall(app);
+    const id = await startAsking(app);
+    const questionId = await questionOf(app, id);
+    const question = (await request(app).get(`/api/questions/${questionId}`).set(auth).expect(200)).body;
+    expect(question).toMatchObject({ server: 'e', callId: id, tool: 'trigger-elicitation-request' });
+    // The other call is not the one asking.
+    expect((await request(app).get(`/api/calls/${longId}`).set(auth)).body.state).toBe('running');
+    await request(app).post(`/api/questions/${questionId}`).set(auth).send({ action: 'decline' }).expect(200);
+    expect(await resultText(app, id)).toContain('User declined');
+    await request(app).delete(`/api/calls/${longId}`).set(auth).expect(200);
   });
 
   it('declares elicitation to servers unless a server says elicitation: false (server-everything then hides its asking tools)', async () => {
