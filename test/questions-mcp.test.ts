@@ -95,9 +95,19 @@ describe('questions from servers on /mcp', () => {
     const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
     const base = await kit.listen(app);
     const client = await connect(base, {});
-    const call = client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    const logs: { message?: string; question?: string }[] = [];
+    client.setNotificationHandler('notifications/message', (notification) => void logs.push(notification.params.data as never));
+    const progress: string[] = [];
+    const call = client.callTool(
+      { name: 'trigger-elicitation-request', arguments: {} },
+      { onprogress: (update) => progress.push(String(update.message)) },
+    );
     const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
     expect(question).toMatchObject({ server: 'e', tool: 'trigger-elicitation-request', caller: 'api-key' });
+    // The client, which cannot answer, is told where its call waits.
+    await waitUntil(() => progress.length > 0 && logs.length > 0, 10_000, 'the notices of the wait');
+    expect(progress).toEqual([expect.stringMatching(/^waiting for an answer on the orchestrator: http:\/\/127\.0\.0\.1:\d+\/approvals$/)]);
+    expect(logs).toEqual([expect.objectContaining({ message: progress[0], question: question.id })]);
     await request(app)
       .post(`/api/questions/${question.id}`)
       .set(auth)
