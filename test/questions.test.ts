@@ -133,7 +133,15 @@ describe('questions from servers, over REST', () => {
       'the activity entry with its question',
     );
     expect(entry.questions).toEqual([
-      { id: questionId, state: 'accepted', answeredBy: 'start-up key', answeredVia: 'api', fields: ['name', 'integer', 'check'] },
+      {
+        id: questionId,
+        mode: 'form',
+        message: 'Please provide inputs for the following fields:',
+        state: 'accepted',
+        answeredBy: 'start-up key',
+        answeredVia: 'api',
+        fields: ['name', 'integer', 'check'],
+      },
     ]);
     expect(JSON.stringify(entry.questions)).not.toContain('Ada');
   });
@@ -322,6 +330,21 @@ describe('questions from servers: URL mode, untrusted text, secrets', () => {
     expect(await answerOf(app, id)).toEqual({ action: 'accept', content: { user: 'ada', password: '4711' } });
     const listed = JSON.stringify((await request(app).get('/api/questions').set(auth).expect(200)).body);
     expect(listed).not.toContain('4711');
+    // The call's activity page shows the question: its words escaped, the outcome, who answered
+    // and through what, the fields' names — never their values.
+    await waitUntil(async () => (await request(app).get(`/api/activity/${id}`).set(auth)).body.questions, 10_000, 'the activity entry');
+    const entryPage = (
+      await request(app).get(`/activity/${id}`).set('Cookie', `mcpgw_session=${token}`).set('Accept', 'text/html').expect(200)
+    ).text;
+    const section = /<section class="call-questions"[\s\S]*?<\/section>/.exec(entryPage)?.[0] ?? '';
+    expect(section).toContain('&lt;script&gt;alert(1)&lt;/script&gt;Unlock the door?');
+    expect(section).not.toContain('<script>alert(1)');
+    expect(section).toContain('data-state="accepted"');
+    expect(section).toContain('start-up key');
+    expect(section).toContain('the API');
+    expect(section).toContain('user, password');
+    expect(section).not.toContain('4711');
+    expect(entryPage).not.toContain('<script>alert(1)');
     expect(lines.join('\n')).toContain('question accepted');
     expect(
       lines

@@ -11,6 +11,9 @@ import type { CallHooks } from './call-tool.js';
 import type { CallOutcome } from './outcome.js';
 import type { CallEnd, RunningCall } from './running-call.js';
 
+/** Characters of a question's message (the server's words) the activity log keeps. */
+export const QUESTION_MESSAGE_CHARS = 1000;
+
 /** What the metrics need of a finished call. */
 export interface CallMetrics {
   recordCall(server: string, tool: string, outcome: CallOutcome, durationMs: number): void;
@@ -79,6 +82,8 @@ export class CallRecorder implements CallHooks {
       ...(call.endedQuestions && {
         questions: call.endedQuestions.map((question) => ({
           id: question.id,
+          mode: question.mode,
+          message: question.message.slice(0, QUESTION_MESSAGE_CHARS),
           state: question.state,
           answeredBy: question.answeredByLabel,
           answeredVia: question.answeredVia,

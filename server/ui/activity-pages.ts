@@ -1,6 +1,6 @@
 /**
  * The activity pages: `/activity` (newest first, filters, "load more" by cursor, a live tail)
- * and `/activity/{id}` (one call, with "open in test form"). They read the same `ActivityLog`
+ * and `/activity/{id}` (one call, with "open in test form" and the questions its server asked). They read the same `ActivityLog`
  * as `GET /api/activity`, and show the same rows: every caller's to an admin or a decider, else
  * the reader's own (`activityReaderOf`). The live tail refreshes rows with
  * `/activity?rows=1&id=a&id=b…` (at most `MAX_REFRESHED_ROWS` ids).
@@ -15,6 +15,7 @@ import { ProblemError } from '../errors.js';
 import { activityDecision } from './approvals-pages.js';
 import { callerLabels, type CallerLabel } from './caller-labels.js';
 import { durationText, prettyJson, sizeText, timeText } from './display.js';
+import { activityQuestionModel } from './question-cards.js';
 import { canRun, isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
@@ -175,6 +176,7 @@ export function activityPages(pages: PageRouter, deps: UiDeps): void {
           argumentsTruncated: entry.argumentsTruncated,
           resultSize: sizeText(entry.resultBytes),
           preview: entry.preview ?? '',
+          questions: (entry.questions ?? []).map(activityQuestionModel),
           error: entry.error ?? '',
           testForm:
             canRun(req) && supervisor.get(entry.server)?.tool(entry.tool)
