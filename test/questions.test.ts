@@ -240,6 +240,28 @@ describe('questions from servers, over REST', () => {
     await request(app).delete(`/api/calls/${longId}`).set(auth).expect(200);
   });
 
+  it("attaches a task's question (input_required, on the stream of tasks/result) to its call over streamable HTTP", async () => {
+    const upstream = await startEverythingHttp('streamable-http');
+    kit.defer(() => upstream.stop());
+    const { app } = await kit.gateway({ e: { type: 'streamable-http', url: upstream.url } }, {}, { apiKey: KEY });
+    const accepted = await request(app)
+      .post('/api/tools/e/simulate-research-query')
+      .set(auth)
+      .set('Prefer', 'respond-async')
+      .send({ topic: 'python', ambiguous: true })
+      .expect(202);
+    const id = accepted.body.id as string;
+    const questionId = await questionOf(app, id);
+    const question = (await request(app).get(`/api/questions/${questionId}`).set(auth).expect(200)).body;
+    expect(question).toMatchObject({ server: 'e', callId: id, tool: 'simulate-research-query' });
+    await request(app)
+      .post(`/api/questions/${questionId}`)
+      .set(auth)
+      .send({ action: 'accept', content: { interpretation: 'snake' } })
+      .expect(200);
+    expect(await resultText(app, id)).toContain('Research Report: python (snake)');
+  });
+
   it('declares elicitation to servers unless a server says elicitation: false (server-everything then hides its asking tools)', async () => {
     const { gateway } = await kit.gateway({ on: everything.e, off: { ...everything.e, elicitation: false } }, {}, { apiKey: KEY });
     const names = (server: string) =>

@@ -19,8 +19,8 @@ export function answerClientRequests(
   config: () => ServerConfig,
   /** The gateway's sampler, when it has one. */
   sampler: () => Sampler | undefined,
-  /** The timeout hold of the tool call a server's request (by its JSON-RPC id) belongs to, if any (connection.ts `callOf`). */
-  holdOf: (requestId: string | number) => TimeoutHold | undefined = () => undefined,
+  /** The timeout hold of the tool call a server's request (by its JSON-RPC id and `_meta`) belongs to, if any (connection.ts `callOf`). */
+  holdOf: (requestId: string | number, meta: Record<string, unknown> | undefined) => TimeoutHold | undefined = () => undefined,
 ): void {
   const declared = config();
   if (declared.roots.length > 0) client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: config().roots }));
@@ -29,7 +29,12 @@ export function answerClientRequests(
       const sample = sampler();
       if (!sample || !config().sampling) throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
       try {
-        const result = await sample(declared.name, request.params as SamplingRequest, extra.signal, holdOf(extra.requestId));
+        const result = await sample(
+          declared.name,
+          request.params as SamplingRequest,
+          extra.signal,
+          holdOf(extra.requestId, request.params._meta),
+        );
         return { ...result };
       } catch (error) {
         throw rpcError(ErrorCode.InternalError, error instanceof Error ? error.message : String(error));

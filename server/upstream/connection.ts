@@ -20,6 +20,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ElicitRequestSchema,
+  RELATED_TASK_META_KEY,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -93,6 +94,8 @@ interface CallInFlight {
   hold: TimeoutHold;
   /** The JSON-RPC id of its `tools/call`, when the SDK client sent it (streamable HTTP, SSE). */
   requestId?: number;
+  /** The id of its task, when it runs as one (task-calls.ts). */
+  taskId?: string;
 }
 
 /** Name and version the gateway announces to upstream servers. */
@@ -346,7 +349,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       const metadata = toolMetadata(client);
       if (metadata.isToolTaskRequired(name)) {
         // No hold: a task has no one request whose timeout a person's answer could overrun.
-        result = await tasks.call(client, name, args, options);
+        result = await tasks.call(client, name, args, options, (taskId) => (inFlight.taskId = taskId));
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else if (direct) {
         inFlight.hold = directCallHold(direct, direct.nextCallId());
@@ -385,7 +388,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    */
   private async elicit(params: Record<string, unknown>, requestId: string | number, signal: AbortSignal): Promise<ElicitationAnswer> {
     const request = elicitationRequest(params);
-    const call = this.callOf(requestId);
+    const call = this.callOf(requestId, params._meta as Record<string, unknown> | undefined);
     const elicitor = call?.elicit ?? this.fallbackElicitor;
     if (!elicitor) return { action: 'cancel' };
     const hold = call?.elicit ? call.hold : NO_HOLD;
@@ -399,13 +402,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
-   * The tool call a server's request (`requestId`: its JSON-RPC id) belongs to, if any. Over
-   * streamable HTTP the stream it came on says it exactly: the call whose response stream it is, or
-   * none (another request's stream, the session's own stream). Elsewhere MCP does not say, so it
-   * is the server's one call in flight, and none when several are.
+   * The tool call a server's request (`requestId`: its JSON-RPC id; `meta`: its `params._meta`)
+   * belongs to, if any. A request for a task names the task (`io.modelcontextprotocol/related-task`):
+   * the call that runs it. Over streamable HTTP the stream it came on says it exactly: the call whose
+   * response stream it is, or none (another request's stream). Elsewhere (stdio, SSE, the session's
+   * own stream) MCP does not say, so it is the server's one call in flight, and none when several are.
    */
-  private callOf(requestId: string | number): CallInFlight | undefined {
+  private callOf(requestId: string | number, meta: Record<string, unknown> | undefined): CallInFlight | undefined {
     const related = this.relations?.relatedRequest(requestId);
+    // A request for a task says so itself (and comes on the stream of `tasks/result`, not of the call).
+    const task = meta?.[RELATED_TASK_META_KEY] as { taskId?: unknown } | undefined;
+    if (typeof task?.taskId === 'string') return [...this.calls].find((call) => call.taskId === task.taskId);
     if (related !== undefined) return [...this.calls].find((call) => call.requestId === related);
     const [only] = this.calls.size === 1 ? this.calls : [];
     return only;
@@ -564,7 +571,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       client,
       () => this.config,
       this.sampler,
-      (requestId) => this.callOf(requestId)?.hold,
+      (requestId, meta) => this.callOf(requestId, meta)?.hold,
     );
     // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
     if (capabilities.elicitation)
