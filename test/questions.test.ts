@@ -94,6 +94,13 @@ describe('questions from servers, over REST', () => {
       answeredBy: null,
     });
     expect(question.requestedSchema.required).toEqual(['name']);
+    // The call's activity page shows that it waits, and the question it waits on.
+    const waitingPage = (await request(app).get(`/activity/${id}`).set(auth).set('Accept', 'text/html').expect(200)).text;
+    expect(waitingPage).toContain("This call waits for a person's answer to its server's question.");
+    expect(waitingPage).toContain('waiting for input');
+    expect(waitingPage).toMatch(
+      /<section class="call-questions"[\s\S]*Please provide inputs for the following fields:[\s\S]*data-state="pending"/,
+    );
 
     // An answer that does not fit the form names the field, and changes nothing.
     const invalid = await request(app)
