@@ -105,6 +105,14 @@ describe('server log messages', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.scope).toBe('approvals:decide');
     expect((await request(gateway.app).get('/ui/servers/fx/log').set('Authorization', `Bearer ${reader}`)).status).toBe(403);
+    // …and its server card offers no "Server log" it could not open.
+    for (const page of ['/', '/ui/servers/fx']) {
+      const seen = await request(gateway.app).get(page).set('Authorization', `Bearer ${reader}`).set('Accept', 'text/html');
+      expect(seen.status).toBe(200);
+      expect(seen.text).toContain('fx');
+      expect(seen.text).not.toContain('Server log');
+      expect(seen.text).not.toContain('ui/servers/fx/log');
+    }
     expect(logs.capacity).toBe(3);
     expect(logs.level).toBeNull();
     expect(logs.entries.map((entry: { text: string }) => entry.text.slice(0, 20))).toEqual([

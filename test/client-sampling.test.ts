@@ -141,6 +141,30 @@ describe('sampling', () => {
     expect(model.received).toHaveLength(1);
   });
 
+  it("holds the tool call's timeout while a person decides on its sampling request", async () => {
+    const model = await fakeModel();
+    // The call's timeout (time without progress) is shorter than the person takes to decide.
+    const gateway = await gatewayWith({
+      gateway: { ...FAST, toolTimeoutMs: 400 },
+      approval: { default: 'allow', rules: [{ server: 'e', tool: 'sampling/createMessage', action: 'ask' }] },
+      sampling: { url: model.url, model: 'llama3', servers: ['e'] },
+      mcpServers: { e: everything },
+    });
+    await waitForServer(gateway.supervisor, 'e', 'ready');
+    const call = request(gateway.app)
+      .post('/e/trigger-sampling-request')
+      .set('Authorization', auth)
+      .send({ prompt: 'Take your time' })
+      .then((res) => res);
+    const [approval] = await pendingApprovals(gateway.app, KEY);
+    // A person's time: longer than the tool's timeout, which must not count it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await request(gateway.app).post(`/api/approvals/${approval!.id}/approve`).set('Authorization', auth).send({}).expect(200);
+    const res = await call;
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).toContain('Paris is the capital of France.');
+  });
+
   it('refuses with a clear error a server the section does not list, and declares sampling to none but those listed', async () => {
     const model = await fakeModel();
     const gateway = await gatewayWith({

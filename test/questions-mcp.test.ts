@@ -64,13 +64,50 @@ describe('questions from servers on /mcp', () => {
     expect(gateway.activity.list({ limit: 5 }).items.filter((item) => item.tool === 'trigger-elicitation-request')).toHaveLength(1);
   });
 
+  it('answers cancel upstream when a 2026-07-28 client does not answer within gateway.questionTimeoutMs', async () => {
+    const { app, gateway } = await kit.gateway(everything, { questionTimeoutMs: 300 }, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = new Client(
+      { name: 'modern-slow-client', version: '1' },
+      { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    client.setRequestHandler('elicitation/create', async () => {
+      // The client's user takes longer than gateway.questionTimeoutMs.
+      await released;
+      return { action: 'accept', content: { name: 'Too late' } };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    const result = client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    // The question expires: the server hears cancel, and the call ends without the client's answer.
+    await waitUntil(
+      () => gateway.activity.list({ limit: 5 }).items.find((item) => item.tool === 'trigger-elicitation-request' && item.endedAt),
+      15_000,
+      'the call to end',
+    );
+    release();
+    expect(textOf(await result)).toContain('User cancelled the elicitation dialog');
+  });
+
   it('makes a question card for a client without elicitation; a person answers it', async () => {
     const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
     const base = await kit.listen(app);
     const client = await connect(base, {});
-    const call = client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
+    const logs: { message?: string; question?: string }[] = [];
+    client.setNotificationHandler('notifications/message', (notification) => void logs.push(notification.params.data as never));
+    const progress: string[] = [];
+    const call = client.callTool(
+      { name: 'trigger-elicitation-request', arguments: {} },
+      { onprogress: (update) => progress.push(String(update.message)) },
+    );
     const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
     expect(question).toMatchObject({ server: 'e', tool: 'trigger-elicitation-request', caller: 'api-key' });
+    // The client, which cannot answer, is told where its call waits.
+    await waitUntil(() => progress.length > 0 && logs.length > 0, 10_000, 'the notices of the wait');
+    expect(progress).toEqual([expect.stringMatching(/^waiting for an answer on the orchestrator: http:\/\/127\.0\.0\.1:\d+\/approvals$/)]);
+    expect(logs).toEqual([expect.objectContaining({ message: progress[0], question: question.id })]);
     await request(app)
       .post(`/api/questions/${question.id}`)
       .set(auth)

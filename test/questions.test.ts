@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
 import { createLogger } from '../server/logging/logger.js';
 import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
+import { startEverythingHttp } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { csrfOf } from './helpers/ui-session.js';
 
@@ -26,6 +27,23 @@ async function startAsking(app: App): Promise<string> {
     .send({})
     .expect(202);
   return accepted.body.id as string;
+}
+
+/** Starts a long call (a minute of progress) as an async call; resolves with its id once it runs. */
+async function startLongCall(app: App): Promise<string> {
+  const long = await request(app)
+    .post('/api/tools/e/trigger-long-running-operation')
+    .set(auth)
+    .set('Prefer', 'respond-async')
+    .send({ duration: 60, steps: 60 })
+    .expect(202);
+  const id = long.body.id as string;
+  await waitUntil(
+    async () => (await request(app).get(`/api/calls/${id}`).set(auth)).body.progress !== null,
+    15_000,
+    'the long call to run',
+  );
+  return id;
 }
 
 /** Waits until call `id` waits for input; resolves with its question's id. */
@@ -76,6 +94,13 @@ describe('questions from servers, over REST', () => {
       answeredBy: null,
     });
     expect(question.requestedSchema.required).toEqual(['name']);
+    // The call's activity page shows that it waits, and the question it waits on.
+    const waitingPage = (await request(app).get(`/activity/${id}`).set(auth).set('Accept', 'text/html').expect(200)).text;
+    expect(waitingPage).toContain("This call waits for a person's answer to its server's question.");
+    expect(waitingPage).toContain('waiting for input');
+    expect(waitingPage).toMatch(
+      /<section class="call-questions"[\s\S]*Please provide inputs for the following fields:[\s\S]*data-state="pending"/,
+    );
 
     // An answer that does not fit the form names the field, and changes nothing.
     const invalid = await request(app)
@@ -115,7 +140,15 @@ describe('questions from servers, over REST', () => {
       'the activity entry with its question',
     );
     expect(entry.questions).toEqual([
-      { id: questionId, state: 'accepted', answeredBy: 'start-up key', answeredVia: 'api', fields: ['name', 'integer', 'check'] },
+      {
+        id: questionId,
+        mode: 'form',
+        message: 'Please provide inputs for the following fields:',
+        state: 'accepted',
+        answeredBy: 'start-up key',
+        answeredVia: 'api',
+        fields: ['name', 'integer', 'check'],
+      },
     ]);
     expect(JSON.stringify(entry.questions)).not.toContain('Ada');
   });
@@ -184,17 +217,7 @@ describe('questions from servers, over REST', () => {
 
   it('makes a question about the server when several calls are in flight (MCP does not say which one asked)', async () => {
     const { app } = await kit.gateway(everything, {}, { apiKey: KEY });
-    const long = await request(app)
-      .post('/api/tools/e/trigger-long-running-operation')
-      .set(auth)
-      .set('Prefer', 'respond-async')
-      .send({ duration: 60, steps: 60 })
-      .expect(202);
-    await waitUntil(
-      async () => (await request(app).get(`/api/calls/${long.body.id}`).set(auth)).body.progress !== null,
-      15_000,
-      'the long call to run',
-    );
+    const longId = await startLongCall(app);
     const id = await startAsking(app);
     const question = await waitUntil(
       async () => (await request(app).get('/api/questions?state=pending').set(auth)).body.items[0],
@@ -205,7 +228,45 @@ describe('questions from servers, over REST', () => {
     expect((await request(app).get(`/api/calls/${id}`).set(auth)).body.state).toBe('running');
     await request(app).post(`/api/questions/${question.id}`).set(auth).send({ action: 'decline' }).expect(200);
     expect(await resultText(app, id)).toContain('User declined');
-    await request(app).delete(`/api/calls/${long.body.id}`).set(auth).expect(200);
+    await request(app).delete(`/api/calls/${longId}`).set(auth).expect(200);
+  });
+
+  it('attaches the question to exactly the call that asked when other calls are in flight (streamable HTTP: the stream it came on)', async () => {
+    const upstream = await startEverythingHttp('streamable-http');
+    kit.defer(() => upstream.stop());
+    const { app } = await kit.gateway({ e: { type: 'streamable-http', url: upstream.url } }, {}, { apiKey: KEY });
+    const longId = await startLongCall(app);
+    const id = await startAsking(app);
+    const questionId = await questionOf(app, id);
+    const question = (await request(app).get(`/api/questions/${questionId}`).set(auth).expect(200)).body;
+    expect(question).toMatchObject({ server: 'e', callId: id, tool: 'trigger-elicitation-request' });
+    // The other call is not the one asking.
+    expect((await request(app).get(`/api/calls/${longId}`).set(auth)).body.state).toBe('running');
+    await request(app).post(`/api/questions/${questionId}`).set(auth).send({ action: 'decline' }).expect(200);
+    expect(await resultText(app, id)).toContain('User declined');
+    await request(app).delete(`/api/calls/${longId}`).set(auth).expect(200);
+  });
+
+  it("attaches a task's question (input_required, on the stream of tasks/result) to its call over streamable HTTP", async () => {
+    const upstream = await startEverythingHttp('streamable-http');
+    kit.defer(() => upstream.stop());
+    const { app } = await kit.gateway({ e: { type: 'streamable-http', url: upstream.url } }, {}, { apiKey: KEY });
+    const accepted = await request(app)
+      .post('/api/tools/e/simulate-research-query')
+      .set(auth)
+      .set('Prefer', 'respond-async')
+      .send({ topic: 'python', ambiguous: true })
+      .expect(202);
+    const id = accepted.body.id as string;
+    const questionId = await questionOf(app, id);
+    const question = (await request(app).get(`/api/questions/${questionId}`).set(auth).expect(200)).body;
+    expect(question).toMatchObject({ server: 'e', callId: id, tool: 'simulate-research-query' });
+    await request(app)
+      .post(`/api/questions/${questionId}`)
+      .set(auth)
+      .send({ action: 'accept', content: { interpretation: 'snake' } })
+      .expect(200);
+    expect(await resultText(app, id)).toContain('Research Report: python (snake)');
   });
 
   it('declares elicitation to servers unless a server says elicitation: false (server-everything then hides its asking tools)', async () => {
@@ -298,6 +359,21 @@ describe('questions from servers: URL mode, untrusted text, secrets', () => {
     expect(await answerOf(app, id)).toEqual({ action: 'accept', content: { user: 'ada', password: '4711' } });
     const listed = JSON.stringify((await request(app).get('/api/questions').set(auth).expect(200)).body);
     expect(listed).not.toContain('4711');
+    // The call's activity page shows the question: its words escaped, the outcome, who answered
+    // and through what, the fields' names — never their values.
+    await waitUntil(async () => (await request(app).get(`/api/activity/${id}`).set(auth)).body.questions, 10_000, 'the activity entry');
+    const entryPage = (
+      await request(app).get(`/activity/${id}`).set('Cookie', `mcpgw_session=${token}`).set('Accept', 'text/html').expect(200)
+    ).text;
+    const section = /<section class="call-questions"[\s\S]*?<\/section>/.exec(entryPage)?.[0] ?? '';
+    expect(section).toContain('&lt;script&gt;alert(1)&lt;/script&gt;Unlock the door?');
+    expect(section).not.toContain('<script>alert(1)');
+    expect(section).toContain('data-state="accepted"');
+    expect(section).toContain('start-up key');
+    expect(section).toContain('the API');
+    expect(section).toContain('user, password');
+    expect(section).not.toContain('4711');
+    expect(entryPage).not.toContain('<script>alert(1)');
     expect(lines.join('\n')).toContain('question accepted');
     expect(
       lines

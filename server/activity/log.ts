@@ -69,9 +69,13 @@ export interface ActivityEnd {
   questions?: ActivityQuestion[];
 }
 
-/** A question a server asked during a call, as the activity log keeps it: who answered, how, which fields. */
+/** A question a server asked during a call, as the activity log keeps it: its words, who answered, how, which fields. */
 export interface ActivityQuestion {
   id: string;
+  /** `form` or `url` (absent in entries written before it was kept). */
+  mode?: 'form' | 'url';
+  /** The server's message (untrusted text), cut to `QUESTION_MESSAGE_CHARS` of calls/recording.ts (absent in entries written before it was kept). */
+  message?: string;
   state: string;
   /** The label of who answered (`gateway` for expiry and the like), or null. */
   answeredBy: string | null;

@@ -5,11 +5,28 @@
  * (`AnsweredProblem`, given by startGateway: http/call-answer.ts).
  */
 import type { Logger } from 'pino';
-import type { ActivityLog } from '../activity/log.js';
+import type { ActivityLog, ActivityQuestion } from '../activity/log.js';
 import type { ProblemBody } from '../errors.js';
+import type { Question } from '../questions/book.js';
 import type { CallHooks } from './call-tool.js';
 import type { CallOutcome } from './outcome.js';
 import type { CallEnd, RunningCall } from './running-call.js';
+
+/** Characters of a question's message (the server's words) the activity log keeps. */
+export const QUESTION_MESSAGE_CHARS = 1000;
+
+/** A question of the call as the activity log keeps it: its words (cut), how it ended, who answered; never the values. */
+export function activityQuestionOf(question: Question): ActivityQuestion {
+  return {
+    id: question.id,
+    mode: question.mode,
+    message: question.message.slice(0, QUESTION_MESSAGE_CHARS),
+    state: question.state,
+    answeredBy: question.answeredByLabel,
+    answeredVia: question.answeredVia,
+    fields: question.fields,
+  };
+}
 
 /** What the metrics need of a finished call. */
 export interface CallMetrics {
@@ -77,13 +94,7 @@ export class CallRecorder implements CallHooks {
       ...(call.approval && { approvalId: call.approval.id }),
       // Who answered the server's questions and how; never the values.
       ...(call.endedQuestions && {
-        questions: call.endedQuestions.map((question) => ({
-          id: question.id,
-          state: question.state,
-          answeredBy: question.answeredByLabel,
-          answeredVia: question.answeredVia,
-          fields: question.fields,
-        })),
+        questions: call.endedQuestions.map(activityQuestionOf),
       }),
     });
     // Names that matched nothing (or nothing yet: a server that has not listed its tools) would let

@@ -532,6 +532,11 @@ export const ActivityEntrySchema = z
       z.array(
         z.strictObject({
           id: z.string().meta({ description: 'The question (`/api/questions/{id}` while the gateway keeps it).' }),
+          mode: z.enum(['form', 'url']).optional().meta({ description: '`form` or `url` (absent in older entries).' }),
+          message: z
+            .string()
+            .optional()
+            .meta({ description: "The server's message (its text, untrusted), up to 1000 characters (absent in older entries)." }),
           state: z.string().meta({ description: '`accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.' }),
           answeredBy: orNull(z.string()).meta({ description: 'The label of who answered; `gateway` when it ended the question.' }),
           answeredVia: orNull(z.string()).meta({ description: '`ui`, `api` or `gateway`.' }),

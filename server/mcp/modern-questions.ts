@@ -6,15 +6,20 @@
  * its answer in `inputResponses`; the answer goes upstream and the retry waits on. A question that
  * arrives while no request of the client is open is asked at its next retry (`ask` runs once a
  * handler is there).
+ *
+ * As a question for a person (server/questions/book.ts), one the client does not answer within
+ * `gateway.questionTimeoutMs` is answered `cancel` upstream, and a call has at most
+ * `MAX_OPEN_QUESTIONS_PER_SERVER` open at once: beyond, the server's question is answered `cancel`
+ * at once.
  */
 import { inputRequired, type InputRequest } from '@modelcontextprotocol/server';
 import type { SurfaceElicitor } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
+import { MAX_OPEN_QUESTIONS_PER_SERVER } from '../questions/book.js';
 import type { ElicitationAnswer, ElicitationRequest } from '../upstream/types.js';
 import type { ElicitationCapability } from './elicitation.js';
 
 interface PendingQuestion {
-  key: string;
   request: ElicitationRequest;
   sent: boolean;
   resolve: (answer: ElicitationAnswer) => void;
@@ -22,8 +27,9 @@ interface PendingQuestion {
 
 /** The questions of one call for its 2026-07-28 client. */
 export interface ModernQuestions {
-  pending?: PendingQuestion;
-  /** Set while a request of the client is open: answers it with `input_required` for the pending question. */
+  /** The open questions by their key (`question-<n>`), oldest first; at most `MAX_OPEN_QUESTIONS_PER_SERVER`. */
+  pending: Map<string, PendingQuestion>;
+  /** Set while a request of the client is open: answers it with `input_required` for the pending questions. */
   ask?: () => void;
   count: number;
 }
@@ -32,20 +38,28 @@ const ofCall = new WeakMap<RunningCall, ModernQuestions>();
 
 /** The elicitor of a 2026-07-28 client (its capability from the request's envelope), and the state it shares with the handler. */
 export function modernElicitor(capability: ElicitationCapability): { state: ModernQuestions; elicit: SurfaceElicitor } {
-  const state: ModernQuestions = { count: 0 };
+  const state: ModernQuestions = { pending: new Map(), count: 0 };
   const form = capability.form !== undefined || Object.keys(capability).length === 0;
   const url = capability.url !== undefined;
-  const elicit: SurfaceElicitor = (request, signal) => {
+  const elicit: SurfaceElicitor = (request, signal, timeoutMs) => {
     if (request.mode === 'form' ? !form : !url) return undefined;
+    if (state.pending.size >= MAX_OPEN_QUESTIONS_PER_SERVER) return Promise.resolve({ action: 'cancel' });
     return new Promise<ElicitationAnswer>((resolve) => {
       const key = `question-${++state.count}`;
+      // Nobody answering in time, the server withdrawing it, the call ending: the server hears `cancel`.
+      const timer = setTimeout(() => settle({ action: 'cancel' }), timeoutMs);
+      timer.unref();
+      const onAbort = () => settle({ action: 'cancel' });
       const settle = (answer: ElicitationAnswer) => {
-        if (state.pending?.key === key) state.pending = undefined;
+        if (!state.pending.delete(key)) return;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
         resolve(answer);
       };
-      state.pending = { key, request, sent: false, resolve: settle };
-      signal.addEventListener('abort', () => settle({ action: 'cancel' }), { once: true });
-      state.ask?.();
+      state.pending.set(key, { request, sent: false, resolve: settle });
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else state.ask?.();
     });
   };
   return { state, elicit };
@@ -59,26 +73,30 @@ export function questionsOf(call: RunningCall): ModernQuestions | undefined {
   return ofCall.get(call);
 }
 
-/** The pending question not yet sent, as an input request (marked sent). */
+/** The pending questions not yet sent, as input requests (marked sent); undefined when there are none. */
 export function nextInputRequest(state: ModernQuestions): Record<string, InputRequest> | undefined {
-  const pending = state.pending;
-  if (!pending || pending.sent) return undefined;
-  pending.sent = true;
-  const { request } = pending;
-  const input =
-    request.mode === 'url'
-      ? inputRequired.elicitUrl({ message: request.message, url: request.url })
-      : inputRequired.elicit({ message: request.message, requestedSchema: request.requestedSchema as never });
-  return { [pending.key]: input };
+  let requests: Record<string, InputRequest> | undefined;
+  for (const [key, pending] of state.pending) {
+    if (pending.sent) continue;
+    pending.sent = true;
+    const { request } = pending;
+    (requests ??= {})[key] =
+      request.mode === 'url'
+        ? inputRequired.elicitUrl({ message: request.message, url: request.url })
+        : inputRequired.elicit({ message: request.message, requestedSchema: request.requestedSchema as never });
+  }
+  return requests;
 }
 
-/** Passes the client's answer in a retry's `inputResponses` to the pending question. */
+/** Passes the client's answers in a retry's `inputResponses` to the pending questions they name. */
 export function applyResponses(state: ModernQuestions, responses: Record<string, unknown> | undefined): void {
-  const pending = state.pending;
-  const response = pending && responses?.[pending.key];
-  if (!pending || typeof response !== 'object' || response === null) return;
-  const { action, content } = response as { action?: unknown; content?: unknown };
-  if (action !== 'accept' && action !== 'decline' && action !== 'cancel') return;
-  const accepted = action === 'accept' && typeof content === 'object' && content !== null;
-  pending.resolve(accepted ? { action, content: content as Record<string, unknown> } : { action });
+  if (!responses) return;
+  for (const [key, pending] of [...state.pending]) {
+    const response = responses[key];
+    if (typeof response !== 'object' || response === null) continue;
+    const { action, content } = response as { action?: unknown; content?: unknown };
+    if (action !== 'accept' && action !== 'decline' && action !== 'cancel') continue;
+    const accepted = action === 'accept' && typeof content === 'object' && content !== null;
+    pending.resolve(accepted ? { action, content: content as Record<string, unknown> } : { action });
+  }
 }

@@ -4,12 +4,15 @@
  * ordinary call of the gateway (surface `mcp`), and what the client is told while it runs — the
  * call's progress (when the client sent a `progressToken`), the server's log messages (at or above
  * the level the client set), and, while a person must decide, a progress notification and a log
- * message saying "waiting for approval" with the approval card's URL.
+ * message saying "waiting for approval" with the approval card's URL; likewise, while a server's
+ * question waits for a person (a client that did not declare elicitation, or not the mode asked),
+ * "waiting for an answer on the orchestrator" with the approvals page's URL (where its card is).
  */
 import type { Approval } from '../approvals/book.js';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { SurfaceElicitor, ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
+import type { Question } from '../questions/book.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
 
 /** The logger name of the gateway's own log messages to MCP clients. */
@@ -105,6 +108,17 @@ export function progressParams(
   return { progressToken: token, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) };
 }
 
+/**
+ * Tells a client its call waits for a person to answer the server's question: a progress and a log
+ * message with the URL of the approvals page, where the question card is (next to the approval cards).
+ */
+export function tellAsked(notices: CallNotices, question: Question, approvalUrl: (id: string) => string): void {
+  const url = new URL('.', approvalUrl(question.id)).href.replace(/\/$/, '');
+  const message = `waiting for an answer on the orchestrator: ${url}`;
+  notices.progress(0, undefined, message);
+  notices.log('info', { message, question: question.id, url }, LOGGER);
+}
+
 /** Tells a client its call waits for a person: a progress and a log message with the approval card's URL. */
 export function tellWaiting(notices: CallNotices, approval: Approval, url: string): void {
   const message = `waiting for approval: ${url}`;
@@ -124,7 +138,9 @@ export function followToolCall(call: RunningCall, approvalUrl: (id: string) => s
   };
   const unfollow = call.follow({
     approval,
-    question() {},
+    question(question) {
+      if (question.state === 'pending') tellAsked(notices, question, approvalUrl);
+    },
     progress(progress) {
       notices.progress(progress.progress, progress.total, progress.message);
     },
@@ -135,5 +151,6 @@ export function followToolCall(call: RunningCall, approvalUrl: (id: string) => s
   });
   // The policy may have held the call before `start` returned.
   if (call.approval && !call.end) approval(call.approval);
+  else if (call.question?.state === 'pending' && !call.end) tellAsked(notices, call.question, approvalUrl);
   return unfollow;
 }

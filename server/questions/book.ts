@@ -40,8 +40,11 @@ export type QuestionAction = ElicitationAnswer['action'];
 /** Answered questions kept for reading (`GET /api/questions`), newest first. */
 export const KEPT_ANSWERED = 100;
 
-/** Questions open at once at most; a server asking beyond it is answered `cancel` at once (a flood never piles up). */
-export const MAX_OPEN_QUESTIONS = 100;
+/**
+ * Questions of one server open at once at most; the server asking beyond it is answered `cancel` at
+ * once (a flood never piles up), while other servers' questions still get cards.
+ */
+export const MAX_OPEN_QUESTIONS_PER_SERVER = 100;
 
 export interface Question {
   id: string;
@@ -111,8 +114,8 @@ export class QuestionBook extends EventEmitter<{ change: [Question] }> {
   /**
    * Asks a person: creates the question (`onCreated` gets it at once) and resolves with the
    * answer to send upstream once it is answered, expires (`cancel`) or is withdrawn (`cancel`).
-   * A URL that is not http(s) is declined at once, and so is every question beyond `MAX_OPEN_QUESTIONS`
-   * (`cancel`), without a card.
+   * A URL that is not http(s) is declined at once, and so is every question of a server that has
+   * `MAX_OPEN_QUESTIONS_PER_SERVER` open already (`cancel`), without a card.
    */
   ask(request: QuestionRequest, onCreated?: (question: Question) => void): Promise<ElicitationAnswer> {
     const now = Date.now();
@@ -224,13 +227,23 @@ export class QuestionBook extends EventEmitter<{ change: [Question] }> {
     for (const id of [...this.open.keys()]) this.end(id, 'interrupted', 'the gateway stopped while the question was open');
   }
 
+  /** How many questions of `server` are open. */
+  private openOf(server: string): number {
+    let count = 0;
+    for (const { question } of this.open.values()) if (question.server === server) count++;
+    return count;
+  }
+
   private refusal(question: Question, signal: AbortSignal): { state: QuestionState; reason: string } | undefined {
     if (signal.aborted) return { state: 'withdrawn', reason: 'the server or the caller no longer waits for the answer' };
     if (question.mode === 'url' && !isWebUrl(question.url!)) {
       return { state: 'declined', reason: 'the URL is not an http or https URL; the gateway declines to show it' };
     }
-    if (this.open.size >= MAX_OPEN_QUESTIONS) {
-      return { state: 'cancelled', reason: `${MAX_OPEN_QUESTIONS} questions are open already; the gateway cancels this one` };
+    if (this.openOf(question.server) >= MAX_OPEN_QUESTIONS_PER_SERVER) {
+      return {
+        state: 'cancelled',
+        reason: `${MAX_OPEN_QUESTIONS_PER_SERVER} questions of server ${question.server} are open already; the gateway cancels this one`,
+      };
     }
     return undefined;
   }

@@ -31,7 +31,7 @@ export interface SamplerDeps {
 }
 
 export function createSampler({ config: current, approvals, logger }: SamplerDeps): Sampler {
-  return async (server, request, signal) => {
+  return async (server, request, signal, hold) => {
     const config = current();
     const settings = config.sampling;
     const serverConfig = config.servers.find((entry) => entry.name === server);
@@ -41,21 +41,28 @@ export function createSampler({ config: current, approvals, logger }: SamplerDep
     if (decision.action === 'deny') throw new Error(`the gateway refuses sampling for server ${server}: ${decision.reason}`);
     if (decision.action === 'ask') {
       const timeoutMs = timeoutFor(config.approval, serverConfig);
-      const settled = await approvals.wait(
-        {
-          callId: newCallId(),
-          server,
-          tool: SAMPLING_TOOL,
-          args,
-          caller: `server:${server}`,
-          callerLabel: `server ${server} (sampling)`,
-          rule: decision.rule,
-          ruleReason: decision.reason,
-          timeoutMs,
-          signal,
-        },
-        () => undefined,
-      );
+      // A person's time is not the server's silence: the tool call's timeout stops while they decide
+      // (gateway.maxTotalTimeoutMs still counts), as it does for a question.
+      const paused = hold?.pause() ?? false;
+      const settled = await approvals
+        .wait(
+          {
+            callId: newCallId(),
+            server,
+            tool: SAMPLING_TOOL,
+            args,
+            caller: `server:${server}`,
+            callerLabel: `server ${server} (sampling)`,
+            rule: decision.rule,
+            ruleReason: decision.reason,
+            timeoutMs,
+            signal,
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          if (paused) hold!.resume();
+        });
       if (settled.state !== 'approved') {
         const by = settled.decidedByLabel ?? 'someone';
         const why =

@@ -1,6 +1,6 @@
 /**
  * The activity pages: `/activity` (newest first, filters, "load more" by cursor, a live tail)
- * and `/activity/{id}` (one call, with "open in test form"). They read the same `ActivityLog`
+ * and `/activity/{id}` (one call, with "open in test form" and the questions its server asked). They read the same `ActivityLog`
  * as `GET /api/activity`, and show the same rows: every caller's to an admin or a decider, else
  * the reader's own (`activityReaderOf`). The live tail refreshes rows with
  * `/activity?rows=1&id=a&id=b…` (at most `MAX_REFRESHED_ROWS` ids).
@@ -10,11 +10,14 @@ import type { PageRouter } from '../http/route.js';
 import type { ActivityEntry, ActivityQuery } from '../activity/log.js';
 import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import type { CallRegistry, CallViewer } from '../calls/registry.js';
+import { activityQuestionOf } from '../calls/recording.js';
+import type { RunningCall } from '../calls/running-call.js';
 import { activityReaderOf, callerFilter } from '../http/api/activity.js';
 import { ProblemError } from '../errors.js';
 import { activityDecision } from './approvals-pages.js';
 import { callerLabels, type CallerLabel } from './caller-labels.js';
 import { durationText, prettyJson, sizeText, taskText, timeText } from './display.js';
+import { activityQuestionModel } from './question-cards.js';
 import { canRun, isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
@@ -89,16 +92,19 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
   // the call ends, to whoever may read its row.
   const live = entry.outcome === 'running' ? context.calls.get(entry.id, context.reader) : undefined;
   const waiting = live?.state === 'waiting_for_approval' ? live.approval! : undefined;
+  const asking = live?.state === 'waiting_for_input';
   return {
     id: entry.id,
     startedAt: entry.startedAt,
     time: timeText(entry.startedAt),
     server: entry.server,
     tool: entry.tool,
-    outcome: waiting ? 'waiting' : entry.outcome,
-    outcomeText: waiting ? 'waiting for approval' : entry.outcome,
+    outcome: waiting || asking ? 'waiting' : entry.outcome,
+    outcomeText: waiting ? 'waiting for approval' : asking ? 'waiting for input' : entry.outcome,
     /** The approval a running call waits for (its card's link). */
     waitingFor: waiting ? waiting.id : '',
+    /** Whether a running call waits for a person's answer to its server's question (its card is on the approvals page). */
+    asking,
     status: entry.status ?? '',
     /** While the call runs as a task upstream: the task's status (and message). */
     task: live && !live.finished ? taskText(live.task) : '',
@@ -106,6 +112,13 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
     caller: context.label(entry.caller),
     decision: waiting ? null : activityDecision(context.approvals, entry.approvalId),
   };
+}
+
+/** The questions of a call: as its activity entry recorded them once it ended; while it runs, the live ones. */
+function questionsOf(entry: ActivityEntry, live: RunningCall | undefined) {
+  if (entry.outcome !== 'running' || !live) return (entry.questions ?? []).map(activityQuestionModel);
+  const asked = [...(live.endedQuestions ?? []), ...(live.question?.state === 'pending' ? [live.question] : [])];
+  return asked.map((question) => activityQuestionModel(activityQuestionOf(question)));
 }
 
 export function activityPages(pages: PageRouter, deps: UiDeps): void {
@@ -177,6 +190,7 @@ export function activityPages(pages: PageRouter, deps: UiDeps): void {
           argumentsTruncated: entry.argumentsTruncated,
           resultSize: sizeText(entry.resultBytes),
           preview: entry.preview ?? '',
+          questions: questionsOf(entry, deps.caller.calls.get(entry.id, reader)),
           error: entry.error ?? '',
           testForm:
             canRun(req) && supervisor.get(entry.server)?.tool(entry.tool)

@@ -11,6 +11,7 @@
  * field titles and the URL are untrusted: the templates print them escaped.
  */
 import type { Request, Response } from 'express';
+import type { ActivityQuestion } from '../activity/log.js';
 import { deciderOf } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
 import type { PageRouter } from '../http/route.js';
@@ -23,6 +24,27 @@ import { buildForm, decodeForm } from './tool-form/index.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const VIA: Record<string, string> = { ui: 'the UI', api: 'the API', gateway: 'the gateway' };
+
+/** How an answer's channel (`answeredVia`) is shown: "the UI", "the API", "the gateway"; else "—". */
+export const viaText = (via: string | null | undefined): string => VIA[via ?? ''] ?? '—';
+
+/**
+ * What the activity page of a call shows of a question the server asked during it: its words
+ * (untrusted, printed escaped), the outcome, who answered and through what, and the names of the
+ * fields an answer filled in. The values answered are never kept, so never shown.
+ */
+export function activityQuestionModel(question: ActivityQuestion) {
+  const byGateway = question.answeredVia === 'gateway';
+  return {
+    id: question.id,
+    message: question.message ?? '',
+    url: question.mode === 'url',
+    state: question.state,
+    by: byGateway ? 'the gateway' : (question.answeredBy ?? '—'),
+    viaText: viaText(question.answeredVia),
+    fields: question.fields?.join(', ') ?? '',
+  };
+}
 
 /** What `partials/question-card` shows of a question; `values` prefill its form (after a refused answer). */
 export function questionModel(question: Question, now = Date.now(), values?: unknown) {
@@ -50,7 +72,7 @@ export function questionModel(question: Question, now = Date.now(), values?: unk
           by: question.answeredVia === 'gateway' ? 'the gateway' : (question.answeredByLabel ?? ''),
           at: iso(question.answeredAt!),
           atText: timeText(question.answeredAt!),
-          viaText: VIA[question.answeredVia ?? ''] ?? '—',
+          viaText: viaText(question.answeredVia),
           reason: question.reason ?? '',
         }
       : null,

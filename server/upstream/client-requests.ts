@@ -1,7 +1,8 @@
 /**
  * The requests an upstream server sends to the gateway as its client, and their answers:
  * `roots/list` (the server's configured roots, read at each request, so a reload applies them)
- * and `sampling/createMessage` (handed to the `Sampler`, server/sampling/). What is answered
+ * and `sampling/createMessage` (handed to the `Sampler`, server/sampling/, with the timeout hold of
+ * the tool call it belongs to, so that a person approving it does not time the call out). What is answered
  * matches what capabilities.ts declares: the SDK accepts a handler only for a declared
  * capability. A server that asks for sampling anyway gets a clear refusal instead of "method not
  * found", which its tool then reports.
@@ -9,6 +10,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ErrorCode, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
+import type { TimeoutHold } from './request-timeout.js';
 import { SAMPLING_NOT_CONFIGURED, type Sampler, type SamplingRequest } from './types.js';
 
 export function answerClientRequests(
@@ -17,6 +19,8 @@ export function answerClientRequests(
   config: () => ServerConfig,
   /** The gateway's sampler, when it has one. */
   sampler: () => Sampler | undefined,
+  /** The timeout hold of the tool call a server's request (by its JSON-RPC id and `_meta`) belongs to, if any (connection.ts `callOf`). */
+  holdOf: (requestId: string | number, meta: Record<string, unknown> | undefined) => TimeoutHold | undefined = () => undefined,
 ): void {
   const declared = config();
   if (declared.roots.length > 0) client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: config().roots }));
@@ -25,7 +29,12 @@ export function answerClientRequests(
       const sample = sampler();
       if (!sample || !config().sampling) throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
       try {
-        const result = await sample(declared.name, request.params as SamplingRequest, extra.signal);
+        const result = await sample(
+          declared.name,
+          request.params as SamplingRequest,
+          extra.signal,
+          holdOf(extra.requestId, request.params._meta),
+        );
         return { ...result };
       } catch (error) {
         throw rpcError(ErrorCode.InternalError, error instanceof Error ? error.message : String(error));

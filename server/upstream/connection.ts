@@ -20,6 +20,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ElicitRequestSchema,
+  RELATED_TASK_META_KEY,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -40,6 +41,7 @@ import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
 import { ServerLog, type ServerLogEntry } from './server-log.js';
 import { elicitationRequest } from './elicitation.js';
+import { StreamRelations } from './request-relation.js';
 import { directCallHold, nextRequestId, sdkRequestHold, type TimeoutHold } from './request-timeout.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
 import { TaskCalls } from './task-calls.js';
@@ -84,6 +86,18 @@ const NO_FEATURES: ServerFeatures = { resources: false, resourceSubscribe: false
 /** The timeout hold of a call that has no one request to hold (a task). */
 const NO_HOLD: TimeoutHold = { pause: () => false, resume: () => {} };
 
+/** A tool call in flight, as the server's requests during it see it (`UpstreamConnection.callOf`). */
+interface CallInFlight {
+  /** Who answers the server's questions during the call; none: the connection's fallback. */
+  elicit?: Elicitor;
+  /** Holds the call's timeout while a person answers or decides. */
+  hold: TimeoutHold;
+  /** The JSON-RPC id of its `tools/call`, when the SDK client sent it (streamable HTTP, SSE). */
+  requestId?: number;
+  /** The id of its task, when it runs as one (task-calls.ts). */
+  taskId?: string;
+}
+
 /** Name and version the gateway announces to upstream servers. */
 export const CLIENT_INFO = { name: 'mcp-gateway', version: VERSION };
 
@@ -110,8 +124,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private readonly serverLog = new ServerLog();
   /** The log level chosen in the UI, until the gateway restarts. */
   private chosenLevel?: LogLevel;
-  /** The calls in flight that answer elicitations (`ToolCallOptions.onElicit`), with the hold of their request's timeout. */
-  private readonly elicitors = new Map<Elicitor, TimeoutHold>();
+  /** The tool calls in flight: who answers their elicitations, the hold of their timeout, their request's id (see `callOf`). */
+  private readonly calls = new Set<CallInFlight>();
+  /** Over streamable HTTP: which request's stream a server's request came on (request-relation.ts). */
+  private relations?: StreamRelations;
   /**
    * Who answers an elicitation that belongs to no one call (see `elicit`). Default: nobody, and
    * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
@@ -326,22 +342,23 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const direct = this.direct;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
-    const onElicit = options.onElicit;
+    const inFlight: CallInFlight = { elicit: options.onElicit, hold: NO_HOLD };
+    this.calls.add(inFlight);
     try {
       let result: CallToolResult;
       const metadata = toolMetadata(client);
       // A tool that requires a task runs as one; an optional one when the caller does not wait (`preferTask`).
       if (metadata.isToolTaskRequired(name) || (options.preferTask === true && metadata.isToolTask(name))) {
         // No hold: a task has no one request whose timeout a person's answer could overrun.
-        if (onElicit) this.elicitors.set(onElicit, NO_HOLD);
-        result = await tasks.call(client, name, args, options);
+        result = await tasks.call(client, name, args, options, (taskId) => (inFlight.taskId = taskId));
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else if (direct) {
-        if (onElicit) this.elicitors.set(onElicit, directCallHold(direct, direct.nextCallId()));
+        inFlight.hold = directCallHold(direct, direct.nextCallId());
         result = await direct.call(name, args, options);
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else {
-        if (onElicit) this.elicitors.set(onElicit, sdkRequestHold(client, nextRequestId(client)));
+        inFlight.requestId = nextRequestId(client);
+        inFlight.hold = sdkRequestHold(client, inFlight.requestId);
         // The result of CALL_RESULT_SCHEMA (the SDK's types add its old `toolResult` shape too).
         result = (await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
           timeout: options.timeoutMs,
@@ -361,29 +378,45 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
     } finally {
       if (onLog) this.logListeners.delete(onLog);
-      if (onElicit) this.elicitors.delete(onElicit);
+      this.calls.delete(inFlight);
     }
   }
 
   /**
-   * Answers an `elicitation/create`. MCP ties it to a tool call only by the stream it came on
-   * (streamable HTTP), which the SDK 1.x client does not tell its handler; so a request goes to
-   * the server's one call in flight that takes elicitations, whose timeout stops while it is
-   * answered (a person's time is not the server's silence), and with none or several such calls
-   * to the fallback (a question about the server, for no call).
+   * Answers an `elicitation/create` (`requestId`: its JSON-RPC id): the call it belongs to (see
+   * `callOf`) answers it, its timeout stopped meanwhile (a person's time is not the server's
+   * silence); a request of no call goes to the fallback (a question about the server).
    */
-  private async elicit(params: Record<string, unknown>, signal: AbortSignal): Promise<ElicitationAnswer> {
+  private async elicit(params: Record<string, unknown>, requestId: string | number, signal: AbortSignal): Promise<ElicitationAnswer> {
     const request = elicitationRequest(params);
-    const [only] = this.elicitors.size === 1 ? this.elicitors : [];
-    const elicitor = only?.[0] ?? this.fallbackElicitor;
+    const call = this.callOf(requestId, params._meta as Record<string, unknown> | undefined);
+    const elicitor = call?.elicit ?? this.fallbackElicitor;
     if (!elicitor) return { action: 'cancel' };
-    const paused = only !== undefined && only[1].pause();
+    const hold = call?.elicit ? call.hold : NO_HOLD;
+    const paused = hold.pause();
     try {
       const answer = await elicitor(request, signal);
       return answer.action === 'accept' && request.mode === 'form' ? answer : { action: answer.action };
     } finally {
-      if (paused) only[1].resume();
+      if (paused) hold.resume();
     }
+  }
+
+  /**
+   * The tool call a server's request (`requestId`: its JSON-RPC id; `meta`: its `params._meta`)
+   * belongs to, if any. A request for a task names the task (`io.modelcontextprotocol/related-task`):
+   * the call that runs it. Over streamable HTTP the stream it came on says it exactly: the call whose
+   * response stream it is, or none (another request's stream). Elsewhere (stdio, SSE, the session's
+   * own stream) MCP does not say, so it is the server's one call in flight, and none when several are.
+   */
+  private callOf(requestId: string | number, meta: Record<string, unknown> | undefined): CallInFlight | undefined {
+    const related = this.relations?.relatedRequest(requestId);
+    // A request for a task says so itself (and comes on the stream of `tasks/result`, not of the call).
+    const task = meta?.[RELATED_TASK_META_KEY] as { taskId?: unknown } | undefined;
+    if (typeof task?.taskId === 'string') return [...this.calls].find((call) => call.taskId === task.taskId);
+    if (related !== undefined) return [...this.calls].find((call) => call.requestId === related);
+    const [only] = this.calls.size === 1 ? this.calls : [];
+    return only;
   }
 
   /** The server's last log messages (`notifications/message`), oldest first. */
@@ -535,11 +568,16 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       tasks.close();
     };
     client.onerror = (error) => this.onTransportError(generation, error);
-    answerClientRequests(client, () => this.config, this.sampler);
+    answerClientRequests(
+      client,
+      () => this.config,
+      this.sampler,
+      (requestId, meta) => this.callOf(requestId, meta)?.hold,
+    );
     // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
     if (capabilities.elicitation)
       client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
-        this.elicit(request.params, extra.signal).then((answer) => ({ ...answer })),
+        this.elicit(request.params, extra.requestId, extra.signal).then((answer) => ({ ...answer })),
       );
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
@@ -597,6 +635,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   private createTransport(): Transport {
     const config = this.config;
+    this.relations = undefined;
     if (config.transport === 'stdio') {
       this.stdio = new StdioProcessTransport({
         command: config.command,
@@ -612,9 +651,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.stdio = undefined;
     const requestInit: RequestInit = { headers: config.headers };
     const url = new URL(config.url);
-    return config.transport === 'sse'
-      ? new SSEClientTransport(url, { requestInit })
-      : new StreamableHTTPClientTransport(url, { requestInit });
+    if (config.transport === 'sse') return new SSEClientTransport(url, { requestInit });
+    this.relations = new StreamRelations();
+    return new StreamableHTTPClientTransport(url, { requestInit, fetch: this.relations.fetch });
   }
 
   /**

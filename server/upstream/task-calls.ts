@@ -54,7 +54,14 @@ export class TaskCalls {
   }
 
   /** Calls `name` as a task and returns the tool's result; failures as `UpstreamCallError` or the SDK's errors. */
-  async call(client: Client, name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<CallToolResult> {
+  async call(
+    client: Client,
+    name: string,
+    args: Record<string, unknown>,
+    options: ToolCallOptions,
+    /** Told the task's id once the server made it (requests the server sends for the task carry it). */
+    onTask?: (taskId: string) => void,
+  ): Promise<CallToolResult> {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -73,6 +80,7 @@ export class TaskCalls {
         task: { ttl: options.maxTotalTimeoutMs },
       });
       taskId = created.task.taskId;
+      onTask?.(taskId);
       const task = await this.follow(client, created.task, stop.signal, options);
       if (task.status === 'cancelled') throw new UpstreamCallError('cancelled', statusText('the server cancelled the task', task));
       return await this.result(client, task, stop.signal, options);

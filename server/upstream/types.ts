@@ -296,7 +296,13 @@ export interface SamplingResult {
  * Answers the sampling requests of a server (server/sampling/). It throws an Error whose message
  * the server receives as the JSON-RPC error's message.
  */
-export type Sampler = (server: string, request: SamplingRequest, signal: AbortSignal) => Promise<SamplingResult>;
+export type Sampler = (
+  server: string,
+  request: SamplingRequest,
+  signal: AbortSignal,
+  /** Holds the timeout of the tool call the request belongs to while a person decides (none: it belongs to no call). */
+  hold?: { pause(): boolean; resume(): void },
+) => Promise<SamplingResult>;
 
 /** Why a server's sampling request is refused when the gateway has no sampling for it. */
 export const SAMPLING_NOT_CONFIGURED = 'sampling is not configured on this gateway (see README: sampling)';
