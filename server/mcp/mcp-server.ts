@@ -25,6 +25,7 @@ import type { RunningCall } from '../calls/running-call.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor } from './elicitation.js';
+import { clientSampler } from './sampling.js';
 import { applyResponses, modernElicitor, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
@@ -157,7 +158,12 @@ export function buildMcpServer(context: ServedContext): Server {
       const asked = modern && declared ? modernElicitor(declared) : undefined;
       const elicit =
         asked?.elicit ?? (declared && clientElicitor(declared, (params, options) => ctx.mcpReq.elicitInput(params as never, options)));
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit);
+      // A 2025-era client that declared sampling answers the servers' sampling requests with its own model (sampling.ts).
+      const sample =
+        !modern && server.getClientCapabilities()?.sampling
+          ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options))
+          : undefined;
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit, sample);
       if (asked) rememberQuestions(call, asked.state);
     }
     const cancel = () => call.cancel();

@@ -63,6 +63,7 @@ import {
   type ToolCallOptions,
   type LogMessage,
   type Sampler,
+  type CallSampler,
   type ToolCallResult,
   type ToolInfo,
 } from './types.js';
@@ -112,6 +113,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private chosenLevel?: LogLevel;
   /** The calls in flight that answer elicitations (`ToolCallOptions.onElicit`), with the hold of their request's timeout. */
   private readonly elicitors = new Map<Elicitor, TimeoutHold>();
+  /** The calls in flight whose caller samples with its own model (`ToolCallOptions.onSample`), likewise. */
+  private readonly samplers = new Map<CallSampler, TimeoutHold>();
   /**
    * Who answers an elicitation that belongs to no one call (see `elicit`). Default: nobody, and
    * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
@@ -326,21 +329,25 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const direct = this.direct;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
-    const onElicit = options.onElicit;
+    const { onElicit, onSample } = options;
+    const answerers = (hold: TimeoutHold) => {
+      if (onElicit) this.elicitors.set(onElicit, hold);
+      if (onSample) this.samplers.set(onSample, hold);
+    };
     try {
       let result: CallToolResult;
       const metadata = toolMetadata(client);
       if (metadata.isToolTaskRequired(name)) {
         // No hold: a task has no one request whose timeout a person's answer could overrun.
-        if (onElicit) this.elicitors.set(onElicit, NO_HOLD);
+        answerers(NO_HOLD);
         result = await tasks.call(client, name, args, options);
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else if (direct) {
-        if (onElicit) this.elicitors.set(onElicit, directCallHold(direct, direct.nextCallId()));
+        answerers(directCallHold(direct, direct.nextCallId()));
         result = await direct.call(name, args, options);
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else {
-        if (onElicit) this.elicitors.set(onElicit, sdkRequestHold(client, nextRequestId(client)));
+        answerers(sdkRequestHold(client, nextRequestId(client)));
         // The result of CALL_RESULT_SCHEMA (the SDK's types add its old `toolResult` shape too).
         result = (await client.callTool({ name, arguments: args }, CALL_RESULT_SCHEMA, {
           timeout: options.timeoutMs,
@@ -361,7 +368,27 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     } finally {
       if (onLog) this.logListeners.delete(onLog);
       if (onElicit) this.elicitors.delete(onElicit);
+      if (onSample) this.samplers.delete(onSample);
     }
+  }
+
+  /**
+   * The caller's own model for a `sampling/createMessage`, found as for `elicit`: the one call in
+   * flight whose caller has one (its timeout stops while the client answers). None, or several
+   * such calls: undefined (the gateway's `sampling` endpoint, if any, answers).
+   */
+  private callSampler(): CallSampler | undefined {
+    const [only] = this.samplers.size === 1 ? this.samplers : [];
+    if (!only) return undefined;
+    const [sample, hold] = only;
+    return async (request, signal) => {
+      const paused = hold.pause();
+      try {
+        return await sample(request, signal);
+      } finally {
+        if (paused) hold.resume();
+      }
+    };
   }
 
   /**
@@ -534,7 +561,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       tasks.close();
     };
     client.onerror = (error) => this.onTransportError(generation, error);
-    answerClientRequests(client, () => this.config, this.sampler);
+    answerClientRequests(
+      client,
+      () => this.config,
+      this.sampler,
+      () => this.callSampler(),
+    );
     // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
     if (capabilities.elicitation)
       client.setRequestHandler(ElicitRequestSchema, (request, extra) =>

@@ -188,6 +188,12 @@ export interface ToolCallOptions {
    * `UpstreamConnection`: which call a request belongs to). Default: the connection's fallback.
    */
   onElicit?: Elicitor;
+  /**
+   * Answers a `sampling/createMessage` the server sends while the call runs: the caller's own
+   * model (an `/mcp` client that declared sampling). Which call a request belongs to is decided as
+   * for `onElicit`. Default: the gateway's `sampling` endpoint, if any.
+   */
+  onSample?: CallSampler;
 }
 
 /**
@@ -265,11 +271,23 @@ export interface SamplingResult {
   stopReason?: string;
 }
 
+/** A reply from a caller's own model, as its client sent it (it may carry more than `SamplingResult`, e.g. tool use). */
+export type ForwardedSamplingResult = Record<string, unknown>;
+
+/** A caller's own model (see `ToolCallOptions.onSample`): the request as the server sent it, the client's reply as it is. */
+export type CallSampler = (request: SamplingRequest, signal: AbortSignal) => Promise<ForwardedSamplingResult>;
+
 /**
- * Answers the sampling requests of a server (server/sampling/). It throws an Error whose message
- * the server receives as the JSON-RPC error's message.
+ * Answers the sampling requests of a server (server/sampling/): by `forward` (the calling client's
+ * own model) when given, else by the gateway's endpoint. It throws an Error whose message the
+ * server receives as the JSON-RPC error's message.
  */
-export type Sampler = (server: string, request: SamplingRequest, signal: AbortSignal) => Promise<SamplingResult>;
+export type Sampler = (
+  server: string,
+  request: SamplingRequest,
+  signal: AbortSignal,
+  forward?: CallSampler,
+) => Promise<SamplingResult | ForwardedSamplingResult>;
 
 /** Why a server's sampling request is refused when the gateway has no sampling for it. */
 export const SAMPLING_NOT_CONFIGURED = 'sampling is not configured on this gateway (see README: sampling)';

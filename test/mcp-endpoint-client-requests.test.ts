@@ -1,0 +1,70 @@
+// A server's requests to its client, through `/mcp` (issue 18 items 1 and 5): server-everything's
+// `sampling/createMessage` during a `tools/call` goes to the MCP client (the 2.x SDK's) that made
+// the call when it declared sampling — its reply goes back upstream, no approval card is made, and
+// a `deny` of the policy still refuses it; without a client that samples and without the
+// `sampling` section the tool reports a clear refusal. Real clients, servers and HTTP.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { describe, expect, it } from 'vitest';
+import { callKit } from './helpers/calls.js';
+import { EVERYTHING_BIN } from './helpers/gateway.js';
+
+const kit = callKit();
+const KEY = 'client-requests-test-key-0123456789';
+const auth = { authorization: `Bearer ${KEY}` };
+const everything = { e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'] } };
+
+async function connect(base: string, path: string, capabilities: object): Promise<Client> {
+  const client = new Client({ name: 'sampling-client', version: '1' }, { capabilities });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}${path}`), { requestInit: { headers: auth } }));
+  kit.defer(() => client.close());
+  return client;
+}
+
+const textOf = (result: unknown) => (result as { content: { text: string }[] }).content.map((item) => item.text).join('\n');
+
+/** Sampling needs a person by the policy; the tool that samples is allowed. */
+const askForSampling = { default: 'ask', rules: [{ server: 'e', tool: 'trigger-sampling-request', action: 'allow' }] };
+
+describe("a server's sampling requests on /mcp", () => {
+  it('go to the client that made the call when it declared sampling, and its reply upstream, with no approval card', async () => {
+    const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY, approval: askForSampling });
+    const base = await kit.listen(app);
+    const client = await connect(base, '/mcp/e', { sampling: {} });
+    const asked: { messages?: { content: { text?: string } }[]; maxTokens?: number }[] = [];
+    client.setRequestHandler('sampling/createMessage', async (req) => {
+      asked.push(req.params as never);
+      return { role: 'assistant', content: { type: 'text', text: 'Lyon, from the client model' }, model: 'client-model-7' };
+    });
+    const result = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'capital of France?', maxTokens: 20 } });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.messages![0]!.content.text).toContain('capital of France?');
+    expect(asked[0]!.maxTokens).toBe(20);
+    expect(textOf(result)).toContain('Lyon, from the client model');
+    expect(textOf(result)).toContain('client-model-7');
+    expect(gateway.approvals.list(undefined, 10)).toEqual([]);
+  });
+
+  it('are refused by a deny of the policy, without asking the client', async () => {
+    const deny = { default: 'allow', rules: [{ server: 'e', tool: 'sampling/createMessage', action: 'deny' }] };
+    const { app } = await kit.gateway(everything, {}, { apiKey: KEY, approval: deny });
+    const base = await kit.listen(app);
+    const client = await connect(base, '/mcp/e', { sampling: {} });
+    let asked = 0;
+    client.setRequestHandler('sampling/createMessage', async () => {
+      asked += 1;
+      return { role: 'assistant', content: { type: 'text', text: 'never' }, model: 'm' };
+    });
+    const result = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } });
+    expect(asked).toBe(0);
+    expect(textOf(result)).toContain('the gateway refuses sampling for server e');
+  });
+
+  it('are refused clearly for a client without sampling when the gateway has no sampling endpoint (the tool is listed all the same)', async () => {
+    const { app } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await connect(base, '/mcp/e', {});
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('trigger-sampling-request');
+    const result = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } });
+    expect(textOf(result)).toContain('sampling is not configured on this gateway (see README: sampling)');
+  });
+});
