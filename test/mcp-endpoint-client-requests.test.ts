@@ -2,11 +2,16 @@
 // `sampling/createMessage` during a `tools/call` goes to the MCP client (the 2.x SDK's) that made
 // the call when it declared sampling — its reply goes back upstream, no approval card is made, and
 // a `deny` of the policy still refuses it; without a client that samples and without the
-// `sampling` section the tool reports a clear refusal. Real clients, servers and HTTP.
+// `sampling` section the tool reports a clear refusal. A server with `clientRoots` gets the roots
+// of its one `/mcp/{server}` client (server-everything's `get-roots-list` shows what it got), hears
+// when they change, gets none while two such clients are open, and configured roots win.
+// Real clients, servers and HTTP.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { callKit } from './helpers/calls.js';
-import { EVERYTHING_BIN } from './helpers/gateway.js';
+import { EVERYTHING_BIN, tempDir } from './helpers/gateway.js';
+import { waitUntil } from './helpers/process.js';
+import { pathToFileURL } from 'node:url';
 
 const kit = callKit();
 const KEY = 'client-requests-test-key-0123456789';
@@ -66,5 +71,63 @@ describe("a server's sampling requests on /mcp", () => {
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('trigger-sampling-request');
     const result = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi' } });
     expect(textOf(result)).toContain('sampling is not configured on this gateway (see README: sampling)');
+  });
+});
+
+describe("an /mcp client's own roots", () => {
+  const withClientRoots = (extra: object = {}) => ({
+    e: { command: process.execPath, args: [EVERYTHING_BIN, 'stdio'], clientRoots: true, ...extra },
+  });
+
+  /** A client of `/mcp/e` that declared roots and answers `roots/list` with `roots.current`. */
+  async function rootsClient(base: string, roots: { current: { uri: string; name: string }[] }): Promise<Client> {
+    const client = new Client({ name: 'roots-client', version: '1' }, { capabilities: { roots: { listChanged: true } } });
+    client.setRequestHandler('roots/list', async () => ({ roots: roots.current }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    return client;
+  }
+
+  /** What server-everything's get-roots-list says, once it says something that `until` accepts. */
+  const rootsSeen = (client: Client, until: (text: string) => boolean, what: string) =>
+    waitUntil(
+      async () => {
+        const text = textOf(await client.callTool({ name: 'get-roots-list', arguments: {} }));
+        return until(text) ? text : undefined;
+      },
+      15_000,
+      what,
+    );
+
+  it('are the roots of a server with clientRoots while it has one /mcp/{server} client, and it hears when they change', async () => {
+    const { app } = await kit.gateway(withClientRoots(), {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const first = { current: [{ uri: 'file:///srv/first', name: 'first' }] };
+    const client = await rootsClient(base, first);
+    await rootsSeen(client, (text) => text.includes('file:///srv/first'), "the client's roots to reach the server");
+
+    first.current = [{ uri: 'file:///srv/second', name: 'second' }];
+    await client.sendRootsListChanged();
+    await rootsSeen(
+      client,
+      (text) => text.includes('file:///srv/second') && !text.includes('first'),
+      'the changed roots to reach the server',
+    );
+
+    // A second client with roots: whose would they be? The server gets none while both are open.
+    const other = await rootsClient(base, { current: [{ uri: 'file:///srv/other', name: 'other' }] });
+    const none = await rootsSeen(client, (text) => !text.includes('file:///srv/'), 'the roots to go while two clients are open');
+    expect(none).toContain('no roots are currently configured');
+    await other.close();
+    await rootsSeen(client, (text) => text.includes('file:///srv/second'), "the one client's roots to come back");
+  });
+
+  it('give way to configured roots', async () => {
+    const root = tempDir();
+    const { app } = await kit.gateway(withClientRoots({ roots: [root] }), {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await rootsClient(base, { current: [{ uri: 'file:///srv/client', name: 'client' }] });
+    const text = await rootsSeen(client, (seen) => seen.includes(pathToFileURL(root).href), 'the configured roots');
+    expect(text).not.toContain('file:///srv/client');
   });
 });

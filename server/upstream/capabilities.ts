@@ -32,8 +32,9 @@ export const APP_MIME_TYPE = 'text/html;profile=mcp-app';
 
 export function clientCapabilities(config: ServerConfig): ClientCapabilities {
   return {
-    // roots/list answers the configured roots; a reload that changes them sends roots/list_changed.
-    ...(config.roots.length > 0 && { roots: { listChanged: true } }),
+    // roots/list answers the configured roots, else (`clientRoots`) those of the server's one /mcp
+    // client; a reload that changes them, or a change of that client or of its roots, sends roots/list_changed.
+    ...((config.roots.length > 0 || config.clientRoots === true) && { roots: { listChanged: true } }),
     // sampling/createMessage goes to the /mcp client that made the call, else through the approval
     // policy to the `sampling` section's endpoint, else is refused.
     sampling: {},

@@ -1,6 +1,7 @@
 /**
  * The requests an upstream server sends to the gateway as its client, and their answers:
- * `roots/list` (the server's configured roots, read at each request, so a reload applies them)
+ * `roots/list` (the server's configured roots, read at each request, so a reload applies them;
+ * without any, with `clientRoots`, those of its one `/mcp` client: server/mcp/client-roots.ts)
  * and `sampling/createMessage` (handed to the `Sampler`, server/sampling/, with the calling
  * client's own model when the call in flight has one: `ToolCallOptions.onSample`). What is
  * answered matches what capabilities.ts declares: the SDK accepts a handler only for a declared
@@ -10,7 +11,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ErrorCode, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
-import { SAMPLING_NOT_CONFIGURED, type CallSampler, type Sampler, type SamplingRequest } from './types.js';
+import { clientCapabilities } from './capabilities.js';
+import { SAMPLING_NOT_CONFIGURED, type CallSampler, type ClientRoots, type Sampler, type SamplingRequest } from './types.js';
 
 export function answerClientRequests(
   client: Client,
@@ -20,9 +22,17 @@ export function answerClientRequests(
   sampler: () => Sampler | undefined,
   /** The calling client's own model, for a request that belongs to a call whose client has one. */
   callSampler: () => CallSampler | undefined,
+  /** The roots of the server's one `/mcp` client, while it has one. */
+  clientRoots: () => ClientRoots | undefined,
 ): void {
   const declared = config();
-  if (declared.roots.length > 0) client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: config().roots }));
+  if (clientCapabilities(declared).roots)
+    client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
+      const { roots, clientRoots: passed } = config();
+      if (roots.length > 0 || passed !== true) return { roots };
+      const ask = clientRoots();
+      return { roots: ask ? await ask(extra.signal) : [] };
+    });
   client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
     const sample = sampler();
     const forward = callSampler();

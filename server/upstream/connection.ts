@@ -64,6 +64,7 @@ import {
   type LogMessage,
   type Sampler,
   type CallSampler,
+  type ClientRoots,
   type ToolCallResult,
   type ToolInfo,
 } from './types.js';
@@ -150,6 +151,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     private readonly processGroups?: ProcessGroupListener,
     /** Who answers the server's sampling requests. Default: nobody (refused). */
     private readonly sampler: () => Sampler | undefined = () => undefined,
+    /** The roots of the server's one `/mcp` client (`clientRoots`). Default: none. */
+    private readonly clientRoots: () => ClientRoots | undefined = () => undefined,
   ) {
     super();
     this.state = enabled ? 'stopped' : 'disabled';
@@ -490,6 +493,23 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
+   * The roots of the server's `/mcp` client changed (another client, none, or its own
+   * `roots/list_changed`): tells the server, when it gets them (`clientRoots`, no configured roots).
+   */
+  clientRootsChanged(): void {
+    if (this.config.clientRoots === true && this.config.roots.length === 0) this.sendRootsListChanged();
+  }
+
+  /** Sends `notifications/roots/list_changed`, when the server is up and roots are declared to it. */
+  private sendRootsListChanged(): void {
+    // Declared roots stay declared (a change of what is declared reconnects, see supervisor.ts).
+    if (this.state !== 'ready' || !this.client || !clientCapabilities(this.config).roots) return;
+    this.client
+      .sendRootsListChanged()
+      .catch((error: unknown) => this.log.warn({ error: describeError(error) }, `server ${this.name}: sending roots/list_changed failed`));
+  }
+
+  /**
    * Takes settings that do not need a new connection (timeouts, limits, disabledTools, ping).
    * The supervisor restarts the connection instead when the transport settings changed.
    */
@@ -503,13 +523,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (pingChanged && this.state === 'ready' && this.client) this.startPing(this.generation, this.client);
     if (toolsChanged && this.state === 'ready') this.refresh(this.generation, 'tools');
     // Declared roots stay declared (a change of what is declared reconnects, see supervisor.ts).
-    if (rootsChanged && this.state === 'ready' && this.client && clientCapabilities(config).roots) {
-      this.client
-        .sendRootsListChanged()
-        .catch((error: unknown) =>
-          this.log.warn({ error: describeError(error) }, `server ${this.name}: sending roots/list_changed failed`),
-        );
-    }
+    if (rootsChanged) this.sendRootsListChanged();
     if (levelChanged) this.applyLogLevel(this.generation);
     this.emit('change', this.status());
   }
@@ -566,6 +580,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       () => this.config,
       this.sampler,
       () => this.callSampler(),
+      this.clientRoots,
     );
     // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
     if (capabilities.elicitation)

@@ -2,7 +2,7 @@
  * What the rest of the gateway sees of an upstream MCP server: plain data, no SDK types, so that
  * only this folder changes when the SDK does.
  */
-import type { TransportKind } from '../config/types.js';
+import type { Root, TransportKind } from '../config/types.js';
 
 export type ServerState = 'disabled' | 'starting' | 'ready' | 'error' | 'backoff' | 'stopped';
 
@@ -288,6 +288,9 @@ export type Sampler = (
   signal: AbortSignal,
   forward?: CallSampler,
 ) => Promise<SamplingResult | ForwardedSamplingResult>;
+
+/** The roots of a server's one `/mcp` client, asked from it (`clientRoots`: server/mcp/client-roots.ts). */
+export type ClientRoots = (signal: AbortSignal) => Promise<Root[]>;
 
 /** Why a server's sampling request is refused when the gateway has no sampling for it. */
 export const SAMPLING_NOT_CONFIGURED = 'sampling is not configured on this gateway (see README: sampling)';
