@@ -49,6 +49,29 @@ describe("a server's sampling requests on /mcp", () => {
     expect(gateway.approvals.list(undefined, 10)).toEqual([]);
   });
 
+  it('go to a 2026-07-28 client that declared sampling as input_required, and its answer in the retry upstream', async () => {
+    const { app, gateway } = await kit.gateway(everything, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = new Client(
+      { name: 'modern-sampling-client', version: '1' },
+      { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const asked: { messages?: { content: { text?: string } }[] }[] = [];
+    client.setRequestHandler('sampling/createMessage', async (req) => {
+      asked.push(req.params as never);
+      return { role: 'assistant', content: { type: 'text', text: 'Marseille, from the modern model' }, model: 'modern-model-3' };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    expect(client.getProtocolEra()).toBe('modern');
+    const result = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'a port city?' } });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.messages![0]!.content.text).toContain('a port city?');
+    expect(textOf(result)).toContain('Marseille, from the modern model');
+    // One call, run once: the retry picked up the call that waited.
+    expect(gateway.activity.list({ limit: 5 }).items.filter((item) => item.tool === 'trigger-sampling-request')).toHaveLength(1);
+  });
+
   it('are refused by a deny of the policy, without asking the client', async () => {
     const deny = { default: 'allow', rules: [{ server: 'e', tool: 'sampling/createMessage', action: 'deny' }] };
     const { app } = await kit.gateway(everything, {}, { apiKey: KEY, approval: deny });

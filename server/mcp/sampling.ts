@@ -4,8 +4,9 @@
  * server sent it, on the call's stream (`ctx.mcpReq.requestSampling`), and the client's reply (or
  * its refusal, with its JSON-RPC code) goes back upstream. The gateway's approval policy still
  * applies (a `deny` refuses it; server/sampling/sampler.ts), but no approval card is shown: the
- * client is a host that asks its own user. Clients without sampling, 2026-07-28 requests and REST
- * calls get the gateway's `sampling` endpoint, when it serves the server.
+ * client is a host that asks its own user. A 2026-07-28 client that declared sampling is asked by
+ * `input_required` instead (modern-questions.ts). Clients without sampling and REST calls get the
+ * gateway's `sampling` endpoint, when it serves the server.
  */
 import type { SurfaceSampler } from '../calls/call-tool.js';
 import type { ForwardedSamplingResult } from '../upstream/types.js';
