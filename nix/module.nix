@@ -78,6 +78,7 @@ let
           name = optionalField types.str "A name for the root.";
         };
       }))) "Folders offered to the server as MCP roots: `file://` URIs, absolute paths or `{ uri; name; }` (default none).";
+      clientRoots = optionalField types.bool "Pass the roots of the server's one `/mcp/{server}` client to it, when it has no `roots` (default false).";
       logLevel = optionalField (types.enum [ "debug" "info" "notice" "warning" "error" "critical" "alert" "emergency" ])
         "MCP log level asked for with `logging/setLevel` (default: not asked).";
     };

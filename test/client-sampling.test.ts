@@ -165,7 +165,7 @@ describe('sampling', () => {
     expect(JSON.stringify(res.body)).toContain('Paris is the capital of France.');
   });
 
-  it('refuses with a clear error a server the section does not list, and declares sampling to none but those listed', async () => {
+  it('refuses with a clear error a server the section does not list (sampling is declared to every server: an /mcp client may answer it)', async () => {
     const model = await fakeModel();
     const gateway = await gatewayWith({
       approval: { default: 'allow' },
@@ -179,11 +179,11 @@ describe('sampling', () => {
     await waitForServer(gateway.supervisor, 'e', 'ready');
     const res = await request(gateway.app).post('/other/ask_model').set('Authorization', auth).send({ prompt: 'hello' });
     expect(JSON.stringify(res.body)).toContain('sampling is not configured on this gateway (see README: sampling)');
-    expect(JSON.stringify(res.body)).toContain('client sampling capability: none');
+    expect(JSON.stringify(res.body)).toContain('client sampling capability: declared');
     expect(model.received).toHaveLength(0);
   });
 
-  it('a reload that takes sampling away from a server reconnects it without the capability', async () => {
+  it('a reload that takes sampling away from a server applies at once, without a restart: its next request is refused', async () => {
     const model = await fakeModel();
     const withSampling = {
       gateway: FAST,
@@ -196,8 +196,9 @@ describe('sampling', () => {
     expect(gateway.supervisor.get('e')!.tool('trigger-sampling-request')).toBeDefined();
     const { sampling: _gone, ...without } = withSampling;
     const applied = await gateway.gateway.reload(parseConfigText(JSON.stringify(without), path.join(gateway.stateDir, 'c.json')));
-    expect(applied.restarted).toEqual(['e']);
-    await waitForServer(gateway.supervisor, 'e', (status) => status.state === 'ready' && status.restarts === 1);
-    expect(gateway.supervisor.get('e')!.tool('trigger-sampling-request')).toBeUndefined();
+    expect(applied.restarted).toEqual([]);
+    const res = await request(gateway.app).post('/e/trigger-sampling-request').set('Authorization', auth).send({ prompt: 'hi' });
+    expect(JSON.stringify(res.body)).toContain('sampling is not configured on this gateway (see README: sampling)');
+    expect(model.received).toHaveLength(0);
   });
 });

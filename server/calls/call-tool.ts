@@ -17,9 +17,12 @@ import type { Supervisor } from '../upstream/supervisor.js';
 import {
   TASK_TIMED_OUT,
   UpstreamCallError,
+  type CallSampler,
   type ElicitationAnswer,
   type ElicitationRequest,
   type Elicitor,
+  type ForwardedSamplingResult,
+  type SamplingRequest,
   type ToolCallResult,
   type ToolInfo,
 } from '../upstream/types.js';
@@ -54,6 +57,11 @@ export interface CallRequest {
    * a person, through the question book.
    */
   elicit?: SurfaceElicitor;
+  /**
+   * Who answers the server's sampling requests during this call: an `/mcp` client that declared
+   * sampling (its own model). Default: the gateway's `sampling` endpoint, if any.
+   */
+  sample?: SurfaceSampler;
 }
 
 /** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). None of them throws. */
@@ -80,6 +88,9 @@ export type SurfaceElicitor = (
   signal: AbortSignal,
   timeoutMs: number,
 ) => Promise<ElicitationAnswer> | undefined;
+
+/** A surface's own model for a server's sampling requests; `timeoutMs` is `gateway.questionTimeoutMs`. */
+export type SurfaceSampler = (request: SamplingRequest, signal: AbortSignal, timeoutMs: number) => Promise<ForwardedSamplingResult>;
 
 /** The open questions servers ask a person; without it a server's question is answered `cancel`. */
 export interface CallQuestions {
@@ -236,6 +247,7 @@ export class ToolCaller {
             // A caller that does not wait has an optional-task tool run as a task, as its server intends for long jobs.
             preferTask: call.mode === 'async',
             onTaskStatus: (task) => call.reportTask(task),
+            ...(request.sample && { onSample: this.samplerOf(call, request.sample) }),
           })
         : await callFeatureTool(connection, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
     } catch (error) {
@@ -259,6 +271,11 @@ export class ToolCaller {
         this.ask(call, request, elicitation, signal)
       );
     };
+  }
+
+  /** The surface's own model for the sampling requests of `call`: its wait ends with the call too. */
+  private samplerOf(call: RunningCall, sample: SurfaceSampler): CallSampler {
+    return (sampling, signal) => sample(sampling, AbortSignal.any([signal, call.signal]), this.settings().questionTimeoutMs);
   }
 
   /** Asks a person the server's question about `call`; the call is `waiting_for_input` meanwhile. */

@@ -380,6 +380,7 @@ function buildServer(
     approval,
     display: displayOf(entry),
     roots: resolveRoots(entry.roots ?? [], report),
+    ...(entry.clientRoots !== undefined && { clientRoots: entry.clientRoots }),
     ...(entry.logLevel !== undefined && { logLevel: entry.logLevel }),
     sampling: false,
   };

@@ -294,6 +294,7 @@ export const serverEntrySchema = strictObject({
   maxQueue: integer(0).optional(),
   disabledTools: stringArray().optional(),
   roots: z.array(rootEntry(), { error: expected('array of roots') }).optional(),
+  clientRoots: boolean().optional(),
   logLevel: oneOf(LOG_LEVELS).optional(),
   exposeAsTools: strictObject({ resources: boolean().optional(), prompts: boolean().optional() }).optional(),
   elicitation: boolean().optional(),

@@ -282,6 +282,13 @@ interface ServerCommon {
    * (a path in the file is made one). Default [] (no roots capability declared).
    */
   roots: Root[];
+  /**
+   * Whether the server gets the roots of its `/mcp/{server}` client (server/mcp/client-roots.ts):
+   * roots are declared to it, and while exactly one 2025-era session on `/mcp/{server}` that
+   * declared roots is open, `roots/list` answers that client's roots (asked from it) — configured
+   * `roots` win. Default false (absent). A change reconnects the server (capabilities).
+   */
+  clientRoots?: boolean;
   /** The MCP log level asked for with `logging/setLevel` after connecting. Default: none (not asked). */
   logLevel?: LogLevel;
   /** Whether the server may use the top-level `sampling` section (it is listed in `sampling.servers`). Default false. */

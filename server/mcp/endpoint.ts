@@ -19,6 +19,9 @@
  * and prompts `list_changed` notifications on the 2025-era sessions (those two where the session
  * declared them), and the same events on 2026-07-28 listen streams. The resources a listen stream
  * names are watched upstream while it is open (`ListenWatches`, resources.ts).
+ *
+ * A 2025-era client of `/mcp/{server}` that declared roots is, while its GET stream is open, a
+ * candidate for the server's client roots (client-roots.ts; servers with `clientRoots`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,6 +37,7 @@ import { modelVisible } from '../apps/tool-ui.js';
 import { ProblemError } from '../errors.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
+import { ClientRootsBook, rootsOfAnswer } from './client-roots.js';
 import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
 import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
@@ -112,6 +116,8 @@ export class McpEndpoint {
   private readonly servers = new Map<string, Server>();
   private readonly source: ToolSource;
   private readonly parked: ParkedCalls;
+  /** The roots of each server's one `/mcp/{server}` client (client-roots.ts). */
+  private readonly roots: ClientRootsBook;
   /** Seals and checks the `requestState` of parked calls; its key lives as long as the process (as do the calls). */
   private readonly states = createRequestStateCodec<ParkedState>({
     key: randomBytes(32),
@@ -143,6 +149,9 @@ export class McpEndpoint {
     deps.events.on('config.reloaded', () => this.changed(undefined));
     deps.metrics.observeMcpSessions(() => this.sessions.size);
     this.parked = new ParkedCalls(() => deps.settings().finishedCallTtlMs);
+    // Servers with `clientRoots` get the roots of their one client from here (client-roots.ts).
+    this.roots = new ClientRootsBook((name) => deps.supervisor.get(name)?.clientRootsChanged());
+    deps.supervisor.clientRoots = (name) => this.roots.rootsOf(name);
     deps.events.on('key.revoked', (key) => {
       for (const session of [...this.sessions.matching(() => true)])
         if (session.owner === `key:${key.id}`) void this.sessions.end(session.id);
@@ -239,7 +248,18 @@ export class McpEndpoint {
       const call = fastToolCall(req, body, session);
       if (call) return serveFastCall(session, call, res, info.requestId);
       if (cancelFastCall(req, res, body, session)) return;
-      await session.transport.handleRequest(req, res, body);
+      const serving = session.transport.handleRequest(req, res, body);
+      // The GET stream is in place once the SDK has taken the request (its checks are synchronous):
+      // the client can be asked for its roots from then on.
+      const target = session.served.target;
+      // A client that stops listening cannot be asked any more.
+      if (req.method === 'GET' && target.kind === 'server') {
+        setImmediate(() => {
+          if (!res.writableEnded && !res.destroyed) this.offerRoots(session, target.server);
+        });
+        res.on('close', () => this.roots.closed(target.server, session.id));
+      }
+      await serving;
       return;
     }
 
@@ -290,6 +310,7 @@ export class McpEndpoint {
           calls: new Map(),
           close: async () => {
             this.servers.delete(id);
+            if (target.kind === 'server') this.roots.closed(target.server, id);
             cancelFastCalls(record);
             await transport.close();
           },
@@ -299,9 +320,17 @@ export class McpEndpoint {
         res.on('close', leave);
       },
     });
+    // Its client's roots/list_changed, when it is the one whose roots a server gets (client-roots.ts).
+    if (target.kind === 'server') {
+      const name = target.server;
+      server.setNotificationHandler('notifications/roots/list_changed', () => {
+        if (transport.sessionId !== undefined) this.roots.listChanged(name, transport.sessionId);
+      });
+    }
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id === undefined) return;
+      if (target.kind === 'server') this.roots.closed(target.server, id);
       const session = this.sessions.get(id);
       if (session) cancelFastCalls(session);
       this.servers.delete(id);
@@ -311,6 +340,18 @@ export class McpEndpoint {
     await transport.handleRequest(req, res, body);
     // An `initialize` that failed leaves no session: close what was built for it.
     if (transport.sessionId === undefined) await server.close().catch(() => undefined);
+  }
+
+  /**
+   * A session's client of `/mcp/{server}` listens on its GET stream: when it declared roots, it may
+   * be the one whose roots the server gets (client-roots.ts).
+   */
+  private offerRoots(session: LegacySession, name: string): void {
+    const { server, id } = session;
+    if (!server.getClientCapabilities()?.roots || this.servers.get(id) !== server) return;
+    this.roots.opened(name, id, (signal) =>
+      server.listRoots(undefined, { signal, timeout: this.deps.settings().toolTimeoutMs }).then(rootsOfAnswer),
+    );
   }
 
   /** The 2026-07-28 handler of an endpoint: a fresh server per request, built for its caller. */

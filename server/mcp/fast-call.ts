@@ -6,9 +6,9 @@
  * It takes only the plain case — one JSON-RPC request object `{"jsonrpc":"2.0","id",
  * "method":"tools/call","params":{name, arguments?, _meta?}}` with well-formed params, the headers
  * the SDK's transport would accept for the session (Accept of JSON and SSE, a JSON Content-Type,
- * no `Mcp-Protocol-Version` or a supported one), from a client that did not declare elicitation
+ * no `Mcp-Protocol-Version` or a supported one), from a client that declared neither elicitation
  * (it is sent to the approval card by an `elicitation/create`, and gets the servers' questions,
- * both of which the SDK's server sends). Everything else — initialize, tools/list, ping, logging/setLevel, other
+ * both of which the SDK's server sends) nor sampling (it gets the servers' sampling requests). Everything else — initialize, tools/list, ping, logging/setLevel, other
  * notifications, GET, DELETE, batches, anything unusual — goes through the SDK as before.
  *
  * The call is the same as through the SDK (tool-call.ts): the scope and tool checks with the same
@@ -100,7 +100,9 @@ export function fastToolCall(req: IncomingMessage, body: unknown, session: FastS
   }
   // A client that declared elicitation gets `elicitation/create`s from the SDK's server: the
   // approval card's URL, and the upstream servers' questions (elicitation.ts).
-  if (session.server.getClientCapabilities()?.elicitation !== undefined) return undefined;
+  // Likewise one that declared sampling gets the servers' `sampling/createMessage`s (sampling.ts).
+  const capabilities = session.server.getClientCapabilities();
+  if (capabilities?.elicitation !== undefined || capabilities?.sampling !== undefined) return undefined;
   return { id: body.id, name: params.name, args: params.arguments as Record<string, unknown> | undefined, progressToken };
 }
 

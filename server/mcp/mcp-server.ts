@@ -26,7 +26,8 @@ import type { RunningCall } from '../calls/running-call.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor } from './elicitation.js';
-import { applyResponses, modernElicitor, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
+import { clientSampler } from './sampling.js';
+import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
 import { servePrompts } from './prompts.js';
@@ -58,9 +59,14 @@ function hasUrlElicitation(envelope: Record<string, unknown> | undefined): boole
 
 /** The elicitation capability a 2026-07-28 request's envelope declares, if any. */
 function elicitationOf(envelope: Record<string, unknown> | undefined): { form?: unknown; url?: unknown } | undefined {
-  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as
-    { elicitation?: { form?: unknown; url?: unknown } } | undefined;
-  return capabilities?.elicitation;
+  return capabilitiesOf(envelope)?.elicitation;
+}
+
+/** The client capabilities a 2026-07-28 request's envelope declares. */
+function capabilitiesOf(
+  envelope: Record<string, unknown> | undefined,
+): { elicitation?: { form?: unknown; url?: unknown }; sampling?: unknown } | undefined {
+  return envelope?.['io.modelcontextprotocol/clientCapabilities'] as never;
 }
 
 /** The answer to a retry whose parked call is no longer kept. */
@@ -178,13 +184,18 @@ export function buildMcpServer(context: ServedContext): Server {
     } else {
       // The client's name and version, as it told them (initialize, or the request's envelope).
       const client = clientName((server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as never);
-      // A client that declared elicitation answers the servers' questions itself: a 2025-era one by
-      // requests on the call's stream (elicitation.ts), a 2026-07-28 one by input_required (modern-questions.ts).
+      // A client that declared elicitation answers the servers' questions itself, and one that
+      // declared sampling their sampling requests with its own model: a 2025-era one by requests on
+      // the call's stream (elicitation.ts, sampling.ts), a 2026-07-28 one by input_required (modern-questions.ts).
       const declared = modern ? elicitationOf(envelope) : server.getClientCapabilities()?.elicitation;
-      const asked = modern && declared ? modernElicitor(declared) : undefined;
+      const samples = (modern ? capabilitiesOf(envelope) : server.getClientCapabilities())?.sampling !== undefined;
+      const asked = modern && (declared || samples) ? modernQuestions(declared, samples) : undefined;
       const elicit =
         asked?.elicit ?? (declared && clientElicitor(declared, (params, options) => ctx.mcpReq.elicitInput(params as never, options)));
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit);
+      const sample =
+        asked?.sample ??
+        (!modern && samples ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options)) : undefined);
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit, sample);
       if (asked) rememberQuestions(call, asked.state);
     }
     const cancel = () => call.cancel();

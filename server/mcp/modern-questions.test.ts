@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_OPEN_QUESTIONS_PER_SERVER } from '../questions/book.js';
 import type { ElicitationRequest } from '../upstream/types.js';
-import { applyResponses, modernElicitor, nextInputRequest } from './modern-questions.js';
+import { applyResponses, modernQuestions, nextInputRequest } from './modern-questions.js';
 
 const form = (message: string): ElicitationRequest => ({
   mode: 'form',
@@ -15,7 +15,8 @@ const form = (message: string): ElicitationRequest => ({
 
 describe('2026-07-28 questions of a call', () => {
   it('asks every open question, and passes each answer to its own question', async () => {
-    const { state, elicit } = modernElicitor({ form: {} });
+    const { state, elicit: asks } = modernQuestions({ form: {} }, false);
+    const elicit = asks!;
     const signal = new AbortController().signal;
     const first = elicit(form('first?'), signal, 60_000)!;
     const second = elicit(form('second?'), signal, 60_000)!;
@@ -29,7 +30,8 @@ describe('2026-07-28 questions of a call', () => {
   });
 
   it(`keeps at most ${MAX_OPEN_QUESTIONS_PER_SERVER} open, and answers one nobody answers in time with cancel`, async () => {
-    const { state, elicit } = modernElicitor({ form: {} });
+    const { state, elicit: asks } = modernQuestions({ form: {} }, false);
+    const elicit = asks!;
     const controller = new AbortController();
     const open = Array.from({ length: MAX_OPEN_QUESTIONS_PER_SERVER }, () => elicit(form('?'), controller.signal, 60_000)!);
     expect(await elicit(form('one too many'), controller.signal, 60_000)).toEqual({ action: 'cancel' });

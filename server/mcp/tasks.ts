@@ -128,6 +128,7 @@ export async function createTask(server: Server, context: ServedContext, entry: 
     clientName(server.getClientVersion()),
     requestId,
     undefined,
+    undefined,
     'async',
   );
   if (!(await call.accepted)) {

@@ -10,7 +10,7 @@
  */
 import type { Approval } from '../approvals/book.js';
 import { hasScope, type Identity } from '../auth/identity.js';
-import type { SurfaceElicitor, ToolCaller } from '../calls/call-tool.js';
+import type { SurfaceElicitor, SurfaceSampler, ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { Question } from '../questions/book.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
@@ -65,6 +65,8 @@ export function startToolCall(
   requestId: string,
   /** The client's answerer of the servers' questions, when it declared elicitation (elicitation.ts). Default: a person answers. */
   elicit?: SurfaceElicitor,
+  /** The client's own model for the servers' sampling requests, when it declared sampling (sampling.ts). Default: the gateway's endpoint. */
+  sample?: SurfaceSampler,
   mode: 'stream' | 'async' = 'stream',
 ): RunningCall {
   return caller.start({
@@ -78,6 +80,7 @@ export function startToolCall(
     ...(client === undefined ? {} : { client }),
     requestId,
     ...(elicit && { elicit }),
+    ...(sample && { sample }),
   });
 }
 

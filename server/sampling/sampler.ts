@@ -7,6 +7,11 @@
  * arguments: an approval card shows the prompt before anything is sent. An approved or allowed
  * request goes to the endpoint (chat-completions.ts). Everything reads the configuration in force
  * at the request, so a reload applies at once.
+ *
+ * A request made during a call of an `/mcp` client that declared sampling goes to that client
+ * instead (`forward`), whether or not the section lists the server: the client is a host with its
+ * own user's consent (MCP asks hosts to let their user review a sampling request) and its own
+ * model, so no approval card is shown; a `deny` of the policy still refuses it.
  */
 import type { Logger } from 'pino';
 import type { ApprovalBook } from '../approvals/book.js';
@@ -31,14 +36,21 @@ export interface SamplerDeps {
 }
 
 export function createSampler({ config: current, approvals, logger }: SamplerDeps): Sampler {
-  return async (server, request, signal, hold) => {
+  return async (server, request, signal, hold, forward) => {
     const config = current();
     const settings = config.sampling;
     const serverConfig = config.servers.find((entry) => entry.name === server);
-    if (!settings || !serverConfig?.sampling) throw new Error(SAMPLING_NOT_CONFIGURED);
     const args = request as unknown as Record<string, unknown>;
-    const decision = decide(config.approval, serverConfig, SAMPLING_TOOL, args);
-    if (decision.action === 'deny') throw new Error(`the gateway refuses sampling for server ${server}: ${decision.reason}`);
+    const decision = serverConfig && decide(config.approval, serverConfig, SAMPLING_TOOL, args);
+    const refused = () => new Error(`the gateway refuses sampling for server ${server}: ${decision!.reason}`);
+    if (forward) {
+      if (decision?.action === 'deny') throw refused();
+      // The calling /mcp client's own model: its host asks its user (no approval card here).
+      logger.debug({ server }, `server ${server}: sampling request passed to the calling MCP client`);
+      return forward(request, signal);
+    }
+    if (!settings || !serverConfig?.sampling || !decision) throw new Error(SAMPLING_NOT_CONFIGURED);
+    if (decision.action === 'deny') throw refused();
     if (decision.action === 'ask') {
       const timeoutMs = timeoutFor(config.approval, serverConfig);
       // A person's time is not the server's silence: the tool call's timeout stops while they decide

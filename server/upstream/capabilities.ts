@@ -5,6 +5,12 @@
  * sampling). Each client feature (elicitation, sampling, roots, tasks) adds itself here when the
  * gateway can answer it. A change of what is declared reconnects the server (supervisor.ts).
  *
+ * Sampling is declared always: the gateway can answer it during a call made by an `/mcp` client
+ * that declared sampling (passed on to that client), and otherwise by the `sampling` section's
+ * endpoint when it serves the server; a request neither can take is refused with a clear error the
+ * tool reports (client-requests.ts). Declaring it only when the section is configured would
+ * restart the server whenever an `/mcp` client came or went, or hide its sampling tools from them.
+ *
  * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
  * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking
  * a person (server/questions/).
@@ -26,10 +32,12 @@ export const APP_MIME_TYPE = 'text/html;profile=mcp-app';
 
 export function clientCapabilities(config: ServerConfig): ClientCapabilities {
   return {
-    // roots/list answers the configured roots; a reload that changes them sends roots/list_changed.
-    ...(config.roots.length > 0 && { roots: { listChanged: true } }),
-    // sampling/createMessage goes through the approval policy to the `sampling` section's endpoint.
-    ...(config.sampling && { sampling: {} }),
+    // roots/list answers the configured roots, else (`clientRoots`) those of the server's one /mcp
+    // client; a reload that changes them, or a change of that client or of its roots, sends roots/list_changed.
+    ...((config.roots.length > 0 || config.clientRoots === true) && { roots: { listChanged: true } }),
+    // sampling/createMessage goes to the /mcp client that made the call, else through the approval
+    // policy to the `sampling` section's endpoint, else is refused.
+    sampling: {},
     // elicitation/create goes to the /mcp client that made the call, or to a person (server/questions/).
     ...(config.elicitation !== false && { elicitation: { form: {}, url: {} } }),
     extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME_TYPE] } },

@@ -65,6 +65,9 @@ import {
   type ToolCallOptions,
   type LogMessage,
   type Sampler,
+  type CallSampler,
+  type SamplingAnswerers,
+  type ClientRoots,
   type ToolCallResult,
   type ToolInfo,
 } from './types.js';
@@ -90,6 +93,8 @@ const NO_HOLD: TimeoutHold = { pause: () => false, resume: () => {} };
 interface CallInFlight {
   /** Who answers the server's questions during the call; none: the connection's fallback. */
   elicit?: Elicitor;
+  /** The caller's own model for the server's sampling requests during the call (`ToolCallOptions.onSample`); none: the gateway's. */
+  sample?: CallSampler;
   /** Holds the call's timeout while a person answers or decides. */
   hold: TimeoutHold;
   /** The JSON-RPC id of its `tools/call`, when the SDK client sent it (streamable HTTP, SSE). */
@@ -163,6 +168,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     private readonly processGroups?: ProcessGroupListener,
     /** Who answers the server's sampling requests. Default: nobody (refused). */
     private readonly sampler: () => Sampler | undefined = () => undefined,
+    /** The roots of the server's one `/mcp` client (`clientRoots`). Default: none. */
+    private readonly clientRoots: () => ClientRoots | undefined = () => undefined,
   ) {
     super();
     this.state = enabled ? 'stopped' : 'disabled';
@@ -342,7 +349,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const direct = this.direct;
     const onLog = options.onLog;
     if (onLog) this.logListeners.add(onLog);
-    const inFlight: CallInFlight = { elicit: options.onElicit, hold: NO_HOLD };
+    const inFlight: CallInFlight = { elicit: options.onElicit, sample: options.onSample, hold: NO_HOLD };
     this.calls.add(inFlight);
     try {
       let result: CallToolResult;
@@ -380,6 +387,29 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (onLog) this.logListeners.delete(onLog);
       this.calls.delete(inFlight);
     }
+  }
+
+  /**
+   * What answers a `sampling/createMessage` (`requestId`: its JSON-RPC id): the hold of the call it
+   * belongs to (see `callOf`), so that a person approving it does not time the call out, and that
+   * call's caller's own model when it has one (an `/mcp` client that declared sampling), its
+   * timeout stopped while the client answers. No call: neither (the gateway's `sampling` endpoint,
+   * if any, answers).
+   */
+  private samplingOf(requestId: string | number, meta: Record<string, unknown> | undefined): SamplingAnswerers {
+    const call = this.callOf(requestId, meta);
+    if (!call) return {};
+    const { sample, hold } = call;
+    if (!sample) return { hold };
+    const forward: CallSampler = async (request, signal) => {
+      const paused = hold.pause();
+      try {
+        return await sample(request, signal);
+      } finally {
+        if (paused) hold.resume();
+      }
+    };
+    return { hold, forward };
   }
 
   /**
@@ -497,6 +527,23 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
+   * The roots of the server's `/mcp` client changed (another client, none, or its own
+   * `roots/list_changed`): tells the server, when it gets them (`clientRoots`, no configured roots).
+   */
+  clientRootsChanged(): void {
+    if (this.config.clientRoots === true && this.config.roots.length === 0) this.sendRootsListChanged();
+  }
+
+  /** Sends `notifications/roots/list_changed`, when the server is up and roots are declared to it. */
+  private sendRootsListChanged(): void {
+    // Declared roots stay declared (a change of what is declared reconnects, see supervisor.ts).
+    if (this.state !== 'ready' || !this.client || !clientCapabilities(this.config).roots) return;
+    this.client
+      .sendRootsListChanged()
+      .catch((error: unknown) => this.log.warn({ error: describeError(error) }, `server ${this.name}: sending roots/list_changed failed`));
+  }
+
+  /**
    * Takes settings that do not need a new connection (timeouts, limits, disabledTools, ping).
    * The supervisor restarts the connection instead when the transport settings changed.
    */
@@ -510,13 +557,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (pingChanged && this.state === 'ready' && this.client) this.startPing(this.generation, this.client);
     if (toolsChanged && this.state === 'ready') this.refresh(this.generation, 'tools');
     // Declared roots stay declared (a change of what is declared reconnects, see supervisor.ts).
-    if (rootsChanged && this.state === 'ready' && this.client && clientCapabilities(config).roots) {
-      this.client
-        .sendRootsListChanged()
-        .catch((error: unknown) =>
-          this.log.warn({ error: describeError(error) }, `server ${this.name}: sending roots/list_changed failed`),
-        );
-    }
+    if (rootsChanged) this.sendRootsListChanged();
     if (levelChanged) this.applyLogLevel(this.generation);
     this.emit('change', this.status());
   }
@@ -572,7 +613,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       client,
       () => this.config,
       this.sampler,
-      (requestId, meta) => this.callOf(requestId, meta)?.hold,
+      (requestId, meta) => this.samplingOf(requestId, meta),
+      this.clientRoots,
     );
     // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
     if (capabilities.elicitation)

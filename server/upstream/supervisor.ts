@@ -10,7 +10,7 @@ import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/typ
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
-import type { ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
+import type { ClientRoots, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
 export interface EnabledStore {
@@ -46,6 +46,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private stopping = false;
   /** Who answers the servers' sampling requests (server/sampling/); set once the gateway has one. Default: nobody. */
   sampler?: Sampler;
+  /** The roots of a server's one `/mcp` client, for servers with `clientRoots` (the `/mcp` endpoint sets it). Default: none. */
+  clientRoots?: (server: string) => ClientRoots | undefined;
   /**
    * Who answers a server's question (elicitation) that belongs to no one call in flight (see
    * `UpstreamConnection.elicit`): startGateway makes it a question card. Default: nobody (`cancel`).
@@ -175,6 +177,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.log.child({ server: server.name }),
       this.processGroups?.(server.name),
       () => this.sampler,
+      () => this.clientRoots?.(server.name),
     );
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);

@@ -2,7 +2,7 @@
  * What the rest of the gateway sees of an upstream MCP server: plain data, no SDK types, so that
  * only this folder changes when the SDK does.
  */
-import type { TransportKind } from '../config/types.js';
+import type { Root, TransportKind } from '../config/types.js';
 
 export type ServerState = 'disabled' | 'starting' | 'ready' | 'error' | 'backoff' | 'stopped';
 
@@ -208,6 +208,12 @@ export interface ToolCallOptions {
   preferTask?: boolean;
   /** The upstream task's status, each time it or its message changes (calls that run as tasks only). */
   onTaskStatus?: (task: UpstreamTaskStatus) => void;
+  /**
+   * Answers a `sampling/createMessage` the server sends while the call runs: the caller's own
+   * model (an `/mcp` client that declared sampling). Which call a request belongs to is decided as
+   * for `onElicit`. Default: the gateway's `sampling` endpoint, if any.
+   */
+  onSample?: CallSampler;
 }
 
 /** A task's status as its server tells it (MCP tasks utility), for the call that runs as the task. */
@@ -292,9 +298,16 @@ export interface SamplingResult {
   stopReason?: string;
 }
 
+/** A reply from a caller's own model, as its client sent it (it may carry more than `SamplingResult`, e.g. tool use). */
+export type ForwardedSamplingResult = Record<string, unknown>;
+
+/** A caller's own model (see `ToolCallOptions.onSample`): the request as the server sent it, the client's reply as it is. */
+export type CallSampler = (request: SamplingRequest, signal: AbortSignal) => Promise<ForwardedSamplingResult>;
+
 /**
- * Answers the sampling requests of a server (server/sampling/). It throws an Error whose message
- * the server receives as the JSON-RPC error's message.
+ * Answers the sampling requests of a server (server/sampling/): by `forward` (the calling client's
+ * own model) when given, else by the gateway's endpoint. It throws an Error whose message the
+ * server receives as the JSON-RPC error's message.
  */
 export type Sampler = (
   server: string,
@@ -302,7 +315,18 @@ export type Sampler = (
   signal: AbortSignal,
   /** Holds the timeout of the tool call the request belongs to while a person decides (none: it belongs to no call). */
   hold?: { pause(): boolean; resume(): void },
-) => Promise<SamplingResult>;
+  /** The calling client's own model (an `/mcp` client that declared sampling), when the call has one. */
+  forward?: CallSampler,
+) => Promise<SamplingResult | ForwardedSamplingResult>;
+
+/** What answers a server's sampling request: the hold of the call it belongs to, and that call's caller's own model (connection.ts `samplingOf`). */
+export interface SamplingAnswerers {
+  hold?: { pause(): boolean; resume(): void };
+  forward?: CallSampler;
+}
+
+/** The roots of a server's one `/mcp` client, asked from it (`clientRoots`: server/mcp/client-roots.ts). */
+export type ClientRoots = (signal: AbortSignal) => Promise<Root[]>;
 
 /** Why a server's sampling request is refused when the gateway has no sampling for it. */
 export const SAMPLING_NOT_CONFIGURED = 'sampling is not configured on this gateway (see README: sampling)';

@@ -87,3 +87,48 @@ export async function startProcess(
   );
   return { child, output: () => output, match };
 }
+
+/** A Python with the MCP Python SDK: `python` (in a virtual environment) and the `PYTHONPATH` holding the SDK. */
+export interface PythonMcp {
+  python: string;
+  pythonPath: string;
+}
+
+/**
+ * The MCP Python SDK's `mcp` package at `ref` of `sdkDir` (a clone, or bare git directory, of
+ * github.com/modelcontextprotocol/python-sdk) in `dir/site`, with the metadata `version("mcp")`
+ * reads (as `version`), and its dependencies, as its pyproject.toml states them, from pip (its
+ * configured index or wheelhouse) into a virtual environment in `dir/venv`.
+ */
+export function pythonWithMcp(sdkDir: string, ref: string, version: string, dir: string): PythonMcp {
+  const site = path.join(dir, 'site');
+  fs.mkdirSync(path.join(site, `mcp-${version}.dist-info`), { recursive: true });
+  execFileSync('tar', ['-x', '--strip-components=1'], {
+    cwd: site,
+    input: execFileSync('git', ['-C', sdkDir, 'archive', ref, 'src/mcp'], { maxBuffer: 64 * 1024 * 1024 }),
+  });
+  fs.writeFileSync(path.join(site, `mcp-${version}.dist-info/METADATA`), `Metadata-Version: 2.1\nName: mcp\nVersion: ${version}\n`);
+  fs.writeFileSync(
+    path.join(site, 'pyproject.toml'),
+    execFileSync('git', ['-C', sdkDir, 'show', `${ref}:pyproject.toml`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }),
+  );
+  execFileSync('python3', ['-m', 'venv', path.join(dir, 'venv')]);
+  const python = path.join(dir, 'venv/bin/python');
+  const dependencies = JSON.parse(
+    execFileSync(
+      python,
+      [
+        '-c',
+        'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))',
+        path.join(site, 'pyproject.toml'),
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as string[];
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...dependencies], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // An index that cannot be reached is not retried for minutes: the configured wheelhouse answers.
+    env: { ...process.env, PIP_RETRIES: '0' },
+  });
+  return { python, pythonPath: site };
+}

@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callKit, node } from '../helpers/calls.js';
 import { tempDir } from '../helpers/gateway.js';
+import { pythonWithMcp } from './fetched-tools.js';
 
 const kit = callKit();
 const KEY = 'interop-owui-key-0123456789abcdef';
@@ -68,37 +69,9 @@ describe("Open WebUI's MCP client through /mcp", () => {
     const pinned = /^mcp==(\S+)$/m.exec(gitShow(openWebUi, openWebUiRef, 'backend/requirements.txt'))?.[1];
     if (!pinned) throw new Error(`backend/requirements.txt at ${openWebUiRef} pins no mcp version`);
     const sdkRef = process.env.PYTHON_MCP_REF || `v${pinned}`;
-    const site = path.join(dir, 'site');
-    fs.mkdirSync(path.join(site, `mcp-${pinned}.dist-info`), { recursive: true });
-    execFileSync('tar', ['-x', '--strip-components=1'], {
-      cwd: site,
-      input: execFileSync('git', ['-C', sdk, 'archive', sdkRef, 'src/mcp'], { maxBuffer: 64 * 1024 * 1024 }),
-    });
-    fs.writeFileSync(path.join(site, `mcp-${pinned}.dist-info/METADATA`), `Metadata-Version: 2.1\nName: mcp\nVersion: ${pinned}\n`);
-    fs.writeFileSync(path.join(site, 'pyproject.toml'), gitShow(sdk, sdkRef, 'pyproject.toml'));
-
-    // Its dependencies, as its pyproject.toml states them, into a virtual environment.
-    execFileSync('python3', ['-m', 'venv', path.join(dir, 'venv')]);
-    python = path.join(dir, 'venv/bin/python');
-    const dependencies = JSON.parse(
-      execFileSync(
-        python,
-        [
-          '-c',
-          'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))',
-          path.join(site, 'pyproject.toml'),
-        ],
-        {
-          encoding: 'utf8',
-        },
-      ),
-    ) as string[];
-    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...dependencies], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // An index that cannot be reached is not retried for minutes: the configured wheelhouse answers.
-      env: { ...process.env, PIP_RETRIES: '0' },
-    });
-    pythonPath = [owui, site].join(path.delimiter);
+    const withMcp = pythonWithMcp(sdk, sdkRef, pinned, dir);
+    python = withMcp.python;
+    pythonPath = [owui, withMcp.pythonPath].join(path.delimiter);
   }, 300_000);
 
   async function openWebUi(
