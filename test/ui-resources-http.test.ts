@@ -5,7 +5,7 @@
 // from the server card; scopes. Real gateway, real MCP server (test/fixtures/hostile-resources-server.mjs).
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit, node } from './helpers/calls.js';
+import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture, waitForServer } from './helpers/gateway.js';
 import { XSS } from './helpers/hostile.js';
 import { waitUntil } from './helpers/process.js';
@@ -97,6 +97,25 @@ describe('resources pages', () => {
     expect(missing.status).toBeGreaterThanOrEqual(400);
     expect(missing.text).toContain('The resource could not be read');
     expect((await get('/servers/nope/resources')).status).toBe(404);
+  });
+
+  it('a server that goes away during a read is a 502 upstream-error on the API, the preview and the raw route alike', async () => {
+    const { get, app, supervisor } = await start();
+    const uri = encodeURIComponent('hostile://crash');
+    const getJson = (path: string) => request(app).get(path).set('Authorization', `Bearer ${KEY}`).set('Accept', 'application/json');
+    // The fixture exits when asked for hostile://crash; each read waits for the restarted server first.
+    const crashRead = async (path: string, send = get) => {
+      const restarts = supervisor.status('h')!.restarts;
+      await waitForServer(supervisor, 'h', 'ready');
+      const res = await send(path);
+      await waitForServer(supervisor, 'h', (status) => status.state === 'ready' && status.restarts > restarts);
+      return res;
+    };
+    expectProblem(await crashRead(`/api/servers/h/resource?uri=${uri}`, getJson), 502, 'upstream-error');
+    const page = await crashRead(`/servers/h/resource?uri=${uri}`);
+    expect(page.status).toBe(502);
+    expect(page.text).toContain('the server failed to answer: the server went away during the call');
+    expectProblem(await crashRead(`/ui/servers/h/resource/raw?uri=${uri}`, getJson), 502, 'upstream-error');
   });
 
   it('the raw route serves the bytes sandboxed, nosniff, and anything but raster images and plain text as an attachment', async () => {

@@ -20,11 +20,12 @@ import { parseTemplate } from 'url-template';
 import { ProblemError } from '../errors.js';
 import type { PageRouter } from '../http/route.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
+import { featureRequest, limitedJson } from '../upstream/feature-requests.js';
 import type { ResourceContents, ResourceReadResult } from '../upstream/types.js';
 import { cutText, prettyJson, sizeText } from './display.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
-import { connectionOf, failureOf, failureProblem, listsFingerprint, sendSuggestions } from './server-lists.js';
+import { connectionOf, failureOf, listsFingerprint, sendSuggestions } from './server-lists.js';
 
 /** Raster images shown inline (as on the tools pages); SVG is shown too, but only through `<img>`. */
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
@@ -101,12 +102,22 @@ function itemModel(item: ResourceContents, index: number, rawHref: string) {
   return { ...base, kind: 'download' as const, href };
 }
 
-/** Reads `uri` within the server's timeout; a read larger than `limit` (`gateway.maxResultBytes`) is refused. */
-export async function readWithin(connection: UpstreamConnection, uri: string, limit: number): Promise<ResourceReadResult> {
-  const result = await connection.readResource(uri, { timeoutMs: connection.currentConfig.timeoutMs });
+/**
+ * Reads `uri` within the server's timeout (cancelled by `signal`); a failure is the problem the API
+ * answers too, and a read larger than `limit` (`gateway.maxResultBytes`, as JSON) is refused.
+ */
+export async function readWithin(
+  connection: UpstreamConnection,
+  uri: string,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<ResourceReadResult> {
+  const what = `reading ${uri}`;
+  const result = await featureRequest(connection, { what, refused: 'resource-not-found', ...(signal ? { signal } : {}) }, (options) =>
+    connection.readResource(uri, options),
+  );
   const contents = Array.isArray(result.contents) ? result.contents : [];
-  const size = contents.reduce((sum, item) => sum + (item.text?.length ?? 0) + (item.blob?.length ?? 0), 0);
-  if (size > limit) throw new ProblemError('result-too-large', `the resource is larger than gateway.maxResultBytes (${limit} bytes)`);
+  limitedJson({ contents }, limit, what);
   return { ...result, contents };
 }
 
@@ -177,7 +188,14 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     }
   };
 
-  const read = (connection: UpstreamConnection, uri: string) => readWithin(connection, uri, deps.settings().maxResultBytes);
+  /** Reads `uri`, cancelled when the person's request goes away. */
+  const read = (res: Response, connection: UpstreamConnection, uri: string) => {
+    const aborter = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) aborter.abort();
+    });
+    return readWithin(connection, uri, deps.settings().maxResultBytes, aborter.signal);
+  };
 
   pages.get('/servers/{name}/resource', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
@@ -187,15 +205,11 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const model = { server: name, uri, items: [] as ReturnType<typeof itemModel>[], error: error ?? '' };
     if (error) return sendView(res, 'pages/resource', model, page, 422);
     try {
-      const result = await read(connection, uri);
+      const result = await read(res, connection, uri);
       const rawHref = `ui/servers/${encodeURIComponent(name)}/resource/raw?${new URLSearchParams({ uri })}`;
       model.items = result.contents.map((item, index) => itemModel(item, index, rawHref));
       sendView(res, 'pages/resource', model, page);
     } catch (failure) {
-      if (failure instanceof ProblemError) {
-        model.error = failure.detail ?? failure.message;
-        return sendView(res, 'pages/resource', model, page, failure.status);
-      }
       const { status, text } = failureOf(failure);
       model.error = text;
       sendView(res, 'pages/resource', model, page, status);
@@ -221,12 +235,7 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const connection = connectionOf(deps, req.params.name);
     const { uri, error } = uriOf(req.query);
     if (error) throw new ProblemError('invalid-request', error, { errors: [{ field: 'uri', message: 'is required' }] });
-    let result: ResourceReadResult;
-    try {
-      result = await read(connection, uri);
-    } catch (failure) {
-      throw failure instanceof ProblemError ? failure : failureProblem(failure);
-    }
+    const result = await read(res, connection, uri);
     const index = Number(first(req.query.index) || '0');
     const item = Number.isInteger(index) ? result.contents[index] : undefined;
     if (!item) throw new ProblemError('not-found', `the read of ${uri} has no item ${first(req.query.index) || '0'}`);

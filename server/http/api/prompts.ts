@@ -20,7 +20,8 @@ import {
 } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { defineRoute } from '../route.js';
-import { connectionNamed, limitedJson, upstreamRequest } from './upstream-request.js';
+import { limitedJson } from '../../upstream/feature-requests.js';
+import { connectionNamed, upstreamRequest } from './upstream-request.js';
 
 type Services = Pick<RouteServices, 'supervisor' | 'settings'>;
 
@@ -74,7 +75,8 @@ export const PROMPT_ROUTES = [
         '`invalid-request`: the body is malformed, a required argument is missing or an argument is not declared (`errors` names each one).',
       ),
       '502': problem(
-        '`upstream-error`: the server failed to answer; `result-too-large`: the answer is larger than `gateway.maxResultBytes`.',
+        '`upstream-error`: the server failed to answer (it crashed, went away or broke the protocol during the request, or ' +
+          'answered with an error); `result-too-large`: the answer is larger than `gateway.maxResultBytes`.',
       ),
       '503': UNAVAILABLE,
       '504': TIMEOUT,

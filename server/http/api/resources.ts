@@ -29,7 +29,8 @@ import {
 import type { RouteServices } from '../app.js';
 import { EventStream } from '../event-stream.js';
 import { defineRoute } from '../route.js';
-import { connectionNamed, limitedJson, upstreamRequest } from './upstream-request.js';
+import { limitedJson } from '../../upstream/feature-requests.js';
+import { connectionNamed, upstreamRequest } from './upstream-request.js';
 
 type Services = Pick<RouteServices, 'supervisor' | 'settings'>;
 
@@ -118,8 +119,8 @@ const READ_FAILURES = {
       '(or has no content for it).',
   ),
   '502': problem(
-    '`upstream-error`: the server failed to answer; `result-too-large`: the answer is larger than `gateway.maxResultBytes` ' +
-      '(default 4 MiB) as JSON.',
+    '`upstream-error`: the server failed to answer (it crashed, went away or broke the protocol during the request, or ' +
+      'answered with another error); `result-too-large`: the answer is larger than `gateway.maxResultBytes` (default 4 MiB) as JSON.',
   ),
   '503': problem('`server-unavailable`: the server is disabled, starting or failing.', ProblemSchema, RetryAfter),
   '504': problem('`timeout`: the server did not answer within its `timeoutMs`; the request was cancelled.'),
