@@ -21,9 +21,7 @@ import type { UiDeps } from './routes.js';
 export type ListsPage = 'resources' | 'prompts';
 
 export function connectionOf(deps: UiDeps, name: string): UpstreamConnection {
-  const connection = deps.supervisor.get(name);
-  if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
-  return connection;
+  return deps.supervisor.require(name);
 }
 
 /** A short fingerprint of what `page` shows of the server: its state and its lists. */

@@ -21,7 +21,7 @@ import {
 import type { RouteServices } from '../app.js';
 import { defineRoute } from '../route.js';
 import { limitedJson } from '../../upstream/feature-requests.js';
-import { connectionNamed, upstreamRequest } from './upstream-request.js';
+import { upstreamRequest } from './upstream-request.js';
 
 type Services = Pick<RouteServices, 'supervisor' | 'settings'>;
 
@@ -48,7 +48,7 @@ export const PROMPT_ROUTES = [
     request: { params: ServerPathParams },
     responses: { '200': json('The prompts.', PromptListSchema), '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       res.json({ items: (connection.isEnabled ? connection.prompts() : []).map(promptJson) });
     },
   }),
@@ -82,7 +82,7 @@ export const PROMPT_ROUTES = [
       '504': TIMEOUT,
     },
     handler: async (req, res, input, { supervisor, settings }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const name = req.params.name;
       const prompt = connection.isEnabled ? connection.prompts().find((found) => found.name === name) : undefined;
       if (!prompt) {
@@ -127,7 +127,7 @@ export const PROMPT_ROUTES = [
       '504': TIMEOUT,
     },
     handler: async (req, res, input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { ref, argument, context } = input.body();
       if (connection.currentState === 'ready' && !connection.features().completions) {
         res.json({ values: [], total: 0, hasMore: false });

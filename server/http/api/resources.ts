@@ -30,7 +30,7 @@ import type { RouteServices } from '../app.js';
 import { EventStream } from '../event-stream.js';
 import { defineRoute } from '../route.js';
 import { limitedJson } from '../../upstream/feature-requests.js';
-import { connectionNamed, upstreamRequest } from './upstream-request.js';
+import { upstreamRequest } from './upstream-request.js';
 
 type Services = Pick<RouteServices, 'supervisor' | 'settings'>;
 
@@ -143,7 +143,7 @@ export const RESOURCE_ROUTES = [
     request: { params: ServerPathParams, query: ResourceListQuery },
     responses: { '200': json('One page of resources.', ResourcePageSchema), '404': SERVER_NOT_FOUND, '422': INVALID_QUERY },
     handler: (req, res, input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { limit, cursor } = input.query();
       const { items, nextCursor } = page(connection.isEnabled ? connection.resources() : [], limit, cursor);
       res.json({ items: items.map(resourceJson), nextCursor });
@@ -162,7 +162,7 @@ export const RESOURCE_ROUTES = [
     request: { params: ServerPathParams, query: ResourceListQuery },
     responses: { '200': json('One page of templates.', ResourceTemplatePageSchema), '404': SERVER_NOT_FOUND, '422': INVALID_QUERY },
     handler: (req, res, input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { limit, cursor } = input.query();
       const { items, nextCursor } = page(connection.isEnabled ? connection.resourceTemplates() : [], limit, cursor);
       res.json({ items: items.map(templateJson), nextCursor });
@@ -196,7 +196,7 @@ export const RESOURCE_ROUTES = [
       '422': INVALID_QUERY,
     },
     handler: async (req, res, input, { supervisor, settings }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { uri, raw } = input.query();
       const what = `reading ${uri}`;
       const result = await upstreamRequest(res, connection, what, (options) => connection.readResource(uri, options), 'resource-not-found');
@@ -234,7 +234,7 @@ export const RESOURCE_ROUTES = [
       '504': READ_FAILURES['504'],
     },
     handler: async (req, res, input, { supervisor, settings }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { uri } = input.query();
       if (connection.currentState === 'ready' && !connection.features().resourceSubscribe) {
         throw new ProblemError('feature-not-offered', `server "${connection.name}" offers no resource subscriptions`, {

@@ -1,6 +1,6 @@
 /**
  * A request to an upstream server other than a tool call (a resource read, a prompt, a completion),
- * made by a management route: the server looked up (404 `server-not-found`), the request sent with
+ * made by a management route (the server looked up with `Supervisor.require`): the request sent with
  * the server's `timeoutMs` and cancelled when the client goes away, its failure turned into a
  * problem by the one mapping the UI uses too (`upstream/feature-requests.ts`: 503
  * `server-unavailable`, 504 `timeout`, 502 `upstream-error` / `result-too-large`), and its answer
@@ -8,17 +8,9 @@
  * These requests are not tool calls: no approval policy, no concurrency slot, no activity entry.
  */
 import type { Response } from 'express';
-import { ProblemError } from '../../errors.js';
 import type { UpstreamConnection } from '../../upstream/connection.js';
-import type { Supervisor } from '../../upstream/supervisor.js';
 import { featureRequest, type FailedRequest } from '../../upstream/feature-requests.js';
 import type { RequestOptions } from '../../upstream/types.js';
-
-export function connectionNamed(supervisor: Supervisor, name: string): UpstreamConnection {
-  const connection = supervisor.get(name);
-  if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
-  return connection;
-}
 
 /**
  * Sends `send` upstream with the server's timeout, cancelled when the client goes away. `what`
