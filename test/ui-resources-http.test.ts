@@ -129,7 +129,7 @@ describe('resources pages', () => {
     expect(png.headers['content-type']).toBe('image/png');
     expect(png.headers['x-content-type-options']).toBe('nosniff');
     expect(png.headers['content-security-policy']).toMatch(/^sandbox;/);
-    expect(png.headers['content-disposition']).toBeUndefined();
+    expect(png.headers['content-disposition']).toBe('inline; filename="pixel.png"');
     expect(
       Buffer.from(png.body as Buffer)
         .subarray(1, 4)
@@ -145,18 +145,53 @@ describe('resources pages', () => {
       expect(res.headers['content-type'], uri).toBe(type);
       expect(res.headers['content-security-policy'], uri).toMatch(/^sandbox;/);
       expect(res.headers['x-content-type-options'], uri).toBe('nosniff');
-      expect(res.headers['content-disposition'], uri).toBe(`attachment; filename=${name}`);
+      expect(res.headers['content-disposition'], uri).toBe(`attachment; filename="${name}"`);
     }
     const text = await raw('hostile://text');
     expect(text.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(text.headers['content-disposition']).toBeUndefined();
+    expect(text.headers['content-disposition']).toBe('inline; filename="text"');
     // A MIME type that is not one is not passed on.
     const odd = await raw(XSS.js);
     expect(odd.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(odd.headers['content-disposition']).toBeUndefined();
+    expect(odd.headers['content-disposition']).toMatch(/^inline; /);
     const big = await raw('hostile://big');
     expect(big.status).toBe(502);
     expect(big.body.type).toBe('result-too-large');
+  });
+
+  it("the raw route and the API's raw read send the same bytes under the same headers", async () => {
+    const { get, app } = await start();
+    const headers = [
+      'content-type',
+      'content-length',
+      'x-content-type-options',
+      'content-security-policy',
+      'referrer-policy',
+      'cache-control',
+      'content-disposition',
+    ];
+    for (const uri of [
+      'hostile://pixel.png',
+      'hostile://text',
+      'hostile://page.html',
+      'hostile://image.svg',
+      'hostile://data.bin',
+      XSS.js,
+    ]) {
+      const ui = await get(`/ui/servers/h/resource/raw?uri=${encodeURIComponent(uri)}`)
+        .set('Accept', '*/*')
+        .buffer(true);
+      const api = await request(app)
+        .get('/api/servers/h/resource')
+        .query({ uri, raw: '1' })
+        .set('Authorization', `Bearer ${KEY}`)
+        .buffer(true);
+      expect(ui.status, uri).toBe(200);
+      expect(api.status, uri).toBe(200);
+      for (const header of headers) expect(ui.headers[header], `${uri} ${header}`).toBe(api.headers[header]);
+      expect(ui.headers['content-security-policy'], uri).toBe("sandbox; default-src 'none'");
+      expect(ui.headers['referrer-policy'], uri).toBe('no-referrer');
+    }
   });
 
   it('pages a long list by 100', async () => {

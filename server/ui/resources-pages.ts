@@ -9,15 +9,16 @@
  * - `POST /ui/servers/{name}/resource-template/complete?template=…&argument=…&list=…` (the
  *   `var.{name}` fields as the body):
  *   suggestions for one variable (`completion/complete`), as on the prompts page (server-lists.ts);
- * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, with its MIME
- *   type under `Content-Security-Policy: sandbox` and `nosniff` (HTML or SVG from a server never runs
- *   in the gateway's origin), as an attachment unless it is a raster image or plain text.
+ * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, sent as the
+ *   API's raw read sends them (`sendResourceBytes`, http/resource-bytes.ts: sandboxed, `nosniff`, an
+ *   attachment unless it is a raster image or plain text; HTML or SVG never runs in the gateway's origin).
  * Everything the server sent is untrusted: the templates escape it, and a read larger than
  * `gateway.maxResultBytes` is refused as a tool result would be.
  */
 import type { Response } from 'express';
 import { parseTemplate } from 'url-template';
 import { ProblemError } from '../errors.js';
+import { sendResourceBytes } from '../http/resource-bytes.js';
 import type { PageRouter } from '../http/route.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { featureRequest, limitedJson } from '../upstream/feature-requests.js';
@@ -30,13 +31,9 @@ import { connectionOf, failureOf, listsFingerprint, sendSuggestions } from './se
 /** Raster images shown inline (as on the tools pages); SVG is shown too, but only through `<img>`. */
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
 const SVG = 'image/svg+xml';
-/** Types served inline by the raw route (everything else is an attachment, sandboxed either way). */
-const INLINE_TEXT = /^(text\/plain|text\/markdown|text\/csv|application\/json)$/;
 /** Types whose bytes are shown as text in the preview. */
 const TEXT_TYPE = /^(text\/[\w.+-]+|application\/([\w.-]+\+)?(json|xml|yaml|x-yaml|javascript|toml))$/;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
-/** A MIME type the raw route passes on as it is (`type/subtype`, no parameters): else `application/octet-stream`. */
-const MIME = /^[a-z0-9][\w!#$&^.+-]*\/[a-z0-9][\w!#$&^.+-]*$/;
 /** Characters of a template variable's value, and variables per template, the form takes. */
 const MAX_VALUE = 2000;
 const MAX_VARIABLES = 20;
@@ -64,20 +61,6 @@ export function templateVariables(template: string): string[] {
 function bytesOf(item: ResourceContents): Buffer {
   if (typeof item.text === 'string') return Buffer.from(item.text, 'utf8');
   return typeof item.blob === 'string' ? Buffer.from(item.blob, 'base64') : Buffer.alloc(0);
-}
-
-/** A file name for a download: the URI's last segment, with only safe characters. */
-function fileNameOf(uri: string): string {
-  const last =
-    uri
-      .split(/[/\\?#]/)
-      .filter(Boolean)
-      .pop() ?? '';
-  const safe = last
-    .replace(/[^\w.-]+/g, '_')
-    .replace(/^\.+/, '')
-    .slice(0, 100);
-  return safe || 'resource';
 }
 
 /** The model of one item of a read, as `partials/resource-item` shows it. */
@@ -239,18 +222,6 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const index = Number(first(req.query.index) || '0');
     const item = Number.isInteger(index) ? result.contents[index] : undefined;
     if (!item) throw new ProblemError('not-found', `the read of ${uri} has no item ${first(req.query.index) || '0'}`);
-    const mimeType = mimeOf(item);
-    const type = MIME.test(mimeType) ? mimeType : typeof item.text === 'string' ? 'text/plain' : 'application/octet-stream';
-    const inline = INLINE_IMAGE.test(type) || INLINE_TEXT.test(type);
-    const bytes = bytesOf(item);
-    if (!inline) res.attachment(fileNameOf(String(item.uri ?? uri)));
-    res.setHeader('Content-Type', typeof item.text === 'string' || type.startsWith('text/') ? `${type}; charset=utf-8` : type);
-    res.setHeader('Content-Length', bytes.length);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    // A document of its own, in an opaque origin, that may run nothing and load nothing.
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.end(bytes);
+    sendResourceBytes(res, item, uri);
   });
 }
