@@ -24,7 +24,7 @@ import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
-import { clientElicitor } from './elicitation.js';
+import { clientElicitor, elicitationModes } from './elicitation.js';
 import { applyResponses, modernElicitor, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
@@ -47,11 +47,6 @@ import { featureCapabilities } from './upstream-requests.js';
 /** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
 export interface ParkedState {
   call: string;
-}
-
-/** Whether a 2026-07-28 request's envelope declares URL-mode elicitation. */
-function hasUrlElicitation(envelope: Record<string, unknown> | undefined): boolean {
-  return elicitationOf(envelope)?.url !== undefined;
 }
 
 /** The elicitation capability a 2026-07-28 request's envelope declares, if any. */
@@ -166,8 +161,8 @@ export function buildMcpServer(context: ServedContext): Server {
     // A client that can open URLs (URL-mode elicitation) is sent to the approval card: a 2025-era
     // one by an `elicitation/create` while the call waits (and told when it is decided), a
     // 2026-07-28 one by an `input_required` result; it sends the call again to wait for its end.
-    const legacyUrls = !modern && server.getClientCapabilities()?.elicitation?.url !== undefined;
-    const modernUrls = modern && !resumed && hasUrlElicitation(envelope);
+    const legacyUrls = !modern && elicitationModes(server.getClientCapabilities()?.elicitation).url;
+    const modernUrls = modern && !resumed && elicitationModes(elicitationOf(envelope)).url;
     let elicited: string | undefined;
     let park: ((inputRequests: Parameters<typeof inputRequired>[0]['inputRequests'], waiting: string) => void) | undefined;
     const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {

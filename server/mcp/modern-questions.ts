@@ -11,7 +11,7 @@ import { inputRequired, type InputRequest } from '@modelcontextprotocol/server';
 import type { SurfaceElicitor } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { ElicitationAnswer, ElicitationRequest } from '../upstream/types.js';
-import type { ElicitationCapability } from './elicitation.js';
+import { elicitationModes, type ElicitationCapability } from './elicitation.js';
 
 interface PendingQuestion {
   key: string;
@@ -33,8 +33,7 @@ const ofCall = new WeakMap<RunningCall, ModernQuestions>();
 /** The elicitor of a 2026-07-28 client (its capability from the request's envelope), and the state it shares with the handler. */
 export function modernElicitor(capability: ElicitationCapability): { state: ModernQuestions; elicit: SurfaceElicitor } {
   const state: ModernQuestions = { count: 0 };
-  const form = capability.form !== undefined || Object.keys(capability).length === 0;
-  const url = capability.url !== undefined;
+  const { form, url } = elicitationModes(capability);
   const elicit: SurfaceElicitor = (request, signal) => {
     if (request.mode === 'form' ? !form : !url) return undefined;
     return new Promise<ElicitationAnswer>((resolve) => {
