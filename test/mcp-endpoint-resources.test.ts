@@ -12,6 +12,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, FAST, fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
+import { XSS } from './helpers/hostile.js';
 import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
@@ -361,4 +362,40 @@ describe('/mcp resources and prompts: scopes and live lists', () => {
       expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).not.toContain('b__simple-prompt');
     });
   }
+});
+
+describe('/mcp limits on reads and prompts', () => {
+  it("holds a read and a prompt to gateway.maxResultBytes and a read to the server's own timeoutMs", async () => {
+    const started = await kit.gateway(
+      {
+        h: {
+          command: node,
+          args: [fixture('hostile-resources-server.mjs')],
+          env: { HOSTILE_PAYLOADS: JSON.stringify(XSS) },
+          timeoutMs: 500,
+        },
+      },
+      { maxResultBytes: 4000, toolTimeoutMs: 60_000 },
+    );
+    const base = await kit.listen(started.app);
+    for (const era of ['legacy', 'modern'] as const) {
+      const client = await connect(`${base}/mcp/h`, era);
+      expect(textOf(await client.readResource({ uri: 'hostile://bidi' }))).toBe('a\u202Eb\u200Bc');
+      const big = await errorOf(client.readResource({ uri: 'hostile://big' }));
+      expect(big.code, era).toBe(-32603);
+      expect(big.message, era).toMatch(
+        /server h: the answer to reading hostile:\/\/big is \d+ bytes, larger than gateway.maxResultBytes \(4000 bytes\)/,
+      );
+      expect((await client.getPrompt({ name: 'probe', arguments: { topic: 'small' } })).messages.length).toBe(4);
+      const prompt = await errorOf(client.getPrompt({ name: 'probe', arguments: { topic: 'x'.repeat(5000) } }));
+      expect(prompt.code, era).toBe(-32603);
+      expect(prompt.message, era).toContain('larger than gateway.maxResultBytes (4000 bytes)');
+      // The server's timeoutMs (500 ms), not gateway.toolTimeoutMs (a minute).
+      const began = Date.now();
+      const slow = await errorOf(client.readResource({ uri: 'hostile://slow' }));
+      expect(slow.code, era).toBe(-32603);
+      expect(slow.message, era).toMatch(/server h: .*tim/i);
+      expect(Date.now() - began, era).toBeLessThan(30_000);
+    }
+  });
 });

@@ -251,6 +251,22 @@ describe('prompts page', () => {
     expect(got.text).toContain('&lt;div hx-post=');
   });
 
+  it('"Get" refuses a prompt whose answer is larger than gateway.maxResultBytes, as the API and /mcp do', async () => {
+    const { app } = await start({ maxResultBytes: 4000 });
+    const got = await request(app)
+      .post('/ui/servers/h/prompts/probe')
+      .set('Authorization', `Bearer ${KEY}`)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ 'a.topic': 'x'.repeat(5000) });
+    expect(got.status).toBe(502);
+    expect(got.text).toContain('The server could not get the prompt');
+    expect(got.text).toMatch(
+      /the answer is too large to show: the answer to getting the prompt probe is \d+ bytes, larger than gateway.maxResultBytes \(4000 bytes\)/,
+    );
+    expect(got.text).not.toContain('x'.repeat(5000));
+  });
+
   it('the completion partial is a datalist of the suggestions, with the other arguments as context; template variables too', async () => {
     const { app } = await start();
     const post = (path: string, form: Record<string, string>) =>

@@ -358,7 +358,7 @@ export class McpEndpoint {
       version: this.deps.version,
       catalog: () => this.catalog(target),
       connections: () => this.connections(target),
-      requestTimeoutMs: () => this.deps.settings().toolTimeoutMs,
+      maxResultBytes: () => this.deps.settings().maxResultBytes,
       logger: this.deps.logger,
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,

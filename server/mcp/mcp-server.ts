@@ -79,8 +79,8 @@ export interface ServedContext {
   catalog: () => Catalog;
   /** The enabled servers behind the endpoint now, in config order (their resources and prompts). */
   connections: () => UpstreamConnection[];
-  /** How long a resource read, prompt get or completion may take upstream, in ms (read at use: `gateway.toolTimeoutMs`). */
-  requestTimeoutMs: () => number;
+  /** The largest answer to a resource read or prompt get passed on, as JSON bytes (read at use: `gateway.maxResultBytes`). */
+  maxResultBytes: () => number;
   logger: Logger;
   /** The instructions of the one server behind `/mcp/{server}`, when it has some. */
   instructions?: string;
