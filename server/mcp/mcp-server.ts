@@ -30,6 +30,7 @@ import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
 import { servePrompts } from './prompts.js';
 import { serveResources } from './resources.js';
+import type { FeatureCapabilities } from './upstream-requests.js';
 import {
   approvalMessage,
   clientName,
@@ -42,7 +43,6 @@ import {
   toolToCall,
   type LogLevel,
 } from './tool-call.js';
-import { featureCapabilities } from './upstream-requests.js';
 
 /** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
 export interface ParkedState {
@@ -79,6 +79,8 @@ export interface ServedContext {
   catalog: () => Catalog;
   /** The enabled servers behind the endpoint now, in config order (their resources and prompts). */
   connections: () => UpstreamConnection[];
+  /** What the endpoint declares for those servers' resources, prompts and completions now (cached until a server changes). */
+  features: () => FeatureCapabilities;
   /** The largest answer to a resource read or prompt get passed on, as JSON bytes (read at use: `gateway.maxResultBytes`). */
   maxResultBytes: () => number;
   logger: Logger;
@@ -107,7 +109,7 @@ function serverName(target: EndpointTarget): string {
 export function buildMcpServer(context: ServedContext): Server {
   const { target, identity, caller } = context;
   // Resources, prompts and completions are declared when a server behind the endpoint offers them.
-  const features = featureCapabilities(context.connections());
+  const features = context.features();
   const server = new Server(
     { name: serverName(target), version: context.version },
     {

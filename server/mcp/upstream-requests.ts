@@ -6,9 +6,11 @@
  * - Capabilities: `resources` (with `listChanged`, and `subscribe` when a server behind offers
  *   subscriptions), `prompts` (with `listChanged`) and `completions` are declared only when at
  *   least one server behind the endpoint declared them (as of the moment a session opens, or of
- *   each 2026-07-28 request).
- * - Scope: listing, reading, getting a prompt and completing need `tools:read` (what lets a key see
- *   the tools); these are not tool calls — no policy, no approval, no activity entry, a debug log line.
+ *   each 2026-07-28 request; the endpoint computes them once per change of its servers, endpoint.ts).
+ * - Scope: listing and watching (`resources/subscribe`, a `subscriptions/listen` naming resources,
+ *   checked in endpoint.ts) need `tools:read` (what lets a key see the tools); reading, getting a
+ *   prompt and completing need `tools:call`. These are not tool calls — no policy, no approval, no
+ *   activity entry, a debug log line.
  * - Limits: each request has the server's own `timeoutMs`, and a read's or prompt's answer is held
  *   to `gateway.maxResultBytes` as on REST (`withinLimit`).
  * - Failures: the server's own JSON-RPC error passes through with its code and message; a server
