@@ -5,19 +5,14 @@
 // shows the input and result of a run of the test form. And the MCP Apps example built on
 // @modelcontextprotocol/ext-apps (`@modelcontextprotocol/server-basic-vanillajs`, a devDependency) works with our host.
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { cspProblems, openSession, scriptsReady } from './helpers/ui.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 
@@ -25,7 +20,7 @@ describe('MCP Apps in a browser', () => {
   it('runs the app sandboxed: no access to the page or its cookies; its calls go through the gateway as surface app', async () => {
     const { app } = await kit.gateway({ apps: { command: node, args: [fixture('app-server.mjs')] } });
     const base = await kit.listen(app);
-    const ui = await openSession(browser, base);
+    const ui = await openSession(browser(), base);
     kit.defer(() => ui.close());
     const { page } = ui;
     await page.goto(`${base}/tools/apps/show`);
@@ -84,7 +79,7 @@ describe('MCP Apps in a browser', () => {
     );
     const { app } = await kit.gateway({ basic: { command: node, args: [example, '--stdio'] } });
     const base = await kit.listen(app);
-    const ui = await openSession(browser, base);
+    const ui = await openSession(browser(), base);
     kit.defer(() => ui.close());
     const { page } = ui;
     await page.goto(`${base}/tools/basic/get-time`);
