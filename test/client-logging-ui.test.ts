@@ -1,18 +1,13 @@
 // The server card's "Server log" in a real browser: opening it loads the server's last log
 // messages (hostile text shown as text), and its select sets the server's log level.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { cspProblems, openSession, scriptsReady } from './helpers/ui.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 const CALL = { timeoutMs: 10_000, maxTotalTimeoutMs: 10_000 };
@@ -24,7 +19,7 @@ describe('server log on the server card', () => {
     const connection = started.supervisor.get('fx')!;
     await connection.callTool('log', { level: 'error', data: HOSTILE }, CALL);
     const base = await kit.listen(started.app);
-    const ui = await openSession(browser, new URL(base).origin);
+    const ui = await openSession(browser(), new URL(base).origin);
     kit.defer(() => ui.close());
     const page = ui.page;
     await page.goto(`${base}/`);

@@ -4,17 +4,12 @@
 // post forms to a gateway without a key.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 const fx = () => ({ command: node, args: [fixture('fixture-server.mjs')], env: { FIXTURE_TOOLS: 'echo' } });
@@ -32,7 +27,7 @@ async function site(html = '<!doctype html><title>elsewhere</title>'): Promise<s
 }
 
 async function pageAt(url: string) {
-  const context = await browser.newContext();
+  const context = await browser().newContext();
   kit.defer(() => context.close());
   const page = await context.newPage();
   await page.goto(url);

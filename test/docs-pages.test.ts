@@ -1,20 +1,16 @@
 // The docs pages in a real browser (Debian's Chromium): Swagger UI renders the documents from the
 // gateway's own files under the strict Content-Security-Policy, and "Try it out" calls a tool.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 /** Opens a page that records CSP violations, script errors and requests that leave the gateway. */
 async function open(url: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);

@@ -9,9 +9,10 @@ import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@mo
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, FAST, fixture, startTestGateway, tempDir, waitForServer } from './helpers/gateway.js';
+import { XSS } from './helpers/hostile.js';
 import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
@@ -339,6 +340,60 @@ describe('/mcp resources and prompts: scopes and live lists', () => {
     expect((await both.readResource({ uri: 'mcpgw://a/note://shared' })).contents[0]).toMatchObject({ text: 'shared note of a' });
   });
 
+  it('needs tools:read to watch resources on a 2026-07-28 listen stream, as resources/subscribe does', async () => {
+    const log = path.join(tempDir(), 'subscriptions.log');
+    const started = await kit.gateway(
+      { a: { ...notes('a'), env: { RESOURCES_NAME: 'a', RESOURCES_SUBSCRIBE_LOG: log } } },
+      {},
+      { apiKey: KEY },
+    );
+    const base = await kit.listen(started.app);
+    const keyWith = async (scopes: string[]) =>
+      (
+        await request(started.app)
+          .post('/api/keys')
+          .set('Authorization', `Bearer ${KEY}`)
+          .send({ label: scopes.join(' '), scopes })
+      ).body.token as string;
+    const caller = await connect(`${base}/mcp/a`, 'modern', await keyWith(['tools:call']));
+    expect(await errorOf(caller.listen({ resourceSubscriptions: ['note://shared'] }))).toMatchObject({
+      code: -32600,
+      message: expect.stringContaining('tools:read'),
+    });
+    // The same key may still listen for list changes.
+    const lists = await caller.listen({});
+    kit.defer(() => lists.close());
+    const reader = await connect(`${base}/mcp/a`, 'modern', await keyWith(['tools:read']));
+    const watching = await reader.listen({ resourceSubscriptions: ['note://items/7'] });
+    kit.defer(() => watching.close());
+    await waitUntil(() => fs.existsSync(log), 10_000, "the reader's upstream subscribe");
+    // Only the reader's watch went upstream.
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['subscribe note://items/7']);
+  });
+
+  it("declares an endpoint's resource and prompt capabilities from its servers once per change of them, not per request", async () => {
+    const { supervisor, base } = await gateway();
+    const client = await connect(`${base}/mcp/a`, 'modern');
+    const a = supervisor.require('a');
+    const asked = vi.spyOn(a, 'features');
+    kit.defer(() => asked.mockRestore());
+    for (let i = 0; i < 3; i++) expect((await client.listResources()).resources.length).toBeGreaterThan(0);
+    expect(asked).toHaveBeenCalledTimes(0);
+    // A change of its servers makes the endpoint ask again (once).
+    await supervisor.setEnabled('b', false);
+    await waitUntil(
+      async () => {
+        await client.listPrompts();
+        return asked.mock.calls.length > 0;
+      },
+      10_000,
+      'the capabilities asked anew',
+    );
+    const after = asked.mock.calls.length;
+    for (let i = 0; i < 3; i++) await client.listPrompts();
+    expect(asked.mock.calls.length).toBe(after);
+  });
+
   for (const era of ['legacy', 'modern'] as const) {
     it(`tells clients the resource and prompt lists changed when a server is disabled (${era})`, async () => {
       const { supervisor, base } = await gateway();
@@ -361,4 +416,40 @@ describe('/mcp resources and prompts: scopes and live lists', () => {
       expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).not.toContain('b__simple-prompt');
     });
   }
+});
+
+describe('/mcp limits on reads and prompts', () => {
+  it("holds a read and a prompt to gateway.maxResultBytes and a read to the server's own timeoutMs", async () => {
+    const started = await kit.gateway(
+      {
+        h: {
+          command: node,
+          args: [fixture('hostile-resources-server.mjs')],
+          env: { HOSTILE_PAYLOADS: JSON.stringify(XSS) },
+          timeoutMs: 500,
+        },
+      },
+      { maxResultBytes: 4000, toolTimeoutMs: 60_000 },
+    );
+    const base = await kit.listen(started.app);
+    for (const era of ['legacy', 'modern'] as const) {
+      const client = await connect(`${base}/mcp/h`, era);
+      expect(textOf(await client.readResource({ uri: 'hostile://bidi' }))).toBe('a\u202Eb\u200Bc');
+      const big = await errorOf(client.readResource({ uri: 'hostile://big' }));
+      expect(big.code, era).toBe(-32603);
+      expect(big.message, era).toMatch(
+        /server h: the answer to reading hostile:\/\/big is \d+ bytes, larger than gateway.maxResultBytes \(4000 bytes\)/,
+      );
+      expect((await client.getPrompt({ name: 'probe', arguments: { topic: 'small' } })).messages.length).toBe(4);
+      const prompt = await errorOf(client.getPrompt({ name: 'probe', arguments: { topic: 'x'.repeat(5000) } }));
+      expect(prompt.code, era).toBe(-32603);
+      expect(prompt.message, era).toContain('larger than gateway.maxResultBytes (4000 bytes)');
+      // The server's timeoutMs (500 ms), not gateway.toolTimeoutMs (a minute).
+      const began = Date.now();
+      const slow = await errorOf(client.readResource({ uri: 'hostile://slow' }));
+      expect(slow.code, era).toBe(-32603);
+      expect(slow.message, era).toMatch(/server h: .*tim/i);
+      expect(Date.now() - began, era).toBeLessThan(30_000);
+    }
+  });
 });

@@ -2,24 +2,19 @@
 // admin key) pairs a second browser context sized as a phone (390×844); the phone sees a held call
 // appear without a reload and approves it with one tap; the waiting REST call returns the result,
 // and the audit names the phone.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOpen, type UiSession } from './helpers/ui.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 const KEY = 'pairing-browser-test-key-0123456';
 
 async function session(base: string, options: Parameters<typeof openSession>[2] = {}): Promise<UiSession> {
-  const ui = await openSession(browser, new URL(base).origin, options);
+  const ui = await openSession(browser(), new URL(base).origin, options);
   kit.defer(() => ui.close());
   return ui;
 }

@@ -3,18 +3,13 @@
 // asks for a form; the question card appears without a reload, counted in the badge, with a form
 // generated from the requested schema; the phone fills in the required name and taps Accept; the
 // waiting REST call returns the server's result with that name.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit } from './helpers/calls.js';
 import { EVERYTHING_BIN } from './helpers/gateway.js';
 import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOpen } from './helpers/ui.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 const KEY = 'questions-browser-test-key-01234';
@@ -31,7 +26,7 @@ describe('a question card', () => {
       );
       const base = await kit.listen(app);
       const { token } = gateway.devices.pair('Pixel 8', 'test');
-      const phone = await openSession(browser, new URL(base).origin, {
+      const phone = await openSession(browser(), new URL(base).origin, {
         viewport: { width: 390, height: 844 },
         isMobile: true,
         hasTouch: true,

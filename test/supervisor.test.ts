@@ -13,6 +13,7 @@ import {
   waitForServer,
   type TestGateway,
 } from './helpers/gateway.js';
+import { ProblemError } from '../server/errors.js';
 import { signalProcess } from '../server/upstream/process-table.js';
 import { startEverythingHttp, type HttpServer } from './helpers/http-server.js';
 import { isAlive, readPid, waitUntil } from './helpers/process.js';
@@ -290,5 +291,25 @@ describe('stopping', () => {
     await waitUntil(() => pids.every((pid) => !isAlive(pid)), 5000, 'every process to be gone');
     expect(supervisor.status('stubborn')!.state).toBe('stopped');
     expect(fs.existsSync(dir)).toBe(true);
+  });
+});
+
+describe('lookup', () => {
+  it('require(name) gives the server, or throws the catalog 404 server-not-found every surface answers with', async () => {
+    const { supervisor } = await gatewayWith({ off: { command: node, args: [fixture('fixture-server.mjs')], enabled: false } });
+    expect(supervisor.require('off')).toBe(supervisor.get('off'));
+    let thrown: unknown;
+    try {
+      supervisor.require('nope');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProblemError);
+    expect((thrown as ProblemError).body()).toEqual({
+      type: 'server-not-found',
+      title: 'No such server',
+      status: 404,
+      detail: 'no server named "nope"',
+    });
   });
 });

@@ -8,20 +8,15 @@
 // ui/message and ui/update-model-context shown as text next to the frame, the app's log, size-changed
 // (bounded), display modes, tool-cancelled, and ui/resource-teardown before the view closes.
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
 import { cspProblems, openSession, overflowX, scriptsReady } from './helpers/ui.js';
 import { VERSION } from '../server/package-info.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 
@@ -29,7 +24,7 @@ describe('MCP Apps in a browser', () => {
   it('runs the app sandboxed: no access to the page or its cookies; its calls go through the gateway as surface app', async () => {
     const { app } = await kit.gateway({ apps: { command: node, args: [fixture('app-server.mjs')] } });
     const base = await kit.listen(app);
-    const ui = await openSession(browser, base);
+    const ui = await openSession(browser(), base);
     kit.defer(() => ui.close());
     const { page } = ui;
     await page.goto(`${base}/tools/apps/show`);
@@ -80,7 +75,7 @@ describe('MCP Apps in a browser', () => {
   async function openApp(env: Record<string, string> = {}) {
     const { app } = await kit.gateway({ apps: { command: node, args: [fixture('app-server.mjs')], env } });
     const base = await kit.listen(app);
-    const ui = await openSession(browser, base, {
+    const ui = await openSession(browser(), base, {
       viewport: { width: 390, height: 844 },
       colorScheme: 'dark',
       locale: 'de-DE',
@@ -263,7 +258,7 @@ describe('MCP Apps in a browser', () => {
     );
     const { app } = await kit.gateway({ basic: { command: node, args: [example, '--stdio'] } });
     const base = await kit.listen(app);
-    const ui = await openSession(browser, base, { colorScheme: 'dark' });
+    const ui = await openSession(browser(), base, { colorScheme: 'dark' });
     kit.defer(() => ui.close());
     const { page } = ui;
     const logged: string[] = [];

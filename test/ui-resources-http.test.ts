@@ -5,7 +5,7 @@
 // from the server card; scopes. Real gateway, real MCP server (test/fixtures/hostile-resources-server.mjs).
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit, node } from './helpers/calls.js';
+import { callKit, expectProblem, node } from './helpers/calls.js';
 import { fixture, waitForServer } from './helpers/gateway.js';
 import { XSS } from './helpers/hostile.js';
 import { waitUntil } from './helpers/process.js';
@@ -99,6 +99,25 @@ describe('resources pages', () => {
     expect((await get('/servers/nope/resources')).status).toBe(404);
   });
 
+  it('a server that goes away during a read is a 502 upstream-error on the API, the preview and the raw route alike', async () => {
+    const { get, app, supervisor } = await start();
+    const uri = encodeURIComponent('hostile://crash');
+    const getJson = (path: string) => request(app).get(path).set('Authorization', `Bearer ${KEY}`).set('Accept', 'application/json');
+    // The fixture exits when asked for hostile://crash; each read waits for the restarted server first.
+    const crashRead = async (path: string, send = get) => {
+      const restarts = supervisor.status('h')!.restarts;
+      await waitForServer(supervisor, 'h', 'ready');
+      const res = await send(path);
+      await waitForServer(supervisor, 'h', (status) => status.state === 'ready' && status.restarts > restarts);
+      return res;
+    };
+    expectProblem(await crashRead(`/api/servers/h/resource?uri=${uri}`, getJson), 502, 'upstream-error');
+    const page = await crashRead(`/servers/h/resource?uri=${uri}`);
+    expect(page.status).toBe(502);
+    expect(page.text).toContain('the server failed to answer: the server went away during the call');
+    expectProblem(await crashRead(`/ui/servers/h/resource/raw?uri=${uri}`, getJson), 502, 'upstream-error');
+  });
+
   it('the raw route serves the bytes sandboxed, nosniff, and anything but raster images and plain text as an attachment', async () => {
     const { get } = await start({ maxResultBytes: 4000 });
     const raw = (uri: string) =>
@@ -110,7 +129,7 @@ describe('resources pages', () => {
     expect(png.headers['content-type']).toBe('image/png');
     expect(png.headers['x-content-type-options']).toBe('nosniff');
     expect(png.headers['content-security-policy']).toMatch(/^sandbox;/);
-    expect(png.headers['content-disposition']).toBeUndefined();
+    expect(png.headers['content-disposition']).toBe('inline; filename="pixel.png"');
     expect(
       Buffer.from(png.body as Buffer)
         .subarray(1, 4)
@@ -126,18 +145,53 @@ describe('resources pages', () => {
       expect(res.headers['content-type'], uri).toBe(type);
       expect(res.headers['content-security-policy'], uri).toMatch(/^sandbox;/);
       expect(res.headers['x-content-type-options'], uri).toBe('nosniff');
-      expect(res.headers['content-disposition'], uri).toBe(`attachment; filename=${name}`);
+      expect(res.headers['content-disposition'], uri).toBe(`attachment; filename="${name}"`);
     }
     const text = await raw('hostile://text');
     expect(text.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(text.headers['content-disposition']).toBeUndefined();
+    expect(text.headers['content-disposition']).toBe('inline; filename="text"');
     // A MIME type that is not one is not passed on.
     const odd = await raw(XSS.js);
     expect(odd.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(odd.headers['content-disposition']).toBeUndefined();
+    expect(odd.headers['content-disposition']).toMatch(/^inline; /);
     const big = await raw('hostile://big');
     expect(big.status).toBe(502);
     expect(big.body.type).toBe('result-too-large');
+  });
+
+  it("the raw route and the API's raw read send the same bytes under the same headers", async () => {
+    const { get, app } = await start();
+    const headers = [
+      'content-type',
+      'content-length',
+      'x-content-type-options',
+      'content-security-policy',
+      'referrer-policy',
+      'cache-control',
+      'content-disposition',
+    ];
+    for (const uri of [
+      'hostile://pixel.png',
+      'hostile://text',
+      'hostile://page.html',
+      'hostile://image.svg',
+      'hostile://data.bin',
+      XSS.js,
+    ]) {
+      const ui = await get(`/ui/servers/h/resource/raw?uri=${encodeURIComponent(uri)}`)
+        .set('Accept', '*/*')
+        .buffer(true);
+      const api = await request(app)
+        .get('/api/servers/h/resource')
+        .query({ uri, raw: '1' })
+        .set('Authorization', `Bearer ${KEY}`)
+        .buffer(true);
+      expect(ui.status, uri).toBe(200);
+      expect(api.status, uri).toBe(200);
+      for (const header of headers) expect(ui.headers[header], `${uri} ${header}`).toBe(api.headers[header]);
+      expect(ui.headers['content-security-policy'], uri).toBe("sandbox; default-src 'none'");
+      expect(ui.headers['referrer-policy'], uri).toBe('no-referrer');
+    }
   });
 
   it('pages a long list by 100', async () => {
@@ -195,6 +249,22 @@ describe('prompts page', () => {
     expect(got.text).toContain(`<a href="servers/h/resource?uri=hostile%3A%2F%2Ftext">&lt;img src=x onerror=alert(1)&gt;</a>`);
     expect(got.text).toContain(`<a href="servers/h/resource?uri=hostile%3A%2F%2Fdata.json">hostile://data.json</a>`);
     expect(got.text).toContain('&lt;div hx-post=');
+  });
+
+  it('"Get" refuses a prompt whose answer is larger than gateway.maxResultBytes, as the API and /mcp do', async () => {
+    const { app } = await start({ maxResultBytes: 4000 });
+    const got = await request(app)
+      .post('/ui/servers/h/prompts/probe')
+      .set('Authorization', `Bearer ${KEY}`)
+      .set('HX-Request', 'true')
+      .type('form')
+      .send({ 'a.topic': 'x'.repeat(5000) });
+    expect(got.status).toBe(502);
+    expect(got.text).toContain('The server could not get the prompt');
+    expect(got.text).toMatch(
+      /the answer is too large to show: the answer to getting the prompt probe is \d+ bytes, larger than gateway.maxResultBytes \(4000 bytes\)/,
+    );
+    expect(got.text).not.toContain('x'.repeat(5000));
   });
 
   it('the completion partial is a datalist of the suggestions, with the other arguments as context; template variables too', async () => {

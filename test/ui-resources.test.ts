@@ -3,19 +3,15 @@
 // `completable-prompt` filled from the completion suggestions and its messages shown; a text
 // resource and images (PNG and a scripted SVG) previewed; hostile names shown as text; the
 // "changed" notice when the server changes under an open page. Screenshots in test-artifacts/ui/.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, waitForServer } from './helpers/gateway.js';
 import { XSS } from './helpers/hostile.js';
 import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOpen, type UiSession } from './helpers/ui.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 const servers = {
@@ -25,7 +21,7 @@ const servers = {
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 async function phone(origin: string): Promise<UiSession> {
-  const ui = await openSession(browser, origin, PHONE);
+  const ui = await openSession(browser(), origin, PHONE);
   kit.defer(() => ui.close());
   return ui;
 }

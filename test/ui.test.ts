@@ -4,9 +4,9 @@
 // headers, phone layouts (screenshots in test-artifacts/ui/), a path prefix, and the sign-in.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './helpers/browser.js';
 import { callKit, node } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, tempDir, waitForServer } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
@@ -15,11 +15,7 @@ import { cspProblems, openSession, overflowX, screenshot, scriptsReady, streamOp
 
 const DEMO_SERVER = path.resolve(import.meta.dirname, '..', 'dist', 'server', 'demo', 'demo-server.js');
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(() => browser?.close());
+const browser = useBrowser();
 
 const kit = callKit();
 
@@ -76,7 +72,7 @@ const CONFIGURE_ARGS = {
 
 /** A browser session on `base`, closed after the test (before the gateway stops). */
 async function session(base: string, options: Parameters<typeof openSession>[2] = {}): Promise<UiSession> {
-  const ui = await openSession(browser, new URL(base).origin, options);
+  const ui = await openSession(browser(), new URL(base).origin, options);
   kit.defer(() => ui.close());
   return ui;
 }

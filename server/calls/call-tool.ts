@@ -162,8 +162,7 @@ export class ToolCaller {
   }
 
   private async run(call: RunningCall, request: CallRequest): Promise<CallResult> {
-    const connection = this.supervisor.get(request.server);
-    if (!connection) throw new ProblemError('server-not-found', `no server named "${request.server}"`);
+    const connection = this.supervisor.require(request.server);
     if (!connection.isEnabled) {
       throw new ProblemError('server-unavailable', `server "${request.server}" is disabled`, { state: connection.currentState });
     }

@@ -16,6 +16,18 @@ export interface ElicitationCapability {
   url?: unknown;
 }
 
+/**
+ * The one reading of a client's declared elicitation capability, whichever era declared it (a
+ * session's `initialize`, a 2026-07-28 request's envelope): `form` when it names form mode or is a
+ * bare `{}` (form, by the pre-mode rule), `url` when it names URL mode. Nothing declared, or
+ * something other than an object: neither.
+ */
+export function elicitationModes(capability: unknown): { form: boolean; url: boolean } {
+  if (typeof capability !== 'object' || capability === null || Array.isArray(capability)) return { form: false, url: false };
+  const declared = capability as ElicitationCapability;
+  return { form: declared.form !== undefined || Object.keys(declared).length === 0, url: declared.url !== undefined };
+}
+
 /** Sends the request to the client (the SDK server's `elicitInput` for this call). */
 export type SendElicitation = (
   params: Record<string, unknown>,
@@ -23,8 +35,7 @@ export type SendElicitation = (
 ) => Promise<{ action: ElicitationAnswer['action']; content?: Record<string, unknown> }>;
 
 export function clientElicitor(capability: ElicitationCapability, send: SendElicitation): SurfaceElicitor {
-  const form = capability.form !== undefined || Object.keys(capability).length === 0;
-  const url = capability.url !== undefined;
+  const { form, url } = elicitationModes(capability);
   return (request, signal, timeoutMs) => {
     if (request.mode === 'form' ? !form : !url) return undefined;
     const { _meta: _, ...params } = request.params;

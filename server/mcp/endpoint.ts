@@ -28,7 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler, createRequestStateCodec, isLegacyRequest, type Server } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import type { Logger } from 'pino';
-import type { Identity } from '../auth/identity.js';
+import { hasScope, type Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewaySettings, ToolGroup } from '../config/types.js';
 import type { GatewayEvents } from '../events.js';
@@ -42,7 +42,8 @@ import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type End
 import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
-import { ListenWatches } from './resources.js';
+import { ListenWatches, subscribedUris } from './resources.js';
+import { INVALID_REQUEST, featureCapabilities, type FeatureCapabilities } from './upstream-requests.js';
 import { McpSessions, type SessionRecord } from './sessions.js';
 
 export interface McpEndpointDeps {
@@ -101,15 +102,23 @@ function endpointKey(target: EndpointTarget): string {
   return target.kind === 'all' ? '' : target.kind === 'server' ? target.server : target.group.name;
 }
 
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: unknown = null): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
+}
+
+/** The id of a JSON-RPC request (null when it has none that may be echoed). */
+function requestId(body: unknown): string | number | null {
+  const id = (body as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 export class McpEndpoint {
   private readonly sessions: McpSessions<LegacySession>;
   private readonly catalogs = new Map<string, { catalog: Catalog; group?: ToolGroup }>();
+  /** The capabilities each endpoint declares beyond tools, as of its servers' last change (a 2026-07-28 request would rebuild them each time). */
+  private readonly features = new Map<string, { features: FeatureCapabilities; group?: ToolGroup }>();
   /** The instructions of the servers behind `/mcp/{server}`, as of their last change (`undefined`: none). */
   private readonly instructions = new Map<string, string | undefined>();
   private readonly modern = new Map<string, { handler: McpHttpHandler; node: NodeHandler; watches: ListenWatches }>();
@@ -181,9 +190,21 @@ export class McpEndpoint {
     return catalog;
   }
 
+  /** What the endpoint declares for its servers' resources, prompts and completions: built once per change of its servers. */
+  private featuresOf(target: EndpointTarget): FeatureCapabilities {
+    const group = target.kind === 'group' ? this.source.group(target.group.name) : undefined;
+    const key = endpointKey(target);
+    const cached = this.features.get(key);
+    if (cached && cached.group === group) return cached.features;
+    const features = featureCapabilities(this.connections(target));
+    this.features.set(key, { features, ...(group ? { group } : {}) });
+    return features;
+  }
+
   /** A server's tools may have changed (`undefined`: anything may have, e.g. the groups). */
   private changed(server: string | undefined): void {
     this.catalogs.clear();
+    this.features.clear();
     this.instructions.clear();
     if (server === undefined || this.pending === 'all') this.pending = 'all';
     else {
@@ -273,6 +294,10 @@ export class McpEndpoint {
       extra: { gateway: context },
     };
     const modern = this.modernHandler(endpoint);
+    // Watching resources needs what `resources/subscribe` needs (upstream-requests.ts `requireRead`).
+    if (subscribedUris(body).length > 0 && !hasScope(info.identity, 'tools:read')) {
+      return jsonRpcError(res, 200, INVALID_REQUEST, 'forbidden: the credentials lack the scope tools:read', requestId(body));
+    }
     // The resources a `subscriptions/listen` stream watches are watched upstream while it is open.
     const unwatch = modern.watches.watch(body, () => this.connections(target), target.kind !== 'server');
     res.on('close', unwatch);
@@ -400,8 +425,9 @@ export class McpEndpoint {
       version: this.deps.version,
       catalog: () => this.catalog(target),
       connections: () => this.connections(target),
-      requestTimeoutMs: () => this.deps.settings().toolTimeoutMs,
       finishedCallTtlMs: () => this.deps.settings().finishedCallTtlMs,
+      features: () => this.featuresOf(target),
+      maxResultBytes: () => this.deps.settings().maxResultBytes,
       logger: this.deps.logger,
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,

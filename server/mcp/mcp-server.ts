@@ -25,7 +25,7 @@ import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
-import { clientElicitor } from './elicitation.js';
+import { clientElicitor, elicitationModes } from './elicitation.js';
 import { clientSampler } from './sampling.js';
 import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
@@ -33,6 +33,7 @@ import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js'
 import { servePrompts } from './prompts.js';
 import { TASKS_CAPABILITY, asksForTask, createTask, serveTasks } from './tasks.js';
 import { serveResources } from './resources.js';
+import type { FeatureCapabilities } from './upstream-requests.js';
 import {
   approvalMessage,
   clientName,
@@ -45,16 +46,10 @@ import {
   toolToCall,
   type LogLevel,
 } from './tool-call.js';
-import { featureCapabilities } from './upstream-requests.js';
 
 /** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
 export interface ParkedState {
   call: string;
-}
-
-/** Whether a 2026-07-28 request's envelope declares URL-mode elicitation. */
-function hasUrlElicitation(envelope: Record<string, unknown> | undefined): boolean {
-  return elicitationOf(envelope)?.url !== undefined;
 }
 
 /** The elicitation capability a 2026-07-28 request's envelope declares, if any. */
@@ -92,8 +87,10 @@ export interface ServedContext {
   catalog: () => Catalog;
   /** The enabled servers behind the endpoint now, in config order (their resources and prompts). */
   connections: () => UpstreamConnection[];
-  /** How long a resource read, prompt get or completion may take upstream, in ms (read at use: `gateway.toolTimeoutMs`). */
-  requestTimeoutMs: () => number;
+  /** What the endpoint declares for those servers' resources, prompts and completions now (cached until a server changes). */
+  features: () => FeatureCapabilities;
+  /** The largest answer to a resource read or prompt get passed on, as JSON bytes (read at use: `gateway.maxResultBytes`). */
+  maxResultBytes: () => number;
   logger: Logger;
   /** The instructions of the one server behind `/mcp/{server}`, when it has some. */
   instructions?: string;
@@ -138,7 +135,7 @@ function serverName(target: EndpointTarget): string {
 export function buildMcpServer(context: ServedContext): Server {
   const { target, identity, caller } = context;
   // Resources, prompts and completions are declared when a server behind the endpoint offers them.
-  const features = featureCapabilities(context.connections());
+  const features = context.features();
   const servesTasks = context.servesTasks === true;
   const server = new GatewayServer(
     { name: serverName(target), version: context.version },
@@ -204,8 +201,8 @@ export function buildMcpServer(context: ServedContext): Server {
     // A client that can open URLs (URL-mode elicitation) is sent to the approval card: a 2025-era
     // one by an `elicitation/create` while the call waits (and told when it is decided), a
     // 2026-07-28 one by an `input_required` result; it sends the call again to wait for its end.
-    const legacyUrls = !modern && server.getClientCapabilities()?.elicitation?.url !== undefined;
-    const modernUrls = modern && !resumed && hasUrlElicitation(envelope);
+    const legacyUrls = !modern && elicitationModes(server.getClientCapabilities()?.elicitation).url;
+    const modernUrls = modern && !resumed && elicitationModes(elicitationOf(envelope)).url;
     let elicited: string | undefined;
     let park: ((inputRequests: Parameters<typeof inputRequired>[0]['inputRequests'], waiting: string) => void) | undefined;
     const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {

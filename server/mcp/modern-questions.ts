@@ -17,7 +17,7 @@ import type { SurfaceElicitor, SurfaceSampler } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import { MAX_OPEN_QUESTIONS_PER_SERVER } from '../questions/book.js';
 import type { ElicitationAnswer, ForwardedSamplingResult } from '../upstream/types.js';
-import type { ElicitationCapability } from './elicitation.js';
+import { elicitationModes, type ElicitationCapability } from './elicitation.js';
 
 interface PendingQuestion {
   input: InputRequest;
@@ -67,8 +67,7 @@ export function modernQuestions(
     else state.ask?.();
   };
   const full = () => state.pending.size >= MAX_OPEN_QUESTIONS_PER_SERVER;
-  const form = capability !== undefined && (capability.form !== undefined || Object.keys(capability).length === 0);
-  const url = capability?.url !== undefined;
+  const { form, url } = elicitationModes(capability);
   const elicit: SurfaceElicitor = (request, signal, timeoutMs) => {
     if (request.mode === 'form' ? !form : !url) return undefined;
     if (full()) return Promise.resolve({ action: 'cancel' });

@@ -16,7 +16,15 @@ import type { ServedContext } from './mcp-server.js';
 import { aggregateNames, originMeta } from './names.js';
 import { namespacedContentItem } from './resource-uris.js';
 import { resolveUri } from './resources.js';
-import { INVALID_PARAMS, requestOptions, requireCall, requireRead, upstreamError, type FeatureCapabilities } from './upstream-requests.js';
+import {
+  INVALID_PARAMS,
+  requestOptions,
+  requireCall,
+  requireRead,
+  upstreamError,
+  withinLimit,
+  type FeatureCapabilities,
+} from './upstream-requests.js';
 
 interface PromptEntry {
   /** The name on this endpoint. */
@@ -84,16 +92,14 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
       requireCall(identity);
       const { connection, prompt } = promptNamed(context, aggregate, request.params.name);
       context.logger.debug({ server: connection.name, prompt: prompt.name, caller: identity.id }, 'MCP prompt get');
+      let result: PromptResult;
       try {
-        const result = await connection.getPrompt(
-          prompt.name,
-          request.params.arguments ?? {},
-          requestOptions(context.requestTimeoutMs(), ctx.mcpReq.signal),
-        );
-        return promptResult(result, connection.name, aggregate) as never;
+        result = await connection.getPrompt(prompt.name, request.params.arguments ?? {}, requestOptions(connection, ctx.mcpReq.signal));
       } catch (error) {
         throw upstreamError(error, connection.name);
       }
+      const what = `getting the prompt ${prompt.name}`;
+      return withinLimit(promptResult(result, connection.name, aggregate), context.maxResultBytes(), connection.name, what) as never;
     });
   }
 
@@ -118,7 +124,7 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
           upstreamRef,
           { name: argument.name, value: argument.value },
           request.params.context?.arguments,
-          requestOptions(context.requestTimeoutMs(), ctx.mcpReq.signal),
+          requestOptions(connection, ctx.mcpReq.signal),
         );
         return { completion } as never;
       } catch (error) {

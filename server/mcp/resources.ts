@@ -22,6 +22,7 @@ import {
   requireCall,
   requireRead,
   upstreamError,
+  withinLimit,
   type FeatureCapabilities,
 } from './upstream-requests.js';
 
@@ -112,12 +113,18 @@ export function serveResources(server: Server, context: ServedContext, capabilit
     if (!resolved) throw notFound(request.params.uri);
     const { connection, uri } = resolved;
     context.logger.debug({ server: connection.name, uri, caller: identity.id }, 'MCP resource read');
+    let result: ResourceReadResult;
     try {
-      const result = await connection.readResource(uri, requestOptions(context.requestTimeoutMs(), ctx.mcpReq.signal));
-      return readResult(result, connection.name, aggregate) as never;
+      result = await connection.readResource(uri, requestOptions(connection, ctx.mcpReq.signal));
     } catch (error) {
       throw readError(error, connection.name, request.params.uri);
     }
+    return withinLimit(
+      readResult(result, connection.name, aggregate),
+      context.maxResultBytes(),
+      connection.name,
+      `reading ${uri}`,
+    ) as never;
   });
 
   if (!capabilities.resources.subscribe) return;

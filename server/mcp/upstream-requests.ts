@@ -6,15 +6,21 @@
  * - Capabilities: `resources` (with `listChanged`, and `subscribe` when a server behind offers
  *   subscriptions), `prompts` (with `listChanged`) and `completions` are declared only when at
  *   least one server behind the endpoint declared them (as of the moment a session opens, or of
- *   each 2026-07-28 request).
- * - Scope: listing, reading, getting a prompt and completing need `tools:read` (what lets a key see
- *   the tools); these are not tool calls — no policy, no approval, no activity entry, a debug log line.
+ *   each 2026-07-28 request; the endpoint computes them once per change of its servers, endpoint.ts).
+ * - Scope: listing and watching (`resources/subscribe`, a `subscriptions/listen` naming resources,
+ *   checked in endpoint.ts) need `tools:read` (what lets a key see the tools); reading, getting a
+ *   prompt and completing need `tools:call`. These are not tool calls — no policy, no approval, no
+ *   activity entry, a debug log line.
+ * - Limits: each request has the server's own `timeoutMs`, and a read's or prompt's answer is held
+ *   to `gateway.maxResultBytes` as on REST (`withinLimit`).
  * - Failures: the server's own JSON-RPC error passes through with its code and message; a server
- *   that is not up, a timeout or a lost connection is an internal error (-32603) naming the server.
+ *   that is not up, a timeout, a lost connection or an answer over the limit is an internal error
+ *   (-32603) naming the server.
  */
 import { ProtocolError } from '@modelcontextprotocol/server';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
+import { limitedJson } from '../upstream/feature-requests.js';
 import { UpstreamCallError, type RequestOptions } from '../upstream/types.js';
 
 /** JSON-RPC error codes. */
@@ -62,9 +68,25 @@ function requireScope(identity: Identity, scope: 'tools:read' | 'tools:call'): v
   if (!hasScope(identity, scope)) throw new ProtocolError(INVALID_REQUEST, `forbidden: the credentials lack the scope ${scope}`);
 }
 
-/** The options of an upstream request: the gateway's tool timeout, cancelled with the client's request. */
-export function requestOptions(timeoutMs: number, signal: AbortSignal | undefined): RequestOptions {
-  return { timeoutMs, ...(signal ? { signal } : {}) };
+/**
+ * The options of an upstream request: the server's own `timeoutMs` (read at use, as a tool call's
+ * and the REST and UI reads'), cancelled with the client's request.
+ */
+export function requestOptions(connection: UpstreamConnection, signal: AbortSignal | undefined): RequestOptions {
+  return { timeoutMs: connection.currentConfig.timeoutMs, ...(signal ? { signal } : {}) };
+}
+
+/**
+ * `answer`, unless as JSON it is larger than `maxBytes` (`gateway.maxResultBytes`, as REST reads
+ * and tool results are held to): then an internal error (-32603) that says so, naming the server.
+ */
+export function withinLimit<T>(answer: T, maxBytes: number, server: string, what: string): T {
+  try {
+    limitedJson(answer, maxBytes, what);
+  } catch (error) {
+    throw new ProtocolError(INTERNAL_ERROR, `server ${server}: ${(error as Error).message}`);
+  }
+  return answer;
 }
 
 /** An upstream failure as the JSON-RPC error the client gets. */

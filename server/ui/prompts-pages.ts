@@ -14,6 +14,7 @@
 import { ProblemError } from '../errors.js';
 import type { PageRouter } from '../http/route.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
+import { featureRequest, limitedJson } from '../upstream/feature-requests.js';
 import type { ContentItem, PromptInfo, PromptMessage } from '../upstream/types.js';
 import { cutText, resultBlocks } from './display.js';
 import { pageContext, sendView } from './render.js';
@@ -111,7 +112,11 @@ export function promptPages(pages: PageRouter, deps: UiDeps): void {
       return sendView(res, 'partials/prompt-result', model, page, 422);
     }
     try {
-      const result = await connection.getPrompt(prompt.name, args, { timeoutMs: connection.currentConfig.timeoutMs });
+      const what = `getting the prompt ${prompt.name}`;
+      const result = await featureRequest(connection, { what, refused: 'prompt-not-found' }, (options) =>
+        connection.getPrompt(prompt.name, args, options),
+      );
+      limitedJson(result, deps.settings().maxResultBytes, what);
       model.description = typeof result.description === 'string' ? result.description : '';
       model.messages = (Array.isArray(result.messages) ? result.messages : []).map((message: PromptMessage) => ({
         role: message.role === 'assistant' ? 'assistant' : 'user',

@@ -9,33 +9,31 @@
  * - `POST /ui/servers/{name}/resource-template/complete?template=…&argument=…&list=…` (the
  *   `var.{name}` fields as the body):
  *   suggestions for one variable (`completion/complete`), as on the prompts page (server-lists.ts);
- * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, with its MIME
- *   type under `Content-Security-Policy: sandbox` and `nosniff` (HTML or SVG from a server never runs
- *   in the gateway's origin), as an attachment unless it is a raster image or plain text.
+ * - `/ui/servers/{name}/resource/raw?uri=…&index=…`: the bytes of one item of the read, sent as the
+ *   API's raw read sends them (`sendResourceBytes`, http/resource-bytes.ts: sandboxed, `nosniff`, an
+ *   attachment unless it is a raster image or plain text; HTML or SVG never runs in the gateway's origin).
  * Everything the server sent is untrusted: the templates escape it, and a read larger than
  * `gateway.maxResultBytes` is refused as a tool result would be.
  */
 import type { Response } from 'express';
 import { parseTemplate } from 'url-template';
 import { ProblemError } from '../errors.js';
+import { sendResourceBytes } from '../http/resource-bytes.js';
 import type { PageRouter } from '../http/route.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
+import { featureRequest, limitedJson } from '../upstream/feature-requests.js';
 import type { ResourceContents, ResourceReadResult } from '../upstream/types.js';
 import { cutText, prettyJson, sizeText } from './display.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
-import { connectionOf, failureOf, failureProblem, listsFingerprint, sendSuggestions } from './server-lists.js';
+import { connectionOf, failureOf, listsFingerprint, sendSuggestions } from './server-lists.js';
 
 /** Raster images shown inline (as on the tools pages); SVG is shown too, but only through `<img>`. */
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
 const SVG = 'image/svg+xml';
-/** Types served inline by the raw route (everything else is an attachment, sandboxed either way). */
-const INLINE_TEXT = /^(text\/plain|text\/markdown|text\/csv|application\/json)$/;
 /** Types whose bytes are shown as text in the preview. */
 const TEXT_TYPE = /^(text\/[\w.+-]+|application\/([\w.-]+\+)?(json|xml|yaml|x-yaml|javascript|toml))$/;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
-/** A MIME type the raw route passes on as it is (`type/subtype`, no parameters): else `application/octet-stream`. */
-const MIME = /^[a-z0-9][\w!#$&^.+-]*\/[a-z0-9][\w!#$&^.+-]*$/;
 /** Characters of a template variable's value, and variables per template, the form takes. */
 const MAX_VALUE = 2000;
 const MAX_VARIABLES = 20;
@@ -65,20 +63,6 @@ function bytesOf(item: ResourceContents): Buffer {
   return typeof item.blob === 'string' ? Buffer.from(item.blob, 'base64') : Buffer.alloc(0);
 }
 
-/** A file name for a download: the URI's last segment, with only safe characters. */
-function fileNameOf(uri: string): string {
-  const last =
-    uri
-      .split(/[/\\?#]/)
-      .filter(Boolean)
-      .pop() ?? '';
-  const safe = last
-    .replace(/[^\w.-]+/g, '_')
-    .replace(/^\.+/, '')
-    .slice(0, 100);
-  return safe || 'resource';
-}
-
 /** The model of one item of a read, as `partials/resource-item` shows it. */
 function itemModel(item: ResourceContents, index: number, rawHref: string) {
   const mimeType = mimeOf(item);
@@ -101,12 +85,22 @@ function itemModel(item: ResourceContents, index: number, rawHref: string) {
   return { ...base, kind: 'download' as const, href };
 }
 
-/** Reads `uri` within the server's timeout; a read larger than `limit` (`gateway.maxResultBytes`) is refused. */
-export async function readWithin(connection: UpstreamConnection, uri: string, limit: number): Promise<ResourceReadResult> {
-  const result = await connection.readResource(uri, { timeoutMs: connection.currentConfig.timeoutMs });
+/**
+ * Reads `uri` within the server's timeout (cancelled by `signal`); a failure is the problem the API
+ * answers too, and a read larger than `limit` (`gateway.maxResultBytes`, as JSON) is refused.
+ */
+export async function readWithin(
+  connection: UpstreamConnection,
+  uri: string,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<ResourceReadResult> {
+  const what = `reading ${uri}`;
+  const result = await featureRequest(connection, { what, refused: 'resource-not-found', ...(signal ? { signal } : {}) }, (options) =>
+    connection.readResource(uri, options),
+  );
   const contents = Array.isArray(result.contents) ? result.contents : [];
-  const size = contents.reduce((sum, item) => sum + (item.text?.length ?? 0) + (item.blob?.length ?? 0), 0);
-  if (size > limit) throw new ProblemError('result-too-large', `the resource is larger than gateway.maxResultBytes (${limit} bytes)`);
+  limitedJson({ contents }, limit, what);
   return { ...result, contents };
 }
 
@@ -177,7 +171,14 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     }
   };
 
-  const read = (connection: UpstreamConnection, uri: string) => readWithin(connection, uri, deps.settings().maxResultBytes);
+  /** Reads `uri`, cancelled when the person's request goes away. */
+  const read = (res: Response, connection: UpstreamConnection, uri: string) => {
+    const aborter = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) aborter.abort();
+    });
+    return readWithin(connection, uri, deps.settings().maxResultBytes, aborter.signal);
+  };
 
   pages.get('/servers/{name}/resource', 'tools:call', async (req, res) => {
     const connection = connectionOf(deps, req.params.name);
@@ -187,15 +188,11 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const model = { server: name, uri, items: [] as ReturnType<typeof itemModel>[], error: error ?? '' };
     if (error) return sendView(res, 'pages/resource', model, page, 422);
     try {
-      const result = await read(connection, uri);
+      const result = await read(res, connection, uri);
       const rawHref = `ui/servers/${encodeURIComponent(name)}/resource/raw?${new URLSearchParams({ uri })}`;
       model.items = result.contents.map((item, index) => itemModel(item, index, rawHref));
       sendView(res, 'pages/resource', model, page);
     } catch (failure) {
-      if (failure instanceof ProblemError) {
-        model.error = failure.detail ?? failure.message;
-        return sendView(res, 'pages/resource', model, page, failure.status);
-      }
       const { status, text } = failureOf(failure);
       model.error = text;
       sendView(res, 'pages/resource', model, page, status);
@@ -221,27 +218,10 @@ export function resourcePages(pages: PageRouter, deps: UiDeps): void {
     const connection = connectionOf(deps, req.params.name);
     const { uri, error } = uriOf(req.query);
     if (error) throw new ProblemError('invalid-request', error, { errors: [{ field: 'uri', message: 'is required' }] });
-    let result: ResourceReadResult;
-    try {
-      result = await read(connection, uri);
-    } catch (failure) {
-      throw failure instanceof ProblemError ? failure : failureProblem(failure);
-    }
+    const result = await read(res, connection, uri);
     const index = Number(first(req.query.index) || '0');
     const item = Number.isInteger(index) ? result.contents[index] : undefined;
     if (!item) throw new ProblemError('not-found', `the read of ${uri} has no item ${first(req.query.index) || '0'}`);
-    const mimeType = mimeOf(item);
-    const type = MIME.test(mimeType) ? mimeType : typeof item.text === 'string' ? 'text/plain' : 'application/octet-stream';
-    const inline = INLINE_IMAGE.test(type) || INLINE_TEXT.test(type);
-    const bytes = bytesOf(item);
-    if (!inline) res.attachment(fileNameOf(String(item.uri ?? uri)));
-    res.setHeader('Content-Type', typeof item.text === 'string' || type.startsWith('text/') ? `${type}; charset=utf-8` : type);
-    res.setHeader('Content-Length', bytes.length);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    // A document of its own, in an opaque origin, that may run nothing and load nothing.
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.end(bytes);
+    sendResourceBytes(res, item, uri);
   });
 }

@@ -10,9 +10,10 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { PageRouter } from '../http/route.js';
-import { ProblemError } from '../errors.js';
+import { ProblemError, type ProblemType } from '../errors.js';
+import { featureRequest } from '../upstream/feature-requests.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
-import { UpstreamCallError, type CompletionRef } from '../upstream/types.js';
+import type { CompletionRef } from '../upstream/types.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
@@ -20,9 +21,7 @@ import type { UiDeps } from './routes.js';
 export type ListsPage = 'resources' | 'prompts';
 
 export function connectionOf(deps: UiDeps, name: string): UpstreamConnection {
-  const connection = deps.supervisor.get(name);
-  if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
-  return connection;
+  return deps.supervisor.require(name);
 }
 
 /** A short fingerprint of what `page` shows of the server: its state and its lists. */
@@ -37,26 +36,29 @@ export function listsFingerprint(connection: UpstreamConnection, page: ListsPage
     .slice(0, 16);
 }
 
-/** A failed resource read, prompt or completion: the status to answer with and what to tell the person. */
+/** How the pages tell a person why the server did not answer, by the problem's type (else its detail alone). */
+const FAILURE_WORDS: Partial<Record<ProblemType, string>> = {
+  'server-unavailable': 'the server is not available right now',
+  timeout: 'the server did not answer in time',
+  'result-too-large': 'the answer is too large to show',
+  'upstream-error': 'the server failed to answer',
+};
+
+/**
+ * A failed resource read, prompt or completion (a problem from `featureRequest`,
+ * upstream/feature-requests.ts, the mapping the API answers with too): the status to answer with
+ * and what to tell the person.
+ */
 export function failureOf(error: unknown): { status: number; text: string } {
-  if (!(error instanceof UpstreamCallError)) throw error;
-  switch (error.kind) {
-    case 'not-ready':
-    case 'disconnected':
-      return { status: 503, text: error.message };
-    case 'timeout':
-      return { status: 504, text: `the server did not answer in time (${error.message})` };
-    case 'invalid-params':
-      return { status: 400, text: `the server refused the request: ${error.message}` };
-    default:
-      return { status: 502, text: error.message };
-  }
+  const problem = failureProblem(error);
+  const words = FAILURE_WORDS[problem.type];
+  const detail = problem.detail ?? problem.message;
+  return { status: problem.status, text: words ? `${words}: ${detail}` : detail };
 }
 
 /** The same failure as a problem, for routes that answer something other than a page (the raw bytes). */
 export function failureProblem(error: unknown): ProblemError {
-  const { status, text } = failureOf(error);
-  return new ProblemError(status === 503 ? 'server-unavailable' : 'upstream-error', text);
+  return error instanceof ProblemError ? error : new ProblemError('upstream-error', error instanceof Error ? error.message : String(error));
 }
 
 /** The id of an input's `<datalist>` (`suggest-…`), as a suggestion request names it. */
@@ -88,11 +90,13 @@ export async function sendSuggestions(
   let suggestions: string[] = [];
   if (connection.features().completions) {
     try {
-      const result = await connection.complete(
-        ref,
-        { name: argument, value: values(argument) },
-        Object.keys(context).length > 0 ? context : undefined,
-        { timeoutMs: connection.currentConfig.timeoutMs },
+      const result = await featureRequest(connection, { what: `completing ${argument}` }, (options) =>
+        connection.complete(
+          ref,
+          { name: argument, value: values(argument) },
+          Object.keys(context).length > 0 ? context : undefined,
+          options,
+        ),
       );
       suggestions = (Array.isArray(result.values) ? result.values : []).filter((v): v is string => typeof v === 'string').slice(0, 100);
     } catch (failure) {

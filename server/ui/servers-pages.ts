@@ -42,11 +42,7 @@ export function serverModel(view: ServerView, now = Date.now(), resourceTemplate
 
 export function serverPages(pages: PageRouter, deps: UiDeps): void {
   const { supervisor } = deps;
-  const view = (name: string): ServerView => {
-    const found = supervisor.status(name);
-    if (!found) throw new ProblemError('server-not-found', `no server named "${name}"`);
-    return found;
-  };
+  const view = (name: string): ServerView => supervisor.status(supervisor.require(name).name)!;
   const modelOf = (server: ServerView) => serverModel(server, Date.now(), supervisor.get(server.name)?.resourceTemplates().length ?? 0);
   const readyCount = (servers: ServerView[]) => servers.filter((server) => server.state === 'ready').length;
   const listModel = () => {
@@ -100,11 +96,7 @@ export function serverPages(pages: PageRouter, deps: UiDeps): void {
     answer(req, res, name);
   });
 
-  const connectionOf = (name: string) => {
-    const connection = supervisor.get(name);
-    if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
-    return connection;
-  };
+  const connectionOf = (name: string) => supervisor.require(name);
 
   /** The server's log partial: its last log messages (untrusted, escaped by the view) and its log level. */
   const logModel = (name: string) => {

@@ -120,8 +120,7 @@ export function toolPages(pages: PageRouter, deps: UiDeps): void {
   const { supervisor, caller } = deps;
 
   const findTool = (serverName: string, toolName: string): ToolInfo => {
-    const connection = supervisor.get(serverName);
-    if (!connection) throw new ProblemError('server-not-found', `no server named "${serverName}"`);
+    const connection = supervisor.require(serverName);
     const tool = connection.tool(toolName);
     if (!tool) throw new ProblemError('tool-not-found', `server "${serverName}" has no tool named "${toolName}"`);
     return tool;

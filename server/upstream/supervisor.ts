@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
+import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
@@ -116,6 +117,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   get(name: string): UpstreamConnection | undefined {
     return this.connections.get(name);
+  }
+
+  /** The server named `name`, or the catalog's 404 `server-not-found` (every surface's answer to an unknown name). */
+  require(name: string): UpstreamConnection {
+    const connection = this.connections.get(name);
+    if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
+    return connection;
   }
 
   /** Every connection, in config order. */

@@ -16,7 +16,6 @@ import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { featureTools } from '../../calls/feature-tools.js';
-import { ProblemError } from '../../errors.js';
 import { renderOpenWebUiTool } from '../../openapi/openwebui-tool.js';
 import { docsPage as docsPageAnswer, json, SERVER_NOT_FOUND } from '../../openapi/responses.js';
 import { toRequestSchema } from '../../openapi/tool-schema.js';
@@ -126,12 +125,6 @@ const options = (req: Request, { version, settings, security }: Services): Docum
   auth: Boolean(security.apiKey),
 });
 
-function connectionNamed(supervisor: Supervisor, name: string): UpstreamConnection {
-  const found = supervisor.get(name);
-  if (!found) throw new ProblemError('server-not-found', `no server named "${name}"`);
-  return found;
-}
-
 const enabledServers = (supervisor: Supervisor) =>
   supervisor
     .all()
@@ -207,7 +200,7 @@ export const DOCUMENT_ROUTES = [
     request: { params: DocumentServerParams },
     responses: { '200': DOCUMENT, '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, services: Services) =>
-      sendDocument(res, serverDocument(documentServer(connectionNamed(services.supervisor, req.params.server)), options(req, services))),
+      sendDocument(res, serverDocument(documentServer(services.supervisor.require(req.params.server)), options(req, services))),
   }),
   defineRoute({
     method: 'get',
@@ -245,7 +238,7 @@ export const DOCUMENT_ROUTES = [
     request: { params: DocumentServerParams },
     responses: { '200': docsPageAnswer('The docs page.'), '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, { supervisor }: Services) =>
-      sendDocsPage(res, `${connectionNamed(supervisor, req.params.server).name} tools — mcp-gateway`, '../'),
+      sendDocsPage(res, `${supervisor.require(req.params.server).name} tools — mcp-gateway`, '../'),
   }),
   defineRoute({
     method: 'get',
@@ -268,7 +261,7 @@ export const DOCUMENT_ROUTES = [
     },
     handler: (req, res, _input, { supervisor, settings, version }: Services) => {
       const name = typeof req.query.server === 'string' && req.query.server !== '' ? req.query.server : undefined;
-      const servers = name === undefined ? enabledServers(supervisor) : [documentServer(connectionNamed(supervisor, name))];
+      const servers = name === undefined ? enabledServers(supervisor) : [documentServer(supervisor.require(name))];
       const { maxRefDepth } = settings().openapi;
       const entries = servers.flatMap((server) =>
         server.tools.map((tool) => ({

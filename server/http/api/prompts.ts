@@ -20,7 +20,8 @@ import {
 } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { defineRoute } from '../route.js';
-import { connectionNamed, limitedJson, upstreamRequest } from './upstream-request.js';
+import { limitedJson } from '../../upstream/feature-requests.js';
+import { upstreamRequest } from './upstream-request.js';
 
 type Services = Pick<RouteServices, 'supervisor' | 'settings'>;
 
@@ -47,7 +48,7 @@ export const PROMPT_ROUTES = [
     request: { params: ServerPathParams },
     responses: { '200': json('The prompts.', PromptListSchema), '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       res.json({ items: (connection.isEnabled ? connection.prompts() : []).map(promptJson) });
     },
   }),
@@ -74,13 +75,14 @@ export const PROMPT_ROUTES = [
         '`invalid-request`: the body is malformed, a required argument is missing or an argument is not declared (`errors` names each one).',
       ),
       '502': problem(
-        '`upstream-error`: the server failed to answer; `result-too-large`: the answer is larger than `gateway.maxResultBytes`.',
+        '`upstream-error`: the server failed to answer (it crashed, went away or broke the protocol during the request, or ' +
+          'answered with an error); `result-too-large`: the answer is larger than `gateway.maxResultBytes`.',
       ),
       '503': UNAVAILABLE,
       '504': TIMEOUT,
     },
     handler: async (req, res, input, { supervisor, settings }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const name = req.params.name;
       const prompt = connection.isEnabled ? connection.prompts().find((found) => found.name === name) : undefined;
       if (!prompt) {
@@ -125,7 +127,7 @@ export const PROMPT_ROUTES = [
       '504': TIMEOUT,
     },
     handler: async (req, res, input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { ref, argument, context } = input.body();
       if (connection.currentState === 'ready' && !connection.features().completions) {
         res.json({ values: [], total: 0, hasMore: false });

@@ -5,15 +5,15 @@
  *
  * A read answers JSON (`{contents}` as the server sent it) or, with `raw=1` or an `Accept` that
  * does not ask for JSON (a browser, an `<img>`), the first content item's bytes with its MIME type.
- * What a server sends is untrusted: the raw answer is never sniffed (`nosniff`), runs nothing in
- * the gateway's origin (`Content-Security-Policy: sandbox`), and is a download unless it is a
- * raster image or plain text (an SVG or HTML resource is a download too).
+ * What a server sends is untrusted: the raw answer is sent by `sendResourceBytes` (resource-bytes.ts,
+ * as the orchestrator's raw route is): never sniffed, run in no origin, a download unless it is a
+ * raster image or plain text.
  */
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { ProblemError, problemBody } from '../../errors.js';
 import { RetryAfter, SERVER_NOT_FOUND, json, problem } from '../../openapi/responses.js';
 import { ProblemSchema } from '../../openapi/problem-schema.js';
-import type { ResourceContents, ResourceInfo, ResourceTemplateInfo, ServerStatus } from '../../upstream/types.js';
+import type { ResourceInfo, ResourceTemplateInfo, ServerStatus } from '../../upstream/types.js';
 import {
   ResourceEventStreamSchema,
   ResourceEventsQuery,
@@ -28,8 +28,10 @@ import {
 } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { EventStream } from '../event-stream.js';
+import { sendResourceBytes } from '../resource-bytes.js';
 import { defineRoute } from '../route.js';
-import { connectionNamed, limitedJson, upstreamRequest } from './upstream-request.js';
+import { limitedJson } from '../../upstream/feature-requests.js';
+import { upstreamRequest } from './upstream-request.js';
 
 type Services = Pick<RouteServices, 'supervisor' | 'settings'>;
 
@@ -65,61 +67,14 @@ function wantsRaw(req: Request, raw: string | undefined): boolean {
   return !/json/i.test(accept);
 }
 
-/** A MIME type safe to put in a header, else `application/octet-stream`. */
-function safeMimeType(mimeType: string | undefined, fallback: string): string {
-  const type = mimeType?.trim();
-  return type &&
-    /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/.test(type)
-    ? type
-    : fallback;
-}
-
-/** Raster images and plain text show inline; everything else (HTML, SVG, PDF, …) is a download. */
-const INLINE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|text\/plain)(;|$)/i;
-
-/** The file name of a download: the URI's last path segment, reduced to safe characters. */
-function fileName(uri: string): string {
-  const last = uri.split(/[?#]/)[0]!.split('/').filter(Boolean).pop() ?? '';
-  let decoded = last;
-  try {
-    decoded = decodeURIComponent(last);
-  } catch {
-    // keep it encoded
-  }
-  return (
-    decoded
-      .replace(/[^A-Za-z0-9._-]/g, '_')
-      .replace(/^\.+/, '')
-      .slice(0, 100) || 'resource'
-  );
-}
-
-/** The first content item as bytes, under the headers that keep it from running in the gateway's origin. */
-function sendRaw(res: Response, item: ResourceContents): void {
-  const isText = typeof item.text === 'string';
-  const body = isText ? Buffer.from(item.text!, 'utf8') : Buffer.from(item.blob ?? '', 'base64');
-  let type = safeMimeType(item.mimeType, isText ? 'text/plain' : 'application/octet-stream');
-  // Text is sent as UTF-8, whatever charset the server named.
-  if (isText) type = `${type.split(';')[0]!.trim()}; charset=utf-8`;
-  res.status(200);
-  res.setHeader('Content-Type', type);
-  res.setHeader('Content-Length', body.length);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  // An opaque origin without scripts: whatever the bytes are, nothing runs as the gateway.
-  res.setHeader('Content-Security-Policy', 'sandbox');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Disposition', `${INLINE.test(type) ? 'inline' : 'attachment'}; filename="${fileName(item.uri)}"`);
-  res.end(body);
-}
-
 const READ_FAILURES = {
   '404': problem(
     '`server-not-found`: no server has this name; `resource-not-found`: the server answered that it has no such resource ' +
       '(or has no content for it).',
   ),
   '502': problem(
-    '`upstream-error`: the server failed to answer; `result-too-large`: the answer is larger than `gateway.maxResultBytes` ' +
-      '(default 4 MiB) as JSON.',
+    '`upstream-error`: the server failed to answer (it crashed, went away or broke the protocol during the request, or ' +
+      'answered with another error); `result-too-large`: the answer is larger than `gateway.maxResultBytes` (default 4 MiB) as JSON.',
   ),
   '503': problem('`server-unavailable`: the server is disabled, starting or failing.', ProblemSchema, RetryAfter),
   '504': problem('`timeout`: the server did not answer within its `timeoutMs`; the request was cancelled.'),
@@ -142,7 +97,7 @@ export const RESOURCE_ROUTES = [
     request: { params: ServerPathParams, query: ResourceListQuery },
     responses: { '200': json('One page of resources.', ResourcePageSchema), '404': SERVER_NOT_FOUND, '422': INVALID_QUERY },
     handler: (req, res, input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { limit, cursor } = input.query();
       const { items, nextCursor } = page(connection.isEnabled ? connection.resources() : [], limit, cursor);
       res.json({ items: items.map(resourceJson), nextCursor });
@@ -161,7 +116,7 @@ export const RESOURCE_ROUTES = [
     request: { params: ServerPathParams, query: ResourceListQuery },
     responses: { '200': json('One page of templates.', ResourceTemplatePageSchema), '404': SERVER_NOT_FOUND, '422': INVALID_QUERY },
     handler: (req, res, input, { supervisor }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { limit, cursor } = input.query();
       const { items, nextCursor } = page(connection.isEnabled ? connection.resourceTemplates() : [], limit, cursor);
       res.json({ items: items.map(templateJson), nextCursor });
@@ -177,7 +132,8 @@ export const RESOURCE_ROUTES = [
       "Reads the resource (`resources/read`) with the server's `timeoutMs`. By default the answer is JSON: `contents` as " +
       'the server sent them (text, or base64 `blob`). With `raw=1`, or an `Accept` header that does not ask for JSON (a ' +
       "browser, an `<img>`), it is the first content item's bytes (text as UTF-8, a blob decoded) with its MIME type, " +
-      '`X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`; raster images and plain text are ' +
+      "`X-Content-Type-Options: nosniff`, `Content-Security-Policy: sandbox; default-src 'none'` and " +
+      '`Referrer-Policy: no-referrer`; raster images and plain text are ' +
       '`Content-Disposition: inline`, anything else (HTML, SVG, PDF, …) `attachment`. The answer is held to ' +
       '`gateway.maxResultBytes` like a tool result. A `resource_link` in a tool result on the REST surfaces carries this ' +
       'route with `raw=1` as its `gatewayUrl`.',
@@ -195,7 +151,7 @@ export const RESOURCE_ROUTES = [
       '422': INVALID_QUERY,
     },
     handler: async (req, res, input, { supervisor, settings }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { uri, raw } = input.query();
       const what = `reading ${uri}`;
       const result = await upstreamRequest(res, connection, what, (options) => connection.readResource(uri, options), 'resource-not-found');
@@ -208,7 +164,7 @@ export const RESOURCE_ROUTES = [
       }
       const first = contents[0];
       if (!first) throw new ProblemError('resource-not-found', `server "${connection.name}" has no content for ${uri}`);
-      sendRaw(res, first);
+      sendResourceBytes(res, first, uri);
     },
   }),
   defineRoute({
@@ -233,7 +189,7 @@ export const RESOURCE_ROUTES = [
       '504': READ_FAILURES['504'],
     },
     handler: async (req, res, input, { supervisor, settings }: Services) => {
-      const connection = connectionNamed(supervisor, req.params.server);
+      const connection = supervisor.require(req.params.server);
       const { uri } = input.query();
       if (connection.currentState === 'ready' && !connection.features().resourceSubscribe) {
         throw new ProblemError('feature-not-offered', `server "${connection.name}" offers no resource subscriptions`, {

@@ -43,14 +43,8 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
 
 type Services = Pick<RouteServices, 'supervisor'>;
 
-function find(supervisor: Supervisor, name: string) {
-  const connection = supervisor.get(name);
-  if (!connection) throw new ProblemError('server-not-found', `no server named "${name}"`);
-  return connection;
-}
-
 const detail = (supervisor: Supervisor, name: string) =>
-  serverJson(supervisor.status(name)!, true, find(supervisor, name).currentConfig.display);
+  serverJson(supervisor.status(name)!, true, supervisor.require(name).currentConfig.display);
 
 export const SERVER_ROUTES = [
   defineRoute({
@@ -77,7 +71,7 @@ export const SERVER_ROUTES = [
     request: { params: ServerNameParams },
     responses: { '200': json('The server.', ServerDetailSchema), '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, { supervisor }: Services) => {
-      find(supervisor, req.params.name);
+      supervisor.require(req.params.name);
       res.json(detail(supervisor, req.params.name));
     },
   }),
@@ -104,7 +98,7 @@ export const SERVER_ROUTES = [
       ),
     },
     handler: async (req, res, input, { supervisor }: Services) => {
-      find(supervisor, req.params.name);
+      supervisor.require(req.params.name);
       const body = input.body();
       await supervisor.setEnabled(req.params.name, body.enabled);
       res.json(detail(supervisor, req.params.name));
@@ -146,7 +140,7 @@ export const SERVER_ROUTES = [
     request: { params: ServerNameParams },
     responses: { '200': json("The server's log.", ServerLogSchema), '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, { supervisor, settings }: Services & Pick<RouteServices, 'settings'>) => {
-      const connection = find(supervisor, req.params.name);
+      const connection = supervisor.require(req.params.name);
       res.json({
         level: connection.logLevel ?? null,
         capacity: settings().serverLogLines,

@@ -72,9 +72,7 @@ export const TOOL_ROUTES = [
     handler: (req, res, _input, { supervisor }: Services) => {
       const server = typeof req.query.server === 'string' ? req.query.server : undefined;
       const q = typeof req.query.q === 'string' ? req.query.q : '';
-      if (server !== undefined && !supervisor.get(server)) {
-        throw new ProblemError('server-not-found', `no server named "${server}"`);
-      }
+      if (server !== undefined) supervisor.require(server);
       const words = q.toLowerCase().split(/\s+/).filter(Boolean);
       const tools = supervisor
         .tools()
@@ -97,8 +95,7 @@ export const TOOL_ROUTES = [
       '404': problem('`server-not-found` / `tool-not-found`: no such server, or it has no such tool (or hides it with `disabledTools`).'),
     },
     handler: (req, res, _input, { supervisor }: Services) => {
-      const connection = supervisor.get(req.params.server);
-      if (!connection) throw new ProblemError('server-not-found', `no server named "${req.params.server}"`);
+      const connection = supervisor.require(req.params.server);
       const tool = connection.tool(req.params.tool);
       if (!tool) {
         throw new ProblemError('tool-not-found', `server "${req.params.server}" has no tool named "${req.params.tool}"`);
