@@ -64,6 +64,19 @@ describe('start-up', () => {
     expect(await filesLoadedBy([built('demo/demo-server.js')])).toEqual([path.join('dist', 'server', 'demo', 'demo-server.js')]);
   });
 
+  it("the bundles hold zod's English messages only: its other locales, which nothing configures, are not compiled at start", () => {
+    const files = [
+      built('main.js'),
+      built(path.join('demo', 'demo-server.js')),
+      ...fs.readdirSync(built('chunks')).flatMap((name) => (name.endsWith('.js') ? [built(path.join('chunks', name))] : [])),
+    ];
+    const text = files.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+    // zod's English messages (its default) are there, its German and French ones not (esbuild writes non-ASCII letters as escapes).
+    expect(text).toContain('Invalid input: expected ');
+    expect(text).not.toContain('Eingabe: erwartet');
+    expect(text).not.toContain(' attendu, ');
+  });
+
   it('building the HTTP app loads no management-document generator, QR code or pretty-log library (they load on first use)', async () => {
     const script = [built('http/app.js'), built('logging/logger.js')]
       .map((file) => `await import(${JSON.stringify(pathToFileURL(file).href)});`)
