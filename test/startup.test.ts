@@ -3,10 +3,11 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN, startCommand, type RunningGateway } from './helpers/cli.js';
+import { MAIN, startCli, startCommand, type RunningGateway } from './helpers/cli.js';
 import { waitUntil } from './helpers/process.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -118,5 +119,26 @@ describe('start-up', () => {
     expect(res.status).toBe(200);
     await res.text();
     await waitUntil(() => recorder.files().some(endpoint));
+  });
+
+  it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (>= 22.1)", async () => {
+    const stateDir = path.join(tempDir(), 'state');
+    const start = async () => {
+      const gateway = await startCli(['--state-dir', stateDir]);
+      running.push(gateway);
+      expect(await gateway.stop()).toBe(0);
+    };
+    // The first start makes the state directory itself (private): no cache yet.
+    await start();
+    expect(fs.readdirSync(stateDir)).not.toContain('compile-cache');
+    await start();
+    const cache = path.join(stateDir, 'compile-cache');
+    if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+      // One folder per Node version, with the compiled code of the files start-up loaded.
+      const [versionDir] = fs.readdirSync(cache);
+      expect(fs.readdirSync(path.join(cache, versionDir!)).length).toBeGreaterThan(0);
+    } else {
+      expect(fs.existsSync(cache)).toBe(false);
+    }
   });
 });
