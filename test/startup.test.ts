@@ -14,6 +14,16 @@ import { tempDir } from './helpers/temp.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const built = (file: string) => path.join(root, 'dist', 'server', file);
 
+/** The code of the built command (main.js and every chunk) and of the demo server, as one string. */
+function builtCode(): string {
+  const files = [
+    built('main.js'),
+    built(path.join('demo', 'demo-server.js')),
+    ...fs.readdirSync(built('chunks')).flatMap((name) => (name.endsWith('.js') ? [built(path.join('chunks', name))] : [])),
+  ];
+  return files.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+}
+
 const running: RunningGateway[] = [];
 afterEach(async () => {
   for (const gateway of running.splice(0)) await gateway.stop();
@@ -66,16 +76,24 @@ describe('start-up', () => {
   });
 
   it("the bundles hold zod's English messages only: its other locales, which nothing configures, are not compiled at start", () => {
-    const files = [
-      built('main.js'),
-      built(path.join('demo', 'demo-server.js')),
-      ...fs.readdirSync(built('chunks')).flatMap((name) => (name.endsWith('.js') ? [built(path.join('chunks', name))] : [])),
-    ];
-    const text = files.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+    const text = builtCode();
     // zod's English messages (its default) are there, its German and French ones not (esbuild writes non-ASCII letters as escapes).
     expect(text).toContain('Invalid input: expected ');
     expect(text).not.toContain('Eingabe: erwartet');
     expect(text).not.toContain(' attendu, ');
+  });
+
+  it("Express' MIME table is built on first use, not at start: mime-types is loaded by a stand-in at the first call", async () => {
+    // esbuild names a bundled CommonJS module's loader after its file: every call of it is the stand-in's.
+    const loads = builtCode().match(/^.*\brequire_mime_types\(\).*$/gm) ?? [];
+    expect(loads.length).toBeGreaterThan(0);
+    expect(loads.filter((line) => !line.includes('mimeTypes ??= require_mime_types()'))).toEqual([]);
+    // The answers name their types as before.
+    const gateway = await startCli(['--state-dir', tempDir()]);
+    running.push(gateway);
+    const script = await fetch(`${gateway.url}/static/ui.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    await script.text();
   });
 
   it('building the HTTP app loads no management-document generator, QR code or pretty-log library (they load on first use)', async () => {
