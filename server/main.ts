@@ -91,16 +91,17 @@ function initialConfig(options: CliOptions): GatewayConfig {
   return quickModeConfig({ name: 'demo', command: process.execPath, args: [DEMO_SERVER_SCRIPT] });
 }
 
-/** Where, in the state directory, V8's compiled code of the gateway's modules is kept (Node >= 22.1; see below). */
+/** Where, in the state directory, V8's compiled code of the gateway's modules is kept (Node 22 and later; see below). */
 const COMPILE_CACHE_DIR = 'compile-cache';
 
 /**
  * Keeps V8's compiled code of the modules loaded from here on (the gateway and the HTTP app, about
  * 70% of the code start-up runs) in the state directory, so that later starts need not compile them
- * again (`module.enableCompileCache`, Node >= 22.1; Node checks each entry against its file's
- * content and Node version). Node 20 has no such cache. Only where the state directory exists
- * already: Node would make a missing one with default permissions, the gateway makes it private.
- * Never fails the start: a cache that cannot be written is simply not used.
+ * again: `module.enableCompileCache`, in Node >= 22.8, so in every Node 22 and 24 the gateway runs
+ * on (Node checks each entry against its file's content and its own version); Node 20 has no such
+ * cache. Only where the state directory exists already: Node would make a missing one with default
+ * permissions, the gateway makes it private. Never fails the start: a cache that cannot be written
+ * is simply not used.
  */
 function useCompileCache(stateDir: string): void {
   const enable = (module as { enableCompileCache?: (directory: string) => unknown }).enableCompileCache;

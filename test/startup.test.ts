@@ -139,7 +139,7 @@ describe('start-up', () => {
     await waitUntil(() => recorder.files().some(endpoint));
   });
 
-  it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (>= 22.1)", async () => {
+  it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (22 and later)", async () => {
     const stateDir = path.join(tempDir(), 'state');
     const start = async () => {
       const gateway = await startCli(['--state-dir', stateDir]);
