@@ -14,7 +14,9 @@
  * while the HTTP app is loaded and built.
  */
 import fs from 'node:fs';
+import module from 'node:module';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { CliUsageError, HELP_TEXT, parseCliArgs, type CliOptions } from './cli/args.js';
 import { loadConfigFile, parseConfigText, quickModeConfig } from './config/load.js';
 import { ConfigError, type GatewayConfig } from './config/types.js';
@@ -89,6 +91,28 @@ function initialConfig(options: CliOptions): GatewayConfig {
   return quickModeConfig({ name: 'demo', command: process.execPath, args: [DEMO_SERVER_SCRIPT] });
 }
 
+/** Where, in the state directory, V8's compiled code of the gateway's modules is kept (Node 22 and later; see below). */
+const COMPILE_CACHE_DIR = 'compile-cache';
+
+/**
+ * Keeps V8's compiled code of the modules loaded from here on (the gateway and the HTTP app, about
+ * 70% of the code start-up runs) in the state directory, so that later starts need not compile them
+ * again: `module.enableCompileCache`, in Node >= 22.8, so in every Node 22 and 24 the gateway runs
+ * on (Node checks each entry against its file's content and its own version); Node 20 has no such
+ * cache. Only where the state directory exists already: Node would make a missing one with default
+ * permissions, the gateway makes it private. Never fails the start: a cache that cannot be written
+ * is simply not used.
+ */
+function useCompileCache(stateDir: string): void {
+  const enable = (module as { enableCompileCache?: (directory: string) => unknown }).enableCompileCache;
+  if (!enable || !fs.existsSync(stateDir)) return;
+  try {
+    enable(path.join(stateDir, COMPILE_CACHE_DIR));
+  } catch {
+    // Start without it: it only saves time.
+  }
+}
+
 async function main(): Promise<void> {
   let options: CliOptions;
   let config: GatewayConfig;
@@ -127,6 +151,7 @@ async function main(): Promise<void> {
     logDestination.flushOnExit();
   });
 
+  useCompileCache(options.stateDir);
   const { gatewayServices, startGateway } = await import('./gateway.js');
   const gateway = await startGateway({ config, stateDir: options.stateDir, logger, version: VERSION });
   const { buildApp } = await import('./http/app.js');

@@ -3,15 +3,26 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN, startCommand, type RunningGateway } from './helpers/cli.js';
+import { MAIN, startCli, startCommand, type RunningGateway } from './helpers/cli.js';
 import { waitUntil } from './helpers/process.js';
 import { tempDir } from './helpers/temp.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const built = (file: string) => path.join(root, 'dist', 'server', file);
+
+/** The code of the built command (main.js and every chunk) and of the demo server, as one string. */
+function builtCode(): string {
+  const files = [
+    built('main.js'),
+    built(path.join('demo', 'demo-server.js')),
+    ...fs.readdirSync(built('chunks')).flatMap((name) => (name.endsWith('.js') ? [built(path.join('chunks', name))] : [])),
+  ];
+  return files.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+}
 
 const running: RunningGateway[] = [];
 afterEach(async () => {
@@ -64,6 +75,27 @@ describe('start-up', () => {
     expect(await filesLoadedBy([built('demo/demo-server.js')])).toEqual([path.join('dist', 'server', 'demo', 'demo-server.js')]);
   });
 
+  it("the bundles hold zod's English messages only: its other locales, which nothing configures, are not compiled at start", () => {
+    const text = builtCode();
+    // zod's English messages (its default) are there, its German and French ones not (esbuild writes non-ASCII letters as escapes).
+    expect(text).toContain('Invalid input: expected ');
+    expect(text).not.toContain('Eingabe: erwartet');
+    expect(text).not.toContain(' attendu, ');
+  });
+
+  it("Express' MIME table is built on first use, not at start: mime-types is loaded by a stand-in at the first call", async () => {
+    // esbuild names a bundled CommonJS module's loader after its file: every call of it is the stand-in's.
+    const loads = builtCode().match(/^.*\brequire_mime_types\(\).*$/gm) ?? [];
+    expect(loads.length).toBeGreaterThan(0);
+    expect(loads.filter((line) => !line.includes('mimeTypes ??= require_mime_types()'))).toEqual([]);
+    // The answers name their types as before.
+    const gateway = await startCli(['--state-dir', tempDir()]);
+    running.push(gateway);
+    const script = await fetch(`${gateway.url}/static/ui.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    await script.text();
+  });
+
   it('building the HTTP app loads no management-document generator, QR code or pretty-log library (they load on first use)', async () => {
     const script = [built('http/app.js'), built('logging/logger.js')]
       .map((file) => `await import(${JSON.stringify(pathToFileURL(file).href)});`)
@@ -105,5 +137,26 @@ describe('start-up', () => {
     expect(res.status).toBe(200);
     await res.text();
     await waitUntil(() => recorder.files().some(endpoint));
+  });
+
+  it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (22 and later)", async () => {
+    const stateDir = path.join(tempDir(), 'state');
+    const start = async () => {
+      const gateway = await startCli(['--state-dir', stateDir]);
+      running.push(gateway);
+      expect(await gateway.stop()).toBe(0);
+    };
+    // The first start makes the state directory itself (private): no cache yet.
+    await start();
+    expect(fs.readdirSync(stateDir)).not.toContain('compile-cache');
+    await start();
+    const cache = path.join(stateDir, 'compile-cache');
+    if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+      // One folder per Node version, with the compiled code of the files start-up loaded.
+      const [versionDir] = fs.readdirSync(cache);
+      expect(fs.readdirSync(path.join(cache, versionDir!)).length).toBeGreaterThan(0);
+    } else {
+      expect(fs.existsSync(cache)).toBe(false);
+    }
   });
 });
