@@ -26,6 +26,7 @@ export const PROBLEMS = {
   'origin-not-allowed': { status: 403, title: 'Origin not allowed' },
   'csrf-failed': { status: 403, title: 'The CSRF token is missing or not valid' },
   'server-disabled': { status: 409, title: 'The server is disabled' },
+  'roots-of-another-client': { status: 409, title: "The server works in another client's roots" },
   'invalid-arguments': { status: 422, title: "The arguments do not match the tool's input schema" },
   'tool-error': { status: 502, title: 'The tool reported an error' },
   'upstream-error': { status: 502, title: 'The MCP server failed to answer' },

@@ -8,7 +8,8 @@
 // Real clients, servers and HTTP.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
-import { callKit } from './helpers/calls.js';
+import request from 'supertest';
+import { callKit, makeCallerKey } from './helpers/calls.js';
 import { EVERYTHING_BIN, tempDir } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { pathToFileURL } from 'node:url';
@@ -143,6 +144,52 @@ describe("an /mcp client's own roots", () => {
     expect(none).toContain('no roots are currently configured');
     await other.close();
     await rootsSeen(client, (text) => text.includes('file:///srv/second'), "the one client's roots to come back");
+  });
+
+  it("keep the server to that client's identity, and a second GET of the session does not end its hold; when it leaves, the server starts anew for everyone", async () => {
+    const { app, supervisor } = await kit.gateway(withClientRoots(), {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const other = await makeCallerKey(app, KEY, 'another key');
+    const client = await rootsClient(base, { current: [{ uri: 'file:///srv/mine', name: 'mine' }] });
+    await rootsSeen(client, (text) => text.includes('file:///srv/mine'), "the client's roots to reach the server");
+    const byOther = () => request(app).post('/e/get-roots-list').set('Authorization', `Bearer ${other}`).send({});
+    // The same key works in its roots over REST too; another key must not.
+    const mine = await request(app).post('/e/get-roots-list').set(auth).send({});
+    expect(mine.status, JSON.stringify(mine.body)).toBe(200);
+    expect(JSON.stringify(mine.body)).toContain('file:///srv/mine');
+    const refused = await byOther();
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.type).toMatch(/roots-of-another-client$/);
+
+    // A second GET stream of the same session is refused by the SDK (one stream per session); its end changes nothing.
+    const transport = client.transport as StreamableHTTPClientTransport;
+    const second = await fetch(`${base}/mcp/e`, {
+      headers: {
+        ...auth,
+        accept: 'text/event-stream',
+        'mcp-session-id': transport.sessionId!,
+        'mcp-protocol-version': transport.protocolVersion ?? '2025-11-25',
+      },
+    });
+    expect(second.status).toBe(409);
+    await second.body?.cancel();
+    const restarts = supervisor.require('e').status().restarts;
+    await rootsSeen(client, (text) => text.includes('file:///srv/mine'), "the client's roots to stay the server's");
+    expect((await byOther()).status).toBe(409);
+    expect(supervisor.require('e').status().restarts).toBe(restarts);
+
+    // The client leaves: the server, which may keep the roots it was given, starts anew, and serves the other key with none.
+    await client.close();
+    const served = await waitUntil(
+      async () => {
+        const res = await byOther();
+        return res.status === 200 ? res : undefined;
+      },
+      15_000,
+      'the other key to be served once the client left',
+    );
+    expect(JSON.stringify(served.body)).not.toContain('file:///srv/mine');
+    expect(supervisor.require('e').status().restarts).toBe(restarts + 1);
   });
 
   it('give way to configured roots', async () => {

@@ -203,6 +203,14 @@ export class ToolCaller {
       throw new ProblemError('invalid-arguments', errors.map((error) => `${error.field}: ${error.message}`).join('; '), { errors });
     }
 
+    // A server working in one /mcp client's roots (`clientRoots`) is that client's alone meanwhile: another key must not work in them.
+    if (!connection.rootsAllow(request.caller)) {
+      throw new ProblemError(
+        'roots-of-another-client',
+        `server "${request.server}" works in the roots of another client's /mcp/${request.server} session (clientRoots) until that session ends`,
+      );
+    }
+
     if (call.mode === 'async') this.calls.admit(call);
 
     const config = connection.currentConfig;

@@ -37,6 +37,7 @@ export class ConcurrencyLimiter {
     if (this.waiting.length >= maxQueue) {
       return Promise.reject(new Overloaded(`${this.active} calls running and ${this.waiting.length} queued`));
     }
+    if (cancellation?.isCancelled) return Promise.reject(new Error('cancelled while queued'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       this.waiting.push(waiter);

@@ -12,6 +12,9 @@ import type { Approval } from '../approvals/book.js';
 import type { Question } from '../questions/book.js';
 import type { CallOutcome } from './outcome.js';
 
+/** How many of a call's ended questions its activity entry keeps (the first ones). */
+export const MAX_RECORDED_QUESTIONS = 50;
+
 export type CallState = 'waiting_for_approval' | 'waiting_for_input' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
 /** Where the call came in: the mcpo-compatible route, the management API, the gateway's MCP endpoint, or an MCP App in the orchestrator (ui/apps-pages.ts). */
@@ -215,7 +218,8 @@ export class RunningCall {
   /** A question of the call was created or ended. */
   reportQuestion(question: Question): void {
     this.question = question;
-    if (question.state !== 'pending') (this.endedQuestions ??= []).push(question);
+    // The activity entry keeps the first MAX_RECORDED_QUESTIONS a call's server asked (a server may ask on and on).
+    if (question.state !== 'pending' && (this.endedQuestions ??= []).length < MAX_RECORDED_QUESTIONS) this.endedQuestions.push(question);
     if (this.followers) for (const follower of this.followers) follower.question(question);
   }
 

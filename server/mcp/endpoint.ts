@@ -276,9 +276,10 @@ export class McpEndpoint {
       // A client that stops listening cannot be asked any more.
       if (req.method === 'GET' && target.kind === 'server') {
         setImmediate(() => {
-          if (!res.writableEnded && !res.destroyed) this.offerRoots(session, target.server);
+          if (!res.writableEnded && !res.destroyed) this.offerRoots(session, target.server, res);
         });
-        res.on('close', () => this.roots.closed(target.server, session.id));
+        // Only the stream that was offered ends it: a second GET the SDK refuses (409) closes too.
+        res.on('close', () => this.roots.closed(target.server, session.id, res));
       }
       await serving;
       return;
@@ -371,12 +372,14 @@ export class McpEndpoint {
    * A session's client of `/mcp/{server}` listens on its GET stream: when it declared roots, it may
    * be the one whose roots the server gets (client-roots.ts).
    */
-  private offerRoots(session: LegacySession, name: string): void {
+  private offerRoots(session: LegacySession, name: string, stream: object): void {
     const { server, id } = session;
     if (!server.getClientCapabilities()?.roots || this.servers.get(id) !== server) return;
-    this.roots.opened(name, id, (signal) =>
-      server.listRoots(undefined, { signal, timeout: this.deps.settings().toolTimeoutMs }).then(rootsOfAnswer),
-    );
+    this.roots.opened(name, id, {
+      owner: session.owner,
+      stream,
+      list: (signal) => server.listRoots(undefined, { signal, timeout: this.deps.settings().toolTimeoutMs }).then(rootsOfAnswer),
+    });
   }
 
   /** The 2026-07-28 handler of an endpoint: a fresh server per request, built for its caller. */

@@ -83,6 +83,7 @@ const STRUCTURED_RESULT =
 const CALL_ERRORS: Record<string, string> = {
   '403': 'The approval policy denies this call (`denied-by-policy`), or a person denied it (`approval-denied`, with their `reason`).',
   '404': 'No such server or tool (it may have gone since this document was made).',
+  '409': "The approval no longer applies (`approval-void`), or the server works in another client's roots (`roots-of-another-client`).",
   '422': "The arguments do not match the tool's input schema; `errors` names each field.",
   '429': 'The caller has too many calls waiting for approval (`too-many-calls`); `Retry-After` says when to try again.',
   '502': 'The tool reported an error (`tool-error`, its text in `detail`), the MCP server failed, or the result was too large.',

@@ -13,7 +13,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ErrorCode, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { clientCapabilities } from './capabilities.js';
-import { SAMPLING_NOT_CONFIGURED, type ClientRoots, type Sampler, type SamplingAnswerers, type SamplingRequest } from './types.js';
+import { SAMPLING_NOT_CONFIGURED, type ClientRootsState, type Sampler, type SamplingAnswerers, type SamplingRequest } from './types.js';
 
 export function answerClientRequests(
   client: Client,
@@ -24,28 +24,33 @@ export function answerClientRequests(
   /** What answers a server's sampling request (by its JSON-RPC id and `_meta`): the call it belongs to (connection.ts `samplingOf`). */
   samplingOf: (requestId: string | number, meta: Record<string, unknown> | undefined) => SamplingAnswerers,
   /** The roots of the server's one `/mcp` client, while it has one. */
-  clientRoots: () => ClientRoots | undefined,
+  clientRoots: () => ClientRootsState | undefined,
 ): void {
   const declared = config();
   if (clientCapabilities(declared).roots)
     client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
       const { roots, clientRoots: passed } = config();
       if (roots.length > 0 || passed !== true) return { roots };
-      const ask = clientRoots();
-      return { roots: ask ? await ask(extra.signal) : [] };
+      const ask = clientRoots()?.one;
+      return { roots: ask ? await ask.list(extra.signal) : [] };
     });
   client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
     const sample = sampler();
     const { hold, forward } = samplingOf(extra.requestId, request.params._meta);
     const params = request.params as SamplingRequest;
-    if (!forward && (!sample || !config().sampling)) throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
+    // The sampler applies the approval policy (a deny holds for a forwarded request too): without one, nothing is answered.
+    if (!sample || (!forward && !config().sampling)) throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
     try {
-      const result = sample ? await sample(declared.name, params, extra.signal, hold, forward) : await forward!(params, extra.signal);
+      const result = await sample(declared.name, params, extra.signal, hold, forward);
       return { ...result } as never;
     } catch (error) {
       // A client's own refusal keeps its JSON-RPC code (e.g. the user declined); the gateway's are internal errors.
-      const code = (error as { code?: unknown }).code;
-      throw rpcError(typeof code === 'number' ? code : ErrorCode.InternalError, error instanceof Error ? error.message : String(error));
+      // (A DOMException's `code`, e.g. 20 for an abort, is not one.)
+      const code = error instanceof DOMException ? undefined : (error as { code?: unknown }).code;
+      throw rpcError(
+        Number.isInteger(code) ? (code as number) : ErrorCode.InternalError,
+        error instanceof Error ? error.message : String(error),
+      );
     }
   });
   client.fallbackRequestHandler = async () => {

@@ -67,7 +67,7 @@ import {
   type Sampler,
   type CallSampler,
   type SamplingAnswerers,
-  type ClientRoots,
+  type ClientRootsState,
   type ToolCallResult,
   type ToolInfo,
 } from './types.js';
@@ -131,6 +131,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private chosenLevel?: LogLevel;
   /** The tool calls in flight: who answers their elicitations, the hold of their timeout, their request's id (see `callOf`). */
   private readonly calls = new Set<CallInFlight>();
+  /** Whose `/mcp` client's roots the server was given, in which connection (see `rootsAllow`). */
+  private rootsGiven?: { owner: string; generation: number };
   /** Over streamable HTTP: which request's stream a server's request came on (request-relation.ts). */
   private relations?: StreamRelations;
   /**
@@ -169,7 +171,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     /** Who answers the server's sampling requests. Default: nobody (refused). */
     private readonly sampler: () => Sampler | undefined = () => undefined,
     /** The roots of the server's one `/mcp` client (`clientRoots`). Default: none. */
-    private readonly clientRoots: () => ClientRoots | undefined = () => undefined,
+    private readonly clientRoots: () => ClientRootsState | undefined = () => undefined,
   ) {
     super();
     this.state = enabled ? 'stopped' : 'disabled';
@@ -504,9 +506,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Stops and starts again at once, forgetting earlier failures. */
   async restart(): Promise<void> {
-    this.generation++;
+    const generation = ++this.generation;
     this.clearTimers();
     await this.teardown({ endSession: true });
+    // A stop (or another restart) while this one waited for the old connection to end wins.
+    if (generation !== this.generation) return;
     this.restarts++;
     this.consecutiveFailures = 0;
     this.connect();
@@ -527,11 +531,42 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
+   * Whether `caller` may call the server's tools. Not while the server works in the roots of another
+   * identity's `/mcp` client (`clientRoots`, no configured roots): those it has now, and those it was
+   * given in this connection (a server may keep them: server-filesystem ignores an empty list).
+   */
+  rootsAllow(caller: string): boolean {
+    if (this.config.clientRoots !== true || this.config.roots.length > 0) return true;
+    const given = this.rootsGiven?.generation === this.generation ? this.rootsGiven.owner : undefined;
+    const holder = this.clientRoots()?.one?.owner;
+    return (given === undefined || given === caller) && (holder === undefined || holder === caller);
+  }
+
+  /**
    * The roots of the server's `/mcp` client changed (another client, none, or its own
    * `roots/list_changed`): tells the server, when it gets them (`clientRoots`, no configured roots).
+   * A server that was given one client's roots, which are no longer its, starts anew instead: it
+   * cannot be made to forget them otherwise.
    */
   clientRootsChanged(): void {
-    if (this.config.clientRoots === true && this.config.roots.length === 0) this.sendRootsListChanged();
+    if (this.config.clientRoots !== true || this.config.roots.length > 0) return;
+    const given = this.rootsGiven?.generation === this.generation ? this.rootsGiven.owner : undefined;
+    // Another identity's client came, or the last of its own went.
+    const owners = this.clientRoots()?.owners ?? [];
+    const elsewhere = owners.some((owner) => owner !== given) || !owners.includes(given!);
+    if (given !== undefined && elsewhere && this.state === 'ready') {
+      this.log.info(`server ${this.name}: restarted, so that it forgets the roots of the /mcp client that held it`);
+      void this.restart();
+      return;
+    }
+    this.sendRootsListChanged();
+  }
+
+  /** The roots of the server's one `/mcp` client, noting whose they are when the server is given them. */
+  private givenClientRoots(): ClientRootsState | undefined {
+    const roots = this.clientRoots();
+    if (roots?.one) this.rootsGiven = { owner: roots.one.owner, generation: this.generation };
+    return roots;
   }
 
   /** Sends `notifications/roots/list_changed`, when the server is up and roots are declared to it. */
@@ -614,7 +649,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       () => this.config,
       this.sampler,
       (requestId, meta) => this.samplingOf(requestId, meta),
-      this.clientRoots,
+      () => this.givenClientRoots(),
     );
     // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
     if (capabilities.elicitation)

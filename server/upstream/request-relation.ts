@@ -17,6 +17,8 @@ type RequestId = string | number;
 
 /** Server requests noted at most at once (their streams still open); beyond it the oldest are forgotten. */
 const MAX_NOTED = 1000;
+/** Events longer than this are not parsed for a server request (results can be large; requests are not). */
+const MAX_REQUEST_CHARS = 256 * 1024;
 
 export class StreamRelations {
   /** A server request's id → the id of the gateway request on whose stream it came. */
@@ -48,7 +50,8 @@ export class StreamRelations {
     const decoder = new TextDecoder();
     const parser = createParser({
       onEvent: ({ event, data }) => {
-        if ((event && event !== 'message') || !data.includes('"method"')) return;
+        // A server's request is small: a large event (a result) is not looked into.
+        if ((event && event !== 'message') || data.length > MAX_REQUEST_CHARS || !data.includes('"method"')) return;
         const id = jsonRpcRequestId(data);
         if (id === undefined) return;
         if (this.related.size >= MAX_NOTED) this.related.delete(this.related.keys().next().value!);

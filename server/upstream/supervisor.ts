@@ -11,7 +11,7 @@ import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
-import type { ClientRoots, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
+import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
 export interface EnabledStore {
@@ -48,7 +48,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Who answers the servers' sampling requests (server/sampling/); set once the gateway has one. Default: nobody. */
   sampler?: Sampler;
   /** The roots of a server's one `/mcp` client, for servers with `clientRoots` (the `/mcp` endpoint sets it). Default: none. */
-  clientRoots?: (server: string) => ClientRoots | undefined;
+  clientRoots?: (server: string) => ClientRootsState | undefined;
   /**
    * Who answers a server's question (elicitation) that belongs to no one call in flight (see
    * `UpstreamConnection.elicit`): startGateway makes it a question card. Default: nobody (`cancel`).

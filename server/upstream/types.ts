@@ -325,8 +325,22 @@ export interface SamplingAnswerers {
   forward?: CallSampler;
 }
 
-/** The roots of a server's one `/mcp` client, asked from it (`clientRoots`: server/mcp/client-roots.ts). */
-export type ClientRoots = (signal: AbortSignal) => Promise<Root[]>;
+/**
+ * The `/mcp/{server}` clients that declared roots (`clientRoots`: server/mcp/client-roots.ts): the
+ * identities whose sessions they are, and the one whose roots the server gets, while there is exactly one.
+ */
+export interface ClientRootsState {
+  owners: readonly string[];
+  one?: ClientRoots;
+}
+
+/** The roots of a server's one `/mcp` client. */
+export interface ClientRoots {
+  /** The caller id of the identity whose session they are: while they are the server's, only it may call the server's tools. */
+  owner: string;
+  /** Asks the client for them. */
+  list: (signal: AbortSignal) => Promise<Root[]>;
+}
 
 /** Why a server's sampling request is refused when the gateway has no sampling for it. */
 export const SAMPLING_NOT_CONFIGURED = 'sampling is not configured on this gateway (see README: sampling)';

@@ -159,7 +159,8 @@ export const TOOL_ROUTES = [
       '404': problem('`server-not-found` / `tool-not-found`: no such server, or it has no such tool (or hides it with `disabledTools`).'),
       '409': problem(
         "`approval-void`: the tool's definition changed while the call waited for approval (`approval`); it did not run. " +
-          'Call again to ask anew.',
+          'Call again to ask anew. `roots-of-another-client`: the server (with `clientRoots`) works in the roots of another ' +
+          "client's `/mcp/{server}` session, and only that client may call it until the session ends.",
       ),
       '422': problem(
         "`invalid-arguments`: the body is not a JSON object or does not match the tool's input schema (`errors` names each " +

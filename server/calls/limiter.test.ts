@@ -1,0 +1,15 @@
+// The admission queue of a server's calls: a call cancelled before it would queue does not take a place.
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyLimiter } from './limiter.js';
+
+describe('ConcurrencyLimiter', () => {
+  it('refuses at once a call already cancelled when it would queue, and keeps its place free', async () => {
+    const limiter = new ConcurrencyLimiter();
+    const release = await limiter.acquire(1, 4);
+    const cancelled = { isCancelled: true, onCancel: () => () => {} };
+    await expect(limiter.acquire(1, 4, cancelled)).rejects.toThrow('cancelled while queued');
+    expect(limiter.queued).toBe(0);
+    release();
+    expect(limiter.inFlight).toBe(0);
+  });
+});
