@@ -3,14 +3,16 @@
 // server-everything's `simulate-research-query` (stdio, a task-only tool) gets a flat
 // `CreateTaskResult` at once — the server decides, no `task` param — backed by the gateway's async
 // call; `tasks/get` shows it working, then completed with the result inlined; `tasks/cancel`
-// cancels it (on the server too); another key's requests find no such task; a request without the
+// cancels it (on the server too); an optional-task tool runs as one too, a task the server fails is
+// `failed` with a JSON-RPC error, a denied one `completed` with its isError result; another key's requests find no such task; a request without the
 // extension gets -32021 from the tasks methods and a plain tool call as before. Raw JSON-RPC over
 // real HTTP, a real stdio server.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, makeCallerKey } from './helpers/calls.js';
-import { EVERYTHING_BIN, waitForStderr } from './helpers/gateway.js';
+import { EVERYTHING_BIN, fixture, waitForStderr } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { pendingApprovals } from './helpers/ui-session.js';
 
 const { gateway, listen } = callKit();
 
@@ -126,6 +128,42 @@ describe('tasks on /mcp for 2026-07-28 clients (the tasks extension)', () => {
       outcome: string;
     }[];
     expect(rows.map((row) => [row.id, row.outcome])).toEqual([[taskId, 'ok']]);
+  });
+
+  it('an optional-task tool runs as a task; a server that fails the task is `failed` with an error, a denied call `completed` with its isError result', async () => {
+    const { app } = await gateway(
+      { t: { command: process.execPath, args: [fixture('task-server.mjs')] } },
+      {},
+      { apiKey: KEY, approval: { default: 'allow', timeoutMs: 60_000, rules: [{ server: 't', tool: 'quiet', action: 'ask' }] } },
+    );
+    const base = await listen(app);
+    const url = `${base}/mcp/t`;
+    const ended = (taskId: string) => pollTask(url, KEY, taskId, (task) => task.status !== 'working', 'the task to end');
+
+    const maybe = await ok(url, KEY, 'tools/call', { name: 'maybe', arguments: {} });
+    expect(maybe).toMatchObject({ resultType: 'task', status: 'working' });
+    expect(await ended(maybe.taskId as string)).toMatchObject({
+      status: 'completed',
+      result: { content: [{ type: 'text', text: 'maybe done' }] },
+    });
+
+    const failing = await ok(url, KEY, 'tools/call', { name: 'fail', arguments: {} });
+    const failed = await ended(failing.taskId as string);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: -32603, message: expect.stringContaining('no luck') } });
+    expect(failed).not.toHaveProperty('result');
+
+    const asked = await ok(url, KEY, 'tools/call', { name: 'quiet', arguments: {} });
+    expect(asked).toMatchObject({ resultType: 'task', status: 'working', statusMessage: 'waiting for a person to approve the call' });
+    const approval = (await pendingApprovals(app, KEY))[0]!;
+    await request(app)
+      .post(`/api/approvals/${approval.id}/deny`)
+      .set('Authorization', `Bearer ${KEY}`)
+      .send({ reason: 'not now' })
+      .expect(200);
+    const denied = await ended(asked.taskId as string);
+    expect(denied).toMatchObject({ status: 'completed', result: { isError: true } });
+    expect(JSON.stringify(denied.result)).toContain('not now');
+    expect(denied).not.toHaveProperty('error');
   });
 
   it('tasks/cancel cancels the call and the task on the server, and acknowledges an ended task too', async () => {
