@@ -3,10 +3,10 @@
 // server-everything's `simulate-research-query` (stdio, a task-only tool) gets a flat
 // `CreateTaskResult` at once — the server decides, no `task` param — backed by the gateway's async
 // call; `tasks/get` shows it working, then completed with the result inlined; `tasks/cancel`
-// cancels it (on the server too); an optional-task tool runs as one too, a task the server fails is
-// `failed` with a JSON-RPC error, a denied one `completed` with its isError result; another key's requests find no such task; a request without the
-// extension gets -32021 from the tasks methods and a plain tool call as before. Raw JSON-RPC over
-// real HTTP, a real stdio server.
+// cancels it (on the server too); an optional-task tool runs as one too, a task the server fails
+// is `failed` with a JSON-RPC error, a denied one `completed` with its isError result; another
+// key's requests find no such task; a request without the extension gets -32021 from the tasks
+// methods and a plain tool call as before. Raw JSON-RPC over real HTTP, real stdio servers.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, makeCallerKey } from './helpers/calls.js';
