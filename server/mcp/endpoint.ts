@@ -318,7 +318,7 @@ export class McpEndpoint {
       return jsonRpcError(res, 503, -32000, 'too many MCP sessions are busy; try again shortly (gateway.mcp.maxSessions)');
     }
     const served = this.served(target, info);
-    served.servesTasks = true;
+    served.tasks = 'legacy';
     const server = buildMcpServer(served);
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -389,7 +389,7 @@ export class McpEndpoint {
       const handler = createMcpHandler(
         ({ authInfo }) => {
           const context = authInfo?.extra?.gateway as ModernContext;
-          return buildMcpServer(this.served(context.target, context));
+          return buildMcpServer({ ...this.served(context.target, context), tasks: 'modern' });
         },
         {
           legacy: 'reject',

@@ -8,8 +8,9 @@
  * waits for a person, progress notifications (when the client sent a `progressToken`) and a log
  * message say so, with the approval card's URL. A client's `notifications/cancelled` cancels it.
  * Resources (resources.ts), prompts and completions (prompts.ts) are served, and declared, when a
- * server behind the endpoint offers them (upstream-requests.ts). A 2025-era session is served tasks
- * too (tasks.ts): a `tools/call` with `params.task` answers a task at once.
+ * server behind the endpoint offers them (upstream-requests.ts). Tasks are served too (tasks.ts): to a
+ * 2025-era session a `tools/call` with `params.task` answers a task at once, and to a 2026-07-28
+ * request that declares the tasks extension a `tools/call` of a tool that runs as a task does.
  */
 import {
   ProtocolError,
@@ -31,7 +32,16 @@ import { applyResponses, modernQuestions, nextInputRequest, questionsOf, remembe
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
 import { servePrompts } from './prompts.js';
-import { TASKS_CAPABILITY, asksForTask, createTask, serveTasks } from './tasks.js';
+import {
+  TASKS_CAPABILITY,
+  TASKS_EXTENSION,
+  asksForTask,
+  createModernTask,
+  createTask,
+  declaresTasks,
+  runsAsTask,
+  serveTasks,
+} from './tasks.js';
 import { serveResources } from './resources.js';
 import type { FeatureCapabilities } from './upstream-requests.js';
 import {
@@ -106,25 +116,31 @@ export interface ServedContext {
   verifyState: (state: string, ctx: ServerContext) => Promise<ParkedState>;
   /** The level a 2025-era client set for log messages (`logging/setLevel`); none set: every message goes. */
   logLevel?: LogLevel;
-  /** Whether tasks are served (a 2025-era session: tasks.ts). Default: no. */
-  servesTasks?: boolean;
+  /** Which tasks are served (tasks.ts): the 2025 utility to a session, the extension to a 2026-07-28 request. Default: none. */
+  tasks?: 'legacy' | 'modern';
   /** How long a finished task is kept, in ms (read at use: `gateway.finishedCallTtlMs`). */
   finishedCallTtlMs: () => number;
 }
 
+type ToolsCallHandler = ReturnType<Server['_wrapHandler']>;
+
 /**
- * The SDK's server, but a `tools/call` that asks for a task answers the task (`CreateTaskResult`),
+ * The SDK's server, but a `tools/call` that runs as a task answers the task (`CreateTaskResult`),
  * which the SDK's check of `tools/call` results (a `CallToolResult`) would refuse.
  */
 class GatewayServer extends Server {
-  servesTasks = false;
+  /** Whether a `tools/call` is answered with a task (tasks.ts). Default: never. */
+  answersTask: (...args: Parameters<ToolsCallHandler>) => boolean = () => false;
 
-  protected override _wrapHandler(method: string, handler: Parameters<Server['_wrapHandler']>[1]): ReturnType<Server['_wrapHandler']> {
+  protected override _wrapHandler(method: string, handler: Parameters<Server['_wrapHandler']>[1]): ToolsCallHandler {
     const wrapped = super._wrapHandler(method, handler);
     if (method !== 'tools/call') return wrapped;
-    return (request, ctx) => (this.servesTasks && asksForTask(request.params) ? handler(request, ctx) : wrapped(request, ctx));
+    return (request, ctx) => (this.answersTask(request, ctx) ? handler(request, ctx) : wrapped(request, ctx));
   }
 }
+
+/** The envelope of a 2026-07-28 request (none for a 2025-era one). */
+const envelopeOf = (ctx: ServerContext) => ctx.mcpReq.envelope as Record<string, unknown> | undefined;
 
 function serverName(target: EndpointTarget): string {
   if (target.kind === 'server') return target.server;
@@ -136,25 +152,35 @@ export function buildMcpServer(context: ServedContext): Server {
   const { target, identity, caller } = context;
   // Resources, prompts and completions are declared when a server behind the endpoint offers them.
   const features = context.features();
-  const servesTasks = context.servesTasks === true;
+  const tasks = context.tasks;
+  const taskCapability =
+    tasks === 'legacy' ? { tasks: TASKS_CAPABILITY } : tasks === 'modern' ? { extensions: { [TASKS_EXTENSION]: {} } } : {};
   const server = new GatewayServer(
     { name: serverName(target), version: context.version },
     {
-      capabilities: { tools: { listChanged: true }, logging: {}, ...features, ...(servesTasks ? { tasks: TASKS_CAPABILITY } : {}) },
+      capabilities: { tools: { listChanged: true }, logging: {}, ...features, ...taskCapability },
       ...(context.instructions ? { instructions: context.instructions } : {}),
       requestState: { verify: context.verifyState },
     },
   );
-  server.servesTasks = servesTasks;
+  // A 2025-era session's call asks for its task; a 2026-07-28 request that declared the extension gets one for a task tool.
+  const modernTask = (name: string, ctx: ServerContext): boolean => {
+    if (!declaresTasks(envelopeOf(ctx))) return false;
+    const entry = toolToCall(identity, context.catalog(), name);
+    return !('code' in entry) && runsAsTask(entry);
+  };
+  if (tasks === 'legacy') server.answersTask = (request) => asksForTask(request.params);
+  else if (tasks === 'modern') server.answersTask = (request, ctx) => modernTask(String(request.params?.name), ctx);
   const aggregate = target.kind !== 'server';
   serveResources(server, context, features);
   servePrompts(server, context, features);
-  if (servesTasks) serveTasks(server, context);
+  serveTasks(server, context);
 
   server.setRequestHandler('tools/list', async () => {
-    // A client that takes part in tasks sees which tools run as tasks; to others they are plain tools.
-    const tasks = servesTasks && server.getClientCapabilities()?.tasks !== undefined;
-    return { tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate, tasks)) as never };
+    // A 2025-era client that takes part in tasks sees which tools run as tasks; to others they are
+    // plain tools (the 2026-07-28 revision has no `execution` on a tool: the server decides).
+    const listsTasks = tasks === 'legacy' && server.getClientCapabilities()?.tasks !== undefined;
+    return { tools: context.catalog().tools.map((entry) => toolDefinition(entry, aggregate, listsTasks)) as never };
   });
 
   // The client's level for log messages (`logging/setLevel`), kept where the fast path reads it too.
@@ -166,10 +192,14 @@ export function buildMcpServer(context: ServedContext): Server {
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const entry = toolToCall(identity, context.catalog(), request.params.name);
     if ('code' in entry) throw new ProtocolError(entry.code, entry.message);
-    if (servesTasks && asksForTask(request.params))
+    if (tasks === 'legacy' && asksForTask(request.params))
       return (await createTask(server, context, entry, request.params.arguments, context.requestIdOf(ctx.http?.req))) as never;
-    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const envelope = envelopeOf(ctx);
     const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
+    if (tasks === 'modern' && modernTask(request.params.name, ctx)) {
+      const client = clientName(envelope?.['io.modelcontextprotocol/clientInfo'] as never);
+      return (await createModernTask(context, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req))) as never;
+    }
 
     // A 2026-07-28 client back for a call it was sent to the approval card for (`requestState`, verified).
     const resumed = ctx.mcpReq.requestState<ParkedState>();

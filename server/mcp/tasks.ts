@@ -20,7 +20,17 @@
  *
  * Only tools whose server lists `execution.taskSupport` `required` or `optional` are called as tasks
  * (else -32601, as the spec says); the questions a server asks during a task go to a person.
- * The 2026-07-28 revision moves tasks to an extension of another shape: not served here.
+ *
+ * 2026-07-28 requests get the tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663) instead,
+ * on requests that declare it in their envelope: the server decides, so a `tools/call` of a tool
+ * that runs as a task (`required` or `optional`) answers a flat `CreateTaskResult`
+ * (`resultType: "task"`, `ttlMs`, `pollIntervalMs`) at once, backed by the same async call (that
+ * revision lists no `execution.taskSupport` on tools: the server decides). `tasks/get` inlines the end (`completed` with the result
+ * a plain call would answer, an `isError` one too; `failed` with a JSON-RPC `error` only when the
+ * server failed the call, `upstream-error`); `tasks/update` acknowledges (the gateway never puts a
+ * task in `input_required`: questions go to a person); `tasks/cancel` cancels and acknowledges, an
+ * ended task too. A request without the extension gets -32021 from those methods and plain tool
+ * calls, as before; `tasks/result` and `tasks/list` are gone on that revision (-32601).
  */
 import { ProtocolError, type Server } from '@modelcontextprotocol/server';
 import * as z from 'zod';
@@ -33,6 +43,9 @@ import { clientName, startToolCall } from './tool-call.js';
 /** The `tasks` server capability a 2025-era session is declared: tool calls as tasks, listed and cancelled. */
 export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
 
+/** The extension a 2026-07-28 request declares to take part in tasks. */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+
 /** The `pollInterval` suggested to clients, in ms. */
 const POLL_INTERVAL_MS = 1000;
 /** How long `tasks/cancel` waits for the call to settle before answering with its status then, in ms. */
@@ -43,6 +56,8 @@ const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 const METHOD_NOT_FOUND = -32601;
 const INVALID_PARAMS = -32602;
 const INTERNAL_ERROR = -32603;
+/** A request lacks a client capability (here the tasks extension) the method needs (2026-07-28). */
+const MISSING_REQUIRED_CLIENT_CAPABILITY = -32021;
 /** The SDK's code for a request its client cancelled (never sent: the answer is dropped). */
 const REQUEST_CANCELLED = -32800;
 
@@ -109,13 +124,18 @@ export function asksForTask(params: unknown): boolean {
   return typeof params === 'object' && params !== null && (params as { task?: unknown }).task !== undefined;
 }
 
+/** Whether a tool runs as a task when asked (its server lists `execution.taskSupport` `required` or `optional`). */
+export function runsAsTask(entry: CatalogEntry): boolean {
+  return ['required', 'optional'].includes(taskSupportOf(entry));
+}
+
 /**
- * A `tools/call` with `params.task`: starts the call as the caller's async call and answers its
- * task once the call is accepted; a call refused before that (arguments, policy, limits) is a
- * JSON-RPC error with the words a plain call's result would have had.
+ * Starts a tool call as the caller's async call (a task) and resolves with it once it is accepted;
+ * a call refused before that (arguments, policy, limits) is a JSON-RPC error with the words a plain
+ * call's result would have had. Both eras' tasks begin here.
  */
-export async function createTask(server: Server, context: ServedContext, entry: CatalogEntry, args: unknown, requestId: string) {
-  if (!['required', 'optional'].includes(taskSupportOf(entry)))
+async function startTask(context: ServedContext, entry: CatalogEntry, args: unknown, client: string | undefined, requestId: string) {
+  if (!runsAsTask(entry))
     throw new ProtocolError(
       METHOD_NOT_FOUND,
       `the tool ${entry.name} does not run as a task (its server lists no execution.taskSupport "required" or "optional")`,
@@ -125,7 +145,7 @@ export async function createTask(server: Server, context: ServedContext, entry: 
     context.identity,
     entry,
     args as Record<string, unknown> | undefined,
-    clientName(server.getClientVersion()),
+    client,
     requestId,
     undefined,
     undefined,
@@ -135,8 +155,32 @@ export async function createTask(server: Server, context: ServedContext, entry: 
     const error = call.end!.error!;
     throw new ProtocolError(error.type === 'invalid-arguments' ? INVALID_PARAMS : INTERNAL_ERROR, failureText(error));
   }
+  return call;
+}
+
+/** A 2025-era `tools/call` with `params.task`: its task at once, and status notifications on the session's stream. */
+export async function createTask(server: Server, context: ServedContext, entry: CatalogEntry, args: unknown, requestId: string) {
+  const call = await startTask(context, entry, args, clientName(server.getClientVersion()), requestId);
   tellChanges(server, call, context.finishedCallTtlMs);
   return { task: taskOf(call, context.finishedCallTtlMs()) };
+}
+
+/** A 2026-07-28 `tools/call` of a task tool by a request that declared the extension: its `CreateTaskResult` at once. */
+export async function createModernTask(
+  context: ServedContext,
+  entry: CatalogEntry,
+  args: unknown,
+  client: string | undefined,
+  requestId: string,
+) {
+  const call = await startTask(context, entry, args, client, requestId);
+  return { resultType: 'task', ...modernTaskOf(call, context.finishedCallTtlMs()) };
+}
+
+/** Whether a 2026-07-28 request's envelope declares the tasks extension. */
+export function declaresTasks(envelope: Record<string, unknown> | undefined): boolean {
+  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as { extensions?: Record<string, unknown> } | undefined;
+  return capabilities?.extensions?.[TASKS_EXTENSION] !== undefined;
 }
 
 /** Sends `notifications/tasks/status` on the session's stream whenever the task's status or message changes. */
@@ -157,16 +201,35 @@ function tellChanges(server: Server, call: RunningCall, ttlMs: () => number): vo
 const TaskIdParams = z.object({ taskId: z.string() });
 const ListParams = z.object({ cursor: z.string().optional() });
 
-/** Serves `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` for the session's caller. */
-export function serveTasks(server: Server, context: ServedContext): void {
-  const ttl = () => context.finishedCallTtlMs();
-  const viewer = () => ({ caller: context.identity.id, seesAll: false });
-  const find = (taskId: string): RunningCall => {
-    const call = context.caller.calls.get(taskId, viewer());
+/** Cancels a running task, and waits a while for it to settle (so the next look sees it cancelled). */
+async function cancelTask(call: RunningCall): Promise<void> {
+  call.cancel();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([call.done, new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
+  clearTimeout(timer);
+}
+
+/** Finds the caller's own task by id; anyone else's, or none, is -32602. */
+function taskFinder(context: ServedContext): (taskId: string) => RunningCall {
+  return (taskId) => {
+    const call = context.caller.calls.get(taskId, { caller: context.identity.id, seesAll: false });
     if (!call || !isTask(call))
       throw new ProtocolError(INVALID_PARAMS, `no task with id "${taskId}" (it ended too long ago, or is not yours)`);
     return call;
   };
+}
+
+/** Serves the tasks of the served era: the 2025 utility's methods for a session, the extension's for a 2026-07-28 request. */
+export function serveTasks(server: Server, context: ServedContext): void {
+  if (context.tasks === 'modern') serveModernTasks(server, context);
+  else if (context.tasks === 'legacy') serveLegacyTasks(server, context);
+}
+
+/** Serves `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` for the session's caller. */
+function serveLegacyTasks(server: Server, context: ServedContext): void {
+  const ttl = () => context.finishedCallTtlMs();
+  const viewer = () => ({ caller: context.identity.id, seesAll: false });
+  const find = taskFinder(context);
   const aggregate = context.target.kind !== 'server';
 
   server.setRequestHandler('tasks/get', { params: TaskIdParams }, async ({ taskId }) => ({ ...taskOf(find(taskId), ttl()) }));
@@ -191,10 +254,79 @@ export function serveTasks(server: Server, context: ServedContext): void {
   server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, async ({ taskId }) => {
     const call = find(taskId);
     if (call.finished) throw new ProtocolError(INVALID_PARAMS, `the task has already ended (${taskOf(call, ttl()).status})`);
-    call.cancel();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([call.done, new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
-    clearTimeout(timer);
+    await cancelTask(call);
     return { ...taskOf(call, ttl()) };
+  });
+}
+
+/** A task as a 2026-07-28 client sees it (the extension's `Task`: `ttlMs` and `pollIntervalMs`). */
+export interface ModernTask {
+  taskId: string;
+  status: TaskStatus;
+  statusMessage?: string;
+  createdAt: string;
+  lastUpdatedAt: string;
+  ttlMs: number;
+  pollIntervalMs: number;
+}
+
+/**
+ * A call's task on the 2026-07-28 revision: `failed` is only for a JSON-RPC error, so a call that
+ * ended with an `isError` result or a failure the gateway answers as one (denied, timed out, …)
+ * is `completed`; a server that failed the call (`upstream-error`) is `failed`.
+ */
+function modernTaskOf(call: RunningCall, ttlMs: number): ModernTask {
+  const { ttl, pollInterval, ...task } = taskOf(call, ttlMs);
+  const failed = call.end?.error?.type === 'upstream-error';
+  if (task.status === 'failed' && !failed) {
+    task.status = 'completed';
+    delete task.statusMessage;
+  }
+  return { ...task, ttlMs: ttl, pollIntervalMs: pollInterval };
+}
+
+const UpdateParams = z.object({ taskId: z.string(), inputResponses: z.record(z.string(), z.unknown()).optional() });
+
+/**
+ * Serves the tasks extension's `tasks/get`, `tasks/update` and `tasks/cancel` to a 2026-07-28
+ * request that declared it (-32021 to one that did not), for the caller's own tasks.
+ */
+function serveModernTasks(server: Server, context: ServedContext): void {
+  const ttl = () => context.finishedCallTtlMs();
+  const find = taskFinder(context);
+  const aggregate = context.target.kind !== 'server';
+  const declared = (envelope: unknown): void => {
+    if (!declaresTasks(envelope as Record<string, unknown> | undefined))
+      throw new ProtocolError(
+        MISSING_REQUIRED_CLIENT_CAPABILITY,
+        `this method needs the client capability extensions["${TASKS_EXTENSION}"]`,
+        {
+          requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+        },
+      );
+  };
+
+  server.setRequestHandler('tasks/get', { params: TaskIdParams }, async ({ taskId }, ctx) => {
+    declared(ctx.mcpReq.envelope);
+    const call = find(taskId);
+    const task = modernTaskOf(call, ttl());
+    const end = call.end;
+    if (!end || task.status === 'cancelled') return { ...task };
+    if (task.status === 'failed') return { ...task, error: { code: INTERNAL_ERROR, message: task.statusMessage ?? 'the server failed' } };
+    return { ...task, result: toMcpResult(end, aggregate ? call.server : undefined) };
+  });
+
+  // The gateway never asks a client for input on a task (a person answers): there is nothing to take.
+  server.setRequestHandler('tasks/update', { params: UpdateParams }, async ({ taskId }, ctx) => {
+    declared(ctx.mcpReq.envelope);
+    find(taskId);
+    return {};
+  });
+
+  server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, async ({ taskId }, ctx) => {
+    declared(ctx.mcpReq.envelope);
+    const call = find(taskId);
+    if (!call.finished) await cancelTask(call);
+    return {};
   });
 }
