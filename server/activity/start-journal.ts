@@ -68,17 +68,23 @@ export class StartJournal {
   append(records: readonly JournalRecord[]): void {
     let text = '';
     for (const record of records) text += `${JSON.stringify(record)}\n`;
-    const bytes = Buffer.from(text, 'utf8');
     this.fd ??= fs.openSync(this.file, 'a', 0o600);
+    // The text is written as it is (no Buffer made of it per write, which is on every call's path);
+    // only a write cut short (the disk filling up meanwhile) goes on from a Buffer.
+    const length = Buffer.byteLength(text, 'utf8');
     let written = 0;
     try {
-      while (written < bytes.length) written += fs.writeSync(this.fd, bytes, written);
+      written = fs.writeSync(this.fd, text, null, 'utf8');
+      if (written < length) {
+        const bytes = Buffer.from(text, 'utf8');
+        while (written < length) written += fs.writeSync(this.fd, bytes, written);
+      }
     } catch (error) {
       // A part of a line (the disk filled up meanwhile) would spoil the next line appended to it.
       if (written > 0) fs.ftruncateSync(this.fd, this.size);
       throw error;
     }
-    this.size += bytes.length;
+    this.size += length;
   }
 
   /** Bytes in the file since it was last emptied. */

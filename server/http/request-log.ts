@@ -8,7 +8,7 @@
  * tool-call front (call-front.ts) and the Express app share them.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import './request-context.js';
 
@@ -40,12 +40,29 @@ export function isRoutineRequest(method: string | undefined, path: string): bool
   return (method === 'GET' || method === 'HEAD') && (path.startsWith('/static/') || ROUTINE_PATHS.has(path));
 }
 
+/** The logger a request's `log` is made from (set by `requestLog`), and that `log` once made. */
+const BASE_LOG = Symbol('base logger');
+const LOG = Symbol('request logger');
+type WithLog = IncomingMessage & { [BASE_LOG]?: Logger; [LOG]?: Logger };
+
+// `req.log` (a child logger with the request id) is made on first use: most requests, tool calls
+// among them, never log through it, and making a pino child costs a few microseconds per request.
+Object.defineProperty(IncomingMessage.prototype, 'log', {
+  configurable: true,
+  get(this: WithLog): Logger | undefined {
+    return (this[LOG] ??= this[BASE_LOG]?.child({ reqId: this.id }));
+  },
+  set(this: WithLog, logger: Logger) {
+    this[LOG] = logger;
+  },
+});
+
 export function requestLog(logger: Logger): Middleware {
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
     req.id = id;
-    req.log = logger.child({ reqId: id });
+    (req as WithLog)[BASE_LOG] = logger;
     res.setHeader('X-Request-Id', id);
     const started = performance.now();
     // As it arrived (less the base path): a mounted router rewrites req.url while it handles it.
@@ -55,7 +72,8 @@ export function requestLog(logger: Logger): Middleware {
       const ms = performance.now() - started;
       const path = pathOfUrl(url);
       const level = isRoutineRequest(req.method, path) ? 'debug' : 'info';
-      req.log[level]({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // Through `logger`, not `req.log`: the same line, without making a child logger for it.
+      logger[level]({ reqId: req.id, method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -40,9 +40,9 @@ describe('BufferedStdout', () => {
     };
     const out = new BufferedStdout(stream);
     const line = (i: number) => `${JSON.stringify({ i, msg: 'tool call', pad: 'x'.repeat(200) })}\n`;
-    const lines = Array.from({ length: 100 }, (_, i) => line(i));
+    const lines = Array.from({ length: Math.ceil((1.4 * LOG_BUFFER_BYTES) / line(0).length) }, (_, i) => line(i));
     for (const text of lines) out.write(text);
-    // about 22 KiB: one batch of at least LOG_BUFFER_BYTES went out, the rest waits
+    // about 1.4 x LOG_BUFFER_BYTES: one batch of at least LOG_BUFFER_BYTES went out, the rest waits
     expect(calls).toHaveLength(1);
     const first = calls[0]!.slice('write:'.length);
     expect(Buffer.byteLength(first)).toBeGreaterThanOrEqual(LOG_BUFFER_BYTES);
@@ -54,5 +54,12 @@ describe('BufferedStdout', () => {
     expect(calls.slice(3)).toEqual([`write:${line(100)}`, 'flushSync']);
     const written = calls.filter((call) => call.startsWith('write:')).map((call) => call.slice('write:'.length));
     expect(written.join('')).toBe([...lines, line(100)].join(''));
+  });
+
+  it('writes about 200 tool-call lines at once under load, in one write to a pipe', () => {
+    // Each write costs about the same up to 64 KiB (thread pool, the reader's wake-up): the more lines it
+    // carries the less each costs; a tool call's line is about 230 bytes. A Linux pipe takes 64 KiB at once.
+    expect(LOG_BUFFER_BYTES / 230).toBeGreaterThanOrEqual(200);
+    expect(LOG_BUFFER_BYTES + 1024).toBeLessThanOrEqual(64 * 1024);
   });
 });
