@@ -58,6 +58,43 @@ describe('a 2026-07-28 upstream server', () => {
     expect(JSON.stringify(res.body)).toContain('hello Ada');
   });
 
+  it('gives each of two calls in flight its own question, and each answer to its own call', async () => {
+    const { app, gateway } = await modernGateway();
+    const calls = [0, 1].map(() =>
+      request(app)
+        .post('/m/ask-name')
+        .set(auth)
+        .send({})
+        .then((res) => res),
+    );
+    const questions = await waitUntil(
+      () => {
+        const pending = gateway.questions.list('pending');
+        return pending.length === 2 ? pending : undefined;
+      },
+      15_000,
+      'two question cards',
+    );
+    // Both belong to a call (none is a question about the server), each to another one.
+    expect(questions.map((question) => question.tool)).toEqual(['ask-name', 'ask-name']);
+    expect(new Set(questions.map((question) => question.callId)).size).toBe(2);
+    for (const question of questions) {
+      await request(app)
+        .post(`/api/questions/${question.id}`)
+        .set(auth)
+        .send({ action: 'accept', content: { name: `caller of ${question.callId}` } })
+        .expect(200);
+    }
+    const results = await Promise.all(calls);
+    const activity = gateway.activity.list({ limit: 5 }).items;
+    for (const res of results) {
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const callId = /hello caller of (\S+)"/.exec(JSON.stringify(res.body))?.[1];
+      expect(activity.find((item) => item.id === callId)?.tool).toBe('ask-name');
+    }
+    expect(new Set(results.map((res) => JSON.stringify(res.body))).size).toBe(2);
+  });
+
   it('passes input_required on to a /mcp client that declared elicitation, and its answer upstream', async () => {
     const { app, gateway } = await modernGateway();
     const base = await kit.listen(app);
