@@ -485,6 +485,27 @@ describe('problems', () => {
       '"headers" only applies to remote servers',
     ],
     [
+      'protocol on a stdio server',
+      server({ command: 'srv', protocol: '2026-07-28' }),
+      {},
+      '$.mcpServers.x.protocol',
+      '"protocol" only applies to remote servers',
+    ],
+    [
+      'protocol 2026-07-28 over SSE',
+      server({ url: 'https://example.com/sse', protocol: '2026-07-28' }),
+      {},
+      '$.mcpServers.x.protocol',
+      'protocol "2026-07-28" needs streamable HTTP, but this server uses SSE',
+    ],
+    [
+      'protocol unknown',
+      server({ url: 'https://example.com/mcp', protocol: '2024-11-05' }),
+      {},
+      '$.mcpServers.x.protocol',
+      'expected one of',
+    ],
+    [
       'env on a remote server',
       server({ url: 'https://example.com/mcp', env: {} }),
       {},

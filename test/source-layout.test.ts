@@ -37,14 +37,18 @@ describe('the source layout', () => {
     expect(importers(/from '@modelcontextprotocol\/sdk\/client\//).every((folder) => folder === 'server/upstream')).toBe(true);
   });
 
-  it("imports the 2.x SDK's serving side (the gateway's own MCP endpoint) in server/mcp/ only, and its client nowhere", () => {
+  it("imports the 2.x SDK's serving side (the gateway's own MCP endpoint) in server/mcp/ only, and its client in server/upstream/ only (the 2026-07-28 client)", () => {
     const importers = (side: RegExp) =>
       serverSources()
         .filter(({ file }) => !file.endsWith('.test.ts'))
         .filter(({ text }) => side.test(text))
         .map(({ file }) => file.split('/').slice(0, 2).join('/'));
     expect(new Set(importers(/from '@modelcontextprotocol\/(?:server|node)['/]/))).toEqual(new Set(['server/mcp']));
-    expect(importers(/from '@modelcontextprotocol\/client['/]/)).toEqual([]);
+    expect(
+      serverSources()
+        .filter(({ file, text }) => !file.endsWith('.test.ts') && /from '@modelcontextprotocol\/client['/]/.test(text))
+        .map(({ file }) => file),
+    ).toEqual(['server/upstream/modern-client.ts']);
   });
 });
 

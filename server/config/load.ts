@@ -222,6 +222,7 @@ export function quickModeConfig(
           transport: spec.transport,
           url: spec.url,
           headers: {},
+          protocol: '2025-11-25',
           display: { url: spec.url, headerNames: [] },
         };
   return { source: null, gateway, approval, servers: [server], groups: [] };
@@ -340,7 +341,7 @@ function buildServer(
       ...(cwd !== undefined && { cwd: path.resolve(ctx.baseDir, cwd) }),
     };
   }
-  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers'> | undefined;
+  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers' | 'protocol'> | undefined;
   if (kind !== 'stdio') {
     const url = expand(raw.url, ['url']);
     let transport: RemoteServerConfig['transport'] = type === 'sse' ? 'sse' : 'streamable-http';
@@ -349,7 +350,10 @@ function buildServer(
       if (typeof parsedUrl === 'string') report(['url'], parsedUrl);
       else if (type === undefined && /\/sse\/?$/.test(parsedUrl.pathname)) transport = 'sse';
     }
-    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers') };
+    const protocol = (raw.protocol as RemoteServerConfig['protocol'] | undefined) ?? '2025-11-25';
+    if (protocol !== '2025-11-25' && transport === 'sse')
+      report(['protocol'], `protocol ${JSON.stringify(protocol)} needs streamable HTTP, but this server uses SSE`);
+    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers'), protocol };
   }
 
   const approval: ServerApproval = { rules: [] };

@@ -264,7 +264,10 @@ const serverType = oneOf(serverTypeNames as [ServerType, ...ServerType[]]);
 
 /** Keys that only make sense for one kind of server; load.ts rejects them on the other kind. */
 export const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'] as const;
-export const REMOTE_ONLY_KEYS = ['headers'] as const;
+export const REMOTE_ONLY_KEYS = ['headers', 'protocol'] as const;
+
+/** The MCP eras the gateway's upstream client speaks (`protocol` of a streamable HTTP server). */
+export const UPSTREAM_PROTOCOLS = ['2025-11-25', '2026-07-28'] as const;
 
 /**
  * One root: a `file://` URI or an absolute path (load.ts checks which and makes the URI), or
@@ -282,6 +285,7 @@ export const serverEntrySchema = strictObject({
   cwd: nonEmptyString().optional(),
   url: nonEmptyString().optional(),
   headers: stringRecord().optional(),
+  protocol: oneOf(UPSTREAM_PROTOCOLS).optional(),
   type: serverType.optional(),
   enabled: boolean().optional(),
   // Cline's and Claude Code's way to switch a server off; load.ts reconciles it with `enabled`.

@@ -339,6 +339,12 @@ export interface RemoteServerConfig extends ServerCommon {
   url: string;
   /** Values are expanded and may be secret. */
   headers: Record<string, string>;
+  /**
+   * The MCP era the gateway speaks to the server: `2025-11-25` (the `initialize` handshake, which
+   * also reaches older servers) or `2026-07-28` (stateless requests, `server/discover`,
+   * `input_required` results; streamable HTTP only). Default `2025-11-25`.
+   */
+  protocol: '2025-11-25' | '2026-07-28';
 }
 
 export type ServerConfig = StdioServerConfig | RemoteServerConfig;

@@ -11,12 +11,22 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ErrorCode, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../config/types.js';
+import type { Root, ServerConfig } from '../config/types.js';
 import { clientCapabilities } from './capabilities.js';
 import { SAMPLING_NOT_CONFIGURED, type ClientRootsState, type Sampler, type SamplingAnswerers, type SamplingRequest } from './types.js';
 
-export function answerClientRequests(
-  client: Client,
+/**
+ * The answers to a server's requests, whatever era carries them (a JSON-RPC request on a 2025
+ * session, an `input_required` result's input request on 2026-07-28: modern-client.ts). `roots`
+ * only when the roots capability is declared.
+ */
+export interface ClientRequestAnswers {
+  roots?: (signal: AbortSignal) => Promise<{ roots: Root[] }>;
+  /** `requestId`, `meta`: the request's JSON-RPC id and `_meta`, to find the call it belongs to. */
+  sample: (params: SamplingRequest, requestId: string | number, signal: AbortSignal) => Promise<Record<string, unknown>>;
+}
+
+export function clientRequestAnswers(
   /** The server's config in force (read at each request). */
   config: () => ServerConfig,
   /** The gateway's sampler, when it has one. */
@@ -25,24 +35,22 @@ export function answerClientRequests(
   samplingOf: (requestId: string | number, meta: Record<string, unknown> | undefined) => SamplingAnswerers,
   /** The roots of the server's one `/mcp` client, while it has one. */
   clientRoots: () => ClientRootsState | undefined,
-): void {
+): ClientRequestAnswers {
   const declared = config();
-  if (clientCapabilities(declared).roots)
-    client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
-      const { roots, clientRoots: passed } = config();
-      if (roots.length > 0 || passed !== true) return { roots };
-      const ask = clientRoots()?.one;
-      return { roots: ask ? await ask.list(extra.signal) : [] };
-    });
-  client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
+  const roots = async (signal: AbortSignal) => {
+    const { roots, clientRoots: passed } = config();
+    if (roots.length > 0 || passed !== true) return { roots };
+    const ask = clientRoots()?.one;
+    return { roots: ask ? await ask.list(signal) : [] };
+  };
+  const sample = async (params: SamplingRequest, requestId: string | number, signal: AbortSignal) => {
     const sample = sampler();
-    const { hold, forward } = samplingOf(extra.requestId, request.params._meta);
-    const params = request.params as SamplingRequest;
+    const { hold, forward } = samplingOf(requestId, params._meta as Record<string, unknown> | undefined);
     // The sampler applies the approval policy (a deny holds for a forwarded request too): without one, nothing is answered.
     if (!sample || (!forward && !config().sampling)) throw rpcError(ErrorCode.MethodNotFound, SAMPLING_NOT_CONFIGURED);
     try {
-      const result = await sample(declared.name, params, extra.signal, hold, forward);
-      return { ...result } as never;
+      const result = await sample(declared.name, params, signal, hold, forward);
+      return { ...result };
     } catch (error) {
       // A client's own refusal keeps its JSON-RPC code (e.g. the user declined); the gateway's are internal errors.
       // (A DOMException's `code`, e.g. 20 for an abort, is not one.)
@@ -52,7 +60,18 @@ export function answerClientRequests(
         error instanceof Error ? error.message : String(error),
       );
     }
-  });
+  };
+  return { ...(clientCapabilities(declared).roots && { roots }), sample };
+}
+
+/** Answers a 2025-era server's requests on its SDK 1.x client. */
+export function answerClientRequests(client: Client, answers: ClientRequestAnswers): void {
+  const { roots, sample } = answers;
+  if (roots) client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => roots(extra.signal));
+  client.setRequestHandler(
+    CreateMessageRequestSchema,
+    async (request, extra) => (await sample(request.params as SamplingRequest, extra.requestId, extra.signal)) as never,
+  );
   client.fallbackRequestHandler = async () => {
     throw rpcError(ErrorCode.MethodNotFound, 'Method not found');
   };

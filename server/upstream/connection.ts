@@ -12,6 +12,7 @@
  * Its lists are fetched and stored by `lists.ts`; a failed call is sorted into a failure kind by
  * `call-errors.ts`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -27,16 +28,17 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { GatewaySettings, LogLevel, ServerConfig } from '../config/types.js';
+import type { GatewaySettings, LogLevel, RemoteServerConfig, ServerConfig } from '../config/types.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { CRASH_LOOP_THRESHOLD, STABLE_AFTER_MS, restartDelay } from './backoff.js';
 import { VERSION } from '../package-info.js';
 import { classifyCallError, describeError } from './call-errors.js';
 import { CALL_RESULT_SCHEMA, checkOutputSchema, type CallToolResult, type OutputValidator } from './call-result.js';
 import { clientCapabilities } from './capabilities.js';
-import { answerClientRequests } from './client-requests.js';
+import { answerClientRequests, clientRequestAnswers, type ClientRequestAnswers } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
+import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
 import { ServerLog, type ServerLogEntry } from './server-log.js';
@@ -118,8 +120,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private stdio?: StdioProcessTransport;
   /** The tool calls of a stdio connection, sent past the SDK client (direct-calls.ts). */
   private direct?: DirectCalls;
-  /** The tool calls that run as tasks (task-calls.ts). */
+  /** The tool calls that run as tasks (task-calls.ts); none on a 2026-07-28 session. */
   private tasks?: TaskCalls;
+  /** The session of a server spoken to in the 2026-07-28 era (modern-client.ts). */
+  private modern?: ModernSession;
+  /** The modern tool call whose `input_required` rounds run now (their input requests carry no call id). */
+  private readonly modernCall = new AsyncLocalStorage<CallInFlight>();
   private closing: Promise<void> = Promise.resolve();
   private readonly lists = new ServerLists();
   private restarts = 0;
@@ -346,7 +352,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   async callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolCallResult> {
     const client = this.client;
     const tasks = this.tasks;
-    if (this.state !== 'ready' || !client || !tasks) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    const modern = this.modern;
+    if (this.state !== 'ready' || !client || (!tasks && !modern))
+      throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
     const generation = this.generation;
     const direct = this.direct;
     const onLog = options.onLog;
@@ -355,11 +363,16 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.calls.add(inFlight);
     try {
       let result: CallToolResult;
+      if (modern) {
+        // No hold: a person answers between the rounds, while no request of the call is pending.
+        result = await this.modernCall.run(inFlight, () => modern.callTool(name, args, options));
+        return toolCallResult(result);
+      }
       const metadata = toolMetadata(client);
       // A tool that requires a task runs as one; an optional one when the caller does not wait (`preferTask`).
       if (metadata.isToolTaskRequired(name) || (options.preferTask === true && metadata.isToolTask(name))) {
         // No hold: a task has no one request whose timeout a person's answer could overrun.
-        result = await tasks.call(client, name, args, options, (taskId) => (inFlight.taskId = taskId));
+        result = await tasks!.call(client, name, args, options, (taskId) => (inFlight.taskId = taskId));
         checkOutputSchema(name, result, metadata.getToolOutputValidator(name));
       } else if (direct) {
         inFlight.hold = directCallHold(direct, direct.nextCallId());
@@ -378,11 +391,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
           onprogress: (progress) => options.onProgress?.(progress),
         })) as CallToolResult;
       }
-      return {
-        content: (result.content ?? []) as ContentItem[],
-        structuredContent: result.structuredContent as Record<string, unknown> | undefined,
-        isError: result.isError === true,
-      };
+      return toolCallResult(result);
     } catch (error) {
       throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
     } finally {
@@ -442,6 +451,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * own stream) MCP does not say, so it is the server's one call in flight, and none when several are.
    */
   private callOf(requestId: string | number, meta: Record<string, unknown> | undefined): CallInFlight | undefined {
+    const modern = this.modern && this.modernCall.getStore();
+    if (modern) return modern;
     const related = this.relations?.relatedRequest(requestId);
     // A request for a task says so itself (and comes on the stream of `tasks/result`, not of the call).
     const task = meta?.[RELATED_TASK_META_KEY] as { taskId?: unknown } | undefined;
@@ -616,62 +627,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     await this.closing; // the previous process must be gone before the next one starts
     if (generation !== this.generation) return;
 
-    const transport = this.createTransport();
     const capabilities = clientCapabilities(this.config);
-    const client = new Client(CLIENT_INFO, { capabilities });
-    const direct =
-      transport instanceof StdioProcessTransport
-        ? new DirectCalls(
-            (message) => transport.send(message),
-            (error) => this.onTransportError(generation, error),
-          )
-        : undefined;
-    this.client = client;
-    this.transport = transport;
-    this.direct = direct;
-    const tasks = new TaskCalls(client);
-    this.tasks = tasks;
-    const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
-    transport.setProtocolVersion = (version: string) => {
-      this.protocolVersion = version;
-      setProtocolVersion?.(version);
-    };
-    // While starting, establish() reports the failure with its real cause (a close only rejects
-    // the pending initialize); once ready, a close is the failure.
-    client.onclose = () => {
-      if (this.state !== 'starting') this.fail(generation, 'connection closed');
-      direct?.close();
-      tasks.close();
-    };
-    client.onerror = (error) => this.onTransportError(generation, error);
-    answerClientRequests(
-      client,
+    const answers = clientRequestAnswers(
       () => this.config,
       this.sampler,
       (requestId, meta) => this.samplingOf(requestId, meta),
       () => this.givenClientRoots(),
     );
-    // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
-    if (capabilities.elicitation)
-      client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
-        this.elicit(request.params, extra.requestId, extra.signal).then((answer) => ({ ...answer })),
-      );
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
-      this.refresh(generation, 'resources');
-      this.refresh(generation, 'resourceTemplates');
-    });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
-      if (generation === this.generation) this.watches.updated(notification.params.uri);
-    });
-    client.setNotificationHandler(PromptListChangedNotificationSchema, async () => this.refresh(generation, 'prompts'));
-    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-      if (generation !== this.generation) return;
-      const { level, logger, data } = notification.params;
-      const message = { level, ...(logger !== undefined && { logger }), data };
-      this.serverLog.add(message, this.settings.serverLogLines);
-      for (const listener of this.logListeners) listener(message);
-    });
+    const config = this.config;
+    const { client, start } = speaksModern(config)
+      ? this.modernClient(generation, config, capabilities, answers)
+      : this.legacyClient(generation, capabilities, answers);
 
     const timeoutMs = this.config.initTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -681,8 +647,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     try {
       await Promise.race([
         (async () => {
-          await client.connect(transport);
-          if (direct) routeDirectCalls(transport, direct);
+          await start();
           await this.loadLists(generation, client);
         })(),
         timeout,
@@ -708,6 +673,103 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       this.consecutiveFailures = 0;
       this.emit('change', this.status());
     }, STABLE_AFTER_MS).unref();
+  }
+
+  /** The SDK 1.x client of a 2025-era server (any transport), with its handlers. */
+  private legacyClient(
+    generation: number,
+    capabilities: ReturnType<typeof clientCapabilities>,
+    answers: ClientRequestAnswers,
+  ): { client: Client; start: () => Promise<void> } {
+    const transport = this.createTransport();
+    const client = new Client(CLIENT_INFO, { capabilities });
+    const direct =
+      transport instanceof StdioProcessTransport
+        ? new DirectCalls(
+            (message) => transport.send(message),
+            (error) => this.onTransportError(generation, error),
+          )
+        : undefined;
+    this.client = client;
+    this.transport = transport;
+    this.direct = direct;
+    this.modern = undefined;
+    const tasks = new TaskCalls(client);
+    this.tasks = tasks;
+    const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
+    transport.setProtocolVersion = (version: string) => {
+      this.protocolVersion = version;
+      setProtocolVersion?.(version);
+    };
+    // While starting, establish() reports the failure with its real cause (a close only rejects
+    // the pending initialize); once ready, a close is the failure.
+    client.onclose = () => {
+      if (this.state !== 'starting') this.fail(generation, 'connection closed');
+      direct?.close();
+      tasks.close();
+    };
+    client.onerror = (error) => this.onTransportError(generation, error);
+    answerClientRequests(client, answers);
+    // The SDK refuses a handler for a capability not declared (a server's `elicitation: false`).
+    if (capabilities.elicitation)
+      client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+        this.elicit(request.params, extra.requestId, extra.signal).then((answer) => ({ ...answer })),
+      );
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.refresh(generation, 'tools'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
+      this.refresh(generation, 'resources');
+      this.refresh(generation, 'resourceTemplates');
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
+      if (generation === this.generation) this.watches.updated(notification.params.uri);
+    });
+    client.setNotificationHandler(PromptListChangedNotificationSchema, async () => this.refresh(generation, 'prompts'));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+      if (generation !== this.generation) return;
+      const { level, logger, data } = notification.params;
+      const message = { level, ...(logger !== undefined && { logger }), data };
+      this.serverLog.add(message, this.settings.serverLogLines);
+      for (const listener of this.logListeners) listener(message);
+    });
+    return {
+      client,
+      start: async () => {
+        await client.connect(transport);
+        if (direct) routeDirectCalls(transport, direct);
+      },
+    };
+  }
+
+  /** The client of a server spoken to in the 2026-07-28 era (modern-client.ts). */
+  private modernClient(
+    generation: number,
+    config: RemoteServerConfig,
+    capabilities: ReturnType<typeof clientCapabilities>,
+    answers: ClientRequestAnswers,
+  ): { client: Client; start: () => Promise<void> } {
+    const session = modernSession(config, CLIENT_INFO, capabilities, {
+      ...answers,
+      elicit: (params, requestId, signal) => this.elicit(params, requestId, signal),
+    });
+    const client = session.client;
+    this.stdio = undefined;
+    this.relations = undefined;
+    this.client = client;
+    this.transport = session.transport as unknown as Transport;
+    this.direct = undefined;
+    this.tasks = undefined;
+    this.modern = session;
+    client.onclose = () => {
+      if (this.state !== 'starting') this.fail(generation, 'connection closed');
+    };
+    client.onerror = (error) => this.onTransportError(generation, error);
+    return {
+      client,
+      start: async () => {
+        await session.connect();
+        this.protocolVersion = MODERN_PROTOCOL;
+      },
+    };
   }
 
   private createTransport(): Transport {
@@ -799,7 +861,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (this.pinging) return;
     this.pinging = true;
     try {
-      await client.ping({ timeout: this.settings.pingTimeoutMs });
+      const modern = this.modern?.client === client ? this.modern : undefined;
+      await (modern ? modern.check(this.settings.pingTimeoutMs) : client.ping({ timeout: this.settings.pingTimeoutMs }));
     } catch (error) {
       this.fail(generation, `ping failed: ${describeError(error)}`);
     } finally {
@@ -890,6 +953,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.transport = undefined;
     this.direct = undefined;
     this.tasks = undefined;
+    this.modern = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
       if (endSession && transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
@@ -945,6 +1009,14 @@ function toolMetadata(client: Client): {
   getToolOutputValidator(name: string): OutputValidator | undefined;
 } {
   return client as unknown as ReturnType<typeof toolMetadata>;
+}
+
+function toolCallResult(result: CallToolResult): ToolCallResult {
+  return {
+    content: (result.content ?? []) as ContentItem[],
+    structuredContent: result.structuredContent as Record<string, unknown> | undefined,
+    isError: result.isError === true,
+  };
 }
 
 function exitText(code: number | null, signal: string | null): string {

@@ -220,5 +220,5 @@ function connectionKey(server: ServerConfig): string {
   const capabilities = clientCapabilities(server);
   return server.transport === 'stdio'
     ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, capabilities])
-    : JSON.stringify([server.transport, server.url, server.headers, capabilities]);
+    : JSON.stringify([server.transport, server.url, server.headers, server.protocol, capabilities]);
 }

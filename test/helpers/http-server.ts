@@ -1,4 +1,7 @@
-/** Runs test/fixtures/everything-http.mjs (the real server-everything over HTTP on 127.0.0.1). */
+/**
+ * Runs test/fixtures/everything-http.mjs (the real server-everything over HTTP on 127.0.0.1), or
+ * another HTTP fixture that prints `LISTENING <port>` (modern-only-server.mjs).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fixture } from './gateway.js';
@@ -12,7 +15,17 @@ export interface HttpServer {
 }
 
 export async function startEverythingHttp(mode: 'sse' | 'streamable-http', env: NodeJS.ProcessEnv = {}, port = 0): Promise<HttpServer> {
-  const child = spawn(process.execPath, [fixture('everything-http.mjs'), mode], {
+  return startHttpFixture(['everything-http.mjs', mode], mode === 'sse' ? '/sse' : '/mcp', env, port);
+}
+
+/** Runs the HTTP fixture `script` (with `args`); `path`: its MCP endpoint. */
+export async function startHttpFixture(
+  [script, ...args]: string[],
+  path: string,
+  env: NodeJS.ProcessEnv = {},
+  port = 0,
+): Promise<HttpServer> {
+  const child = spawn(process.execPath, [fixture(script!), ...args], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -25,9 +38,8 @@ export async function startEverythingHttp(mode: 'sse' | 'streamable-http', env: 
       const match = out.match(/LISTENING (\d+)/);
       if (match) resolve(Number(match[1]));
     });
-    child.once('exit', (code) => reject(new Error(`everything-http exited with ${code}: ${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${stderr}`)));
   });
-  const path = mode === 'sse' ? '/sse' : '/mcp';
   return {
     child,
     port: listening,
