@@ -123,6 +123,11 @@ describe('start-up', () => {
       /^endpoint-.+\.js$/.test(path.basename(file)) && path.dirname(file) === path.join('dist', 'server', 'chunks');
     expect(recorder.files()).toContain(path.join('dist', 'server', 'main.js'));
     expect(recorder.files().filter(endpoint)).toEqual([]);
+    // Nor the 2.x client (0.7 MB), which loads with the first server spoken to in the 2026-07-28 era.
+    const withClient = recorder
+      .files()
+      .filter((file) => file.endsWith('.js') && fs.readFileSync(file, 'utf8').includes('node_modules/@modelcontextprotocol/client/'));
+    expect(withClient).toEqual([]);
 
     const res = await fetch(`${gateway.url}/mcp`, {
       method: 'POST',

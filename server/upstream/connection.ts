@@ -635,9 +635,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       () => this.givenClientRoots(),
     );
     const config = this.config;
-    const { client, start } = speaksModern(config)
-      ? this.modernClient(generation, config, capabilities, answers)
+    const established = speaksModern(config)
+      ? await this.modernClient(generation, config, capabilities, answers)
       : this.legacyClient(generation, capabilities, answers);
+    if (!established) return;
+    const { client, start } = established;
 
     const timeoutMs = this.config.initTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -741,16 +743,18 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /** The client of a server spoken to in the 2026-07-28 era (modern-client.ts). */
-  private modernClient(
+  private async modernClient(
     generation: number,
     config: RemoteServerConfig,
     capabilities: ReturnType<typeof clientCapabilities>,
     answers: ClientRequestAnswers,
-  ): { client: Client; start: () => Promise<void> } {
-    const session = modernSession(config, CLIENT_INFO, capabilities, {
+  ): Promise<{ client: Client; start: () => Promise<void> } | undefined> {
+    const session = await modernSession(config, CLIENT_INFO, capabilities, {
       ...answers,
       elicit: (params, requestId, signal) => this.elicit(params, requestId, signal),
     });
+    // Stopped or restarted while the client loaded.
+    if (generation !== this.generation) return undefined;
     const client = session.client;
     this.stdio = undefined;
     this.relations = undefined;

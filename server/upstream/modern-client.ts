@@ -14,7 +14,7 @@
  * no `ping`: `server/discover` instead). Not in this first cut: list-changed and resource
  * notifications (2026-07-28 has them on `subscriptions/listen` only) and tasks (an extension there).
  */
-import { Client as ModernSdkClient, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RemoteServerConfig } from '../config/types.js';
@@ -45,12 +45,14 @@ export function speaksModern(config: { transport: string; protocol?: string }): 
   return config.transport === 'streamable-http' && config.protocol === MODERN_PROTOCOL;
 }
 
-export function modernSession(
+export async function modernSession(
   config: RemoteServerConfig,
   clientInfo: { name: string; version: string },
   capabilities: ClientCapabilities,
   answers: ModernAnswers,
-): ModernSession {
+): Promise<ModernSession> {
+  // The 2.x client loads with the first server spoken to in this era: start-up does not need it.
+  const { Client: ModernSdkClient, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
   const sdk = new ModernSdkClient(clientInfo, {
     capabilities: capabilities as never,
     versionNegotiation: { mode: { pin: MODERN_PROTOCOL } },
