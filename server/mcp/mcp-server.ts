@@ -222,7 +222,10 @@ export function buildMcpServer(context: ServedContext): Server {
       const sample =
         asked?.sample ??
         (!modern && samples ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options)) : undefined);
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), elicit, sample);
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), {
+        elicit,
+        sample,
+      });
       if (asked) rememberQuestions(call, asked.state);
     }
     const cancel = () => call.cancel();

@@ -140,17 +140,9 @@ async function startTask(context: ServedContext, entry: CatalogEntry, args: unkn
       METHOD_NOT_FOUND,
       `the tool ${entry.name} does not run as a task (its server lists no execution.taskSupport "required" or "optional")`,
     );
-  const call = startToolCall(
-    context.caller,
-    context.identity,
-    entry,
-    args as Record<string, unknown> | undefined,
-    client,
-    requestId,
-    undefined,
-    undefined,
-    'async',
-  );
+  const call = startToolCall(context.caller, context.identity, entry, args as Record<string, unknown> | undefined, client, requestId, {
+    mode: 'async',
+  });
   if (!(await call.accepted)) {
     const error = call.end!.error!;
     throw new ProtocolError(error.type === 'invalid-arguments' ? INVALID_PARAMS : INTERNAL_ERROR, failureText(error));

@@ -63,12 +63,16 @@ export function startToolCall(
   args: Record<string, unknown> | undefined,
   client: string | undefined,
   requestId: string,
-  /** The client's answerer of the servers' questions, when it declared elicitation (elicitation.ts). Default: a person answers. */
-  elicit?: SurfaceElicitor,
-  /** The client's own model for the servers' sampling requests, when it declared sampling (sampling.ts). Default: the gateway's endpoint. */
-  sample?: SurfaceSampler,
-  mode: 'stream' | 'async' = 'stream',
+  options: {
+    /** The client's answerer of the servers' questions, when it declared elicitation (elicitation.ts). Default: a person answers. */
+    elicit?: SurfaceElicitor;
+    /** The client's own model for the servers' sampling requests, when it declared sampling (sampling.ts). Default: the gateway's endpoint. */
+    sample?: SurfaceSampler;
+    /** `async` for a task (tasks.ts). Default: `stream`. */
+    mode?: 'stream' | 'async';
+  } = {},
 ): RunningCall {
+  const { elicit, sample, mode = 'stream' } = options;
   return caller.start({
     server: entry.server,
     tool: entry.tool,

@@ -548,7 +548,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    */
   rootsAllow(caller: string): boolean {
     if (this.config.clientRoots !== true || this.config.roots.length > 0) return true;
-    const given = this.rootsGiven?.generation === this.generation ? this.rootsGiven.owner : undefined;
+    const given = this.rootsGivenTo;
     const holder = this.clientRoots()?.one?.owner;
     return (given === undefined || given === caller) && (holder === undefined || holder === caller);
   }
@@ -561,7 +561,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    */
   clientRootsChanged(): void {
     if (this.config.clientRoots !== true || this.config.roots.length > 0) return;
-    const given = this.rootsGiven?.generation === this.generation ? this.rootsGiven.owner : undefined;
+    const given = this.rootsGivenTo;
     // Another identity's client came, or the last of its own went.
     const owners = this.clientRoots()?.owners ?? [];
     const elsewhere = owners.some((owner) => owner !== given) || !owners.includes(given!);
@@ -571,6 +571,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       return;
     }
     this.sendRootsListChanged();
+  }
+
+  /** Whose `/mcp` client's roots the server was given in this connection, if any. */
+  private get rootsGivenTo(): string | undefined {
+    return this.rootsGiven?.generation === this.generation ? this.rootsGiven.owner : undefined;
   }
 
   /** The roots of the server's one `/mcp` client, noting whose they are when the server is given them. */
