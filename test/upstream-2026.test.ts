@@ -36,7 +36,7 @@ describe('a 2026-07-28 upstream server', () => {
         .get('m')!
         .tools()
         .map((tool) => tool.name),
-    ).toEqual(['echo', 'ask-name']);
+    ).toEqual(['add-tool', 'touch-note', 'echo', 'ask-name', 'ask-with-state']);
     const res = await request(app).post('/m/echo').set(auth).send({ text: 'hello 2026' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(JSON.stringify(res.body)).toContain('hello 2026');
@@ -110,5 +110,43 @@ describe('a 2026-07-28 upstream server', () => {
     expect(asked).toEqual([expect.objectContaining({ message: 'What is your name?' })]);
     expect(textOf(result)).toBe('hello Grace');
     expect(gateway.questions.list()).toEqual([]);
+  });
+});
+
+describe('a 2026-07-28 upstream server’s change notifications (its subscriptions/listen stream)', () => {
+  it('a list change refreshes the gateway’s tools and reaches a 2026-07-28 /mcp client’s listen stream', async () => {
+    const { app, supervisor } = await modernGateway();
+    const base = await kit.listen(app);
+    const client = new Client({ name: 'listening-client', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    const changed: string[] = [];
+    client.setNotificationHandler('notifications/tools/list_changed', () => void changed.push('tools'));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    const stream = await client.listen({ toolsListChanged: true });
+    kit.defer(() => stream.close());
+
+    await request(app).post('/m/add-tool').set(auth).send({}).expect(200);
+    await waitUntil(() => supervisor.get('m')!.tool('extra'), 15_000, 'the gateway to list the tool `extra`');
+    await waitUntil(() => changed.length > 0, 15_000, 'tools list_changed on the client’s listen stream');
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('extra');
+  });
+
+  it('a watched resource’s update reaches a 2026-07-28 /mcp client that listens for it', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    const client = new Client({ name: 'watching-client', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    const updated: string[] = [];
+    client.setNotificationHandler('notifications/resources/updated', (notification) => void updated.push(notification.params.uri));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => client.close());
+    expect(client.getServerCapabilities()?.resources).toMatchObject({ subscribe: true });
+    const stream = await client.listen({ resourceSubscriptions: ['note://1'] });
+    kit.defer(() => stream.close());
+    expect(stream.honoredFilter.resourceSubscriptions).toEqual(['note://1']);
+
+    await request(app).post('/m/touch-note').set(auth).send({}).expect(200);
+    await waitUntil(() => updated.includes('note://1'), 15_000, 'resources/updated for note://1');
+    const read = await client.readResource({ uri: 'note://1' });
+    expect(JSON.stringify(read.contents)).toContain('note version 2');
   });
 });

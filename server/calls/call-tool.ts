@@ -22,6 +22,7 @@ import {
   type ElicitationRequest,
   type Elicitor,
   type ForwardedSamplingResult,
+  type InputRelay,
   type SamplingRequest,
   type ToolCallResult,
   type ToolInfo,
@@ -62,6 +63,18 @@ export interface CallRequest {
    * sampling (its own model). Default: the gateway's `sampling` endpoint, if any.
    */
   sample?: SurfaceSampler;
+  /**
+   * The caller, an `/mcp` client of the 2026-07-28 era, relays a 2026-07-28 server's
+   * `input_required` rounds itself (`ToolCallOptions.relay`): the call then ends with the round
+   * (`result.inputRequired`). Default: none (the gateway answers them).
+   */
+  relay?: InputRelay;
+  /**
+   * A person approved this very call in an earlier round of it (a relayed retry whose sealed
+   * `requestState` says so: server/mcp/input-relay.ts): the policy's `ask` is satisfied without a
+   * second approval; its `deny` still denies. Default: false.
+   */
+  approvedBefore?: boolean;
 }
 
 /** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). None of them throws. */
@@ -255,6 +268,7 @@ export class ToolCaller {
             preferTask: call.mode === 'async',
             onTaskStatus: (task) => call.reportTask(task),
             ...(request.sample && { onSample: this.samplerOf(call, request.sample) }),
+            ...(request.relay && { relay: request.relay }),
           })
         : await callFeatureTool(connection, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
     } catch (error) {
@@ -326,6 +340,7 @@ export class ToolCaller {
     const name = `${request.server}/${tool.name}`;
     if (decision.action === 'deny')
       throw new ProblemError('denied-by-policy', `${name} is denied: ${decision.reason}`, { rule: decision.rule });
+    if (request.approvedBefore === true) return;
     const timeoutMs = timeoutFor(approval, config);
     const settled = await pending.wait(
       {

@@ -429,6 +429,7 @@ export class McpEndpoint {
       catalog: () => this.catalog(target),
       connections: () => this.connections(target),
       finishedCallTtlMs: () => this.deps.settings().finishedCallTtlMs,
+      questionTimeoutMs: () => this.deps.settings().questionTimeoutMs,
       features: () => this.featuresOf(target),
       maxResultBytes: () => this.deps.settings().maxResultBytes,
       logger: this.deps.logger,

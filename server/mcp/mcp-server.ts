@@ -25,9 +25,11 @@ import type { Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
+import type { RelayedInputRequired } from '../upstream/types.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor, elicitationModes } from './elicitation.js';
 import { clientSampler } from './sampling.js';
+import { checkRelayState, inputRelayOf, relayState, type RelayState } from './input-relay.js';
 import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
@@ -57,10 +59,11 @@ import {
   type LogLevel,
 } from './tool-call.js';
 
-/** What a 2026-07-28 client carries back in `requestState` when it returns for a parked call. */
-export interface ParkedState {
-  call: string;
-}
+/**
+ * What a 2026-07-28 client carries back in `requestState`: the parked call it returns for, or a
+ * relayed round of a 2026-07-28 server's own `input_required` (input-relay.ts).
+ */
+export type ParkedState = { call: string } | { relay: RelayState };
 
 /** The elicitation capability a 2026-07-28 request's envelope declares, if any. */
 function elicitationOf(envelope: Record<string, unknown> | undefined): { form?: unknown; url?: unknown } | undefined {
@@ -70,7 +73,7 @@ function elicitationOf(envelope: Record<string, unknown> | undefined): { form?: 
 /** The client capabilities a 2026-07-28 request's envelope declares. */
 function capabilitiesOf(
   envelope: Record<string, unknown> | undefined,
-): { elicitation?: { form?: unknown; url?: unknown }; sampling?: unknown } | undefined {
+): { elicitation?: { form?: unknown; url?: unknown }; sampling?: unknown; roots?: unknown } | undefined {
   return envelope?.['io.modelcontextprotocol/clientCapabilities'] as never;
 }
 
@@ -120,6 +123,8 @@ export interface ServedContext {
   tasks?: 'legacy' | 'modern';
   /** How long a finished task is kept, in ms (read at use: `gateway.finishedCallTtlMs`). */
   finishedCallTtlMs: () => number;
+  /** How long a client has to answer a question, in ms (read at use: `gateway.questionTimeoutMs`); a relayed round's approval counts that long. */
+  questionTimeoutMs: () => number;
 }
 
 type ToolsCallHandler = ReturnType<Server['_wrapHandler']>;
@@ -201,10 +206,14 @@ export function buildMcpServer(context: ServedContext): Server {
       return (await createModernTask(context, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req))) as never;
     }
 
-    // A 2026-07-28 client back for a call it was sent to the approval card for (`requestState`, verified).
-    const resumed = ctx.mcpReq.requestState<ParkedState>();
+    // A 2026-07-28 client back for a call it was sent to the approval card for, or with its answers
+    // to a server's own input_required round (`requestState`, verified by the SDK: input-relay.ts).
+    const state = ctx.mcpReq.requestState<ParkedState>();
+    const resumed = state && typeof state === 'object' && 'call' in state ? state : undefined;
+    const relayed = state && typeof state === 'object' && 'relay' in state ? state.relay : undefined;
+    const approvedBefore = relayed ? checkRelayState(relayed, identity, entry, request.params.arguments) : false;
     let call: RunningCall;
-    if (resumed && typeof resumed === 'object') {
+    if (resumed) {
       const parked = context.parked.take(resumed.call, identity.id);
       if (!parked) return gone(resumed.call) as never;
       call = parked;
@@ -222,9 +231,13 @@ export function buildMcpServer(context: ServedContext): Server {
       const sample =
         asked?.sample ??
         (!modern && samples ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options)) : undefined);
+      // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (input-relay.ts).
+      const relay = modern ? inputRelayOf(capabilitiesOf(envelope), ctx.mcpReq.inputResponses, relayed) : undefined;
       call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), {
         elicit,
         sample,
+        relay,
+        approvedBefore,
       });
       if (asked) rememberQuestions(call, asked.state);
     }
@@ -305,8 +318,19 @@ export function buildMcpServer(context: ServedContext): Server {
         }
       },
     });
+    // A round of the server's own input_required goes to the client under the gateway's seal.
+    const relayedRound = async (round: RelayedInputRequired): Promise<InputRequiredResult> => {
+      const approved = approvedBefore || call.approval?.state === 'approved';
+      const sealed = relayState(round.requestState, identity, entry, request.params.arguments, approved, context.questionTimeoutMs());
+      return inputRequired({ inputRequests: round.inputRequests as never, requestState: await context.mintState({ relay: sealed }, ctx) });
+    };
+    const answer = call.done.then<McpToolResult | InputRequiredResult>((end) =>
+      end.result?.result.inputRequired
+        ? relayedRound(end.result.result.inputRequired)
+        : toMcpResult(end, aggregate ? entry.server : undefined),
+    );
     try {
-      return (await Promise.race([call.done.then((end) => toMcpResult(end, aggregate ? entry.server : undefined)), parkedAnswer])) as never;
+      return (await Promise.race([answer, parkedAnswer])) as never;
     } finally {
       unfollow();
       ctx.mcpReq.signal.removeEventListener('abort', cancel);

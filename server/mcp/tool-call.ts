@@ -13,6 +13,7 @@ import { hasScope, type Identity } from '../auth/identity.js';
 import type { SurfaceElicitor, SurfaceSampler, ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { Question } from '../questions/book.js';
+import type { InputRelay } from '../upstream/types.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
 
 /** The logger name of the gateway's own log messages to MCP clients. */
@@ -70,9 +71,13 @@ export function startToolCall(
     sample?: SurfaceSampler;
     /** `async` for a task (tasks.ts). Default: `stream`. */
     mode?: 'stream' | 'async';
+    /** A 2026-07-28 client's relay of its server's own input_required rounds (input-relay.ts). Default: none. */
+    relay?: InputRelay | undefined;
+    /** A person approved this call in an earlier relayed round (input-relay.ts). Default: false. */
+    approvedBefore?: boolean;
   } = {},
 ): RunningCall {
-  const { elicit, sample, mode = 'stream' } = options;
+  const { elicit, sample, mode = 'stream', relay, approvedBefore } = options;
   return caller.start({
     server: entry.server,
     tool: entry.tool,
@@ -85,6 +90,8 @@ export function startToolCall(
     requestId,
     ...(elicit && { elicit }),
     ...(sample && { sample }),
+    ...(relay && { relay }),
+    ...(approvedBefore && { approvedBefore }),
   });
 }
 

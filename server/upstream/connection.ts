@@ -38,6 +38,7 @@ import { clientCapabilities } from './capabilities.js';
 import { answerClientRequests, clientRequestAnswers, type ClientRequestAnswers } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
+import { isInputRequired } from './input-relay.js';
 import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
@@ -313,6 +314,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   private async subscription(method: 'resources/subscribe' | 'resources/unsubscribe', uri: string): Promise<void> {
     const options = { timeoutMs: this.config.initTimeoutMs };
+    // A 2026-07-28 server has no resources/subscribe: the URI goes on its listen stream (modern-listen.ts).
+    const listener = this.modern?.listener;
+    if (listener) {
+      await this.request(options, () => (method === 'resources/subscribe' ? listener.watch(uri) : listener.unwatch(uri)));
+      return;
+    }
     await this.request(options, (client, requestOptions) =>
       method === 'resources/subscribe'
         ? client.subscribeResource({ uri }, requestOptions)
@@ -754,10 +761,29 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     capabilities: ReturnType<typeof clientCapabilities>,
     answers: ClientRequestAnswers,
   ): Promise<{ client: Client; start: () => Promise<void> } | undefined> {
-    const session = await modernSession(config, CLIENT_INFO, capabilities, {
-      ...answers,
-      elicit: (params, requestId, signal) => this.elicit(params, requestId, signal),
-    });
+    const session = await modernSession(
+      config,
+      CLIENT_INFO,
+      capabilities,
+      { ...answers, elicit: (params, requestId, signal) => this.elicit(params, requestId, signal) },
+      {
+        // The same as a 2025 session's notifications (legacyClient), from the listen stream.
+        listChanged: (kind) => {
+          this.refresh(generation, kind);
+          if (kind === 'resources') this.refresh(generation, 'resourceTemplates');
+        },
+        resourceUpdated: (uri) => {
+          if (generation === this.generation) this.watches.updated(uri);
+        },
+        resync: () => {
+          for (const kind of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) this.refresh(generation, kind);
+          if (generation === this.generation) for (const uri of this.watches.uris()) this.watches.updated(uri);
+        },
+        listenFailed: (error) =>
+          this.log.warn({ error: describeError(error) }, `server ${this.name}: its subscriptions/listen stream could not be opened`),
+      },
+      config.initTimeoutMs,
+    );
     // Stopped or restarted while the client loaded.
     if (generation !== this.generation) return undefined;
     const client = session.client;
@@ -962,6 +988,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.transport = undefined;
     this.direct = undefined;
     this.tasks = undefined;
+    this.modern?.listener.stop();
     this.modern = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
@@ -1021,6 +1048,15 @@ function toolMetadata(client: Client): {
 }
 
 function toolCallResult(result: CallToolResult): ToolCallResult {
+  // A 2026-07-28 server's input_required, for a caller that relays it (input-relay.ts).
+  if (isInputRequired(result)) {
+    const { inputRequests, requestState } = result;
+    return {
+      content: [],
+      isError: false,
+      inputRequired: { inputRequests: inputRequests ?? {}, ...(requestState !== undefined && { requestState }) },
+    };
+  }
   return {
     content: (result.content ?? []) as ContentItem[],
     structuredContent: result.structuredContent as Record<string, unknown> | undefined,

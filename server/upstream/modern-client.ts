@@ -6,13 +6,16 @@
  * request answers `input_required`: the SDK hands each of its input requests to the handlers
  * registered here — elicitation to the call's elicitor (a person's question card, or the `/mcp`
  * client), sampling to the sampler or the calling client, roots to the configured roots
- * (client-requests.ts) — and sends the request again with `inputResponses`.
+ * (client-requests.ts) — and sends the request again with `inputResponses`. A tool call whose
+ * caller speaks 2026-07-28 itself (`ToolCallOptions.relay`) runs in the SDK's manual mode: a round
+ * the caller declared everything for comes back to it as it came (input-relay.ts).
  *
  * The connection (connection.ts) uses it as it uses the 1.x client: lists, resources, prompts,
  * completions and log levels are the same methods with the same options on both SDKs. What
  * differs is here: the tool call (no result schema argument), the health check (2026-07-28 has
- * no `ping`: `server/discover` instead). Not in this first cut: list-changed and resource
- * notifications (2026-07-28 has them on `subscriptions/listen` only) and tasks (an extension there).
+ * no `ping`: `server/discover` instead), and the change notifications, which 2026-07-28 sends on
+ * a `subscriptions/listen` stream only (modern-listen.ts: list changes, and the watched resources
+ * instead of `resources/subscribe`). Not in this cut: tasks (an extension there).
  */
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -20,7 +23,9 @@ import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
-import type { ElicitationAnswer, SamplingRequest, ToolCallOptions } from './types.js';
+import { ModernListener } from './modern-listen.js';
+import { MAX_LOCAL_ROUNDS, isInputRequired, relayCapabilities, relayable, relayedParams } from './input-relay.js';
+import type { CallProgress, ElicitationAnswer, RelayedInputRequired, SamplingRequest, ToolCallOptions } from './types.js';
 
 /** The revision the modern client speaks. */
 export const MODERN_PROTOCOL = '2026-07-28';
@@ -28,6 +33,16 @@ export const MODERN_PROTOCOL = '2026-07-28';
 export interface ModernAnswers extends ClientRequestAnswers {
   /** Answers a form or URL elicitation (`requestId`: the input request's key). */
   elicit: (params: Record<string, unknown>, requestId: string | number, signal: AbortSignal) => Promise<ElicitationAnswer>;
+}
+
+/** What the server tells on its `subscriptions/listen` stream (modern-listen.ts), for the connection. */
+export interface ModernEvents {
+  listChanged(kind: 'tools' | 'prompts' | 'resources'): void;
+  resourceUpdated(uri: string): void;
+  /** The stream was opened again after the server ended it: lists and watched resources may have changed. */
+  resync(): void;
+  /** The stream could not be opened (again). */
+  listenFailed(error: unknown): void;
 }
 
 export interface ModernSession {
@@ -38,6 +53,8 @@ export interface ModernSession {
   callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<CallToolResult>;
   /** Whether the server still answers (`server/discover`); fails like a failed ping. */
   check(timeoutMs: number): Promise<void>;
+  /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
+  listener: ModernListener;
 }
 
 /** Whether the server is to be spoken to in the 2026-07-28 era. */
@@ -50,6 +67,9 @@ export async function modernSession(
   clientInfo: { name: string; version: string },
   capabilities: ClientCapabilities,
   answers: ModernAnswers,
+  events: ModernEvents,
+  /** The time the server has to acknowledge a listen stream, in ms. */
+  listenTimeoutMs: number,
 ): Promise<ModernSession> {
   // The 2.x client loads with the first server spoken to in this era: start-up does not need it.
   const { Client: ModernSdkClient, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
@@ -70,25 +90,68 @@ export async function modernSession(
   );
   const roots = answers.roots;
   if (roots) sdk.setRequestHandler('roots/list', async (_request, ctx) => roots(ctx.mcpReq.signal));
+  sdk.setNotificationHandler('notifications/tools/list_changed', () => events.listChanged('tools'));
+  sdk.setNotificationHandler('notifications/prompts/list_changed', () => events.listChanged('prompts'));
+  sdk.setNotificationHandler('notifications/resources/list_changed', () => events.listChanged('resources'));
+  sdk.setNotificationHandler('notifications/resources/updated', (notification) => events.resourceUpdated(notification.params.uri));
+  const listener = new ModernListener(
+    (filter) => sdk.listen(filter, { timeout: listenTimeoutMs }),
+    () => sdk.getServerCapabilities(),
+    () => events.resync(),
+    (error) => events.listenFailed(error),
+  );
   const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
   return {
     client: sdk as unknown as Client,
     transport,
-    connect: () => sdk.connect(transport),
+    listener,
+    async connect() {
+      await sdk.connect(transport);
+      // A server that refuses the stream is still usable for everything else.
+      listener.open().catch((error: unknown) => events.listenFailed(error));
+    },
     async callTool(name, args, options) {
-      return (await sdk.callTool(
-        { name, arguments: args },
-        {
-          timeout: options.timeoutMs,
-          resetTimeoutOnProgress: true,
-          maxTotalTimeout: options.maxTotalTimeoutMs,
-          signal: options.signal,
-          onprogress: (progress) => options.onProgress?.(progress),
-        },
-      )) as CallToolResult;
+      const requestOptions = {
+        timeout: options.timeoutMs,
+        resetTimeoutOnProgress: true,
+        maxTotalTimeout: options.maxTotalTimeoutMs,
+        signal: options.signal,
+        onprogress: (progress: CallProgress) => options.onProgress?.(progress),
+      };
+      const relay = options.relay;
+      if (!relay) return (await sdk.callTool({ name, arguments: args }, requestOptions)) as CallToolResult;
+      // The caller relays the rounds it can answer whole; the gateway answers the others (input-relay.ts).
+      const declared = relayCapabilities(capabilities, relay);
+      let params = relayedParams(name, args, declared, relay.inputResponses, relay.requestState);
+      for (let round = 1; ; round++) {
+        const result: unknown = await sdk.callTool(params as never, { ...requestOptions, allowInputRequired: true });
+        if (!isInputRequired(result) || relayable(result, relay, capabilities)) return result as CallToolResult;
+        if (round > MAX_LOCAL_ROUNDS) throw new Error(`${name} still required input after ${MAX_LOCAL_ROUNDS} rounds`);
+        const inputResponses = await answerLocally(result, answers, options.signal ?? new AbortController().signal);
+        params = relayedParams(name, args, declared, inputResponses, result.requestState);
+      }
     },
     async check(timeoutMs) {
       await sdk.discover({ timeout: timeoutMs });
     },
   };
+}
+
+/** The gateway's own answers to a round's input requests (a round its caller does not relay), by their keys. */
+async function answerLocally(round: RelayedInputRequired, answers: ModernAnswers, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(round.inputRequests ?? {}).map(async ([key, request]) => {
+      const params = request.params ?? {};
+      switch (request.method) {
+        case 'elicitation/create':
+          return [key, { ...(await answers.elicit(params, key, signal)) }] as const;
+        case 'sampling/createMessage':
+          return [key, await answers.sample(params as SamplingRequest, key, signal)] as const;
+        case 'roots/list':
+          if (answers.roots) return [key, await answers.roots(signal)] as const;
+      }
+      throw new Error(`the server asked for ${String(request.method)} (input request ${key}), which the gateway does not answer`);
+    }),
+  );
+  return Object.fromEntries(entries);
 }

@@ -162,6 +162,30 @@ export interface ToolCallResult {
   content: ContentItem[];
   structuredContent?: Record<string, unknown>;
   isError: boolean;
+  /**
+   * A 2026-07-28 server's own `input_required` answer, passed back as it came to a caller that
+   * relays it (`ToolCallOptions.relay`); `content` is empty then. Default: none (a complete result).
+   */
+  inputRequired?: RelayedInputRequired;
+}
+
+/** A 2026-07-28 server's `input_required` result: its input requests by their keys, and its `requestState`. */
+export interface RelayedInputRequired {
+  inputRequests: Record<string, { method: string; params?: Record<string, unknown> }>;
+  requestState?: string;
+}
+
+/**
+ * A call whose caller speaks 2026-07-28 itself (an `/mcp` client): what it declared, and its
+ * retry's material, passed to a 2026-07-28 server as they are (server/upstream/input-relay.ts).
+ */
+export interface InputRelay {
+  /** The caller's declared `elicitation`, `sampling` and `roots` capabilities (from its request's envelope). */
+  capabilities: { elicitation?: unknown; sampling?: unknown; roots?: unknown };
+  /** The retry's `inputResponses`, forwarded as they are. Default: none (a first call). */
+  inputResponses?: Record<string, unknown>;
+  /** The server's own `requestState` from the previous round, forwarded byte for byte. Default: none. */
+  requestState?: string;
 }
 
 export interface CallProgress {
@@ -214,6 +238,13 @@ export interface ToolCallOptions {
    * for `onElicit`. Default: the gateway's `sampling` endpoint, if any.
    */
   onSample?: CallSampler;
+  /**
+   * The caller relays a 2026-07-28 server's `input_required` answers itself (an `/mcp` client of
+   * that era that declared what they ask for): they come back as `ToolCallResult.inputRequired`
+   * instead of being answered by the gateway. Ignored for servers spoken to in the 2025 era.
+   * Default: none (the gateway answers them: `onElicit`, `onSample`, the roots).
+   */
+  relay?: InputRelay;
 }
 
 /** A task's status as its server tells it (MCP tasks utility), for the call that runs as the task. */

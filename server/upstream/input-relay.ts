@@ -1,0 +1,72 @@
+/**
+ * A 2026-07-28 server's `input_required` answers, relayed to a caller of the same era (an `/mcp`
+ * client; server/mcp/input-relay.ts) instead of answered by the gateway, when that caller declared
+ * what every input request of the round needs:
+ *
+ * - `elicitation/create` in form mode needs the caller's `elicitation` with form mode (or a bare
+ *   `{}`), in URL mode its `url`; `sampling/createMessage` needs its `sampling`; `roots/list` its
+ *   `roots`, unless the gateway answers roots for the server itself (configured `roots`, or
+ *   `clientRoots`: then the gateway's answer counts).
+ * - The request goes upstream with the gateway's own capabilities (what it answers when a round
+ *   is not relayed: a person for questions, its sampler, its roots), plus the caller's `roots` when
+ *   the gateway declares none, so the server may ask the caller for them.
+ * - A round the caller can answer whole comes back as it came (its keys, its `requestState`); a
+ *   round it cannot is answered by the gateway (`onElicit`, `onSample`, its roots) and sent again,
+ *   as the SDK's own driver would, for at most `MAX_LOCAL_ROUNDS` rounds.
+ * - The caller's retry (`inputResponses`, the server's `requestState`) goes upstream as it is.
+ */
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { elicitationModes } from '../mcp/elicitation.js';
+import type { InputRelay, RelayedInputRequired } from './types.js';
+
+/** The envelope key of a 2026-07-28 request's client capabilities. */
+export const CLIENT_CAPABILITIES_META_KEY = 'io.modelcontextprotocol/clientCapabilities';
+
+/** The rounds the gateway answers itself in one call before it gives up (the SDK driver's cap). */
+export const MAX_LOCAL_ROUNDS = 10;
+
+/** Whether `result` is an `input_required` answer (2026-07-28). */
+export function isInputRequired(result: unknown): result is RelayedInputRequired & { resultType: 'input_required' } {
+  return typeof result === 'object' && result !== null && (result as { resultType?: unknown }).resultType === 'input_required';
+}
+
+/** The capabilities a relayed call declares upstream: the gateway's, and the caller's `roots` when the gateway has none. */
+export function relayCapabilities(gateway: ClientCapabilities, relay: InputRelay): ClientCapabilities {
+  const roots = relay.capabilities.roots;
+  return gateway.roots || roots === undefined ? gateway : { ...gateway, roots: roots as ClientCapabilities['roots'] };
+}
+
+/** Whether the caller declared what every input request of `result` needs (see the file's comment). */
+export function relayable(result: RelayedInputRequired, relay: InputRelay, gateway: ClientCapabilities): boolean {
+  const declared = relay.capabilities;
+  const modes = elicitationModes(declared.elicitation);
+  return Object.values(result.inputRequests ?? {}).every((request) => {
+    switch (request?.method) {
+      case 'elicitation/create':
+        return request.params?.mode === 'url' ? modes.url : modes.form;
+      case 'sampling/createMessage':
+        return declared.sampling !== undefined;
+      case 'roots/list':
+        return declared.roots !== undefined && !gateway.roots;
+      default:
+        return false;
+    }
+  });
+}
+
+/** The params of a `tools/call` that carries `relay`'s retry material (none: a first call). */
+export function relayedParams(
+  name: string,
+  args: Record<string, unknown>,
+  capabilities: ClientCapabilities,
+  inputResponses: Record<string, unknown> | undefined,
+  requestState: string | undefined,
+): Record<string, unknown> {
+  return {
+    name,
+    arguments: args,
+    _meta: { [CLIENT_CAPABILITIES_META_KEY]: capabilities },
+    ...(inputResponses !== undefined && { inputResponses }),
+    ...(requestState !== undefined && { requestState }),
+  };
+}

@@ -1,0 +1,136 @@
+// A 2026-07-28 server's own `input_required` passed through /mcp to a 2026-07-28 client that
+// declared what it asks for (server/mcp/input-relay.ts, server/upstream/input-relay.ts): the 2.x
+// client SDK, pinned to 2026-07-28, in its manual mode (`allowInputRequired`), against
+// test/fixtures/modern-only-server.mjs behind the gateway as a `protocol: "2026-07-28"` upstream.
+// The server's keys come back as they are, its requestState round-trips inside the gateway's sealed
+// wrapper, a tampered or foreign wrapper is refused, an approved call is not asked twice on its
+// retry while a retry without the wrapper is, and REST callers still get question cards.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { callKit } from './helpers/calls.js';
+import { startHttpFixture } from './helpers/http-server.js';
+import { waitUntil } from './helpers/process.js';
+import { pendingApprovals } from './helpers/ui-session.js';
+
+const kit = callKit();
+const KEY = 'input-relay-2026-test-key-0123456789';
+const auth = { authorization: `Bearer ${KEY}` };
+
+async function modernGateway(approval?: Record<string, unknown>) {
+  const server = await startHttpFixture(['modern-only-server.mjs'], '/mcp');
+  kit.defer(() => server.stop());
+  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28' } }, {}, { apiKey: KEY, ...(approval && { approval }) });
+}
+
+/** A 2.x client pinned to 2026-07-28 on `/mcp/m`, declaring `capabilities`. */
+async function modernClient(app: Parameters<typeof kit.listen>[0], capabilities: Record<string, unknown>) {
+  const base = await kit.listen(app);
+  const client = new Client(
+    { name: 'relay-client', version: '1' },
+    { capabilities: capabilities as never, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+  kit.defer(() => client.close());
+  return client;
+}
+
+interface Round {
+  resultType?: string;
+  inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }>;
+  requestState?: string;
+  content?: { text: string }[];
+}
+
+const call = (client: Client, name: string, retry: { inputResponses?: Record<string, unknown>; requestState?: string } = {}) =>
+  client.callTool({ name, arguments: {}, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
+
+const textOf = (result: Round) => (result.content ?? []).map((item) => item.text).join('\n');
+const ADA = { name: { action: 'accept', content: { name: 'Ada' } } };
+
+describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 /mcp client', () => {
+  it('comes back with the server’s keys, and the retry takes its requestState upstream unchanged', async () => {
+    const { app, gateway } = await modernGateway();
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    const first = await call(client, 'ask-with-state');
+    expect(first).toMatchObject({
+      resultType: 'input_required',
+      inputRequests: { name: { method: 'elicitation/create', params: { message: 'Your name, please?' } } },
+    });
+    // The gateway's seal around the server's state, not the server's state bare.
+    expect(first.requestState).toEqual(expect.any(String));
+    expect(first.requestState).not.toBe('fixture-state:1');
+    const done = await call(client, 'ask-with-state', { inputResponses: ADA, requestState: first.requestState });
+    expect(textOf(done)).toBe('hello Ada, state fixture-state:1');
+    // Nobody was asked on the orchestrator.
+    expect(gateway.questions.list()).toEqual([]);
+
+    // A round without the server's requestState: the responses alone go upstream.
+    const asked = await call(client, 'ask-name');
+    expect(Object.keys(asked.inputRequests ?? {})).toEqual(['name']);
+    expect(textOf(await call(client, 'ask-name', { inputResponses: ADA, requestState: asked.requestState }))).toBe('hello Ada');
+  });
+
+  it('refuses a tampered wrapper, and one of another tool', async () => {
+    const { app } = await modernGateway();
+    const client = await modernClient(app, { elicitation: {} });
+    const first = await call(client, 'ask-with-state');
+    await expect(call(client, 'ask-with-state', { inputResponses: ADA, requestState: `${first.requestState}-TAMPERED` })).rejects.toThrow();
+    await expect(call(client, 'ask-name', { inputResponses: ADA, requestState: first.requestState })).rejects.toThrow(
+      /does not belong to this call/,
+    );
+  });
+
+  it('does not ask for approval again on the retry of an approved call, but does without the wrapper', async () => {
+    const { app } = await modernGateway({ default: 'ask' });
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    const approve = async () => {
+      const [approval] = await pendingApprovals(app, KEY);
+      await request(app).post(`/api/approvals/${approval!.id}/approve`).set(auth).send({ binding: approval!.binding }).expect(200);
+    };
+    const firstCall = call(client, 'ask-with-state');
+    await approve();
+    const first = await firstCall;
+    expect(first.resultType).toBe('input_required');
+    // The retry runs at once: no second approval.
+    const done = await call(client, 'ask-with-state', { inputResponses: ADA, requestState: first.requestState });
+    expect(textOf(done)).toBe('hello Ada, state fixture-state:1');
+    const list = await request(app).get('/api/approvals').set(auth).expect(200);
+    expect(list.body.items).toHaveLength(1);
+
+    // The server's own state bare is no wrapper of the gateway's: refused before anything runs.
+    await expect(call(client, 'ask-with-state', { inputResponses: ADA, requestState: 'fixture-state:1' })).rejects.toThrow(/requestState/);
+    // The same answers without a wrapper are a new call: the policy asks again.
+    const bare = call(client, 'ask-with-state', { inputResponses: ADA });
+    const [again] = await pendingApprovals(app, KEY);
+    expect(again).toMatchObject({ tool: 'ask-with-state', state: 'pending' });
+    await request(app).post(`/api/approvals/${again!.id}/deny`).set(auth).send({ reason: 'no' }).expect(200);
+    expect(textOf(await bare)).toContain('denied');
+  });
+
+  it('is answered by the gateway for a client that did not declare what it asks for, and for REST callers', async () => {
+    const { app, gateway } = await modernGateway();
+    // Declares sampling only: the server's question is a person's question card, as before.
+    const client = await modernClient(app, { sampling: {} });
+    const answer = call(client, 'ask-with-state');
+    const card = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
+    await request(app)
+      .post(`/api/questions/${card.id}`)
+      .set(auth)
+      .send({ action: 'accept', content: { name: 'Grace' } })
+      .expect(200);
+    expect(textOf(await answer)).toBe('hello Grace, state fixture-state:1');
+
+    const rest = request(app).post('/m/ask-with-state').set(auth).send({});
+    const pending = rest.then((res) => res);
+    const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the REST call’s question card');
+    await request(app)
+      .post(`/api/questions/${question.id}`)
+      .set(auth)
+      .send({ action: 'accept', content: { name: 'Lin' } })
+      .expect(200);
+    const res = await pending;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(JSON.stringify(res.body)).toContain('hello Lin, state fixture-state:1');
+  });
+});
