@@ -77,7 +77,7 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     const first = await call(client, 'ask-with-state');
     await expect(call(client, 'ask-with-state', { inputResponses: ADA, requestState: `${first.requestState}-TAMPERED` })).rejects.toThrow();
     await expect(call(client, 'ask-name', { inputResponses: ADA, requestState: first.requestState })).rejects.toThrow(
-      /does not belong to this call/,
+      /does not belong to this request/,
     );
   });
 
@@ -132,5 +132,28 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     const res = await pending;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(JSON.stringify(res.body)).toContain('hello Lin, state fixture-state:1');
+  });
+});
+
+describe('input_required of a 2026-07-28 server’s prompts/get, passed through', () => {
+  it('comes back with the server’s keys, and the retry takes its requestState upstream unchanged', async () => {
+    const { app, gateway } = await modernGateway();
+    const client = await modernClient(app, { elicitation: {} });
+    const get = (retry: Record<string, unknown> = {}) =>
+      client.getPrompt({ name: 'greeting', ...retry } as never, { allowInputRequired: true }) as Promise<
+        Round & { messages?: { content: { text: string } }[] }
+      >;
+    const first = await get();
+    expect(first).toMatchObject({
+      resultType: 'input_required',
+      inputRequests: { name: { method: 'elicitation/create', params: { message: 'Whom shall I greet?' } } },
+    });
+    const done = await get({ inputResponses: ADA, requestState: first.requestState });
+    expect(done.messages?.[0]?.content.text).toBe('Greet Ada (state prompt-state:1)');
+    expect(gateway.questions.list()).toEqual([]);
+    // A prompt's seal is no tool call's.
+    await expect(call(client, 'ask-with-state', { inputResponses: ADA, requestState: first.requestState })).rejects.toThrow(
+      /does not belong/,
+    );
   });
 });

@@ -29,7 +29,7 @@ import type { RelayedInputRequired } from '../upstream/types.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor, elicitationModes } from './elicitation.js';
 import { clientSampler } from './sampling.js';
-import { checkRelayState, inputRelayOf, relayState, type RelayState } from './input-relay.js';
+import { relayState, requestRelay, type RelayState } from './input-relay.js';
 import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
@@ -210,8 +210,8 @@ export function buildMcpServer(context: ServedContext): Server {
     // to a server's own input_required round (`requestState`, verified by the SDK: input-relay.ts).
     const state = ctx.mcpReq.requestState<ParkedState>();
     const resumed = state && typeof state === 'object' && 'call' in state ? state : undefined;
-    const relayed = state && typeof state === 'object' && 'relay' in state ? state.relay : undefined;
-    const approvedBefore = relayed ? checkRelayState(relayed, identity, entry, request.params.arguments) : false;
+    const relayTarget = { server: entry.server, target: `tools/call ${entry.tool}` };
+    const { relay, approvedBefore } = requestRelay(ctx, identity, relayTarget, request.params.arguments);
     let call: RunningCall;
     if (resumed) {
       const parked = context.parked.take(resumed.call, identity.id);
@@ -231,8 +231,7 @@ export function buildMcpServer(context: ServedContext): Server {
       const sample =
         asked?.sample ??
         (!modern && samples ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options)) : undefined);
-      // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (input-relay.ts).
-      const relay = modern ? inputRelayOf(capabilitiesOf(envelope), ctx.mcpReq.inputResponses, relayed) : undefined;
+      // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (`relay`: input-relay.ts).
       call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), {
         elicit,
         sample,
@@ -321,7 +320,7 @@ export function buildMcpServer(context: ServedContext): Server {
     // A round of the server's own input_required goes to the client under the gateway's seal.
     const relayedRound = async (round: RelayedInputRequired): Promise<InputRequiredResult> => {
       const approved = approvedBefore || call.approval?.state === 'approved';
-      const sealed = relayState(round.requestState, identity, entry, request.params.arguments, approved, context.questionTimeoutMs());
+      const sealed = relayState(round.requestState, identity, relayTarget, request.params.arguments, approved, context.questionTimeoutMs());
       return inputRequired({ inputRequests: round.inputRequests as never, requestState: await context.mintState({ relay: sealed }, ctx) });
     };
     const answer = call.done.then<McpToolResult | InputRequiredResult>((end) =>

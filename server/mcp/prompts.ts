@@ -9,9 +9,10 @@
  * URIs (resource-uris.ts). A group serves the prompts of every server one of its tool patterns
  * names. A completion's `ref/prompt` is mapped back by name, its `ref/resource` by template URI.
  */
-import { ProtocolError, type Server } from '@modelcontextprotocol/server';
+import { ProtocolError, inputRequired, type Server } from '@modelcontextprotocol/server';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import type { CompletionRef, PromptInfo, PromptResult } from '../upstream/types.js';
+import { relayState, requestRelay } from './input-relay.js';
 import type { ServedContext } from './mcp-server.js';
 import { aggregateNames, originMeta } from './names.js';
 import { namespacedContentItem } from './resource-uris.js';
@@ -92,11 +93,23 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
       requireCall(identity);
       const { connection, prompt } = promptNamed(context, aggregate, request.params.name);
       context.logger.debug({ server: connection.name, prompt: prompt.name, caller: identity.id }, 'MCP prompt get');
+      const args = request.params.arguments ?? {};
+      // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (input-relay.ts).
+      const target = { server: connection.name, target: `prompts/get ${prompt.name}` };
+      const { relay } = requestRelay(ctx, identity, target, args);
       let result: PromptResult;
       try {
-        result = await connection.getPrompt(prompt.name, request.params.arguments ?? {}, requestOptions(connection, ctx.mcpReq.signal));
+        result = await connection.getPrompt(prompt.name, args, requestOptions(connection, ctx.mcpReq.signal), relay);
       } catch (error) {
         throw upstreamError(error, connection.name);
+      }
+      const round = result.inputRequired;
+      if (round) {
+        const sealed = relayState(round.requestState, identity, target, args, false, 0);
+        return inputRequired({
+          inputRequests: round.inputRequests as never,
+          requestState: await context.mintState({ relay: sealed }, ctx),
+        });
       }
       const what = `getting the prompt ${prompt.name}`;
       return withinLimit(promptResult(result, connection.name, aggregate), context.maxResultBytes(), connection.name, what) as never;

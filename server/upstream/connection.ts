@@ -38,7 +38,7 @@ import { clientCapabilities } from './capabilities.js';
 import { answerClientRequests, clientRequestAnswers, type ClientRequestAnswers } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
-import { isInputRequired } from './input-relay.js';
+import { isInputRequired, relayedRound } from './input-relay.js';
 import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
@@ -57,6 +57,7 @@ import {
   type Elicitor,
   type LastError,
   type PromptInfo,
+  type InputRelay,
   type PromptResult,
   type RequestOptions,
   type ResourceInfo,
@@ -259,7 +260,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /** Gets a prompt's messages for `args` (`prompts/get`). */
-  async getPrompt(name: string, args: Record<string, string>, options: RequestOptions): Promise<PromptResult> {
+  /**
+   * A prompt's messages (`prompts/get`). With `relay` (a caller of the 2026-07-28 era), a
+   * 2026-07-28 server's `input_required` round the caller can answer comes back as
+   * `inputRequired` (input-relay.ts); ignored for a server spoken to in the 2025 era.
+   */
+  async getPrompt(name: string, args: Record<string, string>, options: RequestOptions, relay?: InputRelay): Promise<PromptResult> {
+    const modern = relay && this.modern;
+    if (modern) {
+      const result = await this.request(options, () => modern.getPrompt(name, args, relay, options));
+      return isInputRequired(result) ? { messages: [], inputRequired: relayedRound(result) } : (result as PromptResult);
+    }
     return this.request(options, (client, requestOptions) =>
       client.getPrompt({ name, arguments: args }, requestOptions),
     ) as Promise<PromptResult>;
@@ -1049,14 +1060,7 @@ function toolMetadata(client: Client): {
 
 function toolCallResult(result: CallToolResult): ToolCallResult {
   // A 2026-07-28 server's input_required, for a caller that relays it (input-relay.ts).
-  if (isInputRequired(result)) {
-    const { inputRequests, requestState } = result;
-    return {
-      content: [],
-      isError: false,
-      inputRequired: { inputRequests: inputRequests ?? {}, ...(requestState !== undefined && { requestState }) },
-    };
-  }
+  if (isInputRequired(result)) return { content: [], isError: false, inputRequired: relayedRound(result) };
   return {
     content: (result.content ?? []) as ContentItem[],
     structuredContent: result.structuredContent as Record<string, unknown> | undefined,

@@ -30,6 +30,12 @@ export function isInputRequired(result: unknown): result is RelayedInputRequired
   return typeof result === 'object' && result !== null && (result as { resultType?: unknown }).resultType === 'input_required';
 }
 
+/** A round as it is passed on: its input requests and the server's `requestState`, nothing else. */
+export function relayedRound(result: RelayedInputRequired): RelayedInputRequired {
+  const { inputRequests, requestState } = result;
+  return { inputRequests: inputRequests ?? {}, ...(requestState !== undefined && { requestState }) };
+}
+
 /** The capabilities a relayed call declares upstream: the gateway's, and the caller's `roots` when the gateway has none. */
 export function relayCapabilities(gateway: ClientCapabilities, relay: InputRelay): ClientCapabilities {
   const roots = relay.capabilities.roots;

@@ -25,7 +25,15 @@ import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
 import { MAX_LOCAL_ROUNDS, isInputRequired, relayCapabilities, relayable, relayedParams } from './input-relay.js';
-import type { CallProgress, ElicitationAnswer, RelayedInputRequired, SamplingRequest, ToolCallOptions } from './types.js';
+import type {
+  CallProgress,
+  ElicitationAnswer,
+  InputRelay,
+  RelayedInputRequired,
+  RequestOptions,
+  SamplingRequest,
+  ToolCallOptions,
+} from './types.js';
 
 /** The revision the modern client speaks. */
 export const MODERN_PROTOCOL = '2026-07-28';
@@ -51,6 +59,8 @@ export interface ModernSession {
   transport: StreamableHTTPClientTransport;
   connect(): Promise<void>;
   callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<CallToolResult>;
+  /** `prompts/get` for a caller that relays input_required rounds (input-relay.ts): the prompt, or the round. */
+  getPrompt(name: string, args: Record<string, string>, relay: InputRelay, options: RequestOptions): Promise<unknown>;
   /** Whether the server still answers (`server/discover`); fails like a failed ping. */
   check(timeoutMs: number): Promise<void>;
   /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
@@ -101,6 +111,27 @@ export async function modernSession(
     (error) => events.listenFailed(error),
   );
   const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  /**
+   * A request whose caller relays the rounds it can answer whole; the gateway answers the others
+   * and sends the request again (input-relay.ts). `send` sends it in the SDK's manual mode.
+   */
+  const relayed = async (
+    name: string,
+    args: Record<string, unknown>,
+    relay: InputRelay,
+    signal: AbortSignal | undefined,
+    send: (params: Record<string, unknown>) => Promise<unknown>,
+  ): Promise<unknown> => {
+    const declared = relayCapabilities(capabilities, relay);
+    let params = relayedParams(name, args, declared, relay.inputResponses, relay.requestState);
+    for (let round = 1; ; round++) {
+      const result = await send(params);
+      if (!isInputRequired(result) || relayable(result, relay, capabilities)) return result;
+      if (round > MAX_LOCAL_ROUNDS) throw new Error(`${name} still required input after ${MAX_LOCAL_ROUNDS} rounds`);
+      const inputResponses = await answerLocally(result, answers, signal ?? new AbortController().signal);
+      params = relayedParams(name, args, declared, inputResponses, result.requestState);
+    }
+  };
   return {
     client: sdk as unknown as Client,
     transport,
@@ -120,16 +151,14 @@ export async function modernSession(
       };
       const relay = options.relay;
       if (!relay) return (await sdk.callTool({ name, arguments: args }, requestOptions)) as CallToolResult;
-      // The caller relays the rounds it can answer whole; the gateway answers the others (input-relay.ts).
-      const declared = relayCapabilities(capabilities, relay);
-      let params = relayedParams(name, args, declared, relay.inputResponses, relay.requestState);
-      for (let round = 1; ; round++) {
-        const result: unknown = await sdk.callTool(params as never, { ...requestOptions, allowInputRequired: true });
-        if (!isInputRequired(result) || relayable(result, relay, capabilities)) return result as CallToolResult;
-        if (round > MAX_LOCAL_ROUNDS) throw new Error(`${name} still required input after ${MAX_LOCAL_ROUNDS} rounds`);
-        const inputResponses = await answerLocally(result, answers, options.signal ?? new AbortController().signal);
-        params = relayedParams(name, args, declared, inputResponses, result.requestState);
-      }
+      return (await relayed(name, args, relay, options.signal, (params) =>
+        sdk.callTool(params as never, { ...requestOptions, allowInputRequired: true }),
+      )) as CallToolResult;
+    },
+    getPrompt(name, args, relay, options) {
+      return relayed(name, args, relay, options.signal, (params) =>
+        sdk.getPrompt(params as never, { timeout: options.timeoutMs, signal: options.signal, allowInputRequired: true }),
+      );
     },
     async check(timeoutMs) {
       await sdk.discover({ timeout: timeoutMs });

@@ -97,6 +97,8 @@ export interface PromptResult {
   description?: string;
   messages: PromptMessage[];
   _meta?: Record<string, unknown>;
+  /** A 2026-07-28 server's `input_required` round, for a caller that relays it (`messages` empty then). Default: none. */
+  inputRequired?: RelayedInputRequired;
 }
 
 /** What `completion/complete` completes: a prompt's argument, or a variable of a resource template. */

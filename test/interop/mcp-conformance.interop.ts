@@ -45,14 +45,14 @@ type Run = Map<string, Checks>;
  */
 const THROUGH_2026_UPSTREAM = /^input-required-result-/;
 /**
- * Of those, the ones whose every check passes through as directly (per era): the server's own
- * `input_required` results of `tools/call` pass through to the suite, a 2026-07-28 client that
- * declared elicitation, sampling and roots (server/mcp/input-relay.ts). Not `non-tool-request`:
- * a `prompts/get` round is answered by the gateway, which asks its client with its own keys.
+ * Of those, the ones whose every check passes through as directly (per era): all of them. The
+ * server's own `input_required` results of `tools/call` and `prompts/get` pass through to the
+ * suite, a 2026-07-28 client that declared elicitation, sampling and roots, under the gateway's
+ * sealed `requestState` (server/mcp/input-relay.ts).
  */
 const PASSES_THROUGH_2026: Record<string, RegExp> = {
-  default: /^input-required-result-(?!non-tool-request$)/,
-  '2026-07-28': /^input-required-result-(?!non-tool-request$)/,
+  default: THROUGH_2026_UPSTREAM,
+  '2026-07-28': THROUGH_2026_UPSTREAM,
 };
 const EXTENSION = /^tasks-/;
 /**
@@ -195,7 +195,7 @@ describe('the MCP conformance suite (server mode) through /mcp/{server}', () => 
 
   function scope(scenario: string, era: string): string {
     if (THROUGH_2026_UPSTREAM.test(scenario) && !PASSES_THROUGH_2026[era]!.test(scenario))
-      return 'the server’s own input_required result of prompts/get is not passed through (the gateway answers it and asks its client itself)';
+      return 'the server’s own input_required result is not passed through (the gateway answers it and asks its client itself)';
     if (EXTENSION.test(scenario)) return 'extension (tasks), not implemented by the server';
     return '';
   }
