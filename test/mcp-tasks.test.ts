@@ -18,6 +18,7 @@ import { callKit, makeCallerKey } from './helpers/calls.js';
 import { EVERYTHING_BIN, fixture, type TestGateway, waitForStderr } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { pendingApprovals } from './helpers/ui-session.js';
+import { TASKS_PAGE_SIZE } from '../server/mcp/tasks.js';
 
 const { gateway, listen, defer } = callKit();
 
@@ -177,5 +178,20 @@ describe('tasks on /mcp', () => {
     await expect(refused).rejects.toMatchObject({ code: -32601 });
     const plain = await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
     expect(JSON.stringify(plain.content)).toContain('hi');
+  });
+
+  it('tasks/list pages the caller’s tasks, oldest first, with nextCursor; a bad cursor is -32602', async () => {
+    const { app } = await gateway({ t: { command: process.execPath, args: [fixture('task-server.mjs')] } }, {}, { apiKey: KEY });
+    const base = await listen(app);
+    const client = await tasksClient(`${base}/mcp/t`, KEY);
+    const started: string[] = [];
+    for (let i = 0; i < TASKS_PAGE_SIZE + 2; i++) started.push((await startTask(client, 'fail', {})).taskId);
+    const first = await client.experimental.tasks.listTasks();
+    expect(first.tasks.map((task) => task.taskId)).toEqual(started.slice(0, TASKS_PAGE_SIZE));
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await client.experimental.tasks.listTasks(first.nextCursor);
+    expect(second.tasks.map((task) => task.taskId)).toEqual(started.slice(TASKS_PAGE_SIZE));
+    expect(second.nextCursor).toBeUndefined();
+    await expect(client.experimental.tasks.listTasks('not a cursor')).rejects.toMatchObject({ code: -32602 });
   });
 });

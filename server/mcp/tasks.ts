@@ -1,7 +1,7 @@
 /**
  * Tasks on `/mcp` (MCP 2025-11-25 tasks utility) for 2025-era sessions: a client that calls a tool
  * with `params.task` gets a `CreateTaskResult` at once, and `tasks/get`, `tasks/result`,
- * `tasks/list` and `tasks/cancel` answer for its tasks.
+ * `tasks/list` (paged: `TASKS_PAGE_SIZE`) and `tasks/cancel` answer for its tasks.
  *
  * A task is the gateway's own async call (`ToolCaller.start`, surface `mcp`, mode `async`): the
  * policy, approvals, limits (`gateway.asyncCalls`), activity and `/api/calls/{id}` apply as to an
@@ -193,6 +193,34 @@ function tellChanges(server: Server, call: RunningCall, ttlMs: () => number): vo
 const TaskIdParams = z.object({ taskId: z.string() });
 const ListParams = z.object({ cursor: z.string().optional() });
 
+/** The tasks `tasks/list` answers at most at once; `nextCursor` names the next page. */
+export const TASKS_PAGE_SIZE = 20;
+
+/**
+ * One page of `tasks/list`: the tasks oldest first (by start, then id), after `cursor` (the start
+ * and id of the last task of the previous page, so tasks that end meanwhile shift nothing), at
+ * most `TASKS_PAGE_SIZE`; an unreadable cursor is -32602.
+ */
+export function taskPage(calls: RunningCall[], cursor: string | undefined): { page: RunningCall[]; nextCursor?: string } {
+  const byStart = (a: RunningCall, b: RunningCall) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  let after: [number, string] | undefined;
+  if (cursor !== undefined) {
+    try {
+      after = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [number, string];
+    } catch {
+      after = undefined;
+    }
+    if (!Array.isArray(after) || typeof after[0] !== 'number' || typeof after[1] !== 'string')
+      throw new ProtocolError(INVALID_PARAMS, 'invalid cursor');
+  }
+  const [at, id] = after ?? [-Infinity, ''];
+  const rest = calls.filter((call) => call.startedAt > at || (call.startedAt === at && call.id > id)).sort(byStart);
+  const page = rest.slice(0, TASKS_PAGE_SIZE);
+  const last = page.at(-1);
+  if (rest.length <= TASKS_PAGE_SIZE || !last) return { page };
+  return { page, nextCursor: Buffer.from(JSON.stringify([last.startedAt, last.id])).toString('base64url') };
+}
+
 /** Cancels a running task, and waits a while for it to settle (so the next look sees it cancelled). */
 async function cancelTask(call: RunningCall): Promise<void> {
   call.cancel();
@@ -236,12 +264,10 @@ function serveLegacyTasks(server: Server, context: ServedContext): void {
     return { ...result, _meta: { [RELATED_TASK]: { taskId } } };
   });
 
-  server.setRequestHandler('tasks/list', { params: ListParams }, async () => ({
-    tasks: context.caller.calls
-      .all(viewer())
-      .filter(isTask)
-      .map((call) => taskOf(call, ttl())),
-  }));
+  server.setRequestHandler('tasks/list', { params: ListParams }, async ({ cursor }) => {
+    const { page, nextCursor } = taskPage(context.caller.calls.all(viewer()).filter(isTask), cursor);
+    return { tasks: page.map((call) => taskOf(call, ttl())), ...(nextCursor && { nextCursor }) };
+  });
 
   server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, async ({ taskId }) => {
     const call = find(taskId);
