@@ -9,7 +9,8 @@
  *   the canonical arguments — a retry must match them all, else it is refused (-32602), as a tampered or expired wrapper
  *   is by the SDK before the handler runs;
  * - whether a person approved the call in an earlier round, valid until `approvedUntil`
- *   (`gateway.questionTimeoutMs` after the round, read at use: the time a client has to answer).
+ *   (`gateway.questionTimeoutMs` after the round, read at use: the time a client has to answer)
+ *   and only for the tool's definition of then (as an approval is voided by a changed definition).
  *
  * A tool call's retry is a new call of the gateway (validation, policy, limits, activity); the policy runs
  * again, and only its `ask` is satisfied by a sealed approval, so a retry of an approved call does
@@ -36,6 +37,8 @@ export interface RelayState {
   args: string;
   /** Until when (ms since the epoch) a person's approval of this call counts for its retry; 0: none was needed or given. */
   approvedUntil: number;
+  /** The hash of the tool's definition the approval was given for (tool calls only). */
+  definition?: string;
 }
 
 /** The client capabilities of a 2026-07-28 request's envelope that input requests need. */
@@ -102,6 +105,8 @@ function argsDigest(args: Record<string, unknown> | undefined): string {
 export interface RelayTarget {
   server: string;
   target: string;
+  /** The hash of the tool's definition now (`toolDefinitionHash`, made only when needed); none for a prompt. */
+  definition?: () => string;
 }
 
 /**
@@ -111,20 +116,20 @@ export interface RelayTarget {
 export function checkRelayState(
   state: RelayState,
   identity: Identity,
-  { server, target }: RelayTarget,
+  { server, target, definition }: RelayTarget,
   args: Record<string, unknown> | undefined,
   now = Date.now(),
 ): boolean {
   if (state.owner !== identity.id || state.server !== server || state.target !== target || state.args !== argsDigest(args))
     throw new ProtocolError(INVALID_PARAMS, 'requestState does not belong to this request (another caller, tool, prompt or arguments)');
-  return state.approvedUntil > now;
+  return state.approvedUntil > now && state.definition === definition?.();
 }
 
 /** The state to seal for a relayed round (`approved`: a person approved the call, now or in an earlier round). */
 export function relayState(
   upstreamState: string | undefined,
   identity: Identity,
-  { server, target }: RelayTarget,
+  { server, target, definition }: RelayTarget,
   args: Record<string, unknown> | undefined,
   approved: boolean,
   approvalTtlMs: number,
@@ -137,5 +142,6 @@ export function relayState(
     target,
     args: argsDigest(args),
     approvedUntil: approved ? now + approvalTtlMs : 0,
+    ...(definition !== undefined && { definition: definition() }),
   };
 }

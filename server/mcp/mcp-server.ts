@@ -29,6 +29,7 @@ import type { RelayedInputRequired } from '../upstream/types.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor, elicitationModes } from './elicitation.js';
 import { clientSampler } from './sampling.js';
+import { toolDefinitionHash } from '../approvals/binding.js';
 import { relayState, requestRelay, type RelayState } from './input-relay.js';
 import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
@@ -210,7 +211,7 @@ export function buildMcpServer(context: ServedContext): Server {
     // to a server's own input_required round (`requestState`, verified by the SDK: input-relay.ts).
     const state = ctx.mcpReq.requestState<ParkedState>();
     const resumed = state && typeof state === 'object' && 'call' in state ? state : undefined;
-    const relayTarget = { server: entry.server, target: `tools/call ${entry.tool}` };
+    const relayTarget = { server: entry.server, target: `tools/call ${entry.tool}`, definition: () => toolDefinitionHash(entry.info) };
     const { relay, approvedBefore } = requestRelay(ctx, identity, relayTarget, request.params.arguments);
     let call: RunningCall;
     if (resumed) {

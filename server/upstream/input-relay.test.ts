@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { relayable, relayCapabilities } from './input-relay.js';
+
+const round = (...requests: { method: string; params?: Record<string, unknown> }[]) => ({
+  inputRequests: Object.fromEntries(requests.map((request, index) => [`k${index}`, request])),
+});
+const elicitForm = { method: 'elicitation/create', params: { message: 'name?' } };
+const elicitUrl = { method: 'elicitation/create', params: { mode: 'url', message: 'open', url: 'https://example.test' } };
+const sample = { method: 'sampling/createMessage', params: {} };
+const roots = { method: 'roots/list' };
+const gateway = { sampling: {}, elicitation: { form: {}, url: {} } };
+
+describe('which input_required rounds a caller relays', () => {
+  it('those whose every input request it declared, by elicitation mode', () => {
+    const formOnly = { capabilities: { elicitation: {} } };
+    expect(relayable(round(elicitForm), formOnly, gateway)).toBe(true);
+    expect(relayable(round(elicitUrl), formOnly, gateway)).toBe(false);
+    expect(relayable(round(elicitUrl), { capabilities: { elicitation: { url: {} } } }, gateway)).toBe(true);
+    expect(relayable(round(elicitForm, sample), formOnly, gateway)).toBe(false);
+    expect(relayable(round(elicitForm, sample), { capabilities: { elicitation: {}, sampling: {} } }, gateway)).toBe(true);
+    expect(relayable(round({ method: 'ping' }), { capabilities: { elicitation: {}, sampling: {}, roots: {} } }, gateway)).toBe(false);
+    // A round of the server's state alone has nothing to answer.
+    expect(relayable({ inputRequests: {}, requestState: 's' }, formOnly, gateway)).toBe(true);
+  });
+
+  it('roots only while the gateway answers none for the server, and declares the caller’s then', () => {
+    const caller = { capabilities: { roots: { listChanged: true } } };
+    expect(relayable(round(roots), caller, gateway)).toBe(true);
+    expect(relayCapabilities(gateway, caller)).toEqual({ ...gateway, roots: { listChanged: true } });
+    const configured = { ...gateway, roots: { listChanged: true } };
+    expect(relayable(round(roots), caller, configured)).toBe(false);
+    expect(relayCapabilities(configured, caller)).toBe(configured);
+  });
+});
