@@ -21,6 +21,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
+import { toolDefinitionHash } from '../approvals/binding.js';
 import type { Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
@@ -29,7 +30,6 @@ import type { RelayedInputRequired } from '../upstream/types.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor, elicitationModes } from './elicitation.js';
 import { clientSampler } from './sampling.js';
-import { toolDefinitionHash } from '../approvals/binding.js';
 import { relayState, requestRelay, type RelayState } from './input-relay.js';
 import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
@@ -74,7 +74,7 @@ function elicitationOf(envelope: Record<string, unknown> | undefined): { form?: 
 /** The client capabilities a 2026-07-28 request's envelope declares. */
 function capabilitiesOf(
   envelope: Record<string, unknown> | undefined,
-): { elicitation?: { form?: unknown; url?: unknown }; sampling?: unknown; roots?: unknown } | undefined {
+): { elicitation?: { form?: unknown; url?: unknown }; sampling?: unknown } | undefined {
   return envelope?.['io.modelcontextprotocol/clientCapabilities'] as never;
 }
 
