@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, startCli, startCommand, type RunningGateway } from './helpers/cli.js';
 import { waitUntil } from './helpers/process.js';
@@ -113,6 +114,40 @@ describe('start-up', () => {
       ].some((part) => file.includes(part)),
     );
     expect(lazy).toEqual([]);
+  });
+
+  it("loading the management API's routes builds none of its answer schemas: they are built when the document is generated or they parse", async () => {
+    // A fresh process, from the built modules: zod's registry holds every schema given an id (`.meta({ id })`) once it is built.
+    const url = (file: string) => JSON.stringify(pathToFileURL(built(file)).href);
+    const script = `import { z } from 'zod';
+const ids = () => [...z.globalRegistry._idmap.keys()];
+const { MANAGEMENT_ROUTES } = await import(${url('http/api/index.js')});
+const { ServerListSchema } = await import(${url('http/api-schemas.js')});
+const atLoad = ids();
+ServerListSchema.parse({ servers: [] });
+const afterParse = ids();
+const { managementDocument } = await import(${url('openapi/management.js')});
+const document = managementDocument('1.0.0');
+console.log(JSON.stringify({ routes: MANAGEMENT_ROUTES.length, atLoad, afterParse, afterDocument: ids(), components: Object.keys(document.components.schemas) }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    const { routes, atLoad, afterParse, afterDocument, components } = JSON.parse(stdout) as {
+      routes: number;
+      atLoad: string[];
+      afterParse: string[];
+      afterDocument: string[];
+      components: string[];
+    };
+    expect(routes).toBeGreaterThan(20);
+    // The request schemas are there from the start (routes validate with them) …
+    expect(atLoad).toEqual(expect.arrayContaining(['ServerPatch', 'KeyCreate', 'Decision', 'Answer']));
+    // … the answer schemas are not: the first parse builds the one it needs (and those it is made of), the document all of them.
+    const answers = ['Health', 'Ready', 'NotReadyProblem', 'ServerList', 'ServerDetail', 'ToolList', 'ToolCallResult', 'CallSnapshot'];
+    answers.push('ActivityPage', 'KeyList', 'CreatedKey', 'ApprovalList', 'DeviceList', 'ResourcePage', 'PromptList', 'Completion');
+    answers.push('QuestionList', 'CallEventStream', 'ResourceEventStream', 'OpenApiDocument');
+    expect(atLoad.filter((id) => answers.includes(id) || id === 'ServerStatus')).toEqual([]);
+    expect(afterParse.filter((id) => answers.includes(id))).toEqual(['ServerList']);
+    expect(afterDocument).toEqual(expect.arrayContaining(answers));
+    expect(components).toEqual(expect.arrayContaining(answers));
   });
 
   it('the command listens without loading the MCP endpoint (the 2.x SDK), and loads it on the first /mcp request', async () => {
