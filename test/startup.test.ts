@@ -84,6 +84,14 @@ describe('start-up', () => {
     expect(text).not.toContain(' attendu, ');
   });
 
+  it("the bundle holds transliterate's own table, not its locale tables (the gateway passes no locale): they are not built at start", () => {
+    const text = builtCode();
+    expect(text).toContain('function transliterate(');
+    // Its own replacements are there; the locale tables (the Danish and Norwegian ones, …) not.
+    expect(text).toMatch(/\["\\xDF", "ss"\]/);
+    expect(text).not.toContain('danishNorwegianReplacements');
+  });
+
   it("Express' MIME table is built on first use, not at start: mime-types is loaded by a stand-in at the first call", async () => {
     // esbuild names a bundled CommonJS module's loader after its file: every call of it is the stand-in's.
     const loads = builtCode().match(/^.*\brequire_mime_types\(\).*$/gm) ?? [];
@@ -148,6 +156,29 @@ console.log(JSON.stringify({ routes: MANAGEMENT_ROUTES.length, atLoad, afterPars
     expect(afterParse.filter((id) => answers.includes(id))).toEqual(['ServerList']);
     expect(afterDocument).toEqual(expect.arrayContaining(answers));
     expect(components).toEqual(expect.arrayContaining(answers));
+  });
+
+  it('building the HTTP app makes no JSON Schema validator (ajv instance): the first arguments and default to check make theirs', async () => {
+    // A fresh process, from the built modules; every ajv instance adds its meta-schemas as it is made.
+    const url = (file: string) => JSON.stringify(pathToFileURL(built(file)).href);
+    const script = `import { Ajv } from 'ajv';
+const core = Object.getPrototypeOf(Ajv.prototype);
+const made = new Set();
+const addMetaSchema = core.addMetaSchema;
+core.addMetaSchema = function (...args) { made.add(this); return addMetaSchema.apply(this, args); };
+await import(${url('http/app.js')});
+const { checkArguments } = await import(${url('calls/arguments.js')});
+const atLoad = made.size;
+const schema = { type: 'object', properties: { n: { type: 'integer', minimum: 0, default: 1 } }, required: ['n'] };
+const checked = checkArguments(schema, {});
+console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    expect(JSON.parse(stdout)).toEqual({
+      atLoad: 0,
+      // One for the arguments (2020-12), one for the default.
+      afterCheck: 2,
+      checked: { errors: [], args: { n: 1 } },
+    });
   });
 
   it('the command listens without loading the MCP endpoint (the 2.x SDK), and loads it on the first /mcp request', async () => {
