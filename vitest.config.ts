@@ -10,5 +10,11 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests spawn real MCP servers; two workers match the 2-core machines we run on.
     maxWorkers: 2,
+    // A worker keeps its modules from one test file to the next (default: a fresh module graph per
+    // file). Importing the gateway's modules anew for each of ~75 files was about a quarter of the
+    // run's CPU. So a test file leaves nothing behind that the next one could see: it closes what it
+    // starts, restores what it changes (process.env, fake timers, mocks), and keeps state in
+    // the test, not in modules. The setup files still run for every file.
+    isolate: false,
   },
 });
