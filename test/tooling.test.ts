@@ -30,9 +30,9 @@ describe('pretest', () => {
 });
 
 describe('the test run', () => {
-  it("keeps each worker's modules from one test file to the next, in two workers (vitest.config.ts)", () => {
+  it("keeps each worker's modules from one test file to the next, in three workers (vitest.config.ts)", () => {
     // Importing the gateway's modules anew for every file was about a quarter of the run's CPU.
-    expect(config.test).toMatchObject({ isolate: false, maxWorkers: 2 });
+    expect(config.test).toMatchObject({ isolate: false, maxWorkers: 3 });
   });
 });
 
