@@ -1,7 +1,8 @@
 /**
  * CPU time a process has used, for the benchmarks: from /proc/PID/stat on Linux (all its
- * threads, user + system), in steps of one clock tick (10 ms). Unlike wall-clock times it hardly
- * changes when other work shares the machine.
+ * threads, user + system), in steps of one clock tick (10 ms), or to the nanosecond from the
+ * scheduler's statistics of each thread (/proc/PID/task/TID/schedstat) where the kernel keeps them.
+ * Unlike wall-clock times it hardly changes when other work shares the machine.
  */
 import fs from 'node:fs';
 
@@ -18,4 +19,28 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time process `pid` has used so far, in ms, to the nanosecond: the time on a CPU of each of its
+ * threads (/proc/PID/task/TID/schedstat, first field). Falls back on {@link cpuMsOf} where the kernel
+ * keeps no such statistics.
+ */
+export function preciseCpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  let threads: string[];
+  try {
+    threads = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const thread of threads) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended meanwhile; a kernel without scheduler statistics reads no file at all.
+    }
+  }
+  return Number.isFinite(ns) && ns > 0 ? ns / 1e6 : cpuMsOf(pid);
 }

@@ -12,6 +12,10 @@
 // `z.locales`, which no part of the gateway or of the SDKs configures; their 0.34 MB were
 // compiled at every start (about 15 ms of CPU).
 //
+// `@sindresorhus/transliterate` (operationIds and Open WebUI method names in ASCII) gets no locale
+// tables: as it loads it builds, for each of its ~10 locales, a copy of its ~2,000 replacements and
+// a regular expression of them all (about 10 ms of CPU), and the gateway never passes a locale.
+//
 // Express' MIME table is built on first use: `mime-types` builds its maps of about 2,000 types from
 // `mime-db` when it loads (about 8 ms of CPU), and express, send, accepts and type-is load it with
 // themselves but call it only while answering. They get a stand-in with the same functions that
@@ -37,6 +41,19 @@ const zodEnglishOnly = {
       contents: "export { default as en } from './en.js';",
       resolveDir: pluginData,
     }));
+  },
+};
+
+/** Resolves transliterate's `./locale-replacements.js` to no locales (see above); without a locale it uses its own table only. */
+const transliterateWithoutLocales = {
+  name: 'transliterate-without-locales',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^\.\/locale-replacements\.js$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]@sindresorhus[\\/]transliterate[\\/]/.test(importer)
+        ? { path: '@sindresorhus/transliterate/locale-replacements.js', namespace: 'transliterate-without-locales' }
+        : undefined,
+    );
+    bundle.onLoad({ filter: /./, namespace: 'transliterate-without-locales' }, () => ({ contents: 'export default {};' }));
   },
 };
 
@@ -79,7 +96,7 @@ const common = {
   sourcemap: true,
   allowOverwrite: true,
   logLevel: 'warning',
-  plugins: [zodEnglishOnly, lazyMimeTypes],
+  plugins: [zodEnglishOnly, transliterateWithoutLocales, lazyMimeTypes],
   outbase: 'server',
   outdir: 'dist/server',
   // Bundled CommonJS modules call require(); ESM has none of its own.

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, startCli, startCommand, type RunningGateway } from './helpers/cli.js';
 import { waitUntil } from './helpers/process.js';
@@ -83,6 +84,14 @@ describe('start-up', () => {
     expect(text).not.toContain(' attendu, ');
   });
 
+  it("the bundle holds transliterate's own table, not its locale tables (the gateway passes no locale): they are not built at start", () => {
+    const text = builtCode();
+    expect(text).toContain('function transliterate(');
+    // Its own replacements are there; the locale tables (the Danish and Norwegian ones, …) not.
+    expect(text).toMatch(/\["\\xDF", "ss"\]/);
+    expect(text).not.toContain('danishNorwegianReplacements');
+  });
+
   it("Express' MIME table is built on first use, not at start: mime-types is loaded by a stand-in at the first call", async () => {
     // esbuild names a bundled CommonJS module's loader after its file: every call of it is the stand-in's.
     const loads = builtCode().match(/^.*\brequire_mime_types\(\).*$/gm) ?? [];
@@ -113,6 +122,63 @@ describe('start-up', () => {
       ].some((part) => file.includes(part)),
     );
     expect(lazy).toEqual([]);
+  });
+
+  it("loading the management API's routes builds none of its answer schemas: they are built when the document is generated or they parse", async () => {
+    // A fresh process, from the built modules: zod's registry holds every schema given an id (`.meta({ id })`) once it is built.
+    const url = (file: string) => JSON.stringify(pathToFileURL(built(file)).href);
+    const script = `import { z } from 'zod';
+const ids = () => [...z.globalRegistry._idmap.keys()];
+const { MANAGEMENT_ROUTES } = await import(${url('http/api/index.js')});
+const { ServerListSchema } = await import(${url('http/api-schemas.js')});
+const atLoad = ids();
+ServerListSchema.parse({ servers: [] });
+const afterParse = ids();
+const { managementDocument } = await import(${url('openapi/management.js')});
+const document = managementDocument('1.0.0');
+console.log(JSON.stringify({ routes: MANAGEMENT_ROUTES.length, atLoad, afterParse, afterDocument: ids(), components: Object.keys(document.components.schemas) }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    const { routes, atLoad, afterParse, afterDocument, components } = JSON.parse(stdout) as {
+      routes: number;
+      atLoad: string[];
+      afterParse: string[];
+      afterDocument: string[];
+      components: string[];
+    };
+    expect(routes).toBeGreaterThan(20);
+    // The request schemas are there from the start (routes validate with them) …
+    expect(atLoad).toEqual(expect.arrayContaining(['ServerPatch', 'KeyCreate', 'Decision', 'Answer']));
+    // … the answer schemas are not: the first parse builds the one it needs (and those it is made of), the document all of them.
+    const answers = ['Health', 'Ready', 'NotReadyProblem', 'ServerList', 'ServerDetail', 'ToolList', 'ToolCallResult', 'CallSnapshot'];
+    answers.push('ActivityPage', 'KeyList', 'CreatedKey', 'ApprovalList', 'DeviceList', 'ResourcePage', 'PromptList', 'Completion');
+    answers.push('QuestionList', 'CallEventStream', 'ResourceEventStream', 'OpenApiDocument');
+    expect(atLoad.filter((id) => answers.includes(id) || id === 'ServerStatus')).toEqual([]);
+    expect(afterParse.filter((id) => answers.includes(id))).toEqual(['ServerList']);
+    expect(afterDocument).toEqual(expect.arrayContaining(answers));
+    expect(components).toEqual(expect.arrayContaining(answers));
+  });
+
+  it('building the HTTP app makes no JSON Schema validator (ajv instance): the first arguments and default to check make theirs', async () => {
+    // A fresh process, from the built modules; every ajv instance adds its meta-schemas as it is made.
+    const url = (file: string) => JSON.stringify(pathToFileURL(built(file)).href);
+    const script = `import { Ajv } from 'ajv';
+const core = Object.getPrototypeOf(Ajv.prototype);
+const made = new Set();
+const addMetaSchema = core.addMetaSchema;
+core.addMetaSchema = function (...args) { made.add(this); return addMetaSchema.apply(this, args); };
+await import(${url('http/app.js')});
+const { checkArguments } = await import(${url('calls/arguments.js')});
+const atLoad = made.size;
+const schema = { type: 'object', properties: { n: { type: 'integer', minimum: 0, default: 1 } }, required: ['n'] };
+const checked = checkArguments(schema, {});
+console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    expect(JSON.parse(stdout)).toEqual({
+      atLoad: 0,
+      // One for the arguments (2020-12), one for the default.
+      afterCheck: 2,
+      checked: { errors: [], args: { n: 1 } },
+    });
   });
 
   it('the command listens without loading the MCP endpoint (the 2.x SDK), and loads it on the first /mcp request', async () => {

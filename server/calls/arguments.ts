@@ -28,9 +28,10 @@ function makeValidator<T extends Ajv | Ajv2020>(ajv: T): T {
 // `strict: false`: schemas come from third parties and may use keywords ajv does not know.
 // `addUsedSchema: false`: a compiled schema is not registered by its `$id`, so two tools whose
 // schemas share an `$id` are both checked (the second would not compile otherwise).
+// Each is made at its first use (a schema to compile), not at start: making one costs a few ms.
 const options = { allErrors: true, strict: false, validateFormats: true, addUsedSchema: false } as const;
-const draft07 = makeValidator(new Ajv(options));
-const draft2020 = makeValidator(new Ajv2020(options));
+let draft07: Ajv | undefined;
+let draft2020: Ajv2020 | undefined;
 
 /** `undefined` when a schema cannot be compiled: the server then validates on its own. */
 const compiled = new WeakMap<object, ValidateFunction | undefined>();
@@ -38,7 +39,10 @@ const compiled = new WeakMap<object, ValidateFunction | undefined>();
 function validatorFor(schema: Record<string, unknown>): ValidateFunction | undefined {
   if (compiled.has(schema)) return compiled.get(schema);
   const { $schema, ...rest } = schema;
-  const ajv = typeof $schema === 'string' && /draft-0[467]/.test($schema) ? draft07 : draft2020;
+  const ajv =
+    typeof $schema === 'string' && /draft-0[467]/.test($schema)
+      ? (draft07 ??= makeValidator(new Ajv(options)))
+      : (draft2020 ??= makeValidator(new Ajv2020(options)));
   let validate: ValidateFunction | undefined;
   try {
     validate = ajv.compile(rest);

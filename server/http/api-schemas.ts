@@ -9,7 +9,9 @@
  * fails to parse; shapes that come from the MCP server (content items, annotations, progress) are
  * open objects. Problems (every 4xx/5xx) are `ProblemSchema` from `../openapi/problem-schema.ts`.
  *
- * Only request schemas are used on the request path; everything here must stay cheap to import.
+ * Only request schemas are used on the request path; everything here must stay cheap to import, so
+ * every answer schema (and what only answers are made of) is an `answer(() => …)`, built on first
+ * use (./answer-schema.ts; test/startup.test.ts checks that loading the routes builds none).
  */
 import { z } from 'zod';
 import { decodeCursor } from '../activity/log.js';
@@ -18,6 +20,7 @@ import { ACTIVITY_OUTCOMES, type ActivityOutcome } from '../calls/outcome.js';
 import type { CallMode, CallState, CallSurface } from '../calls/running-call.js';
 import type { TransportKind } from '../config/types.js';
 import { ProblemSchema } from '../openapi/problem-schema.js';
+import { answer } from './answer-schema.js';
 import type { ServerState } from '../upstream/types.js';
 
 /** Page size of `GET /api/activity` when `limit` is not given. */
@@ -189,88 +192,104 @@ export const ToolArgumentsSchema = jsonObject().meta({
 // ---------------------------------------------------------------------------------------------
 // Health
 
-export const HealthSchema = z
-  .strictObject({
-    status: z.literal('ok'),
-    version: z.string().meta({ description: "The gateway's version." }),
-    uptimeMs: count().meta({ description: 'Time since the gateway started, in ms.' }),
-  })
-  .meta({ id: 'Health', description: 'The gateway is up.' });
+export const HealthSchema = answer(() =>
+  z
+    .strictObject({
+      status: z.literal('ok'),
+      version: z.string().meta({ description: "The gateway's version." }),
+      uptimeMs: count().meta({ description: 'Time since the gateway started, in ms.' }),
+    })
+    .meta({ id: 'Health', description: 'The gateway is up.' }),
+);
 
-const ActivityLogFailureSchema = z
-  .strictObject({
-    state: z.literal('failing'),
-    error: orNull(z.string()).meta({ description: 'Why: one line naming the database file and what to do.' }),
-    since: timestamp().meta({ description: 'When writes started failing.' }),
-    queued: count().meta({ description: 'Changes waiting in memory to be written.' }),
-    dropped: count().meta({ description: 'Changes dropped since the gateway started (the queue was full).' }),
-  })
-  .meta({ description: 'Present only while the activity log cannot be written; tool calls still work.' });
+const ActivityLogFailureSchema = answer(() =>
+  z
+    .strictObject({
+      state: z.literal('failing'),
+      error: orNull(z.string()).meta({ description: 'Why: one line naming the database file and what to do.' }),
+      since: timestamp().meta({ description: 'When writes started failing.' }),
+      queued: count().meta({ description: 'Changes waiting in memory to be written.' }),
+      dropped: count().meta({ description: 'Changes dropped since the gateway started (the queue was full).' }),
+    })
+    .meta({ description: 'Present only while the activity log cannot be written; tool calls still work.' }),
+);
 
-export const ReadySchema = z
-  .strictObject({
-    status: z.enum(['ready', 'degraded']).meta({ description: '`degraded`: the activity log cannot be written (see `activityLog`).' }),
-    servers: count().meta({ description: 'How many servers are enabled (all of them ready).' }),
+export const ReadySchema = answer(() =>
+  z
+    .strictObject({
+      status: z.enum(['ready', 'degraded']).meta({ description: '`degraded`: the activity log cannot be written (see `activityLog`).' }),
+      servers: count().meta({ description: 'How many servers are enabled (all of them ready).' }),
+      activityLog: ActivityLogFailureSchema.optional(),
+    })
+    .meta({ id: 'Ready', description: 'Every enabled server is ready.' }),
+);
+
+export const NotReadyProblemSchema = answer(() =>
+  ProblemSchema.extend({
+    type: z.literal('not-ready'),
+    servers: z
+      .array(
+        z.strictObject({
+          name: z.string(),
+          state: z.enum(SERVER_STATES),
+          lastError: orNull(z.string()).meta({ description: 'Why it failed last, if it did.' }),
+        }),
+      )
+      .meta({ description: 'The enabled servers that are not ready.' }),
     activityLog: ActivityLogFailureSchema.optional(),
-  })
-  .meta({ id: 'Ready', description: 'Every enabled server is ready.' });
-
-export const NotReadyProblemSchema = ProblemSchema.extend({
-  type: z.literal('not-ready'),
-  servers: z
-    .array(
-      z.strictObject({
-        name: z.string(),
-        state: z.enum(SERVER_STATES),
-        lastError: orNull(z.string()).meta({ description: 'Why it failed last, if it did.' }),
-      }),
-    )
-    .meta({ description: 'The enabled servers that are not ready.' }),
-  activityLog: ActivityLogFailureSchema.optional(),
-}).meta({ id: 'NotReadyProblem', description: 'A `not-ready` problem: the enabled servers that are not ready, and why.' });
+  }).meta({ id: 'NotReadyProblem', description: 'A `not-ready` problem: the enabled servers that are not ready, and why.' }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-const ServerInfoSchema = z
-  .strictObject({
-    name: z.string(),
-    version: z.string(),
-    title: z.string().optional(),
-  })
-  .meta({ id: 'ServerInfo', description: 'What the MCP server said of itself in `initialize` (`serverInfo`).' });
+const ServerInfoSchema = answer(() =>
+  z
+    .strictObject({
+      name: z.string(),
+      version: z.string(),
+      title: z.string().optional(),
+    })
+    .meta({ id: 'ServerInfo', description: 'What the MCP server said of itself in `initialize` (`serverInfo`).' }),
+);
 
-const lastErrorFields = {
+const lastErrorFields = () => ({
   message: z.string(),
   at: timestamp().meta({ description: 'When it failed.' }),
   exitCode: orNull(z.int()).meta({ description: 'Exit code of a stdio server that exited.' }),
   signal: orNull(z.string()).meta({ description: 'Signal that ended a stdio server.' }),
-};
+});
 
-export const LastErrorSchema = z.strictObject(lastErrorFields).meta({ id: 'ServerError', description: 'Why the server failed last.' });
+export const LastErrorSchema = answer(() =>
+  z.strictObject(lastErrorFields()).meta({ id: 'ServerError', description: 'Why the server failed last.' }),
+);
 
-export const LastErrorDetailSchema = z
-  .strictObject({
-    ...lastErrorFields,
-    stderrTail: z.array(z.string()).meta({ description: "The process's last stderr lines when it failed." }),
-  })
-  .meta({ id: 'ServerErrorDetail', description: 'Why the server failed last, with the stderr lines of that moment.' });
+export const LastErrorDetailSchema = answer(() =>
+  z
+    .strictObject({
+      ...lastErrorFields(),
+      stderrTail: z.array(z.string()).meta({ description: "The process's last stderr lines when it failed." }),
+    })
+    .meta({ id: 'ServerErrorDetail', description: 'Why the server failed last, with the stderr lines of that moment.' }),
+);
 
-export const ServerConfigDisplaySchema = z
-  .strictObject({
-    command: z.string().optional(),
-    args: z.array(z.string()).optional(),
-    cwd: z.string().optional(),
-    url: z.string().optional(),
-    envNames: z.array(z.string()).optional().meta({ description: 'Names of the environment variables set; never their values.' }),
-    headerNames: z.array(z.string()).optional().meta({ description: 'Names of the HTTP headers sent; never their values.' }),
-  })
-  .meta({
-    id: 'ServerConfig',
-    description: "The server's launch settings as the operator wrote them (before `${…}` expansion), without secrets.",
-  });
+export const ServerConfigDisplaySchema = answer(() =>
+  z
+    .strictObject({
+      command: z.string().optional(),
+      args: z.array(z.string()).optional(),
+      cwd: z.string().optional(),
+      url: z.string().optional(),
+      envNames: z.array(z.string()).optional().meta({ description: 'Names of the environment variables set; never their values.' }),
+      headerNames: z.array(z.string()).optional().meta({ description: 'Names of the HTTP headers sent; never their values.' }),
+    })
+    .meta({
+      id: 'ServerConfig',
+      description: "The server's launch settings as the operator wrote them (before `${…}` expansion), without secrets.",
+    }),
+);
 
-const serverFields = {
+const serverFields = () => ({
   name: z.string(),
   description: orNull(z.string()).meta({ description: "The operator's description from the config file." }),
   transport: z.enum(TRANSPORTS),
@@ -289,189 +308,213 @@ const serverFields = {
   }),
   serverInfo: orNull(ServerInfoSchema),
   protocolVersion: orNull(z.string()).meta({ description: 'The MCP protocol version agreed in `initialize`.' }),
-};
+});
 
-export const ServerStatusSchema = z
-  .strictObject(serverFields)
-  .meta({ id: 'ServerStatus', description: 'An upstream MCP server and its state.' });
+export const ServerStatusSchema = answer(() =>
+  z.strictObject(serverFields()).meta({ id: 'ServerStatus', description: 'An upstream MCP server and its state.' }),
+);
 
-export const ServerDetailSchema = z
-  .strictObject({
-    ...serverFields,
-    lastError: orNull(LastErrorDetailSchema),
-    instructions: orNull(z.string()).meta({ description: "The server's `instructions` from `initialize`." }),
-    stderrTail: z.array(z.string()).meta({ description: 'The last lines a stdio server wrote to stderr.' }),
-    config: orNull(ServerConfigDisplaySchema),
-  })
-  .meta({ id: 'ServerDetail', description: 'An upstream MCP server in detail: its state, its stderr and its config as written.' });
+export const ServerDetailSchema = answer(() =>
+  z
+    .strictObject({
+      ...serverFields(),
+      lastError: orNull(LastErrorDetailSchema),
+      instructions: orNull(z.string()).meta({ description: "The server's `instructions` from `initialize`." }),
+      stderrTail: z.array(z.string()).meta({ description: 'The last lines a stdio server wrote to stderr.' }),
+      config: orNull(ServerConfigDisplaySchema),
+    })
+    .meta({ id: 'ServerDetail', description: 'An upstream MCP server in detail: its state, its stderr and its config as written.' }),
+);
 
-export const ServerListSchema = z
-  .strictObject({ servers: z.array(ServerStatusSchema).meta({ description: 'In the order of the config file.' }) })
-  .meta({ id: 'ServerList', description: 'Every configured server.' });
+export const ServerListSchema = answer(() =>
+  z
+    .strictObject({ servers: z.array(ServerStatusSchema).meta({ description: 'In the order of the config file.' }) })
+    .meta({ id: 'ServerList', description: 'Every configured server.' }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Tools
 
-export const ToolAnnotationsSchema = z
-  .object({
-    title: z.string().optional(),
-    readOnlyHint: z.boolean().optional(),
-    destructiveHint: z.boolean().optional(),
-    idempotentHint: z.boolean().optional(),
-    openWorldHint: z.boolean().optional(),
-  })
-  .meta({ id: 'ToolAnnotations', description: 'The MCP tool annotations (hints) the server gives; `{}` when none.' });
+export const ToolAnnotationsSchema = answer(() =>
+  z
+    .object({
+      title: z.string().optional(),
+      readOnlyHint: z.boolean().optional(),
+      destructiveHint: z.boolean().optional(),
+      idempotentHint: z.boolean().optional(),
+      openWorldHint: z.boolean().optional(),
+    })
+    .meta({ id: 'ToolAnnotations', description: 'The MCP tool annotations (hints) the server gives; `{}` when none.' }),
+);
 
-export const ToolSchema = z
-  .strictObject({
-    server: z.string(),
-    name: z.string(),
-    title: orNull(z.string()),
-    description: orNull(z.string()),
-    inputSchema: jsonObject().meta({ description: 'JSON Schema of the arguments, as the MCP server gives it.' }),
-    outputSchema: orNull(jsonObject()).meta({ description: 'JSON Schema of the structured content, when the tool declares one.' }),
-    annotations: ToolAnnotationsSchema,
-  })
-  .meta({ id: 'Tool', description: 'A tool of an upstream MCP server (tools in `disabledTools` are hidden).' });
+export const ToolSchema = answer(() =>
+  z
+    .strictObject({
+      server: z.string(),
+      name: z.string(),
+      title: orNull(z.string()),
+      description: orNull(z.string()),
+      inputSchema: jsonObject().meta({ description: 'JSON Schema of the arguments, as the MCP server gives it.' }),
+      outputSchema: orNull(jsonObject()).meta({ description: 'JSON Schema of the structured content, when the tool declares one.' }),
+      annotations: ToolAnnotationsSchema,
+    })
+    .meta({ id: 'Tool', description: 'A tool of an upstream MCP server (tools in `disabledTools` are hidden).' }),
+);
 
-export const ToolListSchema = z
-  .strictObject({
-    tools: z.array(ToolSchema),
-    total: count().meta({ description: 'How many tools are in `tools`.' }),
-  })
-  .meta({ id: 'ToolList', description: 'The tools that match, server by server.' });
+export const ToolListSchema = answer(() =>
+  z
+    .strictObject({
+      tools: z.array(ToolSchema),
+      total: count().meta({ description: 'How many tools are in `tools`.' }),
+    })
+    .meta({ id: 'ToolList', description: 'The tools that match, server by server.' }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Tool calls
 
-export const ContentItemSchema = z
-  .object({ type: z.string().meta({ description: '`text`, `image`, `audio`, `resource`, `resource_link` …' }) })
-  .catchall(z.unknown())
-  .meta({
-    id: 'ContentItem',
-    description:
-      "One item of an MCP tool result's `content`, as the MCP server sent it; a `resource_link` also gets `gatewayUrl`, the " +
-      "gateway's path that reads the resource (`/api/servers/{server}/resource?uri=…&raw=1`, under the base path).",
-  });
+export const ContentItemSchema = answer(() =>
+  z
+    .object({ type: z.string().meta({ description: '`text`, `image`, `audio`, `resource`, `resource_link` …' }) })
+    .catchall(z.unknown())
+    .meta({
+      id: 'ContentItem',
+      description:
+        "One item of an MCP tool result's `content`, as the MCP server sent it; a `resource_link` also gets `gatewayUrl`, the " +
+        "gateway's path that reads the resource (`/api/servers/{server}/resource?uri=…&raw=1`, under the base path).",
+    }),
+);
 
-export const ToolCallResultSchema = z
-  .strictObject({
-    id: z.uuid().meta({ description: "The call's id: its entry in `/api/activity/{id}`." }),
-    durationMs: z.number().min(0).meta({ description: 'How long the call took in the gateway, in ms.' }),
-    content: z.array(ContentItemSchema),
-    structuredContent: jsonObject().optional().meta({ description: 'The structured result, when the tool gives one.' }),
-    isError: z.boolean().meta({ description: 'Whether the tool reported an error (the answer is still a 200).' }),
-  })
-  .meta({ id: 'ToolCallResult', description: "The MCP tool result, whole, with the call's id and duration." });
+export const ToolCallResultSchema = answer(() =>
+  z
+    .strictObject({
+      id: z.uuid().meta({ description: "The call's id: its entry in `/api/activity/{id}`." }),
+      durationMs: z.number().min(0).meta({ description: 'How long the call took in the gateway, in ms.' }),
+      content: z.array(ContentItemSchema),
+      structuredContent: jsonObject().optional().meta({ description: 'The structured result, when the tool gives one.' }),
+      isError: z.boolean().meta({ description: 'Whether the tool reported an error (the answer is still a 200).' }),
+    })
+    .meta({ id: 'ToolCallResult', description: "The MCP tool result, whole, with the call's id and duration." }),
+);
 
-export const CallProgressSchema = z
-  .object({
-    progress: z.number(),
-    total: z.number().optional(),
-    message: z.string().optional(),
-  })
-  .meta({ id: 'CallProgress', description: 'The latest MCP progress notification of a call.' });
+export const CallProgressSchema = answer(() =>
+  z
+    .object({
+      progress: z.number(),
+      total: z.number().optional(),
+      message: z.string().optional(),
+    })
+    .meta({ id: 'CallProgress', description: 'The latest MCP progress notification of a call.' }),
+);
 
-export const LogMessageSchema = z
-  .strictObject({
-    level: z.string(),
-    logger: z.string().optional(),
-    data: z.unknown(),
-  })
-  .meta({ id: 'LogMessage', description: 'An MCP logging message (`notifications/message`) the server sent while the call ran.' });
+export const LogMessageSchema = answer(() =>
+  z
+    .strictObject({
+      level: z.string(),
+      logger: z.string().optional(),
+      data: z.unknown(),
+    })
+    .meta({ id: 'LogMessage', description: 'An MCP logging message (`notifications/message`) the server sent while the call ran.' }),
+);
 
-export const ServerLogSchema = z
-  .strictObject({
-    level: z
-      .string()
-      .nullable()
-      .meta({ description: 'The log level asked for with `logging/setLevel`, or null when none is (the server decides).' }),
-    capacity: count().meta({ description: 'Most messages kept (`gateway.serverLogLines`).' }),
-    entries: z.array(
-      z
+export const ServerLogSchema = answer(() =>
+  z
+    .strictObject({
+      level: z
+        .string()
+        .nullable()
+        .meta({ description: 'The log level asked for with `logging/setLevel`, or null when none is (the server decides).' }),
+      capacity: count().meta({ description: 'Most messages kept (`gateway.serverLogLines`).' }),
+      entries: z.array(
+        z
+          .strictObject({
+            at: z.string().meta({ description: 'When the gateway received it (ISO 8601).' }),
+            level: z.string(),
+            logger: z.string().optional(),
+            text: z.string().meta({ description: "The message's data: a string as sent, anything else as JSON; at most 4096 characters." }),
+            truncated: z.literal(true).optional().meta({ description: 'Set when `text` was cut.' }),
+          })
+          .meta({ id: 'ServerLogEntry', description: 'One log message (`notifications/message`) of the server.' }),
+      ),
+    })
+    .meta({
+      id: 'ServerLog',
+      description:
+        "The server's last log messages, oldest first, whether or not a call was running. The text comes from the server: untrusted.",
+    }),
+);
+
+export const CallSnapshotSchema = answer(() =>
+  z
+    .strictObject({
+      id: z.uuid().meta({ description: "The call's id, also its activity entry's." }),
+      server: z.string(),
+      tool: z.string(),
+      surface: z
+        .enum(CALL_SURFACES)
+        .meta({ description: 'Where the call came in: `POST /{server}/{tool}` (`mcpo`) or the management API (`api`).' }),
+      mode: z.enum(CALL_MODES).meta({ description: 'How the caller waits: for the answer, on an event stream, or not at all.' }),
+      state: z.enum(CALL_STATES),
+      startedAt: timestamp(),
+      endedAt: orNull(timestamp()),
+      progress: orNull(CallProgressSchema),
+      approval: z
         .strictObject({
-          at: z.string().meta({ description: 'When the gateway received it (ISO 8601).' }),
-          level: z.string(),
-          logger: z.string().optional(),
-          text: z.string().meta({ description: "The message's data: a string as sent, anything else as JSON; at most 4096 characters." }),
-          truncated: z.literal(true).optional().meta({ description: 'Set when `text` was cut.' }),
+          id: z.string(),
+          state: z.string().meta({ description: '`pending`, `approved`, `denied`, `expired`, `cancelled`, `void` or `interrupted`.' }),
+          url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
         })
-        .meta({ id: 'ServerLogEntry', description: 'One log message (`notifications/message`) of the server.' }),
-    ),
-  })
-  .meta({
-    id: 'ServerLog',
-    description:
-      "The server's last log messages, oldest first, whether or not a call was running. The text comes from the server: untrusted.",
-  });
-
-export const CallSnapshotSchema = z
-  .strictObject({
-    id: z.uuid().meta({ description: "The call's id, also its activity entry's." }),
-    server: z.string(),
-    tool: z.string(),
-    surface: z
-      .enum(CALL_SURFACES)
-      .meta({ description: 'Where the call came in: `POST /{server}/{tool}` (`mcpo`) or the management API (`api`).' }),
-    mode: z.enum(CALL_MODES).meta({ description: 'How the caller waits: for the answer, on an event stream, or not at all.' }),
-    state: z.enum(CALL_STATES),
-    startedAt: timestamp(),
-    endedAt: orNull(timestamp()),
-    progress: orNull(CallProgressSchema),
-    approval: z
-      .strictObject({
-        id: z.string(),
-        state: z.string().meta({ description: '`pending`, `approved`, `denied`, `expired`, `cancelled`, `void` or `interrupted`.' }),
-        url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
-      })
-      .optional()
-      .meta({ description: 'When the approval policy held the call for a person: its approval.' }),
-    question: z
-      .strictObject({
-        id: z.string(),
-        state: z.string().meta({
+        .optional()
+        .meta({ description: 'When the approval policy held the call for a person: its approval.' }),
+      question: z
+        .strictObject({
+          id: z.string(),
+          state: z.string().meta({
+            description:
+              '`pending` (the call is `waiting_for_input`), then how it ended: `accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.',
+          }),
+          url: z.string().meta({ description: 'The question in the API: `/api/questions/{id}`.' }),
+        })
+        .optional()
+        .meta({ description: 'When the server asked a person during the call (elicitation): its latest question.' }),
+      task: z
+        .strictObject({
+          status: z.string().meta({
+            description: "The task's status as the server last told it: `working`, `input_required`, `completed`, `failed` or `cancelled`.",
+          }),
+          statusMessage: z.string().optional().meta({ description: "The server's words on the status (untrusted text)." }),
+        })
+        .optional()
+        .meta({
           description:
-            '`pending` (the call is `waiting_for_input`), then how it ended: `accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.',
+            'When the call runs as an MCP task on its server (a tool with `execution.taskSupport` `required`, or `optional` in an ' +
+            "async call): the task's status, kept once the call has ended. Absent for other calls.",
         }),
-        url: z.string().meta({ description: 'The question in the API: `/api/questions/{id}`.' }),
-      })
-      .optional()
-      .meta({ description: 'When the server asked a person during the call (elicitation): its latest question.' }),
-    task: z
-      .strictObject({
-        status: z.string().meta({
-          description: "The task's status as the server last told it: `working`, `input_required`, `completed`, `failed` or `cancelled`.",
+      result: z
+        .unknown()
+        .optional()
+        .meta({
+          description:
+            'When the call produced a result: the answer of its surface (a `ToolCallResult` for the management API, ' +
+            'the unwrapped result for `POST /{server}/{tool}`).',
         }),
-        statusMessage: z.string().optional().meta({ description: "The server's words on the status (untrusted text)." }),
-      })
-      .optional()
-      .meta({
-        description:
-          'When the call runs as an MCP task on its server (a tool with `execution.taskSupport` `required`, or `optional` in an ' +
-          "async call): the task's status, kept once the call has ended. Absent for other calls.",
-      }),
-    result: z
-      .unknown()
-      .optional()
-      .meta({
-        description:
-          'When the call produced a result: the answer of its surface (a `ToolCallResult` for the management API, ' +
-          'the unwrapped result for `POST /{server}/{tool}`).',
-      }),
-    // When the call failed, or the tool reported an error: the problem. (No description here: it
-    // would make the document repeat the Problem schema instead of referring to it.)
-    error: ProblemSchema.optional(),
-  })
-  .meta({
-    id: 'CallSnapshot',
-    description:
-      'A call by id: its state, its latest progress and, once it has ended, its `result` or its `error` (the `Problem`; ' +
-      'both when the tool reported an error on the management API).',
-  });
+      // When the call failed, or the tool reported an error: the problem. (No description here: it
+      // would make the document repeat the Problem schema instead of referring to it.)
+      error: ProblemSchema.optional(),
+    })
+    .meta({
+      id: 'CallSnapshot',
+      description:
+        'A call by id: its state, its latest progress and, once it has ended, its `result` or its `error` (the `Problem`; ' +
+        'both when the tool reported an error on the management API).',
+    }),
+);
 
-export const CallListSchema = z
-  .strictObject({ items: z.array(CallSnapshotSchema).meta({ description: 'Oldest first.' }) })
-  .meta({ id: 'CallList', description: 'The calls running now.' });
+export const CallListSchema = answer(() =>
+  z
+    .strictObject({ items: z.array(CallSnapshotSchema).meta({ description: 'Oldest first.' }) })
+    .meta({ id: 'CallList', description: 'The calls running now.' }),
+);
 
 /** What each event of a call's event stream carries as its `data` (JSON). */
 export const CALL_EVENT_DATA = {
@@ -481,85 +524,92 @@ export const CALL_EVENT_DATA = {
   error: ProblemSchema,
 } as const;
 
-export const CallEventStreamSchema = z.string().meta({
-  id: 'CallEventStream',
-  description:
-    'Server-Sent Events, each with a JSON `data` line: for a call the approval policy holds, first `approval` (an ' +
-    '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), ' +
-    '`question` when the server asks a person (`{status: "waiting"|<how it ended>, id, url, message, expiresAt, answeredBy?}`), then ' +
-    'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `approval-denied` …), ' +
-    'after which the stream ends. A late subscriber first gets the latest progress and the log messages kept so far. ' +
-    'A `: heartbeat` comment comes every `gateway.heartbeatMs` (default 15 s) while the call is quiet.',
-});
+export const CallEventStreamSchema = answer(() =>
+  z.string().meta({
+    id: 'CallEventStream',
+    description:
+      'Server-Sent Events, each with a JSON `data` line: for a call the approval policy holds, first `approval` (an ' +
+      '`ApprovalEvent`: `waiting`, then how it was decided); then `progress` (a `CallProgress`), `log` (a `LogMessage`), ' +
+      '`question` when the server asks a person (`{status: "waiting"|<how it ended>, id, url, message, expiresAt, answeredBy?}`), then ' +
+      'exactly one `result` (the `ToolCallResult`) or `error` (the `Problem`: `timeout`, `upstream-error`, `approval-denied` …), ' +
+      'after which the stream ends. A late subscriber first gets the latest progress and the log messages kept so far. ' +
+      'A `: heartbeat` comment comes every `gateway.heartbeatMs` (default 15 s) while the call is quiet.',
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Activity
 
-export const ActivityEntrySchema = z
-  .strictObject({
-    id: z.uuid(),
-    startedAt: timestamp(),
-    endedAt: orNull(timestamp()).meta({ description: 'Null while the call runs and for interrupted calls.' }),
-    server: z.string(),
-    tool: z.string(),
-    caller: z.string().meta({
-      description:
-        'Who called: `api-key` (the start-up key), `key:<id>` (a key from `/api/keys`), `ui` or `ui:<key id>` (a UI sign-in), `device:<id>`, or `anonymous` (a gateway without a key).',
-    }),
-    surface: z.enum(CALL_SURFACES),
-    mode: z.enum(CALL_MODES),
-    arguments: z.unknown().nonoptional().meta({
-      description: 'The arguments with secret-looking values replaced by "[redacted]"; the cut JSON text when `argumentsTruncated`.',
-    }),
-    argumentsTruncated: z.boolean().meta({ description: 'Whether the stored arguments were cut to 16 KiB.' }),
-    outcome: z.enum(ACTIVITY_OUTCOMES as readonly [ActivityOutcome, ...ActivityOutcome[]]),
-    status: orNull(z.int()).meta({
-      description: 'The HTTP status the call was answered with (or would have been, for a stream or an async call).',
-    }),
-    durationMs: orNull(z.number().min(0)),
-    resultBytes: orNull(count()).meta({ description: 'Size of the result as JSON, in bytes.' }),
-    preview: orNull(z.string()).meta({ description: 'The start of the result (up to 2 KiB).' }),
-    error: orNull(z.string()).meta({ description: 'What went wrong (up to 2 KiB).' }),
-    approvalId: orNull(z.string()).meta({
-      description: 'The approval the call waited for (`/api/approvals/{id}`: who decided, when, through what, why), or null.',
-    }),
-    client: orNull(z.string()).meta({
-      description:
-        'The MCP client that made the call, as it names itself (name and version), for calls on `/mcp` (surface `mcp`); else null.',
-      example: 'Claude Code 2.1.0',
-    }),
-    questions: orNull(
-      z.array(
-        z.strictObject({
-          id: z.string().meta({ description: 'The question (`/api/questions/{id}` while the gateway keeps it).' }),
-          mode: z.enum(['form', 'url']).optional().meta({ description: '`form` or `url` (absent in older entries).' }),
-          message: z
-            .string()
-            .optional()
-            .meta({ description: "The server's message (its text, untrusted), up to 1000 characters (absent in older entries)." }),
-          state: z.string().meta({ description: '`accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.' }),
-          answeredBy: orNull(z.string()).meta({ description: 'The label of who answered; `gateway` when it ended the question.' }),
-          answeredVia: orNull(z.string()).meta({ description: '`ui`, `api` or `gateway`.' }),
-          fields: orNull(z.array(z.string())).meta({ description: 'The names of the fields an `accept` answered; never their values.' }),
-        }),
-      ),
-    ).meta({
-      description: 'The questions the server asked a person during the call (elicitation) and how each ended, or null when it asked none.',
-    }),
-  })
-  .meta({ id: 'ActivityEntry', description: 'One tool call, on any surface, as the activity log recorded it.' });
+export const ActivityEntrySchema = answer(() =>
+  z
+    .strictObject({
+      id: z.uuid(),
+      startedAt: timestamp(),
+      endedAt: orNull(timestamp()).meta({ description: 'Null while the call runs and for interrupted calls.' }),
+      server: z.string(),
+      tool: z.string(),
+      caller: z.string().meta({
+        description:
+          'Who called: `api-key` (the start-up key), `key:<id>` (a key from `/api/keys`), `ui` or `ui:<key id>` (a UI sign-in), `device:<id>`, or `anonymous` (a gateway without a key).',
+      }),
+      surface: z.enum(CALL_SURFACES),
+      mode: z.enum(CALL_MODES),
+      arguments: z.unknown().nonoptional().meta({
+        description: 'The arguments with secret-looking values replaced by "[redacted]"; the cut JSON text when `argumentsTruncated`.',
+      }),
+      argumentsTruncated: z.boolean().meta({ description: 'Whether the stored arguments were cut to 16 KiB.' }),
+      outcome: z.enum(ACTIVITY_OUTCOMES as readonly [ActivityOutcome, ...ActivityOutcome[]]),
+      status: orNull(z.int()).meta({
+        description: 'The HTTP status the call was answered with (or would have been, for a stream or an async call).',
+      }),
+      durationMs: orNull(z.number().min(0)),
+      resultBytes: orNull(count()).meta({ description: 'Size of the result as JSON, in bytes.' }),
+      preview: orNull(z.string()).meta({ description: 'The start of the result (up to 2 KiB).' }),
+      error: orNull(z.string()).meta({ description: 'What went wrong (up to 2 KiB).' }),
+      approvalId: orNull(z.string()).meta({
+        description: 'The approval the call waited for (`/api/approvals/{id}`: who decided, when, through what, why), or null.',
+      }),
+      client: orNull(z.string()).meta({
+        description:
+          'The MCP client that made the call, as it names itself (name and version), for calls on `/mcp` (surface `mcp`); else null.',
+        example: 'Claude Code 2.1.0',
+      }),
+      questions: orNull(
+        z.array(
+          z.strictObject({
+            id: z.string().meta({ description: 'The question (`/api/questions/{id}` while the gateway keeps it).' }),
+            mode: z.enum(['form', 'url']).optional().meta({ description: '`form` or `url` (absent in older entries).' }),
+            message: z
+              .string()
+              .optional()
+              .meta({ description: "The server's message (its text, untrusted), up to 1000 characters (absent in older entries)." }),
+            state: z.string().meta({ description: '`accepted`, `declined`, `cancelled`, `expired`, `withdrawn` or `interrupted`.' }),
+            answeredBy: orNull(z.string()).meta({ description: 'The label of who answered; `gateway` when it ended the question.' }),
+            answeredVia: orNull(z.string()).meta({ description: '`ui`, `api` or `gateway`.' }),
+            fields: orNull(z.array(z.string())).meta({ description: 'The names of the fields an `accept` answered; never their values.' }),
+          }),
+        ),
+      ).meta({
+        description:
+          'The questions the server asked a person during the call (elicitation) and how each ended, or null when it asked none.',
+      }),
+    })
+    .meta({ id: 'ActivityEntry', description: 'One tool call, on any surface, as the activity log recorded it.' }),
+);
 
-export const ActivityPageSchema = z
-  .strictObject({
-    items: z.array(ActivityEntrySchema).meta({ description: 'Newest first.' }),
-    nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
-  })
-  .meta({ id: 'ActivityPage', description: 'One page of the activity log.' });
+export const ActivityPageSchema = answer(() =>
+  z
+    .strictObject({
+      items: z.array(ActivityEntrySchema).meta({ description: 'Newest first.' }),
+      nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
+    })
+    .meta({ id: 'ActivityPage', description: 'One page of the activity log.' }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Documents
 
-export const OpenApiDocumentSchema = jsonObject().meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document.' });
+export const OpenApiDocumentSchema = answer(() => jsonObject().meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document.' }));
 
 // ---------------------------------------------------------------------------------------------
 // Identities: API keys and paired devices
@@ -593,7 +643,7 @@ export const CreateKeyBody = z
 
 export const DEFAULT_KEY_SCOPES = ['tools:call', 'tools:read'] as const;
 
-const keyFields = {
+const keyFields = () => ({
   id: z.string().meta({ example: '3f9a0c1b2d4e' }),
   label: z.string(),
   scopes: z.array(ScopeSchema),
@@ -601,19 +651,21 @@ const keyFields = {
   createdAt: z.iso.datetime(),
   lastUsedAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
   revokedAt: z.iso.datetime().nullable(),
-};
-export const KeySchema = z.strictObject(keyFields).meta({ id: 'Key', description: 'An API key (never its token).' });
-export const CreatedKeySchema = z
-  .strictObject({
-    ...keyFields,
-    token: z
-      .string()
-      .meta({ description: 'The key itself, shown this once: send it as `Authorization: Bearer <token>`.', example: 'mgw_…' }),
-  })
-  .meta({ id: 'CreatedKey', description: 'A key just made, with its token (shown once; only its hash is stored).' });
-export const KeyListSchema = z
-  .strictObject({ items: z.array(KeySchema) })
-  .meta({ id: 'KeyList', description: 'Every key, newest first, revoked ones included.' });
+});
+export const KeySchema = answer(() => z.strictObject(keyFields()).meta({ id: 'Key', description: 'An API key (never its token).' }));
+export const CreatedKeySchema = answer(() =>
+  z
+    .strictObject({
+      ...keyFields(),
+      token: z
+        .string()
+        .meta({ description: 'The key itself, shown this once: send it as `Authorization: Bearer <token>`.', example: 'mgw_…' }),
+    })
+    .meta({ id: 'CreatedKey', description: 'A key just made, with its token (shown once; only its hash is stored).' }),
+);
+export const KeyListSchema = answer(() =>
+  z.strictObject({ items: z.array(KeySchema) }).meta({ id: 'KeyList', description: 'Every key, newest first, revoked ones included.' }),
+);
 export const KeyIdParams = z.strictObject({ id: z.string() });
 
 // ---------------------------------------------------------------------------------------------
@@ -643,35 +695,39 @@ export const DecisionBody = z
   .optional()
   .meta({ id: 'Decision', description: 'A decision on a held call.' });
 
-export const ApprovalSchema = z
-  .strictObject({
-    id: z.string().meta({ example: 'apr_3n9xW0bq2mT1Kc8vLa0p' }),
-    callId: z.string().meta({ description: 'The held call (`/api/calls/{id}` while it lives, then `/api/activity/{id}`).' }),
-    server: z.string(),
-    tool: z.string(),
-    arguments: z.unknown().meta({ description: 'The arguments as sent, with secret-looking fields redacted like the activity log.' }),
-    caller: z.string(),
-    callerLabel: z.string(),
-    rule: z
-      .string()
-      .meta({ description: "What asked: a rule's JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`." }),
-    ruleReason: z.string(),
-    binding: z.string().meta({
-      description:
-        "HMAC-SHA256, keyed with the gateway's own secret, over the approval's id, server, tool, the canonical arguments and the tool's definition: stable for this approval, different for every other one (even of the same call), and no help in guessing a redacted value.",
-    }),
-    state: z.enum(APPROVAL_STATE_VALUES),
-    createdAt: z.iso.datetime(),
-    expiresAt: z.iso.datetime(),
-    decidedAt: z.iso.datetime().nullable(),
-    decidedBy: z.string().nullable().meta({ description: "The decider's caller id, or `gateway` (expiry, cancellation, restart)." }),
-    decidedByLabel: z.string().nullable(),
-    decidedVia: z.enum(['api', 'ui', 'gateway']).nullable(),
-    reason: z.string().nullable(),
-  })
-  .meta({ id: 'Approval', description: 'A call the approval policy held for a person.' });
+export const ApprovalSchema = answer(() =>
+  z
+    .strictObject({
+      id: z.string().meta({ example: 'apr_3n9xW0bq2mT1Kc8vLa0p' }),
+      callId: z.string().meta({ description: 'The held call (`/api/calls/{id}` while it lives, then `/api/activity/{id}`).' }),
+      server: z.string(),
+      tool: z.string(),
+      arguments: z.unknown().meta({ description: 'The arguments as sent, with secret-looking fields redacted like the activity log.' }),
+      caller: z.string(),
+      callerLabel: z.string(),
+      rule: z
+        .string()
+        .meta({ description: "What asked: a rule's JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`." }),
+      ruleReason: z.string(),
+      binding: z.string().meta({
+        description:
+          "HMAC-SHA256, keyed with the gateway's own secret, over the approval's id, server, tool, the canonical arguments and the tool's definition: stable for this approval, different for every other one (even of the same call), and no help in guessing a redacted value.",
+      }),
+      state: z.enum(APPROVAL_STATE_VALUES),
+      createdAt: z.iso.datetime(),
+      expiresAt: z.iso.datetime(),
+      decidedAt: z.iso.datetime().nullable(),
+      decidedBy: z.string().nullable().meta({ description: "The decider's caller id, or `gateway` (expiry, cancellation, restart)." }),
+      decidedByLabel: z.string().nullable(),
+      decidedVia: z.enum(['api', 'ui', 'gateway']).nullable(),
+      reason: z.string().nullable(),
+    })
+    .meta({ id: 'Approval', description: 'A call the approval policy held for a person.' }),
+);
 
-export const ApprovalListSchema = z.strictObject({ items: z.array(ApprovalSchema), pending: z.int() }).meta({ id: 'ApprovalList' });
+export const ApprovalListSchema = answer(() =>
+  z.strictObject({ items: z.array(ApprovalSchema), pending: z.int() }).meta({ id: 'ApprovalList' }),
+);
 
 export const ApprovalIdParams = z.strictObject({
   id: z.string().meta({
@@ -681,37 +737,44 @@ export const ApprovalIdParams = z.strictObject({
 });
 
 /** The `data` of a call's `approval` event (a held call's event stream). */
-export const ApprovalEventSchema = z
-  .strictObject({
-    status: z
-      .enum(['waiting', 'approved', 'denied', 'expired', 'cancelled', 'void', 'interrupted'])
-      .meta({ description: '`waiting` while the approval is pending, then the state it was decided with.' }),
-    id: z.string().meta({ description: "The approval's id." }),
-    url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
-    expiresAt: z.iso.datetime().meta({ description: 'When the call stops waiting, unless someone decides first.' }),
-    decidedBy: z.string().optional().meta({ description: 'Once decided: the label of who decided (`gateway` for expiry and the like).' }),
-  })
-  .meta({ id: 'ApprovalEvent', description: 'The `approval` event of a held call: where to decide, then how it was decided.' });
+export const ApprovalEventSchema = answer(() =>
+  z
+    .strictObject({
+      status: z
+        .enum(['waiting', 'approved', 'denied', 'expired', 'cancelled', 'void', 'interrupted'])
+        .meta({ description: '`waiting` while the approval is pending, then the state it was decided with.' }),
+      id: z.string().meta({ description: "The approval's id." }),
+      url: z.string().meta({ description: 'The approval in the API: `/api/approvals/{id}`.' }),
+      expiresAt: z.iso.datetime().meta({ description: 'When the call stops waiting, unless someone decides first.' }),
+      decidedBy: z.string().optional().meta({ description: 'Once decided: the label of who decided (`gateway` for expiry and the like).' }),
+    })
+    .meta({ id: 'ApprovalEvent', description: 'The `approval` event of a held call: where to decide, then how it was decided.' }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Paired devices
 
-export const DeviceSchema = z
-  .strictObject({
-    id: z.string(),
-    label: z.string().meta({ description: 'The name given when it was paired.', example: 'Pixel 8' }),
-    pairedAt: z.iso.datetime(),
-    pairedBy: z.string().meta({ description: 'The caller id of the admin who paired it (`api-key`, `ui`, `ui:<key id>` …).' }),
-    lastSeenAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
-    revokedAt: z.iso.datetime().nullable(),
-  })
-  .meta({
-    id: 'Device',
-    description: 'A paired device (a phone): it reads and decides approvals (scopes `approvals:decide` and `tools:read`). Never its token.',
-  });
-export const DeviceListSchema = z
-  .strictObject({ items: z.array(DeviceSchema) })
-  .meta({ id: 'DeviceList', description: 'Every paired device, newest first, revoked ones included.' });
+export const DeviceSchema = answer(() =>
+  z
+    .strictObject({
+      id: z.string(),
+      label: z.string().meta({ description: 'The name given when it was paired.', example: 'Pixel 8' }),
+      pairedAt: z.iso.datetime(),
+      pairedBy: z.string().meta({ description: 'The caller id of the admin who paired it (`api-key`, `ui`, `ui:<key id>` …).' }),
+      lastSeenAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
+      revokedAt: z.iso.datetime().nullable(),
+    })
+    .meta({
+      id: 'Device',
+      description:
+        'A paired device (a phone): it reads and decides approvals (scopes `approvals:decide` and `tools:read`). Never its token.',
+    }),
+);
+export const DeviceListSchema = answer(() =>
+  z
+    .strictObject({ items: z.array(DeviceSchema) })
+    .meta({ id: 'DeviceList', description: 'Every paired device, newest first, revoked ones included.' }),
+);
 export const DeviceIdParams = z.strictObject({
   id: z.string().meta({ description: "The device's id, as `GET /api/devices` gives it." }),
 });
@@ -764,89 +827,109 @@ export const ResourceQuery = z.strictObject({
 /** Query of `GET …/resource/events`. */
 export const ResourceEventsQuery = z.strictObject({ uri: ResourceQuery.shape.uri });
 
-const mimeType = orNull(z.string()).meta({ description: 'The MIME type, when the server tells.' });
+const mimeType = () => orNull(z.string()).meta({ description: 'The MIME type, when the server tells.' });
 
-export const ResourceSchema = z
-  .strictObject({
-    uri: z.string(),
-    name: z.string(),
-    title: orNull(z.string()),
-    description: orNull(z.string()),
-    mimeType,
-    size: orNull(count()).meta({ description: 'Size of the raw content in bytes, when the server tells.' }),
-  })
-  .meta({ id: 'Resource', description: 'A resource the server lists.' });
+export const ResourceSchema = answer(() =>
+  z
+    .strictObject({
+      uri: z.string(),
+      name: z.string(),
+      title: orNull(z.string()),
+      description: orNull(z.string()),
+      mimeType: mimeType(),
+      size: orNull(count()).meta({ description: 'Size of the raw content in bytes, when the server tells.' }),
+    })
+    .meta({ id: 'Resource', description: 'A resource the server lists.' }),
+);
 
-export const ResourcePageSchema = z
-  .strictObject({
-    items: z.array(ResourceSchema).meta({ description: 'In the order the server lists them.' }),
-    nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
-  })
-  .meta({ id: 'ResourcePage', description: "One page of a server's resources." });
+export const ResourcePageSchema = answer(() =>
+  z
+    .strictObject({
+      items: z.array(ResourceSchema).meta({ description: 'In the order the server lists them.' }),
+      nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
+    })
+    .meta({ id: 'ResourcePage', description: "One page of a server's resources." }),
+);
 
-export const ResourceTemplateSchema = z
-  .strictObject({
-    uriTemplate: z.string().meta({ description: 'An RFC 6570 URI template, e.g. `file:///{path}`.' }),
-    name: z.string(),
-    title: orNull(z.string()),
-    description: orNull(z.string()),
-    mimeType,
-  })
-  .meta({
-    id: 'ResourceTemplate',
-    description: 'A resource template the server lists: read a resource made from it with `…/resource?uri=`.',
-  });
+export const ResourceTemplateSchema = answer(() =>
+  z
+    .strictObject({
+      uriTemplate: z.string().meta({ description: 'An RFC 6570 URI template, e.g. `file:///{path}`.' }),
+      name: z.string(),
+      title: orNull(z.string()),
+      description: orNull(z.string()),
+      mimeType: mimeType(),
+    })
+    .meta({
+      id: 'ResourceTemplate',
+      description: 'A resource template the server lists: read a resource made from it with `…/resource?uri=`.',
+    }),
+);
 
-export const ResourceTemplatePageSchema = z
-  .strictObject({
-    items: z.array(ResourceTemplateSchema),
-    nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
-  })
-  .meta({ id: 'ResourceTemplatePage', description: "One page of a server's resource templates." });
+export const ResourceTemplatePageSchema = answer(() =>
+  z
+    .strictObject({
+      items: z.array(ResourceTemplateSchema),
+      nextCursor: orNull(z.string()).meta({ description: 'The `cursor` of the next page; null on the last page.' }),
+    })
+    .meta({ id: 'ResourceTemplatePage', description: "One page of a server's resource templates." }),
+);
 
-export const ResourceContentsSchema = z
-  .object({
-    uri: z.string(),
-    mimeType: z.string().optional(),
-    text: z.string().optional().meta({ description: 'A text resource.' }),
-    blob: z.string().optional().meta({ description: 'A binary resource, base64.' }),
-  })
-  .meta({ id: 'ResourceContents', description: 'One item of a resource, as the server sent it: `text` or `blob`.' });
+export const ResourceContentsSchema = answer(() =>
+  z
+    .object({
+      uri: z.string(),
+      mimeType: z.string().optional(),
+      text: z.string().optional().meta({ description: 'A text resource.' }),
+      blob: z.string().optional().meta({ description: 'A binary resource, base64.' }),
+    })
+    .meta({ id: 'ResourceContents', description: 'One item of a resource, as the server sent it: `text` or `blob`.' }),
+);
 
-export const ResourceReadSchema = z
-  .object({ contents: z.array(ResourceContentsSchema) })
-  .meta({ id: 'ResourceRead', description: 'The result of `resources/read`, as the server sent it.' });
+export const ResourceReadSchema = answer(() =>
+  z
+    .object({ contents: z.array(ResourceContentsSchema) })
+    .meta({ id: 'ResourceRead', description: 'The result of `resources/read`, as the server sent it.' }),
+);
 
-export const ResourceEventStreamSchema = z.string().meta({
-  id: 'ResourceEventStream',
-  description:
-    'Server-Sent Events: `updated` (`{"uri": …}`) each time the server says the resource changed (read it anew), and ' +
-    '`: heartbeat` comments every `gateway.heartbeatMs` (default 15 s). The stream ends when the client closes it; a ' +
-    'server that reconnects keeps the watch; when the server is disabled or removed, the stream ends with an `error` ' +
-    'event (the `Problem`, `server-unavailable`).',
-});
+export const ResourceEventStreamSchema = answer(() =>
+  z.string().meta({
+    id: 'ResourceEventStream',
+    description:
+      'Server-Sent Events: `updated` (`{"uri": …}`) each time the server says the resource changed (read it anew), and ' +
+      '`: heartbeat` comments every `gateway.heartbeatMs` (default 15 s). The stream ends when the client closes it; a ' +
+      'server that reconnects keeps the watch; when the server is disabled or removed, the stream ends with an `error` ' +
+      'event (the `Problem`, `server-unavailable`).',
+  }),
+);
 
-export const PromptArgumentSchema = z
-  .object({
-    name: z.string(),
-    title: z.string().optional(),
-    description: z.string().optional(),
-    required: z.boolean().optional(),
-  })
-  .meta({ id: 'PromptArgument', description: 'An argument of a prompt, as the server declares it.' });
+export const PromptArgumentSchema = answer(() =>
+  z
+    .object({
+      name: z.string(),
+      title: z.string().optional(),
+      description: z.string().optional(),
+      required: z.boolean().optional(),
+    })
+    .meta({ id: 'PromptArgument', description: 'An argument of a prompt, as the server declares it.' }),
+);
 
-export const PromptSchema = z
-  .strictObject({
-    name: z.string(),
-    title: orNull(z.string()),
-    description: orNull(z.string()),
-    arguments: z.array(PromptArgumentSchema).meta({ description: '`[]` when it takes none.' }),
-  })
-  .meta({ id: 'Prompt', description: 'A prompt the server lists.' });
+export const PromptSchema = answer(() =>
+  z
+    .strictObject({
+      name: z.string(),
+      title: orNull(z.string()),
+      description: orNull(z.string()),
+      arguments: z.array(PromptArgumentSchema).meta({ description: '`[]` when it takes none.' }),
+    })
+    .meta({ id: 'Prompt', description: 'A prompt the server lists.' }),
+);
 
-export const PromptListSchema = z
-  .strictObject({ items: z.array(PromptSchema).meta({ description: 'In the order the server lists them.' }) })
-  .meta({ id: 'PromptList', description: "The server's prompts." });
+export const PromptListSchema = answer(() =>
+  z
+    .strictObject({ items: z.array(PromptSchema).meta({ description: 'In the order the server lists them.' }) })
+    .meta({ id: 'PromptList', description: "The server's prompts." }),
+);
 
 export const GetPromptBody = z
   .strictObject({
@@ -857,12 +940,14 @@ export const GetPromptBody = z
   })
   .meta({ id: 'GetPromptRequest', description: 'What to fill the prompt with.' });
 
-export const PromptResultSchema = z
-  .object({
-    description: z.string().optional(),
-    messages: z.array(z.object({ role: z.enum(['user', 'assistant']), content: jsonObject() })),
-  })
-  .meta({ id: 'PromptResult', description: 'The result of `prompts/get`, as the server sent it: messages with MCP content items.' });
+export const PromptResultSchema = answer(() =>
+  z
+    .object({
+      description: z.string().optional(),
+      messages: z.array(z.object({ role: z.enum(['user', 'assistant']), content: jsonObject() })),
+    })
+    .meta({ id: 'PromptResult', description: 'The result of `prompts/get`, as the server sent it: messages with MCP content items.' }),
+);
 
 export const CompleteBody = z
   .strictObject({
@@ -879,10 +964,12 @@ export const CompleteBody = z
   })
   .meta({ id: 'CompleteRequest', description: 'An argument to complete (`completion/complete`).' });
 
-export const CompletionSchema = z
-  .strictObject({
-    values: z.array(z.string()).meta({ description: 'At most 100 suggestions; `[]` when the server offers no completions.' }),
-    total: orNull(count()).meta({ description: 'How many suggestions there are in all, when the server tells.' }),
-    hasMore: z.boolean().meta({ description: 'Whether there are more than `values`.' }),
-  })
-  .meta({ id: 'Completion', description: 'Suggestions for the argument.' });
+export const CompletionSchema = answer(() =>
+  z
+    .strictObject({
+      values: z.array(z.string()).meta({ description: 'At most 100 suggestions; `[]` when the server offers no completions.' }),
+      total: orNull(count()).meta({ description: 'How many suggestions there are in all, when the server tells.' }),
+      hasMore: z.boolean().meta({ description: 'Whether there are more than `values`.' }),
+    })
+    .meta({ id: 'Completion', description: 'Suggestions for the argument.' }),
+);

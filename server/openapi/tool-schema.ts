@@ -563,9 +563,18 @@ class Conversion {
 /** Most `$ref` hops followed to find a property's default. */
 const MAX_DEFAULT_REF_HOPS = 8;
 
-/** Checks defaults against converted (2020-12, reference-free) property schemas, formats included as the gateway checks them. */
-const defaultChecker = new Ajv2020({ strict: false, validateFormats: true });
-(addFormatsModule as unknown as (ajv: Ajv2020) => void)(defaultChecker);
+/**
+ * Checks defaults against converted (2020-12, reference-free) property schemas, formats included as
+ * the gateway checks them. Made at its first use, not at start: making it costs a few ms.
+ */
+let defaultChecker: Ajv2020 | undefined;
+function defaultCheckerOf(): Ajv2020 {
+  if (!defaultChecker) {
+    defaultChecker = new Ajv2020({ strict: false, validateFormats: true });
+    (addFormatsModule as unknown as (ajv: Ajv2020) => void)(defaultChecker);
+  }
+  return defaultChecker;
+}
 /**
  * Compiled checks of defaults by the JSON of their schema without its annotations: compiling
  * costs about a millisecond, and many properties share a schema (`{"type": "string", "enum": …}`).
@@ -649,8 +658,9 @@ function defaultFits(root: unknown, property: Schema, value: unknown): boolean {
   let check = defaultChecks.get(key);
   if (!check) {
     try {
-      const validate = defaultChecker.compile(constraints);
-      defaultChecker.removeSchema(constraints); // kept here, not in ajv's cache
+      const checker = defaultCheckerOf();
+      const validate = checker.compile(constraints);
+      checker.removeSchema(constraints); // kept here, not in ajv's cache
       check = (candidate) => validate(candidate) as boolean;
     } catch {
       check = () => true;
