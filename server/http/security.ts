@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
 import { deviceSubject, type DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
@@ -11,6 +12,7 @@ import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import type { RequiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
 import { prefixOf } from './base-path.js';
+import { audiencesOf, bearerChallenge, isProtectedResourcePath } from './protected-resource.js';
 import { isToolCall } from './call-route.js';
 import { FORM_TYPE } from './json-body.js';
 import { sendProblem } from './problems.js';
@@ -28,6 +30,12 @@ export interface SecurityOptions {
   keys?: KeyStore;
   /** Paired devices: a request by one notes when it was last seen. */
   devices?: DeviceStore;
+  /**
+   * OAuth access tokens from `gateway.resourceServer` (auth/access-tokens.ts): while it is set, a
+   * bearer that is not one of the gateway's keys is taken as an access token, and every route
+   * needs credentials. Default none (keys only).
+   */
+  accessTokens?: AccessTokens;
   /** Failed attempts per client address and per wrong key; without it nothing is limited. */
   failures?: FailureLimiter;
   /** Whether `Tailscale-User-Login` is read, as a label only (`gateway.trustTailscaleHeaders`). Default never. */
@@ -183,6 +191,9 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** What the gateway's own keys (auth/keys.ts) start with: any other bearer may be an access token. */
+const KEY_PREFIX = 'mgw_';
+
 /** Paths that answer without a key: liveness probes must work before anyone has a key. */
 const PUBLIC_PATHS = new Set(['/healthz']);
 
@@ -239,8 +250,11 @@ export function clientAddress(req: IncomingMessage): string {
 export function authenticate(options: SecurityOptions): Middleware {
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
   const expected = options.apiKey ? digest(options.apiKey) : undefined;
-  const required = expected !== undefined;
   return (req, res, next) => {
+    // Read per request: a reload may turn the resource server on or off.
+    const resourceServer = options.accessTokens?.settings();
+    const required = expected !== undefined || resourceServer !== undefined;
+    const challenge = () => (resourceServer ? bearerChallenge(req, resourceServer) : 'Bearer realm="mcp-gateway"');
     if (options.trustTailscaleHeaders?.()) {
       const login = req.headers['tailscale-user-login'];
       if (typeof login === 'string' && login) req.tailscaleUser = login.replace(/[^\x20-\x7e]/g, '').slice(0, 128);
@@ -253,7 +267,7 @@ export function authenticate(options: SecurityOptions): Middleware {
       if (!match) {
         if (!required) return anonymous(req, next);
         if (open()) return next();
-        res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
+        res.setHeader('WWW-Authenticate', challenge());
         sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
         return;
       }
@@ -275,6 +289,29 @@ export function authenticate(options: SecurityOptions): Middleware {
           return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', {
             retryAfter: wait,
           });
+        // Not one of the gateway's keys (they start with `mgw_`): an access token, when it takes them.
+        if (resourceServer && !token.startsWith(KEY_PREFIX)) {
+          options.accessTokens!.verify(token, audiencesOf(req, resourceServer)).then(
+            (tokenIdentity) => {
+              req.identity = tokenIdentity;
+              next();
+            },
+            (error: unknown) => {
+              if (!(error instanceof AccessTokenError)) {
+                req.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot check an access token');
+                return sendProblem(res, 'authorization-server-unavailable', 'the access token cannot be checked now; try again later');
+              }
+              res.setHeader(
+                'WWW-Authenticate',
+                bearerChallenge(req, resourceServer, { error: error.error, description: error.message, scope: error.scope }),
+              );
+              if (error.error === 'insufficient_scope') return sendProblem(res, 'forbidden', error.message, { scope: error.scope });
+              options.failures?.fail(address, token);
+              sendProblem(res, 'invalid-token', error.message);
+            },
+          );
+          return;
+        }
         options.failures?.fail(address, token);
         req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
@@ -311,7 +348,7 @@ export function authenticate(options: SecurityOptions): Middleware {
     }
     // An htmx request of a page whose session ended: send the whole page to the sign-in.
     if (req.headers['hx-request']) res.setHeader('HX-Redirect', loginLocation(req));
-    res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
+    res.setHeader('WWW-Authenticate', challenge());
     sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>", or sign in to the UI');
   };
 }
@@ -327,7 +364,13 @@ function anonymous(req: IncomingMessage, next: () => void): void {
  */
 function isPublicPath(method: string | undefined, path: string, options: SecurityOptions): boolean {
   if (isToolCall(method, path)) return false;
-  return PUBLIC_PATHS.has(path) || path === LOGIN_PATH || PAIRING_PATHS.test(path) || Boolean(options.isPublic?.(method ?? 'GET', path));
+  return (
+    PUBLIC_PATHS.has(path) ||
+    path === LOGIN_PATH ||
+    PAIRING_PATHS.test(path) ||
+    isProtectedResourcePath(path) ||
+    Boolean(options.isPublic?.(method ?? 'GET', path))
+  );
 }
 
 /** The phone's side of pairing: the page, the claim and the collection of its token. */
@@ -351,6 +394,11 @@ export function authorize(options: SecurityOptions): Middleware {
     const who = identity.kind === 'device' ? `the paired device "${identity.label}"` : `"${identity.label}"`;
     const has = identity.scopes.length > 0 ? identity.scopes.join(', ') : 'no scope';
     const named = scopes.map((scope) => `"${scope}"`).join(' or ');
+    const resourceServer = identity.kind === 'access-token' ? options.accessTokens?.settings() : undefined;
+    if (resourceServer) {
+      const description = `the access token lacks a scope for ${req.method} ${path}`;
+      res.setHeader('WWW-Authenticate', bearerChallenge(req, resourceServer, { error: 'insufficient_scope', description, needed: scopes }));
+    }
     sendProblem(res, 'forbidden', `${req.method} ${path} needs the scope ${named}; ${who} has ${has}`, { scope: scopes.join(' or ') });
   };
 }
