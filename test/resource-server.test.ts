@@ -287,6 +287,44 @@ describe('gateway.resourceServer: the token stays here', () => {
   });
 });
 
+describe('gateway.resourceServer: the UI', () => {
+  const page = { Accept: 'text/html' };
+  const cookieOf = (answer: Response) =>
+    answer.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
+
+  it('makes no admin session from a token, sends a browser to the sign-in page, and drops anonymous sessions once tokens are needed', async () => {
+    const started = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url } });
+    const base = await kit.listen(started.app);
+    const home = await fetch(`${base}/`, { headers: page, redirect: 'manual' });
+    expect(home.status).toBe(303);
+    expect(home.headers.get('location')).toBe('/ui/login');
+    const signIn = await fetch(`${base}/ui/login`, { headers: page, redirect: 'manual' });
+    expect(signIn.status).toBe(200); // the page, not a redirect back (a loop)
+    expect(cookieOf(signIn)).not.toContain('mcpgw_session');
+
+    // A tools:read token's page view is that token's, and leaves no session behind that would be admin.
+    const token = await tokenFor(jwtIssuer, base, 'tools:read');
+    const viewed = await fetch(`${base}/`, { headers: { ...page, ...bearer(token) }, redirect: 'manual' });
+    expect(viewed.status).toBe(200);
+    const cookie = cookieOf(viewed);
+    expect(cookie).not.toContain('mcpgw_session');
+    expect((await fetch(`${base}/api/keys`, { headers: cookie ? { cookie } : {} })).status).toBe(401);
+
+    // A gateway that needed nothing gives a page view an anonymous session; once it takes tokens, that session is nobody.
+    const open = await kit.gateway({}, {});
+    const openBase = await kit.listen(open.app);
+    const anonymous = cookieOf(await fetch(`${openBase}/`, { headers: page }));
+    expect(anonymous).toContain('mcpgw_session');
+    expect((await fetch(`${openBase}/api/keys`, { headers: { cookie: anonymous } })).status).toBe(200);
+    const { config } = open.gateway;
+    await open.gateway.reload({ ...config, gateway: { ...config.gateway, resourceServer: started.gateway.config.gateway.resourceServer } });
+    expect((await fetch(`${openBase}/api/keys`, { headers: { cookie: anonymous } })).status).toBe(401);
+  });
+});
+
 describe('gateway.resourceServer: the settings', () => {
   it('names the field and what was expected for a bad issuer, algorithm, scope or secret file', async () => {
     const { parseConfigText } = await import('../server/config/load.js');

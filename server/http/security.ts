@@ -320,7 +320,9 @@ export function authenticate(options: SecurityOptions): Middleware {
       req.identity = identity;
       return next();
     }
-    const session = options.sessions?.find(sessionToken(req));
+    const found = options.sessions?.find(sessionToken(req));
+    // An anonymous session (a gateway that needed no credentials when it was made) counts only while none are needed.
+    const session = found && !(required && found.caller === ANONYMOUS) ? found : undefined;
     if (session) {
       req.session = session;
       req.identity = session.caller === ANONYMOUS ? ANONYMOUS_IDENTITY : sessionIdentity(session);
