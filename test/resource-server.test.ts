@@ -3,7 +3,9 @@
 // access tokens checked against its JWKS, or opaque ones by introspection; the protected resource
 // metadata; the challenges; the token never passed upstream nor written down.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -152,6 +154,49 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     }
     // A token for /mcp is not one for the REST surfaces.
     expect((await fetch(`${base}/fx/openapi.json`, { headers: bearer(mcpToken) })).status).toBe(401);
+  });
+
+  it("lets the SDK's OAuth client find the authorization server from the 401, sign in (DCR, PKCE, resource) and use /mcp", async () => {
+    const { app } = await kit.gateway(
+      { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
+      { resourceServer: { issuer: jwtIssuer.url } },
+    );
+    const base = await kit.listen(app);
+    let client: OAuthClientInformationMixed | undefined;
+    let tokens: OAuthTokens | undefined;
+    let verifier = '';
+    let authorizationUrl: URL | undefined;
+    const provider: OAuthClientProvider = {
+      redirectUrl: 'http://127.0.0.1:1/callback',
+      clientMetadata: {
+        client_name: 'sdk client',
+        redirect_uris: ['http://127.0.0.1:1/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+      },
+      clientInformation: () => client,
+      saveClientInformation: (information) => void (client = information),
+      tokens: () => tokens,
+      saveTokens: (saved) => void (tokens = saved),
+      redirectToAuthorization: (url) => void (authorizationUrl = url),
+      saveCodeVerifier: (saved) => void (verifier = saved),
+      codeVerifier: () => verifier,
+    };
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { authProvider: provider });
+    await expect(new Client({ name: 'sdk', version: '1.0.0' }).connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(authorizationUrl!.origin).toBe(jwtIssuer.url);
+    expect(authorizationUrl!.searchParams.get('resource')).toBe(`${base}/mcp`);
+    // The fixture signs its test user in at once: the answer is the redirect with the code.
+    const redirect = await fetch(authorizationUrl!, { redirect: 'manual' });
+    const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+    await transport.finishAuth(code);
+
+    const signedIn = new Client({ name: 'sdk', version: '1.0.0' });
+    await signedIn.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { authProvider: provider }));
+    kit.defer(() => signedIn.close());
+    const result = await signedIn.callTool({ name: 'fx__echo', arguments: { message: 'signed in' } });
+    expect(JSON.stringify(result.content)).toContain('signed in');
   });
 
   it('refuses a wrong audience, a bad signature, another issuer and an expired token with 401 invalid_token', async () => {
