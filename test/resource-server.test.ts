@@ -238,6 +238,36 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect(challengeOf(later).error_description).toMatch(/expired/);
   });
 
+  it('slows bad tokens from an address after 10 failures, but a token that verifies always passes', async () => {
+    const base = await gatewayOf(jwtIssuer);
+    const good = await tokenFor(jwtIssuer, base);
+    const bad = (i: number) => `${good.slice(0, -6)}${String(i).padStart(6, 'x')}`;
+    for (let i = 0; i < 10; i++) expect((await fetch(`${base}/openapi.json`, { headers: bearer(bad(i)) })).status).toBe(401);
+    const limited = await fetch(`${base}/openapi.json`, { headers: bearer(bad(10)) });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await fetch(`${base}/openapi.json`, { headers: bearer(good) })).status).toBe(200);
+  });
+
+  it('answers 503 when the authorization server cannot be asked, and logs no token', async () => {
+    const gone = await authorizationServer();
+    await gone.stop();
+    let logText = '';
+    const logger = createLogger('debug', new Writable({ write: (chunk, _encoding, done) => ((logText += String(chunk)), done()) }));
+    const { app } = await kit.gateway({}, { resourceServer: { issuer: gone.url } }, { logger });
+    const base = await kit.listen(app);
+    const token = await tokenFor(jwtIssuer, base);
+    const answer = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
+    expect(answer.status).toBe(503);
+    expect(((await answer.json()) as { type: string }).type).toMatch(/authorization-server-unavailable$/);
+    expect(logText).toContain('cannot check an access token');
+    expect(logText).not.toContain(token.split('.')[2]!);
+
+    // Keys that cannot be read (not a JWK set) say nothing about the token either.
+    const notKeys = await gatewayOf(jwtIssuer, { jwksUri: `${jwtIssuer.url}/.well-known/openid-configuration` });
+    expect((await fetch(`${notKeys}/openapi.json`, { headers: bearer(await tokenFor(jwtIssuer, notKeys)) })).status).toBe(503);
+  });
+
   it('refuses a token without a required scope with 403 insufficient_scope, and maps scopes through scopeMap', async () => {
     const base = await gatewayOf(jwtIssuer, { requiredScopes: ['read'], scopeMap: { write: ['admin'] } });
     const without = await fetch(`${base}/openapi.json`, { headers: bearer(await tokenFor(jwtIssuer, base, 'tools:read')) });

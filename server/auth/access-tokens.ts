@@ -96,6 +96,9 @@ export class AccessTokens {
       });
       return payload;
     } catch (error) {
+      // The keys cannot be had: nothing is known about the token (503, not 401).
+      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+        throw new Error(`the keys at ${jwksUri}: ${error.message}`);
       if (error instanceof errors.JWTExpired) throw new AccessTokenError('invalid_token', 'the access token has expired');
       if (error instanceof errors.JWTClaimValidationFailed) {
         const claim = error.claim === 'aud' ? 'audience (aud)' : error.claim === 'iss' ? 'issuer (iss)' : `"${error.claim}" claim`;

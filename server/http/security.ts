@@ -3,7 +3,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
 import { deviceSubject, type DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
@@ -11,6 +11,7 @@ import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } f
 import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import type { RequiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
+import type { ResourceServerSettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
 import { audiencesOf, bearerChallenge, isProtectedResourcePath } from './protected-resource.js';
 import { isToolCall } from './call-route.js';
@@ -282,36 +283,12 @@ export function authenticate(options: SecurityOptions): Middleware {
         // Without a start-up key a stray header (a placeholder key in a client) changes nothing.
         if (!required) return anonymous(req, next);
         if (open()) return next();
+        // Not one of the gateway's keys (they start with `mgw_`): an access token, when it takes them.
+        if (resourceServer && !token.startsWith(KEY_PREFIX)) return acceptAccessToken(req, res, next, token, resourceServer, options);
         // Only a key that does not verify waits for the failure limit: the right one always passes.
         const address = clientAddress(req);
         const wait = options.failures?.retryAfter(address, token) ?? 0;
-        if (wait > 0)
-          return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', {
-            retryAfter: wait,
-          });
-        // Not one of the gateway's keys (they start with `mgw_`): an access token, when it takes them.
-        if (resourceServer && !token.startsWith(KEY_PREFIX)) {
-          options.accessTokens!.verify(token, audiencesOf(req, resourceServer)).then(
-            (tokenIdentity) => {
-              req.identity = tokenIdentity;
-              next();
-            },
-            (error: unknown) => {
-              if (!(error instanceof AccessTokenError)) {
-                req.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot check an access token');
-                return sendProblem(res, 'authorization-server-unavailable', 'the access token cannot be checked now; try again later');
-              }
-              res.setHeader(
-                'WWW-Authenticate',
-                bearerChallenge(req, resourceServer, { error: error.error, description: error.message, scope: error.scope }),
-              );
-              if (error.error === 'insufficient_scope') return sendProblem(res, 'forbidden', error.message, { scope: error.scope });
-              options.failures?.fail(address, token);
-              sendProblem(res, 'invalid-token', error.message);
-            },
-          );
-          return;
-        }
+        if (wait > 0) return tooManyAttempts(res, wait);
         options.failures?.fail(address, token);
         req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
@@ -353,6 +330,53 @@ export function authenticate(options: SecurityOptions): Middleware {
     res.setHeader('WWW-Authenticate', challenge());
     sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>", or sign in to the UI');
   };
+}
+
+function tooManyAttempts(res: ServerResponse, wait: number): void {
+  sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', {
+    retryAfter: wait,
+  });
+}
+
+/**
+ * Authenticates `req` by the access token `token` (auth/access-tokens.ts), or answers: 401
+ * `invalid-token` or 403 with the RFC 6750 challenge, 429 once the address or the token has failed
+ * too often (as a wrong key does: a token that verifies always passes), 503 when the authorization
+ * server cannot be asked. The token is never logged.
+ */
+function acceptAccessToken(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: () => void,
+  token: string,
+  resourceServer: ResourceServerSettings,
+  options: SecurityOptions,
+): void {
+  options.accessTokens!.verify(token, audiencesOf(req, resourceServer)).then(
+    (identity) => {
+      req.identity = identity;
+      next();
+    },
+    (error: unknown) => {
+      if (!(error instanceof AccessTokenError)) {
+        req.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot check an access token');
+        return sendProblem(res, 'authorization-server-unavailable', 'the access token cannot be checked now; try again later');
+      }
+      if (error.error === 'insufficient_scope') {
+        res.setHeader(
+          'WWW-Authenticate',
+          bearerChallenge(req, resourceServer, { error: error.error, description: error.message, scope: error.scope }),
+        );
+        return sendProblem(res, 'forbidden', error.message, { scope: error.scope });
+      }
+      const address = clientAddress(req);
+      const wait = options.failures?.retryAfter(address, token) ?? 0;
+      if (wait > 0) return tooManyAttempts(res, wait);
+      options.failures?.fail(address, token);
+      res.setHeader('WWW-Authenticate', bearerChallenge(req, resourceServer, { error: error.error, description: error.message }));
+      sendProblem(res, 'invalid-token', error.message);
+    },
+  );
 }
 
 function anonymous(req: IncomingMessage, next: () => void): void {
