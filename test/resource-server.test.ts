@@ -293,6 +293,13 @@ describe('gateway.resourceServer: introspection', () => {
     expect(other.status).toBe(401);
     expect(challengeOf(other).error_description).toMatch(/audience/);
 
+    // With a cache (the default 30 s), an answer is kept: the same token is not asked about again.
+    const cached = await gatewayOf(opaqueIssuer, { introspection: { ...introspection, cacheMs: 60_000 } });
+    const cachedToken = await tokenFor(opaqueIssuer, cached);
+    expect((await fetch(`${cached}/openapi.json`, { headers: bearer(cachedToken) })).status).toBe(200);
+    expect((await fetch(`${opaqueIssuer.url}/token/revocation`, form({ token: cachedToken }))).status).toBe(200);
+    expect((await fetch(`${cached}/openapi.json`, { headers: bearer(cachedToken) })).status).toBe(200);
+
     expect((await fetch(`${opaqueIssuer.url}/token/revocation`, form({ token }))).status).toBe(200);
     const revoked = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
     expect(revoked.status).toBe(401);

@@ -67,11 +67,6 @@ export class AccessTokens {
   /** `settings`: `gateway.resourceServer` in force, read at each use (a reload applies it). */
   constructor(readonly settings: () => ResourceServerSettings | undefined) {}
 
-  /** Whether the gateway takes access tokens now. */
-  enabled(): boolean {
-    return this.settings() !== undefined;
-  }
-
   /** The identity of `token`, or an `AccessTokenError` (thrown) saying why it is refused. */
   async verify(token: string, audiences: Audiences): Promise<Identity> {
     const settings = this.settings();
@@ -112,7 +107,8 @@ export class AccessTokens {
 
   private async introspect(token: string, audiences: Audiences, settings: ResourceServerSettings): Promise<JWTPayload> {
     const introspection = settings.introspection!;
-    const key = `${createHash('sha256').update(token).digest('base64url')} ${audiences.join(' ')}`;
+    // Per token (its hash), issuer and audiences: a reload that changes them asks again.
+    const key = `${createHash('sha256').update(token).digest('base64url')} ${settings.issuer} ${audiences.join(' ')}`;
     const now = Date.now();
     const cached = this.cache.get(key);
     if (cached && cached.until > now) {
