@@ -152,6 +152,14 @@ describe('gateway.resourceServer: JWT access tokens', () => {
       const result = await client.callTool({ name: 'fx__echo', arguments: { message: 'over mcp' } });
       expect(JSON.stringify(result.content)).toContain('over mcp');
     }
+    // Over MCP the scope is checked per message too: a tools:read token lists, but may not call.
+    const reader = new Client({ name: 'oauth-reader', version: '1.0.0' });
+    const readToken = await tokenFor(jwtIssuer, `${base}/mcp`, 'tools:read');
+    await reader.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: bearer(readToken) } }));
+    kit.defer(() => reader.close());
+    expect((await reader.listTools()).tools.map((tool) => tool.name)).toContain('fx__echo');
+    const refused = await reader.callTool({ name: 'fx__echo', arguments: { message: 'no' } }).catch((error: Error) => error);
+    expect(JSON.stringify(refused instanceof Error ? refused.message : refused)).toMatch(/tools:call/);
     // A token for /mcp is not one for the REST surfaces.
     expect((await fetch(`${base}/fx/openapi.json`, { headers: bearer(mcpToken) })).status).toBe(401);
   });
