@@ -107,6 +107,17 @@ describe('authorization-server.mjs', () => {
     expect(((await reused.json()) as { error: string }).error).toBe('invalid_grant');
   });
 
+  it('grants AS_DEFAULT_SCOPE to an authorization request that names no scope', async () => {
+    const server = await start();
+    const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Metadata;
+    const { url } = await authorizationRequest(metadata);
+    url.searchParams.delete('scope');
+    url.searchParams.delete('resource');
+    const back = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!);
+    expect(back.searchParams.get('error')).toBeNull();
+    expect(back.searchParams.get('code')).toBeTruthy();
+  });
+
   it('waits for a click on "Sign in" when interactive', async () => {
     const server = await start(['--interactive=1']);
     const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Metadata;
