@@ -21,6 +21,8 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: 'Authentication required' },
   'invalid-credentials': { status: 403, title: 'The credentials are not valid' },
   forbidden: { status: 403, title: 'The credentials do not allow this' },
+  'invalid-token': { status: 401, title: 'The access token is not valid' },
+  'authorization-server-unavailable': { status: 503, title: 'The authorization server cannot check the access token now' },
   'too-many-attempts': { status: 429, title: 'Too many failed attempts' },
   'host-not-allowed': { status: 403, title: 'Host not allowed' },
   'origin-not-allowed': { status: 403, title: 'Origin not allowed' },

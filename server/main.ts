@@ -128,13 +128,15 @@ async function main(): Promise<void> {
       return;
     }
     apiKey = readApiKey(options);
-    if (!isLoopbackHost(options.host) && !apiKey && !options.insecureNoAuth) {
+    config = withCliOverrides(initialConfig(options), options);
+    // An OAuth resource server (gateway.resourceServer) is authentication too: every request needs a key or a token.
+    if (!isLoopbackHost(options.host) && !apiKey && !config.gateway.resourceServer && !options.insecureNoAuth) {
       throw new StartupError(
         `refusing to listen on ${options.host} without an API key: anyone who can reach it could start programs through it. ` +
-          'Give --api-key-file FILE (or MCP_GATEWAY_API_KEY), or --insecure-no-auth if something in front of the gateway authenticates.',
+          'Give --api-key-file FILE (or MCP_GATEWAY_API_KEY), set gateway.resourceServer to take OAuth access tokens, ' +
+          'or --insecure-no-auth if something in front of the gateway authenticates.',
       );
     }
-    config = withCliOverrides(initialConfig(options), options);
   } catch (error) {
     if (error instanceof CliUsageError) fail([`mcp-gateway: ${error.message}`, 'Run "mcp-gateway --help" for usage.'], 2);
     if (error instanceof ConfigError) fail(['mcp-gateway: invalid configuration:', ...error.lines()], 2);

@@ -34,6 +34,7 @@ import {
   KeyListSchema,
   KeySchema,
   NotReadyProblemSchema,
+  ProtectedResourceMetadataSchema,
   OpenApiDocumentSchema,
   ReadySchema,
   ServerDetailSchema,
@@ -169,6 +170,10 @@ describe('the management API document', () => {
       if (name === 'GET /healthz') {
         expect(operation.security).toEqual([]);
         expect(statuses).toEqual(['200', '403']);
+      } else if (name.startsWith('GET /.well-known/oauth-protected-resource')) {
+        // Public, like /healthz; 404 while the gateway is no resource server.
+        expect(operation.security).toEqual([]);
+        expect(statuses).toEqual(['200', '403', '404']);
       } else {
         // The scope the app requires (auth/scopes.ts, from the declared routes), any one of several: one requirement each.
         const [method, route] = name.split(' ') as [string, string];
@@ -628,6 +633,26 @@ async function makeKey(base: string, label: string, scopes: string[]): Promise<z
 
 describe('the answers of keys, scopes and approvals', () => {
   const kit = callKit();
+
+  it('protected resource metadata: 404 while the gateway is no resource server, the document when it is', async () => {
+    const off = await kit.gateway({}, {});
+    check(
+      'GET /.well-known/oauth-protected-resource',
+      await request(await kit.listen(off.app)).get('/.well-known/oauth-protected-resource'),
+      404,
+      ProblemSchema,
+    );
+    const on = await kit.gateway({}, { resourceServer: { issuer: 'https://issuer.example' } });
+    const base = await kit.listen(on.app);
+    for (const path of [
+      '/.well-known/oauth-protected-resource',
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource/mcp/{name}',
+    ]) {
+      const metadata = check(`GET ${path}`, await request(base).get(path.replace('{name}', 'x')), 200, ProtectedResourceMetadataSchema);
+      expect(metadata.authorization_servers).toEqual(['https://issuer.example']);
+    }
+  });
 
   it('keys and devices: make, list, show, revoke, and their problems; a 403 forbidden for a key without the scope', async () => {
     const started = await kit.gateway({}, {}, { apiKey: KEY });

@@ -13,13 +13,15 @@ export const SCOPES: readonly Scope[] = ['tools:call', 'tools:read', 'approvals:
 /** The scopes of a paired device: it reads and decides approvals, nothing else. */
 export const DEVICE_SCOPES: readonly Scope[] = ['approvals:decide', 'tools:read'];
 
-export type IdentityKind = 'startup-key' | 'key' | 'session' | 'device' | 'anonymous';
+/** `access-token`: an OAuth access token from `gateway.resourceServer`'s issuer (auth/access-tokens.ts). */
+export type IdentityKind = 'startup-key' | 'key' | 'session' | 'device' | 'access-token' | 'anonymous';
 
 export interface Identity {
   kind: IdentityKind;
   /**
    * The caller id the activity log and approvals record: `api-key` (the start-up key),
-   * `key:<id>`, `ui` (a UI session of the start-up key), `ui:<key id>`, `device:<id>` or `anonymous`.
+   * `key:<id>`, `ui` (a UI session of the start-up key), `ui:<key id>`, `device:<id>`, `oauth:<token subject>`
+   * or `anonymous`.
    */
   id: string;
   /** For people: the key's or device's label, e.g. `Open WebUI` or `Pixel 8`. */

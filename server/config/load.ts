@@ -6,6 +6,7 @@
 import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { z } from 'zod';
 import { pathToFileURL } from 'node:url';
 import { errorCode, expandReferences, type ExpandContext } from './expand.js';
 import {
@@ -17,6 +18,7 @@ import {
   SERVER_TYPES,
   STDIO_ONLY_KEYS,
   configFileSchema,
+  gatewaySchema,
   groupEntrySchema,
   formatPath,
   isServerType,
@@ -26,6 +28,7 @@ import {
   type ServerEntry,
 } from './schema.js';
 import {
+  ACCESS_TOKEN_ALGORITHMS,
   ConfigError,
   type ApprovalAction,
   type ApprovalRule,
@@ -34,7 +37,9 @@ import {
   type ConfigProblem,
   type GatewayConfig,
   type GatewaySettings,
+  type IntrospectionSettings,
   type NotifyTarget,
+  type ResourceServerSettings,
   type Root,
   type SamplingSettings,
   type RemoteServerConfig,
@@ -138,7 +143,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const gateway = defaultSettings();
   if (top.success && top.data.gateway) {
-    const { activity, cors, openapi, redact, asyncCalls, mcp, ...rest } = top.data.gateway;
+    const { activity, cors, openapi, redact, asyncCalls, mcp, resourceServer: _resolvedBelow, ...rest } = top.data.gateway;
     Object.assign(gateway, rest);
     Object.assign(gateway.mcp, mcp);
     Object.assign(gateway.activity, activity);
@@ -149,6 +154,9 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   }
 
   const baseDir = path.dirname(source);
+  const rawResourceServer = top.success ? top.data.gateway?.resourceServer : undefined;
+  if (rawResourceServer)
+    gateway.resourceServer = resolveResourceServer(rawResourceServer, baseDir, reporter(['gateway', 'resourceServer'], problems));
   const approval = defaultApproval();
   const rawApproval = isPlainObject(document.value) ? document.value.approval : undefined;
   if (isPlainObject(rawApproval)) {
@@ -602,6 +610,58 @@ function resolveSampling(raw: unknown, rawServers: unknown, baseDir: string, pro
     timeoutMs: timeoutMs ?? DEFAULT_SAMPLING_TIMEOUT_MS,
   };
 }
+
+/**
+ * `gateway.resourceServer`, once the schema accepted it: its URLs must be http(s) (the audience
+ * any absolute URI), the client secret file readable (it is read again at each introspection).
+ */
+function resolveResourceServer(
+  raw: NonNullable<NonNullable<z.infer<typeof gatewaySchema>>['resourceServer']>,
+  baseDir: string,
+  report: Report,
+): ResourceServerSettings {
+  const { issuer, audience, jwksUri, algorithms, introspection, scopeMap, requiredScopes } = raw;
+  for (const [key, value] of [
+    ['issuer', issuer],
+    ['jwksUri', jwksUri],
+  ] as const) {
+    if (value !== undefined && typeof parseHttpUrl(value) === 'string')
+      report([key], `${parseHttpUrl(value) as string}, got ${JSON.stringify(value)}`);
+  }
+  if (audience !== undefined && !URL.canParse(audience))
+    report(['audience'], `expected an absolute URI such as "https://gateway.example.com", got ${JSON.stringify(audience)}`);
+  let resolvedIntrospection: IntrospectionSettings | undefined;
+  if (introspection) {
+    const { endpoint, clientId, clientSecretFile, cacheMs } = introspection;
+    if (endpoint !== undefined && typeof parseHttpUrl(endpoint) === 'string') {
+      report(['introspection', 'endpoint'], `${parseHttpUrl(endpoint) as string}, got ${JSON.stringify(endpoint)}`);
+    }
+    const secretFile = path.resolve(baseDir, clientSecretFile);
+    try {
+      readFileSync(secretFile, 'utf8');
+    } catch (err) {
+      report(['introspection', 'clientSecretFile'], `cannot read secret file ${secretFile} (${errorCode(err)})`);
+    }
+    resolvedIntrospection = {
+      ...(endpoint !== undefined && { endpoint }),
+      clientId,
+      clientSecretFile: secretFile,
+      cacheMs: cacheMs ?? DEFAULT_INTROSPECTION_CACHE_MS,
+    };
+  }
+  return {
+    issuer: issuer.replace(/\/+$/, ''),
+    ...(audience !== undefined && { audience: audience.replace(/\/+$/, '') }),
+    ...(jwksUri !== undefined && { jwksUri }),
+    algorithms: algorithms ?? [...ACCESS_TOKEN_ALGORITHMS],
+    ...(resolvedIntrospection && { introspection: resolvedIntrospection }),
+    scopeMap: scopeMap ?? {},
+    requiredScopes: requiredScopes ?? [],
+  };
+}
+
+/** How long an introspection answer is kept by default, in ms. */
+export const DEFAULT_INTROSPECTION_CACHE_MS = 30_000;
 
 function samplingAllowed(sampling: SamplingSettings | undefined, server: string): boolean {
   if (!sampling) return false;

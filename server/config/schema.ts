@@ -6,7 +6,7 @@
  * expansion and URL checks live in load.ts, because they need the raw entry and the environment.
  */
 import { z } from 'zod';
-import { LOG_LEVELS, type ConfigProblem } from './types.js';
+import { ACCESS_TOKEN_ALGORITHMS, LOG_LEVELS, type ConfigProblem } from './types.js';
 
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const SERVER_NAME_RULE = `server name must match ${SERVER_NAME_PATTERN.source} (letters, digits, "_" and "-", at most 64)`;
@@ -91,6 +91,19 @@ function strictObject<T extends z.core.$ZodLooseShape>(shape: T, listed: readonl
   });
 }
 
+/** `expected one of "a", "b", got "c"`: strings are echoed (they are keywords), other values by type. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (issue) =>
+      `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${
+        typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)
+      }`,
+  });
+}
+
+/** The gateway's scopes (auth/identity.ts), as the resource server's `scopeMap` names them. */
+const GATEWAY_SCOPES = ['tools:call', 'tools:read', 'approvals:decide', 'admin'] as const;
+
 export const gatewaySchema = strictObject({
   toolTimeoutMs: integer(1).optional(),
   maxTimeoutMs: integer(1).optional(),
@@ -152,22 +165,30 @@ export const gatewaySchema = strictObject({
       .optional(),
   }).optional(),
   serverLogLines: integer(0).optional(),
+  resourceServer: strictObject({
+    issuer: nonEmptyString(),
+    audience: nonEmptyString().optional(),
+    jwksUri: nonEmptyString().optional(),
+    algorithms: z.array(oneOf(ACCESS_TOKEN_ALGORITHMS), { error: expected('array of JWS algorithm names') }).optional(),
+    introspection: strictObject({
+      endpoint: nonEmptyString().optional(),
+      clientId: nonEmptyString(),
+      clientSecretFile: nonEmptyString(),
+      cacheMs: integer(0).optional(),
+    }).optional(),
+    scopeMap: z
+      .record(z.string(), z.array(oneOf(GATEWAY_SCOPES), { error: expected('array of gateway scopes') }), {
+        error: expected('object of token scope → array of gateway scopes'),
+      })
+      .optional(),
+    requiredScopes: stringArray().optional(),
+  }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
 // Approval policy
 
 export const APPROVAL_ACTIONS = ['allow', 'ask', 'deny'] as const;
-
-/** `expected one of "a", "b", got "c"`: strings are echoed (they are keywords), other values by type. */
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, {
-    error: (issue) =>
-      `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${
-        typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)
-      }`,
-  });
-}
 
 const approvalAction = () => oneOf(APPROVAL_ACTIONS);
 

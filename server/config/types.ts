@@ -5,6 +5,8 @@
  * layer consume them, and nothing here depends on the MCP SDK.
  */
 
+import type { Scope } from '../auth/identity.js';
+
 export type TransportKind = 'stdio' | 'sse' | 'streamable-http';
 
 /** Gateway-wide settings and the defaults every server inherits. Each field documents its default. */
@@ -89,6 +91,52 @@ export interface GatewaySettings {
   redact: RedactSettings;
   /** Most log messages (`notifications/message`) kept per server for its page and `/api/servers/{name}/logs`; 0 keeps none. Default 200. */
   serverLogLines: number;
+  /**
+   * The gateway as an OAuth 2.1 resource server: `/mcp` and the REST surfaces also accept access
+   * tokens from this authorization server (server/auth/access-tokens.ts). Default undefined (off:
+   * only the gateway's own keys, sessions and devices authenticate).
+   */
+  resourceServer?: ResourceServerSettings;
+}
+
+/** JWS algorithms an access token may be signed with: asymmetric ones only (never `none`, never HMAC). */
+export const ACCESS_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
+
+/** `gateway.resourceServer`: whose access tokens the gateway accepts, and what they may do. */
+export interface ResourceServerSettings {
+  /** The authorization server's issuer URL: the tokens' `iss`, and where its metadata is found (RFC 8414, OpenID discovery). Required. */
+  issuer: string;
+  /**
+   * The audience a token must name (`aud`, the RFC 8707 resource it was asked for). Default: the
+   * gateway's public URL as the request reached it (`https://host` plus `basePath`); on `/mcp` and
+   * `/mcp/{name}` that URL with the path is accepted too (the resource their metadata names).
+   */
+  audience?: string;
+  /** Where the signing keys are. Default: `jwks_uri` of the issuer's metadata. Unused with `introspection`. */
+  jwksUri?: string;
+  /** The JWS algorithms accepted. Default all of `ACCESS_TOKEN_ALGORITHMS` (asymmetric only). */
+  algorithms: AccessTokenAlgorithm[];
+  /** Ask the authorization server about each token (RFC 7662) instead of verifying JWTs locally. Default undefined (JWTs and JWKS). */
+  introspection?: IntrospectionSettings;
+  /**
+   * Token scope → the gateway scopes it grants, on top of the default mapping in which each gateway
+   * scope (`tools:call`, `tools:read`, `approvals:decide`, `admin`) grants itself. Default {}.
+   */
+  scopeMap: Record<string, Scope[]>;
+  /** Token scopes every token must carry, or it gets 403 `insufficient_scope`. Default []. */
+  requiredScopes: string[];
+}
+
+export interface IntrospectionSettings {
+  /** The introspection endpoint. Default: `introspection_endpoint` of the issuer's metadata. */
+  endpoint?: string;
+  /** The gateway's client id at the authorization server (HTTP Basic authentication). Required. */
+  clientId: string;
+  /** A file holding the client secret, read at each introspection (so a rotated secret applies). Required. */
+  clientSecretFile: string;
+  /** How long an answer is kept per token, in ms (never past the token's `exp`); 0 asks every time. Default 30000. */
+  cacheMs: number;
 }
 
 /** What is kept out of the activity log and approvals (see server/activity/redact.ts). */

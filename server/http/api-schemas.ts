@@ -202,6 +202,22 @@ export const HealthSchema = answer(() =>
     .meta({ id: 'Health', description: 'The gateway is up.' }),
 );
 
+export const ProtectedResourceMetadataSchema = answer(() =>
+  z
+    .object({
+      resource: z.string().meta({ description: 'The resource identifier: the audience a token for it names (RFC 8707).' }),
+      authorization_servers: z.array(z.string()).meta({ description: 'The issuer whose access tokens the gateway accepts.' }),
+      bearer_methods_supported: z.array(z.literal('header')),
+      scopes_supported: z.array(z.string()).meta({ description: 'Token scopes that mean something here.' }),
+      resource_name: z.string(),
+    })
+    .meta({ id: 'ProtectedResourceMetadata', description: 'RFC 9728 protected resource metadata.' }),
+);
+
+export const ProtectedResourceNameParams = z.object({
+  name: z.string().meta({ description: 'A server or group name, as in `/mcp/{name}`.' }),
+});
+
 const ActivityLogFailureSchema = answer(() =>
   z
     .strictObject({

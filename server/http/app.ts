@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../activity/log.js';
+import { AccessTokens } from '../auth/access-tokens.js';
 import { FailureLimiter } from '../auth/failures.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { Pairings } from '../auth/pairing.js';
@@ -103,6 +104,7 @@ export function buildApp(deps: AppServices): GatewayApp {
     keys: deps.keys,
     devices: deps.devices,
     failures: new FailureLimiter(),
+    accessTokens: new AccessTokens(() => deps.settings().resourceServer),
     trustTailscaleHeaders: () => deps.settings().trustTailscaleHeaders,
   };
   // Shared by the tool-call front and the Express app, in this order. CORS comes before the

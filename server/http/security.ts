@@ -3,14 +3,17 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
 import { deviceSubject, type DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
 import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import type { RequiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
+import type { ResourceServerSettings } from '../config/types.js';
 import { prefixOf } from './base-path.js';
+import { audiencesOf, bearerChallenge, isProtectedResourcePath } from './protected-resource.js';
 import { isToolCall } from './call-route.js';
 import { FORM_TYPE } from './json-body.js';
 import { sendProblem } from './problems.js';
@@ -28,6 +31,12 @@ export interface SecurityOptions {
   keys?: KeyStore;
   /** Paired devices: a request by one notes when it was last seen. */
   devices?: DeviceStore;
+  /**
+   * OAuth access tokens from `gateway.resourceServer` (auth/access-tokens.ts): while it is set, a
+   * bearer that is not one of the gateway's keys is taken as an access token, and every route
+   * needs credentials. Default none (keys only).
+   */
+  accessTokens?: AccessTokens;
   /** Failed attempts per client address and per wrong key; without it nothing is limited. */
   failures?: FailureLimiter;
   /** Whether `Tailscale-User-Login` is read, as a label only (`gateway.trustTailscaleHeaders`). Default never. */
@@ -183,6 +192,9 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** What the gateway's own keys (auth/keys.ts) start with: any other bearer may be an access token. */
+const KEY_PREFIX = 'mgw_';
+
 /** Paths that answer without a key: liveness probes must work before anyone has a key. */
 const PUBLIC_PATHS = new Set(['/healthz']);
 
@@ -239,8 +251,11 @@ export function clientAddress(req: IncomingMessage): string {
 export function authenticate(options: SecurityOptions): Middleware {
   // Only the key's hash is kept; comparing fixed-length digests keeps the comparison constant-time.
   const expected = options.apiKey ? digest(options.apiKey) : undefined;
-  const required = expected !== undefined;
   return (req, res, next) => {
+    // Read per request: a reload may turn the resource server on or off.
+    const resourceServer = options.accessTokens?.settings();
+    const required = expected !== undefined || resourceServer !== undefined;
+    const challenge = () => (resourceServer ? bearerChallenge(req, resourceServer) : 'Bearer realm="mcp-gateway"');
     if (options.trustTailscaleHeaders?.()) {
       const login = req.headers['tailscale-user-login'];
       if (typeof login === 'string' && login) req.tailscaleUser = login.replace(/[^\x20-\x7e]/g, '').slice(0, 128);
@@ -253,7 +268,7 @@ export function authenticate(options: SecurityOptions): Middleware {
       if (!match) {
         if (!required) return anonymous(req, next);
         if (open()) return next();
-        res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
+        res.setHeader('WWW-Authenticate', challenge());
         sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
         return;
       }
@@ -268,13 +283,12 @@ export function authenticate(options: SecurityOptions): Middleware {
         // Without a start-up key a stray header (a placeholder key in a client) changes nothing.
         if (!required) return anonymous(req, next);
         if (open()) return next();
+        // Not one of the gateway's keys (they start with `mgw_`): an access token, when it takes them.
+        if (resourceServer && !token.startsWith(KEY_PREFIX)) return acceptAccessToken(req, res, next, token, resourceServer, options);
         // Only a key that does not verify waits for the failure limit: the right one always passes.
         const address = clientAddress(req);
         const wait = options.failures?.retryAfter(address, token) ?? 0;
-        if (wait > 0)
-          return sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', {
-            retryAfter: wait,
-          });
+        if (wait > 0) return tooManyAttempts(res, wait);
         options.failures?.fail(address, token);
         req.log.warn({ address }, 'a request with a key that is not valid');
         sendProblem(res, 'invalid-credentials', 'the API key is not valid');
@@ -283,7 +297,9 @@ export function authenticate(options: SecurityOptions): Middleware {
       req.identity = identity;
       return next();
     }
-    const session = options.sessions?.find(sessionToken(req));
+    const found = options.sessions?.find(sessionToken(req));
+    // An anonymous session (a gateway that needed no credentials when it was made) counts only while none are needed.
+    const session = found && !(required && found.caller === ANONYMOUS) ? found : undefined;
     if (session) {
       req.session = session;
       req.identity = session.caller === ANONYMOUS ? ANONYMOUS_IDENTITY : sessionIdentity(session);
@@ -311,9 +327,56 @@ export function authenticate(options: SecurityOptions): Middleware {
     }
     // An htmx request of a page whose session ended: send the whole page to the sign-in.
     if (req.headers['hx-request']) res.setHeader('HX-Redirect', loginLocation(req));
-    res.setHeader('WWW-Authenticate', 'Bearer realm="mcp-gateway"');
+    res.setHeader('WWW-Authenticate', challenge());
     sendProblem(res, 'unauthorized', 'send the API key as "Authorization: Bearer <key>", or sign in to the UI');
   };
+}
+
+function tooManyAttempts(res: ServerResponse, wait: number): void {
+  sendProblem(res, 'too-many-attempts', 'too many failed attempts from this address or with this key; try again later', {
+    retryAfter: wait,
+  });
+}
+
+/**
+ * Authenticates `req` by the access token `token` (auth/access-tokens.ts), or answers: 401
+ * `invalid-token` or 403 with the RFC 6750 challenge, 429 once the address or the token has failed
+ * too often (as a wrong key does: a token that verifies always passes), 503 when the authorization
+ * server cannot be asked. The token is never logged.
+ */
+function acceptAccessToken(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: () => void,
+  token: string,
+  resourceServer: ResourceServerSettings,
+  options: SecurityOptions,
+): void {
+  options.accessTokens!.verify(token, audiencesOf(req, resourceServer)).then(
+    (identity) => {
+      req.identity = identity;
+      next();
+    },
+    (error: unknown) => {
+      if (!(error instanceof AccessTokenError)) {
+        req.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot check an access token');
+        return sendProblem(res, 'authorization-server-unavailable', 'the access token cannot be checked now; try again later');
+      }
+      if (error.error === 'insufficient_scope') {
+        res.setHeader(
+          'WWW-Authenticate',
+          bearerChallenge(req, resourceServer, { error: error.error, description: error.message, scope: error.scope }),
+        );
+        return sendProblem(res, 'forbidden', error.message, { scope: error.scope });
+      }
+      const address = clientAddress(req);
+      const wait = options.failures?.retryAfter(address, token) ?? 0;
+      if (wait > 0) return tooManyAttempts(res, wait);
+      options.failures?.fail(address, token);
+      res.setHeader('WWW-Authenticate', bearerChallenge(req, resourceServer, { error: error.error, description: error.message }));
+      sendProblem(res, 'invalid-token', error.message);
+    },
+  );
 }
 
 function anonymous(req: IncomingMessage, next: () => void): void {
@@ -327,7 +390,13 @@ function anonymous(req: IncomingMessage, next: () => void): void {
  */
 function isPublicPath(method: string | undefined, path: string, options: SecurityOptions): boolean {
   if (isToolCall(method, path)) return false;
-  return PUBLIC_PATHS.has(path) || path === LOGIN_PATH || PAIRING_PATHS.test(path) || Boolean(options.isPublic?.(method ?? 'GET', path));
+  return (
+    PUBLIC_PATHS.has(path) ||
+    path === LOGIN_PATH ||
+    PAIRING_PATHS.test(path) ||
+    isProtectedResourcePath(path) ||
+    Boolean(options.isPublic?.(method ?? 'GET', path))
+  );
 }
 
 /** The phone's side of pairing: the page, the claim and the collection of its token. */
@@ -351,6 +420,11 @@ export function authorize(options: SecurityOptions): Middleware {
     const who = identity.kind === 'device' ? `the paired device "${identity.label}"` : `"${identity.label}"`;
     const has = identity.scopes.length > 0 ? identity.scopes.join(', ') : 'no scope';
     const named = scopes.map((scope) => `"${scope}"`).join(' or ');
+    const resourceServer = identity.kind === 'access-token' ? options.accessTokens?.settings() : undefined;
+    if (resourceServer) {
+      const description = `the access token lacks a scope for ${req.method} ${path}`;
+      res.setHeader('WWW-Authenticate', bearerChallenge(req, resourceServer, { error: 'insufficient_scope', description, needed: scopes }));
+    }
     sendProblem(res, 'forbidden', `${req.method} ${path} needs the scope ${named}; ${who} has ${has}`, { scope: scopes.join(' or ') });
   };
 }

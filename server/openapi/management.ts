@@ -66,7 +66,11 @@ Tools are also served the way Open WebUI and mcpo clients call them, as \`POST /
 // Answers shared by many operations
 
 const WwwAuthenticate = z.object({
-  'WWW-Authenticate': z.string().meta({ description: 'The scheme to use: `Bearer realm="mcp-gateway"`.' }),
+  'WWW-Authenticate': z.string().meta({
+    description:
+      'The scheme to use: `Bearer realm="mcp-gateway"`; with `gateway.resourceServer` also `resource_metadata="…"` (RFC 9728) ' +
+      'and, for a refused token, `error="invalid_token"` and `error_description`.',
+  }),
 });
 const TooManyRetryAfter = z.object({
   'Retry-After': z.int().min(1).meta({ description: 'Seconds until the address may try again.' }),
@@ -89,13 +93,15 @@ function auth(scopes: readonly string[], publicSpecs = false, changes = false): 
   const csrf = changes ? `; ${CROSS_SITE}` : '';
   return {
     '401': problem(
-      `\`unauthorized\`: the gateway has a start-up key and the request sent no credentials (\`Authorization: Bearer <key>\`)${unless}.`,
+      `\`unauthorized\`: the gateway has a start-up key (or takes OAuth access tokens: \`gateway.resourceServer\`) and the request sent no credentials (\`Authorization: Bearer <key>\`)${unless}; ` +
+        '`invalid-token`: the access token is not valid here (expired, another audience or issuer, a bad signature, revoked); ' +
+        '`WWW-Authenticate` then names the protected resource metadata (`resource_metadata`) and the error.',
       ProblemSchema,
       WwwAuthenticate,
     ),
     '403': problem(
       '`invalid-credentials`: the key is wrong or revoked (only when the gateway has a start-up key); ' +
-        `\`forbidden\`: the credentials lack the scope ${scopeText(scopes)} (\`scope\` names it${unless}); ${HOST_REFUSED}${csrf}.`,
+        `\`forbidden\`: the credentials lack the scope ${scopeText(scopes)} (\`scope\` names it${unless}), or an access token lacks a required scope (\`WWW-Authenticate: Bearer error="insufficient_scope"\`); ${HOST_REFUSED}${csrf}.`,
     ),
     '429': problem(
       '`too-many-attempts`: this address, or this key, failed to authenticate 10 times within 10 minutes; until those 10 ' +
@@ -107,6 +113,11 @@ function auth(scopes: readonly string[], publicSpecs = false, changes = false): 
   };
 }
 
+/** With `gateway.resourceServer`: an access token that cannot be checked now. */
+const TOKEN_CHECK: Responses = {
+  '503': problem('`authorization-server-unavailable`: an access token cannot be checked now (its keys or the introspection endpoint cannot be reached).'),
+};
+
 const INTERNAL: Responses = {
   '500': problem('`internal-error`: something went wrong in the gateway; the gateway log has the request id.'),
 };
@@ -116,9 +127,12 @@ const PATH: Responses = {
   '400': problem('`invalid-path`: the path is not valid percent-encoding (e.g. `%E0%A4%A`).'),
 };
 
+/** The problem schema of an answer, if it is a problem. */
+const schemaOf = (response: ResponseConfig | undefined) =>
+  (response?.content as Record<string, { schema?: unknown }> | undefined)?.['application/problem+json']?.schema;
+
 /** Two problem answers of one status as one: both descriptions, the first one's schema, both headers. */
 function merge(status: string, first: ResponseConfig, second: ResponseConfig): ResponseConfig {
-  const schemaOf = (response: ResponseConfig) => (response.content as Record<string, { schema?: unknown }> | undefined)?.['application/problem+json']?.schema;
   if (!schemaOf(first) || schemaOf(first) !== schemaOf(second)) throw new Error(`two different answers for ${status}`);
   const headers = [first.headers, second.headers].filter((value): value is z.ZodObject => value instanceof z.ZodObject);
   const merged = headers.length === 0 ? undefined : headers.length === 1 ? headers[0] : headers[0]!.extend(headers[1]!.shape);
@@ -163,7 +177,14 @@ function entryOf(route: DeclaredRoute<never>): RouteConfig {
   return {
     ...entry,
     security: scopes.map((scope) => ({ bearer: [scope] })),
-    responses: responses(route.responses, path.includes('{') ? PATH : {}, auth(scopes, publicSpecs, method !== 'get'), INTERNAL),
+    responses: responses(
+      route.responses,
+      path.includes('{') ? PATH : {},
+      auth(scopes, publicSpecs, method !== 'get'),
+      // A route whose own 503 has a body of its own (`/readyz`) keeps it alone.
+      (schemaOf(route.responses['503']) ?? ProblemSchema) === ProblemSchema ? TOKEN_CHECK : {},
+      INTERNAL,
+    ),
   };
 }
 

@@ -31,6 +31,8 @@ export function callerLabels(stores: { keys: KeyStore; devices: DeviceStore }): 
       return key ? `UI (${key.label})` : caller;
     }
     if (kind === 'device') return stores.devices.get(id)?.label ?? caller;
+    // An OAuth access token's subject (auth/access-tokens.ts).
+    if (kind === 'oauth') return id;
     return caller;
   };
   return (caller) => {

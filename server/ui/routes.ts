@@ -84,9 +84,10 @@ export function uiRoutes(deps: UiDeps, table: RouteTable): Router {
   pages.get('/static/htmx.min.js', 'tools:read', (_req, res) => res.sendFile(HTMX_FILE, { maxAge: '1d' }));
 
   // Without a key nobody signs in, but forms still need a CSRF token: a page view starts an
-  // anonymous session for it (in memory only; after a gateway restart the page is reloaded).
+  // anonymous session for it (in memory only; after a gateway restart the page is reloaded). Only
+  // for an anonymous request: a key's or an access token's page view must not become an admin session.
   router.use((req: Request, res: Response, next: NextFunction) => {
-    if (!req.session && !deps.apiKey && req.method === 'GET' && PAGE_PATHS.test(req.path)) {
+    if (!req.session && !deps.apiKey && req.identity?.kind === 'anonymous' && req.method === 'GET' && PAGE_PATHS.test(req.path)) {
       const { token, session } = deps.sessions.create(
         { caller: ANONYMOUS, label: ANONYMOUS, scopes: ['admin'], subject: null },
         { persist: false },

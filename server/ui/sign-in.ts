@@ -26,6 +26,8 @@ export function safeNext(value: unknown): string {
 
 export function signInPages(pages: PageRouter, deps: UiDeps): void {
   const { failures } = deps;
+  /** Whether anyone must sign in: with a start-up key, or as an OAuth resource server (an admin key made through the API signs in). */
+  const signInNeeded = () => Boolean(deps.apiKey) || deps.settings().resourceServer !== undefined;
   /** Who a key signs in as, or undefined for a key that cannot sign in. */
   const ownerOf = (key: string): SessionOwner | undefined => {
     if (deps.apiKey && sameSecret(key, deps.apiKey))
@@ -36,7 +38,7 @@ export function signInPages(pages: PageRouter, deps: UiDeps): void {
   };
 
   pages.get(LOGIN_PATH, 'tools:read', (req, res) => {
-    if (!deps.apiKey || (req.session && req.session.caller !== 'anonymous')) {
+    if (!signInNeeded() || (req.session && req.session.caller !== 'anonymous')) {
       res.redirect(303, `${prefixOf(req)}${safeNext(req.query.next)}`);
       return;
     }
@@ -46,7 +48,7 @@ export function signInPages(pages: PageRouter, deps: UiDeps): void {
   // Public (security.ts answers it without credentials); `admin` for a key held to its scopes, as before.
   pages.post(LOGIN_PATH, 'admin', (req, res) => {
     const next = safeNext(req.form?.get('next'));
-    if (!deps.apiKey) {
+    if (!signInNeeded()) {
       res.redirect(303, `${prefixOf(req)}${next}`);
       return;
     }
@@ -91,6 +93,6 @@ export function signInPages(pages: PageRouter, deps: UiDeps): void {
       req.log.info({ deviceId: device }, 'device signed out (unpaired)');
     } else if (req.session) deps.sessions.end(req.session);
     res.append('Set-Cookie', clearedSessionCookie(req, `${prefixOf(req)}/`));
-    res.redirect(303, `${prefixOf(req)}${device !== undefined ? '/pair' : deps.apiKey ? LOGIN_PATH : '/'}`);
+    res.redirect(303, `${prefixOf(req)}${device !== undefined ? '/pair' : signInNeeded() ? LOGIN_PATH : '/'}`);
   });
 }

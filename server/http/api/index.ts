@@ -12,6 +12,7 @@ import { HEALTH_ROUTES } from './health.js';
 import { KEY_ROUTES } from './keys.js';
 import { METRICS_ROUTES } from './metrics.js';
 import { PROMPT_ROUTES } from './prompts.js';
+import { PROTECTED_RESOURCE_ROUTES } from './protected-resource.js';
 import { RESOURCE_ROUTES } from './resources.js';
 import { QUESTION_ROUTES } from './questions.js';
 import { SERVER_ROUTES } from './servers.js';
@@ -19,6 +20,7 @@ import { TOOL_ROUTES } from './tools.js';
 
 export const API_ROUTES = [
   ...HEALTH_ROUTES,
+  ...PROTECTED_RESOURCE_ROUTES,
   ...SERVER_ROUTES,
   ...TOOL_ROUTES,
   ...RESOURCE_ROUTES,
