@@ -48,7 +48,14 @@ describe('ChurnTable', () => {
     expect(table.delete('a')).toBe(false);
     table.set('c', 4);
     expect(table.values()).toEqual([3, 4]);
+    expect(table.entries()).toEqual([
+      ['b', 3],
+      ['c', 4],
+    ]);
     expect(table.size).toBe(2);
+    table.clear();
+    expect(table.size).toBe(0);
+    expect(table.values()).toEqual([]);
   });
 
   it('keeps no finished entry alive through young-generation collections', () => {

@@ -14,7 +14,7 @@
  * the others in the order they were set. Call ids (UUIDs, `g:<n>`) never do.
  */
 export class ChurnTable<V> {
-  private entries: Record<string, V> = Object.create(null) as Record<string, V>;
+  private byKey: Record<string, V> = Object.create(null) as Record<string, V>;
   private count = 0;
 
   /** Entries in the table. */
@@ -23,29 +23,39 @@ export class ChurnTable<V> {
   }
 
   get(key: string): V | undefined {
-    return this.entries[key];
+    return this.byKey[key];
   }
 
   has(key: string): boolean {
-    return key in this.entries;
+    return key in this.byKey;
   }
 
   set(key: string, value: V): void {
-    if (!(key in this.entries)) this.count++;
-    this.entries[key] = value;
+    if (!(key in this.byKey)) this.count++;
+    this.byKey[key] = value;
   }
 
   /** Removes the entry; whether there was one. */
   delete(key: string): boolean {
-    if (!(key in this.entries)) return false;
-    delete this.entries[key];
+    if (!(key in this.byKey)) return false;
+    delete this.byKey[key];
     this.count--;
     return true;
   }
 
   /** The entries, in the order their keys were first set. */
   values(): V[] {
-    return Object.values(this.entries);
+    return Object.values(this.byKey);
+  }
+
+  /** The keys and entries, in the order the keys were first set. */
+  entries(): [string, V][] {
+    return Object.entries(this.byKey);
+  }
+
+  clear(): void {
+    this.byKey = Object.create(null) as Record<string, V>;
+    this.count = 0;
   }
 }
 
