@@ -40,10 +40,8 @@ export class ConcurrencyLimiter {
 
   /** Resolves with a release function once the call may run; rejects with `Overloaded`, or if the call is cancelled while queued. */
   acquire(maxConcurrent: number, maxQueue: number, cancellation?: Cancellation): Promise<() => void> {
-    if (this.active < maxConcurrent) {
-      this.active++;
-      return Promise.resolve(this.releaser());
-    }
+    const release = this.tryAcquire(maxConcurrent);
+    if (release) return Promise.resolve(release);
     if (this.waiting.length >= maxQueue) {
       return Promise.reject(new Overloaded(`${this.active} calls running and ${this.waiting.length} queued`));
     }
