@@ -36,6 +36,7 @@ import type { Logger } from '../logging/logger.js';
 import { isSqliteError, stateDatabaseErrorText, type Db } from '../state/db.js';
 import { MAX_ARGUMENT_BYTES, redactArguments, truncateUtf8 } from './redact.js';
 import { StartJournal, type JournalRecord } from './start-journal.js';
+import { ChurnTable } from '../churn-table.js';
 
 /** A call as it starts. `arguments` is redacted and cut to 16 KiB before it is stored. */
 export interface ActivityStart {
@@ -278,10 +279,10 @@ export class ActivityLog {
   /** `list` statements, one per combination of filters, prepared when first needed. */
   private readonly listStatements = new Map<string, Statement>();
 
-  /** Starts not written yet, in arrival order. */
-  private readonly queuedRows = new Map<string, QueuedRow>();
+  /** Starts not written yet, in arrival order (not Maps, these two: see churn-table.ts). */
+  private readonly queuedRows = new ChurnTable<QueuedRow>();
   /** Finishes of calls whose start was written already (or never queued: then a no-op). */
-  private readonly queuedEnds = new Map<string, QueuedEnd>();
+  private readonly queuedEnds = new ChurnTable<QueuedEnd>();
   /** Roughly, the bytes the queue holds. */
   private queuedBytes = 0;
   private readonly maxQueued: number;
@@ -717,7 +718,7 @@ export class ActivityLog {
 
   /** At shutdown on a full disk: each change in its own transaction, so that those that fit are kept. */
   private writeWhatFits(): void {
-    for (const row of [...this.queuedRows.values()]) {
+    for (const row of this.queuedRows.values()) {
       try {
         this.writeChunk([row], []);
         this.forget([row], []);
@@ -725,7 +726,7 @@ export class ActivityLog {
         this.writeFailures++;
       }
     }
-    for (const entry of [...this.queuedEnds.entries()]) {
+    for (const entry of this.queuedEnds.entries()) {
       try {
         this.writeChunk([], [entry]);
         this.forget([], [entry]);
@@ -921,7 +922,7 @@ function journalRecord(row: QueuedRow): JournalRecord {
 }
 
 /** The first `count` items of `items`. */
-function firstOf<T>(items: IterableIterator<T>, count: number): T[] {
+function firstOf<T>(items: Iterable<T>, count: number): T[] {
   const taken: T[] = [];
   for (const item of items) {
     if (taken.length >= count) break;

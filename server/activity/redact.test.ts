@@ -391,6 +391,34 @@ describe('redactArguments', () => {
     expect(text.match(/\[/g)).toHaveLength(64 + 1 + 1); // 65 arrays (depths 0..64), one "[too deep]"
   });
 
+  it('writes arguments with nothing to redact as JSON.stringify does', () => {
+    let deepest: unknown = 'bottom';
+    for (let i = 0; i < 64; i++) deepest = [deepest]; // the string at depth 64: kept
+    const sparse: unknown[] = [1];
+    sparse[3] = 'x';
+    for (const args of [
+      { message: 'hello' },
+      { query: 'select 1', limit: 10, nested: { tags: ['a', 'b'], flag: true, none: null, gone: undefined } },
+      JSON.parse('{"__proto__": {"a": 1}, "b": [1, 2.5, "three"]}') as unknown,
+      { when: new Date(0), list: sparse, text: 'a:/b // c' },
+      deepest,
+    ]) {
+      expect(redactArguments(args)).toEqual({ text: JSON.stringify(args), truncated: false });
+    }
+  });
+
+  it('finds what to redact however deep it sits among plain values', () => {
+    expect(redactArguments({ a: [{ b: { c: [1, { note: 'ok', pin: 1234 }] } }] }).text).toBe(
+      '{"a":[{"b":{"c":[1,{"note":"ok","pin":"[redacted]"}]}}]}',
+    );
+    expect(redactArguments({ list: ['ok', 'see https://user:pw@example.com/x'] }).text).toBe(
+      '{"list":["ok","see https://[redacted]@example.com/x"]}',
+    );
+    let deep: unknown = 7; // a number at depth 65: too deep, like any value there
+    for (let i = 0; i < 65; i++) deep = [deep];
+    expect(redactArguments(deep).text).toBe(`${'['.repeat(65)}"[too deep]"${']'.repeat(65)}`);
+  });
+
   it('never throws, even for what JSON cannot hold', () => {
     expect(redactArguments({ big: 1n })).toEqual({ text: 'null', truncated: false });
   });

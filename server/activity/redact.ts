@@ -317,12 +317,33 @@ export function redactArguments(
 ): { text: string; truncated: boolean } {
   let text: string | undefined;
   try {
-    text = JSON.stringify(redactValue(args, 0, ruleFor(extraKeys)));
+    const rule = ruleFor(extraKeys);
+    // Most arguments hold nothing to redact: they are written as they are, without the copy.
+    text = JSON.stringify(changesOnRedaction(args, 0, rule) ? redactValue(args, 0, rule) : args);
   } catch {
     // Not reachable for JSON.parse output; a BigInt or a throwing toJSON could get here.
     text = undefined;
   }
   return truncateUtf8(text ?? 'null', maxBytes);
+}
+
+/**
+ * Whether `redactValue` would change anything in `value` (a secret key, a string that may hold a
+ * URL, nesting too deep), found without copying; true when it might.
+ */
+function changesOnRedaction(value: unknown, depth: number, rule: SecretKeyRule): boolean {
+  if (depth > MAX_DEPTH) return true;
+  if (typeof value === 'string') return value.includes('://');
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (changesOnRedaction(value[i], depth + 1, rule)) return true;
+    return false;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const key of Object.keys(value)) {
+    if (rule.isSecret(key) || changesOnRedaction((value as Record<string, unknown>)[key], depth + 1, rule)) return true;
+  }
+  return false;
 }
 
 function redactValue(value: unknown, depth: number, rule: SecretKeyRule): unknown {

@@ -8,7 +8,7 @@
  * Every call, failed or not, is recorded once (activity log, metrics, one log line) through the
  * `CallHooks` (calls/recording.ts).
  */
-import { decide, timeoutFor } from '../approvals/policy.js';
+import { decide, timeoutFor, type PolicyDecision } from '../approvals/policy.js';
 import type { ApprovalBook } from '../approvals/book.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
@@ -227,7 +227,9 @@ export class ToolCaller {
     if (call.mode === 'async') this.calls.admit(call);
 
     const config = connection.currentConfig;
-    if (this.approvals) await this.checkPolicy(call, request, config, tool, args as Record<string, unknown>);
+    // Awaited only when the policy holds the call for a person: an allowed call goes on in this turn.
+    const held = this.approvals && this.checkPolicy(call, request, config, tool, args as Record<string, unknown>);
+    if (held) await held;
 
     const settings = this.settings();
     let limiter = this.limiters.get(request.server);
@@ -240,11 +242,13 @@ export class ToolCaller {
       );
     }
     call.accept();
-    let release: () => void;
-    try {
-      release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call);
-    } catch {
-      throw new ProblemError('cancelled', 'the call was cancelled while it waited for a slot');
+    let release = limiter.tryAcquire(config.maxConcurrent);
+    if (!release) {
+      try {
+        release = await limiter.acquire(config.maxConcurrent, config.maxQueue, call);
+      } catch {
+        throw new ProblemError('cancelled', 'the call was cancelled while it waited for a slot');
+      }
     }
 
     const timeoutMs =
@@ -322,26 +326,38 @@ export class ToolCaller {
   }
 
   /**
-   * Applies the approval policy: returns when the call may run; throws `denied-by-policy` at once,
-   * or, for an `ask`, holds the call until a person approves (returns), denies, or nobody decides
-   * in time (throws).
+   * Applies the approval policy: returns undefined when the call may run; throws
+   * `denied-by-policy` at once; for an `ask`, returns the wait for a person, which resolves when
+   * they approve and rejects when they deny or nobody decides in time.
    */
-  private async checkPolicy(
+  private checkPolicy(
     call: RunningCall,
     request: CallRequest,
     config: ServerConfig,
     tool: ToolInfo,
     args: Record<string, unknown>,
-  ): Promise<void> {
-    const { policy, pending } = this.approvals!;
-    const approval = policy();
+  ): Promise<void> | undefined {
+    const approval = this.approvals!.policy();
     const decision = decide(approval, config, tool, args);
-    if (decision.action === 'allow') return;
+    if (decision.action === 'allow') return undefined;
     const name = `${request.server}/${tool.name}`;
     if (decision.action === 'deny')
       throw new ProblemError('denied-by-policy', `${name} is denied: ${decision.reason}`, { rule: decision.rule });
-    if (request.approvedBefore === true) return;
-    const timeoutMs = timeoutFor(approval, config);
+    if (request.approvedBefore === true) return undefined;
+    return this.holdForApproval(call, request, tool, args, decision, name, timeoutFor(approval, config));
+  }
+
+  /** Holds the call until a person approves it (resolves), denies it or nobody decides in time (rejects). */
+  private async holdForApproval(
+    call: RunningCall,
+    request: CallRequest,
+    tool: ToolInfo,
+    args: Record<string, unknown>,
+    decision: PolicyDecision,
+    name: string,
+    timeoutMs: number,
+  ): Promise<void> {
+    const { pending } = this.approvals!;
     const settled = await pending.wait(
       {
         callId: call.id,

@@ -28,12 +28,20 @@ export class ConcurrencyLimiter {
     return this.active >= maxConcurrent && this.waiting.length >= maxQueue;
   }
 
+  /**
+   * The release function of a slot taken at once, or undefined when every slot is taken (then
+   * `acquire` queues): a call that need not wait does not wait for a promise either.
+   */
+  tryAcquire(maxConcurrent: number): (() => void) | undefined {
+    if (this.active >= maxConcurrent) return undefined;
+    this.active++;
+    return this.releaser();
+  }
+
   /** Resolves with a release function once the call may run; rejects with `Overloaded`, or if the call is cancelled while queued. */
   acquire(maxConcurrent: number, maxQueue: number, cancellation?: Cancellation): Promise<() => void> {
-    if (this.active < maxConcurrent) {
-      this.active++;
-      return Promise.resolve(this.releaser());
-    }
+    const release = this.tryAcquire(maxConcurrent);
+    if (release) return Promise.resolve(release);
     if (this.waiting.length >= maxQueue) {
       return Promise.reject(new Overloaded(`${this.active} calls running and ${this.waiting.length} queued`));
     }

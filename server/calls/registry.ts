@@ -17,6 +17,7 @@
 import { ProblemError } from '../errors.js';
 import type { GatewaySettings } from '../config/types.js';
 import type { RunningCall } from './running-call.js';
+import { ChurnTable } from '../churn-table.js';
 
 /** Who looks for calls: their caller id, and whether they see every caller's calls (`admin`). */
 export interface CallViewer {
@@ -44,7 +45,8 @@ const BYTES_SHARE = 4;
 const RETRY_AFTER_S = 1;
 
 export class CallRegistry {
-  private readonly calls = new Map<string, RunningCall>();
+  /** Running calls, and finished ones kept, by id (not a Map: a call comes and goes on every request, see churn-table.ts). */
+  private readonly calls = new ChurnTable<RunningCall>();
   /** Finished async calls kept, oldest-finished first. */
   private readonly kept = new Map<string, Kept>();
   private keptBytes = 0;
@@ -128,12 +130,12 @@ export class CallRegistry {
 
   /** The calls still running that `viewer` may see, oldest first. */
   running(viewer: CallViewer): RunningCall[] {
-    return [...this.calls.values()].filter((call) => !call.finished && (viewer.seesAll || call.caller === viewer.caller));
+    return this.calls.values().filter((call) => !call.finished && (viewer.seesAll || call.caller === viewer.caller));
   }
 
   /** Every call `viewer` may see: running, and finished ones kept for reading; oldest first. */
   all(viewer: CallViewer): RunningCall[] {
-    return [...this.calls.values()].filter((call) => viewer.seesAll || call.caller === viewer.caller);
+    return this.calls.values().filter((call) => viewer.seesAll || call.caller === viewer.caller);
   }
 
   private forget(kept: Kept): void {

@@ -47,6 +47,7 @@ import { elicitationRequest } from './elicitation.js';
 import { StreamRelations } from './request-relation.js';
 import { directCallHold, nextRequestId, sdkRequestHold, type TimeoutHold } from './request-timeout.js';
 import { StdioProcessTransport, safeEnvironment } from './stdio-transport.js';
+import { ChurnList } from '../churn-table.js';
 import { TaskCalls } from './task-calls.js';
 import {
   UpstreamCallError,
@@ -132,13 +133,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   private readonly lists = new ServerLists();
   private restarts = 0;
   /** Log listeners of the calls in flight (see `ToolCallOptions.onLog`). */
-  private readonly logListeners = new Set<(message: LogMessage) => void>();
+  private readonly logListeners = new ChurnList<(message: LogMessage) => void>();
   /** The last log messages, for the server's page (`gateway.serverLogLines`). */
   private readonly serverLog = new ServerLog();
   /** The log level chosen in the UI, until the gateway restarts. */
   private chosenLevel?: LogLevel;
   /** The tool calls in flight: who answers their elicitations, the hold of their timeout, their request's id (see `callOf`). */
-  private readonly calls = new Set<CallInFlight>();
+  private readonly calls = new ChurnList<CallInFlight>();
   /** Whose `/mcp` client's roots the server was given, in which connection (see `rootsAllow`). */
   private rootsGiven?: { owner: string; generation: number };
   /** Over streamable HTTP: which request's stream a server's request came on (request-relation.ts). */
@@ -474,10 +475,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const related = this.relations?.relatedRequest(requestId);
     // A request for a task says so itself (and comes on the stream of `tasks/result`, not of the call).
     const task = meta?.[RELATED_TASK_META_KEY] as { taskId?: unknown } | undefined;
-    if (typeof task?.taskId === 'string') return [...this.calls].find((call) => call.taskId === task.taskId);
-    if (related !== undefined) return [...this.calls].find((call) => call.requestId === related);
-    const [only] = this.calls.size === 1 ? this.calls : [];
-    return only;
+    if (typeof task?.taskId === 'string') return this.calls.values().find((call) => call.taskId === task.taskId);
+    if (related !== undefined) return this.calls.values().find((call) => call.requestId === related);
+    return this.calls.size === 1 ? this.calls.values()[0] : undefined;
   }
 
   /** The server's last log messages (`notifications/message`), oldest first. */
@@ -754,7 +754,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       const { level, logger, data } = notification.params;
       const message = { level, ...(logger !== undefined && { logger }), data };
       this.serverLog.add(message, this.settings.serverLogLines);
-      for (const listener of this.logListeners) listener(message);
+      for (const listener of this.logListeners.values()) listener(message);
     });
     return {
       client,

@@ -18,6 +18,7 @@
  * knows the messages of a call; the connection decides which calls come here.
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ChurnTable } from '../churn-table.js';
 import { CALL_RESULT_SCHEMA, type CallToolResult } from './call-result.js';
 import type { CallProgress, Cancellation } from './types.js';
 
@@ -59,7 +60,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 export class DirectCalls {
   private nextId = 0;
-  private readonly pending = new Map<string, PendingCall>();
+  /** The calls in flight, by id (not a Map: see churn-table.ts). */
+  private readonly pending = new ChurnTable<PendingCall>();
   private closed = false;
 
   constructor(
@@ -174,7 +176,7 @@ export class DirectCalls {
     this.closed = true;
     if (this.pending.size === 0) return;
     const error = McpError.fromError(ErrorCode.ConnectionClosed, 'Connection closed');
-    for (const call of [...this.pending.values()]) {
+    for (const call of this.pending.values()) {
       if (this.settle(call)) call.reject(error);
     }
   }
