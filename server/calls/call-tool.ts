@@ -10,6 +10,7 @@
  */
 import { decide, timeoutFor } from '../approvals/policy.js';
 import type { ApprovalBook } from '../approvals/book.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import { isWebUrl, type QuestionBook } from '../questions/book.js';
@@ -47,6 +48,11 @@ export interface CallRequest {
   callerLabel?: string;
   /** The MCP client's name and version, as it gave them (`/mcp` only). Default none. */
   client?: string;
+  /**
+   * Who the call is made for, when the caller's key is trusted to say so (`forwardedUserOf`):
+   * recorded with the call, shown on its approval and questions, matched by `user`/`role` rules. Default none.
+   */
+  user?: ForwardedUser;
   /** The request's id, for the call's log line. */
   requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
@@ -128,6 +134,7 @@ export class ToolCaller {
       request.mode,
       request.caller,
       request.client,
+      request.user,
     );
     this.calls.add(call);
     this.hooks?.started(call, request.args, request.caller);
@@ -293,7 +300,13 @@ export class ToolCaller {
       {
         server: request.server,
         elicitation,
-        call: { id: call.id, tool: call.tool, caller: request.caller, callerLabel: request.callerLabel ?? request.caller },
+        call: {
+          id: call.id,
+          tool: call.tool,
+          caller: request.caller,
+          callerLabel: request.callerLabel ?? request.caller,
+          ...(request.user && { user: request.user }),
+        },
         timeoutMs: timeoutMs(),
         signal: AbortSignal.any([signal, call.signal]),
       },
@@ -335,6 +348,7 @@ export class ToolCaller {
         args,
         caller: request.caller,
         callerLabel: request.callerLabel ?? request.caller,
+        ...(request.user && { user: request.user }),
         rule: decision.rule,
         ruleReason: decision.reason,
         timeoutMs,

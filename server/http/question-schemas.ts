@@ -1,6 +1,7 @@
 /** The zod schemas of `/api/questions` (http/api/questions.ts): what servers ask a person. */
 import { z } from 'zod';
 import { QUESTION_STATES, type QuestionState } from '../questions/book.js';
+import { ForwardedUserSchema } from './api-schemas.js';
 
 const STATES = QUESTION_STATES as [QuestionState, ...QuestionState[]];
 
@@ -15,6 +16,7 @@ export const QuestionSchema = z
     tool: z.string().nullable(),
     caller: z.string().nullable(),
     callerLabel: z.string().nullable(),
+    user: ForwardedUserSchema.nullable().meta({ description: 'Who the call was made for (a trusted key forwarded it), or null.' }),
     mode: z
       .enum(['form', 'url'])
       .meta({ description: '`form`: answer the fields of `requestedSchema`; `url`: open `url`, then say done (`accept`) or decline.' }),

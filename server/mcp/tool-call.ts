@@ -9,6 +9,7 @@
  * "waiting for an answer on the orchestrator" with the approvals page's URL (where its card is).
  */
 import type { Approval } from '../approvals/book.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { SurfaceElicitor, SurfaceSampler, ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
@@ -70,9 +71,11 @@ export function startToolCall(
     sample?: SurfaceSampler;
     /** `async` for a task (tasks.ts). Default: `stream`. */
     mode?: 'stream' | 'async';
+    /** Who the call is made for, when the identity is trusted to say so (ServedContext `userOf`). Default none. */
+    user?: ForwardedUser | undefined;
   } = {},
 ): RunningCall {
-  const { elicit, sample, mode = 'stream' } = options;
+  const { elicit, sample, mode = 'stream', user } = options;
   return caller.start({
     server: entry.server,
     tool: entry.tool,
@@ -82,6 +85,7 @@ export function startToolCall(
     caller: identity.id,
     callerLabel: client ? `${identity.label} (${client})` : identity.label,
     ...(client === undefined ? {} : { client }),
+    ...(user && { user }),
     requestId,
     ...(elicit && { elicit }),
     ...(sample && { sample }),

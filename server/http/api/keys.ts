@@ -1,7 +1,7 @@
 /**
  * `/api/keys` (scope `admin`; a paired device is never admin): make, list and revoke API keys.
  * - `GET /api/keys`: every key, newest first, revoked ones included (never a token).
- * - `POST /api/keys` `{ label, scopes? }`: 201 with the key and its `token`, shown this once.
+ * - `POST /api/keys` `{ label, scopes?, trustForwardedUser? }`: 201 with the key and its `token`, shown this once.
  * - `GET /api/keys/{id}`, `DELETE /api/keys/{id}` (revokes: the key's next request fails, and the
  *   UI sessions it signed in end at once).
  */
@@ -22,6 +22,7 @@ export function keyJson(key: ApiKey) {
     label: key.label,
     scopes: key.scopes,
     caller: `key:${key.id}`,
+    trustForwardedUser: key.trustForwardedUser,
     createdAt: iso(key.createdAt),
     lastUsedAt: iso(key.lastUsedAt),
     revokedAt: iso(key.revokedAt),
@@ -81,8 +82,13 @@ export const KEY_ROUTES = [
     },
     handler: (req, res, input, { keys }: Services) => {
       const body = input.body();
-      const { key, token } = keys.create(body.label, body.scopes ?? [...DEFAULT_KEY_SCOPES]);
-      req.log.info({ keyId: key.id, scopes: key.scopes, by: req.identity?.id }, 'API key created');
+      const { key, token } = keys.create(body.label, body.scopes ?? [...DEFAULT_KEY_SCOPES], {
+        trustForwardedUser: body.trustForwardedUser === true,
+      });
+      req.log.info(
+        { keyId: key.id, scopes: key.scopes, trustForwardedUser: key.trustForwardedUser, by: req.identity?.id },
+        'API key created',
+      );
       res.status(201).setHeader('Location', `${prefixOf(req)}/api/keys/${key.id}`);
       res.setHeader('Cache-Control', 'no-store');
       res.json({ ...keyJson(key), token });
