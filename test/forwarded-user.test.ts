@@ -217,6 +217,35 @@ describe('forwarded users over REST', () => {
   });
 });
 
+describe('approval rules on the forwarded user', () => {
+  it("applies a rule for alice to alice's calls only: not to bob's, nor to an untrusted key's call claiming alice", async () => {
+    const policy = {
+      default: 'allow',
+      rules: [
+        { server: 'fx', tool: 'echo', action: 'deny', when: { user: 'ALICE@example.com' } },
+        { server: 'fx', tool: 'echo', action: 'deny', when: [{ role: 'pending' }] },
+      ],
+    };
+    const { app } = await kit.gateway(SERVERS, {}, { apiKey: KEY, approval: policy });
+    const trusted = await makeKey(app, 'Open WebUI', true);
+    const plain = await makeKey(app, 'Script');
+    const call = (token: string, headers: Record<string, string>) =>
+      request(app).post('/fx/echo').set('Authorization', `Bearer ${token}`).set(headers).send({ message: 'hi' });
+
+    const denied = await call(trusted.token, ALICE);
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({ type: expect.stringContaining('denied-by-policy'), rule: '$.approval.rules[0]' });
+    expect((await call(trusted.token, { 'X-OpenWebUI-User-Id': 'bob-id', 'X-OpenWebUI-User-Email': 'bob@example.com' })).status).toBe(200);
+    // The display name is not the user: anyone may call themself "alice" in Open WebUI.
+    expect((await call(trusted.token, { 'X-OpenWebUI-User-Id': 'eve-id', 'X-OpenWebUI-User-Name': 'alice@example.com' })).status).toBe(200);
+    expect((await call(plain.token, ALICE)).status).toBe(200);
+    expect((await call(KEY, ALICE)).status).toBe(200);
+    expect((await call(trusted.token, {})).status).toBe(200);
+    expect((await call(trusted.token, { 'X-OpenWebUI-User-Id': 'new-id', 'X-OpenWebUI-User-Role': 'pending' })).status).toBe(403);
+    expect((await call(plain.token, { 'X-OpenWebUI-User-Id': 'new-id', 'X-OpenWebUI-User-Role': 'pending' })).status).toBe(200);
+  });
+});
+
 describe('forwarded users over /mcp', () => {
   const calledFor = async (app: App) => (await request(app).get('/api/activity?limit=1').set(admin).expect(200)).body.items[0].user;
 

@@ -334,7 +334,7 @@ export class ToolCaller {
   ): Promise<void> {
     const { policy, pending } = this.approvals!;
     const approval = policy();
-    const decision = decide(approval, config, tool, args);
+    const decision = decide(approval, config, tool, args, request.user);
     if (decision.action === 'allow') return;
     const name = `${request.server}/${tool.name}`;
     if (decision.action === 'deny')
