@@ -117,6 +117,12 @@ describe('forwarded users over REST', () => {
     expect(entry.user).toEqual({ id: `u-${'x'.repeat(126)}`, name: 'Mallorynimda[31m', role: 'admin' });
   });
 
+  it('reads UTF-8 sent raw in a header (an email at an internationalized domain)', async () => {
+    const { app, trusted } = await start();
+    const entry = await echo(app, trusted.token, { 'X-OpenWebUI-User-Email': 'zoë@bücher.de' });
+    expect(entry.user).toEqual({ email: 'zoë@bücher.de' });
+  });
+
   it('filters the activity log by the user: id, email in any case, or name', async () => {
     const { app, trusted, plain } = await start();
     await echo(app, trusted.token, ALICE, 'from alice');

@@ -44,6 +44,11 @@ const UNSHOWABLE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 function cleaned(raw: HeaderValue, max: number, percentEncoded: boolean): string | undefined {
   let text = Array.isArray(raw) ? raw[0] : raw;
   if (typeof text !== 'string') return undefined;
+  // HTTP gives header bytes as Latin-1 characters: UTF-8 sent raw (an email at bücher.de) is read back as UTF-8.
+  if (/[\x80-\xff]/.test(text) && !/[^\x00-\xff]/.test(text)) {
+    const utf8 = Buffer.from(text, 'latin1').toString('utf8');
+    if (!utf8.includes('\ufffd')) text = utf8;
+  }
   if (percentEncoded && text.includes('%')) {
     try {
       text = decodeURIComponent(text);
