@@ -252,6 +252,35 @@ describe('approval rules on the forwarded user', () => {
   });
 });
 
+describe('the approval cap per caller', () => {
+  it('counts each forwarded user of a trusting key apart', async () => {
+    const { app } = await kit.gateway(SERVERS, {}, { apiKey: KEY, approval: { ...POLICY, maxPendingPerCaller: 1 } });
+    const trusted = await makeKey(app, 'Open WebUI', true);
+    const hold = (headers: Record<string, string>) =>
+      request(app)
+        .post('/fx/echo')
+        .set('Authorization', `Bearer ${trusted.token}`)
+        .set(headers)
+        .set('Prefer', 'respond-async')
+        .send({ message: 'hold' });
+    expect((await hold(ALICE)).status).toBe(202);
+    const again = await hold(ALICE);
+    expect(again.status).toBe(429);
+    expect(again.body).toMatchObject({ type: expect.stringContaining('too-many-calls'), limit: 1 });
+    // Bob is another caller; so is the key without a user.
+    expect((await hold({ 'X-OpenWebUI-User-Id': 'bob-id' })).status).toBe(202);
+    expect((await hold({})).status).toBe(202);
+    expect((await hold({})).status).toBe(429);
+    for (const approval of await pendingApprovals(app, KEY, 3)) {
+      await request(app).post(`/api/approvals/${approval.id}/deny`).set(admin).send({}).expect(200);
+    }
+    // Once decided, alice's slot is free again.
+    expect((await hold(ALICE)).status).toBe(202);
+    const [last] = await pendingApprovals(app, KEY, 1);
+    await request(app).post(`/api/approvals/${last!.id}/deny`).set(admin).send({}).expect(200);
+  });
+});
+
 describe('forwarded users over /mcp', () => {
   const calledFor = async (app: App) => (await request(app).get('/api/activity?limit=1').set(admin).expect(200)).body.items[0].user;
 

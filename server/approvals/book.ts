@@ -161,6 +161,7 @@ export interface ApprovalRequest {
 }
 
 interface Waiter {
+  /** Whose calls it counts against (`approval.maxPendingPerCaller`): the caller id, and the forwarded user's id when there is one. */
   caller: string;
   expiresAt: number;
   toolHash: string;
@@ -238,7 +239,10 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
    */
   wait(request: ApprovalRequest, onCreated: (approval: Approval) => void): Promise<Approval> {
     const now = Date.now();
-    this.checkCaps(request.caller, now);
+    // Each user a trusting key forwards counts as a caller of its own: one Open WebUI user's held
+    // calls must not use up the slots of all the others.
+    const capped = request.user?.id === undefined ? request.caller : `${request.caller} user:${request.user.id}`;
+    this.checkCaps(capped, now);
     const toolHash = toolDefinitionHash(request.tool);
     const { text, truncated } = redactArguments(request.args, MAX_ARGUMENT_BYTES, this.options.redactKeys?.() ?? []);
     const id = `apr_${randomBytes(12).toString('base64url')}`;
@@ -288,7 +292,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
       );
       timer.unref();
       this.waiters.set(a.id, {
-        caller: a.caller,
+        caller: capped,
         expiresAt: a.expiresAt,
         toolHash,
         timer,
@@ -297,7 +301,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
           resolve(settled);
         },
       });
-      this.perCaller.set(a.caller, (this.perCaller.get(a.caller) ?? 0) + 1);
+      this.perCaller.set(capped, (this.perCaller.get(capped) ?? 0) + 1);
       request.signal.addEventListener('abort', onAbort, { once: true });
       this.logger.info(
         { approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule },

@@ -216,7 +216,10 @@ export interface ApprovalSettings {
   notify: NotifyTarget[];
   /** Most calls that may wait for approval at once, over all callers; more are refused (429). Default 200. */
   maxPending: number;
-  /** Most calls one caller (an API key, a device, the UI…) may have waiting for approval at once. Default 20. */
+  /**
+   * Most calls one caller (an API key, a device, the UI…) may have waiting for approval at once; each
+   * user a key with `trustForwardedUser` forwards counts as a caller of its own. Default 20.
+   */
   maxPendingPerCaller: number;
   /**
    * Least time between two webhook notices to one `notify` target, in ms: approvals created
