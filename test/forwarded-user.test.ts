@@ -105,6 +105,28 @@ describe('forwarded users over REST', () => {
     expect((await echo(app, KEY, ALICE)).user).toBeNull();
   });
 
+  it('turns the trust of an existing key on and off (PATCH /api/keys/{id}), from its next request on', async () => {
+    const { app, plain } = await start();
+    expect((await echo(app, plain.token, ALICE)).user).toBeNull();
+    const on = await request(app).patch(`/api/keys/${plain.id}`).set(admin).send({ trustForwardedUser: true }).expect(200);
+    expect(on.body).toMatchObject({ id: plain.id, label: 'Script', trustForwardedUser: true });
+    expect((await echo(app, plain.token, ALICE)).user).toEqual(ALICE_USER);
+    await request(app).patch(`/api/keys/${plain.id}`).set(admin).send({ trustForwardedUser: false }).expect(200);
+    expect((await echo(app, plain.token, ALICE)).user).toBeNull();
+    // The database has it (GET reads the row).
+    expect((await request(app).get(`/api/keys/${plain.id}`).set(admin).expect(200)).body.trustForwardedUser).toBe(false);
+
+    expect((await request(app).patch('/api/keys/nope').set(admin).send({ trustForwardedUser: true })).status).toBe(404);
+    const bad = await request(app).patch(`/api/keys/${plain.id}`).set(admin).send({ trustForwardedUser: 'yes' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].field).toBe('trustForwardedUser');
+    // Only an admin may change a key.
+    expect(
+      (await request(app).patch(`/api/keys/${plain.id}`).set('Authorization', `Bearer ${plain.token}`).send({ trustForwardedUser: true }))
+        .status,
+    ).toBe(403);
+  });
+
   it('takes out control characters and bidirectional overrides, and caps each length', async () => {
     const { app, trusted } = await start();
     const entry = await echo(app, trusted.token, {
@@ -220,6 +242,20 @@ describe('forwarded users over REST', () => {
     expect(keys.find((key) => key.label === 'Other')!.trustForwardedUser).toBe(false);
     const page = await request(app).get('/access').set('Cookie', cookie).set('Accept', 'text/html').expect(200);
     expect(page.text).toContain('tools:call · trusts forwarded users');
+
+    // The toggle on an existing key.
+    const other = keys.find((key) => key.label === 'Other') as unknown as { id: string };
+    const trusting = await request(app)
+      .post(`/ui/access/keys/${other.id}/trust`)
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrf, trustForwardedUser: 'on' });
+    expect(trusting.status).toBe(303);
+    expect((await request(app).get(`/api/keys/${other.id}`).set(admin).expect(200)).body.trustForwardedUser).toBe(true);
+    const after = await request(app).get('/access').set('Cookie', cookie).set('Accept', 'text/html').expect(200);
+    expect(after.text).toContain('Stop trusting forwarded users');
+    await request(app).post(`/ui/access/keys/${other.id}/trust`).set('Cookie', cookie).type('form').send({ _csrf: csrf }).expect(303);
+    expect((await request(app).get(`/api/keys/${other.id}`).set(admin).expect(200)).body.trustForwardedUser).toBe(false);
   });
 });
 

@@ -68,6 +68,7 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
   private readonly insert;
   private readonly revokeRow;
   private readonly touch;
+  private readonly trust;
   private readonly all;
   private readonly one;
 
@@ -78,6 +79,7 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
     );
     this.revokeRow = db.prepare("UPDATE api_keys SET revoked_at = ?, token_hash = 'revoked:' || id WHERE id = ? AND revoked_at IS NULL");
     this.touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+    this.trust = db.prepare('UPDATE api_keys SET trust_forwarded_user = ? WHERE id = ?');
     this.all = db.prepare('SELECT * FROM api_keys ORDER BY created_at DESC, id');
     this.one = db.prepare('SELECT * FROM api_keys WHERE id = ?');
     for (const row of this.all.all() as KeyRow[]) {
@@ -111,6 +113,13 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
   get(id: string): ApiKey | undefined {
     const row = this.one.get(id) as KeyRow | undefined;
     return row && toKey(row);
+  }
+
+  /** Sets whether the key's forwarded users are believed (`ApiKey.trustForwardedUser`), from its next request on. */
+  setTrustForwardedUser(id: string, trust: boolean): ApiKey | undefined {
+    if (this.trust.run(trust ? 1 : 0, id).changes === 0) return undefined;
+    for (const key of this.live.values()) if (key.id === id) key.trustForwardedUser = trust;
+    return this.get(id);
   }
 
   /** Revokes a key: its next request fails and the UI sessions it signed in end. */

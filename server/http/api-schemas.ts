@@ -628,6 +628,13 @@ export const CreateKeyBody = z
 
 export const DEFAULT_KEY_SCOPES = ['tools:call', 'tools:read'] as const;
 
+/** `PATCH /api/keys/{id}`. */
+export const PatchKeyBody = z
+  .strictObject({
+    trustForwardedUser: z.boolean().meta({ description: "See `KeyCreate`; applies from the key's next request on." }),
+  })
+  .meta({ id: 'KeyUpdate', description: 'A change to an API key.' });
+
 const keyFields = {
   id: z.string().meta({ example: '3f9a0c1b2d4e' }),
   label: z.string(),

@@ -104,6 +104,14 @@ export function accessPages(pages: PageRouter, deps: UiDeps): void {
     sendPage(req, res, model);
   });
 
+  pages.post('/ui/access/keys/{id}/trust', 'admin', (req, res) => {
+    const trust = req.form?.get('trustForwardedUser') === 'on';
+    if (keys.setTrustForwardedUser(req.params.id!, trust))
+      req.log.info({ keyId: req.params.id, trustForwardedUser: trust, by: req.identity?.id }, 'API key changed');
+    if (isSwap(req)) return sendView(res, 'partials/access-keys', keysModel(), pageContext(req, 'access'));
+    res.redirect(303, `${prefixOf(req)}/access`);
+  });
+
   pages.post('/ui/access/keys/{id}/revoke', 'admin', (req, res) => {
     if (keys.revoke(req.params.id!)) req.log.info({ keyId: req.params.id, by: req.identity?.id }, 'API key revoked');
     if (isSwap(req)) return sendView(res, 'partials/access-keys', keysModel(), pageContext(req, 'access'));

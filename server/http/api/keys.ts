@@ -4,12 +4,21 @@
  * - `POST /api/keys` `{ label, scopes?, trustForwardedUser? }`: 201 with the key and its `token`, shown this once.
  * - `GET /api/keys/{id}`, `DELETE /api/keys/{id}` (revokes: the key's next request fails, and the
  *   UI sessions it signed in end at once).
+ * - `PATCH /api/keys/{id}` `{ trustForwardedUser }`: whether its calls' forwarded users are believed.
  */
 import { z } from 'zod';
 import type { ApiKey, KeyStore } from '../../auth/keys.js';
 import { ProblemError } from '../../errors.js';
 import { BODY, json, problem } from '../../openapi/responses.js';
-import { CreateKeyBody, CreatedKeySchema, DEFAULT_KEY_SCOPES, KeyIdParams, KeyListSchema, KeySchema } from '../api-schemas.js';
+import {
+  CreateKeyBody,
+  CreatedKeySchema,
+  DEFAULT_KEY_SCOPES,
+  KeyIdParams,
+  KeyListSchema,
+  KeySchema,
+  PatchKeyBody,
+} from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { prefixOf } from '../base-path.js';
 import { defineRoute } from '../route.js';
@@ -106,6 +115,31 @@ export const KEY_ROUTES = [
     responses: { '200': json('The key.', KeySchema), '404': KEY_NOT_FOUND },
     handler: (req, res, _input, { keys }: Services) => {
       res.json(keyJson(find(keys, req.params.id)));
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/api/keys/{id}',
+    scope: 'admin',
+    operationId: 'updateKey',
+    summary: 'Change an API key',
+    description:
+      "Sets whether the key's calls may say which user they are made for (`trustForwardedUser`, see `KeyCreate`), from its " +
+      'next request on. Its token, label and scopes stay.',
+    tag: 'keys',
+    request: { params: KeyPathParams, body: { description: 'The new `trustForwardedUser`.', required: true, schema: PatchKeyBody } },
+    responses: {
+      ...BODY,
+      '200': json('The key, after the change.', KeySchema),
+      '404': KEY_NOT_FOUND,
+      '422': problem('`invalid-request`: the body is not `{"trustForwardedUser": <boolean>}`; `errors` names each field.'),
+    },
+    handler: (req, res, input, { keys }: Services) => {
+      const key = find(keys, req.params.id);
+      const { trustForwardedUser } = input.body();
+      const changed = keys.setTrustForwardedUser(key.id, trustForwardedUser) ?? key;
+      req.log.info({ keyId: key.id, trustForwardedUser, by: req.identity?.id }, 'API key changed');
+      res.json(keyJson(changed));
     },
   }),
   defineRoute({
