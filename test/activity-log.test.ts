@@ -127,6 +127,7 @@ describe('writing', () => {
       approvalId: null,
       client: null,
       questions: null,
+      user: null,
     });
     expect(rawRow(db, 'c1')).toMatchObject({
       started_at: T0,
@@ -406,6 +407,22 @@ describe('durable starts (the start journal)', () => {
     expect(rowCount(second.db)).toBe(5);
     expect(second.log.get('g0')).toMatchObject({ outcome: 'interrupted', server: 'alpha', arguments: { text: 'g0' } });
     expect(fs.statSync(journal).size).toBe(0); // the database has them now
+  });
+
+  it("keeps a call's forwarded user through the journal", async () => {
+    const dir = tempDir();
+    const first = setup(dir, undefined, { flushDelayMs: 60_000 });
+    const user = { id: 'u1', name: 'Alice', email: 'alice@example.com', role: 'user', chatId: 'c1', messageId: 'm1' };
+    first.log.start(call('for-alice', { user }));
+    first.log.start(call('for-nobody'));
+    await Promise.all([first.log.committed('for-alice'), first.log.committed('for-nobody')]);
+    kill(first);
+
+    const second = setup(dir);
+    expect(second.log.markInterrupted()).toBe(2);
+    expect(second.log.get('for-alice')).toMatchObject({ outcome: 'interrupted', user });
+    expect(second.log.get('for-nobody')).toMatchObject({ outcome: 'interrupted', user: null });
+    expect(second.log.list({ limit: 10, user: 'ALICE@example.com' }).items.map((entry) => entry.id)).toEqual(['for-alice']);
   });
 
   it('is emptied once the database holds every queued start, and committed() is at once for a start written already', async () => {

@@ -9,7 +9,13 @@ import {
   parseConfigText,
   quickModeConfig,
 } from '../server/config/load.js';
-import { ConfigError, type ConfigProblem, type RemoteServerConfig, type StdioServerConfig } from '../server/config/types.js';
+import {
+  ConfigError,
+  type ArgumentCondition,
+  type ConfigProblem,
+  type RemoteServerConfig,
+  type StdioServerConfig,
+} from '../server/config/types.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-config-'));
 const FILE = path.join(dir, 'gateway.json');
@@ -788,8 +794,9 @@ describe('approval', () => {
       maxPendingPerCaller: 5,
       notifyIntervalMs: 0,
     });
-    expect(config.approval.rules[0]!.when[0]!.matches).toBeInstanceOf(RegExp);
-    expect(config.approval.rules[0]!.when[0]!.matches!.test('/etc/passwd')).toBe(true);
+    const matching = config.approval.rules[0]!.when[0] as ArgumentCondition;
+    expect(matching.matches).toBeInstanceOf(RegExp);
+    expect(matching.matches!.test('/etc/passwd')).toBe(true);
     expect(Object.hasOwn(config.approval.rules[1]!.when[1]!, 'equals')).toBe(true);
     expect(Object.hasOwn(config.approval.notify[1]!, 'secret')).toBe(false);
   });
@@ -824,6 +831,23 @@ describe('approval', () => {
 
   it('reads gateway.trustTailscaleHeaders', () => {
     expect(parse({ gateway: { trustTailscaleHeaders: true }, mcpServers: {} }).gateway.trustTailscaleHeaders).toBe(true);
+  });
+
+  it('reads conditions on the forwarded user, as a list or one condition alone', () => {
+    const config = parse({
+      approval: {
+        rules: [
+          { tool: 'delete_*', action: 'deny', when: { role: 'pending' } },
+          { action: 'allow', when: [{ user: ['alice@example.com', 'u-1'] }, { pointer: '/dry', equals: true }] },
+        ],
+      },
+      mcpServers: { fs: { command: 'srv', approval: { rules: [{ action: 'ask', when: { user: 'bob@example.com' } }] } } },
+    });
+    expect(config.approval.rules.map((r) => r.when)).toEqual([
+      [{ role: ['pending'] }],
+      [{ user: ['alice@example.com', 'u-1'] }, { pointer: '/dry', equals: true }],
+    ]);
+    expect(config.servers[0]!.approval.rules[0]!.when).toEqual([{ user: ['bob@example.com'] }]);
   });
 
   it('reads gateway.redact.keys', () => {
@@ -876,18 +900,45 @@ describe('approval', () => {
     ['tool empty', rule({ action: 'ask', tool: '' }), '$.approval.rules[0].tool', 'expected non-empty string'],
     ['server a number', rule({ action: 'ask', server: 1 }), '$.approval.rules[0].server', 'expected string, got number'],
     [
-      'when an object',
-      rule({ action: 'ask', when: { pointer: '/a', equals: 1 } }),
+      'when a string',
+      rule({ action: 'ask', when: 'alice' }),
       '$.approval.rules[0].when',
-      'expected array of conditions, got object',
+      'expected an array of conditions or one condition, got string',
+    ],
+    [
+      'unknown key in one condition alone',
+      rule({ action: 'ask', when: { user: 'alice', users: 'bob' } }),
+      '$.approval.rules[0].when.users',
+      'unknown key "users" (expected one of: pointer, equals, in, matches, user, role)',
     ],
     [
       'unknown condition key',
       condition({ pointer: '/a', equals: 1, regex: 'x' }),
       '$.approval.rules[0].when[0].regex',
-      'unknown key "regex" (expected one of: pointer, equals, in, matches)',
+      'unknown key "regex" (expected one of: pointer, equals, in, matches, user, role)',
     ],
-    ['pointer missing', condition({ equals: 1 }), '$.approval.rules[0].when[0].pointer', 'expected string, got undefined'],
+    [
+      'pointer missing',
+      condition({ equals: 1 }),
+      '$.approval.rules[0].when[0].pointer',
+      'expected string, got undefined (or "user" or "role" for a condition on the forwarded user)',
+    ],
+    ['user a number', condition({ user: 7 }), '$.approval.rules[0].when[0].user', 'expected a string or an array of strings, got number'],
+    ['user list with a number', condition({ user: ['a', 7] }), '$.approval.rules[0].when[0].user[1]', 'expected string, got number'],
+    ['user list empty', condition({ role: [] }), '$.approval.rules[0].when[0].role', 'expected at least one name'],
+    ['user empty', rule({ action: 'ask', when: { user: '' } }), '$.approval.rules[0].when.user', 'expected non-empty string'],
+    [
+      'user and pointer together',
+      condition({ user: 'a', pointer: '/a', equals: 1 }),
+      '$.approval.rules[0].when[0]',
+      'expected one condition each: "user", "role", or "pointer" with one of "equals", "in", "matches"; got "user" and "pointer" and "equals" together',
+    ],
+    [
+      'user and role together',
+      rule({ action: 'ask', when: { user: 'a', role: 'admin' } }),
+      '$.approval.rules[0].when',
+      'expected one condition each: "user", "role", or "pointer" with one of "equals", "in", "matches"; got "user" and "role" together',
+    ],
     [
       'pointer without a slash',
       condition({ pointer: 'path', equals: 1 }),

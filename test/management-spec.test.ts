@@ -622,6 +622,7 @@ function as(base: string, token = KEY) {
   return {
     get: (url: string) => authorized(request(base).get(url)),
     post: (url: string) => authorized(request(base).post(url)),
+    patch: (url: string) => authorized(request(base).patch(url)),
     delete: (url: string) => authorized(request(base).delete(url)),
   };
 }
@@ -689,6 +690,15 @@ describe('the answers of keys, scopes and approvals', () => {
     expect(list.items[0]).not.toHaveProperty('token');
     check('GET /api/keys/{id}', await as(base).get(`/api/keys/${reader.id}`), 200, KeySchema);
     check('GET /api/keys/{id}', await as(base).get('/api/keys/nope'), 404, ProblemSchema);
+    const trusting = check(
+      'PATCH /api/keys/{id}',
+      await as(base).patch(`/api/keys/${webui.id}`).send({ trustForwardedUser: true }),
+      200,
+      KeySchema,
+    );
+    expect(trusting.trustForwardedUser).toBe(true);
+    check('PATCH /api/keys/{id}', await as(base).patch('/api/keys/nope').send({ trustForwardedUser: true }), 404, ProblemSchema);
+    check('PATCH /api/keys/{id}', await as(base).patch(`/api/keys/${webui.id}`).send({}), 422, ProblemSchema);
 
     // The reader key reads, but neither calls nor manages keys.
     check('GET /api/servers', await as(base, reader.token).get('/api/servers'), 200, ServerListSchema);

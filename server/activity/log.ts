@@ -29,6 +29,7 @@
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { ActivityOutcome, CallOutcome } from '../calls/outcome.js';
 import type { CallMode, CallSurface } from '../calls/running-call.js';
 import type { ActivitySettings } from '../config/types.js';
@@ -51,6 +52,8 @@ export interface ActivityStart {
   arguments: unknown;
   /** The MCP client's name and version (`/mcp` calls). Default none. */
   client?: string;
+  /** Who the call was made for, as a trusted key forwarded it (auth/forwarded-user.ts: already cleaned and cut). Default none. */
+  user?: ForwardedUser;
 }
 
 /** How a call ended. `preview` and `error` are cut to 2 KiB. */
@@ -140,12 +143,16 @@ export interface ActivityEntry {
   client: string | null;
   /** The questions the server asked a person during the call (elicitation), or null when it asked none. */
   questions: ActivityQuestion[] | null;
+  /** Who the call was made for, as a key with `trustForwardedUser` forwarded it (Open WebUI's user and chat), or null. */
+  user: ForwardedUser | null;
 }
 
 /** Filters of `list`, combined with AND. */
 export interface ActivityQuery {
   /** Only this caller's rows (a reader who may not see everyone's: see activity-api.ts). Default: every caller's. */
   caller?: string;
+  /** Only calls made for this forwarded user: its id, email (case-insensitive) or name. Default: any, forwarded or not. */
+  user?: string;
   server?: string;
   tool?: string;
   outcome?: ActivityOutcome;
@@ -230,6 +237,12 @@ interface ActivityRow {
   approval_id: string | null;
   client: string | null;
   questions: string | null;
+  user_id: string | null;
+  user_name: string | null;
+  user_email: string | null;
+  user_role: string | null;
+  chat_id: string | null;
+  message_id: string | null;
 }
 
 /** A queued start, completed in place by a finish that arrives before it is written. */
@@ -331,8 +344,9 @@ export class ActivityLog {
     this.journal = db.memory ? undefined : new StartJournal(path.join(path.dirname(db.name), 'activity.journal'));
     this.insertRow = db.prepare(
       `INSERT INTO activity (id, started_at, ended_at, server, tool, caller, surface, mode, arguments,
-         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id, client, questions)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         arguments_truncated, outcome, status, duration_ms, result_bytes, preview, error, approval_id, client, questions,
+         user_id, user_name, user_email, user_role, chat_id, message_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO NOTHING`,
     );
     this.finishRow = db.prepare(
@@ -370,6 +384,12 @@ export class ActivityLog {
           end ? end.approvalId : null,
           row.client ?? null,
           end ? end.questions : null,
+          row.user?.id ?? null,
+          row.user?.name ?? null,
+          row.user?.email ?? null,
+          row.user?.role ?? null,
+          row.user?.chatId ?? null,
+          row.user?.messageId ?? null,
         );
       }
       for (const [id, end] of ends) {
@@ -425,6 +445,7 @@ export class ActivityLog {
         arguments: text,
         argumentsTruncated: truncated ? 1 : 0,
         ...(entry.client === undefined ? {} : { client: String(entry.client).slice(0, MAX_CLIENT_CHARS) }),
+        ...(entry.user === undefined ? {} : { user: entry.user }),
         bytes,
       });
       this.queuedBytes += bytes;
@@ -552,6 +573,8 @@ export class ActivityLog {
       params.push(...values);
     };
     if (query.caller !== undefined) add('u', 'caller = ?', query.caller);
+    if (query.user !== undefined)
+      add('w', '(user_id = ? OR user_email = ? COLLATE NOCASE OR user_name = ?)', query.user, query.user, query.user);
     if (query.server !== undefined) add('s', 'server = ?', query.server);
     if (query.tool !== undefined) add('t', 'tool = ?', query.tool);
     if (query.outcome !== undefined) add('o', 'outcome = ?', query.outcome);
@@ -906,7 +929,7 @@ export class ActivityLog {
 
 /** The journal's copy of a queued start. */
 function journalRecord(row: QueuedRow): JournalRecord {
-  const { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated, client } = row;
+  const { id, startedAt, server, tool, caller, surface, mode, arguments: args, argumentsTruncated, client, user } = row;
   return {
     id,
     startedAt,
@@ -918,6 +941,7 @@ function journalRecord(row: QueuedRow): JournalRecord {
     arguments: args,
     argumentsTruncated,
     ...(client === undefined ? {} : { client }),
+    ...(user === undefined ? {} : { user }),
   };
 }
 
@@ -974,5 +998,21 @@ function toEntry(row: ActivityRow): ActivityEntry {
     approvalId: row.approval_id,
     client: row.client,
     questions: row.questions === null || row.questions === undefined ? null : (JSON.parse(row.questions) as ActivityQuestion[]),
+    user: userOf(row),
   };
+}
+
+/** The forwarded user and chat of a row (the fields forwarded), or null when none was. */
+function userOf(row: ActivityRow): ForwardedUser | null {
+  let user: ForwardedUser | null = null;
+  const set = (field: keyof ForwardedUser, value: string | null) => {
+    if (value !== null) (user ??= {})[field] = value;
+  };
+  set('id', row.user_id);
+  set('name', row.user_name);
+  set('email', row.user_email);
+  set('role', row.user_role);
+  set('chatId', row.chat_id);
+  set('messageId', row.message_id);
+  return user;
 }

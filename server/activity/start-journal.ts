@@ -14,6 +14,7 @@
  * not a power cut: the journal is not fsynced.
  */
 import fs from 'node:fs';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 
 /** A start row as the journal holds it: what the `activity` table needs for a `running` row. */
 export interface JournalRecord {
@@ -29,6 +30,8 @@ export interface JournalRecord {
   argumentsTruncated: number;
   /** The MCP client (`/mcp` calls only). */
   client?: string;
+  /** Who the call was made for, as a trusted key forwarded it. */
+  user?: ForwardedUser;
 }
 
 export class StartJournal {

@@ -31,6 +31,7 @@ import type { Logger } from 'pino';
 import { MAX_ARGUMENT_BYTES, redactArguments } from '../activity/redact.js';
 import type { ApprovalSettings } from '../config/types.js';
 import { ProblemError } from '../errors.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { Db } from '../state/db.js';
 import type { ToolInfo } from '../upstream/types.js';
 import { bindingOf, toolDefinitionHash } from './binding.js';
@@ -53,6 +54,8 @@ export interface Approval {
   /** The caller's id (`key:…`, `api-key`, `ui`, `anonymous`…) and label. */
   caller: string;
   callerLabel: string;
+  /** Who the call is made for, as a key trusted to say so forwarded it (auth/forwarded-user.ts), or null. */
+  user: ForwardedUser | null;
   /** The rule that asked (`$.approval.rules[1]`, `default`) and why, in words. */
   rule: string;
   ruleReason: string;
@@ -107,6 +110,7 @@ interface ApprovalRow {
   decided_by_label: string | null;
   decided_via: string | null;
   reason: string | null;
+  forwarded_user: string | null;
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -124,6 +128,7 @@ function toApproval(row: ApprovalRow): Approval {
     arguments: args,
     caller: row.caller,
     callerLabel: row.caller_label,
+    user: row.forwarded_user === null ? null : (JSON.parse(row.forwarded_user) as ForwardedUser),
     rule: row.rule,
     ruleReason: row.rule_reason,
     binding: row.binding,
@@ -146,6 +151,8 @@ export interface ApprovalRequest {
   args: Record<string, unknown>;
   caller: string;
   callerLabel: string;
+  /** Who the call is made for (forwarded by a trusted key). Default none. */
+  user?: ForwardedUser;
   rule: string;
   ruleReason: string;
   timeoutMs: number;
@@ -154,6 +161,7 @@ export interface ApprovalRequest {
 }
 
 interface Waiter {
+  /** Whose calls it counts against (`approval.maxPendingPerCaller`): the caller id, and the forwarded user's id when there is one. */
   caller: string;
   expiresAt: number;
   toolHash: string;
@@ -194,8 +202,8 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
   ) {
     super();
     this.insert = db.prepare(
-      `INSERT INTO approvals (id, call_id, created_at, expires_at, server, tool, arguments, caller, caller_label, rule, rule_reason, binding, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+      `INSERT INTO approvals (id, call_id, created_at, expires_at, server, tool, arguments, caller, caller_label, forwarded_user, rule, rule_reason, binding, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
     );
     this.settleRow = db.prepare(
       `UPDATE approvals SET state = ?, decided_at = ?, decided_by = ?, decided_by_label = ?, decided_via = ?, reason = ?
@@ -231,7 +239,10 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
    */
   wait(request: ApprovalRequest, onCreated: (approval: Approval) => void): Promise<Approval> {
     const now = Date.now();
-    this.checkCaps(request.caller, now);
+    // Each user a trusting key forwards counts as a caller of its own: one Open WebUI user's held
+    // calls must not use up the slots of all the others.
+    const capped = request.user?.id === undefined ? request.caller : `${request.caller} user:${request.user.id}`;
+    this.checkCaps(capped, now);
     const toolHash = toolDefinitionHash(request.tool);
     const { text, truncated } = redactArguments(request.args, MAX_ARGUMENT_BYTES, this.options.redactKeys?.() ?? []);
     const id = `apr_${randomBytes(12).toString('base64url')}`;
@@ -243,6 +254,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
       arguments: truncated ? text : (JSON.parse(text) as unknown),
       caller: request.caller,
       callerLabel: request.callerLabel,
+      user: request.user ?? null,
       rule: request.rule,
       ruleReason: request.ruleReason,
       binding: bindingOf(this.options.bindingKey, id, request.server, request.tool.name, request.args, toolHash),
@@ -267,6 +279,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
       text,
       a.caller,
       a.callerLabel,
+      a.user === null ? null : JSON.stringify(a.user),
       a.rule,
       a.ruleReason,
       a.binding,
@@ -279,7 +292,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
       );
       timer.unref();
       this.waiters.set(a.id, {
-        caller: a.caller,
+        caller: capped,
         expiresAt: a.expiresAt,
         toolHash,
         timer,
@@ -288,7 +301,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
           resolve(settled);
         },
       });
-      this.perCaller.set(a.caller, (this.perCaller.get(a.caller) ?? 0) + 1);
+      this.perCaller.set(capped, (this.perCaller.get(capped) ?? 0) + 1);
       request.signal.addEventListener('abort', onAbort, { once: true });
       this.logger.info(
         { approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_APPROVAL_SETTINGS } from '../config/load.js';
 import type { ApprovalAction, ApprovalRule, ApprovalSettings, ArgumentCondition, ServerApproval } from '../config/types.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { decide, timeoutFor, type PolicyTool } from './policy.js';
 
 type RuleSpec = Partial<Omit<ApprovalRule, 'source'>> & { action: ApprovalAction };
@@ -213,6 +214,43 @@ describe('conditions', () => {
     ];
     expect(decideTop(rules, 'write_file', 'fs', { path: '/tmp/x' }).rule).toBe('$.approval.rules[1]');
     expect(decideTop(rules, 'write_file', 'fs', { path: '/etc/x' }).rule).toBe('$.approval.rules[0]');
+  });
+});
+
+describe('conditions on the forwarded user', () => {
+  const ALICE = { id: 'u-alice', name: 'alice', email: 'Alice@Example.com', role: 'user' };
+  const BOB = { id: 'u-bob', name: 'Bob', email: 'bob@example.com', role: 'admin' };
+  const decideFor = (rules: RuleSpec[], user?: ForwardedUser) => decide(settings(rules), serverOf('fs'), tool('write_file'), {}, user);
+  const forAlice: RuleSpec = { action: 'allow', when: [{ user: ['u-alice'] }] };
+
+  it('matches the user by id or by email in any case, never by the display name', () => {
+    expect(decideFor([forAlice], ALICE).action).toBe('allow');
+    expect(decideFor([{ action: 'allow', when: [{ user: ['alice@example.COM'] }] }], ALICE).action).toBe('allow');
+    expect(decideFor([{ action: 'allow', when: [{ user: ['alice'] }] }], ALICE).action).toBe('ask');
+    expect(decideFor([{ action: 'allow', when: [{ user: ['someone', 'u-alice'] }] }], ALICE).action).toBe('allow');
+  });
+
+  it('does not apply a rule for alice to bob, nor to a call that forwards no user', () => {
+    expect(decideFor([forAlice], BOB)).toMatchObject({ action: 'ask', rule: 'default' });
+    expect(decideFor([forAlice])).toMatchObject({ action: 'ask', rule: 'default' });
+    expect(decideFor([forAlice], { name: 'u-alice' }).action).toBe('ask');
+  });
+
+  it('matches the role, and combines with conditions on the arguments', () => {
+    const rules: RuleSpec[] = [{ action: 'deny', when: [{ role: ['admin'] }, { pointer: '/path', matches: /^\/etc\// }] }];
+    const decideOn = (args: Record<string, unknown>, user?: ForwardedUser) =>
+      decide(settings(rules), serverOf('fs'), tool('write_file'), args, user).action;
+    expect(decideOn({ path: '/etc/passwd' }, BOB)).toBe('deny');
+    expect(decideOn({ path: '/tmp/x' }, BOB)).toBe('ask');
+    expect(decideOn({ path: '/etc/passwd' }, ALICE)).toBe('ask');
+    expect(decideOn({ path: '/etc/passwd' }, { id: 'x' })).toBe('ask');
+    expect(decideOn({ path: '/etc/passwd' })).toBe('ask');
+  });
+
+  it("applies a server's own user rules, and deny still beats a user's allow", () => {
+    const server = serverOf('fs', [{ action: 'allow', when: [{ user: ['u-alice'] }] }]);
+    expect(decide(settings(), server, tool('write_file'), {}, ALICE).action).toBe('allow');
+    expect(decide(settings([{ action: 'deny', tool: 'write_file' }]), server, tool('write_file'), {}, ALICE).action).toBe('deny');
   });
 });
 

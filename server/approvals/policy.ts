@@ -3,14 +3,17 @@
  * rules, the defaults and the tool's annotations. Pure and synchronous; it runs on every call.
  *
  * - The rules that match are the top-level rules whose `server` and `tool` globs match, and the
- *   server's own rules whose `tool` glob matches, each with all of its `when` conditions holding.
+ *   server's own rules whose `tool` glob matches, each with all of its `when` conditions holding:
+ *   on the arguments, and on the user a trusted key forwarded (`user`: its id or email; `role`),
+ *   which a call without one (any other caller's) never meets.
  * - Among them deny beats ask beats allow; the first matching rule of the winning action is
  *   reported, top-level rules before the server's own, each in file order.
  * - With no matching rule the default decides: the server's `approval.default`, else the top-level
  *   one. An `ask` default allows a tool annotated `readOnlyHint: true` unless it is also annotated
  *   `destructiveHint: true`. Annotations never relax a matching rule, nor a `deny` default.
  */
-import type { ApprovalAction, ApprovalRule, ApprovalSettings, ArgumentCondition, ServerApproval } from '../config/types.js';
+import { isForwardedUser, type ForwardedUser } from '../auth/forwarded-user.js';
+import type { ApprovalAction, ApprovalRule, ApprovalSettings, RuleCondition, ServerApproval } from '../config/types.js';
 
 export interface PolicyDecision {
   action: ApprovalAction;
@@ -36,13 +39,20 @@ export const READ_ONLY_DEFAULT_RULE = 'default (readOnlyHint)';
 
 const RANK: Record<ApprovalAction, number> = { allow: 0, ask: 1, deny: 2 };
 
-export function decide(approval: ApprovalSettings, server: PolicyServer, tool: PolicyTool, args: Record<string, unknown>): PolicyDecision {
+export function decide(
+  approval: ApprovalSettings,
+  server: PolicyServer,
+  tool: PolicyTool,
+  args: Record<string, unknown>,
+  /** Who the call is made for, when a trusted key forwarded it (auth/forwarded-user.ts). Default none. */
+  user?: ForwardedUser,
+): PolicyDecision {
   let winner: ApprovalRule | undefined;
   const consider = (rule: ApprovalRule, checkServer: boolean): boolean => {
     if (winner && RANK[rule.action] <= RANK[winner.action]) return false;
     if (checkServer && !globMatches(rule.server, server.name)) return false;
     if (!globMatches(rule.tool, tool.name)) return false;
-    if (!rule.when.every((condition) => conditionHolds(condition, args))) return false;
+    if (!rule.when.every((condition) => conditionHolds(condition, args, user))) return false;
     winner = rule;
     return rule.action === 'deny';
   };
@@ -111,7 +121,11 @@ function compileGlob(pattern: string): Matcher {
 
 const MISSING = Symbol('missing');
 
-function conditionHolds(condition: ArgumentCondition, args: Record<string, unknown>): boolean {
+function conditionHolds(condition: RuleCondition, args: Record<string, unknown>, user: ForwardedUser | undefined): boolean {
+  if (!('pointer' in condition)) {
+    if (condition.user) return condition.user.some((named) => isForwardedUser(user, named));
+    return condition.role !== undefined && user?.role !== undefined && condition.role.includes(user.role);
+  }
   const target = resolvePointer(args, condition.pointer);
   if (target === MISSING) return false;
   if (condition.matches !== undefined) return typeof target === 'string' && condition.matches.test(target);

@@ -27,6 +27,11 @@ export interface Identity {
   /** For people: the key's or device's label, e.g. `Open WebUI` or `Pixel 8`. */
   label: string;
   scopes: readonly Scope[];
+  /**
+   * Whether the caller's forwarded user headers (`X-OpenWebUI-User-*`) are believed: only for an
+   * API key made with `trustForwardedUser` (see forwarded-user.ts). Default false.
+   */
+  trustForwardedUser?: boolean;
 }
 
 export function hasScope(identity: Pick<Identity, 'scopes'>, scope: Scope): boolean {

@@ -21,6 +21,17 @@ export interface ApiKey {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /**
+   * Whether calls with this key may say which user they are made for (Open WebUI's
+   * `X-OpenWebUI-User-*` headers, auth/forwarded-user.ts); those of other keys are ignored. Default false.
+   */
+  trustForwardedUser: boolean;
+}
+
+/** What a new key may be given besides its label and scopes. */
+export interface KeyOptions {
+  /** See `ApiKey.trustForwardedUser`. Default false. */
+  trustForwardedUser?: boolean;
 }
 
 interface KeyRow {
@@ -31,6 +42,7 @@ interface KeyRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  trust_forwarded_user: number;
 }
 
 const toKey = (row: KeyRow): ApiKey => ({
@@ -40,11 +52,14 @@ const toKey = (row: KeyRow): ApiKey => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
   revokedAt: row.revoked_at,
+  trustForwardedUser: row.trust_forwarded_user === 1,
 });
 
 /** The identity a key gives its bearer. */
 export function keyIdentity(key: ApiKey): Identity {
-  return { kind: 'key', id: `key:${key.id}`, label: key.label, scopes: key.scopes };
+  const identity: Identity = { kind: 'key', id: `key:${key.id}`, label: key.label, scopes: key.scopes };
+  if (key.trustForwardedUser) identity.trustForwardedUser = true;
+  return identity;
 }
 
 export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
@@ -53,14 +68,18 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
   private readonly insert;
   private readonly revokeRow;
   private readonly touch;
+  private readonly trust;
   private readonly all;
   private readonly one;
 
   constructor(db: Db) {
     super();
-    this.insert = db.prepare('INSERT INTO api_keys (id, label, scopes, token_hash, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO api_keys (id, label, scopes, token_hash, created_at, trust_forwarded_user) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.revokeRow = db.prepare("UPDATE api_keys SET revoked_at = ?, token_hash = 'revoked:' || id WHERE id = ? AND revoked_at IS NULL");
     this.touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+    this.trust = db.prepare('UPDATE api_keys SET trust_forwarded_user = ? WHERE id = ?');
     this.all = db.prepare('SELECT * FROM api_keys ORDER BY created_at DESC, id');
     this.one = db.prepare('SELECT * FROM api_keys WHERE id = ?');
     for (const row of this.all.all() as KeyRow[]) {
@@ -69,7 +88,7 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
   }
 
   /** Makes a key; the token is returned this once and never stored. */
-  create(label: string, scopes: Scope[], now = Date.now()): { key: ApiKey; token: string } {
+  create(label: string, scopes: Scope[], options: KeyOptions = {}, now = Date.now()): { key: ApiKey; token: string } {
     const token = `mgw_${randomBytes(32).toString('base64url')}`;
     const key: ApiKey = {
       id: randomBytes(6).toString('hex'),
@@ -78,9 +97,10 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
       createdAt: now,
       lastUsedAt: null,
       revokedAt: null,
+      trustForwardedUser: options.trustForwardedUser === true,
     };
     const tokenHash = hashToken(token);
-    this.insert.run(key.id, key.label, key.scopes.join(' '), tokenHash, now);
+    this.insert.run(key.id, key.label, key.scopes.join(' '), tokenHash, now, key.trustForwardedUser ? 1 : 0);
     this.live.set(tokenHash, key);
     return { key, token };
   }
@@ -93,6 +113,13 @@ export class KeyStore extends EventEmitter<{ revoked: [ApiKey] }> {
   get(id: string): ApiKey | undefined {
     const row = this.one.get(id) as KeyRow | undefined;
     return row && toKey(row);
+  }
+
+  /** Sets whether the key's forwarded users are believed (`ApiKey.trustForwardedUser`), from its next request on. */
+  setTrustForwardedUser(id: string, trust: boolean): ApiKey | undefined {
+    if (this.trust.run(trust ? 1 : 0, id).changes === 0) return undefined;
+    for (const key of this.live.values()) if (key.id === id) key.trustForwardedUser = trust;
+    return this.get(id);
   }
 
   /** Revokes a key: its next request fails and the UI sessions it signed in end. */

@@ -10,6 +10,7 @@
  */
 import { decide, timeoutFor, type PolicyDecision } from '../approvals/policy.js';
 import type { ApprovalBook } from '../approvals/book.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/types.js';
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import { isWebUrl, type QuestionBook } from '../questions/book.js';
@@ -48,6 +49,11 @@ export interface CallRequest {
   callerLabel?: string;
   /** The MCP client's name and version, as it gave them (`/mcp` only). Default none. */
   client?: string;
+  /**
+   * Who the call is made for, when the caller's key is trusted to say so (`forwardedUserOf`):
+   * recorded with the call, shown on its approval and questions, matched by `user`/`role` rules. Default none.
+   */
+  user?: ForwardedUser;
   /** The request's id, for the call's log line. */
   requestId: string;
   /** What the caller asked for (`X-Timeout-Ms`), already checked against `maxTimeoutMs`. */
@@ -141,6 +147,7 @@ export class ToolCaller {
       request.mode,
       request.caller,
       request.client,
+      request.user,
     );
     this.calls.add(call);
     this.hooks?.started(call, request.args, request.caller);
@@ -311,7 +318,13 @@ export class ToolCaller {
       {
         server: request.server,
         elicitation,
-        call: { id: call.id, tool: call.tool, caller: request.caller, callerLabel: request.callerLabel ?? request.caller },
+        call: {
+          id: call.id,
+          tool: call.tool,
+          caller: request.caller,
+          callerLabel: request.callerLabel ?? request.caller,
+          ...(request.user && { user: request.user }),
+        },
         timeoutMs: timeoutMs(),
         signal: AbortSignal.any([signal, call.signal]),
       },
@@ -338,7 +351,7 @@ export class ToolCaller {
     args: Record<string, unknown>,
   ): Promise<void> | undefined {
     const approval = this.approvals!.policy();
-    const decision = decide(approval, config, tool, args);
+    const decision = decide(approval, config, tool, args, request.user);
     if (decision.action === 'allow') return undefined;
     const name = `${request.server}/${tool.name}`;
     if (decision.action === 'deny')
@@ -366,6 +379,7 @@ export class ToolCaller {
         args,
         caller: request.caller,
         callerLabel: request.callerLabel ?? request.caller,
+        ...(request.user && { user: request.user }),
         rule: decision.rule,
         ruleReason: decision.reason,
         timeoutMs,

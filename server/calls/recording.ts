@@ -71,6 +71,7 @@ export class CallRecorder implements CallHooks {
       mode: call.mode,
       arguments: args ?? {},
       ...(call.client === undefined ? {} : { client: call.client }),
+      ...(call.user === undefined ? {} : { user: call.user }),
     });
   }
 

@@ -8,6 +8,7 @@
  */
 import type { CallProgress, LogMessage, ToolCallResult, UpstreamTaskStatus } from '../upstream/types.js';
 import type { ProblemError } from '../errors.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { Approval } from '../approvals/book.js';
 import type { Question } from '../questions/book.js';
 import type { CallOutcome } from './outcome.js';
@@ -110,6 +111,8 @@ export class RunningCall {
     readonly caller: string,
     /** The MCP client that made it, as it names itself (`Claude Code 2.1.0`): on `/mcp` only. */
     readonly client?: string,
+    /** Who the call is made for, as a key trusted to say so forwarded it (auth/forwarded-user.ts). */
+    readonly user?: ForwardedUser,
   ) {}
 
   /** Aborts when the caller goes away or the call is cancelled (already aborted when it was). */

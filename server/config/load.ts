@@ -34,6 +34,7 @@ import {
   type ApprovalRule,
   type ApprovalSettings,
   type ArgumentCondition,
+  type RuleCondition,
   type ConfigProblem,
   type GatewayConfig,
   type GatewaySettings,
@@ -440,9 +441,12 @@ function resolveRules(raw: unknown, server: string | undefined, report: Report):
   const base = server === undefined ? ['approval'] : ['mcpServers', server, 'approval'];
   return raw.map((item: unknown, i): ApprovalRule => {
     const rule = isPlainObject(item) ? item : {};
+    // A list of conditions, or one condition alone (`"when": {"user": "…"}`).
     const when = Array.isArray(rule.when)
       ? rule.when.map((condition: unknown, j) => resolveCondition(condition, ['rules', i, 'when', j], report))
-      : [];
+      : isPlainObject(rule.when)
+        ? [resolveCondition(rule.when, ['rules', i, 'when'], report)]
+        : [];
     return {
       server: server ?? (typeof rule.server === 'string' ? rule.server : '*'),
       tool: typeof rule.tool === 'string' ? rule.tool : '*',
@@ -475,8 +479,24 @@ function alwaysAllowRules(raw: Record<string, unknown>, server: string): Approva
 const CONDITION_KINDS = ['equals', 'in', 'matches'] as const;
 const CONDITION_KINDS_TEXT = CONDITION_KINDS.map((k) => JSON.stringify(k)).join(', ');
 
-function resolveCondition(raw: unknown, at: readonly PropertyKey[], report: Report): ArgumentCondition {
+const ARGUMENT_KEYS = ['pointer', ...CONDITION_KINDS] as const;
+const USER_KINDS = ['user', 'role'] as const;
+
+function resolveCondition(raw: unknown, at: readonly PropertyKey[], report: Report): RuleCondition {
   if (!isPlainObject(raw)) return { pointer: '' };
+  const userKinds = USER_KINDS.filter((kind) => Object.hasOwn(raw, kind));
+  if (userKinds.length > 0) {
+    const mixed = ARGUMENT_KEYS.filter((key) => Object.hasOwn(raw, key));
+    if (userKinds.length > 1 || mixed.length > 0) {
+      const given = [...userKinds, ...mixed].map((k) => JSON.stringify(k)).join(' and ');
+      report(at, `expected one condition each: "user", "role", or "pointer" with one of ${CONDITION_KINDS_TEXT}; got ${given} together`);
+    }
+    const kind = userKinds[0]!;
+    const value = raw[kind];
+    return { [kind]: typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [] };
+  }
+  if (!Object.hasOwn(raw, 'pointer'))
+    report([...at, 'pointer'], 'expected string, got undefined (or "user" or "role" for a condition on the forwarded user)');
   const condition: ArgumentCondition = { pointer: typeof raw.pointer === 'string' ? raw.pointer : '' };
   if (typeof raw.pointer === 'string') {
     const problem = pointerProblem(raw.pointer);

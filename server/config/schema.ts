@@ -195,21 +195,36 @@ const approvalAction = () => oneOf(APPROVAL_ACTIONS);
 /** Any JSON value (the file is JSON, so every parsed value is one). */
 const jsonValue = () => z.unknown();
 
+/** A name, or a list of names (any of them). */
+const names = () =>
+  z.union([nonEmptyString(), z.array(nonEmptyString()).min(1, { error: 'expected at least one name' })], {
+    error: (issue) => `expected a string or an array of strings, got ${jsonType(issue.input)}`,
+  });
+
 /**
- * One condition on the call's arguments. Whether exactly one of `equals`, `in` and `matches` is
- * given, the pointer's syntax and the regular expression are checked in load.ts.
+ * One condition of a rule: on the call's arguments (`pointer` with `equals`, `in` or `matches`),
+ * or on the user a trusted key forwarded (`user`: an id or email; `role`). Which kind a condition
+ * is, whether exactly one of `equals`, `in` and `matches` is given, the pointer's syntax and the
+ * regular expression are checked in load.ts.
  */
-export const argumentConditionSchema = strictObject({
-  pointer: string(),
+export const ruleConditionSchema = strictObject({
+  pointer: string().optional(),
   equals: jsonValue().optional(),
   in: z.array(jsonValue(), { error: expected('array of JSON values') }).optional(),
   matches: string().optional(),
+  user: names().optional(),
+  role: names().optional(),
 });
 
 const ruleFields = {
   tool: nonEmptyString().optional(),
   action: approvalAction(),
-  when: z.array(argumentConditionSchema, { error: expected('array of conditions') }).optional(),
+  // A list of conditions, all of which must hold, or one condition alone (`"when": {"user": "…"}`).
+  when: z
+    .union([z.array(ruleConditionSchema), ruleConditionSchema], {
+      error: (issue) => `expected an array of conditions or one condition, got ${jsonType(issue.input)}`,
+    })
+    .optional(),
 };
 
 export const approvalRuleSchema = strictObject({
@@ -383,6 +398,10 @@ export const configFileSchema = z.strictObject(
  * per key, at the key's own path. Only the first problem per path is kept, so a value that fails
  * two checks (e.g. `-1.5`: not an integer, not positive) reads as one mistake.
  */
+/** Whether a union branch's issues are inside the value (it has the branch's type or value), not at its root. */
+const pastItsType = (issues: readonly z.core.$ZodIssue[]) =>
+  !issues.some((issue) => issue.path.length === 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_value'));
+
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
@@ -395,6 +414,9 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], base: read
     const at = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) add(formatPath([...at, key]), `unknown key ${JSON.stringify(key)} (${issue.message})`);
+    } else if (issue.code === 'invalid_union' && issue.errors.filter(pastItsType).length === 1) {
+      // Of the union's shapes (a list, or one item alone) the value has one: what is wrong inside it is the problem.
+      for (const problem of issuesToProblems(issue.errors.find(pastItsType)!, at)) add(problem.path, problem.message);
     } else {
       add(formatPath(at), issue.message);
     }

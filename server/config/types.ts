@@ -210,6 +210,21 @@ export interface ArgumentCondition {
   matches?: RegExp;
 }
 
+/**
+ * One condition on who the call is made for: the user a key with `trustForwardedUser` forwarded
+ * (auth/forwarded-user.ts). Exactly one of `user` and `role` is set. A call that forwards no user
+ * (any other caller's) makes it false.
+ */
+export interface UserCondition {
+  /** The user's id, or email (case-insensitive), is one of these. Never the display name, which users may change. */
+  user?: string[];
+  /** The user's role (`admin`, `user`, `pending` in Open WebUI) is one of these. */
+  role?: string[];
+}
+
+/** A rule's condition: on the arguments, or on the forwarded user. */
+export type RuleCondition = ArgumentCondition | UserCondition;
+
 /** One rule of the approval policy. */
 export interface ApprovalRule {
   /** Glob on the server's name (`*` any run, `?` one character, case-sensitive). Default "*"; a server's own rules hold its name. */
@@ -217,8 +232,8 @@ export interface ApprovalRule {
   /** Glob on the tool's name, as for `server`. Default "*". */
   tool: string;
   action: ApprovalAction;
-  /** Conditions on the arguments; all must hold. Default [] (always holds). */
-  when: ArgumentCondition[];
+  /** Conditions on the arguments and the forwarded user; all must hold. Default [] (always holds). */
+  when: RuleCondition[];
   /**
    * Where the rule was written, as a JSON path: `$.approval.rules[2]`, `$.mcpServers.fs.approval.rules[0]`,
    * or for a tool name in `alwaysAllow` / `autoApprove`, `$.mcpServers.fs.alwaysAllow[0]`.
@@ -249,7 +264,10 @@ export interface ApprovalSettings {
   notify: NotifyTarget[];
   /** Most calls that may wait for approval at once, over all callers; more are refused (429). Default 200. */
   maxPending: number;
-  /** Most calls one caller (an API key, a device, the UI…) may have waiting for approval at once. Default 20. */
+  /**
+   * Most calls one caller (an API key, a device, the UI…) may have waiting for approval at once; each
+   * user a key with `trustForwardedUser` forwards counts as a caller of its own. Default 20.
+   */
   maxPendingPerCaller: number;
   /**
    * Least time between two webhook notices to one `notify` target, in ms: approvals created

@@ -137,6 +137,10 @@ const limit = pageLimit(MAX_ACTIVITY_LIMIT, DEFAULT_ACTIVITY_LIMIT, 'Most entrie
 export const ActivityListQuery = z.strictObject({
   server: z.string().optional().meta({ description: 'Only calls to this server.' }),
   tool: z.string().optional().meta({ description: 'Only calls of tools with this name.' }),
+  user: z.string().min(1).max(254).optional().meta({
+    description: 'Only calls made for this forwarded user (`user` of the entries): its id, its email (any case) or its name.',
+    example: 'alice@example.com',
+  }),
   outcome: z
     .enum(ACTIVITY_OUTCOMES as readonly [ActivityOutcome, ...ActivityOutcome[]])
     .optional()
@@ -460,6 +464,28 @@ export const ServerLogSchema = answer(() =>
     }),
 );
 
+/** Who a call was made for, as a key with `trustForwardedUser` forwarded it (Open WebUI's `X-OpenWebUI-*` headers). */
+export const ForwardedUserSchema = answer(() =>
+  z
+    .strictObject({
+      id: z.string().optional().meta({ description: "The user's id in Open WebUI (`X-OpenWebUI-User-Id`)." }),
+      name: z
+        .string()
+        .optional()
+        .meta({ description: 'The display name (`X-OpenWebUI-User-Name`, percent-decoded): the user may change it.' }),
+      email: z.string().optional().meta({ description: '`X-OpenWebUI-User-Email`.' }),
+      role: z.string().optional().meta({ description: '`X-OpenWebUI-User-Role`: `admin`, `user` or `pending` in Open WebUI.' }),
+      chatId: z.string().optional().meta({ description: '`X-OpenWebUI-Chat-Id`.' }),
+      messageId: z.string().optional().meta({ description: '`X-OpenWebUI-Message-Id`.' }),
+    })
+    .meta({
+      id: 'ForwardedUser',
+      description:
+        'Who the call was made for, as the caller forwarded it: only from a key made with `trustForwardedUser` (the headers of ' +
+        'any other caller are ignored). Each field only when its header was sent; control characters removed, lengths capped.',
+    }),
+);
+
 export const CallSnapshotSchema = answer(() =>
   z
     .strictObject({
@@ -470,6 +496,7 @@ export const CallSnapshotSchema = answer(() =>
         .enum(CALL_SURFACES)
         .meta({ description: 'Where the call came in: `POST /{server}/{tool}` (`mcpo`) or the management API (`api`).' }),
       mode: z.enum(CALL_MODES).meta({ description: 'How the caller waits: for the answer, on an event stream, or not at all.' }),
+      user: ForwardedUserSchema.optional().meta({ description: 'Who the call is made for, when a trusted key forwarded it.' }),
       state: z.enum(CALL_STATES),
       startedAt: timestamp(),
       endedAt: orNull(timestamp()),
@@ -609,6 +636,7 @@ export const ActivityEntrySchema = answer(() =>
         description:
           'The questions the server asked a person during the call (elicitation) and how each ended, or null when it asked none.',
       }),
+      user: orNull(ForwardedUserSchema).meta({ description: 'Who the call was made for (a trusted key forwarded it), or null.' }),
     })
     .meta({ id: 'ActivityEntry', description: 'One tool call, on any surface, as the activity log recorded it.' }),
 );
@@ -654,16 +682,33 @@ export const CreateKeyBody = z
       .min(1, { error: 'must name at least one scope' })
       .optional()
       .meta({ description: 'Default `["tools:call", "tools:read"]` (what Open WebUI needs).' }),
+    trustForwardedUser: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Whether the key's calls may say which user they are made for (Open WebUI's `X-OpenWebUI-User-*` and chat headers, " +
+          'recorded in the activity log, shown on approvals and matched by `user`/`role` approval rules). Default false: ' +
+          'the headers are ignored. Only for a key that the orchestrator alone holds.',
+      }),
   })
   .meta({ id: 'KeyCreate', description: 'A new API key.' });
 
 export const DEFAULT_KEY_SCOPES = ['tools:call', 'tools:read'] as const;
+
+/** `PATCH /api/keys/{id}`. */
+export const PatchKeyBody = z
+  .strictObject({
+    trustForwardedUser: z.boolean().meta({ description: "See `KeyCreate`; applies from the key's next request on." }),
+  })
+  .meta({ id: 'KeyUpdate', description: 'A change to an API key.' });
 
 const keyFields = () => ({
   id: z.string().meta({ example: '3f9a0c1b2d4e' }),
   label: z.string(),
   scopes: z.array(ScopeSchema),
   caller: z.string().meta({ description: "How the activity log and approvals name this key's calls: `key:<id>`." }),
+  trustForwardedUser: z.boolean().meta({ description: 'Whether the user its calls forward is believed (see `KeyCreate`).' }),
   createdAt: z.iso.datetime(),
   lastUsedAt: z.iso.datetime().nullable().meta({ description: 'To the minute.' }),
   revokedAt: z.iso.datetime().nullable(),
@@ -721,6 +766,7 @@ export const ApprovalSchema = answer(() =>
       arguments: z.unknown().meta({ description: 'The arguments as sent, with secret-looking fields redacted like the activity log.' }),
       caller: z.string(),
       callerLabel: z.string(),
+      user: orNull(ForwardedUserSchema).meta({ description: 'Who the call was made for (a trusted key forwarded it), or null.' }),
       rule: z
         .string()
         .meta({ description: "What asked: a rule's JSON path (`$.approval.rules[1]`), `default` or `default (readOnlyHint)`." }),

@@ -123,6 +123,7 @@ export function callSnapshot(call: RunningCall, prefix = ''): Record<string, unk
     tool: call.tool,
     surface: call.surface,
     mode: call.mode,
+    ...(call.user && { user: call.user }),
     state: call.state,
     startedAt: new Date(call.startedAt).toISOString(),
     endedAt: call.endedAt === undefined ? null : new Date(call.endedAt).toISOString(),

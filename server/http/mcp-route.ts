@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpEndpoint, McpEndpointDeps } from '../mcp/endpoint.js';
+import { forwardedUserOf } from '../auth/forwarded-user.js';
 import { ANONYMOUS_IDENTITY } from '../auth/identity.js';
 import { ProblemError } from '../errors.js';
 import { prefixOf, publicOrigin } from './base-path.js';
@@ -52,10 +53,12 @@ export function mcpFront(deps: McpFrontDeps): { listener: (req: IncomingMessage,
     // A tool call writes its own log line (calls/recording.ts), as on the REST routes.
     if ((req.body as { method?: unknown } | undefined)?.method === 'tools/call') ownLogLine(req);
     const served = await load();
+    const user = forwardedUserOf(req);
     await served.handle(req, res, name, req.body, {
       identity: req.identity ?? ANONYMOUS_IDENTITY,
       requestId: req.id,
       baseUrl: `${publicOrigin(req)}${prefixOf(req)}`,
+      ...(user && { user }),
     });
   }
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { QUESTION_STATES, type QuestionState } from '../questions/book.js';
 import { answer } from './answer-schema.js';
+import { ForwardedUserSchema } from './api-schemas.js';
 
 const STATES = QUESTION_STATES as [QuestionState, ...QuestionState[]];
 
@@ -17,6 +18,7 @@ export const QuestionSchema = answer(() =>
       tool: z.string().nullable(),
       caller: z.string().nullable(),
       callerLabel: z.string().nullable(),
+      user: ForwardedUserSchema.nullable().meta({ description: 'Who the call was made for (a trusted key forwarded it), or null.' }),
       mode: z
         .enum(['form', 'url'])
         .meta({ description: '`form`: answer the fields of `requestedSchema`; `url`: open `url`, then say done (`accept`) or decline.' }),

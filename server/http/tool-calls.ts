@@ -27,6 +27,7 @@ import { sendCallAnswer } from './call-answer.js';
 import { sendJson } from './problems.js';
 import { runMiddlewares } from './middleware-chain.js';
 import { ownLogLine, pathOf, type Middleware } from './request-log.js';
+import { forwardedUserOf } from '../auth/forwarded-user.js';
 import { callerOf } from './security.js';
 
 function decode(segment: string, what: string): string {
@@ -76,6 +77,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
 
   async function handle(req: IncomingMessage, res: ServerResponse, route: CallRoute): Promise<void> {
     const current = settings();
+    const user = forwardedUserOf(req);
     const base: CallRequest = {
       server: decode(route.server, 'server'),
       tool: decode(route.tool, 'tool'),
@@ -86,6 +88,7 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
       callerLabel: req.identity?.label,
       requestId: req.id,
       timeoutMs: requestedTimeout(req, current),
+      ...(user && { user }),
     };
     // From here on the call is recorded, with one log line of its own.
     ownLogLine(req);

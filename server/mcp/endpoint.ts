@@ -28,6 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler, createRequestStateCodec, isLegacyRequest, type Server } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import type { Logger } from 'pino';
+import { readForwardedUser, type ForwardedUser } from '../auth/forwarded-user.js';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewaySettings, ToolGroup } from '../config/types.js';
@@ -63,6 +64,8 @@ export interface McpRequestInfo {
   requestId: string;
   /** `scheme://host[:port]` plus the base path: the orchestrator's URL. */
   baseUrl: string;
+  /** Who the request is made for, when its key is trusted to say so (auth/forwarded-user.ts `forwardedUserOf`). */
+  user?: ForwardedUser;
 }
 
 type McpHttpHandler = ReturnType<typeof createMcpHandler>;
@@ -267,7 +270,7 @@ export class McpEndpoint {
       res.on('close', leave);
       // The hot message, a plain `tools/call`, is served by our own code (fast-call.ts); the rest by the SDK.
       const call = fastToolCall(req, body, session);
-      if (call) return serveFastCall(session, call, res, info.requestId);
+      if (call) return serveFastCall(session, call, res, info.requestId, info.user);
       if (cancelFastCall(req, res, body, session)) return;
       const serving = session.transport.handleRequest(req, res, body);
       // The GET stream is in place once the SDK has taken the request (its checks are synchronous):
@@ -436,6 +439,9 @@ export class McpEndpoint {
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,
       requestIdOf: (request) => request?.headers.get(REQUEST_ID_HEADER) ?? info.requestId,
+      // Each request's own headers: a session outlives the request that opened it.
+      userOf: (request) =>
+        info.identity.trustForwardedUser === true && request ? readForwardedUser((name) => request.headers.get(name)) : info.user,
       parked: this.parked,
       mintState: (state, ctx) => this.states.mint(state, ctx),
       verifyState: (state, ctx) => this.states.verify(state, ctx),

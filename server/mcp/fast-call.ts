@@ -25,6 +25,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS, isJsonContentType, type Server } from '@modelcontextprotocol/server';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { toMcpResult } from './call-result.js';
 import type { ServedContext } from './mcp-server.js';
 import { clientName, followToolCall, logPasses, progressParams, startToolCall, toolToCall } from './tool-call.js';
@@ -180,7 +181,13 @@ export class FastAnswer {
 }
 
 /** Serves a `tools/call` the fast path took (`fastToolCall`). */
-export async function serveFastCall(session: FastSession, message: FastToolCall, res: ServerResponse, requestId: string): Promise<void> {
+export async function serveFastCall(
+  session: FastSession,
+  message: FastToolCall,
+  res: ServerResponse,
+  requestId: string,
+  user?: ForwardedUser,
+): Promise<void> {
   const { served } = session;
   const answer = new FastAnswer(res, session.id);
   const entry = toolToCall(served.identity, served.catalog(), message.name);
@@ -189,7 +196,7 @@ export async function serveFastCall(session: FastSession, message: FastToolCall,
     return;
   }
   const client = clientName(session.server.getClientVersion());
-  const call = startToolCall(served.caller, served.identity, entry, message.args, client, requestId);
+  const call = startToolCall(served.caller, served.identity, entry, message.args, client, requestId, { user });
   let cancelled = false;
   const cancel = (): void => {
     cancelled = true;

@@ -22,6 +22,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { toolDefinitionHash } from '../approvals/binding.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
@@ -112,6 +113,8 @@ export interface ServedContext {
   approvalUrl: (approvalId: string) => string;
   /** The id of the HTTP request a message came in (for the call's log line). */
   requestIdOf: (req: Request | undefined) => string;
+  /** Who the request a message came in is made for, when the identity is trusted to say so (auth/forwarded-user.ts). */
+  userOf: (req: Request | undefined) => ForwardedUser | undefined;
   /** Calls 2026-07-28 clients were sent to the approval card for, until they come back. */
   parked: ParkedCalls;
   /** Seals a `requestState` for a parked call (HMAC, bound to the caller). */
@@ -198,13 +201,21 @@ export function buildMcpServer(context: ServedContext): Server {
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const entry = toolToCall(identity, context.catalog(), request.params.name);
     if ('code' in entry) throw new ProtocolError(entry.code, entry.message);
+    const from = ctx.http?.req;
     if (tasks === 'legacy' && asksForTask(request.params))
-      return (await createTask(server, context, entry, request.params.arguments, context.requestIdOf(ctx.http?.req))) as never;
+      return (await createTask(server, context, entry, request.params.arguments, context.requestIdOf(from), context.userOf(from))) as never;
     const envelope = envelopeOf(ctx);
     const modern = envelope?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
     if (tasks === 'modern' && modernTask(request.params.name, ctx)) {
       const client = clientName(envelope?.['io.modelcontextprotocol/clientInfo'] as never);
-      return (await createModernTask(context, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req))) as never;
+      return (await createModernTask(
+        context,
+        entry,
+        request.params.arguments,
+        client,
+        context.requestIdOf(from),
+        context.userOf(from),
+      )) as never;
     }
 
     // A 2026-07-28 client back for a call it was sent to the approval card for, or with its answers
@@ -233,11 +244,12 @@ export function buildMcpServer(context: ServedContext): Server {
         asked?.sample ??
         (!modern && samples ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options)) : undefined);
       // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (`relay`: input-relay.ts).
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(ctx.http?.req), {
+      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(from), {
         elicit,
         sample,
         relay,
         approvedBefore,
+        user: context.userOf(from),
       });
       if (asked) rememberQuestions(call, asked.state);
     }

@@ -34,6 +34,7 @@
  */
 import { ProtocolError, type Server } from '@modelcontextprotocol/server';
 import * as z from 'zod';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { RunningCall } from '../calls/running-call.js';
 import type { CatalogEntry } from './catalog.js';
 import { failureText, toMcpResult } from './call-result.js';
@@ -134,7 +135,14 @@ export function runsAsTask(entry: CatalogEntry): boolean {
  * a call refused before that (arguments, policy, limits) is a JSON-RPC error with the words a plain
  * call's result would have had. Both eras' tasks begin here.
  */
-async function startTask(context: ServedContext, entry: CatalogEntry, args: unknown, client: string | undefined, requestId: string) {
+async function startTask(
+  context: ServedContext,
+  entry: CatalogEntry,
+  args: unknown,
+  client: string | undefined,
+  requestId: string,
+  user: ForwardedUser | undefined,
+) {
   if (!runsAsTask(entry))
     throw new ProtocolError(
       METHOD_NOT_FOUND,
@@ -142,6 +150,7 @@ async function startTask(context: ServedContext, entry: CatalogEntry, args: unkn
     );
   const call = startToolCall(context.caller, context.identity, entry, args as Record<string, unknown> | undefined, client, requestId, {
     mode: 'async',
+    user,
   });
   if (!(await call.accepted)) {
     const error = call.end!.error!;
@@ -151,8 +160,15 @@ async function startTask(context: ServedContext, entry: CatalogEntry, args: unkn
 }
 
 /** A 2025-era `tools/call` with `params.task`: its task at once, and status notifications on the session's stream. */
-export async function createTask(server: Server, context: ServedContext, entry: CatalogEntry, args: unknown, requestId: string) {
-  const call = await startTask(context, entry, args, clientName(server.getClientVersion()), requestId);
+export async function createTask(
+  server: Server,
+  context: ServedContext,
+  entry: CatalogEntry,
+  args: unknown,
+  requestId: string,
+  user?: ForwardedUser,
+) {
+  const call = await startTask(context, entry, args, clientName(server.getClientVersion()), requestId, user);
   tellChanges(server, call, context.finishedCallTtlMs);
   return { task: taskOf(call, context.finishedCallTtlMs()) };
 }
@@ -164,8 +180,9 @@ export async function createModernTask(
   args: unknown,
   client: string | undefined,
   requestId: string,
+  user?: ForwardedUser,
 ) {
-  const call = await startTask(context, entry, args, client, requestId);
+  const call = await startTask(context, entry, args, client, requestId, user);
   return { resultType: 'task', ...modernTaskOf(call, context.finishedCallTtlMs()) };
 }
 

@@ -9,6 +9,7 @@
  * "waiting for an answer on the orchestrator" with the approvals page's URL (where its card is).
  */
 import type { Approval } from '../approvals/book.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { SurfaceElicitor, SurfaceSampler, ToolCaller } from '../calls/call-tool.js';
 import type { RunningCall } from '../calls/running-call.js';
@@ -75,9 +76,11 @@ export function startToolCall(
     relay?: InputRelay | undefined;
     /** A person approved this call in an earlier relayed round (input-relay.ts). Default: false. */
     approvedBefore?: boolean;
+    /** Who the call is made for, when the identity is trusted to say so (ServedContext `userOf`). Default none. */
+    user?: ForwardedUser | undefined;
   } = {},
 ): RunningCall {
-  const { elicit, sample, mode = 'stream', relay, approvedBefore } = options;
+  const { elicit, sample, mode = 'stream', relay, approvedBefore, user } = options;
   return caller.start({
     server: entry.server,
     tool: entry.tool,
@@ -87,6 +90,7 @@ export function startToolCall(
     caller: identity.id,
     callerLabel: client ? `${identity.label} (${client})` : identity.label,
     ...(client === undefined ? {} : { client }),
+    ...(user && { user }),
     requestId,
     ...(elicit && { elicit }),
     ...(sample && { sample }),

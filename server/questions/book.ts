@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import type { Decider } from '../approvals/book.js';
 import type { FieldError } from '../errors.js';
 import type { ElicitationAnswer, ElicitationRequest } from '../upstream/types.js';
@@ -54,6 +55,8 @@ export interface Question {
   tool: string | null;
   caller: string | null;
   callerLabel: string | null;
+  /** Who the call is made for, as a key trusted to say so forwarded it (auth/forwarded-user.ts), or null. */
+  user: ForwardedUser | null;
   mode: 'form' | 'url';
   /** The server's words: untrusted, shown escaped. */
   message: string;
@@ -80,7 +83,7 @@ export interface QuestionRequest {
   server: string;
   elicitation: ElicitationRequest;
   /** The call it belongs to; none for a question about the server. */
-  call?: { id: string; tool: string; caller: string; callerLabel: string };
+  call?: { id: string; tool: string; caller: string; callerLabel: string; user?: ForwardedUser };
   timeoutMs: number;
   /** Aborts when the server cancels the request or the call ends: the question is `withdrawn`. */
   signal: AbortSignal;
@@ -127,6 +130,7 @@ export class QuestionBook extends EventEmitter<{ change: [Question] }> {
       tool: call?.tool ?? null,
       caller: call?.caller ?? null,
       callerLabel: call?.callerLabel ?? null,
+      user: call?.user ?? null,
       mode: elicitation.mode,
       message: elicitation.message,
       requestedSchema: elicitation.mode === 'form' ? elicitation.requestedSchema : null,

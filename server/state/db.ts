@@ -134,6 +134,17 @@ const MIGRATIONS: string[] = [
   // JSON `[{id, state, answeredBy, answeredVia, fields}]` (field names only, never values); NULL
   // when it asked none.
   `ALTER TABLE activity ADD COLUMN questions TEXT`,
+  // 9: who a call was made for, as a key trusted to say so forwarded it (auth/forwarded-user.ts):
+  // the key's flag (0 for older keys), the user and chat on the activity row (NULL when none was
+  // forwarded, and in older rows), and on the approval as JSON `{id, name, email, role, chatId, messageId}`.
+  `ALTER TABLE api_keys ADD COLUMN trust_forwarded_user INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE activity ADD COLUMN user_id TEXT;
+   ALTER TABLE activity ADD COLUMN user_name TEXT;
+   ALTER TABLE activity ADD COLUMN user_email TEXT;
+   ALTER TABLE activity ADD COLUMN user_role TEXT;
+   ALTER TABLE activity ADD COLUMN chat_id TEXT;
+   ALTER TABLE activity ADD COLUMN message_id TEXT;
+   ALTER TABLE approvals ADD COLUMN forwarded_user TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -63,6 +63,7 @@ export function accessPages(pages: PageRouter, deps: UiDeps): void {
       created: when(key.createdAt),
       lastUsed: key.lastUsedAt === null ? 'never' : when(key.lastUsedAt),
       revoked: key.revokedAt !== null,
+      trustForwardedUser: key.trustForwardedUser,
     })),
     scopes: SCOPES,
     created: created ?? null,
@@ -91,13 +92,24 @@ export function accessPages(pages: PageRouter, deps: UiDeps): void {
     if (!label.success) model = keysModel(undefined, `Label: ${label.error.issues[0]?.message ?? 'not valid'}`);
     else if (scopes.length === 0) model = keysModel(undefined, 'Choose at least one scope.');
     else {
-      const { key, token } = keys.create(label.data, scopes);
-      req.log.info({ keyId: key.id, scopes: key.scopes, by: req.identity?.id }, 'API key created');
+      const { key, token } = keys.create(label.data, scopes, { trustForwardedUser: req.form?.get('trustForwardedUser') === 'on' });
+      req.log.info(
+        { keyId: key.id, scopes: key.scopes, trustForwardedUser: key.trustForwardedUser, by: req.identity?.id },
+        'API key created',
+      );
       model = keysModel({ label: key.label, token });
     }
     res.setHeader('Cache-Control', 'no-store');
     if (isSwap(req)) return sendView(res, 'partials/access-keys', model, pageContext(req, 'access'));
     sendPage(req, res, model);
+  });
+
+  pages.post('/ui/access/keys/{id}/trust', 'admin', (req, res) => {
+    const trust = req.form?.get('trustForwardedUser') === 'on';
+    if (keys.setTrustForwardedUser(req.params.id!, trust))
+      req.log.info({ keyId: req.params.id, trustForwardedUser: trust, by: req.identity?.id }, 'API key changed');
+    if (isSwap(req)) return sendView(res, 'partials/access-keys', keysModel(), pageContext(req, 'access'));
+    res.redirect(303, `${prefixOf(req)}/access`);
   });
 
   pages.post('/ui/access/keys/{id}/revoke', 'admin', (req, res) => {

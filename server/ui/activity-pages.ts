@@ -15,7 +15,7 @@ import type { RunningCall } from '../calls/running-call.js';
 import { activityReaderOf, callerFilter } from '../http/api/activity.js';
 import { ProblemError } from '../errors.js';
 import { activityDecision } from './approvals-pages.js';
-import { callerLabels, type CallerLabel } from './caller-labels.js';
+import { callerLabels, forwardedUserModel, type CallerLabel } from './caller-labels.js';
 import { durationText, prettyJson, sizeText, taskText, timeText } from './display.js';
 import { activityQuestionModel } from './question-cards.js';
 import { canRun, isSwap, pageContext, sendView } from './render.js';
@@ -46,6 +46,8 @@ function idsOf(value: unknown): string[] {
 interface Filters {
   server: string;
   tool: string;
+  /** A forwarded user's id, email or name (`ActivityQuery.user`). */
+  user: string;
   outcome: string;
   window: string;
 }
@@ -56,6 +58,7 @@ function filtersOf(req: Request): Filters {
   return {
     server: first(req.query.server).slice(0, 200),
     tool: first(req.query.tool).slice(0, 200),
+    user: first(req.query.user).trim().slice(0, 254),
     outcome: (ACTIVITY_OUTCOMES as readonly string[]).includes(outcome) ? outcome : '',
     window: Object.hasOwn(WINDOWS, window) ? window : '',
   };
@@ -66,6 +69,7 @@ function queryOf(filters: Filters, extra: Partial<ActivityQuery> = {}, now = Dat
     limit: PAGE_SIZE,
     ...(filters.server && { server: filters.server }),
     ...(filters.tool && { tool: filters.tool }),
+    ...(filters.user && { user: filters.user }),
     ...(filters.outcome && { outcome: filters.outcome as ActivityOutcome }),
     ...(filters.window && { since: now - WINDOWS[filters.window]!.ms }),
     ...extra,
@@ -110,6 +114,8 @@ function rowModel(entry: ActivityEntry, context: RowContext) {
     task: live && !live.finished ? taskText(live.task) : '',
     duration: durationText(entry.durationMs),
     caller: context.label(entry.caller),
+    /** Who the call was made for, when a trusted key forwarded it. */
+    user: forwardedUserModel(entry.user, context.label(entry.caller).label),
     decision: waiting ? null : activityDecision(context.approvals, entry.approvalId),
   };
 }

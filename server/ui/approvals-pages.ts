@@ -20,6 +20,7 @@ import { type Approval, type ApprovalBook, type ApprovalState } from '../approva
 import { applyDecision, deciderOf, type DecisionRefusal } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
 import { ProblemError } from '../errors.js';
+import { forwardedUserModel } from './caller-labels.js';
 import { prettyJson, timeText } from './display.js';
 import { openQuestions, questionCards } from './question-cards.js';
 import { isSwap, pageContext, sendView } from './render.js';
@@ -67,6 +68,8 @@ export function approvalModel(approval: Approval, now = Date.now()) {
     argumentsTruncated: truncated,
     caller: approval.callerLabel,
     callerId: approval.caller,
+    /** Who the call is made for, when a trusted key forwarded it: "asked by …". */
+    user: forwardedUserModel(approval.user, approval.callerLabel),
     callId: approval.callId,
     rule: approval.rule,
     ruleReason: approval.ruleReason,

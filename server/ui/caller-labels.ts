@@ -3,6 +3,7 @@
  * `ui:…`, `api-key`), the pages show the label of that key or device ("Open WebUI", "Pixel 8"),
  * as approvals do. A key or device revoked since keeps its label; one that is gone shows its id.
  */
+import { forwardedUserText, type ForwardedUser } from '../auth/forwarded-user.js';
 import { ANONYMOUS, API_KEY_CALLER, UI_CALLER } from '../auth/identity.js';
 import type { DeviceStore } from '../auth/devices.js';
 import type { KeyStore } from '../auth/keys.js';
@@ -39,5 +40,34 @@ export function callerLabels(stores: { keys: KeyStore; devices: DeviceStore }): 
     let found = known.get(caller);
     if (!found) known.set(caller, (found = { label: labelOf(caller), id: caller }));
     return found;
+  };
+}
+
+/** A forwarded user as the pages show it: "Alice (alice@example.com, user) via Open WebUI", and the chat it came from. */
+export interface ForwardedUserModel {
+  /** The name, else the email, else the id. */
+  name: string;
+  /** The email and the role, those that were forwarded: "alice@example.com, user". */
+  details: string;
+  /** "Alice (alice@example.com, user) via Open WebUI". */
+  text: string;
+  /** The user's id, for a `title`. */
+  id: string;
+  chatId: string;
+  messageId: string;
+}
+
+/** How pages show the user a trusted key forwarded (`via` is the caller's label), or null when none was. */
+export function forwardedUserModel(user: ForwardedUser | null | undefined, via: string): ForwardedUserModel | null {
+  const name = forwardedUserText(user);
+  if (!user || name === undefined) return null;
+  const details = [user.email !== name ? user.email : undefined, user.role].filter((part) => part !== undefined).join(', ');
+  return {
+    name,
+    details,
+    text: `${name}${details ? ` (${details})` : ''} via ${via}`,
+    id: user.id ?? '',
+    chatId: user.chatId ?? '',
+    messageId: user.messageId ?? '',
   };
 }

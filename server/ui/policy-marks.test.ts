@@ -99,4 +99,21 @@ describe('policyMark', () => {
       reason: 'no rule matched; the default is deny, but rule $.approval.rules[0] allows when its conditions on the arguments hold',
     });
   });
+
+  it('says when the conditions are on the forwarded user', () => {
+    const forAlice = {
+      server: '*',
+      tool: '*',
+      action: 'allow' as const,
+      when: [{ user: ['alice@example.com'] }],
+      source: '$.approval.rules[0]',
+    };
+    const both = { ...forAlice, when: [...forAlice.when, tmpOnly] };
+    expect(policyMark(policy('deny', [forAlice]), server, read)?.reason).toBe(
+      'no rule matched; the default is deny, but rule $.approval.rules[0] allows when its conditions on the forwarded user hold',
+    );
+    expect(policyMark(policy('deny', [both]), server, read)?.reason).toBe(
+      'no rule matched; the default is deny, but rule $.approval.rules[0] allows when its conditions on the arguments and the forwarded user hold',
+    );
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * What the approval policy will do with a tool, said before any call, for the tools list and a
  * tool's page: "asks" (every call waits for a person), "refused" (every call is denied), "may
- * ask" / "may be refused" (it depends on the arguments: a rule with `when` conditions decides
+ * ask" / "may be refused" (it depends on the arguments or the forwarded user: a rule with `when` conditions decides
  * otherwise when they hold), or nothing (calls run). Computed with the policy's own `decide()`:
  * first with the rules that hold whatever the arguments, then looking for conditional rules that
  * would win. Among matching rules deny beats ask beats allow, and the default applies only when no
@@ -23,8 +23,15 @@ const unconditional = (rules: ApprovalRule[]) => rules.filter((rule) => rule.whe
 
 const VERB: Record<ApprovalAction, string> = { allow: 'allows', ask: 'asks', deny: 'denies' };
 
+/** What a rule's conditions are on: `the arguments`, `the forwarded user`, or both. */
+function conditionsOn(rule: ApprovalRule): string {
+  const onArguments = rule.when.some((condition) => 'pointer' in condition);
+  const onUser = rule.when.some((condition) => !('pointer' in condition));
+  return onArguments && onUser ? 'the arguments and the forwarded user' : onUser ? 'the forwarded user' : 'the arguments';
+}
+
 /** `rule … asks when its conditions on the arguments hold` */
-const conditionally = (rule: ApprovalRule) => `rule ${rule.source} ${VERB[rule.action]} when its conditions on the arguments hold`;
+const conditionally = (rule: ApprovalRule) => `rule ${rule.source} ${VERB[rule.action]} when its conditions on ${conditionsOn(rule)} hold`;
 
 export function policyMark(policy: ApprovalSettings, server: PolicyServer, tool: PolicyTool): PolicyMark | null {
   const always = decide(

@@ -16,6 +16,7 @@ import { deciderOf } from '../approvals/decisions.js';
 import { prefixOf } from '../http/base-path.js';
 import type { PageRouter } from '../http/route.js';
 import type { Question, QuestionAction, QuestionBook } from '../questions/book.js';
+import { forwardedUserModel } from './caller-labels.js';
 import { timeText } from './display.js';
 import { pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
@@ -56,6 +57,8 @@ export function questionModel(question: Question, now = Date.now(), values?: unk
     tool: question.tool,
     callId: question.callId,
     caller: question.callerLabel,
+    /** Who the call is made for, when a trusted key forwarded it: "asked by …". */
+    user: forwardedUserModel(question.user, question.callerLabel ?? ''),
     mode: question.mode,
     message: question.message,
     url: question.url,

@@ -112,11 +112,9 @@ export function pythonWithMcp(sdkDir: string, ref: string, version: string, dir:
     path.join(site, 'pyproject.toml'),
     execFileSync('git', ['-C', sdkDir, 'show', `${ref}:pyproject.toml`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }),
   );
-  execFileSync('python3', ['-m', 'venv', path.join(dir, 'venv')]);
-  const python = path.join(dir, 'venv/bin/python');
   const dependencies = JSON.parse(
     execFileSync(
-      python,
+      'python3',
       [
         '-c',
         'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))',
@@ -125,10 +123,20 @@ export function pythonWithMcp(sdkDir: string, ref: string, version: string, dir:
       { encoding: 'utf8' },
     ),
   ) as string[];
-  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...dependencies], {
+  return { python: pythonWith(dependencies, dir), pythonPath: site };
+}
+
+/**
+ * A virtual environment in `dir/venv` with `requirements` (pip specs) installed from pip's
+ * configured index or wheelhouse; returns its `python`.
+ */
+export function pythonWith(requirements: string[], dir: string): string {
+  execFileSync('python3', ['-m', 'venv', path.join(dir, 'venv')]);
+  const python = path.join(dir, 'venv/bin/python');
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // An index that cannot be reached is not retried for minutes: the configured wheelhouse answers.
     env: { ...process.env, PIP_RETRIES: '0' },
   });
-  return { python, pythonPath: site };
+  return python;
 }

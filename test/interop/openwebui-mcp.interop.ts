@@ -2,7 +2,9 @@
 // backend/open_webui/utils/mcp/client.py, driven by openwebui_mcp.py as Open WebUI's chat middleware
 // drives it, lists and calls the tools of a stdio server (server-memory) through `/mcp`, with the
 // headers Open WebUI sends: `Authorization: Bearer <the connection's key>` (auth type Bearer), or none
-// (auth type None).
+// (auth type None); and with the user and chat headers its `build_tool_server_headers` adds when
+// ENABLE_FORWARD_USER_INFO_HEADERS is on (openwebui_call.py), which reach the activity log through a
+// key that trusts them.
 //
 // Needs python3 (with venv and pip, and pip's configured package index or wheelhouse for the
 // client's dependencies) and:
@@ -137,5 +139,59 @@ describe("Open WebUI's MCP client through /mcp", () => {
       expect(refused.tools).toBeUndefined();
       expect(refused.error).toMatch(status);
     }
+  });
+
+  it('records the user and chat Open WebUI forwards with ENABLE_FORWARD_USER_INFO_HEADERS, through a key that trusts them', async () => {
+    const { base, gateway } = await memoryGateway({ apiKey: KEY });
+    const made = await fetch(`${base}/api/keys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ label: 'Open WebUI', trustForwardedUser: true }),
+    });
+    expect(made.status).toBe(201);
+    const trusted = ((await made.json()) as { token: string }).token;
+    // The headers Open WebUI's backend builds for the connection (its own code, from OPEN_WEBUI_DIR).
+    const openWebUiDir = required('OPEN_WEBUI_DIR');
+    const ref = process.env.OPEN_WEBUI_REF || 'f9590b8';
+    const dir = tempDir('mcp-gateway-owui-headers-');
+    const files = [
+      ['tools.py', 'backend/open_webui/utils/tools.py'],
+      ['headers.py', 'backend/open_webui/utils/headers.py'],
+      ['env.py', 'backend/open_webui/env.py'],
+    ].map(([name, file]) => {
+      fs.writeFileSync(path.join(dir, name!), gitShow(openWebUiDir, ref, file!));
+      return path.join(dir, name!);
+    });
+    const user = { id: '9c4d2b1a-user', name: 'Zoë', email: 'zoe@example.com', role: 'admin' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ENABLE_FORWARD_USER_INFO_HEADERS: 'true' };
+    delete env.FORWARD_USER_INFO_HEADER_JWT_SECRET;
+    const built = await promisify(execFile)(
+      'python3',
+      [
+        path.resolve(import.meta.dirname, 'openwebui_call.py'),
+        ...files,
+        JSON.stringify({ key: trusted, user, metadata: { chat_id: 'chat-9', message_id: 'message-9' } }),
+      ],
+      { encoding: 'utf8', env },
+    );
+    const sent = (JSON.parse(built.stdout) as { sent: Record<string, string> }).sent;
+    expect(Object.keys(sent).sort()).toEqual([
+      'X-OpenWebUI-Chat-Id',
+      'X-OpenWebUI-Message-Id',
+      'X-OpenWebUI-User-Email',
+      'X-OpenWebUI-User-Id',
+      'X-OpenWebUI-User-Name',
+      'X-OpenWebUI-User-Role',
+    ]);
+    expectRemembered(await openWebUi(`${base}/mcp`, { Authorization: `Bearer ${trusted}`, ...sent }, remember));
+    const calls = gateway.activity.list({ limit: 2 }).items;
+    expect(calls.map((call) => call.user)).toEqual([
+      { ...user, chatId: 'chat-9', messageId: 'message-9' },
+      { ...user, chatId: 'chat-9', messageId: 'message-9' },
+    ]);
+    // The start-up key does not vouch for them.
+    const read = await openWebUi(`${base}/mcp`, { Authorization: `Bearer ${KEY}`, ...sent }, [remember[1]!]);
+    expect(read.results).toEqual([{ content: expect.any(Array) }]);
+    expect(gateway.activity.list({ limit: 1 }).items[0]).toMatchObject({ tool: 'read_graph', user: null });
   });
 });

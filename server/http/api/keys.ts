@@ -1,15 +1,24 @@
 /**
  * `/api/keys` (scope `admin`; a paired device is never admin): make, list and revoke API keys.
  * - `GET /api/keys`: every key, newest first, revoked ones included (never a token).
- * - `POST /api/keys` `{ label, scopes? }`: 201 with the key and its `token`, shown this once.
+ * - `POST /api/keys` `{ label, scopes?, trustForwardedUser? }`: 201 with the key and its `token`, shown this once.
  * - `GET /api/keys/{id}`, `DELETE /api/keys/{id}` (revokes: the key's next request fails, and the
  *   UI sessions it signed in end at once).
+ * - `PATCH /api/keys/{id}` `{ trustForwardedUser }`: whether its calls' forwarded users are believed.
  */
 import { z } from 'zod';
 import type { ApiKey, KeyStore } from '../../auth/keys.js';
 import { ProblemError } from '../../errors.js';
 import { BODY, json, problem } from '../../openapi/responses.js';
-import { CreateKeyBody, CreatedKeySchema, DEFAULT_KEY_SCOPES, KeyIdParams, KeyListSchema, KeySchema } from '../api-schemas.js';
+import {
+  CreateKeyBody,
+  CreatedKeySchema,
+  DEFAULT_KEY_SCOPES,
+  KeyIdParams,
+  KeyListSchema,
+  KeySchema,
+  PatchKeyBody,
+} from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { prefixOf } from '../base-path.js';
 import { defineRoute } from '../route.js';
@@ -22,6 +31,7 @@ export function keyJson(key: ApiKey) {
     label: key.label,
     scopes: key.scopes,
     caller: `key:${key.id}`,
+    trustForwardedUser: key.trustForwardedUser,
     createdAt: iso(key.createdAt),
     lastUsedAt: iso(key.lastUsedAt),
     revokedAt: iso(key.revokedAt),
@@ -81,8 +91,13 @@ export const KEY_ROUTES = [
     },
     handler: (req, res, input, { keys }: Services) => {
       const body = input.body();
-      const { key, token } = keys.create(body.label, body.scopes ?? [...DEFAULT_KEY_SCOPES]);
-      req.log.info({ keyId: key.id, scopes: key.scopes, by: req.identity?.id }, 'API key created');
+      const { key, token } = keys.create(body.label, body.scopes ?? [...DEFAULT_KEY_SCOPES], {
+        trustForwardedUser: body.trustForwardedUser === true,
+      });
+      req.log.info(
+        { keyId: key.id, scopes: key.scopes, trustForwardedUser: key.trustForwardedUser, by: req.identity?.id },
+        'API key created',
+      );
       res.status(201).setHeader('Location', `${prefixOf(req)}/api/keys/${key.id}`);
       res.setHeader('Cache-Control', 'no-store');
       res.json({ ...keyJson(key), token });
@@ -100,6 +115,31 @@ export const KEY_ROUTES = [
     responses: { '200': json('The key.', KeySchema), '404': KEY_NOT_FOUND },
     handler: (req, res, _input, { keys }: Services) => {
       res.json(keyJson(find(keys, req.params.id)));
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/api/keys/{id}',
+    scope: 'admin',
+    operationId: 'updateKey',
+    summary: 'Change an API key',
+    description:
+      "Sets whether the key's calls may say which user they are made for (`trustForwardedUser`, see `KeyCreate`), from its " +
+      'next request on. Its token, label and scopes stay.',
+    tag: 'keys',
+    request: { params: KeyPathParams, body: { description: 'The new `trustForwardedUser`.', required: true, schema: PatchKeyBody } },
+    responses: {
+      ...BODY,
+      '200': json('The key, after the change.', KeySchema),
+      '404': KEY_NOT_FOUND,
+      '422': problem('`invalid-request`: the body is not `{"trustForwardedUser": <boolean>}`; `errors` names each field.'),
+    },
+    handler: (req, res, input, { keys }: Services) => {
+      const key = find(keys, req.params.id);
+      const { trustForwardedUser } = input.body();
+      const changed = keys.setTrustForwardedUser(key.id, trustForwardedUser) ?? key;
+      req.log.info({ keyId: key.id, trustForwardedUser, by: req.identity?.id }, 'API key changed');
+      res.json(keyJson(changed));
     },
   }),
   defineRoute({
