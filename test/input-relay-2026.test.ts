@@ -108,6 +108,62 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     expect(textOf(await bare)).toContain('denied');
   });
 
+  it('counts a sealed approval once, for a retry that relays, and names it on the retry’s activity row', async () => {
+    const { app, gateway } = await modernGateway({ default: 'ask' });
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    const firstCall = call(client, 'ask-with-state');
+    const [approval] = await pendingApprovals(app, KEY);
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(auth).send({ binding: approval!.binding }).expect(200);
+    const first = await firstCall;
+    const retry = { inputResponses: ADA, requestState: first.requestState };
+    expect(textOf(await call(client, 'ask-with-state', retry))).toBe('hello Ada, state fixture-state:1');
+    const rows = () => gateway.activity.list({ limit: 10 }).items;
+    await waitUntil(() => rows().filter((row) => row.outcome === 'ok').length === 2, 15_000, 'the retry’s activity row');
+    const [retried] = rows();
+    expect(retried).toMatchObject({ tool: 'ask-with-state', outcome: 'ok', approvalId: approval!.id });
+
+    // The same seal again: the policy asks again.
+    const replay = call(client, 'ask-with-state', retry);
+    const [again] = await pendingApprovals(app, KEY);
+    expect(again).toMatchObject({ tool: 'ask-with-state', state: 'pending' });
+    await request(app).post(`/api/approvals/${again!.id}/deny`).set(auth).send({ reason: 'replayed' }).expect(200);
+    expect(textOf(await replay)).toContain('denied');
+
+    // A fresh approved seal, sent back by a client that declares nothing it relays: no approval carried.
+    const secondCall = call(client, 'ask-with-state');
+    const [second] = await pendingApprovals(app, KEY);
+    await request(app).post(`/api/approvals/${second!.id}/approve`).set(auth).send({ binding: second!.binding }).expect(200);
+    const sealed = await secondCall;
+    const bare = await modernClient(app, {});
+    const unrelayed = call(bare, 'ask-with-state', { inputResponses: ADA, requestState: sealed.requestState });
+    const [third] = await pendingApprovals(app, KEY);
+    expect(third).toMatchObject({ tool: 'ask-with-state', state: 'pending' });
+    await request(app).post(`/api/approvals/${third!.id}/deny`).set(auth).send({ reason: 'no relay' }).expect(200);
+    expect(textOf(await unrelayed)).toContain('denied');
+  });
+
+  it('refuses to resume a call parked for approval as another tool, and keeps it for its own', async () => {
+    const { app } = await modernGateway({ default: 'ask' });
+    const client = await modernClient(app, { elicitation: { form: {}, url: {} } });
+    const parked = await call(client, 'ask-with-state');
+    expect(parked).toMatchObject({ resultType: 'input_required', inputRequests: { approval: { params: { mode: 'url' } } } });
+    const [approval] = await pendingApprovals(app, KEY);
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(auth).send({ binding: approval!.binding }).expect(200);
+    // The approval of ask-with-state is not one of ask-name's.
+    await expect(call(client, 'ask-name', { requestState: parked.requestState })).rejects.toThrow(/does not belong to this request/);
+    const own = await call(client, 'ask-with-state', { requestState: parked.requestState });
+    expect(own).toMatchObject({ resultType: 'input_required', inputRequests: { name: { method: 'elicitation/create' } } });
+  });
+
+  it('drops responses the gateway did not relay: a first call’s, and keys of no relayed round', async () => {
+    const { app } = await modernGateway();
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    // Pre-answered on a first call: the server still asks.
+    const first = await call(client, 'ask-name', { inputResponses: ADA });
+    expect(first).toMatchObject({ resultType: 'input_required', inputRequests: { name: { method: 'elicitation/create' } } });
+    expect(textOf(await call(client, 'ask-name', { inputResponses: ADA, requestState: first.requestState }))).toBe('hello Ada');
+  });
+
   it('is answered by the gateway for a client that did not declare what it asks for, and for REST callers', async () => {
     const { app, gateway } = await modernGateway();
     // Declares sampling only: the server's question is a person's question card, as before.
