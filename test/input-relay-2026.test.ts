@@ -17,10 +17,10 @@ const kit = callKit();
 const KEY = 'input-relay-2026-test-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };
 
-async function modernGateway(approval?: Record<string, unknown>) {
+async function modernGateway(approval?: Record<string, unknown>, config: Record<string, unknown> = {}) {
   const server = await startHttpFixture(['modern-only-server.mjs'], '/mcp');
   kit.defer(() => server.stop());
-  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28' } }, {}, { apiKey: KEY, ...(approval && { approval }) });
+  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28', ...config } }, {}, { apiKey: KEY, ...(approval && { approval }) });
 }
 
 /** A 2.x client pinned to 2026-07-28 on `/mcp/m`, declaring `capabilities`. */
@@ -42,8 +42,12 @@ interface Round {
   content?: { text: string }[];
 }
 
-const call = (client: Client, name: string, retry: { inputResponses?: Record<string, unknown>; requestState?: string } = {}) =>
-  client.callTool({ name, arguments: {}, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
+const call = (
+  client: Client,
+  name: string,
+  retry: { inputResponses?: Record<string, unknown>; requestState?: string } = {},
+  args: Record<string, unknown> = {},
+) => client.callTool({ name, arguments: args, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
 
 const textOf = (result: Round) => (result.content ?? []).map((item) => item.text).join('\n');
 const ADA = { name: { action: 'accept', content: { name: 'Ada' } } };
@@ -162,6 +166,32 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     const first = await call(client, 'ask-name', { inputResponses: ADA });
     expect(first).toMatchObject({ resultType: 'input_required', inputRequests: { name: { method: 'elicitation/create' } } });
     expect(textOf(await call(client, 'ask-name', { inputResponses: ADA, requestState: first.requestState }))).toBe('hello Ada');
+  });
+
+  it('refuses a sampling round the policy denies, though the client declared sampling', async () => {
+    const deny = { default: 'allow', rules: [{ server: 'm', tool: 'sampling/createMessage', action: 'deny' }] };
+    const { app } = await modernGateway(deny);
+    const client = await modernClient(app, { sampling: {} });
+    const refused = await call(client, 'ask-sample');
+    expect(refused.resultType).not.toBe('input_required');
+    expect(textOf(refused)).toContain('refuses sampling');
+  });
+
+  it('declines a URL elicitation of a URL that is not http(s), though the client declared URL mode', async () => {
+    const { app } = await modernGateway();
+    const client = await modernClient(app, { elicitation: { url: {} } });
+    expect(textOf(await call(client, 'ask-url', {}, { url: 'javascript:alert(1)' }))).toBe('url decline');
+    const web = await call(client, 'ask-url', {}, { url: 'https://example.test/' });
+    expect(web).toMatchObject({ resultType: 'input_required', inputRequests: { it: { params: { url: 'https://example.test/' } } } });
+  });
+
+  it('refuses an elicitation round of a server configured elicitation: false', async () => {
+    const { app } = await modernGateway(undefined, { elicitation: false });
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    // A server that asks anyway (the SDK's own servers do not ask a client that did not declare elicitation).
+    const refused = await call(client, 'ask-regardless');
+    expect(refused.resultType).not.toBe('input_required');
+    expect(textOf(refused)).toContain('does not declare');
   });
 
   it('is answered by the gateway for a client that did not declare what it asks for, and for REST callers', async () => {

@@ -776,7 +776,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       config,
       CLIENT_INFO,
       capabilities,
-      { ...answers, elicit: (params, requestId, signal) => this.elicit(params, requestId, signal) },
+      {
+        ...answers,
+        elicit: (params, requestId, signal) => this.elicit(params, requestId, signal),
+        samplingRefusal: (params) => this.sampler()?.refusal?.(this.name, params),
+      },
       {
         // The same as a 2025 session's notifications (legacyClient), from the listen stream.
         listChanged: (kind) => {
