@@ -8,7 +8,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit } from './helpers/calls.js';
+import { callKit, results } from './helpers/calls.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { pendingApprovals } from './helpers/ui-session.js';
@@ -68,6 +68,13 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     expect(textOf(done)).toBe('hello Ada, state fixture-state:1');
     // Nobody was asked on the orchestrator.
     expect(gateway.questions.list()).toEqual([]);
+    // The round's activity preview names its keys and methods only: not the server's state or its questions.
+    const rows = () => gateway.activity.list({ limit: 10 }).items;
+    await waitUntil(() => rows().filter((row) => row.outcome === 'ok').length === 2, 15_000, 'both activity rows');
+    const round = rows()[1]!;
+    expect(round.preview).toContain('"name":"elicitation/create"');
+    expect(round.preview).not.toContain('fixture-state');
+    expect(round.preview).not.toContain('Your name');
 
     // A round without the server's requestState: the responses alone go upstream.
     const asked = await call(client, 'ask-name');
@@ -241,5 +248,14 @@ describe('input_required of a 2026-07-28 server’s prompts/get, passed through'
     await expect(call(client, 'ask-with-state', { inputResponses: ADA, requestState: first.requestState })).rejects.toThrow(
       /does not belong/,
     );
+  });
+});
+
+describe('an input_required shape from a call that relays nothing', () => {
+  it('is an upstream error, not a round (a 2025-era server)', async () => {
+    const { app } = await kit.gateway({ r: results() }, {}, { apiKey: KEY });
+    const res = await request(app).post('/r/input_required').set(auth).send({});
+    expect(res.status, JSON.stringify(res.body)).toBe(502);
+    expect(JSON.stringify(res.body)).toContain('input_required');
   });
 });

@@ -384,7 +384,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (modern) {
         // No hold: a person answers between the rounds, while no request of the call is pending.
         result = await this.modernCall.run(inFlight, () => modern.callTool(name, args, options));
-        return toolCallResult(result);
+        return toolCallResult(result, options.relay !== undefined);
       }
       const metadata = toolMetadata(client);
       // A tool that requires a task runs as one; an optional one when the caller does not wait (`preferTask`).
@@ -1062,9 +1062,12 @@ function toolMetadata(client: Client): {
   return client as unknown as ReturnType<typeof toolMetadata>;
 }
 
-function toolCallResult(result: CallToolResult): ToolCallResult {
-  // A 2026-07-28 server's input_required, for a caller that relays it (input-relay.ts).
-  if (isInputRequired(result)) return { content: [], isError: false, inputRequired: relayedRound(result) };
+/** `relays`: the call is a 2026-07-28 server's, for a caller that relays its input_required rounds (input-relay.ts). */
+function toolCallResult(result: CallToolResult, relays = false): ToolCallResult {
+  if (isInputRequired(result)) {
+    if (!relays) throw new UpstreamCallError('protocol', 'the server answered input_required to a call that cannot relay it');
+    return { content: [], isError: false, inputRequired: relayedRound(result) };
+  }
   return {
     content: (result.content ?? []) as ContentItem[],
     structuredContent: result.structuredContent as Record<string, unknown> | undefined,
