@@ -953,15 +953,23 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * the resource may have changed while the server was away.
    */
   private renewWatches(generation: number): void {
-    for (const uri of this.watches.uris()) {
-      this.subscription('resources/subscribe', uri).then(
-        () => {
-          if (generation === this.generation) this.watches.updated(uri);
-        },
-        (error: unknown) =>
-          this.log.warn({ uri, error: describeError(error) }, `server ${this.name}: subscribing again to a resource failed`),
-      );
+    const uris = this.watches.uris();
+    const renewed = (uri: string) => {
+      if (generation === this.generation) this.watches.updated(uri);
+    };
+    const failed = (uri: string | string[]) => (error: unknown) =>
+      this.log.warn({ uri, error: describeError(error) }, `server ${this.name}: subscribing again to a resource failed`);
+    // A 2026-07-28 server's watched resources go on one listen stream together (modern-listen.ts).
+    const listener = this.modern?.listener;
+    if (listener) {
+      if (uris.length > 0)
+        this.request({ timeoutMs: this.config.initTimeoutMs }, () => listener.watchAll(uris)).then(
+          () => uris.forEach(renewed),
+          failed(uris),
+        );
+      return;
     }
+    for (const uri of uris) this.subscription('resources/subscribe', uri).then(() => renewed(uri), failed(uri));
   }
 
   /** The first listing after connecting. A server whose resources or prompts fail to list is still usable for its tools. */
