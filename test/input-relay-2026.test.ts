@@ -8,7 +8,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { callKit } from './helpers/calls.js';
+import { callKit, results } from './helpers/calls.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { pendingApprovals } from './helpers/ui-session.js';
@@ -17,10 +17,10 @@ const kit = callKit();
 const KEY = 'input-relay-2026-test-key-0123456789';
 const auth = { authorization: `Bearer ${KEY}` };
 
-async function modernGateway(approval?: Record<string, unknown>) {
+async function modernGateway(approval?: Record<string, unknown>, config: Record<string, unknown> = {}) {
   const server = await startHttpFixture(['modern-only-server.mjs'], '/mcp');
   kit.defer(() => server.stop());
-  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28' } }, {}, { apiKey: KEY, ...(approval && { approval }) });
+  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28', ...config } }, {}, { apiKey: KEY, ...(approval && { approval }) });
 }
 
 /** A 2.x client pinned to 2026-07-28 on `/mcp/m`, declaring `capabilities`. */
@@ -42,8 +42,12 @@ interface Round {
   content?: { text: string }[];
 }
 
-const call = (client: Client, name: string, retry: { inputResponses?: Record<string, unknown>; requestState?: string } = {}) =>
-  client.callTool({ name, arguments: {}, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
+const call = (
+  client: Client,
+  name: string,
+  retry: { inputResponses?: Record<string, unknown>; requestState?: string } = {},
+  args: Record<string, unknown> = {},
+) => client.callTool({ name, arguments: args, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
 
 const textOf = (result: Round) => (result.content ?? []).map((item) => item.text).join('\n');
 const ADA = { name: { action: 'accept', content: { name: 'Ada' } } };
@@ -64,6 +68,13 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     expect(textOf(done)).toBe('hello Ada, state fixture-state:1');
     // Nobody was asked on the orchestrator.
     expect(gateway.questions.list()).toEqual([]);
+    // The round's activity preview names its keys and methods only: not the server's state or its questions.
+    const rows = () => gateway.activity.list({ limit: 10 }).items;
+    await waitUntil(() => rows().filter((row) => row.outcome === 'ok').length === 2, 15_000, 'both activity rows');
+    const round = rows()[1]!;
+    expect(round.preview).toContain('"name":"elicitation/create"');
+    expect(round.preview).not.toContain('fixture-state');
+    expect(round.preview).not.toContain('Your name');
 
     // A round without the server's requestState: the responses alone go upstream.
     const asked = await call(client, 'ask-name');
@@ -106,6 +117,88 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     expect(again).toMatchObject({ tool: 'ask-with-state', state: 'pending' });
     await request(app).post(`/api/approvals/${again!.id}/deny`).set(auth).send({ reason: 'no' }).expect(200);
     expect(textOf(await bare)).toContain('denied');
+  });
+
+  it('counts a sealed approval once, for a retry that relays, and names it on the retry’s activity row', async () => {
+    const { app, gateway } = await modernGateway({ default: 'ask' });
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    const firstCall = call(client, 'ask-with-state');
+    const [approval] = await pendingApprovals(app, KEY);
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(auth).send({ binding: approval!.binding }).expect(200);
+    const first = await firstCall;
+    const retry = { inputResponses: ADA, requestState: first.requestState };
+    expect(textOf(await call(client, 'ask-with-state', retry))).toBe('hello Ada, state fixture-state:1');
+    const rows = () => gateway.activity.list({ limit: 10 }).items;
+    await waitUntil(() => rows().filter((row) => row.outcome === 'ok').length === 2, 15_000, 'the retry’s activity row');
+    const [retried] = rows();
+    expect(retried).toMatchObject({ tool: 'ask-with-state', outcome: 'ok', approvalId: approval!.id });
+
+    // The same seal again: the policy asks again.
+    const replay = call(client, 'ask-with-state', retry);
+    const [again] = await pendingApprovals(app, KEY);
+    expect(again).toMatchObject({ tool: 'ask-with-state', state: 'pending' });
+    await request(app).post(`/api/approvals/${again!.id}/deny`).set(auth).send({ reason: 'replayed' }).expect(200);
+    expect(textOf(await replay)).toContain('denied');
+
+    // A fresh approved seal, sent back by a client that declares nothing it relays: no approval carried.
+    const secondCall = call(client, 'ask-with-state');
+    const [second] = await pendingApprovals(app, KEY);
+    await request(app).post(`/api/approvals/${second!.id}/approve`).set(auth).send({ binding: second!.binding }).expect(200);
+    const sealed = await secondCall;
+    const bare = await modernClient(app, {});
+    const unrelayed = call(bare, 'ask-with-state', { inputResponses: ADA, requestState: sealed.requestState });
+    const [third] = await pendingApprovals(app, KEY);
+    expect(third).toMatchObject({ tool: 'ask-with-state', state: 'pending' });
+    await request(app).post(`/api/approvals/${third!.id}/deny`).set(auth).send({ reason: 'no relay' }).expect(200);
+    expect(textOf(await unrelayed)).toContain('denied');
+  });
+
+  it('refuses to resume a call parked for approval as another tool, and keeps it for its own', async () => {
+    const { app } = await modernGateway({ default: 'ask' });
+    const client = await modernClient(app, { elicitation: { form: {}, url: {} } });
+    const parked = await call(client, 'ask-with-state');
+    expect(parked).toMatchObject({ resultType: 'input_required', inputRequests: { approval: { params: { mode: 'url' } } } });
+    const [approval] = await pendingApprovals(app, KEY);
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(auth).send({ binding: approval!.binding }).expect(200);
+    // The approval of ask-with-state is not one of ask-name's.
+    await expect(call(client, 'ask-name', { requestState: parked.requestState })).rejects.toThrow(/does not belong to this request/);
+    const own = await call(client, 'ask-with-state', { requestState: parked.requestState });
+    expect(own).toMatchObject({ resultType: 'input_required', inputRequests: { name: { method: 'elicitation/create' } } });
+  });
+
+  it('drops responses the gateway did not relay: a first call’s, and keys of no relayed round', async () => {
+    const { app } = await modernGateway();
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    // Pre-answered on a first call: the server still asks.
+    const first = await call(client, 'ask-name', { inputResponses: ADA });
+    expect(first).toMatchObject({ resultType: 'input_required', inputRequests: { name: { method: 'elicitation/create' } } });
+    expect(textOf(await call(client, 'ask-name', { inputResponses: ADA, requestState: first.requestState }))).toBe('hello Ada');
+  });
+
+  it('refuses a sampling round the policy denies, though the client declared sampling', async () => {
+    const deny = { default: 'allow', rules: [{ server: 'm', tool: 'sampling/createMessage', action: 'deny' }] };
+    const { app } = await modernGateway(deny);
+    const client = await modernClient(app, { sampling: {} });
+    const refused = await call(client, 'ask-sample');
+    expect(refused.resultType).not.toBe('input_required');
+    expect(textOf(refused)).toContain('refuses sampling');
+  });
+
+  it('declines a URL elicitation of a URL that is not http(s), though the client declared URL mode', async () => {
+    const { app } = await modernGateway();
+    const client = await modernClient(app, { elicitation: { url: {} } });
+    expect(textOf(await call(client, 'ask-url', {}, { url: 'javascript:alert(1)' }))).toBe('url decline');
+    const web = await call(client, 'ask-url', {}, { url: 'https://example.test/' });
+    expect(web).toMatchObject({ resultType: 'input_required', inputRequests: { it: { params: { url: 'https://example.test/' } } } });
+  });
+
+  it('refuses an elicitation round of a server configured elicitation: false', async () => {
+    const { app } = await modernGateway(undefined, { elicitation: false });
+    const client = await modernClient(app, { elicitation: { form: {} } });
+    // A server that asks anyway (the SDK's own servers do not ask a client that did not declare elicitation).
+    const refused = await call(client, 'ask-regardless');
+    expect(refused.resultType).not.toBe('input_required');
+    expect(textOf(refused)).toContain('does not declare');
   });
 
   it('is answered by the gateway for a client that did not declare what it asks for, and for REST callers', async () => {
@@ -155,5 +248,14 @@ describe('input_required of a 2026-07-28 server’s prompts/get, passed through'
     await expect(call(client, 'ask-with-state', { inputResponses: ADA, requestState: first.requestState })).rejects.toThrow(
       /does not belong/,
     );
+  });
+});
+
+describe('an input_required shape from a call that relays nothing', () => {
+  it('is an upstream error, not a round (a 2025-era server)', async () => {
+    const { app } = await kit.gateway({ r: results() }, {}, { apiKey: KEY });
+    const res = await request(app).post('/r/input_required').set(auth).send({});
+    expect(res.status, JSON.stringify(res.body)).toBe(502);
+    expect(JSON.stringify(res.body)).toContain('input_required');
   });
 });

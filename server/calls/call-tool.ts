@@ -78,9 +78,10 @@ export interface CallRequest {
   /**
    * A person approved this very call in an earlier round of it (a relayed retry whose sealed
    * `requestState` says so: server/mcp/input-relay.ts): the policy's `ask` is satisfied without a
-   * second approval; its `deny` still denies. Default: false.
+   * second approval; its `deny` still denies. The approval's id (recorded on the call's activity
+   * row). Default: none.
    */
-  approvedBefore?: boolean;
+  approvedBefore?: string;
 }
 
 /** What the caller tells about each call as it goes (the gateway records it: calls/recording.ts). None of them throws. */
@@ -356,7 +357,12 @@ export class ToolCaller {
     const name = `${request.server}/${tool.name}`;
     if (decision.action === 'deny')
       throw new ProblemError('denied-by-policy', `${name} is denied: ${decision.reason}`, { rule: decision.rule });
-    if (request.approvedBefore === true) return undefined;
+    if (request.approvedBefore !== undefined) {
+      // The retry's activity row names the approval of the earlier round.
+      const original = this.approvals!.pending.get(request.approvedBefore);
+      if (original) call.reportApproval(original);
+      return undefined;
+    }
     return this.holdForApproval(call, request, tool, args, decision, name, timeoutFor(approval, config));
   }
 

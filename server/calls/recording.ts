@@ -10,7 +10,7 @@ import type { ProblemBody } from '../errors.js';
 import type { Question } from '../questions/book.js';
 import type { CallHooks } from './call-tool.js';
 import type { CallOutcome } from './outcome.js';
-import type { CallEnd, RunningCall } from './running-call.js';
+import type { CallEnd, CallResult, RunningCall } from './running-call.js';
 
 /** Characters of a question's message (the server's words) the activity log keeps. */
 export const QUESTION_MESSAGE_CHARS = 1000;
@@ -41,6 +41,18 @@ const UNKNOWN = '(unknown)';
 
 /** First characters of the result kept as the activity preview (the log cuts it to 2 KiB). */
 const PREVIEW_CHARS = 2048;
+
+/**
+ * The activity preview of a result: of a relayed input_required round (server/mcp/input-relay.ts)
+ * only its input requests' keys and methods, never their params or the server's requestState
+ * (they may carry earlier answers or secrets).
+ */
+function previewOf(result: CallResult): string {
+  const round = result.result.inputRequired;
+  if (!round) return result.json.slice(0, PREVIEW_CHARS);
+  const requests = Object.fromEntries(Object.entries(round.inputRequests ?? {}).map(([key, request]) => [key, String(request?.method)]));
+  return JSON.stringify({ ...result.result, inputRequired: { inputRequests: requests } }).slice(0, PREVIEW_CHARS);
+}
 
 /** Records calls: each call's activity row, its metrics and its log line. */
 export class CallRecorder implements CallHooks {
@@ -90,7 +102,7 @@ export class CallRecorder implements CallHooks {
       outcome: end.outcome,
       status,
       durationMs,
-      ...(end.result && { resultBytes: end.result.bytes, preview: end.result.json.slice(0, PREVIEW_CHARS) }),
+      ...(end.result && { resultBytes: end.result.bytes, preview: previewOf(end.result) }),
       ...(problem && { error: problem.detail ?? problem.title }),
       ...(call.approval && { approvalId: call.approval.id }),
       // Who answered the server's questions and how; never the values.

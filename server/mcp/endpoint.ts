@@ -43,6 +43,7 @@ import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type End
 import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
+import { UsedNonces } from './input-relay.js';
 import { ListenWatches, subscribedUris } from './resources.js';
 import { INVALID_REQUEST, featureCapabilities, type FeatureCapabilities } from './upstream-requests.js';
 import { McpSessions, type SessionRecord } from './sessions.js';
@@ -128,6 +129,7 @@ export class McpEndpoint {
   private readonly servers = new Map<string, Server>();
   private readonly source: ToolSource;
   private readonly parked: ParkedCalls;
+  private readonly usedNonces = new UsedNonces();
   /** The roots of each server's one `/mcp/{server}` client (client-roots.ts). */
   private readonly roots: ClientRootsBook;
   /** Seals and checks the `requestState` of parked calls; its key lives as long as the process (as do the calls). */
@@ -443,6 +445,7 @@ export class McpEndpoint {
       userOf: (request) =>
         info.identity.trustForwardedUser === true && request ? readForwardedUser((name) => request.headers.get(name)) : info.user,
       parked: this.parked,
+      usedNonces: this.usedNonces,
       mintState: (state, ctx) => this.states.mint(state, ctx),
       verifyState: (state, ctx) => this.states.verify(state, ctx),
     };

@@ -8,16 +8,21 @@
  * - whose request it is: the identity, the server, the method and tool or prompt, and a digest of
  *   the canonical arguments — a retry must match them all, else it is refused (-32602), as a tampered or expired wrapper
  *   is by the SDK before the handler runs;
- * - whether a person approved the call in an earlier round, valid until `approvedUntil`
- *   (`gateway.questionTimeoutMs` after the round, read at use: the time a client has to answer)
- *   and only for the tool's definition of then (as an approval is voided by a changed definition).
+ * - whether a person approved the call in an earlier round (`approval`: its id, recorded on the retry's
+ *   activity row), valid until `approvedUntil` (`gateway.questionTimeoutMs` after the round of the
+ *   approval, read then: the time a client has to answer; a later round carries that deadline on, it
+ *   never extends it) and only for the tool's definition of then (as an approval is voided by a changed definition);
+ * - a random `nonce`: an approval counts for one retry only (`UsedNonces` remembers the used ones
+ *   until their deadline), and only for a real relayed retry (the client declared what it relays);
+ * - the keys and methods of the round's input requests: only the client's responses to those keys
+ *   go upstream, and only with a valid seal (a first call's or a forged key's responses are dropped).
  *
  * A tool call's retry is a new call of the gateway (validation, policy, limits, activity); the policy runs
  * again, and only its `ask` is satisfied by a sealed approval, so a retry of an approved call does
  * not ask twice, a forged or foreign `requestState` cannot skip an approval, and a `deny` that
  * came in meanwhile still denies (a prompt has no policy). The gateway keeps nothing between the rounds.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ProtocolError, type ServerContext } from '@modelcontextprotocol/server';
 import { canonicalJson } from '../approvals/binding.js';
 import type { Identity } from '../auth/identity.js';
@@ -37,6 +42,12 @@ export interface RelayState {
   args: string;
   /** Until when (ms since the epoch) a person's approval of this call counts for its retry; 0: none was needed or given. */
   approvedUntil: number;
+  /** The id of that approval (none: none was needed or given). */
+  approval?: string;
+  /** Random: the seal's approval counts for one retry (UsedNonces). */
+  nonce: string;
+  /** The round's input requests: their keys and methods (the responses forwarded on the retry). */
+  requests: Record<string, string>;
   /** The hash of the tool's definition the approval was given for (tool calls only). */
   definition?: string;
 }
@@ -48,33 +59,46 @@ interface Declared {
   roots?: unknown;
 }
 
+/** A person's approval a relayed round carries: its id, and until when it counts. */
+export interface CarriedApproval {
+  id: string;
+  until: number;
+}
+
 /**
  * The relay of a request (none for a 2025-era one, or a client that declared nothing input
- * requests need) and whether the sealed round it returns with, checked against `target`, carries
- * an approval still valid.
+ * requests need) and the approval the sealed round it returns with carries, checked against
+ * `target`, when it still counts for this retry (see the file's comment).
  */
 export function requestRelay(
   ctx: ServerContext,
   identity: Identity,
   target: RelayTarget,
   args: Record<string, unknown> | undefined,
-): { relay?: InputRelay; approvedBefore: boolean } {
+  used: UsedNonces,
+): { relay?: InputRelay; approvedBefore?: CarriedApproval } {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
-  if (envelope?.['io.modelcontextprotocol/protocolVersion'] === undefined) return { approvedBefore: false };
+  if (envelope?.['io.modelcontextprotocol/protocolVersion'] === undefined) return {};
   const state = ctx.mcpReq.requestState<ParkedState>();
   const relayed = state && typeof state === 'object' && 'relay' in state ? state.relay : undefined;
-  const approvedBefore = relayed ? checkRelayState(relayed, identity, target, args) : false;
+  const approved = relayed ? checkRelayState(relayed, identity, target, args) : false;
   const relay = inputRelayOf(
     envelope['io.modelcontextprotocol/clientCapabilities'] as Declared | undefined,
     ctx.mcpReq.inputResponses,
     relayed,
   );
-  return { ...(relay && { relay }), approvedBefore };
+  // Only a relayed retry's approval counts, and only once.
+  const approvedBefore =
+    relay && relayed && approved && relayed.approval !== undefined && used.use(relayed.nonce, relayed.approvedUntil)
+      ? { id: relayed.approval, until: relayed.approvedUntil }
+      : undefined;
+  return { ...(relay && { relay }), ...(approvedBefore && { approvedBefore }) };
 }
 
 /**
  * What a 2026-07-28 client relays (its declared elicitation, sampling and roots, and its retry's
- * material); undefined when it declared none of them (the gateway answers every round then).
+ * material: its responses to the sealed round's keys only); undefined when it declared none of
+ * them (the gateway answers every round then).
  */
 export function inputRelayOf(
   declared: Declared | undefined,
@@ -84,18 +108,46 @@ export function inputRelayOf(
   if (!declared) return undefined;
   const { elicitation, sampling, roots } = declared;
   if (elicitation === undefined && sampling === undefined && roots === undefined) return undefined;
+  const responses =
+    resumed && inputResponses
+      ? Object.fromEntries(Object.entries(inputResponses).filter(([key]) => Object.hasOwn(resumed.requests, key)))
+      : undefined;
   return {
     capabilities: {
       ...(elicitation !== undefined && { elicitation }),
       ...(sampling !== undefined && { sampling }),
       ...(roots !== undefined && { roots }),
     },
-    ...(inputResponses !== undefined && { inputResponses }),
+    ...(responses !== undefined && { inputResponses: responses }),
     ...(resumed?.state !== undefined && { requestState: resumed.state }),
   };
 }
 
-function argsDigest(args: Record<string, unknown> | undefined): string {
+/** The most used nonces remembered; past that no sealed approval counts until some expire (fail closed). */
+export const MAX_USED_NONCES = 10_000;
+
+/** The nonces of sealed approvals used by a retry, remembered until their deadline (then the seal is refused anyway). */
+export class UsedNonces {
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get size(): number {
+    return this.used.size;
+  }
+
+  /** Marks `nonce` used until `until`; false when it was used already (or too many are remembered). */
+  use(nonce: string, until: number): boolean {
+    const now = this.now();
+    if (this.used.has(nonce)) return false;
+    if (this.used.size >= MAX_USED_NONCES) for (const [key, deadline] of this.used) if (deadline <= now) this.used.delete(key);
+    if (this.used.size >= MAX_USED_NONCES) return false;
+    this.used.set(nonce, until);
+    return true;
+  }
+}
+
+export function argsDigest(args: Record<string, unknown> | undefined): string {
   return createHash('sha256')
     .update(canonicalJson(args ?? {}))
     .digest('base64url');
@@ -125,15 +177,17 @@ export function checkRelayState(
   return state.approvedUntil > now && state.definition === definition?.();
 }
 
-/** The state to seal for a relayed round (`approved`: a person approved the call, now or in an earlier round). */
+/**
+ * The state to seal for a relayed round (`approval`: a person approved the call, now or in an
+ * earlier round, with the deadline it counts until; `inputRequests`: the round's).
+ */
 export function relayState(
   upstreamState: string | undefined,
   identity: Identity,
   { server, target, definition }: RelayTarget,
   args: Record<string, unknown> | undefined,
-  approved: boolean,
-  approvalTtlMs: number,
-  now = Date.now(),
+  approval: CarriedApproval | undefined,
+  inputRequests: Record<string, { method?: unknown }> | undefined,
 ): RelayState {
   return {
     ...(upstreamState !== undefined && { state: upstreamState }),
@@ -141,7 +195,10 @@ export function relayState(
     server,
     target,
     args: argsDigest(args),
-    approvedUntil: approved ? now + approvalTtlMs : 0,
+    approvedUntil: approval ? approval.until : 0,
+    ...(approval && { approval: approval.id }),
+    nonce: randomBytes(16).toString('base64url'),
+    requests: Object.fromEntries(Object.entries(inputRequests ?? {}).map(([key, request]) => [key, String(request?.method)])),
     ...(definition !== undefined && { definition: definition() }),
   };
 }

@@ -31,7 +31,7 @@ import type { RelayedInputRequired } from '../upstream/types.js';
 import { toMcpResult, type McpToolResult } from './call-result.js';
 import { clientElicitor, elicitationModes } from './elicitation.js';
 import { clientSampler } from './sampling.js';
-import { relayState, requestRelay, type RelayState } from './input-relay.js';
+import { relayState, requestRelay, type RelayState, type RelayTarget, type UsedNonces } from './input-relay.js';
 import { applyResponses, modernQuestions, nextInputRequest, questionsOf, rememberQuestions } from './modern-questions.js';
 import type { ParkedCalls } from './parked-calls.js';
 import { toolDefinition, type Catalog, type EndpointTarget } from './catalog.js';
@@ -117,6 +117,8 @@ export interface ServedContext {
   userOf: (req: Request | undefined) => ForwardedUser | undefined;
   /** Calls 2026-07-28 clients were sent to the approval card for, until they come back. */
   parked: ParkedCalls;
+  /** The nonces of sealed approvals a relayed retry used (input-relay.ts). */
+  usedNonces: UsedNonces;
   /** Seals a `requestState` for a parked call (HMAC, bound to the caller). */
   mintState: (state: ParkedState, ctx: ServerContext) => Promise<string>;
   /** Checks a `requestState` a client sent back (the SDK calls it before the handler). */
@@ -222,13 +224,19 @@ export function buildMcpServer(context: ServedContext): Server {
     // to a server's own input_required round (`requestState`, verified by the SDK: input-relay.ts).
     const state = ctx.mcpReq.requestState<ParkedState>();
     const resumed = state && typeof state === 'object' && 'call' in state ? state : undefined;
-    const relayTarget = { server: entry.server, target: `tools/call ${entry.tool}`, definition: () => toolDefinitionHash(entry.info) };
-    const { relay, approvedBefore } = requestRelay(ctx, identity, relayTarget, request.params.arguments);
+    let relayTarget: RelayTarget = {
+      server: entry.server,
+      target: `tools/call ${entry.tool}`,
+      definition: () => toolDefinitionHash(entry.info),
+    };
+    let args = request.params.arguments;
+    const { relay, approvedBefore } = requestRelay(ctx, identity, relayTarget, args, context.usedNonces);
     let call: RunningCall;
     if (resumed) {
-      const parked = context.parked.take(resumed.call, identity.id);
+      // The parked call's own tool and arguments (a retry of others is refused): its rounds are sealed for them.
+      const parked = context.parked.take(resumed.call, identity.id, relayTarget, args);
       if (!parked) return gone(resumed.call) as never;
-      call = parked;
+      ({ call, target: relayTarget, args } = parked);
     } else {
       // The client's name and version, as it told them (initialize, or the request's envelope).
       const client = clientName((server.getClientVersion() ?? envelope?.['io.modelcontextprotocol/clientInfo']) as never);
@@ -244,11 +252,11 @@ export function buildMcpServer(context: ServedContext): Server {
         asked?.sample ??
         (!modern && samples ? clientSampler((params, options) => ctx.mcpReq.requestSampling(params as never, options)) : undefined);
       // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (`relay`: input-relay.ts).
-      call = startToolCall(caller, identity, entry, request.params.arguments, client, context.requestIdOf(from), {
+      call = startToolCall(caller, identity, entry, args, client, context.requestIdOf(from), {
         elicit,
         sample,
         relay,
-        approvedBefore,
+        ...(approvedBefore && { approvedBefore: approvedBefore.id }),
         user: context.userOf(from),
       });
       if (asked) rememberQuestions(call, asked.state);
@@ -265,7 +273,7 @@ export function buildMcpServer(context: ServedContext): Server {
     let park: ((inputRequests: Parameters<typeof inputRequired>[0]['inputRequests'], waiting: string) => void) | undefined;
     const parkedAnswer = new Promise<McpToolResult | InputRequiredResult>((resolve) => {
       park = (inputRequests, waiting) => {
-        context.parked.put(call, identity.id);
+        context.parked.put(call, identity.id, relayTarget, args);
         ctx.mcpReq.signal.removeEventListener('abort', cancel);
         context
           .mintState({ call: call.id }, ctx)
@@ -331,9 +339,12 @@ export function buildMcpServer(context: ServedContext): Server {
       },
     });
     // A round of the server's own input_required goes to the client under the gateway's seal.
+    // An approval of an earlier round keeps its deadline; one given in this round counts for gateway.questionTimeoutMs.
     const relayedRound = async (round: RelayedInputRequired): Promise<InputRequiredResult> => {
-      const approved = approvedBefore || call.approval?.state === 'approved';
-      const sealed = relayState(round.requestState, identity, relayTarget, request.params.arguments, approved, context.questionTimeoutMs());
+      const approval =
+        approvedBefore ??
+        (call.approval?.state === 'approved' ? { id: call.approval.id, until: Date.now() + context.questionTimeoutMs() } : undefined);
+      const sealed = relayState(round.requestState, identity, relayTarget, args, approval, round.inputRequests);
       return inputRequired({ inputRequests: round.inputRequests as never, requestState: await context.mintState({ relay: sealed }, ctx) });
     };
     const answer = call.done.then<McpToolResult | InputRequiredResult>((end) =>

@@ -96,7 +96,7 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
       const args = request.params.arguments ?? {};
       // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (input-relay.ts).
       const target = { server: connection.name, target: `prompts/get ${prompt.name}` };
-      const { relay } = requestRelay(ctx, identity, target, args);
+      const { relay } = requestRelay(ctx, identity, target, args, context.usedNonces);
       let result: PromptResult;
       try {
         result = await connection.getPrompt(prompt.name, args, requestOptions(connection, ctx.mcpReq.signal), relay);
@@ -105,7 +105,7 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
       }
       const round = result.inputRequired;
       if (round) {
-        const sealed = relayState(round.requestState, identity, target, args, false, 0);
+        const sealed = relayState(round.requestState, identity, target, args, undefined, round.inputRequests);
         return inputRequired({
           inputRequests: round.inputRequests as never,
           requestState: await context.mintState({ relay: sealed }, ctx),

@@ -74,8 +74,8 @@ export function startToolCall(
     mode?: 'stream' | 'async';
     /** A 2026-07-28 client's relay of its server's own input_required rounds (input-relay.ts). Default: none. */
     relay?: InputRelay | undefined;
-    /** A person approved this call in an earlier relayed round (input-relay.ts). Default: false. */
-    approvedBefore?: boolean;
+    /** The approval a person gave this call in an earlier relayed round (input-relay.ts). Default: none. */
+    approvedBefore?: string;
     /** Who the call is made for, when the identity is trusted to say so (ServedContext `userOf`). Default none. */
     user?: ForwardedUser | undefined;
   } = {},

@@ -18,7 +18,7 @@ import type { ApprovalBook } from '../approvals/book.js';
 import { decide, timeoutFor } from '../approvals/policy.js';
 import { newCallId } from '../calls/call-id.js';
 import type { GatewayConfig } from '../config/types.js';
-import { SAMPLING_NOT_CONFIGURED, type Sampler, type ToolInfo } from '../upstream/types.js';
+import { SAMPLING_NOT_CONFIGURED, type Sampler, type SamplingRequest, type ToolInfo } from '../upstream/types.js';
 import { chatCompletion } from './chat-completions.js';
 
 /** What the approval policy and the approval cards see of a sampling request. */
@@ -35,14 +35,21 @@ export interface SamplerDeps {
   logger: Logger;
 }
 
+/** The policy's decision on a sampling request of `server` (none: the server is not configured). */
+function decisionOf(config: GatewayConfig, server: string, request: SamplingRequest) {
+  const serverConfig = config.servers.find((entry) => entry.name === server);
+  const args = request as unknown as Record<string, unknown>;
+  return { serverConfig, args, decision: serverConfig && decide(config.approval, serverConfig, SAMPLING_TOOL, args) };
+}
+
+const refusedFor = (server: string, reason: string) => `the gateway refuses sampling for server ${server}: ${reason}`;
+
 export function createSampler({ config: current, approvals, logger }: SamplerDeps): Sampler {
-  return async (server, request, signal, hold, forward) => {
+  const sampler: Sampler = async (server, request, signal, hold, forward) => {
     const config = current();
     const settings = config.sampling;
-    const serverConfig = config.servers.find((entry) => entry.name === server);
-    const args = request as unknown as Record<string, unknown>;
-    const decision = serverConfig && decide(config.approval, serverConfig, SAMPLING_TOOL, args);
-    const refused = () => new Error(`the gateway refuses sampling for server ${server}: ${decision!.reason}`);
+    const { serverConfig, args, decision } = decisionOf(config, server, request);
+    const refused = () => new Error(refusedFor(server, decision!.reason));
     if (forward) {
       if (decision?.action === 'deny') throw refused();
       // The calling /mcp client's own model: its host asks its user (no approval card here).
@@ -91,4 +98,10 @@ export function createSampler({ config: current, approvals, logger }: SamplerDep
     logger.info({ server, model: result.model, ms: Date.now() - started }, `server ${server}: sampling request answered`);
     return result;
   };
+  // A request relayed to the calling client as part of an input_required round (upstream/input-relay.ts): a `deny` still refuses it.
+  sampler.refusal = (server, request) => {
+    const { decision } = decisionOf(current(), server, request);
+    return decision?.action === 'deny' ? refusedFor(server, decision.reason) : undefined;
+  };
+  return sampler;
 }

@@ -385,7 +385,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (modern) {
         // No hold: a person answers between the rounds, while no request of the call is pending.
         result = await this.modernCall.run(inFlight, () => modern.callTool(name, args, options));
-        return toolCallResult(result);
+        return toolCallResult(result, options.relay !== undefined);
       }
       const metadata = toolMetadata(client);
       // A tool that requires a task runs as one; an optional one when the caller does not wait (`preferTask`).
@@ -776,7 +776,11 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       config,
       CLIENT_INFO,
       capabilities,
-      { ...answers, elicit: (params, requestId, signal) => this.elicit(params, requestId, signal) },
+      {
+        ...answers,
+        elicit: (params, requestId, signal) => this.elicit(params, requestId, signal),
+        samplingRefusal: (params) => this.sampler()?.refusal?.(this.name, params),
+      },
       {
         // The same as a 2025 session's notifications (legacyClient), from the listen stream.
         listChanged: (kind) => {
@@ -949,15 +953,23 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * the resource may have changed while the server was away.
    */
   private renewWatches(generation: number): void {
-    for (const uri of this.watches.uris()) {
-      this.subscription('resources/subscribe', uri).then(
-        () => {
-          if (generation === this.generation) this.watches.updated(uri);
-        },
-        (error: unknown) =>
-          this.log.warn({ uri, error: describeError(error) }, `server ${this.name}: subscribing again to a resource failed`),
-      );
+    const uris = this.watches.uris();
+    const renewed = (uri: string) => {
+      if (generation === this.generation) this.watches.updated(uri);
+    };
+    const failed = (uri: string | string[]) => (error: unknown) =>
+      this.log.warn({ uri, error: describeError(error) }, `server ${this.name}: subscribing again to a resource failed`);
+    // A 2026-07-28 server's watched resources go on one listen stream together (modern-listen.ts).
+    const listener = this.modern?.listener;
+    if (listener) {
+      if (uris.length > 0)
+        this.request({ timeoutMs: this.config.initTimeoutMs }, () => listener.watchAll(uris)).then(
+          () => uris.forEach(renewed),
+          failed(uris),
+        );
+      return;
     }
+    for (const uri of uris) this.subscription('resources/subscribe', uri).then(() => renewed(uri), failed(uri));
   }
 
   /** The first listing after connecting. A server whose resources or prompts fail to list is still usable for its tools. */
@@ -1058,9 +1070,12 @@ function toolMetadata(client: Client): {
   return client as unknown as ReturnType<typeof toolMetadata>;
 }
 
-function toolCallResult(result: CallToolResult): ToolCallResult {
-  // A 2026-07-28 server's input_required, for a caller that relays it (input-relay.ts).
-  if (isInputRequired(result)) return { content: [], isError: false, inputRequired: relayedRound(result) };
+/** `relays`: the call is a 2026-07-28 server's, for a caller that relays its input_required rounds (input-relay.ts). */
+function toolCallResult(result: CallToolResult, relays = false): ToolCallResult {
+  if (isInputRequired(result)) {
+    if (!relays) throw new UpstreamCallError('protocol', 'the server answered input_required to a call that cannot relay it');
+    return { content: [], isError: false, inputRequired: relayedRound(result) };
+  }
   return {
     content: (result.content ?? []) as ContentItem[],
     structuredContent: result.structuredContent as Record<string, unknown> | undefined,

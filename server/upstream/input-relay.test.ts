@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relayable, relayCapabilities } from './input-relay.js';
+import { checkRound, relayable, relayCapabilities } from './input-relay.js';
 
 const round = (...requests: { method: string; params?: Record<string, unknown> }[]) => ({
   inputRequests: Object.fromEntries(requests.map((request, index) => [`k${index}`, request])),
@@ -16,6 +16,9 @@ describe('which input_required rounds a caller relays', () => {
     expect(relayable(round(elicitForm), formOnly, gateway)).toBe(true);
     expect(relayable(round(elicitUrl), formOnly, gateway)).toBe(false);
     expect(relayable(round(elicitUrl), { capabilities: { elicitation: { url: {} } } }, gateway)).toBe(true);
+    // A URL that is not http(s) is the gateway's to decline.
+    const script = { ...elicitUrl, params: { ...elicitUrl.params, url: 'javascript:alert(1)' } };
+    expect(relayable(round(script), { capabilities: { elicitation: { url: {} } } }, gateway)).toBe(false);
     expect(relayable(round(elicitForm, sample), formOnly, gateway)).toBe(false);
     expect(relayable(round(elicitForm, sample), { capabilities: { elicitation: {}, sampling: {} } }, gateway)).toBe(true);
     expect(relayable(round({ method: 'ping' }), { capabilities: { elicitation: {}, sampling: {}, roots: {} } }, gateway)).toBe(false);
@@ -24,11 +27,23 @@ describe('which input_required rounds a caller relays', () => {
   });
 
   it('roots only while the gateway answers none for the server, and declares the caller’s then', () => {
-    const caller = { capabilities: { roots: { listChanged: true } } };
+    const caller = { capabilities: { roots: { listChanged: true, forged: 'x' } } };
     expect(relayable(round(roots), caller, gateway)).toBe(true);
-    expect(relayCapabilities(gateway, caller)).toEqual({ ...gateway, roots: { listChanged: true } });
+    // Bare: nothing of the caller's declaration goes upstream.
+    expect(relayCapabilities(gateway, caller)).toEqual({ ...gateway, roots: {} });
     const configured = { ...gateway, roots: { listChanged: true } };
     expect(relayable(round(roots), caller, configured)).toBe(false);
     expect(relayCapabilities(configured, caller)).toBe(configured);
+  });
+});
+
+describe('the rounds the gateway refuses, relayed or not', () => {
+  it('an elicitation of a server it declares none for, and a sampling request the policy denies', () => {
+    const noElicitation = { sampling: {} };
+    expect(() => checkRound(round(elicitForm), noElicitation, undefined)).toThrow(/does not declare/);
+    expect(() => checkRound(round(elicitForm, sample), gateway, undefined)).not.toThrow();
+    const denies = (request: unknown) => (request === sample.params ? 'the gateway refuses sampling for server m: denied' : undefined);
+    expect(() => checkRound(round(sample), gateway, denies)).toThrow(/refuses sampling/);
+    expect(() => checkRound(round(elicitForm, roots), gateway, denies)).not.toThrow();
   });
 });

@@ -4,20 +4,26 @@
  * what every input request of the round needs:
  *
  * - `elicitation/create` in form mode needs the caller's `elicitation` with form mode (or a bare
- *   `{}`), in URL mode its `url`; `sampling/createMessage` needs its `sampling`; `roots/list` its
- *   `roots`, unless the gateway answers roots for the server itself (configured `roots`, or
- *   `clientRoots`: then the gateway's answer counts).
+ *   `{}`), in URL mode its `url` and an http(s) URL (another is answered by the gateway, which
+ *   declines it, as on every other path); `sampling/createMessage` needs its `sampling`;
+ *   `roots/list` its `roots`, unless the gateway answers roots for the server itself (configured
+ *   `roots`, or `clientRoots`: then the gateway's answer counts).
+ * - The controls of every other path hold, relayed or not (`checkRound`): a round with an
+ *   elicitation of a server the gateway declares none for (`elicitation: false`), or a sampling
+ *   request the policy denies (the pseudo-tool `sampling/createMessage`), fails the request.
  * - The request goes upstream with the gateway's own capabilities (what it answers when a round
- *   is not relayed: a person for questions, its sampler, its roots), plus the caller's `roots` when
- *   the gateway declares none, so the server may ask the caller for them.
+ *   is not relayed: a person for questions, its sampler, its roots), plus a bare `roots: {}` when
+ *   the caller declared roots and the gateway declares none, so the server may ask the caller for them.
  * - A round the caller can answer whole comes back as it came (its keys, its `requestState`); a
  *   round it cannot is answered by the gateway (`onElicit`, `onSample`, its roots) and sent again,
  *   as the SDK's own driver would, for at most `MAX_LOCAL_ROUNDS` rounds.
- * - The caller's retry (`inputResponses`, the server's `requestState`) goes upstream as it is.
+ * - The caller's retry (its `inputResponses` to the relayed round's keys, the server's `requestState`:
+ *   server/mcp/input-relay.ts) goes upstream as it is.
  */
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { elicitationModes } from '../mcp/elicitation.js';
-import type { InputRelay, RelayedInputRequired } from './types.js';
+import { isWebUrl } from '../questions/book.js';
+import type { InputRelay, RelayedInputRequired, SamplingRequest } from './types.js';
 
 /** The envelope key of a 2026-07-28 request's client capabilities. */
 export const CLIENT_CAPABILITIES_META_KEY = 'io.modelcontextprotocol/clientCapabilities';
@@ -36,10 +42,29 @@ export function relayedRound(result: RelayedInputRequired): RelayedInputRequired
   return { inputRequests: inputRequests ?? {}, ...(requestState !== undefined && { requestState }) };
 }
 
-/** The capabilities a relayed call declares upstream: the gateway's, and the caller's `roots` when the gateway has none. */
+/**
+ * The capabilities a relayed call declares upstream: the gateway's, and `roots` (bare: nothing of
+ * the caller's own declaration goes upstream) when the caller declared them and the gateway has none.
+ */
 export function relayCapabilities(gateway: ClientCapabilities, relay: InputRelay): ClientCapabilities {
-  const roots = relay.capabilities.roots;
-  return gateway.roots || roots === undefined ? gateway : { ...gateway, roots: roots as ClientCapabilities['roots'] };
+  return gateway.roots || relay.capabilities.roots === undefined ? gateway : { ...gateway, roots: {} };
+}
+
+/**
+ * Throws when a round asks for what the gateway refuses, whoever would answer it (see the file's
+ * comment): `gateway`, the capabilities it declares for the server; `samplingRefusal`, the policy's.
+ */
+export function checkRound(
+  result: RelayedInputRequired,
+  gateway: ClientCapabilities,
+  samplingRefusal: ((request: SamplingRequest) => string | undefined) | undefined,
+): void {
+  for (const [key, request] of Object.entries(result.inputRequests ?? {})) {
+    if (request?.method === 'elicitation/create' && !gateway.elicitation)
+      throw new Error(`the server asked for elicitation (input request ${key}), which the gateway does not declare for it`);
+    const refused = request?.method === 'sampling/createMessage' && samplingRefusal?.((request.params ?? {}) as SamplingRequest);
+    if (refused) throw new Error(refused);
+  }
 }
 
 /** Whether the caller declared what every input request of `result` needs (see the file's comment). */
@@ -49,7 +74,7 @@ export function relayable(result: RelayedInputRequired, relay: InputRelay, gatew
   return Object.values(result.inputRequests ?? {}).every((request) => {
     switch (request?.method) {
       case 'elicitation/create':
-        return request.params?.mode === 'url' ? modes.url : modes.form;
+        return request.params?.mode === 'url' ? modes.url && isWebUrl(String(request.params.url)) : modes.form;
       case 'sampling/createMessage':
         return declared.sampling !== undefined;
       case 'roots/list':

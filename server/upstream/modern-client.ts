@@ -24,7 +24,7 @@ import type { RemoteServerConfig } from '../config/types.js';
 import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
-import { MAX_LOCAL_ROUNDS, isInputRequired, relayCapabilities, relayable, relayedParams } from './input-relay.js';
+import { MAX_LOCAL_ROUNDS, checkRound, isInputRequired, relayCapabilities, relayable, relayedParams } from './input-relay.js';
 import type {
   CallProgress,
   ElicitationAnswer,
@@ -41,6 +41,8 @@ export const MODERN_PROTOCOL = '2026-07-28';
 export interface ModernAnswers extends ClientRequestAnswers {
   /** Answers a form or URL elicitation (`requestId`: the input request's key). */
   elicit: (params: Record<string, unknown>, requestId: string | number, signal: AbortSignal) => Promise<ElicitationAnswer>;
+  /** Why the policy refuses a sampling request of an input_required round (read at use); undefined: not refused. Default: never. */
+  samplingRefusal?: (params: SamplingRequest) => string | undefined;
 }
 
 /** What the server tells on its `subscriptions/listen` stream (modern-listen.ts), for the connection. */
@@ -126,7 +128,9 @@ export async function modernSession(
     let params = relayedParams(name, args, declared, relay.inputResponses, relay.requestState);
     for (let round = 1; ; round++) {
       const result = await send(params);
-      if (!isInputRequired(result) || relayable(result, relay, capabilities)) return result;
+      if (!isInputRequired(result)) return result;
+      checkRound(result, capabilities, answers.samplingRefusal);
+      if (relayable(result, relay, capabilities)) return result;
       if (round > MAX_LOCAL_ROUNDS) throw new Error(`${name} still required input after ${MAX_LOCAL_ROUNDS} rounds`);
       const inputResponses = await answerLocally(result, answers, signal ?? new AbortController().signal);
       params = relayedParams(name, args, declared, inputResponses, result.requestState);

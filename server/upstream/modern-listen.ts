@@ -7,10 +7,14 @@
  * client's ordinary notification handlers, as on a 2025 session.
  *
  * One stream at a time: a change of the watched resources opens a new one with the new filter and
- * closes the old one after the new one is acknowledged (nothing is missed in between). A stream the
- * server ends is opened again after `RELISTEN_DELAY_MS`, and then `resync` runs (lists and watched
- * resources may have changed while no stream was open); a server that refuses it is left alone
- * until the connection reconnects (its health check notices a server that is gone).
+ * closes the old one after the new one is acknowledged (nothing is missed in between); the watched
+ * resources of a new connection go on one stream together (`watchAll`). A stream the server ends, or
+ * that could not be opened again, is opened again after a backoff: `RELISTEN_DELAY_MS`, doubled after
+ * each stream that ended (or failed) within `STABLE_LISTEN_MS` of opening, up to `MAX_RELISTEN_DELAY_MS`,
+ * and back to the first delay once a stream stayed open `STABLE_LISTEN_MS`. Then `resync` runs (lists
+ * and watched resources may have changed while no stream was open), at most once per such cycle:
+ * a server that ends its streams at once is resynced on the first reopening, and once more when a
+ * stream finally stays open (if it ended again after that first resync). Stopped, nothing reopens.
  */
 
 /** What the stream asks for (SEP-2575 `SubscriptionFilter`). */
@@ -35,8 +39,12 @@ export interface ListenCapabilities {
   resources?: { listChanged?: boolean; subscribe?: boolean };
 }
 
-/** The wait before a stream the server ended is opened again. */
+/** The first wait before a stream the server ended (or that failed to open again) is opened again. */
 export const RELISTEN_DELAY_MS = 1000;
+/** The longest wait before opening again. */
+export const MAX_RELISTEN_DELAY_MS = 60_000;
+/** How long a stream stays open to count as stable (the backoff starts over). */
+export const STABLE_LISTEN_MS = 30_000;
 
 export class ModernListener {
   private readonly uris = new Set<string>();
@@ -44,6 +52,13 @@ export class ModernListener {
   /** Filter changes, one after the other. */
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** Fires when the current stream has stayed open `STABLE_LISTEN_MS` (after a reopening). */
+  private stableTimer: NodeJS.Timeout | undefined;
+  /** Reopenings in a row without a stable stream (the backoff's exponent). */
+  private attempts = 0;
+  /** Whether this backoff cycle has resynced already, and whether a stream ended since (a resync owed when it turns stable). */
+  private resynced = false;
+  private owed = false;
   private stopped = false;
 
   constructor(
@@ -60,10 +75,21 @@ export class ModernListener {
     return this.change();
   }
 
-  /** Adds `uri` to the watched resources; resolves once the server acknowledged the new stream. */
+  /** Adds `uri` to the watched resources; resolves once the server acknowledged the new stream (failed: not added). */
   watch(uri: string): Promise<void> {
-    this.uris.add(uri);
-    return this.change();
+    return this.watchAll([uri]);
+  }
+
+  /** Adds `uris` to the watched resources, on one new stream; failed: none of those new is added. */
+  async watchAll(uris: readonly string[]): Promise<void> {
+    const added = uris.filter((uri) => !this.uris.has(uri));
+    for (const uri of added) this.uris.add(uri);
+    try {
+      await this.change();
+    } catch (error) {
+      for (const uri of added) this.uris.delete(uri);
+      throw error;
+    }
   }
 
   /** Removes `uri` from the watched resources. */
@@ -76,6 +102,7 @@ export class ModernListener {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.stableTimer);
     const current = this.current;
     this.current = undefined;
     current?.close().catch(() => undefined);
@@ -119,17 +146,39 @@ export class ModernListener {
     await previous?.close().catch(() => undefined);
   }
 
+  /** Opens the stream again after the backoff's delay (see the file's comment); a failure tries again, later. */
   private relisten(): void {
     this.current = undefined;
     clearTimeout(this.timer);
+    clearTimeout(this.stableTimer);
+    this.owed ||= this.resynced;
+    const delay = Math.min(RELISTEN_DELAY_MS * 2 ** this.attempts, MAX_RELISTEN_DELAY_MS);
+    this.attempts++;
     this.timer = setTimeout(() => {
       this.change().then(
         () => {
-          if (!this.stopped) this.resync();
+          if (this.stopped) return;
+          this.stableTimer = setTimeout(() => this.stable(), STABLE_LISTEN_MS);
+          this.stableTimer.unref();
+          if (this.resynced) return;
+          this.resynced = true;
+          this.resync();
         },
-        (error: unknown) => this.onError(error),
+        (error: unknown) => {
+          this.onError(error);
+          if (!this.stopped) this.relisten();
+        },
       );
-    }, RELISTEN_DELAY_MS);
+    }, delay);
     this.timer.unref();
+  }
+
+  /** The stream stayed open: the backoff starts over, and a resync owed since this cycle's runs. */
+  private stable(): void {
+    this.attempts = 0;
+    this.resynced = false;
+    if (!this.owed || this.stopped) return;
+    this.owed = false;
+    this.resync();
   }
 }

@@ -342,7 +342,7 @@ export type CallSampler = (request: SamplingRequest, signal: AbortSignal) => Pro
  * own model) when given, else by the gateway's endpoint. It throws an Error whose message the
  * server receives as the JSON-RPC error's message.
  */
-export type Sampler = (
+export type Sampler = ((
   server: string,
   request: SamplingRequest,
   signal: AbortSignal,
@@ -350,7 +350,10 @@ export type Sampler = (
   hold?: { pause(): boolean; resume(): void },
   /** The calling client's own model (an `/mcp` client that declared sampling), when the call has one. */
   forward?: CallSampler,
-) => Promise<SamplingResult | ForwardedSamplingResult>;
+) => Promise<SamplingResult | ForwardedSamplingResult>) & {
+  /** Why the policy refuses `request` of `server` (its `deny`), read at use; undefined: not refused. Default: never refused. */
+  refusal?: (server: string, request: SamplingRequest) => string | undefined;
+};
 
 /** What answers a server's sampling request: the hold of the call it belongs to, and that call's caller's own model (connection.ts `samplingOf`). */
 export interface SamplingAnswerers {

@@ -81,6 +81,12 @@ const KNOWN: Record<string, Record<string, string>> = {
     'server-sse-retry-field': NO_RESUME,
     'server-sse-disconnect-resume': NO_RESUME,
   },
+  // The check sends inputResponses with a first call (no requestState): the gateway forwards a
+  // client's responses only to the keys of a round it relayed, under its seal, so that nobody
+  // pre-answers a round the gateway (or a person) answers; the server asks then (SEP-2322, SHOULD).
+  'input-required-result-ignore-extra-params': {
+    'sep-2322-ignore-unexpected-params': 'inputResponses without a relayed round are dropped (SHOULD)',
+  },
 };
 
 const RANK: Status[] = ['INFO', 'SUCCESS', 'SKIPPED', 'WARNING', 'FAILURE'];
