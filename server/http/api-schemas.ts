@@ -30,7 +30,15 @@ function values<T extends string>(record: Record<T, true>): [T, ...T[]] {
   return Object.keys(record) as [T, ...T[]];
 }
 
-const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, ready: true, error: true, backoff: true, stopped: true });
+const SERVER_STATES = values<ServerState>({
+  disabled: true,
+  starting: true,
+  ready: true,
+  error: true,
+  backoff: true,
+  stopped: true,
+  'needs-sign-in': true,
+});
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
 const CALL_STATES = values<CallState>({
   waiting_for_approval: true,
@@ -270,6 +278,14 @@ export const ServerConfigDisplaySchema = z
     description: "The server's launch settings as the operator wrote them (before `${…}` expansion), without secrets.",
   });
 
+export const ServerOAuthSchema = z
+  .strictObject({
+    connected: z.boolean().meta({ description: 'Whether the gateway holds tokens for the server.' }),
+    expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
+    scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
+  })
+  .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' });
+
 const serverFields = {
   name: z.string(),
   description: orNull(z.string()).meta({ description: "The operator's description from the config file." }),
@@ -289,6 +305,9 @@ const serverFields = {
   }),
   serverInfo: orNull(ServerInfoSchema),
   protocolVersion: orNull(z.string()).meta({ description: 'The MCP protocol version agreed in `initialize`.' }),
+  oauth: orNull(ServerOAuthSchema).meta({
+    description: 'For a server behind OAuth (configured with `auth`, or asked for by its 401): its connection; null for others.',
+  }),
 };
 
 export const ServerStatusSchema = z

@@ -11,6 +11,8 @@ import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
+import type { CallbackParams } from './oauth-client.js';
+import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
@@ -60,6 +62,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     private readonly log: Logger,
     /** Where the process groups of stdio servers are remembered (per server). Default: nowhere. */
     private readonly processGroups?: (server: string) => ProcessGroupListener,
+    /** Where remote servers' OAuth tokens and registrations are kept. Default: in memory. */
+    private readonly oauthStore: OAuthStore = new MemoryOAuthStore(),
   ) {
     super();
   }
@@ -172,6 +176,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return { ok: true, server: this.view(connection) };
   }
 
+  /**
+   * Finishes the sign-in whose `state` the callback carries, on whichever server started it;
+   * resolves with that server's name. Fails when no sign-in under way has that state.
+   */
+  async completeSignIn(params: CallbackParams): Promise<string> {
+    const connection = params.state ? this.all().find((candidate) => candidate.ownsSignIn(params.state!)) : undefined;
+    if (!connection)
+      throw new ProblemError(
+        'invalid-request',
+        'no sign-in under way has this state (it expired, or was started elsewhere); start it again',
+      );
+    await connection.completeSignIn(params);
+    return connection.name;
+  }
+
   async stopAll(): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.connections.values()].map((connection) => connection.stop()));
@@ -186,6 +205,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.processGroups?.(server.name),
       () => this.sampler,
       () => this.clientRoots?.(server.name),
+      this.oauthStore,
     );
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
@@ -220,5 +240,5 @@ function connectionKey(server: ServerConfig): string {
   const capabilities = clientCapabilities(server);
   return server.transport === 'stdio'
     ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, capabilities])
-    : JSON.stringify([server.transport, server.url, server.headers, server.protocol, capabilities]);
+    : JSON.stringify([server.transport, server.url, server.headers, server.protocol, server.auth ?? null, capabilities]);
 }

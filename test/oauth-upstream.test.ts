@@ -1,0 +1,259 @@
+// Remote servers behind OAuth 2.1 (issue 19): the gateway as the OAuth client of a real server with its
+// own authorization server (test/fixtures/oauth-server.mjs: the MCP SDK's authorization server handlers,
+// audience checked), through the real gateway and REST.
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FAST, recordStates, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
+import { startHttpFixture, type HttpServer } from './helpers/http-server.js';
+import { waitUntil } from './helpers/process.js';
+import { parseConfigText } from '../server/config/load.js';
+import { ConfigError } from '../server/config/types.js';
+
+const running: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+afterAll(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+interface Stats {
+  authorizations: number;
+  codeExchanges: number;
+  refreshes: number;
+  clientCredentials: number;
+  registrations: number;
+  unauthorized: number;
+  lastResource: string | null;
+}
+
+async function oauthServer(
+  env: NodeJS.ProcessEnv = {},
+): Promise<HttpServer & { stats(): Promise<Stats>; hook(name: string): Promise<void> }> {
+  const server = await startHttpFixture(['oauth-server.mjs'], '/mcp', env);
+  running.push(server);
+  const base = `http://127.0.0.1:${server.port}`;
+  return {
+    ...server,
+    stats: async () => (await (await fetch(`${base}/test/stats`)).json()) as Stats,
+    hook: async (name) => void (await fetch(`${base}/test/${name}`, { method: 'POST' })),
+  };
+}
+
+async function gatewayFor(servers: Record<string, object>, options: { stateDir?: string } = {}): Promise<TestGateway> {
+  const gateway = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: servers }, options);
+  running.push({ stop: () => gateway.close() });
+  return gateway;
+}
+
+/**
+ * What a person does after Connect: the browser follows the authorization URL; the authorization
+ * server (which approves at once) redirects to the callback with code, state and iss.
+ */
+async function approve(authorizationUrl: URL): Promise<URLSearchParams> {
+  const response = await fetch(authorizationUrl, { redirect: 'manual' });
+  expect(response.status).toBe(302);
+  return new URL(response.headers.get('location')!).searchParams;
+}
+
+/** Signs the server in as a person would, through the connection's own sign-in. */
+async function signIn(gateway: TestGateway, name: string): Promise<void> {
+  const connection = gateway.supervisor.get(name)!;
+  const url = await connection.beginSignIn('http://127.0.0.1:1/ui/oauth/callback');
+  expect(url).toBeDefined();
+  const params = await approve(url!);
+  await gateway.supervisor.completeSignIn({
+    code: params.get('code') ?? undefined,
+    state: params.get('state') ?? undefined,
+    iss: params.get('iss') ?? undefined,
+  });
+  await waitForServer(gateway.supervisor, name, 'ready');
+}
+
+const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
+
+describe('a remote server behind OAuth', () => {
+  it('waits in needs-sign-in without retrying, and its tool calls answer 503 needs-sign-in naming the server', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    const states = recordStates(gateway.supervisor, 'remote');
+    const status = await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(status.nextRetryAt).toBeUndefined();
+    expect(status.oauth).toEqual({ connected: false, scopes: [] });
+
+    const response = await echo(gateway, 'remote', 'hi');
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ type: 'needs-sign-in', server: 'remote' });
+    expect(response.body.detail).toContain('remote');
+    // No reconnect loop: one attempt, nothing registered without a person.
+    const before = await upstream.stats();
+    await waitUntil(async () => (await request(gateway.app).get('/api/servers/remote')).status === 200);
+    expect(gateway.supervisor.status('remote')!.restarts).toBe(0);
+    expect(states).not.toContain('backoff');
+    expect(before.registrations).toBe(0);
+    expect(before.unauthorized).toBe(1);
+  });
+
+  it('a server without "auth" whose 401 names its resource metadata is treated the same', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url } });
+    const status = await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(status.lastError?.message).toMatch(/sign in/);
+    await signIn(gateway, 'remote');
+    expect((await echo(gateway, 'remote', 'discovered')).body).toBe('discovered');
+  });
+
+  it('signs in with a code (dynamic registration, PKCE, resource, iss), then calls tools with the token', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: { scopes: ['mcp:tools'] } } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+
+    const response = await echo(gateway, 'remote', 'hello');
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('hello');
+    const stats = await upstream.stats();
+    expect(stats).toMatchObject({ registrations: 1, authorizations: 1, codeExchanges: 1 });
+    // RFC 8707: the token is for this server (the fixture refuses any other audience).
+    expect(stats.lastResource).toBe(upstream.url);
+    const status = gateway.supervisor.status('remote')!;
+    expect(status.oauth).toMatchObject({ connected: true, scopes: ['mcp:tools'] });
+    expect(status.oauth!.expiresAt).toBeGreaterThan(Date.now());
+    // The API shows the connection, never a token.
+    const api = await request(gateway.app).get('/api/servers/remote');
+    expect(api.body.oauth).toMatchObject({ connected: true, scopes: ['mcp:tools'] });
+    expect(Date.parse(api.body.oauth.expiresAt)).toBeGreaterThan(Date.now());
+    expect(JSON.stringify(api.body)).not.toMatch(/token|secret/i);
+  });
+
+  it('refuses a callback whose state is unknown, or whose iss is not the authorization server (RFC 9207)', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connection = gateway.supervisor.get('remote')!;
+    const params = await approve((await connection.beginSignIn('http://127.0.0.1:1/ui/oauth/callback'))!);
+    const code = params.get('code')!;
+    await expect(gateway.supervisor.completeSignIn({ code, state: 'forged' })).rejects.toThrow(/no sign-in under way/);
+    await expect(gateway.supervisor.completeSignIn({ code, state: params.get('state')!, iss: 'https://evil.example/' })).rejects.toThrow(
+      /RFC 9207/,
+    );
+    expect((await upstream.stats()).codeExchanges).toBe(0);
+    expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
+  });
+
+  it('refreshes an access token before it expires, without a failed request', async () => {
+    const upstream = await oauthServer({ TOKEN_TTL: '3' });
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    const first = gateway.supervisor.status('remote')!.oauth!.expiresAt!;
+    const unauthorized = (await upstream.stats()).unauthorized;
+    // Within the last half of the token's life (it lives 3 s): the next request refreshes first.
+    await waitUntil(() => Date.now() >= first - 1400, 5000, 'the token to near its expiry');
+    expect((await echo(gateway, 'remote', 'still here')).status).toBe(200);
+    const stats = await upstream.stats();
+    expect(stats.refreshes).toBe(1);
+    expect(stats.unauthorized).toBe(unauthorized);
+    expect(gateway.supervisor.status('remote')!.oauth!.expiresAt).toBeGreaterThan(first);
+  });
+
+  it('refreshes once on a 401 (a token the server no longer takes) and the call succeeds', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'after expiry')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+    // The rotated refresh token is the one kept: a second forced expiry refreshes again.
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'again')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(2);
+  });
+
+  it('goes back to needs-sign-in when its grant is revoked', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    await upstream.hook('revoke-all');
+    const response = await echo(gateway, 'remote', 'revoked');
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
+  });
+
+  it('gets tokens by client credentials for a machine-to-machine server, with no person', async () => {
+    const upstream = await oauthServer({ CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' });
+    const dir = tempDir();
+    const secretFile = path.join(dir, 'client-secret');
+    fs.writeFileSync(secretFile, 's3cret-m2m\n', { mode: 0o600 });
+    const gateway = await gatewayFor({
+      m2m: { url: upstream.url, auth: { grant: 'client_credentials', clientId: 'gateway-m2m', clientSecretFile: secretFile } },
+    });
+    await waitForServer(gateway.supervisor, 'm2m', 'ready');
+    const response = await request(gateway.app).post('/m2m/whoami').send({});
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ clientId: 'gateway-m2m' });
+    expect((await upstream.stats()).clientCredentials).toBe(1);
+  });
+});
+
+describe('the auth setting of a remote server', () => {
+  const parse = (entry: object) => parseConfigText(JSON.stringify({ mcpServers: { remote: entry } }), '/etc/gw/config.json', {});
+  const problems = (entry: object) => {
+    try {
+      parse(entry);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('takes "oauth", the object form with its defaults, and mcpo\'s oauth object', () => {
+    const remote = (entry: object) => parse(entry).servers[0] as { auth?: object };
+    expect(remote({ url: 'https://mcp.example.com/mcp', auth: 'oauth' }).auth).toEqual({
+      grant: 'authorization_code',
+      clientName: 'mcp-gateway',
+    });
+    expect(remote({ url: 'https://mcp.example.com/mcp', auth: { scopes: ['read'], clientId: 'abc' } }).auth).toEqual({
+      grant: 'authorization_code',
+      clientName: 'mcp-gateway',
+      clientId: 'abc',
+      scopes: ['read'],
+    });
+    expect(
+      remote({
+        type: 'streamable-http',
+        url: 'https://mcp.example.com/mcp',
+        oauth: {
+          server_url: 'https://mcp.example.com',
+          storage_type: 'file',
+          client_metadata: { client_name: 'MCPO', scope: 'read write' },
+        },
+      }).auth,
+    ).toEqual({ grant: 'authorization_code', clientName: 'MCPO', scopes: ['read', 'write'] });
+    expect(remote({ url: 'https://mcp.example.com/mcp' }).auth).toBeUndefined();
+  });
+
+  it('names the field and what was expected when it is wrong', () => {
+    expect(problems({ url: 'https://m.example.com/mcp', auth: 'basic' })).toEqual([
+      { path: '$.mcpServers.remote.auth', message: expect.stringContaining('expected "oauth" or an object') },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { grant: 'client_credentials' } })).toEqual([
+      { path: '$.mcpServers.remote.auth', message: 'grant "client_credentials" needs "clientId" and "clientSecretFile"' },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientSecretFile: 'nope' } })).toEqual([
+      { path: '$.mcpServers.remote.auth.clientSecretFile', message: expect.stringMatching(/cannot read secret file \/etc\/gw\/nope/) },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientMetadataUrl: 'http://m.example.com/client.json' } })[0]!.path).toBe(
+      '$.mcpServers.remote.auth.clientMetadataUrl',
+    );
+    expect(problems({ command: 'x', auth: 'oauth' })).toEqual([
+      { path: '$.mcpServers.remote.auth', message: '"auth" only applies to remote servers ("url")' },
+    ]);
+  });
+});
