@@ -153,7 +153,13 @@ async function main(): Promise<void> {
 
   useCompileCache(options.stateDir);
   const { gatewayServices, startGateway } = await import('./gateway.js');
-  const gateway = await startGateway({ config, stateDir: options.stateDir, logger, version: VERSION });
+  const gateway = await startGateway({
+    config,
+    stateDir: options.stateDir,
+    logger,
+    version: VERSION,
+    credentialKeyFile: systemdCredential('secrets-key'),
+  });
   const { buildApp } = await import('./http/app.js');
   const app = buildApp({
     ...gatewayServices(gateway),
@@ -301,3 +307,10 @@ main().catch((error) => {
   killAllProcessGroupsSync();
   process.exit(1);
 });
+
+/** A systemd credential (`LoadCredential=name:…`) of this service, when systemd passed it. */
+function systemdCredential(name: string): string | undefined {
+  const directory = process.env.CREDENTIALS_DIRECTORY;
+  const file = directory ? path.join(directory, name) : undefined;
+  return file && fs.existsSync(file) ? file : undefined;
+}

@@ -10,6 +10,7 @@ import { startHttpFixture, type HttpServer } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { parseConfigText } from '../server/config/load.js';
 import { ConfigError } from '../server/config/types.js';
+import { createLogger, type Logger } from '../server/logging/logger.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -29,21 +30,33 @@ interface Stats {
   lastResource: string | null;
 }
 
-async function oauthServer(
-  env: NodeJS.ProcessEnv = {},
-): Promise<HttpServer & { stats(): Promise<Stats>; hook(name: string): Promise<void> }> {
+interface OAuthFixture extends HttpServer {
+  stats(): Promise<Stats>;
+  /** Every access and refresh token the authorization server issued. */
+  issued(): Promise<string[]>;
+  hook(name: string): Promise<void>;
+}
+
+async function oauthServer(env: NodeJS.ProcessEnv = {}): Promise<OAuthFixture> {
   const server = await startHttpFixture(['oauth-server.mjs'], '/mcp', env);
   running.push(server);
   const base = `http://127.0.0.1:${server.port}`;
   return {
     ...server,
     stats: async () => (await (await fetch(`${base}/test/stats`)).json()) as Stats,
+    issued: async () => (await (await fetch(`${base}/test/issued`)).json()) as string[],
     hook: async (name) => void (await fetch(`${base}/test/${name}`, { method: 'POST' })),
   };
 }
 
-async function gatewayFor(servers: Record<string, object>, options: { stateDir?: string } = {}): Promise<TestGateway> {
-  const gateway = await startTestGateway({ approval: { default: 'allow' }, gateway: FAST, mcpServers: servers }, options);
+async function gatewayFor(
+  servers: Record<string, object>,
+  options: { stateDir?: string; logger?: Logger; gateway?: object } = {},
+): Promise<TestGateway> {
+  const gateway = await startTestGateway(
+    { approval: { default: 'allow' }, gateway: { ...FAST, ...options.gateway }, mcpServers: servers },
+    options,
+  );
   running.push({ stop: () => gateway.close() });
   return gateway;
 }
@@ -255,5 +268,69 @@ describe('the auth setting of a remote server', () => {
     expect(problems({ command: 'x', auth: 'oauth' })).toEqual([
       { path: '$.mcpServers.remote.auth', message: '"auth" only applies to remote servers ("url")' },
     ]);
+  });
+});
+
+describe('OAuth tokens at rest', () => {
+  it('are kept encrypted in the state database, survive a restart, and are never in clear in the database, logs, API or activity log', async () => {
+    const upstream = await oauthServer();
+    const stateDir = tempDir();
+    const logText: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
+    const first = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { stateDir, logger });
+    await waitForServer(first.supervisor, 'remote', 'needs-sign-in');
+    await signIn(first, 'remote');
+    expect((await echo(first, 'remote', 'one')).status).toBe(200);
+    await upstream.hook('expire'); // a refresh, so that rotated tokens are looked for too
+    expect((await echo(first, 'remote', 'two')).status).toBe(200);
+    const answers = [
+      await request(first.app).get('/api/servers'),
+      await request(first.app).get('/api/servers/remote'),
+      await request(first.app).get('/api/activity'),
+    ].map((response) => response.text);
+    await first.close();
+    running.pop();
+
+    const key = fs.statSync(path.join(stateDir, 'secrets.key'));
+    expect(key.mode & 0o777).toBe(0o600);
+    const stored = fs
+      .readdirSync(stateDir)
+      .filter((name) => name.startsWith('gateway.db'))
+      .map((name) => fs.readFileSync(path.join(stateDir, name)));
+    const issued = await upstream.issued();
+    expect(issued.length).toBeGreaterThanOrEqual(4);
+    for (const token of issued) {
+      for (const bytes of stored) expect(bytes.includes(token)).toBe(false);
+      for (const text of [...answers, logText.join('')]) expect(text).not.toContain(token);
+    }
+
+    // Another start on the same state folder is connected at once, with no one signing in.
+    const second = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { stateDir });
+    await waitForServer(second.supervisor, 'remote', 'ready');
+    expect((await echo(second, 'remote', 'three')).status).toBe(200);
+    expect((await upstream.stats()).authorizations).toBe(1);
+  });
+
+  it('uses gateway.secretsKeyFile when given; with another key the stored tokens are unreadable and the server asks for a sign-in', async () => {
+    const upstream = await oauthServer();
+    const stateDir = tempDir();
+    const keyFile = path.join(tempDir(), 'key');
+    fs.writeFileSync(keyFile, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    const first = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { stateDir, gateway: { secretsKeyFile: keyFile } });
+    await waitForServer(first.supervisor, 'remote', 'needs-sign-in');
+    await signIn(first, 'remote');
+    await first.close();
+    running.pop();
+    expect(fs.existsSync(path.join(stateDir, 'secrets.key'))).toBe(false);
+
+    fs.writeFileSync(keyFile, `${'cd'.repeat(32)}\n`);
+    const logText: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
+    const second = await gatewayFor(
+      { remote: { url: upstream.url, auth: 'oauth' } },
+      { stateDir, logger, gateway: { secretsKeyFile: keyFile } },
+    );
+    await waitForServer(second.supervisor, 'remote', 'needs-sign-in');
+    expect(logText.join('')).toContain('cannot be decrypted');
   });
 });

@@ -149,6 +149,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     if (cors?.origins) gateway.cors.origins = cors.origins.map((value) => new URL(value).origin);
     Object.assign(gateway.openapi, openapi);
     if (redact?.keys) gateway.redact.keys = redact.keys;
+    if (gateway.secretsKeyFile !== undefined) gateway.secretsKeyFile = path.resolve(path.dirname(source), gateway.secretsKeyFile);
   }
 
   const baseDir = path.dirname(source);

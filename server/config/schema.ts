@@ -131,6 +131,7 @@ export const gatewaySchema = strictObject({
     origins: z.array(origin(), { error: expected('array of origins') }).optional(),
   }).optional(),
   publicSpecs: boolean().optional(),
+  secretsKeyFile: nonEmptyString().optional(),
   basePath: string()
     .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, {
       error: 'expected a path prefix such as "/mcp" (segments after "/", no trailing "/"), or ""',

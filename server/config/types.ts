@@ -77,6 +77,14 @@ export interface GatewaySettings {
    * says the same per request and wins. Default "" (none).
    */
   basePath: string;
+  /**
+   * The key that encrypts remote servers' OAuth tokens in the state database: a file of 64 hex
+   * digits (`openssl rand -hex 32`), relative to the config file. Read at start only (a new key
+   * makes the stored tokens unreadable: their servers ask for a sign-in again). Default: none — the
+   * systemd credential `secrets-key` when there is one, else `<state-dir>/secrets.key` (made on the
+   * first start, mode 0600).
+   */
+  secretsKeyFile?: string;
   /** How long a UI sign-in lasts, in ms. Default 604800000 (7 days). */
   sessionTtlMs: number;
   openapi: OpenApiSettings;

@@ -134,6 +134,13 @@ const MIGRATIONS: string[] = [
   // JSON `[{id, state, answeredBy, answeredVia, fields}]` (field names only, never values); NULL
   // when it asked none.
   `ALTER TABLE activity ADD COLUMN questions TEXT`,
+  // 9: remote servers' OAuth records (state/oauth-records.ts): `data` is AES-256-GCM (12-byte IV,
+  // 16-byte tag, then the ciphertext) of the record's JSON, under a key that is not in this file.
+  `CREATE TABLE oauth_records (
+     server TEXT PRIMARY KEY,
+     data BLOB NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
