@@ -26,6 +26,7 @@ interface Stats {
   refreshes: number;
   clientCredentials: number;
   registrations: number;
+  revocations: number;
   unauthorized: number;
   lastResource: string | null;
 }
@@ -51,7 +52,7 @@ async function oauthServer(env: NodeJS.ProcessEnv = {}): Promise<OAuthFixture> {
 
 async function gatewayFor(
   servers: Record<string, object>,
-  options: { stateDir?: string; logger?: Logger; gateway?: object } = {},
+  options: { stateDir?: string; logger?: Logger; gateway?: object; allowedHosts?: string[] } = {},
 ): Promise<TestGateway> {
   const gateway = await startTestGateway(
     { approval: { default: 'allow' }, gateway: { ...FAST, ...options.gateway }, mcpServers: servers },
@@ -71,17 +72,17 @@ async function approve(authorizationUrl: URL): Promise<URLSearchParams> {
   return new URL(response.headers.get('location')!).searchParams;
 }
 
-/** Signs the server in as a person would, through the connection's own sign-in. */
+/**
+ * Signs the server in as a person would through the API: Connect answers the authorization URL,
+ * the browser follows it and comes back to the gateway's callback.
+ */
 async function signIn(gateway: TestGateway, name: string): Promise<void> {
-  const connection = gateway.supervisor.get(name)!;
-  const url = await connection.beginSignIn('http://127.0.0.1:1/ui/oauth/callback');
-  expect(url).toBeDefined();
-  const params = await approve(url!);
-  await gateway.supervisor.completeSignIn({
-    code: params.get('code') ?? undefined,
-    state: params.get('state') ?? undefined,
-    iss: params.get('iss') ?? undefined,
-  });
+  const connect = await request(gateway.app).post(`/api/servers/${name}/oauth/connect`);
+  expect(connect.status).toBe(200);
+  const params = await approve(new URL(connect.body.authorizationUrl));
+  const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`);
+  expect(callback.status).toBe(303);
+  expect(callback.headers.location).toBe('/');
   await waitForServer(gateway.supervisor, name, 'ready');
 }
 
@@ -145,15 +146,72 @@ describe('a remote server behind OAuth', () => {
     const upstream = await oauthServer();
     const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
     await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
-    const connection = gateway.supervisor.get('remote')!;
-    const params = await approve((await connection.beginSignIn('http://127.0.0.1:1/ui/oauth/callback'))!);
-    const code = params.get('code')!;
-    await expect(gateway.supervisor.completeSignIn({ code, state: 'forged' })).rejects.toThrow(/no sign-in under way/);
-    await expect(gateway.supervisor.completeSignIn({ code, state: params.get('state')!, iss: 'https://evil.example/' })).rejects.toThrow(
-      /RFC 9207/,
-    );
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    const params = await approve(new URL(connect.body.authorizationUrl));
+    const forged = new URLSearchParams(params);
+    forged.set('state', 'forged');
+    const refused = await request(gateway.app).get(`/ui/oauth/callback?${forged}`);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('no sign-in under way');
+    const otherIssuer = new URLSearchParams(params);
+    otherIssuer.set('iss', 'https://evil.example/');
+    const mixedUp = await request(gateway.app).get(`/ui/oauth/callback?${otherIssuer}`);
+    expect(mixedUp.status).toBe(400);
+    expect(mixedUp.text).toContain('RFC 9207');
     expect((await upstream.stats()).codeExchanges).toBe(0);
     expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
+  });
+
+  it('Connect on the card binds the sign-in to the browser that started it; Disconnect revokes and forgets', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const card = await request(gateway.app).get('/ui/servers/remote');
+    expect(card.text).toContain('needs sign-in');
+    expect(card.text).toContain('href="ui/servers/remote/oauth/connect"');
+
+    const connect = await request(gateway.app).get('/ui/servers/remote/oauth/connect');
+    expect(connect.status).toBe(303);
+    const binding = ([] as string[]).concat(connect.headers['set-cookie'] ?? []).find((line) => line.startsWith('mcpgw_oauth='))!;
+    expect(binding).toMatch(/HttpOnly/i);
+    expect(binding).toMatch(/SameSite=Lax/i);
+    expect(binding).toMatch(/Path=\/ui\/oauth\/callback/);
+    const params = await approve(new URL(connect.headers.location!));
+    // Another browser (no cookie, or another nonce) cannot finish it.
+    expect((await request(gateway.app).get(`/ui/oauth/callback?${params}`)).status).toBe(400);
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`).set('Cookie', binding.split(';')[0]!);
+    expect(callback.status).toBe(303);
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    expect((await request(gateway.app).get('/ui/servers/remote')).text).toContain('oauth/disconnect');
+
+    const disconnect = await request(gateway.app).delete('/api/servers/remote/oauth');
+    expect(disconnect.status).toBe(200);
+    expect(disconnect.body.revokeError).toBeNull();
+    expect((await upstream.stats()).revocations).toBe(2);
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.oauth).toEqual({ connected: false, scopes: [] });
+    expect((await echo(gateway, 'remote', 'gone')).body.type).toBe('needs-sign-in');
+  });
+
+  it('comes back to the origin and base path the person came from (basePath, tailscale serve)', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor(
+      { remote: { url: upstream.url, auth: 'oauth' } },
+      { gateway: { basePath: '/gw' }, allowedHosts: ['home.tail1234.ts.net'] },
+    );
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app)
+      .post('/gw/api/servers/remote/oauth/connect')
+      .set('Host', 'home.tail1234.ts.net')
+      .set('X-Forwarded-Proto', 'https');
+    expect(connect.status).toBe(200);
+    const authorizationUrl = new URL(connect.body.authorizationUrl);
+    expect(authorizationUrl.searchParams.get('redirect_uri')).toBe('https://home.tail1234.ts.net/gw/ui/oauth/callback');
+    const params = await approve(authorizationUrl);
+    const callback = await request(gateway.app).get(`/gw/ui/oauth/callback?${params}`);
+    expect(callback.status).toBe(303);
+    expect(callback.headers.location).toBe('/gw/');
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
   });
 
   it('refreshes an access token before it expires, without a failed request', async () => {

@@ -324,6 +324,23 @@ export const ServerDetailSchema = z
   })
   .meta({ id: 'ServerDetail', description: 'An upstream MCP server in detail: its state, its stderr and its config as written.' });
 
+export const OAuthConnectSchema = z
+  .strictObject({
+    authorizationUrl: orNull(z.string()).meta({
+      description: "The authorization server's page to open in a browser; null when no person is needed.",
+    }),
+  })
+  .meta({ id: 'OAuthConnect', description: 'A sign-in under way.' });
+
+export const OAuthDisconnectSchema = z
+  .strictObject({
+    revokeError: orNull(z.string()).meta({
+      description: 'Why revoking at the authorization server failed (the tokens are forgotten anyway).',
+    }),
+    server: ServerDetailSchema,
+  })
+  .meta({ id: 'OAuthDisconnect', description: 'A server after Disconnect.' });
+
 export const ServerListSchema = z
   .strictObject({ servers: z.array(ServerStatusSchema).meta({ description: 'In the order of the config file.' }) })
   .meta({ id: 'ServerList', description: 'Every configured server.' });

@@ -10,7 +10,7 @@ import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } f
 import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import type { RequiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
-import { prefixOf } from './base-path.js';
+import { OAUTH_CALLBACK_PATH, prefixOf } from './base-path.js';
 import { isToolCall } from './call-route.js';
 import { FORM_TYPE } from './json-body.js';
 import { sendProblem } from './problems.js';
@@ -327,7 +327,14 @@ function anonymous(req: IncomingMessage, next: () => void): void {
  */
 function isPublicPath(method: string | undefined, path: string, options: SecurityOptions): boolean {
   if (isToolCall(method, path)) return false;
-  return PUBLIC_PATHS.has(path) || path === LOGIN_PATH || PAIRING_PATHS.test(path) || Boolean(options.isPublic?.(method ?? 'GET', path));
+  return (
+    PUBLIC_PATHS.has(path) ||
+    path === LOGIN_PATH ||
+    // An authorization server's redirect: cross-site, so without the (SameSite=Strict) session; its `state` binds it.
+    path === OAUTH_CALLBACK_PATH ||
+    PAIRING_PATHS.test(path) ||
+    Boolean(options.isPublic?.(method ?? 'GET', path))
+  );
 }
 
 /** The phone's side of pairing: the page, the claim and the collection of its token. */

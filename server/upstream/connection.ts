@@ -363,17 +363,36 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * none was needed (tokens could be refreshed, or client credentials got them) and the server
    * is connecting. Throws for a stdio server, and with the authorization server's failure.
    */
-  async beginSignIn(redirectUrl: string): Promise<URL | undefined> {
+  async beginSignIn(redirectUrl: string, binding?: string): Promise<URL | undefined> {
     const oauth = this.oauth;
     if (!oauth) throw new Error(`server ${this.name} is a stdio server; OAuth is for remote servers`);
-    const url = await oauth.beginSignIn(redirectUrl);
+    const url = await oauth.beginSignIn(redirectUrl, binding);
     if (!url) this.reconnectSignedIn();
     return url;
   }
 
-  /** Whether `state` is that of this server's sign-in under way. */
-  ownsSignIn(state: string): boolean {
-    return this.oauthClient?.owns(state) ?? false;
+  /** Whether `state` is that of this server's sign-in under way, brought by the browser that started it (`binding`). */
+  ownsSignIn(state: string, binding: string | undefined): boolean {
+    return this.oauthClient?.owns(state, binding) ?? false;
+  }
+
+  /** Whether the server is remote (it may be behind OAuth). */
+  get remote(): boolean {
+    return this.config.transport !== 'stdio';
+  }
+
+  /**
+   * Disconnect: revokes the server's tokens where its authorization server offers it, forgets them
+   * and its registration, and connects anew (an enabled server then waits in `needs-sign-in`).
+   * Resolves with what could not be revoked, if anything.
+   */
+  async signOut(): Promise<string | undefined> {
+    const oauth = this.oauth;
+    if (!oauth) return undefined;
+    const failure = await oauth.revoke();
+    this.log.info(`server ${this.name}: signed out${failure ? ` (revoking failed: ${failure})` : ''}`);
+    if (this.enabled) await this.restart();
+    return failure;
   }
 
   /** Finishes a sign-in with the callback's parameters (oauth-client.ts checks them) and connects. */

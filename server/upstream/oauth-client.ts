@@ -36,6 +36,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import * as oauth from 'oauth4webapi';
 import type { OAuthSettings, RemoteServerConfig } from '../config/types.js';
 import type { OAuthRecord, OAuthStore } from './oauth-store.js';
 
@@ -71,6 +72,11 @@ interface Challenge {
 /** A person's sign-in under way: between `beginSignIn` and the callback. Never stored. */
 interface PendingSignIn {
   state: string;
+  /**
+   * The browser that started it (a nonce its `mcpgw_oauth` cookie carries: server/ui/oauth-pages.ts);
+   * none for a sign-in started through the API, which only its `state` binds.
+   */
+  binding?: string;
   redirectUrl: string;
   expiresAt: number;
   codeVerifier?: string;
@@ -79,6 +85,8 @@ interface PendingSignIn {
 
 /** What the authorization server sent back to the callback. */
 export interface CallbackParams {
+  /** The nonce of the browser that brings the callback (its `mcpgw_oauth` cookie), if any. */
+  binding?: string;
   code?: string;
   state?: string;
   iss?: string;
@@ -320,8 +328,13 @@ export class OAuthClient implements OAuthClientProvider {
    * with the authorization server's URL to send the person to, or `undefined` when no person was
    * needed after all (a refresh or client credentials worked).
    */
-  async beginSignIn(redirectUrl: string): Promise<URL | undefined> {
-    const signIn: PendingSignIn = { state: randomBytes(24).toString('base64url'), redirectUrl, expiresAt: this.now() + SIGN_IN_TTL_MS };
+  async beginSignIn(redirectUrl: string, binding?: string): Promise<URL | undefined> {
+    const signIn: PendingSignIn = {
+      ...(binding !== undefined && { binding }),
+      state: randomBytes(24).toString('base64url'),
+      redirectUrl,
+      expiresAt: this.now() + SIGN_IN_TTL_MS,
+    };
     this.signIn = signIn;
     try {
       const result = await auth(this, {
@@ -342,13 +355,12 @@ export class OAuthClient implements OAuthClientProvider {
     }
   }
 
-  /** Whether `state` is the one of this server's sign-in under way (compared in constant time). */
-  owns(state: string): boolean {
+  /** Whether `state` is the one of this server's sign-in under way, brought by the browser that started it (compared in constant time). */
+  owns(state: string, binding: string | undefined): boolean {
     const signIn = this.signIn;
     if (!signIn || signIn.expiresAt < this.now()) return false;
-    const a = Buffer.from(signIn.state);
-    const b = Buffer.from(state);
-    return a.length === b.length && timingSafeEqual(a, b);
+    if (signIn.binding !== undefined && (binding === undefined || !sameText(signIn.binding, binding))) return false;
+    return sameText(signIn.state, state);
   }
 
   /**
@@ -357,7 +369,8 @@ export class OAuthClient implements OAuthClientProvider {
    * metadata says it sends one), and the code is exchanged for tokens.
    */
   async completeSignIn(params: CallbackParams): Promise<void> {
-    if (!params.state || !this.owns(params.state)) throw new Error('this sign-in is unknown or has expired; start it again');
+    if (!params.state || !this.owns(params.state, params.binding))
+      throw new Error('this sign-in is unknown or has expired; start it again');
     const signIn = this.signIn!;
     try {
       if (params.error)
@@ -386,12 +399,43 @@ export class OAuthClient implements OAuthClientProvider {
     }
   }
 
-  /** Forgets the tokens and the registration (after revoking, see `revoke`). */
-  forget(): void {
+  /**
+   * Disconnect: revokes the tokens where the authorization server offers revocation (RFC 7009,
+   * oauth4webapi; a failure is reported, not thrown) and forgets tokens and registration.
+   * Resolves with what could not be revoked, if anything.
+   */
+  async revoke(): Promise<string | undefined> {
+    const record = this.record();
+    const tokens = record?.tokens;
+    const metadata = record?.discovery?.authorizationServerMetadata as oauth.AuthorizationServer | undefined;
+    let failure: string | undefined;
+    if (tokens && metadata?.revocation_endpoint) {
+      try {
+        const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
+        if (!client) throw new Error('no client registration');
+        const authentication = client.client_secret ? oauth.ClientSecretBasic(client.client_secret) : oauth.None();
+        const options = { [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:' };
+        // The refresh token first: revoking it ends the grant (and, at most servers, its access tokens).
+        for (const token of [tokens.refresh_token, tokens.access_token]) {
+          if (!token) continue;
+          const response = await oauth.revocationRequest(metadata, { client_id: client.client_id }, authentication, token, options);
+          await oauth.processRevocationResponse(response);
+        }
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+    }
     this.signIn = undefined;
     this.challenge = undefined;
     this.store.forget(this.server);
+    return failure;
   }
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function sameEndpoint(input: string | URL, url: string): boolean {

@@ -11,6 +11,7 @@ import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
+import { describeError } from './call-errors.js';
 import type { CallbackParams } from './oauth-client.js';
 import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
@@ -177,11 +178,39 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
+   * Starts a person's sign-in to a remote server behind OAuth, coming back to `redirectUrl` (see
+   * `UpstreamConnection.beginSignIn`): the authorization URL, or `undefined` when no person was
+   * needed. Fails with the catalog's problem: 404, 409 for a stdio or disabled server, 502 when the
+   * server or its authorization server failed.
+   */
+  async beginSignIn(name: string, redirectUrl: string, binding?: string): Promise<URL | undefined> {
+    const connection = this.oauthCapable(name);
+    if (!connection.isEnabled) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
+    try {
+      return await connection.beginSignIn(redirectUrl, binding);
+    } catch (error) {
+      throw new ProblemError('upstream-error', `signing in to server "${name}" failed: ${describeError(error)}`);
+    }
+  }
+
+  /** Disconnects a remote server behind OAuth (`UpstreamConnection.signOut`): what revoking failed at, if anything. */
+  async signOut(name: string): Promise<string | undefined> {
+    return this.oauthCapable(name).signOut();
+  }
+
+  private oauthCapable(name: string): UpstreamConnection {
+    const connection = this.require(name);
+    if (!connection.remote)
+      throw new ProblemError('feature-not-offered', `server "${name}" is a stdio server; OAuth is for remote servers`);
+    return connection;
+  }
+
+  /**
    * Finishes the sign-in whose `state` the callback carries, on whichever server started it;
    * resolves with that server's name. Fails when no sign-in under way has that state.
    */
   async completeSignIn(params: CallbackParams): Promise<string> {
-    const connection = params.state ? this.all().find((candidate) => candidate.ownsSignIn(params.state!)) : undefined;
+    const connection = params.state ? this.all().find((candidate) => candidate.ownsSignIn(params.state!, params.binding)) : undefined;
     if (!connection)
       throw new ProblemError(
         'invalid-request',
