@@ -117,6 +117,12 @@ async function main(): Promise<void> {
   let options: CliOptions;
   let config: GatewayConfig;
   let apiKey: string | undefined;
+  // `mcp-gateway oauth …`: a command of its own (server/cli/oauth-login.ts), loaded only then.
+  if (process.argv[2] === 'oauth') {
+    const { oauthCommand } = await import('./cli/oauth-login.js');
+    process.exitCode = await oauthCommand(process.argv.slice(3), process.env, (text) => process.stdout.write(text));
+    return;
+  }
   try {
     options = parseCliArgs(process.argv.slice(2), process.env);
     if (options.help) {
