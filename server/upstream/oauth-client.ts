@@ -177,7 +177,12 @@ export class OAuthClient implements OAuthClientProvider {
     return this.settings.clientMetadataUrl;
   }
 
-  get clientMetadata(): OAuthClientMetadata {
+  /**
+   * What the gateway registers (RFC 7591). `application_type` (SEP-837, which the SDK's type does
+   * not know yet; it sends the object as it is): `web` for a callback on an https origin, `native`
+   * for one on http (a loopback or LAN address, which web clients may not register).
+   */
+  get clientMetadata(): OAuthClientMetadata & { application_type?: 'web' | 'native' } {
     const settings = this.settings;
     const secret = settings.clientSecretFile !== undefined;
     const redirect = this.redirectUrl;
@@ -186,6 +191,7 @@ export class OAuthClient implements OAuthClientProvider {
     return {
       client_name: settings.clientName,
       redirect_uris: redirect ? [redirect] : [],
+      ...(redirect && { application_type: redirect.startsWith('https:') ? 'web' : 'native' }),
       grant_types: settings.grant === 'client_credentials' ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
       response_types: settings.grant === 'client_credentials' ? [] : ['code'],
       token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
