@@ -34,6 +34,7 @@ export const PROBLEMS = {
   'upstream-error': { status: 502, title: 'The MCP server failed to answer' },
   'result-too-large': { status: 502, title: "The tool's result is larger than the gateway passes on" },
   'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
+  'needs-sign-in': { status: 503, title: 'The MCP server needs a person to sign in (OAuth)' },
   overloaded: { status: 503, title: 'Too many calls to this MCP server' },
   'too-many-calls': { status: 429, title: 'Too many calls from this caller' },
   timeout: { status: 504, title: 'The tool call timed out' },

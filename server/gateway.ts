@@ -4,6 +4,7 @@
  * event bus (events.ts). `main.ts` and the tests both start it through `startGateway`; `buildApp`
  * only receives what it builds (`gatewayServices`).
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppServices } from './http/app.js';
 import { answeredProblem } from './http/call-answer.js';
@@ -22,7 +23,8 @@ import { CallRecorder } from './calls/recording.js';
 import { GatewayEvents } from './events.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { StateDatabaseError, isSqliteError, openDatabase, stateDatabaseErrorText, type Db } from './state/db.js';
-import { loadGatewaySecret, type LoadedSecret } from './state/secret.js';
+import { GatewaySecret, loadGatewaySecret, loadKeyFile, type LoadedSecret } from './state/secret.js';
+import { OAuthRecords } from './state/oauth-records.js';
 import { OverrideStore } from './state/overrides.js';
 import { ProcessGroupRecords } from './state/process-groups.js';
 import { SAMPLING_TOOL, createSampler } from './sampling/sampler.js';
@@ -38,6 +40,11 @@ export interface GatewayOptions {
   version?: string;
   /** The pairing manager (a test gives it a clock). Default: a new `Pairings` with its defaults (2 min, 5 tries). */
   pairings?: Pairings;
+  /**
+   * The systemd credential holding the secrets key (`$CREDENTIALS_DIRECTORY/secrets-key`, when it
+   * exists: main.ts looks). `gateway.secretsKeyFile` wins over it. Default: none (`<stateDir>/secrets.key`).
+   */
+  credentialKeyFile?: string;
 }
 
 export interface Gateway {
@@ -147,7 +154,8 @@ async function startOn(db: Db, secret: LoadedSecret, options: GatewayOptions): P
   // What a gateway killed with SIGKILL left running goes before any server starts again.
   const processGroups = new ProcessGroupRecords(db, options.logger);
   processGroups.endLeftovers();
-  const supervisor = new Supervisor(new OverrideStore(db), options.logger, (server) => processGroups.listener(server));
+  const oauthRecords = new OAuthRecords(db, secretsKey(options).key('oauth-records'), options.logger);
+  const supervisor = new Supervisor(new OverrideStore(db), options.logger, (server) => processGroups.listener(server), oauthRecords);
   const approvals = new ApprovalBook(
     db,
     options.logger,
@@ -281,4 +289,23 @@ function wireEvents(from: {
   events.on('key.revoked', (key) => sessions.endSubject(`key:${key.id}`));
   events.on('device.revoked', (device) => sessions.endSubject(deviceSubject(device.id)));
   return events;
+}
+
+/** The file of the secrets key, when not the one in the state folder. */
+export const SECRETS_KEY_FILE = 'secrets.key';
+
+/**
+ * The key that encrypts what the gateway must keep secret at rest (OAuth tokens):
+ * `gateway.secretsKeyFile`, else the systemd credential, else `<stateDir>/secrets.key` (made when missing).
+ */
+function secretsKey(options: GatewayOptions): GatewaySecret {
+  const given = options.config.gateway.secretsKeyFile ?? options.credentialKeyFile;
+  const loaded = loadKeyFile(given ?? path.join(options.stateDir, SECRETS_KEY_FILE), { what: 'secrets key', create: given === undefined });
+  if (loaded.created) options.logger.info({ file: loaded.file }, 'made a new secrets key (it encrypts OAuth tokens in the state database)');
+  if (loaded.tightened !== undefined)
+    options.logger.warn(
+      { file: loaded.file },
+      `the secrets key was readable by others (mode ${loaded.tightened.toString(8)}); narrowed it to 600`,
+    );
+  return loaded.secret;
 }

@@ -117,6 +117,12 @@ async function main(): Promise<void> {
   let options: CliOptions;
   let config: GatewayConfig;
   let apiKey: string | undefined;
+  // `mcp-gateway oauth …`: a command of its own (server/cli/oauth-login.ts), loaded only then.
+  if (process.argv[2] === 'oauth') {
+    const { oauthCommand } = await import('./cli/oauth-login.js');
+    process.exitCode = await oauthCommand(process.argv.slice(3), process.env, (text) => process.stdout.write(text));
+    return;
+  }
   try {
     options = parseCliArgs(process.argv.slice(2), process.env);
     if (options.help) {
@@ -155,7 +161,13 @@ async function main(): Promise<void> {
 
   useCompileCache(options.stateDir);
   const { gatewayServices, startGateway } = await import('./gateway.js');
-  const gateway = await startGateway({ config, stateDir: options.stateDir, logger, version: VERSION });
+  const gateway = await startGateway({
+    config,
+    stateDir: options.stateDir,
+    logger,
+    version: VERSION,
+    credentialKeyFile: systemdCredential('secrets-key'),
+  });
   const { buildApp } = await import('./http/app.js');
   const app = buildApp({
     ...gatewayServices(gateway),
@@ -303,3 +315,10 @@ main().catch((error) => {
   killAllProcessGroupsSync();
   process.exit(1);
 });
+
+/** A systemd credential (`LoadCredential=name:…`) of this service, when systemd passed it. */
+function systemdCredential(name: string): string | undefined {
+  const directory = process.env.CREDENTIALS_DIRECTORY;
+  const file = directory ? path.join(directory, name) : undefined;
+  return file && fs.existsSync(file) ? file : undefined;
+}

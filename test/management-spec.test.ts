@@ -38,6 +38,8 @@ import {
   OpenApiDocumentSchema,
   ReadySchema,
   ServerDetailSchema,
+  OAuthConnectSchema,
+  OAuthDisconnectSchema,
   ServerLogSchema,
   ServerListSchema,
   ToolCallResultSchema,
@@ -53,6 +55,7 @@ import { callKit, node, results } from './helpers/calls.js';
 import { EVERYTHING_BIN, FAST, fixture, startTestGateway, waitForServer, type TestGateway } from './helpers/gateway.js';
 import { lintErrors, validateDocument } from './helpers/openapi.js';
 import { waitUntil } from './helpers/process.js';
+import { startHttpFixture, type HttpServer } from './helpers/http-server.js';
 import { allEvents } from './helpers/sse.js';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
@@ -1010,6 +1013,50 @@ describe('the answers of the resource, prompt and completion routes', () => {
     const body = { ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: '' } };
     check('POST /api/servers/{server}/complete', await request(app).post('/api/servers/e/complete').send(body), 200, CompletionSchema);
     check('POST /api/servers/{server}/complete', await request(app).post('/api/servers/e/complete').send({}), 422, ProblemSchema);
+  });
+});
+
+describe('the answers about a server behind OAuth', () => {
+  let upstream: HttpServer;
+  let started: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
+    started = await startTestGateway({
+      gateway: FAST,
+      mcpServers: { remote: { url: upstream.url, auth: 'oauth' }, local: { command: process.execPath, args: [DEMO_SERVER_SCRIPT] } },
+    });
+    await waitForServer(started.supervisor, 'remote', 'needs-sign-in');
+  });
+
+  afterAll(async () => {
+    await started?.close();
+    await upstream?.stop();
+  });
+
+  it('connect answers the authorization URL, disconnect the server; a stdio server has no OAuth', async () => {
+    const api = () => request(started.app);
+    const connect = check(
+      'POST /api/servers/{name}/oauth/connect',
+      await api().post('/api/servers/remote/oauth/connect'),
+      200,
+      OAuthConnectSchema,
+    );
+    expect(new URL(connect.authorizationUrl!).searchParams.get('code_challenge_method')).toBe('S256');
+    check('POST /api/servers/{name}/oauth/connect', await api().post('/api/servers/local/oauth/connect'), 409, ProblemSchema);
+    check('POST /api/servers/{name}/oauth/connect', await api().post('/api/servers/nope/oauth/connect'), 404, ProblemSchema);
+    const server = check('GET /api/servers/{name}', await api().get('/api/servers/remote'), 200, ServerDetailSchema);
+    expect(server).toMatchObject({ state: 'needs-sign-in', oauth: { connected: false, expiresAt: null, scopes: [] } });
+    const call = check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post('/api/tools/remote/echo').send({ text: 'x' }),
+      503,
+      ProblemSchema,
+    );
+    expect(call).toMatchObject({ type: 'needs-sign-in', server: 'remote' });
+    const gone = check('DELETE /api/servers/{name}/oauth', await api().delete('/api/servers/remote/oauth'), 200, OAuthDisconnectSchema);
+    expect(gone.revokeError).toBeNull();
+    check('DELETE /api/servers/{name}/oauth', await api().delete('/api/servers/local/oauth'), 409, ProblemSchema);
   });
 });
 

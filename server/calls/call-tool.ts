@@ -197,6 +197,13 @@ export class ToolCaller {
       throw new ProblemError('tool-not-found', `server "${request.server}" has no tool named "${request.tool}"`);
     }
     call.toolKnown = tool !== undefined;
+    if (state === 'needs-sign-in') {
+      throw new ProblemError(
+        'needs-sign-in',
+        `server "${request.server}" needs a person to sign in (Connect on its page, or mcp-gateway oauth login ${request.server})`,
+        { server: request.server, state },
+      );
+    }
     if (state !== 'ready' || !tool) {
       const retryAt = connection.retryAt;
       const retryAfter = retryAt
@@ -464,6 +471,8 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
       return new ProblemError('upstream-error', error.message, { title: UPSTREAM_ANSWERED_TITLE });
     case 'not-ready':
       return new ProblemError('server-unavailable', error.message, { retryAfter: 2 });
+    case 'needs-sign-in':
+      return new ProblemError('needs-sign-in', error.message, { server: request.server });
     case 'too-large':
       return new ProblemError('result-too-large', `the answer of ${request.server}/${request.tool} was dropped: ${error.message}`);
     default:

@@ -60,6 +60,7 @@ export function outcomeOf(problem: ProblemType): CallOutcome {
     case 'server-not-found':
     case 'tool-not-found':
     case 'server-unavailable':
+    case 'needs-sign-in':
     case 'not-found':
       return 'unavailable';
     default:

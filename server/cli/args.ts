@@ -66,6 +66,7 @@ const OPTIONS = {
 const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const HELP_TEXT = `Usage: mcp-gateway [options] [-- <command> [args...] | -- <url>]
+       mcp-gateway oauth login <server> [--gateway URL] [--api-key-file FILE]   (sign a server behind OAuth in)
 
 Runs MCP servers and exposes their tools as REST endpoints with OpenAPI.
 With neither --config nor a server after "--", runs the built-in demo server.

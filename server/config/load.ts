@@ -41,6 +41,7 @@ import {
   type IntrospectionSettings,
   type NotifyTarget,
   type ResourceServerSettings,
+  type OAuthSettings,
   type Root,
   type SamplingSettings,
   type RemoteServerConfig,
@@ -88,6 +89,8 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
 };
 
 export const DEFAULT_SAMPLING_MAX_TOKENS = 1024;
+/** The client name the gateway registers with an authorization server (`auth.clientName`). */
+export const DEFAULT_OAUTH_CLIENT_NAME = 'mcp-gateway';
 export const DEFAULT_SAMPLING_TIMEOUT_MS = 120_000;
 
 export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = {
@@ -152,6 +155,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     if (cors?.origins) gateway.cors.origins = cors.origins.map((value) => new URL(value).origin);
     Object.assign(gateway.openapi, openapi);
     if (redact?.keys) gateway.redact.keys = redact.keys;
+    if (gateway.secretsKeyFile !== undefined) gateway.secretsKeyFile = path.resolve(path.dirname(source), gateway.secretsKeyFile);
   }
 
   const baseDir = path.dirname(source);
@@ -350,7 +354,7 @@ function buildServer(
       ...(cwd !== undefined && { cwd: path.resolve(ctx.baseDir, cwd) }),
     };
   }
-  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers' | 'protocol'> | undefined;
+  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers' | 'protocol' | 'auth'> | undefined;
   if (kind !== 'stdio') {
     const url = expand(raw.url, ['url']);
     let transport: RemoteServerConfig['transport'] = type === 'sse' ? 'sse' : 'streamable-http';
@@ -362,7 +366,8 @@ function buildServer(
     const protocol = (raw.protocol as RemoteServerConfig['protocol'] | undefined) ?? '2025-11-25';
     if (protocol !== '2025-11-25' && transport === 'sse')
       report(['protocol'], `protocol ${JSON.stringify(protocol)} needs streamable HTTP, but this server uses SSE`);
-    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers'), protocol };
+    const auth = resolveAuth(raw, ctx.baseDir, report);
+    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers'), protocol, ...(auth && { auth }) };
   }
 
   const approval: ServerApproval = { rules: [] };
@@ -401,6 +406,65 @@ function buildServer(
   if (kind === 'stdio' && stdio) return { ...common, transport: 'stdio', ...stdio };
   if (kind === 'remote' && remote) return { ...common, ...remote };
   return undefined;
+}
+
+/**
+ * A remote server's OAuth settings, from `auth` (ours) or `oauth` (mcpo's shape), with their
+ * defaults; the secret file must be readable, and `client_credentials` needs a client id and secret.
+ */
+function resolveAuth(raw: Record<string, unknown>, baseDir: string, report: Report): OAuthSettings | undefined {
+  if (Object.hasOwn(raw, 'auth') && Object.hasOwn(raw, 'oauth')) {
+    report(['oauth'], 'give either "auth" or mcpo\'s "oauth", not both');
+    return undefined;
+  }
+  const defaults: OAuthSettings = { grant: 'authorization_code', clientName: DEFAULT_OAUTH_CLIENT_NAME };
+  if (isPlainObject(raw.oauth)) {
+    const metadata = isPlainObject(raw.oauth.client_metadata) ? raw.oauth.client_metadata : {};
+    const scope = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : [];
+    return {
+      ...defaults,
+      ...(scope.length > 0 && { scopes: scope }),
+      ...(typeof metadata.client_name === 'string' && metadata.client_name !== '' && { clientName: metadata.client_name }),
+    };
+  }
+  if (raw.auth === 'oauth') return defaults;
+  if (!isPlainObject(raw.auth)) return undefined;
+  const entry = raw.auth as {
+    grant?: OAuthSettings['grant'];
+    clientId?: string;
+    clientSecretFile?: string;
+    scopes?: string[];
+    clientMetadataUrl?: string;
+    clientName?: string;
+  };
+  const settings: OAuthSettings = {
+    ...defaults,
+    grant: entry.grant ?? defaults.grant,
+    clientName: entry.clientName ?? defaults.clientName,
+  };
+  if (typeof entry.clientId === 'string') settings.clientId = entry.clientId;
+  if (Array.isArray(entry.scopes)) settings.scopes = entry.scopes;
+  if (typeof entry.clientSecretFile === 'string' && entry.clientSecretFile !== '') {
+    const file = path.resolve(baseDir, entry.clientSecretFile);
+    try {
+      if (readFileSync(file, 'utf8').trim() === '') report(['auth', 'clientSecretFile'], `secret file ${file} is empty`);
+    } catch (err) {
+      report(['auth', 'clientSecretFile'], `cannot read secret file ${file} (${errorCode(err)})`);
+    }
+    settings.clientSecretFile = file;
+  }
+  if (typeof entry.clientMetadataUrl === 'string') {
+    const url = parseHttpUrl(entry.clientMetadataUrl);
+    if (typeof url === 'string' || url.protocol !== 'https:' || url.pathname === '/')
+      report(
+        ['auth', 'clientMetadataUrl'],
+        `expected an https URL with a path (the Client ID Metadata Document), got ${JSON.stringify(entry.clientMetadataUrl)}`,
+      );
+    settings.clientMetadataUrl = entry.clientMetadataUrl;
+  }
+  if (settings.grant === 'client_credentials' && (!settings.clientId || !settings.clientSecretFile))
+    report(['auth'], 'grant "client_credentials" needs "clientId" and "clientSecretFile"');
+  return settings;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -144,6 +144,7 @@ export const gatewaySchema = strictObject({
     origins: z.array(origin(), { error: expected('array of origins') }).optional(),
   }).optional(),
   publicSpecs: boolean().optional(),
+  secretsKeyFile: nonEmptyString().optional(),
   basePath: string()
     .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/, {
       error: 'expected a path prefix such as "/mcp" (segments after "/", no trailing "/"), or ""',
@@ -300,7 +301,51 @@ const serverType = oneOf(serverTypeNames as [ServerType, ...ServerType[]]);
 
 /** Keys that only make sense for one kind of server; load.ts rejects them on the other kind. */
 export const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'] as const;
-export const REMOTE_ONLY_KEYS = ['headers', 'protocol'] as const;
+export const REMOTE_ONLY_KEYS = ['headers', 'protocol', 'auth', 'oauth'] as const;
+
+/** The OAuth grants the gateway uses to get a remote server's access token (`auth.grant`). */
+export const OAUTH_GRANTS = ['authorization_code', 'client_credentials'] as const;
+
+/**
+ * A remote server's `auth`: `"oauth"` (every default), or the object form; load.ts checks the
+ * secret file and the grant's needs.
+ */
+const authEntry = () =>
+  z.union(
+    [
+      z.literal('oauth'),
+      strictObject({
+        grant: oneOf(OAUTH_GRANTS).optional(),
+        clientId: nonEmptyString().optional(),
+        clientSecretFile: nonEmptyString().optional(),
+        scopes: stringArray().optional(),
+        clientMetadataUrl: nonEmptyString().optional(),
+        clientName: nonEmptyString().optional(),
+      }),
+    ],
+    {
+      error: (issue) =>
+        typeof issue.input === 'string' || issue.input === null || typeof issue.input !== 'object'
+          ? `expected "oauth" or an object (grant, clientId, clientSecretFile, scopes, clientMetadataUrl, clientName), got ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)}`
+          : undefined,
+    },
+  );
+
+/**
+ * mcpo's form of the same (`"oauth": {"server_url": …, "client_metadata": {…}}`): accepted so that an
+ * mcpo config runs unchanged. Only `client_metadata.scope` and `client_name` mean something here;
+ * discovery finds the rest, and tokens are always kept encrypted in the state database.
+ */
+const mcpoOAuthEntry = () =>
+  strictObject({
+    server_url: string().optional(),
+    storage_type: string().optional(),
+    callback_port: z.unknown().optional(),
+    use_loopback: z.unknown().optional(),
+    client_metadata: z
+      .looseObject({ scope: string().optional(), client_name: string().optional() }, { error: expected('object') })
+      .optional(),
+  });
 
 /** The MCP eras the gateway's upstream client speaks (`protocol` of a streamable HTTP server). */
 export const UPSTREAM_PROTOCOLS = ['2025-11-25', '2026-07-28'] as const;
@@ -322,6 +367,8 @@ export const serverEntrySchema = strictObject({
   url: nonEmptyString().optional(),
   headers: stringRecord().optional(),
   protocol: oneOf(UPSTREAM_PROTOCOLS).optional(),
+  auth: authEntry().optional(),
+  oauth: mcpoOAuthEntry().optional(),
   type: serverType.optional(),
   enabled: boolean().optional(),
   // Cline's and Claude Code's way to switch a server off; load.ts reconciles it with `enabled`.

@@ -79,6 +79,14 @@ export interface GatewaySettings {
    * says the same per request and wins. Default "" (none).
    */
   basePath: string;
+  /**
+   * The key that encrypts remote servers' OAuth tokens in the state database: a file of 64 hex
+   * digits (`openssl rand -hex 32`), relative to the config file. Read at start only (a new key
+   * makes the stored tokens unreadable: their servers ask for a sign-in again). Default: none — the
+   * systemd credential `secrets-key` when there is one, else `<state-dir>/secrets.key` (made on the
+   * first start, mode 0600).
+   */
+  secretsKeyFile?: string;
   /** How long a UI sign-in lasts, in ms. Default 604800000 (7 days). */
   sessionTtlMs: number;
   openapi: OpenApiSettings;
@@ -411,6 +419,32 @@ export interface RemoteServerConfig extends ServerCommon {
    * `input_required` results; streamable HTTP only). Default `2025-11-25`.
    */
   protocol: '2025-11-25' | '2026-07-28';
+  /**
+   * OAuth 2.1 to the server (server/upstream/oauth-client.ts): `auth: "oauth"` or the object form
+   * (or mcpo's `oauth` object). Default: none configured — yet a 401 whose `WWW-Authenticate`
+   * names `resource_metadata` (RFC 9728) starts OAuth with the defaults of `auth: "oauth"`.
+   */
+  auth?: OAuthSettings;
+}
+
+/** How the gateway gets a remote server's OAuth access token. */
+export interface OAuthSettings {
+  /**
+   * `authorization_code` (a person signs in once: Connect, or `mcp-gateway oauth login`) or
+   * `client_credentials` (machine to machine: `clientId` and `clientSecretFile` required).
+   * Default `authorization_code`.
+   */
+  grant: 'authorization_code' | 'client_credentials';
+  /** A client id registered with the authorization server. Default: none (a Client ID Metadata Document, else dynamic registration). */
+  clientId?: string;
+  /** File holding the client secret (absolute; read at each use). Default: none (a public client). */
+  clientSecretFile?: string;
+  /** The scopes asked for. Default: the server's challenge, else its protected resource metadata's `scopes_supported`. */
+  scopes?: string[];
+  /** The HTTPS URL of the gateway's Client ID Metadata Document, used where the server supports them. Default: none. */
+  clientMetadataUrl?: string;
+  /** The client name registered. Default "mcp-gateway". */
+  clientName: string;
 }
 
 export type ServerConfig = StdioServerConfig | RemoteServerConfig;

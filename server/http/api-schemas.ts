@@ -33,7 +33,15 @@ function values<T extends string>(record: Record<T, true>): [T, ...T[]] {
   return Object.keys(record) as [T, ...T[]];
 }
 
-const SERVER_STATES = values<ServerState>({ disabled: true, starting: true, ready: true, error: true, backoff: true, stopped: true });
+const SERVER_STATES = values<ServerState>({
+  disabled: true,
+  starting: true,
+  ready: true,
+  error: true,
+  backoff: true,
+  stopped: true,
+  'needs-sign-in': true,
+});
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
 const CALL_STATES = values<CallState>({
   waiting_for_approval: true,
@@ -309,6 +317,16 @@ export const ServerConfigDisplaySchema = answer(() =>
     }),
 );
 
+export const ServerOAuthSchema = answer(() =>
+  z
+    .strictObject({
+      connected: z.boolean().meta({ description: 'Whether the gateway holds tokens for the server.' }),
+      expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
+      scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
+    })
+    .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' }),
+);
+
 const serverFields = () => ({
   name: z.string(),
   description: orNull(z.string()).meta({ description: "The operator's description from the config file." }),
@@ -328,6 +346,9 @@ const serverFields = () => ({
   }),
   serverInfo: orNull(ServerInfoSchema),
   protocolVersion: orNull(z.string()).meta({ description: 'The MCP protocol version agreed in `initialize`.' }),
+  oauth: orNull(ServerOAuthSchema).meta({
+    description: 'For a server behind OAuth (configured with `auth`, or asked for by its 401): its connection; null for others.',
+  }),
 });
 
 export const ServerStatusSchema = answer(() =>
@@ -350,6 +371,27 @@ export const ServerListSchema = answer(() =>
   z
     .strictObject({ servers: z.array(ServerStatusSchema).meta({ description: 'In the order of the config file.' }) })
     .meta({ id: 'ServerList', description: 'Every configured server.' }),
+);
+
+export const OAuthConnectSchema = answer(() =>
+  z
+    .strictObject({
+      authorizationUrl: orNull(z.string()).meta({
+        description: "The authorization server's page to open in a browser; null when no person is needed.",
+      }),
+    })
+    .meta({ id: 'OAuthConnect', description: 'A sign-in under way.' }),
+);
+
+export const OAuthDisconnectSchema = answer(() =>
+  z
+    .strictObject({
+      revokeError: orNull(z.string()).meta({
+        description: 'Why revoking at the authorization server failed (the tokens are forgotten anyway).',
+      }),
+      server: ServerDetailSchema,
+    })
+    .meta({ id: 'OAuthDisconnect', description: 'A server after Disconnect.' }),
 );
 
 // ---------------------------------------------------------------------------------------------

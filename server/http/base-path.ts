@@ -49,3 +49,16 @@ export function publicOrigin(req: IncomingMessage): string {
   const https = Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers['x-forwarded-proto'] === 'https';
   return `${https ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`;
 }
+
+/** The gateway's OAuth callback page, where an authorization server sends a person back (server/ui/oauth-pages.ts). */
+export const OAUTH_CALLBACK_PATH = '/ui/oauth/callback';
+
+/**
+ * The redirect URI of a sign-in started by `req`: the callback on the origin and base path the
+ * person reached the gateway at, so that their browser comes back to the same place (behind
+ * `tailscale serve` and a `basePath` too). A dynamically registered client is registered anew
+ * when it changes.
+ */
+export function oauthCallbackUrl(req: IncomingMessage): string {
+  return `${publicOrigin(req)}${prefixOf(req)}${OAUTH_CALLBACK_PATH}`;
+}

@@ -12,7 +12,7 @@ import { keyIdentity, type KeyStore } from '../auth/keys.js';
 import type { RequiredScope } from '../auth/scopes.js';
 import { sessionIdentity, sessionToken, type SessionStore } from '../auth/sessions.js';
 import type { ResourceServerSettings } from '../config/types.js';
-import { prefixOf } from './base-path.js';
+import { OAUTH_CALLBACK_PATH, prefixOf } from './base-path.js';
 import { audiencesOf, bearerChallenge, isProtectedResourcePath } from './protected-resource.js';
 import { isToolCall } from './call-route.js';
 import { FORM_TYPE } from './json-body.js';
@@ -393,6 +393,8 @@ function isPublicPath(method: string | undefined, path: string, options: Securit
   return (
     PUBLIC_PATHS.has(path) ||
     path === LOGIN_PATH ||
+    // An authorization server's redirect: cross-site, so without the (SameSite=Strict) session; its `state` binds it.
+    path === OAUTH_CALLBACK_PATH ||
     PAIRING_PATHS.test(path) ||
     isProtectedResourcePath(path) ||
     Boolean(options.isPublic?.(method ?? 'GET', path))

@@ -203,7 +203,7 @@ describe('GatewayMetrics', () => {
     expect(state('alpha', 'ready')).toBe(1);
     expect(state('beta', 'starting')).toBe(1);
     expect(state('beta', 'ready')).toBe(0);
-    const allStates: ServerState[] = ['disabled', 'starting', 'ready', 'error', 'backoff', 'stopped'];
+    const allStates: ServerState[] = ['disabled', 'starting', 'ready', 'error', 'backoff', 'stopped', 'needs-sign-in'];
     for (const server of ['alpha', 'beta']) {
       expect(
         seriesOf(samples, 'mcp_gateway_server_state')

@@ -61,6 +61,7 @@ const STATE_SET: Record<ServerState, true> = {
   error: true,
   backoff: true,
   stopped: true,
+  'needs-sign-in': true,
 };
 const SERVER_STATES = Object.keys(STATE_SET) as ServerState[];
 

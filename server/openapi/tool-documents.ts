@@ -87,7 +87,7 @@ const CALL_ERRORS: Record<string, string> = {
   '422': "The arguments do not match the tool's input schema; `errors` names each field.",
   '429': 'The caller has too many calls waiting for approval (`too-many-calls`); `Retry-After` says when to try again.',
   '502': 'The tool reported an error (`tool-error`, its text in `detail`), the MCP server failed, or the result was too large.',
-  '503': 'The MCP server is disabled, not ready or overloaded; `Retry-After` says when to try again.',
+  '503': 'The MCP server is disabled, not ready, overloaded, or waits for a person to sign in (`needs-sign-in`); `Retry-After` says when to try again.',
   '504': 'The call timed out (the MCP server was told to cancel it), or nobody approved it in time (`approval-timed-out`).',
 };
 const BODY_ERRORS: Record<string, string> = {

@@ -145,6 +145,13 @@ const MIGRATIONS: string[] = [
    ALTER TABLE activity ADD COLUMN chat_id TEXT;
    ALTER TABLE activity ADD COLUMN message_id TEXT;
    ALTER TABLE approvals ADD COLUMN forwarded_user TEXT;`,
+  // 10: remote servers' OAuth records (state/oauth-records.ts): `data` is AES-256-GCM (12-byte IV,
+  // 16-byte tag, then the ciphertext) of the record's JSON, under a key that is not in this file.
+  `CREATE TABLE oauth_records (
+     server TEXT PRIMARY KEY,
+     data BLOB NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -23,7 +23,7 @@ import { inspect } from 'node:util';
 export const SECRET_FILE = 'gateway.secret';
 
 /** What a derived key is for; each purpose gets its own key. */
-export type SecretPurpose = 'approval-binding';
+export type SecretPurpose = 'approval-binding' | 'oauth-records';
 
 const SECRET_BYTES = 32;
 const SECRET_TEXT = /^[0-9a-f]{64}$/;
@@ -69,21 +69,33 @@ export interface LoadedSecret {
 /** Reads the secret from `stateDir`, making it (and the folder, mode 0700) first if there is none. */
 export function loadGatewaySecret(stateDir: string): LoadedSecret {
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const file = path.join(stateDir, SECRET_FILE);
-  const created = !fs.existsSync(file) && createSecretFile(file);
-  const stat = fs.statSync(file);
-  if (!stat.isFile()) throw new Error(`${file} is not a file; move it away so that the gateway can make its secret there`);
+  return loadKeyFile(path.join(stateDir, SECRET_FILE), { what: 'gateway secret', create: true });
+}
+
+/**
+ * Reads a 32-byte key written as 64 hex digits (`openssl rand -hex 32`) from `file`, making it
+ * first when `create` allows and there is none; `what` names it in errors. The same rules as the
+ * gateway secret's: made atomically, narrowed to 0600, never replaced, never quoted.
+ */
+export function loadKeyFile(file: string, { what, create }: { what: string; create: boolean }): LoadedSecret {
+  const created = create && !fs.existsSync(file) && createSecretFile(file);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    throw new Error(`cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
+  if (!stat.isFile()) throw new Error(`${file} is not a file; move it away so that the gateway can make its ${what} there`);
   let tightened: number | undefined;
-  if ((stat.mode & 0o077) !== 0) {
+  // A file the operator gave (a systemd credential, read-only) is theirs to keep as they chose.
+  if (create && (stat.mode & 0o077) !== 0) {
     fs.chmodSync(file, 0o600);
     tightened = stat.mode & 0o777;
   }
   // Never quote the content in an error: it may be most of the secret.
   const text = fs.readFileSync(file, 'utf8').trim().toLowerCase();
   if (!SECRET_TEXT.test(text)) {
-    throw new Error(
-      `${file} does not hold a gateway secret (expected 64 hex digits); restore it from a backup, or delete it to make a new one`,
-    );
+    throw new Error(`${file} does not hold a ${what} (expected 64 hex digits); restore it from a backup, or delete it to make a new one`);
   }
   return { secret: new GatewaySecret(Buffer.from(text, 'hex')), file, created, ...(tightened !== undefined && { tightened }) };
 }

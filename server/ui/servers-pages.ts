@@ -16,6 +16,7 @@ import { prefixOf } from '../http/base-path.js';
 import { ageText } from './display.js';
 import { isSwap, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
+import { oauthPages } from './oauth-pages.js';
 
 /** What `partials/server` shows of a server. */
 export function serverModel(view: ServerView, now = Date.now(), resourceTemplates = 0) {
@@ -25,7 +26,14 @@ export function serverModel(view: ServerView, now = Date.now(), resourceTemplate
     transport: view.transport,
     enabled: view.enabled,
     state: view.state,
-    stateLabel: view.crashLooping && view.state === 'backoff' ? 'backoff (crash loop)' : view.state,
+    stateLabel:
+      view.crashLooping && view.state === 'backoff'
+        ? 'backoff (crash loop)'
+        : view.state === 'needs-sign-in'
+          ? 'needs sign-in'
+          : view.state,
+    /** A server behind OAuth: Connect while it needs a person, Disconnect while it holds tokens. */
+    oauth: view.oauth ? { connected: view.oauth.connected, needsSignIn: view.state === 'needs-sign-in' } : null,
     since: ageText(now - view.since),
     restarts: view.restarts,
     tools: view.counts.tools,
@@ -138,6 +146,8 @@ export function serverPages(pages: PageRouter, deps: UiDeps): void {
     if (req.headers['hx-request']) return sendView(res, 'partials/server-log', logModel(name), pageContext(req, 'servers'));
     res.redirect(303, `${prefixOf(req)}/`);
   });
+
+  oauthPages(pages, deps, answer);
 
   // Used by the live stream's fallback and by list changes (a server added or removed).
   pages.get('/ui/servers', 'tools:read', (req, res) => {

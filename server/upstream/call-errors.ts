@@ -50,6 +50,9 @@ function serverText(error: McpError): string {
 /** An error in one line: an HTTP status or a cause it carries is told too. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
+    // An OAuth error answer (the SDK's OAuthError): its `error` code says what, its description may be empty.
+    const oauthCode = (error as { errorCode?: unknown }).errorCode;
+    if (typeof oauthCode === 'string') return `OAuth ${oauthCode}${error.message ? `: ${error.message}` : ''}`;
     // HTTP transport errors carry the status in `code` (JSON-RPC errors use negative codes).
     const code = (error as { code?: unknown }).code;
     const status = typeof code === 'number' && code >= 100 && code < 600 && !error.message.includes(String(code)) ? `HTTP ${code}: ` : '';

@@ -3,7 +3,8 @@
  *
  * States: `disabled` (switched off) · `starting` (spawn/connect + initialize + first lists) ·
  * `ready` · `error` (just failed; `lastError` says why) · `backoff` (waiting `nextRetryAt` to start
- * again) · `stopped` (gateway shutting down or server removed).
+ * again) · `needs-sign-in` (a server behind OAuth waits for a person: `beginSignIn`/`completeSignIn`,
+ * oauth-client.ts; never retried on its own) · `stopped` (gateway shutting down or server removed).
  *
  * Every start gets a new generation number; anything that arrives for an older generation (a late
  * list, a close event of a process we already replaced) is ignored, so a reconnect can never be
@@ -41,6 +42,8 @@ import { ServerLists, fetchList, type ListKind } from './lists.js';
 import { isInputRequired, relayedRound } from './input-relay.js';
 import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
+import { OAuthClient, needsSignIn, type CallbackParams } from './oauth-client.js';
+import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
 import { ResourceWatches, type ResourceUpdated } from './resource-watches.js';
 import { ServerLog, type ServerLogEntry } from './server-log.js';
 import { elicitationRequest } from './elicitation.js';
@@ -149,6 +152,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
    */
   fallbackElicitor?: Elicitor;
+  /** The OAuth client of a remote server (see `oauth`). */
+  private oauthClient?: OAuthClient;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -181,6 +186,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     private readonly sampler: () => Sampler | undefined = () => undefined,
     /** The roots of the server's one `/mcp` client (`clientRoots`). Default: none. */
     private readonly clientRoots: () => ClientRootsState | undefined = () => undefined,
+    /** Where a remote server's OAuth tokens and registration are kept. Default: in memory. */
+    private readonly oauthStore: OAuthStore = new MemoryOAuthStore(),
   ) {
     super();
     this.state = enabled ? 'stopped' : 'disabled';
@@ -188,6 +195,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** The server's OAuth client (oauth-client.ts); remote servers only. */
+  private get oauth(): OAuthClient | undefined {
+    if (this.config.transport === 'stdio') return undefined;
+    return (this.oauthClient ??= new OAuthClient(() => this.config as RemoteServerConfig, this.oauthStore));
   }
 
   get currentConfig(): ServerConfig {
@@ -315,12 +328,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal }) => Promise<T>,
   ): Promise<T> {
     const client = this.client;
-    if (this.state !== 'ready' || !client) throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    if (this.state !== 'ready' || !client) throw this.notReady();
     const generation = this.generation;
     try {
       return await send(client, { timeout: options.timeoutMs, signal: options.signal });
     } catch (error) {
-      throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
+      throw this.callFailure(error, options.signal, generation);
     }
   }
 
@@ -359,7 +372,97 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       protocolVersion: this.protocolVersion,
       instructions: this.instructions,
       counts: { tools: this.lists.tools.length, resources: this.lists.resources.length, prompts: this.lists.prompts.length },
+      ...(this.oauth?.engaged && { oauth: this.oauth.view() }),
     };
+  }
+
+  /**
+   * Starts a person's sign-in to the server's authorization server, coming back to `redirectUrl`
+   * (the gateway's callback): resolves with the URL to send the person to, or `undefined` when
+   * none was needed (tokens could be refreshed, or client credentials got them) and the server
+   * is connecting. Throws for a stdio server, and with the authorization server's failure.
+   */
+  async beginSignIn(redirectUrl: string, binding?: string): Promise<URL | undefined> {
+    const oauth = this.oauth;
+    if (!oauth) throw new Error(`server ${this.name} is a stdio server; OAuth is for remote servers`);
+    const url = await oauth.beginSignIn(redirectUrl, binding);
+    if (!url) this.reconnectSignedIn();
+    return url;
+  }
+
+  /** Whether `state` is that of this server's sign-in under way, brought by the browser that started it (`binding`). */
+  ownsSignIn(state: string, binding: string | undefined): boolean {
+    return this.oauthClient?.owns(state, binding) ?? false;
+  }
+
+  /** Whether the server is remote (it may be behind OAuth). */
+  get remote(): boolean {
+    return this.config.transport !== 'stdio';
+  }
+
+  /**
+   * Disconnect: revokes the server's tokens where its authorization server offers it, forgets them
+   * and its registration, and connects anew (an enabled server then waits in `needs-sign-in`).
+   * Resolves with what could not be revoked, if anything.
+   */
+  async signOut(): Promise<string | undefined> {
+    const oauth = this.oauth;
+    if (!oauth) return undefined;
+    const failure = await oauth.revoke();
+    this.log.info(`server ${this.name}: signed out${failure ? ` (revoking failed: ${failure})` : ''}`);
+    if (this.enabled) await this.restart();
+    return failure;
+  }
+
+  /** Finishes a sign-in with the callback's parameters (oauth-client.ts checks them) and connects. */
+  async completeSignIn(params: CallbackParams): Promise<void> {
+    const oauth = this.oauth;
+    if (!oauth) throw new Error(`server ${this.name} has no sign-in under way`);
+    await oauth.completeSignIn(params);
+    this.log.info(`server ${this.name}: signed in`);
+    this.reconnectSignedIn();
+  }
+
+  /** After a sign-in: connects anew (an enabled server), forgetting the failures before it. */
+  private reconnectSignedIn(): void {
+    if (!this.enabled) return;
+    this.consecutiveFailures = 0;
+    this.connect();
+  }
+
+  /**
+   * The current generation cannot go on without a person signing in: end the connection and
+   * wait in `needs-sign-in` (no retry: only a sign-in, a restart or a reload connects again).
+   */
+  private waitForSignIn(generation: number, reason: string): void {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.clearTimers();
+    this.failure = { generation, reason };
+    this.lastError = { message: reason, at: Date.now(), stderrTail: [] };
+    this.nextRetryAt = undefined;
+    this.log.warn(`server ${this.name} needs a person to sign in: ${reason}`);
+    void this.teardown();
+    this.setState('needs-sign-in');
+  }
+
+  /** The failure of a request to a server in `needs-sign-in`. */
+  private notReady(): UpstreamCallError {
+    return this.state === 'needs-sign-in'
+      ? new UpstreamCallError(
+          'needs-sign-in',
+          `server ${this.name} needs a person to sign in (Connect on its page, or mcp-gateway oauth login ${this.name})`,
+        )
+      : new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+  }
+
+  /** A request's failure: a lost authorization moves the server to `needs-sign-in`, and the failure says so. */
+  private callFailure(error: unknown, signal: AbortSignal | undefined, generation: number): UpstreamCallError {
+    if (needsSignIn(error)) {
+      this.waitForSignIn(generation, describeError(error));
+      return this.notReady();
+    }
+    return classifyCallError(error, signal, this.failure?.generation === generation ? this.failure.reason : undefined);
   }
 
   /**
@@ -372,8 +475,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const client = this.client;
     const tasks = this.tasks;
     const modern = this.modern;
-    if (this.state !== 'ready' || !client || (!tasks && !modern))
-      throw new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
+    if (this.state !== 'ready' || !client || (!tasks && !modern)) throw this.notReady();
     const generation = this.generation;
     const direct = this.direct;
     const onLog = options.onLog;
@@ -412,7 +514,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       }
       return toolCallResult(result);
     } catch (error) {
-      throw classifyCallError(error, options.signal, this.failure?.generation === generation ? this.failure.reason : undefined);
+      throw this.callFailure(error, options.signal, generation);
     } finally {
       if (onLog) this.logListeners.delete(onLog);
       this.calls.delete(inFlight);
@@ -678,7 +780,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
         timeout,
       ]);
     } catch (error) {
-      this.fail(generation, `${describeError(error)} (during initialize)`);
+      if (needsSignIn(error)) this.waitForSignIn(generation, describeError(error));
+      else this.fail(generation, `${describeError(error)} (during initialize)`);
       return;
     } finally {
       clearTimeout(timer);
@@ -840,9 +943,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.stdio = undefined;
     const requestInit: RequestInit = { headers: config.headers };
     const url = new URL(config.url);
-    if (config.transport === 'sse') return new SSEClientTransport(url, { requestInit });
+    const authProvider = this.oauth!;
+    if (config.transport === 'sse') return new SSEClientTransport(url, { requestInit, authProvider, fetch: authProvider.fetch(fetch) });
     this.relations = new StreamRelations();
-    return new StreamableHTTPClientTransport(url, { requestInit, fetch: this.relations.fetch });
+    return new StreamableHTTPClientTransport(url, { requestInit, authProvider, fetch: authProvider.fetch(this.relations.fetch) });
   }
 
   /**
@@ -914,7 +1018,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       const modern = this.modern?.client === client ? this.modern : undefined;
       await (modern ? modern.check(this.settings.pingTimeoutMs) : client.ping({ timeout: this.settings.pingTimeoutMs }));
     } catch (error) {
-      this.fail(generation, `ping failed: ${describeError(error)}`);
+      if (needsSignIn(error)) this.waitForSignIn(generation, describeError(error));
+      else this.fail(generation, `ping failed: ${describeError(error)}`);
     } finally {
       this.pinging = false;
     }

@@ -10,6 +10,7 @@ describe('upstreamProblem', () => {
   it('answers each failure kind with one problem type and status', () => {
     const expected: Record<CallFailureKind, [string, number]> = {
       'not-ready': ['server-unavailable', 503],
+      'needs-sign-in': ['needs-sign-in', 503],
       timeout: ['timeout', 504],
       cancelled: ['cancelled', 499],
       'invalid-params': ['upstream-error', 502],

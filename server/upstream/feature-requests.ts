@@ -9,6 +9,7 @@
  * | kind | problem | status |
  * |---|---|---|
  * | `not-ready` (disabled, starting, failing) | `server-unavailable`, `Retry-After: 2` | 503 |
+ * | `needs-sign-in` (a server behind OAuth waits for a person to sign in) | `needs-sign-in` | 503 |
  * | `timeout` | `timeout` | 504 |
  * | `cancelled` (the client went away) | `cancelled` | 499 |
  * | `invalid-params`, `server-error` (the server answered with a JSON-RPC error) | the request's `refused` (`resource-not-found`, `prompt-not-found`), else `upstream-error` titled "answered with an error" | 404 / 502 |
@@ -25,6 +26,7 @@ import { UpstreamCallError, type CallFailureKind, type RequestOptions } from './
 /** The problem type of each failure kind (`refused` may replace it for a JSON-RPC error answer). */
 export const FAILURE_PROBLEMS: Readonly<Record<CallFailureKind, ProblemType>> = {
   'not-ready': 'server-unavailable',
+  'needs-sign-in': 'needs-sign-in',
   timeout: 'timeout',
   cancelled: 'cancelled',
   'invalid-params': 'upstream-error',

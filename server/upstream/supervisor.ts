@@ -11,6 +11,9 @@ import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
+import { describeError } from './call-errors.js';
+import type { CallbackParams } from './oauth-client.js';
+import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
@@ -60,6 +63,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     private readonly log: Logger,
     /** Where the process groups of stdio servers are remembered (per server). Default: nowhere. */
     private readonly processGroups?: (server: string) => ProcessGroupListener,
+    /** Where remote servers' OAuth tokens and registrations are kept. Default: in memory. */
+    private readonly oauthStore: OAuthStore = new MemoryOAuthStore(),
   ) {
     super();
   }
@@ -172,6 +177,49 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return { ok: true, server: this.view(connection) };
   }
 
+  /**
+   * Starts a person's sign-in to a remote server behind OAuth, coming back to `redirectUrl` (see
+   * `UpstreamConnection.beginSignIn`): the authorization URL, or `undefined` when no person was
+   * needed. Fails with the catalog's problem: 404, 409 for a stdio or disabled server, 502 when the
+   * server or its authorization server failed.
+   */
+  async beginSignIn(name: string, redirectUrl: string, binding?: string): Promise<URL | undefined> {
+    const connection = this.oauthCapable(name);
+    if (!connection.isEnabled) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
+    try {
+      return await connection.beginSignIn(redirectUrl, binding);
+    } catch (error) {
+      throw new ProblemError('upstream-error', `signing in to server "${name}" failed: ${describeError(error)}`);
+    }
+  }
+
+  /** Disconnects a remote server behind OAuth (`UpstreamConnection.signOut`): what revoking failed at, if anything. */
+  async signOut(name: string): Promise<string | undefined> {
+    return this.oauthCapable(name).signOut();
+  }
+
+  private oauthCapable(name: string): UpstreamConnection {
+    const connection = this.require(name);
+    if (!connection.remote)
+      throw new ProblemError('feature-not-offered', `server "${name}" is a stdio server; OAuth is for remote servers`);
+    return connection;
+  }
+
+  /**
+   * Finishes the sign-in whose `state` the callback carries, on whichever server started it;
+   * resolves with that server's name. Fails when no sign-in under way has that state.
+   */
+  async completeSignIn(params: CallbackParams): Promise<string> {
+    const connection = params.state ? this.all().find((candidate) => candidate.ownsSignIn(params.state!, params.binding)) : undefined;
+    if (!connection)
+      throw new ProblemError(
+        'invalid-request',
+        'no sign-in under way has this state (it expired, or was started elsewhere); start it again',
+      );
+    await connection.completeSignIn(params);
+    return connection.name;
+  }
+
   async stopAll(): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.connections.values()].map((connection) => connection.stop()));
@@ -186,6 +234,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.processGroups?.(server.name),
       () => this.sampler,
       () => this.clientRoots?.(server.name),
+      this.oauthStore,
     );
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
@@ -220,5 +269,5 @@ function connectionKey(server: ServerConfig): string {
   const capabilities = clientCapabilities(server);
   return server.transport === 'stdio'
     ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, capabilities])
-    : JSON.stringify([server.transport, server.url, server.headers, server.protocol, capabilities]);
+    : JSON.stringify([server.transport, server.url, server.headers, server.protocol, server.auth ?? null, capabilities]);
 }

@@ -4,7 +4,8 @@
  */
 import type { Root, TransportKind } from '../config/types.js';
 
-export type ServerState = 'disabled' | 'starting' | 'ready' | 'error' | 'backoff' | 'stopped';
+/** `needs-sign-in`: a remote server behind OAuth that waits for a person to sign in (Connect); it is not retried on its own. */
+export type ServerState = 'disabled' | 'starting' | 'ready' | 'error' | 'backoff' | 'stopped' | 'needs-sign-in';
 
 export interface ToolAnnotations {
   title?: string;
@@ -155,6 +156,8 @@ export interface ServerStatus {
   protocolVersion?: string;
   instructions?: string;
   counts: { tools: number; resources: number; prompts: number };
+  /** A server behind OAuth (configured, or asked for by its 401): whether tokens are held, when they expire, their scopes. Never a token. */
+  oauth?: { connected: boolean; expiresAt?: number; scopes: string[] };
 }
 
 /** One item of a tool result's `content` (text, image, audio, resource, resource_link …). */
@@ -290,7 +293,7 @@ export interface LogMessage {
  * anything else that kept the answer from arriving or being read.
  */
 export type CallFailureKind =
-  'not-ready' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
+  'not-ready' | 'needs-sign-in' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
 
 /** How the message of a `disconnected` failure begins (the MCP surface names it "server disconnected"). */
 export const SERVER_WENT_AWAY = 'the server went away during the call';

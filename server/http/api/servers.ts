@@ -6,6 +6,8 @@ import { BODY, SERVER_NOT_FOUND, json, problem } from '../../openapi/responses.j
 import { PatchServerBody, ServerDetailSchema, ServerListSchema, ServerLogSchema, ServerNameParams } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { defineRoute } from '../route.js';
+import { oauthCallbackUrl } from '../base-path.js';
+import { OAuthConnectSchema, OAuthDisconnectSchema } from '../api-schemas.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -37,6 +39,7 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
     counts: view.counts,
     serverInfo: view.serverInfo ?? null,
     protocolVersion: view.protocolVersion ?? null,
+    oauth: view.oauth ? { connected: view.oauth.connected, expiresAt: iso(view.oauth.expiresAt), scopes: view.oauth.scopes } : null,
     ...(detail ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null } : {}),
   };
 }
@@ -125,6 +128,51 @@ export const SERVER_ROUTES = [
       if (!restarted.ok)
         throw new ProblemError('server-disabled', `server "${req.params.name}" is disabled; enable it with PATCH {"enabled": true}`);
       res.status(202).json(detail(supervisor, req.params.name));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/servers/{name}/oauth/connect',
+    scope: 'admin',
+    operationId: 'connectServerOAuth',
+    summary: 'Start signing a server in (OAuth)',
+    description:
+      'For a remote server behind OAuth: discovers its authorization server, registers the gateway where needed and answers the ' +
+      "`authorizationUrl` to open in a browser. The authorization server sends the browser back to the gateway's " +
+      '`/ui/oauth/callback` on the origin and base path of this request, within 10 minutes (the `state` it carries binds it). When no person is needed (tokens could be refreshed; client credentials) the server ' +
+      'connects at once and `authorizationUrl` is null.',
+    tag: 'servers',
+    request: { params: ServerNameParams },
+    responses: {
+      '200': json('Where to sign in, or null when the server is connecting already.', OAuthConnectSchema),
+      '404': SERVER_NOT_FOUND,
+      '409': problem('`feature-not-offered`: a stdio server has no OAuth; `server-disabled`: the server is disabled.'),
+      '502': problem('`upstream-error`: the server or its authorization server failed (discovery, registration).'),
+    },
+    handler: async (req, res, _input, { supervisor }: Services) => {
+      const url = await supervisor.beginSignIn(req.params.name, oauthCallbackUrl(req));
+      res.json({ authorizationUrl: url?.href ?? null });
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/api/servers/{name}/oauth',
+    scope: 'admin',
+    operationId: 'disconnectServerOAuth',
+    summary: 'Disconnect a server (OAuth)',
+    description:
+      "Revokes the server's tokens where its authorization server offers revocation (RFC 7009), forgets them and the " +
+      'registration, and connects anew: a server that needs a person then waits in `needs-sign-in`.',
+    tag: 'servers',
+    request: { params: ServerNameParams },
+    responses: {
+      '200': json('The server after the change, and whether revoking failed.', OAuthDisconnectSchema),
+      '404': SERVER_NOT_FOUND,
+      '409': problem('`feature-not-offered`: a stdio server has no OAuth.'),
+    },
+    handler: async (req, res, _input, { supervisor }: Services) => {
+      const failure = await supervisor.signOut(req.params.name);
+      res.json({ revokeError: failure ?? null, server: detail(supervisor, req.params.name) });
     },
   }),
   defineRoute({

@@ -188,7 +188,8 @@ export const TOOL_ROUTES = [
         '`server-unavailable`: the server is disabled, starting or failing (`state` says which); a tool name is only a 404 once ' +
           'the server has listed its tools; `overloaded`: the server has ' +
           '`maxConcurrent` calls running and `maxQueue` waiting. `Retry-After` says when to try again, when the gateway can tell. ' +
-          '`approval-interrupted`: the gateway stopped while the call waited for approval; it will not run.',
+          '`approval-interrupted`: the gateway stopped while the call waited for approval; it will not run. ' +
+          '`needs-sign-in`: the server is behind OAuth and waits for a person to sign in (`server` names it).',
         ProblemSchema,
         RetryAfter,
       ),

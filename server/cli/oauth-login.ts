@@ -1,0 +1,88 @@
+/**
+ * `mcp-gateway oauth login <server>`: signs a server behind OAuth in from a terminal, for gateways
+ * without a browser at hand. It asks the RUNNING gateway to start the sign-in
+ * (`POST /api/servers/{name}/oauth/connect`), prints the authorization URL, and waits until the
+ * gateway holds the server's tokens. The browser comes back to that gateway's own callback, at the
+ * URL given with `--gateway` (so it must be one the browser reaches: the tailnet name behind
+ * `tailscale serve`, or a `ssh -L` forward to the loopback port); the tokens are stored by the
+ * gateway that uses them, encrypted in its state database, with nothing for this process to write.
+ *
+ * Exit codes: 0 signed in; 1 the gateway refused or the sign-in did not finish in time; 2 bad
+ * arguments (with the usage).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORT } from './args.js';
+import { SIGN_IN_TTL_MS } from '../upstream/oauth-client.js';
+
+export const OAUTH_USAGE = `Usage: mcp-gateway oauth login <server> [--gateway URL] [--api-key-file FILE]
+
+Signs a server behind OAuth in through the running gateway: prints the URL to open in a browser
+and waits (up to 10 minutes) until the gateway holds the server's tokens.
+
+  --gateway URL        the running gateway, as the browser reaches it (default http://127.0.0.1:${DEFAULT_PORT})
+  --api-key-file FILE  the gateway's API key (default: $MCP_GATEWAY_API_KEY, or none)
+`;
+
+/** What the command prints and how it ends; `env` is the process environment (main.ts reads it). */
+export async function oauthCommand(args: string[], env: NodeJS.ProcessEnv, out: (text: string) => void, pollMs = 1000): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { gateway: { type: 'string' }, 'api-key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    out(`mcp-gateway oauth: ${(error as Error).message}\n\n${OAUTH_USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    out(OAUTH_USAGE);
+    return 0;
+  }
+  const [verb, server, ...rest] = parsed.positionals;
+  if (verb !== 'login' || !server || rest.length > 0) {
+    out(`mcp-gateway oauth: expected "login <server>"\n\n${OAUTH_USAGE}`);
+    return 2;
+  }
+  const base = (parsed.values.gateway ?? `http://127.0.0.1:${DEFAULT_PORT}`).replace(/\/+$/, '');
+  let key: string | undefined;
+  try {
+    key = parsed.values['api-key-file'] ? readFileSync(parsed.values['api-key-file'], 'utf8').trim() : env.MCP_GATEWAY_API_KEY;
+  } catch (error) {
+    out(`mcp-gateway oauth: cannot read the API key file (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
+    return 2;
+  }
+  const headers = key ? { Authorization: `Bearer ${key}` } : undefined;
+  const api = `${base}/api/servers/${encodeURIComponent(server)}`;
+
+  let connect: Response;
+  try {
+    connect = await fetch(`${api}/oauth/connect`, { method: 'POST', headers });
+  } catch (error) {
+    out(`mcp-gateway oauth: cannot reach the gateway at ${base} (${(error as Error).message}); is it running? (--gateway URL)\n`);
+    return 1;
+  }
+  const answer = (await connect.json().catch(() => ({}))) as { authorizationUrl?: string | null; detail?: string; title?: string };
+  if (!connect.ok) {
+    out(`mcp-gateway oauth: ${answer.detail ?? answer.title ?? `the gateway answered ${connect.status}`}\n`);
+    return 1;
+  }
+  if (answer.authorizationUrl) {
+    out(`Open this URL in a browser and allow the gateway:\n\n  ${answer.authorizationUrl}\n\nWaiting for the sign-in…\n`);
+  }
+  const deadline = Date.now() + SIGN_IN_TTL_MS;
+  while (Date.now() < deadline) {
+    const status = await fetch(api, { headers })
+      .then((response) => response.json() as Promise<{ state?: string; oauth?: { connected: boolean } | null }>)
+      .catch(() => undefined);
+    if (status?.oauth?.connected) {
+      out(`Signed in: server ${server} is ${status.state}.\n`);
+      return 0;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  out(`mcp-gateway oauth: the sign-in did not finish within ${SIGN_IN_TTL_MS / 60_000} minutes; run the command again\n`);
+  return 1;
+}

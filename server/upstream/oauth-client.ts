@@ -1,0 +1,461 @@
+/**
+ * The gateway as an OAuth 2.1 client of one remote MCP server: the SDK's `OAuthClientProvider`
+ * that its streamable HTTP and SSE transports use (`authProvider`), backed by an `OAuthStore`.
+ *
+ * The protocol is the SDK's (`auth()` in `@modelcontextprotocol/sdk/client/auth.js`): protected
+ * resource metadata (RFC 9728) → authorization server metadata (RFC 8414 / OpenID discovery) →
+ * the client's identity (a Client ID Metadata Document where the server supports them and
+ * `auth.clientMetadataUrl` is set, else dynamic registration, else the configured `clientId`) →
+ * authorization code with PKCE S256 and the `resource` indicator (RFC 8707), or client
+ * credentials; refresh, and step-up on `insufficient_scope`. This module decides only what is the
+ * gateway's: where things are kept, when a person is needed, and what the callback must carry.
+ *
+ * - **Needs a person.** In the background (a connect, a call) nobody can sign in: where the SDK
+ *   would register a client or send a person to the authorization server, `NeedsSignIn` is
+ *   thrown instead and the connection waits in `needs-sign-in` without retrying. A person's
+ *   sign-in (`beginSignIn`) runs the same flow with the gateway's callback URL and returns the
+ *   authorization URL; `completeSignIn` takes the callback's `code`, checks `state` and `iss`
+ *   (RFC 9207) and exchanges it.
+ * - **Refresh.** An access token within `REFRESH_MARGIN` of its expiry is refreshed before it is
+ *   sent (one refresh at a time); a 401 refreshes once more (the SDK's transport). A rotated
+ *   refresh token replaces the old one; a refresh answer without one keeps the old one.
+ * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
+ *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
+ *
+ * Tokens and the client's secret are never logged and never leave this module but to the server
+ * and its authorization server.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  UnauthorizedError,
+  auth,
+  extractWWWAuthenticateParams,
+  type OAuthClientProvider,
+  type OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import * as oauth from 'oauth4webapi';
+import type { OAuthSettings, RemoteServerConfig } from '../config/types.js';
+import type { OAuthRecord, OAuthStore } from './oauth-store.js';
+
+/** A token is refreshed when less than this much of its life is left (or half its life, for short-lived ones). */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** How long a person has to come back from the authorization server. */
+export const SIGN_IN_TTL_MS = 10 * 60_000;
+
+/** The defaults of `auth: "oauth"`, for a server without `auth` that asks for OAuth with its 401. */
+const DISCOVERED: OAuthSettings = { grant: 'authorization_code', clientName: 'mcp-gateway' };
+
+/** The server can only be used after a person signs in (or signs in again). */
+export class NeedsSignIn extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NeedsSignIn';
+  }
+}
+
+/** Whether a failure means that a person must sign in (the SDK's `UnauthorizedError` included). */
+export function needsSignIn(error: unknown): boolean {
+  return error instanceof NeedsSignIn || error instanceof UnauthorizedError;
+}
+
+/** The challenge of a server's last 401 or 403 (`WWW-Authenticate: Bearer …`). */
+interface Challenge {
+  resourceMetadataUrl?: URL;
+  scope?: string;
+  error?: string;
+}
+
+/** A person's sign-in under way: between `beginSignIn` and the callback. Never stored. */
+interface PendingSignIn {
+  state: string;
+  /**
+   * The browser that started it (a nonce its `mcpgw_oauth` cookie carries: server/ui/oauth-pages.ts);
+   * none for a sign-in started through the API, which only its `state` binds.
+   */
+  binding?: string;
+  redirectUrl: string;
+  expiresAt: number;
+  codeVerifier?: string;
+  authorizationUrl?: URL;
+}
+
+/** What the authorization server sent back to the callback. */
+export interface CallbackParams {
+  /** The nonce of the browser that brings the callback (its `mcpgw_oauth` cookie), if any. */
+  binding?: string;
+  code?: string;
+  state?: string;
+  iss?: string;
+  error?: string;
+  errorDescription?: string;
+}
+
+/** The public view of a server's OAuth connection (never a token). */
+export interface OAuthView {
+  connected: boolean;
+  /** Epoch ms, when the server said when the access token expires. */
+  expiresAt?: number;
+  scopes: string[];
+}
+
+export class OAuthClient implements OAuthClientProvider {
+  private challenge?: Challenge;
+  private signIn?: PendingSignIn;
+  private refreshing?: Promise<unknown>;
+
+  constructor(
+    private readonly config: () => RemoteServerConfig,
+    private readonly store: OAuthStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get server(): string {
+    return this.config().name;
+  }
+
+  /** The server's OAuth settings: configured, or the defaults once its 401 asked for OAuth. */
+  private get settings(): OAuthSettings {
+    return this.config().auth ?? DISCOVERED;
+  }
+
+  /** Whether OAuth is configured, or the server asked for it (a 401 naming its resource metadata, or an earlier sign-in). */
+  get engaged(): boolean {
+    return this.config().auth !== undefined || this.challenge?.resourceMetadataUrl !== undefined || this.record() !== undefined;
+  }
+
+  private record(): OAuthRecord | undefined {
+    const record = this.store.load(this.server);
+    return record && record.url === this.config().url ? record : undefined;
+  }
+
+  private update(change: (record: OAuthRecord) => OAuthRecord): void {
+    const record = this.record() ?? { url: this.config().url };
+    this.store.save(this.server, change(record));
+  }
+
+  /** The public view: whether tokens are held, when they expire, their scopes. */
+  view(): OAuthView {
+    const record = this.record();
+    const tokens = record?.tokens;
+    return {
+      connected: tokens !== undefined,
+      ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
+      scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
+    };
+  }
+
+  /**
+   * `fetch` for the server's transport: notes the challenge of a 401 or 403 (what `auth()` will be
+   * asked for, and whether a server without `auth` asked for OAuth at all).
+   */
+  fetch(next: FetchLike): FetchLike {
+    return async (input, init) => {
+      const response = await next(input, init);
+      // The server's own answers only (not its authorization server's).
+      if ((response.status === 401 || response.status === 403) && sameEndpoint(input, this.config().url)) {
+        const challenge = extractWWWAuthenticateParams(response);
+        if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
+      }
+      return response;
+    };
+  }
+
+  // --- OAuthClientProvider --------------------------------------------------------------------
+
+  get redirectUrl(): string | undefined {
+    if (this.settings.grant === 'client_credentials') return undefined;
+    // In the background no one is redirected anywhere (redirectToAuthorization refuses); the URL
+    // only has to be there for the SDK to take the interactive branch.
+    return this.signIn?.redirectUrl ?? registeredRedirect(this.record()?.client) ?? 'http://127.0.0.1/ui/oauth/callback';
+  }
+
+  get clientMetadataUrl(): string | undefined {
+    return this.settings.clientMetadataUrl;
+  }
+
+  /**
+   * What the gateway registers (RFC 7591). `application_type` (SEP-837, which the SDK's type does
+   * not know yet; it sends the object as it is): `web` for a callback on an https origin, `native`
+   * for one on http (a loopback or LAN address, which web clients may not register).
+   */
+  get clientMetadata(): OAuthClientMetadata & { application_type?: 'web' | 'native' } {
+    const settings = this.settings;
+    const secret = settings.clientSecretFile !== undefined;
+    const redirect = this.redirectUrl;
+    // Client credentials ask for what the server challenged too (there is no person to ask).
+    const scope = settings.grant === 'client_credentials' ? this.wantedScope() : settings.scopes?.join(' ');
+    return {
+      client_name: settings.clientName,
+      redirect_uris: redirect ? [redirect] : [],
+      ...(redirect && { application_type: redirect.startsWith('https:') ? 'web' : 'native' }),
+      grant_types: settings.grant === 'client_credentials' ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
+      response_types: settings.grant === 'client_credentials' ? [] : ['code'],
+      token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+      ...(scope && { scope }),
+    };
+  }
+
+  state(): string {
+    if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
+    return this.signIn.state;
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    const settings = this.settings;
+    if (settings.clientId !== undefined) {
+      const secret = settings.clientSecretFile ? readFileSync(settings.clientSecretFile, 'utf8').trim() : undefined;
+      return { client_id: settings.clientId, ...(secret && { client_secret: secret }) };
+    }
+    const client = this.record()?.client;
+    // A registration for another callback URL (another origin, a new basePath) is made anew.
+    const redirect = this.signIn?.redirectUrl;
+    if (client && redirect && 'redirect_uris' in client && Array.isArray(client.redirect_uris) && !client.redirect_uris.includes(redirect))
+      return undefined;
+    if (client) return client;
+    // Registering needs the callback URL a person's browser will come back to.
+    if (!this.signIn && settings.grant === 'authorization_code')
+      throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+    return undefined;
+  }
+
+  saveClientInformation(client: OAuthClientInformationMixed): void {
+    if (this.settings.clientId !== undefined) return; // configured, not ours to keep
+    this.update((record) => ({ ...record, client }));
+  }
+
+  tokens(): OAuthTokens | undefined | Promise<OAuthTokens | undefined> {
+    const record = this.record();
+    const tokens = record?.tokens;
+    // Step-up: a refresh keeps the scopes, so the SDK must ask anew (a person, or client credentials).
+    if (tokens && this.stepUp(tokens)) return { ...tokens, refresh_token: undefined };
+    if (!tokens || this.refreshing || !this.expiring(record)) return tokens;
+    return this.refresh().then(() => this.record()?.tokens);
+  }
+
+  /** Whether the server's last 403 asked for scopes (`insufficient_scope`) that `tokens` were not granted. */
+  private stepUp(tokens: OAuthTokens): boolean {
+    const challenge = this.challenge;
+    if (challenge?.error !== 'insufficient_scope' || !challenge.scope) return false;
+    const granted = new Set(tokens.scope?.split(' ') ?? []);
+    return challenge.scope.split(' ').some((scope) => scope !== '' && !granted.has(scope));
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    const now = this.now();
+    this.update((record) => ({
+      ...record,
+      tokens,
+      obtainedAt: now,
+      expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
+    }));
+    this.challenge = undefined;
+  }
+
+  redirectToAuthorization(authorizationUrl: URL): void {
+    if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+    this.signIn.authorizationUrl = authorizationUrl;
+  }
+
+  saveCodeVerifier(codeVerifier: string): void {
+    if (this.signIn) this.signIn.codeVerifier = codeVerifier;
+  }
+
+  codeVerifier(): string {
+    const verifier = this.signIn?.codeVerifier;
+    if (!verifier) throw new NeedsSignIn(`server ${this.server}: no sign-in under way`);
+    return verifier;
+  }
+
+  prepareTokenRequest(scope?: string): URLSearchParams | undefined {
+    if (this.settings.grant !== 'client_credentials') return undefined;
+    return new URLSearchParams({ grant_type: 'client_credentials', ...(scope && { scope }) });
+  }
+
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope === 'verifier') {
+      if (this.signIn) this.signIn.codeVerifier = undefined;
+      return;
+    }
+    this.update((record) => ({
+      url: record.url,
+      ...(scope !== 'all' && scope !== 'client' && record.client && { client: record.client }),
+      ...(scope !== 'all' && scope !== 'tokens' && record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt }),
+      ...(scope !== 'all' && scope !== 'discovery' && record.discovery && { discovery: record.discovery }),
+    }));
+  }
+
+  saveDiscoveryState(discovery: OAuthDiscoveryState): void {
+    this.update((record) => ({ ...record, discovery }));
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    const discovery = this.record()?.discovery;
+    if (!discovery && !this.engaged) {
+      throw new Error('HTTP 401 without OAuth protected resource metadata (no "resource_metadata" in WWW-Authenticate)');
+    }
+    return discovery;
+  }
+
+  // --- the gateway's side ---------------------------------------------------------------------
+
+  /** Whether the access token is near its end: within REFRESH_MARGIN_MS, or past half its life when it lives shorter than twice that. */
+  private expiring(record: OAuthRecord): boolean {
+    if (record.expiresAt === undefined) return false;
+    const life = record.expiresAt - (record.obtainedAt ?? record.expiresAt);
+    const margin = Math.min(REFRESH_MARGIN_MS, life / 2);
+    return record.expiresAt - this.now() <= margin;
+  }
+
+  /** Refreshes the tokens (or gets new ones by client credentials), one refresh at a time; a failure leaves the 401 path to decide. */
+  private refresh(): Promise<unknown> {
+    this.refreshing ??= auth(this, { serverUrl: this.config().url, fetchFn: this.fetch(fetch) })
+      .catch(() => undefined)
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /** The scopes to ask a person for: what was granted before, what the server's last challenge asked for, and the configured ones. */
+  private wantedScope(): string | undefined {
+    const scopes = new Set([
+      ...(this.record()?.tokens?.scope?.split(' ') ?? []),
+      ...(this.challenge?.scope?.split(' ') ?? []),
+      ...(this.settings.scopes ?? []),
+    ]);
+    scopes.delete('');
+    return scopes.size > 0 ? [...scopes].join(' ') : undefined;
+  }
+
+  /**
+   * Starts a person's sign-in that comes back to `redirectUrl` (the gateway's callback): resolves
+   * with the authorization server's URL to send the person to, or `undefined` when no person was
+   * needed after all (a refresh or client credentials worked).
+   */
+  async beginSignIn(redirectUrl: string, binding?: string): Promise<URL | undefined> {
+    const signIn: PendingSignIn = {
+      ...(binding !== undefined && { binding }),
+      state: randomBytes(24).toString('base64url'),
+      redirectUrl,
+      expiresAt: this.now() + SIGN_IN_TTL_MS,
+    };
+    this.signIn = signIn;
+    try {
+      const result = await auth(this, {
+        serverUrl: this.config().url,
+        scope: this.wantedScope(),
+        resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+        fetchFn: this.fetch(fetch),
+      });
+      if (result === 'AUTHORIZED') {
+        this.signIn = undefined;
+        return undefined;
+      }
+      if (!signIn.authorizationUrl) throw new Error('the authorization server gave no authorization URL');
+      return signIn.authorizationUrl;
+    } catch (error) {
+      if (this.signIn === signIn) this.signIn = undefined;
+      throw error;
+    }
+  }
+
+  /** Whether `state` is the one of this server's sign-in under way, brought by the browser that started it (compared in constant time). */
+  owns(state: string, binding: string | undefined): boolean {
+    const signIn = this.signIn;
+    if (!signIn || signIn.expiresAt < this.now()) return false;
+    if (signIn.binding !== undefined && (binding === undefined || !sameText(signIn.binding, binding))) return false;
+    return sameText(signIn.state, state);
+  }
+
+  /**
+   * Finishes the sign-in with what the authorization server sent to the callback: the `state`
+   * must be this sign-in's, `iss` the authorization server's issuer (RFC 9207: required when its
+   * metadata says it sends one), and the code is exchanged for tokens.
+   */
+  async completeSignIn(params: CallbackParams): Promise<void> {
+    if (!params.state || !this.owns(params.state, params.binding))
+      throw new Error('this sign-in is unknown or has expired; start it again');
+    const signIn = this.signIn!;
+    try {
+      if (params.error)
+        throw new Error(
+          `the authorization server refused: ${params.error}${params.errorDescription ? ` (${params.errorDescription})` : ''}`,
+        );
+      if (!params.code) throw new Error('the authorization server sent no code');
+      const metadata = this.record()?.discovery?.authorizationServerMetadata as
+        { issuer?: string; authorization_response_iss_parameter_supported?: boolean } | undefined;
+      if (params.iss !== undefined || metadata?.authorization_response_iss_parameter_supported === true) {
+        if (params.iss === undefined) throw new Error('the authorization server sent no "iss" though its metadata says it does (RFC 9207)');
+        if (!metadata?.issuer || params.iss !== metadata.issuer)
+          throw new Error(
+            `the answer came from issuer ${JSON.stringify(params.iss)}, not from ${JSON.stringify(metadata?.issuer)} (RFC 9207)`,
+          );
+      }
+      const result = await auth(this, {
+        serverUrl: this.config().url,
+        authorizationCode: params.code,
+        resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+        fetchFn: this.fetch(fetch),
+      });
+      if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
+    } finally {
+      if (this.signIn === signIn) this.signIn = undefined;
+    }
+  }
+
+  /**
+   * Disconnect: revokes the tokens where the authorization server offers revocation (RFC 7009,
+   * oauth4webapi; a failure is reported, not thrown) and forgets tokens and registration.
+   * Resolves with what could not be revoked, if anything.
+   */
+  async revoke(): Promise<string | undefined> {
+    const record = this.record();
+    const tokens = record?.tokens;
+    const metadata = record?.discovery?.authorizationServerMetadata as oauth.AuthorizationServer | undefined;
+    let failure: string | undefined;
+    if (tokens && metadata?.revocation_endpoint) {
+      try {
+        const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
+        if (!client) throw new Error('no client registration');
+        const authentication = client.client_secret ? oauth.ClientSecretBasic(client.client_secret) : oauth.None();
+        const options = { [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:' };
+        // The refresh token first: revoking it ends the grant (and, at most servers, its access tokens).
+        for (const token of [tokens.refresh_token, tokens.access_token]) {
+          if (!token) continue;
+          const response = await oauth.revocationRequest(metadata, { client_id: client.client_id }, authentication, token, options);
+          await oauth.processRevocationResponse(response);
+        }
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+    }
+    this.signIn = undefined;
+    this.challenge = undefined;
+    this.store.forget(this.server);
+    return failure;
+  }
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sameEndpoint(input: string | URL, url: string): boolean {
+  try {
+    const a = new URL(input);
+    const b = new URL(url);
+    return a.origin === b.origin && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
+}
+
+/** The one redirect URI a dynamically registered client was registered with, if any. */
+function registeredRedirect(client: OAuthClientInformationMixed | undefined): string | undefined {
+  const uris = client && 'redirect_uris' in client ? client.redirect_uris : undefined;
+  return Array.isArray(uris) && typeof uris[0] === 'string' ? uris[0] : undefined;
+}

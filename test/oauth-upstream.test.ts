@@ -1,0 +1,394 @@
+// Remote servers behind OAuth 2.1 (issue 19): the gateway as the OAuth client of a real server with its
+// own authorization server (test/fixtures/oauth-server.mjs: the MCP SDK's authorization server handlers,
+// audience checked), through the real gateway and REST.
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FAST, recordStates, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
+import { startHttpFixture, type HttpServer } from './helpers/http-server.js';
+import { waitUntil } from './helpers/process.js';
+import { parseConfigText } from '../server/config/load.js';
+import { ConfigError } from '../server/config/types.js';
+import { createLogger, type Logger } from '../server/logging/logger.js';
+
+const running: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+afterAll(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+interface Stats {
+  authorizations: number;
+  codeExchanges: number;
+  refreshes: number;
+  clientCredentials: number;
+  registrations: number;
+  revocations: number;
+  unauthorized: number;
+  lastResource: string | null;
+}
+
+interface OAuthFixture extends HttpServer {
+  stats(): Promise<Stats>;
+  /** Every access and refresh token the authorization server issued. */
+  issued(): Promise<string[]>;
+  hook(name: string): Promise<void>;
+}
+
+async function oauthServer(env: NodeJS.ProcessEnv = {}): Promise<OAuthFixture> {
+  const server = await startHttpFixture(['oauth-server.mjs'], '/mcp', env);
+  running.push(server);
+  const base = `http://127.0.0.1:${server.port}`;
+  return {
+    ...server,
+    stats: async () => (await (await fetch(`${base}/test/stats`)).json()) as Stats,
+    issued: async () => (await (await fetch(`${base}/test/issued`)).json()) as string[],
+    hook: async (name) => void (await fetch(`${base}/test/${name}`, { method: 'POST' })),
+  };
+}
+
+async function gatewayFor(
+  servers: Record<string, object>,
+  options: { stateDir?: string; logger?: Logger; gateway?: object; allowedHosts?: string[] } = {},
+): Promise<TestGateway> {
+  const gateway = await startTestGateway(
+    { approval: { default: 'allow' }, gateway: { ...FAST, ...options.gateway }, mcpServers: servers },
+    options,
+  );
+  running.push({ stop: () => gateway.close() });
+  return gateway;
+}
+
+/**
+ * What a person does after Connect: the browser follows the authorization URL; the authorization
+ * server (which approves at once) redirects to the callback with code, state and iss.
+ */
+async function approve(authorizationUrl: URL): Promise<URLSearchParams> {
+  const response = await fetch(authorizationUrl, { redirect: 'manual' });
+  expect(response.status).toBe(302);
+  return new URL(response.headers.get('location')!).searchParams;
+}
+
+/**
+ * Signs the server in as a person would through the API: Connect answers the authorization URL,
+ * the browser follows it and comes back to the gateway's callback.
+ */
+async function signIn(gateway: TestGateway, name: string): Promise<void> {
+  const connect = await request(gateway.app).post(`/api/servers/${name}/oauth/connect`);
+  expect(connect.status).toBe(200);
+  const params = await approve(new URL(connect.body.authorizationUrl));
+  const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`);
+  expect(callback.status).toBe(303);
+  expect(callback.headers.location).toBe('/');
+  await waitForServer(gateway.supervisor, name, 'ready');
+}
+
+const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
+
+describe('a remote server behind OAuth', () => {
+  it('waits in needs-sign-in without retrying, and its tool calls answer 503 needs-sign-in naming the server', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    const states = recordStates(gateway.supervisor, 'remote');
+    const status = await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(status.nextRetryAt).toBeUndefined();
+    expect(status.oauth).toEqual({ connected: false, scopes: [] });
+
+    const response = await echo(gateway, 'remote', 'hi');
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ type: 'needs-sign-in', server: 'remote' });
+    expect(response.body.detail).toContain('remote');
+    // No reconnect loop: one attempt, nothing registered without a person.
+    const before = await upstream.stats();
+    await waitUntil(async () => (await request(gateway.app).get('/api/servers/remote')).status === 200);
+    expect(gateway.supervisor.status('remote')!.restarts).toBe(0);
+    expect(states).not.toContain('backoff');
+    expect(before.registrations).toBe(0);
+    expect(before.unauthorized).toBe(1);
+  });
+
+  it('a server without "auth" whose 401 names its resource metadata is treated the same', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url } });
+    const status = await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(status.lastError?.message).toMatch(/sign in/);
+    await signIn(gateway, 'remote');
+    expect((await echo(gateway, 'remote', 'discovered')).body).toBe('discovered');
+  });
+
+  it('signs in with a code (dynamic registration, PKCE, resource, iss), then calls tools with the token', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: { scopes: ['mcp:tools'] } } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+
+    const response = await echo(gateway, 'remote', 'hello');
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('hello');
+    const stats = await upstream.stats();
+    expect(stats).toMatchObject({ registrations: 1, authorizations: 1, codeExchanges: 1 });
+    // RFC 8707: the token is for this server (the fixture refuses any other audience).
+    expect(stats.lastResource).toBe(upstream.url);
+    const status = gateway.supervisor.status('remote')!;
+    expect(status.oauth).toMatchObject({ connected: true, scopes: ['mcp:tools'] });
+    expect(status.oauth!.expiresAt).toBeGreaterThan(Date.now());
+    // The API shows the connection, never a token.
+    const api = await request(gateway.app).get('/api/servers/remote');
+    expect(api.body.oauth).toMatchObject({ connected: true, scopes: ['mcp:tools'] });
+    expect(Date.parse(api.body.oauth.expiresAt)).toBeGreaterThan(Date.now());
+    expect(JSON.stringify(api.body)).not.toMatch(/token|secret/i);
+  });
+
+  it('refuses a callback whose state is unknown, or whose iss is not the authorization server (RFC 9207)', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    const params = await approve(new URL(connect.body.authorizationUrl));
+    const forged = new URLSearchParams(params);
+    forged.set('state', 'forged');
+    const refused = await request(gateway.app).get(`/ui/oauth/callback?${forged}`);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('no sign-in under way');
+    const otherIssuer = new URLSearchParams(params);
+    otherIssuer.set('iss', 'https://evil.example/');
+    const mixedUp = await request(gateway.app).get(`/ui/oauth/callback?${otherIssuer}`);
+    expect(mixedUp.status).toBe(400);
+    expect(mixedUp.text).toContain('RFC 9207');
+    expect((await upstream.stats()).codeExchanges).toBe(0);
+    expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
+  });
+
+  it('Connect on the card binds the sign-in to the browser that started it; Disconnect revokes and forgets', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const card = await request(gateway.app).get('/ui/servers/remote');
+    expect(card.text).toContain('needs sign-in');
+    expect(card.text).toContain('href="ui/servers/remote/oauth/connect"');
+
+    const connect = await request(gateway.app).get('/ui/servers/remote/oauth/connect');
+    expect(connect.status).toBe(303);
+    const binding = ([] as string[]).concat(connect.headers['set-cookie'] ?? []).find((line) => line.startsWith('mcpgw_oauth='))!;
+    expect(binding).toMatch(/HttpOnly/i);
+    expect(binding).toMatch(/SameSite=Lax/i);
+    expect(binding).toMatch(/Path=\/ui\/oauth\/callback/);
+    const params = await approve(new URL(connect.headers.location!));
+    // Another browser (no cookie, or another nonce) cannot finish it.
+    expect((await request(gateway.app).get(`/ui/oauth/callback?${params}`)).status).toBe(400);
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`).set('Cookie', binding.split(';')[0]!);
+    expect(callback.status).toBe(303);
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    expect((await request(gateway.app).get('/ui/servers/remote')).text).toContain('oauth/disconnect');
+
+    const disconnect = await request(gateway.app).delete('/api/servers/remote/oauth');
+    expect(disconnect.status).toBe(200);
+    expect(disconnect.body.revokeError).toBeNull();
+    expect((await upstream.stats()).revocations).toBe(2);
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.oauth).toEqual({ connected: false, scopes: [] });
+    expect((await echo(gateway, 'remote', 'gone')).body.type).toBe('needs-sign-in');
+  });
+
+  it('comes back to the origin and base path the person came from (basePath, tailscale serve)', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor(
+      { remote: { url: upstream.url, auth: 'oauth' } },
+      { gateway: { basePath: '/gw' }, allowedHosts: ['home.tail1234.ts.net'] },
+    );
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app)
+      .post('/gw/api/servers/remote/oauth/connect')
+      .set('Host', 'home.tail1234.ts.net')
+      .set('X-Forwarded-Proto', 'https');
+    expect(connect.status).toBe(200);
+    const authorizationUrl = new URL(connect.body.authorizationUrl);
+    expect(authorizationUrl.searchParams.get('redirect_uri')).toBe('https://home.tail1234.ts.net/gw/ui/oauth/callback');
+    const params = await approve(authorizationUrl);
+    const callback = await request(gateway.app).get(`/gw/ui/oauth/callback?${params}`);
+    expect(callback.status).toBe(303);
+    expect(callback.headers.location).toBe('/gw/');
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+  });
+
+  it('refreshes an access token before it expires, without a failed request', async () => {
+    const upstream = await oauthServer({ TOKEN_TTL: '3' });
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    const first = gateway.supervisor.status('remote')!.oauth!.expiresAt!;
+    const unauthorized = (await upstream.stats()).unauthorized;
+    // Within the last half of the token's life (it lives 3 s): the next request refreshes first.
+    await waitUntil(() => Date.now() >= first - 1400, 5000, 'the token to near its expiry');
+    expect((await echo(gateway, 'remote', 'still here')).status).toBe(200);
+    const stats = await upstream.stats();
+    expect(stats.refreshes).toBe(1);
+    expect(stats.unauthorized).toBe(unauthorized);
+    expect(gateway.supervisor.status('remote')!.oauth!.expiresAt).toBeGreaterThan(first);
+  });
+
+  it('refreshes once on a 401 (a token the server no longer takes) and the call succeeds', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'after expiry')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+    // The rotated refresh token is the one kept: a second forced expiry refreshes again.
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'again')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(2);
+  });
+
+  it('goes back to needs-sign-in when its grant is revoked', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    await upstream.hook('revoke-all');
+    const response = await echo(gateway, 'remote', 'revoked');
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
+  });
+
+  it('gets tokens by client credentials for a machine-to-machine server, with no person', async () => {
+    const upstream = await oauthServer({ CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' });
+    const dir = tempDir();
+    const secretFile = path.join(dir, 'client-secret');
+    fs.writeFileSync(secretFile, 's3cret-m2m\n', { mode: 0o600 });
+    const gateway = await gatewayFor({
+      m2m: { url: upstream.url, auth: { grant: 'client_credentials', clientId: 'gateway-m2m', clientSecretFile: secretFile } },
+    });
+    await waitForServer(gateway.supervisor, 'm2m', 'ready');
+    const response = await request(gateway.app).post('/m2m/whoami').send({});
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ clientId: 'gateway-m2m' });
+    expect((await upstream.stats()).clientCredentials).toBe(1);
+  });
+});
+
+describe('the auth setting of a remote server', () => {
+  const parse = (entry: object) => parseConfigText(JSON.stringify({ mcpServers: { remote: entry } }), '/etc/gw/config.json', {});
+  const problems = (entry: object) => {
+    try {
+      parse(entry);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('takes "oauth", the object form with its defaults, and mcpo\'s oauth object', () => {
+    const remote = (entry: object) => parse(entry).servers[0] as { auth?: object };
+    expect(remote({ url: 'https://mcp.example.com/mcp', auth: 'oauth' }).auth).toEqual({
+      grant: 'authorization_code',
+      clientName: 'mcp-gateway',
+    });
+    expect(remote({ url: 'https://mcp.example.com/mcp', auth: { scopes: ['read'], clientId: 'abc' } }).auth).toEqual({
+      grant: 'authorization_code',
+      clientName: 'mcp-gateway',
+      clientId: 'abc',
+      scopes: ['read'],
+    });
+    expect(
+      remote({
+        type: 'streamable-http',
+        url: 'https://mcp.example.com/mcp',
+        oauth: {
+          server_url: 'https://mcp.example.com',
+          storage_type: 'file',
+          client_metadata: { client_name: 'MCPO', scope: 'read write' },
+        },
+      }).auth,
+    ).toEqual({ grant: 'authorization_code', clientName: 'MCPO', scopes: ['read', 'write'] });
+    expect(remote({ url: 'https://mcp.example.com/mcp' }).auth).toBeUndefined();
+  });
+
+  it('names the field and what was expected when it is wrong', () => {
+    expect(problems({ url: 'https://m.example.com/mcp', auth: 'basic' })).toEqual([
+      { path: '$.mcpServers.remote.auth', message: expect.stringContaining('expected "oauth" or an object') },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { grant: 'client_credentials' } })).toEqual([
+      { path: '$.mcpServers.remote.auth', message: 'grant "client_credentials" needs "clientId" and "clientSecretFile"' },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientSecretFile: 'nope' } })).toEqual([
+      { path: '$.mcpServers.remote.auth.clientSecretFile', message: expect.stringMatching(/cannot read secret file \/etc\/gw\/nope/) },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientMetadataUrl: 'http://m.example.com/client.json' } })[0]!.path).toBe(
+      '$.mcpServers.remote.auth.clientMetadataUrl',
+    );
+    expect(problems({ command: 'x', auth: 'oauth' })).toEqual([
+      { path: '$.mcpServers.remote.auth', message: '"auth" only applies to remote servers ("url")' },
+    ]);
+  });
+});
+
+describe('OAuth tokens at rest', () => {
+  it('are kept encrypted in the state database, survive a restart, and are never in clear in the database, logs, API or activity log', async () => {
+    const upstream = await oauthServer();
+    const stateDir = tempDir();
+    const logText: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
+    const first = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { stateDir, logger });
+    await waitForServer(first.supervisor, 'remote', 'needs-sign-in');
+    await signIn(first, 'remote');
+    expect((await echo(first, 'remote', 'one')).status).toBe(200);
+    await upstream.hook('expire'); // a refresh, so that rotated tokens are looked for too
+    expect((await echo(first, 'remote', 'two')).status).toBe(200);
+    const answers = [
+      await request(first.app).get('/api/servers'),
+      await request(first.app).get('/api/servers/remote'),
+      await request(first.app).get('/api/activity'),
+    ].map((response) => response.text);
+    await first.close();
+    running.pop();
+
+    const key = fs.statSync(path.join(stateDir, 'secrets.key'));
+    expect(key.mode & 0o777).toBe(0o600);
+    const stored = fs
+      .readdirSync(stateDir)
+      .filter((name) => name.startsWith('gateway.db'))
+      .map((name) => fs.readFileSync(path.join(stateDir, name)));
+    const issued = await upstream.issued();
+    expect(issued.length).toBeGreaterThanOrEqual(4);
+    for (const token of issued) {
+      for (const bytes of stored) expect(bytes.includes(token)).toBe(false);
+      for (const text of [...answers, logText.join('')]) expect(text).not.toContain(token);
+    }
+
+    // Another start on the same state folder is connected at once, with no one signing in.
+    const second = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { stateDir });
+    await waitForServer(second.supervisor, 'remote', 'ready');
+    expect((await echo(second, 'remote', 'three')).status).toBe(200);
+    expect((await upstream.stats()).authorizations).toBe(1);
+  });
+
+  it('uses gateway.secretsKeyFile when given; with another key the stored tokens are unreadable and the server asks for a sign-in', async () => {
+    const upstream = await oauthServer();
+    const stateDir = tempDir();
+    const keyFile = path.join(tempDir(), 'key');
+    fs.writeFileSync(keyFile, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    const first = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { stateDir, gateway: { secretsKeyFile: keyFile } });
+    await waitForServer(first.supervisor, 'remote', 'needs-sign-in');
+    await signIn(first, 'remote');
+    await first.close();
+    running.pop();
+    expect(fs.existsSync(path.join(stateDir, 'secrets.key'))).toBe(false);
+
+    fs.writeFileSync(keyFile, `${'cd'.repeat(32)}\n`);
+    const logText: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void logText.push(line) });
+    const second = await gatewayFor(
+      { remote: { url: upstream.url, auth: 'oauth' } },
+      { stateDir, logger, gateway: { secretsKeyFile: keyFile } },
+    );
+    await waitForServer(second.supervisor, 'remote', 'needs-sign-in');
+    expect(logText.join('')).toContain('cannot be decrypted');
+  });
+});
