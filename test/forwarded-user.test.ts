@@ -355,4 +355,40 @@ describe('forwarded users over /mcp', () => {
     await untrusted.callTool({ name: 'echo', arguments: { message: 'plain' } });
     expect(await calledFor(app)).toBeNull();
   });
+
+  it("decides each request of an open SDK session by its own headers and its key's trust now", async () => {
+    const policy = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'deny', when: { user: 'alice@example.com' } }] };
+    const { app } = await kit.gateway(SERVERS, {}, { apiKey: KEY, approval: policy });
+    const key = await makeKey(app, 'Open WebUI', true);
+    const url = `${await kit.listen(app)}/mcp/fx`;
+    // The headers of the session's next request: changed between calls, as Open WebUI's are per user.
+    let user: Record<string, string> = { 'X-OpenWebUI-User-Id': 'bob-id' };
+    const sending: typeof fetch = (input, init) =>
+      fetch(input, {
+        ...init,
+        headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: `Bearer ${key.token}`, ...user },
+      });
+    // A client that declares elicitation: its calls go the SDK's way, not the fast path.
+    const client = new ClientV1({ name: 'owui', version: '1' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'cancel' }));
+    await client.connect(new HttpV1(new URL(url), { fetch: sending }));
+    kit.defer(() => client.close());
+    const echoed = (message: string) => client.callTool({ name: 'echo', arguments: { message } });
+
+    expect((await echoed('bob')).isError).toBeFalsy();
+    expect(await calledFor(app)).toEqual({ id: 'bob-id' });
+    // Another user in the same session: this request's user, and the rule on alice applies.
+    user = ALICE;
+    expect((await echoed('alice')).isError).toBe(true);
+    expect(await calledFor(app)).toEqual(ALICE_USER);
+    // Trust turned off while the session is open: the next call is nobody's, and the rule on alice no longer matches.
+    await request(app).patch(`/api/keys/${key.id}`).set(admin).send({ trustForwardedUser: false }).expect(200);
+    expect((await echoed('untrusted')).isError).toBeFalsy();
+    expect(await calledFor(app)).toBeNull();
+    // And turned on again: believed from the next call on.
+    await request(app).patch(`/api/keys/${key.id}`).set(admin).send({ trustForwardedUser: true }).expect(200);
+    user = { 'X-OpenWebUI-User-Id': 'carol-id' };
+    await echoed('trusted');
+    expect(await calledFor(app)).toEqual({ id: 'carol-id' });
+  });
 });
