@@ -315,6 +315,38 @@ describe('the approval cap per caller', () => {
     const [last] = await pendingApprovals(app, KEY, 1);
     await request(app).post(`/api/approvals/${last!.id}/deny`).set(admin).send({}).expect(200);
   });
+
+  it('caps a trusting key in all at 5 times the cap per caller, however many users it names', async () => {
+    const { app } = await kit.gateway(SERVERS, {}, { apiKey: KEY, approval: { ...POLICY, maxPendingPerCaller: 1 } });
+    const trusted = await makeKey(app, 'Open WebUI', true);
+    const plain = await makeKey(app, 'Script');
+    const hold = (token: string, headers: Record<string, string>) =>
+      request(app)
+        .post('/fx/echo')
+        .set('Authorization', `Bearer ${token}`)
+        .set(headers)
+        .set('Prefer', 'respond-async')
+        .send({ message: 'hold' });
+    for (let n = 1; n <= 4; n++) expect((await hold(trusted.token, { 'X-OpenWebUI-User-Id': `user-${n}` })).status).toBe(202);
+    // Its own call without a user counts in the key's too.
+    expect((await hold(trusted.token, {})).status).toBe(202);
+    const over = await hold(trusted.token, { 'X-OpenWebUI-User-Id': 'user-6' });
+    expect(over.status).toBe(429);
+    expect(over.body).toMatchObject({ type: expect.stringContaining('too-many-calls'), limit: 5 });
+    expect(over.body.detail).toContain('5 × approval.maxPendingPerCaller');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    // Other callers still have their slots.
+    expect((await hold(plain.token, {})).status).toBe(202);
+    const held = await pendingApprovals(app, KEY, 6);
+    expect(held).toHaveLength(6);
+    // A decision frees a slot of the key's.
+    const mine = held.find((approval) => approval.callerLabel === 'Open WebUI')!;
+    await request(app).post(`/api/approvals/${mine.id}/deny`).set(admin).send({}).expect(200);
+    expect((await hold(trusted.token, { 'X-OpenWebUI-User-Id': 'user-6' })).status).toBe(202);
+    for (const approval of await pendingApprovals(app, KEY, 6)) {
+      await request(app).post(`/api/approvals/${approval.id}/deny`).set(admin).send({}).expect(200);
+    }
+  });
 });
 
 describe('forwarded users over /mcp', () => {
