@@ -145,10 +145,17 @@ describe('forwarded users over REST', () => {
     expect(entry.user).toEqual({ email: 'zoë@bücher.de' });
   });
 
-  it('filters the activity log by the user: id, email in any case, or name', async () => {
+  it('filters the activity log by the user: id or email in any case, never the name the user chose', async () => {
     const { app, trusted, plain } = await start();
     await echo(app, trusted.token, ALICE, 'from alice');
     await echo(app, trusted.token, { 'X-OpenWebUI-User-Id': 'bob-id', 'X-OpenWebUI-User-Name': 'Bob' }, 'from bob');
+    // Mallory names herself after alice's email (Open WebUI lets each user choose a name).
+    const mallory = {
+      'X-OpenWebUI-User-Id': 'mallory-id',
+      'X-OpenWebUI-User-Name': 'alice@example.com',
+      'X-OpenWebUI-User-Email': 'm@evil.test',
+    };
+    await echo(app, trusted.token, mallory, 'from mallory');
     // Claims to be alice, but with a key that is not trusted to say so.
     await echo(app, plain.token, ALICE, 'not alice');
     const messages = async (user: string) =>
@@ -157,8 +164,11 @@ describe('forwarded users over REST', () => {
       );
     expect(await messages(ALICE_USER.id)).toEqual(['from alice']);
     expect(await messages('ALICE@example.com')).toEqual(['from alice']);
-    expect(await messages('Alice Liddéll')).toEqual(['from alice']);
-    expect(await messages('Bob')).toEqual(['from bob']);
+    expect(await messages('alice@example.com')).toEqual(['from alice']);
+    expect(await messages('Alice Liddéll')).toEqual([]);
+    expect(await messages('bob-id')).toEqual(['from bob']);
+    expect(await messages('Bob')).toEqual([]);
+    expect(await messages('m@evil.test')).toEqual(['from mallory']);
     expect(await messages('carol')).toEqual([]);
     const refused = await request(app).get('/api/activity').query({ user: '' }).set(admin);
     expect(refused.status).toBe(422);
@@ -183,7 +193,10 @@ describe('forwarded users over REST', () => {
     const list = await request(app).get('/activity').query({ user: 'alice@example.com' }).set('Cookie', cookie).set('Accept', 'text/html');
     expect(list.status).toBe(200);
     expect(list.text).toContain('name="user" value="alice@example.com"');
-    expect(list.text).toContain('<span class="forwarded-user">Alice Liddéll</span> via Open WebUI');
+    // The name beside what tells the user apart (the email; the id in the title): a name is anyone's to choose.
+    expect(list.text).toContain(
+      '<span class="forwarded-user" title="user id 6d1c0d4e-0000-4000-8000-00000000a11c">Alice Liddéll (alice@example.com)</span> via Open WebUI',
+    );
     expect(list.text.match(/class="activity-row /g)).toHaveLength(1);
     const all = await request(app).get('/activity').set('Cookie', cookie).set('Accept', 'text/html');
     expect(all.text.match(/class="activity-row /g)).toHaveLength(2);
