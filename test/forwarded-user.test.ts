@@ -12,6 +12,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
+import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { pendingApprovals, signIn } from './helpers/ui-session.js';
 
@@ -55,6 +56,12 @@ async function makeKey(app: App, label: string, trustForwardedUser?: boolean): P
     .send({ label, ...(trustForwardedUser === undefined ? {} : { trustForwardedUser }) });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { id: res.body.id as string, token: res.body.token as string };
+}
+
+/** A `fetch` that sends `token` and the headers `user()` gives now: they change between a session's requests. */
+function fetchAs(token: string, user: () => Record<string, string>): typeof fetch {
+  return (input, init) =>
+    fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: `Bearer ${token}`, ...user() } });
 }
 
 async function start() {
@@ -408,11 +415,7 @@ describe('forwarded users over /mcp', () => {
     const url = `${await kit.listen(app)}/mcp/fx`;
     // The headers of the session's next request: changed between calls, as Open WebUI's are per user.
     let user: Record<string, string> = { 'X-OpenWebUI-User-Id': 'bob-id' };
-    const sending: typeof fetch = (input, init) =>
-      fetch(input, {
-        ...init,
-        headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: `Bearer ${key.token}`, ...user },
-      });
+    const sending = fetchAs(key.token, () => user);
     // A client that declares elicitation: its calls go the SDK's way, not the fast path.
     const client = new ClientV1({ name: 'owui', version: '1' }, { capabilities: { elicitation: {} } });
     client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'cancel' }));
@@ -435,5 +438,43 @@ describe('forwarded users over /mcp', () => {
     user = { 'X-OpenWebUI-User-Id': 'carol-id' };
     await echoed('trusted');
     expect(await calledFor(app)).toEqual({ id: 'carol-id' });
+  });
+
+  it("refuses the retry of a relayed input_required round for another user: one user's approval is not another's", async () => {
+    const upstream = await startHttpFixture(['modern-only-server.mjs'], '/mcp');
+    kit.defer(() => upstream.stop());
+    const { app } = await kit.gateway(
+      { m: { url: upstream.url, protocol: '2026-07-28' } },
+      {},
+      { apiKey: KEY, approval: { default: 'ask' } },
+    );
+    const key = await makeKey(app, 'Open WebUI', true);
+    let user: Record<string, string> = ALICE;
+    const sending = fetchAs(key.token, () => user);
+    const client = new ClientV2(
+      { name: 'owui', version: '2' },
+      { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await client.connect(new HttpV2(new URL(`${await kit.listen(app)}/mcp/m`), { fetch: sending }));
+    kit.defer(() => client.close());
+    type Round = { resultType?: string; requestState?: string; content?: { text: string }[] };
+    const call = (retry: Record<string, unknown> = {}) =>
+      client.callTool({ name: 'ask-with-state', arguments: {}, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
+
+    // Alice's call is approved, and its server asks her a question (input_required, relayed).
+    const asked = call();
+    const [approval] = await pendingApprovals(app, KEY);
+    expect(approval!.user).toMatchObject({ id: ALICE_USER.id });
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(admin).send({ binding: approval!.binding }).expect(200);
+    const first = await asked;
+    expect(first.resultType).toBe('input_required');
+    const retry = { inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } }, requestState: first.requestState };
+    // The same round, sent back for bob: refused, not run on alice's approval.
+    user = { 'X-OpenWebUI-User-Id': 'bob-id' };
+    await expect(call(retry)).rejects.toThrow(/does not belong to this request/);
+    // Alice's own retry runs at once.
+    user = ALICE;
+    expect((await call(retry)).content?.[0]?.text).toBe('hello Ada, state fixture-state:1');
+    expect((await request(app).get('/api/approvals').set(admin).expect(200)).body.items).toHaveLength(1);
   });
 });

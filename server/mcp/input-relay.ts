@@ -39,6 +39,8 @@ export interface RelayState {
   approvedUntil: number;
   /** The hash of the tool's definition the approval was given for (tool calls only). */
   definition?: string;
+  /** The id of the forwarded user the call was made for (`RelayTarget.user`); none when none was. */
+  user?: string;
 }
 
 /** The client capabilities of a 2026-07-28 request's envelope that input requests need. */
@@ -107,6 +109,8 @@ export interface RelayTarget {
   target: string;
   /** The hash of the tool's definition now (`toolDefinitionHash`, made only when needed); none for a prompt. */
   definition?: () => string;
+  /** The id of the forwarded user the request is made for (auth/forwarded-user.ts). Default none. */
+  user?: string | undefined;
 }
 
 /**
@@ -116,12 +120,14 @@ export interface RelayTarget {
 export function checkRelayState(
   state: RelayState,
   identity: Identity,
-  { server, target, definition }: RelayTarget,
+  { server, target, definition, user }: RelayTarget,
   args: Record<string, unknown> | undefined,
   now = Date.now(),
 ): boolean {
   if (state.owner !== identity.id || state.server !== server || state.target !== target || state.args !== argsDigest(args))
     throw new ProtocolError(INVALID_PARAMS, 'requestState does not belong to this request (another caller, tool, prompt or arguments)');
+  // A retry for another forwarded user is another user's call: their approval is not its.
+  if (state.user !== user) throw new ProtocolError(INVALID_PARAMS, 'requestState does not belong to this request (another forwarded user)');
   return state.approvedUntil > now && state.definition === definition?.();
 }
 
@@ -129,7 +135,7 @@ export function checkRelayState(
 export function relayState(
   upstreamState: string | undefined,
   identity: Identity,
-  { server, target, definition }: RelayTarget,
+  { server, target, definition, user }: RelayTarget,
   args: Record<string, unknown> | undefined,
   approved: boolean,
   approvalTtlMs: number,
@@ -143,5 +149,6 @@ export function relayState(
     args: argsDigest(args),
     approvedUntil: approved ? now + approvalTtlMs : 0,
     ...(definition !== undefined && { definition: definition() }),
+    ...(user !== undefined && { user }),
   };
 }

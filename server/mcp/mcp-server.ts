@@ -222,7 +222,12 @@ export function buildMcpServer(context: ServedContext): Server {
     // to a server's own input_required round (`requestState`, verified by the SDK: input-relay.ts).
     const state = ctx.mcpReq.requestState<ParkedState>();
     const resumed = state && typeof state === 'object' && 'call' in state ? state : undefined;
-    const relayTarget = { server: entry.server, target: `tools/call ${entry.tool}`, definition: () => toolDefinitionHash(entry.info) };
+    const relayTarget = {
+      server: entry.server,
+      target: `tools/call ${entry.tool}`,
+      definition: () => toolDefinitionHash(entry.info),
+      user: context.userOf(from)?.id,
+    };
     const { relay, approvedBefore } = requestRelay(ctx, identity, relayTarget, request.params.arguments);
     let call: RunningCall;
     if (resumed) {
