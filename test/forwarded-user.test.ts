@@ -134,6 +134,42 @@ describe('forwarded users over REST', () => {
     ).toBe(403);
   });
 
+  it('does not believe the headers on a UI session signed in with a trusting key, nor with an OAuth access token', async () => {
+    const { app } = await start();
+    // Only an admin key signs in to the UI.
+    const made = await request(app)
+      .post('/api/keys')
+      .set(admin)
+      .send({ label: 'Trusted admin', scopes: ['admin'], trustForwardedUser: true });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { cookie, csrf } = await signIn(app, made.body.token as string, '/activity');
+    const byCookie = await request(app).post('/fx/echo').set('Cookie', cookie).set('X-CSRF-Token', csrf).set(ALICE).send({ message: 'ui' });
+    expect(byCookie.status, JSON.stringify(byCookie.body)).toBe(200);
+    expect((await request(app).get('/api/activity?limit=1').set(admin).expect(200)).body.items[0]).toMatchObject({
+      arguments: { message: 'ui' },
+      user: null,
+    });
+
+    const issuer = await startHttpFixture(['authorization-server.mjs'], '');
+    kit.defer(() => issuer.stop());
+    const oauth = await kit.gateway(SERVERS, { resourceServer: { issuer: issuer.url } }, { approval: POLICY });
+    const base = await kit.listen(oauth.app);
+    const answer = await fetch(`${issuer.url}/token`, {
+      method: 'POST',
+      headers: { authorization: 'Basic ' + Buffer.from('test-client:test-secret').toString('base64') },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: base, scope: 'tools:call' }),
+    });
+    const token = ((await answer.json()) as { access_token: string }).access_token;
+    const byToken = await fetch(`${base}/fx/echo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...ALICE },
+      body: '{"message":"oauth"}',
+    });
+    expect(byToken.status).toBe(200);
+    const [entry] = oauth.gateway.activity.list({ limit: 1 }).items;
+    expect(entry).toMatchObject({ caller: 'oauth:test-client', user: null });
+  });
+
   it('takes out control characters and bidirectional overrides, and caps each length', async () => {
     const { app, trusted } = await start();
     const entry = await echo(app, trusted.token, {
