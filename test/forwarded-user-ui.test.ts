@@ -47,7 +47,7 @@ describe('forwarded users on the pages', () => {
     await user.press('Enter');
     await expect.poll(() => new URL(page.url()).searchParams.get('user')).toBe('alice@example.com');
     await expect.poll(() => rows.count()).toBe(2);
-    expect(await rows.first().locator('.caller').innerText()).toBe('Alice via Open WebUI');
+    expect(await rows.first().locator('.caller').innerText()).toBe('Alice (alice@example.com) via Open WebUI');
 
     await page.goto(`${base}/approvals`);
     await scriptsReady(page);

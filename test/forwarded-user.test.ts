@@ -12,6 +12,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { callKit, node } from './helpers/calls.js';
 import { fixture } from './helpers/gateway.js';
+import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { pendingApprovals, signIn } from './helpers/ui-session.js';
 
@@ -55,6 +56,12 @@ async function makeKey(app: App, label: string, trustForwardedUser?: boolean): P
     .send({ label, ...(trustForwardedUser === undefined ? {} : { trustForwardedUser }) });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { id: res.body.id as string, token: res.body.token as string };
+}
+
+/** A `fetch` that sends `token` and the headers `user()` gives now: they change between a session's requests. */
+function fetchAs(token: string, user: () => Record<string, string>): typeof fetch {
+  return (input, init) =>
+    fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: `Bearer ${token}`, ...user() } });
 }
 
 async function start() {
@@ -127,6 +134,42 @@ describe('forwarded users over REST', () => {
     ).toBe(403);
   });
 
+  it('does not believe the headers on a UI session signed in with a trusting key, nor with an OAuth access token', async () => {
+    const { app } = await start();
+    // Only an admin key signs in to the UI.
+    const made = await request(app)
+      .post('/api/keys')
+      .set(admin)
+      .send({ label: 'Trusted admin', scopes: ['admin'], trustForwardedUser: true });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { cookie, csrf } = await signIn(app, made.body.token as string, '/activity');
+    const byCookie = await request(app).post('/fx/echo').set('Cookie', cookie).set('X-CSRF-Token', csrf).set(ALICE).send({ message: 'ui' });
+    expect(byCookie.status, JSON.stringify(byCookie.body)).toBe(200);
+    expect((await request(app).get('/api/activity?limit=1').set(admin).expect(200)).body.items[0]).toMatchObject({
+      arguments: { message: 'ui' },
+      user: null,
+    });
+
+    const issuer = await startHttpFixture(['authorization-server.mjs'], '');
+    kit.defer(() => issuer.stop());
+    const oauth = await kit.gateway(SERVERS, { resourceServer: { issuer: issuer.url } }, { approval: POLICY });
+    const base = await kit.listen(oauth.app);
+    const answer = await fetch(`${issuer.url}/token`, {
+      method: 'POST',
+      headers: { authorization: 'Basic ' + Buffer.from('test-client:test-secret').toString('base64') },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: base, scope: 'tools:call' }),
+    });
+    const token = ((await answer.json()) as { access_token: string }).access_token;
+    const byToken = await fetch(`${base}/fx/echo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...ALICE },
+      body: '{"message":"oauth"}',
+    });
+    expect(byToken.status).toBe(200);
+    const [entry] = oauth.gateway.activity.list({ limit: 1 }).items;
+    expect(entry).toMatchObject({ caller: 'oauth:test-client', user: null });
+  });
+
   it('takes out control characters and bidirectional overrides, and caps each length', async () => {
     const { app, trusted } = await start();
     const entry = await echo(app, trusted.token, {
@@ -145,10 +188,17 @@ describe('forwarded users over REST', () => {
     expect(entry.user).toEqual({ email: 'zoë@bücher.de' });
   });
 
-  it('filters the activity log by the user: id, email in any case, or name', async () => {
+  it('filters the activity log by the user: id or email in any case, never the name the user chose', async () => {
     const { app, trusted, plain } = await start();
     await echo(app, trusted.token, ALICE, 'from alice');
     await echo(app, trusted.token, { 'X-OpenWebUI-User-Id': 'bob-id', 'X-OpenWebUI-User-Name': 'Bob' }, 'from bob');
+    // Mallory names herself after alice's email (Open WebUI lets each user choose a name).
+    const mallory = {
+      'X-OpenWebUI-User-Id': 'mallory-id',
+      'X-OpenWebUI-User-Name': 'alice@example.com',
+      'X-OpenWebUI-User-Email': 'm@evil.test',
+    };
+    await echo(app, trusted.token, mallory, 'from mallory');
     // Claims to be alice, but with a key that is not trusted to say so.
     await echo(app, plain.token, ALICE, 'not alice');
     const messages = async (user: string) =>
@@ -157,8 +207,11 @@ describe('forwarded users over REST', () => {
       );
     expect(await messages(ALICE_USER.id)).toEqual(['from alice']);
     expect(await messages('ALICE@example.com')).toEqual(['from alice']);
-    expect(await messages('Alice Liddéll')).toEqual(['from alice']);
-    expect(await messages('Bob')).toEqual(['from bob']);
+    expect(await messages('alice@example.com')).toEqual(['from alice']);
+    expect(await messages('Alice Liddéll')).toEqual([]);
+    expect(await messages('bob-id')).toEqual(['from bob']);
+    expect(await messages('Bob')).toEqual([]);
+    expect(await messages('m@evil.test')).toEqual(['from mallory']);
     expect(await messages('carol')).toEqual([]);
     const refused = await request(app).get('/api/activity').query({ user: '' }).set(admin);
     expect(refused.status).toBe(422);
@@ -183,7 +236,10 @@ describe('forwarded users over REST', () => {
     const list = await request(app).get('/activity').query({ user: 'alice@example.com' }).set('Cookie', cookie).set('Accept', 'text/html');
     expect(list.status).toBe(200);
     expect(list.text).toContain('name="user" value="alice@example.com"');
-    expect(list.text).toContain('<span class="forwarded-user">Alice Liddéll</span> via Open WebUI');
+    // The name beside what tells the user apart (the email; the id in the title): a name is anyone's to choose.
+    expect(list.text).toContain(
+      '<span class="forwarded-user" title="user id 6d1c0d4e-0000-4000-8000-00000000a11c">Alice Liddéll (alice@example.com)</span> via Open WebUI',
+    );
     expect(list.text.match(/class="activity-row /g)).toHaveLength(1);
     const all = await request(app).get('/activity').set('Cookie', cookie).set('Accept', 'text/html');
     expect(all.text.match(/class="activity-row /g)).toHaveLength(2);
@@ -315,6 +371,38 @@ describe('the approval cap per caller', () => {
     const [last] = await pendingApprovals(app, KEY, 1);
     await request(app).post(`/api/approvals/${last!.id}/deny`).set(admin).send({}).expect(200);
   });
+
+  it('caps a trusting key in all at 5 times the cap per caller, however many users it names', async () => {
+    const { app } = await kit.gateway(SERVERS, {}, { apiKey: KEY, approval: { ...POLICY, maxPendingPerCaller: 1 } });
+    const trusted = await makeKey(app, 'Open WebUI', true);
+    const plain = await makeKey(app, 'Script');
+    const hold = (token: string, headers: Record<string, string>) =>
+      request(app)
+        .post('/fx/echo')
+        .set('Authorization', `Bearer ${token}`)
+        .set(headers)
+        .set('Prefer', 'respond-async')
+        .send({ message: 'hold' });
+    for (let n = 1; n <= 4; n++) expect((await hold(trusted.token, { 'X-OpenWebUI-User-Id': `user-${n}` })).status).toBe(202);
+    // Its own call without a user counts in the key's too.
+    expect((await hold(trusted.token, {})).status).toBe(202);
+    const over = await hold(trusted.token, { 'X-OpenWebUI-User-Id': 'user-6' });
+    expect(over.status).toBe(429);
+    expect(over.body).toMatchObject({ type: expect.stringContaining('too-many-calls'), limit: 5 });
+    expect(over.body.detail).toContain('5 × approval.maxPendingPerCaller');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    // Other callers still have their slots.
+    expect((await hold(plain.token, {})).status).toBe(202);
+    const held = await pendingApprovals(app, KEY, 6);
+    expect(held).toHaveLength(6);
+    // A decision frees a slot of the key's.
+    const mine = held.find((approval) => approval.callerLabel === 'Open WebUI')!;
+    await request(app).post(`/api/approvals/${mine.id}/deny`).set(admin).send({}).expect(200);
+    expect((await hold(trusted.token, { 'X-OpenWebUI-User-Id': 'user-6' })).status).toBe(202);
+    for (const approval of await pendingApprovals(app, KEY, 6)) {
+      await request(app).post(`/api/approvals/${approval.id}/deny`).set(admin).send({}).expect(200);
+    }
+  });
 });
 
 describe('forwarded users over /mcp', () => {
@@ -354,5 +442,75 @@ describe('forwarded users over /mcp', () => {
     kit.defer(() => untrusted.close());
     await untrusted.callTool({ name: 'echo', arguments: { message: 'plain' } });
     expect(await calledFor(app)).toBeNull();
+  });
+
+  it("decides each request of an open SDK session by its own headers and its key's trust now", async () => {
+    const policy = { default: 'allow', rules: [{ server: 'fx', tool: 'echo', action: 'deny', when: { user: 'alice@example.com' } }] };
+    const { app } = await kit.gateway(SERVERS, {}, { apiKey: KEY, approval: policy });
+    const key = await makeKey(app, 'Open WebUI', true);
+    const url = `${await kit.listen(app)}/mcp/fx`;
+    // The headers of the session's next request: changed between calls, as Open WebUI's are per user.
+    let user: Record<string, string> = { 'X-OpenWebUI-User-Id': 'bob-id' };
+    const sending = fetchAs(key.token, () => user);
+    // A client that declares elicitation: its calls go the SDK's way, not the fast path.
+    const client = new ClientV1({ name: 'owui', version: '1' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'cancel' }));
+    await client.connect(new HttpV1(new URL(url), { fetch: sending }));
+    kit.defer(() => client.close());
+    const echoed = (message: string) => client.callTool({ name: 'echo', arguments: { message } });
+
+    expect((await echoed('bob')).isError).toBeFalsy();
+    expect(await calledFor(app)).toEqual({ id: 'bob-id' });
+    // Another user in the same session: this request's user, and the rule on alice applies.
+    user = ALICE;
+    expect((await echoed('alice')).isError).toBe(true);
+    expect(await calledFor(app)).toEqual(ALICE_USER);
+    // Trust turned off while the session is open: the next call is nobody's, and the rule on alice no longer matches.
+    await request(app).patch(`/api/keys/${key.id}`).set(admin).send({ trustForwardedUser: false }).expect(200);
+    expect((await echoed('untrusted')).isError).toBeFalsy();
+    expect(await calledFor(app)).toBeNull();
+    // And turned on again: believed from the next call on.
+    await request(app).patch(`/api/keys/${key.id}`).set(admin).send({ trustForwardedUser: true }).expect(200);
+    user = { 'X-OpenWebUI-User-Id': 'carol-id' };
+    await echoed('trusted');
+    expect(await calledFor(app)).toEqual({ id: 'carol-id' });
+  });
+
+  it("refuses the retry of a relayed input_required round for another user: one user's approval is not another's", async () => {
+    const upstream = await startHttpFixture(['modern-only-server.mjs'], '/mcp');
+    kit.defer(() => upstream.stop());
+    const { app } = await kit.gateway(
+      { m: { url: upstream.url, protocol: '2026-07-28' } },
+      {},
+      { apiKey: KEY, approval: { default: 'ask' } },
+    );
+    const key = await makeKey(app, 'Open WebUI', true);
+    let user: Record<string, string> = ALICE;
+    const sending = fetchAs(key.token, () => user);
+    const client = new ClientV2(
+      { name: 'owui', version: '2' },
+      { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await client.connect(new HttpV2(new URL(`${await kit.listen(app)}/mcp/m`), { fetch: sending }));
+    kit.defer(() => client.close());
+    type Round = { resultType?: string; requestState?: string; content?: { text: string }[] };
+    const call = (retry: Record<string, unknown> = {}) =>
+      client.callTool({ name: 'ask-with-state', arguments: {}, ...retry } as never, { allowInputRequired: true }) as Promise<Round>;
+
+    // Alice's call is approved, and its server asks her a question (input_required, relayed).
+    const asked = call();
+    const [approval] = await pendingApprovals(app, KEY);
+    expect(approval!.user).toMatchObject({ id: ALICE_USER.id });
+    await request(app).post(`/api/approvals/${approval!.id}/approve`).set(admin).send({ binding: approval!.binding }).expect(200);
+    const first = await asked;
+    expect(first.resultType).toBe('input_required');
+    const retry = { inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } }, requestState: first.requestState };
+    // The same round, sent back for bob: refused, not run on alice's approval.
+    user = { 'X-OpenWebUI-User-Id': 'bob-id' };
+    await expect(call(retry)).rejects.toThrow(/does not belong to this request/);
+    // Alice's own retry runs at once.
+    user = ALICE;
+    expect((await call(retry)).content?.[0]?.text).toBe('hello Ada, state fixture-state:1');
+    expect((await request(app).get('/api/approvals').set(admin).expect(200)).body.items).toHaveLength(1);
   });
 });

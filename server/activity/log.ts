@@ -151,7 +151,7 @@ export interface ActivityEntry {
 export interface ActivityQuery {
   /** Only this caller's rows (a reader who may not see everyone's: see activity-api.ts). Default: every caller's. */
   caller?: string;
-  /** Only calls made for this forwarded user: its id, email (case-insensitive) or name. Default: any, forwarded or not. */
+  /** Only calls made for this forwarded user: its id or email (case-insensitive), never its name. Default: any, forwarded or not. */
   user?: string;
   server?: string;
   tool?: string;
@@ -574,7 +574,8 @@ export class ActivityLog {
     };
     if (query.caller !== undefined) add('u', 'caller = ?', query.caller);
     if (query.user !== undefined)
-      add('w', '(user_id = ? OR user_email = ? COLLATE NOCASE OR user_name = ?)', query.user, query.user, query.user);
+      // Never the display name: Open WebUI lets each user choose theirs (auth/forwarded-user.ts `isForwardedUser`).
+      add('w', '(user_id = ? OR user_email = ? COLLATE NOCASE)', query.user, query.user);
     if (query.server !== undefined) add('s', 'server = ?', query.server);
     if (query.tool !== undefined) add('t', 'tool = ?', query.tool);
     if (query.outcome !== undefined) add('o', 'outcome = ?', query.outcome);

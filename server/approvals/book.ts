@@ -16,8 +16,12 @@
  *
  * Caps (read at each call, so that a reload applies them): a caller with
  * `approval.maxPendingPerCaller` calls waiting, or a gateway with `approval.maxPending`, gets 429
- * `too-many-calls` at once, with `Retry-After` set to when the first of the calls counted against
- * it expires at the latest; the refused call creates no approval and never runs.
+ * `too-many-calls` at once. Each user a trusting key forwards counts as a caller of its own (one
+ * user's held calls do not use up the others' slots), and the key in all — its users and its calls
+ * without one — may have `KEY_CAP_FACTOR` × `approval.maxPendingPerCaller` (one key sending many
+ * user ids does not use up the gateway's slots). The 429 has `Retry-After` set to when the first
+ * of the calls counted against the cap expires at the latest; the refused call creates no approval
+ * and never runs.
  *
  * States: `pending` → `approved` (the call then runs) | `denied` | `expired` | `cancelled` (the
  * caller went away) | `void` (the tool's definition changed before the decision) |
@@ -160,9 +164,23 @@ export interface ApprovalRequest {
   signal: AbortSignal;
 }
 
+/**
+ * How many times `approval.maxPendingPerCaller` one caller may have waiting over all the users it
+ * forwards (and its own calls without one).
+ */
+export const KEY_CAP_FACTOR = 5;
+
+/** The tallies a held call counts in: its caller's (or forwarded user's) own, and its caller's in all. */
+interface Tallies {
+  /** The caller id, with the forwarded user's id when there is one (`approval.maxPendingPerCaller`). */
+  own: string;
+  /** The caller id (`KEY_CAP_FACTOR` × `approval.maxPendingPerCaller`). */
+  all: string;
+}
+
 interface Waiter {
-  /** Whose calls it counts against (`approval.maxPendingPerCaller`): the caller id, and the forwarded user's id when there is one. */
-  caller: string;
+  /** The tallies it counts in. */
+  tallies: Tallies;
   expiresAt: number;
   toolHash: string;
   settle: (approval: Approval) => void;
@@ -183,8 +201,8 @@ const GATEWAY: Decider = { id: 'gateway', label: 'gateway', via: 'api' };
 
 export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
   private readonly waiters = new Map<string, Waiter>();
-  /** Pending approvals per caller id (only callers with some). */
-  private readonly perCaller = new Map<string, number>();
+  /** Pending approvals per tally (`Tallies`; only tallies with some). */
+  private readonly tallies = new Map<string, number>();
   private readonly insert;
   private readonly settleRow;
   private readonly selectOne;
@@ -240,9 +258,13 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
   wait(request: ApprovalRequest, onCreated: (approval: Approval) => void): Promise<Approval> {
     const now = Date.now();
     // Each user a trusting key forwards counts as a caller of its own: one Open WebUI user's held
-    // calls must not use up the slots of all the others.
-    const capped = request.user?.id === undefined ? request.caller : `${request.caller} user:${request.user.id}`;
-    this.checkCaps(capped, now);
+    // calls must not use up the slots of all the others. And the key counts in all: many user ids
+    // sent by one key must not use up everyone's.
+    const tallies: Tallies = {
+      own: request.user?.id === undefined ? `${request.caller} no user` : `${request.caller} user:${request.user.id}`,
+      all: request.caller,
+    };
+    this.checkCaps(tallies, now);
     const toolHash = toolDefinitionHash(request.tool);
     const { text, truncated } = redactArguments(request.args, MAX_ARGUMENT_BYTES, this.options.redactKeys?.() ?? []);
     const id = `apr_${randomBytes(12).toString('base64url')}`;
@@ -292,7 +314,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
       );
       timer.unref();
       this.waiters.set(a.id, {
-        caller: capped,
+        tallies,
         expiresAt: a.expiresAt,
         toolHash,
         timer,
@@ -301,7 +323,7 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
           resolve(settled);
         },
       });
-      this.perCaller.set(capped, (this.perCaller.get(capped) ?? 0) + 1);
+      for (const tally of [tallies.own, tallies.all]) this.tallies.set(tally, (this.tallies.get(tally) ?? 0) + 1);
       request.signal.addEventListener('abort', onAbort, { once: true });
       this.logger.info(
         { approvalId: a.id, callId: a.callId, server: a.server, tool: a.tool, caller: a.caller, rule: a.rule },
@@ -347,23 +369,34 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
     return this.waiters.size;
   }
 
-  /** Refuses a call when its caller, or the gateway, has as many calls waiting as allowed. */
-  private checkCaps(caller: string, now: number): void {
+  /** Refuses a call when its caller (or forwarded user), its key in all, or the gateway has as many calls waiting as allowed. */
+  private checkCaps(tallies: Tallies, now: number): void {
     const { maxPending, maxPendingPerCaller } = this.options.settings();
-    const mine = this.perCaller.get(caller) ?? 0;
+    const keyCap = KEY_CAP_FACTOR * maxPendingPerCaller;
+    const own = this.tallies.get(tallies.own) ?? 0;
+    const all = this.tallies.get(tallies.all) ?? 0;
     const total = this.waiters.size;
-    if (mine < maxPendingPerCaller && total < maxPending) return;
-    const perCaller = mine >= maxPendingPerCaller;
+    if (own < maxPendingPerCaller && all < keyCap && total < maxPending) return;
+    // The cap reached, and whether a waiting call counts against it.
+    const [limit, counted, detail] =
+      own >= maxPendingPerCaller
+        ? [
+            maxPendingPerCaller,
+            (waiter: Waiter) => waiter.tallies.own === tallies.own,
+            `this caller already has ${own} calls waiting for approval (approval.maxPendingPerCaller is ${maxPendingPerCaller})`,
+          ]
+        : all >= keyCap
+          ? [
+              keyCap,
+              (waiter: Waiter) => waiter.tallies.all === tallies.all,
+              `this key already has ${all} calls waiting for approval over the users it forwards (${KEY_CAP_FACTOR} × approval.maxPendingPerCaller)`,
+            ]
+          : [maxPending, () => true, `${total} calls already wait for approval (approval.maxPending is ${maxPending})`];
     // A slot frees when one of the counted approvals is decided, or at the latest when it expires.
     let soonest = Infinity;
-    for (const waiter of this.waiters.values()) {
-      if (!perCaller || waiter.caller === caller) soonest = Math.min(soonest, waiter.expiresAt);
-    }
+    for (const waiter of this.waiters.values()) if (counted(waiter)) soonest = Math.min(soonest, waiter.expiresAt);
     const retryAfter = Math.max(1, Math.ceil((soonest - now) / 1000));
-    const detail = perCaller
-      ? `this caller already has ${mine} calls waiting for approval (approval.maxPendingPerCaller is ${maxPendingPerCaller}); try again once one is decided`
-      : `${total} calls already wait for approval (approval.maxPending is ${maxPending}); try again once one is decided`;
-    throw new ProblemError('too-many-calls', detail, { limit: perCaller ? maxPendingPerCaller : maxPending, retryAfter });
+    throw new ProblemError('too-many-calls', `${detail}; try again once one is decided`, { limit, retryAfter });
   }
 
   /** Ends every wait (at shutdown): the approvals become `interrupted`, their calls fail. */
@@ -375,9 +408,11 @@ export class ApprovalBook extends EventEmitter<{ change: [Approval] }> {
     const waiter = this.waiters.get(id);
     if (!waiter) return undefined;
     this.waiters.delete(id);
-    const mine = (this.perCaller.get(waiter.caller) ?? 1) - 1;
-    if (mine > 0) this.perCaller.set(waiter.caller, mine);
-    else this.perCaller.delete(waiter.caller);
+    for (const tally of [waiter.tallies.own, waiter.tallies.all]) {
+      const left = (this.tallies.get(tally) ?? 1) - 1;
+      if (left > 0) this.tallies.set(tally, left);
+      else this.tallies.delete(tally);
+    }
     clearTimeout(waiter.timer);
     const now = Date.now();
     const gateway = by === GATEWAY;

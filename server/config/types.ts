@@ -274,7 +274,8 @@ export interface ApprovalSettings {
   maxPending: number;
   /**
    * Most calls one caller (an API key, a device, the UI…) may have waiting for approval at once; each
-   * user a key with `trustForwardedUser` forwards counts as a caller of its own. Default 20.
+   * user a key with `trustForwardedUser` forwards counts as a caller of its own, and the key may have
+   * 5 times this over all its users (approvals/book.ts `KEY_CAP_FACTOR`). Default 20.
    */
   maxPendingPerCaller: number;
   /**

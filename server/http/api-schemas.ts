@@ -146,7 +146,8 @@ export const ActivityListQuery = z.strictObject({
   server: z.string().optional().meta({ description: 'Only calls to this server.' }),
   tool: z.string().optional().meta({ description: 'Only calls of tools with this name.' }),
   user: z.string().min(1).max(254).optional().meta({
-    description: 'Only calls made for this forwarded user (`user` of the entries): its id, its email (any case) or its name.',
+    description:
+      'Only calls made for this forwarded user (`user` of the entries): its id or its email (any case); never its display name, which each user chooses.',
     example: 'alice@example.com',
   }),
   outcome: z

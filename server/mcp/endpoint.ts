@@ -28,7 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler, createRequestStateCodec, isLegacyRequest, type Server } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import type { Logger } from 'pino';
-import { readForwardedUser, type ForwardedUser } from '../auth/forwarded-user.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { ToolCaller } from '../calls/call-tool.js';
 import type { GatewaySettings, ToolGroup } from '../config/types.js';
@@ -74,6 +74,25 @@ type NodeHandler = ReturnType<typeof toNodeHandler>;
 
 /** The header that carries our request id into the SDK's web request, for the call's log line. */
 const REQUEST_ID_HEADER = 'x-mcp-gateway-request-id';
+
+/**
+ * The header that carries the request's forwarded user, as its key's trust stands now
+ * (`McpRequestInfo.user`), into the SDK's web request: percent-encoded JSON, set or removed by us
+ * on every request the SDK serves, so a client cannot send its own.
+ */
+const USER_HEADER = 'x-mcp-gateway-forwarded-user';
+
+/** Puts the request's own forwarded user (or none) where `userOf` reads it. */
+function carryUser(req: IncomingMessage, user: ForwardedUser | undefined): void {
+  if (user) req.headers[USER_HEADER] = encodeURIComponent(JSON.stringify(user));
+  else delete req.headers[USER_HEADER];
+}
+
+/** The forwarded user `carryUser` put on a request. */
+function carriedUser(request: Request): ForwardedUser | undefined {
+  const carried = request.headers.get(USER_HEADER);
+  return carried ? (JSON.parse(decodeURIComponent(carried)) as ForwardedUser) : undefined;
+}
 
 /** The time list changes are gathered before clients are told. */
 const LIST_CHANGED_DEBOUNCE_MS = 100;
@@ -274,6 +293,9 @@ export class McpEndpoint {
       const call = fastToolCall(req, body, session);
       if (call) return serveFastCall(session, call, res, info.requestId, info.user);
       if (cancelFastCall(req, res, body, session)) return;
+      // The session outlives the request that opened it, and its key's trust may change since: each
+      // request's own user, as its key is trusted now.
+      carryUser(req, info.user);
       const serving = session.transport.handleRequest(req, res, body);
       // The GET stream is in place once the SDK has taken the request (its checks are synchronous):
       // the client can be asked for its roots from then on.
@@ -290,6 +312,7 @@ export class McpEndpoint {
       return;
     }
 
+    carryUser(req, info.user);
     if (req.method === 'POST' && (await isLegacy(req, body))) return this.openSession(req, res, body, target, endpoint, info);
     // The SDK hands `req.auth` to the factory (as `authInfo`): it carries who asked, on which endpoint.
     const context: ModernContext = { ...info, endpoint, target };
@@ -441,9 +464,8 @@ export class McpEndpoint {
       ...(instructions ? { instructions } : {}),
       approvalUrl: (id) => `${info.baseUrl}/approvals/${encodeURIComponent(id)}`,
       requestIdOf: (request) => request?.headers.get(REQUEST_ID_HEADER) ?? info.requestId,
-      // Each request's own headers: a session outlives the request that opened it.
-      userOf: (request) =>
-        info.identity.trustForwardedUser === true && request ? readForwardedUser((name) => request.headers.get(name)) : info.user,
+      // Each request's own user (`carryUser`), as its key's trust stands now: a session outlives the request that opened it.
+      userOf: (request) => (request ? carriedUser(request) : undefined),
       parked: this.parked,
       usedNonces: this.usedNonces,
       mintState: (state, ctx) => this.states.mint(state, ctx),

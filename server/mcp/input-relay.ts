@@ -50,6 +50,8 @@ export interface RelayState {
   requests: Record<string, string>;
   /** The hash of the tool's definition the approval was given for (tool calls only). */
   definition?: string;
+  /** The id of the forwarded user the call was made for (`RelayTarget.user`); none when none was. */
+  user?: string;
 }
 
 /** The client capabilities of a 2026-07-28 request's envelope that input requests need. */
@@ -159,6 +161,8 @@ export interface RelayTarget {
   target: string;
   /** The hash of the tool's definition now (`toolDefinitionHash`, made only when needed); none for a prompt. */
   definition?: () => string;
+  /** The id of the forwarded user the request is made for (auth/forwarded-user.ts). Default none. */
+  user?: string | undefined;
 }
 
 /**
@@ -168,12 +172,14 @@ export interface RelayTarget {
 export function checkRelayState(
   state: RelayState,
   identity: Identity,
-  { server, target, definition }: RelayTarget,
+  { server, target, definition, user }: RelayTarget,
   args: Record<string, unknown> | undefined,
   now = Date.now(),
 ): boolean {
   if (state.owner !== identity.id || state.server !== server || state.target !== target || state.args !== argsDigest(args))
     throw new ProtocolError(INVALID_PARAMS, 'requestState does not belong to this request (another caller, tool, prompt or arguments)');
+  // A retry for another forwarded user is another user's call: their approval is not its.
+  if (state.user !== user) throw new ProtocolError(INVALID_PARAMS, 'requestState does not belong to this request (another forwarded user)');
   return state.approvedUntil > now && state.definition === definition?.();
 }
 
@@ -184,7 +190,7 @@ export function checkRelayState(
 export function relayState(
   upstreamState: string | undefined,
   identity: Identity,
-  { server, target, definition }: RelayTarget,
+  { server, target, definition, user }: RelayTarget,
   args: Record<string, unknown> | undefined,
   approval: CarriedApproval | undefined,
   inputRequests: Record<string, { method?: unknown }> | undefined,
@@ -200,5 +206,6 @@ export function relayState(
     nonce: randomBytes(16).toString('base64url'),
     requests: Object.fromEntries(Object.entries(inputRequests ?? {}).map(([key, request]) => [key, String(request?.method)])),
     ...(definition !== undefined && { definition: definition() }),
+    ...(user !== undefined && { user }),
   };
 }

@@ -228,6 +228,7 @@ export function buildMcpServer(context: ServedContext): Server {
       server: entry.server,
       target: `tools/call ${entry.tool}`,
       definition: () => toolDefinitionHash(entry.info),
+      user: context.userOf(from)?.id,
     };
     let args = request.params.arguments;
     const { relay, approvedBefore } = requestRelay(ctx, identity, relayTarget, args, context.usedNonces);

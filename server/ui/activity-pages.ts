@@ -46,7 +46,7 @@ function idsOf(value: unknown): string[] {
 interface Filters {
   server: string;
   tool: string;
-  /** A forwarded user's id, email or name (`ActivityQuery.user`). */
+  /** A forwarded user's id or email (`ActivityQuery.user`). */
   user: string;
   outcome: string;
   window: string;

@@ -53,6 +53,11 @@ export interface ForwardedUserModel {
   text: string;
   /** The user's id, for a `title`. */
   id: string;
+  /**
+   * What tells the user apart, shown beside the name where the name alone is shown: the email, else
+   * the id; empty when the name is already that. The name is the user's own choice: anyone may be "Alice".
+   */
+  handle: string;
   chatId: string;
   messageId: string;
 }
@@ -67,6 +72,7 @@ export function forwardedUserModel(user: ForwardedUser | null | undefined, via: 
     details,
     text: `${name}${details ? ` (${details})` : ''} via ${via}`,
     id: user.id ?? '',
+    handle: [user.email, user.id].find((part) => part !== undefined && part !== name) ?? '',
     chatId: user.chatId ?? '',
     messageId: user.messageId ?? '',
   };

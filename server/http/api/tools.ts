@@ -169,7 +169,8 @@ export const TOOL_ROUTES = [
       '429': problem(
         '`too-many-calls`: the caller is over one of its shares. With `Prefer: respond-async`: it already has ' +
           '`gateway.asyncCalls.maxPerCaller` (default 32) async calls running. For a call that waits for approval: the caller ' +
-          'already has `approval.maxPendingPerCaller` (default 20) calls waiting, or the gateway `approval.maxPending` (default 200); ' +
+          'already has `approval.maxPendingPerCaller` (default 20) calls waiting (each forwarded user of a trusting key counts apart, ' +
+          'and the key in all may have 5 times that), or the gateway `approval.maxPending` (default 200); ' +
           '`limit` names the cap, and the call made no approval and did not run. `Retry-After` says when to try again.',
         ProblemSchema,
         RetryAfter,
