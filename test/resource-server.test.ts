@@ -7,12 +7,13 @@ import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../server/logging/logger.js';
 import { callKit, node } from './helpers/calls.js';
-import { startCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { fixture, tempDir } from './helpers/gateway.js';
 import { startEverythingHttp, startHttpFixture, type HttpServer } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
@@ -58,6 +59,18 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 async function gatewayOf(issuer: HttpServer, extra: object = {}, options: { apiKey?: string } = {}): Promise<string> {
   const { app } = await kit.gateway({}, { resourceServer: { issuer: issuer.url, ...extra } }, options);
   return kit.listen(app);
+}
+
+/** The status of `GET url` sent with `headers` as given (`Host` included, which fetch would not send). */
+function statusWith(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (answer) => {
+        answer.resume();
+        resolve(answer.statusCode!);
+      })
+      .on('error', reject);
+  });
 }
 
 /** The parameters of a `WWW-Authenticate: Bearer …` value. */
@@ -367,7 +380,8 @@ describe('gateway.resourceServer: the token stays here', () => {
   it('lets the gateway listen beyond loopback without an API key when it is a resource server', async () => {
     const dir = tempDir();
     const config = path.join(dir, 'config.json');
-    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer: { issuer: jwtIssuer.url } }, mcpServers: {} }));
+    const resourceServer = { issuer: jwtIssuer.url, audience: 'https://gateway.example' };
+    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer }, mcpServers: {} }));
     const gateway = await startCli(['--host', '0.0.0.0', '-c', config, '--state-dir', tempDir()]);
     kit.defer(async () => void (await gateway.stop()));
     const port = new URL(gateway.url).port;
@@ -412,6 +426,50 @@ describe('gateway.resourceServer: the UI', () => {
     const { config } = open.gateway;
     await open.gateway.reload({ ...config, gateway: { ...config.gateway, resourceServer: started.gateway.config.gateway.resourceServer } });
     expect((await fetch(`${openBase}/api/keys`, { headers: { cookie: anonymous } })).status).toBe(401);
+  });
+});
+
+describe("gateway.resourceServer: the audience is never the caller's to say", () => {
+  it('takes no audience from X-Forwarded-Prefix or X-Forwarded-Proto: a /mcp token stays off the REST surfaces', async () => {
+    const base = await gatewayOf(jwtIssuer);
+    const mcpToken = await tokenFor(jwtIssuer, `${base}/mcp`);
+    for (const headers of [{ 'X-Forwarded-Prefix': '/mcp' }, { 'X-Forwarded-Prefix': '/mcp', 'X-Forwarded-Proto': 'https' }]) {
+      const answer = await fetch(`${base}/openapi.json`, { headers: { ...bearer(mcpToken), ...headers } });
+      expect(answer.status).toBe(401);
+      expect(challengeOf(answer).error_description).toMatch(/audience/);
+      expect((await fetch(`${base}/api/servers`, { headers: { ...bearer(mcpToken), ...headers } })).status).toBe(401);
+    }
+    // The host's https URL is the gateway's too (a TLS proxy in front), whatever X-Forwarded-Proto says.
+    const httpsToken = await tokenFor(jwtIssuer, base.replace('http:', 'https:'));
+    expect((await fetch(`${base}/openapi.json`, { headers: bearer(httpsToken) })).status).toBe(200);
+  });
+
+  it('takes no audience from an unchecked Host; `audience` decides whatever Host says', async () => {
+    // Host checks off (a listener beyond loopback without allowed hosts): a token for another API refused.
+    const { app } = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url } }, { restrictHosts: false });
+    const base = await kit.listen(app);
+    const foreign = await tokenFor(jwtIssuer, 'https://other-api.example');
+    expect(await statusWith(`${base}/openapi.json`, { host: 'other-api.example', ...bearer(foreign) })).toBe(401);
+    expect(await statusWith(`${base}/openapi.json`, { ...bearer(await tokenFor(jwtIssuer, base)) })).toBe(401);
+
+    const audience = 'https://gateway.example';
+    const { app: configured } = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url, audience } }, { restrictHosts: false });
+    const configuredBase = await kit.listen(configured);
+    expect(await statusWith(`${configuredBase}/openapi.json`, { host: 'other-api.example', ...bearer(foreign) })).toBe(401);
+    const own = await tokenFor(jwtIssuer, audience);
+    expect(await statusWith(`${configuredBase}/openapi.json`, { host: 'other-api.example', ...bearer(own) })).toBe(200);
+  });
+
+  it('refuses to start beyond loopback without `audience` unless host names are allowed', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'config.json');
+    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer: { issuer: jwtIssuer.url } }, mcpServers: {} }));
+    const refused = await runCli(['--host', '0.0.0.0', '--port', '0', '-c', config, '--state-dir', tempDir()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('$.gateway.resourceServer.audience');
+    const allowed = await startCli(['--host', '0.0.0.0', '--allowed-host', 'gateway.example', '-c', config, '--state-dir', tempDir()]);
+    kit.defer(async () => void (await allowed.stop()));
+    expect((await fetch(`http://127.0.0.1:${new URL(allowed.url).port}/api/servers`)).status).toBe(401);
   });
 });
 

@@ -51,6 +51,11 @@ export interface SecurityOptions {
   configuredHosts?: () => readonly string[];
   /** Refuse non-loopback, non-allowed hosts. Default true (the gateway binds loopback by default). */
   restrictHosts?: boolean;
+  /**
+   * `gateway.basePath` in force, read per request: the default audience of access tokens is built
+   * with it (never with a caller's `X-Forwarded-Prefix`). Default ''.
+   */
+  basePath?: () => string;
   /** Browser origins accepted in `Origin` whatever their host (`gateway.cors.origins`). Default none. */
   allowedOrigins?: () => readonly string[];
   /**
@@ -74,6 +79,11 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(name) === 4) return name.startsWith('127.');
   if (isIP(name) === 6) return name === '::1' || name === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(name);
   return false;
+}
+
+/** Whether `Host` is checked now: always on a loopback listener, else while host names are allowed. */
+function hostsChecked(options: SecurityOptions): boolean {
+  return (options.restrictHosts ?? true) || (options.allowedHosts?.length ?? 0) > 0 || (options.configuredHosts?.().length ?? 0) > 0;
 }
 
 /** `example.com:8085` → `example.com`; `[::1]:8085` → `::1`. */
@@ -352,7 +362,8 @@ function acceptAccessToken(
   resourceServer: ResourceServerSettings,
   options: SecurityOptions,
 ): void {
-  options.accessTokens!.verify(token, audiencesOf(req, resourceServer)).then(
+  const base = { basePath: options.basePath?.() ?? '', hostChecked: hostsChecked(options) };
+  options.accessTokens!.verify(token, audiencesOf(req, resourceServer, base)).then(
     (identity) => {
       req.identity = identity;
       next();
