@@ -389,6 +389,30 @@ describe('gateway.resourceServer: the token stays here', () => {
     expect(refused.status).toBe(401);
     expect(challengeOf(refused).resource_metadata).toBe(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`);
   });
+  it('refuses a reload that would leave it beyond loopback without credentials or audience, keeping the running config', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'config.json');
+    const resourceServer = { issuer: jwtIssuer.url, audience: 'https://gateway.example' };
+    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer }, mcpServers: {} }));
+    const gateway = await startCli(['--host', '0.0.0.0', '-c', config, '--state-dir', tempDir()]);
+    kit.defer(async () => void (await gateway.stop()));
+    const keys = `http://127.0.0.1:${new URL(gateway.url).port}/api/keys`;
+    expect((await fetch(keys)).status).toBe(401);
+
+    const reloadRefused = async (file: object, problem: string) => {
+      fs.writeFileSync(config, JSON.stringify(file));
+      await gateway.waitForLog(
+        (entry) => String(entry.msg).includes('keeping the running one') && JSON.stringify(entry.problems).includes(problem),
+      );
+      expect((await fetch(keys)).status).toBe(401);
+    };
+    // Removing gateway.resourceServer would turn authentication off.
+    await reloadRefused({ gateway: {}, mcpServers: {} }, 'without an API key');
+    // Dropping the audience leaves nothing but the Host header to name it.
+    await reloadRefused({ gateway: { resourceServer: { issuer: jwtIssuer.url } }, mcpServers: {} }, '$.gateway.resourceServer.audience');
+    const token = await tokenFor(jwtIssuer, resourceServer.audience);
+    expect((await fetch(keys.replace('/api/keys', '/openapi.json'), { headers: bearer(token) })).status).toBe(200);
+  });
 });
 
 describe('gateway.resourceServer: the UI', () => {
