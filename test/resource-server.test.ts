@@ -377,7 +377,7 @@ describe('gateway.resourceServer: the token stays here', () => {
     expect(database).not.toContain(token.split('.')[2]!);
   });
 
-  it('lets the gateway listen beyond loopback without an API key when it is a resource server', async () => {
+  it('lets the gateway listen beyond loopback without an API key when it is a resource server, and refuses a reload that would open it', async () => {
     const dir = tempDir();
     const config = path.join(dir, 'config.json');
     const resourceServer = { issuer: jwtIssuer.url, audience: 'https://gateway.example' };
@@ -388,16 +388,9 @@ describe('gateway.resourceServer: the token stays here', () => {
     const refused = await fetch(`http://127.0.0.1:${port}/api/servers`);
     expect(refused.status).toBe(401);
     expect(challengeOf(refused).resource_metadata).toBe(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`);
-  });
-  it('refuses a reload that would leave it beyond loopback without credentials or audience, keeping the running config', async () => {
-    const dir = tempDir();
-    const config = path.join(dir, 'config.json');
-    const resourceServer = { issuer: jwtIssuer.url, audience: 'https://gateway.example' };
-    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer }, mcpServers: {} }));
-    const gateway = await startCli(['--host', '0.0.0.0', '-c', config, '--state-dir', tempDir()]);
-    kit.defer(async () => void (await gateway.stop()));
-    const keys = `http://127.0.0.1:${new URL(gateway.url).port}/api/keys`;
-    expect((await fetch(keys)).status).toBe(401);
+
+    // A reload that would leave it without credentials or without an audience is refused; the running config stays.
+    const keys = `http://127.0.0.1:${port}/api/keys`;
 
     const reloadRefused = async (file: object, problem: string) => {
       fs.writeFileSync(config, JSON.stringify(file));
