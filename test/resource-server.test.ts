@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import fs from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -289,6 +290,25 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect((await fetch(`${notKeys}/openapi.json`, { headers: bearer(await tokenFor(jwtIssuer, notKeys)) })).status).toBe(503);
   });
 
+  it('answers 503 when the JWKS endpoint answers 500 or no JSON, and counts no failure for it', async () => {
+    let answer = { status: 500, body: 'oops' };
+    const keys = http.createServer((_request, response) => {
+      response.statusCode = answer.status;
+      response.end(answer.body);
+    });
+    await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => keys.close(() => resolve())));
+    const base = await gatewayOf(jwtIssuer, { jwksUri: `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks` });
+    const token = await tokenFor(jwtIssuer, base);
+    // More than the failure limit (10): none counts, so none gets 429.
+    for (let i = 0; i < 12; i++) {
+      if (i === 6) answer = { status: 200, body: 'not json' };
+      const refused = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { type: string }).type).toMatch(/authorization-server-unavailable$/);
+    }
+  });
+
   it('refuses a token without a required scope with 403 insufficient_scope, and maps scopes through scopeMap', async () => {
     const base = await gatewayOf(jwtIssuer, { requiredScopes: ['read'], scopeMap: { write: ['admin'] } });
     const without = await fetch(`${base}/openapi.json`, { headers: bearer(await tokenFor(jwtIssuer, base, 'tools:read')) });
@@ -450,7 +470,11 @@ describe("gateway.resourceServer: the audience is never the caller's to say", ()
   it('takes no audience from X-Forwarded-Prefix or X-Forwarded-Proto: a /mcp token stays off the REST surfaces', async () => {
     const base = await gatewayOf(jwtIssuer);
     const mcpToken = await tokenFor(jwtIssuer, `${base}/mcp`);
-    for (const headers of [{ 'X-Forwarded-Prefix': '/mcp' }, { 'X-Forwarded-Prefix': '/mcp', 'X-Forwarded-Proto': 'https' }]) {
+    const spoofed: Record<string, string>[] = [
+      { 'X-Forwarded-Prefix': '/mcp' },
+      { 'X-Forwarded-Prefix': '/mcp', 'X-Forwarded-Proto': 'https' },
+    ];
+    for (const headers of spoofed) {
       const answer = await fetch(`${base}/openapi.json`, { headers: { ...bearer(mcpToken), ...headers } });
       expect(answer.status).toBe(401);
       expect(challengeOf(answer).error_description).toMatch(/audience/);

@@ -91,9 +91,10 @@ export class AccessTokens {
       });
       return payload;
     } catch (error) {
-      // The keys cannot be had: nothing is known about the token (503, not 401).
-      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
-        throw new Error(`the keys at ${jwksUri}: ${error.message}`);
+      // The keys cannot be had (timeout, not a key set, an error status or not JSON: jose's
+      // generic error): nothing is known about the token (503, not 401).
+      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isGeneric(error))
+        throw new Error(`the keys at ${jwksUri}: ${(error as Error).message}`);
       if (error instanceof errors.JWTExpired) throw new AccessTokenError('invalid_token', 'the access token has expired');
       if (error instanceof errors.JWTClaimValidationFailed) {
         const claim = error.claim === 'aud' ? 'audience (aud)' : error.claim === 'iss' ? 'issuer (iss)' : `"${error.claim}" claim`;
@@ -155,6 +156,11 @@ export class AccessTokens {
     }
     return found;
   }
+}
+
+/** jose's `ERR_JOSE_GENERIC`: what it throws when the JWKS endpoint answers an error status or no JSON. */
+function isGeneric(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_JOSE_GENERIC';
 }
 
 async function fetchMetadata(issuer: string): Promise<Metadata> {
