@@ -271,6 +271,22 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect((await fetch(`${base}/openapi.json`, { headers: bearer(good) })).status).toBe(200);
   });
 
+  it('answers an expired token of the issuer 401 with the challenge every time: it counts as no failure', async () => {
+    const base = await gatewayOf(shortIssuer);
+    const token = await tokenFor(shortIssuer, base);
+    await waitUntil(
+      async () => (await fetch(`${base}/openapi.json`, { headers: bearer(token) })).status === 401,
+      10_000,
+      'the token to expire',
+    );
+    // Beyond the failure limit (10) from one address, as behind a proxy.
+    for (let i = 0; i < 12; i++) {
+      const answer = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
+      expect(answer.status).toBe(401);
+      expect(challengeOf(answer)).toMatchObject({ error: 'invalid_token', error_description: 'the access token has expired' });
+    }
+  });
+
   it('answers 503 when the authorization server cannot be asked, and logs no token', async () => {
     const gone = await authorizationServer();
     await gone.stop();
@@ -345,6 +361,60 @@ describe('gateway.resourceServer: introspection', () => {
     const revoked = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
     expect(revoked.status).toBe(401);
     expect(challengeOf(revoked)).toMatchObject({ error: 'invalid_token', error_description: 'the access token is not active' });
+  });
+});
+
+describe('gateway.resourceServer: introspection load', () => {
+  /** An introspection endpoint that counts questions and answers them once `release` is called. */
+  async function introspectionEndpoint(answer: () => object) {
+    let asked = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = http.createServer((request, response) => {
+      asked++;
+      request.resume();
+      void released.then(() => response.setHeader('content-type', 'application/json').end(JSON.stringify(answer())));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`, asked: () => asked, release };
+  }
+
+  /** A gateway introspecting at `endpoint`, listening on a server of the test's own that counts the requests it got. */
+  async function introspectingGateway(endpoint: string, cacheMs: number) {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'secret'), 'test-secret\n');
+    const introspection = { endpoint, clientId: 'test-client', clientSecretFile: path.join(dir, 'secret'), cacheMs };
+    const { app } = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url, introspection } });
+    let received = 0;
+    const server = http.createServer(app).on('request', () => received++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received: () => received };
+  }
+
+  it('asks once about a token sent many times at once', async () => {
+    let audience = '';
+    const endpoint = await introspectionEndpoint(() => ({ active: true, aud: audience, sub: 'alice', scope: 'tools:read' }));
+    const { base, received } = await introspectingGateway(endpoint.url, 0);
+    audience = base;
+    const answers = Array.from({ length: 5 }, () => fetch(`${base}/openapi.json`, { headers: bearer('opaque-token-1') }));
+    // All five are in the gateway (each asked, or waiting on the one question) before the answer comes.
+    await waitUntil(() => received() === 5 && endpoint.asked() >= 1, 10_000, 'the five requests');
+    endpoint.release();
+    expect((await Promise.all(answers)).map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(endpoint.asked()).toBe(1);
+  });
+
+  it('asks nothing about a new token from an address held by the failure limit', async () => {
+    const endpoint = await introspectionEndpoint(() => ({ active: false }));
+    endpoint.release();
+    const { base } = await introspectingGateway(endpoint.url, 30_000);
+    for (let i = 0; i < 10; i++) expect((await fetch(`${base}/openapi.json`, { headers: bearer(`guess-${i}`) })).status).toBe(401);
+    expect(endpoint.asked()).toBe(10);
+    const limited = await fetch(`${base}/openapi.json`, { headers: bearer('guess-10') });
+    expect(limited.status).toBe(429);
+    expect(endpoint.asked()).toBe(10);
   });
 });
 

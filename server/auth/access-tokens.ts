@@ -8,7 +8,8 @@
  * - With `introspection`, every token is asked about instead (RFC 7662, HTTP Basic with the
  *   gateway's client id and the secret read from its file): it must be `active`, of the issuer
  *   when the answer names one, and for one of the audiences. Answers are kept `cacheMs` per token
- *   (by its SHA-256, never past its `exp`), refusals too.
+ *   (by its SHA-256, never past its `exp`), refusals too; the same token asked about at once is
+ *   asked once, and a caller held by the failure limit asks nothing (`TooManyAttempts`).
  * - The token's scopes become gateway scopes through the default mapping (each gateway scope
  *   grants itself) and `scopeMap`; a token without one of `requiredScopes` is refused with
  *   `insufficient_scope`.
@@ -31,8 +32,20 @@ export class AccessTokenError extends Error {
     message: string,
     /** For `insufficient_scope`: the token scopes that would do. */
     readonly scope?: string,
+    /**
+     * Whether the refusal counts as a failed attempt (the failure limit). Not for a token the
+     * issuer signed that has only expired: a client refreshes on its 401, it guessed nothing.
+     */
+    readonly counts = true,
   ) {
     super(message);
+  }
+}
+
+/** Thrown instead of asking the authorization server about a token while its caller waits out the failure limit. */
+export class TooManyAttempts extends Error {
+  constructor(readonly retryAfter: number) {
+    super('too many failed attempts');
   }
 }
 
@@ -63,16 +76,23 @@ export class AccessTokens {
   private metadata = new Map<string, Promise<Metadata>>();
   private keySets = new Map<string, ReturnType<Awaited<ReturnType<typeof jose>>['createRemoteJWKSet']>>();
   private cache = new Map<string, Cached>();
+  /** Introspections under way, by the cache key: the same token asked about at once is asked once. */
+  private asking = new Map<string, Promise<Cached>>();
 
   /** `settings`: `gateway.resourceServer` in force, read at each use (a reload applies it). */
   constructor(readonly settings: () => ResourceServerSettings | undefined) {}
 
-  /** The identity of `token`, or an `AccessTokenError` (thrown) saying why it is refused. */
-  async verify(token: string, audiences: Audiences): Promise<Identity> {
+  /**
+   * The identity of `token`, or an `AccessTokenError` (thrown) saying why it is refused.
+   * `retryAfter`: how long the caller must wait out the failure limit (seconds, 0 for not at all),
+   * asked before the authorization server would be (an introspection not cached nor under way):
+   * `TooManyAttempts` then, and nothing is asked.
+   */
+  async verify(token: string, audiences: Audiences, retryAfter: () => number = () => 0): Promise<Identity> {
     const settings = this.settings();
     if (!settings) throw new AccessTokenError('invalid_token', 'the gateway takes no access tokens');
     const claims = settings.introspection
-      ? await this.introspect(token, audiences, settings)
+      ? await this.introspect(token, audiences, settings, retryAfter)
       : await this.verifyJwt(token, audiences, settings);
     return identityOf(claims, settings);
   }
@@ -95,7 +115,8 @@ export class AccessTokens {
       // generic error): nothing is known about the token (503, not 401).
       if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isGeneric(error))
         throw new Error(`the keys at ${jwksUri}: ${(error as Error).message}`);
-      if (error instanceof errors.JWTExpired) throw new AccessTokenError('invalid_token', 'the access token has expired');
+      // jose checks the claims once the signature verifies: the issuer made this token.
+      if (error instanceof errors.JWTExpired) throw new AccessTokenError('invalid_token', 'the access token has expired', undefined, false);
       if (error instanceof errors.JWTClaimValidationFailed) {
         const claim = error.claim === 'aud' ? 'audience (aud)' : error.claim === 'iss' ? 'issuer (iss)' : `"${error.claim}" claim`;
         throw new AccessTokenError('invalid_token', `the access token's ${claim} is not accepted here`);
@@ -106,16 +127,35 @@ export class AccessTokens {
     }
   }
 
-  private async introspect(token: string, audiences: Audiences, settings: ResourceServerSettings): Promise<JWTPayload> {
-    const introspection = settings.introspection!;
+  private async introspect(
+    token: string,
+    audiences: Audiences,
+    settings: ResourceServerSettings,
+    retryAfter: () => number,
+  ): Promise<JWTPayload> {
     // Per token (its hash), issuer and audiences: a reload that changes them asks again.
     const key = `${createHash('sha256').update(token).digest('base64url')} ${settings.issuer} ${audiences.join(' ')}`;
-    const now = Date.now();
     const cached = this.cache.get(key);
-    if (cached && cached.until > now) {
-      if (cached.error) throw cached.error;
-      return cached.claims!;
+    let result: Cached;
+    if (cached && cached.until > Date.now()) result = cached;
+    else {
+      let asking = this.asking.get(key);
+      if (!asking) {
+        const wait = retryAfter();
+        if (wait > 0) throw new TooManyAttempts(wait);
+        asking = this.ask(token, key, audiences, settings).finally(() => this.asking.delete(key));
+        this.asking.set(key, asking);
+      }
+      result = await asking;
     }
+    if (result.error) throw result.error;
+    return result.claims!;
+  }
+
+  /** Asks the authorization server about `token` (RFC 7662), and keeps the answer under `key`. */
+  private async ask(token: string, key: string, audiences: Audiences, settings: ResourceServerSettings): Promise<Cached> {
+    const introspection = settings.introspection!;
+    const now = Date.now();
     const endpoint = introspection.endpoint ?? (await this.issuerMetadata(settings.issuer)).introspection_endpoint;
     if (!endpoint) throw new AccessTokenError('invalid_token', `the issuer's metadata names no introspection_endpoint`);
     const secret = readFileSync(introspection.clientSecretFile, 'utf8').trim();
@@ -142,8 +182,7 @@ export class AccessTokens {
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, result);
     }
-    if (result.error) throw result.error;
-    return claims;
+    return result;
   }
 
   /** RFC 8414 metadata (`/.well-known/oauth-authorization-server`), else OpenID discovery. */
