@@ -418,6 +418,62 @@ describe('gateway.resourceServer: introspection load', () => {
   });
 });
 
+describe('gateway.resourceServer: who a token is', () => {
+  it('gives every subject an id of its own: not shared by look-alike subjects, a client id, another issuer or a long prefix', async () => {
+    const claims: Record<string, object> = {
+      accented: { sub: 'José' },
+      graved: { sub: 'Josè' },
+      client: { client_id: 'José' },
+      long: { sub: `${'x'.repeat(200)}a` },
+      longer: { sub: `${'x'.repeat(200)}b` },
+    };
+    const endpoint = http.createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      request.on('end', () => {
+        const token = new URLSearchParams(body).get('token')!;
+        response
+          .setHeader('content-type', 'application/json')
+          .end(JSON.stringify({ active: true, aud: 'https://gw.example', ...claims[token] }));
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => endpoint.close(() => resolve())));
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'secret'), 'test-secret\n');
+    const { AccessTokens } = await import('../server/auth/access-tokens.js');
+    const { parseConfigText } = await import('../server/config/load.js');
+    const settingsOf = (issuer: string) =>
+      parseConfigText(
+        JSON.stringify({
+          gateway: {
+            resourceServer: {
+              issuer,
+              introspection: {
+                endpoint: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`,
+                clientId: 'gw',
+                clientSecretFile: path.join(dir, 'secret'),
+                cacheMs: 0,
+              },
+            },
+          },
+          mcpServers: {},
+        }),
+        path.join(dir, 'config.json'),
+      ).gateway.resourceServer;
+    const one = new AccessTokens(() => settingsOf('https://one.example'));
+    const other = new AccessTokens(() => settingsOf('https://other.example'));
+    const identities = await Promise.all(Object.keys(claims).map((token) => one.verify(token, ['https://gw.example'])));
+    const ids = identities.map((identity) => identity.id);
+    expect(ids[0]).toBe('oauth:Jos%C3%A9@one.example');
+    expect(ids[2]).toBe('oauth-client:Jos%C3%A9@one.example');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id.length <= 128)).toBe(true);
+    expect(identities[0]!.label).toBe('Jos');
+    expect((await other.verify('accented', ['https://gw.example'])).id).not.toBe(ids[0]);
+  });
+});
+
 describe('gateway.resourceServer: the token stays here', () => {
   it('never passes the token upstream, never logs it nor writes it in the activity log, which names its subject', async () => {
     const headersFile = path.join(tempDir(), 'headers.jsonl');
@@ -456,7 +512,8 @@ describe('gateway.resourceServer: the token stays here', () => {
     expect(upstreamHeaders.toLowerCase()).not.toContain('authorization');
 
     const page = started.gateway.activity.list({ limit: 10 });
-    expect(page.items.map((entry) => entry.caller)).toEqual(expect.arrayContaining(['oauth:test-client']));
+    const issuer = jwtIssuer.url.replace('http://', '');
+    expect(page.items.map((entry) => entry.caller)).toEqual(expect.arrayContaining([`oauth:test-client@${issuer}`]));
     expect(JSON.stringify(page)).not.toContain(token.split('.')[2]!);
     const database = fs
       .readdirSync(started.stateDir)

@@ -14,8 +14,8 @@
  *   grants itself) and `scopeMap`; a token without one of `requiredScopes` is refused with
  *   `insufficient_scope`.
  *
- * The identity is `oauth:<sub>` (or the client id when there is no `sub`), labelled with the
- * subject: the activity log records it as the caller. The token itself is never kept, logged or
+ * The identity is `oauth:<sub>@<issuer>` (`oauth-client:<client id>@<issuer>` when there is no
+ * `sub`; see `callerId`), labelled with the subject: the activity log records it as the caller. The token itself is never kept, logged or
  * passed on. `jose` is loaded on the first token, so a gateway without a resource server never
  * loads it. The issuer's metadata is fetched once per issuer (again after a failure).
  */
@@ -251,14 +251,31 @@ function identityOf(claims: JWTPayload, settings: ResourceServerSettings): Ident
       settings.requiredScopes.join(' '),
     );
   }
-  const subject =
-    typeof claims.sub === 'string' && claims.sub ? claims.sub : typeof claims.client_id === 'string' ? claims.client_id : undefined;
+  const sub = typeof claims.sub === 'string' && claims.sub ? claims.sub : undefined;
+  const clientId = typeof claims.client_id === 'string' && claims.client_id ? claims.client_id : undefined;
+  const subject = sub ?? clientId;
   if (!subject) throw new AccessTokenError('invalid_token', 'the access token names no subject (sub) nor client (client_id)');
-  const label = subject.replace(/[^\x20-\x7e]/g, '').slice(0, 128);
+  const label = subject.replace(/[^\x20-\x7e]/g, '').slice(0, 128) || '?';
   return {
     kind: 'access-token',
-    id: `oauth:${label}`,
+    id: callerId(sub ? 'oauth' : 'oauth-client', subject, settings.issuer),
     label,
     scopes: [...new Set(scopes.flatMap((scope) => grants(settings, scope)))],
   };
+}
+
+/** Longest caller id spelled out; a longer one is its hash. */
+const MAX_ID = 128;
+
+/**
+ * The caller id of a token's subject (`namespace` `oauth`) or, without one, its client
+ * (`oauth-client`): `oauth:<sub>@<issuer>`, the subject percent-encoded (so that no two subjects
+ * share an id: `José` and `Josè` differ, `@` cannot be forged) and the issuer without its scheme.
+ * The id owns MCP sessions, tasks, async calls and approvals; one that would be longer than 128
+ * characters is `oauth:sha256:<hash of issuer and subject>`.
+ */
+function callerId(namespace: 'oauth' | 'oauth-client', subject: string, issuer: string): string {
+  const id = `${namespace}:${encodeURIComponent(subject)}@${issuer.replace(/^https?:\/\//, '')}`;
+  if (id.length <= MAX_ID) return id;
+  return `${namespace}:sha256:${createHash('sha256').update(`${issuer}\n${subject}`).digest('base64url')}`;
 }
