@@ -178,6 +178,26 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect((await fetch(`${base}/fx/openapi.json`, { headers: bearer(mcpToken) })).status).toBe(401);
   });
 
+  it('answers a tool call (the fast path, POST /{server}/{tool}) without a token or with a bad one 401 with the challenge', async () => {
+    const { app } = await kit.gateway(
+      { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
+      { resourceServer: { issuer: jwtIssuer.url } },
+    );
+    const base = await kit.listen(app);
+    const call = (headers: Record<string, string>) =>
+      fetch(`${base}/fx/echo`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"message":"hi"}' });
+    const none = await call({});
+    expect(none.status).toBe(401);
+    expect(challengeOf(none).resource_metadata).toBe(`${base}/.well-known/oauth-protected-resource`);
+    const token = await tokenFor(jwtIssuer, base);
+    const bad = await call(bearer(`${token.slice(0, -4)}AAAA`));
+    expect(bad.status).toBe(401);
+    expect(challengeOf(bad)).toMatchObject({ error: 'invalid_token' });
+    const foreign = await call(bearer(await tokenFor(jwtIssuer, 'https://elsewhere.example/api')));
+    expect(foreign.status).toBe(401);
+    expect((await call(bearer(token))).status).toBe(200);
+  });
+
   it("lets the SDK's OAuth client find the authorization server from the 401, sign in (DCR, PKCE, resource) and use /mcp", async () => {
     const { app } = await kit.gateway(
       { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
