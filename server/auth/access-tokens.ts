@@ -4,7 +4,8 @@
  *
  * - A JWT is verified locally with `jose`: its signature against the issuer's JWKS (`jwks_uri` of
  *   its metadata, or `jwksUri`), an algorithm from the allow-list (asymmetric only), `iss`, `aud`
- *   (one of the audiences the request accepts), `exp` and `nbf`.
+ *   (one of the audiences the request accepts), `exp` (required) and `nbf` (30 s of clock skew
+ *   allowed), and that it is an access token (`typ` `at+jwt`, `JWT` or none; no ID-token claims).
  * - With `introspection`, every token is asked about instead (RFC 7662, HTTP Basic with the
  *   gateway's client id and the secret read from its file): it must be `active`, of the issuer
  *   when the answer names one, and for one of the audiences. Answers are kept `cacheMs` per token
@@ -51,6 +52,22 @@ export class TooManyAttempts extends Error {
 
 /** How long a fetch of the issuer's metadata or an introspection may take, in ms. */
 const FETCH_TIMEOUT_MS = 10_000;
+
+/** How far the clocks of the gateway and the authorization server may differ for `exp` and `nbf`, in seconds. */
+const CLOCK_TOLERANCE_S = 30;
+
+/** The `typ` headers of access-token JWTs: RFC 9068's `at+jwt`, and the plain `JWT` (or none) many servers still write. */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+/**
+ * Whether a verified JWT is an access token, not an ID token of the same issuer (which a client
+ * holds too): `typ` one of `ACCESS_TOKEN_TYPES` or none, and no claim only ID tokens carry
+ * (`nonce`, `at_hash`, `c_hash`, Keycloak's `typ: "ID"`).
+ */
+function isAccessTokenJwt(typ: string | undefined, payload: JWTPayload): boolean {
+  if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) return false;
+  return payload.nonce === undefined && payload.at_hash === undefined && payload.c_hash === undefined && payload.typ !== 'ID';
+}
 
 /** Most introspection answers kept at once; the oldest go first. */
 const MAX_CACHED = 1000;
@@ -104,11 +121,15 @@ export class AccessTokens {
     let keys = this.keySets.get(jwksUri);
     if (!keys) this.keySets.set(jwksUri, (keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: FETCH_TIMEOUT_MS })));
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload, protectedHeader } = await jwtVerify(token, keys, {
         issuer: settings.issuer,
         audience: [...audiences],
         algorithms: settings.algorithms,
+        requiredClaims: ['exp'],
+        clockTolerance: CLOCK_TOLERANCE_S,
       });
+      if (!isAccessTokenJwt(protectedHeader.typ, payload))
+        throw new AccessTokenError('invalid_token', 'the token is not an access token (an ID token, or its typ is not at+jwt nor JWT)');
       return payload;
     } catch (error) {
       // The keys cannot be had (timeout, not a key set, an error status or not JSON: jose's
