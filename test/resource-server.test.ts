@@ -78,7 +78,7 @@ function statusWith(url: string, headers: Record<string, string>): Promise<numbe
  * An issuer of our own for odd tokens: ES256 keys made here, their JWKS served on 127.0.0.1, and
  * `sign` to make a token with any claims and `typ` (a real signature the gateway verifies).
  */
-async function selfSignedIssuer() {
+async function selfSignedIssuer(issuer = 'https://issuer.example') {
   const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] });
@@ -86,7 +86,7 @@ async function selfSignedIssuer() {
   await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
   kit.defer(() => new Promise<void>((resolve) => keys.close(() => resolve())));
   const settings = {
-    issuer: 'https://issuer.example',
+    issuer,
     audience: 'https://gateway.example',
     jwksUri: `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks`,
   };
@@ -336,6 +336,22 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     // An ID token of the issuer (which a client holds too) is no access token.
     expect(await status(await sign({ exp: now + 300, nonce: 'n-1', at_hash: 'abc' }, 'JWT'))).toBe(401);
     expect(await status(await sign({ exp: now + 300, typ: 'ID' }))).toBe(401);
+  });
+
+  it("keeps the issuer as written (Auth0's ends with '/'), reads scp as a list or a string, and maps only scopeMap's own keys", async () => {
+    const { settings, now, sign } = await selfSignedIssuer('https://tenant.example/');
+    const base = await gatewayOf(jwtIssuer, settings);
+    const status = async (token: string) => (await fetch(`${base}/openapi.json`, { headers: bearer(token) })).status;
+    expect(await status(await sign({ exp: now() + 300 }))).toBe(200);
+    expect(await status(await sign({ exp: now() + 300, scope: undefined, scp: 'tools:read tools:call' }))).toBe(200);
+    expect(await status(await sign({ exp: now() + 300, scope: undefined, scp: ['tools:read'] }))).toBe(200);
+
+    const { AccessTokens } = await import('../server/auth/access-tokens.js');
+    const tokens = new AccessTokens(() => ({ ...settings, algorithms: ['ES256'], scopeMap: { write: ['admin'] }, requiredScopes: [] }));
+    const identity = await tokens.verify(await sign({ exp: now() + 300, scope: 'constructor toString __proto__ tools:read' }), [
+      settings.audience,
+    ]);
+    expect(identity.scopes).toEqual(['tools:read']);
   });
 
   it('answers 503 when the authorization server cannot be asked, and logs no token', async () => {
@@ -714,7 +730,7 @@ describe('gateway.resourceServer: the settings', () => {
       path.join(dir, 'c.json'),
     );
     expect(config.gateway.resourceServer).toEqual({
-      issuer: 'https://issuer.example',
+      issuer: 'https://issuer.example/',
       algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
       scopeMap: {},
       requiredScopes: [],

@@ -241,17 +241,18 @@ async function fetchMetadata(issuer: string): Promise<Metadata> {
   throw new Error(`no authorization server metadata for ${issuer}`);
 }
 
-/** The token scopes of `claims` (`scope`, space-separated, or `scp` as a list). */
+/** The token scopes of `claims` (`scope`, space-separated, or `scp`: a list, or space-separated too as Entra writes it). */
 function tokenScopes(claims: JWTPayload): string[] {
-  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
-  if (Array.isArray(claims.scp)) return claims.scp.filter((scope): scope is string => typeof scope === 'string');
+  const listed = typeof claims.scope === 'string' ? claims.scope : claims.scp;
+  if (typeof listed === 'string') return listed.split(' ').filter(Boolean);
+  if (Array.isArray(listed)) return listed.filter((scope): scope is string => typeof scope === 'string');
   return [];
 }
 
 /** What each token scope grants: the default mapping (each gateway scope itself) plus `scopeMap`. */
 function grants(settings: ResourceServerSettings, tokenScope: string): readonly Scope[] {
-  const mapped = settings.scopeMap[tokenScope];
-  if (mapped) return mapped;
+  // Own keys only: a token scope such as `constructor` names nothing of Object.prototype.
+  if (Object.hasOwn(settings.scopeMap, tokenScope)) return settings.scopeMap[tokenScope]!;
   return (SCOPES as readonly string[]).includes(tokenScope) ? [tokenScope as Scope] : [];
 }
 
