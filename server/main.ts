@@ -135,14 +135,8 @@ async function main(): Promise<void> {
     }
     apiKey = readApiKey(options);
     config = withCliOverrides(initialConfig(options), options);
-    // An OAuth resource server (gateway.resourceServer) is authentication too: every request needs a key or a token.
-    if (!isLoopbackHost(options.host) && !apiKey && !config.gateway.resourceServer && !options.insecureNoAuth) {
-      throw new StartupError(
-        `refusing to listen on ${options.host} without an API key: anyone who can reach it could start programs through it. ` +
-          'Give --api-key-file FILE (or MCP_GATEWAY_API_KEY), set gateway.resourceServer to take OAuth access tokens, ' +
-          'or --insecure-no-auth if something in front of the gateway authenticates.',
-      );
-    }
+    const refused = listenerProblem(config, options, Boolean(apiKey));
+    if (refused) throw new StartupError(`refusing to listen on ${options.host} ${refused}`);
   } catch (error) {
     if (error instanceof CliUsageError) fail([`mcp-gateway: ${error.message}`, 'Run "mcp-gateway --help" for usage.'], 2);
     if (error instanceof ConfigError) fail(['mcp-gateway: invalid configuration:', ...error.lines()], 2);
@@ -212,10 +206,18 @@ async function main(): Promise<void> {
   });
 
   let watcher: ConfigWatcher | undefined;
+  const hasApiKey = Boolean(options.apiKeyFile || options.apiKey);
   const reload = async (text?: string) => {
     const file = options.configFile!;
     try {
       const next = withCliOverrides(text === undefined ? loadConfigFile(file) : parseConfigText(text, file, process.env), options);
+      // A reload may not leave a gateway beyond loopback open (e.g. by removing gateway.resourceServer).
+      const refused = listenerProblem(next, options, hasApiKey);
+      if (refused) {
+        const problem = `listening on ${options.host} ${refused}`;
+        logger.error({ problems: [problem] }, 'the changed configuration is refused; keeping the running one');
+        return;
+      }
       const settings = changedSettings(gateway.config, next);
       const servers = await gateway.reload(next);
       applyLimits(server, next.gateway);
@@ -245,6 +247,35 @@ async function main(): Promise<void> {
     await app.close();
     await gateway.close();
   });
+}
+
+/**
+ * Why `config` may not run on the listener `options.host` (a phrase to follow "listening on HOST"),
+ * or undefined; checked at start (exit 2)
+ * and at each reload (refused: the running configuration stays). Beyond loopback every request
+ * needs credentials: the API key, OAuth access tokens (`gateway.resourceServer`), or something in
+ * front that authenticates (`--insecure-no-auth`). And there `Host` is whatever the caller sends
+ * unless host names are allowed (`--allowed-host`, `gateway.allowedHosts`): it cannot say which
+ * tokens are for the gateway, so `gateway.resourceServer.audience` must.
+ */
+function listenerProblem(config: GatewayConfig, options: CliOptions, hasApiKey: boolean): string | undefined {
+  if (isLoopbackHost(options.host)) return undefined;
+  const { resourceServer, allowedHosts } = config.gateway;
+  if (!hasApiKey && !resourceServer && !options.insecureNoAuth) {
+    return (
+      'without an API key: anyone who can reach it could start programs through it. ' +
+      'Give --api-key-file FILE (or MCP_GATEWAY_API_KEY), set gateway.resourceServer to take OAuth access tokens, ' +
+      'or --insecure-no-auth if something in front of the gateway authenticates.'
+    );
+  }
+  if (resourceServer && resourceServer.audience === undefined && options.allowedHosts.length === 0 && allowedHosts.length === 0) {
+    return (
+      'without --allowed-host or gateway.allowedHosts needs $.gateway.resourceServer.audience: ' +
+      'the Host header, which any caller sets, cannot say which access tokens are for the gateway. ' +
+      'Set audience to its public URL (e.g. "https://gateway.example.com"), or allow its host names.'
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -7,12 +7,14 @@ import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../server/logging/logger.js';
 import { callKit, node } from './helpers/calls.js';
-import { startCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { fixture, tempDir } from './helpers/gateway.js';
 import { startEverythingHttp, startHttpFixture, type HttpServer } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
@@ -23,18 +25,18 @@ const kit = callKit();
 const authorizationServer = (env: NodeJS.ProcessEnv = {}) => startHttpFixture(['authorization-server.mjs'], '', env);
 
 let jwtIssuer: HttpServer; // JWT access tokens, an hour long
-let shortIssuer: HttpServer; // JWT access tokens of 1 s, another issuer
+let otherIssuer: HttpServer; // JWT access tokens of another issuer
 let opaqueIssuer: HttpServer; // opaque access tokens, for introspection
 
 beforeAll(async () => {
-  [jwtIssuer, shortIssuer, opaqueIssuer] = await Promise.all([
+  [jwtIssuer, otherIssuer, opaqueIssuer] = await Promise.all([
     authorizationServer(),
-    authorizationServer({ AS_ACCESS_TOKEN_TTL: '1' }),
+    authorizationServer(),
     authorizationServer({ AS_ACCESS_TOKEN_FORMAT: 'opaque' }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([jwtIssuer, shortIssuer, opaqueIssuer].map((server) => server?.stop()));
+  await Promise.all([jwtIssuer, otherIssuer, opaqueIssuer].map((server) => server?.stop()));
 });
 
 const CLIENT = 'Basic ' + Buffer.from('test-client:test-secret').toString('base64');
@@ -58,6 +60,44 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 async function gatewayOf(issuer: HttpServer, extra: object = {}, options: { apiKey?: string } = {}): Promise<string> {
   const { app } = await kit.gateway({}, { resourceServer: { issuer: issuer.url, ...extra } }, options);
   return kit.listen(app);
+}
+
+/** The status of `GET url` sent with `headers` as given (`Host` included, which fetch would not send). */
+function statusWith(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (answer) => {
+        answer.resume();
+        resolve(answer.statusCode!);
+      })
+      .on('error', reject);
+  });
+}
+
+/**
+ * An issuer of our own for odd tokens: ES256 keys made here, their JWKS served on 127.0.0.1, and
+ * `sign` to make a token with any claims and `typ` (a real signature the gateway verifies).
+ */
+async function selfSignedIssuer(issuer = 'https://issuer.example') {
+  const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] });
+  const keys = http.createServer((_request, response) => response.setHeader('content-type', 'application/json').end(jwks));
+  await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+  kit.defer(() => new Promise<void>((resolve) => keys.close(() => resolve())));
+  const settings = {
+    issuer,
+    audience: 'https://gateway.example',
+    jwksUri: `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks`,
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (claims: Record<string, unknown>, typ?: string) =>
+    new SignJWT({ sub: 'alice', scope: 'tools:read', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(typ !== undefined && { typ }) })
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .sign(privateKey);
+  return { settings, now, sign };
 }
 
 /** The parameters of a `WWW-Authenticate: Bearer …` value. */
@@ -164,6 +204,26 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect((await fetch(`${base}/fx/openapi.json`, { headers: bearer(mcpToken) })).status).toBe(401);
   });
 
+  it('answers a tool call (the fast path, POST /{server}/{tool}) without a token or with a bad one 401 with the challenge', async () => {
+    const { app } = await kit.gateway(
+      { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
+      { resourceServer: { issuer: jwtIssuer.url } },
+    );
+    const base = await kit.listen(app);
+    const call = (headers: Record<string, string>) =>
+      fetch(`${base}/fx/echo`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"message":"hi"}' });
+    const none = await call({});
+    expect(none.status).toBe(401);
+    expect(challengeOf(none).resource_metadata).toBe(`${base}/.well-known/oauth-protected-resource`);
+    const token = await tokenFor(jwtIssuer, base);
+    const bad = await call(bearer(`${token.slice(0, -4)}AAAA`));
+    expect(bad.status).toBe(401);
+    expect(challengeOf(bad)).toMatchObject({ error: 'invalid_token' });
+    const foreign = await call(bearer(await tokenFor(jwtIssuer, 'https://elsewhere.example/api')));
+    expect(foreign.status).toBe(401);
+    expect((await call(bearer(token))).status).toBe(200);
+  });
+
   it("lets the SDK's OAuth client find the authorization server from the 401, sign in (DCR, PKCE, resource) and use /mcp", async () => {
     const { app } = await kit.gateway(
       { fx: { command: node, args: [fixture('fixture-server.mjs')] } },
@@ -225,25 +285,17 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect((await fetch(`${base}/openapi.json`, { headers: bearer(good) })).status).toBe(200);
 
     // Signed by keys the gateway trusts (jwksUri), but of another issuer: `iss` decides.
-    const crossed = await gatewayOf(jwtIssuer, { jwksUri: `${shortIssuer.url}/jwks` });
-    const foreign = await fetch(`${crossed}/openapi.json`, { headers: bearer(await tokenFor(shortIssuer, crossed)) });
+    const crossed = await gatewayOf(jwtIssuer, { jwksUri: `${otherIssuer.url}/jwks` });
+    const foreign = await fetch(`${crossed}/openapi.json`, { headers: bearer(await tokenFor(otherIssuer, crossed)) });
     expect(foreign.status).toBe(401);
     expect(challengeOf(foreign).error_description).toMatch(/issuer/);
 
-    // Expired: a token of one second works, then stops working.
-    const short = await gatewayOf(shortIssuer);
-    const brief = await tokenFor(shortIssuer, short);
-    const first = await fetch(`${short}/openapi.json`, { headers: bearer(brief) });
-    const later = await waitUntil(
-      async () => {
-        const answer = await fetch(`${short}/openapi.json`, { headers: bearer(brief) });
-        return answer.status === 401 ? answer : undefined;
-      },
-      10_000,
-      'the token to expire',
-    );
-    expect([200, 401]).toContain(first.status);
-    expect(challengeOf(later).error_description).toMatch(/expired/);
+    // Expired (beyond the 30 s of clock skew allowed), of an issuer of our own.
+    const own = await selfSignedIssuer();
+    const ownBase = await gatewayOf(jwtIssuer, own.settings);
+    const expired = await fetch(`${ownBase}/openapi.json`, { headers: bearer(await own.sign({ exp: own.now() - 60 })) });
+    expect(expired.status).toBe(401);
+    expect(challengeOf(expired).error_description).toMatch(/expired/);
   });
 
   it('slows bad tokens from an address after 10 failures, but a token that verifies always passes', async () => {
@@ -255,6 +307,51 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await fetch(`${base}/openapi.json`, { headers: bearer(good) })).status).toBe(200);
+  });
+
+  it('answers an expired token of the issuer 401 with the challenge every time: it counts as no failure', async () => {
+    const { settings, now, sign } = await selfSignedIssuer();
+    const base = await gatewayOf(jwtIssuer, settings);
+    const token = await sign({ exp: now() - 60 });
+    // Beyond the failure limit (10) from one address, as behind a proxy.
+    for (let i = 0; i < 12; i++) {
+      const answer = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
+      expect(answer.status).toBe(401);
+      expect(challengeOf(answer)).toMatchObject({ error: 'invalid_token', error_description: 'the access token has expired' });
+    }
+  });
+
+  it('requires exp, allows 30 s of clock skew, and takes a JWT or at+jwt access token but no ID token', async () => {
+    const { settings, now: clock, sign } = await selfSignedIssuer();
+    const base = await gatewayOf(jwtIssuer, settings);
+    const now = clock();
+    const status = async (token: string) => (await fetch(`${base}/openapi.json`, { headers: bearer(token) })).status;
+    expect(await status(await sign({ exp: now + 300 }, 'at+jwt'))).toBe(200);
+    expect(await status(await sign({ exp: now + 300 }, 'JWT'))).toBe(200);
+    expect(await status(await sign({ exp: now + 300 }))).toBe(200);
+    expect(await status(await sign({ exp: now - 10 }, 'at+jwt'))).toBe(200); // within the clock skew
+    expect(await status(await sign({ exp: now - 120 }, 'at+jwt'))).toBe(401);
+    expect(await status(await sign({}, 'at+jwt'))).toBe(401); // no exp: never expires, refused
+    expect(await status(await sign({ exp: now + 300 }, 'logout+jwt'))).toBe(401);
+    // An ID token of the issuer (which a client holds too) is no access token.
+    expect(await status(await sign({ exp: now + 300, nonce: 'n-1', at_hash: 'abc' }, 'JWT'))).toBe(401);
+    expect(await status(await sign({ exp: now + 300, typ: 'ID' }))).toBe(401);
+  });
+
+  it("keeps the issuer as written (Auth0's ends with '/'), reads scp as a list or a string, and maps only scopeMap's own keys", async () => {
+    const { settings, now, sign } = await selfSignedIssuer('https://tenant.example/');
+    const base = await gatewayOf(jwtIssuer, settings);
+    const status = async (token: string) => (await fetch(`${base}/openapi.json`, { headers: bearer(token) })).status;
+    expect(await status(await sign({ exp: now() + 300 }))).toBe(200);
+    expect(await status(await sign({ exp: now() + 300, scope: undefined, scp: 'tools:read tools:call' }))).toBe(200);
+    expect(await status(await sign({ exp: now() + 300, scope: undefined, scp: ['tools:read'] }))).toBe(200);
+
+    const { AccessTokens } = await import('../server/auth/access-tokens.js');
+    const tokens = new AccessTokens(() => ({ ...settings, algorithms: ['ES256'], scopeMap: { write: ['admin'] }, requiredScopes: [] }));
+    const identity = await tokens.verify(await sign({ exp: now() + 300, scope: 'constructor toString __proto__ tools:read' }), [
+      settings.audience,
+    ]);
+    expect(identity.scopes).toEqual(['tools:read']);
   });
 
   it('answers 503 when the authorization server cannot be asked, and logs no token', async () => {
@@ -274,6 +371,25 @@ describe('gateway.resourceServer: JWT access tokens', () => {
     // Keys that cannot be read (not a JWK set) say nothing about the token either.
     const notKeys = await gatewayOf(jwtIssuer, { jwksUri: `${jwtIssuer.url}/.well-known/openid-configuration` });
     expect((await fetch(`${notKeys}/openapi.json`, { headers: bearer(await tokenFor(jwtIssuer, notKeys)) })).status).toBe(503);
+  });
+
+  it('answers 503 when the JWKS endpoint answers 500 or no JSON, and counts no failure for it', async () => {
+    let answer = { status: 500, body: 'oops' };
+    const keys = http.createServer((_request, response) => {
+      response.statusCode = answer.status;
+      response.end(answer.body);
+    });
+    await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => keys.close(() => resolve())));
+    const base = await gatewayOf(jwtIssuer, { jwksUri: `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks` });
+    const token = await tokenFor(jwtIssuer, base);
+    // More than the failure limit (10): none counts, so none gets 429.
+    for (let i = 0; i < 12; i++) {
+      if (i === 6) answer = { status: 200, body: 'not json' };
+      const refused = await fetch(`${base}/openapi.json`, { headers: bearer(token) });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { type: string }).type).toMatch(/authorization-server-unavailable$/);
+    }
   });
 
   it('refuses a token without a required scope with 403 insufficient_scope, and maps scopes through scopeMap', async () => {
@@ -315,6 +431,116 @@ describe('gateway.resourceServer: introspection', () => {
   });
 });
 
+describe('gateway.resourceServer: introspection load', () => {
+  /** An introspection endpoint that counts questions and answers them once `release` is called. */
+  async function introspectionEndpoint(answer: () => object) {
+    let asked = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = http.createServer((request, response) => {
+      asked++;
+      request.resume();
+      void released.then(() => response.setHeader('content-type', 'application/json').end(JSON.stringify(answer())));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`, asked: () => asked, release };
+  }
+
+  /** A gateway introspecting at `endpoint`, listening on a server of the test's own that counts the requests it got. */
+  async function introspectingGateway(endpoint: string, cacheMs: number) {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'secret'), 'test-secret\n');
+    const introspection = { endpoint, clientId: 'test-client', clientSecretFile: path.join(dir, 'secret'), cacheMs };
+    const { app } = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url, introspection } });
+    let received = 0;
+    const server = http.createServer(app).on('request', () => received++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received: () => received };
+  }
+
+  it('asks once about a token sent many times at once', async () => {
+    let audience = '';
+    const endpoint = await introspectionEndpoint(() => ({ active: true, aud: audience, sub: 'alice', scope: 'tools:read' }));
+    const { base, received } = await introspectingGateway(endpoint.url, 0);
+    audience = base;
+    const answers = Array.from({ length: 5 }, () => fetch(`${base}/openapi.json`, { headers: bearer('opaque-token-1') }));
+    // All five are in the gateway (each asked, or waiting on the one question) before the answer comes.
+    await waitUntil(() => received() === 5 && endpoint.asked() >= 1, 10_000, 'the five requests');
+    endpoint.release();
+    expect((await Promise.all(answers)).map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(endpoint.asked()).toBe(1);
+  });
+
+  it('asks nothing about a new token from an address held by the failure limit', async () => {
+    const endpoint = await introspectionEndpoint(() => ({ active: false }));
+    endpoint.release();
+    const { base } = await introspectingGateway(endpoint.url, 30_000);
+    for (let i = 0; i < 10; i++) expect((await fetch(`${base}/openapi.json`, { headers: bearer(`guess-${i}`) })).status).toBe(401);
+    expect(endpoint.asked()).toBe(10);
+    const limited = await fetch(`${base}/openapi.json`, { headers: bearer('guess-10') });
+    expect(limited.status).toBe(429);
+    expect(endpoint.asked()).toBe(10);
+  });
+});
+
+describe('gateway.resourceServer: who a token is', () => {
+  it('gives every subject an id of its own: not shared by look-alike subjects, a client id, another issuer or a long prefix', async () => {
+    const claims: Record<string, object> = {
+      accented: { sub: 'José' },
+      graved: { sub: 'Josè' },
+      client: { client_id: 'José' },
+      long: { sub: `${'x'.repeat(200)}a` },
+      longer: { sub: `${'x'.repeat(200)}b` },
+    };
+    const endpoint = http.createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      request.on('end', () => {
+        const token = new URLSearchParams(body).get('token')!;
+        response
+          .setHeader('content-type', 'application/json')
+          .end(JSON.stringify({ active: true, aud: 'https://gw.example', ...claims[token] }));
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    kit.defer(() => new Promise<void>((resolve) => endpoint.close(() => resolve())));
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'secret'), 'test-secret\n');
+    const { AccessTokens } = await import('../server/auth/access-tokens.js');
+    const { parseConfigText } = await import('../server/config/load.js');
+    const settingsOf = (issuer: string) =>
+      parseConfigText(
+        JSON.stringify({
+          gateway: {
+            resourceServer: {
+              issuer,
+              introspection: {
+                endpoint: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`,
+                clientId: 'gw',
+                clientSecretFile: path.join(dir, 'secret'),
+                cacheMs: 0,
+              },
+            },
+          },
+          mcpServers: {},
+        }),
+        path.join(dir, 'config.json'),
+      ).gateway.resourceServer;
+    const one = new AccessTokens(() => settingsOf('https://one.example'));
+    const other = new AccessTokens(() => settingsOf('https://other.example'));
+    const identities = await Promise.all(Object.keys(claims).map((token) => one.verify(token, ['https://gw.example'])));
+    const ids = identities.map((identity) => identity.id);
+    expect(ids[0]).toBe('oauth:Jos%C3%A9@one.example');
+    expect(ids[2]).toBe('oauth-client:Jos%C3%A9@one.example');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id.length <= 128)).toBe(true);
+    expect(identities[0]!.label).toBe('Jos');
+    expect((await other.verify('accented', ['https://gw.example'])).id).not.toBe(ids[0]);
+  });
+});
+
 describe('gateway.resourceServer: the token stays here', () => {
   it('never passes the token upstream, never logs it nor writes it in the activity log, which names its subject', async () => {
     const headersFile = path.join(tempDir(), 'headers.jsonl');
@@ -353,7 +579,8 @@ describe('gateway.resourceServer: the token stays here', () => {
     expect(upstreamHeaders.toLowerCase()).not.toContain('authorization');
 
     const page = started.gateway.activity.list({ limit: 10 });
-    expect(page.items.map((entry) => entry.caller)).toEqual(expect.arrayContaining(['oauth:test-client']));
+    const issuer = jwtIssuer.url.replace('http://', '');
+    expect(page.items.map((entry) => entry.caller)).toEqual(expect.arrayContaining([`oauth:test-client@${issuer}`]));
     expect(JSON.stringify(page)).not.toContain(token.split('.')[2]!);
     const database = fs
       .readdirSync(started.stateDir)
@@ -364,16 +591,34 @@ describe('gateway.resourceServer: the token stays here', () => {
     expect(database).not.toContain(token.split('.')[2]!);
   });
 
-  it('lets the gateway listen beyond loopback without an API key when it is a resource server', async () => {
+  it('lets the gateway listen beyond loopback without an API key when it is a resource server, and refuses a reload that would open it', async () => {
     const dir = tempDir();
     const config = path.join(dir, 'config.json');
-    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer: { issuer: jwtIssuer.url } }, mcpServers: {} }));
+    const resourceServer = { issuer: jwtIssuer.url, audience: 'https://gateway.example' };
+    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer }, mcpServers: {} }));
     const gateway = await startCli(['--host', '0.0.0.0', '-c', config, '--state-dir', tempDir()]);
     kit.defer(async () => void (await gateway.stop()));
     const port = new URL(gateway.url).port;
     const refused = await fetch(`http://127.0.0.1:${port}/api/servers`);
     expect(refused.status).toBe(401);
     expect(challengeOf(refused).resource_metadata).toBe(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`);
+
+    // A reload that would leave it without credentials or without an audience is refused; the running config stays.
+    const keys = `http://127.0.0.1:${port}/api/keys`;
+
+    const reloadRefused = async (file: object, problem: string) => {
+      fs.writeFileSync(config, JSON.stringify(file));
+      await gateway.waitForLog(
+        (entry) => String(entry.msg).includes('keeping the running one') && JSON.stringify(entry.problems).includes(problem),
+      );
+      expect((await fetch(keys)).status).toBe(401);
+    };
+    // Removing gateway.resourceServer would turn authentication off.
+    await reloadRefused({ gateway: {}, mcpServers: {} }, 'without an API key');
+    // Dropping the audience leaves nothing but the Host header to name it.
+    await reloadRefused({ gateway: { resourceServer: { issuer: jwtIssuer.url } }, mcpServers: {} }, '$.gateway.resourceServer.audience');
+    const token = await tokenFor(jwtIssuer, resourceServer.audience);
+    expect((await fetch(keys.replace('/api/keys', '/openapi.json'), { headers: bearer(token) })).status).toBe(200);
   });
 });
 
@@ -415,6 +660,54 @@ describe('gateway.resourceServer: the UI', () => {
   });
 });
 
+describe("gateway.resourceServer: the audience is never the caller's to say", () => {
+  it('takes no audience from X-Forwarded-Prefix or X-Forwarded-Proto: a /mcp token stays off the REST surfaces', async () => {
+    const base = await gatewayOf(jwtIssuer);
+    const mcpToken = await tokenFor(jwtIssuer, `${base}/mcp`);
+    const spoofed: Record<string, string>[] = [
+      { 'X-Forwarded-Prefix': '/mcp' },
+      { 'X-Forwarded-Prefix': '/mcp', 'X-Forwarded-Proto': 'https' },
+    ];
+    for (const headers of spoofed) {
+      const answer = await fetch(`${base}/openapi.json`, { headers: { ...bearer(mcpToken), ...headers } });
+      expect(answer.status).toBe(401);
+      expect(challengeOf(answer).error_description).toMatch(/audience/);
+      expect((await fetch(`${base}/api/servers`, { headers: { ...bearer(mcpToken), ...headers } })).status).toBe(401);
+    }
+    // The host's https URL is the gateway's too (a TLS proxy in front), whatever X-Forwarded-Proto says.
+    const httpsToken = await tokenFor(jwtIssuer, base.replace('http:', 'https:'));
+    expect((await fetch(`${base}/openapi.json`, { headers: bearer(httpsToken) })).status).toBe(200);
+  });
+
+  it('takes no audience from an unchecked Host; `audience` decides whatever Host says', async () => {
+    // Host checks off (a listener beyond loopback without allowed hosts): a token for another API refused.
+    const { app } = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url } }, { restrictHosts: false });
+    const base = await kit.listen(app);
+    const foreign = await tokenFor(jwtIssuer, 'https://other-api.example');
+    expect(await statusWith(`${base}/openapi.json`, { host: 'other-api.example', ...bearer(foreign) })).toBe(401);
+    expect(await statusWith(`${base}/openapi.json`, { ...bearer(await tokenFor(jwtIssuer, base)) })).toBe(401);
+
+    const audience = 'https://gateway.example';
+    const { app: configured } = await kit.gateway({}, { resourceServer: { issuer: jwtIssuer.url, audience } }, { restrictHosts: false });
+    const configuredBase = await kit.listen(configured);
+    expect(await statusWith(`${configuredBase}/openapi.json`, { host: 'other-api.example', ...bearer(foreign) })).toBe(401);
+    const own = await tokenFor(jwtIssuer, audience);
+    expect(await statusWith(`${configuredBase}/openapi.json`, { host: 'other-api.example', ...bearer(own) })).toBe(200);
+  });
+
+  it('refuses to start beyond loopback without `audience` unless host names are allowed', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'config.json');
+    fs.writeFileSync(config, JSON.stringify({ gateway: { resourceServer: { issuer: jwtIssuer.url } }, mcpServers: {} }));
+    const refused = await runCli(['--host', '0.0.0.0', '--port', '0', '-c', config, '--state-dir', tempDir()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('$.gateway.resourceServer.audience');
+    const allowed = await startCli(['--host', '0.0.0.0', '--allowed-host', 'gateway.example', '-c', config, '--state-dir', tempDir()]);
+    kit.defer(async () => void (await allowed.stop()));
+    expect((await fetch(`http://127.0.0.1:${new URL(allowed.url).port}/api/servers`)).status).toBe(401);
+  });
+});
+
 describe('gateway.resourceServer: the settings', () => {
   it('names the field and what was expected for a bad issuer, algorithm, scope or secret file', async () => {
     const { parseConfigText } = await import('../server/config/load.js');
@@ -437,7 +730,7 @@ describe('gateway.resourceServer: the settings', () => {
       path.join(dir, 'c.json'),
     );
     expect(config.gateway.resourceServer).toEqual({
-      issuer: 'https://issuer.example',
+      issuer: 'https://issuer.example/',
       algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
       scopeMap: {},
       requiredScopes: [],

@@ -4,17 +4,19 @@
  *
  * - A JWT is verified locally with `jose`: its signature against the issuer's JWKS (`jwks_uri` of
  *   its metadata, or `jwksUri`), an algorithm from the allow-list (asymmetric only), `iss`, `aud`
- *   (one of the audiences the request accepts), `exp` and `nbf`.
+ *   (one of the audiences the request accepts), `exp` (required) and `nbf` (30 s of clock skew
+ *   allowed), and that it is an access token (`typ` `at+jwt`, `JWT` or none; no ID-token claims).
  * - With `introspection`, every token is asked about instead (RFC 7662, HTTP Basic with the
  *   gateway's client id and the secret read from its file): it must be `active`, of the issuer
  *   when the answer names one, and for one of the audiences. Answers are kept `cacheMs` per token
- *   (by its SHA-256, never past its `exp`), refusals too.
+ *   (by its SHA-256, never past its `exp`), refusals too; the same token asked about at once is
+ *   asked once, and a caller held by the failure limit asks nothing (`TooManyAttempts`).
  * - The token's scopes become gateway scopes through the default mapping (each gateway scope
  *   grants itself) and `scopeMap`; a token without one of `requiredScopes` is refused with
  *   `insufficient_scope`.
  *
- * The identity is `oauth:<sub>` (or the client id when there is no `sub`), labelled with the
- * subject: the activity log records it as the caller. The token itself is never kept, logged or
+ * The identity is `oauth:<sub>@<issuer>` (`oauth-client:<client id>@<issuer>` when there is no
+ * `sub`; see `callerId`), labelled with the subject: the activity log records it as the caller. The token itself is never kept, logged or
  * passed on. `jose` is loaded on the first token, so a gateway without a resource server never
  * loads it. The issuer's metadata is fetched once per issuer (again after a failure).
  */
@@ -31,13 +33,41 @@ export class AccessTokenError extends Error {
     message: string,
     /** For `insufficient_scope`: the token scopes that would do. */
     readonly scope?: string,
+    /**
+     * Whether the refusal counts as a failed attempt (the failure limit). Not for a token the
+     * issuer signed that has only expired: a client refreshes on its 401, it guessed nothing.
+     */
+    readonly counts = true,
   ) {
     super(message);
   }
 }
 
+/** Thrown instead of asking the authorization server about a token while its caller waits out the failure limit. */
+export class TooManyAttempts extends Error {
+  constructor(readonly retryAfter: number) {
+    super('too many failed attempts');
+  }
+}
+
 /** How long a fetch of the issuer's metadata or an introspection may take, in ms. */
 const FETCH_TIMEOUT_MS = 10_000;
+
+/** How far the clocks of the gateway and the authorization server may differ for `exp` and `nbf`, in seconds. */
+const CLOCK_TOLERANCE_S = 30;
+
+/** The `typ` headers of access-token JWTs: RFC 9068's `at+jwt`, and the plain `JWT` (or none) many servers still write. */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
+
+/**
+ * Whether a verified JWT is an access token, not an ID token of the same issuer (which a client
+ * holds too): `typ` one of `ACCESS_TOKEN_TYPES` or none, and no claim only ID tokens carry
+ * (`nonce`, `at_hash`, `c_hash`, Keycloak's `typ: "ID"`).
+ */
+function isAccessTokenJwt(typ: string | undefined, payload: JWTPayload): boolean {
+  if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) return false;
+  return payload.nonce === undefined && payload.at_hash === undefined && payload.c_hash === undefined && payload.typ !== 'ID';
+}
 
 /** Most introspection answers kept at once; the oldest go first. */
 const MAX_CACHED = 1000;
@@ -63,16 +93,23 @@ export class AccessTokens {
   private metadata = new Map<string, Promise<Metadata>>();
   private keySets = new Map<string, ReturnType<Awaited<ReturnType<typeof jose>>['createRemoteJWKSet']>>();
   private cache = new Map<string, Cached>();
+  /** Introspections under way, by the cache key: the same token asked about at once is asked once. */
+  private asking = new Map<string, Promise<Cached>>();
 
   /** `settings`: `gateway.resourceServer` in force, read at each use (a reload applies it). */
   constructor(readonly settings: () => ResourceServerSettings | undefined) {}
 
-  /** The identity of `token`, or an `AccessTokenError` (thrown) saying why it is refused. */
-  async verify(token: string, audiences: Audiences): Promise<Identity> {
+  /**
+   * The identity of `token`, or an `AccessTokenError` (thrown) saying why it is refused.
+   * `retryAfter`: how long the caller must wait out the failure limit (seconds, 0 for not at all),
+   * asked before the authorization server would be (an introspection not cached nor under way):
+   * `TooManyAttempts` then, and nothing is asked.
+   */
+  async verify(token: string, audiences: Audiences, retryAfter: () => number = () => 0): Promise<Identity> {
     const settings = this.settings();
     if (!settings) throw new AccessTokenError('invalid_token', 'the gateway takes no access tokens');
     const claims = settings.introspection
-      ? await this.introspect(token, audiences, settings)
+      ? await this.introspect(token, audiences, settings, retryAfter)
       : await this.verifyJwt(token, audiences, settings);
     return identityOf(claims, settings);
   }
@@ -84,17 +121,23 @@ export class AccessTokens {
     let keys = this.keySets.get(jwksUri);
     if (!keys) this.keySets.set(jwksUri, (keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: FETCH_TIMEOUT_MS })));
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload, protectedHeader } = await jwtVerify(token, keys, {
         issuer: settings.issuer,
         audience: [...audiences],
         algorithms: settings.algorithms,
+        requiredClaims: ['exp'],
+        clockTolerance: CLOCK_TOLERANCE_S,
       });
+      if (!isAccessTokenJwt(protectedHeader.typ, payload))
+        throw new AccessTokenError('invalid_token', 'the token is not an access token (an ID token, or its typ is not at+jwt nor JWT)');
       return payload;
     } catch (error) {
-      // The keys cannot be had: nothing is known about the token (503, not 401).
-      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
-        throw new Error(`the keys at ${jwksUri}: ${error.message}`);
-      if (error instanceof errors.JWTExpired) throw new AccessTokenError('invalid_token', 'the access token has expired');
+      // The keys cannot be had (timeout, not a key set, an error status or not JSON: jose's
+      // generic error): nothing is known about the token (503, not 401).
+      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isGeneric(error))
+        throw new Error(`the keys at ${jwksUri}: ${(error as Error).message}`);
+      // jose checks the claims once the signature verifies: the issuer made this token.
+      if (error instanceof errors.JWTExpired) throw new AccessTokenError('invalid_token', 'the access token has expired', undefined, false);
       if (error instanceof errors.JWTClaimValidationFailed) {
         const claim = error.claim === 'aud' ? 'audience (aud)' : error.claim === 'iss' ? 'issuer (iss)' : `"${error.claim}" claim`;
         throw new AccessTokenError('invalid_token', `the access token's ${claim} is not accepted here`);
@@ -105,16 +148,35 @@ export class AccessTokens {
     }
   }
 
-  private async introspect(token: string, audiences: Audiences, settings: ResourceServerSettings): Promise<JWTPayload> {
-    const introspection = settings.introspection!;
+  private async introspect(
+    token: string,
+    audiences: Audiences,
+    settings: ResourceServerSettings,
+    retryAfter: () => number,
+  ): Promise<JWTPayload> {
     // Per token (its hash), issuer and audiences: a reload that changes them asks again.
     const key = `${createHash('sha256').update(token).digest('base64url')} ${settings.issuer} ${audiences.join(' ')}`;
-    const now = Date.now();
     const cached = this.cache.get(key);
-    if (cached && cached.until > now) {
-      if (cached.error) throw cached.error;
-      return cached.claims!;
+    let result: Cached;
+    if (cached && cached.until > Date.now()) result = cached;
+    else {
+      let asking = this.asking.get(key);
+      if (!asking) {
+        const wait = retryAfter();
+        if (wait > 0) throw new TooManyAttempts(wait);
+        asking = this.ask(token, key, audiences, settings).finally(() => this.asking.delete(key));
+        this.asking.set(key, asking);
+      }
+      result = await asking;
     }
+    if (result.error) throw result.error;
+    return result.claims!;
+  }
+
+  /** Asks the authorization server about `token` (RFC 7662), and keeps the answer under `key`. */
+  private async ask(token: string, key: string, audiences: Audiences, settings: ResourceServerSettings): Promise<Cached> {
+    const introspection = settings.introspection!;
+    const now = Date.now();
     const endpoint = introspection.endpoint ?? (await this.issuerMetadata(settings.issuer)).introspection_endpoint;
     if (!endpoint) throw new AccessTokenError('invalid_token', `the issuer's metadata names no introspection_endpoint`);
     const secret = readFileSync(introspection.clientSecretFile, 'utf8').trim();
@@ -141,8 +203,7 @@ export class AccessTokens {
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, result);
     }
-    if (result.error) throw result.error;
-    return claims;
+    return result;
   }
 
   /** RFC 8414 metadata (`/.well-known/oauth-authorization-server`), else OpenID discovery. */
@@ -155,6 +216,11 @@ export class AccessTokens {
     }
     return found;
   }
+}
+
+/** jose's `ERR_JOSE_GENERIC`: what it throws when the JWKS endpoint answers an error status or no JSON. */
+function isGeneric(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_JOSE_GENERIC';
 }
 
 async function fetchMetadata(issuer: string): Promise<Metadata> {
@@ -175,17 +241,18 @@ async function fetchMetadata(issuer: string): Promise<Metadata> {
   throw new Error(`no authorization server metadata for ${issuer}`);
 }
 
-/** The token scopes of `claims` (`scope`, space-separated, or `scp` as a list). */
+/** The token scopes of `claims` (`scope`, space-separated, or `scp`: a list, or space-separated too as Entra writes it). */
 function tokenScopes(claims: JWTPayload): string[] {
-  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean);
-  if (Array.isArray(claims.scp)) return claims.scp.filter((scope): scope is string => typeof scope === 'string');
+  const listed = typeof claims.scope === 'string' ? claims.scope : claims.scp;
+  if (typeof listed === 'string') return listed.split(' ').filter(Boolean);
+  if (Array.isArray(listed)) return listed.filter((scope): scope is string => typeof scope === 'string');
   return [];
 }
 
 /** What each token scope grants: the default mapping (each gateway scope itself) plus `scopeMap`. */
 function grants(settings: ResourceServerSettings, tokenScope: string): readonly Scope[] {
-  const mapped = settings.scopeMap[tokenScope];
-  if (mapped) return mapped;
+  // Own keys only: a token scope such as `constructor` names nothing of Object.prototype.
+  if (Object.hasOwn(settings.scopeMap, tokenScope)) return settings.scopeMap[tokenScope]!;
   return (SCOPES as readonly string[]).includes(tokenScope) ? [tokenScope as Scope] : [];
 }
 
@@ -206,14 +273,31 @@ function identityOf(claims: JWTPayload, settings: ResourceServerSettings): Ident
       settings.requiredScopes.join(' '),
     );
   }
-  const subject =
-    typeof claims.sub === 'string' && claims.sub ? claims.sub : typeof claims.client_id === 'string' ? claims.client_id : undefined;
+  const sub = typeof claims.sub === 'string' && claims.sub ? claims.sub : undefined;
+  const clientId = typeof claims.client_id === 'string' && claims.client_id ? claims.client_id : undefined;
+  const subject = sub ?? clientId;
   if (!subject) throw new AccessTokenError('invalid_token', 'the access token names no subject (sub) nor client (client_id)');
-  const label = subject.replace(/[^\x20-\x7e]/g, '').slice(0, 128);
+  const label = subject.replace(/[^\x20-\x7e]/g, '').slice(0, 128) || '?';
   return {
     kind: 'access-token',
-    id: `oauth:${label}`,
+    id: callerId(sub ? 'oauth' : 'oauth-client', subject, settings.issuer),
     label,
     scopes: [...new Set(scopes.flatMap((scope) => grants(settings, scope)))],
   };
+}
+
+/** Longest caller id spelled out; a longer one is its hash. */
+const MAX_ID = 128;
+
+/**
+ * The caller id of a token's subject (`namespace` `oauth`) or, without one, its client
+ * (`oauth-client`): `oauth:<sub>@<issuer>`, the subject percent-encoded (so that no two subjects
+ * share an id: `José` and `Josè` differ, `@` cannot be forged) and the issuer without its scheme.
+ * The id owns MCP sessions, tasks, async calls and approvals; one that would be longer than 128
+ * characters is `oauth:sha256:<hash of issuer and subject>`.
+ */
+function callerId(namespace: 'oauth' | 'oauth-client', subject: string, issuer: string): string {
+  const id = `${namespace}:${encodeURIComponent(subject)}@${issuer.replace(/^https?:\/\//, '')}`;
+  if (id.length <= MAX_ID) return id;
+  return `${namespace}:sha256:${createHash('sha256').update(`${issuer}\n${subject}`).digest('base64url')}`;
 }

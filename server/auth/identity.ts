@@ -20,7 +20,7 @@ export interface Identity {
   kind: IdentityKind;
   /**
    * The caller id the activity log and approvals record: `api-key` (the start-up key),
-   * `key:<id>`, `ui` (a UI session of the start-up key), `ui:<key id>`, `device:<id>`, `oauth:<token subject>`
+   * `key:<id>`, `ui` (a UI session of the start-up key), `ui:<key id>`, `device:<id>`, `oauth:<token subject>@<issuer>`
    * or `anonymous`.
    */
   id: string;

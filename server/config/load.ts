@@ -734,7 +734,8 @@ function resolveResourceServer(
     };
   }
   return {
-    issuer: issuer.replace(/\/+$/, ''),
+    // Exactly as written: it is compared with `iss`, and some issuers end with '/' (Auth0).
+    issuer,
     ...(audience !== undefined && { audience: audience.replace(/\/+$/, '') }),
     ...(jwksUri !== undefined && { jwksUri }),
     algorithms: algorithms ?? [...ACCESS_TOKEN_ALGORITHMS],

@@ -117,7 +117,8 @@ export interface ResourceServerSettings {
   issuer: string;
   /**
    * The audience a token must name (`aud`, the RFC 8707 resource it was asked for). Default: the
-   * gateway's public URL as the request reached it (`https://host` plus `basePath`); on `/mcp` and
+   * gateway's URL at the checked `Host` (`http://` or `https://host` plus `basePath`, never from
+   * `X-Forwarded-*`); required beyond loopback without allowed hosts (main.ts). On `/mcp` and
    * `/mcp/{name}` that URL with the path is accepted too (the resource their metadata names).
    */
   audience?: string;

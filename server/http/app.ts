@@ -97,6 +97,7 @@ export function buildApp(deps: AppServices): GatewayApp {
     ...deps.security,
     allowedOrigins: () => deps.settings().cors.origins,
     configuredHosts: () => deps.settings().allowedHosts,
+    basePath: () => deps.settings().basePath,
     // Files and documents are public to read only: `POST /{server}/docs` is a call of a tool named `docs`.
     isPublic: (method, path) =>
       (method === 'GET' || method === 'HEAD') && (isStaticPath(path) || (deps.settings().publicSpecs && isSpecPath(path))),

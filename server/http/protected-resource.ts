@@ -4,10 +4,15 @@
  * `/.well-known/oauth-protected-resource` (and the path-suffixed forms for `/mcp` and
  * `/mcp/{name}`, RFC 9728 §3.1), and the `WWW-Authenticate` challenges that point to it.
  *
- * The resource is the gateway's public URL as the request reached it (origin and base path), or
- * `audience` when set; `/mcp` and `/mcp/{name}` are resources of their own below it. The metadata
- * URL carries the base path (`https://host/base/.well-known/oauth-protected-resource/mcp`), so it is
- * reachable through a proxy that forwards only the prefix.
+ * The resource is `audience` when set, else the gateway's URL at the `Host` the request named (which
+ * the Host check let through) and the configured `gateway.basePath`; `/mcp` and `/mcp/{name}` are
+ * resources of their own below it. What a token must name is never taken from `X-Forwarded-Prefix`
+ * or `X-Forwarded-Proto` (a caller could send them): either scheme of that host counts, and the
+ * metadata document names the scheme the client came by. Where `Host` is not checked (a listener
+ * beyond loopback without allowed hosts) no default audience exists: main.ts then requires `audience`,
+ * and `audiencesOf` names none. The metadata URL carries the prefix the client sees
+ * (`https://host/base/.well-known/oauth-protected-resource/mcp`, not RFC 9728's
+ * `…/oauth-protected-resource/base/mcp`), so it is reachable through a proxy that forwards only the prefix.
  */
 import type { IncomingMessage } from 'node:http';
 import { tokenScopesFor } from '../auth/access-tokens.js';
@@ -33,16 +38,31 @@ function mcpSuffix(path: string): string {
   return route.name === undefined ? '/mcp' : `/mcp/${route.name}`;
 }
 
-/** The gateway's resource identifier for `req`: `audience`, or its public URL. */
-function baseResource(req: IncomingMessage, settings: ResourceServerSettings): string {
-  return settings.audience ?? `${publicOrigin(req)}${prefixOf(req)}`;
+/** What the default resource is built from besides `Host`. */
+export interface ResourceBase {
+  /** `gateway.basePath` in force (never the caller's `X-Forwarded-Prefix`). */
+  basePath: string;
+  /** Whether the Host check limits `Host` to the gateway's own names (security.ts `hostsChecked`). */
+  hostChecked: boolean;
 }
 
-/** The audiences a token may name on `req`: the gateway's, and on the MCP endpoint that endpoint's too. */
-export function audiencesOf(req: IncomingMessage, settings: ResourceServerSettings): string[] {
-  const base = baseResource(req, settings);
+/** The gateway's resource identifier for `req` as its metadata names it: `audience`, or its URL under `basePath`. */
+function baseResource(req: IncomingMessage, settings: ResourceServerSettings, basePath: string): string {
+  return settings.audience ?? `${publicOrigin(req)}${basePath}`;
+}
+
+/**
+ * The audiences a token may name on `req`: the gateway's (`audience`, or both schemes of the checked
+ * `Host` with the configured base path; none when `Host` is unchecked), and on the MCP endpoint
+ * that endpoint's too.
+ */
+export function audiencesOf(req: IncomingMessage, settings: ResourceServerSettings, base: ResourceBase): string[] {
+  let bases: string[];
+  if (settings.audience !== undefined) bases = [settings.audience];
+  else if (!base.hostChecked || !req.headers.host) bases = [];
+  else bases = ['http', 'https'].map((scheme) => `${scheme}://${req.headers.host}${base.basePath}`);
   const suffix = mcpSuffix(pathOf(req));
-  return suffix ? [base, `${base}${suffix}`] : [base];
+  return suffix ? bases.flatMap((value) => [value, `${value}${suffix}`]) : bases;
 }
 
 /** The URL of the metadata of the resource `req` is for. */
@@ -71,10 +91,15 @@ export function bearerChallenge(
 }
 
 /** The metadata document served at `path` (a metadata path) for `req`. */
-export function protectedResourceMetadata(req: IncomingMessage, path: string, settings: ResourceServerSettings): Record<string, unknown> {
+export function protectedResourceMetadata(
+  req: IncomingMessage,
+  path: string,
+  settings: ResourceServerSettings,
+  basePath: string,
+): Record<string, unknown> {
   const suffix = mcpSuffix(METADATA_PATH.exec(path)?.[1] ?? '');
   return {
-    resource: `${baseResource(req, settings)}${suffix}`,
+    resource: `${baseResource(req, settings, basePath)}${suffix}`,
     authorization_servers: [settings.issuer],
     bearer_methods_supported: ['header'],
     scopes_supported: [...new Set([...SCOPES, ...Object.keys(settings.scopeMap), ...settings.requiredScopes])],

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
+import { AccessTokenError, TooManyAttempts, type AccessTokens } from '../auth/access-tokens.js';
 import { deviceSubject, type DeviceStore } from '../auth/devices.js';
 import type { FailureLimiter } from '../auth/failures.js';
 import { ANONYMOUS, ANONYMOUS_IDENTITY, STARTUP_KEY, hasScope, type Identity } from '../auth/identity.js';
@@ -51,6 +51,11 @@ export interface SecurityOptions {
   configuredHosts?: () => readonly string[];
   /** Refuse non-loopback, non-allowed hosts. Default true (the gateway binds loopback by default). */
   restrictHosts?: boolean;
+  /**
+   * `gateway.basePath` in force, read per request: the default audience of access tokens is built
+   * with it (never with a caller's `X-Forwarded-Prefix`). Default ''.
+   */
+  basePath?: () => string;
   /** Browser origins accepted in `Origin` whatever their host (`gateway.cors.origins`). Default none. */
   allowedOrigins?: () => readonly string[];
   /**
@@ -74,6 +79,11 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(name) === 4) return name.startsWith('127.');
   if (isIP(name) === 6) return name === '::1' || name === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(name);
   return false;
+}
+
+/** Whether `Host` is checked now: always on a loopback listener, else while host names are allowed. */
+function hostsChecked(options: SecurityOptions): boolean {
+  return (options.restrictHosts ?? true) || (options.allowedHosts?.length ?? 0) > 0 || (options.configuredHosts?.().length ?? 0) > 0;
 }
 
 /** `example.com:8085` → `example.com`; `[::1]:8085` → `::1`. */
@@ -341,8 +351,9 @@ function tooManyAttempts(res: ServerResponse, wait: number): void {
 /**
  * Authenticates `req` by the access token `token` (auth/access-tokens.ts), or answers: 401
  * `invalid-token` or 403 with the RFC 6750 challenge, 429 once the address or the token has failed
- * too often (as a wrong key does: a token that verifies always passes), 503 when the authorization
- * server cannot be asked. The token is never logged.
+ * too often (as a wrong key does: a token that verifies always passes, but one that would have to be
+ * introspected is not asked about then), 503 when the authorization server cannot be asked. An
+ * expired token of the issuer is no failure: always the 401 challenge. The token is never logged.
  */
 function acceptAccessToken(
   req: IncomingMessage,
@@ -352,12 +363,16 @@ function acceptAccessToken(
   resourceServer: ResourceServerSettings,
   options: SecurityOptions,
 ): void {
-  options.accessTokens!.verify(token, audiencesOf(req, resourceServer)).then(
+  const base = { basePath: options.basePath?.() ?? '', hostChecked: hostsChecked(options) };
+  const address = clientAddress(req);
+  const retryAfter = () => options.failures?.retryAfter(address, token) ?? 0;
+  options.accessTokens!.verify(token, audiencesOf(req, resourceServer, base), retryAfter).then(
     (identity) => {
       req.identity = identity;
       next();
     },
     (error: unknown) => {
+      if (error instanceof TooManyAttempts) return tooManyAttempts(res, error.retryAfter);
       if (!(error instanceof AccessTokenError)) {
         req.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot check an access token');
         return sendProblem(res, 'authorization-server-unavailable', 'the access token cannot be checked now; try again later');
@@ -369,10 +384,12 @@ function acceptAccessToken(
         );
         return sendProblem(res, 'forbidden', error.message, { scope: error.scope });
       }
-      const address = clientAddress(req);
-      const wait = options.failures?.retryAfter(address, token) ?? 0;
-      if (wait > 0) return tooManyAttempts(res, wait);
-      options.failures?.fail(address, token);
+      // An expired token of the issuer guessed nothing: always the 401 a client refreshes on.
+      if (error.counts) {
+        const wait = retryAfter();
+        if (wait > 0) return tooManyAttempts(res, wait);
+        options.failures?.fail(address, token);
+      }
       res.setHeader('WWW-Authenticate', bearerChallenge(req, resourceServer, { error: error.error, description: error.message }));
       sendProblem(res, 'invalid-token', error.message);
     },

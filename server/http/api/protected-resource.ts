@@ -18,7 +18,7 @@ function sendMetadata(req: Request, res: Response, { settings }: Services): void
   const resourceServer = settings().resourceServer;
   if (!resourceServer) return sendProblem(res, 'not-found', 'the gateway takes no OAuth access tokens (gateway.resourceServer is not set)');
   res.setHeader('Cache-Control', 'no-store');
-  res.json(protectedResourceMetadata(req, req.path, resourceServer));
+  res.json(protectedResourceMetadata(req, req.path, resourceServer, settings().basePath));
 }
 
 const RESPONSES = {
