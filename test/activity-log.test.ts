@@ -388,25 +388,61 @@ describe('durable starts (the start journal)', () => {
   /** A gateway killed now: its connection goes, nothing queued is written, nothing is cleaned up. */
   const kill = ({ db }: Setup) => db.close();
 
-  it('committed() resolves once the starts of this turn are journaled in one write; a gateway killed then still has their rows at the next start', async () => {
+  /** The ids in the start journal now. */
+  const journaled = (dir: string): string[] => {
+    const file = path.join(dir, 'activity.journal');
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { id: string }).id);
+  };
+
+  it('committed() journals a lone call at once, and the starts of the calls that come while it runs in one write in the next turn; a gateway killed then still has their rows at the next start', async () => {
     const dir = tempDir();
     const first = setup(dir, undefined, { flushDelayMs: 60_000 });
     const journal = path.join(dir, 'activity.journal');
+    first.log.start(call('lone'));
+    const lone = first.log.committed('lone');
+    expect(journaled(dir)).toEqual(['lone']); // at once: nothing to share the write with
     for (let i = 0; i < 5; i++) first.log.start(call(`g${i}`));
     const waits = [0, 1, 2, 3, 4].map((i) => first.log.committed(`g${i}`));
-    expect(fs.existsSync(journal)).toBe(false); // written in the next turn, all together
-    await Promise.all(waits);
-    expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(journaled(dir)).toEqual(['lone']); // 'lone' still runs: written in the next turn, all together
+    await Promise.all([lone, ...waits]);
+    expect(journaled(dir)).toEqual(['lone', 'g0', 'g1', 'g2', 'g3', 'g4']);
     expect(fs.statSync(journal).mode & 0o777).toBe(0o600);
     expect(rowCount(first.db)).toBe(0); // the database gets them with its batch, later
     first.log.start(call('late')); // queued, never committed: it never went upstream
     kill(first);
 
     const second = setup(dir);
-    expect(second.log.markInterrupted()).toBe(5);
-    expect(rowCount(second.db)).toBe(5);
+    expect(second.log.markInterrupted()).toBe(6);
+    expect(rowCount(second.db)).toBe(6);
     expect(second.log.get('g0')).toMatchObject({ outcome: 'interrupted', server: 'alpha', arguments: { text: 'g0' } });
     expect(fs.statSync(journal).size).toBe(0); // the database has them now
+  });
+
+  it('journals each start at once when calls come one at a time (concurrency 1): the call does not wait a turn, and its start is written before it goes upstream', async () => {
+    const dir = tempDir();
+    const first = setup(dir, undefined, { flushDelayMs: 60_000 });
+    for (const id of ['s0', 's1', 's2']) {
+      first.log.start(call(id));
+      const written = first.log.committed(id);
+      expect(journaled(dir)).toContain(id); // before the call may go upstream, in this turn
+      await written;
+      first.log.finish(id, ended());
+    }
+    // Several at once again: one write in the next turn, as before.
+    for (const id of ['m0', 'm1']) first.log.start(call(id));
+    const m0 = first.log.committed('m0');
+    const m1 = first.log.committed('m1');
+    expect(journaled(dir)).toEqual(['s0', 's1', 's2', 'm0']);
+    await Promise.all([m0, m1]);
+    expect(journaled(dir)).toEqual(['s0', 's1', 's2', 'm0', 'm1']);
+    kill(first);
+    const second = setup(dir);
+    expect(second.log.markInterrupted()).toBe(5);
   });
 
   it("keeps a call's forwarded user through the journal", async () => {

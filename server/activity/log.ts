@@ -11,7 +11,9 @@
  * A call that goes upstream waits for `committed` first: its start row must be written before the
  * tool runs, so that after a crash every call that reached a server has a row (its outcome, or
  * `interrupted`). The calls that reach that point in one turn of the event loop have their starts
- * appended to the start journal (start-journal.ts) in one write, in the next turn; the database
+ * appended to the start journal (start-journal.ts) in one write, in the next turn (a call that
+ * comes when the one journaled alone before it has finished, as at concurrency 1, is written at
+ * once: there is nothing to share the write with, and the call saves a turn); the database
  * gets them with its next batch, and `markInterrupted` at the next start takes what it lacks
  * from the journal. Like the database (state/db.ts: WAL, synchronous NORMAL), that survives the
  * gateway being killed, not a power cut.
@@ -312,6 +314,15 @@ export class ActivityLog {
   private readonly journal: StartJournal | undefined;
   /** The ids of the calls waiting for the next journal write. */
   private toJournal: string[] = [];
+  /**
+   * The call whose start the last journal write held alone, until it finishes. While it runs (or
+   * the last write held several starts), a start waits for the next turn's write with the others
+   * of this turn; once it has finished — calls come one at a time, as at concurrency 1 — the next
+   * start is written at once, saving the call a turn of the event loop.
+   */
+  private aloneInJournal: string | undefined;
+  /** Whether the last journal write held one start (so the next may be written at once). */
+  private journaledAlone = true;
   /** Set while the journal cannot be written: why (one line). Calls then go on without it. */
   private journalFailure: { error: string; since: number } | undefined;
   /** Set while writes fail: why (one line), and since when. */
@@ -460,6 +471,7 @@ export class ActivityLog {
    * the written row. A finish for an id never started is ignored. Never throws.
    */
   finish(id: string, end: ActivityEnd): void {
+    if (id === this.aloneInJournal) this.aloneInJournal = undefined;
     try {
       const queuedEnd: QueuedEnd = {
         endedAt: integerOr(end.endedAt, Date.now()),
@@ -501,6 +513,11 @@ export class ActivityLog {
     if (!this.queuedRows.has(id) || this.closed) return RESOLVED;
     if (!this.journal && this.failure) return RESOLVED;
     this.toJournal.push(id);
+    if (this.journal && !this.commitWaiters && this.journaledAlone && this.aloneInJournal === undefined) {
+      // One call at a time: its start is written now (the same one write as in the next turn).
+      this.writeJournal(this.journal);
+      return RESOLVED;
+    }
     if (!this.commitWaiters) {
       let resolve!: () => void;
       const promise = new Promise<void>((done) => (resolve = done));
@@ -820,6 +837,8 @@ export class ActivityLog {
       records.push(journalRecord(row));
       rows.push(row);
     }
+    this.journaledAlone = records.length === 1;
+    this.aloneInJournal = records.length === 1 ? records[0]!.id : undefined;
     try {
       if (records.length > 0) journal.append(records);
       for (const row of rows) row.journaled = true;
