@@ -244,6 +244,22 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).refreshes).toBe(2);
   });
 
+  it('parallel calls after a 401 all succeed with one refresh, and the rotated tokens are kept', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    await upstream.hook('expire');
+    const answers = await Promise.all([1, 2, 3].map((n) => echo(gateway, 'remote', `parallel ${n}`)));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect((await upstream.stats()).refreshes).toBe(1);
+    expect(gateway.supervisor.status('remote')!.state).toBe('ready');
+    // The tokens kept are the rotated ones: another expiry refreshes again.
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'again')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(2);
+  });
+
   it('goes back to needs-sign-in when its grant is revoked', async () => {
     const upstream = await oauthServer();
     const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });

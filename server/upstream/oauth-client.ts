@@ -17,14 +17,19 @@
  *   authorization URL; `completeSignIn` takes the callback's `code`, checks `state` and `iss`
  *   (RFC 9207) and exchanges it.
  * - **Refresh.** An access token within `REFRESH_MARGIN` of its expiry is refreshed before it is
- *   sent (one refresh at a time); a 401 refreshes once more (the SDK's transport). A rotated
- *   refresh token replaces the old one; a refresh answer without one keeps the old one.
+ *   sent (one refresh at a time; a request waits for a refresh under way); a 401 refreshes once
+ *   more (the SDK's transport). A rotated refresh token replaces the old one; a refresh answer
+ *   without one keeps the old one. Concurrent refreshes with the same refresh token (parallel
+ *   calls that each got a 401) are one request to the authorization server, whose answer they all
+ *   share (`fetch`); and a refusal (`invalid_grant`) of a refresh token that is no longer the one
+ *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
  *
  * Tokens and the client's secret are never logged and never leave this module but to the server
  * and its authorization server.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -106,6 +111,12 @@ export class OAuthClient implements OAuthClientProvider {
   private challenge?: Challenge;
   private signIn?: PendingSignIn;
   private refreshing?: Promise<unknown>;
+  /** Set inside the gateway's own refresh, whose `auth()` reads the tokens without waiting for itself. */
+  private readonly inRefresh = new AsyncLocalStorage<true>();
+  /** The refresh-token grant under way or last made: its refresh token and the answer (shared by concurrent refreshes). */
+  private refreshGrant?: { refreshToken: string; answer: Promise<SharedAnswer> };
+  /** The last refresh token the authorization server refused (`invalid_grant`). */
+  private refusedRefreshToken?: string;
 
   constructor(
     private readonly config: () => RemoteServerConfig,
@@ -154,6 +165,8 @@ export class OAuthClient implements OAuthClientProvider {
    */
   fetch(next: FetchLike): FetchLike {
     return async (input, init) => {
+      const refreshToken = refreshGrantToken(init);
+      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
       const response = await next(input, init);
       // The server's own answers only (not its authorization server's).
       if ((response.status === 401 || response.status === 403) && sameEndpoint(input, this.config().url)) {
@@ -162,6 +175,31 @@ export class OAuthClient implements OAuthClientProvider {
       }
       return response;
     };
+  }
+
+  /**
+   * A refresh-token grant: one request per refresh token (rotation makes a second one with the
+   * same token fail with `invalid_grant`); concurrent refreshes with it share its answer.
+   */
+  private async refreshOnce(refreshToken: string, send: () => Promise<Response>): Promise<Response> {
+    let grant = this.refreshGrant;
+    if (grant?.refreshToken !== refreshToken) {
+      const answer = send().then(async (response) => ({
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers],
+        body: await response.text(),
+      }));
+      grant = { refreshToken, answer };
+      this.refreshGrant = grant;
+      // A failed request (network) is not kept: the next refresh tries again.
+      answer.catch(() => {
+        if (this.refreshGrant === grant) this.refreshGrant = undefined;
+      });
+    }
+    const answer = await grant.answer;
+    if (answer.status === 400 && /"error"\s*:\s*"invalid_grant"/.test(answer.body)) this.refusedRefreshToken = refreshToken;
+    return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
   }
 
   // --- OAuthClientProvider --------------------------------------------------------------------
@@ -232,7 +270,10 @@ export class OAuthClient implements OAuthClientProvider {
     const tokens = record?.tokens;
     // Step-up: a refresh keeps the scopes, so the SDK must ask anew (a person, or client credentials).
     if (tokens && this.stepUp(tokens)) return { ...tokens, refresh_token: undefined };
-    if (!tokens || this.refreshing || !this.expiring(record)) return tokens;
+    if (this.inRefresh.getStore()) return tokens;
+    // A request made while a refresh runs waits for its tokens rather than sending the old ones.
+    if (this.refreshing) return this.refreshing.then(() => this.record()?.tokens);
+    if (!tokens || !this.expiring(record)) return tokens;
     return this.refresh().then(() => this.record()?.tokens);
   }
 
@@ -280,6 +321,10 @@ export class OAuthClient implements OAuthClientProvider {
       if (this.signIn) this.signIn.codeVerifier = undefined;
       return;
     }
+    // The SDK drops the tokens when a refresh gets invalid_grant; not when the refused refresh
+    // token is an older one than the tokens kept now (a concurrent refresh already rotated it).
+    const kept = this.record()?.tokens?.refresh_token;
+    if (scope === 'tokens' && kept !== undefined && kept !== this.refusedRefreshToken) return;
     this.update((record) => ({
       url: record.url,
       ...(scope !== 'all' && scope !== 'client' && record.client && { client: record.client }),
@@ -312,7 +357,8 @@ export class OAuthClient implements OAuthClientProvider {
 
   /** Refreshes the tokens (or gets new ones by client credentials), one refresh at a time; a failure leaves the 401 path to decide. */
   private refresh(): Promise<unknown> {
-    this.refreshing ??= auth(this, { serverUrl: this.config().url, fetchFn: this.fetch(fetch) })
+    this.refreshing ??= this.inRefresh
+      .run(true, () => auth(this, { serverUrl: this.config().url, fetchFn: this.fetch(fetch) }))
       .catch(() => undefined)
       .finally(() => (this.refreshing = undefined));
     return this.refreshing;
@@ -436,6 +482,21 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/** An authorization server's answer, read once and handed to every refresh that shares it. */
+interface SharedAnswer {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
+function refreshGrantToken(init: RequestInit | undefined): string | undefined {
+  const body = init?.body;
+  if (init?.method !== 'POST' || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return undefined;
+  return body.get('refresh_token') ?? undefined;
 }
 
 function sameText(a: string, b: string): boolean {
