@@ -86,6 +86,15 @@ async function signIn(gateway: TestGateway, name: string): Promise<void> {
   await waitForServer(gateway.supervisor, name, 'ready');
 }
 
+/** A gateway with one server behind OAuth (`remote`), signed in. */
+async function signedIn(): Promise<{ upstream: OAuthFixture; gateway: TestGateway }> {
+  const upstream = await oauthServer();
+  const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+  await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+  await signIn(gateway, 'remote');
+  return { upstream, gateway };
+}
+
 const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
 
 describe('a remote server behind OAuth', () => {
@@ -231,10 +240,7 @@ describe('a remote server behind OAuth', () => {
   });
 
   it('refreshes once on a 401 (a token the server no longer takes) and the call succeeds', async () => {
-    const upstream = await oauthServer();
-    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
-    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
-    await signIn(gateway, 'remote');
+    const { upstream, gateway } = await signedIn();
     await upstream.hook('expire');
     expect((await echo(gateway, 'remote', 'after expiry')).status).toBe(200);
     expect((await upstream.stats()).refreshes).toBe(1);
@@ -245,13 +251,10 @@ describe('a remote server behind OAuth', () => {
   });
 
   it('parallel calls after a 401 all succeed with one refresh, and the rotated tokens are kept', async () => {
-    const upstream = await oauthServer();
-    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
-    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
-    await signIn(gateway, 'remote');
+    const { upstream, gateway } = await signedIn();
     await upstream.hook('expire');
     const answers = await Promise.all([1, 2, 3].map((n) => echo(gateway, 'remote', `parallel ${n}`)));
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(answers.map((answer) => answer.body.detail ?? answer.status)).toEqual([200, 200, 200]);
     expect((await upstream.stats()).refreshes).toBe(1);
     expect(gateway.supervisor.status('remote')!.state).toBe('ready');
     // The tokens kept are the rotated ones: another expiry refreshes again.
@@ -260,11 +263,25 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).refreshes).toBe(2);
   });
 
+  it('an authorization server outage during a refresh fails the call but keeps the sign-in; the next call refreshes', async () => {
+    const { upstream, gateway } = await signedIn();
+    await upstream.hook('token-down');
+    await upstream.hook('expire');
+    const failed = await echo(gateway, 'remote', 'during the outage');
+    expect(failed.status).toBe(502);
+    expect(failed.body.type).not.toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.state).not.toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.oauth!.connected).toBe(true);
+    await upstream.hook('token-up');
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    const after = await echo(gateway, 'remote', 'after the outage');
+    expect(after.body.detail).toBe(undefined);
+    expect(after.status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
   it('goes back to needs-sign-in when its grant is revoked', async () => {
-    const upstream = await oauthServer();
-    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
-    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
-    await signIn(gateway, 'remote');
+    const { upstream, gateway } = await signedIn();
     await upstream.hook('revoke-all');
     const response = await echo(gateway, 'remote', 'revoked');
     expect(response.status).toBe(503);

@@ -114,9 +114,11 @@ export class OAuthClient implements OAuthClientProvider {
   /** Set inside the gateway's own refresh, whose `auth()` reads the tokens without waiting for itself. */
   private readonly inRefresh = new AsyncLocalStorage<true>();
   /** The refresh-token grant under way or last made: its refresh token and the answer (shared by concurrent refreshes). */
-  private refreshGrant?: { refreshToken: string; answer: Promise<SharedAnswer> };
+  private refreshGrant?: { refreshToken: string; answer: Promise<SharedAnswer>; pending: boolean };
   /** The last refresh token the authorization server refused (`invalid_grant`). */
   private refusedRefreshToken?: string;
+  /** The refresh token whose last refresh failed otherwise (unreachable, 5xx): it may well work again. */
+  private unrefreshedToken?: string;
 
   constructor(
     private readonly config: () => RemoteServerConfig,
@@ -161,20 +163,49 @@ export class OAuthClient implements OAuthClientProvider {
 
   /**
    * `fetch` for the server's transport: notes the challenge of a 401 or 403 (what `auth()` will be
-   * asked for, and whether a server without `auth` asked for OAuth at all).
+   * asked for, and whether a server without `auth` asked for OAuth at all). A request to the server
+   * made while a refresh is under way waits for it and goes with the new access token; one that
+   * got a 401 for an access token that has been replaced since is sent again with the new one (the
+   * SDK's transport would take that 401, coming just after another request's refresh, for a
+   * failed authorization). Refresh-token grants go through `refreshOnce`.
    */
   fetch(next: FetchLike): FetchLike {
     return async (input, init) => {
       const refreshToken = refreshGrantToken(init);
       if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
-      const response = await next(input, init);
+      const own = sameEndpoint(input, this.config().url);
+      if (own && this.refreshGrant?.pending) init = await this.withCurrentToken(init);
+      let response = await next(input, init);
+      if (own && response.status === 401) {
+        const again = await this.withCurrentToken(init);
+        if (again !== init) {
+          await response.body?.cancel();
+          response = await next(input, again);
+        }
+      }
       // The server's own answers only (not its authorization server's).
-      if ((response.status === 401 || response.status === 403) && sameEndpoint(input, this.config().url)) {
+      if ((response.status === 401 || response.status === 403) && own) {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
       }
       return response;
     };
+  }
+
+  /**
+   * `init` with the access token kept now, after the refresh under way (if any): `init` itself when
+   * it carries no bearer token or already the current one.
+   */
+  private async withCurrentToken(init: RequestInit | undefined): Promise<RequestInit | undefined> {
+    const grant = this.refreshGrant;
+    // The answer's own token: the SDK saves it only a moment later.
+    const refreshed = grant?.pending ? accessToken(await grant.answer.catch(() => undefined)) : undefined;
+    const headers = new Headers(init?.headers);
+    const sent = headers.get('authorization');
+    const current = refreshed ?? this.record()?.tokens?.access_token;
+    if (!sent?.startsWith('Bearer ') || current === undefined || sent === `Bearer ${current}`) return init;
+    headers.set('authorization', `Bearer ${current}`);
+    return { ...init, headers };
   }
 
   /**
@@ -190,15 +221,25 @@ export class OAuthClient implements OAuthClientProvider {
         headers: [...response.headers],
         body: await response.text(),
       }));
-      grant = { refreshToken, answer };
-      this.refreshGrant = grant;
-      // A failed request (network) is not kept: the next refresh tries again.
-      answer.catch(() => {
-        if (this.refreshGrant === grant) this.refreshGrant = undefined;
-      });
+      const started = { refreshToken, answer, pending: true };
+      this.refreshGrant = grant = started;
+      // Only a success is kept for late-comers; after a failure the next refresh asks again.
+      const forget = () => {
+        started.pending = false;
+        if (this.refreshGrant === started) this.refreshGrant = undefined;
+      };
+      answer.then((settled) => (settled.status === 200 ? (started.pending = false) : forget()), forget);
     }
-    const answer = await grant.answer;
-    if (answer.status === 400 && /"error"\s*:\s*"invalid_grant"/.test(answer.body)) this.refusedRefreshToken = refreshToken;
+    let answer: SharedAnswer;
+    try {
+      answer = await grant.answer;
+    } catch (error) {
+      this.unrefreshedToken = refreshToken;
+      throw error;
+    }
+    const refused = answer.status === 400 && /"error"\s*:\s*"invalid_grant"/.test(answer.body);
+    if (refused) this.refusedRefreshToken = refreshToken;
+    this.unrefreshedToken = answer.status === 200 || refused ? undefined : refreshToken;
     return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
   }
 
@@ -238,6 +279,11 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   state(): string {
+    // The SDK goes on to a new authorization when a refresh fails for any reason but a refusal; a
+    // refresh token that only met an outage is still good: a retryable failure, not a sign-in.
+    const refreshToken = this.record()?.tokens?.refresh_token;
+    if (!this.signIn && refreshToken !== undefined && refreshToken === this.unrefreshedToken)
+      throw new Error(`server ${this.server}: its authorization server could not refresh the access token (will try again)`);
     if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
     return this.signIn.state;
   }
@@ -490,6 +536,17 @@ interface SharedAnswer {
   statusText: string;
   headers: [string, string][];
   body: string;
+}
+
+/** The access token of a successful token answer, if any. */
+function accessToken(answer: SharedAnswer | undefined): string | undefined {
+  if (answer?.status !== 200) return undefined;
+  try {
+    const token: unknown = (JSON.parse(answer.body) as { access_token?: unknown }).access_token;
+    return typeof token === 'string' ? token : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
