@@ -16,6 +16,8 @@
  *   sign-in (`beginSignIn`) runs the same flow with the gateway's callback URL and returns the
  *   authorization URL; `completeSignIn` takes the callback's `code`, checks `state` and `iss`
  *   (RFC 9207) and exchanges it.
+ *   A refresh that fails for a reason other than a refusal (`invalid_grant`: the authorization
+ *   server unreachable or answering 5xx) is a failure to retry, not a reason to sign in again.
  * - **Refresh.** An access token within `REFRESH_MARGIN` of its expiry is refreshed before it is
  *   sent (one refresh at a time; a request waits for a refresh under way); a 401 refreshes once
  *   more (the SDK's transport). A rotated refresh token replaces the old one; a refresh answer
