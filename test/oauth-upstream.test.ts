@@ -87,9 +87,9 @@ async function signIn(gateway: TestGateway, name: string): Promise<void> {
 }
 
 /** A gateway with one server behind OAuth (`remote`), signed in. */
-async function signedIn(): Promise<{ upstream: OAuthFixture; gateway: TestGateway }> {
-  const upstream = await oauthServer();
-  const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+async function signedIn(env: NodeJS.ProcessEnv = {}, server: object = {}): Promise<{ upstream: OAuthFixture; gateway: TestGateway }> {
+  const upstream = await oauthServer(env);
+  const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth', ...server } });
   await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
   await signIn(gateway, 'remote');
   return { upstream, gateway };
@@ -277,6 +277,16 @@ describe('a remote server behind OAuth', () => {
     const after = await echo(gateway, 'remote', 'after the outage');
     expect(after.body.detail).toBe(undefined);
     expect(after.status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
+  it("sends the server's configured headers to the server only, never to its authorization server", async () => {
+    const { upstream, gateway } = await signedIn({ SEPARATE_AS: '1' }, { headers: { 'X-Api-Key': 'server-only-key' } });
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'with the key')).status).toBe(200);
+    const { asPort, keyed } = (await (await fetch(new URL('/test/keyed', upstream.url))).json()) as { asPort: number; keyed: string[] };
+    expect(keyed).toContain(`${upstream.port} /mcp`);
+    expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
     expect((await upstream.stats()).refreshes).toBe(1);
   });
 

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ElicitRequestSchema,
   RELATED_TASK_META_KEY,
@@ -941,12 +941,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       return this.stdio;
     }
     this.stdio = undefined;
-    const requestInit: RequestInit = { headers: config.headers };
+    // The configured headers (API keys) go to the server's own origin only: the SDK would merge a
+    // transport's `requestInit` headers into its requests to a third-party authorization server too.
     const url = new URL(config.url);
     const authProvider = this.oauth!;
-    if (config.transport === 'sse') return new SSEClientTransport(url, { requestInit, authProvider, fetch: authProvider.fetch(fetch) });
+    if (config.transport === 'sse')
+      return new SSEClientTransport(url, { authProvider, fetch: authProvider.fetch(withServerHeaders(config, fetch)) });
     this.relations = new StreamRelations();
-    return new StreamableHTTPClientTransport(url, { requestInit, authProvider, fetch: authProvider.fetch(this.relations.fetch) });
+    return new StreamableHTTPClientTransport(url, {
+      authProvider,
+      fetch: authProvider.fetch(withServerHeaders(config, this.relations.fetch)),
+    });
   }
 
   /**
@@ -1190,4 +1195,17 @@ function toolCallResult(result: CallToolResult, relays = false): ToolCallResult 
 
 function exitText(code: number | null, signal: string | null): string {
   return signal ? `process killed by ${signal}` : `process exited with code ${code}`;
+}
+
+/** `next` with the server's configured `headers` on its requests to the server's own origin (over the transport's). */
+function withServerHeaders(config: RemoteServerConfig, next: FetchLike): FetchLike {
+  const entries = Object.entries(config.headers ?? {});
+  if (entries.length === 0) return next;
+  const origin = new URL(config.url).origin;
+  return (input, init) => {
+    if (new URL(input).origin !== origin) return next(input, init);
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of entries) headers.set(name, value);
+    return next(input, { ...init, headers });
+  };
 }
