@@ -28,6 +28,7 @@ interface Stats {
   registrations: number;
   revocations: number;
   unauthorized: number;
+  sessions: number;
   lastResource: string | null;
 }
 
@@ -288,6 +289,15 @@ describe('a remote server behind OAuth', () => {
     expect(keyed).toContain(`${upstream.port} /mcp`);
     expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
     expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
+  it('signing in again on a connected server ends the old connection before the new one', async () => {
+    const { upstream, gateway } = await signedIn();
+    expect((await upstream.stats()).sessions).toBe(1);
+    await signIn(gateway, 'remote');
+    expect((await echo(gateway, 'remote', 'signed in twice')).status).toBe(200);
+    await waitUntil(async () => (await upstream.stats()).sessions === 1, 5000, 'the old session to end');
+    expect((await upstream.stats()).sessions).toBe(1);
   });
 
   it('goes back to needs-sign-in when its grant is revoked', async () => {

@@ -386,7 +386,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const oauth = this.oauth;
     if (!oauth) throw new Error(`server ${this.name} is a stdio server; OAuth is for remote servers`);
     const url = await oauth.beginSignIn(redirectUrl, binding);
-    if (!url) this.reconnectSignedIn();
+    if (!url) await this.reconnectSignedIn();
     return url;
   }
 
@@ -420,14 +420,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (!oauth) throw new Error(`server ${this.name} has no sign-in under way`);
     await oauth.completeSignIn(params);
     this.log.info(`server ${this.name}: signed in`);
-    this.reconnectSignedIn();
+    await this.reconnectSignedIn();
   }
 
-  /** After a sign-in: connects anew (an enabled server), forgetting the failures before it. */
-  private reconnectSignedIn(): void {
-    if (!this.enabled) return;
-    this.consecutiveFailures = 0;
-    this.connect();
+  /** After a sign-in: connects anew (an enabled server; the connection it had, if any, ended first), forgetting the failures before it. */
+  private async reconnectSignedIn(): Promise<void> {
+    if (this.enabled) await this.reconnect(false);
   }
 
   /**
@@ -637,12 +635,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Stops and starts again at once, forgetting earlier failures. */
   async restart(): Promise<void> {
+    await this.reconnect(true);
+  }
+
+  /** Ends the current connection (and its session), then connects anew, forgetting the failures before. */
+  private async reconnect(counted: boolean): Promise<void> {
     const generation = ++this.generation;
     this.clearTimers();
     await this.teardown({ endSession: true });
     // A stop (or another restart) while this one waited for the old connection to end wins.
     if (generation !== this.generation) return;
-    this.restarts++;
+    if (counted) this.restarts++;
     this.consecutiveFailures = 0;
     this.connect();
   }
