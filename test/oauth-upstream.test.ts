@@ -300,6 +300,22 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).sessions).toBe(1);
   });
 
+  it('a sign-in started from another origin and never finished keeps the registration the tokens refresh with', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { allowedHosts: ['home.tail1234.ts.net'] });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    const connect = await request(gateway.app)
+      .post('/api/servers/remote/oauth/connect')
+      .set('Host', 'home.tail1234.ts.net')
+      .set('X-Forwarded-Proto', 'https');
+    expect(connect.status).toBe(200);
+    expect((await upstream.stats()).registrations).toBe(2);
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'still signed in')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
   it('goes back to needs-sign-in when its grant is revoked', async () => {
     const { upstream, gateway } = await signedIn();
     await upstream.hook('revoke-all');

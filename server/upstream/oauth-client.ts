@@ -88,6 +88,8 @@ interface PendingSignIn {
   expiresAt: number;
   codeVerifier?: string;
   authorizationUrl?: URL;
+  /** A registration made for this sign-in's callback URL: kept only once its code is exchanged. */
+  client?: OAuthClientInformationMixed;
 }
 
 /** What the authorization server sent back to the callback. */
@@ -113,6 +115,8 @@ export class OAuthClient implements OAuthClientProvider {
   private challenge?: Challenge;
   private signIn?: PendingSignIn;
   private refreshing?: Promise<unknown>;
+  /** The sign-in whose `auth()` runs (beginSignIn, completeSignIn); none in the background. */
+  private readonly inSignIn = new AsyncLocalStorage<PendingSignIn>();
   /** Set inside the gateway's own refresh, whose `auth()` reads the tokens without waiting for itself. */
   private readonly inRefresh = new AsyncLocalStorage<true>();
   /** The refresh-token grant under way or last made: its refresh token and the answer (shared by concurrent refreshes). */
@@ -296,9 +300,11 @@ export class OAuthClient implements OAuthClientProvider {
       const secret = settings.clientSecretFile ? readFileSync(settings.clientSecretFile, 'utf8').trim() : undefined;
       return { client_id: settings.clientId, ...(secret && { client_secret: secret }) };
     }
+    const pending = this.inSignIn.getStore();
+    if (pending?.client) return pending.client;
     const client = this.record()?.client;
     // A registration for another callback URL (another origin, a new basePath) is made anew.
-    const redirect = this.signIn?.redirectUrl;
+    const redirect = pending?.redirectUrl;
     if (client && redirect && 'redirect_uris' in client && Array.isArray(client.redirect_uris) && !client.redirect_uris.includes(redirect))
       return undefined;
     if (client) return client;
@@ -310,14 +316,19 @@ export class OAuthClient implements OAuthClientProvider {
 
   saveClientInformation(client: OAuthClientInformationMixed): void {
     if (this.settings.clientId !== undefined) return; // configured, not ours to keep
-    this.update((record) => ({ ...record, client }));
+    // A sign-in's registration replaces the one kept only when its code is exchanged (completeSignIn):
+    // a sign-in never finished must not break the refresh of the tokens held.
+    const pending = this.inSignIn.getStore();
+    if (pending) pending.client = client;
+    else this.update((record) => ({ ...record, client }));
   }
 
   tokens(): OAuthTokens | undefined | Promise<OAuthTokens | undefined> {
     const record = this.record();
     const tokens = record?.tokens;
     // Step-up: a refresh keeps the scopes, so the SDK must ask anew (a person, or client credentials).
-    if (tokens && this.stepUp(tokens)) return { ...tokens, refresh_token: undefined };
+    // Step-up, or a sign-in with a registration of its own (the refresh token is another client's).
+    if (tokens && (this.stepUp(tokens) || this.inSignIn.getStore()?.client)) return { ...tokens, refresh_token: undefined };
     if (this.inRefresh.getStore()) return tokens;
     // A request made while a refresh runs waits for its tokens rather than sending the old ones.
     if (this.refreshing) return this.refreshing.then(() => this.record()?.tokens);
@@ -437,12 +448,14 @@ export class OAuthClient implements OAuthClientProvider {
     };
     this.signIn = signIn;
     try {
-      const result = await auth(this, {
-        serverUrl: this.config().url,
-        scope: this.wantedScope(),
-        resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-        fetchFn: this.fetch(fetch),
-      });
+      const result = await this.inSignIn.run(signIn, () =>
+        auth(this, {
+          serverUrl: this.config().url,
+          scope: this.wantedScope(),
+          resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+          fetchFn: this.fetch(fetch),
+        }),
+      );
       if (result === 'AUTHORIZED') {
         this.signIn = undefined;
         return undefined;
@@ -487,13 +500,17 @@ export class OAuthClient implements OAuthClientProvider {
             `the answer came from issuer ${JSON.stringify(params.iss)}, not from ${JSON.stringify(metadata?.issuer)} (RFC 9207)`,
           );
       }
-      const result = await auth(this, {
-        serverUrl: this.config().url,
-        authorizationCode: params.code,
-        resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-        fetchFn: this.fetch(fetch),
-      });
+      const result = await this.inSignIn.run(signIn, () =>
+        auth(this, {
+          serverUrl: this.config().url,
+          authorizationCode: params.code,
+          resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+          fetchFn: this.fetch(fetch),
+        }),
+      );
       if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
+      const client = signIn.client;
+      if (client) this.update((record) => ({ ...record, client }));
     } finally {
       if (this.signIn === signIn) this.signIn = undefined;
     }
