@@ -316,6 +316,21 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).refreshes).toBe(1);
   });
 
+  it('a connection attempt while a sign-in is under way leaves that sign-in alone (its PKCE verifier)', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(connect.status).toBe(200);
+    await gateway.supervisor.restart('remote');
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const params = await approve(new URL(connect.body.authorizationUrl));
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`);
+    expect(callback.status).toBe(303);
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    expect((await upstream.stats()).authorizations).toBe(1);
+  });
+
   it('goes back to needs-sign-in when its grant is revoked', async () => {
     const { upstream, gateway } = await signedIn();
     await upstream.hook('revoke-all');

@@ -255,7 +255,7 @@ export class OAuthClient implements OAuthClientProvider {
     if (this.settings.grant === 'client_credentials') return undefined;
     // In the background no one is redirected anywhere (redirectToAuthorization refuses); the URL
     // only has to be there for the SDK to take the interactive branch.
-    return this.signIn?.redirectUrl ?? registeredRedirect(this.record()?.client) ?? 'http://127.0.0.1/ui/oauth/callback';
+    return this.inSignIn.getStore()?.redirectUrl ?? registeredRedirect(this.record()?.client) ?? 'http://127.0.0.1/ui/oauth/callback';
   }
 
   get clientMetadataUrl(): string | undefined {
@@ -288,10 +288,12 @@ export class OAuthClient implements OAuthClientProvider {
     // The SDK goes on to a new authorization when a refresh fails for any reason but a refusal; a
     // refresh token that only met an outage is still good: a retryable failure, not a sign-in.
     const refreshToken = this.record()?.tokens?.refresh_token;
-    if (!this.signIn && refreshToken !== undefined && refreshToken === this.unrefreshedToken)
+    const signIn = this.inSignIn.getStore();
+    if (!signIn && refreshToken !== undefined && refreshToken === this.unrefreshedToken)
       throw new Error(`server ${this.server}: its authorization server could not refresh the access token (will try again)`);
-    if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
-    return this.signIn.state;
+    // Only a sign-in's own auth() starts an authorization (a background one would replace its verifier).
+    if (!signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
+    return signIn.state;
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
@@ -309,7 +311,7 @@ export class OAuthClient implements OAuthClientProvider {
       return undefined;
     if (client) return client;
     // Registering needs the callback URL a person's browser will come back to.
-    if (!this.signIn && settings.grant === 'authorization_code')
+    if (!pending && settings.grant === 'authorization_code')
       throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
     return undefined;
   }
@@ -356,16 +358,18 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   redirectToAuthorization(authorizationUrl: URL): void {
-    if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
-    this.signIn.authorizationUrl = authorizationUrl;
+    const signIn = this.inSignIn.getStore();
+    if (!signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+    signIn.authorizationUrl = authorizationUrl;
   }
 
   saveCodeVerifier(codeVerifier: string): void {
-    if (this.signIn) this.signIn.codeVerifier = codeVerifier;
+    const signIn = this.inSignIn.getStore();
+    if (signIn) signIn.codeVerifier = codeVerifier;
   }
 
   codeVerifier(): string {
-    const verifier = this.signIn?.codeVerifier;
+    const verifier = this.inSignIn.getStore()?.codeVerifier;
     if (!verifier) throw new NeedsSignIn(`server ${this.server}: no sign-in under way`);
     return verifier;
   }
@@ -377,7 +381,8 @@ export class OAuthClient implements OAuthClientProvider {
 
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
     if (scope === 'verifier') {
-      if (this.signIn) this.signIn.codeVerifier = undefined;
+      const signIn = this.inSignIn.getStore();
+      if (signIn) signIn.codeVerifier = undefined;
       return;
     }
     // The SDK drops the tokens when a refresh gets invalid_grant; not when the refused refresh
