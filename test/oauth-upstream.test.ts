@@ -331,6 +331,15 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).authorizations).toBe(1);
   });
 
+  it('forgets the tokens of a server removed from the config: added back, it needs a sign-in', async () => {
+    const { gateway } = await signedIn();
+    const config = gateway.gateway.config;
+    await gateway.gateway.reload({ ...config, servers: [] });
+    await gateway.gateway.reload(config);
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.oauth?.connected ?? false).toBe(false);
+  });
+
   it('goes back to needs-sign-in when its grant is revoked', async () => {
     const { upstream, gateway } = await signedIn();
     await upstream.hook('revoke-all');
