@@ -28,6 +28,7 @@ interface Stats {
   registrations: number;
   revocations: number;
   unauthorized: number;
+  sessions: number;
   lastResource: string | null;
 }
 
@@ -84,6 +85,15 @@ async function signIn(gateway: TestGateway, name: string): Promise<void> {
   expect(callback.status).toBe(303);
   expect(callback.headers.location).toBe('/');
   await waitForServer(gateway.supervisor, name, 'ready');
+}
+
+/** A gateway with one server behind OAuth (`remote`), signed in. */
+async function signedIn(env: NodeJS.ProcessEnv = {}, server: object = {}): Promise<{ upstream: OAuthFixture; gateway: TestGateway }> {
+  const upstream = await oauthServer(env);
+  const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth', ...server } });
+  await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+  await signIn(gateway, 'remote');
+  return { upstream, gateway };
 }
 
 const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
@@ -231,10 +241,7 @@ describe('a remote server behind OAuth', () => {
   });
 
   it('refreshes once on a 401 (a token the server no longer takes) and the call succeeds', async () => {
-    const upstream = await oauthServer();
-    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
-    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
-    await signIn(gateway, 'remote');
+    const { upstream, gateway } = await signedIn();
     await upstream.hook('expire');
     expect((await echo(gateway, 'remote', 'after expiry')).status).toBe(200);
     expect((await upstream.stats()).refreshes).toBe(1);
@@ -244,11 +251,97 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).refreshes).toBe(2);
   });
 
-  it('goes back to needs-sign-in when its grant is revoked', async () => {
+  it('parallel calls after a 401 all succeed with one refresh, and the rotated tokens are kept', async () => {
+    const { upstream, gateway } = await signedIn();
+    await upstream.hook('expire');
+    const answers = await Promise.all([1, 2, 3].map((n) => echo(gateway, 'remote', `parallel ${n}`)));
+    expect(answers.map((answer) => answer.body.detail ?? answer.status)).toEqual([200, 200, 200]);
+    expect((await upstream.stats()).refreshes).toBe(1);
+    expect(gateway.supervisor.status('remote')!.state).toBe('ready');
+    // The tokens kept are the rotated ones: another expiry refreshes again.
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'again')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(2);
+  });
+
+  it('an authorization server outage during a refresh fails the call but keeps the sign-in; the next call refreshes', async () => {
+    const { upstream, gateway } = await signedIn();
+    await upstream.hook('token-down');
+    await upstream.hook('expire');
+    const failed = await echo(gateway, 'remote', 'during the outage');
+    expect(failed.status).toBe(502);
+    expect(failed.body.type).not.toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.state).not.toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.oauth!.connected).toBe(true);
+    await upstream.hook('token-up');
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    const after = await echo(gateway, 'remote', 'after the outage');
+    expect(after.body.detail).toBe(undefined);
+    expect(after.status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
+  it("sends the server's configured headers to the server only, never to its authorization server", async () => {
+    const { upstream, gateway } = await signedIn({ SEPARATE_AS: '1' }, { headers: { 'X-Api-Key': 'server-only-key' } });
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'with the key')).status).toBe(200);
+    const { asPort, keyed } = (await (await fetch(new URL('/test/keyed', upstream.url))).json()) as { asPort: number; keyed: string[] };
+    expect(keyed).toContain(`${upstream.port} /mcp`);
+    expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
+  it('signing in again on a connected server ends the old connection before the new one', async () => {
+    const { upstream, gateway } = await signedIn();
+    expect((await upstream.stats()).sessions).toBe(1);
+    await signIn(gateway, 'remote');
+    expect((await echo(gateway, 'remote', 'signed in twice')).status).toBe(200);
+    await waitUntil(async () => (await upstream.stats()).sessions === 1, 5000, 'the old session to end');
+    expect((await upstream.stats()).sessions).toBe(1);
+  });
+
+  it('a sign-in started from another origin and never finished keeps the registration the tokens refresh with', async () => {
+    const upstream = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } }, { allowedHosts: ['home.tail1234.ts.net'] });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    await signIn(gateway, 'remote');
+    const connect = await request(gateway.app)
+      .post('/api/servers/remote/oauth/connect')
+      .set('Host', 'home.tail1234.ts.net')
+      .set('X-Forwarded-Proto', 'https');
+    expect(connect.status).toBe(200);
+    expect((await upstream.stats()).registrations).toBe(2);
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'still signed in')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
+  it('a connection attempt while a sign-in is under way leaves that sign-in alone (its PKCE verifier)', async () => {
     const upstream = await oauthServer();
     const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });
     await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
-    await signIn(gateway, 'remote');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(connect.status).toBe(200);
+    await gateway.supervisor.restart('remote');
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const params = await approve(new URL(connect.body.authorizationUrl));
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`);
+    expect(callback.status).toBe(303);
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    expect((await upstream.stats()).authorizations).toBe(1);
+  });
+
+  it('forgets the tokens of a server removed from the config: added back, it needs a sign-in', async () => {
+    const { gateway } = await signedIn();
+    const config = gateway.gateway.config;
+    await gateway.gateway.reload({ ...config, servers: [] });
+    await gateway.gateway.reload(config);
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.oauth?.connected ?? false).toBe(false);
+  });
+
+  it('goes back to needs-sign-in when its grant is revoked', async () => {
+    const { upstream, gateway } = await signedIn();
     await upstream.hook('revoke-all');
     const response = await echo(gateway, 'remote', 'revoked');
     expect(response.status).toBe(503);

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ElicitRequestSchema,
   RELATED_TASK_META_KEY,
@@ -386,7 +386,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const oauth = this.oauth;
     if (!oauth) throw new Error(`server ${this.name} is a stdio server; OAuth is for remote servers`);
     const url = await oauth.beginSignIn(redirectUrl, binding);
-    if (!url) this.reconnectSignedIn();
+    if (!url) await this.reconnectSignedIn();
     return url;
   }
 
@@ -420,14 +420,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     if (!oauth) throw new Error(`server ${this.name} has no sign-in under way`);
     await oauth.completeSignIn(params);
     this.log.info(`server ${this.name}: signed in`);
-    this.reconnectSignedIn();
+    await this.reconnectSignedIn();
   }
 
-  /** After a sign-in: connects anew (an enabled server), forgetting the failures before it. */
-  private reconnectSignedIn(): void {
-    if (!this.enabled) return;
-    this.consecutiveFailures = 0;
-    this.connect();
+  /** After a sign-in: connects anew (an enabled server; the connection it had, if any, ended first), forgetting the failures before it. */
+  private async reconnectSignedIn(): Promise<void> {
+    if (this.enabled) await this.reconnect(false);
   }
 
   /**
@@ -637,12 +635,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Stops and starts again at once, forgetting earlier failures. */
   async restart(): Promise<void> {
+    await this.reconnect(true);
+  }
+
+  /** Ends the current connection (and its session), then connects anew, forgetting the failures before. */
+  private async reconnect(counted: boolean): Promise<void> {
     const generation = ++this.generation;
     this.clearTimers();
     await this.teardown({ endSession: true });
     // A stop (or another restart) while this one waited for the old connection to end wins.
     if (generation !== this.generation) return;
-    this.restarts++;
+    if (counted) this.restarts++;
     this.consecutiveFailures = 0;
     this.connect();
   }
@@ -941,12 +944,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       return this.stdio;
     }
     this.stdio = undefined;
-    const requestInit: RequestInit = { headers: config.headers };
+    // The configured headers (API keys) go to the server's own origin only: the SDK would merge a
+    // transport's `requestInit` headers into its requests to a third-party authorization server too.
     const url = new URL(config.url);
     const authProvider = this.oauth!;
-    if (config.transport === 'sse') return new SSEClientTransport(url, { requestInit, authProvider, fetch: authProvider.fetch(fetch) });
+    if (config.transport === 'sse')
+      return new SSEClientTransport(url, { authProvider, fetch: authProvider.fetch(withServerHeaders(config, fetch)) });
     this.relations = new StreamRelations();
-    return new StreamableHTTPClientTransport(url, { requestInit, authProvider, fetch: authProvider.fetch(this.relations.fetch) });
+    return new StreamableHTTPClientTransport(url, {
+      authProvider,
+      fetch: authProvider.fetch(withServerHeaders(config, this.relations.fetch)),
+    });
   }
 
   /**
@@ -1190,4 +1198,17 @@ function toolCallResult(result: CallToolResult, relays = false): ToolCallResult 
 
 function exitText(code: number | null, signal: string | null): string {
   return signal ? `process killed by ${signal}` : `process exited with code ${code}`;
+}
+
+/** `next` with the server's configured `headers` on its requests to the server's own origin (over the transport's). */
+function withServerHeaders(config: RemoteServerConfig, next: FetchLike): FetchLike {
+  const entries = Object.entries(config.headers ?? {});
+  if (entries.length === 0) return next;
+  const origin = new URL(config.url).origin;
+  return (input, init) => {
+    if (new URL(input).origin !== origin) return next(input, init);
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of entries) headers.set(name, value);
+    return next(input, { ...init, headers });
+  };
 }

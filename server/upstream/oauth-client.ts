@@ -16,15 +16,22 @@
  *   sign-in (`beginSignIn`) runs the same flow with the gateway's callback URL and returns the
  *   authorization URL; `completeSignIn` takes the callback's `code`, checks `state` and `iss`
  *   (RFC 9207) and exchanges it.
+ *   A refresh that fails for a reason other than a refusal (`invalid_grant`: the authorization
+ *   server unreachable or answering 5xx) is a failure to retry, not a reason to sign in again.
  * - **Refresh.** An access token within `REFRESH_MARGIN` of its expiry is refreshed before it is
- *   sent (one refresh at a time); a 401 refreshes once more (the SDK's transport). A rotated
- *   refresh token replaces the old one; a refresh answer without one keeps the old one.
+ *   sent (one refresh at a time; a request waits for a refresh under way); a 401 refreshes once
+ *   more (the SDK's transport). A rotated refresh token replaces the old one; a refresh answer
+ *   without one keeps the old one. Concurrent refreshes with the same refresh token (parallel
+ *   calls that each got a 401) are one request to the authorization server, whose answer they all
+ *   share (`fetch`); and a refusal (`invalid_grant`) of a refresh token that is no longer the one
+ *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
  *
  * Tokens and the client's secret are never logged and never leave this module but to the server
  * and its authorization server.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -81,6 +88,8 @@ interface PendingSignIn {
   expiresAt: number;
   codeVerifier?: string;
   authorizationUrl?: URL;
+  /** A registration made for this sign-in's callback URL: kept only once its code is exchanged. */
+  client?: OAuthClientInformationMixed;
 }
 
 /** What the authorization server sent back to the callback. */
@@ -106,6 +115,16 @@ export class OAuthClient implements OAuthClientProvider {
   private challenge?: Challenge;
   private signIn?: PendingSignIn;
   private refreshing?: Promise<unknown>;
+  /** The sign-in whose `auth()` runs (beginSignIn, completeSignIn); none in the background. */
+  private readonly inSignIn = new AsyncLocalStorage<PendingSignIn>();
+  /** Set inside the gateway's own refresh, whose `auth()` reads the tokens without waiting for itself. */
+  private readonly inRefresh = new AsyncLocalStorage<true>();
+  /** The refresh-token grant under way or last made: its refresh token and the answer (shared by concurrent refreshes). */
+  private refreshGrant?: { refreshToken: string; answer: Promise<SharedAnswer>; pending: boolean };
+  /** The last refresh token the authorization server refused (`invalid_grant`). */
+  private refusedRefreshToken?: string;
+  /** The refresh token whose last refresh failed otherwise (unreachable, 5xx): it may well work again. */
+  private unrefreshedToken?: string;
 
   constructor(
     private readonly config: () => RemoteServerConfig,
@@ -150,18 +169,84 @@ export class OAuthClient implements OAuthClientProvider {
 
   /**
    * `fetch` for the server's transport: notes the challenge of a 401 or 403 (what `auth()` will be
-   * asked for, and whether a server without `auth` asked for OAuth at all).
+   * asked for, and whether a server without `auth` asked for OAuth at all). A request to the server
+   * made while a refresh is under way waits for it and goes with the new access token; one that
+   * got a 401 for an access token that has been replaced since is sent again with the new one (the
+   * SDK's transport would take that 401, coming just after another request's refresh, for a
+   * failed authorization). Refresh-token grants go through `refreshOnce`.
    */
   fetch(next: FetchLike): FetchLike {
     return async (input, init) => {
-      const response = await next(input, init);
+      const refreshToken = refreshGrantToken(init);
+      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
+      const own = sameEndpoint(input, this.config().url);
+      if (own && this.refreshGrant?.pending) init = await this.withCurrentToken(init);
+      let response = await next(input, init);
+      if (own && response.status === 401) {
+        const again = await this.withCurrentToken(init);
+        if (again !== init) {
+          await response.body?.cancel();
+          response = await next(input, again);
+        }
+      }
       // The server's own answers only (not its authorization server's).
-      if ((response.status === 401 || response.status === 403) && sameEndpoint(input, this.config().url)) {
+      if ((response.status === 401 || response.status === 403) && own) {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
       }
       return response;
     };
+  }
+
+  /**
+   * `init` with the access token kept now, after the refresh under way (if any): `init` itself when
+   * it carries no bearer token or already the current one.
+   */
+  private async withCurrentToken(init: RequestInit | undefined): Promise<RequestInit | undefined> {
+    const grant = this.refreshGrant;
+    // The answer's own token: the SDK saves it only a moment later.
+    const refreshed = grant?.pending ? accessToken(await grant.answer.catch(() => undefined)) : undefined;
+    const headers = new Headers(init?.headers);
+    const sent = headers.get('authorization');
+    const current = refreshed ?? this.record()?.tokens?.access_token;
+    if (!sent?.startsWith('Bearer ') || current === undefined || sent === `Bearer ${current}`) return init;
+    headers.set('authorization', `Bearer ${current}`);
+    return { ...init, headers };
+  }
+
+  /**
+   * A refresh-token grant: one request per refresh token (rotation makes a second one with the
+   * same token fail with `invalid_grant`); concurrent refreshes with it share its answer.
+   */
+  private async refreshOnce(refreshToken: string, send: () => Promise<Response>): Promise<Response> {
+    let grant = this.refreshGrant;
+    if (grant?.refreshToken !== refreshToken) {
+      const answer = send().then(async (response) => ({
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers],
+        body: await response.text(),
+      }));
+      const started = { refreshToken, answer, pending: true };
+      this.refreshGrant = grant = started;
+      // Only a success is kept for late-comers; after a failure the next refresh asks again.
+      const forget = () => {
+        started.pending = false;
+        if (this.refreshGrant === started) this.refreshGrant = undefined;
+      };
+      answer.then((settled) => (settled.status === 200 ? (started.pending = false) : forget()), forget);
+    }
+    let answer: SharedAnswer;
+    try {
+      answer = await grant.answer;
+    } catch (error) {
+      this.unrefreshedToken = refreshToken;
+      throw error;
+    }
+    const refused = answer.status === 400 && /"error"\s*:\s*"invalid_grant"/.test(answer.body);
+    if (refused) this.refusedRefreshToken = refreshToken;
+    this.unrefreshedToken = answer.status === 200 || refused ? undefined : refreshToken;
+    return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
   }
 
   // --- OAuthClientProvider --------------------------------------------------------------------
@@ -170,7 +255,7 @@ export class OAuthClient implements OAuthClientProvider {
     if (this.settings.grant === 'client_credentials') return undefined;
     // In the background no one is redirected anywhere (redirectToAuthorization refuses); the URL
     // only has to be there for the SDK to take the interactive branch.
-    return this.signIn?.redirectUrl ?? registeredRedirect(this.record()?.client) ?? 'http://127.0.0.1/ui/oauth/callback';
+    return this.inSignIn.getStore()?.redirectUrl ?? registeredRedirect(this.record()?.client) ?? 'http://127.0.0.1/ui/oauth/callback';
   }
 
   get clientMetadataUrl(): string | undefined {
@@ -200,8 +285,15 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   state(): string {
-    if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
-    return this.signIn.state;
+    // The SDK goes on to a new authorization when a refresh fails for any reason but a refusal; a
+    // refresh token that only met an outage is still good: a retryable failure, not a sign-in.
+    const refreshToken = this.record()?.tokens?.refresh_token;
+    const signIn = this.inSignIn.getStore();
+    if (!signIn && refreshToken !== undefined && refreshToken === this.unrefreshedToken)
+      throw new Error(`server ${this.server}: its authorization server could not refresh the access token (will try again)`);
+    // Only a sign-in's own auth() starts an authorization (a background one would replace its verifier).
+    if (!signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
+    return signIn.state;
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
@@ -210,29 +302,39 @@ export class OAuthClient implements OAuthClientProvider {
       const secret = settings.clientSecretFile ? readFileSync(settings.clientSecretFile, 'utf8').trim() : undefined;
       return { client_id: settings.clientId, ...(secret && { client_secret: secret }) };
     }
+    const pending = this.inSignIn.getStore();
+    if (pending?.client) return pending.client;
     const client = this.record()?.client;
     // A registration for another callback URL (another origin, a new basePath) is made anew.
-    const redirect = this.signIn?.redirectUrl;
+    const redirect = pending?.redirectUrl;
     if (client && redirect && 'redirect_uris' in client && Array.isArray(client.redirect_uris) && !client.redirect_uris.includes(redirect))
       return undefined;
     if (client) return client;
     // Registering needs the callback URL a person's browser will come back to.
-    if (!this.signIn && settings.grant === 'authorization_code')
+    if (!pending && settings.grant === 'authorization_code')
       throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
     return undefined;
   }
 
   saveClientInformation(client: OAuthClientInformationMixed): void {
     if (this.settings.clientId !== undefined) return; // configured, not ours to keep
-    this.update((record) => ({ ...record, client }));
+    // A sign-in's registration replaces the one kept only when its code is exchanged (completeSignIn):
+    // a sign-in never finished must not break the refresh of the tokens held.
+    const pending = this.inSignIn.getStore();
+    if (pending) pending.client = client;
+    else this.update((record) => ({ ...record, client }));
   }
 
   tokens(): OAuthTokens | undefined | Promise<OAuthTokens | undefined> {
     const record = this.record();
     const tokens = record?.tokens;
     // Step-up: a refresh keeps the scopes, so the SDK must ask anew (a person, or client credentials).
-    if (tokens && this.stepUp(tokens)) return { ...tokens, refresh_token: undefined };
-    if (!tokens || this.refreshing || !this.expiring(record)) return tokens;
+    // Step-up, or a sign-in with a registration of its own (the refresh token is another client's).
+    if (tokens && (this.stepUp(tokens) || this.inSignIn.getStore()?.client)) return { ...tokens, refresh_token: undefined };
+    if (this.inRefresh.getStore()) return tokens;
+    // A request made while a refresh runs waits for its tokens rather than sending the old ones.
+    if (this.refreshing) return this.refreshing.then(() => this.record()?.tokens);
+    if (!tokens || !this.expiring(record)) return tokens;
     return this.refresh().then(() => this.record()?.tokens);
   }
 
@@ -256,16 +358,18 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   redirectToAuthorization(authorizationUrl: URL): void {
-    if (!this.signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
-    this.signIn.authorizationUrl = authorizationUrl;
+    const signIn = this.inSignIn.getStore();
+    if (!signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+    signIn.authorizationUrl = authorizationUrl;
   }
 
   saveCodeVerifier(codeVerifier: string): void {
-    if (this.signIn) this.signIn.codeVerifier = codeVerifier;
+    const signIn = this.inSignIn.getStore();
+    if (signIn) signIn.codeVerifier = codeVerifier;
   }
 
   codeVerifier(): string {
-    const verifier = this.signIn?.codeVerifier;
+    const verifier = this.inSignIn.getStore()?.codeVerifier;
     if (!verifier) throw new NeedsSignIn(`server ${this.server}: no sign-in under way`);
     return verifier;
   }
@@ -277,9 +381,14 @@ export class OAuthClient implements OAuthClientProvider {
 
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
     if (scope === 'verifier') {
-      if (this.signIn) this.signIn.codeVerifier = undefined;
+      const signIn = this.inSignIn.getStore();
+      if (signIn) signIn.codeVerifier = undefined;
       return;
     }
+    // The SDK drops the tokens when a refresh gets invalid_grant; not when the refused refresh
+    // token is an older one than the tokens kept now (a concurrent refresh already rotated it).
+    const kept = this.record()?.tokens?.refresh_token;
+    if (scope === 'tokens' && kept !== undefined && kept !== this.refusedRefreshToken) return;
     this.update((record) => ({
       url: record.url,
       ...(scope !== 'all' && scope !== 'client' && record.client && { client: record.client }),
@@ -312,7 +421,8 @@ export class OAuthClient implements OAuthClientProvider {
 
   /** Refreshes the tokens (or gets new ones by client credentials), one refresh at a time; a failure leaves the 401 path to decide. */
   private refresh(): Promise<unknown> {
-    this.refreshing ??= auth(this, { serverUrl: this.config().url, fetchFn: this.fetch(fetch) })
+    this.refreshing ??= this.inRefresh
+      .run(true, () => auth(this, { serverUrl: this.config().url, fetchFn: this.fetch(fetch) }))
       .catch(() => undefined)
       .finally(() => (this.refreshing = undefined));
     return this.refreshing;
@@ -343,12 +453,14 @@ export class OAuthClient implements OAuthClientProvider {
     };
     this.signIn = signIn;
     try {
-      const result = await auth(this, {
-        serverUrl: this.config().url,
-        scope: this.wantedScope(),
-        resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-        fetchFn: this.fetch(fetch),
-      });
+      const result = await this.inSignIn.run(signIn, () =>
+        auth(this, {
+          serverUrl: this.config().url,
+          scope: this.wantedScope(),
+          resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+          fetchFn: this.fetch(fetch),
+        }),
+      );
       if (result === 'AUTHORIZED') {
         this.signIn = undefined;
         return undefined;
@@ -393,13 +505,17 @@ export class OAuthClient implements OAuthClientProvider {
             `the answer came from issuer ${JSON.stringify(params.iss)}, not from ${JSON.stringify(metadata?.issuer)} (RFC 9207)`,
           );
       }
-      const result = await auth(this, {
-        serverUrl: this.config().url,
-        authorizationCode: params.code,
-        resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-        fetchFn: this.fetch(fetch),
-      });
+      const result = await this.inSignIn.run(signIn, () =>
+        auth(this, {
+          serverUrl: this.config().url,
+          authorizationCode: params.code,
+          resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+          fetchFn: this.fetch(fetch),
+        }),
+      );
       if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
+      const client = signIn.client;
+      if (client) this.update((record) => ({ ...record, client }));
     } finally {
       if (this.signIn === signIn) this.signIn = undefined;
     }
@@ -436,6 +552,32 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/** An authorization server's answer, read once and handed to every refresh that shares it. */
+interface SharedAnswer {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/** The access token of a successful token answer, if any. */
+function accessToken(answer: SharedAnswer | undefined): string | undefined {
+  if (answer?.status !== 200) return undefined;
+  try {
+    const token: unknown = (JSON.parse(answer.body) as { access_token?: unknown }).access_token;
+    return typeof token === 'string' ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
+function refreshGrantToken(init: RequestInit | undefined): string | undefined {
+  const body = init?.body;
+  if (init?.method !== 'POST' || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return undefined;
+  return body.get('refresh_token') ?? undefined;
 }
 
 function sameText(a: string, b: string): boolean {

@@ -81,6 +81,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (wanted.has(name)) continue;
       result.removed.push(name);
       this.store.forget(name);
+      this.oauthStore.forget(name); // its tokens and registration too: a server added back signs in anew
       this.overridden.delete(name);
       connection.removeAllListeners();
       waits.push(connection.stop());
