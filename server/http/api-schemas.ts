@@ -21,7 +21,7 @@ import type { CallMode, CallState, CallSurface } from '../calls/running-call.js'
 import type { TransportKind } from '../config/types.js';
 import { ProblemSchema } from '../openapi/problem-schema.js';
 import { answer } from './answer-schema.js';
-import type { ServerState } from '../upstream/types.js';
+import { SERVER_STATES } from '../upstream/types.js';
 
 /** Page size of `GET /api/activity` when `limit` is not given. */
 export const DEFAULT_ACTIVITY_LIMIT = 50;
@@ -33,15 +33,6 @@ function values<T extends string>(record: Record<T, true>): [T, ...T[]] {
   return Object.keys(record) as [T, ...T[]];
 }
 
-const SERVER_STATES = values<ServerState>({
-  disabled: true,
-  starting: true,
-  ready: true,
-  error: true,
-  backoff: true,
-  stopped: true,
-  'needs-sign-in': true,
-});
 const TRANSPORTS = values<TransportKind>({ stdio: true, sse: true, 'streamable-http': true });
 const CALL_STATES = values<CallState>({
   waiting_for_approval: true,

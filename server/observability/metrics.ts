@@ -30,7 +30,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallOutcome } from '../calls/outcome.js';
-import type { ServerState } from '../upstream/types.js';
+import { SERVER_STATES, type ServerState } from '../upstream/types.js';
 
 export interface MetricsSources {
   /** Statuses of the configured servers, read at scrape time. */
@@ -52,18 +52,6 @@ export interface GatewayMetricsOptions {
 export const CALL_DURATION_BUCKETS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
 ];
-
-/** A record so that adding a ServerState without listing it here fails to compile. */
-const STATE_SET: Record<ServerState, true> = {
-  disabled: true,
-  starting: true,
-  ready: true,
-  error: true,
-  backoff: true,
-  stopped: true,
-  'needs-sign-in': true,
-};
-const SERVER_STATES = Object.keys(STATE_SET) as ServerState[];
 
 /**
  * The calls of one server+tool, in plain numbers: a call adds to them, and a scrape hands them to

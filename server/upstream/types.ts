@@ -4,8 +4,12 @@
  */
 import type { Root, TransportKind } from '../config/types.js';
 
-/** `needs-sign-in`: a remote server behind OAuth that waits for a person to sign in (Connect); it is not retried on its own. */
-export type ServerState = 'disabled' | 'starting' | 'ready' | 'error' | 'backoff' | 'stopped' | 'needs-sign-in';
+/**
+ * Every state a server can be in, in a fixed order (the API's enum, the metrics' label values).
+ * `needs-sign-in`: a remote server behind OAuth that waits for a person to sign in (Connect); it is not retried on its own.
+ */
+export const SERVER_STATES = ['disabled', 'starting', 'ready', 'error', 'backoff', 'stopped', 'needs-sign-in'] as const;
+export type ServerState = (typeof SERVER_STATES)[number];
 
 export interface ToolAnnotations {
   title?: string;
