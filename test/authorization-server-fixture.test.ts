@@ -67,6 +67,24 @@ const tokenRequest = (metadata: Metadata, fields: Record<string, string>) =>
 
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
+/** Requests with a browser's cookie jar, by hand: `visit(url, method?, form?)`. */
+function browserLike() {
+  const jar = new Map<string, string>();
+  return async (target: URL, method = 'GET', form?: Record<string, string>) => {
+    const answer = await fetch(target, {
+      method,
+      redirect: 'manual',
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+      ...(form && { body: new URLSearchParams(form) }),
+    });
+    for (const line of answer.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      jar.set(pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1));
+    }
+    return answer;
+  };
+}
+
 describe('authorization-server.mjs', () => {
   it('signs the test user in without a person, issues a JWT for the resource, and rotates refresh tokens', async () => {
     const server = await start(['--access-token-ttl', '120', '--test-user', 'alice']);
@@ -122,20 +140,7 @@ describe('authorization-server.mjs', () => {
     const server = await start(['--interactive=1']);
     const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Metadata;
     const { url } = await authorizationRequest(metadata);
-    // A browser's cookie jar, by hand.
-    const jar = new Map<string, string>();
-    const visit = async (target: URL, method = 'GET') => {
-      const answer = await fetch(target, {
-        method,
-        redirect: 'manual',
-        headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-      });
-      for (const line of answer.headers.getSetCookie()) {
-        const [pair] = line.split(';');
-        jar.set(pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1));
-      }
-      return answer;
-    };
+    const visit = browserLike();
     let answer = await visit(url);
     let target = url;
     while (answer.status === 303) {
@@ -151,5 +156,50 @@ describe('authorization-server.mjs', () => {
       answer = await visit(target);
     }
     expect(new URL(answer.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('signs in the account typed, waits for "Allow" with AS_CONSENT, and reports what it issued; revoke-grants refuses the refresh token', async () => {
+    const server = await start(['--interactive=1', '--consent=1']);
+    const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Metadata;
+    const { clientId, verifier, url } = await authorizationRequest(metadata);
+    const visit = browserLike();
+    /** Follows redirects on the server's own origin; the last answer (a page, or the redirect to the client). */
+    const follow = async (first: Response, from: URL) => {
+      let [answer, target] = [first, from];
+      while (answer.status === 303 && new URL(answer.headers.get('location')!, target).origin === server.url) {
+        target = new URL(answer.headers.get('location')!, target);
+        answer = await visit(target);
+      }
+      return answer;
+    };
+    const actionOf = (page: string) => new URL(/action="([^"]+)"/.exec(page)![1]!, server.url);
+    const signIn = await (await follow(await visit(url), url)).text();
+    expect(signIn).toContain('id="login"');
+    const consent = await (await follow(await visit(actionOf(signIn), 'POST', { login: 'bob' }), url)).text();
+    expect(consent).toContain('id="allow"');
+    expect(consent).toContain(`${RESOURCE}: tools:call`);
+    const back = await follow(await visit(actionOf(consent), 'POST'), url);
+    const code = new URL(back.headers.get('location')!).searchParams.get('code')!;
+    const answer = await tokenRequest(metadata, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    });
+    const tokens = (await answer.json()) as Record<string, string>;
+    expect(claimsOf(tokens.access_token!)).toMatchObject({ sub: 'bob', aud: RESOURCE });
+
+    const hook = async (name: string, method = 'GET') => (await fetch(`${server.url}/test/${name}`, { method })).json();
+    expect(await hook('issued')).toEqual([code, tokens.access_token, tokens.refresh_token]);
+    expect(await hook('stats')).toMatchObject({ registrations: 1, authorizations: 1, codeExchanges: 1, refreshes: 0 });
+    expect(await hook('revoke-grants', 'POST')).toEqual({ revoked: 1 });
+    const refused = await tokenRequest(metadata, {
+      grant_type: 'refresh_token',
+      client_id: clientId,
+      refresh_token: tokens.refresh_token!,
+    });
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(await hook('stats')).toMatchObject({ refreshes: 0, refusedRefreshes: 1 });
   });
 });
