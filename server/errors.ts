@@ -33,6 +33,10 @@ export const PROBLEMS = {
   'tool-error': { status: 502, title: 'The tool reported an error' },
   'upstream-error': { status: 502, title: 'The MCP server failed to answer' },
   'result-too-large': { status: 502, title: "The tool's result is larger than the gateway passes on" },
+  // A 2026-07-28 server refused the request for a client capability (-32021) nobody answers for this call
+  // (e.g. sampling without a `sampling` section for it); `requiredCapabilities` names them. 502 as for
+  // upstream-error: the server behind the gateway answered with an error, not the caller's request.
+  'missing-client-capability': { status: 502, title: 'The MCP server requires a client capability the gateway cannot offer for this call' },
   'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
   'needs-sign-in': { status: 503, title: 'The MCP server needs a person to sign in (OAuth)' },
   overloaded: { status: 503, title: 'Too many calls to this MCP server' },

@@ -36,7 +36,18 @@ describe('a 2026-07-28 upstream server', () => {
         .get('m')!
         .tools()
         .map((tool) => tool.name),
-    ).toEqual(['add-tool', 'touch-note', 'echo', 'ask-name', 'ask-regardless', 'ask-with-state', 'ask-sample', 'ask-url', 'ask-roots']);
+    ).toEqual([
+      'add-tool',
+      'touch-note',
+      'echo',
+      'ask-name',
+      'ask-regardless',
+      'ask-with-state',
+      'ask-sample',
+      'ask-url',
+      'ask-roots',
+      'client-capabilities',
+    ]);
     const res = await request(app).post('/m/echo').set(auth).send({ text: 'hello 2026' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(JSON.stringify(res.body)).toContain('hello 2026');

@@ -15,6 +15,7 @@ import type { ApprovalSettings, GatewaySettings, ServerConfig } from '../config/
 import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import { isWebUrl, type QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
+import { missingCapabilityProblem } from '../upstream/feature-requests.js';
 import {
   TASK_TIMED_OUT,
   UpstreamCallError,
@@ -475,6 +476,8 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
       return new ProblemError('needs-sign-in', error.message, { server: request.server });
     case 'too-large':
       return new ProblemError('result-too-large', `the answer of ${request.server}/${request.tool} was dropped: ${error.message}`);
+    case 'missing-capability':
+      return missingCapabilityProblem(error);
     default:
       return new ProblemError('upstream-error', error.message);
   }

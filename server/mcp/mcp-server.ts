@@ -13,6 +13,7 @@
  * request that declares the tasks extension a `tools/call` of a tool that runs as a task does.
  */
 import {
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   Server,
   inputRequired,
@@ -348,11 +349,18 @@ export function buildMcpServer(context: ServedContext): Server {
       const sealed = relayState(round.requestState, identity, relayTarget, args, approval, round.inputRequests);
       return inputRequired({ inputRequests: round.inputRequests as never, requestState: await context.mintState({ relay: sealed }, ctx) });
     };
-    const answer = call.done.then<McpToolResult | InputRequiredResult>((end) =>
-      end.result?.result.inputRequired
+    const answer = call.done.then<McpToolResult | InputRequiredResult>((end) => {
+      // A 2026-07-28 server's -32021 reaches a 2026-07-28 client as the server would give it (HTTP 400):
+      // declaring what it requires makes the call declare it upstream (input-relay.ts `callCapabilities`).
+      if (modern && end.error?.type === 'missing-client-capability')
+        throw new MissingRequiredClientCapabilityError(
+          { requiredCapabilities: end.error.extra.requiredCapabilities as never },
+          `server ${entry.server}: ${end.error.detail ?? end.error.message}`,
+        );
+      return end.result?.result.inputRequired
         ? relayedRound(end.result.result.inputRequired)
-        : toMcpResult(end, aggregate ? entry.server : undefined),
-    );
+        : toMcpResult(end, aggregate ? entry.server : undefined);
+    });
     try {
       return (await Promise.race([answer, parkedAnswer])) as never;
     } finally {

@@ -17,7 +17,7 @@
  *   that is not up, a timeout, a lost connection or an answer over the limit is an internal error
  *   (-32603) naming the server.
  */
-import { ProtocolError } from '@modelcontextprotocol/server';
+import { MissingRequiredClientCapabilityError, ProtocolError } from '@modelcontextprotocol/server';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { limitedJson } from '../upstream/feature-requests.js';
@@ -97,5 +97,11 @@ export function upstreamError(error: unknown, server: string): ProtocolError {
     if (match) return new ProtocolError(Number(match[2]), match[1]!);
   }
   if (error.kind === 'invalid-params') return new ProtocolError(INVALID_PARAMS, error.message);
+  // The server's -32021 as it gave it (the capabilities it requires), whichever era the client speaks.
+  if (error.kind === 'missing-capability')
+    return new MissingRequiredClientCapabilityError(
+      { requiredCapabilities: (error.requiredCapabilities ?? {}) as never },
+      `server ${server}: ${error.message}`,
+    );
   return new ProtocolError(INTERNAL_ERROR, `server ${server}: ${error.message}`);
 }

@@ -21,6 +21,10 @@ export const ProblemSchema = z
     state: z.string().optional().describe("For server-unavailable: the server's state."),
     limit: z.int().optional().describe('For payload-too-large: the largest accepted body, in bytes; for json-too-deep: the deepest nesting accepted.'),
     size: z.int().optional().describe('For payload-too-large and result-too-large: the size seen, in bytes.'),
+    requiredCapabilities: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('For missing-client-capability: the client capabilities the server requires, as it named them (e.g. {"sampling": {}}).'),
   })
   .catchall(z.unknown())
   .meta({ id: 'Problem', description: 'An error, as RFC 9457 problem details.' });

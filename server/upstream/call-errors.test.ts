@@ -21,6 +21,23 @@ describe('classifyCallError', () => {
     expect(kind(new Error('socket hang up'))).toEqual(['protocol', 'socket hang up']);
   });
 
+  it('makes a -32021 of either SDK a missing-capability failure with the capabilities it requires', async () => {
+    const { MissingRequiredClientCapabilityError } = await import('@modelcontextprotocol/client');
+    const modern = classifyCallError(
+      new MissingRequiredClientCapabilityError({ requiredCapabilities: { sampling: {}, roots: {} } }, 'needs sampling'),
+      undefined,
+      undefined,
+    );
+    expect([modern.kind, modern.requiredCapabilities]).toEqual(['missing-capability', { sampling: {}, roots: {} }]);
+    expect(modern.message).toBe(
+      'the server requires the client capabilities sampling, roots, which no one can answer for this call (JSON-RPC error -32021: needs sampling)',
+    );
+    const legacy = classifyCallError(new McpError(-32021, 'needs it', { requiredCapabilities: ['sampling'] }), undefined, undefined);
+    // Not the schema's object: something unnamed is required.
+    expect([legacy.kind, legacy.requiredCapabilities]).toEqual(['missing-capability', {}]);
+    expect(legacy.message).toContain('requires a client capability, which');
+  });
+
   it('is "cancelled" whatever the error once the signal is aborted', () => {
     const controller = new AbortController();
     controller.abort();

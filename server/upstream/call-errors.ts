@@ -18,6 +18,8 @@ export function classifyCallError(error: unknown, signal: AbortSignal | undefine
   // Already sorted (a task call's own timeout or end: task-calls.ts).
   if (error instanceof UpstreamCallError) return error;
   const message = describeError(error);
+  const missing = missingCapabilities(error);
+  if (missing) return new UpstreamCallError('missing-capability', missingCapabilityText(missing, error as Error), missing);
   if (error instanceof McpError) {
     // The transport's answer to a message over the limit; a server's own -32099 is an error answer like any other.
     if (isOversizedAnswer(error.code, error.data)) return new UpstreamCallError('too-large', serverText(error));
@@ -42,8 +44,30 @@ export function classifyCallError(error: unknown, signal: AbortSignal | undefine
   return new UpstreamCallError('protocol', message);
 }
 
+/** The JSON-RPC error code of MissingRequiredClientCapabilityError (2026-07-28, SEP-2575). */
+export const MISSING_REQUIRED_CLIENT_CAPABILITY = -32021;
+
+/**
+ * The capabilities a -32021 answer requires (`data.requiredCapabilities`, a ClientCapabilities
+ * object), from either SDK's error (the 1.x McpError, the 2.x ProtocolError and its
+ * MissingRequiredClientCapabilityError); undefined for any other error. A -32021 without them
+ * requires something unnamed: `{}`.
+ */
+function missingCapabilities(error: unknown): Record<string, unknown> | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== MISSING_REQUIRED_CLIENT_CAPABILITY) return undefined;
+  const required = ((error as { data?: unknown }).data as { requiredCapabilities?: unknown } | undefined)?.requiredCapabilities;
+  return typeof required === 'object' && required !== null && !Array.isArray(required) ? (required as Record<string, unknown>) : {};
+}
+
+/** A -32021 failure in words: the capabilities by name, and the server's own message. */
+function missingCapabilityText(required: Record<string, unknown>, error: Error): string {
+  const names = Object.keys(required);
+  const what = names.length ? `the client capabilities ${names.join(', ')}` : 'a client capability';
+  return `the server requires ${what}, which no one can answer for this call (JSON-RPC error ${MISSING_REQUIRED_CLIENT_CAPABILITY}: ${serverText(error)})`;
+}
+
 /** An MCP error's message without the SDK's `MCP error <code>: ` prefixes (one per hop it passed). */
-function serverText(error: McpError): string {
+function serverText(error: Error): string {
   return error.message.replace(/^(MCP error -?\d+: )+/, '');
 }
 

@@ -11,6 +11,10 @@
  * tool reports (client-requests.ts). Declaring it only when the section is configured would
  * restart the server whenever an `/mcp` client came or went, or hide its sampling tools from them.
  *
+ * A 2026-07-28 server reads them per request: a call to one declares only what someone answers for
+ * that call (sampling only with a sampler for the server or a sampling caller: input-relay.ts
+ * `callCapabilities`); its lists and checks carry these.
+ *
  * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
  * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking
  * a person (server/questions/).

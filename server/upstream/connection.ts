@@ -270,7 +270,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Reads a resource (`resources/read`). Fails with an `UpstreamCallError` whose `kind` says why. */
   async readResource(uri: string, options: RequestOptions): Promise<ResourceReadResult> {
-    return this.request(options, (client, requestOptions) => client.readResource({ uri }, requestOptions)) as Promise<ResourceReadResult>;
+    const meta = this.modern && { _meta: this.modern.envelope(this.gatewaySamples()) };
+    return this.request(options, (client, requestOptions) =>
+      client.readResource({ uri, ...meta }, requestOptions),
+    ) as Promise<ResourceReadResult>;
   }
 
   /** Gets a prompt's messages for `args` (`prompts/get`). */
@@ -282,11 +285,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   async getPrompt(name: string, args: Record<string, string>, options: RequestOptions, relay?: InputRelay): Promise<PromptResult> {
     const modern = relay && this.modern;
     if (modern) {
-      const result = await this.request(options, () => modern.getPrompt(name, args, relay, options));
+      const result = await this.request(options, () => modern.getPrompt(name, args, relay, options, this.gatewaySamples()));
       return isInputRequired(result) ? { messages: [], inputRequired: relayedRound(result) } : (result as PromptResult);
     }
+    const meta = this.modern && { _meta: this.modern.envelope(this.gatewaySamples()) };
     return this.request(options, (client, requestOptions) =>
-      client.getPrompt({ name, arguments: args }, requestOptions),
+      client.getPrompt({ name, arguments: args, ...meta }, requestOptions),
     ) as Promise<PromptResult>;
   }
 
@@ -484,7 +488,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       let result: CallToolResult;
       if (modern) {
         // No hold: a person answers between the rounds, while no request of the call is pending.
-        result = await this.modernCall.run(inFlight, () => modern.callTool(name, args, options));
+        const samples = this.gatewaySamples(options.onSample !== undefined);
+        result = await this.modernCall.run(inFlight, () => modern.callTool(name, args, options, samples));
         return toolCallResult(result, options.relay !== undefined);
       }
       const metadata = toolMetadata(client);
@@ -517,6 +522,15 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (onLog) this.logListeners.delete(onLog);
       this.calls.delete(inFlight);
     }
+  }
+
+  /**
+   * Whether a sampling request of the server is answered now (read at use: a reload applies): by
+   * the gateway's `sampling` endpoint when it serves the server, or (`forwarded`) by the caller's own
+   * model, through the sampler too, which applies the policy (client-requests.ts).
+   */
+  private gatewaySamples(forwarded = false): boolean {
+    return this.sampler() !== undefined && (forwarded || this.config.sampling);
   }
 
   /**

@@ -18,6 +18,7 @@ describe('upstreamProblem', () => {
       disconnected: ['upstream-error', 502],
       protocol: ['upstream-error', 502],
       'too-large': ['result-too-large', 502],
+      'missing-capability': ['missing-client-capability', 502],
     };
     for (const [kind, [type, status]] of Object.entries(expected)) {
       const problem = upstreamProblem(new UpstreamCallError(kind as CallFailureKind, 'why'), request);

@@ -34,6 +34,7 @@ export const FAILURE_PROBLEMS: Readonly<Record<CallFailureKind, ProblemType>> = 
   disconnected: 'upstream-error',
   protocol: 'upstream-error',
   'too-large': 'result-too-large',
+  'missing-capability': 'missing-client-capability',
 };
 
 /** The request that failed, for the problem's words. */
@@ -92,9 +93,16 @@ export function upstreamProblem(error: unknown, request: FailedRequest): Problem
     case 'server-error':
       if (request.refused) return new ProblemError(request.refused, `server "${server}" answered ${what}: ${error.message}`);
       return new ProblemError('upstream-error', error.message, { title: UPSTREAM_ANSWERED_TITLE });
+    case 'missing-capability':
+      return missingCapabilityProblem(error);
     default:
       return new ProblemError(FAILURE_PROBLEMS[error.kind], error.message);
   }
+}
+
+/** A `missing-capability` failure as its problem, naming the capabilities (`requiredCapabilities`, as the server gave them). */
+export function missingCapabilityProblem(error: UpstreamCallError): ProblemError {
+  return new ProblemError('missing-client-capability', error.message, { requiredCapabilities: error.requiredCapabilities ?? {} });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRound, relayable, relayCapabilities } from './input-relay.js';
+import { callCapabilities, checkRound, relayable, relayCapabilities } from './input-relay.js';
 
 const round = (...requests: { method: string; params?: Record<string, unknown> }[]) => ({
   inputRequests: Object.fromEntries(requests.map((request, index) => [`k${index}`, request])),
@@ -45,5 +45,27 @@ describe('the rounds the gateway refuses, relayed or not', () => {
     const denies = (request: unknown) => (request === sample.params ? 'the gateway refuses sampling for server m: denied' : undefined);
     expect(() => checkRound(round(sample), gateway, denies)).toThrow(/refuses sampling/);
     expect(() => checkRound(round(elicitForm, roots), gateway, denies)).not.toThrow();
+  });
+});
+
+describe('what one call declares upstream (callCapabilities)', () => {
+  const declared = { ...gateway, roots: { listChanged: true }, extensions: { x: {} } };
+
+  it('sampling only when the gateway’s endpoint or the caller samples for it; the rest as the gateway declares it', () => {
+    const { sampling: _, ...rest } = declared;
+    expect(callCapabilities(declared, false)).toEqual(rest);
+    expect(callCapabilities(declared, true)).toEqual(declared);
+    // A relaying caller that declared sampling answers it itself.
+    expect(callCapabilities(declared, false, { capabilities: { sampling: {} } })).toEqual(declared);
+    expect(callCapabilities(declared, false, { capabilities: { elicitation: {} } })).toEqual(rest);
+    // Nothing the gateway does not declare (a server's elicitation: false stays so).
+    expect(callCapabilities({ sampling: {} }, true, { capabilities: { elicitation: {}, sampling: {} } })).toEqual({ sampling: {} });
+  });
+
+  it('a bare roots for a relaying caller that declared roots, when the gateway declares none', () => {
+    expect(callCapabilities(gateway, false, { capabilities: { roots: { listChanged: true } } })).toEqual({
+      elicitation: gateway.elicitation,
+      roots: {},
+    });
   });
 });

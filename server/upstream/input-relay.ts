@@ -11,8 +11,8 @@
  * - The controls of every other path hold, relayed or not (`checkRound`): a round with an
  *   elicitation of a server the gateway declares none for (`elicitation: false`), or a sampling
  *   request the policy denies (the pseudo-tool `sampling/createMessage`), fails the request.
- * - The request goes upstream with the gateway's own capabilities (what it answers when a round
- *   is not relayed: a person for questions, its sampler, its roots), plus a bare `roots: {}` when
+ * - The request goes upstream with what the call can answer (`callCapabilities`: a person for
+ *   questions, the gateway's sampler or the caller's model, its roots), plus a bare `roots: {}` when
  *   the caller declared roots and the gateway declares none, so the server may ask the caller for them.
  * - A round the caller can answer whole comes back as it came (its keys, its `requestState`); a
  *   round it cannot is answered by the gateway (`onElicit`, `onSample`, its roots) and sent again,
@@ -48,6 +48,29 @@ export function relayedRound(result: RelayedInputRequired): RelayedInputRequired
  */
 export function relayCapabilities(gateway: ClientCapabilities, relay: InputRelay): ClientCapabilities {
   return gateway.roots || relay.capabilities.roots === undefined ? gateway : { ...gateway, roots: {} };
+}
+
+/**
+ * What one request of a call declares upstream in its envelope (a 2026-07-28 server reads the
+ * client's capabilities per request, and asks only for what they name), from `gateway`, what the
+ * gateway declares for the server (capabilities.ts, which `tools/list` and the other requests carry):
+ *
+ * - `sampling` only when someone answers it for this call: the gateway's `sampling` endpoint serves
+ *   the server, or the caller's own model does (a 2025 `/mcp` client that declared sampling:
+ *   `ToolCallOptions.onSample`, or a relaying 2026-07-28 caller that declared it). Otherwise the
+ *   server learns the truth at once (it answers -32021, or runs without sampling) instead of
+ *   asking and being refused.
+ * - `elicitation` as the gateway declares it (form and URL mode, unless the server's `elicitation`
+ *   is false): a person can always answer, on a question card (REST, apps, a client that did not
+ *   declare it), and a relaying caller that declared it answers its own rounds.
+ * - `roots` as the gateway declares them, plus a bare `roots: {}` for a relaying caller that
+ *   declared roots (`relayCapabilities`).
+ */
+export function callCapabilities(gateway: ClientCapabilities, callerSamples: boolean, relay?: InputRelay): ClientCapabilities {
+  const { sampling, ...rest } = gateway;
+  const samples = sampling !== undefined && (callerSamples || relay?.capabilities.sampling !== undefined);
+  const declared = samples ? { ...rest, sampling } : rest;
+  return relay ? relayCapabilities(declared, relay) : declared;
 }
 
 /**

@@ -10,6 +10,10 @@
  * caller speaks 2026-07-28 itself (`ToolCallOptions.relay`) runs in the SDK's manual mode: a round
  * the caller declared everything for comes back to it as it came (input-relay.ts).
  *
+ * A call (`tools/call`, `prompts/get`, `resources/read`) declares in its envelope only what someone
+ * answers for it (input-relay.ts `callCapabilities`); a server that requires more answers -32021
+ * (call-errors.ts: `missing-capability`).
+ *
  * The connection (connection.ts) uses it as it uses the 1.x client: lists, resources, prompts,
  * completions and log levels are the same methods with the same options on both SDKs. What
  * differs is here: the tool call (no result schema argument), the health check (2026-07-28 has
@@ -24,7 +28,15 @@ import type { RemoteServerConfig } from '../config/types.js';
 import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
-import { MAX_LOCAL_ROUNDS, checkRound, isInputRequired, relayCapabilities, relayable, relayedParams } from './input-relay.js';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  MAX_LOCAL_ROUNDS,
+  callCapabilities,
+  checkRound,
+  isInputRequired,
+  relayable,
+  relayedParams,
+} from './input-relay.js';
 import type {
   CallProgress,
   ElicitationAnswer,
@@ -60,9 +72,12 @@ export interface ModernSession {
   client: Client;
   transport: StreamableHTTPClientTransport;
   connect(): Promise<void>;
-  callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<CallToolResult>;
+  /** `samples`: whether someone answers the server's sampling for this call (input-relay.ts `callCapabilities`). */
+  callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions, samples: boolean): Promise<CallToolResult>;
   /** `prompts/get` for a caller that relays input_required rounds (input-relay.ts): the prompt, or the round. */
-  getPrompt(name: string, args: Record<string, string>, relay: InputRelay, options: RequestOptions): Promise<unknown>;
+  getPrompt(name: string, args: Record<string, string>, relay: InputRelay, options: RequestOptions, samples: boolean): Promise<unknown>;
+  /** The `_meta` envelope key of a request that declares what this call can answer (`callCapabilities`), for the shared methods. */
+  envelope(samples: boolean): Record<string, unknown>;
   /** Whether the server still answers (`server/discover`); fails like a failed ping. */
   check(timeoutMs: number): Promise<void>;
   /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
@@ -121,10 +136,11 @@ export async function modernSession(
     name: string,
     args: Record<string, unknown>,
     relay: InputRelay,
+    samples: boolean,
     signal: AbortSignal | undefined,
     send: (params: Record<string, unknown>) => Promise<unknown>,
   ): Promise<unknown> => {
-    const declared = relayCapabilities(capabilities, relay);
+    const declared = callCapabilities(capabilities, samples, relay);
     let params = relayedParams(name, args, declared, relay.inputResponses, relay.requestState);
     for (let round = 1; ; round++) {
       const result = await send(params);
@@ -145,7 +161,7 @@ export async function modernSession(
       // A server that refuses the stream is still usable for everything else.
       listener.open().catch((error: unknown) => events.listenFailed(error));
     },
-    async callTool(name, args, options) {
+    async callTool(name, args, options, samples) {
       const requestOptions = {
         timeout: options.timeoutMs,
         resetTimeoutOnProgress: true,
@@ -154,15 +170,21 @@ export async function modernSession(
         onprogress: (progress: CallProgress) => options.onProgress?.(progress),
       };
       const relay = options.relay;
-      if (!relay) return (await sdk.callTool({ name, arguments: args }, requestOptions)) as CallToolResult;
-      return (await relayed(name, args, relay, options.signal, (params) =>
+      if (!relay) {
+        const params = { name, arguments: args, _meta: { [CLIENT_CAPABILITIES_META_KEY]: callCapabilities(capabilities, samples) } };
+        return (await sdk.callTool(params, requestOptions)) as CallToolResult;
+      }
+      return (await relayed(name, args, relay, samples, options.signal, (params) =>
         sdk.callTool(params as never, { ...requestOptions, allowInputRequired: true }),
       )) as CallToolResult;
     },
-    getPrompt(name, args, relay, options) {
-      return relayed(name, args, relay, options.signal, (params) =>
+    getPrompt(name, args, relay, options, samples) {
+      return relayed(name, args, relay, samples, options.signal, (params) =>
         sdk.getPrompt(params as never, { timeout: options.timeoutMs, signal: options.signal, allowInputRequired: true }),
       );
+    },
+    envelope(samples) {
+      return { [CLIENT_CAPABILITIES_META_KEY]: callCapabilities(capabilities, samples) };
     },
     async check(timeoutMs) {
       await sdk.discover({ timeout: timeoutMs });

@@ -293,11 +293,22 @@ export interface LogMessage {
  * Why an upstream call did not produce a result. `server-error`: the server answered the call with
  * a JSON-RPC error (other than invalid params) and stays up; `disconnected`: the connection ended
  * during the call (the server went away, or the gateway gave up on it, e.g. after a failed ping);
- * `too-large`: the answer was larger than `gateway.maxMessageBytes` and was dropped; `protocol`:
- * anything else that kept the answer from arriving or being read.
+ * `too-large`: the answer was larger than `gateway.maxMessageBytes` and was dropped;
+ * `missing-capability`: a 2026-07-28 server refused the request for a client capability it did not
+ * declare (-32021, `requiredCapabilities`: input-relay.ts `callCapabilities` says what a call declares);
+ * `protocol`: anything else that kept the answer from arriving or being read.
  */
 export type CallFailureKind =
-  'not-ready' | 'needs-sign-in' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
+  | 'not-ready'
+  | 'needs-sign-in'
+  | 'timeout'
+  | 'cancelled'
+  | 'invalid-params'
+  | 'server-error'
+  | 'disconnected'
+  | 'too-large'
+  | 'missing-capability'
+  | 'protocol';
 
 /** How the message of a `disconnected` failure begins (the MCP surface names it "server disconnected"). */
 export const SERVER_WENT_AWAY = 'the server went away during the call';
@@ -309,6 +320,8 @@ export class UpstreamCallError extends Error {
   constructor(
     readonly kind: CallFailureKind,
     message: string,
+    /** A `missing-capability` failure's capabilities the server requires (a ClientCapabilities object, e.g. `{sampling: {}}`). */
+    readonly requiredCapabilities?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'UpstreamCallError';

@@ -76,7 +76,8 @@ export const PROMPT_ROUTES = [
       ),
       '502': problem(
         '`upstream-error`: the server failed to answer (it crashed, went away or broke the protocol during the request, or ' +
-          'answered with an error); `result-too-large`: the answer is larger than `gateway.maxResultBytes`.',
+          'answered with an error); `result-too-large`: the answer is larger than `gateway.maxResultBytes`; ' +
+          '`missing-client-capability`: a 2026-07-28 server requires a client capability nobody answers for the request (`requiredCapabilities`).',
       ),
       '503': UNAVAILABLE,
       '504': TIMEOUT,

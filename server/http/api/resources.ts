@@ -74,7 +74,8 @@ const READ_FAILURES = {
   ),
   '502': problem(
     '`upstream-error`: the server failed to answer (it crashed, went away or broke the protocol during the request, or ' +
-      'answered with another error); `result-too-large`: the answer is larger than `gateway.maxResultBytes` (default 4 MiB) as JSON.',
+      'answered with another error); `result-too-large`: the answer is larger than `gateway.maxResultBytes` (default 4 MiB) as JSON; ' +
+      '`missing-client-capability`: a 2026-07-28 server requires a client capability nobody answers for the request (`requiredCapabilities`).',
   ),
   '503': problem('`server-unavailable`: the server is disabled, starting or failing.', ProblemSchema, RetryAfter),
   '504': problem('`timeout`: the server did not answer within its `timeoutMs`; the request was cancelled.'),

@@ -183,7 +183,8 @@ export const TOOL_ROUTES = [
           'with a JSON-RPC error (titled "The MCP server answered with an error"; `detail` has its message and code, e.g. ' +
           '-32601 when the tool asked the gateway for something it does not offer); `result-too-large`: the result is larger ' +
           "than `gateway.maxResultBytes` (default 4 MiB), or a stdio server's answer larger than `gateway.maxMessageBytes` " +
-          '(default 64 MiB).',
+          '(default 64 MiB); `missing-client-capability`: a 2026-07-28 server requires a client capability nobody answers ' +
+          'for this call (-32021, e.g. `sampling` without a `sampling` section for the server; `requiredCapabilities` names them).',
       ),
       '503': problem(
         '`server-unavailable`: the server is disabled, starting or failing (`state` says which); a tool name is only a 404 once ' +

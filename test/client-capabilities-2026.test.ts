@@ -1,0 +1,176 @@
+// What a call to a 2026-07-28 upstream declares (issue 18): such a server reads the client's
+// capabilities per request (`_meta["io.modelcontextprotocol/clientCapabilities"]`), so each call
+// declares only what someone answers for it (server/upstream/input-relay.ts `callCapabilities`):
+// sampling when the gateway's `sampling` section serves the server or the caller samples itself,
+// elicitation whenever the gateway declares it (a person answers on a question card). A server that
+// requires what a call did not declare answers -32021 (MissingRequiredClientCapabilityError): REST
+// gets the problem `missing-client-capability` naming the capabilities, a 2026-07-28 /mcp client the
+// same -32021 with HTTP 400, a 2025-era one an error result naming them. Real servers (test/fixtures/
+// modern-only-server.mjs), real HTTP, raw JSON-RPC for the 2026-07-28 caller.
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { callKit, expectProblem } from './helpers/calls.js';
+import { FAST, startTestGateway, waitForServer } from './helpers/gateway.js';
+import { startHttpFixture } from './helpers/http-server.js';
+
+const kit = callKit();
+const KEY = 'client-capabilities-2026-test-key-01';
+const auth = { authorization: `Bearer ${KEY}` };
+
+async function modernServer(): Promise<string> {
+  const server = await startHttpFixture(['modern-only-server.mjs'], '/mcp');
+  kit.defer(() => server.stop());
+  return server.url;
+}
+
+async function modernGateway(config: Record<string, unknown> = {}) {
+  return kit.gateway({ m: { url: await modernServer(), protocol: '2026-07-28', ...config } }, {}, { apiKey: KEY });
+}
+
+/** What the server saw declared on a REST call of its `client-capabilities` tool. */
+async function declaredOnRest(app: Parameters<typeof request>[0]): Promise<Record<string, unknown>> {
+  const res = await request(app).post('/m/client-capabilities').set(auth).send({});
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  // mcpo's shape: a result of one JSON text is that JSON.
+  return res.body as Record<string, unknown>;
+}
+
+const textOf = (result: unknown) => ((result as { content?: { text?: string }[] }).content ?? []).map((item) => item.text).join('\n');
+
+let nextId = 1;
+/** One raw 2026-07-28 `tools/call` on `url`, declaring `capabilities`: the HTTP status and the JSON-RPC answer. */
+async function rawCall(url: string, name: string, capabilities: Record<string, unknown>) {
+  const id = nextId++;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      ...auth,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: {
+        name,
+        arguments: {},
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'raw-2026-client', version: '1.0.0' },
+          'io.modelcontextprotocol/clientCapabilities': capabilities,
+        },
+      },
+    }),
+  });
+  const text = await res.text();
+  const body = (
+    (res.headers.get('content-type') ?? '').includes('text/event-stream')
+      ? text
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => JSON.parse(line.slice(5)) as { id?: number })
+          .find((message) => message.id === id)
+      : JSON.parse(text)
+  ) as { result?: Record<string, unknown>; error?: { code: number; message: string; data?: Record<string, unknown> } };
+  return { status: res.status, body };
+}
+
+describe('what a call to a 2026-07-28 upstream declares, per request', () => {
+  it('elicitation (a person answers) but not sampling, when nobody samples for the call', async () => {
+    const { app } = await modernGateway();
+    const declared = await declaredOnRest(app);
+    expect(declared).toMatchObject({ elicitation: { form: {}, url: {} } });
+    expect(declared).not.toHaveProperty('sampling');
+  });
+
+  it('no elicitation for a server configured elicitation: false', async () => {
+    const { app } = await modernGateway({ elicitation: false });
+    expect(await declaredOnRest(app)).not.toHaveProperty('elicitation');
+  });
+
+  it('sampling when the gateway’s sampling section serves the server', async () => {
+    const url = await modernServer();
+    const started = await startTestGateway(
+      {
+        approval: { default: 'allow' },
+        gateway: FAST,
+        // Never asked here: the tool only reports what its request declared.
+        sampling: { url: 'http://127.0.0.1:9/v1', model: 'm', servers: ['m'] },
+        mcpServers: { m: { url, protocol: '2026-07-28' } },
+      },
+      { apiKey: KEY },
+    );
+    kit.defer(() => started.close());
+    await waitForServer(started.supervisor, 'm', 'ready');
+    expect(await declaredOnRest(started.app)).toHaveProperty('sampling');
+  });
+
+  it('sampling for an /mcp client that samples itself: a 2026-07-28 one that declared it, a 2025-era one that did', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    const declaring = await rawCall(`${base}/mcp/m`, 'client-capabilities', { sampling: {} });
+    expect(JSON.parse(textOf(declaring.body.result))).toHaveProperty('sampling');
+    const silent = await rawCall(`${base}/mcp/m`, 'client-capabilities', { elicitation: {} });
+    expect(JSON.parse(textOf(silent.body.result))).not.toHaveProperty('sampling');
+
+    const legacy = new Client({ name: 'sampling-2025-client', version: '1' }, { capabilities: { sampling: {} } });
+    legacy.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      role: 'assistant',
+      model: 'm',
+      content: { type: 'text', text: 'hi' },
+    }));
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => legacy.close());
+    expect(JSON.parse(textOf(await legacy.callTool({ name: 'client-capabilities', arguments: {} })))).toHaveProperty('sampling');
+  });
+});
+
+describe('a 2026-07-28 server’s -32021 (missing required client capability)', () => {
+  it('is the problem missing-client-capability on REST, naming the capabilities', async () => {
+    const { app } = await modernGateway();
+    const res = await request(app).post('/m/ask-sample').set(auth).send({});
+    expectProblem(res, 502, 'missing-client-capability');
+    expect(res.body.requiredCapabilities).toEqual({ sampling: expect.any(Object) });
+    expect(res.body.detail).toContain('the client capabilities sampling');
+    expect(res.body.detail).toContain('-32021');
+  });
+
+  it('reaches a 2026-07-28 /mcp client as the server gives it: -32021 with HTTP 400, and declaring sampling gets the round', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    const refused = await rawCall(`${base}/mcp/m`, 'ask-sample', {});
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: expect.any(Object) } } });
+    // Declaring it, the client is asked (the round relayed to it).
+    const asked = await rawCall(`${base}/mcp/m`, 'ask-sample', { sampling: {} });
+    expect(asked.status).toBe(200);
+    expect(asked.body.result).toMatchObject({ resultType: 'input_required', inputRequests: { it: { method: 'sampling/createMessage' } } });
+  });
+
+  it('reaches a 2025-era /mcp client as an error result naming the capabilities, and the 2.x SDK client as -32021', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    const legacy = new Client({ name: 'plain-2025-client', version: '1' });
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => legacy.close());
+    const result = await legacy.callTool({ name: 'ask-sample', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('the client capabilities sampling');
+
+    const modern = new ModernClient({ name: 'plain-2026-client', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await modern.connect(new ModernTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => modern.close());
+    await expect(modern.callTool({ name: 'ask-sample', arguments: {} })).rejects.toMatchObject({
+      code: -32021,
+      data: { requiredCapabilities: { sampling: expect.any(Object) } },
+    });
+  });
+});
