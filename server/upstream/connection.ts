@@ -1139,6 +1139,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.direct = undefined;
     this.tasks = undefined;
     this.modern?.listener.stop();
+    this.modern?.tasks.close();
     this.modern = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
