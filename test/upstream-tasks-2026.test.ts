@@ -20,8 +20,8 @@ const auth = { authorization: `Bearer ${KEY}` };
 type App = Parameters<typeof request>[0];
 type CallSnapshot = Record<string, any>;
 
-async function tasksGateway(settings: object = {}) {
-  const server = await startHttpFixture(['modern-tasks-server.mjs'], '/mcp');
+async function tasksGateway(settings: object = {}, env: NodeJS.ProcessEnv = {}) {
+  const server = await startHttpFixture(['modern-tasks-server.mjs'], '/mcp', env);
   kit.defer(() => server.stop());
   return kit.gateway({ m: { url: server.url, protocol: '2026-07-28' } }, settings, { apiKey: KEY });
 }
@@ -74,6 +74,16 @@ describe('a tool that runs as a task on a 2026-07-28 server', () => {
     }
     // Only the first call was refused (-32021 for the extension) and sent again.
     expect(await ask(app, 'counts')).toMatchObject({ refusals: 1 });
+  });
+
+  it("a server's pollIntervalMs is capped: a task that suggests ten minutes is still seen to end within seconds", async () => {
+    const { app } = await tasksGateway({}, { POLL_MS: '600000' });
+    const started = Date.now();
+    const res = await request(app).post('/m/slow-job').set(auth).send({ ms: 100, label: 'capped' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toBe('done capped');
+    // MAX_POLL_MS (5 s) and the call's own overhead on a busy machine.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('DELETE of the async call sends tasks/cancel: the server sees it', async () => {
