@@ -53,7 +53,7 @@ export const MISSING_REQUIRED_CLIENT_CAPABILITY = -32021;
  * MissingRequiredClientCapabilityError); undefined for any other error. A -32021 without them
  * requires something unnamed: `{}`.
  */
-function missingCapabilities(error: unknown): Record<string, unknown> | undefined {
+export function missingCapabilities(error: unknown): Record<string, unknown> | undefined {
   if (!(error instanceof Error) || (error as { code?: unknown }).code !== MISSING_REQUIRED_CLIENT_CAPABILITY) return undefined;
   const required = ((error as { data?: unknown }).data as { requiredCapabilities?: unknown } | undefined)?.requiredCapabilities;
   return typeof required === 'object' && required !== null && !Array.isArray(required) ? (required as Record<string, unknown>) : {};

@@ -471,7 +471,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * Calls a tool on the current session. Progress from the server resets `timeoutMs` (up to
    * `maxTotalTimeoutMs`); a timeout or an aborted `signal` sends `notifications/cancelled`
    * upstream. A tool that requires task execution runs as a task (task-calls.ts: its own timeouts
-   * and `tasks/cancel`). Fails with an `UpstreamCallError` whose `kind` says why.
+   * and `tasks/cancel`; on a 2026-07-28 server modern-tasks.ts, through modern-client.ts). Fails
+   * with an `UpstreamCallError` whose `kind` says why.
    */
   async callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolCallResult> {
     const client = this.client;
@@ -1139,6 +1140,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.direct = undefined;
     this.tasks = undefined;
     this.modern?.listener.stop();
+    this.modern?.tasks.close();
     this.modern = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {

@@ -19,15 +19,18 @@
  * differs is here: the tool call (no result schema argument), the health check (2026-07-28 has
  * no `ping`: `server/discover` instead), and the change notifications, which 2026-07-28 sends on
  * a `subscriptions/listen` stream only (modern-listen.ts: list changes, and the watched resources
- * instead of `resources/subscribe`). Not in this cut: tasks (an extension there).
+ * instead of `resources/subscribe`). Tool calls that run as tasks (the tasks extension there) go
+ * to modern-tasks.ts: a call whose caller does not wait, and a tool the server refused a plain call
+ * of (-32021 for the extension).
  */
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { StreamableHTTPClientTransport, StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
+import { ModernTasks, TASKS_EXTENSION } from './modern-tasks.js';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   MAX_LOCAL_ROUNDS,
@@ -82,6 +85,13 @@ export interface ModernSession {
   check(timeoutMs: number): Promise<void>;
   /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
   listener: ModernListener;
+  /** The tool calls that run as tasks (modern-tasks.ts); closed with the session. */
+  tasks: ModernTasks;
+}
+
+/** The options of every transport to the server (the session's, and each task call's own: modern-tasks.ts). */
+export function transportOptions(config: RemoteServerConfig): StreamableHTTPClientTransportOptions {
+  return { requestInit: { headers: config.headers } };
 }
 
 /** Whether the server is to be spoken to in the 2026-07-28 era. */
@@ -127,7 +137,13 @@ export async function modernSession(
     () => events.resync(),
     (error) => events.listenFailed(error),
   );
-  const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  const transport = new StreamableHTTPClientTransport(new URL(config.url), transportOptions(config));
+  const tasks = new ModernTasks({
+    transport: () => new StreamableHTTPClientTransport(new URL(config.url), transportOptions(config)),
+    clientInfo,
+    offersTasks: () => sdk.getServerCapabilities()?.extensions?.[TASKS_EXTENSION] !== undefined,
+    answer: (round, signal) => answerLocally(round, answers, signal),
+  });
   /**
    * A request whose caller relays the rounds it can answer whole; the gateway answers the others
    * and sends the request again (input-relay.ts). `send` sends it in the SDK's manual mode.
@@ -156,6 +172,7 @@ export async function modernSession(
     client: sdk as unknown as Client,
     transport,
     listener,
+    tasks,
     async connect() {
       await sdk.connect(transport);
       // A server that refuses the stream is still usable for everything else.
@@ -170,13 +187,22 @@ export async function modernSession(
         onprogress: (progress: CallProgress) => options.onProgress?.(progress),
       };
       const relay = options.relay;
-      if (!relay) {
-        const params = { name, arguments: args, _meta: { [CLIENT_CAPABILITIES_META_KEY]: callCapabilities(capabilities, samples) } };
-        return (await sdk.callTool(params, requestOptions)) as CallToolResult;
+      // A task answers its questions through the gateway: what it declares is what the gateway answers.
+      const asTask = () => tasks.call(name, args, callCapabilities(capabilities, samples) as Record<string, unknown>, options);
+      if (tasks.wants(name, options.preferTask)) return asTask();
+      try {
+        if (!relay) {
+          const params = { name, arguments: args, _meta: { [CLIENT_CAPABILITIES_META_KEY]: callCapabilities(capabilities, samples) } };
+          return (await sdk.callTool(params, requestOptions)) as CallToolResult;
+        }
+        return (await relayed(name, args, relay, samples, options.signal, (params) =>
+          sdk.callTool(params as never, { ...requestOptions, allowInputRequired: true }),
+        )) as CallToolResult;
+      } catch (error) {
+        // A task-only tool: the server refused it to a call that did not declare the extension.
+        if (tasks.learn(name, error)) return asTask();
+        throw error;
       }
-      return (await relayed(name, args, relay, samples, options.signal, (params) =>
-        sdk.callTool(params as never, { ...requestOptions, allowInputRequired: true }),
-      )) as CallToolResult;
     },
     getPrompt(name, args, relay, options, samples) {
       return relayed(name, args, relay, samples, options.signal, (params) =>

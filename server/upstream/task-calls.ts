@@ -62,16 +62,8 @@ export class TaskCalls {
     /** Told the task's id once the server made it (requests the server sends for the task carry it). */
     onTask?: (taskId: string) => void,
   ): Promise<CallToolResult> {
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    this.running.add(stop);
-    if (this.closed) stop.abort();
-    let timedOut = false;
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      stop.abort();
-    }, options.maxTotalTimeoutMs);
+    const run = new TaskRun(options, this.running, this.closed);
+    const stop = run.stop;
     const request = () => ({ timeout: options.timeoutMs, signal: stop.signal });
     let taskId: string | undefined;
     try {
@@ -87,12 +79,10 @@ export class TaskCalls {
     } catch (error) {
       if (this.closed) throw new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
       if (stop.signal.aborted && taskId !== undefined) await cancelTask(client, taskId, options.timeoutMs);
-      if (timedOut) throw new UpstreamCallError('timeout', `${TASK_TIMED_OUT} ${options.maxTotalTimeoutMs} ms`);
+      if (run.timedOut) throw new UpstreamCallError('timeout', `${TASK_TIMED_OUT} ${options.maxTotalTimeoutMs} ms`);
       throw error;
     } finally {
-      clearTimeout(deadline);
-      options.signal?.removeEventListener('abort', onAbort);
-      this.running.delete(stop);
+      run.end();
       if (taskId !== undefined) this.listeners.delete(taskId);
     }
   }
@@ -151,6 +141,38 @@ export class TaskCalls {
       if (task.status === 'failed' && !signal.aborted) throw new UpstreamCallError('server-error', statusText('the task failed', task));
       throw error;
     }
+  }
+}
+
+/**
+ * The stop of one task call (here and modern-tasks.ts): aborted by the caller's `signal`, by the
+ * task's whole time (`maxTotalTimeoutMs`: then `timedOut`) and by its connection closing (`running`
+ * holds the stops of a connection's task calls in flight). `end()` once the call ended.
+ */
+export class TaskRun {
+  readonly stop = new AbortController();
+  timedOut = false;
+  private readonly deadline: NodeJS.Timeout;
+  private readonly onAbort = () => this.stop.abort();
+
+  constructor(
+    private readonly options: ToolCallOptions,
+    private readonly running: Set<AbortController>,
+    closed: boolean,
+  ) {
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    running.add(this.stop);
+    if (closed) this.stop.abort();
+    this.deadline = setTimeout(() => {
+      this.timedOut = true;
+      this.stop.abort();
+    }, options.maxTotalTimeoutMs);
+  }
+
+  end(): void {
+    clearTimeout(this.deadline);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.running.delete(this.stop);
   }
 }
 

@@ -236,7 +236,9 @@ export interface ToolCallOptions {
   onElicit?: Elicitor;
   /**
    * Call a tool the server lists with `execution.taskSupport: "optional"` as a task, as one that
-   * requires it is (a caller that does not wait: an async call, an `/mcp` client's task). Default: plainly.
+   * requires it is (a caller that does not wait: an async call, an `/mcp` client's task); on a
+   * 2026-07-28 server that offers the tasks extension, declare it for any tool (the server decides:
+   * modern-tasks.ts). Default: plainly.
    */
   preferTask?: boolean;
   /** The upstream task's status, each time it or its message changes (calls that run as tasks only). */
