@@ -4,7 +4,7 @@
  * and error it records are those of the call's answer on its surface, which the surface decides
  * (`AnsweredProblem`, given by startGateway: http/call-answer.ts).
  */
-import type { Logger } from 'pino';
+import { infoLineWriter, type FlatFields, type Logger } from '../logging/logger.js';
 import type { ActivityEnd, ActivityLog, ActivityQuestion, ActivityStart } from '../activity/log.js';
 import type { ProblemBody } from '../errors.js';
 import type { Question } from '../questions/book.js';
@@ -54,14 +54,17 @@ function previewOf(result: CallResult): string {
   return JSON.stringify({ ...result.result, inputRequired: { inputRequests: requests } }).slice(0, PREVIEW_CHARS);
 }
 
+/** The fields of a call's log line, in their order. */
+const CALL_LOG_KEYS = ['reqId', 'callId', 'server', 'tool', 'mode', 'outcome', 'status', 'durationMs'] as const;
+
 /** Records calls: each call's activity row, its metrics and its log line. */
 export class CallRecorder implements CallHooks {
   /**
    * The call's log line holds only the names, ids and figures below, never a header, argument or
    * environment, so it is written without the logger's redaction paths (which cost as much as
-   * the rest of the line).
+   * the rest of the line), by a writer of this one line (logging/logger.ts `infoLineWriter`).
    */
-  private readonly callLog: Logger;
+  private readonly callLog: (fields: FlatFields) => void;
 
   constructor(
     private readonly activity: ActivityLog,
@@ -69,7 +72,7 @@ export class CallRecorder implements CallHooks {
     logger: Logger,
     private readonly answeredProblem: AnsweredProblem,
   ) {
-    this.callLog = logger.child({}, { redact: { paths: [] } });
+    this.callLog = infoLineWriter(logger, 'tool call', CALL_LOG_KEYS);
   }
 
   // The optional fields of the entries below are set when present, not spread in (`...(x && {x})`):
@@ -119,18 +122,15 @@ export class CallRecorder implements CallHooks {
       end.outcome,
       durationMs,
     );
-    this.callLog.info(
-      {
-        reqId: call.requestId,
-        callId: call.id,
-        server: call.server,
-        tool: call.tool,
-        mode: call.mode,
-        outcome: end.outcome,
-        status,
-        durationMs,
-      },
-      'tool call',
-    );
+    this.callLog({
+      reqId: call.requestId,
+      callId: call.id,
+      server: call.server,
+      tool: call.tool,
+      mode: call.mode,
+      outcome: end.outcome,
+      status,
+      durationMs,
+    });
   }
 }
