@@ -13,3 +13,29 @@ describe('RunningCall', () => {
     expect(call.endedQuestions![0]!.id).toBe('q0');
   });
 });
+
+describe('RunningCall.onCancel', () => {
+  it('calls each listener once on cancel, not one removed before it ran, not after the end', () => {
+    const call = new RunningCall('call-1', 'request-1', 'server', 'tool', 'mcpo', 'sync', 'api-key');
+    const calls: string[] = [];
+    const removeA = call.onCancel(() => {
+      calls.push('a');
+      removeA(); // removes itself while the listeners run
+      removeC(); // and one that has not run yet
+    });
+    call.onCancel(() => calls.push('b'));
+    const removeC = call.onCancel(() => calls.push('c'));
+    const removeD = call.onCancel(() => calls.push('d'));
+    removeD();
+    call.cancel();
+    call.cancel();
+    expect(calls).toEqual(['a', 'b']);
+    expect(call.isCancelled).toBe(true);
+
+    const ended = new RunningCall('call-2', 'request-2', 'server', 'tool', 'mcpo', 'sync', 'api-key');
+    ended.onCancel(() => calls.push('late'));
+    ended.finish({ outcome: 'ok' });
+    ended.cancel();
+    expect(calls).toEqual(['a', 'b']);
+  });
+});

@@ -90,8 +90,8 @@ export class RunningCall {
   private controller: AbortController | undefined;
   /** Whether `cancel` was called before the end. */
   private cancelled = false;
-  /** What `onCancel` was given, in order; made on the first. */
-  private cancelListeners: Set<() => void> | undefined;
+  /** What `onCancel` was given, in order; made on the first (an array: a Set per call cost more). */
+  private cancelListeners: (() => void)[] | undefined;
   /** Made on the first `follow`: most calls have no follower. */
   private followers: Set<CallFollower> | undefined;
   /** Made on the first `done` before the end. */
@@ -135,9 +135,15 @@ export class RunningCall {
    * calls no listener: check `isCancelled` first.
    */
   onCancel(listener: () => void): () => void {
-    const listeners = (this.cancelListeners ??= new Set());
-    listeners.add(listener);
-    return () => listeners.delete(listener);
+    // Made with its first listener (`[listener]` holds one element; a Set, or `[]` grown by a push, was bigger).
+    const existing = this.cancelListeners;
+    const listeners = existing ?? [listener];
+    if (existing) existing.push(listener);
+    else this.cancelListeners = listeners;
+    return () => {
+      const index = listeners.indexOf(listener);
+      if (index !== -1) listeners.splice(index, 1);
+    };
   }
 
   get state(): CallState {
@@ -173,7 +179,8 @@ export class RunningCall {
     this.controller?.abort();
     const listeners = this.cancelListeners;
     this.cancelListeners = undefined;
-    if (listeners) for (const listener of listeners) listener();
+    // Each is taken off before it runs: one that removes another that has not run yet (or itself) is as with a Set.
+    if (listeners) while (listeners.length > 0) listeners.shift()!();
   };
 
   /**

@@ -7,9 +7,9 @@
  * The middlewares in this folder take plain `node:http` requests and responses, so that the
  * tool-call front (call-front.ts) and the Express app share them.
  */
-import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { newRequestId } from '../calls/call-id.js';
 import './request-context.js';
 
 /** A plain `node:http` middleware; Express accepts it as is. */
@@ -57,24 +57,37 @@ Object.defineProperty(IncomingMessage.prototype, 'log', {
   },
 });
 
+/** When the request came in (`performance.now()`) and its URL as it arrived, for its log line. */
+const STARTED = Symbol('started');
+const ARRIVED_URL = Symbol('arrived url');
+type Logged = WithLog & { [STARTED]: number; [ARRIVED_URL]: string };
+
+/**
+ * The generic log line of a finished response (a `finish` listener, one function for all
+ * requests: a closure per request was garbage on every tool call, which never uses it).
+ */
+function logResponse(this: ServerResponse): void {
+  const req = this.req as Logged;
+  if (req.ownLogLine) return;
+  const ms = performance.now() - req[STARTED];
+  const path = pathOfUrl(req[ARRIVED_URL]);
+  const level = isRoutineRequest(req.method, path) ? 'debug' : 'info';
+  // Through the base logger, not `req.log`: the same line, without making a child logger for it.
+  req[BASE_LOG]![level]({ reqId: req.id, method: req.method, path, status: this.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+}
+
 export function requestLog(logger: Logger): Middleware {
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
+    const id = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : newRequestId();
     req.id = id;
-    (req as WithLog)[BASE_LOG] = logger;
-    res.setHeader('X-Request-Id', id);
-    const started = performance.now();
+    const logged = req as Logged;
+    logged[BASE_LOG] = logger;
+    logged[STARTED] = performance.now();
     // As it arrived (less the base path): a mounted router rewrites req.url while it handles it.
-    const url = req.url ?? '/';
-    res.on('finish', () => {
-      if (req.ownLogLine) return;
-      const ms = performance.now() - started;
-      const path = pathOfUrl(url);
-      const level = isRoutineRequest(req.method, path) ? 'debug' : 'info';
-      // Through `logger`, not `req.log`: the same line, without making a child logger for it.
-      logger[level]({ reqId: req.id, method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-    });
+    logged[ARRIVED_URL] = req.url ?? '/';
+    res.setHeader('X-Request-Id', id);
+    res.on('finish', logResponse);
     next();
   };
 }

@@ -88,8 +88,8 @@ export function toolCallFront(deps: ToolCallFrontDeps): (req: IncomingMessage, r
       callerLabel: req.identity?.label,
       requestId: req.id,
       timeoutMs: requestedTimeout(req, current),
-      ...(user && { user }),
     };
+    if (user) base.user = user;
     // From here on the call is recorded, with one log line of its own.
     ownLogLine(req);
 

@@ -2,7 +2,8 @@
 // and the batching of log lines before they reach stdout.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BufferedStdout, LOG_BUFFER_BYTES, isoTime } from './logger.js';
+import { garbagePerCall } from '../../test/helpers/garbage.js';
+import { BufferedStdout, LOG_BUFFER_BYTES, createLogger, infoLineWriter, isoTime } from './logger.js';
 
 describe('isoTime', () => {
   afterEach(() => {
@@ -61,5 +62,88 @@ describe('BufferedStdout', () => {
     // carries the less each costs; a tool call's line is about 230 bytes. A Linux pipe takes 64 KiB at once.
     expect(LOG_BUFFER_BYTES / 230).toBeGreaterThanOrEqual(200);
     expect(LOG_BUFFER_BYTES + 1024).toBeLessThanOrEqual(64 * 1024);
+  });
+});
+
+describe('infoLineWriter', () => {
+  const KEYS = ['reqId', 'callId', 'server', 'tool', 'mode', 'outcome', 'status', 'durationMs'] as const;
+  const capture = () => {
+    const lines: string[] = [];
+    return { lines, destination: { write: (line: string) => lines.push(line) > 0 } };
+  };
+  const withoutTime = (line: string) => line.replace(/,"time":"[^"]*"/, '');
+
+  it("writes the text pino writes for the same fields, whatever the strings hold, and keeps to the logger's level", () => {
+    const { lines, destination } = capture();
+    const logger = createLogger('info', destination);
+    const write = infoLineWriter(logger, 'tool call', KEYS);
+    const viaPino = logger.child({}, { redact: { paths: [] } });
+    const odd = [
+      'echo',
+      'quote " and backslash \\',
+      'tab\tnewline\ncontrol \u0001 \u001f',
+      'ünïcödé 名前 🎉',
+      'lone surrogate \ud800 end',
+      'x'.repeat(100),
+      `${'x'.repeat(100)}\ud800 "`,
+      '</script><b>',
+      '',
+    ];
+    const cases = odd.map((text, i) => ({
+      reqId: `request-${i}`,
+      callId: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      server: text,
+      tool: text,
+      mode: 'sync',
+      outcome: 'ok',
+      status: 200 + i,
+      durationMs: i === 1 ? Number.NaN : 1.25 * i,
+    }));
+    cases.push({ ...cases[0]!, tool: undefined as unknown as string });
+    for (const fields of cases) {
+      write(fields);
+      viaPino.info(fields, 'tool call');
+    }
+    expect(lines).toHaveLength(2 * cases.length);
+    for (let i = 0; i < cases.length; i++) {
+      expect(withoutTime(lines[2 * i]!)).toBe(withoutTime(lines[2 * i + 1]!));
+      expect(lines[2 * i]).toMatch(/^\{"level":30,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","name":"mcp-gateway",/);
+    }
+
+    const quiet = capture();
+    const warnOnly = createLogger('warn', quiet.destination);
+    infoLineWriter(warnOnly, 'tool call', KEYS)(cases[0]!);
+    expect(quiet.lines).toEqual([]);
+  });
+
+  it("makes well under pino's garbage per line (pino's general formatter made about 2.2 KB for a tool call's)", () => {
+    const logger = createLogger('info', { write: () => true });
+    const write = infoLineWriter(logger, 'tool call', KEYS);
+    const viaPino = logger.child({}, { redact: { paths: [] } });
+    const fields = (i: number) => ({
+      reqId: '0193a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b',
+      callId: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      server: 'echo',
+      tool: 'echo',
+      mode: 'sync',
+      outcome: 'ok',
+      status: 200,
+      durationMs: 1.25 + (i % 8),
+    });
+    let i = 0;
+    for (let warm = 0; warm < 2000; warm++) {
+      write(fields(warm));
+      viaPino.info(fields(warm), 'tool call');
+    }
+    const ours = garbagePerCall(() => write(fields(i++)), 300)!;
+    const pinos = garbagePerCall(() => viaPino.info(fields(i++), 'tool call'), 300)!;
+    expect(ours).toBeLessThan(0.7 * pinos);
+  });
+
+  it('writes through pino for a logger made elsewhere', () => {
+    const { lines, destination } = capture();
+    const other = pino({ base: { app: 'other' } }, destination);
+    infoLineWriter(other, 'tool call', KEYS)({ reqId: 'r', status: 200 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, app: 'other', reqId: 'r', status: 200, msg: 'tool call' });
   });
 });
