@@ -100,6 +100,8 @@ describe('infoLineWriter', () => {
       durationMs: i === 1 ? Number.NaN : 1.25 * i,
     }));
     cases.push({ ...cases[0]!, tool: undefined as unknown as string });
+    // Values the type rules out, should one slip through: written as pino writes them, not as `null`/`[object Object]` text.
+    cases.push({ ...cases[0]!, mode: null as unknown as string, outcome: true as unknown as string });
     for (const fields of cases) {
       write(fields);
       viaPino.info(fields, 'tool call');

@@ -49,8 +49,10 @@ export type FlatFields = Readonly<Record<string, string | number | undefined>>;
 const CONTROL_CHARACTER = /[\u0000-\u001f]/;
 const QUOTE_OR_BACKSLASH = /["\\]/;
 const QUOTES_AND_BACKSLASHES = /["\\]/g;
+/** pino (lib/tools.js) writes every string through `JSON.stringify` from Node 25 on. */
+const STRINGIFY_ALL = Number(process.versions.node.split('.')[0]) >= 25;
 function quoted(text: string): string {
-  if (text.length > 100 || CONTROL_CHARACTER.test(text)) return JSON.stringify(text);
+  if (STRINGIFY_ALL || text.length > 100 || CONTROL_CHARACTER.test(text)) return JSON.stringify(text);
   return QUOTE_OR_BACKSLASH.test(text) ? `"${text.replace(QUOTES_AND_BACKSLASHES, '\\$&')}"` : `"${text}"`;
 }
 
@@ -77,7 +79,16 @@ export function infoLineWriter(logger: Logger, msg: string, keys: readonly strin
     for (let i = 0; i < keys.length; i++) {
       const value = fields[keys[i]!];
       if (value === undefined) continue;
-      line += names[i]! + (typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'null') : quoted(value));
+      line +=
+        names[i]! +
+        (typeof value === 'number'
+          ? Number.isFinite(value)
+            ? String(value)
+            : 'null'
+          : typeof value === 'string'
+            ? quoted(value)
+            : // Not a string or a number despite the type (a null, a boolean): as pino writes it.
+              (JSON.stringify(value) ?? 'null'));
     }
     destination.write(line + tail);
   };
