@@ -172,6 +172,24 @@ describe('a remote server behind OAuth', () => {
     expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
   });
 
+  it('a server whose url changes forgets the sign-in under way at the old url: its callback is refused', async () => {
+    const before = await oauthServer();
+    const after = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: before.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(connect.status).toBe(200);
+    const config = gateway.gateway.config;
+    await gateway.gateway.reload({ ...config, servers: config.servers.map((server) => ({ ...server, url: after.url })) });
+    await waitForServer(gateway.supervisor, 'remote', (status) => status.state === 'needs-sign-in' && status.restarts === 1);
+    const params = await approve(new URL(connect.body.authorizationUrl));
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`);
+    expect(callback.status).toBe(400);
+    expect(callback.text).toContain('no sign-in under way');
+    expect((await before.stats()).codeExchanges).toBe(0);
+    expect((await after.stats()).codeExchanges).toBe(0);
+  });
+
   it('Connect on the card binds the sign-in to the browser that started it; Disconnect revokes and forgets', async () => {
     const upstream = await oauthServer();
     const gateway = await gatewayFor({ remote: { url: upstream.url, auth: 'oauth' } });

@@ -108,12 +108,28 @@ export interface OAuthView {
   connected: boolean;
   /** Epoch ms, when the server said when the access token expires. */
   expiresAt?: number;
+  /** Epoch ms: when the tokens held were obtained (a sign-in, a refresh). */
+  obtainedAt?: number;
   scopes: string[];
 }
 
+/** How long a discovery fetch (protected resource or authorization server metadata) may take, in ms. Default 10 s. */
+export const DISCOVERY_TIMEOUT_MS = 10_000;
+
+/** The largest metadata document read, in bytes. Default 256 KiB. */
+export const DISCOVERY_MAX_BYTES = 256 * 1024;
+
+/** Limits of the discovery fetches (tests make them short). */
+export interface DiscoveryLimits {
+  /** Default `DISCOVERY_TIMEOUT_MS`. */
+  timeoutMs: number;
+  /** Default `DISCOVERY_MAX_BYTES`. */
+  maxBytes: number;
+}
+
 export class OAuthClient implements OAuthClientProvider {
-  private challenge?: Challenge;
-  private signIn?: PendingSignIn;
+  /** What is known in memory of the server at one URL: its last challenge and the sign-in under way (a new URL starts afresh). */
+  private memory?: { url: string; challenge?: Challenge; signIn?: PendingSignIn };
   private refreshing?: Promise<unknown>;
   /** The sign-in whose `auth()` runs (beginSignIn, completeSignIn); none in the background. */
   private readonly inSignIn = new AsyncLocalStorage<PendingSignIn>();
@@ -130,7 +146,31 @@ export class OAuthClient implements OAuthClientProvider {
     private readonly config: () => RemoteServerConfig,
     private readonly store: OAuthStore,
     private readonly now: () => number = Date.now,
+    private readonly limits: DiscoveryLimits = { timeoutMs: DISCOVERY_TIMEOUT_MS, maxBytes: DISCOVERY_MAX_BYTES },
   ) {}
+
+  /** The memory of the server at its current URL: a challenge or a sign-in of the URL it had before is forgotten. */
+  private get current(): { url: string; challenge?: Challenge; signIn?: PendingSignIn } {
+    const url = this.config().url;
+    if (this.memory?.url !== url) this.memory = { url };
+    return this.memory;
+  }
+
+  private get challenge(): Challenge | undefined {
+    return this.current.challenge;
+  }
+
+  private set challenge(challenge: Challenge | undefined) {
+    this.current.challenge = challenge;
+  }
+
+  private get signIn(): PendingSignIn | undefined {
+    return this.current.signIn;
+  }
+
+  private set signIn(signIn: PendingSignIn | undefined) {
+    this.current.signIn = signIn;
+  }
 
   private get server(): string {
     return this.config().name;
@@ -163,6 +203,7 @@ export class OAuthClient implements OAuthClientProvider {
     return {
       connected: tokens !== undefined,
       ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
+      ...(tokens && record?.obtainedAt !== undefined && { obtainedAt: record.obtainedAt }),
       scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
     };
   }
@@ -180,6 +221,7 @@ export class OAuthClient implements OAuthClientProvider {
       const refreshToken = refreshGrantToken(init);
       if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
       const own = sameEndpoint(input, this.config().url);
+      if (!own && (init?.method ?? 'GET') === 'GET') return this.discover(next, input, init);
       if (own && this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
       if (own && response.status === 401) {
@@ -196,6 +238,37 @@ export class OAuthClient implements OAuthClientProvider {
       }
       return response;
     };
+  }
+
+  /**
+   * A discovery fetch (a GET that is not the server's own endpoint: protected resource metadata,
+   * from the URL a 401 named too, and authorization server metadata): it must answer within
+   * `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile URL neither
+   * hangs nor floods the gateway.
+   */
+  private async discover(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
+    const { timeoutMs, maxBytes } = this.limits;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const url = String(input);
+    try {
+      const response = await next(input, { ...init, signal });
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of response.body ?? []) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          await response.body?.cancel().catch(() => undefined);
+          throw new Error(`${url} answered more than ${maxBytes} bytes`);
+        }
+        chunks.push(chunk);
+      }
+      const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } catch (error) {
+      if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+      throw error;
+    }
   }
 
   /**
