@@ -96,6 +96,19 @@ async function signedIn(env: NodeJS.ProcessEnv = {}, server: object = {}): Promi
   return { upstream, gateway };
 }
 
+/**
+ * After a refresh (the access token expired), the server's `X-Api-Key` header reached the server
+ * and never its authorization server (SEPARATE_AS=1: another origin).
+ */
+async function expectKeyOnlyAtServer(upstream: OAuthFixture, gateway: TestGateway): Promise<void> {
+  await upstream.hook('expire');
+  expect((await echo(gateway, 'remote', 'with the key')).status).toBe(200);
+  const { asPort, keyed } = (await (await fetch(new URL('/test/keyed', upstream.url))).json()) as { asPort: number; keyed: string[] };
+  expect(keyed).toContain(`${upstream.port} /mcp`);
+  expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
+  expect((await upstream.stats()).refreshes).toBe(1);
+}
+
 const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
 
 describe('a remote server behind OAuth', () => {
@@ -301,12 +314,7 @@ describe('a remote server behind OAuth', () => {
 
   it("sends the server's configured headers to the server only, never to its authorization server", async () => {
     const { upstream, gateway } = await signedIn({ SEPARATE_AS: '1' }, { headers: { 'X-Api-Key': 'server-only-key' } });
-    await upstream.hook('expire');
-    expect((await echo(gateway, 'remote', 'with the key')).status).toBe(200);
-    const { asPort, keyed } = (await (await fetch(new URL('/test/keyed', upstream.url))).json()) as { asPort: number; keyed: string[] };
-    expect(keyed).toContain(`${upstream.port} /mcp`);
-    expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
-    expect((await upstream.stats()).refreshes).toBe(1);
+    await expectKeyOnlyAtServer(upstream, gateway);
   });
 
   it('signing in again on a connected server ends the old connection before the new one', async () => {
@@ -380,6 +388,42 @@ describe('a remote server behind OAuth', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ clientId: 'gateway-m2m' });
     expect((await upstream.stats()).clientCredentials).toBe(1);
+  });
+});
+
+describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
+  const modern = { protocol: '2026-07-28' };
+
+  it('waits in needs-sign-in, signs in, calls tools with the token and refreshes it before it expires', async () => {
+    const { upstream, gateway } = await signedIn({ MODERN: '1', TOKEN_TTL: '3' }, modern);
+    expect((await echo(gateway, 'remote', 'modern')).body).toBe('modern');
+    expect(await upstream.stats()).toMatchObject({ registrations: 1, codeExchanges: 1 });
+    // A 3 s token is refreshed in its second half, before it is sent.
+    await waitUntil(
+      async () => (await echo(gateway, 'remote', 'later')).status === 200 && (await upstream.stats()).refreshes >= 1,
+      10_000,
+      'a refresh',
+    );
+    expect((await upstream.stats()).unauthorized).toBe(1);
+  });
+
+  it('refreshes once on a 401, and goes back to needs-sign-in when its grant is revoked', async () => {
+    const { upstream, gateway } = await signedIn({ MODERN: '1' }, modern);
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'after a 401')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+    await upstream.hook('revoke-all');
+    const response = await echo(gateway, 'remote', 'revoked');
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+  });
+
+  it("sends the server's configured headers to the server only, never to its authorization server", async () => {
+    const { upstream, gateway } = await signedIn(
+      { MODERN: '1', SEPARATE_AS: '1' },
+      { ...modern, headers: { 'X-Api-Key': 'server-only-key' } },
+    );
+    await expectKeyOnlyAtServer(upstream, gateway);
   });
 });
 

@@ -16,14 +16,21 @@
  * no `ping`: `server/discover` instead), and the change notifications, which 2026-07-28 sends on
  * a `subscriptions/listen` stream only (modern-listen.ts: list changes, and the watched resources
  * instead of `resources/subscribe`). Not in this cut: tasks (an extension there).
+ *
+ * HTTP goes through the connection's `fetch` (the configured headers on the server's own origin
+ * only, never to its authorization server) and OAuth through the same `OAuthClient` as the 1.x
+ * transports (`bearer()`: the SDK's minimal `AuthProvider`, its token and its 401), so a server
+ * behind OAuth is signed in, refreshed and parked in `needs-sign-in` alike in both eras.
  */
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
+import type { BearerAuth } from './oauth-client.js';
 import { MAX_LOCAL_ROUNDS, checkRound, isInputRequired, relayCapabilities, relayable, relayedParams } from './input-relay.js';
 import type {
   CallProgress,
@@ -82,6 +89,11 @@ export async function modernSession(
   events: ModernEvents,
   /** The time the server has to acknowledge a listen stream, in ms. */
   listenTimeoutMs: number,
+  /**
+   * How the transport reaches the server: `fetch` (which adds the configured headers on the
+   * server's own origin only, and notes OAuth challenges) and the OAuth client's bearer tokens.
+   */
+  http: { fetch: FetchLike; auth: BearerAuth },
 ): Promise<ModernSession> {
   // The 2.x client loads with the first server spoken to in this era: start-up does not need it.
   const { Client: ModernSdkClient, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
@@ -112,7 +124,8 @@ export async function modernSession(
     () => events.resync(),
     (error) => events.listenFailed(error),
   );
-  const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  // Not `requestInit` for the configured headers: the SDK sends those to the authorization server too.
+  const transport = new StreamableHTTPClientTransport(new URL(config.url), { fetch: http.fetch, authProvider: http.auth });
   /**
    * A request whose caller relays the rounds it can answer whole; the gateway answers the others
    * and sends the request again (input-relay.ts). `send` sends it in the SDK's manual mode.

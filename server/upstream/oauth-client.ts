@@ -322,6 +322,27 @@ export class OAuthClient implements OAuthClientProvider {
     return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
   }
 
+  /**
+   * The bearer tokens of a server spoken to in the 2026-07-28 era, for the 2.x client SDK's
+   * transport (its `AuthProvider`: modern-client.ts): the access token `tokens()` holds (refreshed
+   * before it expires), and on a 401 what the 1.x transports do with this provider — `auth()`,
+   * with the challenge `fetch` noted — so both eras share one store, one refresh and one sign-in.
+   */
+  bearer(): BearerAuth {
+    return {
+      token: async () => (await this.tokens())?.access_token,
+      onUnauthorized: async ({ fetchFn }) => {
+        const result = await auth(this, {
+          serverUrl: this.config().url,
+          resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+          scope: this.challenge?.scope,
+          fetchFn,
+        });
+        if (result !== 'AUTHORIZED') throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+      },
+    };
+  }
+
   // --- OAuthClientProvider --------------------------------------------------------------------
 
   get redirectUrl(): string | undefined {
@@ -625,6 +646,12 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/** What the 2.x client SDK's transports ask of an `AuthProvider` (the bearer token, and a chance to fix a 401). */
+export interface BearerAuth {
+  token(): Promise<string | undefined>;
+  onUnauthorized(context: { fetchFn: FetchLike }): Promise<void>;
 }
 
 /** An authorization server's answer, read once and handed to every refresh that shares it. */

@@ -3,7 +3,8 @@
 //   node conformance-oauth-client.mjs <server-url>     (the suite appends the URL)
 // Env from the suite: MCP_CONFORMANCE_SCENARIO, MCP_CONFORMANCE_CONTEXT (JSON: client_id and
 // client_secret for pre-registered and client-credentials scenarios).
-// It writes a config with the scenario's server (OAuth from the 401, or the context's client), starts
+// It writes a config with the scenario's server (OAuth from the 401, or the context's client; `protocol:
+// "2026-07-28"` for the draft scenarios, whose servers speak only that revision), starts
 // the gateway on a free port, and — where the server needs a person — does what a person's browser
 // does: POST /api/servers/s/oauth/connect, follows the authorization URL (the suite's authorization
 // server approves at once and redirects) to the gateway's /ui/oauth/callback. Then it calls each of
@@ -28,7 +29,10 @@ if (context.client_id) {
   if (context.client_secret) auth.clientSecretFile = path.join(dir, 'secret');
   if (!String(process.env.MCP_CONFORMANCE_SCENARIO).startsWith('auth/pre-registration')) auth.grant = 'client_credentials';
 }
-const config = { approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { s: { url, auth } } };
+// The draft scenarios' servers speak only the draft revision (stateless 2026-07-28; `initialize` is refused).
+const DRAFT = /^auth\/(iss-|offline-access-|resource-mismatch|authorization-server-migration|metadata-issuer-mismatch)/;
+const protocol = DRAFT.test(String(process.env.MCP_CONFORMANCE_SCENARIO)) ? { protocol: '2026-07-28' } : {};
+const config = { approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { s: { url, auth, ...protocol } } };
 fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
 
 const gateway = spawn(
