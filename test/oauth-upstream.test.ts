@@ -375,6 +375,24 @@ describe('a remote server behind OAuth', () => {
     expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
   });
 
+  it('registers anew with the authorization server a server moves to, and signs in there (SEP-2352)', async () => {
+    const { upstream, gateway } = await signedIn();
+    const next = await oauthServer();
+    await fetch(new URL(`/test/move-as?to=${encodeURIComponent(`http://127.0.0.1:${next.port}/`)}`, upstream.url), { method: 'POST' });
+    const response = await echo(gateway, 'remote', 'moved');
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(connect.status).toBe(200);
+    const authorization = new URL(connect.body.authorizationUrl);
+    expect(authorization.origin).toBe(`http://127.0.0.1:${next.port}`);
+    // Registered there (at the 401, and again for this Connect's callback URL: supertest's port differs per request).
+    expect((await next.stats()).registrations).toBeGreaterThanOrEqual(1);
+    expect((await upstream.stats()).registrations).toBe(1);
+    // The new authorization server knows the client it is shown (its own registration, not the old one's).
+    expect((await approve(authorization)).get('code')).toBeTruthy();
+  });
+
   it('gets tokens by client credentials for a machine-to-machine server, with no person', async () => {
     const upstream = await oauthServer({ CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' });
     const dir = tempDir();

@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 /** A server whose MCP endpoint answers 401 naming `/metadata` as its resource metadata, which `metadata` answers. */
-async function hostileServer(metadata: (res: http.ServerResponse) => void): Promise<string> {
+async function hostileServer(metadata: (res: http.ServerResponse, req: http.IncomingMessage, base: string) => void): Promise<string> {
   const server = http.createServer((req, res) => {
     if (req.url === '/mcp') {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -26,7 +26,7 @@ async function hostileServer(metadata: (res: http.ServerResponse) => void): Prom
       return;
     }
     // The resource metadata, and every metadata URL the client falls back to.
-    metadata(res);
+    metadata(res, req, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,5 +75,31 @@ describe('OAuth discovery against a hostile server', () => {
       flood();
     });
     expect(await signInAt(url)).toMatch(/answered more than 4096 bytes/);
+  });
+});
+
+describe('OAuth discovery of an authorization server (SEP-2468)', () => {
+  it('refuses metadata whose issuer is not the one its well-known URL was made from, and uses none of its endpoints', async () => {
+    const asked: string[] = [];
+    const url = await hostileServer((res, req, base) => {
+      asked.push(req.url!);
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/metadata') return res.end(JSON.stringify({ resource: `${base}/mcp`, authorization_servers: [base] }));
+      if (req.url === '/.well-known/oauth-authorization-server')
+        return res.end(
+          JSON.stringify({
+            issuer: 'https://attacker.example',
+            authorization_endpoint: `${base}/evil/authorize`,
+            token_endpoint: `${base}/evil/token`,
+            registration_endpoint: `${base}/evil/register`,
+            response_types_supported: ['code'],
+            code_challenge_methods_supported: ['S256'],
+          }),
+        );
+      res.statusCode = 404;
+      res.end('{}');
+    });
+    expect(await signInAt(url)).toMatch(/names the issuer "https:\/\/attacker.example", not http:\/\/127.0.0.1:\d+ \(RFC 8414, SEP-2468\)/);
+    expect(asked.filter((path) => path.startsWith('/evil/'))).toEqual([]);
   });
 });

@@ -27,6 +27,13 @@
  *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
+ * - **Discovery** (`discover`): each metadata fetch has `DISCOVERY_TIMEOUT_MS` and
+ *   `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
+ *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew, so a server
+ *   that moved to another authorization server gets a client registered there (SEP-2352; the SDK
+ *   sets aside a registration and tokens stamped with another issuer).
+ * - **Both eras.** The 1.x transports take this class as their `authProvider`; the 2.x transport
+ *   of a `protocol: "2026-07-28"` server takes `bearer()`, over the same store and flows.
  *
  * Tokens and the client's secret are never logged and never leave this module but to the server
  * and its authorization server.
@@ -236,15 +243,25 @@ export class OAuthClient implements OAuthClientProvider {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
       }
+      // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
+      // moved to another authorization server, whose client is registered anew). Read it again.
+      if (own && response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
       return response;
     };
+  }
+
+  /** Forgets the discovered metadata (kept to spare the fetches), keeping the client and the tokens. */
+  private forgetDiscovery(): void {
+    if (this.record()?.discovery === undefined) return;
+    this.update(({ discovery: _discovery, ...record }) => record);
   }
 
   /**
    * A discovery fetch (a GET that is not the server's own endpoint: protected resource metadata,
    * from the URL a 401 named too, and authorization server metadata): it must answer within
    * `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile URL neither
-   * hangs nor floods the gateway.
+   * hangs nor floods the gateway. Authorization server metadata must name the issuer its URL was
+   * made from (`checkIssuer`).
    */
   private async discover(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
     const { timeoutMs, maxBytes } = this.limits;
@@ -264,6 +281,7 @@ export class OAuthClient implements OAuthClientProvider {
         chunks.push(chunk);
       }
       const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
+      if (response.ok && body) checkIssuer(new URL(url), body);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -678,6 +696,32 @@ function refreshGrantToken(init: RequestInit | undefined): string | undefined {
   const body = init?.body;
   if (init?.method !== 'POST' || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return undefined;
   return body.get('refresh_token') ?? undefined;
+}
+
+/**
+ * SEP-2468 (RFC 8414 §3.3): authorization server metadata must name as its `issuer` the issuer
+ * its well-known URL was made from — `/.well-known/oauth-authorization-server{path}`,
+ * `/.well-known/openid-configuration{path}` or `{path}/.well-known/openid-configuration` —
+ * (a single trailing `/` aside), else none of its endpoints is used. Other documents pass.
+ */
+function checkIssuer(url: URL, body: Buffer): void {
+  const path = url.pathname;
+  const match =
+    /^\/\.well-known\/(?:oauth-authorization-server|openid-configuration)(\/.*)?$/.exec(path) ??
+    /^(\/.*?)?\/\.well-known\/openid-configuration$/.exec(path);
+  if (!match) return;
+  let issuer: unknown;
+  try {
+    issuer = (JSON.parse(body.toString('utf8')) as { issuer?: unknown }).issuer;
+  } catch {
+    return; // not JSON: the SDK says so
+  }
+  const expected = `${url.origin}${match[1] ?? ''}`;
+  const trimmed = (text: string) => text.replace(/\/$/, '');
+  if (typeof issuer !== 'string' || trimmed(issuer) !== trimmed(expected))
+    throw new Error(
+      `the authorization server metadata at ${url.origin}${path} names the issuer ${JSON.stringify(issuer)}, not ${expected} (RFC 8414, SEP-2468)`,
+    );
 }
 
 function sameText(a: string, b: string): boolean {

@@ -71,6 +71,25 @@ async function until(condition, what, ms = 20_000) {
 }
 const server = async () => await (await fetch(`${base}/api/servers/s`)).json();
 
+/** What a person does on Connect: the authorization server approves at once and redirects to the gateway's callback. */
+async function signIn() {
+  const connect = await (await fetch(`${base}/api/servers/s/oauth/connect`, { method: 'POST' })).json();
+  say(`connect: ${JSON.stringify(connect)}`);
+  if (!connect.authorizationUrl) return;
+  const approved = await fetch(connect.authorizationUrl, { redirect: 'manual' });
+  const callback = approved.headers.get('location');
+  say(`authorization server answered ${approved.status}, to ${callback}`);
+  const back = await fetch(callback, { redirect: 'manual' });
+  say(`callback: ${back.status}`);
+}
+
+/** The server once it is ready, failing, or needing a sign-in again (a state entered after `before`). */
+const settled = (before) =>
+  until(async () => {
+    const s = await server();
+    return (s.state === 'ready' || s.state === 'backoff' || (s.state === 'needs-sign-in' && s.since !== before.since)) && s;
+  }, 'the server to be ready after the sign-in');
+
 let code = 1;
 try {
   await until(() => base, 'the gateway to listen');
@@ -79,20 +98,11 @@ try {
     return ['ready', 'needs-sign-in', 'backoff'].includes(s.state) && s;
   }, 'the server to connect or need a sign-in');
   say(`server: ${status.state}${status.lastError ? ` (${status.lastError.message})` : ''}`);
-  if (status.state === 'needs-sign-in') {
-    const connect = await (await fetch(`${base}/api/servers/s/oauth/connect`, { method: 'POST' })).json();
-    say(`connect: ${JSON.stringify(connect)}`);
-    if (connect.authorizationUrl) {
-      const approved = await fetch(connect.authorizationUrl, { redirect: 'manual' });
-      const callback = approved.headers.get('location');
-      say(`authorization server answered ${approved.status}, to ${callback}`);
-      const back = await fetch(callback, { redirect: 'manual' });
-      say(`callback: ${back.status}`);
-    }
-    status = await until(async () => {
-      const s = await server();
-      return ['ready', 'backoff', 'needs-sign-in'].includes(s.state) && s.state !== 'needs-sign-in' && s;
-    }, 'the server to be ready after the sign-in');
+  // A server may ask again once signed in (SEP-2352: it moved to another authorization server).
+  for (let attempt = 0; status.state === 'needs-sign-in' && attempt < 3; attempt++) {
+    await signIn();
+    status = await settled(status);
+    say(`server: ${status.state}${status.lastError ? ` (${status.lastError.message})` : ''}`);
   }
   if (status.state !== 'ready') throw new Error(`the server is ${status.state}: ${status.lastError?.message}`);
   code = 0;
@@ -105,11 +115,7 @@ try {
     });
     // A step-up (403 insufficient_scope) leaves the server needing a person again: sign in once more and retry.
     if (answer.status === 503 && (await server()).state === 'needs-sign-in') {
-      const connect = await (await fetch(`${base}/api/servers/s/oauth/connect`, { method: 'POST' })).json();
-      if (connect.authorizationUrl) {
-        const approved = await fetch(connect.authorizationUrl, { redirect: 'manual' });
-        await fetch(approved.headers.get('location'), { redirect: 'manual' });
-      }
+      await signIn();
       await until(async () => (await server()).state === 'ready', 'the server after the step-up');
       answer = await fetch(`${base}/s/${encodeURIComponent(tool.name)}`, {
         method: 'POST',
