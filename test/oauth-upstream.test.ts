@@ -1,6 +1,7 @@
 // Remote servers behind OAuth 2.1 (issue 19): the gateway as the OAuth client of a real server with its
 // own authorization server (test/fixtures/oauth-server.mjs: the MCP SDK's authorization server handlers,
 // audience checked), through the real gateway and REST.
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -445,6 +446,32 @@ describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
   });
 });
 
+describe('private_key_jwt', () => {
+  it('gets tokens by client credentials, authenticating with a JWT signed by the key in clientKeyFile', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const upstream = await oauthServer({
+      CLIENT_ID: 'gateway-jwt',
+      CLIENT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    const keyFile = path.join(tempDir(), 'client-key.pem');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    fs.writeFileSync(keyFile, pem, { mode: 0o600 });
+    const lines: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+    const gateway = await gatewayFor(
+      { m2m: { url: upstream.url, auth: { grant: 'client_credentials', clientId: 'gateway-jwt', clientKeyFile: keyFile } } },
+      { logger },
+    );
+    await waitForServer(gateway.supervisor, 'm2m', 'ready');
+    const response = await request(gateway.app).post('/m2m/whoami').send({});
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ clientId: 'gateway-jwt' });
+    expect((await upstream.stats()).clientCredentials).toBe(1);
+    const body = pem.split('\n')[1]!;
+    expect(lines.join('\n')).not.toContain(body);
+  });
+});
+
 describe('the auth setting of a remote server', () => {
   const parse = (entry: object) => parseConfigText(JSON.stringify({ mcpServers: { remote: entry } }), '/etc/gw/config.json', {});
   const problems = (entry: object) => {
@@ -488,7 +515,22 @@ describe('the auth setting of a remote server', () => {
       { path: '$.mcpServers.remote.auth', message: expect.stringContaining('expected "oauth" or an object') },
     ]);
     expect(problems({ url: 'https://m.example.com/mcp', auth: { grant: 'client_credentials' } })).toEqual([
-      { path: '$.mcpServers.remote.auth', message: 'grant "client_credentials" needs "clientId" and "clientSecretFile"' },
+      {
+        path: '$.mcpServers.remote.auth',
+        message: 'grant "client_credentials" needs "clientId" and "clientSecretFile" or "clientKeyFile"',
+      },
+    ]);
+    const notAKey = path.join(tempDir(), 'not-a-key.pem');
+    fs.writeFileSync(notAKey, 'hello\n');
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientId: 'c', clientKeyFile: notAKey } })).toEqual([
+      { path: '$.mcpServers.remote.auth.clientKeyFile', message: `key file ${notAKey} holds no PEM private key` },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientKeyFile: 'nope' } })).toEqual([
+      { path: '$.mcpServers.remote.auth.clientKeyFile', message: 'cannot read key file /etc/gw/nope (ENOENT)' },
+      {
+        path: '$.mcpServers.remote.auth.clientKeyFile',
+        message: 'needs "clientId" (the client the authorization server knows the key of)',
+      },
     ]);
     expect(problems({ url: 'https://m.example.com/mcp', auth: { clientSecretFile: 'nope' } })).toEqual([
       { path: '$.mcpServers.remote.auth.clientSecretFile', message: expect.stringMatching(/cannot read secret file \/etc\/gw\/nope/) },

@@ -7,7 +7,7 @@
  * the client's identity (a Client ID Metadata Document where the server supports them and
  * `auth.clientMetadataUrl` is set, else dynamic registration, else the configured `clientId`) →
  * authorization code with PKCE S256 and the `resource` indicator (RFC 8707), or client
- * credentials; refresh, and step-up on `insufficient_scope`. This module decides only what is the
+ * credentials (with a secret, or `private_key_jwt` with `clientKeyFile`); refresh, and step-up on `insufficient_scope`. This module decides only what is the
  * gateway's: where things are kept, when a person is needed, and what the callback must carry.
  *
  * - **Needs a person.** In the background (a connect, a call) nobody can sign in: where the SDK
@@ -39,12 +39,13 @@
  * and its authorization server.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createPrivateKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   UnauthorizedError,
   auth,
   extractWWWAuthenticateParams,
+  type AddClientAuthentication,
   type OAuthClientProvider,
   type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -382,6 +383,7 @@ export class OAuthClient implements OAuthClientProvider {
   get clientMetadata(): OAuthClientMetadata & { application_type?: 'web' | 'native' } {
     const settings = this.settings;
     const secret = settings.clientSecretFile !== undefined;
+    const key = settings.clientKeyFile !== undefined;
     const redirect = this.redirectUrl;
     // Client credentials ask for what the server challenged too (there is no person to ask).
     const scope = settings.grant === 'client_credentials' ? this.wantedScope() : settings.scopes?.join(' ');
@@ -391,7 +393,7 @@ export class OAuthClient implements OAuthClientProvider {
       ...(redirect && { application_type: redirect.startsWith('https:') ? 'web' : 'native' }),
       grant_types: settings.grant === 'client_credentials' ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
       response_types: settings.grant === 'client_credentials' ? [] : ['code'],
-      token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+      token_endpoint_auth_method: key ? 'private_key_jwt' : secret ? 'client_secret_basic' : 'none',
       ...(scope && { scope }),
     };
   }
@@ -484,6 +486,22 @@ export class OAuthClient implements OAuthClientProvider {
     const verifier = this.inSignIn.getStore()?.codeVerifier;
     if (!verifier) throw new NeedsSignIn(`server ${this.server}: no sign-in under way`);
     return verifier;
+  }
+
+  /**
+   * With `clientKeyFile`: the client authenticates at the token endpoint with a JWT signed by its
+   * key (`private_key_jwt`, RFC 7523: oauth4webapi's `PrivateKeyJwt`, the audience the
+   * authorization server's issuer). Otherwise none: the SDK's own (a secret, or none).
+   */
+  get addClientAuthentication(): AddClientAuthentication | undefined {
+    const file = this.settings.clientKeyFile;
+    const clientId = this.settings.clientId;
+    if (file === undefined || clientId === undefined) return undefined;
+    return async (headers, params, url, metadata) => {
+      const issuer = metadata?.issuer ?? new URL(url).origin;
+      const authenticate = await privateKeyJwt(file);
+      await authenticate({ ...metadata, issuer } as oauth.AuthorizationServer, { client_id: clientId }, params, headers);
+    };
   }
 
   prepareTokenRequest(scope?: string): URLSearchParams | undefined {
@@ -647,7 +665,12 @@ export class OAuthClient implements OAuthClientProvider {
       try {
         const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
         if (!client) throw new Error('no client registration');
-        const authentication = client.client_secret ? oauth.ClientSecretBasic(client.client_secret) : oauth.None();
+        const key = this.settings.clientKeyFile;
+        const authentication = key
+          ? await privateKeyJwt(key)
+          : client.client_secret
+            ? oauth.ClientSecretBasic(client.client_secret)
+            : oauth.None();
         const options = { [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:' };
         // The refresh token first: revoking it ends the grant (and, at most servers, its access tokens).
         for (const token of [tokens.refresh_token, tokens.access_token]) {
@@ -664,6 +687,26 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/** The JWS algorithm of a private key: ES256/384/512 by its curve, RS256 for RSA, EdDSA for Ed25519. */
+function keyAlgorithm(pem: string): string {
+  const key = createPrivateKey(pem);
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType === 'ec' && curve === 'prime256v1') return 'ES256';
+  if (key.asymmetricKeyType === 'ec' && curve === 'secp384r1') return 'ES384';
+  if (key.asymmetricKeyType === 'ec' && curve === 'secp521r1') return 'ES512';
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
+  throw new Error(`the client key is a ${key.asymmetricKeyType ?? 'unknown'} key, which private_key_jwt here does not sign with`);
+}
+
+/** `private_key_jwt` client authentication with the key in `file` (read at each use, never logged). */
+async function privateKeyJwt(file: string): Promise<oauth.ClientAuth> {
+  // PKCS #8 whatever the file's PEM form (an `EC PRIVATE KEY` or `RSA PRIVATE KEY` too).
+  const pem = createPrivateKey(readFileSync(file, 'utf8')).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { importPKCS8 } = await import('jose');
+  return oauth.PrivateKeyJwt(await importPKCS8(pem, keyAlgorithm(pem)));
 }
 
 /** What the 2.x client SDK's transports ask of an `AuthProvider` (the bearer token, and a chance to fix a 401). */

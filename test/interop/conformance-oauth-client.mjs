@@ -2,7 +2,7 @@
 // (test/interop/mcp-conformance-auth.interop.ts): the BUILT gateway is the client under test.
 //   node conformance-oauth-client.mjs <server-url>     (the suite appends the URL)
 // Env from the suite: MCP_CONFORMANCE_SCENARIO, MCP_CONFORMANCE_CONTEXT (JSON: client_id and
-// client_secret for pre-registered and client-credentials scenarios).
+// client_secret, or private_key_pem, for pre-registered and client-credentials scenarios).
 // It writes a config with the scenario's server (OAuth from the 401, or the context's client; `protocol:
 // "2026-07-28"` for the draft scenarios, whose servers speak only that revision), starts
 // the gateway on a free port, and — where the server needs a person — does what a person's browser
@@ -27,6 +27,10 @@ if (context.client_id) {
   fs.writeFileSync(path.join(dir, 'secret'), String(context.client_secret ?? ''), { mode: 0o600 });
   auth.clientId = context.client_id;
   if (context.client_secret) auth.clientSecretFile = path.join(dir, 'secret');
+  if (context.private_key_pem) {
+    fs.writeFileSync(path.join(dir, 'client-key.pem'), context.private_key_pem, { mode: 0o600 });
+    auth.clientKeyFile = path.join(dir, 'client-key.pem');
+  }
   if (!String(process.env.MCP_CONFORMANCE_SCENARIO).startsWith('auth/pre-registration')) auth.grant = 'client_credentials';
 }
 // The draft scenarios' servers speak only the draft revision (stateless 2026-07-28; `initialize` is refused).
