@@ -153,6 +153,11 @@ async function main(): Promise<void> {
     logDestination.flushOnExit();
   });
 
+  // Known before the key itself is dropped (below).
+  const unprefixedKey = apiKey !== undefined && !apiKey.startsWith('mgw_');
+  const keyWarning = introspectionKeyWarning(config, unprefixedKey);
+  if (keyWarning) logger.warn(keyWarning);
+
   useCompileCache(options.stateDir);
   const { gatewayServices, startGateway } = await import('./gateway.js');
   const gateway = await startGateway({
@@ -219,6 +224,8 @@ async function main(): Promise<void> {
         return;
       }
       const settings = changedSettings(gateway.config, next);
+      const warning = introspectionKeyWarning(next, unprefixedKey);
+      if (warning && !introspectionKeyWarning(gateway.config, unprefixedKey)) logger.warn(warning);
       const servers = await gateway.reload(next);
       applyLimits(server, next.gateway);
       logReload(logger, servers, settings);
@@ -258,6 +265,21 @@ async function main(): Promise<void> {
  * unless host names are allowed (`--allowed-host`, `gateway.allowedHosts`): it cannot say which
  * tokens are for the gateway, so `gateway.resourceServer.audience` must.
  */
+/**
+ * A word for the operator when access tokens are introspected and the start-up key lacks the
+ * `mgw_` prefix: a bearer that is neither the start-up key nor one of the gateway's keys (`mgw_…`)
+ * is asked about at the introspection endpoint, so a client still sending a FORMER start-up key
+ * (the gateway keeps no memory of those) would send it there. Keys with the prefix never are.
+ */
+function introspectionKeyWarning(config: GatewayConfig, unprefixedKey: boolean): string | undefined {
+  if (!unprefixedKey || !config.gateway.resourceServer?.introspection) return undefined;
+  return (
+    'the start-up key does not start with "mgw_": with gateway.resourceServer.introspection, a bearer that is neither it ' +
+    'nor a gateway key is sent to the introspection endpoint, and so would a former start-up key a client still sends. ' +
+    'Start-up keys made like the gateway\'s ("mgw_" and 43 random base64url characters) never are.'
+  );
+}
+
 function listenerProblem(config: GatewayConfig, options: CliOptions, hasApiKey: boolean): string | undefined {
   if (isLoopbackHost(options.host)) return undefined;
   const { resourceServer, allowedHosts } = config.gateway;

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN, runCli, startCli } from './helpers/cli.js';
+import { MAIN, runCli, startCli, type RunningGateway } from './helpers/cli.js';
 import { tempDir } from './helpers/gateway.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
@@ -15,23 +15,29 @@ afterEach(async () => {
   while (running.length) await running.pop()!.stop();
 });
 
+/** A gateway (the built command) with one server behind OAuth (`remote`), waiting for its sign-in. */
+async function gatewayNeedingSignIn(): Promise<RunningGateway> {
+  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
+  running.push(upstream);
+  const dir = tempDir();
+  const config = path.join(dir, 'config.json');
+  fs.writeFileSync(
+    config,
+    JSON.stringify({ approval: { default: 'allow' }, mcpServers: { remote: { url: upstream.url, auth: 'oauth' } } }),
+  );
+  const gateway = await startCli(['--config', config, '--state-dir', path.join(dir, 'state')]);
+  running.push(gateway);
+  await waitUntil(
+    async () => ((await (await fetch(`${gateway.url}/api/servers/remote`)).json()) as { state: string }).state === 'needs-sign-in',
+    15_000,
+    'the server to need a sign-in',
+  );
+  return gateway;
+}
+
 describe('mcp-gateway oauth login', () => {
   it('prints the authorization URL, waits for the callback on the running gateway, and ends once it holds the tokens', async () => {
-    const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
-    running.push(upstream);
-    const dir = tempDir();
-    const config = path.join(dir, 'config.json');
-    fs.writeFileSync(
-      config,
-      JSON.stringify({ approval: { default: 'allow' }, mcpServers: { remote: { url: upstream.url, auth: 'oauth' } } }),
-    );
-    const gateway = await startCli(['--config', config, '--state-dir', path.join(dir, 'state')]);
-    running.push(gateway);
-    await waitUntil(
-      async () => ((await (await fetch(`${gateway.url}/api/servers/remote`)).json()) as { state: string }).state === 'needs-sign-in',
-      15_000,
-      'the server to need a sign-in',
-    );
+    const gateway = await gatewayNeedingSignIn();
 
     const login = spawn(process.execPath, [MAIN, 'oauth', 'login', 'remote', '--gateway', gateway.url], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,6 +60,42 @@ describe('mcp-gateway oauth login', () => {
     const call = () =>
       fetch(`${gateway.url}/remote/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"text":"hi"}' });
     await waitUntil(async () => (await call()).status === 200, 15_000, 'a tool call on the signed-in server');
+  });
+
+  it('on a server already connected that needs a new sign-in (another origin), waits for it rather than ending at once', async () => {
+    const gateway = await gatewayNeedingSignIn();
+    const status = async () =>
+      (await (await fetch(`${gateway.url}/api/servers/remote`)).json()) as { state: string; oauth: { connected: boolean } };
+    // Signed in once, through 127.0.0.1.
+    const connect = (await (await fetch(`${gateway.url}/api/servers/remote/oauth/connect`, { method: 'POST' })).json()) as {
+      authorizationUrl: string;
+    };
+    const first = await fetch(connect.authorizationUrl, { redirect: 'manual' });
+    await fetch(first.headers.get('location')!, { redirect: 'manual' });
+    await waitUntil(async () => (await status()).oauth.connected, 15_000, 'the first sign-in');
+
+    // Signed in again through localhost: another callback URL, so another registration and a person's sign-in.
+    const polls = () =>
+      gateway.logs.filter((line) => line.msg === 'request' && line.method === 'GET' && line.path === '/api/servers/remote').length;
+    const before = polls();
+    const other = gateway.url.replace('127.0.0.1', 'localhost');
+    const login = spawn(process.execPath, [MAIN, 'oauth', 'login', 'remote', '--gateway', other], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push({ stop: async () => login.exitCode === null && login.kill() });
+    let stdout = '';
+    login.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    const exited = once(login, 'exit');
+    const url = await waitUntil(() => stdout.match(/^ {2}(http\S+)$/m)?.[1], 15_000, 'the authorization URL');
+    // It polls the gateway, and goes on waiting while the old tokens are all the gateway holds.
+    await waitUntil(() => polls() >= before + 4 || login.exitCode !== null, 15_000, 'the command to poll');
+    expect(login.exitCode).toBeNull();
+
+    const approved = await fetch(url, { redirect: 'manual' });
+    const callback = approved.headers.get('location')!;
+    expect(callback.startsWith(`${other}/ui/oauth/callback?`)).toBe(true);
+    expect((await fetch(callback, { redirect: 'manual' })).status).toBe(303);
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Signed in: server remote is/);
   });
 
   it('answers bad arguments with exit 2 and the usage, and an unknown server with exit 1 and the reason', async () => {

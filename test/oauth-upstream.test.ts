@@ -1,6 +1,7 @@
 // Remote servers behind OAuth 2.1 (issue 19): the gateway as the OAuth client of a real server with its
 // own authorization server (test/fixtures/oauth-server.mjs: the MCP SDK's authorization server handlers,
 // audience checked), through the real gateway and REST.
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -96,6 +97,19 @@ async function signedIn(env: NodeJS.ProcessEnv = {}, server: object = {}): Promi
   return { upstream, gateway };
 }
 
+/**
+ * After a refresh (the access token expired), the server's `X-Api-Key` header reached the server
+ * and never its authorization server (SEPARATE_AS=1: another origin).
+ */
+async function expectKeyOnlyAtServer(upstream: OAuthFixture, gateway: TestGateway): Promise<void> {
+  await upstream.hook('expire');
+  expect((await echo(gateway, 'remote', 'with the key')).status).toBe(200);
+  const { asPort, keyed } = (await (await fetch(new URL('/test/keyed', upstream.url))).json()) as { asPort: number; keyed: string[] };
+  expect(keyed).toContain(`${upstream.port} /mcp`);
+  expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
+  expect((await upstream.stats()).refreshes).toBe(1);
+}
+
 const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
 
 describe('a remote server behind OAuth', () => {
@@ -170,6 +184,24 @@ describe('a remote server behind OAuth', () => {
     expect(mixedUp.text).toContain('RFC 9207');
     expect((await upstream.stats()).codeExchanges).toBe(0);
     expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
+  });
+
+  it('a server whose url changes forgets the sign-in under way at the old url: its callback is refused', async () => {
+    const before = await oauthServer();
+    const after = await oauthServer();
+    const gateway = await gatewayFor({ remote: { url: before.url, auth: 'oauth' } });
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(connect.status).toBe(200);
+    const config = gateway.gateway.config;
+    await gateway.gateway.reload({ ...config, servers: config.servers.map((server) => ({ ...server, url: after.url })) });
+    await waitForServer(gateway.supervisor, 'remote', (status) => status.state === 'needs-sign-in' && status.restarts === 1);
+    const params = await approve(new URL(connect.body.authorizationUrl));
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`);
+    expect(callback.status).toBe(400);
+    expect(callback.text).toContain('no sign-in under way');
+    expect((await before.stats()).codeExchanges).toBe(0);
+    expect((await after.stats()).codeExchanges).toBe(0);
   });
 
   it('Connect on the card binds the sign-in to the browser that started it; Disconnect revokes and forgets', async () => {
@@ -283,12 +315,7 @@ describe('a remote server behind OAuth', () => {
 
   it("sends the server's configured headers to the server only, never to its authorization server", async () => {
     const { upstream, gateway } = await signedIn({ SEPARATE_AS: '1' }, { headers: { 'X-Api-Key': 'server-only-key' } });
-    await upstream.hook('expire');
-    expect((await echo(gateway, 'remote', 'with the key')).status).toBe(200);
-    const { asPort, keyed } = (await (await fetch(new URL('/test/keyed', upstream.url))).json()) as { asPort: number; keyed: string[] };
-    expect(keyed).toContain(`${upstream.port} /mcp`);
-    expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
-    expect((await upstream.stats()).refreshes).toBe(1);
+    await expectKeyOnlyAtServer(upstream, gateway);
   });
 
   it('signing in again on a connected server ends the old connection before the new one', async () => {
@@ -349,6 +376,24 @@ describe('a remote server behind OAuth', () => {
     expect(gateway.supervisor.status('remote')!.state).toBe('needs-sign-in');
   });
 
+  it('registers anew with the authorization server a server moves to, and signs in there (SEP-2352)', async () => {
+    const { upstream, gateway } = await signedIn();
+    const next = await oauthServer();
+    await fetch(new URL(`/test/move-as?to=${encodeURIComponent(`http://127.0.0.1:${next.port}/`)}`, upstream.url), { method: 'POST' });
+    const response = await echo(gateway, 'remote', 'moved');
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(connect.status).toBe(200);
+    const authorization = new URL(connect.body.authorizationUrl);
+    expect(authorization.origin).toBe(`http://127.0.0.1:${next.port}`);
+    // Registered there (at the 401, and again for this Connect's callback URL: supertest's port differs per request).
+    expect((await next.stats()).registrations).toBeGreaterThanOrEqual(1);
+    expect((await upstream.stats()).registrations).toBe(1);
+    // The new authorization server knows the client it is shown (its own registration, not the old one's).
+    expect((await approve(authorization)).get('code')).toBeTruthy();
+  });
+
   it('gets tokens by client credentials for a machine-to-machine server, with no person', async () => {
     const upstream = await oauthServer({ CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' });
     const dir = tempDir();
@@ -362,6 +407,68 @@ describe('a remote server behind OAuth', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ clientId: 'gateway-m2m' });
     expect((await upstream.stats()).clientCredentials).toBe(1);
+  });
+});
+
+describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
+  const modern = { protocol: '2026-07-28' };
+
+  it('waits in needs-sign-in, signs in, calls tools with the token and refreshes it before it expires', async () => {
+    const { upstream, gateway } = await signedIn({ MODERN: '1', TOKEN_TTL: '3' }, modern);
+    expect((await echo(gateway, 'remote', 'modern')).body).toBe('modern');
+    expect(await upstream.stats()).toMatchObject({ registrations: 1, codeExchanges: 1 });
+    // A 3 s token is refreshed in its second half, before it is sent.
+    await waitUntil(
+      async () => (await echo(gateway, 'remote', 'later')).status === 200 && (await upstream.stats()).refreshes >= 1,
+      10_000,
+      'a refresh',
+    );
+    expect((await upstream.stats()).unauthorized).toBe(1);
+  });
+
+  it('refreshes once on a 401, and goes back to needs-sign-in when its grant is revoked', async () => {
+    const { upstream, gateway } = await signedIn({ MODERN: '1' }, modern);
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'after a 401')).status).toBe(200);
+    expect((await upstream.stats()).refreshes).toBe(1);
+    await upstream.hook('revoke-all');
+    const response = await echo(gateway, 'remote', 'revoked');
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+  });
+
+  it("sends the server's configured headers to the server only, never to its authorization server", async () => {
+    const { upstream, gateway } = await signedIn(
+      { MODERN: '1', SEPARATE_AS: '1' },
+      { ...modern, headers: { 'X-Api-Key': 'server-only-key' } },
+    );
+    await expectKeyOnlyAtServer(upstream, gateway);
+  });
+});
+
+describe('private_key_jwt', () => {
+  it('gets tokens by client credentials, authenticating with a JWT signed by the key in clientKeyFile', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const upstream = await oauthServer({
+      CLIENT_ID: 'gateway-jwt',
+      CLIENT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    const keyFile = path.join(tempDir(), 'client-key.pem');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    fs.writeFileSync(keyFile, pem, { mode: 0o600 });
+    const lines: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+    const gateway = await gatewayFor(
+      { m2m: { url: upstream.url, auth: { grant: 'client_credentials', clientId: 'gateway-jwt', clientKeyFile: keyFile } } },
+      { logger },
+    );
+    await waitForServer(gateway.supervisor, 'm2m', 'ready');
+    const response = await request(gateway.app).post('/m2m/whoami').send({});
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ clientId: 'gateway-jwt' });
+    expect((await upstream.stats()).clientCredentials).toBe(1);
+    const body = pem.split('\n')[1]!;
+    expect(lines.join('\n')).not.toContain(body);
   });
 });
 
@@ -408,7 +515,22 @@ describe('the auth setting of a remote server', () => {
       { path: '$.mcpServers.remote.auth', message: expect.stringContaining('expected "oauth" or an object') },
     ]);
     expect(problems({ url: 'https://m.example.com/mcp', auth: { grant: 'client_credentials' } })).toEqual([
-      { path: '$.mcpServers.remote.auth', message: 'grant "client_credentials" needs "clientId" and "clientSecretFile"' },
+      {
+        path: '$.mcpServers.remote.auth',
+        message: 'grant "client_credentials" needs "clientId" and "clientSecretFile" or "clientKeyFile"',
+      },
+    ]);
+    const notAKey = path.join(tempDir(), 'not-a-key.pem');
+    fs.writeFileSync(notAKey, 'hello\n');
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientId: 'c', clientKeyFile: notAKey } })).toEqual([
+      { path: '$.mcpServers.remote.auth.clientKeyFile', message: `key file ${notAKey} holds no PEM private key` },
+    ]);
+    expect(problems({ url: 'https://m.example.com/mcp', auth: { clientKeyFile: 'nope' } })).toEqual([
+      { path: '$.mcpServers.remote.auth.clientKeyFile', message: 'cannot read key file /etc/gw/nope (ENOENT)' },
+      {
+        path: '$.mcpServers.remote.auth.clientKeyFile',
+        message: 'needs "clientId" (the client the authorization server knows the key of)',
+      },
     ]);
     expect(problems({ url: 'https://m.example.com/mcp', auth: { clientSecretFile: 'nope' } })).toEqual([
       { path: '$.mcpServers.remote.auth.clientSecretFile', message: expect.stringMatching(/cannot read secret file \/etc\/gw\/nope/) },

@@ -622,6 +622,27 @@ describe('gateway.resourceServer: the token stays here', () => {
   });
 });
 
+describe('gateway.resourceServer: the start-up key and introspection', () => {
+  it('warns at start when the start-up key lacks "mgw_" (a former one would be sent to the introspection endpoint), not when it has it', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'secret'), 'introspection-secret\n');
+    const config = path.join(dir, 'config.json');
+    const introspection = { endpoint: 'http://127.0.0.1:9/introspect', clientId: 'gw', clientSecretFile: path.join(dir, 'secret') };
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ gateway: { resourceServer: { issuer: 'https://issuer.example', introspection } }, mcpServers: {} }),
+    );
+    const warned = (gateway: { logs: Record<string, unknown>[] }) =>
+      gateway.logs.some((line) => String(line.msg).includes('does not start with "mgw_"'));
+    const plain = await startCli(['-c', config, '--state-dir', tempDir()], { MCP_GATEWAY_API_KEY: 'a-start-up-key-of-the-operator' });
+    kit.defer(async () => void (await plain.stop()));
+    expect(warned(plain)).toBe(true);
+    const prefixed = await startCli(['-c', config, '--state-dir', tempDir()], { MCP_GATEWAY_API_KEY: `mgw_${'k'.repeat(43)}` });
+    kit.defer(async () => void (await prefixed.stop()));
+    expect(warned(prefixed)).toBe(false);
+  });
+});
+
 describe('gateway.resourceServer: the UI', () => {
   const page = { Accept: 'text/html' };
   const cookieOf = (answer: Response) =>

@@ -56,6 +56,13 @@ export async function oauthCommand(args: string[], env: NodeJS.ProcessEnv, out: 
   }
   const headers = key ? { Authorization: `Bearer ${key}` } : undefined;
   const api = `${base}/api/servers/${encodeURIComponent(server)}`;
+  const status = () =>
+    fetch(api, { headers })
+      .then((response) => response.json() as Promise<{ state?: string; oauth?: OAuthStatus | null }>)
+      .catch(() => undefined);
+  // The connection before: a server already connected (a step-up asks for a new sign-in) is signed
+  // in by this command only once it holds other tokens than these.
+  const before = (await status())?.oauth;
 
   let connect: Response;
   try {
@@ -74,15 +81,25 @@ export async function oauthCommand(args: string[], env: NodeJS.ProcessEnv, out: 
   }
   const deadline = Date.now() + SIGN_IN_TTL_MS;
   while (Date.now() < deadline) {
-    const status = await fetch(api, { headers })
-      .then((response) => response.json() as Promise<{ state?: string; oauth?: { connected: boolean } | null }>)
-      .catch(() => undefined);
-    if (status?.oauth?.connected) {
-      out(`Signed in: server ${server} is ${status.state}.\n`);
+    const now = await status();
+    if (now?.oauth?.connected && (!answer.authorizationUrl || newTokens(before, now.oauth))) {
+      out(`Signed in: server ${server} is ${now.state}.\n`);
       return 0;
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   out(`mcp-gateway oauth: the sign-in did not finish within ${SIGN_IN_TTL_MS / 60_000} minutes; run the command again\n`);
   return 1;
+}
+
+/** A server's OAuth connection as the API shows it (`ServerOAuth`). */
+interface OAuthStatus {
+  connected: boolean;
+  expiresAt?: string | null;
+  obtainedAt?: string | null;
+}
+
+/** Whether the connection holds other tokens than it did `before` (none then, or obtained since). */
+function newTokens(before: OAuthStatus | null | undefined, now: OAuthStatus): boolean {
+  return !before?.connected || before.obtainedAt !== now.obtainedAt || before.expiresAt !== now.expiresAt;
 }

@@ -4,6 +4,7 @@
  * `ConfigError`; no message ever contains an expanded `${…}` value.
  */
 import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -433,6 +434,7 @@ function resolveAuth(raw: Record<string, unknown>, baseDir: string, report: Repo
     grant?: OAuthSettings['grant'];
     clientId?: string;
     clientSecretFile?: string;
+    clientKeyFile?: string;
     scopes?: string[];
     clientMetadataUrl?: string;
     clientName?: string;
@@ -453,6 +455,24 @@ function resolveAuth(raw: Record<string, unknown>, baseDir: string, report: Repo
     }
     settings.clientSecretFile = file;
   }
+  if (typeof entry.clientKeyFile === 'string' && entry.clientKeyFile !== '') {
+    const file = path.resolve(baseDir, entry.clientKeyFile);
+    let pem: string | undefined;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (err) {
+      report(['auth', 'clientKeyFile'], `cannot read key file ${file} (${errorCode(err)})`);
+    }
+    try {
+      // Checked only for what it is; the key itself is never put in a message.
+      if (pem !== undefined) createPrivateKey(pem);
+    } catch {
+      report(['auth', 'clientKeyFile'], `key file ${file} holds no PEM private key`);
+    }
+    settings.clientKeyFile = file;
+    if (settings.clientSecretFile) report(['auth', 'clientKeyFile'], 'give "clientSecretFile" or "clientKeyFile", not both');
+    if (!settings.clientId) report(['auth', 'clientKeyFile'], 'needs "clientId" (the client the authorization server knows the key of)');
+  }
   if (typeof entry.clientMetadataUrl === 'string') {
     const url = parseHttpUrl(entry.clientMetadataUrl);
     if (typeof url === 'string' || url.protocol !== 'https:' || url.pathname === '/')
@@ -462,8 +482,8 @@ function resolveAuth(raw: Record<string, unknown>, baseDir: string, report: Repo
       );
     settings.clientMetadataUrl = entry.clientMetadataUrl;
   }
-  if (settings.grant === 'client_credentials' && (!settings.clientId || !settings.clientSecretFile))
-    report(['auth'], 'grant "client_credentials" needs "clientId" and "clientSecretFile"');
+  if (settings.grant === 'client_credentials' && (!settings.clientId || !(settings.clientSecretFile || settings.clientKeyFile)))
+    report(['auth'], 'grant "client_credentials" needs "clientId" and "clientSecretFile" or "clientKeyFile"');
   return settings;
 }
 

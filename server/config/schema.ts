@@ -318,6 +318,7 @@ const authEntry = () =>
         grant: oneOf(OAUTH_GRANTS).optional(),
         clientId: nonEmptyString().optional(),
         clientSecretFile: nonEmptyString().optional(),
+        clientKeyFile: nonEmptyString().optional(),
         scopes: stringArray().optional(),
         clientMetadataUrl: nonEmptyString().optional(),
         clientName: nonEmptyString().optional(),
@@ -326,7 +327,7 @@ const authEntry = () =>
     {
       error: (issue) =>
         typeof issue.input === 'string' || issue.input === null || typeof issue.input !== 'object'
-          ? `expected "oauth" or an object (grant, clientId, clientSecretFile, scopes, clientMetadataUrl, clientName), got ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)}`
+          ? `expected "oauth" or an object (grant, clientId, clientSecretFile, clientKeyFile, scopes, clientMetadataUrl, clientName), got ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : jsonType(issue.input)}`
           : undefined,
     },
   );

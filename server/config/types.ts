@@ -433,7 +433,7 @@ export interface RemoteServerConfig extends ServerCommon {
 export interface OAuthSettings {
   /**
    * `authorization_code` (a person signs in once: Connect, or `mcp-gateway oauth login`) or
-   * `client_credentials` (machine to machine: `clientId` and `clientSecretFile` required).
+   * `client_credentials` (machine to machine: `clientId` and `clientSecretFile` or `clientKeyFile` required).
    * Default `authorization_code`.
    */
   grant: 'authorization_code' | 'client_credentials';
@@ -441,6 +441,12 @@ export interface OAuthSettings {
   clientId?: string;
   /** File holding the client secret (absolute; read at each use). Default: none (a public client). */
   clientSecretFile?: string;
+  /**
+   * File holding the client's private key (PEM, PKCS #8; absolute; read at each use): the client
+   * authenticates with a JWT it signs (`private_key_jwt`, RFC 7523) instead of a secret; the
+   * authorization server knows its public key. Needs `clientId`. Default: none.
+   */
+  clientKeyFile?: string;
   /** The scopes asked for. Default: the server's challenge, else its protected resource metadata's `scopes_supported`. */
   scopes?: string[];
   /** The HTTPS URL of the gateway's Client ID Metadata Document, used where the server supports them. Default: none. */

@@ -314,6 +314,7 @@ export const ServerOAuthSchema = answer(() =>
     .strictObject({
       connected: z.boolean().meta({ description: 'Whether the gateway holds tokens for the server.' }),
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
+      obtainedAt: orNull(timestamp()).meta({ description: 'When the tokens held were obtained (a sign-in or a refresh).' }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
     })
     .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' }),

@@ -919,6 +919,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
           this.log.warn({ error: describeError(error) }, `server ${this.name}: its subscriptions/listen stream could not be opened`),
       },
       config.initTimeoutMs,
+      { fetch: this.oauth!.fetch(withServerHeaders(config, fetch)), auth: this.oauth!.bearer() },
     );
     // Stopped or restarted while the client loaded.
     if (generation !== this.generation) return undefined;

@@ -22,14 +22,21 @@
  * instead of `resources/subscribe`). Tool calls that run as tasks (the tasks extension there) go
  * to modern-tasks.ts: a call whose caller does not wait, and a tool the server refused a plain call
  * of (-32021 for the extension).
+ *
+ * HTTP goes through the connection's `fetch` (the configured headers on the server's own origin
+ * only, never to its authorization server) and OAuth through the same `OAuthClient` as the 1.x
+ * transports (`bearer()`: the SDK's minimal `AuthProvider`, its token and its 401), so a server
+ * behind OAuth is signed in, refreshed and parked in `needs-sign-in` alike in both eras.
  */
 import type { StreamableHTTPClientTransport, StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import type { CallToolResult } from './call-result.js';
 import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
+import type { BearerAuth } from './oauth-client.js';
 import { ModernTasks, TASKS_EXTENSION } from './modern-tasks.js';
 import {
   CLIENT_CAPABILITIES_META_KEY,
@@ -89,9 +96,13 @@ export interface ModernSession {
   tasks: ModernTasks;
 }
 
-/** The options of every transport to the server (the session's, and each task call's own: modern-tasks.ts). */
-export function transportOptions(config: RemoteServerConfig): StreamableHTTPClientTransportOptions {
-  return { requestInit: { headers: config.headers } };
+/**
+ * The options of every transport to the server (the session's, and each task call's own:
+ * modern-tasks.ts). Not `requestInit` for the configured headers: the SDK sends those to the
+ * authorization server too; `fetch` adds them on the server's own origin only.
+ */
+export function transportOptions(http: { fetch: FetchLike; auth: BearerAuth }): StreamableHTTPClientTransportOptions {
+  return { fetch: http.fetch, authProvider: http.auth };
 }
 
 /** Whether the server is to be spoken to in the 2026-07-28 era. */
@@ -107,6 +118,11 @@ export async function modernSession(
   events: ModernEvents,
   /** The time the server has to acknowledge a listen stream, in ms. */
   listenTimeoutMs: number,
+  /**
+   * How the transport reaches the server: `fetch` (which adds the configured headers on the
+   * server's own origin only, and notes OAuth challenges) and the OAuth client's bearer tokens.
+   */
+  http: { fetch: FetchLike; auth: BearerAuth },
 ): Promise<ModernSession> {
   // The 2.x client loads with the first server spoken to in this era: start-up does not need it.
   const { Client: ModernSdkClient, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
@@ -137,9 +153,9 @@ export async function modernSession(
     () => events.resync(),
     (error) => events.listenFailed(error),
   );
-  const transport = new StreamableHTTPClientTransport(new URL(config.url), transportOptions(config));
+  const transport = new StreamableHTTPClientTransport(new URL(config.url), transportOptions(http));
   const tasks = new ModernTasks({
-    transport: () => new StreamableHTTPClientTransport(new URL(config.url), transportOptions(config)),
+    transport: () => new StreamableHTTPClientTransport(new URL(config.url), transportOptions(http)),
     clientInfo,
     offersTasks: () => sdk.getServerCapabilities()?.extensions?.[TASKS_EXTENSION] !== undefined,
     answer: (round, signal) => answerLocally(round, answers, signal),

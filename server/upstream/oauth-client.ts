@@ -7,7 +7,7 @@
  * the client's identity (a Client ID Metadata Document where the server supports them and
  * `auth.clientMetadataUrl` is set, else dynamic registration, else the configured `clientId`) →
  * authorization code with PKCE S256 and the `resource` indicator (RFC 8707), or client
- * credentials; refresh, and step-up on `insufficient_scope`. This module decides only what is the
+ * credentials (with a secret, or `private_key_jwt` with `clientKeyFile`); refresh, and step-up on `insufficient_scope`. This module decides only what is the
  * gateway's: where things are kept, when a person is needed, and what the callback must carry.
  *
  * - **Needs a person.** In the background (a connect, a call) nobody can sign in: where the SDK
@@ -27,17 +27,25 @@
  *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
+ * - **Discovery** (`discover`): each metadata fetch has `DISCOVERY_TIMEOUT_MS` and
+ *   `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
+ *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew, so a server
+ *   that moved to another authorization server gets a client registered there (SEP-2352; the SDK
+ *   sets aside a registration and tokens stamped with another issuer).
+ * - **Both eras.** The 1.x transports take this class as their `authProvider`; the 2.x transport
+ *   of a `protocol: "2026-07-28"` server takes `bearer()`, over the same store and flows.
  *
  * Tokens and the client's secret are never logged and never leave this module but to the server
  * and its authorization server.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createPrivateKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   UnauthorizedError,
   auth,
   extractWWWAuthenticateParams,
+  type AddClientAuthentication,
   type OAuthClientProvider,
   type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -108,12 +116,28 @@ export interface OAuthView {
   connected: boolean;
   /** Epoch ms, when the server said when the access token expires. */
   expiresAt?: number;
+  /** Epoch ms: when the tokens held were obtained (a sign-in, a refresh). */
+  obtainedAt?: number;
   scopes: string[];
 }
 
+/** How long a discovery fetch (protected resource or authorization server metadata) may take, in ms. Default 10 s. */
+export const DISCOVERY_TIMEOUT_MS = 10_000;
+
+/** The largest metadata document read, in bytes. Default 256 KiB. */
+export const DISCOVERY_MAX_BYTES = 256 * 1024;
+
+/** Limits of the discovery fetches (tests make them short). */
+export interface DiscoveryLimits {
+  /** Default `DISCOVERY_TIMEOUT_MS`. */
+  timeoutMs: number;
+  /** Default `DISCOVERY_MAX_BYTES`. */
+  maxBytes: number;
+}
+
 export class OAuthClient implements OAuthClientProvider {
-  private challenge?: Challenge;
-  private signIn?: PendingSignIn;
+  /** What is known in memory of the server at one URL: its last challenge and the sign-in under way (a new URL starts afresh). */
+  private memory?: { url: string; challenge?: Challenge; signIn?: PendingSignIn };
   private refreshing?: Promise<unknown>;
   /** The sign-in whose `auth()` runs (beginSignIn, completeSignIn); none in the background. */
   private readonly inSignIn = new AsyncLocalStorage<PendingSignIn>();
@@ -130,7 +154,31 @@ export class OAuthClient implements OAuthClientProvider {
     private readonly config: () => RemoteServerConfig,
     private readonly store: OAuthStore,
     private readonly now: () => number = Date.now,
+    private readonly limits: DiscoveryLimits = { timeoutMs: DISCOVERY_TIMEOUT_MS, maxBytes: DISCOVERY_MAX_BYTES },
   ) {}
+
+  /** The memory of the server at its current URL: a challenge or a sign-in of the URL it had before is forgotten. */
+  private get current(): { url: string; challenge?: Challenge; signIn?: PendingSignIn } {
+    const url = this.config().url;
+    if (this.memory?.url !== url) this.memory = { url };
+    return this.memory;
+  }
+
+  private get challenge(): Challenge | undefined {
+    return this.current.challenge;
+  }
+
+  private set challenge(challenge: Challenge | undefined) {
+    this.current.challenge = challenge;
+  }
+
+  private get signIn(): PendingSignIn | undefined {
+    return this.current.signIn;
+  }
+
+  private set signIn(signIn: PendingSignIn | undefined) {
+    this.current.signIn = signIn;
+  }
 
   private get server(): string {
     return this.config().name;
@@ -163,6 +211,7 @@ export class OAuthClient implements OAuthClientProvider {
     return {
       connected: tokens !== undefined,
       ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
+      ...(tokens && record?.obtainedAt !== undefined && { obtainedAt: record.obtainedAt }),
       scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
     };
   }
@@ -180,6 +229,7 @@ export class OAuthClient implements OAuthClientProvider {
       const refreshToken = refreshGrantToken(init);
       if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
       const own = sameEndpoint(input, this.config().url);
+      if (!own && (init?.method ?? 'GET') === 'GET') return this.discover(next, input, init);
       if (own && this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
       if (own && response.status === 401) {
@@ -194,8 +244,50 @@ export class OAuthClient implements OAuthClientProvider {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
       }
+      // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
+      // moved to another authorization server, whose client is registered anew). Read it again.
+      if (own && response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
       return response;
     };
+  }
+
+  /** Forgets the discovered metadata (kept to spare the fetches), keeping the client and the tokens. */
+  private forgetDiscovery(): void {
+    if (this.record()?.discovery === undefined) return;
+    this.update(({ discovery: _discovery, ...record }) => record);
+  }
+
+  /**
+   * A discovery fetch (a GET that is not the server's own endpoint: protected resource metadata,
+   * from the URL a 401 named too, and authorization server metadata): it must answer within
+   * `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile URL neither
+   * hangs nor floods the gateway. Authorization server metadata must name the issuer its URL was
+   * made from (`checkIssuer`).
+   */
+  private async discover(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
+    const { timeoutMs, maxBytes } = this.limits;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const url = String(input);
+    try {
+      const response = await next(input, { ...init, signal });
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of response.body ?? []) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          await response.body?.cancel().catch(() => undefined);
+          throw new Error(`${url} answered more than ${maxBytes} bytes`);
+        }
+        chunks.push(chunk);
+      }
+      const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
+      if (response.ok && body) checkIssuer(new URL(url), body);
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } catch (error) {
+      if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+      throw error;
+    }
   }
 
   /**
@@ -249,6 +341,27 @@ export class OAuthClient implements OAuthClientProvider {
     return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
   }
 
+  /**
+   * The bearer tokens of a server spoken to in the 2026-07-28 era, for the 2.x client SDK's
+   * transport (its `AuthProvider`: modern-client.ts): the access token `tokens()` holds (refreshed
+   * before it expires), and on a 401 what the 1.x transports do with this provider — `auth()`,
+   * with the challenge `fetch` noted — so both eras share one store, one refresh and one sign-in.
+   */
+  bearer(): BearerAuth {
+    return {
+      token: async () => (await this.tokens())?.access_token,
+      onUnauthorized: async ({ fetchFn }) => {
+        const result = await auth(this, {
+          serverUrl: this.config().url,
+          resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+          scope: this.challenge?.scope,
+          fetchFn,
+        });
+        if (result !== 'AUTHORIZED') throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+      },
+    };
+  }
+
   // --- OAuthClientProvider --------------------------------------------------------------------
 
   get redirectUrl(): string | undefined {
@@ -270,6 +383,7 @@ export class OAuthClient implements OAuthClientProvider {
   get clientMetadata(): OAuthClientMetadata & { application_type?: 'web' | 'native' } {
     const settings = this.settings;
     const secret = settings.clientSecretFile !== undefined;
+    const key = settings.clientKeyFile !== undefined;
     const redirect = this.redirectUrl;
     // Client credentials ask for what the server challenged too (there is no person to ask).
     const scope = settings.grant === 'client_credentials' ? this.wantedScope() : settings.scopes?.join(' ');
@@ -279,7 +393,7 @@ export class OAuthClient implements OAuthClientProvider {
       ...(redirect && { application_type: redirect.startsWith('https:') ? 'web' : 'native' }),
       grant_types: settings.grant === 'client_credentials' ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
       response_types: settings.grant === 'client_credentials' ? [] : ['code'],
-      token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+      token_endpoint_auth_method: key ? 'private_key_jwt' : secret ? 'client_secret_basic' : 'none',
       ...(scope && { scope }),
     };
   }
@@ -372,6 +486,22 @@ export class OAuthClient implements OAuthClientProvider {
     const verifier = this.inSignIn.getStore()?.codeVerifier;
     if (!verifier) throw new NeedsSignIn(`server ${this.server}: no sign-in under way`);
     return verifier;
+  }
+
+  /**
+   * With `clientKeyFile`: the client authenticates at the token endpoint with a JWT signed by its
+   * key (`private_key_jwt`, RFC 7523: oauth4webapi's `PrivateKeyJwt`, the audience the
+   * authorization server's issuer). Otherwise none: the SDK's own (a secret, or none).
+   */
+  get addClientAuthentication(): AddClientAuthentication | undefined {
+    const file = this.settings.clientKeyFile;
+    const clientId = this.settings.clientId;
+    if (file === undefined || clientId === undefined) return undefined;
+    return async (headers, params, url, metadata) => {
+      const issuer = metadata?.issuer ?? new URL(url).origin;
+      const authenticate = await privateKeyJwt(file);
+      await authenticate({ ...metadata, issuer } as oauth.AuthorizationServer, { client_id: clientId }, params, headers);
+    };
   }
 
   prepareTokenRequest(scope?: string): URLSearchParams | undefined {
@@ -535,7 +665,12 @@ export class OAuthClient implements OAuthClientProvider {
       try {
         const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
         if (!client) throw new Error('no client registration');
-        const authentication = client.client_secret ? oauth.ClientSecretBasic(client.client_secret) : oauth.None();
+        const key = this.settings.clientKeyFile;
+        const authentication = key
+          ? await privateKeyJwt(key)
+          : client.client_secret
+            ? oauth.ClientSecretBasic(client.client_secret)
+            : oauth.None();
         const options = { [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:' };
         // The refresh token first: revoking it ends the grant (and, at most servers, its access tokens).
         for (const token of [tokens.refresh_token, tokens.access_token]) {
@@ -552,6 +687,32 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/** The JWS algorithm of a private key: ES256/384/512 by its curve, RS256 for RSA, EdDSA for Ed25519. */
+function keyAlgorithm(pem: string): string {
+  const key = createPrivateKey(pem);
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType === 'ec' && curve === 'prime256v1') return 'ES256';
+  if (key.asymmetricKeyType === 'ec' && curve === 'secp384r1') return 'ES384';
+  if (key.asymmetricKeyType === 'ec' && curve === 'secp521r1') return 'ES512';
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
+  throw new Error(`the client key is a ${key.asymmetricKeyType ?? 'unknown'} key, which private_key_jwt here does not sign with`);
+}
+
+/** `private_key_jwt` client authentication with the key in `file` (read at each use, never logged). */
+async function privateKeyJwt(file: string): Promise<oauth.ClientAuth> {
+  // PKCS #8 whatever the file's PEM form (an `EC PRIVATE KEY` or `RSA PRIVATE KEY` too).
+  const pem = createPrivateKey(readFileSync(file, 'utf8')).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { importPKCS8 } = await import('jose');
+  return oauth.PrivateKeyJwt(await importPKCS8(pem, keyAlgorithm(pem)));
+}
+
+/** What the 2.x client SDK's transports ask of an `AuthProvider` (the bearer token, and a chance to fix a 401). */
+export interface BearerAuth {
+  token(): Promise<string | undefined>;
+  onUnauthorized(context: { fetchFn: FetchLike }): Promise<void>;
 }
 
 /** An authorization server's answer, read once and handed to every refresh that shares it. */
@@ -578,6 +739,32 @@ function refreshGrantToken(init: RequestInit | undefined): string | undefined {
   const body = init?.body;
   if (init?.method !== 'POST' || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return undefined;
   return body.get('refresh_token') ?? undefined;
+}
+
+/**
+ * SEP-2468 (RFC 8414 §3.3): authorization server metadata must name as its `issuer` the issuer
+ * its well-known URL was made from — `/.well-known/oauth-authorization-server{path}`,
+ * `/.well-known/openid-configuration{path}` or `{path}/.well-known/openid-configuration` —
+ * (a single trailing `/` aside), else none of its endpoints is used. Other documents pass.
+ */
+function checkIssuer(url: URL, body: Buffer): void {
+  const path = url.pathname;
+  const match =
+    /^\/\.well-known\/(?:oauth-authorization-server|openid-configuration)(\/.*)?$/.exec(path) ??
+    /^(\/.*?)?\/\.well-known\/openid-configuration$/.exec(path);
+  if (!match) return;
+  let issuer: unknown;
+  try {
+    issuer = (JSON.parse(body.toString('utf8')) as { issuer?: unknown }).issuer;
+  } catch {
+    return; // not JSON: the SDK says so
+  }
+  const expected = `${url.origin}${match[1] ?? ''}`;
+  const trimmed = (text: string) => text.replace(/\/$/, '');
+  if (typeof issuer !== 'string' || trimmed(issuer) !== trimmed(expected))
+    throw new Error(
+      `the authorization server metadata at ${url.origin}${path} names the issuer ${JSON.stringify(issuer)}, not ${expected} (RFC 8414, SEP-2468)`,
+    );
 }
 
 function sameText(a: string, b: string): boolean {

@@ -161,7 +161,7 @@ export interface ServerStatus {
   instructions?: string;
   counts: { tools: number; resources: number; prompts: number };
   /** A server behind OAuth (configured, or asked for by its 401): whether tokens are held, when they expire, their scopes. Never a token. */
-  oauth?: { connected: boolean; expiresAt?: number; scopes: string[] };
+  oauth?: { connected: boolean; expiresAt?: number; obtainedAt?: number; scopes: string[] };
 }
 
 /** One item of a tool result's `content` (text, image, audio, resource, resource_link …). */

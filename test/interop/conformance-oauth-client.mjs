@@ -2,8 +2,9 @@
 // (test/interop/mcp-conformance-auth.interop.ts): the BUILT gateway is the client under test.
 //   node conformance-oauth-client.mjs <server-url>     (the suite appends the URL)
 // Env from the suite: MCP_CONFORMANCE_SCENARIO, MCP_CONFORMANCE_CONTEXT (JSON: client_id and
-// client_secret for pre-registered and client-credentials scenarios).
-// It writes a config with the scenario's server (OAuth from the 401, or the context's client), starts
+// client_secret, or private_key_pem, for pre-registered and client-credentials scenarios).
+// It writes a config with the scenario's server (OAuth from the 401, or the context's client; `protocol:
+// "2026-07-28"` for the draft scenarios, whose servers speak only that revision), starts
 // the gateway on a free port, and — where the server needs a person — does what a person's browser
 // does: POST /api/servers/s/oauth/connect, follows the authorization URL (the suite's authorization
 // server approves at once and redirects) to the gateway's /ui/oauth/callback. Then it calls each of
@@ -26,9 +27,16 @@ if (context.client_id) {
   fs.writeFileSync(path.join(dir, 'secret'), String(context.client_secret ?? ''), { mode: 0o600 });
   auth.clientId = context.client_id;
   if (context.client_secret) auth.clientSecretFile = path.join(dir, 'secret');
+  if (context.private_key_pem) {
+    fs.writeFileSync(path.join(dir, 'client-key.pem'), context.private_key_pem, { mode: 0o600 });
+    auth.clientKeyFile = path.join(dir, 'client-key.pem');
+  }
   if (!String(process.env.MCP_CONFORMANCE_SCENARIO).startsWith('auth/pre-registration')) auth.grant = 'client_credentials';
 }
-const config = { approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { s: { url, auth } } };
+// The draft scenarios' servers speak only the draft revision (stateless 2026-07-28; `initialize` is refused).
+const DRAFT = /^auth\/(iss-|offline-access-|resource-mismatch|authorization-server-migration|metadata-issuer-mismatch)/;
+const protocol = DRAFT.test(String(process.env.MCP_CONFORMANCE_SCENARIO)) ? { protocol: '2026-07-28' } : {};
+const config = { approval: { default: 'allow' }, gateway: { pingIntervalMs: 0 }, mcpServers: { s: { url, auth, ...protocol } } };
 fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
 
 const gateway = spawn(
@@ -67,6 +75,25 @@ async function until(condition, what, ms = 20_000) {
 }
 const server = async () => await (await fetch(`${base}/api/servers/s`)).json();
 
+/** What a person does on Connect: the authorization server approves at once and redirects to the gateway's callback. */
+async function signIn() {
+  const connect = await (await fetch(`${base}/api/servers/s/oauth/connect`, { method: 'POST' })).json();
+  say(`connect: ${JSON.stringify(connect)}`);
+  if (!connect.authorizationUrl) return;
+  const approved = await fetch(connect.authorizationUrl, { redirect: 'manual' });
+  const callback = approved.headers.get('location');
+  say(`authorization server answered ${approved.status}, to ${callback}`);
+  const back = await fetch(callback, { redirect: 'manual' });
+  say(`callback: ${back.status}`);
+}
+
+/** The server once it is ready, failing, or needing a sign-in again (a state entered after `before`). */
+const settled = (before) =>
+  until(async () => {
+    const s = await server();
+    return (s.state === 'ready' || s.state === 'backoff' || (s.state === 'needs-sign-in' && s.since !== before.since)) && s;
+  }, 'the server to be ready after the sign-in');
+
 let code = 1;
 try {
   await until(() => base, 'the gateway to listen');
@@ -75,20 +102,11 @@ try {
     return ['ready', 'needs-sign-in', 'backoff'].includes(s.state) && s;
   }, 'the server to connect or need a sign-in');
   say(`server: ${status.state}${status.lastError ? ` (${status.lastError.message})` : ''}`);
-  if (status.state === 'needs-sign-in') {
-    const connect = await (await fetch(`${base}/api/servers/s/oauth/connect`, { method: 'POST' })).json();
-    say(`connect: ${JSON.stringify(connect)}`);
-    if (connect.authorizationUrl) {
-      const approved = await fetch(connect.authorizationUrl, { redirect: 'manual' });
-      const callback = approved.headers.get('location');
-      say(`authorization server answered ${approved.status}, to ${callback}`);
-      const back = await fetch(callback, { redirect: 'manual' });
-      say(`callback: ${back.status}`);
-    }
-    status = await until(async () => {
-      const s = await server();
-      return ['ready', 'backoff', 'needs-sign-in'].includes(s.state) && s.state !== 'needs-sign-in' && s;
-    }, 'the server to be ready after the sign-in');
+  // A server may ask again once signed in (SEP-2352: it moved to another authorization server).
+  for (let attempt = 0; status.state === 'needs-sign-in' && attempt < 3; attempt++) {
+    await signIn();
+    status = await settled(status);
+    say(`server: ${status.state}${status.lastError ? ` (${status.lastError.message})` : ''}`);
   }
   if (status.state !== 'ready') throw new Error(`the server is ${status.state}: ${status.lastError?.message}`);
   code = 0;
@@ -101,11 +119,7 @@ try {
     });
     // A step-up (403 insufficient_scope) leaves the server needing a person again: sign in once more and retry.
     if (answer.status === 503 && (await server()).state === 'needs-sign-in') {
-      const connect = await (await fetch(`${base}/api/servers/s/oauth/connect`, { method: 'POST' })).json();
-      if (connect.authorizationUrl) {
-        const approved = await fetch(connect.authorizationUrl, { redirect: 'manual' });
-        await fetch(approved.headers.get('location'), { redirect: 'manual' });
-      }
+      await signIn();
       await until(async () => (await server()).state === 'ready', 'the server after the step-up');
       answer = await fetch(`${base}/s/${encodeURIComponent(tool.name)}`, {
         method: 'POST',

@@ -39,7 +39,14 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
     counts: view.counts,
     serverInfo: view.serverInfo ?? null,
     protocolVersion: view.protocolVersion ?? null,
-    oauth: view.oauth ? { connected: view.oauth.connected, expiresAt: iso(view.oauth.expiresAt), scopes: view.oauth.scopes } : null,
+    oauth: view.oauth
+      ? {
+          connected: view.oauth.connected,
+          expiresAt: iso(view.oauth.expiresAt),
+          obtainedAt: iso(view.oauth.obtainedAt),
+          scopes: view.oauth.scopes,
+        }
+      : null,
     ...(detail ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null } : {}),
   };
 }

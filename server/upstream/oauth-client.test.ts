@@ -1,0 +1,105 @@
+// The OAuth client's discovery against a hostile server (issue 19): a 401 may name any URL as its
+// resource metadata, and the authorization server's metadata comes from wherever that says. A URL
+// that never answers, or answers without end, must fail the sign-in in bounded time and memory.
+// A real HTTP server on 127.0.0.1; the limits are made short through the client's own option.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RemoteServerConfig } from '../config/types.js';
+import { OAuthClient } from './oauth-client.js';
+import { MemoryOAuthStore } from './oauth-store.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** A server whose MCP endpoint answers 401 naming `/metadata` as its resource metadata, which `metadata` answers. */
+async function hostileServer(metadata: (res: http.ServerResponse, req: http.IncomingMessage, base: string) => void): Promise<string> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/mcp') {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer resource_metadata="${base}/metadata"` }).end();
+      return;
+    }
+    // The resource metadata, and every metadata URL the client falls back to.
+    metadata(res, req, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
+
+async function signInAt(url: string): Promise<unknown> {
+  const config = { name: 'hostile', transport: 'streamable-http', url } as RemoteServerConfig;
+  const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs: 300, maxBytes: 4096 });
+  // The server's 401 names the metadata URL (the transport's first request).
+  const first = await client.fetch(fetch)(url, { method: 'POST' });
+  expect(first.status).toBe(401);
+  return client.beginSignIn('http://127.0.0.1/ui/oauth/callback').then(
+    () => 'signed in',
+    (error: Error) => error.message,
+  );
+}
+
+describe('OAuth discovery against a hostile server', () => {
+  it('gives up on metadata that never comes, within the timeout', async () => {
+    const url = await hostileServer(() => {
+      // Never answers.
+    });
+    const started = Date.now();
+    expect(await signInAt(url)).toMatch(/did not answer within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('gives up on headers that come but a body that never ends', async () => {
+    const url = await hostileServer((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"resource": "');
+    });
+    expect(await signInAt(url)).toMatch(/did not answer within 300 ms/);
+  });
+
+  it('stops reading metadata larger than the cap', async () => {
+    const url = await hostileServer((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = 'x'.repeat(1024);
+      const flood = () => {
+        while (res.write(chunk));
+        res.once('drain', flood);
+      };
+      res.write('{"resource": "');
+      flood();
+    });
+    expect(await signInAt(url)).toMatch(/answered more than 4096 bytes/);
+  });
+});
+
+describe('OAuth discovery of an authorization server (SEP-2468)', () => {
+  it('refuses metadata whose issuer is not the one its well-known URL was made from, and uses none of its endpoints', async () => {
+    const asked: string[] = [];
+    const url = await hostileServer((res, req, base) => {
+      asked.push(req.url!);
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/metadata') return res.end(JSON.stringify({ resource: `${base}/mcp`, authorization_servers: [base] }));
+      if (req.url === '/.well-known/oauth-authorization-server')
+        return res.end(
+          JSON.stringify({
+            issuer: 'https://attacker.example',
+            authorization_endpoint: `${base}/evil/authorize`,
+            token_endpoint: `${base}/evil/token`,
+            registration_endpoint: `${base}/evil/register`,
+            response_types_supported: ['code'],
+            code_challenge_methods_supported: ['S256'],
+          }),
+        );
+      res.statusCode = 404;
+      res.end('{}');
+    });
+    expect(await signInAt(url)).toMatch(/names the issuer "https:\/\/attacker.example", not http:\/\/127.0.0.1:\d+ \(RFC 8414, SEP-2468\)/);
+    expect(asked.filter((path) => path.startsWith('/evil/'))).toEqual([]);
+  });
+});
