@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, expectProblem } from './helpers/calls.js';
 import { FAST, startTestGateway, waitForServer } from './helpers/gateway.js';
 import { startHttpFixture } from './helpers/http-server.js';
+import { waitUntil } from './helpers/process.js';
 
 const kit = callKit();
 const KEY = 'client-capabilities-2026-test-key-01';
@@ -43,7 +44,7 @@ const textOf = (result: unknown) => ((result as { content?: { text?: string }[] 
 
 let nextId = 1;
 /** One raw 2026-07-28 `tools/call` on `url`, declaring `capabilities`: the HTTP status and the JSON-RPC answer. */
-async function rawCall(url: string, name: string, capabilities: Record<string, unknown>) {
+async function rawCall(url: string, name: string, capabilities: Record<string, unknown>, args: Record<string, unknown> = {}) {
   const id = nextId++;
   const res = await fetch(url, {
     method: 'POST',
@@ -61,7 +62,7 @@ async function rawCall(url: string, name: string, capabilities: Record<string, u
       method: 'tools/call',
       params: {
         name,
-        arguments: {},
+        arguments: args,
         _meta: {
           'io.modelcontextprotocol/protocolVersion': '2026-07-28',
           'io.modelcontextprotocol/clientInfo': { name: 'raw-2026-client', version: '1.0.0' },
@@ -172,5 +173,59 @@ describe('a 2026-07-28 server’s -32021 (missing required client capability)', 
       code: -32021,
       data: { requiredCapabilities: { sampling: expect.any(Object) } },
     });
+  });
+});
+
+describe('an outsized requiredCapabilities in a -32021 (deep or huge)', () => {
+  // What is kept of the fixture's answers: the known capabilities, an outsized one as `{}`, at most 16 extensions.
+  const bounded = (required: unknown) => {
+    const text = JSON.stringify(required);
+    expect(text.length).toBeLessThan(4096);
+    return required as Record<string, unknown>;
+  };
+
+  it('is a bounded problem on REST, sync and async, and the gateway stays up', async () => {
+    const { app } = await modernGateway();
+    const deep = await request(app).post('/m/odd-requirement').set(auth).send({ shape: 'deep' });
+    expectProblem(deep, 502, 'missing-client-capability');
+    expect(bounded(deep.body.requiredCapabilities)).toEqual({ sampling: {}, elicitation: { form: {} } });
+
+    const huge = await request(app).post('/m/odd-requirement').set(auth).send({ shape: 'huge' });
+    expectProblem(huge, 502, 'missing-client-capability');
+    const required = bounded(huge.body.requiredCapabilities);
+    expect(Object.keys(required).sort()).toEqual(['extensions', 'roots', 'sampling']);
+    expect(required).toMatchObject({ sampling: {}, roots: { listChanged: true } });
+    expect(Object.keys(required.extensions as object)).toHaveLength(16);
+    expect(huge.body.detail.length).toBeLessThan(1024);
+
+    // Kept for reading: the kept call's problem is measured as JSON when it ends (registry.ts).
+    for (const shape of ['deep', 'huge']) {
+      const accepted = await request(app).post('/m/odd-requirement').set(auth).set('Prefer', 'respond-async').send({ shape }).expect(202);
+      const ended = await waitUntil(async () => {
+        const res = await request(app).get(accepted.headers.location!).set(auth);
+        return res.body.state === 'running' ? undefined : res;
+      });
+      expect(ended.body).toMatchObject({ state: 'failed', error: { type: 'missing-client-capability' } });
+      bounded(ended.body.error.requiredCapabilities);
+    }
+    // Still up, and still answering.
+    expect((await request(app).post('/m/echo').set(auth).send({ text: 'alive' })).body).toBe('alive');
+  });
+
+  it('is a bounded error on /mcp, for a 2026-07-28 caller and a 2025-era one', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    for (const shape of ['deep', 'huge']) {
+      const answer = await rawCall(`${base}/mcp/m`, 'odd-requirement', {}, { shape });
+      expect(JSON.stringify(answer.body).length).toBeLessThan(4096);
+      expect(answer.body.error ?? answer.body.result?.isError).toBeTruthy();
+    }
+    const legacy = new Client({ name: 'plain-2025-client', version: '1' });
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => legacy.close());
+    const result = await legacy.callTool({ name: 'odd-requirement', arguments: { shape: 'deep' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result).length).toBeLessThan(1024);
+    expect(textOf(await legacy.callTool({ name: 'echo', arguments: { text: 'alive' } }))).toBe('alive');
   });
 });

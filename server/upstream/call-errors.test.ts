@@ -1,6 +1,6 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { classifyCallError, describeError } from './call-errors.js';
+import { boundedCapabilities, classifyCallError, describeError } from './call-errors.js';
 
 describe('classifyCallError', () => {
   it('sorts the SDK errors into failure kinds, without the SDK prefixes', () => {
@@ -36,6 +36,36 @@ describe('classifyCallError', () => {
     // Not the schema's object: something unnamed is required.
     expect([legacy.kind, legacy.requiredCapabilities]).toEqual(['missing-capability', {}]);
     expect(legacy.message).toContain('requires a client capability, which');
+  });
+
+  it('keeps of a -32021 only the known capabilities and small settings, as a fresh object', () => {
+    const nest = (levels: number): unknown => (levels === 0 ? 1 : { a: nest(levels - 1) });
+    const required = JSON.parse(
+      JSON.stringify({
+        sampling: { tools: {} },
+        roots: nest(4),
+        elicitation: nest(5),
+        tasks: { big: 'x'.repeat(2000) },
+        other: {},
+        extensions: Object.fromEntries(Array.from({ length: 20 }, (_, index) => [`e${index}`, { v: index }])),
+      }),
+    ) as Record<string, unknown>;
+    (required.extensions as Record<string, unknown>)['y'.repeat(65)] = {};
+    const bounded = boundedCapabilities(required);
+    expect(bounded).toEqual({
+      sampling: { tools: {} },
+      roots: nest(4),
+      elicitation: {},
+      tasks: {},
+      extensions: Object.fromEntries(Array.from({ length: 16 }, (_, index) => [`e${index}`, { v: index }])),
+    });
+    expect(bounded.sampling).not.toBe(required.sampling);
+    // A name is a name, not a prototype; a value that is not an object names the capability only.
+    const odd = boundedCapabilities(JSON.parse('{"extensions":{"__proto__":{"polluted":true}},"sampling":"yes"}'));
+    expect(Object.getPrototypeOf(odd.extensions)).toBe(Object.prototype);
+    expect(Object.keys(odd.extensions as object)).toEqual(['__proto__']);
+    expect(odd.sampling).toEqual({});
+    expect([boundedCapabilities(['sampling']), boundedCapabilities(null)]).toEqual([{}, {}]);
   });
 
   it('is "cancelled" whatever the error once the signal is aborted', () => {
