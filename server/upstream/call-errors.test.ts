@@ -21,21 +21,27 @@ describe('classifyCallError', () => {
     expect(kind(new Error('socket hang up'))).toEqual(['protocol', 'socket hang up']);
   });
 
-  it('makes a -32021 of either SDK a missing-capability failure with the capabilities it requires', async () => {
+  it('makes a -32021 of either SDK a missing-capability failure with the capabilities it requires, from a 2026-07-28 server', async () => {
     const { MissingRequiredClientCapabilityError } = await import('@modelcontextprotocol/client');
     const modern = classifyCallError(
       new MissingRequiredClientCapabilityError({ requiredCapabilities: { sampling: {}, roots: {} } }, 'needs sampling'),
       undefined,
       undefined,
+      true,
     );
     expect([modern.kind, modern.requiredCapabilities]).toEqual(['missing-capability', { sampling: {}, roots: {} }]);
     expect(modern.message).toBe(
       'the server requires the client capabilities sampling, roots, which no one can answer for this call (JSON-RPC error -32021: needs sampling)',
     );
-    const legacy = classifyCallError(new McpError(-32021, 'needs it', { requiredCapabilities: ['sampling'] }), undefined, undefined);
+    const legacy = classifyCallError(new McpError(-32021, 'needs it', { requiredCapabilities: ['sampling'] }), undefined, undefined, true);
     // Not the schema's object: something unnamed is required.
     expect([legacy.kind, legacy.requiredCapabilities]).toEqual(['missing-capability', {}]);
     expect(legacy.message).toContain('requires a client capability, which');
+  });
+
+  it("leaves a 2025-era server's -32021 its own error (the server-defined range)", () => {
+    const own = classifyCallError(new McpError(-32021, 'locked', { requiredCapabilities: { sampling: {} } }), undefined, undefined);
+    expect([own.kind, own.message, own.requiredCapabilities]).toEqual(['server-error', 'locked (JSON-RPC error -32021)', undefined]);
   });
 
   it('keeps of a -32021 only the known capabilities and small settings, as a fresh object', () => {

@@ -12,14 +12,21 @@ const OUTPUT_SCHEMA_MISMATCH = /Structured content does not match the tool's out
 
 /**
  * `why` is the reason the gateway ended the connection, when it did so during the call (a failed
- * ping, a crash it noticed): the caller learns why its call was abandoned.
+ * ping, a crash it noticed): the caller learns why its call was abandoned. `modern`: the server is
+ * spoken to in the 2026-07-28 era, where -32021 means a missing client capability; a 2025-era
+ * server's -32021 is its own (the server-defined range), an error answer like any other.
  */
-export function classifyCallError(error: unknown, signal: AbortSignal | undefined, why: string | undefined): UpstreamCallError {
+export function classifyCallError(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  why: string | undefined,
+  modern = false,
+): UpstreamCallError {
   if (signal?.aborted) return new UpstreamCallError('cancelled', 'the call was cancelled');
   // Already sorted (a task call's own timeout or end: task-calls.ts).
   if (error instanceof UpstreamCallError) return error;
   const message = describeError(error);
-  const missing = missingCapabilities(error);
+  const missing = modern ? missingCapabilities(error) : undefined;
   if (missing) return new UpstreamCallError('missing-capability', missingCapabilityText(missing, error as Error), missing);
   if (error instanceof McpError) {
     // The transport's answer to a message over the limit; a server's own -32099 is an error answer like any other.

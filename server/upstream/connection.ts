@@ -464,7 +464,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       this.waitForSignIn(generation, describeError(error));
       return this.notReady();
     }
-    return classifyCallError(error, signal, this.failure?.generation === generation ? this.failure.reason : undefined);
+    const why = this.failure?.generation === generation ? this.failure.reason : undefined;
+    return classifyCallError(error, signal, why, this.modern !== undefined);
   }
 
   /**
