@@ -43,9 +43,10 @@ async function declaredOnRest(app: Parameters<typeof request>[0]): Promise<Recor
 const textOf = (result: unknown) => ((result as { content?: { text?: string }[] }).content ?? []).map((item) => item.text).join('\n');
 
 let nextId = 1;
-/** One raw 2026-07-28 `tools/call` on `url`, declaring `capabilities`: the HTTP status and the JSON-RPC answer. */
-async function rawCall(url: string, name: string, capabilities: Record<string, unknown>, args: Record<string, unknown> = {}) {
+/** One raw 2026-07-28 request on `url`, declaring `capabilities`: the HTTP status and the JSON-RPC answer. */
+async function rawRequest(url: string, method: string, params: Record<string, unknown>, capabilities: Record<string, unknown>) {
   const id = nextId++;
+  const name = params.name ?? params.uri;
   const res = await fetch(url, {
     method: 'POST',
     headers: {
@@ -53,16 +54,15 @@ async function rawCall(url: string, name: string, capabilities: Record<string, u
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
+      'mcp-method': method,
+      ...(typeof name === 'string' && { 'mcp-name': name }),
     },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id,
-      method: 'tools/call',
+      method,
       params: {
-        name,
-        arguments: args,
+        ...params,
         _meta: {
           'io.modelcontextprotocol/protocolVersion': '2026-07-28',
           'io.modelcontextprotocol/clientInfo': { name: 'raw-2026-client', version: '1.0.0' },
@@ -83,6 +83,10 @@ async function rawCall(url: string, name: string, capabilities: Record<string, u
   ) as { result?: Record<string, unknown>; error?: { code: number; message: string; data?: Record<string, unknown> } };
   return { status: res.status, body };
 }
+
+/** One raw 2026-07-28 `tools/call` on `url`, declaring `capabilities`. */
+const rawCall = (url: string, name: string, capabilities: Record<string, unknown>, args: Record<string, unknown> = {}) =>
+  rawRequest(url, 'tools/call', { name, arguments: args }, capabilities);
 
 describe('what a call to a 2026-07-28 upstream declares, per request', () => {
   it('elicitation (a person answers) but not sampling, when nobody samples for the call', async () => {
@@ -227,5 +231,65 @@ describe('an outsized requiredCapabilities in a -32021 (deep or huge)', () => {
     expect(result.isError).toBe(true);
     expect(textOf(result).length).toBeLessThan(1024);
     expect(textOf(await legacy.callTool({ name: 'echo', arguments: { text: 'alive' } }))).toBe('alive');
+  });
+});
+
+describe('a -32021 the /mcp caller cannot help with', () => {
+  it('is an error result for a tools/call whose caller declared what the server lacks: the server’s elicitation is false', async () => {
+    const { app } = await modernGateway({ elicitation: false });
+    const base = await kit.listen(app);
+    const answer = await rawCall(`${base}/mcp/m`, 'ask-name', { elicitation: {} });
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toMatchObject({ isError: true });
+    const text = textOf(answer.body.result);
+    expect(text).toContain('the client capabilities elicitation, which the gateway cannot offer for this call');
+    expect(text).toContain("configure elicitation: the server's `elicitation` not false");
+  });
+
+  it('is -32603 for a resources/read (nothing of the caller’s goes upstream), whatever it declared', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    for (const declared of [{}, { sampling: {} }]) {
+      const answer = await rawRequest(`${base}/mcp/m`, 'resources/read', { uri: 'needs://sampling' }, declared);
+      expect(answer.body.error).toMatchObject({ code: -32603 });
+      expect(answer.body.error!.message).toContain('server m: the server requires the client capabilities sampling');
+    }
+  });
+
+  it('passes through to a 2026-07-28 caller of a relayed prompts/get that would declare it, and declaring gets the prompt', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    for (const declared of [{ elicitation: {} }, {}]) {
+      const refused = await rawRequest(`${base}/mcp/m`, 'prompts/get', { name: 'needs-sampling' }, declared);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } } });
+    }
+    const got = await rawRequest(`${base}/mcp/m`, 'prompts/get', { name: 'needs-sampling' }, { sampling: {} });
+    expect(got.body.result).toMatchObject({ messages: [{ content: { text: 'sampling declared' } }] });
+  });
+});
+
+describe('a -32021 of a prompts/get, resources/read or completion to a 2025-era /mcp client', () => {
+  it('is -32603 naming the server and what the gateway cannot offer, as a tools/call is an error result', async () => {
+    const { app } = await modernGateway();
+    const base = await kit.listen(app);
+    const legacy = new Client({ name: 'plain-2025-client', version: '1' }, { capabilities: { sampling: {} } });
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/m`), { requestInit: { headers: auth } }));
+    kit.defer(() => legacy.close());
+    const failure = { code: -32603, message: expect.stringContaining('server m: the server requires the client capabilities sampling') };
+    await expect(legacy.getPrompt({ name: 'needs-sampling' })).rejects.toMatchObject(failure);
+    await expect(legacy.readResource({ uri: 'needs://sampling' })).rejects.toMatchObject(failure);
+  });
+});
+
+describe('a -32021 of a prompts/get or resources/read on REST', () => {
+  it('is the problem missing-client-capability naming the capabilities', async () => {
+    const { app } = await modernGateway();
+    const prompt = await request(app).post('/api/servers/m/prompts/needs-sampling').set(auth).send({ arguments: {} });
+    expectProblem(prompt, 502, 'missing-client-capability');
+    expect(prompt.body.requiredCapabilities).toEqual({ sampling: {} });
+    const read = await request(app).get('/api/servers/m/resource').query({ uri: 'needs://sampling' }).set(auth);
+    expectProblem(read, 502, 'missing-client-capability');
+    expect(read.body.requiredCapabilities).toEqual({ sampling: {} });
   });
 });

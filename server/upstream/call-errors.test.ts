@@ -31,12 +31,14 @@ describe('classifyCallError', () => {
     );
     expect([modern.kind, modern.requiredCapabilities]).toEqual(['missing-capability', { sampling: {}, roots: {} }]);
     expect(modern.message).toBe(
-      'the server requires the client capabilities sampling, roots, which no one can answer for this call (JSON-RPC error -32021: needs sampling)',
+      'the server requires the client capabilities sampling, roots, which the gateway cannot offer for this call (configure ' +
+        'sampling: a `sampling` section that lists the server and an approval policy that does not deny sampling/createMessage, ' +
+        'or an /mcp client that declares sampling; roots: `roots` or `clientRoots` for the server) (JSON-RPC error -32021: needs sampling)',
     );
     const legacy = classifyCallError(new McpError(-32021, 'needs it', { requiredCapabilities: ['sampling'] }), undefined, undefined, true);
     // Not the schema's object: something unnamed is required.
     expect([legacy.kind, legacy.requiredCapabilities]).toEqual(['missing-capability', {}]);
-    expect(legacy.message).toContain('requires a client capability, which');
+    expect(legacy.message).toContain('requires a client capability, which the gateway cannot offer for this call (JSON-RPC');
   });
 
   it("leaves a 2025-era server's -32021 its own error (the server-defined range)", () => {

@@ -124,11 +124,21 @@ function withinBounds(value: unknown, depth: number, spend: { budget: number }):
   return true;
 }
 
-/** A -32021 failure in words: the capabilities by name, and the server's own message. */
+/** What the gateway's configuration needs for it to offer a capability a -32021 names. */
+const CONFIGURE: Readonly<Record<string, string>> = {
+  sampling:
+    'sampling: a `sampling` section that lists the server and an approval policy that does not deny sampling/createMessage, or an /mcp client that declares sampling',
+  elicitation: "elicitation: the server's `elicitation` not false",
+  roots: 'roots: `roots` or `clientRoots` for the server',
+};
+
+/** A -32021 failure in words: the capabilities by name, what to configure for them, and the server's own message. */
 function missingCapabilityText(required: Record<string, unknown>, error: Error): string {
   const names = Object.keys(required);
   const what = names.length ? `the client capabilities ${names.join(', ')}` : 'a client capability';
-  return `the server requires ${what}, which no one can answer for this call (JSON-RPC error ${MISSING_REQUIRED_CLIENT_CAPABILITY}: ${serverText(error)})`;
+  const configure = names.flatMap((name) => CONFIGURE[name] ?? []);
+  const hint = configure.length ? ` (configure ${configure.join('; ')})` : '';
+  return `the server requires ${what}, which the gateway cannot offer for this call${hint} (JSON-RPC error ${MISSING_REQUIRED_CLIENT_CAPABILITY}: ${serverText(error)})`;
 }
 
 /** An MCP error's message without the SDK's `MCP error <code>: ` prefixes (one per hop it passed). */

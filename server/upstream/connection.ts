@@ -39,7 +39,7 @@ import { clientCapabilities } from './capabilities.js';
 import { answerClientRequests, clientRequestAnswers, type ClientRequestAnswers } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
-import { isInputRequired, relayedRound } from './input-relay.js';
+import { callerWouldSupply, declaringToo, isInputRequired, relayedRound } from './input-relay.js';
 import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { OAuthClient, needsSignIn, type CallbackParams } from './oauth-client.js';
@@ -523,6 +523,19 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       if (onLog) this.logListeners.delete(onLog);
       this.calls.delete(inFlight);
     }
+  }
+
+  /**
+   * Whether a 2026-07-28 caller that declared `declared` would have the server's -32021 (`required`,
+   * bounded) met by declaring those capabilities too (input-relay.ts `callerWouldSupply`); false
+   * for a server spoken to in the 2025 era.
+   */
+  callerWouldSupply(declared: InputRelay['capabilities'] | undefined, required: Record<string, unknown>): boolean {
+    const modern = this.modern;
+    if (!modern) return false;
+    const samples = this.gatewaySamples();
+    const now = modern.declares(samples, declared && { capabilities: declared });
+    return callerWouldSupply(required, now, modern.declares(samples, { capabilities: declaringToo(declared, required) }));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callCapabilities, checkRound, relayable, relayCapabilities } from './input-relay.js';
+import { callCapabilities, callerWouldSupply, checkRound, declaringToo, relayable, relayCapabilities } from './input-relay.js';
 
 const round = (...requests: { method: string; params?: Record<string, unknown> }[]) => ({
   inputRequests: Object.fromEntries(requests.map((request, index) => [`k${index}`, request])),
@@ -67,5 +67,31 @@ describe('what one call declares upstream (callCapabilities)', () => {
       elicitation: gateway.elicitation,
       roots: {},
     });
+  });
+});
+
+describe('whether a caller’s declaring them meets a -32021 (callerWouldSupply)', () => {
+  const declared = { ...gateway, extensions: { x: {} } };
+  const { sampling: _, ...withoutSampling } = declared;
+  const would = (required: Record<string, unknown>, now = withoutSampling) =>
+    callerWouldSupply(required, now, callCapabilities(declared, false, { capabilities: declaringToo({}, required) }));
+
+  it('yes for sampling the call did not declare and would have with the caller’s', () => {
+    expect(would({ sampling: {} })).toBe(true);
+    expect(would({ sampling: {}, elicitation: {} })).toBe(true);
+  });
+
+  it('no for what the gateway does not declare, a setting it lacks, or what the call declared already', () => {
+    expect(would({ sampling: { tools: {} } })).toBe(false);
+    expect(would({ tasks: {} })).toBe(false);
+    expect(would({ extensions: { x: {} } })).toBe(false);
+    expect(would({ sampling: {}, tasks: {} })).toBe(false);
+    expect(would({ elicitation: {} })).toBe(false);
+    expect(would({ sampling: {} }, declared)).toBe(false);
+    expect(would({})).toBe(false);
+    // No elicitation declared for the server (its elicitation: false): declaring it does not add it.
+    expect(
+      callerWouldSupply({ elicitation: {} }, {}, callCapabilities({ sampling: {} }, false, { capabilities: { elicitation: {} } })),
+    ).toBe(false);
   });
 });

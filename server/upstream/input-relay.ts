@@ -73,6 +73,44 @@ export function callCapabilities(gateway: ClientCapabilities, callerSamples: boo
   return relay ? relayCapabilities(declared, relay) : declared;
 }
 
+/** The capabilities a relaying caller's declaration reaches upstream with (`callCapabilities`); any other is the gateway's alone. */
+const RELAYED_CAPABILITIES: readonly string[] = ['sampling', 'elicitation', 'roots'];
+
+/**
+ * Whether a 2026-07-28 server's -32021 (`required`, as call-errors.ts bounds it) is met by the
+ * caller declaring the capabilities too: every one is sampling, elicitation or roots, and declared
+ * (with the settings it names, e.g. `sampling.tools`) in `ifDeclared`, what the request would carry
+ * upstream had the caller declared them, while some is missing from `now`, what it carried. Otherwise
+ * the caller cannot help (the server's `elicitation: false`, a policy that denies sampling, `tasks`,
+ * an extension, a setting the gateway does not declare): the gateway cannot offer it.
+ */
+export function callerWouldSupply(required: Record<string, unknown>, now: ClientCapabilities, ifDeclared: ClientCapabilities): boolean {
+  const names = Object.keys(required);
+  return (
+    names.length > 0 &&
+    names.every((name) => RELAYED_CAPABILITIES.includes(name) && declares(ifDeclared, name, required[name])) &&
+    names.some((name) => !declares(now, name, required[name]))
+  );
+}
+
+/** Whether `capabilities` declare `name` with each setting `wanted` names (its first level). */
+function declares(capabilities: ClientCapabilities, name: string, wanted: unknown): boolean {
+  const declared = (capabilities as Record<string, unknown>)[name];
+  if (typeof declared !== 'object' || declared === null) return false;
+  return typeof wanted !== 'object' || wanted === null || Object.keys(wanted).every((setting) => Object.hasOwn(declared, setting));
+}
+
+/** What a caller that declared `declared` declares too when it also declares the relayed capabilities of `required`. */
+export function declaringToo(
+  declared: InputRelay['capabilities'] | undefined,
+  required: Record<string, unknown>,
+): InputRelay['capabilities'] {
+  const added = Object.fromEntries(
+    RELAYED_CAPABILITIES.filter((name) => Object.hasOwn(required, name)).map((name) => [name, required[name]]),
+  );
+  return { ...declared, ...added };
+}
+
 /**
  * Throws when a round asks for what the gateway refuses, whoever would answer it (see the file's
  * comment): `gateway`, the capabilities it declares for the server; `samplingRefusal`, the policy's.

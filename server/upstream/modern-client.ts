@@ -78,6 +78,8 @@ export interface ModernSession {
   getPrompt(name: string, args: Record<string, string>, relay: InputRelay, options: RequestOptions, samples: boolean): Promise<unknown>;
   /** The `_meta` envelope key of a request that declares what this call can answer (`callCapabilities`), for the shared methods. */
   envelope(samples: boolean): Record<string, unknown>;
+  /** What a request of a call declares (`callCapabilities`), relayed by a caller that declared `relay.capabilities` when given. */
+  declares(samples: boolean, relay?: InputRelay): ClientCapabilities;
   /** Whether the server still answers (`server/discover`); fails like a failed ping. */
   check(timeoutMs: number): Promise<void>;
   /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
@@ -185,6 +187,9 @@ export async function modernSession(
     },
     envelope(samples) {
       return { [CLIENT_CAPABILITIES_META_KEY]: callCapabilities(capabilities, samples) };
+    },
+    declares(samples, relay) {
+      return callCapabilities(capabilities, samples, relay);
     },
     async check(timeoutMs) {
       await sdk.discover({ timeout: timeoutMs });
