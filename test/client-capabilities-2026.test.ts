@@ -101,13 +101,13 @@ describe('what a call to a 2026-07-28 upstream declares, per request', () => {
     expect(await declaredOnRest(app)).not.toHaveProperty('elicitation');
   });
 
-  it('sampling when the gateway’s sampling section serves the server', async () => {
+  /** A gateway whose `sampling` section serves the server (never asked here: the tools only report what was declared). */
+  async function samplingGateway(rules: object[] = []) {
     const url = await modernServer();
     const started = await startTestGateway(
       {
-        approval: { default: 'allow' },
+        approval: { default: 'allow', rules },
         gateway: FAST,
-        // Never asked here: the tool only reports what its request declared.
         sampling: { url: 'http://127.0.0.1:9/v1', model: 'm', servers: ['m'] },
         mcpServers: { m: { url, protocol: '2026-07-28' } },
       },
@@ -115,7 +115,23 @@ describe('what a call to a 2026-07-28 upstream declares, per request', () => {
     );
     kit.defer(() => started.close());
     await waitForServer(started.supervisor, 'm', 'ready');
-    expect(await declaredOnRest(started.app)).toHaveProperty('sampling');
+    return started.app;
+  }
+
+  it('sampling when the gateway’s sampling section serves the server', async () => {
+    expect(await declaredOnRest(await samplingGateway())).toHaveProperty('sampling');
+  });
+
+  it('no sampling when the approval policy denies all of the server’s sampling, whoever would answer it', async () => {
+    const app = await samplingGateway([{ server: 'm', tool: 'sampling/createMessage', action: 'deny' }]);
+    expect(await declaredOnRest(app)).not.toHaveProperty('sampling');
+    const base = await kit.listen(app);
+    const relaying = await rawCall(`${base}/mcp/m`, 'client-capabilities', { sampling: {} });
+    expect(JSON.parse(textOf(relaying.body.result))).not.toHaveProperty('sampling');
+    // Nothing the caller declares helps: an error result, not -32021.
+    const refused = await rawCall(`${base}/mcp/m`, 'ask-sample', {});
+    expect(refused.status).toBe(200);
+    expect(refused.body.result).toMatchObject({ isError: true });
   });
 
   it('sampling for an /mcp client that samples itself: a 2026-07-28 one that declared it, a 2025-era one that did', async () => {

@@ -39,7 +39,7 @@ import { clientCapabilities } from './capabilities.js';
 import { answerClientRequests, clientRequestAnswers, type ClientRequestAnswers } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
-import { callerWouldSupply, declaringToo, isInputRequired, relayedRound } from './input-relay.js';
+import { callerWouldSupply, declaringToo, isInputRequired, relayedRound, type CallSampling } from './input-relay.js';
 import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { OAuthClient, needsSignIn, type CallbackParams } from './oauth-client.js';
@@ -539,12 +539,16 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
-   * Whether a sampling request of the server is answered now (read at use: a reload applies): by
-   * the gateway's `sampling` endpoint when it serves the server, or (`forwarded`) by the caller's own
-   * model, through the sampler too, which applies the policy (client-requests.ts).
+   * Who answers a sampling request of the server now (input-relay.ts `CallSampling`; read at use: a
+   * reload applies): none when the approval policy denies all of the server's sampling; else the
+   * gateway's `sampling` endpoint when it serves the server, or (`forwarded`) the caller's own
+   * model, through the sampler too, which applies the policy (client-requests.ts); else only a
+   * relaying caller that declared sampling.
    */
-  private gatewaySamples(forwarded = false): boolean {
-    return this.sampler() !== undefined && (forwarded || this.config.sampling);
+  private gatewaySamples(forwarded = false): CallSampling {
+    const sampler = this.sampler();
+    if (sampler?.mayAnswer?.(this.name) === false) return 'none';
+    return sampler !== undefined && (forwarded || this.config.sampling) ? 'gateway' : 'relay';
   }
 
   /**

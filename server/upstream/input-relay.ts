@@ -51,24 +51,33 @@ export function relayCapabilities(gateway: ClientCapabilities, relay: InputRelay
 }
 
 /**
+ * Who answers a server's sampling requests in one call: `gateway` (the gateway's `sampling` endpoint
+ * serves the server, or the caller's own model, through the sampler: a 2025 `/mcp` client that
+ * declared sampling, `ToolCallOptions.onSample`), `relay` (only a relaying 2026-07-28 caller that
+ * declared it), `none` (the approval policy denies every sampling request of the server).
+ */
+export type CallSampling = 'gateway' | 'relay' | 'none';
+
+/**
  * What one request of a call declares upstream in its envelope (a 2026-07-28 server reads the
  * client's capabilities per request, and asks only for what they name), from `gateway`, what the
  * gateway declares for the server (capabilities.ts, which `tools/list` and the other requests carry):
  *
- * - `sampling` only when someone answers it for this call: the gateway's `sampling` endpoint serves
- *   the server, or the caller's own model does (a 2025 `/mcp` client that declared sampling:
- *   `ToolCallOptions.onSample`, or a relaying 2026-07-28 caller that declared it). Otherwise the
- *   server learns the truth at once (it answers -32021, or runs without sampling) instead of
- *   asking and being refused.
+ * - `sampling` only when someone answers it for this call (`CallSampling`): the gateway's `sampling`
+ *   endpoint serves the server, or the caller's own model does (a 2025 `/mcp` client that declared
+ *   sampling, or a relaying 2026-07-28 caller that declared it), and the approval policy does not
+ *   deny all of the server's sampling. Otherwise the server learns the truth at once (it answers
+ *   -32021, or runs without sampling) instead of asking and being refused.
  * - `elicitation` as the gateway declares it (form and URL mode, unless the server's `elicitation`
  *   is false): a person can always answer, on a question card (REST, apps, a client that did not
  *   declare it), and a relaying caller that declared it answers its own rounds.
  * - `roots` as the gateway declares them, plus a bare `roots: {}` for a relaying caller that
  *   declared roots (`relayCapabilities`).
  */
-export function callCapabilities(gateway: ClientCapabilities, callerSamples: boolean, relay?: InputRelay): ClientCapabilities {
+export function callCapabilities(gateway: ClientCapabilities, answered: CallSampling, relay?: InputRelay): ClientCapabilities {
   const { sampling, ...rest } = gateway;
-  const samples = sampling !== undefined && (callerSamples || relay?.capabilities.sampling !== undefined);
+  const samples =
+    sampling !== undefined && (answered === 'gateway' || (answered === 'relay' && relay?.capabilities.sampling !== undefined));
   const declared = samples ? { ...rest, sampling } : rest;
   return relay ? relayCapabilities(declared, relay) : declared;
 }

@@ -30,6 +30,7 @@ import type { ClientRequestAnswers } from './client-requests.js';
 import { ModernListener } from './modern-listen.js';
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  type CallSampling,
   MAX_LOCAL_ROUNDS,
   callCapabilities,
   checkRound,
@@ -72,14 +73,20 @@ export interface ModernSession {
   client: Client;
   transport: StreamableHTTPClientTransport;
   connect(): Promise<void>;
-  /** `samples`: whether someone answers the server's sampling for this call (input-relay.ts `callCapabilities`). */
-  callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions, samples: boolean): Promise<CallToolResult>;
+  /** `samples`: who answers the server's sampling for this call (input-relay.ts `CallSampling`, `callCapabilities`). */
+  callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions, samples: CallSampling): Promise<CallToolResult>;
   /** `prompts/get` for a caller that relays input_required rounds (input-relay.ts): the prompt, or the round. */
-  getPrompt(name: string, args: Record<string, string>, relay: InputRelay, options: RequestOptions, samples: boolean): Promise<unknown>;
+  getPrompt(
+    name: string,
+    args: Record<string, string>,
+    relay: InputRelay,
+    options: RequestOptions,
+    samples: CallSampling,
+  ): Promise<unknown>;
   /** The `_meta` envelope key of a request that declares what this call can answer (`callCapabilities`), for the shared methods. */
-  envelope(samples: boolean): Record<string, unknown>;
+  envelope(samples: CallSampling): Record<string, unknown>;
   /** What a request of a call declares (`callCapabilities`), relayed by a caller that declared `relay.capabilities` when given. */
-  declares(samples: boolean, relay?: InputRelay): ClientCapabilities;
+  declares(samples: CallSampling, relay?: InputRelay): ClientCapabilities;
   /** Whether the server still answers (`server/discover`); fails like a failed ping. */
   check(timeoutMs: number): Promise<void>;
   /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
@@ -138,7 +145,7 @@ export async function modernSession(
     name: string,
     args: Record<string, unknown>,
     relay: InputRelay,
-    samples: boolean,
+    samples: CallSampling,
     signal: AbortSignal | undefined,
     send: (params: Record<string, unknown>) => Promise<unknown>,
   ): Promise<unknown> => {
