@@ -134,6 +134,18 @@ describe('what a call to a 2026-07-28 upstream declares, per request', () => {
     expect(refused.body.result).toMatchObject({ isError: true });
   });
 
+  it('the same on a completion/complete as on the other requests of a call', async () => {
+    const { app } = await modernGateway();
+    const res = await request(app)
+      .post('/api/servers/m/complete')
+      .set(auth)
+      .send({ ref: { type: 'ref/prompt', name: 'envelope-probe' }, argument: { name: 'x', value: '' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const declared = JSON.parse(res.body.values[0]) as Record<string, unknown>;
+    expect(declared).toMatchObject({ elicitation: { form: {}, url: {} } });
+    expect(declared).not.toHaveProperty('sampling');
+  });
+
   it('sampling for an /mcp client that samples itself: a 2026-07-28 one that declared it, a 2025-era one that did', async () => {
     const { app } = await modernGateway();
     const base = await kit.listen(app);

@@ -304,8 +304,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     context: Record<string, string> | undefined,
     options: RequestOptions,
   ): Promise<CompletionResult> {
+    // A 2026-07-28 server gets the per-call envelope, as a resource read or prompt does.
+    const meta = this.modern && { _meta: this.modern.envelope(this.gatewaySamples()) };
     const result = await this.request(options, (client, requestOptions) =>
-      client.complete({ ref, argument, ...(context && { context: { arguments: context } }) }, requestOptions),
+      client.complete({ ref, argument, ...(context && { context: { arguments: context } }), ...meta }, requestOptions),
     );
     return result.completion;
   }

@@ -10,7 +10,7 @@
  * caller speaks 2026-07-28 itself (`ToolCallOptions.relay`) runs in the SDK's manual mode: a round
  * the caller declared everything for comes back to it as it came (input-relay.ts).
  *
- * A call (`tools/call`, `prompts/get`, `resources/read`) declares in its envelope only what someone
+ * A call (`tools/call`, `prompts/get`, `resources/read`, `completion/complete`) declares in its envelope only what someone
  * answers for it (input-relay.ts `callCapabilities`); a server that requires more answers -32021
  * (call-errors.ts: `missing-capability`).
  *
