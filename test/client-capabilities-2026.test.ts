@@ -4,8 +4,8 @@
 // sampling when the gateway's `sampling` section serves the server or the caller samples itself,
 // elicitation whenever the gateway declares it (a person answers on a question card). A server that
 // requires what a call did not declare answers -32021 (MissingRequiredClientCapabilityError): REST
-// gets the problem `missing-client-capability` naming the capabilities, a 2026-07-28 /mcp client the
-// same -32021 with HTTP 400, a 2025-era one an error result naming them. Real servers (test/fixtures/
+// gets the problem `missing-client-capability` naming the capabilities (bounded), a 2026-07-28 /mcp client the
+// same -32021 with HTTP 400 when declaring them would help, else (and a 2025-era one) an error result or -32603. Real servers (test/fixtures/
 // modern-only-server.mjs), real HTTP, raw JSON-RPC for the 2026-07-28 caller.
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -144,6 +144,23 @@ describe('what a call to a 2026-07-28 upstream declares, per request', () => {
     const declared = JSON.parse(res.body.values[0]) as Record<string, unknown>;
     expect(declared).toMatchObject({ elicitation: { form: {}, url: {} } });
     expect(declared).not.toHaveProperty('sampling');
+  });
+
+  it('sampling on a prompts/get and a resources/read with the sampling section serving the server, not without it', async () => {
+    // The fixture's prompt and resource needs-sampling answer "sampling declared", else -32021.
+    const ask = (app: Parameters<typeof request>[0]) =>
+      Promise.all([
+        request(app).post('/api/servers/m/prompts/needs-sampling').set(auth).send({ arguments: {} }),
+        request(app).get('/api/servers/m/resource').query({ uri: 'needs://sampling' }).set(auth),
+      ]);
+    const [prompt, read] = await ask(await samplingGateway());
+    expect(prompt.status, JSON.stringify(prompt.body)).toBe(200);
+    expect(JSON.stringify(prompt.body.messages)).toContain('sampling declared');
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(JSON.stringify(read.body)).toContain('sampling declared');
+    for (const res of await ask((await modernGateway()).app)) expectProblem(res, 502, 'missing-client-capability');
+    const denied = await samplingGateway([{ server: 'm', tool: 'sampling/createMessage', action: 'deny' }]);
+    for (const res of await ask(denied)) expectProblem(res, 502, 'missing-client-capability');
   });
 
   it('sampling for an /mcp client that samples itself: a 2026-07-28 one that declared it, a 2025-era one that did', async () => {
