@@ -68,6 +68,14 @@ describe('a JSON-RPC error answer from a listed tool', () => {
       detail: 'over the quota of this account (JSON-RPC error -32099)',
     });
   });
+
+  it('-32021 of a 2025-era server is upstream-error: the code means "missing client capability" only in 2026-07-28', async () => {
+    const { app } = await gateway({ u: unruly() });
+    const res = await request(app).post('/u/own_32021').send({});
+    expectProblem(res, 502, 'upstream-error');
+    expect(res.body).toMatchObject({ detail: 'the account is locked (JSON-RPC error -32021)' });
+    expect(res.body).not.toHaveProperty('requiredCapabilities');
+  });
 });
 
 describe("a result that does not fit the tool's own outputSchema", () => {

@@ -175,9 +175,22 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     expect(textOf(await call(client, 'ask-name', { inputResponses: ADA, requestState: first.requestState }))).toBe('hello Ada');
   });
 
-  it('refuses a sampling round the policy denies, though the client declared sampling', async () => {
+  it('declares no sampling upstream when the policy denies all of it, though the client declared sampling', async () => {
     const deny = { default: 'allow', rules: [{ server: 'm', tool: 'sampling/createMessage', action: 'deny' }] };
     const { app } = await modernGateway(deny);
+    const client = await modernClient(app, { sampling: {} });
+    const refused = await call(client, 'ask-sample');
+    expect(refused.resultType).not.toBe('input_required');
+    // The call does not declare sampling upstream at all (the policy denies all of it), so the server refuses
+    // it with -32021: an error result that says what the policy must allow.
+    expect(textOf(refused)).toContain('missing-client-capability: the server requires the client capabilities sampling');
+    expect(textOf(refused)).toContain('an approval policy that does not deny sampling/createMessage');
+  });
+
+  it('refuses a sampling round a conditional deny of the policy matches, though the client declared sampling', async () => {
+    // The fixture asks with maxTokens 5: sampling is declared (some request may pass), this one is refused.
+    const rule = { server: 'm', tool: 'sampling/createMessage', action: 'deny', when: [{ pointer: '/maxTokens', equals: 5 }] };
+    const { app } = await modernGateway({ default: 'allow', rules: [rule] });
     const client = await modernClient(app, { sampling: {} });
     const refused = await call(client, 'ask-sample');
     expect(refused.resultType).not.toBe('input_required');

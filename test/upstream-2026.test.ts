@@ -47,6 +47,7 @@ describe('a 2026-07-28 upstream server', () => {
       'ask-url',
       'ask-roots',
       'client-capabilities',
+      'odd-requirement',
     ]);
     const res = await request(app).post('/m/echo').set(auth).send({ text: 'hello 2026' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);

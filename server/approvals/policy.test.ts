@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_APPROVAL_SETTINGS } from '../config/load.js';
 import type { ApprovalAction, ApprovalRule, ApprovalSettings, ArgumentCondition, ServerApproval } from '../config/types.js';
 import type { ForwardedUser } from '../auth/forwarded-user.js';
-import { decide, timeoutFor, type PolicyTool } from './policy.js';
+import { decide, deniesAlways, timeoutFor, type PolicyTool } from './policy.js';
 
 type RuleSpec = Partial<Omit<ApprovalRule, 'source'>> & { action: ApprovalAction };
 
@@ -320,6 +320,26 @@ describe('defaults and annotations', () => {
 
   it('does not make a destructive tool ask under an "allow" default', () => {
     expect(decide(settings([], { default: 'allow' }), serverOf('fs'), tool('rm', { destructiveHint: true }), {}).action).toBe('allow');
+  });
+});
+
+describe('deniesAlways', () => {
+  const always = (rules: RuleSpec[], extra: Partial<ApprovalSettings> = {}, serverRules: RuleSpec[] = []) =>
+    deniesAlways(settings(rules, extra), serverOf('fs', serverRules), tool('sampling/createMessage'));
+
+  it('is true for a deny rule without conditions, or a deny default no conditional rule can change', () => {
+    expect(always([{ tool: 'sampling/*', action: 'deny' }])).toBe(true);
+    expect(always([{ action: 'allow', when: [{ pointer: '/x', equals: 1 }] }, { action: 'deny' }])).toBe(true);
+    expect(always([], {}, [{ tool: 'sampling/createMessage', action: 'deny' }])).toBe(true);
+    expect(always([], { default: 'deny' })).toBe(true);
+    expect(always([{ tool: 'other', action: 'allow' }], { default: 'deny' })).toBe(true);
+  });
+
+  it('is false when some call may pass: no deny, a rule of another server, or a rule with conditions', () => {
+    expect(always([])).toBe(false);
+    expect(always([{ server: 'other', action: 'deny' }])).toBe(false);
+    expect(always([{ action: 'allow', when: [{ pointer: '/x', equals: 1 }] }], { default: 'deny' })).toBe(false);
+    expect(always([{ action: 'deny', when: [{ pointer: '/x', equals: 1 }] }])).toBe(false);
   });
 });
 

@@ -80,6 +80,20 @@ export function decide(
   };
 }
 
+/**
+ * Whether the policy denies every call of `tool` of `server`, whatever its arguments and user: a
+ * deny rule without conditions matches it, or no rule with conditions (`when`) matches it and the
+ * decision is deny (without such rules the decision does not depend on the arguments).
+ */
+export function deniesAlways(approval: ApprovalSettings, server: PolicyServer, tool: PolicyTool): boolean {
+  const matching = [...approval.rules.filter((rule) => globMatches(rule.server, server.name)), ...server.approval.rules].filter((rule) =>
+    globMatches(rule.tool, tool.name),
+  );
+  if (matching.some((rule) => rule.action === 'deny' && rule.when.length === 0)) return true;
+  if (matching.some((rule) => rule.when.length > 0)) return false;
+  return decide(approval, server, tool, {}).action === 'deny';
+}
+
 /** How long an `ask` call of this server waits for a decision, in ms. */
 export function timeoutFor(approval: ApprovalSettings, server: { approval: ServerApproval }): number {
   return server.approval.timeoutMs ?? approval.timeoutMs;

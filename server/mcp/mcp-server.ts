@@ -13,7 +13,6 @@
  * request that declares the tasks extension a `tools/call` of a tool that runs as a task does.
  */
 import {
-  MissingRequiredClientCapabilityError,
   ProtocolError,
   Server,
   inputRequired,
@@ -48,7 +47,7 @@ import {
   serveTasks,
 } from './tasks.js';
 import { serveResources } from './resources.js';
-import type { FeatureCapabilities } from './upstream-requests.js';
+import { missingCapabilityError, type FeatureCapabilities } from './upstream-requests.js';
 import {
   approvalMessage,
   clientName,
@@ -350,13 +349,15 @@ export function buildMcpServer(context: ServedContext): Server {
       return inputRequired({ inputRequests: round.inputRequests as never, requestState: await context.mintState({ relay: sealed }, ctx) });
     };
     const answer = call.done.then<McpToolResult | InputRequiredResult>((end) => {
-      // A 2026-07-28 server's -32021 reaches a 2026-07-28 client as the server would give it (HTTP 400):
-      // declaring what it requires makes the call declare it upstream (input-relay.ts `callCapabilities`).
-      if (modern && end.error?.type === 'missing-client-capability')
-        throw new MissingRequiredClientCapabilityError(
-          { requiredCapabilities: end.error.extra.requiredCapabilities as never },
-          `server ${entry.server}: ${end.error.detail ?? end.error.message}`,
-        );
+      // A 2026-07-28 server's -32021 reaches a 2026-07-28 client as the server would give it (HTTP 400)
+      // when its declaring what the server requires makes the call declare it upstream (input-relay.ts
+      // `callerWouldSupply`); otherwise it is an error result, as to a 2025-era client: the gateway cannot offer it.
+      if (modern && end.error?.type === 'missing-client-capability') {
+        const required = end.error.extra.requiredCapabilities as Record<string, unknown>;
+        const connection = context.connections().find((candidate) => candidate.name === entry.server);
+        if (connection?.callerWouldSupply(capabilitiesOf(envelope) as never, required))
+          throw missingCapabilityError(required, entry.server, end.error.detail ?? end.error.message);
+      }
       return end.result?.result.inputRequired
         ? relayedRound(end.result.result.inputRequired)
         : toMcpResult(end, aggregate ? entry.server : undefined);

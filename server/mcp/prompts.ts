@@ -97,11 +97,14 @@ export function servePrompts(server: Server, context: ServedContext, capabilitie
       // A 2026-07-28 server's own input_required rounds that the client can answer go to it as they are (input-relay.ts).
       const target = { server: connection.name, target: `prompts/get ${prompt.name}` };
       const { relay } = requestRelay(ctx, identity, target, args, context.usedNonces);
+      const modern =
+        (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
       let result: PromptResult;
       try {
         result = await connection.getPrompt(prompt.name, args, requestOptions(connection, ctx.mcpReq.signal), relay);
       } catch (error) {
-        throw upstreamError(error, connection.name);
+        // A 2026-07-28 caller's declaration goes upstream with its prompts/get (a relayed one when it declares any).
+        throw upstreamError(error, connection.name, modern ? { connection, declared: relay?.capabilities } : undefined);
       }
       const round = result.inputRequired;
       if (round) {

@@ -15,13 +15,16 @@
  *   to `gateway.maxResultBytes` as on REST (`withinLimit`).
  * - Failures: the server's own JSON-RPC error passes through with its code and message; a server
  *   that is not up, a timeout, a lost connection or an answer over the limit is an internal error
- *   (-32603) naming the server.
+ *   (-32603) naming the server. A 2026-07-28 server's -32021 (missing client capability) passes
+ *   through only to a 2026-07-28 caller whose declaring them would have the request declare them
+ *   upstream (a relayed `prompts/get`: `relaysFor`); otherwise nothing the caller declares helps,
+ *   and it is an internal error naming the server and what the gateway cannot offer.
  */
 import { MissingRequiredClientCapabilityError, ProtocolError } from '@modelcontextprotocol/server';
 import { hasScope, type Identity } from '../auth/identity.js';
 import type { UpstreamConnection } from '../upstream/connection.js';
 import { limitedJson } from '../upstream/feature-requests.js';
-import { UpstreamCallError, type RequestOptions } from '../upstream/types.js';
+import { UpstreamCallError, type InputRelay, type RequestOptions } from '../upstream/types.js';
 
 /** JSON-RPC error codes. */
 export const INVALID_REQUEST = -32600;
@@ -89,19 +92,32 @@ export function withinLimit<T>(answer: T, maxBytes: number, server: string, what
   return answer;
 }
 
-/** An upstream failure as the JSON-RPC error the client gets. */
-export function upstreamError(error: unknown, server: string): ProtocolError {
+/**
+ * An upstream failure as the JSON-RPC error the client gets. `relaysFor`: a 2026-07-28 request whose
+ * client's declaration reaches the server (a relayed `prompts/get`); none otherwise.
+ */
+export function upstreamError(error: unknown, server: string, relaysFor?: RelaysFor): ProtocolError {
   if (!(error instanceof UpstreamCallError)) return new ProtocolError(INTERNAL_ERROR, `server ${server}: ${String(error)}`);
   if (error.kind === 'server-error') {
     const match = SERVER_ERROR_CODE.exec(error.message);
     if (match) return new ProtocolError(Number(match[2]), match[1]!);
   }
   if (error.kind === 'invalid-params') return new ProtocolError(INVALID_PARAMS, error.message);
-  // The server's -32021 as it gave it (the capabilities it requires), whichever era the client speaks.
-  if (error.kind === 'missing-capability')
-    return new MissingRequiredClientCapabilityError(
-      { requiredCapabilities: (error.requiredCapabilities ?? {}) as never },
-      `server ${server}: ${error.message}`,
-    );
+  if (error.kind === 'missing-capability') {
+    const required = error.requiredCapabilities ?? {};
+    if (relaysFor?.connection.callerWouldSupply(relaysFor.declared, required))
+      return missingCapabilityError(required, server, error.message);
+  }
   return new ProtocolError(INTERNAL_ERROR, `server ${server}: ${error.message}`);
+}
+
+/** A 2026-07-28 request whose client's declaration goes upstream with it: the server's connection and what the client declared. */
+export interface RelaysFor {
+  connection: UpstreamConnection;
+  declared: InputRelay['capabilities'] | undefined;
+}
+
+/** The server's -32021 as it gave it (the capabilities it requires, bounded), for a caller that can declare them (HTTP 400). */
+export function missingCapabilityError(required: Record<string, unknown>, server: string, message: string): ProtocolError {
+  return new MissingRequiredClientCapabilityError({ requiredCapabilities: required as never }, `server ${server}: ${message}`);
 }

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { ApprovalBook } from '../approvals/book.js';
-import { decide, timeoutFor } from '../approvals/policy.js';
+import { decide, deniesAlways, timeoutFor } from '../approvals/policy.js';
 import { newCallId } from '../calls/call-id.js';
 import type { GatewayConfig } from '../config/types.js';
 import { SAMPLING_NOT_CONFIGURED, type Sampler, type SamplingRequest, type ToolInfo } from '../upstream/types.js';
@@ -102,6 +102,12 @@ export function createSampler({ config: current, approvals, logger }: SamplerDep
   sampler.refusal = (server, request) => {
     const { decision } = decisionOf(current(), server, request);
     return decision?.action === 'deny' ? refusedFor(server, decision.reason) : undefined;
+  };
+  // What a 2026-07-28 server's call declares (upstream/input-relay.ts `callCapabilities`): no sampling when none would pass.
+  sampler.mayAnswer = (server) => {
+    const config = current();
+    const serverConfig = config.servers.find((entry) => entry.name === server);
+    return !serverConfig || !deniesAlways(config.approval, serverConfig, SAMPLING_TOOL);
   };
   return sampler;
 }

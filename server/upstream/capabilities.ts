@@ -12,8 +12,8 @@
  * restart the server whenever an `/mcp` client came or went, or hide its sampling tools from them.
  *
  * A 2026-07-28 server reads them per request: a call to one declares only what someone answers for
- * that call (sampling only with a sampler for the server or a sampling caller: input-relay.ts
- * `callCapabilities`); its lists and checks carry these.
+ * that call (sampling only with a sampler for the server or a sampling caller, and a policy that
+ * does not deny all of its sampling: input-relay.ts `callCapabilities`); its lists and checks carry these.
  *
  * Elicitation (form and URL mode) is declared unless the server's `elicitation` is false: the
  * gateway can always answer it, by passing it to the `/mcp` client that made the call or by asking

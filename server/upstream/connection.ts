@@ -39,7 +39,7 @@ import { clientCapabilities } from './capabilities.js';
 import { answerClientRequests, clientRequestAnswers, type ClientRequestAnswers } from './client-requests.js';
 import { DirectCalls } from './direct-calls.js';
 import { ServerLists, fetchList, type ListKind } from './lists.js';
-import { isInputRequired, relayedRound } from './input-relay.js';
+import { callerWouldSupply, declaringToo, isInputRequired, relayedRound, type CallSampling } from './input-relay.js';
 import { MODERN_PROTOCOL, modernSession, speaksModern, type ModernSession } from './modern-client.js';
 import { OversizedMessageError } from './oversized-message.js';
 import { OAuthClient, needsSignIn, type CallbackParams } from './oauth-client.js';
@@ -304,8 +304,10 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     context: Record<string, string> | undefined,
     options: RequestOptions,
   ): Promise<CompletionResult> {
+    // A 2026-07-28 server gets the per-call envelope, as a resource read or prompt does.
+    const meta = this.modern && { _meta: this.modern.envelope(this.gatewaySamples()) };
     const result = await this.request(options, (client, requestOptions) =>
-      client.complete({ ref, argument, ...(context && { context: { arguments: context } }) }, requestOptions),
+      client.complete({ ref, argument, ...(context && { context: { arguments: context } }), ...meta }, requestOptions),
     );
     return result.completion;
   }
@@ -464,7 +466,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       this.waitForSignIn(generation, describeError(error));
       return this.notReady();
     }
-    return classifyCallError(error, signal, this.failure?.generation === generation ? this.failure.reason : undefined);
+    const why = this.failure?.generation === generation ? this.failure.reason : undefined;
+    return classifyCallError(error, signal, why, this.modern !== undefined);
   }
 
   /**
@@ -526,12 +529,29 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
-   * Whether a sampling request of the server is answered now (read at use: a reload applies): by
-   * the gateway's `sampling` endpoint when it serves the server, or (`forwarded`) by the caller's own
-   * model, through the sampler too, which applies the policy (client-requests.ts).
+   * Whether a 2026-07-28 caller that declared `declared` would have the server's -32021 (`required`,
+   * bounded) met by declaring those capabilities too (input-relay.ts `callerWouldSupply`); false
+   * for a server spoken to in the 2025 era.
    */
-  private gatewaySamples(forwarded = false): boolean {
-    return this.sampler() !== undefined && (forwarded || this.config.sampling);
+  callerWouldSupply(declared: InputRelay['capabilities'] | undefined, required: Record<string, unknown>): boolean {
+    const modern = this.modern;
+    if (!modern) return false;
+    const samples = this.gatewaySamples();
+    const now = modern.declares(samples, declared && { capabilities: declared });
+    return callerWouldSupply(required, now, modern.declares(samples, { capabilities: declaringToo(declared, required) }));
+  }
+
+  /**
+   * Who answers a sampling request of the server now (input-relay.ts `CallSampling`; read at use: a
+   * reload applies): none when the approval policy denies all of the server's sampling; else the
+   * gateway's `sampling` endpoint when it serves the server, or (`forwarded`) the caller's own
+   * model, through the sampler too, which applies the policy (client-requests.ts); else only a
+   * relaying caller that declared sampling.
+   */
+  private gatewaySamples(forwarded = false): CallSampling {
+    const sampler = this.sampler();
+    if (sampler?.mayAnswer?.(this.name) === false) return 'none';
+    return sampler !== undefined && (forwarded || this.config.sampling) ? 'gateway' : 'relay';
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callCapabilities, checkRound, relayable, relayCapabilities } from './input-relay.js';
+import { callCapabilities, callerWouldSupply, checkRound, declaringToo, relayable, relayCapabilities } from './input-relay.js';
 
 const round = (...requests: { method: string; params?: Record<string, unknown> }[]) => ({
   inputRequests: Object.fromEntries(requests.map((request, index) => [`k${index}`, request])),
@@ -53,19 +53,47 @@ describe('what one call declares upstream (callCapabilities)', () => {
 
   it('sampling only when the gateway’s endpoint or the caller samples for it; the rest as the gateway declares it', () => {
     const { sampling: _, ...rest } = declared;
-    expect(callCapabilities(declared, false)).toEqual(rest);
-    expect(callCapabilities(declared, true)).toEqual(declared);
+    expect(callCapabilities(declared, 'relay')).toEqual(rest);
+    expect(callCapabilities(declared, 'gateway')).toEqual(declared);
     // A relaying caller that declared sampling answers it itself.
-    expect(callCapabilities(declared, false, { capabilities: { sampling: {} } })).toEqual(declared);
-    expect(callCapabilities(declared, false, { capabilities: { elicitation: {} } })).toEqual(rest);
+    expect(callCapabilities(declared, 'relay', { capabilities: { sampling: {} } })).toEqual(declared);
+    expect(callCapabilities(declared, 'relay', { capabilities: { elicitation: {} } })).toEqual(rest);
+    // The policy denies all of the server's sampling: nobody answers it, whoever would.
+    expect(callCapabilities(declared, 'none', { capabilities: { sampling: {} } })).toEqual(rest);
     // Nothing the gateway does not declare (a server's elicitation: false stays so).
-    expect(callCapabilities({ sampling: {} }, true, { capabilities: { elicitation: {}, sampling: {} } })).toEqual({ sampling: {} });
+    expect(callCapabilities({ sampling: {} }, 'gateway', { capabilities: { elicitation: {}, sampling: {} } })).toEqual({ sampling: {} });
   });
 
   it('a bare roots for a relaying caller that declared roots, when the gateway declares none', () => {
-    expect(callCapabilities(gateway, false, { capabilities: { roots: { listChanged: true } } })).toEqual({
+    expect(callCapabilities(gateway, 'relay', { capabilities: { roots: { listChanged: true } } })).toEqual({
       elicitation: gateway.elicitation,
       roots: {},
     });
+  });
+});
+
+describe('whether a caller’s declaring them meets a -32021 (callerWouldSupply)', () => {
+  const declared = { ...gateway, extensions: { x: {} } };
+  const { sampling: _, ...withoutSampling } = declared;
+  const would = (required: Record<string, unknown>, now = withoutSampling) =>
+    callerWouldSupply(required, now, callCapabilities(declared, 'relay', { capabilities: declaringToo({}, required) }));
+
+  it('yes for sampling the call did not declare and would have with the caller’s', () => {
+    expect(would({ sampling: {} })).toBe(true);
+    expect(would({ sampling: {}, elicitation: {} })).toBe(true);
+  });
+
+  it('no for what the gateway does not declare, a setting it lacks, or what the call declared already', () => {
+    expect(would({ sampling: { tools: {} } })).toBe(false);
+    expect(would({ tasks: {} })).toBe(false);
+    expect(would({ extensions: { x: {} } })).toBe(false);
+    expect(would({ sampling: {}, tasks: {} })).toBe(false);
+    expect(would({ elicitation: {} })).toBe(false);
+    expect(would({ sampling: {} }, declared)).toBe(false);
+    expect(would({})).toBe(false);
+    // No elicitation declared for the server (its elicitation: false): declaring it does not add it.
+    expect(
+      callerWouldSupply({ elicitation: {} }, {}, callCapabilities({ sampling: {} }, 'relay', { capabilities: { elicitation: {} } })),
+    ).toBe(false);
   });
 });

@@ -51,26 +51,73 @@ export function relayCapabilities(gateway: ClientCapabilities, relay: InputRelay
 }
 
 /**
+ * Who answers a server's sampling requests in one call: `gateway` (the gateway's `sampling` endpoint
+ * serves the server, or the caller's own model, through the sampler: a 2025 `/mcp` client that
+ * declared sampling, `ToolCallOptions.onSample`), `relay` (only a relaying 2026-07-28 caller that
+ * declared it), `none` (the approval policy denies every sampling request of the server).
+ */
+export type CallSampling = 'gateway' | 'relay' | 'none';
+
+/**
  * What one request of a call declares upstream in its envelope (a 2026-07-28 server reads the
  * client's capabilities per request, and asks only for what they name), from `gateway`, what the
  * gateway declares for the server (capabilities.ts, which `tools/list` and the other requests carry):
  *
- * - `sampling` only when someone answers it for this call: the gateway's `sampling` endpoint serves
- *   the server, or the caller's own model does (a 2025 `/mcp` client that declared sampling:
- *   `ToolCallOptions.onSample`, or a relaying 2026-07-28 caller that declared it). Otherwise the
- *   server learns the truth at once (it answers -32021, or runs without sampling) instead of
- *   asking and being refused.
+ * - `sampling` only when someone answers it for this call (`CallSampling`): the gateway's `sampling`
+ *   endpoint serves the server, or the caller's own model does (a 2025 `/mcp` client that declared
+ *   sampling, or a relaying 2026-07-28 caller that declared it), and the approval policy does not
+ *   deny all of the server's sampling. Otherwise the server learns the truth at once (it answers
+ *   -32021, or runs without sampling) instead of asking and being refused.
  * - `elicitation` as the gateway declares it (form and URL mode, unless the server's `elicitation`
  *   is false): a person can always answer, on a question card (REST, apps, a client that did not
  *   declare it), and a relaying caller that declared it answers its own rounds.
  * - `roots` as the gateway declares them, plus a bare `roots: {}` for a relaying caller that
  *   declared roots (`relayCapabilities`).
  */
-export function callCapabilities(gateway: ClientCapabilities, callerSamples: boolean, relay?: InputRelay): ClientCapabilities {
+export function callCapabilities(gateway: ClientCapabilities, answered: CallSampling, relay?: InputRelay): ClientCapabilities {
   const { sampling, ...rest } = gateway;
-  const samples = sampling !== undefined && (callerSamples || relay?.capabilities.sampling !== undefined);
+  const samples =
+    sampling !== undefined && (answered === 'gateway' || (answered === 'relay' && relay?.capabilities.sampling !== undefined));
   const declared = samples ? { ...rest, sampling } : rest;
   return relay ? relayCapabilities(declared, relay) : declared;
+}
+
+/** The capabilities a relaying caller's declaration reaches upstream with (`callCapabilities`); any other is the gateway's alone. */
+const RELAYED_CAPABILITIES: readonly string[] = ['sampling', 'elicitation', 'roots'];
+
+/**
+ * Whether a 2026-07-28 server's -32021 (`required`, as call-errors.ts bounds it) is met by the
+ * caller declaring the capabilities too: every one is sampling, elicitation or roots, and declared
+ * (with the settings it names, e.g. `sampling.tools`) in `ifDeclared`, what the request would carry
+ * upstream had the caller declared them, while some is missing from `now`, what it carried. Otherwise
+ * the caller cannot help (the server's `elicitation: false`, a policy that denies sampling, `tasks`,
+ * an extension, a setting the gateway does not declare): the gateway cannot offer it.
+ */
+export function callerWouldSupply(required: Record<string, unknown>, now: ClientCapabilities, ifDeclared: ClientCapabilities): boolean {
+  const names = Object.keys(required);
+  return (
+    names.length > 0 &&
+    names.every((name) => RELAYED_CAPABILITIES.includes(name) && declares(ifDeclared, name, required[name])) &&
+    names.some((name) => !declares(now, name, required[name]))
+  );
+}
+
+/** Whether `capabilities` declare `name` with each setting `wanted` names (its first level). */
+function declares(capabilities: ClientCapabilities, name: string, wanted: unknown): boolean {
+  const declared = (capabilities as Record<string, unknown>)[name];
+  if (typeof declared !== 'object' || declared === null) return false;
+  return typeof wanted !== 'object' || wanted === null || Object.keys(wanted).every((setting) => Object.hasOwn(declared, setting));
+}
+
+/** What a caller that declared `declared` declares too when it also declares the relayed capabilities of `required`. */
+export function declaringToo(
+  declared: InputRelay['capabilities'] | undefined,
+  required: Record<string, unknown>,
+): InputRelay['capabilities'] {
+  const added = Object.fromEntries(
+    RELAYED_CAPABILITIES.filter((name) => Object.hasOwn(required, name)).map((name) => [name, required[name]]),
+  );
+  return { ...declared, ...added };
 }
 
 /**

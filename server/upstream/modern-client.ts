@@ -10,7 +10,7 @@
  * caller speaks 2026-07-28 itself (`ToolCallOptions.relay`) runs in the SDK's manual mode: a round
  * the caller declared everything for comes back to it as it came (input-relay.ts).
  *
- * A call (`tools/call`, `prompts/get`, `resources/read`) declares in its envelope only what someone
+ * A call (`tools/call`, `prompts/get`, `resources/read`, `completion/complete`) declares in its envelope only what someone
  * answers for it (input-relay.ts `callCapabilities`); a server that requires more answers -32021
  * (call-errors.ts: `missing-capability`).
  *
@@ -40,6 +40,7 @@ import type { BearerAuth } from './oauth-client.js';
 import { ModernTasks, TASKS_EXTENSION } from './modern-tasks.js';
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  type CallSampling,
   MAX_LOCAL_ROUNDS,
   callCapabilities,
   checkRound,
@@ -82,12 +83,20 @@ export interface ModernSession {
   client: Client;
   transport: StreamableHTTPClientTransport;
   connect(): Promise<void>;
-  /** `samples`: whether someone answers the server's sampling for this call (input-relay.ts `callCapabilities`). */
-  callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions, samples: boolean): Promise<CallToolResult>;
+  /** `samples`: who answers the server's sampling for this call (input-relay.ts `CallSampling`, `callCapabilities`). */
+  callTool(name: string, args: Record<string, unknown>, options: ToolCallOptions, samples: CallSampling): Promise<CallToolResult>;
   /** `prompts/get` for a caller that relays input_required rounds (input-relay.ts): the prompt, or the round. */
-  getPrompt(name: string, args: Record<string, string>, relay: InputRelay, options: RequestOptions, samples: boolean): Promise<unknown>;
+  getPrompt(
+    name: string,
+    args: Record<string, string>,
+    relay: InputRelay,
+    options: RequestOptions,
+    samples: CallSampling,
+  ): Promise<unknown>;
   /** The `_meta` envelope key of a request that declares what this call can answer (`callCapabilities`), for the shared methods. */
-  envelope(samples: boolean): Record<string, unknown>;
+  envelope(samples: CallSampling): Record<string, unknown>;
+  /** What a request of a call declares (`callCapabilities`), relayed by a caller that declared `relay.capabilities` when given. */
+  declares(samples: CallSampling, relay?: InputRelay): ClientCapabilities;
   /** Whether the server still answers (`server/discover`); fails like a failed ping. */
   check(timeoutMs: number): Promise<void>;
   /** The `subscriptions/listen` stream: its list changes (opened after connecting) and the watched resources. */
@@ -168,7 +177,7 @@ export async function modernSession(
     name: string,
     args: Record<string, unknown>,
     relay: InputRelay,
-    samples: boolean,
+    samples: CallSampling,
     signal: AbortSignal | undefined,
     send: (params: Record<string, unknown>) => Promise<unknown>,
   ): Promise<unknown> => {
@@ -227,6 +236,9 @@ export async function modernSession(
     },
     envelope(samples) {
       return { [CLIENT_CAPABILITIES_META_KEY]: callCapabilities(capabilities, samples) };
+    },
+    declares(samples, relay) {
+      return callCapabilities(capabilities, samples, relay);
     },
     async check(timeoutMs) {
       await sdk.discover({ timeout: timeoutMs });

@@ -375,6 +375,8 @@ export type Sampler = ((
 ) => Promise<SamplingResult | ForwardedSamplingResult>) & {
   /** Why the policy refuses `request` of `server` (its `deny`), read at use; undefined: not refused. Default: never refused. */
   refusal?: (server: string, request: SamplingRequest) => string | undefined;
+  /** False when the policy denies every sampling request of `server`, whatever it asks (read at use). Default: it may answer. */
+  mayAnswer?: (server: string) => boolean;
 };
 
 /** What answers a server's sampling request: the hold of the call it belongs to, and that call's caller's own model (connection.ts `samplingOf`). */
