@@ -15,18 +15,24 @@
  * `MAX_POLL_MS`), each new status message the call's progress and task status; `completed` → the
  * result `tasks/get` inlines, `failed` → a `server-error` with the inlined JSON-RPC error,
  * `cancelled` → `cancelled`; `input_required` → the task's `inputRequests`, answered by the gateway
- * (a person, the sampler, the roots: modern-client.ts `answerLocally`) and sent with `tasks/update`.
- * The call's `timeoutMs` bounds each request, `maxTotalTimeoutMs` the whole task; the caller
- * cancelling, or the time running out, sends `tasks/cancel`.
+ * (a person, the sampler, the roots: modern-client.ts `answerLocally`) and sent with `tasks/update`,
+ * then a pause before the next `tasks/get`; at most `MAX_LOCAL_ROUNDS` rounds, then a `protocol`
+ * failure. A task-run call's rounds are always the gateway's to answer: a relaying 2026-07-28 `/mcp`
+ * caller (input-relay.ts) relays only its plain calls' rounds, not a task's. Everything the server
+ * sends is checked: the task (`TASK_SCHEMA`, its status message cut at `MAX_STATUS_MESSAGE`) and
+ * the tool result (`CALL_RESULT_SCHEMA`); a malformed one is a `protocol` failure.
+ * The call's `timeoutMs` bounds each request, `maxTotalTimeoutMs` the whole task. A task the
+ * gateway gives up on while the server runs it (the caller cancelling, the time running out, the
+ * session closing, the server misbehaving) is sent `tasks/cancel`, waiting at most `CANCEL_WAIT_MS`.
  *
  * The 2.x client SDK refuses a `resultType: "task"` answer before any result schema applies, and
  * `tasks/get`/`tasks/cancel` on that revision (see README "Servers in the 2026-07-28 era"), so these
  * requests go on a transport of the call's own — the same `StreamableHTTPClientTransport`, built
- * with the session's options (modern-client.ts `transportOptions`): the SDK still does the HTTP,
- * SSE, headers and authorization; this module only matches its answers to its requests.
+ * with the session's options (modern-client.ts `transportOptions`): the SDK does the HTTP and SSE
+ * and sends what those options carry (the configured headers; authorization only as they carry it); this
+ * module only matches the answers to its requests (a request of the server's is refused, -32601).
  */
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { CALL_RESULT_SCHEMA, isRecord, type CallToolResult } from './call-result.js';
 import { missingCapabilities } from './call-errors.js';
@@ -68,10 +74,23 @@ const TASK_SCHEMA = z.object({
 });
 type ModernTask = z.infer<typeof TASK_SCHEMA>;
 
+/**
+ * What a task call needs of its transport: the part of the 2.x SDK's `StreamableHTTPClientTransport`
+ * it uses (that SDK's client is imported by modern-client.ts alone).
+ */
+export interface TaskTransport {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  send(message: JSONRPCMessage): Promise<void>;
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+}
+
 /** What a task call needs of its session (modern-client.ts). */
 export interface ModernTaskSession {
   /** A new transport to the server, with the session's URL, headers and authorization. */
-  transport(): StreamableHTTPClientTransport;
+  transport(): TaskTransport;
   clientInfo: { name: string; version: string };
   /** Whether the server offers the tasks extension (read at use). */
   offersTasks(): boolean;
@@ -296,7 +315,7 @@ class RpcChannel {
   private readonly pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
 
   constructor(
-    private readonly transport: StreamableHTTPClientTransport,
+    private readonly transport: TaskTransport,
     private readonly envelope: Record<string, unknown>,
   ) {
     transport.onmessage = (message) => {
