@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, expect, it } from 'vitest';
 import { waitUntil } from '../../test/helpers/process.js';
-import { ModernTasks } from './modern-tasks.js';
+import { MAX_STATUS_MESSAGE, ModernTasks } from './modern-tasks.js';
 import type { ToolCallOptions } from './types.js';
 
 type Message = { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number } };
@@ -80,4 +80,20 @@ it('sends nothing for a caller that gave up before the call began', async () => 
   const { received, tasks } = await rawServer(async (message, send) => send({ id: message.id, result: { content: [] } }));
   await expect(tasks.call('job', {}, {}, options({ signal: AbortSignal.abort() }))).rejects.toThrow();
   expect(received).toEqual([]);
+});
+
+it('fails a malformed task as a protocol error, and cuts a long status message', async () => {
+  const bad = await rawServer(async (message, send) => send({ id: message.id, result: { resultType: 'task', taskId: 't1', status: 42 } }));
+  await expect(bad.tasks.call('job', {}, {}, options())).rejects.toMatchObject({
+    kind: 'protocol',
+    message: expect.stringContaining('the server sent a malformed task (status:'),
+  });
+  const long = 'x'.repeat(5000);
+  const chatty = await rawServer(async (message, send) => {
+    const result = { content: [{ type: 'text', text: 'done' }] };
+    send({ id: message.id, result: { resultType: 'task', taskId: 't2', status: 'completed', statusMessage: long, result } });
+  });
+  const statuses: { statusMessage?: string }[] = [];
+  await chatty.tasks.call('job', {}, {}, options({ onTaskStatus: (status) => statuses.push(status) }));
+  expect(statuses).toEqual([{ status: 'completed', statusMessage: `${'x'.repeat(MAX_STATUS_MESSAGE)}…` }]);
 });
