@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { MAX_LOCAL_ROUNDS } from '../server/upstream/input-relay.js';
 import { callKit, expectProblem } from './helpers/calls.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
@@ -20,10 +21,10 @@ const auth = { authorization: `Bearer ${KEY}` };
 type App = Parameters<typeof request>[0];
 type CallSnapshot = Record<string, any>;
 
-async function tasksGateway(settings: object = {}, env: NodeJS.ProcessEnv = {}) {
+async function tasksGateway(settings: object = {}, env: NodeJS.ProcessEnv = {}, serverConfig: object = {}) {
   const server = await startHttpFixture(['modern-tasks-server.mjs'], '/mcp', env);
   kit.defer(() => server.stop());
-  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28' } }, settings, { apiKey: KEY });
+  return kit.gateway({ m: { url: server.url, protocol: '2026-07-28', ...serverConfig } }, settings, { apiKey: KEY });
 }
 
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content.map((item) => item.text).join('\n');
@@ -159,5 +160,39 @@ describe('a tool that runs as a task on a 2026-07-28 server', () => {
     kit.defer(() => client.close());
     const result = await client.callTool({ name: 'slow-job', arguments: { ms: 100, label: 'for 2026' } });
     expect(textOf(result)).toBe('done for 2026');
+  });
+
+  it('a task that never stops asking is given up after MAX_LOCAL_ROUNDS rounds: a 502, and tasks/get paced and bounded', async () => {
+    // The gateway answers roots/list itself (configured roots): nothing but the cap stops the rounds.
+    const { app } = await tasksGateway({ maxTotalTimeoutMs: 15_000 }, {}, { roots: ['/srv/data'] });
+    const started = Date.now();
+    const res = await request(app).post('/m/asking-forever').set(auth).send({});
+    expectProblem(res, 502, 'upstream-error');
+    expect(res.body.detail).toContain(`the task still required input after ${MAX_LOCAL_ROUNDS} rounds of answers`);
+    const counts = (await ask(app, 'counts')) as { gets: number; updates: number };
+    expect(counts.updates).toBe(MAX_LOCAL_ROUNDS);
+    expect(counts.gets).toBeLessThanOrEqual(MAX_LOCAL_ROUNDS + 1);
+    // A pause of at least MIN_POLL_MS (100 ms) before each tasks/get, an update's included.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(MAX_LOCAL_ROUNDS * 100);
+    // The gateway gave up on a task the server still runs: it is cancelled there.
+    expect(await ask(app, 'cancelled-tasks')).toHaveLength(1);
+  });
+
+  it('a task that completes with a malformed result is a 502 naming it, not a 500', async () => {
+    const { app } = await tasksGateway();
+    const res = await request(app).post('/m/malformed-job').set(auth).send({});
+    expectProblem(res, 502, 'upstream-error');
+    expect(res.body.detail).toContain('the server sent a malformed tool result (content:');
+    // The server ended the task itself: nothing to cancel.
+    expect(await ask(app, 'cancelled-tasks')).toEqual([]);
+  });
+
+  it("the server's configured headers reach the task's own requests (tasks/get)", async () => {
+    const { app } = await tasksGateway({}, {}, { headers: { 'x-probe': 'probe-value' } });
+    const res = await request(app).post('/m/slow-job').set(auth).send({ ms: 100, label: 'with headers' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const { probes } = (await ask(app, 'counts')) as { probes: unknown[] };
+    expect(probes.length).toBeGreaterThan(0);
+    expect(new Set(probes)).toEqual(new Set(['probe-value']));
   });
 });

@@ -10,7 +10,8 @@ import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol
 export type CallToolResult = ReturnType<typeof CallToolResultSchema.parse>;
 type ParseResult = ReturnType<typeof CallToolResultSchema.safeParse>;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The parts of the result the gateway reads, when the result is one the fast path can vouch for;

@@ -15,19 +15,26 @@
  * `MAX_POLL_MS`), each new status message the call's progress and task status; `completed` → the
  * result `tasks/get` inlines, `failed` → a `server-error` with the inlined JSON-RPC error,
  * `cancelled` → `cancelled`; `input_required` → the task's `inputRequests`, answered by the gateway
- * (a person, the sampler, the roots: modern-client.ts `answerLocally`) and sent with `tasks/update`.
- * The call's `timeoutMs` bounds each request, `maxTotalTimeoutMs` the whole task; the caller
- * cancelling, or the time running out, sends `tasks/cancel`.
+ * (a person, the sampler, the roots: modern-client.ts `answerLocally`) and sent with `tasks/update`,
+ * then a pause before the next `tasks/get`; at most `MAX_LOCAL_ROUNDS` rounds, then a `protocol`
+ * failure. A task-run call's rounds are always the gateway's to answer: a relaying 2026-07-28 `/mcp`
+ * caller (input-relay.ts) relays only its plain calls' rounds, not a task's. Everything the server
+ * sends is checked: the task (`TASK_SCHEMA`, its status message cut at `MAX_STATUS_MESSAGE`) and
+ * the tool result (`CALL_RESULT_SCHEMA`); a malformed one is a `protocol` failure.
+ * The call's `timeoutMs` bounds each request, `maxTotalTimeoutMs` the whole task. A task the
+ * gateway gives up on while the server runs it (the caller cancelling, the time running out, the
+ * session closing, the server misbehaving) is sent `tasks/cancel`, waiting at most `CANCEL_WAIT_MS`.
  *
  * The 2.x client SDK refuses a `resultType: "task"` answer before any result schema applies, and
  * `tasks/get`/`tasks/cancel` on that revision (see README "Servers in the 2026-07-28 era"), so these
  * requests go on a transport of the call's own — the same `StreamableHTTPClientTransport`, built
- * with the session's options (modern-client.ts `transportOptions`): the SDK still does the HTTP,
- * SSE, headers and authorization; this module only matches its answers to its requests.
+ * with the session's options (modern-client.ts `transportOptions`): the SDK does the HTTP and SSE
+ * and sends what those options carry (the configured headers; authorization only as they carry it); this
+ * module only matches the answers to its requests (a request of the server's is refused, -32601).
  */
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolResult } from './call-result.js';
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { CALL_RESULT_SCHEMA, isRecord, type CallToolResult } from './call-result.js';
 import { missingCapabilities } from './call-errors.js';
 import { CLIENT_CAPABILITIES_META_KEY, MAX_LOCAL_ROUNDS, isInputRequired } from './input-relay.js';
 import { DEFAULT_POLL_MS, MIN_POLL_MS, TaskRun } from './task-calls.js';
@@ -37,28 +44,53 @@ import { TASK_TIMED_OUT, UpstreamCallError, type RelayedInputRequired, type Tool
 export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 /** The longest poll the gateway accepts from a server's `pollIntervalMs`, in ms (a task's end is seen at most this late). */
 export const MAX_POLL_MS = 5000;
+/** The longest the gateway waits for the server's answer to `tasks/cancel` of a task it gives up on, in ms (at most the call's `timeoutMs`). */
+export const CANCEL_WAIT_MS = 2000;
 
 const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
 
-/** A task as `tasks/get` (and the `CreateTaskResult`) tells it. */
-interface ModernTask {
-  taskId: string;
-  status: string;
-  statusMessage?: string;
-  pollIntervalMs?: number;
-  /** `completed`: the tool's result. */
-  result?: CallToolResult;
-  /** `failed`: the JSON-RPC error. */
-  error?: { code?: number; message?: string; data?: unknown };
-  /** `input_required`: what the server asks. */
-  inputRequests?: RelayedInputRequired['inputRequests'];
+/** The longest task status message the gateway keeps (progress, task status, errors), in characters; longer ones are cut. */
+export const MAX_STATUS_MESSAGE = 500;
+
+/**
+ * A task as `tasks/get` (and the `CreateTaskResult`) tells it, checked: the server is untrusted.
+ * `result` (`completed`) is checked as a tool result when the task ends; `error` (`failed`) is
+ * read field by field (`failedText`).
+ */
+const TASK_SCHEMA = z.object({
+  taskId: z.string(),
+  status: z.string(),
+  statusMessage: z
+    .string()
+    .optional()
+    .transform((text) => (text !== undefined && text.length > MAX_STATUS_MESSAGE ? `${text.slice(0, MAX_STATUS_MESSAGE)}…` : text)),
+  pollIntervalMs: z.unknown().optional(),
+  result: z.unknown().optional(),
+  error: z.unknown().optional(),
+  inputRequests: z
+    .record(z.string(), z.object({ method: z.string(), params: z.record(z.string(), z.unknown()).optional() }).loose())
+    .optional(),
+});
+type ModernTask = z.infer<typeof TASK_SCHEMA>;
+
+/**
+ * What a task call needs of its transport: the part of the 2.x SDK's `StreamableHTTPClientTransport`
+ * it uses (that SDK's client is imported by modern-client.ts alone).
+ */
+export interface TaskTransport {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  send(message: JSONRPCMessage): Promise<void>;
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
 }
 
 /** What a task call needs of its session (modern-client.ts). */
 export interface ModernTaskSession {
   /** A new transport to the server, with the session's URL, headers and authorization. */
-  transport(): StreamableHTTPClientTransport;
+  transport(): TaskTransport;
   clientInfo: { name: string; version: string };
   /** Whether the server offers the tasks extension (read at use). */
   offersTasks(): boolean;
@@ -113,7 +145,7 @@ export class ModernTasks {
       [CLIENT_INFO_META_KEY]: this.session.clientInfo,
       [CLIENT_CAPABILITIES_META_KEY]: declared,
     });
-    let taskId: string | undefined;
+    const followed: Followed = { ended: false };
     try {
       await channel.start();
       const request = (method: string, params: Record<string, unknown>) => channel.request(method, params, options.timeoutMs, stop.signal);
@@ -121,19 +153,24 @@ export class ModernTasks {
       for (let round = 1; ; round++) {
         const answer = await request('tools/call', params);
         if (answer.resultType === 'task') {
-          const task = answer as unknown as ModernTask;
-          taskId = task.taskId;
-          return await this.follow(task, request, stop.signal, options);
+          const task = readTask(answer);
+          followed.taskId = task.taskId;
+          return await this.follow(task, request, stop.signal, options, followed);
         }
-        if (!isInputRequired(answer)) return answer as CallToolResult;
-        if (round > MAX_LOCAL_ROUNDS) throw new Error(`${name} still required input after ${MAX_LOCAL_ROUNDS} rounds`);
+        if (!isInputRequired(answer)) return toolResult(answer);
+        if (round > MAX_LOCAL_ROUNDS)
+          throw new UpstreamCallError('protocol', `${name} still required input after ${MAX_LOCAL_ROUNDS} rounds`);
         const inputResponses = await this.session.answer(answer, stop.signal);
         params = { name, arguments: args, inputResponses, ...(answer.requestState !== undefined && { requestState: answer.requestState }) };
       }
     } catch (error) {
+      // The gateway gives up on a task the server still runs (the caller, the time or the session
+      // ended it, or the server misbehaved): it is cancelled, as far as the server answers in time.
+      if (followed.taskId !== undefined && !followed.ended)
+        await channel
+          .request('tasks/cancel', { taskId: followed.taskId }, Math.min(options.timeoutMs, CANCEL_WAIT_MS))
+          .catch(() => undefined);
       if (this.closed) throw new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
-      if (stop.signal.aborted && taskId !== undefined)
-        await channel.request('tasks/cancel', { taskId }, options.timeoutMs).catch(() => undefined);
       if (run.timedOut) throw new UpstreamCallError('timeout', `${TASK_TIMED_OUT} ${options.maxTotalTimeoutMs} ms`);
       throw error;
     } finally {
@@ -142,16 +179,21 @@ export class ModernTasks {
     }
   }
 
-  /** Follows the task to its end (`tasks/get`, `tasks/update` for its questions); its result. */
+  /**
+   * Follows the task to its end (`tasks/get` after each pause, `tasks/update` for its questions, at
+   * most `MAX_LOCAL_ROUNDS` rounds of them); its result. `followed.ended` once the server ended it.
+   */
   private async follow(
     first: ModernTask,
     request: (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>,
     signal: AbortSignal,
     options: ToolCallOptions,
+    followed: Followed,
   ): Promise<CallToolResult> {
     let task = first;
     let last: { status?: string; statusMessage?: string } = {};
     let steps = 0;
+    let rounds = 0;
     /** The keys of the input requests answered already (a `tasks/get` before the server took the answers shows them again). */
     const answered = new Set<string>();
     for (;;) {
@@ -164,11 +206,14 @@ export class ModernTasks {
       }
       switch (task.status) {
         case 'completed':
-          if (task.result) return task.result;
+          followed.ended = true;
+          if (task.result !== undefined) return toolResult(task.result);
           throw new UpstreamCallError('protocol', 'the server ended the task completed without its result');
         case 'failed':
+          followed.ended = true;
           throw new UpstreamCallError('server-error', failedText(task));
         case 'cancelled':
+          followed.ended = true;
           throw new UpstreamCallError(
             'cancelled',
             task.statusMessage ? `the server cancelled the task: ${task.statusMessage}` : 'the server cancelled the task',
@@ -176,21 +221,51 @@ export class ModernTasks {
         case 'input_required': {
           const asked = Object.entries(task.inputRequests ?? {}).filter(([key]) => !answered.has(key));
           if (asked.length > 0) {
+            // Each round may cost a person's time or a model's tokens: a server that never stops asking is given up on.
+            if (++rounds > MAX_LOCAL_ROUNDS)
+              throw new UpstreamCallError('protocol', `the task still required input after ${MAX_LOCAL_ROUNDS} rounds of answers`);
             const inputResponses = await this.session.answer({ inputRequests: Object.fromEntries(asked) }, signal);
             for (const [key] of asked) answered.add(key);
             await ownTask(request('tasks/update', { taskId: task.taskId, inputResponses }));
-            break;
           }
         }
-        // Nothing asked (yet): wait as for a working task.
+        // Then (or with nothing new asked) wait as for a working task: never a tasks/get without a pause.
         // falls through
         default:
           await pause(pollInterval(task), signal);
       }
       signal.throwIfAborted();
-      task = { ...(await ownTask(request('tasks/get', { taskId: task.taskId }))), taskId: task.taskId } as ModernTask;
+      task = readTask({ ...(await ownTask(request('tasks/get', { taskId: task.taskId }))), taskId: task.taskId });
     }
   }
+}
+
+/** What the gateway knows of the task it follows: its id once the server made it, and whether the server ended it. */
+interface Followed {
+  taskId?: string;
+  ended: boolean;
+}
+
+/** A task the server sent, checked (`TASK_SCHEMA`); a malformed one is a `protocol` failure. */
+function readTask(answer: unknown): ModernTask {
+  const parsed = TASK_SCHEMA.safeParse(answer);
+  if (parsed.success) return parsed.data;
+  throw new UpstreamCallError('protocol', `the server sent a malformed task (${issuesText(parsed.error.issues)})`);
+}
+
+/** A tool result the server sent, checked as every tool result is (`CALL_RESULT_SCHEMA`); a malformed one is a `protocol` failure. */
+function toolResult(answer: unknown): CallToolResult {
+  const parsed = CALL_RESULT_SCHEMA.safeParse(answer);
+  if (parsed.success) return parsed.data;
+  throw new UpstreamCallError('protocol', `the server sent a malformed tool result (${issuesText(parsed.error.issues)})`);
+}
+
+/** The first of a parse's issues, as "path: message". */
+function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  const [first] = issues;
+  if (!first) return 'invalid';
+  const where = first.path.map(String).join('.');
+  return `${where ? `${where}: ` : ''}${first.message}${issues.length > 1 ? ` and ${issues.length - 1} more` : ''}`;
 }
 
 /** A request about the call's own task: the server refusing its params (an unknown task) is its fault, not the caller's arguments'. */
@@ -211,8 +286,10 @@ function pollInterval(task: ModernTask): number {
 }
 
 function failedText(task: ModernTask): string {
-  const why = task.error?.message ?? task.statusMessage;
-  const code = typeof task.error?.code === 'number' ? ` (JSON-RPC error ${task.error.code})` : '';
+  const error = (typeof task.error === 'object' && task.error !== null ? task.error : {}) as { code?: unknown; message?: unknown };
+  const message = typeof error.message === 'string' ? error.message.slice(0, MAX_STATUS_MESSAGE) : undefined;
+  const why = message || task.statusMessage;
+  const code = typeof error.code === 'number' ? ` (JSON-RPC error ${error.code})` : '';
   return why ? `the task failed: ${why}${code}` : `the task failed${code}`;
 }
 
@@ -238,21 +315,27 @@ class RpcChannel {
   private readonly pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
 
   constructor(
-    private readonly transport: StreamableHTTPClientTransport,
+    private readonly transport: TaskTransport,
     private readonly envelope: Record<string, unknown>,
   ) {
     transport.onmessage = (message) => {
-      const answer = message as {
-        id?: unknown;
-        result?: Record<string, unknown>;
-        error?: { code: number; message: string; data?: unknown };
-      };
+      const answer = message as { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+      if (answer.method !== undefined) {
+        // A request of the server's (the 2026-07-28 era asks by input_required, not by requests): refused; a notification: ignored.
+        if (answer.id !== undefined)
+          transport
+            .send({ jsonrpc: '2.0', id: answer.id as number, error: { code: ErrorCode.MethodNotFound, message: 'Method not found' } })
+            .catch(() => undefined);
+        return;
+      }
       if (typeof answer.id !== 'number') return;
       const waiting = this.pending.get(answer.id);
       if (!waiting) return;
-      this.pending.delete(answer.id);
-      if (answer.error) waiting.reject(new McpError(answer.error.code, answer.error.message, answer.error.data));
-      else waiting.resolve(answer.result ?? {});
+      const { result, error } = answer;
+      if (isRecord(result)) waiting.resolve(result);
+      else if (isRecord(error) && typeof error.code === 'number' && typeof error.message === 'string')
+        waiting.reject(new McpError(error.code, error.message, error.data));
+      else waiting.reject(new UpstreamCallError('protocol', 'the server answered with neither a result nor a valid error'));
     };
     transport.onclose = () => {
       for (const waiting of this.pending.values()) waiting.reject(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));

@@ -162,7 +162,8 @@ export class TaskRun {
   ) {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
     running.add(this.stop);
-    if (closed) this.stop.abort();
+    // A caller that gave up before the call began, or a connection closed already: no request goes out.
+    if (closed || options.signal?.aborted) this.stop.abort();
     this.deadline = setTimeout(() => {
       this.timedOut = true;
       this.stop.abort();
