@@ -29,7 +29,8 @@
  * `tasks/get`/`tasks/cancel` on that revision (see README "Servers in the 2026-07-28 era"), so these
  * requests go on a transport of the call's own — the same `StreamableHTTPClientTransport`, built
  * with the session's options (modern-client.ts `transportOptions`): the SDK does the HTTP and SSE
- * and sends what those options carry (the configured headers; authorization only as they carry it); this
+ * and sends what those options carry (the connection's `fetch`, which adds the configured headers on
+ * the server's own origin, and the OAuth client's bearer tokens, as on the session's requests); this
  * module only matches the answers to its requests (a request of the server's is refused, -32601).
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
