@@ -6,7 +6,9 @@
  * Both protocol eras, told apart per request by the SDK's own classification:
  * - 2025-era clients (`initialize`; 2025-11-25, 2025-06-18, 2025-03-26 …) get a session: an SDK
  *   transport and server for its lifetime, `Mcp-Session-Id`, the GET stream for notifications,
- *   DELETE to end it. Sessions are bounded (sessions.ts).
+ *   DELETE to end it. Sessions are bounded (sessions.ts). Their event streams are resumable: each
+ *   session keeps its messages in a bounded event store (event-store.ts, SEP-1699), so a client
+ *   that reconnects with `Last-Event-ID` gets what it missed.
  * - 2026-07-28 clients are served statelessly: a fresh server per request (`server/discover`,
  *   `subscriptions/listen` for list changes), by one SDK handler per endpoint.
  *
@@ -40,7 +42,8 @@ import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { ClientRootsBook, rootsOfAnswer } from './client-roots.js';
 import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
-import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
+import { SessionEvents, RETRY_MS } from './event-store.js';
+import { cancelFastCall, cancelFastCalls, fastToolCall, resumeFastStream, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
 import { UsedNonces } from './input-relay.js';
@@ -293,6 +296,8 @@ export class McpEndpoint {
       const call = fastToolCall(req, body, session);
       if (call) return serveFastCall(session, call, res, info.requestId, info.user);
       if (cancelFastCall(req, res, body, session)) return;
+      // A client resuming a stream of the fast path whose call is under way (event-store.ts).
+      if (resumeFastStream(req, res, session)) return;
       // The session outlives the request that opened it, and its key's trust may change since: each
       // request's own user, as its key is trusted now.
       carryUser(req, info.user);
@@ -348,8 +353,12 @@ export class McpEndpoint {
     const served = this.served(target, info);
     served.tasks = 'legacy';
     const server = buildMcpServer(served);
+    // The session's streams are resumable (SEP-1699): its messages are kept, bounded, while it lasts.
+    const events = new SessionEvents();
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      eventStore: events,
+      retryInterval: RETRY_MS,
       onsessioninitialized: (id) => {
         this.servers.set(id, server);
         const record: LegacySession = {
@@ -362,11 +371,14 @@ export class McpEndpoint {
           server,
           served,
           calls: new Map(),
+          events,
+          streams: new Map(),
           close: async () => {
             this.servers.delete(id);
             if (target.kind === 'server') this.roots.closed(target.server, id);
             cancelFastCalls(record);
             await transport.close();
+            events.clear();
           },
         };
         this.sessions.add(record);
@@ -387,6 +399,7 @@ export class McpEndpoint {
       if (target.kind === 'server') this.roots.closed(target.server, id);
       const session = this.sessions.get(id);
       if (session) cancelFastCalls(session);
+      events.clear();
       this.servers.delete(id);
       this.sessions.forget(id);
     };

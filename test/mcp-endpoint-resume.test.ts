@@ -1,0 +1,137 @@
+// Resumable `/mcp` streams (SEP-1699, server/mcp/event-store.ts): a 2025-11-25 session's POST
+// answer stream starts with a priming event (an id, `retry`, empty data) and every message has an
+// id; a client whose connection dropped mid-call GETs with `Last-Event-ID` and gets the messages it
+// missed and the result — on the fast path's streams (fast-call.ts) and on the SDK transport's (a
+// client that declared elicitation). A `Last-Event-ID` of another session or key replays nothing.
+// Raw HTTP (fetch) to see the wire.
+import { describe, expect, it } from 'vitest';
+import { callKit, makeCallerKey, results } from './helpers/calls.js';
+import { waitUntil } from './helpers/process.js';
+import { openRawMcpSession, type RawMcpSession } from './helpers/mcp-session.js';
+import { allEvents, readSse, type SseItem } from './helpers/sse.js';
+
+const kit = callKit();
+const KEY = 'resume-test-key-0123456789abcdef';
+const auth = (token = KEY) => ({ authorization: `Bearer ${token}` });
+
+/** Opens a 2025-11-25 session on `/mcp/res` with raw HTTP, ended after the test. */
+async function session(base: string, capabilities: object = {}): Promise<RawMcpSession> {
+  const opened = await openRawMcpSession(`${base}/mcp/res`, { capabilities, headers: auth() });
+  kit.defer(async () => {
+    await opened.end();
+  });
+  return opened;
+}
+
+/** Reconnects with `Last-Event-ID` (GET), with the session's key or another. */
+const resume = (client: RawMcpSession, lastEventId: string, token = KEY) => client.get({ ...auth(token), 'last-event-id': lastEventId });
+
+const chatty = (id: number, steps: number) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: 'chatty', arguments: { steps, everyMs: 150 }, _meta: { progressToken: 'p' } },
+});
+
+const messages = (items: SseItem[]) => items.filter((item) => item.data).map((item) => JSON.parse(item.data!) as Record<string, unknown>);
+
+/** Reads a call's stream until its first progress notification, then drops the connection. */
+async function readUntilProgress(client: RawMcpSession, message: unknown): Promise<SseItem[]> {
+  const abort = new AbortController();
+  const response = await client.post(message, {}, abort.signal);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('text/event-stream');
+  const seen: SseItem[] = [];
+  for await (const item of readSse(response)) {
+    seen.push(item);
+    if (item.data?.includes('notifications/progress')) break;
+  }
+  abort.abort();
+  return seen;
+}
+
+/** Reconnects with `Last-Event-ID`; a 409 (the server has not yet seen the old stream close) is retried, as a client does after `retry`. */
+async function reconnect(client: RawMcpSession, lastEventId: string): Promise<Response> {
+  return waitUntil(async () => {
+    const response = await resume(client, lastEventId);
+    if (response.status !== 409) return response;
+    await response.body?.cancel();
+    return undefined;
+  });
+}
+
+describe('/mcp streams resume after a dropped connection (SEP-1699)', () => {
+  for (const [path, capabilities] of [
+    ['the fast path', {}],
+    ["the SDK's transport (a client that declared elicitation)", { elicitation: {} }],
+  ] as const) {
+    it(`primes the stream with an id and retry, and replays what was missed and the result on ${path}`, async () => {
+      const { app } = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+      const base = await kit.listen(app);
+      const client = await session(base, capabilities);
+
+      const before = await readUntilProgress(client, chatty(5, 6));
+      // The priming event comes first: an id, the retry hint, no message.
+      expect(before[0]).toMatchObject({ data: '', retry: 1000 });
+      expect(before[0]!.id).toBeTruthy();
+      // Every message has an id.
+      for (const item of before) expect(item.id).toBeTruthy();
+
+      const resumed = await reconnect(client, before.at(-1)!.id!);
+      expect(resumed.status).toBe(200);
+      expect(resumed.headers.get('content-type')).toBe('text/event-stream');
+      const after = await allEvents(resumed);
+      for (const item of after) expect(item.id).toBeTruthy();
+
+      const all = [...messages(before), ...messages(after)];
+      // Each progress step exactly once, in order, then the result.
+      expect(all.filter((m) => m.method === 'notifications/progress').map((m) => (m.params as { progress: number }).progress)).toEqual([
+        1, 2, 3, 4, 5, 6,
+      ]);
+      expect(all.filter((m) => m.method === 'notifications/message')).toHaveLength(6);
+      expect(all.at(-1)).toEqual({ jsonrpc: '2.0', id: 5, result: { content: [{ type: 'text', text: 'done after 6 steps' }] } });
+    });
+  }
+
+  it('replays the rest and the result when the client comes back after the call has ended (fast path)', async () => {
+    const started = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+    const base = await kit.listen(started.app);
+    const client = await session(base);
+    const lastEventId = (await readUntilProgress(client, chatty(3, 3))).at(-1)!.id!;
+    await waitUntil(() =>
+      started.gateway.activity.list({ limit: 5 }).items.find((item) => item.tool === 'chatty' && item.outcome === 'ok'),
+    );
+
+    const resumed = await resume(client, lastEventId);
+    expect(resumed.status).toBe(200);
+    const rest = messages(await allEvents(resumed));
+    expect(rest.filter((m) => m.method === 'notifications/progress').map((m) => (m.params as { progress: number }).progress)).toEqual([
+      2, 3,
+    ]);
+    expect(rest.at(-1)).toMatchObject({ id: 3, result: { content: [{ text: 'done after 3 steps' }] } });
+  });
+
+  it("replays nothing for a Last-Event-ID of another session or of another key's session", async () => {
+    const { app } = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const first = await session(base);
+    const second = await session(base);
+    const lastEventId = (await readUntilProgress(first, chatty(1, 4))).at(-1)!.id!;
+
+    // Another session of the same key: the id is not one of its events.
+    const wrong = await resume(second, lastEventId);
+    expect(wrong.status).toBe(400);
+    expect(wrong.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await wrong.text()).not.toContain('notifications/progress');
+
+    // Another key, with the first session's id: no such session for it.
+    const other = await makeCallerKey(app, KEY, 'another key');
+    const stranger = await resume(first, lastEventId, other);
+    expect(stranger.status).toBe(404);
+    expect(await stranger.text()).not.toContain('notifications/progress');
+
+    // The session's own client resumes.
+    const own = await reconnect(first, lastEventId);
+    expect(messages(await allEvents(own)).at(-1)).toMatchObject({ id: 1, result: { content: [{ text: 'done after 4 steps' }] } });
+  });
+});
