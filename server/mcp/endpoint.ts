@@ -42,7 +42,7 @@ import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { ClientRootsBook, rootsOfAnswer } from './client-roots.js';
 import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
-import { SessionEvents, RETRY_MS } from './event-store.js';
+import { EventBudget, SessionEvents, RETRY_MS } from './event-store.js';
 import { cancelFastCall, cancelFastCalls, fastToolCall, resumeFastStream, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
@@ -152,6 +152,8 @@ export class McpEndpoint {
   private readonly source: ToolSource;
   private readonly parked: ParkedCalls;
   private readonly usedNonces = new UsedNonces();
+  /** What the sessions' event stores keep together (event-store.ts). */
+  private readonly eventBudget = new EventBudget();
   /** The roots of each server's one `/mcp/{server}` client (client-roots.ts). */
   private readonly roots: ClientRootsBook;
   /** Seals and checks the `requestState` of parked calls; its key lives as long as the process (as do the calls). */
@@ -354,7 +356,7 @@ export class McpEndpoint {
     served.tasks = 'legacy';
     const server = buildMcpServer(served);
     // The session's streams are resumable (SEP-1699): its messages are kept, bounded, while it lasts.
-    const events = new SessionEvents();
+    const events = new SessionEvents({ budget: this.eventBudget });
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       eventStore: events,

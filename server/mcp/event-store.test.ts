@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_LIMITS, PRIMING, SessionEvents } from './event-store.js';
+import { EVENT_LIMITS, EventBudget, PRIMING, SessionEvents } from './event-store.js';
 
 describe('SessionEvents', () => {
   it('replays the events of the same stream after an id, without priming events', async () => {
@@ -26,7 +26,7 @@ describe('SessionEvents', () => {
     expect(events.keptChars).toBeLessThanOrEqual(EVENT_LIMITS.maxChars);
     expect(events.after(first)).toBeUndefined();
 
-    const big = new SessionEvents({ maxEvents: 1000, maxChars: 100, keepMs: 60_000 });
+    const big = new SessionEvents({ limits: { maxEvents: 1000, maxChars: 100, keepMs: 60_000 } });
     for (let index = 0; index < 10; index++) big.add('s', 'x'.repeat(30));
     expect(big.keptChars).toBeLessThanOrEqual(100);
     // One event past the cap alone is still kept (the newest).
@@ -36,7 +36,7 @@ describe('SessionEvents', () => {
 
   it('forgets events past their time, and everything when cleared', () => {
     let now = 0;
-    const events = new SessionEvents({ maxEvents: 10, maxChars: 1000, keepMs: 1000 }, () => now);
+    const events = new SessionEvents({ limits: { maxEvents: 10, maxChars: 1000, keepMs: 1000 }, now: () => now });
     const old = events.add('s', '{}');
     now = 600;
     const recent = events.add('s', '{"n":1}');
@@ -50,5 +50,26 @@ describe('SessionEvents', () => {
     events.clear();
     expect(events.size).toBe(0);
     expect(events.keptChars).toBe(0);
+    // A session that ended keeps nothing more.
+    events.add('s', '{"late":true}');
+    expect(events.size).toBe(0);
+  });
+
+  it('keeps all sessions within the budget together: the oldest events of all go first, each session keeps its newest', () => {
+    let now = 0;
+    const budget = new EventBudget(1000);
+    const clock = () => ++now;
+    const quiet = new SessionEvents({ budget, now: clock });
+    const early = quiet.add('q', 'q'.repeat(100));
+    const latest = quiet.add('q', 'q'.repeat(100));
+    const flood = new SessionEvents({ budget, now: clock });
+    for (let index = 0; index < 10_000; index++) flood.add('f', 'f'.repeat(100));
+    expect(budget.keptChars).toBeLessThanOrEqual(1000);
+    expect(budget.keptChars).toBe(quiet.keptChars + flood.keptChars);
+    expect(quiet.streamOf(early)).toBeUndefined();
+    expect(quiet.streamOf(latest)).toBe('q');
+    flood.clear();
+    quiet.clear();
+    expect(budget.keptChars).toBe(0);
   });
 });

@@ -9,9 +9,11 @@
  * One store per session, made and dropped with it (endpoint.ts): a `Last-Event-ID` is looked up
  * only in the session that the request's `Mcp-Session-Id` and credentials found, so nobody replays
  * another session's (or another key's) events. Bounded: at most `EVENT_LIMITS.maxEvents` events and
- * `maxChars` characters of JSON per session, each kept `keepMs`; past a cap the oldest go first
- * (the newest event is kept even when it alone passes `maxChars`: a result is in memory anyway,
- * bounded by `gateway.maxResultBytes`). A `Last-Event-ID` whose event is gone resumes nothing.
+ * `maxChars` characters of JSON per session, each kept `keepMs`, and `EventBudget.totalChars` of
+ * all sessions together (`EVENT_BUDGET_CHARS`); past a cap the oldest go first — of the session, or
+ * of all sessions for the total (a session's newest event is kept even when it alone passes a cap:
+ * a result is in memory anyway, bounded by `gateway.maxResultBytes`). A `Last-Event-ID` whose event
+ * is gone resumes nothing.
  */
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 
@@ -29,6 +31,9 @@ export interface EventLimits {
 
 export const EVENT_LIMITS: EventLimits = { maxEvents: 1000, maxChars: 524_288, keepMs: 300_000 };
 
+/** Most characters of JSON kept by all sessions of the endpoint together. Default 33554432 (32 Mi). */
+export const EVENT_BUDGET_CHARS = 33_554_432;
+
 /** The JSON of a priming event's (empty) message, as the SDK stores it. */
 export const PRIMING = '{}';
 
@@ -39,17 +44,78 @@ interface StoredEvent {
   at: number;
 }
 
+/**
+ * The characters of JSON all sessions' stores keep together: past `totalChars`, the oldest events
+ * of all go first (each store keeps its newest).
+ */
+export class EventBudget {
+  private readonly stores = new Set<SessionEvents>();
+  private chars = 0;
+
+  constructor(readonly totalChars: number = EVENT_BUDGET_CHARS) {}
+
+  /** Characters kept now by all stores. */
+  get keptChars(): number {
+    return this.chars;
+  }
+
+  join(store: SessionEvents): void {
+    this.stores.add(store);
+  }
+
+  leave(store: SessionEvents): void {
+    this.stores.delete(store);
+  }
+
+  /** A store keeps `delta` characters more (or fewer). */
+  changed(delta: number): void {
+    this.chars += delta;
+  }
+
+  /** Drops the oldest events of all stores while the total passes the cap. */
+  fit(): void {
+    while (this.chars > this.totalChars) {
+      let oldest: SessionEvents | undefined;
+      let oldestAt = Infinity;
+      for (const store of this.stores) {
+        const at = store.oldestDroppable();
+        if (at !== undefined && at < oldestAt) {
+          oldest = store;
+          oldestAt = at;
+        }
+      }
+      if (!oldest) return;
+      oldest.dropOldest();
+    }
+  }
+}
+
+export interface SessionEventsOptions {
+  /** The budget of all sessions (default: none but the session's own caps). */
+  budget?: EventBudget;
+  /** The session's caps. Default `EVENT_LIMITS`. */
+  limits?: EventLimits;
+  now?: () => number;
+}
+
 export class SessionEvents implements EventStore {
   /** Oldest first. */
   private readonly events: StoredEvent[] = [];
   private readonly byId = new Map<EventId, StoredEvent>();
   private chars = 0;
   private seq = 0;
+  /** Cleared for good (the session ended): keeps nothing more. */
+  private ended = false;
+  private readonly budget: EventBudget | undefined;
+  private readonly limits: EventLimits;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly limits: EventLimits = EVENT_LIMITS,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(options: SessionEventsOptions = {}) {
+    this.budget = options.budget;
+    this.limits = options.limits ?? EVENT_LIMITS;
+    this.now = options.now ?? Date.now;
+    this.budget?.join(this);
+  }
 
   /** Events kept now. */
   get size(): number {
@@ -64,10 +130,13 @@ export class SessionEvents implements EventStore {
   /** Keeps a message sent on a stream (its JSON); returns its event id. */
   add(stream: StreamId, json: string): EventId {
     const event: StoredEvent = { id: `${stream}.${++this.seq}`, stream, json, at: this.now() };
+    if (this.ended) return event.id;
     this.events.push(event);
     this.byId.set(event.id, event);
     this.chars += json.length;
+    this.budget?.changed(json.length);
     this.trim();
+    this.budget?.fit();
     return event.id;
   }
 
@@ -90,11 +159,28 @@ export class SessionEvents implements EventStore {
     return later;
   }
 
-  /** Forgets every event (the session ended). */
+  /** Forgets every event and keeps none from now on; leaves the budget (the session ended). */
   clear(): void {
     this.events.length = 0;
     this.byId.clear();
+    this.budget?.changed(-this.chars);
+    this.budget?.leave(this);
     this.chars = 0;
+    this.ended = true;
+  }
+
+  /** When the oldest event was kept, if it may be dropped (not the newest). */
+  oldestDroppable(): number | undefined {
+    return this.events.length > 1 ? this.events[0]!.at : undefined;
+  }
+
+  /** Drops the oldest event (for the budget). */
+  dropOldest(): void {
+    const oldest = this.events.shift();
+    if (!oldest) return;
+    this.byId.delete(oldest.id);
+    this.chars -= oldest.json.length;
+    this.budget?.changed(-oldest.json.length);
   }
 
   // The SDK's side (its transport stores and replays its own streams).
@@ -137,6 +223,7 @@ export class SessionEvents implements EventStore {
       drop++;
     }
     if (drop > 0) this.events.splice(0, drop);
+    this.budget?.changed(chars - this.chars);
     this.chars = chars;
   }
 }
