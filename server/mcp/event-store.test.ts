@@ -72,4 +72,16 @@ describe('SessionEvents', () => {
     quiet.clear();
     expect(budget.keptChars).toBe(0);
   });
+
+  it("drops an idle session's events past their time on the budget's sweep", () => {
+    let now = 0;
+    const budget = new EventBudget();
+    const idle = new SessionEvents({ budget, limits: { maxEvents: 10, maxChars: 1000, keepMs: 1000 }, now: () => now });
+    idle.add('s', '{"n":1}');
+    now = 2000;
+    budget.sweep();
+    expect(idle.size).toBe(0);
+    expect(budget.keptChars).toBe(0);
+    idle.clear();
+  });
 });

@@ -34,6 +34,9 @@ export const EVENT_LIMITS: EventLimits = { maxEvents: 1000, maxChars: 524_288, k
 /** Most characters of JSON kept by all sessions of the endpoint together. Default 33554432 (32 Mi). */
 export const EVENT_BUDGET_CHARS = 33_554_432;
 
+/** How often the events past their time are dropped from idle sessions, in ms. Default 60000. */
+const SWEEP_MS = 60_000;
+
 /** The JSON of a priming event's (empty) message, as the SDK stores it. */
 export const PRIMING = '{}';
 
@@ -51,6 +54,8 @@ interface StoredEvent {
 export class EventBudget {
   private readonly stores = new Set<SessionEvents>();
   private chars = 0;
+  /** Drops the events past their time of idle sessions too (`sweep`), while any store is open. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(readonly totalChars: number = EVENT_BUDGET_CHARS) {}
 
@@ -61,10 +66,20 @@ export class EventBudget {
 
   join(store: SessionEvents): void {
     this.stores.add(store);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
   }
 
   leave(store: SessionEvents): void {
     this.stores.delete(store);
+    if (this.stores.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** Drops every store's events past their time (a store only looks when it is used). */
+  sweep(): void {
+    for (const store of this.stores) store.expire();
   }
 
   /** A store keeps `delta` characters more (or fewer). */
@@ -202,6 +217,11 @@ export class SessionEvents implements EventStore {
     if (stream === undefined || !later) throw new Error('unknown event id');
     for (const event of later) await send(event.id, JSON.parse(event.json) as JSONRPCMessage);
     return stream;
+  }
+
+  /** Drops the events past their time. */
+  expire(): void {
+    this.trim();
   }
 
   /** Drops the oldest events past a cap or past their time (the newest stays unless its time is up). */
