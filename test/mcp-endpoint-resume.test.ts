@@ -2,10 +2,12 @@
 // answer stream starts with a priming event (an id, `retry`, empty data) and every message has an
 // id; a client whose connection dropped mid-call GETs with `Last-Event-ID` and gets the messages it
 // missed and the result — on the fast path's streams (fast-call.ts) and on the SDK transport's (a
-// client that declared elicitation). A `Last-Event-ID` of another session or key replays nothing.
+// client that declared elicitation) — and on the GET stream the notifications sent while it was
+// away. A `Last-Event-ID` of another session or key replays nothing.
 // Raw HTTP (fetch) to see the wire.
 import { describe, expect, it } from 'vitest';
-import { callKit, makeCallerKey, results } from './helpers/calls.js';
+import { callKit, makeCallerKey, node, results } from './helpers/calls.js';
+import { fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { openRawMcpSession, type RawMcpSession } from './helpers/mcp-session.js';
 import { allEvents, readSse, type SseItem } from './helpers/sse.js';
@@ -14,9 +16,9 @@ const kit = callKit();
 const KEY = 'resume-test-key-0123456789abcdef';
 const auth = (token = KEY) => ({ authorization: `Bearer ${token}` });
 
-/** Opens a 2025-11-25 session on `/mcp/res` with raw HTTP, ended after the test. */
-async function session(base: string, capabilities: object = {}): Promise<RawMcpSession> {
-  const opened = await openRawMcpSession(`${base}/mcp/res`, { capabilities, headers: auth() });
+/** Opens a 2025-11-25 session on `/mcp/{server}` (default `res`) with raw HTTP, ended after the test. */
+async function session(base: string, capabilities: object = {}, server = 'res'): Promise<RawMcpSession> {
+  const opened = await openRawMcpSession(`${base}/mcp/${server}`, { capabilities, headers: auth() });
   kit.defer(async () => {
     await opened.end();
   });
@@ -133,5 +135,50 @@ describe('/mcp streams resume after a dropped connection (SEP-1699)', () => {
     // The session's own client resumes.
     const own = await reconnect(first, lastEventId);
     expect(messages(await allEvents(own)).at(-1)).toMatchObject({ id: 1, result: { content: [{ text: 'done after 4 steps' }] } });
+  });
+
+  it('replays on the GET stream the notifications sent while it was away', async () => {
+    const { app } = await kit.gateway({ fx: { command: node, args: [fixture('fixture-server.mjs')] } }, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await session(base, {}, 'fx');
+    // A second session whose GET stream stays open: it hears each list change when the first is told too.
+    const witness = await session(base, {}, 'fx');
+    const witnessStream = readSse(await witness.get());
+    const listChanged = async (stream: AsyncGenerator<SseItem>): Promise<SseItem> => {
+      for (;;) {
+        const { value, done } = await stream.next();
+        if (done) throw new Error('the stream ended');
+        if (value.data?.includes('notifications/tools/list_changed')) return value;
+      }
+    };
+    const addTool = async (name: string) =>
+      (await client.post({ jsonrpc: '2.0', id: name, method: 'tools/call', params: { name: 'add_tool', arguments: { name } } })).text();
+
+    const abort = new AbortController();
+    const stream = readSse(await client.get({}, abort.signal));
+    await addTool('first');
+    const seen = await listChanged(stream);
+    expect(seen.id).toBeTruthy();
+    await listChanged(witnessStream);
+    abort.abort();
+    await stream.return(undefined).catch(() => undefined);
+
+    // Told while the client is away (the witness hears it).
+    await addTool('second');
+    await listChanged(witnessStream);
+    await witnessStream.return(undefined);
+
+    const resume = new AbortController();
+    kit.defer(() => resume.abort());
+    const resumed = await waitUntil(async () => {
+      const response = await client.get({ 'last-event-id': seen.id! }, resume.signal);
+      if (response.status !== 409) return response;
+      await response.body?.cancel();
+      return undefined;
+    });
+    expect(resumed.status).toBe(200);
+    const replayed = await listChanged(readSse(resumed));
+    expect(replayed.id).toBeTruthy();
+    expect(replayed.id).not.toBe(seen.id);
   });
 });

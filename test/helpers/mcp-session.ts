@@ -8,8 +8,8 @@ export interface RawMcpSession {
   id: string;
   /** POSTs a message in the session (with these extra headers, and this abort signal). */
   post(message: unknown, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>;
-  /** GETs the session's stream (with these extra headers, e.g. `last-event-id`). */
-  get(headers?: Record<string, string>): Promise<Response>;
+  /** GETs the session's stream (with these extra headers, e.g. `last-event-id`, and this abort signal). */
+  get(headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>;
   /** Ends the session (DELETE). */
   end(): Promise<Response>;
 }
@@ -54,7 +54,8 @@ export async function openRawMcpSession(url: string, options: RawMcpSessionOptio
   return {
     id,
     post: (message, headers = {}, signal) => send(message, { ...session, ...headers }, signal),
-    get: (headers = {}) => fetch(url, { headers: { accept: 'text/event-stream', ...options.headers, ...session, ...headers } }),
+    get: (headers = {}, signal) =>
+      fetch(url, { headers: { accept: 'text/event-stream', ...options.headers, ...session, ...headers }, ...(signal ? { signal } : {}) }),
     end: () => fetch(url, { method: 'DELETE', headers: { ...options.headers, ...session } }),
   };
 }
