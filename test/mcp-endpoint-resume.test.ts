@@ -7,13 +7,16 @@
 // Raw HTTP (fetch) to see the wire.
 import { describe, expect, it } from 'vitest';
 import { callKit, makeCallerKey, node, results } from './helpers/calls.js';
-import { fixture } from './helpers/gateway.js';
+import request from 'supertest';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { openRawMcpSession, type RawMcpSession } from './helpers/mcp-session.js';
 import { allEvents, readSse, type SseItem } from './helpers/sse.js';
 
 const kit = callKit();
 const KEY = 'resume-test-key-0123456789abcdef';
+const VERSION = '2025-11-25';
 const auth = (token = KEY) => ({ authorization: `Bearer ${token}` });
 
 /** Opens a 2025-11-25 session on `/mcp/{server}` (default `res`) with raw HTTP, ended after the test. */
@@ -180,5 +183,52 @@ describe('/mcp streams resume after a dropped connection (SEP-1699)', () => {
     const replayed = await listChanged(readSse(resumed));
     expect(replayed.id).toBeTruthy();
     expect(replayed.id).not.toBe(seen.id);
+  });
+
+  it("does not take a GET that resumes a call's stream for the session's GET stream (a server's client roots stay)", async () => {
+    const started = await kit.gateway({ e: { command: node, args: [EVERYTHING_BIN, 'stdio'], clientRoots: true } }, {}, { apiKey: KEY });
+    const base = await kit.listen(started.app);
+    const other = await makeCallerKey(started.app, KEY, 'another key');
+    const byOther = () => request(started.app).post('/e/get-roots-list').set('Authorization', `Bearer ${other}`).send({});
+    // A client of /mcp/e with roots and its GET stream: the server's one client, whose roots no other key may use.
+    // (It declares elicitation too: its calls go through the SDK's transport, whose streams the SDK resumes.)
+    const client = new Client({ name: 'roots-client', version: '1' }, { capabilities: { roots: {}, elicitation: {} } });
+    client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: 'file:///srv/mine', name: 'mine' }] }));
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp/e`), { requestInit: { headers: auth() } });
+    await client.connect(transport);
+    kit.defer(() => client.close());
+    await waitUntil(async () => (await byOther()).status === 409, 15_000, 'the client to hold the server');
+
+    // In the same session, a call whose stream drops, then is resumed while it is under way.
+    const headers = { ...auth(), 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': VERSION };
+    const abort = new AbortController();
+    const response = await fetch(`${base}/mcp/e`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'long',
+        method: 'tools/call',
+        params: { name: 'trigger-long-running-operation', arguments: { duration: 2, steps: 4 }, _meta: { progressToken: 'p' } },
+      }),
+      signal: abort.signal,
+    });
+    let lastEventId: string | undefined;
+    for await (const item of readSse(response)) {
+      lastEventId = item.id;
+      if (item.data?.includes('notifications/progress')) break;
+    }
+    abort.abort();
+    const replay = await waitUntil(async () => {
+      const resumed = await fetch(`${base}/mcp/e`, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': lastEventId! } });
+      if (resumed.status !== 409) return resumed;
+      await resumed.body?.cancel();
+      return undefined;
+    });
+    expect(replay.status).toBe(200);
+    expect(messages(await allEvents(replay)).at(-1)).toMatchObject({ id: 'long', result: {} });
+
+    // The resumed stream's end is not the end of the client's GET stream: it still holds the server.
+    expect((await byOther()).status).toBe(409);
   });
 });

@@ -42,7 +42,7 @@ import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { ClientRootsBook, rootsOfAnswer } from './client-roots.js';
 import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
-import { EventBudget, SessionEvents, RETRY_MS } from './event-store.js';
+import { EventBudget, SessionEvents, RETRY_MS, resumesCallStream } from './event-store.js';
 import { cancelFastCall, cancelFastCalls, fastToolCall, resumeFastStream, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
@@ -307,8 +307,8 @@ export class McpEndpoint {
       // The GET stream is in place once the SDK has taken the request (its checks are synchronous):
       // the client can be asked for its roots from then on.
       const target = session.served.target;
-      // A client that stops listening cannot be asked any more.
-      if (req.method === 'GET' && target.kind === 'server') {
+      // A client that stops listening cannot be asked any more. A GET that resumes a call's stream is not the GET stream.
+      if (req.method === 'GET' && target.kind === 'server' && !resumesCallStream(req, session.events)) {
         setImmediate(() => {
           if (!res.writableEnded && !res.destroyed) this.offerRoots(session, target.server, res);
         });

@@ -15,6 +15,7 @@
  * a result is in memory anyway, bounded by `gateway.maxResultBytes`). A `Last-Event-ID` whose event
  * is gone resumes nothing.
  */
+import type { IncomingMessage } from 'node:http';
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 
 /** The `retry` hint of a priming event: how long a client waits before it reconnects, in ms. */
@@ -36,6 +37,17 @@ export const EVENT_BUDGET_CHARS = 33_554_432;
 
 /** How often the events past their time are dropped from idle sessions, in ms. Default 60000. */
 const SWEEP_MS = 60_000;
+
+/** The SDK transport's stream id of a session's GET stream. */
+const GET_STREAM = '_GET_stream';
+
+/** Whether a GET resumes (`Last-Event-ID`) a stream other than the session's GET stream: a call's. */
+export function resumesCallStream(req: IncomingMessage, events: SessionEvents): boolean {
+  const lastEventId = req.headers['last-event-id'];
+  if (typeof lastEventId !== 'string') return false;
+  const stream = events.streamOf(lastEventId);
+  return stream !== undefined && stream !== GET_STREAM;
+}
 
 /** The JSON of a priming event's (empty) message, as the SDK stores it. */
 export const PRIMING = '{}';
