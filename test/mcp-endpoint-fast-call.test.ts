@@ -9,52 +9,27 @@ import { describe, expect, it } from 'vitest';
 import { callKit, results } from './helpers/calls.js';
 import { tempDir } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
+import { openRawMcpSession, type RawMcpSession } from './helpers/mcp-session.js';
 import { allEvents } from './helpers/sse.js';
 
 const kit = callKit();
-const VERSION = '2025-11-25';
-const ACCEPT = 'application/json, text/event-stream';
 
-interface Session {
-  post(message: unknown, headers?: Record<string, string>): Promise<Response>;
-  /** Ends the session (DELETE). */
-  end(): Promise<Response>;
-}
-
-/** Opens a 2025-era session on `/mcp/res` with raw HTTP (initialize, notifications/initialized). */
-async function session(base: string, capabilities: object = {}): Promise<Session> {
-  const url = `${base}/mcp/res`;
-  const send = (message: unknown, headers: Record<string, string>) =>
-    fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
-      body: JSON.stringify(message),
-    });
-  const init = await send(
-    {
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: VERSION, capabilities, clientInfo: { name: 'raw-client', version: '3.1' } },
-    },
-    {},
-  );
-  expect(init.status).toBe(200);
-  await init.text();
-  const id = init.headers.get('mcp-session-id')!;
-  expect(id).toBeTruthy();
-  const headers = { 'mcp-session-id': id, 'mcp-protocol-version': VERSION };
-  expect((await send({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).status).toBe(202);
+/** Opens a 2025-era session on `/mcp/res` with raw HTTP, ended after the test. */
+async function session(base: string, capabilities: object = {}): Promise<RawMcpSession> {
+  const opened = await openRawMcpSession(`${base}/mcp/res`, { capabilities });
   kit.defer(async () => {
-    await fetch(url, { method: 'DELETE', headers });
+    await opened.end();
   });
-  return { post: (message, extra = {}) => send(message, { ...headers, ...extra }), end: () => fetch(url, { method: 'DELETE', headers }) };
+  return opened;
 }
 
 /** The JSON-RPC messages of an answer, whichever way it came (JSON or an event stream). */
 async function messagesOf(response: Response): Promise<Record<string, unknown>[]> {
   if (response.headers.get('content-type')?.startsWith('application/json')) return [await response.json()];
-  return (await allEvents(response)).map((event) => JSON.parse(event.data!) as Record<string, unknown>);
+  // A priming event (an id, empty data: event-store.ts) carries no message.
+  return (await allEvents(response))
+    .filter((event) => event.data !== '')
+    .map((event) => JSON.parse(event.data!) as Record<string, unknown>);
 }
 
 const call = (id: number, name: string, args: object = {}, meta?: object) => ({

@@ -6,7 +6,9 @@
  * Both protocol eras, told apart per request by the SDK's own classification:
  * - 2025-era clients (`initialize`; 2025-11-25, 2025-06-18, 2025-03-26 …) get a session: an SDK
  *   transport and server for its lifetime, `Mcp-Session-Id`, the GET stream for notifications,
- *   DELETE to end it. Sessions are bounded (sessions.ts).
+ *   DELETE to end it. Sessions are bounded (sessions.ts). Their event streams are resumable: each
+ *   session keeps its messages in a bounded event store (event-store.ts, SEP-1699), so a client
+ *   that reconnects with `Last-Event-ID` gets what it missed.
  * - 2026-07-28 clients are served statelessly: a fresh server per request (`server/discover`,
  *   `subscriptions/listen` for list changes), by one SDK handler per endpoint.
  *
@@ -40,7 +42,8 @@ import type { UpstreamConnection } from '../upstream/connection.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { ClientRootsBook, rootsOfAnswer } from './client-roots.js';
 import { buildCatalog, groupUses, servesServer, targetOf, type Catalog, type EndpointTarget, type ToolSource } from './catalog.js';
-import { cancelFastCall, cancelFastCalls, fastToolCall, serveFastCall, type FastSession } from './fast-call.js';
+import { EventBudget, SessionEvents, RETRY_MS, resumesCallStream } from './event-store.js';
+import { cancelFastCall, cancelFastCalls, fastToolCall, resumeFastStream, serveFastCall, type FastSession } from './fast-call.js';
 import { buildMcpServer, type ParkedState, type ServedContext } from './mcp-server.js';
 import { ParkedCalls } from './parked-calls.js';
 import { UsedNonces } from './input-relay.js';
@@ -149,6 +152,8 @@ export class McpEndpoint {
   private readonly source: ToolSource;
   private readonly parked: ParkedCalls;
   private readonly usedNonces = new UsedNonces();
+  /** What the sessions' event stores keep together (event-store.ts). */
+  private readonly eventBudget = new EventBudget();
   /** The roots of each server's one `/mcp/{server}` client (client-roots.ts). */
   private readonly roots: ClientRootsBook;
   /** Seals and checks the `requestState` of parked calls; its key lives as long as the process (as do the calls). */
@@ -293,6 +298,8 @@ export class McpEndpoint {
       const call = fastToolCall(req, body, session);
       if (call) return serveFastCall(session, call, res, info.requestId, info.user);
       if (cancelFastCall(req, res, body, session)) return;
+      // A client resuming a stream of the fast path whose call is under way (event-store.ts).
+      if (resumeFastStream(req, res, session)) return;
       // The session outlives the request that opened it, and its key's trust may change since: each
       // request's own user, as its key is trusted now.
       carryUser(req, info.user);
@@ -300,8 +307,8 @@ export class McpEndpoint {
       // The GET stream is in place once the SDK has taken the request (its checks are synchronous):
       // the client can be asked for its roots from then on.
       const target = session.served.target;
-      // A client that stops listening cannot be asked any more.
-      if (req.method === 'GET' && target.kind === 'server') {
+      // A client that stops listening cannot be asked any more. A GET that resumes a call's stream is not the GET stream.
+      if (req.method === 'GET' && target.kind === 'server' && !resumesCallStream(req, session.events)) {
         setImmediate(() => {
           if (!res.writableEnded && !res.destroyed) this.offerRoots(session, target.server, res);
         });
@@ -348,8 +355,12 @@ export class McpEndpoint {
     const served = this.served(target, info);
     served.tasks = 'legacy';
     const server = buildMcpServer(served);
+    // The session's streams are resumable (SEP-1699): its messages are kept, bounded, while it lasts.
+    const events = new SessionEvents({ budget: this.eventBudget });
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      eventStore: events,
+      retryInterval: RETRY_MS,
       onsessioninitialized: (id) => {
         this.servers.set(id, server);
         const record: LegacySession = {
@@ -362,11 +373,14 @@ export class McpEndpoint {
           server,
           served,
           calls: new Map(),
+          events,
+          streams: new Map(),
           close: async () => {
             this.servers.delete(id);
             if (target.kind === 'server') this.roots.closed(target.server, id);
             cancelFastCalls(record);
             await transport.close();
+            events.clear();
           },
         };
         this.sessions.add(record);
@@ -387,6 +401,7 @@ export class McpEndpoint {
       if (target.kind === 'server') this.roots.closed(target.server, id);
       const session = this.sessions.get(id);
       if (session) cancelFastCalls(session);
+      events.clear();
       this.servers.delete(id);
       this.sessions.forget(id);
     };

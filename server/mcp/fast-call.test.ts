@@ -3,11 +3,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { SessionEvents } from './event-store.js';
 import { FastAnswer } from './fast-call.js';
 
 /** Serves one request with `respond`; resolves with the answer as the client read it. */
 async function answered(respond: (answer: FastAnswer) => void): Promise<{ type: string | undefined; session: unknown; body: string }> {
-  const server = http.createServer((_req, res) => respond(new FastAnswer(res, 'session-1'))).listen(0, '127.0.0.1');
+  const server = http
+    .createServer((_req, res) => respond(new FastAnswer(res, { id: 'session-1', events: new SessionEvents(), streams: new Map() })))
+    .listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
     const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);

@@ -22,11 +22,19 @@
  * A `notifications/cancelled` naming a call of this path cancels it (answered 202, as the SDK
  * does); the call's answer is then not sent (the stream ends without it). Ending the session
  * cancels its calls, as closing the SDK's server does for its own.
+ *
+ * Its streams are resumable as the SDK's are (event-store.ts, SEP-1699): for a client of 2025-11-25
+ * or later a stream starts with a priming event (an id and the `retry` hint) and every message has
+ * an id kept in the session's store; a client whose connection dropped GETs with `Last-Event-ID`
+ * and gets what it missed, then the rest of the call on that GET (`resumeFastStream`; once the call
+ * has ended, the SDK's transport replays from the same store).
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS, isJsonContentType, type Server } from '@modelcontextprotocol/server';
 import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { toMcpResult } from './call-result.js';
+import { RETRY_MS, PRIMING, type SessionEvents } from './event-store.js';
 import type { ServedContext } from './mcp-server.js';
 import { clientName, followToolCall, logPasses, progressParams, startToolCall, toolToCall } from './tool-call.js';
 
@@ -44,6 +52,10 @@ export interface FastSession {
   served: ServedContext;
   /** The calls of this path under way, by JSON-RPC id: each function cancels one. */
   calls: Map<RequestId, () => void>;
+  /** The session's event store (event-store.ts). */
+  events: SessionEvents;
+  /** The event streams of this path's calls under way, by stream id: a client may resume one. */
+  streams: Map<string, FastAnswer>;
 }
 
 /** A `tools/call` the fast path takes. */
@@ -52,6 +64,8 @@ export interface FastToolCall {
   name: string;
   args: Record<string, unknown> | undefined;
   progressToken: RequestId | undefined;
+  /** Whether its answer, when it turns into a stream, is resumable (a client of 2025-11-25 or later). */
+  resumable: boolean;
 }
 
 /** A JSON object (not an array, not null). */
@@ -104,7 +118,13 @@ export function fastToolCall(req: IncomingMessage, body: unknown, session: FastS
   // Likewise one that declared sampling gets the servers' `sampling/createMessage`s (sampling.ts).
   const capabilities = session.server.getClientCapabilities();
   if (capabilities?.elicitation !== undefined || capabilities?.sampling !== undefined) return undefined;
-  return { id: body.id, name: params.name, args: params.arguments as Record<string, unknown> | undefined, progressToken };
+  return {
+    id: body.id,
+    name: params.name,
+    args: params.arguments as Record<string, unknown> | undefined,
+    progressToken,
+    resumable: takesPriming(req),
+  };
 }
 
 /**
@@ -123,13 +143,35 @@ export function cancelFastCall(req: IncomingMessage, res: ServerResponse, body: 
   return true;
 }
 
+/** The headers of an event stream of a session. */
+function streamHeaders(sessionId: string): Record<string, string> {
+  return {
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+    'mcp-session-id': sessionId,
+  };
+}
+
+/** Whether a client of this protocol revision takes a priming event (empty data): 2025-11-25 and later, as the SDK's transport decides. */
+function takesPriming(req: IncomingMessage): boolean {
+  const version = req.headers['mcp-protocol-version'];
+  return typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version) && version >= '2025-11-25';
+}
+
 /** One POST's answer: JSON in one write, or an event stream once something must go out first. */
 export class FastAnswer {
   private streaming = false;
+  private ended = false;
+  /** The stream's id in the session's event store, once it is a resumable stream. */
+  private streamId: string | undefined;
 
   constructor(
-    private readonly res: ServerResponse,
-    private readonly sessionId: string,
+    private res: ServerResponse,
+    private readonly session: Pick<FastSession, 'id' | 'events' | 'streams'>,
+    /** Whether its stream is resumable (`takesPriming`). */
+    private readonly resumable = false,
   ) {}
 
   private get gone(): boolean {
@@ -139,45 +181,90 @@ export class FastAnswer {
   private stream(): void {
     if (this.streaming) return;
     this.streaming = true;
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-      'mcp-session-id': this.sessionId,
-    });
+    this.res.writeHead(200, streamHeaders(this.session.id));
+    if (!this.resumable) return;
+    this.streamId = randomUUID();
+    this.session.streams.set(this.streamId, this);
+    this.res.write(`id: ${this.session.events.add(this.streamId, PRIMING)}\nretry: ${RETRY_MS}\ndata: \n\n`);
+  }
+
+  /** A message's event: with an id kept in the session's store when the stream is resumable. */
+  private event(json: string): string {
+    if (this.streamId === undefined) return `event: message\ndata: ${json}\n\n`;
+    return `event: message\nid: ${this.session.events.add(this.streamId, json)}\ndata: ${json}\n\n`;
   }
 
   notify(method: string, params: Record<string, unknown>): void {
-    if (this.gone) return;
+    // A resumable stream keeps its messages while its client is away.
+    if (this.ended || (this.gone && this.streamId === undefined)) return;
     this.stream();
-    this.res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method, params })}\n\n`);
+    const event = this.event(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    if (!this.gone) this.res.write(event);
   }
 
   keepAlive(): void {
-    if (this.gone) return;
+    if (this.gone || this.ended) return;
     this.stream();
     this.res.write(': keepalive\n\n');
   }
 
   /** Sends the JSON-RPC response and ends. */
   finish(message: Record<string, unknown>): void {
-    if (this.gone) return;
+    if (this.ended || (this.gone && this.streamId === undefined)) return;
+    this.ended = true;
     const json = JSON.stringify(message);
     if (this.streaming) {
-      this.res.end(`event: message\ndata: ${json}\n\n`);
+      const event = this.event(json);
+      this.release();
+      if (!this.gone) this.res.end(event);
       return;
     }
-    this.res.writeHead(200, { 'Content-Type': 'application/json', 'mcp-session-id': this.sessionId });
+    this.res.writeHead(200, { 'Content-Type': 'application/json', 'mcp-session-id': this.session.id });
     this.res.end(json);
   }
 
   /** Ends without a response (the call was cancelled): an event stream that closes. */
   abandon(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.release();
     if (this.gone) return;
     this.stream();
     this.res.end();
   }
+
+  /**
+   * A client resumes the stream on a new response (`resumeFastStream`): the events after its
+   * `Last-Event-ID` (`missed`), then the rest of the call there. A response still open is ended.
+   */
+  resume(res: ServerResponse, missed: { id: string; json: string }[]): void {
+    if (!this.gone) this.res.end();
+    this.res = res;
+    res.writeHead(200, streamHeaders(this.session.id));
+    for (const event of missed) res.write(`event: message\nid: ${event.id}\ndata: ${event.json}\n\n`);
+  }
+
+  /** The stream can no longer be resumed live (the SDK's transport replays what was kept). */
+  private release(): void {
+    if (this.streamId !== undefined) this.session.streams.delete(this.streamId);
+  }
+}
+
+/**
+ * A GET with `Last-Event-ID` naming an event of a stream of this path whose call is under way:
+ * resumes it on `res` (true). False, having done nothing, for anything else — another stream,
+ * one that ended, an id the session does not keep — which the SDK's transport then serves.
+ */
+export function resumeFastStream(req: IncomingMessage, res: ServerResponse, session: FastSession): boolean {
+  const lastEventId = req.headers['last-event-id'];
+  if (session.streams.size === 0 || req.method !== 'GET' || typeof lastEventId !== 'string') return false;
+  if (!req.headers.accept?.includes('text/event-stream')) return false;
+  const stream = session.events.streamOf(lastEventId);
+  const answer = stream === undefined ? undefined : session.streams.get(stream);
+  const missed = session.events.after(lastEventId);
+  if (!answer || !missed) return false;
+  answer.resume(res, missed);
+  return true;
 }
 
 /** Serves a `tools/call` the fast path took (`fastToolCall`). */
@@ -189,7 +276,7 @@ export async function serveFastCall(
   user?: ForwardedUser,
 ): Promise<void> {
   const { served } = session;
-  const answer = new FastAnswer(res, session.id);
+  const answer = new FastAnswer(res, session, message.resumable);
   const entry = toolToCall(served.identity, served.catalog(), message.name);
   if ('code' in entry) {
     answer.finish({ jsonrpc: '2.0', id: message.id, error: { code: entry.code, message: entry.message } });

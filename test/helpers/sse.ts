@@ -6,6 +6,10 @@ export interface SseItem {
   data?: string;
   /** Set for a comment line (`: heartbeat`), without the colon. */
   comment?: string;
+  /** The event's id (`id:`), when it has one. */
+  id?: string;
+  /** The reconnection time the stream asks for (`retry:`), in ms. */
+  retry?: number;
 }
 
 export async function* readSse(response: Response): AsyncGenerator<SseItem> {
@@ -21,6 +25,8 @@ export async function* readSse(response: Response): AsyncGenerator<SseItem> {
       for (const line of block.split('\n')) {
         if (line.startsWith(':')) item.comment = line.slice(1).trim();
         else if (line.startsWith('event:')) item.event = line.slice(6).trim();
+        else if (line.startsWith('id:')) item.id = line.slice(3).trim();
+        else if (line.startsWith('retry:')) item.retry = Number(line.slice(6).trim());
         else if (line.startsWith('data:')) item.data = (item.data === undefined ? '' : `${item.data}\n`) + line.slice(5).trimStart();
       }
       if (item.data !== undefined && item.event === undefined) item.event = 'message';

@@ -14,7 +14,9 @@
 //   CONFORMANCE_REF   the commit to read (default c321dd3, v0.2.0-alpha.11); the suite is the npm
 //                     package @modelcontextprotocol/conformance of the version that commit names;
 //   CONFORMANCE_NODE  a Node.js 22 or later for the suite (default: this Node if it is one, else the
-//                     `node-linux-<arch>@22` package from the npm registry).
+//                     `node-linux-<arch>@22` package from the npm registry);
+//   CONFORMANCE_SCENARIO  run only this scenario (e.g. server-sse-polling) in each era instead of
+//                     `--suite all` (default: all); the checks that need the whole suite are skipped.
 // The server (examples/servers/typescript) is copied into a temporary folder, gets `npm ci` there
 // and runs with its own tsx; its last lines are changed to listen on 127.0.0.1 on a free port.
 import { execFile, execFileSync } from 'node:child_process';
@@ -62,7 +64,7 @@ const EXTENSION = /^tasks-/;
  * Checks that pass directly but not through the gateway, and why; everything else of issue 17
  * that passes directly must pass through. A check listed here that passes is reported too.
  */
-const NO_RESUME = 'no SSE resumption (SEP-1699, SHOULD)';
+const LOST_UPSTREAM = 'the server’s SDK (1.29) drops the result it sends while the call’s stream is closed (SEP-1699, SHOULD)';
 const UNLISTED_HOOK = 'the server’s trigger hook is not in its tools/list (SHOULD)';
 const KNOWN: Record<string, Record<string, string>> = {
   // Through /mcp/everything-2026 (SHOULD, warnings): the checks mutate the lists by calling the
@@ -72,14 +74,14 @@ const KNOWN: Record<string, Record<string, string>> = {
     'sep-2575-server-sends-tools-list-changed-on-subscription': UNLISTED_HOOK,
     'sep-2575-server-sends-prompts-list-changed-on-subscription': UNLISTED_HOOK,
   },
-  // SEP-1699 (SHOULD): `/mcp` keeps no event store, so its SSE streams have no priming event, no
-  // `retry` and cannot be resumed; and test_reconnection's result never reaches the gateway, whose
-  // upstream client (SDK 1.x) does not recover it after the server closes the stream (the same
-  // client directly against the server does not either).
+  // SEP-1699 (SHOULD): the gateway's streams are resumable (priming event, `retry`, Last-Event-ID:
+  // server/mcp/event-store.ts), but test_reconnection's result never reaches the gateway: the server
+  // closes the call's stream upstream and sends the result 100 ms later, which its SDK (1.29) keeps
+  // only for a connected stream; the gateway's upstream client (SDK 1.x) reconnects with
+  // Last-Event-ID after the server's `retry: 5000`, and the server replays nothing (the same client
+  // directly against the server gets no result either; the suite reconnects at once).
   'server-sse-polling': {
-    'server-sse-priming-event': NO_RESUME,
-    'server-sse-retry-field': NO_RESUME,
-    'server-sse-disconnect-resume': NO_RESUME,
+    'server-sse-disconnect-resume': LOST_UPSTREAM,
   },
   // The check sends inputResponses with a first call (no requestState): the gateway forwards a
   // client's responses only to the keys of a round it relayed, under its seal, so that nobody
@@ -89,15 +91,20 @@ const KNOWN: Record<string, Record<string, string>> = {
   },
 };
 
+/** The one scenario to run (`CONFORMANCE_SCENARIO`), or undefined for the whole suite. */
+const ONLY = process.env.CONFORMANCE_SCENARIO || undefined;
+
 const RANK: Status[] = ['INFO', 'SUCCESS', 'SKIPPED', 'WARNING', 'FAILURE'];
 
 function readRun(dir: string): Run {
   const run: Run = new Map();
   for (const entry of fs.readdirSync(dir)) {
     const scenario = /^server-(.+)-\d{4}-\d\d-\d\dT[\d-]+Z$/.exec(entry)?.[1];
-    if (!scenario) continue;
+    // A scenario not in the run's revision (run alone with CONFORMANCE_SCENARIO) writes no checks.
+    const file = path.join(dir, entry, 'checks.json');
+    if (!scenario || !fs.existsSync(file)) continue;
     const checks: Checks = new Map();
-    for (const check of JSON.parse(fs.readFileSync(path.join(dir, entry, 'checks.json'), 'utf8')) as { id: string; status: Status }[]) {
+    for (const check of JSON.parse(fs.readFileSync(file, 'utf8')) as { id: string; status: Status }[]) {
       if (check.status === 'INFO') continue;
       const before = checks.get(check.id);
       if (!before || RANK.indexOf(check.status) > RANK.indexOf(before)) checks.set(check.id, check.status);
@@ -173,14 +180,15 @@ describe('the MCP conformance suite (server mode) through /mcp/{server}', () => 
         ['gateway', through],
       ] as const) {
         const dir = path.join(output, `${era}-${side}`);
-        await runSuite(url, ['--suite', 'all', ...args], dir);
+        await runSuite(url, [...(ONLY ? ['--scenario', ONLY] : ['--suite', 'all']), ...args], dir);
         runs[era]![side] = readRun(dir);
       }
       // The input_required scenarios and server-stateless again, one by one, through the 2026-07-28 upstream: theirs are those results.
       const dir = path.join(output, `${era}-gateway-2026`);
       for (const scenario of [...runs[era]!.direct.keys()].filter((name) => THROUGH_2026_UPSTREAM.test(name)))
         await runSuite(through2026, ['--scenario', scenario, ...args], dir);
-      for (const [scenario, checks] of readRun(dir)) runs[era]!.gateway.set(scenario, checks);
+      // (None of them with CONFORMANCE_SCENARIO naming another scenario.)
+      if (fs.existsSync(dir)) for (const [scenario, checks] of readRun(dir)) runs[era]!.gateway.set(scenario, checks);
     }
 
     async function runSuite(url: string, args: string[], dir: string): Promise<void> {
@@ -209,7 +217,7 @@ describe('the MCP conformance suite (server mode) through /mcp/{server}', () => 
   it('runs the server scenarios in both eras, directly and through the gateway', () => {
     const rows = ['| scenario | era | direct | through the gateway | note |', '| --- | --- | --- | --- | --- |'];
     for (const [era, { direct, gateway: through }] of Object.entries(runs)) {
-      expect(direct.size, era).toBeGreaterThan(0);
+      if (!ONLY) expect(direct.size, era).toBeGreaterThan(0);
       for (const scenario of new Set([...direct.keys(), ...through.keys()])) {
         const lost = passed(direct.get(scenario)).filter((id) => through.get(scenario)?.get(id) !== 'SUCCESS');
         const note = scope(scenario, era) || lost.map((id) => `${id}: ${KNOWN[scenario]?.[id] ?? 'FAILS THROUGH THE GATEWAY'}`).join('; ');
@@ -217,6 +225,7 @@ describe('the MCP conformance suite (server mode) through /mcp/{server}', () => 
       }
     }
     console.log(rows.join('\n'));
+    if (ONLY) return;
     expect(runs.default!.direct.has('dns-rebinding-protection')).toBe(true);
     expect(runs['2026-07-28']!.direct.has('tools-call-with-progress')).toBe(true);
   });

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_LIMITS, EventBudget, PRIMING, SessionEvents } from './event-store.js';
+
+describe('SessionEvents', () => {
+  it('replays the events of the same stream after an id, without priming events', async () => {
+    const events = new SessionEvents();
+    const primed = events.add('a', PRIMING);
+    const one = events.add('a', '{"n":1}');
+    events.add('b', '{"n":"other stream"}');
+    events.add('a', '{"n":2}');
+    expect(events.after(primed)?.map((event) => event.json)).toEqual(['{"n":1}', '{"n":2}']);
+    expect(events.after(one)?.map((event) => event.json)).toEqual(['{"n":2}']);
+    const sent: unknown[] = [];
+    expect(await events.replayEventsAfter(one, { send: async (_id, message) => void sent.push(message) })).toBe('a');
+    expect(sent).toEqual([{ n: 2 }]);
+    expect(await events.getStreamIdForEventId('a.999')).toBeUndefined();
+    await expect(events.replayEventsAfter('nope', { send: async () => undefined })).rejects.toThrow();
+  });
+
+  it('stays within its caps under a flood: the oldest go first, and a dropped id resumes nothing', () => {
+    const events = new SessionEvents();
+    const first = events.add('s', PRIMING);
+    const message = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } });
+    for (let index = 0; index < 50_000; index++) events.add('s', message);
+    expect(events.size).toBeLessThanOrEqual(EVENT_LIMITS.maxEvents);
+    expect(events.keptChars).toBeLessThanOrEqual(EVENT_LIMITS.maxChars);
+    expect(events.after(first)).toBeUndefined();
+
+    const big = new SessionEvents({ limits: { maxEvents: 1000, maxChars: 100, keepMs: 60_000 } });
+    for (let index = 0; index < 10; index++) big.add('s', 'x'.repeat(30));
+    expect(big.keptChars).toBeLessThanOrEqual(100);
+    // One event past the cap alone is still kept (the newest).
+    big.add('s', 'y'.repeat(500));
+    expect(big.size).toBe(1);
+  });
+
+  it('forgets events past their time, and everything when cleared', () => {
+    let now = 0;
+    const events = new SessionEvents({ limits: { maxEvents: 10, maxChars: 1000, keepMs: 1000 }, now: () => now });
+    const old = events.add('s', '{}');
+    now = 600;
+    const recent = events.add('s', '{"n":1}');
+    now = 1200;
+    expect(events.streamOf(old)).toBeUndefined();
+    expect(events.streamOf(recent)).toBe('s');
+    now = 1700;
+    expect(events.streamOf(recent)).toBeUndefined();
+    expect(events.size).toBe(0);
+    events.add('s', '{}');
+    events.clear();
+    expect(events.size).toBe(0);
+    expect(events.keptChars).toBe(0);
+    // A session that ended keeps nothing more.
+    events.add('s', '{"late":true}');
+    expect(events.size).toBe(0);
+  });
+
+  it('keeps all sessions within the budget together: the oldest events of all go first, each session keeps its newest', () => {
+    let now = 0;
+    const budget = new EventBudget(1000);
+    const clock = () => ++now;
+    const quiet = new SessionEvents({ budget, now: clock });
+    const early = quiet.add('q', 'q'.repeat(100));
+    const latest = quiet.add('q', 'q'.repeat(100));
+    const flood = new SessionEvents({ budget, now: clock });
+    for (let index = 0; index < 10_000; index++) flood.add('f', 'f'.repeat(100));
+    expect(budget.keptChars).toBeLessThanOrEqual(1000);
+    expect(budget.keptChars).toBe(quiet.keptChars + flood.keptChars);
+    expect(quiet.streamOf(early)).toBeUndefined();
+    expect(quiet.streamOf(latest)).toBe('q');
+    flood.clear();
+    quiet.clear();
+    expect(budget.keptChars).toBe(0);
+  });
+
+  it("drops an idle session's events past their time on the budget's sweep", () => {
+    let now = 0;
+    const budget = new EventBudget();
+    const idle = new SessionEvents({ budget, limits: { maxEvents: 10, maxChars: 1000, keepMs: 1000 }, now: () => now });
+    idle.add('s', '{"n":1}');
+    now = 2000;
+    budget.sweep();
+    expect(idle.size).toBe(0);
+    expect(budget.keptChars).toBe(0);
+    idle.clear();
+  });
+});
