@@ -10,12 +10,17 @@
  * it: it is a public path (security.ts), and the sign-in is bound to the browser that started it
  * by a random nonce in a short-lived SameSite=Lax cookie (`mcpgw_oauth`, HttpOnly, only sent to the
  * callback), besides its `state`.
+ *
+ * A user of a `perUserAuth` server connects their own account with the link the operator made for
+ * them (`GET /ui/oauth/connect/{token}`, public: the user has no session; the link's secret is the
+ * credential, server/upstream/per-user-connections.ts): the same flow, for that user, ending on a
+ * page that says so (the user cannot see the gateway's pages).
  */
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../errors.js';
-import { OAUTH_CALLBACK_PATH, oauthCallbackUrl, prefixOf } from '../http/base-path.js';
+import { CONNECT_LINK_PATH, OAUTH_CALLBACK_PATH, oauthCallbackUrl, prefixOf } from '../http/base-path.js';
 import type { PageRouter } from '../http/route.js';
 import { describeError } from '../upstream/call-errors.js';
 import { SIGN_IN_TTL_MS } from '../upstream/oauth-client.js';
@@ -28,10 +33,8 @@ const BINDING_COOKIE = 'mcpgw_oauth';
 export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request, res: Response, name: string) => void): void {
   const { supervisor } = deps;
 
-  pages.get('/ui/servers/{name}/oauth/connect', 'admin', async (req, res) => {
-    const binding = randomBytes(24).toString('base64url');
-    const url = await supervisor.beginSignIn(req.params.name!, oauthCallbackUrl(req), binding);
-    if (!url) return res.redirect(303, `${prefixOf(req)}/`);
+  /** Sends the browser to the authorization server, with the cookie that binds the sign-in to it. */
+  const toAuthorization = (req: Request, res: Response, url: URL, binding: string) => {
     res.setHeader(
       'Set-Cookie',
       serializeCookie(BINDING_COOKIE, binding, {
@@ -43,6 +46,26 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
       }),
     );
     res.redirect(303, url.href);
+  };
+
+  pages.get('/ui/servers/{name}/oauth/connect', 'admin', async (req, res) => {
+    const binding = randomBytes(24).toString('base64url');
+    const url = await supervisor.beginSignIn(req.params.name!, oauthCallbackUrl(req), binding);
+    if (!url) return res.redirect(303, `${prefixOf(req)}/`);
+    toAuthorization(req, res, url, binding);
+  });
+
+  pages.get(CONNECT_LINK_PATH, 'tools:read', async (req, res) => {
+    const binding = randomBytes(24).toString('base64url');
+    let begun: Awaited<ReturnType<typeof supervisor.beginUserSignIn>>;
+    try {
+      begun = await supervisor.beginUserSignIn(req.params.token!, oauthCallbackUrl(req), binding);
+    } catch (error) {
+      const detail = error instanceof ProblemError ? error.detail : describeError(error);
+      return sendView(res, 'pages/error', { title: 'Cannot connect', detail }, pageContext(req, 'servers'), 400);
+    }
+    if (!begun.url) return sendView(res, 'pages/connected', { title: 'Connected', server: begun.server }, pageContext(req, 'servers'));
+    toAuthorization(req, res, begun.url, binding);
   });
 
   pages.get(OAUTH_CALLBACK_PATH, 'tools:read', async (req, res) => {
@@ -50,8 +73,9 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
     const binding = parseCookies(req.headers.cookie ?? '')[BINDING_COOKIE];
     res.setHeader('Set-Cookie', serializeCookie(BINDING_COOKIE, '', { path: `${prefixOf(req)}${OAUTH_CALLBACK_PATH}`, maxAge: 0 }));
+    let signedIn: { server: string; user?: string };
     try {
-      await supervisor.completeSignIn({
+      signedIn = await supervisor.completeSignIn({
         ...(binding !== undefined && { binding }),
         code: text('code'),
         state: text('state'),
@@ -63,6 +87,8 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
       const detail = error instanceof ProblemError ? error.detail : describeError(error);
       return sendView(res, 'pages/error', { title: 'Sign-in failed', detail }, pageContext(req, 'servers'), 400);
     }
+    if (signedIn.user !== undefined)
+      return sendView(res, 'pages/connected', { title: 'Connected', server: signedIn.server }, pageContext(req, 'servers'));
     res.redirect(303, `${prefixOf(req)}/`);
   });
 

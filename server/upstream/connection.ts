@@ -152,6 +152,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
    */
   fallbackElicitor?: Elicitor;
+  /**
+   * The connection of a `perUserAuth` server that only lists (with some user's tokens:
+   * per-user-connections.ts): it serves no request for a caller, whose own connection does.
+   * Default false.
+   */
+  perUserListing = false;
   /** The OAuth client of a remote server (see `oauth`). */
   private oauthClient?: OAuthClient;
   private consecutiveFailures = 0;
@@ -328,6 +334,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal }) => Promise<T>,
   ): Promise<T> {
     const client = this.client;
+    if (this.perUserListing) throw this.perUserOnly();
     if (this.state !== 'ready' || !client) throw this.notReady();
     const generation = this.generation;
     try {
@@ -454,6 +461,14 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       : new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
   }
 
+  /** The refusal of a request to the listing connection of a `perUserAuth` server (it holds another user's tokens). */
+  private perUserOnly(): UpstreamCallError {
+    return new UpstreamCallError(
+      'connect-first',
+      `server ${this.name} is used with each user's own account (perUserAuth): only tool calls made for a connected user reach it`,
+    );
+  }
+
   /** A request's failure: a lost authorization moves the server to `needs-sign-in`, and the failure says so. */
   private callFailure(error: unknown, signal: AbortSignal | undefined, generation: number): UpstreamCallError {
     if (needsSignIn(error)) {
@@ -473,6 +488,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const client = this.client;
     const tasks = this.tasks;
     const modern = this.modern;
+    if (this.perUserListing) throw this.perUserOnly();
     if (this.state !== 'ready' || !client || (!tasks && !modern)) throw this.notReady();
     const generation = this.generation;
     const direct = this.direct;

@@ -3,6 +3,7 @@
  * added, restarted (only when their transport settings changed), updated in place, or removed.
  * The surfaces switch a server on or off (`setEnabled`) and restart it (`restart`) through here.
  * A removed server is gone from lookups at once, before its process has finished stopping.
+ * A `perUserAuth` server has its users' own connections besides (per-user-connections.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -13,7 +14,10 @@ import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
 import { describeError } from './call-errors.js';
 import type { CallbackParams } from './oauth-client.js';
-import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
+import { MemoryOAuthStore, userOAuthStore, type OAuthStore } from './oauth-store.js';
+import { PerUserConnections } from './per-user-connections.js';
+import type { ForwardedUser } from '../auth/forwarded-user.js';
+import { DEFAULT_GATEWAY_SETTINGS } from '../config/load.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
@@ -46,6 +50,11 @@ export interface ServerView extends ServerStatus {
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private connections = new Map<string, UpstreamConnection>();
+  /** The users' own connections of each `perUserAuth` server. */
+  private readonly perUser = new Map<string, PerUserConnections>();
+  /** The gateway settings last applied (what users' connections read). */
+  private gateway: GatewaySettings = DEFAULT_GATEWAY_SETTINGS;
+  private settings: ConnectionSettings = connectionSettings(DEFAULT_GATEWAY_SETTINGS);
   private overridden = new Set<string>();
   private stopping = false;
   /** Who answers the servers' sampling requests (server/sampling/); set once the gateway has one. Default: nobody. */
@@ -72,6 +81,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Makes the running servers match `config`. Resolves when removed and changed servers have stopped. */
   async apply(config: GatewayConfig): Promise<ApplyResult> {
     const settings = connectionSettings(config.gateway);
+    this.gateway = config.gateway;
+    this.settings = settings;
     const result: ApplyResult = { added: [], restarted: [], updated: [], removed: [] };
     const waits: Promise<void>[] = [];
     const next = new Map<string, UpstreamConnection>();
@@ -85,13 +96,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.overridden.delete(name);
       connection.removeAllListeners();
       waits.push(connection.stop());
+      waits.push(this.closeUsers(name));
       this.emit('removed', name);
     }
 
     for (const server of config.servers) {
       const { enabled, overridden } = this.store.effective(server.name, server.enabled);
       this.setOverridden(server.name, overridden);
-      const existing = this.connections.get(server.name);
+      let existing = this.connections.get(server.name);
+      // Turning perUserAuth on or off makes another connection (its tokens are kept elsewhere).
+      if (existing && perUserAuthOf(existing.currentConfig) !== perUserAuthOf(server)) {
+        existing.removeAllListeners();
+        waits.push(existing.stop(), this.closeUsers(server.name));
+        existing = undefined;
+      }
       if (!existing) {
         const connection = this.create(server, settings, enabled);
         next.set(server.name, connection);
@@ -102,6 +120,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const before = existing.currentConfig;
       const reconnect = connectionKey(before) !== connectionKey(server);
       existing.update(server, settings);
+      const users = this.perUser.get(server.name);
+      if (users && reconnect) waits.push(users.closeAll());
+      else users?.update(server, settings);
       if (existing.status().enabled !== enabled) {
         waits.push(existing.setEnabled(enabled));
         result.updated.push(server.name);
@@ -186,6 +207,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async beginSignIn(name: string, redirectUrl: string, binding?: string): Promise<URL | undefined> {
     const connection = this.oauthCapable(name);
+    if (this.perUser.has(name))
+      throw new ProblemError(
+        'invalid-request',
+        `server "${name}" has perUserAuth: each user connects their own account with a connect link (POST /api/servers/${name}/oauth/connect {"user": …})`,
+      );
     if (!connection.isEnabled) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
     try {
       return await connection.beginSignIn(redirectUrl, binding);
@@ -194,9 +220,79 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /** Disconnects a remote server behind OAuth (`UpstreamConnection.signOut`): what revoking failed at, if anything. */
+  /**
+   * Disconnects a remote server behind OAuth (`UpstreamConnection.signOut`): what revoking failed
+   * at, if anything. Every user of a `perUserAuth` server.
+   */
   async signOut(name: string): Promise<string | undefined> {
-    return this.oauthCapable(name).signOut();
+    const connection = this.oauthCapable(name);
+    const users = this.perUser.get(name);
+    if (!users) return connection.signOut();
+    const failures: string[] = [];
+    for (const { user } of users.users()) {
+      const failure = await users.signOut(user);
+      if (failure) failures.push(`${user}: ${failure}`);
+    }
+    if (connection.isEnabled) await connection.restart();
+    return failures.length > 0 ? failures.join('; ') : undefined;
+  }
+
+  /** The users' connections of a `perUserAuth` server: 404 for an unknown server, 409 `feature-not-offered` for another. */
+  users(name: string): PerUserConnections {
+    this.require(name);
+    const users = this.perUser.get(name);
+    if (!users) throw new ProblemError('feature-not-offered', `server "${name}" does not have perUserAuth`);
+    return users;
+  }
+
+  /**
+   * The connection a tool call made for `user` goes by: that user's own, ready, for a `perUserAuth`
+   * server (403 `connect-first` when there is none: per-user-connections.ts); `undefined` for
+   * every other server (its one connection). `release` ends the call's use of it.
+   */
+  async userConnection(
+    name: string,
+    user: ForwardedUser | undefined,
+    timeoutMs: number,
+  ): Promise<{ connection: UpstreamConnection; release: () => void } | undefined> {
+    return this.perUser.get(name)?.forCall(user, timeoutMs);
+  }
+
+  /** Fails with 403 `connect-first` unless a call made for `user` can go to the server (always, but for a `perUserAuth` server). */
+  checkUser(name: string, user: ForwardedUser | undefined): void {
+    this.perUser.get(name)?.check(user);
+  }
+
+  /** Disconnects one user of a `perUserAuth` server (revokes, forgets): what revoking failed at, if anything. */
+  async signOutUser(name: string, user: string): Promise<string | undefined> {
+    const users = this.users(name);
+    const listing = users.listingUser === user;
+    const failure = await users.signOut(user);
+    const connection = this.connections.get(name);
+    // The server lists with another user's tokens now (or waits for one).
+    if (listing && connection?.isEnabled) await connection.restart();
+    return failure;
+  }
+
+  /**
+   * Starts the sign-in of the user a connect link is for (`PerUserConnections.createLink`): the
+   * server, the user, and the authorization URL (`undefined` when no person was needed).
+   */
+  async beginUserSignIn(
+    token: string,
+    redirectUrl: string,
+    binding: string,
+  ): Promise<{ server: string; user: string; url: URL | undefined }> {
+    for (const [server, users] of this.perUser) {
+      const user = users.linkUser(token);
+      if (user === undefined) continue;
+      try {
+        return { server, user, url: await users.beginSignIn(user, redirectUrl, binding) };
+      } catch (error) {
+        throw new ProblemError('upstream-error', `signing in to server "${server}" failed: ${describeError(error)}`);
+      }
+    }
+    throw new ProblemError('invalid-request', 'this connect link is unknown, used or expired; ask for a new one');
   }
 
   private oauthCapable(name: string): UpstreamConnection {
@@ -207,10 +303,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Finishes the sign-in whose `state` the callback carries, on whichever server started it;
-   * resolves with that server's name. Fails when no sign-in under way has that state.
+   * Finishes the sign-in whose `state` the callback carries, on whichever server (or user of a
+   * `perUserAuth` server) started it; resolves with that server's name, and the user's. Fails when
+   * no sign-in under way has that state.
    */
-  async completeSignIn(params: CallbackParams): Promise<string> {
+  async completeSignIn(params: CallbackParams): Promise<{ server: string; user?: string }> {
+    const state = params.state;
+    for (const [server, users] of this.perUser) {
+      const signIn = state ? users.signInOf(state, params.binding) : undefined;
+      if (!signIn) continue;
+      await signIn.connection.completeSignIn(params);
+      users.signedIn(signIn.user);
+      // The first user to connect lets the server list its tools.
+      const connection = this.connections.get(server);
+      if (connection?.isEnabled && connection.currentState === 'needs-sign-in') await connection.restart();
+      return { server, user: signIn.user };
+    }
     const connection = params.state ? this.all().find((candidate) => candidate.ownsSignIn(params.state!, params.binding)) : undefined;
     if (!connection)
       throw new ProblemError(
@@ -218,15 +326,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         'no sign-in under way has this state (it expired, or was started elsewhere); start it again',
       );
     await connection.completeSignIn(params);
-    return connection.name;
+    return { server: connection.name };
   }
 
   async stopAll(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.connections.values()].map((connection) => connection.stop()));
+    await Promise.all([
+      ...[...this.connections.values()].map((connection) => connection.stop()),
+      ...[...this.perUser.keys()].map((name) => this.closeUsers(name)),
+    ]);
   }
 
   private create(server: ServerConfig, settings: ConnectionSettings, enabled: boolean): UpstreamConnection {
+    const users = perUserAuthOf(server)
+      ? new PerUserConnections(
+          server.name,
+          this.oauthStore,
+          (user, on) => this.userConnectionOf(server.name, user, on),
+          () => this.gateway,
+        )
+      : undefined;
     const connection = new UpstreamConnection(
       server,
       settings,
@@ -235,8 +354,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.processGroups?.(server.name),
       () => this.sampler,
       () => this.clientRoots?.(server.name),
-      this.oauthStore,
+      users ? users.listingStore() : this.oauthStore,
     );
+    if (users) {
+      connection.perUserListing = true;
+      this.perUser.set(server.name, users);
+    }
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
     });
@@ -246,13 +369,43 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return connection;
   }
 
+  /** A new connection of one user to a `perUserAuth` server, with that user's OAuth records. */
+  private userConnectionOf(name: string, user: string, enabled: boolean): UpstreamConnection {
+    const config = this.connections.get(name)?.currentConfig;
+    if (!config) throw new ProblemError('server-not-found', `no server named "${name}"`);
+    const connection = new UpstreamConnection(
+      config,
+      this.settings,
+      enabled,
+      this.log.child({ server: name, user }),
+      undefined,
+      () => this.sampler,
+      () => this.clientRoots?.(name),
+      userOAuthStore(this.oauthStore, user),
+    );
+    connection.fallbackElicitor = (request, signal) =>
+      this.elicitation ? this.elicitation(name, request, signal) : Promise.resolve({ action: 'cancel' });
+    return connection;
+  }
+
+  /** Closes and forgets the users' connections of a server (removed, or perUserAuth turned off). */
+  private closeUsers(name: string): Promise<void> {
+    const users = this.perUser.get(name);
+    this.perUser.delete(name);
+    return users ? users.closeAll() : Promise.resolve();
+  }
+
   private setOverridden(name: string, overridden: boolean): void {
     if (overridden) this.overridden.add(name);
     else this.overridden.delete(name);
   }
 
   private view(connection: UpstreamConnection): ServerView {
-    return { ...connection.status(), enabledSource: this.overridden.has(connection.name) ? 'override' : 'config' };
+    const status = connection.status();
+    const users = this.perUser.get(connection.name)?.users();
+    // A perUserAuth server's connection is its users': the one it lists with is one of them.
+    if (users) status.oauth = { connected: users.some((user) => user.connected), scopes: [], users };
+    return { ...status, enabledSource: this.overridden.has(connection.name) ? 'override' : 'config' };
   }
 }
 
@@ -271,4 +424,9 @@ function connectionKey(server: ServerConfig): string {
   return server.transport === 'stdio'
     ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, capabilities])
     : JSON.stringify([server.transport, server.url, server.headers, server.protocol, server.auth ?? null, capabilities]);
+}
+
+/** Whether each user of the server has their own OAuth connection to it. */
+function perUserAuthOf(server: ServerConfig): boolean {
+  return server.transport !== 'stdio' && server.perUserAuth === true;
 }

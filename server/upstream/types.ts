@@ -161,7 +161,13 @@ export interface ServerStatus {
   instructions?: string;
   counts: { tools: number; resources: number; prompts: number };
   /** A server behind OAuth (configured, or asked for by its 401): whether tokens are held, when they expire, their scopes. Never a token. */
-  oauth?: { connected: boolean; expiresAt?: number; scopes: string[] };
+  oauth?: {
+    connected: boolean;
+    expiresAt?: number;
+    scopes: string[];
+    /** A `perUserAuth` server's users, each with their own connection (per-user-connections.ts). */
+    users?: { user: string; connected: boolean; expiresAt?: number; scopes: string[] }[];
+  };
 }
 
 /** One item of a tool result's `content` (text, image, audio, resource, resource_link …). */
@@ -297,7 +303,16 @@ export interface LogMessage {
  * anything else that kept the answer from arriving or being read.
  */
 export type CallFailureKind =
-  'not-ready' | 'needs-sign-in' | 'timeout' | 'cancelled' | 'invalid-params' | 'server-error' | 'disconnected' | 'too-large' | 'protocol';
+  | 'not-ready'
+  | 'needs-sign-in'
+  | 'connect-first'
+  | 'timeout'
+  | 'cancelled'
+  | 'invalid-params'
+  | 'server-error'
+  | 'disconnected'
+  | 'too-large'
+  | 'protocol';
 
 /** How the message of a `disconnected` failure begins (the MCP surface names it "server disconnected"). */
 export const SERVER_WENT_AWAY = 'the server went away during the call';
