@@ -14,13 +14,15 @@
  * A user of a `perUserAuth` server connects their own account with the link the operator made for
  * them (`GET /ui/oauth/connect/{token}`, public: the user has no session; the link's secret is the
  * credential, server/upstream/per-user-connections.ts): the same flow, for that user, ending on a
- * page that says so (the user cannot see the gateway's pages).
+ * page that says so (the user cannot see the gateway's pages). The operator makes the link on the
+ * server's card (`POST /ui/servers/{name}/oauth/links`) and disconnects a user there
+ * (`POST /ui/servers/{name}/oauth/users/{user}/disconnect`).
  */
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../errors.js';
-import { CONNECT_LINK_PATH, OAUTH_CALLBACK_PATH, oauthCallbackUrl, prefixOf } from '../http/base-path.js';
+import { CONNECT_LINK_PATH, OAUTH_CALLBACK_PATH, connectLinkUrl, oauthCallbackUrl, prefixOf } from '../http/base-path.js';
 import type { PageRouter } from '../http/route.js';
 import { describeError } from '../upstream/call-errors.js';
 import { SIGN_IN_TTL_MS } from '../upstream/oauth-client.js';
@@ -90,6 +92,28 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     if (signedIn.user !== undefined)
       return sendView(res, 'pages/connected', { title: 'Connected', server: signedIn.server }, pageContext(req, 'servers'));
     res.redirect(303, `${prefixOf(req)}/`);
+  });
+
+  /** A `perUserAuth` server's card: a connect link for one user (`partials/connect-link`, into the card). */
+  pages.post('/ui/servers/{name}/oauth/links', 'admin', (req, res) => {
+    const name = req.params.name!;
+    const user = req.form?.get('user')?.trim() ?? '';
+    if (user === '' || user.length > 128)
+      throw new ProblemError('invalid-request', 'user must be a user id of 1 to 128 characters', {
+        errors: [{ field: 'user', message: 'must be 1 to 128 characters' }],
+      });
+    const link = supervisor.users(name).createLink(user);
+    sendView(
+      res,
+      'partials/connect-link',
+      { server: name, user, path: CONNECT_LINK_PATH.slice(1).replace('{token}', link.token), url: connectLinkUrl(req, link.token) },
+      pageContext(req, 'servers'),
+    );
+  });
+
+  pages.post('/ui/servers/{name}/oauth/users/{user}/disconnect', 'admin', async (req, res) => {
+    await supervisor.signOutUser(req.params.name!, req.params.user!);
+    card(req, res, req.params.name!);
   });
 
   pages.post('/ui/servers/{name}/oauth/disconnect', 'admin', async (req, res) => {
