@@ -206,6 +206,30 @@ describe('perUserAuth: each user with their own account', () => {
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
   });
 
+  it("turning perUserAuth off never lends a user's tokens to everyone; removing the server forgets every user", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const config = s.gateway.gateway.config;
+    const [server] = config.servers;
+    await s.gateway.gateway.reload({ ...config, servers: [{ ...server!, perUserAuth: false } as typeof server & object] });
+    // Shared now, and nobody signed the server itself in.
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    const shared = await whoami(s, s.trusted, 'alice');
+    expect(shared.status).toBe(503);
+    expect(shared.body.type).toBe('needs-sign-in');
+
+    await s.gateway.gateway.reload(config);
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+
+    await s.gateway.gateway.reload({ ...config, servers: [] });
+    await s.gateway.gateway.reload(config);
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(s.gateway.supervisor.status('remote')!.oauth).toMatchObject({ connected: false, users: [] });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ type: 'connect-first', user: 'alice' });
+  });
+
   it('a server with perUserAuth has no shared sign-in; a user link needs perUserAuth', async () => {
     const s = await setup();
     const shared = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin);

@@ -200,7 +200,8 @@ export class ToolCaller {
     }
     call.toolKnown = tool !== undefined;
     // A perUserAuth server is called with the user's own account only: without one, nothing else matters.
-    this.supervisor.checkUser(request.server, request.user);
+    const users = this.supervisor.userConnections(request.server);
+    users?.check(request.user);
     if (state === 'needs-sign-in') {
       throw new ProblemError(
         'needs-sign-in',
@@ -277,7 +278,7 @@ export class ToolCaller {
     try {
       await this.hooks?.committed?.(call);
       // The user's own connection (perUserAuth), else the server's one.
-      own = await this.supervisor.userConnection(request.server, request.user, config.initTimeoutMs);
+      if (users) own = await users.forCall(request.user, config.initTimeoutMs);
       const upstream = own?.connection ?? connection;
       result = ownTool
         ? await upstream.callTool(tool.name, args as Record<string, unknown>, {

@@ -108,6 +108,8 @@ export class PerUserConnections {
       pooled.lastUsed = this.now();
     };
     try {
+      // Waiting for a sign-in, yet the user holds tokens (another connection of theirs refreshed them meanwhile): try again.
+      if (pooled.connection.currentState === 'needs-sign-in') await pooled.connection.restart();
       const state = await whenSettled(pooled.connection, timeoutMs);
       if (state === 'needs-sign-in') throw connectFirst(this.server, key);
       if (state !== 'ready') {

@@ -16,7 +16,6 @@ import { describeError } from './call-errors.js';
 import type { CallbackParams } from './oauth-client.js';
 import { MemoryOAuthStore, userOAuthStore, type OAuthStore } from './oauth-store.js';
 import { PerUserConnections } from './per-user-connections.js';
-import type { ForwardedUser } from '../auth/forwarded-user.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../config/load.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
@@ -246,21 +245,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * The connection a tool call made for `user` goes by: that user's own, ready, for a `perUserAuth`
-   * server (403 `connect-first` when there is none: per-user-connections.ts); `undefined` for
-   * every other server (its one connection). `release` ends the call's use of it.
+   * The users' own connections of a `perUserAuth` server, which its tool calls go by
+   * (per-user-connections.ts); `undefined` for every other server (its one connection serves all).
    */
-  async userConnection(
-    name: string,
-    user: ForwardedUser | undefined,
-    timeoutMs: number,
-  ): Promise<{ connection: UpstreamConnection; release: () => void } | undefined> {
-    return this.perUser.get(name)?.forCall(user, timeoutMs);
-  }
-
-  /** Fails with 403 `connect-first` unless a call made for `user` can go to the server (always, but for a `perUserAuth` server). */
-  checkUser(name: string, user: ForwardedUser | undefined): void {
-    this.perUser.get(name)?.check(user);
+  userConnections(name: string): PerUserConnections | undefined {
+    return this.perUser.get(name);
   }
 
   /** Disconnects one user of a `perUserAuth` server (revokes, forgets): what revoking failed at, if anything. */
