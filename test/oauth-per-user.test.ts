@@ -195,6 +195,8 @@ describe('perUserAuth: each user with their own account', () => {
     const sessions = async () => ((await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number }).sessions;
     await connect(s, 'alice');
     await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    // Each user's connection is up before the next one replaces it (one closed while it starts may leave its session behind).
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
     await connect(s, 'bob');
     // The server's own (listing) session, and at most one user's.
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });

@@ -160,6 +160,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   perUserListing = false;
   /** The OAuth client of a remote server (see `oauth`). */
   private oauthClient?: OAuthClient;
+  /**
+   * The OAuth client to use instead of one of its own: a `perUserAuth` server's user's, shared by
+   * every connection made with that user's tokens, so that they refresh them once
+   * (per-user-connections.ts). Default: none (its own, over `oauthStore`).
+   */
+  sharedOAuth?: () => OAuthClient;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -206,6 +212,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** The server's OAuth client (oauth-client.ts); remote servers only. */
   private get oauth(): OAuthClient | undefined {
     if (this.config.transport === 'stdio') return undefined;
+    if (this.sharedOAuth) return this.sharedOAuth();
     return (this.oauthClient ??= new OAuthClient(() => this.config as RemoteServerConfig, this.oauthStore));
   }
 
@@ -399,7 +406,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Whether `state` is that of this server's sign-in under way, brought by the browser that started it (`binding`). */
   ownsSignIn(state: string, binding: string | undefined): boolean {
-    return this.oauthClient?.owns(state, binding) ?? false;
+    return (this.sharedOAuth ? this.sharedOAuth() : this.oauthClient)?.owns(state, binding) ?? false;
   }
 
   /** Whether the server is remote (it may be behind OAuth). */

@@ -5,14 +5,15 @@
  * another user's, and never with a shared one.
  *
  * - **Storage.** Each user's OAuth record is kept by the store under (server, user id)
- *   (`OAuthStore.loadFor`…: encrypted like the shared ones, state/oauth-records.ts); an
- *   `OAuthClient` sees it through `userOAuthStore`, so the OAuth client itself is the one of any
- *   server.
+ *   (`OAuthStore.loadFor`…: encrypted like the shared ones, state/oauth-records.ts); the user's
+ *   `OAuthClient` (one per user, `clientOf`) sees it through `userOAuthStore`, so it is the OAuth
+ *   client of any server. Every connection made with a user's tokens shares that client, so that
+ *   they are refreshed once (a rotated refresh token works once).
  * - **Connections.** One `UpstreamConnection` per (server, user), opened on demand (a call, a
  *   sign-in), closed after `gateway.userConnectionIdleMs` without a call; at most
  *   `gateway.maxUserConnections` at once (a new one closes the least recently used idle one).
  * - **The server's own connection** (the supervisor's) lists the tools, resources and prompts with
- *   any connected user's tokens (`listingStore`: the first user in order, kept while they stay
+ *   any connected user's tokens (`listingClient`: the first user in order, kept while they stay
  *   connected), so the server is `ready` once one user has connected. It never serves a request for
  *   a caller (connection.ts `perUserListing`).
  * - **Connecting.** The operator makes a connect link for a user (`createLink`: random, kept only as
@@ -22,11 +23,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ForwardedUser } from '../auth/forwarded-user.js';
-import type { GatewaySettings, ServerConfig } from '../config/types.js';
+import type { GatewaySettings, RemoteServerConfig, ServerConfig } from '../config/types.js';
 import { ProblemError } from '../errors.js';
 import type { UpstreamConnection } from './connection.js';
-import type { OAuthRecord, OAuthStore } from './oauth-store.js';
-import { SIGN_IN_TTL_MS } from './oauth-client.js';
+import { MemoryOAuthStore, userOAuthStore, type OAuthStore } from './oauth-store.js';
+import { OAuthClient, SIGN_IN_TTL_MS } from './oauth-client.js';
 import type { ServerState } from './types.js';
 
 /** How long a connect link can be used to sign in: 1 hour. */
@@ -59,13 +60,19 @@ export class PerUserConnections {
   /** Connect links by the SHA-256 (hex) of their token. */
   private readonly links = new Map<string, { user: string; expiresAt: number }>();
   private sweeper?: NodeJS.Timeout;
-  /** The user whose tokens the server's own connection lists with (see `listingStore`). */
+  /** The user whose tokens the server's own connection lists with (see `listingClient`). */
   private lister?: string;
+  /** Each user's OAuth client (see `clientOf`). */
+  private readonly clients = new Map<string, OAuthClient>();
+  /** The OAuth client of the server's own connection while no user is connected: it holds nothing. */
+  private nobody?: OAuthClient;
 
   constructor(
     private readonly server: string,
     private readonly store: OAuthStore,
-    /** A new connection of `user` (enabled or not), with `userOAuthStore(store, user)`. */
+    /** The server's config now. */
+    private readonly config: () => RemoteServerConfig,
+    /** A new connection of `user` (enabled or not), whose `sharedOAuth` is `clientOf(user)`. */
     private readonly make: (user: string, enabled: boolean) => UpstreamConnection,
     private readonly settings: () => Pick<GatewaySettings, 'userConnectionIdleMs' | 'maxUserConnections'>,
     private readonly now: () => number = Date.now,
@@ -143,9 +150,27 @@ export class PerUserConnections {
 
   /** The user whose sign-in under way has `state` (brought by the browser that started it), with their connection. */
   signInOf(state: string, binding: string | undefined): { user: string; connection: UpstreamConnection } | undefined {
-    for (const [user, pooled] of this.pool)
-      if (pooled.connection.ownsSignIn(state, binding)) return { user, connection: pooled.connection };
+    for (const [user, client] of this.clients)
+      if (client.owns(state, binding)) return { user, connection: this.open(user, false).connection };
     return undefined;
+  }
+
+  /** The OAuth client of `user`, shared by every connection made with their tokens. */
+  clientOf(user: string): OAuthClient {
+    let client = this.clients.get(user);
+    if (!client) this.clients.set(user, (client = new OAuthClient(this.config, userOAuthStore(this.store, user), this.now)));
+    return client;
+  }
+
+  /**
+   * The OAuth client the server's own connection lists with: the one of a connected user (the first
+   * in order, kept while they stay connected); one that holds nothing while nobody is connected.
+   */
+  listingClient(): OAuthClient {
+    if (this.lister === undefined || !this.connected(this.lister))
+      this.lister = this.store.usersOf(this.server).find((user) => this.connected(user));
+    if (this.lister !== undefined) return this.clientOf(this.lister);
+    return (this.nobody ??= new OAuthClient(this.config, new MemoryOAuthStore(), this.now));
   }
 
   /** A user's sign-in finished: their links are spent. */
@@ -163,6 +188,7 @@ export class PerUserConnections {
     await connection.setEnabled(false);
     const failure = await connection.signOut();
     this.store.forgetFor(this.server, user);
+    this.clients.delete(user);
     if (this.lister === user) this.lister = undefined;
     return failure;
   }
@@ -181,37 +207,6 @@ export class PerUserConnections {
   linkUser(token: string): string | undefined {
     const link = this.links.get(hashOf(token));
     return link && link.expiresAt > this.now() ? link.user : undefined;
-  }
-
-  /**
-   * The store the server's own connection lists with: the record of one connected user (the first
-   * in order, kept while they stay connected); none while nobody is connected.
-   */
-  listingStore(): OAuthStore {
-    const chosen = (): string | undefined => {
-      if (this.lister !== undefined && this.connected(this.lister)) return this.lister;
-      this.lister = this.store.usersOf(this.server).find((user) => this.connected(user));
-      return this.lister;
-    };
-    const store = this.store;
-    return {
-      load: (server) => {
-        const user = chosen();
-        return user === undefined ? undefined : store.loadFor(server, user);
-      },
-      save: (server, record: OAuthRecord) => {
-        const user = chosen();
-        if (user !== undefined) store.saveFor(server, user, record);
-      },
-      forget: (server) => {
-        const user = chosen();
-        if (user !== undefined) store.forgetFor(server, user);
-      },
-      loadFor: (server, user) => store.loadFor(server, user),
-      saveFor: (server, user, record) => store.saveFor(server, user, record),
-      forgetFor: (server, user) => store.forgetFor(server, user),
-      usersOf: (server) => store.usersOf(server),
-    };
   }
 
   /** The user the server's own connection lists with now, if any. */

@@ -7,14 +7,14 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
+import type { GatewayConfig, GatewaySettings, RemoteServerConfig, ServerConfig } from '../config/types.js';
 import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
 import { clientCapabilities } from './capabilities.js';
 import { describeError } from './call-errors.js';
 import type { CallbackParams } from './oauth-client.js';
-import { MemoryOAuthStore, userOAuthStore, type OAuthStore } from './oauth-store.js';
+import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
 import { PerUserConnections } from './per-user-connections.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../config/load.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
@@ -331,6 +331,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ? new PerUserConnections(
           server.name,
           this.oauthStore,
+          () => this.connections.get(server.name)!.currentConfig as RemoteServerConfig,
           (user, on) => this.userConnectionOf(server.name, user, on),
           () => this.gateway,
         )
@@ -343,10 +344,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.processGroups?.(server.name),
       () => this.sampler,
       () => this.clientRoots?.(server.name),
-      users ? users.listingStore() : this.oauthStore,
+      this.oauthStore,
     );
     if (users) {
       connection.perUserListing = true;
+      connection.sharedOAuth = () => users.listingClient();
       this.perUser.set(server.name, users);
     }
     connection.on('change', (status) => {
@@ -370,8 +372,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       undefined,
       () => this.sampler,
       () => this.clientRoots?.(name),
-      userOAuthStore(this.oauthStore, user),
     );
+    const users = this.perUser.get(name);
+    connection.sharedOAuth = () => users!.clientOf(user);
     connection.fallbackElicitor = (request, signal) =>
       this.elicitation ? this.elicitation(name, request, signal) : Promise.resolve({ action: 'cancel' });
     return connection;
