@@ -14,6 +14,7 @@ import { startHttpFixture, type HttpServer } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
 import { parseConfigText } from '../server/config/load.js';
 import { ConfigError } from '../server/config/types.js';
+import type { OAuthStore } from '../server/upstream/oauth-store.js';
 
 const KEY = 'per-user-oauth-test-start-up-key-0001';
 const admin = { Authorization: `Bearer ${KEY}` };
@@ -206,6 +207,22 @@ describe('perUserAuth: each user with their own account', () => {
     // Idle: the user's session ends; the listing one stays.
     await waitUntil(async () => (await sessions()) === 1, 10_000, 'the idle connection closed');
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+  });
+
+  it("when the user it lists with loses their sign-in, the server lists with another connected user's tokens", async () => {
+    const s = await setup({ pingIntervalMs: 100 });
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    await connect(s, 'bob');
+    const users = s.gateway.supervisor.userConnections('remote')!;
+    expect(users.listingUser).toBe('alice');
+    // Alice's record goes, as when her authorization server refuses her refresh token.
+    (users as unknown as { store: OAuthStore }).store.forgetFor('remote', 'alice');
+    // The next ping goes without a token and needs a sign-in; the server goes on with bob's.
+    await waitUntil(() => users.listingUser === 'bob', 10_000, 'the listing user to become bob');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ type: 'connect-first', user: 'alice' });
   });
 
   it("turning perUserAuth off never lends a user's tokens to everyone; removing the server forgets every user", async () => {

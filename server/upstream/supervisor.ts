@@ -349,6 +349,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (users) {
       connection.perUserListing = true;
       connection.sharedOAuth = () => users.listingClient();
+      // The user it listed with lost their sign-in: it lists with another connected user's tokens, if any
+      // (once per user: one whose tokens need a sign-in too is not tried again and again).
+      let tried: string | undefined;
+      connection.on('change', (status) => {
+        if (status.state === 'ready') tried = users.listingUser;
+        if (status.state !== 'needs-sign-in' || !connection.isEnabled || this.stopping) return;
+        users.listingClient();
+        const next = users.listingUser;
+        if (next === undefined || next === tried) return;
+        tried = next;
+        void connection.restart();
+      });
       this.perUser.set(server.name, users);
     }
     connection.on('change', (status) => {
