@@ -165,6 +165,11 @@ describe('perUserAuth: each user with their own account', () => {
       for (const token of issued) expect(bytes, file).not.toContain(token);
     }
     for (const token of issued) expect(JSON.stringify(activity.body)).not.toContain(token);
+
+    // Disabling the server closes the users' connections too.
+    await request(s.gateway.app).patch('/api/servers/remote').set(admin).send({ enabled: false }).expect(200);
+    const stats = async () => (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number };
+    await waitUntil(async () => (await stats()).sessions === 0, 10_000, 'every session to end');
   });
 
   it("over /mcp too: a trusted client's user gets their own account, another user connect-first", async () => {
@@ -200,9 +205,9 @@ describe('perUserAuth: each user with their own account', () => {
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
     await connect(s, 'bob');
     // The server's own (listing) session, and at most one user's.
-    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
     expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
-    await waitUntil(async () => (await sessions()) === 2, 10_000, "alice's connection closed for bob's");
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    await waitUntil(async () => (await sessions()) === 2, 10_000, "bob's connection closed for alice's");
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
     // Idle: the user's session ends; the listing one stays.
     await waitUntil(async () => (await sessions()) === 1, 10_000, 'the idle connection closed');

@@ -124,6 +124,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       else users?.update(server, settings);
       if (existing.status().enabled !== enabled) {
         waits.push(existing.setEnabled(enabled));
+        if (!enabled && users) waits.push(users.closeAll());
         result.updated.push(server.name);
       } else if (reconnect && enabled) {
         waits.push(existing.restart());
@@ -182,7 +183,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const fileEnabled = connection.currentConfig.enabled;
     this.store.set(name, enabled, fileEnabled);
     this.setOverridden(name, enabled !== fileEnabled);
-    await connection.setEnabled(enabled);
+    // A disabled server's users' connections close too (they open again at the next call once it is enabled).
+    await Promise.all([connection.setEnabled(enabled), enabled ? undefined : this.perUser.get(name)?.closeAll()]);
     return this.view(connection);
   }
 
@@ -255,11 +257,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Disconnects one user of a `perUserAuth` server (revokes, forgets): what revoking failed at, if anything. */
   async signOutUser(name: string, user: string): Promise<string | undefined> {
     const users = this.users(name);
-    const listing = users.listingUser === user;
-    const failure = await users.signOut(user);
     const connection = this.connections.get(name);
-    // The server lists with another user's tokens now (or waits for one).
-    if (listing && connection?.isEnabled) await connection.restart();
+    // The server lists with another user's tokens from now on (or waits for one): its session with this
+    // user's ends first, while their token still works to end it.
+    const relist = users.listingUser === user && connection?.isEnabled === true;
+    if (relist) await connection!.stop();
+    const failure = await users.signOut(user);
+    if (relist) connection!.start();
     return failure;
   }
 
