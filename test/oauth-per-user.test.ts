@@ -214,6 +214,29 @@ describe('perUserAuth: each user with their own account', () => {
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
   });
 
+  it("refreshes each user's own tokens when they expire, the listing connection sharing its user's refresh", async () => {
+    // The listing connection pings often: it refreshes alice's tokens while her own calls need them too.
+    const s = await setup({ pingIntervalMs: 50 });
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    await connect(s, 'bob');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
+    await fetch(new URL('/test/expire', s.upstream.url), { method: 'POST' });
+    const [alice, bob] = await Promise.all([whoami(s, s.trusted, 'alice'), whoami(s, s.trusted, 'bob')]);
+    expect(alice.body).toMatchObject({ subject: 'alice' });
+    expect(bob.body).toMatchObject({ subject: 'bob' });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    expect(s.gateway.supervisor.status('remote')!.state).toBe('ready');
+    expect(s.gateway.supervisor.status('remote')!.oauth!.users!.map((user) => [user.user, user.connected])).toEqual([
+      ['alice', true],
+      ['bob', true],
+    ]);
+    // One refresh per user: alice's connection and the listing one share hers.
+    const stats = (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { refreshes: number };
+    expect(stats.refreshes).toBe(2);
+  });
+
   it("when the user it lists with loses their sign-in, the server lists with another connected user's tokens", async () => {
     const s = await setup({ pingIntervalMs: 100 });
     await connect(s, 'alice');
