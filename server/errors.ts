@@ -39,6 +39,8 @@ export const PROBLEMS = {
   'missing-client-capability': { status: 502, title: 'The MCP server requires a client capability the gateway cannot offer for this call' },
   'server-unavailable': { status: 503, title: 'The MCP server is not available right now' },
   'needs-sign-in': { status: 503, title: 'The MCP server needs a person to sign in (OAuth)' },
+  // 403, not 401: the caller's own credentials are good; the user it calls for has no grant to the server yet.
+  'connect-first': { status: 403, title: 'The user must connect their own account to this MCP server first' },
   overloaded: { status: 503, title: 'Too many calls to this MCP server' },
   'too-many-calls': { status: 429, title: 'Too many calls from this caller' },
   timeout: { status: 504, title: 'The tool call timed out' },

@@ -168,6 +168,8 @@ describe('defaults', () => {
       initTimeoutMs: 30000,
       maxConcurrent: 8,
       maxQueue: 64,
+      userConnectionIdleMs: 600000,
+      maxUserConnections: 50,
       pingIntervalMs: 30000,
       pingTimeoutMs: 10000,
       backoffInitialMs: 1000,

@@ -1024,7 +1024,11 @@ describe('the answers about a server behind OAuth', () => {
     upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
     started = await startTestGateway({
       gateway: FAST,
-      mcpServers: { remote: { url: upstream.url, auth: 'oauth' }, local: { command: process.execPath, args: [DEMO_SERVER_SCRIPT] } },
+      mcpServers: {
+        remote: { url: upstream.url, auth: 'oauth' },
+        people: { url: upstream.url, auth: 'oauth', perUserAuth: true },
+        local: { command: process.execPath, args: [DEMO_SERVER_SCRIPT] },
+      },
     });
     await waitForServer(started.supervisor, 'remote', 'needs-sign-in');
   });
@@ -1057,6 +1061,46 @@ describe('the answers about a server behind OAuth', () => {
     const gone = check('DELETE /api/servers/{name}/oauth', await api().delete('/api/servers/remote/oauth'), 200, OAuthDisconnectSchema);
     expect(gone.revokeError).toBeNull();
     check('DELETE /api/servers/{name}/oauth', await api().delete('/api/servers/local/oauth'), 409, ProblemSchema);
+  });
+
+  it("a perUserAuth server: a user's connect link, a user's disconnect, and connect-first for a call", async () => {
+    const api = () => request(started.app);
+    const link = check(
+      'POST /api/servers/{name}/oauth/connect',
+      await api().post('/api/servers/people/oauth/connect').send({ user: 'alice' }),
+      200,
+      OAuthConnectSchema,
+    );
+    expect(link).toMatchObject({ authorizationUrl: null, connectUrl: expect.stringContaining('/ui/oauth/connect/') });
+    check('POST /api/servers/{name}/oauth/connect', await api().post('/api/servers/people/oauth/connect'), 422, ProblemSchema);
+    check(
+      'POST /api/servers/{name}/oauth/connect',
+      await api().post('/api/servers/remote/oauth/connect').send({ user: 'a' }),
+      409,
+      ProblemSchema,
+    );
+    check(
+      'POST /api/servers/{name}/oauth/connect',
+      await api().post('/api/servers/people/oauth/connect').send({ user: 1 }),
+      422,
+      ProblemSchema,
+    );
+    const call = check(
+      'POST /api/tools/{server}/{tool}',
+      await api().post('/api/tools/people/echo').send({ text: 'x' }),
+      403,
+      ProblemSchema,
+    );
+    expect(call).toMatchObject({ type: 'connect-first', server: 'people' });
+    const gone = check(
+      'DELETE /api/servers/{name}/oauth/users/{user}',
+      await api().delete('/api/servers/people/oauth/users/alice'),
+      200,
+      OAuthDisconnectSchema,
+    );
+    expect(gone.server.oauth).toMatchObject({ connected: false, users: [] });
+    check('DELETE /api/servers/{name}/oauth/users/{user}', await api().delete('/api/servers/remote/oauth/users/alice'), 409, ProblemSchema);
+    check('DELETE /api/servers/{name}/oauth/users/{user}', await api().delete('/api/servers/nope/oauth/users/alice'), 404, ProblemSchema);
   });
 });
 

@@ -16,6 +16,8 @@ import { ProblemError, UPSTREAM_ANSWERED_TITLE } from '../errors.js';
 import { isWebUrl, type QuestionBook } from '../questions/book.js';
 import type { Supervisor } from '../upstream/supervisor.js';
 import { missingCapabilityProblem } from '../upstream/feature-requests.js';
+import type { UpstreamConnection } from '../upstream/connection.js';
+import { connectFirst, userKeyOf } from '../upstream/per-user-connections.js';
 import {
   TASK_TIMED_OUT,
   UpstreamCallError,
@@ -199,6 +201,9 @@ export class ToolCaller {
       throw new ProblemError('tool-not-found', `server "${request.server}" has no tool named "${request.tool}"`);
     }
     call.toolKnown = tool !== undefined;
+    // A perUserAuth server is called with the user's own account only: without one, nothing else matters.
+    const users = this.supervisor.userConnections(request.server);
+    users?.check(request.user);
     if (state === 'needs-sign-in') {
       throw new ProblemError(
         'needs-sign-in',
@@ -271,14 +276,23 @@ export class ToolCaller {
     const timeoutMs =
       request.timeoutMs ?? (Object.hasOwn(config.toolTimeouts, tool.name) ? config.toolTimeouts[tool.name]! : config.timeoutMs);
     let result: ToolCallResult;
+    let own: { connection: UpstreamConnection; release: () => void } | undefined;
     try {
       await this.hooks?.committed?.(call);
+      // The user's own connection (perUserAuth), else the server's one.
+      if (users) own = await users.forCall(request.user, config.initTimeoutMs);
+      const upstream = own?.connection ?? connection;
       result = ownTool
-        ? await connection.callTool(tool.name, args as Record<string, unknown>, this.callOptions(call, request, timeoutMs, settings))
-        : await callFeatureTool(connection, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
+        ? await upstream.callTool(tool.name, args as Record<string, unknown>, this.callOptions(call, request, timeoutMs, settings))
+        : await callFeatureTool(upstream, tool.name, args as Record<string, unknown>, { timeoutMs, signal: call.signal });
     } catch (error) {
+      if (error instanceof ProblemError) throw error;
+      // The user's sign-in was lost (their refresh token refused): they connect again.
+      if (own && error instanceof UpstreamCallError && error.kind === 'needs-sign-in')
+        throw connectFirst(request.server, userKeyOf(request.user));
       throw toProblem(error, request, timeoutMs);
     } finally {
+      own?.release();
       release();
     }
     return mapResult(call, result, settings.maxResultBytes, call.elapsedMs());
@@ -482,6 +496,8 @@ function toProblem(error: unknown, request: CallRequest, timeoutMs: number): Pro
       return new ProblemError('server-unavailable', error.message, { retryAfter: 2 });
     case 'needs-sign-in':
       return new ProblemError('needs-sign-in', error.message, { server: request.server });
+    case 'connect-first':
+      return new ProblemError('connect-first', error.message, { server: request.server });
     case 'too-large':
       return new ProblemError('result-too-large', `the answer of ${request.server}/${request.tool} was dropped: ${error.message}`);
     case 'missing-capability':

@@ -61,6 +61,7 @@ export function outcomeOf(problem: ProblemType): CallOutcome {
     case 'tool-not-found':
     case 'server-unavailable':
     case 'needs-sign-in':
+    case 'connect-first':
     case 'not-found':
       return 'unavailable';
     default:

@@ -61,6 +61,8 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   initTimeoutMs: 30_000,
   maxConcurrent: 8,
   maxQueue: 64,
+  userConnectionIdleMs: 600_000,
+  maxUserConnections: 50,
   pingIntervalMs: 30_000,
   pingTimeoutMs: 10_000,
   backoffInitialMs: 1_000,
@@ -237,6 +239,7 @@ export function quickModeConfig(
           url: spec.url,
           headers: {},
           protocol: '2025-11-25',
+          perUserAuth: false,
           display: { url: spec.url, headerNames: [] },
         };
   return { source: null, gateway, approval, servers: [server], groups: [] };
@@ -355,7 +358,7 @@ function buildServer(
       ...(cwd !== undefined && { cwd: path.resolve(ctx.baseDir, cwd) }),
     };
   }
-  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers' | 'protocol' | 'auth'> | undefined;
+  let remote: Pick<RemoteServerConfig, 'url' | 'transport' | 'headers' | 'protocol' | 'auth' | 'perUserAuth'> | undefined;
   if (kind !== 'stdio') {
     const url = expand(raw.url, ['url']);
     let transport: RemoteServerConfig['transport'] = type === 'sse' ? 'sse' : 'streamable-http';
@@ -368,7 +371,15 @@ function buildServer(
     if (protocol !== '2025-11-25' && transport === 'sse')
       report(['protocol'], `protocol ${JSON.stringify(protocol)} needs streamable HTTP, but this server uses SSE`);
     const auth = resolveAuth(raw, ctx.baseDir, report);
-    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers'), protocol, ...(auth && { auth }) };
+    const perUserAuth = raw.perUserAuth === true;
+    if (perUserAuth && auth?.grant !== 'authorization_code')
+      report(
+        ['perUserAuth'],
+        auth
+          ? 'needs the authorization code grant (each user signs in); grant "client_credentials" has no user'
+          : 'needs "auth": "oauth" (each user signs in to the server with OAuth)',
+      );
+    remote = { url: url ?? '', transport, headers: expandRecord(raw.headers, 'headers'), protocol, ...(auth && { auth }), perUserAuth };
   }
 
   const approval: ServerApproval = { rules: [] };

@@ -112,6 +112,8 @@ export const gatewaySchema = strictObject({
   initTimeoutMs: integer(1).optional(),
   maxConcurrent: integer(1).optional(),
   maxQueue: integer(0).optional(),
+  userConnectionIdleMs: integer(1).optional(),
+  maxUserConnections: integer(1).optional(),
   pingIntervalMs: integer(0).optional(),
   pingTimeoutMs: integer(1).optional(),
   backoffInitialMs: integer(1).optional(),
@@ -301,7 +303,7 @@ const serverType = oneOf(serverTypeNames as [ServerType, ...ServerType[]]);
 
 /** Keys that only make sense for one kind of server; load.ts rejects them on the other kind. */
 export const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'] as const;
-export const REMOTE_ONLY_KEYS = ['headers', 'protocol', 'auth', 'oauth'] as const;
+export const REMOTE_ONLY_KEYS = ['headers', 'protocol', 'auth', 'oauth', 'perUserAuth'] as const;
 
 /** The OAuth grants the gateway uses to get a remote server's access token (`auth.grant`). */
 export const OAUTH_GRANTS = ['authorization_code', 'client_credentials'] as const;
@@ -370,6 +372,7 @@ export const serverEntrySchema = strictObject({
   protocol: oneOf(UPSTREAM_PROTOCOLS).optional(),
   auth: authEntry().optional(),
   oauth: mcpoOAuthEntry().optional(),
+  perUserAuth: boolean().optional(),
   type: serverType.optional(),
   enabled: boolean().optional(),
   // Cline's and Claude Code's way to switch a server off; load.ts reconciles it with `enabled`.

@@ -28,6 +28,16 @@ export interface GatewaySettings {
   maxConcurrent: number;
   /** Default queued tool calls per server beyond `maxConcurrent`. Default 64. */
   maxQueue: number;
+  /**
+   * How long one user's own connection to a `perUserAuth` server stays open without a call, in ms
+   * (it is opened again at the user's next call). Default 600000 (10 min). Read at each check.
+   */
+  userConnectionIdleMs: number;
+  /**
+   * The most users' own connections open at once to one `perUserAuth` server: a new one closes the
+   * least recently used idle one, and is 503 `overloaded` when none is idle. Default 50. Read at use.
+   */
+  maxUserConnections: number;
   /** How often a ready server is pinged to detect a hang, in ms; 0 turns pings off. Default 30000. */
   pingIntervalMs: number;
   /** How long a ping may take before the server counts as hung, in ms. Default 10000. */
@@ -427,6 +437,13 @@ export interface RemoteServerConfig extends ServerCommon {
    * names `resource_metadata` (RFC 9728) starts OAuth with the defaults of `auth: "oauth"`.
    */
   auth?: OAuthSettings;
+  /**
+   * Each user of the orchestrator has their own OAuth connection to the server
+   * (server/upstream/per-user-connections.ts): a call carrying a trusted forwarded user goes with
+   * that user's tokens, any other call fails with `connect-first`. Only with `auth` (authorization
+   * code). Default false (one connection, shared by every caller).
+   */
+  perUserAuth: boolean;
 }
 
 /** How the gateway gets a remote server's OAuth access token. */

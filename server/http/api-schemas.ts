@@ -309,6 +309,17 @@ export const ServerConfigDisplaySchema = answer(() =>
     }),
 );
 
+export const UserOAuthSchema = answer(() =>
+  z
+    .strictObject({
+      user: z.string().meta({ description: "The user's id (Open WebUI's `X-OpenWebUI-User-Id`)." }),
+      connected: z.boolean().meta({ description: 'Whether the gateway holds tokens of this user for the server.' }),
+      expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
+      scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
+    })
+    .meta({ id: 'UserOAuth', description: "One user's own OAuth connection to a `perUserAuth` server; never a token." }),
+);
+
 export const ServerOAuthSchema = answer(() =>
   z
     .strictObject({
@@ -316,6 +327,10 @@ export const ServerOAuthSchema = answer(() =>
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
       obtainedAt: orNull(timestamp()).meta({ description: 'When the tokens held were obtained (a sign-in or a refresh).' }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
+      users: z
+        .array(UserOAuthSchema)
+        .optional()
+        .meta({ description: "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is)." }),
     })
     .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' }),
 );
@@ -370,11 +385,33 @@ export const OAuthConnectSchema = answer(() =>
   z
     .strictObject({
       authorizationUrl: orNull(z.string()).meta({
-        description: "The authorization server's page to open in a browser; null when no person is needed.",
+        description: "The authorization server's page to open in a browser; null when no person is needed, and for a user's connect link.",
       }),
+      connectUrl: z.string().optional().meta({
+        description:
+          "For `{user}` (a `perUserAuth` server): the link to hand to that user, who opens it to sign in with their own account. Works until `expiresAt` and until the user's sign-in finishes.",
+      }),
+      expiresAt: timestamp().optional().meta({ description: 'When `connectUrl` stops working.' }),
     })
     .meta({ id: 'OAuthConnect', description: 'A sign-in under way.' }),
 );
+
+export const OAuthConnectBody = z
+  .strictObject({
+    user: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(128, { error: 'must be at most 128 characters' })
+      .optional()
+      .meta({ description: "For a `perUserAuth` server: the user's id (Open WebUI's `X-OpenWebUI-User-Id`) to make a connect link for." }),
+  })
+  .optional()
+  .meta({ id: 'OAuthConnectRequest', description: 'Whom the sign-in is for: nobody in particular (the server), or one user.' });
+
+export const ServerUserParams = z.strictObject({
+  name: z.string().meta({ description: "The server's name, as in the config file.", example: 'demo' }),
+  user: z.string().meta({ description: "The user's id (Open WebUI's `X-OpenWebUI-User-Id`).", example: 'alice' }),
+});
 
 export const OAuthDisconnectSchema = answer(() =>
   z

@@ -53,6 +53,14 @@ export function publicOrigin(req: IncomingMessage): string {
 /** The gateway's OAuth callback page, where an authorization server sends a person back (server/ui/oauth-pages.ts). */
 export const OAUTH_CALLBACK_PATH = '/ui/oauth/callback';
 
+/** Where a user opens their connect link to a `perUserAuth` server (server/ui/oauth-pages.ts): `{token}` is the link's secret. */
+export const CONNECT_LINK_PATH = '/ui/oauth/connect/{token}';
+
+/** A user's connect link (`CONNECT_LINK_PATH`) on the origin and base path the operator reached the gateway at. */
+export function connectLinkUrl(req: IncomingMessage, token: string): string {
+  return `${publicOrigin(req)}${prefixOf(req)}${CONNECT_LINK_PATH.replace('{token}', token)}`;
+}
+
 /**
  * The redirect URI of a sign-in started by `req`: the callback on the origin and base path the
  * person reached the gateway at, so that their browser comes back to the same place (behind

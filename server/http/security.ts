@@ -207,6 +207,8 @@ const KEY_PREFIX = 'mgw_';
 
 /** Paths that answer without a key: liveness probes must work before anyone has a key. */
 const PUBLIC_PATHS = new Set(['/healthz']);
+/** `CONNECT_LINK_PATH` with its token (base64url). */
+const CONNECT_LINK = /^\/ui\/oauth\/connect\/[A-Za-z0-9_-]{16,128}$/;
 
 /** The sign-in page, always reachable. */
 export const LOGIN_PATH = '/ui/login';
@@ -412,6 +414,8 @@ function isPublicPath(method: string | undefined, path: string, options: Securit
     path === LOGIN_PATH ||
     // An authorization server's redirect: cross-site, so without the (SameSite=Strict) session; its `state` binds it.
     path === OAUTH_CALLBACK_PATH ||
+    // A user's connect link (perUserAuth): its secret token is the credential; the user has no session.
+    CONNECT_LINK.test(path) ||
     PAIRING_PATHS.test(path) ||
     isProtectedResourcePath(path) ||
     Boolean(options.isPublic?.(method ?? 'GET', path))

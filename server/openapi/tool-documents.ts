@@ -81,7 +81,7 @@ const STRUCTURED_RESULT =
 
 /** Error answers of a tool call, by status. */
 const CALL_ERRORS: Record<string, string> = {
-  '403': 'The approval policy denies this call (`denied-by-policy`), or a person denied it (`approval-denied`, with their `reason`).',
+  '403': 'The approval policy denies this call (`denied-by-policy`), a person denied it (`approval-denied`, with their `reason`), or the user it is for has not connected their own account to the server (`connect-first`).',
   '404': 'No such server or tool (it may have gone since this document was made).',
   '409': "The approval no longer applies (`approval-void`), or the server works in another client's roots (`roots-of-another-client`).",
   '422': "The arguments do not match the tool's input schema; `errors` names each field.",

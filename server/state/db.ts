@@ -152,6 +152,15 @@ const MIGRATIONS: string[] = [
      data BLOB NOT NULL,
      updated_at INTEGER NOT NULL
    ) STRICT`,
+  // 11: the OAuth records of `perUserAuth` servers, one per (server, user id): encrypted like
+  // oauth_records, with both names as the cipher's additional data.
+  `CREATE TABLE oauth_user_records (
+     server TEXT NOT NULL,
+     user TEXT NOT NULL,
+     data BLOB NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (server, user)
+   ) STRICT`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

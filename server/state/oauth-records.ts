@@ -2,7 +2,10 @@
  * Remote servers' OAuth records (server/upstream/oauth-store.ts: client registration, tokens,
  * discovery) in the state database, ENCRYPTED at rest: each row is AES-256-GCM (node:crypto) of the
  * record's JSON, under a key derived (HKDF, purpose `oauth-records`) from the secrets key, with the
- * server's name as additional data so that a row cannot be moved to another server.
+ * server's name as additional data so that a row cannot be moved to another server. The records of
+ * a `perUserAuth` server's users (`oauth_user_records`, one per server and user id) are sealed the
+ * same way, with the JSON of `[server, user]` as additional data (a row cannot be moved to another
+ * user either).
  *
  * The secrets key is 32 bytes written as 64 hex digits: `gateway.secretsKeyFile`, else the systemd
  * credential `secrets-key` (`$CREDENTIALS_DIRECTORY/secrets-key`, passed in by main.ts), else
@@ -23,6 +26,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export class OAuthRecords implements OAuthStore {
+  /** Decrypted records by row key (`aad`): the server's name, or the JSON of `[server, user]`. */
   private readonly cache = new Map<string, OAuthRecord | undefined>();
   private readonly warned = new Set<string>();
 
@@ -34,31 +38,50 @@ export class OAuthRecords implements OAuthStore {
   ) {}
 
   load(server: string): OAuthRecord | undefined {
-    if (this.cache.has(server)) return this.cache.get(server);
-    const row = this.db.prepare('SELECT data FROM oauth_records WHERE server = ?').get(server) as { data: Buffer } | undefined;
-    const record = row ? this.open(server, row.data) : undefined;
-    this.cache.set(server, record);
-    return record;
+    return this.read(server, server, () => this.db.prepare('SELECT data FROM oauth_records WHERE server = ?').get(server));
   }
 
   save(server: string, record: OAuthRecord): void {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(server));
-    const sealed = Buffer.concat([cipher.update(JSON.stringify(record), 'utf8'), cipher.final()]);
-    const data = Buffer.concat([iv, cipher.getAuthTag(), sealed]);
     this.db
       .prepare(
         `INSERT INTO oauth_records (server, data, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (server) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
       )
-      .run(server, data, Date.now());
+      .run(server, this.seal(server, record), Date.now());
     this.cache.set(server, structuredClone(record));
   }
 
   forget(server: string): void {
     this.db.prepare('DELETE FROM oauth_records WHERE server = ?').run(server);
     this.cache.set(server, undefined);
+    for (const user of this.usersOf(server)) this.forgetFor(server, user);
+  }
+
+  loadFor(server: string, user: string): OAuthRecord | undefined {
+    return this.read(server, userRow(server, user), () =>
+      this.db.prepare('SELECT data FROM oauth_user_records WHERE server = ? AND user = ?').get(server, user),
+    );
+  }
+
+  saveFor(server: string, user: string, record: OAuthRecord): void {
+    const row = userRow(server, user);
+    this.db
+      .prepare(
+        `INSERT INTO oauth_user_records (server, user, data, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (server, user) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+      )
+      .run(server, user, this.seal(row, record), Date.now());
+    this.cache.set(row, structuredClone(record));
+  }
+
+  forgetFor(server: string, user: string): void {
+    this.db.prepare('DELETE FROM oauth_user_records WHERE server = ? AND user = ?').run(server, user);
+    this.cache.set(userRow(server, user), undefined);
+  }
+
+  usersOf(server: string): string[] {
+    const rows = this.db.prepare('SELECT user FROM oauth_user_records WHERE server = ? ORDER BY user').all(server) as { user: string }[];
+    return rows.map((row) => row.user);
   }
 
   /** Forgets what was read, so that the next load reads the row anew (another process wrote it: `mcp-gateway oauth login`). */
@@ -66,16 +89,33 @@ export class OAuthRecords implements OAuthStore {
     this.cache.delete(server);
   }
 
-  private open(server: string, data: Buffer): OAuthRecord | undefined {
+  private read(server: string, row: string, select: () => unknown): OAuthRecord | undefined {
+    if (this.cache.has(row)) return this.cache.get(row);
+    const found = select() as { data: Buffer } | undefined;
+    const record = found ? this.open(server, row, found.data) : undefined;
+    this.cache.set(row, record);
+    return record;
+  }
+
+  /** The row's bytes: IV, tag, then the AES-256-GCM ciphertext of the record's JSON, bound to `aad`. */
+  private seal(aad: string, record: OAuthRecord): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const sealed = Buffer.concat([cipher.update(JSON.stringify(record), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), sealed]);
+  }
+
+  private open(server: string, aad: string, data: Buffer): OAuthRecord | undefined {
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, data.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(server));
+      decipher.setAAD(Buffer.from(aad));
       decipher.setAuthTag(data.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       const text = Buffer.concat([decipher.update(data.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
       return JSON.parse(text) as OAuthRecord;
     } catch {
-      if (!this.warned.has(server)) {
-        this.warned.add(server);
+      if (!this.warned.has(aad)) {
+        this.warned.add(aad);
         this.log.warn(
           { server },
           `the stored OAuth tokens of server ${server} cannot be decrypted (the secrets key changed?); it needs a new sign-in`,
@@ -84,4 +124,9 @@ export class OAuthRecords implements OAuthStore {
       return undefined;
     }
   }
+}
+
+/** The row key (and additional data) of one user's record: cannot be mistaken for a server's name alone. */
+function userRow(server: string, user: string): string {
+  return JSON.stringify([server, user]);
 }

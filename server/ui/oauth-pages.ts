@@ -10,12 +10,19 @@
  * it: it is a public path (security.ts), and the sign-in is bound to the browser that started it
  * by a random nonce in a short-lived SameSite=Lax cookie (`mcpgw_oauth`, HttpOnly, only sent to the
  * callback), besides its `state`.
+ *
+ * A user of a `perUserAuth` server connects their own account with the link the operator made for
+ * them (`GET /ui/oauth/connect/{token}`, public: the user has no session; the link's secret is the
+ * credential, server/upstream/per-user-connections.ts): the same flow, for that user, ending on a
+ * page that says so (the user cannot see the gateway's pages). The operator makes the link on the
+ * server's card (`POST /ui/servers/{name}/oauth/links`) and disconnects a user there
+ * (`POST /ui/servers/{name}/oauth/users/{user}/disconnect`).
  */
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../errors.js';
-import { OAUTH_CALLBACK_PATH, oauthCallbackUrl, prefixOf } from '../http/base-path.js';
+import { CONNECT_LINK_PATH, OAUTH_CALLBACK_PATH, connectLinkUrl, oauthCallbackUrl, prefixOf } from '../http/base-path.js';
 import type { PageRouter } from '../http/route.js';
 import { describeError } from '../upstream/call-errors.js';
 import { SIGN_IN_TTL_MS } from '../upstream/oauth-client.js';
@@ -28,10 +35,8 @@ const BINDING_COOKIE = 'mcpgw_oauth';
 export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request, res: Response, name: string) => void): void {
   const { supervisor } = deps;
 
-  pages.get('/ui/servers/{name}/oauth/connect', 'admin', async (req, res) => {
-    const binding = randomBytes(24).toString('base64url');
-    const url = await supervisor.beginSignIn(req.params.name!, oauthCallbackUrl(req), binding);
-    if (!url) return res.redirect(303, `${prefixOf(req)}/`);
+  /** Sends the browser to the authorization server, with the cookie that binds the sign-in to it. */
+  const toAuthorization = (req: Request, res: Response, url: URL, binding: string) => {
     res.setHeader(
       'Set-Cookie',
       serializeCookie(BINDING_COOKIE, binding, {
@@ -43,6 +48,26 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
       }),
     );
     res.redirect(303, url.href);
+  };
+
+  pages.get('/ui/servers/{name}/oauth/connect', 'admin', async (req, res) => {
+    const binding = randomBytes(24).toString('base64url');
+    const url = await supervisor.beginSignIn(req.params.name!, oauthCallbackUrl(req), binding);
+    if (!url) return res.redirect(303, `${prefixOf(req)}/`);
+    toAuthorization(req, res, url, binding);
+  });
+
+  pages.get(CONNECT_LINK_PATH, 'tools:read', async (req, res) => {
+    const binding = randomBytes(24).toString('base64url');
+    let begun: Awaited<ReturnType<typeof supervisor.beginUserSignIn>>;
+    try {
+      begun = await supervisor.beginUserSignIn(req.params.token!, oauthCallbackUrl(req), binding);
+    } catch (error) {
+      const detail = error instanceof ProblemError ? error.detail : describeError(error);
+      return sendView(res, 'pages/error', { title: 'Cannot connect', detail }, pageContext(req, 'servers'), 400);
+    }
+    if (!begun.url) return sendView(res, 'pages/connected', { title: 'Connected', server: begun.server }, pageContext(req, 'servers'));
+    toAuthorization(req, res, begun.url, binding);
   });
 
   pages.get(OAUTH_CALLBACK_PATH, 'tools:read', async (req, res) => {
@@ -50,8 +75,9 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
     const binding = parseCookies(req.headers.cookie ?? '')[BINDING_COOKIE];
     res.setHeader('Set-Cookie', serializeCookie(BINDING_COOKIE, '', { path: `${prefixOf(req)}${OAUTH_CALLBACK_PATH}`, maxAge: 0 }));
+    let signedIn: { server: string; user?: string };
     try {
-      await supervisor.completeSignIn({
+      signedIn = await supervisor.completeSignIn({
         ...(binding !== undefined && { binding }),
         code: text('code'),
         state: text('state'),
@@ -63,7 +89,31 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
       const detail = error instanceof ProblemError ? error.detail : describeError(error);
       return sendView(res, 'pages/error', { title: 'Sign-in failed', detail }, pageContext(req, 'servers'), 400);
     }
+    if (signedIn.user !== undefined)
+      return sendView(res, 'pages/connected', { title: 'Connected', server: signedIn.server }, pageContext(req, 'servers'));
     res.redirect(303, `${prefixOf(req)}/`);
+  });
+
+  /** A `perUserAuth` server's card: a connect link for one user (`partials/connect-link`, into the card). */
+  pages.post('/ui/servers/{name}/oauth/links', 'admin', (req, res) => {
+    const name = req.params.name!;
+    const user = req.form?.get('user')?.trim() ?? '';
+    if (user === '' || user.length > 128)
+      throw new ProblemError('invalid-request', 'user must be a user id of 1 to 128 characters', {
+        errors: [{ field: 'user', message: 'must be 1 to 128 characters' }],
+      });
+    const link = supervisor.users(name).createLink(user);
+    sendView(
+      res,
+      'partials/connect-link',
+      { server: name, user, path: CONNECT_LINK_PATH.slice(1).replace('{token}', link.token), url: connectLinkUrl(req, link.token) },
+      pageContext(req, 'servers'),
+    );
+  });
+
+  pages.post('/ui/servers/{name}/oauth/users/{user}/disconnect', 'admin', async (req, res) => {
+    await supervisor.signOutUser(req.params.name!, req.params.user!);
+    card(req, res, req.params.name!);
   });
 
   pages.post('/ui/servers/{name}/oauth/disconnect', 'admin', async (req, res) => {

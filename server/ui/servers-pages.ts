@@ -32,8 +32,23 @@ export function serverModel(view: ServerView, now = Date.now(), resourceTemplate
         : view.state === 'needs-sign-in'
           ? 'needs sign-in'
           : view.state,
-    /** A server behind OAuth: Connect while it needs a person, Disconnect while it holds tokens. */
-    oauth: view.oauth ? { connected: view.oauth.connected, needsSignIn: view.state === 'needs-sign-in' } : null,
+    /**
+     * A server behind OAuth: Connect while it needs a person, Disconnect while it holds tokens. A
+     * `perUserAuth` server instead lists its users (each with Disconnect) and makes connect links.
+     */
+    oauth: view.oauth
+      ? view.oauth.users
+        ? {
+            connected: false,
+            needsSignIn: false,
+            users: view.oauth.users.map((user) => ({
+              user: user.user,
+              connected: user.connected,
+              expires: user.expiresAt === undefined ? '' : ageText(user.expiresAt - now),
+            })),
+          }
+        : { connected: view.oauth.connected, needsSignIn: view.state === 'needs-sign-in', users: null }
+      : null,
     since: ageText(now - view.since),
     restarts: view.restarts,
     tools: view.counts.tools,

@@ -152,8 +152,20 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * the request is answered `cancel`. The supervisor sets it (the gateway's question book).
    */
   fallbackElicitor?: Elicitor;
+  /**
+   * The connection of a `perUserAuth` server that only lists (with some user's tokens:
+   * per-user-connections.ts): it serves no request for a caller, whose own connection does.
+   * Default false.
+   */
+  perUserListing = false;
   /** The OAuth client of a remote server (see `oauth`). */
   private oauthClient?: OAuthClient;
+  /**
+   * The OAuth client to use instead of one of its own: a `perUserAuth` server's user's, shared by
+   * every connection made with that user's tokens, so that they refresh them once
+   * (per-user-connections.ts). Default: none (its own, over `oauthStore`).
+   */
+  sharedOAuth?: () => OAuthClient;
   private consecutiveFailures = 0;
   private lastError?: LastError;
   /** The generation that last failed, and why: the reason its calls in flight were abandoned. */
@@ -200,6 +212,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** The server's OAuth client (oauth-client.ts); remote servers only. */
   private get oauth(): OAuthClient | undefined {
     if (this.config.transport === 'stdio') return undefined;
+    if (this.sharedOAuth) return this.sharedOAuth();
     return (this.oauthClient ??= new OAuthClient(() => this.config as RemoteServerConfig, this.oauthStore));
   }
 
@@ -334,6 +347,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     send: (client: Client, requestOptions: { timeout: number; signal?: AbortSignal }) => Promise<T>,
   ): Promise<T> {
     const client = this.client;
+    if (this.perUserListing) throw this.perUserOnly();
     if (this.state !== 'ready' || !client) throw this.notReady();
     const generation = this.generation;
     try {
@@ -398,7 +412,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
 
   /** Whether `state` is that of this server's sign-in under way, brought by the browser that started it (`binding`). */
   ownsSignIn(state: string, binding: string | undefined): boolean {
-    return this.oauthClient?.owns(state, binding) ?? false;
+    return (this.sharedOAuth ? this.sharedOAuth() : this.oauthClient)?.owns(state, binding) ?? false;
   }
 
   /** Whether the server is remote (it may be behind OAuth). */
@@ -460,6 +474,14 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
       : new UpstreamCallError('not-ready', `server ${this.name} is ${this.state}`);
   }
 
+  /** The refusal of a request to the listing connection of a `perUserAuth` server (it holds another user's tokens). */
+  private perUserOnly(): UpstreamCallError {
+    return new UpstreamCallError(
+      'connect-first',
+      `server ${this.name} is used with each user's own account (perUserAuth): only tool calls made for a connected user reach it`,
+    );
+  }
+
   /** A request's failure: a lost authorization moves the server to `needs-sign-in`, and the failure says so. */
   private callFailure(error: unknown, signal: AbortSignal | undefined, generation: number): UpstreamCallError {
     if (needsSignIn(error)) {
@@ -481,6 +503,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const client = this.client;
     const tasks = this.tasks;
     const modern = this.modern;
+    if (this.perUserListing) throw this.perUserOnly();
     if (this.state !== 'ready' || !client || (!tasks && !modern)) throw this.notReady();
     const generation = this.generation;
     const direct = this.direct;

@@ -11,6 +11,7 @@ describe('upstreamProblem', () => {
     const expected: Record<CallFailureKind, [string, number]> = {
       'not-ready': ['server-unavailable', 503],
       'needs-sign-in': ['needs-sign-in', 503],
+      'connect-first': ['connect-first', 403],
       timeout: ['timeout', 504],
       cancelled: ['cancelled', 499],
       'invalid-params': ['upstream-error', 502],

@@ -27,6 +27,7 @@ import { UpstreamCallError, type CallFailureKind, type RequestOptions } from './
 export const FAILURE_PROBLEMS: Readonly<Record<CallFailureKind, ProblemType>> = {
   'not-ready': 'server-unavailable',
   'needs-sign-in': 'needs-sign-in',
+  'connect-first': 'connect-first',
   timeout: 'timeout',
   cancelled: 'cancelled',
   'invalid-params': 'upstream-error',

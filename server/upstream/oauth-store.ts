@@ -5,7 +5,8 @@
  * (server/state/oauth-records.ts) every gateway with a state folder.
  *
  * A record belongs to one server name AND its URL: a server whose `url` changed starts afresh
- * (its tokens were for another resource).
+ * (its tokens were for another resource). A server with `perUserAuth` has one record per user
+ * (`loadFor`…, keyed by server and user id) besides; `forget(server)` forgets those too.
  */
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -28,16 +29,37 @@ export interface OAuthRecord {
 export interface OAuthStore {
   load(server: string): OAuthRecord | undefined;
   save(server: string, record: OAuthRecord): void;
+  /** Forgets the server's record and every user's record of it. */
   forget(server: string): void;
+  /** One user's record of a `perUserAuth` server. */
+  loadFor(server: string, user: string): OAuthRecord | undefined;
+  saveFor(server: string, user: string, record: OAuthRecord): void;
+  forgetFor(server: string, user: string): void;
+  /** The users that have a record of the server, sorted. */
+  usersOf(server: string): string[];
+}
+
+/** The store of one user's records, as an `OAuthStore` of one server name (what an `OAuthClient` takes). */
+export function userOAuthStore(store: OAuthStore, user: string): OAuthStore {
+  return {
+    load: (server) => store.loadFor(server, user),
+    save: (server, record) => store.saveFor(server, user, record),
+    forget: (server) => store.forgetFor(server, user),
+    loadFor: (server, other) => store.loadFor(server, other),
+    saveFor: (server, other, record) => store.saveFor(server, other, record),
+    forgetFor: (server, other) => store.forgetFor(server, other),
+    usersOf: (server) => store.usersOf(server),
+  };
 }
 
 /** Records in memory: gone when the gateway stops (quick mode without a state folder, tests). */
 export class MemoryOAuthStore implements OAuthStore {
   private readonly records = new Map<string, string>();
+  /** Per server, its users' records (JSON). */
+  private readonly userRecords = new Map<string, Map<string, string>>();
 
   load(server: string): OAuthRecord | undefined {
-    const text = this.records.get(server);
-    return text === undefined ? undefined : (JSON.parse(text) as OAuthRecord);
+    return parsed(this.records.get(server));
   }
 
   save(server: string, record: OAuthRecord): void {
@@ -46,5 +68,28 @@ export class MemoryOAuthStore implements OAuthStore {
 
   forget(server: string): void {
     this.records.delete(server);
+    this.userRecords.delete(server);
   }
+
+  loadFor(server: string, user: string): OAuthRecord | undefined {
+    return parsed(this.userRecords.get(server)?.get(user));
+  }
+
+  saveFor(server: string, user: string, record: OAuthRecord): void {
+    let users = this.userRecords.get(server);
+    if (!users) this.userRecords.set(server, (users = new Map()));
+    users.set(user, JSON.stringify(record));
+  }
+
+  forgetFor(server: string, user: string): void {
+    this.userRecords.get(server)?.delete(user);
+  }
+
+  usersOf(server: string): string[] {
+    return [...(this.userRecords.get(server)?.keys() ?? [])].sort();
+  }
+}
+
+function parsed(text: string | undefined): OAuthRecord | undefined {
+  return text === undefined ? undefined : (JSON.parse(text) as OAuthRecord);
 }

@@ -3,10 +3,11 @@
  * added, restarted (only when their transport settings changed), updated in place, or removed.
  * The surfaces switch a server on or off (`setEnabled`) and restart it (`restart`) through here.
  * A removed server is gone from lookups at once, before its process has finished stopping.
+ * A `perUserAuth` server has its users' own connections besides (per-user-connections.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { GatewayConfig, GatewaySettings, ServerConfig } from '../config/types.js';
+import type { GatewayConfig, GatewaySettings, RemoteServerConfig, ServerConfig } from '../config/types.js';
 import { ProblemError } from '../errors.js';
 import type { ProcessGroupListener } from '../state/process-groups.js';
 import { UpstreamConnection, type ConnectionSettings } from './connection.js';
@@ -14,6 +15,8 @@ import { clientCapabilities } from './capabilities.js';
 import { describeError } from './call-errors.js';
 import type { CallbackParams } from './oauth-client.js';
 import { MemoryOAuthStore, type OAuthStore } from './oauth-store.js';
+import { PerUserConnections } from './per-user-connections.js';
+import { DEFAULT_GATEWAY_SETTINGS } from '../config/load.js';
 import type { ClientRootsState, ElicitationAnswer, ElicitationRequest, Sampler, ServerStatus, ToolInfo } from './types.js';
 
 /** Where run-time enable/disable decisions are kept (see state/overrides.ts). */
@@ -46,6 +49,11 @@ export interface ServerView extends ServerStatus {
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private connections = new Map<string, UpstreamConnection>();
+  /** The users' own connections of each `perUserAuth` server. */
+  private readonly perUser = new Map<string, PerUserConnections>();
+  /** The gateway settings last applied (what users' connections read). */
+  private gateway: GatewaySettings = DEFAULT_GATEWAY_SETTINGS;
+  private settings: ConnectionSettings = connectionSettings(DEFAULT_GATEWAY_SETTINGS);
   private overridden = new Set<string>();
   private stopping = false;
   /** Who answers the servers' sampling requests (server/sampling/); set once the gateway has one. Default: nobody. */
@@ -72,6 +80,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Makes the running servers match `config`. Resolves when removed and changed servers have stopped. */
   async apply(config: GatewayConfig): Promise<ApplyResult> {
     const settings = connectionSettings(config.gateway);
+    this.gateway = config.gateway;
+    this.settings = settings;
     const result: ApplyResult = { added: [], restarted: [], updated: [], removed: [] };
     const waits: Promise<void>[] = [];
     const next = new Map<string, UpstreamConnection>();
@@ -85,13 +95,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.overridden.delete(name);
       connection.removeAllListeners();
       waits.push(connection.stop());
+      waits.push(this.closeUsers(name));
       this.emit('removed', name);
     }
 
     for (const server of config.servers) {
       const { enabled, overridden } = this.store.effective(server.name, server.enabled);
       this.setOverridden(server.name, overridden);
-      const existing = this.connections.get(server.name);
+      let existing = this.connections.get(server.name);
+      // Turning perUserAuth on or off makes another connection (its tokens are kept elsewhere).
+      if (existing && perUserAuthOf(existing.currentConfig) !== perUserAuthOf(server)) {
+        existing.removeAllListeners();
+        waits.push(existing.stop(), this.closeUsers(server.name));
+        existing = undefined;
+      }
       if (!existing) {
         const connection = this.create(server, settings, enabled);
         next.set(server.name, connection);
@@ -102,8 +119,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const before = existing.currentConfig;
       const reconnect = connectionKey(before) !== connectionKey(server);
       existing.update(server, settings);
+      const users = this.perUser.get(server.name);
+      if (users && reconnect) waits.push(users.closeAll());
+      else users?.update(server, settings);
       if (existing.status().enabled !== enabled) {
         waits.push(existing.setEnabled(enabled));
+        if (!enabled && users) waits.push(users.closeAll());
         result.updated.push(server.name);
       } else if (reconnect && enabled) {
         waits.push(existing.restart());
@@ -162,7 +183,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const fileEnabled = connection.currentConfig.enabled;
     this.store.set(name, enabled, fileEnabled);
     this.setOverridden(name, enabled !== fileEnabled);
-    await connection.setEnabled(enabled);
+    // A disabled server's users' connections close too (they open again at the next call once it is enabled).
+    await Promise.all([connection.setEnabled(enabled), enabled ? undefined : this.perUser.get(name)?.closeAll()]);
     return this.view(connection);
   }
 
@@ -186,6 +208,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async beginSignIn(name: string, redirectUrl: string, binding?: string): Promise<URL | undefined> {
     const connection = this.oauthCapable(name);
+    if (this.perUser.has(name))
+      throw new ProblemError(
+        'invalid-request',
+        `server "${name}" has perUserAuth: each user connects their own account with a connect link (POST /api/servers/${name}/oauth/connect {"user": …})`,
+      );
     if (!connection.isEnabled) throw new ProblemError('server-disabled', `server "${name}" is disabled; enable it first`);
     try {
       return await connection.beginSignIn(redirectUrl, binding);
@@ -194,9 +221,71 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /** Disconnects a remote server behind OAuth (`UpstreamConnection.signOut`): what revoking failed at, if anything. */
+  /**
+   * Disconnects a remote server behind OAuth (`UpstreamConnection.signOut`): what revoking failed
+   * at, if anything. Every user of a `perUserAuth` server.
+   */
   async signOut(name: string): Promise<string | undefined> {
-    return this.oauthCapable(name).signOut();
+    const connection = this.oauthCapable(name);
+    const users = this.perUser.get(name);
+    if (!users) return connection.signOut();
+    const failures: string[] = [];
+    for (const { user } of users.users()) {
+      const failure = await users.signOut(user);
+      if (failure) failures.push(`${user}: ${failure}`);
+    }
+    if (connection.isEnabled) await connection.restart();
+    return failures.length > 0 ? failures.join('; ') : undefined;
+  }
+
+  /** The users' connections of a `perUserAuth` server: 404 for an unknown server, 409 `feature-not-offered` for another. */
+  users(name: string): PerUserConnections {
+    this.require(name);
+    const users = this.perUser.get(name);
+    if (!users) throw new ProblemError('feature-not-offered', `server "${name}" does not have perUserAuth`);
+    return users;
+  }
+
+  /**
+   * The users' own connections of a `perUserAuth` server, which its tool calls go by
+   * (per-user-connections.ts); `undefined` for every other server (its one connection serves all).
+   */
+  userConnections(name: string): PerUserConnections | undefined {
+    return this.perUser.get(name);
+  }
+
+  /** Disconnects one user of a `perUserAuth` server (revokes, forgets): what revoking failed at, if anything. */
+  async signOutUser(name: string, user: string): Promise<string | undefined> {
+    const users = this.users(name);
+    const connection = this.connections.get(name);
+    // The server lists with another user's tokens from now on (or waits for one): its session with this
+    // user's ends first, while their token still works to end it.
+    const relist = users.listingUser === user && connection?.isEnabled === true;
+    if (relist) await connection!.stop();
+    const failure = await users.signOut(user);
+    if (relist) connection!.start();
+    return failure;
+  }
+
+  /**
+   * Starts the sign-in of the user a connect link is for (`PerUserConnections.createLink`): the
+   * server, the user, and the authorization URL (`undefined` when no person was needed).
+   */
+  async beginUserSignIn(
+    token: string,
+    redirectUrl: string,
+    binding: string,
+  ): Promise<{ server: string; user: string; url: URL | undefined }> {
+    for (const [server, users] of this.perUser) {
+      const user = users.linkUser(token);
+      if (user === undefined) continue;
+      try {
+        return { server, user, url: await users.beginSignIn(user, redirectUrl, binding) };
+      } catch (error) {
+        throw new ProblemError('upstream-error', `signing in to server "${server}" failed: ${describeError(error)}`);
+      }
+    }
+    throw new ProblemError('invalid-request', 'this connect link is unknown, used or expired; ask for a new one');
   }
 
   private oauthCapable(name: string): UpstreamConnection {
@@ -207,10 +296,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Finishes the sign-in whose `state` the callback carries, on whichever server started it;
-   * resolves with that server's name. Fails when no sign-in under way has that state.
+   * Finishes the sign-in whose `state` the callback carries, on whichever server (or user of a
+   * `perUserAuth` server) started it; resolves with that server's name, and the user's. Fails when
+   * no sign-in under way has that state.
    */
-  async completeSignIn(params: CallbackParams): Promise<string> {
+  async completeSignIn(params: CallbackParams): Promise<{ server: string; user?: string }> {
+    const state = params.state;
+    for (const [server, users] of this.perUser) {
+      const signIn = state ? users.signInOf(state, params.binding) : undefined;
+      if (!signIn) continue;
+      await signIn.connection.completeSignIn(params);
+      users.signedIn(signIn.user);
+      // The first user to connect lets the server list its tools.
+      const connection = this.connections.get(server);
+      if (connection?.isEnabled && connection.currentState === 'needs-sign-in') await connection.restart();
+      return { server, user: signIn.user };
+    }
     const connection = params.state ? this.all().find((candidate) => candidate.ownsSignIn(params.state!, params.binding)) : undefined;
     if (!connection)
       throw new ProblemError(
@@ -218,15 +319,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         'no sign-in under way has this state (it expired, or was started elsewhere); start it again',
       );
     await connection.completeSignIn(params);
-    return connection.name;
+    return { server: connection.name };
   }
 
   async stopAll(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.connections.values()].map((connection) => connection.stop()));
+    await Promise.all([
+      ...[...this.connections.values()].map((connection) => connection.stop()),
+      ...[...this.perUser.keys()].map((name) => this.closeUsers(name)),
+    ]);
   }
 
   private create(server: ServerConfig, settings: ConnectionSettings, enabled: boolean): UpstreamConnection {
+    const users = perUserAuthOf(server)
+      ? new PerUserConnections(
+          server.name,
+          this.oauthStore,
+          () => this.connections.get(server.name)!.currentConfig as RemoteServerConfig,
+          (user, on) => this.userConnectionOf(server.name, user, on),
+          () => this.gateway,
+        )
+      : undefined;
     const connection = new UpstreamConnection(
       server,
       settings,
@@ -237,6 +350,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       () => this.clientRoots?.(server.name),
       this.oauthStore,
     );
+    if (users) {
+      connection.perUserListing = true;
+      connection.sharedOAuth = () => users.listingClient();
+      // The user it listed with lost their sign-in: it lists with another connected user's tokens, if any
+      // (once per user: one whose tokens need a sign-in too is not tried again and again).
+      let tried: string | undefined;
+      connection.on('change', (status) => {
+        if (status.state === 'ready') tried = users.listingUser;
+        if (status.state !== 'needs-sign-in' || !connection.isEnabled || this.stopping) return;
+        users.listingClient();
+        const next = users.listingUser;
+        if (next === undefined || next === tried) return;
+        tried = next;
+        void connection.restart();
+      });
+      this.perUser.set(server.name, users);
+    }
     connection.on('change', (status) => {
       if (!this.stopping) this.emit('change', status);
     });
@@ -246,13 +376,44 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return connection;
   }
 
+  /** A new connection of one user to a `perUserAuth` server, with that user's OAuth records. */
+  private userConnectionOf(name: string, user: string, enabled: boolean): UpstreamConnection {
+    const config = this.connections.get(name)?.currentConfig;
+    if (!config) throw new ProblemError('server-not-found', `no server named "${name}"`);
+    const connection = new UpstreamConnection(
+      config,
+      this.settings,
+      enabled,
+      this.log.child({ server: name, user }),
+      undefined,
+      () => this.sampler,
+      () => this.clientRoots?.(name),
+    );
+    const users = this.perUser.get(name);
+    connection.sharedOAuth = () => users!.clientOf(user);
+    connection.fallbackElicitor = (request, signal) =>
+      this.elicitation ? this.elicitation(name, request, signal) : Promise.resolve({ action: 'cancel' });
+    return connection;
+  }
+
+  /** Closes and forgets the users' connections of a server (removed, or perUserAuth turned off). */
+  private closeUsers(name: string): Promise<void> {
+    const users = this.perUser.get(name);
+    this.perUser.delete(name);
+    return users ? users.closeAll() : Promise.resolve();
+  }
+
   private setOverridden(name: string, overridden: boolean): void {
     if (overridden) this.overridden.add(name);
     else this.overridden.delete(name);
   }
 
   private view(connection: UpstreamConnection): ServerView {
-    return { ...connection.status(), enabledSource: this.overridden.has(connection.name) ? 'override' : 'config' };
+    const status = connection.status();
+    const users = this.perUser.get(connection.name)?.users();
+    // A perUserAuth server's connection is its users': the one it lists with is one of them.
+    if (users) status.oauth = { connected: users.some((user) => user.connected), scopes: [], users };
+    return { ...status, enabledSource: this.overridden.has(connection.name) ? 'override' : 'config' };
   }
 }
 
@@ -271,4 +432,9 @@ function connectionKey(server: ServerConfig): string {
   return server.transport === 'stdio'
     ? JSON.stringify([server.transport, server.command, server.args, server.env, server.cwd ?? null, capabilities])
     : JSON.stringify([server.transport, server.url, server.headers, server.protocol, server.auth ?? null, capabilities]);
+}
+
+/** Whether each user of the server has their own OAuth connection to it. */
+function perUserAuthOf(server: ServerConfig): boolean {
+  return server.transport !== 'stdio' && server.perUserAuth === true;
 }

@@ -161,7 +161,14 @@ export interface ServerStatus {
   instructions?: string;
   counts: { tools: number; resources: number; prompts: number };
   /** A server behind OAuth (configured, or asked for by its 401): whether tokens are held, when they expire, their scopes. Never a token. */
-  oauth?: { connected: boolean; expiresAt?: number; obtainedAt?: number; scopes: string[] };
+  oauth?: {
+    connected: boolean;
+    expiresAt?: number;
+    obtainedAt?: number;
+    scopes: string[];
+    /** A `perUserAuth` server's users, each with their own connection (per-user-connections.ts). */
+    users?: { user: string; connected: boolean; expiresAt?: number; scopes: string[] }[];
+  };
 }
 
 /** One item of a tool result's `content` (text, image, audio, resource, resource_link …). */
@@ -303,6 +310,7 @@ export interface LogMessage {
 export type CallFailureKind =
   | 'not-ready'
   | 'needs-sign-in'
+  | 'connect-first'
   | 'timeout'
   | 'cancelled'
   | 'invalid-params'

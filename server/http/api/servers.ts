@@ -6,8 +6,8 @@ import { BODY, SERVER_NOT_FOUND, json, problem } from '../../openapi/responses.j
 import { PatchServerBody, ServerDetailSchema, ServerListSchema, ServerLogSchema, ServerNameParams } from '../api-schemas.js';
 import type { RouteServices } from '../app.js';
 import { defineRoute } from '../route.js';
-import { oauthCallbackUrl } from '../base-path.js';
-import { OAuthConnectSchema, OAuthDisconnectSchema } from '../api-schemas.js';
+import { CONNECT_LINK_PATH, connectLinkUrl, oauthCallbackUrl } from '../base-path.js';
+import { OAuthConnectBody, OAuthConnectSchema, OAuthDisconnectSchema, ServerUserParams } from '../api-schemas.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -45,6 +45,14 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
           expiresAt: iso(view.oauth.expiresAt),
           obtainedAt: iso(view.oauth.obtainedAt),
           scopes: view.oauth.scopes,
+          ...(view.oauth.users && {
+            users: view.oauth.users.map((user) => ({
+              user: user.user,
+              connected: user.connected,
+              expiresAt: iso(user.expiresAt),
+              scopes: user.scopes,
+            })),
+          }),
         }
       : null,
     ...(detail ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null } : {}),
@@ -147,18 +155,58 @@ export const SERVER_ROUTES = [
       'For a remote server behind OAuth: discovers its authorization server, registers the gateway where needed and answers the ' +
       "`authorizationUrl` to open in a browser. The authorization server sends the browser back to the gateway's " +
       '`/ui/oauth/callback` on the origin and base path of this request, within 10 minutes (the `state` it carries binds it). When no person is needed (tokens could be refreshed; client credentials) the server ' +
-      'connects at once and `authorizationUrl` is null.',
+      'connects at once and `authorizationUrl` is null. For a `perUserAuth` server, name the `user`: the answer is a ' +
+      `\`connectUrl\` (\`${CONNECT_LINK_PATH}\`, on the origin and base path of this request) for that user to open, valid for an hour, ` +
+      'that signs them in with their own account.',
     tag: 'servers',
-    request: { params: ServerNameParams },
+    request: {
+      params: ServerNameParams,
+      body: {
+        description: 'For a `perUserAuth` server: the user to connect. May be left out otherwise.',
+        required: false,
+        schema: OAuthConnectBody,
+      },
+    },
     responses: {
-      '200': json('Where to sign in, or null when the server is connecting already.', OAuthConnectSchema),
+      ...BODY,
+      '200': json('Where to sign in, or null when the server is connecting already; or the connect link for the user.', OAuthConnectSchema),
       '404': SERVER_NOT_FOUND,
-      '409': problem('`feature-not-offered`: a stdio server has no OAuth; `server-disabled`: the server is disabled.'),
+      '409': problem(
+        '`feature-not-offered`: a stdio server has no OAuth, or a `user` was named for a server without `perUserAuth`; `server-disabled`: the server is disabled.',
+      ),
+      '422': problem('`invalid-request`: the body is not `{"user": <string>}`, or a `perUserAuth` server was given no `user`.'),
       '502': problem('`upstream-error`: the server or its authorization server failed (discovery, registration).'),
     },
-    handler: async (req, res, _input, { supervisor }: Services) => {
+    handler: async (req, res, input, { supervisor }: Services) => {
+      const user = input.body()?.user;
+      if (user !== undefined) {
+        const link = supervisor.users(req.params.name).createLink(user);
+        res.json({ authorizationUrl: null, connectUrl: connectLinkUrl(req, link.token), expiresAt: iso(link.expiresAt) });
+        return;
+      }
       const url = await supervisor.beginSignIn(req.params.name, oauthCallbackUrl(req));
       res.json({ authorizationUrl: url?.href ?? null });
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/api/servers/{name}/oauth/users/{user}',
+    scope: 'admin',
+    operationId: 'disconnectServerOAuthUser',
+    summary: "Disconnect one user's account from a server (OAuth)",
+    description:
+      "For a `perUserAuth` server: revokes the user's tokens where the authorization server offers revocation (RFC 7009), " +
+      'forgets them and closes their connection; their calls get 403 `connect-first` until they connect again.',
+    tag: 'servers',
+    request: { params: ServerUserParams },
+    responses: {
+      '200': json('The server after the change, and whether revoking failed.', OAuthDisconnectSchema),
+      '404': SERVER_NOT_FOUND,
+      '409': problem('`feature-not-offered`: the server does not have `perUserAuth`.'),
+    },
+    handler: async (req, res, _input, { supervisor }: Services) => {
+      const failure = await supervisor.signOutUser(req.params.name, req.params.user);
+      res.json({ revokeError: failure ?? null, server: detail(supervisor, req.params.name) });
     },
   }),
   defineRoute({

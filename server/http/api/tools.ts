@@ -154,7 +154,8 @@ export const TOOL_ROUTES = [
       ),
       '403': problem(
         '`denied-by-policy`: the approval policy denies this call (`rule` names the rule, e.g. `$.approval.rules[0]`); ' +
-          '`approval-denied`: a person denied the held call (`approval`, their `reason`, `decidedBy`, `decidedAt`).',
+          '`approval-denied`: a person denied the held call (`approval`, their `reason`, `decidedBy`, `decidedAt`); ' +
+          '`connect-first`: a `perUserAuth` server, and the call is for no trusted user or one who has not connected their account (`server`, `user`).',
       ),
       '404': problem('`server-not-found` / `tool-not-found`: no such server, or it has no such tool (or hides it with `disabledTools`).'),
       '409': problem(

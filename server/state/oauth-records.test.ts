@@ -1,0 +1,48 @@
+// The OAuth records of perUserAuth servers' users (issue 19 item 5): encrypted rows of their own, bound to
+// the server and the user, forgotten with the server. A real SQLite file.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers/temp.js';
+import { createLogger } from '../logging/logger.js';
+import { openDatabase } from './db.js';
+import { OAuthRecords } from './oauth-records.js';
+
+const record = (token: string) => ({ url: 'https://mcp.example.com/mcp', tokens: { access_token: token, token_type: 'Bearer' } });
+
+describe('OAuthRecords per user', () => {
+  it("keeps each user's record apart from the server's and the other users', encrypted, and forgets them with the server", () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    try {
+      const key = randomBytes(32);
+      const records = new OAuthRecords(db, key, createLogger('silent'));
+      records.save('s', record('shared-token-000'));
+      records.saveFor('s', 'alice', record('alice-token-000'));
+      records.saveFor('s', 'bob', record('bob-token-0000'));
+      records.saveFor('t', 'alice', record('alice-other-000'));
+
+      const fresh = () => new OAuthRecords(db, key, createLogger('silent'));
+      expect(fresh().loadFor('s', 'alice')?.tokens?.access_token).toBe('alice-token-000');
+      expect(fresh().loadFor('s', 'bob')?.tokens?.access_token).toBe('bob-token-0000');
+      expect(fresh().load('s')?.tokens?.access_token).toBe('shared-token-000');
+      expect(fresh().usersOf('s')).toEqual(['alice', 'bob']);
+      const file = fs.readFileSync(path.join(dir, 'gateway.db'), 'latin1');
+      for (const token of ['alice-token-000', 'bob-token-0000', 'shared-token-000']) expect(file).not.toContain(token);
+
+      // A row moved to another user does not open for them.
+      db.prepare("UPDATE oauth_user_records SET user = 'carol' WHERE server = 's' AND user = 'bob'").run();
+      expect(fresh().loadFor('s', 'carol')).toBeUndefined();
+
+      records.forgetFor('s', 'alice');
+      expect(fresh().usersOf('s')).toEqual(['carol']);
+      records.forget('s');
+      expect(fresh().usersOf('s')).toEqual([]);
+      expect(fresh().load('s')).toBeUndefined();
+      expect(fresh().loadFor('t', 'alice')?.tokens?.access_token).toBe('alice-other-000');
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -1,0 +1,304 @@
+// Per-user upstream credentials (issue 19 item 5, `perUserAuth`): each Open WebUI user connects their own
+// account to a server behind OAuth with a connect link, and their calls go with their own tokens — to a real
+// server with its own authorization server (test/fixtures/oauth-server.mjs, whose `whoami` answers the token's
+// subject), through the real gateway and REST.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callKit } from './helpers/calls.js';
+import { FAST, startTestGateway, tempDir, waitForServer, type TestGateway } from './helpers/gateway.js';
+import { startHttpFixture, type HttpServer } from './helpers/http-server.js';
+import { waitUntil } from './helpers/process.js';
+import { parseConfigText } from '../server/config/load.js';
+import { ConfigError } from '../server/config/types.js';
+import type { OAuthStore } from '../server/upstream/oauth-store.js';
+
+const KEY = 'per-user-oauth-test-start-up-key-0001';
+const admin = { Authorization: `Bearer ${KEY}` };
+
+const kit = callKit();
+const running: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+interface Setup {
+  upstream: HttpServer;
+  gateway: TestGateway;
+  stateDir: string;
+  /** A key trusted to forward users (Open WebUI's), and one that is not. */
+  trusted: string;
+  plain: string;
+}
+
+async function setup(settings: object = {}): Promise<Setup> {
+  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
+  running.push(upstream);
+  const stateDir = tempDir();
+  const gateway = await startTestGateway(
+    {
+      approval: { default: 'allow' },
+      gateway: { ...FAST, ...settings },
+      mcpServers: { remote: { url: upstream.url, auth: 'oauth', perUserAuth: true } },
+    },
+    { apiKey: KEY, stateDir },
+  );
+  running.push({ stop: () => gateway.close() });
+  const key = async (label: string, trustForwardedUser: boolean) => {
+    const res = await request(gateway.app).post('/api/keys').set(admin).send({ label, trustForwardedUser });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.token as string;
+  };
+  return { upstream, gateway, stateDir, trusted: await key('Open WebUI', true), plain: await key('Script', false) };
+}
+
+/**
+ * The operator makes a connect link for `user`; the user opens it, signs in at the authorization server as
+ * `user` (`login=`: the fixture's way of saying who the person is) and comes back to the callback.
+ */
+async function connect({ gateway }: Setup, user: string): Promise<void> {
+  const made = await request(gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user });
+  expect(made.status, JSON.stringify(made.body)).toBe(200);
+  expect(made.body.authorizationUrl).toBeNull();
+  const link = new URL(made.body.connectUrl as string);
+  expect(link.pathname).toMatch(/^\/ui\/oauth\/connect\/[\w-]{40,}$/);
+  expect(Date.parse(made.body.expiresAt as string)).toBeGreaterThan(Date.now());
+
+  // The user has no session and no key: the link alone lets them in.
+  const opened = await request(gateway.app).get(link.pathname);
+  expect(opened.status, opened.text).toBe(303);
+  const cookie = (opened.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const authorize = new URL(opened.headers.location as string);
+  authorize.searchParams.set('login', user);
+  const approved = await fetch(authorize, { redirect: 'manual' });
+  expect(approved.status).toBe(302);
+  const params = new URL(approved.headers.get('location')!).searchParams;
+  const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`).set('Cookie', cookie);
+  expect(callback.status, callback.text).toBe(200);
+  expect(callback.text).toContain('connected');
+
+  // The link is spent.
+  const again = await request(gateway.app).get(link.pathname);
+  expect(again.status).toBe(400);
+  expect(again.text).toContain('ask for a new one');
+}
+
+/** `remote/whoami` called with `token`, for the Open WebUI user `user` (none: no forwarded headers). */
+function whoami({ gateway }: Setup, token: string, user?: string) {
+  const call = request(gateway.app).post('/remote/whoami').set('Authorization', `Bearer ${token}`);
+  if (user !== undefined) call.set('X-OpenWebUI-User-Id', user).set('X-OpenWebUI-User-Name', user);
+  return call.send({});
+}
+
+describe('perUserAuth: each user with their own account', () => {
+  it("calls go with the calling user's own tokens; others get 403 connect-first; disconnecting one user leaves the others", async () => {
+    const s = await setup();
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+
+    // Nobody connected yet: the call is the user's to fix, not a sign-in for the operator.
+    const early = await whoami(s, s.trusted, 'alice');
+    expect(early.status).toBe(403);
+    expect(early.body).toMatchObject({ type: 'connect-first', server: 'remote', user: 'alice' });
+
+    await connect(s, 'alice');
+    // The server lists its tools with a connected user's tokens, and is ready.
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    await connect(s, 'bob');
+
+    // The upstream sees each user's own token.
+    const alice = await whoami(s, s.trusted, 'alice');
+    expect(alice.status, JSON.stringify(alice.body)).toBe(200);
+    expect(alice.body).toMatchObject({ subject: 'alice' });
+    const bob = await whoami(s, s.trusted, 'bob');
+    expect(bob.status, JSON.stringify(bob.body)).toBe(200);
+    expect(bob.body).toMatchObject({ subject: 'bob' });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+
+    // Carol has not connected: never another user's tokens.
+    const carol = await whoami(s, s.trusted, 'carol');
+    expect(carol.status).toBe(403);
+    expect(carol.body).toMatchObject({ type: 'connect-first', server: 'remote', user: 'carol' });
+    expect(carol.body.detail).toContain('/api/servers/remote/oauth/connect');
+    // A key not trusted to forward users: its headers are ignored, so the call is for nobody.
+    const untrusted = await whoami(s, s.plain, 'alice');
+    expect(untrusted.status).toBe(403);
+    expect(untrusted.body).toMatchObject({ type: 'connect-first', server: 'remote' });
+    expect(untrusted.body.user).toBeUndefined();
+    // Nor the operator's own key, without a user.
+    expect((await whoami(s, KEY)).body.type).toBe('connect-first');
+
+    // The management API shows each user's state, never a token.
+    const detail = await request(s.gateway.app).get('/api/servers/remote').set(admin).expect(200);
+    expect(detail.body.oauth).toMatchObject({
+      connected: true,
+      users: [
+        { user: 'alice', connected: true, scopes: expect.any(Array) },
+        { user: 'bob', connected: true, scopes: expect.any(Array) },
+      ],
+    });
+    const issued = (await (await fetch(new URL('/test/issued', s.upstream.url))).json()) as string[];
+    expect(issued.length).toBeGreaterThanOrEqual(4);
+    for (const token of issued) expect(JSON.stringify(detail.body)).not.toContain(token);
+
+    // Disconnect alice: revoked and forgotten; bob goes on.
+    const gone = await request(s.gateway.app).delete('/api/servers/remote/oauth/users/alice').set(admin);
+    expect(gone.status, JSON.stringify(gone.body)).toBe(200);
+    expect(gone.body.revokeError).toBeNull();
+    expect(gone.body.server.oauth.users).toEqual([
+      { user: 'bob', connected: true, expiresAt: expect.any(String), scopes: expect.any(Array) },
+    ]);
+    const after = await whoami(s, s.trusted, 'alice');
+    expect(after.status).toBe(403);
+    expect(after.body).toMatchObject({ type: 'connect-first', user: 'alice' });
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
+
+    // Tokens nowhere in clear: not in the state database, not in the activity log.
+    const activity = await request(s.gateway.app).get('/api/activity?limit=50').set(admin).expect(200);
+    expect(activity.body.items.some((item: { user?: { id?: string } }) => item.user?.id === 'bob')).toBe(true);
+    const files = fs.readdirSync(s.stateDir).map((name) => path.join(s.stateDir, name));
+    for (const file of files.filter((name) => fs.statSync(name).isFile())) {
+      const bytes = fs.readFileSync(file, 'latin1');
+      for (const token of issued) expect(bytes, file).not.toContain(token);
+    }
+    for (const token of issued) expect(JSON.stringify(activity.body)).not.toContain(token);
+
+    // Disabling the server closes the users' connections too.
+    await request(s.gateway.app).patch('/api/servers/remote').set(admin).send({ enabled: false }).expect(200);
+    const stats = async () => (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number };
+    await waitUntil(async () => (await stats()).sessions === 0, 10_000, 'every session to end');
+  });
+
+  it("over /mcp too: a trusted client's user gets their own account, another user connect-first", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const url = new URL(`${await kit.listen(s.gateway.app)}/mcp/remote`);
+    const clientFor = async (token: string, user: string) => {
+      const client = new Client({ name: 'owui', version: '1' });
+      const headers = { authorization: `Bearer ${token}`, 'X-OpenWebUI-User-Id': user };
+      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+      kit.defer(() => client.close());
+      return client;
+    };
+    const text = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as { text: string }[])[0]!.text;
+    const alice = await (await clientFor(s.trusted, 'alice')).callTool({ name: 'whoami', arguments: {} });
+    expect(alice.isError).toBeFalsy();
+    expect(JSON.parse(text(alice))).toMatchObject({ subject: 'alice' });
+    const carol = await (await clientFor(s.trusted, 'carol')).callTool({ name: 'whoami', arguments: {} });
+    expect(carol.isError).toBe(true);
+    expect(text(carol)).toMatch(/"carol" has not connected/);
+    const untrusted = await (await clientFor(s.plain, 'alice')).callTool({ name: 'whoami', arguments: {} });
+    expect(untrusted.isError).toBe(true);
+    expect(text(untrusted)).toMatch(/perUserAuth/);
+  });
+
+  it("a user's connection closes after userConnectionIdleMs without calls, and the oldest idle one makes room past maxUserConnections", async () => {
+    const s = await setup({ userConnectionIdleMs: 300, maxUserConnections: 1 });
+    const sessions = async () => ((await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number }).sessions;
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    // Each user's connection is up before the next one replaces it (one closed while it starts may leave its session behind).
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    await connect(s, 'bob');
+    // The server's own (listing) session, and at most one user's.
+    expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    await waitUntil(async () => (await sessions()) === 2, 10_000, "bob's connection closed for alice's");
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    // Idle: the user's session ends; the listing one stays.
+    await waitUntil(async () => (await sessions()) === 1, 10_000, 'the idle connection closed');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+  });
+
+  it("refreshes each user's own tokens when they expire, the listing connection sharing its user's refresh", async () => {
+    // The listing connection pings often: it refreshes alice's tokens while her own calls need them too.
+    const s = await setup({ pingIntervalMs: 50 });
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    await connect(s, 'bob');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
+    await fetch(new URL('/test/expire', s.upstream.url), { method: 'POST' });
+    const [alice, bob] = await Promise.all([whoami(s, s.trusted, 'alice'), whoami(s, s.trusted, 'bob')]);
+    expect(alice.body).toMatchObject({ subject: 'alice' });
+    expect(bob.body).toMatchObject({ subject: 'bob' });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    expect(s.gateway.supervisor.status('remote')!.state).toBe('ready');
+    expect(s.gateway.supervisor.status('remote')!.oauth!.users!.map((user) => [user.user, user.connected])).toEqual([
+      ['alice', true],
+      ['bob', true],
+    ]);
+    // One refresh per user: alice's connection and the listing one share hers.
+    const stats = (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { refreshes: number };
+    expect(stats.refreshes).toBe(2);
+  });
+
+  it("when the user it lists with loses their sign-in, the server lists with another connected user's tokens", async () => {
+    const s = await setup({ pingIntervalMs: 100 });
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    await connect(s, 'bob');
+    const users = s.gateway.supervisor.userConnections('remote')!;
+    expect(users.listingUser).toBe('alice');
+    // Alice's record goes, as when her authorization server refuses her refresh token.
+    (users as unknown as { store: OAuthStore }).store.forgetFor('remote', 'alice');
+    // The next ping goes without a token and needs a sign-in; the server goes on with bob's.
+    await waitUntil(() => users.listingUser === 'bob', 10_000, 'the listing user to become bob');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'bob')).body).toMatchObject({ subject: 'bob' });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ type: 'connect-first', user: 'alice' });
+  });
+
+  it("turning perUserAuth off never lends a user's tokens to everyone; removing the server forgets every user", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const config = s.gateway.gateway.config;
+    const [server] = config.servers;
+    await s.gateway.gateway.reload({ ...config, servers: [{ ...server!, perUserAuth: false } as typeof server & object] });
+    // Shared now, and nobody signed the server itself in.
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    const shared = await whoami(s, s.trusted, 'alice');
+    expect(shared.status).toBe(503);
+    expect(shared.body.type).toBe('needs-sign-in');
+
+    await s.gateway.gateway.reload(config);
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+
+    await s.gateway.gateway.reload({ ...config, servers: [] });
+    await s.gateway.gateway.reload(config);
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    expect(s.gateway.supervisor.status('remote')!.oauth).toMatchObject({ connected: false, users: [] });
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ type: 'connect-first', user: 'alice' });
+  });
+
+  it('a server with perUserAuth has no shared sign-in; a user link needs perUserAuth', async () => {
+    const s = await setup();
+    const shared = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin);
+    expect(shared.status).toBe(422);
+    expect(shared.body.detail).toContain('perUserAuth');
+    const bogus = await request(s.gateway.app).get(`/ui/oauth/connect/${'x'.repeat(43)}`);
+    expect(bogus.status).toBe(400);
+  });
+});
+
+describe('perUserAuth in the config', () => {
+  const parse = (entry: object) => () => parseConfigText(JSON.stringify({ mcpServers: { s: entry } }), '/tmp/config.json', {});
+  it('is only for a remote server with auth "oauth" (authorization code)', () => {
+    expect(parse({ url: 'http://127.0.0.1:1/mcp', perUserAuth: true })).toThrow(ConfigError);
+    expect(parse({ url: 'http://127.0.0.1:1/mcp', perUserAuth: true })).toThrow(/mcpServers\.s\.perUserAuth.*needs "auth": "oauth"/s);
+    expect(parse({ command: 'x', perUserAuth: true })).toThrow(/mcpServers\.s\.perUserAuth/);
+    expect(parse({ url: 'http://127.0.0.1:1/mcp', perUserAuth: 'yes', auth: 'oauth' })).toThrow(/mcpServers\.s\.perUserAuth.*boolean/s);
+    const config = parseConfigText(
+      JSON.stringify({ mcpServers: { s: { url: 'http://127.0.0.1:1/mcp', auth: 'oauth', perUserAuth: true } } }),
+      '/tmp/config.json',
+      {},
+    );
+    expect(config.servers[0]).toMatchObject({ perUserAuth: true });
+  });
+});
