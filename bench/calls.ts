@@ -40,7 +40,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { DEMO_SERVER_SCRIPT } from '../server/package-info.js';
 import { cpuMsOf } from './process-cpu.js';
-import { shippedNodeFlags } from './shipped-node-flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.resolve(HERE, '..', 'server', 'main.js');
@@ -109,7 +108,7 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `node dist/server/main.js` (with the Node.js options it is shipped with, and `nodeArgs`) with a config holding one stdio server `echo` (the demo
+ * Starts `node <nodeArgs> dist/server/main.js` with a config holding one stdio server `echo` (the demo
  * server), reads the port from the listening log line (or picks one when that line is not
  * logged at this level), and keeps draining stdout so the gateway never blocks on the pipe.
  */
@@ -124,7 +123,6 @@ async function startGateway(tempDir: string, main = MAIN, nodeArgs: string[] = [
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [
-    ...shippedNodeFlags(main),
     ...nodeArgs,
     ...PROFILE_ARGS,
     main,

@@ -16,7 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preciseCpuMsOf } from './process-cpu.js';
-import { shippedNodeFlags } from './shipped-node-flags.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -34,9 +33,7 @@ function once(main: string): Promise<Run> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-bench-'));
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
-  const child = spawn(process.execPath, [...shippedNodeFlags(main), main, '--port', '0', '--state-dir', stateDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(process.execPath, [main, '--port', '0', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let listeningMs: number | undefined;
     let listeningCpuMs: number | undefined;

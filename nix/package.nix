@@ -64,15 +64,6 @@ buildNpmPackage {
   # Playwright must not try to download a browser during `npm ci`.
   env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = "1";
 
-  # The command's wrapper runs Node.js with the options of its `#!/usr/bin/env -S node …` line
-  # (server/main.ts: V8's young generation up to 64 MB, README "Performance"), which the wrapper
-  # npmInstallHook writes (`node <script>`) would skip; test/startup.test.ts checks they agree.
-  postInstall = ''
-    rm "$out/bin/mcp-gateway"
-    makeWrapper ${nodejs}/bin/node "$out/bin/mcp-gateway" \
-      --add-flags "--max-semi-space-size=64 $out/lib/node_modules/mcp-gateway/dist/server/main.js"
-  '';
-
   passthru = { inherit lockSources; };
 
   meta = {

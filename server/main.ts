@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 /**
  * The `mcp-gateway` command: reads the command line and environment, loads the configuration,
  * starts the gateway, listens, reloads the config file when it changes, and stops every server
@@ -12,13 +12,6 @@
  * little code loaded, so `--help`, `--version` and a config mistake answer at once; the gateway
  * (and with it the MCP client) is loaded next and starts the servers, whose processes then boot
  * while the HTTP app is loaded and built.
- *
- * `--max-semi-space-size=64` (the first line; package.json's `start` and the Nix wrapper give the
- * same, and the benches read it from here): V8's young generation may grow to 64 MB a half
- * instead of its default 16 MB, so that the ~24 KB of garbage a tool call makes is collected about
- * half as often (README, "Performance", ninth round). A V8 heap option cannot change once the
- * process runs, so it is given where the process starts; `node dist/server/main.js` runs with V8's
- * default, and `node --max-semi-space-size=N dist/server/main.js` with another size.
  */
 import fs from 'node:fs';
 import module from 'node:module';

@@ -10,7 +10,6 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, startCli, startCommand, type RunningGateway } from './helpers/cli.js';
 import { waitUntil } from './helpers/process.js';
-import { shippedNodeFlags } from '../bench/shipped-node-flags.js';
 import { tempDir } from './helpers/temp.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -230,43 +229,5 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
     } else {
       expect(fs.existsSync(cache)).toBe(false);
     }
-  });
-});
-
-describe('the Node.js options the command is shipped with', () => {
-  // V8's young generation up to 64 MB a half (README, "Performance", ninth round): a heap option
-  // cannot change in a running process, so every way the command is started gives it.
-  const FLAG = '--max-semi-space-size=64';
-
-  it("are on the built command's #! line, and the benches start the gateway with them", () => {
-    const firstLine = fs.readFileSync(built('main.js'), 'utf8').split('\n', 1)[0];
-    expect(firstLine).toBe(`#!/usr/bin/env -S node ${FLAG}`);
-    expect(shippedNodeFlags(built('main.js'))).toEqual([FLAG]);
-  });
-
-  it("are given by `npm start` and by the Nix package's wrapper", () => {
-    const packageJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(packageJson.scripts.start).toBe(`npm run build --silent && node ${FLAG} dist/server/main.js`);
-    const nix = fs.readFileSync(path.join(root, 'nix', 'package.nix'), 'utf8');
-    expect(nix).toContain(`--add-flags "${FLAG} $out/lib/node_modules/mcp-gateway/dist/server/main.js"`);
-  });
-
-  it('take effect: a script with that #! line, run as a program, has the larger young generation', async () => {
-    // The kernel runs the #! line's program (`/usr/bin/env -S node <options> <script>`), as for
-    // the installed command; the script prints the young generation's size once it has grown to
-    // its limit (twice the semi-space size: V8's default of 16 MB a half gives 32 MB).
-    const firstLine = fs.readFileSync(built('main.js'), 'utf8').split('\n', 1)[0]!;
-    const probe = path.join(tempDir(), 'probe.cjs');
-    fs.writeFileSync(
-      probe,
-      `${firstLine}
-const keep = [];
-for (let i = 0; i < 4e6; i++) keep.push({ i });
-console.log(require('node:v8').getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size);
-`,
-      { mode: 0o755 },
-    );
-    const { stdout } = await promisify(execFile)(probe);
-    expect(Number(stdout)).toBe(128 * 1024 * 1024);
   });
 });
