@@ -21,7 +21,10 @@
  * gateway and the relay with `node --cpu-prof`, each writing its profile there when it stops;
  * default: no profiles), BENCH_COMPARE=<another build's dist/server/main.js> (also run that build's
  * gateway, in the same turns, and compare this build with it: builds are compared side by side,
- * since the load of a shared machine moves more between runs than most changes save; default: none).
+ * since the load of a shared machine moves more between runs than most changes save; default: none),
+ * BENCH_COMPARE_NODE_ARGS=<node options> (space-separated, for the compared gateway alone, e.g. to
+ * compare a V8 flag: BENCH_COMPARE=dist/server/main.js BENCH_COMPARE_NODE_ARGS=--max-semi-space-size=32;
+ * default: none).
  * Exits 1 if any call failed; a missed target is reported but does not fail the run.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -56,6 +59,8 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const PROFILE_ARGS = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
 const COMPARE_MAIN = process.env.BENCH_COMPARE ? path.resolve(process.env.BENCH_COMPARE) : undefined;
+/** Node.js options for the compared build's gateway only (BENCH_COMPARE_NODE_ARGS, space-separated; default none). */
+const COMPARE_NODE_ARGS = (process.env.BENCH_COMPARE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const JSON_OUTPUT = process.argv.includes('--json') || process.env.BENCH_JSON === '1';
 const CONCURRENCIES = [1, 16] as const;
 const MAX_CONCURRENCY = Math.max(...CONCURRENCIES);
@@ -103,11 +108,11 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `node dist/server/main.js` with a config holding one stdio server `echo` (the demo
+ * Starts `node <nodeArgs> dist/server/main.js` with a config holding one stdio server `echo` (the demo
  * server), reads the port from the listening log line (or picks one when that line is not
  * logged at this level), and keeps draining stdout so the gateway never blocks on the pipe.
  */
-async function startGateway(tempDir: string, main = MAIN): Promise<Gateway> {
+async function startGateway(tempDir: string, main = MAIN, nodeArgs: string[] = []): Promise<Gateway> {
   fs.mkdirSync(tempDir, { recursive: true });
   const configFile = path.join(tempDir, 'config.json');
   const stateDir = path.join(tempDir, 'state');
@@ -118,6 +123,7 @@ async function startGateway(tempDir: string, main = MAIN): Promise<Gateway> {
   const logsListening = ['info', 'debug', 'trace'].includes(LOG_LEVEL);
   const requestedPort = logsListening ? 0 : await freePort();
   const args = [
+    ...nodeArgs,
     ...PROFILE_ARGS,
     main,
     '--config',
@@ -652,7 +658,7 @@ async function main(): Promise<number> {
     gateway = await startGateway(tempDir);
     direct = await directClient();
     relay = await startRelay();
-    if (COMPARE_MAIN) compared = await startGateway(path.join(tempDir, 'compared'), COMPARE_MAIN);
+    if (COMPARE_MAIN) compared = await startGateway(path.join(tempDir, 'compared'), COMPARE_MAIN, COMPARE_NODE_ARGS);
     const viaGateway = gatewayCall(gateway.port, agent);
     const viaRelay = gatewayCall(relay.port, agent);
     const viaMcp = await mcpCall(gateway.port, agent, 'legacy');
