@@ -8,12 +8,17 @@
  *
  * One store per session, made and dropped with it (endpoint.ts): a `Last-Event-ID` is looked up
  * only in the session that the request's `Mcp-Session-Id` and credentials found, so nobody replays
- * another session's (or another key's) events. Bounded: at most `EVENT_LIMITS.maxEvents` events and
- * `maxChars` characters of JSON per session, each kept `keepMs`, and `EventBudget.totalChars` of
- * all sessions together (`EVENT_BUDGET_CHARS`); past a cap the oldest go first — of the session, or
- * of all sessions for the total (a session's newest event is kept even when it alone passes a cap:
- * a result is in memory anyway, bounded by `gateway.maxResultBytes`). A `Last-Event-ID` whose event
- * is gone resumes nothing.
+ * another session's (or another key's) events. A store joins the endpoint's budget only when it
+ * first keeps an event (an `initialize` that fails keeps none, so it leaves nothing behind).
+ *
+ * Bounded: at most `EVENT_LIMITS.maxEvents` events and `maxChars` characters of JSON per session,
+ * each kept `keepMs`, and `EventBudget.totalChars` of all sessions together (`EVENT_BUDGET_CHARS`);
+ * past a cap the oldest go first — of the session, or of all sessions for the total, the newest
+ * included: the caps hold. Caps count characters (UTF-16 code units, `string.length`), which is
+ * what the JSON takes in memory: 1 byte each for Latin-1 text, 2 otherwise. An event larger than
+ * the session's `maxChars` is not kept at all, and its stream's earlier events are dropped with it,
+ * so a resume never replays a stream with a hole in it (the spec lets a server resume nothing). A
+ * `Last-Event-ID` whose event is gone resumes nothing.
  */
 import type { IncomingMessage } from 'node:http';
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
@@ -61,7 +66,7 @@ interface StoredEvent {
 
 /**
  * The characters of JSON all sessions' stores keep together: past `totalChars`, the oldest events
- * of all go first (each store keeps its newest).
+ * of all go first (the newest too, when one alone passes it).
  */
 export class EventBudget {
   private readonly stores = new Set<SessionEvents>();
@@ -76,9 +81,27 @@ export class EventBudget {
     return this.chars;
   }
 
+  /** Stores that keep (or kept) events and have not been cleared. */
+  get storeCount(): number {
+    return this.stores.size;
+  }
+
+  /** Whether the sweeper runs. */
+  get sweeping(): boolean {
+    return this.sweeper !== undefined;
+  }
+
   join(store: SessionEvents): void {
     this.stores.add(store);
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  /** Stops the sweeper and forgets every store (the endpoint closed; its sessions have ended). */
+  close(): void {
+    for (const store of [...this.stores]) store.clear();
+    this.stores.clear();
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   leave(store: SessionEvents): void {
@@ -99,7 +122,10 @@ export class EventBudget {
     this.chars += delta;
   }
 
-  /** Drops the oldest events of all stores while the total passes the cap. */
+  /**
+   * Drops the oldest events of all stores while the total passes the cap (each drop looks at every
+   * store, but only while over the cap, which a drop ends: nothing is kept past it).
+   */
   fit(): void {
     while (this.chars > this.totalChars) {
       let oldest: SessionEvents | undefined;
@@ -136,12 +162,13 @@ export class SessionEvents implements EventStore {
   private readonly budget: EventBudget | undefined;
   private readonly limits: EventLimits;
   private readonly now: () => number;
+  /** Whether it has joined the budget (on its first kept event). */
+  private joined = false;
 
   constructor(options: SessionEventsOptions = {}) {
     this.budget = options.budget;
     this.limits = options.limits ?? EVENT_LIMITS;
     this.now = options.now ?? Date.now;
-    this.budget?.join(this);
   }
 
   /** Events kept now. */
@@ -158,6 +185,15 @@ export class SessionEvents implements EventStore {
   add(stream: StreamId, json: string): EventId {
     const event: StoredEvent = { id: `${stream}.${++this.seq}`, stream, json, at: this.now() };
     if (this.ended) return event.id;
+    // Too large to keep: not kept, nor are its stream's earlier events (a resume would skip it).
+    if (json.length > this.limits.maxChars) {
+      this.dropStream(stream);
+      return event.id;
+    }
+    if (!this.joined && this.budget) {
+      this.joined = true;
+      this.budget.join(this);
+    }
     this.events.push(event);
     this.byId.set(event.id, event);
     this.chars += json.length;
@@ -191,14 +227,14 @@ export class SessionEvents implements EventStore {
     this.events.length = 0;
     this.byId.clear();
     this.budget?.changed(-this.chars);
-    this.budget?.leave(this);
+    if (this.joined) this.budget?.leave(this);
     this.chars = 0;
     this.ended = true;
   }
 
-  /** When the oldest event was kept, if it may be dropped (not the newest). */
+  /** When the oldest event was kept, if any. */
   oldestDroppable(): number | undefined {
-    return this.events.length > 1 ? this.events[0]!.at : undefined;
+    return this.events[0]?.at;
   }
 
   /** Drops the oldest event (for the budget). */
@@ -236,22 +272,32 @@ export class SessionEvents implements EventStore {
     this.trim();
   }
 
-  /** Drops the oldest events past a cap or past their time (the newest stays unless its time is up). */
+  /** Drops every kept event of a stream. */
+  private dropStream(stream: StreamId): void {
+    let chars = 0;
+    const kept = this.events.filter((event) => {
+      if (event.stream !== stream) return true;
+      chars += event.json.length;
+      this.byId.delete(event.id);
+      return false;
+    });
+    if (kept.length === this.events.length) return;
+    this.events.splice(0, this.events.length, ...kept);
+    this.chars -= chars;
+    this.budget?.changed(-chars);
+  }
+
+  /** Drops the oldest events past a cap or past their time. */
   private trim(): void {
     const expired = this.now() - this.limits.keepMs;
     let drop = 0;
     let chars = this.chars;
     const count = this.events.length;
-    while (drop < count - 1) {
+    while (drop < count) {
       const oldest = this.events[drop]!;
       if (count - drop <= this.limits.maxEvents && chars <= this.limits.maxChars && oldest.at > expired) break;
       chars -= oldest.json.length;
       this.byId.delete(oldest.id);
-      drop++;
-    }
-    if (count > 0 && drop === count - 1 && this.events[drop]!.at <= expired) {
-      chars -= this.events[drop]!.json.length;
-      this.byId.delete(this.events[drop]!.id);
       drop++;
     }
     if (drop > 0) this.events.splice(0, drop);
