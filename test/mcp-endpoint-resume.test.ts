@@ -3,7 +3,8 @@
 // id; a client whose connection dropped mid-call GETs with `Last-Event-ID` and gets the messages it
 // missed and the result — on the fast path's streams (fast-call.ts) and on the SDK transport's (a
 // client that declared elicitation) — and on the GET stream the notifications sent while it was
-// away. A `Last-Event-ID` of another session or key replays nothing.
+// away. A `Last-Event-ID` of another session or key replays nothing. A client older than 2025-11-25
+// gets no priming event and no ids; an `initialize` that fails leaves no event store behind.
 // Raw HTTP (fetch) to see the wire.
 import { describe, expect, it, vi } from 'vitest';
 import { callKit, makeCallerKey, node, results } from './helpers/calls.js';
@@ -265,5 +266,19 @@ describe('/mcp streams resume after a dropped connection (SEP-1699)', () => {
     expect(joins.mock.calls.length - leaves.mock.calls.length).toBe(1);
     await client.end();
     expect(joins.mock.calls.length - leaves.mock.calls.length).toBe(0);
+  });
+
+  it('sends no priming event and no event ids to a client older than 2025-11-25 (fast path)', async () => {
+    const { app } = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await openRawMcpSession(`${base}/mcp/res`, { headers: auth(), version: '2025-06-18' });
+    kit.defer(async () => {
+      await client.end();
+    });
+    const response = await client.post(chatty(2, 2));
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const items = await allEvents(response);
+    expect(items.every((item) => item.retry === undefined && item.id === undefined && item.data)).toBe(true);
+    expect(messages(items).at(-1)).toMatchObject({ id: 2, result: { content: [{ text: 'done after 2 steps' }] } });
   });
 });
