@@ -132,4 +132,30 @@ describe('SessionEvents', () => {
       vi.useRealTimers();
     }
   });
+
+  it('drops for the budget in the order kept across sessions, past events the sessions dropped themselves', () => {
+    const budget = new EventBudget(300);
+    const limits = { maxEvents: 1000, maxChars: 200, keepMs: 60_000 };
+    const a = new SessionEvents({ budget, limits });
+    const b = new SessionEvents({ budget, limits });
+    const a1 = a.add('x', 'a'.repeat(100));
+    const b1 = b.add('y', 'b'.repeat(100));
+    const a2 = a.add('z', 'a'.repeat(100));
+    a.add('x', 'a'.repeat(500)); // past a's cap: not kept, and a1 (same stream) goes
+    expect(a.streamOf(a1)).toBeUndefined();
+    const b2 = b.add('y', 'b'.repeat(100));
+    expect(budget.keptChars).toBe(300);
+    const b3 = b.add('w', 'b'.repeat(100));
+    expect(b.streamOf(b1)).toBeUndefined();
+    expect([a.streamOf(a2), b.streamOf(b2), b.streamOf(b3)]).toEqual(['z', 'y', 'w']);
+    expect(budget.keptChars).toBe(300);
+    // Many sessions' worth of dropped events are compacted away and the count stays true.
+    for (let index = 0; index < 5000; index++) a.add('f', 'f'.repeat(50));
+    expect(budget.keptChars).toBe(a.keptChars + b.keptChars);
+    expect(budget.keptChars).toBeLessThanOrEqual(300);
+    a.clear();
+    b.clear();
+    expect(budget.keptChars).toBe(0);
+    expect(budget.storeCount).toBe(0);
+  });
 });

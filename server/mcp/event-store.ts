@@ -71,6 +71,15 @@ interface StoredEvent {
 export class EventBudget {
   private readonly stores = new Set<SessionEvents>();
   private chars = 0;
+  /** Events kept now by all stores. */
+  private count = 0;
+  /**
+   * Every kept event in the order kept, oldest from `head` on: `fit` drops from the front without
+   * looking at every store. An entry whose event its store has dropped since is skipped, and such
+   * entries (an id each, not the JSON) are compacted away once they outnumber the kept events.
+   */
+  private order: { store: SessionEvents; id: EventId }[] = [];
+  private head = 0;
   /** Drops the events past their time of idle sessions too (`sweep`), while any store is open. */
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -117,28 +126,31 @@ export class EventBudget {
     for (const store of this.stores) store.expire();
   }
 
-  /** A store keeps `delta` characters more (or fewer). */
-  changed(delta: number): void {
-    this.chars += delta;
+  /** A store keeps `chars` characters and `events` events more (or fewer). */
+  changed(chars: number, events: number): void {
+    this.chars += chars;
+    this.count += events;
   }
 
-  /**
-   * Drops the oldest events of all stores while the total passes the cap (each drop looks at every
-   * store, but only while over the cap, which a drop ends: nothing is kept past it).
-   */
+  /** A store kept an event (after `changed`). */
+  kept(store: SessionEvents, id: EventId): void {
+    this.order.push({ store, id });
+    const entries = this.order.length - this.head;
+    if (entries > 1024 && entries > 2 * this.count) {
+      this.order = this.order.slice(this.head).filter((entry) => entry.store.holds(entry.id));
+      this.head = 0;
+    }
+  }
+
+  /** Drops the oldest events of all stores while the total passes the cap. */
   fit(): void {
-    while (this.chars > this.totalChars) {
-      let oldest: SessionEvents | undefined;
-      let oldestAt = Infinity;
-      for (const store of this.stores) {
-        const at = store.oldestDroppable();
-        if (at !== undefined && at < oldestAt) {
-          oldest = store;
-          oldestAt = at;
-        }
-      }
-      if (!oldest) return;
-      oldest.dropOldest();
+    while (this.chars > this.totalChars && this.head < this.order.length) {
+      const { store, id } = this.order[this.head++]!;
+      store.drop(id);
+    }
+    if (this.head === this.order.length || this.head > 1024) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 }
@@ -197,7 +209,8 @@ export class SessionEvents implements EventStore {
     this.events.push(event);
     this.byId.set(event.id, event);
     this.chars += json.length;
-    this.budget?.changed(json.length);
+    this.budget?.changed(json.length, 1);
+    this.budget?.kept(this, event.id);
     this.trim();
     this.budget?.fit();
     return event.id;
@@ -224,26 +237,28 @@ export class SessionEvents implements EventStore {
 
   /** Forgets every event and keeps none from now on; leaves the budget (the session ended). */
   clear(): void {
+    this.budget?.changed(-this.chars, -this.events.length);
     this.events.length = 0;
     this.byId.clear();
-    this.budget?.changed(-this.chars);
     if (this.joined) this.budget?.leave(this);
     this.chars = 0;
     this.ended = true;
   }
 
-  /** When the oldest event was kept, if any. */
-  oldestDroppable(): number | undefined {
-    return this.events[0]?.at;
+  /** Whether it keeps this event. */
+  holds(id: EventId): boolean {
+    return this.byId.has(id);
   }
 
-  /** Drops the oldest event (for the budget). */
-  dropOldest(): void {
-    const oldest = this.events.shift();
-    if (!oldest) return;
-    this.byId.delete(oldest.id);
-    this.chars -= oldest.json.length;
-    this.budget?.changed(-oldest.json.length);
+  /** Drops an event if it is kept (for the budget: its oldest, as the budget drops in the order kept). */
+  drop(id: EventId): void {
+    const event = this.byId.get(id);
+    if (!event) return;
+    const index = this.events[0] === event ? 0 : this.events.indexOf(event);
+    this.events.splice(index, 1);
+    this.byId.delete(event.id);
+    this.chars -= event.json.length;
+    this.budget?.changed(-event.json.length, -1);
   }
 
   // The SDK's side (its transport stores and replays its own streams).
@@ -282,9 +297,9 @@ export class SessionEvents implements EventStore {
       return false;
     });
     if (kept.length === this.events.length) return;
+    this.budget?.changed(-chars, kept.length - this.events.length);
     this.events.splice(0, this.events.length, ...kept);
     this.chars -= chars;
-    this.budget?.changed(-chars);
   }
 
   /** Drops the oldest events past a cap or past their time. */
@@ -301,7 +316,7 @@ export class SessionEvents implements EventStore {
       drop++;
     }
     if (drop > 0) this.events.splice(0, drop);
-    this.budget?.changed(chars - this.chars);
+    this.budget?.changed(chars - this.chars, -drop);
     this.chars = chars;
   }
 }
