@@ -109,6 +109,8 @@ export class EventBudget {
   close(): void {
     for (const store of [...this.stores]) store.clear();
     this.stores.clear();
+    this.order = [];
+    this.head = 0;
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
