@@ -3,9 +3,10 @@
 // id; a client whose connection dropped mid-call GETs with `Last-Event-ID` and gets the messages it
 // missed and the result — on the fast path's streams (fast-call.ts) and on the SDK transport's (a
 // client that declared elicitation) — and on the GET stream the notifications sent while it was
-// away. A `Last-Event-ID` of another session or key replays nothing.
+// away. A `Last-Event-ID` of another session or key replays nothing. A client older than 2025-11-25
+// gets no priming event and no ids; an `initialize` that fails leaves no event store behind.
 // Raw HTTP (fetch) to see the wire.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callKit, makeCallerKey, node, results } from './helpers/calls.js';
 import request from 'supertest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -13,6 +14,7 @@ import { EVERYTHING_BIN, fixture } from './helpers/gateway.js';
 import { waitUntil } from './helpers/process.js';
 import { openRawMcpSession, type RawMcpSession } from './helpers/mcp-session.js';
 import { allEvents, readSse, type SseItem } from './helpers/sse.js';
+import { EventBudget } from '../server/mcp/event-store.js';
 
 const kit = callKit();
 const KEY = 'resume-test-key-0123456789abcdef';
@@ -230,5 +232,53 @@ describe('/mcp streams resume after a dropped connection (SEP-1699)', () => {
 
     // The resumed stream's end is not the end of the client's GET stream: it still holds the server.
     expect((await byOther()).status).toBe(409);
+  });
+
+  it("leaves no event store behind for an initialize that fails, and drops a session's when it ends", async () => {
+    const joins = vi.spyOn(EventBudget.prototype, 'join');
+    const leaves = vi.spyOn(EventBudget.prototype, 'leave');
+    kit.defer(() => {
+      joins.mockRestore();
+      leaves.mockRestore();
+    });
+    const { app } = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    for (let index = 0; index < 5; index++) {
+      // No `text/event-stream` in Accept: the SDK refuses the initialize (406), so there is no session.
+      const refused = await fetch(`${base}/mcp/res`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: index,
+          method: 'initialize',
+          params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'refused', version: '1' } },
+        }),
+      });
+      expect(refused.status).toBe(406);
+      await refused.body?.cancel();
+    }
+    expect(joins.mock.calls.length - leaves.mock.calls.length).toBe(0);
+
+    // A session that keeps events joins the budget, and leaves it when it ends.
+    const client = await openRawMcpSession(`${base}/mcp/res`, { headers: auth() });
+    await readUntilProgress(client, chatty(1, 2));
+    expect(joins.mock.calls.length - leaves.mock.calls.length).toBe(1);
+    await client.end();
+    expect(joins.mock.calls.length - leaves.mock.calls.length).toBe(0);
+  });
+
+  it('sends no priming event and no event ids to a client older than 2025-11-25 (fast path)', async () => {
+    const { app } = await kit.gateway({ res: results() }, {}, { apiKey: KEY });
+    const base = await kit.listen(app);
+    const client = await openRawMcpSession(`${base}/mcp/res`, { headers: auth(), version: '2025-06-18' });
+    kit.defer(async () => {
+      await client.end();
+    });
+    const response = await client.post(chatty(2, 2));
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const items = await allEvents(response);
+    expect(items.every((item) => item.retry === undefined && item.id === undefined && item.data)).toBe(true);
+    expect(messages(items).at(-1)).toMatchObject({ id: 2, result: { content: [{ text: 'done after 2 steps' }] } });
   });
 });

@@ -397,7 +397,7 @@ export class McpEndpoint {
     }
     transport.onclose = () => {
       const id = transport.sessionId;
-      if (id === undefined) return;
+      if (id === undefined) return events.clear();
       if (target.kind === 'server') this.roots.closed(target.server, id);
       const session = this.sessions.get(id);
       if (session) cancelFastCalls(session);
@@ -408,7 +408,10 @@ export class McpEndpoint {
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
     // An `initialize` that failed leaves no session: close what was built for it.
-    if (transport.sessionId === undefined) await server.close().catch(() => undefined);
+    if (transport.sessionId === undefined) {
+      events.clear();
+      await server.close().catch(() => undefined);
+    }
   }
 
   /**
@@ -495,5 +498,6 @@ export class McpEndpoint {
     await this.sessions.endAll();
     await Promise.all([...this.modern.values()].map((modern) => modern.handler.close().catch(() => undefined)));
     this.modern.clear();
+    this.eventBudget.close();
   }
 }

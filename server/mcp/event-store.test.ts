@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EVENT_LIMITS, EventBudget, PRIMING, SessionEvents } from './event-store.js';
 
 describe('SessionEvents', () => {
@@ -29,9 +29,15 @@ describe('SessionEvents', () => {
     const big = new SessionEvents({ limits: { maxEvents: 1000, maxChars: 100, keepMs: 60_000 } });
     for (let index = 0; index < 10; index++) big.add('s', 'x'.repeat(30));
     expect(big.keptChars).toBeLessThanOrEqual(100);
-    // One event past the cap alone is still kept (the newest).
-    big.add('s', 'y'.repeat(500));
+    big.add('t', 'z'.repeat(30));
+    // An event past the cap alone is not kept, nor its stream's earlier events (a resume would skip it); other streams stay.
+    const skipped = big.add('s', 'y'.repeat(500));
+    expect(big.streamOf(skipped)).toBeUndefined();
     expect(big.size).toBe(1);
+    expect(big.keptChars).toBe(30);
+    // The stream's later events are kept again.
+    const later = big.add('s', '{"n":1}');
+    expect(big.streamOf(later)).toBe('s');
   });
 
   it('forgets events past their time, and everything when cleared', () => {
@@ -55,7 +61,7 @@ describe('SessionEvents', () => {
     expect(events.size).toBe(0);
   });
 
-  it('keeps all sessions within the budget together: the oldest events of all go first, each session keeps its newest', () => {
+  it('keeps all sessions within the budget together: the oldest events of all go first', () => {
     let now = 0;
     const budget = new EventBudget(1000);
     const clock = () => ++now;
@@ -67,7 +73,7 @@ describe('SessionEvents', () => {
     expect(budget.keptChars).toBeLessThanOrEqual(1000);
     expect(budget.keptChars).toBe(quiet.keptChars + flood.keptChars);
     expect(quiet.streamOf(early)).toBeUndefined();
-    expect(quiet.streamOf(latest)).toBe('q');
+    expect(quiet.streamOf(latest)).toBeUndefined();
     flood.clear();
     quiet.clear();
     expect(budget.keptChars).toBe(0);
@@ -83,5 +89,73 @@ describe('SessionEvents', () => {
     expect(idle.size).toBe(0);
     expect(budget.keptChars).toBe(0);
     idle.clear();
+  });
+
+  it("holds the budget when each session's only event is large: the newest go too", () => {
+    const budget = new EventBudget(1_000_000);
+    const sessions = Array.from(
+      { length: 50 },
+      () => new SessionEvents({ budget, limits: { maxEvents: 1000, maxChars: 1_000_000, keepMs: 300_000 } }),
+    );
+    for (const session of sessions) session.add('s', 'r'.repeat(600_000));
+    expect(budget.keptChars).toBeLessThanOrEqual(1_000_000);
+    expect(sessions.reduce((total, session) => total + session.keptChars, 0)).toBe(budget.keptChars);
+    // The newest is kept.
+    expect(sessions.at(-1)!.size).toBe(1);
+    for (const session of sessions) session.clear();
+    expect(budget.keptChars).toBe(0);
+    // With the default caps per session, such an event is not kept at all.
+    const defaults = Array.from({ length: 50 }, () => new SessionEvents({ budget }));
+    for (const session of defaults) session.add('s', 'r'.repeat(600_000));
+    expect(budget.keptChars).toBe(0);
+    for (const session of defaults) session.clear();
+  });
+
+  it('joins the budget only once a store keeps an event; closing the budget stops its sweeper', () => {
+    vi.useFakeTimers();
+    try {
+      const budget = new EventBudget();
+      const unused = new SessionEvents({ budget });
+      unused.clear();
+      expect(budget.storeCount).toBe(0);
+      expect(budget.sweeping).toBe(false);
+      const used = new SessionEvents({ budget });
+      used.add('s', '{}');
+      expect(budget.storeCount).toBe(1);
+      expect(budget.sweeping).toBe(true);
+      budget.close();
+      expect(budget.storeCount).toBe(0);
+      expect(budget.sweeping).toBe(false);
+      expect(budget.keptChars).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('drops for the budget in the order kept across sessions, past events the sessions dropped themselves', () => {
+    const budget = new EventBudget(300);
+    const limits = { maxEvents: 1000, maxChars: 200, keepMs: 60_000 };
+    const a = new SessionEvents({ budget, limits });
+    const b = new SessionEvents({ budget, limits });
+    const a1 = a.add('x', 'a'.repeat(100));
+    const b1 = b.add('y', 'b'.repeat(100));
+    const a2 = a.add('z', 'a'.repeat(100));
+    a.add('x', 'a'.repeat(500)); // past a's cap: not kept, and a1 (same stream) goes
+    expect(a.streamOf(a1)).toBeUndefined();
+    const b2 = b.add('y', 'b'.repeat(100));
+    expect(budget.keptChars).toBe(300);
+    const b3 = b.add('w', 'b'.repeat(100));
+    expect(b.streamOf(b1)).toBeUndefined();
+    expect([a.streamOf(a2), b.streamOf(b2), b.streamOf(b3)]).toEqual(['z', 'y', 'w']);
+    expect(budget.keptChars).toBe(300);
+    // Many sessions' worth of dropped events are compacted away and the count stays true.
+    for (let index = 0; index < 5000; index++) a.add('f', 'f'.repeat(50));
+    expect(budget.keptChars).toBe(a.keptChars + b.keptChars);
+    expect(budget.keptChars).toBeLessThanOrEqual(300);
+    a.clear();
+    b.clear();
+    expect(budget.keptChars).toBe(0);
+    expect(budget.storeCount).toBe(0);
   });
 });

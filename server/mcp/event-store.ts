@@ -8,12 +8,17 @@
  *
  * One store per session, made and dropped with it (endpoint.ts): a `Last-Event-ID` is looked up
  * only in the session that the request's `Mcp-Session-Id` and credentials found, so nobody replays
- * another session's (or another key's) events. Bounded: at most `EVENT_LIMITS.maxEvents` events and
- * `maxChars` characters of JSON per session, each kept `keepMs`, and `EventBudget.totalChars` of
- * all sessions together (`EVENT_BUDGET_CHARS`); past a cap the oldest go first — of the session, or
- * of all sessions for the total (a session's newest event is kept even when it alone passes a cap:
- * a result is in memory anyway, bounded by `gateway.maxResultBytes`). A `Last-Event-ID` whose event
- * is gone resumes nothing.
+ * another session's (or another key's) events. A store joins the endpoint's budget only when it
+ * first keeps an event (an `initialize` that fails keeps none, so it leaves nothing behind).
+ *
+ * Bounded: at most `EVENT_LIMITS.maxEvents` events and `maxChars` characters of JSON per session,
+ * each kept `keepMs`, and `EventBudget.totalChars` of all sessions together (`EVENT_BUDGET_CHARS`);
+ * past a cap the oldest go first — of the session, or of all sessions for the total, the newest
+ * included: the caps hold. Caps count characters (UTF-16 code units, `string.length`), which is
+ * what the JSON takes in memory: 1 byte each for Latin-1 text, 2 otherwise. An event larger than
+ * the session's `maxChars` is not kept at all, and its stream's earlier events are dropped with it,
+ * so a resume never replays a stream with a hole in it (the spec lets a server resume nothing). A
+ * `Last-Event-ID` whose event is gone resumes nothing.
  */
 import type { IncomingMessage } from 'node:http';
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
@@ -61,11 +66,20 @@ interface StoredEvent {
 
 /**
  * The characters of JSON all sessions' stores keep together: past `totalChars`, the oldest events
- * of all go first (each store keeps its newest).
+ * of all go first (the newest too, when one alone passes it).
  */
 export class EventBudget {
   private readonly stores = new Set<SessionEvents>();
   private chars = 0;
+  /** Events kept now by all stores. */
+  private count = 0;
+  /**
+   * Every kept event in the order kept, oldest from `head` on: `fit` drops from the front without
+   * looking at every store. An entry whose event its store has dropped since is skipped, and such
+   * entries (an id each, not the JSON) are compacted away once they outnumber the kept events.
+   */
+  private order: { store: SessionEvents; id: EventId }[] = [];
+  private head = 0;
   /** Drops the events past their time of idle sessions too (`sweep`), while any store is open. */
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -76,9 +90,29 @@ export class EventBudget {
     return this.chars;
   }
 
+  /** Stores that keep (or kept) events and have not been cleared. */
+  get storeCount(): number {
+    return this.stores.size;
+  }
+
+  /** Whether the sweeper runs. */
+  get sweeping(): boolean {
+    return this.sweeper !== undefined;
+  }
+
   join(store: SessionEvents): void {
     this.stores.add(store);
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  /** Stops the sweeper and forgets every store (the endpoint closed; its sessions have ended). */
+  close(): void {
+    for (const store of [...this.stores]) store.clear();
+    this.stores.clear();
+    this.order = [];
+    this.head = 0;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   leave(store: SessionEvents): void {
@@ -94,25 +128,31 @@ export class EventBudget {
     for (const store of this.stores) store.expire();
   }
 
-  /** A store keeps `delta` characters more (or fewer). */
-  changed(delta: number): void {
-    this.chars += delta;
+  /** A store keeps `chars` characters and `events` events more (or fewer). */
+  changed(chars: number, events: number): void {
+    this.chars += chars;
+    this.count += events;
+  }
+
+  /** A store kept an event (after `changed`). */
+  kept(store: SessionEvents, id: EventId): void {
+    this.order.push({ store, id });
+    const entries = this.order.length - this.head;
+    if (entries > 1024 && entries > 2 * this.count) {
+      this.order = this.order.slice(this.head).filter((entry) => entry.store.holds(entry.id));
+      this.head = 0;
+    }
   }
 
   /** Drops the oldest events of all stores while the total passes the cap. */
   fit(): void {
-    while (this.chars > this.totalChars) {
-      let oldest: SessionEvents | undefined;
-      let oldestAt = Infinity;
-      for (const store of this.stores) {
-        const at = store.oldestDroppable();
-        if (at !== undefined && at < oldestAt) {
-          oldest = store;
-          oldestAt = at;
-        }
-      }
-      if (!oldest) return;
-      oldest.dropOldest();
+    while (this.chars > this.totalChars && this.head < this.order.length) {
+      const { store, id } = this.order[this.head++]!;
+      store.drop(id);
+    }
+    if (this.head === this.order.length || this.head > 1024) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 }
@@ -136,12 +176,13 @@ export class SessionEvents implements EventStore {
   private readonly budget: EventBudget | undefined;
   private readonly limits: EventLimits;
   private readonly now: () => number;
+  /** Whether it has joined the budget (on its first kept event). */
+  private joined = false;
 
   constructor(options: SessionEventsOptions = {}) {
     this.budget = options.budget;
     this.limits = options.limits ?? EVENT_LIMITS;
     this.now = options.now ?? Date.now;
-    this.budget?.join(this);
   }
 
   /** Events kept now. */
@@ -158,10 +199,20 @@ export class SessionEvents implements EventStore {
   add(stream: StreamId, json: string): EventId {
     const event: StoredEvent = { id: `${stream}.${++this.seq}`, stream, json, at: this.now() };
     if (this.ended) return event.id;
+    // Too large to keep: not kept, nor are its stream's earlier events (a resume would skip it).
+    if (json.length > this.limits.maxChars) {
+      this.dropStream(stream);
+      return event.id;
+    }
+    if (!this.joined && this.budget) {
+      this.joined = true;
+      this.budget.join(this);
+    }
     this.events.push(event);
     this.byId.set(event.id, event);
     this.chars += json.length;
-    this.budget?.changed(json.length);
+    this.budget?.changed(json.length, 1);
+    this.budget?.kept(this, event.id);
     this.trim();
     this.budget?.fit();
     return event.id;
@@ -188,26 +239,28 @@ export class SessionEvents implements EventStore {
 
   /** Forgets every event and keeps none from now on; leaves the budget (the session ended). */
   clear(): void {
+    this.budget?.changed(-this.chars, -this.events.length);
     this.events.length = 0;
     this.byId.clear();
-    this.budget?.changed(-this.chars);
-    this.budget?.leave(this);
+    if (this.joined) this.budget?.leave(this);
     this.chars = 0;
     this.ended = true;
   }
 
-  /** When the oldest event was kept, if it may be dropped (not the newest). */
-  oldestDroppable(): number | undefined {
-    return this.events.length > 1 ? this.events[0]!.at : undefined;
+  /** Whether it keeps this event. */
+  holds(id: EventId): boolean {
+    return this.byId.has(id);
   }
 
-  /** Drops the oldest event (for the budget). */
-  dropOldest(): void {
-    const oldest = this.events.shift();
-    if (!oldest) return;
-    this.byId.delete(oldest.id);
-    this.chars -= oldest.json.length;
-    this.budget?.changed(-oldest.json.length);
+  /** Drops an event if it is kept (for the budget: its oldest, as the budget drops in the order kept). */
+  drop(id: EventId): void {
+    const event = this.byId.get(id);
+    if (!event) return;
+    const index = this.events[0] === event ? 0 : this.events.indexOf(event);
+    this.events.splice(index, 1);
+    this.byId.delete(event.id);
+    this.chars -= event.json.length;
+    this.budget?.changed(-event.json.length, -1);
   }
 
   // The SDK's side (its transport stores and replays its own streams).
@@ -236,26 +289,36 @@ export class SessionEvents implements EventStore {
     this.trim();
   }
 
-  /** Drops the oldest events past a cap or past their time (the newest stays unless its time is up). */
+  /** Drops every kept event of a stream. */
+  private dropStream(stream: StreamId): void {
+    let chars = 0;
+    const kept = this.events.filter((event) => {
+      if (event.stream !== stream) return true;
+      chars += event.json.length;
+      this.byId.delete(event.id);
+      return false;
+    });
+    if (kept.length === this.events.length) return;
+    this.budget?.changed(-chars, kept.length - this.events.length);
+    this.events.splice(0, this.events.length, ...kept);
+    this.chars -= chars;
+  }
+
+  /** Drops the oldest events past a cap or past their time. */
   private trim(): void {
     const expired = this.now() - this.limits.keepMs;
     let drop = 0;
     let chars = this.chars;
     const count = this.events.length;
-    while (drop < count - 1) {
+    while (drop < count) {
       const oldest = this.events[drop]!;
       if (count - drop <= this.limits.maxEvents && chars <= this.limits.maxChars && oldest.at > expired) break;
       chars -= oldest.json.length;
       this.byId.delete(oldest.id);
       drop++;
     }
-    if (count > 0 && drop === count - 1 && this.events[drop]!.at <= expired) {
-      chars -= this.events[drop]!.json.length;
-      this.byId.delete(this.events[drop]!.id);
-      drop++;
-    }
     if (drop > 0) this.events.splice(0, drop);
-    this.budget?.changed(chars - this.chars);
+    this.budget?.changed(chars - this.chars, -drop);
     this.chars = chars;
   }
 }
