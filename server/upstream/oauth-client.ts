@@ -251,10 +251,17 @@ export class OAuthClient implements OAuthClientProvider {
     };
   }
 
-  /** Forgets the discovered metadata (kept to spare the fetches), keeping the client and the tokens. */
+  /**
+   * Forgets the discovered metadata (kept to spare the fetches), keeping the client and the tokens,
+   * and the metadata of the authorization server that issued the tokens (`issuerDiscovery`) until
+   * new tokens replace them.
+   */
   private forgetDiscovery(): void {
     if (this.record()?.discovery === undefined) return;
-    this.update(({ discovery: _discovery, ...record }) => record);
+    this.update(({ discovery, issuerDiscovery, ...record }) => ({
+      ...record,
+      ...(record.tokens && { issuerDiscovery: issuerDiscovery ?? discovery }),
+    }));
   }
 
   /**
@@ -462,7 +469,7 @@ export class OAuthClient implements OAuthClientProvider {
 
   saveTokens(tokens: OAuthTokens): void {
     const now = this.now();
-    this.update((record) => ({
+    this.update(({ issuerDiscovery: _issuerDiscovery, ...record }) => ({
       ...record,
       tokens,
       obtainedAt: now,
@@ -659,8 +666,12 @@ export class OAuthClient implements OAuthClientProvider {
   async revoke(): Promise<string | undefined> {
     const record = this.record();
     const tokens = record?.tokens;
-    const metadata = record?.discovery?.authorizationServerMetadata as oauth.AuthorizationServer | undefined;
+    const issuer = tokens && issuerOf(record);
+    const metadata = issuer?.authorizationServerMetadata as oauth.AuthorizationServer | undefined;
     let failure: string | undefined;
+    if (tokens && !issuer)
+      // Another authorization server's tokens (the server moved since): never shown to this one.
+      failure = `the tokens were issued by ${tokens.issuer ?? 'another authorization server'}, which the server no longer names: forgotten here, not revoked there`;
     if (tokens && metadata?.revocation_endpoint) {
       try {
         const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
@@ -687,6 +698,30 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/**
+ * The discovery of the authorization server that issued the record's tokens (their `issuer`
+ * stamp): the current one, or the one kept from before the server moved; none when neither is
+ * theirs. Tokens without a stamp (kept by an older version) belong to the one before a move.
+ */
+function issuerOf(record: OAuthRecord): OAuthDiscoveryState | undefined {
+  const stamp = record.tokens?.issuer;
+  const candidates = [record.issuerDiscovery, record.discovery].filter((discovery) => discovery !== undefined);
+  if (typeof stamp !== 'string') return candidates[0];
+  return candidates.find((discovery) => sameIssuer(discovery.authorizationServerUrl, stamp));
+}
+
+/** Two authorization server identifiers, as the SDK compares them (a single trailing `/` aside). */
+export function sameIssuer(a: string, b: string): boolean {
+  const href = (text: string) => {
+    try {
+      return new URL(text).href.replace(/\/$/, '');
+    } catch {
+      return text.replace(/\/$/, '');
+    }
+  };
+  return href(a) === href(b);
 }
 
 /** The JWS algorithm of a private key: ES256/384/512 by its curve, RS256 for RSA, EdDSA for Ed25519. */
