@@ -398,12 +398,17 @@ describe('a remote server behind OAuth', () => {
     const response = await echo(gateway, 'remote', 'moved');
     expect(response.status).toBe(503);
     expect(response.body.type).toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.lastError?.message).toContain(
+      `moved to the authorization server http://127.0.0.1:${next.port}/`,
+    );
+    // Nothing registered there in the background (a URL the server chose): only a person's Connect does.
+    expect(await next.posts()).toEqual([]);
     const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
     expect(connect.status).toBe(200);
     const authorization = new URL(connect.body.authorizationUrl);
     expect(authorization.origin).toBe(`http://127.0.0.1:${next.port}`);
-    // Registered there (at the 401, and again for this Connect's callback URL: supertest's port differs per request).
-    expect((await next.stats()).registrations).toBeGreaterThanOrEqual(1);
+    // Registered there for this Connect.
+    expect((await next.stats()).registrations).toBe(1);
     expect((await upstream.stats()).registrations).toBe(1);
     // The new authorization server knows the client it is shown (its own registration, not the old one's).
     expect((await approve(authorization)).get('code')).toBeTruthy();
@@ -440,6 +445,35 @@ describe('a remote server behind OAuth', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ clientId: 'gateway-m2m' });
     expect((await upstream.stats()).clientCredentials).toBe(1);
+  });
+});
+
+describe('a configured client is pinned to its authorization server', () => {
+  it('a client-credentials server that moves waits for an operator: its secret never goes to the new authorization server', async () => {
+    const env = { CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' };
+    const upstream = await oauthServer(env);
+    const next = await oauthServer(env);
+    const secretFile = path.join(tempDir(), 'client-secret');
+    fs.writeFileSync(secretFile, 's3cret-m2m\n', { mode: 0o600 });
+    const gateway = await gatewayFor({
+      m2m: { url: upstream.url, auth: { grant: 'client_credentials', clientId: 'gateway-m2m', clientSecretFile: secretFile } },
+    });
+    await waitForServer(gateway.supervisor, 'm2m', 'ready');
+    await moveAs(upstream, next);
+    const response = await request(gateway.app).post('/m2m/whoami').send({});
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+    expect(gateway.supervisor.status('m2m')!.lastError?.message).toMatch(
+      new RegExp(
+        `moved to the authorization server http://127.0.0.1:${next.port}/; its configured client "gateway-m2m" is for http://127.0.0.1:${upstream.port}/`,
+      ),
+    );
+    expect(await next.posts()).toEqual([]);
+    expect((await next.stats()).clientCredentials).toBe(0);
+    // An operator who checked the move disconnects it: the client is then used there (whose tokens this
+    // fixture's server does not take: only that it got them matters here).
+    expect((await request(gateway.app).delete('/api/servers/m2m/oauth')).status).toBe(200);
+    await waitUntil(async () => (await next.stats()).clientCredentials >= 1, 10_000, 'client credentials at the new authorization server');
   });
 });
 

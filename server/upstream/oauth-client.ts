@@ -29,9 +29,12 @@
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
  * - **Discovery** (`discover`): each metadata fetch has `DISCOVERY_TIMEOUT_MS` and
  *   `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
- *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew, so a server
- *   that moved to another authorization server gets a client registered there (SEP-2352; the SDK
- *   sets aside a registration and tokens stamped with another issuer).
+ *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew (SEP-2352).
+ * - **A server that moved** to another authorization server waits for a person: nothing is
+ *   registered there in the background (a URL the server chose), only by a person's sign-in; a
+ *   configured client (`clientId`) is pinned to the authorization server that first took it, and
+ *   its secret or signed JWT never goes to another one until an operator disconnects the server.
+ *   Tokens are revoked (Disconnect) only where they were issued (`issuerDiscovery`).
  * - **Both eras.** The 1.x transports take this class as their `authProvider`; the 2.x transport
  *   of a `protocol: "2026-07-28"` server takes `bearer()`, over the same store and flows.
  *
@@ -417,15 +420,30 @@ export class OAuthClient implements OAuthClientProvider {
     return signIn.state;
   }
 
+  /**
+   * The client: the configured one (`clientId`), pinned to the authorization server it was first
+   * used with (its `issuer` stamp, so a server that moves never gets its secret or signed JWT shown
+   * to another one); or the one registered, which in the background is never registered anew at
+   * another authorization server (only a person's sign-in does that).
+   */
   clientInformation(): OAuthClientInformationMixed | undefined {
     const settings = this.settings;
+    const record = this.record();
+    const current = record?.discovery?.authorizationServerUrl;
     if (settings.clientId !== undefined) {
-      const secret = settings.clientSecretFile ? readFileSync(settings.clientSecretFile, 'utf8').trim() : undefined;
-      return { client_id: settings.clientId, ...(secret && { client_secret: secret }) };
+      const pinned = this.pinnedIssuer(settings.clientId, record);
+      if (pinned !== undefined && current !== undefined && !sameIssuer(pinned, current))
+        throw new NeedsSignIn(
+          `server ${this.server} moved to the authorization server ${current}; its configured client ${JSON.stringify(settings.clientId)} is for ${pinned} and is not shown to another one: check the move, then Disconnect the server to use the client there`,
+        );
+      return { ...this.configuredClient(settings.clientId), ...(pinned !== undefined && { issuer: pinned }) };
     }
     const pending = this.inSignIn.getStore();
     if (pending?.client) return pending.client;
-    const client = this.record()?.client;
+    const client = record?.client;
+    // The server moved (SEP-2352): registering at the authorization server it names now is a person's call.
+    if (!pending && typeof client?.issuer === 'string' && current !== undefined && !sameIssuer(client.issuer, current))
+      throw new NeedsSignIn(`server ${this.server} moved to the authorization server ${current}: a person must sign in there (Connect)`);
     // A registration for another callback URL (another origin, a new basePath) is made anew.
     const redirect = pending?.redirectUrl;
     if (client && redirect && 'redirect_uris' in client && Array.isArray(client.redirect_uris) && !client.redirect_uris.includes(redirect))
@@ -437,8 +455,27 @@ export class OAuthClient implements OAuthClientProvider {
     return undefined;
   }
 
+  /** The configured client, with its secret (read at each use) if it has one. */
+  private configuredClient(clientId: string): OAuthClientInformationMixed {
+    const file = this.settings.clientSecretFile;
+    const secret = file ? readFileSync(file, 'utf8').trim() : undefined;
+    return { client_id: clientId, ...(secret && { client_secret: secret }) };
+  }
+
+  /** The authorization server a configured client is pinned to: the first that took it (or its tokens' issuer, for a record kept before pins). */
+  private pinnedIssuer(clientId: string, record: OAuthRecord | undefined): string | undefined {
+    const pin = record?.client?.client_id === clientId ? record.client.issuer : undefined;
+    return typeof pin === 'string' ? pin : record?.tokens?.issuer;
+  }
+
   saveClientInformation(client: OAuthClientInformationMixed): void {
-    if (this.settings.clientId !== undefined) return; // configured, not ours to keep
+    // A configured client is not ours to keep (never its secret): only the pin to the authorization server that took it.
+    if (this.settings.clientId !== undefined) {
+      const { client_id, issuer } = client;
+      if (client_id === this.settings.clientId && typeof issuer === 'string')
+        this.update((record) => ({ ...record, client: { client_id, issuer } }));
+      return;
+    }
     // A sign-in's registration replaces the one kept only when its code is exchanged (completeSignIn):
     // a sign-in never finished must not break the refresh of the tokens held.
     const pending = this.inSignIn.getStore();
@@ -528,7 +565,8 @@ export class OAuthClient implements OAuthClientProvider {
     if (scope === 'tokens' && kept !== undefined && kept !== this.refusedRefreshToken) return;
     this.update((record) => ({
       url: record.url,
-      ...(scope !== 'all' && scope !== 'client' && record.client && { client: record.client }),
+      // A configured client's pin stays (the configuration, not the authorization server, says which client it is).
+      ...((this.settings.clientId !== undefined || (scope !== 'all' && scope !== 'client')) && record.client && { client: record.client }),
       ...(scope !== 'all' && scope !== 'tokens' && record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt }),
       ...(scope !== 'all' && scope !== 'discovery' && record.discovery && { discovery: record.discovery }),
     }));
@@ -674,7 +712,9 @@ export class OAuthClient implements OAuthClientProvider {
       failure = `the tokens were issued by ${tokens.issuer ?? 'another authorization server'}, which the server no longer names: forgotten here, not revoked there`;
     if (tokens && metadata?.revocation_endpoint) {
       try {
-        const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
+        // The configured client goes only where its tokens were issued (issuerOf): its pin's authorization server.
+        const clientId = this.settings.clientId;
+        const client = clientId !== undefined ? this.configuredClient(clientId) : record?.client;
         if (!client) throw new Error('no client registration');
         const key = this.settings.clientKeyFile;
         const authentication = key
