@@ -1,6 +1,6 @@
-// The OAuth client's discovery against a hostile server (issue 19): a 401 may name any URL as its
-// resource metadata, and the authorization server's metadata comes from wherever that says. A URL
-// that never answers, or answers without end, must fail the sign-in in bounded time and memory.
+// The OAuth client against a hostile server (issue 19): a 401 may name any URL as its resource
+// metadata, and the authorization server's metadata comes from wherever that says. A URL that never
+// answers, or answers without end (metadata, or the token endpoint), must fail in bounded time and memory.
 // A real HTTP server on 127.0.0.1; the limits are made short through the client's own option.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -101,5 +101,62 @@ describe('OAuth discovery of an authorization server (SEP-2468)', () => {
     });
     expect(await signInAt(url)).toMatch(/names the issuer "https:\/\/attacker.example", not http:\/\/127.0.0.1:\d+ \(RFC 8414, SEP-2468\)/);
     expect(asked.filter((path) => path.startsWith('/evil/'))).toEqual([]);
+  });
+});
+
+describe('requests to the authorization server', () => {
+  it('a token endpoint that hangs, or whose answer never ends, fails the refresh in bounded time; later ones work once it recovers', async () => {
+    let mode: 'hang' | 'stream' | 'answer' = 'hang';
+    const server = http.createServer((req, res) => {
+      if (req.method === 'POST' && req.url === '/token') {
+        if (mode === 'hang') return; // never answers
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        if (mode === 'stream') return void res.write('{"access_token": "'); // and never ends
+        return res.end(
+          JSON.stringify({ access_token: 'new-access', token_type: 'Bearer', expires_in: 3600, refresh_token: 'new-refresh' }),
+        );
+      }
+      res.writeHead(404).end('{}');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const issuer = `${base}/`;
+    const url = `${base}/mcp`;
+    const store = new MemoryOAuthStore();
+    // Signed in, the access token about to expire.
+    store.save('slow', {
+      url,
+      client: { client_id: 'gateway', redirect_uris: ['http://127.0.0.1/ui/oauth/callback'], issuer },
+      tokens: { access_token: 'old-access', token_type: 'Bearer', refresh_token: 'old-refresh', issuer },
+      obtainedAt: Date.now() - 3_600_000,
+      expiresAt: Date.now() + 1_000,
+      discovery: {
+        authorizationServerUrl: issuer,
+        authorizationServerMetadata: {
+          issuer: base,
+          authorization_endpoint: `${base}/authorize`,
+          token_endpoint: `${base}/token`,
+          response_types_supported: ['code'],
+        },
+      },
+    });
+    const config = { name: 'slow', transport: 'streamable-http', url, auth: 'oauth' } as unknown as RemoteServerConfig;
+    const client = new OAuthClient(() => config, store, Date.now, { timeoutMs: 300, maxBytes: 4096 });
+    const within = async <T>(promise: Promise<T>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5_000)));
+      return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+    };
+
+    for (const failing of ['hang', 'stream'] as const) {
+      mode = failing;
+      const started = Date.now();
+      // The refresh failed (the old tokens are still held); nothing waits for it any more.
+      expect((await within(Promise.resolve(client.tokens())))?.access_token).toBe('old-access');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+    mode = 'answer';
+    expect((await within(Promise.resolve(client.tokens())))?.access_token).toBe('new-access');
   });
 });

@@ -27,8 +27,8 @@
  *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
- * - **Discovery** (`discover`): each metadata fetch has `DISCOVERY_TIMEOUT_MS` and
- *   `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
+ * - **Discovery** (`bounded`): each metadata fetch, and every request to the authorization server
+ *   (registration, token, refresh), has `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
  *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew (SEP-2352).
  * - **A server that moved** to another authorization server waits for a person: nothing is
  *   registered there in the background (a URL the server chose), only by a person's sign-in; a
@@ -124,13 +124,17 @@ export interface OAuthView {
   scopes: string[];
 }
 
-/** How long a discovery fetch (protected resource or authorization server metadata) may take, in ms. Default 10 s. */
+/**
+ * How long a request that is not to the server's own endpoint may take, body included, in ms:
+ * discovery (protected resource and authorization server metadata), registration, token, refresh
+ * and revocation. Default 10 s.
+ */
 export const DISCOVERY_TIMEOUT_MS = 10_000;
 
-/** The largest metadata document read, in bytes. Default 256 KiB. */
+/** The largest answer read from such a request (a metadata document, a token answer), in bytes. Default 256 KiB. */
 export const DISCOVERY_MAX_BYTES = 256 * 1024;
 
-/** Limits of the discovery fetches (tests make them short). */
+/** Limits of the requests to metadata URLs and the authorization server (tests make them short). */
 export interface DiscoveryLimits {
   /** Default `DISCOVERY_TIMEOUT_MS`. */
   timeoutMs: number;
@@ -230,26 +234,25 @@ export class OAuthClient implements OAuthClientProvider {
   fetch(next: FetchLike): FetchLike {
     return async (input, init) => {
       const refreshToken = refreshGrantToken(init);
-      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
-      const own = sameEndpoint(input, this.config().url);
-      if (!own && (init?.method ?? 'GET') === 'GET') return this.discover(next, input, init);
-      if (own && this.refreshGrant?.pending) init = await this.withCurrentToken(init);
+      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => this.bounded(next, input, init));
+      // Metadata, registration, token and revocation requests: bounded in time and size.
+      if (!sameEndpoint(input, this.config().url)) return this.bounded(next, input, init);
+      if (this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
-      if (own && response.status === 401) {
+      if (response.status === 401) {
         const again = await this.withCurrentToken(init);
         if (again !== init) {
           await response.body?.cancel();
           response = await next(input, again);
         }
       }
-      // The server's own answers only (not its authorization server's).
-      if ((response.status === 401 || response.status === 403) && own) {
+      if (response.status === 401 || response.status === 403) {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
       }
       // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
-      // moved to another authorization server, whose client is registered anew). Read it again.
-      if (own && response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
+      // moved to another authorization server, where a person signs in anew). Read it again.
+      if (response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
       return response;
     };
   }
@@ -268,13 +271,13 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   /**
-   * A discovery fetch (a GET that is not the server's own endpoint: protected resource metadata,
-   * from the URL a 401 named too, and authorization server metadata): it must answer within
-   * `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile URL neither
-   * hangs nor floods the gateway. Authorization server metadata must name the issuer its URL was
-   * made from (`checkIssuer`).
+   * A request that is not to the server's own endpoint (protected resource metadata, from the URL
+   * a 401 named too; authorization server metadata; registration, token and refresh POSTs): it
+   * must answer within `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile
+   * URL neither hangs nor floods the gateway (nor a refresh that every request waits for).
+   * Authorization server metadata must name the issuer its URL was made from (`checkIssuer`).
    */
-  private async discover(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
+  private async bounded(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
     const { timeoutMs, maxBytes } = this.limits;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
@@ -292,7 +295,7 @@ export class OAuthClient implements OAuthClientProvider {
         chunks.push(chunk);
       }
       const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
-      if (response.ok && body) checkIssuer(new URL(url), body);
+      if (response.ok && body && (init?.method ?? 'GET') === 'GET') checkIssuer(new URL(url), body);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -722,7 +725,10 @@ export class OAuthClient implements OAuthClientProvider {
           : client.client_secret
             ? oauth.ClientSecretBasic(client.client_secret)
             : oauth.None();
-        const options = { [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:' };
+        const options = {
+          [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:',
+          signal: () => AbortSignal.timeout(this.limits.timeoutMs),
+        };
         // The refresh token first: revoking it ends the grant (and, at most servers, its access tokens).
         for (const token of [tokens.refresh_token, tokens.access_token]) {
           if (!token) continue;
