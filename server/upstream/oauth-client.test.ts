@@ -160,3 +160,31 @@ describe('requests to the authorization server', () => {
     expect((await within(Promise.resolve(client.tokens())))?.access_token).toBe('new-access');
   });
 });
+
+describe('redirects of metadata fetches', () => {
+  it("a cross-origin redirect does not take the server's configured headers along", async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers['x-api-key'] as string | undefined);
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end('{}');
+    });
+    servers.push(elsewhere);
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const away = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/metadata`;
+    const url = await hostileServer((res) => res.writeHead(302, { Location: away }).end());
+    const origin = new URL(url).origin;
+    // As connection.ts sends them: the configured headers on the server's own origin only.
+    const withKey: typeof fetch = (input, init) => {
+      if (new URL(String(input)).origin !== origin) return fetch(input, init);
+      const headers = new Headers(init?.headers);
+      headers.set('X-Api-Key', 'server-only-key');
+      return fetch(input, { ...init, headers });
+    };
+    const config = { name: 'redirecting', transport: 'streamable-http', url } as RemoteServerConfig;
+    const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs: 2_000, maxBytes: 4096 });
+    expect((await client.fetch(withKey)(url, { method: 'POST' })).status).toBe(401);
+    const metadata = await client.fetch(withKey)(`${origin}/metadata`);
+    expect(metadata.status).toBe(404);
+    expect(seen).toEqual([undefined]);
+  });
+});

@@ -134,6 +134,12 @@ export const DISCOVERY_TIMEOUT_MS = 10_000;
 /** The largest answer read from such a request (a metadata document, a token answer), in bytes. Default 256 KiB. */
 export const DISCOVERY_MAX_BYTES = 256 * 1024;
 
+/** The most redirects a metadata fetch follows. */
+const MAX_REDIRECTS = 5;
+
+/** The statuses of a redirect. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /** Limits of the requests to metadata URLs and the authorization server (tests make them short). */
 export interface DiscoveryLimits {
   /** Default `DISCOVERY_TIMEOUT_MS`. */
@@ -283,7 +289,7 @@ export class OAuthClient implements OAuthClientProvider {
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     const url = String(input);
     try {
-      const response = await next(input, { ...init, signal });
+      const response = await this.followed(next, url, { ...init, signal });
       const chunks: Uint8Array[] = [];
       let size = 0;
       for await (const chunk of response.body ?? []) {
@@ -300,6 +306,24 @@ export class OAuthClient implements OAuthClientProvider {
     } catch (error) {
       if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
       throw error;
+    }
+  }
+
+  /**
+   * `next` with redirects followed here, each hop a request of its own through `next` (whose
+   * configured headers go to the server's own origin only, not to where a redirect leads: fetch
+   * would keep them on a cross-origin hop). Only GETs are followed, at most `MAX_REDIRECTS` hops;
+   * a POST's redirect is answered as it is (a form with a secret is never sent on).
+   */
+  private async followed(next: FetchLike, url: string, init: RequestInit): Promise<Response> {
+    let target = url;
+    for (let hop = 0; ; hop++) {
+      const response = await next(target, { ...init, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || location === null || (init.method ?? 'GET') !== 'GET') return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (hop === MAX_REDIRECTS) throw new Error(`${url} redirected more than ${MAX_REDIRECTS} times`);
+      target = new URL(location, target).href;
     }
   }
 
