@@ -188,3 +188,45 @@ describe('redirects of metadata fetches', () => {
     expect(seen).toEqual([undefined]);
   });
 });
+
+describe('Disconnect after the server moved', () => {
+  it('revokes the tokens where they were issued, even after the SDK dropped the discovery', async () => {
+    const revoked: string[] = [];
+    const issuing = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        if (req.url === '/revoke') revoked.push(new URLSearchParams(body).get('token') ?? '');
+        res.writeHead(200).end();
+      });
+    });
+    servers.push(issuing);
+    await new Promise<void>((resolve) => issuing.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(issuing.address() as AddressInfo).port}`;
+    const metadataOf = (origin: string) => ({
+      authorizationServerUrl: `${origin}/`,
+      authorizationServerMetadata: {
+        issuer: origin,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        revocation_endpoint: `${origin}/revoke`,
+        response_types_supported: ['code'],
+      },
+    });
+    const url = 'http://127.0.0.1:9/mcp';
+    const store = new MemoryOAuthStore();
+    store.save('moved', {
+      url,
+      client: { client_id: 'gateway', redirect_uris: ['http://127.0.0.1/ui/oauth/callback'], issuer: `${base}/` },
+      tokens: { access_token: 'old-access', token_type: 'Bearer', refresh_token: 'old-refresh', issuer: `${base}/` },
+      discovery: metadataOf(base),
+    });
+    const config = { name: 'moved', transport: 'streamable-http', url, auth: 'oauth' } as unknown as RemoteServerConfig;
+    const client = new OAuthClient(() => config, store, Date.now, { timeoutMs: 2_000, maxBytes: 4096 });
+    // The SDK drops the discovery; the next one finds another authorization server (nobody listens there).
+    client.invalidateCredentials('discovery');
+    client.saveDiscoveryState(metadataOf('http://127.0.0.1:9'));
+    expect(await client.revoke()).toBeUndefined();
+    expect(revoked).toEqual(['old-refresh', 'old-access']);
+  });
+});

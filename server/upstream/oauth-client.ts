@@ -270,10 +270,10 @@ export class OAuthClient implements OAuthClientProvider {
    */
   private forgetDiscovery(): void {
     if (this.record()?.discovery === undefined) return;
-    this.update(({ discovery, issuerDiscovery, ...record }) => ({
-      ...record,
-      ...(record.tokens && { issuerDiscovery: issuerDiscovery ?? discovery }),
-    }));
+    this.update((record) => {
+      const { discovery: _discovery, issuerDiscovery: _issuerDiscovery, ...rest } = record;
+      return { ...rest, ...(record.tokens && issuerKept(record, true)) };
+    });
   }
 
   /**
@@ -596,6 +596,8 @@ export class OAuthClient implements OAuthClientProvider {
       ...((this.settings.clientId !== undefined || (scope !== 'all' && scope !== 'client')) && record.client && { client: record.client }),
       ...(scope !== 'all' && scope !== 'tokens' && record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt }),
       ...(scope !== 'all' && scope !== 'discovery' && record.discovery && { discovery: record.discovery }),
+      // The tokens kept keep the metadata of their issuer (revoke), as forgetDiscovery does.
+      ...(scope !== 'all' && scope !== 'tokens' && record.tokens && issuerKept(record, scope === 'discovery')),
     }));
   }
 
@@ -780,6 +782,12 @@ function issuerOf(record: OAuthRecord): OAuthDiscoveryState | undefined {
   const candidates = [record.issuerDiscovery, record.discovery].filter((discovery) => discovery !== undefined);
   if (typeof stamp !== 'string') return candidates[0];
   return candidates.find((discovery) => sameIssuer(discovery.authorizationServerUrl, stamp));
+}
+
+/** The `issuerDiscovery` a record keeps: its own, else (its discovery forgotten) the discovery it had. */
+function issuerKept(record: OAuthRecord, forgetting: boolean): Pick<OAuthRecord, 'issuerDiscovery'> {
+  const kept = record.issuerDiscovery ?? (forgetting ? record.discovery : undefined);
+  return kept ? { issuerDiscovery: kept } : {};
 }
 
 /** Two authorization server identifiers, as the SDK compares them (a single trailing `/` aside). */
