@@ -28,8 +28,10 @@
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
  * - **Discovery** (`bounded`): each metadata fetch, and every request to the authorization server
- *   (registration, token, refresh), has `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
- *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew (SEP-2352).
+ *   (registration, token, refresh), has `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`, and
+ *   follows redirects itself (the configured headers never cross origins); authorization server
+ *   metadata must name the issuer its URL was made from (SEP-2468). A token the server refuses
+ *   makes the next `auth()` discover anew (SEP-2352).
  * - **A server that moved** to another authorization server waits for a person: nothing is
  *   registered there in the background (a URL the server chose), only by a person's sign-in; a
  *   configured client (`clientId`) is pinned to the authorization server that first took it, and
@@ -791,7 +793,7 @@ function issuerKept(record: OAuthRecord, forgetting: boolean): Pick<OAuthRecord,
 }
 
 /** Two authorization server identifiers, as the SDK compares them (a single trailing `/` aside). */
-export function sameIssuer(a: string, b: string): boolean {
+function sameIssuer(a: string, b: string): boolean {
   const href = (text: string) => {
     try {
       return new URL(text).href.replace(/\/$/, '');
