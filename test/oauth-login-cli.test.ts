@@ -3,12 +3,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, runCli, startCli, type RunningGateway } from './helpers/cli.js';
 import { tempDir } from './helpers/gateway.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
+import { oauthCommand } from '../server/cli/oauth-login.js';
 
 const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -96,6 +99,26 @@ describe('mcp-gateway oauth login', () => {
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
     expect(stdout).toMatch(/Signed in: server remote is/);
+  });
+
+  it('stops when the gateway does not answer the status before the sign-in, rather than taking "connected" for its end', async () => {
+    // A gateway whose first answer about the server fails, and which then shows it connected (tokens held before).
+    let statuses = 0;
+    const connected = JSON.stringify({ state: 'ready', oauth: { connected: true, obtainedAt: '2026-01-01T00:00:00.000Z' } });
+    const gateway = http.createServer((req, res) => {
+      if (req.method === 'POST')
+        return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"authorizationUrl":"http://127.0.0.1:9/authorize"}');
+      if (statuses++ === 0) return res.writeHead(503, { 'Content-Type': 'text/plain' }).end('busy');
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(connected);
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    running.push({ stop: () => new Promise((resolve) => gateway.close(resolve)) });
+    const lines: string[] = [];
+    const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    const code = await oauthCommand(['login', 'remote', '--gateway', base], {}, (text) => void lines.push(text), 10);
+    expect(lines.join('')).not.toContain('Signed in');
+    expect(lines.join('')).toContain('the gateway answered 503');
+    expect(code).toBe(1);
   });
 
   it('answers bad arguments with exit 2 and the usage, and an unknown server with exit 1 and the reason', async () => {

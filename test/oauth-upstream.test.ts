@@ -33,8 +33,17 @@ interface Stats {
   lastResource: string | null;
 }
 
+/** A POST the authorization server got (/token, /revoke, /register). */
+interface Post {
+  path: string;
+  authorization: string | null;
+  form: Record<string, string> | null;
+}
+
 interface OAuthFixture extends HttpServer {
   stats(): Promise<Stats>;
+  /** Every POST to /token, /revoke and /register. */
+  posts(): Promise<Post[]>;
   /** Every access and refresh token the authorization server issued. */
   issued(): Promise<string[]>;
   hook(name: string): Promise<void>;
@@ -48,6 +57,7 @@ async function oauthServer(env: NodeJS.ProcessEnv = {}): Promise<OAuthFixture> {
     ...server,
     stats: async () => (await (await fetch(`${base}/test/stats`)).json()) as Stats,
     issued: async () => (await (await fetch(`${base}/test/issued`)).json()) as string[],
+    posts: async () => (await (await fetch(`${base}/test/posts`)).json()) as Post[],
     hook: async (name) => void (await fetch(`${base}/test/${name}`, { method: 'POST' })),
   };
 }
@@ -108,6 +118,11 @@ async function expectKeyOnlyAtServer(upstream: OAuthFixture, gateway: TestGatewa
   expect(keyed).toContain(`${upstream.port} /mcp`);
   expect(keyed.filter((line) => line.startsWith(`${asPort} `))).toEqual([]);
   expect((await upstream.stats()).refreshes).toBe(1);
+}
+
+/** The server `from` moves to the authorization server of `to` (SEP-2352); `from`'s tokens are revoked there. */
+async function moveAs(from: OAuthFixture, to: OAuthFixture): Promise<void> {
+  await fetch(new URL(`/test/move-as?to=${encodeURIComponent(`http://127.0.0.1:${to.port}/`)}`, from.url), { method: 'POST' });
 }
 
 const echo = (gateway: TestGateway, server: string, text: string) => request(gateway.app).post(`/${server}/echo`).send({ text });
@@ -379,19 +394,42 @@ describe('a remote server behind OAuth', () => {
   it('registers anew with the authorization server a server moves to, and signs in there (SEP-2352)', async () => {
     const { upstream, gateway } = await signedIn();
     const next = await oauthServer();
-    await fetch(new URL(`/test/move-as?to=${encodeURIComponent(`http://127.0.0.1:${next.port}/`)}`, upstream.url), { method: 'POST' });
+    await moveAs(upstream, next);
     const response = await echo(gateway, 'remote', 'moved');
     expect(response.status).toBe(503);
     expect(response.body.type).toBe('needs-sign-in');
+    expect(gateway.supervisor.status('remote')!.lastError?.message).toContain(
+      `moved to the authorization server http://127.0.0.1:${next.port}/`,
+    );
+    // Nothing registered there in the background (a URL the server chose): only a person's Connect does.
+    expect(await next.posts()).toEqual([]);
     const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
     expect(connect.status).toBe(200);
     const authorization = new URL(connect.body.authorizationUrl);
     expect(authorization.origin).toBe(`http://127.0.0.1:${next.port}`);
-    // Registered there (at the 401, and again for this Connect's callback URL: supertest's port differs per request).
-    expect((await next.stats()).registrations).toBeGreaterThanOrEqual(1);
+    // Registered there for this Connect.
+    expect((await next.stats()).registrations).toBe(1);
     expect((await upstream.stats()).registrations).toBe(1);
     // The new authorization server knows the client it is shown (its own registration, not the old one's).
     expect((await approve(authorization)).get('code')).toBeTruthy();
+  });
+
+  it('Disconnect after the server moved revokes its tokens at the authorization server that issued them, never at the new one', async () => {
+    const { upstream, gateway } = await signedIn();
+    const old = await upstream.issued();
+    const next = await oauthServer();
+    await moveAs(upstream, next);
+    expect((await echo(gateway, 'remote', 'moved')).body.type).toBe('needs-sign-in');
+    const disconnect = await request(gateway.app).delete('/api/servers/remote/oauth');
+    expect(disconnect.status).toBe(200);
+    const shown = JSON.stringify(await next.posts());
+    for (const token of old) expect(shown).not.toContain(token);
+    expect((await next.posts()).filter((post) => post.path === '/revoke')).toEqual([]);
+    // The old authorization server got them (its own tokens; the move revoked them there already).
+    const revoked = (await upstream.posts()).filter((post) => post.path === '/revoke').map((post) => post.form?.token);
+    expect(revoked.length).toBeGreaterThan(0);
+    for (const token of revoked) expect(old).toContain(token);
+    expect(gateway.supervisor.status('remote')!.oauth).toEqual({ connected: false, scopes: [] });
   });
 
   it('gets tokens by client credentials for a machine-to-machine server, with no person', async () => {
@@ -407,6 +445,35 @@ describe('a remote server behind OAuth', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ clientId: 'gateway-m2m' });
     expect((await upstream.stats()).clientCredentials).toBe(1);
+  });
+});
+
+describe('a configured client is pinned to its authorization server', () => {
+  it('a client-credentials server that moves waits for an operator: its secret never goes to the new authorization server', async () => {
+    const env = { CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' };
+    const upstream = await oauthServer(env);
+    const next = await oauthServer(env);
+    const secretFile = path.join(tempDir(), 'client-secret');
+    fs.writeFileSync(secretFile, 's3cret-m2m\n', { mode: 0o600 });
+    const gateway = await gatewayFor({
+      m2m: { url: upstream.url, auth: { grant: 'client_credentials', clientId: 'gateway-m2m', clientSecretFile: secretFile } },
+    });
+    await waitForServer(gateway.supervisor, 'm2m', 'ready');
+    await moveAs(upstream, next);
+    const response = await request(gateway.app).post('/m2m/whoami').send({});
+    expect(response.status).toBe(503);
+    expect(response.body.type).toBe('needs-sign-in');
+    expect(gateway.supervisor.status('m2m')!.lastError?.message).toMatch(
+      new RegExp(
+        `moved to the authorization server http://127.0.0.1:${next.port}/; its configured client "gateway-m2m" is for http://127.0.0.1:${upstream.port}/`,
+      ),
+    );
+    expect(await next.posts()).toEqual([]);
+    expect((await next.stats()).clientCredentials).toBe(0);
+    // An operator who checked the move disconnects it: the client is then used there (whose tokens this
+    // fixture's server does not take: only that it got them matters here).
+    expect((await request(gateway.app).delete('/api/servers/m2m/oauth')).status).toBe(200);
+    await waitUntil(async () => (await next.stats()).clientCredentials >= 1, 10_000, 'client credentials at the new authorization server');
   });
 });
 

@@ -58,24 +58,17 @@ export async function oauthCommand(args: string[], env: NodeJS.ProcessEnv, out: 
   const api = `${base}/api/servers/${encodeURIComponent(server)}`;
   const status = () =>
     fetch(api, { headers })
-      .then((response) => response.json() as Promise<{ state?: string; oauth?: OAuthStatus | null }>)
+      .then((response) => (response.ok ? (response.json() as Promise<{ state?: string; oauth?: OAuthStatus | null }>) : undefined))
       .catch(() => undefined);
   // The connection before: a server already connected (a step-up asks for a new sign-in) is signed
-  // in by this command only once it holds other tokens than these.
-  const before = (await status())?.oauth;
+  // in by this command only once it holds other tokens than these. Without it, "connected" alone
+  // would pass for the sign-in's end: the gateway must answer it.
+  const first = await ask<{ oauth?: OAuthStatus | null }>(base, api, { headers }, out);
+  if (!first) return 1;
+  const before = first.oauth;
 
-  let connect: Response;
-  try {
-    connect = await fetch(`${api}/oauth/connect`, { method: 'POST', headers });
-  } catch (error) {
-    out(`mcp-gateway oauth: cannot reach the gateway at ${base} (${(error as Error).message}); is it running? (--gateway URL)\n`);
-    return 1;
-  }
-  const answer = (await connect.json().catch(() => ({}))) as { authorizationUrl?: string | null; detail?: string; title?: string };
-  if (!connect.ok) {
-    out(`mcp-gateway oauth: ${answer.detail ?? answer.title ?? `the gateway answered ${connect.status}`}\n`);
-    return 1;
-  }
+  const answer = await ask<{ authorizationUrl?: string | null }>(base, `${api}/oauth/connect`, { method: 'POST', headers }, out);
+  if (!answer) return 1;
   if (answer.authorizationUrl) {
     out(`Open this URL in a browser and allow the gateway:\n\n  ${answer.authorizationUrl}\n\nWaiting for the sign-in…\n`);
   }
@@ -90,6 +83,24 @@ export async function oauthCommand(args: string[], env: NodeJS.ProcessEnv, out: 
   }
   out(`mcp-gateway oauth: the sign-in did not finish within ${SIGN_IN_TTL_MS / 60_000} minutes; run the command again\n`);
   return 1;
+}
+
+/**
+ * A request to the gateway's API: its JSON answer, or `undefined` once the reason it failed is
+ * printed (unreachable, or a problem's detail).
+ */
+async function ask<T extends object>(base: string, url: string, init: RequestInit, out: (text: string) => void): Promise<T | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    out(`mcp-gateway oauth: cannot reach the gateway at ${base} (${(error as Error).message}); is it running? (--gateway URL)\n`);
+    return undefined;
+  }
+  const body = (await response.json().catch(() => ({}))) as T & { detail?: string; title?: string };
+  if (response.ok) return body;
+  out(`mcp-gateway oauth: ${body.detail ?? body.title ?? `the gateway answered ${response.status}`}\n`);
+  return undefined;
 }
 
 /** A server's OAuth connection as the API shows it (`ServerOAuth`). */

@@ -1,6 +1,6 @@
-// The OAuth client's discovery against a hostile server (issue 19): a 401 may name any URL as its
-// resource metadata, and the authorization server's metadata comes from wherever that says. A URL
-// that never answers, or answers without end, must fail the sign-in in bounded time and memory.
+// The OAuth client against a hostile server (issue 19): a 401 may name any URL as its resource
+// metadata, and the authorization server's metadata comes from wherever that says. A URL that never
+// answers, or answers without end (metadata, or the token endpoint), must fail in bounded time and memory.
 // A real HTTP server on 127.0.0.1; the limits are made short through the client's own option.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -101,5 +101,132 @@ describe('OAuth discovery of an authorization server (SEP-2468)', () => {
     });
     expect(await signInAt(url)).toMatch(/names the issuer "https:\/\/attacker.example", not http:\/\/127.0.0.1:\d+ \(RFC 8414, SEP-2468\)/);
     expect(asked.filter((path) => path.startsWith('/evil/'))).toEqual([]);
+  });
+});
+
+describe('requests to the authorization server', () => {
+  it('a token endpoint that hangs, or whose answer never ends, fails the refresh in bounded time; later ones work once it recovers', async () => {
+    let mode: 'hang' | 'stream' | 'answer' = 'hang';
+    const server = http.createServer((req, res) => {
+      if (req.method === 'POST' && req.url === '/token') {
+        if (mode === 'hang') return; // never answers
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        if (mode === 'stream') return void res.write('{"access_token": "'); // and never ends
+        return res.end(
+          JSON.stringify({ access_token: 'new-access', token_type: 'Bearer', expires_in: 3600, refresh_token: 'new-refresh' }),
+        );
+      }
+      res.writeHead(404).end('{}');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const issuer = `${base}/`;
+    const url = `${base}/mcp`;
+    const store = new MemoryOAuthStore();
+    // Signed in, the access token about to expire.
+    store.save('slow', {
+      url,
+      client: { client_id: 'gateway', redirect_uris: ['http://127.0.0.1/ui/oauth/callback'], issuer },
+      tokens: { access_token: 'old-access', token_type: 'Bearer', refresh_token: 'old-refresh', issuer },
+      obtainedAt: Date.now() - 3_600_000,
+      expiresAt: Date.now() + 1_000,
+      discovery: {
+        authorizationServerUrl: issuer,
+        authorizationServerMetadata: {
+          issuer: base,
+          authorization_endpoint: `${base}/authorize`,
+          token_endpoint: `${base}/token`,
+          response_types_supported: ['code'],
+        },
+      },
+    });
+    const config = { name: 'slow', transport: 'streamable-http', url, auth: 'oauth' } as unknown as RemoteServerConfig;
+    const client = new OAuthClient(() => config, store, Date.now, { timeoutMs: 300, maxBytes: 4096 });
+    const within = async <T>(promise: Promise<T>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5_000)));
+      return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+    };
+
+    for (const failing of ['hang', 'stream'] as const) {
+      mode = failing;
+      const started = Date.now();
+      // The refresh failed (the old tokens are still held); nothing waits for it any more.
+      expect((await within(Promise.resolve(client.tokens())))?.access_token).toBe('old-access');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+    mode = 'answer';
+    expect((await within(Promise.resolve(client.tokens())))?.access_token).toBe('new-access');
+  });
+});
+
+describe('redirects of metadata fetches', () => {
+  it("a cross-origin redirect does not take the server's configured headers along", async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers['x-api-key'] as string | undefined);
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end('{}');
+    });
+    servers.push(elsewhere);
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const away = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/metadata`;
+    const url = await hostileServer((res) => res.writeHead(302, { Location: away }).end());
+    const origin = new URL(url).origin;
+    // As connection.ts sends them: the configured headers on the server's own origin only.
+    const withKey: typeof fetch = (input, init) => {
+      if (new URL(String(input)).origin !== origin) return fetch(input, init);
+      const headers = new Headers(init?.headers);
+      headers.set('X-Api-Key', 'server-only-key');
+      return fetch(input, { ...init, headers });
+    };
+    const config = { name: 'redirecting', transport: 'streamable-http', url } as RemoteServerConfig;
+    const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs: 2_000, maxBytes: 4096 });
+    expect((await client.fetch(withKey)(url, { method: 'POST' })).status).toBe(401);
+    const metadata = await client.fetch(withKey)(`${origin}/metadata`);
+    expect(metadata.status).toBe(404);
+    expect(seen).toEqual([undefined]);
+  });
+});
+
+describe('Disconnect after the server moved', () => {
+  it('revokes the tokens where they were issued, even after the SDK dropped the discovery', async () => {
+    const revoked: string[] = [];
+    const issuing = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        if (req.url === '/revoke') revoked.push(new URLSearchParams(body).get('token') ?? '');
+        res.writeHead(200).end();
+      });
+    });
+    servers.push(issuing);
+    await new Promise<void>((resolve) => issuing.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(issuing.address() as AddressInfo).port}`;
+    const metadataOf = (origin: string) => ({
+      authorizationServerUrl: `${origin}/`,
+      authorizationServerMetadata: {
+        issuer: origin,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        revocation_endpoint: `${origin}/revoke`,
+        response_types_supported: ['code'],
+      },
+    });
+    const url = 'http://127.0.0.1:9/mcp';
+    const store = new MemoryOAuthStore();
+    store.save('moved', {
+      url,
+      client: { client_id: 'gateway', redirect_uris: ['http://127.0.0.1/ui/oauth/callback'], issuer: `${base}/` },
+      tokens: { access_token: 'old-access', token_type: 'Bearer', refresh_token: 'old-refresh', issuer: `${base}/` },
+      discovery: metadataOf(base),
+    });
+    const config = { name: 'moved', transport: 'streamable-http', url, auth: 'oauth' } as unknown as RemoteServerConfig;
+    const client = new OAuthClient(() => config, store, Date.now, { timeoutMs: 2_000, maxBytes: 4096 });
+    // The SDK drops the discovery; the next one finds another authorization server (nobody listens there).
+    client.invalidateCredentials('discovery');
+    client.saveDiscoveryState(metadataOf('http://127.0.0.1:9'));
+    expect(await client.revoke()).toBeUndefined();
+    expect(revoked).toEqual(['old-refresh', 'old-access']);
   });
 });

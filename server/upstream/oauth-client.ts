@@ -27,11 +27,16 @@
  *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
- * - **Discovery** (`discover`): each metadata fetch has `DISCOVERY_TIMEOUT_MS` and
- *   `DISCOVERY_MAX_BYTES`; authorization server metadata must name the issuer its URL was made
- *   from (SEP-2468). A token the server refuses makes the next `auth()` discover anew, so a server
- *   that moved to another authorization server gets a client registered there (SEP-2352; the SDK
- *   sets aside a registration and tokens stamped with another issuer).
+ * - **Discovery** (`bounded`): each metadata fetch, and every request to the authorization server
+ *   (registration, token, refresh), has `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`, and
+ *   follows redirects itself (the configured headers never cross origins); authorization server
+ *   metadata must name the issuer its URL was made from (SEP-2468). A token the server refuses
+ *   makes the next `auth()` discover anew (SEP-2352).
+ * - **A server that moved** to another authorization server waits for a person: nothing is
+ *   registered there in the background (a URL the server chose), only by a person's sign-in; a
+ *   configured client (`clientId`) is pinned to the authorization server that first took it, and
+ *   its secret or signed JWT never goes to another one until an operator disconnects the server.
+ *   Tokens are revoked (Disconnect) only where they were issued (`issuerDiscovery`).
  * - **Both eras.** The 1.x transports take this class as their `authProvider`; the 2.x transport
  *   of a `protocol: "2026-07-28"` server takes `bearer()`, over the same store and flows.
  *
@@ -121,13 +126,23 @@ export interface OAuthView {
   scopes: string[];
 }
 
-/** How long a discovery fetch (protected resource or authorization server metadata) may take, in ms. Default 10 s. */
+/**
+ * How long a request that is not to the server's own endpoint may take, body included, in ms:
+ * discovery (protected resource and authorization server metadata), registration, token, refresh
+ * and revocation. Default 10 s.
+ */
 export const DISCOVERY_TIMEOUT_MS = 10_000;
 
-/** The largest metadata document read, in bytes. Default 256 KiB. */
+/** The largest answer read from such a request (a metadata document, a token answer), in bytes. Default 256 KiB. */
 export const DISCOVERY_MAX_BYTES = 256 * 1024;
 
-/** Limits of the discovery fetches (tests make them short). */
+/** The most redirects a metadata fetch follows. */
+const MAX_REDIRECTS = 5;
+
+/** The statuses of a redirect. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Limits of the requests to metadata URLs and the authorization server (tests make them short). */
 export interface DiscoveryLimits {
   /** Default `DISCOVERY_TIMEOUT_MS`. */
   timeoutMs: number;
@@ -227,50 +242,56 @@ export class OAuthClient implements OAuthClientProvider {
   fetch(next: FetchLike): FetchLike {
     return async (input, init) => {
       const refreshToken = refreshGrantToken(init);
-      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => next(input, init));
-      const own = sameEndpoint(input, this.config().url);
-      if (!own && (init?.method ?? 'GET') === 'GET') return this.discover(next, input, init);
-      if (own && this.refreshGrant?.pending) init = await this.withCurrentToken(init);
+      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => this.bounded(next, input, init));
+      // Metadata, registration, token and revocation requests: bounded in time and size.
+      if (!sameEndpoint(input, this.config().url)) return this.bounded(next, input, init);
+      if (this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
-      if (own && response.status === 401) {
+      if (response.status === 401) {
         const again = await this.withCurrentToken(init);
         if (again !== init) {
           await response.body?.cancel();
           response = await next(input, again);
         }
       }
-      // The server's own answers only (not its authorization server's).
-      if ((response.status === 401 || response.status === 403) && own) {
+      if (response.status === 401 || response.status === 403) {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
       }
       // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
-      // moved to another authorization server, whose client is registered anew). Read it again.
-      if (own && response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
+      // moved to another authorization server, where a person signs in anew). Read it again.
+      if (response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
       return response;
     };
   }
 
-  /** Forgets the discovered metadata (kept to spare the fetches), keeping the client and the tokens. */
+  /**
+   * Forgets the discovered metadata (kept to spare the fetches), keeping the client and the tokens,
+   * and the metadata of the authorization server that issued the tokens (`issuerDiscovery`) until
+   * new tokens replace them.
+   */
   private forgetDiscovery(): void {
     if (this.record()?.discovery === undefined) return;
-    this.update(({ discovery: _discovery, ...record }) => record);
+    this.update((record) => {
+      const { discovery: _discovery, issuerDiscovery: _issuerDiscovery, ...rest } = record;
+      return { ...rest, ...(record.tokens && issuerKept(record, true)) };
+    });
   }
 
   /**
-   * A discovery fetch (a GET that is not the server's own endpoint: protected resource metadata,
-   * from the URL a 401 named too, and authorization server metadata): it must answer within
-   * `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile URL neither
-   * hangs nor floods the gateway. Authorization server metadata must name the issuer its URL was
-   * made from (`checkIssuer`).
+   * A request that is not to the server's own endpoint (protected resource metadata, from the URL
+   * a 401 named too; authorization server metadata; registration, token and refresh POSTs): it
+   * must answer within `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile
+   * URL neither hangs nor floods the gateway (nor a refresh that every request waits for).
+   * Authorization server metadata must name the issuer its URL was made from (`checkIssuer`).
    */
-  private async discover(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
+  private async bounded(next: FetchLike, input: string | URL, init: RequestInit | undefined): Promise<Response> {
     const { timeoutMs, maxBytes } = this.limits;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     const url = String(input);
     try {
-      const response = await next(input, { ...init, signal });
+      const response = await this.followed(next, url, { ...init, signal });
       const chunks: Uint8Array[] = [];
       let size = 0;
       for await (const chunk of response.body ?? []) {
@@ -282,11 +303,29 @@ export class OAuthClient implements OAuthClientProvider {
         chunks.push(chunk);
       }
       const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
-      if (response.ok && body) checkIssuer(new URL(url), body);
+      if (response.ok && body && (init?.method ?? 'GET') === 'GET') checkIssuer(new URL(url), body);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
       throw error;
+    }
+  }
+
+  /**
+   * `next` with redirects followed here, each hop a request of its own through `next` (whose
+   * configured headers go to the server's own origin only, not to where a redirect leads: fetch
+   * would keep them on a cross-origin hop). Only GETs are followed, at most `MAX_REDIRECTS` hops;
+   * a POST's redirect is answered as it is (a form with a secret is never sent on).
+   */
+  private async followed(next: FetchLike, url: string, init: RequestInit): Promise<Response> {
+    let target = url;
+    for (let hop = 0; ; hop++) {
+      const response = await next(target, { ...init, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || location === null || (init.method ?? 'GET') !== 'GET') return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (hop === MAX_REDIRECTS) throw new Error(`${url} redirected more than ${MAX_REDIRECTS} times`);
+      target = new URL(location, target).href;
     }
   }
 
@@ -410,15 +449,30 @@ export class OAuthClient implements OAuthClientProvider {
     return signIn.state;
   }
 
+  /**
+   * The client: the configured one (`clientId`), pinned to the authorization server it was first
+   * used with (its `issuer` stamp, so a server that moves never gets its secret or signed JWT shown
+   * to another one); or the one registered, which in the background is never registered anew at
+   * another authorization server (only a person's sign-in does that).
+   */
   clientInformation(): OAuthClientInformationMixed | undefined {
     const settings = this.settings;
+    const record = this.record();
+    const current = record?.discovery?.authorizationServerUrl;
     if (settings.clientId !== undefined) {
-      const secret = settings.clientSecretFile ? readFileSync(settings.clientSecretFile, 'utf8').trim() : undefined;
-      return { client_id: settings.clientId, ...(secret && { client_secret: secret }) };
+      const pinned = this.pinnedIssuer(settings.clientId, record);
+      if (pinned !== undefined && current !== undefined && !sameIssuer(pinned, current))
+        throw new NeedsSignIn(
+          `server ${this.server} moved to the authorization server ${current}; its configured client ${JSON.stringify(settings.clientId)} is for ${pinned} and is not shown to another one: check the move, then Disconnect the server to use the client there`,
+        );
+      return { ...this.configuredClient(settings.clientId), ...(pinned !== undefined && { issuer: pinned }) };
     }
     const pending = this.inSignIn.getStore();
     if (pending?.client) return pending.client;
-    const client = this.record()?.client;
+    const client = record?.client;
+    // The server moved (SEP-2352): registering at the authorization server it names now is a person's call.
+    if (!pending && typeof client?.issuer === 'string' && current !== undefined && !sameIssuer(client.issuer, current))
+      throw new NeedsSignIn(`server ${this.server} moved to the authorization server ${current}: a person must sign in there (Connect)`);
     // A registration for another callback URL (another origin, a new basePath) is made anew.
     const redirect = pending?.redirectUrl;
     if (client && redirect && 'redirect_uris' in client && Array.isArray(client.redirect_uris) && !client.redirect_uris.includes(redirect))
@@ -430,8 +484,27 @@ export class OAuthClient implements OAuthClientProvider {
     return undefined;
   }
 
+  /** The configured client, with its secret (read at each use) if it has one. */
+  private configuredClient(clientId: string): OAuthClientInformationMixed {
+    const file = this.settings.clientSecretFile;
+    const secret = file ? readFileSync(file, 'utf8').trim() : undefined;
+    return { client_id: clientId, ...(secret && { client_secret: secret }) };
+  }
+
+  /** The authorization server a configured client is pinned to: the first that took it (or its tokens' issuer, for a record kept before pins). */
+  private pinnedIssuer(clientId: string, record: OAuthRecord | undefined): string | undefined {
+    const pin = record?.client?.client_id === clientId ? record.client.issuer : undefined;
+    return typeof pin === 'string' ? pin : record?.tokens?.issuer;
+  }
+
   saveClientInformation(client: OAuthClientInformationMixed): void {
-    if (this.settings.clientId !== undefined) return; // configured, not ours to keep
+    // A configured client is not ours to keep (never its secret): only the pin to the authorization server that took it.
+    if (this.settings.clientId !== undefined) {
+      const { client_id, issuer } = client;
+      if (client_id === this.settings.clientId && typeof issuer === 'string')
+        this.update((record) => ({ ...record, client: { client_id, issuer } }));
+      return;
+    }
     // A sign-in's registration replaces the one kept only when its code is exchanged (completeSignIn):
     // a sign-in never finished must not break the refresh of the tokens held.
     const pending = this.inSignIn.getStore();
@@ -462,7 +535,7 @@ export class OAuthClient implements OAuthClientProvider {
 
   saveTokens(tokens: OAuthTokens): void {
     const now = this.now();
-    this.update((record) => ({
+    this.update(({ issuerDiscovery: _issuerDiscovery, ...record }) => ({
       ...record,
       tokens,
       obtainedAt: now,
@@ -521,9 +594,12 @@ export class OAuthClient implements OAuthClientProvider {
     if (scope === 'tokens' && kept !== undefined && kept !== this.refusedRefreshToken) return;
     this.update((record) => ({
       url: record.url,
-      ...(scope !== 'all' && scope !== 'client' && record.client && { client: record.client }),
+      // A configured client's pin stays (the configuration, not the authorization server, says which client it is).
+      ...((this.settings.clientId !== undefined || (scope !== 'all' && scope !== 'client')) && record.client && { client: record.client }),
       ...(scope !== 'all' && scope !== 'tokens' && record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt }),
       ...(scope !== 'all' && scope !== 'discovery' && record.discovery && { discovery: record.discovery }),
+      // The tokens kept keep the metadata of their issuer (revoke), as forgetDiscovery does.
+      ...(scope !== 'all' && scope !== 'tokens' && record.tokens && issuerKept(record, scope === 'discovery')),
     }));
   }
 
@@ -659,11 +735,17 @@ export class OAuthClient implements OAuthClientProvider {
   async revoke(): Promise<string | undefined> {
     const record = this.record();
     const tokens = record?.tokens;
-    const metadata = record?.discovery?.authorizationServerMetadata as oauth.AuthorizationServer | undefined;
+    const issuer = tokens && issuerOf(record);
+    const metadata = issuer?.authorizationServerMetadata as oauth.AuthorizationServer | undefined;
     let failure: string | undefined;
+    if (tokens && !issuer)
+      // Another authorization server's tokens (the server moved since): never shown to this one.
+      failure = `the tokens were issued by ${tokens.issuer ?? 'another authorization server'}, which the server no longer names: forgotten here, not revoked there`;
     if (tokens && metadata?.revocation_endpoint) {
       try {
-        const client = this.settings.clientId !== undefined ? this.clientInformation() : record?.client;
+        // The configured client goes only where its tokens were issued (issuerOf): its pin's authorization server.
+        const clientId = this.settings.clientId;
+        const client = clientId !== undefined ? this.configuredClient(clientId) : record?.client;
         if (!client) throw new Error('no client registration');
         const key = this.settings.clientKeyFile;
         const authentication = key
@@ -671,7 +753,10 @@ export class OAuthClient implements OAuthClientProvider {
           : client.client_secret
             ? oauth.ClientSecretBasic(client.client_secret)
             : oauth.None();
-        const options = { [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:' };
+        const options = {
+          [oauth.allowInsecureRequests]: new URL(metadata.revocation_endpoint).protocol === 'http:',
+          signal: () => AbortSignal.timeout(this.limits.timeoutMs),
+        };
         // The refresh token first: revoking it ends the grant (and, at most servers, its access tokens).
         for (const token of [tokens.refresh_token, tokens.access_token]) {
           if (!token) continue;
@@ -687,6 +772,36 @@ export class OAuthClient implements OAuthClientProvider {
     this.store.forget(this.server);
     return failure;
   }
+}
+
+/**
+ * The discovery of the authorization server that issued the record's tokens (their `issuer`
+ * stamp): the current one, or the one kept from before the server moved; none when neither is
+ * theirs. Tokens without a stamp (kept by an older version) belong to the one before a move.
+ */
+function issuerOf(record: OAuthRecord): OAuthDiscoveryState | undefined {
+  const stamp = record.tokens?.issuer;
+  const candidates = [record.issuerDiscovery, record.discovery].filter((discovery) => discovery !== undefined);
+  if (typeof stamp !== 'string') return candidates[0];
+  return candidates.find((discovery) => sameIssuer(discovery.authorizationServerUrl, stamp));
+}
+
+/** The `issuerDiscovery` a record keeps: its own, else (its discovery forgotten) the discovery it had. */
+function issuerKept(record: OAuthRecord, forgetting: boolean): Pick<OAuthRecord, 'issuerDiscovery'> {
+  const kept = record.issuerDiscovery ?? (forgetting ? record.discovery : undefined);
+  return kept ? { issuerDiscovery: kept } : {};
+}
+
+/** Two authorization server identifiers, as the SDK compares them (a single trailing `/` aside). */
+function sameIssuer(a: string, b: string): boolean {
+  const href = (text: string) => {
+    try {
+      return new URL(text).href.replace(/\/$/, '');
+    } catch {
+      return text.replace(/\/$/, '');
+    }
+  };
+  return href(a) === href(b);
 }
 
 /** The JWS algorithm of a private key: ES256/384/512 by its curve, RS256 for RSA, EdDSA for Ed25519. */

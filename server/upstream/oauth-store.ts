@@ -24,6 +24,12 @@ export interface OAuthRecord {
   obtainedAt?: number;
   /** Protected resource and authorization server metadata, as discovered. */
   discovery?: OAuthDiscoveryState;
+  /**
+   * The discovery of the authorization server that issued `tokens`, kept when the server names
+   * another one now (it moved: SEP-2352) until new tokens replace them, so that Disconnect revokes
+   * them where they were issued and nowhere else.
+   */
+  issuerDiscovery?: OAuthDiscoveryState;
 }
 
 export interface OAuthStore {
