@@ -311,6 +311,16 @@ describe('a remote server behind OAuth', () => {
     expect((await upstream.stats()).refreshes).toBe(2);
   });
 
+  it('parallel calls refused while the metadata is read again (SEP-2352) wait for that one recovery: one refresh', async () => {
+    const { upstream, gateway } = await signedIn();
+    // A 401 makes the gateway read the metadata again before it refreshes: slow metadata widens that window.
+    await upstream.hook('slow-metadata?ms=400');
+    await upstream.hook('expire');
+    const answers = await Promise.all([1, 2, 3, 4].map((n) => echo(gateway, 'remote', `parallel ${n}`)));
+    expect(answers.map((answer) => answer.body.detail ?? answer.status)).toEqual([200, 200, 200, 200]);
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
   it('an authorization server outage during a refresh fails the call but keeps the sign-in; the next call refreshes', async () => {
     const { upstream, gateway } = await signedIn();
     await upstream.hook('token-down');

@@ -160,6 +160,13 @@ export class OAuthClient implements OAuthClientProvider {
   private readonly inRefresh = new AsyncLocalStorage<true>();
   /** The refresh-token grant under way or last made: its refresh token and the answer (shared by concurrent refreshes). */
   private refreshGrant?: { refreshToken: string; answer: Promise<SharedAnswer>; pending: boolean };
+  /**
+   * The recovery under way from a 401 for an access token (the SDK's `auth()` after it, which reads
+   * the metadata again: SEP-2352): the requests refused for the same token meanwhile wait for it
+   * (at most `limits.timeoutMs`) and are sent again with the token it gets, rather than each
+   * starting a recovery of its own (a second refresh, with the refresh token the first one rotated).
+   */
+  private recovery?: { token: string; settled: Promise<void>; settle: () => void };
   /** The last refresh token the authorization server refused (`invalid_grant`). */
   private refusedRefreshToken?: string;
   /** The refresh token whose last refresh failed otherwise (unreachable, 5xx): it may well work again. */
@@ -248,9 +255,12 @@ export class OAuthClient implements OAuthClientProvider {
       if (this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
       if (response.status === 401) {
+        const recovery = this.recovery;
+        if (recovery && recovery.token === bearerOf(init)) await withinTime(recovery.settled, this.limits.timeoutMs);
         const again = await this.withCurrentToken(init);
         if (again !== init) {
           await response.body?.cancel();
+          init = again;
           response = await next(input, again);
         }
       }
@@ -260,9 +270,37 @@ export class OAuthClient implements OAuthClientProvider {
       }
       // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
       // moved to another authorization server, where a person signs in anew). Read it again.
-      if (response.status === 401 && new Headers(init?.headers).get('authorization')?.startsWith('Bearer ')) this.forgetDiscovery();
+      const refused = response.status === 401 ? bearerOf(init) : undefined;
+      if (refused !== undefined && this.recovery?.token !== refused) {
+        this.recover(refused);
+        this.forgetDiscovery();
+      }
       return response;
     };
+  }
+
+  /** Notes that the refusal of `token` is being recovered from (`recovery`): settled by new tokens, a sign-in needed, or dropped credentials. */
+  private recover(token: string): void {
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const recovery = {
+      token,
+      settled,
+      settle: () => {
+        if (this.recovery === recovery) this.recovery = undefined;
+        settle();
+      },
+    };
+    this.recovery?.settle();
+    this.recovery = recovery;
+    // One that ends otherwise (the metadata unreachable, say) stops holding requests back in time.
+    setTimeout(recovery.settle, this.limits.timeoutMs).unref();
+  }
+
+  /** The error of a sign-in needed; the requests waiting for a recovery stop waiting. */
+  private needsSignIn(message: string): NeedsSignIn {
+    this.recovery?.settle();
+    return new NeedsSignIn(message);
   }
 
   /**
@@ -364,6 +402,8 @@ export class OAuthClient implements OAuthClientProvider {
       const forget = () => {
         started.pending = false;
         if (this.refreshGrant === started) this.refreshGrant = undefined;
+        // A refresh that failed ends the wait of the requests refused meanwhile (a success does, once saved).
+        this.recovery?.settle();
       };
       answer.then((settled) => (settled.status === 200 ? (started.pending = false) : forget()), forget);
     }
@@ -396,7 +436,7 @@ export class OAuthClient implements OAuthClientProvider {
           scope: this.challenge?.scope,
           fetchFn,
         });
-        if (result !== 'AUTHORIZED') throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+        if (result !== 'AUTHORIZED') throw this.needsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
       },
     };
   }
@@ -445,7 +485,7 @@ export class OAuthClient implements OAuthClientProvider {
     if (!signIn && refreshToken !== undefined && refreshToken === this.unrefreshedToken)
       throw new Error(`server ${this.server}: its authorization server could not refresh the access token (will try again)`);
     // Only a sign-in's own auth() starts an authorization (a background one would replace its verifier).
-    if (!signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in`);
+    if (!signIn) throw this.needsSignIn(`server ${this.server} needs a person to sign in`);
     return signIn.state;
   }
 
@@ -462,7 +502,7 @@ export class OAuthClient implements OAuthClientProvider {
     if (settings.clientId !== undefined) {
       const pinned = this.pinnedIssuer(settings.clientId, record);
       if (pinned !== undefined && current !== undefined && !sameIssuer(pinned, current))
-        throw new NeedsSignIn(
+        throw this.needsSignIn(
           `server ${this.server} moved to the authorization server ${current}; its configured client ${JSON.stringify(settings.clientId)} is for ${pinned} and is not shown to another one: check the move, then Disconnect the server to use the client there`,
         );
       return { ...this.configuredClient(settings.clientId), ...(pinned !== undefined && { issuer: pinned }) };
@@ -472,7 +512,7 @@ export class OAuthClient implements OAuthClientProvider {
     const client = record?.client;
     // The server moved (SEP-2352): registering at the authorization server it names now is a person's call.
     if (!pending && typeof client?.issuer === 'string' && current !== undefined && !sameIssuer(client.issuer, current))
-      throw new NeedsSignIn(`server ${this.server} moved to the authorization server ${current}: a person must sign in there (Connect)`);
+      throw this.needsSignIn(`server ${this.server} moved to the authorization server ${current}: a person must sign in there (Connect)`);
     // A registration for another callback URL (another origin, a new basePath) is made anew.
     const redirect = pending?.redirectUrl;
     if (client && redirect && 'redirect_uris' in client && Array.isArray(client.redirect_uris) && !client.redirect_uris.includes(redirect))
@@ -480,7 +520,7 @@ export class OAuthClient implements OAuthClientProvider {
     if (client) return client;
     // Registering needs the callback URL a person's browser will come back to.
     if (!pending && settings.grant === 'authorization_code')
-      throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+      throw this.needsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
     return undefined;
   }
 
@@ -542,11 +582,12 @@ export class OAuthClient implements OAuthClientProvider {
       expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
     }));
     this.challenge = undefined;
+    this.recovery?.settle();
   }
 
   redirectToAuthorization(authorizationUrl: URL): void {
     const signIn = this.inSignIn.getStore();
-    if (!signIn) throw new NeedsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
+    if (!signIn) throw this.needsSignIn(`server ${this.server} needs a person to sign in (Connect)`);
     signIn.authorizationUrl = authorizationUrl;
   }
 
@@ -557,7 +598,7 @@ export class OAuthClient implements OAuthClientProvider {
 
   codeVerifier(): string {
     const verifier = this.inSignIn.getStore()?.codeVerifier;
-    if (!verifier) throw new NeedsSignIn(`server ${this.server}: no sign-in under way`);
+    if (!verifier) throw this.needsSignIn(`server ${this.server}: no sign-in under way`);
     return verifier;
   }
 
@@ -583,6 +624,7 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope !== 'verifier' && scope !== 'discovery') this.recovery?.settle();
     if (scope === 'verifier') {
       const signIn = this.inSignIn.getStore();
       if (signIn) signIn.codeVerifier = undefined;
@@ -847,6 +889,19 @@ function accessToken(answer: SharedAnswer | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The bearer token a request carries (its whole `Authorization` value), if any. */
+function bearerOf(init: RequestInit | undefined): string | undefined {
+  const authorization = new Headers(init?.headers).get('authorization');
+  return authorization?.startsWith('Bearer ') ? authorization : undefined;
+}
+
+/** `promise`, or nothing after `ms`: a wait that ends either way. */
+async function withinTime(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
