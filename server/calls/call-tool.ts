@@ -21,16 +21,19 @@ import { connectFirst, userKeyOf } from '../upstream/per-user-connections.js';
 import {
   TASK_TIMED_OUT,
   UpstreamCallError,
+  type CallProgress,
   type CallSampler,
   type ElicitationAnswer,
   type ElicitationRequest,
   type Elicitor,
   type ForwardedSamplingResult,
   type InputRelay,
+  type LogMessage,
   type SamplingRequest,
   type ToolCallOptions,
   type ToolCallResult,
   type ToolInfo,
+  type UpstreamTaskStatus,
 } from '../upstream/types.js';
 import { checkArguments } from './arguments.js';
 import { callFeatureTool, featureTool } from './feature-tools.js';
@@ -115,6 +118,43 @@ export type SurfaceElicitor = (
 
 /** A surface's own model for a server's sampling requests; `timeoutMs` is `gateway.questionTimeoutMs`. */
 export type SurfaceSampler = (request: SamplingRequest, signal: AbortSignal, timeoutMs: number) => Promise<ForwardedSamplingResult>;
+
+/**
+ * The options of one call upstream (`ToolCaller.callOptions`). A class, not an object literal, for
+ * the `signal` getter: a getter in a literal is an accessor pair that V8 makes in the old
+ * generation, holding the getter's closure and through it the whole call; an old object is not
+ * collected by a scavenge, so every call's objects (its `RunningCall`, result, request) outlived
+ * the next scavenge and were moved to the old generation, to be freed by a full collection
+ * (README, "Performance", tenth round). A getter on the prototype is made once.
+ */
+class UpstreamCallOptions implements ToolCallOptions {
+  readonly cancellation: RunningCall;
+  readonly onProgress: (progress: CallProgress) => void;
+  readonly onLog: (message: LogMessage) => void;
+  /** A caller that does not wait has an optional-task tool run as a task, as its server intends for long jobs. */
+  readonly preferTask: boolean;
+  readonly onTaskStatus: (task: UpstreamTaskStatus) => void;
+  onSample: CallSampler | undefined;
+  relay: InputRelay | undefined;
+
+  constructor(
+    call: RunningCall,
+    readonly timeoutMs: number,
+    readonly maxTotalTimeoutMs: number,
+    readonly onElicit: Elicitor | undefined,
+  ) {
+    this.cancellation = call;
+    this.onProgress = (progress) => call.reportProgress(progress);
+    this.onLog = (message) => call.reportLog(message);
+    this.preferTask = call.mode === 'async';
+    this.onTaskStatus = (task) => call.reportTask(task);
+  }
+
+  /** Made only if read: the direct path of a stdio call listens on `cancellation`. */
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
+}
 
 /** The open questions servers ask a person; without it a server's question is answered `cancel`. */
 export interface CallQuestions {
@@ -300,22 +340,13 @@ export class ToolCaller {
 
   /** How `call` goes upstream: its timeouts, its cancellation, and where its progress, logs and the server's requests go. */
   private callOptions(call: RunningCall, request: CallRequest, timeoutMs: number, settings: GatewaySettings): ToolCallOptions {
-    const options: ToolCallOptions = {
+    const options = new UpstreamCallOptions(
+      call,
       timeoutMs,
-      maxTotalTimeoutMs: Math.max(timeoutMs, settings.maxTotalTimeoutMs),
-      // Made only if read: the direct path of a stdio call listens on `cancellation`.
-      get signal() {
-        return call.signal;
-      },
-      cancellation: call,
-      onProgress: (progress) => call.reportProgress(progress),
-      onLog: (message) => call.reportLog(message),
-      onElicit: this.elicitorOf(call, request),
-      // A caller that does not wait has an optional-task tool run as a task, as its server intends for long jobs.
-      preferTask: call.mode === 'async',
-      onTaskStatus: (task) => call.reportTask(task),
-    };
-    // Set when present, not spread in: a literal with spreads takes V8's slow path on every call.
+      Math.max(timeoutMs, settings.maxTotalTimeoutMs),
+      this.elicitorOf(call, request),
+    );
+    // Set when present: most calls have neither.
     if (request.sample) options.onSample = this.samplerOf(call, request.sample);
     if (request.relay) options.relay = request.relay;
     return options;
