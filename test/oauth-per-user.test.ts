@@ -15,6 +15,7 @@ import { waitUntil } from './helpers/process.js';
 import { parseConfigText } from '../server/config/load.js';
 import { ConfigError } from '../server/config/types.js';
 import type { OAuthStore } from '../server/upstream/oauth-store.js';
+import { createLogger, type Logger } from '../server/logging/logger.js';
 
 const KEY = 'per-user-oauth-test-start-up-key-0001';
 const admin = { Authorization: `Bearer ${KEY}` };
@@ -34,7 +35,7 @@ interface Setup {
   plain: string;
 }
 
-async function setup(settings: object = {}): Promise<Setup> {
+async function setup(settings: object = {}, logger?: Logger): Promise<Setup> {
   const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
   running.push(upstream);
   const stateDir = tempDir();
@@ -44,7 +45,7 @@ async function setup(settings: object = {}): Promise<Setup> {
       gateway: { ...FAST, ...settings },
       mcpServers: { remote: { url: upstream.url, auth: 'oauth', perUserAuth: true } },
     },
-    { apiKey: KEY, stateDir },
+    { apiKey: KEY, stateDir, ...(logger && { logger }) },
   );
   running.push({ stop: () => gateway.close() });
   const key = async (label: string, trustForwardedUser: boolean) => {
@@ -284,6 +285,21 @@ describe('perUserAuth: each user with their own account', () => {
     expect(shared.body.detail).toContain('perUserAuth');
     const bogus = await request(s.gateway.app).get(`/ui/oauth/connect/${'x'.repeat(43)}`);
     expect(bogus.status).toBe(400);
+  });
+});
+
+describe('connect links', () => {
+  it("the link's token is never in the gateway's log; its answers are not stored and send no Referer", async () => {
+    const lines: string[] = [];
+    const s = await setup({}, createLogger('debug', { write: (line: string) => void lines.push(line) }));
+    const made = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'alice' });
+    const link = new URL(made.body.connectUrl as string);
+    const token = link.pathname.split('/').pop()!;
+    const opened = await request(s.gateway.app).get(link.pathname);
+    expect(opened.headers['cache-control']).toBe('no-store');
+    expect(opened.headers['referrer-policy']).toBe('no-referrer');
+    await waitUntil(() => lines.some((line) => line.includes('"path":"/ui/oauth/connect/[redacted]"')));
+    expect(lines.join('\n')).not.toContain(token);
   });
 });
 

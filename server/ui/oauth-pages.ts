@@ -58,6 +58,7 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
   });
 
   pages.get(CONNECT_LINK_PATH, 'tools:read', async (req, res) => {
+    keepPrivate(res);
     const binding = randomBytes(24).toString('base64url');
     let begun: Awaited<ReturnType<typeof supervisor.beginUserSignIn>>;
     try {
@@ -120,4 +121,13 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     await supervisor.signOut(req.params.name!);
     card(req, res, req.params.name!);
   });
+}
+
+/**
+ * A connect link's responses: never stored, and never naming the link (its token is the
+ * credential) in a `Referer`, the authorization server's least of all.
+ */
+function keepPrivate(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Referrer-Policy', 'no-referrer');
 }
