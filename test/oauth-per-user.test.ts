@@ -68,11 +68,11 @@ async function connect({ gateway }: Setup, user: string): Promise<void> {
   expect(link.pathname).toMatch(/^\/ui\/oauth\/connect\/[\w-]{40,}$/);
   expect(Date.parse(made.body.expiresAt as string)).toBeGreaterThan(Date.now());
 
-  // The user has no session and no key: the link alone lets them in.
-  const opened = await request(gateway.app).get(link.pathname);
-  expect(opened.status, opened.text).toBe(303);
-  const cookie = (opened.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
-  const authorize = new URL(opened.headers.location as string);
+  // The user has no session and no key: the link alone lets them in, once they confirm.
+  const { confirmed } = await openLink(gateway, link.pathname);
+  expect(confirmed.status, confirmed.text).toBe(303);
+  const cookie = (confirmed.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const authorize = new URL(confirmed.headers.location as string);
   authorize.searchParams.set('login', user);
   const approved = await fetch(authorize, { redirect: 'manual' });
   expect(approved.status).toBe(302);
@@ -85,6 +85,18 @@ async function connect({ gateway }: Setup, user: string): Promise<void> {
   const again = await request(gateway.app).get(link.pathname);
   expect(again.status).toBe(400);
   expect(again.text).toContain('ask for a new one');
+}
+
+/** Opens a connect link as a browser would (a cookie jar of one cookie) and confirms on its page. */
+async function openLink(gateway: TestGateway, pathname: string, cookie?: string) {
+  const get = request(gateway.app).get(pathname);
+  if (cookie) get.set('Cookie', cookie);
+  const page = await get;
+  expect(page.status, page.text).toBe(200);
+  const browser = cookie ?? (page.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const form = /name="_form" value="([^"]+)"/.exec(page.text)![1]!;
+  const confirmed = await request(gateway.app).post(pathname).set('Cookie', browser).type('form').send({ _form: form });
+  return { page, browser, confirmed };
 }
 
 /** `remote/whoami` called with `token`, for the Open WebUI user `user` (none: no forwarded headers). */
@@ -295,11 +307,61 @@ describe('connect links', () => {
     const made = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'alice' });
     const link = new URL(made.body.connectUrl as string);
     const token = link.pathname.split('/').pop()!;
-    const opened = await request(s.gateway.app).get(link.pathname);
-    expect(opened.headers['cache-control']).toBe('no-store');
-    expect(opened.headers['referrer-policy']).toBe('no-referrer');
+    const { page, confirmed } = await openLink(s.gateway, link.pathname);
+    for (const opened of [page, confirmed]) expect(opened.headers['cache-control']).toBe('no-store');
+    // Never a Referer to another origin: the page posts to its own (under no-referrer, with Origin: null).
+    expect(page.headers['referrer-policy']).toBe('same-origin');
+    expect(confirmed.headers['referrer-policy']).toBe('no-referrer');
     await waitUntil(() => lines.some((line) => line.includes('"path":"/ui/oauth/connect/[redacted]"')));
     expect(lines.join('\n')).not.toContain(token);
+  });
+});
+
+describe('connect links ask first', () => {
+  it('opening the link starts nothing; confirming in that browser starts the sign-in; another browser is refused', async () => {
+    const s = await setup();
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    const stats = async () => (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as Record<string, number>;
+    const before = await stats();
+    const made = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'alice' });
+    const link = new URL(made.body.connectUrl as string).pathname;
+
+    // A link preview: the page names the server and the user, and nothing else happens.
+    const preview = await request(s.gateway.app).get(link);
+    expect(preview.status).toBe(200);
+    expect(preview.text).toContain(
+      'Connect your account at the server <strong>remote</strong> for the gateway user <strong>alice</strong>',
+    );
+    expect(preview.headers['set-cookie']).toEqual([expect.stringMatching(/^mcpgw_connect=[\w-]{32}; /)]);
+    expect(await stats()).toEqual(before);
+    expect(s.gateway.supervisor.users('remote').users()).toEqual([]);
+
+    // A forged post (no page of ours behind it) starts nothing either.
+    const forged = await request(s.gateway.app)
+      .post(link)
+      .type('form')
+      .send({ _form: 'x'.repeat(32) });
+    expect(forged.status).toBe(403);
+    const crossSite = await request(s.gateway.app).post(link).set('Origin', 'https://evil.example').type('form').send({});
+    expect(crossSite.status).toBe(403);
+    expect(await stats()).toEqual(before);
+
+    // The person confirms: the sign-in starts, at the authorization server.
+    const first = await openLink(s.gateway, link);
+    expect(first.confirmed.status, first.confirmed.text).toBe(303);
+    expect(new URL(first.confirmed.headers.location as string).pathname).toBe('/authorize');
+    // Again from the same browser (a retry) is fine; from another browser it is refused, on the page and on posting.
+    expect((await openLink(s.gateway, link, first.browser)).confirmed.status).toBe(303);
+    const other = await request(s.gateway.app).get(link);
+    expect(other.status).toBe(403);
+    expect(other.text).toContain('opened in another browser');
+    const otherPost = await request(s.gateway.app)
+      .post(link)
+      .set('Cookie', 'mcpgw_connect=' + 'y'.repeat(32))
+      .type('form')
+      .send({ _form: 'y'.repeat(32) });
+    expect(otherPost.status).toBe(403);
+    expect(otherPost.text).toContain('opened in another browser');
   });
 });
 

@@ -17,9 +17,11 @@
  *   connected), so the server is `ready` once one user has connected. It never serves a request for
  *   a caller (connection.ts `perUserListing`).
  * - **Connecting.** The operator makes a connect link for a user (`createLink`: random, kept only as
- *   its SHA-256, valid `CONNECT_LINK_TTL_MS`) and hands it to them; opening it starts the user's
- *   sign-in in their browser (server/ui/oauth-pages.ts); the sign-in's callback spends every link
- *   of that user. A link opened but not finished (a chat's link preview) stays usable meanwhile.
+ *   its SHA-256, valid `CONNECT_LINK_TTL_MS`) and hands it to them; opening it shows a page asking
+ *   the user to confirm, and only confirming starts the user's sign-in in their browser
+ *   (server/ui/oauth-pages.ts), so a link preview or prefetch starts nothing. The first browser to
+ *   confirm holds the link (`claimLink`); another is refused. The sign-in's callback (or finding
+ *   the user still connected) spends every link of that user, and so does disconnecting them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ForwardedUser } from '../auth/forwarded-user.js';
@@ -58,7 +60,7 @@ export function userKeyOf(user: ForwardedUser | undefined): string | undefined {
 export class PerUserConnections {
   private readonly pool = new Map<string, Pooled>();
   /** Connect links by the SHA-256 (hex) of their token. */
-  private readonly links = new Map<string, { user: string; expiresAt: number }>();
+  private readonly links = new Map<string, { user: string; expiresAt: number; browser?: string }>();
   private sweeper?: NodeJS.Timeout;
   /** The user whose tokens the server's own connection lists with (see `listingClient`). */
   private lister?: string;
@@ -173,9 +175,9 @@ export class PerUserConnections {
     return (this.nobody ??= new OAuthClient(this.config, new MemoryOAuthStore(), this.now));
   }
 
-  /** A user's sign-in finished: their links are spent. */
+  /** A user's sign-in finished (or was not needed): their links are spent. */
   signedIn(user: string): void {
-    for (const [hash, link] of this.links) if (link.user === user) this.links.delete(hash);
+    this.spendLinks(user);
     const pooled = this.pool.get(user);
     if (pooled) pooled.lastUsed = this.now();
   }
@@ -193,6 +195,11 @@ export class PerUserConnections {
     return failure;
   }
 
+  /** Forgets every connect link of `user`. */
+  private spendLinks(user: string): void {
+    for (const [hash, link] of this.links) if (link.user === user) this.links.delete(hash);
+  }
+
   /** A one-use link for `user` to connect with (see the module comment): the token to put in its URL, and when it ends. */
   createLink(user: string): { token: string; expiresAt: number } {
     const now = this.now();
@@ -203,10 +210,33 @@ export class PerUserConnections {
     return { token, expiresAt };
   }
 
-  /** The user a connect link is for, while it is valid. */
+  /** The user a connect link is for, while it is valid (nothing changes). */
   linkUser(token: string): string | undefined {
+    return this.validLink(token)?.user;
+  }
+
+  /** Whether a browser other than `browser` (its `mcpgw_connect` nonce) has confirmed the link. */
+  heldElsewhere(token: string, browser: string): boolean {
+    const held = this.validLink(token)?.browser;
+    return held !== undefined && held !== hashOf(browser);
+  }
+
+  /**
+   * The user a connect link is for, the link now held by `browser` (the first to confirm it); the
+   * catalog's 403 `forbidden` when another browser holds it, undefined when it is not valid.
+   */
+  claimLink(token: string, browser: string): string | undefined {
+    const link = this.validLink(token);
+    if (!link) return undefined;
+    if (this.heldElsewhere(token, browser))
+      throw new ProblemError('forbidden', 'this connect link was opened in another browser; ask for a new one');
+    link.browser = hashOf(browser);
+    return link.user;
+  }
+
+  private validLink(token: string): { user: string; expiresAt: number; browser?: string } | undefined {
     const link = this.links.get(hashOf(token));
-    return link && link.expiresAt > this.now() ? link.user : undefined;
+    return link && link.expiresAt > this.now() ? link : undefined;
   }
 
   /** The user the server's own connection lists with now, if any. */
