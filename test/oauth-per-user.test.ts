@@ -16,6 +16,7 @@ import { parseConfigText } from '../server/config/load.js';
 import { ConfigError } from '../server/config/types.js';
 import type { OAuthStore } from '../server/upstream/oauth-store.js';
 import { createLogger, type Logger } from '../server/logging/logger.js';
+import type { ForwardedUser } from '../server/auth/forwarded-user.js';
 
 const KEY = 'per-user-oauth-test-start-up-key-0001';
 const admin = { Authorization: `Bearer ${KEY}` };
@@ -36,7 +37,7 @@ interface Setup {
 }
 
 async function setup(settings: object = {}, logger?: Logger): Promise<Setup> {
-  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
+  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp', { USER_LISTS: '1' });
   running.push(upstream);
   const stateDir = tempDir();
   const gateway = await startTestGateway(
@@ -209,6 +210,27 @@ describe('perUserAuth: each user with their own account', () => {
     expect(text(untrusted)).toMatch(/perUserAuth/);
   });
 
+  it("shows no user's resources or prompts to everyone: the server's lists hold its tools only", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const app = s.gateway.app;
+    expect(JSON.stringify((await request(app).get('/api/tools').query({ server: 'remote' }).set(admin)).body)).toContain('whoami');
+    for (const path of ['resources', 'resource-templates', 'prompts']) {
+      const listed = await request(app).get(`/api/servers/remote/${path}`).set(admin);
+      expect(listed.status, path).toBe(200);
+      expect(listed.body.items, path).toEqual([]);
+    }
+    const read = await request(app).get('/api/servers/remote/resource').query({ uri: 'whoami://me' }).set(admin);
+    expect(read.body.type).toBe('connect-first');
+    const client = new Client({ name: 'owui', version: '1' });
+    const headers = { authorization: `Bearer ${s.trusted}`, 'X-OpenWebUI-User-Id': 'bob' };
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${await kit.listen(app)}/mcp`), { requestInit: { headers } }));
+    kit.defer(() => client.close());
+    expect((await client.listResources()).resources).toEqual([]);
+    expect((await client.listPrompts()).prompts).toEqual([]);
+  });
+
   it("a user's connection closes after userConnectionIdleMs without calls, and the oldest idle one makes room past maxUserConnections", async () => {
     const s = await setup({ userConnectionIdleMs: 300, maxUserConnections: 1 });
     const sessions = async () => ((await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number }).sessions;
@@ -362,6 +384,39 @@ describe('connect links ask first', () => {
       .send({ _form: 'y'.repeat(32) });
     expect(otherPost.status).toBe(403);
     expect(otherPost.text).toContain('opened in another browser');
+  });
+});
+
+describe('connect links end', () => {
+  const linkFor = async ({ gateway }: Setup, user: string) =>
+    new URL((await request(gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user })).body.connectUrl as string)
+      .pathname;
+
+  it('when the user is disconnected: every link of theirs', async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const unused = await linkFor(s, 'alice');
+    const out = await request(s.gateway.app).delete('/api/servers/remote/oauth/users/alice').set(admin);
+    expect(out.status, out.text).toBeLessThan(300);
+    expect((await request(s.gateway.app).get(unused)).status).toBe(400);
+  });
+
+  it("disconnecting forgets the user's tokens before revoking them: a call meanwhile opens nothing", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await connect(s, 'bob');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'bob')).status).toBe(200);
+    const users = s.gateway.supervisor.users('remote');
+    const signingOut = s.gateway.supervisor.signOutUser('remote', 'bob');
+    // While the revocation is under way.
+    expect(users.connected('bob')).toBe(false);
+    expect(() => users.check({ id: 'bob' } as ForwardedUser)).toThrow(/"bob" has not connected/);
+    expect(await signingOut).toBeUndefined();
+    expect((await (await fetch(new URL('/test/stats', s.upstream.url))).json()).revocations).toBeGreaterThan(0);
+    expect((await whoami(s, s.trusted, 'bob')).body.type).toBe('connect-first');
+    expect((await whoami(s, s.trusted, 'alice')).status).toBe(200);
   });
 });
 

@@ -64,6 +64,8 @@ export class PerUserConnections {
   private sweeper?: NodeJS.Timeout;
   /** The user whose tokens the server's own connection lists with (see `listingClient`). */
   private lister?: string;
+  /** Users whose disconnection is under way (`signOut`): no longer connected for a call. */
+  private readonly disconnecting = new Set<string>();
   /** Each user's OAuth client (see `clientOf`). */
   private readonly clients = new Map<string, OAuthClient>();
   /** The OAuth client of the server's own connection while no user is connected: it holds nothing. */
@@ -80,9 +82,9 @@ export class PerUserConnections {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether `user` holds tokens for the server. */
+  /** Whether `user` holds tokens for the server (and is not being disconnected). */
   connected(user: string): boolean {
-    return this.store.loadFor(this.server, user)?.tokens !== undefined;
+    return !this.disconnecting.has(user) && this.store.loadFor(this.server, user)?.tokens !== undefined;
   }
 
   /** Every user with a record, and whether they are connected. */
@@ -182,17 +184,28 @@ export class PerUserConnections {
     if (pooled) pooled.lastUsed = this.now();
   }
 
-  /** Disconnects `user`: revokes their tokens where the authorization server offers it, forgets them, closes their connection. */
+  /**
+   * Disconnects `user`: revokes their tokens where the authorization server offers it, forgets them
+   * and their links, closes their connection (ending its session while their token still works).
+   * From the start they count as not connected: a call meanwhile is `connect-first`, never a new
+   * connection with the tokens on their way out.
+   */
   async signOut(user: string): Promise<string | undefined> {
-    const pooled = this.pool.get(user);
-    this.pool.delete(user);
-    const connection = pooled?.connection ?? this.make(user, false);
-    await connection.setEnabled(false);
-    const failure = await connection.signOut();
-    this.store.forgetFor(this.server, user);
-    this.clients.delete(user);
+    this.disconnecting.add(user);
+    this.spendLinks(user);
     if (this.lister === user) this.lister = undefined;
-    return failure;
+    try {
+      const pooled = this.pool.get(user);
+      this.pool.delete(user);
+      const connection = pooled?.connection ?? this.make(user, false);
+      await connection.setEnabled(false);
+      const failure = await connection.signOut();
+      this.store.forgetFor(this.server, user);
+      this.clients.delete(user);
+      return failure;
+    } finally {
+      this.disconnecting.delete(user);
+    }
   }
 
   /** Forgets every connect link of `user`. */
