@@ -420,6 +420,26 @@ describe('connect links end', () => {
   });
 });
 
+describe("a perUserAuth server's users", () => {
+  it('are shown to admin keys only', async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    for (const token of [s.plain, s.trusted]) {
+      const headers = { Authorization: `Bearer ${token}` };
+      const one = await request(s.gateway.app).get('/api/servers/remote').set(headers);
+      expect(one.status).toBe(200);
+      expect(one.body.oauth).toMatchObject({ connected: true });
+      expect(one.body.oauth).not.toHaveProperty('users');
+      const all = await request(s.gateway.app).get('/api/servers').set(headers);
+      expect(all.body.servers[0].oauth).not.toHaveProperty('users');
+      expect(JSON.stringify(all.body)).not.toContain('alice');
+    }
+    const asAdmin = await request(s.gateway.app).get('/api/servers/remote').set(admin);
+    expect(asAdmin.body.oauth.users).toEqual([expect.objectContaining({ user: 'alice', connected: true })]);
+    expect((await request(s.gateway.app).get('/api/servers').set(admin)).body.servers[0].oauth.users).toHaveLength(1);
+  });
+});
+
 describe('perUserAuth in the config', () => {
   const parse = (entry: object) => () => parseConfigText(JSON.stringify({ mcpServers: { s: entry } }), '/tmp/config.json', {});
   it('is only for a remote server with auth "oauth" (authorization code)', () => {

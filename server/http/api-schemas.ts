@@ -330,7 +330,10 @@ export const ServerOAuthSchema = answer(() =>
       users: z
         .array(UserOAuthSchema)
         .optional()
-        .meta({ description: "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is)." }),
+        .meta({
+          description:
+            "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is); shown to admin keys only.",
+        }),
     })
     .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' }),
 );
