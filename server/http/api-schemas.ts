@@ -327,13 +327,10 @@ export const ServerOAuthSchema = answer(() =>
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
       obtainedAt: orNull(timestamp()).meta({ description: 'When the tokens held were obtained (a sign-in or a refresh).' }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
-      users: z
-        .array(UserOAuthSchema)
-        .optional()
-        .meta({
-          description:
-            "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is); shown to admin keys only.",
-        }),
+      users: z.array(UserOAuthSchema).optional().meta({
+        description:
+          "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is); shown to admin keys only.",
+      }),
     })
     .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' }),
 );
