@@ -81,6 +81,8 @@ async function connect({ gateway }: Setup, user: string): Promise<void> {
   const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`).set('Cookie', cookie);
   expect(callback.status, callback.text).toBe(200);
   expect(callback.text).toContain('connected');
+  // The account they signed in as upstream (the fixture's id_token names it).
+  expect(callback.text).toContain(`<strong>${user}@example.test</strong>`);
 
   // The link is spent.
   const again = await request(gateway.app).get(link.pathname);
@@ -149,8 +151,8 @@ describe('perUserAuth: each user with their own account', () => {
     expect(detail.body.oauth).toMatchObject({
       connected: true,
       users: [
-        { user: 'alice', connected: true, scopes: expect.any(Array) },
-        { user: 'bob', connected: true, scopes: expect.any(Array) },
+        { user: 'alice', connected: true, scopes: expect.any(Array), account: 'alice@example.test' },
+        { user: 'bob', connected: true, scopes: expect.any(Array), account: 'bob@example.test' },
       ],
     });
     const issued = (await (await fetch(new URL('/test/issued', s.upstream.url))).json()) as string[];
@@ -162,7 +164,7 @@ describe('perUserAuth: each user with their own account', () => {
     expect(gone.status, JSON.stringify(gone.body)).toBe(200);
     expect(gone.body.revokeError).toBeNull();
     expect(gone.body.server.oauth.users).toEqual([
-      { user: 'bob', connected: true, expiresAt: expect.any(String), scopes: expect.any(Array) },
+      { user: 'bob', connected: true, expiresAt: expect.any(String), scopes: expect.any(Array), account: 'bob@example.test' },
     ]);
     const after = await whoami(s, s.trusted, 'alice');
     expect(after.status).toBe(403);
@@ -437,6 +439,9 @@ describe("a perUserAuth server's users", () => {
     const asAdmin = await request(s.gateway.app).get('/api/servers/remote').set(admin);
     expect(asAdmin.body.oauth.users).toEqual([expect.objectContaining({ user: 'alice', connected: true })]);
     expect((await request(s.gateway.app).get('/api/servers').set(admin)).body.servers[0].oauth.users).toHaveLength(1);
+    // The card's "Users' accounts" names the account each user signed in as upstream.
+    const servers = await request(s.gateway.app).get('/').set(admin).set('Accept', 'text/html');
+    expect(servers.text).toContain('<span class="user-id">alice</span> as <span class="user-account">alice@example.test</span>');
   });
 });
 

@@ -316,6 +316,9 @@ export const UserOAuthSchema = answer(() =>
       connected: z.boolean().meta({ description: 'Whether the gateway holds tokens of this user for the server.' }),
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
+      account: orNull(z.string()).meta({
+        description: "Who the user signed in as at the server (the OpenID `id_token`'s email, else subject), when the server said.",
+      }),
     })
     .meta({ id: 'UserOAuth', description: "One user's own OAuth connection to a `perUserAuth` server; never a token." }),
 );

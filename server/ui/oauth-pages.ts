@@ -81,6 +81,15 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     return made;
   };
 
+  /** The page a user lands on once connected, naming the account they signed in as when the server said. */
+  const connected = (req: Request, res: Response, server: string, user: string) => {
+    const account = supervisor
+      .userConnections(server)
+      ?.users()
+      .find((view) => view.user === user)?.account;
+    sendView(res, 'pages/connected', { title: 'Connected', server, account }, pageContext(req, 'servers'));
+  };
+
   const cannotConnect = (req: Request, res: Response, error: unknown) => {
     const detail = error instanceof ProblemError ? error.detail : describeError(error);
     const status = error instanceof ProblemError && error.status === 403 ? 403 : 400;
@@ -127,7 +136,7 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     } catch (error) {
       return cannotConnect(req, res, error);
     }
-    if (!begun.url) return sendView(res, 'pages/connected', { title: 'Connected', server: begun.server }, pageContext(req, 'servers'));
+    if (!begun.url) return connected(req, res, begun.server, begun.user);
     toAuthorization(req, res, begun.url, binding);
   });
 
@@ -150,8 +159,7 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
       const detail = error instanceof ProblemError ? error.detail : describeError(error);
       return sendView(res, 'pages/error', { title: 'Sign-in failed', detail }, pageContext(req, 'servers'), 400);
     }
-    if (signedIn.user !== undefined)
-      return sendView(res, 'pages/connected', { title: 'Connected', server: signedIn.server }, pageContext(req, 'servers'));
+    if (signedIn.user !== undefined) return connected(req, res, signedIn.server, signedIn.user);
     res.redirect(303, `${prefixOf(req)}/`);
   });
 

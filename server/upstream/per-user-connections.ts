@@ -42,6 +42,8 @@ export interface UserOAuthView {
   /** Epoch ms, when the server said when the access token expires. */
   expiresAt?: number;
   scopes: string[];
+  /** Who the user signed in as upstream (the `id_token`'s `email`, else `sub`), when the token response said. */
+  account?: string;
 }
 
 interface Pooled {
@@ -92,11 +94,13 @@ export class PerUserConnections {
     return this.store.usersOf(this.server).map((user) => {
       const record = this.store.loadFor(this.server, user);
       const tokens = record?.tokens;
+      const account = accountOf(tokens?.id_token);
       return {
         user,
         connected: tokens !== undefined,
         ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
         scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
+        ...(account !== undefined && { account }),
       };
     });
   }
@@ -337,6 +341,21 @@ export function connectFirst(server: string, user: string | undefined): ProblemE
         server,
         user,
       });
+}
+
+/**
+ * Who an OpenID `id_token` names (`email`, else `sub`), to show which upstream account a user
+ * connected: read without checking its signature, so it is only ever shown, never trusted.
+ */
+export function accountOf(idToken: string | undefined): string | undefined {
+  if (!idToken) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const named = typeof claims.email === 'string' ? claims.email : claims.sub;
+    return typeof named === 'string' && named.length > 0 ? named.slice(0, 256) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function hashOf(token: string): string {

@@ -57,6 +57,7 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
                 connected: user.connected,
                 expiresAt: iso(user.expiresAt),
                 scopes: user.scopes,
+                account: user.account ?? null,
               })),
             }),
         }
