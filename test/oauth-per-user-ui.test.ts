@@ -1,6 +1,6 @@
 // Per-user accounts in the orchestrator (issue 19 item 5), in Chromium: on a perUserAuth server's card the
 // operator makes a connect link for a user; the user opens it in their own browser (no gateway session),
-// signs in at the server's authorization server (test/fixtures/oauth-server.mjs approves at once) and lands
+// confirms on the page it shows, signs in at the server's authorization server (test/fixtures/oauth-server.mjs approves at once) and lands
 // on the "Connected" page; their calls then go with their own account, and Disconnect on the card ends it.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,9 @@ describe("a perUserAuth server's card", () => {
     kit.defer(() => user.close());
     const userPage = await user.newPage();
     await userPage.goto(link);
+    // The link asks first: who connects, to what.
+    expect(await userPage.getByText('for the gateway user alice').isVisible()).toBe(true);
+    await userPage.getByRole('button', { name: 'Connect my account' }).click();
     await userPage.waitForURL(/\/ui\/oauth\/callback/);
     expect(await userPage.getByRole('heading', { name: 'Connected' }).isVisible()).toBe(true);
     await waitForServer(gateway.supervisor, 'remote', 'ready');

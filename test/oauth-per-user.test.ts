@@ -15,6 +15,8 @@ import { waitUntil } from './helpers/process.js';
 import { parseConfigText } from '../server/config/load.js';
 import { ConfigError } from '../server/config/types.js';
 import type { OAuthStore } from '../server/upstream/oauth-store.js';
+import { createLogger, type Logger } from '../server/logging/logger.js';
+import type { ForwardedUser } from '../server/auth/forwarded-user.js';
 
 const KEY = 'per-user-oauth-test-start-up-key-0001';
 const admin = { Authorization: `Bearer ${KEY}` };
@@ -34,8 +36,8 @@ interface Setup {
   plain: string;
 }
 
-async function setup(settings: object = {}): Promise<Setup> {
-  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp');
+async function setup(settings: object = {}, logger?: Logger): Promise<Setup> {
+  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp', { USER_LISTS: '1' });
   running.push(upstream);
   const stateDir = tempDir();
   const gateway = await startTestGateway(
@@ -44,7 +46,7 @@ async function setup(settings: object = {}): Promise<Setup> {
       gateway: { ...FAST, ...settings },
       mcpServers: { remote: { url: upstream.url, auth: 'oauth', perUserAuth: true } },
     },
-    { apiKey: KEY, stateDir },
+    { apiKey: KEY, stateDir, ...(logger && { logger }) },
   );
   running.push({ stop: () => gateway.close() });
   const key = async (label: string, trustForwardedUser: boolean) => {
@@ -67,11 +69,11 @@ async function connect({ gateway }: Setup, user: string): Promise<void> {
   expect(link.pathname).toMatch(/^\/ui\/oauth\/connect\/[\w-]{40,}$/);
   expect(Date.parse(made.body.expiresAt as string)).toBeGreaterThan(Date.now());
 
-  // The user has no session and no key: the link alone lets them in.
-  const opened = await request(gateway.app).get(link.pathname);
-  expect(opened.status, opened.text).toBe(303);
-  const cookie = (opened.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
-  const authorize = new URL(opened.headers.location as string);
+  // The user has no session and no key: the link alone lets them in, once they confirm.
+  const { confirmed } = await openLink(gateway, link.pathname);
+  expect(confirmed.status, confirmed.text).toBe(303);
+  const cookie = (confirmed.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const authorize = new URL(confirmed.headers.location as string);
   authorize.searchParams.set('login', user);
   const approved = await fetch(authorize, { redirect: 'manual' });
   expect(approved.status).toBe(302);
@@ -79,11 +81,25 @@ async function connect({ gateway }: Setup, user: string): Promise<void> {
   const callback = await request(gateway.app).get(`/ui/oauth/callback?${params}`).set('Cookie', cookie);
   expect(callback.status, callback.text).toBe(200);
   expect(callback.text).toContain('connected');
+  // The account they signed in as upstream (the fixture's id_token names it).
+  expect(callback.text).toContain(`<strong>${user}@example.test</strong>`);
 
   // The link is spent.
   const again = await request(gateway.app).get(link.pathname);
   expect(again.status).toBe(400);
   expect(again.text).toContain('ask for a new one');
+}
+
+/** Opens a connect link as a browser would (a cookie jar of one cookie) and confirms on its page. */
+async function openLink(gateway: TestGateway, pathname: string, cookie?: string) {
+  const get = request(gateway.app).get(pathname);
+  if (cookie) get.set('Cookie', cookie);
+  const page = await get;
+  expect(page.status, page.text).toBe(200);
+  const browser = cookie ?? (page.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const form = /name="_form" value="([^"]+)"/.exec(page.text)![1]!;
+  const confirmed = await request(gateway.app).post(pathname).set('Cookie', browser).type('form').send({ _form: form });
+  return { page, browser, confirmed };
 }
 
 /** `remote/whoami` called with `token`, for the Open WebUI user `user` (none: no forwarded headers). */
@@ -135,8 +151,8 @@ describe('perUserAuth: each user with their own account', () => {
     expect(detail.body.oauth).toMatchObject({
       connected: true,
       users: [
-        { user: 'alice', connected: true, scopes: expect.any(Array) },
-        { user: 'bob', connected: true, scopes: expect.any(Array) },
+        { user: 'alice', connected: true, scopes: expect.any(Array), account: 'alice@example.test' },
+        { user: 'bob', connected: true, scopes: expect.any(Array), account: 'bob@example.test' },
       ],
     });
     const issued = (await (await fetch(new URL('/test/issued', s.upstream.url))).json()) as string[];
@@ -148,7 +164,7 @@ describe('perUserAuth: each user with their own account', () => {
     expect(gone.status, JSON.stringify(gone.body)).toBe(200);
     expect(gone.body.revokeError).toBeNull();
     expect(gone.body.server.oauth.users).toEqual([
-      { user: 'bob', connected: true, expiresAt: expect.any(String), scopes: expect.any(Array) },
+      { user: 'bob', connected: true, expiresAt: expect.any(String), scopes: expect.any(Array), account: 'bob@example.test' },
     ]);
     const after = await whoami(s, s.trusted, 'alice');
     expect(after.status).toBe(403);
@@ -194,6 +210,27 @@ describe('perUserAuth: each user with their own account', () => {
     const untrusted = await (await clientFor(s.plain, 'alice')).callTool({ name: 'whoami', arguments: {} });
     expect(untrusted.isError).toBe(true);
     expect(text(untrusted)).toMatch(/perUserAuth/);
+  });
+
+  it("shows no user's resources or prompts to everyone: the server's lists hold its tools only", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const app = s.gateway.app;
+    expect(JSON.stringify((await request(app).get('/api/tools').query({ server: 'remote' }).set(admin)).body)).toContain('whoami');
+    for (const path of ['resources', 'resource-templates', 'prompts']) {
+      const listed = await request(app).get(`/api/servers/remote/${path}`).set(admin);
+      expect(listed.status, path).toBe(200);
+      expect(listed.body.items, path).toEqual([]);
+    }
+    const read = await request(app).get('/api/servers/remote/resource').query({ uri: 'whoami://me' }).set(admin);
+    expect(read.body.type).toBe('connect-first');
+    const client = new Client({ name: 'owui', version: '1' });
+    const headers = { authorization: `Bearer ${s.trusted}`, 'X-OpenWebUI-User-Id': 'bob' };
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${await kit.listen(app)}/mcp`), { requestInit: { headers } }));
+    kit.defer(() => client.close());
+    expect((await client.listResources()).resources).toEqual([]);
+    expect((await client.listPrompts()).prompts).toEqual([]);
   });
 
   it("a user's connection closes after userConnectionIdleMs without calls, and the oldest idle one makes room past maxUserConnections", async () => {
@@ -284,6 +321,127 @@ describe('perUserAuth: each user with their own account', () => {
     expect(shared.body.detail).toContain('perUserAuth');
     const bogus = await request(s.gateway.app).get(`/ui/oauth/connect/${'x'.repeat(43)}`);
     expect(bogus.status).toBe(400);
+  });
+});
+
+describe('connect links', () => {
+  it("the link's token is never in the gateway's log; its answers are not stored and send no Referer", async () => {
+    const lines: string[] = [];
+    const s = await setup({}, createLogger('debug', { write: (line: string) => void lines.push(line) }));
+    const made = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'alice' });
+    const link = new URL(made.body.connectUrl as string);
+    const token = link.pathname.split('/').pop()!;
+    const { page, confirmed } = await openLink(s.gateway, link.pathname);
+    for (const opened of [page, confirmed]) expect(opened.headers['cache-control']).toBe('no-store');
+    // Never a Referer to another origin: the page posts to its own (under no-referrer, with Origin: null).
+    expect(page.headers['referrer-policy']).toBe('same-origin');
+    expect(confirmed.headers['referrer-policy']).toBe('no-referrer');
+    await waitUntil(() => lines.some((line) => line.includes('"path":"/ui/oauth/connect/[redacted]"')));
+    expect(lines.join('\n')).not.toContain(token);
+  });
+});
+
+describe('connect links ask first', () => {
+  it('opening the link starts nothing; confirming in that browser starts the sign-in; another browser is refused', async () => {
+    const s = await setup();
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    const stats = async () => (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as Record<string, number>;
+    const before = await stats();
+    const made = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'alice' });
+    const link = new URL(made.body.connectUrl as string).pathname;
+
+    // A link preview: the page names the server and the user, and nothing else happens.
+    const preview = await request(s.gateway.app).get(link);
+    expect(preview.status).toBe(200);
+    expect(preview.text).toContain(
+      'Connect your account at the server <strong>remote</strong> for the gateway user <strong>alice</strong>',
+    );
+    expect(preview.headers['set-cookie']).toEqual([expect.stringMatching(/^mcpgw_connect=[\w-]{32}; /)]);
+    expect(await stats()).toEqual(before);
+    expect(s.gateway.supervisor.users('remote').users()).toEqual([]);
+
+    // A forged post (no page of ours behind it) starts nothing either.
+    const forged = await request(s.gateway.app)
+      .post(link)
+      .type('form')
+      .send({ _form: 'x'.repeat(32) });
+    expect(forged.status).toBe(403);
+    const crossSite = await request(s.gateway.app).post(link).set('Origin', 'https://evil.example').type('form').send({});
+    expect(crossSite.status).toBe(403);
+    expect(await stats()).toEqual(before);
+
+    // The person confirms: the sign-in starts, at the authorization server.
+    const first = await openLink(s.gateway, link);
+    expect(first.confirmed.status, first.confirmed.text).toBe(303);
+    expect(new URL(first.confirmed.headers.location as string).pathname).toBe('/authorize');
+    // Again from the same browser (a retry) is fine; from another browser it is refused, on the page and on posting.
+    expect((await openLink(s.gateway, link, first.browser)).confirmed.status).toBe(303);
+    const other = await request(s.gateway.app).get(link);
+    expect(other.status).toBe(403);
+    expect(other.text).toContain('opened in another browser');
+    const otherPost = await request(s.gateway.app)
+      .post(link)
+      .set('Cookie', 'mcpgw_connect=' + 'y'.repeat(32))
+      .type('form')
+      .send({ _form: 'y'.repeat(32) });
+    expect(otherPost.status).toBe(403);
+    expect(otherPost.text).toContain('opened in another browser');
+  });
+});
+
+describe('connect links end', () => {
+  const linkFor = async ({ gateway }: Setup, user: string) =>
+    new URL((await request(gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user })).body.connectUrl as string)
+      .pathname;
+
+  it('when the user is disconnected: every link of theirs', async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const unused = await linkFor(s, 'alice');
+    const out = await request(s.gateway.app).delete('/api/servers/remote/oauth/users/alice').set(admin);
+    expect(out.status, out.text).toBeLessThan(300);
+    expect((await request(s.gateway.app).get(unused)).status).toBe(400);
+  });
+
+  it("disconnecting forgets the user's tokens before revoking them: a call meanwhile opens nothing", async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    await connect(s, 'bob');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'bob')).status).toBe(200);
+    const users = s.gateway.supervisor.users('remote');
+    const signingOut = s.gateway.supervisor.signOutUser('remote', 'bob');
+    // While the revocation is under way.
+    expect(users.connected('bob')).toBe(false);
+    expect(() => users.check({ id: 'bob' } as ForwardedUser)).toThrow(/"bob" has not connected/);
+    expect(await signingOut).toBeUndefined();
+    expect((await (await fetch(new URL('/test/stats', s.upstream.url))).json()).revocations).toBeGreaterThan(0);
+    expect((await whoami(s, s.trusted, 'bob')).body.type).toBe('connect-first');
+    expect((await whoami(s, s.trusted, 'alice')).status).toBe(200);
+  });
+});
+
+describe("a perUserAuth server's users", () => {
+  it('are shown to admin keys only', async () => {
+    const s = await setup();
+    await connect(s, 'alice');
+    for (const token of [s.plain, s.trusted]) {
+      const headers = { Authorization: `Bearer ${token}` };
+      const one = await request(s.gateway.app).get('/api/servers/remote').set(headers);
+      expect(one.status).toBe(200);
+      expect(one.body.oauth).toMatchObject({ connected: true });
+      expect(one.body.oauth).not.toHaveProperty('users');
+      const all = await request(s.gateway.app).get('/api/servers').set(headers);
+      expect(all.body.servers[0].oauth).not.toHaveProperty('users');
+      expect(JSON.stringify(all.body)).not.toContain('alice');
+    }
+    const asAdmin = await request(s.gateway.app).get('/api/servers/remote').set(admin);
+    expect(asAdmin.body.oauth.users).toEqual([expect.objectContaining({ user: 'alice', connected: true })]);
+    expect((await request(s.gateway.app).get('/api/servers').set(admin)).body.servers[0].oauth.users).toHaveLength(1);
+    // The card's "Users' accounts" names the account each user signed in as upstream.
+    const servers = await request(s.gateway.app).get('/').set(admin).set('Accept', 'text/html');
+    expect(servers.text).toContain('<span class="user-id">alice</span> as <span class="user-account">alice@example.test</span>');
   });
 });
 

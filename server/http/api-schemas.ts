@@ -316,6 +316,9 @@ export const UserOAuthSchema = answer(() =>
       connected: z.boolean().meta({ description: 'Whether the gateway holds tokens of this user for the server.' }),
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
+      account: orNull(z.string()).meta({
+        description: "Who the user signed in as at the server (the OpenID `id_token`'s email, else subject), when the server said.",
+      }),
     })
     .meta({ id: 'UserOAuth', description: "One user's own OAuth connection to a `perUserAuth` server; never a token." }),
 );
@@ -327,10 +330,10 @@ export const ServerOAuthSchema = answer(() =>
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
       obtainedAt: orNull(timestamp()).meta({ description: 'When the tokens held were obtained (a sign-in or a refresh).' }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
-      users: z
-        .array(UserOAuthSchema)
-        .optional()
-        .meta({ description: "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is)." }),
+      users: z.array(UserOAuthSchema).optional().meta({
+        description:
+          "A `perUserAuth` server's users, each with their own connection (`connected`: whether any user is); shown to admin keys only.",
+      }),
     })
     .meta({ id: 'ServerOAuth', description: 'The OAuth connection of a server behind OAuth; never a token.' }),
 );

@@ -27,6 +27,14 @@ function pathOfUrl(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** A user's connect link (`/ui/oauth/connect/{token}`, base-path.ts): its token is a credential. */
+const CONNECT_LINK_PREFIX = '/ui/oauth/connect/';
+
+/** The path as the log shows it: a connect link's token is left out (`/ui/oauth/connect/[redacted]`). */
+export function loggedPath(path: string): string {
+  return path.startsWith(CONNECT_LINK_PREFIX) ? `${CONNECT_LINK_PREFIX}[redacted]` : path;
+}
+
 /** Says that this request writes its own log line (with its request id), so the generic one is left out. */
 export function ownLogLine(req: IncomingMessage): void {
   req.ownLogLine = true;
@@ -70,7 +78,7 @@ function logResponse(this: ServerResponse): void {
   const req = this.req as Logged;
   if (req.ownLogLine) return;
   const ms = performance.now() - req[STARTED];
-  const path = pathOfUrl(req[ARRIVED_URL]);
+  const path = loggedPath(pathOfUrl(req[ARRIVED_URL]));
   const level = isRoutineRequest(req.method, path) ? 'debug' : 'info';
   // Through the base logger, not `req.log`: the same line, without making a child logger for it.
   req[BASE_LOG]![level]({ reqId: req.id, method: req.method, path, status: this.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');

@@ -45,4 +45,24 @@ describe('OAuthRecords per user', () => {
       db.close();
     }
   });
+
+  it('keeps no memory of users who have no record (any caller may name any user id)', () => {
+    const db = openDatabase(tempDir());
+    try {
+      const records = new OAuthRecords(db, randomBytes(32), createLogger('silent'));
+      const kept = () => (records as unknown as { cache: Map<string, unknown> }).cache.size;
+      records.saveFor('s', 'alice', record('alice-token-000'));
+      for (let i = 0; i < 1000; i++) expect(records.loadFor('s', `stranger-${i}`)).toBeUndefined();
+      expect(records.loadFor('s', 'alice')?.tokens?.access_token).toBe('alice-token-000');
+      expect(kept()).toBe(1);
+      records.forgetFor('s', 'alice');
+      expect(records.loadFor('s', 'alice')).toBeUndefined();
+      expect(kept()).toBe(0);
+      // A record saved later (by another process too) is found.
+      records.saveFor('s', 'stranger-1', record('late-token-0000'));
+      expect(new OAuthRecords(db, Buffer.alloc(32), createLogger('silent')).usersOf('s')).toEqual(['stranger-1']);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -15,7 +15,8 @@
  * logged once, without its content.
  *
  * Rows are read once and kept decrypted in memory (the transport asks for the token on every
- * request); writes go to both.
+ * request); writes go to both. A user's row that is not there is not remembered as missing (any
+ * caller may name any user id), so memory holds the users who have records only.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -58,8 +59,12 @@ export class OAuthRecords implements OAuthStore {
   }
 
   loadFor(server: string, user: string): OAuthRecord | undefined {
-    return this.read(server, userRow(server, user), () =>
-      this.db.prepare('SELECT data FROM oauth_user_records WHERE server = ? AND user = ?').get(server, user),
+    // A miss is not kept: a caller may name any user id, and each one would stay in memory for good.
+    return this.read(
+      server,
+      userRow(server, user),
+      () => this.db.prepare('SELECT data FROM oauth_user_records WHERE server = ? AND user = ?').get(server, user),
+      false,
     );
   }
 
@@ -76,7 +81,7 @@ export class OAuthRecords implements OAuthStore {
 
   forgetFor(server: string, user: string): void {
     this.db.prepare('DELETE FROM oauth_user_records WHERE server = ? AND user = ?').run(server, user);
-    this.cache.set(userRow(server, user), undefined);
+    this.cache.delete(userRow(server, user));
   }
 
   usersOf(server: string): string[] {
@@ -89,11 +94,12 @@ export class OAuthRecords implements OAuthStore {
     this.cache.delete(server);
   }
 
-  private read(server: string, row: string, select: () => unknown): OAuthRecord | undefined {
+  /** The row's record, from memory or read (and kept); a missing row is kept as absent only with `keepMiss`. */
+  private read(server: string, row: string, select: () => unknown, keepMiss = true): OAuthRecord | undefined {
     if (this.cache.has(row)) return this.cache.get(row);
     const found = select() as { data: Buffer } | undefined;
     const record = found ? this.open(server, row, found.data) : undefined;
-    this.cache.set(row, record);
+    if (found || keepMiss) this.cache.set(row, record);
     return record;
   }
 

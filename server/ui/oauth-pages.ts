@@ -13,8 +13,10 @@
  *
  * A user of a `perUserAuth` server connects their own account with the link the operator made for
  * them (`GET /ui/oauth/connect/{token}`, public: the user has no session; the link's secret is the
- * credential, server/upstream/per-user-connections.ts): the same flow, for that user, ending on a
- * page that says so (the user cannot see the gateway's pages). The operator makes the link on the
+ * credential, server/upstream/per-user-connections.ts): it shows who connects to what, and only its
+ * button (`POST` to the same path, from the same browser: `mcpgw_connect`) starts the same flow, for
+ * that user, ending on a page that says so (the user cannot see the gateway's pages). The link's
+ * answers are never cached nor sent on as a `Referer`, and the request log leaves its token out. The operator makes the link on the
  * server's card (`POST /ui/servers/{name}/oauth/links`) and disconnects a user there
  * (`POST /ui/servers/{name}/oauth/users/{user}/disconnect`).
  */
@@ -26,11 +28,15 @@ import { CONNECT_LINK_PATH, OAUTH_CALLBACK_PATH, connectLinkUrl, oauthCallbackUr
 import type { PageRouter } from '../http/route.js';
 import { describeError } from '../upstream/call-errors.js';
 import { SIGN_IN_TTL_MS } from '../upstream/oauth-client.js';
-import { pageContext, sendView } from './render.js';
+import { sameSecret } from '../http/security.js';
+import { CONNECT_LINK_TTL_MS } from '../upstream/per-user-connections.js';
+import { UI_CSP, pageContext, sendView } from './render.js';
 import type { UiDeps } from './routes.js';
 
 /** The cookie that binds a sign-in to the browser that started it. */
 const BINDING_COOKIE = 'mcpgw_oauth';
+/** The cookie that ties a connect link to the first browser that confirms it (sent to the connect links only). */
+const CONNECT_COOKIE = 'mcpgw_connect';
 
 export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request, res: Response, name: string) => void): void {
   const { supervisor } = deps;
@@ -57,16 +63,80 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     toAuthorization(req, res, url, binding);
   });
 
-  pages.get(CONNECT_LINK_PATH, 'tools:read', async (req, res) => {
+  /** The browser's `mcpgw_connect` nonce, made (and set) if it has none. */
+  const browserOf = (req: Request, res: Response): string => {
+    const known = parseCookies(req.headers.cookie ?? '')[CONNECT_COOKIE];
+    if (known && /^[\w-]{32}$/.test(known)) return known;
+    const made = randomBytes(24).toString('base64url');
+    res.setHeader(
+      'Set-Cookie',
+      serializeCookie(CONNECT_COOKIE, made, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: oauthCallbackUrl(req).startsWith('https:'),
+        path: `${prefixOf(req)}${CONNECT_LINK_PATH.replace('{token}', '')}`,
+        maxAge: CONNECT_LINK_TTL_MS / 1000,
+      }),
+    );
+    return made;
+  };
+
+  /** The page a user lands on once connected, naming the account they signed in as when the server said. */
+  const connected = (req: Request, res: Response, server: string, user: string) => {
+    const account = supervisor
+      .userConnections(server)
+      ?.users()
+      .find((view) => view.user === user)?.account;
+    sendView(res, 'pages/connected', { title: 'Connected', server, account }, pageContext(req, 'servers'));
+  };
+
+  const cannotConnect = (req: Request, res: Response, error: unknown) => {
+    const detail = error instanceof ProblemError ? error.detail : describeError(error);
+    const status = error instanceof ProblemError && error.status === 403 ? 403 : 400;
+    sendView(res, 'pages/error', { title: 'Cannot connect', detail }, pageContext(req, 'servers'), status);
+  };
+
+  // Opening the link only asks: a link preview or a prefetch starts nothing, and the person sees who they connect as.
+  pages.get(CONNECT_LINK_PATH, 'tools:read', (req, res) => {
+    keepPrivate(res);
+    const browser = browserOf(req, res);
+    let link: ReturnType<typeof supervisor.connectLink>;
+    try {
+      link = supervisor.connectLink(req.params.token!, browser);
+      if (link.heldElsewhere) throw new ProblemError('forbidden', 'this connect link was opened in another browser; ask for a new one');
+    } catch (error) {
+      return cannotConnect(req, res, error);
+    }
+    keepPrivate(res, 'same-origin');
+    // The confirming form's answer redirects to the authorization server, which `form-action 'self'` would stop.
+    res.setHeader('Content-Security-Policy', UI_CSP.replace("form-action 'self'", "form-action 'self' https: http:"));
+    sendView(
+      res,
+      'pages/connect-account',
+      { title: 'Connect your account', server: link.server, user: link.user, action: req.params.token!, form: browser },
+      pageContext(req, 'servers'),
+    );
+  });
+
+  // Confirmed on that page (the same browser: its nonce in the form and in the cookie; the same origin: security.ts).
+  pages.post(CONNECT_LINK_PATH, 'tools:read', async (req, res) => {
+    keepPrivate(res);
+    const browser = parseCookies(req.headers.cookie ?? '')[CONNECT_COOKIE];
+    const form = req.form?.get('_form');
+    if (!browser || !form || !sameSecret(form, browser))
+      return cannotConnect(
+        req,
+        res,
+        new ProblemError('forbidden', 'confirm on the page the link opens, in this browser: open the link again'),
+      );
     const binding = randomBytes(24).toString('base64url');
     let begun: Awaited<ReturnType<typeof supervisor.beginUserSignIn>>;
     try {
-      begun = await supervisor.beginUserSignIn(req.params.token!, oauthCallbackUrl(req), binding);
+      begun = await supervisor.beginUserSignIn(req.params.token!, oauthCallbackUrl(req), binding, browser);
     } catch (error) {
-      const detail = error instanceof ProblemError ? error.detail : describeError(error);
-      return sendView(res, 'pages/error', { title: 'Cannot connect', detail }, pageContext(req, 'servers'), 400);
+      return cannotConnect(req, res, error);
     }
-    if (!begun.url) return sendView(res, 'pages/connected', { title: 'Connected', server: begun.server }, pageContext(req, 'servers'));
+    if (!begun.url) return connected(req, res, begun.server, begun.user);
     toAuthorization(req, res, begun.url, binding);
   });
 
@@ -89,8 +159,7 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
       const detail = error instanceof ProblemError ? error.detail : describeError(error);
       return sendView(res, 'pages/error', { title: 'Sign-in failed', detail }, pageContext(req, 'servers'), 400);
     }
-    if (signedIn.user !== undefined)
-      return sendView(res, 'pages/connected', { title: 'Connected', server: signedIn.server }, pageContext(req, 'servers'));
+    if (signedIn.user !== undefined) return connected(req, res, signedIn.server, signedIn.user);
     res.redirect(303, `${prefixOf(req)}/`);
   });
 
@@ -120,4 +189,15 @@ export function oauthPages(pages: PageRouter, deps: UiDeps, card: (req: Request,
     await supervisor.signOut(req.params.name!);
     card(req, res, req.params.name!);
   });
+}
+
+/**
+ * A connect link's responses: never stored, and never naming the link (its token is the
+ * credential) in a `Referer` to another origin, the authorization server's least of all. The page
+ * that asks says `same-origin` (the browser sends nothing elsewhere): under `no-referrer` its form
+ * would post with `Origin: null`, which the same-origin check refuses.
+ */
+function keepPrivate(res: Response, policy: 'no-referrer' | 'same-origin' = 'no-referrer'): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Referrer-Policy', policy);
 }

@@ -126,9 +126,10 @@ function send(res: ServerResponse, status: number, html: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(html));
-  res.setHeader('Content-Security-Policy', UI_CSP);
+  // A page may set a stricter Referrer-Policy, or its own policy (the connect link's, oauth-pages.ts).
+  if (!res.hasHeader('Content-Security-Policy')) res.setHeader('Content-Security-Policy', UI_CSP);
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'same-origin');
+  if (!res.hasHeader('Referrer-Policy')) res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('Cache-Control', 'no-store');
   // Swaps depend on these request headers: caches must not mix a page with its fragment.
   res.setHeader('Vary', 'HX-Request, HX-Target');

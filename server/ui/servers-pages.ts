@@ -45,6 +45,7 @@ export function serverModel(view: ServerView, now = Date.now(), resourceTemplate
               user: user.user,
               connected: user.connected,
               expires: user.expiresAt === undefined ? '' : ageText(user.expiresAt - now),
+              account: user.account ?? '',
             })),
           }
         : { connected: view.oauth.connected, needsSignIn: view.state === 'needs-sign-in', users: null }

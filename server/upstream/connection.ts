@@ -153,9 +153,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    */
   fallbackElicitor?: Elicitor;
   /**
-   * The connection of a `perUserAuth` server that only lists (with some user's tokens:
-   * per-user-connections.ts): it serves no request for a caller, whose own connection does.
-   * Default false.
+   * The connection of a `perUserAuth` server that only lists its tools (with some user's tokens:
+   * per-user-connections.ts; never its resources and prompts, which are that user's): it serves no
+   * request for a caller, whose own connection does. Default false.
    */
   perUserListing = false;
   /** The OAuth client of a remote server (see `oauth`). */
@@ -1164,6 +1164,9 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
    * Returns whether the result was stored.
    */
   private async load(generation: number, client: Client, kind: ListKind): Promise<boolean> {
+    // A perUserAuth server's listing connection lists its tools only: its resources and prompts are
+    // the listing user's own (their files, their data), not to be shown to every caller.
+    if (this.perUserListing && kind !== 'tools') return false;
     const ticket = this.lists.begin();
     const list = await fetchList(client, kind, () => this.config.disabledTools);
     if (generation !== this.generation || !this.lists.store(kind, ticket, list)) return false;

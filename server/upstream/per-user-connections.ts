@@ -17,9 +17,11 @@
  *   connected), so the server is `ready` once one user has connected. It never serves a request for
  *   a caller (connection.ts `perUserListing`).
  * - **Connecting.** The operator makes a connect link for a user (`createLink`: random, kept only as
- *   its SHA-256, valid `CONNECT_LINK_TTL_MS`) and hands it to them; opening it starts the user's
- *   sign-in in their browser (server/ui/oauth-pages.ts); the sign-in's callback spends every link
- *   of that user. A link opened but not finished (a chat's link preview) stays usable meanwhile.
+ *   its SHA-256, valid `CONNECT_LINK_TTL_MS`) and hands it to them; opening it shows a page asking
+ *   the user to confirm, and only confirming starts the user's sign-in in their browser
+ *   (server/ui/oauth-pages.ts), so a link preview or prefetch starts nothing. The first browser to
+ *   confirm holds the link (`claimLink`); another is refused. The sign-in's callback (or finding
+ *   the user still connected) spends every link of that user, and so does disconnecting them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ForwardedUser } from '../auth/forwarded-user.js';
@@ -40,6 +42,8 @@ export interface UserOAuthView {
   /** Epoch ms, when the server said when the access token expires. */
   expiresAt?: number;
   scopes: string[];
+  /** Who the user signed in as upstream (the `id_token`'s `email`, else `sub`), when the token response said. */
+  account?: string;
 }
 
 interface Pooled {
@@ -58,10 +62,12 @@ export function userKeyOf(user: ForwardedUser | undefined): string | undefined {
 export class PerUserConnections {
   private readonly pool = new Map<string, Pooled>();
   /** Connect links by the SHA-256 (hex) of their token. */
-  private readonly links = new Map<string, { user: string; expiresAt: number }>();
+  private readonly links = new Map<string, { user: string; expiresAt: number; browser?: string }>();
   private sweeper?: NodeJS.Timeout;
   /** The user whose tokens the server's own connection lists with (see `listingClient`). */
   private lister?: string;
+  /** Users whose disconnection is under way (`signOut`): no longer connected for a call. */
+  private readonly disconnecting = new Set<string>();
   /** Each user's OAuth client (see `clientOf`). */
   private readonly clients = new Map<string, OAuthClient>();
   /** The OAuth client of the server's own connection while no user is connected: it holds nothing. */
@@ -78,9 +84,9 @@ export class PerUserConnections {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether `user` holds tokens for the server. */
+  /** Whether `user` holds tokens for the server (and is not being disconnected). */
   connected(user: string): boolean {
-    return this.store.loadFor(this.server, user)?.tokens !== undefined;
+    return !this.disconnecting.has(user) && this.store.loadFor(this.server, user)?.tokens !== undefined;
   }
 
   /** Every user with a record, and whether they are connected. */
@@ -88,11 +94,13 @@ export class PerUserConnections {
     return this.store.usersOf(this.server).map((user) => {
       const record = this.store.loadFor(this.server, user);
       const tokens = record?.tokens;
+      const account = accountOf(tokens?.id_token);
       return {
         user,
         connected: tokens !== undefined,
         ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
         scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
+        ...(account !== undefined && { account }),
       };
     });
   }
@@ -173,24 +181,40 @@ export class PerUserConnections {
     return (this.nobody ??= new OAuthClient(this.config, new MemoryOAuthStore(), this.now));
   }
 
-  /** A user's sign-in finished: their links are spent. */
+  /** A user's sign-in finished (or was not needed): their links are spent. */
   signedIn(user: string): void {
-    for (const [hash, link] of this.links) if (link.user === user) this.links.delete(hash);
+    this.spendLinks(user);
     const pooled = this.pool.get(user);
     if (pooled) pooled.lastUsed = this.now();
   }
 
-  /** Disconnects `user`: revokes their tokens where the authorization server offers it, forgets them, closes their connection. */
+  /**
+   * Disconnects `user`: revokes their tokens where the authorization server offers it, forgets them
+   * and their links, closes their connection (ending its session while their token still works).
+   * From the start they count as not connected: a call meanwhile is `connect-first`, never a new
+   * connection with the tokens on their way out.
+   */
   async signOut(user: string): Promise<string | undefined> {
-    const pooled = this.pool.get(user);
-    this.pool.delete(user);
-    const connection = pooled?.connection ?? this.make(user, false);
-    await connection.setEnabled(false);
-    const failure = await connection.signOut();
-    this.store.forgetFor(this.server, user);
-    this.clients.delete(user);
+    this.disconnecting.add(user);
+    this.spendLinks(user);
     if (this.lister === user) this.lister = undefined;
-    return failure;
+    try {
+      const pooled = this.pool.get(user);
+      this.pool.delete(user);
+      const connection = pooled?.connection ?? this.make(user, false);
+      await connection.setEnabled(false);
+      const failure = await connection.signOut();
+      this.store.forgetFor(this.server, user);
+      this.clients.delete(user);
+      return failure;
+    } finally {
+      this.disconnecting.delete(user);
+    }
+  }
+
+  /** Forgets every connect link of `user`. */
+  private spendLinks(user: string): void {
+    for (const [hash, link] of this.links) if (link.user === user) this.links.delete(hash);
   }
 
   /** A one-use link for `user` to connect with (see the module comment): the token to put in its URL, and when it ends. */
@@ -203,10 +227,33 @@ export class PerUserConnections {
     return { token, expiresAt };
   }
 
-  /** The user a connect link is for, while it is valid. */
+  /** The user a connect link is for, while it is valid (nothing changes). */
   linkUser(token: string): string | undefined {
+    return this.validLink(token)?.user;
+  }
+
+  /** Whether a browser other than `browser` (its `mcpgw_connect` nonce) has confirmed the link. */
+  heldElsewhere(token: string, browser: string): boolean {
+    const held = this.validLink(token)?.browser;
+    return held !== undefined && held !== hashOf(browser);
+  }
+
+  /**
+   * The user a connect link is for, the link now held by `browser` (the first to confirm it); the
+   * catalog's 403 `forbidden` when another browser holds it, undefined when it is not valid.
+   */
+  claimLink(token: string, browser: string): string | undefined {
+    const link = this.validLink(token);
+    if (!link) return undefined;
+    if (this.heldElsewhere(token, browser))
+      throw new ProblemError('forbidden', 'this connect link was opened in another browser; ask for a new one');
+    link.browser = hashOf(browser);
+    return link.user;
+  }
+
+  private validLink(token: string): { user: string; expiresAt: number; browser?: string } | undefined {
     const link = this.links.get(hashOf(token));
-    return link && link.expiresAt > this.now() ? link.user : undefined;
+    return link && link.expiresAt > this.now() ? link : undefined;
   }
 
   /** The user the server's own connection lists with now, if any. */
@@ -294,6 +341,21 @@ export function connectFirst(server: string, user: string | undefined): ProblemE
         server,
         user,
       });
+}
+
+/**
+ * Who an OpenID `id_token` names (`email`, else `sub`), to show which upstream account a user
+ * connected: read without checking its signature, so it is only ever shown, never trusted.
+ */
+export function accountOf(idToken: string | undefined): string | undefined {
+  if (!idToken) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const named = typeof claims.email === 'string' ? claims.email : claims.sub;
+    return typeof named === 'string' && named.length > 0 ? named.slice(0, 256) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function hashOf(token: string): string {

@@ -275,17 +275,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     token: string,
     redirectUrl: string,
     binding: string,
+    browser: string,
   ): Promise<{ server: string; user: string; url: URL | undefined }> {
     for (const [server, users] of this.perUser) {
-      const user = users.linkUser(token);
+      const user = users.claimLink(token, browser);
       if (user === undefined) continue;
+      let url: URL | undefined;
       try {
-        return { server, user, url: await users.beginSignIn(user, redirectUrl, binding) };
+        url = await users.beginSignIn(user, redirectUrl, binding);
       } catch (error) {
         throw new ProblemError('upstream-error', `signing in to server "${server}" failed: ${describeError(error)}`);
       }
+      // Still connected (their tokens work or were refreshed): the link is spent as by a sign-in.
+      if (!url) users.signedIn(user);
+      return { server, user, url };
     }
-    throw new ProblemError('invalid-request', 'this connect link is unknown, used or expired; ask for a new one');
+    throw unknownLink();
+  }
+
+  /** The server and user of a valid connect link, and whether a browser other than `browser` holds it; changes nothing. */
+  connectLink(token: string, browser: string): { server: string; user: string; heldElsewhere: boolean } {
+    for (const [server, users] of this.perUser) {
+      const user = users.linkUser(token);
+      if (user !== undefined) return { server, user, heldElsewhere: users.heldElsewhere(token, browser) };
+    }
+    throw unknownLink();
   }
 
   private oauthCapable(name: string): UpstreamConnection {
@@ -437,4 +451,9 @@ function connectionKey(server: ServerConfig): string {
 /** Whether each user of the server has their own OAuth connection to it. */
 function perUserAuthOf(server: ServerConfig): boolean {
   return server.transport !== 'stdio' && server.perUserAuth === true;
+}
+
+/** The 422 for a connect link that is not (or no longer) valid. */
+function unknownLink(): ProblemError {
+  return new ProblemError('invalid-request', 'this connect link is unknown, used or expired; ask for a new one');
 }

@@ -167,7 +167,7 @@ export interface ServerStatus {
     obtainedAt?: number;
     scopes: string[];
     /** A `perUserAuth` server's users, each with their own connection (per-user-connections.ts). */
-    users?: { user: string; connected: boolean; expiresAt?: number; scopes: string[] }[];
+    users?: { user: string; connected: boolean; expiresAt?: number; scopes: string[]; account?: string }[];
   };
 }
 

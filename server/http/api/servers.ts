@@ -1,4 +1,6 @@
 /** `/api/servers`: list, inspect, enable/disable and restart upstream servers. */
+import type { IncomingMessage } from 'node:http';
+import { hasScope } from '../../auth/identity.js';
 import type { Supervisor, ServerView } from '../../upstream/supervisor.js';
 import type { ServerDisplay } from '../../config/types.js';
 import { ProblemError } from '../../errors.js';
@@ -11,8 +13,11 @@ import { OAuthConnectBody, OAuthConnectSchema, OAuthDisconnectSchema, ServerUser
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
-/** The JSON shape of a server; `detail` adds the stderr tail, instructions and the config as written. */
-export function serverJson(view: ServerView, detail: boolean, display?: ServerDisplay) {
+/**
+ * The JSON shape of a server; `detail` adds the stderr tail, instructions and the config as written;
+ * `admin` (the caller is an admin) the users of a `perUserAuth` server, who are not every key's business.
+ */
+export function serverJson(view: ServerView, detail: boolean, display?: ServerDisplay, admin = true) {
   const lastError = view.lastError
     ? {
         message: view.lastError.message,
@@ -45,14 +50,16 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
           expiresAt: iso(view.oauth.expiresAt),
           obtainedAt: iso(view.oauth.obtainedAt),
           scopes: view.oauth.scopes,
-          ...(view.oauth.users && {
-            users: view.oauth.users.map((user) => ({
-              user: user.user,
-              connected: user.connected,
-              expiresAt: iso(user.expiresAt),
-              scopes: user.scopes,
-            })),
-          }),
+          ...(view.oauth.users &&
+            admin && {
+              users: view.oauth.users.map((user) => ({
+                user: user.user,
+                connected: user.connected,
+                expiresAt: iso(user.expiresAt),
+                scopes: user.scopes,
+                account: user.account ?? null,
+              })),
+            }),
         }
       : null,
     ...(detail ? { instructions: view.instructions ?? null, stderrTail: view.stderrTail, config: display ?? null } : {}),
@@ -61,8 +68,11 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
 
 type Services = Pick<RouteServices, 'supervisor'>;
 
-const detail = (supervisor: Supervisor, name: string) =>
-  serverJson(supervisor.status(name)!, true, supervisor.require(name).currentConfig.display);
+const detail = (supervisor: Supervisor, name: string, admin = true) =>
+  serverJson(supervisor.status(name)!, true, supervisor.require(name).currentConfig.display, admin);
+
+/** Whether the request's caller is an admin (sees a `perUserAuth` server's users). */
+const isAdmin = (req: IncomingMessage) => req.identity !== undefined && hasScope(req.identity, 'admin');
 
 export const SERVER_ROUTES = [
   defineRoute({
@@ -74,8 +84,9 @@ export const SERVER_ROUTES = [
     description: 'Every configured server with its state, in the order of the config file.',
     tag: 'servers',
     responses: { '200': json('The servers.', ServerListSchema) },
-    handler: (_req, res, _input, { supervisor }: Services) => {
-      res.json({ servers: supervisor.list().map((view) => serverJson(view, false)) });
+    handler: (req, res, _input, { supervisor }: Services) => {
+      const admin = isAdmin(req);
+      res.json({ servers: supervisor.list().map((view) => serverJson(view, false, undefined, admin)) });
     },
   }),
   defineRoute({
@@ -90,7 +101,7 @@ export const SERVER_ROUTES = [
     responses: { '200': json('The server.', ServerDetailSchema), '404': SERVER_NOT_FOUND },
     handler: (req, res, _input, { supervisor }: Services) => {
       supervisor.require(req.params.name);
-      res.json(detail(supervisor, req.params.name));
+      res.json(detail(supervisor, req.params.name, isAdmin(req)));
     },
   }),
   defineRoute({
