@@ -127,7 +127,7 @@ export type SurfaceSampler = (request: SamplingRequest, signal: AbortSignal, tim
  * the next scavenge and were moved to the old generation, to be freed by a full collection
  * (README, "Performance", tenth round). A getter on the prototype is made once.
  */
-class UpstreamCallOptions implements ToolCallOptions {
+export class UpstreamCallOptions implements ToolCallOptions {
   readonly cancellation: RunningCall;
   readonly onProgress: (progress: CallProgress) => void;
   readonly onLog: (message: LogMessage) => void;
