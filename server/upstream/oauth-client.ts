@@ -167,6 +167,13 @@ export class OAuthClient implements OAuthClientProvider {
    * starting a recovery of its own (a second refresh, with the refresh token the first one rotated).
    */
   private recovery?: { token: string; settled: Promise<void>; settle: () => void };
+  /**
+   * The access token (as sent: `Bearer …`) saved while a recovery was open: the SDK sends its
+   * request once more with it and, refused again, gives up without another `auth()` (1.x
+   * `_hasCompletedAuthFlow`, 2.x `isAuthRetry`), so its refusal starts no recovery (none would
+   * run it, and the next call with it would wait out `limits.timeoutMs`).
+   */
+  private recoveredToken?: string;
   /** The last refresh token the authorization server refused (`invalid_grant`). */
   private refusedRefreshToken?: string;
   /** The refresh token whose last refresh failed otherwise (unreachable, 5xx): it may well work again. */
@@ -272,7 +279,7 @@ export class OAuthClient implements OAuthClientProvider {
       // moved to another authorization server, where a person signs in anew). Read it again.
       const refused = response.status === 401 ? bearerOf(init) : undefined;
       if (refused !== undefined && this.recovery?.token !== refused) {
-        this.recover(refused);
+        if (refused !== this.recoveredToken) this.recover(refused);
         this.forgetDiscovery();
       }
       return response;
@@ -341,9 +348,15 @@ export class OAuthClient implements OAuthClientProvider {
         chunks.push(chunk);
       }
       const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
-      if (response.ok && body && (init?.method ?? 'GET') === 'GET') checkIssuer(new URL(url), body);
+      const method = init?.method ?? 'GET';
+      if (response.ok && body && method === 'GET') checkIssuer(new URL(url), body);
+      // A token or registration POST refused, or a 5xx, ends the auth() under way: the requests
+      // waiting for its recovery go on (a metadata GET's 4xx does not: the SDK tries the next URL).
+      if ((!response.ok && method !== 'GET') || response.status >= 500) this.recovery?.settle();
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
+      // Unreachable, too slow, too large, or the wrong issuer: the auth() under way fails.
+      this.recovery?.settle();
       if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
       throw error;
     }
@@ -582,6 +595,7 @@ export class OAuthClient implements OAuthClientProvider {
       expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
     }));
     this.challenge = undefined;
+    this.recoveredToken = this.recovery ? `Bearer ${tokens.access_token}` : undefined;
     this.recovery?.settle();
   }
 
