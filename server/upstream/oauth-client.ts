@@ -35,7 +35,8 @@
  * - **A server that moved** to another authorization server waits for a person: nothing is
  *   registered there in the background (a URL the server chose), only by a person's sign-in; a
  *   configured client (`clientId`) is pinned to the authorization server that first took it, and
- *   its secret or signed JWT never goes to another one until an operator disconnects the server.
+ *   its secret or signed JWT never goes to another one until an operator disconnects the server
+ *   (a `perUserAuth` server's pin is the server's own: one user's Disconnect leaves it).
  *   Tokens are revoked (Disconnect) only where they were issued (`issuerDiscovery`).
  * - **Both eras.** The 1.x transports take this class as their `authProvider`; the 2.x transport
  *   of a `protocol: "2026-07-28"` server takes `bearer()`, over the same store and flows.
@@ -544,10 +545,23 @@ export class OAuthClient implements OAuthClientProvider {
     return { client_id: clientId, ...(secret && { client_secret: secret }) };
   }
 
-  /** The authorization server a configured client is pinned to: the first that took it (or its tokens' issuer, for a record kept before pins). */
+  /**
+   * The authorization server a configured client is pinned to: the first that took it, as the
+   * server's own record keeps it (one pin for all the users of a `perUserAuth` server, which one
+   * user's Disconnect leaves); else a user's record's pin or its tokens' issuer (records kept before).
+   */
   private pinnedIssuer(clientId: string, record: OAuthRecord | undefined): string | undefined {
-    const pin = record?.client?.client_id === clientId ? record.client.issuer : undefined;
-    return typeof pin === 'string' ? pin : record?.tokens?.issuer;
+    for (const kept of [this.pinRecord(), record]) {
+      const pin = kept?.client?.client_id === clientId ? kept.client.issuer : undefined;
+      if (typeof pin === 'string') return pin;
+    }
+    return record?.tokens?.issuer;
+  }
+
+  /** The server's own record (of its current URL), where a configured client's pin is kept. */
+  private pinRecord(): OAuthRecord | undefined {
+    const record = (this.store.shared ?? this.store).load(this.server);
+    return record && record.url === this.config().url ? record : undefined;
   }
 
   saveClientInformation(client: OAuthClientInformationMixed): void {
@@ -555,7 +569,10 @@ export class OAuthClient implements OAuthClientProvider {
     if (this.settings.clientId !== undefined) {
       const { client_id, issuer } = client;
       if (client_id === this.settings.clientId && typeof issuer === 'string')
-        this.update((record) => ({ ...record, client: { client_id, issuer } }));
+        (this.store.shared ?? this.store).save(this.server, {
+          ...(this.pinRecord() ?? { url: this.config().url }),
+          client: { client_id, issuer },
+        });
       return;
     }
     // A sign-in's registration replaces the one kept only when its code is exchanged (completeSignIn):
