@@ -36,15 +36,16 @@ interface Setup {
   plain: string;
 }
 
-async function setup(settings: object = {}, logger?: Logger): Promise<Setup> {
-  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp', { USER_LISTS: '1' });
+/** `remote`: the fixture's environment and the server's `auth` (default `"oauth"`). */
+async function setup(settings: object = {}, logger?: Logger, remote: { env?: NodeJS.ProcessEnv; auth?: object } = {}): Promise<Setup> {
+  const upstream = await startHttpFixture(['oauth-server.mjs'], '/mcp', { USER_LISTS: '1', ...remote.env });
   running.push(upstream);
   const stateDir = tempDir();
   const gateway = await startTestGateway(
     {
       approval: { default: 'allow' },
       gateway: { ...FAST, ...settings },
-      mcpServers: { remote: { url: upstream.url, auth: 'oauth', perUserAuth: true } },
+      mcpServers: { remote: { url: upstream.url, auth: remote.auth ?? 'oauth', perUserAuth: true } },
     },
     { apiKey: KEY, stateDir, ...(logger && { logger }) },
   );
@@ -321,6 +322,43 @@ describe('perUserAuth: each user with their own account', () => {
     expect(shared.body.detail).toContain('perUserAuth');
     const bogus = await request(s.gateway.app).get(`/ui/oauth/connect/${'x'.repeat(43)}`);
     expect(bogus.status).toBe(400);
+  });
+});
+
+describe('perUserAuth with a configured client', () => {
+  it("pins the client to its authorization server for every user: after a move, another user's connect (even once the first user disconnected) shows the new one nothing", async () => {
+    const env = { CLIENT_ID: 'gateway-web', CLIENT_SECRET: 's3cret-web', CLIENT_REDIRECT_URI: 'http://127.0.0.1/ui/oauth/callback' };
+    const secretFile = path.join(tempDir(), 'client-secret');
+    fs.writeFileSync(secretFile, 's3cret-web\n', { mode: 0o600 });
+    const auth = { grant: 'authorization_code', clientId: 'gateway-web', clientSecretFile: secretFile };
+    const s = await setup({}, undefined, { env, auth });
+    await waitForServer(s.gateway.supervisor, 'remote', 'needs-sign-in');
+    await connect(s, 'alice'); // the client is pinned to the server's authorization server
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice', clientId: 'gateway-web' });
+
+    const next = await startHttpFixture(['oauth-server.mjs'], '/mcp', env);
+    running.push(next);
+    const nextPort = new URL(next.url).port;
+    const moved = new URL(`/test/move-as?to=${encodeURIComponent(`http://127.0.0.1:${nextPort}/`)}`, s.upstream.url);
+    expect((await fetch(moved, { method: 'POST' })).status).toBe(200);
+    // One user's Disconnect is not the operator's: the pin stays.
+    expect((await request(s.gateway.app).delete('/api/servers/remote/oauth/users/alice').set(admin)).status).toBe(200);
+
+    const made = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'bob' });
+    expect(made.status, JSON.stringify(made.body)).toBe(200);
+    const { confirmed } = await openLink(s.gateway, new URL(made.body.connectUrl as string).pathname);
+    expect(confirmed.status, confirmed.text).toBe(400);
+    expect(confirmed.text).toMatch(new RegExp(`moved to the authorization server http://127.0.0.1:${nextPort}/`));
+    expect(confirmed.text).toContain('is not shown to another one');
+    expect(await (await fetch(new URL('/test/posts', next.url))).json()).toEqual([]);
+
+    // The operator who checked the move disconnects the server: the pin goes, and bob signs in at the new one.
+    expect((await request(s.gateway.app).delete('/api/servers/remote/oauth').set(admin)).status).toBe(200);
+    const again = await request(s.gateway.app).post('/api/servers/remote/oauth/connect').set(admin).send({ user: 'bob' });
+    const retried = await openLink(s.gateway, new URL(again.body.connectUrl as string).pathname);
+    expect(retried.confirmed.status, retried.confirmed.text).toBe(303);
+    expect(new URL(retried.confirmed.headers.location as string).origin).toBe(new URL(next.url).origin);
   });
 });
 

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import { OAuthClient } from './oauth-client.js';
 import { MemoryOAuthStore } from './oauth-store.js';
@@ -229,4 +230,85 @@ describe('Disconnect after the server moved', () => {
     expect(await client.revoke()).toBeUndefined();
     expect(revoked).toEqual(['old-refresh', 'old-access']);
   });
+});
+
+describe('a recovery from a 401 that nobody finishes', () => {
+  /** A server that refuses every token, its authorization server issuing client-credentials tokens (or failing with `tokenStatus`). */
+  async function refusingServer(): Promise<{ url: string; tokenStatus: { value: number } }> {
+    const tokenStatus = { value: 200 };
+    let issued = 0;
+    const server = http.createServer((req, res) => {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      req.resume();
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/mcp')
+        return res.writeHead(401, { 'WWW-Authenticate': `Bearer error="invalid_token", resource_metadata="${base}/metadata"` }).end('{}');
+      if (req.url === '/metadata') return res.end(JSON.stringify({ resource: `${base}/mcp`, authorization_servers: [base] }));
+      if (req.url === '/.well-known/oauth-authorization-server')
+        return res.end(
+          JSON.stringify({
+            issuer: base,
+            authorization_endpoint: `${base}/authorize`,
+            token_endpoint: `${base}/token`,
+            response_types_supported: ['code'],
+            grant_types_supported: ['client_credentials'],
+          }),
+        );
+      if (req.url === '/token' && req.method === 'POST') {
+        if (tokenStatus.value !== 200) return res.writeHead(tokenStatus.value).end('{"error": "server_error"}');
+        return res.end(JSON.stringify({ access_token: `T${++issued}`, token_type: 'Bearer', expires_in: 3600 }));
+      }
+      res.writeHead(404).end('{}');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, tokenStatus };
+  }
+
+  // Long enough that a call held until the timer would fail the `< 10 s` checks by far.
+  const limits = { timeoutMs: 30_000, maxBytes: 4096 };
+  const configOf = (url: string) =>
+    ({
+      name: 'refusing',
+      transport: 'streamable-http',
+      url,
+      auth: { grant: 'client_credentials', clientId: 'gateway' },
+    }) as RemoteServerConfig;
+  const call = (send: FetchLike, url: string, token: string) =>
+    send(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
+  const timed = async (promise: Promise<Response>) => {
+    const started = Date.now();
+    const response = await promise;
+    return { status: response.status, ms: Date.now() - started };
+  };
+
+  it("the token a recovery got, refused again (the SDK's retry, after which it gives up), holds no later call", async () => {
+    const { url } = await refusingServer();
+    const store = new MemoryOAuthStore();
+    store.save('refusing', { url, tokens: { access_token: 'T0', token_type: 'Bearer' } });
+    const client = new OAuthClient(() => configOf(url), store, Date.now, limits);
+    const send = client.fetch(fetch);
+    expect((await call(send, url, 'T0')).status).toBe(401); // a recovery for T0 starts
+    expect(await client.beginSignIn('http://127.0.0.1/ui/oauth/callback')).toBeUndefined(); // its auth(): client credentials → T1
+    expect(store.load('refusing')?.tokens?.access_token).toBe('T1');
+    expect((await call(send, url, 'T1')).status).toBe(401); // the SDK's one retry, refused too: it throws, no auth()
+    const next = await timed(call(send, url, 'T1')); // the next call
+    expect(next.status).toBe(401);
+    expect(next.ms).toBeLessThan(10_000);
+  }, 40_000);
+
+  it("a call waiting for a recovery goes on when that recovery's auth() fails (the token endpoint's 5xx)", async () => {
+    const { url, tokenStatus } = await refusingServer();
+    const store = new MemoryOAuthStore();
+    store.save('refusing', { url, tokens: { access_token: 'T0', token_type: 'Bearer' } });
+    const client = new OAuthClient(() => configOf(url), store, Date.now, limits);
+    const send = client.fetch(fetch);
+    expect((await call(send, url, 'T0')).status).toBe(401); // a recovery for T0 starts
+    const waiting = timed(call(send, url, 'T0')); // refused for T0 too: waits for that recovery
+    tokenStatus.value = 503;
+    await expect(client.beginSignIn('http://127.0.0.1/ui/oauth/callback')).rejects.toThrow();
+    const waited = await waiting;
+    expect(waited.status).toBe(401);
+    expect(waited.ms).toBeLessThan(10_000);
+  }, 40_000);
 });

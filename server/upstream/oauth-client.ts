@@ -35,7 +35,8 @@
  * - **A server that moved** to another authorization server waits for a person: nothing is
  *   registered there in the background (a URL the server chose), only by a person's sign-in; a
  *   configured client (`clientId`) is pinned to the authorization server that first took it, and
- *   its secret or signed JWT never goes to another one until an operator disconnects the server.
+ *   its secret or signed JWT never goes to another one until an operator disconnects the server
+ *   (a `perUserAuth` server's pin is the server's own: one user's Disconnect leaves it).
  *   Tokens are revoked (Disconnect) only where they were issued (`issuerDiscovery`).
  * - **Both eras.** The 1.x transports take this class as their `authProvider`; the 2.x transport
  *   of a `protocol: "2026-07-28"` server takes `bearer()`, over the same store and flows.
@@ -167,6 +168,13 @@ export class OAuthClient implements OAuthClientProvider {
    * starting a recovery of its own (a second refresh, with the refresh token the first one rotated).
    */
   private recovery?: { token: string; settled: Promise<void>; settle: () => void };
+  /**
+   * The access token (as sent: `Bearer …`) saved while a recovery was open: the SDK sends its
+   * request once more with it and, refused again, gives up without another `auth()` (1.x
+   * `_hasCompletedAuthFlow`, 2.x `isAuthRetry`), so its refusal starts no recovery (none would
+   * run it, and the next call with it would wait out `limits.timeoutMs`).
+   */
+  private recoveredToken?: string;
   /** The last refresh token the authorization server refused (`invalid_grant`). */
   private refusedRefreshToken?: string;
   /** The refresh token whose last refresh failed otherwise (unreachable, 5xx): it may well work again. */
@@ -272,7 +280,7 @@ export class OAuthClient implements OAuthClientProvider {
       // moved to another authorization server, where a person signs in anew). Read it again.
       const refused = response.status === 401 ? bearerOf(init) : undefined;
       if (refused !== undefined && this.recovery?.token !== refused) {
-        this.recover(refused);
+        if (refused !== this.recoveredToken) this.recover(refused);
         this.forgetDiscovery();
       }
       return response;
@@ -341,9 +349,15 @@ export class OAuthClient implements OAuthClientProvider {
         chunks.push(chunk);
       }
       const body = response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks);
-      if (response.ok && body && (init?.method ?? 'GET') === 'GET') checkIssuer(new URL(url), body);
+      const method = init?.method ?? 'GET';
+      if (response.ok && body && method === 'GET') checkIssuer(new URL(url), body);
+      // A token or registration POST refused, or a 5xx, ends the auth() under way: the requests
+      // waiting for its recovery go on (a metadata GET's 4xx does not: the SDK tries the next URL).
+      if ((!response.ok && method !== 'GET') || response.status >= 500) this.recovery?.settle();
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
+      // Unreachable, too slow, too large, or the wrong issuer: the auth() under way fails.
+      this.recovery?.settle();
       if (timeout.aborted && !init?.signal?.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
       throw error;
     }
@@ -531,10 +545,23 @@ export class OAuthClient implements OAuthClientProvider {
     return { client_id: clientId, ...(secret && { client_secret: secret }) };
   }
 
-  /** The authorization server a configured client is pinned to: the first that took it (or its tokens' issuer, for a record kept before pins). */
+  /**
+   * The authorization server a configured client is pinned to: the first that took it, as the
+   * server's own record keeps it (one pin for all the users of a `perUserAuth` server, which one
+   * user's Disconnect leaves); else a user's record's pin or its tokens' issuer (records kept before).
+   */
   private pinnedIssuer(clientId: string, record: OAuthRecord | undefined): string | undefined {
-    const pin = record?.client?.client_id === clientId ? record.client.issuer : undefined;
-    return typeof pin === 'string' ? pin : record?.tokens?.issuer;
+    for (const kept of [this.pinRecord(), record]) {
+      const pin = kept?.client?.client_id === clientId ? kept.client.issuer : undefined;
+      if (typeof pin === 'string') return pin;
+    }
+    return record?.tokens?.issuer;
+  }
+
+  /** The server's own record (of its current URL), where a configured client's pin is kept. */
+  private pinRecord(): OAuthRecord | undefined {
+    const record = (this.store.shared ?? this.store).load(this.server);
+    return record && record.url === this.config().url ? record : undefined;
   }
 
   saveClientInformation(client: OAuthClientInformationMixed): void {
@@ -542,7 +569,10 @@ export class OAuthClient implements OAuthClientProvider {
     if (this.settings.clientId !== undefined) {
       const { client_id, issuer } = client;
       if (client_id === this.settings.clientId && typeof issuer === 'string')
-        this.update((record) => ({ ...record, client: { client_id, issuer } }));
+        (this.store.shared ?? this.store).save(this.server, {
+          ...(this.pinRecord() ?? { url: this.config().url }),
+          client: { client_id, issuer },
+        });
       return;
     }
     // A sign-in's registration replaces the one kept only when its code is exchanged (completeSignIn):
@@ -582,6 +612,7 @@ export class OAuthClient implements OAuthClientProvider {
       expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
     }));
     this.challenge = undefined;
+    this.recoveredToken = this.recovery ? `Bearer ${tokens.access_token}` : undefined;
     this.recovery?.settle();
   }
 

@@ -6,7 +6,9 @@
  *
  * A record belongs to one server name AND its URL: a server whose `url` changed starts afresh
  * (its tokens were for another resource). A server with `perUserAuth` has one record per user
- * (`loadFor`…, keyed by server and user id) besides; `forget(server)` forgets those too.
+ * (`loadFor`…, keyed by server and user id) besides; `forget(server)` forgets those too. The pin
+ * of a configured client (`clientId`) to its authorization server is the server's, not a user's:
+ * it is kept in the server's own record (`shared`), which a user's Disconnect leaves.
  */
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -43,6 +45,8 @@ export interface OAuthStore {
   forgetFor(server: string, user: string): void;
   /** The users that have a record of the server, sorted. */
   usersOf(server: string): string[];
+  /** For one user's records (`userOAuthStore`): the store of the server's own record, where a configured client's pin is kept. None: this one. */
+  readonly shared?: OAuthStore;
 }
 
 /** The store of one user's records, as an `OAuthStore` of one server name (what an `OAuthClient` takes). */
@@ -55,6 +59,7 @@ export function userOAuthStore(store: OAuthStore, user: string): OAuthStore {
     saveFor: (server, other, record) => store.saveFor(server, other, record),
     forgetFor: (server, other) => store.forgetFor(server, other),
     usersOf: (server) => store.usersOf(server),
+    shared: store,
   };
 }
 

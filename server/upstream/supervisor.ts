@@ -234,6 +234,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const failure = await users.signOut(user);
       if (failure) failures.push(`${user}: ${failure}`);
     }
+    // The operator's act: the server's own record goes too (a configured client's pin to its authorization server).
+    this.oauthStore.forget(name);
     if (connection.isEnabled) await connection.restart();
     return failures.length > 0 ? failures.join('; ') : undefined;
   }
