@@ -514,6 +514,23 @@ describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
     expect(response.body.type).toBe('needs-sign-in');
   });
 
+  it('steps up on a 403 insufficient_scope: needs-sign-in, Connect asks for the wider scope, then the call works', async () => {
+    const { gateway } = await signedIn({ MODERN: '1', REQUIRED_SCOPE: 'mcp:admin' }, { ...modern, auth: { scopes: ['mcp:tools'] } });
+    expect(gateway.supervisor.status('remote')!.oauth).toMatchObject({ connected: true, scopes: ['mcp:tools'] });
+    const refused = await request(gateway.app).post('/remote/whoami').send({});
+    expect(refused.status).toBe(503);
+    expect(refused.body.type).toBe('needs-sign-in');
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(new URL(connect.body.authorizationUrl).searchParams.get('scope')?.split(' ').sort()).toEqual(['mcp:admin', 'mcp:tools']);
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${await approve(new URL(connect.body.authorizationUrl))}`);
+    expect(callback.status).toBe(303);
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    const allowed = await request(gateway.app).post('/remote/whoami').send({});
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toBe('allowed');
+  });
+
   it("sends the server's configured headers to the server only, never to its authorization server", async () => {
     const { upstream, gateway } = await signedIn(
       { MODERN: '1', SEPARATE_AS: '1' },

@@ -78,9 +78,18 @@ export class NeedsSignIn extends Error {
   }
 }
 
-/** Whether a failure means that a person must sign in (the SDK's `UnauthorizedError` included). */
+/**
+ * Whether a failure means that a person must sign in: the SDK's `UnauthorizedError` included, and
+ * the 2.x transport's `InsufficientScopeError` (a 2026-07-28 server's 403 `insufficient_scope`, whose
+ * challenge `fetch` noted: the sign-in asks for the wider scopes, as the 1.x transports' step-up does).
+ * That one is told by its name: the 2.x SDK is loaded only for such a server (modern-client.ts).
+ */
 export function needsSignIn(error: unknown): boolean {
-  return error instanceof NeedsSignIn || error instanceof UnauthorizedError;
+  return (
+    error instanceof NeedsSignIn ||
+    error instanceof UnauthorizedError ||
+    (error instanceof Error && error.name === 'InsufficientScopeError')
+  );
 }
 
 /** The challenge of a server's last 401 or 403 (`WWW-Authenticate: Bearer …`). */
