@@ -505,9 +505,15 @@ describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
 
   it('refreshes once on a 401, and goes back to needs-sign-in when its grant is revoked', async () => {
     const { upstream, gateway } = await signedIn({ MODERN: '1' }, modern);
+    const before = (await request(gateway.app).get('/api/servers/remote')).body.oauth;
+    expect(Date.parse(before.signedInAt)).toBeLessThanOrEqual(Date.now());
     await upstream.hook('expire');
     expect((await echo(gateway, 'remote', 'after a 401')).status).toBe(200);
     expect((await upstream.stats()).refreshes).toBe(1);
+    // A refresh obtains tokens, but is no sign-in (mcp-gateway oauth login waits for signedInAt).
+    const refreshed = (await request(gateway.app).get('/api/servers/remote')).body.oauth;
+    expect(refreshed.obtainedAt).not.toBe(before.obtainedAt);
+    expect(refreshed.signedInAt).toBe(before.signedInAt);
     await upstream.hook('revoke-all');
     const response = await echo(gateway, 'remote', 'revoked');
     expect(response.status).toBe(503);

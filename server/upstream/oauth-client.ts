@@ -133,6 +133,8 @@ export interface OAuthView {
   expiresAt?: number;
   /** Epoch ms: when the tokens held were obtained (a sign-in, a refresh). */
   obtainedAt?: number;
+  /** Epoch ms: when a person's sign-in last finished (never moved by a refresh). */
+  signedInAt?: number;
   scopes: string[];
 }
 
@@ -251,6 +253,7 @@ export class OAuthClient implements OAuthClientProvider {
       connected: tokens !== undefined,
       ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
       ...(tokens && record?.obtainedAt !== undefined && { obtainedAt: record.obtainedAt }),
+      ...(tokens && record?.signedInAt !== undefined && { signedInAt: record.signedInAt }),
       scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
     };
   }
@@ -678,7 +681,9 @@ export class OAuthClient implements OAuthClientProvider {
       url: record.url,
       // A configured client's pin stays (the configuration, not the authorization server, says which client it is).
       ...((this.settings.clientId !== undefined || (scope !== 'all' && scope !== 'client')) && record.client && { client: record.client }),
-      ...(scope !== 'all' && scope !== 'tokens' && record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt }),
+      ...(scope !== 'all' &&
+        scope !== 'tokens' &&
+        record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt, signedInAt: record.signedInAt }),
       ...(scope !== 'all' && scope !== 'discovery' && record.discovery && { discovery: record.discovery }),
       // The tokens kept keep the metadata of their issuer (revoke), as forgetDiscovery does.
       ...(scope !== 'all' && scope !== 'tokens' && record.tokens && issuerKept(record, scope === 'discovery')),
@@ -803,7 +808,8 @@ export class OAuthClient implements OAuthClientProvider {
       );
       if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
       const client = signIn.client;
-      if (client) this.update((record) => ({ ...record, client }));
+      const signedInAt = this.now();
+      this.update((record) => ({ ...record, ...(client && { client }), signedInAt }));
     } finally {
       if (this.signIn === signIn) this.signIn = undefined;
     }
