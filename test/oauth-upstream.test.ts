@@ -537,6 +537,26 @@ describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
     expect(allowed.body).toBe('allowed');
   });
 
+  it('steps up with client credentials at once on a 403 insufficient_scope: the call works with no person', async () => {
+    const upstream = await oauthServer({ MODERN: '1', REQUIRED_SCOPE: 'mcp:admin', CLIENT_ID: 'machine', CLIENT_SECRET: 'machine-secret' });
+    const secretFile = path.join(tempDir(), 'client-secret');
+    fs.writeFileSync(secretFile, 'machine-secret\n', { mode: 0o600 });
+    const gateway = await gatewayFor({
+      remote: {
+        url: upstream.url,
+        ...modern,
+        auth: { grant: 'client_credentials', clientId: 'machine', clientSecretFile: secretFile, scopes: ['mcp:tools'] },
+      },
+    });
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    expect(gateway.supervisor.status('remote')!.oauth).toMatchObject({ scopes: ['mcp:tools'] });
+    const allowed = await request(gateway.app).post('/remote/whoami').send({});
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toBe('allowed');
+    expect((await upstream.stats()).clientCredentials).toBe(2);
+    expect(gateway.supervisor.status('remote')!.oauth!.scopes.sort()).toEqual(['mcp:admin', 'mcp:tools']);
+  });
+
   it("sends the server's configured headers to the server only, never to its authorization server", async () => {
     const { upstream, gateway } = await signedIn(
       { MODERN: '1', SEPARATE_AS: '1' },

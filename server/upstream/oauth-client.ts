@@ -287,6 +287,14 @@ export class OAuthClient implements OAuthClientProvider {
       if (response.status === 401 || response.status === 403) {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
+        if (response.status === 403 && (await this.steppedUpByClientCredentials(next))) {
+          const again = await this.withCurrentToken(init);
+          if (again !== init) {
+            await response.body?.cancel();
+            init = again;
+            response = await next(input, again);
+          }
+        }
       }
       // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
       // moved to another authorization server, where a person signs in anew). Read it again.
@@ -297,6 +305,23 @@ export class OAuthClient implements OAuthClientProvider {
       }
       return response;
     };
+  }
+
+  /**
+   * Step-up with no person: a client-credentials server whose 403 `insufficient_scope` asked for
+   * scopes its tokens lack gets tokens for the wider scopes at once (whether the 1.x or the 2.x
+   * transport got the 403: the 2.x one, given a `BearerAuth`, would only throw). Whether it did.
+   */
+  private async steppedUpByClientCredentials(next: FetchLike): Promise<boolean> {
+    const tokens = this.record()?.tokens;
+    if (this.settings.grant !== 'client_credentials' || !tokens || !this.stepUp(tokens)) return false;
+    const result = await auth(this, {
+      serverUrl: this.config().url,
+      scope: this.wantedScope(),
+      resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+      fetchFn: this.fetch(next),
+    }).catch(() => undefined);
+    return result === 'AUTHORIZED';
   }
 
   /** Notes that the refusal of `token` is being recovered from (`recovery`): settled by new tokens, a sign-in needed, or dropped credentials. */
