@@ -121,6 +121,36 @@ describe('mcp-gateway oauth login', () => {
     expect(code).toBe(1);
   });
 
+  it('takes a background refresh during the sign-in for no sign-in: it ends only once signedInAt moves', async () => {
+    // A gateway showing the server connected; during the sign-in a refresh moves obtainedAt and
+    // expiresAt (after the third status), and only later (from the sixth) the sign-in ends.
+    let statuses = 0;
+    const state = (refreshed: boolean, signedIn: boolean) =>
+      JSON.stringify({
+        state: 'ready',
+        oauth: {
+          connected: true,
+          obtainedAt: refreshed ? '2026-01-01T01:00:00.000Z' : '2026-01-01T00:00:00.000Z',
+          expiresAt: refreshed ? '2026-01-01T02:00:00.000Z' : '2026-01-01T01:00:00.000Z',
+          signedInAt: signedIn ? '2026-01-01T01:30:00.000Z' : '2026-01-01T00:00:00.000Z',
+        },
+      });
+    const gateway = http.createServer((req, res) => {
+      if (req.method === 'POST')
+        return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"authorizationUrl":"http://127.0.0.1:9/authorize"}');
+      statuses++;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(state(statuses > 2, statuses > 5));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    running.push({ stop: () => new Promise((resolve) => gateway.close(resolve)) });
+    const lines: string[] = [];
+    const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    const code = await oauthCommand(['login', 'remote', '--gateway', base], {}, (text) => void lines.push(text), 10);
+    expect(code).toBe(0);
+    expect(lines.join('')).toContain('Signed in: server remote is ready.');
+    expect(statuses).toBe(6);
+  });
+
   it('answers bad arguments with exit 2 and the usage, and an unknown server with exit 1 and the reason', async () => {
     const usage = await runCli(['oauth', 'logout']);
     expect(usage.code).toBe(2);

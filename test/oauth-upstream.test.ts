@@ -505,13 +505,56 @@ describe('a server behind OAuth that speaks only MCP 2026-07-28', () => {
 
   it('refreshes once on a 401, and goes back to needs-sign-in when its grant is revoked', async () => {
     const { upstream, gateway } = await signedIn({ MODERN: '1' }, modern);
+    const before = (await request(gateway.app).get('/api/servers/remote')).body.oauth;
+    expect(Date.parse(before.signedInAt)).toBeLessThanOrEqual(Date.now());
     await upstream.hook('expire');
     expect((await echo(gateway, 'remote', 'after a 401')).status).toBe(200);
     expect((await upstream.stats()).refreshes).toBe(1);
+    // A refresh obtains tokens, but is no sign-in (mcp-gateway oauth login waits for signedInAt).
+    const refreshed = (await request(gateway.app).get('/api/servers/remote')).body.oauth;
+    expect(refreshed.obtainedAt).not.toBe(before.obtainedAt);
+    expect(refreshed.signedInAt).toBe(before.signedInAt);
     await upstream.hook('revoke-all');
     const response = await echo(gateway, 'remote', 'revoked');
     expect(response.status).toBe(503);
     expect(response.body.type).toBe('needs-sign-in');
+  });
+
+  it('steps up on a 403 insufficient_scope: needs-sign-in, Connect asks for the wider scope, then the call works', async () => {
+    const { gateway } = await signedIn({ MODERN: '1', REQUIRED_SCOPE: 'mcp:admin' }, { ...modern, auth: { scopes: ['mcp:tools'] } });
+    expect(gateway.supervisor.status('remote')!.oauth).toMatchObject({ connected: true, scopes: ['mcp:tools'] });
+    const refused = await request(gateway.app).post('/remote/whoami').send({});
+    expect(refused.status).toBe(503);
+    expect(refused.body.type).toBe('needs-sign-in');
+    await waitForServer(gateway.supervisor, 'remote', 'needs-sign-in');
+    const connect = await request(gateway.app).post('/api/servers/remote/oauth/connect');
+    expect(new URL(connect.body.authorizationUrl).searchParams.get('scope')?.split(' ').sort()).toEqual(['mcp:admin', 'mcp:tools']);
+    const callback = await request(gateway.app).get(`/ui/oauth/callback?${await approve(new URL(connect.body.authorizationUrl))}`);
+    expect(callback.status).toBe(303);
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    const allowed = await request(gateway.app).post('/remote/whoami').send({});
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toBe('allowed');
+  });
+
+  it('steps up with client credentials at once on a 403 insufficient_scope: the call works with no person', async () => {
+    const upstream = await oauthServer({ MODERN: '1', REQUIRED_SCOPE: 'mcp:admin', CLIENT_ID: 'machine', CLIENT_SECRET: 'machine-secret' });
+    const secretFile = path.join(tempDir(), 'client-secret');
+    fs.writeFileSync(secretFile, 'machine-secret\n', { mode: 0o600 });
+    const gateway = await gatewayFor({
+      remote: {
+        url: upstream.url,
+        ...modern,
+        auth: { grant: 'client_credentials', clientId: 'machine', clientSecretFile: secretFile, scopes: ['mcp:tools'] },
+      },
+    });
+    await waitForServer(gateway.supervisor, 'remote', 'ready');
+    expect(gateway.supervisor.status('remote')!.oauth).toMatchObject({ scopes: ['mcp:tools'] });
+    const allowed = await request(gateway.app).post('/remote/whoami').send({});
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toBe('allowed');
+    expect((await upstream.stats()).clientCredentials).toBe(2);
+    expect(gateway.supervisor.status('remote')!.oauth!.scopes.sort()).toEqual(['mcp:admin', 'mcp:tools']);
   });
 
   it("sends the server's configured headers to the server only, never to its authorization server", async () => {

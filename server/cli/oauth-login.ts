@@ -61,8 +61,9 @@ export async function oauthCommand(args: string[], env: NodeJS.ProcessEnv, out: 
       .then((response) => (response.ok ? (response.json() as Promise<{ state?: string; oauth?: OAuthStatus | null }>) : undefined))
       .catch(() => undefined);
   // The connection before: a server already connected (a step-up asks for a new sign-in) is signed
-  // in by this command only once it holds other tokens than these. Without it, "connected" alone
-  // would pass for the sign-in's end: the gateway must answer it.
+  // in by this command only once a sign-in finished after it (`signedInAt`: a background refresh,
+  // which moves `obtainedAt`, is no sign-in). Without it, "connected" alone would pass for the
+  // sign-in's end: the gateway must answer it.
   const first = await ask<{ oauth?: OAuthStatus | null }>(base, api, { headers }, out);
   if (!first) return 1;
   const before = first.oauth;
@@ -108,9 +109,15 @@ interface OAuthStatus {
   connected: boolean;
   expiresAt?: string | null;
   obtainedAt?: string | null;
+  /** When a person's sign-in last finished; absent from a gateway older than this command. */
+  signedInAt?: string | null;
 }
 
-/** Whether the connection holds other tokens than it did `before` (none then, or obtained since). */
+/**
+ * Whether a sign-in finished since `before`: `signedInAt` moved (a refresh does not move it). With a
+ * gateway that does not show it, whether the connection holds other tokens (none then, or obtained since).
+ */
 function newTokens(before: OAuthStatus | null | undefined, now: OAuthStatus): boolean {
+  if (now.signedInAt !== undefined) return now.signedInAt !== null && now.signedInAt !== before?.signedInAt;
   return !before?.connected || before.obtainedAt !== now.obtainedAt || before.expiresAt !== now.expiresAt;
 }

@@ -329,6 +329,7 @@ export const ServerOAuthSchema = answer(() =>
       connected: z.boolean().meta({ description: 'Whether the gateway holds tokens for the server.' }),
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
       obtainedAt: orNull(timestamp()).meta({ description: 'When the tokens held were obtained (a sign-in or a refresh).' }),
+      signedInAt: orNull(timestamp()).meta({ description: "When a person's sign-in last finished (a refresh does not move it)." }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
       users: z.array(UserOAuthSchema).optional().meta({
         description:

@@ -78,9 +78,18 @@ export class NeedsSignIn extends Error {
   }
 }
 
-/** Whether a failure means that a person must sign in (the SDK's `UnauthorizedError` included). */
+/**
+ * Whether a failure means that a person must sign in: the SDK's `UnauthorizedError` included, and
+ * the 2.x transport's `InsufficientScopeError` (a 2026-07-28 server's 403 `insufficient_scope`, whose
+ * challenge `fetch` noted: the sign-in asks for the wider scopes, as the 1.x transports' step-up does).
+ * That one is told by its name: the 2.x SDK is loaded only for such a server (modern-client.ts).
+ */
 export function needsSignIn(error: unknown): boolean {
-  return error instanceof NeedsSignIn || error instanceof UnauthorizedError;
+  return (
+    error instanceof NeedsSignIn ||
+    error instanceof UnauthorizedError ||
+    (error instanceof Error && error.name === 'InsufficientScopeError')
+  );
 }
 
 /** The challenge of a server's last 401 or 403 (`WWW-Authenticate: Bearer …`). */
@@ -124,6 +133,8 @@ export interface OAuthView {
   expiresAt?: number;
   /** Epoch ms: when the tokens held were obtained (a sign-in, a refresh). */
   obtainedAt?: number;
+  /** Epoch ms: when a person's sign-in last finished (never moved by a refresh). */
+  signedInAt?: number;
   scopes: string[];
 }
 
@@ -242,6 +253,7 @@ export class OAuthClient implements OAuthClientProvider {
       connected: tokens !== undefined,
       ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
       ...(tokens && record?.obtainedAt !== undefined && { obtainedAt: record.obtainedAt }),
+      ...(tokens && record?.signedInAt !== undefined && { signedInAt: record.signedInAt }),
       scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
     };
   }
@@ -275,6 +287,14 @@ export class OAuthClient implements OAuthClientProvider {
       if (response.status === 401 || response.status === 403) {
         const challenge = extractWWWAuthenticateParams(response);
         if (response.status === 401 || challenge.error === 'insufficient_scope') this.challenge = { ...this.challenge, ...challenge };
+        if (response.status === 403 && (await this.steppedUpByClientCredentials(next))) {
+          const again = await this.withCurrentToken(init);
+          if (again !== init) {
+            await response.body?.cancel();
+            init = again;
+            response = await next(input, again);
+          }
+        }
       }
       // A token refused: what was discovered may be out of date too (SEP-2352: the server may have
       // moved to another authorization server, where a person signs in anew). Read it again.
@@ -285,6 +305,23 @@ export class OAuthClient implements OAuthClientProvider {
       }
       return response;
     };
+  }
+
+  /**
+   * Step-up with no person: a client-credentials server whose 403 `insufficient_scope` asked for
+   * scopes its tokens lack gets tokens for the wider scopes at once (whether the 1.x or the 2.x
+   * transport got the 403: the 2.x one, given a `BearerAuth`, would only throw). Whether it did.
+   */
+  private async steppedUpByClientCredentials(next: FetchLike): Promise<boolean> {
+    const tokens = this.record()?.tokens;
+    if (this.settings.grant !== 'client_credentials' || !tokens || !this.stepUp(tokens)) return false;
+    const result = await auth(this, {
+      serverUrl: this.config().url,
+      scope: this.wantedScope(),
+      resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
+      fetchFn: this.fetch(next),
+    }).catch(() => undefined);
+    return result === 'AUTHORIZED';
   }
 
   /** Notes that the refusal of `token` is being recovered from (`recovery`): settled by new tokens, a sign-in needed, or dropped credentials. */
@@ -669,7 +706,9 @@ export class OAuthClient implements OAuthClientProvider {
       url: record.url,
       // A configured client's pin stays (the configuration, not the authorization server, says which client it is).
       ...((this.settings.clientId !== undefined || (scope !== 'all' && scope !== 'client')) && record.client && { client: record.client }),
-      ...(scope !== 'all' && scope !== 'tokens' && record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt }),
+      ...(scope !== 'all' &&
+        scope !== 'tokens' &&
+        record.tokens && { tokens: record.tokens, expiresAt: record.expiresAt, signedInAt: record.signedInAt }),
       ...(scope !== 'all' && scope !== 'discovery' && record.discovery && { discovery: record.discovery }),
       // The tokens kept keep the metadata of their issuer (revoke), as forgetDiscovery does.
       ...(scope !== 'all' && scope !== 'tokens' && record.tokens && issuerKept(record, scope === 'discovery')),
@@ -794,7 +833,8 @@ export class OAuthClient implements OAuthClientProvider {
       );
       if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
       const client = signIn.client;
-      if (client) this.update((record) => ({ ...record, client }));
+      const signedInAt = this.now();
+      this.update((record) => ({ ...record, ...(client && { client }), signedInAt }));
     } finally {
       if (this.signIn === signIn) this.signIn = undefined;
     }

@@ -24,6 +24,8 @@ export interface OAuthRecord {
   expiresAt?: number;
   /** When the tokens were obtained (epoch ms). */
   obtainedAt?: number;
+  /** When a person's sign-in last finished (epoch ms): set by the callback only, never by a refresh. */
+  signedInAt?: number;
   /** Protected resource and authorization server metadata, as discovered. */
   discovery?: OAuthDiscoveryState;
   /**

@@ -165,6 +165,8 @@ export interface ServerStatus {
     connected: boolean;
     expiresAt?: number;
     obtainedAt?: number;
+    /** When a person's sign-in last finished (epoch ms); a refresh does not move it. */
+    signedInAt?: number;
     scopes: string[];
     /** A `perUserAuth` server's users, each with their own connection (per-user-connections.ts). */
     users?: { user: string; connected: boolean; expiresAt?: number; scopes: string[]; account?: string }[];

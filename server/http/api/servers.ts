@@ -49,6 +49,7 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
           connected: view.oauth.connected,
           expiresAt: iso(view.oauth.expiresAt),
           obtainedAt: iso(view.oauth.obtainedAt),
+          signedInAt: iso(view.oauth.signedInAt),
           scopes: view.oauth.scopes,
           ...(view.oauth.users &&
             admin && {
