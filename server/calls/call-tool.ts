@@ -120,14 +120,16 @@ export type SurfaceElicitor = (
 export type SurfaceSampler = (request: SamplingRequest, signal: AbortSignal, timeoutMs: number) => Promise<ForwardedSamplingResult>;
 
 /**
- * The options of one call upstream (`ToolCaller.callOptions`). A class, not an object literal, for
- * the `signal` getter: a getter in a literal is an accessor pair that V8 makes in the old
- * generation, holding the getter's closure and through it the whole call; an old object is not
- * collected by a scavenge, so every call's objects (its `RunningCall`, result, request) outlived
- * the next scavenge and were moved to the old generation, to be freed by a full collection
- * (README, "Performance", tenth round). A getter on the prototype is made once.
+ * The options of one call upstream (`ToolCaller.callOptions`), made by `upstreamCallOptions`.
+ * Their `signal` getter is on a shared prototype, made once: a getter in a literal is an accessor
+ * pair that V8 makes in the old generation, holding the getter's closure and through it the whole
+ * call; an old object is not collected by a scavenge, so every call's objects (its `RunningCall`,
+ * result, request) outlived the next scavenge and were moved to the old generation, to be freed by
+ * a full collection (README, "Performance", tenth round). Not instances of a class either: made
+ * by `new`, they still promoted ~250 bytes a call at concurrency 1, as an object literal ~35
+ * (eleventh round).
  */
-export class UpstreamCallOptions implements ToolCallOptions {
+export interface UpstreamCallOptions extends ToolCallOptions {
   readonly cancellation: RunningCall;
   readonly onProgress: (progress: CallProgress) => void;
   readonly onLog: (message: LogMessage) => void;
@@ -136,24 +138,35 @@ export class UpstreamCallOptions implements ToolCallOptions {
   readonly onTaskStatus: (task: UpstreamTaskStatus) => void;
   onSample: CallSampler | undefined;
   relay: InputRelay | undefined;
+}
 
-  constructor(
-    call: RunningCall,
-    readonly timeoutMs: number,
-    readonly maxTotalTimeoutMs: number,
-    readonly onElicit: Elicitor | undefined,
-  ) {
-    this.cancellation = call;
-    this.onProgress = (progress) => call.reportProgress(progress);
-    this.onLog = (message) => call.reportLog(message);
-    this.preferTask = call.mode === 'async';
-    this.onTaskStatus = (task) => call.reportTask(task);
-  }
-
-  /** Made only if read: the direct path of a stdio call listens on `cancellation`. */
+/** The prototype of every call's options: `signal`, made only if read (the direct path of a stdio call listens on `cancellation`). */
+const UPSTREAM_CALL_OPTIONS = {
   get signal(): AbortSignal {
-    return this.cancellation.signal;
-  }
+    return (this as unknown as UpstreamCallOptions).cancellation.signal;
+  },
+};
+
+/** The options of `call` upstream (see `UpstreamCallOptions`). */
+export function upstreamCallOptions(
+  call: RunningCall,
+  timeoutMs: number,
+  maxTotalTimeoutMs: number,
+  onElicit: Elicitor | undefined,
+): UpstreamCallOptions {
+  return {
+    __proto__: UPSTREAM_CALL_OPTIONS,
+    timeoutMs,
+    maxTotalTimeoutMs,
+    onElicit,
+    cancellation: call,
+    onProgress: (progress: CallProgress) => call.reportProgress(progress),
+    onLog: (message: LogMessage) => call.reportLog(message),
+    preferTask: call.mode === 'async',
+    onTaskStatus: (task: UpstreamTaskStatus) => call.reportTask(task),
+    onSample: undefined,
+    relay: undefined,
+  } as unknown as UpstreamCallOptions;
 }
 
 /** The open questions servers ask a person; without it a server's question is answered `cancel`. */
@@ -340,12 +353,7 @@ export class ToolCaller {
 
   /** How `call` goes upstream: its timeouts, its cancellation, and where its progress, logs and the server's requests go. */
   private callOptions(call: RunningCall, request: CallRequest, timeoutMs: number, settings: GatewaySettings): ToolCallOptions {
-    const options = new UpstreamCallOptions(
-      call,
-      timeoutMs,
-      Math.max(timeoutMs, settings.maxTotalTimeoutMs),
-      this.elicitorOf(call, request),
-    );
+    const options = upstreamCallOptions(call, timeoutMs, Math.max(timeoutMs, settings.maxTotalTimeoutMs), this.elicitorOf(call, request));
     // Set when present: most calls have neither.
     if (request.sample) options.onSample = this.samplerOf(call, request.sample);
     if (request.relay) options.relay = request.relay;
