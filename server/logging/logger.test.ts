@@ -1,9 +1,12 @@
 // The log line's `time` field: formatted once per second, it must stay what pino's own isoTime writes;
 // and the batching of log lines before they reach stdout.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { garbagePerCall } from '../../test/helpers/garbage.js';
-import { BufferedStdout, LOG_BUFFER_BYTES, createLogger, infoLineWriter, isoTime } from './logger.js';
+import { BufferedStdout, LOG_BUFFER_BYTES, batchStream, createLogger, infoLineWriter, isoTime } from './logger.js';
 
 describe('isoTime', () => {
   afterEach(() => {
@@ -55,6 +58,27 @@ describe('BufferedStdout', () => {
     expect(calls.slice(3)).toEqual([`write:${line(100)}`, 'flushSync']);
     const written = calls.filter((call) => call.startsWith('write:')).map((call) => call.slice('write:'.length));
     expect(written.join('')).toBe([...lines, line(100)].join(''));
+  });
+
+  it('writes a line flushed while an earlier write is still under way (a start-up line never stays buffered)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-gateway-log-'));
+    const file = path.join(dir, 'out.log');
+    const fd = fs.openSync(file, 'w');
+    try {
+      const out = new BufferedStdout(batchStream(fd));
+      out.write('{"msg":"needs sign-in"}\n');
+      out.flush(); // the write starts on the thread pool
+      out.write('{"msg":"listening"}\n');
+      out.flush(); // while it is under way
+      const deadline = Date.now() + 5000;
+      while (!fs.readFileSync(file, 'utf8').includes('listening') && Date.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(fs.readFileSync(file, 'utf8')).toBe('{"msg":"needs sign-in"}\n{"msg":"listening"}\n');
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes about 200 tool-call lines at once under load, in one write to a pipe', () => {

@@ -138,6 +138,16 @@ const LOG_MAX_WRITE_BYTES = 64 * 1024;
  * UTF-8 length of all it holds on every `write`, which for one line at a time cost more than the
  * line itself (about 3% of a tool call's CPU under load).
  */
+/**
+ * The file descriptor `fd` written asynchronously, each batch as it is handed over, in writes of at
+ * most `LOG_MAX_WRITE_BYTES`. No `minLength` of its own: `BufferedStdout` batches already, and
+ * sonic-boom's `flush` does nothing while a write is under way, so with a `minLength` a batch handed
+ * over during a write stayed buffered until the next one came (a start-up line could wait forever).
+ */
+export function batchStream(fd: number): pino.DestinationStream & { flush(): void; flushSync(): void } {
+  return pino.destination({ dest: fd, sync: false, minLength: 0, maxWrite: LOG_MAX_WRITE_BYTES });
+}
+
 export class BufferedStdout implements pino.DestinationStream {
   /** Lines not yet handed to `stream`, and their UTF-8 bytes. */
   private pending = '';
@@ -150,13 +160,8 @@ export class BufferedStdout implements pino.DestinationStream {
   };
 
   constructor(
-    /** Where the batches go. Default: stdout, written asynchronously, in writes of at most `LOG_MAX_WRITE_BYTES`. */
-    private readonly stream: Pick<pino.DestinationStream, 'write'> & { flush(): void; flushSync(): void } = pino.destination({
-      dest: 1,
-      sync: false,
-      minLength: LOG_BUFFER_BYTES,
-      maxWrite: LOG_MAX_WRITE_BYTES,
-    }),
+    /** Where the batches go. Default: stdout (`batchStream(1)`). */
+    private readonly stream: Pick<pino.DestinationStream, 'write'> & { flush(): void; flushSync(): void } = batchStream(1),
   ) {}
 
   write(line: string): void {
@@ -181,7 +186,7 @@ export class BufferedStdout implements pino.DestinationStream {
     }
   }
 
-  /** Hands the gathered lines to the stream, which writes them once it holds `LOG_BUFFER_BYTES` (or on `flush`). */
+  /** Hands the gathered lines to the stream, which writes them at once or, during a write, right after it. */
   private handOver(): void {
     if (this.pending === '') return;
     const batch = this.pending;
