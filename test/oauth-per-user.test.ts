@@ -248,7 +248,13 @@ describe('perUserAuth: each user with their own account', () => {
     await waitUntil(async () => (await sessions()) === 2, 10_000, "bob's connection closed for alice's");
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
     // Idle: the user's session ends; the listing one stays.
-    await waitUntil(async () => (await sessions()) === 1, 10_000, 'the idle connection closed');
+    let open = 0;
+    await waitUntil(
+      async () => (open = await sessions()) === 1,
+      10_000,
+      () =>
+        `the idle connection closed (sessions open upstream: ${open}; users: ${JSON.stringify(s.gateway.supervisor.status('remote')!.oauth!.users)})`,
+    );
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
   });
 

@@ -15,12 +15,17 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Re-checks `condition` every 20 ms until it returns a truthy value, or fails after `timeoutMs`. */
-export async function waitUntil<T>(condition: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  condition: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  /** What is waited for, in the error; a function is asked at the time out (to tell what was seen then). */
+  what: string | (() => string) = 'condition',
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();
     if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
