@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit, results } from './helpers/calls.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
+import { answerQuestion } from './helpers/questions.js';
 import { pendingApprovals } from './helpers/ui-session.js';
 
 const kit = callKit();
@@ -219,22 +220,12 @@ describe('input_required of a 2026-07-28 server, passed through to a 2026-07-28 
     // Declares sampling only: the server's question is a person's question card, as before.
     const client = await modernClient(app, { sampling: {} });
     const answer = call(client, 'ask-with-state');
-    const card = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
-    await request(app)
-      .post(`/api/questions/${card.id}`)
-      .set(auth)
-      .send({ action: 'accept', content: { name: 'Grace' } })
-      .expect(200);
+    await answerQuestion({ app, gateway }, auth, { name: 'Grace' });
     expect(textOf(await answer)).toBe('hello Grace, state fixture-state:1');
 
     const rest = request(app).post('/m/ask-with-state').set(auth).send({});
     const pending = rest.then((res) => res);
-    const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the REST call’s question card');
-    await request(app)
-      .post(`/api/questions/${question.id}`)
-      .set(auth)
-      .send({ action: 'accept', content: { name: 'Lin' } })
-      .expect(200);
+    await answerQuestion({ app, gateway }, auth, { name: 'Lin' }, 'the REST call’s question card');
     const res = await pending;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(JSON.stringify(res.body)).toContain('hello Lin, state fixture-state:1');

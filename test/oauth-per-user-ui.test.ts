@@ -52,7 +52,14 @@ describe("a perUserAuth server's card", () => {
 
     expect((await request(gateway.app).post('/remote/echo').send({ text: 'x' })).body.type).toBe('connect-first');
     expect(gateway.supervisor.status('remote')!.oauth!.users).toEqual([
-      { user: 'alice', connected: true, expiresAt: expect.any(Number), scopes: expect.any(Array) },
+      {
+        user: 'alice',
+        connected: true,
+        expiresAt: expect.any(Number),
+        obtainedAt: expect.any(Number),
+        signedInAt: expect.any(Number),
+        scopes: expect.any(Array),
+      },
     ]);
 
     await page.reload();

@@ -165,7 +165,15 @@ describe('perUserAuth: each user with their own account', () => {
     expect(gone.status, JSON.stringify(gone.body)).toBe(200);
     expect(gone.body.revokeError).toBeNull();
     expect(gone.body.server.oauth.users).toEqual([
-      { user: 'bob', connected: true, expiresAt: expect.any(String), scopes: expect.any(Array), account: 'bob@example.test' },
+      {
+        user: 'bob',
+        connected: true,
+        expiresAt: expect.any(String),
+        obtainedAt: expect.any(String),
+        signedInAt: expect.any(String),
+        scopes: expect.any(Array),
+        account: 'bob@example.test',
+      },
     ]);
     const after = await whoami(s, s.trusted, 'alice');
     expect(after.status).toBe(403);
@@ -486,6 +494,28 @@ describe("a perUserAuth server's users", () => {
     // The card's "Users' accounts" names the account each user signed in as upstream.
     const servers = await request(s.gateway.app).get('/').set(admin).set('Accept', 'text/html');
     expect(servers.text).toContain('<span class="user-id">alice</span> as <span class="user-account">alice@example.test</span>');
+  });
+
+  it('show when each one signed in and when their tokens were obtained, as the server-wide view does: a refresh moves only obtainedAt', async () => {
+    const s = await setup();
+    const before = Date.now();
+    await connect(s, 'alice');
+    await waitForServer(s.gateway.supervisor, 'remote', 'ready');
+    const userOf = async () => (await request(s.gateway.app).get('/api/servers/remote').set(admin).expect(200)).body.oauth.users[0];
+    const signedIn = await userOf();
+    expect(signedIn).toMatchObject({ user: 'alice', connected: true });
+    const signedInAt = Date.parse(signedIn.signedInAt);
+    const obtainedAt = Date.parse(signedIn.obtainedAt);
+    expect(signedInAt).toBeGreaterThanOrEqual(before);
+    expect(obtainedAt).toBeGreaterThanOrEqual(before);
+    expect(obtainedAt).toBeLessThanOrEqual(signedInAt);
+    // The server takes her token no more: her next call refreshes it.
+    await fetch(new URL('/test/expire', s.upstream.url), { method: 'POST' });
+    await waitUntil(() => Date.now() > signedInAt, 1000, 'the clock to pass the sign-in');
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+    const refreshed = await userOf();
+    expect(refreshed.signedInAt).toBe(signedIn.signedInAt);
+    expect(Date.parse(refreshed.obtainedAt)).toBeGreaterThan(signedInAt);
   });
 });
 

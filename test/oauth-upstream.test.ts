@@ -442,6 +442,18 @@ describe('a remote server behind OAuth', () => {
     expect(gateway.supervisor.status('remote')!.oauth).toEqual({ connected: false, scopes: [] });
   });
 
+  it("an endpoint that redirects within its origin (/mcp → /mcp/) is the server's, not the OAuth flow's: a large result is not cut", async () => {
+    const { upstream, gateway } = await signedIn({ SLASH_REDIRECT: '1' });
+    // More than DISCOVERY_MAX_BYTES (256 KiB), which bounds only the metadata, registration and token requests.
+    const large = await request(gateway.app).post('/remote/sized').send({ kib: 300 });
+    expect(large.status, JSON.stringify(large.body).slice(0, 300)).toBe(200);
+    expect(large.body).toHaveLength(300 * 1024);
+    // A 401 at the redirect's target is the server's too: one refresh, and the call goes on.
+    await upstream.hook('expire');
+    expect((await echo(gateway, 'remote', 'after expiry')).body).toBe('after expiry');
+    expect((await upstream.stats()).refreshes).toBe(1);
+  });
+
   it('gets tokens by client credentials for a machine-to-machine server, with no person', async () => {
     const upstream = await oauthServer({ CLIENT_ID: 'gateway-m2m', CLIENT_SECRET: 's3cret-m2m' });
     const dir = tempDir();

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { callKit } from './helpers/calls.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
+import { answerQuestion } from './helpers/questions.js';
 
 const kit = callKit();
 const KEY = 'upstream-2026-test-key-0123456789';
@@ -58,13 +59,8 @@ describe('a 2026-07-28 upstream server', () => {
     const { app, gateway } = await modernGateway();
     const call = request(app).post('/m/ask-name').set(auth).send({});
     const pending = call.then((res) => res);
-    const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
+    const question = await answerQuestion({ app, gateway }, auth, { name: 'Ada' });
     expect(question).toMatchObject({ server: 'm', tool: 'ask-name' });
-    await request(app)
-      .post(`/api/questions/${question.id}`)
-      .set(auth)
-      .send({ action: 'accept', content: { name: 'Ada' } })
-      .expect(200);
     const res = await pending;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(JSON.stringify(res.body)).toContain('hello Ada');

@@ -14,6 +14,7 @@ import { MAX_LOCAL_ROUNDS } from '../server/upstream/input-relay.js';
 import { callKit, expectProblem } from './helpers/calls.js';
 import { startHttpFixture } from './helpers/http-server.js';
 import { waitUntil } from './helpers/process.js';
+import { answerQuestion } from './helpers/questions.js';
 
 const kit = callKit();
 const KEY = 'upstream-tasks-2026-test-key-0123';
@@ -118,13 +119,8 @@ describe('a tool that runs as a task on a 2026-07-28 server', () => {
       .set(auth)
       .send({})
       .then((res) => res);
-    const question = await waitUntil(() => gateway.questions.list('pending')[0], 15_000, 'the question card');
+    const question = await answerQuestion({ app, gateway }, auth, { name: 'Ada' });
     expect(question).toMatchObject({ server: 'm', tool: 'asking-job' });
-    await request(app)
-      .post(`/api/questions/${question.id}`)
-      .set(auth)
-      .send({ action: 'accept', content: { name: 'Ada' } })
-      .expect(200);
     const res = await pending;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toBe('hello Ada');

@@ -265,25 +265,28 @@ export class RunningCall {
 
   /**
    * Keeps one copy of the result, for a finished call kept for reading: the result itself. Its
-   * serialized form (`json`) is dropped and rebuilt when read.
+   * serialized form (`json`) is dropped and rebuilt when read, by the getter of `KEPT_RESULT`.
    */
   keepOneCopy(): void {
     const end = this.end;
     if (!end?.result) return;
     const { result, durationMs, bytes } = end.result;
-    this.end = {
-      outcome: end.outcome,
-      result: {
-        result,
-        durationMs,
-        bytes,
-        get json() {
-          return JSON.stringify(result);
-        },
-      },
-    };
+    const kept = { __proto__: KEPT_RESULT, result, durationMs, bytes } as unknown as CallResult;
+    this.end = { outcome: end.outcome, result: kept };
   }
 }
+
+/**
+ * The prototype of a kept call's result (`keepOneCopy`), made once: its `json` is serialized from
+ * `result` when read. Not a getter in the result's literal: V8 makes a literal's accessor pair in
+ * the old generation, holding the getter's closure and through it the result, as
+ * `upstreamCallOptions` (call-tool.ts) explains.
+ */
+const KEPT_RESULT = {
+  get json(): string {
+    return JSON.stringify((this as unknown as CallResult).result);
+  },
+};
 
 interface Deferred<T> {
   promise: Promise<T>;

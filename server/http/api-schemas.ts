@@ -315,6 +315,8 @@ export const UserOAuthSchema = answer(() =>
       user: z.string().meta({ description: "The user's id (Open WebUI's `X-OpenWebUI-User-Id`)." }),
       connected: z.boolean().meta({ description: 'Whether the gateway holds tokens of this user for the server.' }),
       expiresAt: orNull(timestamp()).meta({ description: 'When the access token expires (it is refreshed before), when the server said.' }),
+      obtainedAt: orNull(timestamp()).meta({ description: "When the user's tokens held were obtained (their sign-in or a refresh)." }),
+      signedInAt: orNull(timestamp()).meta({ description: "When the user's sign-in last finished (a refresh does not move it)." }),
       scopes: z.array(z.string()).meta({ description: 'The scopes granted.' }),
       account: orNull(z.string()).meta({
         description: "Who the user signed in as at the server (the OpenID `id_token`'s email, else subject), when the server said.",

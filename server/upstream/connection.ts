@@ -936,6 +936,7 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     capabilities: ReturnType<typeof clientCapabilities>,
     answers: ClientRequestAnswers,
   ): Promise<{ client: Client; start: () => Promise<void> } | undefined> {
+    const base = withServerHeaders(config, fetch);
     const session = await modernSession(
       config,
       CLIENT_INFO,
@@ -962,7 +963,8 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
           this.log.warn({ error: describeError(error) }, `server ${this.name}: its subscriptions/listen stream could not be opened`),
       },
       config.initTimeoutMs,
-      { fetch: this.oauth!.fetch(withServerHeaders(config, fetch)), auth: this.oauth!.bearer() },
+      // The OAuth flow's requests go through the OAuth client's bounded fetch (bearer), not the transport's.
+      { fetch: this.oauth!.fetch(base), auth: this.oauth!.bearer(base) },
     );
     // Stopped or restarted while the client loaded.
     if (generation !== this.generation) return undefined;
@@ -1005,15 +1007,19 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.stdio = undefined;
     // The configured headers (API keys) go to the server's own origin only: the SDK would merge a
     // transport's `requestInit` headers into its requests to a third-party authorization server too.
+    // The OAuth flow's requests (metadata, registration, token) go through the OAuth client's bounded
+    // fetch, not the transport's own (withFlowFetch).
     const url = new URL(config.url);
     const authProvider = this.oauth!;
+    const flow = withServerHeaders(config, fetch);
     if (config.transport === 'sse')
-      return new SSEClientTransport(url, { authProvider, fetch: authProvider.fetch(withServerHeaders(config, fetch)) });
+      return authProvider.withFlowFetch(new SSEClientTransport(url, { authProvider, fetch: authProvider.fetch(flow) }), flow);
     this.relations = new StreamRelations();
-    return new StreamableHTTPClientTransport(url, {
+    const transport = new StreamableHTTPClientTransport(url, {
       authProvider,
       fetch: authProvider.fetch(withServerHeaders(config, this.relations.fetch)),
     });
+    return authProvider.withFlowFetch(transport, flow);
   }
 
   /**

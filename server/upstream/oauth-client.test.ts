@@ -184,7 +184,7 @@ describe('redirects of metadata fetches', () => {
     const config = { name: 'redirecting', transport: 'streamable-http', url } as RemoteServerConfig;
     const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs: 2_000, maxBytes: 4096 });
     expect((await client.fetch(withKey)(url, { method: 'POST' })).status).toBe(401);
-    const metadata = await client.fetch(withKey)(`${origin}/metadata`);
+    const metadata = await client.flowFetch(withKey)(`${origin}/metadata`);
     expect(metadata.status).toBe(404);
     expect(seen).toEqual([undefined]);
   });

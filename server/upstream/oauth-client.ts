@@ -27,9 +27,13 @@
  *   kept never wipes the newer tokens (`invalidateCredentials`).
  * - **A server without `auth`** whose 401 names `resource_metadata` in `WWW-Authenticate` gets
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
- * - **Discovery** (`bounded`): each metadata fetch, and every request to the authorization server
- *   (registration, token, refresh), has `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`, and
- *   follows redirects itself (the configured headers never cross origins); authorization server
+ * - **Discovery** (`bounded`): each request of the OAuth flow — metadata fetches, and every request
+ *   to the authorization server (registration, token, refresh) — goes through `flowFetch`, which the
+ *   SDK's `auth()` is given wherever it runs (ours, the 2.x transport's `onUnauthorized` through
+ *   `bearer()`, the 1.x transports' through `withFlowFetch`), never the transport's `fetch`: it has
+ *   `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`, and follows redirects itself (the configured
+ *   headers never cross origins). The server's own requests (its endpoint, a 1.x SSE server's
+ *   message URL, a redirect of either) are not bounded so. Authorization server
  *   metadata must name the issuer its URL was made from (SEP-2468). A token the server refuses
  *   makes the next `auth()` discover anew (SEP-2352).
  * - **A server that moved** to another authorization server waits for a person: nothing is
@@ -139,9 +143,9 @@ export interface OAuthView {
 }
 
 /**
- * How long a request that is not to the server's own endpoint may take, body included, in ms:
- * discovery (protected resource and authorization server metadata), registration, token, refresh
- * and revocation. Default 10 s.
+ * How long a request of the OAuth flow may take, body included, in ms: discovery (protected
+ * resource and authorization server metadata), registration, token, refresh and revocation.
+ * Default 10 s.
  */
 export const DISCOVERY_TIMEOUT_MS = 10_000;
 
@@ -259,19 +263,20 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   /**
-   * `fetch` for the server's transport: notes the challenge of a 401 or 403 (what `auth()` will be
-   * asked for, and whether a server without `auth` asked for OAuth at all). A request to the server
-   * made while a refresh is under way waits for it and goes with the new access token; one that
-   * got a 401 for an access token that has been replaced since is sent again with the new one (the
-   * SDK's transport would take that 401, coming just after another request's refresh, for a
-   * failed authorization). Refresh-token grants go through `refreshOnce`.
+   * `fetch` for the server's transport, its requests to the server (not bounded as the OAuth
+   * flow's are): notes the challenge of a 401 or 403 (what `auth()` will be asked for, and whether
+   * a server without `auth` asked for OAuth at all). A request to the server made while a refresh
+   * is under way waits for it and goes with the new access token; one that got a 401 for an
+   * access token that has been replaced since is sent again with the new one (the SDK's transport
+   * would take that 401, coming just after another request's refresh, for a failed authorization).
+   * A token request that comes this way all the same (the 1.x transport's step-up after a 403
+   * `insufficient_scope` runs `auth()` with its own fetch; its discovery is the one kept) is the
+   * flow's: told by its form body, which no MCP request has.
    */
   fetch(next: FetchLike): FetchLike {
+    const flow = this.flowFetch(next);
     return async (input, init) => {
-      const refreshToken = refreshGrantToken(init);
-      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => this.bounded(next, input, init));
-      // Metadata, registration, token and revocation requests: bounded in time and size.
-      if (!sameEndpoint(input, this.config().url)) return this.bounded(next, input, init);
+      if (tokenRequest(init)) return flow(input, init);
       if (this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
       if (response.status === 401) {
@@ -308,6 +313,35 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   /**
+   * `fetch` for the requests of the OAuth flow (protected resource and authorization server
+   * metadata, registration, token, refresh), the one every `auth()` is given: each is `bounded`,
+   * and refresh-token grants go through `refreshOnce`.
+   */
+  flowFetch(next: FetchLike): FetchLike {
+    return (input, init) => {
+      const refreshToken = refreshGrantToken(init);
+      if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => this.bounded(next, input, init));
+      return this.bounded(next, input, init);
+    };
+  }
+
+  /**
+   * `transport`, a 1.x SDK transport (`SSEClientTransport`, `StreamableHTTPClientTransport`) made
+   * with this provider and `fetch(next)`, with `flowFetch(next)` for the `auth()` it runs itself
+   * (on a 401, in `finishAuth`): it hands that `auth()` its `_fetchWithInit` — its own fetch with
+   * its `requestInit` (none here) — and has no option for another. The one place that reaches into
+   * that field: should the SDK rename it, this throws (every such connection fails, and its tests)
+   * rather than leave the flow unbounded.
+   */
+  withFlowFetch<T extends object>(transport: T, next: FetchLike): T {
+    const internals = transport as unknown as { _fetchWithInit?: FetchLike };
+    if (typeof internals._fetchWithInit !== 'function')
+      throw new Error('the MCP SDK transport has no _fetchWithInit: the OAuth flow could not be given its bounded fetch');
+    internals._fetchWithInit = this.flowFetch(next);
+    return transport;
+  }
+
+  /**
    * Step-up with no person: a client-credentials server whose 403 `insufficient_scope` asked for
    * scopes its tokens lack gets tokens for the wider scopes at once (whether the 1.x or the 2.x
    * transport got the 403: the 2.x one, given a `BearerAuth`, would only throw). Whether it did.
@@ -319,7 +353,7 @@ export class OAuthClient implements OAuthClientProvider {
       serverUrl: this.config().url,
       scope: this.wantedScope(),
       resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-      fetchFn: this.fetch(next),
+      fetchFn: this.flowFetch(next),
     }).catch(() => undefined);
     return result === 'AUTHORIZED';
   }
@@ -362,8 +396,8 @@ export class OAuthClient implements OAuthClientProvider {
   }
 
   /**
-   * A request that is not to the server's own endpoint (protected resource metadata, from the URL
-   * a 401 named too; authorization server metadata; registration, token and refresh POSTs): it
+   * A request of the OAuth flow (protected resource metadata, from the URL a 401 named too;
+   * authorization server metadata; registration, token and refresh POSTs): it
    * must answer within `timeoutMs`, body included, and its body may not pass `maxBytes`. A hostile
    * URL neither hangs nor floods the gateway (nor a refresh that every request waits for).
    * Authorization server metadata must name the issuer its URL was made from (`checkIssuer`).
@@ -476,11 +510,13 @@ export class OAuthClient implements OAuthClientProvider {
    * transport (its `AuthProvider`: modern-client.ts): the access token `tokens()` holds (refreshed
    * before it expires), and on a 401 what the 1.x transports do with this provider — `auth()`,
    * with the challenge `fetch` noted — so both eras share one store, one refresh and one sign-in.
+   * Its `auth()` goes through `flowFetch(next)`, not the transport's fetch it is handed.
    */
-  bearer(): BearerAuth {
+  bearer(next: FetchLike): BearerAuth {
+    const fetchFn = this.flowFetch(next);
     return {
       token: async () => (await this.tokens())?.access_token,
-      onUnauthorized: async ({ fetchFn }) => {
+      onUnauthorized: async () => {
         const result = await auth(this, {
           serverUrl: this.config().url,
           resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
@@ -740,7 +776,7 @@ export class OAuthClient implements OAuthClientProvider {
   /** Refreshes the tokens (or gets new ones by client credentials), one refresh at a time; a failure leaves the 401 path to decide. */
   private refresh(): Promise<unknown> {
     this.refreshing ??= this.inRefresh
-      .run(true, () => auth(this, { serverUrl: this.config().url, fetchFn: this.fetch(fetch) }))
+      .run(true, () => auth(this, { serverUrl: this.config().url, fetchFn: this.flowFetch(fetch) }))
       .catch(() => undefined)
       .finally(() => (this.refreshing = undefined));
     return this.refreshing;
@@ -776,7 +812,7 @@ export class OAuthClient implements OAuthClientProvider {
           serverUrl: this.config().url,
           scope: this.wantedScope(),
           resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-          fetchFn: this.fetch(fetch),
+          fetchFn: this.flowFetch(fetch),
         }),
       );
       if (result === 'AUTHORIZED') {
@@ -828,7 +864,7 @@ export class OAuthClient implements OAuthClientProvider {
           serverUrl: this.config().url,
           authorizationCode: params.code,
           resourceMetadataUrl: this.challenge?.resourceMetadataUrl,
-          fetchFn: this.fetch(fetch),
+          fetchFn: this.flowFetch(fetch),
         }),
       );
       if (result !== 'AUTHORIZED') throw new Error('the authorization server did not issue tokens');
@@ -976,6 +1012,11 @@ async function withinTime(promise: Promise<void>, ms: number): Promise<void> {
 }
 
 /** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
+/** Whether `init` is a request to a token endpoint: a POST of a form with a `grant_type`. */
+function tokenRequest(init: RequestInit | undefined): boolean {
+  return init?.method === 'POST' && init.body instanceof URLSearchParams && init.body.has('grant_type');
+}
+
 function refreshGrantToken(init: RequestInit | undefined): string | undefined {
   const body = init?.body;
   if (init?.method !== 'POST' || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return undefined;
@@ -1012,16 +1053,6 @@ function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function sameEndpoint(input: string | URL, url: string): boolean {
-  try {
-    const a = new URL(input);
-    const b = new URL(url);
-    return a.origin === b.origin && a.pathname === b.pathname;
-  } catch {
-    return false;
-  }
 }
 
 /** The one redirect URI a dynamically registered client was registered with, if any. */

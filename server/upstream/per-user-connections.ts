@@ -41,6 +41,10 @@ export interface UserOAuthView {
   connected: boolean;
   /** Epoch ms, when the server said when the access token expires. */
   expiresAt?: number;
+  /** Epoch ms: when the tokens held were obtained (the user's sign-in, a refresh). */
+  obtainedAt?: number;
+  /** Epoch ms: when the user's sign-in last finished (never moved by a refresh). */
+  signedInAt?: number;
   scopes: string[];
   /** Who the user signed in as upstream (the `id_token`'s `email`, else `sub`), when the token response said. */
   account?: string;
@@ -89,7 +93,7 @@ export class PerUserConnections {
     return !this.disconnecting.has(user) && this.store.loadFor(this.server, user)?.tokens !== undefined;
   }
 
-  /** Every user with a record, and whether they are connected. */
+  /** Every user with a record, and whether they are connected (as `OAuthClient.view()` shows the server's own). */
   users(): UserOAuthView[] {
     return this.store.usersOf(this.server).map((user) => {
       const record = this.store.loadFor(this.server, user);
@@ -99,6 +103,8 @@ export class PerUserConnections {
         user,
         connected: tokens !== undefined,
         ...(record?.expiresAt !== undefined && { expiresAt: record.expiresAt }),
+        ...(tokens && record?.obtainedAt !== undefined && { obtainedAt: record.obtainedAt }),
+        ...(tokens && record?.signedInAt !== undefined && { signedInAt: record.signedInAt }),
         scopes: tokens?.scope?.split(' ').filter(Boolean) ?? [],
         ...(account !== undefined && { account }),
       };

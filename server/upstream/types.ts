@@ -3,6 +3,7 @@
  * only this folder changes when the SDK does.
  */
 import type { Root, TransportKind } from '../config/types.js';
+import type { UserOAuthView } from './per-user-connections.js';
 
 /**
  * Every state a server can be in, in a fixed order (the API's enum, the metrics' label values).
@@ -169,7 +170,7 @@ export interface ServerStatus {
     signedInAt?: number;
     scopes: string[];
     /** A `perUserAuth` server's users, each with their own connection (per-user-connections.ts). */
-    users?: { user: string; connected: boolean; expiresAt?: number; scopes: string[]; account?: string }[];
+    users?: UserOAuthView[];
   };
 }
 

@@ -57,6 +57,8 @@ export function serverJson(view: ServerView, detail: boolean, display?: ServerDi
                 user: user.user,
                 connected: user.connected,
                 expiresAt: iso(user.expiresAt),
+                obtainedAt: iso(user.obtainedAt),
+                signedInAt: iso(user.signedInAt),
                 scopes: user.scopes,
                 account: user.account ?? null,
               })),
