@@ -34,9 +34,9 @@ async function hostileServer(metadata: (res: http.ServerResponse, req: http.Inco
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
 }
 
-async function signInAt(url: string): Promise<unknown> {
+async function signInAt(url: string, timeoutMs = 300): Promise<unknown> {
   const config = { name: 'hostile', transport: 'streamable-http', url } as RemoteServerConfig;
-  const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs: 300, maxBytes: 4096 });
+  const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs, maxBytes: 4096 });
   // The server's 401 names the metadata URL (the transport's first request).
   const first = await client.fetch(fetch)(url, { method: 'POST' });
   expect(first.status).toBe(401);
@@ -75,7 +75,8 @@ describe('OAuth discovery against a hostile server', () => {
       res.write('{"resource": "');
       flood();
     });
-    expect(await signInAt(url)).toMatch(/answered more than 4096 bytes/);
+    // A timeout long enough not to end it first on a loaded machine: the cap ends it.
+    expect(await signInAt(url, 30_000)).toMatch(/answered more than 4096 bytes/);
   });
 });
 
