@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import { OAuthClient } from './oauth-client.js';
@@ -38,7 +39,7 @@ async function signInAt(url: string, timeoutMs = 300): Promise<unknown> {
   const config = { name: 'hostile', transport: 'streamable-http', url } as RemoteServerConfig;
   const client = new OAuthClient(() => config, new MemoryOAuthStore(), Date.now, { timeoutMs, maxBytes: 4096 });
   // The server's 401 names the metadata URL (the transport's first request).
-  const first = await client.fetch(fetch)(url, { method: 'POST' });
+  const first = await client.fetch(fetch)(url, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"initialize"}' });
   expect(first.status).toBe(401);
   return client.beginSignIn('http://127.0.0.1/ui/oauth/callback').then(
     () => 'signed in',
@@ -77,6 +78,78 @@ describe('OAuth discovery against a hostile server', () => {
     });
     // A timeout long enough not to end it first on a loaded machine: the cap ends it.
     expect(await signInAt(url, 30_000)).toMatch(/answered more than 4096 bytes/);
+  });
+});
+
+describe("the 1.x streamable transport's step-up after a 403 insufficient_scope (its auth() runs with the transport's fetch)", () => {
+  /** A server whose endpoint answers 403 `insufficient_scope` naming `/prm`, which `prm` answers; records every request. */
+  async function steppingUpServer(prm: (res: http.ServerResponse, base: string) => void): Promise<{ url: string; seen: string[] }> {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      seen.push(`${req.method} ${req.url}`);
+      if (req.url === '/mcp')
+        return res
+          .writeHead(403, { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="more", resource_metadata="${base}/prm"` })
+          .end();
+      if (req.url === '/prm') return prm(res, base);
+      if (req.url === '/.well-known/oauth-authorization-server/as')
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            issuer: 'https://legit-as.example',
+            authorization_endpoint: `${base}/authorize`,
+            token_endpoint: `${base}/token`,
+            response_types_supported: ['code'],
+            grant_types_supported: ['client_credentials'],
+          }),
+        );
+      if (req.url === '/token')
+        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"x","token_type":"Bearer"}');
+      res.writeHead(404).end();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, seen };
+  }
+
+  /** Sends a ping through a 1.x streamable transport wired as connection.ts wires it; the error's message. */
+  async function ping(url: string): Promise<string> {
+    const config = { name: 'hostile', transport: 'streamable-http', url, auth: { grant: 'client_credentials', clientId: 'gateway' } };
+    const oauth = new OAuthClient(() => config as unknown as RemoteServerConfig, new MemoryOAuthStore(), Date.now, {
+      timeoutMs: 300,
+      maxBytes: 4096,
+    });
+    const transport = oauth.withFlowFetch(
+      new StreamableHTTPClientTransport(new URL(url), { authProvider: oauth, fetch: oauth.fetch(fetch) }),
+      fetch,
+    );
+    try {
+      return await transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }).then(
+        () => 'sent',
+        (error: Error) => error.message,
+      );
+    } finally {
+      await transport.close();
+    }
+  }
+
+  it('gives up on resource metadata that never comes, within the timeout', async () => {
+    const { url } = await steppingUpServer(() => {
+      // Never answers.
+    });
+    const started = Date.now();
+    expect(await ping(url)).toMatch(/403/); // the step-up failed: the server's refusal stands
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses authorization server metadata naming another issuer, and sends it no token request', async () => {
+    const { url, seen } = await steppingUpServer((res, base) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ resource: `${base}/mcp`, authorization_servers: [`${base}/as`] })),
+    );
+    expect(await ping(url)).toMatch(/names the issuer "https:\/\/legit-as.example"/);
+    expect(seen).not.toContain('POST /token');
   });
 });
 

@@ -30,7 +30,8 @@
  * - **Discovery** (`bounded`): each request of the OAuth flow — metadata fetches, and every request
  *   to the authorization server (registration, token, refresh) — goes through `flowFetch`, which the
  *   SDK's `auth()` is given wherever it runs (ours, the 2.x transport's `onUnauthorized` through
- *   `bearer()`, the 1.x transports' through `withFlowFetch`), never the transport's `fetch`: it has
+ *   `bearer()`, the 1.x transports' through `withFlowFetch`; what reaches the transport's `fetch` all
+ *   the same, as in the 1.x step-up after a 403, is told from MCP traffic by its shape): it has
  *   `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`, and follows redirects itself (the configured
  *   headers never cross origins). The server's own requests (its endpoint, a 1.x SSE server's
  *   message URL, a redirect of either) are not bounded so. Authorization server
@@ -269,14 +270,14 @@ export class OAuthClient implements OAuthClientProvider {
    * is under way waits for it and goes with the new access token; one that got a 401 for an
    * access token that has been replaced since is sent again with the new one (the SDK's transport
    * would take that 401, coming just after another request's refresh, for a failed authorization).
-   * A token request that comes this way all the same (the 1.x transport's step-up after a 403
-   * `insufficient_scope` runs `auth()` with its own fetch; its discovery is the one kept) is the
-   * flow's: told by its form body, which no MCP request has.
+   * A request of the OAuth flow that comes this way all the same (the 1.x streamable transport's
+   * step-up after a 403 `insufficient_scope` runs `auth()` with this fetch: metadata, registration,
+   * token) is the flow's: only the shapes of MCP traffic (`mcpTraffic`) go to the server unbounded.
    */
   fetch(next: FetchLike): FetchLike {
     const flow = this.flowFetch(next);
     return async (input, init) => {
-      if (tokenRequest(init)) return flow(input, init);
+      if (!mcpTraffic(init)) return flow(input, init);
       if (this.refreshGrant?.pending) init = await this.withCurrentToken(init);
       let response = await next(input, init);
       if (response.status === 401) {
@@ -1011,12 +1012,27 @@ async function withinTime(promise: Promise<void>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
-/** Whether `init` is a request to a token endpoint: a POST of a form with a `grant_type`. */
-function tokenRequest(init: RequestInit | undefined): boolean {
-  return init?.method === 'POST' && init.body instanceof URLSearchParams && init.body.has('grant_type');
+/**
+ * Whether `init` is a request of the MCP transports (not of the OAuth flow): a POST of JSON-RPC
+ * (the SDK sends `JSON.stringify` of its messages, which always holds `"jsonrpc":"2.0"`), a GET
+ * of an event stream, or the DELETE that ends a session. Metadata GETs, registration and token
+ * POSTs are none of these.
+ */
+function mcpTraffic(init: RequestInit | undefined): boolean {
+  switch (init?.method?.toUpperCase()) {
+    case 'POST':
+      return typeof init.body === 'string' && init.body.includes('"jsonrpc":"2.0"');
+    case 'DELETE':
+      return true;
+    case 'GET':
+    case undefined:
+      return init !== undefined && (new Headers(init.headers).get('accept') ?? '').includes('text/event-stream');
+    default:
+      return false;
+  }
 }
 
+/** The refresh token of a refresh-token grant request (the SDK posts `URLSearchParams`), else `undefined`. */
 function refreshGrantToken(init: RequestInit | undefined): string | undefined {
   const body = init?.body;
   if (init?.method !== 'POST' || !(body instanceof URLSearchParams) || body.get('grant_type') !== 'refresh_token') return undefined;
