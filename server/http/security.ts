@@ -111,10 +111,23 @@ export function hostCheck(options: SecurityOptions): Middleware {
   };
   const restrictAlways = options.restrictHosts ?? true;
   const accepts = (name: string, names: Set<string>) => !(restrictAlways || names.size > 0) || isLoopbackHost(name) || names.has(name);
+  // The verdict on the last `Host` seen, for the same allowed names: a client sends the same one on
+  // every request, and parsing it (port, brackets, case, IP forms) cost about 1% of a tool call's CPU.
+  let lastHost: string | undefined;
+  let lastNames: Set<string> | undefined;
+  let lastAccepted = false;
+  const acceptsHost = (host: string, names: Set<string>) => {
+    if (host !== lastHost || names !== lastNames) {
+      lastAccepted = accepts(hostname(host), names);
+      lastHost = host;
+      lastNames = names;
+    }
+    return lastAccepted;
+  };
   return (req, res, next) => {
     const names = allowedNow();
     const host = req.headers.host;
-    if (!host || !accepts(hostname(host), names)) {
+    if (!host || !acceptsHost(host, names)) {
       sendProblem(
         res,
         'host-not-allowed',

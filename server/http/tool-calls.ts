@@ -31,6 +31,8 @@ import { forwardedUserOf } from '../auth/forwarded-user.js';
 import { callerOf } from './security.js';
 
 function decode(segment: string, what: string): string {
+  // Most names have nothing to decode.
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -166,6 +166,26 @@ describe('infoLineWriter', () => {
     expect(ours).toBeLessThan(0.7 * pinos);
   });
 
+  it("tells its destination a line's UTF-8 size when the line is ASCII, so that BufferedStdout need not measure it", () => {
+    const writes: [string, number | undefined][] = [];
+    const logger = createLogger('info', { write: (line: string, bytes?: number) => writes.push([line, bytes]) > 0 } as never);
+    const write = infoLineWriter(logger, 'tool call', KEYS);
+    const base = { reqId: 'r1', callId: 'c1', mode: 'sync', outcome: 'ok', status: 200, durationMs: 1.5 };
+    write({ ...base, server: 'echo', tool: 'echo' });
+    write({ ...base, server: 'ünï', tool: 'echo' });
+    write({ ...base, server: 'quote "', tool: 'echo' });
+    expect(writes).toHaveLength(3);
+    expect(writes[0]![1]).toBe(Buffer.byteLength(writes[0]![0]));
+    // Not plain ASCII: left to the destination to measure.
+    expect(writes[1]![1]).toBeUndefined();
+    expect(writes[2]![1]).toBeUndefined();
+    const out = new BufferedStdout({ write: () => true, flush: () => {}, flushSync: () => {} });
+    for (const [line, bytes] of writes) out.write(line, bytes);
+    expect((out as unknown as { pendingBytes: number }).pendingBytes).toBe(
+      writes.reduce((sum, [line]) => sum + Buffer.byteLength(line), 0),
+    );
+  });
+
   it('writes through pino for a logger made elsewhere', () => {
     const { lines, destination } = capture();
     const other = pino({ base: { app: 'other' } }, destination);

@@ -81,6 +81,9 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 const MAX_STDERR_LINE_CHARS = 2000;
+/** Character codes `handleLine` looks at. */
+const CR = 13;
+const SPACE = 32;
 
 /** What a spawn error code means, for `lastError`. */
 const SPAWN_ERROR_HINTS: Record<string, string> = {
@@ -260,16 +263,20 @@ export class StdioProcessTransport implements Transport {
     let start = 0;
     let newline = chunk.indexOf(10);
     while (newline !== -1) {
-      const piece = chunk.subarray(start, newline);
-      if (this.dropping) {
-        this.dropping.append(piece);
-        this.endDropping();
-      } else if (this.pendingBytes + piece.length > this.maxLineBytes) {
-        this.startDropping(piece);
-        this.endDropping();
+      if (!this.dropping && this.pending.length === 0 && newline - start <= this.maxLineBytes) {
+        // A whole line in this chunk (the usual case): decoded in place, without a Buffer of its own.
+        this.handleLine(chunk.toString('utf8', start, newline));
       } else {
-        const line = this.pending.length ? Buffer.concat([...this.pending, piece]) : piece;
-        this.handleLine(line);
+        const piece = chunk.subarray(start, newline);
+        if (this.dropping) {
+          this.dropping.append(piece);
+          this.endDropping();
+        } else if (this.pendingBytes + piece.length > this.maxLineBytes) {
+          this.startDropping(piece);
+          this.endDropping();
+        } else {
+          this.handleLine(Buffer.concat([...this.pending, piece]).toString('utf8'));
+        }
       }
       this.pending = [];
       this.pendingBytes = 0;
@@ -318,9 +325,11 @@ export class StdioProcessTransport implements Transport {
     if (answer) this.inbox.push(answer);
   }
 
-  private handleLine(line: Buffer): void {
-    const text = line.toString('utf8').replace(/\r$/, '');
-    if (text.trim() === '') return;
+  private handleLine(line: string): void {
+    // A CR before the LF is dropped; a blank line is skipped (checked without copying a line that starts with `{`).
+    const text = line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+    const first = text.charCodeAt(0);
+    if (text === '' || ((first <= SPACE || first >= 0x80) && text.trim() === '')) return;
     let message: unknown;
     try {
       message = JSON.parse(text);
