@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { garbagePerCall } from '../../test/helpers/garbage.js';
@@ -168,8 +169,13 @@ describe('infoLineWriter', () => {
 
   it("tells its destination a line's UTF-8 size when the line is ASCII, so that BufferedStdout need not measure it", () => {
     const writes: [string, number | undefined][] = [];
-    const logger = createLogger('info', { write: (line: string, bytes?: number) => writes.push([line, bytes]) > 0 } as never);
-    const write = infoLineWriter(logger, 'tool call', KEYS);
+    const out = new BufferedStdout({ write: () => true, flush: () => {}, flushSync: () => {} });
+    const buffer = out.write.bind(out);
+    out.write = (line: string, bytes?: number) => {
+      writes.push([line, bytes]);
+      buffer(line, bytes);
+    };
+    const write = infoLineWriter(createLogger('info', out), 'tool call', KEYS);
     const base = { reqId: 'r1', callId: 'c1', mode: 'sync', outcome: 'ok', status: 200, durationMs: 1.5 };
     write({ ...base, server: 'echo', tool: 'echo' });
     write({ ...base, server: 'ünï', tool: 'echo' });
@@ -179,11 +185,16 @@ describe('infoLineWriter', () => {
     // Not plain ASCII: left to the destination to measure.
     expect(writes[1]![1]).toBeUndefined();
     expect(writes[2]![1]).toBeUndefined();
-    const out = new BufferedStdout({ write: () => true, flush: () => {}, flushSync: () => {} });
-    for (const [line, bytes] of writes) out.write(line, bytes);
     expect((out as unknown as { pendingBytes: number }).pendingBytes).toBe(
       writes.reduce((sum, [line]) => sum + Buffer.byteLength(line), 0),
     );
+  });
+
+  it('writes to a Node stream given to createLogger (which would take a size for an encoding)', () => {
+    const stream = new PassThrough();
+    const logger = createLogger('info', stream);
+    infoLineWriter(logger, 'tool call', KEYS)({ reqId: 'plain-ascii', status: 200 });
+    expect(JSON.parse(String(stream.read()))).toMatchObject({ level: 30, reqId: 'plain-ascii', status: 200, msg: 'tool call' });
   });
 
   it('writes through pino for a logger made elsewhere', () => {

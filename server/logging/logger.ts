@@ -62,9 +62,6 @@ function quoted(text: string): string {
  */
 const NOT_PLAIN = /["\\\u0000-\u001f\u0080-\uffff]/;
 
-/** Something that takes a line and, when the writer knows it, its UTF-8 length (`BufferedStdout`); others ignore it. */
-type SizedDestination = { write(line: string, bytes?: number): void };
-
 /**
  * Writes `info` lines whose fields are `keys` (strings and numbers) and whose message is `msg`:
  * the text pino writes for `logger.info(fields, msg)` (without its redaction paths, which such
@@ -85,7 +82,8 @@ export function infoLineWriter(logger: Logger, msg: string, keys: readonly strin
   // Whether the fixed parts are ASCII: then so is a line whose strings are plain, and its length is
   // its UTF-8 size, which the destination need not measure (about 1% of a tool call's CPU).
   const fixedAscii = [head, bindings, tail, ...names].every((part) => Buffer.byteLength(part) === part.length);
-  const sized = destination as SizedDestination;
+  // Only `BufferedStdout` takes a line's size; to a Node stream a second argument is an encoding.
+  const sized = destination instanceof BufferedStdout ? destination : undefined;
   return (fields) => {
     if (!plain.isLevelEnabled('info')) return;
     let line = head + isoTime() + bindings;
@@ -101,12 +99,15 @@ export function infoLineWriter(logger: Logger, msg: string, keys: readonly strin
         } else text = `"${value}"`;
       } else if (typeof value === 'number') text = Number.isFinite(value) ? String(value) : 'null';
       // Not a string or a number despite the type (a null, a boolean): as pino writes it.
-      else text = JSON.stringify(value) ?? 'null';
+      else {
+        text = JSON.stringify(value) ?? 'null';
+        ascii = false;
+      }
       line += names[i]! + text;
     }
     line += tail;
-    if (ascii) sized.write(line, line.length);
-    else sized.write(line);
+    if (ascii && sized) sized.write(line, line.length);
+    else destination.write(line);
   };
 }
 
