@@ -16,6 +16,13 @@
 // tables: as it loads it builds, for each of its ~10 locales, a copy of its ~2,000 replacements and
 // a regular expression of them all (about 10 ms of CPU), and the gateway never passes a locale.
 //
+// iconv-lite's encodings (0.55 MB of code and tables that body-parser and raw-body bring) are not in
+// the chunks start-up reads: they are a file of their own, dist/server/chunks/iconv-lite-encodings.cjs,
+// which iconv-lite requires at its first use (it already loads them lazily: the first request with a
+// body, whose charset it looks up); its multi-byte tables (Chinese, Japanese, Korean), which it loads
+// only for such a charset, stay JSON files in node_modules. Compiling them at every start cost about
+// 10 ms of CPU.
+//
 // Express' MIME table is built on first use: `mime-types` builds its maps of about 2,000 types from
 // `mime-db` when it loads (about 8 ms of CPU), and express, send, accepts and type-is load it with
 // themselves but call it only while answering. They get a stand-in with the same functions that
@@ -86,6 +93,31 @@ module.exports = {
   },
 };
 
+/** The lazily loaded files of their own (see above): dist/server/chunks/<name>.cjs, required at run time. */
+const SIDE_BUNDLES = { 'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js' };
+
+/** Leaves iconv-lite's `require("../encodings")` to load its file of its own at run time (see above). */
+const iconvEncodingsApart = {
+  name: 'iconv-encodings-apart',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^\.\.\/encodings$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]iconv-lite[\\/]lib[\\/]/.test(importer) ? { path: './iconv-lite-encodings.cjs', external: true } : undefined,
+    );
+  },
+};
+
+/** In a file of its own: iconv-lite's multi-byte tables stay JSON in node_modules, loaded (by Node) for such a charset only. */
+const iconvTablesFromPackage = {
+  name: 'iconv-tables-from-package',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^\.\/tables\/.+\.json$/ }, ({ path: request, importer }) =>
+      /[\\/]node_modules[\\/]iconv-lite[\\/]encodings[\\/]/.test(importer)
+        ? { path: `iconv-lite/encodings/${request.slice(2)}`, external: true }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -96,7 +128,7 @@ const common = {
   sourcemap: true,
   allowOverwrite: true,
   logLevel: 'warning',
-  plugins: [zodEnglishOnly, transliterateWithoutLocales, lazyMimeTypes],
+  plugins: [zodEnglishOnly, transliterateWithoutLocales, lazyMimeTypes, iconvEncodingsApart],
   outbase: 'server',
   outdir: 'dist/server',
   // Bundled CommonJS modules call require(); ESM has none of its own.
@@ -110,4 +142,17 @@ fs.rmSync('dist/server/chunks', { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: ['server/main.ts'], splitting: true, chunkNames: 'chunks/[name]-[hash]' }),
   build({ ...common, entryPoints: ['server/demo/demo-server.ts'] }),
+  // The chunks require them (`require` of the chunk's own folder), so they are written beside them, as CommonJS.
+  build({
+    entryPoints: SIDE_BUNDLES,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+    plugins: [iconvTablesFromPackage],
+    outdir: 'dist/server/chunks',
+    outExtension: { '.js': '.cjs' },
+  }),
 ]);

@@ -210,6 +210,31 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
     await waitUntil(() => recorder.files().some(endpoint));
   });
 
+  it("iconv-lite's encodings are a file of their own, not in what start-up reads: the chunk that requires them has them beside it, as in the package", async () => {
+    const recorder = loadRecorder();
+    const gateway = await startCommand(process.execPath, [...recorder.args, MAIN, '--port', '0', '--state-dir', tempDir()], recorder.env);
+    running.push(gateway);
+    expect(recorder.files()).toContain(path.join('dist', 'server', 'main.js'));
+    // esbuild names each bundled file in a comment: start-up reads iconv-lite itself (express brings it), not its encodings.
+    const read = recorder.files().map((file) => fs.readFileSync(file, 'utf8'));
+    expect(read.some((code) => code.includes('// node_modules/iconv-lite/lib/index.js'))).toBe(true);
+    expect(read.filter((code) => code.includes('// node_modules/iconv-lite/encodings/'))).toEqual([]);
+    // iconv-lite requires them at its first use, from the folder of the chunk it is in.
+    const chunks = fs.readdirSync(built('chunks')).filter((name) => name.endsWith('.js'));
+    const requiring = chunks.filter((name) =>
+      fs.readFileSync(built(path.join('chunks', name)), 'utf8').includes('__require("./iconv-lite-encodings.cjs")'),
+    );
+    expect(requiring).toHaveLength(1);
+    const require = module.createRequire(built(path.join('chunks', requiring[0]!)));
+    const apart = require('./iconv-lite-encodings.cjs') as Record<string, unknown>;
+    const own = module.createRequire(import.meta.url)('iconv-lite/encodings') as Record<string, unknown>;
+    expect(Object.keys(apart)).toEqual(Object.keys(own));
+    expect(apart.latin1).toEqual(own.latin1);
+    // A multi-byte table, which stays JSON in the package, loaded for such a charset only.
+    const table = (encodings: Record<string, unknown>) => (encodings.shiftjis as { table: () => unknown }).table();
+    expect(table(apart)).toEqual(table(own));
+  });
+
   it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (22 and later)", async () => {
     const stateDir = path.join(tempDir(), 'state');
     const start = async () => {
