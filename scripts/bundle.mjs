@@ -23,12 +23,19 @@
 // only for such a charset, stay JSON files in node_modules. Compiling them at every start cost about
 // 10 ms of CPU.
 //
+// ajv (with ajv-formats, 0.3 MB of CommonJS that runs as it loads) is a file of its own too,
+// dist/server/chunks/ajv.cjs: its importers (our argument and default checks, the MCP SDK's output
+// schema validator) get stand-ins with the same exports that load it at their first use, which
+// comes with the first schema to check (the SDK's client makes its validator then, see
+// upstream/connection.ts). Loading it at start cost about 10 ms of CPU.
+//
 // Express' MIME table is built on first use: `mime-types` builds its maps of about 2,000 types from
 // `mime-db` when it loads (about 8 ms of CPU), and express, send, accepts and type-is load it with
 // themselves but call it only while answering. They get a stand-in with the same functions that
 // loads `mime-types` at the first call.
 import fs from 'node:fs';
 import path from 'node:path';
+import module from 'node:module';
 import { build } from 'esbuild';
 
 /** Resolves zod's `../locales/index.js` to a module with `en` alone (see above). */
@@ -94,7 +101,70 @@ module.exports = {
 };
 
 /** The lazily loaded files of their own (see above): dist/server/chunks/<name>.cjs, required at run time. */
-const SIDE_BUNDLES = { 'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js' };
+const SIDE_BUNDLES = { 'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js', ajv: 'side-bundle:ajv' };
+
+/**
+ * Modules that start-up need not run, each loaded from a file of its own at its first use: the
+ * specifiers its importers name, by file (one file, so that they share one copy of what they share:
+ * ajv-formats extends the very ajv it is given).
+ */
+const LAZY_MODULES = { ajv: ['ajv', 'ajv/dist/2020.js', 'ajv-formats'] };
+
+/**
+ * A stand-in for the CommonJS module `specifier`, with the same exports, that requires the file
+ * `file` (see LAZY_MODULES) at the first use of one of them: called (as a function or a class) or
+ * read. What the module exports is read here, at build time, since an importer lists the exports
+ * as it loads. A module that is a function (a class) gives one that calls or constructs it (what it
+ * makes is an instance of the module's class, and `instanceof` the stand-in says so), not a subclass.
+ */
+function standIn(specifier, file) {
+  const real = module.createRequire(path.resolve('package.json'))(specifier);
+  const intrinsic = new Set(['length', 'name', 'prototype', 'arguments', 'caller']);
+  const keys = Object.getOwnPropertyNames(real).filter((key) => !intrinsic.has(key) && key !== '__esModule');
+  const enumerable = keys.filter((key) => Object.getOwnPropertyDescriptor(real, key).enumerable);
+  return `let real;
+const load = () => (real ??= require(${JSON.stringify(`./${file}.cjs`)})[${JSON.stringify(specifier)}]);
+const standIn = ${
+    typeof real === 'function'
+      ? 'function (...args) { return new.target ? Reflect.construct(load(), args) : load().apply(this, args); }'
+      : '{}'
+  };
+${typeof real === 'function' ? 'Object.defineProperty(standIn, Symbol.hasInstance, { value: (value) => value instanceof load() });\n' : ''}${'__esModule' in real ? "Object.defineProperty(standIn, '__esModule', { value: true });\n" : ''}for (const key of ${JSON.stringify(keys)}) {
+  Object.defineProperty(standIn, key, { get: () => load()[key], enumerable: ${JSON.stringify(enumerable)}.includes(key) });
+}
+module.exports = standIn;`;
+}
+
+/** Gives the importers of LAZY_MODULES their stand-ins (see above); the files of their own get the modules themselves. */
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(bundle) {
+    const fileOf = new Map(Object.entries(LAZY_MODULES).flatMap(([file, specifiers]) => specifiers.map((specifier) => [specifier, file])));
+    bundle.onResolve({ filter: /^side-bundle:/ }, ({ path: entry }) => ({
+      path: entry.slice('side-bundle:'.length),
+      namespace: 'side-bundle',
+    }));
+    bundle.onLoad({ filter: /./, namespace: 'side-bundle' }, ({ path: file }) => ({
+      contents: `module.exports = { ${LAZY_MODULES[file].map((specifier) => `${JSON.stringify(specifier)}: require(${JSON.stringify(specifier)})`).join(', ')} };`,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+    bundle.onResolve({ filter: /./ }, ({ path: specifier, namespace }) =>
+      fileOf.has(specifier) && namespace !== 'side-bundle' && bundle.initialOptions.format === 'esm'
+        ? { path: specifier, namespace: 'lazy-module' }
+        : undefined,
+    );
+    bundle.onLoad({ filter: /./, namespace: 'lazy-module' }, ({ path: specifier }) => ({
+      contents: standIn(specifier, fileOf.get(specifier)),
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+    // The stand-ins' require() of the file: at run time, from the chunk's folder.
+    bundle.onResolve({ filter: /^\.\/[\w-]+\.cjs$/ }, ({ path: request, namespace }) =>
+      namespace === 'lazy-module' ? { path: request, external: true } : undefined,
+    );
+  },
+};
 
 /** Leaves iconv-lite's `require("../encodings")` to load its file of its own at run time (see above). */
 const iconvEncodingsApart = {
@@ -140,7 +210,13 @@ const common = {
 // Chunk names carry a content hash: the chunks of an earlier build would stay behind.
 fs.rmSync('dist/server/chunks', { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['server/main.ts'], splitting: true, chunkNames: 'chunks/[name]-[hash]' }),
+  build({
+    ...common,
+    entryPoints: ['server/main.ts'],
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [...common.plugins, lazyModules],
+  }),
   build({ ...common, entryPoints: ['server/demo/demo-server.ts'] }),
   // The chunks require them (`require` of the chunk's own folder), so they are written beside them, as CommonJS.
   build({
@@ -151,7 +227,7 @@ await Promise.all([
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
-    plugins: [iconvTablesFromPackage],
+    plugins: [iconvTablesFromPackage, lazyModules],
     outdir: 'dist/server/chunks',
     outExtension: { '.js': '.cjs' },
   }),

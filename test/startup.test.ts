@@ -33,16 +33,21 @@ afterEach(async () => {
 /**
  * A module loader hook for a child process: `args` go before its script, and `files()` lists the
  * files (ES modules, and CommonJS ones that ES modules import) it has loaded so far, as paths from
- * the package root.
+ * the package root; with `required`, also those that CommonJS `require()` loads.
  */
-function loadRecorder(): { args: string[]; env: NodeJS.ProcessEnv; files: () => string[] } {
+function loadRecorder(required = false): { args: string[]; env: NodeJS.ProcessEnv; files: () => string[] } {
   const list = path.join(tempDir(), 'loaded.txt');
   const hook = `import fs from 'node:fs';
 export async function load(url, context, next) {
   if (url.startsWith('file:')) fs.appendFileSync(process.env.LOADED_LIST, url + '\\n');
   return next(url, context);
 }`;
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  let register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  if (required) {
+    register += `import fs from 'node:fs'; import Module from 'node:module'; import { pathToFileURL } from 'node:url';
+const load = Module.prototype.load;
+Module.prototype.load = function (file) { fs.appendFileSync(process.env.LOADED_LIST, pathToFileURL(file) + '\\n'); return load.call(this, file); };`;
+  }
   return {
     args: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
     env: { LOADED_LIST: list },
@@ -64,6 +69,15 @@ async function filesLoadedBy(args: string[]): Promise<string[]> {
   const [code] = (await once(child, 'exit')) as [number | null];
   expect(code).toBe(0);
   return recorder.files();
+}
+
+/** Starts the command with a `loadRecorder`; `read()` is the code of the files it has read so far. */
+async function startRecorded(required = false): Promise<{ gateway: RunningGateway; files: () => string[]; read: () => string[] }> {
+  const recorder = loadRecorder(required);
+  const gateway = await startCommand(process.execPath, [...recorder.args, MAIN, '--port', '0', '--state-dir', tempDir()], recorder.env);
+  running.push(gateway);
+  expect(recorder.files()).toContain(path.join('dist', 'server', 'main.js'));
+  return { gateway, files: recorder.files, read: () => recorder.files().map((file) => fs.readFileSync(file, 'utf8')) };
 }
 
 describe('start-up', () => {
@@ -211,14 +225,10 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
   });
 
   it("iconv-lite's encodings are a file of their own, not in what start-up reads: the chunk that requires them has them beside it, as in the package", async () => {
-    const recorder = loadRecorder();
-    const gateway = await startCommand(process.execPath, [...recorder.args, MAIN, '--port', '0', '--state-dir', tempDir()], recorder.env);
-    running.push(gateway);
-    expect(recorder.files()).toContain(path.join('dist', 'server', 'main.js'));
+    const { read } = await startRecorded();
     // esbuild names each bundled file in a comment: start-up reads iconv-lite itself (express brings it), not its encodings.
-    const read = recorder.files().map((file) => fs.readFileSync(file, 'utf8'));
-    expect(read.some((code) => code.includes('// node_modules/iconv-lite/lib/index.js'))).toBe(true);
-    expect(read.filter((code) => code.includes('// node_modules/iconv-lite/encodings/'))).toEqual([]);
+    expect(read().some((code) => code.includes('// node_modules/iconv-lite/lib/index.js'))).toBe(true);
+    expect(read().filter((code) => code.includes('// node_modules/iconv-lite/encodings/'))).toEqual([]);
     // iconv-lite requires them at its first use, from the folder of the chunk it is in.
     const chunks = fs.readdirSync(built('chunks')).filter((name) => name.endsWith('.js'));
     const requiring = chunks.filter((name) =>
@@ -233,6 +243,33 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
     // A multi-byte table, which stays JSON in the package, loaded for such a charset only.
     const table = (encodings: Record<string, unknown>) => (encodings.shiftjis as { table: () => unknown }).table();
     expect(table(apart)).toEqual(table(own));
+  });
+
+  it('the command listens without loading ajv (a file of its own): the first arguments to check load it, and are checked as before', async () => {
+    const { gateway, files, read } = await startRecorded(true);
+    const file = path.join('dist', 'server', 'chunks', 'ajv.cjs');
+    const ajv = (code: string) => /^\/\/ node_modules\/(?:ajv|ajv-formats|fast-uri)\//m.test(code);
+    expect(read().filter(ajv)).toEqual([]);
+    expect(files()).not.toContain(file);
+    // Until then its importers have stand-ins; the demo server is ready, its tools listed by the SDK's client.
+    await gateway.waitForLog((entry) => entry.msg === 'server demo: ready');
+    const wrong = await fetch(`${gateway.url}/demo/add`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 'x' }),
+    });
+    expect(wrong.status).toBe(422);
+    expect(((await wrong.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: 'b', message: 'is required' },
+      { field: 'a', message: 'must be number' },
+    ]);
+    const right = await fetch(`${gateway.url}/demo/add`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 1, b: 2 }),
+    });
+    expect(await right.json()).toEqual({ sum: 3 });
+    expect(files()).toContain(file);
   });
 
   it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (22 and later)", async () => {
