@@ -29,10 +29,16 @@
 // comes with the first schema to check (the SDK's client makes its validator then, see
 // upstream/connection.ts). Loading it at start cost about 10 ms of CPU.
 //
+// So are express' body parsers (`express.json()` and the like: body-parser, raw-body, iconv-lite,
+// and qs, which express itself takes for its "extended" query parser), 0.1 MB: express takes them as
+// it loads, the gateway never calls them (it reads bodies itself: http/json-body.ts), and the MCP
+// SDK's own HTTP servers (only in the lazily loaded MCP endpoint) use them. Loading them at start
+// cost about 8 ms of CPU.
+//
 // Express' MIME table is built on first use: `mime-types` builds its maps of about 2,000 types from
 // `mime-db` when it loads (about 8 ms of CPU), and express, send, accepts and type-is load it with
-// themselves but call it only while answering. They get a stand-in with the same functions that
-// loads `mime-types` at the first call.
+// themselves but call it only while answering. It is a file of its own (with mime-db, 0.23 MB) like
+// ajv, loaded by the stand-in they get at the first call.
 import fs from 'node:fs';
 import path from 'node:path';
 import module from 'node:module';
@@ -71,57 +77,41 @@ const transliterateWithoutLocales = {
   },
 };
 
-/** Gives every importer of `mime-types` a stand-in that loads it at the first call (see above). */
-const lazyMimeTypes = {
-  name: 'lazy-mime-types',
-  setup(bundle) {
-    bundle.onResolve({ filter: /^mime-types$/ }, async ({ resolveDir, kind, pluginData }) => {
-      if (pluginData === 'real') return undefined;
-      const real = await bundle.resolve('mime-types', { resolveDir, kind, pluginData: 'real' });
-      if (real.errors.length > 0) return { errors: real.errors };
-      // Relative to the package: source maps name no folder of the machine that built them.
-      return { path: path.relative(process.cwd(), real.path), namespace: 'lazy-mime-types' };
-    });
-    bundle.onLoad({ filter: /./, namespace: 'lazy-mime-types' }, ({ path: file }) => ({
-      contents: `let mimeTypes;
-const load = () => (mimeTypes ??= require(${JSON.stringify(`./${file.split(path.sep).join('/')}`)}));
-module.exports = {
-  charset: (type) => load().charset(type),
-  contentType: (type) => load().contentType(type),
-  extension: (type) => load().extension(type),
-  lookup: (path) => load().lookup(path),
-  get charsets() { return load().charsets; },
-  get extensions() { return load().extensions; },
-  get types() { return load().types; },
-};`,
-      loader: 'js',
-      resolveDir: process.cwd(),
-    }));
-  },
-};
-
 /** The lazily loaded files of their own (see above): dist/server/chunks/<name>.cjs, required at run time. */
-const SIDE_BUNDLES = { 'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js', ajv: 'side-bundle:ajv' };
+const SIDE_BUNDLES = {
+  'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js',
+  ajv: 'side-bundle:ajv',
+  'body-parser': 'side-bundle:body-parser',
+  'mime-types': 'side-bundle:mime-types',
+};
 
 /**
  * Modules that start-up need not run, each loaded from a file of its own at its first use: the
  * specifiers its importers name, by file (one file, so that they share one copy of what they share:
  * ajv-formats extends the very ajv it is given).
  */
-const LAZY_MODULES = { ajv: ['ajv', 'ajv/dist/2020.js', 'ajv-formats'] };
+const LAZY_MODULES = {
+  ajv: ['ajv', 'ajv/dist/2020.js', 'ajv-formats'],
+  'body-parser': ['body-parser', 'qs'],
+  'mime-types': ['mime-types'],
+};
 
 /**
  * A stand-in for the CommonJS module `specifier`, with the same exports, that requires the file
  * `file` (see LAZY_MODULES) at the first use of one of them: called (as a function or a class) or
  * read. What the module exports is read here, at build time, since an importer lists the exports
- * as it loads. A module that is a function (a class) gives one that calls or constructs it (what it
- * makes is an instance of the module's class, and `instanceof` the stand-in says so), not a subclass.
+ * as it loads: its functions are forwarded (express takes body-parser's as it loads), the rest
+ * (classes, objects) read at first use. A module that is a function (a class) gives one that calls
+ * or constructs it (what it makes is an instance of the module's class, and `instanceof` the
+ * stand-in says so), not a subclass.
  */
 function standIn(specifier, file) {
   const real = module.createRequire(path.resolve('package.json'))(specifier);
   const intrinsic = new Set(['length', 'name', 'prototype', 'arguments', 'caller']);
   const keys = Object.getOwnPropertyNames(real).filter((key) => !intrinsic.has(key) && key !== '__esModule');
   const enumerable = keys.filter((key) => Object.getOwnPropertyDescriptor(real, key).enumerable);
+  // Functions (not classes: their names are capitalized) are forwarded, so that an importer may take them as it loads.
+  const forwarded = keys.filter((key) => typeof Object.getOwnPropertyDescriptor(real, key).value === 'function' && /^[a-z_$]/.test(key));
   return `let real;
 const load = () => (real ??= require(${JSON.stringify(`./${file}.cjs`)})[${JSON.stringify(specifier)}]);
 const standIn = ${
@@ -130,13 +120,22 @@ const standIn = ${
       : '{}'
   };
 ${typeof real === 'function' ? 'Object.defineProperty(standIn, Symbol.hasInstance, { value: (value) => value instanceof load() });\n' : ''}${'__esModule' in real ? "Object.defineProperty(standIn, '__esModule', { value: true });\n" : ''}for (const key of ${JSON.stringify(keys)}) {
-  Object.defineProperty(standIn, key, { get: () => load()[key], enumerable: ${JSON.stringify(enumerable)}.includes(key) });
+  const enumerable = ${JSON.stringify(enumerable)}.includes(key);
+  if (${JSON.stringify(forwarded)}.includes(key)) {
+    const forward = function (...args) { return new.target ? Reflect.construct(load()[key], args) : load()[key].apply(this, args); };
+    Object.defineProperty(standIn, key, { value: forward, enumerable, writable: true, configurable: true });
+  } else {
+    Object.defineProperty(standIn, key, { get: () => load()[key], enumerable });
+  }
 }
 module.exports = standIn;`;
 }
 
-/** Gives the importers of LAZY_MODULES their stand-ins (see above); the files of their own get the modules themselves. */
-const lazyModules = {
+/**
+ * Gives the importers of LAZY_MODULES their stand-ins (see above), but for those of the file `own`
+ * being built, which gets its modules themselves.
+ */
+const lazyModules = (own) => ({
   name: 'lazy-modules',
   setup(bundle) {
     const fileOf = new Map(Object.entries(LAZY_MODULES).flatMap(([file, specifiers]) => specifiers.map((specifier) => [specifier, file])));
@@ -150,7 +149,7 @@ const lazyModules = {
       resolveDir: process.cwd(),
     }));
     bundle.onResolve({ filter: /./ }, ({ path: specifier, namespace }) =>
-      fileOf.has(specifier) && namespace !== 'side-bundle' && bundle.initialOptions.format === 'esm'
+      fileOf.has(specifier) && fileOf.get(specifier) !== own && namespace !== 'side-bundle'
         ? { path: specifier, namespace: 'lazy-module' }
         : undefined,
     );
@@ -164,7 +163,7 @@ const lazyModules = {
       namespace === 'lazy-module' ? { path: request, external: true } : undefined,
     );
   },
-};
+});
 
 /** Leaves iconv-lite's `require("../encodings")` to load its file of its own at run time (see above). */
 const iconvEncodingsApart = {
@@ -198,7 +197,7 @@ const common = {
   sourcemap: true,
   allowOverwrite: true,
   logLevel: 'warning',
-  plugins: [zodEnglishOnly, transliterateWithoutLocales, lazyMimeTypes, iconvEncodingsApart],
+  plugins: [zodEnglishOnly, transliterateWithoutLocales, iconvEncodingsApart],
   outbase: 'server',
   outdir: 'dist/server',
   // Bundled CommonJS modules call require(); ESM has none of its own.
@@ -215,20 +214,22 @@ await Promise.all([
     entryPoints: ['server/main.ts'],
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    plugins: [...common.plugins, lazyModules],
+    plugins: [...common.plugins, lazyModules()],
   }),
   build({ ...common, entryPoints: ['server/demo/demo-server.ts'] }),
   // The chunks require them (`require` of the chunk's own folder), so they are written beside them, as CommonJS.
-  build({
-    entryPoints: SIDE_BUNDLES,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    logLevel: 'warning',
-    plugins: [iconvTablesFromPackage, lazyModules],
-    outdir: 'dist/server/chunks',
-    outExtension: { '.js': '.cjs' },
-  }),
+  ...Object.entries(SIDE_BUNDLES).map(([name, entry]) =>
+    build({
+      entryPoints: { [name]: entry },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: true,
+      logLevel: 'warning',
+      plugins: [iconvEncodingsApart, iconvTablesFromPackage, lazyModules(name)],
+      outdir: 'dist/server/chunks',
+      outExtension: { '.js': '.cjs' },
+    }),
+  ),
 ]);

@@ -106,17 +106,19 @@ describe('start-up', () => {
     expect(text).not.toContain('danishNorwegianReplacements');
   });
 
-  it("Express' MIME table is built on first use, not at start: mime-types is loaded by a stand-in at the first call", async () => {
-    // esbuild names a bundled CommonJS module's loader after its file: every call of it is the stand-in's.
-    const loads = builtCode().match(/^.*\brequire_mime_types\(\).*$/gm) ?? [];
-    expect(loads.length).toBeGreaterThan(0);
-    expect(loads.filter((line) => !line.includes('mimeTypes ??= require_mime_types()'))).toEqual([]);
+  it("Express' MIME table is built on first use, not at start: mime-types is a file of its own, loaded by a stand-in at the first call", async () => {
+    // esbuild names each bundled file in a comment: no chunk holds mime-types or its table.
+    const chunks = fs.readdirSync(built('chunks')).filter((name) => name.endsWith('.js'));
+    const mime = (code: string) => /^\/\/ node_modules\/mime-(?:types|db)\//m.test(code);
+    expect(chunks.filter((name) => mime(fs.readFileSync(built(path.join('chunks', name)), 'utf8')))).toEqual([]);
+    const { gateway, files } = await startRecorded(true);
+    const file = path.join('dist', 'server', 'chunks', 'mime-types.cjs');
+    expect(files()).not.toContain(file);
     // The answers name their types as before.
-    const gateway = await startCli(['--state-dir', tempDir()]);
-    running.push(gateway);
     const script = await fetch(`${gateway.url}/static/ui.js`);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     await script.text();
+    expect(files()).toContain(file);
   });
 
   it('building the HTTP app loads no management-document generator, QR code or pretty-log library (they load on first use)', async () => {
@@ -226,13 +228,13 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
 
   it("iconv-lite's encodings are a file of their own, not in what start-up reads: the chunk that requires them has them beside it, as in the package", async () => {
     const { read } = await startRecorded();
-    // esbuild names each bundled file in a comment: start-up reads iconv-lite itself (express brings it), not its encodings.
-    expect(read().some((code) => code.includes('// node_modules/iconv-lite/lib/index.js'))).toBe(true);
+    // esbuild names each bundled file in a comment: start-up reads express, not iconv-lite's encodings.
+    expect(read().some((code) => code.includes('// node_modules/express/lib/express.js'))).toBe(true);
     expect(read().filter((code) => code.includes('// node_modules/iconv-lite/encodings/'))).toEqual([]);
-    // iconv-lite requires them at its first use, from the folder of the chunk it is in.
-    const chunks = fs.readdirSync(built('chunks')).filter((name) => name.endsWith('.js'));
+    // iconv-lite requires them at its first use, from the folder of the file it is in (a chunk, or one of its own).
+    const chunks = fs.readdirSync(built('chunks')).filter((name) => /\.c?js$/.test(name));
     const requiring = chunks.filter((name) =>
-      fs.readFileSync(built(path.join('chunks', name)), 'utf8').includes('__require("./iconv-lite-encodings.cjs")'),
+      fs.readFileSync(built(path.join('chunks', name)), 'utf8').includes('require("./iconv-lite-encodings.cjs")'),
     );
     expect(requiring).toHaveLength(1);
     const require = module.createRequire(built(path.join('chunks', requiring[0]!)));
@@ -270,6 +272,18 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
     });
     expect(await right.json()).toEqual({ sum: 3 });
     expect(files()).toContain(file);
+  });
+
+  it("express' body parsers (body-parser, qs, raw-body, iconv-lite: the gateway reads bodies itself) are a file of their own, not required at start", async () => {
+    const { files, read } = await startRecorded(true);
+    const parsers = (code: string) => /^\/\/ node_modules\/(?:body-parser|qs|raw-body|iconv-lite)\//m.test(code);
+    expect(read().some((code) => code.includes('// node_modules/express/lib/express.js'))).toBe(true);
+    expect(read().filter(parsers)).toEqual([]);
+    expect(files()).not.toContain(path.join('dist', 'server', 'chunks', 'body-parser.cjs'));
+    // Express takes its parsers from the stand-in; the file has them (with qs, which the stand-in of express' query parser loads).
+    const apart = module.createRequire(built(path.join('chunks', 'x.js')))('./body-parser.cjs') as Record<string, Record<string, unknown>>;
+    expect(Object.keys(apart['body-parser']!)).toEqual(['json', 'raw', 'text', 'urlencoded']);
+    expect((apart.qs!.parse as (text: string) => unknown)('a[b]=1')).toEqual({ a: { b: '1' } });
   });
 
   it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (22 and later)", async () => {
