@@ -39,6 +39,9 @@
 // `mime-db` when it loads (about 8 ms of CPU), and express, send, accepts and type-is load it with
 // themselves but call it only while answering. It is a file of its own (with mime-db, 0.23 MB) like
 // ajv, loaded by the stand-in they get at the first call.
+//
+// prom-client's process CPU metric takes `@opentelemetry/api` (60 kB that runs as it loads) for
+// its exemplars, which the gateway does not turn on: a file of its own too.
 import fs from 'node:fs';
 import path from 'node:path';
 import module from 'node:module';
@@ -83,6 +86,7 @@ const SIDE_BUNDLES = {
   ajv: 'side-bundle:ajv',
   'body-parser': 'side-bundle:body-parser',
   'mime-types': 'side-bundle:mime-types',
+  'opentelemetry-api': 'side-bundle:opentelemetry-api',
 };
 
 /**
@@ -94,6 +98,7 @@ const LAZY_MODULES = {
   ajv: ['ajv', 'ajv/dist/2020.js', 'ajv-formats'],
   'body-parser': ['body-parser', 'qs'],
   'mime-types': ['mime-types'],
+  'opentelemetry-api': ['@opentelemetry/api'],
 };
 
 /**

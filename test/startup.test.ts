@@ -286,6 +286,16 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
     expect((apart.qs!.parse as (text: string) => unknown)('a[b]=1')).toEqual({ a: { b: '1' } });
   });
 
+  it("prom-client's @opentelemetry/api (for exemplars, which the gateway does not turn on) is a file of its own, not required at start", async () => {
+    const { gateway, files, read } = await startRecorded(true);
+    expect(read().some((code) => code.includes('// node_modules/prom-client/index.js'))).toBe(true);
+    expect(read().filter((code) => code.includes('// node_modules/@opentelemetry/api/'))).toEqual([]);
+    expect(files()).not.toContain(path.join('dist', 'server', 'chunks', 'opentelemetry-api.cjs'));
+    const metrics = await fetch(`${gateway.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('mcp_gateway_server_state{server="demo"');
+  });
+
   it("keeps V8's compiled code of the gateway in the state directory from the second start on, where Node has a compile cache (22 and later)", async () => {
     const stateDir = path.join(tempDir(), 'state');
     const start = async () => {
