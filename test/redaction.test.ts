@@ -27,7 +27,7 @@ function storeServer(dir: string) {
 
 const ARGS = {
   name: 'Ann',
-  pin: '4821',
+  pin: '4821-pin-secret',
   mfa_code: '902113',
   DATABASE_URL: 'postgres://app:pg-pass-77@db.internal/orders',
   backup: 'postgres://backup:bk-pass-88@db.internal/orders',
@@ -35,7 +35,7 @@ const ARGS = {
   memberNumber: 'M-31337',
   pinned: true,
 };
-const SECRETS = ['4821', '902113', 'pg-pass-77', 'bk-pass-88', 'sig-val-42', 'hook-tok-99', 'M-31337'];
+const SECRETS = ['4821-pin-secret', '902113', 'pg-pass-77', 'bk-pass-88', 'sig-val-42', 'hook-tok-99', 'M-31337'];
 const REDACTED = {
   name: 'Ann',
   pin: '[redacted]',
