@@ -247,7 +247,8 @@ describe('perUserAuth: each user with their own account', () => {
     const sessions = async () => ((await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number }).sessions;
     await connect(s, 'alice');
     await waitForServer(s.gateway.supervisor, 'remote', 'ready');
-    // Each user's connection is up before the next one replaces it (one closed while it starts may leave its session behind).
+    // Each user's connection is up before the next one replaces it (one closed while it starts ends its session only if its
+    // initialize is answered within a second).
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
     await connect(s, 'bob');
     // The server's own (listing) session, and at most one user's.
@@ -263,6 +264,25 @@ describe('perUserAuth: each user with their own account', () => {
       () =>
         `the idle connection closed (sessions open upstream: ${open}; users: ${JSON.stringify(s.gateway.supervisor.status('remote')!.oauth!.users)})`,
     );
+    expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
+  });
+
+  it("a user's connection idle while still starting is closed once up, its session ended", async () => {
+    const s = await setup({ userConnectionIdleMs: 100 });
+    const stats = async () =>
+      (await (await fetch(new URL('/test/stats', s.upstream.url))).json()) as { sessions: number; sessionsOpened: number };
+    // Each initialize is answered long after the idle time, and after the time a stop waits for it (1 s).
+    await fetch(new URL('/test/slow-initialize?ms=1800', s.upstream.url), { method: 'POST' });
+    // Alice's connection starts with her sign-in, no call waiting on it; the server's own lists with her tokens.
+    await connect(s, 'alice');
+    await waitUntil(async () => (await stats()).sessionsOpened === 2, 10_000, 'both sessions to open');
+    let open = 0;
+    await waitUntil(
+      async () => (open = (await stats()).sessions) === 1,
+      10_000,
+      () => `the idle session to end (open: ${open})`,
+    );
+    await fetch(new URL('/test/slow-initialize?ms=0', s.upstream.url), { method: 'POST' });
     expect((await whoami(s, s.trusted, 'alice')).body).toMatchObject({ subject: 'alice' });
   });
 

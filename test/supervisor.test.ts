@@ -107,6 +107,21 @@ describe('real servers over every transport', () => {
     expect(await sessions()).toBe(0);
   });
 
+  it('ends the session of a streamable HTTP server stopped while its initialize was unanswered, once answered', async () => {
+    // The server opens the session on receiving initialize; its id comes with the answer.
+    const http = await httpServer('streamable-http', { HOLD_INITIALIZE: '1' });
+    const counts = async () => (await (await fetch(`http://127.0.0.1:${http.port}/sessions`)).json()) as { open: number; held: number };
+    const { supervisor } = await gatewayWith({ remote: { type: 'streamable-http', url: http.url } });
+    await waitUntil(async () => (await counts()).held === 1, 10_000, 'initialize to reach the server');
+    expect(supervisor.status('remote')!.state).toBe('starting');
+    const stopped = supervisor.setEnabled('remote', false);
+    // Answered (the session open) while the stop waits.
+    expect(await (await fetch(`http://127.0.0.1:${http.port}/release-initialize`, { method: 'POST' })).json()).toEqual({ released: 1 });
+    await stopped;
+    expect(supervisor.status('remote')!.state).toBe('disabled');
+    expect(await counts()).toEqual({ open: 0, held: 0 });
+  });
+
   it('connects server-filesystem on a temp folder', async () => {
     const root = tempDir('mcp-fs-');
     const bin = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');

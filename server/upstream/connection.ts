@@ -135,6 +135,12 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /** The modern tool call whose `input_required` rounds run now (their input requests carry no call id). */
   private readonly modernCall = new AsyncLocalStorage<CallInFlight>();
   private closing: Promise<void> = Promise.resolve();
+  /**
+   * The handshake under way on the current transport (settles, never rejects, once `initialize` is
+   * answered or failed): a stop meanwhile waits for it, since the server opens its session on
+   * receiving `initialize`, and the session's id comes with the answer.
+   */
+  private handshake?: { transport: Transport; settled: Promise<void> };
   private readonly lists = new ServerLists();
   private restarts = 0;
   /** Log listeners of the calls in flight (see `ToolCallOptions.onLog`). */
@@ -834,10 +840,14 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer to initialize within ${timeoutMs} ms`)), timeoutMs);
     });
+    const started = start();
+    if (this.transport) this.handshake = { transport: this.transport, settled: started.catch(() => undefined) };
     try {
       await Promise.race([
         (async () => {
-          await start();
+          await started;
+          // Stopped or restarted before initialize was answered (the stop waited for the answer, to end the session).
+          if (generation !== this.generation) return;
           await this.loadLists(generation, client);
         })(),
         timeout,
@@ -1185,11 +1195,15 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
   /**
    * Closes client and transport of the current generation; resolves when the process is gone.
    * With `endSession`, a streamable HTTP session is ended politely first (`DELETE`), waiting at
-   * most `SESSION_END_TIMEOUT_MS`: a deliberate stop should not leave the session to expire.
+   * most `SESSION_END_TIMEOUT_MS`: a deliberate stop should not leave the session to expire. A
+   * connection stopped while its `initialize` is unanswered has no session id yet, though the
+   * server may have opened the session: it waits for the answer (within the same bound) to end it.
    */
   private teardown({ endSession = false } = {}): Promise<void> {
     const client = this.client;
     const transport = this.transport;
+    const handshake = this.handshake?.transport === transport ? this.handshake?.settled : undefined;
+    this.handshake = undefined;
     this.client = undefined;
     this.transport = undefined;
     this.direct = undefined;
@@ -1199,12 +1213,13 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.modern = undefined;
     if (!client && !transport) return this.closing;
     this.closing = (async () => {
-      if (endSession && transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
+      if (endSession && transport instanceof StreamableHTTPClientTransport && (transport.sessionId || handshake)) {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          transport.terminateSession().catch(() => undefined),
-          new Promise((resolve) => (timer = setTimeout(resolve, SESSION_END_TIMEOUT_MS))),
-        ]);
+        const end = async () => {
+          if (!transport.sessionId) await handshake;
+          if (transport.sessionId) await transport.terminateSession();
+        };
+        await Promise.race([end().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, SESSION_END_TIMEOUT_MS)))]);
         clearTimeout(timer);
       }
       try {

@@ -309,7 +309,11 @@ export class PerUserConnections {
     void oldest[1].connection.stop();
   }
 
-  /** Checks now and then for connections idle longer than `gateway.userConnectionIdleMs`, while there are any. */
+  /**
+   * Checks now and then for connections idle longer than `gateway.userConnectionIdleMs`, while there
+   * are any. One still starting (a sign-in's, which no call waits for) is closed once it is up: the
+   * session the server opened on its `initialize` is then known, and ended.
+   */
   private sweep(): void {
     if (this.sweeper) return;
     const idleMs = this.settings().userConnectionIdleMs;
@@ -317,7 +321,7 @@ export class PerUserConnections {
       () => {
         const limit = this.now() - this.settings().userConnectionIdleMs;
         for (const [user, pooled] of this.pool) {
-          if (pooled.busy > 0 || pooled.lastUsed > limit) continue;
+          if (pooled.busy > 0 || pooled.lastUsed > limit || pooled.connection.currentState === 'starting') continue;
           this.pool.delete(user);
           void pooled.connection.stop();
         }
