@@ -35,14 +35,19 @@ afterEach(async () => {
  * files (ES modules, and CommonJS ones that ES modules import) it has loaded so far, as paths from
  * the package root; with `required`, also those that CommonJS `require()` loads.
  */
-function loadRecorder(required = false): { args: string[]; env: NodeJS.ProcessEnv; files: () => string[] } {
+function loadRecorder(required = false): { args: string[]; env: NodeJS.ProcessEnv; files: () => string[]; atListening: () => string[] } {
   const list = path.join(tempDir(), 'loaded.txt');
   const hook = `import fs from 'node:fs';
 export async function load(url, context, next) {
   if (url.startsWith('file:')) fs.appendFileSync(process.env.LOADED_LIST, url + '\\n');
   return next(url, context);
 }`;
-  let register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  // A mark in the list when the first server listens: what was loaded by then is what start-up loaded
+  // (after it, the demo server's first listing may load more, sooner on a faster Node).
+  let register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});
+import net from 'node:net'; import markFs from 'node:fs';
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) { this.once('listening', () => markFs.appendFileSync(process.env.LOADED_LIST, '${LISTENING_MARK}\\n')); return listen.apply(this, args); };`;
   if (required) {
     register += `import fs from 'node:fs'; import Module from 'node:module'; import { pathToFileURL } from 'node:url';
 const load = Module.prototype.load;
@@ -52,13 +57,20 @@ Module.prototype.load = function (file) { fs.appendFileSync(process.env.LOADED_L
     args: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
     env: { LOADED_LIST: list },
     files: () =>
-      fs
-        .readFileSync(list, 'utf8')
-        .split('\n')
-        .filter(Boolean)
+      lines(list)
+        .filter((line) => line !== LISTENING_MARK)
         .map((url) => path.relative(root, fileURLToPath(url))),
+    atListening: () => {
+      const all = lines(list);
+      const mark = all.indexOf(LISTENING_MARK);
+      if (mark === -1) throw new Error('the command has not listened (no mark in the list)');
+      return all.slice(0, mark).map((url) => path.relative(root, fileURLToPath(url)));
+    },
   };
 }
+
+const LISTENING_MARK = 'listening';
+const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
 
 /** The files that `node ...args` loads, run to its end (see `loadRecorder`). */
 async function filesLoadedBy(args: string[]): Promise<string[]> {
@@ -71,13 +83,23 @@ async function filesLoadedBy(args: string[]): Promise<string[]> {
   return recorder.files();
 }
 
-/** Starts the command with a `loadRecorder`; `read()` is the code of the files it has read so far. */
-async function startRecorded(required = false): Promise<{ gateway: RunningGateway; files: () => string[]; read: () => string[] }> {
+/**
+ * Starts the command with a `loadRecorder`: `files()` is what it has loaded so far, `atStart()` what
+ * it had loaded when it began to listen, `read()` the code of those.
+ */
+async function startRecorded(
+  required = false,
+): Promise<{ gateway: RunningGateway; files: () => string[]; atStart: () => string[]; read: () => string[] }> {
   const recorder = loadRecorder(required);
   const gateway = await startCommand(process.execPath, [...recorder.args, MAIN, '--port', '0', '--state-dir', tempDir()], recorder.env);
   running.push(gateway);
   expect(recorder.files()).toContain(path.join('dist', 'server', 'main.js'));
-  return { gateway, files: recorder.files, read: () => recorder.files().map((file) => fs.readFileSync(file, 'utf8')) };
+  return {
+    gateway,
+    files: recorder.files,
+    atStart: recorder.atListening,
+    read: () => recorder.atListening().map((file) => fs.readFileSync(file, 'utf8')),
+  };
 }
 
 describe('start-up', () => {
@@ -111,9 +133,9 @@ describe('start-up', () => {
     const chunks = fs.readdirSync(built('chunks')).filter((name) => name.endsWith('.js'));
     const mime = (code: string) => /^\/\/ node_modules\/mime-(?:types|db)\//m.test(code);
     expect(chunks.filter((name) => mime(fs.readFileSync(built(path.join('chunks', name)), 'utf8')))).toEqual([]);
-    const { gateway, files } = await startRecorded(true);
+    const { gateway, files, atStart } = await startRecorded(true);
     const file = path.join('dist', 'server', 'chunks', 'mime-types.cjs');
-    expect(files()).not.toContain(file);
+    expect(atStart()).not.toContain(file);
     // The answers name their types as before.
     const script = await fetch(`${gateway.url}/static/ui.js`);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
@@ -248,11 +270,11 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
   });
 
   it('the command listens without loading ajv (a file of its own): the first arguments to check load it, and are checked as before', async () => {
-    const { gateway, files, read } = await startRecorded(true);
+    const { gateway, files, atStart, read } = await startRecorded(true);
     const file = path.join('dist', 'server', 'chunks', 'ajv.cjs');
     const ajv = (code: string) => /^\/\/ node_modules\/(?:ajv|ajv-formats|fast-uri)\//m.test(code);
     expect(read().filter(ajv)).toEqual([]);
-    expect(files()).not.toContain(file);
+    expect(atStart()).not.toContain(file);
     // Until then its importers have stand-ins; the demo server is ready, its tools listed by the SDK's client.
     await gateway.waitForLog((entry) => entry.msg === 'server demo: ready');
     const wrong = await fetch(`${gateway.url}/demo/add`, {
@@ -275,11 +297,11 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
   });
 
   it("express' body parsers (body-parser, qs, raw-body, iconv-lite: the gateway reads bodies itself) are a file of their own, not required at start", async () => {
-    const { files, read } = await startRecorded(true);
+    const { atStart, read } = await startRecorded(true);
     const parsers = (code: string) => /^\/\/ node_modules\/(?:body-parser|qs|raw-body|iconv-lite)\//m.test(code);
     expect(read().some((code) => code.includes('// node_modules/express/lib/express.js'))).toBe(true);
     expect(read().filter(parsers)).toEqual([]);
-    expect(files()).not.toContain(path.join('dist', 'server', 'chunks', 'body-parser.cjs'));
+    expect(atStart()).not.toContain(path.join('dist', 'server', 'chunks', 'body-parser.cjs'));
     // Express takes its parsers from the stand-in; the file has them (with qs, which the stand-in of express' query parser loads).
     const apart = module.createRequire(built(path.join('chunks', 'x.js')))('./body-parser.cjs') as Record<string, Record<string, unknown>>;
     expect(Object.keys(apart['body-parser']!)).toEqual(['json', 'raw', 'text', 'urlencoded']);
@@ -287,10 +309,10 @@ console.log(JSON.stringify({ atLoad, afterCheck: made.size, checked }));`;
   });
 
   it("prom-client's @opentelemetry/api (for exemplars, which the gateway does not turn on) is a file of its own, not required at start", async () => {
-    const { gateway, files, read } = await startRecorded(true);
+    const { gateway, atStart, read } = await startRecorded(true);
     expect(read().some((code) => code.includes('// node_modules/prom-client/index.js'))).toBe(true);
     expect(read().filter((code) => code.includes('// node_modules/@opentelemetry/api/'))).toEqual([]);
-    expect(files()).not.toContain(path.join('dist', 'server', 'chunks', 'opentelemetry-api.cjs'));
+    expect(atStart()).not.toContain(path.join('dist', 'server', 'chunks', 'opentelemetry-api.cjs'));
     const metrics = await fetch(`${gateway.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('mcp_gateway_server_state{server="demo"');
