@@ -1019,19 +1019,17 @@ export class UpstreamConnection extends EventEmitter<ConnectionEvents> {
     this.stdio = undefined;
     // The configured headers (API keys) go to the server's own origin only: the SDK would merge a
     // transport's `requestInit` headers into its requests to a third-party authorization server too.
-    // The OAuth flow's requests (metadata, registration, token) go through the OAuth client's bounded
-    // fetch, not the transport's own (withFlowFetch).
+    // The OAuth flow's requests that the SDK's auth() makes through the transport's fetch (metadata,
+    // registration, token) are told apart there and bounded (OAuthClient.fetch).
     const url = new URL(config.url);
     const authProvider = this.oauth!;
-    const flow = withServerHeaders(config, fetch);
     if (config.transport === 'sse')
-      return authProvider.withFlowFetch(new SSEClientTransport(url, { authProvider, fetch: authProvider.fetch(flow) }), flow);
+      return new SSEClientTransport(url, { authProvider, fetch: authProvider.fetch(withServerHeaders(config, fetch)) });
     this.relations = new StreamRelations();
-    const transport = new StreamableHTTPClientTransport(url, {
+    return new StreamableHTTPClientTransport(url, {
       authProvider,
       fetch: authProvider.fetch(withServerHeaders(config, this.relations.fetch)),
     });
-    return authProvider.withFlowFetch(transport, flow);
   }
 
   /**

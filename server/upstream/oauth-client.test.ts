@@ -119,10 +119,7 @@ describe("the 1.x streamable transport's step-up after a 403 insufficient_scope 
       timeoutMs: 300,
       maxBytes: 4096,
     });
-    const transport = oauth.withFlowFetch(
-      new StreamableHTTPClientTransport(new URL(url), { authProvider: oauth, fetch: oauth.fetch(fetch) }),
-      fetch,
-    );
+    const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: oauth, fetch: oauth.fetch(fetch) });
     try {
       return await transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }).then(
         () => 'sent',

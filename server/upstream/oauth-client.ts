@@ -29,9 +29,9 @@
  *   the same treatment; a plain 401 stays a failure as before (the connection's backoff).
  * - **Discovery** (`bounded`): each request of the OAuth flow — metadata fetches, and every request
  *   to the authorization server (registration, token, refresh) — goes through `flowFetch`, which the
- *   SDK's `auth()` is given wherever it runs (ours, the 2.x transport's `onUnauthorized` through
- *   `bearer()`, the 1.x transports' through `withFlowFetch`; what reaches the transport's `fetch` all
- *   the same, as in the 1.x step-up after a 403, is told from MCP traffic by its shape): it has
+ *   SDK's `auth()` is given where we run it (ours, the 2.x transport's `onUnauthorized` through
+ *   `bearer()`); what the 1.x transports' own `auth()` sends through the transport's `fetch` is told
+ *   from MCP traffic by its shape (`mcpTraffic`) and goes there too: it has
  *   `DISCOVERY_TIMEOUT_MS` and `DISCOVERY_MAX_BYTES`, and follows redirects itself (the configured
  *   headers never cross origins). The server's own requests (its endpoint, a 1.x SSE server's
  *   message URL, a redirect of either) are not bounded so. Authorization server
@@ -270,9 +270,10 @@ export class OAuthClient implements OAuthClientProvider {
    * is under way waits for it and goes with the new access token; one that got a 401 for an
    * access token that has been replaced since is sent again with the new one (the SDK's transport
    * would take that 401, coming just after another request's refresh, for a failed authorization).
-   * A request of the OAuth flow that comes this way all the same (the 1.x streamable transport's
-   * step-up after a 403 `insufficient_scope` runs `auth()` with this fetch: metadata, registration,
-   * token) is the flow's: only the shapes of MCP traffic (`mcpTraffic`) go to the server unbounded.
+   * A request of the OAuth flow that comes this way (the 1.x transports run `auth()` with this fetch,
+   * on a 401, in `finishAuth` and in the step-up after a 403 `insufficient_scope`: metadata,
+   * registration, token) is the flow's: only the shapes of MCP traffic (`mcpTraffic`) go to the
+   * server unbounded.
    */
   fetch(next: FetchLike): FetchLike {
     const flow = this.flowFetch(next);
@@ -315,8 +316,9 @@ export class OAuthClient implements OAuthClientProvider {
 
   /**
    * `fetch` for the requests of the OAuth flow (protected resource and authorization server
-   * metadata, registration, token, refresh), the one every `auth()` is given: each is `bounded`,
-   * and refresh-token grants go through `refreshOnce`.
+   * metadata, registration, token, refresh), given to every `auth()` we run and taking what the
+   * transport's `fetch` tells from MCP traffic: each is `bounded`, and refresh-token grants go
+   * through `refreshOnce`.
    */
   flowFetch(next: FetchLike): FetchLike {
     return (input, init) => {
@@ -324,22 +326,6 @@ export class OAuthClient implements OAuthClientProvider {
       if (refreshToken !== undefined) return this.refreshOnce(refreshToken, () => this.bounded(next, input, init));
       return this.bounded(next, input, init);
     };
-  }
-
-  /**
-   * `transport`, a 1.x SDK transport (`SSEClientTransport`, `StreamableHTTPClientTransport`) made
-   * with this provider and `fetch(next)`, with `flowFetch(next)` for the `auth()` it runs itself
-   * (on a 401, in `finishAuth`): it hands that `auth()` its `_fetchWithInit` — its own fetch with
-   * its `requestInit` (none here) — and has no option for another. The one place that reaches into
-   * that field: should the SDK rename it, this throws (every such connection fails, and its tests)
-   * rather than leave the flow unbounded.
-   */
-  withFlowFetch<T extends object>(transport: T, next: FetchLike): T {
-    const internals = transport as unknown as { _fetchWithInit?: FetchLike };
-    if (typeof internals._fetchWithInit !== 'function')
-      throw new Error('the MCP SDK transport has no _fetchWithInit: the OAuth flow could not be given its bounded fetch');
-    internals._fetchWithInit = this.flowFetch(next);
-    return transport;
   }
 
   /**
