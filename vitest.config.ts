@@ -8,6 +8,9 @@ export default defineConfig({
     setupFiles: ['test/setup/cleanup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // `expect.poll` waits on a condition (a page that updates, an activity row): 5 s rather than
+    // vitest's 1 s, which a loaded CI machine overran (a browser test's note came later than that).
+    expect: { poll: { timeout: 5_000 } },
     // Integration tests spawn real MCP servers and browsers, and wait on them much of the time
     // (server-everything's tasks take a second a stage, watches and timeouts take what they take):
     // on the 2-core machines we run on, three workers finished wait-heavy and browser-heavy halves
