@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StartJournal } from '../server/activity/start-journal.js';
 import { ActivityLog, decodeCursor, type ActivityEnd, type ActivityQueueLimits, type ActivityStart } from '../server/activity/log.js';
 import { ANONYMOUS_IDENTITY } from '../server/auth/identity.js';
 import type { ActivitySettings } from '../server/config/types.js';
@@ -392,11 +393,7 @@ describe('durable starts (the start journal)', () => {
   const journaled = (dir: string): string[] => {
     const file = path.join(dir, 'activity.journal');
     if (!fs.existsSync(file)) return [];
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { id: string }).id);
+    return new StartJournal(file).read().map((record) => record.id);
   };
 
   it('committed() journals a lone call at once, and the starts of the calls that come while it runs in one write in the next turn; a gateway killed then still has their rows at the next start', async () => {
@@ -505,13 +502,7 @@ describe('durable starts (the start journal)', () => {
     for (const id of ['c0', 'c1', 'c2', 'c3']) first.log.start(call(id));
     await Promise.all(['c0', 'c1', 'c2', 'c3'].map((id) => first.log.committed(id)));
     const journal = path.join(dir, 'activity.journal');
-    const ids = () =>
-      fs
-        .readFileSync(journal, 'utf8')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line).id);
+    const ids = () => new StartJournal(journal).read().map((record) => record.id);
     expect(ids()).toEqual(['c0', 'c1', 'c2', 'c3']);
     expect(first.log.flush()).toBe(false); // c0 and c1 written, then the chunk with c2 fails
     expect(rowCount(first.db)).toBe(2);

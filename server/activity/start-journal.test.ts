@@ -31,4 +31,47 @@ describe('StartJournal', () => {
     expect(fs.statSync(file).size).toBe(0);
     journal.close();
   });
+
+  it('writes a plain start as a tab line and anything a tab line cannot hold as JSON, and reads both back', () => {
+    const file = path.join(tempDir(), 'activity.journal');
+    const journal = new StartJournal(file);
+    const plain = record('p', 'tab\there, newline\nthere, "quotes" and \\'); // escaped inside the arguments' JSON
+    const odd: JournalRecord[] = [
+      { ...record('t', 'x'), tool: 'a\ttool' },
+      { ...record('n', 'x'), server: 'line\nbreak' },
+      { ...record('c', 'x'), caller: 'key:\t1' },
+      { ...record('k', 'x'), client: 'Claude Code 2.1.0' },
+      { ...record('u', 'x'), user: { id: 'u1', name: 'Ann' } },
+      { ...record('r', 'x'), arguments: '{"raw":"\t"}' },
+    ];
+    journal.append([plain, ...odd]);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(lines[0]).toBe(`\tp\t1700000000000\techo\techo\tanonymous\tmcpo\tsync\t0\t${plain.arguments}`);
+    for (const line of lines.slice(1, -1)) expect(JSON.parse(line)).toHaveProperty('id');
+    expect(lines.at(-1)).toBe('');
+    expect(new StartJournal(file).read()).toEqual([plain, ...odd]);
+    journal.close();
+  });
+
+  it('skips a line a crash tore at the end, and lines that do not read as records; reads the JSON lines of an earlier version', () => {
+    const file = path.join(tempDir(), 'activity.journal');
+    const earlier = record('old', 'from an earlier version');
+    const whole = `\tw\t1700000000001\techo\techo\tanonymous\tmcpo\tsync\t1\t{"message":"cut"`;
+    fs.writeFileSync(
+      file,
+      [
+        JSON.stringify(earlier),
+        whole,
+        '\tshort\t1\techo',
+        '\tbad-time\tsoon\techo\techo\tanonymous\tmcpo\tsync\t0\t{}',
+        '\tbad-flag\t1\techo\techo\tanonymous\tmcpo\tsync\t2\t{}',
+        'not json',
+        '\ttorn\t1700000000002\techo\techo\tanonymous\tmcpo\tsync\t0\t{"message":"he',
+      ].join('\n'),
+    );
+    expect(new StartJournal(file).read()).toEqual([
+      earlier,
+      { ...record('w', ''), startedAt: 1_700_000_000_001, arguments: '{"message":"cut"', argumentsTruncated: 1 },
+    ]);
+  });
 });

@@ -39,7 +39,7 @@ describe('BufferedStdout', () => {
   it('hands the lines to the stream in batches of LOG_BUFFER_BYTES, in order, and the rest on flush and at exit', () => {
     const calls: string[] = [];
     const stream = {
-      write: (text: string) => calls.push(`write:${text}`) > 0,
+      write: (batch: Buffer) => calls.push(`write:${batch.toString('utf8')}`) > 0,
       flush: () => calls.push('flush'),
       flushSync: () => calls.push('flushSync'),
     };
@@ -59,6 +59,23 @@ describe('BufferedStdout', () => {
     expect(calls.slice(3)).toEqual([`write:${line(100)}`, 'flushSync']);
     const written = calls.filter((call) => call.startsWith('write:')).map((call) => call.slice('write:'.length));
     expect(written.join('')).toBe([...lines, line(100)].join(''));
+  });
+
+  it('keeps every byte and the order of lines of any size and script, across batches and buffers', () => {
+    const batches: Buffer[] = [];
+    const out = new BufferedStdout({ write: (batch) => batches.push(Buffer.from(batch)), flush: () => {}, flushSync: () => {} });
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // ASCII, two- to four-byte UTF-8, now and then a line larger than a whole buffer.
+      const text = i % 997 === 5 ? 'z'.repeat(70 * 1024) : i % 3 === 0 ? 'ünï €𝄞'.repeat(i % 40) : 'a'.repeat(i % 300);
+      const line = `${JSON.stringify({ i, text })}\n`;
+      lines.push(line);
+      if (i % 2 === 0) out.write(line, Buffer.byteLength(line));
+      else out.write(line);
+    }
+    out.flushOnExit();
+    expect(Buffer.concat(batches).toString('utf8')).toBe(lines.join(''));
+    expect(Math.max(...batches.map((batch) => batch.length))).toBeGreaterThan(64 * 1024);
   });
 
   it('writes a line flushed while an earlier write is still under way (a start-up line never stays buffered)', async () => {

@@ -151,24 +151,45 @@ const LOG_MAX_WRITE_BYTES = 64 * 1024;
  * that the start-up lines are seen at once). Call `flushOnExit` from a `process.on('exit')`
  * handler so that nothing buffered is lost.
  *
- * The lines are gathered here and handed to sonic-boom a batch at a time: sonic-boom measures the
- * UTF-8 length of all it holds on every `write`, which for one line at a time cost more than the
- * line itself (about 3% of a tool call's CPU under load).
+ * Each line is encoded into a byte buffer as it comes, and a batch is handed to sonic-boom (in its
+ * buffer mode) as a slice of it. Gathered as one string instead, a batch of ~280 lines was a rope
+ * that sonic-boom flattened to measure its UTF-8 length, measured again, and Node encoded once
+ * more to write it: about 1.5% of a tool call's CPU under load (README, "Performance"). One line
+ * at a time, sonic-boom measured all it held on every `write`, which cost more than the line itself.
  */
 /**
- * The file descriptor `fd` written asynchronously, each batch as it is handed over, in writes of at
+ * The file descriptor `fd` written asynchronously, each batch (bytes) as it is handed over, in writes of at
  * most `LOG_MAX_WRITE_BYTES`. No `minLength` of its own: `BufferedStdout` batches already, and
  * sonic-boom's `flush` does nothing while a write is under way, so with a `minLength` a batch handed
  * over during a write stayed buffered until the next one came (a start-up line could wait forever).
  */
-export function batchStream(fd: number): pino.DestinationStream & { flush(): void; flushSync(): void } {
-  return pino.destination({ dest: fd, sync: false, minLength: 0, maxWrite: LOG_MAX_WRITE_BYTES });
+export function batchStream(fd: number): BatchStream {
+  return pino.destination({
+    dest: fd,
+    sync: false,
+    minLength: 0,
+    maxWrite: LOG_MAX_WRITE_BYTES,
+    contentMode: 'buffer',
+  }) as unknown as BatchStream;
 }
 
+/** Where `BufferedStdout` hands its batches: each a slice of bytes it no longer writes to. */
+export interface BatchStream {
+  write(batch: Buffer): unknown;
+  flush(): void;
+  flushSync(): void;
+}
+
+/** Bytes of each buffer the lines are encoded into: a batch is handed over at `LOG_BUFFER_BYTES`, so a line of up to 16 KiB fits after it. */
+const LOG_BUFFER_CAPACITY = LOG_MAX_WRITE_BYTES;
+/** Room below which the rest of a buffer is not used for the next batch: a new one is made. */
+const LOG_BUFFER_MIN_ROOM = 16 * 1024;
+
 export class BufferedStdout implements pino.DestinationStream {
-  /** Lines not yet handed to `stream`, and their UTF-8 bytes. */
-  private pending = '';
-  private pendingBytes = 0;
+  /** Where lines are encoded: `start` to `used` is the batch not yet handed over; before `start`, handed over. */
+  private buffer = Buffer.allocUnsafeSlow(LOG_BUFFER_CAPACITY);
+  private start = 0;
+  private used = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly flushNow = () => {
     this.flushTimer = undefined;
@@ -178,14 +199,29 @@ export class BufferedStdout implements pino.DestinationStream {
 
   constructor(
     /** Where the batches go. Default: stdout (`batchStream(1)`). */
-    private readonly stream: Pick<pino.DestinationStream, 'write'> & { flush(): void; flushSync(): void } = batchStream(1),
+    private readonly stream: BatchStream = batchStream(1),
   ) {}
+
+  /** Bytes gathered and not yet handed over. */
+  get pendingBytes(): number {
+    return this.used - this.start;
+  }
 
   /** `bytes`: the line's UTF-8 length when the caller knows it (infoLineWriter does), else measured here. */
   write(line: string, bytes?: number): void {
-    this.pending += line;
-    this.pendingBytes += bytes ?? Buffer.byteLength(line);
-    if (this.pendingBytes >= LOG_BUFFER_BYTES) this.handOver();
+    const size = bytes ?? Buffer.byteLength(line);
+    if (this.used + size > this.buffer.length) {
+      this.handOver();
+      if (this.used + size > this.buffer.length) this.renew();
+      if (size > this.buffer.length) {
+        // A line larger than a buffer (a huge error) goes as it is, after what came before it.
+        this.stream.write(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    // An ASCII line (as many bytes as characters) is copied byte for byte, without UTF-8's checks.
+    this.used += this.buffer.write(line, this.used, size === line.length ? 'latin1' : 'utf8');
+    if (this.used - this.start >= LOG_BUFFER_BYTES) this.handOver();
     else this.flushTimer ??= setTimeout(this.flushNow, LOG_FLUSH_MS).unref();
   }
 
@@ -206,11 +242,18 @@ export class BufferedStdout implements pino.DestinationStream {
 
   /** Hands the gathered lines to the stream, which writes them at once or, during a write, right after it. */
   private handOver(): void {
-    if (this.pending === '') return;
-    const batch = this.pending;
-    this.pending = '';
-    this.pendingBytes = 0;
+    if (this.used === this.start) return;
+    // The stream keeps this slice until it is written: nothing is encoded into it again.
+    const batch = this.buffer.subarray(this.start, this.used);
+    this.start = this.used;
+    if (this.buffer.length - this.used < LOG_BUFFER_MIN_ROOM) this.renew();
     this.stream.write(batch);
+  }
+
+  /** A fresh buffer (call with nothing gathered). */
+  private renew(): void {
+    this.buffer = Buffer.allocUnsafeSlow(LOG_BUFFER_CAPACITY);
+    this.start = this.used = 0;
   }
 }
 
