@@ -43,10 +43,11 @@ describe('StartJournal', () => {
       { ...record('k', 'x'), client: 'Claude Code 2.1.0' },
       { ...record('u', 'x'), user: { id: 'u1', name: 'Ann' } },
       { ...record('r', 'x'), arguments: '{"raw":"\t"}' },
+      { ...record('s', 'x'), tool: 'lone \ud800 surrogate' },
     ];
     journal.append([plain, ...odd]);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    expect(lines[0]).toBe(`\tp\t1700000000000\techo\techo\tanonymous\tmcpo\tsync\t0\t${plain.arguments}`);
+    expect(lines[0]).toBe(`\tp\t1700000000000\techo\techo\tanonymous\tmcpo\tsync\t0\t${plain.arguments}\t`);
     for (const line of lines.slice(1, -1)) expect(JSON.parse(line)).toHaveProperty('id');
     expect(lines.at(-1)).toBe('');
     expect(new StartJournal(file).read()).toEqual([plain, ...odd]);
@@ -56,15 +57,19 @@ describe('StartJournal', () => {
   it('skips a line a crash tore at the end, and lines that do not read as records; reads the JSON lines of an earlier version', () => {
     const file = path.join(tempDir(), 'activity.journal');
     const earlier = record('old', 'from an earlier version');
-    const whole = `\tw\t1700000000001\techo\techo\tanonymous\tmcpo\tsync\t1\t{"message":"cut"`;
+    const whole = `\tw\t1700000000001\techo\techo\tanonymous\tmcpo\tsync\t1\t{"message":"cut"\t`;
+    // A write cut short whose truncation failed too, and a JSON line (no tabs) appended after it: one line of 10 fields.
+    const cutThenJson = `\tx\t1700000000003\techo\techo\tanonymous\tmcpo\tsync\t0\t{"q":"hel${JSON.stringify({ ...record('y', ''), client: 'c' })}`;
     fs.writeFileSync(
       file,
       [
         JSON.stringify(earlier),
         whole,
+        cutThenJson,
         '\tshort\t1\techo',
-        '\tbad-time\tsoon\techo\techo\tanonymous\tmcpo\tsync\t0\t{}',
-        '\tbad-flag\t1\techo\techo\tanonymous\tmcpo\tsync\t2\t{}',
+        '\tbad-time\tsoon\techo\techo\tanonymous\tmcpo\tsync\t0\t{}\t',
+        '\tbad-flag\t1\techo\techo\tanonymous\tmcpo\tsync\t2\t{}\t',
+        '\tno-end\t1\techo\techo\tanonymous\tmcpo\tsync\t0\t{}',
         'not json',
         '\ttorn\t1700000000002\techo\techo\tanonymous\tmcpo\tsync\t0\t{"message":"he',
       ].join('\n'),

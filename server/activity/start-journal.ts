@@ -13,12 +13,15 @@
  * Like the database (WAL, synchronous NORMAL), a written line survives the process being killed,
  * not a power cut: the journal is not fsynced.
  *
- * A line is a record's fields after a tab, separated by tabs, the arguments (JSON) last: a call's
- * start is written on every call, and `JSON.stringify` of the record, escaping every quote of its
- * arguments' JSON, took about 2 µs a record against under 1 µs (README, "Performance"). A record
- * with a field holding a tab or a newline, or with a client or forwarded user, is a JSON line
- * instead; the journal of an earlier version (JSON lines) reads as before. Only whole lines (ended
- * by a newline) are read: the last one may be torn by a crash.
+ * A line is a record's fields after a tab, separated by tabs, the arguments (JSON) last and a tab
+ * after them: a call's start is written on every call, and `JSON.stringify` of the record, escaping
+ * every quote of its arguments' JSON, took about 2 µs a record against under 1 µs (README,
+ * "Performance"). A record with a field holding a tab, a newline or a lone surrogate (which UTF-8
+ * cannot carry), or with a client or forwarded user, is a JSON line instead; the journal of an
+ * earlier version (JSON lines) reads as before (an earlier version skips the tab lines). Only whole
+ * lines (ended by a newline) are read: the last one may be torn by a crash. The closing tab tells a
+ * whole tab line from a torn one that a later line was appended to (a failed write whose
+ * truncation failed too).
  */
 import fs from 'node:fs';
 import type { ForwardedUser } from '../auth/forwarded-user.js';
@@ -114,11 +117,14 @@ export class StartJournal {
   }
 }
 
-/** Fields of a tab line, the empty one before its first tab included. */
-const TAB_FIELDS = 10;
+/** Fields of a tab line, the empty ones before its first tab and after its last included. */
+const TAB_FIELDS = 11;
 
-/** Whether `text` would break a tab line. */
-const breaksLine = (text: string) => text.includes('\t') || text.includes('\n');
+/** Whether `text` cannot be a field of a tab line: it holds a tab or a newline, or a lone surrogate (written as U+FFFD in UTF-8). */
+const breaksLine = (text: string) => text.includes('\t') || text.includes('\n') || !isWellFormed(text);
+
+/** `String.prototype.isWellFormed` (ES2024: in every Node this runs on, not in the ES2022 lib the code is checked against). */
+const isWellFormed = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /** The journal line of `record`, without its newline. */
 function lineOf(record: JournalRecord): string {
@@ -136,7 +142,7 @@ function lineOf(record: JournalRecord): string {
   ) {
     return JSON.stringify(record);
   }
-  return `\t${id}\t${record.startedAt}\t${server}\t${tool}\t${caller}\t${surface}\t${mode}\t${record.argumentsTruncated}\t${args}`;
+  return `\t${id}\t${record.startedAt}\t${server}\t${tool}\t${caller}\t${surface}\t${mode}\t${record.argumentsTruncated}\t${args}\t`;
 }
 
 /** The record a whole line holds (a tab line, or a JSON line), or undefined for one that does not read as one. */
@@ -144,9 +150,11 @@ function recordOf(line: string): JournalRecord | undefined {
   if (line.startsWith('\t')) {
     const fields = line.split('\t');
     if (fields.length !== TAB_FIELDS) return undefined;
-    const [, id, startedAt, server, tool, caller, surface, mode, truncated, args] = fields as [string, ...string[]];
+    const [, id, startedAt, server, tool, caller, surface, mode, truncated, args, end] = fields as [string, ...string[]];
     const started = Number(startedAt);
-    if (!id || !/^-?\d+$/.test(startedAt!) || !Number.isSafeInteger(started) || (truncated !== '0' && truncated !== '1')) return undefined;
+    if (end !== '' || !id || !/^-?\d+$/.test(startedAt!) || !Number.isSafeInteger(started) || (truncated !== '0' && truncated !== '1')) {
+      return undefined;
+    }
     return {
       id,
       startedAt: started,

@@ -63,7 +63,8 @@ describe('BufferedStdout', () => {
 
   it('keeps every byte and the order of lines of any size and script, across batches and buffers', () => {
     const batches: Buffer[] = [];
-    const out = new BufferedStdout({ write: (batch) => batches.push(Buffer.from(batch)), flush: () => {}, flushSync: () => {} });
+    // Kept as handed over, not copied: a slice must not be written to again after it was handed over.
+    const out = new BufferedStdout({ write: (batch) => batches.push(batch), flush: () => {}, flushSync: () => {} });
     const lines: string[] = [];
     for (let i = 0; i < 3000; i++) {
       // ASCII, two- to four-byte UTF-8, now and then a line larger than a whole buffer.

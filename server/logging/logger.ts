@@ -207,17 +207,22 @@ export class BufferedStdout implements pino.DestinationStream {
     return this.used - this.start;
   }
 
-  /** `bytes`: the line's UTF-8 length when the caller knows it (infoLineWriter does), else measured here. */
+  /**
+   * `bytes`: the line's exact UTF-8 size when the caller knows it (infoLineWriter does for an ASCII
+   * line), else measured here. A size equal to the line's length says it is ASCII: it is copied as
+   * Latin-1, so a wrong size would garble a line that is not.
+   */
   write(line: string, bytes?: number): void {
     const size = bytes ?? Buffer.byteLength(line);
+    if (size > LOG_BUFFER_CAPACITY) {
+      // A line larger than a buffer (a huge error) goes as it is, after what came before it.
+      this.handOver();
+      this.stream.write(Buffer.from(line, 'utf8'));
+      return;
+    }
     if (this.used + size > this.buffer.length) {
       this.handOver();
       if (this.used + size > this.buffer.length) this.renew();
-      if (size > this.buffer.length) {
-        // A line larger than a buffer (a huge error) goes as it is, after what came before it.
-        this.stream.write(Buffer.from(line, 'utf8'));
-        return;
-      }
     }
     // An ASCII line (as many bytes as characters) is copied byte for byte, without UTF-8's checks.
     this.used += this.buffer.write(line, this.used, size === line.length ? 'latin1' : 'utf8');
