@@ -80,15 +80,6 @@ const transliterateWithoutLocales = {
   },
 };
 
-/** The lazily loaded files of their own (see above): dist/server/chunks/<name>.cjs, required at run time. */
-const SIDE_BUNDLES = {
-  'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js',
-  ajv: 'side-bundle:ajv',
-  'body-parser': 'side-bundle:body-parser',
-  'mime-types': 'side-bundle:mime-types',
-  'opentelemetry-api': 'side-bundle:opentelemetry-api',
-};
-
 /**
  * Modules that start-up need not run, each loaded from a file of its own at its first use: the
  * specifiers its importers name, by file (one file, so that they share one copy of what they share:
@@ -99,6 +90,15 @@ const LAZY_MODULES = {
   'body-parser': ['body-parser', 'qs'],
   'mime-types': ['mime-types'],
   'opentelemetry-api': ['@opentelemetry/api'],
+};
+
+/**
+ * The lazily loaded files of their own (see above): dist/server/chunks/<name>.cjs, required at run
+ * time: iconv-lite's encodings, and one per file of LAZY_MODULES (its entry made by `lazyModules`).
+ */
+const SIDE_BUNDLES = {
+  'iconv-lite-encodings': 'node_modules/iconv-lite/encodings/index.js',
+  ...Object.fromEntries(Object.keys(LAZY_MODULES).map((file) => [file, `side-bundle:${file}`])),
 };
 
 /**
